@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The flowsentry command line. Each command lives in its own file and registers itself here.
+
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { reportError } from './command.js';
+import { UsageError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('flowsentry')
+    .description('Network anomaly and intrusion detection from flow statistics')
+    .version(version)
+    .option('--debug', 'show stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  // Commands register below, one line each.
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  program.commands.forEach((cmd) => cmd.exitOverride());
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        process.exitCode = 0;
+        return;
+      }
+      process.exitCode = 2;
+      return;
+    }
+    reportError(err instanceof UsageError ? err : err, process.argv.includes('--debug'));
+  }
+}
+
+await main();

@@ -1,0 +1,52 @@
+// Frame: a columnar table as loaded from a dataset. Numeric columns are Float32Array (NaN and ±Infinity kept
+// as they appear in the file, for the imputer to handle); categorical columns are dictionary codes.
+// Identifier columns (flow ids, IPs, source ports, timestamps, row ids) are kept apart from the features so that
+// models never see them unless the user asks, but time-ordered splits and reports can still use them.
+
+export interface NumericColumn {
+  readonly kind: 'numeric';
+  readonly name: string;
+  readonly values: Float32Array;
+}
+
+export interface CategoricalColumn {
+  readonly kind: 'categorical';
+  readonly name: string;
+  /** Index into `dictionary`; -1 marks a missing value. */
+  readonly codes: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+export type Column = NumericColumn | CategoricalColumn;
+
+/** Why a column of the file is not among the features. */
+export interface DroppedColumn {
+  readonly name: string;
+  readonly reason: 'identifier' | 'label' | 'constant' | 'duplicate' | 'user';
+}
+
+export interface FrameSource {
+  /** Detected or chosen dataset format, e.g. 'nsl-kdd', 'cic-ids2017', 'csv'. */
+  readonly format: string;
+  readonly files: readonly string[];
+  readonly dropped: readonly DroppedColumn[];
+  /** Rows skipped on request (`--skip-bad-rows`), with the reason and count. */
+  readonly skipped: readonly { reason: string; count: number }[];
+}
+
+export interface Frame {
+  readonly nRows: number;
+  /** Feature columns, in file order (identifier and label columns removed). */
+  readonly features: readonly Column[];
+  /** Identifier columns (kept for time-ordered splits and reporting, never features unless asked). */
+  readonly identifiers: readonly Column[];
+  /** Attack name per row as written in the file (normalised: KDD's trailing dot removed). */
+  readonly label?: CategoricalColumn;
+  /** Attack category per row where the dataset carries one (UNSW `attack_cat`, CIC `Attempted Category`). */
+  readonly category?: CategoricalColumn;
+  readonly source: FrameSource;
+}
+
+export function findColumn(frame: Frame, name: string): Column | undefined {
+  return frame.features.find((c) => c.name === name) ?? frame.identifiers.find((c) => c.name === name);
+}
