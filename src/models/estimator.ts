@@ -52,6 +52,12 @@ interface EstimatorBase {
   readonly history?: TrainingHistory;
   /** Global importances, one per feature, summing to 1, for models that have them. */
   featureImportances?(): Float64Array;
+  /**
+   * Per-row, per-feature contributions to the output (rows × features), for models with an exact method
+   * (TreeSHAP / path contributions for trees). Classifiers explain `classIndex` (default: the predicted class);
+   * detectors explain the anomaly score. Models without one are explained model-agnostically by src/explain/.
+   */
+  explain?(X: Matrix, classIndex?: number): Promise<Matrix>;
   /** Learned state plus params, as plain data. */
   getState(): ModelState;
 }
