@@ -1,0 +1,279 @@
+// The Flowsentry model file (.fsm): one file holding everything needed to predict — preprocessing state, model state,
+// feature schema, label mapping, thresholds, training metadata and the drift reference of the training data.
+//
+// Layout (little-endian), 64-byte header then the payload:
+//   0  magic  89 46 53 4D 0D 0A 1A 0A   ("\x89FSM\r\n\x1a\n", after PNG: catches text-mode and 7-bit damage)
+//   8  u32    format version (FORMAT_VERSION)
+//  12  u32    flags (0)
+//  16  u64    payload length in bytes
+//  24  32 B   sha256 of the payload
+//  56  8 B    reserved (0)
+//  64  payload = src/store/state-codec.ts encoding of the ModelDocument (JSON header + binary arrays)
+// Loading checks magic, version, length and checksum before decoding; decoding parses data and never executes code.
+// Writes go to a temporary file in the same folder, are fsynced, then renamed over the target: a crash never leaves
+// half a model. Cost: O(size) to write, hash and read.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { UserError } from '../errors.js';
+import type { ModelState, Params, StateValue } from '../models/estimator.js';
+import type { DroppedColumn } from '../frame/frame.js';
+import { decodeState, encodeState } from './state-codec.js';
+
+export const MODEL_MAGIC = Buffer.from([0x89, 0x46, 0x53, 0x4d, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const FORMAT_VERSION = 1;
+const HEADER_BYTES = 64;
+
+export type Task = 'binary' | 'multiclass' | 'category' | 'anomaly';
+
+/** One input feature as the model expects it. `aliases` are other spellings accepted on input (e.g. CIC variants). */
+export interface FeatureSpec {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  aliases: string[];
+  /** Categories seen in training (categorical features). */
+  categories?: string[];
+}
+
+export interface TrainingFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface MetricSummary {
+  mean: number;
+  std: number;
+  folds: number[];
+}
+
+export interface ModelMeta {
+  flowsentryVersion: string;
+  createdAt: string;
+  task: Task;
+  /** Dataset format of the training files, e.g. 'nsl-kdd'. */
+  format: string;
+  files: TrainingFile[];
+  testFiles: TrainingFile[];
+  trainRows: number;
+  testRows: number;
+  /** How the test set was obtained: the --test files, or a seeded hold-out of the training files. */
+  testSource: 'files' | 'holdout-stratified' | 'holdout-time';
+  labelView: string;
+  modelName: string;
+  params: Params;
+  /** The metric candidates were ranked by. */
+  metric: string;
+  cv: Record<string, MetricSummary>;
+  test: Record<string, number> | null;
+  seed: number;
+  dropped: DroppedColumn[];
+}
+
+/** Per-feature distribution of the training rows and of the training scores, for drift detection in live use. */
+export interface DriftReference {
+  /** Probability levels of the stored quantiles, e.g. 0, 0.01, 0.05, … 1. */
+  levels: Float64Array;
+  features: {
+    name: string;
+    /** Quantiles of the finite values at `levels` (numeric features). */
+    quantiles?: Float64Array;
+    /** Histogram over quantile-based edges: counts.length = edges.length - 1. */
+    edges?: Float64Array;
+    counts?: Float64Array;
+    /** Category frequencies (categorical features), aligned with FeatureSpec.categories. */
+    frequencies?: Float64Array;
+    /** Share of rows whose value was missing, NaN or infinite. */
+    missing: number;
+  }[];
+  score: { quantiles: Float64Array; edges: Float64Array; counts: Float64Array };
+}
+
+export interface ModelDocument {
+  meta: ModelMeta;
+  schema: { features: FeatureSpec[] };
+  labels: {
+    /** Class names the model outputs, in code order. */
+    classes: string[];
+    /** Index of the attack / anomaly class for binary and anomaly tasks (precision, recall, fpr refer to it). */
+    positive: number | null;
+    /** Raw label → class as seen in training (e.g. 'neptune' → 'dos'). */
+    mapping: Record<string, string>;
+  };
+  /** Preprocessing pipeline state (src/prep). */
+  pipeline: ModelState;
+  model: { name: string; state: ModelState };
+  /** Decision threshold on the positive-class probability or the anomaly score; null = argmax / model's own. */
+  threshold: number | null;
+  reference: DriftReference;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The version of this Flowsentry build, stamped into every model file. */
+export function flowsentryVersion(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      return (require(rel) as { version: string }).version;
+    } catch {
+      // try the next layout (compiled dist/src/store vs. source src/store)
+    }
+  }
+  return 'unknown';
+}
+
+export function sha256(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/** Serialises a model document to the .fsm byte layout. */
+export function encodeModel(doc: ModelDocument): Buffer {
+  const payload = encodeState(doc as unknown as ModelState);
+  const header = Buffer.alloc(HEADER_BYTES);
+  MODEL_MAGIC.copy(header, 0);
+  header.writeUInt32LE(FORMAT_VERSION, 8);
+  header.writeUInt32LE(0, 12);
+  header.writeBigUInt64LE(BigInt(payload.length), 16);
+  createHash('sha256').update(payload).digest().copy(header, 24);
+  return Buffer.concat([header, payload]);
+}
+
+/** Writes atomically: temporary file in the same folder, fsync, rename. */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot write: ${code ?? (err as Error).message}`, { file: path });
+  }
+}
+
+export function saveModel(path: string, doc: ModelDocument): void {
+  writeFileAtomic(path, encodeModel(doc));
+}
+
+/** What a non-model file looks like, for the error message. */
+function describeContent(head: Buffer): string {
+  if (head.length === 0) return 'it is empty';
+  const u32 = head.length >= 4 ? head.readUInt32LE(0) : -1;
+  if (u32 === 0xa1b2c3d4 || u32 === 0xd4c3b2a1 || u32 === 0xa1b23c4d || u32 === 0x4d3cb2a1) return 'it looks like a pcap capture';
+  if (u32 === 0x0a0d0d0a) return 'it looks like a pcapng capture';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'it looks like a gzip file';
+  let printable = 0;
+  for (const b of head) if (b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127) || b >= 0xc0) printable++;
+  if (printable / head.length > 0.95) return head.includes(0x2c) ? 'it looks like CSV data' : 'it looks like a text file';
+  return 'it does not start with the Flowsentry model header';
+}
+
+function headOf(path: string, bytes: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a file' : `cannot read: ${code}`, { file: path });
+  }
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'EISDIR' ? 'is a directory, expected a file' : `cannot read: ${code}`, { file: path });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the file starts with the model magic. Missing files are not model files. */
+export function isModelFile(path: string): boolean {
+  try {
+    const head = headOf(path, MODEL_MAGIC.length);
+    return head.length === MODEL_MAGIC.length && head.equals(MODEL_MAGIC);
+  } catch {
+    return false;
+  }
+}
+
+/** For data inputs: a model file given where data was expected gets a clear error. */
+export function assertNotModelFile(path: string): void {
+  if (isModelFile(path)) {
+    throw new UserError('is a Flowsentry model file, but data was expected here (the model goes first: `flowsentry predict <model.fsm> <data...>`)', { file: path });
+  }
+}
+
+/** Checks header, version, length and checksum, then decodes. Every failure is a one-line UserError naming the file. */
+export function decodeModel(buf: Buffer, file: string): ModelDocument {
+  const fail = (message: string): never => {
+    throw new UserError(message, { file });
+  };
+  if (buf.length < MODEL_MAGIC.length || !buf.subarray(0, MODEL_MAGIC.length).equals(MODEL_MAGIC)) {
+    fail(`is not a Flowsentry model file (${describeContent(buf.subarray(0, 512))}); expected a .fsm file written by \`flowsentry train\``);
+  }
+  if (buf.length < HEADER_BYTES) fail(`model file is cut short: ${buf.length} bytes, shorter than its ${HEADER_BYTES}-byte header`);
+  const version = buf.readUInt32LE(8);
+  if (version > FORMAT_VERSION) {
+    fail(`model file format v${version} was written by a newer Flowsentry; this version (${flowsentryVersion()}) reads format v${FORMAT_VERSION} — upgrade Flowsentry`);
+  }
+  if (version < 1) fail(`model file has an invalid format version ${version}; the file is damaged`);
+  const declared = buf.readBigUInt64LE(16);
+  const actual = BigInt(buf.length - HEADER_BYTES);
+  if (actual < declared) fail(`model file is cut short: ${actual} of ${declared} payload bytes present (incomplete copy or download?)`);
+  if (actual > declared) fail(`model file has ${actual - declared} unexpected trailing bytes; the file is damaged`);
+  const payload = buf.subarray(HEADER_BYTES);
+  if (!createHash('sha256').update(payload).digest().equals(buf.subarray(24, 56))) {
+    fail('model file checksum mismatch: the file was modified or damaged after it was written');
+  }
+  let state: ModelState;
+  try {
+    state = decodeState(payload);
+  } catch (err) {
+    return fail(`model file is damaged: ${(err as Error).message}`);
+  }
+  return validateDocument(state, fail);
+}
+
+export async function loadModel(path: string): Promise<ModelDocument> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? 'no such model file' : code === 'EISDIR' ? 'is a directory, expected a model file' : `cannot read: ${code}`, { file: path });
+  }
+  return decodeModel(buf, path);
+}
+
+/** Structural check of the decoded document, so that a hand-edited but re-checksummed file fails clearly too. */
+function validateDocument(state: ModelState, fail: (m: string) => never): ModelDocument {
+  const obj = (v: StateValue | undefined, what: string): { [k: string]: StateValue } => {
+    if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) fail(`model file is damaged: ${what} is missing`);
+    return v as { [k: string]: StateValue };
+  };
+  const meta = obj(state.meta, 'meta');
+  const schema = obj(state.schema, 'schema');
+  const labels = obj(state.labels, 'labels');
+  const model = obj(state.model, 'model');
+  obj(state.pipeline, 'pipeline');
+  obj(state.reference, 'reference');
+  obj(model.state, 'model.state');
+  if (typeof model.name !== 'string') fail('model file is damaged: model.name is missing');
+  if (!Array.isArray(schema.features)) fail('model file is damaged: schema.features is missing');
+  if (!Array.isArray(labels.classes)) fail('model file is damaged: labels.classes is missing');
+  if (typeof meta.task !== 'string') fail('model file is damaged: meta.task is missing');
+  return state as unknown as ModelDocument;
+}
