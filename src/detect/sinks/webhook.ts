@@ -1,0 +1,88 @@
+// POSTs each alert as JSON to a URL. A bounded queue keeps detection from ever waiting on the receiver: when it is
+// full the alert is dropped and counted. Failed posts are retried with exponential backoff and jitter, then counted
+// as failed.
+
+import type { Alert } from '../alert.js';
+import type { AlertSink, SinkStats } from './sink.js';
+
+export interface WebhookOptions {
+  readonly url: string;
+  readonly maxQueue?: number;
+  readonly retries?: number;
+  /** First backoff in ms; doubles each retry. */
+  readonly backoffMs?: number;
+  readonly timeoutMs?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export class WebhookSink implements AlertSink {
+  readonly name = 'webhook';
+  private readonly queue: Alert[] = [];
+  private written = 0;
+  private dropped = 0;
+  private failed = 0;
+  private running: Promise<void> | undefined;
+  private closing = false;
+  private readonly maxQueue: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: WebhookOptions) {
+    this.maxQueue = options.maxQueue ?? 10_000;
+    this.retries = options.retries ?? 3;
+    this.backoffMs = options.backoffMs ?? 200;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  write(alert: Alert): void {
+    if (this.queue.length >= this.maxQueue) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(alert);
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const alert = this.queue[0];
+      if (await this.post(alert)) this.written++;
+      else this.failed++;
+      this.queue.shift();
+    }
+  }
+
+  private async post(alert: Alert): Promise<boolean> {
+    const body = JSON.stringify(alert);
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      try {
+        const res = await fetch(this.options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...this.options.headers },
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        if (res.ok) return true;
+        if (res.status >= 400 && res.status < 500 && res.status !== 429) return false;
+      } catch {
+        // network error or timeout: retry below
+      }
+      if (attempt < this.retries && !this.closing) {
+        const delay = this.backoffMs * 2 ** attempt * (0.5 + Math.random() / 2);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    return false;
+  }
+
+  /** Flushes the queue; with the receiver down, retries stop backing off so shutdown stays bounded. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.running;
+  }
+
+  stats(): SinkStats {
+    return { written: this.written, dropped: this.dropped, failed: this.failed, queued: this.queue.length };
+  }
+}

@@ -1,0 +1,207 @@
+// The embedded store of the detection service (DuckDB, see docs/decisions.md): alerts (upserted as aggregates grow),
+// per-minute traffic aggregates and analyst feedback. Writes are buffered and flushed in batches every
+// `flushMs`; `close()` flushes everything accepted, so SIGTERM loses nothing. A restart reopens the same file.
+
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { Alert } from '../detect/alert.js';
+import { UserError } from '../errors.js';
+
+export type FeedbackVerdict = 'false_positive' | 'confirmed';
+
+export interface AlertQuery {
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
+  readonly src?: string;
+  readonly dst?: string;
+  readonly label?: string;
+  readonly category?: string;
+  readonly stage?: string;
+  readonly minScore?: number;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface StoredAlert extends Alert {
+  readonly feedback: FeedbackVerdict | null;
+}
+
+export interface TrafficPoint {
+  readonly minuteMs: number;
+  readonly flows: number;
+  readonly alerts: number;
+  readonly byCategory: Record<string, number>;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS alerts (
+     id VARCHAR PRIMARY KEY, time_ms DOUBLE, last_seen_ms DOUBLE, src VARCHAR, dst VARCHAR, sport INTEGER,
+     dport INTEGER, proto INTEGER, label VARCHAR, category VARCHAR, score DOUBLE, stage VARCHAR, count INTEGER,
+     body VARCHAR)`,
+  'CREATE TABLE IF NOT EXISTS traffic (minute_ms DOUBLE, category VARCHAR, flows DOUBLE, alerts DOUBLE, PRIMARY KEY (minute_ms, category))',
+  'CREATE TABLE IF NOT EXISTS feedback (alert_id VARCHAR PRIMARY KEY, verdict VARCHAR, note VARCHAR, time_ms DOUBLE)',
+];
+
+const MINUTE = 60_000;
+
+export class AlertStore {
+  private pendingAlerts = new Map<string, Alert>();
+  /** minute → category ('' for all flows) → [flows, alerts] */
+  private pendingTraffic = new Map<number, Map<string, [number, number]>>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly instance: DuckDBInstance, private readonly db: DuckDBConnection) {}
+
+  /** Opens (or creates) the store at `path`; ':memory:' for tests. */
+  static async open(path: string, flushMs = 250): Promise<AlertStore> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (err) {
+      throw new UserError(`cannot open store: ${err instanceof Error ? err.message : String(err)}`, { file: path });
+    }
+    const db = await instance.connect();
+    for (const sql of SCHEMA) await db.run(sql);
+    const store = new AlertStore(instance, db);
+    store.timer = setInterval(() => void store.flush(), flushMs);
+    store.timer.unref();
+    return store;
+  }
+
+  /** Accepts an alert (new or a grown aggregate with the same id). */
+  putAlert(alert: Alert, isNew: boolean): void {
+    this.pendingAlerts.set(alert.id, alert);
+    if (isNew) this.bump(alert.timeMs, alert.category, 0, 1);
+  }
+
+  /** Counts scored flows for the per-minute traffic series. */
+  countFlows(timeMs: number, flows: number): void {
+    this.bump(timeMs, '', flows, 0);
+  }
+
+  private bump(timeMs: number, category: string, flows: number, alerts: number): void {
+    const minute = Math.floor(timeMs / MINUTE) * MINUTE;
+    let row = this.pendingTraffic.get(minute);
+    if (!row) this.pendingTraffic.set(minute, (row = new Map()));
+    const cell = row.get(category) ?? [0, 0];
+    cell[0] += flows;
+    cell[1] += alerts;
+    row.set(category, cell);
+    if (category !== '' && alerts > 0) this.bump(timeMs, '', 0, alerts);
+  }
+
+  /** Writes everything pending. Calls are serialised. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writePending());
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    const alerts = [...this.pendingAlerts.values()];
+    const traffic = this.pendingTraffic;
+    this.pendingAlerts = new Map();
+    this.pendingTraffic = new Map();
+    if (alerts.length > 0) {
+      const values: DuckDBValue[] = [];
+      const rows: string[] = [];
+      for (const a of alerts) {
+        const base = values.length;
+        rows.push(`(${Array.from({ length: 14 }, (_, i) => `$${base + i + 1}`).join(',')})`);
+        values.push(a.id, a.timeMs, a.lastSeenMs, a.flow.srcAddr, a.flow.dstAddr, a.flow.srcPort, a.flow.dstPort, a.flow.protocol, a.label, a.category, a.score, a.stage, a.count, JSON.stringify(a));
+      }
+      await this.db.run(`INSERT OR REPLACE INTO alerts VALUES ${rows.join(',')}`, values);
+    }
+    for (const [minute, byCategory] of traffic) {
+      for (const [category, [flows, alertCount]] of byCategory) {
+        await this.db.run(
+          `INSERT INTO traffic VALUES ($1, $2, $3, $4) ON CONFLICT (minute_ms, category) DO UPDATE SET flows = traffic.flows + excluded.flows, alerts = traffic.alerts + excluded.alerts`,
+          [minute, category, flows, alertCount],
+        );
+      }
+    }
+  }
+
+  async queryAlerts(q: AlertQuery = {}): Promise<{ total: number; alerts: StoredAlert[] }> {
+    const where: string[] = [];
+    const values: DuckDBValue[] = [];
+    const add = (sql: string, v: DuckDBValue): void => {
+      values.push(v);
+      where.push(sql.replace('?', `$${values.length}`));
+    };
+    if (q.sinceMs !== undefined) add('a.last_seen_ms >= ?', q.sinceMs);
+    if (q.untilMs !== undefined) add('a.time_ms <= ?', q.untilMs);
+    if (q.src !== undefined) add('a.src = ?', q.src);
+    if (q.dst !== undefined) add('a.dst = ?', q.dst);
+    if (q.label !== undefined) add('a.label = ?', q.label);
+    if (q.category !== undefined) add('a.category = ?', q.category);
+    if (q.stage !== undefined) add('a.stage = ?', q.stage);
+    if (q.minScore !== undefined) add('a.score >= ?', q.minScore);
+    await this.flush();
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = await this.db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM alerts a ${clause}`, values);
+    const page = await this.db.runAndReadAll(
+      `SELECT a.body, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id ${clause} ORDER BY a.last_seen_ms DESC, a.id LIMIT ${Math.max(0, Math.floor(q.limit ?? 100))} OFFSET ${Math.max(0, Math.floor(q.offset ?? 0))}`,
+      values,
+    );
+    return {
+      total: Number(total.getRowObjectsJson()[0].n),
+      alerts: page.getRowObjectsJson().map((r) => ({ ...(JSON.parse(String(r.body)) as Alert), feedback: (r.verdict as FeedbackVerdict | null) ?? null })),
+    };
+  }
+
+  async getAlert(id: string): Promise<StoredAlert | undefined> {
+    await this.flush();
+    const r = await this.db.runAndReadAll('SELECT a.body, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id WHERE a.id = $1', [id]);
+    const row = r.getRowObjectsJson()[0];
+    return row ? { ...(JSON.parse(String(row.body)) as Alert), feedback: (row.verdict as FeedbackVerdict | null) ?? null } : undefined;
+  }
+
+  /** Records analyst feedback; false when the alert does not exist. */
+  async addFeedback(alertId: string, verdict: FeedbackVerdict, note = ''): Promise<boolean> {
+    if (!(await this.getAlert(alertId))) return false;
+    await this.db.run('INSERT OR REPLACE INTO feedback VALUES ($1, $2, $3, $4)', [alertId, verdict, note, Date.now()]);
+    return true;
+  }
+
+  async feedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict }[]> {
+    await this.flush();
+    const r = await this.db.runAndReadAll('SELECT a.body, f.verdict FROM feedback f JOIN alerts a ON a.id = f.alert_id ORDER BY f.time_ms');
+    return r.getRowObjectsJson().map((row) => ({ alert: JSON.parse(String(row.body)) as Alert, verdict: row.verdict as FeedbackVerdict }));
+  }
+
+  /** Per-minute flows and alerts (by category) since a time. */
+  async traffic(sinceMs: number): Promise<TrafficPoint[]> {
+    await this.flush();
+    const r = await this.db.runAndReadAll('SELECT minute_ms, category, flows, alerts FROM traffic WHERE minute_ms >= $1 ORDER BY minute_ms', [Math.floor(sinceMs / MINUTE) * MINUTE]);
+    const points = new Map<number, TrafficPoint>();
+    for (const row of r.getRowObjectsJson()) {
+      const minute = Number(row.minute_ms);
+      let p = points.get(minute);
+      if (!p) points.set(minute, (p = { minuteMs: minute, flows: 0, alerts: 0, byCategory: {} }));
+      if (row.category === '') Object.assign(p, { flows: Number(row.flows), alerts: Number(row.alerts) });
+      else p.byCategory[String(row.category)] = Number(row.alerts);
+    }
+    return [...points.values()];
+  }
+
+  /** Sources with the most alerting flows. */
+  async topTalkers(sinceMs: number, limit = 10): Promise<{ src: string; alerts: number; flows: number }[]> {
+    await this.flush();
+    const r = await this.db.runAndReadAll(
+      `SELECT src, count(*)::INTEGER AS alerts, sum(count)::INTEGER AS flows FROM alerts WHERE last_seen_ms >= $1 GROUP BY src ORDER BY flows DESC, src LIMIT ${Math.max(1, Math.floor(limit))}`,
+      [sinceMs],
+    );
+    return r.getRowObjectsJson().map((row) => ({ src: String(row.src), alerts: Number(row.alerts), flows: Number(row.flows) }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+    await this.db.run('CHECKPOINT');
+    this.db.closeSync();
+    this.instance.closeSync();
+  }
+}

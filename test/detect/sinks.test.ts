@@ -1,0 +1,108 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AlertAggregator } from '../../src/detect/aggregate.js';
+import { FileSink } from '../../src/detect/sinks/file.js';
+import { WebhookSink } from '../../src/detect/sinks/webhook.js';
+import { ResponseHook, splitTemplate } from '../../src/detect/response-hook.js';
+import { UsageError } from '../../src/errors.js';
+import { makeAlert } from './alert-fixtures.js';
+
+describe('alert aggregation', () => {
+  it('a flood from one source grows one alert; another source or an idle gap starts a new one', () => {
+    const agg = new AlertAggregator(10_000);
+    const t = 1_000_000;
+    assert.equal(agg.add(makeAlert({ id: 'a', timeMs: t, lastSeenMs: t })).isNew, true);
+    let last;
+    for (let i = 1; i <= 1000; i++) last = agg.add(makeAlert({ id: `f${i}`, timeMs: t + i, lastSeenMs: t + i }));
+    assert.equal(last?.isNew, false);
+    assert.equal(last?.alert.id, 'a', 'the aggregate keeps its first id');
+    assert.equal(last?.alert.count, 1001);
+    assert.equal(agg.add(makeAlert({ id: 'b', src: '10.9.9.9', timeMs: t + 5 })).isNew, true);
+    assert.equal(agg.add(makeAlert({ id: 'c', timeMs: t + 1000 + 10_001, lastSeenMs: t + 1000 + 10_001 })).isNew, true);
+  });
+});
+
+describe('file sink', () => {
+  it('writes JSON lines and rotates by size', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fs-sink-')), 'alerts.jsonl');
+    const sink = new FileSink({ path, maxBytes: 2000, keep: 2 });
+    for (let i = 0; i < 20; i++) sink.write(makeAlert({ id: `a${i}` }));
+    await sink.close();
+    assert.ok(existsSync(`${path}.1`), 'rotated once at least');
+    const lines = [path, `${path}.1`, `${path}.2`].filter(existsSync).flatMap((p) => readFileSync(p, 'utf8').trim().split('\n'));
+    assert.ok(lines.every((l) => typeof JSON.parse(l).id === 'string'));
+    assert.equal(sink.stats().written, 20);
+  });
+});
+
+describe('webhook sink', () => {
+  it('delivers to a live receiver, retrying a 503 once', async () => {
+    const received: string[] = [];
+    let failures = 1;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (failures-- > 0) {
+          res.statusCode = 503;
+          res.end();
+          return;
+        }
+        received.push((JSON.parse(body) as { id: string }).id);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const sink = new WebhookSink({ url: `http://127.0.0.1:${port}/hook`, backoffMs: 10 });
+    sink.write(makeAlert({ id: 'w1' }));
+    sink.write(makeAlert({ id: 'w2' }));
+    await sink.close();
+    server.close();
+    assert.deepEqual(received, ['w1', 'w2']);
+    assert.equal(sink.stats().written, 2);
+  });
+
+  it('a receiver that is down never blocks writes; the full queue is counted', async () => {
+    const sink = new WebhookSink({ url: 'http://127.0.0.1:9/down', maxQueue: 5, retries: 1, backoffMs: 5, timeoutMs: 200 });
+    const start = performance.now();
+    for (let i = 0; i < 100; i++) sink.write(makeAlert({ id: `d${i}` }));
+    assert.ok(performance.now() - start < 50, 'write returns at once');
+    await sink.close();
+    const s = sink.stats();
+    assert.equal(s.dropped, 100 - 5);
+    assert.equal(s.failed, 5);
+    assert.equal(s.written, 0);
+  });
+});
+
+describe('response hook', () => {
+  it('splits the template once and substitutes inside single arguments (no shell)', () => {
+    assert.deepEqual(splitTemplate(`nft add element inet filter bl '{ {src} }'`), ['nft', 'add', 'element', 'inet', 'filter', 'bl', '{ {src} }']);
+    assert.throws(() => splitTemplate('echo {nope}'), UsageError);
+    assert.throws(() => splitTemplate(`echo 'open`), UsageError);
+    const hook = new ResponseHook({ template: 'block {src} {label}', minScore: 0.5 });
+    const hostile = makeAlert({ src: '1.2.3.4; rm -rf /', label: '$(reboot)' });
+    assert.deepEqual(hook.argvFor(hostile), ['block', '1.2.3.4; rm -rf /', '$(reboot)'], 'hostile text stays one argument');
+  });
+
+  it('is dry-run by default, respects the score and rate limit, and executes with a timeout', async () => {
+    const logged: string[] = [];
+    const dry = new ResponseHook({ template: 'true {src}', minScore: 0.8, perMinute: 2, log: (l) => logged.push(l) });
+    dry.handle(makeAlert({ score: 0.5 }));
+    for (let i = 0; i < 5; i++) dry.handle(makeAlert({ score: 0.9 }));
+    assert.deepEqual({ ...dry.stats }, { ran: 0, dryRun: 2, rateLimited: 3, belowScore: 1, failed: 0, timedOut: 0 });
+    assert.equal(logged.length, 2);
+    const live = new ResponseHook({ template: 'sleep 5', minScore: 0, execute: true, timeoutMs: 100 });
+    live.handle(makeAlert());
+    const ok = new ResponseHook({ template: 'true {src}', minScore: 0, execute: true });
+    ok.handle(makeAlert());
+    await Promise.all([live.close(), ok.close()]);
+    assert.equal(live.stats.timedOut, 1);
+    assert.equal(ok.stats.ran, 1);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AlertStore } from '../../src/store/alert-store.js';
+import { makeAlert } from './alert-fixtures.js';
+
+describe('alert store', () => {
+  it('upserts aggregates, filters, pages, records feedback and survives a restart', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fs-store-')), 'alerts.duckdb');
+    const store = await AlertStore.open(path);
+    const t0 = 1_700_000_000_000;
+    store.putAlert(makeAlert({ id: 'x1', timeMs: t0, lastSeenMs: t0, src: '10.0.0.1' }), true);
+    store.putAlert(makeAlert({ id: 'x1', timeMs: t0, lastSeenMs: t0 + 1000, count: 5, src: '10.0.0.1' }), false);
+    store.putAlert(makeAlert({ id: 'x2', timeMs: t0 + 2000, lastSeenMs: t0 + 2000, src: '10.0.0.9', category: 'Probe', score: 0.6 }), true);
+    store.countFlows(t0, 100);
+    const all = await store.queryAlerts();
+    assert.equal(all.total, 2);
+    assert.equal(all.alerts.find((a) => a.id === 'x1')?.count, 5, 'the grown aggregate replaced the first version');
+    assert.deepEqual((await store.queryAlerts({ category: 'Probe' })).alerts.map((a) => a.id), ['x2']);
+    assert.deepEqual((await store.queryAlerts({ minScore: 0.8 })).alerts.map((a) => a.id), ['x1']);
+    assert.equal((await store.queryAlerts({ limit: 1, offset: 1 })).alerts.length, 1);
+    assert.equal(await store.addFeedback('x2', 'false_positive', 'scanner we run'), true);
+    assert.equal(await store.addFeedback('nope', 'confirmed'), false);
+    const traffic = await store.traffic(t0 - 60_000);
+    assert.equal(traffic[0].flows, 100);
+    assert.equal(traffic[0].alerts, 2);
+    assert.equal(traffic[0].byCategory.DoS, 1);
+    assert.deepEqual((await store.topTalkers(0)).map((t) => t.src), ['10.0.0.1', '10.0.0.9']);
+    await store.close();
+
+    const reopened = await AlertStore.open(path);
+    assert.equal((await reopened.getAlert('x2'))?.feedback, 'false_positive');
+    assert.equal((await reopened.queryAlerts()).total, 2);
+    assert.equal((await reopened.feedback()).length, 1);
+    await reopened.close();
+  });
+});
