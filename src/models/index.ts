@@ -2,8 +2,20 @@
 // Add one import + registerModel line per model file.
 
 import { registerModel } from './registry.js';
+import { spec as logreg } from './logreg.js';
+import { spec as knn } from './knn.js';
+import { spec as lof } from './lof.js';
+import { spec as kmeans } from './kmeans.js';
+import { spec as dbscan } from './dbscan.js';
+import { spec as ecod } from './ecod.js';
 
 void registerModel;
+registerModel(logreg);
+registerModel(knn);
+registerModel(lof);
+registerModel(kmeans);
+registerModel(dbscan);
+registerModel(ecod);
 
 export { getModelSpec, listModels } from './registry.js';
 export type { ModelSpec } from './registry.js';

@@ -1,0 +1,400 @@
+// Exact brute-force distance kernels for neighbour search, and the reducers that turn distance rows into answers
+// (top-k by a bounded max-heap, radius counts, radius components, radius minimum of a value).
+//
+// Two scan paths, both O(queries × rows × features) in the worst case:
+// - dense: cache-blocked tiles (QUERY_BLOCK queries × ROW_BLOCK rows), distances accumulated in float64 from the
+//   float32 inputs, so values are exact to float64 rounding;
+// - sparse (euclidean only): the distance is translation invariant, so each column is shifted by its most frequent
+//   value; one-hot and mostly-zero columns then become sparse and ‖x−q‖² = ‖x‖² + ‖q‖² − 2·x·q costs
+//   O(Σ_{j∈nz(q)} nnz(column j) + rows) per query (column-major scatter). Float64 accumulation keeps the error
+//   near 1e-15 relative; the top-k candidates (k plus slack) and radius borderline cases are re-checked exactly.
+//   Exact duplicates come out at exactly 0 because both sums run over the same columns in the same order.
+
+export type Metric = 'euclidean' | 'manhattan' | 'cosine';
+
+/** The searchable rows, as plain typed arrays (SharedArrayBuffer-backed when searched from workers). */
+export interface SearchData {
+  n: number;
+  d: number;
+  metric: Metric;
+  /** Row-major n × d. */
+  data: Float32Array;
+  /** Cosine: L2 norms of the rows. Sparse euclidean: squared norms of the shifted rows. Otherwise empty. */
+  rowNorms: Float64Array;
+  /** Column-major shifted non-zeros (sparse euclidean path), or null for the dense path. */
+  sparse: SparseColumns | null;
+}
+
+export interface SparseColumns {
+  shift: Float64Array;
+  colPtr: Int32Array;
+  rowIdx: Int32Array;
+  values: Float64Array;
+}
+
+/** Receives distance rows. Euclidean distances are squared here ("reduced"); the others are the distances. */
+export interface Reducer {
+  /** dist[off .. off+len) are the reduced distances of query q to rows t0 .. t0+len; `tol` bounds their error. */
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void;
+}
+
+const QUERY_BLOCK = 16;
+const ROW_BLOCK = 256;
+
+/** Exact reduced distance between query row q (of `queries`) and indexed row i, in float64. */
+export function exactReduced(s: SearchData, queries: Float32Array, q: number, i: number): number {
+  const d = s.d;
+  const x = s.data;
+  const qo = q * d;
+  const xo = i * d;
+  if (s.metric === 'euclidean') {
+    let sum = 0;
+    for (let j = 0; j < d; j++) {
+      const diff = x[xo + j] - queries[qo + j];
+      sum += diff * diff;
+    }
+    return sum;
+  }
+  if (s.metric === 'manhattan') {
+    let sum = 0;
+    for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - queries[qo + j]);
+    return sum;
+  }
+  let dot = 0;
+  let nx = 0;
+  let nq = 0;
+  for (let j = 0; j < d; j++) {
+    const a = x[xo + j];
+    const b = queries[qo + j];
+    dot += a * b;
+    nx += a * a;
+    nq += b * b;
+  }
+  return cosineFrom(dot, Math.sqrt(nx), Math.sqrt(nq));
+}
+
+/** Cosine distance as scikit-learn computes it: zero vectors have distance 1, results clipped to [0, 2]. */
+function cosineFrom(dot: number, nx: number, nq: number): number {
+  if (nx === 0 || nq === 0) return 1;
+  const v = 1 - dot / (nx * nq);
+  return v < 0 ? 0 : v > 2 ? 2 : v;
+}
+
+/** Converts a reduced distance to the metric's distance. */
+export function toDistance(metric: Metric, reduced: number): number {
+  return metric === 'euclidean' ? Math.sqrt(reduced) : reduced;
+}
+
+/** Converts a distance to the reduced form compared by reducers. */
+export function toReduced(metric: Metric, distance: number): number {
+  return metric === 'euclidean' ? distance * distance : distance;
+}
+
+/** Streams the reduced distances of queries q0 .. q1 to every indexed row into `reducer`. */
+export function scan(s: SearchData, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  if (s.sparse) scanSparse(s, s.sparse, queries, q0, q1, reducer);
+  else scanDense(s, queries, q0, q1, reducer);
+}
+
+function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  const { n, d } = s;
+  const { shift, colPtr, rowIdx, values } = sp;
+  const norms = s.rowNorms;
+  let maxNorm = 0;
+  for (let i = 0; i < n; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
+  const acc = new Float64Array(n);
+  for (let q = q0; q < q1; q++) {
+    const qo = q * d;
+    let nq = 0;
+    for (let j = 0; j < d; j++) {
+      const v = queries[qo + j] - shift[j];
+      if (v === 0) continue;
+      nq += v * v;
+      const end = colPtr[j + 1];
+      for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
+    }
+    for (let i = 0; i < n; i++) {
+      const r = norms[i] + nq - 2 * acc[i];
+      acc[i] = r > 0 ? r : 0;
+    }
+    reducer.consume(q, 0, acc, 0, n, 1e-9 * (maxNorm + nq) + 1e-12);
+    acc.fill(0);
+  }
+}
+
+function scanDense(s: SearchData, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  const { n, d, metric } = s;
+  const x = s.data;
+  const tile = new Float64Array(QUERY_BLOCK * ROW_BLOCK);
+  const qNorms = new Float64Array(QUERY_BLOCK);
+  for (let qb = q0; qb < q1; qb += QUERY_BLOCK) {
+    const qe = Math.min(q1, qb + QUERY_BLOCK);
+    const nqb = qe - qb;
+    if (metric === 'cosine') {
+      for (let qq = 0; qq < nqb; qq++) {
+        const qo = (qb + qq) * d;
+        let sum = 0;
+        for (let j = 0; j < d; j++) sum += queries[qo + j] * queries[qo + j];
+        qNorms[qq] = Math.sqrt(sum);
+      }
+    }
+    for (let t0 = 0; t0 < n; t0 += ROW_BLOCK) {
+      const t1 = Math.min(n, t0 + ROW_BLOCK);
+      const len = t1 - t0;
+      for (let t = t0; t < t1; t++) {
+        const xo = t * d;
+        const col = t - t0;
+        for (let qq = 0; qq < nqb; qq++) {
+          const qo = (qb + qq) * d;
+          let sum = 0;
+          if (metric === 'euclidean') {
+            for (let j = 0; j < d; j++) {
+              const diff = x[xo + j] - queries[qo + j];
+              sum += diff * diff;
+            }
+          } else if (metric === 'manhattan') {
+            for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - queries[qo + j]);
+          } else {
+            for (let j = 0; j < d; j++) sum += x[xo + j] * queries[qo + j];
+            sum = cosineFrom(sum, s.rowNorms[t], qNorms[qq]);
+          }
+          tile[qq * ROW_BLOCK + col] = sum;
+        }
+      }
+      for (let qq = 0; qq < nqb; qq++) reducer.consume(qb + qq, t0, tile, qq * ROW_BLOCK, len, 0);
+    }
+  }
+}
+
+/**
+ * k nearest rows per query by a bounded max-heap on (distance, index), ties broken by the lower index. With
+ * `excludeSelf`, query q never returns row q (queries are the indexed rows themselves). Approximate distances
+ * (tol > 0) keep `slack` extra candidates that are re-checked exactly in `finish`.
+ */
+export class TopKReducer implements Reducer {
+  private readonly cap: number;
+  private readonly heapDist: Float64Array;
+  private readonly heapIdx: Int32Array;
+  private readonly size: Int32Array;
+  private approximate = false;
+
+  constructor(
+    private readonly s: SearchData,
+    private readonly queries: Float32Array,
+    private readonly q0: number,
+    q1: number,
+    private readonly k: number,
+    private readonly excludeSelf: boolean,
+  ) {
+    const available = s.n - (excludeSelf ? 1 : 0);
+    this.cap = Math.min(available, s.sparse ? k + Math.max(k, 8) : k);
+    this.heapDist = new Float64Array((q1 - q0) * this.cap);
+    this.heapIdx = new Int32Array((q1 - q0) * this.cap);
+    this.size = new Int32Array(q1 - q0);
+  }
+
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+    if (tol > 0) this.approximate = true;
+    const cap = this.cap;
+    if (cap === 0) return;
+    const base = (q - this.q0) * cap;
+    const hd = this.heapDist;
+    const hi = this.heapIdx;
+    let size = this.size[q - this.q0];
+    let worst = size === cap ? hd[base] : Number.POSITIVE_INFINITY;
+    const skip = this.excludeSelf ? q : -1;
+    for (let c = 0; c < len; c++) {
+      const v = dist[off + c];
+      if (v > worst) continue;
+      const idx = t0 + c;
+      if (idx === skip) continue;
+      if (size < cap) {
+        siftUp(hd, hi, base, size, v, idx);
+        size++;
+        if (size === cap) worst = hd[base];
+      } else if (v < worst || idx < hi[base]) {
+        replaceTop(hd, hi, base, cap, v, idx);
+        worst = hd[base];
+      }
+    }
+    this.size[q - this.q0] = size;
+  }
+
+  /** Writes the k nearest of each query, sorted by (distance, index), as metric distances. */
+  finish(outIdx: Int32Array, outDist: Float64Array, outOffset: number): void {
+    const { cap, k } = this;
+    const count = this.size.length;
+    const order = new Array<number>(cap);
+    const exact = new Float64Array(cap);
+    for (let r = 0; r < count; r++) {
+      const base = r * cap;
+      const size = this.size[r];
+      for (let c = 0; c < size; c++) {
+        order[c] = c;
+        exact[c] = this.approximate ? exactReduced(this.s, this.queries, this.q0 + r, this.heapIdx[base + c]) : this.heapDist[base + c];
+      }
+      const live = order.slice(0, size).sort((a, b) => exact[a] - exact[b] || this.heapIdx[base + a] - this.heapIdx[base + b]);
+      const o = (outOffset + r) * k;
+      for (let c = 0; c < k; c++) {
+        if (c < live.length) {
+          outIdx[o + c] = this.heapIdx[base + live[c]];
+          outDist[o + c] = toDistance(this.s.metric, exact[live[c]]);
+        } else {
+          outIdx[o + c] = -1;
+          outDist[o + c] = Number.POSITIVE_INFINITY;
+        }
+      }
+    }
+  }
+}
+
+function siftUp(hd: Float64Array, hi: Int32Array, base: number, pos: number, v: number, idx: number): void {
+  while (pos > 0) {
+    const parent = (pos - 1) >> 1;
+    const pv = hd[base + parent];
+    if (pv > v || (pv === v && hi[base + parent] > idx)) {
+      hd[base + pos] = pv;
+      hi[base + pos] = hi[base + parent];
+      pos = parent;
+    } else break;
+  }
+  hd[base + pos] = v;
+  hi[base + pos] = idx;
+}
+
+/** Replaces the heap maximum when (v, idx) is smaller, restoring the max-heap order. */
+function replaceTop(hd: Float64Array, hi: Int32Array, base: number, size: number, v: number, idx: number): void {
+  if (v > hd[base] || (v === hd[base] && idx >= hi[base])) return;
+  let pos = 0;
+  for (;;) {
+    const l = 2 * pos + 1;
+    if (l >= size) break;
+    let child = l;
+    const r = l + 1;
+    if (r < size && (hd[base + r] > hd[base + l] || (hd[base + r] === hd[base + l] && hi[base + r] > hi[base + l]))) child = r;
+    const cv = hd[base + child];
+    if (cv > v || (cv === v && hi[base + child] > idx)) {
+      hd[base + pos] = cv;
+      hi[base + pos] = hi[base + child];
+      pos = child;
+    } else break;
+  }
+  hd[base + pos] = v;
+  hi[base + pos] = idx;
+}
+
+/** Decides d ≤ r for a reduced distance that may carry an error of `tol`, re-checking borderline cases exactly. */
+function withinRadius(s: SearchData, queries: Float32Array, q: number, i: number, v: number, r: number, tol: number): boolean {
+  if (v < r - tol) return true;
+  if (v > r + tol) return false;
+  return tol === 0 ? v <= r : exactReduced(s, queries, q, i) <= r;
+}
+
+/** Number of indexed rows within the radius (inclusive, the query itself counted when it is indexed). */
+export class RadiusCountReducer implements Reducer {
+  readonly counts: Int32Array;
+  constructor(
+    private readonly s: SearchData,
+    private readonly queries: Float32Array,
+    private readonly q0: number,
+    q1: number,
+    private readonly reducedRadius: number,
+  ) {
+    this.counts = new Int32Array(q1 - q0);
+  }
+
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+    const r = this.reducedRadius;
+    let count = 0;
+    for (let c = 0; c < len; c++) {
+      const v = dist[off + c];
+      if (v <= r + tol && withinRadius(this.s, this.queries, q, t0 + c, v, r, tol)) count++;
+    }
+    this.counts[q - this.q0] += count;
+  }
+}
+
+/**
+ * Links every query (an indexed row) to the indexed rows within the radius, through a union-find over all rows;
+ * `edges()` returns (row, root) pairs that preserve the connectivity found, so partial results merge.
+ */
+export class RadiusComponentsReducer implements Reducer {
+  private readonly parent: Int32Array;
+  private readonly touched: Uint8Array;
+  constructor(
+    private readonly s: SearchData,
+    private readonly queries: Float32Array,
+    private readonly reducedRadius: number,
+  ) {
+    this.parent = new Int32Array(s.n).map((_, i) => i);
+    this.touched = new Uint8Array(s.n);
+  }
+
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+    const r = this.reducedRadius;
+    for (let c = 0; c < len; c++) {
+      const v = dist[off + c];
+      const i = t0 + c;
+      if (i === q || v > r + tol || !withinRadius(this.s, this.queries, q, i, v, r, tol)) continue;
+      union(this.parent, q, i);
+      this.touched[q] = 1;
+      this.touched[i] = 1;
+    }
+  }
+
+  edges(): Int32Array {
+    const out: number[] = [];
+    for (let i = 0; i < this.parent.length; i++) {
+      if (!this.touched[i]) continue;
+      const root = find(this.parent, i);
+      if (root !== i) out.push(i, root);
+    }
+    return Int32Array.from(out);
+  }
+}
+
+export function find(parent: Int32Array, i: number): number {
+  let root = i;
+  while (parent[root] !== root) root = parent[root];
+  while (parent[i] !== root) {
+    const next = parent[i];
+    parent[i] = root;
+    i = next;
+  }
+  return root;
+}
+
+export function union(parent: Int32Array, a: number, b: number): void {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra === rb) return;
+  if (ra < rb) parent[rb] = ra;
+  else parent[ra] = rb;
+}
+
+/** Smallest `values[i]` over indexed rows i within the radius, or -1 when there are none. */
+export class RadiusMinValueReducer implements Reducer {
+  readonly mins: Int32Array;
+  constructor(
+    private readonly s: SearchData,
+    private readonly queries: Float32Array,
+    private readonly q0: number,
+    q1: number,
+    private readonly reducedRadius: number,
+    private readonly values: Int32Array,
+  ) {
+    this.mins = new Int32Array(q1 - q0).fill(-1);
+  }
+
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+    const r = this.reducedRadius;
+    let best = this.mins[q - this.q0];
+    for (let c = 0; c < len; c++) {
+      const v = dist[off + c];
+      if (v > r + tol) continue;
+      const value = this.values[t0 + c];
+      if ((best === -1 || value < best) && withinRadius(this.s, this.queries, q, t0 + c, v, r, tol)) best = value;
+    }
+    this.mins[q - this.q0] = best;
+  }
+}

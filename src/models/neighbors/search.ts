@@ -1,0 +1,285 @@
+// Exact k-nearest-neighbour and radius search over a fixed set of rows, shared by knn, lof and dbscan (and usable by
+// explainers: "nearest normal neighbours"). Brute force in cache-sized blocks (see kernels.ts), with the sparse
+// mode-shifted euclidean path chosen automatically when it does less work; queries are split across worker_threads
+// over SharedArrayBuffers when the job is large enough to repay the worker start-up (~50 ms).
+// Cost: O(queries × rows × features) dense, O(queries × (rows + Σ nnz of the query's columns)) sparse.
+
+import type { Matrix } from '../../frame/matrix.js';
+import { defaultThreads, runInWorkers } from '../../util/worker-pool.js';
+import {
+  RadiusComponentsReducer,
+  RadiusCountReducer,
+  RadiusMinValueReducer,
+  TopKReducer,
+  find,
+  scan,
+  toReduced,
+  union,
+  type Metric,
+  type SearchData,
+} from './kernels.js';
+
+export type { Metric } from './kernels.js';
+export type SearchAlgorithm = 'auto' | 'dense' | 'sparse';
+
+export interface NeighborResult {
+  k: number;
+  /** rows × k indices into the indexed rows, nearest first (ties: lower index first). */
+  indices: Int32Array;
+  /** rows × k metric distances, ascending. */
+  distances: Float64Array;
+}
+
+/** Work (distance evaluations × features) below which searching in this thread beats starting workers. */
+const PARALLEL_WORK = 3e8;
+/** The sparse path pays when shifted density is below this (measured on NSL-KDD and CIC-IDS2017). */
+const SPARSE_DENSITY = 0.3;
+const TASKS_PER_THREAD = 8;
+
+export type SearchTask =
+  | { op: 'knn'; q0: number; q1: number; k: number; excludeSelf: boolean }
+  | { op: 'count'; q0: number; q1: number; radius: number }
+  | { op: 'components'; q0: number; q1: number; radius: number }
+  | { op: 'min-value'; q0: number; q1: number; radius: number };
+
+export interface SearchShared {
+  search: SearchData;
+  queries: Float32Array;
+  /** knn outputs (rows × k), written in place by workers. */
+  outIdx?: Int32Array;
+  outDist?: Float64Array;
+  values?: Int32Array;
+}
+
+/** Runs one task in this thread; the worker module calls the same function. */
+export function runTask(shared: SearchShared, task: SearchTask): Int32Array | null {
+  const { search, queries } = shared;
+  switch (task.op) {
+    case 'knn': {
+      const reducer = new TopKReducer(search, queries, task.q0, task.q1, task.k, task.excludeSelf);
+      scan(search, queries, task.q0, task.q1, reducer);
+      reducer.finish(shared.outIdx as Int32Array, shared.outDist as Float64Array, task.q0);
+      return null;
+    }
+    case 'count': {
+      const reducer = new RadiusCountReducer(search, queries, task.q0, task.q1, toReduced(search.metric, task.radius));
+      scan(search, queries, task.q0, task.q1, reducer);
+      return reducer.counts;
+    }
+    case 'components': {
+      const reducer = new RadiusComponentsReducer(search, queries, toReduced(search.metric, task.radius));
+      scan(search, queries, task.q0, task.q1, reducer);
+      return reducer.edges();
+    }
+    case 'min-value': {
+      const reducer = new RadiusMinValueReducer(search, queries, task.q0, task.q1, toReduced(search.metric, task.radius), shared.values as Int32Array);
+      scan(search, queries, task.q0, task.q1, reducer);
+      return reducer.mins;
+    }
+  }
+}
+
+function sharedCopy<T extends Float32Array | Float64Array | Int32Array>(src: T, shared: boolean): T {
+  if (!shared) return src;
+  const ctor = src.constructor as new (buf: SharedArrayBuffer) => T;
+  const out = new ctor(new SharedArrayBuffer(src.byteLength));
+  out.set(src as never);
+  return out;
+}
+
+export interface IndexOptions {
+  algorithm?: SearchAlgorithm;
+  /** Worker threads for large searches (default: FLOWSENTRY_THREADS or the number of cores). */
+  threads?: number;
+}
+
+export class NeighborIndex {
+  private shared: SearchData | undefined;
+
+  private constructor(
+    readonly search: SearchData,
+    private readonly threads: number,
+  ) {}
+
+  get rows(): number {
+    return this.search.n;
+  }
+
+  get algorithm(): 'dense' | 'sparse' {
+    return this.search.sparse ? 'sparse' : 'dense';
+  }
+
+  /** Indexes the rows of X (the data is referenced, not copied, until a parallel search needs shared memory). */
+  static build(X: Matrix, metric: Metric, options: IndexOptions = {}): NeighborIndex {
+    const { rows: n, cols: d, data } = X;
+    let rowNorms = new Float64Array(0);
+    let sparse: SearchData['sparse'] = null;
+    if (metric === 'cosine') {
+      rowNorms = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += data[i * d + j] * data[i * d + j];
+        rowNorms[i] = Math.sqrt(s);
+      }
+    } else if (metric === 'euclidean' && options.algorithm !== 'dense' && n > 0) {
+      const shift = columnModes(X);
+      let nnz = 0;
+      for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) nnz++;
+      if (options.algorithm === 'sparse' || nnz / data.length <= SPARSE_DENSITY) {
+        sparse = toSparseColumns(X, shift, nnz);
+        rowNorms = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (let j = 0; j < d; j++) {
+            const v = data[i * d + j] - shift[j];
+            if (v !== 0) s += v * v;
+          }
+          rowNorms[i] = s;
+        }
+      }
+    }
+    return new NeighborIndex({ n, d, metric, data, rowNorms, sparse }, options.threads ?? defaultThreads());
+  }
+
+  /**
+   * The k nearest indexed rows of each query row. With `queries` omitted, searches the indexed rows themselves and
+   * leaves each row out of its own answer (scikit-learn's kneighbors(X=None)).
+   */
+  async kneighbors(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
+    const excludeSelf = queries === undefined;
+    const nq = queries ? queries.rows : this.search.n;
+    const parallel = this.useWorkers(nq);
+    const outIdx = sharedCopy(new Int32Array(nq * k), parallel);
+    const outDist = sharedCopy(new Float64Array(nq * k), parallel);
+    await this.run(queries, (q0, q1) => ({ op: 'knn', q0, q1, k, excludeSelf }), { outIdx, outDist }, parallel);
+    return { k, indices: outIdx, distances: outDist };
+  }
+
+  /** Number of indexed rows within `radius` of each query (inclusive; the row itself counts when queries are omitted). */
+  async radiusCount(queries: Matrix | undefined, radius: number): Promise<Int32Array> {
+    const nq = queries ? queries.rows : this.search.n;
+    const parallel = this.useWorkers(nq);
+    const parts = await this.run(queries, (q0, q1) => ({ op: 'count', q0, q1, radius }), {}, parallel);
+    return concat(parts, nq);
+  }
+
+  /** Connected components of the indexed rows under "within radius": component[i] is the smallest row in i's one. */
+  async radiusComponents(radius: number): Promise<Int32Array> {
+    const parallel = this.useWorkers(this.search.n);
+    const parts = await this.run(undefined, (q0, q1) => ({ op: 'components', q0, q1, radius }), {}, parallel);
+    const parent = new Int32Array(this.search.n).map((_, i) => i);
+    for (const edges of parts) for (let e = 0; e < edges.length; e += 2) union(parent, edges[e], edges[e + 1]);
+    for (let i = 0; i < parent.length; i++) parent[i] = find(parent, i);
+    return parent;
+  }
+
+  /** Smallest `values[i]` over indexed rows i within `radius` of each query, or -1 when none is. */
+  async radiusMinValue(queries: Matrix | undefined, radius: number, values: Int32Array): Promise<Int32Array> {
+    const nq = queries ? queries.rows : this.search.n;
+    const parallel = this.useWorkers(nq);
+    const parts = await this.run(queries, (q0, q1) => ({ op: 'min-value', q0, q1, radius }), { values: sharedCopy(values, parallel) }, parallel);
+    return concat(parts, nq);
+  }
+
+  private useWorkers(nq: number): boolean {
+    const work = nq * this.search.n * (this.search.sparse ? 8 : this.search.d);
+    return this.threads > 1 && work >= PARALLEL_WORK && nq >= 2 * this.threads;
+  }
+
+  private async run(
+    queries: Matrix | undefined,
+    makeTask: (q0: number, q1: number) => SearchTask,
+    extra: Partial<SearchShared>,
+    parallel: boolean,
+  ): Promise<Int32Array[]> {
+    const nq = queries ? queries.rows : this.search.n;
+    if (queries && queries.cols !== this.search.d) throw new Error(`query width ${queries.cols} != indexed width ${this.search.d}`);
+    if (!parallel) {
+      const shared: SearchShared = { search: this.search, queries: queries ? queries.data : this.search.data, ...extra };
+      const out = runTask(shared, makeTask(0, nq));
+      return out ? [out] : [];
+    }
+    const search = this.sharedSearch();
+    const shared: SearchShared = { search, queries: queries ? sharedCopy(queries.data, true) : search.data, ...extra };
+    const chunks = Math.min(nq, this.threads * TASKS_PER_THREAD);
+    const tasks: SearchTask[] = [];
+    for (let c = 0; c < chunks; c++) tasks.push(makeTask(Math.floor((c * nq) / chunks), Math.floor(((c + 1) * nq) / chunks)));
+    const results = await runInWorkers<SearchTask, Int32Array | null>(new URL('./search-worker.js', import.meta.url), shared, tasks, {
+      threads: this.threads,
+    });
+    return results.filter((r): r is Int32Array => r !== null);
+  }
+
+  /** The index in SharedArrayBuffers, made once and reused by later parallel searches. */
+  private sharedSearch(): SearchData {
+    if (!this.shared) {
+      const s = this.search;
+      this.shared = {
+        ...s,
+        data: sharedCopy(s.data, true),
+        rowNorms: sharedCopy(s.rowNorms, true),
+        sparse: s.sparse && {
+          shift: sharedCopy(s.sparse.shift, true),
+          colPtr: sharedCopy(s.sparse.colPtr, true),
+          rowIdx: sharedCopy(s.sparse.rowIdx, true),
+          values: sharedCopy(s.sparse.values, true),
+        },
+      };
+    }
+    return this.shared;
+  }
+}
+
+function concat(parts: Int32Array[], length: number): Int32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Int32Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Most frequent value of each column (ties: the smaller value). */
+function columnModes(X: Matrix): Float64Array {
+  const { rows: n, cols: d, data } = X;
+  const modes = new Float64Array(d);
+  const column = new Float32Array(n);
+  for (let j = 0; j < d; j++) {
+    for (let i = 0; i < n; i++) column[i] = data[i * d + j];
+    column.sort();
+    let best = column[0];
+    let bestRun = 0;
+    let run = 0;
+    for (let i = 0; i < n; i++) {
+      run = i > 0 && column[i] === column[i - 1] ? run + 1 : 1;
+      if (run > bestRun) {
+        bestRun = run;
+        best = column[i];
+      }
+    }
+    modes[j] = best;
+  }
+  return modes;
+}
+
+function toSparseColumns(X: Matrix, shift: Float64Array, nnz: number): NonNullable<SearchData['sparse']> {
+  const { rows: n, cols: d, data } = X;
+  const colPtr = new Int32Array(d + 1);
+  for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) colPtr[(i % d) + 1]++;
+  for (let j = 0; j < d; j++) colPtr[j + 1] += colPtr[j];
+  const rowIdx = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  const fill = colPtr.slice(0, d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const v = data[i * d + j] - shift[j];
+      if (v === 0) continue;
+      const p = fill[j]++;
+      rowIdx[p] = i;
+      values[p] = v;
+    }
+  }
+  return { shift, colPtr, rowIdx, values };
+}
