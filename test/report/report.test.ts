@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeReport } from '../../src/report/index.js';
+import { sampleRunResult } from './run-result-fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('training report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-report-'));
+  const path = join(dir, 'report.html');
+  const pngDir = join(dir, 'png');
+
+  it('writes one self-contained page with every figure, the leaderboard and the dataset summary', async () => {
+    const ids = await writeReport(sampleRunResult(), path, { png: pngDir });
+    const html = readFileSync(path, 'utf8');
+    for (const id of ['class-balance', 'roc-curves', 'pr-curves', 'cv-distribution', 'history-rf-accuracy', 'history-mlp-loss', 'history-mlp-accuracy', 'confusion-rf', 'confusion-mlp', 'feature-importances', 'threshold']) {
+      assert.ok(ids.includes(id), `figure ${id} is produced`);
+      assert.match(html, new RegExp(`data-chart="${id}"><svg`), `figure ${id} is inlined as SVG`);
+    }
+    assert.ok(!ids.includes('confusion-knn'), 'a failed candidate has no figures');
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts and no external resources');
+    assert.equal((html.match(/<tr class="(best)?">/g) ?? []).length, 3, 'one leaderboard row per candidate');
+    assert.match(html, /too few rows/);
+    assert.match(html, /num_outbound_cmds<\/td><td class="l">constant/);
+    assert.match(html, /9033/, 'confusion counts are labelled');
+  });
+
+  it('exports every figure as a PNG', () => {
+    const files = readdirSync(pngDir).sort();
+    assert.ok(files.length >= 11);
+    for (const f of files) {
+      const head = readFileSync(join(pngDir, f)).subarray(0, 8);
+      assert.deepEqual([...head], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${f} is a PNG`);
+    }
+  });
+
+  it('opens in headless Chromium with every chart present and nothing failing to load', { skip: !existsSync(CHROMIUM) && 'no chromium' }, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const failures: string[] = [];
+      page.on('requestfailed', (r) => failures.push(r.url()));
+      page.on('pageerror', (e) => failures.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') failures.push(m.text());
+      });
+      await page.goto(`file://${path}`);
+      const charts = await page.$$eval('figure.chart svg', (svgs) => svgs.map((s) => s.getBoundingClientRect().width * s.getBoundingClientRect().height));
+      assert.ok(charts.length >= 11, `${charts.length} charts rendered`);
+      assert.ok(charts.every((area) => area > 10_000), 'every chart has a visible size');
+      assert.deepEqual(failures, []);
+      await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
