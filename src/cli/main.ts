@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { reportError } from './command.js';
 import { UsageError } from '../errors.js';
+import { register as registerCollect } from './collect.js';
+import { register as registerExtract } from './extract.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // Commands register below, one line each.
+  registerCollect(program);
+  registerExtract(program);
   return program;
 }
 

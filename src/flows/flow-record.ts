@@ -40,7 +40,13 @@ export interface FlowRecord extends FlowKey {
   readonly exporter?: string;
   readonly observationDomain?: number;
   /**
-   * Flow meter only: the CICFlowMeter feature vector, in the order of CIC_FEATURES (src/flows/features/cic.ts).
+   * Flow meter only: link-layer frame bytes of both directions (pcap orig_len), what tshark's conversation
+   * statistics count. `bytes` stays layer-3 octets, as NetFlow/IPFIX count them.
+   */
+  readonly frameBytes?: number;
+  /**
+   * Flow meter only: the CICFlowMeter feature vector, in the order of CIC_FEATURES (src/datasets/cic-names.ts),
+   * computed by src/flows/features/cic.ts.
    * Absent for collector records, which carry only the NetFlow-style fields above.
    */
   readonly features?: Float64Array;

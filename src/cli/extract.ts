@@ -1,0 +1,74 @@
+// `flowsentry extract <captures...>`: pcap / pcapng (optionally gzipped, '-' for stdin) → one row of flow features
+// per flow (CIC or NetFlow set), CSV or JSON lines, streamed. Thin: parse options, call src/flows/extract.ts, print.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
+import { runCommand, type GlobalOptions } from './command.js';
+
+interface ExtractCliOptions extends GlobalOptions {
+  features: string;
+  out?: string;
+  format?: string;
+  idleTimeout: string;
+  activeTimeout: string;
+  maxFlows: string;
+}
+
+function positiveNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`option ${name} expects a positive number, got '${value}'`);
+  return n;
+}
+
+function render(s: ExtractSummary): string {
+  const skipped = Object.entries(s.skipped)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  return [
+    `packets ${s.packets}, flows ${s.flows}, evictions ${s.evictions}, trailing packets absorbed ${s.trailingPackets}`,
+    `skipped: ${skipped || 'none'}`,
+    `${s.seconds.toFixed(2)} s, ${Math.round(s.packetsPerSecond)} packets/s`,
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('extract')
+    .description('turn packet captures (pcap, pcapng, gzipped, - for stdin) into flow feature rows')
+    .argument('<captures...>', 'capture files, or - for stdin')
+    .option('--features <set>', 'feature set: cic (CICFlowMeter, 83 features) or netflow (compact)', 'cic')
+    .option('--out <file>', 'output file, .csv or .jsonl (default: CSV on stdout)')
+    .option('--format <fmt>', 'csv or jsonl (default: from the --out extension)')
+    .option('--idle-timeout <s>', 'seconds of silence that end a flow', '120')
+    .option('--active-timeout <s>', 'longest flow duration in seconds', '120')
+    .option('--max-flows <n>', 'most live flows; the least recently seen is evicted beyond it', '100000')
+    .option('--json', 'print the summary as JSON')
+    .action(async (captures: string[], opts: ExtractCliOptions, cmd: Command) => {
+      const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
+      await runCommand(
+        globals,
+        async () => {
+          if (opts.features !== 'cic' && opts.features !== 'netflow') throw new UsageError(`--features expects cic or netflow, got '${opts.features}'`);
+          if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'jsonl') throw new UsageError(`--format expects csv or jsonl, got '${opts.format}'`);
+          if (opts.out === undefined && opts.json) throw new UsageError('--json prints the summary on stdout: give the flows a file with --out');
+          if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+          const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
+          if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);
+          const summary = await extractFlows(captures, opts.out ?? process.stdout, {
+            features: opts.features as FeatureSet,
+            ...(opts.format !== undefined ? { format: opts.format as OutputFormat } : {}),
+            idleTimeoutS: positiveNumber('--idle-timeout', opts.idleTimeout),
+            activeTimeoutS: positiveNumber('--active-timeout', opts.activeTimeout),
+            maxFlows,
+          });
+          if (opts.out === undefined) {
+            // Rows went to stdout: the human summary goes to stderr.
+            process.stderr.write(`${render(summary)}\n`);
+          }
+          return summary;
+        },
+        (s) => (opts.out === undefined ? '' : render(s)),
+      );
+    });
+}

@@ -1,0 +1,203 @@
+// Packet decoding from the link layer to the transport header, into a reused DecodedPacket: O(header bytes), no
+// allocation. Link types (tcpdump.org LINKTYPE_*): Ethernet (1) with 802.1Q/802.1ad/QinQ tags, Linux SLL (113) and
+// SLL2 (276), raw IP (101, and DLT 12/14 as some systems write it), IPv4 (228), IPv6 (229), BSD null (0) and loop
+// (108). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination
+// options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792), ICMPv6 (RFC 4443).
+
+import { Decode, DecodedPacket } from './packet.js';
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const ETHERTYPE_VLAN = 0x8100;
+const ETHERTYPE_QINQ = 0x88a8;
+const ETHERTYPE_QINQ_OLD = 0x9100;
+
+function u16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/**
+ * Decodes b[offset, offset + capLen) captured on `linkType` into `out`. Returns Decode.OK or the reason to skip.
+ */
+export function decodePacket(linkType: number, b: Uint8Array, offset: number, capLen: number, out: DecodedPacket): Decode {
+  const end = offset + capLen;
+  out.vlan = 0;
+  let o = offset;
+  let etherType: number;
+  switch (linkType) {
+    case 1: // Ethernet II
+      if (capLen < 14) return Decode.TruncatedLink;
+      etherType = u16(b, o + 12);
+      o += 14;
+      break;
+    case 113: // Linux cooked v1: protocol at 14
+      if (capLen < 16) return Decode.TruncatedLink;
+      etherType = u16(b, o + 14);
+      o += 16;
+      break;
+    case 276: // Linux cooked v2: protocol at 0
+      if (capLen < 20) return Decode.TruncatedLink;
+      etherType = u16(b, o);
+      o += 20;
+      break;
+    case 101:
+    case 12:
+    case 14:
+      if (capLen < 1) return Decode.TruncatedIp;
+      etherType = b[o]! >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+      break;
+    case 228:
+      etherType = ETHERTYPE_IPV4;
+      break;
+    case 229:
+      etherType = ETHERTYPE_IPV6;
+      break;
+    case 0: // BSD null: address family in host byte order
+    case 108: {
+      // BSD loop: network byte order
+      if (capLen < 4) return Decode.TruncatedLink;
+      let family = linkType === 108 ? u32(b, o) : (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+      if (family > 0xffff) family = u32(b, o);
+      o += 4;
+      if (family === 2) etherType = ETHERTYPE_IPV4;
+      else if (family === 10 || family === 24 || family === 28 || family === 30) etherType = ETHERTYPE_IPV6;
+      else return Decode.NonIp;
+      break;
+    }
+    default:
+      return Decode.UnsupportedLink;
+  }
+  // 802.1Q / 802.1ad tags, any depth (QinQ): keep the outermost VLAN id.
+  let tagged = false;
+  while (etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_OLD) {
+    if (end - o < 4) return Decode.TruncatedLink;
+    if (!tagged) {
+      out.vlan = u16(b, o) & 0x0fff;
+      tagged = true;
+    }
+    etherType = u16(b, o + 2);
+    o += 4;
+  }
+  if (etherType === ETHERTYPE_IPV4) return decodeIpv4(b, o, end, out);
+  if (etherType === ETHERTYPE_IPV6) return decodeIpv6(b, o, end, out);
+  return Decode.NonIp;
+}
+
+function decodeIpv4(b: Uint8Array, o: number, end: number, out: DecodedPacket): Decode {
+  if (end - o < 20) return Decode.TruncatedIp;
+  const vihl = b[o]!;
+  if (vihl >> 4 !== 4) return Decode.BadIpVersion;
+  const ihl = (vihl & 15) * 4;
+  let total = u16(b, o + 2);
+  if (total === 0) total = end - o; // TCP segmentation offload captures write 0
+  if (ihl < 20 || total < ihl) return Decode.BadIpHeader;
+  if (end - o < ihl) return Decode.TruncatedIp;
+  out.ipVersion = 4;
+  out.src[0] = u32(b, o + 12);
+  out.dst[0] = u32(b, o + 16);
+  out.src[1] = out.src[2] = out.src[3] = 0;
+  out.dst[1] = out.dst[2] = out.dst[3] = 0;
+  out.ipBytes = total;
+  const flagsFrag = u16(b, o + 6);
+  const fragOffset = flagsFrag & 0x1fff;
+  out.fragment = fragOffset !== 0 ? 2 : flagsFrag & 0x2000 ? 1 : 0;
+  return decodeTransport(b, o + ihl, end, b[o + 9]!, total - ihl, out);
+}
+
+function decodeIpv6(b: Uint8Array, o: number, end: number, out: DecodedPacket): Decode {
+  if (end - o < 40) return Decode.TruncatedIp;
+  if (b[o]! >> 4 !== 6) return Decode.BadIpVersion;
+  let payload = u16(b, o + 4);
+  if (payload === 0) payload = end - o - 40; // jumbogram or offload: use what was captured
+  out.ipVersion = 6;
+  for (let i = 0; i < 4; i++) {
+    out.src[i] = u32(b, o + 8 + 4 * i);
+    out.dst[i] = u32(b, o + 24 + 4 * i);
+  }
+  out.ipBytes = 40 + payload;
+  out.fragment = 0;
+  let next = b[o + 6]!;
+  let p = o + 40;
+  let remaining = payload;
+  // Extension headers (bounded: each consumes ≥ 8 bytes of the captured data).
+  for (;;) {
+    if (next === 0 || next === 43 || next === 60 || next === 135 || next === 139 || next === 140) {
+      if (end - p < 8) return Decode.TruncatedTransport;
+      const len = (b[p + 1]! + 1) * 8;
+      next = b[p]!;
+      p += len;
+      remaining -= len;
+    } else if (next === 44) {
+      if (end - p < 8) return Decode.TruncatedTransport;
+      const fragField = u16(b, p + 2);
+      out.fragment = fragField >> 3 !== 0 ? 2 : fragField & 1 ? 1 : 0;
+      next = b[p]!;
+      p += 8;
+      remaining -= 8;
+    } else if (next === 51) {
+      if (end - p < 8) return Decode.TruncatedTransport;
+      const len = (b[p + 1]! + 2) * 4;
+      next = b[p]!;
+      p += len;
+      remaining -= len;
+    } else break;
+    if (remaining < 0) return Decode.BadIpHeader;
+  }
+  return decodeTransport(b, p, end, next, remaining, out);
+}
+
+/** `l4Len` is the transport length from the IP header (header + payload), independent of what was captured. */
+function decodeTransport(b: Uint8Array, o: number, end: number, protocol: number, l4Len: number, out: DecodedPacket): Decode {
+  out.protocol = protocol;
+  out.tcpFlags = 0;
+  out.tcpWindow = 0;
+  out.icmpType = -1;
+  out.icmpCode = -1;
+  out.srcPort = 0;
+  out.dstPort = 0;
+  if (out.fragment === 2 || protocol === 59) {
+    // A later fragment carries no transport header; its bytes still belong to the conversation (ports 0).
+    out.l4HeaderLen = 0;
+    out.payloadLen = l4Len;
+    return Decode.OK;
+  }
+  const avail = end - o;
+  switch (protocol) {
+    case 6: {
+      if (avail < 20) return Decode.TruncatedTransport;
+      const hl = (b[o + 12]! >> 4) * 4;
+      if (hl < 20) return Decode.BadTcpHeader;
+      out.srcPort = u16(b, o);
+      out.dstPort = u16(b, o + 2);
+      out.tcpFlags = b[o + 13]!;
+      out.tcpWindow = u16(b, o + 14);
+      out.l4HeaderLen = hl;
+      out.payloadLen = l4Len > hl ? l4Len - hl : 0;
+      return Decode.OK;
+    }
+    case 17:
+    case 136: // UDP-Lite shares UDP's header layout
+      if (avail < 8) return Decode.TruncatedTransport;
+      out.srcPort = u16(b, o);
+      out.dstPort = u16(b, o + 2);
+      out.l4HeaderLen = 8;
+      out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
+      return Decode.OK;
+    case 1:
+    case 58:
+      if (avail < 4) return Decode.TruncatedTransport;
+      out.icmpType = b[o]!;
+      out.icmpCode = b[o + 1]!;
+      out.l4HeaderLen = 8;
+      out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
+      return Decode.OK;
+    default:
+      out.l4HeaderLen = 0;
+      out.payloadLen = l4Len > 0 ? l4Len : 0;
+      return Decode.OK;
+  }
+}

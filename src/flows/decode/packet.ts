@@ -1,0 +1,94 @@
+// The decoded view of one packet, reused for every packet (no allocation on the hot path), and the reasons a packet
+// is skipped. Filled by decodePacket (decode.ts). Addresses are four 32-bit words: IPv4 uses word 0, the rest are 0.
+
+export class DecodedPacket {
+  ipVersion = 0;
+  readonly src = new Uint32Array(4);
+  readonly dst = new Uint32Array(4);
+  /** IANA protocol number of the transport (after IPv6 extension headers). */
+  protocol = 0;
+  srcPort = 0;
+  dstPort = 0;
+  /** Outermost 802.1Q / 802.1ad VLAN id, 0 when untagged. */
+  vlan = 0;
+  /** Layer-3 length: IPv4 total length, or 40 + IPv6 payload length (what NetFlow counts as octets). */
+  ipBytes = 0;
+  /** Transport header length (TCP data offset × 4, 8 for UDP/ICMP, 0 otherwise). */
+  l4HeaderLen = 0;
+  /** Transport payload length, from the IP lengths (so Ethernet padding and snap lengths do not change it). */
+  payloadLen = 0;
+  tcpFlags = 0;
+  tcpWindow = 0;
+  /** -1 unless ICMP / ICMPv6. */
+  icmpType = -1;
+  icmpCode = -1;
+  /** 0 not a fragment, 1 first fragment (ports known), 2 later fragment (no transport header: ports 0). */
+  fragment = 0;
+}
+
+/** Decode outcomes; anything but OK is a reason to skip the packet. Index into DECODE_REASONS. */
+export const enum Decode {
+  OK = 0,
+  NonIp = 1,
+  UnsupportedLink = 2,
+  TruncatedLink = 3,
+  TruncatedIp = 4,
+  BadIpVersion = 5,
+  BadIpHeader = 6,
+  TruncatedTransport = 7,
+  BadTcpHeader = 8,
+}
+
+/** Names used in skip counts (`--json` summaries); the index is the Decode value. */
+export const DECODE_REASONS: readonly string[] = [
+  'ok',
+  'non-ip',
+  'unsupported-link-type',
+  'truncated-link-header',
+  'truncated-ip-header',
+  'bad-ip-version',
+  'bad-ip-header',
+  'truncated-transport-header',
+  'bad-tcp-header',
+];
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+export const TCP_ECE = 0x40;
+export const TCP_CWR = 0x80;
+
+/** Text form of a decoded address: dotted IPv4 or RFC 5952 IPv6. */
+export function formatAddress(version: number, words: ArrayLike<number>, base = 0): string {
+  if (version === 4) {
+    const a = words[base]!;
+    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const w = words[base + i]!;
+    groups.push(w >>> 16, w & 0xffff);
+  }
+  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on ties.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}

@@ -1,0 +1,243 @@
+// Bidirectional flow table: open addressing with linear probing and backward-shift deletion (Knuth, TAOCP vol. 3,
+// 6.4 Algorithm R) over a numeric hash of the canonical 5-tuple + VLAN — no string key per packet. Per-flow state
+// lives in typed arrays (struct of arrays) that grow by doubling up to `maxFlows`; an intrusive doubly-linked list
+// keeps flows in last-seen order (idle timeouts and LRU eviction pop from its head), a second one holds closed TCP
+// flows waiting out their linger time. Every operation is O(1) expected.
+
+import type { DecodedPacket } from './decode/packet.js';
+
+const KEY_WORDS = 10; // A address (4), B address (4), ports (A << 16 | B), protocol | version << 8 | vlan << 12
+const NIL = -1;
+
+export class FlowTable {
+  /** Per-flow accumulators: `slotDoubles` doubles per slot. */
+  state: Float64Array;
+  size = 0;
+  private capacity: number;
+  private keys: Uint32Array;
+  private hashes: Uint32Array;
+  /** 1 when the initiator is endpoint A of the canonical key. */
+  private initiatorIsA: Uint8Array;
+  /** End reason code per slot, set when the flow closes or times out. */
+  reason: Uint8Array;
+  private prev: Int32Array;
+  private next: Int32Array;
+  private closedPrev: Int32Array;
+  private closedNext: Int32Array;
+  private index: Int32Array; // slot + 1, 0 = empty
+  private mask: number;
+  private freeList: number[] = [];
+  private used = 0; // slots handed out so far (below capacity)
+  lruHead = NIL;
+  private lruTail = NIL;
+  closedHead = NIL;
+  private closedTail = NIL;
+  // Scratch for the packet being looked up.
+  private readonly key = new Uint32Array(KEY_WORDS);
+  private keyHash = 0;
+  /** After lookup(): true when the packet's source is endpoint A. */
+  packetFromA = false;
+
+  constructor(
+    readonly maxFlows: number,
+    private readonly slotDoubles: number,
+  ) {
+    this.capacity = Math.min(maxFlows, 1024);
+    this.state = new Float64Array(this.capacity * slotDoubles);
+    this.keys = new Uint32Array(this.capacity * KEY_WORDS);
+    this.hashes = new Uint32Array(this.capacity);
+    this.initiatorIsA = new Uint8Array(this.capacity);
+    this.reason = new Uint8Array(this.capacity);
+    this.prev = new Int32Array(this.capacity);
+    this.next = new Int32Array(this.capacity);
+    this.closedPrev = new Int32Array(this.capacity).fill(NIL);
+    this.closedNext = new Int32Array(this.capacity).fill(NIL);
+    const indexSize = indexSizeFor(this.capacity);
+    this.index = new Int32Array(indexSize);
+    this.mask = indexSize - 1;
+  }
+
+  /** Finds the flow of a decoded packet; -1 when none. Leaves the canonical key in scratch for insert(). */
+  lookup(p: DecodedPacket): number {
+    const k = this.key;
+    const s = p.src;
+    const d = p.dst;
+    // Canonical order: the smaller (address, port) endpoint is A.
+    let cmp = 0;
+    for (let i = 0; i < 4 && cmp === 0; i++) cmp = s[i]! - d[i]!;
+    if (cmp === 0) cmp = p.srcPort - p.dstPort;
+    const fromA = cmp <= 0;
+    this.packetFromA = fromA;
+    const a = fromA ? s : d;
+    const b = fromA ? d : s;
+    k[0] = a[0]!;
+    k[1] = a[1]!;
+    k[2] = a[2]!;
+    k[3] = a[3]!;
+    k[4] = b[0]!;
+    k[5] = b[1]!;
+    k[6] = b[2]!;
+    k[7] = b[3]!;
+    k[8] = fromA ? ((p.srcPort << 16) | p.dstPort) >>> 0 : ((p.dstPort << 16) | p.srcPort) >>> 0;
+    k[9] = (p.protocol | (p.ipVersion << 8) | (p.vlan << 12)) >>> 0;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < KEY_WORDS; i++) {
+      h = Math.imul(h ^ k[i]!, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    h = Math.imul(h ^ (h >>> 13), 0x85ebca6b);
+    h = (h ^ (h >>> 16)) >>> 0;
+    this.keyHash = h;
+    const keys = this.keys;
+    for (let pos = h & this.mask; ; pos = (pos + 1) & this.mask) {
+      const entry = this.index[pos]!;
+      if (entry === 0) return NIL;
+      const slot = entry - 1;
+      if (this.hashes[slot] !== h) continue;
+      const o = slot * KEY_WORDS;
+      if (
+        keys[o] === k[0] && keys[o + 1] === k[1] && keys[o + 2] === k[2] && keys[o + 3] === k[3] &&
+        keys[o + 4] === k[4] && keys[o + 5] === k[5] && keys[o + 6] === k[6] && keys[o + 7] === k[7] &&
+        keys[o + 8] === k[8] && keys[o + 9] === k[9]
+      ) return slot;
+    }
+  }
+
+  /** True when the packet of the last lookup travels in the flow's forward (initiator) direction. */
+  isForward(slot: number): boolean {
+    return (this.initiatorIsA[slot] === 1) === this.packetFromA;
+  }
+
+  /** Adds a flow for the key of the last lookup (the caller checked it is absent and that size < maxFlows). */
+  insert(): number {
+    let slot: number;
+    if (this.freeList.length > 0) slot = this.freeList.pop()!;
+    else {
+      if (this.used === this.capacity) this.grow();
+      slot = this.used++;
+    }
+    this.keys.set(this.key, slot * KEY_WORDS);
+    this.hashes[slot] = this.keyHash;
+    this.initiatorIsA[slot] = this.packetFromA ? 1 : 0;
+    this.reason[slot] = 0;
+    let pos = this.keyHash & this.mask;
+    while (this.index[pos] !== 0) pos = (pos + 1) & this.mask;
+    this.index[pos] = slot + 1;
+    this.appendLru(slot);
+    this.size++;
+    return slot;
+  }
+
+  /** Removes a flow; its slot is reused. */
+  remove(slot: number): void {
+    const mask = this.mask;
+    let pos = this.hashes[slot]! & mask;
+    while (this.index[pos] !== slot + 1) pos = (pos + 1) & mask;
+    // Backward-shift deletion keeps probe sequences unbroken without tombstones.
+    let hole = pos;
+    for (let j = (hole + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hashes[this.index[j]! - 1]! & mask;
+      // Move entry j into the hole unless its home lies cyclically in (hole, j].
+      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!inRange) {
+        this.index[hole] = this.index[j]!;
+        hole = j;
+      }
+    }
+    this.index[hole] = 0;
+    this.unlinkLru(slot);
+    if (this.closedPrev[slot] !== NIL || this.closedHead === slot) this.unlinkClosed(slot);
+    this.freeList.push(slot);
+    this.size--;
+  }
+
+  /** Marks a flow most recently seen. */
+  touch(slot: number): void {
+    if (this.lruTail === slot) return;
+    this.unlinkLru(slot);
+    this.appendLru(slot);
+  }
+
+  nextLru(slot: number): number {
+    return this.next[slot]!;
+  }
+
+  /** Queues a closed flow for its linger time (FIFO: flows close in time order). */
+  markClosed(slot: number): void {
+    this.closedPrev[slot] = this.closedTail;
+    this.closedNext[slot] = NIL;
+    if (this.closedTail !== NIL) this.closedNext[this.closedTail] = slot;
+    else this.closedHead = slot;
+    this.closedTail = slot;
+  }
+
+  /** Key fields of a slot, oriented initiator → responder. */
+  endpoints(slot: number): { fromA: boolean; words: Uint32Array } {
+    return { fromA: this.initiatorIsA[slot] === 1, words: this.keys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS) };
+  }
+
+  private appendLru(slot: number): void {
+    this.prev[slot] = this.lruTail;
+    this.next[slot] = NIL;
+    if (this.lruTail !== NIL) this.next[this.lruTail] = slot;
+    else this.lruHead = slot;
+    this.lruTail = slot;
+  }
+
+  private unlinkLru(slot: number): void {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p !== NIL) this.next[p] = n;
+    else this.lruHead = n;
+    if (n !== NIL) this.prev[n] = p;
+    else this.lruTail = p;
+  }
+
+  private unlinkClosed(slot: number): void {
+    const p = this.closedPrev[slot]!;
+    const n = this.closedNext[slot]!;
+    if (p !== NIL) this.closedNext[p] = n;
+    else this.closedHead = n;
+    if (n !== NIL) this.closedPrev[n] = p;
+    else this.closedTail = p;
+    this.closedPrev[slot] = NIL;
+    this.closedNext[slot] = NIL;
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.maxFlows, this.capacity * 2);
+    const grown = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(a: T, per: number, fill?: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap * per);
+      if (fill !== undefined) b.fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.state = grown(this.state, this.slotDoubles);
+    this.keys = grown(this.keys, KEY_WORDS);
+    this.hashes = grown(this.hashes, 1);
+    this.initiatorIsA = grown(this.initiatorIsA, 1);
+    this.reason = grown(this.reason, 1);
+    this.prev = grown(this.prev, 1);
+    this.next = grown(this.next, 1);
+    this.closedPrev = grown(this.closedPrev, 1, NIL);
+    this.closedNext = grown(this.closedNext, 1, NIL);
+    this.capacity = cap;
+    const indexSize = indexSizeFor(cap);
+    if (indexSize !== this.index.length) {
+      this.index = new Int32Array(indexSize);
+      this.mask = indexSize - 1;
+      for (let slot = this.lruHead; slot !== NIL; slot = this.next[slot]!) {
+        let pos = this.hashes[slot]! & this.mask;
+        while (this.index[pos] !== 0) pos = (pos + 1) & this.mask;
+        this.index[pos] = slot + 1;
+      }
+    }
+  }
+}
+
+/** Power of two ≥ 2 × capacity: load factor ≤ 0.5 keeps linear probes short. */
+function indexSizeFor(capacity: number): number {
+  let n = 16;
+  while (n < capacity * 2) n *= 2;
+  return n;
+}

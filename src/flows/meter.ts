@@ -1,0 +1,226 @@
+// Flow meter: packets → bidirectional flows keyed by 5-tuple + VLAN (forward = initiator, the first packet's
+// sender), emitted as they end. A flow ends on
+//   - its active timeout (duration cap, CICFlowMeter's 120 s "flow timeout") or idle timeout;
+//   - TCP termination after Engelen et al. (IEEE SPW 2021): a RST, or FINs from both sides, close the flow; packets
+//     of the same connection that trail the close (the last ACK, retransmissions, data in flight after a RST) are
+//     absorbed for `lingerS` instead of opening an "appendix" flow; a new SYN on the same 5-tuple starts a new flow;
+//   - eviction of the least recently seen flow when `maxFlows` are live (counted), so memory is bounded;
+//   - end of input (flush).
+// O(1) expected per packet; no allocation per packet (one FlowRecord per flow).
+
+import type { FlowEndReason, FlowRecord } from './flow-record.js';
+import { decodePacket } from './decode/decode.js';
+import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode/packet.js';
+import { FlowTable } from './flow-table.js';
+import {
+  BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicClose, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
+  SLOT_DOUBLES, START, TCP_FLAGS,
+} from './features/cic.js';
+import type { RawPacket, SkipCounts } from '../io/pcap.js';
+
+export interface MeterOptions {
+  /** Seconds without packets after which a flow ends (default 120). */
+  idleTimeoutS?: number;
+  /** Longest flow duration in seconds (default 120, CICFlowMeter's flow timeout). */
+  activeTimeoutS?: number;
+  /** Seconds a closed TCP flow keeps absorbing trailing packets (default 2). */
+  lingerS?: number;
+  /** Most live flows; the least recently seen is evicted beyond it (default 100,000 ≈ 80 MB of state). */
+  maxFlows?: number;
+  /** Compute the CIC feature vector of each flow (default true). */
+  cicFeatures?: boolean;
+}
+
+export interface MeterStats {
+  packets: number;
+  /** Packets that became part of a flow. */
+  metered: number;
+  skipped: SkipCounts;
+  flows: number;
+  evictions: number;
+  /** Packets absorbed by a closed TCP flow (would have been CICFlowMeter "appendix" flows). */
+  trailingPackets: number;
+  liveFlows: number;
+}
+
+const REASONS: readonly FlowEndReason[] = ['eof', 'fin', 'rst', 'idle', 'active', 'evicted'];
+const R_EOF = 0;
+const R_FIN = 1;
+const R_RST = 2;
+const R_IDLE = 3;
+const R_ACTIVE = 4;
+const R_EVICTED = 5;
+const SWEEP_EVERY_US = 1e6;
+
+export class FlowMeter {
+  private readonly table: FlowTable;
+  private readonly pkt = new DecodedPacket();
+  private readonly idleUs: number;
+  private readonly activeUs: number;
+  private readonly lingerUs: number;
+  private readonly withFeatures: boolean;
+  private nowUs = 0;
+  private nextSweepUs = 0;
+  private readonly decodeFailures = new Float64Array(DECODE_REASONS.length);
+  private readonly counters = { packets: 0, metered: 0, flows: 0, evictions: 0, trailingPackets: 0 };
+
+  constructor(
+    private readonly onFlow: (flow: FlowRecord) => void,
+    options: MeterOptions = {},
+  ) {
+    this.idleUs = (options.idleTimeoutS ?? 120) * 1e6;
+    this.activeUs = (options.activeTimeoutS ?? 120) * 1e6;
+    this.lingerUs = (options.lingerS ?? 2) * 1e6;
+    this.withFeatures = options.cicFeatures ?? true;
+    const maxFlows = options.maxFlows ?? 100_000;
+    if (!(maxFlows >= 1)) throw new RangeError('maxFlows must be >= 1');
+    this.table = new FlowTable(Math.floor(maxFlows), SLOT_DOUBLES);
+  }
+
+  /** Decodes and meters one captured packet. */
+  addPacket(raw: RawPacket): void {
+    this.counters.packets++;
+    const status = decodePacket(raw.linkType, raw.data, raw.offset, raw.capLen, this.pkt);
+    if (status !== Decode.OK) {
+      this.decodeFailures[status]!++;
+      return;
+    }
+    this.addDecoded(this.pkt, raw.tsUs, raw.origLen);
+  }
+
+  /** Meters an already decoded packet (timestamp in µs since the epoch, frame length on the wire). */
+  addDecoded(p: DecodedPacket, tsUs: number, frameLen: number): void {
+    this.counters.metered++;
+    if (tsUs > this.nowUs) this.nowUs = tsUs;
+    if (this.nowUs >= this.nextSweepUs) {
+      this.expire(this.nowUs);
+      this.nextSweepUs = this.nowUs + SWEEP_EVERY_US;
+    }
+    const table = this.table;
+    const found = table.lookup(p);
+    if (found >= 0) {
+      const slot = found;
+      const f = table.state;
+      const base = slot * SLOT_DOUBLES;
+      const closedAt = f[base + CLOSED_AT]!;
+      let end = -1;
+      if (closedAt > 0) {
+        const newConnection = (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+        if (newConnection || tsUs - closedAt > this.lingerUs) end = table.reason[slot]!;
+        else this.counters.trailingPackets++;
+      } else if (tsUs - f[base + START]! > this.activeUs) end = R_ACTIVE;
+      else if (tsUs - f[base + LAST]! > this.idleUs) end = R_IDLE;
+      if (end >= 0) {
+        this.finish(slot, end);
+        table.lookup(p); // the table changed: refresh the scratch key for insert()
+      } else {
+        cicAdd(f, base, p, tsUs, table.isForward(slot), frameLen);
+        table.touch(slot);
+        if (closedAt === 0 && p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, table.isForward(slot), tsUs);
+        return;
+      }
+    }
+    if (table.size >= table.maxFlows) {
+      this.counters.evictions++;
+      this.finish(table.lruHead, R_EVICTED);
+      table.lookup(p);
+    }
+    const slot = table.insert();
+    const base = slot * SLOT_DOUBLES;
+    cicStart(table.state, base, p, tsUs, frameLen);
+    if (p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, true, tsUs);
+  }
+
+  private tcpState(slot: number, base: number, flags: number, fwd: boolean, tsUs: number): void {
+    if ((flags & (TCP_FIN | TCP_RST)) === 0) return;
+    const f = this.table.state;
+    if (flags & TCP_RST) this.close(slot, base, R_RST, tsUs);
+    else {
+      const dirs = f[base + FIN_DIRS]! | (fwd ? 1 : 2);
+      f[base + FIN_DIRS] = dirs;
+      if (dirs === 3) this.close(slot, base, R_FIN, tsUs);
+    }
+  }
+
+  private close(slot: number, base: number, reason: number, tsUs: number): void {
+    this.table.state[base + CLOSED_AT] = tsUs;
+    this.table.reason[slot] = reason;
+    this.table.markClosed(slot);
+  }
+
+  /**
+   * Ends every flow whose idle timeout or linger has passed at `nowUs`. The meter calls it as packet time advances;
+   * live capture can also call it on a wall-clock timer so quiet flows are still emitted.
+   */
+  expire(nowUs: number): void {
+    const table = this.table;
+    const f = table.state;
+    while (table.closedHead >= 0 && nowUs - f[table.closedHead * SLOT_DOUBLES + CLOSED_AT]! > this.lingerUs) {
+      this.finish(table.closedHead, table.reason[table.closedHead]!);
+    }
+    while (table.lruHead >= 0) {
+      const slot = table.lruHead;
+      const base = slot * SLOT_DOUBLES;
+      if (nowUs - f[base + LAST]! > this.idleUs) this.finish(slot, f[base + CLOSED_AT]! > 0 ? table.reason[slot]! : R_IDLE);
+      else if (nowUs - f[base + START]! > this.activeUs) this.finish(slot, R_ACTIVE);
+      else break;
+    }
+  }
+
+  /** Ends all live flows (end of input). */
+  flush(): void {
+    const table = this.table;
+    while (table.lruHead >= 0) {
+      const slot = table.lruHead;
+      this.finish(slot, table.state[slot * SLOT_DOUBLES + CLOSED_AT]! > 0 ? table.reason[slot]! : R_EOF);
+    }
+  }
+
+  get stats(): MeterStats {
+    const skipped: SkipCounts = {};
+    for (let i = 1; i < DECODE_REASONS.length; i++) if (this.decodeFailures[i]! > 0) skipped[DECODE_REASONS[i]!] = this.decodeFailures[i]!;
+    return { ...this.counters, skipped, liveFlows: this.table.size };
+  }
+
+  private finish(slot: number, reason: number): void {
+    const table = this.table;
+    const f = table.state;
+    const base = slot * SLOT_DOUBLES;
+    cicClose(f, base);
+    const { fromA, words } = table.endpoints(slot);
+    const version = (words[9]! >>> 8) & 15;
+    const protocol = words[9]! & 255;
+    const vlan = words[9]! >>> 12;
+    const portA = words[8]! >>> 16;
+    const portB = words[8]! & 0xffff;
+    const addrA = formatAddress(version, words, 0);
+    const addrB = formatAddress(version, words, 4);
+    const dstPort = fromA ? portB : portA;
+    const fwdIp = f[base + FWD_IP_BYTES]!;
+    const bwdIp = f[base + BWD_IP_BYTES]!;
+    const record: FlowRecord = {
+      srcAddr: fromA ? addrA : addrB,
+      dstAddr: fromA ? addrB : addrA,
+      srcPort: fromA ? portA : portB,
+      dstPort,
+      protocol,
+      vlan,
+      source: 'pcap',
+      startMs: f[base + START]! / 1000,
+      endMs: f[base + LAST]! / 1000,
+      packets: f[base + FWD_N]! + f[base + BWD_N]!,
+      bytes: fwdIp + bwdIp,
+      fwdPackets: f[base + FWD_N]!,
+      bwdPackets: f[base + BWD_N]!,
+      fwdBytes: fwdIp,
+      bwdBytes: bwdIp,
+      tcpFlags: f[base + TCP_FLAGS]!,
+      endReason: REASONS[reason]!,
+      frameBytes: f[base + FRAME_BYTES]!,
+      ...(this.withFeatures ? { features: cicFeatures(f, base, dstPort, protocol) } : {}),
+    };
+    table.remove(slot);
+    this.counters.flows++;
+    this.onFlow(record);
+  }
+}

@@ -1,0 +1,129 @@
+// Opens any packet capture source — a file path, '-' for stdin, or any Readable (e.g. `tcpdump -w -` stdout) —
+// sniffs the format from the first bytes (pcap either byte order / µs or ns, pcapng, gzip of either) and streams
+// packets through the incremental readers in constant memory. A source that is not a capture at all is one UserError
+// naming it; everything else (truncation, corruption) is counted by reason and skipped.
+
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { pipeline, Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+import { isPcapMagic, PcapReader, type CaptureReader, type PacketCallback, type SkipCounts } from './pcap.js';
+import { isPcapngMagic, PcapngReader } from './pcapng.js';
+
+export interface CaptureSummary {
+  source: string;
+  format: 'pcap' | 'pcapng';
+  gzip: boolean;
+  packets: number;
+  bytes: number;
+  skipped: SkipCounts;
+}
+
+function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** Creates the reader for a buffer's first bytes, or undefined when they are no capture format we know. */
+export function readerFor(head: Uint8Array, onPacket: PacketCallback): CaptureReader | undefined {
+  if (isPcapMagic(head)) return new PcapReader(onPacket);
+  if (isPcapngMagic(head)) return new PcapngReader(onPacket);
+  return undefined;
+}
+
+function openSource(source: string | Readable): { stream: Readable; name: string } {
+  if (typeof source !== 'string') return { stream: source, name: '<stream>' };
+  if (source === '-') return { stream: process.stdin, name: '<stdin>' };
+  return { stream: createReadStream(source, { highWaterMark: 1 << 20 }), name: source };
+}
+
+/** Collects chunks until at least `n` bytes (or the end), so sniffing works on tiny first chunks. */
+async function* withHead(stream: AsyncIterable<Uint8Array>, n: number, onHead: (head: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  let headDone = false;
+  for await (const chunk of stream) {
+    if (headDone) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    have += chunk.length;
+    if (have >= n) {
+      const head = Buffer.concat(parts);
+      headDone = true;
+      onHead(head);
+      yield head;
+    }
+  }
+  if (!headDone) {
+    const head = Buffer.concat(parts);
+    onHead(head);
+    if (head.length > 0) yield head;
+  }
+}
+
+/**
+ * Streams every packet of a capture to `onPacket` (a reused RawPacket: copy what you keep). `afterChunk` runs after
+ * each chunk's packets, and is awaited — the place to drain emitted flows to a slow writer with back-pressure.
+ */
+export async function readCapture(
+  source: string | Readable,
+  onPacket: PacketCallback,
+  afterChunk?: () => Promise<void> | void,
+): Promise<CaptureSummary> {
+  const { stream, name } = openSource(source);
+  let reader: CaptureReader | undefined;
+  let gzip = false;
+  let bytes = 0;
+  const notCapture = (): UserError =>
+    new UserError('not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)', { file: name });
+
+  try {
+    const raw = withHead(stream, 4, (head) => {
+      gzip = isGzip(head);
+    })[Symbol.asyncIterator]();
+    const first = await raw.next(); // decides `gzip`
+    if (first.done) throw new UserError('empty file: not a packet capture', { file: name });
+    async function* replay(): AsyncGenerator<Uint8Array> {
+      yield first.value as Uint8Array;
+      for (;;) {
+        const next = await raw.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+    let chunks: AsyncIterable<Uint8Array> = replay();
+    if (gzip) {
+      const gunzip = createGunzip({ chunkSize: 1 << 20 });
+      pipeline(Readable.from(replay()), gunzip, () => undefined);
+      chunks = gunzip;
+    }
+    const sniffed = withHead(chunks, 4, (head) => {
+      reader = readerFor(head, onPacket);
+    });
+    for await (const chunk of sniffed) {
+      if (!reader) throw notCapture();
+      bytes += chunk.length;
+      reader.push(chunk);
+      if (afterChunk) await afterChunk();
+    }
+    if (!reader) throw notCapture();
+    reader.end();
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UserError('no such file', { file: name });
+    if (e.code === 'EISDIR') throw new UserError('is a directory, not a capture file', { file: name });
+    if (e.code === 'EACCES') throw new UserError('permission denied', { file: name });
+    if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERR') {
+      // A corrupt or truncated gzip stream: keep what was decoded and count the rest.
+      if (!reader) throw new UserError(`corrupt gzip data: ${e.message}`, { file: name });
+      reader.end();
+      reader.skipped['corrupt-gzip'] = (reader.skipped['corrupt-gzip'] ?? 0) + 1;
+    } else throw err;
+  } finally {
+    if (typeof source === 'string' && source !== '-') stream.destroy();
+  }
+  const r = reader as CaptureReader;
+  return { source: name, format: r.format, gzip, packets: r.packets, bytes, skipped: { ...r.skipped } };
+}

@@ -1,0 +1,140 @@
+// Classic libpcap savefile reader (tcpdump.org "PCAP Capture File Format", draft-ietf-opsawg-pcap):
+// 24-byte global header, then 16-byte record headers. Magic 0xa1b2c3d4 (µs) or 0xa1b23c4d (ns), either byte order.
+// Incremental: push() takes chunks of any size, so a multi-GB file streams in O(largest record) memory.
+// O(1) work per record besides the callback. Bad records are counted by reason, never thrown.
+
+/** One captured packet. The reader reuses a single instance: copy what you keep. */
+export class RawPacket {
+  /** Bytes of the current chunk; the packet is data[offset, offset + capLen). */
+  data: Uint8Array = new Uint8Array(0);
+  offset = 0;
+  capLen = 0;
+  /** Length on the wire (may exceed capLen when the capture was truncated by a snap length). */
+  origLen = 0;
+  /** Microseconds since the Unix epoch (fractional for nanosecond captures). */
+  tsUs = 0;
+  /** LINKTYPE_* value (tcpdump.org link-layer header types). */
+  linkType = 1;
+  /** pcapng interface id; 0 for pcap. */
+  interfaceId = 0;
+}
+
+export type PacketCallback = (packet: RawPacket) => void;
+
+/** Counts of things a reader skipped, by reason. */
+export type SkipCounts = Record<string, number>;
+
+export function countSkip(skipped: SkipCounts, reason: string, n = 1): void {
+  skipped[reason] = (skipped[reason] ?? 0) + n;
+}
+
+/** Largest record we accept: 256 KiB is libpcap's MAXIMUM_SNAPLEN; a bit more for odd writers. */
+export const MAX_RECORD = 262_144 + 65_536;
+
+/** Common interface of the pcap and pcapng incremental readers. */
+export interface CaptureReader {
+  readonly format: 'pcap' | 'pcapng';
+  /** Feeds the next bytes of the file; packets are delivered synchronously to the callback. */
+  push(chunk: Uint8Array): void;
+  /** Call once at end of input; counts a trailing partial record. */
+  end(): void;
+  readonly packets: number;
+  readonly skipped: SkipCounts;
+}
+
+/** Joins a kept remainder with the next chunk. The remainder is always shorter than one record. */
+export function joinChunks(rest: Uint8Array | undefined, chunk: Uint8Array): Uint8Array {
+  if (!rest || rest.length === 0) return chunk;
+  const out = new Uint8Array(rest.length + chunk.length);
+  out.set(rest, 0);
+  out.set(chunk, rest.length);
+  return out;
+}
+
+export function readU32(b: Uint8Array, o: number, little: boolean): number {
+  return little
+    ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+    : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+export function readU16(b: Uint8Array, o: number, little: boolean): number {
+  return little ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
+}
+
+/** True when the first bytes are a pcap magic number. */
+export function isPcapMagic(b: Uint8Array): boolean {
+  if (b.length < 4) return false;
+  const be = readU32(b, 0, false);
+  return be === 0xa1b2c3d4 || be === 0xd4c3b2a1 || be === 0xa1b23c4d || be === 0x4d3cb2a1;
+}
+
+export class PcapReader implements CaptureReader {
+  readonly format = 'pcap' as const;
+  packets = 0;
+  readonly skipped: SkipCounts = {};
+  private rest: Uint8Array | undefined;
+  private headerDone = false;
+  private little = true;
+  private tsDivisor = 1; // 1 for µs, 1000 for ns
+  private linkType = 1;
+  private stopped = false;
+  private readonly packet = new RawPacket();
+
+  constructor(private readonly onPacket: PacketCallback) {}
+
+  push(chunk: Uint8Array): void {
+    if (this.stopped) return;
+    const buf = joinChunks(this.rest, chunk);
+    let pos = 0;
+    if (!this.headerDone) {
+      if (buf.length < 24) {
+        this.rest = buf.slice();
+        return;
+      }
+      this.readGlobalHeader(buf);
+      pos = 24;
+      this.headerDone = true;
+    }
+    const p = this.packet;
+    const little = this.little;
+    while (buf.length - pos >= 16) {
+      const capLen = readU32(buf, pos + 8, little);
+      const origLen = readU32(buf, pos + 12, little);
+      if (capLen > MAX_RECORD) {
+        // Framing is lost: a record length this large is corruption, and nothing after it can be trusted.
+        countSkip(this.skipped, 'corrupt-record-length');
+        countSkip(this.skipped, 'bytes-after-corruption', buf.length - pos);
+        this.stopped = true;
+        this.rest = undefined;
+        return;
+      }
+      if (buf.length - pos - 16 < capLen) break;
+      const sec = readU32(buf, pos, little);
+      const frac = readU32(buf, pos + 4, little);
+      p.data = buf;
+      p.offset = pos + 16;
+      p.capLen = capLen;
+      p.origLen = origLen < capLen ? capLen : origLen;
+      p.tsUs = sec * 1e6 + frac / this.tsDivisor;
+      p.linkType = this.linkType;
+      this.packets++;
+      this.onPacket(p);
+      pos += 16 + capLen;
+    }
+    this.rest = pos < buf.length ? buf.slice(pos) : undefined;
+  }
+
+  end(): void {
+    if (!this.headerDone) countSkip(this.skipped, 'truncated-file-header');
+    else if (this.rest && this.rest.length > 0 && !this.stopped) countSkip(this.skipped, 'truncated-record');
+    this.rest = undefined;
+  }
+
+  private readGlobalHeader(b: Uint8Array): void {
+    const magic = readU32(b, 0, false);
+    this.little = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+    this.tsDivisor = magic === 0xa1b23c4d || magic === 0x4d3cb2a1 ? 1000 : 1;
+    // The link type is the low 16 bits; the upper bits may carry FCS information (LINKTYPE with FCS flags).
+    this.linkType = readU32(b, 20, this.little) & 0xffff;
+  }
+}

@@ -1,0 +1,214 @@
+// pcapng reader (draft-ietf-opsawg-pcapng): Section Header (either byte order, several sections per file),
+// Interface Description (link type, if_tsresol, if_tsoffset per interface), Enhanced, Simple and obsolete Packet
+// blocks. Other blocks are skipped by length without buffering them, so memory stays O(largest packet block).
+// O(1) work per block besides the callback. Corruption is counted by reason, never thrown.
+
+import { countSkip, joinChunks, RawPacket, readU16, readU32, type CaptureReader, type PacketCallback, type SkipCounts } from './pcap.js';
+
+const SHB = 0x0a0d0d0a;
+const IDB = 0x00000001;
+const OPB = 0x00000002; // obsolete Packet Block
+const SPB = 0x00000003;
+const EPB = 0x00000006;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** Largest block we buffer to parse; bigger blocks of a known type are counted as corrupt. */
+const MAX_PARSED_BLOCK = 1 << 20;
+const TWO_POW_32 = 4294967296;
+
+export function isPcapngMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && readU32(b, 0, false) === SHB;
+}
+
+export class PcapngReader implements CaptureReader {
+  readonly format = 'pcapng' as const;
+  packets = 0;
+  readonly skipped: SkipCounts = {};
+  private rest: Uint8Array | undefined;
+  private little = true;
+  private inSection = false;
+  /** Bytes of an unparsed block still to skip. */
+  private skipBytes = 0;
+  private stopped = false;
+  private linkTypes: number[] = [];
+  /** Multiplier from the interface's timestamp units to microseconds. */
+  private tsScale: number[] = [];
+  private tsOffsetUs: number[] = [];
+  private lastTsUs = 0;
+  private readonly packet = new RawPacket();
+
+  constructor(private readonly onPacket: PacketCallback) {}
+
+  push(chunk: Uint8Array): void {
+    if (this.stopped) return;
+    let data = chunk;
+    if (this.skipBytes > 0) {
+      if (data.length <= this.skipBytes) {
+        this.skipBytes -= data.length;
+        return;
+      }
+      data = data.subarray(this.skipBytes);
+      this.skipBytes = 0;
+    }
+    const buf = joinChunks(this.rest, data);
+    let pos = 0;
+    while (buf.length - pos >= 12) {
+      const type = readU32(buf, pos, this.little);
+      if (type === SHB || readU32(buf, pos, !this.little) === SHB) {
+        // The section header decides the byte order of everything up to the next one.
+        const bom = readU32(buf, pos + 8, true);
+        if (bom === BYTE_ORDER_MAGIC) this.little = true;
+        else if (readU32(buf, pos + 8, false) === BYTE_ORDER_MAGIC) this.little = false;
+        else {
+          this.fail('bad-section-header', buf.length - pos);
+          return;
+        }
+      } else if (!this.inSection) {
+        this.fail('missing-section-header', buf.length - pos);
+        return;
+      }
+      const blockType = readU32(buf, pos, this.little);
+      const blockLen = readU32(buf, pos + 4, this.little);
+      if (blockLen < 12 || blockLen % 4 !== 0) {
+        this.fail('corrupt-block-length', buf.length - pos);
+        return;
+      }
+      const parsed = blockType === SHB || blockType === IDB || blockType === EPB || blockType === SPB || blockType === OPB;
+      if (!parsed) {
+        countSkip(this.skipped, 'unknown-block');
+        const available = buf.length - pos;
+        if (available < blockLen) {
+          this.skipBytes = blockLen - available;
+          pos = buf.length;
+          break;
+        }
+        pos += blockLen;
+        continue;
+      }
+      if (blockLen > MAX_PARSED_BLOCK) {
+        this.fail('corrupt-block-length', buf.length - pos);
+        return;
+      }
+      if (buf.length - pos < blockLen) break;
+      if (readU32(buf, pos + blockLen - 4, this.little) !== blockLen) countSkip(this.skipped, 'block-length-mismatch');
+      this.parseBlock(buf, pos, blockType, blockLen);
+      pos += blockLen;
+    }
+    this.rest = pos < buf.length ? buf.slice(pos) : undefined;
+  }
+
+  end(): void {
+    if (this.rest && this.rest.length > 0 && !this.stopped) countSkip(this.skipped, 'truncated-block');
+    if (this.skipBytes > 0) countSkip(this.skipped, 'truncated-block');
+    this.rest = undefined;
+  }
+
+  private fail(reason: string, bytesLeft: number): void {
+    countSkip(this.skipped, reason);
+    countSkip(this.skipped, 'bytes-after-corruption', bytesLeft);
+    this.stopped = true;
+    this.rest = undefined;
+  }
+
+  private parseBlock(b: Uint8Array, pos: number, type: number, len: number): void {
+    const little = this.little;
+    const bodyEnd = pos + len - 4;
+    switch (type) {
+      case SHB:
+        this.inSection = true;
+        this.linkTypes = [];
+        this.tsScale = [];
+        this.tsOffsetUs = [];
+        return;
+      case IDB: {
+        if (len < 20) {
+          countSkip(this.skipped, 'corrupt-interface-block');
+          this.addInterface(1, 1, 0);
+          return;
+        }
+        const linkType = readU16(b, pos + 8, little);
+        let scale = 1; // default resolution is 10^-6 s
+        let offsetUs = 0;
+        // Options: code (2), length (2), value padded to 4 bytes.
+        let o = pos + 16;
+        while (o + 4 <= bodyEnd) {
+          const code = readU16(b, o, little);
+          const optLen = readU16(b, o + 2, little);
+          if (code === 0 || o + 4 + optLen > bodyEnd) break;
+          if (code === 9 && optLen >= 1) {
+            const r = b[o + 4]!;
+            const unitsPerSec = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** (r & 0x7f);
+            scale = 1e6 / unitsPerSec;
+            if (!Number.isFinite(scale) || scale === 0) {
+              countSkip(this.skipped, 'bad-timestamp-resolution');
+              scale = 1;
+            }
+          } else if (code === 14 && optLen >= 8) {
+            const hi = readU32(b, o + 4 + (little ? 4 : 0), little);
+            const lo = readU32(b, o + 4 + (little ? 0 : 4), little);
+            offsetUs = (hi * TWO_POW_32 + lo) * 1e6;
+          }
+          o += 4 + ((optLen + 3) & ~3);
+        }
+        this.addInterface(linkType, scale, offsetUs);
+        return;
+      }
+      case EPB:
+      case OPB: {
+        if (len < 32) {
+          countSkip(this.skipped, 'corrupt-packet-block');
+          return;
+        }
+        const iface = type === EPB ? readU32(b, pos + 8, little) : readU16(b, pos + 8, little);
+        const capLen = readU32(b, pos + 20, little);
+        const origLen = readU32(b, pos + 24, little);
+        if (capLen > len - 32) {
+          countSkip(this.skipped, 'corrupt-packet-length');
+          return;
+        }
+        if (iface >= this.linkTypes.length) {
+          countSkip(this.skipped, 'unknown-interface');
+          return;
+        }
+        const scale = this.tsScale[iface]!;
+        const tsUs = readU32(b, pos + 12, little) * TWO_POW_32 * scale + readU32(b, pos + 16, little) * scale + this.tsOffsetUs[iface]!;
+        this.emit(b, pos + 28, capLen, origLen, tsUs, iface);
+        return;
+      }
+      case SPB: {
+        if (len < 16) {
+          countSkip(this.skipped, 'corrupt-packet-block');
+          return;
+        }
+        if (this.linkTypes.length === 0) {
+          countSkip(this.skipped, 'unknown-interface');
+          return;
+        }
+        const origLen = readU32(b, pos + 8, little);
+        const capLen = Math.min(origLen, len - 16);
+        // Simple Packet Blocks carry no timestamp: reuse the last one seen.
+        this.emit(b, pos + 12, capLen, origLen, this.lastTsUs, 0);
+        return;
+      }
+    }
+  }
+
+  private addInterface(linkType: number, scale: number, offsetUs: number): void {
+    this.linkTypes.push(linkType);
+    this.tsScale.push(scale);
+    this.tsOffsetUs.push(offsetUs);
+  }
+
+  private emit(b: Uint8Array, offset: number, capLen: number, origLen: number, tsUs: number, iface: number): void {
+    const p = this.packet;
+    p.data = b;
+    p.offset = offset;
+    p.capLen = capLen;
+    p.origLen = origLen < capLen ? capLen : origLen;
+    p.tsUs = tsUs;
+    p.linkType = this.linkTypes[iface]!;
+    p.interfaceId = iface;
+    this.lastTsUs = tsUs;
+    this.packets++;
+    this.onPacket(p);
+  }
+}
