@@ -1,0 +1,552 @@
+// Streaming, byte-level CSV reader (RFC 4180: quoted fields with "" escapes and embedded newlines; LF, CRLF or CR
+// line ends; UTF-8 BOM). Numbers are parsed straight from bytes (Clinger's fast path: an integer mantissa below
+// 2^53 times or over an exact power of ten <= 1e22 is correctly rounded; rarer texts go through Number()). Text
+// cells are dictionary-encoded from bytes, and values go into typed-array column chunks of fixed size, so memory
+// grows linearly with no doubling. O(bytes) time; memory O(rows x columns) for the output plus one read buffer.
+//
+// Two entry points: `peekCsv` decodes the first records as strings (format detection, type sniffing, headers);
+// `readCsvInto` streams a whole file into a ColumnarBuilder shared by several files.
+
+import { UserError } from '../errors.js';
+import { ByteDictionary } from './csv-dictionary.js';
+import { openByteSource } from './csv-source.js';
+
+export const SKIP = 0;
+export const NUMERIC = 1;
+export const CATEGORICAL = 2;
+/** How each field of a record is stored: SKIP, NUMERIC (Float32) or CATEGORICAL (dictionary codes). */
+export type CsvColumnKind = typeof SKIP | typeof NUMERIC | typeof CATEGORICAL;
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const PLUS = 43;
+const MINUS = 45;
+const DOT = 46;
+
+/** Texts that mean "missing" in a numeric column (pandas' defaults); they load as NaN. */
+const NUMERIC_MISSING = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+const INFINITIES: Readonly<Record<string, number>> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity };
+
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** Rows per column chunk: 64 Ki rows, i.e. 256 KiB per numeric column. */
+const CHUNK_ROWS = 1 << 16;
+
+export interface NumericOutput {
+  readonly kind: typeof NUMERIC;
+  readonly values: Float32Array;
+}
+export interface CategoricalOutput {
+  readonly kind: typeof CATEGORICAL;
+  /** -1 marks an empty cell. */
+  readonly codes: Int32Array;
+  readonly dictionary: string[];
+}
+export type ColumnOutput = NumericOutput | CategoricalOutput | undefined;
+
+/**
+ * Column storage that grows in fixed-size chunks; several files append to one builder. `finish` copies each
+ * column into one exact-size array and frees its chunks before the next column, so the peak is the data plus
+ * one column.
+ */
+export class ColumnarBuilder {
+  readonly kinds: Uint8Array;
+  /** Committed rows. */
+  rows = 0;
+  /** Row slot within the current chunk. */
+  slot = CHUNK_ROWS;
+  /** Current chunk per column (an empty array for columns of another kind). */
+  numericChunk: Float32Array[];
+  codeChunk: Int32Array[];
+  readonly dictionaries: (ByteDictionary | undefined)[];
+  private readonly fullNumeric: Float32Array[][];
+  private readonly fullCodes: Int32Array[][];
+
+  constructor(kinds: readonly CsvColumnKind[]) {
+    this.kinds = Uint8Array.from(kinds);
+    const n = kinds.length;
+    const noFloats = new Float32Array(0);
+    const noInts = new Int32Array(0);
+    this.numericChunk = Array.from({ length: n }, () => noFloats);
+    this.codeChunk = Array.from({ length: n }, () => noInts);
+    this.dictionaries = kinds.map((k) => (k === CATEGORICAL ? new ByteDictionary() : undefined));
+    this.fullNumeric = kinds.map(() => []);
+    this.fullCodes = kinds.map(() => []);
+  }
+
+  /** Makes sure the current chunk has a free row slot. */
+  ensureSlot(): void {
+    if (this.slot < CHUNK_ROWS) return;
+    for (let c = 0; c < this.kinds.length; c++) {
+      if (this.kinds[c] === NUMERIC) {
+        if (this.rows > 0) this.fullNumeric[c].push(this.numericChunk[c]);
+        this.numericChunk[c] = new Float32Array(CHUNK_ROWS);
+      } else if (this.kinds[c] === CATEGORICAL) {
+        if (this.rows > 0) this.fullCodes[c].push(this.codeChunk[c]);
+        this.codeChunk[c] = new Int32Array(CHUNK_ROWS);
+      }
+    }
+    this.slot = 0;
+  }
+
+  commit(): void {
+    this.slot++;
+    this.rows++;
+  }
+
+  /** Builds the final columns (undefined for skipped ones). The builder is empty afterwards. */
+  finish(): ColumnOutput[] {
+    const out: ColumnOutput[] = [];
+    for (let c = 0; c < this.kinds.length; c++) {
+      if (this.kinds[c] === NUMERIC) {
+        const values = new Float32Array(this.rows);
+        let at = 0;
+        for (const chunk of this.fullNumeric[c]) {
+          values.set(chunk, at);
+          at += chunk.length;
+        }
+        if (this.rows > at) values.set(this.numericChunk[c].subarray(0, this.rows - at), at);
+        this.fullNumeric[c] = [];
+        this.numericChunk[c] = new Float32Array(0);
+        out.push({ kind: NUMERIC, values });
+      } else if (this.kinds[c] === CATEGORICAL) {
+        const codes = new Int32Array(this.rows);
+        let at = 0;
+        for (const chunk of this.fullCodes[c]) {
+          codes.set(chunk, at);
+          at += chunk.length;
+        }
+        if (this.rows > at) codes.set(this.codeChunk[c].subarray(0, this.rows - at), at);
+        this.fullCodes[c] = [];
+        this.codeChunk[c] = new Int32Array(0);
+        out.push({ kind: CATEGORICAL, codes, dictionary: (this.dictionaries[c] as ByteDictionary).toStrings() });
+      } else out.push(undefined);
+    }
+    return out;
+  }
+}
+
+export interface CsvReadOptions {
+  /** Names of the fields, for error messages (length = number of fields). */
+  readonly columnNames: readonly string[];
+  /** The first record is a header (skipped). */
+  readonly hasHeader: boolean;
+  /** Field delimiter, one byte; ',' by default. */
+  readonly delimiter?: string;
+  /** Extra texts that mean "missing" in numeric columns (e.g. UNSW-NB15's '-'). */
+  readonly missing?: readonly string[];
+  /** Skip bad rows (counted per reason in `skipped`) instead of failing on the first one. */
+  readonly skipBadRows?: boolean;
+  /** Called after each read with bytes of the file consumed and its size. */
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Initial read buffer size (grows to fit the longest record); 1 MiB by default. */
+  readonly bufferBytes?: number;
+}
+
+export interface CsvReadResult {
+  /** Data rows added to the builder from this file. */
+  readonly rows: number;
+  /** Rows skipped, by reason (only with skipBadRows). */
+  readonly skipped: ReadonlyMap<string, number>;
+}
+
+export const SKIP_RAGGED = 'ragged row (wrong number of fields)';
+export const SKIP_NOT_NUMBER = 'text in a numeric column';
+
+const INITIAL_BUFFER = 1 << 20;
+
+/** Streams one CSV (or gzip-compressed CSV) file into the builder. */
+export async function readCsvInto(file: string, builder: ColumnarBuilder, options: CsvReadOptions): Promise<CsvReadResult> {
+  if (options.columnNames.length !== builder.kinds.length) throw new Error('columnNames and kinds differ in length');
+  const source = await openByteSource(file);
+  const parser = new RecordParser(file, builder, options);
+  let buf = new Uint8Array(Math.max(4, options.bufferBytes ?? INITIAL_BUFFER));
+  let filled = 0;
+  let first = true;
+  try {
+    for (;;) {
+      if (filled === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = await source.read(buf, filled);
+      const eof = n === 0;
+      let start = 0;
+      filled += n;
+      if (first && filled >= 3) {
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
+        first = false;
+      } else if (first && eof) first = false;
+      if (first) continue;
+      const consumed = parser.parse(buf, start, filled, eof);
+      options.onProgress?.(source.bytesRead(), source.totalBytes);
+      if (eof) break;
+      buf.copyWithin(0, consumed, filled);
+      filled -= consumed;
+    }
+  } finally {
+    await source.close();
+  }
+  if (parser.headerPending) throw new UserError('the file is empty', { file });
+  return { rows: parser.rows, skipped: parser.skipped };
+}
+
+let numberEnd = 0;
+
+/**
+ * Parses a decimal number starting at buf[i]; stores the first byte after it in `numberEnd`. Returns NaN when the
+ * text is not a plain decimal (no digits, 'inf', 'nan', ...), leaving the cell to the slow path.
+ */
+function scanNumber(buf: Uint8Array, i: number, end: number): number {
+  let negative = false;
+  let c = buf[i];
+  if (c === MINUS) {
+    negative = true;
+    i++;
+  } else if (c === PLUS) i++;
+  let mantissa = 0;
+  let exponent = 0;
+  let digits = 0;
+  while (i < end) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) break;
+    mantissa = mantissa * 10 + d;
+    digits++;
+    i++;
+  }
+  if (i < end && buf[i] === DOT) {
+    i++;
+    while (i < end) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      exponent--;
+      digits++;
+      i++;
+    }
+  }
+  if (digits === 0) {
+    numberEnd = i;
+    return NaN;
+  }
+  if (i < end && (buf[i] | 0x20) === 101) {
+    let j = i + 1;
+    let expNegative = false;
+    c = buf[j];
+    if (c === MINUS) {
+      expNegative = true;
+      j++;
+    } else if (c === PLUS) j++;
+    let e = 0;
+    const expStart = j;
+    while (j < end) {
+      const d = buf[j] - 48;
+      if (d < 0 || d > 9) break;
+      if (e < 100000) e = e * 10 + d;
+      j++;
+    }
+    if (j === expStart) {
+      numberEnd = j;
+      return NaN;
+    }
+    exponent += expNegative ? -e : e;
+    i = j;
+  }
+  numberEnd = i;
+  // Exact operands, one rounding: correctly rounded, as Number() would be. Otherwise the slow path decides.
+  if (mantissa > Number.MAX_SAFE_INTEGER || exponent > 22 || exponent < -22) return NaN;
+  const value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+  return negative ? -value : value;
+}
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder();
+
+class RecordParser {
+  rows = 0;
+  readonly skipped = new Map<string, number>();
+  headerPending: boolean;
+  /** Line number (1-based) of the next record. */
+  private line = 1;
+  private readonly delimiter: number;
+  private readonly numericMissing: Set<string>;
+  private readonly nFields: number;
+  private readonly cellStart: Int32Array;
+  private readonly cellEnd: Int32Array;
+  private readonly cellEscaped: Uint8Array;
+  private scratch = new Uint8Array(256);
+
+  constructor(
+    private readonly file: string,
+    private readonly builder: ColumnarBuilder,
+    private readonly options: CsvReadOptions,
+  ) {
+    this.headerPending = true;
+    const delimiter = options.delimiter ?? ',';
+    if (Buffer.byteLength(delimiter) !== 1) throw new UserError(`the delimiter must be one byte, got '${delimiter}'`);
+    this.delimiter = delimiter.charCodeAt(0);
+    this.numericMissing = new Set([...NUMERIC_MISSING, ...(options.missing ?? [])]);
+    this.nFields = builder.kinds.length;
+    this.cellStart = new Int32Array(this.nFields);
+    this.cellEnd = new Int32Array(this.nFields);
+    this.cellEscaped = new Uint8Array(this.nFields);
+  }
+
+  /** Parses the complete records in buf[start, end); returns where the first incomplete one begins. */
+  parse(buf: Uint8Array, start: number, end: number, eof: boolean): number {
+    const D = this.delimiter;
+    const kinds = this.builder.kinds;
+    const nFields = this.nFields;
+    const builder = this.builder;
+    let pos = start;
+    while (pos < end) {
+      const recordStart = pos;
+      let c = buf[pos];
+      if (c === LF || c === CR) {
+        // A blank line: not a record.
+        if (c === CR && pos + 1 === end && !eof) return recordStart;
+        pos += c === CR && buf[pos + 1] === LF ? 2 : 1;
+        this.line++;
+        continue;
+      }
+      const skipping = this.headerPending && this.options.hasHeader;
+      builder.ensureSlot();
+      const slot = builder.slot;
+      let field = 0;
+      let embeddedLines = 0;
+      let badReason: string | undefined;
+      for (;;) {
+        const kind = skipping || field >= nFields ? SKIP : kinds[field];
+        if (pos < end && buf[pos] === QUOTE) {
+          // Quoted field: runs to the closing quote, across delimiters and newlines.
+          pos++;
+          const cellStart = pos;
+          let escaped = 0;
+          for (;;) {
+            if (pos >= end) {
+              if (!eof) return recordStart;
+              throw new UserError('a quoted field is never closed', { file: this.file, line: this.line, column: this.columnName(field) });
+            }
+            c = buf[pos];
+            if (c === QUOTE) {
+              if (pos + 1 >= end && !eof) return recordStart;
+              if (buf[pos + 1] === QUOTE) {
+                escaped = 1;
+                pos += 2;
+                continue;
+              }
+              break;
+            }
+            if (c === LF) embeddedLines++;
+            pos++;
+          }
+          const cellEnd = pos;
+          pos++;
+          if (kind === NUMERIC) {
+            const value = this.slowNumber(buf, cellStart, cellEnd, field);
+            if (value === undefined) badReason ??= SKIP_NOT_NUMBER;
+            else builder.numericChunk[field][slot] = value;
+          } else if (kind === CATEGORICAL) {
+            this.cellStart[field] = cellStart;
+            this.cellEnd[field] = cellEnd;
+            this.cellEscaped[field] = escaped;
+          }
+          // Bytes between the closing quote and the delimiter are ignored, as most readers do.
+          while (pos < end && buf[pos] !== D && buf[pos] !== LF && buf[pos] !== CR) pos++;
+        } else if (kind === NUMERIC) {
+          const cellStart = pos;
+          let value = NaN;
+          if (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) {
+            value = scanNumber(buf, pos, end);
+            pos = numberEnd;
+            if (value !== value || (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR)) {
+              // Not a plain decimal: find the cell's end and take the slow path.
+              while (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) pos++;
+              if (pos >= end && !eof) return recordStart;
+              const slow = this.slowNumber(buf, cellStart, pos, field);
+              if (slow === undefined) badReason ??= SKIP_NOT_NUMBER;
+              else value = slow;
+            }
+          }
+          builder.numericChunk[field][slot] = value;
+        } else {
+          const cellStart = pos;
+          while (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) pos++;
+          if (kind === CATEGORICAL) {
+            this.cellStart[field] = cellStart;
+            this.cellEnd[field] = pos;
+            this.cellEscaped[field] = 0;
+          }
+        }
+        // After a field: a delimiter, a line end, or the end of the data.
+        if (pos >= end) {
+          if (!eof) return recordStart;
+          break;
+        }
+        c = buf[pos];
+        if (c === D) {
+          pos++;
+          field++;
+          continue;
+        }
+        if (c === CR) {
+          if (pos + 1 >= end && !eof) return recordStart;
+          pos += buf[pos + 1] === LF ? 2 : 1;
+        } else pos++;
+        break;
+      }
+      // A complete record of field + 1 fields ends before pos.
+      const recordLine = this.line;
+      this.line += 1 + embeddedLines;
+      if (skipping) {
+        this.headerPending = false;
+        continue;
+      }
+      this.headerPending = false;
+      if (field + 1 !== nFields) {
+        if (!this.options.skipBadRows) {
+          throw new UserError(`this row has ${field + 1} fields, expected ${nFields} (ragged row)`, { file: this.file, line: recordLine });
+        }
+        badReason = SKIP_RAGGED;
+      }
+      if (badReason !== undefined) {
+        this.skipped.set(badReason, (this.skipped.get(badReason) ?? 0) + 1);
+        continue;
+      }
+      for (let f = 0; f < nFields; f++) {
+        if (kinds[f] !== CATEGORICAL) continue;
+        builder.codeChunk[f][slot] = this.categoryCode(buf, f);
+      }
+      builder.commit();
+      this.rows++;
+    }
+    return pos;
+  }
+
+  private categoryCode(buf: Uint8Array, field: number): number {
+    const start = this.cellStart[field];
+    const end = this.cellEnd[field];
+    if (start === end) return -1;
+    const dictionary = this.builder.dictionaries[field] as ByteDictionary;
+    if (this.cellEscaped[field] === 0) return dictionary.code(buf, start, end);
+    // Collapse "" to " in a scratch buffer.
+    if (this.scratch.length < end - start) this.scratch = new Uint8Array(end - start);
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      this.scratch[n++] = buf[i];
+      if (buf[i] === QUOTE) i++;
+    }
+    return dictionary.code(this.scratch, 0, n);
+  }
+
+  /** Missing tokens, infinities and anything Number() reads; undefined (or a UserError) for text. */
+  private slowNumber(buf: Uint8Array, start: number, end: number, field: number): number | undefined {
+    const text = latin1.decode(buf.subarray(start, end)).trim();
+    if (this.numericMissing.has(text)) return NaN;
+    const infinity = INFINITIES[text.toLowerCase()];
+    if (infinity !== undefined) return infinity;
+    const value = Number(text);
+    if (value === value) return value;
+    if (this.options.skipBadRows) return undefined;
+    const shown = utf8.decode(buf.subarray(start, Math.min(end, start + 40)));
+    throw new UserError(`'${shown}' is not a number (text in a numeric column)`, { file: this.file, line: this.line, column: this.columnName(field) });
+  }
+
+  private columnName(field: number): string | number {
+    return this.options.columnNames[field] ?? field + 1;
+  }
+}
+
+export interface CsvPeek {
+  readonly file: string;
+  readonly gzip: boolean;
+  /** First records as text (the header, if any, is records[0]); the last one is dropped if cut by the sample. */
+  readonly records: string[][];
+  /** The sample contains NUL bytes: not a text file. */
+  readonly binary: boolean;
+  /** The sample reached the end of the file. */
+  readonly complete: boolean;
+  /** Leading text of the sample, for formats that are not CSV (XML). */
+  readonly head: string;
+}
+
+/** Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). */
+export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
+  const source = await openByteSource(file);
+  const buf = new Uint8Array(maxBytes);
+  let filled = 0;
+  let complete = false;
+  try {
+    while (filled < maxBytes) {
+      const n = await source.read(buf, filled);
+      if (n === 0) {
+        complete = true;
+        break;
+      }
+      filled += n;
+      if (countLines(buf, filled) > maxRecords) break;
+    }
+  } finally {
+    await source.close();
+  }
+  let bytes = buf.subarray(0, filled);
+  const binary = bytes.includes(0);
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  const text = utf8.decode(bytes);
+  const records = binary ? [] : splitRecords(text, delimiter, complete);
+  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096) };
+}
+
+function countLines(buf: Uint8Array, n: number): number {
+  let lines = 0;
+  for (let i = buf.indexOf(LF); i >= 0 && i < n; i = buf.indexOf(LF, i + 1)) lines++;
+  return lines;
+}
+
+/** Small string CSV splitter for samples (same quoting rules as the byte parser). */
+function splitRecords(text: string, delimiter: string, complete: boolean): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let i = 0;
+  let cellWasQuoted = false;
+  const endRecord = (): void => {
+    record.push(cell);
+    if (!(record.length === 1 && record[0] === '' && !cellWasQuoted)) records.push(record);
+    record = [];
+    cell = '';
+    cellWasQuoted = false;
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else cell += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && cell === '') {
+      quoted = true;
+      cellWasQuoted = true;
+    } else if (ch === delimiter) {
+      record.push(cell);
+      cell = '';
+      cellWasQuoted = false;
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      endRecord();
+    } else cell += ch;
+    i++;
+  }
+  if (complete && (cell !== '' || record.length > 0 || cellWasQuoted)) endRecord();
+  return records;
+}

@@ -1,0 +1,116 @@
+// Byte sources for the text readers: a plain file read straight into the caller's buffer, or a gzip file (detected by
+// its magic bytes, RFC 1952) decompressed by zlib as a stream. Nothing is held whole in memory. Missing files,
+// directories and cut-short or corrupt gzip data become one-line UserErrors naming the file.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { UserError } from '../errors.js';
+
+export interface ByteSource {
+  readonly file: string;
+  readonly gzip: boolean;
+  /** Size of the file on disk (compressed size for gzip). */
+  readonly totalBytes: number;
+  /** Fills target from offset on; resolves to the number of bytes written, 0 at the end. */
+  read(target: Uint8Array, offset: number): Promise<number>;
+  /** Bytes of the file on disk consumed so far (for progress). */
+  bytesRead(): number;
+  close(): Promise<void>;
+}
+
+const READ_CHUNK = 1 << 20;
+
+/** Opens a file for streaming; errors name the file. */
+export async function openByteSource(file: string): Promise<ByteSource> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    throw fileError(file, err);
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new UserError('is a directory, expected a data file', { file });
+    const magic = new Uint8Array(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) return gzipSource(file, handle, stat.size);
+    return plainSource(file, handle, stat.size);
+  } catch (err) {
+    await handle.close();
+    throw err instanceof UserError ? err : fileError(file, err);
+  }
+}
+
+function plainSource(file: string, handle: FileHandle, totalBytes: number): ByteSource {
+  let position = 0;
+  return {
+    file,
+    gzip: false,
+    totalBytes,
+    async read(target, offset) {
+      const length = target.length - offset;
+      if (length <= 0) return 0;
+      try {
+        const { bytesRead } = await handle.read(target, offset, length, position);
+        position += bytesRead;
+        return bytesRead;
+      } catch (err) {
+        throw fileError(file, err);
+      }
+    },
+    bytesRead: () => position,
+    close: () => handle.close(),
+  };
+}
+
+function gzipSource(file: string, handle: FileHandle, totalBytes: number): ByteSource {
+  const raw = handle.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
+  const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+  raw.on('error', (err) => gunzip.destroy(err));
+  raw.pipe(gunzip);
+  const chunks = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let pending: Uint8Array = new Uint8Array(0);
+  let done = false;
+  return {
+    file,
+    gzip: true,
+    totalBytes,
+    async read(target, offset) {
+      if (pending.length === 0 && !done) {
+        try {
+          const next = await chunks.next();
+          if (next.done) done = true;
+          else pending = next.value;
+        } catch (err) {
+          throw gzipError(file, err);
+        }
+      }
+      const n = Math.min(pending.length, target.length - offset);
+      target.set(pending.subarray(0, n), offset);
+      pending = pending.subarray(n);
+      return n;
+    },
+    bytesRead: () => raw.bytesRead,
+    async close() {
+      raw.destroy();
+      gunzip.destroy();
+      await handle.close();
+    },
+  };
+}
+
+function gzipError(file: string, err: unknown): UserError {
+  const code = (err as { code?: string }).code;
+  if (code === 'Z_BUF_ERROR') return new UserError('the gzip data is cut short (unexpected end of file); the file is incomplete', { file });
+  if (code === 'Z_DATA_ERROR') return new UserError(`the gzip data is corrupt (${(err as Error).message})`, { file });
+  return fileError(file, err);
+}
+
+function fileError(file: string, err: unknown): UserError {
+  if (err instanceof UserError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'ENOENT') return new UserError('no such file', { file });
+  if (code === 'EACCES' || code === 'EPERM') return new UserError('permission denied', { file });
+  if (code === 'EISDIR') return new UserError('is a directory, expected a data file', { file });
+  return new UserError(`cannot read the file (${(err as Error).message ?? String(err)})`, { file });
+}

@@ -1,0 +1,168 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, SKIP_NOT_NUMBER, SKIP_RAGGED, peekCsv, readCsvInto, type CsvColumnKind, type CategoricalOutput, type NumericOutput } from '../../src/io/csv-reader.js';
+import { UserError } from '../../src/errors.js';
+import { Rng } from '../../src/util/rng.js';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fs-csv-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, content: string | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function read(path: string, kinds: CsvColumnKind[], opts: { hasHeader?: boolean; bufferBytes?: number; skipBadRows?: boolean; missing?: string[] } = {}) {
+  const builder = new ColumnarBuilder(kinds);
+  const result = await readCsvInto(path, builder, {
+    columnNames: kinds.map((_, i) => `c${i}`),
+    hasHeader: opts.hasHeader ?? true,
+    bufferBytes: opts.bufferBytes,
+    skipBadRows: opts.skipBadRows,
+    missing: opts.missing,
+  });
+  return { result, columns: builder.finish(), builder };
+}
+
+const num = (c: unknown): Float32Array => (c as NumericOutput).values;
+const cat = (c: unknown): string[] => {
+  const { codes, dictionary } = c as CategoricalOutput;
+  return Array.from(codes, (k) => (k < 0 ? '<missing>' : dictionary[k]));
+};
+
+describe('csv reader: values', () => {
+  it('parses ints, decimals, exponents, infinities, NaN and empty cells', async () => {
+    const texts = ['0', '-0', '42', '-17', '+3', '3.25', '-0.000011', '.5', '5.', '1e3', '1.5E-7', '-2.5e+10', '702040.8163265307', 'Infinity', '-Infinity', 'inf', '-inf', 'NaN', 'nan', '', '123456789012345678901', '1e-40', '3.4e39'];
+    const path = write('values.csv', `k,v\n${texts.map((t) => `x,${t}`).join('\n')}\n`);
+    const { columns, result } = await read(path, [SKIP, NUMERIC]);
+    assert.equal(result.rows, texts.length);
+    const v = num(columns[1]);
+    texts.forEach((t, i) => {
+      const expected = t === '' || t.toLowerCase() === 'nan' ? NaN : Math.fround(t.toLowerCase().includes('inf') ? (t.startsWith('-') ? -Infinity : Infinity) : Number(t));
+      assert.ok(Object.is(v[i], expected), `'${t}' → ${v[i]}, expected ${expected}`);
+    });
+  });
+
+  it('agrees with Number() on 20,000 random decimals across read-buffer boundaries', async () => {
+    const rng = new Rng(7);
+    const texts: string[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const mag = Math.floor(rng.next() * 20) - 10;
+      const x = (rng.next() - 0.5) * 10 ** mag;
+      const style = i % 4;
+      texts.push(style === 0 ? String(x) : style === 1 ? x.toExponential(rng.next() < 0.5 ? 3 : 12) : style === 2 ? x.toFixed(6) : String(Math.round(x * 1000)));
+    }
+    const lines = [];
+    for (let i = 0; i < texts.length; i += 2) lines.push(`${texts[i]},${texts[i + 1]}`);
+    const path = write('random.csv', `a,b\r\n${lines.join('\r\n')}\r\n`);
+    for (const bufferBytes of [16, 333, 1 << 20]) {
+      const { columns, result } = await read(path, [NUMERIC, NUMERIC], { bufferBytes });
+      assert.equal(result.rows, texts.length / 2);
+      const a = num(columns[0]);
+      const b = num(columns[1]);
+      for (let i = 0; i < texts.length; i++) {
+        const got = i % 2 === 0 ? a[i / 2] : b[(i - 1) / 2];
+        assert.equal(got, Math.fround(Number(texts[i])), `'${texts[i]}' with buffer ${bufferBytes}`);
+      }
+    }
+  });
+
+  it('handles quotes, escaped quotes, embedded newlines, CRLF, a BOM and a missing final newline', async () => {
+    const content = '\ufeffname,n,city\r\n"Smith, J.",1,"New\nYork"\r\n"say ""hi""","2",Paris\r\n,3,\r\nplain,"4.5",x';
+    const path = write('quotes.csv', content);
+    for (const bufferBytes of [4, 9, 64]) {
+      const { columns, result } = await read(path, [CATEGORICAL, NUMERIC, CATEGORICAL], { bufferBytes });
+      assert.equal(result.rows, 4);
+      assert.deepEqual(cat(columns[0]), ['Smith, J.', 'say "hi"', '<missing>', 'plain']);
+      assert.deepEqual(Array.from(num(columns[1])), [1, 2, 3, 4.5]);
+      assert.deepEqual(cat(columns[2]), ['New\nYork', 'Paris', '<missing>', 'x']);
+    }
+  });
+
+  it('dictionary-encodes repeated categories to the same code and skips columns', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => `${['tcp', 'udp', 'icmp'][i % 3]},${i},junk${i}`);
+    const path = write('cats.csv', `proto,i,skip\n${rows.join('\n')}\n`);
+    const { columns } = await read(path, [CATEGORICAL, NUMERIC, SKIP], { bufferBytes: 50 });
+    const c = columns[0] as CategoricalOutput;
+    assert.deepEqual(c.dictionary, ['tcp', 'udp', 'icmp']);
+    assert.deepEqual(Array.from(c.codes.subarray(0, 6)), [0, 1, 2, 0, 1, 2]);
+    assert.equal(num(columns[1])[999], 999);
+    assert.equal(columns[2], undefined);
+  });
+
+  it('grows column chunks past 65,536 rows without losing rows', async () => {
+    const n = 70000;
+    const lines = Array.from({ length: n }, (_, i) => `${i},${i % 7 === 0 ? 'a' : 'b'}`);
+    const path = write('many.csv', `i,k\n${lines.join('\n')}\n`);
+    const { columns, result } = await read(path, [NUMERIC, CATEGORICAL]);
+    assert.equal(result.rows, n);
+    const v = num(columns[0]);
+    for (let i = 0; i < n; i++) assert.equal(v[i], i);
+    assert.equal(cat(columns[1])[69999], 69999 % 7 === 0 ? 'a' : 'b');
+  });
+
+  it('reads gzip files the same as plain ones, with progress on the compressed size', async () => {
+    const text = `a,b\n${Array.from({ length: 5000 }, (_, i) => `${i * 0.5},x${i % 3}`).join('\n')}\n`;
+    const plain = write('g.csv', text);
+    const gz = write('g.csv.gz', gzipSync(text));
+    const p = await read(plain, [NUMERIC, CATEGORICAL]);
+    let last = [0, 0];
+    const builder = new ColumnarBuilder([NUMERIC, CATEGORICAL]);
+    await readCsvInto(gz, builder, { columnNames: ['a', 'b'], hasHeader: true, onProgress: (d, t) => (last = [d, t]) });
+    const g = builder.finish();
+    assert.deepEqual(num(g[0]), num(p.columns[0]));
+    assert.deepEqual(cat(g[1]), cat(p.columns[1]));
+    assert.equal(last[0], last[1]);
+  });
+
+  it('peeks at the first records as text', async () => {
+    const path = write('peek.csv', '\ufeffa,b\n1,"x,y"\n2,z\n');
+    const peek = await peekCsv(path);
+    assert.deepEqual(peek.records, [['a', 'b'], ['1', 'x,y'], ['2', 'z']]);
+    assert.equal(peek.complete, true);
+    assert.equal(peek.binary, false);
+  });
+});
+
+describe('csv reader: bad input', () => {
+  it('names the file and line of a ragged row', async () => {
+    const path = write('ragged.csv', 'a,b\n1,2\n3\n4,5\n');
+    await assert.rejects(read(path, [NUMERIC, NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${path}, line 3: this row has 1 fields, expected 2 (ragged row)`);
+  });
+
+  it('names the file, line and column of text in a numeric column', async () => {
+    const path = write('text.csv', 'a,b\n1,2\n3,oops\n');
+    await assert.rejects(read(path, [NUMERIC, NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${path}, line 3, column 'c1': 'oops' is not a number (text in a numeric column)`);
+  });
+
+  it('skips and counts bad rows when asked', async () => {
+    const path = write('skip.csv', 'a,b\n1,2\n3\n4,x\n5,6,7\n8,9\n');
+    const { result, columns } = await read(path, [NUMERIC, NUMERIC], { skipBadRows: true });
+    assert.equal(result.rows, 2);
+    assert.deepEqual(Object.fromEntries(result.skipped), { [SKIP_RAGGED]: 2, [SKIP_NOT_NUMBER]: 1 });
+    assert.deepEqual(Array.from(num(columns[1])), [2, 9]);
+  });
+
+  it('reports an empty file, a missing file and a cut-short gzip', async () => {
+    const empty = write('empty.csv', '');
+    await assert.rejects(read(empty, [NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${empty}: the file is empty`);
+    const missing = join(dir, 'nope.csv');
+    await assert.rejects(read(missing, [NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${missing}: no such file`);
+    const full = gzipSync(`a\n${Array.from({ length: 20000 }, (_, i) => i).join('\n')}\n`);
+    const cut = write('cut.csv.gz', full.subarray(0, Math.floor(full.length / 2)));
+    await assert.rejects(read(cut, [NUMERIC]), (e: unknown) => e instanceof UserError && e.message.startsWith(`${cut}: the gzip data is cut short`));
+  });
+
+  it('reports an unclosed quote', async () => {
+    const path = write('quote.csv', 'a\n"abc\n');
+    await assert.rejects(read(path, [CATEGORICAL]), (e: unknown) => e instanceof UserError && /never closed/.test(e.message));
+  });
+});
