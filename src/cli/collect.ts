@@ -1,0 +1,106 @@
+// `flowsentry collect --listen udp://HOST:PORT [--out flows.jsonl] [--json]`: receives NetFlow v5 / v9 / IPFIX and
+// writes one FlowRecord per JSON line (to --out, else stdout). Runs until SIGINT/SIGTERM, --duration or --count,
+// then prints the summary (stdout with --out or --json, stderr when stdout carries the flows).
+
+import type { Command } from 'commander';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
+import { DEFAULT_RECEIVE_BUFFER, FlowCollector, type CollectorStats } from '../flows/collector.js';
+import type { FlowRecord } from '../flows/flow-record.js';
+import { UsageError, UserError } from '../errors.js';
+
+interface CollectOptions extends GlobalOptions {
+  listen: string;
+  out?: string;
+  receiveBuffer: number;
+  duration?: number;
+  count?: number;
+}
+
+/** Parses udp://HOST:PORT (IPv6 hosts in brackets). */
+export function parseListen(url: string): { host: string; port: number } {
+  const m = /^udp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/.exec(url);
+  const port = m ? Number(m[2]) : -1;
+  if (!m || port > 65535) throw new UsageError(`--listen expects udp://HOST:PORT (e.g. udp://0.0.0.0:2055), got '${url}'`);
+  const host = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+  return { host, port };
+}
+
+export function register(program: Command): void {
+  program
+    .command('collect')
+    .description('receive NetFlow v5/v9 and IPFIX exports and write flow records as JSON lines')
+    .requiredOption('--listen <url>', 'where to listen, udp://HOST:PORT')
+    .option('--out <file>', 'write flows as JSON lines to this file (default: stdout)')
+    .option('--receive-buffer <bytes>', 'socket receive buffer to request', parseIntOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
+    .option('--duration <seconds>', 'stop after this many seconds', parseIntOption('--duration', 1))
+    .option('--count <records>', 'stop after this many flow records', parseIntOption('--count', 1))
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: CollectOptions, cmd: Command) => {
+      const global = { ...cmd.optsWithGlobals<GlobalOptions>(), ...opts };
+      const toStdout = opts.out === undefined;
+      await runCommand(global, () => collect(opts, toStdout && !opts.json), (s) => summaryText(s, toStdout));
+    });
+}
+
+async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<CollectorStats> {
+  const { host, port } = parseListen(opts.listen);
+  let sink: WriteStream | NodeJS.WriteStream | undefined;
+  if (opts.out !== undefined) {
+    sink = createWriteStream(opts.out);
+    await Promise.race([once(sink, 'open'), once(sink, 'error').then(([e]) => Promise.reject(new UserError(`cannot write: ${(e as Error).message}`, { file: opts.out })))]);
+  } else if (flowsToStdout) sink = process.stdout;
+
+  const collector = await FlowCollector.listen({ host, port, receiveBuffer: opts.receiveBuffer });
+  const bound = collector.address;
+  process.stderr.write(`flowsentry: listening on udp://${bound?.address}:${bound?.port}\n`);
+
+  let written = 0;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  collector.on('flows', (batch: FlowRecord[]) => {
+    if (sink) {
+      let chunk = '';
+      for (const r of batch) chunk += `${JSON.stringify(r)}\n`;
+      sink.write(chunk);
+    }
+    written += batch.length;
+    if (opts.count !== undefined && written >= opts.count) stop();
+  });
+  const onSignal = (): void => stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = opts.duration !== undefined ? setTimeout(stop, opts.duration * 1000) : undefined;
+  await stopped;
+  if (timer) clearTimeout(timer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  const stats = await collector.close();
+  if (sink && sink !== process.stdout) {
+    const file = sink as WriteStream;
+    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(new UserError(err.message, { file: opts.out })) : resolve())));
+  }
+  return stats;
+}
+
+function summaryText(s: CollectorStats, toStderr: boolean): string {
+  const lines = [
+    `datagrams ${s.datagrams} (${s.bytes} bytes) from ${s.exporters.length} exporter(s) in ${s.seconds.toFixed(1)} s`,
+    `flow records ${s.records}, options records ${s.optionsRecords}`,
+    `templates ${s.templates}, options templates ${s.optionsTemplates}, withdrawals ${s.withdrawals}`,
+    `malformed datagrams ${s.malformed}${reasons(s.malformedByReason)}`,
+    `pending data sets: buffered ${s.pendingBuffered}, decoded ${s.pendingDecoded}, dropped ${s.pendingDropped}`,
+    `kernel drops ${s.kernelDrops ?? 'unknown'}; receive buffer ${s.receiveBuffer.granted} bytes (requested ${s.receiveBuffer.requested})`,
+  ];
+  if (Object.keys(s.skipped).length > 0) lines.push(`skipped${reasons(s.skipped)}`);
+  const text = lines.join('\n');
+  if (!toStderr) return text;
+  process.stderr.write(`${text}\n`);
+  return '';
+}
+
+function reasons(counts: Record<string, number>): string {
+  const parts = Object.entries(counts).map(([k, v]) => `${k} ${v}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}

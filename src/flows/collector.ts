@@ -1,0 +1,227 @@
+// Flow-export collector: a UDP socket that receives NetFlow v5 / v9 and IPFIX datagrams, decodes them with
+// src/io/netflow (template state per exporter and observation domain) and hands out FlowRecords — as 'flows' events
+// (one batch per datagram) or through an async iterator. Keeps counters, including datagrams the kernel dropped
+// before we read them (Linux: the drops column of /proc/net/udp{,6} for our socket). Like `nfcapd -B`, the socket
+// asks for a large receive buffer so exporter bursts are absorbed.
+//
+//   const collector = await FlowCollector.listen({ host: '0.0.0.0', port: 2055 });
+//   collector.on('flows', (batch) => ...);          // or: for await (const flow of collector) ...
+//   const stats = await collector.close();
+
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import type { FlowRecord } from './flow-record.js';
+import { decodeDatagram, DecodeStats, TemplateStore, type TemplateStoreOptions } from '../io/netflow/decode.js';
+import { UserError } from '../errors.js';
+
+export const DEFAULT_RECEIVE_BUFFER = 8 << 20;
+
+export interface CollectorOptions {
+  host: string;
+  /** 0 picks a free port; read it back from `address`. */
+  port: number;
+  /** Requested SO_RCVBUF in bytes (default 8 MiB). Linux caps it at net.core.rmem_max; `stats().receiveBuffer` tells. */
+  receiveBuffer?: number;
+  templates?: TemplateStoreOptions;
+  /** Records the async iterator may hold for a slow consumer before it drops (and counts) new ones. Default 100 000. */
+  maxQueued?: number;
+}
+
+export interface CollectorStats {
+  datagrams: number;
+  bytes: number;
+  records: number;
+  optionsRecords: number;
+  /** Malformed datagrams dropped whole, total and by reason. */
+  malformed: number;
+  malformedByReason: Record<string, number>;
+  /** Parts of good datagrams skipped, by reason. */
+  skipped: Record<string, number>;
+  templates: number;
+  optionsTemplates: number;
+  withdrawals: number;
+  templatesCached: number;
+  templatesEvicted: number;
+  pendingBuffered: number;
+  pendingDecoded: number;
+  pendingDropped: number;
+  /** Datagrams the kernel dropped (receive buffer full); undefined where the OS does not expose it. */
+  kernelDrops: number | undefined;
+  /** Records the async iterator dropped because its consumer fell behind. */
+  queueDropped: number;
+  exporters: string[];
+  receiveBuffer: { requested: number; granted: number };
+  seconds: number;
+}
+
+/** Decodes datagrams into FlowRecords and counts everything; usable without a socket through `ingest`. */
+export class FlowCollector extends EventEmitter<{ flows: [FlowRecord[]]; close: [] }> {
+  readonly decodeStats = new DecodeStats();
+  readonly store: TemplateStore;
+  private socket: dgram.Socket | undefined;
+  private bytes = 0;
+  private queueDropped = 0;
+  private readonly exporters = new Set<string>();
+  private readonly started = performance.now();
+  private requestedBuffer = 0;
+  private closed = false;
+  private readonly maxQueued: number;
+  private finalGranted = 0;
+  private finalKernelDrops: number | undefined;
+
+  constructor(options: Pick<CollectorOptions, 'templates' | 'maxQueued'> = {}) {
+    super();
+    this.store = new TemplateStore(options.templates);
+    this.maxQueued = options.maxQueued ?? 100_000;
+  }
+
+  /** Binds a UDP socket and starts collecting. Rejects with a UserError when the address cannot be bound. */
+  static async listen(options: CollectorOptions): Promise<FlowCollector> {
+    const collector = new FlowCollector(options);
+    await collector.bind(options);
+    return collector;
+  }
+
+  private bind(options: CollectorOptions): Promise<void> {
+    this.requestedBuffer = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
+    const socket = dgram.createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', recvBufferSize: this.requestedBuffer });
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => this.ingest(msg, rinfo.address, Date.now()));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(new UserError(`cannot listen on udp://${options.host}:${options.port}: ${err.message}`));
+      };
+      socket.once('error', onError);
+      socket.bind(options.port, options.host, () => {
+        socket.off('error', onError);
+        // Errors after binding (rare: ENOMEM) must not crash the process; count them as kernel-level drops.
+        socket.on('error', () => this.decodeStats.drop('socket-error'));
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address, once listening. */
+  get address(): { address: string; port: number } | undefined {
+    if (!this.socket) return undefined;
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** Decodes one datagram from `exporter` and emits its flows. Never throws on bad input. */
+  ingest(datagram: Buffer, exporter: string, nowMs: number): FlowRecord[] {
+    this.bytes += datagram.length;
+    this.exporters.add(exporter);
+    const out: FlowRecord[] = [];
+    decodeDatagram(datagram, exporter, nowMs, this.store, out, this.decodeStats);
+    if (out.length > 0) this.emit('flows', out);
+    return out;
+  }
+
+  stats(): CollectorStats {
+    const d = this.decodeStats;
+    const c = this.store.counters;
+    return {
+      datagrams: d.datagrams,
+      bytes: this.bytes,
+      records: d.records,
+      optionsRecords: d.optionsRecords,
+      malformed: d.malformedTotal,
+      malformedByReason: { ...d.malformed },
+      skipped: { ...d.skipped },
+      templates: d.templates,
+      optionsTemplates: d.optionsTemplates,
+      withdrawals: d.withdrawals,
+      templatesCached: this.store.size,
+      templatesEvicted: c.templatesEvicted,
+      pendingBuffered: c.pendingBuffered,
+      pendingDecoded: c.pendingDecoded,
+      pendingDropped: c.pendingDropped,
+      kernelDrops: this.closed ? this.finalKernelDrops : this.kernelDrops(),
+      queueDropped: this.queueDropped,
+      exporters: [...this.exporters],
+      receiveBuffer: { requested: this.requestedBuffer, granted: this.grantedBuffer() },
+      seconds: (performance.now() - this.started) / 1000,
+    };
+  }
+
+  /** Stops listening; pending data sets still without a template are counted as dropped. Returns final stats. */
+  async close(): Promise<CollectorStats> {
+    if (this.closed) return this.stats();
+    const last = this.stats();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.store.expire(Number.POSITIVE_INFINITY);
+    this.closed = true;
+    this.finalGranted = last.receiveBuffer.granted;
+    this.finalKernelDrops = last.kernelDrops;
+    this.emit('close');
+    return this.stats();
+  }
+
+  /** Flows as they arrive, until the collector closes. A consumer slower than the exporters loses (and counts) flows. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<FlowRecord> {
+    const queue: FlowRecord[] = [];
+    let head = 0;
+    let wake: (() => void) | undefined;
+    const onFlows = (batch: FlowRecord[]): void => {
+      const room = this.maxQueued - (queue.length - head);
+      if (room < batch.length) this.queueDropped += batch.length - Math.max(0, room);
+      for (let i = 0; i < batch.length && i < room; i++) queue.push(batch[i]);
+      wake?.();
+    };
+    const onClose = (): void => wake?.();
+    this.on('flows', onFlows);
+    this.on('close', onClose);
+    try {
+      while (true) {
+        if (head < queue.length) {
+          const flow = queue[head++];
+          if (head > 4096 && head * 2 > queue.length) {
+            queue.splice(0, head);
+            head = 0;
+          }
+          yield flow;
+        } else if (this.closed) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      this.off('flows', onFlows);
+      this.off('close', onClose);
+    }
+  }
+
+  private grantedBuffer(): number {
+    try {
+      return this.socket ? this.socket.getRecvBufferSize() : this.finalGranted;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Linux: the drops column of our socket's line in /proc/net/udp or /proc/net/udp6. */
+  private kernelDrops(): number | undefined {
+    const addr = this.address;
+    if (!addr) return undefined;
+    const portHex = `:${addr.port.toString(16).toUpperCase().padStart(4, '0')}`;
+    let found: number | undefined;
+    for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+      let text: string;
+      try {
+        text = readFileSync(table, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n')) {
+        const cols = line.trim().split(/\s+/);
+        if (cols.length < 13 || !cols[1].endsWith(portHex)) continue;
+        const drops = Number(cols[cols.length - 1]);
+        if (Number.isFinite(drops)) found = (found ?? 0) + drops;
+      }
+    }
+    return found;
+  }
+}
