@@ -106,7 +106,8 @@ describe('csv reader: values', () => {
     assert.equal(result.rows, n);
     const v = num(columns[0]);
     for (let i = 0; i < n; i++) assert.equal(v[i], i);
-    assert.equal(cat(columns[1])[69999], 69999 % 7 === 0 ? 'a' : 'b');
+    assert.equal(cat(columns[1])[69993], 'a');
+    assert.equal(cat(columns[1])[69999], 'b');
   });
 
   it('reads gzip files the same as plain ones, with progress on the compressed size', async () => {
