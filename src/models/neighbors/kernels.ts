@@ -252,7 +252,7 @@ function siftUp(hd: Float64Array, hi: Int32Array, base: number, pos: number, v: 
   while (pos > 0) {
     const parent = (pos - 1) >> 1;
     const pv = hd[base + parent];
-    if (pv > v || (pv === v && hi[base + parent] > idx)) {
+    if (pv < v || (pv === v && hi[base + parent] < idx)) {
       hd[base + pos] = pv;
       hi[base + pos] = hi[base + parent];
       pos = parent;

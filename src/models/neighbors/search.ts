@@ -91,6 +91,8 @@ export interface IndexOptions {
   algorithm?: SearchAlgorithm;
   /** Worker threads for large searches (default: FLOWSENTRY_THREADS or the number of cores). */
   threads?: number;
+  /** Work (queries × rows × features) from which searches use workers; tests lower it to exercise the parallel path. */
+  parallelWork?: number;
 }
 
 export class NeighborIndex {
@@ -99,6 +101,7 @@ export class NeighborIndex {
   private constructor(
     readonly search: SearchData,
     private readonly threads: number,
+    private readonly parallelWork: number,
   ) {}
 
   get rows(): number {
@@ -138,7 +141,7 @@ export class NeighborIndex {
         }
       }
     }
-    return new NeighborIndex({ n, d, metric, data, rowNorms, sparse }, options.threads ?? defaultThreads());
+    return new NeighborIndex({ n, d, metric, data, rowNorms, sparse }, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
   }
 
   /**
@@ -183,7 +186,7 @@ export class NeighborIndex {
 
   private useWorkers(nq: number): boolean {
     const work = nq * this.search.n * (this.search.sparse ? 8 : this.search.d);
-    return this.threads > 1 && work >= PARALLEL_WORK && nq >= 2 * this.threads;
+    return this.threads > 1 && work >= this.parallelWork && nq >= 2 * this.threads;
   }
 
   private async run(
