@@ -22,12 +22,15 @@ export type Column = NumericColumn | CategoricalColumn;
 /** Why a column of the file is not among the features. */
 export interface DroppedColumn {
   readonly name: string;
-  readonly reason: 'identifier' | 'label' | 'constant' | 'duplicate' | 'user';
+  /** 'label': label-side metadata (NSL-KDD difficulty, UNSW `label`); 'payload': packet contents (ISCX). */
+  readonly reason: 'identifier' | 'label' | 'constant' | 'duplicate' | 'user' | 'payload';
 }
 
 export interface FrameSource {
   /** Detected or chosen dataset format, e.g. 'nsl-kdd', 'cic-ids2017', 'csv'. */
   readonly format: string;
+  /** Layout within the format where there are several, e.g. 'MachineLearningCVE' or 'corrected' for CIC-IDS2017. */
+  readonly variant?: string;
   readonly files: readonly string[];
   readonly dropped: readonly DroppedColumn[];
   /** Rows skipped on request (`--skip-bad-rows`), with the reason and count. */
@@ -42,8 +45,13 @@ export interface Frame {
   readonly identifiers: readonly Column[];
   /** Attack name per row as written in the file (normalised: KDD's trailing dot removed). */
   readonly label?: CategoricalColumn;
-  /** Attack category per row where the dataset carries one (UNSW `attack_cat`, CIC `Attempted Category`). */
+  /** Attack category per row where the dataset carries one (UNSW `attack_cat`). */
   readonly category?: CategoricalColumn;
+  /**
+   * Label-side columns that must never be features: NSL-KDD `difficulty`, UNSW-NB15's 0/1 `label`,
+   * CIC-IDS2017's `Attempted Category`.
+   */
+  readonly meta?: readonly Column[];
   readonly source: FrameSource;
 }
 
