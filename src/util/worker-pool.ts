@@ -12,6 +12,8 @@ export interface PoolOptions {
   threads?: number;
   signal?: AbortSignal;
   onResult?: (done: number, total: number) => void;
+  /** Receives each result as it arrives (index into tasks), so callers keep finished work when aborted. */
+  onTaskResult?: (index: number, result: unknown) => void;
 }
 
 export function defaultThreads(): number {
@@ -47,6 +49,7 @@ export async function runInWorkers<Task, Result>(moduleUrl: URL, shared: unknown
         w.on('message', (msg: { id: number; result?: Result; error?: string }) => {
           if (msg.error !== undefined) return fail(new Error(msg.error));
           results[msg.id] = msg.result as Result;
+          options.onTaskResult?.(msg.id, msg.result);
           done++;
           options.onResult?.(done, tasks.length);
           if (done === tasks.length) resolve();
