@@ -3,19 +3,23 @@
 
 import { registerModel } from './registry.js';
 import { spec as logreg } from './logreg.js';
+import { spec as svm } from './linear-svm.js';
 import { spec as knn } from './knn.js';
 import { spec as lof } from './lof.js';
 import { spec as kmeans } from './kmeans.js';
 import { spec as dbscan } from './dbscan.js';
 import { spec as ecod } from './ecod.js';
+import { spec as hybrid } from './hybrid.js';
 
 void registerModel;
 registerModel(logreg);
+registerModel(svm);
 registerModel(knn);
 registerModel(lof);
 registerModel(kmeans);
 registerModel(dbscan);
 registerModel(ecod);
+registerModel(hybrid);
 
 export { getModelSpec, listModels } from './registry.js';
 export type { ModelSpec } from './registry.js';
