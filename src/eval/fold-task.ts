@@ -1,0 +1,80 @@
+// One cross-validation task: fit one candidate on one fold's training rows and score it on the fold's validation
+// rows. Runs in a worker thread (src/eval/cv-worker.ts) or on the main thread; the model is rebuilt from the
+// registry by name, so nothing but plain data crosses threads.
+
+import { createMatrix } from '../frame/matrix.js';
+import type { Classifier, Detector, Params } from '../models/estimator.js';
+import { getModelSpec } from '../models/registry.js';
+import { isAttack, scoreClassifier, scoreDetector, type CvMetric, type TaskClasses } from './scoring.js';
+
+/** A fold's rows, laid out [rows the model fits on | other training rows | validation rows], row-major. */
+export interface FoldData {
+  readonly data: Float32Array;
+  readonly cols: number;
+  /** Rows the model is fitted on (all training rows, or only the normal ones for detectors). */
+  readonly nFit: number;
+  readonly nTrain: number;
+  /** Labels of the training rows, in layout order. */
+  readonly yTrain: Int32Array;
+  readonly yVal: Int32Array;
+}
+
+export interface FoldJob {
+  readonly candidate: number;
+  readonly fold: number;
+  readonly model: string;
+  readonly params: Params;
+}
+
+export interface FoldOutcome {
+  readonly candidate: number;
+  readonly fold: number;
+  readonly scores: Record<string, number>;
+  readonly fitSeconds: number;
+  readonly predictSeconds: number;
+  /** Set when the candidate failed on this fold (e.g. a parameter combination the model rejects). */
+  readonly error?: string;
+}
+
+function argmax(proba: Float32Array, k: number): Int32Array {
+  const n = proba.length / k;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (proba[i * k + j] > proba[i * k + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Fits and scores; model errors are returned in `error`, never thrown, so one bad candidate does not stop a search. */
+export async function runFold(fold: FoldData, columns: readonly string[] | undefined, task: TaskClasses, metrics: readonly CvMetric[], job: FoldJob, signal?: AbortSignal): Promise<FoldOutcome> {
+  const { data, cols, nFit, nTrain } = fold;
+  const nVal = fold.yVal.length;
+  const fitX = createMatrix(nFit, cols, columns, data.subarray(0, nFit * cols));
+  const valX = createMatrix(nVal, cols, columns, data.subarray(nTrain * cols, (nTrain + nVal) * cols));
+  try {
+    const spec = getModelSpec(job.model);
+    const model = spec.create(job.params);
+    const t0 = performance.now();
+    if (model.kind === 'classifier') {
+      await (model as Classifier).fit(fitX, { codes: fold.yTrain.subarray(0, nFit), classes: task.classes }, { signal });
+      const t1 = performance.now();
+      const proba = await (model as Classifier).predictProba(valX);
+      const t2 = performance.now();
+      const scores = scoreClassifier(fold.yVal, argmax(proba.data, task.classes.length), proba.data, task, metrics);
+      return { candidate: job.candidate, fold: job.fold, scores, fitSeconds: (t1 - t0) / 1000, predictSeconds: (t2 - t1) / 1000 };
+    }
+    const detector = model as Detector;
+    await detector.fit(fitX, { signal });
+    const t1 = performance.now();
+    const scores = await detector.scoreSamples(valX);
+    const t2 = performance.now();
+    const flagged = Uint8Array.from(scores, (s) => (s >= detector.threshold ? 1 : 0));
+    const attack = isAttack(fold.yVal, task.normal);
+    return { candidate: job.candidate, fold: job.fold, scores: scoreDetector(attack, scores, flagged, metrics), fitSeconds: (t1 - t0) / 1000, predictSeconds: (t2 - t1) / 1000 };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { candidate: job.candidate, fold: job.fold, scores: {}, fitSeconds: 0, predictSeconds: 0, error: err instanceof Error ? err.message : String(err) };
+  }
+}
