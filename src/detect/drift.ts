@@ -4,6 +4,7 @@
 // PSI = Σ (live% − ref%) · ln(live% / ref%); < 0.1 stable, 0.1–0.25 moderate, > 0.25 significant drift.
 
 import type { DriftReference } from '../store/model-file.js';
+import { binOf } from '../workflow/reference.js';
 
 export type DriftLevel = 'stable' | 'moderate' | 'significant' | 'insufficient-data';
 
@@ -37,21 +38,6 @@ export function psi(reference: ArrayLike<number>, live: ArrayLike<number>): numb
 
 export function levelOf(value: number): DriftLevel {
   return value < 0.1 ? 'stable' : value < 0.25 ? 'moderate' : 'significant';
-}
-
-/** Index of the bin of `v` among `edges` (bins are [e_i, e_{i+1}); values outside go to the end bins). */
-function binOf(edges: Float64Array, v: number): number {
-  const last = edges.length - 2;
-  if (v < edges[1]) return 0;
-  if (v >= edges[last]) return last;
-  let lo = 1;
-  let hi = last;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (edges[mid] <= v) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Counts live values into the reference bins over a window of the most recent `window` flows. */

@@ -1,0 +1,50 @@
+// Sink specifications as written on the command line or in the config file:
+//   stdout | file:PATH[?maxBytes=N&keep=K] | webhook:URL | syslog:HOST[:PORT]
+
+import { UsageError } from '../../errors.js';
+import { FileSink } from './file.js';
+import type { AlertSink } from './sink.js';
+import { StdoutSink } from './stdout.js';
+import { SyslogSink } from './syslog.js';
+import { WebhookSink } from './webhook.js';
+
+export type { AlertSink, SinkStats } from './sink.js';
+
+export function createSink(spec: string): AlertSink {
+  if (spec === 'stdout') return new StdoutSink();
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const target = colon < 0 ? '' : spec.slice(colon + 1);
+  switch (kind) {
+    case 'file': {
+      const [path, query = ''] = target.split('?');
+      if (!path) throw new UsageError(`--sink ${spec}: file: needs a path, e.g. file:alerts.jsonl`);
+      const q = new URLSearchParams(query);
+      const num = (name: string): number | undefined => {
+        const v = q.get(name);
+        if (v === null) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new UsageError(`--sink ${spec}: ${name} must be a non-negative integer`);
+        return n;
+      };
+      return new FileSink({ path, maxBytes: num('maxBytes'), keep: num('keep') });
+    }
+    case 'webhook': {
+      let url: URL;
+      try {
+        url = new URL(target);
+      } catch {
+        throw new UsageError(`--sink ${spec}: webhook: needs an http(s) URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--sink ${spec}: webhook: needs an http(s) URL`);
+      return new WebhookSink({ url: url.toString() });
+    }
+    case 'syslog': {
+      const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
+      if (!m) throw new UsageError(`--sink ${spec}: syslog: needs HOST[:PORT]`);
+      return new SyslogSink(m[1].replace(/^\[|\]$/g, ''), m[2] ? Number(m[2]) : 514);
+    }
+    default:
+      throw new UsageError(`--sink ${spec}: unknown sink; use stdout, file:PATH, webhook:URL or syslog:HOST[:PORT]`);
+  }
+}

@@ -1,0 +1,111 @@
+// Traffic sources of the detection engine. Each turns its input into FlowRecords and submits them:
+//   - a capture file, at full speed or at the capture's own pace (`realtime`);
+//   - pcap on stdin;
+//   - live capture: `tcpdump -i IF -w - -U` as a child process writing pcap to a pipe. Only tcpdump needs capture
+//     privileges (CAP_NET_RAW / CAP_NET_ADMIN, e.g. `setcap cap_net_raw,cap_net_admin=eip $(which tcpdump)` or a
+//     member of the pcap group); Flowsentry itself runs unprivileged (docs/detect.md);
+//   - the NetFlow v5/v9 / IPFIX collector.
+// Packet sources go through the flow meter; a quiet live flow is still emitted by a wall-clock expiry timer.
+
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+import { readCapture, type CaptureSummary } from '../io/capture.js';
+import { FlowCollector, type CollectorStats } from '../flows/collector.js';
+import type { FlowRecord } from '../flows/flow-record.js';
+import { FlowMeter, type MeterOptions, type MeterStats } from '../flows/meter.js';
+import type { AlertStage } from './alert.js';
+
+export type Submit = (flow: FlowRecord, stage: AlertStage) => void;
+
+export interface PacketSourceOptions extends MeterOptions {
+  /** Replay a capture file at the pace of its timestamps. */
+  realtime?: boolean;
+  /** Also score each flow once after its first N packets (0 = only at flow end). */
+  earlyPackets?: number;
+  signal?: AbortSignal;
+}
+
+export interface PacketSourceSummary {
+  capture: CaptureSummary;
+  meter: MeterStats;
+}
+
+/** Reads a capture (file path, '-' for stdin, or a stream), meters it into flows and submits them. */
+export async function runPacketSource(source: string | Readable, submit: Submit, options: PacketSourceOptions = {}): Promise<PacketSourceSummary> {
+  const meter = new FlowMeter((flow) => submit(flow, 'final'), options);
+  let input: string | Readable = source;
+  let pace: (() => Promise<void>) | undefined;
+  let firstPacketUs = 0;
+  let lastPacketUs = 0;
+  let startedAt = 0;
+  if (options.realtime && typeof source === 'string' && source !== '-') {
+    input = createReadStream(source, { highWaterMark: 16 * 1024 });
+    pace = async () => {
+      const due = startedAt + (lastPacketUs - firstPacketUs) / 1000 - performance.now();
+      if (due > 1) await new Promise((r) => setTimeout(r, due));
+    };
+  }
+  const live = typeof source !== 'string';
+  const expiry = live ? setInterval(() => meter.expire(Date.now() * 1000), 1000) : undefined;
+  try {
+    const capture = await readCapture(
+      input,
+      (packet) => {
+        if (options.signal?.aborted) return;
+        if (firstPacketUs === 0) {
+          firstPacketUs = packet.tsUs;
+          startedAt = performance.now();
+        }
+        lastPacketUs = packet.tsUs;
+        meter.addPacket(packet);
+      },
+      pace,
+    );
+    meter.flush();
+    return { capture, meter: meter.stats };
+  } finally {
+    if (expiry) clearInterval(expiry);
+  }
+}
+
+/** Live capture through tcpdump; resolves when tcpdump exits or `signal` aborts (then flows are flushed). */
+export async function runInterfaceSource(iface: string, submit: Submit, options: PacketSourceOptions & { tcpdump?: string; filter?: string } = {}): Promise<PacketSourceSummary> {
+  const args = ['-i', iface, '-w', '-', '-U', '-n', '-s', '262144', ...(options.filter ? [options.filter] : [])];
+  const child = spawn(options.tcpdump ?? 'tcpdump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err) => reject(new UserError(`cannot start tcpdump for live capture: ${err.message} (install tcpdump; see docs/detect.md for privileges)`)));
+  });
+  await spawned;
+  options.signal?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+  try {
+    return await runPacketSource(child.stdout, submit, options);
+  } catch (err) {
+    if (/permission|Operation not permitted|You don't have permission/i.test(stderr)) {
+      throw new UserError(`tcpdump may not capture on ${iface}: ${stderr.trim().split('\n').pop()} (see docs/detect.md for privileges)`);
+    }
+    throw err;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** Listens for NetFlow/IPFIX; resolves with the collector's stats when `signal` aborts. */
+export async function runNetflowSource(listen: string, submit: Submit, options: { signal?: AbortSignal; receiveBuffer?: number; onListening?: (port: number) => void } = {}): Promise<CollectorStats> {
+  const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
+  if (!m) throw new UserError(`--netflow ${listen}: expected udp://HOST:PORT`);
+  const collector = await FlowCollector.listen({ host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), receiveBuffer: options.receiveBuffer });
+  collector.on('flows', (flows) => {
+    for (const flow of flows) submit(flow, 'final');
+  });
+  options.onListening?.(collector.address?.port ?? 0);
+  await new Promise<void>((resolve) => {
+    if (options.signal?.aborted) resolve();
+    options.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  return collector.close();
+}

@@ -1,0 +1,84 @@
+// Configuration of `detect` and `serve`: defaults < config file (JSON) < environment (FLOWSENTRY_*) < command line.
+// Validated with zod; an error names the file and the offending key.
+
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+
+export const configSchema = z
+  .object({
+    model: z.string().min(1),
+    /** HOST:PORT of the HTTP API and dashboard. */
+    http: z.string().regex(/^(\[[^\]]+\]|[^:]+):\d{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:8470'),
+    /** API bearer token; generated and kept beside the store when absent. */
+    token: z.string().min(16).optional(),
+    /** DuckDB file of alerts, traffic and feedback. */
+    store: z.string().min(1).default('flowsentry-data/alerts.duckdb'),
+    pcap: z.string().optional(),
+    interface: z.string().optional(),
+    netflow: z.string().regex(/^udp:\/\//, 'expected udp://HOST:PORT').optional(),
+    stdin: z.boolean().default(false),
+    realtime: z.boolean().default(false),
+    /** Score each flow after its first N packets as well as when it ends (0 disables early verdicts). */
+    earlyPackets: z.number().int().min(0).max(10_000).default(8),
+    aggregationWindowS: z.number().positive().max(86_400).default(60),
+    sinks: z.array(z.string()).default([]),
+    onAlert: z
+      .object({
+        command: z.string().min(1),
+        minScore: z.number().default(0),
+        perMinute: z.number().int().positive().default(60),
+        timeoutMs: z.number().int().positive().default(5000),
+        execute: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    batchSize: z.number().int().min(1).max(65_536).default(1024),
+    maxQueue: z.number().int().min(1).default(200_000),
+    maxFlows: z.number().int().min(1).default(100_000),
+  })
+  .strict();
+
+export type ServiceConfig = z.infer<typeof configSchema>;
+
+const ENV: Record<string, keyof ServiceConfig> = {
+  FLOWSENTRY_MODEL: 'model',
+  FLOWSENTRY_HTTP: 'http',
+  FLOWSENTRY_TOKEN: 'token',
+  FLOWSENTRY_STORE: 'store',
+  FLOWSENTRY_NETFLOW: 'netflow',
+  FLOWSENTRY_INTERFACE: 'interface',
+};
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError('cannot read config file', { file: path });
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`config is not a JSON object: ${err instanceof Error ? err.message : String(err)}`, { file: path });
+  }
+}
+
+/** Merges the layers and validates the result. `cli` holds only options the user actually gave. */
+export function loadConfig(cli: Record<string, unknown>, configFile?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const merged: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
+  for (const [name, key] of Object.entries(ENV)) if (env[name]) merged[key] = env[name];
+  for (const [key, value] of Object.entries(cli)) if (value !== undefined) merged[key] = value;
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.join('.') || '(root)';
+    throw new UserError(`invalid configuration: ${where}: ${issue.message}`, configFile ? { file: configFile } : undefined);
+  }
+  const c = result.data;
+  const sources = [c.pcap, c.interface, c.netflow, c.stdin ? 'stdin' : undefined].filter(Boolean);
+  if (sources.length > 1) throw new UserError('choose one traffic source: pcap, interface, netflow or stdin');
+  return c;
+}

@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/serve/config.js';
+import { createSink } from '../../src/detect/sinks/index.js';
+import { UsageError, UserError } from '../../src/errors.js';
+
+describe('service configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-config-'));
+  const file = join(dir, 'flowsentry.json');
+
+  it('layers defaults < file < environment < command line', () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', http: '0.0.0.0:9000', earlyPackets: 4, sinks: ['stdout'] }));
+    const c = loadConfig({ http: '127.0.0.1:9100' }, file, { FLOWSENTRY_MODEL: 'b.fsm', FLOWSENTRY_STORE: '/tmp/x.duckdb' });
+    assert.equal(c.model, 'b.fsm');
+    assert.equal(c.http, '127.0.0.1:9100');
+    assert.equal(c.store, '/tmp/x.duckdb');
+    assert.equal(c.earlyPackets, 4);
+    assert.equal(c.aggregationWindowS, 60);
+  });
+
+  it('names the file and the key of an invalid value', () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', earlyPackets: -1 }));
+    assert.throws(() => loadConfig({}, file, {}), (e: Error) => e instanceof UserError && e.message.includes('flowsentry.json') && e.message.includes('earlyPackets'));
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', bogus: 1 }));
+    assert.throws(() => loadConfig({}, file, {}), /bogus|Unrecognized/);
+    writeFileSync(file, '{ not json');
+    assert.throws(() => loadConfig({}, file, {}), /not a JSON object/);
+    assert.throws(() => loadConfig({}, join(dir, 'missing.json'), {}), /cannot read config file/);
+    assert.throws(() => loadConfig({ model: 'm', pcap: 'a.pcap', netflow: 'udp://0.0.0.0:2055' }, undefined, {}), /one traffic source/);
+  });
+
+  it('parses sink specifications and rejects unknown ones', async () => {
+    assert.equal(createSink('stdout').name, 'stdout');
+    assert.equal(createSink('webhook:http://127.0.0.1:1/x').name, 'webhook');
+    const syslog = createSink('syslog:127.0.0.1:5514');
+    assert.equal(syslog.name, 'syslog');
+    await syslog.close();
+    assert.throws(() => createSink('webhook:ftp://x'), UsageError);
+    assert.throws(() => createSink('kafka:x'), UsageError);
+    assert.throws(() => createSink('file:'), UsageError);
+  });
+});
