@@ -1,5 +1,19 @@
 // Hand-built NetFlow v5 / v9 / IPFIX datagrams for the decoder tests, written field by field from the formats
-// (Cisco v5 layout, RFC 3954, RFC 7011) so the expected values are known exactly.
+// (Cisco v5 layout, RFC 3954, RFC 7011) so the expected values are known exactly; and the fixture file reader.
+
+import { readFileSync } from 'node:fs';
+
+/** Splits a fixture file of [u32 length][datagram] entries (test/fixtures/netflow/capture.mjs writes them). */
+export function readDatagrams(path: string): Buffer[] {
+  const file = readFileSync(path);
+  const out: Buffer[] = [];
+  for (let off = 0; off + 4 <= file.length; ) {
+    const n = file.readUInt32BE(off);
+    out.push(file.subarray(off + 4, off + 4 + n));
+    off += 4 + n;
+  }
+  return out;
+}
 
 /** Big-endian byte writer. */
 export class Bytes {

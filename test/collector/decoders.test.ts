@@ -8,21 +8,9 @@ import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { decodeDatagram, DecodeStats, TemplateStore, type TemplateStoreOptions } from '../../src/io/netflow/decode.js';
 import { REVERSE_PEN, VARIABLE_LENGTH } from '../../src/io/netflow/information-elements.js';
 import { ipv6Text } from '../../src/io/netflow/record.js';
-import { Bytes, ipfixMessage, set, templateRecord, v9Packet, type Field } from './build.js';
+import { Bytes, ipfixMessage, readDatagrams, set, templateRecord, v9Packet, type Field } from './build.js';
 
 const FIXTURES = 'test/fixtures/netflow';
-
-/** Splits a fixture file of [u32 length][datagram] entries. */
-export function readDatagrams(path: string): Buffer[] {
-  const file = readFileSync(path);
-  const out: Buffer[] = [];
-  for (let off = 0; off + 4 <= file.length; ) {
-    const n = file.readUInt32BE(off);
-    out.push(file.subarray(off + 4, off + 4 + n));
-    off += 4 + n;
-  }
-  return out;
-}
 
 class Harness {
   readonly stats = new DecodeStats();

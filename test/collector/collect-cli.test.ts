@@ -1,0 +1,64 @@
+// `flowsentry collect` end to end: real softflowd datagrams (fixture) sent over UDP to the command, JSON lines out,
+// JSON summary on stdout; a malformed datagram is counted, not fatal; a bad --listen is a usage error (exit 2).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readDatagrams } from './build.js';
+
+const CLI = 'dist/src/cli/main.js';
+const truth = JSON.parse(readFileSync('test/fixtures/netflow/softflowd-truth.json', 'utf8')) as Record<string, { records: number; packets: number; bytes: number }>;
+
+test('collect writes every flow as a JSON line and summarises, stopping at --count', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-collect-'));
+  const out = join(dir, 'flows.jsonl');
+  const want = truth['softflowd-ipfix'];
+  const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', '--out', out, '--count', String(want.records), '--duration', '20', '--json']);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /listening on udp:\/\/[^\s]+:(\d+)/.exec(stderr);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', () => reject(new Error(`collect exited early: ${stderr}`)));
+  });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  const socket = dgram.createSocket('udp4');
+  const send = (b: Buffer): Promise<void> => new Promise((resolve) => socket.send(b, port, '127.0.0.1', () => resolve()));
+  await send(Buffer.from('not a flow export'));
+  for (const d of readDatagrams('test/fixtures/netflow/softflowd-ipfix.bin')) await send(d);
+  socket.close();
+  assert.equal(await exited, 0, stderr);
+  const summary = JSON.parse(stdout) as { records: number; malformed: number; malformedByReason: Record<string, number> };
+  assert.equal(summary.records, want.records);
+  assert.equal(summary.malformed, 1);
+  assert.deepEqual(summary.malformedByReason, { 'unknown-version': 1 });
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  assert.equal(lines.length, want.records);
+  let packets = 0;
+  let bytes = 0;
+  for (const line of lines) {
+    const r = JSON.parse(line) as Record<string, unknown>;
+    for (const k of ['srcAddr', 'dstAddr', 'srcPort', 'dstPort', 'protocol', 'startMs', 'endMs', 'fwdPackets', 'bwdPackets', 'exporter']) {
+      assert.ok(k in r, `missing ${k}`);
+    }
+    assert.equal(r.source, 'ipfix');
+    packets += r.packets as number;
+    bytes += r.bytes as number;
+  }
+  assert.deepEqual({ packets, bytes }, { packets: want.packets, bytes: want.bytes });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('collect rejects a malformed --listen with a usage error', () => {
+  const r = spawnSync(process.execPath, [CLI, 'collect', '--listen', 'tcp://0.0.0.0:2055'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--listen expects udp:\/\/HOST:PORT/);
+});
