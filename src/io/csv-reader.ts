@@ -153,6 +153,7 @@ export interface CsvReadResult {
 
 export const SKIP_RAGGED = 'ragged row (wrong number of fields)';
 export const SKIP_NOT_NUMBER = 'text in a numeric column';
+export const SKIP_REPEATED_HEADER = 'repeated header row';
 
 const INITIAL_BUFFER = 1 << 20;
 
@@ -277,6 +278,7 @@ class RecordParser {
   private readonly cellEnd: Int32Array;
   private readonly cellEscaped: Uint8Array;
   private scratch = new Uint8Array(256);
+  private headerBytes: Uint8Array | undefined;
 
   constructor(
     private readonly file: string,
@@ -312,6 +314,17 @@ class RecordParser {
         continue;
       }
       const skipping = this.headerPending && this.options.hasHeader;
+      const header = this.headerBytes;
+      if (header !== undefined && c === header[0] && pos + header.length <= end) {
+        const after = this.repeatedHeaderEnd(buf, pos, end, eof);
+        if (after < 0) return recordStart;
+        if (after > 0) {
+          pos = after;
+          this.line++;
+          this.skipped.set(SKIP_REPEATED_HEADER, (this.skipped.get(SKIP_REPEATED_HEADER) ?? 0) + 1);
+          continue;
+        }
+      }
       builder.ensureSlot();
       const slot = builder.slot;
       let field = 0;
@@ -402,6 +415,9 @@ class RecordParser {
       this.line += 1 + embeddedLines;
       if (skipping) {
         this.headerPending = false;
+        let contentEnd = pos;
+        while (contentEnd > recordStart && (buf[contentEnd - 1] === LF || buf[contentEnd - 1] === CR)) contentEnd--;
+        this.headerBytes = buf.slice(recordStart, contentEnd);
         continue;
       }
       this.headerPending = false;
@@ -454,6 +470,21 @@ class RecordParser {
     throw new UserError(`'${shown}' is not a number (text in a numeric column)`, { file: this.file, line: this.line, column: this.columnName(field) });
   }
 
+  /**
+   * Copies of the header inside the data (CSE-CIC-IDS2018 has them) are skipped and counted. Returns the position
+   * after such a line, 0 when the record is not a header copy, -1 when the buffer ends too soon to tell.
+   */
+  private repeatedHeaderEnd(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
+    const header = this.headerBytes as Uint8Array;
+    for (let i = 0; i < header.length; i++) if (buf[pos + i] !== header[i]) return 0;
+    const at = pos + header.length;
+    if (at >= end) return eof ? at : -1;
+    if (buf[at] === LF) return at + 1;
+    if (buf[at] !== CR) return 0;
+    if (at + 1 >= end && !eof) return -1;
+    return buf[at + 1] === LF ? at + 2 : at + 1;
+  }
+
   private columnName(field: number): string | number {
     return this.options.columnNames[field] ?? field + 1;
   }
@@ -476,11 +507,12 @@ export interface CsvPeek {
 export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
   const source = await openByteSource(file);
   const buf = new Uint8Array(maxBytes);
+  const step = 1 << 16;
   let filled = 0;
   let complete = false;
   try {
     while (filled < maxBytes) {
-      const n = await source.read(buf, filled);
+      const n = await source.read(buf.subarray(0, Math.min(maxBytes, filled + step)), filled);
       if (n === 0) {
         complete = true;
         break;
@@ -495,7 +527,7 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
   const binary = bytes.includes(0);
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   const text = utf8.decode(bytes);
-  const records = binary ? [] : splitRecords(text, delimiter, complete);
+  const records = binary ? [] : splitRecords(text, delimiter, complete, maxRecords + 1);
   return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096) };
 }
 
@@ -506,7 +538,7 @@ function countLines(buf: Uint8Array, n: number): number {
 }
 
 /** Small string CSV splitter for samples (same quoting rules as the byte parser). */
-function splitRecords(text: string, delimiter: string, complete: boolean): string[][] {
+function splitRecords(text: string, delimiter: string, complete: boolean, maxRecords: number): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
   let cell = '';
@@ -520,7 +552,7 @@ function splitRecords(text: string, delimiter: string, complete: boolean): strin
     cell = '';
     cellWasQuoted = false;
   };
-  while (i < text.length) {
+  while (i < text.length && records.length < maxRecords) {
     const ch = text[i];
     if (quoted) {
       if (ch === '"') {
@@ -547,6 +579,6 @@ function splitRecords(text: string, delimiter: string, complete: boolean): strin
     } else cell += ch;
     i++;
   }
-  if (complete && (cell !== '' || record.length > 0 || cellWasQuoted)) endRecord();
+  if (complete && i >= text.length && (cell !== '' || record.length > 0 || cellWasQuoted)) endRecord();
   return records;
 }

@@ -1,0 +1,36 @@
+// Any CSV with a header row. Column types come from the first records (numeric when every non-missing value reads
+// as a number); the label is the column named by --label; columns named like flow identifiers (ids, addresses,
+// source ports, timestamps) are identifiers.
+
+import { UserError } from '../errors.js';
+import { looksNumeric, nameKey, type ColumnPlan, type DatasetFormat } from './schema.js';
+
+const IDENTIFIER_KEYS = new Set([
+  'id', 'flowid', 'srcip', 'sourceip', 'srcaddr', 'saddr', 'ipsrc', 'dstip', 'destinationip', 'dstaddr', 'daddr', 'ipdst',
+  'srcport', 'sourceport', 'sport', 'timestamp', 'time', 'stime', 'ltime', 'starttime', 'endtime', 'firstseen', 'lastseen', 'date',
+]);
+const NORMAL_NAMES = new Set(['normal', 'benign', '0', 'false', 'legitimate', 'background']);
+
+export const genericCsv: DatasetFormat = {
+  name: 'csv',
+  title: 'CSV with a header',
+  detect: (peek) => ((peek.records[0]?.length ?? 0) >= 2 ? 0.1 : 0),
+  plan(peek, options) {
+    const header = peek.records[0] ?? [];
+    const sample = peek.records.slice(1);
+    const label = options.label?.trim();
+    if (label !== undefined && !header.some((h) => h.trim() === label)) {
+      throw new UserError(`label column '${label}' not found; columns are: ${header.map((h) => h.trim()).join(', ')}`, { file: peek.file });
+    }
+    const columns: ColumnPlan[] = header.map((fileName, i) => {
+      const name = fileName.trim() === '' ? `column${i + 1}` : fileName.trim();
+      if (name === label) return { name, fileName, role: 'label', kind: 'categorical' };
+      const kind = looksNumeric(sample.map((r) => r[i] ?? '')) ? 'numeric' : 'categorical';
+      return { name, fileName, role: IDENTIFIER_KEYS.has(nameKey(name)) ? 'identifier' : 'feature', kind };
+    });
+    return { hasHeader: true, columns };
+  },
+  normaliseLabel: (label) => label.trim(),
+  isNormal: (label) => NORMAL_NAMES.has(label.toLowerCase()),
+  categoryOf: (label) => (NORMAL_NAMES.has(label.toLowerCase()) ? 'normal' : label),
+};

@@ -1,0 +1,59 @@
+// Label views of a loaded frame: 'binary' (normal vs attack), 'attack' (attack name as in the file, normalised) and
+// 'category' (KDD names → DoS/Probe/R2L/U2R, UNSW-NB15 attack_cat, CIC attack families, ISCX Normal/Attack).
+// Each view maps the (small) label dictionary once and then the codes: O(rows).
+
+import { UserError } from '../errors.js';
+import type { CategoricalColumn, Frame } from '../frame/frame.js';
+import type { Labels } from '../frame/labels.js';
+import { getFormat } from './formats.js';
+import { NORMAL_CATEGORY } from './schema.js';
+
+export type LabelViewName = 'binary' | 'attack' | 'category';
+export const LABEL_VIEWS: readonly LabelViewName[] = ['binary', 'attack', 'category'];
+
+/** Class names of the binary view, in code order: 0 = normal, 1 = attack (the positive class). */
+export const BINARY_CLASSES: readonly string[] = ['normal', 'attack'];
+
+/** The labels of a frame in the given view. A frame without labels is a user error. */
+export function labelView(frame: Frame, view: LabelViewName): Labels {
+  const label = frame.label;
+  if (!label) throw new UserError(`${frame.source.files.join(', ')}: the dataset has no label column; name one with --label`);
+  const format = getFormat(frame.source.format);
+  switch (view) {
+    case 'attack':
+      return recode(label, (name) => name);
+    case 'binary': {
+      const explicit = frame.meta?.find((c) => c.kind === 'numeric' && c.name.toLowerCase() === 'label' && frame.source.format === 'unsw-nb15');
+      if (explicit && explicit.kind === 'numeric') {
+        const codes = new Int32Array(frame.nRows);
+        for (let i = 0; i < codes.length; i++) codes[i] = explicit.values[i] !== 0 ? 1 : 0;
+        return { codes, classes: BINARY_CLASSES };
+      }
+      return recode(label, (name) => (format.isNormal(name) ? 'normal' : 'attack'), BINARY_CLASSES);
+    }
+    case 'category': {
+      const source = frame.category ?? label;
+      const map = frame.category ? (name: string) => (format.isNormal(name) ? NORMAL_CATEGORY : name) : (name: string) => format.categoryOf(name);
+      return recode(source, map);
+    }
+    default:
+      throw new UserError(`unknown label view '${String(view)}'; views: ${LABEL_VIEWS.join(', ')}`);
+  }
+}
+
+/** Maps each dictionary entry to a class name; classes are sorted (as sklearn sorts them) unless given. */
+function recode(column: CategoricalColumn, map: (name: string) => string, fixed?: readonly string[]): Labels {
+  const used = new Uint8Array(column.dictionary.length);
+  for (let i = 0; i < column.codes.length; i++) {
+    const c = column.codes[i];
+    if (c < 0) throw new UserError(`row ${i} has no '${column.name}' label`);
+    used[c] = 1;
+  }
+  const names = column.dictionary.map(map);
+  const classes = fixed ?? [...new Set(names.filter((_, i) => used[i] === 1))].sort();
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const remap = Int32Array.from(names, (n) => index.get(n) ?? -1);
+  const codes = new Int32Array(column.codes.length);
+  for (let i = 0; i < codes.length; i++) codes[i] = remap[column.codes[i]];
+  return { codes, classes };
+}

@@ -1,0 +1,243 @@
+// loadDataset: one or more files of one format → one Frame. Each file is peeked (format detection, header, column
+// types), planned by its format, checked against the first file's columns, then streamed into shared column
+// builders. Text values are cleaned on the (small) dictionaries afterwards, never per row.
+
+import { UserError } from '../errors.js';
+import type { CategoricalColumn, Column, DroppedColumn, Frame } from '../frame/frame.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, peekCsv, readCsvInto, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
+import { readXmlRecordsInto } from '../io/iscx-xml.js';
+import { checkReadable, detectFormat } from './detect.js';
+import { getFormat } from './formats.js';
+import type { ColumnPlan, DatasetFormat, FilePlan } from './schema.js';
+
+export interface LoadOptions {
+  /** Format name (see FORMATS); detected from the first file when absent. */
+  readonly format?: string;
+  /** Label column: required to label a generic CSV; for known formats it overrides the usual label. */
+  readonly label?: string;
+  /** Keep identifier columns (flow ids, addresses, source ports, timestamps, row ids) as features. */
+  readonly keepIdentifiers?: boolean;
+  /** Skip bad rows (counted by reason in frame.source.skipped) instead of stopping at the first. */
+  readonly skipBadRows?: boolean;
+  /** Bytes read so far over all files, and their total size on disk. */
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export const SKIP_EMPTY_LABEL = 'empty label';
+
+/** Loads the files as one dataset. */
+export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
+  if (files.length === 0) throw new UserError('no input files given');
+  const peeks: CsvPeek[] = [];
+  for (const file of files) peeks.push(await peekCsv(file));
+  peeks.forEach(checkReadable);
+  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peeks[0]).format;
+  const plans = peeks.map((peek) => withLabelOverride(format.plan(peek, options), options.label, peek.file));
+  const plan = plans[0];
+  plans.forEach((p, i) => checkSameColumns(plan, p, files[0], files[i]));
+
+  const kinds = plan.columns.map((c): CsvColumnKind => (c.role === 'payload' || c.role === 'duplicate' ? SKIP : c.kind === 'numeric' ? NUMERIC : CATEGORICAL));
+  const builder = new ColumnarBuilder(kinds);
+  const totalBytes = await totalSize(files);
+  let doneBytes = 0;
+  const skipped = new Map<string, number>();
+  for (const [i, file] of files.entries()) {
+    const onProgress = options.onProgress ? (read: number) => options.onProgress?.(doneBytes + read, totalBytes) : undefined;
+    let result: CsvReadResult;
+    if (format.xml) {
+      const fields = new Map<string, number>();
+      plans[i].columns.forEach((c, j) => fields.set(c.fileName, j));
+      result = await readXmlRecordsInto(file, builder, { fields, skipBadRows: options.skipBadRows, onProgress });
+    } else {
+      result = await readCsvInto(file, builder, {
+        columnNames: plans[i].columns.map((c) => c.name),
+        hasHeader: plans[i].hasHeader,
+        missing: format.missing,
+        skipBadRows: options.skipBadRows,
+        onProgress,
+      });
+    }
+    if (result.rows === 0 && result.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file });
+    for (const [reason, count] of result.skipped) skipped.set(reason, (skipped.get(reason) ?? 0) + count);
+    doneBytes += (await totalSize([file]));
+  }
+  const outputs = builder.finish();
+  return assembleFrame(format, plan, outputs, builder.rows, files, skipped, options);
+}
+
+/** With --label on a known format, the named column becomes the label and the usual one label-side metadata. */
+function withLabelOverride(plan: FilePlan, label: string | undefined, file: string): FilePlan {
+  if (label === undefined) return plan;
+  const wanted = label.trim();
+  const index = plan.columns.findIndex((c) => c.name === wanted || c.fileName.trim() === wanted);
+  if (index < 0) throw new UserError(`label column '${wanted}' not found; columns are: ${plan.columns.map((c) => c.name).join(', ')}`, { file });
+  if (plan.columns[index].role === 'label') return plan;
+  const columns = plan.columns.map((c, i): ColumnPlan => {
+    if (i === index) return { ...c, role: 'label', kind: 'categorical' };
+    return c.role === 'label' ? { ...c, role: 'meta' } : c;
+  });
+  return { ...plan, columns };
+}
+
+function checkSameColumns(first: FilePlan, other: FilePlan, firstFile: string, file: string): void {
+  const a = first.columns.map((c) => c.name);
+  const b = other.columns.map((c) => c.name);
+  if (a.length === b.length && a.every((n, i) => n === b[i])) return;
+  const missing = a.filter((n) => !b.includes(n));
+  const extra = b.filter((n) => !a.includes(n));
+  const parts = [];
+  if (missing.length) parts.push(`missing ${missing.map((n) => `'${n}'`).join(', ')}`);
+  if (extra.length) parts.push(`extra ${extra.map((n) => `'${n}'`).join(', ')}`);
+  if (!parts.length) parts.push('the same columns in another order');
+  throw new UserError(`columns differ from ${firstFile}: ${parts.join('; ')}`, { file });
+}
+
+async function totalSize(files: readonly string[]): Promise<number> {
+  const { stat } = await import('node:fs/promises');
+  let total = 0;
+  for (const f of files) total += (await stat(f)).size;
+  return total;
+}
+
+function assembleFrame(
+  format: DatasetFormat,
+  plan: FilePlan,
+  outputs: ColumnOutput[],
+  nRows: number,
+  files: readonly string[],
+  skipped: Map<string, number>,
+  options: LoadOptions,
+): Frame {
+  const features: Column[] = [];
+  const identifiers: Column[] = [];
+  const meta: Column[] = [];
+  const dropped: DroppedColumn[] = [];
+  let label: CategoricalColumn | undefined;
+  let category: CategoricalColumn | undefined;
+  plan.columns.forEach((c, i) => {
+    const out = outputs[i];
+    if (c.role === 'payload' || c.role === 'duplicate') {
+      dropped.push({ name: c.name, reason: c.role });
+      return;
+    }
+    if (out === undefined) return;
+    let column: Column;
+    if (out.kind === NUMERIC) column = { kind: 'numeric', name: c.name, values: out.values };
+    else {
+      const clean = c.role === 'label' ? format.normaliseLabel : c.role === 'category' ? (format.normaliseCategory ?? ((s: string) => s.trim())) : c.role === 'feature' ? format.featureText : undefined;
+      column = cleanDictionary({ kind: 'categorical', name: c.name, codes: out.codes, dictionary: out.dictionary }, clean);
+    }
+    switch (c.role) {
+      case 'feature':
+        features.push(column);
+        break;
+      case 'identifier':
+        if (options.keepIdentifiers) features.push(column);
+        else {
+          identifiers.push(column);
+          dropped.push({ name: c.name, reason: 'identifier' });
+        }
+        break;
+      case 'label':
+        label = asCategorical(column);
+        dropped.push({ name: c.name, reason: 'label' });
+        break;
+      case 'category':
+        category = asCategorical(column);
+        dropped.push({ name: c.name, reason: 'label' });
+        break;
+      case 'meta':
+        meta.push(column);
+        dropped.push({ name: c.name, reason: 'label' });
+        break;
+    }
+  });
+  // Formats whose only label is a category column (UNSW-NB15's attack_cat) use it as the attack name too.
+  label ??= category;
+  let frame: Frame = {
+    nRows,
+    features,
+    identifiers,
+    ...(label ? { label } : {}),
+    ...(category ? { category } : {}),
+    ...(meta.length ? { meta } : {}),
+    source: { format: format.name, ...(plan.variant ? { variant: plan.variant } : {}), files: [...files], dropped, skipped: [] },
+  };
+  if (label) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped);
+  return { ...frame, source: { ...frame.source, skipped: [...skipped].map(([reason, count]) => ({ reason, count })) } };
+}
+
+function asCategorical(column: Column): CategoricalColumn {
+  if (column.kind === 'categorical') return column;
+  // A numeric label column (e.g. 0/1): its values become class names.
+  const names = new Map<number, number>();
+  const dictionary: string[] = [];
+  const codes = new Int32Array(column.values.length);
+  for (let i = 0; i < codes.length; i++) {
+    const v = column.values[i];
+    if (v !== v) {
+      codes[i] = -1;
+      continue;
+    }
+    let code = names.get(v);
+    if (code === undefined) {
+      code = dictionary.length;
+      names.set(v, code);
+      dictionary.push(String(v));
+    }
+    codes[i] = code;
+  }
+  return { kind: 'categorical', name: column.name, codes, dictionary };
+}
+
+/** Applies a text clean-up to a dictionary, merging entries that become equal (codes rewritten in place). */
+export function cleanDictionary(column: CategoricalColumn, clean: ((s: string) => string) | undefined): CategoricalColumn {
+  if (!clean) return column;
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const remap = new Int32Array(column.dictionary.length);
+  let changed = false;
+  column.dictionary.forEach((raw, i) => {
+    const name = clean(raw);
+    let code = index.get(name);
+    if (code === undefined) {
+      code = dictionary.length;
+      index.set(name, code);
+      dictionary.push(name);
+    }
+    remap[i] = code;
+    if (code !== i || name !== raw) changed = true;
+  });
+  if (!changed) return column;
+  const codes = column.codes;
+  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) codes[i] = remap[codes[i]];
+  return { ...column, dictionary };
+}
+
+/** Rows without a label are an error, or skipped and counted with skipBadRows. */
+function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly string[], skip: boolean, skipped: Map<string, number>): Frame {
+  let empty = 0;
+  for (let i = 0; i < label.codes.length; i++) if (label.codes[i] < 0) empty++;
+  if (empty === 0) return frame;
+  if (!skip) {
+    const where = files.length === 1 ? files[0] : `${files.length} files`;
+    throw new UserError(`${empty} rows have an empty '${label.name}' label; use --skip-bad-rows to skip them`, { file: where });
+  }
+  skipped.set(SKIP_EMPTY_LABEL, (skipped.get(SKIP_EMPTY_LABEL) ?? 0) + empty);
+  const keep = new Int32Array(frame.nRows - empty);
+  let k = 0;
+  for (let i = 0; i < label.codes.length; i++) if (label.codes[i] >= 0) keep[k++] = i;
+  const take = (c: Column): Column =>
+    c.kind === 'numeric' ? { ...c, values: c.values.filter((_, i) => label.codes[i] >= 0) } : { ...c, codes: Int32Array.from(keep, (i) => c.codes[i]) };
+  const takeCat = (c: CategoricalColumn): CategoricalColumn => take(c) as CategoricalColumn;
+  const newLabel = takeCat(label);
+  return {
+    ...frame,
+    nRows: keep.length,
+    features: frame.features.map(take),
+    identifiers: frame.identifiers.map(take),
+    label: newLabel,
+    ...(frame.category ? { category: frame.category === label ? newLabel : takeCat(frame.category) } : {}),
+    ...(frame.meta ? { meta: frame.meta.map(take) } : {}),
+  };
+}

@@ -1,0 +1,75 @@
+// The dataset format contract: each known format (one file each) says how to recognise a file, what every column
+// is for (feature, identifier, label, ...) and how its labels map to the binary and category views.
+
+import type { CsvPeek } from '../io/csv-reader.js';
+
+/** What a column of the file is for. */
+/** 'meta': label-side metadata, never a feature; 'duplicate': a repeated column of the file, not read. */
+export type ColumnRole = 'feature' | 'identifier' | 'label' | 'category' | 'meta' | 'payload' | 'duplicate';
+
+export interface ColumnPlan {
+  /** Name in the frame (canonical for CIC layouts). */
+  readonly name: string;
+  /** Name as written in the file. */
+  readonly fileName: string;
+  readonly role: ColumnRole;
+  readonly kind: 'numeric' | 'categorical';
+}
+
+export interface FilePlan {
+  readonly hasHeader: boolean;
+  readonly columns: readonly ColumnPlan[];
+  readonly variant?: string;
+}
+
+export interface PlanOptions {
+  /** Label column chosen by the user (generic CSV, or to override a format's label). */
+  readonly label?: string;
+}
+
+export interface DatasetFormat {
+  /** Short name used by --format and in frame.source.format. */
+  readonly name: string;
+  readonly title: string;
+  /**
+   * How sure we are that the peeked file is in this format: 0 (no) to 1 (certain). The generic CSV format answers
+   * a small positive score for any CSV with a header, so known formats win.
+   */
+  detect(peek: CsvPeek): number;
+  /** Column roles and types for a file of this format. */
+  plan(peek: CsvPeek, options: PlanOptions): FilePlan;
+  /** Texts that mean "missing" in numeric columns, beyond pandas' defaults. */
+  readonly missing?: readonly string[];
+  /** Cleans a label value as written (trim; KDD's trailing dot). */
+  normaliseLabel(label: string): string;
+  /** Cleans a category value (UNSW's attack_cat spellings; '-' means none). */
+  normaliseCategory?(category: string): string;
+  /** Cleans a value of a text feature (UNSW's '-' becomes the category 'none'). */
+  featureText?(value: string): string;
+  /** True for the normal (benign) class. */
+  isNormal(label: string): boolean;
+  /** Attack category of a (normalised) label, for the 'category' view of formats without a category column. */
+  categoryOf(label: string): string;
+  /** For non-CSV formats (ISCX XML): the file is read by this format's own streaming reader. */
+  readonly xml?: boolean;
+}
+
+/** The category every format gives to normal traffic. */
+export const NORMAL_CATEGORY = 'normal';
+
+/** Lower-cased name with only letters and digits, for forgiving column-name matches. */
+export function nameKey(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** True when every non-missing sample value of a column reads as a number (used to type generic CSV columns). */
+export function looksNumeric(values: readonly string[]): boolean {
+  for (const raw of values) {
+    const v = raw.trim();
+    if (v === '' || MISSING_TEXT.has(v) || /^[+-]?inf(inity)?$/i.test(v)) continue;
+    if (!Number.isFinite(Number(v))) return false;
+  }
+  return true;
+}
+
+const MISSING_TEXT = new Set(['#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
