@@ -10,6 +10,8 @@ import { spec as kmeans } from './kmeans.js';
 import { spec as dbscan } from './dbscan.js';
 import { spec as ecod } from './ecod.js';
 import { spec as hybrid } from './hybrid.js';
+import { spec as dt } from './decision-tree.js';
+import { spec as rf } from './random-forest.js';
 
 void registerModel;
 registerModel(logreg);
@@ -20,6 +22,8 @@ registerModel(kmeans);
 registerModel(dbscan);
 registerModel(ecod);
 registerModel(hybrid);
+registerModel(dt);
+registerModel(rf);
 
 export { getModelSpec, listModels } from './registry.js';
 export type { ModelSpec } from './registry.js';

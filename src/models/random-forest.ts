@@ -1,0 +1,231 @@
+// `rf`: random forest classifier (Breiman 2001) with scikit-learn RandomForestClassifier's semantics: bootstrap
+// samples, max_features='sqrt' drawn per node, fully grown CART trees, probabilities averaged over trees, an
+// out-of-bag accuracy (kept per number of trees as `history`), impurity importances and exact TreeSHAP.
+// Trees are grown in worker threads over the binned data in a SharedArrayBuffer.
+// Fit: O(trees · depth · rows · √features / threads); predict: O(rows · trees · depth).
+
+import { checkInput, type Matrix } from '../frame/matrix.js';
+import type { Labels } from '../frame/labels.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
+import type { ModelSpec } from './registry.js';
+import { Rng } from '../util/rng.js';
+import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
+import { binMatrix, fitBinEdges, MAX_BINS } from './trees/binning.js';
+import { growForestTree, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
+import { accumulateLeaves, concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
+import { argmaxLabels, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
+import { explainForestProba } from './decision-tree.js';
+import { treeShap } from '../explain/tree-shap.js';
+import { createMatrix } from '../frame/matrix.js';
+
+const DEFAULTS = {
+  n_estimators: 100,
+  criterion: 'gini',
+  max_depth: null as number | null,
+  min_samples_split: 2,
+  min_samples_leaf: 1,
+  max_features: 'sqrt' as string | number,
+  bootstrap: true,
+  oob_score: true,
+  class_weight: null as string | null,
+  max_bins: 256,
+  n_jobs: null as number | null,
+  random_state: 0,
+};
+export type RandomForestParams = typeof DEFAULTS;
+
+const RULES: { [K in keyof RandomForestParams]: ParamRule } = {
+  n_estimators: { type: 'int', min: 1 },
+  criterion: { type: 'choice', values: ['gini', 'entropy'] },
+  max_depth: { type: 'int', min: 1, nullable: true },
+  min_samples_split: { type: 'int', min: 2 },
+  min_samples_leaf: { type: 'int', min: 1 },
+  max_features: maxFeaturesRule,
+  bootstrap: { type: 'bool' },
+  oob_score: { type: 'bool' },
+  class_weight: classWeightRule,
+  max_bins: { type: 'int', min: 2, max: MAX_BINS },
+  n_jobs: { type: 'int', min: 1, nullable: true },
+  random_state: { type: 'int', min: 0 },
+};
+
+/** Below this many rows × trees, worker start-up costs more than it saves. */
+const PARALLEL_WORK = 400_000;
+
+export class RandomForest implements Classifier {
+  readonly kind = 'classifier' as const;
+  readonly name = 'rf';
+  readonly params: Readonly<RandomForestParams>;
+  classes: readonly string[] = [];
+  nFeatures: number | undefined;
+  history: TrainingHistory | undefined;
+  /** Out-of-bag accuracy of the whole forest (NaN without bootstrap / oob_score). */
+  oobScore = Number.NaN;
+  private forest: FlatForest | undefined;
+  private importances: Float64Array = new Float64Array(0);
+
+  constructor(params: Partial<RandomForestParams> = {}) {
+    this.params = resolveParams('rf', DEFAULTS, RULES, params);
+  }
+
+  async fit(X: Matrix, y: Labels, options?: FitOptions): Promise<this> {
+    const counts = checkTraining('rf', X, y);
+    const p = this.params;
+    const K = y.classes.length;
+    const { nBins, edges } = fitBinEdges(X, p.max_bins, p.random_state);
+    const threads = p.n_jobs ?? defaultThreads();
+    const parallel = threads > 1 && X.rows * p.n_estimators >= PARALLEL_WORK;
+    const binned = binMatrix(X, nBins, edges, parallel);
+    const yShared = parallel ? new Int32Array(new SharedArrayBuffer(X.rows * 4)) : new Int32Array(X.rows);
+    yShared.set(y.codes);
+    const weights = rowWeights(y, counts, p.class_weight, options);
+    const baseWeight = parallel ? new Float64Array(new SharedArrayBuffer(X.rows * 8)) : weights;
+    if (parallel) baseWeight.set(weights);
+    const shared: ForestShared = {
+      data: { ...binned, y: yShared, nClasses: K },
+      baseWeight,
+      params: {
+        criterion: p.criterion as 'gini' | 'entropy',
+        maxDepth: p.max_depth ?? Infinity,
+        minSamplesSplit: p.min_samples_split,
+        minSamplesLeaf: p.min_samples_leaf,
+        maxFeatures: resolveMaxFeatures(p.max_features, X.cols),
+      },
+      bootstrap: p.bootstrap,
+    };
+    const rng = new Rng(p.random_state);
+    const tasks: ForestTask[] = Array.from({ length: p.n_estimators }, () => ({ seed: rng.nextUint32() }));
+    let results: ForestTreeResult[];
+    if (parallel) {
+      results = await runInWorkers<ForestTask, ForestTreeResult>(new URL('./trees/forest-worker.js', import.meta.url), shared, tasks, {
+        threads,
+        signal: options?.signal,
+        onResult: options?.onProgress,
+      });
+    } else {
+      results = [];
+      for (const task of tasks) {
+        if (options?.signal?.aborted) throw new Error('aborted');
+        results.push(growForestTree(shared, task));
+        options?.onProgress?.(results.length, tasks.length);
+      }
+    }
+
+    this.forest = concatTrees(
+      results.map((r) => r.tree),
+      K,
+    );
+    const importance = new Float64Array(X.cols);
+    for (const r of results) {
+      const imp = normalizeImportances(r.importance);
+      for (let f = 0; f < X.cols; f++) importance[f] += imp[f];
+    }
+    this.importances = normalizeImportances(importance);
+    this.classes = [...y.classes];
+    this.nFeatures = X.cols;
+    if (p.bootstrap && p.oob_score) this.computeOob(results, y.codes, K);
+    return this;
+  }
+
+  /** OOB accuracy after each tree: rows are scored only by the trees that did not see them. */
+  private computeOob(results: readonly ForestTreeResult[], y: Int32Array, K: number): void {
+    const n = y.length;
+    const sums = new Float64Array(n * K);
+    const seen = new Uint8Array(n);
+    const correct = new Uint8Array(n);
+    let scored = 0;
+    let right = 0;
+    const curve: number[] = [];
+    for (const r of results) {
+      const { value } = r.tree;
+      for (let j = 0; j < r.oobRows.length; j++) {
+        const i = r.oobRows[j];
+        const leaf = r.oobLeaves[j] * K;
+        let best = 0;
+        for (let k = 0; k < K; k++) {
+          sums[i * K + k] += value[leaf + k];
+          if (sums[i * K + k] > sums[i * K + best]) best = k;
+        }
+        if (!seen[i]) {
+          seen[i] = 1;
+          scored++;
+        }
+        const now = best === y[i] ? 1 : 0;
+        right += now - correct[i];
+        correct[i] = now;
+      }
+      curve.push(scored > 0 ? right / scored : Number.NaN);
+    }
+    this.oobScore = curve[curve.length - 1];
+    this.history = { unit: 'trees', series: { oob_score: curve } };
+  }
+
+  async predictProba(X: Matrix): Promise<Matrix> {
+    const forest = this.fitted();
+    checkInput(X, this.nFeatures, 'rf');
+    const K = this.classes.length;
+    const out = new Float64Array(X.rows * K);
+    accumulateLeaves(forest, X, out, 1 / (forest.treeStart.length - 1));
+    return toMatrix(out, X.rows, K);
+  }
+
+  async predict(X: Matrix): Promise<Labels> {
+    return argmaxLabels(await this.predictProba(X), this.classes);
+  }
+
+  featureImportances(): Float64Array {
+    this.fitted();
+    return Float64Array.from(this.importances);
+  }
+
+  /** Exact TreeSHAP of the forest's probability of `classIndex` (default: each row's predicted class). */
+  async explain(X: Matrix, classIndex?: number): Promise<Matrix> {
+    return explainForestProba('rf', this.fitted(), X, this.nFeatures, this.classes.length, classIndex);
+  }
+
+  /** The probability SHAP values start from: Σ φ + expectedValue = predicted probability. */
+  expectedValue(classIndex: number): number {
+    const f = this.fitted();
+    return treeShap(f, createMatrix(0, this.nFeatures ?? 0), classIndex, 1 / (f.treeStart.length - 1)).expectedValue;
+  }
+
+  getState(): ModelState {
+    const f = this.fitted();
+    const state: ModelState = {
+      params: { ...this.params },
+      classes: [...this.classes],
+      nFeatures: this.nFeatures ?? 0,
+      forest: forestState(f),
+      importances: this.importances,
+      oobScore: this.oobScore,
+    };
+    if (this.history) state.history = { unit: this.history.unit, series: { oob_score: this.history.series.oob_score } };
+    return state;
+  }
+
+  static fromState(state: ModelState): RandomForest {
+    const m = new RandomForest(state.params as Partial<RandomForestParams>);
+    m.classes = state.classes as string[];
+    m.nFeatures = state.nFeatures as number;
+    m.forest = forestFromState(state.forest as ModelState);
+    m.importances = state.importances as Float64Array;
+    m.oobScore = state.oobScore as number;
+    if (state.history) m.history = state.history as unknown as TrainingHistory;
+    return m;
+  }
+
+  private fitted(): FlatForest {
+    if (!this.forest) throw notFitted('rf');
+    return this.forest;
+  }
+}
+
+export const spec: ModelSpec<RandomForest> = {
+  name: 'rf',
+  kind: 'classifier',
+  title: 'Random forest (Breiman 2001; histogram-binned CART, bootstrap, out-of-bag score)',
+  create: (params) => new RandomForest(params as Partial<RandomForestParams>),
+  fromState: (state) => RandomForest.fromState(state),
+  searchSpace: { n_estimators: [50, 100, 200], max_depth: [null, 12, 20], max_features: ['sqrt', 'log2'], min_samples_leaf: [1, 2, 5] },
+  testParams: { n_estimators: 10 },
+};

@@ -1,0 +1,129 @@
+// Quantile binning of a row-major Float32 matrix into ≤ 256 bins per feature, stored column-major as Uint8Array
+// (the LightGBM / scikit-learn HistGradientBoosting representation, Ke et al. 2017).
+// Edges are midpoints between consecutive distinct values (all of them when a feature has ≤ maxBins distinct values,
+// otherwise quantiles of a seeded subsample). Bin b holds values v with edges[b-1] < v <= edges[b], so a split
+// "bin <= b" is exactly the raw test "v <= edges[b]" at predict time. Cost: O(F · s log s) for edges (s = subsample)
+// plus O(n · F · log bins) to bin.
+
+import type { Matrix } from '../../frame/matrix.js';
+import { Rng } from '../../util/rng.js';
+
+export const MAX_BINS = 256;
+const EDGE_SAMPLE = 200_000;
+
+export interface BinnedData {
+  readonly rows: number;
+  readonly cols: number;
+  /** Column-major bins: bins[f * rows + i]. May live on a SharedArrayBuffer. */
+  readonly bins: Uint8Array;
+  /** Number of bins of each feature (1 = constant). */
+  readonly nBins: Int32Array;
+  /** Upper edges: edges[f * (MAX_BINS - 1) + b] is the largest value of bin b (b < nBins[f] - 1). */
+  readonly edges: Float32Array;
+}
+
+/** Learns per-feature bin edges from (a seeded subsample of) the rows. */
+export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: Int32Array; edges: Float32Array } {
+  const { rows, cols, data } = X;
+  const sampleRows = rows <= EDGE_SAMPLE ? null : sampleIndices(rows, EDGE_SAMPLE, seed);
+  const s = sampleRows ? sampleRows.length : rows;
+  // Gather the sample column-major in one row-order pass (strided column reads would stream the matrix per feature).
+  const columns = new Float32Array(s * cols);
+  for (let j = 0; j < s; j++) {
+    const src = (sampleRows ? sampleRows[j] : j) * cols;
+    for (let f = 0; f < cols; f++) columns[f * s + j] = data[src + f];
+  }
+  const nBins = new Int32Array(cols);
+  const edges = new Float32Array(cols * (MAX_BINS - 1));
+  for (let f = 0; f < cols; f++) {
+    const values = columns.subarray(f * s, (f + 1) * s);
+    const base = f * (MAX_BINS - 1);
+    let count = 0;
+    const distinct = distinctIfFew(values, maxBins);
+    if (distinct) {
+      for (let i = 0; i + 1 < distinct.length; i++) edges[base + count++] = midpoint(distinct[i], distinct[i + 1]);
+    } else {
+      // Quantile edges on the sorted sample, deduplicated, each placed between two distinct values.
+      values.sort();
+      let last = -Infinity;
+      for (let b = 1; b < maxBins; b++) {
+        const pos = Math.min(s - 2, Math.floor((b * s) / maxBins));
+        const lo = values[pos];
+        let j = pos + 1;
+        while (j < s && values[j] === lo) j++;
+        if (j >= s) break;
+        const edge = Math.fround(midpoint(lo, values[j]));
+        if (edge > last) {
+          edges[base + count++] = edge;
+          last = edge;
+        }
+      }
+    }
+    nBins[f] = count + 1;
+  }
+  return { nBins, edges };
+}
+
+/** The sorted distinct values of a column when there are at most `limit` of them, else null. */
+function distinctIfFew(values: Float32Array, limit: number): Float32Array | null {
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length; i++) {
+    seen.add(values[i]);
+    if (seen.size > limit) return null;
+  }
+  return Float32Array.from(seen).sort();
+}
+
+function midpoint(a: number, b: number): number {
+  const m = Math.fround((a + b) / 2);
+  // Float32 rounding may land on b; the edge must stay below b so b falls in the next bin.
+  return m >= b ? a : m;
+}
+
+function sampleIndices(n: number, k: number, seed: number): Int32Array {
+  const rng = new Rng(seed);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(n - i);
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx.subarray(0, k).sort();
+}
+
+/** Bin of one value: the first b with v <= edge b, else the last bin. */
+export function binOf(edges: Float32Array, base: number, count: number, v: number): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v <= edges[base + mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Bins every row of X with the given edges, column-major, optionally into shared memory (for worker threads). */
+export function binMatrix(X: Matrix, nBins: Int32Array, edges: Float32Array, shared = false): BinnedData {
+  const { rows, cols, data } = X;
+  const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
+  // Row-order pass (sequential reads, one sequential write stream per feature).
+  for (let i = 0; i < rows; i++) {
+    const src = i * cols;
+    for (let f = 0; f < cols; f++) {
+      const count = nBins[f] - 1;
+      if (count === 0) continue;
+      const v = data[src + f];
+      const base = f * (MAX_BINS - 1);
+      bins[f * rows + i] = count === 1 ? (v <= edges[base] ? 0 : 1) : binOf(edges, base, count, v);
+    }
+  }
+  return { rows, cols, bins, nBins, edges };
+}
+
+/** Raw threshold of the split "bin <= b" of feature f. */
+export function thresholdOf(data: Pick<BinnedData, 'edges'>, f: number, b: number): number {
+  return data.edges[f * (MAX_BINS - 1) + b];
+}

@@ -1,0 +1,331 @@
+// CART classification tree (Breiman et al. 1984) grown depth-first on histogram-binned features: per node, a
+// weighted class histogram per candidate feature, then a linear scan of the bins for the best gini or entropy split.
+// With all features as candidates (a single decision tree) the larger child's histograms come from the parent's
+// minus the smaller child's (the subtraction trick, Ke et al. 2017). With `maxFeatures` < features (random forest)
+// features are drawn per node as scikit-learn does: in random order until `maxFeatures` non-constant ones were seen.
+// Cost per tree: O(Σ_levels rows · candidate features + nodes · candidate bins · classes).
+
+import { Rng } from '../../util/rng.js';
+import { TreeBuffer, type FlatTree } from './flat-tree.js';
+import { MAX_BINS } from './binning.js';
+
+export interface ClassTreeData {
+  readonly rows: number;
+  readonly cols: number;
+  /** Column-major bins (see binning.ts). */
+  readonly bins: Uint8Array;
+  readonly nBins: Int32Array;
+  readonly edges: Float32Array;
+  /** Class code per row. */
+  readonly y: Int32Array;
+  readonly nClasses: number;
+}
+
+export interface ClassTreeParams {
+  readonly criterion: 'gini' | 'entropy';
+  /** Infinity for unlimited depth. */
+  readonly maxDepth: number;
+  readonly minSamplesSplit: number;
+  readonly minSamplesLeaf: number;
+  /** Candidate features per node (≤ cols). */
+  readonly maxFeatures: number;
+}
+
+interface PendingNode {
+  node: number;
+  start: number;
+  end: number;
+  depth: number;
+  /** Weighted class totals, then the row count, length K + 1. */
+  totals: Float64Array;
+  /** All-feature histogram (subtraction mode), when already known. */
+  hist: Float64Array | null;
+  /** Feature order for random draws; the first `nConstants` are constant at this node (random-feature mode). */
+  features: Int32Array | null;
+  nConstants: number;
+}
+
+/**
+ * Grows one tree on the rows with weight > 0 (bootstrap counts × class weights × sample weights).
+ * Adds each split's weighted impurity decrease to `importance[feature]`.
+ */
+export function buildClassTree(data: ClassTreeData, weight: Float64Array, params: ClassTreeParams, rng: Rng, importance: Float64Array): FlatTree {
+  const { rows, cols, bins, nBins, edges, y, nClasses: K } = data;
+  const S = K + 1;
+  const binOffset = new Int32Array(cols + 1);
+  for (let f = 0; f < cols; f++) binOffset[f + 1] = binOffset[f] + nBins[f];
+  const histSize = binOffset[cols] * S;
+  const allFeatures = params.maxFeatures >= cols;
+  // Row counts per bin are only needed to enforce min_samples_leaf; node row counts come from the partition.
+  const needCounts = params.minSamplesLeaf > 1;
+  const entropy = params.criterion === 'entropy';
+
+  let n = 0;
+  for (let i = 0; i < rows; i++) if (weight[i] > 0) n++;
+  const index = new Int32Array(n);
+  const rightRows = new Int32Array(n);
+  const rootTotals = new Float64Array(S);
+  for (let i = 0, j = 0; i < rows; i++) {
+    if (weight[i] > 0) {
+      index[j++] = i;
+      rootTotals[y[i]] += weight[i];
+    }
+  }
+  rootTotals[K] = n;
+
+  const tree = new TreeBuffer(K);
+  const rootFeatures = new Int32Array(cols);
+  for (let f = 0; f < cols; f++) rootFeatures[f] = f;
+  const scratch = new Float64Array(allFeatures ? 0 : MAX_BINS * S);
+  const cumulative = new Float64Array(S);
+  // Class totals left of the best bin of the last scan, and of the node's best split so far.
+  const scanLeft = new Float64Array(S);
+  const bestLeft = new Float64Array(S);
+
+  const impurityOf = (t: Float64Array, off: number): number => {
+    let w = 0;
+    for (let k = 0; k < K; k++) w += t[off + k];
+    if (w <= 0) return 0;
+    let s = 0;
+    if (entropy) {
+      for (let k = 0; k < K; k++) {
+        const p = t[off + k] / w;
+        if (p > 0) s -= p * Math.log2(p);
+      }
+      return s;
+    }
+    for (let k = 0; k < K; k++) s += t[off + k] * t[off + k];
+    return 1 - s / (w * w);
+  };
+
+  // Adds the weighted class histogram of rows [start, end) for feature f into `out` (zeroed beforehand) at outBase,
+  // and records the lowest and highest bin touched, so small nodes clear and scan only that range.
+  let lowBin = 0;
+  let highBin = 0;
+  const fillHistogram = (f: number, start: number, end: number, out: Float64Array, outBase: number): void => {
+    const col = f * rows;
+    let lowest = MAX_BINS;
+    let highest = -1;
+    if (K === 2 && !needCounts) {
+      for (let r = start; r < end; r++) {
+        const i = index[r];
+        const b = bins[col + i];
+        if (b < lowest) lowest = b;
+        if (b > highest) highest = b;
+        out[outBase + b * 3 + y[i]] += weight[i];
+      }
+    } else {
+      for (let r = start; r < end; r++) {
+        const i = index[r];
+        const b = bins[col + i];
+        if (b < lowest) lowest = b;
+        if (b > highest) highest = b;
+        const o = outBase + b * S;
+        out[o + y[i]] += weight[i];
+        out[o + K] += 1;
+      }
+    }
+    lowBin = lowest;
+    highBin = highest;
+  };
+
+  const fullHistogram = (start: number, end: number): Float64Array => {
+    const h = new Float64Array(histSize);
+    for (let f = 0; f < cols; f++) if (nBins[f] > 1) fillHistogram(f, start, end, h, binOffset[f] * S);
+    return h;
+  };
+
+  // Best split of one feature's histogram; returns the improvement in Σ weighted child impurity or -1.
+  let bestBin = -1;
+  const scanFeature = (h: Float64Array, base: number, from: number, to: number, totals: Float64Array): number => {
+    const W = weightOf(totals, K);
+    const N = totals[K];
+    cumulative.fill(0);
+    let best = -Infinity;
+    bestBin = -1;
+    for (let b = from; b < to; b++) {
+      const o = base + b * S;
+      let binWeight = 0;
+      for (let k = 0; k < K; k++) binWeight += h[o + k];
+      if (binWeight === 0) continue;
+      for (let k = 0; k <= K; k++) cumulative[k] += h[o + k];
+      if (needCounts) {
+        const nl = cumulative[K];
+        if (nl < params.minSamplesLeaf) continue;
+        if (N - nl < params.minSamplesLeaf) break;
+      }
+      let wl = 0;
+      for (let k = 0; k < K; k++) wl += cumulative[k];
+      const wr = W - wl;
+      if (wl <= 0 || wr <= 0) continue;
+      let score: number;
+      if (entropy) {
+        let sl = wl * Math.log2(wl);
+        let sr = wr * Math.log2(wr);
+        for (let k = 0; k < K; k++) {
+          const l = cumulative[k];
+          const r = totals[k] - l;
+          if (l > 0) sl -= l * Math.log2(l);
+          if (r > 1e-12) sr -= r * Math.log2(r);
+        }
+        score = -(sl + sr);
+      } else {
+        let ql = 0;
+        let qr = 0;
+        for (let k = 0; k < K; k++) {
+          const l = cumulative[k];
+          const r = totals[k] - l;
+          ql += l * l;
+          qr += r * r;
+        }
+        score = ql / wl + qr / wr;
+      }
+      if (score > best) {
+        best = score;
+        bestBin = b;
+        scanLeft.set(cumulative);
+      }
+    }
+    return best;
+  };
+
+  const stack: PendingNode[] = [{ node: tree.addNode(weightOf(rootTotals, K)), start: 0, end: n, depth: 0, totals: rootTotals, hist: null, features: allFeatures ? null : rootFeatures, nConstants: 0 }];
+  writeValue(tree, 0, rootTotals, K);
+  const canSplit = (t: Float64Array, depth: number): boolean => {
+    if (depth >= params.maxDepth || t[K] < params.minSamplesSplit || t[K] < 2 * params.minSamplesLeaf) return false;
+    const W = weightOf(t, K);
+    for (let k = 0; k < K; k++) if (t[k] >= W * (1 - 1e-12)) return false;
+    return true;
+  };
+
+  while (stack.length > 0) {
+    const p = stack.pop() as PendingNode;
+    if (!canSplit(p.totals, p.depth)) continue;
+    let bestFeature = -1;
+    let bestSplitBin = -1;
+    let bestScore = -Infinity;
+    let hist = p.hist;
+    if (allFeatures) {
+      hist ??= fullHistogram(p.start, p.end);
+      for (let f = 0; f < cols; f++) {
+        if (nBins[f] < 2) continue;
+        const score = scanFeature(hist, binOffset[f] * S, 0, nBins[f] - 1, p.totals);
+        if (bestBin >= 0 && score > bestScore) {
+          bestScore = score;
+          bestFeature = f;
+          bestSplitBin = bestBin;
+          bestLeft.set(scanLeft);
+        }
+      }
+    } else {
+      // scikit-learn's draw (BestSplitter): features known constant at an ancestor sit first in `features` and
+      // count as visited when drawn; drawing stops after maxFeatures visits once a non-constant one was evaluated.
+      const features = p.features as Int32Array;
+      const knownConstants = p.nConstants;
+      let totalConstants = knownConstants;
+      let drawnConstants = 0;
+      let foundConstants = 0;
+      let visited = 0;
+      let remaining = cols;
+      while (remaining > totalConstants && (visited < params.maxFeatures || visited <= foundConstants + drawnConstants)) {
+        visited++;
+        let j = drawnConstants + rng.int(remaining - foundConstants - drawnConstants);
+        if (j < knownConstants) {
+          swap(features, drawnConstants, j);
+          drawnConstants++;
+          continue;
+        }
+        j += foundConstants;
+        const f = features[j];
+        let from = 0;
+        let to = 0;
+        if (nBins[f] > 1) {
+          fillHistogram(f, p.start, p.end, scratch, 0);
+          from = lowBin;
+          to = highBin;
+        }
+        if (from >= to) {
+          if (nBins[f] > 1) scratch.fill(0, from * S, (to + 1) * S);
+          features[j] = features[totalConstants];
+          features[totalConstants] = f;
+          foundConstants++;
+          totalConstants++;
+          continue;
+        }
+        remaining--;
+        swap(features, remaining, j);
+        const score = scanFeature(scratch, 0, from, to, p.totals);
+        if (bestBin >= 0 && score > bestScore) {
+          bestScore = score;
+          bestFeature = f;
+          bestSplitBin = bestBin;
+          bestLeft.set(scanLeft);
+        }
+        scratch.fill(0, from * S, (to + 1) * S);
+      }
+      p.nConstants = totalConstants;
+    }
+    if (bestFeature < 0) continue;
+
+    // Stable partition (bin <= split bin to the left) keeps row indices ascending, so later passes read in order.
+    const col = bestFeature * rows;
+    let mid = p.start;
+    let spill = 0;
+    for (let r = p.start; r < p.end; r++) {
+      const i = index[r];
+      if (bins[col + i] <= bestSplitBin) index[mid++] = i;
+      else rightRows[spill++] = i;
+    }
+    index.set(rightRows.subarray(0, spill), mid);
+
+    const leftTotals = Float64Array.from(bestLeft);
+    const rightTotals = new Float64Array(S);
+    for (let k = 0; k < K; k++) rightTotals[k] = p.totals[k] - leftTotals[k];
+    leftTotals[K] = mid - p.start;
+    rightTotals[K] = p.end - mid;
+
+    const W = weightOf(p.totals, K);
+    const wl = weightOf(leftTotals, K);
+    const wr = weightOf(rightTotals, K);
+    importance[bestFeature] += Math.max(0, W * impurityOf(p.totals, 0) - wl * impurityOf(leftTotals, 0) - wr * impurityOf(rightTotals, 0));
+
+    const leftNode = tree.addNode(wl);
+    const rightNode = tree.addNode(wr);
+    writeValue(tree, leftNode, leftTotals, K);
+    writeValue(tree, rightNode, rightTotals, K);
+    tree.split(p.node, bestFeature, bestSplitBin, edges[bestFeature * (MAX_BINS - 1) + bestSplitBin], leftNode, rightNode);
+
+    const childFeatures = (): Int32Array | null => (p.features ? Int32Array.from(p.features) : null);
+    const left: PendingNode = { node: leftNode, start: p.start, end: mid, depth: p.depth + 1, totals: leftTotals, hist: null, features: childFeatures(), nConstants: p.nConstants };
+    const right: PendingNode = { node: rightNode, start: mid, end: p.end, depth: p.depth + 1, totals: rightTotals, hist: null, features: p.features, nConstants: p.nConstants };
+    if (allFeatures && hist) {
+      const needLeft = canSplit(leftTotals, left.depth);
+      const needRight = canSplit(rightTotals, right.depth);
+      if (needLeft || needRight) {
+        const [small, large] = mid - p.start <= p.end - mid ? [left, right] : [right, left];
+        small.hist = fullHistogram(small.start, small.end);
+        for (let i = 0; i < histSize; i++) hist[i] -= small.hist[i];
+        large.hist = hist;
+      }
+    }
+    stack.push(right, left);
+  }
+  return tree.toTree();
+}
+
+function swap(a: Int32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+function weightOf(t: Float64Array, K: number): number {
+  let w = 0;
+  for (let k = 0; k < K; k++) w += t[k];
+  return w;
+}
+
+function writeValue(tree: TreeBuffer, node: number, totals: Float64Array, K: number): void {
+  const w = weightOf(totals, K);
+  for (let k = 0; k < K; k++) tree.value[node * K + k] = w > 0 ? totals[k] / w : 1 / K;
+}
