@@ -10,12 +10,12 @@ export interface GlobalOptions {
 
 /**
  * Runs a command body. With --json the result is printed as one JSON document on stdout and nothing else;
- * otherwise `render` turns it into text for humans.
+ * otherwise `render` turns it into text for humans. `toJson`, when given, picks what --json prints.
  */
-export async function runCommand<R>(opts: GlobalOptions, work: () => Promise<R>, render: (result: R) => string): Promise<void> {
+export async function runCommand<R>(opts: GlobalOptions, work: () => Promise<R>, render: (result: R) => string, toJson?: (result: R) => unknown): Promise<void> {
   try {
     const result = await work();
-    if (opts.json) process.stdout.write(`${JSON.stringify(result, jsonReplacer)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(toJson ? toJson(result) : result, jsonReplacer)}\n`);
     else {
       const text = render(result);
       if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
