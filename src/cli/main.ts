@@ -7,6 +7,7 @@ import { reportError } from './command.js';
 import { UsageError } from '../errors.js';
 import { register as registerCollect } from './collect.js';
 import { register as registerExtract } from './extract.js';
+import { register as registerTrain } from './train.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   // Commands register below, one line each.
   registerCollect(program);
   registerExtract(program);
+  registerTrain(program);
   return program;
 }
 

@@ -108,6 +108,8 @@ export interface ModelDocument {
   model: { name: string; state: ModelState };
   /** Decision threshold on the positive-class probability or the anomaly score; null = argmax / model's own. */
   threshold: number | null;
+  /** Occlusion reference for explanations: training medians of the model input columns. */
+  explain: { reference: Float32Array };
   reference: DriftReference;
 }
 
@@ -270,6 +272,7 @@ function validateDocument(state: ModelState, fail: (m: string) => never): ModelD
   const model = obj(state.model, 'model');
   obj(state.pipeline, 'pipeline');
   obj(state.reference, 'reference');
+  obj(state.explain, 'explain');
   obj(model.state, 'model.state');
   if (typeof model.name !== 'string') fail('model file is damaged: model.name is missing');
   if (!Array.isArray(schema.features)) fail('model file is damaged: schema.features is missing');

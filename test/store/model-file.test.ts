@@ -43,6 +43,7 @@ function sampleDocument(): ModelDocument {
     pipeline: { steps: [{ kind: 'scaler', mean: Float64Array.from([1.5, -2]) }] },
     model: { name: 'rf', state: { thresholds: Float32Array.from([0.5, Number.NaN, 2]), left: Int32Array.from([1, -1, -1]) } },
     threshold: 0.5,
+    explain: { reference: Float32Array.from([0, 1]) },
     reference: {
       levels: Float64Array.from([0, 0.5, 1]),
       features: [{ name: 'duration', quantiles: Float64Array.from([0, 1, 2]), missing: 0 }],

@@ -1,0 +1,136 @@
+// `flowsentry train <files...>`: cross-validate and compare candidates, refit the best, evaluate on --test, save the
+// model file and write the report. Thin: parse options, call src/workflow/train.ts, print.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { CvMetric } from '../eval/scoring.js';
+import type { Task } from '../store/model-file.js';
+import { createProgress, type Progress } from '../util/progress.js';
+import { leaderboardText } from '../workflow/leaderboard.js';
+import { toJsonSummary } from '../workflow/run-result.js';
+import { METRICS, TASKS, train } from '../workflow/train.js';
+import { parseIntOption, parseList, runCommand, type GlobalOptions } from './command.js';
+
+interface TrainCliOptions extends GlobalOptions {
+  test?: string[];
+  format?: string;
+  label?: string;
+  task: string;
+  models?: string;
+  cv: number;
+  tune?: string;
+  budget?: number;
+  metric: string;
+  out: string;
+  report?: string;
+  png?: string;
+  seed: number;
+  targetFpr: string;
+}
+
+/** Ctrl-C stops the search after the running tasks and keeps what finished; a second Ctrl-C quits at once. */
+export function interruptible(log: (line: string) => void): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    log('\nstopping: keeping the results finished so far (Ctrl-C again to quit now)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/** One progress bar per stage, on stderr when it is a TTY. */
+export function stageProgress(enabled: boolean): { update: (stage: string, done: number, total: number) => void; stop: () => void } {
+  let current: { stage: string; bar: Progress } | undefined;
+  return {
+    update(stage, done, total) {
+      if (!enabled) return;
+      if (current?.stage !== stage) {
+        current?.bar.stop();
+        current = { stage, bar: createProgress(stage, total) };
+      }
+      current.bar.update(done, total);
+    },
+    stop() {
+      current?.bar.stop();
+      current = undefined;
+    },
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train and cross-validate candidate models, evaluate on a test set, save the best and write a report')
+    .argument('<files...>', 'training data files (CSV / dataset files)')
+    .option('--test <files...>', 'test data files (default: a seeded 20% hold-out of the training files)')
+    .option('--format <name>', 'dataset format (default: detected)')
+    .option('--label <column>', 'label column (needed for a generic CSV)')
+    .option('--task <task>', `what to learn: ${TASKS.join(' | ')}`, 'binary')
+    .option('--models <list>', "comma-separated model names, or 'all'")
+    .option('--cv <k>', 'cross-validation folds', parseIntOption('--cv', 2), 5)
+    .option('--tune <strategy>', 'hyper-parameter search: grid | random')
+    .option('--budget <n>', 'most parameter combinations per model when tuning', parseIntOption('--budget', 1))
+    .option('--metric <name>', `ranking metric: ${METRICS.join(' | ')}`, 'f1')
+    .option('--out <file>', 'model file to write', 'model.fsm')
+    .option('--report <file>', 'HTML report to write')
+    .option('--png <dir>', 'also export every report chart as PNG into this folder')
+    .option('--seed <n>', 'seed for splits, folds and models', parseIntOption('--seed', 0), 0)
+    .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', '0.01')
+    .option('--json', 'print the result as JSON')
+    .action(async (files: string[], opts: TrainCliOptions, cmd: Command) => {
+      const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
+      const log = (line: string): void => {
+        if (!opts.json) process.stderr.write(`${line}\n`);
+      };
+      const progress = stageProgress(process.stderr.isTTY === true && !opts.json);
+      const stop = interruptible(log);
+      await runCommand(
+        globals,
+        async () => {
+          if (opts.tune !== undefined && opts.tune !== 'grid' && opts.tune !== 'random') throw new UsageError(`--tune expects grid or random, got '${opts.tune}'`);
+          if (opts.budget !== undefined && opts.tune === undefined) throw new UsageError('--budget limits a search: add --tune grid or --tune random');
+          if (opts.png !== undefined && opts.report === undefined) throw new UsageError('--png exports the report charts: add --report <file>');
+          const targetFpr = Number(opts.targetFpr);
+          const models = opts.models === undefined ? undefined : opts.models.trim() === 'all' ? ('all' as const) : parseList(opts.models);
+          try {
+            const { result } = await train({
+              files,
+              test: opts.test,
+              format: opts.format,
+              label: opts.label,
+              task: opts.task as Task,
+              models,
+              cv: opts.cv,
+              tune: opts.tune as 'grid' | 'random' | undefined,
+              budget: opts.budget,
+              metric: opts.metric as CvMetric,
+              out: opts.out,
+              report: opts.report,
+              png: opts.png,
+              seed: opts.seed,
+              targetFpr,
+              signal: stop.signal,
+              onProgress: progress.update,
+              log: (line) => {
+                progress.stop();
+                log(line);
+              },
+            });
+            return result;
+          } finally {
+            progress.stop();
+            stop.dispose();
+          }
+        },
+        (result) => {
+          const lines = [leaderboardText(result), ''];
+          if (result.model) lines.push(`best: ${result.best}, saved to ${result.model}`);
+          if (result.report) lines.push(`report: ${result.report}`);
+          return lines.join('\n');
+        },
+        (result) => toJsonSummary(result),
+      );
+    });
+}

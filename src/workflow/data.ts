@@ -1,0 +1,98 @@
+// Data plumbing of the workflow: reading input files (refusing model files given as data), the labels of a task,
+// row subsets of a frame, matching test columns against training columns, and file fingerprints for the model file.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { Column, Frame } from '../frame/frame.js';
+import type { Labels } from '../frame/labels.js';
+import { loadDataset, type LoadOptions } from '../datasets/load.js';
+import { labelView, type LabelViewName } from '../datasets/label-views.js';
+import { canonicalFeatureName } from '../datasets/cic-names.js';
+import { assertNotModelFile, type Task, type TrainingFile } from '../store/model-file.js';
+
+export async function readData(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
+  for (const f of files) assertNotModelFile(f);
+  return loadDataset(files, options);
+}
+
+/** The label view each task trains on. */
+export function viewOf(task: Task): LabelViewName {
+  return task === 'multiclass' ? 'attack' : task === 'category' ? 'category' : 'binary';
+}
+
+export function taskLabels(frame: Frame, task: Task): Labels {
+  return labelView(frame, viewOf(task));
+}
+
+/**
+ * Re-expresses test labels in the training classes. Rows whose label never occurred in training (new attack names
+ * in a multi-class task) cannot be scored and are left out; their count is returned.
+ */
+export function alignToTraining(labels: Labels, classes: readonly string[]): { labels: Labels; rows: Int32Array; unseen: Map<string, number> } {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const map = labels.classes.map((c) => index.get(c) ?? -1);
+  const rows: number[] = [];
+  const unseen = new Map<string, number>();
+  for (let i = 0; i < labels.codes.length; i++) {
+    const code = map[labels.codes[i]];
+    if (code >= 0) rows.push(i);
+    else {
+      const name = labels.classes[labels.codes[i]];
+      unseen.set(name, (unseen.get(name) ?? 0) + 1);
+    }
+  }
+  const kept = Int32Array.from(rows);
+  return { labels: { codes: Int32Array.from(kept, (i) => map[labels.codes[i]]), classes }, rows: kept, unseen };
+}
+
+function subsetColumn(col: Column, rows: ArrayLike<number>): Column {
+  if (col.kind === 'numeric') {
+    const values = new Float32Array(rows.length);
+    for (let r = 0; r < rows.length; r++) values[r] = col.values[rows[r]];
+    return { kind: 'numeric', name: col.name, values };
+  }
+  const codes = new Int32Array(rows.length);
+  for (let r = 0; r < rows.length; r++) codes[r] = col.codes[rows[r]];
+  return { kind: 'categorical', name: col.name, codes, dictionary: col.dictionary };
+}
+
+/** The frame restricted to `rows`, in that order. */
+export function subsetFrame(frame: Frame, rows: ArrayLike<number>): Frame {
+  const sub = (cols: readonly Column[] | undefined): Column[] | undefined => cols?.map((c) => subsetColumn(c, rows));
+  return {
+    nRows: rows.length,
+    features: sub(frame.features) as Column[],
+    identifiers: sub(frame.identifiers) as Column[],
+    ...(frame.meta ? { meta: sub(frame.meta) } : {}),
+    ...(frame.label ? { label: subsetColumn(frame.label, rows) as Frame['label'] } : {}),
+    ...(frame.category ? { category: subsetColumn(frame.category, rows) as Frame['category'] } : {}),
+    source: frame.source,
+  };
+}
+
+/** Names precisely which feature columns the test data lacks or adds, compared with the training data. */
+export function checkSameColumns(train: Frame, test: Frame): void {
+  const key = (c: Column): string => canonicalFeatureName(c.name);
+  const testKeys = new Set(test.features.map(key));
+  const trainKeys = new Set(train.features.map(key));
+  const missing = train.features.filter((c) => !testKeys.has(key(c))).map((c) => c.name);
+  const extra = test.features.filter((c) => !trainKeys.has(key(c))).map((c) => c.name);
+  if (missing.length === 0 && extra.length === 0) return;
+  const parts: string[] = [];
+  if (missing.length) parts.push(`lacks ${missing.length} training column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+  if (extra.length) parts.push(`has ${extra.length} column${extra.length > 1 ? 's' : ''} the training data does not: ${extra.join(', ')}`);
+  throw new UserError(`--test data ${parts.join('; and ')}`, { file: test.source.files.join(', ') });
+}
+
+/** sha256 and size of a file, streamed. */
+export async function fingerprint(path: string): Promise<TrainingFile> {
+  const hash = createHash('sha256');
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+  return { path, sha256: hash.digest('hex'), bytes: statSync(path).size };
+}

@@ -1,0 +1,135 @@
+// A fitted pipeline + model with everything needed to predict and explain: the unit `train` saves, and `evaluate`,
+// `predict` and the live service load from a model file. Prediction runs in row blocks so that memory stays bounded
+// on large inputs.
+
+import { UserError } from '../errors.js';
+import type { Frame } from '../frame/frame.js';
+import type { Matrix } from '../frame/matrix.js';
+import type { Classifier, Detector, Estimator } from '../models/estimator.js';
+import { getModelSpec } from '../models/index.js';
+import { Pipeline } from '../prep/pipeline.js';
+import type { ModelDocument } from '../store/model-file.js';
+import { explainRows, topContributions, type FeatureGroups, type TopFeature } from '../explain/index.js';
+import type { ClassInfo, Outputs } from './metrics.js';
+
+export interface Fitted {
+  pipeline: Pipeline;
+  model: Estimator;
+  info: ClassInfo;
+  /** Detector threshold on the anomaly score; null for classifiers (their own decision rule). */
+  threshold: number | null;
+  /** Occlusion reference (training medians of the model input columns) and the column → input feature map. */
+  reference: Float32Array;
+  groups: FeatureGroups;
+  /** Input feature names (the groups), as the pipeline names them. */
+  featureNames: string[];
+}
+
+/** Groups model input columns by the input feature they come from ('service=http' → 'service'). */
+export function featureGroups(pipeline: Pipeline): { groups: FeatureGroups; featureNames: string[] } {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const columnFeature = new Int32Array(pipeline.columns.length);
+  pipeline.columns.forEach((col, c) => {
+    const eq = col.indexOf('=');
+    const base = eq > 0 ? col.slice(0, eq) : col;
+    let f = index.get(base);
+    if (f === undefined) {
+      f = names.length;
+      names.push(base);
+      index.set(base, f);
+    }
+    columnFeature[c] = f;
+  });
+  return { groups: { columnFeature, nFeatures: names.length }, featureNames: names };
+}
+
+function argmax(data: Float32Array, k: number, i: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (data[i * k + j] > data[i * k + best]) best = j;
+  return best;
+}
+
+/** Predictions of the model on already transformed rows. */
+export async function outputsOf(f: Fitted, X: Matrix): Promise<Outputs> {
+  const { info } = f;
+  if (f.model.kind === 'detector') {
+    const det = f.model as Detector;
+    const scores = await det.scoreSamples(X);
+    const threshold = f.threshold ?? det.threshold;
+    const pred = Int32Array.from(scores, (s) => (s >= threshold ? info.positive : info.normal));
+    return { pred, attackScore: scores };
+  }
+  const clf = f.model as Classifier;
+  const proba = await clf.predictProba(X);
+  const k = proba.cols;
+  const pred = f.model.name === 'hybrid' ? (await clf.predict(X)).codes : Int32Array.from({ length: X.rows }, (_, i) => argmax(proba.data, k, i));
+  let attackScore: Float64Array | null = null;
+  if (info.positive >= 0) attackScore = Float64Array.from({ length: X.rows }, (_, i) => proba.data[i * k + info.positive]);
+  else if (info.normal >= 0) attackScore = Float64Array.from({ length: X.rows }, (_, i) => 1 - proba.data[i * k + info.normal]);
+  return { pred, proba: proba.data, attackScore };
+}
+
+export interface PredictedRow {
+  label: string;
+  /** P(predicted class) for classifiers; the anomaly score for detectors. */
+  score: number;
+  /** P(attack) or the anomaly score normalised to [0, 1] (null when undefined). */
+  attack: number | null;
+  top: (TopFeature & { value: number | string })[];
+}
+
+/** Raw input value of a feature in a frame row, for explanation output. */
+function rawValue(frame: Frame, name: string, row: number): number | string {
+  const col = frame.features.find((c) => c.name === name) ?? frame.features.find((c) => c.name.trim().toLowerCase() === name.trim().toLowerCase());
+  if (!col) return '';
+  if (col.kind === 'numeric') return col.values[row];
+  const code = col.codes[row];
+  return code < 0 ? '' : col.dictionary[code];
+}
+
+/** Predicts and explains rows [start, end) of a frame. */
+export async function predictBlock(f: Fitted, frame: Frame, start: number, end: number, explain: boolean, topK = 3): Promise<PredictedRow[]> {
+  const rows = Int32Array.from({ length: end - start }, (_, i) => start + i);
+  const X = f.pipeline.transform(frame, rows);
+  const out = await outputsOf(f, X);
+  const contrib = explain
+    ? await explainRows(X, { model: f.model, reference: f.reference, groups: f.groups, classIndex: f.model.kind === 'classifier' ? out.pred : undefined })
+    : undefined;
+  const normalised = f.model.kind === 'detector' && out.attackScore ? (f.model as Detector).normalizeScores(out.attackScore) : null;
+  const k = f.info.classes.length;
+  const result: PredictedRow[] = [];
+  for (let i = 0; i < X.rows; i++) {
+    const label = f.info.classes[out.pred[i]];
+    const score = out.proba ? out.proba[i * k + out.pred[i]] : (out.attackScore as Float64Array)[i];
+    const attack = normalised ? normalised[i] : out.attackScore ? out.attackScore[i] : null;
+    const top = contrib ? topContributions(contrib, i, f.featureNames, topK).map((t) => ({ ...t, value: rawValue(frame, t.feature, start + i) })) : [];
+    result.push({ label, score, attack, top });
+  }
+  return result;
+}
+
+/** Rebuilds the fitted pipeline and model from a loaded model document. */
+export function fittedFromDocument(doc: ModelDocument, file: string): Fitted {
+  let pipeline: Pipeline;
+  let model: Estimator;
+  try {
+    pipeline = Pipeline.fromState(doc.pipeline);
+    model = getModelSpec(doc.model.name).fromState(doc.model.state);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`cannot rebuild the model: ${err.message}`, { file });
+    throw new UserError(`model file is damaged: ${(err as Error).message}`, { file });
+  }
+  const { groups, featureNames } = featureGroups(pipeline);
+  const positive = doc.labels.positive ?? -1;
+  const normal = doc.labels.classes.length === 2 && positive >= 0 ? 1 - positive : doc.labels.classes.findIndex((c) => /^(normal|benign|background|0)$/i.test(c.trim()));
+  return {
+    pipeline,
+    model,
+    info: { classes: doc.labels.classes, normal, positive },
+    threshold: doc.threshold,
+    reference: doc.explain.reference,
+    groups,
+    featureNames,
+  };
+}

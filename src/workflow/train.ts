@@ -1,0 +1,446 @@
+// `flowsentry train`: load, hold out a test set, cross-validate (and optionally tune) every candidate on the training
+// rows only, refit each candidate's best parameters on all training rows, evaluate on the test set, save the best
+// (by mean CV score) as one model file and write the report.
+// Honesty rules: preprocessing, detector thresholds and hyper-parameters are fitted on training rows only (per fold in
+// CV); the test set — the --test files, or a seeded stratified (time-ordered when the data has timestamps) 20% hold-out
+// — is touched once, after the choice. Detectors (`--task anomaly`) fit on normal training rows only, and their
+// threshold meets a target false-positive rate on normal training rows held out from their fit.
+// Cost: (candidates × folds + candidates) model fits.
+
+import { UserError, UsageError } from '../errors.js';
+import type { Frame } from '../frame/frame.js';
+import type { Labels } from '../frame/labels.js';
+import { takeRows, type Matrix } from '../frame/matrix.js';
+import { findTimestampColumn, frameTimes, stratifiedSplit, timeOrderedSplit } from '../frame/splits.js';
+import type { Classifier, Detector, Params } from '../models/estimator.js';
+import { getModelSpec, listModels, type ModelSpec } from '../models/index.js';
+import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
+import { evaluateCandidates, type CandidateResult as CvCandidate, type CvResult } from '../eval/cross-validate.js';
+import { search } from '../eval/search.js';
+import { CV_METRICS, describeClasses, type CvMetric } from '../eval/scoring.js';
+import { thresholdForFpr } from '../eval/threshold.js';
+import { columnMedians, globalImportances } from '../explain/index.js';
+import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
+import { Rng } from '../util/rng.js';
+import { writeReport } from '../report/index.js';
+import { alignToTraining, checkSameColumns, fingerprint, readData, subsetFrame, taskLabels, viewOf } from './data.js';
+import { featureGroups, outputsOf, type Fitted } from './fitted.js';
+import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
+import { checkWritableDir, checkWritableFile } from './paths.js';
+import { buildReference } from './reference.js';
+import type { CandidateResult, DatasetSummary, RunResult } from './run-result.js';
+
+export const TASKS: readonly Task[] = ['binary', 'multiclass', 'category', 'anomaly'];
+export const METRICS: readonly CvMetric[] = CV_METRICS;
+/** Tried by default, when registered: quick, strong, different families. */
+const DEFAULT_CLASSIFIERS = ['rf', 'gbdt', 'dt', 'logreg', 'knn'];
+const DEFAULT_DETECTORS = ['iforest', 'lof', 'kmeans', 'ecod', 'hbos', 'autoencoder'];
+/** Log-scaled, standardised numeric columns and one-hot categories: what distance and linear models need. */
+export const PIPELINE_OPTIONS: PipelineOptions = { log1p: true, scaler: 'standard' };
+const HOLDOUT_FRACTION = 0.2;
+/** Share of the normal training rows a detector's threshold is calibrated on. */
+const CALIBRATION_FRACTION = 0.2;
+
+export interface TrainOptions {
+  files: string[];
+  test?: string[];
+  format?: string;
+  label?: string;
+  task: Task;
+  /** Registry names, or 'all'; default: the task's default set. */
+  models?: string[] | 'all';
+  cv: number;
+  tune?: 'grid' | 'random';
+  budget?: number;
+  metric: CvMetric;
+  out?: string;
+  report?: string;
+  png?: string;
+  seed: number;
+  /** Detector thresholds: false-positive rate on held-out normal training rows. */
+  targetFpr: number;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Progress lines for humans (stderr). */
+  log?: (line: string) => void;
+}
+
+/** Checks names and combinations before any work; unknown models list the valid ones. */
+export function resolveModels(task: Task, models: string[] | 'all' | undefined): ModelSpec[] {
+  const kind = task === 'anomaly' ? 'detector' : 'classifier';
+  const allowed = listModels().filter((s) => s.kind === kind || (task === 'binary' && s.kind === 'detector'));
+  if (models === 'all') return [...listModels(kind)];
+  if (models === undefined || models.length === 0) {
+    const wanted = kind === 'detector' ? DEFAULT_DETECTORS : DEFAULT_CLASSIFIERS;
+    const chosen = wanted.filter((n) => listModels().some((s) => s.name === n)).map((n) => getModelSpec(n));
+    if (chosen.length === 0) throw new UserError(`no ${kind} is registered in this build`);
+    return chosen;
+  }
+  const valid = listModels().map((s) => s.name);
+  return models.map((name) => {
+    if (!valid.includes(name)) throw new UsageError(`unknown model '${name}'; valid models: ${valid.join(', ')}`);
+    const spec = getModelSpec(name);
+    if (!allowed.includes(spec)) {
+      throw new UsageError(
+        task === 'anomaly'
+          ? `--task anomaly trains anomaly detectors; '${name}' is a classifier. Detectors: ${listModels('detector').map((s) => s.name).join(', ')}`
+          : `'${name}' is an anomaly detector; it fits --task binary or anomaly, not ${task}`,
+      );
+    }
+    return spec;
+  });
+}
+
+function checkOptions(o: TrainOptions): void {
+  if (!TASKS.includes(o.task)) throw new UsageError(`unknown task '${o.task}'; tasks: ${TASKS.join(', ')}`);
+  if (!METRICS.includes(o.metric)) throw new UsageError(`unknown metric '${o.metric}'; metrics: ${METRICS.join(', ')}`);
+  if (!(Number.isInteger(o.cv) && o.cv >= 2)) throw new UsageError(`--cv expects an integer >= 2, got ${o.cv}`);
+  if (!(o.targetFpr > 0 && o.targetFpr < 0.5)) throw new UsageError(`--target-fpr expects a number in (0, 0.5), got ${o.targetFpr}`);
+  if (o.out) checkWritableFile(o.out, '--out');
+  if (o.report) checkWritableFile(o.report, '--report');
+  if (o.png) checkWritableDir(o.png, '--png');
+}
+
+function classInfo(classes: readonly string[]): ClassInfo {
+  const t = describeClasses(classes);
+  return { classes, normal: t.normal, positive: classes.length === 2 ? t.positive : -1 };
+}
+
+function counts(labels: Labels, rows?: ArrayLike<number>): number[] {
+  const out = new Array<number>(labels.classes.length).fill(0);
+  const n = rows ? rows.length : labels.codes.length;
+  for (let r = 0; r < n; r++) out[labels.codes[rows ? rows[r] : r]]++;
+  return out;
+}
+
+function seededParams(spec: ModelSpec, params: Params, seed: number): Params {
+  return 'random_state' in spec.create().params && !('random_state' in params) ? { ...params, random_state: seed } : params;
+}
+
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+
+/** Fits a candidate on the training rows: pipeline, model and (detectors) the threshold from held-out normal rows. */
+export async function fitCandidate(
+  spec: ModelSpec,
+  params: Params,
+  frame: Frame,
+  y: Labels,
+  info: ClassInfo,
+  targetFpr: number,
+  seed: number,
+  signal?: AbortSignal,
+): Promise<{ fitted: Fitted; fitRows: Int32Array; fitSeconds: number }> {
+  const t0 = performance.now();
+  const model = spec.create(seededParams(spec, params, seed));
+  let fitRows: Int32Array;
+  let threshold: number | null = null;
+  let pipeline: Pipeline;
+  let Xfit: Matrix;
+  if (model.kind === 'detector') {
+    const normal: number[] = [];
+    for (let i = 0; i < y.codes.length; i++) if (y.codes[i] === info.normal) normal.push(i);
+    const calibrationCount = Math.floor(normal.length * CALIBRATION_FRACTION);
+    if (calibrationCount < 5) throw new UserError(`${spec.name}: needs normal training rows to fit and calibrate on; only ${normal.length} normal rows`);
+    new Rng(seed).shuffle(normal);
+    const calibration = Int32Array.from(normal.slice(0, calibrationCount));
+    fitRows = Int32Array.from(normal.slice(calibrationCount)).sort();
+    pipeline = Pipeline.fit(frame, PIPELINE_OPTIONS, fitRows);
+    Xfit = pipeline.transform(frame, fitRows);
+    const det = model as Detector;
+    await det.fit(Xfit, { signal });
+    threshold = thresholdForFpr(await det.scoreSamples(pipeline.transform(frame, calibration)), targetFpr).threshold;
+    det.threshold = threshold;
+  } else {
+    fitRows = Int32Array.from({ length: frame.nRows }, (_, i) => i);
+    pipeline = Pipeline.fit(frame, PIPELINE_OPTIONS);
+    Xfit = pipeline.transform(frame);
+    await (model as Classifier).fit(Xfit, y, { signal });
+  }
+  const { groups, featureNames } = featureGroups(pipeline);
+  return {
+    fitted: { pipeline, model, info, threshold, reference: columnMedians(Xfit), groups, featureNames },
+    fitRows,
+    fitSeconds: seconds(t0),
+  };
+}
+
+/** Evenly spaced sample of at most `max` indices of [0, n). */
+function sampleRows(n: number, max: number): Int32Array {
+  const step = Math.max(1, n / max);
+  return Int32Array.from({ length: Math.min(n, max) }, (_, k) => Math.floor(k * step));
+}
+
+interface Prepared {
+  train: Frame;
+  test: Frame;
+  yTrain: Labels;
+  yTest: Labels;
+  summary: DatasetSummary;
+}
+
+async function prepareData(o: TrainOptions): Promise<Prepared> {
+  o.log?.(`loading ${o.files.join(', ')}`);
+  const full = await readData(o.files, { format: o.format, label: o.label });
+  const yFull = taskLabels(full, o.task);
+  let train: Frame;
+  let test: Frame;
+  let yTrain: Labels;
+  let yTest: Labels;
+  let testSource: DatasetSummary['testSource'];
+  const skipped = [...full.source.skipped];
+  if (o.test && o.test.length > 0) {
+    o.log?.(`loading test data ${o.test.join(', ')}`);
+    const testFrame = await readData(o.test, { format: o.format ?? full.source.format, label: o.label });
+    checkSameColumns(full, testFrame);
+    const aligned = alignToTraining(taskLabels(testFrame, o.task), yFull.classes);
+    for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
+    train = full;
+    yTrain = yFull;
+    test = aligned.rows.length === testFrame.nRows ? testFrame : subsetFrame(testFrame, aligned.rows);
+    yTest = aligned.labels;
+    testSource = 'files';
+  } else {
+    const timed = findTimestampColumn(full);
+    const split = timed ? timeOrderedSplit(frameTimes(full), 1 - HOLDOUT_FRACTION) : stratifiedSplit(yFull.codes, HOLDOUT_FRACTION, o.seed);
+    const trainRows = Int32Array.from(split.train).sort();
+    const testRows = Int32Array.from(split.test).sort();
+    train = subsetFrame(full, trainRows);
+    test = subsetFrame(full, testRows);
+    yTrain = { codes: Int32Array.from(trainRows, (i) => yFull.codes[i]), classes: yFull.classes };
+    yTest = { codes: Int32Array.from(testRows, (i) => yFull.codes[i]), classes: yFull.classes };
+    testSource = timed ? 'holdout-time' : 'holdout-stratified';
+  }
+  if (test.nRows === 0) throw new UserError('the test set is empty after aligning its labels with the training labels');
+  const summary: DatasetSummary = {
+    format: full.source.format,
+    trainFiles: [...o.files],
+    testFiles: o.test ? [...o.test] : [],
+    trainRows: train.nRows,
+    testRows: test.nRows,
+    testSource,
+    labelView: viewOf(o.task),
+    classes: [...yTrain.classes],
+    trainCounts: counts(yTrain),
+    testCounts: counts(yTest),
+    features: full.features.length,
+    featureNames: [],
+    dropped: [...full.source.dropped],
+    skipped,
+  };
+  return { train, test, yTrain, yTest, summary };
+}
+
+function emptyCandidate(spec: ModelSpec, params: Params): CandidateResult {
+  return {
+    name: spec.name,
+    title: spec.title,
+    params,
+    cv: {},
+    test: null,
+    fitSeconds: 0,
+    predictSeconds: 0,
+    roc: null,
+    pr: null,
+    thresholdCurve: null,
+    confusion: null,
+    history: null,
+    importances: null,
+    trials: [],
+    error: null,
+  };
+}
+
+export interface TrainOutcome {
+  result: RunResult;
+  /** The saved model document (also written to --out when given). */
+  document: ModelDocument | null;
+  best: Fitted | null;
+}
+
+export async function train(o: TrainOptions): Promise<TrainOutcome> {
+  const started = performance.now();
+  checkOptions(o);
+  const specs = resolveModels(o.task, o.models);
+  const data = await prepareData(o);
+  const { train: trainFrame, test: testFrame, yTrain, yTest, summary } = data;
+  const info = classInfo(yTrain.classes);
+  if (yTrain.classes.length < 2) throw new UserError(`the training data holds a single class (${yTrain.classes.join(', ')}); it needs at least two`);
+  if ((o.task === 'anomaly' || specs.some((s) => s.kind === 'detector')) && info.normal < 0) {
+    throw new UserError(`anomaly detectors train on normal rows, but no class is named normal or benign (classes: ${yTrain.classes.join(', ')})`);
+  }
+
+  // 1. cross-validation (and search) on the training rows only
+  const cvData = { frame: trainFrame, pipeline: PIPELINE_OPTIONS, y: yTrain };
+  const cvOptions = {
+    folds: o.cv,
+    seed: o.seed,
+    threads: o.threads,
+    signal: o.signal,
+    onProgress: (done: number, total: number) => o.onProgress?.(o.tune ? 'tuning' : 'cross-validating', done, total),
+  };
+  const names = specs.map((s) => s.name);
+  o.log?.(`${o.tune ? `tuning (${o.tune}${o.budget ? `, budget ${o.budget}` : ''})` : 'cross-validating'} ${names.join(', ')} with ${o.cv}-fold CV on ${trainFrame.nRows} training rows`);
+  let cv: CvResult & { ranking?: number[] };
+  if (o.tune) {
+    cv = await search(cvData, names, {
+      ...cvOptions,
+      strategy: o.tune,
+      budget: o.budget,
+      metric: o.metric,
+      baseParams: Object.fromEntries(specs.map((s) => [s.name, seededParams(s, {}, o.seed)])),
+    });
+  } else {
+    cv = await evaluateCandidates(cvData, specs.map((s) => ({ model: s.name, params: seededParams(s, {}, o.seed) })), cvOptions);
+  }
+  const interrupted = cv.partial || o.signal?.aborted === true;
+  if (interrupted) o.log?.(`interrupted: keeping the ${cv.tasksDone} of ${cv.tasksTotal} CV tasks finished so far`);
+
+  // 2. per model: the best parameters found, refitted on all training rows and evaluated once on the test set
+  const meanOf = (c: CvCandidate): number => (c.error === undefined && c.foldsDone > 0 ? c.cv[o.metric]?.mean ?? Number.NaN : Number.NaN);
+  const candidates: CandidateResult[] = [];
+  const fittedByName = new Map<string, { fitted: Fitted; fitRows: Int32Array }>();
+  for (const spec of specs) {
+    const own = cv.candidates.filter((c) => c.model === spec.name);
+    const ranked = [...own].sort((a, b) => (Number.isNaN(meanOf(b)) ? -1 : Number.isNaN(meanOf(a)) ? 1 : meanOf(b) - meanOf(a)));
+    const bestCv = ranked[0];
+    const result = emptyCandidate(spec, bestCv?.params ?? {});
+    result.trials = o.tune ? own.filter((c) => !Number.isNaN(meanOf(c))).map((c) => ({ params: c.params, score: meanOf(c) })) : [];
+    if (!bestCv || bestCv.foldsDone === 0 || Number.isNaN(meanOf(bestCv))) {
+      result.error = bestCv?.error ?? (interrupted ? 'not cross-validated before the interruption' : 'cross-validation failed');
+      candidates.push(result);
+      continue;
+    }
+    result.cv = Object.fromEntries(Object.entries(bestCv.cv).map(([k, v]) => [k, { mean: v.mean, std: v.std, folds: [...v.folds] }]));
+    if (o.signal?.aborted && !interrupted) break;
+    try {
+      o.log?.(`fitting ${spec.name} on all ${trainFrame.nRows} training rows`);
+      const fit = await fitCandidate(spec, bestCv.params, trainFrame, yTrain, info, o.targetFpr, o.seed);
+      result.fitSeconds = fit.fitSeconds;
+      const t1 = performance.now();
+      const Xtest = fit.fitted.pipeline.transform(testFrame);
+      const outputs = await outputsOf(fit.fitted, Xtest);
+      result.predictSeconds = seconds(t1);
+      result.test = testMetrics(yTest.codes, outputs, info);
+      const curves = testCurves(yTest.codes, outputs, info, fit.fitted.threshold ?? (info.positive >= 0 && fit.fitted.model.kind === 'classifier' ? 0.5 : null));
+      Object.assign(result, curves);
+      result.history = fit.fitted.model.history ?? null;
+      const sample = takeRows(Xtest, sampleRows(Xtest.rows, 200));
+      const importances = await globalImportances(sample, { model: fit.fitted.model, reference: fit.fitted.reference, groups: fit.fitted.groups });
+      result.importances = fit.fitted.featureNames
+        .map((feature, f) => ({ feature, importance: importances[f] }))
+        .sort((a, b) => b.importance - a.importance)
+        .slice(0, 30);
+      fittedByName.set(spec.name, fit);
+      if (summary.featureNames.length === 0) summary.featureNames = [...fit.fitted.pipeline.columns];
+      if (summary.dropped.length === trainFrame.source.dropped.length) {
+        for (const d of fit.fitted.pipeline.dropped) summary.dropped.push({ name: d.name, reason: d.reason });
+      }
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      result.error = err.message;
+    }
+    candidates.push(result);
+  }
+
+  // 3. leaderboard by CV score; the best is saved
+  const score = (c: CandidateResult): number => (c.error ? Number.NaN : c.cv[o.metric]?.mean ?? Number.NaN);
+  candidates.sort((a, b) => {
+    const sa = score(a);
+    const sb = score(b);
+    if (Number.isNaN(sa) !== Number.isNaN(sb)) return Number.isNaN(sa) ? 1 : -1;
+    return Number.isNaN(sa) ? 0 : sb - sa;
+  });
+  const winner = candidates.find((c) => !Number.isNaN(score(c)) && fittedByName.has(c.name));
+  if (!winner) {
+    const reasons = candidates.map((c) => `${c.name}: ${c.error ?? 'no result'}`).join('; ');
+    throw new UserError(`no candidate could be trained (${reasons})`);
+  }
+  const best = fittedByName.get(winner.name) as { fitted: Fitted; fitRows: Int32Array };
+  const createdAt = new Date().toISOString();
+  const result: RunResult = {
+    task: o.task,
+    metric: o.metric,
+    cvFolds: o.cv,
+    seed: o.seed,
+    best: winner.name,
+    model: o.out ?? null,
+    report: o.report ?? null,
+    classes: [...yTrain.classes],
+    positiveClass: info.positive >= 0 ? yTrain.classes[info.positive] : null,
+    dataset: summary,
+    candidates,
+    interrupted,
+    createdAt,
+    flowsentryVersion: flowsentryVersion(),
+    seconds: 0,
+  };
+  const document = await buildDocument(o, result, winner, best.fitted, trainFrame, best.fitRows);
+  if (o.out) {
+    saveModel(o.out, document);
+    o.log?.(`saved ${winner.name} to ${o.out}`);
+  }
+  result.seconds = seconds(started);
+  if (o.report) {
+    await writeReport(result, o.report, o.png ? { png: o.png } : {});
+    o.log?.(`report: ${o.report}`);
+  }
+  return { result, document, best: best.fitted };
+}
+
+/** Raw label → class of the training rows (e.g. 'neptune' → 'attack'). */
+function labelMapping(frame: Frame, y: Labels): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  const label = frame.label;
+  if (!label) return mapping;
+  for (let i = 0; i < label.codes.length; i++) {
+    const raw = label.codes[i] >= 0 ? label.dictionary[label.codes[i]] : '';
+    if (!(raw in mapping)) mapping[raw] = y.classes[y.codes[i]];
+  }
+  return mapping;
+}
+
+async function buildDocument(o: TrainOptions, result: RunResult, winner: CandidateResult, fitted: Fitted, trainFrame: Frame, fitRows: Int32Array): Promise<ModelDocument> {
+  const files: TrainingFile[] = [];
+  for (const f of o.files) files.push(await fingerprint(f));
+  const testFiles: TrainingFile[] = [];
+  for (const f of o.test ?? []) testFiles.push(await fingerprint(f));
+  const refRows = fitRows.length > 20000 ? Int32Array.from(sampleRows(fitRows.length, 20000), (k) => fitRows[k]) : fitRows;
+  const refFrame = subsetFrame(trainFrame, refRows);
+  const outputs = await outputsOf(fitted, fitted.pipeline.transform(refFrame));
+  const scores = outputs.attackScore ?? Float64Array.from({ length: refFrame.nRows }, (_, i) => (outputs.proba ? Math.max(...outputs.proba.subarray(i * fitted.info.classes.length, (i + 1) * fitted.info.classes.length)) : 0));
+  const y = taskLabels(trainFrame, o.task);
+  const ds = result.dataset;
+  return {
+    meta: {
+      flowsentryVersion: result.flowsentryVersion,
+      createdAt: result.createdAt,
+      task: o.task,
+      format: ds.format,
+      files,
+      testFiles,
+      trainRows: ds.trainRows,
+      testRows: ds.testRows,
+      testSource: ds.testSource,
+      labelView: ds.labelView,
+      modelName: winner.name,
+      params: { ...fitted.model.params },
+      metric: o.metric,
+      cv: winner.cv,
+      test: winner.test ? (Object.fromEntries(Object.entries(winner.test).filter(([, v]) => v !== null)) as Record<string, number>) : null,
+      seed: o.seed,
+      dropped: ds.dropped.map((d) => ({ ...d })),
+    },
+    schema: {
+      features: trainFrame.features
+        .filter((c) => fitted.pipeline.inputColumns.includes(c.name))
+        .map((c) => ({ name: c.name, kind: c.kind, aliases: [], ...(c.kind === 'categorical' ? { categories: [...c.dictionary] } : {}) })),
+    },
+    labels: { classes: [...fitted.info.classes], positive: fitted.info.positive >= 0 ? fitted.info.positive : null, mapping: labelMapping(trainFrame, y) },
+    pipeline: fitted.pipeline.getState(),
+    model: { name: fitted.model.name, state: fitted.model.getState() },
+    threshold: fitted.threshold,
+    explain: { reference: fitted.reference },
+    reference: buildReference(refFrame, scores),
+  };
+}
