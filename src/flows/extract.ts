@@ -39,12 +39,20 @@ export function extractColumns(features: FeatureSet): string[] {
     : ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason', ...NETFLOW_FEATURES];
 }
 
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
 /** CICFlowMeter-style timestamp, UTC, microseconds: 2017-07-06 12:39:06.818901. */
 export function cicTimestamp(ms: number): string {
-  const wholeMs = Math.floor(ms);
-  const iso = new Date(wholeMs).toISOString();
-  const micros = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1000);
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${String(Math.min(micros, 999_999)).padStart(6, '0')}`;
+  let micros = Math.round(ms * 1000);
+  const second = Math.floor(micros / 1e6);
+  micros -= second * 1e6;
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    cachedPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
+    cachedSecond = second;
+  }
+  return cachedPrefix + String(micros).padStart(6, '0');
 }
 
 function csvField(v: string): string {
@@ -59,40 +67,88 @@ function featureValues(flow: FlowRecord, features: FeatureSet): Float64Array {
   return netflowFeatures(flow);
 }
 
-/** One output line (without newline) for a flow. */
-export function formatFlow(flow: FlowRecord, features: FeatureSet, format: OutputFormat, columns: readonly string[]): string {
+/** One JSON line (without newline) for a flow: the FlowRecord fields, the start time and the named features. */
+export function formatFlowJson(flow: FlowRecord, features: FeatureSet, columns: readonly string[]): string {
   const values = featureValues(flow, features);
-  const start = cicTimestamp(flow.startMs);
-  if (format === 'csv') {
-    const head =
-      features === 'cic'
-        ? [`${flow.srcAddr}-${flow.dstAddr}-${flow.srcPort}-${flow.dstPort}-${flow.protocol}`, flow.srcAddr, String(flow.srcPort), flow.dstAddr, start]
-        : [flow.srcAddr, flow.dstAddr, start, String(flow.vlan), flow.endReason];
-    return `${head.map(csvField).join(',')},${Array.prototype.join.call(values, ',')}`;
-  }
   const { features: _vector, ...fields } = flow;
   const named: Record<string, number> = {};
   const names = columns.slice(columns.length - values.length);
   for (let i = 0; i < values.length; i++) named[names[i]!] = values[i]!;
-  return JSON.stringify({ ...fields, start, features: named });
+  return JSON.stringify({ ...fields, start: cicTimestamp(flow.startMs), features: named });
 }
 
-/** Buffers lines and writes them in large chunks, waiting for 'drain' when the destination is slow. */
-class LineWriter {
-  private parts: string[] = [];
-  private pending = 0;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const CHUNK = 1 << 20;
+
+/**
+ * Output in large byte chunks, numbers encoded straight into the buffer (integers digit by digit, others through
+ * the shortest round-trip text): no string per value. Waits for 'drain' when the destination is slow.
+ */
+class ByteWriter {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private pos = 0;
+  private readonly digits = new Uint8Array(24);
   constructor(private readonly out: Writable) {}
-  add(line: string): void {
-    this.parts.push(line);
-    this.pending += line.length + 1;
+
+  text(s: string): void {
+    if (this.pos + s.length * 3 > this.buf.length) this.spill(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
+
+  byte(b: number): void {
+    if (this.pos >= this.buf.length) this.spill(1);
+    this.buf[this.pos++] = b;
+  }
+
+  number(v: number): void {
+    if (this.pos + 32 > this.buf.length) this.spill(32);
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) {
+      let x = v;
+      if (x < 0) {
+        this.buf[this.pos++] = 0x2d;
+        x = -x;
+      }
+      let n = 0;
+      do {
+        const q = Math.floor(x / 10);
+        this.digits[n++] = 0x30 + (x - q * 10);
+        x = q;
+      } while (x > 0);
+      while (n > 0) this.buf[this.pos++] = this.digits[--n]!;
+    } else this.pos += this.buf.write(String(v), this.pos, 'latin1');
+  }
+
+  /** Writes a full chunk out when it is nearly full (or always with `force`), honouring back-pressure. */
   async drain(force = false): Promise<void> {
-    if (this.parts.length === 0 || (!force && this.pending < 1 << 16)) return;
-    const text = `${this.parts.join('\n')}\n`;
-    this.parts = [];
-    this.pending = 0;
-    if (!this.out.write(text)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    if (this.pos === 0 || (!force && this.pos < CHUNK - (CHUNK >> 3))) return;
+    const chunk = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.pos = 0;
+    if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
   }
+
+  /** Grows the current chunk when a line outruns it between drains. */
+  private spill(need: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + need));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+}
+
+function writeCsvFlow(w: ByteWriter, flow: FlowRecord, features: FeatureSet): void {
+  const values = featureValues(flow, features);
+  // Addresses, numbers and end reasons never contain a comma or quote: no CSV quoting needed.
+  w.text(
+    features === 'cic'
+      ? `${flow.srcAddr}-${flow.dstAddr}-${flow.srcPort}-${flow.dstPort}-${flow.protocol},${flow.srcAddr},${flow.srcPort},${flow.dstAddr},${cicTimestamp(flow.startMs)}`
+      : `${flow.srcAddr},${flow.dstAddr},${cicTimestamp(flow.startMs)},${flow.vlan},${flow.endReason}`,
+  );
+  for (let i = 0; i < values.length; i++) {
+    w.byte(COMMA);
+    w.number(values[i]!);
+  }
+  w.byte(NEWLINE);
 }
 
 /**
@@ -116,9 +172,11 @@ export async function extractFlows(
         })
       : Promise.resolve();
   await opened;
-  const writer = new LineWriter(stream);
-  if (format === 'csv') writer.add(columns.map(csvField).join(','));
-  const meter = new FlowMeter((flow) => writer.add(formatFlow(flow, features, format, columns)), {
+  const writer = new ByteWriter(stream);
+  if (format === 'csv') writer.text(`${columns.map(csvField).join(',')}\n`);
+  const onFlow =
+    format === 'csv' ? (flow: FlowRecord) => writeCsvFlow(writer, flow, features) : (flow: FlowRecord) => writer.text(`${formatFlowJson(flow, features, columns)}\n`);
+  const meter = new FlowMeter(onFlow, {
     ...options,
     cicFeatures: features === 'cic',
   });

@@ -17,6 +17,7 @@ import {
   SLOT_DOUBLES, START, TCP_FLAGS,
 } from './features/cic.js';
 import type { RawPacket, SkipCounts } from '../io/pcap.js';
+import { CIC_FEATURES } from '../datasets/cic-names.js';
 
 export interface MeterOptions {
   /** Seconds without packets after which a flow ends (default 120). */
@@ -51,6 +52,7 @@ const R_IDLE = 3;
 const R_ACTIVE = 4;
 const R_EVICTED = 5;
 const SWEEP_EVERY_US = 1e6;
+const FEATURE_SLAB_FLOWS = 1024;
 
 export class FlowMeter {
   private readonly table: FlowTable;
@@ -60,6 +62,8 @@ export class FlowMeter {
   private readonly lingerUs: number;
   private readonly withFeatures: boolean;
   private nowUs = 0;
+  private slab = new ArrayBuffer(0);
+  private slabUsed = FEATURE_SLAB_FLOWS;
   private nextSweepUs = 0;
   private readonly decodeFailures = new Float64Array(DECODE_REASONS.length);
   private readonly counters = { packets: 0, metered: 0, flows: 0, evictions: 0, trailingPackets: 0 };
@@ -182,6 +186,15 @@ export class FlowMeter {
     return { ...this.counters, skipped, liveFlows: this.table.size };
   }
 
+  /** A fresh feature vector, carved from a shared slab: one backing store per 1024 flows, not one per flow. */
+  private featureVector(): Float64Array {
+    if (this.slabUsed === FEATURE_SLAB_FLOWS) {
+      this.slab = new ArrayBuffer(FEATURE_SLAB_FLOWS * CIC_FEATURES.length * 8);
+      this.slabUsed = 0;
+    }
+    return new Float64Array(this.slab, this.slabUsed++ * CIC_FEATURES.length * 8, CIC_FEATURES.length);
+  }
+
   private finish(slot: number, reason: number): void {
     const table = this.table;
     const f = table.state;
@@ -217,7 +230,7 @@ export class FlowMeter {
       tcpFlags: f[base + TCP_FLAGS]!,
       endReason: REASONS[reason]!,
       frameBytes: f[base + FRAME_BYTES]!,
-      ...(this.withFeatures ? { features: cicFeatures(f, base, dstPort, protocol) } : {}),
+      features: this.withFeatures ? cicFeatures(f, base, dstPort, protocol, this.featureVector()) : undefined,
     };
     table.remove(slot);
     this.counters.flows++;

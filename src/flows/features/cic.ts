@@ -336,7 +336,7 @@ function bulkOut(out: Float64Array, bytesAt: number, pktsAt: number, rateAt: num
 }
 
 /** The CIC feature vector of a finished flow, in CIC_FEATURES order. */
-export function cicFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out = new Float64Array(CIC_FEATURES.length)): Float64Array {
+export function cicFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out: Float64Array = new Float64Array(CIC_FEATURES.length)): Float64Array {
   const fwdN = f[base + FWD_N]!;
   const bwdN = f[base + BWD_N]!;
   const n = fwdN + bwdN;

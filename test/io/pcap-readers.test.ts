@@ -1,0 +1,129 @@
+// pcap / pcapng readers against files built byte by byte: timestamps (µs, ns, pcapng if_tsresol), byte orders,
+// several interfaces with their own link types, simple packet blocks, unknown blocks, chunking, truncation,
+// gzip, and the one-line error for a file that is not a capture.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { PcapReader, type RawPacket } from '../../src/io/pcap.js';
+import { PcapngReader } from '../../src/io/pcapng.js';
+import { readCapture } from '../../src/io/capture.js';
+import { UserError } from '../../src/errors.js';
+import { ethernet, ipv4, pcapFile, pcapngFile, udp, type Frame } from '../flows/packet-builder.js';
+
+interface Seen {
+  tsUs: number;
+  capLen: number;
+  origLen: number;
+  linkType: number;
+  first: number;
+}
+
+function collect(out: Seen[]): (p: RawPacket) => void {
+  return (p) => out.push({ tsUs: p.tsUs, capLen: p.capLen, origLen: p.origLen, linkType: p.linkType, first: p.data[p.offset]! });
+}
+
+const frame = (t: number, payload: number): Frame => ({ t, bytes: ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }, udp(1000, 53, payload))) });
+const frames = [frame(1_500_000_000.25, 10), frame(1_500_000_001.000001, 20), frame(1_500_000_002.5, 30)];
+
+for (const bigEndian of [false, true]) {
+  for (const nanos of [false, true]) {
+    test(`pcap ${bigEndian ? 'big' : 'little'}-endian ${nanos ? 'ns' : 'µs'}: timestamps, lengths, link type`, () => {
+      const seen: Seen[] = [];
+      const r = new PcapReader(collect(seen));
+      r.push(pcapFile(frames, { bigEndian, nanos, linkType: 1 }));
+      r.end();
+      assert.equal(r.packets, 3);
+      assert.deepEqual(r.skipped, {});
+      assert.deepEqual(seen.map((s) => s.tsUs), [1_500_000_000_250_000, 1_500_000_001_000_001, 1_500_000_002_500_000]);
+      assert.deepEqual(seen.map((s) => s.capLen), frames.map((f) => f.bytes.length));
+      assert.ok(seen.every((s) => s.linkType === 1 && s.first === 1));
+    });
+  }
+}
+
+test('pcap: byte-at-a-time chunks give the same packets as one chunk', () => {
+  const file = pcapFile(frames);
+  const whole: Seen[] = [];
+  const r1 = new PcapReader(collect(whole));
+  r1.push(file);
+  r1.end();
+  const bytewise: Seen[] = [];
+  const r2 = new PcapReader(collect(bytewise));
+  for (let i = 0; i < file.length; i++) r2.push(file.subarray(i, i + 1));
+  r2.end();
+  assert.deepEqual(bytewise, whole);
+});
+
+test('pcap: a truncated last record and a corrupt length are counted, not thrown', () => {
+  const file = pcapFile(frames);
+  const seen: Seen[] = [];
+  const r = new PcapReader(collect(seen));
+  r.push(file.subarray(0, file.length - 5));
+  r.end();
+  assert.equal(seen.length, 2);
+  assert.equal(r.skipped['truncated-record'], 1);
+
+  const bad = Buffer.from(file);
+  bad.writeUInt32LE(0x7fffffff, 24 + 8); // first record's caplen
+  const r2 = new PcapReader(() => assert.fail('no packet expected'));
+  r2.push(bad);
+  r2.end();
+  assert.equal(r2.skipped['corrupt-record-length'], 1);
+});
+
+for (const bigEndian of [false, true]) {
+  test(`pcapng ${bigEndian ? 'big' : 'little'}-endian: two interfaces with own link types and if_tsresol, unknown block skipped`, () => {
+    const raw = { t: 1_600_000_000.123456, bytes: ipv4({ src: '1.2.3.4', dst: '5.6.7.8', protocol: 17 }, udp(1, 2, 3)), iface: 1 };
+    const eth = { ...frame(1_600_000_000.5, 4), iface: 0 };
+    const file = pcapngFile([eth, raw], [{ linkType: 1, tsresol: 9 }, { linkType: 101, tsresol: 0x80 | 20 }], { bigEndian });
+    const seen: Seen[] = [];
+    const r = new PcapngReader(collect(seen));
+    r.push(file);
+    r.end();
+    assert.equal(r.packets, 2);
+    assert.equal(r.skipped['unknown-block'], 1);
+    assert.equal(seen[0]!.linkType, 1);
+    assert.equal(seen[0]!.tsUs, 1_600_000_000_500_000);
+    assert.equal(seen[1]!.linkType, 101);
+    assert.equal(seen[1]!.first, 0x45);
+    // 2^-20 s units: 1.6e9 s = 1.6e9 * 2^20 units; the builder floors to whole units (< 1 µs error).
+    assert.ok(Math.abs(seen[1]!.tsUs - 1_600_000_000_123_456) < 2, String(seen[1]!.tsUs));
+  });
+}
+
+test('pcapng: simple packet blocks and snap-length truncation', () => {
+  const f = frame(1, 100);
+  const file = pcapngFile([{ ...f, capLen: 60 }], [{ linkType: 1 }], { simple: true });
+  const seen: Seen[] = [];
+  const r = new PcapngReader(collect(seen));
+  for (let i = 0; i < file.length; i += 7) r.push(file.subarray(i, i + 7));
+  r.end();
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.origLen, f.bytes.length);
+  assert.equal(seen[0]!.capLen, 60);
+});
+
+test('readCapture: gzip, Readable streams, and a non-capture file as one UserError naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-cap-'));
+  const gz = join(dir, 'a.pcap.gz');
+  writeFileSync(gz, gzipSync(pcapFile(frames)));
+  let n = 0;
+  const s = await readCapture(gz, () => n++);
+  assert.equal(n, 3);
+  assert.equal(s.gzip, true);
+  assert.equal(s.format, 'pcap');
+
+  const fromStream = await readCapture(Readable.from([pcapngFile([frames[0]!], [{ linkType: 1 }])]), () => n++);
+  assert.equal(fromStream.format, 'pcapng');
+  assert.equal(fromStream.packets, 1);
+
+  const text = join(dir, 'notes.txt');
+  writeFileSync(text, 'hello, this is not a capture\n');
+  await assert.rejects(readCapture(text, () => undefined), (err: unknown) => err instanceof UserError && err.message.includes(text) && !err.message.includes('\n'));
+  await assert.rejects(readCapture(join(dir, 'missing.pcap'), () => undefined), (err: unknown) => err instanceof UserError && err.message.includes('missing.pcap'));
+});
