@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { register as registerCollect } from './collect.js';
 import { register as registerExtract } from './extract.js';
 import { register as registerTrain } from './train.js';
+import { register as registerInspect } from './inspect.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerCollect(program);
   registerExtract(program);
   registerTrain(program);
+  registerInspect(program);
   return program;
 }
 
