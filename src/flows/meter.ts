@@ -13,7 +13,7 @@ import { decodePacket } from './decode/decode.js';
 import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode/packet.js';
 import { FlowTable } from './flow-table.js';
 import {
-  BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicClose, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
+  BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
   SLOT_DOUBLES, START, TCP_FLAGS,
 } from './features/cic.js';
 import type { RawPacket, SkipCounts } from '../io/pcap.js';
@@ -199,7 +199,6 @@ export class FlowMeter {
     const table = this.table;
     const f = table.state;
     const base = slot * SLOT_DOUBLES;
-    cicClose(f, base);
     const { fromA, words } = table.endpoints(slot);
     const version = (words[9]! >>> 8) & 15;
     const protocol = words[9]! & 255;

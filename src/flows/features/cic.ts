@@ -5,7 +5,8 @@
 // Definitions follow the reference CSVs, quirks included, so models trained on them score these values as-is:
 // lengths are transport payload bytes; std/variance are sample (n-1); "Fwd Act Data Pkts" skips the first packet;
 // "Bwd Init Win Bytes" is the window of the last backward packet; subflow counts divide by the packet count;
-// bulk averages are integer divisions. docs/flows.md lists every definition and where it departs from CICFlowMeter.
+// bulk averages are integer divisions; an activity period enters "Active" only once a > 5 s gap closes it (the
+// flow's last period never does). docs/flows.md lists every definition and where it departs from CICFlowMeter.
 
 import { CIC_FEATURES } from '../../datasets/cic-names.js';
 import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type DecodedPacket } from '../decode/packet.js';
@@ -209,13 +210,6 @@ function bulk(f: Float64Array, s: number, other: number, size: number, tsUs: num
     f[s]! += tsUs - f[s + 7]!;
   }
   f[s + 7] = tsUs;
-}
-
-/** Closes the last activity period; call once when the flow ends. */
-export function cicClose(f: Float64Array, base: number): void {
-  const active = f[base + ACTIVE_END]! - f[base + ACTIVE_START]!;
-  if (active > 0) statAdd(f, base + ACTIVE, active);
-  f[base + ACTIVE_START] = f[base + ACTIVE_END]!;
 }
 
 function indexOfFeature(name: string): number {
