@@ -12,6 +12,7 @@ import { spec as ecod } from './ecod.js';
 import { spec as hybrid } from './hybrid.js';
 import { spec as dt } from './decision-tree.js';
 import { spec as rf } from './random-forest.js';
+import { spec as gbdt } from './gbdt.js';
 
 void registerModel;
 registerModel(logreg);
@@ -24,6 +25,7 @@ registerModel(ecod);
 registerModel(hybrid);
 registerModel(dt);
 registerModel(rf);
+registerModel(gbdt);
 
 export { getModelSpec, listModels } from './registry.js';
 export type { ModelSpec } from './registry.js';
