@@ -1,0 +1,99 @@
+// Flow meter behaviour: initiator direction, VLAN in the key, idle and active timeouts, RST and FIN termination,
+// a new SYN after a close, and bounded memory under a SYN flood of unique 5-tuples (evictions counted).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlowMeter, type MeterOptions } from '../../src/flows/meter.js';
+import type { FlowRecord } from '../../src/flows/flow-record.js';
+import { RawPacket } from '../../src/io/pcap.js';
+import { ethernet, ipv4, tcp, udp } from './packet-builder.js';
+
+const SYN = 0x02;
+const RST = 0x04;
+const ACK = 0x10;
+const FIN = 0x01;
+
+function run(packets: { us: number; bytes: number[] }[], options: MeterOptions = {}): { flows: FlowRecord[]; meter: FlowMeter } {
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f), options);
+  const raw = new RawPacket();
+  for (const p of packets) {
+    raw.data = Uint8Array.from(p.bytes);
+    raw.offset = 0;
+    raw.capLen = raw.origLen = p.bytes.length;
+    raw.tsUs = 1e15 + p.us;
+    raw.linkType = 1;
+    meter.addPacket(raw);
+  }
+  meter.flush();
+  return { flows, meter };
+}
+
+const u = (us: number, src: string, dst: string, sport: number, dport: number, vlan?: number) => ({
+  us,
+  bytes: ethernet(ipv4({ src, dst, protocol: 17 }, udp(sport, dport, 10)), 0x0800, vlan === undefined ? [] : [vlan]),
+});
+const t = (us: number, src: string, dst: string, sport: number, dport: number, flags: number) => ({
+  us,
+  bytes: ethernet(ipv4({ src, dst, protocol: 6 }, tcp({ sport, dport, flags }))),
+});
+
+test('forward is the initiator even when its address sorts higher; VLANs separate flows', () => {
+  const { flows } = run([u(0, '10.0.0.9', '10.0.0.1', 999, 53), u(10, '10.0.0.1', '10.0.0.9', 53, 999), u(20, '10.0.0.9', '10.0.0.1', 999, 53, 7)]);
+  assert.equal(flows.length, 2);
+  const plain = flows.find((f) => f.vlan === 0)!;
+  assert.deepEqual([plain.srcAddr, plain.srcPort, plain.dstAddr, plain.dstPort, plain.fwdPackets, plain.bwdPackets], ['10.0.0.9', 999, '10.0.0.1', 53, 1, 1]);
+  assert.equal(flows.find((f) => f.vlan === 7)!.packets, 1);
+});
+
+test('idle and active timeouts split flows', () => {
+  const idle = run([u(0, '1.1.1.1', '2.2.2.2', 1, 2), u(5e6, '1.1.1.1', '2.2.2.2', 1, 2), u(20e6, '1.1.1.1', '2.2.2.2', 1, 2)], { idleTimeoutS: 10 });
+  assert.deepEqual(idle.flows.map((f) => [f.packets, f.endReason]), [[2, 'idle'], [1, 'eof']]);
+  const steady = Array.from({ length: 31 }, (_, i) => u(i * 1e6, '1.1.1.1', '2.2.2.2', 1, 2));
+  const active = run(steady, { activeTimeoutS: 10 });
+  assert.deepEqual(active.flows.map((f) => f.endReason), ['active', 'active', 'eof']);
+  assert.equal(active.flows.reduce((s, f) => s + f.packets, 0), 31);
+  assert.ok(active.flows.every((f) => f.endMs - f.startMs <= 10_000));
+});
+
+test('RST ends a flow; packets right after it are absorbed; a new SYN on the same 5-tuple starts a new flow', () => {
+  const { flows, meter } = run([
+    t(0, '1.1.1.1', '2.2.2.2', 1000, 80, SYN),
+    t(10, '2.2.2.2', '1.1.1.1', 80, 1000, RST | ACK),
+    t(20, '1.1.1.1', '2.2.2.2', 1000, 80, ACK),
+    t(30, '1.1.1.1', '2.2.2.2', 1000, 80, SYN),
+    t(40, '2.2.2.2', '1.1.1.1', 80, 1000, SYN | ACK),
+    t(50, '1.1.1.1', '2.2.2.2', 1000, 80, FIN | ACK),
+    t(60, '2.2.2.2', '1.1.1.1', 80, 1000, FIN | ACK),
+    // Past the 2 s linger: a new flow, not part of the closed one.
+    t(3e6, '1.1.1.1', '2.2.2.2', 1000, 80, ACK),
+  ]);
+  assert.deepEqual(flows.map((f) => [f.packets, f.endReason]), [[3, 'rst'], [4, 'fin'], [1, 'eof']]);
+  assert.equal(meter.stats.trailingPackets, 1);
+});
+
+test('a SYN flood of unique 5-tuples stays within maxFlows: the oldest are evicted and counted', () => {
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f), { maxFlows: 1000, cicFeatures: false });
+  const raw = new RawPacket();
+  const frame = Uint8Array.from(ethernet(ipv4({ src: '10.0.0.1', dst: '10.10.10.10', protocol: 6 }, tcp({ sport: 1, dport: 80, flags: SYN }))));
+  raw.data = frame;
+  raw.capLen = raw.origLen = frame.length;
+  raw.linkType = 1;
+  const n = 200_000;
+  for (let i = 0; i < n; i++) {
+    // Unique source address and port per packet.
+    frame[14 + 12 + 2] = (i >> 8) & 255;
+    frame[14 + 12 + 3] = i & 255;
+    frame[14 + 20] = (i >> 16) & 255;
+    frame[14 + 20 + 1] = (i >> 8) & 255;
+    raw.tsUs = 1e15 + i;
+    meter.addPacket(raw);
+    if (i % 10_000 === 0) assert.ok(meter.stats.liveFlows <= 1000);
+  }
+  assert.equal(meter.stats.evictions, n - 1000);
+  assert.equal(flows.length, n - 1000);
+  assert.ok(flows.every((f) => f.endReason === 'evicted'));
+  meter.flush();
+  assert.equal(flows.length, n);
+});
