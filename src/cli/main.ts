@@ -8,6 +8,10 @@ import { UsageError } from '../errors.js';
 import { register as registerCollect } from './collect.js';
 import { register as registerExtract } from './extract.js';
 import { register as registerTrain } from './train.js';
+import { register as registerEvaluate } from './evaluate.js';
+import { register as registerPredict } from './predict.js';
+import { register as registerInfo } from './info.js';
+import { register as registerDemo } from './demo.js';
 import { register as registerInspect } from './inspect.js';
 
 const require = createRequire(import.meta.url);
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   registerCollect(program);
   registerExtract(program);
   registerTrain(program);
+  registerEvaluate(program);
+  registerPredict(program);
+  registerInfo(program);
+  registerDemo(program);
   registerInspect(program);
   return program;
 }

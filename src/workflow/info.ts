@@ -1,0 +1,88 @@
+// `flowsentry info`: what a model file holds — training files with checksums, rows, label view, features, pipeline,
+// hyper-parameters, CV and test metrics, threshold, creation time and Flowsentry version — as plain data and text.
+
+import { statSync } from 'node:fs';
+import { loadModel, FORMAT_VERSION, type ModelDocument } from '../store/model-file.js';
+
+export interface ModelInfo {
+  file: string;
+  bytes: number;
+  formatVersion: number;
+  flowsentryVersion: string;
+  createdAt: string;
+  model: string;
+  params: ModelDocument['meta']['params'];
+  task: string;
+  labelView: string;
+  classes: string[];
+  positiveClass: string | null;
+  threshold: number | null;
+  trainedOn: { path: string; sha256: string; bytes: number }[];
+  testedOn: { path: string; sha256: string; bytes: number }[];
+  trainRows: number;
+  testRows: number;
+  testSource: string;
+  format: string;
+  features: { name: string; kind: string; aliases: string[] }[];
+  pipeline: { columns: number; options: unknown; dropped: unknown };
+  metric: string;
+  cv: Record<string, { mean: number; std: number }>;
+  test: Record<string, number> | null;
+  seed: number;
+}
+
+export async function modelInfo(path: string): Promise<ModelInfo> {
+  const doc = await loadModel(path);
+  const m = doc.meta;
+  const steps = (doc.pipeline.steps as { kind: string; categories?: string[] }[] | undefined) ?? [];
+  return {
+    file: path,
+    bytes: statSync(path).size,
+    formatVersion: FORMAT_VERSION,
+    flowsentryVersion: m.flowsentryVersion,
+    createdAt: m.createdAt,
+    model: doc.model.name,
+    params: m.params,
+    task: m.task,
+    labelView: m.labelView,
+    classes: doc.labels.classes,
+    positiveClass: doc.labels.positive === null ? null : doc.labels.classes[doc.labels.positive],
+    threshold: doc.threshold,
+    trainedOn: m.files,
+    testedOn: m.testFiles,
+    trainRows: m.trainRows,
+    testRows: m.testRows,
+    testSource: m.testSource,
+    format: m.format,
+    features: doc.schema.features.map((f) => ({ name: f.name, kind: f.kind, aliases: f.aliases })),
+    pipeline: {
+      columns: steps.reduce((n, s) => n + (s.kind === 'categorical' ? (s.categories?.length ?? 0) : 1), 0),
+      options: doc.pipeline.options,
+      dropped: doc.pipeline.dropped,
+    },
+    metric: m.metric,
+    cv: Object.fromEntries(Object.entries(m.cv).map(([k, v]) => [k, { mean: v.mean, std: v.std }])),
+    test: m.test,
+    seed: m.seed,
+  };
+}
+
+const f4 = (v: number): string => v.toFixed(4);
+
+export function infoText(i: ModelInfo): string {
+  const lines = [
+    `${i.file}: Flowsentry model (format v${i.formatVersion}, ${i.bytes} bytes), made by Flowsentry ${i.flowsentryVersion} on ${i.createdAt}`,
+    `model: ${i.model} ${JSON.stringify(i.params)}`,
+    `task: ${i.task} (${i.labelView} labels: ${i.classes.join(', ')})${i.positiveClass ? `, attack class '${i.positiveClass}'` : ''}`,
+    `threshold: ${i.threshold === null ? "the model's own decision rule" : i.threshold}`,
+    `trained on (${i.format}, ${i.trainRows} rows):`,
+    ...i.trainedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
+    `tested on ${i.testRows} rows (${i.testSource})${i.testedOn.length ? ':' : ''}`,
+    ...i.testedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
+    `features (${i.features.length} inputs → ${i.pipeline.columns} model columns): ${i.features.map((f) => (f.kind === 'categorical' ? `${f.name} (categorical)` : f.name)).join(', ')}`,
+    `pipeline: ${JSON.stringify(i.pipeline.options)}`,
+    `cv (ranked by ${i.metric}): ${Object.entries(i.cv).map(([k, v]) => `${k} ${f4(v.mean)} ± ${f4(v.std)}`).join(', ')}`,
+    `test: ${i.test ? Object.entries(i.test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,126 @@
+// `flowsentry predict`: one output row per input row — predicted label, score, P(attack) / normalised anomaly score,
+// and the top contributing features with their values — written block by block (CSV or JSON lines), so predictions
+// are never all held in memory.
+
+import { createWriteStream } from 'node:fs';
+import { extname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { UsageError } from '../errors.js';
+import { loadModel } from '../store/model-file.js';
+import { readData, taskLabels } from './data.js';
+import { fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
+import { checkWritableFile } from './paths.js';
+
+export const PREDICT_BLOCK_ROWS = 1024;
+const TOP = 3;
+
+export type PredictFormat = 'csv' | 'jsonl';
+
+export interface PredictOptions {
+  format?: string;
+  label?: string;
+  /** Explain each prediction (top features); default true. */
+  explain?: boolean;
+}
+
+export interface PredictionRecord extends PredictedRow {
+  row: number;
+  /** The row's label in the model's label view, when the input is labelled. */
+  trueLabel?: string;
+}
+
+export interface PredictSummary {
+  model: string;
+  files: string[];
+  out: string | null;
+  rows: number;
+  /** Predicted label → count. */
+  counts: Record<string, number>;
+  seconds: number;
+}
+
+export function outputFormat(path: string): PredictFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  throw new UsageError(`--out ${path}: the extension says the format; use .csv or .jsonl`);
+}
+
+const csvCell = (v: string | number | null | undefined): string => {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : String(v)) : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function csvHeader(labelled: boolean): string {
+  const cols = ['row', ...(labelled ? ['true_label'] : []), 'label', 'score', 'attack_score'];
+  for (let k = 1; k <= TOP; k++) cols.push(`feature_${k}`, `value_${k}`, `contribution_${k}`);
+  return `${cols.join(',')}\n`;
+}
+
+export function csvLine(p: PredictionRecord, labelled: boolean): string {
+  const cells: (string | number | null | undefined)[] = [p.row, ...(labelled ? [p.trueLabel] : []), p.label, p.score, p.attack];
+  for (let k = 0; k < TOP; k++) cells.push(p.top[k]?.feature, p.top[k]?.value, p.top[k]?.contribution);
+  return `${cells.map(csvCell).join(',')}\n`;
+}
+
+export function jsonLine(p: PredictionRecord): string {
+  const rec = {
+    row: p.row,
+    ...(p.trueLabel !== undefined ? { true_label: p.trueLabel } : {}),
+    label: p.label,
+    score: p.score,
+    attack_score: p.attack,
+    top_features: p.top.map((t) => ({ feature: t.feature, value: t.value, contribution: t.contribution })),
+  };
+  return `${JSON.stringify(rec)}\n`;
+}
+
+function write(stream: Writable, text: string): Promise<void> {
+  return stream.write(text) ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
+}
+
+/**
+ * Predicts every row. With `out` (a path, or a writable stream plus its format) rows are streamed there; otherwise
+ * they are passed to `collect` (used for --json on stdout).
+ */
+export async function predict(
+  modelPath: string,
+  files: string[],
+  o: PredictOptions,
+  out: { path: string } | { stream: Writable; format: PredictFormat } | { collect: (p: PredictionRecord) => void },
+): Promise<PredictSummary> {
+  const started = performance.now();
+  const format = 'path' in out ? outputFormat(out.path) : 'stream' in out ? out.format : undefined;
+  if ('path' in out) checkWritableFile(out.path, '--out');
+  const doc = await loadModel(modelPath);
+  const fitted = fittedFromDocument(doc, modelPath);
+  const frame = await readData(files, { format: o.format, label: o.label });
+  // fail on missing columns before writing anything
+  fitted.pipeline.transform(frame, Int32Array.of());
+  const truth = frame.label ? taskLabels(frame, doc.meta.task) : undefined;
+  const labelled = truth !== undefined;
+  let stream: Writable | undefined;
+  if ('path' in out) stream = createWriteStream(out.path);
+  else if ('stream' in out) stream = out.stream;
+  const counts: Record<string, number> = {};
+  try {
+    if (stream && format === 'csv') await write(stream, csvHeader(labelled));
+    for (let start = 0; start < frame.nRows; start += PREDICT_BLOCK_ROWS) {
+      const end = Math.min(frame.nRows, start + PREDICT_BLOCK_ROWS);
+      const rows = await predictBlock(fitted, frame, start, end, o.explain !== false, TOP);
+      let text = '';
+      rows.forEach((r, k) => {
+        const i = start + k;
+        const rec: PredictionRecord = { ...r, row: i, ...(truth ? { trueLabel: truth.classes[truth.codes[i]] } : {}) };
+        counts[r.label] = (counts[r.label] ?? 0) + 1;
+        if ('collect' in out) out.collect(rec);
+        else text += format === 'csv' ? csvLine(rec, labelled) : jsonLine(rec);
+      });
+      if (stream && text) await write(stream, text);
+    }
+  } finally {
+    if ('path' in out && stream) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+  return { model: modelPath, files: [...files], out: 'path' in out ? out.path : null, rows: frame.nRows, counts, seconds: (performance.now() - started) / 1000 };
+}
