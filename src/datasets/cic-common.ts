@@ -2,7 +2,7 @@
 // CICFlowMeter name (./cic-names.ts), identifiers set apart, and the attack families of their labels.
 
 import { CIC_IDENTIFIERS, CIC_LABEL, canonicalFeatureName } from './cic-names.js';
-import { looksNumeric, type ColumnPlan } from './schema.js';
+import { looksNumeric, sampleRows, type ColumnPlan } from './schema.js';
 import type { CsvPeek } from '../io/csv-reader.js';
 
 const IDENTIFIERS = new Set([...CIC_IDENTIFIERS, 'id']);
@@ -11,7 +11,7 @@ const NUMERIC_IDENTIFIERS = new Set(['Src Port', 'id']);
 /** Plans a CIC header: canonical names, identifiers, the label, `Attempted Category` as metadata, repeats dropped. */
 export function cicPlan(peek: CsvPeek): ColumnPlan[] {
   const header = peek.records[0] ?? [];
-  const sample = peek.records.slice(1);
+  const sample = sampleRows(peek);
   const seen = new Set<string>();
   return header.map((fileName, i): ColumnPlan => {
     const name = canonicalFeatureName(fileName);

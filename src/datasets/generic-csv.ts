@@ -3,7 +3,7 @@
 // source ports, timestamps) are identifiers.
 
 import { UserError } from '../errors.js';
-import { looksNumeric, nameKey, type ColumnPlan, type DatasetFormat } from './schema.js';
+import { looksNumeric, nameKey, sampleRows, type ColumnPlan, type DatasetFormat } from './schema.js';
 
 const IDENTIFIER_KEYS = new Set([
   'id', 'flowid', 'srcip', 'sourceip', 'srcaddr', 'saddr', 'ipsrc', 'dstip', 'destinationip', 'dstaddr', 'daddr', 'ipdst',
@@ -17,7 +17,7 @@ export const genericCsv: DatasetFormat = {
   detect: (peek) => ((peek.records[0]?.length ?? 0) >= 2 ? 0.1 : 0),
   plan(peek, options) {
     const header = peek.records[0] ?? [];
-    const sample = peek.records.slice(1);
+    const sample = sampleRows(peek);
     const label = options.label?.trim();
     if (label !== undefined && !header.some((h) => h.trim() === label)) {
       throw new UserError(`label column '${label}' not found; columns are: ${header.map((h) => h.trim()).join(', ')}`, { file: peek.file });

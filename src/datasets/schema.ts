@@ -62,6 +62,12 @@ export function nameKey(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
+/** The peeked data records: all but the header, without copies of the header inside the data. */
+export function sampleRows(peek: CsvPeek): string[][] {
+  const header = peek.records[0] ?? [];
+  return peek.records.slice(1).filter((r) => r.length !== header.length || r.some((v, i) => v !== header[i]));
+}
+
 /** True when every non-missing sample value of a column reads as a number (used to type generic CSV columns). */
 export function looksNumeric(values: readonly string[]): boolean {
   for (const raw of values) {

@@ -4,7 +4,7 @@
 // category 'none', in a numeric column a missing value. The raw-file names for addresses, ports and times (srcip,
 // sport, dstip, dsport, stime, ltime) are identifiers when present.
 
-import { looksNumeric, nameKey, type ColumnPlan, type DatasetFormat } from './schema.js';
+import { looksNumeric, nameKey, sampleRows, type ColumnPlan, type DatasetFormat } from './schema.js';
 
 const IDENTIFIERS = new Set(['id', 'srcip', 'sport', 'dstip', 'dsport', 'stime', 'ltime']);
 const TEXT_FEATURES = new Set(['proto', 'service', 'state']);
@@ -21,7 +21,7 @@ export const unswNb15: DatasetFormat = {
   },
   plan(peek) {
     const header = peek.records[0] ?? [];
-    const sample = peek.records.slice(1);
+    const sample = sampleRows(peek);
     const columns: ColumnPlan[] = header.map((fileName, i) => {
       const name = fileName.trim();
       const key = name.toLowerCase();

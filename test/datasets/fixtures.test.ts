@@ -1,0 +1,122 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadDataset } from '../../src/datasets/load.js';
+import { labelView } from '../../src/datasets/label-views.js';
+import { featureColumns, featureNames, findFeature } from '../../src/datasets/features.js';
+import { inspectFrame } from '../../src/datasets/inspect.js';
+import { detectFileFormat } from '../../src/datasets/detect.js';
+import { CIC_FEATURES } from '../../src/datasets/cic-names.js';
+import type { Column, NumericColumn } from '../../src/frame/frame.js';
+
+const fixture = (name: string): string => resolve('test/fixtures/datasets', name);
+
+function counts(labels: { codes: Int32Array; classes: readonly string[] }): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of labels.codes) out[labels.classes[c]] = (out[labels.classes[c]] ?? 0) + 1;
+  return out;
+}
+
+const numeric = (c: Column | undefined): Float32Array => (c as NumericColumn).values;
+
+describe('CIC-IDS2017 MachineLearningCVE layout', () => {
+  const file = fixture('cic2017-machinelearningcve.csv');
+
+  it('is detected, renamed to canonical names, with the repeated Fwd Header Length dropped', async () => {
+    const frame = await loadDataset([file]);
+    assert.equal(frame.source.format, 'cic-ids2017');
+    assert.equal(frame.source.variant, 'MachineLearningCVE');
+    assert.equal(frame.nRows, 12);
+    assert.equal(frame.features.length, 77);
+    for (const name of featureNames(frame)) assert.ok(CIC_FEATURES.includes(name), name);
+    assert.deepEqual(frame.source.dropped.filter((d) => d.reason === 'duplicate').map((d) => d.name), ['Fwd Header Length']);
+    assert.equal(frame.identifiers.length, 0);
+    assert.deepEqual(Array.from(numeric(findFeature(frame, 'Fwd Header Length'))).slice(0, 3), [20, 40, 60]);
+  });
+
+  it('reads Infinity and NaN, counted exactly as a plain line scan counts them', async () => {
+    const frame = await loadDataset([file]);
+    const report = inspectFrame(frame);
+    const lines = readFileSync(file, 'latin1').trim().split('\r\n');
+    const header = lines[0].split(',').map((h) => h.trim());
+    for (const name of ['Flow Bytes/s', 'Flow Packets/s']) {
+      const j = header.indexOf(name);
+      const cells = lines.slice(1).map((l) => l.split(',')[j]);
+      const col = report.columnReports.find((c) => c.name === name);
+      assert.equal(col?.posInf, cells.filter((c) => c === 'Infinity').length, name);
+      assert.equal(col?.missing, cells.filter((c) => c === 'NaN').length, name);
+    }
+    const v = numeric(findFeature(frame, 'Flow Bytes/s'));
+    assert.equal(v[1], Infinity);
+    assert.ok(Number.isNaN(v[7]));
+  });
+
+  it('repairs the cp1252 dash of the Web Attack labels and maps families', async () => {
+    const frame = await loadDataset([file]);
+    const attack = counts(labelView(frame, 'attack'));
+    assert.equal(attack['Web Attack - Brute Force'], 1);
+    assert.equal(attack['Web Attack - XSS'], 1);
+    assert.deepEqual(counts(labelView(frame, 'category')), { normal: 4, DoS: 1, PortScan: 1, DDoS: 1, 'Web Attack': 2, 'Brute Force': 1, Bot: 1, Infiltration: 1 });
+    assert.deepEqual(counts(labelView(frame, 'binary')), { normal: 4, attack: 8 });
+    assert.deepEqual(labelView(frame, 'binary').classes, ['normal', 'attack']);
+  });
+
+  it('lines up with the corrected layout by canonical name', async () => {
+    const original = await loadDataset([file]);
+    const corrected = CIC_FEATURES.filter((f) => !['Protocol', 'Fwd RST Flags', 'Bwd RST Flags', 'ICMP Code', 'ICMP Type', 'Total TCP Flow Time'].includes(f));
+    const cols = featureColumns(original, corrected);
+    assert.equal(cols.length, 77);
+    assert.equal(findFeature(original, ' Total Fwd Packets'), findFeature(original, 'Tot Fwd Pkts'));
+    assert.throws(() => featureColumns(original, ['Protocol', 'ICMP Code']), /missing feature columns 'Protocol', 'ICMP Code'/);
+  });
+});
+
+describe('CSE-CIC-IDS2018 layout', () => {
+  it('maps abbreviations, keeps Timestamp apart and skips the repeated header row with a count', async () => {
+    const frame = await loadDataset([fixture('cse-cic-ids2018.csv')]);
+    assert.equal(frame.source.format, 'cse-cic-ids2018');
+    assert.equal(frame.nRows, 10);
+    assert.deepEqual(frame.source.skipped, [{ reason: 'repeated header row', count: 1 }]);
+    assert.deepEqual(frame.identifiers.map((c) => c.name), ['Timestamp']);
+    assert.equal(frame.features.length, 78);
+    assert.equal(numeric(findFeature(frame, 'Flow Bytes/s'))[2], Infinity);
+    assert.deepEqual(counts(labelView(frame, 'category')), { normal: 2, DDoS: 1, DoS: 1, 'Brute Force': 2, 'Web Attack': 2, Infiltration: 1, Bot: 1 });
+  });
+});
+
+describe('ISCX-IDS2012 XML', () => {
+  it('streams flows, decodes entities and keeps payloads and addresses out of the features', async () => {
+    const file = fixture('TestbedSynthJun14Flows.xml');
+    assert.equal((await detectFileFormat(file)).format.name, 'iscx2012');
+    const frame = await loadDataset([file]);
+    assert.equal(frame.nRows, 5);
+    assert.deepEqual(counts(labelView(frame, 'binary')), { normal: 3, attack: 2 });
+    const app = frame.features.find((c) => c.name === 'appName');
+    assert.ok(app && app.kind === 'categorical');
+    assert.equal(app.dictionary[app.codes[4]], 'DNS & co');
+    assert.deepEqual(Array.from(numeric(findFeature(frame, 'totalSourceBytes'))), [1052, 16076, 38790, 2345, 74]);
+    assert.deepEqual(Array.from(numeric(findFeature(frame, 'destinationPort'))), [80, 5353, 1138, 22, 53]);
+    assert.deepEqual(frame.identifiers.map((c) => c.name), ['source', 'sourcePort', 'destination', 'startDateTime', 'stopDateTime']);
+    assert.equal(frame.source.dropped.filter((d) => d.reason === 'payload').length, 4);
+    assert.equal(findFeature(frame, 'sourcePayloadAsUTF'), undefined);
+  });
+});
+
+describe('generic CSV', () => {
+  it('types columns from the data, sets identifiers apart and uses --label', async () => {
+    const frame = await loadDataset([fixture('generic-flows.csv')], { label: 'verdict' });
+    assert.equal(frame.source.format, 'csv');
+    assert.deepEqual(featureNames(frame), ['proto', 'bytes', 'packets', 'duration']);
+    assert.deepEqual(frame.identifiers.map((c) => c.name), ['flow_id', 'src_ip']);
+    assert.equal(findFeature(frame, 'proto')?.kind, 'categorical');
+    assert.deepEqual(Array.from(numeric(findFeature(frame, 'bytes'))), [1200, 80, 99999, 64, 100000]);
+    assert.ok(Number.isNaN(numeric(findFeature(frame, 'duration'))[3]));
+    assert.deepEqual(counts(labelView(frame, 'binary')), { normal: 3, attack: 2 });
+    const kept = await loadDataset([fixture('generic-flows.csv')], { label: 'verdict', keepIdentifiers: true });
+    assert.deepEqual(featureNames(kept), ['flow_id', 'src_ip', 'proto', 'bytes', 'packets', 'duration']);
+    const unlabelled = await loadDataset([fixture('generic-flows.csv')]);
+    assert.equal(unlabelled.label, undefined);
+    assert.throws(() => labelView(unlabelled, 'binary'), /no label column/);
+  });
+});
