@@ -13,6 +13,8 @@ import { spec as hybrid } from './hybrid.js';
 import { spec as dt } from './decision-tree.js';
 import { spec as rf } from './random-forest.js';
 import { spec as gbdt } from './gbdt.js';
+import { spec as iforest } from './iforest.js';
+import { spec as hst } from './hst.js';
 
 void registerModel;
 registerModel(logreg);
@@ -26,6 +28,8 @@ registerModel(hybrid);
 registerModel(dt);
 registerModel(rf);
 registerModel(gbdt);
+registerModel(iforest);
+registerModel(hst);
 
 export { getModelSpec, listModels } from './registry.js';
 export type { ModelSpec } from './registry.js';
