@@ -17,29 +17,43 @@ export interface PrCurve {
   readonly thresholds: Float64Array;
 }
 
-/** Counts of false and true positives at each distinct score, from the highest score down (sklearn's _binary_clf_curve). */
+/**
+ * Counts of false and true positives at each distinct score, from the highest score down (sklearn's
+ * _binary_clf_curve). Positive and negative scores are sorted apart with the native numeric sort and merged, which
+ * is several times faster than sorting an index array with a comparator.
+ */
 export function binaryClfCurve(isPositive: ArrayLike<boolean | number>, scores: ArrayLike<number>): { fps: Float64Array; tps: Float64Array; thresholds: Float64Array } {
   const n = scores.length;
   if (isPositive.length !== n) throw new Error(`y_true has ${isPositive.length} rows but scores has ${n}`);
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const s = Float64Array.from(scores);
-  for (let i = 0; i < n; i++) if (Number.isNaN(s[i])) throw new Error(`score of row ${i} is NaN`);
-  order.sort((a, b) => s[b] - s[a]);
-  const fps: number[] = [];
-  const tps: number[] = [];
-  const thresholds: number[] = [];
-  let tp = 0;
-  for (let r = 0; r < n; r++) {
-    const i = order[r];
-    if (isPositive[i]) tp++;
-    if (r === n - 1 || s[order[r + 1]] !== s[i]) {
-      tps.push(tp);
-      fps.push(r + 1 - tp);
-      thresholds.push(s[i]);
-    }
+  let nPos = 0;
+  for (let i = 0; i < n; i++) if (isPositive[i]) nPos++;
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(n - nPos);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    const v = scores[i];
+    if (Number.isNaN(v)) throw new Error(`score of row ${i} is NaN`);
+    if (isPositive[i]) pos[p++] = v;
+    else neg[q++] = v;
   }
-  return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(thresholds) };
+  pos.sort();
+  neg.sort();
+  const fps = new Float64Array(n);
+  const tps = new Float64Array(n);
+  const thresholds = new Float64Array(n);
+  let m = 0;
+  let i = nPos - 1;
+  let j = n - nPos - 1;
+  let tp = 0;
+  let fp = 0;
+  while (i >= 0 || j >= 0) {
+    const v = i < 0 ? neg[j] : j < 0 ? pos[i] : Math.max(pos[i], neg[j]);
+    for (; i >= 0 && pos[i] === v; i--) tp++;
+    for (; j >= 0 && neg[j] === v; j--) fp++;
+    tps[m] = tp;
+    fps[m] = fp;
+    thresholds[m++] = v;
+  }
+  return { fps: fps.slice(0, m), tps: tps.slice(0, m), thresholds: thresholds.slice(0, m) };
 }
 
 /** Receiver operating characteristic; `isPositive[i]` says whether row i belongs to the positive class. */

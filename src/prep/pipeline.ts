@@ -128,6 +128,24 @@ function categoricalSlots(col: Column, categories: readonly string[]): { codes: 
   return { codes, slots: Int32Array.from(categories, (_, i) => i) };
 }
 
+function range(values: Float64Array): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+function countMissing(codes: Int32Array, rows: ArrayLike<number> | undefined): number {
+  let missing = 0;
+  if (rows) for (let r = 0; r < rows.length; r++) missing += codes[rows[r]] < 0 ? 1 : 0;
+  else for (let i = 0; i < codes.length; i++) missing += codes[i] < 0 ? 1 : 0;
+  return missing;
+}
+
 function gather(values: Float32Array, rows: ArrayLike<number> | undefined): Float64Array {
   if (!rows) return Float64Array.from(values);
   const out = new Float64Array(rows.length);
@@ -135,10 +153,15 @@ function gather(values: Float32Array, rows: ArrayLike<number> | undefined): Floa
   return out;
 }
 
-function signature(values: Float64Array): number {
-  let h = 0;
-  for (let i = 0; i < values.length; i++) h = (h * 31 + values[i] * ((i % 89) + 1)) % 1e15;
-  return h;
+/** A cheap fingerprint of a column: equal columns have equal fingerprints (candidates are then compared exactly). */
+function signature(values: Float64Array): string {
+  let sum = 0;
+  let weighted = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    weighted += values[i] * ((i & 63) + 1);
+  }
+  return `${sum}/${weighted}`;
 }
 
 function mostFrequent(col: CategoricalColumn, rows: ArrayLike<number> | undefined, categories: string[], max: number): string[] {
@@ -175,7 +198,7 @@ export class Pipeline {
     const dropped: DroppedByPipeline[] = [];
     const imputed: ImputedCounts[] = [];
     const seenCanonical = new Map<string, string>();
-    const signatures = new Map<number, NumericStep[]>();
+    const signatures = new Map<string, NumericStep[]>();
     const imputedValues = (step: NumericStep): Float64Array => {
       const col = frame.features.find((c) => c.name === step.name) as Column;
       const v = gather(numericValues(col), rows);
@@ -195,12 +218,7 @@ export class Pipeline {
         const fit = fitImputer(values, o.impute, o.infinity);
         if (fit.nanCount + fit.posInfCount + fit.negInfCount > 0) imputed.push({ name: col.name, nan: fit.nanCount, posInf: fit.posInfCount, negInf: fit.negInfCount });
         applyImputer(values, fit);
-        let min = Number.POSITIVE_INFINITY;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < values.length; i++) {
-          if (values[i] < min) min = values[i];
-          if (values[i] > max) max = values[i];
-        }
+        const [min, max] = range(values);
         if (o.dropConstant && min === max) {
           dropped.push({ name: col.name, reason: 'constant', detail: `always ${min}` });
           continue;
@@ -227,8 +245,7 @@ export class Pipeline {
       } else {
         const all = fitOneHot(col.codes, col.dictionary, rows);
         const categories = mostFrequent(col, rows, all, o.maxCategories);
-        let missing = 0;
-        for (let r = 0; r < nRows; r++) if (col.codes[rows ? rows[r] : r] < 0) missing++;
+        const missing = countMissing(col.codes, rows);
         if (o.dropConstant && (categories.length === 0 || (categories.length === 1 && missing === 0))) {
           dropped.push({ name: col.name, reason: 'constant', detail: categories.length === 0 ? 'always missing' : `always '${categories[0]}'` });
           continue;
@@ -279,7 +296,8 @@ export class Pipeline {
     const data = out ?? new Float32Array(n * width);
     if (data.length !== n * width) throw new Error(`output buffer has ${data.length} values, expected ${n} × ${width}`);
     const numeric: { values: Float32Array; step: NumericStep; at: number }[] = [];
-    const categorical: { codes: Int32Array; slots: Int32Array; step: CategoricalStep; at: number }[] = [];
+    // one-hot values of the "off" and "on" states after scaling; a fresh buffer already holds the zeros
+    const categorical: { codes: Int32Array; slots: Int32Array; off: Float32Array; on: Float32Array; skipOff: boolean; at: number }[] = [];
     let at = 0;
     for (const step of this.steps) {
       const col = byCanonical.get(step.canonical) as Column;
@@ -287,7 +305,9 @@ export class Pipeline {
         numeric.push({ values: numericValues(col), step, at });
         at++;
       } else {
-        categorical.push({ ...categoricalSlots(col, step.categories), step, at });
+        const off = Float32Array.from(step.centers, (c, s) => (0 - c) / step.scales[s]);
+        const on = Float32Array.from(step.centers, (c, s) => (1 - c) / step.scales[s]);
+        categorical.push({ ...categoricalSlots(col, step.categories), off, on, skipOff: out === undefined && off.every((v) => v === 0), at });
         at += step.categories.length;
       }
     }
@@ -295,6 +315,14 @@ export class Pipeline {
       const end = Math.min(n, start + BLOCK_ROWS);
       for (const { values, step, at: j } of numeric) {
         const { fill, posInf, negInf, log, center, scale } = step;
+        if (!rows && !log) {
+          for (let r = start, o = start * width + j; r < end; r++, o += width) {
+            let v: number = values[r];
+            if (v - v !== 0) v = v !== v ? fill : v > 0 ? posInf : negInf;
+            data[o] = (v - center) / scale;
+          }
+          continue;
+        }
         for (let r = start; r < end; r++) {
           let v: number = values[rows ? rows[r] : r];
           if (v !== v) v = fill;
@@ -304,15 +332,14 @@ export class Pipeline {
           data[r * width + j] = (v - center) / scale;
         }
       }
-      for (const { codes, slots, step, at: j } of categorical) {
-        const { centers, scales } = step;
-        const k = centers.length;
+      for (const { codes, slots, off, on, skipOff, at: j } of categorical) {
+        const k = off.length;
         for (let r = start; r < end; r++) {
           const base = r * width + j;
-          for (let s = 0; s < k; s++) data[base + s] = (0 - centers[s]) / scales[s];
+          if (!skipOff) for (let s = 0; s < k; s++) data[base + s] = off[s];
           const code = codes[rows ? rows[r] : r];
           const slot = code >= 0 ? slots[code] : -1;
-          if (slot >= 0) data[base + slot] = (1 - centers[slot]) / scales[slot];
+          if (slot >= 0) data[base + slot] = on[slot];
         }
       }
     }
