@@ -2,13 +2,13 @@
 // (test/fixtures/netflow/*.bin). Mutations: bit flips, interesting bytes and 16-bit words (lengths, ids, 0, 255,
 // 0xffff) at random offsets and at set/FlowSet headers, truncation, extension, splicing of two datagrams, chunk
 // duplication. Template state is shared across iterations (with unmutated seeds mixed in so data sets keep meeting
-// valid templates) and checked to stay within its bounds. A crash is any exception out of a decoder.
+// valid templates) and checked to stay within its bounds. A crash is any exception out of a decoder or its output
+// (FlowRecords, JSON lines), or an inconsistent record.
 //
 //   npm run bench -- fuzz-netflow [iterations per decoder, default 1000000] [seed]
 
 import { readFileSync } from 'node:fs';
-import type { FlowRecord } from '../src/flows/flow-record.js';
-import { decodeDatagram, DecodeStats, TemplateStore } from '../src/io/netflow/decode.js';
+import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore } from '../src/io/netflow/decode.js';
 import { Rng } from '../src/util/rng.js';
 
 export type FuzzTarget = 'v5' | 'v9' | 'ipfix';
@@ -130,7 +130,7 @@ export function fuzzDecoder(target: FuzzTarget, options: FuzzOptions): FuzzResul
   const store = new TemplateStore({ maxTemplates: 512, maxPendingSets: 64, maxPendingBytes: 256 << 10, maxPendingAgeMs: 2000 });
   const stats = new DecodeStats();
   const exporters = ['192.0.2.1', '192.0.2.2', '2001:db8::1'];
-  const out: FlowRecord[] = [];
+  const batch = new FlowBatch();
   const start = performance.now();
   const deadline = options.timeLimitMs !== undefined ? start + options.timeLimitMs : Number.POSITIVE_INFINITY;
   let crashes = 0;
@@ -146,15 +146,16 @@ export function fuzzDecoder(target: FuzzTarget, options: FuzzOptions): FuzzResul
       maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
     }
     const datagram = rng.next() < 0.1 ? seeds[rng.int(seeds.length)] : mutate(rng, seeds, version);
-    out.length = 0;
     try {
-      decodeDatagram(datagram, exporters[rng.int(exporters.length)], i, store, out, stats);
-      for (const f of out) {
+      decodeDatagram(datagram, exporters[rng.int(exporters.length)], i, store, batch, stats);
+      for (const f of batch.toRecords()) {
         if (f.packets !== f.fwdPackets + f.bwdPackets || !Number.isFinite(f.startMs) || !Number.isFinite(f.endMs)) {
           throw new Error(`inconsistent record ${JSON.stringify(f)}`);
         }
       }
-      records += out.length;
+      // Every 16th input: the JSON-lines output must parse.
+      if ((i & 15) === 0) for (const line of batch.toJsonLines().split('\n')) if (line) JSON.parse(line);
+      records += batch.length;
     } catch (err) {
       crashes++;
       firstCrash ??= `${err instanceof Error ? err.stack : String(err)}\n  input: ${datagram.toString('hex')}`;

@@ -7,7 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 import { DEFAULT_RECEIVE_BUFFER, FlowCollector, type CollectorStats } from '../flows/collector.js';
-import type { FlowRecord } from '../flows/flow-record.js';
+import type { FlowBatch } from '../io/netflow/batch.js';
 import { UsageError, UserError } from '../errors.js';
 
 interface CollectOptions extends GlobalOptions {
@@ -59,12 +59,8 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   let written = 0;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  collector.on('flows', (batch: FlowRecord[]) => {
-    if (sink) {
-      let chunk = '';
-      for (const r of batch) chunk += `${JSON.stringify(r)}\n`;
-      sink.write(chunk);
-    }
+  collector.on('batch', (batch: FlowBatch) => {
+    if (sink) sink.write(batch.toJsonLines());
     written += batch.length;
     if (opts.count !== undefined && written >= opts.count) stop();
   });

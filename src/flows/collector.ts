@@ -1,11 +1,13 @@
 // Flow-export collector: a UDP socket that receives NetFlow v5 / v9 and IPFIX datagrams, decodes them with
-// src/io/netflow (template state per exporter and observation domain) and hands out FlowRecords — as 'flows' events
-// (one batch per datagram) or through an async iterator. Keeps counters, including datagrams the kernel dropped
+// src/io/netflow (template state per exporter and observation domain) and hands out the flows of each datagram —
+// as a columnar FlowBatch ('batch' event, no object per record: the fast path), as FlowRecord objects ('flows'
+// event, built only when someone listens) or through an async iterator of FlowRecords. Keeps counters, including datagrams the kernel dropped
 // before we read them (Linux: the drops column of /proc/net/udp{,6} for our socket). Like `nfcapd -B`, the socket
 // asks for a large receive buffer so exporter bursts are absorbed.
 //
 //   const collector = await FlowCollector.listen({ host: '0.0.0.0', port: 2055 });
-//   collector.on('flows', (batch) => ...);          // or: for await (const flow of collector) ...
+//   collector.on('batch', (b) => ...);     // FlowBatch, valid during the call only (reused for the next datagram)
+//   collector.on('flows', (records) => ...);  // FlowRecord[]; or: for await (const flow of collector) ...
 //   const stats = await collector.close();
 
 import dgram from 'node:dgram';
@@ -13,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { FlowRecord } from './flow-record.js';
-import { decodeDatagram, DecodeStats, TemplateStore, type TemplateStoreOptions } from '../io/netflow/decode.js';
+import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore, type TemplateStoreOptions } from '../io/netflow/decode.js';
 import { UserError } from '../errors.js';
 
 export const DEFAULT_RECEIVE_BUFFER = 8 << 20;
@@ -57,9 +59,10 @@ export interface CollectorStats {
 }
 
 /** Decodes datagrams into FlowRecords and counts everything; usable without a socket through `ingest`. */
-export class FlowCollector extends EventEmitter<{ flows: [FlowRecord[]]; close: [] }> {
+export class FlowCollector extends EventEmitter<{ batch: [FlowBatch]; flows: [FlowRecord[]]; close: [] }> {
   readonly decodeStats = new DecodeStats();
   readonly store: TemplateStore;
+  private readonly batch = new FlowBatch();
   private socket: dgram.Socket | undefined;
   private bytes = 0;
   private queueDropped = 0;
@@ -110,14 +113,20 @@ export class FlowCollector extends EventEmitter<{ flows: [FlowRecord[]]; close: 
     return { address: a.address, port: a.port };
   }
 
-  /** Decodes one datagram from `exporter` and emits its flows. Never throws on bad input. */
-  ingest(datagram: Buffer, exporter: string, nowMs: number): FlowRecord[] {
+  /**
+   * Decodes one datagram from `exporter` and emits its flows ('batch', then 'flows' if anyone listens). Returns the
+   * batch, which the next datagram reuses. Never throws on bad input.
+   */
+  ingest(datagram: Buffer, exporter: string, nowMs: number): FlowBatch {
     this.bytes += datagram.length;
-    this.exporters.add(exporter);
-    const out: FlowRecord[] = [];
-    decodeDatagram(datagram, exporter, nowMs, this.store, out, this.decodeStats);
-    if (out.length > 0) this.emit('flows', out);
-    return out;
+    if (!this.exporters.has(exporter)) this.exporters.add(exporter);
+    const batch = this.batch;
+    decodeDatagram(datagram, exporter, nowMs, this.store, batch, this.decodeStats);
+    if (batch.length > 0) {
+      this.emit('batch', batch);
+      if (this.listenerCount('flows') > 0) this.emit('flows', batch.toRecords());
+    }
+    return batch;
   }
 
   stats(): CollectorStats {

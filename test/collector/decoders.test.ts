@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
-import { decodeDatagram, DecodeStats, TemplateStore, type TemplateStoreOptions } from '../../src/io/netflow/decode.js';
+import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore, type TemplateStoreOptions } from '../../src/io/netflow/decode.js';
 import { REVERSE_PEN, VARIABLE_LENGTH } from '../../src/io/netflow/information-elements.js';
-import { ipv6Text } from '../../src/io/netflow/record.js';
+import { ipv6Text } from '../../src/io/netflow/batch.js';
 import { Bytes, ipfixMessage, readDatagrams, set, templateRecord, v9Packet, type Field } from './build.js';
 
 const FIXTURES = 'test/fixtures/netflow';
@@ -18,10 +18,13 @@ class Harness {
   constructor(options?: TemplateStoreOptions) {
     this.store = new TemplateStore(options);
   }
+  readonly batch = new FlowBatch(1);
   feed(buf: Buffer, nowMs = 0, exporter = '192.0.2.1'): FlowRecord[] {
-    const out: FlowRecord[] = [];
-    decodeDatagram(buf, exporter, nowMs, this.store, out, this.stats);
-    return out;
+    decodeDatagram(buf, exporter, nowMs, this.store, this.batch, this.stats);
+    const records = this.batch.toRecords();
+    // The JSON-lines fast path writes exactly what JSON.stringify writes for the objects.
+    assert.equal(this.batch.toJsonLines(), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    return records;
   }
 }
 

@@ -1,17 +1,17 @@
 // Decodes the data records of one NetFlow v9 data FlowSet (RFC 3954 §5.4) or IPFIX data set (RFC 7011 §3.4.3)
 // against its template: fixed-length fields read at their offsets, IPFIX variable-length fields (RFC 7011 §7:
 // 1-byte length, or 255 then a 2-byte length) skipped, unknown and enterprise elements skipped by length, trailing
-// padding shorter than a record ignored. O(fields × records) per set, no allocation besides the FlowRecords.
+// padding shorter than a record ignored. O(fields × records) per set, no allocation: flows go to a columnar batch.
 
-import type { FlowRecord } from '../../flows/flow-record.js';
+import type { FlowBatch } from './batch.js';
 import { Slot, VARIABLE_LENGTH } from './information-elements.js';
-import { ABSENT, buildRecord, ntpToMs, readUnsigned, type MessageContext } from './record.js';
+import { ABSENT, appendRecord, ntpToMs, readUnsigned, type MessageContext } from './record.js';
 import type { DecodeStats } from './stats.js';
 import type { Template, TemplateStore } from './templates.js';
 
 const values = new Float64Array(Slot.Count);
 
-/** Decodes buf[start, end) as records of `template`, appending flows to `out`. Never throws. */
+/** Decodes buf[start, end) as records of `template`, appending flows to `batch`. Never throws. */
 export function decodeDataSet(
   buf: Buffer,
   start: number,
@@ -19,59 +19,62 @@ export function decodeDataSet(
   template: Template,
   ctx: MessageContext,
   store: TemplateStore,
-  out: FlowRecord[],
+  batch: FlowBatch,
   stats: DecodeStats,
 ): void {
   const { lengths, slots } = template;
-  const n = lengths.length;
   const isOptions = template.options;
+  // Each record overwrites the same slots, so the others stay ABSENT for the whole set.
+  values.fill(ABSENT);
   let off = start;
   while (end - off >= template.minLength) {
-    values.fill(ABSENT);
-    let p = off;
-    let truncated = false;
-    for (let i = 0; i < n; i++) {
-      let len = lengths[i];
-      if (len === VARIABLE_LENGTH) {
-        if (p >= end) {
-          truncated = true;
-          break;
-        }
-        len = buf[p++];
-        if (len === 255) {
-          if (p + 2 > end) {
-            truncated = true;
-            break;
-          }
-          len = buf.readUInt16BE(p);
-          p += 2;
-        }
+    let next: number;
+    if (template.fixedLength >= 0) {
+      const { mapped, offsets } = template;
+      for (let k = 0; k < mapped.length; k++) {
+        const f = mapped[k];
+        values[slots[f]] = readSlot(buf, off + offsets[f], lengths[f], slots[f]);
       }
-      if (p + len > end) {
-        truncated = true;
-        break;
+      next = off + template.fixedLength;
+    } else {
+      next = decodeVariable(buf, off, end, template);
+      if (next < 0) {
+        stats.skip('truncated-data-record');
+        return;
       }
-      const slot = slots[i];
-      if (slot >= 0) values[slot] = readSlot(buf, p, len, slot);
-      p += len;
     }
-    if (truncated) {
-      stats.skip('truncated-data-record');
-      return;
-    }
-    off = p;
+    off = next;
     if (isOptions) {
       stats.optionsRecords++;
       if (values[Slot.SysInitMs] !== ABSENT) store.setSysInit(ctx.exporter, ctx.domain, values[Slot.SysInitMs]);
       continue;
     }
-    const record = buildRecord(values, buf, ctx);
-    if (record === undefined) stats.skip('record-without-addresses');
-    else {
-      out.push(record);
-      stats.records++;
-    }
+    if (appendRecord(values, buf, ctx, batch)) stats.records++;
+    else stats.skip('record-without-addresses');
   }
+}
+
+/** Walks one record with variable-length fields (RFC 7011 §7); returns the next offset, or -1 if it overruns `end`. */
+function decodeVariable(buf: Buffer, off: number, end: number, template: Template): number {
+  const { lengths, slots } = template;
+  let p = off;
+  for (let i = 0; i < lengths.length; i++) {
+    let len = lengths[i];
+    if (len === VARIABLE_LENGTH) {
+      if (p >= end) return -1;
+      len = buf[p++];
+      if (len === 255) {
+        if (p + 2 > end) return -1;
+        len = buf.readUInt16BE(p);
+        p += 2;
+      }
+    }
+    if (p + len > end) return -1;
+    const slot = slots[i];
+    if (slot >= 0) values[slot] = readSlot(buf, p, len, slot);
+    p += len;
+  }
+  return p;
 }
 
 function readSlot(buf: Buffer, off: number, len: number, slot: number): number {

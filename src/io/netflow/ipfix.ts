@@ -5,7 +5,7 @@
 // elements; variable-length fields follow §7. Data sets seen before their template wait in the store's bounded FIFO.
 // O(bytes) per message; never throws.
 
-import type { FlowRecord } from '../../flows/flow-record.js';
+import type { FlowBatch } from './batch.js';
 import { decodeDataSet } from './data-set.js';
 import type { MessageContext } from './record.js';
 import type { DecodeStats } from './stats.js';
@@ -18,7 +18,7 @@ const FIRST_DATA_ID = 256;
 const ENTERPRISE_BIT = 0x8000;
 
 /**
- * Decodes one IPFIX message, appending flows to `out` (also flows of earlier data sets that waited for a template
+ * Decodes one IPFIX message, appending flows to `batch` (also flows of earlier data sets that waited for a template
  * defined here). Returns false when the message is malformed and was dropped whole.
  */
 export function decodeIpfix(
@@ -26,10 +26,11 @@ export function decodeIpfix(
   exporter: string,
   nowMs: number,
   store: TemplateStore,
-  out: FlowRecord[],
+  batch: FlowBatch,
   stats: DecodeStats,
 ): boolean {
   stats.datagrams++;
+  batch.reset('ipfix', exporter, 0);
   if (buf.length < IPFIX_HEADER) return stats.drop('ipfix-short-header');
   if (buf.readUInt16BE(0) !== 10) return stats.drop('ipfix-bad-version');
   const length = buf.readUInt16BE(2);
@@ -41,6 +42,7 @@ export function decodeIpfix(
     off += len;
   }
   const domain = buf.readUInt32BE(12);
+  batch.observationDomain = domain;
   const sysInit = store.getSysInit(exporter, domain);
   const ctx: MessageContext = {
     source: 'ipfix',
@@ -62,7 +64,7 @@ export function decodeIpfix(
     else {
       const key = TemplateStore.key(10, exporter, domain, id);
       const template = store.get(key);
-      if (template) decodeDataSet(buf, body, end, template, currentContext(ctx, store), store, out, stats);
+      if (template) decodeDataSet(buf, body, end, template, currentContext(ctx, store), store, batch, stats);
       else store.hold(key, buf.subarray(body, end), ctx.exportMs, Number.NaN, nowMs);
     }
     off = end;
@@ -72,7 +74,7 @@ export function decodeIpfix(
       const template = store.get(p.key);
       if (template) {
         const pctx = { ...currentContext(ctx, store), exportMs: p.exportMs };
-        decodeDataSet(p.bytes, 0, p.bytes.length, template, pctx, store, out, stats);
+        decodeDataSet(p.bytes, 0, p.bytes.length, template, pctx, store, batch, stats);
       }
     }
   }

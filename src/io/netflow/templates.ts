@@ -18,6 +18,10 @@ export interface Template {
   readonly lengths: Uint16Array;
   /** Slot filled by each field (information-elements.ts), -1 to skip. */
   readonly slots: Int8Array;
+  /** Fields that fill a slot, in template order. */
+  readonly mapped: Uint16Array;
+  /** Offset of each field in the record for fixed-length templates (else unused). */
+  readonly offsets: Int32Array;
   /** Record length when every field is fixed, else -1. */
   readonly fixedLength: number;
   /** Smallest possible record length (a variable-length field takes at least its 1-byte length prefix). */
@@ -34,6 +38,8 @@ export function makeTemplate(
   lengths: Uint16Array,
 ): Template | undefined {
   const slots = new Int8Array(ids.length);
+  const offsets = new Int32Array(ids.length);
+  const mapped: number[] = [];
   let fixed = 0;
   let min = 0;
   let variable = false;
@@ -44,13 +50,27 @@ export function makeTemplate(
       min += 1;
       slots[i] = -1;
     } else {
+      offsets[i] = fixed;
       fixed += len;
       min += len;
       slots[i] = slotOf(ids[i], enterprises[i], len);
+      if (slots[i] >= 0) mapped.push(i);
     }
   }
   if (min === 0) return undefined;
-  return { id, options, scopeCount, ids, enterprises, lengths, slots, fixedLength: variable ? -1 : fixed, minLength: min };
+  return {
+    id,
+    options,
+    scopeCount,
+    ids,
+    enterprises,
+    lengths,
+    slots,
+    mapped: Uint16Array.from(mapped),
+    offsets,
+    fixedLength: variable ? -1 : fixed,
+    minLength: min,
+  };
 }
 
 /** A data set held until its template arrives. */

@@ -3,7 +3,7 @@
 // Times are sysUpTime ms (FIRST_SWITCHED 22 / LAST_SWITCHED 21), anchored to the header's sysUpTime and unix_secs.
 // O(bytes) per packet; never throws.
 
-import type { FlowRecord } from '../../flows/flow-record.js';
+import type { FlowBatch } from './batch.js';
 import { decodeDataSet } from './data-set.js';
 import type { MessageContext } from './record.js';
 import type { DecodeStats } from './stats.js';
@@ -15,7 +15,7 @@ const OPTIONS_FLOWSET = 1;
 const FIRST_DATA_ID = 256;
 
 /**
- * Decodes one v9 packet, appending flows to `out` (also flows of earlier data FlowSets that waited for a template
+ * Decodes one v9 packet, appending flows to `batch` (also flows of earlier data FlowSets that waited for a template
  * defined here). Returns false when the packet is malformed and was dropped whole.
  */
 export function decodeV9(
@@ -23,10 +23,11 @@ export function decodeV9(
   exporter: string,
   nowMs: number,
   store: TemplateStore,
-  out: FlowRecord[],
+  batch: FlowBatch,
   stats: DecodeStats,
 ): boolean {
   stats.datagrams++;
+  batch.reset('netflow-v9', exporter, 0);
   if (buf.length < V9_HEADER) return stats.drop('v9-short-header');
   if (buf.readUInt16BE(0) !== 9) return stats.drop('v9-bad-version');
   for (let off = V9_HEADER; buf.length - off >= 4; ) {
@@ -42,6 +43,7 @@ export function decodeV9(
     sysUptimeMs: buf.readUInt32BE(4),
     sysInitMs: Number.NaN,
   };
+  batch.observationDomain = ctx.domain;
   store.expire(nowMs);
   let defined: Set<string> | undefined;
   for (let off = V9_HEADER; buf.length - off >= 4; ) {
@@ -54,12 +56,12 @@ export function decodeV9(
     else {
       const key = TemplateStore.key(9, exporter, ctx.domain, id);
       const template = store.get(key);
-      if (template) decodeDataSet(buf, body, end, template, ctx, store, out, stats);
+      if (template) decodeDataSet(buf, body, end, template, ctx, store, batch, stats);
       else store.hold(key, buf.subarray(body, end), ctx.exportMs, ctx.sysUptimeMs, nowMs);
     }
     off = end;
   }
-  if (defined) decodeReleased(defined, exporter, ctx.domain, store, out, stats);
+  if (defined) decodeReleased(defined, exporter, ctx.domain, store, batch, stats);
   return true;
 }
 
@@ -151,7 +153,7 @@ function decodeReleased(
   exporter: string,
   domain: number,
   store: TemplateStore,
-  out: FlowRecord[],
+  batch: FlowBatch,
   stats: DecodeStats,
 ): void {
   for (const p of store.release(defined)) {
@@ -165,6 +167,6 @@ function decodeReleased(
       sysUptimeMs: p.sysUptimeMs,
       sysInitMs: Number.NaN,
     };
-    decodeDataSet(p.bytes, 0, p.bytes.length, template, ctx, store, out, stats);
+    decodeDataSet(p.bytes, 0, p.bytes.length, template, ctx, store, batch, stats);
   }
 }

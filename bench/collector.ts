@@ -1,0 +1,221 @@
+// Collector throughput: flowsentry collect vs nfcapd (nfdump 1.7) on the same datagram stream over loopback.
+// The stream repeats real softflowd datagrams (test/fixtures/netflow, v5 / v9 / IPFIX) up to the requested number of
+// records. A separate sender process replays it to each collector in turn (as fast as it can, or at --rate datagrams/s);
+// both collectors run as separate processes with an 8 MiB receive buffer. We measure, per collector: records
+// decoded (its own summary), kernel drops (/proc/net/udp), the time from the first datagram sent until the socket
+// queue is drained, and the collector's CPU seconds (/proc/PID/stat).
+//
+//   npm run bench -- collector [--records N] [--rate DATAGRAMS_PER_S] [--versions 5,9,10]
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machineLine, markdownTable } from './lib/measure.js';
+import { loadSeeds, type FuzzTarget } from './fuzz-netflow.js';
+import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore } from '../src/io/netflow/decode.js';
+
+const CLI = 'dist/src/cli/main.js';
+const BUFFER = 8 << 20;
+
+interface Row {
+  version: string;
+  collector: string;
+  sent: number;
+  decoded: number;
+  kernelDrops: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** Records each datagram of the seed stream carries (decoded once here). */
+function recordsPerDatagram(datagrams: Buffer[]): number[] {
+  const store = new TemplateStore();
+  const stats = new DecodeStats();
+  const batch = new FlowBatch();
+  return datagrams.map((d) => {
+    decodeDatagram(d, '127.0.0.1', 0, store, batch, stats);
+    return batch.length;
+  });
+}
+
+function buildStream(version: number, records: number): { file: string; datagrams: number; records: number } {
+  const target: FuzzTarget = version === 5 ? 'v5' : version === 9 ? 'v9' : 'ipfix';
+  const seeds = loadSeeds(target).filter((_, i, all) => target !== 'ipfix' || i < all.length); // both IPFIX fixtures
+  const counts = recordsPerDatagram(seeds);
+  const parts: Buffer[] = [];
+  let total = 0;
+  let n = 0;
+  while (total < records) {
+    for (let i = 0; i < seeds.length && total < records; i++) {
+      const h = Buffer.alloc(4);
+      h.writeUInt32BE(seeds[i].length);
+      parts.push(h, seeds[i]);
+      total += counts[i];
+      n++;
+    }
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'flowsentry-bench-')), `stream-v${version}.bin`);
+  writeFileSync(file, Buffer.concat(parts));
+  return { file, datagrams: n, records: total };
+}
+
+/** Sender mode (run in its own process): replays a stream file to 127.0.0.1:port. */
+async function send(file: string, port: number, rate: number): Promise<void> {
+  const data = readFileSync(file);
+  const datagrams: Buffer[] = [];
+  for (let off = 0; off + 4 <= data.length; ) {
+    const n = data.readUInt32BE(off);
+    datagrams.push(data.subarray(off + 4, off + 4 + n));
+    off += 4 + n;
+  }
+  const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: BUFFER });
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  socket.connect(port, '127.0.0.1');
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const start = performance.now();
+  const inFlight = 64;
+  let next = 0;
+  let done = 0;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (next < datagrams.length && next - done < inFlight) {
+        if (rate > 0 && next > (rate * (performance.now() - start)) / 1000) {
+          setTimeout(pump, 1);
+          return;
+        }
+        socket.send(datagrams[next++], () => {
+          done++;
+          if (done === datagrams.length) resolve();
+          else if (next - done < inFlight / 2) pump();
+        });
+      }
+    };
+    pump();
+  });
+  socket.close();
+}
+
+function udpQueue(port: number): { rx: number; drops: number } {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/udp', 'latin1').split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length >= 13 && cols[1].endsWith(hex)) {
+      return { rx: parseInt(cols[4].split(':')[1], 16), drops: Number(cols[cols.length - 1]) };
+    }
+  }
+  return { rx: 0, drops: 0 };
+}
+
+/** CPU seconds of every thread of a process so far (/proc/PID/task/TID/schedstat: ns on CPU). */
+function cpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+    return ns / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitListening(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error('collector exited before listening');
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    if (readFileSync('/proc/net/udp', 'latin1').includes(`${hex} `)) return;
+    await sleep(25);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function measure(
+  name: string,
+  version: string,
+  stream: { file: string; records: number },
+  port: number,
+  rate: number,
+  command: string,
+  args: string[],
+  parseRecords: (stdout: string, stderr: string) => number,
+): Promise<Row> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  await waitListening(port, child);
+  await sleep(300);
+  const cpu0 = cpuSeconds(child.pid as number);
+  const start = performance.now();
+  const sender = spawn(process.execPath, ['dist/bench/run.js', 'collector', '--send', stream.file, String(port), String(rate)], { stdio: 'inherit' });
+  await new Promise<void>((r) => sender.on('exit', () => r()));
+  // Drained: the socket queue stays empty for 3 polls.
+  let empty = 0;
+  let end = performance.now();
+  while (empty < 3) {
+    if (udpQueue(port).rx === 0) empty++;
+    else {
+      empty = 0;
+      end = performance.now();
+    }
+    await sleep(10);
+  }
+  end = Math.max(end, performance.now() - 30);
+  const { drops } = udpQueue(port);
+  const cpu = cpuSeconds(child.pid as number) - cpu0;
+  await sleep(200);
+  child.kill('SIGTERM');
+  await exited;
+  return { version, collector: name, sent: stream.records, decoded: parseRecords(stdout, stderr), kernelDrops: drops, seconds: (end - start) / 1000, cpuSeconds: cpu };
+}
+
+export async function run(args: string[]): Promise<void> {
+  if (args[0] === '--send') return send(args[1], Number(args[2]), Number(args[3] ?? 0));
+  const opt = (name: string, dflt: string): string => {
+    const i = args.indexOf(name);
+    return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+  };
+  const records = Number(opt('--records', '2000000'));
+  const rate = Number(opt('--rate', '0'));
+  const versions = opt('--versions', '5,9,10').split(',').map(Number);
+  const rows: Row[] = [];
+  let port = 41_000 + Math.floor(Math.random() * 1000) * 10;
+  for (const version of versions) {
+    const stream = buildStream(version, records);
+    const label = version === 10 ? 'IPFIX' : `v${version}`;
+    const nfdir = mkdtempSync(join(tmpdir(), 'flowsentry-nfcapd-'));
+    rows.push(
+      await measure('nfcapd -w (nffile)', label, stream, ++port, rate, 'nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', nfdir, '-B', String(BUFFER), '-t', '3600'], (out, err) => {
+        const m = /Flows: (\d+)/.exec(out + err);
+        return m ? Number(m[1]) : Number.NaN;
+      }),
+    );
+    rmSync(nfdir, { recursive: true, force: true });
+    const ours = (out: string): number => (JSON.parse(out) as { records: number }).records;
+    const listen = (p: number): string[] => [CLI, 'collect', '--listen', `udp://127.0.0.1:${p}`, '--receive-buffer', String(BUFFER), '--json'];
+    rows.push(await measure('flowsentry collect (decode)', label, stream, ++port, rate, process.execPath, listen(port + 0), ours));
+    rows.push(await measure('flowsentry collect --out (JSON lines)', label, stream, ++port, rate, process.execPath, [...listen(port + 0), '--out', '/dev/null'], ours));
+    rmSync(stream.file, { force: true });
+  }
+  const table = markdownTable(
+    ['stream', 'collector', 'records sent', 'records decoded', 'lost', 'kernel drops (datagrams)', 'seconds', 'records/s decoded', 'CPU s', 'records per CPU s'],
+    rows.map((r) => [
+      r.version,
+      r.collector,
+      r.sent,
+      r.decoded,
+      r.sent - r.decoded,
+      r.kernelDrops,
+      r.seconds.toFixed(2),
+      Math.round(r.decoded / r.seconds),
+      r.cpuSeconds.toFixed(2),
+      Math.round(r.decoded / r.cpuSeconds),
+    ]),
+  );
+  console.log(`Collector, ${machineLine()}; sender ${rate > 0 ? `${rate} datagrams/s` : 'as fast as it can'}, receive buffer ${BUFFER} bytes\n`);
+  console.log(table);
+}
