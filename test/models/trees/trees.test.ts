@@ -1,0 +1,176 @@
+// Tree core, decision tree, random forest and gradient boosting against hand-computed truth.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMatrix, matrixFromRows, type Matrix } from '../../../src/frame/matrix.js';
+import type { Labels } from '../../../src/frame/labels.js';
+import { ParameterError, UserError } from '../../../src/errors.js';
+import { Rng } from '../../../src/util/rng.js';
+import { binMatrix, binOf, fitBinEdges, MAX_BINS } from '../../../src/models/trees/binning.js';
+import { DecisionTree } from '../../../src/models/decision-tree.js';
+import { RandomForest } from '../../../src/models/random-forest.js';
+import { GradientBoosting } from '../../../src/models/gbdt.js';
+
+const labels = (codes: number[], classes = ['no', 'yes']): Labels => ({ codes: Int32Array.from(codes), classes });
+
+/** Two overlapping Gaussian classes in `cols` dimensions (class 1 shifted by `shift` on the first two features). */
+function noisy(rows: number, cols: number, shift: number, seed: number): { X: Matrix; y: Labels } {
+  const rng = new Rng(seed);
+  const X = createMatrix(rows, cols);
+  const codes = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    codes[i] = rng.next() < 0.5 ? 1 : 0;
+    for (let j = 0; j < cols; j++) X.data[i * cols + j] = rng.normal() + (j < 2 ? shift * codes[i] : 0);
+  }
+  return { X, y: { codes, classes: ['normal', 'attack'] } };
+}
+
+const accuracyOf = (pred: Labels, y: Labels): number => pred.codes.reduce((s, c, i) => s + (c === y.codes[i] ? 1 : 0), 0) / y.codes.length;
+
+describe('binning', () => {
+  it('puts edges midway between distinct values and maps raw values consistently with split thresholds', () => {
+    const X = matrixFromRows([[1], [2], [2], [4], [8]]);
+    const { nBins, edges } = fitBinEdges(X, 256, 0);
+    assert.equal(nBins[0], 4);
+    assert.deepEqual(Array.from(edges.subarray(0, 3)), [1.5, 3, 6]);
+    assert.deepEqual(Array.from(binMatrix(X, nBins, edges).bins), [0, 1, 1, 2, 3]);
+  });
+
+  it('caps continuous features at max_bins quantile bins, each bin test equal to the raw threshold test', () => {
+    const rng = new Rng(3);
+    const X = createMatrix(5000, 1);
+    for (let i = 0; i < 5000; i++) X.data[i] = rng.normal();
+    const { nBins, edges } = fitBinEdges(X, 64, 0);
+    assert.ok(nBins[0] <= 64 && nBins[0] >= 60, `bins ${nBins[0]}`);
+    const binned = binMatrix(X, nBins, edges);
+    for (let i = 0; i < 5000; i += 7) {
+      const b = binned.bins[i];
+      assert.equal(b, binOf(edges, 0, nBins[0] - 1, X.data[i]));
+      if (b > 0) assert.ok(X.data[i] > edges[b - 1]);
+      if (b < nBins[0] - 1) assert.ok(X.data[i] <= edges[b]);
+    }
+    // Quantile bins hold roughly equal counts (5000 / 64 ≈ 78).
+    const counts = new Array<number>(nBins[0]).fill(0);
+    for (const b of binned.bins) counts[b]++;
+    assert.ok(Math.max(...counts) < 3 * (5000 / 64), `largest bin ${Math.max(...counts)}`);
+    assert.ok(MAX_BINS === 256);
+  });
+});
+
+describe('dt', () => {
+  it('finds the hand-computed best split: x <= 6.5 separates the classes', async () => {
+    const X = matrixFromRows([[1], [2], [3], [4], [5], [6], [7], [8], [9], [10]]);
+    const model = await new DecisionTree().fit(X, labels([0, 0, 0, 0, 0, 0, 1, 1, 1, 1]));
+    assert.deepEqual(model.size, { nodes: 3, depth: 1 });
+    const state = model.getState() as { forest: { feature: Int32Array; threshold: Float32Array } };
+    assert.equal(state.forest.feature[0], 0);
+    assert.equal(state.forest.threshold[0], 6.5);
+    assert.deepEqual(Array.from((await model.predict(matrixFromRows([[6.4], [6.6]]))).codes), [0, 1]);
+  });
+
+  it('chooses the split with the lowest weighted gini (hand-computed) and reports it in the importances', async () => {
+    // Root [3 no, 5 yes], gini 30/64. Feature 0 at <= 0.5 gives children [3, 1] and [0, 4]: weighted gini
+    // 4/8 · 0.375 = 0.1875. Feature 1 gives [2, 2] and [1, 3]: 4/8 · 0.5 + 4/8 · 0.375 = 0.4375. Feature 0 wins.
+    // Weighted impurity decreases: root 8 · 30/64 − 4 · 0.375 = 2.25 (f0); the left child [3, 1] then splits on f1
+    // into [2, 0] and [1, 1]: 4 · 0.375 − 2 · 0.5 = 0.5 (f1). Importances: 2.25 / 2.75 and 0.5 / 2.75.
+    const X = matrixFromRows([[0, 0], [0, 0], [0, 1], [0, 1], [1, 0], [1, 0], [1, 1], [1, 1]]);
+    const y = labels([0, 0, 0, 1, 1, 1, 1, 1]);
+    const model = await new DecisionTree({ max_depth: 1 }).fit(X, y);
+    const state = model.getState() as { forest: { feature: Int32Array } };
+    assert.equal(state.forest.feature[0], 0);
+    assert.deepEqual(Array.from(model.featureImportances()), [1, 0]);
+    const deep = await new DecisionTree().fit(X, y);
+    const imp = deep.featureImportances();
+    // The remaining impure leaf (rows 2, 3: same x, labels 0 and 1) cannot be split.
+    assert.ok(Math.abs(imp[0] - 2.25 / 2.75) < 1e-9, `f0 importance ${imp[0]}`);
+    assert.ok(Math.abs(imp[0] + imp[1] - 1) < 1e-12);
+  });
+
+  it('class_weight balanced moves the decision toward the rare class', async () => {
+    // One feature, overlapping classes: 90 of class 0 at 0..89, 10 of class 1 at 80..89.
+    const rows: number[][] = [];
+    const codes: number[] = [];
+    for (let i = 0; i < 90; i++) (rows.push([i]), codes.push(0));
+    for (let i = 80; i < 90; i++) (rows.push([i]), codes.push(1));
+    const X = matrixFromRows(rows);
+    const plain = await new DecisionTree({ max_depth: 1 }).fit(X, labels(codes));
+    const balanced = await new DecisionTree({ max_depth: 1, class_weight: 'balanced' }).fit(X, labels(codes));
+    const probe = matrixFromRows([[85]]);
+    assert.equal((await plain.predict(probe)).codes[0], 0);
+    assert.equal((await balanced.predict(probe)).codes[0], 1);
+  });
+
+  it('rejects out-of-range hyper-parameters, naming the parameter and the range', () => {
+    assert.throws(() => new DecisionTree({ max_depth: -1 }), (e: unknown) => e instanceof ParameterError && /max_depth=-1.*an integer in \[1, inf\)/.test(e.message));
+    assert.throws(() => new DecisionTree({ criterion: 'mse' }), ParameterError);
+    assert.throws(() => new RandomForest({ n_estimators: 0 }), /n_estimators/);
+    assert.throws(() => new GradientBoosting({ learning_rate: 0 }), /learning_rate/);
+  });
+});
+
+describe('rf', () => {
+  it('importances sum to 1 and favour the informative features', async () => {
+    const { X, y } = noisy(600, 6, 2, 1);
+    const model = await new RandomForest({ n_estimators: 30 }).fit(X, y);
+    const imp = model.featureImportances();
+    assert.ok(Math.abs(imp.reduce((s, v) => s + v, 0) - 1) < 1e-9);
+    for (let j = 2; j < 6; j++) assert.ok(imp[0] > imp[j] && imp[1] > imp[j], `importances ${Array.from(imp)}`);
+  });
+
+  it('out-of-bag accuracy tracks held-out accuracy, with one history point per tree', async () => {
+    const train = noisy(2000, 5, 1.5, 2);
+    const test = noisy(2000, 5, 1.5, 3);
+    const model = await new RandomForest({ n_estimators: 60, n_jobs: 1 }).fit(train.X, train.y);
+    const held = accuracyOf(await model.predict(test.X), test.y);
+    assert.equal(model.history?.unit, 'trees');
+    assert.equal(model.history?.series.oob_score.length, 60);
+    assert.ok(Math.abs(model.oobScore - held) < 0.03, `oob ${model.oobScore} vs held-out ${held}`);
+  });
+
+  it('gives the same forest on worker threads as on the main thread', async () => {
+    const { X, y } = noisy(4000, 4, 1, 4);
+    const serial = await new RandomForest({ n_estimators: 100, n_jobs: 1, max_depth: 6 }).fit(X, y);
+    const parallel = await new RandomForest({ n_estimators: 100, n_jobs: 2, max_depth: 6 }).fit(X, y);
+    const probe = noisy(200, 4, 1, 5).X;
+    assert.deepEqual((await parallel.predictProba(probe)).data, (await serial.predictProba(probe)).data);
+    assert.equal(parallel.oobScore, serial.oobScore);
+  });
+});
+
+describe('gbdt', () => {
+  it('training loss decreases every round and early stopping fires on a validation split', async () => {
+    const { X, y } = noisy(3000, 4, 1, 6);
+    const model = await new GradientBoosting({ max_iter: 400, early_stopping: true, n_iter_no_change: 5, learning_rate: 0.3 }).fit(X, y);
+    const h = model.history?.series;
+    assert.ok(h && h.train_loss.length === model.nIterations);
+    for (let i = 1; i < h.train_loss.length; i++) assert.ok(h.train_loss[i] <= h.train_loss[i - 1] + 1e-9, `round ${i}`);
+    assert.ok(model.nIterations < 400, `stopped after ${model.nIterations}`);
+    assert.equal(h.val_loss.length, model.nIterations);
+    assert.equal(h.val_accuracy.length, model.nIterations);
+    // The validation loss stopped improving: its best is at least n_iter_no_change rounds before the end.
+    const best = h.val_loss.indexOf(Math.min(...h.val_loss));
+    assert.ok(best <= model.nIterations - 5);
+  });
+
+  it('uses options.validation when given and learns a multi-class problem', async () => {
+    const rng = new Rng(9);
+    const X = createMatrix(900, 2);
+    const codes = new Int32Array(900);
+    for (let i = 0; i < 900; i++) {
+      codes[i] = i % 3;
+      X.data[i * 2] = rng.normal() + 4 * codes[i];
+      X.data[i * 2 + 1] = rng.normal();
+    }
+    const y: Labels = { codes, classes: ['a', 'b', 'c'] };
+    const model = await new GradientBoosting({ max_iter: 30 }).fit(X, y, { validation: { X, y } });
+    assert.equal(model.history?.series.val_accuracy.length, 30);
+    assert.ok(accuracyOf(await model.predict(X), y) > 0.95);
+    assert.ok(Math.abs(model.featureImportances().reduce((s, v) => s + v, 0) - 1) < 1e-9);
+    assert.ok(model.featureImportances()[0] > 0.9);
+  });
+
+  it('a single training class is a clear error', async () => {
+    const X = matrixFromRows([[1], [2], [3]]);
+    await assert.rejects(new GradientBoosting().fit(X, labels([1, 1, 1])), (e: unknown) => e instanceof UserError && /single class \('yes'\)/.test(e.message));
+  });
+});
