@@ -14,7 +14,7 @@ export interface ExplainContext {
   /** Training medians of the model input columns (occlusion reference). */
   reference: Float32Array;
   groups?: FeatureGroups;
-  /** For classifiers: the explained class per row (default: the predicted class). */
+  /** For occlusion of classifiers: the explained class per row (default: the predicted class, as exact explainers do). */
   classIndex?: Int32Array;
   /** Explains this score instead of the model's own output (e.g. a hybrid's combined score). */
   score?: (X: Matrix) => Promise<Float64Array>;
@@ -37,9 +37,7 @@ function sumGroups(m: Matrix, groups: FeatureGroups): Matrix {
 export async function explainRows(X: Matrix, ctx: ExplainContext): Promise<Matrix> {
   const groups = ctx.groups ?? identityGroups(X.cols);
   const { model } = ctx;
-  if (!ctx.score && model.explain && (model.kind === 'detector' || !ctx.classIndex)) {
-    return sumGroups(await model.explain(X), groups);
-  }
+  if (!ctx.score && model.explain) return sumGroups(await model.explain(X), groups);
   let score: (B: Matrix, firstRow: number, variants: number) => Promise<Float64Array>;
   if (ctx.score) {
     const own = ctx.score;
