@@ -90,8 +90,10 @@ describe('dt', () => {
     // One feature, overlapping classes: 90 of class 0 at 0..89, 10 of class 1 at 80..89.
     const rows: number[][] = [];
     const codes: number[] = [];
-    for (let i = 0; i < 90; i++) (rows.push([i]), codes.push(0));
-    for (let i = 80; i < 90; i++) (rows.push([i]), codes.push(1));
+    for (let i = 0; i < 100; i++) {
+      rows.push([i < 90 ? i : i - 10]);
+      codes.push(i < 90 ? 0 : 1);
+    }
     const X = matrixFromRows(rows);
     const plain = await new DecisionTree({ max_depth: 1 }).fit(X, labels(codes));
     const balanced = await new DecisionTree({ max_depth: 1, class_weight: 'balanced' }).fit(X, labels(codes));
