@@ -4,6 +4,8 @@
 import { registerModel } from './registry.js';
 import { spec as logreg } from './logreg.js';
 import { spec as svm } from './linear-svm.js';
+import { spec as mlp } from './mlp.js';
+import { spec as autoencoder } from './autoencoder.js';
 import { spec as knn } from './knn.js';
 import { spec as lof } from './lof.js';
 import { spec as kmeans } from './kmeans.js';
@@ -19,6 +21,8 @@ import { spec as hst } from './hst.js';
 void registerModel;
 registerModel(logreg);
 registerModel(svm);
+registerModel(mlp);
+registerModel(autoencoder);
 registerModel(knn);
 registerModel(lof);
 registerModel(kmeans);

@@ -1,0 +1,243 @@
+// L2-regularised logistic regression, as scikit-learn 1.2's LogisticRegression(solver='lbfgs'): minimises
+//   Σ_i w_i · logloss_i + ‖W‖² / (2C)   (intercept not penalised)
+// with L-BFGS (src/models/optim/lbfgs.ts), stopping at max |gradient| ≤ tol or max_iter iterations. Two classes use one
+// sigmoid weight vector (sklearn's 'auto' picks this for binary y); more classes use the multinomial softmax with one
+// vector per class. Each objective evaluation is O(nnz · k) on offset-sparse rows (src/models/nn/offset-sparse.ts).
+
+import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
+import { alignLabels, type Labels } from '../frame/labels.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
+import type { ModelSpec } from './registry.js';
+import { argmaxLabels, checkClassifierFit, rowWeights, sigmoid, softmaxInPlace } from './nn/fit-utils.js';
+import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
+import { linearScores } from './nn/linear-algebra.js';
+import { minimizeLbfgs } from './optim/lbfgs.js';
+
+const NAME = 'logreg';
+
+const DEFAULTS = {
+  C: 1.0,
+  max_iter: 100,
+  tol: 1e-4,
+  fit_intercept: true as boolean,
+  class_weight: null as string | null,
+  multi_class: 'auto' as string,
+};
+type LogRegParams = typeof DEFAULTS;
+
+const RULES = {
+  C: { type: 'float', min: 0, exclusiveMin: true },
+  max_iter: { type: 'int', min: 1 },
+  tol: { type: 'float', min: 0, exclusiveMin: true },
+  fit_intercept: { type: 'bool' },
+  class_weight: { type: 'choice', values: [null, 'balanced'] },
+  multi_class: { type: 'choice', values: ['auto', 'multinomial'] },
+} as const;
+
+export class LogisticRegression implements Classifier {
+  readonly kind = 'classifier' as const;
+  readonly name = NAME;
+  readonly params: Readonly<LogRegParams>;
+  nFeatures: number | undefined;
+  classes: readonly string[] = [];
+  /** cols × k, input-major; k = 1 for the binary sigmoid, else the number of classes. */
+  coef: Float64Array = new Float64Array(0);
+  intercept: Float64Array = new Float64Array(0);
+  /** Iterations L-BFGS ran. */
+  nIter = 0;
+  /** Objective evaluations (iterations plus line-search steps). */
+  evaluations = 0;
+  history: TrainingHistory | undefined;
+
+  constructor(params: Partial<LogRegParams> = {}) {
+    this.params = resolveParams(NAME, DEFAULTS, RULES, params);
+  }
+
+  /** Output columns of the linear part: 1 for binary sigmoid, k for multinomial. */
+  private get outputs(): number {
+    return this.classes.length === 2 && this.params.multi_class === 'auto' ? 1 : this.classes.length;
+  }
+
+  async fit(X: Matrix, y: Labels, options: FitOptions = {}): Promise<this> {
+    const counts = checkClassifierFit(NAME, X, y, options);
+    const weights = rowWeights(y, counts, this.params.class_weight, options.sampleWeight);
+    this.classes = [...y.classes];
+    this.nFeatures = X.cols;
+    const k = this.outputs;
+    const { rows, cols } = X;
+    const S = new OffsetSparseRows(X);
+    const idx = identityIndex(rows);
+    const Z = new Float64Array(rows * k);
+    const scratch = new Float64Array(k);
+    const colSum = new Float64Array(k);
+    const fitIntercept = this.params.fit_intercept;
+    const l2 = 1 / this.params.C;
+    const codes = y.codes;
+    const nW = cols * k;
+    let totalWeight = rows;
+    if (weights) totalWeight = weights.reduce((s, w) => s + w, 0);
+    let lastDataLoss = 0;
+    let lastCorrect = 0;
+    let evaluations = 0;
+    let lastX: Float64Array = new Float64Array(0);
+
+    const objective = (x: Float64Array, grad: Float64Array): number => {
+      lastX = x;
+      evaluations++;
+      const W = x.subarray(0, nW);
+      const b = fitIntercept ? x.subarray(nW) : null;
+      S.multiply(idx, 0, rows, W, k, b, Z, scratch);
+      let loss = 0;
+      let correct = 0;
+      for (let i = 0; i < rows; i++) {
+        const w = weights ? weights[i] : 1;
+        const yi = codes[i];
+        if (k === 1) {
+          const z = Z[i];
+          const t = yi === 1 ? 1 : 0;
+          const e = Math.exp(-Math.abs(z));
+          loss += w * ((z > 0 ? z : 0) + Math.log1p(e) - t * z);
+          Z[i] = w * ((z >= 0 ? 1 : e) / (1 + e) - t);
+          if ((z > 0 ? 1 : 0) === t) correct++;
+        } else {
+          const o = i * k;
+          let best = 0;
+          for (let c = 1; c < k; c++) if (Z[o + c] > Z[o + best]) best = c;
+          if (best === yi) correct++;
+          const zy = Z[o + yi];
+          loss += w * (softmaxInPlace(Z, o, k) - zy);
+          Z[o + yi] -= 1;
+          if (w !== 1) for (let c = 0; c < k; c++) Z[o + c] *= w;
+        }
+      }
+      lastDataLoss = loss;
+      lastCorrect = correct;
+      const gW = grad.subarray(0, nW);
+      gW.fill(0);
+      S.multiplyTransposedAdd(idx, 0, rows, Z, k, gW, colSum);
+      let penalty = 0;
+      for (let j = 0; j < nW; j++) {
+        penalty += W[j] * W[j];
+        gW[j] += l2 * W[j];
+      }
+      if (fitIntercept) grad.set(colSum, nW);
+      return loss + 0.5 * l2 * penalty;
+    };
+
+    const series: Record<string, number[]> = { train_loss: [], train_accuracy: [] };
+    const validation = options.validation?.y ? { X: options.validation.X, y: alignLabels(options.validation.y, this.classes) } : undefined;
+    if (validation) {
+      checkInput(validation.X, cols, NAME);
+      series.val_loss = [];
+      series.val_accuracy = [];
+    }
+    const x0 = new Float64Array(nW + (fitIntercept ? k : 0));
+    const result = minimizeLbfgs(objective, x0, {
+      maxIter: this.params.max_iter,
+      gtol: this.params.tol,
+      signal: options.signal,
+      onIteration: (iteration) => {
+        series.train_loss.push(lastDataLoss / totalWeight);
+        series.train_accuracy.push(lastCorrect / rows);
+        if (validation) {
+          this.setSolution(lastX, nW, k);
+          const [loss, acc] = this.lossAndAccuracy(validation.X, validation.y);
+          series.val_loss.push(loss);
+          series.val_accuracy.push(acc);
+        }
+        options.onProgress?.(iteration, this.params.max_iter);
+      },
+    });
+    this.setSolution(result.x, nW, k);
+    this.nIter = result.iterations;
+    this.evaluations = evaluations;
+    this.history = { unit: 'iteration', series };
+    return this;
+  }
+
+  private setSolution(x: Float64Array, nW: number, k: number): void {
+    this.coef = Float64Array.from(x.subarray(0, nW));
+    this.intercept = this.params.fit_intercept ? Float64Array.from(x.subarray(nW, nW + k)) : new Float64Array(k);
+  }
+
+  /** Raw decision values: rows × 1 (binary) or rows × classes. */
+  decisionFunction(X: Matrix): Float64Array {
+    checkInput(X, this.nFeatures, NAME);
+    return linearScores(X, this.coef, this.intercept, this.outputs);
+  }
+
+  async predictProba(X: Matrix): Promise<Matrix> {
+    const z = this.decisionFunction(X);
+    return createMatrix(X.rows, this.classes.length, undefined, this.probabilities(z, X.rows));
+  }
+
+  async predict(X: Matrix): Promise<Labels> {
+    return argmaxLabels(await this.predictProba(X), this.classes);
+  }
+
+  private probabilities(z: Float64Array, rows: number): Float32Array {
+    const k = this.outputs;
+    const n = this.classes.length;
+    const out = new Float32Array(rows * n);
+    if (k === 1) {
+      for (let i = 0; i < rows; i++) {
+        const p = sigmoid(z[i]);
+        out[2 * i] = 1 - p;
+        out[2 * i + 1] = p;
+      }
+    } else {
+      for (let i = 0; i < rows; i++) softmaxInPlace(z, i * k, k);
+      out.set(z);
+    }
+    return out;
+  }
+
+  private lossAndAccuracy(X: Matrix, y: Labels): [number, number] {
+    const z = this.decisionFunction(X);
+    const p = this.probabilities(z, X.rows);
+    const n = this.classes.length;
+    let loss = 0;
+    let correct = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const yi = y.codes[i];
+      loss -= Math.log(Math.max(p[i * n + yi], 1e-15));
+      let best = 0;
+      for (let c = 1; c < n; c++) if (p[i * n + c] > p[i * n + best]) best = c;
+      if (best === yi) correct++;
+    }
+    return [loss / Math.max(1, X.rows), correct / Math.max(1, X.rows)];
+  }
+
+  getState(): ModelState {
+    return {
+      params: { ...this.params },
+      classes: [...this.classes],
+      nFeatures: this.nFeatures ?? null,
+      coef: this.coef,
+      intercept: this.intercept,
+      nIter: this.nIter,
+      history: this.history ? { unit: this.history.unit, series: this.history.series } : null,
+    };
+  }
+
+  static fromState(state: ModelState): LogisticRegression {
+    const model = new LogisticRegression(state.params as Partial<LogRegParams>);
+    model.classes = state.classes as string[];
+    model.nFeatures = state.nFeatures as number;
+    model.coef = state.coef as Float64Array;
+    model.intercept = state.intercept as Float64Array;
+    model.nIter = state.nIter as number;
+    model.history = (state.history as TrainingHistory | null) ?? undefined;
+    return model;
+  }
+}
+
+export const spec: ModelSpec<LogisticRegression> = {
+  name: NAME,
+  kind: 'classifier',
+  title: 'Logistic regression (L2, multinomial, L-BFGS)',
+  create: (params?: Params) => new LogisticRegression(params as Partial<LogRegParams>),
+  fromState: (state) => LogisticRegression.fromState(state),
+  searchSpace: { C: [0.01, 0.1, 1, 10, 100], class_weight: [null, 'balanced'] },
+  testParams: { max_iter: 50 },
+};

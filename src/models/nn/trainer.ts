@@ -1,0 +1,191 @@
+// Mini-batch training loop for DenseNetwork with Adam, following scikit-learn's MLP (BaseMultilayerPerceptron._fit_
+// stochastic): shuffled batches each epoch, L2 penalty alpha/(2·batch)·‖W‖², and stopping when the training loss (or,
+// with early stopping, the validation score) has not improved by tol for more than n_iter_no_change epochs; early
+// stopping restores the best weights. Records per-epoch train/val loss and accuracy.
+// Cost per epoch: one forward + backward pass over the training rows, one forward pass over the validation rows.
+
+import { Adam } from './adam.js';
+import { backward, forward, Workspace, type DenseNetwork } from './network.js';
+import type { OffsetSparseRows } from './offset-sparse.js';
+import type { Rng } from '../../util/rng.js';
+
+/** Rows of an offset-sparse matrix with targets: class codes (classify) or the rows themselves (reconstruct). */
+export interface RowSet {
+  S: OffsetSparseRows;
+  rows: Int32Array;
+  /** Class code per S row (classify), or null (reconstruct). */
+  codes: Int32Array | null;
+  /** Weight per S row, or null for all ones. */
+  weights: Float64Array | null;
+}
+
+export interface TrainerConfig {
+  maxIter: number;
+  batchSize: number;
+  learningRate: number;
+  alpha: number;
+  tol: number;
+  nIterNoChange: number;
+  /** Stop on the validation score (accuracy, or −loss when reconstructing) instead of the training loss. */
+  earlyStopping: boolean;
+  shuffle: boolean;
+  dropout: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface TrainerResult {
+  series: Record<string, number[]>;
+  epochs: number;
+  /** Best validation score (early stopping) or best training loss. */
+  best: number;
+}
+
+const EVAL_BATCH = 1024;
+
+export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSet | null, cfg: TrainerConfig, rng: Rng, hooks: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): TrainerResult {
+  const classify = train.codes !== null;
+  const batch = Math.max(1, Math.min(cfg.batchSize, train.rows.length));
+  const ws = new Workspace(net, batch, cfg.dropout);
+  const evalWs = new Workspace(net, EVAL_BATCH, 0);
+  const params = [...net.weights, ...net.biases];
+  const grads = [...ws.gradW, ...ws.gradB];
+  const adam = new Adam(params, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+  const order = Int32Array.from(train.rows);
+  const series: Record<string, number[]> = { train_loss: [] };
+  if (classify) series.train_accuracy = [];
+  if (validation) {
+    series.val_loss = [];
+    if (classify) series.val_accuracy = [];
+  }
+  const target = new Float64Array(net.sizes[0]);
+  let bestLoss = Infinity;
+  let bestScore = -Infinity;
+  let bestParams: Float64Array[] | null = null;
+  let noImprovement = 0;
+  let epochs = 0;
+  for (let epoch = 0; epoch < cfg.maxIter; epoch++) {
+    if (hooks.signal?.aborted) throw new Error('aborted');
+    if (cfg.shuffle) rng.shuffle(order);
+    let dataLoss = 0;
+    let objective = 0;
+    let correct = 0;
+    let weightSum = 0;
+    for (let start = 0; start < order.length; start += batch) {
+      const count = Math.min(batch, order.length - start);
+      const input = { sparse: train.S, idx: order, start };
+      forward(net, ws, input, count, cfg.dropout, cfg.dropout > 0 ? rng : null);
+      const stats = outputDelta(net, ws.act[net.layers], ws.delta[net.layers], train, order, start, count, count, target);
+      dataLoss += stats.loss;
+      correct += stats.correct;
+      weightSum += stats.weight;
+      objective += stats.loss + (cfg.alpha > 0 ? cfg.alpha * net.halfSquaredWeights() : 0);
+      backward(net, ws, input, count, cfg.alpha);
+      adam.step(params, grads);
+    }
+    epochs++;
+    const n = order.length;
+    const epochObjective = objective / n;
+    series.train_loss.push(dataLoss / Math.max(weightSum, 1e-300));
+    if (classify) series.train_accuracy.push(correct / n);
+    let score = 0;
+    if (validation) {
+      const v = evaluate(net, evalWs, validation, target);
+      series.val_loss.push(v.loss);
+      if (classify) series.val_accuracy.push(v.accuracy);
+      score = classify ? v.accuracy : -v.loss;
+    }
+    if (cfg.earlyStopping && validation) {
+      noImprovement = score < bestScore + cfg.tol ? noImprovement + 1 : 0;
+      if (score > bestScore) {
+        bestScore = score;
+        bestParams = net.copyParameters();
+      }
+    } else {
+      noImprovement = epochObjective > bestLoss - cfg.tol ? noImprovement + 1 : 0;
+      if (epochObjective < bestLoss) bestLoss = epochObjective;
+    }
+    hooks.onProgress?.(epochs, cfg.maxIter);
+    if (noImprovement > cfg.nIterNoChange) break;
+  }
+  if (bestParams) net.restoreParameters(bestParams);
+  return { series, epochs, best: cfg.earlyStopping && validation ? bestScore : bestLoss };
+}
+
+/**
+ * Writes the output-layer delta (∂loss/∂pre-activation, scaled by 1/divisor) for a batch and returns its weighted data
+ * loss sum, correct predictions and weight sum. Logistic/softmax outputs use the cross-entropy; identity outputs use
+ * the mean squared error over features against the input row.
+ */
+function outputDelta(net: DenseNetwork, out: Float64Array, delta: Float64Array, set: RowSet, idx: Int32Array, start: number, count: number, divisor: number, target: Float64Array): { loss: number; correct: number; weight: number } {
+  const k = net.sizes[net.layers];
+  let loss = 0;
+  let correct = 0;
+  let weight = 0;
+  for (let r = 0; r < count; r++) {
+    const row = idx[start + r];
+    const w = set.weights ? set.weights[row] : 1;
+    weight += w;
+    const scale = w / divisor;
+    const o = r * k;
+    if (net.output === 'identity') {
+      set.S.denseRow(row, target, 0);
+      let se = 0;
+      for (let c = 0; c < k; c++) {
+        const d = out[o + c] - target[c];
+        se += d * d;
+        delta[o + c] = (2 * d * scale) / k;
+      }
+      loss += (w * se) / k;
+    } else if (net.output === 'logistic') {
+      const p = out[o];
+      const t = (set.codes as Int32Array)[row] === 1 ? 1 : 0;
+      const pc = Math.min(Math.max(p, 1e-10), 1 - 1e-10);
+      loss -= w * (t === 1 ? Math.log(pc) : Math.log(1 - pc));
+      if ((p > 0.5 ? 1 : 0) === t) correct++;
+      delta[o] = (p - t) * scale;
+    } else {
+      const y = (set.codes as Int32Array)[row];
+      let best = 0;
+      for (let c = 1; c < k; c++) if (out[o + c] > out[o + best]) best = c;
+      if (best === y) correct++;
+      loss -= w * Math.log(Math.max(out[o + y], 1e-10));
+      for (let c = 0; c < k; c++) delta[o + c] = (out[o + c] - (c === y ? 1 : 0)) * scale;
+    }
+  }
+  return { loss, correct, weight };
+}
+
+/** Mean (weighted) loss and accuracy of the network on a row set, in evaluation mode (no dropout). */
+export function evaluate(net: DenseNetwork, ws: Workspace, set: RowSet, target: Float64Array): { loss: number; accuracy: number } {
+  let loss = 0;
+  let correct = 0;
+  let weight = 0;
+  const L = net.layers;
+  for (let start = 0; start < set.rows.length; start += ws.capacity) {
+    const count = Math.min(ws.capacity, set.rows.length - start);
+    forward(net, ws, { sparse: set.S, idx: set.rows, start }, count);
+    const s = outputDelta(net, ws.act[L], ws.delta[L], set, set.rows, start, count, 1, target);
+    loss += s.loss;
+    correct += s.correct;
+    weight += s.weight;
+  }
+  return { loss: loss / Math.max(weight, 1e-300), accuracy: correct / Math.max(1, set.rows.length) };
+}
+
+/** Forward pass over a dense matrix in chunks; returns rows × outputs. */
+export function predictDense(net: DenseNetwork, data: Float32Array, rows: number): Float64Array {
+  const cols = net.sizes[0];
+  const k = net.sizes[net.layers];
+  const ws = new Workspace(net, Math.min(EVAL_BATCH, Math.max(1, rows)), 0);
+  const input = new Float64Array(ws.capacity * cols);
+  const out = new Float64Array(rows * k);
+  for (let start = 0; start < rows; start += ws.capacity) {
+    const count = Math.min(ws.capacity, rows - start);
+    for (let i = 0; i < count * cols; i++) input[i] = data[start * cols + i];
+    forward(net, ws, { dense: input }, count);
+    out.set(ws.act[net.layers].subarray(0, count * k), start * k);
+  }
+  return out;
+}
