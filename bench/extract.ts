@@ -1,0 +1,183 @@
+// pcap → flows with the full CIC feature set, side by side with softflowd (`softflowd -r FILE -d`) on the same
+// files in the same run. Two captures of ≥ 1M packets, built into /tmp on first use:
+//   real: every shared capture, time-shifted copies (editcap -t) merged in time order (mergecap);
+//   generated: 80,000 concurrent TCP connections × 13 packets, interleaved (all flows live at once).
+// Ours runs in a child process (clean peak RSS) in two modes: features computed in memory (the library path the
+// live detector uses) and the full `flowsentry extract` to CSV. Wall and CPU seconds are both reported: the
+// machine is shared, and CPU time is the steadier measure.
+// `npm run bench -- extract [--keep]`
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCapture } from '../src/io/capture.js';
+import { FlowMeter } from '../src/flows/meter.js';
+import { Rng } from '../src/util/rng.js';
+import { machineLine, markdownTable } from './lib/measure.js';
+
+const WORK = '/tmp/flowsentry-bench';
+const SELF = fileURLToPath(import.meta.url);
+const CLI = resolve(SELF, '../../src/cli/main.js');
+
+function listCaptures(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? listCaptures(path) : [path];
+  });
+}
+
+/** Time-shifted copies of every shared capture, merged into one pcap of ≥ `minPackets` packets. */
+function buildRealCapture(datasets: string, minPackets: number): string {
+  const out = join(WORK, 'real-merged.pcap');
+  if (existsSync(out)) return out;
+  const sources = listCaptures(join(datasets, 'pcaps'));
+  const perCopy = sources.reduce((s, f) => s + Number(/(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[1] ?? '')?.[1] ?? 0), 0);
+  const copies = Math.ceil(minPackets / perCopy);
+  const parts: string[] = [];
+  for (let k = 0; k < copies; k++) {
+    sources.forEach((f, i) => {
+      const part = join(WORK, `part-${k}-${i}.pcap`);
+      execFileSync('editcap', ['-F', 'pcap', '-t', String(k * 400), f, part], { stdio: 'ignore' });
+      parts.push(part);
+    });
+  }
+  execFileSync('mergecap', ['-F', 'pcap', '-w', out, ...parts], { stdio: 'ignore' });
+  for (const p of parts) unlinkSync(p);
+  return out;
+}
+
+/** `flows` concurrent TCP connections of `rounds` packets each, one packet per flow per round, in time order. */
+function buildGeneratedCapture(flows: number, rounds: number): string {
+  const out = join(WORK, `generated-${flows}x${rounds}.pcap`);
+  if (existsSync(out)) return out;
+  const rng = new Rng(42);
+  const fd = openSync(out, 'w');
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(1, 20);
+  writeSync(fd, header);
+  const chunk = Buffer.alloc(1 << 22);
+  let used = 0;
+  const roundUs = 3_000_000;
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < flows; i++) {
+      const fromClient = r % 2 === 0;
+      const payload = r === 0 || r === rounds - 1 ? 0 : rng.int(1400);
+      const flags = r === 0 ? 0x02 : r === rounds - 1 ? 0x04 : 0x18;
+      const frameLen = 14 + 20 + 20 + payload;
+      if (used + 16 + frameLen > chunk.length) {
+        writeSync(fd, chunk, 0, used);
+        used = 0;
+      }
+      const ts = 1_700_000_000_000_000 + r * roundUs + Math.floor((i * roundUs) / flows);
+      chunk.writeUInt32LE(Math.floor(ts / 1e6), used);
+      chunk.writeUInt32LE(ts % 1e6, used + 4);
+      chunk.writeUInt32LE(frameLen, used + 8);
+      chunk.writeUInt32LE(frameLen, used + 12);
+      const f = used + 16;
+      chunk.fill(0, f, f + frameLen);
+      chunk.writeUInt16BE(0x0800, f + 12);
+      const ip = f + 14;
+      chunk[ip] = 0x45;
+      chunk.writeUInt16BE(20 + 20 + payload, ip + 2);
+      chunk[ip + 8] = 64;
+      chunk[ip + 9] = 6;
+      const client = 0x0a000000 + (i >> 8) * 0x100 + (i & 255);
+      const server = 0xc0a80001 + (i % 50);
+      chunk.writeUInt32BE(fromClient ? client : server, ip + 12);
+      chunk.writeUInt32BE(fromClient ? server : client, ip + 16);
+      const tcp = ip + 20;
+      const cport = 1024 + (i % 60000);
+      chunk.writeUInt16BE(fromClient ? cport : 443, tcp);
+      chunk.writeUInt16BE(fromClient ? 443 : cport, tcp + 2);
+      chunk[tcp + 12] = 5 << 4;
+      chunk[tcp + 13] = flags;
+      chunk.writeUInt16BE(29200, tcp + 14);
+      used = f + frameLen;
+    }
+  }
+  writeSync(fd, chunk, 0, used);
+  closeSync(fd);
+  return out;
+}
+
+interface ChildResult {
+  packets: number;
+  flows: number;
+  wall: number;
+  cpu: number;
+  rssMb: number;
+}
+
+/** Child-process body: meter a capture with the CIC features and report the measurements as JSON. */
+async function child(file: string): Promise<void> {
+  let flows = 0;
+  let checksum = 0;
+  const meter = new FlowMeter((r) => {
+    flows++;
+    checksum += r.features![2]!;
+  });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const summary = await readCapture(file, (p) => meter.addPacket(p));
+  meter.flush();
+  const cpu = process.cpuUsage(cpu0);
+  const result: ChildResult & { checksum: number } = {
+    packets: summary.packets,
+    flows,
+    wall: (performance.now() - t0) / 1000,
+    cpu: (cpu.user + cpu.system) / 1e6,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+    checksum,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+export async function run(args: string[]): Promise<void> {
+  mkdirSync(WORK, { recursive: true });
+  const datasets = resolve(process.env.FLOWSENTRY_DATASETS ?? '../shared/datasets');
+  const files: [string, string][] = [];
+  if (existsSync(join(datasets, 'pcaps'))) files.push(['real (shared captures, merged)', buildRealCapture(datasets, 1_000_000)]);
+  files.push(['generated (80k concurrent TCP flows)', buildGeneratedCapture(80_000, 13)]);
+  const rows: (string | number)[][] = [];
+  for (const [label, file] of files) {
+    const ours = timedRun(process.execPath, [SELF, '--child', file]);
+    const r = JSON.parse(ours.stdout) as ChildResult;
+    const csv = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json']);
+    const extract = JSON.parse(csv.stdout) as { packets: number; flows: number };
+    const soft = timedRun('softflowd', ['-r', file, '-d']);
+    const softFlows = /Flows expired: (\d+)/.exec(soft.stdout + soft.stderr)?.[1] ?? '?';
+    const row = (tool: string, packets: number, flows: number | string, m: Measured): (string | number)[] => [
+      label, tool, packets, flows, m.wall, m.cpu, Math.round(packets / m.wall), Math.round(packets / m.cpu), Math.round(m.rssMb),
+    ];
+    rows.push(row('flowsentry: flows + 83 CIC features (in memory)', r.packets, r.flows, { ...ours, wall: r.wall, cpu: r.cpu }));
+    rows.push(row('flowsentry extract → CSV, 83 CIC features', extract.packets, extract.flows, csv));
+    rows.push(row('softflowd -r -d (NetFlow counters only)', r.packets, softFlows, soft));
+  }
+  console.log(`\n${machineLine()}\n`);
+  console.log(markdownTable(['capture', 'tool', 'packets', 'flows', 'wall s', 'CPU s', 'packets/s (wall)', 'packets/s (CPU)', 'peak RSS MB'], rows));
+  if (!args.includes('--keep')) unlinkSync(join(WORK, 'flows.csv'));
+  await Promise.resolve();
+}
+
+interface Measured {
+  stdout: string;
+  stderr: string;
+  wall: number;
+  cpu: number;
+  rssMb: number;
+}
+
+/** Runs a command to completion under GNU time: wall and user+system seconds, peak RSS. */
+function timedRun(cmd: string, args: string[]): Measured {
+  const r = spawnSync('/usr/bin/time', ['-f', '__M=%e %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const m = /__M=([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
+  return { stdout: r.stdout, stderr: r.stderr, wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMb: Number(m[4]) / 1024 };
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3]!);
