@@ -106,8 +106,12 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     let fn = 0;
     for (const line of lines.slice(1)) {
       const [, truth, label] = line.split(',');
-      if (truth === 'attack') label === 'attack' ? tp++ : fn++;
-      else label === 'attack' ? fp++ : tn++;
+      const flagged = label === 'attack';
+      if (truth === 'attack') {
+        if (flagged) tp++;
+        else fn++;
+      } else if (flagged) fp++;
+      else tn++;
     }
     const best = trained.candidates.find((c) => c.name === trained.best)!;
     const close = (a: number, b: number | null): void => assert.ok(b !== null && Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
