@@ -6,7 +6,6 @@ import { takeRows } from '../frame/matrix.js';
 import { globalImportances } from '../explain/index.js';
 import { getModelSpec } from '../models/index.js';
 import { loadModel } from '../store/model-file.js';
-import { writeReport } from '../report/index.js';
 import { alignToTraining, readData, subsetFrame, taskLabels } from './data.js';
 import { fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
@@ -93,6 +92,6 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
     flowsentryVersion: doc.meta.flowsentryVersion,
     seconds: (performance.now() - started) / 1000,
   };
-  if (o.report) await writeReport(result, o.report, o.png ? { png: o.png } : {});
+  if (o.report) await (await import('../report/index.js')).writeReport(result, o.report, o.png ? { png: o.png } : {});
   return result;
 }

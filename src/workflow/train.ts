@@ -22,7 +22,6 @@ import { thresholdForFpr } from '../eval/threshold.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
-import { writeReport } from '../report/index.js';
 import { alignToTraining, checkSameColumns, fingerprint, readData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
@@ -382,7 +381,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   }
   result.seconds = seconds(started);
   if (o.report) {
-    await writeReport(result, o.report, o.png ? { png: o.png } : {});
+    // loaded on demand: the chart library takes a second to load, which every other command would pay
+    await (await import('../report/index.js')).writeReport(result, o.report, o.png ? { png: o.png } : {});
     o.log?.(`report: ${o.report}`);
   }
   return { result, document, best: best.fitted };
