@@ -91,6 +91,11 @@ export class FlowBatch {
     this.observationDomain = observationDomain;
   }
 
+  /** Makes room for n more records, so column references stay valid while they are filled. */
+  reserve(n: number): void {
+    if (this.length + n > this.capacity) this.grow(Math.max(this.capacity * 2, this.length + n));
+  }
+
   /** Index of a new record; the caller fills every column at that index. */
   append(): number {
     if (this.length === this.capacity) this.grow(this.capacity * 2);

@@ -32,20 +32,25 @@ export function readUnsigned(buf: Buffer, off: number, len: number): number {
     case 1:
       return buf[off];
     case 2:
-      return buf.readUInt16BE(off);
+      return (buf[off] << 8) | buf[off + 1];
     case 4:
-      return buf.readUInt32BE(off);
+      return u32(buf, off);
     case 8:
-      return buf.readUInt32BE(off) * 4294967296 + buf.readUInt32BE(off + 4);
+      return u32(buf, off) * 4294967296 + u32(buf, off + 4);
     default:
       if (len <= 6) return buf.readUIntBE(off, len);
       return buf.readUIntBE(off, len - 4) * 4294967296 + buf.readUInt32BE(off + len - 4);
   }
 }
 
+/** Unsigned big-endian 32-bit read; the caller has checked the bounds. */
+export function u32(buf: Uint8Array, off: number): number {
+  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+}
+
 /** An NTP-format timestamp (dateTimeMicroseconds / dateTimeNanoseconds) as Unix ms. */
 export function ntpToMs(buf: Buffer, off: number): number {
-  return (buf.readUInt32BE(off) - NTP_UNIX_OFFSET) * 1000 + (buf.readUInt32BE(off + 4) / 4294967296) * 1000;
+  return (u32(buf, off) - NTP_UNIX_OFFSET) * 1000 + (u32(buf, off + 4) / 4294967296) * 1000;
 }
 
 /** A signed 32-bit difference of two sysUpTime readings, so a wrapped counter still gives a small offset. */

@@ -3,6 +3,7 @@
 // unix_secs/unix_nsecs and sysUpTime. O(records) per datagram; never throws.
 
 import type { FlowBatch } from './batch.js';
+import { u32 } from './record.js';
 import type { DecodeStats } from './stats.js';
 
 export const V5_HEADER = 24;
@@ -24,26 +25,29 @@ export function decodeV5(buf: Buffer, exporter: string, batch: FlowBatch, stats:
   const sysUptime = buf.readUInt32BE(4);
   const exportMs = buf.readUInt32BE(8) * 1000 + buf.readUInt32BE(12) / 1e6;
   batch.observationDomain = (buf[20] << 8) | buf[21];
-  for (let n = 0, off = V5_HEADER; n < count; n++, off += V5_RECORD) {
-    const i = batch.append();
-    const protocol = buf[off + 38];
-    const hasPorts = protocol !== 1 && protocol !== 58;
-    batch.family[i] = 4;
-    batch.srcIPv4[i] = buf.readUInt32BE(off);
-    batch.dstIPv4[i] = buf.readUInt32BE(off + 4);
-    batch.srcPort[i] = hasPorts ? buf.readUInt16BE(off + 32) : 0;
-    batch.dstPort[i] = hasPorts ? buf.readUInt16BE(off + 34) : 0;
-    batch.protocol[i] = protocol;
-    batch.vlan[i] = 0;
-    batch.tcpFlags[i] = buf[off + 37];
-    batch.endReason[i] = 0;
-    batch.startMs[i] = exportMs - ((sysUptime - buf.readUInt32BE(off + 24)) | 0);
-    batch.endMs[i] = exportMs - ((sysUptime - buf.readUInt32BE(off + 28)) | 0);
-    batch.fwdPackets[i] = buf.readUInt32BE(off + 16);
-    batch.fwdBytes[i] = buf.readUInt32BE(off + 20);
-    batch.bwdPackets[i] = 0;
-    batch.bwdBytes[i] = 0;
+  batch.reserve(count);
+  const { family, srcIPv4, dstIPv4, srcPort, dstPort, protocol, vlan, tcpFlags, endReason } = batch;
+  const { startMs, endMs, fwdPackets, fwdBytes, bwdPackets, bwdBytes } = batch;
+  for (let n = 0, off = V5_HEADER, i = batch.length; n < count; n++, off += V5_RECORD, i++) {
+    const proto = buf[off + 38];
+    const hasPorts = proto !== 1 && proto !== 58;
+    family[i] = 4;
+    srcIPv4[i] = u32(buf, off);
+    dstIPv4[i] = u32(buf, off + 4);
+    srcPort[i] = hasPorts ? (buf[off + 32] << 8) | buf[off + 33] : 0;
+    dstPort[i] = hasPorts ? (buf[off + 34] << 8) | buf[off + 35] : 0;
+    protocol[i] = proto;
+    vlan[i] = 0;
+    tcpFlags[i] = buf[off + 37];
+    endReason[i] = 0;
+    startMs[i] = exportMs - ((sysUptime - u32(buf, off + 24)) | 0);
+    endMs[i] = exportMs - ((sysUptime - u32(buf, off + 28)) | 0);
+    fwdPackets[i] = u32(buf, off + 16);
+    fwdBytes[i] = u32(buf, off + 20);
+    bwdPackets[i] = 0;
+    bwdBytes[i] = 0;
   }
+  batch.length += count;
   stats.records += count;
   return true;
 }
