@@ -6,7 +6,6 @@
 // that 2 cores are never oversubscribed. Abort keeps the finished tasks and marks the result partial.
 // Cost: k pipeline fits + candidates × k model fits.
 
-import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
 import type { Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
@@ -213,7 +212,7 @@ export async function evaluateCandidates(data: CvData, candidates: readonly Cand
         const shared: CvWorkerData = { folds, columns, task, metrics, modelModules };
         try {
           await runInWorkers<FoldJob, FoldOutcome>(WORKER, shared, jobs, {
-            threads: Math.min(threads, availableParallelism() * 2),
+            threads,
             signal,
             onTaskResult: (_i, result) => record(result as FoldOutcome),
           });
