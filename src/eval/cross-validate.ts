@@ -12,7 +12,7 @@ import type { Labels } from '../frame/labels.js';
 import type { Matrix } from '../frame/matrix.js';
 import { stratifiedKFold, type Split } from '../frame/splits.js';
 import type { Params } from '../models/estimator.js';
-import { getModelSpec } from '../models/registry.js';
+import { getModelSpec } from '../models/index.js';
 import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
 import { runFold, type FoldData, type FoldJob, type FoldOutcome } from './fold-task.js';
@@ -101,7 +101,7 @@ function groupCandidates(candidates: readonly Candidate[], options: CvOptions): 
   candidates.forEach((c, i) => {
     const spec = getModelSpec(c.model);
     const normalOnly = spec.kind === 'detector' && (options.detectorRows ?? 'normal') === 'normal';
-    const threaded = 'n_jobs' in spec.create(c.params).params;
+    const threaded = 'n_jobs' in spec.create().params;
     const mode = options.parallel ?? 'auto';
     const sequential = mode === 'sequential' || (mode === 'auto' && threaded);
     const key = `${normalOnly}/${sequential}`;

@@ -102,6 +102,8 @@ describe('cross-validation', () => {
     const result = await evaluateCandidates({ frame, y }, [{ model: 'test-centroid', params: { fail: true } }, { model: 'test-centroid', params: {} }], { folds: 2, modelModules, threads: 2, parallel: 'workers' });
     assert.equal(result.candidates[0].error, 'asked to fail');
     assert.equal(result.candidates[1].foldsDone, 2);
+    const invalid = await crossValidate({ frame, y }, 'logreg', { C: -1 }, { folds: 2, parallel: 'sequential' });
+    assert.match(invalid.error ?? '', /logreg: parameter C=-1 is out of range/);
     await assert.rejects(crossValidate({ X: createMatrix(3, 1), y: { codes: new Int32Array(3), classes: ['normal'] } }, 'test-centroid'), UserError);
     await assert.rejects(crossValidate({ frame, y }, 'no-such-model'), /unknown model 'no-such-model'/);
   });
