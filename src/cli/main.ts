@@ -13,6 +13,7 @@ import { register as registerPredict } from './predict.js';
 import { register as registerInfo } from './info.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerInspect } from './inspect.js';
+import { register as registerDetect } from './detect.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerDemo(program);
   registerInspect(program);
+  registerDetect(program);
   return program;
 }
 

@@ -15,6 +15,12 @@ export class AlertAggregator {
   /** @param windowMs alerts from the same source and label closer than this join one aggregate */
   constructor(private readonly windowMs: number, private readonly maxOpen = 100_000) {}
 
+  /** Whether an alert from `src` with `label` at `timeMs` would start a new aggregate (rather than grow one). */
+  startsNew(src: string, label: string, timeMs: number): boolean {
+    const current = this.open.get(`${src}|${label}`);
+    return !current || timeMs - current.lastSeenMs > this.windowMs;
+  }
+
   add(alert: Alert): AggregationResult {
     const key = `${alert.flow.srcAddr}|${alert.label}`;
     const current = this.open.get(key);

@@ -20,14 +20,18 @@ export interface Verdict {
   readonly isAlert: boolean;
   readonly label: string;
   readonly category: string;
-  /** Filled for alerts only (explaining is costlier than scoring). */
-  readonly explanation: readonly FeatureContribution[];
+}
+
+export interface ScoredBatch {
+  readonly verdicts: readonly Verdict[];
+  /** Explains the given rows of the batch (explaining costs more than scoring, so only new alerts ask). */
+  explain(rows: readonly number[]): Promise<FeatureContribution[][]>;
 }
 
 /** Scores flows with a saved model (src/detect/model-scorer.ts); the engine depends only on this. */
 export interface FlowScorer {
   readonly model: { readonly name: string; readonly version: string; readonly file: string };
-  scoreBatch(flows: readonly FlowRecord[]): Promise<Verdict[]>;
+  scoreBatch(flows: readonly FlowRecord[]): Promise<ScoredBatch>;
 }
 
 export interface EngineOptions {
@@ -121,26 +125,40 @@ export class DetectionEngine {
   }
 
   private async scoreBatch(batch: Pending[]): Promise<void> {
-    let verdicts: Verdict[];
+    const nowMs = Date.now();
+    let scored: ScoredBatch;
+    let explanations: FeatureContribution[][];
+    const fresh: number[] = [];
     try {
-      verdicts = await this.options.scorer.scoreBatch(batch.map((p) => p.flow));
+      scored = await this.options.scorer.scoreBatch(batch.map((p) => p.flow));
+      const opened = new Set<string>();
+      for (let i = 0; i < batch.length; i++) {
+        const v = scored.verdicts[i];
+        if (!v.isAlert) continue;
+        const key = `${batch[i].flow.srcAddr}|${v.label}`;
+        if (!opened.has(key) && this.aggregator.startsNew(batch[i].flow.srcAddr, v.label, nowMs)) {
+          opened.add(key);
+          fresh.push(i);
+        }
+      }
+      explanations = fresh.length > 0 ? await scored.explain(fresh) : [];
     } catch (err) {
       this.counters.scoringErrors += batch.length;
       this.options.metrics.drops.inc({ where: 'scoring-error' }, batch.length);
       this.events.emit('error', err);
       return;
     }
+    const explanationOf = new Map(fresh.map((row, k) => [row, explanations[k]]));
     const now = performance.now();
-    const nowMs = Date.now();
     const { metrics, store } = this.options;
     let final = 0;
     for (let i = 0; i < batch.length; i++) {
       const { flow, stage, enqueuedAt } = batch[i];
-      const v = verdicts[i];
+      const v = scored.verdicts[i];
       if (stage === 'early') this.counters.earlyScored++;
       else final++;
       metrics.latency.observe((now - enqueuedAt) / 1000);
-      if (v.isAlert) this.raise(flow, stage, v, nowMs);
+      if (v.isAlert) this.raise(flow, stage, v, explanationOf.get(i) ?? [], nowMs);
     }
     this.counters.flowsScored += batch.length;
     metrics.flows.inc({ stage: 'final' }, final);
@@ -148,7 +166,7 @@ export class DetectionEngine {
     store?.countFlows(nowMs, final);
   }
 
-  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, nowMs: number): void {
+  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number): void {
     const { scorer, metrics, store, sinks, hook } = this.options;
     const alert: Alert = {
       id: alertId(flow, stage, scorer.model.file),
@@ -163,7 +181,7 @@ export class DetectionEngine {
       category: v.category,
       stage,
       packets: flow.packets,
-      explanation: v.explanation,
+      explanation,
       count: 1,
       lastSeenMs: nowMs,
     };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DetectionEngine, type FlowScorer, type Verdict } from '../../src/detect/engine.js';
+import { DetectionEngine, type FlowScorer, type ScoredBatch } from '../../src/detect/engine.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { FileSink } from '../../src/detect/sinks/file.js';
 import { WebhookSink } from '../../src/detect/sinks/webhook.js';
@@ -22,10 +22,17 @@ function flow(i: number, src = `10.0.${i % 7}.1`): FlowRecord {
 class ParityScorer implements FlowScorer {
   readonly model = { name: 'parity', version: 'test', file: 'parity.fsm' };
   readonly batches: number[] = [];
-  async scoreBatch(flows: readonly FlowRecord[]): Promise<Verdict[]> {
+  explained = 0;
+  async scoreBatch(flows: readonly FlowRecord[]): Promise<ScoredBatch> {
     this.batches.push(flows.length);
     await new Promise((r) => setTimeout(r, 1));
-    return flows.map((f) => ({ score: f.packets % 2 === 0 ? 0.9 : 0.1, threshold: 0.5, isAlert: f.packets % 2 === 0, label: 'attack', category: 'DoS', explanation: [] }));
+    return {
+      verdicts: flows.map((f) => ({ score: f.packets % 2 === 0 ? 0.9 : 0.1, threshold: 0.5, isAlert: f.packets % 2 === 0, label: 'attack', category: 'DoS' })),
+      explain: async (rows) => {
+        this.explained += rows.length;
+        return rows.map((r) => [{ feature: 'packets', value: flows[r].packets, contribution: 1, normalRange: [0, 1] }]);
+      },
+    };
   }
 }
 
@@ -45,9 +52,11 @@ describe('detection engine', () => {
     assert.equal(s.flowsScored, 1000);
     assert.ok(Math.max(...scorer.batches) <= 100 && scorer.batches.length >= 10, 'batched');
     assert.equal(s.alertsRaised, 7, 'one aggregate per alerting source');
+    assert.equal(scorer.explained, 7, 'only new aggregates are explained');
     assert.equal(s.alertsRaised + s.alertsAggregated, 500, 'every alerting flow is counted');
-    const lines = readFileSync(join(dir, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; count: number });
+    const lines = readFileSync(join(dir, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; count: number; explanation: unknown[] });
     assert.equal(lines.length, 500, 'the file sink saw every update');
+    assert.ok(lines.every((l) => l.explanation.length === 1), 'grown aggregates keep their explanation');
     const reopened = await AlertStore.open(join(dir, 'alerts.duckdb'));
     const stored = await reopened.queryAlerts({ limit: 100 });
     assert.equal(stored.total, 7);

@@ -1,0 +1,160 @@
+// `flowsentry detect` and `flowsentry serve`: live detection with a saved model. `detect` runs until its source ends
+// (or Ctrl-C) and prints a summary; `serve` adds the store, the HTTP API, the dashboard and metrics, and runs until
+// SIGTERM/SIGINT. Both drain the pipeline and flush every sink before exiting. Thin: options → config → service.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { loadConfig } from '../serve/config.js';
+import { startService, type ServiceSummary } from '../detect/service.js';
+import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
+
+interface DetectCliOptions extends GlobalOptions {
+  model?: string;
+  pcap?: string;
+  interface?: string;
+  netflow?: string;
+  stdin?: boolean;
+  realtime?: boolean;
+  sink?: string[];
+  store?: string;
+  earlyPackets?: number;
+  aggregationWindow?: number;
+  onAlert?: string;
+  onAlertMinScore?: number;
+  onAlertPerMinute?: number;
+  onAlertTimeoutMs?: number;
+  onAlertExecute?: boolean;
+  http?: string;
+  token?: string;
+  config?: string;
+  maxFlows?: number;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const number = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`option ${name} expects a number, got '${v}'`);
+  return n;
+};
+
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <file>', 'saved model (.fsm)')
+    .option('--pcap <file>', 'replay a capture file')
+    .option('--realtime', 'replay the capture at its own pace')
+    .option('--interface <if>', 'live capture through tcpdump (see docs/detect.md for privileges)')
+    .option('--netflow <udp://host:port>', 'listen for NetFlow v5/v9 and IPFIX')
+    .option('--stdin', 'read pcap from standard input')
+    .option('--sink <spec>', 'stdout | file:PATH | webhook:URL | syslog:HOST[:PORT] (repeatable)', collect)
+    .option('--early-packets <n>', 'also score each flow after its first N packets (0: only at flow end)', parseIntOption('--early-packets', 0))
+    .option('--aggregation-window <s>', 'seconds within which alerts of one source and label grow one alert', number('--aggregation-window'))
+    .option('--on-alert <command>', "run a command per new alert, e.g. 'nft add element inet filter bl { {src} }' (dry-run unless --on-alert-execute)")
+    .option('--on-alert-min-score <x>', 'only alerts with at least this score run the command', number('--on-alert-min-score'))
+    .option('--on-alert-per-minute <n>', 'rate limit of the command', parseIntOption('--on-alert-per-minute', 1))
+    .option('--on-alert-timeout-ms <n>', 'kill the command after this long', parseIntOption('--on-alert-timeout-ms', 1))
+    .option('--on-alert-execute', 'really run the command (default: dry-run, logged)')
+    .option('--max-flows <n>', 'most live flows in the flow meter', parseIntOption('--max-flows', 1))
+    .option('--config <file>', 'JSON configuration file (see docs/detect.md)')
+    .option('--json', 'print the final summary as JSON');
+}
+
+function toConfig(opts: DetectCliOptions, serve: boolean) {
+  const onAlert = opts.onAlert
+    ? { command: opts.onAlert, minScore: opts.onAlertMinScore ?? 0, perMinute: opts.onAlertPerMinute ?? 60, timeoutMs: opts.onAlertTimeoutMs ?? 5000, execute: opts.onAlertExecute ?? false }
+    : undefined;
+  const sinks = opts.sink ?? (serve || opts.json ? undefined : ['stdout']);
+  if (opts.json && sinks?.includes('stdout')) throw new UsageError('--json prints the summary on stdout: send alerts to another sink (file:, webhook:, syslog:)');
+  const config = loadConfig(
+    {
+      model: opts.model,
+      pcap: opts.pcap,
+      interface: opts.interface,
+      netflow: opts.netflow,
+      stdin: opts.stdin,
+      realtime: opts.realtime,
+      sinks,
+      store: opts.store,
+      earlyPackets: opts.earlyPackets,
+      aggregationWindowS: opts.aggregationWindow,
+      onAlert,
+      http: opts.http,
+      token: opts.token,
+      maxFlows: opts.maxFlows,
+    },
+    opts.config,
+  );
+  if (!serve && !config.pcap && !config.interface && !config.netflow && !config.stdin) throw new UsageError('detect needs a source: --pcap, --interface, --netflow or --stdin');
+  return config;
+}
+
+function render(s: ServiceSummary): string {
+  const e = s.engine;
+  return [
+    `${s.source}: ${e.flowsScored} flows scored (${e.earlyScored} early verdicts) in ${s.seconds.toFixed(2)} s`,
+    `alerts: ${e.alertsRaised} raised, ${e.alertsAggregated} aggregated into them; dropped ${e.dropped}, scoring errors ${e.scoringErrors}`,
+    ...Object.entries(s.sinks).map(([name, st]) => `sink ${name}: written ${st.written}, dropped ${st.dropped}, failed ${st.failed}`),
+    ...(s.hook ? [`on-alert: ran ${s.hook.ran}, dry-run ${s.hook.dryRun}, rate-limited ${s.hook.rateLimited}, below score ${s.hook.belowScore}, failed ${s.hook.failed}, timed out ${s.hook.timedOut}`] : []),
+  ].join('\n');
+}
+
+/** Stops the service on SIGTERM/SIGINT (drain and flush), once. */
+function stopOnSignals(stop: () => Promise<unknown>): () => void {
+  const handler = (): void => void stop();
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}
+
+export function register(program: Command): void {
+  addCommonOptions(program.command('detect').description('score live flows with a saved model and emit explained alerts'))
+    .option('--store <file>', 'also keep alerts in this DuckDB store')
+    .action(async (opts: DetectCliOptions, cmd: Command) => {
+      const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
+      await runCommand(
+        globals,
+        async () => {
+          const config = toConfig(opts, false);
+          const service = await startService(config, { http: false, store: opts.store !== undefined, keepAlive: false, log: (l) => process.stderr.write(`${l}\n`) });
+          const release = stopOnSignals(service.stop);
+          try {
+            return await service.done;
+          } finally {
+            release();
+          }
+        },
+        render,
+      );
+    });
+
+  addCommonOptions(program.command('serve').description('run the detection service: store, HTTP API, dashboard and metrics'))
+    .option('--http <host:port>', 'address of the API and dashboard (default 127.0.0.1:8470)')
+    .option('--store <file>', 'DuckDB store of alerts, traffic and feedback (default flowsentry-data/alerts.duckdb)')
+    .option('--token <token>', 'API bearer token (default: generated on first start and kept beside the store)')
+    .action(async (opts: DetectCliOptions, cmd: Command) => {
+      const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
+      await runCommand(
+        globals,
+        async () => {
+          const config = toConfig(opts, true);
+          const service = await startService(config, {
+            http: true,
+            store: true,
+            keepAlive: true,
+            log: (l) => process.stderr.write(`${l}\n`),
+            onNetflowPort: (port) => process.stderr.write(`collecting NetFlow/IPFIX on udp port ${port}\n`),
+          });
+          process.stderr.write(`flowsentry serve: dashboard ${service.url}/#token=${service.token}\n`);
+          const release = stopOnSignals(service.stop);
+          try {
+            return await service.done;
+          } finally {
+            release();
+          }
+        },
+        render,
+      );
+    });
+}

@@ -1,0 +1,143 @@
+// Scores FlowRecords with a saved model file: builds a columnar batch from the flows' feature vectors (the CIC set
+// from the flow meter, or the NetFlow set any record has), runs the saved pipeline and model, thresholds, explains
+// the alerting rows only, and feeds the drift monitor. The feature set is chosen from the model's schema; a model
+// trained on features that flows do not carry (e.g. NSL-KDD's) is refused with the missing names.
+
+import type { Frame, NumericColumn } from '../frame/frame.js';
+import { createMatrix } from '../frame/matrix.js';
+import { UserError } from '../errors.js';
+import { CIC_FEATURES, canonicalFeatureName } from '../datasets/cic-names.js';
+import { cicFamily } from '../datasets/cic-common.js';
+import { kddCategory } from '../datasets/kdd-common.js';
+import { NETFLOW_FEATURES, netflowFeatures } from '../flows/features/netflow.js';
+import type { FlowRecord } from '../flows/flow-record.js';
+import { loadModel, type ModelDocument } from '../store/model-file.js';
+import { fittedFromDocument, outputsOf, type Fitted } from '../workflow/fitted.js';
+import { explainRows, topContributions } from '../explain/index.js';
+import type { FeatureContribution } from './alert.js';
+import { DriftMonitor, type DriftStatus } from './drift.js';
+import type { FlowScorer, ScoredBatch } from './engine.js';
+
+export type FlowFeatureSet = 'cic' | 'netflow';
+
+const TOP_FEATURES = 5;
+
+/** Picks the flow feature set that holds every feature the model was trained on. */
+export function featureSetFor(doc: ModelDocument, file: string): FlowFeatureSet {
+  const needed = doc.schema.features.map((f) => canonicalFeatureName(f.name));
+  for (const [set, names] of [['cic', CIC_FEATURES], ['netflow', NETFLOW_FEATURES]] as const) {
+    const have = new Set(names);
+    if (needed.every((n) => have.has(n))) return set;
+  }
+  const cicMissing = needed.filter((n) => !CIC_FEATURES.includes(n));
+  throw new UserError(
+    `this model was trained on features that live flows do not carry (${cicMissing.slice(0, 6).join(', ')}${cicMissing.length > 6 ? ', …' : ''}); ` +
+      'live detection needs a model trained on CIC-IDS (CICFlowMeter) features or on `extract --features netflow` output',
+    { file },
+  );
+}
+
+export class ModelScorer implements FlowScorer {
+  readonly model: { name: string; version: string; file: string };
+  readonly drift: DriftMonitor;
+  private readonly columns: { name: string; index: number }[];
+  private readonly normalRanges: Map<string, [number, number]>;
+  private readonly scratch = new Float64Array(NETFLOW_FEATURES.length);
+
+  private constructor(readonly doc: ModelDocument, readonly fitted: Fitted, readonly featureSet: FlowFeatureSet, file: string) {
+    this.model = { name: doc.meta.modelName, version: doc.meta.flowsentryVersion, file };
+    const names = featureSet === 'cic' ? CIC_FEATURES : NETFLOW_FEATURES;
+    const position = new Map(names.map((n, i) => [n, i]));
+    this.columns = doc.schema.features.map((f) => ({ name: f.name, index: position.get(canonicalFeatureName(f.name)) as number }));
+    const levels = [...doc.reference.levels];
+    const lo = levels.indexOf(0.05);
+    const hi = levels.indexOf(0.95);
+    this.normalRanges = new Map();
+    for (const f of doc.reference.features) {
+      if (f.quantiles && lo >= 0 && hi >= 0) this.normalRanges.set(canonicalFeatureName(f.name), [f.quantiles[lo], f.quantiles[hi]]);
+    }
+    const columnOf = new Map(this.columns.map((c, i) => [canonicalFeatureName(c.name), i]));
+    this.drift = new DriftMonitor(doc.reference, (name) => columnOf.get(canonicalFeatureName(name)) ?? -1);
+  }
+
+  static async load(file: string): Promise<ModelScorer> {
+    const doc = await loadModel(file);
+    const featureSet = featureSetFor(doc, file);
+    return new ModelScorer(doc, fittedFromDocument(doc, file), featureSet, file);
+  }
+
+  private featuresOf(flow: FlowRecord): Float64Array {
+    if (this.featureSet === 'netflow') return netflowFeatures(flow, this.scratch);
+    if (!flow.features) throw new UserError('this model needs CICFlowMeter features, which only packet sources (pcap, interface, stdin) provide');
+    return flow.features;
+  }
+
+  /** The flows as a Frame with the model's input columns (raw values, before the pipeline). */
+  private frameOf(flows: readonly FlowRecord[]): Frame {
+    const columns: NumericColumn[] = this.columns.map((c) => ({ kind: 'numeric', name: c.name, values: new Float32Array(flows.length) }));
+    for (let i = 0; i < flows.length; i++) {
+      const values = this.featuresOf(flows[i]);
+      for (let c = 0; c < columns.length; c++) columns[c].values[i] = values[this.columns[c].index];
+    }
+    return { nRows: flows.length, features: columns, identifiers: [], source: { format: `flows-${this.featureSet}`, files: [], dropped: [], skipped: [] } };
+  }
+
+  private categoryOf(label: string): string {
+    if (this.doc.meta.task === 'category' || this.doc.meta.task === 'anomaly' || label === 'attack') return label;
+    const format = this.doc.meta.format;
+    if (format.startsWith('cic') || format.startsWith('cse')) return cicFamily(label);
+    if (format === 'nsl-kdd' || format === 'kdd99') return kddCategory(label);
+    return label;
+  }
+
+  async scoreBatch(flows: readonly FlowRecord[]): Promise<ScoredBatch> {
+    const frame = this.frameOf(flows);
+    const X = this.fitted.pipeline.transform(frame);
+    const out = await outputsOf(this.fitted, X);
+    const { info } = this.fitted;
+    const isDetector = this.fitted.model.kind === 'detector';
+    const threshold = this.fitted.threshold ?? (isDetector ? (this.fitted.model as { threshold: number }).threshold : 0.5);
+    const rowValues = new Float64Array(this.columns.length);
+    for (let i = 0; i < flows.length; i++) {
+      for (let c = 0; c < rowValues.length; c++) rowValues[c] = (frame.features[c] as NumericColumn).values[i];
+      this.drift.observe(rowValues, out.attackScore ? out.attackScore[i] : 0);
+    }
+    const verdicts = flows.map((_, i) => {
+      const pred = out.pred[i];
+      const label = info.classes[pred];
+      return {
+        score: out.attackScore ? out.attackScore[i] : 1,
+        threshold,
+        isAlert: info.positive >= 0 ? pred === info.positive : pred !== info.normal,
+        label,
+        category: this.categoryOf(label),
+      };
+    });
+    const explain = async (rows: readonly number[]): Promise<FeatureContribution[][]> => {
+      const sub = createMatrix(rows.length, X.cols, X.columns);
+      rows.forEach((r, k) => sub.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), k * X.cols));
+      const contrib = await explainRows(sub, {
+        model: this.fitted.model,
+        reference: this.fitted.reference,
+        groups: this.fitted.groups,
+        classIndex: isDetector ? undefined : Int32Array.from(rows, (r) => out.pred[r]),
+      });
+      return rows.map((r, k) =>
+        topContributions(contrib, k, this.fitted.featureNames, TOP_FEATURES).map((t) => {
+          const col = frame.features.find((c) => c.name === t.feature) as NumericColumn | undefined;
+          return {
+            feature: t.feature,
+            value: col ? col.values[r] : Number.NaN,
+            contribution: t.contribution,
+            normalRange: this.normalRanges.get(canonicalFeatureName(t.feature)) ?? [Number.NaN, Number.NaN],
+          };
+        }),
+      );
+    };
+    return { verdicts, explain };
+  }
+
+  driftStatus(): DriftStatus {
+    return this.drift.status();
+  }
+}

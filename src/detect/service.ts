@@ -1,0 +1,170 @@
+// Runs the detection pipeline: a traffic source → the engine (scorer, sinks, store, hook) → optionally the HTTP API
+// and dashboard. `detect` and `serve` are the same service; `serve` adds the store and the HTTP server and keeps
+// running. Stopping (source end, SIGTERM/SIGINT, or `stop()`) stops the source, drains the engine and flushes every
+// sink and the store before resolving.
+
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { DetectionEngine, type EngineStats } from './engine.js';
+import { ModelScorer } from './model-scorer.js';
+import { createSink } from './sinks/index.js';
+import type { SinkStats } from './sinks/sink.js';
+import { ResponseHook, type HookStats } from './response-hook.js';
+import { runInterfaceSource, runNetflowSource, runPacketSource, type Submit } from './sources.js';
+import { AlertStore } from '../store/alert-store.js';
+import { EngineMetrics } from '../serve/metrics.js';
+import { buildServer } from '../serve/api.js';
+import { loadOrCreateToken } from '../serve/auth.js';
+import type { ServiceConfig } from '../serve/config.js';
+
+export interface ServiceSummary {
+  model: { name: string; file: string };
+  source: string;
+  seconds: number;
+  engine: EngineStats;
+  sinks: Record<string, SinkStats>;
+  hook: HookStats | null;
+  /** Source-side counters: packets and skips by reason, or collector datagrams. */
+  input: Record<string, unknown>;
+}
+
+export interface RunningService {
+  readonly engine: DetectionEngine;
+  readonly scorer: ModelScorer;
+  readonly store: AlertStore | undefined;
+  /** `http://HOST:PORT` once the HTTP server listens (serve only). */
+  readonly url: string | undefined;
+  readonly token: string | undefined;
+  /** Resolves when the source has ended (file) and everything is flushed, or after `stop()`. */
+  readonly done: Promise<ServiceSummary>;
+  stop(): Promise<ServiceSummary>;
+}
+
+export interface ServiceOptions {
+  /** Start the HTTP API, dashboard and metrics (serve). */
+  http: boolean;
+  /** Keep the store (always with http). */
+  store: boolean;
+  /** Keep running after a capture file ends (serve), until stop(). */
+  keepAlive: boolean;
+  log: (line: string) => void;
+  /** Called with the collector's UDP port once listening. */
+  onNetflowPort?: (port: number) => void;
+}
+
+function sourceName(c: ServiceConfig): string {
+  if (c.pcap) return `pcap:${c.pcap}`;
+  if (c.interface) return `interface:${c.interface}`;
+  if (c.netflow) return c.netflow;
+  if (c.stdin) return 'stdin';
+  return 'none';
+}
+
+export async function startService(config: ServiceConfig, options: ServiceOptions): Promise<RunningService> {
+  const started = performance.now();
+  const scorer = await ModelScorer.load(config.model);
+  const sinks = config.sinks.map(createSink);
+  let store: AlertStore | undefined;
+  if (options.store || options.http) {
+    mkdirSync(dirname(config.store), { recursive: true });
+    store = await AlertStore.open(config.store);
+  }
+  const hook = config.onAlert
+    ? new ResponseHook({ template: config.onAlert.command, minScore: config.onAlert.minScore, perMinute: config.onAlert.perMinute, timeoutMs: config.onAlert.timeoutMs, execute: config.onAlert.execute, log: options.log })
+    : undefined;
+  const metrics = new EngineMetrics();
+  const engine = new DetectionEngine({ scorer, metrics, sinks, store, hook, aggregationWindowMs: config.aggregationWindowS * 1000, batchSize: config.batchSize, maxQueue: config.maxQueue });
+  engine.events.on('error', (err: unknown) => options.log(`scoring error: ${err instanceof Error ? err.message : String(err)}`));
+
+  let server: FastifyInstance | undefined;
+  let url: string | undefined;
+  let token: string | undefined;
+  if (options.http && store) {
+    token = loadOrCreateToken(`${config.store}.token`, config.token).token;
+    const doc = scorer.doc;
+    server = buildServer({
+      store,
+      metrics,
+      token,
+      events: engine.events,
+      model: () => ({
+        name: doc.meta.modelName,
+        file: config.model,
+        task: doc.meta.task,
+        version: doc.meta.flowsentryVersion,
+        createdAt: doc.meta.createdAt,
+        labelView: doc.meta.labelView,
+        classes: doc.labels.classes,
+        params: doc.meta.params,
+        cv: doc.meta.cv,
+        test: doc.meta.test,
+        threshold: doc.threshold,
+        features: doc.schema.features.map((f) => f.name),
+        ...((doc.meta as { evaluation?: Record<string, unknown> }).evaluation ?? {}),
+      }),
+      drift: () => scorer.driftStatus(),
+      health: () => ({ source: sourceName(config), model: config.model, ...engine.stats() }),
+    });
+    const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];
+    url = await server.listen({ host, port });
+  }
+
+  const abort = new AbortController();
+  const submit: Submit = (flow, stage) => {
+    engine.submit(flow, stage);
+  };
+  const meterOptions = { maxFlows: config.maxFlows, earlyPackets: config.earlyPackets, signal: abort.signal };
+  const runSource = async (): Promise<Record<string, unknown>> => {
+    if (config.pcap) return { ...(await runPacketSource(config.pcap, submit, { ...meterOptions, realtime: config.realtime })) };
+    if (config.stdin) return { ...(await runPacketSource('-', submit, meterOptions)) };
+    if (config.interface) return { ...(await runInterfaceSource(config.interface, submit, meterOptions)) };
+    if (config.netflow) return { collector: await runNetflowSource(config.netflow, submit, { signal: abort.signal, onListening: options.onNetflowPort }) };
+    return {};
+  };
+
+  let stopping: Promise<ServiceSummary> | undefined;
+  let input: Record<string, unknown> = {};
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const sourceDone = runSource().then(
+    (r) => {
+      input = r;
+    },
+    (err: unknown) => {
+      options.log(`source stopped: ${err instanceof Error ? err.message : String(err)}`);
+      input = { error: err instanceof Error ? err.message : String(err) };
+      if (!options.keepAlive) throw err;
+    },
+  );
+
+  const stop = (): Promise<ServiceSummary> => {
+    stopping ??= (async () => {
+      abort.abort();
+      release();
+      await sourceDone.catch(() => undefined);
+      await engine.close();
+      await server?.close();
+      const sinkStats: Record<string, SinkStats> = {};
+      for (const s of sinks) sinkStats[s.name] = s.stats();
+      return {
+        model: { name: scorer.model.name, file: config.model },
+        source: sourceName(config),
+        seconds: (performance.now() - started) / 1000,
+        engine: engine.stats(),
+        sinks: sinkStats,
+        hook: hook ? { ...hook.stats } : null,
+        input,
+      };
+    })();
+    return stopping;
+  };
+
+  const done = (async () => {
+    await sourceDone;
+    if (options.keepAlive) await released;
+    return stop();
+  })();
+
+  return { engine, scorer, store, url, token, done, stop };
+}
