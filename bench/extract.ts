@@ -149,6 +149,7 @@ export async function run(args: string[]): Promise<void> {
     const r = JSON.parse(ours.stdout) as ChildResult;
     const csv = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json']);
     const extract = JSON.parse(csv.stdout) as { packets: number; flows: number };
+    const csv2 = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json', '--workers', '2']);
     const soft = timedRun('softflowd', ['-r', file, '-d']);
     const softFlows = /Flows expired: (\d+)/.exec(soft.stdout + soft.stderr)?.[1] ?? '?';
     const row = (tool: string, packets: number, flows: number | string, m: Measured): (string | number)[] => [
@@ -156,6 +157,7 @@ export async function run(args: string[]): Promise<void> {
     ];
     rows.push(row('flowsentry: flows + 83 CIC features (in memory)', r.packets, r.flows, { ...ours, wall: r.wall, cpu: r.cpu }));
     rows.push(row('flowsentry extract → CSV, 83 CIC features', extract.packets, extract.flows, csv));
+    rows.push(row('flowsentry extract --workers 2 → CSV', extract.packets, extract.flows, csv2));
     rows.push(row('softflowd -r -d (NetFlow counters only)', r.packets, softFlows, soft));
   }
   console.log(`\n${machineLine()}\n`);

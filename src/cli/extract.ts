@@ -13,6 +13,7 @@ interface ExtractCliOptions extends GlobalOptions {
   idleTimeout: string;
   activeTimeout: string;
   maxFlows: string;
+  workers: string;
 }
 
 function positiveNumber(name: string, value: string): number {
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--idle-timeout <s>', 'seconds of silence that end a flow', '120')
     .option('--active-timeout <s>', 'longest flow duration in seconds', '120')
     .option('--max-flows <n>', 'most live flows; the least recently seen is evicted beyond it', '100000')
+    .option('--workers <n>', 'worker threads for capture files, each reading them and metering a share of the flows', '1')
     .option('--json', 'print the summary as JSON')
     .action(async (captures: string[], opts: ExtractCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
@@ -61,6 +63,7 @@ export function register(program: Command): void {
             idleTimeoutS: positiveNumber('--idle-timeout', opts.idleTimeout),
             activeTimeoutS: positiveNumber('--active-timeout', opts.activeTimeout),
             maxFlows,
+            workers: positiveNumber('--workers', opts.workers),
           });
           if (opts.out === undefined) {
             // Rows went to stdout: the human summary goes to stderr.

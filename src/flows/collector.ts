@@ -53,6 +53,8 @@ export interface CollectorStats {
   kernelDrops: number | undefined;
   /** Records the async iterator dropped because its consumer fell behind. */
   queueDropped: number;
+  /** Two-thread pipeline only (`collect`): datagrams dropped because the decoding thread was a full ring behind. */
+  ringDropped?: number;
   exporters: string[];
   receiveBuffer: { requested: number; granted: number };
   seconds: number;
@@ -211,26 +213,32 @@ export class FlowCollector extends EventEmitter<{ batch: [FlowBatch]; flows: [Fl
     }
   }
 
-  /** Linux: the drops column of our socket's line in /proc/net/udp or /proc/net/udp6. */
   private kernelDrops(): number | undefined {
     const addr = this.address;
-    if (!addr) return undefined;
-    const portHex = `:${addr.port.toString(16).toUpperCase().padStart(4, '0')}`;
-    let found: number | undefined;
-    for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
-      let text: string;
-      try {
-        text = readFileSync(table, 'latin1');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) {
-        const cols = line.trim().split(/\s+/);
-        if (cols.length < 13 || !cols[1].endsWith(portHex)) continue;
-        const drops = Number(cols[cols.length - 1]);
-        if (Number.isFinite(drops)) found = (found ?? 0) + drops;
-      }
-    }
-    return found;
+    return addr ? kernelDropsForPort(addr.port) : undefined;
   }
+}
+
+/**
+ * Datagrams the kernel dropped for the UDP socket bound to `port` (Linux: the drops column of its line in
+ * /proc/net/udp or /proc/net/udp6); undefined where the OS does not expose it.
+ */
+export function kernelDropsForPort(port: number): number | undefined {
+  const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let found: number | undefined;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 13 || !cols[1].endsWith(portHex)) continue;
+      const drops = Number(cols[cols.length - 1]);
+      if (Number.isFinite(drops)) found = (found ?? 0) + drops;
+    }
+  }
+  return found;
 }

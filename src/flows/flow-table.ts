@@ -1,17 +1,24 @@
 // Bidirectional flow table: open addressing with linear probing and backward-shift deletion (Knuth, TAOCP vol. 3,
-// 6.4 Algorithm R) over a numeric hash of the canonical 5-tuple + VLAN — no string key per packet. Per-flow state
-// lives in typed arrays (struct of arrays) that grow by doubling up to `maxFlows`; an intrusive doubly-linked list
+// 6.4 Algorithm R) over a numeric hash of the canonical 5-tuple + VLAN — no string key per packet. Per-flow
+// accumulators live in fixed pages of PAGE_SLOTS slots (added as needed, never copied), the small per-slot arrays
+// grow by doubling up to `maxFlows`, so peak memory follows the live flows; an intrusive doubly-linked list
 // keeps flows in last-seen order (idle timeouts and LRU eviction pop from its head), a second one holds closed TCP
 // flows waiting out their linger time. Every operation is O(1) expected.
 
 import type { DecodedPacket } from './decode/packet.js';
 
-const KEY_WORDS = 10; // A address (4), B address (4), ports (A << 16 | B), protocol | version << 8 | vlan << 12
+export const KEY_WORDS = 10;
+export const PAGE_BITS = 12;
+const PAGE_SLOTS = 1 << PAGE_BITS;
+/** Offset of a slot's first double inside its page. */
+export function pageBase(slot: number, slotDoubles: number): number {
+  return (slot & (PAGE_SLOTS - 1)) * slotDoubles;
+} // A address (4), B address (4), ports (A << 16 | B), protocol | version << 8 | vlan << 12
 const NIL = -1;
 
 export class FlowTable {
-  /** Per-flow accumulators: `slotDoubles` doubles per slot. */
-  state: Float64Array;
+  /** Per-flow accumulators, `slotDoubles` doubles per slot: slot s lives in pages[s >> PAGE_BITS]. */
+  readonly pages: Float64Array[] = [];
   size = 0;
   private capacity: number;
   private keys: Uint32Array;
@@ -43,7 +50,6 @@ export class FlowTable {
     private readonly slotDoubles: number,
   ) {
     this.capacity = Math.min(maxFlows, 1024);
-    this.state = new Float64Array(this.capacity * slotDoubles);
     this.keys = new Uint32Array(this.capacity * KEY_WORDS);
     this.hashes = new Uint32Array(this.capacity);
     this.initiatorIsA = new Uint8Array(this.capacity);
@@ -115,6 +121,7 @@ export class FlowTable {
     else {
       if (this.used === this.capacity) this.grow();
       slot = this.used++;
+      if (slot >> PAGE_BITS === this.pages.length) this.pages.push(new Float64Array(PAGE_SLOTS * this.slotDoubles));
     }
     this.keys.set(this.key, slot * KEY_WORDS);
     this.hashes[slot] = this.keyHash;
@@ -171,9 +178,14 @@ export class FlowTable {
     this.closedTail = slot;
   }
 
-  /** Key fields of a slot, oriented initiator → responder. */
-  endpoints(slot: number): { fromA: boolean; words: Uint32Array } {
-    return { fromA: this.initiatorIsA[slot] === 1, words: this.keys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS) };
+  /** True when the flow's initiator is endpoint A of its canonical key. */
+  initiatorIsAOf(slot: number): boolean {
+    return this.initiatorIsA[slot] === 1;
+  }
+
+  /** The canonical key words of every slot (KEY_WORDS per slot): A address, B address, ports, protocol/version/vlan. */
+  get keyWords(): Uint32Array {
+    return this.keys;
   }
 
   private appendLru(slot: number): void {
@@ -206,13 +218,12 @@ export class FlowTable {
 
   private grow(): void {
     const cap = Math.min(this.maxFlows, this.capacity * 2);
-    const grown = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(a: T, per: number, fill?: number): T => {
+    const grown = <T extends Uint32Array | Uint8Array | Int32Array>(a: T, per: number, fill?: number): T => {
       const b = new (a.constructor as new (n: number) => T)(cap * per);
       if (fill !== undefined) b.fill(fill);
       b.set(a);
       return b;
     };
-    this.state = grown(this.state, this.slotDoubles);
     this.keys = grown(this.keys, KEY_WORDS);
     this.hashes = grown(this.hashes, 1);
     this.initiatorIsA = grown(this.initiatorIsA, 1);

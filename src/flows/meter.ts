@@ -11,7 +11,7 @@
 import type { FlowEndReason, FlowRecord } from './flow-record.js';
 import { decodePacket } from './decode/decode.js';
 import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode/packet.js';
-import { FlowTable } from './flow-table.js';
+import { FlowTable, KEY_WORDS, PAGE_BITS, pageBase } from './flow-table.js';
 import {
   BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
   SLOT_DOUBLES, START, TCP_FLAGS,
@@ -30,6 +30,16 @@ export interface MeterOptions {
   maxFlows?: number;
   /** Compute the CIC feature vector of each flow (default true). */
   cicFeatures?: boolean;
+  /**
+   * Hand every flow the same feature vector, overwritten for the next flow: valid only inside the callback (copy it
+   * to keep it). Saves an allocation per flow for consumers that score or write the flow at once (default false).
+   */
+  reuseFeatureVector?: boolean;
+  /**
+   * Meter only the flows of one hash partition (`index` of `count`): several meters, one per thread, each reading
+   * the whole capture, split the flows between them without sharing state. Both directions of a flow hash alike.
+   */
+  partition?: { index: number; count: number };
 }
 
 export interface MeterStats {
@@ -53,6 +63,16 @@ const R_ACTIVE = 4;
 const R_EVICTED = 5;
 const SWEEP_EVERY_US = 1e6;
 const FEATURE_SLAB_FLOWS = 1024;
+const EXPIRE_PER_PACKET = 64;
+
+/** Partition of a packet's flow: a hash of the 5-tuple + VLAN that is the same in both directions (XOR). */
+export function partitionOf(p: DecodedPacket, count: number): number {
+  let h = p.src[0]! ^ p.dst[0]! ^ p.src[1]! ^ p.dst[1]! ^ p.src[2]! ^ p.dst[2]! ^ p.src[3]! ^ p.dst[3]!;
+  h ^= Math.imul(p.srcPort ^ p.dstPort, 0x9e3779b1) ^ (p.protocol << 16) ^ p.vlan;
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  h ^= h >>> 16;
+  return (h >>> 0) % count;
+}
 
 export class FlowMeter {
   private readonly table: FlowTable;
@@ -63,8 +83,14 @@ export class FlowMeter {
   private readonly withFeatures: boolean;
   private nowUs = 0;
   private slab = new ArrayBuffer(0);
+  private readonly reuseVector: Float64Array | undefined;
+  private readonly ipv4Keys = new Uint32Array(4096);
+  private readonly ipv4Strings: (string | undefined)[] = new Array<string | undefined>(4096);
   private slabUsed = FEATURE_SLAB_FLOWS;
   private nextSweepUs = 0;
+  private sweepBacklog = false;
+  private readonly partitions: number;
+  private readonly partitionIndex: number;
   private readonly decodeFailures = new Float64Array(DECODE_REASONS.length);
   private readonly counters = { packets: 0, metered: 0, flows: 0, evictions: 0, trailingPackets: 0 };
 
@@ -76,6 +102,9 @@ export class FlowMeter {
     this.activeUs = (options.activeTimeoutS ?? 120) * 1e6;
     this.lingerUs = (options.lingerS ?? 2) * 1e6;
     this.withFeatures = options.cicFeatures ?? true;
+    this.partitions = options.partition?.count ?? 1;
+    this.partitionIndex = options.partition?.index ?? 0;
+    this.reuseVector = options.reuseFeatureVector ? new Float64Array(CIC_FEATURES.length) : undefined;
     const maxFlows = options.maxFlows ?? 100_000;
     if (!(maxFlows >= 1)) throw new RangeError('maxFlows must be >= 1');
     this.table = new FlowTable(Math.floor(maxFlows), SLOT_DOUBLES);
@@ -89,6 +118,10 @@ export class FlowMeter {
       this.decodeFailures[status]!++;
       return;
     }
+    if (this.partitions > 1 && partitionOf(this.pkt, this.partitions) !== this.partitionIndex) {
+      if (raw.tsUs > this.nowUs) this.nowUs = raw.tsUs;
+      return;
+    }
     this.addDecoded(this.pkt, raw.tsUs, raw.origLen);
   }
 
@@ -96,16 +129,18 @@ export class FlowMeter {
   addDecoded(p: DecodedPacket, tsUs: number, frameLen: number): void {
     this.counters.metered++;
     if (tsUs > this.nowUs) this.nowUs = tsUs;
-    if (this.nowUs >= this.nextSweepUs) {
-      this.expire(this.nowUs);
-      this.nextSweepUs = this.nowUs + SWEEP_EVERY_US;
+    if (this.sweepBacklog || this.nowUs >= this.nextSweepUs) {
+      // At most EXPIRE_PER_PACKET flows end per packet, so a burst of expiries is spread over the next packets
+      // and a consumer writing rows never has to hold an unbounded batch.
+      this.sweepBacklog = !this.expire(this.nowUs, EXPIRE_PER_PACKET);
+      if (this.nowUs >= this.nextSweepUs) this.nextSweepUs = this.nowUs + SWEEP_EVERY_US;
     }
     const table = this.table;
     const found = table.lookup(p);
     if (found >= 0) {
       const slot = found;
-      const f = table.state;
-      const base = slot * SLOT_DOUBLES;
+      const f = table.pages[slot >> PAGE_BITS]!;
+      const base = pageBase(slot, SLOT_DOUBLES);
       const closedAt = f[base + CLOSED_AT]!;
       let end = -1;
       if (closedAt > 0) {
@@ -130,14 +165,14 @@ export class FlowMeter {
       table.lookup(p);
     }
     const slot = table.insert();
-    const base = slot * SLOT_DOUBLES;
-    cicStart(table.state, base, p, tsUs, frameLen);
+    const base = pageBase(slot, SLOT_DOUBLES);
+    cicStart(table.pages[slot >> PAGE_BITS]!, base, p, tsUs, frameLen);
     if (p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, true, tsUs);
   }
 
   private tcpState(slot: number, base: number, flags: number, fwd: boolean, tsUs: number): void {
     if ((flags & (TCP_FIN | TCP_RST)) === 0) return;
-    const f = this.table.state;
+    const f = this.table.pages[slot >> PAGE_BITS]!;
     if (flags & TCP_RST) this.close(slot, base, R_RST, tsUs);
     else {
       const dirs = f[base + FIN_DIRS]! | (fwd ? 1 : 2);
@@ -147,37 +182,45 @@ export class FlowMeter {
   }
 
   private close(slot: number, base: number, reason: number, tsUs: number): void {
-    this.table.state[base + CLOSED_AT] = tsUs;
+    this.table.pages[slot >> PAGE_BITS]![base + CLOSED_AT] = tsUs;
     this.table.reason[slot] = reason;
     this.table.markClosed(slot);
   }
 
   /**
-   * Ends every flow whose idle timeout or linger has passed at `nowUs`. The meter calls it as packet time advances;
-   * live capture can also call it on a wall-clock timer so quiet flows are still emitted.
+   * Ends flows whose idle timeout or linger has passed at `nowUs`, at most `max` of them; returns true when none is
+   * left. The meter calls it as packet time advances; live capture can also call it on a wall-clock timer so quiet
+   * flows are still emitted.
    */
-  expire(nowUs: number): void {
+  expire(nowUs: number, max = Infinity): boolean {
     const table = this.table;
-    const f = table.state;
-    while (table.closedHead >= 0 && nowUs - f[table.closedHead * SLOT_DOUBLES + CLOSED_AT]! > this.lingerUs) {
-      this.finish(table.closedHead, table.reason[table.closedHead]!);
+    let ended = 0;
+    for (let slot = table.closedHead; slot >= 0; slot = table.closedHead) {
+      if (nowUs - table.pages[slot >> PAGE_BITS]![pageBase(slot, SLOT_DOUBLES) + CLOSED_AT]! <= this.lingerUs) break;
+      if (ended++ >= max) return false;
+      this.finish(slot, table.reason[slot]!);
     }
     while (table.lruHead >= 0) {
       const slot = table.lruHead;
-      const base = slot * SLOT_DOUBLES;
-      if (nowUs - f[base + LAST]! > this.idleUs) this.finish(slot, f[base + CLOSED_AT]! > 0 ? table.reason[slot]! : R_IDLE);
-      else if (nowUs - f[base + START]! > this.activeUs) this.finish(slot, R_ACTIVE);
-      else break;
+      const f = table.pages[slot >> PAGE_BITS]!;
+      const base = pageBase(slot, SLOT_DOUBLES);
+      const idle = nowUs - f[base + LAST]! > this.idleUs;
+      if (!idle && nowUs - f[base + START]! <= this.activeUs) break;
+      if (ended++ >= max) return false;
+      this.finish(slot, idle ? (f[base + CLOSED_AT]! > 0 ? table.reason[slot]! : R_IDLE) : R_ACTIVE);
     }
+    return true;
   }
 
-  /** Ends all live flows (end of input). */
-  flush(): void {
+  /** Ends live flows (end of input), at most `max` of them; returns true when none is left. */
+  flush(max = Infinity): boolean {
     const table = this.table;
-    while (table.lruHead >= 0) {
+    for (let ended = 0; table.lruHead >= 0; ended++) {
+      if (ended >= max) return false;
       const slot = table.lruHead;
-      this.finish(slot, table.state[slot * SLOT_DOUBLES + CLOSED_AT]! > 0 ? table.reason[slot]! : R_EOF);
+      this.finish(slot, table.pages[slot >> PAGE_BITS]![pageBase(slot, SLOT_DOUBLES) + CLOSED_AT]! > 0 ? table.reason[slot]! : R_EOF);
     }
+    return true;
   }
 
   get stats(): MeterStats {
@@ -186,8 +229,20 @@ export class FlowMeter {
     return { ...this.counters, skipped, liveFlows: this.table.size };
   }
 
+  /** Dotted text of an IPv4 address through a small direct-mapped cache (flows repeat addresses a lot). */
+  private ipv4Text(addr: number): string {
+    const i = Math.imul(addr, 0x9e3779b1) >>> 20;
+    const cached = this.ipv4Strings[i];
+    if (cached !== undefined && this.ipv4Keys[i] === addr) return cached;
+    const text = formatAddress(4, [addr]);
+    this.ipv4Keys[i] = addr;
+    this.ipv4Strings[i] = text;
+    return text;
+  }
+
   /** A fresh feature vector, carved from a shared slab: one backing store per 1024 flows, not one per flow. */
   private featureVector(): Float64Array {
+    if (this.reuseVector) return this.reuseVector;
     if (this.slabUsed === FEATURE_SLAB_FLOWS) {
       this.slab = new ArrayBuffer(FEATURE_SLAB_FLOWS * CIC_FEATURES.length * 8);
       this.slabUsed = 0;
@@ -197,16 +252,18 @@ export class FlowMeter {
 
   private finish(slot: number, reason: number): void {
     const table = this.table;
-    const f = table.state;
-    const base = slot * SLOT_DOUBLES;
-    const { fromA, words } = table.endpoints(slot);
-    const version = (words[9]! >>> 8) & 15;
-    const protocol = words[9]! & 255;
-    const vlan = words[9]! >>> 12;
-    const portA = words[8]! >>> 16;
-    const portB = words[8]! & 0xffff;
-    const addrA = formatAddress(version, words, 0);
-    const addrB = formatAddress(version, words, 4);
+    const f = table.pages[slot >> PAGE_BITS]!;
+    const base = pageBase(slot, SLOT_DOUBLES);
+    const fromA = table.initiatorIsAOf(slot);
+    const words = table.keyWords;
+    const k = slot * KEY_WORDS;
+    const version = (words[k + 9]! >>> 8) & 15;
+    const protocol = words[k + 9]! & 255;
+    const vlan = words[k + 9]! >>> 12;
+    const portA = words[k + 8]! >>> 16;
+    const portB = words[k + 8]! & 0xffff;
+    const addrA = version === 4 ? this.ipv4Text(words[k]!) : formatAddress(version, words, k);
+    const addrB = version === 4 ? this.ipv4Text(words[k + 4]!) : formatAddress(version, words, k + 4);
     const dstPort = fromA ? portB : portA;
     const fwdIp = f[base + FWD_IP_BYTES]!;
     const bwdIp = f[base + BWD_IP_BYTES]!;

@@ -33,7 +33,7 @@ export function readerFor(head: Uint8Array, onPacket: PacketCallback): CaptureRe
 function openSource(source: string | Readable): { stream: Readable; name: string } {
   if (typeof source !== 'string') return { stream: source, name: '<stream>' };
   if (source === '-') return { stream: process.stdin, name: '<stdin>' };
-  return { stream: createReadStream(source, { highWaterMark: 1 << 20 }), name: source };
+  return { stream: createReadStream(source, { highWaterMark: 1 << 18 }), name: source };
 }
 
 /** Collects chunks until at least `n` bytes (or the end), so sniffing works on tiny first chunks. */
@@ -94,7 +94,7 @@ export async function readCapture(
     }
     let chunks: AsyncIterable<Uint8Array> = replay();
     if (gzip) {
-      const gunzip = createGunzip({ chunkSize: 1 << 20 });
+      const gunzip = createGunzip({ chunkSize: 1 << 18 });
       pipeline(Readable.from(replay()), gunzip, () => undefined);
       chunks = gunzip;
     }

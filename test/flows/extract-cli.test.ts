@@ -49,6 +49,17 @@ test('extract → CSV with CIC columns and a --json summary', () => {
   assert.equal(col('FWD Init Win Bytes'), '1024');
 });
 
+test('--workers 2 splits flows between threads and writes the same rows', () => {
+  const one = join(dir, 'one.csv');
+  const two = join(dir, 'two.csv');
+  assert.equal(cli(['extract', capture, capture, '--out', one, '--workers', '1']).code, 0);
+  const r = cli(['extract', capture, capture, '--out', two, '--workers', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { packets: number }).packets, 8);
+  const rows = (f: string): string[] => readFileSync(f, 'utf8').trim().split('\n').sort();
+  assert.deepEqual(rows(two), rows(one));
+});
+
 test('extract from stdin → JSON lines with the NetFlow feature set', () => {
   const r = cli(['extract', '-', '--features', 'netflow', '--format', 'jsonl'], readFileSync(capture));
   assert.equal(r.code, 0, r.stderr);

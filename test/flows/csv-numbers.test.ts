@@ -1,0 +1,37 @@
+// The CSV writer's number encoding: integers exact, other values within 12 significant digits of the double,
+// non-finite values as text — checked on random and edge values against parseFloat.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { ByteWriter } from '../../src/flows/extract.js';
+import { Rng } from '../../src/util/rng.js';
+
+async function encode(values: number[]): Promise<string[]> {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (c: Buffer) => chunks.push(c));
+  const w = new ByteWriter(sink);
+  for (const v of values) {
+    w.number(v);
+    w.byte(0x0a);
+  }
+  await w.drain(true);
+  return Buffer.concat(chunks).toString('latin1').split('\n').slice(0, -1);
+}
+
+test('numbers: integers exact, fractions within 12 significant digits, non-finite as text', async () => {
+  const rng = new Rng(3);
+  const values = [0, -1, 7, 65535, 1e15 - 1, 2 ** 53, 0.5, -0.25, 81.66666666666667, 99.630985809302, 999.9999999999999, 1000.0000000001,
+    0.001234, 1.5e-7, 9.999999999999e-8, 123456789012.5, 1e300 / 3, Infinity, -Infinity, NaN];
+  for (let i = 0; i < 20000; i++) values.push((rng.next() - 0.5) * 10 ** (rng.int(24) - 8));
+  const text = await encode(values);
+  values.forEach((v, i) => {
+    const t = text[i]!;
+    if (Number.isNaN(v)) return assert.equal(t, 'NaN');
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) return assert.equal(t, String(v));
+    assert.match(t, /^-?(\d+(\.\d+)?|\d\.\d+e[+-]\d+|Infinity)$/, t);
+    const back = Number(t);
+    assert.ok(back === v || Math.abs(back - v) <= 5e-12 * Math.abs(v), `${v} written as ${t}`);
+  });
+});
