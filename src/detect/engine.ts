@@ -26,6 +26,8 @@ export interface ScoredBatch {
   readonly verdicts: readonly Verdict[];
   /** Explains the given rows of the batch (explaining costs more than scoring, so only new alerts ask). */
   explain(rows: readonly number[]): Promise<FeatureContribution[][]>;
+  /** The model-input feature values of a row (kept with new alerts, so feedback can retrain the model). */
+  input(row: number): Record<string, number>;
 }
 
 /** Scores flows with a saved model (src/detect/model-scorer.ts); the engine depends only on this. */
@@ -149,6 +151,7 @@ export class DetectionEngine {
       return;
     }
     const explanationOf = new Map(fresh.map((row, k) => [row, explanations[k]]));
+    const inputOf = (row: number): Record<string, number> | undefined => (explanationOf.has(row) ? scored.input(row) : undefined);
     const now = performance.now();
     const { metrics, store } = this.options;
     let final = 0;
@@ -158,7 +161,7 @@ export class DetectionEngine {
       if (stage === 'early') this.counters.earlyScored++;
       else final++;
       metrics.latency.observe((now - enqueuedAt) / 1000);
-      if (v.isAlert) this.raise(flow, stage, v, explanationOf.get(i) ?? [], nowMs);
+      if (v.isAlert) this.raise(flow, stage, v, explanationOf.get(i) ?? [], inputOf(i), nowMs);
     }
     this.counters.flowsScored += batch.length;
     metrics.flows.inc({ stage: 'final' }, final);
@@ -166,7 +169,7 @@ export class DetectionEngine {
     store?.countFlows(nowMs, final);
   }
 
-  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number): void {
+  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], input: Record<string, number> | undefined, nowMs: number): void {
     const { scorer, metrics, store, sinks, hook } = this.options;
     const alert: Alert = {
       id: alertId(flow, stage, scorer.model.file),
@@ -191,7 +194,7 @@ export class DetectionEngine {
       metrics.alerts.inc({ category: alert.category || 'unknown' });
       hook?.handle(aggregate);
     } else this.counters.alertsAggregated++;
-    store?.putAlert(aggregate, isNew);
+    store?.putAlert(aggregate, isNew, input);
     for (const sink of sinks ?? []) sink.write(aggregate, isNew);
     this.events.emit('alert', aggregate, isNew);
   }

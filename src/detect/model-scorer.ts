@@ -134,7 +134,8 @@ export class ModelScorer implements FlowScorer {
         }),
       );
     };
-    return { verdicts, explain };
+    const input = (row: number): Record<string, number> => Object.fromEntries(frame.features.map((c) => [c.name, (c as NumericColumn).values[row]]));
+    return { verdicts, explain, input };
   }
 
   driftStatus(): DriftStatus {

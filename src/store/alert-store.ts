@@ -36,7 +36,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS alerts (
      id VARCHAR PRIMARY KEY, time_ms DOUBLE, last_seen_ms DOUBLE, src VARCHAR, dst VARCHAR, sport INTEGER,
      dport INTEGER, proto INTEGER, label VARCHAR, category VARCHAR, score DOUBLE, stage VARCHAR, count INTEGER,
-     body VARCHAR)`,
+     body VARCHAR, input VARCHAR)`,
   'CREATE TABLE IF NOT EXISTS traffic (minute_ms DOUBLE, category VARCHAR, flows DOUBLE, alerts DOUBLE, PRIMARY KEY (minute_ms, category))',
   'CREATE TABLE IF NOT EXISTS feedback (alert_id VARCHAR PRIMARY KEY, verdict VARCHAR, note VARCHAR, time_ms DOUBLE)',
 ];
@@ -45,6 +45,8 @@ const MINUTE = 60_000;
 
 export class AlertStore {
   private pendingAlerts = new Map<string, Alert>();
+  /** Model-input values of new alerts, kept so feedback can retrain the model. */
+  private pendingInputs = new Map<string, Record<string, number>>();
   /** minute → category ('' for all flows) → [flows, alerts] */
   private pendingTraffic = new Map<number, Map<string, [number, number]>>();
   private timer: NodeJS.Timeout | undefined;
@@ -69,9 +71,10 @@ export class AlertStore {
     return store;
   }
 
-  /** Accepts an alert (new or a grown aggregate with the same id). */
-  putAlert(alert: Alert, isNew: boolean): void {
+  /** Accepts an alert (new or a grown aggregate with the same id) and, for new ones, the flow's model input. */
+  putAlert(alert: Alert, isNew: boolean, input?: Record<string, number>): void {
     this.pendingAlerts.set(alert.id, alert);
+    if (input) this.pendingInputs.set(alert.id, input);
     if (isNew) this.bump(alert.timeMs, alert.category, 0, 1);
   }
 
@@ -100,17 +103,24 @@ export class AlertStore {
   private async writePending(): Promise<void> {
     const alerts = [...this.pendingAlerts.values()];
     const traffic = this.pendingTraffic;
+    const inputs = this.pendingInputs;
     this.pendingAlerts = new Map();
     this.pendingTraffic = new Map();
+    this.pendingInputs = new Map();
     if (alerts.length > 0) {
       const values: DuckDBValue[] = [];
       const rows: string[] = [];
       for (const a of alerts) {
         const base = values.length;
-        rows.push(`(${Array.from({ length: 14 }, (_, i) => `$${base + i + 1}`).join(',')})`);
-        values.push(a.id, a.timeMs, a.lastSeenMs, a.flow.srcAddr, a.flow.dstAddr, a.flow.srcPort, a.flow.dstPort, a.flow.protocol, a.label, a.category, a.score, a.stage, a.count, JSON.stringify(a));
+        const input = inputs.get(a.id);
+        rows.push(`(${Array.from({ length: 15 }, (_, i) => `$${base + i + 1}`).join(',')})`);
+        values.push(a.id, a.timeMs, a.lastSeenMs, a.flow.srcAddr, a.flow.dstAddr, a.flow.srcPort, a.flow.dstPort, a.flow.protocol, a.label, a.category, a.score, a.stage, a.count, JSON.stringify(a), input ? JSON.stringify(input) : null);
       }
-      await this.db.run(`INSERT OR REPLACE INTO alerts VALUES ${rows.join(',')}`, values);
+      // A grown aggregate keeps the input stored with its first flow.
+      await this.db.run(
+        `INSERT INTO alerts VALUES ${rows.join(',')} ON CONFLICT (id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, score = excluded.score, stage = excluded.stage, count = excluded.count, body = excluded.body, input = coalesce(alerts.input, excluded.input)`,
+        values,
+      );
     }
     for (const [minute, byCategory] of traffic) {
       for (const [category, [flows, alertCount]] of byCategory) {
@@ -164,10 +174,15 @@ export class AlertStore {
     return true;
   }
 
-  async feedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict }[]> {
+  /** Alerts with analyst feedback, with the model input of their first flow (null when not kept). */
+  async feedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict; input: Record<string, number> | null }[]> {
     await this.flush();
-    const r = await this.db.runAndReadAll('SELECT a.body, f.verdict FROM feedback f JOIN alerts a ON a.id = f.alert_id ORDER BY f.time_ms');
-    return r.getRowObjectsJson().map((row) => ({ alert: JSON.parse(String(row.body)) as Alert, verdict: row.verdict as FeedbackVerdict }));
+    const r = await this.db.runAndReadAll('SELECT a.body, a.input, f.verdict FROM feedback f JOIN alerts a ON a.id = f.alert_id ORDER BY f.time_ms');
+    return r.getRowObjectsJson().map((row) => ({
+      alert: JSON.parse(String(row.body)) as Alert,
+      verdict: row.verdict as FeedbackVerdict,
+      input: row.input === null ? null : (JSON.parse(String(row.input)) as Record<string, number>),
+    }));
   }
 
   /** Per-minute flows and alerts (by category) since a time. */

@@ -32,6 +32,7 @@ class ParityScorer implements FlowScorer {
         this.explained += rows.length;
         return rows.map((r) => [{ feature: 'packets', value: flows[r].packets, contribution: 1, normalRange: [0, 1] }]);
       },
+      input: (row) => ({ packets: flows[row].packets }),
     };
   }
 }

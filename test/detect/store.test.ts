@@ -13,7 +13,9 @@ describe('alert store', () => {
     const t0 = 1_700_000_000_000;
     store.putAlert(makeAlert({ id: 'x1', timeMs: t0, lastSeenMs: t0, src: '10.0.0.1' }), true);
     store.putAlert(makeAlert({ id: 'x1', timeMs: t0, lastSeenMs: t0 + 1000, count: 5, src: '10.0.0.1' }), false);
-    store.putAlert(makeAlert({ id: 'x2', timeMs: t0 + 2000, lastSeenMs: t0 + 2000, src: '10.0.0.9', category: 'Probe', score: 0.6 }), true);
+    store.putAlert(makeAlert({ id: 'x2', timeMs: t0 + 2000, lastSeenMs: t0 + 2000, src: '10.0.0.9', category: 'Probe', score: 0.6 }), true, { 'Flow Duration': 12, 'Dst Port': 22 });
+    await store.flush();
+    store.putAlert(makeAlert({ id: 'x2', timeMs: t0 + 2000, lastSeenMs: t0 + 3000, src: '10.0.0.9', category: 'Probe', score: 0.6, count: 2 }), false);
     store.countFlows(t0, 100);
     const all = await store.queryAlerts();
     assert.equal(all.total, 2);
@@ -33,7 +35,10 @@ describe('alert store', () => {
     const reopened = await AlertStore.open(path);
     assert.equal((await reopened.getAlert('x2'))?.feedback, 'false_positive');
     assert.equal((await reopened.queryAlerts()).total, 2);
-    assert.equal((await reopened.feedback()).length, 1);
+    const feedback = await reopened.feedback();
+    assert.equal(feedback.length, 1);
+    assert.deepEqual(feedback[0].input, { 'Flow Duration': 12, 'Dst Port': 22 }, 'the first flow input survives the aggregate growing');
+    assert.equal(feedback[0].alert.count, 2);
     await reopened.close();
   });
 });
