@@ -97,64 +97,44 @@ function render(s: ServiceSummary): string {
   ].join('\n');
 }
 
-/** Stops the service on SIGTERM/SIGINT (drain and flush), once. */
-function stopOnSignals(stop: () => Promise<unknown>): () => void {
-  const handler = (): void => void stop();
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
-  return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
-  };
+/** Runs the service until it is done; SIGTERM/SIGINT stop it (drain and flush) once. */
+async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean): Promise<void> {
+  const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  await runCommand(
+    globals,
+    async () => {
+      const config = toConfig(opts, serve);
+      const service = await startService(config, {
+        http: serve,
+        store: serve || opts.store !== undefined,
+        keepAlive: serve,
+        log,
+        onNetflowPort: (port) => log(`collecting NetFlow/IPFIX on udp port ${port}`),
+      });
+      if (serve) log(`flowsentry serve: dashboard ${service.url}/#token=${service.token}`);
+      const handler = (): void => void service.stop();
+      process.once('SIGTERM', handler);
+      process.once('SIGINT', handler);
+      try {
+        return await service.done;
+      } finally {
+        process.off('SIGTERM', handler);
+        process.off('SIGINT', handler);
+      }
+    },
+    render,
+  );
 }
 
 export function register(program: Command): void {
   addCommonOptions(program.command('detect').description('score live flows with a saved model and emit explained alerts'))
     .option('--store <file>', 'also keep alerts in this DuckDB store')
-    .action(async (opts: DetectCliOptions, cmd: Command) => {
-      const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
-      await runCommand(
-        globals,
-        async () => {
-          const config = toConfig(opts, false);
-          const service = await startService(config, { http: false, store: opts.store !== undefined, keepAlive: false, log: (l) => process.stderr.write(`${l}\n`) });
-          const release = stopOnSignals(service.stop);
-          try {
-            return await service.done;
-          } finally {
-            release();
-          }
-        },
-        render,
-      );
-    });
+    .action((opts: DetectCliOptions, cmd: Command) => runUntilDone(opts, cmd, false));
 
   addCommonOptions(program.command('serve').description('run the detection service: store, HTTP API, dashboard and metrics'))
     .option('--http <host:port>', 'address of the API and dashboard (default 127.0.0.1:8470)')
     .option('--store <file>', 'DuckDB store of alerts, traffic and feedback (default flowsentry-data/alerts.duckdb)')
     .option('--token <token>', 'API bearer token (default: generated on first start and kept beside the store)')
-    .action(async (opts: DetectCliOptions, cmd: Command) => {
-      const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
-      await runCommand(
-        globals,
-        async () => {
-          const config = toConfig(opts, true);
-          const service = await startService(config, {
-            http: true,
-            store: true,
-            keepAlive: true,
-            log: (l) => process.stderr.write(`${l}\n`),
-            onNetflowPort: (port) => process.stderr.write(`collecting NetFlow/IPFIX on udp port ${port}\n`),
-          });
-          process.stderr.write(`flowsentry serve: dashboard ${service.url}/#token=${service.token}\n`);
-          const release = stopOnSignals(service.stop);
-          try {
-            return await service.done;
-          } finally {
-            release();
-          }
-        },
-        render,
-      );
-    });
+    .action((opts: DetectCliOptions, cmd: Command) => runUntilDone(opts, cmd, true));
 }
