@@ -1,26 +1,28 @@
 // Collector throughput: flowsentry collect vs nfcapd (nfdump 1.7) on the same datagram stream over loopback.
 // The stream repeats real softflowd datagrams (test/fixtures/netflow, v5 / v9 / IPFIX) up to the requested number of
-// records. A separate sender process replays it to each collector in turn (as fast as it can, or at --rate datagrams/s);
-// both collectors run as separate processes with an 8 MiB receive buffer. We measure, per collector: records
+// records. A separate sender process replays it to each collector in turn at each offered rate (0 = as fast as it can);
+// both collectors run as separate processes with an 8 MiB receive buffer (ours: the CollectorPipeline that
+// `flowsentry collect` runs, started by this file's --serve mode). We measure, per collector: records
 // decoded (its own summary), kernel drops (/proc/net/udp), the time from the first datagram sent until the socket
 // queue is drained, and the collector's CPU seconds (/proc/PID/stat).
 //
-//   npm run bench -- collector [--records N] [--rate DATAGRAMS_PER_S] [--versions 5,9,10]
+//   npm run bench -- collector [--records N] [--rates 10000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineLine, markdownTable } from './lib/measure.js';
 import { loadSeeds, type FuzzTarget } from './fuzz-netflow.js';
 import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore } from '../src/io/netflow/decode.js';
+import { CollectorPipeline } from '../src/flows/collector-pipeline.js';
 
-const CLI = 'dist/src/cli/main.js';
 const BUFFER = 8 << 20;
 
 interface Row {
   version: string;
+  rate: number;
   collector: string;
   sent: number;
   decoded: number;
@@ -170,41 +172,61 @@ async function measure(
   await sleep(200);
   child.kill('SIGTERM');
   await exited;
-  return { version, collector: name, sent: stream.records, decoded: parseRecords(stdout, stderr), kernelDrops: drops, seconds: (end - start) / 1000, cpuSeconds: cpu };
+  return { version, rate, collector: name, sent: stream.records, decoded: parseRecords(stdout, stderr), kernelDrops: drops, seconds: (end - start) / 1000, cpuSeconds: cpu };
+}
+
+/**
+ * Collector mode (own process): what `flowsentry collect` runs — the two-thread CollectorPipeline — without loading
+ * the other CLI commands; prints the summary JSON at SIGTERM.
+ */
+async function serve(port: number, out: string | undefined): Promise<void> {
+  const outFd = out === undefined ? undefined : openSync(out, 'w');
+  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port, receiveBuffer: BUFFER, outFd });
+  process.once('SIGTERM', () => {
+    void pipeline.stop().then((stats) => {
+      process.stdout.write(`${JSON.stringify(stats)}\n`);
+      process.exit(0);
+    });
+  });
 }
 
 export async function run(args: string[]): Promise<void> {
   if (args[0] === '--send') return send(args[1], Number(args[2]), Number(args[3] ?? 0));
+  if (args[0] === '--serve') return serve(Number(args[1]), args[2]);
   const opt = (name: string, dflt: string): string => {
     const i = args.indexOf(name);
     return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
   };
-  const records = Number(opt('--records', '2000000'));
-  const rate = Number(opt('--rate', '0'));
+  const records = Number(opt('--records', '1000000'));
+  const rates = opt('--rates', '10000,40000,0').split(',').map(Number);
   const versions = opt('--versions', '5,9,10').split(',').map(Number);
   const rows: Row[] = [];
-  let port = 41_000 + Math.floor(Math.random() * 1000) * 10;
+  let port = 41_000 + Math.floor(Math.random() * 1000) * 20;
   for (const version of versions) {
     const stream = buildStream(version, records);
     const label = version === 10 ? 'IPFIX' : `v${version}`;
-    const nfdir = mkdtempSync(join(tmpdir(), 'flowsentry-nfcapd-'));
-    rows.push(
-      await measure('nfcapd -w (nffile)', label, stream, ++port, rate, 'nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', nfdir, '-B', String(BUFFER), '-t', '3600'], (out, err) => {
-        const m = /Flows: (\d+)/.exec(out + err);
-        return m ? Number(m[1]) : Number.NaN;
-      }),
-    );
-    rmSync(nfdir, { recursive: true, force: true });
-    const ours = (out: string): number => (JSON.parse(out) as { records: number }).records;
-    const listen = (p: number): string[] => [CLI, 'collect', '--listen', `udp://127.0.0.1:${p}`, '--receive-buffer', String(BUFFER), '--json'];
-    rows.push(await measure('flowsentry collect (decode)', label, stream, ++port, rate, process.execPath, listen(port + 0), ours));
-    rows.push(await measure('flowsentry collect --out (JSON lines)', label, stream, ++port, rate, process.execPath, [...listen(port + 0), '--out', '/dev/null'], ours));
+    for (const rate of rates) {
+      const nfdir = mkdtempSync(join(tmpdir(), 'flowsentry-nfcapd-'));
+      const nfcapd = ['-p', String(++port), '-b', '127.0.0.1', '-w', nfdir, '-B', String(BUFFER), '-t', '3600'];
+      rows.push(
+        await measure('nfcapd -w (nffile)', label, stream, port, rate, 'nfcapd', nfcapd, (out, err) => {
+          const m = /Flows: (\d+)/.exec(out + err);
+          return m ? Number(m[1]) : Number.NaN;
+        }),
+      );
+      rmSync(nfdir, { recursive: true, force: true });
+      const ours = (out: string): number => (JSON.parse(out) as { records: number }).records;
+      const serveArgs = (p: number): string[] => ['dist/bench/run.js', 'collector', '--serve', String(p)];
+      rows.push(await measure('flowsentry collect', label, stream, ++port, rate, process.execPath, serveArgs(port), ours));
+      rows.push(await measure('flowsentry collect --out', label, stream, ++port, rate, process.execPath, [...serveArgs(port), '/dev/null'], ours));
+    }
     rmSync(stream.file, { force: true });
   }
   const table = markdownTable(
-    ['stream', 'collector', 'records sent', 'records decoded', 'lost', 'kernel drops (datagrams)', 'seconds', 'records/s decoded', 'CPU s', 'records per CPU s'],
+    ['stream', 'offered datagrams/s', 'collector', 'records sent', 'records decoded', 'lost', 'kernel drops (datagrams)', 'seconds', 'records/s decoded', 'CPU s', 'records per CPU s'],
     rows.map((r) => [
       r.version,
+      r.rate > 0 ? r.rate : 'max',
       r.collector,
       r.sent,
       r.decoded,
@@ -216,6 +238,6 @@ export async function run(args: string[]): Promise<void> {
       Math.round(r.decoded / r.cpuSeconds),
     ]),
   );
-  console.log(`Collector, ${machineLine()}; sender ${rate > 0 ? `${rate} datagrams/s` : 'as fast as it can'}, receive buffer ${BUFFER} bytes\n`);
+  console.log(`Collector, ${machineLine()}; receive buffer ${BUFFER} bytes requested by both; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   console.log(table);
 }

@@ -1,13 +1,13 @@
 // `flowsentry collect --listen udp://HOST:PORT [--out flows.jsonl] [--json]`: receives NetFlow v5 / v9 / IPFIX and
 // writes one FlowRecord per JSON line (to --out, else stdout). Runs until SIGINT/SIGTERM, --duration or --count,
-// then prints the summary (stdout with --out or --json, stderr when stdout carries the flows).
+// then prints the summary (stdout with --out or --json, stderr when stdout carries the flows). Receiving and
+// decoding run on two threads (src/flows/collector-pipeline.ts).
 
 import type { Command } from 'commander';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
-import { DEFAULT_RECEIVE_BUFFER, FlowCollector, type CollectorStats } from '../flows/collector.js';
-import type { FlowBatch } from '../io/netflow/batch.js';
+import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
+import { CollectorPipeline } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
 
 interface CollectOptions extends GlobalOptions {
@@ -46,24 +46,29 @@ export function register(program: Command): void {
 
 async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<CollectorStats> {
   const { host, port } = parseListen(opts.listen);
-  let sink: WriteStream | NodeJS.WriteStream | undefined;
+  let outFd: number | undefined;
   if (opts.out !== undefined) {
-    sink = createWriteStream(opts.out);
-    await Promise.race([once(sink, 'open'), once(sink, 'error').then(([e]) => Promise.reject(new UserError(`cannot write: ${(e as Error).message}`, { file: opts.out })))]);
-  } else if (flowsToStdout) sink = process.stdout;
+    try {
+      outFd = openSync(opts.out, 'w');
+    } catch (err) {
+      throw new UserError(`cannot write: ${(err as Error).message}`, { file: opts.out });
+    }
+  } else if (flowsToStdout) outFd = 1;
 
-  const collector = await FlowCollector.listen({ host, port, receiveBuffer: opts.receiveBuffer });
-  const bound = collector.address;
-  process.stderr.write(`flowsentry: listening on udp://${bound?.address}:${bound?.port}\n`);
-
-  let written = 0;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  collector.on('batch', (batch: FlowBatch) => {
-    if (sink) sink.write(batch.toJsonLines());
-    written += batch.length;
-    if (opts.count !== undefined && written >= opts.count) stop();
-  });
+  const onRecords = (records: number): void => {
+    if (opts.count !== undefined && records >= opts.count) stop();
+  };
+  let pipeline: CollectorPipeline;
+  try {
+    pipeline = await CollectorPipeline.start({ host, port, receiveBuffer: opts.receiveBuffer, outFd, onRecords });
+  } catch (err) {
+    if (outFd !== undefined && outFd > 2) closeSync(outFd);
+    throw err;
+  }
+  const bound = pipeline.address;
+  process.stderr.write(`flowsentry: listening on udp://${bound.address}:${bound.port}\n`);
   const onSignal = (): void => stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -72,12 +77,11 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   if (timer) clearTimeout(timer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  const stats = await collector.close();
-  if (sink && sink !== process.stdout) {
-    const file = sink as WriteStream;
-    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(new UserError(err.message, { file: opts.out })) : resolve())));
+  try {
+    return await pipeline.stop();
+  } finally {
+    if (outFd !== undefined && outFd > 2) closeSync(outFd);
   }
-  return stats;
 }
 
 function summaryText(s: CollectorStats, toStderr: boolean): string {
@@ -87,7 +91,7 @@ function summaryText(s: CollectorStats, toStderr: boolean): string {
     `templates ${s.templates}, options templates ${s.optionsTemplates}, withdrawals ${s.withdrawals}`,
     `malformed datagrams ${s.malformed}${reasons(s.malformedByReason)}`,
     `pending data sets: buffered ${s.pendingBuffered}, decoded ${s.pendingDecoded}, dropped ${s.pendingDropped}`,
-    `kernel drops ${s.kernelDrops ?? 'unknown'}; receive buffer ${s.receiveBuffer.granted} bytes (requested ${s.receiveBuffer.requested})`,
+    `kernel drops ${s.kernelDrops ?? 'unknown'}, decoder backlog drops ${s.ringDropped ?? 0}; receive buffer ${s.receiveBuffer.granted} bytes (requested ${s.receiveBuffer.requested})`,
   ];
   if (Object.keys(s.skipped).length > 0) lines.push(`skipped${reasons(s.skipped)}`);
   const text = lines.join('\n');
