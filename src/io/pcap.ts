@@ -88,7 +88,7 @@ export class PcapReader implements CaptureReader {
     let pos = 0;
     if (!this.headerDone) {
       if (buf.length < 24) {
-        this.rest = buf.slice();
+        this.rest = new Uint8Array(buf); // a copy: the caller may reuse its buffer
         return;
       }
       this.readGlobalHeader(buf);
@@ -121,7 +121,7 @@ export class PcapReader implements CaptureReader {
       this.onPacket(p);
       pos += 16 + capLen;
     }
-    this.rest = pos < buf.length ? buf.slice(pos) : undefined;
+    this.rest = pos < buf.length ? new Uint8Array(buf.subarray(pos)) : undefined; // a copy, as above
   }
 
   end(): void {

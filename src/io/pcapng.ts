@@ -93,7 +93,7 @@ export class PcapngReader implements CaptureReader {
       this.parseBlock(buf, pos, blockType, blockLen);
       pos += blockLen;
     }
-    this.rest = pos < buf.length ? buf.slice(pos) : undefined;
+    this.rest = pos < buf.length ? new Uint8Array(buf.subarray(pos)) : undefined; // a copy, as above
   }
 
   end(): void {
