@@ -8,7 +8,7 @@ import type { Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
-import { binMatrix, fitBinEdges, MAX_BINS } from './trees/binning.js';
+import { binMatrix, fitBinEdges, MAX_BINS, sparseColumns } from './trees/binning.js';
 import { buildClassTree } from './trees/class-tree.js';
 import { accumulateLeaves, concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
 import { argmaxLabels, checkClassIndex, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
@@ -57,7 +57,7 @@ export class DecisionTree implements Classifier {
     const binned = binMatrix(X, nBins, edges);
     const importance = new Float64Array(X.cols);
     const tree = buildClassTree(
-      { ...binned, y: y.codes, nClasses: y.classes.length },
+      { ...binned, y: y.codes, nClasses: y.classes.length, sparse: sparseColumns(binned) },
       rowWeights(y, counts, p.class_weight, options),
       {
         criterion: p.criterion as 'gini' | 'entropy',

@@ -11,7 +11,7 @@ import { alignLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
-import { binMatrix, fitBinEdges, MAX_BINS } from './trees/binning.js';
+import { binMatrix, fitBinEdges, MAX_BINS, rowLayout, sparseColumns } from './trees/binning.js';
 import { buildBoostTree } from './trees/boost-tree.js';
 import { accumulateLeaves, concatTrees, forestFromState, forestState, leafOfBinned, normalizeImportances, type FlatForest, type FlatTree } from './trees/flat-tree.js';
 import { argmaxLabels, checkClassIndex, checkTraining, classWeightRule, notFitted, rowWeights } from './trees/common.js';
@@ -114,7 +114,9 @@ export class GradientBoosting implements Classifier {
     const weights = rowWeights(trainLabels, classCounts(trainY, K, counts), p.class_weight, sampleWeight ? { sampleWeight } : undefined);
 
     const { nBins, edges } = fitBinEdges(trainX, p.max_bins, p.random_state);
-    const binned = binMatrix(trainX, nBins, edges);
+    const dense = binMatrix(trainX, nBins, edges);
+    const sparse = sparseColumns(dense);
+    const binned = { ...dense, sparse, layout: rowLayout(dense, sparse) };
     const valBinned = valX ? binMatrix(valX, nBins, edges) : undefined;
     const n = trainX.rows;
 

@@ -127,3 +127,89 @@ export function binMatrix(X: Matrix, nBins: Int32Array, edges: Float32Array, sha
 export function thresholdOf(data: Pick<BinnedData, 'edges'>, f: number, b: number): number {
   return data.edges[f * (MAX_BINS - 1) + b];
 }
+
+/**
+ * Rows whose bin differs from their feature's most frequent bin, per feature (a CSR-like list). Histograms of
+ * mostly-constant features (one-hot columns, rare counters) then cost O(non-default rows) instead of O(node rows):
+ * the default bin's sums are the node totals minus the rest. Features whose default bin holds less than
+ * `minDefaultShare` of the rows get no list (defaultBin −1).
+ */
+export interface SparseColumns {
+  readonly defaultBin: Int32Array;
+  /** Feature f's entries are [start[f], start[f + 1]) of rows / bins; rows ascending. */
+  readonly start: Int32Array;
+  readonly rows: Int32Array;
+  readonly bins: Uint8Array;
+}
+
+export function sparseColumns(data: BinnedData, minDefaultShare = 0.8): SparseColumns {
+  const { rows, cols, bins, nBins } = data;
+  const defaultBin = new Int32Array(cols).fill(-1);
+  const start = new Int32Array(cols + 1);
+  const counts = new Int32Array(MAX_BINS);
+  for (let f = 0; f < cols; f++) {
+    counts.fill(0);
+    const col = f * rows;
+    for (let i = 0; i < rows; i++) counts[bins[col + i]]++;
+    let best = 0;
+    for (let b = 1; b < nBins[f]; b++) if (counts[b] > counts[best]) best = b;
+    if (nBins[f] > 1 && counts[best] >= minDefaultShare * rows) defaultBin[f] = best;
+    start[f + 1] = start[f] + (defaultBin[f] >= 0 ? rows - counts[best] : 0);
+  }
+  const listRows = new Int32Array(start[cols]);
+  const listBins = new Uint8Array(start[cols]);
+  for (let f = 0; f < cols; f++) {
+    if (defaultBin[f] < 0) continue;
+    const col = f * rows;
+    const d = defaultBin[f];
+    let k = start[f];
+    for (let i = 0; i < rows; i++) {
+      const b = bins[col + i];
+      if (b !== d) {
+        listRows[k] = i;
+        listBins[k++] = b;
+      }
+    }
+  }
+  return { defaultBin, start, rows: listRows, bins: listBins };
+}
+
+/**
+ * Row-wise layout for histograms over a node's scattered rows (LightGBM's row-wise mode): the bins of the dense
+ * features row-major, and each row's non-default entries of the sparse features (CSR). A row then costs
+ * (dense features + its own non-default entries) updates instead of one per feature.
+ */
+export interface RowLayout {
+  readonly dense: Int32Array;
+  /** rows × dense.length. */
+  readonly denseBins: Uint8Array;
+  /** Row i's sparse entries are [rowStart[i], rowStart[i + 1]). */
+  readonly rowStart: Int32Array;
+  readonly rowFeature: Int32Array;
+  readonly rowBin: Uint8Array;
+}
+
+export function rowLayout(data: BinnedData, sparse: SparseColumns): RowLayout {
+  const { rows, cols, bins, nBins } = data;
+  const dense = Int32Array.from({ length: cols }, (_, f) => f).filter((f) => sparse.defaultBin[f] < 0 && nBins[f] > 1);
+  const nd = dense.length;
+  const denseBins = new Uint8Array(rows * nd);
+  for (let j = 0; j < nd; j++) {
+    const col = dense[j] * rows;
+    for (let i = 0; i < rows; i++) denseBins[i * nd + j] = bins[col + i];
+  }
+  const rowStart = new Int32Array(rows + 1);
+  for (let k = 0; k < sparse.rows.length; k++) rowStart[sparse.rows[k] + 1]++;
+  for (let i = 0; i < rows; i++) rowStart[i + 1] += rowStart[i];
+  const fill = rowStart.slice(0, rows);
+  const rowFeature = new Int32Array(sparse.rows.length);
+  const rowBin = new Uint8Array(sparse.rows.length);
+  for (let f = 0; f < cols; f++) {
+    for (let k = sparse.start[f]; k < sparse.start[f + 1]; k++) {
+      const at = fill[sparse.rows[k]]++;
+      rowFeature[at] = f;
+      rowBin[at] = sparse.bins[k];
+    }
+  }
+  return { dense, denseBins, rowStart, rowFeature, rowBin };
+}

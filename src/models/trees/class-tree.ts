@@ -7,7 +7,7 @@
 
 import { Rng } from '../../util/rng.js';
 import { TreeBuffer, type FlatTree } from './flat-tree.js';
-import { MAX_BINS } from './binning.js';
+import { MAX_BINS, type SparseColumns } from './binning.js';
 
 export interface ClassTreeData {
   readonly rows: number;
@@ -19,6 +19,8 @@ export interface ClassTreeData {
   /** Class code per row. */
   readonly y: Int32Array;
   readonly nClasses: number;
+  /** Non-default rows of mostly-constant features (binning.ts sparseColumns), for cheaper histograms. */
+  readonly sparse?: SparseColumns;
 }
 
 export interface ClassTreeParams {
@@ -72,6 +74,10 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
     }
   }
   rootTotals[K] = n;
+  // Node of each row in the tree (−1 = not drawn), for the sparse histogram path.
+  const sparse = data.sparse;
+  const nodeOfRow = sparse ? new Int32Array(rows).fill(-1) : null;
+  if (nodeOfRow) for (let r = 0; r < n; r++) nodeOfRow[index[r]] = 0;
 
   const tree = new TreeBuffer(K);
   const rootFeatures = new Int32Array(cols);
@@ -102,10 +108,42 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   // and records the lowest and highest bin touched, so small nodes clear and scan only that range.
   let lowBin = 0;
   let highBin = 0;
-  const fillHistogram = (f: number, start: number, end: number, out: Float64Array, outBase: number): void => {
+  // A mostly-constant feature visits only its non-default rows when there are fewer of them than the node has rows;
+  // its default bin gets the node totals minus the other bins.
+  const fillHistogram = (f: number, start: number, end: number, out: Float64Array, outBase: number, node: number, totals: Float64Array): void => {
     const col = f * rows;
     let lowest = MAX_BINS;
     let highest = -1;
+    if (sparse && nodeOfRow && sparse.defaultBin[f] >= 0 && sparse.start[f + 1] - sparse.start[f] < end - start) {
+      const { rows: nzRows, bins: nzBins } = sparse;
+      const d = sparse.defaultBin[f];
+      for (let k = sparse.start[f]; k < sparse.start[f + 1]; k++) {
+        const i = nzRows[k];
+        if (nodeOfRow[i] !== node) continue;
+        const b = nzBins[k];
+        if (b < lowest) lowest = b;
+        if (b > highest) highest = b;
+        const o = outBase + b * S;
+        out[o + y[i]] += weight[i];
+        out[o + K] += 1;
+      }
+      const o = outBase + d * S;
+      let rest = end - start;
+      for (let b = lowest; b <= highest; b++) rest -= out[outBase + b * S + K];
+      if (rest > 0) {
+        for (let k = 0; k < K; k++) {
+          let other = 0;
+          for (let b = lowest; b <= highest; b++) other += out[outBase + b * S + k];
+          out[o + k] = totals[k] - other;
+        }
+        out[o + K] = rest;
+        if (d < lowest) lowest = d;
+        if (d > highest) highest = d;
+      }
+      lowBin = lowest;
+      highBin = highest;
+      return;
+    }
     if (K === 2 && !needCounts) {
       for (let r = start; r < end; r++) {
         const i = index[r];
@@ -129,9 +167,9 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
     highBin = highest;
   };
 
-  const fullHistogram = (start: number, end: number): Float64Array => {
+  const fullHistogram = (start: number, end: number, node: number, totals: Float64Array): Float64Array => {
     const h = new Float64Array(histSize);
-    for (let f = 0; f < cols; f++) if (nBins[f] > 1) fillHistogram(f, start, end, h, binOffset[f] * S);
+    for (let f = 0; f < cols; f++) if (nBins[f] > 1) fillHistogram(f, start, end, h, binOffset[f] * S, node, totals);
     return h;
   };
 
@@ -206,7 +244,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
     let bestScore = -Infinity;
     let hist = p.hist;
     if (allFeatures) {
-      hist ??= fullHistogram(p.start, p.end);
+      hist ??= fullHistogram(p.start, p.end, p.node, p.totals);
       for (let f = 0; f < cols; f++) {
         if (nBins[f] < 2) continue;
         const score = scanFeature(hist, binOffset[f] * S, 0, nBins[f] - 1, p.totals);
@@ -240,7 +278,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
         let from = 0;
         let to = 0;
         if (nBins[f] > 1) {
-          fillHistogram(f, p.start, p.end, scratch, 0);
+          fillHistogram(f, p.start, p.end, scratch, 0, p.node, p.totals);
           from = lowBin;
           to = highBin;
         }
@@ -291,6 +329,10 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
 
     const leftNode = tree.addNode(wl);
     const rightNode = tree.addNode(wr);
+    if (nodeOfRow) {
+      for (let r = p.start; r < mid; r++) nodeOfRow[index[r]] = leftNode;
+      for (let r = mid; r < p.end; r++) nodeOfRow[index[r]] = rightNode;
+    }
     writeValue(tree, leftNode, leftTotals, K);
     writeValue(tree, rightNode, rightTotals, K);
     tree.split(p.node, bestFeature, bestSplitBin, edges[bestFeature * (MAX_BINS - 1) + bestSplitBin], leftNode, rightNode);
@@ -303,7 +345,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
       const needRight = canSplit(rightTotals, right.depth);
       if (needLeft || needRight) {
         const [small, large] = mid - p.start <= p.end - mid ? [left, right] : [right, left];
-        small.hist = fullHistogram(small.start, small.end);
+        small.hist = fullHistogram(small.start, small.end, small.node, small.totals);
         for (let i = 0; i < histSize; i++) hist[i] -= small.hist[i];
         large.hist = hist;
       }
