@@ -25,7 +25,7 @@ const CLOSED = 4;
 const WAITING = 5;
 const WORKER_KIND = 'flowsentry-collector-pipeline';
 
-export interface PipelineOptions {
+export interface CollectorPipelineOptions {
   host: string;
   port: number;
   receiveBuffer?: number;
@@ -67,7 +67,7 @@ export class CollectorPipeline {
     this.requested = requested;
   }
 
-  static async start(options: PipelineOptions): Promise<CollectorPipeline> {
+  static async start(options: CollectorPipelineOptions): Promise<CollectorPipeline> {
     const ctrl = new SharedArrayBuffer(8 * 4);
     const data = new SharedArrayBuffer(options.ringBytes ?? 32 << 20);
     const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1 };
