@@ -4,8 +4,8 @@
 
 export type FlowSource = 'pcap' | 'netflow-v5' | 'netflow-v9' | 'ipfix';
 
-/** Why the flow was emitted. */
-export type FlowEndReason = 'fin' | 'rst' | 'idle' | 'active' | 'evicted' | 'eof' | 'exported';
+/** Why the flow was emitted; 'snapshot' = not ended: an early look at a live flow (flow meter `onEarly`). */
+export type FlowEndReason = 'fin' | 'rst' | 'idle' | 'active' | 'evicted' | 'eof' | 'exported' | 'snapshot';
 
 export interface FlowKey {
   /** Initiator (forward direction) address, dotted IPv4 or RFC 5952 IPv6 text. */

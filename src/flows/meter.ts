@@ -40,6 +40,10 @@ export interface MeterOptions {
    * the whole capture, split the flows between them without sharing state. Both directions of a flow hash alike.
    */
   partition?: { index: number; count: number };
+  /** With `onEarly`: also hand out a snapshot of each flow when it reaches this many packets (0 = never). */
+  earlyPackets?: number;
+  /** Receives the early snapshots (endReason 'snapshot'); the flow goes on and still ends normally later. */
+  onEarly?: (flow: FlowRecord) => void;
 }
 
 export interface MeterStats {
@@ -54,13 +58,14 @@ export interface MeterStats {
   liveFlows: number;
 }
 
-const REASONS: readonly FlowEndReason[] = ['eof', 'fin', 'rst', 'idle', 'active', 'evicted'];
+const REASONS: readonly FlowEndReason[] = ['eof', 'fin', 'rst', 'idle', 'active', 'evicted', 'snapshot'];
 const R_EOF = 0;
 const R_FIN = 1;
 const R_RST = 2;
 const R_IDLE = 3;
 const R_ACTIVE = 4;
 const R_EVICTED = 5;
+const R_SNAPSHOT = 6;
 const SWEEP_EVERY_US = 1e6;
 const FEATURE_SLAB_FLOWS = 1024;
 const EXPIRE_PER_PACKET = 64;
@@ -90,6 +95,8 @@ export class FlowMeter {
   private nextSweepUs = 0;
   private sweepBacklog = false;
   private readonly partitions: number;
+  private readonly earlyPackets: number;
+  private readonly onEarly: ((flow: FlowRecord) => void) | undefined;
   private readonly partitionIndex: number;
   private readonly decodeFailures = new Float64Array(DECODE_REASONS.length);
   private readonly counters = { packets: 0, metered: 0, flows: 0, evictions: 0, trailingPackets: 0 };
@@ -102,6 +109,8 @@ export class FlowMeter {
     this.activeUs = (options.activeTimeoutS ?? 120) * 1e6;
     this.lingerUs = (options.lingerS ?? 2) * 1e6;
     this.withFeatures = options.cicFeatures ?? true;
+    this.earlyPackets = options.onEarly && options.earlyPackets ? options.earlyPackets : -1;
+    this.onEarly = options.onEarly;
     this.partitions = options.partition?.count ?? 1;
     this.partitionIndex = options.partition?.index ?? 0;
     this.reuseVector = options.reuseFeatureVector ? new Float64Array(CIC_FEATURES.length) : undefined;
@@ -156,6 +165,7 @@ export class FlowMeter {
         cicAdd(f, base, p, tsUs, table.isForward(slot), frameLen);
         table.touch(slot);
         if (closedAt === 0 && p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, table.isForward(slot), tsUs);
+        if (f[base + FWD_N]! + f[base + BWD_N]! === this.earlyPackets) this.onEarly!(this.record(slot, R_SNAPSHOT));
         return;
       }
     }
@@ -168,6 +178,7 @@ export class FlowMeter {
     const base = pageBase(slot, SLOT_DOUBLES);
     cicStart(table.pages[slot >> PAGE_BITS]!, base, p, tsUs, frameLen);
     if (p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, true, tsUs);
+    if (this.earlyPackets === 1) this.onEarly!(this.record(slot, R_SNAPSHOT));
   }
 
   private tcpState(slot: number, base: number, flags: number, fwd: boolean, tsUs: number): void {
@@ -251,6 +262,14 @@ export class FlowMeter {
   }
 
   private finish(slot: number, reason: number): void {
+    const record = this.record(slot, reason);
+    this.table.remove(slot);
+    this.counters.flows++;
+    this.onFlow(record);
+  }
+
+  /** The FlowRecord of a live slot (the flow itself is left as it is). */
+  private record(slot: number, reason: number): FlowRecord {
     const table = this.table;
     const f = table.pages[slot >> PAGE_BITS]!;
     const base = pageBase(slot, SLOT_DOUBLES);
@@ -288,8 +307,6 @@ export class FlowMeter {
       frameBytes: f[base + FRAME_BYTES]!,
       features: this.withFeatures ? cicFeatures(f, base, dstPort, protocol, this.featureVector()) : undefined,
     };
-    table.remove(slot);
-    this.counters.flows++;
-    this.onFlow(record);
+    return record;
   }
 }

@@ -97,3 +97,22 @@ test('a SYN flood of unique 5-tuples stays within maxFlows: the oldest are evict
   meter.flush();
   assert.equal(flows.length, n);
 });
+
+test('early snapshots: a flow is handed out once at N packets and still ends normally', () => {
+  const early: FlowRecord[] = [];
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f), { earlyPackets: 3, onEarly: (f) => early.push(f) });
+  const raw = new RawPacket();
+  for (let i = 0; i < 6; i++) {
+    const p = i % 2 === 0 ? u(i * 1000, '1.1.1.1', '2.2.2.2', 10, 20) : u(i * 1000, '2.2.2.2', '1.1.1.1', 20, 10);
+    raw.data = Uint8Array.from(p.bytes);
+    raw.capLen = raw.origLen = p.bytes.length;
+    raw.tsUs = 1e15 + p.us;
+    raw.linkType = 1;
+    meter.addPacket(raw);
+  }
+  meter.flush();
+  assert.deepEqual(early.map((f) => [f.packets, f.fwdPackets, f.endReason, f.endMs - f.startMs]), [[3, 2, 'snapshot', 2]]);
+  assert.deepEqual(flows.map((f) => [f.packets, f.endReason]), [[6, 'eof']]);
+  assert.equal(early[0]!.features![2], 2000, 'Flow Duration of the snapshot, µs');
+});
