@@ -174,5 +174,5 @@ export const spec: ModelSpec<MlpClassifier> = {
   create: (params?: Params) => new MlpClassifier(params as Partial<MlpParams>),
   fromState: (state) => MlpClassifier.fromState(state),
   searchSpace: { hidden_layer_sizes: ['64', '100', '128,64'], alpha: [1e-5, 1e-4, 1e-3], learning_rate_init: [1e-3, 3e-3], early_stopping: [false, true] },
-  testParams: { hidden_layer_sizes: '16', max_iter: 30 },
+  testParams: { hidden_layer_sizes: '16', max_iter: 100, learning_rate_init: 0.01 },
 };
