@@ -10,6 +10,8 @@
 //   near 1e-15 relative; the top-k candidates (k plus slack) and radius borderline cases are re-checked exactly.
 //   Exact duplicates come out at exactly 0 because both sums run over the same columns in the same order.
 
+import type { Projection, ProjectionSearcher } from './projection.js';
+
 export type Metric = 'euclidean' | 'manhattan' | 'cosine';
 
 /** The searchable rows, as plain typed arrays (SharedArrayBuffer-backed when searched from workers). */
@@ -21,8 +23,10 @@ export interface SearchData {
   data: Float32Array;
   /** Cosine: L2 norms of the rows. Sparse euclidean: squared norms of the shifted rows. Otherwise empty. */
   rowNorms: Float64Array;
-  /** Column-major shifted non-zeros (sparse euclidean path), or null for the dense path. */
+  /** Column-major shifted non-zeros (sparse euclidean path), or null. */
   sparse: SparseColumns | null;
+  /** Sorted principal projections (projection euclidean path), or null. */
+  projection: Projection | null;
 }
 
 export interface SparseColumns {
@@ -39,6 +43,8 @@ export interface Reducer {
 }
 
 const QUERY_BLOCK = 16;
+/** A projection k-NN query falls back to a scan after n / this many exact distances. */
+const SCAN_FALLBACK_FRACTION = 50;
 const ROW_BLOCK = 256;
 
 /** Exact reduced distance between query row q (of `queries`) and indexed row i, in float64. */
@@ -220,6 +226,16 @@ export class TopKReducer implements Reducer {
     this.size[q - this.q0] = size;
   }
 
+  /** Fills the heaps from the projection search (exact distances) instead of a scan. */
+  fromProjection(searcher: ProjectionSearcher, q1: number): void {
+    const budget = Math.max(256, Math.ceil(this.s.n / SCAN_FALLBACK_FRACTION));
+    for (let q = this.q0; q < q1; q++) {
+      const size = searcher.knn(q, this.cap, this.excludeSelf ? q : -1, this.heapDist, this.heapIdx, (q - this.q0) * this.cap, budget);
+      this.size[q - this.q0] = Math.max(0, size);
+      if (size < 0) scan(this.s, this.queries, q, q + 1, this);
+    }
+  }
+
   /** Writes the k nearest of each query, sorted by (distance, index), as metric distances. */
   finish(outIdx: Int32Array, outDist: Float64Array, outOffset: number): void {
     const { cap, k } = this;
@@ -248,7 +264,7 @@ export class TopKReducer implements Reducer {
   }
 }
 
-function siftUp(hd: Float64Array, hi: Int32Array, base: number, pos: number, v: number, idx: number): void {
+export function siftUp(hd: Float64Array, hi: Int32Array, base: number, pos: number, v: number, idx: number): void {
   while (pos > 0) {
     const parent = (pos - 1) >> 1;
     const pv = hd[base + parent];
@@ -263,7 +279,7 @@ function siftUp(hd: Float64Array, hi: Int32Array, base: number, pos: number, v: 
 }
 
 /** Replaces the heap maximum when (v, idx) is smaller, restoring the max-heap order. */
-function replaceTop(hd: Float64Array, hi: Int32Array, base: number, size: number, v: number, idx: number): void {
+export function replaceTop(hd: Float64Array, hi: Int32Array, base: number, size: number, v: number, idx: number): void {
   if (v > hd[base] || (v === hd[base] && idx >= hi[base])) return;
   let pos = 0;
   for (;;) {
@@ -312,6 +328,10 @@ export class RadiusCountReducer implements Reducer {
     }
     this.counts[q - this.q0] += count;
   }
+
+  take(q: number): void {
+    this.counts[q - this.q0]++;
+  }
 }
 
 /**
@@ -336,10 +356,15 @@ export class RadiusComponentsReducer implements Reducer {
       const v = dist[off + c];
       const i = t0 + c;
       if (i === q || v > r + tol || !withinRadius(this.s, this.queries, q, i, v, r, tol)) continue;
-      union(this.parent, q, i);
-      this.touched[q] = 1;
-      this.touched[i] = 1;
+      this.take(q, i);
     }
+  }
+
+  take(q: number, i: number): void {
+    if (i === q) return;
+    union(this.parent, q, i);
+    this.touched[q] = 1;
+    this.touched[i] = 1;
   }
 
   edges(): Int32Array {
@@ -396,5 +421,11 @@ export class RadiusMinValueReducer implements Reducer {
       if ((best === -1 || value < best) && withinRadius(this.s, this.queries, q, t0 + c, v, r, tol)) best = value;
     }
     this.mins[q - this.q0] = best;
+  }
+
+  take(q: number, i: number): void {
+    const value = this.values[i];
+    const best = this.mins[q - this.q0];
+    if (best === -1 || value < best) this.mins[q - this.q0] = value;
   }
 }

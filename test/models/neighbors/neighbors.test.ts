@@ -43,7 +43,7 @@ function randomMatrix(rows: number, cols: number, seed: number, sparsity = 0): M
 describe('knn equals scikit-learn KNeighborsClassifier', () => {
   for (const c of fx.knn) {
     for (const run of c.runs) {
-      const algorithms = run.metric === 'euclidean' ? (['dense', 'sparse'] as const) : (['dense'] as const);
+      const algorithms = run.metric === 'euclidean' ? (['dense', 'sparse', 'projection'] as const) : (['dense'] as const);
       for (const algorithm of algorithms) {
         it(`${c.name} data, ${run.metric}, ${run.weights}, ${algorithm} search`, async () => {
           const model = await new KNeighborsClassifier({ n_neighbors: 5, metric: run.metric, weights: run.weights, algorithm }).fit(matrixFromRows(c.train), labelsOf(c.labels));
@@ -71,7 +71,7 @@ describe('neighbour search', () => {
   it('parallel workers give the same answers as one thread (dense, sparse, radius)', async () => {
     const X = randomMatrix(1500, 12, 2, 0.7);
     const Q = randomMatrix(300, 12, 3, 0.7);
-    for (const algorithm of ['dense', 'sparse'] as const) {
+    for (const algorithm of ['dense', 'sparse', 'projection'] as const) {
       const serial = NeighborIndex.build(X, 'euclidean', { algorithm, threads: 1 });
       const parallel = NeighborIndex.build(X, 'euclidean', { algorithm, threads: 2, parallelWork: 0 });
       const a = await serial.kneighbors(Q, 7);
@@ -83,16 +83,32 @@ describe('neighbour search', () => {
     }
   });
 
-  it('sparse and dense paths agree, exact duplicates sit at distance 0, and self is excluded', async () => {
+  it('sparse, projection and dense paths agree, exact duplicates sit at distance 0, and self is excluded', async () => {
     const X = randomMatrix(400, 30, 4, 0.9);
     X.data.copyWithin(10 * 30, 3 * 30, 4 * 30); // row 10 duplicates row 3
     const dense = await NeighborIndex.build(X, 'euclidean', { algorithm: 'dense' }).kneighbors(undefined, 4);
     const sparse = await NeighborIndex.build(X, 'euclidean', { algorithm: 'sparse' }).kneighbors(undefined, 4);
+    const projected = await NeighborIndex.build(X, 'euclidean', { algorithm: 'projection' }).kneighbors(undefined, 4);
     assert.deepEqual([...sparse.indices], [...dense.indices]);
     assertClose(sparse.distances, dense.distances, 1e-9, 'distances');
+    assert.deepEqual([...projected.indices], [...dense.indices]);
+    assert.deepEqual(projected.distances, dense.distances, 'the projection path returns the exact dense distances');
     assert.equal(sparse.indices[3 * 4], 10);
     assert.equal(sparse.distances[3 * 4], 0);
     for (let i = 0; i < 400; i++) for (let c = 0; c < 4; c++) assert.notEqual(sparse.indices[i * 4 + c], i);
+  });
+
+  it('projection search equals brute force for near and far queries (far ones fall back to a scan)', async () => {
+    const X = randomMatrix(2000, 30, 5, 0.5);
+    const Q = randomMatrix(40, 30, 6, 0.5);
+    for (let q = 0; q < 20; q++) Q.data[q * 30 + (q % 30)] += 500; // far from every row, off the principal axes
+    const dense = NeighborIndex.build(X, 'euclidean', { algorithm: 'dense' });
+    const projected = NeighborIndex.build(X, 'euclidean', { algorithm: 'projection' });
+    const a = await dense.kneighbors(Q, 6);
+    const b = await projected.kneighbors(Q, 6);
+    assert.deepEqual([...b.indices], [...a.indices]);
+    assert.deepEqual(b.distances, a.distances);
+    assert.deepEqual(await projected.radiusCount(Q, 6), await dense.radiusCount(Q, 6));
   });
 
   it('radius counts match a direct count (inclusive boundary)', async () => {
@@ -114,8 +130,8 @@ describe('lof equals scikit-learn LocalOutlierFactor', () => {
     assert.deepEqual([...flags], lof.fit_predict.map((v) => (v === -1 ? 1 : 0)));
   });
 
-  it('novelty mode: score_samples on new rows, with both search paths', async () => {
-    for (const algorithm of ['dense', 'sparse'] as const) {
+  it('novelty mode: score_samples on new rows, with every search path', async () => {
+    for (const algorithm of ['dense', 'sparse', 'projection'] as const) {
       const model = await new LocalOutlierFactor({ n_neighbors: lof.n_neighbors, algorithm }).fit(matrixFromRows(lof.train));
       const scores = await model.scoreSamples(matrixFromRows(lof.test));
       assertClose(scores.map((s) => -s), lof.score_samples, 1e-6, `score_samples (${algorithm})`);
@@ -133,7 +149,7 @@ describe('lof equals scikit-learn LocalOutlierFactor', () => {
 describe('dbscan equals scikit-learn DBSCAN', () => {
   const { dbscan } = fx;
   it('clusters, core rows and noise flags', async () => {
-    for (const algorithm of ['dense', 'sparse'] as const) {
+    for (const algorithm of ['dense', 'sparse', 'projection'] as const) {
       const X = matrixFromRows(dbscan.X);
       const model = await new DbscanDetector({ eps: dbscan.eps, min_samples: dbscan.min_samples, algorithm }).fit(X);
       assert.deepEqual([...model.labels], dbscan.labels, `labels_ (${algorithm})`);
