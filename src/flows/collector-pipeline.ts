@@ -33,8 +33,8 @@ export interface CollectorPipelineOptions {
   outFd?: number;
   /** Ring size in bytes (default 32 MiB). */
   ringBytes?: number;
-  /** Called with the records decoded so far, whenever the decoder catches up and every 50 000 records. */
-  onRecords?: (records: number) => void;
+  /** Called with the records and datagrams decoded so far, whenever the decoder catches up and every 50 000 records. */
+  onRecords?: (records: number, datagrams: number) => void;
 }
 
 interface WorkerInit {
@@ -44,7 +44,11 @@ interface WorkerInit {
   outFd: number;
 }
 
-type WorkerMessage = { type: 'records'; records: number } | { type: 'done'; stats: CollectorStats } | { type: 'error'; message: string };
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'records'; records: number; datagrams: number }
+  | { type: 'done'; stats: CollectorStats }
+  | { type: 'error'; message: string };
 
 /** A running two-thread collector. `stop()` drains the ring, flushes the output and returns the summary. */
 export class CollectorPipeline {
@@ -76,7 +80,17 @@ export class CollectorPipeline {
     const socket = dgram.createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', recvBufferSize: requested });
     const pipeline = new CollectorPipeline(socket, worker, ctrl, data, requested);
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'records') options.onRecords?.(m.records);
+      if (m.type === 'records') options.onRecords?.(m.records, m.datagrams);
+    });
+    // Bind only once the decoder runs, so nothing queues behind a worker that is still loading.
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (m: WorkerMessage): void => {
+        if (m.type !== 'ready') return;
+        worker.off('message', onReady);
+        resolve();
+      };
+      worker.on('message', onReady);
+      worker.once('error', reject);
     });
     socket.on('message', (msg, rinfo) => pipeline.push(msg, rinfo.address));
     await new Promise<void>((resolve, reject) => {
@@ -164,6 +178,13 @@ function consume(init: WorkerInit): void {
   let chunk = '';
   let records = 0;
   let reported = 0;
+  let datagrams = 0;
+  let reportedDatagrams = 0;
+  const report = (): void => {
+    reported = records;
+    reportedDatagrams = datagrams;
+    parentPort?.postMessage({ type: 'records', records, datagrams } satisfies WorkerMessage);
+  };
   const flush = (): void => {
     if (fd >= 0 && chunk.length > 0) {
       const bytes = Buffer.from(chunk);
@@ -179,14 +200,12 @@ function consume(init: WorkerInit): void {
     }
   });
   let r = 0;
+  parentPort?.postMessage({ type: 'ready' } satisfies WorkerMessage);
   while (true) {
     if (Atomics.load(ctrl, USED) === 0) {
       if (Atomics.load(ctrl, CLOSED) === 1) break;
       flush();
-      if (records !== reported) {
-        reported = records;
-        parentPort?.postMessage({ type: 'records', records } satisfies WorkerMessage);
-      }
+      if (datagrams !== reportedDatagrams) report();
       const seq = Atomics.load(ctrl, SEQ);
       Atomics.store(ctrl, WAITING, 1);
       if (Atomics.load(ctrl, USED) === 0 && Atomics.load(ctrl, CLOSED) === 0) Atomics.wait(ctrl, SEQ, seq, 200);
@@ -205,14 +224,12 @@ function consume(init: WorkerInit): void {
     const exporter = data.toString('latin1', r + HEADER, r + HEADER + addrLength);
     const start = r + HEADER + addrLength;
     collector.ingest(data.subarray(start, start + length), exporter, nowMs);
+    datagrams++;
     r += need;
     if (r === size) r = 0;
     Atomics.store(ctrl, R, r);
     Atomics.sub(ctrl, USED, need);
-    if (records - reported > 50_000) {
-      reported = records;
-      parentPort?.postMessage({ type: 'records', records } satisfies WorkerMessage);
-    }
+    if (records - reported > 50_000) report();
   }
   flush();
   void collector.close().then((stats) => parentPort?.postMessage({ type: 'done', stats } satisfies WorkerMessage));

@@ -236,6 +236,19 @@ test('IPFIX: enterprise elements skipped by length, both variable-length encodin
   assert.deepEqual(h.stats.skipped, { 'truncated-data-record': 1 });
 });
 
+test('IPFIX: IPv6 records, delta-microsecond times, dot1qVlanId, flowEndReason', () => {
+  const h = new Harness();
+  const fields: Field[] = [[27, 16], [28, 16], [7, 2], [11, 2], [4, 1], [86, 8], [85, 8], [158, 4], [159, 4], [243, 2], [136, 1]];
+  const src = Buffer.from('20010db8000000000000000000000001', 'hex');
+  const dst = Buffer.from('fe800000000000000000000000000abc', 'hex');
+  const d = new Bytes().raw(src).raw(dst).u16(546).u16(547).u8(17).u64(2).u64(300).u32(5_000_000).u32(250_000).u16(0x1064).u8(3);
+  const [f] = h.feed(ipfixMessage(1_600_000_100, 3, [set(2, templateRecord(320, fields)), set(320, d.buffer())]));
+  assert.deepEqual(
+    [f.srcAddr, f.dstAddr, f.srcPort, f.dstPort, f.protocol, f.packets, f.bytes, f.startMs, f.endMs, f.vlan, f.endReason],
+    ['2001:db8::1', 'fe80::abc', 546, 547, 17, 2, 300, 1_600_000_095_000, 1_600_000_099_750, 0x064, 'fin'],
+  );
+});
+
 test('IPFIX: RFC 5103 reverse elements fill the backward counters', () => {
   const h = new Harness();
   const fields: Field[] = [[8, 4], [12, 4], [4, 1], [2, 4], [1, 4], [6, 1], [2, 4, REVERSE_PEN], [1, 4, REVERSE_PEN], [6, 1, REVERSE_PEN], [156, 8], [157, 8]];
