@@ -84,19 +84,51 @@ export class PcapReader implements CaptureReader {
 
   push(chunk: Uint8Array): void {
     if (this.stopped) return;
-    const buf = joinChunks(this.rest, chunk);
-    let pos = 0;
+    let data = chunk;
     if (!this.headerDone) {
+      const buf = joinChunks(this.rest, data);
+      this.rest = undefined;
       if (buf.length < 24) {
         this.rest = new Uint8Array(buf); // a copy: the caller may reuse its buffer
         return;
       }
       this.readGlobalHeader(buf);
-      pos = 24;
       this.headerDone = true;
+      data = buf.subarray(24);
+    } else if (this.rest) {
+      // Complete the pending record with just the bytes it lacks, instead of copying the whole chunk behind it.
+      let rest = this.rest;
+      this.rest = undefined;
+      if (rest.length < 16) {
+        const take = Math.min(16 - rest.length, data.length);
+        rest = joinChunks(rest, data.subarray(0, take));
+        data = data.subarray(take);
+        if (rest.length < 16) {
+          this.rest = rest;
+          return;
+        }
+      }
+      const total = 16 + readU32(rest, 8, this.little);
+      if (total - 16 <= MAX_RECORD) {
+        const take = Math.min(total - rest.length, data.length);
+        rest = joinChunks(rest, data.subarray(0, take));
+        data = data.subarray(take);
+        if (rest.length < total) {
+          this.rest = rest;
+          return;
+        }
+      }
+      if (this.parse(rest) < 0) return; // exactly one record, or the corruption that stops the file
     }
+    const used = this.parse(data);
+    if (used >= 0 && used < data.length) this.rest = new Uint8Array(data.subarray(used)); // a copy, as above
+  }
+
+  /** Delivers the whole records of `buf`; returns the bytes consumed, or -1 when framing was lost. */
+  private parse(buf: Uint8Array): number {
     const p = this.packet;
     const little = this.little;
+    let pos = 0;
     while (buf.length - pos >= 16) {
       const capLen = readU32(buf, pos + 8, little);
       const origLen = readU32(buf, pos + 12, little);
@@ -106,7 +138,7 @@ export class PcapReader implements CaptureReader {
         countSkip(this.skipped, 'bytes-after-corruption', buf.length - pos);
         this.stopped = true;
         this.rest = undefined;
-        return;
+        return -1;
       }
       if (buf.length - pos - 16 < capLen) break;
       const sec = readU32(buf, pos, little);
@@ -121,7 +153,7 @@ export class PcapReader implements CaptureReader {
       this.onPacket(p);
       pos += 16 + capLen;
     }
-    this.rest = pos < buf.length ? new Uint8Array(buf.subarray(pos)) : undefined; // a copy, as above
+    return pos;
   }
 
   end(): void {
