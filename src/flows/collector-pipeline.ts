@@ -133,7 +133,7 @@ export class CollectorPipeline {
     this.view.setUint32(w + 4, datagram.length);
     this.view.setFloat64(w + 8, Date.now());
     this.data[w + 16] = exporter.length;
-    this.data.write(exporter, w + HEADER, 'latin1');
+    for (let k = 0; k < exporter.length; k++) this.data[w + HEADER + k] = exporter.charCodeAt(k);
     this.data.set(datagram, w + HEADER + exporter.length);
     w += need;
     Atomics.store(this.ctrl, W, w === size ? 0 : w);
