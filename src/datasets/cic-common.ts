@@ -1,7 +1,7 @@
 // What the CIC flow datasets (CIC-IDS2017 in both layouts, CSE-CIC-IDS2018) share: columns planned by canonical
 // CICFlowMeter name (./cic-names.ts), identifiers set apart, and the attack families of their labels.
 
-import { CIC_IDENTIFIERS, CIC_LABEL, canonicalFeatureName } from './cic-names.js';
+import { CIC_IDENTIFIERS, CIC_LABEL, canonicalFeatureName, isCicFeature } from './cic-names.js';
 import { looksNumeric, sampleRows, type ColumnPlan } from './schema.js';
 import type { CsvPeek } from '../io/csv-reader.js';
 
@@ -19,7 +19,8 @@ export function cicPlan(peek: CsvPeek): ColumnPlan[] {
     seen.add(name);
     if (name === CIC_LABEL) return { name, fileName, role: 'label', kind: 'categorical' };
     if (name === 'Attempted Category') return { name, fileName, role: 'meta', kind: 'numeric' };
-    const numeric = looksNumeric(sample.map((r) => r[i] ?? ''));
+    // CICFlowMeter features are numbers (text in them is an error); other columns are typed from the data.
+    const numeric = isCicFeature(name) || looksNumeric(sample.map((r) => r[i] ?? ''));
     if (IDENTIFIERS.has(name)) return { name, fileName, role: 'identifier', kind: NUMERIC_IDENTIFIERS.has(name) && numeric ? 'numeric' : 'categorical' };
     return { name, fileName, role: 'feature', kind: numeric ? 'numeric' : 'categorical' };
   });

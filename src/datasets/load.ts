@@ -4,8 +4,10 @@
 
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, Column, DroppedColumn, Frame } from '../frame/frame.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, peekCsv, readCsvInto, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, countLines, peekCsv, readCsvInto, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
+import { readCsvParallel } from '../io/csv-parallel.js';
+import { defaultThreads } from '../util/worker-pool.js';
 import { checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
 import type { ColumnPlan, DatasetFormat, FilePlan } from './schema.js';
@@ -37,8 +39,24 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   plans.forEach((p, i) => checkSameColumns(plan, p, files[0], files[i]));
 
   const kinds = plan.columns.map((c): CsvColumnKind => (c.role === 'payload' || c.role === 'duplicate' ? SKIP : c.kind === 'numeric' ? NUMERIC : CATEGORICAL));
-  const builder = new ColumnarBuilder(kinds);
   const totalBytes = await totalSize(files);
+  const threads = defaultThreads();
+  if (!format.xml && threads > 1 && totalBytes >= PARALLEL_MIN_BYTES && peeks.every((p) => !p.gzip && !p.quoted)) {
+    const parallel = await readCsvParallel(
+      files.map((file, i) => ({ file, options: csvOptions(format, plans[i], options) })),
+      kinds,
+      threads,
+      options.onProgress,
+    );
+    parallel.fileRows.forEach((rows, i) => {
+      if (rows === 0 && parallel.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file: files[i] });
+    });
+    return assembleFrame(format, plan, parallel.outputs, parallel.rows, files, new Map(parallel.skipped), options);
+  }
+  // Plain files: count lines first (an upper bound on rows), so columns are allocated once at their final size.
+  const plain = !format.xml && peeks.every((p) => !p.gzip);
+  const capacity = plain ? (await Promise.all(files.map((f) => countLines(f)))).reduce((a, b) => a + b, 0) : undefined;
+  const builder = new ColumnarBuilder(kinds, capacity);
   let doneBytes = 0;
   const skipped = new Map<string, number>();
   for (const [i, file] of files.entries()) {
@@ -49,13 +67,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       plans[i].columns.forEach((c, j) => fields.set(c.fileName, j));
       result = await readXmlRecordsInto(file, builder, { fields, skipBadRows: options.skipBadRows, onProgress });
     } else {
-      result = await readCsvInto(file, builder, {
-        columnNames: plans[i].columns.map((c) => c.name),
-        hasHeader: plans[i].hasHeader,
-        missing: format.missing,
-        skipBadRows: options.skipBadRows,
-        onProgress,
-      });
+      result = await readCsvInto(file, builder, { ...csvOptions(format, plans[i], options), onProgress });
     }
     if (result.rows === 0 && result.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file });
     for (const [reason, count] of result.skipped) skipped.set(reason, (skipped.get(reason) ?? 0) + count);
@@ -63,6 +75,13 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   }
   const outputs = builder.finish();
   return assembleFrame(format, plan, outputs, builder.rows, files, skipped, options);
+}
+
+/** Below this much data, starting worker threads (each JIT-compiling its own parser) costs more than it saves. */
+const PARALLEL_MIN_BYTES = 64 << 20;
+
+function csvOptions(format: DatasetFormat, plan: FilePlan, options: LoadOptions): { columnNames: string[]; hasHeader: boolean; missing?: readonly string[]; skipBadRows?: boolean } {
+  return { columnNames: plan.columns.map((c) => c.name), hasHeader: plan.hasHeader, missing: format.missing, skipBadRows: options.skipBadRows };
 }
 
 /** With --label on a known format, the named column becomes the label and the usual one label-side metadata. */

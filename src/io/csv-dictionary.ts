@@ -5,12 +5,12 @@
 const EMPTY = -1;
 
 export class ByteDictionary {
-  private pool: Uint8Array = new Uint8Array(4096);
+  private pool: Uint8Array = new Uint8Array(1 << 16);
   private poolUsed = 0;
-  private starts: Int32Array = new Int32Array(64);
-  private lengths: Int32Array = new Int32Array(64);
-  private hashes: Int32Array = new Int32Array(64);
-  private slots: Int32Array = new Int32Array(128).fill(EMPTY);
+  private starts: Int32Array = new Int32Array(1024);
+  private lengths: Int32Array = new Int32Array(1024);
+  private hashes: Int32Array = new Int32Array(1024);
+  private slots: Int32Array = new Int32Array(2048).fill(EMPTY);
   private count = 0;
 
   get size(): number {

@@ -1,6 +1,7 @@
 // Streaming, byte-level CSV reader (RFC 4180: quoted fields with "" escapes and embedded newlines; LF, CRLF or CR
 // line ends; UTF-8 BOM). Numbers are parsed straight from bytes (Clinger's fast path: an integer mantissa below
-// 2^53 times or over an exact power of ten <= 1e22 is correctly rounded; rarer texts go through Number()). Text
+// 2^53 times or over an exact power of ten <= 1e22 is correctly rounded; longer mantissas are computed in double
+// and kept when their float32 rounding is unambiguous; the rest go through Number()). Text
 // cells are dictionary-encoded from bytes, and values go into typed-array column chunks of fixed size, so memory
 // grows linearly with no doubling. O(bytes) time; memory O(rows x columns) for the output plus one read buffer.
 //
@@ -32,6 +33,8 @@ const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** Rows per column chunk: 64 Ki rows, i.e. 256 KiB per numeric column. */
 const CHUNK_ROWS = 1 << 16;
+/** Chunks start small and grow 4x up to CHUNK_ROWS, so the rollover code runs (and is optimised for) early. */
+const FIRST_CHUNK_ROWS = 16;
 
 export interface NumericOutput {
   readonly kind: typeof NUMERIC;
@@ -45,17 +48,33 @@ export interface CategoricalOutput {
 }
 export type ColumnOutput = NumericOutput | CategoricalOutput | undefined;
 
+/** Column arrays given to a builder up front (e.g. views of SharedArrayBuffers written by several workers). */
+export interface PresetColumns {
+  /** Rows the arrays hold. */
+  readonly capacity: number;
+  /** Per column: the array for a numeric column, undefined otherwise. */
+  readonly numeric: readonly (Float32Array | undefined)[];
+  /** Per column: the array for a categorical column, undefined otherwise. */
+  readonly codes: readonly (Int32Array | undefined)[];
+  /** The rows must fit (no growth): the arrays are parts of larger shared columns. */
+  readonly fixed?: boolean;
+}
+
 /**
- * Column storage that grows in fixed-size chunks; several files append to one builder. `finish` copies each
- * column into one exact-size array and frees its chunks before the next column, so the peak is the data plus
- * one column.
+ * Column storage. With a known capacity (an upper bound on the rows, e.g. the file's line count) values go straight
+ * into exact-size arrays and `finish` returns them without copying, so memory is the data itself. Otherwise (gzip
+ * input) columns grow in chunks of 16 rows growing 4x up to 64 Ki rows, and `finish` copies each column into one
+ * array, dropping its chunks before the next column. Several files append to one builder.
  */
 export class ColumnarBuilder {
   readonly kinds: Uint8Array;
   /** Committed rows. */
   rows = 0;
   /** Row slot within the current chunk. */
-  slot = CHUNK_ROWS;
+  slot = 0;
+  /** Rows of the current chunk. */
+  private chunkRows = 0;
+  private readonly fixed: boolean;
   /** Current chunk per column (an empty array for columns of another kind). */
   numericChunk: Float32Array[];
   codeChunk: Int32Array[];
@@ -63,7 +82,7 @@ export class ColumnarBuilder {
   private readonly fullNumeric: Float32Array[][];
   private readonly fullCodes: Int32Array[][];
 
-  constructor(kinds: readonly CsvColumnKind[]) {
+  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number) {
     this.kinds = Uint8Array.from(kinds);
     const n = kinds.length;
     const noFloats = new Float32Array(0);
@@ -73,20 +92,31 @@ export class ColumnarBuilder {
     this.dictionaries = kinds.map((k) => (k === CATEGORICAL ? new ByteDictionary() : undefined));
     this.fullNumeric = kinds.map(() => []);
     this.fullCodes = kinds.map(() => []);
+    this.fixed = typeof preset === 'object' && preset.fixed === true;
+    if (preset === undefined) return;
+    const capacity = typeof preset === 'number' ? Math.max(1, preset) : preset.capacity;
+    for (let c = 0; c < n; c++) {
+      if (kinds[c] === NUMERIC) this.numericChunk[c] = typeof preset === 'number' ? new Float32Array(capacity) : (preset.numeric[c] as Float32Array);
+      else if (kinds[c] === CATEGORICAL) this.codeChunk[c] = typeof preset === 'number' ? new Int32Array(capacity) : (preset.codes[c] as Int32Array);
+    }
+    this.chunkRows = capacity;
   }
 
   /** Makes sure the current chunk has a free row slot. */
   ensureSlot(): void {
-    if (this.slot < CHUNK_ROWS) return;
+    if (this.slot < this.chunkRows) return;
+    if (this.fixed) throw new UserError('the file has more records than lines counted before reading; did it change while being read?');
+    const size = this.chunkRows === 0 ? FIRST_CHUNK_ROWS : Math.min(this.chunkRows * 4, CHUNK_ROWS);
     for (let c = 0; c < this.kinds.length; c++) {
       if (this.kinds[c] === NUMERIC) {
-        if (this.rows > 0) this.fullNumeric[c].push(this.numericChunk[c]);
-        this.numericChunk[c] = new Float32Array(CHUNK_ROWS);
+        if (this.chunkRows > 0) this.fullNumeric[c].push(this.numericChunk[c]);
+        this.numericChunk[c] = new Float32Array(size);
       } else if (this.kinds[c] === CATEGORICAL) {
-        if (this.rows > 0) this.fullCodes[c].push(this.codeChunk[c]);
-        this.codeChunk[c] = new Int32Array(CHUNK_ROWS);
+        if (this.chunkRows > 0) this.fullCodes[c].push(this.codeChunk[c]);
+        this.codeChunk[c] = new Int32Array(size);
       }
     }
+    this.chunkRows = size;
     this.slot = 0;
   }
 
@@ -95,36 +125,57 @@ export class ColumnarBuilder {
     this.rows++;
   }
 
-  /** Builds the final columns (undefined for skipped ones). The builder is empty afterwards. */
+  /**
+   * The final columns (undefined for skipped ones). Data that fits one array is returned as a view of it (no copy;
+   * the view is shorter than its buffer when the capacity was not reached); chunked data is concatenated.
+   */
   finish(): ColumnOutput[] {
     const out: ColumnOutput[] = [];
     for (let c = 0; c < this.kinds.length; c++) {
       if (this.kinds[c] === NUMERIC) {
-        const values = new Float32Array(this.rows);
-        let at = 0;
-        for (const chunk of this.fullNumeric[c]) {
-          values.set(chunk, at);
-          at += chunk.length;
-        }
-        if (this.rows > at) values.set(this.numericChunk[c].subarray(0, this.rows - at), at);
+        const chunks = [...this.fullNumeric[c], this.numericChunk[c].subarray(0, this.slot)];
         this.fullNumeric[c] = [];
         this.numericChunk[c] = new Float32Array(0);
-        out.push({ kind: NUMERIC, values });
+        out.push({ kind: NUMERIC, values: chunks.length === 1 ? chunks[0] : concat(new Float32Array(this.rows), chunks) });
       } else if (this.kinds[c] === CATEGORICAL) {
-        const codes = new Int32Array(this.rows);
-        let at = 0;
-        for (const chunk of this.fullCodes[c]) {
-          codes.set(chunk, at);
-          at += chunk.length;
-        }
-        if (this.rows > at) codes.set(this.codeChunk[c].subarray(0, this.rows - at), at);
+        const chunks = [...this.fullCodes[c], this.codeChunk[c].subarray(0, this.slot)];
         this.fullCodes[c] = [];
         this.codeChunk[c] = new Int32Array(0);
-        out.push({ kind: CATEGORICAL, codes, dictionary: (this.dictionaries[c] as ByteDictionary).toStrings() });
+        const dictionary = (this.dictionaries[c] as ByteDictionary).toStrings();
+        out.push({ kind: CATEGORICAL, codes: chunks.length === 1 ? chunks[0] : concat(new Int32Array(this.rows), chunks), dictionary });
       } else out.push(undefined);
     }
     return out;
   }
+}
+
+function concat<T extends Float32Array | Int32Array>(into: T, chunks: readonly T[]): T {
+  let at = 0;
+  for (const chunk of chunks) {
+    into.set(chunk, at);
+    at += chunk.length;
+  }
+  return into;
+}
+
+/** Line feeds in bytes [start, end) of a plain file, plus one when the last line has none: an upper bound on records. */
+export async function countLines(file: string, start = 0, end?: number): Promise<number> {
+  const source = await openByteSource(file, end === undefined ? undefined : { start, end });
+  const buf = new Uint8Array(1 << 22);
+  let lines = 0;
+  let last = LF;
+  try {
+    for (;;) {
+      const n = await source.read(buf, 0);
+      if (n === 0) break;
+      const view = buf.subarray(0, n);
+      for (let i = view.indexOf(LF); i >= 0; i = view.indexOf(LF, i + 1)) lines++;
+      last = view[n - 1];
+    }
+  } finally {
+    await source.close();
+  }
+  return last === LF ? lines : lines + 1;
 }
 
 export interface CsvReadOptions {
@@ -142,11 +193,17 @@ export interface CsvReadOptions {
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Initial read buffer size (grows to fit the longest record); 1 MiB by default. */
   readonly bufferBytes?: number;
+  /** Read only bytes [start, end) of a plain file (parallel reading); start must begin a record. */
+  readonly range?: { readonly start: number; readonly end: number };
+  /** The file's header line, so that copies of it inside a range are recognised (with range, no header). */
+  readonly header?: Uint8Array;
 }
 
 export interface CsvReadResult {
   /** Data rows added to the builder from this file. */
   readonly rows: number;
+  /** Lines read (header, blank and skipped lines included). */
+  readonly lines: number;
   /** Rows skipped, by reason (only with skipBadRows). */
   readonly skipped: ReadonlyMap<string, number>;
 }
@@ -160,11 +217,12 @@ const INITIAL_BUFFER = 1 << 20;
 /** Streams one CSV (or gzip-compressed CSV) file into the builder. */
 export async function readCsvInto(file: string, builder: ColumnarBuilder, options: CsvReadOptions): Promise<CsvReadResult> {
   if (options.columnNames.length !== builder.kinds.length) throw new Error('columnNames and kinds differ in length');
-  const source = await openByteSource(file);
+  const source = await openByteSource(file, options.range);
   const parser = new RecordParser(file, builder, options);
-  let buf = new Uint8Array(Math.max(4, options.bufferBytes ?? INITIAL_BUFFER));
+  const size = options.bufferBytes ?? (source.gzip ? INITIAL_BUFFER : Math.min(INITIAL_BUFFER, source.totalBytes + 1024));
+  let buf = new Uint8Array(Math.max(4, size));
   let filled = 0;
-  let first = true;
+  let first = !(options.range && options.range.start > 0);
   try {
     for (;;) {
       if (filled === buf.length) {
@@ -190,8 +248,8 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
   } finally {
     await source.close();
   }
-  if (parser.headerPending) throw new UserError('the file is empty', { file });
-  return { rows: parser.rows, skipped: parser.skipped };
+  if (parser.headerPending && !options.range) throw new UserError('the file is empty', { file });
+  return { rows: parser.rows, lines: parser.lines, skipped: parser.skipped };
 }
 
 let numberEnd = 0;
@@ -256,9 +314,16 @@ function scanNumber(buf: Uint8Array, i: number, end: number): number {
     i = j;
   }
   numberEnd = i;
-  // Exact operands, one rounding: correctly rounded, as Number() would be. Otherwise the slow path decides.
-  if (mantissa > Number.MAX_SAFE_INTEGER || exponent > 22 || exponent < -22) return NaN;
-  const value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+  if (mantissa <= Number.MAX_SAFE_INTEGER && exponent <= 22 && exponent >= -22) {
+    // Exact operands, one rounding: correctly rounded, as Number() would be.
+    const value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+    return negative ? -value : value;
+  }
+  if (digits > 19 || exponent > 300 || exponent < -300) return NaN;
+  // Long mantissa or large exponent: a few double roundings (relative error < 2^-49). The value is stored as
+  // float32, so it is exact unless it lies that close to a float32 rounding boundary; then Number() decides.
+  const value = exponent >= 0 ? mantissa * 10 ** exponent : mantissa / 10 ** -exponent;
+  if (Math.fround(value * (1 - 2 ** -49)) !== Math.fround(value * (1 + 2 ** -49))) return NaN;
   return negative ? -value : value;
 }
 
@@ -271,6 +336,10 @@ class RecordParser {
   headerPending: boolean;
   /** Line number (1-based) of the next record. */
   private line = 1;
+
+  get lines(): number {
+    return this.line - 1;
+  }
   private readonly delimiter: number;
   private readonly numericMissing: Set<string>;
   private readonly nFields: number;
@@ -278,14 +347,16 @@ class RecordParser {
   private readonly cellEnd: Int32Array;
   private readonly cellEscaped: Uint8Array;
   private scratch = new Uint8Array(256);
-  private headerBytes: Uint8Array | undefined;
+  /** The header line (empty until known), to recognise copies of it inside the data. */
+  private headerBytes: Uint8Array;
 
   constructor(
     private readonly file: string,
     private readonly builder: ColumnarBuilder,
     private readonly options: CsvReadOptions,
   ) {
-    this.headerPending = true;
+    this.headerPending = options.range === undefined || options.range.start === 0;
+    this.headerBytes = options.header ?? new Uint8Array(0);
     const delimiter = options.delimiter ?? ',';
     if (Buffer.byteLength(delimiter) !== 1) throw new UserError(`the delimiter must be one byte, got '${delimiter}'`);
     this.delimiter = delimiter.charCodeAt(0);
@@ -315,7 +386,7 @@ class RecordParser {
       }
       const skipping = this.headerPending && this.options.hasHeader;
       const header = this.headerBytes;
-      if (header !== undefined && c === header[0] && pos + header.length <= end) {
+      if (header.length > 0 && !skipping && c === header[0] && pos + header.length <= end) {
         const after = this.repeatedHeaderEnd(buf, pos, end, eof);
         if (after < 0) return recordStart;
         if (after > 0) {
@@ -475,7 +546,7 @@ class RecordParser {
    * after such a line, 0 when the record is not a header copy, -1 when the buffer ends too soon to tell.
    */
   private repeatedHeaderEnd(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
-    const header = this.headerBytes as Uint8Array;
+    const header = this.headerBytes;
     for (let i = 0; i < header.length; i++) if (buf[pos + i] !== header[i]) return 0;
     const at = pos + header.length;
     if (at >= end) return eof ? at : -1;
@@ -501,24 +572,30 @@ export interface CsvPeek {
   readonly complete: boolean;
   /** Leading text of the sample, for formats that are not CSV (XML). */
   readonly head: string;
+  /** The sample contains a double quote (quoted fields may span lines: no splitting at line ends). */
+  readonly quoted: boolean;
 }
 
 /** Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). */
 export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
   const source = await openByteSource(file);
-  const buf = new Uint8Array(maxBytes);
-  const step = 1 << 16;
+  let buf = new Uint8Array(1 << 16);
   let filled = 0;
   let complete = false;
   try {
     while (filled < maxBytes) {
-      const n = await source.read(buf.subarray(0, Math.min(maxBytes, filled + step)), filled);
+      if (filled === buf.length) {
+        const bigger = new Uint8Array(Math.min(maxBytes, buf.length * 4));
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = await source.read(buf, filled);
       if (n === 0) {
         complete = true;
         break;
       }
       filled += n;
-      if (countLines(buf, filled) > maxRecords) break;
+      if (lineFeeds(buf, filled) > maxRecords) break;
     }
   } finally {
     await source.close();
@@ -528,10 +605,10 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   const text = utf8.decode(bytes);
   const records = binary ? [] : splitRecords(text, delimiter, complete, maxRecords + 1);
-  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096) };
+  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096), quoted: text.includes('"') };
 }
 
-function countLines(buf: Uint8Array, n: number): number {
+function lineFeeds(buf: Uint8Array, n: number): number {
   let lines = 0;
   for (let i = buf.indexOf(LF); i >= 0 && i < n; i = buf.indexOf(LF, i + 1)) lines++;
   return lines;
@@ -541,44 +618,44 @@ function countLines(buf: Uint8Array, n: number): number {
 function splitRecords(text: string, delimiter: string, complete: boolean, maxRecords: number): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
-  let cell = '';
-  let quoted = false;
   let i = 0;
-  let cellWasQuoted = false;
-  const endRecord = (): void => {
-    record.push(cell);
-    if (!(record.length === 1 && record[0] === '' && !cellWasQuoted)) records.push(record);
-    record = [];
-    cell = '';
-    cellWasQuoted = false;
-  };
-  while (i < text.length && records.length < maxRecords) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
+  const n = text.length;
+  while (i < n && records.length < maxRecords) {
+    let cell: string;
+    if (text[i] === '"') {
+      // Quoted cell: up to the closing quote, "" standing for ".
+      let j = i + 1;
+      cell = '';
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) return records;
+        cell += text.slice(j, q);
+        if (text[q + 1] === '"') {
           cell += '"';
-          i += 2;
+          j = q + 2;
           continue;
         }
-        quoted = false;
-      } else cell += ch;
-      i++;
-      continue;
+        i = q + 1;
+        break;
+      }
+      while (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else {
+      let j = i;
+      while (j < n && text[j] !== delimiter && text[j] !== '\n' && text[j] !== '\r') j++;
+      cell = text.slice(i, j);
+      i = j;
     }
-    if (ch === '"' && cell === '') {
-      quoted = true;
-      cellWasQuoted = true;
-    } else if (ch === delimiter) {
-      record.push(cell);
-      cell = '';
-      cellWasQuoted = false;
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      endRecord();
-    } else cell += ch;
+    record.push(cell);
+    if (i >= n) {
+      if (complete) records.push(record);
+      break;
+    }
+    const ch = text[i];
     i++;
+    if (ch === delimiter) continue;
+    if (ch === '\r' && text[i] === '\n') i++;
+    if (!(record.length === 1 && record[0] === '')) records.push(record);
+    record = [];
   }
-  if (complete && i >= text.length && (cell !== '' || record.length > 0 || cellWasQuoted)) endRecord();
   return records;
 }

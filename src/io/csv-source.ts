@@ -20,8 +20,8 @@ export interface ByteSource {
 
 const READ_CHUNK = 1 << 20;
 
-/** Opens a file for streaming; errors name the file. */
-export async function openByteSource(file: string): Promise<ByteSource> {
+/** Opens a file for streaming (optionally bytes [start, end) of a plain file); errors name the file. */
+export async function openByteSource(file: string, range?: { start: number; end: number }): Promise<ByteSource> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -33,22 +33,25 @@ export async function openByteSource(file: string): Promise<ByteSource> {
     if (stat.isDirectory()) throw new UserError('is a directory, expected a data file', { file });
     const magic = new Uint8Array(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) return gzipSource(file, handle, stat.size);
-    return plainSource(file, handle, stat.size);
+    if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+      if (range) throw new Error('byte ranges of gzip files cannot be read');
+      return gzipSource(file, handle, stat.size);
+    }
+    return plainSource(file, handle, range?.start ?? 0, range?.end ?? stat.size);
   } catch (err) {
     await handle.close();
     throw err instanceof UserError ? err : fileError(file, err);
   }
 }
 
-function plainSource(file: string, handle: FileHandle, totalBytes: number): ByteSource {
-  let position = 0;
+function plainSource(file: string, handle: FileHandle, start: number, end: number): ByteSource {
+  let position = start;
   return {
     file,
     gzip: false,
-    totalBytes,
+    totalBytes: end - start,
     async read(target, offset) {
-      const length = target.length - offset;
+      const length = Math.min(target.length - offset, end - position);
       if (length <= 0) return 0;
       try {
         const { bytesRead } = await handle.read(target, offset, length, position);
@@ -58,7 +61,7 @@ function plainSource(file: string, handle: FileHandle, totalBytes: number): Byte
         throw fileError(file, err);
       }
     },
-    bytesRead: () => position,
+    bytesRead: () => position - start,
     close: () => handle.close(),
   };
 }

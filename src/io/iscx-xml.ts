@@ -64,7 +64,7 @@ export async function readXmlRecordsInto(file: string, builder: ColumnarBuilder,
   }
   if (!reader.sawRoot) throw new UserError('the file is empty (no XML root element)', { file });
   if (reader.depth !== 0) throw new UserError(`the XML ends inside an element (the file is cut short)`, { file, line: reader.line });
-  return { rows: reader.rows, skipped: reader.skipped };
+  return { rows: reader.rows, lines: reader.line - 1, skipped: reader.skipped };
 }
 
 class RecordXmlParser {

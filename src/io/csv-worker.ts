@@ -1,0 +1,50 @@
+// Worker side of the parallel CSV reader: parses one byte range of a file straight into its rows of the shared
+// (SharedArrayBuffer) columns and reports row counts, lines and its category dictionaries.
+
+import { parentPort } from 'node:worker_threads';
+import { UserError } from '../errors.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+
+export interface CsvWorkerTask {
+  readonly id: number;
+  readonly file: string;
+  readonly kinds: CsvColumnKind[];
+  readonly options: Omit<CsvReadOptions, 'onProgress'>;
+  /** Per column: the SharedArrayBuffer of the whole column (numeric Float32, categorical Int32), or null. */
+  readonly buffers: (SharedArrayBuffer | null)[];
+  /** First row of this task in the shared columns, and rows reserved for it (its line count). */
+  readonly rowOffset: number;
+  readonly capacity: number;
+}
+
+export type CsvWorkerMessage =
+  | { type: 'progress'; id: number; done: number }
+  | { type: 'done'; id: number; rows: number; lines: number; skipped: [string, number][]; dictionaries: (string[] | null)[] }
+  | { type: 'error'; id: number; user: boolean; message: string; location?: UserError['location'] };
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', async (task: CsvWorkerTask) => {
+    try {
+      const { rowOffset, capacity } = task;
+      const numeric = task.kinds.map((k, c) => (k === NUMERIC ? new Float32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity) : undefined));
+      const codes = task.kinds.map((k, c) => (k === CATEGORICAL ? new Int32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity) : undefined));
+      const builder = new ColumnarBuilder(task.kinds, { capacity, numeric, codes, fixed: true });
+      let reported = 0;
+      const result = await readCsvInto(task.file, builder, {
+        ...task.options,
+        onProgress: (done) => {
+          if (done - reported >= 1 << 22) {
+            port.postMessage({ type: 'progress', id: task.id, done } satisfies CsvWorkerMessage);
+            reported = done;
+          }
+        },
+      });
+      const dictionaries = builder.dictionaries.map((d) => (d ? d.toStrings() : null));
+      port.postMessage({ type: 'done', id: task.id, rows: result.rows, lines: result.lines, skipped: [...result.skipped], dictionaries } satisfies CsvWorkerMessage);
+    } catch (err) {
+      const user = err instanceof UserError;
+      port.postMessage({ type: 'error', id: task.id, user, message: err instanceof Error ? err.message : String(err), location: user ? err.location : undefined } satisfies CsvWorkerMessage);
+    }
+  });
+}
