@@ -1,6 +1,6 @@
 // Columnar batch of decoded flow-export records: the decoders write typed-array columns (no object per record), and
-// FlowRecord objects or JSON lines are made from them only when a consumer asks. One batch is reused per datagram.
-// O(1) amortised per appended record; columns grow by doubling.
+// FlowRecord objects or JSON lines (IPv4 dotted, IPv6 per RFC 5952) are made only when a consumer asks. One batch is
+// reused per datagram. O(1) amortised per appended record; columns grow by doubling.
 
 import type { FlowEndReason, FlowRecord, FlowSource } from '../../flows/flow-record.js';
 

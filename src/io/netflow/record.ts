@@ -1,7 +1,6 @@
-// Appends the slot values of one decoded NetFlow v9 / IPFIX data record to a FlowBatch as a flow: counters (delta, else total;
-// RFC 5103 reverse counters fill bwd*), addresses as text (IPv6 per RFC 5952), times resolved from whichever
-// encoding the template carried (RFC 7011 §6.1.7-6.1.10 absolute times, RFC 7012 delta and sysUpTime times).
-// O(fields) per record.
+// Appends the slot values of one decoded NetFlow v9 / IPFIX data record to a FlowBatch: counters (delta, else
+// total; RFC 5103 reverse counters fill bwd*), IPv4 or IPv6 addresses, and times resolved from whichever encoding the
+// template carried (RFC 7011 §6.1.7-6.1.10 absolute times, RFC 7012 delta and sysUpTime times). O(1) per record.
 
 import type { FlowSource } from '../../flows/flow-record.js';
 import { endReasonCode, type FlowBatch } from './batch.js';
