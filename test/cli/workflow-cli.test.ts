@@ -5,7 +5,7 @@
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -237,5 +237,26 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     const info = JSON.parse(cli('info', out, '--json').stdout);
     assert.equal(info.task, 'anomaly');
     assert.ok(Number.isFinite(info.threshold));
+  });
+
+  it('Ctrl-C during a search keeps the results finished so far, says so, and still saves the best', async () => {
+    const out = join(dir, 'interrupted.fsm');
+    const child = spawn(process.execPath, [CLI, 'train', TRAIN, '--models', 'rf', '--tune', 'grid', '--cv', '5', '--out', out], { env: { ...process.env, FLOWSENTRY_THREADS: '2' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('tuning')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 3000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /interrupted: keeping the \d+ of 270 CV tasks finished so far/);
+    assert.match(stdout, /interrupted: these are the results finished before Ctrl-C/);
+    assert.ok(existsSync(out), 'the best finished candidate is saved');
   });
 });
