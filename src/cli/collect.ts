@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'write flows as JSON lines to this file (default: stdout)')
     .option('--receive-buffer <bytes>', 'socket receive buffer to request', parseIntOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
     .option('--duration <seconds>', 'stop after this many seconds', parseIntOption('--duration', 1))
-    .option('--count <records>', 'stop after this many flow records', parseIntOption('--count', 1))
+    .option('--count <records>', 'stop once this many flow records were decoded', parseIntOption('--count', 1))
     .option('--json', 'print the summary as JSON')
     .action(async (opts: CollectOptions, cmd: Command) => {
       const global = { ...cmd.optsWithGlobals<GlobalOptions>(), ...opts };

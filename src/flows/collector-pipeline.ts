@@ -33,7 +33,7 @@ export interface CollectorPipelineOptions {
   outFd?: number;
   /** Ring size in bytes (default 32 MiB). */
   ringBytes?: number;
-  /** Called with the records and datagrams decoded so far, whenever the decoder catches up and every 50 000 records. */
+  /** Called with the records and datagrams decoded so far, whenever the decoder catches up and every 5 000 records. */
   onRecords?: (records: number, datagrams: number) => void;
 }
 
@@ -229,7 +229,7 @@ function consume(init: WorkerInit): void {
     if (r === size) r = 0;
     Atomics.store(ctrl, R, r);
     Atomics.sub(ctrl, USED, need);
-    if (records - reported > 50_000) report();
+    if (records - reported >= 5_000) report();
   }
   flush();
   void collector.close().then((stats) => parentPort?.postMessage({ type: 'done', stats } satisfies WorkerMessage));
