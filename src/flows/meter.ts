@@ -131,11 +131,20 @@ export class FlowMeter {
       if (raw.tsUs > this.nowUs) this.nowUs = raw.tsUs;
       return;
     }
-    this.addDecoded(this.pkt, raw.tsUs, raw.origLen);
+    this.pkt.tsUs = raw.tsUs;
+    this.pkt.frameLen = raw.origLen;
+    this.meter(this.pkt);
   }
 
   /** Meters an already decoded packet (timestamp in µs since the epoch, frame length on the wire). */
   addDecoded(p: DecodedPacket, tsUs: number, frameLen: number): void {
+    p.tsUs = tsUs;
+    p.frameLen = frameLen;
+    this.meter(p);
+  }
+
+  private meter(p: DecodedPacket): void {
+    const tsUs = p.tsUs;
     this.counters.metered++;
     if (tsUs > this.nowUs) this.nowUs = tsUs;
     if (this.sweepBacklog || this.nowUs >= this.nextSweepUs) {
@@ -162,9 +171,9 @@ export class FlowMeter {
         this.finish(slot, end);
         table.lookup(p); // the table changed: refresh the scratch key for insert()
       } else {
-        cicAdd(f, base, p, tsUs, table.isForward(slot), frameLen);
+        cicAdd(f, base, p, table.isForward(slot));
         table.touch(slot);
-        if (closedAt === 0 && p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, table.isForward(slot), tsUs);
+        if (closedAt === 0 && p.protocol === 6) this.tcpState(slot, base, p, table.isForward(slot));
         if (f[base + FWD_N]! + f[base + BWD_N]! === this.earlyPackets) this.onEarly!(this.record(slot, R_SNAPSHOT));
         return;
       }
@@ -176,24 +185,25 @@ export class FlowMeter {
     }
     const slot = table.insert();
     const base = pageBase(slot, SLOT_DOUBLES);
-    cicStart(table.pages[slot >> PAGE_BITS]!, base, p, tsUs, frameLen);
-    if (p.protocol === 6) this.tcpState(slot, base, p.tcpFlags, true, tsUs);
+    cicStart(table.pages[slot >> PAGE_BITS]!, base, p);
+    if (p.protocol === 6) this.tcpState(slot, base, p, true);
     if (this.earlyPackets === 1) this.onEarly!(this.record(slot, R_SNAPSHOT));
   }
 
-  private tcpState(slot: number, base: number, flags: number, fwd: boolean, tsUs: number): void {
+  private tcpState(slot: number, base: number, p: DecodedPacket, fwd: boolean): void {
+    const flags = p.tcpFlags;
     if ((flags & (TCP_FIN | TCP_RST)) === 0) return;
     const f = this.table.pages[slot >> PAGE_BITS]!;
-    if (flags & TCP_RST) this.close(slot, base, R_RST, tsUs);
+    if (flags & TCP_RST) this.close(slot, base, R_RST, p);
     else {
       const dirs = f[base + FIN_DIRS]! | (fwd ? 1 : 2);
       f[base + FIN_DIRS] = dirs;
-      if (dirs === 3) this.close(slot, base, R_FIN, tsUs);
+      if (dirs === 3) this.close(slot, base, R_FIN, p);
     }
   }
 
-  private close(slot: number, base: number, reason: number, tsUs: number): void {
-    this.table.pages[slot >> PAGE_BITS]![base + CLOSED_AT] = tsUs;
+  private close(slot: number, base: number, reason: number, p: DecodedPacket): void {
+    this.table.pages[slot >> PAGE_BITS]![base + CLOSED_AT] = p.tsUs;
     this.table.reason[slot] = reason;
     this.table.markClosed(slot);
   }

@@ -89,7 +89,8 @@ function sampleStd(n: number, m2: number): number {
 }
 
 /** Starts a flow's accumulators with its first (forward) packet. */
-export function cicStart(f: Float64Array, base: number, p: DecodedPacket, tsUs: number, frameLen: number): void {
+export function cicStart(f: Float64Array, base: number, p: DecodedPacket): void {
+  const tsUs = p.tsUs;
   f.fill(0, base, base + SLOT_DOUBLES);
   f[base + START] = tsUs;
   f[base + ACTIVE_START] = tsUs;
@@ -100,11 +101,12 @@ export function cicStart(f: Float64Array, base: number, p: DecodedPacket, tsUs: 
   f[base + ICMP_CODE] = p.icmpCode;
   f[base + ALL_MIN] = p.payloadLen;
   f[base + ALL_MAX] = p.payloadLen;
-  cicAdd(f, base, p, tsUs, true, frameLen, true);
+  cicAdd(f, base, p, true, true);
 }
 
-/** Adds one packet; `fwd` is true for the initiator's direction. */
-export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, tsUs: number, fwd: boolean, frameLen: number, first = false): void {
+/** Adds one packet (its time and frame length are p.tsUs and p.frameLen); `fwd` is true for the initiator's direction. */
+export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boolean, first = false): void {
+  const tsUs = p.tsUs;
   const len = p.payloadLen;
   const flags = p.tcpFlags;
   // Whole flow.
@@ -117,7 +119,7 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, tsUs: nu
   f[base + ALL_M2]! += dAll * (len - meanAll);
   if (len > f[base + ALL_MAX]!) f[base + ALL_MAX] = len;
   if (len < f[base + ALL_MIN]!) f[base + ALL_MIN] = len;
-  f[base + FRAME_BYTES]! += frameLen;
+  f[base + FRAME_BYTES]! += p.frameLen;
   if (flags !== 0) {
     f[base + TCP_FLAGS] = f[base + TCP_FLAGS]! | flags;
     const fc = base + FLAG_COUNTS;
@@ -158,7 +160,7 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, tsUs: nu
     if (flags & TCP_PSH) f[base + F_PSH]!++;
     if (flags & TCP_URG) f[base + F_URG]!++;
     if (flags & TCP_RST) f[base + F_RST]!++;
-    bulk(f, base + FBULK, base + BBULK, len, tsUs);
+    bulk(f, base + FBULK, base + BBULK, len, p);
   } else {
     const k = f[base + BWD_N]! + 1;
     f[base + BWD_N] = k;
@@ -177,7 +179,7 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, tsUs: nu
     if (flags & TCP_PSH) f[base + B_PSH]!++;
     if (flags & TCP_URG) f[base + B_URG]!++;
     if (flags & TCP_RST) f[base + B_RST]!++;
-    bulk(f, base + BBULK, base + FBULK, len, tsUs);
+    bulk(f, base + BBULK, base + FBULK, len, p);
   }
 }
 
@@ -185,7 +187,8 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, tsUs: nu
  * CICFlowMeter's bulk detector for one direction: a bulk is ≥ 4 consecutive payload packets in this direction with
  * gaps ≤ 1 s and no payload packet of the other direction in between.
  */
-function bulk(f: Float64Array, s: number, other: number, size: number, tsUs: number): void {
+function bulk(f: Float64Array, s: number, other: number, size: number, p: DecodedPacket): void {
+  const tsUs = p.tsUs;
   // [0 duration, 1 packets, 2 size, 3 states, 4 countHelper, 5 startHelper, 6 sizeHelper, 7 lastTs]
   if (f[other + 7]! > f[s + 5]!) f[s + 5] = 0;
   if (size <= 0) return;
