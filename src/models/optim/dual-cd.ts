@@ -69,21 +69,15 @@ export function solveDualCd(S: OffsetSparseRows, o: DualCdOptions): DualCdResult
     const diag = squared ? 0.5 / o.cost[i] : 0;
     const count = rowStart[i + 1] - rowStart[i];
     let ms = 0;
-    let norm = squaredNorms[i];
     let f = 2 * (r + RECORD);
     for (let p = rowStart[i]; p < rowStart[i + 1]; p++, f += 2) {
       pairValue[f] = values[p];
       pairColumn[f + 1] = colIndex[p];
-      // Keep ‖x_i‖² and m·s_i consistent with the Float32-rounded values the solver sees.
-      const m = offset[colIndex[p]];
-      const exact = values[p];
-      const stored = pairValue[f];
-      norm += (stored - exact) * (stored + exact + 2 * m);
-      ms += m * stored;
+      ms += offset[colIndex[p]] * values[p];
     }
     record[r + UPPER] = upper;
     record[r + DIAG] = diag;
-    record[r + QD] = norm + bScale * bScale + diag;
+    record[r + QD] = squaredNorms[i] + bScale * bScale + diag;
     record[r + OFFSET_DOT] = ms;
     record[r + SIGN] = o.sign[i];
     record[r + COUNT] = count;
