@@ -101,6 +101,7 @@ export class CollectorPipeline {
       socket.once('error', onError);
       socket.bind(options.port, options.host, () => {
         socket.off('error', onError);
+        // Errors after binding (rare: ENOMEM) must not end collection.
         socket.on('error', () => undefined);
         resolve();
       });

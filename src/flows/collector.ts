@@ -19,6 +19,8 @@ import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore, type TemplateSto
 import { UserError } from '../errors.js';
 
 export const DEFAULT_RECEIVE_BUFFER = 8 << 20;
+/** Exporter addresses listed in the stats; beyond this (a spoofed flood) they are not remembered. */
+const MAX_EXPORTERS_LISTED = 1024;
 
 export interface CollectorOptions {
   host: string;
@@ -55,6 +57,7 @@ export interface CollectorStats {
   queueDropped: number;
   /** Two-thread pipeline only (`collect`): datagrams dropped because the decoding thread was a full ring behind. */
   ringDropped?: number;
+  /** Exporter addresses seen (the first 1024). */
   exporters: string[];
   receiveBuffer: { requested: number; granted: number };
   seconds: number;
@@ -101,7 +104,7 @@ export class FlowCollector extends EventEmitter<{ batch: [FlowBatch]; flows: [Fl
       socket.once('error', onError);
       socket.bind(options.port, options.host, () => {
         socket.off('error', onError);
-        // Errors after binding (rare: ENOMEM) must not crash the process; count them as kernel-level drops.
+        // Errors after binding (rare: ENOMEM) must not crash the process; they are counted as 'socket-error'.
         socket.on('error', () => this.decodeStats.drop('socket-error'));
         resolve();
       });
@@ -121,7 +124,7 @@ export class FlowCollector extends EventEmitter<{ batch: [FlowBatch]; flows: [Fl
    */
   ingest(datagram: Buffer, exporter: string, nowMs: number): FlowBatch {
     this.bytes += datagram.length;
-    if (!this.exporters.has(exporter)) this.exporters.add(exporter);
+    if (this.exporters.size < MAX_EXPORTERS_LISTED && !this.exporters.has(exporter)) this.exporters.add(exporter);
     const batch = this.batch;
     decodeDatagram(datagram, exporter, nowMs, this.store, batch, this.decodeStats);
     if (batch.length > 0) {
