@@ -12,7 +12,8 @@ import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
 import { binMatrix, fitBinEdges, MAX_BINS, sparseColumns } from './trees/binning.js';
 import { growForestTree, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
-import { accumulateLeaves, concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
+import { sumLeaves } from './trees/forest-predict.js';
+import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
 import { argmaxLabels, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
 import { explainForestProba } from './decision-tree.js';
 import { treeShap } from '../explain/tree-shap.js';
@@ -49,8 +50,9 @@ const RULES: { [K in keyof RandomForestParams]: ParamRule } = {
   random_state: { type: 'int', min: 0 },
 };
 
-/** Below this many rows × trees, worker start-up costs more than it saves. */
+/** Below this many rows × trees, worker start-up costs more than it saves (training, prediction). */
 const PARALLEL_WORK = 400_000;
+const PARALLEL_PREDICT = 1_000_000;
 
 export class RandomForest implements Classifier {
   readonly kind = 'classifier' as const;
@@ -164,8 +166,9 @@ export class RandomForest implements Classifier {
     const forest = this.fitted();
     checkInput(X, this.nFeatures, 'rf');
     const K = this.classes.length;
-    const out = new Float64Array(X.rows * K);
-    accumulateLeaves(forest, X, out, 1 / (forest.treeStart.length - 1));
+    const out = await sumLeaves(forest, X, this.params.n_jobs ?? undefined, PARALLEL_PREDICT);
+    const scale = 1 / (forest.treeStart.length - 1);
+    for (let i = 0; i < out.length; i++) out[i] *= scale;
     return toMatrix(out, X.rows, K);
   }
 

@@ -64,14 +64,29 @@ export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: 
   return { nBins, edges };
 }
 
-/** The sorted distinct values of a column when there are at most `limit` of them, else null. */
+/** The sorted distinct values of a column when there are at most `limit` of them, else null (no full sort). */
 function distinctIfFew(values: Float32Array, limit: number): Float32Array | null {
-  const seen = new Set<number>();
+  const seen = new Float32Array(limit);
+  let count = 0;
+  let last = Number.NaN;
   for (let i = 0; i < values.length; i++) {
-    seen.add(values[i]);
-    if (seen.size > limit) return null;
+    const v = values[i];
+    if (v === last) continue;
+    last = v;
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seen[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < count && seen[lo] === v) continue;
+    if (count === limit) return null;
+    seen.copyWithin(lo + 1, lo, count);
+    seen[lo] = v;
+    count++;
   }
-  return Float32Array.from(seen).sort();
+  return seen.slice(0, count);
 }
 
 function midpoint(a: number, b: number): number {

@@ -30,10 +30,13 @@ export function sumLeavesBlock(shared: PredictShared, task: PredictTask): Float6
   return out;
 }
 
-/** Σ over trees of leaf values for every row of X (rows × nOutputs), in parallel when it pays. */
-export async function sumLeaves(forest: FlatForest, X: Matrix, threads = defaultThreads()): Promise<Float64Array> {
+/**
+ * Σ over trees of leaf values for every row of X (rows × nOutputs), in parallel when rows × trees ≥ minVisits
+ * (deep trees pay off earlier than shallow ones).
+ */
+export async function sumLeaves(forest: FlatForest, X: Matrix, threads = defaultThreads(), minVisits = PARALLEL_VISITS): Promise<Float64Array> {
   const shared: PredictShared = { forest, data: X.data, rows: X.rows, cols: X.cols };
-  if (threads < 2 || X.rows * treeCount(forest) < PARALLEL_VISITS) return sumLeavesBlock(shared, { from: 0, to: X.rows });
+  if (threads < 2 || X.rows * treeCount(forest) < minVisits) return sumLeavesBlock(shared, { from: 0, to: X.rows });
   const data = new Float32Array(new SharedArrayBuffer(X.data.byteLength));
   data.set(X.data);
   const blocks = threads * 4;
