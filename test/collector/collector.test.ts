@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,4 +75,32 @@ test('CollectorPipeline: a small ring wraps many times and every record reaches 
   assert.equal(lines.length, want.records);
   assert.equal(lines.reduce((a, l) => a + (JSON.parse(l) as FlowRecord).packets, 0), want.packets);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('FlowCollector: datagrams the kernel drops are reported (Linux /proc/net/udp)', { skip: process.platform !== 'linux' ? 'Linux only' : false }, async () => {
+  // A minimal receive buffer and a blocked event loop: most of a burst from another process must be dropped.
+  const collector = await FlowCollector.listen({ host: '127.0.0.1', port: 0, receiveBuffer: 2048 });
+  const port = collector.address?.port as number;
+  const datagrams = readDatagrams('test/fixtures/netflow/softflowd-v5.bin');
+  const burst = 400;
+  const sender = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s=require('dgram').createSocket('udp4');const b=Buffer.from('${datagrams[0].toString('hex')}','hex');let n=0;` +
+        `const go=()=>{if(n++<${burst})s.send(b,${port},'127.0.0.1',go);else s.close()};console.log('ready');setTimeout(go,100)`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const exited = new Promise<void>((resolve) => sender.on('exit', () => resolve()));
+  await new Promise<void>((resolve) => sender.stdout.once('data', () => resolve()));
+  const blockUntil = Date.now() + 1000;
+  while (Date.now() < blockUntil) {
+    // busy: the socket is not read while the sender sends its burst
+  }
+  await exited;
+  await until(() => collector.decodeStats.datagrams + (collector.stats().kernelDrops ?? 0) >= burst, 3000);
+  const stats = await collector.close();
+  assert.ok((stats.kernelDrops ?? 0) > 0, 'expected kernel drops');
+  assert.equal(stats.datagrams + (stats.kernelDrops ?? 0), burst);
 });
