@@ -11,6 +11,7 @@
 //   Exact duplicates come out at exactly 0 because both sums run over the same columns in the same order.
 
 import type { Projection, ProjectionSearcher } from './projection.js';
+import { SimdScan } from './simd.js';
 
 export type Metric = 'euclidean' | 'manhattan' | 'cosine';
 
@@ -27,6 +28,8 @@ export interface SearchData {
   sparse: SparseColumns | null;
   /** Sorted principal projections (projection euclidean path), or null. */
   projection: Projection | null;
+  /** Dense euclidean/manhattan scans run the WebAssembly SIMD kernel (float32, re-checked exactly). */
+  simd: boolean;
 }
 
 export interface SparseColumns {
@@ -38,8 +41,11 @@ export interface SparseColumns {
 
 /** Receives distance rows. Euclidean distances are squared here ("reduced"); the others are the distances. */
 export interface Reducer {
-  /** dist[off .. off+len) are the reduced distances of query q to rows t0 .. t0+len; `tol` bounds their error. */
-  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void;
+  /**
+   * dist[off .. off+len) are the reduced distances of query q to rows t0 .. t0+len; each is within
+   * tol + relTol · value of the exact one (both 0 for exact kernels).
+   */
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void;
 }
 
 const QUERY_BLOCK = 16;
@@ -123,12 +129,13 @@ function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0:
       const r = norms[i] + nq - 2 * acc[i];
       acc[i] = r > 0 ? r : 0;
     }
-    reducer.consume(q, 0, acc, 0, n, 1e-9 * (maxNorm + nq) + 1e-12);
+    reducer.consume(q, 0, acc, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, 0);
     acc.fill(0);
   }
 }
 
 function scanDense(s: SearchData, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  if (s.simd) return scanSimd(s, queries, q0, q1, reducer);
   const { n, d, metric } = s;
   const x = s.data;
   const tile = new Float64Array(QUERY_BLOCK * ROW_BLOCK);
@@ -167,7 +174,23 @@ function scanDense(s: SearchData, queries: Float32Array, q0: number, q1: number,
           tile[qq * ROW_BLOCK + col] = sum;
         }
       }
-      for (let qq = 0; qq < nqb; qq++) reducer.consume(qb + qq, t0, tile, qq * ROW_BLOCK, len, 0);
+      for (let qq = 0; qq < nqb; qq++) reducer.consume(qb + qq, t0, tile, qq * ROW_BLOCK, len, 0, 0);
+    }
+  }
+}
+
+/** The dense scan through the WebAssembly SIMD kernel: same blocking, float32 results with a relative error bound. */
+function scanSimd(s: SearchData, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  const kernel = SimdScan.for(s, QUERY_BLOCK, ROW_BLOCK);
+  const tile = new Float64Array(QUERY_BLOCK * ROW_BLOCK);
+  const rel = kernel.relativeError;
+  for (let qb = q0; qb < q1; qb += QUERY_BLOCK) {
+    const nqb = Math.min(q1, qb + QUERY_BLOCK) - qb;
+    kernel.loadQueries(queries, qb, nqb, s.d);
+    for (let t0 = 0; t0 < s.n; t0 += ROW_BLOCK) {
+      const len = Math.min(s.n, t0 + ROW_BLOCK) - t0;
+      for (let qq = 0; qq < nqb; qq++) kernel.run(qq, t0, len, tile, qq * ROW_BLOCK);
+      for (let qq = 0; qq < nqb; qq++) reducer.consume(qb + qq, t0, tile, qq * ROW_BLOCK, len, 1e-30, rel);
     }
   }
 }
@@ -193,14 +216,14 @@ export class TopKReducer implements Reducer {
     private readonly excludeSelf: boolean,
   ) {
     const available = s.n - (excludeSelf ? 1 : 0);
-    this.cap = Math.min(available, s.sparse ? k + Math.max(k, 8) : k);
+    this.cap = Math.min(available, s.sparse || s.simd ? k + Math.max(k, 8) : k);
     this.heapDist = new Float64Array((q1 - q0) * this.cap);
     this.heapIdx = new Int32Array((q1 - q0) * this.cap);
     this.size = new Int32Array(q1 - q0);
   }
 
-  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
-    if (tol > 0) this.approximate = true;
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void {
+    if (tol > 0 || relTol > 0) this.approximate = true;
     const cap = this.cap;
     if (cap === 0) return;
     const base = (q - this.q0) * cap;
@@ -319,8 +342,9 @@ export class RadiusCountReducer implements Reducer {
     this.counts = new Int32Array(q1 - q0);
   }
 
-  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, absTol: number, relTol: number): void {
     const r = this.reducedRadius;
+    const tol = absTol + 2 * relTol * r;
     let count = 0;
     for (let c = 0; c < len; c++) {
       const v = dist[off + c];
@@ -350,8 +374,9 @@ export class RadiusComponentsReducer implements Reducer {
     this.touched = new Uint8Array(s.n);
   }
 
-  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, absTol: number, relTol: number): void {
     const r = this.reducedRadius;
+    const tol = absTol + 2 * relTol * r;
     for (let c = 0; c < len; c++) {
       const v = dist[off + c];
       const i = t0 + c;
@@ -411,8 +436,9 @@ export class RadiusMinValueReducer implements Reducer {
     this.mins = new Int32Array(q1 - q0).fill(-1);
   }
 
-  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number): void {
+  consume(q: number, t0: number, dist: Float64Array, off: number, len: number, absTol: number, relTol: number): void {
     const r = this.reducedRadius;
+    const tol = absTol + 2 * relTol * r;
     let best = this.mins[q - this.q0];
     for (let c = 0; c < len; c++) {
       const v = dist[off + c];

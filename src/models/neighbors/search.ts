@@ -1,12 +1,16 @@
 // Exact k-nearest-neighbour and radius search over a fixed set of rows, shared by knn, lof and dbscan (and usable by
-// explainers: "nearest normal neighbours"). Brute force in cache-sized blocks (see kernels.ts), with the sparse
-// mode-shifted euclidean path chosen automatically when it does less work; queries are split across worker_threads
-// over SharedArrayBuffers when the job is large enough to repay the worker start-up (~50 ms).
+// explainers: "nearest normal neighbours"). Three exact strategies, chosen by measured cost (see build):
+// - dense brute force in cache-sized blocks through a WebAssembly SIMD kernel (simd.ts; float32, candidates
+//   re-checked in float64), or in JavaScript float64 where SIMD is missing and for cosine;
+// - the sparse mode-shifted euclidean scan (kernels.ts), which wins on one-hot data such as NSL-KDD;
+// - a sorted principal-projection index with lower bounds (projection.ts), used without SIMD.
+// Queries are split across worker_threads over SharedArrayBuffers when the job repays the worker start-up.
 // Cost: O(queries × rows × features) dense, O(queries × (rows + Σ nnz of the query's columns)) sparse.
 
 import type { Matrix } from '../../frame/matrix.js';
 import { defaultThreads, runInWorkers } from '../../util/worker-pool.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
+import { simdAvailable } from './simd.js';
 import {
   RadiusComponentsReducer,
   RadiusCountReducer,
@@ -33,10 +37,12 @@ export interface NeighborResult {
 
 /** Work (distance evaluations × features) below which searching in this thread beats starting workers. */
 const PARALLEL_WORK = 3e8;
-/** The sparse path pays when shifted density is below this (measured on NSL-KDD and CIC-IDS2017). */
+/** Without SIMD, the sparse path pays when the mode-shifted density is below this. */
 const SPARSE_DENSITY = 0.3;
+/** With SIMD, the sparse path pays when dense work / expected sparse work reaches this (see build). */
+const SPARSE_RATIO = 12;
 const TASKS_PER_THREAD = 8;
-/** From this many rows the projection index beats brute force on euclidean data (measured: bench/anomaly, knn). */
+/** Without SIMD, from this many rows the projection index beats the JavaScript dense scan (10× on UNSW-NB15). */
 const PROJECTION_MIN_ROWS = 512;
 
 export type SearchTask =
@@ -101,6 +107,8 @@ export interface IndexOptions {
   algorithm?: SearchAlgorithm;
   /** Worker threads for large searches (default: FLOWSENTRY_THREADS or the number of cores). */
   threads?: number;
+  /** Use the WebAssembly SIMD kernel for dense scans when available (default true). */
+  simd?: boolean;
   /** Work (queries × rows × features) from which searches use workers; tests lower it to exercise the parallel path. */
   parallelWork?: number;
 }
@@ -138,9 +146,19 @@ export class NeighborIndex {
       }
     } else if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
       const shift = columnModes(X);
+      const columnNnz = new Float64Array(d);
+      for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) columnNnz[i % d]++;
       let nnz = 0;
-      for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) nnz++;
-      if (algorithm === 'sparse' || nnz / data.length <= SPARSE_DENSITY) {
+      let scatter = 0;
+      for (let j = 0; j < d; j++) {
+        nnz += columnNnz[j];
+        scatter += (columnNnz[j] * columnNnz[j]) / n;
+      }
+      // Expected work per query: the sparse path scatters Σ_j P(q_j ≠ mode) · nnz_j and makes 3 passes over n;
+      // the SIMD dense scan does n · d lanes. Break-even measured at a ratio of ~12 (NSL-KDD 15.6: sparse 2× faster;
+      // UNSW-NB15 8.7: SIMD 2× faster); without SIMD, sparse pays below SPARSE_DENSITY.
+      const pays = simdAvailable() && options.simd !== false ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
+      if (algorithm === 'sparse' || pays) {
         sparse = toSparseColumns(X, shift, nnz);
         rowNorms = new Float64Array(n);
         for (let i = 0; i < n; i++) {
@@ -153,10 +171,13 @@ export class NeighborIndex {
         }
       }
     }
-    if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && n >= PROJECTION_MIN_ROWS))) {
+    const simd = metric !== 'cosine' && !sparse && options.simd !== false && simdAvailable();
+    // Measured: with SIMD the dense scan matches or beats the projection index on NSL-KDD, UNSW-NB15 and
+    // CIC-IDS2017, so it is chosen automatically only without SIMD.
+    if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && n >= PROJECTION_MIN_ROWS))) {
       projection = buildProjection(data, n, d);
     }
-    return new NeighborIndex({ n, d, metric, data, rowNorms, sparse, projection }, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
+    return new NeighborIndex({ n, d, metric, data, rowNorms, sparse, projection, simd }, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
   }
 
   /**
@@ -200,7 +221,7 @@ export class NeighborIndex {
   }
 
   private useWorkers(nq: number): boolean {
-    const work = nq * this.search.n * (this.search.sparse ? 8 : this.search.d);
+    const work = nq * this.search.n * (this.search.sparse ? 8 : this.search.simd ? this.search.d / 8 : this.search.d);
     return this.threads > 1 && work >= this.parallelWork && nq >= 2 * this.threads;
   }
 

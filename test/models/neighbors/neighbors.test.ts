@@ -83,7 +83,7 @@ describe('neighbour search', () => {
     }
   });
 
-  it('sparse, projection and dense paths agree, exact duplicates sit at distance 0, and self is excluded', async () => {
+  it('sparse, projection, SIMD and JavaScript dense paths agree, exact duplicates sit at distance 0, and self is excluded', async () => {
     const X = randomMatrix(400, 30, 4, 0.9);
     X.data.copyWithin(10 * 30, 3 * 30, 4 * 30); // row 10 duplicates row 3
     const dense = await NeighborIndex.build(X, 'euclidean', { algorithm: 'dense' }).kneighbors(undefined, 4);
@@ -93,6 +93,13 @@ describe('neighbour search', () => {
     assertClose(sparse.distances, dense.distances, 1e-9, 'distances');
     assert.deepEqual([...projected.indices], [...dense.indices]);
     assert.deepEqual(projected.distances, dense.distances, 'the projection path returns the exact dense distances');
+    const scalar = await NeighborIndex.build(X, 'euclidean', { algorithm: 'dense', simd: false }).kneighbors(undefined, 4);
+    assert.deepEqual([...scalar.indices], [...dense.indices], 'JavaScript and SIMD dense scans agree');
+    assert.deepEqual(scalar.distances, dense.distances);
+    const l1 = NeighborIndex.build(X, 'manhattan', { simd: false });
+    const l1Simd = NeighborIndex.build(X, 'manhattan');
+    assert.deepEqual(await l1Simd.kneighbors(undefined, 4), await l1.kneighbors(undefined, 4));
+    assert.deepEqual(await l1Simd.radiusCount(undefined, 8), await l1.radiusCount(undefined, 8));
     assert.equal(sparse.indices[3 * 4], 10);
     assert.equal(sparse.distances[3 * 4], 0);
     for (let i = 0; i < 400; i++) for (let c = 0; c < 4; c++) assert.notEqual(sparse.indices[i * 4 + c], i);
