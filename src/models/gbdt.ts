@@ -12,6 +12,9 @@ import { resolveParams, type Classifier, type FitOptions, type ModelState, type 
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
 import { binMatrix, fitBinEdges, MAX_BINS, rowLayout, sparseColumns } from './trees/binning.js';
+import { SerialHistograms, type HistogramContext } from './trees/boost-hist.js';
+import { ParallelHistograms } from './trees/boost-parallel.js';
+import { defaultThreads } from '../util/worker-pool.js';
 import { buildBoostTree } from './trees/boost-tree.js';
 import { accumulateLeaves, concatTrees, forestFromState, forestState, leafOfBinned, normalizeImportances, type FlatForest, type FlatTree } from './trees/flat-tree.js';
 import { argmaxLabels, checkClassIndex, checkTraining, classWeightRule, notFitted, rowWeights } from './trees/common.js';
@@ -33,6 +36,7 @@ const DEFAULTS = {
   n_iter_no_change: 10,
   tol: 1e-7,
   class_weight: null as string | null,
+  n_jobs: null as number | null,
   random_state: 0,
 };
 export type GbdtParams = typeof DEFAULTS;
@@ -53,8 +57,12 @@ const RULES: { [K in keyof GbdtParams]: ParamRule } = {
   n_iter_no_change: { type: 'int', min: 1 },
   tol: { type: 'float', min: 0 },
   class_weight: classWeightRule,
+  n_jobs: { type: 'int', min: 1, nullable: true },
   random_state: { type: 'int', min: 0 },
 };
+
+/** Above this many rows × features, leaf histograms are filled by two threads. */
+const PARALLEL_WORK = 2_000_000;
 
 /** scikit-learn turns early stopping on by default above this many rows. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
@@ -114,9 +122,10 @@ export class GradientBoosting implements Classifier {
     const weights = rowWeights(trainLabels, classCounts(trainY, K, counts), p.class_weight, sampleWeight ? { sampleWeight } : undefined);
 
     const { nBins, edges } = fitBinEdges(trainX, p.max_bins, p.random_state);
-    const dense = binMatrix(trainX, nBins, edges);
-    const sparse = sparseColumns(dense);
-    const binned = { ...dense, sparse, layout: rowLayout(dense, sparse) };
+    const threads = p.n_jobs ?? defaultThreads();
+    const parallel = threads > 1 && trainX.rows * trainX.cols >= PARALLEL_WORK;
+    const binned = binMatrix(trainX, nBins, edges, parallel);
+    const sparse = sparseColumns(binned);
     const valBinned = valX ? binMatrix(valX, nBins, edges) : undefined;
     const n = trainX.rows;
 
@@ -141,8 +150,23 @@ export class GradientBoosting implements Classifier {
     const valRaw = valBinned ? new Float64Array(valBinned.rows * T) : undefined;
     if (valRaw && valBinned) for (let i = 0; i < valBinned.rows; i++) valRaw.set(this.baseline, i * T);
 
-    const grad = new Float32Array(n);
-    const hess = new Float32Array(n);
+    // Arrays the histogram helper thread reads live in shared memory.
+    const grad = sharedOrNot(new Float32Array(n), parallel);
+    const hess = sharedOrNot(new Float32Array(n), parallel);
+    const indexAll = sharedOrNot(new Int32Array(n), parallel);
+    const ctx: HistogramContext = {
+      rows: n,
+      cols: X.cols,
+      bins: binned.bins,
+      nBins,
+      sparse,
+      layout: rowLayout(binned, sparse),
+      grad,
+      hess,
+      index: indexAll,
+      sampled: sharedOrNot(new Uint8Array(n), parallel),
+      active: sharedOrNot(new Uint8Array(X.cols), parallel),
+    };
     const proba = new Float64Array(n * K);
     const trees: FlatTree[] = [];
     const series: Record<string, number[]> = { train_loss: [], train_accuracy: [] };
@@ -164,50 +188,58 @@ export class GradientBoosting implements Classifier {
     const colCount = Math.max(1, Math.round(p.colsample * X.cols));
     let bestVal = Infinity;
     let sinceBest = 0;
-
-    for (let iter = 0; iter < p.max_iter; iter++) {
-      if (options?.signal?.aborted) throw new Error('aborted');
-      probabilities(raw, proba, n, K);
-      const index = sampleSize < n ? sampleRows(n, sampleSize, rng) : identity(n);
-      const mask = colCount < X.cols ? sampleColumns(X.cols, colCount, rng) : null;
-      for (let k = 0; k < T; k++) {
-        const target = T === 1 ? 1 : k;
-        for (let i = 0; i < n; i++) {
-          const pk = proba[i * K + target];
-          const w = weights[i];
-          grad[i] = w * (pk - (trainY[i] === target ? 1 : 0));
-          hess[i] = w * Math.max(pk * (1 - pk), 1e-16);
+    const histograms = parallel ? await ParallelHistograms.start(ctx) : new SerialHistograms(ctx);
+    try {
+      for (let iter = 0; iter < p.max_iter; iter++) {
+        if (options?.signal?.aborted) throw new Error('aborted');
+        probabilities(raw, proba, n, K);
+        const sample = sampleSize < n ? sampleRows(n, sampleSize, rng) : identity(n);
+        const mask = colCount < X.cols ? sampleColumns(X.cols, colCount, rng) : null;
+        ctx.sampled.fill(0);
+        for (let r = 0; r < sample.length; r++) ctx.sampled[sample[r]] = 1;
+        for (let f = 0; f < X.cols; f++) ctx.active[f] = mask ? mask[f] : 1;
+        for (let k = 0; k < T; k++) {
+          const target = T === 1 ? 1 : k;
+          for (let i = 0; i < n; i++) {
+            const pk = proba[i * K + target];
+            const w = weights[i];
+            grad[i] = w * (pk - (trainY[i] === target ? 1 : 0));
+            hess[i] = w * Math.max(pk * (1 - pk), 1e-16);
+          }
+          const rows = indexAll.subarray(0, sample.length);
+          rows.set(sample);
+          const { tree, leafStart, leafEnd } = buildBoostTree(binned, grad, hess, rows, treeParams, mask, importance, histograms);
+          trees.push(tree);
+          if (sampleSize < n) {
+            for (let i = 0; i < n; i++) raw[i * T + k] += tree.value[leafOfBinned(tree, binned.bins, n, i)];
+          } else {
+            for (let node = 0; node < leafStart.length; node++) {
+              if (leafStart[node] < 0) continue;
+              const v = tree.value[node];
+              for (let r = leafStart[node]; r < leafEnd[node]; r++) raw[rows[r] * T + k] += v;
+            }
+          }
+          if (valRaw && valBinned) for (let i = 0; i < valBinned.rows; i++) valRaw[i * T + k] += tree.value[leafOfBinned(tree, valBinned.bins, valBinned.rows, i)];
         }
-        const rows = sampleSize < n ? Int32Array.from(index) : index;
-        const { tree, leafStart, leafEnd } = buildBoostTree(binned, grad, hess, rows, treeParams, mask, importance);
-        trees.push(tree);
-        if (sampleSize < n) {
-          for (let i = 0; i < n; i++) raw[i * T + k] += tree.value[leafOfBinned(tree, binned.bins, n, i)];
-        } else {
-          for (let node = 0; node < leafStart.length; node++) {
-            if (leafStart[node] < 0) continue;
-            const v = tree.value[node];
-            for (let r = leafStart[node]; r < leafEnd[node]; r++) raw[rows[r] * T + k] += v;
+        const train = lossAndAccuracy(raw, trainY, n, K, proba);
+        series.train_loss.push(train.loss);
+        series.train_accuracy.push(train.accuracy);
+        this.nIterations = iter + 1;
+        options?.onProgress?.(iter + 1, p.max_iter);
+        if (valRaw && valY && valBinned) {
+          const val = lossAndAccuracy(valRaw, valY, valBinned.rows, K, new Float64Array(valBinned.rows * K));
+          series.val_loss.push(val.loss);
+          series.val_accuracy.push(val.accuracy);
+          if (early) {
+            if (val.loss < bestVal - p.tol) {
+              bestVal = val.loss;
+              sinceBest = 0;
+            } else if (++sinceBest >= p.n_iter_no_change) break;
           }
         }
-        if (valRaw && valBinned) for (let i = 0; i < valBinned.rows; i++) valRaw[i * T + k] += tree.value[leafOfBinned(tree, valBinned.bins, valBinned.rows, i)];
       }
-      const train = lossAndAccuracy(raw, trainY, n, K, proba);
-      series.train_loss.push(train.loss);
-      series.train_accuracy.push(train.accuracy);
-      this.nIterations = iter + 1;
-      options?.onProgress?.(iter + 1, p.max_iter);
-      if (valRaw && valY && valBinned) {
-        const val = lossAndAccuracy(valRaw, valY, valBinned.rows, K, new Float64Array(valBinned.rows * K));
-        series.val_loss.push(val.loss);
-        series.val_accuracy.push(val.accuracy);
-        if (early) {
-          if (val.loss < bestVal - p.tol) {
-            bestVal = val.loss;
-            sinceBest = 0;
-          } else if (++sinceBest >= p.n_iter_no_change) break;
-        }
-      }
+    } finally {
+      if (histograms instanceof ParallelHistograms) await histograms.close();
     }
     this.forest = concatTrees(trees, 1);
     this.importances = normalizeImportances(importance);
@@ -361,6 +393,12 @@ function classCounts(y: Int32Array, K: number, fallback: Float64Array): Float64A
   const counts = new Float64Array(K);
   for (let i = 0; i < y.length; i++) counts[y[i]]++;
   return counts.some((c) => c > 0) ? counts : fallback;
+}
+
+function sharedOrNot<T extends Float32Array | Int32Array | Uint8Array>(a: T, shared: boolean): T {
+  if (!shared) return a;
+  const ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  return new ctor(new SharedArrayBuffer(a.byteLength));
 }
 
 function identity(n: number): Int32Array {

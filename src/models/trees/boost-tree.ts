@@ -6,7 +6,8 @@
 // Cost per tree: O(rows · features · log leaves) for histograms + O(leaves · bins) for scans.
 
 import { TreeBuffer, type FlatTree } from './flat-tree.js';
-import { MAX_BINS, type RowLayout, type SparseColumns } from './binning.js';
+import { MAX_BINS } from './binning.js';
+import type { HistogramBuilder } from './boost-hist.js';
 
 export interface BoostData {
   readonly rows: number;
@@ -14,10 +15,6 @@ export interface BoostData {
   readonly bins: Uint8Array;
   readonly nBins: Int32Array;
   readonly edges: Float32Array;
-  /** Non-default rows of mostly-constant features (binning.ts sparseColumns), for cheaper histograms. */
-  readonly sparse?: SparseColumns;
-  /** Row-wise layout (with `sparse`), read row by row for the histograms of non-root leaves. */
-  readonly layout?: RowLayout;
 }
 
 export interface BoostTreeParams {
@@ -59,106 +56,19 @@ export interface BoostTreeResult {
 /**
  * Grows one tree on the rows in `index` (ascending row numbers; reordered in place so each leaf's rows are
  * contiguous). Sample and class weights are already folded into grad and hess. Features with featureMask[f] = 0
- * are not split on. Each split's gain is added to importance[feature].
+ * are not split on. Each split's gain is added to importance[feature]. `histograms` fills leaf histograms from the
+ * same grad, hess and index arrays (boost-hist.ts).
  */
-export function buildBoostTree(data: BoostData, grad: Float32Array, hess: Float32Array, index: Int32Array, params: BoostTreeParams, featureMask: Uint8Array | null, importance: Float64Array): BoostTreeResult {
+export function buildBoostTree(data: BoostData, grad: Float32Array, hess: Float32Array, index: Int32Array, params: BoostTreeParams, featureMask: Uint8Array | null, importance: Float64Array, histograms: HistogramBuilder): BoostTreeResult {
   const { rows, cols, bins, nBins, edges } = data;
   const binOffset = new Int32Array(cols + 1);
   for (let f = 0; f < cols; f++) binOffset[f + 1] = binOffset[f] + nBins[f];
-  const histSize = binOffset[cols] * 3;
   const n = index.length;
   const spill = new Int32Array(n);
   const tree = new TreeBuffer(1);
   const lambda = params.l2;
   const active: number[] = [];
   for (let f = 0; f < cols; f++) if (nBins[f] > 1 && (!featureMask || featureMask[f])) active.push(f);
-
-  const sparse = data.sparse;
-  const layout = sparse ? data.layout : undefined;
-  // Rows of this tree's sample, for the root's sparse pass over non-default entries.
-  const sampled = new Uint8Array(rows);
-  for (let r = 0; r < n; r++) sampled[index[r]] = 1;
-  const denseBase = new Int32Array(layout ? layout.dense.length : 0);
-  if (layout) layout.dense.forEach((f, j) => (denseBase[j] = binOffset[f] * 3));
-  const binBase = Int32Array.from({ length: cols }, (_, f) => binOffset[f] * 3);
-
-  // (gradient, hessian, rows) per bin of every feature, over a leaf's rows index[start, end).
-  // Root: column by column; a mostly-constant feature visits only its non-default rows. Other leaves, whose rows
-  // are scattered: row by row over the dense features and each row's own non-default entries. Either way the
-  // default bin of a sparse feature is the leaf's totals minus its other bins.
-  const histogram = (start: number, end: number, g: number, h: number): Float64Array => {
-    const hist = new Float64Array(histSize);
-    const size = end - start;
-    const isRoot = start === 0 && end === n;
-    if (!isRoot && sparse && layout) {
-      const { denseBins, rowStart, rowFeature, rowBin } = layout;
-      const nd = denseBase.length;
-      for (let r = start; r < end; r++) {
-        const i = index[r];
-        const gi = grad[i];
-        const hi = hess[i];
-        const src = i * nd;
-        for (let j = 0; j < nd; j++) {
-          const o = denseBase[j] + denseBins[src + j] * 3;
-          hist[o] += gi;
-          hist[o + 1] += hi;
-          hist[o + 2] += 1;
-        }
-        for (let k = rowStart[i]; k < rowStart[i + 1]; k++) {
-          const o = binBase[rowFeature[k]] + rowBin[k] * 3;
-          hist[o] += gi;
-          hist[o + 1] += hi;
-          hist[o + 2] += 1;
-        }
-      }
-      for (let f = 0; f < cols; f++) if (sparse.defaultBin[f] >= 0) fillDefaultBin(hist, f, g, h, size);
-      return hist;
-    }
-    for (const f of active) {
-      const base = binBase[f];
-      if (sparse && sparse.defaultBin[f] >= 0) {
-        const { rows: nzRows, bins: nzBins } = sparse;
-        for (let k = sparse.start[f]; k < sparse.start[f + 1]; k++) {
-          const i = nzRows[k];
-          if (!sampled[i]) continue;
-          const o = base + nzBins[k] * 3;
-          hist[o] += grad[i];
-          hist[o + 1] += hess[i];
-          hist[o + 2] += 1;
-        }
-        fillDefaultBin(hist, f, g, h, size);
-        continue;
-      }
-      const col = f * rows;
-      const identity = size === rows;
-      for (let r = start; r < end; r++) {
-        const i = identity ? r : index[r];
-        const o = base + bins[col + i] * 3;
-        hist[o] += grad[i];
-        hist[o + 1] += hess[i];
-        hist[o + 2] += 1;
-      }
-    }
-    return hist;
-  };
-
-  const fillDefaultBin = (hist: Float64Array, f: number, g: number, h: number, size: number): void => {
-    const base = binBase[f];
-    const d = (sparse as SparseColumns).defaultBin[f];
-    let sg = 0;
-    let sh = 0;
-    let sc = 0;
-    for (let b = 0; b < nBins[f]; b++) {
-      const o = base + b * 3;
-      sg += hist[o];
-      sh += hist[o + 1];
-      sc += hist[o + 2];
-    }
-    const o = base + d * 3;
-    hist[o] = g - sg;
-    hist[o + 1] = h - sh;
-    hist[o + 2] = size - sc;
-  };
 
   const findSplit = (leaf: Leaf): void => {
     leaf.gain = 0;
@@ -208,7 +118,7 @@ export function buildBoostTree(data: BoostData, grad: Float32Array, hess: Float3
     G += grad[i];
     H += hess[i];
   }
-  const root: Leaf = { node: tree.addNode(n), start: 0, end: n, depth: 0, g: G, h: H, w: n, hist: histogram(0, n, G, H), gain: 0, feature: -1, bin: 0, gl: 0, hl: 0, wl: 0 };
+  const root: Leaf = { node: tree.addNode(n), start: 0, end: n, depth: 0, g: G, h: H, w: n, hist: histograms.build(0, n, true, G, H), gain: 0, feature: -1, bin: 0, gl: 0, hl: 0, wl: 0 };
   setValue(root.node, G, H);
   findSplit(root);
   const leaves: Leaf[] = [root];
@@ -243,9 +153,9 @@ export function buildBoostTree(data: BoostData, grad: Float32Array, hess: Float3
     const left: Leaf = { node: leftNode, start: leaf.start, end: mid, depth: leaf.depth + 1, g: leaf.gl, h: leaf.hl, w: leaf.wl, hist: leaf.hist, gain: 0, feature: -1, bin: 0, gl: 0, hl: 0, wl: 0 };
     const right: Leaf = { node: rightNode, start: mid, end: leaf.end, depth: leaf.depth + 1, g: gr, h: hr, w: wr, hist: leaf.hist, gain: 0, feature: -1, bin: 0, gl: 0, hl: 0, wl: 0 };
     const [small, large] = mid - leaf.start <= leaf.end - mid ? [left, right] : [right, left];
-    small.hist = histogram(small.start, small.end, small.g, small.h);
+    small.hist = histograms.build(small.start, small.end, false, small.g, small.h);
     const parentHist = leaf.hist;
-    for (let i = 0; i < histSize; i++) parentHist[i] -= small.hist[i];
+    for (let i = 0; i < parentHist.length; i++) parentHist[i] -= small.hist[i];
     large.hist = parentHist;
     findSplit(left);
     findSplit(right);

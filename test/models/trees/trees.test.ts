@@ -176,3 +176,58 @@ describe('gbdt', () => {
     await assert.rejects(new GradientBoosting().fit(X, labels([1, 1, 1])), (e: unknown) => e instanceof UserError && /single class \('yes'\)/.test(e.message));
   });
 });
+
+describe('gbdt histograms', () => {
+  it('two threads give the same leaf histograms as one (sums of the same rows)', async () => {
+    const { SerialHistograms } = await import('../../../src/models/trees/boost-hist.js');
+    const { ParallelHistograms } = await import('../../../src/models/trees/boost-parallel.js');
+    const { sparseColumns, rowLayout } = await import('../../../src/models/trees/binning.js');
+    const rng = new Rng(11);
+    const rows = 3000;
+    const cols = 6;
+    const X = createMatrix(rows, cols);
+    // Columns 0-2 dense, 3-5 mostly zero (sparse path).
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) X.data[i * cols + j] = j < 3 ? rng.normal() : rng.next() < 0.1 ? rng.int(4) + 1 : 0;
+    const { nBins, edges } = fitBinEdges(X, 32, 0);
+    const binned = binMatrix(X, nBins, edges, true);
+    const sparse = sparseColumns(binned);
+    const shared = <T extends Float32Array | Int32Array | Uint8Array>(a: T): T => {
+      const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+      out.set(a as never);
+      return out;
+    };
+    const grad = shared(Float32Array.from({ length: rows }, () => rng.normal()));
+    const hess = shared(Float32Array.from({ length: rows }, () => rng.next()));
+    const index = shared(Int32Array.from({ length: rows }, (_, i) => i));
+    const ctx = { rows, cols, bins: binned.bins, nBins, sparse, layout: rowLayout(binned, sparse), grad, hess, index, sampled: shared(new Uint8Array(rows).fill(1)), active: shared(new Uint8Array(cols).fill(1)) };
+    const serial = new SerialHistograms(ctx);
+    const parallel = await ParallelHistograms.start(ctx);
+    try {
+      let g = 0;
+      let h = 0;
+      for (let i = 0; i < rows; i++) {
+        g += grad[i];
+        h += hess[i];
+      }
+      const close = (a: Float64Array, b: Float64Array): void => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6, `bin ${i}: ${v} vs ${b[i]}`));
+      close(parallel.build(0, rows, true, g, h), serial.build(0, rows, true, g, h));
+      // A leaf of scattered rows: every third row, moved to the front of the index.
+      const leaf = Int32Array.from({ length: rows / 3 }, (_, j) => 3 * j);
+      index.set(leaf);
+      g = 0;
+      h = 0;
+      for (const i of leaf) {
+        g += grad[i];
+        h += hess[i];
+      }
+      const single = serial.build(0, leaf.length, false, g, h);
+      close(parallel.build(0, leaf.length, false, g, h), single);
+      // Counts of feature 0's bins add up to the leaf size.
+      let count = 0;
+      for (let b = 0; b < nBins[0]; b++) count += single[b * 3 + 2];
+      assert.equal(count, leaf.length);
+    } finally {
+      await parallel.close();
+    }
+  });
+});
