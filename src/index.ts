@@ -16,6 +16,8 @@ export { extractFlows, type ExtractOptions, type ExtractSummary, type FeatureSet
 export { NETFLOW_FEATURES, netflowFeatures } from './flows/features/netflow.js';
 export * from './models/estimator.js';
 export { getModelSpec, listModels, type ModelSpec } from './models/index.js';
+export { HalfSpaceTrees } from './models/hst.js';
+export { treeShap, type TreeShapResult } from './explain/tree-shap.js';
 export { encodeState, decodeState } from './store/state-codec.js';
 export { Rng } from './util/rng.js';
 export * from './frame/splits.js';
