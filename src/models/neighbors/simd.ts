@@ -7,19 +7,15 @@
 import type { SearchData } from './kernels.js';
 
 // The project's lib settings (ES2023, no DOM) carry no WebAssembly types; the few members used here:
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Memory {
-    constructor(descriptor: { initial: number });
-    readonly buffer: ArrayBuffer;
-  }
-  class Instance {
-    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
-    readonly exports: Record<string, unknown>;
-  }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
 }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** WebAssembly opcodes used below (core and SIMD, https://webassembly.github.io/spec/core/binary/instructions.html). */
 const OP = {
@@ -124,12 +120,12 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: object | null | undefined;
 
-function compiledModule(): WebAssembly.Module | null {
+function compiledModule(): object | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes());
+      compiled = wasm ? new wasm.Module(moduleBytes()) : null;
     } catch {
       compiled = null; // no WebAssembly SIMD here: the JavaScript kernel is used
     }
@@ -149,7 +145,7 @@ const cache = new WeakMap<Float32Array, SimdScan>();
 export class SimdScan {
   private readonly kernel: Kernel;
   private readonly metric: SearchData['metric'];
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   private readonly width: number;
   private readonly rowsOffset: number;
   private readonly outOffset: number;
@@ -159,14 +155,15 @@ export class SimdScan {
   readonly relativeError: number;
 
   private constructor(s: SearchData, queryCapacity: number, maxRun: number) {
-    const module = compiledModule() as WebAssembly.Module;
+    const api = wasm as WasmApi;
+    const module = compiledModule() as object;
     this.width = Math.ceil(s.d / 8) * 8;
     this.queryCapacity = queryCapacity;
     this.outOffset = queryCapacity * this.width * 4;
     this.rowsOffset = this.outOffset + maxRun * 4;
     const bytes = this.rowsOffset + s.n * this.width * 4;
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.memory = new api.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
+    const instance = new api.Instance(module, { env: { memory: this.memory } });
     this.metric = s.metric;
     this.kernel = (s.metric === 'manhattan' ? instance.exports.l1 : instance.exports.sq) as Kernel;
     const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
