@@ -30,8 +30,9 @@ export const SKIP_EMPTY_LABEL = 'empty label';
 /** Loads the files as one dataset. */
 export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   if (files.length === 0) throw new UserError('no input files given');
+  // The first file's sample types the columns; the others only need their header and a few rows.
   const peeks: CsvPeek[] = [];
-  for (const file of files) peeks.push(await peekCsv(file));
+  for (const file of files) peeks.push(await peekCsv(file, peeks.length === 0 ? 200 : 20));
   peeks.forEach(checkReadable);
   const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peeks[0]).format;
   const plans = peeks.map((peek) => withLabelOverride(format.plan(peek, options), options.label, peek.file));

@@ -30,10 +30,23 @@ export class ByteDictionary {
     }
   }
 
-  /** The entries as strings, in code order. */
+  /** The entries as strings, in code order. An ASCII pool is decoded once and sliced. */
   toStrings(): string[] {
-    const decoder = new TextDecoder();
     const out = new Array<string>(this.count);
+    const used = this.pool.subarray(0, this.poolUsed);
+    let ascii = true;
+    for (let i = 0; i < used.length; i++) {
+      if (used[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      const text = new TextDecoder('latin1').decode(used);
+      for (let i = 0; i < this.count; i++) out[i] = text.slice(this.starts[i], this.starts[i] + this.lengths[i]);
+      return out;
+    }
+    const decoder = new TextDecoder();
     for (let i = 0; i < this.count; i++) out[i] = decoder.decode(this.pool.subarray(this.starts[i], this.starts[i] + this.lengths[i]));
     return out;
   }

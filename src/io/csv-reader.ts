@@ -161,7 +161,7 @@ function concat<T extends Float32Array | Int32Array>(into: T, chunks: readonly T
 /** Line feeds in bytes [start, end) of a plain file, plus one when the last line has none: an upper bound on records. */
 export async function countLines(file: string, start = 0, end?: number): Promise<number> {
   const source = await openByteSource(file, end === undefined ? undefined : { start, end });
-  const buf = new Uint8Array(1 << 22);
+  const buf = new Uint8Array(Math.min(1 << 22, source.totalBytes + 1));
   let lines = 0;
   let last = LF;
   try {
@@ -349,6 +349,8 @@ class RecordParser {
   private scratch = new Uint8Array(256);
   /** The header line (empty until known), to recognise copies of it inside the data. */
   private headerBytes: Uint8Array;
+  /** First byte of the header line, -1 until it is known. */
+  private headerFirstByte = -1;
 
   constructor(
     private readonly file: string,
@@ -357,6 +359,7 @@ class RecordParser {
   ) {
     this.headerPending = options.range === undefined || options.range.start === 0;
     this.headerBytes = options.header ?? new Uint8Array(0);
+    this.headerFirstByte = this.headerBytes.length > 0 ? this.headerBytes[0] : -1;
     const delimiter = options.delimiter ?? ',';
     if (Buffer.byteLength(delimiter) !== 1) throw new UserError(`the delimiter must be one byte, got '${delimiter}'`);
     this.delimiter = delimiter.charCodeAt(0);
@@ -367,8 +370,12 @@ class RecordParser {
     this.cellEscaped = new Uint8Array(this.nFields);
   }
 
-  /** Parses the complete records in buf[start, end); returns where the first incomplete one begins. */
+  /**
+   * Parses the complete records in buf[start, end); returns where the first incomplete one begins. Kept small (rare
+   * paths live in methods) so that V8 optimises it quickly: most cells are short numbers, parsed inline.
+   */
   parse(buf: Uint8Array, start: number, end: number, eof: boolean): number {
+    this.eof = eof;
     const D = this.delimiter;
     const kinds = this.builder.kinds;
     const nFields = this.nFields;
@@ -377,84 +384,60 @@ class RecordParser {
     while (pos < end) {
       const recordStart = pos;
       let c = buf[pos];
-      if (c === LF || c === CR) {
-        // A blank line: not a record.
-        if (c === CR && pos + 1 === end && !eof) return recordStart;
-        pos += c === CR && buf[pos + 1] === LF ? 2 : 1;
-        this.line++;
-        continue;
-      }
-      const skipping = this.headerPending && this.options.hasHeader;
-      const header = this.headerBytes;
-      if (header.length > 0 && !skipping && c === header[0] && pos + header.length <= end) {
-        const after = this.repeatedHeaderEnd(buf, pos, end, eof);
+      if (c === LF || c === CR || (c === this.headerFirstByte && !this.headerPending)) {
+        const after = this.blankOrHeaderCopy(buf, pos, end, eof);
         if (after < 0) return recordStart;
         if (after > 0) {
           pos = after;
-          this.line++;
-          this.skipped.set(SKIP_REPEATED_HEADER, (this.skipped.get(SKIP_REPEATED_HEADER) ?? 0) + 1);
           continue;
         }
       }
+      const skipping = this.headerPending && this.options.hasHeader;
       builder.ensureSlot();
       const slot = builder.slot;
       let field = 0;
-      let embeddedLines = 0;
-      let badReason: string | undefined;
+      this.embeddedLines = 0;
+      this.badReason = '';
       for (;;) {
         const kind = skipping || field >= nFields ? SKIP : kinds[field];
         if (pos < end && buf[pos] === QUOTE) {
-          // Quoted field: runs to the closing quote, across delimiters and newlines.
-          pos++;
-          const cellStart = pos;
-          let escaped = 0;
-          for (;;) {
-            if (pos >= end) {
-              if (!eof) return recordStart;
-              throw new UserError('a quoted field is never closed', { file: this.file, line: this.line, column: this.columnName(field) });
-            }
-            c = buf[pos];
-            if (c === QUOTE) {
-              if (pos + 1 >= end && !eof) return recordStart;
-              if (buf[pos + 1] === QUOTE) {
-                escaped = 1;
-                pos += 2;
-                continue;
-              }
-              break;
-            }
-            if (c === LF) embeddedLines++;
-            pos++;
-          }
-          const cellEnd = pos;
-          pos++;
-          if (kind === NUMERIC) {
-            const value = this.slowNumber(buf, cellStart, cellEnd, field);
-            if (value === undefined) badReason ??= SKIP_NOT_NUMBER;
-            else builder.numericChunk[field][slot] = value;
-          } else if (kind === CATEGORICAL) {
-            this.cellStart[field] = cellStart;
-            this.cellEnd[field] = cellEnd;
-            this.cellEscaped[field] = escaped;
-          }
-          // Bytes between the closing quote and the delimiter are ignored, as most readers do.
-          while (pos < end && buf[pos] !== D && buf[pos] !== LF && buf[pos] !== CR) pos++;
+          pos = this.quotedField(buf, pos, end, field, kind, slot);
+          if (pos < 0) return recordStart;
         } else if (kind === NUMERIC) {
-          const cellStart = pos;
-          let value = NaN;
-          if (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) {
-            value = scanNumber(buf, pos, end);
-            pos = numberEnd;
-            if (value !== value || (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR)) {
-              // Not a plain decimal: find the cell's end and take the slow path.
-              while (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) pos++;
-              if (pos >= end && !eof) return recordStart;
-              const slow = this.slowNumber(buf, cellStart, pos, field);
-              if (slow === undefined) badReason ??= SKIP_NOT_NUMBER;
-              else value = slow;
+          // Inline fast path for the common cell: [-]digits[.digits] with a mantissa below 2^53. (-0 starts the
+          // mantissa as a double, so V8 never speculates on small integers and deoptimises on long ones.)
+          let p = pos;
+          const negative = p < end && buf[p] === MINUS;
+          if (negative) p++;
+          let mantissa = -0;
+          let digits = 0;
+          let fracDigits = 0;
+          while (p < end) {
+            const d = buf[p] - 48;
+            if (d < 0 || d > 9) break;
+            mantissa = mantissa * 10 + d;
+            digits++;
+            p++;
+          }
+          if (p < end && buf[p] === DOT) {
+            p++;
+            while (p < end) {
+              const d = buf[p] - 48;
+              if (d < 0 || d > 9) break;
+              mantissa = mantissa * 10 + d;
+              fracDigits++;
+              p++;
             }
           }
-          builder.numericChunk[field][slot] = value;
+          if (digits + fracDigits > 0 && mantissa <= Number.MAX_SAFE_INTEGER && fracDigits <= 22 && (p < end ? (c = buf[p]) === D || c === LF || c === CR : eof)) {
+            const value = fracDigits === 0 ? mantissa : mantissa / POW10[fracDigits];
+            builder.numericChunk[field][slot] = negative ? -value : value;
+            pos = p;
+          } else {
+            if (p >= end && !eof) return recordStart;
+            pos = this.generalNumber(buf, pos, end, field, slot);
+            if (pos < 0) return recordStart;
+          }
         } else {
           const cellStart = pos;
           while (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) pos++;
@@ -483,33 +466,110 @@ class RecordParser {
       }
       // A complete record of field + 1 fields ends before pos.
       const recordLine = this.line;
-      this.line += 1 + embeddedLines;
-      if (skipping) {
-        this.headerPending = false;
-        let contentEnd = pos;
-        while (contentEnd > recordStart && (buf[contentEnd - 1] === LF || buf[contentEnd - 1] === CR)) contentEnd--;
-        this.headerBytes = buf.slice(recordStart, contentEnd);
-        continue;
-      }
-      this.headerPending = false;
-      if (field + 1 !== nFields) {
-        if (!this.options.skipBadRows) {
-          throw new UserError(`this row has ${field + 1} fields, expected ${nFields} (ragged row)`, { file: this.file, line: recordLine });
-        }
-        badReason = SKIP_RAGGED;
-      }
-      if (badReason !== undefined) {
-        this.skipped.set(badReason, (this.skipped.get(badReason) ?? 0) + 1);
+      this.line += 1 + this.embeddedLines;
+      if (skipping || field + 1 !== nFields || this.badReason !== '') {
+        this.unusualRecord(buf, recordStart, pos, recordLine, field + 1, skipping);
         continue;
       }
       for (let f = 0; f < nFields; f++) {
-        if (kinds[f] !== CATEGORICAL) continue;
-        builder.codeChunk[f][slot] = this.categoryCode(buf, f);
+        if (kinds[f] === CATEGORICAL) builder.codeChunk[f][slot] = this.categoryCode(buf, f);
       }
       builder.commit();
       this.rows++;
+      this.headerPending = false;
     }
     return pos;
+  }
+
+  /** Lines in quoted fields of the current record, and why it is bad ('' when it is not). */
+  private embeddedLines = 0;
+  private badReason = '';
+
+  /**
+   * At a record start: a blank line or a copy of the header (CSE-CIC-IDS2018 has them) is skipped (header copies
+   * counted); returns the position after it, 0 for an ordinary record, -1 when the buffer ends too soon to tell.
+   */
+  private blankOrHeaderCopy(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
+    const c = buf[pos];
+    if (c === LF || c === CR) {
+      if (c === CR && pos + 1 === end && !eof) return -1;
+      this.line++;
+      return pos + (c === CR && buf[pos + 1] === LF ? 2 : 1);
+    }
+    const header = this.headerBytes;
+    if (pos + header.length > end) return eof ? 0 : -1;
+    for (let i = 0; i < header.length; i++) if (buf[pos + i] !== header[i]) return 0;
+    let at = pos + header.length;
+    if (at < end && buf[at] !== LF && buf[at] !== CR) return 0;
+    if (at >= end && !eof) return -1;
+    if (at < end && buf[at] === CR) {
+      if (at + 1 >= end && !eof) return -1;
+      at += buf[at + 1] === LF ? 2 : 1;
+    } else if (at < end) at++;
+    this.line++;
+    this.skipped.set(SKIP_REPEATED_HEADER, (this.skipped.get(SKIP_REPEATED_HEADER) ?? 0) + 1);
+    return at;
+  }
+
+  /** A quoted field (to the closing quote, across delimiters and newlines); returns the position after it or -1. */
+  private quotedField(buf: Uint8Array, pos: number, end: number, field: number, kind: number, slot: number): number {
+    const D = this.delimiter;
+    pos++;
+    const cellStart = pos;
+    let escaped = 0;
+    for (;;) {
+      if (pos >= end) {
+        if (!this.eof) return -1;
+        throw new UserError('a quoted field is never closed', { file: this.file, line: this.line, column: this.columnName(field) });
+      }
+      const c = buf[pos];
+      if (c === QUOTE) {
+        if (pos + 1 >= end && !this.eof) return -1;
+        if (buf[pos + 1] === QUOTE) {
+          escaped = 1;
+          pos += 2;
+          continue;
+        }
+        break;
+      }
+      if (c === LF) this.embeddedLines++;
+      pos++;
+    }
+    const cellEnd = pos;
+    pos++;
+    if (kind === NUMERIC) {
+      const value = this.slowNumber(buf, cellStart, cellEnd, field);
+      if (value === undefined) this.badReason ||= SKIP_NOT_NUMBER;
+      else this.builder.numericChunk[field][slot] = value;
+    } else if (kind === CATEGORICAL) {
+      this.cellStart[field] = cellStart;
+      this.cellEnd[field] = cellEnd;
+      this.cellEscaped[field] = escaped;
+    }
+    // Bytes between the closing quote and the delimiter are ignored, as most readers do.
+    while (pos < end && buf[pos] !== D && buf[pos] !== LF && buf[pos] !== CR) pos++;
+    return pos;
+  }
+
+  /** The header (remembered), a ragged row or a row with a bad cell (error, or skipped and counted). */
+  private unusualRecord(buf: Uint8Array, recordStart: number, pos: number, recordLine: number, fields: number, header: boolean): void {
+    if (header) {
+      this.headerPending = false;
+      let contentEnd = pos;
+      while (contentEnd > recordStart && (buf[contentEnd - 1] === LF || buf[contentEnd - 1] === CR)) contentEnd--;
+      this.headerBytes = buf.slice(recordStart, contentEnd);
+      this.headerFirstByte = this.headerBytes.length > 0 ? this.headerBytes[0] : -1;
+      return;
+    }
+    this.headerPending = false;
+    let reason = this.badReason;
+    if (fields !== this.nFields) {
+      if (!this.options.skipBadRows) {
+        throw new UserError(`this row has ${fields} fields, expected ${this.nFields} (ragged row)`, { file: this.file, line: recordLine });
+      }
+      reason = SKIP_RAGGED;
+    }
+    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
   }
 
   private categoryCode(buf: Uint8Array, field: number): number {
@@ -528,6 +588,31 @@ class RecordParser {
     return dictionary.code(this.scratch, 0, n);
   }
 
+  private eof = false;
+
+  /**
+   * A numeric cell that is not a short plain decimal: exponents, long mantissas, missing tokens, infinities, text.
+   * Stores the value; returns the position after the cell, or -1 when the buffer ends inside it.
+   */
+  private generalNumber(buf: Uint8Array, pos: number, end: number, field: number, slot: number): number {
+    const D = this.delimiter;
+    const cellStart = pos;
+    let c: number;
+    let value: number | undefined = NaN;
+    if (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) {
+      value = scanNumber(buf, pos, end);
+      pos = numberEnd;
+      if (value !== value || (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR)) {
+        while (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) pos++;
+        if (pos >= end && !this.eof) return -1;
+        value = this.slowNumber(buf, cellStart, pos, field);
+      }
+    }
+    if (value === undefined) this.badReason ||= SKIP_NOT_NUMBER;
+    else this.builder.numericChunk[field][slot] = value;
+    return pos;
+  }
+
   /** Missing tokens, infinities and anything Number() reads; undefined (or a UserError) for text. */
   private slowNumber(buf: Uint8Array, start: number, end: number, field: number): number | undefined {
     const text = latin1.decode(buf.subarray(start, end)).trim();
@@ -539,21 +624,6 @@ class RecordParser {
     if (this.options.skipBadRows) return undefined;
     const shown = utf8.decode(buf.subarray(start, Math.min(end, start + 40)));
     throw new UserError(`'${shown}' is not a number (text in a numeric column)`, { file: this.file, line: this.line, column: this.columnName(field) });
-  }
-
-  /**
-   * Copies of the header inside the data (CSE-CIC-IDS2018 has them) are skipped and counted. Returns the position
-   * after such a line, 0 when the record is not a header copy, -1 when the buffer ends too soon to tell.
-   */
-  private repeatedHeaderEnd(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
-    const header = this.headerBytes;
-    for (let i = 0; i < header.length; i++) if (buf[pos + i] !== header[i]) return 0;
-    const at = pos + header.length;
-    if (at >= end) return eof ? at : -1;
-    if (buf[at] === LF) return at + 1;
-    if (buf[at] !== CR) return 0;
-    if (at + 1 >= end && !eof) return -1;
-    return buf[at + 1] === LF ? at + 2 : at + 1;
   }
 
   private columnName(field: number): string | number {
