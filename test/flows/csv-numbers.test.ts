@@ -1,10 +1,10 @@
-// The CSV writer's number encoding: integers exact, other values within 12 significant digits of the double,
-// non-finite values as text — checked on random and edge values against parseFloat.
+// The CSV writer's number and timestamp encoding: integers exact, other values within 12 significant digits of
+// the double, non-finite values as text (checked against parseFloat); timestamps equal the Date-based text.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { ByteWriter } from '../../src/flows/extract.js';
+import { ByteWriter, cicTimestamp } from '../../src/flows/extract.js';
 import { Rng } from '../../src/util/rng.js';
 
 async function encode(values: number[]): Promise<string[]> {
@@ -34,4 +34,21 @@ test('numbers: integers exact, fractions within 12 significant digits, non-finit
     const back = Number(t);
     assert.ok(back === v || Math.abs(back - v) <= 5e-12 * Math.abs(v), `${v} written as ${t}`);
   });
+});
+
+test('timestamps: written digit by digit, equal to the Date-based text', async () => {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (c: Buffer) => chunks.push(c));
+  const w = new ByteWriter(sink);
+  const rng = new Rng(5);
+  const times = [0, 1499341146818.901, 951782400000, 4102444799999.999];
+  for (let i = 0; i < 5000; i++) times.push(rng.next() * 4e12);
+  for (const t of times) {
+    w.timestamp(t);
+    w.byte(0x0a);
+  }
+  await w.drain(true);
+  const lines = Buffer.concat(chunks).toString('latin1').split('\n');
+  times.forEach((t, i) => assert.equal(lines[i], cicTimestamp(t), String(t)));
 });
