@@ -4,7 +4,7 @@
 // both collectors run as separate processes with an 8 MiB receive buffer (ours: the CollectorPipeline that
 // `flowsentry collect` runs, started by this file's --serve mode). We measure, per collector: records
 // decoded (its own summary), kernel drops (/proc/net/udp), the time from the first datagram sent until the socket
-// queue is drained, and the collector's CPU seconds (/proc/PID/stat).
+// queue is drained and the collector has gone idle, and the collector's CPU seconds (/proc/PID/task/*/schedstat).
 //
 //   npm run bench -- collector [--records N] [--rates 10000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
 
@@ -155,21 +155,22 @@ async function measure(
   const start = performance.now();
   const sender = spawn(process.execPath, ['dist/bench/run.js', 'collector', '--send', stream.file, String(port), String(rate)], { stdio: 'inherit' });
   await new Promise<void>((r) => sender.on('exit', () => r()));
-  // Drained: the socket queue stays empty for 3 polls.
-  let empty = 0;
+  // Done: the socket queue is empty and the collector has stopped using CPU (its decoder may lag the socket).
+  let quiet = 0;
   let end = performance.now();
-  while (empty < 3) {
-    if (udpQueue(port).rx === 0) empty++;
+  let lastCpu = cpuSeconds(child.pid as number);
+  while (quiet < 3) {
+    await sleep(20);
+    const nowCpu = cpuSeconds(child.pid as number);
+    if (udpQueue(port).rx === 0 && nowCpu - lastCpu < 0.002) quiet++;
     else {
-      empty = 0;
+      quiet = 0;
       end = performance.now();
     }
-    await sleep(10);
+    lastCpu = nowCpu;
   }
-  end = Math.max(end, performance.now() - 30);
   const { drops } = udpQueue(port);
   const cpu = cpuSeconds(child.pid as number) - cpu0;
-  await sleep(200);
   child.kill('SIGTERM');
   await exited;
   return { version, rate, collector: name, sent: stream.records, decoded: parseRecords(stdout, stderr), kernelDrops: drops, seconds: (end - start) / 1000, cpuSeconds: cpu };
