@@ -34,7 +34,10 @@ export interface PacketSourceSummary {
 
 /** Reads a capture (file path, '-' for stdin, or a stream), meters it into flows and submits them. */
 export async function runPacketSource(source: string | Readable, submit: Submit, options: PacketSourceOptions = {}): Promise<PacketSourceSummary> {
-  const meter = new FlowMeter((flow) => submit(flow, 'final'), options);
+  const meter = new FlowMeter((flow) => submit(flow, 'final'), {
+    ...options,
+    onEarly: options.earlyPackets ? (flow) => submit(flow, 'early') : undefined,
+  });
   let input: string | Readable = source;
   let pace: (() => Promise<void>) | undefined;
   let firstPacketUs = 0;
