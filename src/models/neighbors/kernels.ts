@@ -34,9 +34,13 @@ export interface SearchData {
 
 export interface SparseColumns {
   shift: Float64Array;
+  /** Column j's non-zeros are rowIdx/values[colPtr[j] .. colPtr[j+1]); dense columns have none here. */
   colPtr: Int32Array;
   rowIdx: Int32Array;
   values: Float64Array;
+  /** Columns scanned densely by the SIMD kernel, and their values row-major (n × denseColumns.length). */
+  denseColumns: Int32Array;
+  denseData: Float32Array;
 }
 
 /** Receives distance rows. Euclidean distances are squared here ("reduced"); the others are the distances. */
@@ -110,28 +114,50 @@ export function scan(s: SearchData, queries: Float32Array, q0: number, q1: numbe
 
 function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
   const { n, d } = s;
-  const { shift, colPtr, rowIdx, values } = sp;
+  const { shift, colPtr, rowIdx, values, denseColumns } = sp;
   const norms = s.rowNorms;
   let maxNorm = 0;
   for (let i = 0; i < n; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
   const acc = new Float64Array(n);
+  const dist = new Float64Array(n);
+  const nd = denseColumns.length;
+  const denseQuery = new Float32Array(nd);
+  const dense = nd > 0 ? SimdScan.for(denseSearch(s, sp), 1, n) : null;
+  const relTol = dense ? dense.relativeError : 0;
   for (let q = q0; q < q1; q++) {
     const qo = q * d;
     let nq = 0;
     for (let j = 0; j < d; j++) {
       const v = queries[qo + j] - shift[j];
-      if (v === 0) continue;
-      nq += v * v;
       const end = colPtr[j + 1];
+      if (v === 0 || end === colPtr[j]) continue;
+      nq += v * v;
       for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
+    }
+    if (dense) {
+      for (let c = 0; c < nd; c++) denseQuery[c] = queries[qo + denseColumns[c]];
+      dense.loadQueries(denseQuery, 0, 1, nd);
+      dense.run(0, 0, n, dist, 0);
     }
     for (let i = 0; i < n; i++) {
       const r = norms[i] + nq - 2 * acc[i];
-      acc[i] = r > 0 ? r : 0;
+      dist[i] = (r > 0 ? r : 0) + (dense ? dist[i] : 0);
+      acc[i] = 0;
     }
-    reducer.consume(q, 0, acc, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, 0);
-    acc.fill(0);
+    reducer.consume(q, 0, dist, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, relTol);
   }
+}
+
+const denseSearches = new WeakMap<Float32Array, SearchData>();
+
+/** The dense columns of a sparse index as a SearchData of their own, for the SIMD kernel. */
+function denseSearch(s: SearchData, sp: SparseColumns): SearchData {
+  let sub = denseSearches.get(sp.denseData);
+  if (!sub) {
+    sub = { n: s.n, d: sp.denseColumns.length, metric: 'euclidean', data: sp.denseData, rowNorms: new Float64Array(0), sparse: null, projection: null, simd: true };
+    denseSearches.set(sp.denseData, sub);
+  }
+  return sub;
 }
 
 function scanDense(s: SearchData, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
