@@ -8,7 +8,7 @@ import { CIC_FEATURES } from '../../src/datasets/cic-names.js';
 import { FlowMeter } from '../../src/flows/meter.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { RawPacket } from '../../src/io/pcap.js';
-import { ethernet, ipv4, tcp, udp } from './packet-builder.js';
+import { ethernet, icmp, ipv4, tcp, udp } from './packet-builder.js';
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -141,4 +141,16 @@ test('a UDP flow with a forward bulk and two activity gaps over 5 s', () => {
     'Fwd Act Data Pkts': 7, 'Fwd Seg Size Min': 8, 'Fwd Header Length': 64, 'Bwd Header Length': 8,
     'Total TCP Flow Time': 0,
   });
+});
+
+test('ICMP flows: lengths and header lengths are 0, type and code from the first packet (as the reference rows)', () => {
+  const ping = (us: number, src: string, dst: string, type: number): Pkt => ({ us, bytes: ethernet(ipv4({ src, dst, protocol: 1 }, icmp(type, 0, 56))) });
+  const { flows } = meter([ping(0, '192.168.10.8', '192.168.10.9', 8), ping(1000, '192.168.10.9', '192.168.10.8', 0), ping(2000, '192.168.10.8', '192.168.10.9', 8)], 1_500_000_000_000_000);
+  assert.equal(flows.length, 1);
+  assertClose(features(flows[0]!), {
+    Protocol: 1, 'Dst Port': 0, 'Total Fwd Packet': 2, 'Total Bwd packets': 1,
+    'Total Length of Fwd Packet': 0, 'Total Length of Bwd Packet': 0, 'Fwd Header Length': 0, 'Bwd Header Length': 0,
+    'Fwd Seg Size Min': 0, 'Fwd Act Data Pkts': 0, 'ICMP Type': 8, 'ICMP Code': 0, 'Total TCP Flow Time': 0,
+  });
+  assert.equal(flows[0]!.fwdBytes, 2 * (20 + 8 + 56), 'FlowRecord bytes still count the IP length');
 });

@@ -3,7 +3,7 @@
 // layout of ../shared/datasets/cic-ids2017 and the order of CIC_FEATURES (src/datasets/cic-names.ts).
 // Streaming accumulators: O(1) time and a fixed 96-double slot per flow (Welford means/variances, no packet lists).
 // Definitions follow the reference CSVs, quirks included, so models trained on them score these values as-is:
-// lengths are transport payload bytes; std/variance are sample (n-1); "Fwd Act Data Pkts" skips the first packet;
+// lengths are TCP/UDP payload bytes (0 for other protocols); std/variance are sample (n-1); "Fwd Act Data Pkts" skips the first packet;
 // "Bwd Init Win Bytes" is the window of the last backward packet; subflow counts divide by the packet count;
 // bulk averages are integer divisions; an activity period enters "Active" only once a > 5 s gap closes it (the
 // flow's last period never does). docs/flows.md lists every definition and where it departs from CICFlowMeter.
@@ -88,6 +88,18 @@ function sampleStd(n: number, m2: number): number {
   return n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
 }
 
+/**
+ * CICFlowMeter measures lengths on TCP and UDP segments only: ICMP, other protocols and later IP fragments (no
+ * transport header) count 0 payload and 0 header bytes, as every such row of the reference release shows.
+ */
+function cicPayloadLen(p: DecodedPacket): number {
+  return (p.protocol === 6 || p.protocol === 17) && p.fragment !== 2 ? p.payloadLen : 0;
+}
+
+function cicHeaderLen(p: DecodedPacket): number {
+  return (p.protocol === 6 || p.protocol === 17) && p.fragment !== 2 ? p.l4HeaderLen : 0;
+}
+
 /** Starts a flow's accumulators with its first (forward) packet. */
 export function cicStart(f: Float64Array, base: number, p: DecodedPacket): void {
   const tsUs = p.tsUs;
@@ -96,18 +108,19 @@ export function cicStart(f: Float64Array, base: number, p: DecodedPacket): void 
   f[base + ACTIVE_START] = tsUs;
   f[base + ACTIVE_END] = tsUs;
   f[base + INIT_WIN_F] = p.tcpWindow;
-  f[base + MIN_SEG_F] = p.l4HeaderLen;
+  f[base + MIN_SEG_F] = cicHeaderLen(p);
   f[base + ICMP_TYPE] = p.icmpType;
   f[base + ICMP_CODE] = p.icmpCode;
-  f[base + ALL_MIN] = p.payloadLen;
-  f[base + ALL_MAX] = p.payloadLen;
+  f[base + ALL_MIN] = cicPayloadLen(p);
+  f[base + ALL_MAX] = cicPayloadLen(p);
   cicAdd(f, base, p, true, true);
 }
 
 /** Adds one packet (its time and frame length are p.tsUs and p.frameLen); `fwd` is true for the initiator's direction. */
 export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boolean, first = false): void {
   const tsUs = p.tsUs;
-  const len = p.payloadLen;
+  const len = cicPayloadLen(p);
+  const hdr = cicHeaderLen(p);
   const flags = p.tcpFlags;
   // Whole flow.
   if (!first) statAdd(f, base + IAT, tsUs - f[base + LAST]!);
@@ -153,10 +166,10 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boo
     f[base + FWD_M2]! += d * (len - mean);
     if (k === 1 || len > f[base + FWD_MAX]!) f[base + FWD_MAX] = len;
     if (k === 1 || len < f[base + FWD_MIN]!) f[base + FWD_MIN] = len;
-    f[base + F_HDR]! += p.l4HeaderLen;
+    f[base + F_HDR]! += hdr;
     f[base + FWD_IP_BYTES]! += p.ipBytes;
     if (!first && len >= 1) f[base + ACT_DATA_F]!++;
-    if (p.l4HeaderLen < f[base + MIN_SEG_F]!) f[base + MIN_SEG_F] = p.l4HeaderLen;
+    if (hdr < f[base + MIN_SEG_F]!) f[base + MIN_SEG_F] = hdr;
     if (flags & TCP_PSH) f[base + F_PSH]!++;
     if (flags & TCP_URG) f[base + F_URG]!++;
     if (flags & TCP_RST) f[base + F_RST]!++;
@@ -173,7 +186,7 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boo
     f[base + BWD_M2]! += d * (len - mean);
     if (k === 1 || len > f[base + BWD_MAX]!) f[base + BWD_MAX] = len;
     if (k === 1 || len < f[base + BWD_MIN]!) f[base + BWD_MIN] = len;
-    f[base + B_HDR]! += p.l4HeaderLen;
+    f[base + B_HDR]! += hdr;
     f[base + BWD_IP_BYTES]! += p.ipBytes;
     f[base + LAST_WIN_B] = p.tcpWindow;
     if (flags & TCP_PSH) f[base + B_PSH]!++;
