@@ -5,7 +5,7 @@
 const EMPTY = -1;
 
 export class ByteDictionary {
-  private pool: Uint8Array = new Uint8Array(1 << 16);
+  private pool: Uint8Array = new Uint8Array(1 << 14);
   private poolUsed = 0;
   private starts: Int32Array = new Int32Array(1024);
   private lengths: Int32Array = new Int32Array(1024);

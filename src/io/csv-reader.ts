@@ -161,7 +161,7 @@ function concat<T extends Float32Array | Int32Array>(into: T, chunks: readonly T
 /** Line feeds in bytes [start, end) of a plain file, plus one when the last line has none: an upper bound on records. */
 export async function countLines(file: string, start = 0, end?: number): Promise<number> {
   const source = await openByteSource(file, end === undefined ? undefined : { start, end });
-  const buf = new Uint8Array(Math.min(1 << 22, source.totalBytes + 1));
+  const buf = new Uint8Array(Math.min(1 << 20, source.totalBytes + 1));
   let lines = 0;
   let last = LF;
   try {

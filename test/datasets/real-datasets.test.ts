@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { inspectFiles, type DatasetReport } from '../../src/datasets/inspect.js';
+import { loadDataset } from '../../src/datasets/load.js';
 import { SHARED_DATASETS, sharedFile } from '../helpers/datasets.js';
 
 function lines(file: string): string[] {
@@ -87,6 +88,12 @@ describe('shared datasets, exact', () => {
     assert.deepEqual(asRecord(r.labels?.binary ?? []), { normal: binary['0'], attack: binary['1'] });
     const service = r.columnReports.find((c) => c.name === 'service');
     assert.equal(service?.missing, 0);
+    // '-' (no service identified) is the category 'none', as often as the file writes it.
+    const frame = await loadDataset([file]);
+    const col = frame.features.find((c) => c.name === 'service');
+    assert.ok(col && col.kind === 'categorical');
+    const none = col.dictionary.indexOf('none');
+    assert.equal(col.codes.filter((c) => c === none).length, fieldCounts(scanned, 3)['-']);
   });
 
   it('CIC-IDS2017 corrected: 16 files, 26,058 rows in 16 classes; NaN/Inf as a line scan counts them', { skip: !sharedFile('cic-ids2017/BENIGN_5000.csv') }, async () => {
