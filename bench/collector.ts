@@ -6,7 +6,7 @@
 // decoded (its own summary), kernel drops (/proc/net/udp), the time from the first datagram sent until the socket
 // queue is drained and the collector has gone idle, and the collector's CPU seconds (/proc/PID/task/*/schedstat).
 //
-//   npm run bench -- collector [--records N] [--rates 10000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
+//   npm run bench -- collector [--records N] [--rates 10000,20000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -199,7 +199,7 @@ export async function run(args: string[]): Promise<void> {
     return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
   };
   const records = Number(opt('--records', '1000000'));
-  const rates = opt('--rates', '10000,40000,0').split(',').map(Number);
+  const rates = opt('--rates', '10000,20000,40000,0').split(',').map(Number);
   const versions = opt('--versions', '5,9,10').split(',').map(Number);
   const rows: Row[] = [];
   let port = 41_000 + Math.floor(Math.random() * 1000) * 20;
