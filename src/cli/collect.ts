@@ -62,7 +62,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   };
   let pipeline: CollectorPipeline;
   try {
-    pipeline = await CollectorPipeline.start({ host, port, receiveBuffer: opts.receiveBuffer, outFd, onRecords });
+    pipeline = await CollectorPipeline.start({ host, port, receiveBuffer: opts.receiveBuffer, outFd, onRecords, onError: () => stop() });
   } catch (err) {
     if (outFd !== undefined && outFd > 2) closeSync(outFd);
     throw err;

@@ -35,6 +35,8 @@ export interface CollectorPipelineOptions {
   ringBytes?: number;
   /** Called with the records and datagrams decoded so far, whenever the decoder catches up and every 5 000 records. */
   onRecords?: (records: number, datagrams: number) => void;
+  /** Called if the decoding thread fails (e.g. the output cannot be written); `stop()` then rejects with it. */
+  onError?: (error: Error) => void;
 }
 
 interface WorkerInit {
@@ -58,6 +60,8 @@ export class CollectorPipeline {
   private ringDropped = 0;
   private bytes = 0;
   private readonly requested: number;
+  private failure: Error | undefined;
+  private exited = false;
   private constructor(
     private readonly socket: dgram.Socket,
     private readonly worker: Worker,
@@ -81,7 +85,16 @@ export class CollectorPipeline {
     const pipeline = new CollectorPipeline(socket, worker, ctrl, data, requested);
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'records') options.onRecords?.(m.records, m.datagrams);
+      else if (m.type === 'error') {
+        pipeline.failure ??= new Error(m.message);
+        options.onError?.(pipeline.failure);
+      }
     });
+    worker.on('error', (err) => {
+      pipeline.failure ??= err;
+      options.onError?.(err);
+    });
+    worker.on('exit', () => (pipeline.exited = true));
     // Bind only once the decoder runs, so nothing queues behind a worker that is still loading.
     await new Promise<void>((resolve, reject) => {
       const onReady = (m: WorkerMessage): void => {
@@ -153,12 +166,16 @@ export class CollectorPipeline {
       granted = 0;
     }
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    if (this.exited || this.failure) {
+      throw new UserError(`decoding thread failed: ${this.failure?.message ?? 'exited'}`);
+    }
     const done = new Promise<CollectorStats>((resolve, reject) => {
       this.worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'done') resolve(m.stats);
-        else if (m.type === 'error') reject(new Error(m.message));
+        else if (m.type === 'error') reject(new UserError(`decoding thread failed: ${m.message}`));
       });
       this.worker.on('error', reject);
+      this.worker.on('exit', () => reject(new UserError('decoding thread exited before finishing')));
     });
     Atomics.store(this.ctrl, CLOSED, 1);
     Atomics.add(this.ctrl, SEQ, 1);
