@@ -26,6 +26,7 @@ interface TrainCliOptions extends GlobalOptions {
   png?: string;
   seed: number;
   targetFpr: string;
+  split: string;
 }
 
 /** Ctrl-C stops the search after the running tasks and keeps what finished; a second Ctrl-C quits at once. */
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'model file to write', 'model.fsm')
     .option('--report <file>', 'HTML report to write')
     .option('--png <dir>', 'also export every report chart as PNG into this folder')
+    .option('--split <how>', 'hold-out without --test: auto | stratified | time (auto: time-ordered when timestamps exist and every class is on both sides)', 'auto')
     .option('--seed <n>', 'seed for splits, folds and models', parseIntOption('--seed', 0), 0)
     .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', '0.01')
     .option('--json', 'print the result as JSON')
@@ -90,6 +92,7 @@ export function register(program: Command): void {
         globals,
         async () => {
           if (opts.tune !== undefined && opts.tune !== 'grid' && opts.tune !== 'random') throw new UsageError(`--tune expects grid or random, got '${opts.tune}'`);
+          if (!['auto', 'stratified', 'time'].includes(opts.split)) throw new UsageError(`--split expects auto, stratified or time, got '${opts.split}'`);
           if (opts.budget !== undefined && opts.tune === undefined) throw new UsageError('--budget limits a search: add --tune grid or --tune random');
           if (opts.png !== undefined && opts.report === undefined) throw new UsageError('--png exports the report charts: add --report <file>');
           const targetFpr = Number(opts.targetFpr);
@@ -110,6 +113,7 @@ export function register(program: Command): void {
               report: opts.report,
               png: opts.png,
               seed: opts.seed,
+              split: opts.split as 'auto' | 'stratified' | 'time',
               targetFpr,
               signal: stop.signal,
               onProgress: progress.update,

@@ -1,7 +1,8 @@
 // Test-set metrics and curves of one fitted candidate, in the shape of src/workflow/run-result.ts, from the
 // sklearn-equal functions of src/eval. Binary and anomaly tasks report precision, recall, F1 and FPR of the attack
-// class; multi-class tasks report macro precision / recall / F1 and, when a normal class exists, the FPR of
-// "any attack predicted for a normal row". Curves rank rows by their attack score (P(attack), 1 − P(normal), or the
+// class; multi-class tasks with a normal class report them for "is an attack" (any attack class predicted for an
+// attack row counts, as src/eval/scoring.ts does for CV) and the FPR of "any attack predicted for a normal row";
+// without a normal class, macro precision / recall / F1. Curves rank rows by their attack score (P(attack), 1 − P(normal), or the
 // anomaly score). O(n log n) for the curves.
 
 import { binaryScores, classScores, confusionMatrix } from '../eval/classification.js';
@@ -48,6 +49,9 @@ export function testMetrics(y: Int32Array, out: Outputs, info: ClassInfo): TestM
   let prAuc = Number.NaN;
   if (info.positive >= 0) {
     ({ precision, recall, f1 } = binaryScores(y, out.pred, info.positive));
+  } else if (info.normal >= 0) {
+    const attack = (codes: Int32Array): Uint8Array => Uint8Array.from(codes, (c) => (c !== info.normal ? 1 : 0));
+    ({ precision, recall, f1 } = binaryScores(attack(y), attack(out.pred), 1));
   } else {
     ({ precision, recall, f1 } = all.macro);
   }

@@ -4,7 +4,8 @@
 // Conventions the report can rely on:
 // - `candidates` are in leaderboard order (best first by `metric`); `best` names one of them.
 // - Metrics are in [0, 1]; a metric that cannot be computed (e.g. ROC-AUC with one class in the test set) is null.
-// - Binary and anomaly tasks: precision, recall, f1 and fpr refer to the attack / anomaly class (`positiveClass`).
+// - Binary and anomaly tasks: precision, recall, f1 and fpr refer to the attack / anomaly class (`positiveClass`);
+//   multi-class tasks with a normal class: to "is an attack" (any attack class); without one: macro averages.
 // - Curves are already thinned to ≤ ~200 points each; x and y arrays have equal length.
 // - Confusion matrices are counts, rows = true class, columns = predicted class, in `classes` order.
 // - `history` series share the x axis `unit` (epoch, iteration, or number of trees); names such as train_loss,

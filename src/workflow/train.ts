@@ -15,6 +15,7 @@ import { findTimestampColumn, frameTimes, stratifiedSplit, timeOrderedSplit } fr
 import type { Classifier, Detector, Params } from '../models/estimator.js';
 import { getModelSpec, listModels, type ModelSpec } from '../models/index.js';
 import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
+import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { evaluateCandidates, type CandidateResult as CvCandidate, type CvResult } from '../eval/cross-validate.js';
 import { search } from '../eval/search.js';
 import { CV_METRICS, describeClasses, type CvMetric } from '../eval/scoring.js';
@@ -56,6 +57,8 @@ export interface TrainOptions {
   report?: string;
   png?: string;
   seed: number;
+  /** Hold-out without --test: 'auto' (time-ordered when timestamps exist and every class lands on both sides). */
+  split?: 'auto' | 'stratified' | 'time';
   /** Detector thresholds: false-positive rate on held-out normal training rows. */
   targetFpr: number;
   threads?: number;
@@ -170,6 +173,18 @@ function sampleRows(n: number, max: number): Int32Array {
   return Int32Array.from({ length: Math.min(n, max) }, (_, k) => Math.floor(k * step));
 }
 
+/** True when each class with at least two rows has rows in both parts of the split. */
+function everyClassOnBothSides(codes: Int32Array, k: number, split: { train: Int32Array; test: Int32Array }): boolean {
+  const inTrain = new Uint8Array(k);
+  const inTest = new Uint8Array(k);
+  for (const i of split.train) inTrain[codes[i]] = 1;
+  for (const i of split.test) inTest[codes[i]] = 1;
+  const total = new Float64Array(k);
+  for (const c of codes) total[c]++;
+  for (let c = 0; c < k; c++) if (total[c] >= 2 && !(inTrain[c] && inTest[c])) return false;
+  return true;
+}
+
 interface Prepared {
   train: Frame;
   test: Frame;
@@ -200,8 +215,12 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     yTest = aligned.labels;
     testSource = 'files';
   } else {
-    const timed = findTimestampColumn(full);
-    const split = timed ? timeOrderedSplit(frameTimes(full), 1 - HOLDOUT_FRACTION) : stratifiedSplit(yFull.codes, HOLDOUT_FRACTION, o.seed);
+    const timeSplit = o.split !== 'stratified' && findTimestampColumn(full) ? timeOrderedSplit(frameTimes(full), 1 - HOLDOUT_FRACTION) : undefined;
+    // a time-ordered hold-out is the honest one for a capture, but on files sampled per class (CIC-IDS2017 subsets)
+    // it leaves whole classes out of training; then, unless asked for, fall back to a stratified split
+    const timed = timeSplit !== undefined && (o.split === 'time' || everyClassOnBothSides(yFull.codes, yFull.classes.length, timeSplit));
+    if (timeSplit && !timed) o.log?.('time-ordered hold-out would leave classes out of training or test: using a stratified hold-out');
+    const split = timed && timeSplit ? timeSplit : stratifiedSplit(yFull.codes, HOLDOUT_FRACTION, o.seed);
     const trainRows = Int32Array.from(split.train).sort();
     const testRows = Int32Array.from(split.test).sort();
     train = subsetFrame(full, trainRows);
@@ -440,7 +459,11 @@ async function buildDocument(o: TrainOptions, result: RunResult, winner: Candida
     schema: {
       features: trainFrame.features
         .filter((c) => fitted.pipeline.inputColumns.includes(c.name))
-        .map((c) => ({ name: c.name, kind: c.kind, aliases: [], ...(c.kind === 'categorical' ? { categories: [...c.dictionary] } : {}) })),
+        .map((c) => {
+          // canonical (CICFlowMeter) name; the pipeline accepts every CIC spelling of it on input
+          const name = canonicalFeatureName(c.name);
+          return { name, kind: c.kind, aliases: name === c.name.trim() ? [] : [c.name], ...(c.kind === 'categorical' ? { categories: [...c.dictionary] } : {}) };
+        }),
     },
     labels: { classes: [...fitted.info.classes], positive: fitted.info.positive >= 0 ? fitted.info.positive : null, mapping: labelMapping(trainFrame, y) },
     pipeline: fitted.pipeline.getState(),
