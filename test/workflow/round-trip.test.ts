@@ -65,4 +65,16 @@ describe('model round trip: predictions from the saved file equal in-memory pred
     assert.ok(Math.abs(protocol.frequencies.reduce((a, b) => a + b, 0) - 1) < 1e-9);
     assert.equal(doc.reference.score.counts.reduce((a, b) => a + b, 0), doc.meta.trainRows);
   });
+
+  it('multi-class: test rows whose attack name never occurs in training are counted, not scored', async () => {
+    const { result } = await train({ files: [TRAIN], test: [TEST], task: 'multiclass', models: ['dt'], cv: 2, metric: 'macro_f1', seed: 0, targetFpr: 0.01 });
+    const unseen = result.dataset.skipped.filter((s) => s.reason.includes('not seen in training'));
+    assert.ok(unseen.some((s) => s.reason.includes("'mscan'")), 'mscan exists only in KDDTest+');
+    assert.ok(!unseen.some((s) => s.reason.includes("'neptune'")));
+    const skipped = unseen.reduce((a, s) => a + s.count, 0);
+    assert.equal(result.dataset.testRows + skipped, 1538);
+    const confusion = result.candidates[0].confusion as number[][];
+    assert.equal(confusion.flat().reduce((a, b) => a + b, 0), result.dataset.testRows);
+    assert.ok(result.classes.includes('neptune') && result.classes.includes('normal'));
+  });
 });
