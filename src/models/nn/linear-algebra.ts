@@ -6,6 +6,23 @@ import type { Matrix } from '../../frame/matrix.js';
 
 /** C[m×n] = A[m×k]·B[k×n] + bias (broadcast over rows; bias may be null). */
 export function matmul(A: Float64Array, B: Float64Array, bias: Float64Array | null, C: Float64Array, m: number, k: number, n: number): void {
+  if (n === 1) {
+    // One output (binary logistic layer): plain dot products.
+    const b0 = bias === null ? 0 : bias[0];
+    for (let i = 0; i < m; i++) {
+      const a = i * k;
+      let s0 = b0;
+      let s1 = 0;
+      let p = 0;
+      for (; p + 2 <= k; p += 2) {
+        s0 += A[a + p] * B[p];
+        s1 += A[a + p + 1] * B[p + 1];
+      }
+      if (p < k) s0 += A[a + p] * B[p];
+      C[i] = s0 + s1;
+    }
+    return;
+  }
   for (let i = 0; i < m; i++) {
     const o = i * n;
     if (bias === null) C.fill(0, o, o + n);
@@ -51,6 +68,15 @@ export function matmul(A: Float64Array, B: Float64Array, bias: Float64Array | nu
 
 /** G[k×n] += A[m×k]ᵀ·D[m×n] (weight gradients). */
 export function matmulTransposedAAdd(A: Float64Array, D: Float64Array, G: Float64Array, m: number, k: number, n: number): void {
+  if (n === 1) {
+    for (let i = 0; i < m; i++) {
+      const d = D[i];
+      if (d === 0) continue;
+      const a = i * k;
+      for (let p = 0; p < k; p++) G[p] += A[a + p] * d;
+    }
+    return;
+  }
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     const a0 = i * k;
@@ -85,6 +111,14 @@ export function matmulTransposedAAdd(A: Float64Array, D: Float64Array, G: Float6
 
 /** E[m×k] = D[m×n]·B[k×n]ᵀ (back-propagation through a layer whose weights B are k×n). */
 export function matmulTransposedB(D: Float64Array, B: Float64Array, E: Float64Array, m: number, k: number, n: number): void {
+  if (n === 1) {
+    for (let i = 0; i < m; i++) {
+      const d = D[i];
+      const e = i * k;
+      for (let p = 0; p < k; p++) E[e + p] = d * B[p];
+    }
+    return;
+  }
   for (let i = 0; i < m; i++) {
     const d = i * n;
     const e = i * k;

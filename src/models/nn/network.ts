@@ -7,6 +7,7 @@
 import { matmul, matmulTransposedAAdd, matmulTransposedB } from './linear-algebra.js';
 import type { OffsetSparseRows } from './offset-sparse.js';
 import type { Rng } from '../../util/rng.js';
+import { SimdArena } from './simd.js';
 
 export type Activation = 'relu' | 'tanh' | 'logistic' | 'identity';
 /** Output layer: logistic (binary), softmax (multi-class) or identity (regression / reconstruction). */
@@ -78,17 +79,38 @@ export class Workspace {
   readonly gradW: Float64Array[];
   readonly gradB: Float64Array[];
   readonly scratch: Float64Array;
+  /** Set when the first layer's weights and buffers live in a WebAssembly SIMD arena (see attachSimd). */
+  readonly simd: SimdArena | null;
 
-  constructor(net: DenseNetwork, capacity: number, dropout: number) {
+  /**
+   * With `simd`, moves the network's first-layer weights into a new SIMD arena together with the buffers the
+   * sparse-input kernels touch (values are kept; call detachSimd after training).
+   */
+  constructor(net: DenseNetwork, capacity: number, dropout: number, simd = false) {
     this.capacity = capacity;
     const sizes = net.sizes;
-    this.act = sizes.map((s) => new Float64Array(capacity * s));
-    this.delta = sizes.map((s, l) => new Float64Array(l === 0 ? 0 : capacity * s));
+    const h1 = sizes[1];
+    const W0 = net.weights[0];
+    const arena = simd ? SimdArena.create(8 * (2 * W0.length + 2 * capacity * h1 + Math.max(...sizes)) + 256) : null;
+    this.simd = arena;
+    const alloc = (n: number, inArena: boolean): Float64Array => (arena && inArena ? arena.alloc(n) : new Float64Array(n));
+    if (arena) {
+      const moved = arena.alloc(W0.length);
+      moved.set(W0);
+      net.weights[0] = moved;
+    }
+    this.act = sizes.map((s, l) => alloc(capacity * s, l === 1));
+    this.delta = sizes.map((s, l) => alloc(l === 0 ? 0 : capacity * s, l === 1));
     this.mask = sizes.map((s, l) => (dropout > 0 && l > 0 && l < sizes.length - 1 ? new Float64Array(capacity * s) : null));
-    this.gradW = net.weights.map((w) => new Float64Array(w.length));
+    this.gradW = net.weights.map((w, l) => alloc(w.length, l === 0));
     this.gradB = net.biases.map((b) => new Float64Array(b.length));
-    this.scratch = new Float64Array(Math.max(...sizes));
+    this.scratch = alloc(Math.max(...sizes), true);
   }
+}
+
+/** Moves first-layer weights out of a SIMD arena into an ordinary array (so the model does not hold the arena). */
+export function detachSimd(net: DenseNetwork): void {
+  net.weights[0] = Float64Array.from(net.weights[0]);
 }
 
 /** Forward pass of `count` rows; the output is ws.act[layers]. With `dropout` > 0 and an rng, hidden units drop out. */
@@ -98,7 +120,7 @@ export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, cou
     const nIn = net.sizes[l];
     const nOut = net.sizes[l + 1];
     const out = ws.act[l + 1];
-    if (l === 0 && 'sparse' in input) input.sparse.multiply(input.idx, input.start, count, net.weights[0], nOut, net.biases[0], out, ws.scratch);
+    if (l === 0 && 'sparse' in input) input.sparse.multiply(input.idx, input.start, count, net.weights[0], nOut, net.biases[0], out, ws.scratch, ws.simd);
     else matmul(l === 0 && 'dense' in input ? input.dense : ws.act[l], net.weights[l], net.biases[l], out, count, nIn, nOut);
     const n = count * nOut;
     if (l < L - 1) {
@@ -150,7 +172,7 @@ export function backward(net: DenseNetwork, ws: Workspace, input: BatchInput, co
     const decay = alpha / count;
     for (let i = 0; i < gW.length; i++) gW[i] = decay * W[i];
     if (l === 0 && 'sparse' in input) {
-      input.sparse.multiplyTransposedAdd(input.idx, input.start, count, D, nOut, gW, gB);
+      input.sparse.multiplyTransposedAdd(input.idx, input.start, count, D, nOut, gW, gB, ws.simd);
     } else {
       matmulTransposedAAdd(l === 0 && 'dense' in input ? input.dense : ws.act[l], D, gW, count, nIn, nOut);
       gB.fill(0);
@@ -177,7 +199,11 @@ export function backward(net: DenseNetwork, ws: Workspace, input: BatchInput, co
 function activate(kind: Activation, a: Float64Array, n: number): void {
   switch (kind) {
     case 'relu':
-      for (let i = 0; i < n; i++) if (a[i] < 0) a[i] = 0;
+      // Branch-free (signs are random, so a branch mispredicts half the time): (v + |v|) / 2 is exactly max(v, 0).
+      for (let i = 0; i < n; i++) {
+        const v = a[i];
+        a[i] = (v + Math.abs(v)) * 0.5;
+      }
       break;
     case 'tanh':
       for (let i = 0; i < n; i++) a[i] = Math.tanh(a[i]);
@@ -194,7 +220,8 @@ function activate(kind: Activation, a: Float64Array, n: number): void {
 function derivative(kind: Activation, a: Float64Array, E: Float64Array, n: number): void {
   switch (kind) {
     case 'relu':
-      for (let i = 0; i < n; i++) if (a[i] === 0) E[i] = 0;
+      // a ≥ 0, so ceil(min(a, 1)) is exactly the indicator a > 0, without a branch.
+      for (let i = 0; i < n; i++) E[i] *= Math.ceil(Math.min(a[i], 1));
       break;
     case 'tanh':
       for (let i = 0; i < n; i++) E[i] *= 1 - a[i] * a[i];

@@ -6,6 +6,7 @@
 // Building: O(rows·cols). Products: O(nnz·k + cols·k) instead of O(rows·cols·k).
 
 import type { Matrix } from '../../frame/matrix.js';
+import type { SimdArena } from './simd.js';
 
 const MODE_SAMPLE = 2048;
 
@@ -21,12 +22,19 @@ export class OffsetSparseRows {
   readonly values: Float32Array;
   /** Per-row ‖m + s_i‖² of the stored row. */
   readonly squaredNorms: Float64Array;
+  /** Scratch for multiplyTransposedAdd: the batch's remainders grouped by column. */
+  private readonly batchColumnStart: Int32Array;
+  private readonly batchFill: Int32Array;
+  private batchRow = new Int32Array(0);
+  private batchValue = new Float64Array(0);
 
   constructor(X: Matrix) {
     const { rows, cols, data } = X;
     this.rows = rows;
     this.cols = cols;
     this.offset = sampledModes(X);
+    this.batchColumnStart = new Int32Array(cols + 1);
+    this.batchFill = new Int32Array(cols);
     const offset = this.offset;
     this.rowStart = new Int32Array(rows + 1);
     this.squaredNorms = new Float64Array(rows);
@@ -72,9 +80,10 @@ export class OffsetSparseRows {
 
   /**
    * out[r·k + c] = Σ_j X[idx[r], j]·W[j·k + c] + bias[c] for r < count, over rows idx[start .. start+count).
-   * W is cols × k (input-major, as scikit-learn stores coefs_). `base` is scratch of length k.
+   * W is cols × k (input-major, as scikit-learn stores coefs_). `base` is scratch of length k. When W, out and base
+   * live in `simd`'s memory, groups of four remainders go through its WebAssembly kernel (same results).
    */
-  multiply(idx: Int32Array, start: number, count: number, W: Float64Array, k: number, bias: Float64Array | null, out: Float64Array, base: Float64Array): void {
+  multiply(idx: Int32Array, start: number, count: number, W: Float64Array, k: number, bias: Float64Array | null, out: Float64Array, base: Float64Array, simd: SimdArena | null = null): void {
     const { offset, cols, rowStart, colIndex, values } = this;
     if (k === 1) return this.multiplyVector(idx, start, count, W, bias === null ? 0 : bias[0], out);
     for (let c = 0; c < k; c++) base[c] = bias === null ? 0 : bias[c];
@@ -84,14 +93,51 @@ export class OffsetSparseRows {
       const w = j * k;
       for (let c = 0; c < k; c++) base[c] += m * W[w + c];
     }
+    if (simd && simd.holds(W, out, base)) {
+      this.multiplySimd(idx, start, count, W, k, out, base, simd);
+      return;
+    }
     for (let r = 0; r < count; r++) {
       const i = idx[start + r];
       const o = r * k;
-      for (let c = 0; c < k; c++) out[o + c] = base[c];
-      for (let p = rowStart[i], end = rowStart[i + 1]; p < end; p++) {
-        const v = values[p];
-        const w = colIndex[p] * k;
-        for (let c = 0; c < k; c++) out[o + c] += v * W[w + c];
+      let p = rowStart[i];
+      const end = rowStart[i + 1];
+      // Four remainders per sweep over the output row: five loads and one store per four multiply-adds.
+      if (end - p >= 4) {
+        const v0 = values[p];
+        const v1 = values[p + 1];
+        const v2 = values[p + 2];
+        const v3 = values[p + 3];
+        const w0 = colIndex[p] * k;
+        const w1 = colIndex[p + 1] * k;
+        const w2 = colIndex[p + 2] * k;
+        const w3 = colIndex[p + 3] * k;
+        for (let c = 0; c < k; c++) out[o + c] = base[c] + (v0 * W[w0 + c] + v1 * W[w1 + c] + v2 * W[w2 + c] + v3 * W[w3 + c]);
+        p += 4;
+      } else {
+        for (let c = 0; c < k; c++) out[o + c] = base[c];
+      }
+      for (; p + 4 <= end; p += 4) {
+        const v0 = values[p];
+        const v1 = values[p + 1];
+        const v2 = values[p + 2];
+        const v3 = values[p + 3];
+        const w0 = colIndex[p] * k;
+        const w1 = colIndex[p + 1] * k;
+        const w2 = colIndex[p + 2] * k;
+        const w3 = colIndex[p + 3] * k;
+        for (let c = 0; c < k; c++) out[o + c] += v0 * W[w0 + c] + v1 * W[w1 + c] + v2 * W[w2 + c] + v3 * W[w3 + c];
+      }
+      const left = end - p;
+      if (left > 0) {
+        // The last 1-3 remainders, padded with zero coefficients exactly as the SIMD path does (identical results).
+        const w0 = colIndex[p] * k;
+        const w1 = left > 1 ? colIndex[p + 1] * k : w0;
+        const w2 = left > 2 ? colIndex[p + 2] * k : w0;
+        const v0 = values[p];
+        const v1 = left > 1 ? values[p + 1] : 0;
+        const v2 = left > 2 ? values[p + 2] : 0;
+        for (let c = 0; c < k; c++) out[o + c] += v0 * W[w0 + c] + v1 * W[w1 + c] + v2 * W[w2 + c] + 0 * W[w0 + c];
       }
     }
   }
@@ -99,7 +145,7 @@ export class OffsetSparseRows {
   /**
    * G[j·k + c] += Σ_r X[idx[r], j]·D[r·k + c] over rows idx[start .. start+count). `colSum` is scratch of length k.
    */
-  multiplyTransposedAdd(idx: Int32Array, start: number, count: number, D: Float64Array, k: number, G: Float64Array, colSum: Float64Array): void {
+  multiplyTransposedAdd(idx: Int32Array, start: number, count: number, D: Float64Array, k: number, G: Float64Array, colSum: Float64Array, simd: SimdArena | null = null): void {
     const { offset, cols, rowStart, colIndex, values } = this;
     if (k === 1) {
       colSum[0] = this.multiplyTransposedVectorAdd(idx, start, count, D, G);
@@ -107,13 +153,74 @@ export class OffsetSparseRows {
     }
     colSum.fill(0, 0, k);
     for (let r = 0; r < count; r++) {
-      const i = idx[start + r];
       const o = r * k;
       for (let c = 0; c < k; c++) colSum[c] += D[o + c];
+    }
+    // Transpose the batch's remainders by column (counting sort), then sweep each gradient row once per four entries.
+    const cStart = this.batchColumnStart;
+    cStart.fill(0);
+    let total = 0;
+    for (let r = 0; r < count; r++) {
+      const i = idx[start + r];
+      for (let p = rowStart[i], end = rowStart[i + 1]; p < end; p++) cStart[colIndex[p] + 1]++;
+      total += rowStart[i + 1] - rowStart[i];
+    }
+    for (let j = 0; j < cols; j++) cStart[j + 1] += cStart[j];
+    if (this.batchRow.length < total) {
+      this.batchRow = new Int32Array(total);
+      this.batchValue = new Float64Array(total);
+    }
+    const bRow = this.batchRow;
+    const bValue = this.batchValue;
+    const fill = this.batchFill;
+    fill.set(cStart.subarray(0, cols));
+    for (let r = 0; r < count; r++) {
+      const i = idx[start + r];
       for (let p = rowStart[i], end = rowStart[i + 1]; p < end; p++) {
-        const v = values[p];
-        const g = colIndex[p] * k;
-        for (let c = 0; c < k; c++) G[g + c] += v * D[o + c];
+        const at = fill[colIndex[p]]++;
+        bRow[at] = r * k;
+        bValue[at] = values[p];
+      }
+    }
+    const useSimd = simd !== null && simd.holds(D, G);
+    for (let j = 0; j < cols; j++) {
+      const g = j * k;
+      let e = cStart[j];
+      const end = cStart[j + 1];
+      if (useSimd) {
+        const gPtr = G.byteOffset + g * 8;
+        const dPtr = D.byteOffset;
+        const fma4 = (simd as SimdArena).fma4;
+        for (; e + 4 <= end; e += 4) {
+          fma4(gPtr, gPtr, dPtr + bRow[e] * 8, dPtr + bRow[e + 1] * 8, dPtr + bRow[e + 2] * 8, dPtr + bRow[e + 3] * 8, bValue[e], bValue[e + 1], bValue[e + 2], bValue[e + 3], k);
+        }
+        const left = end - e;
+        if (left > 0) {
+          const d0 = dPtr + bRow[e] * 8;
+          fma4(gPtr, gPtr, d0, left > 1 ? dPtr + bRow[e + 1] * 8 : d0, left > 2 ? dPtr + bRow[e + 2] * 8 : d0, d0, bValue[e], left > 1 ? bValue[e + 1] : 0, left > 2 ? bValue[e + 2] : 0, 0, k);
+          e = end;
+        }
+      }
+      for (; e + 4 <= end; e += 4) {
+        const v0 = bValue[e];
+        const v1 = bValue[e + 1];
+        const v2 = bValue[e + 2];
+        const v3 = bValue[e + 3];
+        const d0 = bRow[e];
+        const d1 = bRow[e + 1];
+        const d2 = bRow[e + 2];
+        const d3 = bRow[e + 3];
+        for (let c = 0; c < k; c++) G[g + c] += v0 * D[d0 + c] + v1 * D[d1 + c] + v2 * D[d2 + c] + v3 * D[d3 + c];
+      }
+      const left = end - e;
+      if (left > 0) {
+        const d0 = bRow[e];
+        const d1 = left > 1 ? bRow[e + 1] : d0;
+        const d2 = left > 2 ? bRow[e + 2] : d0;
+        const v0 = bValue[e];
+        const v1 = left > 1 ? bValue[e + 1] : 0;
+        const v2 = left > 2 ? bValue[e + 2] : 0;
+        for (let c = 0; c < k; c++) G[g + c] += v0 * D[d0 + c] + v1 * D[d1 + c] + v2 * D[d2 + c] + 0 * D[d0 + c];
       }
     }
     for (let j = 0; j < cols; j++) {
@@ -121,6 +228,34 @@ export class OffsetSparseRows {
       if (m === 0) continue;
       const g = j * k;
       for (let c = 0; c < k; c++) G[g + c] += m * colSum[c];
+    }
+  }
+
+  /** multiply() with W, out and base in the SIMD arena. */
+  private multiplySimd(idx: Int32Array, start: number, count: number, W: Float64Array, k: number, out: Float64Array, base: Float64Array, simd: SimdArena): void {
+    const { rowStart, colIndex, values } = this;
+    const fma4 = simd.fma4;
+    const wPtr = W.byteOffset;
+    const rowBytes = k * 8;
+    for (let r = 0; r < count; r++) {
+      const i = idx[start + r];
+      const o = r * k;
+      const outPtr = out.byteOffset + o * 8;
+      let p = rowStart[i];
+      const end = rowStart[i + 1];
+      let src = base.byteOffset;
+      for (; p + 4 <= end; p += 4) {
+        fma4(outPtr, src, wPtr + colIndex[p] * rowBytes, wPtr + colIndex[p + 1] * rowBytes, wPtr + colIndex[p + 2] * rowBytes, wPtr + colIndex[p + 3] * rowBytes, values[p], values[p + 1], values[p + 2], values[p + 3], k);
+        src = outPtr;
+      }
+      const left = end - p;
+      if (left > 0) {
+        // One padded call for the last 1-3 remainders (zero coefficients add exactly nothing).
+        const w0 = wPtr + colIndex[p] * rowBytes;
+        fma4(outPtr, src, w0, left > 1 ? wPtr + colIndex[p + 1] * rowBytes : w0, left > 2 ? wPtr + colIndex[p + 2] * rowBytes : w0, w0, values[p], left > 1 ? values[p + 1] : 0, left > 2 ? values[p + 2] : 0, 0, k);
+      } else if (src !== outPtr) {
+        for (let c = 0; c < k; c++) out[o + c] = base[c];
+      }
     }
   }
 

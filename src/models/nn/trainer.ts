@@ -5,7 +5,7 @@
 // Cost per epoch: one forward + backward pass over the training rows, one forward pass over the validation rows.
 
 import { Adam } from './adam.js';
-import { backward, forward, Workspace, type DenseNetwork } from './network.js';
+import { backward, detachSimd, forward, Workspace, type DenseNetwork } from './network.js';
 import type { OffsetSparseRows } from './offset-sparse.js';
 import type { Rng } from '../../util/rng.js';
 
@@ -47,7 +47,7 @@ const EVAL_BATCH = 1024;
 export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSet | null, cfg: TrainerConfig, rng: Rng, hooks: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): TrainerResult {
   const classify = train.codes !== null;
   const batch = Math.max(1, Math.min(cfg.batchSize, train.rows.length));
-  const ws = new Workspace(net, batch, cfg.dropout);
+  const ws = new Workspace(net, batch, cfg.dropout, true);
   const evalWs = new Workspace(net, EVAL_BATCH, 0);
   const params = [...net.weights, ...net.biases];
   const grads = [...ws.gradW, ...ws.gradB];
@@ -110,6 +110,7 @@ export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSe
     if (noImprovement > cfg.nIterNoChange) break;
   }
   if (bestParams) net.restoreParameters(bestParams);
+  detachSimd(net);
   return { series, epochs, best: cfg.earlyStopping && validation ? bestScore : bestLoss };
 }
 

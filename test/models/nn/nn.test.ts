@@ -58,7 +58,7 @@ function blobs(rows: number, cols: number, nClasses: number, seed: number, sprea
 describe('dense kernels', () => {
   it('match naive products (4-row blocks and remainders)', () => {
     const rng = new Rng(1);
-    for (const [m, k, n] of [[7, 5, 3], [4, 1, 6], [1, 9, 2], [9, 8, 8]]) {
+    for (const [m, k, n] of [[7, 5, 3], [4, 1, 6], [1, 9, 2], [9, 8, 8], [6, 5, 1]]) {
       const A = randomArray(m * k, rng);
       const B = randomArray(k * n, rng);
       const bias = randomArray(n, rng);
@@ -208,6 +208,25 @@ describe('back-propagation', () => {
       });
     });
   }
+
+  it('the WebAssembly SIMD path gives bit-identical activations and gradients to the JavaScript path', () => {
+    const Xm = mixedMatrix(40, 30, 22);
+    const input = { sparse: new OffsetSparseRows(Xm), idx: identityIndex(40), start: 0 };
+    const run = (simd: boolean): Workspace => {
+      const net = DenseNetwork.initialise([30, 13, 2], 'relu', 'softmax', new Rng(5));
+      const ws = new Workspace(net, 40, 0, simd);
+      forward(net, ws, input, 40);
+      ws.delta[2].set(randomArray(80, new Rng(6)));
+      backward(net, ws, input, 40, 0.1);
+      return ws;
+    };
+    const plain = run(false);
+    const fast = run(true);
+    assert.equal(plain.simd, null);
+    assert.ok(fast.simd !== null, 'SIMD arena in use (Node ≥ 20 has WebAssembly SIMD)');
+    assert.deepEqual(Array.from(fast.act[1].subarray(0, 40 * 13)), Array.from(plain.act[1].subarray(0, 40 * 13)));
+    assert.deepEqual(Array.from(fast.gradW[0]), Array.from(plain.gradW[0]));
+  });
 
   for (const c of fixture.mlp) {
     it(`${c.name}: loss, gradients and one Adam step match scikit-learn's MLP`, () => {
