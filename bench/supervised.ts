@@ -30,6 +30,8 @@ const PEERS: Record<string, string> = {
 
 interface SideResult {
   fit: number;
+  /** CPU seconds of the fit over all threads: a load-independent measure on a shared machine. */
+  fitCpu: number;
   predict: number;
   rss: number | undefined;
   accuracy: number;
@@ -59,7 +61,9 @@ async function child(dir: string, name: string): Promise<void> {
   const test = createMatrix(shape.rows_test, shape.cols, undefined, await f32('X_test.f32'));
   const y = { codes: await readArray(join(dir, 'y_train_binary.i32'), Int32Array), classes: ['normal', 'attack'] };
   const model = getModelSpec(name).create({}) as Classifier;
+  const cpuBefore = process.cpuUsage();
   const fit = await timed(() => model.fit(train, y));
+  const cpu = process.cpuUsage(cpuBefore);
   const predict = await timed(() => model.predictProba(test));
   const proba = predict.value;
   const score = new Float64Array(proba.rows);
@@ -70,16 +74,16 @@ async function child(dir: string, name: string): Promise<void> {
   }
   await writeFile(join(dir, `ours_${name}.score`), new Uint8Array(score.buffer));
   await writeFile(join(dir, `ours_${name}.pred`), new Uint8Array(pred.buffer));
-  console.log(JSON.stringify({ fit: fit.seconds, predict: predict.seconds }));
+  console.log(JSON.stringify({ fit: fit.seconds, fitCpu: (cpu.user + cpu.system) / 1e6, predict: predict.seconds }));
 }
 
 async function side(cmd: string, args: string[], dir: string, prefix: string, name: string, yTest: Int32Array): Promise<SideResult> {
   const res = await runPeer(cmd, args);
   if (res.code !== 0) throw new Error(`${prefix} ${name} failed: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const times = JSON.parse(res.stdout.trim().split('\n').pop() as string) as { fit: number; predict: number };
+  const times = JSON.parse(res.stdout.trim().split('\n').pop() as string) as { fit: number; fitCpu: number; predict: number };
   const score = await readArray(join(dir, `${prefix}_${name}.score`), Float64Array);
   const pred = await readArray(join(dir, `${prefix}_${name}.pred`), Int32Array);
-  return { fit: times.fit, predict: times.predict, rss: res.peakRssMb, accuracy: accuracy(yTest, pred), f1: binaryScores(yTest, pred, 1).f1, auc: rocAuc(yTest, score) };
+  return { fit: times.fit, fitCpu: times.fitCpu, predict: times.predict, rss: res.peakRssMb, accuracy: accuracy(yTest, pred), f1: binaryScores(yTest, pred, 1).f1, auc: rocAuc(yTest, score) };
 }
 
 /** The issue-3 goal of a model on NSL-KDD, checked against the peer's numbers from the same run. */
@@ -127,16 +131,16 @@ export async function run(args: string[]): Promise<void> {
       await writeForPython(data, dir);
       for (const model of models) {
         const o = await side(process.execPath, [runner, 'supervised', '--child', dir, model], dir, 'ours', model, yTest);
-        console.error(`  ${model}: fit ${o.fit.toFixed(2)} s predict ${o.predict.toFixed(2)} s acc ${o.accuracy.toFixed(4)} AUC ${o.auc.toFixed(4)}`);
+        console.error(`  ${model}: fit ${o.fit.toFixed(2)} s (CPU ${o.fitCpu.toFixed(2)} s) predict ${o.predict.toFixed(2)} s acc ${o.accuracy.toFixed(4)} AUC ${o.auc.toFixed(4)}`);
         const p = await side(PYTHON, [script, dir, model], dir, 'peer', model, yTest);
-        console.error(`  sklearn ${model}: fit ${p.fit.toFixed(2)} s predict ${p.predict.toFixed(2)} s acc ${p.accuracy.toFixed(4)} AUC ${p.auc.toFixed(4)}`);
+        console.error(`  sklearn ${model}: fit ${p.fit.toFixed(2)} s (CPU ${p.fitCpu.toFixed(2)} s) predict ${p.predict.toFixed(2)} s acc ${p.accuracy.toFixed(4)} AUC ${p.auc.toFixed(4)}`);
         for (const [who, r] of [['flowsentry', o], [PEERS[model], p]] as const) {
-          rows.push([name, model, who, f(r.fit, 2), f(r.predict, 2), f(r.rss, 0), f(r.accuracy, 4), f(r.f1, 4), f(r.auc, 4), who === 'flowsentry' ? `${f(o.fit / p.fit, 2)}× / ${f(o.predict / p.predict, 2)}×` : '', who === 'flowsentry' && name === 'nsl' ? goal(model, o, p) : '']);
+          rows.push([name, model, who, f(r.fit, 2), f(r.fitCpu, 2), f(r.predict, 2), f(r.rss, 0), f(r.accuracy, 4), f(r.f1, 4), f(r.auc, 4), who === 'flowsentry' ? `${f(o.fit / p.fit, 2)}× / ${f(o.predict / p.predict, 2)}×` : '', who === 'flowsentry' && name === 'nsl' ? goal(model, o, p) : '']);
         }
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  console.log(markdownTable(['data', 'model', 'side', 'fit s', 'predict s', 'peak RSS MB', 'accuracy', 'F1', 'ROC-AUC', 'time ratio fit / predict', 'NSL-KDD goal'], rows));
+  console.log(markdownTable(['data', 'model', 'side', 'fit s', 'fit CPU s', 'predict s', 'peak RSS MB', 'accuracy', 'F1', 'ROC-AUC', 'time ratio fit / predict', 'NSL-KDD goal'], rows));
 }

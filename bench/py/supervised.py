@@ -2,7 +2,8 @@
 """scikit-learn side of `npm run bench -- supervised`: fits ONE peer classifier on a prepared matrix folder
 (bench/lib/bench-data.ts writeForPython, binary labels), predicts the test rows, writes the attack score (probability
 of class 1, or LinearSVC's decision function) as float64 to <dir>/peer_<name>.score and the predicted labels as
-int32 to <dir>/peer_<name>.pred, and prints one JSON object with the fit and predict seconds. One model per process,
+int32 to <dir>/peer_<name>.pred, and prints one JSON object with the fit and predict seconds (and the fit's CPU
+seconds over all threads). One model per process,
 so the caller's /usr/bin/time peak RSS belongs to that model.
 Usage: /usr/bin/python3 bench/py/supervised.py <dir> <name>
 Names: knn, dt, rf, gbdt, logreg, svm, mlp."""
@@ -40,8 +41,10 @@ if name not in PEERS:
     raise SystemExit(f"unknown peer {name}")
 model = PEERS[name]()
 t = time.perf_counter()
+c = time.process_time()
 model.fit(X_train, y_train)
 fit = time.perf_counter() - t
+fit_cpu = time.process_time() - c
 t = time.perf_counter()
 if hasattr(model, "predict_proba"):
     proba = model.predict_proba(X_test)
@@ -53,4 +56,4 @@ else:
 predict = time.perf_counter() - t
 np.asarray(score, dtype="<f8").tofile(f"{folder}/peer_{name}.score")
 np.asarray(pred, dtype="<i4").tofile(f"{folder}/peer_{name}.pred")
-print(json.dumps({"fit": fit, "predict": predict}))
+print(json.dumps({"fit": fit, "fitCpu": fit_cpu, "predict": predict}))
