@@ -3,7 +3,8 @@
 // on large inputs.
 
 import { UserError } from '../errors.js';
-import type { Frame } from '../frame/frame.js';
+import type { Column, Frame } from '../frame/frame.js';
+import { canonicalFeatureName } from '../datasets/cic-names.js';
 import type { Matrix } from '../frame/matrix.js';
 import type { Classifier, Detector, Estimator } from '../models/estimator.js';
 import { getModelSpec } from '../models/index.js';
@@ -79,11 +80,27 @@ export interface PredictedRow {
   top: (TopFeature & { value: number | string })[];
 }
 
+/** Input columns by canonical name (the names explanations use), whatever the file's spelling. */
+function columnsByName(frame: Frame): Map<string, Column> {
+  const map = new Map<string, Column>();
+  for (const c of [...frame.identifiers, ...frame.features]) map.set(canonicalFeatureName(c.name), c);
+  return map;
+}
+
+/** The shortest decimal that reads back as the same float32 (39.2, not 39.200001). */
+export function shortestFloat32(v: number): number {
+  if (!Number.isFinite(v) || Number.isInteger(v)) return v;
+  for (let p = 6; p < 9; p++) {
+    const d = Number(v.toPrecision(p));
+    if (Math.fround(d) === v) return d;
+  }
+  return v;
+}
+
 /** Raw input value of a feature in a frame row, for explanation output. */
-function rawValue(frame: Frame, name: string, row: number): number | string {
-  const col = frame.features.find((c) => c.name === name) ?? frame.features.find((c) => c.name.trim().toLowerCase() === name.trim().toLowerCase());
+function rawValue(col: Column | undefined, row: number): number | string {
   if (!col) return '';
-  if (col.kind === 'numeric') return col.values[row];
+  if (col.kind === 'numeric') return shortestFloat32(col.values[row]);
   const code = col.codes[row];
   return code < 0 ? '' : col.dictionary[code];
 }
@@ -98,12 +115,13 @@ export async function predictBlock(f: Fitted, frame: Frame, start: number, end: 
     : undefined;
   const normalised = f.model.kind === 'detector' && out.attackScore ? (f.model as Detector).normalizeScores(out.attackScore) : null;
   const k = f.info.classes.length;
+  const byName = contrib ? columnsByName(frame) : undefined;
   const result: PredictedRow[] = [];
   for (let i = 0; i < X.rows; i++) {
     const label = f.info.classes[out.pred[i]];
     const score = out.proba ? out.proba[i * k + out.pred[i]] : (out.attackScore as Float64Array)[i];
     const attack = normalised ? normalised[i] : out.attackScore ? out.attackScore[i] : null;
-    const top = contrib ? topContributions(contrib, i, f.featureNames, topK).map((t) => ({ ...t, value: rawValue(frame, t.feature, start + i) })) : [];
+    const top = contrib ? topContributions(contrib, i, f.featureNames, topK).map((t) => ({ ...t, value: rawValue(byName?.get(t.feature), start + i) })) : [];
     result.push({ label, score, attack, top });
   }
   return result;

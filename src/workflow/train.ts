@@ -336,7 +336,6 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       continue;
     }
     result.cv = Object.fromEntries(Object.entries(bestCv.cv).map(([k, v]) => [k, { mean: v.mean, std: v.std, folds: [...v.folds] }]));
-    if (o.signal?.aborted && !interrupted) break;
     try {
       o.log?.(`fitting ${spec.name} on all ${trainFrame.nRows} training rows`);
       const fit = await fitCandidate(spec, bestCv.params, trainFrame, yTrain, info, o.targetFpr, o.seed);
