@@ -207,10 +207,24 @@ export class HybridModel implements Classifier {
   }
 
   async predictProba(X: Matrix): Promise<Matrix> {
+    return (await this.predictWithProba(X)).proba;
+  }
+
+  async predict(X: Matrix): Promise<Labels> {
+    return (await this.predictWithProba(X)).labels;
+  }
+
+  /** Labels and probabilities from one pass (the novelty search is the costly part; do it once). */
+  async predictWithProba(X: Matrix): Promise<{ labels: Labels; proba: Matrix }> {
     const { r, proba } = await this.decision(X);
+    return { labels: this.labelsOf(r, proba), proba: this.probaOf(r, proba) };
+  }
+
+  private probaOf(r: Float64Array, proba: Matrix): Matrix {
     const k = proba.cols;
-    const out = createMatrix(X.rows, k);
-    for (let i = 0; i < X.rows; i++) {
+    const rows = proba.rows;
+    const out = createMatrix(rows, k);
+    for (let i = 0; i < rows; i++) {
       const alert = r[i] / (1 + r[i]);
       const row = proba.data.subarray(i * k, (i + 1) * k);
       const attackMass = 1 - row[this.normalIndex];
@@ -221,11 +235,10 @@ export class HybridModel implements Classifier {
     return out;
   }
 
-  async predict(X: Matrix): Promise<Labels> {
-    const { r, proba } = await this.decision(X);
+  private labelsOf(r: Float64Array, proba: Matrix): Labels {
     const k = proba.cols;
-    const codes = new Int32Array(X.rows);
-    for (let i = 0; i < X.rows; i++) {
+    const codes = new Int32Array(proba.rows);
+    for (let i = 0; i < proba.rows; i++) {
       if (r[i] < 1) {
         codes[i] = this.normalIndex;
         continue;

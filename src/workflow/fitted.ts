@@ -8,6 +8,7 @@ import { canonicalFeatureName } from '../datasets/cic-names.js';
 import type { Matrix } from '../frame/matrix.js';
 import type { Classifier, Detector, Estimator } from '../models/estimator.js';
 import { getModelSpec } from '../models/index.js';
+import { HybridModel } from '../models/hybrid.js';
 import { Pipeline } from '../prep/pipeline.js';
 import type { ModelDocument } from '../store/model-file.js';
 import { explainRows, topContributions, type FeatureGroups, type TopFeature } from '../explain/index.js';
@@ -61,10 +62,18 @@ export async function outputsOf(f: Fitted, X: Matrix): Promise<Outputs> {
     const pred = Int32Array.from(scores, (s) => (s >= threshold ? info.positive : info.normal));
     return { pred, attackScore: scores };
   }
-  const clf = f.model as Classifier;
-  const proba = await clf.predictProba(X);
+  let proba: Matrix;
+  let pred: Int32Array;
+  if (f.model instanceof HybridModel) {
+    // the hybrid's decision rule is its own (an OR of thresholds), not the argmax of its probabilities
+    const both = await f.model.predictWithProba(X);
+    proba = both.proba;
+    pred = both.labels.codes;
+  } else {
+    proba = await (f.model as Classifier).predictProba(X);
+    pred = Int32Array.from({ length: X.rows }, (_, i) => argmax(proba.data, proba.cols, i));
+  }
   const k = proba.cols;
-  const pred = f.model.name === 'hybrid' ? (await clf.predict(X)).codes : Int32Array.from({ length: X.rows }, (_, i) => argmax(proba.data, k, i));
   let attackScore: Float64Array | null = null;
   if (info.positive >= 0) attackScore = Float64Array.from({ length: X.rows }, (_, i) => proba.data[i * k + info.positive]);
   else if (info.normal >= 0) attackScore = Float64Array.from({ length: X.rows }, (_, i) => 1 - proba.data[i * k + info.normal]);
