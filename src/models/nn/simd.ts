@@ -17,7 +17,6 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 };
 
-/* eslint-disable no-multi-spaces */
 function moduleBytes(): Uint8Array {
   const get = (i: number): number[] => [0x20, i];
   const set = (i: number): number[] => [0x21, i];
@@ -76,7 +75,6 @@ function moduleBytes(): Uint8Array {
   ];
   return Uint8Array.from(bytes);
 }
-/* eslint-enable no-multi-spaces */
 
 function leb(n: number): number[] {
   const out: number[] = [];
