@@ -3,7 +3,7 @@
 // packets through the incremental readers in constant memory. A source that is not a capture at all is one UserError
 // naming it; everything else (truncation, corruption) is counted by reason and skipped.
 
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { UserError } from '../errors.js';
@@ -30,10 +30,11 @@ export function readerFor(head: Uint8Array, onPacket: PacketCallback): CaptureRe
   return undefined;
 }
 
-function openSource(source: string | Readable): { stream: Readable; name: string } {
+function openSource(source: string | Readable, fd: number | undefined): { stream: Readable; name: string } {
   if (typeof source !== 'string') return { stream: source, name: '<stream>' };
-  if (source === '-') return { stream: process.stdin, name: '<stdin>' };
-  return { stream: createReadStream(source, { highWaterMark: 1 << 18 }), name: source };
+  if (source === '-' || fd === undefined) return { stream: process.stdin, name: '<stdin>' };
+  // The file is already open (and still at position 0): read it through that descriptor, which the stream closes.
+  return { stream: createReadStream(source, { fd, highWaterMark: 1 << 18 }), name: source };
 }
 
 /** Collects chunks until at least `n` bytes (or the end), so sniffing works on tiny first chunks. */
@@ -62,38 +63,43 @@ async function* withHead(stream: AsyncIterable<Uint8Array>, n: number, onHead: (
   }
 }
 
-/**
- * Fast path for an uncompressed capture file: synchronous reads into one reused 1 MB buffer (no stream, no chunk
- * allocation). Returns undefined when the file is gzipped or not a capture, for the general path to handle.
- */
-async function readPlainFile(path: string, onPacket: PacketCallback, afterChunk?: () => Promise<void> | void): Promise<CaptureSummary | undefined> {
-  let fd: number;
+/** Opens a capture path, with the one-line errors a user should see. */
+function openPath(path: string): number {
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined; // the general path reports the error
-  }
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let n = readSync(fd, buf, 0, buf.length, null);
-    const reader = readerFor(buf.subarray(0, n), onPacket);
-    if (!reader || n < 4) return undefined;
-    let bytes = 0;
-    while (n > 0) {
-      bytes += n;
-      reader.push(buf.subarray(0, n));
-      if (afterChunk) await afterChunk();
-      n = readSync(fd, buf, 0, buf.length, null);
+    const fd = openSync(path, 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw new UserError('is a directory, not a capture file', { file: path });
     }
-    reader.end();
-    return { source: path, format: reader.format, gzip: false, packets: reader.packets, bytes, skipped: { ...reader.skipped } };
+    return fd;
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EISDIR') return undefined;
+    if (e.code === 'ENOENT') throw new UserError('no such file', { file: path });
+    if (e.code === 'EACCES') throw new UserError('permission denied', { file: path });
     throw err;
-  } finally {
-    closeSync(fd);
   }
+}
+
+/**
+ * Fast path for an uncompressed regular capture file: positional synchronous reads into one reused 1 MB buffer (no
+ * stream, no chunk allocation). Returns undefined, without moving the file position, when the file is gzipped or
+ * not a capture, for the general path to handle.
+ */
+async function readRegularFile(fd: number, path: string, onPacket: PacketCallback, afterChunk?: () => Promise<void> | void): Promise<CaptureSummary | undefined> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let n = readSync(fd, buf, 0, buf.length, 0);
+  const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket) : undefined;
+  if (!reader) return undefined;
+  let bytes = 0;
+  while (n > 0) {
+    bytes += n;
+    reader.push(buf.subarray(0, n));
+    if (afterChunk) await afterChunk();
+    n = readSync(fd, buf, 0, buf.length, bytes);
+  }
+  reader.end();
+  return { source: path, format: reader.format, gzip: false, packets: reader.packets, bytes, skipped: { ...reader.skipped } };
 }
 
 /**
@@ -105,11 +111,24 @@ export async function readCapture(
   onPacket: PacketCallback,
   afterChunk?: () => Promise<void> | void,
 ): Promise<CaptureSummary> {
+  let fd: number | undefined;
   if (typeof source === 'string' && source !== '-') {
-    const direct = await readPlainFile(source, onPacket, afterChunk);
-    if (direct) return direct;
+    fd = openPath(source);
+    // Only regular files take the synchronous path: a FIFO or device would block the event loop in readSync.
+    if (fstatSync(fd).isFile()) {
+      try {
+        const direct = await readRegularFile(fd, source, onPacket, afterChunk);
+        if (direct) {
+          closeSync(fd);
+          return direct;
+        }
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+    }
   }
-  const { stream, name } = openSource(source);
+  const { stream, name } = openSource(source, fd);
   let reader: CaptureReader | undefined;
   let gzip = false;
   let bytes = 0;
