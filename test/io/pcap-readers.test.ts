@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,4 +127,18 @@ test('readCapture: gzip, Readable streams, and a non-capture file as one UserErr
   writeFileSync(text, 'hello, this is not a capture\n');
   await assert.rejects(readCapture(text, () => undefined), (err: unknown) => err instanceof UserError && err.message.includes(text) && !err.message.includes('\n'));
   await assert.rejects(readCapture(join(dir, 'missing.pcap'), () => undefined), (err: unknown) => err instanceof UserError && err.message.includes('missing.pcap'));
+});
+
+test('readCapture: a named pipe (e.g. tcpdump -w into a FIFO) streams without blocking on synchronous reads', { skip: spawnSync('mkfifo', ['--version']).status !== 0 && 'no mkfifo' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-fifo-'));
+  const source = join(dir, 'capture.pcap');
+  writeFileSync(source, pcapFile(frames));
+  const fifo = join(dir, 'pipe');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const writer = spawn('sh', ['-c', `cat "${source}" > "${fifo}"`], { stdio: 'ignore' });
+  let n = 0;
+  const summary = await readCapture(fifo, () => n++);
+  writer.kill();
+  assert.equal(n, 3);
+  assert.equal(summary.format, 'pcap');
 });
