@@ -6,7 +6,7 @@
 // the negation). contamination 'auto' thresholds at s = 0.5, as scikit-learn's offset_ = −0.5 does.
 // Fit: O(trees · ψ log ψ); score: O(rows · trees · log ψ), over worker threads for large inputs.
 
-import { checkInput, type Matrix } from '../frame/matrix.js';
+import { checkInput, takeRows, type Matrix } from '../frame/matrix.js';
 import { resolveParams, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { checkEnoughRows, contaminationRule, DetectorBase } from './detector-base.js';
@@ -37,6 +37,8 @@ const RULES: { [K in keyof IsolationForestParams]: ParamRule } = {
 };
 
 const EULER_GAMMA = 0.5772156649015329;
+/** Training rows scored for the score normalisation when contamination is 'auto'. */
+const CALIBRATION_ROWS = 20_000;
 
 /** Average path length of an unsuccessful BST search among n points (Liu et al. 2008, eq. 1). */
 export function averagePathLength(n: number): number {
@@ -80,7 +82,10 @@ export class IsolationForest extends DetectorBase {
     this.forest = concatTrees(trees, 1);
     this.normalizer = averagePathLength(psi);
     this.nFeatures = X.cols;
-    this.calibrate(await this.scoreSamples(X), p.contamination, 0.5);
+    // With 'auto' the threshold is fixed; the training scores only shape the [0, 1] normalisation, for which a
+    // seeded sample of rows is enough. A numeric contamination needs the quantile of every training score.
+    const reference = p.contamination === 'auto' && X.rows > CALIBRATION_ROWS ? takeRows(X, drawWithoutReplacement(new Int32Array(X.rows), CALIBRATION_ROWS, rng).sort()) : X;
+    this.calibrate(await this.scoreSamples(reference), p.contamination, 0.5);
     return this;
   }
 
