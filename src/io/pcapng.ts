@@ -49,7 +49,61 @@ export class PcapngReader implements CaptureReader {
       data = data.subarray(this.skipBytes);
       this.skipBytes = 0;
     }
-    const buf = joinChunks(this.rest, data);
+    if (this.rest) {
+      // Complete the pending block with just the bytes it lacks, instead of copying the whole chunk behind it.
+      let rest = this.rest;
+      this.rest = undefined;
+      if (rest.length < 12) {
+        const take = Math.min(12 - rest.length, data.length);
+        rest = joinChunks(rest, data.subarray(0, take));
+        data = data.subarray(take);
+        if (rest.length < 12) {
+          this.rest = rest;
+          return;
+        }
+      }
+      const total = this.pendingLength(rest);
+      if (total > rest.length) {
+        const take = Math.min(total - rest.length, data.length);
+        rest = joinChunks(rest, data.subarray(0, take));
+        data = data.subarray(take);
+        if (rest.length < total) {
+          this.rest = rest;
+          return;
+        }
+      }
+      const used = this.parse(rest);
+      if (used < 0) return;
+      if (used < rest.length) data = joinChunks(rest.subarray(used), data); // rare: a block that could not be sized
+      if (this.skipBytes > 0) {
+        if (data.length <= this.skipBytes) {
+          this.skipBytes -= data.length;
+          return;
+        }
+        data = data.subarray(this.skipBytes);
+        this.skipBytes = 0;
+      }
+    }
+    const used = this.parse(data);
+    if (used >= 0 && used < data.length) this.rest = new Uint8Array(data.subarray(used)); // a copy, as above
+  }
+
+  /** Length of the block starting `rest` when it is one we parse and its length is sane; 0 otherwise. */
+  private pendingLength(rest: Uint8Array): number {
+    let little = this.little;
+    if (readU32(rest, 0, true) === SHB) {
+      if (readU32(rest, 8, true) === BYTE_ORDER_MAGIC) little = true;
+      else if (readU32(rest, 8, false) === BYTE_ORDER_MAGIC) little = false;
+      else return 0;
+    }
+    const type = readU32(rest, 0, little);
+    const len = readU32(rest, 4, little);
+    const parsed = type === SHB || type === IDB || type === EPB || type === SPB || type === OPB;
+    return parsed && len >= 12 && len % 4 === 0 && len <= MAX_PARSED_BLOCK ? len : 0;
+  }
+
+  /** Handles the whole blocks of `buf`; returns the bytes consumed, or -1 when framing was lost. */
+  private parse(buf: Uint8Array): number {
     let pos = 0;
     while (buf.length - pos >= 12) {
       const type = readU32(buf, pos, this.little);
@@ -60,17 +114,17 @@ export class PcapngReader implements CaptureReader {
         else if (readU32(buf, pos + 8, false) === BYTE_ORDER_MAGIC) this.little = false;
         else {
           this.fail('bad-section-header', buf.length - pos);
-          return;
+          return -1;
         }
       } else if (!this.inSection) {
         this.fail('missing-section-header', buf.length - pos);
-        return;
+        return -1;
       }
       const blockType = readU32(buf, pos, this.little);
       const blockLen = readU32(buf, pos + 4, this.little);
       if (blockLen < 12 || blockLen % 4 !== 0) {
         this.fail('corrupt-block-length', buf.length - pos);
-        return;
+        return -1;
       }
       const parsed = blockType === SHB || blockType === IDB || blockType === EPB || blockType === SPB || blockType === OPB;
       if (!parsed) {
@@ -86,14 +140,14 @@ export class PcapngReader implements CaptureReader {
       }
       if (blockLen > MAX_PARSED_BLOCK) {
         this.fail('corrupt-block-length', buf.length - pos);
-        return;
+        return -1;
       }
       if (buf.length - pos < blockLen) break;
       if (readU32(buf, pos + blockLen - 4, this.little) !== blockLen) countSkip(this.skipped, 'block-length-mismatch');
       this.parseBlock(buf, pos, blockType, blockLen);
       pos += blockLen;
     }
-    this.rest = pos < buf.length ? new Uint8Array(buf.subarray(pos)) : undefined; // a copy, as above
+    return pos;
   }
 
   end(): void {

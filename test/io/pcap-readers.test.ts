@@ -97,6 +97,24 @@ for (const bigEndian of [false, true]) {
   });
 }
 
+test('pcapng: any chunking (1, 7, 13 bytes, whole) gives the same packets and skip counts', () => {
+  const file = Buffer.concat([
+    pcapngFile([{ ...frame(5, 40), iface: 1 }, frame(6, 1400), frame(7, 10)], [{ linkType: 1 }, { linkType: 1, tsresol: 9 }]),
+    pcapngFile([frame(8, 700)], [{ linkType: 1 }], { bigEndian: true }),
+  ]);
+  const run = (size: number): { seen: Seen[]; skipped: Record<string, number> } => {
+    const seen: Seen[] = [];
+    const r = new PcapngReader(collect(seen));
+    for (let i = 0; i < file.length; i += size) r.push(file.subarray(i, i + size));
+    r.end();
+    return { seen, skipped: r.skipped };
+  };
+  const whole = run(file.length);
+  assert.equal(whole.seen.length, 4);
+  assert.deepEqual(whole.skipped, { 'unknown-block': 2 });
+  for (const size of [1, 7, 13]) assert.deepEqual(run(size), whole, `chunks of ${size}`);
+});
+
 test('pcapng: simple packet blocks and snap-length truncation', () => {
   const f = frame(1, 100);
   const file = pcapngFile([{ ...f, capLen: 60 }], [{ linkType: 1 }], { simple: true });
