@@ -101,7 +101,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         test: doc.meta.test,
         threshold: doc.threshold,
         features: doc.schema.features.map((f) => f.name),
-        ...((doc.meta as { evaluation?: Record<string, unknown> }).evaluation ?? {}),
+        ...(doc.meta.evaluation ?? {}),
       }),
       drift: () => scorer.driftStatus(),
       health: () => ({ source: sourceName(config), model: config.model, ...engine.stats() }),

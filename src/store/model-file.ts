@@ -71,6 +71,10 @@ export interface ModelMeta {
   test: Record<string, number> | null;
   seed: number;
   dropped: DroppedColumn[];
+  /** Test-set ROC curve and confusion matrix of the saved model, for the live dashboard (absent in older files). */
+  evaluation?: { roc: { fpr: number[]; tpr: number[] } | null; confusion: { labels: string[]; matrix: number[][] } | null };
+  /** Set by `retrain`: the model and store it was refitted from. */
+  retrainedFrom?: { model: string; store: string; feedbackRows: number; feedbackWeight: number };
 }
 
 /** Per-feature distribution of the training rows and of the training scores, for drift detection in live use. */
