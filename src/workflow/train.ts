@@ -454,6 +454,10 @@ async function buildDocument(o: TrainOptions, result: RunResult, winner: Candida
       test: winner.test ? (Object.fromEntries(Object.entries(winner.test).filter(([, v]) => v !== null)) as Record<string, number>) : null,
       seed: o.seed,
       dropped: ds.dropped.map((d) => ({ ...d })),
+      evaluation: {
+        roc: winner.roc ? { fpr: winner.roc.x, tpr: winner.roc.y } : null,
+        confusion: winner.confusion ? { labels: [...result.classes], matrix: winner.confusion } : null,
+      },
     },
     schema: {
       features: trainFrame.features
