@@ -1,6 +1,7 @@
 // `flowsentry demo`: the whole loop on the bundled NSL-KDD sample (samples/, see samples/README.md) in well under a
 // minute — train several models with cross-validation, print the leaderboard, write the report, save the best model,
-// reload it from the file and predict with explanations. Everything goes to ./flowsentry-demo/.
+// reload it from the file and predict with explanations; then turn the sample capture into flow features.
+// Everything goes to ./flowsentry-demo/.
 
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { listModels } from '../models/index.js';
+import { extractFlows } from '../flows/extract.js';
 import { leaderboardText } from '../workflow/leaderboard.js';
 import { predict, type PredictSummary } from '../workflow/predict.js';
 import type { RunResult } from '../workflow/run-result.js';
@@ -23,6 +25,7 @@ export interface DemoResult {
   predictions: PredictSummary;
   examples: string[];
   dir: string;
+  capture: { file: string; out: string; packets: number; flows: number };
 }
 
 export async function runDemo(dir: string, log: (line: string) => void, onProgress?: (stage: string, done: number, total: number) => void, signal?: AbortSignal): Promise<DemoResult> {
@@ -62,7 +65,11 @@ export async function runDemo(dir: string, log: (line: string) => void, onProgre
       }
     },
   });
-  return { run: result, predictions, examples, dir };
+  const capture = join(SAMPLES, '../captures/synscan.pcapng');
+  const flowsOut = join(dir, 'synscan-flows.csv');
+  log(`extracting flows from the sample capture ${shown(capture)}`);
+  const flows = await extractFlows([capture], flowsOut, { features: 'cic' });
+  return { run: result, predictions, examples, dir, capture: { file: capture, out: flowsOut, packets: flows.packets, flows: flows.flows } };
 }
 
 function render(d: DemoResult): string {
@@ -74,6 +81,7 @@ function render(d: DemoResult): string {
     `predictions from the saved model: ${d.predictions.rows} rows → ${d.predictions.out} (${Object.entries(d.predictions.counts).map(([k, v]) => `${k} ${v}`).join(', ')})`,
     'a few explained predictions:',
     ...d.examples.map((e) => `  ${e}`),
+    `sample capture: ${d.capture.packets} packets → ${d.capture.flows} flows with CICFlowMeter features → ${d.capture.out}`,
     '',
     `report: ${r.report}   (open it in a browser)`,
     `next: flowsentry info ${r.model}   |   flowsentry predict ${r.model} <your data>`,
@@ -106,7 +114,7 @@ export function register(program: Command): void {
           }
         },
         render,
-        (d) => ({ best: d.run.best, model: d.run.model, report: d.run.report, predictions: d.predictions, leaderboard: d.run.candidates.map((c) => ({ name: c.name, cv: c.cv[d.run.metric], test: c.test })) }),
+        (d) => ({ best: d.run.best, model: d.run.model, report: d.run.report, predictions: d.predictions, capture: d.capture, leaderboard: d.run.candidates.map((c) => ({ name: c.name, cv: c.cv[d.run.metric], test: c.test })) }),
       );
     });
 }

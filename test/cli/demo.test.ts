@@ -1,5 +1,5 @@
 // `flowsentry demo` — the README's first Quick-start command — runs the whole loop on the bundled sample in under a
-// minute: leaderboard, report, saved model, predictions from the saved file.
+// minute: leaderboard, report, saved model, predictions from the saved file, flows from the sample capture.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,5 +25,9 @@ describe('flowsentry demo', () => {
     assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<html/i);
     const preds = readFileSync(join(dir, 'predictions.csv'), 'utf8').trim().split('\n');
     assert.equal(preds.length, 1539);
+    const capture = /sample capture: (\d+) packets → (\d+) flows/.exec(r.stdout);
+    assert.ok(capture, 'turns the sample capture into flows');
+    assert.equal(Number(capture[1]), 2011, 'tshark counts 2011 packets in synscan.pcapng');
+    assert.equal(readFileSync(join(dir, 'synscan-flows.csv'), 'utf8').trim().split('\n').length, Number(capture[2]) + 1);
   });
 });
