@@ -113,8 +113,12 @@ export class LogisticRegression implements Classifier {
       lastDataLoss = loss;
       lastCorrect = correct;
       const gW = grad.subarray(0, nW);
-      gW.fill(0);
-      S.multiplyTransposedAdd(idx, 0, rows, Z, k, gW, colSum);
+      if (k === 1) {
+        colSum[0] = S.multiplyTransposedAll(Z, gW);
+      } else {
+        gW.fill(0);
+        S.multiplyTransposedAdd(idx, 0, rows, Z, k, gW, colSum);
+      }
       let penalty = 0;
       for (let j = 0; j < nW; j++) {
         penalty += W[j] * W[j];

@@ -285,6 +285,51 @@ export class OffsetSparseRows {
     return sum;
   }
 
+  /**
+   * g = Xᵀd over ALL rows in order (d has one value per row); returns Σd. Reads a column-major copy built on first use,
+   * so each g_j is a private sum (row-order scatters into g stall on repeated columns).
+   */
+  multiplyTransposedAll(d: Float64Array, g: Float64Array): number {
+    if (!this.columns) this.columns = this.buildColumns();
+    const { colStart, rowIndex, colValues } = this.columns;
+    const { offset, cols, rows } = this;
+    let sum = 0;
+    for (let i = 0; i < rows; i++) sum += d[i];
+    for (let j = 0; j < cols; j++) {
+      let s0 = 0;
+      let s1 = 0;
+      let p = colStart[j];
+      const end = colStart[j + 1];
+      for (; p + 2 <= end; p += 2) {
+        s0 += colValues[p] * d[rowIndex[p]];
+        s1 += colValues[p + 1] * d[rowIndex[p + 1]];
+      }
+      if (p < end) s0 += colValues[p] * d[rowIndex[p]];
+      g[j] = s0 + s1 + offset[j] * sum;
+    }
+    return sum;
+  }
+
+  private columns: { colStart: Int32Array; rowIndex: Int32Array; colValues: Float32Array } | undefined;
+
+  private buildColumns(): { colStart: Int32Array; rowIndex: Int32Array; colValues: Float32Array } {
+    const { cols, rows, rowStart, colIndex, values } = this;
+    const colStart = new Int32Array(cols + 1);
+    for (let p = 0; p < colIndex.length; p++) colStart[colIndex[p] + 1]++;
+    for (let j = 0; j < cols; j++) colStart[j + 1] += colStart[j];
+    const fill = colStart.slice(0, cols);
+    const rowIndex = new Int32Array(colIndex.length);
+    const colValues = new Float32Array(colIndex.length);
+    for (let i = 0; i < rows; i++) {
+      for (let p = rowStart[i]; p < rowStart[i + 1]; p++) {
+        const at = fill[colIndex[p]]++;
+        rowIndex[at] = i;
+        colValues[at] = values[p];
+      }
+    }
+    return { colStart, rowIndex, colValues };
+  }
+
   /** Row i as dense values into out[o .. o+cols). */
   denseRow(i: number, out: Float64Array, o: number): void {
     const { offset, cols, rowStart, colIndex, values } = this;
