@@ -9,7 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
 import { FlowCollector, type CollectorStats } from '../flows/collector.js';
@@ -50,8 +50,27 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
       if (due > 1) await new Promise((r) => setTimeout(r, due));
     };
   }
-  const live = typeof source !== 'string';
-  const expiry = live ? setInterval(() => meter.expire(Date.now() * 1000), 1000) : undefined;
+  // stdin goes through a pass-through we can end, so SIGTERM (abort) ends the capture cleanly even while the writer
+  // keeps the pipe open.
+  let stopStdin: (() => void) | undefined;
+  if (source === '-') {
+    const pass = new PassThrough();
+    process.stdin.pipe(pass);
+    input = pass;
+    stopStdin = () => {
+      process.stdin.unpipe(pass);
+      process.stdin.destroy();
+      pass.end();
+    };
+    if (options.signal?.aborted) stopStdin();
+    else options.signal?.addEventListener('abort', stopStdin, { once: true });
+  }
+  // Streams (stdin, tcpdump) and realtime replays can go quiet: expire flows on the capture's clock advanced by the
+  // wall time since the last packet arrived, so an ended connection is scored within a second whatever the epoch of
+  // the capture's timestamps (a fast replay of an old file is not cut short: little wall time passes between packets).
+  const live = typeof source !== 'string' || source === '-' || options.realtime === true;
+  let lastArrival = 0;
+  const expiry = live ? setInterval(() => lastArrival > 0 && meter.expire(lastPacketUs + (performance.now() - lastArrival) * 1000), 1000) : undefined;
   try {
     const capture = await readCapture(
       input,
@@ -62,6 +81,7 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
           startedAt = performance.now();
         }
         lastPacketUs = packet.tsUs;
+        lastArrival = performance.now();
         meter.addPacket(packet);
       },
       pace,
@@ -70,6 +90,7 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
     return { capture, meter: meter.stats };
   } finally {
     if (expiry) clearInterval(expiry);
+    if (stopStdin) options.signal?.removeEventListener('abort', stopStdin);
   }
 }
 
