@@ -12,7 +12,7 @@ import { checkEnoughRows, contaminationRule, DetectorBase, quantileSorted } from
 import type { ModelSpec } from './registry.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
-import { predictDense, trainNetwork, type RowSet } from './nn/trainer.js';
+import { predictRows, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
 import { Rng } from '../util/rng.js';
 
@@ -133,7 +133,7 @@ export class Autoencoder extends DetectorBase {
 
   private reconstructionErrors(X: Matrix): Float64Array {
     const net = this.network as DenseNetwork;
-    const out = predictDense(net, X.data, X.rows);
+    const out = predictRows(net, X);
     const d = X.cols;
     const scores = new Float64Array(X.rows);
     for (let i = 0; i < X.rows; i++) {

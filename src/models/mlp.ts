@@ -10,7 +10,7 @@ import type { ModelSpec } from './registry.js';
 import { argmaxLabels, checkClassifierFit, rowWeights, stratifiedSplit } from './nn/fit-utils.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
-import { predictDense, trainNetwork, type RowSet } from './nn/trainer.js';
+import { predictRows, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
 import { Rng } from '../util/rng.js';
 
@@ -123,7 +123,7 @@ export class MlpClassifier implements Classifier {
   async predictProba(X: Matrix): Promise<Matrix> {
     checkInput(X, this.nFeatures, NAME);
     const net = this.network as DenseNetwork;
-    const out = predictDense(net, X.data, X.rows);
+    const out = predictRows(net, X);
     const n = this.classes.length;
     const proba = new Float32Array(X.rows * n);
     if (n === 2) {

@@ -6,7 +6,8 @@
 
 import { Adam } from './adam.js';
 import { backward, detachSimd, forward, Workspace, type DenseNetwork } from './network.js';
-import type { OffsetSparseRows } from './offset-sparse.js';
+import { identityIndex, OffsetSparseRows } from './offset-sparse.js';
+import type { Matrix } from '../../frame/matrix.js';
 import type { Rng } from '../../util/rng.js';
 
 /** Rows of an offset-sparse matrix with targets: class codes (classify) or the rows themselves (reconstruct). */
@@ -175,18 +176,25 @@ export function evaluate(net: DenseNetwork, ws: Workspace, set: RowSet, target: 
   return { loss: loss / Math.max(weight, 1e-300), accuracy: correct / Math.max(1, set.rows.length) };
 }
 
-/** Forward pass over a dense matrix in chunks; returns rows × outputs. */
-export function predictDense(net: DenseNetwork, data: Float32Array, rows: number): Float64Array {
-  const cols = net.sizes[0];
+/**
+ * Forward pass over a matrix in chunks; returns rows × outputs. Rows go through the offset-sparse first layer (with the
+ * SIMD kernel), so prediction costs what a training forward pass costs.
+ */
+export function predictRows(net: DenseNetwork, X: Matrix): Float64Array {
+  const rows = X.rows;
   const k = net.sizes[net.layers];
-  const ws = new Workspace(net, Math.min(EVAL_BATCH, Math.max(1, rows)), 0);
-  const input = new Float64Array(ws.capacity * cols);
+  const S = new OffsetSparseRows(X);
+  const idx = identityIndex(rows);
+  const ws = new Workspace(net, Math.min(EVAL_BATCH, Math.max(1, rows)), 0, true);
   const out = new Float64Array(rows * k);
-  for (let start = 0; start < rows; start += ws.capacity) {
-    const count = Math.min(ws.capacity, rows - start);
-    for (let i = 0; i < count * cols; i++) input[i] = data[start * cols + i];
-    forward(net, ws, { dense: input }, count);
-    out.set(ws.act[net.layers].subarray(0, count * k), start * k);
+  try {
+    for (let start = 0; start < rows; start += ws.capacity) {
+      const count = Math.min(ws.capacity, rows - start);
+      forward(net, ws, { sparse: S, idx, start }, count);
+      out.set(ws.act[net.layers].subarray(0, count * k), start * k);
+    }
+  } finally {
+    detachSimd(net);
   }
   return out;
 }
