@@ -57,7 +57,8 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   // Plain files: count lines first (an upper bound on rows), so columns are allocated once at their final size.
   const plain = !format.xml && peeks.every((p) => !p.gzip);
   const capacity = plain ? (await Promise.all(files.map((f) => countLines(f)))).reduce((a, b) => a + b, 0) : undefined;
-  const builder = new ColumnarBuilder(kinds, capacity);
+  const distinctHints = plan.columns.map((c) => (c.role === 'identifier' && capacity !== undefined ? Math.min(capacity, 1 << 16) : 0));
+  const builder = new ColumnarBuilder(kinds, capacity, distinctHints);
   let doneBytes = 0;
   const skipped = new Map<string, number>();
   for (const [i, file] of files.entries()) {

@@ -5,13 +5,25 @@
 const EMPTY = -1;
 
 export class ByteDictionary {
-  private pool: Uint8Array = new Uint8Array(1 << 14);
+  private pool: Uint8Array;
   private poolUsed = 0;
-  private starts: Int32Array = new Int32Array(1024);
-  private lengths: Int32Array = new Int32Array(1024);
-  private hashes: Int32Array = new Int32Array(1024);
-  private slots: Int32Array = new Int32Array(2048).fill(EMPTY);
+  private starts: Int32Array;
+  private lengths: Int32Array;
+  private hashes: Int32Array;
+  private slots: Int32Array;
   private count = 0;
+
+  /** `expected`: entries to make room for up front (columns of mostly distinct values grow less). */
+  constructor(expected = 1024) {
+    // A power of two: slots are indexed by hash & (length - 1).
+    let entries = 1024;
+    while (entries < expected) entries *= 2;
+    this.pool = new Uint8Array(Math.max(1 << 14, entries * 16));
+    this.starts = new Int32Array(entries);
+    this.lengths = new Int32Array(entries);
+    this.hashes = new Int32Array(entries);
+    this.slots = new Int32Array(entries * 2).fill(EMPTY);
+  }
 
   get size(): number {
     return this.count;

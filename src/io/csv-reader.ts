@@ -82,14 +82,18 @@ export class ColumnarBuilder {
   private readonly fullNumeric: Float32Array[][];
   private readonly fullCodes: Int32Array[][];
 
-  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number) {
+  /**
+   * `preset`: the arrays to fill, or a capacity in rows; `distinctHints`: per column, how many distinct values to
+   * expect (identifier columns: about one per row), so their dictionaries do not grow step by step.
+   */
+  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number, distinctHints?: readonly number[]) {
     this.kinds = Uint8Array.from(kinds);
     const n = kinds.length;
     const noFloats = new Float32Array(0);
     const noInts = new Int32Array(0);
     this.numericChunk = Array.from({ length: n }, () => noFloats);
     this.codeChunk = Array.from({ length: n }, () => noInts);
-    this.dictionaries = kinds.map((k) => (k === CATEGORICAL ? new ByteDictionary() : undefined));
+    this.dictionaries = kinds.map((k, c) => (k === CATEGORICAL ? new ByteDictionary(distinctHints?.[c]) : undefined));
     this.fullNumeric = kinds.map(() => []);
     this.fullCodes = kinds.map(() => []);
     this.fixed = typeof preset === 'object' && preset.fixed === true;
@@ -404,7 +408,7 @@ class RecordParser {
           pos = this.quotedField(buf, pos, end, field, kind, slot);
           if (pos < 0) return recordStart;
         } else if (kind === NUMERIC) {
-          // Inline fast path for the common cell: [-]digits[.digits] with a mantissa below 2^53. (-0 starts the
+          // Inline fast path for the common cell: [-]digits[.digits]. (-0 starts the
           // mantissa as a double, so V8 never speculates on small integers and deoptimises on long ones.)
           let p = pos;
           const negative = p < end && buf[p] === MINUS;
@@ -429,8 +433,14 @@ class RecordParser {
               p++;
             }
           }
-          if (digits + fracDigits > 0 && mantissa <= Number.MAX_SAFE_INTEGER && fracDigits <= 22 && (p < end ? (c = buf[p]) === D || c === LF || c === CR : eof)) {
-            const value = fracDigits === 0 ? mantissa : mantissa / POW10[fracDigits];
+          let value = NaN;
+          if (digits + fracDigits > 0 && fracDigits <= 22 && (p < end ? (c = buf[p]) === D || c === LF || c === CR : eof)) {
+            value = fracDigits === 0 ? mantissa : mantissa / POW10[fracDigits];
+            // Beyond 2^53 the mantissa carries a few roundings (< 2^-49 relative for up to 19 digits): keep the value
+            // when its float32 rounding is unambiguous anyway, else let the general path decide.
+            if (mantissa > Number.MAX_SAFE_INTEGER && (digits + fracDigits > 19 || Math.fround(value * (1 - 2 ** -49)) !== Math.fround(value * (1 + 2 ** -49)))) value = NaN;
+          }
+          if (value === value) {
             builder.numericChunk[field][slot] = negative ? -value : value;
             pos = p;
           } else {

@@ -167,3 +167,18 @@ describe('csv reader: bad input', () => {
     await assert.rejects(read(path, [CATEGORICAL]), (e: unknown) => e instanceof UserError && /never closed/.test(e.message));
   });
 });
+
+describe('byte dictionary', () => {
+  it('codes distinct byte strings densely and finds them again, whatever the size hint', async () => {
+    const { ByteDictionary } = await import('../../src/io/csv-dictionary.js');
+    for (const hint of [undefined, 3000, 70000]) {
+      const dict = new ByteDictionary(hint);
+      const texts = Array.from({ length: 10000 }, (_, i) => `10.0.${i >> 8}.${i & 255}-${i}`);
+      const bytes = texts.map((t) => new TextEncoder().encode(t));
+      bytes.forEach((b, i) => assert.equal(dict.code(b, 0, b.length), i));
+      bytes.forEach((b, i) => assert.equal(dict.code(b, 0, b.length), i));
+      assert.equal(dict.size, 10000);
+      assert.deepEqual(dict.toStrings(), texts);
+    }
+  });
+});
