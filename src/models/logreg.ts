@@ -2,16 +2,17 @@
 //   Σ_i w_i · logloss_i + ‖W‖² / (2C)   (intercept not penalised)
 // with L-BFGS (src/models/optim/lbfgs.ts), stopping at max |gradient| ≤ tol or max_iter iterations. Two classes use one
 // sigmoid weight vector (sklearn's 'auto' picks this for binary y); more classes use the multinomial softmax with one
-// vector per class. Each objective evaluation is O(nnz · k) on offset-sparse rows (src/models/nn/offset-sparse.ts).
+// vector per class. Each objective evaluation is O(nnz · k) on offset-sparse rows (src/models/nn/offset-sparse.ts),
+// split over two threads for large inputs (src/models/optim/logistic-shard.ts).
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { alignLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { argmaxLabels, checkClassifierFit, rowWeights, sigmoid, softmaxInPlace } from './nn/fit-utils.js';
-import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { linearScores } from './nn/linear-algebra.js';
 import { minimizeLbfgs } from './optim/lbfgs.js';
+import { LogisticShards } from './optim/logistic-shard.js';
 
 const NAME = 'logreg';
 
@@ -65,14 +66,8 @@ export class LogisticRegression implements Classifier {
     this.nFeatures = X.cols;
     const k = this.outputs;
     const { rows, cols } = X;
-    const S = new OffsetSparseRows(X);
-    const idx = identityIndex(rows);
-    const Z = new Float64Array(rows * k);
-    const scratch = new Float64Array(k);
-    const colSum = new Float64Array(k);
     const fitIntercept = this.params.fit_intercept;
     const l2 = 1 / this.params.C;
-    const codes = y.codes;
     const nW = cols * k;
     let totalWeight = rows;
     if (weights) totalWeight = weights.reduce((s, w) => s + w, 0);
@@ -80,52 +75,22 @@ export class LogisticRegression implements Classifier {
     let lastCorrect = 0;
     let evaluations = 0;
     let lastX: Float64Array = new Float64Array(0);
+    const shards = await LogisticShards.create(X, y.codes, weights, k, fitIntercept);
+    const partial = new Float64Array(2 + nW + k);
 
     const objective = (x: Float64Array, grad: Float64Array): number => {
       lastX = x;
       evaluations++;
-      const W = x.subarray(0, nW);
-      const b = fitIntercept ? x.subarray(nW) : null;
-      S.multiply(idx, 0, rows, W, k, b, Z, scratch);
-      let loss = 0;
-      let correct = 0;
-      for (let i = 0; i < rows; i++) {
-        const w = weights ? weights[i] : 1;
-        const yi = codes[i];
-        if (k === 1) {
-          const z = Z[i];
-          const t = yi === 1 ? 1 : 0;
-          const e = Math.exp(-Math.abs(z));
-          loss += w * ((z > 0 ? z : 0) + Math.log1p(e) - t * z);
-          Z[i] = w * ((z >= 0 ? 1 : e) / (1 + e) - t);
-          if ((z > 0 ? 1 : 0) === t) correct++;
-        } else {
-          const o = i * k;
-          let best = 0;
-          for (let c = 1; c < k; c++) if (Z[o + c] > Z[o + best]) best = c;
-          if (best === yi) correct++;
-          const zy = Z[o + yi];
-          loss += w * (softmaxInPlace(Z, o, k) - zy);
-          Z[o + yi] -= 1;
-          if (w !== 1) for (let c = 0; c < k; c++) Z[o + c] *= w;
-        }
-      }
-      lastDataLoss = loss;
-      lastCorrect = correct;
-      const gW = grad.subarray(0, nW);
-      if (k === 1) {
-        colSum[0] = S.multiplyTransposedAll(Z, gW);
-      } else {
-        gW.fill(0);
-        S.multiplyTransposedAdd(idx, 0, rows, Z, k, gW, colSum);
-      }
+      shards.evaluate(x, fitIntercept, partial);
+      lastDataLoss = partial[0];
+      lastCorrect = partial[1];
       let penalty = 0;
       for (let j = 0; j < nW; j++) {
-        penalty += W[j] * W[j];
-        gW[j] += l2 * W[j];
+        penalty += x[j] * x[j];
+        grad[j] = partial[2 + j] + l2 * x[j];
       }
-      if (fitIntercept) grad.set(colSum, nW);
-      return loss + 0.5 * l2 * penalty;
+      if (fitIntercept) grad.set(partial.subarray(2 + nW, 2 + nW + k), nW);
+      return partial[0] + 0.5 * l2 * penalty;
     };
 
     const series: Record<string, number[]> = { train_loss: [], train_accuracy: [] };
@@ -136,22 +101,27 @@ export class LogisticRegression implements Classifier {
       series.val_accuracy = [];
     }
     const x0 = new Float64Array(nW + (fitIntercept ? k : 0));
-    const result = minimizeLbfgs(objective, x0, {
-      maxIter: this.params.max_iter,
-      gtol: this.params.tol,
-      signal: options.signal,
-      onIteration: (iteration) => {
-        series.train_loss.push(lastDataLoss / totalWeight);
-        series.train_accuracy.push(lastCorrect / rows);
-        if (validation) {
-          this.setSolution(lastX, nW, k);
-          const [loss, acc] = this.lossAndAccuracy(validation.X, validation.y);
-          series.val_loss.push(loss);
-          series.val_accuracy.push(acc);
-        }
-        options.onProgress?.(iteration, this.params.max_iter);
-      },
-    });
+    let result;
+    try {
+      result = minimizeLbfgs(objective, x0, {
+        maxIter: this.params.max_iter,
+        gtol: this.params.tol,
+        signal: options.signal,
+        onIteration: (iteration) => {
+          series.train_loss.push(lastDataLoss / totalWeight);
+          series.train_accuracy.push(lastCorrect / rows);
+          if (validation) {
+            this.setSolution(lastX, nW, k);
+            const [loss, acc] = this.lossAndAccuracy(validation.X, validation.y);
+            series.val_loss.push(loss);
+            series.val_accuracy.push(acc);
+          }
+          options.onProgress?.(iteration, this.params.max_iter);
+        },
+      });
+    } finally {
+      await shards.close();
+    }
     this.setSolution(result.x, nW, k);
     this.nIter = result.iterations;
     this.evaluations = evaluations;

@@ -99,6 +99,24 @@ describe('logreg matches scikit-learn LogisticRegression(lbfgs)', () => {
     assert.ok(h.val_accuracy[h.val_accuracy.length - 1] > 0.6);
   });
 
+  it('gives identical coefficients with the worker-thread shard and without (large inputs are split in two)', async () => {
+    const { X, y } = blobs(42000, 3, 2, 13);
+    const fit = async (threads: string): Promise<LogisticRegression> => {
+      const saved = process.env.FLOWSENTRY_THREADS;
+      process.env.FLOWSENTRY_THREADS = threads;
+      try {
+        return await new LogisticRegression({ max_iter: 15 }).fit(X, y);
+      } finally {
+        if (saved === undefined) delete process.env.FLOWSENTRY_THREADS;
+        else process.env.FLOWSENTRY_THREADS = saved;
+      }
+    };
+    const [one, two] = [await fit('1'), await fit('2')];
+    assert.deepEqual(two.coef, one.coef);
+    assert.deepEqual(two.intercept, one.intercept);
+    assert.equal(two.nIter, one.nIter);
+  });
+
   it('rejects out-of-range parameters and single-class training', async () => {
     assert.throws(() => new LogisticRegression({ C: 0 }), ParameterError);
     assert.throws(() => new LogisticRegression({ max_iter: 0 }), /max_iter/);
