@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
 import { runCommand, type GlobalOptions } from './command.js';
+import { createProgress } from '../util/progress.js';
+import { statSync } from 'node:fs';
 
 interface ExtractCliOptions extends GlobalOptions {
   features: string;
@@ -20,6 +22,14 @@ function positiveNumber(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`option ${name} expects a positive number, got '${value}'`);
   return n;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // readCapture reports the missing file
+  }
 }
 
 function render(s: ExtractSummary): string {
@@ -57,7 +67,12 @@ export function register(program: Command): void {
           if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
           const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
           if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);
+          // A progress bar on a terminal, over the total size of the capture files (gzip: compressed size unknown).
+          const sizes = captures.map((c) => (c === '-' ? 0 : fileSize(c)));
+          const total = sizes.reduce((a, b) => a + b, 0);
+          const progress = createProgress('extract', total, process.stderr.isTTY === true && !opts.json && total > 1 << 26);
           const summary = await extractFlows(captures, opts.out ?? process.stdout, {
+            onProgress: (bytes, index) => progress.update(Math.min(total, sizes.slice(0, index).reduce((a, b) => a + b, 0) + bytes)),
             features: opts.features as FeatureSet,
             ...(opts.format !== undefined ? { format: opts.format as OutputFormat } : {}),
             idleTimeoutS: positiveNumber('--idle-timeout', opts.idleTimeout),
@@ -65,6 +80,7 @@ export function register(program: Command): void {
             maxFlows,
             workers: positiveNumber('--workers', opts.workers),
           });
+          progress.stop();
           if (opts.out === undefined) {
             // Rows went to stdout: the human summary goes to stderr.
             process.stderr.write(`${render(summary)}\n`);

@@ -21,6 +21,8 @@ export interface ExtractOptions extends MeterOptions {
   format?: OutputFormat;
   /** Worker threads for file inputs (default 1); each meters a hash partition of the flows. */
   workers?: number;
+  /** Called as input is read: bytes read in the current capture and its index (single-thread path only). */
+  onProgress?: (bytesRead: number, captureIndex: number) => void;
 }
 
 export interface ExtractSummary {
@@ -305,8 +307,13 @@ export async function extractInto(captures: readonly (string | Readable)[], stre
   });
   const summaries: CaptureSummary[] = [];
   const onPacket = meter.addPacket.bind(meter);
-  const afterChunk = (): Promise<void> => writer.drain();
-  for (const capture of captures) summaries.push(await readCapture(capture, onPacket, afterChunk));
+  for (let i = 0; i < captures.length; i++) {
+    const afterChunk = (bytes: number): Promise<void> => {
+      options.onProgress?.(bytes, i);
+      return writer.drain();
+    };
+    summaries.push(await readCapture(captures[i]!, onPacket, afterChunk));
+  }
   while (!meter.flush(1024)) await writer.drain();
   await writer.drain(true);
   return { captures: summaries, stats: meter.stats };
@@ -320,7 +327,7 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
     return await Promise.all(
       Array.from({ length: count }, (_, index) => {
         const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
-          workerData: { captures: paths, options: { ...options, maxFlows, partition: { index, count } } },
+          workerData: { captures: paths, options: { ...options, onProgress: undefined, maxFlows, partition: { index, count } } },
         });
         workers.push(worker);
         return new Promise<PartialExtract>((resolve, reject) => {

@@ -63,6 +63,9 @@ async function* withHead(stream: AsyncIterable<Uint8Array>, n: number, onHead: (
   }
 }
 
+/** Runs after each chunk's packets with the bytes read so far (decompressed for gzip); awaited. */
+export type AfterChunk = (bytesRead: number) => Promise<void> | void;
+
 /** Opens a capture path, with the one-line errors a user should see. */
 function openPath(path: string): number {
   try {
@@ -86,7 +89,7 @@ function openPath(path: string): number {
  * stream, no chunk allocation). Returns undefined, without moving the file position, when the file is gzipped or
  * not a capture, for the general path to handle.
  */
-async function readRegularFile(fd: number, path: string, onPacket: PacketCallback, afterChunk?: () => Promise<void> | void): Promise<CaptureSummary | undefined> {
+async function readRegularFile(fd: number, path: string, onPacket: PacketCallback, afterChunk?: AfterChunk): Promise<CaptureSummary | undefined> {
   const buf = Buffer.allocUnsafe(1 << 20);
   let n = readSync(fd, buf, 0, buf.length, 0);
   const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket) : undefined;
@@ -95,7 +98,7 @@ async function readRegularFile(fd: number, path: string, onPacket: PacketCallbac
   while (n > 0) {
     bytes += n;
     reader.push(buf.subarray(0, n));
-    if (afterChunk) await afterChunk();
+    if (afterChunk) await afterChunk(bytes);
     n = readSync(fd, buf, 0, buf.length, bytes);
   }
   reader.end();
@@ -109,7 +112,7 @@ async function readRegularFile(fd: number, path: string, onPacket: PacketCallbac
 export async function readCapture(
   source: string | Readable,
   onPacket: PacketCallback,
-  afterChunk?: () => Promise<void> | void,
+  afterChunk?: AfterChunk,
 ): Promise<CaptureSummary> {
   let fd: number | undefined;
   if (typeof source === 'string' && source !== '-') {
@@ -162,7 +165,7 @@ export async function readCapture(
       if (!reader) throw notCapture();
       bytes += chunk.length;
       reader.push(chunk);
-      if (afterChunk) await afterChunk();
+      if (afterChunk) await afterChunk(bytes);
     }
     if (!reader) throw notCapture();
     reader.end();
