@@ -24,7 +24,7 @@ export interface SearchData {
   data: Float32Array;
   /** Cosine: L2 norms of the rows. Sparse euclidean: squared norms of the shifted rows. Otherwise empty. */
   rowNorms: Float64Array;
-  /** Column-major shifted non-zeros (sparse euclidean path), or null. */
+  /** Shifted non-zeros (sparse euclidean path), or null. */
   sparse: SparseColumns | null;
   /** Sorted principal projections (projection euclidean path), or null. */
   projection: Projection | null;
@@ -38,6 +38,10 @@ export interface SparseColumns {
   colPtr: Int32Array;
   rowIdx: Int32Array;
   values: Float64Array;
+  /** The same non-zeros row by row: row i's are colIdx/rowValues[rowPtr[i] .. rowPtr[i+1]), columns ascending. */
+  rowPtr: Int32Array;
+  colIdx: Int32Array;
+  rowValues: Float64Array;
   /** Columns scanned densely by the SIMD kernel, and their values row-major (n × denseColumns.length). */
   denseColumns: Int32Array;
   denseData: Float32Array;
@@ -50,6 +54,8 @@ export interface Reducer {
    * tol + relTol · value of the exact one (both 0 for exact kernels).
    */
   consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void;
+  /** Rows whose reduced distance (as consumed) exceeds this cannot change the answer for query q. */
+  bound(q: number): number;
 }
 
 const QUERY_BLOCK = 16;
@@ -113,40 +119,127 @@ export function scan(s: SearchData, queries: Float32Array, q0: number, q1: numbe
 }
 
 function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  if (sp.denseColumns.length > 0) return scanSplit(s, sp, queries, q0, q1, reducer);
   const { n, d } = s;
-  const { shift, colPtr, rowIdx, values, denseColumns } = sp;
+  const { shift, colPtr, rowIdx, values } = sp;
   const norms = s.rowNorms;
   let maxNorm = 0;
   for (let i = 0; i < n; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
   const acc = new Float64Array(n);
   const dist = new Float64Array(n);
-  const nd = denseColumns.length;
-  const denseQuery = new Float32Array(nd);
-  const dense = nd > 0 ? SimdScan.for(denseSearch(s, sp), 1, n) : null;
-  const relTol = dense ? dense.relativeError : 0;
   for (let q = q0; q < q1; q++) {
     const qo = q * d;
     let nq = 0;
     for (let j = 0; j < d; j++) {
       const v = queries[qo + j] - shift[j];
-      const end = colPtr[j + 1];
-      if (v === 0 || end === colPtr[j]) continue;
+      if (v === 0) continue;
       nq += v * v;
+      const end = colPtr[j + 1];
       for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
-    }
-    if (dense) {
-      for (let c = 0; c < nd; c++) denseQuery[c] = queries[qo + denseColumns[c]];
-      dense.loadQueries(denseQuery, 0, 1, nd);
-      dense.run(0, 0, n, dist, 0);
     }
     for (let i = 0; i < n; i++) {
       const r = norms[i] + nq - 2 * acc[i];
-      dist[i] = (r > 0 ? r : 0) + (dense ? dist[i] : 0);
+      dist[i] = r > 0 ? r : 0;
       acc[i] = 0;
     }
-    reducer.consume(q, 0, dist, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, relTol);
+    reducer.consume(q, 0, dist, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, 0);
   }
 }
+
+/**
+ * Sparse path with dense columns: the SIMD kernel gives every row's distance over the dense columns, a lower bound
+ * of its full distance (the sparse part is ≥ 0). When few rows have a bound within reach (estimated from the
+ * SEEDS rows of smallest bound), only those get the sparse part, from their own non-zeros, seeds first so the
+ * reducer's bound tightens at once; rows skipped could not have entered the answer. Otherwise (a query far from
+ * every row) the sparse parts of all rows are scattered column by column.
+ */
+function scanSplit(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
+  const { n, d } = s;
+  const { shift, colPtr, rowIdx, values, rowPtr, colIdx, rowValues, denseColumns } = sp;
+  const norms = s.rowNorms;
+  let maxNorm = 0;
+  for (let i = 0; i < n; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
+  const lower = new Float64Array(n);
+  const acc = new Float64Array(n);
+  const one = new Float64Array(1);
+  const shifted = new Float64Array(d);
+  const nd = denseColumns.length;
+  const denseQuery = new Float32Array(nd);
+  const isDense = new Uint8Array(d);
+  for (const j of denseColumns) isDense[j] = 1;
+  const kernel = SimdScan.for(denseSearch(s, sp), 1, n);
+  const relTol = kernel.relativeError;
+  const seedCount = Math.min(SEEDS, n);
+  const seeds = new Int32Array(seedCount);
+  const seedKeys = new Float64Array(seedCount);
+  const seedFull = new Float64Array(seedCount);
+  for (let q = q0; q < q1; q++) {
+    const qo = q * d;
+    let nq = 0;
+    for (let j = 0; j < d; j++) {
+      const v = isDense[j] ? 0 : queries[qo + j] - shift[j];
+      shifted[j] = v;
+      nq += v * v;
+    }
+    for (let c = 0; c < nd; c++) denseQuery[c] = queries[qo + denseColumns[c]];
+    kernel.loadQueries(denseQuery, 0, 1, nd);
+    kernel.run(0, 0, n, lower, 0);
+    const tol = 1e-9 * (maxNorm + nq) + 1e-12;
+    const full = (i: number): number => {
+      let dot = 0;
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) dot += rowValues[p] * shifted[colIdx[p]];
+      const r = norms[i] + nq - 2 * dot;
+      return (r > 0 ? r : 0) + lower[i];
+    };
+    let seeded = 0;
+    for (let i = 0; i < n; i++) {
+      const v = lower[i];
+      if (seeded < seedCount) siftUp(seedKeys, seeds, 0, seeded++, v, i);
+      else if (v < seedKeys[0]) replaceTop(seedKeys, seeds, 0, seedCount, v, i);
+    }
+    let seedMax = 0;
+    for (let t = 0; t < seeded; t++) {
+      seedFull[t] = full(seeds[t]);
+      if (seedFull[t] > seedMax) seedMax = seedFull[t];
+    }
+    const reach = Math.min(seedMax, reducer.bound(q));
+    let candidates = 0;
+    for (let i = 0; i < n; i++) if (lower[i] <= reach) candidates++;
+    if (candidates > n * SCATTER_FRACTION) {
+      for (let j = 0; j < d; j++) {
+        const v = shifted[j];
+        if (v === 0) continue;
+        const end = colPtr[j + 1];
+        for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
+      }
+      for (let i = 0; i < n; i++) {
+        const r = norms[i] + nq - 2 * acc[i];
+        lower[i] += r > 0 ? r : 0;
+        acc[i] = 0;
+      }
+      reducer.consume(q, 0, lower, 0, n, tol, relTol);
+      continue;
+    }
+    for (let t = 0; t < seeded; t++) {
+      one[0] = seedFull[t];
+      reducer.consume(q, seeds[t], one, 0, 1, tol, relTol);
+      lower[seeds[t]] = Number.POSITIVE_INFINITY;
+    }
+    let bound = reducer.bound(q);
+    for (let i = 0; i < n; i++) {
+      if (lower[i] > bound) continue;
+      one[0] = full(i);
+      reducer.consume(q, i, one, 0, 1, tol, relTol);
+      bound = reducer.bound(q);
+    }
+  }
+}
+
+/** Above this fraction of candidate rows, scattering every row's sparse part is cheaper (measured on NSL-KDD). */
+const SCATTER_FRACTION = 0.1;
+
+/** Rows fed first by scanSplit (enough to fill a top-k heap for the usual k). */
+const SEEDS = 64;
 
 const denseSearches = new WeakMap<Float32Array, SearchData>();
 
@@ -275,6 +368,11 @@ export class TopKReducer implements Reducer {
     this.size[q - this.q0] = size;
   }
 
+  bound(q: number): number {
+    const r = q - this.q0;
+    return this.size[r] === this.cap ? this.heapDist[r * this.cap] : Number.POSITIVE_INFINITY;
+  }
+
   /** Fills the heaps from the projection search (exact distances) instead of a scan. */
   fromProjection(searcher: ProjectionSearcher, q1: number): void {
     const budget = Math.max(256, Math.ceil(this.s.n / SCAN_FALLBACK_FRACTION));
@@ -355,6 +453,11 @@ function withinRadius(s: SearchData, queries: Float32Array, q: number, i: number
   return tol === 0 ? v <= r : exactReduced(s, queries, q, i) <= r;
 }
 
+/** Above every tolerance the radius reducers apply (kernel errors are ≤ 1e-5 relative), so skipping is safe. */
+function radiusBound(r: number): number {
+  return r * (1 + 1e-3) + 1e-9;
+}
+
 /** Number of indexed rows within the radius (inclusive, the query itself counted when it is indexed). */
 export class RadiusCountReducer implements Reducer {
   readonly counts: Int32Array;
@@ -381,6 +484,10 @@ export class RadiusCountReducer implements Reducer {
 
   take(q: number): void {
     this.counts[q - this.q0]++;
+  }
+
+  bound(): number {
+    return radiusBound(this.reducedRadius);
   }
 }
 
@@ -409,6 +516,10 @@ export class RadiusComponentsReducer implements Reducer {
       if (i === q || v > r + tol || !withinRadius(this.s, this.queries, q, i, v, r, tol)) continue;
       this.take(q, i);
     }
+  }
+
+  bound(): number {
+    return radiusBound(this.reducedRadius);
   }
 
   take(q: number, i: number): void {
@@ -473,6 +584,10 @@ export class RadiusMinValueReducer implements Reducer {
       if ((best === -1 || value < best) && withinRadius(this.s, this.queries, q, t0 + c, v, r, tol)) best = value;
     }
     this.mins[q - this.q0] = best;
+  }
+
+  bound(): number {
+    return radiusBound(this.reducedRadius);
   }
 
   take(q: number, i: number): void {

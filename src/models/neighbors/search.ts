@@ -274,6 +274,9 @@ export class NeighborIndex {
           colPtr: sharedCopy(s.sparse.colPtr, true),
           rowIdx: sharedCopy(s.sparse.rowIdx, true),
           values: sharedCopy(s.sparse.values, true),
+          rowPtr: sharedCopy(s.sparse.rowPtr, true),
+          colIdx: sharedCopy(s.sparse.colIdx, true),
+          rowValues: sharedCopy(s.sparse.rowValues, true),
           denseColumns: sharedCopy(s.sparse.denseColumns, true),
           denseData: sharedCopy(s.sparse.denseData, true),
         },
@@ -361,5 +364,17 @@ function toSparseColumns(X: Matrix, shift: Float64Array, columnNnz: Float64Array
       values[p] = v;
     }
   }
-  return { shift, colPtr, rowIdx, values, denseColumns: Int32Array.from(dense), denseData };
+  const rowPtr = new Int32Array(n + 1);
+  const colIdx = new Int32Array(colPtr[d]);
+  const rowValues = new Float64Array(colPtr[d]);
+  for (let i = 0, p = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const v = data[i * d + j] - shift[j];
+      if (v === 0 || isDense[j]) continue;
+      colIdx[p] = j;
+      rowValues[p++] = v;
+    }
+    rowPtr[i + 1] = p;
+  }
+  return { shift, colPtr, rowIdx, values, rowPtr, colIdx, rowValues, denseColumns: Int32Array.from(dense), denseData };
 }

@@ -118,6 +118,32 @@ describe('neighbour search', () => {
     assert.deepEqual(await projected.radiusCount(Q, 6), await dense.radiusCount(Q, 6));
   });
 
+  it('sparse path with dense columns equals brute force for near queries (candidate rows) and far ones (scatter)', async () => {
+    const rng = new Rng(9);
+    const rows = 3000;
+    const cols = 24;
+    const X = createMatrix(rows, cols);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < 4; j++) X.data[i * cols + j] = rng.normal();
+      X.data[i * cols + 4 + rng.int(20)] = 0.3;
+    }
+    const Q = createMatrix(40, cols);
+    for (let q = 0; q < 40; q++) {
+      Q.data.set(X.data.subarray(q * 70 * cols, (q * 70 + 1) * cols), q * cols);
+      Q.data[q * cols] += q < 30 ? 0.01 * rng.normal() : 50;
+    }
+    const sparse = NeighborIndex.build(X, 'euclidean', { algorithm: 'sparse' });
+    assert.ok(sparse.search.sparse && sparse.search.sparse.denseColumns.length === 4, 'the continuous columns are dense');
+    const dense = NeighborIndex.build(X, 'euclidean', { algorithm: 'dense' });
+    for (const queries of [Q, undefined]) {
+      const a = await dense.kneighbors(queries, 5);
+      const b = await sparse.kneighbors(queries, 5);
+      assert.deepEqual([...b.indices], [...a.indices]);
+      assertClose(b.distances, a.distances, 1e-9, 'distances');
+    }
+    assert.deepEqual(await sparse.radiusCount(Q, 1.5), await dense.radiusCount(Q, 1.5));
+  });
+
   it('radius counts match a direct count (inclusive boundary)', async () => {
     const X = matrixFromRows([[0, 0], [3, 4], [6, 8], [0, 1]]);
     const counts = await NeighborIndex.build(X, 'euclidean').radiusCount(undefined, 5);
