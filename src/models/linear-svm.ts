@@ -4,7 +4,7 @@
 // value (as LinearSVC). predictProba() is Platt-calibrated (src/models/calibration.ts): the sigmoid is fitted on
 // out-of-fold decision values from `calibration_cv` stratified folds of the TRAINING data (CalibratedClassifierCV
 // with ensemble=False); fold models start from the full model's dual solution restricted to their rows and run at most
-// max(20, max_iter / 10) epochs.
+// min(full model epochs, max(20, max_iter / 10)) epochs.
 // Cost: O(epochs · nnz) per class, nnz on offset-sparse rows.
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
@@ -132,7 +132,7 @@ export class LinearSvm implements Classifier {
       const oof = new Float64Array(rows);
       for (let f = 0; f < folds.length; f++) {
         const trainRows = Int32Array.from(folds.flatMap((rowsOf, g) => (g === f ? [] : Array.from(rowsOf))).sort((a, b) => a - b));
-        const fold = solveDualCd(S, { ...base, maxIter: foldEpochs, rows: trainRows, alpha0: full.alpha });
+        const fold = solveDualCd(S, { ...base, maxIter: Math.min(foldEpochs, full.epochs), rows: trainRows, alpha0: full.alpha });
         const held = folds[f];
         const out = new Float64Array(held.length);
         S.multiply(held, 0, held.length, fold.w, 1, Float64Array.of(fold.b), out, scratch);
