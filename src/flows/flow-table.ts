@@ -9,6 +9,8 @@ import type { DecodedPacket } from './decode/packet.js';
 
 export const KEY_WORDS = 10;
 export const PAGE_BITS = 12;
+/** Entries of the cache of TCP connections split by timeouts (power of two; 3 MB). */
+const CONNECTIONS = 1 << 16;
 const PAGE_SLOTS = 1 << PAGE_BITS;
 /** Offset of a slot's first double inside its page. */
 export function pageBase(slot: number, slotDoubles: number): number {
@@ -41,6 +43,8 @@ export class FlowTable {
   private closedTail = NIL;
   // Scratch for the packet being looked up.
   private readonly key = new Uint32Array(KEY_WORDS);
+  private readonly connKeys = new Uint32Array(CONNECTIONS * KEY_WORDS);
+  private readonly connTimes = new Float64Array(CONNECTIONS * 2);
   private keyHash = 0;
   /** After lookup(): true when the packet's source is endpoint A. */
   packetFromA = false;
@@ -107,6 +111,32 @@ export class FlowTable {
         keys[o + 8] === k[8] && keys[o + 9] === k[9]
       ) return slot;
     }
+  }
+
+  /**
+   * Remembers when a TCP connection started, for a flow that a timeout or eviction ends while the connection may go
+   * on. A direct-mapped cache of CONNECTIONS entries: bounded, and a collision only forgets an older connection.
+   */
+  rememberConnection(slot: number, startUs: number, lastUs: number): void {
+    const i = this.hashes[slot]! & (CONNECTIONS - 1);
+    this.connKeys.set(this.keys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS), i * KEY_WORDS);
+    this.connTimes[2 * i] = startUs;
+    this.connTimes[2 * i + 1] = lastUs;
+  }
+
+  /**
+   * For the key of the last lookup: the start of a remembered TCP connection last seen at or after `sinceUs`, or -1.
+   * The entry is consumed.
+   */
+  recallConnection(sinceUs: number): number {
+    const i = this.keyHash & (CONNECTIONS - 1);
+    const o = i * KEY_WORDS;
+    const t = this.connTimes;
+    if (t[2 * i + 1]! < sinceUs || t[2 * i + 1] === 0) return -1;
+    const k = this.key;
+    for (let w = 0; w < KEY_WORDS; w++) if (this.connKeys[o + w] !== k[w]) return -1;
+    t[2 * i + 1] = 0;
+    return t[2 * i]!;
   }
 
   /** True when the packet of the last lookup travels in the flow's forward (initiator) direction. */

@@ -14,7 +14,7 @@ import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN,
 import { FlowTable, KEY_WORDS, PAGE_BITS, pageBase } from './flow-table.js';
 import {
   BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
-  SLOT_DOUBLES, START, TCP_FLAGS,
+  SLOT_DOUBLES, START, TCP_FLAGS, TCP_START,
 } from './features/cic.js';
 import type { RawPacket, SkipCounts } from '../io/pcap.js';
 import { CIC_FEATURES } from '../datasets/cic-names.js';
@@ -69,6 +69,8 @@ const R_SNAPSHOT = 6;
 const SWEEP_EVERY_US = 1e6;
 const FEATURE_SLAB_FLOWS = 1024;
 const EXPIRE_PER_PACKET = 64;
+/** How long a TCP connection split by a timeout is remembered for "Total TCP Flow Time" (1 hour). */
+const CONNECTION_MEMORY_US = 3600e6;
 
 /** Partition of a packet's flow: a hash of the 5-tuple + VLAN that is the same in both directions (XOR). */
 export function partitionOf(p: DecodedPacket, count: number): number {
@@ -186,7 +188,14 @@ export class FlowMeter {
     const slot = table.insert();
     const base = pageBase(slot, SLOT_DOUBLES);
     cicStart(table.pages[slot >> PAGE_BITS]!, base, p);
-    if (p.protocol === 6) this.tcpState(slot, base, p, true);
+    if (p.protocol === 6) {
+      // A TCP connection that a timeout split goes on (no new SYN): "Total TCP Flow Time" counts from its start.
+      if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) {
+        const connectionStart = table.recallConnection(tsUs - CONNECTION_MEMORY_US);
+        if (connectionStart >= 0) table.pages[slot >> PAGE_BITS]![base + TCP_START] = connectionStart;
+      }
+      this.tcpState(slot, base, p, true);
+    }
     if (this.earlyPackets === 1) this.onEarly!(this.record(slot, R_SNAPSHOT));
   }
 
@@ -273,6 +282,11 @@ export class FlowMeter {
 
   private finish(slot: number, reason: number): void {
     const record = this.record(slot, reason);
+    if (record.protocol === 6 && (reason === R_ACTIVE || reason === R_IDLE || reason === R_EVICTED)) {
+      const f = this.table.pages[slot >> PAGE_BITS]!;
+      const base = pageBase(slot, SLOT_DOUBLES);
+      this.table.rememberConnection(slot, f[base + TCP_START]!, f[base + LAST]!);
+    }
     this.table.remove(slot);
     this.counters.flows++;
     this.onFlow(record);

@@ -154,3 +154,17 @@ test('ICMP flows: lengths and header lengths are 0, type and code from the first
   });
   assert.equal(flows[0]!.fwdBytes, 2 * (20 + 8 + 56), 'FlowRecord bytes still count the IP length');
 });
+
+test('Total TCP Flow Time spans a connection that the flow timeout split (as the reference for slow DoS rows)', () => {
+  const c = (us: number, flags: number): Pkt => ({ us, bytes: ethernet(ipv4({ src: '172.16.0.1', dst: '192.168.10.50', protocol: 6 }, tcp({ sport: 33438, dport: 80, flags, payload: flags === SYN ? 0 : 10 }))) });
+  // A slow client: a packet every 50 s for 300 s, no FIN; the 120 s flow timeout splits it into three flows.
+  const packets = [c(0, SYN), ...Array.from({ length: 6 }, (_, i) => c((i + 1) * 50_000_000, PSH | ACK))];
+  const { flows } = meter(packets, 1_500_000_000_000_000);
+  assert.deepEqual(flows.map((f) => f.endReason), ['active', 'active', 'eof']);
+  const at = (f: FlowRecord, name: string): number => f.features![CIC_FEATURES.indexOf(name)]!;
+  assert.deepEqual(flows.map((f) => at(f, 'Flow Duration')), [100_000_000, 100_000_000, 0]); // [0,100] [150,250] [300]
+  assert.deepEqual(flows.map((f) => at(f, 'Total TCP Flow Time')), [100_000_000, 250_000_000, 300_000_000]);
+  // A new SYN on the same 5-tuple (after the last flow timed out) is a new connection.
+  const again = meter([...packets, c(600_000_000, SYN), c(610_000_000, ACK)], 1_500_000_000_000_000).flows;
+  assert.equal(at(again[again.length - 1]!, 'Total TCP Flow Time'), 10_000_000);
+});

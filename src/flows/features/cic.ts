@@ -1,7 +1,7 @@
 // CICFlowMeter flow features (Lashkari et al., ICISSP 2016/2017), as written by the corrected extractor of Engelen,
 // Rimmer & Joosen, "Troubleshooting an Intrusion Detection Dataset: the CICIDS2017 Case Study" (IEEE SPW 2021) — the
 // layout of ../shared/datasets/cic-ids2017 and the order of CIC_FEATURES (src/datasets/cic-names.ts).
-// Streaming accumulators: O(1) time and a fixed 96-double slot per flow (Welford means/variances, no packet lists).
+// Streaming accumulators: O(1) time and a fixed 97-double slot per flow (Welford means/variances, no packet lists).
 // Definitions follow the reference CSVs, quirks included, so models trained on them score these values as-is:
 // lengths are TCP/UDP payload bytes (0 for other protocols); std/variance are sample (n-1); "Fwd Act Data Pkts" skips the first packet;
 // "Bwd Init Win Bytes" is the window of the last backward packet; subflow counts divide by the packet count;
@@ -69,7 +69,9 @@ export const TCP_FLAGS = 93;
 export const FIN_DIRS = 94;
 /** Time the flow closed (FIN exchange or RST), 0 while open. */
 export const CLOSED_AT = 95;
-export const SLOT_DOUBLES = 96;
+/** First packet of the TCP connection, which may predate this flow when a timeout split the connection. */
+export const TCP_START = 96;
+export const SLOT_DOUBLES = 97;
 
 // Summary-statistics block: [n, mean, m2, max, min, sum].
 function statAdd(f: Float64Array, s: number, x: number): void {
@@ -107,6 +109,7 @@ export function cicStart(f: Float64Array, base: number, p: DecodedPacket): void 
   f[base + START] = tsUs;
   f[base + ACTIVE_START] = tsUs;
   f[base + ACTIVE_END] = tsUs;
+  f[base + TCP_START] = tsUs;
   f[base + INIT_WIN_F] = p.tcpWindow;
   f[base + MIN_SEG_F] = cicHeaderLen(p);
   f[base + ICMP_TYPE] = p.icmpType;
@@ -423,6 +426,6 @@ export function cicFeatures(f: Float64Array, base: number, dstPort: number, prot
   writeMeanStdMaxMin(out, OUT.idle, f, base + IDLE);
   out[OUT.icmpCode] = f[base + ICMP_CODE]!;
   out[OUT.icmpType] = f[base + ICMP_TYPE]!;
-  out[OUT.tcpTime] = protocol === 6 ? duration : 0;
+  out[OUT.tcpTime] = protocol === 6 ? f[base + LAST]! - f[base + TCP_START]! : 0;
   return out;
 }
