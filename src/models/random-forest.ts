@@ -10,7 +10,7 @@ import { resolveParams, type Classifier, type FitOptions, type ModelState, type 
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
-import { binMatrix, fitBinEdges, MAX_BINS, sparseColumns } from './trees/binning.js';
+import { binMatrix, fitBinEdges, MAX_BINS, rowMajorBins, sparseColumns } from './trees/binning.js';
 import { growForestTree, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
 import { sumLeaves } from './trees/forest-predict.js';
 import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
@@ -84,7 +84,7 @@ export class RandomForest implements Classifier {
     const baseWeight = parallel ? new Float64Array(new SharedArrayBuffer(X.rows * 8)) : weights;
     if (parallel) baseWeight.set(weights);
     const shared: ForestShared = {
-      data: { ...binned, y: yShared, nClasses: K, sparse: sparseColumns(binned) },
+      data: { ...binned, y: yShared, nClasses: K, sparse: sparseColumns(binned), rowBins: rowMajorBins(binned, parallel) },
       baseWeight,
       params: {
         criterion: p.criterion as 'gini' | 'entropy',

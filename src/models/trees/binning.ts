@@ -228,3 +228,14 @@ export function rowLayout(data: BinnedData, sparse: SparseColumns): RowLayout {
   }
   return { dense, denseBins, rowStart, rowFeature, rowBin };
 }
+
+/** Row-major copy (rows × cols) of column-major bins, optionally in shared memory. */
+export function rowMajorBins(data: BinnedData, shared = false): Uint8Array {
+  const { rows, cols, bins } = data;
+  const out = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
+  for (let f = 0; f < cols; f++) {
+    const col = f * rows;
+    for (let i = 0; i < rows; i++) out[i * cols + f] = bins[col + i];
+  }
+  return out;
+}

@@ -111,6 +111,14 @@ export function leafOfBinned(tree: FlatTree, bins: Uint8Array, rows: number, i: 
   return node;
 }
 
+/** Leaf reached by row i of row-major bins with `cols` features per row. */
+export function leafOfRowBinned(tree: FlatTree, rowBins: Uint8Array, cols: number, i: number): number {
+  let node = 0;
+  const base = i * cols;
+  while (tree.feature[node] >= 0) node = rowBins[base + tree.feature[node]] <= tree.splitBin[node] ? tree.left[node] : tree.right[node];
+  return node;
+}
+
 export function concatTrees(trees: readonly FlatTree[], nOutputs: number): FlatForest {
   const treeStart = new Int32Array(trees.length + 1);
   for (let t = 0; t < trees.length; t++) treeStart[t + 1] = treeStart[t] + trees[t].feature.length;

@@ -5,7 +5,7 @@
 
 import { Rng } from '../../util/rng.js';
 import { buildClassTree, type ClassTreeData, type ClassTreeParams } from './class-tree.js';
-import { leafOfBinned, type FlatTree } from './flat-tree.js';
+import { leafOfBinned, leafOfRowBinned, type FlatTree } from './flat-tree.js';
 
 export interface ForestShared {
   readonly data: ClassTreeData;
@@ -48,6 +48,7 @@ export function growForestTree(shared: ForestShared, task: ForestTask): ForestTr
   const importance = new Float64Array(data.cols);
   const tree = buildClassTree(data, weight, params, rng, importance);
   const oobLeaves = new Int32Array(oobRows.length);
-  for (let j = 0; j < oobRows.length; j++) oobLeaves[j] = leafOfBinned(tree, data.bins, n, oobRows[j]);
+  if (data.rowBins) for (let j = 0; j < oobRows.length; j++) oobLeaves[j] = leafOfRowBinned(tree, data.rowBins, data.cols, oobRows[j]);
+  else for (let j = 0; j < oobRows.length; j++) oobLeaves[j] = leafOfBinned(tree, data.bins, n, oobRows[j]);
   return { tree, importance, oobRows, oobLeaves };
 }
