@@ -173,6 +173,7 @@ function scanSplit(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: 
   const seeds = new Int32Array(seedCount);
   const seedKeys = new Float64Array(seedCount);
   const seedFull = new Float64Array(seedCount);
+  const seedSorted = new Float64Array(seedCount);
   for (let q = q0; q < q1; q++) {
     const qo = q * d;
     let nq = 0;
@@ -197,12 +198,12 @@ function scanSplit(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: 
       if (seeded < seedCount) siftUp(seedKeys, seeds, 0, seeded++, v, i);
       else if (v < seedKeys[0]) replaceTop(seedKeys, seeds, 0, seedCount, v, i);
     }
-    let seedMax = 0;
-    for (let t = 0; t < seeded; t++) {
-      seedFull[t] = full(seeds[t]);
-      if (seedFull[t] > seedMax) seedMax = seedFull[t];
-    }
-    const reach = Math.min(seedMax, reducer.bound(q));
+    for (let t = 0; t < seeded; t++) seedFull[t] = full(seeds[t]);
+    // Estimated reach after the seeds: the REACH_RANK-th smallest seed distance (a top-k heap of up to that many
+    // entries ends at or below it), or the reducer's own bound (radius) when smaller.
+    seedSorted.set(seedFull.subarray(0, seeded));
+    seedSorted.subarray(0, seeded).sort();
+    const reach = Math.min(seedSorted[Math.min(seeded, REACH_RANK) - 1], reducer.bound(q));
     let candidates = 0;
     for (let i = 0; i < n; i++) if (lower[i] <= reach) candidates++;
     if (candidates > n * SCATTER_FRACTION) {
@@ -240,6 +241,8 @@ const SCATTER_FRACTION = 0.1;
 
 /** Rows fed first by scanSplit (enough to fill a top-k heap for the usual k). */
 const SEEDS = 64;
+/** Rank of the seed distance used to estimate how many rows remain candidates. */
+const REACH_RANK = 48;
 
 const denseSearches = new WeakMap<Float32Array, SearchData>();
 
