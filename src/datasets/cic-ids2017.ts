@@ -18,6 +18,7 @@ function abbreviated(header: readonly string[]): boolean {
 export const cicIds2017: DatasetFormat = {
   name: 'cic-ids2017',
   title: 'CIC-IDS2017',
+  multiFile: true,
   detect(peek) {
     const header = peek.records[0] ?? [];
     if (abbreviated(header) || !header.some((h) => h.trim() === 'Label')) return 0;

@@ -11,6 +11,7 @@ const KNOWN = new Set([...CIC_FEATURES, ...CIC_IDENTIFIERS]);
 export const cseCicIds2018: DatasetFormat = {
   name: 'cse-cic-ids2018',
   title: 'CSE-CIC-IDS2018',
+  multiFile: true,
   detect(peek) {
     const header = peek.records[0] ?? [];
     if (!header.some((h) => h.trim() === 'Tot Fwd Pkts')) return 0;

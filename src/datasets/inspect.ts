@@ -51,8 +51,8 @@ export interface DatasetReport {
 }
 
 /**
- * Inspects files: files in the same format with the same columns form one dataset (CIC's one file per class);
- * others are reported separately, in order of first appearance.
+ * Inspects files. Files of a format that ships as several files (CIC: one per class or day; ISCX: one per day) with
+ * the same columns form one dataset; any other file (e.g. a train and a test file) is its own dataset.
  */
 export async function inspectFiles(files: readonly string[], options: LoadOptions = {}): Promise<DatasetReport[]> {
   const groups = new Map<string, string[]>();
@@ -61,7 +61,7 @@ export async function inspectFiles(files: readonly string[], options: LoadOption
     checkReadable(peek);
     const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peek).format;
     const plan = format.plan(peek, options);
-    const key = `${format.name}\u0000${plan.columns.map((c) => c.name).join('\u0000')}`;
+    const key = format.multiFile ? `${format.name}\u0000${plan.columns.map((c) => c.name).join('\u0000')}` : `file\u0000${file}`;
     const group = groups.get(key);
     if (group) group.push(file);
     else groups.set(key, [file]);

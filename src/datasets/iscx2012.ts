@@ -34,6 +34,7 @@ export const iscx2012: DatasetFormat = {
   name: 'iscx2012',
   title: 'ISCX-IDS2012 labelled flows (XML)',
   xml: true,
+  multiFile: true,
   detect: (peek) => (/^\s*</.test(peek.head) && /<Testbed\w*|<Tag>/.test(peek.head) ? 1 : 0),
   plan: () => ({ hasHeader: false, columns: COLUMNS }),
   normaliseLabel: (label) => label.trim(),

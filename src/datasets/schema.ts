@@ -50,6 +50,8 @@ export interface DatasetFormat {
   isNormal(label: string): boolean;
   /** Attack category of a (normalised) label, for the 'category' view of formats without a category column. */
   categoryOf(label: string): string;
+  /** The dataset ships as several files of one table (CIC: one per class or day; ISCX: one per day). */
+  readonly multiFile?: boolean;
   /** For non-CSV formats (ISCX XML): the file is read by this format's own streaming reader. */
   readonly xml?: boolean;
 }

@@ -120,3 +120,17 @@ describe('generic CSV', () => {
     assert.throws(() => labelView(unlabelled, 'binary'), /no label column/);
   });
 });
+
+describe('inspect grouping', () => {
+  it('reports a train and a test file separately, and per-class CIC files as one dataset', async () => {
+    const { inspectFiles } = await import('../../src/datasets/inspect.js');
+    const nsl = await inspectFiles([resolve('samples/nsl-kdd/KDDTrain+_sample.txt'), resolve('samples/nsl-kdd/KDDTest+_sample.txt')]);
+    assert.equal(nsl.length, 2);
+    const lines = (f: string) => readFileSync(resolve('samples/nsl-kdd', f), 'utf8').trim().split('\n').length;
+    assert.deepEqual(nsl.map((r) => r.rows), [lines('KDDTrain+_sample.txt'), lines('KDDTest+_sample.txt')]);
+    const cic = await inspectFiles([fixture('cic2017-machinelearningcve.csv'), fixture('cic2017-machinelearningcve.csv')]);
+    assert.equal(cic.length, 1);
+    assert.equal(cic[0].rows, 24);
+    assert.equal(cic[0].duplicateRows, 12);
+  });
+});
