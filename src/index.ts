@@ -24,6 +24,8 @@ export { NETFLOW_FEATURES, netflowFeatures } from './flows/features/netflow.js';
 export * from './models/estimator.js';
 export { getModelSpec, listModels, type ModelSpec } from './models/index.js';
 export { HalfSpaceTrees } from './models/hst.js';
+export { NeighborIndex, type NeighborResult, type Metric as DistanceMetric, type SearchAlgorithm } from './models/neighbors/search.js';
+export { suggestEps } from './models/dbscan.js';
 export { treeShap, type TreeShapResult } from './explain/tree-shap.js';
 export { encodeState, decodeState } from './store/state-codec.js';
 export { Rng } from './util/rng.js';
