@@ -8,6 +8,7 @@ import { matmul, matmulTransposedAAdd, matmulTransposedB } from './linear-algebr
 import type { OffsetSparseRows } from './offset-sparse.js';
 import type { Rng } from '../../util/rng.js';
 import { SimdArena } from './simd.js';
+import { simdMatmul, simdMatmulTransposedAAdd, simdMatmulTransposedB } from './simd-dense.js';
 
 export type Activation = 'relu' | 'tanh' | 'logistic' | 'identity';
 /** Output layer: logistic (binary), softmax (multi-class) or identity (regression / reconstruction). */
@@ -72,45 +73,58 @@ export class DenseNetwork {
 /** Per-batch buffers: activations and deltas of each layer, dropout masks, gradients. */
 export class Workspace {
   readonly capacity: number;
-  /** act[l] holds layer l's output (l = 1 .. layers); act[0] is the dense input when given densely. */
+  /** act[l] holds layer l's output (l = 1 .. layers); act[0] is empty (inputs come from a BatchInput). */
   readonly act: Float64Array[];
   readonly delta: Float64Array[];
   readonly mask: (Float64Array | null)[];
   readonly gradW: Float64Array[];
   readonly gradB: Float64Array[];
   readonly scratch: Float64Array;
-  /** Set when the first layer's weights and buffers live in a WebAssembly SIMD arena (see attachSimd). */
+  /** Set when the network's weights and these buffers live in a WebAssembly SIMD arena (see the constructor). */
   readonly simd: SimdArena | null;
+  /** Arena scratch for the SIMD products: a transposed weight matrix and a zero row. */
+  readonly transposed: Float64Array;
+  readonly zero: Float64Array;
 
   /**
-   * With `simd`, moves the network's first-layer weights into a new SIMD arena together with the buffers the
-   * sparse-input kernels touch (values are kept; call detachSimd after training).
+   * With `simd` (and WebAssembly SIMD available), moves the network's weights and biases into a new arena together
+   * with every buffer the products touch (values are kept; call detachSimd after use).
    */
   constructor(net: DenseNetwork, capacity: number, dropout: number, simd = false) {
     this.capacity = capacity;
     const sizes = net.sizes;
-    const h1 = sizes[1];
-    const W0 = net.weights[0];
-    const arena = simd ? SimdArena.create(8 * (2 * W0.length + 2 * capacity * h1 + Math.max(...sizes)) + 256) : null;
+    const maxSize = Math.max(...sizes);
+    const maxWeights = Math.max(...net.weights.map((w) => w.length));
+    let doubles = 2 * maxSize + maxWeights;
+    for (let l = 0; l < sizes.length; l++) doubles += 2 * capacity * sizes[l] + 2 * sizes[l];
+    for (const w of net.weights) doubles += 2 * w.length;
+    const arena = simd ? SimdArena.create(8 * doubles + 16 * (6 * sizes.length + 8)) : null;
     this.simd = arena;
-    const alloc = (n: number, inArena: boolean): Float64Array => (arena && inArena ? arena.alloc(n) : new Float64Array(n));
+    const alloc = (n: number): Float64Array => (arena ? arena.alloc(n) : new Float64Array(n));
     if (arena) {
-      const moved = arena.alloc(W0.length);
-      moved.set(W0);
-      net.weights[0] = moved;
+      const move = (a: Float64Array): Float64Array => {
+        const moved = arena.alloc(a.length);
+        moved.set(a);
+        return moved;
+      };
+      net.weights.forEach((w, l) => (net.weights[l] = move(w)));
+      net.biases.forEach((b, l) => (net.biases[l] = move(b)));
     }
-    this.act = sizes.map((s, l) => alloc(capacity * s, l === 1));
-    this.delta = sizes.map((s, l) => alloc(l === 0 ? 0 : capacity * s, l === 1));
+    this.act = sizes.map((s, l) => alloc(l === 0 ? 0 : capacity * s));
+    this.delta = sizes.map((s, l) => alloc(l === 0 ? 0 : capacity * s));
     this.mask = sizes.map((s, l) => (dropout > 0 && l > 0 && l < sizes.length - 1 ? new Float64Array(capacity * s) : null));
-    this.gradW = net.weights.map((w, l) => alloc(w.length, l === 0));
-    this.gradB = net.biases.map((b) => new Float64Array(b.length));
-    this.scratch = alloc(Math.max(...sizes), true);
+    this.gradW = net.weights.map((w) => alloc(w.length));
+    this.gradB = net.biases.map((b) => alloc(b.length));
+    this.scratch = alloc(maxSize);
+    this.zero = alloc(maxSize);
+    this.transposed = alloc(arena ? maxWeights : 0);
   }
 }
 
-/** Moves first-layer weights out of a SIMD arena into an ordinary array (so the model does not hold the arena). */
+/** Moves weights and biases out of a SIMD arena into ordinary arrays (so the model does not hold the arena). */
 export function detachSimd(net: DenseNetwork): void {
-  net.weights[0] = Float64Array.from(net.weights[0]);
+  net.weights.forEach((w, l) => (net.weights[l] = Float64Array.from(w)));
+  net.biases.forEach((b, l) => (net.biases[l] = Float64Array.from(b)));
 }
 
 /** Forward pass of `count` rows; the output is ws.act[layers]. With `dropout` > 0 and an rng, hidden units drop out. */
@@ -121,6 +135,7 @@ export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, cou
     const nOut = net.sizes[l + 1];
     const out = ws.act[l + 1];
     if (l === 0 && 'sparse' in input) input.sparse.multiply(input.idx, input.start, count, net.weights[0], nOut, net.biases[0], out, ws.scratch, ws.simd);
+    else if (ws.simd && l > 0 && nOut > 1) simdMatmul(ws.simd, ws.act[l], net.weights[l], net.biases[l], out, count, nIn, nOut);
     else matmul(l === 0 && 'dense' in input ? input.dense : ws.act[l], net.weights[l], net.biases[l], out, count, nIn, nOut);
     const n = count * nOut;
     if (l < L - 1) {
@@ -174,13 +189,15 @@ export function backward(net: DenseNetwork, ws: Workspace, input: BatchInput, co
     if (l === 0 && 'sparse' in input) {
       input.sparse.multiplyTransposedAdd(input.idx, input.start, count, D, nOut, gW, gB, ws.simd);
     } else {
-      matmulTransposedAAdd(l === 0 && 'dense' in input ? input.dense : ws.act[l], D, gW, count, nIn, nOut);
+      if (ws.simd && l > 0 && nOut > 1) simdMatmulTransposedAAdd(ws.simd, ws.act[l], D, gW, count, nIn, nOut);
+      else matmulTransposedAAdd(l === 0 && 'dense' in input ? input.dense : ws.act[l], D, gW, count, nIn, nOut);
       gB.fill(0);
       for (let r = 0; r < count; r++) for (let c = 0; c < nOut; c++) gB[c] += D[r * nOut + c];
     }
     if (l > 0) {
       const E = ws.delta[l];
-      matmulTransposedB(D, W, E, count, nIn, nOut);
+      if (ws.simd && nOut > 1) simdMatmulTransposedB(ws.simd, D, W, ws.transposed, ws.zero, E, count, nIn, nOut);
+      else matmulTransposedB(D, W, E, count, nIn, nOut);
       const mask = ws.mask[l];
       if (mask) {
         // out = f(z)·m: the gradient picks up m, and f' is evaluated on the unscaled activation a / m.
