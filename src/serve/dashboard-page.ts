@@ -24,6 +24,7 @@ const api = (path, init = {}) => fetch(path, { ...init, headers: { ...(init.head
   .then((r) => { if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); });
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumSignificantDigits: 4 }) : '–');
 const charts = {};
 const chart = (id) => (charts[id] ||= echarts.init($(id), null, { renderer: 'svg' }));
 const alerts = new Map();
@@ -47,8 +48,8 @@ async function showAlert(id) {
     esc(a.flow.dstAddr) + ':' + a.flow.dstPort + ' proto ' + a.flow.protocol + ' · score ' + a.score.toFixed(4) + ' ≥ ' + a.threshold.toFixed(4) +
     ' · stage ' + a.stage + ' after ' + a.packets + ' packets · ' + a.count + ' flows · id <code>' + esc(a.id) + '</code></p>' +
     '<table id="explanation"><tr><th>feature</th><th>value</th><th>contribution</th><th>normal range</th></tr>' +
-    a.explanation.map((e) => '<tr><td>' + esc(e.feature) + '</td><td>' + e.value + '</td><td>' + e.contribution.toFixed(4) + '</td><td>' +
-      e.normalRange[0] + ' – ' + e.normalRange[1] + '</td></tr>').join('') + '</table>' +
+    a.explanation.map((e) => '<tr><td>' + esc(e.feature) + '</td><td>' + num(e.value) + '</td><td>' + e.contribution.toFixed(4) + '</td><td>' +
+      num(e.normalRange[0]) + ' – ' + num(e.normalRange[1]) + '</td></tr>').join('') + '</table>' +
     '<p><button class="fp" data-verdict="false_positive">Mark false positive</button><button class="ok" data-verdict="confirmed">Confirm</button>' +
     '<span id="feedback-state" class="muted">' + (a.feedback ? 'feedback: ' + esc(a.feedback) : '') + '</span></p>';
 }
@@ -67,7 +68,7 @@ async function refresh() {
   const xs = traffic.points.map((p) => new Date(p.minuteMs).toLocaleTimeString());
   const categories = [...new Set(traffic.points.flatMap((p) => Object.keys(p.byCategory)))];
   chart('traffic-chart').setOption({
-    tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 50, top: 30, bottom: 30 }, xAxis: { type: 'category', data: xs },
+    animation: false, tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 50, top: 30, bottom: 30 }, xAxis: { type: 'category', data: xs },
     yAxis: [{ type: 'value', name: 'flows/s' }, { type: 'value', name: 'alerts/s' }],
     series: [{ name: 'flows/s', type: 'line', data: traffic.points.map((p) => +(p.flows / 60).toFixed(3)) },
       ...categories.map((c) => ({ name: c + ' alerts/s', type: 'bar', stack: 'alerts', yAxisIndex: 1, data: traffic.points.map((p) => +((p.byCategory[c] || 0) / 60).toFixed(4)) }))],
@@ -104,7 +105,7 @@ loadModel(); refresh(); setInterval(refresh, 5000);
 
 export function dashboardPage(): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Flowsentry</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><style>${STYLE}</style>
 <script src="/assets/echarts.min.js"></script></head><body>
 <header><h1>Flowsentry</h1><span class="pill" id="model-name">model</span><span class="pill" id="drift">drift</span>
 <span class="pill" id="live">connecting</span><span class="pill" id="alert-count">0 alerts</span></header>
