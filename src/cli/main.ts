@@ -14,6 +14,7 @@ import { register as registerInfo } from './info.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerDetect } from './detect.js';
+import { register as registerRetrain } from './retrain.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerInspect(program);
   registerDetect(program);
+  registerRetrain(program);
   return program;
 }
 

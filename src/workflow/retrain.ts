@@ -1,0 +1,199 @@
+// `retrain`: refits a saved model with the analysts' feedback from the detection store plus its original training
+// data, and reports metrics before and after. Feedback rows are the model inputs of the alerted flows (kept by the
+// store): a false positive becomes a normal row, a confirmed alert an attack row; each is repeated `feedbackWeight`
+// times so a handful of verdicts can move the decision boundary. The old model file is never overwritten.
+//
+// Evaluation: on the model's original --test files when it had them; otherwise on a seeded 20% stratified hold-out of
+// the original data (the old model may have trained on those rows, so its "before" there is optimistic), plus the
+// share of feedback verdicts each model agrees with.
+
+import { existsSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { Column, Frame, NumericColumn } from '../frame/frame.js';
+import type { Labels } from '../frame/labels.js';
+import { stratifiedSplit } from '../frame/splits.js';
+import { canonicalFeatureName } from '../datasets/cic-names.js';
+import { getModelSpec } from '../models/index.js';
+import { AlertStore } from '../store/alert-store.js';
+import { loadModel, saveModel, type ModelDocument } from '../store/model-file.js';
+import { alignToTraining, fingerprint, readData, subsetFrame, taskLabels } from './data.js';
+import { fitCandidate } from './train.js';
+import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
+import { testMetrics } from './metrics.js';
+import { buildReference } from './reference.js';
+import { columnMedians } from '../explain/index.js';
+import type { TestMetrics } from './run-result.js';
+
+export interface RetrainOptions {
+  model: string;
+  store: string;
+  out: string;
+  /** Replaces the training files recorded in the model (when they moved or changed). */
+  data?: string[];
+  label?: string;
+  feedbackWeight?: number;
+  log?: (line: string) => void;
+}
+
+export interface RetrainResult {
+  model: string;
+  out: string;
+  feedback: { falsePositives: number; confirmed: number; withoutInput: number; weight: number };
+  evaluation: 'test-files' | 'holdout';
+  before: { test: TestMetrics; feedbackAgreement: number };
+  after: { test: TestMetrics; feedbackAgreement: number };
+}
+
+interface FeedbackRows {
+  frame: Frame;
+  labels: Int32Array;
+  falsePositives: number;
+  confirmed: number;
+  withoutInput: number;
+}
+
+async function feedbackRows(storePath: string, doc: ModelDocument, classes: readonly string[], normal: number, positive: number): Promise<FeedbackRows> {
+  if (!existsSync(storePath)) throw new UserError('no such store', { file: storePath });
+  const store = await AlertStore.open(storePath);
+  let items;
+  try {
+    items = await store.feedback();
+  } finally {
+    await store.close();
+  }
+  const names = doc.schema.features.map((f) => f.name);
+  const usable = items.filter((i) => i.input !== null);
+  const columns: NumericColumn[] = names.map((name) => ({ kind: 'numeric', name, values: new Float32Array(usable.length) }));
+  const labels = new Int32Array(usable.length);
+  let falsePositives = 0;
+  usable.forEach((item, r) => {
+    const input = item.input as Record<string, number>;
+    const byCanonical = new Map(Object.entries(input).map(([k, v]) => [canonicalFeatureName(k), v]));
+    columns.forEach((c) => (c.values[r] = byCanonical.get(canonicalFeatureName(c.name)) ?? Number.NaN));
+    if (item.verdict === 'false_positive') {
+      falsePositives++;
+      labels[r] = normal;
+    } else {
+      const named = classes.indexOf(item.alert.label);
+      labels[r] = named >= 0 && named !== normal ? named : positive;
+    }
+  });
+  if (usable.length === 0) throw new UserError(`the store holds no feedback with flow inputs to learn from (${items.length} feedback entries)`, { file: storePath });
+  if (normal < 0 && falsePositives > 0) throw new UserError('false-positive feedback needs a normal class, and this model has none');
+  const frame: Frame = { nRows: usable.length, features: columns, identifiers: [], source: { format: 'feedback', files: [storePath], dropped: [], skipped: [] } };
+  return { frame, labels, falsePositives, confirmed: usable.length - falsePositives, withoutInput: items.length - usable.length };
+}
+
+/**
+ * The training rows followed by the feedback rows (each repeated `weight` times), restricted to the model's input
+ * features so that both parts carry every column.
+ */
+function appendRows(train: Frame, yTrain: Labels, extra: FeedbackRows, weight: number): { frame: Frame; y: Labels } {
+  const n = train.nRows + extra.frame.nRows * weight;
+  const extraByName = new Map(extra.frame.features.map((c) => [canonicalFeatureName(c.name), c as NumericColumn]));
+  const inputs = train.features.filter((col) => extraByName.has(canonicalFeatureName(col.name)));
+  const features: Column[] = inputs.map((col) => {
+    if (col.kind !== 'numeric') {
+      const codes = new Int32Array(n).fill(-1);
+      codes.set(col.codes);
+      return { ...col, codes };
+    }
+    const values = new Float32Array(n).fill(Number.NaN);
+    values.set(col.values);
+    const source = extraByName.get(canonicalFeatureName(col.name));
+    if (source) for (let k = 0; k < weight; k++) values.set(source.values, train.nRows + k * extra.frame.nRows);
+    return { kind: 'numeric', name: col.name, values };
+  });
+  const codes = new Int32Array(n);
+  codes.set(yTrain.codes);
+  for (let k = 0; k < weight; k++) codes.set(extra.labels, train.nRows + k * extra.frame.nRows);
+  return { frame: { ...train, nRows: n, features, identifiers: [], label: undefined, category: undefined }, y: { codes, classes: yTrain.classes } };
+}
+
+async function agreement(f: Fitted, fb: FeedbackRows): Promise<number> {
+  const out = await outputsOf(f, f.pipeline.transform(fb.frame));
+  let agree = 0;
+  for (let i = 0; i < fb.labels.length; i++) if (out.pred[i] === fb.labels[i]) agree++;
+  return agree / fb.labels.length;
+}
+
+export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
+  if (o.out === o.model) throw new UserError('retrain keeps the old model: give --out a new path', { file: o.out });
+  const weight = o.feedbackWeight ?? 5;
+  const doc = await loadModel(o.model);
+  const old = fittedFromDocument(doc, o.model);
+  const { classes, normal, positive } = old.info;
+  const fb = await feedbackRows(o.store, doc, classes, normal, positive);
+
+  const files = o.data ?? doc.meta.files.map((f) => f.path);
+  if (!o.data) {
+    for (const recorded of doc.meta.files) {
+      if (!existsSync(recorded.path)) throw new UserError('training file of the model is missing; pass the data again with --data', { file: recorded.path });
+      const now = await fingerprint(recorded.path);
+      if (now.sha256 !== recorded.sha256) throw new UserError('training file changed since the model was trained (sha256 differs); pass --data to retrain on it anyway', { file: recorded.path });
+    }
+  }
+  const format = doc.meta.format === 'csv' ? undefined : doc.meta.format;
+  o.log?.(`loading the original training data: ${files.join(', ')}`);
+  const all = await readData(files, { format, label: o.label });
+  const yAll = alignToTraining(taskLabels(all, doc.meta.task), classes);
+  const data = subsetFrame(all, yAll.rows);
+
+  let train: Frame;
+  let yTrain: Labels;
+  let test: Frame;
+  let yTest: Int32Array;
+  let evaluation: RetrainResult['evaluation'];
+  if (doc.meta.testFiles.length > 0 && doc.meta.testFiles.every((f) => existsSync(f.path))) {
+    evaluation = 'test-files';
+    train = data;
+    yTrain = yAll.labels;
+    const testAll = await readData(doc.meta.testFiles.map((f) => f.path), { format, label: o.label });
+    const aligned = alignToTraining(taskLabels(testAll, doc.meta.task), classes);
+    test = subsetFrame(testAll, aligned.rows);
+    yTest = aligned.labels.codes;
+  } else {
+    evaluation = 'holdout';
+    const split = stratifiedSplit(yAll.labels.codes, 0.2, doc.meta.seed);
+    train = subsetFrame(data, split.train);
+    yTrain = { codes: Int32Array.from(split.train, (i) => yAll.labels.codes[i]), classes };
+    test = subsetFrame(data, split.test);
+    yTest = Int32Array.from(split.test, (i) => yAll.labels.codes[i]);
+  }
+
+  const before = { test: testMetrics(yTest, await outputsOf(old, old.pipeline.transform(test)), old.info), feedbackAgreement: await agreement(old, fb) };
+  const combined = appendRows(train, yTrain, fb, weight);
+  o.log?.(`refitting ${doc.meta.modelName} on ${train.nRows} original rows + ${fb.frame.nRows} feedback rows × ${weight}`);
+  const spec = getModelSpec(doc.meta.modelName);
+  const targetFpr = 0.01;
+  const { fitted, fitRows } = await fitCandidate(spec, { ...doc.meta.params }, combined.frame, combined.y, old.info, targetFpr, doc.meta.seed);
+  const after = { test: testMetrics(yTest, await outputsOf(fitted, fitted.pipeline.transform(test)), fitted.info), feedbackAgreement: await agreement(fitted, fb) };
+
+  const refFrame = subsetFrame(combined.frame, fitRows.length > 20000 ? Int32Array.from({ length: 20000 }, (_, k) => fitRows[Math.floor((k * fitRows.length) / 20000)]) : fitRows);
+  const refOut = await outputsOf(fitted, fitted.pipeline.transform(refFrame));
+  const next: ModelDocument = {
+    ...doc,
+    meta: {
+      ...doc.meta,
+      createdAt: new Date().toISOString(),
+      files: o.data ? await Promise.all(o.data.map((f) => fingerprint(f))) : doc.meta.files,
+      trainRows: combined.frame.nRows,
+      test: Object.fromEntries(Object.entries(after.test).filter(([, v]) => v !== null)) as Record<string, number>,
+      retrainedFrom: { model: o.model, store: o.store, feedbackRows: fb.frame.nRows, feedbackWeight: weight },
+    },
+    pipeline: fitted.pipeline.getState(),
+    model: { name: fitted.model.name, state: fitted.model.getState() },
+    threshold: fitted.threshold,
+    reference: buildReference(refFrame, refOut.attackScore ?? new Float64Array(refFrame.nRows)),
+    explain: { reference: columnMedians(fitted.pipeline.transform(refFrame)) },
+  };
+  saveModel(o.out, next);
+  return {
+    model: o.model,
+    out: o.out,
+    feedback: { falsePositives: fb.falsePositives, confirmed: fb.confirmed, withoutInput: fb.withoutInput, weight },
+    evaluation,
+    before,
+    after,
+  };
+}
