@@ -1,14 +1,15 @@
 // Exact brute-force distance kernels for neighbour search, and the reducers that turn distance rows into answers
 // (top-k by a bounded max-heap, radius counts, radius components, radius minimum of a value).
 //
-// Two scan paths, both O(queries × rows × features) in the worst case:
-// - dense: cache-blocked tiles (QUERY_BLOCK queries × ROW_BLOCK rows), distances accumulated in float64 from the
-//   float32 inputs, so values are exact to float64 rounding;
+// Scan paths, all O(queries × rows × features) in the worst case:
+// - dense: cache-blocked tiles (QUERY_BLOCK queries × ROW_BLOCK rows), through the WebAssembly SIMD kernel
+//   (float32, simd.ts) or in JavaScript with float64 accumulation (exact to float64 rounding);
 // - sparse (euclidean only): the distance is translation invariant, so each column is shifted by its most frequent
 //   value; one-hot and mostly-zero columns then become sparse and ‖x−q‖² = ‖x‖² + ‖q‖² − 2·x·q costs
-//   O(Σ_{j∈nz(q)} nnz(column j) + rows) per query (column-major scatter). Float64 accumulation keeps the error
-//   near 1e-15 relative; the top-k candidates (k plus slack) and radius borderline cases are re-checked exactly.
-//   Exact duplicates come out at exactly 0 because both sums run over the same columns in the same order.
+//   O(Σ_{j∈nz(q)} nnz(column j) + rows) per query (column-major scatter), accumulated in float64.
+// Approximate paths report their error bound; the top-k candidates (k plus slack) and radius borderline cases are
+// re-checked exactly, so every path returns the float64 answer. Exact duplicates come out at exactly 0 because
+// both sums run over the same columns in the same order.
 
 import type { Projection, ProjectionSearcher } from './projection.js';
 import { SimdScan } from './simd.js';
@@ -24,7 +25,7 @@ export interface SearchData {
   data: Float32Array;
   /** Cosine: L2 norms of the rows. Sparse euclidean: squared norms of the shifted rows. Otherwise empty. */
   rowNorms: Float64Array;
-  /** Shifted non-zeros (sparse euclidean path), or null. */
+  /** Column-major shifted non-zeros (sparse euclidean path), or null. */
   sparse: SparseColumns | null;
   /** Sorted principal projections (projection euclidean path), or null. */
   projection: Projection | null;
@@ -34,17 +35,9 @@ export interface SearchData {
 
 export interface SparseColumns {
   shift: Float64Array;
-  /** Column j's non-zeros are rowIdx/values[colPtr[j] .. colPtr[j+1]); dense columns have none here. */
   colPtr: Int32Array;
   rowIdx: Int32Array;
   values: Float64Array;
-  /** The same non-zeros row by row: row i's are colIdx/rowValues[rowPtr[i] .. rowPtr[i+1]), columns ascending. */
-  rowPtr: Int32Array;
-  colIdx: Int32Array;
-  rowValues: Float64Array;
-  /** Columns scanned densely by the SIMD kernel, and their values row-major (n × denseColumns.length). */
-  denseColumns: Int32Array;
-  denseData: Float32Array;
 }
 
 /** Receives distance rows. Euclidean distances are squared here ("reduced"); the others are the distances. */
@@ -54,8 +47,6 @@ export interface Reducer {
    * tol + relTol · value of the exact one (both 0 for exact kernels).
    */
   consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void;
-  /** Rows whose reduced distance (as consumed) exceeds this cannot change the answer for query q. */
-  bound(q: number): number;
 }
 
 const QUERY_BLOCK = 16;
@@ -119,14 +110,12 @@ export function scan(s: SearchData, queries: Float32Array, q0: number, q1: numbe
 }
 
 function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
-  if (sp.denseColumns.length > 0) return scanSplit(s, sp, queries, q0, q1, reducer);
   const { n, d } = s;
   const { shift, colPtr, rowIdx, values } = sp;
   const norms = s.rowNorms;
   let maxNorm = 0;
   for (let i = 0; i < n; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
   const acc = new Float64Array(n);
-  const dist = new Float64Array(n);
   for (let q = q0; q < q1; q++) {
     const qo = q * d;
     let nq = 0;
@@ -139,121 +128,11 @@ function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0:
     }
     for (let i = 0; i < n; i++) {
       const r = norms[i] + nq - 2 * acc[i];
-      dist[i] = r > 0 ? r : 0;
-      acc[i] = 0;
+      acc[i] = r > 0 ? r : 0;
     }
-    reducer.consume(q, 0, dist, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, 0);
+    reducer.consume(q, 0, acc, 0, n, 1e-9 * (maxNorm + nq) + 1e-12, 0);
+    acc.fill(0);
   }
-}
-
-/**
- * Sparse path with dense columns: the SIMD kernel gives every row's distance over the dense columns, a lower bound
- * of its full distance (the sparse part is ≥ 0). When few rows have a bound within reach (estimated from the
- * SEEDS rows of smallest bound), only those get the sparse part, from their own non-zeros, seeds first so the
- * reducer's bound tightens at once; rows skipped could not have entered the answer. Otherwise (a query far from
- * every row) the sparse parts of all rows are scattered column by column.
- */
-function scanSplit(s: SearchData, sp: SparseColumns, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
-  const { n, d } = s;
-  const { shift, colPtr, rowIdx, values, rowPtr, colIdx, rowValues, denseColumns } = sp;
-  const norms = s.rowNorms;
-  let maxNorm = 0;
-  for (let i = 0; i < n; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
-  const lower = new Float64Array(n);
-  const acc = new Float64Array(n);
-  const one = new Float64Array(1);
-  const shifted = new Float64Array(d);
-  const nd = denseColumns.length;
-  const denseQuery = new Float32Array(nd);
-  const isDense = new Uint8Array(d);
-  for (const j of denseColumns) isDense[j] = 1;
-  const kernel = SimdScan.for(denseSearch(s, sp), 1, n);
-  const relTol = kernel.relativeError;
-  const seedCount = Math.min(SEEDS, n);
-  const seeds = new Int32Array(seedCount);
-  const seedKeys = new Float64Array(seedCount);
-  const seedFull = new Float64Array(seedCount);
-  const seedSorted = new Float64Array(seedCount);
-  for (let q = q0; q < q1; q++) {
-    const qo = q * d;
-    let nq = 0;
-    for (let j = 0; j < d; j++) {
-      const v = isDense[j] ? 0 : queries[qo + j] - shift[j];
-      shifted[j] = v;
-      nq += v * v;
-    }
-    for (let c = 0; c < nd; c++) denseQuery[c] = queries[qo + denseColumns[c]];
-    kernel.loadQueries(denseQuery, 0, 1, nd);
-    kernel.run(0, 0, n, lower, 0);
-    const tol = 1e-9 * (maxNorm + nq) + 1e-12;
-    const full = (i: number): number => {
-      let dot = 0;
-      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) dot += rowValues[p] * shifted[colIdx[p]];
-      const r = norms[i] + nq - 2 * dot;
-      return (r > 0 ? r : 0) + lower[i];
-    };
-    let seeded = 0;
-    for (let i = 0; i < n; i++) {
-      const v = lower[i];
-      if (seeded < seedCount) siftUp(seedKeys, seeds, 0, seeded++, v, i);
-      else if (v < seedKeys[0]) replaceTop(seedKeys, seeds, 0, seedCount, v, i);
-    }
-    for (let t = 0; t < seeded; t++) seedFull[t] = full(seeds[t]);
-    // Estimated reach after the seeds: the REACH_RANK-th smallest seed distance (a top-k heap of up to that many
-    // entries ends at or below it), or the reducer's own bound (radius) when smaller.
-    seedSorted.set(seedFull.subarray(0, seeded));
-    seedSorted.subarray(0, seeded).sort();
-    const reach = Math.min(seedSorted[Math.min(seeded, REACH_RANK) - 1], reducer.bound(q));
-    let candidates = 0;
-    for (let i = 0; i < n; i++) if (lower[i] <= reach) candidates++;
-    if (candidates > n * SCATTER_FRACTION) {
-      for (let j = 0; j < d; j++) {
-        const v = shifted[j];
-        if (v === 0) continue;
-        const end = colPtr[j + 1];
-        for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
-      }
-      for (let i = 0; i < n; i++) {
-        const r = norms[i] + nq - 2 * acc[i];
-        lower[i] += r > 0 ? r : 0;
-        acc[i] = 0;
-      }
-      reducer.consume(q, 0, lower, 0, n, tol, relTol);
-      continue;
-    }
-    for (let t = 0; t < seeded; t++) {
-      one[0] = seedFull[t];
-      reducer.consume(q, seeds[t], one, 0, 1, tol, relTol);
-      lower[seeds[t]] = Number.POSITIVE_INFINITY;
-    }
-    let bound = reducer.bound(q);
-    for (let i = 0; i < n; i++) {
-      if (lower[i] > bound) continue;
-      one[0] = full(i);
-      reducer.consume(q, i, one, 0, 1, tol, relTol);
-      bound = reducer.bound(q);
-    }
-  }
-}
-
-/** Above this fraction of candidate rows, scattering every row's sparse part is cheaper (measured on NSL-KDD). */
-const SCATTER_FRACTION = 0.1;
-
-/** Rows fed first by scanSplit (enough to fill a top-k heap for the usual k). */
-const SEEDS = 64;
-/** Rank of the seed distance used to estimate how many rows remain candidates. */
-const REACH_RANK = 48;
-
-const denseSearches = new WeakMap<Float32Array, SearchData>();
-
-/** The dense columns of a sparse index as a SearchData of their own, for the SIMD kernel. */
-function denseSearch(s: SearchData, sp: SparseColumns): SearchData {
-  let sub = denseSearches.get(sp.denseData);
-  if (!sub) {
-    sub = { n: s.n, d: sp.denseColumns.length, metric: 'euclidean', data: sp.denseData, rowNorms: new Float64Array(0), sparse: null, projection: null, simd: true };
-    denseSearches.set(sp.denseData, sub);
-  }
-  return sub;
 }
 
 function scanDense(s: SearchData, queries: Float32Array, q0: number, q1: number, reducer: Reducer): void {
@@ -371,11 +250,6 @@ export class TopKReducer implements Reducer {
     this.size[q - this.q0] = size;
   }
 
-  bound(q: number): number {
-    const r = q - this.q0;
-    return this.size[r] === this.cap ? this.heapDist[r * this.cap] : Number.POSITIVE_INFINITY;
-  }
-
   /** Fills the heaps from the projection search (exact distances) instead of a scan. */
   fromProjection(searcher: ProjectionSearcher, q1: number): void {
     const budget = Math.max(256, Math.ceil(this.s.n / SCAN_FALLBACK_FRACTION));
@@ -456,11 +330,6 @@ function withinRadius(s: SearchData, queries: Float32Array, q: number, i: number
   return tol === 0 ? v <= r : exactReduced(s, queries, q, i) <= r;
 }
 
-/** Above every tolerance the radius reducers apply (kernel errors are ≤ 1e-5 relative), so skipping is safe. */
-function radiusBound(r: number): number {
-  return r * (1 + 1e-3) + 1e-9;
-}
-
 /** Number of indexed rows within the radius (inclusive, the query itself counted when it is indexed). */
 export class RadiusCountReducer implements Reducer {
   readonly counts: Int32Array;
@@ -487,10 +356,6 @@ export class RadiusCountReducer implements Reducer {
 
   take(q: number): void {
     this.counts[q - this.q0]++;
-  }
-
-  bound(): number {
-    return radiusBound(this.reducedRadius);
   }
 }
 
@@ -519,10 +384,6 @@ export class RadiusComponentsReducer implements Reducer {
       if (i === q || v > r + tol || !withinRadius(this.s, this.queries, q, i, v, r, tol)) continue;
       this.take(q, i);
     }
-  }
-
-  bound(): number {
-    return radiusBound(this.reducedRadius);
   }
 
   take(q: number, i: number): void {
@@ -587,10 +448,6 @@ export class RadiusMinValueReducer implements Reducer {
       if ((best === -1 || value < best) && withinRadius(this.s, this.queries, q, t0 + c, v, r, tol)) best = value;
     }
     this.mins[q - this.q0] = best;
-  }
-
-  bound(): number {
-    return radiusBound(this.reducedRadius);
   }
 
   take(q: number, i: number): void {

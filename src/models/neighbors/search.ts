@@ -41,8 +41,6 @@ const PARALLEL_WORK = 3e8;
 const SPARSE_DENSITY = 0.3;
 /** With SIMD, the sparse path pays when dense work / expected sparse work reaches this (see build). */
 const SPARSE_RATIO = 12;
-/** In the sparse path, columns with more than this fraction of non-mode values go through the SIMD kernel (NSL-KDD: ~15% faster than scattering them). */
-const DENSE_COLUMN = 0.15;
 const TASKS_PER_THREAD = 8;
 /** Without SIMD, from this many rows the projection index beats the JavaScript dense scan (10× on UNSW-NB15). */
 const PROJECTION_MIN_ROWS = 512;
@@ -161,15 +159,13 @@ export class NeighborIndex {
       // UNSW-NB15 8.7: SIMD 2× faster); without SIMD, sparse pays below SPARSE_DENSITY.
       const pays = simdAvailable() && options.simd !== false ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
       if (algorithm === 'sparse' || pays) {
-        sparse = toSparseColumns(X, shift, columnNnz, options.simd !== false && simdAvailable());
-        const isDense = new Uint8Array(d);
-        for (const j of sparse.denseColumns) isDense[j] = 1;
+        sparse = toSparseColumns(X, shift, nnz);
         rowNorms = new Float64Array(n);
         for (let i = 0; i < n; i++) {
           let s = 0;
           for (let j = 0; j < d; j++) {
             const v = data[i * d + j] - shift[j];
-            if (v !== 0 && !isDense[j]) s += v * v;
+            if (v !== 0) s += v * v;
           }
           rowNorms[i] = s;
         }
@@ -274,11 +270,6 @@ export class NeighborIndex {
           colPtr: sharedCopy(s.sparse.colPtr, true),
           rowIdx: sharedCopy(s.sparse.rowIdx, true),
           values: sharedCopy(s.sparse.values, true),
-          rowPtr: sharedCopy(s.sparse.rowPtr, true),
-          colIdx: sharedCopy(s.sparse.colIdx, true),
-          rowValues: sharedCopy(s.sparse.rowValues, true),
-          denseColumns: sharedCopy(s.sparse.denseColumns, true),
-          denseData: sharedCopy(s.sparse.denseData, true),
         },
       };
     }
@@ -338,43 +329,22 @@ function sortedMode(data: Float32Array, n: number, d: number, j: number): number
   return best;
 }
 
-/**
- * Column-major non-zeros of the mode-shifted rows, except the columns denser than DENSE_COLUMN when SIMD is
- * available: those are copied row-major into `denseData` and scanned by the SIMD kernel instead of scattered.
- */
-function toSparseColumns(X: Matrix, shift: Float64Array, columnNnz: Float64Array, simd: boolean): NonNullable<SearchData['sparse']> {
+function toSparseColumns(X: Matrix, shift: Float64Array, nnz: number): NonNullable<SearchData['sparse']> {
   const { rows: n, cols: d, data } = X;
-  const dense: number[] = [];
-  for (let j = 0; j < d; j++) if (simd && columnNnz[j] > DENSE_COLUMN * n) dense.push(j);
-  const isDense = new Uint8Array(d);
-  for (const j of dense) isDense[j] = 1;
   const colPtr = new Int32Array(d + 1);
-  for (let j = 0; j < d; j++) colPtr[j + 1] = colPtr[j] + (isDense[j] ? 0 : columnNnz[j]);
-  const rowIdx = new Int32Array(colPtr[d]);
-  const values = new Float64Array(colPtr[d]);
+  for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) colPtr[(i % d) + 1]++;
+  for (let j = 0; j < d; j++) colPtr[j + 1] += colPtr[j];
+  const rowIdx = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
   const fill = colPtr.slice(0, d);
-  const denseData = new Float32Array(n * dense.length);
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < dense.length; c++) denseData[i * dense.length + c] = data[i * d + dense[c]];
     for (let j = 0; j < d; j++) {
       const v = data[i * d + j] - shift[j];
-      if (v === 0 || isDense[j]) continue;
+      if (v === 0) continue;
       const p = fill[j]++;
       rowIdx[p] = i;
       values[p] = v;
     }
   }
-  const rowPtr = new Int32Array(n + 1);
-  const colIdx = new Int32Array(colPtr[d]);
-  const rowValues = new Float64Array(colPtr[d]);
-  for (let i = 0, p = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) {
-      const v = data[i * d + j] - shift[j];
-      if (v === 0 || isDense[j]) continue;
-      colIdx[p] = j;
-      rowValues[p++] = v;
-    }
-    rowPtr[i + 1] = p;
-  }
-  return { shift, colPtr, rowIdx, values, rowPtr, colIdx, rowValues, denseColumns: Int32Array.from(dense), denseData };
+  return { shift, colPtr, rowIdx, values };
 }
