@@ -4,8 +4,8 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { loadConfig } from '../serve/config.js';
-import { startService, type ServiceSummary } from '../detect/service.js';
+import type { ServiceSummary } from '../detect/service.js';
+import type { ServiceConfig } from '../serve/config.js';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 
 interface DetectCliOptions extends GlobalOptions {
@@ -58,7 +58,8 @@ function addCommonOptions(cmd: Command): Command {
     .option('--json', 'print the final summary as JSON');
 }
 
-function toConfig(opts: DetectCliOptions, serve: boolean) {
+async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<ServiceConfig> {
+  const { loadConfig } = await import('../serve/config.js');
   const onAlert = opts.onAlert
     ? { command: opts.onAlert, minScore: opts.onAlertMinScore ?? 0, perMinute: opts.onAlertPerMinute ?? 60, timeoutMs: opts.onAlertTimeoutMs ?? 5000, execute: opts.onAlertExecute ?? false }
     : undefined;
@@ -104,7 +105,9 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
   await runCommand(
     globals,
     async () => {
-      const config = toConfig(opts, serve);
+      const config = await toConfig(opts, serve);
+      // loaded on demand: the service's HTTP server, store and metrics cost every other command ~0.5 s of start-up
+      const { startService } = await import('../detect/service.js');
       const service = await startService(config, {
         http: serve,
         store: serve || opts.store !== undefined,

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { retrain, type RetrainResult } from '../workflow/retrain.js';
+import type { RetrainResult } from '../workflow/retrain.js';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 
 interface RetrainCliOptions extends GlobalOptions {
@@ -49,6 +49,7 @@ export function register(program: Command): void {
         globals,
         async () => {
           if (opts.out === opts.model) throw new UsageError('--out must differ from --model: retrain keeps the old model');
+          const { retrain } = await import('../workflow/retrain.js');
           return retrain({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
         },
         render,
