@@ -1,0 +1,182 @@
+// `flowsentry detect` and `serve` as a person runs them: the --json summary against the capture's own packet count
+// (capinfos) and the alert file; an NSL-KDD model refused for live flows; usage errors; the API's token and body
+// checks on a running server; SIGTERM in the middle of a replay drains everything accepted into the file sink and the
+// store (exit 0), and a restart on the same store keeps the token and the alerts; a dead webhook does not stall
+// detection.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SESSION_HIJACKING, SYNSCAN, TRAINING_CSVS, cli, latestById, sharedFiles, startServe, trainPortscanModel, waitFor, writeTo } from '../e2e/service-harness.js';
+
+const AMP_SYN = 'pcaps/ddos/amp.TCP.syn.optionallyACK.optionallysamePort.pcapng';
+const captures = sharedFiles(SYNSCAN, SESSION_HIJACKING, AMP_SYN);
+const skip = !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : false;
+
+interface Summary {
+  model: { name: string; file: string };
+  source: string;
+  seconds: number;
+  engine: { flowsScored: number; earlyScored: number; alertsRaised: number; alertsAggregated: number; dropped: number; queued: number; scoringErrors: number };
+  sinks: Record<string, { written: number; dropped: number; failed: number }>;
+  input: { capture?: { packets: number; format: string }; meter?: { flows: number; liveFlows: number } };
+}
+
+/** A free TCP port on 127.0.0.1 with nothing listening on it (bound, read, closed). */
+async function deadPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('detect and serve from the command line', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-detect-cli-'));
+  const model = join(dir, 'cic-rf.fsm');
+  const [synscan, hijack, ampSyn] = captures ?? [];
+  const stops: (() => Promise<unknown>)[] = [];
+
+  before(() => trainPortscanModel(model));
+  after(async () => {
+    for (const stop of stops) await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('detect --json: summary counts agree with the capture and the alert file', () => {
+    const out = join(dir, 'synscan.jsonl');
+    const r = cli(['detect', '--model', model, '--pcap', synscan, '--sink', `file:${out}`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as Summary;
+    assert.deepEqual(Object.keys(s).sort(), ['engine', 'hook', 'input', 'model', 'seconds', 'sinks', 'source']);
+    assert.equal(s.model.name, 'rf');
+    assert.equal(s.source, `pcap:${synscan}`);
+    assert.equal(s.input.capture?.packets, 2011, 'capinfos counts 2011 packets in synscan.pcapng');
+    assert.equal(s.input.capture?.format, 'pcapng');
+    // every flow the meter emitted was scored; nothing dropped or failed
+    assert.equal(s.engine.flowsScored - s.engine.earlyScored, s.input.meter?.flows);
+    assert.ok(s.engine.flowsScored > 1900, `~2000 probed ports, ${s.engine.flowsScored} flows`);
+    assert.deepEqual([s.engine.dropped, s.engine.queued, s.engine.scoringErrors], [0, 0, 0]);
+    // the file holds one line per alert update: new aggregates plus growths
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.equal(lines.length, s.engine.alertsRaised + s.engine.alertsAggregated);
+    assert.equal(s.sinks.file.written, lines.length);
+    const alerts = latestById(readFileSync(out, 'utf8'));
+    assert.equal(alerts.size, s.engine.alertsRaised);
+    const scanner = [...alerts.values()].find((a) => a.flow.srcAddr === '172.16.0.8');
+    assert.ok(scanner && scanner.count > 1900, 'the scan is one aggregated alert from the scanner');
+  });
+
+  it('refuses a model trained on NSL-KDD for live flows, naming missing features (exit 1)', () => {
+    const nsl = join(dir, 'nsl.fsm');
+    const t = cli(['train', resolve('samples/nsl-kdd/KDDTrain+_sample.txt'), '--models', 'dt', '--cv', '2', '--out', nsl, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const r = cli(['detect', '--model', nsl, '--pcap', synscan, '--json']);
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^flowsentry: .*nsl\.fsm: .*features that live flows do not carry \(duration, protocol_type, service, flag, src_bytes/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('usage errors: no source (exit 2), two sources (exit 1), --json with the stdout sink (exit 2)', () => {
+    const none = cli(['detect', '--model', model]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /detect needs a source/);
+    const two = cli(['detect', '--model', model, '--pcap', synscan, '--stdin']);
+    assert.equal(two.code, 1);
+    assert.match(two.stderr, /choose one traffic source/);
+    const json = cli(['detect', '--model', model, '--pcap', synscan, '--sink', 'stdout', '--json']);
+    assert.equal(json.code, 2);
+    for (const r of [none, two, json]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('serve: the API needs the token; malformed and oversized bodies get 4xx and the server lives on', async () => {
+    const s = await startServe(['--model', model, '--stdin', '--store', join(dir, 'api.duckdb')]);
+    stops.push(() => s.stop());
+    s.child.stdin.end(readFileSync(synscan));
+    const { alerts } = await waitFor('an alert in the store', async () => {
+      const a = (await (await s.get('/api/alerts')).json()) as { alerts: { id: string }[] };
+      return a.alerts.length > 0 ? a : undefined;
+    });
+    const id = alerts[0].id;
+    assert.equal((await s.get('/health', null)).status, 200);
+    assert.equal((await s.get('/metrics', null)).status, 200);
+    for (const path of ['/api/alerts', `/api/alerts/${id}`, '/api/model', '/api/traffic', '/api/events']) {
+      assert.equal((await s.get(path, null)).status, 401, path);
+      assert.equal((await s.get(path, 'wrong-token-0123456789')).status, 401, path);
+    }
+    const post = (body: string, token: string | null = s.token, type = 'application/json') =>
+      fetch(`${s.base}/api/alerts/${id}/feedback`, { method: 'POST', headers: { 'content-type': type, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+    assert.equal((await post('{"verdict":"confirmed"}', null)).status, 401);
+    assert.equal((await post('{"verdict":')).status, 400, 'truncated JSON');
+    assert.equal((await post('{"verdict":"maybe"}')).status, 400, 'unknown verdict');
+    assert.equal((await post('{"verdict":"confirmed","extra":1}')).status, 400, 'unknown key');
+    assert.equal((await post(JSON.stringify({ verdict: 'confirmed', note: 'x'.repeat(1 << 20) }))).status, 413, '1 MiB body');
+    assert.equal((await post('verdict=confirmed', s.token, 'application/x-www-form-urlencoded')).status, 415);
+    assert.equal((await s.get('/api/alerts?limit=-1')).status, 400);
+    assert.equal((await s.get('/api/alerts?bogus=1')).status, 400);
+    assert.equal((await s.get('/api/alerts/does-not-exist')).status, 404);
+    // still serving, and a valid request works
+    assert.equal((await post('{"verdict":"confirmed"}')).status, 200);
+    const stored = (await (await s.get(`/api/alerts/${id}`)).json()) as { feedback: string };
+    assert.equal(stored.feedback, 'confirmed');
+    assert.deepEqual(await s.stop(), { code: 0, signal: null });
+  });
+
+  it('SIGTERM mid-replay drains every accepted alert into the file sink and the store; a restart resumes the store', async () => {
+    const store = join(dir, 'drain.duckdb');
+    const out = join(dir, 'drain.jsonl');
+    const s = await startServe(['--model', model, '--stdin', '--store', store, '--sink', `file:${out}`, '--json']);
+    stops.push(() => s.stop());
+    // three captures as consecutive pcapng sections; stdin stays open, as from a live tcpdump
+    await writeTo(s.child, Buffer.concat([readFileSync(synscan), readFileSync(hijack), readFileSync(ampSyn)]));
+    await waitFor('the first alert in the file sink', () => existsSync(out) && readFileSync(out, 'utf8').length > 0, 20_000, 20);
+    const linesAtSigterm = readFileSync(out, 'utf8').trim().split('\n').length;
+    const exit = await s.stop();
+    assert.deepEqual(exit, { code: 0, signal: null }, s.stderr());
+    const summary = JSON.parse(s.stdout()) as Summary;
+    // every flow the meter emitted (including those flushed at SIGTERM) got its final verdict, none dropped
+    assert.equal(summary.engine.flowsScored - summary.engine.earlyScored, summary.input.meter?.flows);
+    assert.deepEqual([summary.engine.dropped, summary.engine.queued, summary.engine.scoringErrors], [0, 0, 0]);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.equal(lines.length, summary.engine.alertsRaised + summary.engine.alertsAggregated, 'every alert update reached the file');
+    assert.equal(summary.sinks.file.written, lines.length);
+    assert.ok(lines.length > linesAtSigterm, `alerts were still in flight at SIGTERM (${linesAtSigterm} then ${lines.length} lines)`);
+    const inFile = latestById(readFileSync(out, 'utf8'));
+    assert.equal(inFile.size, summary.engine.alertsRaised);
+    assert.ok(inFile.size > 1);
+
+    // Restart on the same store: same token (kept beside the store), and every alert with its final count.
+    const again = await startServe(['--model', model, '--stdin', '--store', store]);
+    stops.push(() => again.stop());
+    again.child.stdin.end();
+    assert.equal(again.token, s.token);
+    const page = (await (await again.get('/api/alerts?limit=10000')).json()) as { total: number; alerts: { id: string; count: number }[] };
+    assert.equal(page.total, inFile.size);
+    assert.deepEqual(new Map(page.alerts.map((a) => [a.id, a.count])), new Map([...inFile.values()].map((a) => [a.id, a.count])));
+    assert.deepEqual(await again.stop(), { code: 0, signal: null });
+  });
+
+  it('a webhook receiver that is down does not stall detection', async () => {
+    const port = await deadPort();
+    const plain = cli(['detect', '--model', model, '--pcap', ampSyn, '--sink', `file:${join(dir, 'plain.jsonl')}`, '--json']);
+    assert.equal(plain.code, 0, plain.stderr);
+    const t0 = performance.now();
+    const hooked = cli(['detect', '--model', model, '--pcap', ampSyn, '--sink', `file:${join(dir, 'hooked.jsonl')}`, '--sink', `webhook:http://127.0.0.1:${port}/alerts`, '--json']);
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(hooked.code, 0, hooked.stderr);
+    const a = JSON.parse(plain.stdout) as Summary;
+    const b = JSON.parse(hooked.stdout) as Summary;
+    assert.equal(b.engine.flowsScored, a.engine.flowsScored);
+    assert.equal(b.engine.alertsRaised, a.engine.alertsRaised);
+    assert.equal(b.sinks.file.written, a.sinks.file.written, 'the file sink got every alert');
+    const webhook = b.sinks.webhook;
+    assert.equal(webhook.written, 0);
+    assert.equal(webhook.failed + webhook.dropped, b.sinks.file.written, 'every webhook delivery is counted as failed or dropped');
+    assert.ok(seconds < a.seconds + 15, `detect with a dead webhook took ${seconds.toFixed(1)} s (without: ${a.seconds.toFixed(1)} s)`);
+  });
+});
