@@ -48,6 +48,8 @@ export interface EngineOptions {
   readonly maxBatchDelayMs?: number;
   /** Flows waiting at most; beyond it new flows are dropped and counted (default 200,000). */
   readonly maxQueue?: number;
+  /** Share of one core that explaining new alerts may use on average (default 0.25); see withinExplainBudget. */
+  readonly explainShare?: number;
 }
 
 interface Pending {
@@ -84,6 +86,9 @@ export class DetectionEngine {
   private readonly batchSize: number;
   private readonly maxDelay: number;
   private readonly maxQueue: number;
+  private explainCredit = 1000;
+  private explainCreditAt = performance.now();
+  private explainCostMs = 2;
 
   constructor(private readonly options: EngineOptions) {
     this.aggregator = new AlertAggregator(options.aggregationWindowMs ?? 60_000);
@@ -126,11 +131,34 @@ export class DetectionEngine {
     }
   }
 
+  /**
+   * Explaining an alert costs far more than scoring a flow (exact TreeSHAP of a 100-tree forest: ~2-15 ms), so a flood
+   * from many (spoofed) sources would stall the engine on explanations: explanation time is a token bucket of
+   * `explainShare` of one core (burst: one second's worth plus 1 s). New alerts beyond it are raised unexplained and
+   * counted (flowsentry_dropped_total{where="explanation-budget"}).
+   */
+  private withinExplainBudget(fresh: number[]): number[] {
+    if (fresh.length === 0) return fresh;
+    const now = performance.now();
+    const share = this.options.explainShare ?? 0.25;
+    this.explainCredit = Math.min(1000 * (1 + share), this.explainCredit + (now - this.explainCreditAt) * share);
+    this.explainCreditAt = now;
+    const n = Math.max(0, Math.min(fresh.length, Math.floor(this.explainCredit / this.explainCostMs)));
+    if (n < fresh.length) this.options.metrics.drops.inc({ where: 'explanation-budget' }, fresh.length - n);
+    return n === fresh.length ? fresh : fresh.slice(0, n);
+  }
+
+  private spentExplaining(rows: number, ms: number): void {
+    this.explainCredit -= ms;
+    if (rows > 0) this.explainCostMs = 0.7 * this.explainCostMs + 0.3 * Math.max(0.01, ms / rows);
+  }
+
   private async scoreBatch(batch: Pending[]): Promise<void> {
     const nowMs = Date.now();
     let scored: ScoredBatch;
     let explanations: FeatureContribution[][];
     const fresh: number[] = [];
+    let explained: number[] = [];
     try {
       scored = await this.options.scorer.scoreBatch(batch.map((p) => p.flow));
       const opened = new Set<string>();
@@ -143,15 +171,19 @@ export class DetectionEngine {
           fresh.push(i);
         }
       }
-      explanations = fresh.length > 0 ? await scored.explain(fresh) : [];
+      explained = this.withinExplainBudget(fresh);
+      const t0 = performance.now();
+      explanations = explained.length > 0 ? await scored.explain(explained) : [];
+      this.spentExplaining(explained.length, performance.now() - t0);
     } catch (err) {
       this.counters.scoringErrors += batch.length;
       this.options.metrics.drops.inc({ where: 'scoring-error' }, batch.length);
       this.events.emit('error', err);
       return;
     }
-    const explanationOf = new Map(fresh.map((row, k) => [row, explanations[k]]));
-    const inputOf = (row: number): Record<string, number> | undefined => (explanationOf.has(row) ? scored.input(row) : undefined);
+    const explanationOf = new Map(explained.map((row, k) => [row, explanations[k]]));
+    const isFresh = new Set(fresh);
+    const inputOf = (row: number): Record<string, number> | undefined => (isFresh.has(row) ? scored.input(row) : undefined);
     const now = performance.now();
     const { metrics, store } = this.options;
     let final = 0;
