@@ -26,12 +26,21 @@ export type FlowFeatureSet = 'cic' | 'netflow';
 
 const TOP_FEATURES = 5;
 
+/** NetFlow feature by its canonical name: loading a training CSV canonicalises `protocol` / `dst_port` to CIC names. */
+const NETFLOW_BY_CANONICAL = new Map(NETFLOW_FEATURES.map((n) => [canonicalFeatureName(n), n]));
+
+/** A model column's name in a feature set (CIC names are canonical; NetFlow names are mapped back to ours). */
+function featureKey(set: FlowFeatureSet, name: string): string {
+  const canonical = canonicalFeatureName(name);
+  return set === 'cic' ? canonical : (NETFLOW_BY_CANONICAL.get(canonical) ?? name);
+}
+
 /** Picks the flow feature set that holds every feature the model was trained on. */
 export function featureSetFor(doc: ModelDocument, file: string): FlowFeatureSet {
   const needed = doc.schema.features.map((f) => canonicalFeatureName(f.name));
   for (const [set, names] of [['cic', CIC_FEATURES], ['netflow', NETFLOW_FEATURES]] as const) {
     const have = new Set(names);
-    if (needed.every((n) => have.has(n))) return set;
+    if (doc.schema.features.every((f) => have.has(featureKey(set, f.name)))) return set;
   }
   const cicMissing = needed.filter((n) => !CIC_FEATURES.includes(n));
   throw new UserError(
@@ -61,7 +70,7 @@ export class ModelScorer implements FlowScorer {
     this.model = { name: doc.meta.modelName, version: doc.meta.flowsentryVersion, file };
     const names = featureSet === 'cic' ? CIC_FEATURES : NETFLOW_FEATURES;
     const position = new Map(names.map((n, i) => [n, i]));
-    this.columns = doc.schema.features.map((f) => ({ name: f.name, index: position.get(canonicalFeatureName(f.name)) as number }));
+    this.columns = doc.schema.features.map((f) => ({ name: f.name, index: position.get(featureKey(featureSet, f.name)) as number }));
     const levels = [...doc.reference.levels];
     const lo = levels.indexOf(0.05);
     const hi = levels.indexOf(0.95);
