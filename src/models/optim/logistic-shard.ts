@@ -125,8 +125,8 @@ export class LogisticShards {
     const half = rows >> 1;
     const first = block(0, half);
     const second = block(half, rows);
-    const shard0 = new LogisticShard(first.X, first.codes, first.weights, k);
     if (defaultThreads() < 2) {
+      const shard0 = new LogisticShard(first.X, first.codes, first.weights, k);
       const shard1 = new LogisticShard(second.X, second.codes, second.weights, k);
       return new LogisticShards([shard0, shard1], [new Float64Array(size), new Float64Array(size)], null, null, null, null);
     }
@@ -152,8 +152,11 @@ export class LogisticShards {
       result: shared(8 * size),
       control: shared(12),
     };
+    // Start the worker first, so its start-up and its shard's preparation overlap with shard 0's.
     const worker = new Worker(new URL('./logistic-worker.js', import.meta.url), { workerData });
-    await once(worker, 'message');
+    const ready = once(worker, 'message');
+    const shard0 = new LogisticShard(first.X, first.codes, first.weights, k);
+    await ready;
     return new LogisticShards([shard0], [new Float64Array(size)], worker, new Float64Array(workerData.params), new Float64Array(workerData.result), new Int32Array(workerData.control));
   }
 
