@@ -158,7 +158,7 @@ export class DetectionEngine {
     let scored: ScoredBatch;
     let explanations: FeatureContribution[][];
     const fresh: number[] = [];
-    let explained: number[] = [];
+    let explained: number[];
     try {
       scored = await this.options.scorer.scoreBatch(batch.map((p) => p.flow));
       const opened = new Set<string>();
