@@ -6,7 +6,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,6 +80,32 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], /^flowsentry: .*nsl\.fsm: .*features that live flows do not carry \(duration, protocol_type, service, flag, src_bytes/);
     assert.equal(r.stdout, '');
+  });
+
+  it('accepts a model trained on `extract --features netflow` rows and scores capture flows with it', () => {
+    // attack: the SYN scan's flows; normal: a benign web capture's. Identifier columns are left out of the CSV.
+    const benign = sharedFiles('pcaps/practical-packet-analysis/http_espn.pcapng', 'pcaps/practical-packet-analysis/dns_lab.pcapng');
+    if (!benign) return;
+    const rows: string[] = [];
+    let header = '';
+    for (const [file, label] of [[synscan, 'attack'], ...benign.map((b) => [b, 'normal'])]) {
+      const out = join(dir, 'nf.csv');
+      assert.equal(cli(['extract', file, '--features', 'netflow', '--out', out]).code, 0);
+      const [head, ...lines] = readFileSync(out, 'utf8').trim().split('\n');
+      const keep = head.split(',').map((n, i) => (['src_addr', 'dst_addr', 'start', 'end_reason', 'vlan'].includes(n) ? -1 : i)).filter((i) => i >= 0);
+      header = [...keep.map((i) => head.split(',')[i]), 'label'].join(',');
+      for (let copy = 0; copy < (label === 'normal' ? 20 : 1); copy++) for (const l of lines) rows.push([...keep.map((i) => l.split(',')[i]), label].join(','));
+    }
+    const csv = join(dir, 'netflow-train.csv');
+    writeFileSync(csv, `${header}\n${rows.join('\n')}\n`);
+    const nfModel = join(dir, 'netflow.fsm');
+    const t = cli(['train', csv, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', nfModel, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const r = cli(['detect', '--model', nfModel, '--pcap', synscan, '--sink', `file:${join(dir, 'nf.jsonl')}`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as Summary;
+    assert.equal(s.engine.flowsScored - s.engine.earlyScored, s.input.meter?.flows);
+    assert.ok(s.engine.alertsRaised >= 1, 'the scanner is flagged by the NetFlow-feature model');
   });
 
   it('usage errors: no source (exit 2), two sources (exit 1), --json with the stdout sink (exit 2)', () => {
