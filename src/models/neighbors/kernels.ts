@@ -126,6 +126,10 @@ function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0:
       const end = colPtr[j + 1];
       for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
     }
+    if (reducer instanceof TopKReducer) {
+      reducer.consumeSparse(q, norms, nq, acc);
+      continue;
+    }
     for (let i = 0; i < n; i++) {
       const r = norms[i] + nq - 2 * acc[i];
       acc[i] = r > 0 ? r : 0;
@@ -244,6 +248,41 @@ export class TopKReducer implements Reducer {
         if (size === cap) worst = hd[base];
       } else if (v < worst || idx < hi[base]) {
         replaceTop(hd, hi, base, cap, v, idx);
+        worst = hd[base];
+      }
+    }
+    this.size[q - this.q0] = size;
+  }
+
+  /**
+   * The sparse scan's last step fused with the heap test in one pass: distances ‖x‖² + ‖q‖² − 2·x·q from the
+   * accumulated dot products (approximate, re-checked in `finish`), resetting the accumulator for the next query.
+   */
+  consumeSparse(q: number, norms: Float64Array, nq: number, acc: Float64Array): void {
+    this.approximate = true;
+    const cap = this.cap;
+    const n = acc.length;
+    if (cap === 0) {
+      acc.fill(0);
+      return;
+    }
+    const base = (q - this.q0) * cap;
+    const hd = this.heapDist;
+    const hi = this.heapIdx;
+    let size = this.size[q - this.q0];
+    let worst = size === cap ? hd[base] : Number.POSITIVE_INFINITY;
+    const skip = this.excludeSelf ? q : -1;
+    for (let i = 0; i < n; i++) {
+      let v = norms[i] + nq - 2 * acc[i];
+      acc[i] = 0;
+      if (v > worst || i === skip) continue;
+      if (v < 0) v = 0;
+      if (size < cap) {
+        siftUp(hd, hi, base, size, v, i);
+        size++;
+        if (size === cap) worst = hd[base];
+      } else if (v < worst || i < hi[base]) {
+        replaceTop(hd, hi, base, cap, v, i);
         worst = hd[base];
       }
     }
