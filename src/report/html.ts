@@ -16,7 +16,7 @@ main{padding:18px 28px;max-width:1500px} section{background:#fff;border-radius:6
 h2{font-size:17px;margin:4px 0 12px} table{border-collapse:collapse;font-size:13px} th,td{padding:4px 9px;border-bottom:1px solid #e4e7ee;text-align:right}
 th{background:#f0f2f7} td.l,th.l{text-align:left} tr.best td{background:#eaf4ea;font-weight:600} .err{color:#c62828}
 .figures{display:flex;flex-wrap:wrap;gap:16px} figure{margin:0} figcaption{font-size:12px;color:#555;text-align:center}
-code{background:#f0f2f7;padding:1px 4px;border-radius:3px}
+code{background:#f0f2f7;padding:1px 4px;border-radius:3px} header code{background:#ffffff26;color:#fff}
 `;
 
 function leaderboard(result: RunResult): string {

@@ -7,6 +7,8 @@ import { writeReport } from '../../src/report/index.js';
 import { sampleRunResult } from './run-result-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+// The one page global the contrast check uses, typed just enough (the project compiles without the DOM library).
+declare function getComputedStyle(element: unknown): { color: string; backgroundColor: string };
 
 describe('training report', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-report-'));
@@ -53,6 +55,26 @@ describe('training report', () => {
       assert.ok(charts.length >= 11, `${charts.length} charts rendered`);
       assert.ok(charts.every((area) => area > 10_000), 'every chart has a visible size');
       assert.deepEqual(failures, []);
+      // Every piece of header text (title, run line, the model path in <code>) must stay readable on the dark header:
+      // WCAG contrast ratio >= 4.5 between the text colour and its background composited over the header's.
+      const contrasts = await page.$$eval('header, header *', (els) => {
+        const rgba = (s: string): number[] => (s.match(/[\d.]+/g) ?? []).map(Number).concat([1]).slice(0, 4);
+        const over = (fg: number[], bg: number[]): number[] => [0, 1, 2].map((i) => fg[i]! * fg[3]! + bg[i]! * (1 - fg[3]!));
+        const lum = (c: number[]): number => {
+          const [r, g, b] = c.map((v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        };
+        const headerBg = rgba(getComputedStyle(els[0]!).backgroundColor);
+        return els.filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent!.trim() !== '')).map((e) => {
+          const st = getComputedStyle(e);
+          const bg = e === els[0] ? headerBg : over(rgba(st.backgroundColor), headerBg);
+          const fg = over(rgba(st.color), bg);
+          const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+          return { tag: e.tagName, text: e.textContent!.slice(0, 40), ratio: (hi! + 0.05) / (lo! + 0.05) };
+        });
+      });
+      assert.ok(contrasts.some((c) => c.tag === 'CODE'), 'the model path is shown in the header');
+      for (const c of contrasts) assert.ok(c.ratio >= 4.5, `header text <${c.tag}> "${c.text}" has contrast ${c.ratio.toFixed(2)}`);
       await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
     } finally {
       await browser.close();
