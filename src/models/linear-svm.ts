@@ -12,7 +12,7 @@ import { alignLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { argmaxLabels, checkClassifierFit, partition, rowWeights, stratifiedFolds } from './nn/fit-utils.js';
-import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
+import { OffsetSparseRows } from './nn/offset-sparse.js';
 import { linearScores } from './nn/linear-algebra.js';
 import { solveDualCd } from './optim/dual-cd.js';
 import { fitPlatt, plattProbability, type PlattSigmoid } from './calibration.js';
@@ -83,8 +83,6 @@ export class LinearSvm implements Classifier {
     const intercept = new Float64Array(K);
     const sigmoids = new Float64Array(2 * K);
     const folds = partition(stratifiedFolds(y.codes, this.classes.length, this.params.calibration_cv, this.params.random_state), this.params.calibration_cv);
-    const all = identityIndex(rows);
-    const scores = new Float64Array(rows);
     const scratch = new Float64Array(1);
     const perProblem: Record<string, number[]>[] = [];
     let maxEpochs = 0;
@@ -110,15 +108,13 @@ export class LinearSvm implements Classifier {
         ...base,
         rows: null,
         alpha0: null,
-        onEpoch: (_epoch, w, b) => {
-          S.multiply(all, 0, rows, w, 1, Float64Array.of(b), scores, scratch);
-          const [loss, acc] = this.hingeStats(scores, sign, weights);
+        onEpoch: (_epoch, w, b, loss, accuracy) => {
           series.train_loss.push(loss);
-          series.train_accuracy.push(acc);
+          series.train_accuracy.push(accuracy);
           if (validation) {
             const f = linearScores(validation.X, w, Float64Array.of(b), 1);
             const vSign = Int8Array.from(validation.y.codes, (c) => (c === positiveCode ? 1 : -1));
-            const [vLoss, vAcc] = this.hingeStats(f, vSign, null);
+            const [vLoss, vAcc] = this.hingeStats(f, vSign);
             series.val_loss.push(vLoss);
             series.val_accuracy.push(vAcc);
           }
@@ -152,17 +148,16 @@ export class LinearSvm implements Classifier {
     return this;
   }
 
-  /** Mean (weighted) loss and accuracy of decision values against ±1 labels. */
-  private hingeStats(f: Float64Array, sign: Int8Array, weights: Float64Array | null): [number, number] {
+  /** Mean loss and accuracy of decision values against ±1 labels. */
+  private hingeStats(f: Float64Array, sign: Int8Array): [number, number] {
     const squared = this.params.loss === 'squared_hinge';
     let loss = 0;
     let total = 0;
     let correct = 0;
     for (let i = 0; i < sign.length; i++) {
-      const w = weights ? weights[i] : 1;
       const margin = Math.max(0, 1 - sign[i] * f[i]);
-      loss += w * (squared ? margin * margin : margin);
-      total += w;
+      loss += squared ? margin * margin : margin;
+      total += 1;
       if ((f[i] > 0 ? 1 : -1) === sign[i]) correct++;
     }
     return [loss / Math.max(total, 1e-300), correct / Math.max(1, sign.length)];

@@ -26,8 +26,12 @@ export interface DualCdOptions {
   rows: Int32Array | null;
   /** Starting dual variables indexed by row (warm start), or null for zeros. */
   alpha0: Float64Array | null;
-  /** After each epoch: current weights and intercept. */
-  onEpoch?: (epoch: number, w: Float64Array, b: number) => void;
+  /**
+   * After each epoch: current weights and intercept, and the training loss (C_i-weighted mean hinge / squared hinge)
+   * and accuracy, each row taken at its margin when the epoch last visited it (shrunk rows keep their last margin), so
+   * tracking costs no extra pass over the data.
+   */
+  onEpoch?: (epoch: number, w: Float64Array, b: number, loss: number, accuracy: number) => void;
   signal?: AbortSignal;
 }
 
@@ -81,6 +85,7 @@ export function solveDualCd(S: OffsetSparseRows, o: DualCdOptions): DualCdResult
     record[r + OFFSET_DOT] = ms;
     record[r + SIGN] = o.sign[i];
     record[r + COUNT] = count;
+    record[r + INDEX] = t;
     const a0 = o.alpha0 ? Math.min(Math.max(o.alpha0[i], 0), upper) : 0;
     record[r + ALPHA] = a0;
     if (a0 > 0) {
@@ -101,6 +106,9 @@ export function solveDualCd(S: OffsetSparseRows, o: DualCdOptions): DualCdResult
   let converged = false;
   const w = new Float64Array(cols);
   const state = new Float64Array(3);
+  let um0 = 0;
+  for (let j = 0; j < cols; j++) um0 += u[j] * offset[j];
+  const track = o.onEpoch ? startTracking(record, blockOf, pairValue, pairColumn, u, um0, c, wb, offsetNorm, bScale, squared, active, o.cost) : null;
   const bounds = new Float64Array(2);
   const materialise = (): void => {
     for (let j = 0; j < cols; j++) w[j] = u[j] + c * offset[j];
@@ -118,13 +126,14 @@ export function solveDualCd(S: OffsetSparseRows, o: DualCdOptions): DualCdResult
     state[0] = um;
     state[1] = c;
     state[2] = wb;
-    activeSize = epochPass(order, activeSize, record, pairValue, pairColumn, u, offsetNorm, bScale, pgMaxOld, pgMinOld, state, bounds);
+    activeSize = epochPass(order, activeSize, record, pairValue, pairColumn, u, offsetNorm, bScale, pgMaxOld, pgMinOld, state, bounds, track);
     c = state[1];
     wb = state[2];
     epoch++;
     if (o.onEpoch) {
       materialise();
-      o.onEpoch(epoch, w, wb * bScale);
+      const t = track as Tracking;
+      o.onEpoch(epoch, w, wb * bScale, t.totals[0] / t.totalCost, t.totals[1] / l);
     }
     if (bounds[0] - bounds[1] <= o.tol) {
       if (activeSize === l) {
@@ -154,6 +163,7 @@ const SIGN = 3;
 const UPPER = 4;
 const DIAG = 5;
 const COUNT = 6;
+const INDEX = 7;
 
 /**
  * One pass of coordinate steps over order[0 .. activeSize), shrinking rows whose gradient says they will stay at a
@@ -172,6 +182,7 @@ function epochPass(
   pgMinOld: number,
   state: Float64Array,
   bounds: Float64Array,
+  track: Tracking | null,
 ): number {
   let um = state[0];
   let c = state[1];
@@ -189,6 +200,16 @@ function epochPass(
     const a = record[r + ALPHA];
     const upper = record[r + UPPER];
     const G = yi * f - 1 + record[r + DIAG] * a;
+    if (track) {
+      const t = record[r + INDEX];
+      const hinge = 1 - yi * f > 0 ? 1 - yi * f : 0;
+      const loss = track.cost[t] * (track.squared ? hinge * hinge : hinge);
+      const right = (f > 0 ? 1 : -1) === yi ? 1 : 0;
+      track.totals[0] += loss - track.loss[t];
+      track.totals[1] += right - track.right[t];
+      track.loss[t] = loss;
+      track.right[t] = right;
+    }
     let pg = 0;
     if (a === 0) {
       if (G > pgMaxOld) {
@@ -233,4 +254,51 @@ function epochPass(
   bounds[0] = pgMaxNew;
   bounds[1] = pgMinNew;
   return activeSize;
+}
+
+/** Per-row loss and correctness at the last visited margin, and their totals. */
+interface Tracking {
+  loss: Float64Array;
+  right: Uint8Array;
+  cost: Float64Array;
+  squared: boolean;
+  totalCost: number;
+  totals: Float64Array;
+}
+
+/** Margins of every row at the starting weights (one pass), to seed the running loss and accuracy. */
+function startTracking(
+  record: Float64Array,
+  blockOf: Int32Array,
+  pairValue: Float32Array,
+  pairColumn: Int32Array,
+  u: Float64Array,
+  um: number,
+  c: number,
+  wb: number,
+  offsetNorm: number,
+  bScale: number,
+  squared: boolean,
+  active: Int32Array,
+  rowCost: Float64Array,
+): Tracking {
+  const l = blockOf.length;
+  const track: Tracking = { loss: new Float64Array(l), right: new Uint8Array(l), cost: new Float64Array(l), squared, totalCost: 0, totals: new Float64Array(2) };
+  for (let t = 0; t < l; t++) {
+    const r = blockOf[t];
+    const start = 2 * (r + RECORD);
+    const end = start + 2 * record[r + COUNT];
+    let us = 0;
+    for (let p = start; p < end; p += 2) us += u[pairColumn[p + 1]] * pairValue[p];
+    const f = um + us + c * (offsetNorm + record[r + OFFSET_DOT]) + wb * bScale;
+    const yi = record[r + SIGN];
+    const hinge = Math.max(0, 1 - yi * f);
+    track.cost[t] = rowCost[active[t]];
+    track.loss[t] = track.cost[t] * (squared ? hinge * hinge : hinge);
+    track.right[t] = (f > 0 ? 1 : -1) === yi ? 1 : 0;
+    track.totalCost += track.cost[t];
+    track.totals[0] += track.loss[t];
+    track.totals[1] += track.right[t];
+  }
+  return track;
 }
