@@ -13,6 +13,7 @@
 //     capture's span and rewriting TCP source ports so every flow is new; RSS of the service is sampled every second.
 //
 //   npm run bench -- service [--rates 50000,100000,150000,200000] [--seconds 10] [--memory-seconds 60] [--skip-memory]
+//                            [--skip-throughput]   (FLOWSENTRY_BENCH_PROFILE=dir: CPU profiles of the service)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -298,7 +299,7 @@ async function offer(port: number, gen: FlowGenerator, flowsPerSecond: number, s
 
 // ---------- (b) SYN-flood loop ----------
 
-function pcapRecords(file: string): { header: Buffer; records: Buffer[]; spanS: number } {
+export function pcapRecords(file: string): { header: Buffer; records: Buffer[]; spanS: number } {
   const buf = readFileSync(file);
   const header = buf.subarray(0, 24);
   if (buf.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error('expected a little-endian microsecond pcap');
@@ -314,7 +315,7 @@ function pcapRecords(file: string): { header: Buffer; records: Buffer[]; spanS: 
 }
 
 /** One loop of the capture: timestamps shifted by `loop` spans, TCP source ports rewritten (Ethernet/IPv4/TCP). */
-function loopChunk(records: Buffer[], loop: number, spanS: number): Buffer {
+export function loopChunk(records: Buffer[], loop: number, spanS: number): Buffer {
   const out = Buffer.concat(records);
   for (let o = 0; o < out.length; ) {
     const len = out.readUInt32LE(o + 8);
@@ -360,7 +361,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`offline: ${flows.length} flows in one batch: ${offlineS.toFixed(2)} s = ${Math.round(flows.length / offlineS)} flows/s (${offlineAlerts} alerts)\n`);
 
     const rows: (string | number)[][] = [];
-    for (const rate of rates) {
+    for (const rate of args.includes('--skip-throughput') ? [] : rates) {
       const svc = await startServe(['--model', model, '--netflow', 'udp://127.0.0.1:0', '--store', join(dir, `rate-${rate}.duckdb`)], true);
       children.push(svc);
       const gen = new FlowGenerator();
@@ -407,7 +408,13 @@ export async function run(args: string[]): Promise<void> {
       await write(header);
       const samples: [number, number][] = [];
       const start = performance.now();
-      const sampler = setInterval(() => samples.push([(performance.now() - start) / 1000, rssMb(svc.proc.pid!)]), 1000);
+      const queue: number[] = [];
+      const sampler = setInterval(() => {
+        samples.push([(performance.now() - start) / 1000, rssMb(svc.proc.pid!)]);
+        void fetch(`${svc.base}/metrics`)
+          .then((r) => r.text())
+          .then((t) => queue.push(Number(/^flowsentry_queue_depth\{queue="engine"\} (\S+)/m.exec(t)?.[1] ?? NaN)));
+      }, 1000);
       let loop = 0;
       let packets = 0;
       while (performance.now() - start < memorySeconds * 1000) {
@@ -430,6 +437,7 @@ export async function run(args: string[]): Promise<void> {
           `first ${rss[0]?.toFixed(0)} MB, last ${rss[rss.length - 1]?.toFixed(0)} MB, slope over the second half ${slope.toFixed(2)} MB/s`,
       );
       console.log(`RSS samples (s, MB): ${samples.map(([t, r]) => `${t.toFixed(0)}:${r.toFixed(0)}`).join(' ')}`);
+      console.log(`engine queue depth samples: ${queue.join(' ')}`);
     }
     console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } finally {
