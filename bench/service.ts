@@ -97,7 +97,7 @@ function templateDatagram(seq: number, uptimeMs: number): Buffer {
 }
 
 /** Deterministic pseudo-random flows: half SYN-flood-like (1 packet, SYN), half web-like (many packets, ACK|PSH|FIN). */
-class FlowGenerator {
+export class FlowGenerator {
   private state = 12345;
   private seq = 0;
   private readonly started = Date.now();
@@ -273,7 +273,7 @@ function rssMb(pid: number): number {
 }
 
 /** Sends datagrams at `flowsPerSecond` for `seconds`; returns records sent. */
-async function offer(port: number, gen: FlowGenerator, flowsPerSecond: number, seconds: number): Promise<number> {
+export async function offer(port: number, gen: FlowGenerator, flowsPerSecond: number, seconds: number): Promise<number> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.connect(port, '127.0.0.1', r));
   sock.setSendBufferSize(4 << 20);

@@ -193,7 +193,7 @@ export class DetectionEngine {
       if (stage === 'early') this.counters.earlyScored++;
       else final++;
       metrics.latency.observe((now - enqueuedAt) / 1000);
-      if (v.isAlert) this.raise(flow, stage, v, explanationOf.get(i) ?? [], inputOf(i), nowMs);
+      if (v.isAlert) this.raise(flow, stage, v, explanationOf.get(i) ?? [], inputOf(i), nowMs, isFresh.has(i));
     }
     this.counters.flowsScored += batch.length;
     metrics.flows.inc({ stage: 'final' }, final);
@@ -201,11 +201,12 @@ export class DetectionEngine {
     store?.countFlows(nowMs, final);
   }
 
-  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], input: Record<string, number> | undefined, nowMs: number): void {
+  /** `opens`: this flow starts a new aggregate (found in scoreBatch), so it needs its own id. */
+  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], input: Record<string, number> | undefined, nowMs: number, opens: boolean): void {
     const { scorer, metrics, store, sinks, hook } = this.options;
     const alert: Alert = {
       // a grown aggregate keeps its first flow's id: hash only for new ones (sha256 per flow was ~8% of a flood's CPU)
-      id: this.aggregator.startsNew(flow.srcAddr, v.label, nowMs) ? alertId(flow, stage, scorer.model.file) : '',
+      id: opens ? alertId(flow, stage, scorer.model.file) : '',
       timeMs: nowMs,
       flowStartMs: flow.startMs,
       flowEndMs: flow.endMs,
@@ -222,6 +223,8 @@ export class DetectionEngine {
       lastSeenMs: nowMs,
     };
     const { alert: aggregate, isNew } = this.aggregator.add(alert);
+    // (an aggregate evicted to bound memory within this batch reopens without having been found fresh)
+    if (isNew && aggregate.id === '') (aggregate as { id: string }).id = alertId(flow, stage, scorer.model.file);
     if (isNew) {
       this.counters.alertsRaised++;
       metrics.alerts.inc({ category: alert.category || 'unknown' });

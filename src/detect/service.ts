@@ -68,7 +68,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   let store: AlertStore | undefined;
   if (options.store || options.http) {
     mkdirSync(dirname(config.store), { recursive: true });
-    store = await AlertStore.open(config.store);
+    // flush every second: each flush upserts every aggregate that grew (a flood keeps thousands growing), and API reads
+    // flush first, so reads stay current; SIGTERM flushes everything (250 ms cost ~half the main thread under a flood)
+    store = await AlertStore.open(config.store, 1000);
   }
   const hook = config.onAlert
     ? new ResponseHook({ template: config.onAlert.command, minScore: config.onAlert.minScore, perMinute: config.onAlert.perMinute, timeoutMs: config.onAlert.timeoutMs, execute: config.onAlert.execute, log: options.log })
