@@ -69,7 +69,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   if (options.store || options.http) {
     mkdirSync(dirname(config.store), { recursive: true });
     // flush every second: each flush upserts every aggregate that grew (a flood keeps thousands growing), and API reads
-    // flush first, so reads stay current; SIGTERM flushes everything (250 ms cost ~half the main thread under a flood)
+    // flush first, so reads stay current; SIGTERM flushes everything (at 250 ms a NetFlow flood had p99 161 ms, now 72-107)
     store = await AlertStore.open(config.store, 1000);
   }
   const hook = config.onAlert
