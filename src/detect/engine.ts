@@ -64,6 +64,8 @@ export interface EngineStats {
   earlyScored: number;
   alertsRaised: number;
   alertsAggregated: number;
+  /** Aggregate states published to sinks, store and feed (an aggregate's updates within one batch count once). */
+  alertUpdates: number;
   dropped: number;
   queued: number;
   scoringErrors: number;
@@ -82,7 +84,7 @@ export class DetectionEngine {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly counters: EngineStats = { flowsScored: 0, earlyScored: 0, alertsRaised: 0, alertsAggregated: 0, dropped: 0, queued: 0, scoringErrors: 0 };
+  private readonly counters: EngineStats = { flowsScored: 0, earlyScored: 0, alertsRaised: 0, alertsAggregated: 0, alertUpdates: 0, dropped: 0, queued: 0, scoringErrors: 0 };
   private readonly batchSize: number;
   private readonly maxDelay: number;
   private readonly maxQueue: number;
@@ -187,13 +189,24 @@ export class DetectionEngine {
     const now = performance.now();
     const { metrics, store } = this.options;
     let final = 0;
+    // Updates of one aggregate within a batch are coalesced: sinks, the store and the live feed get its latest state once.
+    const updates = new Map<string, { alert: Alert; isNew: boolean; input: Record<string, number> | undefined }>();
     for (let i = 0; i < batch.length; i++) {
       const { flow, stage, enqueuedAt } = batch[i];
       const v = scored.verdicts[i];
       if (stage === 'early') this.counters.earlyScored++;
       else final++;
       metrics.latency.observe((now - enqueuedAt) / 1000);
-      if (v.isAlert) this.raise(flow, stage, v, explanationOf.get(i) ?? [], inputOf(i), nowMs, isFresh.has(i));
+      if (!v.isAlert) continue;
+      const { alert, isNew } = this.raise(flow, stage, v, explanationOf.get(i) ?? [], nowMs, isFresh.has(i));
+      const earlier = updates.get(alert.id);
+      updates.set(alert.id, { alert, isNew: isNew || earlier?.isNew === true, input: inputOf(i) ?? earlier?.input });
+    }
+    this.counters.alertUpdates += updates.size;
+    for (const { alert, isNew, input } of updates.values()) {
+      store?.putAlert(alert, isNew, input);
+      for (const sink of this.options.sinks ?? []) sink.write(alert, isNew);
+      this.events.emit('alert', alert, isNew);
     }
     this.counters.flowsScored += batch.length;
     metrics.flows.inc({ stage: 'final' }, final);
@@ -202,8 +215,8 @@ export class DetectionEngine {
   }
 
   /** `opens`: this flow starts a new aggregate (found in scoreBatch), so it needs its own id. */
-  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], input: Record<string, number> | undefined, nowMs: number, opens: boolean): void {
-    const { scorer, metrics, store, sinks, hook } = this.options;
+  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number, opens: boolean): { alert: Alert; isNew: boolean } {
+    const { scorer, metrics, hook } = this.options;
     const alert: Alert = {
       // a grown aggregate keeps its first flow's id: hash only for new ones (sha256 per flow was ~8% of a flood's CPU)
       id: opens ? alertId(flow, stage, scorer.model.file) : '',
@@ -230,9 +243,7 @@ export class DetectionEngine {
       metrics.alerts.inc({ category: alert.category || 'unknown' });
       hook?.handle(aggregate);
     } else this.counters.alertsAggregated++;
-    store?.putAlert(aggregate, isNew, input);
-    for (const sink of sinks ?? []) sink.write(aggregate, isNew);
-    this.events.emit('alert', aggregate, isNew);
+    return { alert: aggregate, isNew };
   }
 
   /** Resolves when every queued flow has been scored. */

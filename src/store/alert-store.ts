@@ -36,17 +36,27 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS alerts (
      id VARCHAR PRIMARY KEY, time_ms DOUBLE, last_seen_ms DOUBLE, src VARCHAR, dst VARCHAR, sport INTEGER,
      dport INTEGER, proto INTEGER, label VARCHAR, category VARCHAR, score DOUBLE, stage VARCHAR, count INTEGER,
-     body VARCHAR, input VARCHAR)`,
+     flow_end_ms DOUBLE, body VARCHAR, input VARCHAR)`,
   'CREATE TABLE IF NOT EXISTS traffic (minute_ms DOUBLE, category VARCHAR, flows DOUBLE, alerts DOUBLE, PRIMARY KEY (minute_ms, category))',
   'CREATE TABLE IF NOT EXISTS feedback (alert_id VARCHAR PRIMARY KEY, verdict VARCHAR, note VARCHAR, time_ms DOUBLE)',
 ];
 
 const MINUTE = 60_000;
 
+const ALERT_COLUMNS = 'a.body, a.count, a.last_seen_ms, a.score, a.stage, a.flow_end_ms';
+
+/** The stored alert: its first full record with the counters of the grown aggregate laid over it. */
+function alertOf(row: Record<string, unknown>): Alert {
+  const body = JSON.parse(String(row.body)) as Alert;
+  return { ...body, count: Number(row.count), lastSeenMs: Number(row.last_seen_ms), score: Number(row.score), stage: row.stage as Alert['stage'], flowEndMs: Number(row.flow_end_ms) };
+}
+
 export class AlertStore {
   private pendingAlerts = new Map<string, Alert>();
   /** Model-input values of new alerts, kept so feedback can retrain the model. */
   private pendingInputs = new Map<string, Record<string, number>>();
+  /** Ids whose full record (body) must be written; the others are grown aggregates: only their counters change. */
+  private pendingNew = new Set<string>();
   /** minute → category ('' for all flows) → [flows, alerts] */
   private pendingTraffic = new Map<number, Map<string, [number, number]>>();
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +74,8 @@ export class AlertStore {
       throw new UserError(`cannot open store: ${err instanceof Error ? err.message : String(err)}`, { file: path });
     }
     const db = await instance.connect();
+    // bound DuckDB's buffer pool: the store must not be what grows under a flood
+    await db.run(`SET memory_limit = '256MB'`);
     for (const sql of SCHEMA) await db.run(sql);
     const store = new AlertStore(instance, db);
     store.timer = setInterval(() => void store.flush(), flushMs);
@@ -74,6 +86,7 @@ export class AlertStore {
   /** Accepts an alert (new or a grown aggregate with the same id) and, for new ones, the flow's model input. */
   putAlert(alert: Alert, isNew: boolean, input?: Record<string, number>): void {
     this.pendingAlerts.set(alert.id, alert);
+    if (isNew) this.pendingNew.add(alert.id);
     if (input) this.pendingInputs.set(alert.id, input);
     if (isNew) this.bump(alert.timeMs, alert.category, 0, 1);
   }
@@ -104,21 +117,36 @@ export class AlertStore {
     const alerts = [...this.pendingAlerts.values()];
     const traffic = this.pendingTraffic;
     const inputs = this.pendingInputs;
+    const fresh = this.pendingNew;
     this.pendingAlerts = new Map();
     this.pendingTraffic = new Map();
     this.pendingInputs = new Map();
-    if (alerts.length > 0) {
+    this.pendingNew = new Set();
+    const created = alerts.filter((a) => fresh.has(a.id));
+    const grown = alerts.filter((a) => !fresh.has(a.id));
+    if (created.length > 0) {
       const values: DuckDBValue[] = [];
       const rows: string[] = [];
-      for (const a of alerts) {
+      for (const a of created) {
         const base = values.length;
         const input = inputs.get(a.id);
-        rows.push(`(${Array.from({ length: 15 }, (_, i) => `$${base + i + 1}`).join(',')})`);
-        values.push(a.id, a.timeMs, a.lastSeenMs, a.flow.srcAddr, a.flow.dstAddr, a.flow.srcPort, a.flow.dstPort, a.flow.protocol, a.label, a.category, a.score, a.stage, a.count, JSON.stringify(a), input ? JSON.stringify(input) : null);
+        rows.push(`(${Array.from({ length: 16 }, (_, i) => `$${base + i + 1}`).join(',')})`);
+        values.push(a.id, a.timeMs, a.lastSeenMs, a.flow.srcAddr, a.flow.dstAddr, a.flow.srcPort, a.flow.dstPort, a.flow.protocol, a.label, a.category, a.score, a.stage, a.count, a.flowEndMs, JSON.stringify(a), input ? JSON.stringify(input) : null);
       }
-      // A grown aggregate keeps the input stored with its first flow.
+      await this.db.run(`INSERT OR REPLACE INTO alerts VALUES ${rows.join(',')}`, values);
+    }
+    if (grown.length > 0) {
+      // A grown aggregate changes only its counters: no body rewrite (reads overlay these columns on the body).
+      const values: DuckDBValue[] = [];
+      const rows: string[] = [];
+      for (const a of grown) {
+        const base = values.length;
+        rows.push(`(${Array.from({ length: 6 }, (_, i) => `$${base + i + 1}`).join(',')})`);
+        values.push(a.id, a.count, a.lastSeenMs, a.score, a.stage, a.flowEndMs);
+      }
       await this.db.run(
-        `INSERT INTO alerts VALUES ${rows.join(',')} ON CONFLICT (id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, score = excluded.score, stage = excluded.stage, count = excluded.count, body = excluded.body, input = coalesce(alerts.input, excluded.input)`,
+        `UPDATE alerts SET count = v.count, last_seen_ms = v.last_seen_ms, score = v.score, stage = v.stage, flow_end_ms = v.flow_end_ms
+         FROM (VALUES ${rows.join(',')}) AS v(id, count, last_seen_ms, score, stage, flow_end_ms) WHERE alerts.id = v.id`,
         values,
       );
     }
@@ -151,20 +179,20 @@ export class AlertStore {
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = await this.db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM alerts a ${clause}`, values);
     const page = await this.db.runAndReadAll(
-      `SELECT a.body, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id ${clause} ORDER BY a.last_seen_ms DESC, a.id LIMIT ${Math.max(0, Math.floor(q.limit ?? 100))} OFFSET ${Math.max(0, Math.floor(q.offset ?? 0))}`,
+      `SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id ${clause} ORDER BY a.last_seen_ms DESC, a.id LIMIT ${Math.max(0, Math.floor(q.limit ?? 100))} OFFSET ${Math.max(0, Math.floor(q.offset ?? 0))}`,
       values,
     );
     return {
       total: Number(total.getRowObjectsJson()[0].n),
-      alerts: page.getRowObjectsJson().map((r) => ({ ...(JSON.parse(String(r.body)) as Alert), feedback: (r.verdict as FeedbackVerdict | null) ?? null })),
+      alerts: page.getRowObjectsJson().map((r) => ({ ...alertOf(r), feedback: (r.verdict as FeedbackVerdict | null) ?? null })),
     };
   }
 
   async getAlert(id: string): Promise<StoredAlert | undefined> {
     await this.flush();
-    const r = await this.db.runAndReadAll('SELECT a.body, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id WHERE a.id = $1', [id]);
+    const r = await this.db.runAndReadAll(`SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id WHERE a.id = $1`, [id]);
     const row = r.getRowObjectsJson()[0];
-    return row ? { ...(JSON.parse(String(row.body)) as Alert), feedback: (row.verdict as FeedbackVerdict | null) ?? null } : undefined;
+    return row ? { ...alertOf(row), feedback: (row.verdict as FeedbackVerdict | null) ?? null } : undefined;
   }
 
   /** Records analyst feedback; false when the alert does not exist. */
@@ -177,9 +205,9 @@ export class AlertStore {
   /** Alerts with analyst feedback, with the model input of their first flow (null when not kept). */
   async feedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict; input: Record<string, number> | null }[]> {
     await this.flush();
-    const r = await this.db.runAndReadAll('SELECT a.body, a.input, f.verdict FROM feedback f JOIN alerts a ON a.id = f.alert_id ORDER BY f.time_ms');
+    const r = await this.db.runAndReadAll(`SELECT ${ALERT_COLUMNS}, a.input, f.verdict FROM feedback f JOIN alerts a ON a.id = f.alert_id ORDER BY f.time_ms`);
     return r.getRowObjectsJson().map((row) => ({
-      alert: JSON.parse(String(row.body)) as Alert,
+      alert: alertOf(row),
       verdict: row.verdict as FeedbackVerdict,
       input: row.input === null ? null : (JSON.parse(String(row.input)) as Record<string, number>),
     }));
