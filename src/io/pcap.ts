@@ -51,6 +51,16 @@ export function joinChunks(rest: Uint8Array | undefined, chunk: Uint8Array): Uin
   return out;
 }
 
+/**
+ * Moves bytes from the front of `data` onto the pending `rest` until `rest` holds `size` bytes or `data` runs out:
+ * a pending record or block is completed with just the bytes it lacks, not by copying the whole chunk behind it.
+ */
+export function fillTo(rest: Uint8Array, data: Uint8Array, size: number): { rest: Uint8Array; data: Uint8Array } {
+  if (rest.length >= size) return { rest, data };
+  const take = Math.min(size - rest.length, data.length);
+  return { rest: joinChunks(rest, data.subarray(0, take)), data: data.subarray(take) };
+}
+
 export function readU32(b: Uint8Array, o: number, little: boolean): number {
   return little
     ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
@@ -96,23 +106,16 @@ export class PcapReader implements CaptureReader {
       this.headerDone = true;
       data = buf.subarray(24);
     } else if (this.rest) {
-      // Complete the pending record with just the bytes it lacks, instead of copying the whole chunk behind it.
       let rest = this.rest;
       this.rest = undefined;
+      ({ rest, data } = fillTo(rest, data, 16));
       if (rest.length < 16) {
-        const take = Math.min(16 - rest.length, data.length);
-        rest = joinChunks(rest, data.subarray(0, take));
-        data = data.subarray(take);
-        if (rest.length < 16) {
-          this.rest = rest;
-          return;
-        }
+        this.rest = rest;
+        return;
       }
       const total = 16 + readU32(rest, 8, this.little);
       if (total - 16 <= MAX_RECORD) {
-        const take = Math.min(total - rest.length, data.length);
-        rest = joinChunks(rest, data.subarray(0, take));
-        data = data.subarray(take);
+        ({ rest, data } = fillTo(rest, data, total));
         if (rest.length < total) {
           this.rest = rest;
           return;

@@ -3,7 +3,7 @@
 // blocks. Other blocks are skipped by length without buffering them, so memory stays O(largest packet block).
 // O(1) work per block besides the callback. Corruption is counted by reason, never thrown.
 
-import { countSkip, joinChunks, RawPacket, readU16, readU32, type CaptureReader, type PacketCallback, type SkipCounts } from './pcap.js';
+import { countSkip, fillTo, joinChunks, RawPacket, readU16, readU32, type CaptureReader, type PacketCallback, type SkipCounts } from './pcap.js';
 
 const SHB = 0x0a0d0d0a;
 const IDB = 0x00000001;
@@ -38,51 +38,41 @@ export class PcapngReader implements CaptureReader {
 
   constructor(private readonly onPacket: PacketCallback) {}
 
+  /** `data` without the bytes still to be skipped (the rest of an oversized block); undefined when all were. */
+  private skipPending(data: Uint8Array): Uint8Array | undefined {
+    if (this.skipBytes === 0) return data;
+    if (data.length <= this.skipBytes) {
+      this.skipBytes -= data.length;
+      return undefined;
+    }
+    const out = data.subarray(this.skipBytes);
+    this.skipBytes = 0;
+    return out;
+  }
+
   push(chunk: Uint8Array): void {
     if (this.stopped) return;
-    let data = chunk;
-    if (this.skipBytes > 0) {
-      if (data.length <= this.skipBytes) {
-        this.skipBytes -= data.length;
-        return;
-      }
-      data = data.subarray(this.skipBytes);
-      this.skipBytes = 0;
-    }
+    let data = this.skipPending(chunk);
+    if (!data) return;
     if (this.rest) {
-      // Complete the pending block with just the bytes it lacks, instead of copying the whole chunk behind it.
       let rest = this.rest;
       this.rest = undefined;
+      ({ rest, data } = fillTo(rest, data, 12));
       if (rest.length < 12) {
-        const take = Math.min(12 - rest.length, data.length);
-        rest = joinChunks(rest, data.subarray(0, take));
-        data = data.subarray(take);
-        if (rest.length < 12) {
-          this.rest = rest;
-          return;
-        }
+        this.rest = rest;
+        return;
       }
       const total = this.pendingLength(rest);
-      if (total > rest.length) {
-        const take = Math.min(total - rest.length, data.length);
-        rest = joinChunks(rest, data.subarray(0, take));
-        data = data.subarray(take);
-        if (rest.length < total) {
-          this.rest = rest;
-          return;
-        }
+      ({ rest, data } = fillTo(rest, data, total));
+      if (rest.length < total) {
+        this.rest = rest;
+        return;
       }
       const used = this.parse(rest);
       if (used < 0) return;
       if (used < rest.length) data = joinChunks(rest.subarray(used), data); // rare: a block that could not be sized
-      if (this.skipBytes > 0) {
-        if (data.length <= this.skipBytes) {
-          this.skipBytes -= data.length;
-          return;
-        }
-        data = data.subarray(this.skipBytes);
-        this.skipBytes = 0;
-      }
+      data = this.skipPending(data);
+      if (!data) return;
     }
     const used = this.parse(data);
     if (used >= 0 && used < data.length) this.rest = new Uint8Array(data.subarray(used)); // a copy, as above

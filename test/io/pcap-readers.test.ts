@@ -115,6 +115,28 @@ test('pcapng: any chunking (1, 7, 13 bytes, whole) gives the same packets and sk
   for (const size of [1, 7, 13]) assert.deepEqual(run(size), whole, `chunks of ${size}`);
 });
 
+test('pcapng: an unknown block larger than the chunks is skipped across them, whatever the chunking', () => {
+  // a 20 KB block of an unknown type between two sections: it spans many chunks, so its tail is skipped chunk by chunk
+  // (also right after a pending block was completed), and the packets on both sides must come through unchanged
+  const body = 20_000;
+  const unknown = Buffer.alloc(12 + body, 0xab);
+  unknown.writeUInt32LE(0x00000bad, 0);
+  unknown.writeUInt32LE(12 + body, 4);
+  unknown.writeUInt32LE(12 + body, 8 + body);
+  const file = Buffer.concat([pcapngFile([frame(1, 60), frame(2, 900)], [{ linkType: 1 }]), unknown, pcapngFile([frame(3, 300)], [{ linkType: 1 }])]);
+  const run = (size: number): { seen: Seen[]; skipped: Record<string, number> } => {
+    const seen: Seen[] = [];
+    const r = new PcapngReader(collect(seen));
+    for (let i = 0; i < file.length; i += size) r.push(file.subarray(i, i + size));
+    r.end();
+    return { seen, skipped: r.skipped };
+  };
+  const whole = run(file.length);
+  assert.equal(whole.seen.length, 3);
+  assert.deepEqual(whole.skipped, { 'unknown-block': 3 }, 'the big block and the one unknown block each built section carries');
+  for (const size of [1, 5, 11, 997, 4096]) assert.deepEqual(run(size), whole, `chunks of ${size}`);
+});
+
 test('pcapng: simple packet blocks and snap-length truncation', () => {
   const f = frame(1, 100);
   const file = pcapngFile([{ ...f, capLen: 60 }], [{ linkType: 1 }], { simple: true });
