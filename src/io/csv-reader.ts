@@ -10,7 +10,7 @@
 
 import { UserError } from '../errors.js';
 import { ByteDictionary } from './csv-dictionary.js';
-import { openByteSource } from './csv-source.js';
+import { openByteSource, pumpSource } from './csv-source.js';
 
 export const SKIP = 0;
 export const NUMERIC = 1;
@@ -224,34 +224,21 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
   const source = await openByteSource(file, options.range);
   const parser = new RecordParser(file, builder, options);
   const size = options.bufferBytes ?? (source.gzip ? INITIAL_BUFFER : Math.min(INITIAL_BUFFER, source.totalBytes + 1024));
-  let buf = new Uint8Array(Math.max(4, size));
-  let filled = 0;
   let first = !(options.range && options.range.start > 0);
-  try {
-    for (;;) {
-      if (filled === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = await source.read(buf, filled);
-      const eof = n === 0;
+  await pumpSource(
+    source,
+    Math.max(4, size),
+    (buf, filled, eof) => {
       let start = 0;
-      filled += n;
       if (first && filled >= 3) {
         if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
         first = false;
       } else if (first && eof) first = false;
-      if (first) continue;
-      const consumed = parser.parse(buf, start, filled, eof);
-      options.onProgress?.(source.bytesRead(), source.totalBytes);
-      if (eof) break;
-      buf.copyWithin(0, consumed, filled);
-      filled -= consumed;
-    }
-  } finally {
-    await source.close();
-  }
+      if (first) return 0; // fewer than 3 bytes so far: wait for the rest of a possible BOM
+      return parser.parse(buf, start, filled, eof);
+    },
+    options.onProgress,
+  );
   if (parser.headerPending && !options.range) throw new UserError('the file is empty', { file });
   return { rows: parser.rows, lines: parser.lines, skipped: parser.skipped };
 }

@@ -117,3 +117,37 @@ function fileError(file: string, err: unknown): UserError {
   if (code === 'EISDIR') return new UserError('is a directory, expected a data file', { file });
   return new UserError(`cannot read the file (${(err as Error).message ?? String(err)})`, { file });
 }
+
+/**
+ * Streams a source through `parse` in one buffer of `initialBytes` that doubles whenever a single record fills it.
+ * `parse(buf, filled, eof)` sees bytes [0, filled) and returns where its unconsumed tail starts; that tail moves to the
+ * front for the next read. Reports progress after every parse and closes the source, also on error.
+ */
+export async function pumpSource(
+  source: ByteSource,
+  initialBytes: number,
+  parse: (buf: Uint8Array, filled: number, eof: boolean) => number,
+  onProgress?: (bytesRead: number, totalBytes: number) => void,
+): Promise<void> {
+  let buf = new Uint8Array(initialBytes);
+  let filled = 0;
+  try {
+    for (;;) {
+      if (filled === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = await source.read(buf, filled);
+      const eof = n === 0;
+      filled += n;
+      const consumed = parse(buf, filled, eof);
+      onProgress?.(source.bytesRead(), source.totalBytes);
+      if (eof) break;
+      buf.copyWithin(0, consumed, filled);
+      filled -= consumed;
+    }
+  } finally {
+    await source.close();
+  }
+}

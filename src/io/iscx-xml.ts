@@ -7,7 +7,7 @@
 import { UserError } from '../errors.js';
 import { ByteDictionary } from './csv-dictionary.js';
 import { CATEGORICAL, NUMERIC, SKIP_NOT_NUMBER, type ColumnarBuilder, type CsvReadResult } from './csv-reader.js';
-import { openByteSource } from './csv-source.js';
+import { openByteSource, pumpSource } from './csv-source.js';
 
 const LT = 60;
 const GT = 62;
@@ -41,27 +41,7 @@ export function decodeXmlText(text: string): string {
 export async function readXmlRecordsInto(file: string, builder: ColumnarBuilder, options: XmlReadOptions): Promise<CsvReadResult> {
   const source = await openByteSource(file);
   const reader = new RecordXmlParser(file, builder, options);
-  let buf = new Uint8Array(Math.max(16, options.bufferBytes ?? 1 << 20));
-  let filled = 0;
-  try {
-    for (;;) {
-      if (filled === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = await source.read(buf, filled);
-      const eof = n === 0;
-      filled += n;
-      const consumed = reader.parse(buf, filled, eof);
-      options.onProgress?.(source.bytesRead(), source.totalBytes);
-      if (eof) break;
-      buf.copyWithin(0, consumed, filled);
-      filled -= consumed;
-    }
-  } finally {
-    await source.close();
-  }
+  await pumpSource(source, Math.max(16, options.bufferBytes ?? 1 << 20), (buf, filled, eof) => reader.parse(buf, filled, eof), options.onProgress);
   if (!reader.sawRoot) throw new UserError('the file is empty (no XML root element)', { file });
   if (reader.depth !== 0) throw new UserError(`the XML ends inside an element (the file is cut short)`, { file, line: reader.line });
   return { rows: reader.rows, lines: reader.line - 1, skipped: reader.skipped };
