@@ -7,6 +7,27 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 
+/** Plain words for the errno codes a write probe meets (the code alone, e.g. ENOENT on /proc, tells a user nothing). */
+function whyNot(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'no space left';
+    case 'ENOENT':
+    case 'ENOTSUP':
+    case 'EOPNOTSUPP':
+      return 'the folder does not accept new files';
+    default:
+      return code ? `error ${code}` : String((err as Error).message ?? err);
+  }
+}
+
 export function checkWritableFile(path: string, option: string): void {
   const full = resolve(path);
   const dir = dirname(full);
@@ -24,13 +45,13 @@ export function checkWritableFile(path: string, option: string): void {
   } catch (err) {
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new UserError(`${option}: cannot write: ${code}`, { file: path });
+    if (code !== 'ENOENT') throw new UserError(`${option}: cannot write: ${whyNot(err)}`, { file: path });
   }
   const probe = join(dir, `.flowsentry-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     closeSync(openSync(probe, 'wx'));
   } catch (err) {
-    throw new UserError(`${option}: cannot write in folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { file: path });
+    throw new UserError(`${option}: cannot write in folder ${dir}: ${whyNot(err)}`, { file: path });
   }
   rmSync(probe, { force: true });
 }
