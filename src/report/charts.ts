@@ -32,7 +32,7 @@ function curveFigure(result: RunResult, kind: 'roc' | 'pr'): Figure | undefined 
     const curve = c[kind]!;
     return { name: `${c.name} (${kind === 'roc' ? 'AUC' : 'AP'} ${curve.auc.toFixed(3)})`, type: 'line', showSymbol: false, step: kind === 'pr' ? 'end' : undefined, data: curve.x.map((x, i) => [x, curve.y[i]]) };
   });
-  if (kind === 'roc') series.push({ name: 'chance', type: 'line', showSymbol: false, step: undefined, data: [[0, 0], [1, 1]], lineStyle: { type: 'dashed', color: '#999' } } as never);
+  if (kind === 'roc') series.push({ name: 'chance', type: 'line', showSymbol: false, step: undefined, data: [[0, 0], [1, 1]], lineStyle: { type: 'dashed', color: '#999' }, itemStyle: { color: '#999' } } as never);
   return {
     id: `${kind}-curves`,
     title: kind === 'roc' ? 'ROC curves (test set)' : 'Precision–recall curves (test set)',

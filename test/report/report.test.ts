@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from '../../src/report/index.js';
+import { reportFigures } from '../../src/report/charts.js';
+import { renderSvg } from '../../src/report/render.js';
 import { sampleRunResult } from './run-result-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +30,18 @@ describe('training report', () => {
     assert.match(html, /too few rows/);
     assert.match(html, /num_outbound_cmds<\/td><td class="l">constant/);
     assert.match(html, /9033/, 'confusion counts are labelled');
+  });
+
+  it('draws the ROC legend entry of the chance line in the line\'s own grey, not in a candidate\'s palette colour', () => {
+    const roc = reportFigures(sampleRunResult()).find((f) => f.id === 'roc-curves');
+    assert.ok(roc);
+    const svg = renderSvg(roc);
+    // the legend icon (line and symbol) is drawn just before its label, at the same translate()
+    const label = /<text[^>]*transform="(translate\([^)]*\))"[^>]*>chance<\/text>/.exec(svg);
+    assert.ok(label, 'the chance line is in the legend');
+    const icon = [...svg.matchAll(/<path [^>]*>/g)].map((m) => m[0]).filter((p) => p.includes(`transform="${label[1]}"`) && /stroke="/.test(p));
+    assert.ok(icon.length >= 1, 'the legend icon is drawn');
+    for (const p of icon) assert.match(p, /stroke="#999"/, p);
   });
 
   it('exports every figure as a PNG', () => {
