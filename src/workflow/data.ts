@@ -9,11 +9,37 @@ import type { Labels } from '../frame/labels.js';
 import { loadDataset, type LoadOptions } from '../datasets/load.js';
 import { labelView, type LabelViewName } from '../datasets/label-views.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
+import { detectFileFormat } from '../datasets/detect.js';
 import { assertNotModelFile, type Task, type TrainingFile } from '../store/model-file.js';
 
 export async function readData(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   for (const f of files) assertNotModelFile(f);
   return loadDataset(files, options);
+}
+
+/**
+ * Reads test files in the training data's format (headerless formats need it). When that fails and the format was
+ * not chosen with --format, a test file of another known format gets the real reason, instead of the first cell that
+ * did not parse ("line 1, column 'duration': 'id' is not a number" for UNSW-NB15 tested on an NSL-KDD model).
+ */
+export async function readTestData(files: readonly string[], trainFormat: string, options: LoadOptions): Promise<Frame> {
+  try {
+    return await readData(files, { ...options, format: options.format ?? trainFormat });
+  } catch (err) {
+    if (!(err instanceof UserError) || options.format) throw err;
+    for (const file of files) {
+      let own: string;
+      try {
+        own = (await detectFileFormat(file)).format.name;
+      } catch {
+        continue;
+      }
+      if (own !== trainFormat && own !== 'csv') {
+        throw new UserError(`--test: this is ${own} data, but the training data is ${trainFormat}: test on data with the training columns`, { file });
+      }
+    }
+    throw err;
+  }
 }
 
 /** The label view each task trains on. */

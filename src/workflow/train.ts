@@ -23,7 +23,7 @@ import { thresholdForFpr } from '../eval/threshold.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
-import { alignToTraining, checkSameColumns, fingerprint, readData, subsetFrame, taskLabels, viewOf } from './data.js';
+import { alignToTraining, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
 import { checkWritableDir, checkWritableFile } from './paths.js';
@@ -205,7 +205,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   const skipped = [...full.source.skipped];
   if (o.test && o.test.length > 0) {
     o.log?.(`loading test data ${o.test.join(', ')}`);
-    const testFrame = await readData(o.test, { format: o.format ?? full.source.format, label: o.label });
+    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label });
     checkSameColumns(full, testFrame);
     const aligned = alignToTraining(taskLabels(testFrame, o.task), yFull.classes);
     for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
