@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { metricScope } from '../eval/scoring.js';
 import { evaluate } from '../workflow/evaluate.js';
 import type { RunResult } from '../workflow/run-result.js';
 import { runCommand, type GlobalOptions } from './command.js';
@@ -23,7 +24,7 @@ function render(r: RunResult): string {
     `${r.model}: ${c.name} on ${r.dataset.testRows} rows of ${r.dataset.testFiles.join(', ')} (${r.dataset.labelView} labels)`,
     `accuracy ${f4(t?.accuracy)}  precision ${f4(t?.precision)}  recall ${f4(t?.recall)}  f1 ${f4(t?.f1)}  roc_auc ${f4(t?.roc_auc)}  pr_auc ${f4(t?.pr_auc)}  fpr ${f4(t?.fpr)}  macro_f1 ${f4(t?.macro_f1)}`,
   ];
-  if (r.positiveClass) lines.push(`precision, recall, f1 and fpr are for class '${r.positiveClass}'`);
+  lines.push(metricScope(r.classes, r.positiveClass));
   if (c.confusion) {
     lines.push('confusion matrix (rows = true, columns = predicted):');
     const width = Math.max(...r.classes.map((x) => x.length), ...c.confusion.flat().map((v) => String(v).length));

@@ -43,6 +43,17 @@ export function describeClasses(classes: readonly string[], positive?: number): 
   return { classes, positive: pos, normal };
 }
 
+/**
+ * What precision, recall, f1 and fpr measure for these classes, for the line under a leaderboard or an evaluation:
+ * the attack class of a binary task, "is an attack" for multi-class tasks with a normal class, macro averages otherwise.
+ */
+export function metricScope(classes: readonly string[], positiveClass: string | null): string {
+  if (positiveClass) return `precision/recall/f1/fpr are for class '${positiveClass}'`;
+  const normal = classes.length === 2 ? -1 : normalClassIndex(classes);
+  if (normal >= 0) return `precision/recall/f1/fpr are for "is an attack" (any class but '${classes[normal]}'); macro_f1 averages over classes`;
+  return 'precision/recall/f1 are macro averages over classes';
+}
+
 /** Scores a classifier's output on one fold. `proba` is row-major rows × classes. */
 export function scoreClassifier(yTrue: Int32Array, yPred: Int32Array, proba: Float32Array, task: TaskClasses, metrics: readonly CvMetric[]): Record<string, number> {
   const k = task.classes.length;

@@ -1,5 +1,6 @@
 // The leaderboard as a text table for the terminal: one row per candidate, best first.
 
+import { metricScope } from '../eval/scoring.js';
 import type { RunResult } from './run-result.js';
 
 const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
@@ -28,7 +29,7 @@ export function leaderboardText(r: RunResult): string {
   const testFrom = d.testSource === 'files' ? d.testFiles.join(', ') : d.testSource === 'holdout-time' ? 'latest 20% of rows (time-ordered hold-out)' : 'seeded stratified 20% hold-out';
   return [
     `task ${r.task} (${d.labelView} labels: ${d.classes.join(', ')}), ${d.trainRows} training rows, ${d.testRows} test rows from ${testFrom}`,
-    `${r.cvFolds}-fold CV on the training rows, ranked by ${r.metric}${r.positiveClass ? `; precision/recall/f1/fpr are for class '${r.positiveClass}'` : ''}`,
+    `${r.cvFolds}-fold CV on the training rows, ranked by ${r.metric}; ${metricScope(r.classes, r.positiveClass)}`,
     '',
     line(head),
     ...rows.map(line),
