@@ -9,6 +9,7 @@ import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
 import { CollectorPipeline } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
+import { checkWritableFile } from '../workflow/paths.js';
 
 interface CollectOptions extends GlobalOptions {
   listen: string;
@@ -48,6 +49,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   const { host, port } = parseListen(opts.listen);
   let outFd: number | undefined;
   if (opts.out !== undefined) {
+    checkWritableFile(opts.out, '--out');
     try {
       outFd = openSync(opts.out, 'w');
     } catch (err) {

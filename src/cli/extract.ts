@@ -1,6 +1,7 @@
 // `flowsentry extract <captures...>`: pcap / pcapng (optionally gzipped, '-' for stdin) → one row of flow features
 // per flow (CIC or NetFlow set), CSV or JSON lines, streamed. Thin: parse options, call src/flows/extract.ts, print.
 
+import { checkWritableFile } from '../workflow/paths.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
@@ -65,6 +66,7 @@ export function register(program: Command): void {
           if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'jsonl') throw new UsageError(`--format expects csv or jsonl, got '${opts.format}'`);
           if (opts.out === undefined && opts.json) throw new UsageError('--json prints the summary on stdout: give the flows a file with --out');
           if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+          if (opts.out !== undefined) checkWritableFile(opts.out, '--out');
           const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
           if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);
           // A progress bar on a terminal, over the total size of the capture files (gzip: compressed size unknown).

@@ -62,3 +62,9 @@ test('collect rejects a malformed --listen with a usage error', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--listen expects udp:\/\/HOST:PORT/);
 });
+
+test('collect refuses an unwritable --out before listening, in one line that says why', () => {
+  const r = spawnSync(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:29063', '--out', '/no-such-folder/flows.jsonl'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim(), 'flowsentry: /no-such-folder/flows.jsonl: --out: cannot write here: folder /no-such-folder does not exist');
+});

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,4 +79,15 @@ test('a file that is not a capture: exit 1 and one line naming it', () => {
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.ok(r.stderr.includes(bogus));
   assert.equal(cli(['extract', capture, '--features', 'zeek']).code, 2);
+});
+
+test('an unwritable --out fails before reading, in one line that says why in words', () => {
+  const missing = cli(['extract', capture, '--out', join(dir, 'no-such-folder', 'flows.csv')]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr.trim(), `flowsentry: ${join(dir, 'no-such-folder', 'flows.csv')}: --out: cannot write here: folder ${join(dir, 'no-such-folder')} does not exist`);
+  if (existsSync('/proc/self')) {
+    const proc = cli(['extract', capture, '--out', '/proc/flows.csv']);
+    assert.equal(proc.code, 1);
+    assert.equal(proc.stderr.trim(), 'flowsentry: /proc/flows.csv: --out: cannot write in folder /proc: the folder does not accept new files');
+  }
 });
