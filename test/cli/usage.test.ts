@@ -1,0 +1,34 @@
+// Exit codes of the command line itself: help and version succeed; no command at all is a usage error (it exited 0).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+const CLI = 'dist/src/cli/main.js';
+const run = (...args: string[]): { code: number | null; stdout: string; stderr: string } => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+test('no command: the usage on stderr, nothing on stdout, exit 2', () => {
+  const r = run();
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /Usage: flowsentry/);
+});
+
+test('--help, help CMD, CMD --help and --version: exit 0 with the text on stdout', () => {
+  for (const args of [['--help'], ['help'], ['help', 'inspect'], ['inspect', '--help']]) {
+    const r = run(...args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.match(r.stdout, /Usage: flowsentry/, args.join(' '));
+  }
+  const v = run('--version');
+  assert.equal(v.code, 0);
+  assert.match(v.stdout.trim(), /^\d+\.\d+\.\d+/);
+});
+
+test('an unknown command: exit 2 naming it', () => {
+  const r = run('bogus');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command 'bogus'/);
+});
