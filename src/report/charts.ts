@@ -19,6 +19,8 @@ const base = (title: string): Record<string, unknown> => ({
   tooltip: { trigger: 'axis' },
   grid: { left: 60, right: 30, top: 50, bottom: 55 },
 });
+/** Plot area of a chart with an x-axis name and a legend under it: room for both, so they do not overlap. */
+const GRID_WITH_LEGEND = { left: 60, right: 30, top: 50, bottom: 80 };
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 function usable(result: RunResult): CandidateResult[] {
@@ -39,7 +41,7 @@ function curveFigure(result: RunResult, kind: 'roc' | 'pr'): Figure | undefined 
     option: {
       ...base(kind === 'roc' ? 'ROC curves, all candidates' : 'Precision–recall curves, all candidates'),
       legend: { bottom: 0, type: 'scroll' },
-      grid: { left: 60, right: 30, top: 50, bottom: 80 },
+      grid: GRID_WITH_LEGEND,
       xAxis: { type: 'value', min: 0, max: 1, ...axisName(kind === 'roc' ? 'false-positive rate' : 'recall') },
       yAxis: { type: 'value', min: 0, max: 1, ...axisName(kind === 'roc' ? 'true-positive rate' : 'precision') },
       series,
@@ -95,10 +97,12 @@ function historyFigures(result: RunResult): Figure[] {
         id: `history-${slug(c.name)}-${what}`,
         title: `${c.name}: ${what} per ${h.unit === 'trees' ? 'number of trees' : h.unit}`,
         option: {
-          ...base(`${c.name} — ${what === 'loss' ? 'loss' : series.includes('oob_score') ? 'out-of-bag score' : 'accuracy'} per ${h.unit}`),
+          ...base(`${c.name} — ${what === 'loss' ? 'loss' : series.includes('oob_score') ? 'out-of-bag score' : 'accuracy'} ${h.unit === 'trees' ? 'by number of trees' : `per ${h.unit}`}`),
           legend: { bottom: 0 },
+          grid: GRID_WITH_LEGEND,
           xAxis: { type: 'category', data: Array.from({ length }, (_, i) => i + 1), ...axisName(h.unit === 'trees' ? 'number of trees' : h.unit) },
-          yAxis: { type: 'value', scale: true, ...axisName(what), nameGap: 45 },
+          // accuracy and OOB score never exceed 1: no axis label above it
+          yAxis: { type: 'value', scale: true, ...(what === 'accuracy' ? { max: 1 } : {}), ...axisName(what), nameGap: 45 },
           series: series.map((n) => ({ name: n, type: 'line', showSymbol: false, data: h.series[n] })),
         },
       });
@@ -165,6 +169,7 @@ function thresholdFigure(result: RunResult): Figure | undefined {
     option: {
       ...base(`${source.name}: FPR and detection rate by threshold`),
       legend: { bottom: 0 },
+      grid: GRID_WITH_LEGEND,
       xAxis: { type: 'value', scale: true, ...axisName('threshold') },
       yAxis: { type: 'value', min: 0, max: 1, ...axisName('rate'), nameGap: 40 },
       series: [

@@ -44,6 +44,33 @@ describe('training report', () => {
     for (const p of icon) assert.match(p, /stroke="#999"/, p);
   });
 
+  it('keeps x-axis names clear of the legend under them, and accuracy axes at or below 1', () => {
+    const figures = reportFigures(sampleRunResult());
+    // text centres as drawn: translate(x y) plus the y attribute
+    const texts = (svg: string): { text: string; y: number; anchor: string }[] =>
+      [...svg.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)].map((m) => {
+        const t = /translate\(([-\d.]+) ([-\d.]+)\)/.exec(m[1]!);
+        return { text: m[2]!, y: Number(/ y="([-\d.]+)"/.exec(m[1]!)?.[1] ?? 0) + Number(t?.[2] ?? 0), anchor: /text-anchor="(\w+)"/.exec(m[1]!)?.[1] ?? '' };
+      });
+    let checked = 0;
+    for (const f of figures) {
+      const option = f.option as { legend?: unknown; xAxis?: { name?: string }; series?: { name?: string }[] };
+      if (!option.legend || !option.xAxis?.name) continue;
+      const all = texts(renderSvg(f));
+      const axis = all.find((t) => t.text === option.xAxis!.name);
+      assert.ok(axis, `${f.id}: x-axis name drawn`);
+      const legend = all.filter((t) => option.series!.some((se) => se.name === t.text));
+      assert.ok(legend.length > 0, `${f.id}: legend drawn`);
+      for (const l of legend) assert.ok(Math.abs(l.y - axis.y) >= 14, `${f.id}: axis name '${axis.text}' at y=${axis.y} overlaps legend '${l.text}' at y=${l.y}`);
+      checked++;
+    }
+    assert.ok(checked >= 5, `${checked} figures with a legend under a named x axis`);
+    for (const f of figures.filter((x) => /^history-.*-accuracy$/.test(x.id))) {
+      const yLabels = texts(renderSvg(f)).filter((t) => t.anchor === 'end').map((t) => Number(t.text));
+      assert.ok(yLabels.length >= 3 && yLabels.every((v) => v <= 1), `${f.id}: y-axis labels ${yLabels.join(', ')}`);
+    }
+  });
+
   it('exports every figure as a PNG', () => {
     const files = readdirSync(pngDir).sort();
     assert.ok(files.length >= 11);
