@@ -87,23 +87,35 @@ function readTemplates(
       stats.skip('v9-truncated-template');
       break;
     }
-    const ids = new Uint16Array(count);
-    const lengths = new Uint16Array(count);
-    for (let i = 0; i < count; i++, off += 4) {
-      ids[i] = buf.readUInt16BE(off);
-      lengths[i] = buf.readUInt16BE(off + 2);
-    }
+    const { ids, lengths } = readFieldSpecs(buf, off, count);
+    off += count * 4;
     const template = id >= FIRST_DATA_ID ? makeTemplate(id, false, 0, ids, new Uint32Array(count), lengths) : undefined;
     if (!template) {
       stats.skip('v9-bad-template');
       continue;
     }
-    const key = TemplateStore.key(9, ctx.exporter, ctx.domain, id);
-    store.set(key, template);
+    defined = register(template, id, ctx, store, defined);
     stats.templates++;
-    (defined ??= new Set()).add(key);
   }
   return defined;
+}
+
+/** The `count` (field type, length) pairs of a template record starting at `off`. */
+function readFieldSpecs(buf: Buffer, off: number, count: number): { ids: Uint16Array; lengths: Uint16Array } {
+  const ids = new Uint16Array(count);
+  const lengths = new Uint16Array(count);
+  for (let i = 0; i < count; i++, off += 4) {
+    ids[i] = buf.readUInt16BE(off);
+    lengths[i] = buf.readUInt16BE(off + 2);
+  }
+  return { ids, lengths };
+}
+
+/** Stores a (options) template of this exporter and domain; returns the set of keys defined by this packet. */
+function register(template: NonNullable<ReturnType<typeof makeTemplate>>, id: number, ctx: MessageContext, store: TemplateStore, defined: Set<string> | undefined): Set<string> {
+  const key = TemplateStore.key(9, ctx.exporter, ctx.domain, id);
+  store.set(key, template);
+  return (defined ?? new Set<string>()).add(key);
 }
 
 function readOptionsTemplates(
@@ -126,24 +138,18 @@ function readOptionsTemplates(
       break;
     }
     const count = (scopeBytes + optionBytes) / 4;
-    const ids = new Uint16Array(count);
-    const lengths = new Uint16Array(count);
+    const { ids, lengths } = readFieldSpecs(buf, off, count);
+    off += count * 4;
     // Scope field types (system, interface, line card, cache, template) are not element numbers: never map them.
     const enterprises = new Uint32Array(count);
     enterprises.fill(0xffffffff, 0, scopeBytes / 4);
-    for (let i = 0; i < count; i++, off += 4) {
-      ids[i] = buf.readUInt16BE(off);
-      lengths[i] = buf.readUInt16BE(off + 2);
-    }
     const template = id >= FIRST_DATA_ID ? makeTemplate(id, true, scopeBytes / 4, ids, enterprises, lengths) : undefined;
     if (!template) {
       stats.skip('v9-bad-options-template');
       continue;
     }
-    const key = TemplateStore.key(9, ctx.exporter, ctx.domain, id);
-    store.set(key, template);
+    defined = register(template, id, ctx, store, defined);
     stats.optionsTemplates++;
-    (defined ??= new Set()).add(key);
   }
   return defined;
 }
