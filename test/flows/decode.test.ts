@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePacket } from '../../src/flows/decode/decode.js';
 import { DECODE_REASONS, DecodedPacket, formatAddress } from '../../src/flows/decode/packet.js';
+import { ipv6Text } from '../../src/io/netflow/batch.js';
 import { ethernet, icmp, ipv4, ipv6, tcp, udp } from './packet-builder.js';
 
 function decode(linkType: number, bytes: number[], capLen = bytes.length): { reason: string; p: DecodedPacket } {
@@ -90,4 +91,22 @@ test('ICMP type and code; broken packets give their reason', () => {
   const long = ethernet(ipv4({ src: '1.1.1.1', dst: '2.2.2.2', protocol: 17 }, udp(1, 2, 1000)));
   const cut = decode(1, long, 96);
   assert.deepEqual([cut.reason, cut.p.payloadLen, cut.p.ipBytes], ['ok', 1000, 1028]);
+});
+
+test('IPv6 text: the packet decoder writes what the collector writes (RFC 5952, IPv4-mapped dotted)', () => {
+  const cases: [string, string][] = [
+    ['20010db8000000000000000000000001', '2001:db8::1'],
+    ['00000000000000000000000000000000', '::'],
+    ['20010db8000000010001000100010001', '2001:db8:0:1:1:1:1:1'],
+    ['20010000000000010000000000000001', '2001:0:0:1::1'],
+    ['fe800000000000000000000000000000', 'fe80::'],
+    // before, the decoder wrote ::ffff:c000:201 for this one and the collector ::ffff:192.0.2.1
+    ['00000000000000000000ffffc0000201', '::ffff:192.0.2.1'],
+  ];
+  for (const [hex, text] of cases) {
+    const bytes = Buffer.from(hex, 'hex');
+    const words = Uint32Array.from({ length: 4 }, (_, i) => bytes.readUInt32BE(4 * i));
+    assert.equal(formatAddress(6, words), text, hex);
+    assert.equal(ipv6Text(bytes, 0), text, hex);
+  }
 });

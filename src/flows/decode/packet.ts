@@ -1,6 +1,8 @@
 // The decoded view of one packet, reused for every packet (no allocation on the hot path), and the reasons a packet
 // is skipped. Filled by decodePacket (decode.ts). Addresses are four 32-bit words: IPv4 uses word 0, the rest are 0.
 
+import { ipv6GroupsText } from '../../io/address-text.js';
+
 export class DecodedPacket {
   ipVersion = 0;
   readonly src = new Uint32Array(4);
@@ -67,7 +69,7 @@ export const TCP_URG = 0x20;
 export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
 
-/** Text form of a decoded address: dotted IPv4 or RFC 5952 IPv6. */
+/** Text form of a decoded address: dotted IPv4 or RFC 5952 IPv6 (the same text the collector writes). */
 export function formatAddress(version: number, words: ArrayLike<number>, base = 0): string {
   if (version === 4) {
     const a = words[base]!;
@@ -78,23 +80,5 @@ export function formatAddress(version: number, words: ArrayLike<number>, base = 
     const w = words[base + i]!;
     groups.push(w >>> 16, w & 0xffff);
   }
-  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on ties.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return ipv6GroupsText(groups);
 }

@@ -3,6 +3,7 @@
 // reused per datagram. O(1) amortised per appended record; columns grow by doubling.
 
 import type { FlowEndReason, FlowRecord, FlowSource } from '../../flows/flow-record.js';
+import { ipv6GroupsText } from '../address-text.js';
 
 const END_REASONS: readonly FlowEndReason[] = ['exported', 'idle', 'active', 'fin', 'eof', 'evicted'];
 
@@ -29,27 +30,7 @@ export function ipv4Text(v: number): string {
 export function ipv6Text(buf: Uint8Array, off: number): string {
   const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const isMapped = bestStart === 0 && bestLen === 5 && groups[5] === 0xffff;
-  if (isMapped) return `::ffff:${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
-  if (bestStart < 0) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return ipv6GroupsText(groups);
 }
 
 export class FlowBatch {
