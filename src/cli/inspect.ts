@@ -64,7 +64,7 @@ function renderReport(r: DatasetReport): string {
   if (r.labels) {
     for (const [view, counts] of Object.entries(r.labels)) {
       const shown = counts.slice(0, 12).map((c) => `${c.class} ${fmt(c.count)}`).join(', ');
-      lines.push(`  labels/${view.padEnd(8)} ${counts.length} classes: ${shown}${counts.length > 12 ? ', ...' : ''}`);
+      lines.push(`  labels/${view.padEnd(8)} ${counts.length} ${counts.length === 1 ? 'class' : 'classes'}: ${shown}${counts.length > 12 ? ', ...' : ''}`);
     }
   } else lines.push('  labels      none (name the label column with --label)');
   const nonFinite = r.columnReports.filter((c) => c.missing > 0 || c.posInf > 0 || c.negInf > 0);

@@ -1,7 +1,11 @@
 // Exit codes of the command line itself: help and version succeed; no command at all is a usage error (it exited 0).
+// And the wording of inspect's class counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CLI = 'dist/src/cli/main.js';
 const run = (...args: string[]): { code: number | null; stdout: string; stderr: string } => {
@@ -31,4 +35,14 @@ test('an unknown command: exit 2 naming it', () => {
   const r = run('bogus');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown command 'bogus'/);
+});
+
+test('inspect counts classes in words that fit the number ("1 class", "2 classes")', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-usage-'));
+  const file = join(dir, 'one-attack.csv');
+  writeFileSync(file, 'bytes,packets,verdict\n10,1,portscan\n20,2,portscan\n');
+  const r = run('inspect', file, '--label', 'verdict');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /labels\/attack\s+1 class: portscan 2\n/);
+  assert.match(r.stdout, /labels\/binary\s+2 classes: attack 2, normal 0\n/);
 });
