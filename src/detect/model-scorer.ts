@@ -14,10 +14,7 @@ import type { FlowRecord } from '../flows/flow-record.js';
 import { loadModel, type ModelDocument } from '../store/model-file.js';
 import { fittedFromDocument, outputsOf, type Fitted } from '../workflow/fitted.js';
 import { explainRows, type TopFeature } from '../explain/index.js';
-import { pathContributions } from '../explain/tree-path.js';
-import { forestFromState, treeCount, type FlatForest } from '../models/trees/flat-tree.js';
 import type { Matrix } from '../frame/matrix.js';
-import type { ModelState } from '../models/estimator.js';
 import type { FeatureContribution } from './alert.js';
 import { DriftMonitor, type DriftStatus } from './drift.js';
 import type { FlowScorer, ScoredBatch } from './engine.js';
@@ -63,8 +60,6 @@ export class ModelScorer implements FlowScorer {
   private readonly columns: { name: string; index: number }[];
   private readonly normalRanges: Map<string, [number, number]>;
   private readonly scratch = new Float64Array(NETFLOW_FEATURES.length);
-  /** Forests of class probabilities (rf, dt) are explained by path contributions: exact and cheap enough for live use. */
-  private readonly probabilityForest: FlatForest | undefined;
 
   private constructor(readonly doc: ModelDocument, readonly fitted: Fitted, readonly featureSet: FlowFeatureSet, file: string) {
     this.model = { name: doc.meta.modelName, version: doc.meta.flowsentryVersion, file };
@@ -78,7 +73,6 @@ export class ModelScorer implements FlowScorer {
     for (const f of doc.reference.features) {
       if (f.quantiles && lo >= 0 && hi >= 0) this.normalRanges.set(canonicalFeatureName(f.name), [f.quantiles[lo], f.quantiles[hi]]);
     }
-    if (doc.model.name === 'rf' || doc.model.name === 'dt') this.probabilityForest = forestFromState(doc.model.state.forest as ModelState);
     const columnOf = new Map(this.columns.map((c, i) => [canonicalFeatureName(c.name), i]));
     this.drift = new DriftMonitor(doc.reference, (name) => columnOf.get(canonicalFeatureName(name)) ?? -1);
   }
@@ -139,14 +133,12 @@ export class ModelScorer implements FlowScorer {
     const explain = async (rows: readonly number[]): Promise<FeatureContribution[][]> => {
       const sub = createMatrix(rows.length, X.cols, X.columns);
       rows.forEach((r, k) => sub.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), k * X.cols));
-      const contrib = this.probabilityForest
-        ? this.sumGroups(pathContributions(this.probabilityForest, sub, (k) => out.pred[rows[k]], 1 / treeCount(this.probabilityForest)))
-        : await explainRows(sub, {
-            model: this.fitted.model,
-            reference: this.fitted.reference,
-            groups: this.fitted.groups,
-            classIndex: isDetector ? undefined : Int32Array.from(rows, (r) => out.pred[r]),
-          });
+      const contrib = await explainRows(sub, {
+        model: this.fitted.model,
+        reference: this.fitted.reference,
+        groups: this.fitted.groups,
+        classIndex: isDetector ? undefined : Int32Array.from(rows, (r) => out.pred[r]),
+      });
       return rows.map((r, k) =>
         towardsAlert(contrib, k, this.fitted.featureNames).map((t) => {
           const col = frame.features.find((c) => c.name === t.feature) as NumericColumn | undefined;
@@ -161,14 +153,6 @@ export class ModelScorer implements FlowScorer {
     };
     const input = (row: number): Record<string, number> => Object.fromEntries(frame.features.map((c) => [c.name, (c as NumericColumn).values[row]]));
     return { verdicts, explain, input };
-  }
-
-  /** Model-column contributions summed per input feature (one-hot groups). */
-  private sumGroups(m: Matrix): Matrix {
-    const { columnFeature, nFeatures } = this.fitted.groups;
-    const out = createMatrix(m.rows, nFeatures);
-    for (let i = 0; i < m.rows; i++) for (let c = 0; c < m.cols; c++) out.data[i * nFeatures + columnFeature[c]] += m.data[i * m.cols + c];
-    return out;
   }
 
   driftStatus(): DriftStatus {

@@ -1,10 +1,13 @@
 // Explanations: per-prediction feature contributions and global importances, whatever the model.
-// Models with an exact method (trees: `explain()`, see src/models/estimator.ts) use it; the others are explained by
+// Random forests and decision trees use path contributions (./tree-path.ts); other models with an exact method
+// (`explain()`, see src/models/estimator.ts: TreeSHAP for gbdt and iforest) use it; the rest are explained by
 // occlusion against training medians (./occlusion.ts). Contributions are reported per input feature: model columns
 // derived from one feature (one-hot groups) are summed, which keeps additive methods (SHAP, path contributions) exact.
 
 import { createMatrix, type Matrix } from '../frame/matrix.js';
-import type { Estimator } from '../models/estimator.js';
+import type { Classifier, Estimator, ModelState } from '../models/estimator.js';
+import { forestFromState, treeCount, type FlatForest } from '../models/trees/flat-tree.js';
+import { pathContributions } from './tree-path.js';
 import { identityGroups, occlusion, type FeatureGroups } from './occlusion.js';
 
 export { columnMedians, identityGroups, type FeatureGroups } from './occlusion.js';
@@ -18,6 +21,17 @@ export interface ExplainContext {
   classIndex?: Int32Array;
   /** Explains this score instead of the model's own output (e.g. a hybrid's combined score). */
   score?: (X: Matrix) => Promise<Float64Array>;
+  /**
+   * Random forests and decision trees are explained by path contributions (./tree-path.ts: exact decomposition,
+   * O(trees · depth) per row) unless this asks for TreeSHAP (Shapley values, O(trees · leaves · depth²) per row).
+   */
+  shap?: boolean;
+}
+
+/** The flat forest of a classifier whose tree nodes hold class probabilities (rf, dt), or undefined. */
+function probabilityForest(model: Estimator): FlatForest | undefined {
+  if (model.kind !== 'classifier' || (model.name !== 'rf' && model.name !== 'dt')) return undefined;
+  return forestFromState(model.getState().forest as ModelState);
 }
 
 function sumGroups(m: Matrix, groups: FeatureGroups): Matrix {
@@ -37,6 +51,11 @@ function sumGroups(m: Matrix, groups: FeatureGroups): Matrix {
 export async function explainRows(X: Matrix, ctx: ExplainContext): Promise<Matrix> {
   const groups = ctx.groups ?? identityGroups(X.cols);
   const { model } = ctx;
+  const forest = ctx.score || ctx.shap ? undefined : probabilityForest(model);
+  if (forest) {
+    const cls = ctx.classIndex ?? (await (model as Classifier).predict(X)).codes;
+    return sumGroups(pathContributions(forest, X, (i) => cls[i], 1 / treeCount(forest)), groups);
+  }
   if (!ctx.score && model.explain) return sumGroups(await model.explain(X), groups);
   let score: (B: Matrix, firstRow: number, variants: number) => Promise<Float64Array>;
   if (ctx.score) {

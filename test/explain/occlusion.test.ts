@@ -70,10 +70,19 @@ describe('occlusion', () => {
     assert.ok(model.explain, 'random forests explain exactly');
     const exact = await model.explain(X);
     const groups = { columnFeature: Int32Array.from([0, 1, 1, 2]), nFeatures: 3 };
-    const c = await explainRows(X, { model, reference: columnMedians(X), groups });
+    const c = await explainRows(X, { model, reference: columnMedians(X), groups, shap: true });
     for (let i = 0; i < 5; i++) {
       assert.ok(Math.abs(c.data[i * 3] - exact.data[i * 4]) < 1e-6);
       assert.ok(Math.abs(c.data[i * 3 + 1] - (exact.data[i * 4 + 1] + exact.data[i * 4 + 2])) < 1e-6);
+    }
+    const proba = await model.predictProba(X);
+    const fast = await explainRows(X, { model, reference: columnMedians(X), groups });
+    for (let i = 0; i < 5; i++) {
+      const cls = proba.data[i * 2 + 1] > proba.data[i * 2] ? 1 : 0;
+      const total = fast.data[i * 3] + fast.data[i * 3 + 1] + fast.data[i * 3 + 2];
+      const full = exact.data.subarray(i * 4, i * 4 + 4).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - full) < 1e-4, 'path contributions and TreeSHAP explain the same output (bias + sum = probability)');
+      assert.ok(proba.data[i * 2 + cls] > 0, 'explains the predicted class');
     }
     const g = await globalImportances(X, { model, reference: columnMedians(X), groups });
     assert.ok(Math.abs(g.reduce((a, b) => a + b, 0) - 1) < 1e-9);
