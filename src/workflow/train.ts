@@ -40,6 +40,9 @@ export const PIPELINE_OPTIONS: PipelineOptions = { log1p: true, scaler: 'standar
 const HOLDOUT_FRACTION = 0.2;
 /** Share of the normal training rows a detector's threshold is calibrated on. */
 const CALIBRATION_FRACTION = 0.2;
+/** Models with per-epoch / per-iteration curves, and the share of training rows held out to validate them. */
+const ITERATIVE = new Set(['logreg', 'svm', 'mlp', 'gbdt']);
+const VALIDATION_FRACTION = 0.1;
 
 export interface TrainOptions {
   files: string[];
@@ -150,9 +153,22 @@ export async function fitCandidate(
     pipeline = Pipeline.fit(frame, PIPELINE_OPTIONS, fitRows);
     Xfit = pipeline.transform(frame, fitRows);
     const det = model as Detector;
-    await det.fit(Xfit, { signal });
-    threshold = thresholdForFpr(await det.scoreSamples(pipeline.transform(frame, calibration)), targetFpr).threshold;
+    const Xcalibration = pipeline.transform(frame, calibration);
+    // the held-out normal rows also give iterative detectors (autoencoder) their validation curve
+    await det.fit(Xfit, { signal, validation: { X: Xcalibration } });
+    threshold = thresholdForFpr(await det.scoreSamples(Xcalibration), targetFpr).threshold;
     det.threshold = threshold;
+  } else if (ITERATIVE.has(spec.name)) {
+    // Iterative models learn on 90% of the training rows and record validation loss and accuracy per epoch or
+    // iteration on the other 10% (a seeded stratified split of the training data — never the test set), as
+    // scikit-learn's early_stopping does; those are the curves the report shows.
+    const split = stratifiedSplit(y.codes, VALIDATION_FRACTION, seed);
+    fitRows = Int32Array.from(split.train).sort();
+    const validationRows = Int32Array.from(split.test).sort();
+    pipeline = Pipeline.fit(frame, PIPELINE_OPTIONS, fitRows);
+    Xfit = pipeline.transform(frame, fitRows);
+    const subset = (rows: Int32Array): Labels => ({ codes: Int32Array.from(rows, (r) => y.codes[r]), classes: y.classes });
+    await (model as Classifier).fit(Xfit, subset(fitRows), { signal, validation: { X: pipeline.transform(frame, validationRows), y: subset(validationRows) } });
   } else {
     fitRows = Int32Array.from({ length: frame.nRows }, (_, i) => i);
     pipeline = Pipeline.fit(frame, PIPELINE_OPTIONS);
