@@ -1,6 +1,7 @@
 // Labels: class codes plus the class names they index. Models work on codes; names are preserved end to end.
 
 import { UserError } from '../errors.js';
+import type { Matrix } from './matrix.js';
 
 export interface Labels {
   /** Class index of each row, into `classes`. */
@@ -48,4 +49,16 @@ export function classCounts(labels: Labels): Float64Array {
   const counts = new Float64Array(labels.classes.length);
   for (let i = 0; i < labels.codes.length; i++) counts[labels.codes[i]]++;
   return counts;
+}
+
+/** Arg-max labels of a rows × classes score matrix (the first class wins ties). */
+export function argmaxLabels(scores: Matrix, classes: readonly string[]): Labels {
+  const { rows, cols, data } = scores;
+  const codes = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let k = 1; k < cols; k++) if (data[i * cols + k] > data[i * cols + best]) best = k;
+    codes[i] = best;
+  }
+  return { codes, classes };
 }

@@ -26,6 +26,24 @@ function countClasses(codes: ArrayLike<number>): number[] {
 }
 
 /**
+ * A model's own seeded hold-out inside fit (early stopping, validation curves): each class, in class order, is
+ * shuffled with `rng` and round(count × fraction) of its rows — at least one when it has two or more — are held out.
+ * Returns the kept and held row indices, each ascending.
+ */
+export function stratifiedHoldout(codes: ArrayLike<number>, nClasses: number, fraction: number, rng: Rng): { kept: Int32Array; held: Int32Array } {
+  const byClass: number[][] = Array.from({ length: nClasses }, () => []);
+  for (let i = 0; i < codes.length; i++) byClass[codes[i]].push(i);
+  const kept: number[] = [];
+  const held: number[] = [];
+  for (const rows of byClass) {
+    rng.shuffle(rows);
+    const take = rows.length >= 2 ? Math.max(1, Math.round(rows.length * fraction)) : 0;
+    for (let r = 0; r < rows.length; r++) (r < take ? held : kept).push(rows[r]);
+  }
+  return { kept: Int32Array.from(kept).sort(), held: Int32Array.from(held).sort() };
+}
+
+/**
  * Stratified split: `testFraction` of the rows (rounded up, as sklearn) go to test, each class in proportion.
  * Classes with a single row go to train.
  */

@@ -8,7 +8,8 @@
 import { checkInput, type Matrix } from '../frame/matrix.js';
 import { UserError } from '../errors.js';
 import { resolveParams, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
-import { checkEnoughRows, contaminationRule, DetectorBase, quantileSorted } from './detector-base.js';
+import { checkEnoughRows, contaminationRule, DetectorBase } from './detector-base.js';
+import { quantileSorted } from '../util/quantile.js';
 import type { ModelSpec } from './registry.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';

@@ -4,14 +4,14 @@
 // Fit: O(depth · rows · features) with histogram subtraction; predict: O(rows · depth).
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
-import type { Labels } from '../frame/labels.js';
+import { argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
 import { binMatrix, fitBinEdges, MAX_BINS, sparseColumns } from './trees/binning.js';
 import { buildClassTree } from './trees/class-tree.js';
 import { accumulateLeaves, concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
-import { argmaxLabels, checkClassIndex, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
+import { checkClassIndex, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
 import { treeShap } from '../explain/tree-shap.js';
 
 const DEFAULTS = {

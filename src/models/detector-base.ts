@@ -5,6 +5,7 @@
 import type { Matrix } from '../frame/matrix.js';
 import { UserError } from '../errors.js';
 import type { Detector, FitOptions, ModelState, Params } from './estimator.js';
+import { quantileSorted } from '../util/quantile.js';
 
 const REFERENCE_POINTS = 1001;
 
@@ -73,16 +74,6 @@ export abstract class DetectorBase implements Detector {
     this.threshold = state.threshold as number;
     this.scoreReference = state.scoreReference as Float64Array;
   }
-}
-
-/** Linear-interpolated quantile of sorted values (numpy's default 'linear' method). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const pos = q * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** Contamination must be 'auto' or in (0, 0.5], as in scikit-learn. */

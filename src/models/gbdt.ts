@@ -7,7 +7,8 @@
 // Fit: O(rounds · classes · rows · features); predict: O(rows · rounds · classes · depth).
 
 import { checkInput, createMatrix, takeRows, type Matrix } from '../frame/matrix.js';
-import { alignLabels, type Labels } from '../frame/labels.js';
+import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
+import { stratifiedHoldout } from '../frame/splits.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
@@ -17,7 +18,7 @@ import { ParallelHistograms } from './trees/boost-parallel.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { buildBoostTree } from './trees/boost-tree.js';
 import { accumulateLeaves, concatTrees, forestFromState, forestState, leafOfBinned, normalizeImportances, type FlatForest, type FlatTree } from './trees/flat-tree.js';
-import { argmaxLabels, checkClassIndex, checkTraining, classWeightRule, notFitted, rowWeights } from './trees/common.js';
+import { checkClassIndex, checkTraining, classWeightRule, notFitted, rowWeights } from './trees/common.js';
 import { treeShap } from '../explain/tree-shap.js';
 
 const DEFAULTS = {
@@ -111,7 +112,7 @@ export class GradientBoosting implements Classifier {
       valX = options.validation.X;
       valY = alignLabels(options.validation.y, y.classes).codes;
     } else if (early) {
-      const { train, validation } = stratifiedSplit(y.codes, K, p.validation_fraction, rng);
+      const { kept: train, held: validation } = stratifiedHoldout(y.codes, K, p.validation_fraction, rng);
       trainX = takeRows(X, train);
       trainY = Int32Array.from(train, (i) => y.codes[i]);
       valX = takeRows(X, validation);
@@ -423,21 +424,6 @@ function sampleColumns(cols: number, k: number, rng: Rng): Uint8Array {
   const mask = new Uint8Array(cols);
   for (const f of sampleRows(cols, k, rng)) mask[f] = 1;
   return mask;
-}
-
-/** Seeded stratified split: a `fraction` of each class goes to validation (at least one row when a class has ≥ 2). */
-export function stratifiedSplit(y: Int32Array, K: number, fraction: number, rng: Rng): { train: Int32Array; validation: Int32Array } {
-  const byClass: number[][] = Array.from({ length: K }, () => []);
-  for (let i = 0; i < y.length; i++) byClass[y[i]].push(i);
-  const train: number[] = [];
-  const validation: number[] = [];
-  for (const rows of byClass) {
-    rng.shuffle(rows);
-    const take = rows.length >= 2 ? Math.max(1, Math.round(rows.length * fraction)) : 0;
-    validation.push(...rows.slice(0, take));
-    train.push(...rows.slice(take));
-  }
-  return { train: Int32Array.from(train).sort(), validation: Int32Array.from(validation).sort() };
 }
 
 export const spec: ModelSpec<GradientBoosting> = {

@@ -18,7 +18,7 @@ import { UserError } from '../errors.js';
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Labels } from '../frame/labels.js';
 import { Rng } from '../util/rng.js';
-import { quantileSorted } from './detector-base.js';
+import { quantileSorted } from '../util/quantile.js';
 import { resolveParams, type Classifier, type Detector, type FitOptions, type ModelState, type ParamRule, type Params } from './estimator.js';
 import { NeighborIndex } from './neighbors/search.js';
 import { getModelSpec, type ModelSpec } from './registry.js';

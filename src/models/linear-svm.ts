@@ -8,10 +8,10 @@
 // Cost: O(epochs · nnz) per class, nnz on offset-sparse rows.
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
-import { alignLabels, type Labels } from '../frame/labels.js';
+import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
-import { argmaxLabels, checkClassifierFit, partition, rowWeights, stratifiedFolds } from './nn/fit-utils.js';
+import { checkClassifierFit, partition, rowWeights, stratifiedFolds } from './nn/fit-utils.js';
 import { OffsetSparseRows } from './nn/offset-sparse.js';
 import { linearScores } from './nn/linear-algebra.js';
 import { solveDualCd } from './optim/dual-cd.js';

@@ -6,10 +6,10 @@
 // split over two threads for large inputs (src/models/optim/logistic-shard.ts).
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
-import { alignLabels, type Labels } from '../frame/labels.js';
+import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
-import { argmaxLabels, checkClassifierFit, rowWeights, sigmoid, softmaxInPlace } from './nn/fit-utils.js';
+import { checkClassifierFit, rowWeights, sigmoid, softmaxInPlace } from './nn/fit-utils.js';
 import { linearScores } from './nn/linear-algebra.js';
 import { minimizeLbfgs } from './optim/lbfgs.js';
 import { LogisticShards } from './optim/logistic-shard.js';

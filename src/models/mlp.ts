@@ -4,10 +4,11 @@
 // Network and training loop: src/models/nn/. Cost per epoch: O(rows · (nnz · h1 + Σ h_l · h_{l+1})).
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
-import { alignLabels, type Labels } from '../frame/labels.js';
+import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
-import { argmaxLabels, checkClassifierFit, rowWeights, stratifiedSplit } from './nn/fit-utils.js';
+import { checkClassifierFit, rowWeights } from './nn/fit-utils.js';
+import { stratifiedHoldout } from '../frame/splits.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
 import { predictRows, trainNetwork, type RowSet } from './nn/trainer.js';
@@ -89,7 +90,7 @@ export class MlpClassifier implements Classifier {
       const vy = alignLabels(options.validation.y, this.classes);
       validation = { S: new OffsetSparseRows(options.validation.X), rows: identityIndex(options.validation.X.rows), codes: vy.codes, weights: null };
     } else if (p.early_stopping) {
-      const [fitRows, heldRows] = stratifiedSplit(y.codes, this.classes.length, p.validation_fraction, p.random_state);
+      const { kept: fitRows, held: heldRows } = stratifiedHoldout(y.codes, this.classes.length, p.validation_fraction, new Rng(p.random_state));
       train = { ...train, rows: fitRows };
       validation = { S, rows: heldRows, codes: y.codes, weights: null };
     }

@@ -5,7 +5,7 @@
 // Fit: O(trees · depth · rows · √features / threads); predict: O(rows · trees · depth).
 
 import { checkInput, type Matrix } from '../frame/matrix.js';
-import type { Labels } from '../frame/labels.js';
+import { argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
@@ -14,7 +14,7 @@ import { binMatrix, fitBinEdges, MAX_BINS, rowMajorBins, sparseColumns } from '.
 import { growForestTree, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
 import { sumLeaves } from './trees/forest-predict.js';
 import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
-import { argmaxLabels, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
+import { checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
 import { explainForestProba } from './decision-tree.js';
 import { treeShap } from '../explain/tree-shap.js';
 import { createMatrix } from '../frame/matrix.js';

@@ -5,21 +5,13 @@
 
 import type { Column, Frame } from '../frame/frame.js';
 import type { DriftReference } from '../store/model-file.js';
+import { quantileSorted } from '../util/quantile.js';
 
 export const REFERENCE_LEVELS = Float64Array.from([0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1]);
 const HISTOGRAM_BINS = 10;
 
 function quantilesOf(sorted: Float64Array): Float64Array {
-  const out = new Float64Array(REFERENCE_LEVELS.length);
-  const n = sorted.length;
-  if (n === 0) return out.fill(Number.NaN);
-  REFERENCE_LEVELS.forEach((q, k) => {
-    const pos = q * (n - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.min(n - 1, lo + 1);
-    out[k] = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-  });
-  return out;
+  return REFERENCE_LEVELS.map((q) => quantileSorted(sorted, q));
 }
 
 /** Histogram over distinct deciles of `sorted` (values outside fall in the end bins). */

@@ -15,7 +15,7 @@ export class StdoutSink implements AlertSink {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.out.write('', () => resolve()) ? undefined : undefined));
+    await new Promise<void>((resolve) => this.out.write('', () => resolve()));
   }
 
   stats(): SinkStats {

@@ -69,32 +69,15 @@ export function softmaxInPlace(v: Float64Array, o: number, k: number): number {
   return max + Math.log(sum);
 }
 
-/**
- * Seeded stratified split: about `fraction` of each class goes to the second part (at least one row per class when
- * the class has two or more). Returns [first, second] row indices, each sorted.
- */
-export function stratifiedSplit(codes: Int32Array, nClasses: number, fraction: number, seed: number): [Int32Array, Int32Array] {
-  const folds = stratifiedAssignment(codes, nClasses, seed, (count) => {
-    const held = count >= 2 ? Math.max(1, Math.round(count * fraction)) : 0;
-    return (rank) => (rank < held ? 1 : 0);
-  });
-  return partition(folds, 2) as [Int32Array, Int32Array];
-}
-
-/** Seeded stratified k-fold: fold id per row (classes dealt round-robin after a shuffle). */
+/** Seeded stratified k-fold: fold id per row (each class shuffled, then dealt round-robin). */
 export function stratifiedFolds(codes: Int32Array, nClasses: number, k: number, seed: number): Uint8Array {
-  return stratifiedAssignment(codes, nClasses, seed, () => (rank) => rank % k);
-}
-
-function stratifiedAssignment(codes: Int32Array, nClasses: number, seed: number, rule: (count: number) => (rank: number) => number): Uint8Array {
   const rng = new Rng(seed);
   const byClass: number[][] = Array.from({ length: nClasses }, () => []);
   for (let i = 0; i < codes.length; i++) byClass[codes[i]].push(i);
   const out = new Uint8Array(codes.length);
   for (const rows of byClass) {
     rng.shuffle(rows);
-    const assign = rule(rows.length);
-    rows.forEach((row, rank) => (out[row] = assign(rank)));
+    rows.forEach((row, rank) => (out[row] = rank % k));
   }
   return out;
 }
@@ -123,14 +106,3 @@ export function takeWeights(w: Float64Array | null, rows: Int32Array): Float64Ar
   return out;
 }
 
-/** Turns per-row class scores (rows × k) into predicted labels by arg-max. */
-export function argmaxLabels(proba: Matrix, classes: readonly string[]): Labels {
-  const { rows, cols, data } = proba;
-  const codes = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (data[i * cols + c] > data[i * cols + best]) best = c;
-    codes[i] = best;
-  }
-  return { codes, classes };
-}

@@ -43,18 +43,6 @@ export function resolveMaxFeatures(value: unknown, cols: number): number {
   return Math.min(cols, Number(value));
 }
 
-/** Arg-max labels of a rows × classes score matrix. */
-export function argmaxLabels(scores: Matrix, classes: readonly string[]): Labels {
-  const codes = new Int32Array(scores.rows);
-  const K = scores.cols;
-  for (let i = 0; i < scores.rows; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (scores.data[i * K + k] > scores.data[i * K + best]) best = k;
-    codes[i] = best;
-  }
-  return { codes, classes };
-}
-
 export function toMatrix(values: Float64Array, rows: number, cols: number): Matrix {
   return createMatrix(rows, cols, undefined, Float32Array.from(values));
 }
