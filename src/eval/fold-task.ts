@@ -3,6 +3,7 @@
 // registry by name, so nothing but plain data crosses threads.
 
 import { createMatrix } from '../frame/matrix.js';
+import { argmaxLabels } from '../frame/labels.js';
 import type { Classifier, Detector, Params } from '../models/estimator.js';
 import { getModelSpec } from '../models/registry.js';
 import { isAttack, scoreClassifier, scoreDetector, type CvMetric, type TaskClasses } from './scoring.js';
@@ -36,17 +37,6 @@ export interface FoldOutcome {
   readonly error?: string;
 }
 
-function argmax(proba: Float32Array, k: number): Int32Array {
-  const n = proba.length / k;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (proba[i * k + j] > proba[i * k + best]) best = j;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** Fits and scores; model errors are returned in `error`, never thrown, so one bad candidate does not stop a search. */
 export async function runFold(fold: FoldData, columns: readonly string[] | undefined, task: TaskClasses, metrics: readonly CvMetric[], job: FoldJob, signal?: AbortSignal): Promise<FoldOutcome> {
   const { data, cols, nFit, nTrain } = fold;
@@ -62,7 +52,7 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
       const t1 = performance.now();
       const proba = await (model as Classifier).predictProba(valX);
       const t2 = performance.now();
-      const scores = scoreClassifier(fold.yVal, argmax(proba.data, task.classes.length), proba.data, task, metrics);
+      const scores = scoreClassifier(fold.yVal, argmaxLabels(proba, []).codes, proba.data, task, metrics);
       return { candidate: job.candidate, fold: job.fold, scores, fitSeconds: (t1 - t0) / 1000, predictSeconds: (t2 - t1) / 1000 };
     }
     const detector = model as Detector;

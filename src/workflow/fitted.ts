@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { Column, Frame } from '../frame/frame.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import type { Matrix } from '../frame/matrix.js';
+import { argmaxLabels } from '../frame/labels.js';
 import type { Classifier, Detector, Estimator } from '../models/estimator.js';
 import { getModelSpec } from '../models/index.js';
 import { HybridModel } from '../models/hybrid.js';
@@ -46,12 +47,6 @@ export function featureGroups(pipeline: Pipeline): { groups: FeatureGroups; feat
   return { groups: { columnFeature, nFeatures: names.length }, featureNames: names };
 }
 
-function argmax(data: Float32Array, k: number, i: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (data[i * k + j] > data[i * k + best]) best = j;
-  return best;
-}
-
 /** Predictions of the model on already transformed rows. */
 export async function outputsOf(f: Fitted, X: Matrix): Promise<Outputs> {
   const { info } = f;
@@ -71,7 +66,7 @@ export async function outputsOf(f: Fitted, X: Matrix): Promise<Outputs> {
     pred = both.labels.codes;
   } else {
     proba = await (f.model as Classifier).predictProba(X);
-    pred = Int32Array.from({ length: X.rows }, (_, i) => argmax(proba.data, proba.cols, i));
+    pred = argmaxLabels(proba, []).codes;
   }
   const k = proba.cols;
   let attackScore: Float64Array | null = null;
