@@ -9,7 +9,8 @@
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params } from './estimator.js';
+import { LinearClassifier } from './linear-model.js';
 import type { ModelSpec } from './registry.js';
 import { checkClassifierFit, partition, rowWeights, stratifiedFolds } from './nn/fit-utils.js';
 import { OffsetSparseRows } from './nn/offset-sparse.js';
@@ -44,26 +45,19 @@ const RULES = {
   random_state: { type: 'int', min: 0 },
 } as const;
 
-export class LinearSvm implements Classifier {
-  readonly kind = 'classifier' as const;
+export class LinearSvm extends LinearClassifier implements Classifier {
   readonly name = NAME;
   readonly params: Readonly<SvmParams>;
-  nFeatures: number | undefined;
-  classes: readonly string[] = [];
-  /** cols × problems, input-major; one problem (class 1 vs 0) for two classes, else one per class. */
-  coef: Float64Array = new Float64Array(0);
-  intercept: Float64Array = new Float64Array(0);
   /** Platt sigmoid per problem: [a0, b0, a1, b1, ...]. */
   sigmoids: Float64Array = new Float64Array(0);
-  /** Epochs of the longest-running problem. */
-  nIter = 0;
-  history: TrainingHistory | undefined;
 
   constructor(params: Partial<SvmParams> = {}) {
+    super();
     this.params = resolveParams(NAME, DEFAULTS, RULES, params);
   }
 
-  private get problems(): number {
+  /** One-vs-rest problems: one (class 1 vs 0) for two classes, else one per class. */
+  protected get outputs(): number {
     return this.classes.length === 2 ? 1 : this.classes.length;
   }
 
@@ -73,7 +67,7 @@ export class LinearSvm implements Classifier {
     this.classes = [...y.classes];
     this.nFeatures = X.cols;
     const { rows, cols } = X;
-    const K = this.problems;
+    const K = this.outputs;
     const S = new OffsetSparseRows(X);
     const validation = options.validation?.y ? { X: options.validation.X, y: alignLabels(options.validation.y, this.classes) } : undefined;
     if (validation) checkInput(validation.X, cols, NAME);
@@ -163,22 +157,16 @@ export class LinearSvm implements Classifier {
     return [loss / Math.max(total, 1e-300), correct / Math.max(1, sign.length)];
   }
 
-  /** Decision values, rows × problems (one column for two classes). */
-  decisionFunction(X: Matrix): Float64Array {
-    checkInput(X, this.nFeatures, NAME);
-    return linearScores(X, this.coef, this.intercept, this.problems);
-  }
-
   async predict(X: Matrix): Promise<Labels> {
     const f = this.decisionFunction(X);
-    const K = this.problems;
+    const K = this.outputs;
     if (K === 1) return { codes: Int32Array.from(f, (v) => (v > 0 ? 1 : 0)), classes: this.classes };
     return argmaxLabels(createMatrix(X.rows, K, undefined, Float32Array.from(f)), this.classes);
   }
 
   async predictProba(X: Matrix): Promise<Matrix> {
     const f = this.decisionFunction(X);
-    const K = this.problems;
+    const K = this.outputs;
     const n = this.classes.length;
     const out = new Float32Array(X.rows * n);
     const sig: PlattSigmoid[] = Array.from({ length: K }, (_, k) => ({ a: this.sigmoids[2 * k], b: this.sigmoids[2 * k + 1] }));
@@ -197,27 +185,13 @@ export class LinearSvm implements Classifier {
   }
 
   getState(): ModelState {
-    return {
-      params: { ...this.params },
-      classes: [...this.classes],
-      nFeatures: this.nFeatures ?? null,
-      coef: this.coef,
-      intercept: this.intercept,
-      sigmoids: this.sigmoids,
-      nIter: this.nIter,
-      history: this.history ? { unit: this.history.unit, series: this.history.series } : null,
-    };
+    return { params: { ...this.params }, ...this.linearState(), sigmoids: this.sigmoids };
   }
 
   static fromState(state: ModelState): LinearSvm {
     const model = new LinearSvm(state.params as Partial<SvmParams>);
-    model.classes = state.classes as string[];
-    model.nFeatures = state.nFeatures as number;
-    model.coef = state.coef as Float64Array;
-    model.intercept = state.intercept as Float64Array;
+    model.restoreLinearState(state);
     model.sigmoids = state.sigmoids as Float64Array;
-    model.nIter = state.nIter as number;
-    model.history = (state.history as TrainingHistory | null) ?? undefined;
     return model;
   }
 }

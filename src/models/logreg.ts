@@ -7,10 +7,10 @@
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params } from './estimator.js';
+import { LinearClassifier } from './linear-model.js';
 import type { ModelSpec } from './registry.js';
 import { checkClassifierFit, rowWeights, sigmoid, softmaxInPlace } from './nn/fit-utils.js';
-import { linearScores } from './nn/linear-algebra.js';
 import { minimizeLbfgs } from './optim/lbfgs.js';
 import { LogisticShards } from './optim/logistic-shard.js';
 
@@ -35,27 +35,19 @@ const RULES = {
   multi_class: { type: 'choice', values: ['auto', 'multinomial'] },
 } as const;
 
-export class LogisticRegression implements Classifier {
-  readonly kind = 'classifier' as const;
+export class LogisticRegression extends LinearClassifier implements Classifier {
   readonly name = NAME;
   readonly params: Readonly<LogRegParams>;
-  nFeatures: number | undefined;
-  classes: readonly string[] = [];
-  /** cols × k, input-major; k = 1 for the binary sigmoid, else the number of classes. */
-  coef: Float64Array = new Float64Array(0);
-  intercept: Float64Array = new Float64Array(0);
-  /** Iterations L-BFGS ran. */
-  nIter = 0;
   /** Objective evaluations (iterations plus line-search steps). */
   evaluations = 0;
-  history: TrainingHistory | undefined;
 
   constructor(params: Partial<LogRegParams> = {}) {
+    super();
     this.params = resolveParams(NAME, DEFAULTS, RULES, params);
   }
 
-  /** Output columns of the linear part: 1 for binary sigmoid, k for multinomial. */
-  private get outputs(): number {
+  /** 1 for the binary sigmoid, k for multinomial. */
+  protected get outputs(): number {
     return this.classes.length === 2 && this.params.multi_class === 'auto' ? 1 : this.classes.length;
   }
 
@@ -134,12 +126,6 @@ export class LogisticRegression implements Classifier {
     this.intercept = this.params.fit_intercept ? Float64Array.from(x.subarray(nW, nW + k)) : new Float64Array(k);
   }
 
-  /** Raw decision values: rows × 1 (binary) or rows × classes. */
-  decisionFunction(X: Matrix): Float64Array {
-    checkInput(X, this.nFeatures, NAME);
-    return linearScores(X, this.coef, this.intercept, this.outputs);
-  }
-
   async predictProba(X: Matrix): Promise<Matrix> {
     const z = this.decisionFunction(X);
     return createMatrix(X.rows, this.classes.length, undefined, this.probabilities(z, X.rows));
@@ -183,25 +169,12 @@ export class LogisticRegression implements Classifier {
   }
 
   getState(): ModelState {
-    return {
-      params: { ...this.params },
-      classes: [...this.classes],
-      nFeatures: this.nFeatures ?? null,
-      coef: this.coef,
-      intercept: this.intercept,
-      nIter: this.nIter,
-      history: this.history ? { unit: this.history.unit, series: this.history.series } : null,
-    };
+    return { params: { ...this.params }, ...this.linearState() };
   }
 
   static fromState(state: ModelState): LogisticRegression {
     const model = new LogisticRegression(state.params as Partial<LogRegParams>);
-    model.classes = state.classes as string[];
-    model.nFeatures = state.nFeatures as number;
-    model.coef = state.coef as Float64Array;
-    model.intercept = state.intercept as Float64Array;
-    model.nIter = state.nIter as number;
-    model.history = (state.history as TrainingHistory | null) ?? undefined;
+    model.restoreLinearState(state);
     return model;
   }
 }
