@@ -13,7 +13,7 @@ import { quantileSorted } from '../util/quantile.js';
 import type { ModelSpec } from './registry.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
-import { predictRows, trainNetwork, type RowSet } from './nn/trainer.js';
+import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
 import { Rng } from '../util/rng.js';
 
@@ -149,25 +149,14 @@ export class Autoencoder extends DetectorBase {
   }
 
   getState(): ModelState {
-    const net = this.network as DenseNetwork;
-    return {
-      params: { ...this.params },
-      nFeatures: this.nFeatures ?? null,
-      sizes: [...net.sizes],
-      weights: net.weights,
-      biases: net.biases,
-      nIter: this.nIter,
-      history: this.history ? { unit: this.history.unit, series: this.history.series } : null,
-      ...this.detectorState(),
-    };
+    const trained = { network: this.network as DenseNetwork, nIter: this.nIter, history: this.history };
+    return { params: { ...this.params }, nFeatures: this.nFeatures ?? null, ...trainedNetworkState(trained), ...this.detectorState() };
   }
 
   static fromState(state: ModelState): Autoencoder {
     const model = new Autoencoder(state.params as Partial<AutoencoderParams>);
     model.nFeatures = state.nFeatures as number;
-    model.network = new DenseNetwork(state.sizes as number[], model.params.activation as Activation, 'identity', state.weights as Float64Array[], state.biases as Float64Array[]);
-    model.nIter = state.nIter as number;
-    model.history = (state.history as TrainingHistory | null) ?? undefined;
+    Object.assign(model, restoreTrainedNetwork(state, model.params.activation as Activation, () => 'identity'));
     model.restoreDetectorState(state);
     return model;
   }

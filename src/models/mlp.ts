@@ -11,7 +11,7 @@ import { checkClassifierFit, rowWeights } from './nn/fit-utils.js';
 import { stratifiedHoldout } from '../frame/splits.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
-import { predictRows, trainNetwork, type RowSet } from './nn/trainer.js';
+import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
 import { Rng } from '../util/rng.js';
 
@@ -143,27 +143,16 @@ export class MlpClassifier implements Classifier {
   }
 
   getState(): ModelState {
-    const net = this.network as DenseNetwork;
-    return {
-      params: { ...this.params },
-      classes: [...this.classes],
-      nFeatures: this.nFeatures ?? null,
-      sizes: [...net.sizes],
-      weights: net.weights,
-      biases: net.biases,
-      nIter: this.nIter,
-      history: this.history ? { unit: this.history.unit, series: this.history.series } : null,
-    };
+    const trained = { network: this.network as DenseNetwork, nIter: this.nIter, history: this.history };
+    return { params: { ...this.params }, classes: [...this.classes], nFeatures: this.nFeatures ?? null, ...trainedNetworkState(trained) };
   }
 
   static fromState(state: ModelState): MlpClassifier {
     const model = new MlpClassifier(state.params as Partial<MlpParams>);
     model.classes = state.classes as string[];
     model.nFeatures = state.nFeatures as number;
-    const sizes = state.sizes as number[];
-    model.network = new DenseNetwork(sizes, model.params.activation as Activation, sizes[sizes.length - 1] === 1 ? 'logistic' : 'softmax', state.weights as Float64Array[], state.biases as Float64Array[]);
-    model.nIter = state.nIter as number;
-    model.history = (state.history as TrainingHistory | null) ?? undefined;
+    const output = (sizes: number[]) => (sizes[sizes.length - 1] === 1 ? 'logistic' : 'softmax');
+    Object.assign(model, restoreTrainedNetwork(state, model.params.activation as Activation, output));
     return model;
   }
 }

@@ -5,10 +5,11 @@
 // Cost per epoch: one forward + backward pass over the training rows, one forward pass over the validation rows.
 
 import { Adam } from './adam.js';
-import { backward, detachSimd, forward, Workspace, type DenseNetwork } from './network.js';
+import { backward, detachSimd, DenseNetwork, forward, Workspace, type Activation, type OutputKind } from './network.js';
 import { identityIndex, OffsetSparseRows } from './offset-sparse.js';
 import type { Matrix } from '../../frame/matrix.js';
 import type { Rng } from '../../util/rng.js';
+import type { ModelState, TrainingHistory } from '../estimator.js';
 
 /** Rows of an offset-sparse matrix with targets: class codes (classify) or the rows themselves (reconstruct). */
 export interface RowSet {
@@ -197,4 +198,30 @@ export function predictRows(net: DenseNetwork, X: Matrix): Float64Array {
     detachSimd(net);
   }
   return out;
+}
+
+/** A trained network with its epoch count and curves, as mlp and the autoencoder keep it. */
+export interface TrainedNetwork {
+  network: DenseNetwork;
+  nIter: number;
+  history: TrainingHistory | undefined;
+}
+
+export function trainedNetworkState({ network, nIter, history }: TrainedNetwork): ModelState {
+  return {
+    sizes: [...network.sizes],
+    weights: network.weights,
+    biases: network.biases,
+    nIter,
+    history: history ? { unit: history.unit, series: history.series } : null,
+  };
+}
+
+export function restoreTrainedNetwork(state: ModelState, activation: Activation, output: (sizes: number[]) => OutputKind): TrainedNetwork {
+  const sizes = state.sizes as number[];
+  return {
+    network: new DenseNetwork(sizes, activation, output(sizes), state.weights as Float64Array[], state.biases as Float64Array[]),
+    nIter: state.nIter as number,
+    history: (state.history as TrainingHistory | null) ?? undefined,
+  };
 }
