@@ -10,7 +10,7 @@ import { readCsvParallel } from '../io/csv-parallel.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
-import type { ColumnPlan, DatasetFormat, FilePlan } from './schema.js';
+import { sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
 export interface LoadOptions {
   /** Format name (see FORMATS); detected from the first file when absent. */
@@ -54,11 +54,16 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     });
     return assembleFrame(format, plan, parallel.outputs, parallel.rows, files, new Map(parallel.skipped), options);
   }
-  // Plain files: count lines first (an upper bound on rows), so columns are allocated once at their final size.
-  const plain = !format.xml && peeks.every((p) => !p.gzip);
-  const capacity = plain ? (await Promise.all(files.map((f) => countLines(f)))).reduce((a, b) => a + b, 0) : undefined;
-  const distinctHints = plan.columns.map((c) => (c.role === 'identifier' && capacity !== undefined ? Math.min(capacity, 1 << 16) : 0));
-  const builder = new ColumnarBuilder(kinds, capacity, distinctHints);
+  // One read buffer for every file (each dropped buffer would stay resident until V8 happens to collect it).
+  const readBuffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, Math.max(...peeks.map((p) => p.expandedBytes)) + 1024));
+  // Columns are allocated once, for an upper bound on the rows: the line count of plain files, an estimate from the
+  // sample's line length for gzip (rows beyond it go to chunks; the untouched rest of the arrays is never resident).
+  let capacity: number | undefined;
+  if (!format.xml) {
+    capacity = 0;
+    for (const peek of peeks) capacity += peek.gzip ? gzipRowEstimate(peek) : await countLines(peek.file, 0, undefined, readBuffer);
+  }
+  const builder = new ColumnarBuilder(kinds, capacity, dictionaryHints(plan, peeks[0], capacity));
   let doneBytes = 0;
   const skipped = new Map<string, number>();
   for (const [i, file] of files.entries()) {
@@ -69,7 +74,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       plans[i].columns.forEach((c, j) => fields.set(c.fileName, j));
       result = await readXmlRecordsInto(file, builder, { fields, skipBadRows: options.skipBadRows, onProgress });
     } else {
-      result = await readCsvInto(file, builder, { ...csvOptions(format, plans[i], options), onProgress });
+      result = await readCsvInto(file, builder, { ...csvOptions(format, plans[i], options), onProgress }, readBuffer);
     }
     if (result.rows === 0 && result.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file });
     for (const [reason, count] of result.skipped) skipped.set(reason, (skipped.get(reason) ?? 0) + count);
@@ -81,6 +86,31 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
 
 /** Below this much data, starting worker threads (each JIT-compiling its own parser) costs more than it saves. */
 const PARALLEL_MIN_BYTES = 64 << 20;
+const READ_BUFFER_BYTES = 256 << 10;
+
+/** Rows of a gzip file from its trailer's size and the sample's bytes per line, with a 25% margin; 0 if unknown. */
+function gzipRowEstimate(peek: CsvPeek): number {
+  // A trailer size below the compressed size has wrapped (over 4 GiB) or comes from the last of several members.
+  if (peek.bytesPerLine <= 0 || peek.expandedBytes < peek.fileBytes) return 0;
+  return Math.ceil((1.25 * peek.expandedBytes) / peek.bytesPerLine) + 16;
+}
+
+/**
+ * Per column, the distinct values its dictionary should make room for: text columns whose sample is mostly distinct
+ * (flow ids, timestamps) get about one entry per row, up to 64 Ki (beyond that they grow), with the sample's mean
+ * length per entry; the others start small.
+ */
+function dictionaryHints(plan: FilePlan, peek: CsvPeek, capacity: number | undefined): { entries: number; bytesPerEntry: number }[] {
+  const rows = sampleRows(peek);
+  return plan.columns.map((c, i) => {
+    if (c.kind !== 'categorical' || capacity === undefined || rows.length < 8) return { entries: 0, bytesPerEntry: 0 };
+    const values = new Set(rows.map((r) => r[i] ?? ''));
+    if (values.size * 2 < rows.length) return { entries: 0, bytesPerEntry: 0 };
+    let bytes = 0;
+    for (const v of values) bytes += Buffer.byteLength(v);
+    return { entries: Math.min(capacity, 1 << 16), bytesPerEntry: Math.ceil(bytes / values.size) };
+  });
+}
 
 function csvOptions(format: DatasetFormat, plan: FilePlan, options: LoadOptions): { columnNames: string[]; hasHeader: boolean; missing?: readonly string[]; skipBadRows?: boolean } {
   return { columnNames: plan.columns.map((c) => c.name), hasHeader: plan.hasHeader, missing: format.missing, skipBadRows: options.skipBadRows };

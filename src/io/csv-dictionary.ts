@@ -13,12 +13,15 @@ export class ByteDictionary {
   private slots: Int32Array;
   private count = 0;
 
-  /** `expected`: entries to make room for up front (columns of mostly distinct values grow less). */
-  constructor(expected = 1024) {
+  /**
+   * `expected`: entries to make room for up front, `bytesPerEntry` their expected mean length (columns of mostly
+   * distinct values grow less).
+   */
+  constructor(expected = 1024, bytesPerEntry = 16) {
     // A power of two: slots are indexed by hash & (length - 1).
     let entries = 1024;
     while (entries < expected) entries *= 2;
-    this.pool = new Uint8Array(Math.max(1 << 14, entries * 16));
+    this.pool = new Uint8Array(Math.max(1 << 14, Math.ceil(expected * bytesPerEntry * 1.1)));
     this.starts = new Int32Array(entries);
     this.lengths = new Int32Array(entries);
     this.hashes = new Int32Array(entries);

@@ -84,16 +84,17 @@ export class ColumnarBuilder {
 
   /**
    * `preset`: the arrays to fill, or a capacity in rows; `distinctHints`: per column, how many distinct values to
-   * expect (identifier columns: about one per row), so their dictionaries do not grow step by step.
+   * expect and their mean length in bytes (identifier columns: about one per row), so their dictionaries do not
+   * grow step by step.
    */
-  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number, distinctHints?: readonly number[]) {
+  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number, distinctHints?: readonly { entries: number; bytesPerEntry: number }[]) {
     this.kinds = Uint8Array.from(kinds);
     const n = kinds.length;
     const noFloats = new Float32Array(0);
     const noInts = new Int32Array(0);
     this.numericChunk = Array.from({ length: n }, () => noFloats);
     this.codeChunk = Array.from({ length: n }, () => noInts);
-    this.dictionaries = kinds.map((k, c) => (k === CATEGORICAL ? new ByteDictionary(distinctHints?.[c]) : undefined));
+    this.dictionaries = kinds.map((k, c) => (k === CATEGORICAL ? new ByteDictionary(distinctHints?.[c]?.entries, distinctHints?.[c]?.bytesPerEntry) : undefined));
     this.fullNumeric = kinds.map(() => []);
     this.fullCodes = kinds.map(() => []);
     this.fixed = typeof preset === 'object' && preset.fixed === true;
@@ -162,10 +163,13 @@ function concat<T extends Float32Array | Int32Array>(into: T, chunks: readonly T
   return into;
 }
 
-/** Line feeds in bytes [start, end) of a plain file, plus one when the last line has none: an upper bound on records. */
-export async function countLines(file: string, start = 0, end?: number): Promise<number> {
+/**
+ * Line feeds in bytes [start, end) of a file, plus one when the last line has none: an upper bound on records.
+ * `scratch`: a read buffer to use (loading several files reuses one).
+ */
+export async function countLines(file: string, start = 0, end?: number, scratch?: Uint8Array): Promise<number> {
   const source = await openByteSource(file, end === undefined ? undefined : { start, end });
-  const buf = new Uint8Array(Math.min(1 << 20, source.totalBytes + 1));
+  const buf = scratch ?? new Uint8Array(Math.min(1 << 20, source.totalBytes + 1));
   let lines = 0;
   let last = LF;
   try {
@@ -218,8 +222,11 @@ export const SKIP_REPEATED_HEADER = 'repeated header row';
 
 const INITIAL_BUFFER = 1 << 20;
 
-/** Streams one CSV (or gzip-compressed CSV) file into the builder. */
-export async function readCsvInto(file: string, builder: ColumnarBuilder, options: CsvReadOptions): Promise<CsvReadResult> {
+/**
+ * Streams one CSV (or gzip-compressed CSV) file into the builder. `readBuffer`: the read buffer to use (loading
+ * several files reuses one; every read buffer that is dropped stays resident until V8 happens to collect it).
+ */
+export async function readCsvInto(file: string, builder: ColumnarBuilder, options: CsvReadOptions, readBuffer?: Uint8Array): Promise<CsvReadResult> {
   if (options.columnNames.length !== builder.kinds.length) throw new Error('columnNames and kinds differ in length');
   const source = await openByteSource(file, options.range);
   const parser = new RecordParser(file, builder, options);
@@ -227,7 +234,7 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
   let first = !(options.range && options.range.start > 0);
   await pumpSource(
     source,
-    Math.max(4, size),
+    readBuffer ?? Math.max(4, size),
     (buf, filled, eof) => {
       let start = 0;
       if (first && filled >= 3) {
@@ -641,11 +648,18 @@ export interface CsvPeek {
   readonly head: string;
   /** The sample contains a double quote (quoted fields may span lines: no splitting at line ends). */
   readonly quoted: boolean;
+  /** Size of the file on disk. */
+  readonly fileBytes: number;
+  /** Bytes of the whole file's data: its size, or for gzip the size its trailer records (ByteSource.expandedBytes). */
+  readonly expandedBytes: number;
+  /** Mean bytes per line of the sample's complete lines (0 without one): with expandedBytes, a row-count estimate. */
+  readonly bytesPerLine: number;
 }
 
 /** Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). */
 export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
   const source = await openByteSource(file);
+  const { totalBytes: fileBytes, expandedBytes } = source;
   let buf = new Uint8Array(1 << 16);
   let filled = 0;
   let complete = false;
@@ -668,11 +682,13 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
     await source.close();
   }
   let bytes = buf.subarray(0, filled);
+  const lines = lineFeeds(buf, filled);
+  const bytesPerLine = complete ? filled / Math.max(1, lines + (filled > 0 && bytes[filled - 1] !== LF ? 1 : 0)) : lines > 0 ? (bytes.lastIndexOf(LF) + 1) / lines : 0;
   const binary = bytes.includes(0);
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   const text = utf8.decode(bytes);
   const records = binary ? [] : splitRecords(text, delimiter, complete, maxRecords + 1);
-  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096), quoted: text.includes('"') };
+  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096), quoted: text.includes('"'), fileBytes, expandedBytes, bytesPerLine };
 }
 
 function lineFeeds(buf: Uint8Array, n: number): number {

@@ -11,6 +11,11 @@ export interface ByteSource {
   readonly gzip: boolean;
   /** Size of the file on disk (compressed size for gzip). */
   readonly totalBytes: number;
+  /**
+   * Bytes the reads will give: the range length of a plain file; for gzip the size its trailer records (ISIZE,
+   * RFC 1952: modulo 2^32, of the last member only), so only an estimate for gzip files.
+   */
+  readonly expandedBytes: number;
   /** Fills target from offset on; resolves to the number of bytes written, 0 at the end. */
   read(target: Uint8Array, offset: number): Promise<number>;
   /** Bytes of the file on disk consumed so far (for progress). */
@@ -35,7 +40,9 @@ export async function openByteSource(file: string, range?: { start: number; end:
     const { bytesRead } = await handle.read(magic, 0, 2, 0);
     if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
       if (range) throw new Error('byte ranges of gzip files cannot be read');
-      return gzipSource(file, handle, stat.size);
+      const trailer = new Uint8Array(4);
+      const tail = stat.size >= 18 ? (await handle.read(trailer, 0, 4, stat.size - 4)).bytesRead : 0;
+      return gzipSource(file, handle, stat.size, tail === 4 ? new DataView(trailer.buffer).getUint32(0, true) : 0);
     }
     return plainSource(file, handle, range?.start ?? 0, range?.end ?? stat.size);
   } catch (err) {
@@ -50,6 +57,7 @@ function plainSource(file: string, handle: FileHandle, start: number, end: numbe
     file,
     gzip: false,
     totalBytes: end - start,
+    expandedBytes: end - start,
     async read(target, offset) {
       const length = Math.min(target.length - offset, end - position);
       if (length <= 0) return 0;
@@ -66,7 +74,7 @@ function plainSource(file: string, handle: FileHandle, start: number, end: numbe
   };
 }
 
-function gzipSource(file: string, handle: FileHandle, totalBytes: number): ByteSource {
+function gzipSource(file: string, handle: FileHandle, totalBytes: number, expandedBytes: number): ByteSource {
   const raw = handle.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
   const gunzip = createGunzip({ chunkSize: READ_CHUNK });
   raw.on('error', (err) => gunzip.destroy(err));
@@ -78,6 +86,7 @@ function gzipSource(file: string, handle: FileHandle, totalBytes: number): ByteS
     file,
     gzip: true,
     totalBytes,
+    expandedBytes,
     async read(target, offset) {
       if (pending.length === 0 && !done) {
         try {
@@ -119,17 +128,18 @@ function fileError(file: string, err: unknown): UserError {
 }
 
 /**
- * Streams a source through `parse` in one buffer of `initialBytes` that doubles whenever a single record fills it.
+ * Streams a source through `parse` in one buffer (`initial`, or a new one of that many bytes; callers reading several
+ * files pass the same buffer) that doubles whenever a single record fills it.
  * `parse(buf, filled, eof)` sees bytes [0, filled) and returns where its unconsumed tail starts; that tail moves to the
  * front for the next read. Reports progress after every parse and closes the source, also on error.
  */
 export async function pumpSource(
   source: ByteSource,
-  initialBytes: number,
+  initial: Uint8Array | number,
   parse: (buf: Uint8Array, filled: number, eof: boolean) => number,
   onProgress?: (bytesRead: number, totalBytes: number) => void,
 ): Promise<void> {
-  let buf = new Uint8Array(initialBytes);
+  let buf = typeof initial === 'number' ? new Uint8Array(initial) : initial;
   let filled = 0;
   try {
     for (;;) {

@@ -10,6 +10,7 @@ function trickle(bytes: Uint8Array, step: number): ByteSource & { closed: number
     file: 'mem',
     gzip: false,
     totalBytes: bytes.length,
+    expandedBytes: bytes.length,
     closed: 0,
     read(target, offset) {
       const n = Math.min(step, bytes.length - pos, target.length - offset);
