@@ -27,7 +27,7 @@ const rules: { [K in keyof DbscanParams]: ParamRule } = {
   min_samples: { type: 'int', min: 1 },
   metric: { type: 'choice', values: ['euclidean', 'manhattan', 'cosine'] },
   contamination: contaminationRule,
-  algorithm: { type: 'choice', values: ['auto', 'dense', 'sparse', 'projection'] },
+  algorithm: { type: 'choice', values: ['auto', 'dense', 'sparse', 'projection', 'clusters'] },
 };
 
 /** Just above 1: a row exactly eps from a core row is still inside its neighbourhood. */

@@ -22,7 +22,7 @@ const rules: { [K in keyof KnnParams]: ParamRule } = {
   n_neighbors: { type: 'int', min: 1 },
   weights: { type: 'choice', values: ['uniform', 'distance'] },
   metric: { type: 'choice', values: ['euclidean', 'manhattan', 'cosine'] },
-  algorithm: { type: 'choice', values: ['auto', 'dense', 'sparse', 'projection'] },
+  algorithm: { type: 'choice', values: ['auto', 'dense', 'sparse', 'projection', 'clusters'] },
 };
 
 export class KNeighborsClassifier implements Classifier {

@@ -23,7 +23,7 @@ const rules: { [K in keyof LofParams]: ParamRule } = {
   n_neighbors: { type: 'int', min: 1 },
   metric: { type: 'choice', values: ['euclidean', 'manhattan', 'cosine'] },
   contamination: contaminationRule,
-  algorithm: { type: 'choice', values: ['auto', 'dense', 'sparse', 'projection'] },
+  algorithm: { type: 'choice', values: ['auto', 'dense', 'sparse', 'projection', 'clusters'] },
 };
 
 /** scikit-learn's offset for contamination='auto': LOF above 1.5 is an outlier. */

@@ -11,6 +11,7 @@
 // re-checked exactly, so every path returns the float64 answer. Exact duplicates come out at exactly 0 because
 // both sums run over the same columns in the same order.
 
+import type { Clusters } from './clusters.js';
 import type { Projection, ProjectionSearcher } from './projection.js';
 import { SimdScan } from './simd.js';
 
@@ -29,6 +30,8 @@ export interface SearchData {
   sparse: SparseColumns | null;
   /** Sorted principal projections (projection euclidean path), or null. */
   projection: Projection | null;
+  /** Cluster partition with triangle-inequality bounds (euclidean/manhattan k-NN and radius queries), or null. */
+  clusters: Clusters | null;
   /** Dense euclidean/manhattan scans run the WebAssembly SIMD kernel (float32, re-checked exactly). */
   simd: boolean;
 }

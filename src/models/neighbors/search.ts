@@ -9,6 +9,7 @@
 
 import type { Matrix } from '../../frame/matrix.js';
 import { defaultThreads, runInWorkers } from '../../util/worker-pool.js';
+import { ClusterSearcher, buildClusters, type Clusters } from './clusters.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { simdAvailable } from './simd.js';
 import {
@@ -17,15 +18,17 @@ import {
   RadiusMinValueReducer,
   TopKReducer,
   find,
+  toDistance,
   scan,
   toReduced,
   union,
   type Metric,
+  type Reducer,
   type SearchData,
 } from './kernels.js';
 
 export type { Metric } from './kernels.js';
-export type SearchAlgorithm = 'auto' | 'dense' | 'sparse' | 'projection';
+export type SearchAlgorithm = 'auto' | 'dense' | 'sparse' | 'projection' | 'clusters';
 
 export interface NeighborResult {
   k: number;
@@ -44,6 +47,16 @@ const SPARSE_RATIO = 12;
 const TASKS_PER_THREAD = 8;
 /** Without SIMD, from this many rows the projection index beats the JavaScript dense scan (10× on UNSW-NB15). */
 const PROJECTION_MIN_ROWS = 512;
+/** From this many rows the cluster index is built and tried (below, a scan is cheap anyway). */
+const CLUSTER_MIN_ROWS = 2048;
+/**
+ * A scan computes a distance this many times faster than the cluster search's float64 loop (SIMD or sparse
+ * kernel against scattered exact distances); a cluster query gives up for a scan after n / this exact distances.
+ */
+const SCAN_SPEEDUP = 10;
+/** Indexed rows self-queried at build to measure how hard the cluster bounds prune. */
+const CLUSTER_PROBES = 48;
+const PROBE_K = 10;
 
 export type SearchTask =
   | { op: 'knn'; q0: number; q1: number; k: number; excludeSelf: boolean }
@@ -66,6 +79,7 @@ export function runTask(shared: SearchShared, task: SearchTask): Int32Array | nu
   const { q0, q1 } = task;
   const searcher = search.projection ? new ProjectionSearcher(search, search.projection, queries) : null;
   const radius2 = task.op === 'knn' ? 0 : toReduced(search.metric, task.radius);
+  if (search.clusters) return clusterTask(shared, task, radius2);
   switch (task.op) {
     case 'knn': {
       const reducer = new TopKReducer(search, queries, q0, q1, task.k, task.excludeSelf);
@@ -93,6 +107,76 @@ export function runTask(shared: SearchShared, task: SearchTask): Int32Array | nu
       return reducer.mins;
     }
   }
+}
+
+/** A task through the cluster index; a query whose bounds prune too little is scanned instead. */
+function clusterTask(shared: SearchShared, task: SearchTask, radius2: number): Int32Array | null {
+  const { search, queries } = shared;
+  const { q0, q1 } = task;
+  const searcher = new ClusterSearcher(search.clusters as Clusters, search.metric as 'euclidean' | 'manhattan', search.d, queries);
+  const budget = Math.ceil(search.n / SCAN_SPEEDUP);
+  const scanOne = (q: number, reducer: Reducer): void => scan(search, queries, q, q + 1, reducer);
+  switch (task.op) {
+    case 'knn': {
+      const { k, excludeSelf } = task;
+      const outIdx = shared.outIdx as Int32Array;
+      const outDist = shared.outDist as Float64Array;
+      const kk = Math.min(k, search.n - (excludeSelf ? 1 : 0));
+      const hd = new Float64Array(kk);
+      const hi = new Int32Array(kk);
+      const rank = new Array<number>(kk);
+      for (let q = q0; q < q1; q++) {
+        const size = kk === 0 ? 0 : searcher.knn(q, kk, excludeSelf ? q : -1, hd, hi, 0, budget);
+        if (size < 0) {
+          const reducer = new TopKReducer(search, queries, q, q + 1, k, excludeSelf);
+          scanOne(q, reducer);
+          reducer.finish(outIdx, outDist, q);
+          continue;
+        }
+        for (let c = 0; c < size; c++) rank[c] = c;
+        const live = rank.slice(0, size).sort((a, b) => hd[a] - hd[b] || hi[a] - hi[b]);
+        for (let c = 0; c < k; c++) {
+          outIdx[q * k + c] = c < size ? hi[live[c]] : -1;
+          outDist[q * k + c] = c < size ? toDistance(search.metric, hd[live[c]]) : Number.POSITIVE_INFINITY;
+        }
+      }
+      return null;
+    }
+    case 'count': {
+      const reducer = new RadiusCountReducer(search, queries, q0, q1, radius2);
+      for (let q = q0; q < q1; q++) if (!searcher.radius(q, radius2, budget, () => reducer.take(q))) scanOne(q, reducer);
+      return reducer.counts;
+    }
+    case 'components': {
+      const reducer = new RadiusComponentsReducer(search, queries, radius2);
+      for (let q = q0; q < q1; q++) if (!searcher.radius(q, radius2, budget, (row) => reducer.take(q, row))) scanOne(q, reducer);
+      return reducer.edges();
+    }
+    case 'min-value': {
+      const reducer = new RadiusMinValueReducer(search, queries, q0, q1, radius2, shared.values as Int32Array);
+      for (let q = q0; q < q1; q++) if (!searcher.radius(q, radius2, budget, (row) => reducer.take(q, row))) scanOne(q, reducer);
+      return reducer.mins;
+    }
+  }
+}
+
+/**
+ * Whether the cluster index repays itself: self-queries of a few spread-out indexed rows measure the work per
+ * query (centre distances plus exact row distances), against a scan's n / SCAN_SPEEDUP distance equivalents.
+ */
+function clustersPay(s: SearchData, clusters: Clusters): boolean {
+  const searcher = new ClusterSearcher(clusters, s.metric as 'euclidean' | 'manhattan', s.d, s.data);
+  const k = Math.min(PROBE_K, s.n - 1);
+  const hd = new Float64Array(k);
+  const hi = new Int32Array(k);
+  let work = 0;
+  const probes = Math.min(CLUSTER_PROBES, s.n);
+  for (let t = 0; t < probes; t++) {
+    const q = Math.floor(((t + 0.5) * s.n) / probes);
+    searcher.knn(q, k, q, hd, hi, 0, s.n);
+    work += clusters.count + searcher.visited;
+  }
+  return work / probes < s.n / SCAN_SPEEDUP / 2;
 }
 
 function sharedCopy<T extends Float32Array | Float64Array | Int32Array>(src: T, shared: boolean): T {
@@ -126,8 +210,8 @@ export class NeighborIndex {
     return this.search.n;
   }
 
-  get algorithm(): 'dense' | 'sparse' | 'projection' {
-    return this.search.projection ? 'projection' : this.search.sparse ? 'sparse' : 'dense';
+  get algorithm(): 'dense' | 'sparse' | 'projection' | 'clusters' {
+    return this.search.clusters ? 'clusters' : this.search.projection ? 'projection' : this.search.sparse ? 'sparse' : 'dense';
   }
 
   /** Indexes the rows of X (the data is referenced, not copied, until a parallel search needs shared memory). */
@@ -144,8 +228,11 @@ export class NeighborIndex {
         for (let j = 0; j < d; j++) s += data[i * d + j] * data[i * d + j];
         rowNorms[i] = Math.sqrt(s);
       }
-    } else if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
-      const shift = columnModes(X);
+    }
+    const wantClusters = metric !== 'cosine' && (algorithm === 'clusters' || (algorithm === 'auto' && n >= CLUSTER_MIN_ROWS));
+    const modes = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X) : new Float64Array(d);
+    if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
+      const shift = modes;
       const columnNnz = new Float64Array(d);
       for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) columnNnz[i % d]++;
       let nnz = 0;
@@ -172,12 +259,16 @@ export class NeighborIndex {
       }
     }
     const simd = metric !== 'cosine' && !sparse && options.simd !== false && simdAvailable();
+    let clusters: Clusters | null = null;
+    if (wantClusters) clusters = buildClusters(data, n, d, metric as 'euclidean' | 'manhattan', modes);
     // Measured: with SIMD the dense scan matches or beats the projection index on NSL-KDD, UNSW-NB15 and
     // CIC-IDS2017, so it is chosen automatically only without SIMD.
     if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && n >= PROJECTION_MIN_ROWS))) {
       projection = buildProjection(data, n, d);
     }
-    return new NeighborIndex({ n, d, metric, data, rowNorms, sparse, projection, simd }, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
+    const search: SearchData = { n, d, metric, data, rowNorms, sparse, projection, clusters, simd };
+    if (clusters && algorithm === 'auto' && !clustersPay(search, clusters)) search.clusters = null;
+    return new NeighborIndex(search, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
   }
 
   /**
@@ -221,7 +312,9 @@ export class NeighborIndex {
   }
 
   private useWorkers(nq: number): boolean {
-    const work = nq * this.search.n * (this.search.sparse ? 8 : this.search.simd ? this.search.d / 8 : this.search.d);
+    const { n, d, sparse, simd, clusters } = this.search;
+    // A cluster query costs about a few clusters' worth of rows beyond the centres (measured: 2–5× the centres).
+    const work = clusters ? nq * 4 * clusters.count * d : nq * n * (sparse ? 8 : simd ? d / 8 : d);
     return this.threads > 1 && work >= this.parallelWork && nq >= 2 * this.threads;
   }
 
@@ -264,6 +357,15 @@ export class NeighborIndex {
           coords: sharedCopy(s.projection.coords, true),
           residual: sharedCopy(s.projection.residual, true),
           maxNorm2: s.projection.maxNorm2,
+        },
+        clusters: s.clusters && {
+          ...s.clusters,
+          start: sharedCopy(s.clusters.start, true),
+          order: sharedCopy(s.clusters.order, true),
+          rows: sharedCopy(s.clusters.rows, true),
+          spread: sharedCopy(s.clusters.spread, true),
+          centers: sharedCopy(s.clusters.centers, true),
+          radius: sharedCopy(s.clusters.radius, true),
         },
         sparse: s.sparse && {
           shift: sharedCopy(s.sparse.shift, true),
