@@ -1,29 +1,60 @@
-// Worker thread of `extractFlows` with several workers: meters one hash partition of the flows of the given files
-// and sends its rows to the main thread as transferred byte chunks, one at a time per acknowledgement (back-pressure).
+// Worker thread of `extractFlows`, in one of two roles:
+//   'partition': meters one hash partition of the flows of the given files and sends its rows to the main thread as
+//     transferred byte chunks, one at a time per acknowledgement (back-pressure);
+//   'writer': the second stage of a two-thread pipeline — takes the CIC flow batches that the main thread's meter
+//     fills in a SharedArrayBuffer ring (see BatchRing in extract.ts) and writes their CSV rows to a file descriptor.
 
 import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../errors.js';
-import { extractInto, type ExtractOptions, type WorkerReply } from './extract.js';
+import { BatchRing, ByteWriter, extractInto, writeCicBatch, type ExtractOptions, type WorkerReply } from './extract.js';
 
 const port = parentPort!;
-const { captures, options } = workerData as { captures: string[]; options: ExtractOptions };
-const acks: (() => void)[] = [];
-port.on('message', (msg: unknown) => {
-  if (msg === 'ack') acks.shift()?.();
-});
-const toMain = new Writable({
-  highWaterMark: 4 << 20,
-  write(chunk: Buffer, _encoding, done) {
-    acks.push(() => done());
-    port.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
-  },
-});
 
-try {
+type Job = { role: 'partition'; captures: string[]; options: ExtractOptions } | { role: 'writer'; ring: SharedArrayBuffer; fd: number };
+
+function fail(err: unknown): void {
+  port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), userError: err instanceof UserError } satisfies WorkerReply);
+}
+
+async function partition(captures: string[], options: ExtractOptions): Promise<void> {
+  const acks: (() => void)[] = [];
+  port.on('message', (msg: unknown) => {
+    if (msg === 'ack') acks.shift()?.();
+  });
+  const toMain = new Writable({
+    highWaterMark: 4 << 20,
+    write(chunk: Buffer, _encoding, done) {
+      acks.push(() => done());
+      port.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
+    },
+  });
   const result = await extractInto(captures, toMain, options);
   await new Promise<void>((resolve) => toMain.end(resolve));
   port.postMessage({ type: 'done', result } satisfies WorkerReply);
+}
+
+function writer(buffer: SharedArrayBuffer, fd: number): void {
+  const ring = BatchRing.attach(buffer);
+  const out = new ByteWriter(fd);
+  try {
+    for (let batch = ring.take(); batch; batch = ring.take()) {
+      writeCicBatch(out, batch);
+      out.push();
+      ring.release();
+    }
+    out.push(true);
+  } catch (err) {
+    ring.abort();
+    throw err;
+  }
+  port.postMessage({ type: 'written' } satisfies WorkerReply);
+}
+
+const job = workerData as Job;
+try {
+  if (job.role === 'partition') await partition(job.captures, job.options);
+  else writer(job.ring, job.fd);
 } catch (err) {
-  port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), userError: err instanceof UserError } satisfies WorkerReply);
+  fail(err);
 }

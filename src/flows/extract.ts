@@ -1,7 +1,7 @@
 // Captures → flows → feature rows, streamed: the library side of `flowsentry extract`. Flows are written as they
 // end, with back-pressure from the output, so memory stays bounded by the flow table whatever the capture size.
 
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, writeSync, WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
@@ -10,7 +10,8 @@ import { readCapture, type CaptureSummary } from '../io/capture.js';
 import { countSkip, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
-import { FlowMeter, type MeterOptions, type MeterStats } from './meter.js';
+import { BATCH_DOUBLES, BATCH_WORDS, FlowBatch, FlowMeter, type MeterOptions, type MeterStats } from './meter.js';
+import { formatAddress } from './decode/packet.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
 
 export type FeatureSet = 'cic' | 'netflow';
@@ -19,7 +20,10 @@ export type OutputFormat = 'csv' | 'jsonl';
 export interface ExtractOptions extends MeterOptions {
   features?: FeatureSet;
   format?: OutputFormat;
-  /** Worker threads for file inputs (default 1); each meters a hash partition of the flows. */
+  /**
+   * Threads (default 1). CIC CSV to a file path: 2 or more = metering here and CSV writing in a worker. Otherwise,
+   * for file inputs: one worker per hash partition of the flows, each reading the files.
+   */
   workers?: number;
   /** Called as input is read: bytes read in the current capture and its index (single-thread path only). */
   onProgress?: (bytesRead: number, captureIndex: number) => void;
@@ -87,16 +91,28 @@ const DASH = 0x2d;
 const NEWLINE = 0x0a;
 const CHUNK = 1 << 20;
 const SIGNIFICANT = 12;
+/** 10 ** k for k in [-POW10_ZERO, POW10_ZERO], the same doubles as the `**` operator gives (a table lookup, not pow). */
+const POW10_ZERO = 32;
+const POW10 = Float64Array.from({ length: 2 * POW10_ZERO + 1 }, (_, i) => 10 ** (i - POW10_ZERO));
+
+/** Chunk buffers kept for reuse once their write has completed. */
+const SPARE_CHUNKS = 3;
 
 /**
- * Output in large byte chunks, numbers encoded straight into the buffer (integers digit by digit, others through
- * the shortest round-trip text): no string per value. Waits for 'drain' when the destination is slow.
+ * Output in large byte chunks, numbers encoded straight into the buffer (integers digit by digit, others with 12
+ * significant digits): no string per value. To a Writable it waits for 'drain' when the destination is slow, and
+ * reuses the chunks of an fs.WriteStream once written (a fresh 1 MB buffer per chunk kept the GC busy); to a file
+ * descriptor it writes synchronously from one buffer.
  */
 export class ByteWriter {
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
   private pos = 0;
   private readonly digits = new Uint8Array(24);
-  constructor(private readonly out: Writable) {}
+  private readonly spare: Buffer[] = [];
+  /** "YYYY-MM-DD HH:MM:SS." of `prefixSecond`. */
+  private readonly prefix = new Uint8Array(20);
+  private prefixSecond = NaN;
+  constructor(private readonly out: Writable | number) {}
 
   text(s: string): void {
     if (this.pos + s.length * 3 > this.buf.length) this.spill(s.length * 3);
@@ -110,12 +126,33 @@ export class ByteWriter {
     for (let i = 0; i < s.length; i++) b[this.pos++] = s.charCodeAt(i);
   }
 
-  /** cicTimestamp(ms) written without building strings. */
+  /** Dotted text of an IPv4 address or RFC 5952 text of an IPv6 address given as four 32-bit words at words[k]. */
+  address(version: number, words: Uint32Array, k: number): void {
+    if (version !== 4) return this.ascii(formatAddress(version, words, k));
+    if (this.pos + 16 > this.buf.length) this.spill(16);
+    const a = words[k]!;
+    this.uint(a >>> 24);
+    this.buf[this.pos++] = 0x2e;
+    this.uint((a >>> 16) & 255);
+    this.buf[this.pos++] = 0x2e;
+    this.uint((a >>> 8) & 255);
+    this.buf[this.pos++] = 0x2e;
+    this.uint(a & 255);
+  }
+
+  /** cicTimestamp(ms) written without building strings; the date and time of day are cached per second. */
   timestamp(ms: number): void {
     if (this.pos + 32 > this.buf.length) this.spill(32);
-    let micros = Math.round(ms * 1000);
+    const micros = Math.round(ms * 1000);
     const second = Math.floor(micros / 1e6);
-    micros -= second * 1e6;
+    if (second !== this.prefixSecond) this.cachePrefix(second);
+    this.buf.set(this.prefix, this.pos);
+    this.pos += 20;
+    this.padded(micros - second * 1e6, 6);
+  }
+
+  private cachePrefix(second: number): void {
+    const start = this.pos;
     const day = Math.floor(second / 86400);
     let rem = second - day * 86400;
     // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
@@ -143,7 +180,9 @@ export class ByteWriter {
     this.buf[this.pos++] = 0x3a;
     this.padded(rem - min * 60, 2);
     this.buf[this.pos++] = 0x2e;
-    this.padded(micros, 6);
+    this.prefix.set(this.buf.subarray(start, this.pos));
+    this.prefixSecond = second;
+    this.pos = start;
   }
 
   /** A non-negative integer, left-padded with zeros to `width` digits. */
@@ -164,7 +203,8 @@ export class ByteWriter {
 
   number(v: number): void {
     if (this.pos + 32 > this.buf.length) this.spill(32);
-    if (Number.isInteger(v) && Math.abs(v) < 1e15) {
+    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) this.uint(v);
+    else if (Number.isInteger(v) && Math.abs(v) < 1e15) {
       let x = v;
       if (x < 0) {
         this.buf[this.pos++] = 0x2d;
@@ -178,6 +218,41 @@ export class ByteWriter {
       } while (x > 0);
       while (n > 0) this.buf[this.pos++] = this.digits[--n]!;
     } else this.fraction(v);
+  }
+
+  /** values[from, to), each preceded by a comma; zeros and one-digit integers (most of a row) inline. */
+  values(values: Float64Array, from: number, to: number): void {
+    if (this.pos + (to - from) * 33 > this.buf.length) this.spill((to - from) * 33);
+    const b = this.buf;
+    for (let j = from; j < to; j++) {
+      const v = values[j]!;
+      if (v >= 0 && v < 10 && (v | 0) === v) {
+        b[this.pos] = COMMA;
+        b[this.pos + 1] = 0x30 + v;
+        this.pos += 2;
+      } else {
+        b[this.pos++] = COMMA;
+        this.number(v);
+      }
+    }
+  }
+
+  /** An integer in [0, 2^31) in 32-bit arithmetic (most values of a row); the caller made room. */
+  private uint(v: number): void {
+    const b = this.buf;
+    if (v < 10) {
+      b[this.pos++] = 0x30 + v;
+      return;
+    }
+    let p = this.pos + (v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10);
+    this.pos = p;
+    let x = v;
+    while (x >= 10) {
+      const q = (x / 10) | 0;
+      b[--p] = 0x30 + x - q * 10;
+      x = q;
+    }
+    b[p - 1] = 0x30 + x;
   }
 
   /**
@@ -195,14 +270,18 @@ export class ByteWriter {
       x = -x;
     }
     let e = Math.floor(Math.log10(x));
-    let scaled = Math.round(x * 10 ** (SIGNIFICANT - 1 - e));
+    if (e < -8 || e > 15) {
+      this.pos += this.buf.write(String(x), this.pos, 'latin1');
+      return;
+    }
+    let scaled = Math.round(x * POW10[POW10_ZERO + SIGNIFICANT - 1 - e]!);
     // log10 can land one off next to a power of ten: fix the exponent so `scaled` has exactly SIGNIFICANT digits.
-    if (scaled >= 10 ** SIGNIFICANT) {
+    if (scaled >= POW10[POW10_ZERO + SIGNIFICANT]!) {
       e++;
-      scaled = Math.round(x * 10 ** (SIGNIFICANT - 1 - e));
-    } else if (scaled < 10 ** (SIGNIFICANT - 1)) {
+      scaled = Math.round(x * POW10[POW10_ZERO + SIGNIFICANT - 1 - e]!);
+    } else if (scaled < POW10[POW10_ZERO + SIGNIFICANT - 1]!) {
       e--;
-      scaled = Math.round(x * 10 ** (SIGNIFICANT - 1 - e));
+      scaled = Math.round(x * POW10[POW10_ZERO + SIGNIFICANT - 1 - e]!);
     }
     if (e < -7 || e > 14) {
       this.pos += this.buf.write(String(x), this.pos, 'latin1');
@@ -230,13 +309,30 @@ export class ByteWriter {
     }
   }
 
-  /** Writes a full chunk out when it is nearly full (or always with `force`), honouring back-pressure. */
-  async drain(force = false): Promise<void> {
+  /** Hands the chunk to the output when it is nearly full (or always with `force`) without waiting. */
+  push(force = false): void {
     if (this.pos === 0 || (!force && this.pos < CHUNK - (CHUNK >> 3))) return;
-    const chunk = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(CHUNK);
+    const out = this.out;
+    if (typeof out === 'number') {
+      for (let at = 0; at < this.pos; ) at += writeSync(out, this.buf, at, this.pos - at);
+      this.pos = 0;
+      return;
+    }
+    const full = this.buf;
+    const chunk = full.subarray(0, this.pos);
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
     this.pos = 0;
-    if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    // Only a file stream is done with a chunk when its write callback runs; other streams may pass it on as is.
+    const reuse = out instanceof WriteStream && full.length === CHUNK;
+    const done = reuse ? () => void (this.spare.length < SPARE_CHUNKS && this.spare.push(full)) : undefined;
+    out.write(chunk, done);
+  }
+
+  /** push(), then waits while the output stream asks for it ('drain'). */
+  async drain(force = false): Promise<void> {
+    this.push(force);
+    const out = this.out;
+    if (typeof out !== 'number' && out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', resolve));
   }
 
   /** Grows the current chunk when a line outruns it between drains. */
@@ -286,6 +382,39 @@ function writeCsvFlow(w: ByteWriter, flow: FlowRecord, features: FeatureSet): vo
   w.byte(NEWLINE);
 }
 
+/** CIC CSV rows of a FlowBatch of the flow meter: no FlowRecord, no address or number text. */
+export function writeCicBatch(w: ByteWriter, batch: FlowBatch): void {
+  const words = batch.words;
+  const features = batch.features;
+  const width = batch.featureCount;
+  for (let i = 0; i < batch.length; i++) {
+    const k = i * BATCH_WORDS;
+    const version = words[k]!;
+    w.address(version, words, k + 1);
+    w.byte(DASH);
+    w.address(version, words, k + 5);
+    w.byte(DASH);
+    w.number(words[k + 9]!);
+    w.byte(DASH);
+    w.number(words[k + 10]!);
+    w.byte(DASH);
+    w.number(words[k + 11]!);
+    w.byte(COMMA);
+    w.address(version, words, k + 1);
+    w.byte(COMMA);
+    w.number(words[k + 9]!);
+    w.byte(COMMA);
+    w.address(version, words, k + 5);
+    w.byte(COMMA);
+    w.timestamp(batch.doubles[i * BATCH_DOUBLES]!);
+    w.values(features, i * width, (i + 1) * width);
+    w.byte(NEWLINE);
+  }
+}
+
+/** Rows per FlowBatch between the meter and the CSV writer. */
+const BATCH_ROWS = 1024;
+
 /** What one meter (the only one, or one partition's) reports. */
 export interface PartialExtract {
   captures: CaptureSummary[];
@@ -299,11 +428,28 @@ export async function extractInto(captures: readonly (string | Readable)[], stre
   const columns = extractColumns(features);
   const writer = new ByteWriter(stream);
   const onFlow =
-    format === 'csv' ? (flow: FlowRecord) => writeCsvFlow(writer, flow, features) : (flow: FlowRecord) => writer.text(`${formatFlowJson(flow, features, columns)}\n`);
+    format === 'csv'
+      ? (flow: FlowRecord) => {
+          writeCsvFlow(writer, flow, features);
+          writer.push();
+        }
+      : (flow: FlowRecord) => {
+          writer.text(`${formatFlowJson(flow, features, columns)}\n`);
+          writer.push();
+        };
+  // CIC CSV rows are written from columnar batches of the meter (one batch, refilled after each write).
+  const batch = features === 'cic' && format === 'csv' ? new FlowBatch(BATCH_ROWS, CIC_FEATURES.length) : undefined;
+  const full = (b: FlowBatch): FlowBatch => {
+    writeCicBatch(writer, b);
+    writer.push();
+    b.length = 0;
+    return b;
+  };
   const meter = new FlowMeter(onFlow, {
     ...options,
     cicFeatures: features === 'cic',
     reuseFeatureVector: true, // each row is written inside the callback
+    ...(batch ? { batches: { first: batch, full } } : {}),
   });
   const summaries: CaptureSummary[] = [];
   const onPacket = meter.addPacket.bind(meter);
@@ -327,14 +473,14 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
     return await Promise.all(
       Array.from({ length: count }, (_, index) => {
         const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
-          workerData: { captures: paths, options: { ...options, onProgress: undefined, maxFlows, partition: { index, count } } },
+          workerData: { role: 'partition', captures: paths, options: { ...options, onProgress: undefined, maxFlows, partition: { index, count } } },
         });
         workers.push(worker);
         return new Promise<PartialExtract>((resolve, reject) => {
           worker.on('message', (msg: Uint8Array | WorkerReply) => {
             if (ArrayBuffer.isView(msg)) stream.write(msg, () => worker.postMessage('ack'));
             else if (msg.type === 'done') resolve(msg.result);
-            else reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
+            else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
           });
           worker.on('error', reject);
           worker.on('exit', (code) => reject(new Error(`extract worker exited with code ${code}`)));
@@ -346,12 +492,160 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
   }
 }
 
-export type WorkerReply = { type: 'done'; result: PartialExtract } | { type: 'error'; message: string; userError: boolean };
+export type WorkerReply =
+  | { type: 'done'; result: PartialExtract }
+  | { type: 'written' }
+  | { type: 'error'; message: string; userError: boolean };
+
+const RING_SLOTS = 8;
+const R_CLOSED = 0;
+const R_ABORTED = 1;
+const R_COUNTS = 2;
+
+/** The CSV writer thread stopped; its own error message follows as a worker message. */
+class RingAborted extends Error {}
+
+/**
+ * Single-producer single-consumer ring of FlowBatches in one SharedArrayBuffer: the meter (main thread) fills one
+ * batch while the writer thread formats the ones before it. Int32 control words, used through Atomics: the slot
+ * count, rows and features per batch, CLOSED (no more batches), ABORTED (the consumer failed), and per slot the row
+ * count of a full batch (0 = free). Waits are bounded (100 ms) and re-check the flags, so neither side can hang on a
+ * partner that is gone.
+ */
+export class BatchRing {
+  private readonly ctrl: Int32Array;
+  private readonly batches: FlowBatch[];
+  private next = 0;
+
+  private constructor(readonly buffer: SharedArrayBuffer) {
+    const head = new Int32Array(buffer, 0, 3);
+    const slots = head[0]!;
+    const headerBytes = 8 * Math.ceil(((3 + R_COUNTS + slots) * 4) / 8);
+    this.ctrl = new Int32Array(buffer, 12, R_COUNTS + slots);
+    const bytes = FlowBatch.bytesFor(head[1]!, head[2]!);
+    this.batches = Array.from({ length: slots }, (_, i) => new FlowBatch(head[1]!, head[2]!, buffer, headerBytes + i * bytes));
+  }
+
+  static create(slots: number, rows: number, featureCount: number): BatchRing {
+    const headerBytes = 8 * Math.ceil(((3 + R_COUNTS + slots) * 4) / 8);
+    const buffer = new SharedArrayBuffer(headerBytes + slots * FlowBatch.bytesFor(rows, featureCount));
+    new Int32Array(buffer, 0, 3).set([slots, rows, featureCount]);
+    return new BatchRing(buffer);
+  }
+
+  static attach(buffer: SharedArrayBuffer): BatchRing {
+    return new BatchRing(buffer);
+  }
+
+  /** Producer: the batch to fill first. */
+  get first(): FlowBatch {
+    return this.batches[0]!;
+  }
+
+  /** Producer: hands over a filled batch and returns the next one, once the consumer has freed it. */
+  put(batch: FlowBatch): FlowBatch {
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, R_COUNTS + this.next, batch.length);
+    Atomics.notify(ctrl, R_COUNTS + this.next);
+    this.next = (this.next + 1) % this.batches.length;
+    for (let pending = Atomics.load(ctrl, R_COUNTS + this.next); pending !== 0; pending = Atomics.load(ctrl, R_COUNTS + this.next)) {
+      if (Atomics.load(ctrl, R_ABORTED) !== 0) throw new RingAborted('the CSV writer thread failed');
+      Atomics.wait(ctrl, R_COUNTS + this.next, pending, 100);
+    }
+    const free = this.batches[this.next]!;
+    free.length = 0;
+    return free;
+  }
+
+  /** Producer: no more batches. */
+  close(): void {
+    Atomics.store(this.ctrl, R_CLOSED, 1);
+    for (let i = 0; i < this.batches.length; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
+  }
+
+  /** Consumer: the next full batch, or undefined once the producer has closed the ring and every batch is taken. */
+  take(): FlowBatch | undefined {
+    const ctrl = this.ctrl;
+    for (;;) {
+      const rows = Atomics.load(ctrl, R_COUNTS + this.next);
+      if (rows > 0) {
+        const batch = this.batches[this.next]!;
+        batch.length = rows;
+        return batch;
+      }
+      if (Atomics.load(ctrl, R_CLOSED) !== 0 && Atomics.load(ctrl, R_COUNTS + this.next) === 0) return undefined;
+      Atomics.wait(ctrl, R_COUNTS + this.next, 0, 100);
+    }
+  }
+
+  /** Consumer: frees the batch of the last take(). */
+  release(): void {
+    Atomics.store(this.ctrl, R_COUNTS + this.next, 0);
+    Atomics.notify(this.ctrl, R_COUNTS + this.next);
+    this.next = (this.next + 1) % this.batches.length;
+  }
+
+  /** Consumer: gives up; the producer's next wait throws. */
+  abort(): void {
+    Atomics.store(this.ctrl, R_ABORTED, 1);
+    for (let i = 0; i < this.batches.length; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
+  }
+}
+
+/**
+ * Two-thread pipeline for CIC CSV to a file: this thread reads, decodes and meters into a BatchRing; a worker
+ * thread formats the rows and writes them (formatting costs about as much as metering). Same rows, same order as
+ * the one-thread path.
+ */
+async function extractPipelined(captures: readonly (string | Readable)[], out: string, options: ExtractOptions): Promise<PartialExtract> {
+  let fd: number;
+  try {
+    fd = openSync(out, 'w');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: out });
+  }
+  const ring = BatchRing.create(RING_SLOTS, BATCH_ROWS, CIC_FEATURES.length);
+  let worker: Worker | undefined;
+  try {
+    const header = Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`);
+    for (let at = 0; at < header.length; ) at += writeSync(fd, header, at, header.length - at);
+    const w = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, fd } });
+    worker = w;
+    const written = new Promise<void>((resolve, reject) => {
+      w.on('message', (msg: WorkerReply) => {
+        if (msg.type === 'written') resolve();
+        else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => reject(new Error(`CSV writer thread exited with code ${code}`)));
+    });
+    written.catch(() => undefined); // awaited below; metering may fail first
+    const meter = new FlowMeter(() => undefined, { ...options, cicFeatures: true, batches: { first: ring.first, full: (b) => ring.put(b) } });
+    const summaries: CaptureSummary[] = [];
+    const onPacket = meter.addPacket.bind(meter);
+    try {
+      for (let i = 0; i < captures.length; i++) summaries.push(await readCapture(captures[i]!, onPacket, (bytes) => options.onProgress?.(bytes, i)));
+      meter.flush();
+    } catch (err) {
+      if (err instanceof RingAborted) await written;
+      throw err;
+    }
+    ring.close();
+    await written;
+    return { captures: summaries, stats: meter.stats };
+  } finally {
+    await worker?.terminate();
+    closeSync(fd);
+  }
+}
 
 /**
  * Extracts flows from captures (paths, '-' for stdin, or Readables) and writes one row per flow to `out`
- * (a path or a Writable; '.jsonl' / '.json' paths get JSON lines unless `format` says otherwise). With `workers` > 1
- * and only file paths, the flows are split by hash between worker threads, each reading the files.
+ * (a path or a Writable; '.jsonl' / '.json' paths get JSON lines unless `format` says otherwise). With `workers` > 1:
+ * CIC CSV to a file path runs as a two-thread pipeline (metering here, CSV formatting and writing in a worker);
+ * otherwise, with only file paths as input, the flows are split by hash between worker threads, each reading the
+ * files.
  */
 export async function extractFlows(
   captures: readonly (string | Readable)[],
@@ -360,22 +654,26 @@ export async function extractFlows(
 ): Promise<ExtractSummary> {
   const features = options.features ?? 'cic';
   const format = options.format ?? (typeof out === 'string' && /\.jsonl?$/i.test(out) ? 'jsonl' : 'csv');
-  const stream = typeof out === 'string' ? createWriteStream(out) : out;
-  if (typeof out === 'string') {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err: NodeJS.ErrnoException) => reject(new UserError(`cannot write: ${err.code ?? err.message}`, { file: out })));
-    });
-  }
-  if (format === 'csv') stream.write(`${extractColumns(features).map(csvField).join(',')}\n`);
-  const started = performance.now();
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
-  const paths = captures.filter((c): c is string => typeof c === 'string' && c !== '-');
-  const parts =
-    workers > 1 && paths.length === captures.length
-      ? await extractInWorkers(paths, stream, { ...options, features, format }, workers)
-      : [await extractInto(captures, stream, { ...options, features, format })];
-  if (typeof out === 'string') await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const started = performance.now();
+  let parts: PartialExtract[];
+  if (workers > 1 && typeof out === 'string' && features === 'cic' && format === 'csv') parts = [await extractPipelined(captures, out, options)];
+  else {
+    const stream = typeof out === 'string' ? createWriteStream(out) : out;
+    if (typeof out === 'string') {
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', (err: NodeJS.ErrnoException) => reject(new UserError(`cannot write: ${err.code ?? err.message}`, { file: out })));
+      });
+    }
+    if (format === 'csv') stream.write(`${extractColumns(features).map(csvField).join(',')}\n`);
+    const paths = captures.filter((c): c is string => typeof c === 'string' && c !== '-');
+    parts =
+      workers > 1 && paths.length === captures.length
+        ? await extractInWorkers(paths, stream, { ...options, features, format }, workers)
+        : [await extractInto(captures, stream, { ...options, features, format })];
+    if (typeof out === 'string') await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
   const seconds = (performance.now() - started) / 1000;
   // Every partition reads and decodes every packet: reader and decoder counts come from the first one.
   const first = parts[0]!;

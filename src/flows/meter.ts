@@ -6,7 +6,9 @@
 //     absorbed for `lingerS` instead of opening an "appendix" flow; a new SYN on the same 5-tuple starts a new flow;
 //   - eviction of the least recently seen flow when `maxFlows` are live (counted), so memory is bounded;
 //   - end of input (flush).
-// O(1) expected per packet; no allocation per packet (one FlowRecord per flow).
+// O(1) expected per packet; no allocation per packet. Ended flows go out either as one FlowRecord each, or — no
+// object per flow — as rows of a columnar FlowBatch (typed arrays, optionally over a SharedArrayBuffer that
+// another thread reads).
 
 import type { FlowEndReason, FlowRecord } from './flow-record.js';
 import { decodePacket } from './decode/decode.js';
@@ -44,6 +46,72 @@ export interface MeterOptions {
   earlyPackets?: number;
   /** Receives the early snapshots (endReason 'snapshot'); the flow goes on and still ends normally later. */
   onEarly?: (flow: FlowRecord) => void;
+  /**
+   * Columnar output instead of `onFlow`: ended flows are appended to `first`; when a batch is full, and at the end
+   * of `flush()`, it is handed to `full`, which returns the (empty) batch to go on with. The batch must have room for
+   * CIC_FEATURES.length features per row when features are computed.
+   */
+  batches?: { first: FlowBatch; full: (batch: FlowBatch) => FlowBatch };
+}
+
+/**
+ * Ended flows as columns: per row BATCH_WORDS 32-bit words (ip version, initiator address ×4, responder address ×4,
+ * src port, dst port, protocol, vlan, end reason index into FLOW_END_REASONS, OR of TCP flags), BATCH_DOUBLES doubles
+ * (startMs, endMs, fwd/bwd packets, fwd/bwd layer-3 bytes, frame bytes) and `featureCount` feature values.
+ * The views may lie over a SharedArrayBuffer (see FlowBatch.bytesFor) so a batch can be filled and read in
+ * different threads.
+ */
+export class FlowBatch {
+  readonly words: Uint32Array;
+  readonly doubles: Float64Array;
+  readonly features: Float64Array;
+  length = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly featureCount: number,
+    buffer: ArrayBufferLike = new ArrayBuffer(FlowBatch.bytesFor(capacity, featureCount)),
+    byteOffset = 0,
+  ) {
+    this.doubles = new Float64Array(buffer, byteOffset, capacity * BATCH_DOUBLES);
+    this.features = new Float64Array(buffer, byteOffset + capacity * BATCH_DOUBLES * 8, capacity * featureCount);
+    this.words = new Uint32Array(buffer, byteOffset + capacity * (BATCH_DOUBLES + featureCount) * 8, capacity * BATCH_WORDS);
+  }
+
+  /** Bytes of one batch (a multiple of 8, so batches can be laid out back to back in one buffer). */
+  static bytesFor(capacity: number, featureCount: number): number {
+    return capacity * ((BATCH_DOUBLES + featureCount) * 8 + BATCH_WORDS * 4 + 4);
+  }
+
+  /** Row `i` as a FlowRecord (its own copy of the features), for consumers that want objects after all. */
+  record(i: number): FlowRecord {
+    const w = this.words;
+    const d = this.doubles;
+    const k = i * BATCH_WORDS;
+    const o = i * BATCH_DOUBLES;
+    const version = w[k]!;
+    return {
+      srcAddr: formatAddress(version, w, k + 1),
+      dstAddr: formatAddress(version, w, k + 5),
+      srcPort: w[k + 9]!,
+      dstPort: w[k + 10]!,
+      protocol: w[k + 11]!,
+      vlan: w[k + 12]!,
+      source: 'pcap',
+      startMs: d[o]!,
+      endMs: d[o + 1]!,
+      packets: d[o + 2]! + d[o + 3]!,
+      bytes: d[o + 4]! + d[o + 5]!,
+      fwdPackets: d[o + 2]!,
+      bwdPackets: d[o + 3]!,
+      fwdBytes: d[o + 4]!,
+      bwdBytes: d[o + 5]!,
+      tcpFlags: w[k + 14]!,
+      endReason: REASONS[w[k + 13]!]!,
+      frameBytes: d[o + 6]!,
+      features: this.featureCount > 0 ? this.features.slice(i * this.featureCount, (i + 1) * this.featureCount) : undefined,
+    };
+  }
 }
 
 export interface MeterStats {
@@ -59,6 +127,10 @@ export interface MeterStats {
 }
 
 const REASONS: readonly FlowEndReason[] = ['eof', 'fin', 'rst', 'idle', 'active', 'evicted', 'snapshot'];
+/** End reasons by the index a FlowBatch row stores. */
+export const FLOW_END_REASONS: readonly FlowEndReason[] = REASONS;
+export const BATCH_WORDS = 15;
+export const BATCH_DOUBLES = 7;
 const R_EOF = 0;
 const R_FIN = 1;
 const R_RST = 2;
@@ -102,6 +174,8 @@ export class FlowMeter {
   private readonly partitionIndex: number;
   private readonly decodeFailures = new Float64Array(DECODE_REASONS.length);
   private readonly counters = { packets: 0, metered: 0, flows: 0, evictions: 0, trailingPackets: 0 };
+  private batch: FlowBatch | undefined;
+  private readonly batchFull: ((batch: FlowBatch) => FlowBatch) | undefined;
 
   constructor(
     private readonly onFlow: (flow: FlowRecord) => void,
@@ -119,6 +193,9 @@ export class FlowMeter {
     const maxFlows = options.maxFlows ?? 100_000;
     if (!(maxFlows >= 1)) throw new RangeError('maxFlows must be >= 1');
     this.table = new FlowTable(Math.floor(maxFlows), SLOT_DOUBLES);
+    this.batch = options.batches?.first;
+    this.batchFull = options.batches?.full;
+    if (this.batch && this.withFeatures && this.batch.featureCount < CIC_FEATURES.length) throw new RangeError('the batch has no room for the CIC features');
   }
 
   /** Decodes and meters one captured packet. */
@@ -242,7 +319,10 @@ export class FlowMeter {
     return true;
   }
 
-  /** Ends live flows (end of input), at most `max` of them; returns true when none is left. */
+  /**
+   * Ends live flows (end of input), at most `max` of them; returns true when none is left. In batch mode the last,
+   * partly filled batch is handed out then too.
+   */
   flush(max = Infinity): boolean {
     const table = this.table;
     for (let ended = 0; table.lruHead >= 0; ended++) {
@@ -250,6 +330,7 @@ export class FlowMeter {
       const slot = table.lruHead;
       this.finish(slot, table.pages[slot >> PAGE_BITS]![pageBase(slot, SLOT_DOUBLES) + CLOSED_AT]! > 0 ? table.reason[slot]! : R_EOF);
     }
+    if (this.batch && this.batch.length > 0) this.batch = this.batchFull!(this.batch);
     return true;
   }
 
@@ -281,15 +362,64 @@ export class FlowMeter {
   }
 
   private finish(slot: number, reason: number): void {
-    const record = this.record(slot, reason);
-    if (record.protocol === 6 && (reason === R_ACTIVE || reason === R_IDLE || reason === R_EVICTED)) {
-      const f = this.table.pages[slot >> PAGE_BITS]!;
+    const table = this.table;
+    if ((table.keyWords[slot * KEY_WORDS + 9]! & 255) === 6 && (reason === R_ACTIVE || reason === R_IDLE || reason === R_EVICTED)) {
+      const f = table.pages[slot >> PAGE_BITS]!;
       const base = pageBase(slot, SLOT_DOUBLES);
-      this.table.rememberConnection(slot, f[base + TCP_START]!, f[base + LAST]!);
+      table.rememberConnection(slot, f[base + TCP_START]!, f[base + LAST]!);
     }
-    this.table.remove(slot);
     this.counters.flows++;
+    if (this.batch) {
+      this.appendRow(this.batch, slot, reason);
+      table.remove(slot);
+      if (this.batch.length === this.batch.capacity) this.batch = this.batchFull!(this.batch);
+      return;
+    }
+    const record = this.record(slot, reason);
+    table.remove(slot);
     this.onFlow(record);
+  }
+
+  /** Appends a live slot's flow to a batch as one row (no object, no text). */
+  private appendRow(batch: FlowBatch, slot: number, reason: number): void {
+    const table = this.table;
+    const f = table.pages[slot >> PAGE_BITS]!;
+    const base = pageBase(slot, SLOT_DOUBLES);
+    const keys = table.keyWords;
+    const k = slot * KEY_WORDS;
+    const row = batch.length++;
+    const w = batch.words;
+    const o = row * BATCH_WORDS;
+    // The canonical key holds endpoint A first; the row holds the initiator first.
+    const a = table.initiatorIsAOf(slot) ? 0 : 4;
+    w[o] = (keys[k + 9]! >>> 8) & 15;
+    w[o + 1] = keys[k + a]!;
+    w[o + 2] = keys[k + a + 1]!;
+    w[o + 3] = keys[k + a + 2]!;
+    w[o + 4] = keys[k + a + 3]!;
+    w[o + 5] = keys[k + 4 - a]!;
+    w[o + 6] = keys[k + 5 - a]!;
+    w[o + 7] = keys[k + 6 - a]!;
+    w[o + 8] = keys[k + 7 - a]!;
+    const ports = keys[k + 8]!;
+    const dstPort = a === 0 ? ports & 0xffff : ports >>> 16;
+    w[o + 9] = a === 0 ? ports >>> 16 : ports & 0xffff;
+    w[o + 10] = dstPort;
+    const protocol = keys[k + 9]! & 255;
+    w[o + 11] = protocol;
+    w[o + 12] = keys[k + 9]! >>> 12;
+    w[o + 13] = reason;
+    w[o + 14] = f[base + TCP_FLAGS]!;
+    const d = batch.doubles;
+    const od = row * BATCH_DOUBLES;
+    d[od] = f[base + START]! / 1000;
+    d[od + 1] = f[base + LAST]! / 1000;
+    d[od + 2] = f[base + FWD_N]!;
+    d[od + 3] = f[base + BWD_N]!;
+    d[od + 4] = f[base + FWD_IP_BYTES]!;
+    d[od + 5] = f[base + BWD_IP_BYTES]!;
+    d[od + 6] = f[base + FRAME_BYTES]!;
+    if (this.withFeatures) cicFeatures(f, base, dstPort, protocol, batch.features, row * batch.featureCount);
   }
 
   /** The FlowRecord of a live slot (the flow itself is left as it is). */
