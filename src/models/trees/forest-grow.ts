@@ -1,11 +1,11 @@
 // One bootstrapped random-forest tree on the binned training data (Breiman 2001): bootstrap counts become row
-// weights, the rows left out are routed to their leaves for the out-of-bag score. Runs in worker threads
+// weights, the rows left out are routed to their leaves (while the tree grows) for the out-of-bag score. Runs in worker threads
 // (forest-worker.ts) or, for small inputs, in the main thread, so results do not depend on where a tree was grown.
 // Cost: O(rows) for the sample plus one tree (class-tree.ts).
 
 import { Rng } from '../../util/rng.js';
 import { buildClassTree, type ClassTreeData, type ClassTreeParams } from './class-tree.js';
-import { leafOfBinned, leafOfRowBinned, type FlatTree } from './flat-tree.js';
+import type { FlatTree } from './flat-tree.js';
 
 export interface ForestShared {
   readonly data: ClassTreeData;
@@ -22,7 +22,7 @@ export interface ForestTask {
 export interface ForestTreeResult {
   readonly tree: FlatTree;
   readonly importance: Float64Array;
-  /** Rows left out of this tree's bootstrap sample, and the leaf each one reaches. */
+  /** Rows left out of this tree's bootstrap sample (in no particular order), and the leaf each one reaches. */
   readonly oobRows: Int32Array;
   readonly oobLeaves: Int32Array;
 }
@@ -46,9 +46,7 @@ export function growForestTree(shared: ForestShared, task: ForestTask): ForestTr
     for (let i = 0, j = 0; i < n; i++) if (counts[i] === 0) oobRows[j++] = i;
   }
   const importance = new Float64Array(data.cols);
-  const tree = buildClassTree(data, weight, params, rng, importance);
   const oobLeaves = new Int32Array(oobRows.length);
-  if (data.rowBins) for (let j = 0; j < oobRows.length; j++) oobLeaves[j] = leafOfRowBinned(tree, data.rowBins, data.cols, oobRows[j]);
-  else for (let j = 0; j < oobRows.length; j++) oobLeaves[j] = leafOfBinned(tree, data.bins, n, oobRows[j]);
+  const tree = buildClassTree(data, weight, params, rng, importance, { rows: oobRows, leaves: oobLeaves });
   return { tree, importance, oobRows, oobLeaves };
 }
