@@ -13,7 +13,9 @@
 //     capture's span and rewriting TCP source ports so every flow is new; RSS of the service is sampled every second.
 //
 //   npm run bench -- service [--rates 50000,100000,150000,200000] [--seconds 10] [--memory-seconds 60] [--skip-memory]
-//                            [--skip-throughput]   (FLOWSENTRY_BENCH_PROFILE=dir: CPU profiles of the service)
+//                            [--skip-throughput] [--model FILE | --keep-model]
+//   (FLOWSENTRY_BENCH_PROFILE=dir: CPU profiles of the service; --keep-model saves the trained forest in
+//   the temp folder as flowsentry-bench-netflow-rf.fsm, --model reuses it)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -343,12 +345,15 @@ export async function run(args: string[]): Promise<void> {
   const children: Child[] = [];
   try {
     console.log(`# Live detection benchmark\n\n${machineLine()}\nload average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    // model on NetFlow features
-    const csv = netflowTrainingCsv(dir);
-    const model = join(dir, 'netflow-rf.fsm');
-    const t0 = performance.now();
-    cli(['train', csv, '--label', 'label', '--models', 'rf', '--cv', '2', '--out', model, '--json']);
-    console.log(`trained a 100-tree rf on ${readFileSync(csv, 'utf8').split('\n').length - 2} NetFlow-feature rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // model on NetFlow features (--model FILE reuses one trained by an earlier run, see --keep-model)
+    let model = opt('model', '');
+    if (!model) {
+      const csv = netflowTrainingCsv(dir);
+      model = args.includes('--keep-model') ? join(tmpdir(), 'flowsentry-bench-netflow-rf.fsm') : join(dir, 'netflow-rf.fsm');
+      const t0 = performance.now();
+      cli(['train', csv, '--label', 'label', '--models', 'rf', '--cv', '2', '--out', model, '--json']);
+      console.log(`trained a 100-tree rf on ${readFileSync(csv, 'utf8').split('\n').length - 2} NetFlow-feature rows in ${((performance.now() - t0) / 1000).toFixed(1)} s (${model})`);
+    }
 
     // offline: the same model, the same flows, one batch
     const scorer = await ModelScorer.load(model);

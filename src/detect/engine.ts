@@ -2,6 +2,9 @@
 // drops counted) and are scored in batches — a batch closes at `batchSize` flows or `maxBatchDelayMs` after its first
 // flow — so throughput is batch-fast while latency from flow end to alert stays in milliseconds. Alerts are aggregated
 // per source and label, then fanned out to the sinks, the store, the live event feed and the response hook.
+// The NetFlow source submits columnar chunks (src/detect/flow-chunk.ts, decoded and featurised on another thread)
+// that are scored as they are, with FlowRecord objects made only for the flows that open an alert; alerting flows
+// of one batch are grouped by source and label first, so an aggregate is looked up, grown and published once per batch.
 // `close()` drains the queue and flushes every sink and the store: an accepted flow is never lost on SIGTERM.
 
 import { createHash } from 'node:crypto';
@@ -13,6 +16,7 @@ import type { AlertSink } from './sinks/sink.js';
 import type { ResponseHook } from './response-hook.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { EngineMetrics } from '../serve/metrics.js';
+import type { FlowChunk } from './flow-chunk.js';
 
 export interface Verdict {
   readonly score: number;
@@ -34,6 +38,8 @@ export interface ScoredBatch {
 export interface FlowScorer {
   readonly model: { readonly name: string; readonly version: string; readonly file: string };
   scoreBatch(flows: readonly FlowRecord[]): Promise<ScoredBatch>;
+  /** Scores a columnar chunk from its precomputed NetFlow features (optional: else its rows become FlowRecords). */
+  scoreChunk?(chunk: FlowChunk): Promise<ScoredBatch>;
 }
 
 export interface EngineOptions {
@@ -59,6 +65,23 @@ interface Pending {
   readonly enqueuedAt: number;
 }
 
+/** A queued chunk and what to do with it once it is no longer read (give its buffer back to the source). */
+interface PendingChunk {
+  readonly chunk: FlowChunk;
+  readonly release: (chunk: FlowChunk) => void;
+}
+
+/** The alerting flows of one batch with one source and label: the first one, then the totals of the others. */
+interface AlertGroup {
+  readonly first: number;
+  readonly src: string;
+  readonly label: string;
+  more: number;
+  moreEndMs: number;
+  moreScore: number;
+  moreFinal: boolean;
+}
+
 export interface EngineStats {
   flowsScored: number;
   earlyScored: number;
@@ -80,6 +103,8 @@ export class DetectionEngine {
   /** Emits 'alert' (alert, isNew) for the live feed. */
   readonly events = new EventEmitter();
   private queue: Pending[] = [];
+  private chunks: PendingChunk[] = [];
+  private chunkRows = 0;
   private readonly aggregator: AlertAggregator;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -113,6 +138,23 @@ export class DetectionEngine {
     return true;
   }
 
+  /**
+   * Queues a columnar chunk, scored as one batch; `release` is called once the engine no longer reads it. False when
+   * the queue is full (its flows are counted as dropped and it is released at once).
+   */
+  submitChunk(chunk: FlowChunk, release: (chunk: FlowChunk) => void): boolean {
+    if (this.closed || this.queue.length + this.chunkRows + chunk.length > this.maxQueue) {
+      this.counters.dropped += chunk.length;
+      this.options.metrics.drops.inc({ where: 'engine-queue' }, chunk.length);
+      release(chunk);
+      return false;
+    }
+    this.chunks.push({ chunk, release });
+    this.chunkRows += chunk.length;
+    this.kick();
+    return true;
+  }
+
   private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -120,15 +162,26 @@ export class DetectionEngine {
     }
     this.running ??= this.pump().finally(() => {
       this.running = undefined;
-      if (this.queue.length > 0) this.kick();
+      if (this.queue.length > 0 || this.chunks.length > 0) this.kick();
     });
   }
 
   private async pump(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.chunks.length > 0) {
+      const next = this.chunks.shift();
+      if (next) {
+        this.chunkRows -= next.chunk.length;
+        this.options.metrics.queueDepth.set({ queue: 'engine' }, this.queue.length + this.chunkRows);
+        try {
+          await this.scoreBatch(next.chunk);
+        } finally {
+          next.release(next.chunk);
+        }
+        continue;
+      }
       const batch = this.queue.length <= this.batchSize ? this.queue : this.queue.slice(0, this.batchSize);
       this.queue = this.queue.length <= this.batchSize ? [] : this.queue.slice(this.batchSize);
-      this.options.metrics.queueDepth.set({ queue: 'engine' }, this.queue.length);
+      this.options.metrics.queueDepth.set({ queue: 'engine' }, this.queue.length + this.chunkRows);
       await this.scoreBatch(batch);
     }
   }
@@ -155,22 +208,41 @@ export class DetectionEngine {
     if (rows > 0) this.explainCostMs = 0.7 * this.explainCostMs + 0.3 * Math.max(0.01, ms / rows);
   }
 
-  private async scoreBatch(batch: Pending[]): Promise<void> {
+  private async scoreBatch(batch: Pending[] | FlowChunk): Promise<void> {
     const nowMs = Date.now();
+    const { scorer, metrics, store } = this.options;
+    const rows = Array.isArray(batch) ? null : batch;
+    const items = Array.isArray(batch) ? batch : null;
+    const n = rows ? rows.length : items!.length;
+    const flowOf = (i: number): FlowRecord => (rows ? rows.record(i) : items![i].flow);
+    const stageOf = (i: number): AlertStage => (rows ? 'final' : items![i].stage);
     let scored: ScoredBatch;
     let explanations: FeatureContribution[][];
+    const groups: AlertGroup[] = [];
     const fresh: number[] = [];
     let explained: number[];
     try {
-      scored = await this.options.scorer.scoreBatch(batch.map((p) => p.flow));
-      const opened = new Set<string>();
-      for (let i = 0; i < batch.length; i++) {
+      if (items) scored = await scorer.scoreBatch(items.map((p) => p.flow));
+      else scored = scorer.scoreChunk ? await scorer.scoreChunk(rows!) : await scorer.scoreBatch(rows!.toRecords());
+      // group the alerting flows by label, then source
+      const byLabel = new Map<string, Map<string, AlertGroup>>();
+      for (let i = 0; i < n; i++) {
         const v = scored.verdicts[i];
         if (!v.isAlert) continue;
-        const key = `${batch[i].flow.srcAddr}|${v.label}`;
-        if (!opened.has(key) && this.aggregator.startsNew(batch[i].flow.srcAddr, v.label, nowMs)) {
-          opened.add(key);
-          fresh.push(i);
+        const src = rows ? rows.srcAddr(i) : items![i].flow.srcAddr;
+        let bySrc = byLabel.get(v.label);
+        if (!bySrc) byLabel.set(v.label, (bySrc = new Map()));
+        const g = bySrc.get(src);
+        if (!g) {
+          const group: AlertGroup = { first: i, src, label: v.label, more: 0, moreEndMs: -Infinity, moreScore: -Infinity, moreFinal: false };
+          bySrc.set(src, group);
+          groups.push(group);
+          if (this.aggregator.startsNew(src, v.label, nowMs)) fresh.push(i);
+        } else {
+          g.more++;
+          g.moreEndMs = Math.max(g.moreEndMs, rows ? rows.endMs[i] : items![i].flow.endMs);
+          g.moreScore = Math.max(g.moreScore, v.score);
+          g.moreFinal ||= stageOf(i) === 'final';
         }
       }
       explained = this.withinExplainBudget(fresh);
@@ -178,48 +250,53 @@ export class DetectionEngine {
       explanations = explained.length > 0 ? await scored.explain(explained) : [];
       this.spentExplaining(explained.length, performance.now() - t0);
     } catch (err) {
-      this.counters.scoringErrors += batch.length;
-      this.options.metrics.drops.inc({ where: 'scoring-error' }, batch.length);
+      this.counters.scoringErrors += n;
+      metrics.drops.inc({ where: 'scoring-error' }, n);
       this.events.emit('error', err);
       return;
     }
     const explanationOf = new Map(explained.map((row, k) => [row, explanations[k]]));
     const isFresh = new Set(fresh);
-    const inputOf = (row: number): Record<string, number> | undefined => (isFresh.has(row) ? scored.input(row) : undefined);
-    const now = performance.now();
-    const { metrics, store } = this.options;
-    let final = 0;
-    // Updates of one aggregate within a batch are coalesced: sinks, the store and the live feed get its latest state once.
-    const updates = new Map<string, { alert: Alert; isNew: boolean; input: Record<string, number> | undefined }>();
-    for (let i = 0; i < batch.length; i++) {
-      const { flow, stage, enqueuedAt } = batch[i];
-      const v = scored.verdicts[i];
-      if (stage === 'early') this.counters.earlyScored++;
-      else final++;
-      metrics.latency.observe((now - enqueuedAt) / 1000);
-      if (!v.isAlert) continue;
-      const { alert, isNew } = this.raise(flow, stage, v, explanationOf.get(i) ?? [], nowMs, isFresh.has(i));
-      const earlier = updates.get(alert.id);
-      updates.set(alert.id, { alert, isNew: isNew || earlier?.isNew === true, input: inputOf(i) ?? earlier?.input });
+    const final = rows ? n : items!.reduce((k, p) => k + (p.stage === 'final' ? 1 : 0), 0);
+    this.counters.earlyScored += n - final;
+    if (rows) {
+      const now = performance.timeOrigin + performance.now();
+      for (let i = 0; i < n; i++) metrics.latency.observe((now - rows.arrivedAt[i]) / 1000);
+    } else {
+      const now = performance.now();
+      for (const p of items!) metrics.latency.observe((now - p.enqueuedAt) / 1000);
     }
-    this.counters.alertUpdates += updates.size;
-    for (const { alert, isNew, input } of updates.values()) {
-      store?.putAlert(alert, isNew, input);
+    // one update per aggregate: sinks, the store and the live feed get its state after the whole batch
+    this.counters.alertUpdates += groups.length;
+    for (const g of groups) {
+      const i = g.first;
+      const v = scored.verdicts[i];
+      let alert: Alert;
+      const isNew = isFresh.has(i);
+      if (isNew) {
+        alert = this.open(flowOf(i), stageOf(i), v, explanationOf.get(i) ?? [], nowMs);
+        if (g.more > 0) alert = this.aggregator.grow(g.src, g.label, nowMs, g.more, g.moreEndMs, g.moreScore, g.moreFinal)!;
+        this.counters.alertsAggregated += g.more;
+      } else {
+        const endMs = Math.max(g.moreEndMs, rows ? rows.endMs[i] : items![i].flow.endMs);
+        alert = this.aggregator.grow(g.src, g.label, nowMs, 1 + g.more, endMs, Math.max(v.score, g.moreScore), g.moreFinal || stageOf(i) === 'final')!;
+        this.counters.alertsAggregated += 1 + g.more;
+      }
+      store?.putAlert(alert, isNew, isNew ? scored.input(i) : undefined);
       for (const sink of this.options.sinks ?? []) sink.write(alert, isNew);
       this.events.emit('alert', alert, isNew);
     }
-    this.counters.flowsScored += batch.length;
+    this.counters.flowsScored += n;
     metrics.flows.inc({ stage: 'final' }, final);
-    if (batch.length > final) metrics.flows.inc({ stage: 'early' }, batch.length - final);
+    if (n > final) metrics.flows.inc({ stage: 'early' }, n - final);
     store?.countFlows(nowMs, final);
   }
 
-  /** `opens`: this flow starts a new aggregate (found in scoreBatch), so it needs its own id. */
-  private raise(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number, opens: boolean): { alert: Alert; isNew: boolean } {
+  /** Opens a new aggregate with the flow's alert (the first alerting flow of its source and label in the window). */
+  private open(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number): Alert {
     const { scorer, metrics, hook } = this.options;
     const alert: Alert = {
-      // a grown aggregate keeps its first flow's id: hash only for new ones (sha256 per flow was ~8% of a flood's CPU)
-      id: opens ? alertId(flow, stage, scorer.model.file) : '',
+      id: alertId(flow, stage, scorer.model.file),
       timeMs: nowMs,
       flowStartMs: flow.startMs,
       flowEndMs: flow.endMs,
@@ -235,20 +312,16 @@ export class DetectionEngine {
       count: 1,
       lastSeenMs: nowMs,
     };
-    const { alert: aggregate, isNew } = this.aggregator.add(alert);
-    // (an aggregate evicted to bound memory within this batch reopens without having been found fresh)
-    if (isNew && aggregate.id === '') (aggregate as { id: string }).id = alertId(flow, stage, scorer.model.file);
-    if (isNew) {
-      this.counters.alertsRaised++;
-      metrics.alerts.inc({ category: alert.category || 'unknown' });
-      hook?.handle(aggregate);
-    } else this.counters.alertsAggregated++;
-    return { alert: aggregate, isNew };
+    this.aggregator.add(alert);
+    this.counters.alertsRaised++;
+    metrics.alerts.inc({ category: alert.category || 'unknown' });
+    hook?.handle(alert);
+    return alert;
   }
 
   /** Resolves when every queued flow has been scored. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.running) {
+    while (this.queue.length > 0 || this.chunks.length > 0 || this.running) {
       if (!this.running) this.kick();
       await this.running;
     }
@@ -265,6 +338,6 @@ export class DetectionEngine {
   }
 
   stats(): EngineStats {
-    return { ...this.counters, queued: this.queue.length };
+    return { ...this.counters, queued: this.queue.length + this.chunkRows };
   }
 }

@@ -18,6 +18,7 @@ import type { Matrix } from '../frame/matrix.js';
 import type { FeatureContribution } from './alert.js';
 import { DriftMonitor, type DriftStatus } from './drift.js';
 import type { FlowScorer, ScoredBatch } from './engine.js';
+import type { FlowChunk } from './flow-chunk.js';
 
 export type FlowFeatureSet = 'cic' | 'netflow';
 
@@ -108,36 +109,75 @@ export class ModelScorer implements FlowScorer {
   }
 
   async scoreBatch(flows: readonly FlowRecord[]): Promise<ScoredBatch> {
-    const frame = this.frameOf(flows);
+    return this.scoreFrame(this.frameOf(flows));
+  }
+
+  /** The chunk's NetFlow feature columns as the model's input frame (views, no copy). */
+  private chunkFrame(chunk: FlowChunk, rows?: readonly number[]): Frame {
+    if (this.featureSet !== 'netflow') throw new UserError('this model needs CICFlowMeter features, which only packet sources (pcap, interface, stdin) provide');
+    const features: NumericColumn[] = this.columns.map((c) => {
+      const all = chunk.featureColumn(c.index);
+      return { kind: 'numeric', name: c.name, values: rows ? Float32Array.from(rows, (r) => all[r]) : all };
+    });
+    return { nRows: rows ? rows.length : chunk.length, features, identifiers: [], source: { format: 'flows-netflow', files: [], dropped: [], skipped: [] } };
+  }
+
+  /** Writes the model's predicted class and score of every row into the chunk (the collector thread's part). */
+  async predictChunk(chunk: FlowChunk): Promise<void> {
+    const out = await outputsOf(this.fitted, this.fitted.pipeline.transform(this.chunkFrame(chunk)));
+    chunk.pred.set(out.pred.subarray(0, chunk.length));
+    if (out.attackScore) chunk.score.set(out.attackScore.subarray(0, chunk.length));
+    chunk.hasScore = out.attackScore !== undefined;
+    chunk.predicted = true;
+  }
+
+  /**
+   * Scores a collector chunk from its feature columns, or takes the predictions already in it (`predicted`); then
+   * only the rows that are explained are transformed here.
+   */
+  async scoreChunk(chunk: FlowChunk): Promise<ScoredBatch> {
+    if (!chunk.predicted) return this.scoreFrame(this.chunkFrame(chunk));
+    const frame = this.chunkFrame(chunk);
+    const X = (rows: readonly number[]): Matrix => this.fitted.pipeline.transform(this.chunkFrame(chunk, rows));
+    return this.scored(frame, chunk.pred, chunk.hasScore ? chunk.score : undefined, X);
+  }
+
+  private async scoreFrame(frame: Frame): Promise<ScoredBatch> {
     const X = this.fitted.pipeline.transform(frame);
     const out = await outputsOf(this.fitted, X);
+    const sub = (rows: readonly number[]): Matrix => {
+      const m = createMatrix(rows.length, X.cols, X.columns);
+      rows.forEach((r, k) => m.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), k * X.cols));
+      return m;
+    };
+    return this.scored(frame, out.pred, out.attackScore ?? undefined, sub);
+  }
+
+  /** Verdicts, drift observation, explanations and inputs of scored rows; `rowsOf` gives the model input of rows. */
+  private scored(frame: Frame, pred: Int32Array, score: ArrayLike<number> | undefined, rowsOf: (rows: readonly number[]) => Matrix): ScoredBatch {
+    const n = frame.nRows;
     const { info } = this.fitted;
     const isDetector = this.fitted.model.kind === 'detector';
     const threshold = this.fitted.threshold ?? (isDetector ? (this.fitted.model as { threshold: number }).threshold : 0.5);
     const rowValues = new Float64Array(this.columns.length);
-    for (let i = 0; i < flows.length; i++) {
-      for (let c = 0; c < rowValues.length; c++) rowValues[c] = (frame.features[c] as NumericColumn).values[i];
-      this.drift.observe(rowValues, out.attackScore ? out.attackScore[i] : 0);
+    const values = frame.features.map((c) => (c as NumericColumn).values);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < rowValues.length; c++) rowValues[c] = values[c][i];
+      this.drift.observe(rowValues, score ? score[i] : 0);
     }
-    const verdicts = flows.map((_, i) => {
-      const pred = out.pred[i];
-      const label = info.classes[pred];
-      return {
-        score: out.attackScore ? out.attackScore[i] : 1,
-        threshold,
-        isAlert: info.positive >= 0 ? pred === info.positive : pred !== info.normal,
-        label,
-        category: this.categoryOf(label),
-      };
-    });
+    // one verdict template per class: rows share label and category
+    const labels = info.classes.map((label, p) => ({ label, category: this.categoryOf(label), isAlert: info.positive >= 0 ? p === info.positive : p !== info.normal }));
+    const verdicts = new Array<{ score: number; threshold: number; isAlert: boolean; label: string; category: string }>(n);
+    for (let i = 0; i < n; i++) {
+      const c = labels[pred[i]];
+      verdicts[i] = { score: score ? score[i] : 1, threshold, isAlert: c.isAlert, label: c.label, category: c.category };
+    }
     const explain = async (rows: readonly number[]): Promise<FeatureContribution[][]> => {
-      const sub = createMatrix(rows.length, X.cols, X.columns);
-      rows.forEach((r, k) => sub.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), k * X.cols));
-      const contrib = await explainRows(sub, {
+      const contrib = await explainRows(rowsOf(rows), {
         model: this.fitted.model,
         reference: this.fitted.reference,
         groups: this.fitted.groups,
-        classIndex: isDetector ? undefined : Int32Array.from(rows, (r) => out.pred[r]),
+        classIndex: isDetector ? undefined : Int32Array.from(rows, (r) => pred[r]),
       });
       return rows.map((r, k) =>
         towardsAlert(contrib, k, this.fitted.featureNames).map((t) => {

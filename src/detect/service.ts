@@ -11,7 +11,7 @@ import { ModelScorer } from './model-scorer.js';
 import { createSink } from './sinks/index.js';
 import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
-import { runInterfaceSource, runNetflowSource, runPacketSource, type Submit } from './sources.js';
+import { runInterfaceSource, runNetflowSource, runPacketSource, type Submit, type SubmitChunk } from './sources.js';
 import { AlertStore } from '../store/alert-store.js';
 import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/api.js';
@@ -121,7 +121,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (config.pcap) return { ...(await runPacketSource(config.pcap, submit, { ...meterOptions, realtime: config.realtime })) };
     if (config.stdin) return { ...(await runPacketSource('-', submit, meterOptions)) };
     if (config.interface) return { ...(await runInterfaceSource(config.interface, submit, meterOptions)) };
-    if (config.netflow) return { collector: await runNetflowSource(config.netflow, submit, { signal: abort.signal, onListening: options.onNetflowPort }) };
+    if (config.netflow) {
+      const submitChunk: SubmitChunk = (chunk, release) => void engine.submitChunk(chunk, release);
+      const onDropped = (records: number): void => metrics.drops.inc({ where: 'netflow-backlog' }, records);
+      const netflow = { signal: abort.signal, chunkRows: config.batchSize, maxRows: config.maxQueue, model: config.model, onDropped, onListening: options.onNetflowPort };
+      return { collector: await runNetflowSource(config.netflow, submitChunk, netflow) };
+    }
     return {};
   };
 

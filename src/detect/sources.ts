@@ -4,7 +4,7 @@
 //   - live capture: `tcpdump -i IF -w - -U` as a child process writing pcap to a pipe. Only tcpdump needs capture
 //     privileges (CAP_NET_RAW / CAP_NET_ADMIN, e.g. `setcap cap_net_raw,cap_net_admin=eip $(which tcpdump)` or a
 //     member of the pcap group); Flowsentry itself runs unprivileged (docs/detect.md);
-//   - the NetFlow v5/v9 / IPFIX collector.
+//   - the NetFlow v5/v9 / IPFIX collector, on its own thread, handing over columnar chunks (src/detect/netflow-worker.ts).
 // Packet sources go through the flow meter; a quiet live flow is still emitted by a wall-clock expiry timer.
 
 import { spawn } from 'node:child_process';
@@ -12,12 +12,16 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
-import { FlowCollector, type CollectorStats } from '../flows/collector.js';
+import type { CollectorStats } from '../flows/collector.js';
 import type { FlowRecord } from '../flows/flow-record.js';
 import { FlowMeter, type MeterOptions, type MeterStats } from '../flows/meter.js';
 import type { AlertStage } from './alert.js';
+import type { FlowChunk } from './flow-chunk.js';
+import { NetflowWorkerSource } from './netflow-worker.js';
 
 export type Submit = (flow: FlowRecord, stage: AlertStage) => void;
+/** Takes a chunk of collected flows; calls `release(chunk)` once it no longer reads it. */
+export type SubmitChunk = (chunk: FlowChunk, release: (chunk: FlowChunk) => void) => void;
 
 export interface PacketSourceOptions extends MeterOptions {
   /** Replay a capture file at the pace of its timestamps. */
@@ -118,18 +122,46 @@ export async function runInterfaceSource(iface: string, submit: Submit, options:
   }
 }
 
-/** Listens for NetFlow/IPFIX; resolves with the collector's stats when `signal` aborts. */
-export async function runNetflowSource(listen: string, submit: Submit, options: { signal?: AbortSignal; receiveBuffer?: number; onListening?: (port: number) => void } = {}): Promise<CollectorStats> {
+/**
+ * Listens for NetFlow/IPFIX on a collector thread and submits its chunks of up to `chunkRows` flows (handed over at
+ * most `maxDelayMs` after their first record arrived); resolves with the collector's stats when `signal` aborts,
+ * after the last chunk was submitted.
+ */
+export async function runNetflowSource(
+  listen: string,
+  submit: SubmitChunk,
+  options: {
+    signal?: AbortSignal;
+    receiveBuffer?: number;
+    chunkRows?: number;
+    maxDelayMs?: number;
+    /** Rows submitted and not yet released, at most; beyond it records are dropped (counted) on the collector thread. */
+    maxRows?: number;
+    /** A NetFlow-feature model: chunks come scored from the collector thread. */
+    model?: string;
+    onDropped?: (records: number) => void;
+    onListening?: (port: number) => void;
+  } = {},
+): Promise<CollectorStats & { backlogDropped: number }> {
   const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
   if (!m) throw new UserError(`--netflow ${listen}: expected udp://HOST:PORT`);
-  const collector = await FlowCollector.listen({ host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), receiveBuffer: options.receiveBuffer });
-  collector.on('flows', (flows) => {
-    for (const flow of flows) submit(flow, 'final');
-  });
-  options.onListening?.(collector.address?.port ?? 0);
+  const source = await NetflowWorkerSource.start(
+    {
+      host: m[1].replace(/^\[|\]$/g, ''),
+      port: Number(m[2]),
+      receiveBuffer: options.receiveBuffer,
+      chunkRows: options.chunkRows ?? 1024,
+      maxDelayMs: options.maxDelayMs ?? 2,
+      maxRows: options.maxRows ?? 200_000,
+      model: options.model,
+    },
+    submit,
+    (records) => options.onDropped?.(records),
+  );
+  options.onListening?.(source.port);
   await new Promise<void>((resolve) => {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
-  return collector.close();
+  return source.stop();
 }

@@ -41,4 +41,23 @@ describe('alert store', () => {
     assert.equal(feedback[0].alert.count, 2);
     await reopened.close();
   });
+
+  it('stores text with quotes, backslashes and any Unicode as given, and scores that are not finite', async () => {
+    const store = await AlertStore.open(':memory:');
+    const label = `it's "odd" \\ back\\slash; -- ünïcode ☃ \u0001`;
+    const a = makeAlert({ id: "q'1", label, category: "O'Brien", score: Number.NaN, explanation: [{ feature: "f'1", value: Infinity, contribution: -0, normalRange: [0, 1] }] });
+    store.putAlert(a, true, { "x'": 1.5 });
+    await store.flush();
+    store.putAlert({ ...a, count: 3, score: Number.POSITIVE_INFINITY, lastSeenMs: a.lastSeenMs + 5 }, false);
+    const got = await store.getAlert("q'1");
+    assert.equal(got?.label, label);
+    assert.equal(got?.category, "O'Brien");
+    assert.equal(got?.count, 3);
+    assert.equal(got?.score, Number.POSITIVE_INFINITY);
+    assert.deepEqual((await store.queryAlerts({ label })).alerts.map((x) => x.id), ["q'1"], 'the label column holds the same text');
+    assert.equal(got?.explanation[0].feature, "f'1");
+    await store.addFeedback("q'1", 'confirmed');
+    assert.deepEqual((await store.feedback())[0].input, { "x'": 1.5 });
+    await store.close();
+  });
 });

@@ -32,22 +32,46 @@ export const NETFLOW_FEATURES: readonly string[] = [
 
 /** The NetFlow feature vector of a record, in NETFLOW_FEATURES order. */
 export function netflowFeatures(r: FlowRecord, out = new Float64Array(NETFLOW_FEATURES.length)): Float64Array {
-  const seconds = Math.max(0, (r.endMs - r.startMs) / 1000);
-  out[0] = r.protocol;
-  out[1] = r.srcPort;
-  out[2] = r.dstPort;
-  out[3] = seconds;
-  out[4] = r.packets;
-  out[5] = r.bytes;
-  out[6] = r.fwdPackets;
-  out[7] = r.bwdPackets;
-  out[8] = r.fwdBytes;
-  out[9] = r.bwdBytes;
-  // A one-instant flow has no rate: 0, never Infinity.
-  out[10] = seconds > 0 ? r.bytes / seconds : 0;
-  out[11] = seconds > 0 ? r.packets / seconds : 0;
-  out[12] = r.packets > 0 ? r.bytes / r.packets : 0;
-  out[13] = r.fwdPackets > 0 ? r.bwdPackets / r.fwdPackets : 0;
-  for (let bit = 0; bit < 8; bit++) out[14 + bit] = (r.tcpFlags >> bit) & 1;
+  writeNetflowFeatures(r.protocol, r.srcPort, r.dstPort, r.startMs, r.endMs, r.packets, r.bytes, r.fwdPackets, r.bwdPackets, r.fwdBytes, r.bwdBytes, r.tcpFlags, out, 0, 1);
   return out;
+}
+
+/**
+ * The same features from record fields, feature k written at out[offset + k * stride]: stride 1 fills one row, the
+ * capacity of a column-major block fills the row `offset` of its columns (the collector's columnar batches).
+ */
+export function writeNetflowFeatures(
+  protocol: number,
+  srcPort: number,
+  dstPort: number,
+  startMs: number,
+  endMs: number,
+  packets: number,
+  bytes: number,
+  fwdPackets: number,
+  bwdPackets: number,
+  fwdBytes: number,
+  bwdBytes: number,
+  tcpFlags: number,
+  out: Float64Array | Float32Array,
+  offset: number,
+  stride: number,
+): void {
+  const seconds = Math.max(0, (endMs - startMs) / 1000);
+  out[offset] = protocol;
+  out[offset + stride] = srcPort;
+  out[offset + 2 * stride] = dstPort;
+  out[offset + 3 * stride] = seconds;
+  out[offset + 4 * stride] = packets;
+  out[offset + 5 * stride] = bytes;
+  out[offset + 6 * stride] = fwdPackets;
+  out[offset + 7 * stride] = bwdPackets;
+  out[offset + 8 * stride] = fwdBytes;
+  out[offset + 9 * stride] = bwdBytes;
+  // A one-instant flow has no rate: 0, never Infinity.
+  out[offset + 10 * stride] = seconds > 0 ? bytes / seconds : 0;
+  out[offset + 11 * stride] = seconds > 0 ? packets / seconds : 0;
+  out[offset + 12 * stride] = packets > 0 ? bytes / packets : 0;
+  out[offset + 13 * stride] = fwdPackets > 0 ? bwdPackets / fwdPackets : 0;
+  for (let bit = 0; bit < 8; bit++) out[offset + (14 + bit) * stride] = (tcpFlags >> bit) & 1;
 }

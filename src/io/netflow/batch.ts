@@ -5,7 +5,7 @@
 import type { FlowEndReason, FlowRecord, FlowSource } from '../../flows/flow-record.js';
 import { ipv6GroupsText } from '../address-text.js';
 
-const END_REASONS: readonly FlowEndReason[] = ['exported', 'idle', 'active', 'fin', 'eof', 'evicted'];
+export const END_REASONS: readonly FlowEndReason[] = ['exported', 'idle', 'active', 'fin', 'eof', 'evicted'];
 
 /** flowEndReason (IPFIX IE 136) code to the index in END_REASONS: 1 idle, 2 active, 3 end detected, 4 forced, 5 resources. */
 export function endReasonCode(ieValue: number): number {
@@ -13,7 +13,7 @@ export function endReasonCode(ieValue: number): number {
 }
 
 /** Dotted text of IPv4 addresses, cached in a small direct-mapped table: flows share addresses heavily. */
-const IPV4_CACHE_SIZE = 4096;
+const IPV4_CACHE_SIZE = 1 << 16;
 const ipv4Keys = new Float64Array(IPV4_CACHE_SIZE).fill(-1);
 const ipv4Texts = new Array<string>(IPV4_CACHE_SIZE).fill('');
 

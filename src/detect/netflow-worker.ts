@@ -1,0 +1,189 @@
+// NetFlow/IPFIX source on its own thread: the worker owns the UDP socket and the decoders (FlowCollector), computes
+// each record's NetFlow feature vector and, given a NetFlow-feature model, scores the rows, then hands the engine's
+// thread columnar FlowChunks (src/detect/flow-chunk.ts) in SharedArrayBuffer slots: a message per chunk carries only
+// the slot, and the engine frees a slot by a flag (Atomics), so neither side copies rows, builds an object per record
+// or transfers buffers. Slots are bounded (`maxRows` in flight); when the engine is that far behind, new records are
+// dropped and counted. A chunk is handed over when full (`chunkRows`) or `maxDelayMs` after its first record, so
+// batching adds at most that much latency. stop() delivers the open chunk before the final stats, and messages keep
+// their order, so every decoded record reaches the engine. (Same idea as the two-thread `collect` pipeline,
+// src/flows/collector-pipeline.ts.)
+
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { FlowCollector, type CollectorStats } from '../flows/collector.js';
+import { UserError } from '../errors.js';
+import { FlowChunk } from './flow-chunk.js';
+import { ModelScorer } from './model-scorer.js';
+
+const WORKER_KIND = 'flowsentry-netflow-source';
+const FREE = 0;
+const FILLING = 1;
+const HANDED = 2;
+
+export interface NetflowWorkerOptions {
+  host: string;
+  port: number;
+  receiveBuffer?: number;
+  /** Rows per chunk (the engine's batch size). */
+  chunkRows: number;
+  /** Longest a decoded record waits in an open chunk. */
+  maxDelayMs: number;
+  /** Rows handed to the engine and not yet released, at most (the engine's queue bound). */
+  maxRows: number;
+  /** Model file: rows are scored on this thread when its features are the NetFlow set. */
+  model?: string;
+}
+
+type ToWorker = { type: 'stop' };
+type FromWorker =
+  | { type: 'listening'; port: number }
+  | { type: 'chunk'; slot: number; buffer: SharedArrayBuffer; capacity: number; length: number; exporters: string[]; predicted: boolean; hasScore: boolean; backlogDropped: number }
+  | { type: 'done'; stats: CollectorStats & { backlogDropped: number } }
+  | { type: 'error'; message: string };
+
+/** The engine thread's side: receives chunks, each with the function that frees its slot once it is no longer read. */
+export class NetflowWorkerSource {
+  private constructor(
+    private readonly worker: Worker,
+    readonly port: number,
+  ) {}
+
+  /**
+   * Starts the worker and binds its socket; rejects with a UserError when the address cannot be bound.
+   * `onDropped(n)`: n more records were dropped because the engine held every slot.
+   */
+  static async start(
+    options: NetflowWorkerOptions,
+    onChunk: (chunk: FlowChunk, release: (chunk: FlowChunk) => void) => void,
+    onDropped: (records: number) => void,
+  ): Promise<NetflowWorkerSource> {
+    const slots = Math.ceil(options.maxRows / options.chunkRows) + 2;
+    const state = new Int32Array(new SharedArrayBuffer(4 * slots));
+    const worker = new Worker(new URL(import.meta.url), { workerData: { kind: WORKER_KIND, options, state } });
+    const release = (chunk: FlowChunk): void => {
+      if (chunk.slot >= 0) Atomics.store(state, chunk.slot, FREE);
+    };
+    let dropped = 0;
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'listening') resolve(m.port);
+        else if (m.type === 'error') reject(new UserError(m.message));
+        else if (m.type === 'chunk') {
+          const chunk = new FlowChunk(m.buffer, m.capacity, m.length, m.exporters);
+          chunk.predicted = m.predicted;
+          chunk.hasScore = m.hasScore;
+          chunk.slot = m.slot;
+          if (m.backlogDropped > dropped) onDropped(m.backlogDropped - dropped);
+          dropped = m.backlogDropped;
+          onChunk(chunk, release);
+        }
+      });
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new UserError('the NetFlow source thread exited')));
+    });
+    return new NetflowWorkerSource(worker, port);
+  }
+
+  /** Closes the socket, delivers the open chunk and returns the collector's final stats. */
+  async stop(): Promise<CollectorStats & { backlogDropped: number }> {
+    const done = new Promise<CollectorStats & { backlogDropped: number }>((resolve, reject) => {
+      this.worker.on('message', (m: FromWorker) => {
+        if (m.type === 'done') resolve(m.stats);
+        else if (m.type === 'error') reject(new UserError(m.message));
+      });
+      this.worker.once('error', reject);
+    });
+    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    const stats = await done;
+    await this.worker.terminate();
+    return stats;
+  }
+}
+
+/** Worker thread: socket → decoder → features (→ model) → chunks. */
+async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<void> {
+  const port = parentPort!;
+  const scorer = options.model ? await ModelScorer.load(options.model) : undefined;
+  const scoring = scorer?.featureSet === 'netflow' ? scorer : undefined;
+  const capacity = Math.ceil(options.chunkRows / 8) * 8;
+  const slots: FlowChunk[] = [];
+  let cursor = 0;
+  let backlogDropped = 0;
+  let open: { chunk: FlowChunk; slot: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let posting = Promise.resolve();
+
+  /** A free slot (made when fewer than the bound exist), or undefined when the engine holds them all. */
+  const take = (rows: number): { chunk: FlowChunk; slot: number } | undefined => {
+    if (rows > capacity) return { chunk: FlowChunk.allocate(rows), slot: -1 };
+    for (let k = 0; k < slots.length; k++) {
+      const slot = (cursor + k) % slots.length;
+      if (Atomics.load(state, slot) === FREE) {
+        cursor = slot + 1;
+        Atomics.store(state, slot, FILLING);
+        const chunk = new FlowChunk(slots[slot].buffer, capacity);
+        return { chunk, slot };
+      }
+    }
+    if (slots.length === state.length) return undefined;
+    slots.push(FlowChunk.allocate(capacity));
+    Atomics.store(state, slots.length - 1, FILLING);
+    return { chunk: slots[slots.length - 1], slot: slots.length - 1 };
+  };
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!open) return;
+    const { chunk, slot } = open;
+    open = undefined;
+    posting = posting.then(async () => {
+      try {
+        if (scoring) await scoring.predictChunk(chunk);
+      } catch {
+        chunk.predicted = false; // the engine scores it itself and reports the error
+      }
+      if (slot >= 0) Atomics.store(state, slot, HANDED);
+      port.postMessage({
+        type: 'chunk',
+        slot,
+        buffer: chunk.buffer as SharedArrayBuffer,
+        capacity: chunk.capacity,
+        length: chunk.length,
+        exporters: chunk.exporters,
+        predicted: chunk.predicted,
+        hasScore: chunk.hasScore,
+        backlogDropped,
+      } satisfies FromWorker);
+    });
+  };
+  const collector = await FlowCollector.listen({ host: options.host, port: options.port, receiveBuffer: options.receiveBuffer });
+  collector.on('batch', (batch) => {
+    const arrivedAt = performance.timeOrigin + performance.now();
+    if (open && open.chunk.free < batch.length) flush();
+    if (!open) {
+      open = take(batch.length);
+      if (!open) {
+        backlogDropped += batch.length;
+        return;
+      }
+      timer = setTimeout(flush, options.maxDelayMs);
+    }
+    open.chunk.append(batch, arrivedAt);
+    if (open.chunk.free === 0) flush();
+  });
+  port.on('message', (m: ToWorker) => {
+    if (m.type !== 'stop') return;
+    void collector.close().then(async (stats) => {
+      flush();
+      await posting;
+      port.postMessage({ type: 'done', stats: { ...stats, backlogDropped } } satisfies FromWorker);
+    });
+  });
+  port.postMessage({ type: 'listening', port: collector.address?.port ?? 0 } satisfies FromWorker);
+}
+
+if (!isMainThread && (workerData as { kind?: string } | undefined)?.kind === WORKER_KIND) {
+  const { options, state } = workerData as { options: NetflowWorkerOptions; state: Int32Array };
+  run(options, state).catch((err: unknown) => {
+    parentPort?.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+  });
+}

@@ -1,0 +1,134 @@
+// The NetFlow source's two-thread path (collector thread → columnar chunks → engine) against the one-thread path it
+// replaced: the same datagrams decoded by FlowCollector into FlowRecords and scored by ModelScorer.scoreBatch.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlowCollector } from '../../src/flows/collector.js';
+import type { FlowRecord } from '../../src/flows/flow-record.js';
+import { NETFLOW_FEATURES, netflowFeatures } from '../../src/flows/features/netflow.js';
+import { FlowChunk } from '../../src/detect/flow-chunk.js';
+import { ModelScorer } from '../../src/detect/model-scorer.js';
+import { startService } from '../../src/detect/service.js';
+import { loadConfig } from '../../src/serve/config.js';
+import { Bytes, set, templateRecord, v9Packet } from '../collector/build.js';
+import { cli, latestById, waitFor } from '../e2e/service-harness.js';
+
+const FIELDS: [number, number][] = [[1, 4], [2, 4], [4, 1], [6, 1], [7, 2], [8, 4], [11, 2], [12, 4], [21, 4], [22, 4]];
+const PER_DATAGRAM = 30;
+
+/** v9 data datagrams (template 256 first in each): SYN-flood-like flows from 25 sources, web-like flows from 40. */
+function datagrams(count: number): Buffer[] {
+  let state = 7;
+  const rand = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const out: Buffer[] = [];
+  for (let d = 0; d < count; d++) {
+    const body = new Bytes();
+    for (let r = 0; r < PER_DATAGRAM; r++) {
+      const flood = rand() < 0.5;
+      const packets = flood ? 1 : 5 + Math.floor(rand() * 60);
+      const duration = flood ? 0 : Math.floor(rand() * 20_000);
+      body.u32(flood ? 40 : packets * 700).u32(packets).u8(6).u8(flood ? 0x02 : 0x1b).u16(1024 + Math.floor(rand() * 60_000));
+      body.u32(flood ? 0xc6120000 + Math.floor(rand() * 25) : 0x0a000000 + Math.floor(rand() * 40)).u16(flood ? 80 : 443).u32(0x0a0a0a0a);
+      body.u32(500_000).u32(500_000 - duration);
+    }
+    out.push(v9Packet(600_000, 1_700_000_000, 1, [set(0, templateRecord(256, FIELDS)), set(256, body.buffer())], PER_DATAGRAM + 1));
+  }
+  return out;
+}
+
+/** The records the one-thread collector makes of the datagrams. */
+function decoded(all: Buffer[]): FlowRecord[] {
+  const collector = new FlowCollector();
+  return all.flatMap((d) => collector.ingest(d, '127.0.0.1', 1_700_000_000_000).toRecords());
+}
+
+describe('NetFlow source (collector thread, columnar chunks)', () => {
+  let dir = '';
+  let model = '';
+  before(() => {
+    // a small tree model on NetFlow features: single-packet SYN flows are attacks
+    dir = mkdtempSync(join(tmpdir(), 'fs-nfsrc-'));
+    const rows = [[...NETFLOW_FEATURES, 'label'].join(',')];
+    for (const r of decoded(datagrams(40))) rows.push([...netflowFeatures(r), r.packets === 1 ? 'attack' : 'normal'].join(','));
+    writeFileSync(join(dir, 'train.csv'), `${rows.join('\n')}\n`);
+    model = join(dir, 'nf.fsm');
+    const t = cli(['train', join(dir, 'train.csv'), '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+  });
+
+  it('a chunk holds the same records and features as the collector batch it was filled from', () => {
+    const collector = new FlowCollector();
+    const chunk = FlowChunk.allocate(100);
+    const records: FlowRecord[] = [];
+    for (const d of datagrams(3)) {
+      const batch = collector.ingest(d, '192.0.2.7', 1_700_000_000_000);
+      records.push(...batch.toRecords());
+      chunk.append(batch, 1);
+    }
+    assert.equal(chunk.length, 3 * PER_DATAGRAM);
+    assert.deepEqual(chunk.toRecords(), records);
+    for (let i = 0; i < records.length; i++) {
+      const f = netflowFeatures(records[i]);
+      for (let k = 0; k < NETFLOW_FEATURES.length; k++) assert.equal(chunk.featureColumn(k)[i], Math.fround(f[k]), `row ${i} ${NETFLOW_FEATURES[k]}`);
+    }
+  });
+
+  it('scores every received flow like the one-thread path, aggregates per source, and stop() loses no accepted flow', async () => {
+    const sent = datagrams(200);
+    const records = decoded(sent);
+    const truth = await (await ModelScorer.load(model)).scoreBatch(records);
+    const alertsBySrc = new Map<string, number>();
+    records.forEach((r, i) => truth.verdicts[i].isAlert && alertsBySrc.set(r.srcAddr, (alertsBySrc.get(r.srcAddr) ?? 0) + 1));
+    assert.ok(alertsBySrc.size > 10 && alertsBySrc.size < records.length / 10, 'the model flags the flood sources');
+
+    const sink = join(dir, 'alerts.jsonl');
+    let port = 0;
+    const config = loadConfig({ model, netflow: 'udp://127.0.0.1:0', sinks: [`file:${sink}`], store: join(dir, 'store.duckdb') }, undefined, {});
+    const service = await startService(config, { http: false, store: true, keepAlive: true, log: () => undefined, onNetflowPort: (p) => (port = p) });
+    await waitFor('the collector', () => port || undefined);
+    const sock = dgram.createSocket('udp4');
+    for (const d of sent) {
+      await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
+      if (sent.indexOf(d) % 20 === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    sock.close();
+    await waitFor('every flow scored', () => service.engine.stats().flowsScored >= records.length || undefined, 20_000);
+    const summary = await service.stop();
+    assert.equal(summary.engine.flowsScored, records.length);
+    assert.equal((summary.input.collector as { records: number }).records, records.length);
+    assert.equal(summary.engine.dropped, 0);
+    assert.equal(summary.engine.alertsRaised, alertsBySrc.size, 'one aggregate per alerting source');
+    assert.equal(summary.engine.alertsRaised + summary.engine.alertsAggregated, [...alertsBySrc.values()].reduce((a, b) => a + b, 0));
+    const latest = [...latestById(readFileSync(sink, 'utf8')).values()];
+    assert.equal(latest.length, alertsBySrc.size);
+    for (const a of latest) assert.equal(a.count, alertsBySrc.get(a.flow.srcAddr), `count of ${a.flow.srcAddr}`);
+    const first = latest.map((a) => a as unknown as { flow: FlowRecord; explanation: unknown[]; flowStartMs: number });
+    assert.ok(first.every((a) => a.explanation.length > 0), 'new aggregates are explained');
+    // an aggregate's flow is a real record of its source (from the chunk's columns)
+    for (const a of first) assert.ok(records.some((r) => r.srcAddr === a.flow.srcAddr && r.srcPort === a.flow.srcPort && r.dstPort === a.flow.dstPort && r.startMs === a.flowStartMs));
+    const stored = await (await import('../../src/store/alert-store.js')).AlertStore.open(config.store);
+    const all = await stored.queryAlerts({ limit: 1000 });
+    await stored.close();
+    assert.equal(all.total, alertsBySrc.size);
+    assert.equal(all.alerts.reduce((s, a) => s + a.count, 0), [...alertsBySrc.values()].reduce((a, b) => a + b, 0), 'the store has every alerting flow');
+  });
+
+  it('stop() right after sending: every decoded record is scored before it resolves', async () => {
+    const sent = datagrams(100);
+    const config = loadConfig({ model, netflow: 'udp://127.0.0.1:0', sinks: [] }, undefined, {});
+    let port = 0;
+    const service = await startService(config, { http: false, store: false, keepAlive: true, log: () => undefined, onNetflowPort: (p) => (port = p) });
+    await waitFor('the collector', () => port || undefined);
+    const sock = dgram.createSocket('udp4');
+    for (const d of sent) await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
+    sock.close();
+    await new Promise((r) => setTimeout(r, 20));
+    const summary = await service.stop();
+    const collected = (summary.input.collector as { records: number }).records;
+    assert.ok(collected > 0);
+    assert.equal(summary.engine.flowsScored + summary.engine.dropped, collected);
+  });
+});
