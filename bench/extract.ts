@@ -14,7 +14,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, unli
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/io/capture.js';
-import { FlowMeter } from '../src/flows/meter.js';
+import { FlowBatch, FlowMeter } from '../src/flows/meter.js';
+import { meterCaptures } from '../src/flows/extract.js';
+import { CIC_FEATURES } from '../src/datasets/cic-names.js';
 import { Rng } from '../src/util/rng.js';
 import { machineLine, markdownTable } from './lib/measure.js';
 
@@ -115,25 +117,37 @@ interface ChildResult {
   rssMb: number;
 }
 
-/** Child-process body: meter a capture with the CIC features and report the measurements as JSON. */
-async function child(file: string): Promise<void> {
+/**
+ * Child-process body: meter a capture with the CIC features and report the measurements as JSON. `records`: one
+ * FlowRecord per flow, whose vector the consumer reads inside the callback (as a scorer does); `batches`: columnar
+ * FlowBatch rows of 1024 flows, no object per flow; `pipeline`: batches, with reading and decoding in a second
+ * thread (meterCaptures).
+ */
+async function child(file: string, mode: string): Promise<void> {
   let flows = 0;
   let checksum = 0;
-  // The consumer reads each vector inside the callback (as a scorer does), so one reused vector is enough.
+  const width = CIC_FEATURES.length;
+  const batch = new FlowBatch(1024, width);
+  const consume = (b: FlowBatch): FlowBatch => {
+    for (let i = 0; i < b.length; i++) checksum += b.features[i * width + 2]!;
+    flows += b.length;
+    b.length = 0;
+    return b;
+  };
   const meter = new FlowMeter(
     (r) => {
       flows++;
       checksum += r.features![2]!;
     },
-    { reuseFeatureVector: true },
+    mode === 'records' ? { reuseFeatureVector: true } : { batches: { first: batch, full: consume } },
   );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const summary = await readCapture(file, (p) => meter.addPacket(p));
+  const packets = mode === 'pipeline' ? (await meterCaptures([file], meter))[0]!.packets : (await readCapture(file, (p) => meter.addPacket(p))).packets;
   meter.flush();
   const cpu = process.cpuUsage(cpu0);
   const result: ChildResult & { checksum: number } = {
-    packets: summary.packets,
+    packets,
     flows,
     wall: (performance.now() - t0) / 1000,
     cpu: (cpu.user + cpu.system) / 1e6,
@@ -153,8 +167,10 @@ export async function run(args: string[]): Promise<void> {
   files.push(['generated (80k concurrent TCP flows)', buildGeneratedCapture(80_000, 13)]);
   const rows: (string | number)[][] = [];
   for (const [label, file] of files) {
-    const ours = timedRun(process.execPath, [SELF, '--child', file]);
+    const ours = timedRun(process.execPath, [SELF, '--child', file, 'records']);
     const r = JSON.parse(ours.stdout) as ChildResult;
+    const columnar = timedRun(process.execPath, [SELF, '--child', file, 'batches']);
+    const pipelined = timedRun(process.execPath, [SELF, '--child', file, 'pipeline']);
     const csv = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json']);
     const extract = JSON.parse(csv.stdout) as { packets: number; flows: number };
     const csv2 = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json', '--workers', '2']);
@@ -164,7 +180,9 @@ export async function run(args: string[]): Promise<void> {
     const row = (tool: string, packets: number, flows: number | string, m: Measured): (string | number)[] => [
       label, tool, packets, flows, m.wall, m.cpu, Math.round(packets / m.wall), Math.round(packets / m.cpu), Math.round(m.rssMb),
     ];
-    rows.push(row('flowsentry: flows + 83 CIC features (in memory)', r.packets, r.flows, ours));
+    rows.push(row('flowsentry: flows + 83 CIC features (in memory, FlowRecord per flow)', r.packets, r.flows, ours));
+    rows.push(row('flowsentry: flows + 83 CIC features (in memory, FlowBatch columns)', r.packets, r.flows, columnar));
+    rows.push(row('flowsentry: same, reading + decoding in a second thread', r.packets, r.flows, pipelined));
     rows.push(row('flowsentry extract → CSV, 83 CIC features', extract.packets, extract.flows, csv));
     rows.push(row('flowsentry extract --workers 2 → CSV', extract.packets, extract.flows, csv2));
     rows.push(row('softflowd -r -d -m 100000 (NetFlow counters only)', r.packets, softFlows, soft));
@@ -203,4 +221,4 @@ function timedOnce(cmd: string, args: string[]): Measured {
   return { stdout: r.stdout, stderr: r.stderr, wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMb: Number(m[4]) / 1024 };
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3]!);
+if (process.argv[2] === '--child') await child(process.argv[3]!, process.argv[4] ?? 'records');

@@ -11,7 +11,7 @@ import { countSkip, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
 import { BATCH_DOUBLES, BATCH_WORDS, FlowBatch, FlowMeter, type MeterOptions, type MeterStats } from './meter.js';
-import { formatAddress } from './decode/packet.js';
+import { formatAddress, PACKED_BYTES, PACKED_WORDS } from './decode/packet.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
 
 export type FeatureSet = 'cic' | 'netflow';
@@ -495,6 +495,7 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
 export type WorkerReply =
   | { type: 'done'; result: PartialExtract }
   | { type: 'written' }
+  | { type: 'decoded'; captures: CaptureSummary[] }
   | { type: 'error'; message: string; userError: boolean };
 
 const RING_SLOTS = 8;
@@ -502,94 +503,112 @@ const R_CLOSED = 0;
 const R_ABORTED = 1;
 const R_COUNTS = 2;
 
-/** The CSV writer thread stopped; its own error message follows as a worker message. */
+/** The other side of a SlotRing gave up; its own error message follows as a worker message. */
 class RingAborted extends Error {}
 
+function ringHeaderBytes(slots: number): number {
+  return 8 * Math.ceil(((2 + R_COUNTS + slots) * 4) / 8);
+}
+
 /**
- * Single-producer single-consumer ring of FlowBatches in one SharedArrayBuffer: the meter (main thread) fills one
- * batch while the writer thread formats the ones before it. Int32 control words, used through Atomics: the slot
- * count, rows and features per batch, CLOSED (no more batches), ABORTED (the consumer failed), and per slot the row
- * count of a full batch (0 = free). Waits are bounded (100 ms) and re-check the flags, so neither side can hang on a
- * partner that is gone.
+ * Single-producer single-consumer ring of fixed-size slots in one SharedArrayBuffer, for a two-thread pipeline:
+ * the producer fills one slot while the consumer works through the ones before it. Int32 control words, used
+ * through Atomics: slot count and bytes per slot, CLOSED (no more slots), ABORTED (either side failed), and per slot
+ * the item count of a full slot (0 = free). Waits are bounded (100 ms) and re-check the flags, so neither side hangs
+ * on a partner that has given up.
  */
-export class BatchRing {
+export class SlotRing {
+  readonly slots: number;
+  readonly slotBytes: number;
   private readonly ctrl: Int32Array;
-  private readonly batches: FlowBatch[];
-  private next = 0;
+  /** The slot being filled (producer) or read (consumer). */
+  current = 0;
 
   private constructor(readonly buffer: SharedArrayBuffer) {
-    const head = new Int32Array(buffer, 0, 3);
-    const slots = head[0]!;
-    const headerBytes = 8 * Math.ceil(((3 + R_COUNTS + slots) * 4) / 8);
-    this.ctrl = new Int32Array(buffer, 12, R_COUNTS + slots);
-    const bytes = FlowBatch.bytesFor(head[1]!, head[2]!);
-    this.batches = Array.from({ length: slots }, (_, i) => new FlowBatch(head[1]!, head[2]!, buffer, headerBytes + i * bytes));
+    const head = new Int32Array(buffer, 0, 2);
+    this.slots = head[0]!;
+    this.slotBytes = head[1]!;
+    this.ctrl = new Int32Array(buffer, 8, R_COUNTS + this.slots);
   }
 
-  static create(slots: number, rows: number, featureCount: number): BatchRing {
-    const headerBytes = 8 * Math.ceil(((3 + R_COUNTS + slots) * 4) / 8);
-    const buffer = new SharedArrayBuffer(headerBytes + slots * FlowBatch.bytesFor(rows, featureCount));
-    new Int32Array(buffer, 0, 3).set([slots, rows, featureCount]);
-    return new BatchRing(buffer);
+  /** `slotBytes` must be a multiple of 8. */
+  static create(slots: number, slotBytes: number): SlotRing {
+    const buffer = new SharedArrayBuffer(ringHeaderBytes(slots) + slots * slotBytes);
+    new Int32Array(buffer, 0, 2).set([slots, slotBytes]);
+    return new SlotRing(buffer);
   }
 
-  static attach(buffer: SharedArrayBuffer): BatchRing {
-    return new BatchRing(buffer);
+  static attach(buffer: SharedArrayBuffer): SlotRing {
+    return new SlotRing(buffer);
   }
 
-  /** Producer: the batch to fill first. */
-  get first(): FlowBatch {
-    return this.batches[0]!;
+  /** Byte offset of slot i's payload in the buffer. */
+  offset(i: number): number {
+    return ringHeaderBytes(this.slots) + i * this.slotBytes;
   }
 
-  /** Producer: hands over a filled batch and returns the next one, once the consumer has freed it. */
-  put(batch: FlowBatch): FlowBatch {
+  /** Producer: publishes `count` (> 0) items in the current slot and moves on to the next once it is free. */
+  put(count: number): number {
     const ctrl = this.ctrl;
-    Atomics.store(ctrl, R_COUNTS + this.next, batch.length);
-    Atomics.notify(ctrl, R_COUNTS + this.next);
-    this.next = (this.next + 1) % this.batches.length;
-    for (let pending = Atomics.load(ctrl, R_COUNTS + this.next); pending !== 0; pending = Atomics.load(ctrl, R_COUNTS + this.next)) {
-      if (Atomics.load(ctrl, R_ABORTED) !== 0) throw new RingAborted('the CSV writer thread failed');
-      Atomics.wait(ctrl, R_COUNTS + this.next, pending, 100);
+    Atomics.store(ctrl, R_COUNTS + this.current, count);
+    Atomics.notify(ctrl, R_COUNTS + this.current);
+    this.current = (this.current + 1) % this.slots;
+    for (let pending = Atomics.load(ctrl, R_COUNTS + this.current); pending !== 0; pending = Atomics.load(ctrl, R_COUNTS + this.current)) {
+      if (Atomics.load(ctrl, R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+      Atomics.wait(ctrl, R_COUNTS + this.current, pending, 100);
     }
-    const free = this.batches[this.next]!;
-    free.length = 0;
-    return free;
+    return this.current;
   }
 
-  /** Producer: no more batches. */
+  /** Producer: no more slots. */
   close(): void {
     Atomics.store(this.ctrl, R_CLOSED, 1);
-    for (let i = 0; i < this.batches.length; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
+    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
   }
 
-  /** Consumer: the next full batch, or undefined once the producer has closed the ring and every batch is taken. */
-  take(): FlowBatch | undefined {
+  /** Consumer: waits for the current slot; its item count, or 0 once the ring is closed and every slot is taken. */
+  take(): number {
     const ctrl = this.ctrl;
     for (;;) {
-      const rows = Atomics.load(ctrl, R_COUNTS + this.next);
-      if (rows > 0) {
-        const batch = this.batches[this.next]!;
-        batch.length = rows;
-        return batch;
-      }
-      if (Atomics.load(ctrl, R_CLOSED) !== 0 && Atomics.load(ctrl, R_COUNTS + this.next) === 0) return undefined;
-      Atomics.wait(ctrl, R_COUNTS + this.next, 0, 100);
+      const count = Atomics.load(ctrl, R_COUNTS + this.current);
+      if (count > 0) return count;
+      if (Atomics.load(ctrl, R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+      if (Atomics.load(ctrl, R_CLOSED) !== 0 && Atomics.load(ctrl, R_COUNTS + this.current) === 0) return 0;
+      Atomics.wait(ctrl, R_COUNTS + this.current, 0, 100);
     }
   }
 
-  /** Consumer: frees the batch of the last take(). */
+  /** Consumer: frees the current slot and moves on. */
   release(): void {
-    Atomics.store(this.ctrl, R_COUNTS + this.next, 0);
-    Atomics.notify(this.ctrl, R_COUNTS + this.next);
-    this.next = (this.next + 1) % this.batches.length;
+    Atomics.store(this.ctrl, R_COUNTS + this.current, 0);
+    Atomics.notify(this.ctrl, R_COUNTS + this.current);
+    this.current = (this.current + 1) % this.slots;
   }
 
-  /** Consumer: gives up; the producer's next wait throws. */
+  /** Either side: gives up; the other side's next wait throws RingAborted. */
   abort(): void {
     Atomics.store(this.ctrl, R_ABORTED, 1);
-    for (let i = 0; i < this.batches.length; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
+    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
   }
+}
+
+/** The FlowBatch over each slot of a ring made with slotBytes = FlowBatch.bytesFor(rows, featureCount). */
+export function ringBatches(ring: SlotRing, rows: number, featureCount: number): FlowBatch[] {
+  return Array.from({ length: ring.slots }, (_, i) => new FlowBatch(rows, featureCount, ring.buffer, ring.offset(i)));
+}
+
+/** Waits for a pipeline worker's final message (`type`), rejecting on its error message, error or early exit. */
+function workerResult<T extends WorkerReply>(worker: Worker, type: T['type'], name: string): Promise<T> {
+  const result = new Promise<T>((resolve, reject) => {
+    worker.on('message', (msg: WorkerReply) => {
+      if (msg.type === type) resolve(msg as T);
+      else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`${name} thread exited with code ${code}`)));
+  });
+  result.catch(() => undefined); // awaited later; the other side may fail first
+  return result;
 }
 
 /**
@@ -605,23 +624,21 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: out });
   }
-  const ring = BatchRing.create(RING_SLOTS, BATCH_ROWS, CIC_FEATURES.length);
+  const width = CIC_FEATURES.length;
+  const ring = SlotRing.create(RING_SLOTS, FlowBatch.bytesFor(BATCH_ROWS, width));
+  const batches = ringBatches(ring, BATCH_ROWS, width);
   let worker: Worker | undefined;
   try {
     const header = Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`);
     for (let at = 0; at < header.length; ) at += writeSync(fd, header, at, header.length - at);
-    const w = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, fd } });
-    worker = w;
-    const written = new Promise<void>((resolve, reject) => {
-      w.on('message', (msg: WorkerReply) => {
-        if (msg.type === 'written') resolve();
-        else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
-      });
-      w.on('error', reject);
-      w.on('exit', (code) => reject(new Error(`CSV writer thread exited with code ${code}`)));
-    });
-    written.catch(() => undefined); // awaited below; metering may fail first
-    const meter = new FlowMeter(() => undefined, { ...options, cicFeatures: true, batches: { first: ring.first, full: (b) => ring.put(b) } });
+    worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: BATCH_ROWS, width, fd } });
+    const written = workerResult(worker, 'written', 'CSV writer');
+    const full = (b: FlowBatch): FlowBatch => {
+      const next = batches[ring.put(b.length)]!;
+      next.length = 0;
+      return next;
+    };
+    const meter = new FlowMeter(() => undefined, { ...options, cicFeatures: true, batches: { first: batches[0]!, full } });
     const summaries: CaptureSummary[] = [];
     const onPacket = meter.addPacket.bind(meter);
     try {
@@ -629,6 +646,7 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
       meter.flush();
     } catch (err) {
       if (err instanceof RingAborted) await written;
+      ring.abort();
       throw err;
     }
     ring.close();
@@ -638,6 +656,48 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     await worker?.terminate();
     closeSync(fd);
   }
+}
+
+const PACKET_SLOTS = 8;
+const PACKETS_PER_SLOT = 4096;
+
+/**
+ * Meters capture files in two threads: a worker reads and decodes the packets into a SlotRing of compact packet
+ * summaries (decode/packet.ts packPacket), this thread meters them — for consumers on this thread (callbacks or
+ * FlowBatches), on a machine with a core to spare. The meter sees the same packets in the same order as with
+ * readCapture + addPacket; the reader's per-capture summaries are returned.
+ */
+export async function meterCaptures(paths: readonly string[], meter: FlowMeter): Promise<CaptureSummary[]> {
+  const ring = SlotRing.create(PACKET_SLOTS, PACKETS_PER_SLOT * PACKED_BYTES);
+  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
+    workerData: { role: 'decoder', ring: ring.buffer, packets: PACKETS_PER_SLOT, captures: paths },
+  });
+  try {
+    const decoded = workerResult<{ type: 'decoded'; captures: CaptureSummary[] }>(worker, 'decoded', 'decoder');
+    const views = packetViews(ring, PACKETS_PER_SLOT);
+    try {
+      for (let n = ring.take(); n > 0; n = ring.take()) {
+        const { words, times } = views[ring.current]!;
+        for (let i = 0; i < n; i++) meter.addPacked(words, times, i);
+        ring.release();
+      }
+    } catch (err) {
+      if (err instanceof RingAborted) await decoded;
+      ring.abort();
+      throw err;
+    }
+    return (await decoded).captures;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** The packet-summary views of each slot of a packet ring: PACKED_WORDS words and one timestamp per packet. */
+export function packetViews(ring: SlotRing, packets: number): { words: Uint32Array; times: Float64Array }[] {
+  return Array.from({ length: ring.slots }, (_, i) => ({
+    times: new Float64Array(ring.buffer, ring.offset(i), packets),
+    words: new Uint32Array(ring.buffer, ring.offset(i) + packets * 8, packets * PACKED_WORDS),
+  }));
 }
 
 /**

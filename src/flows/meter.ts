@@ -12,7 +12,7 @@
 
 import type { FlowEndReason, FlowRecord } from './flow-record.js';
 import { decodePacket } from './decode/decode.js';
-import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode/packet.js';
+import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, PACKED_WORDS, unpackPacket } from './decode/packet.js';
 import { FlowTable, KEY_WORDS, PAGE_BITS, pageBase } from './flow-table.js';
 import {
   BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
@@ -200,18 +200,34 @@ export class FlowMeter {
 
   /** Decodes and meters one captured packet. */
   addPacket(raw: RawPacket): void {
-    this.counters.packets++;
     const status = decodePacket(raw.linkType, raw.data, raw.offset, raw.capLen, this.pkt);
+    this.pkt.frameLen = raw.origLen;
+    this.pkt.tsUs = raw.tsUs;
+    this.decoded(status);
+  }
+
+  /**
+   * Meters packet i of a block packed by packPacket (decode/packet.ts) in another thread, PACKED_WORDS words each,
+   * capture times in `times`: the same as addPacket of its frame.
+   */
+  addPacked(words: Uint32Array, times: Float64Array, i: number): void {
+    const status = unpackPacket(words, i * PACKED_WORDS, this.pkt);
+    this.pkt.tsUs = times[i]!;
+    this.decoded(status);
+  }
+
+  /** Counts a decoded packet (time and frame length already in this.pkt) and meters it unless skipped. */
+  private decoded(status: Decode): void {
+    const tsUs = this.pkt.tsUs;
+    this.counters.packets++;
     if (status !== Decode.OK) {
       this.decodeFailures[status]!++;
       return;
     }
     if (this.partitions > 1 && partitionOf(this.pkt, this.partitions) !== this.partitionIndex) {
-      if (raw.tsUs > this.nowUs) this.nowUs = raw.tsUs;
+      if (tsUs > this.nowUs) this.nowUs = tsUs;
       return;
     }
-    this.pkt.tsUs = raw.tsUs;
-    this.pkt.frameLen = raw.origLen;
     this.meter(this.pkt);
   }
 

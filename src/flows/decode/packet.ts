@@ -82,3 +82,72 @@ export function formatAddress(version: number, words: ArrayLike<number>, base = 
   }
   return ipv6GroupsText(groups);
 }
+
+/**
+ * Compact form of a decode result, for handing packets from a decoding thread to a metering thread: PACKED_WORDS
+ * 32-bit words per packet (the capture time travels beside them as a double). Words: status | version << 8 |
+ * protocol << 16 | fragment << 24; source address ×4; destination address ×4; src port << 16 | dst port;
+ * vlan << 16 | transport header length; layer-3 bytes; payload length; TCP flags | window << 8;
+ * ICMP type + 1 | (ICMP code + 1) << 16; frame length.
+ */
+export const PACKED_WORDS = 16;
+/** Bytes per packed packet: its words and its timestamp. */
+export const PACKED_BYTES = PACKED_WORDS * 4 + 8;
+
+export function packPacket(p: DecodedPacket, status: Decode, frameLen: number, w: Uint32Array, o: number): void {
+  w[o] = status | (p.ipVersion << 8) | (p.protocol << 16) | (p.fragment << 24);
+  if (status !== Decode.OK) return;
+  const s = p.src;
+  const d = p.dst;
+  w[o + 1] = s[0]!;
+  w[o + 2] = s[1]!;
+  w[o + 3] = s[2]!;
+  w[o + 4] = s[3]!;
+  w[o + 5] = d[0]!;
+  w[o + 6] = d[1]!;
+  w[o + 7] = d[2]!;
+  w[o + 8] = d[3]!;
+  w[o + 9] = (p.srcPort << 16) | p.dstPort;
+  w[o + 10] = (p.vlan << 16) | p.l4HeaderLen;
+  w[o + 11] = p.ipBytes;
+  w[o + 12] = p.payloadLen;
+  w[o + 13] = p.tcpFlags | (p.tcpWindow << 8);
+  w[o + 14] = (p.icmpType + 1) | ((p.icmpCode + 1) << 16);
+  w[o + 15] = frameLen;
+}
+
+/** Fills `p` (all but tsUs) from a packed packet; returns its decode status (the fields are set only for OK). */
+export function unpackPacket(w: Uint32Array, o: number, p: DecodedPacket): Decode {
+  const head = w[o]!;
+  const status = (head & 255) as Decode;
+  if (status !== Decode.OK) return status;
+  p.ipVersion = (head >>> 8) & 255;
+  p.protocol = (head >>> 16) & 255;
+  p.fragment = head >>> 24;
+  const s = p.src;
+  const d = p.dst;
+  s[0] = w[o + 1]!;
+  s[1] = w[o + 2]!;
+  s[2] = w[o + 3]!;
+  s[3] = w[o + 4]!;
+  d[0] = w[o + 5]!;
+  d[1] = w[o + 6]!;
+  d[2] = w[o + 7]!;
+  d[3] = w[o + 8]!;
+  const ports = w[o + 9]!;
+  p.srcPort = ports >>> 16;
+  p.dstPort = ports & 0xffff;
+  const vh = w[o + 10]!;
+  p.vlan = vh >>> 16;
+  p.l4HeaderLen = vh & 0xffff;
+  p.ipBytes = w[o + 11]!;
+  p.payloadLen = w[o + 12]!;
+  const tcp = w[o + 13]!;
+  p.tcpFlags = tcp & 255;
+  p.tcpWindow = tcp >>> 8;
+  const icmp = w[o + 14]!;
+  p.icmpType = (icmp & 0xffff) - 1;
+  p.icmpCode = (icmp >>> 16) - 1;
+  p.frameLen = w[o + 15]!;
+  return status;
+}
