@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option('--idle-timeout <s>', 'seconds of silence that end a flow', '120')
     .option('--active-timeout <s>', 'longest flow duration in seconds', '120')
     .option('--max-flows <n>', 'most live flows; the least recently seen is evicted beyond it', '100000')
-    .option('--workers <n>', 'worker threads for capture files, each reading them and metering a share of the flows', '1')
+    .option('--workers <n>', 'threads: CIC CSV to --out FILE uses 2 (metering, CSV writing); otherwise N threads each read the files and meter a share of the flows', '1')
     .option('--json', 'print the summary as JSON')
     .action(async (captures: string[], opts: ExtractCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };

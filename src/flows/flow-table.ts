@@ -11,6 +11,8 @@ export const KEY_WORDS = 10;
 export const PAGE_BITS = 12;
 /** Entries of the cache of TCP connections split by timeouts (power of two; 3 MB). */
 const CONNECTIONS = 1 << 16;
+/** How long a TCP connection split by a timeout is remembered for "Total TCP Flow Time" (1 hour). */
+const CONNECTION_MEMORY_US = 3600e6;
 const PAGE_SLOTS = 1 << PAGE_BITS;
 /** Offset of a slot's first double inside its page. */
 export function pageBase(slot: number, slotDoubles: number): number {
@@ -114,25 +116,29 @@ export class FlowTable {
   }
 
   /**
-   * Remembers when a TCP connection started, for a flow that a timeout or eviction ends while the connection may go
-   * on. A direct-mapped cache of CONNECTIONS entries: bounded, and a collision only forgets an older connection.
+   * Remembers when a TCP connection started (times[startAt]) and was last seen (times[lastAt]), for a flow that a
+   * timeout or eviction ends while the connection may go on. A direct-mapped cache of CONNECTIONS entries: bounded,
+   * and a collision only forgets an older connection. (Times are passed by position: a double argument of a call
+   * that is not inlined is a heap allocation, and a subarray view another.)
    */
-  rememberConnection(slot: number, startUs: number, lastUs: number): void {
+  rememberConnection(slot: number, times: Float64Array, startAt: number, lastAt: number): void {
     const i = this.hashes[slot]! & (CONNECTIONS - 1);
-    this.connKeys.set(this.keys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS), i * KEY_WORDS);
-    this.connTimes[2 * i] = startUs;
-    this.connTimes[2 * i + 1] = lastUs;
+    const from = slot * KEY_WORDS;
+    const to = i * KEY_WORDS;
+    for (let w = 0; w < KEY_WORDS; w++) this.connKeys[to + w] = this.keys[from + w]!;
+    this.connTimes[2 * i] = times[startAt]!;
+    this.connTimes[2 * i + 1] = times[lastAt]!;
   }
 
   /**
-   * For the key of the last lookup: the start of a remembered TCP connection last seen at or after `sinceUs`, or -1.
-   * The entry is consumed.
+   * For the key of the last lookup: the start of a remembered TCP connection last seen at most CONNECTION_MEMORY_US
+   * before p.tsUs, or -1. The entry is consumed.
    */
-  recallConnection(sinceUs: number): number {
+  recallConnection(p: DecodedPacket): number {
     const i = this.keyHash & (CONNECTIONS - 1);
     const o = i * KEY_WORDS;
     const t = this.connTimes;
-    if (t[2 * i + 1]! < sinceUs || t[2 * i + 1] === 0) return -1;
+    if (t[2 * i + 1]! < p.tsUs - CONNECTION_MEMORY_US || t[2 * i + 1] === 0) return -1;
     const k = this.key;
     for (let w = 0; w < KEY_WORDS; w++) if (this.connKeys[o + w] !== k[w]) return -1;
     t[2 * i + 1] = 0;

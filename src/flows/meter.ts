@@ -141,8 +141,6 @@ const R_SNAPSHOT = 6;
 const SWEEP_EVERY_US = 1e6;
 const FEATURE_SLAB_FLOWS = 1024;
 const EXPIRE_PER_PACKET = 64;
-/** How long a TCP connection split by a timeout is remembered for "Total TCP Flow Time" (1 hour). */
-const CONNECTION_MEMORY_US = 3600e6;
 
 /** Partition of a packet's flow: a hash of the 5-tuple + VLAN that is the same in both directions (XOR). */
 export function partitionOf(p: DecodedPacket, count: number): number {
@@ -284,7 +282,7 @@ export class FlowMeter {
     if (p.protocol === 6) {
       // A TCP connection that a timeout split goes on (no new SYN): "Total TCP Flow Time" counts from its start.
       if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) {
-        const connectionStart = table.recallConnection(tsUs - CONNECTION_MEMORY_US);
+        const connectionStart = table.recallConnection(p);
         if (connectionStart >= 0) table.pages[slot >> PAGE_BITS]![base + TCP_START] = connectionStart;
       }
       this.tcpState(slot, base, p, true);
@@ -382,7 +380,7 @@ export class FlowMeter {
     if ((table.keyWords[slot * KEY_WORDS + 9]! & 255) === 6 && (reason === R_ACTIVE || reason === R_IDLE || reason === R_EVICTED)) {
       const f = table.pages[slot >> PAGE_BITS]!;
       const base = pageBase(slot, SLOT_DOUBLES);
-      table.rememberConnection(slot, f[base + TCP_START]!, f[base + LAST]!);
+      table.rememberConnection(slot, f, base + TCP_START, base + LAST);
     }
     this.counters.flows++;
     if (this.batch) {
