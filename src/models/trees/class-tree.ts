@@ -125,69 +125,22 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
 
   // Adds the weighted class histogram of rows [start, end) for feature f into `out` (zeroed beforehand) at outBase,
   // and records the lowest and highest bin touched, so small nodes clear and scan only that range.
+  // A mostly-constant feature visits only its non-default rows when there are fewer of them than the node has rows.
   let lowBin = 0;
   let highBin = 0;
-  // A mostly-constant feature visits only its non-default rows when there are fewer of them than the node has rows;
-  // its default bin gets the node totals minus the other bins.
   const fillHistogram = (f: number, start: number, end: number, out: Float64Array, outBase: number, node: number, totals: Float64Array): void => {
-    const col = f * rows;
-    let lowest = MAX_BINS;
-    let highest = -1;
+    let range: number;
     if (sparse && nodeOfRow && sparse.defaultBin[f] >= 0 && sparse.start[f + 1] - sparse.start[f] < end - start) {
-      const { rows: nzRows, bins: nzBins } = sparse;
-      const d = sparse.defaultBin[f];
-      for (let k = sparse.start[f]; k < sparse.start[f + 1]; k++) {
-        const i = nzRows[k];
-        if (nodeOfRow[i] !== node) continue;
-        const b = nzBins[k];
-        if (b < lowest) lowest = b;
-        if (b > highest) highest = b;
-        const o = outBase + b * S;
-        out[o + y[i]] += weight[i];
-        out[o + K] += 1;
-      }
-      const o = outBase + d * S;
-      let rest = end - start;
-      for (let b = lowest; b <= highest; b++) rest -= out[outBase + b * S + K];
-      if (rest > 0) {
-        for (let k = 0; k < K; k++) {
-          let other = 0;
-          for (let b = lowest; b <= highest; b++) other += out[outBase + b * S + k];
-          out[o + k] = totals[k] - other;
-        }
-        out[o + K] = rest;
-        if (d < lowest) lowest = d;
-        if (d > highest) highest = d;
-      }
-      lowBin = lowest;
-      highBin = highest;
-      return;
-    }
-    const rowMajor = rowBins !== undefined && (end - start) * SCATTERED < rows;
-    const src = rowMajor ? rowBins : bins;
-    const first = rowMajor ? f : col;
-    const stride = rowMajor ? cols : 1;
-    if (K === 2 && !needCounts) {
-      for (let r = start; r < end; r++) {
-        const i = index[r];
-        const b = src[first + i * stride];
-        if (b < lowest) lowest = b;
-        if (b > highest) highest = b;
-        out[outBase + b * 3 + y[i]] += weight[i];
-      }
+      range = sparseHistogram(sparse, f, nodeOfRow, node, end - start, totals, y, weight, out, outBase, K);
     } else {
-      for (let r = start; r < end; r++) {
-        const i = index[r];
-        const b = src[first + i * stride];
-        if (b < lowest) lowest = b;
-        if (b > highest) highest = b;
-        const o = outBase + b * S;
-        out[o + y[i]] += weight[i];
-        out[o + K] += 1;
-      }
+      const rowMajor = rowBins !== undefined && (end - start) * SCATTERED < rows;
+      const src = rowMajor ? rowBins : bins;
+      const first = rowMajor ? f : f * rows;
+      const stride = rowMajor ? cols : 1;
+      range = K === 2 && !needCounts ? binaryHistogram(src, first, stride, index, start, end, y, weight, out, outBase) : denseHistogram(src, first, stride, index, start, end, y, weight, out, outBase, K);
     }
-    lowBin = lowest;
-    highBin = highest;
+    lowBin = range >> 9;
+    highBin = (range & 511) - 1;
   };
 
   const fullHistogram = (start: number, end: number, node: number, totals: Float64Array): Float64Array => {
@@ -339,24 +292,10 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
       continue;
     }
 
-    // Stable partition (bin <= split bin to the left) keeps row indices ascending, so later passes read in order.
+    // Stable partitions (bin <= split bin to the left) keep row indices ascending, so later passes read in order.
     const col = bestFeature * rows;
-    let mid = p.start;
-    let spill = 0;
-    for (let r = p.start; r < p.end; r++) {
-      const i = index[r];
-      if (bins[col + i] <= bestSplitBin) index[mid++] = i;
-      else rightRows[spill++] = i;
-    }
-    index.set(rightRows.subarray(0, spill), mid);
-    let routeMid = p.routeStart;
-    let routeSpill = 0;
-    for (let r = p.routeStart; r < p.routeEnd; r++) {
-      const i = routeRows[r];
-      if (bins[col + i] <= bestSplitBin) routeRows[routeMid++] = i;
-      else routeSpare[routeSpill++] = i;
-    }
-    routeRows.set(routeSpare.subarray(0, routeSpill), routeMid);
+    const mid = partition(index, rightRows, p.start, p.end, bins, col, bestSplitBin);
+    const routeMid = partition(routeRows, routeSpare, p.routeStart, p.routeEnd, bins, col, bestSplitBin);
 
     const leftTotals = Float64Array.from(bestLeft);
     const rightTotals = new Float64Array(S);
@@ -372,8 +311,8 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
     const leftNode = tree.addNode(wl);
     const rightNode = tree.addNode(wr);
     if (nodeOfRow) {
-      for (let r = p.start; r < mid; r++) nodeOfRow[index[r]] = leftNode;
-      for (let r = mid; r < p.end; r++) nodeOfRow[index[r]] = rightNode;
+      assignNode(nodeOfRow, index, p.start, mid, leftNode);
+      assignNode(nodeOfRow, index, mid, p.end, rightNode);
     }
     writeValue(tree, leftNode, leftTotals, K);
     writeValue(tree, rightNode, rightTotals, K);
@@ -395,6 +334,92 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
     stack.push(right, left);
   }
   return tree.toTree();
+}
+
+// The kernels below are module-level functions over typed-array arguments rather than closures over the builder's
+// state: V8 then keeps the arrays in registers and hoists their checks out of the loops (a closure reloads and
+// re-checks every captured array on each access). Each returns the touched bin range as lowest · 512 + highest + 1.
+
+/** Histogram of rows index[start..end) of one feature, two classes, no row counts: out[b·3 + class] += weight. */
+function binaryHistogram(src: Uint8Array, first: number, stride: number, index: Int32Array, start: number, end: number, y: Int32Array, weight: Float64Array, out: Float64Array, outBase: number): number {
+  let lowest = MAX_BINS;
+  let highest = -1;
+  for (let r = start; r < end; r++) {
+    const i = index[r];
+    const b = src[first + i * stride];
+    if (b < lowest) lowest = b;
+    if (b > highest) highest = b;
+    out[outBase + b * 3 + y[i]] += weight[i];
+  }
+  return lowest * 512 + highest + 1;
+}
+
+/** Histogram of rows index[start..end) of one feature: K weighted class sums and the row count per bin. */
+function denseHistogram(src: Uint8Array, first: number, stride: number, index: Int32Array, start: number, end: number, y: Int32Array, weight: Float64Array, out: Float64Array, outBase: number, K: number): number {
+  const S = K + 1;
+  let lowest = MAX_BINS;
+  let highest = -1;
+  for (let r = start; r < end; r++) {
+    const i = index[r];
+    const b = src[first + i * stride];
+    if (b < lowest) lowest = b;
+    if (b > highest) highest = b;
+    const o = outBase + b * S;
+    out[o + y[i]] += weight[i];
+    out[o + K] += 1;
+  }
+  return lowest * 512 + highest + 1;
+}
+
+/** Histogram of a node's rows of a mostly-constant feature from its non-default entries; the default bin gets the node totals minus the other bins. */
+function sparseHistogram(sparse: SparseColumns, f: number, nodeOfRow: Int32Array, node: number, nodeRows: number, totals: Float64Array, y: Int32Array, weight: Float64Array, out: Float64Array, outBase: number, K: number): number {
+  const S = K + 1;
+  const nzRows = sparse.rows;
+  const nzBins = sparse.bins;
+  const d = sparse.defaultBin[f];
+  let lowest = MAX_BINS;
+  let highest = -1;
+  for (let k = sparse.start[f]; k < sparse.start[f + 1]; k++) {
+    const i = nzRows[k];
+    if (nodeOfRow[i] !== node) continue;
+    const b = nzBins[k];
+    if (b < lowest) lowest = b;
+    if (b > highest) highest = b;
+    const o = outBase + b * S;
+    out[o + y[i]] += weight[i];
+    out[o + K] += 1;
+  }
+  const o = outBase + d * S;
+  let rest = nodeRows;
+  for (let b = lowest; b <= highest; b++) rest -= out[outBase + b * S + K];
+  if (rest > 0) {
+    for (let k = 0; k < K; k++) {
+      let other = 0;
+      for (let b = lowest; b <= highest; b++) other += out[outBase + b * S + k];
+      out[o + k] = totals[k] - other;
+    }
+    out[o + K] = rest;
+    if (d < lowest) lowest = d;
+    if (d > highest) highest = d;
+  }
+  return lowest * 512 + highest + 1;
+}
+
+/** Stable partition of rows[start..end) by bins[col + row] <= splitBin (the right side passes through `spare`); returns the first right position. */
+function partition(rows: Int32Array, spare: Int32Array, start: number, end: number, bins: Uint8Array, col: number, splitBin: number): number {
+  let mid = start;
+  let spill = 0;
+  for (let r = start; r < end; r++) {
+    const i = rows[r];
+    if (bins[col + i] <= splitBin) rows[mid++] = i;
+    else spare[spill++] = i;
+  }
+  rows.set(spare.subarray(0, spill), mid);
+  return mid;
+}
+
+function assignNode(nodeOfRow: Int32Array, index: Int32Array, start: number, end: number, node: number): void {
+  for (let r = start; r < end; r++) nodeOfRow[index[r]] = node;
 }
 
 function swap(a: Int32Array, i: number, j: number): void {
