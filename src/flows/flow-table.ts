@@ -131,18 +131,19 @@ export class FlowTable {
   }
 
   /**
-   * For the key of the last lookup: the start of a remembered TCP connection last seen at most CONNECTION_MEMORY_US
-   * before p.tsUs, or -1. The entry is consumed.
+   * For the key of the last lookup: when a TCP connection last seen at most CONNECTION_MEMORY_US before p.tsUs is
+   * remembered, writes its start to times[startAt] and returns true. The entry is consumed.
    */
-  recallConnection(p: DecodedPacket): number {
+  recallConnection(p: DecodedPacket, times: Float64Array, startAt: number): boolean {
     const i = this.keyHash & (CONNECTIONS - 1);
     const o = i * KEY_WORDS;
     const t = this.connTimes;
-    if (t[2 * i + 1]! < p.tsUs - CONNECTION_MEMORY_US || t[2 * i + 1] === 0) return -1;
+    if (t[2 * i + 1]! < p.tsUs - CONNECTION_MEMORY_US || t[2 * i + 1] === 0) return false;
     const k = this.key;
-    for (let w = 0; w < KEY_WORDS; w++) if (this.connKeys[o + w] !== k[w]) return -1;
+    for (let w = 0; w < KEY_WORDS; w++) if (this.connKeys[o + w] !== k[w]) return false;
     t[2 * i + 1] = 0;
-    return t[2 * i]!;
+    times[startAt] = t[2 * i]!;
+    return true;
   }
 
   /** True when the packet of the last lookup travels in the flow's forward (initiator) direction. */

@@ -281,10 +281,7 @@ export class FlowMeter {
     cicStart(table.pages[slot >> PAGE_BITS]!, base, p);
     if (p.protocol === 6) {
       // A TCP connection that a timeout split goes on (no new SYN): "Total TCP Flow Time" counts from its start.
-      if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) {
-        const connectionStart = table.recallConnection(p);
-        if (connectionStart >= 0) table.pages[slot >> PAGE_BITS]![base + TCP_START] = connectionStart;
-      }
+      if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) table.recallConnection(p, table.pages[slot >> PAGE_BITS]!, base + TCP_START);
       this.tcpState(slot, base, p, true);
     }
     if (this.earlyPackets === 1) this.onEarly!(this.record(slot, R_SNAPSHOT));
