@@ -8,7 +8,8 @@
 // column modes (few on one-hot data), with the rounding of that expansion added to the slack of every bound.
 // Build O(n·d·log(n / LEAF_ROWS)); a query costs O(C·nnz(q) + visited·d) for C clusters, O(n·d) at worst.
 
-import { replaceTop, siftUp } from './kernels.js';
+import { replaceTop, siftUp, type SearchData } from './kernels.js';
+import { SimdScan } from './simd.js';
 
 export interface Clusters {
   count: number;
@@ -16,8 +17,10 @@ export interface Clusters {
   start: Int32Array;
   /** Position → row; a cluster's positions are ordered by increasing distance to its centre. */
   order: Int32Array;
-  /** The rows in position order (n × d), so that a cluster's rows are contiguous. */
-  rows: Float32Array;
+  /** Rows of the largest cluster. */
+  maxSize: number;
+  /** Filter k-NN candidates with the WebAssembly SIMD kernel. */
+  simd: boolean;
   /** Distance of the row at each position to its cluster's centre. */
   spread: Float64Array;
   /** count × d centres (the clusters' means). */
@@ -34,6 +37,8 @@ export interface Clusters {
 
 /** Largest cluster (bisection stops below it); measured on NSL-KDD, 64–128 balance centre and row distances. */
 const LEAF_ROWS = 128;
+/** A float64 JavaScript row distance costs about this many WebAssembly SIMD float32 ones (measured, d = 77–185). */
+export const SIMD_SPEEDUP = 15;
 /** Rows of a node that fit its 2-means split. */
 const SPLIT_SAMPLE = 96;
 const SPLIT_ITERATIONS = 3;
@@ -91,7 +96,7 @@ function dot(x: ShiftedRows, row: number, w: Float64Array): number {
 }
 
 /** Clusters of the n × d rows; `shift` holds the column modes (any per-column constants stay exact). */
-export function buildClusters(data: Float32Array, n: number, d: number, metric: Metric, shift: Float64Array): Clusters {
+export function buildClusters(data: Float32Array, n: number, d: number, metric: Metric, shift: Float64Array, simd: boolean): Clusters {
   const x = shiftedRows(data, n, d, shift);
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   const key = new Float64Array(n);
@@ -131,10 +136,10 @@ export function buildClusters(data: Float32Array, n: number, d: number, metric: 
     }
     radius[c] = spread[b - 1];
   }
-  const rows = new Float32Array(n * d);
-  for (let p = 0; p < n; p++) rows.set(data.subarray(order[p] * d, order[p] * d + d), p * d);
   const maxRadius = radius.reduce((u, v) => Math.max(u, v), 0);
-  return { count, start, order, rows, spread, centers, shiftedT, shiftedNorms, shift, radius, maxRadius };
+  let maxSize = 0;
+  for (let c = 0; c < count; c++) maxSize = Math.max(maxSize, start[c + 1] - start[c]);
+  return { count, start, order, spread, centers, shiftedT, shiftedNorms, shift, radius, maxRadius, maxSize, simd };
 }
 
 /** ‖x_row − c‖² through the expansion (partition only: rounding just moves a row across a split). */
@@ -238,28 +243,51 @@ function swap(perm: Int32Array, key: Float64Array, x: number, y: number): void {
   key[y] = k;
 }
 
-/** Per-thread query state over one cluster index. Distances are euclidean or manhattan; heaps hold reduced ones. */
+/**
+ * Per-thread query state over one cluster index. Distances are euclidean or manhattan; heaps hold reduced ones.
+ * With SIMD, k-NN candidates that pass the bounds are first measured in float32 over whole runs of a cluster (rows
+ * copied in cluster order) and only those that can enter the heap, allowing for the float32 error, get the exact
+ * float64 distance.
+ */
 export class ClusterSearcher {
   private readonly gap: Float64Array;
   private readonly visit: Int32Array;
   private readonly lower: Float64Array;
+  private readonly metric: Metric;
+  private readonly d: number;
+  private readonly simd: SimdScan | null;
+  /** Row source for exact distances: the SIMD copy (position order, padded) or the indexed rows. */
+  private readonly rows: Float32Array;
+  private readonly stride: number;
+  private readonly approx: Float64Array;
   private qTol = 0;
-  /** Exact row distances computed by the last knn call. */
-  visited = 0;
+  /**
+   * Cost of the last knn call in exact row distances: centre distances (d(q, c) costs nnz(q) + 10 of d row
+   * elements), rows measured in float32 (1 / SIMD_SPEEDUP each) and exact distances.
+   */
+  work = 0;
 
   constructor(
     private readonly c: Clusters,
-    private readonly metric: Metric,
-    private readonly d: number,
+    s: SearchData,
     private readonly queries: Float32Array,
   ) {
+    this.metric = s.metric as Metric;
+    this.d = s.d;
     this.gap = new Float64Array(c.count);
     this.visit = new Int32Array(c.count);
     this.lower = new Float64Array(c.count);
+    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize) : null;
+    this.rows = this.simd ? this.simd.rowsView() : s.data;
+    this.stride = this.simd ? this.simd.width : s.d;
+    this.approx = new Float64Array(this.simd ? c.maxSize : 0);
   }
 
-  /** Distances of query q to every centre, its rounding slack, and the lower bounds d(q, c) − r into a min-heap. */
-  private prepare(q: number): void {
+  /**
+   * Distances of query q to every centre, its rounding slack, and the lower bounds d(q, c) − r into a min-heap.
+   * Returns the work in exact row distances.
+   */
+  private prepare(q: number): number {
     const { count, centers, radius, shiftedT, shiftedNorms, shift } = this.c;
     const d = this.d;
     const qs = this.queries;
@@ -268,12 +296,14 @@ export class ClusterSearcher {
     let qScale = 0;
     for (let j = 0; j < d; j++) qScale += Math.abs(qs[qo + j]);
     let slack = 0;
+    let nnz = 0;
     if (this.metric === 'euclidean') {
       gap.fill(0);
       let qNorm = 0;
       for (let j = 0; j < d; j++) {
         const v = qs[qo + j] - shift[j];
         if (v === 0) continue;
+        nnz++;
         qNorm += v * v;
         const col = j * count;
         for (let c = 0; c < count; c++) gap[c] += v * shiftedT[col + c];
@@ -299,13 +329,14 @@ export class ClusterSearcher {
       heap[c] = c;
     }
     for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(heap, lb, i, count);
+    return this.metric === 'euclidean' ? (count * (nnz + 10)) / d : count;
   }
 
   private exact(pos: number, q: number): number {
     const d = this.d;
-    const x = this.c.rows;
+    const x = this.rows;
     const qs = this.queries;
-    const xo = pos * d;
+    const xo = this.simd ? pos * this.stride : this.c.order[pos] * d;
     const qo = q * d;
     let sum = 0;
     if (this.metric === 'manhattan') {
@@ -325,12 +356,18 @@ export class ClusterSearcher {
    * were needed (a query far from every cluster, where a scan is cheaper).
    */
   knn(q: number, k: number, skip: number, hd: Float64Array, hi: Int32Array, base: number, budget: number): number {
-    this.prepare(q);
-    this.visited = 0;
+    this.work = this.prepare(q);
     const { start, order, spread } = this.c;
     const euclidean = this.metric === 'euclidean';
+    const simd = this.simd;
+    const approx = this.approx;
+    if (simd) simd.loadQueries(this.queries, q, 1, this.d);
+    // A float32 value above this cannot belong to a row within `bound` (relative error, with margin).
+    const inflate = simd ? 1 + 2 * simd.relativeError : 1;
+    const filterCost = 1 / SIMD_SPEEDUP;
     let size = 0;
     let bound = Number.POSITIVE_INFINITY;
+    let cutoff = Number.POSITIVE_INFINITY;
     const heap = this.visit;
     const lb = this.lower;
     for (let left = this.c.count; left > 0; ) {
@@ -339,22 +376,32 @@ export class ClusterSearcher {
       heap[0] = heap[--left];
       siftDown(heap, lb, 0, left);
       const g = this.gap[c];
-      const end = start[c + 1];
-      // Rows with spread < g − bound cannot qualify; spreads ascend, so skip them by binary search.
-      let p = size === k ? firstAtLeast(spread, start[c], end, g - bound) : start[c];
+      // Rows with spread outside g ± bound cannot qualify; spreads ascend, so find the run by binary search.
+      let p = size === k ? firstAtLeast(spread, start[c], start[c + 1], g - bound) : start[c];
+      const end = size === k ? firstAbove(spread, p, start[c + 1], g + bound) : start[c + 1];
+      const first = p;
+      const filtered = simd !== null && size === k && end > p;
+      if (filtered) simd.run(0, p, end - p, approx, 0);
       for (; p < end; p++) {
         const s = spread[p];
         if (s - g > bound) break;
         if (g - s > bound) continue;
         const row = order[p];
         if (row === skip) continue;
-        if (++this.visited > budget) return -1;
+        if (filtered) {
+          this.work += filterCost;
+          if (approx[p - first] > cutoff) continue;
+        }
+        if (++this.work > budget) return -1;
         const exact = this.exact(p, q);
         if (size < k) {
           siftUp(hd, hi, base, size, exact, row);
           size++;
         } else replaceTop(hd, hi, base, k, exact, row);
-        if (size === k) bound = (euclidean ? Math.sqrt(hd[base]) : hd[base]) + this.qTol;
+        if (size === k) {
+          bound = (euclidean ? Math.sqrt(hd[base]) : hd[base]) + this.qTol;
+          cutoff = (euclidean ? bound * bound : bound) * inflate + 1e-30;
+        }
       }
     }
     return size;

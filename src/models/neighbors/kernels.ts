@@ -130,7 +130,7 @@ function scanSparse(s: SearchData, sp: SparseColumns, queries: Float32Array, q0:
       for (let p = colPtr[j]; p < end; p++) acc[rowIdx[p]] += v * values[p];
     }
     if (reducer instanceof TopKReducer) {
-      reducer.consumeSparse(q, norms, nq, acc);
+      reducer.consumeSparse(q, norms, nq, acc, 1e-9 * (maxNorm + nq) + 1e-12);
       continue;
     }
     for (let i = 0; i < n; i++) {
@@ -214,6 +214,9 @@ export class TopKReducer implements Reducer {
   private readonly heapIdx: Int32Array;
   private readonly size: Int32Array;
   private approximate = false;
+  /** Largest error terms seen: a value v stands for an exact distance ≥ (v − absTol) / (1 + relTol). */
+  private absTol = 0;
+  private relTol = 0;
 
   constructor(
     private readonly s: SearchData,
@@ -231,7 +234,11 @@ export class TopKReducer implements Reducer {
   }
 
   consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void {
-    if (tol > 0 || relTol > 0) this.approximate = true;
+    if (tol > 0 || relTol > 0) {
+      this.approximate = true;
+      if (tol > this.absTol) this.absTol = tol;
+      if (relTol > this.relTol) this.relTol = relTol;
+    }
     const cap = this.cap;
     if (cap === 0) return;
     const base = (q - this.q0) * cap;
@@ -261,8 +268,9 @@ export class TopKReducer implements Reducer {
    * The sparse scan's last step fused with the heap test in one pass: distances ‖x‖² + ‖q‖² − 2·x·q from the
    * accumulated dot products (approximate, re-checked in `finish`), resetting the accumulator for the next query.
    */
-  consumeSparse(q: number, norms: Float64Array, nq: number, acc: Float64Array): void {
+  consumeSparse(q: number, norms: Float64Array, nq: number, acc: Float64Array, tol: number): void {
     this.approximate = true;
+    if (tol > this.absTol) this.absTol = tol;
     const cap = this.cap;
     const n = acc.length;
     if (cap === 0) {
@@ -315,11 +323,18 @@ export class TopKReducer implements Reducer {
         order[c] = c;
         exact[c] = this.approximate ? exactReduced(this.s, this.queries, this.q0 + r, this.heapIdx[base + c]) : this.heapDist[base + c];
       }
-      const live = order.slice(0, size).sort((a, b) => exact[a] - exact[b] || this.heapIdx[base + a] - this.heapIdx[base + b]);
+      let live = order.slice(0, size).sort((a, b) => exact[a] - exact[b] || this.heapIdx[base + a] - this.heapIdx[base + b]);
+      let ids = this.heapIdx.subarray(base, base + size);
+      // Rows left out of a full heap had values ≥ its top; if one of them may still be within the k-th exact
+      // distance (a flood of float32 near-ties), the query is answered by an exact scan instead.
+      if (this.approximate && size === cap && size > k && exact[live[k - 1]] >= (this.heapDist[base] - this.absTol) / (1 + this.relTol)) {
+        ids = this.rescan(this.q0 + r, exact[live[k - 1]], exact);
+        live = Array.from({ length: ids.length }, (_, c) => c);
+      }
       const o = (outOffset + r) * k;
       for (let c = 0; c < k; c++) {
         if (c < live.length) {
-          outIdx[o + c] = this.heapIdx[base + live[c]];
+          outIdx[o + c] = ids[live[c]];
           outDist[o + c] = toDistance(this.s.metric, exact[live[c]]);
         } else {
           outIdx[o + c] = -1;
@@ -327,6 +342,25 @@ export class TopKReducer implements Reducer {
         }
       }
     }
+  }
+
+  /**
+   * The k nearest rows of query q, ascending (ties: lower row), from a second scan that keeps every row whose
+   * approximate value can stand for an exact distance ≤ kth; fills `exact` with their exact distances.
+   */
+  private rescan(q: number, kth: number, exact: Float64Array): Int32Array {
+    const near: number[] = [];
+    const collect: Reducer = {
+      consume: (_q, t0, dist, off, len, tol, relTol) => {
+        const limit = kth * (1 + relTol) + tol;
+        for (let c = 0; c < len; c++) if (dist[off + c] <= limit && !(this.excludeSelf && t0 + c === q)) near.push(t0 + c);
+      },
+    };
+    scan(this.s, this.queries, q, q + 1, collect);
+    const values = new Map(near.map((i) => [i, exactReduced(this.s, this.queries, q, i)]));
+    const ranked = near.sort((a, b) => (values.get(a) as number) - (values.get(b) as number) || a - b).slice(0, this.k);
+    ranked.forEach((i, t) => (exact[t] = values.get(i) as number));
+    return Int32Array.from(ranked);
   }
 }
 

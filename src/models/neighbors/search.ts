@@ -9,7 +9,7 @@
 
 import type { Matrix } from '../../frame/matrix.js';
 import { defaultThreads, runInWorkers } from '../../util/worker-pool.js';
-import { ClusterSearcher, buildClusters, type Clusters } from './clusters.js';
+import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { simdAvailable } from './simd.js';
 import {
@@ -48,12 +48,13 @@ const TASKS_PER_THREAD = 8;
 /** Without SIMD, from this many rows the projection index beats the JavaScript dense scan (10× on UNSW-NB15). */
 const PROJECTION_MIN_ROWS = 512;
 /** From this many rows the cluster index is built and tried (below, a scan is cheap anyway). */
-const CLUSTER_MIN_ROWS = 2048;
+const CLUSTER_MIN_ROWS = 4096;
 /**
- * A scan computes a distance this many times faster than the cluster search's float64 loop (SIMD or sparse
- * kernel against scattered exact distances); a cluster query gives up for a scan after n / this exact distances.
+ * A scan computes a row distance this many times faster than the cluster search's exact float64 loop (SIMD
+ * kernel: ~15×; the sparse scan on NSL-KDD about the same); a cluster query whose work passes n / this gives up for
+ * a scan.
  */
-const SCAN_SPEEDUP = 10;
+const SCAN_SPEEDUP = SIMD_SPEEDUP;
 /** Indexed rows self-queried at build to measure how hard the cluster bounds prune. */
 const CLUSTER_PROBES = 48;
 const PROBE_K = 10;
@@ -113,8 +114,8 @@ export function runTask(shared: SearchShared, task: SearchTask): Int32Array | nu
 function clusterTask(shared: SearchShared, task: SearchTask, radius2: number): Int32Array | null {
   const { search, queries } = shared;
   const { q0, q1 } = task;
-  const searcher = new ClusterSearcher(search.clusters as Clusters, search.metric as 'euclidean' | 'manhattan', search.d, queries);
-  const budget = Math.ceil(search.n / SCAN_SPEEDUP);
+  const searcher = new ClusterSearcher(search.clusters as Clusters, search, queries);
+  const budget = Math.ceil(search.n / scanSpeedup(search));
   const scanOne = (q: number, reducer: Reducer): void => scan(search, queries, q, q + 1, reducer);
   switch (task.op) {
     case 'knn': {
@@ -160,12 +161,18 @@ function clusterTask(shared: SearchShared, task: SearchTask, radius2: number): I
   }
 }
 
+/** Row distances a scan computes per exact float64 one: the JavaScript dense scan is that same loop. */
+function scanSpeedup(s: SearchData): number {
+  return s.simd || s.sparse ? SCAN_SPEEDUP : 1;
+}
+
 /**
- * Whether the cluster index repays itself: self-queries of a few spread-out indexed rows measure the work per
- * query (centre distances plus exact row distances), against a scan's n / SCAN_SPEEDUP distance equivalents.
+ * Whether the cluster index repays itself: self-queries of a few spread-out indexed rows measure its work per
+ * query (in exact row distances, see ClusterSearcher.work) against a scan's n / SCAN_SPEEDUP, with a margin for
+ * the error of that model (measured within ±30% on NSL-KDD, UNSW-NB15 and CIC-IDS2017).
  */
 function clustersPay(s: SearchData, clusters: Clusters): boolean {
-  const searcher = new ClusterSearcher(clusters, s.metric as 'euclidean' | 'manhattan', s.d, s.data);
+  const searcher = new ClusterSearcher(clusters, s, s.data);
   const k = Math.min(PROBE_K, s.n - 1);
   const hd = new Float64Array(k);
   const hi = new Int32Array(k);
@@ -174,9 +181,9 @@ function clustersPay(s: SearchData, clusters: Clusters): boolean {
   for (let t = 0; t < probes; t++) {
     const q = Math.floor(((t + 0.5) * s.n) / probes);
     searcher.knn(q, k, q, hd, hi, 0, s.n);
-    work += clusters.count + searcher.visited;
+    work += searcher.work;
   }
-  return work / probes < s.n / SCAN_SPEEDUP / 2;
+  return work / probes < (0.7 * s.n) / scanSpeedup(s);
 }
 
 function sharedCopy<T extends Float32Array | Float64Array | Int32Array>(src: T, shared: boolean): T {
@@ -219,7 +226,6 @@ export class NeighborIndex {
     const { rows: n, cols: d, data } = X;
     let rowNorms = new Float64Array(0);
     let sparse: SearchData['sparse'] = null;
-    let projection: SearchData['projection'] = null;
     const algorithm = options.algorithm ?? 'auto';
     if (metric === 'cosine') {
       rowNorms = new Float64Array(n);
@@ -259,15 +265,16 @@ export class NeighborIndex {
       }
     }
     const simd = metric !== 'cosine' && !sparse && options.simd !== false && simdAvailable();
-    let clusters: Clusters | null = null;
-    if (wantClusters) clusters = buildClusters(data, n, d, metric as 'euclidean' | 'manhattan', modes);
-    // Measured: with SIMD the dense scan matches or beats the projection index on NSL-KDD, UNSW-NB15 and
-    // CIC-IDS2017, so it is chosen automatically only without SIMD.
-    if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && n >= PROJECTION_MIN_ROWS))) {
-      projection = buildProjection(data, n, d);
+    const search: SearchData = { n, d, metric, data, rowNorms, sparse, projection: null, clusters: null, simd };
+    if (wantClusters) {
+      const clusters = buildClusters(data, n, d, metric as 'euclidean' | 'manhattan', modes, options.simd !== false && simdAvailable());
+      if (algorithm === 'clusters' || clustersPay(search, clusters)) search.clusters = clusters;
     }
-    const search: SearchData = { n, d, metric, data, rowNorms, sparse, projection, clusters, simd };
-    if (clusters && algorithm === 'auto' && !clustersPay(search, clusters)) search.clusters = null;
+    // Measured: with SIMD the dense scan matches or beats the projection index on NSL-KDD, UNSW-NB15 and
+    // CIC-IDS2017, so it is chosen automatically only without SIMD (and when the cluster index does not pay).
+    if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && !search.clusters && n >= PROJECTION_MIN_ROWS))) {
+      search.projection = buildProjection(data, n, d);
+    }
     return new NeighborIndex(search, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
   }
 
@@ -362,7 +369,6 @@ export class NeighborIndex {
           ...s.clusters,
           start: sharedCopy(s.clusters.start, true),
           order: sharedCopy(s.clusters.order, true),
-          rows: sharedCopy(s.clusters.rows, true),
           spread: sharedCopy(s.clusters.spread, true),
           centers: sharedCopy(s.clusters.centers, true),
           radius: sharedCopy(s.clusters.radius, true),

@@ -139,14 +139,15 @@ export function simdAvailable(): boolean {
 
 type Kernel = (query: number, rows: number, count: number, vectors: number, out: number) => void;
 
-const cache = new WeakMap<Float32Array, SimdScan>();
+const cache = new WeakMap<Float32Array | Int32Array, SimdScan>();
 
 /** The rows of one index, padded and copied into WebAssembly memory once per thread. */
 export class SimdScan {
   private readonly kernel: Kernel;
   private readonly metric: SearchData['metric'];
   private readonly memory: WasmMemory;
-  private readonly width: number;
+  /** Floats per padded row. */
+  readonly width: number;
   private readonly rowsOffset: number;
   private readonly outOffset: number;
   private readonly queryCapacity: number;
@@ -154,7 +155,7 @@ export class SimdScan {
   /** Relative error bound of the float32 results (rounding of differences, products and lane sums, with margin). */
   readonly relativeError: number;
 
-  private constructor(s: SearchData, queryCapacity: number, maxRun: number) {
+  private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null) {
     const api = wasm as WasmApi;
     const module = compiledModule() as object;
     this.width = Math.ceil(s.d / 8) * 8;
@@ -167,7 +168,10 @@ export class SimdScan {
     this.metric = s.metric;
     this.kernel = (s.metric === 'manhattan' ? instance.exports.l1 : instance.exports.sq) as Kernel;
     const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
-    for (let i = 0; i < s.n; i++) rows.set(s.data.subarray(i * s.d, (i + 1) * s.d), i * this.width);
+    for (let i = 0; i < s.n; i++) {
+      const row = order ? order[i] : i;
+      rows.set(s.data.subarray(row * s.d, (row + 1) * s.d), i * this.width);
+    }
     this.relativeError = (this.width / 8 + 8) * 2 ** -22;
   }
 
@@ -175,10 +179,25 @@ export class SimdScan {
   static for(s: SearchData, queryCapacity: number, maxRun: number): SimdScan {
     let scan = cache.get(s.data);
     if (!scan || scan.queryCapacity < queryCapacity || scan.metric !== s.metric) {
-      scan = new SimdScan(s, queryCapacity, maxRun);
+      scan = new SimdScan(s, queryCapacity, maxRun, null);
       cache.set(s.data, scan);
     }
     return scan;
+  }
+
+  /** A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order. */
+  static ordered(s: SearchData, order: Int32Array, maxRun: number): SimdScan {
+    let scan = cache.get(order);
+    if (!scan) {
+      scan = new SimdScan(s, 1, maxRun, order);
+      cache.set(order, scan);
+    }
+    return scan;
+  }
+
+  /** The padded rows in WebAssembly memory (row i at i · width); valid until the next kernel is built. */
+  rowsView(): Float32Array {
+    return new Float32Array(this.memory.buffer, this.rowsOffset, (this.memory.buffer.byteLength - this.rowsOffset) >> 2);
   }
 
   /** Copies query rows q0 .. q0+count of `queries` (width d) into the query slots. */
