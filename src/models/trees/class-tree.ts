@@ -411,8 +411,12 @@ function partition(rows: Int32Array, spare: Int32Array, start: number, end: numb
   let spill = 0;
   for (let r = start; r < end; r++) {
     const i = rows[r];
-    if (bins[col + i] <= splitBin) rows[mid++] = i;
-    else spare[spill++] = i;
+    // Branch-free: the row is written to both sides, only its own side advances (splits are close to coin flips).
+    const right = (splitBin - bins[col + i]) >>> 31;
+    rows[mid] = i;
+    spare[spill] = i;
+    mid += right ^ 1;
+    spill += right;
   }
   rows.set(spare.subarray(0, spill), mid);
   return mid;
