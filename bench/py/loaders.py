@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """pandas side of `npm run bench -- loaders`: loads the given CSV files the way an analyst would (pandas.read_csv
 with default options, one DataFrame per file, concatenated) and prints one JSON object with the load seconds (wall and CPU),
-rows, columns and the bytes of the loaded numeric data. One load per process, so the caller's /usr/bin/time peak RSS
-belongs to that load.
+rows, columns, the bytes of the loaded numeric data, and memory measured as on the Node side: RSS after importing
+pandas (the baseline) and the high-water mark during the load (VmHWM, reset to the baseline through
+/proc/self/clear_refs), read right after the load.
 Usage: /usr/bin/python3 bench/py/loaders.py headerless|header <file>..."""
 import json
 import sys
@@ -10,13 +11,27 @@ import time
 
 import pandas as pd
 
+
+def status_mb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(field)
+
+
 mode, files = sys.argv[1], sys.argv[2:]
+base_rss = status_mb("VmRSS")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
 start = time.perf_counter()
 cpu = time.process_time()
 frames = [pd.read_csv(f, header=None if mode == "headerless" else "infer") for f in files]
 df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 seconds = time.perf_counter() - start
 cpu = time.process_time() - cpu
+peak_rss = status_mb("VmHWM")
 numeric = df.select_dtypes("number")
 print(json.dumps({"seconds": seconds, "cpuSeconds": cpu, "rows": len(df), "cols": df.shape[1],
-                  "numericBytes": int(numeric.memory_usage(index=False).sum())}))
+                  "numericBytes": int(numeric.memory_usage(index=False).sum()), "baseRssMb": base_rss,
+                  "peakRssMb": peak_rss}))

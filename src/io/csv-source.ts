@@ -1,10 +1,10 @@
 // Byte sources for the text readers: a plain file read straight into the caller's buffer, or a gzip file (detected by
-// its magic bytes, RFC 1952) decompressed by zlib as a stream. Nothing is held whole in memory. Missing files,
+// its magic bytes, RFC 1952) decompressed as a stream (./csv-gunzip.ts). Nothing is held whole in memory. Missing files,
 // directories and cut-short or corrupt gzip data become one-line UserErrors naming the file.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { UserError } from '../errors.js';
+import { GunzipReader, GzipCorrupt, GzipCutShort } from './csv-gunzip.js';
 
 export interface ByteSource {
   readonly file: string;
@@ -22,8 +22,6 @@ export interface ByteSource {
   bytesRead(): number;
   close(): Promise<void>;
 }
-
-const READ_CHUNK = 1 << 20;
 
 /** Opens a file for streaming (optionally bytes [start, end) of a plain file); errors name the file. */
 export async function openByteSource(file: string, range?: { start: number; end: number }): Promise<ByteSource> {
@@ -75,46 +73,32 @@ function plainSource(file: string, handle: FileHandle, start: number, end: numbe
 }
 
 function gzipSource(file: string, handle: FileHandle, totalBytes: number, expandedBytes: number): ByteSource {
-  const raw = handle.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
-  const gunzip = createGunzip({ chunkSize: READ_CHUNK });
-  raw.on('error', (err) => gunzip.destroy(err));
-  raw.pipe(gunzip);
-  const chunks = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let pending: Uint8Array = new Uint8Array(0);
-  let done = false;
+  let position = 0;
+  const gunzip = new GunzipReader(async (target, offset) => {
+    const { bytesRead } = await handle.read(target, offset, target.length - offset, position);
+    position += bytesRead;
+    return bytesRead;
+  });
   return {
     file,
     gzip: true,
     totalBytes,
     expandedBytes,
     async read(target, offset) {
-      if (pending.length === 0 && !done) {
-        try {
-          const next = await chunks.next();
-          if (next.done) done = true;
-          else pending = next.value;
-        } catch (err) {
-          throw gzipError(file, err);
-        }
+      try {
+        return await gunzip.read(target, offset);
+      } catch (err) {
+        throw gzipError(file, err);
       }
-      const n = Math.min(pending.length, target.length - offset);
-      target.set(pending.subarray(0, n), offset);
-      pending = pending.subarray(n);
-      return n;
     },
-    bytesRead: () => raw.bytesRead,
-    async close() {
-      raw.destroy();
-      gunzip.destroy();
-      await handle.close();
-    },
+    bytesRead: () => position,
+    close: () => handle.close(),
   };
 }
 
 function gzipError(file: string, err: unknown): UserError {
-  const code = (err as { code?: string }).code;
-  if (code === 'Z_BUF_ERROR') return new UserError('the gzip data is cut short (unexpected end of file); the file is incomplete', { file });
-  if (code === 'Z_DATA_ERROR') return new UserError(`the gzip data is corrupt (${(err as Error).message})`, { file });
+  if (err instanceof GzipCutShort) return new UserError('the gzip data is cut short (unexpected end of file); the file is incomplete', { file });
+  if (err instanceof GzipCorrupt) return new UserError(`the gzip data is corrupt (${err.message})`, { file });
   return fileError(file, err);
 }
 

@@ -1,0 +1,82 @@
+// GunzipReader against zlib: every block type (stored, fixed, dynamic; Huffman-only and RLE strategies), levels 0-9,
+// any input chunking and output size, several members, and cut-short or corrupt data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
+import { GunzipReader, GzipCorrupt, GzipCutShort } from '../../src/io/csv-gunzip.js';
+import { Rng } from '../../src/util/rng.js';
+
+/** Decompresses with GunzipReader, feeding at most `step` bytes per fill and reading into `outBytes`-byte targets. */
+async function gunzip(gz: Uint8Array, step: number, outBytes: number): Promise<Buffer> {
+  let pos = 0;
+  const reader = new GunzipReader((target, offset) => {
+    const n = Math.min(step, gz.length - pos, target.length - offset);
+    target.set(gz.subarray(pos, pos + n), offset);
+    pos += n;
+    return Promise.resolve(n);
+  });
+  const parts: Buffer[] = [];
+  const buf = new Uint8Array(outBytes);
+  for (;;) {
+    const n = await reader.read(buf, 0);
+    if (n === 0) break;
+    parts.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(parts);
+}
+
+function csvText(rng: Rng, rows: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) lines.push(`${Math.floor(rng.next() * 1000)},tcp,${['http', 'smtp', 'ftp'][i % 3]},SF,${(rng.next() * 100).toFixed(2)},normal`);
+  return Buffer.from(lines.join('\n'));
+}
+
+test('gunzip: the same bytes as zlib for every level, strategy and chunking', async () => {
+  const rng = new Rng(11);
+  const inputs = [
+    Buffer.alloc(0),
+    Buffer.from('a'),
+    csvText(rng, 6000),
+    Buffer.from(Array.from({ length: 150_000 }, () => Math.floor(rng.next() * 256))), // incompressible: stored blocks
+    Buffer.from(Array.from({ length: 150_000 }, () => 97 + Math.floor(rng.next() * 3))), // long codes, short matches
+    Buffer.alloc(600_000, 65), // long runs, the window slides many times
+  ];
+  for (const input of inputs) {
+    for (const level of [0, 1, 6, 9]) {
+      for (const strategy of [constants.Z_DEFAULT_STRATEGY, constants.Z_FIXED, constants.Z_HUFFMAN_ONLY, constants.Z_RLE]) {
+        const gz = gzipSync(input, { level, strategy });
+        for (const [step, out] of [[1 << 16, 1 << 18], [4093, 1000]] as const) {
+          const ours = await gunzip(gz, step, out);
+          assert.ok(ours.equals(input), `${input.length} bytes, level ${level}, strategy ${strategy}, fills of ${step}`);
+        }
+      }
+    }
+  }
+  // Byte-by-byte input on a small file exercises every stop between symbols and block headers.
+  const small = csvText(rng, 300);
+  assert.ok((await gunzip(gzipSync(small), 1, 7)).equals(small));
+});
+
+test('gunzip: concatenated members are read in turn (as zlib does); bytes after the last one are ignored', async () => {
+  const gz = Buffer.concat([gzipSync('hello '), gzipSync(''), gzipSync('world', { level: 0 })]);
+  assert.equal((await gunzip(gz, 5, 3)).toString(), gunzipSync(gz).toString());
+  assert.equal((await gunzip(Buffer.concat([gzipSync('x'), Buffer.alloc(10)]), 64, 64)).toString(), 'x');
+});
+
+test('gunzip: data cut anywhere is "cut short"; changed bytes are an error', async () => {
+  const full = gzipSync(csvText(new Rng(3), 20_000));
+  for (const cut of [1, 10, 100, 5000, Math.floor(full.length / 2), full.length - 200, full.length - 8, full.length - 1]) {
+    await assert.rejects(gunzip(full.subarray(0, cut), 4096, 1 << 16), GzipCutShort, `cut at ${cut} of ${full.length}`);
+  }
+  // A flipped bit is never silently decoded: a bad code, a bad check, or a length that runs past the data.
+  const rng = new Rng(5);
+  for (let k = 0; k < 20; k++) {
+    const bad = Buffer.from(full);
+    bad[20 + Math.floor(rng.next() * (full.length - 30))] ^= 1 << Math.floor(rng.next() * 8);
+    await assert.rejects(gunzip(bad, 1 << 16, 1 << 18), (e) => e instanceof GzipCorrupt || e instanceof GzipCutShort);
+  }
+  const middle = Buffer.from(full);
+  middle[full.length >> 1] ^= 0x55;
+  await assert.rejects(gunzip(middle, 1 << 16, 1 << 18), GzipCorrupt);
+  await assert.rejects(gunzip(Buffer.from('not gzip at all'), 64, 64), GzipCorrupt);
+});
