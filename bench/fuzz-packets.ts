@@ -2,13 +2,21 @@
 // AFL's deterministic + havoc stages, without coverage feedback). Seeds are the shared captures, cut at record /
 // block boundaries into small inputs; each input gets bit flips, byte overwrites, length-field corruption,
 // truncation, insertion or duplication, and is fed to a reader in random chunk sizes. Any exception is a crash.
-// Memory must stay bounded: the meter is shared across inputs with a capped flow table.
+// Memory must stay bounded: the meter is shared across inputs with a capped flow table. Every packet also takes the
+// two-thread path on one thread (decode → packPacket → addPacked into a meter with FlowBatch output, rows written
+// as CSV to /dev/null): both meters must end with the same flows and counts, else the run counts a divergence.
 // `npm run bench -- fuzz-packets [--inputs N] [--seconds S] [--seed K]` (default 1,000,000 inputs per format).
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FlowMeter } from '../src/flows/meter.js';
-import { PcapReader, readU32, type CaptureReader } from '../src/io/pcap.js';
+import { closeSync, openSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { FlowBatch, FlowMeter } from '../src/flows/meter.js';
+import { decodePacket } from '../src/flows/decode/decode.js';
+import { DecodedPacket, packPacket, PACKED_WORDS } from '../src/flows/decode/packet.js';
+import { ByteWriter, writeCicBatch } from '../src/flows/extract.js';
+import { CIC_FEATURES } from '../src/datasets/cic-names.js';
+import { PcapReader, readU32, type CaptureReader, type RawPacket } from '../src/io/pcap.js';
 import { PcapngReader } from '../src/io/pcapng.js';
 import { Rng } from '../src/util/rng.js';
 import { peakRssMb } from './lib/measure.js';
@@ -30,6 +38,8 @@ export interface FuzzResult {
   packets: number;
   skipped: number;
   flows: number;
+  /** Times the packed-packet / FlowBatch meter disagreed with the direct one (flow count or stats). */
+  divergences: number;
   seconds: number;
   peakRssMb: number;
 }
@@ -158,7 +168,32 @@ export function fuzzFormat(seeds: readonly Seed[], format: CaptureFormat, opts: 
   const rng = new Rng(opts.seed);
   let flows = 0;
   const meter = new FlowMeter(() => flows++, { maxFlows: 5000 });
-  const onPacket = meter.addPacket.bind(meter);
+  let batchFlows = 0;
+  const csv = openSync('/dev/null', 'w');
+  const writer = new ByteWriter(csv);
+  const full = (b: FlowBatch): FlowBatch => {
+    batchFlows += b.length;
+    writeCicBatch(writer, b);
+    writer.push();
+    b.length = 0;
+    return b;
+  };
+  const batchMeter = new FlowMeter(() => undefined, { maxFlows: 5000, batches: { first: new FlowBatch(64, CIC_FEATURES.length), full } });
+  const decoded = new DecodedPacket();
+  const words = new Uint32Array(PACKED_WORDS);
+  const times = new Float64Array(1);
+  const onPacket = (raw: RawPacket): void => {
+    meter.addPacket(raw);
+    packPacket(decoded, decodePacket(raw.linkType, raw.data, raw.offset, raw.capLen, decoded), raw.origLen, words, 0);
+    times[0] = raw.tsUs;
+    batchMeter.addPacked(words, times, 0);
+  };
+  let divergences = 0;
+  const compare = (): void => {
+    meter.flush();
+    batchMeter.flush();
+    if (batchFlows !== flows || !isDeepStrictEqual(batchMeter.stats, meter.stats)) divergences++;
+  };
   let packets = 0;
   let skipped = 0;
   let crashes = 0;
@@ -184,11 +219,14 @@ export function fuzzFormat(seeds: readonly Seed[], format: CaptureFormat, opts: 
       crashes++;
       firstCrash ??= `${err instanceof Error ? err.stack : String(err)}\ninput (hex): ${Buffer.from(input).toString('hex').slice(0, 512)}`;
     }
-    if ((inputs & 0xffff) === 0xffff) meter.flush();
+    if ((inputs & 0xffff) === 0xffff) compare();
   }
-  meter.flush();
+  compare();
+  writer.push(true);
+  closeSync(csv);
   for (const v of Object.values(meter.stats.skipped)) skipped += v;
-  return { format, inputs, crashes, ...(firstCrash ? { firstCrash } : {}), packets, skipped, flows, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
+  const seconds = (performance.now() - started) / 1000;
+  return { format, inputs, crashes, ...(firstCrash ? { firstCrash } : {}), packets, skipped, flows, divergences, seconds, peakRssMb: peakRssMb() };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -204,7 +242,7 @@ export async function run(args: string[]): Promise<void> {
   for (const format of ['pcap', 'pcapng'] as const) {
     const r = fuzzFormat(seeds, format, { inputs, seconds, seed });
     console.log(
-      `${format}: ${r.inputs} inputs, ${r.crashes} crashes, ${r.packets} packets decoded, ${r.skipped} skipped, ${r.flows} flows, ` +
+      `${format}: ${r.inputs} inputs, ${r.crashes} crashes, ${r.divergences} divergences, ${r.packets} packets decoded, ${r.skipped} skipped, ${r.flows} flows, ` +
         `${r.seconds.toFixed(1)} s (${Math.round(r.inputs / r.seconds)} inputs/s), peak RSS ${r.peakRssMb.toFixed(0)} MB`,
     );
     if (r.firstCrash) console.log(r.firstCrash);

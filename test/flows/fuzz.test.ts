@@ -1,5 +1,5 @@
 // A short run (~5 s) of bench/fuzz-packets.ts: mutated pcap and pcapng inputs through readers, decoder and meter
-// must never throw. Seeds are the shared captures, or small built ones when those are absent.
+// must never throw, and the packed-packet / FlowBatch / CSV path must meter the same flows as the direct one. Seeds are the shared captures, or small built ones when those are absent.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +21,7 @@ test('fuzz: 0 crashes on mutated pcap and pcapng inputs, memory bounded', () => 
   for (const format of ['pcap', 'pcapng'] as const) {
     const r = fuzzFormat(seeds, format, { inputs: 200_000, seconds: 2.5, seed: 7 });
     assert.equal(r.crashes, 0, r.firstCrash);
+    assert.equal(r.divergences, 0);
     assert.ok(r.inputs > 1000, `only ${r.inputs} inputs`);
     assert.ok(r.packets > 0);
     assert.ok(r.peakRssMb < 600, `peak RSS ${r.peakRssMb} MB`);
