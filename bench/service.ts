@@ -13,7 +13,7 @@
 //     capture's span and rewriting TCP source ports so every flow is new; RSS of the service is sampled every second.
 //
 //   npm run bench -- service [--rates 50000,100000,150000,200000] [--seconds 10] [--memory-seconds 60] [--skip-memory]
-//                            [--skip-throughput] [--model FILE | --keep-model]
+//                            [--skip-throughput] [--model FILE | --keep-model] [--commands serve,detect]
 //   (FLOWSENTRY_BENCH_PROFILE=dir: CPU profiles of the service; --keep-model saves the trained forest in
 //   the temp folder as flowsentry-bench-netflow-rf.fsm, --model reuses it)
 
@@ -183,17 +183,21 @@ interface Child {
   stderr: () => string;
 }
 
-async function startServe(args: string[], wantNetflow: boolean): Promise<Child> {
+/** `serve` (HTTP on a free port) or, with `detect`, `detect --json` (no store, no HTTP; its summary is on stdout). */
+async function startServe(args: string[], wantNetflow: boolean, command: 'serve' | 'detect' = 'serve'): Promise<Child & { stdout: () => string }> {
   const prof = process.env.FLOWSENTRY_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FLOWSENTRY_BENCH_PROFILE}`] : [];
-  const proc = spawn(process.execPath, [...prof, CLI, 'serve', '--http', '127.0.0.1:0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const how = command === 'serve' ? ['serve', '--http', '127.0.0.1:0'] : ['detect', '--json'];
+  const proc = spawn(process.execPath, [...prof, CLI, ...how, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stdin!.on('error', () => undefined);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const m = /dashboard (http:\/\/127\.0\.0\.1:\d+)\//.exec(err);
+    const m = command === 'serve' ? /dashboard (http:\/\/127\.0\.0\.1:\d+)\//.exec(err) : ['', ''];
     const n = /udp port (\d+)/.exec(err);
-    if (m && (!wantNetflow || n)) return { proc, base: m[1], netflowPort: n ? Number(n[1]) : 0, stderr: () => err };
+    if (m && (!wantNetflow || n)) return { proc, base: m[1], netflowPort: n ? Number(n[1]) : 0, stderr: () => err, stdout: () => out };
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`serve did not start: ${err}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -366,36 +370,61 @@ export async function run(args: string[]): Promise<void> {
     console.log(`offline: ${flows.length} flows in one batch: ${offlineS.toFixed(2)} s = ${Math.round(flows.length / offlineS)} flows/s (${offlineAlerts} alerts)\n`);
 
     const rows: (string | number)[][] = [];
+    const commands = opt('commands', 'serve,detect').split(',') as ('serve' | 'detect')[];
     for (const rate of args.includes('--skip-throughput') ? [] : rates) {
-      const svc = await startServe(['--model', model, '--netflow', 'udp://127.0.0.1:0', '--store', join(dir, `rate-${rate}.duckdb`)], true);
-      children.push(svc);
-      const gen = new FlowGenerator();
-      await offer(svc.netflowPort, gen, 5000, 1); // warm-up (JIT, template)
-      await new Promise((r) => setTimeout(r, 500));
-      const before = await metrics(svc.base);
-      const cpu0 = cpuSeconds(svc.proc.pid!);
-      const k0 = kernelDrops(svc.netflowPort);
-      const w0 = performance.now();
-      const sent = await offer(svc.netflowPort, gen, rate, seconds);
-      // let the queue drain (at most 10 s)
-      let after = await metrics(svc.base);
-      for (let i = 0; i < 100 && after.scored - before.scored < sent && (i === 0 || after.scored !== (await metrics(svc.base)).scored || i < 5); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        after = await metrics(svc.base);
+      for (const command of commands) {
+        const extra = command === 'serve' ? ['--store', join(dir, `rate-${rate}.duckdb`)] : [];
+        const svc = await startServe(['--model', model, '--netflow', 'udp://127.0.0.1:0', ...extra], true, command);
+        children.push(svc);
+        const gen = new FlowGenerator();
+        const warm = await offer(svc.netflowPort, gen, 5000, 1); // warm-up (JIT, template)
+        await new Promise((r) => setTimeout(r, 500));
+        const before = command === 'serve' ? await metrics(svc.base) : { scored: warm, buckets: [], drops: {} };
+        const cpu0 = cpuSeconds(svc.proc.pid!);
+        const k0 = kernelDrops(svc.netflowPort);
+        const w0 = performance.now();
+        const sent = await offer(svc.netflowPort, gen, rate, seconds);
+        let after: Metrics;
+        let cpu: number;
+        let kernel: number;
+        if (command === 'serve') {
+          // let the queue drain (at most 10 s)
+          after = await metrics(svc.base);
+          for (let i = 0; i < 100 && after.scored - before.scored < sent && (i === 0 || after.scored !== (await metrics(svc.base)).scored || i < 5); i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            after = await metrics(svc.base);
+          }
+          cpu = cpuSeconds(svc.proc.pid!) - cpu0;
+          kernel = kernelDrops(svc.netflowPort) - k0;
+        } else {
+          // detect has no metrics endpoint: SIGTERM drains it and it prints its summary (latency over the warm-up too)
+          await new Promise((r) => setTimeout(r, 500));
+          kernel = kernelDrops(svc.netflowPort) - k0;
+          cpu = cpuSeconds(svc.proc.pid!) - cpu0;
+          await stopServe(svc);
+          const summary = JSON.parse(svc.stdout()) as {
+            engine: { flowsScored: number; dropped: number };
+            input: { collector: { backlogDropped: number } };
+            latency: [number | string, number][];
+          };
+          after = {
+            scored: summary.engine.flowsScored,
+            buckets: summary.latency.map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), n]),
+            drops: { 'engine-queue': summary.engine.dropped, 'netflow-backlog': summary.input.collector.backlogDropped },
+          };
+        }
+        const wall = (performance.now() - w0) / 1000;
+        const scored = after.scored - before.scored;
+        const engineDrops = Object.entries(after.drops).reduce((s, [k, v]) => s + (k === 'explanation-budget' ? 0 : v - (before.drops[k] ?? 0)), 0);
+        const p50 = quantile(before.buckets, after.buckets, 0.5) * 1000;
+        const p99 = quantile(before.buckets, after.buckets, 0.99) * 1000;
+        rows.push([command, rate, sent, scored, Math.round(scored / seconds), (100 * (1 - scored / sent)).toFixed(2), kernel, engineDrops, p50.toFixed(2), p99.toFixed(1), cpu.toFixed(1), wall.toFixed(1)]);
+        console.log(`${command} offered ${rate}/s: sent ${sent}, scored ${scored} (${Math.round(scored / seconds)}/s), kernel drops ${kernel} datagrams, engine drops ${engineDrops}, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(1)} ms, service CPU ${cpu.toFixed(1)} s`);
+        await stopServe(svc);
       }
-      const wall = (performance.now() - w0) / 1000;
-      const cpu = cpuSeconds(svc.proc.pid!) - cpu0;
-      const scored = after.scored - before.scored;
-      const engineDrops = Object.entries(after.drops).reduce((s, [k, v]) => s + (k === 'explanation-budget' ? 0 : v - (before.drops[k] ?? 0)), 0);
-      const kernel = kernelDrops(svc.netflowPort) - k0;
-      const p50 = quantile(before.buckets, after.buckets, 0.5) * 1000;
-      const p99 = quantile(before.buckets, after.buckets, 0.99) * 1000;
-      rows.push([rate, sent, scored, Math.round(scored / seconds), (100 * (1 - scored / sent)).toFixed(2), kernel, engineDrops, p50.toFixed(2), p99.toFixed(1), cpu.toFixed(1), wall.toFixed(1)]);
-      console.log(`offered ${rate}/s: sent ${sent}, scored ${scored} (${Math.round(scored / seconds)}/s), kernel drops ${kernel} datagrams, engine drops ${engineDrops}, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(1)} ms, service CPU ${cpu.toFixed(1)} s`);
-      await stopServe(svc);
     }
     console.log(
-      `\n${markdownTable(['offered flows/s', 'sent', 'scored', 'scored/s', 'lost %', 'kernel drops (datagrams)', 'engine drops', 'p50 ms', 'p99 ms', 'service CPU s', 'wall s'], rows)}\n`,
+      `\n${markdownTable(['command', 'offered flows/s', 'sent', 'scored', 'scored/s', 'lost %', 'kernel drops (datagrams)', 'engine drops', 'p50 ms', 'p99 ms', 'service CPU s', 'wall s'], rows)}\n`,
     );
 
     if (!args.includes('--skip-memory')) {

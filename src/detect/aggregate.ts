@@ -1,7 +1,7 @@
 // Alert aggregation: repeated alerts for one source (same source address and label) within a window update one
 // growing alert instead of raising a new one, so a flood gives one alert with a rising count, not a million.
 // Open aggregates are kept per label, then per source address (no "src|label" string to build and hash per alert);
-// the engine grows an aggregate once per scoring batch with the batch's totals (`grow`).
+// the engine finds an aggregate once per scoring batch and grows it with the batch's totals (`find`, `growSlot`).
 
 import type { Alert } from './alert.js';
 
@@ -11,30 +11,42 @@ export interface AggregationResult {
   readonly isNew: boolean;
 }
 
+/** Where an open aggregate's latest state is kept (growing it replaces `alert`). */
+export interface AggregateSlot {
+  alert: Alert;
+}
+
 export class AlertAggregator {
-  private readonly open = new Map<string, Map<string, Alert>>();
+  private readonly open = new Map<string, Map<string, AggregateSlot>>();
   private count = 0;
 
   /** @param windowMs alerts from the same source and label closer than this join one aggregate */
   constructor(private readonly windowMs: number, private readonly maxOpen = 100_000) {}
 
-  private current(src: string, label: string, timeMs: number): Alert | undefined {
-    const a = this.open.get(label)?.get(src);
-    return a && timeMs - a.lastSeenMs <= this.windowMs ? a : undefined;
+  /** The aggregate an alert from `src` with `label` at `timeMs` would grow; undefined when it would start one. */
+  find(src: string, label: string, timeMs: number): AggregateSlot | undefined {
+    const slot = this.open.get(label)?.get(src);
+    return slot && timeMs - slot.alert.lastSeenMs <= this.windowMs ? slot : undefined;
   }
 
   /** Whether an alert from `src` with `label` at `timeMs` would start a new aggregate (rather than grow one). */
   startsNew(src: string, label: string, timeMs: number): boolean {
-    return this.current(src, label, timeMs) === undefined;
+    return this.find(src, label, timeMs) === undefined;
+  }
+
+  /** Grows the open aggregate of `src` and `label` (see growSlot); undefined when none is open. */
+  grow(src: string, label: string, timeMs: number, count: number, flowEndMs: number, score: number, final: boolean): Alert | undefined {
+    const slot = this.find(src, label, timeMs);
+    return slot ? this.growSlot(slot, timeMs, count, flowEndMs, score, final) : undefined;
   }
 
   /**
-   * Grows the open aggregate of `src` and `label` by `count` alerts at `timeMs` (latest flow end, highest score, and
-   * whether any was a final verdict); the same as adding them one by one. Undefined when none is open.
+   * Grows an aggregate found by `find` by `count` alerts at `timeMs` (latest flow end, highest score, and whether any
+   * was a final verdict); the same as adding them one by one. Returns its new state (a new object: published states
+   * are never changed afterwards).
    */
-  grow(src: string, label: string, timeMs: number, count: number, flowEndMs: number, score: number, final: boolean): Alert | undefined {
-    const current = this.current(src, label, timeMs);
-    if (!current) return undefined;
+  growSlot(slot: AggregateSlot, timeMs: number, count: number, flowEndMs: number, score: number, final: boolean): Alert {
+    const current = slot.alert;
     const grown: Alert = {
       id: current.id,
       timeMs: current.timeMs,
@@ -52,7 +64,7 @@ export class AlertAggregator {
       count: current.count + count,
       lastSeenMs: timeMs,
     };
-    this.open.get(label)!.set(src, grown);
+    slot.alert = grown;
     return grown;
   }
 
@@ -65,15 +77,15 @@ export class AlertAggregator {
       if (this.count >= this.maxOpen) this.expire(alert.timeMs, true);
       this.count++;
     }
-    bySrc.set(alert.flow.srcAddr, alert);
+    bySrc.set(alert.flow.srcAddr, { alert });
     return { alert, isNew: true };
   }
 
   /** Forgets aggregates idle for longer than the window (or the oldest half when `force`, to bound memory). */
   expire(nowMs: number, force = false): void {
     for (const bySrc of this.open.values()) {
-      for (const [src, a] of bySrc) {
-        if (nowMs - a.lastSeenMs > this.windowMs) {
+      for (const [src, slot] of bySrc) {
+        if (nowMs - slot.alert.lastSeenMs > this.windowMs) {
           bySrc.delete(src);
           this.count--;
         }

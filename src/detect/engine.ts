@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FlowRecord } from '../flows/flow-record.js';
 import type { Alert, AlertStage, FeatureContribution } from './alert.js';
-import { AlertAggregator } from './aggregate.js';
+import { AlertAggregator, type AggregateSlot } from './aggregate.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { ResponseHook } from './response-hook.js';
 import type { AlertStore } from '../store/alert-store.js';
@@ -76,6 +76,8 @@ interface AlertGroup {
   readonly first: number;
   readonly src: string;
   readonly label: string;
+  /** The open aggregate it grows; undefined: the first flow opens one. */
+  readonly slot: AggregateSlot | undefined;
   more: number;
   moreEndMs: number;
   moreScore: number;
@@ -234,10 +236,11 @@ export class DetectionEngine {
         if (!bySrc) byLabel.set(v.label, (bySrc = new Map()));
         const g = bySrc.get(src);
         if (!g) {
-          const group: AlertGroup = { first: i, src, label: v.label, more: 0, moreEndMs: -Infinity, moreScore: -Infinity, moreFinal: false };
+          const slot = this.aggregator.find(src, v.label, nowMs);
+          const group: AlertGroup = { first: i, src, label: v.label, slot, more: 0, moreEndMs: -Infinity, moreScore: -Infinity, moreFinal: false };
           bySrc.set(src, group);
           groups.push(group);
-          if (this.aggregator.startsNew(src, v.label, nowMs)) fresh.push(i);
+          if (!slot) fresh.push(i);
         } else {
           g.more++;
           g.moreEndMs = Math.max(g.moreEndMs, rows ? rows.endMs[i] : items![i].flow.endMs);
@@ -256,7 +259,6 @@ export class DetectionEngine {
       return;
     }
     const explanationOf = new Map(explained.map((row, k) => [row, explanations[k]]));
-    const isFresh = new Set(fresh);
     const final = rows ? n : items!.reduce((k, p) => k + (p.stage === 'final' ? 1 : 0), 0);
     this.counters.earlyScored += n - final;
     if (rows) {
@@ -272,14 +274,14 @@ export class DetectionEngine {
       const i = g.first;
       const v = scored.verdicts[i];
       let alert: Alert;
-      const isNew = isFresh.has(i);
+      const isNew = g.slot === undefined;
       if (isNew) {
         alert = this.open(flowOf(i), stageOf(i), v, explanationOf.get(i) ?? [], nowMs);
         if (g.more > 0) alert = this.aggregator.grow(g.src, g.label, nowMs, g.more, g.moreEndMs, g.moreScore, g.moreFinal)!;
         this.counters.alertsAggregated += g.more;
       } else {
         const endMs = Math.max(g.moreEndMs, rows ? rows.endMs[i] : items![i].flow.endMs);
-        alert = this.aggregator.grow(g.src, g.label, nowMs, 1 + g.more, endMs, Math.max(v.score, g.moreScore), g.moreFinal || stageOf(i) === 'final')!;
+        alert = this.aggregator.growSlot(g.slot!, nowMs, 1 + g.more, endMs, Math.max(v.score, g.moreScore), g.moreFinal || stageOf(i) === 'final');
         this.counters.alertsAggregated += 1 + g.more;
       }
       store?.putAlert(alert, isNew, isNew ? scored.input(i) : undefined);

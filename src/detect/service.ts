@@ -27,6 +27,8 @@ export interface ServiceSummary {
   hook: HookStats | null;
   /** Source-side counters: packets and skips by reason, or collector datagrams. */
   input: Record<string, unknown>;
+  /** Flow end → verdict latency histogram: [upper bound in seconds, flows at most that late], +Inf last. */
+  latency: [number | string, number][];
 }
 
 export interface RunningService {
@@ -162,6 +164,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         sinks: sinkStats,
         hook: hook ? { ...hook.stats } : null,
         input,
+        latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),
       };
     })();
     return stopping;

@@ -28,6 +28,12 @@ export class FlowHistogram {
     this.count++;
   }
 
+  /** Cumulative counts per upper bound, +Inf last. */
+  cumulative(): [number, number][] {
+    let c = 0;
+    return [...this.buckets.map((le, k) => [le, (c += this.counts[k])] as [number, number]), [Number.POSITIVE_INFINITY, this.count]];
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.sum = 0;
@@ -35,13 +41,11 @@ export class FlowHistogram {
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
-    let cumulative = 0;
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = this.buckets.map((le, k) => ({
-      labels: { le },
-      value: (cumulative += this.counts[k]),
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = this.cumulative().map(([le, value]) => ({
+      labels: { le: Number.isFinite(le) ? le : '+Inf' },
+      value,
       metricName: `${this.name}_bucket`,
     }));
-    values.push({ labels: { le: '+Inf' }, value: this.count, metricName: `${this.name}_bucket` });
     values.push({ labels: {}, value: this.sum, metricName: `${this.name}_sum` }, { labels: {}, value: this.count, metricName: `${this.name}_count` });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }

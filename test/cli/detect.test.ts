@@ -51,7 +51,7 @@ describe('detect and serve from the command line', { skip }, () => {
     const r = cli(['detect', '--model', model, '--pcap', synscan, '--sink', `file:${out}`, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as Summary;
-    assert.deepEqual(Object.keys(s).sort(), ['engine', 'hook', 'input', 'model', 'seconds', 'sinks', 'source']);
+    assert.deepEqual(Object.keys(s).sort(), ['engine', 'hook', 'input', 'latency', 'model', 'seconds', 'sinks', 'source']);
     assert.equal(s.model.name, 'rf');
     assert.equal(s.source, `pcap:${synscan}`);
     assert.equal(s.input.capture?.packets, 2011, 'capinfos counts 2011 packets in synscan.pcapng');
