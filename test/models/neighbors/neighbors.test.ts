@@ -43,7 +43,7 @@ function randomMatrix(rows: number, cols: number, seed: number, sparsity = 0): M
 describe('knn equals scikit-learn KNeighborsClassifier', () => {
   for (const c of fx.knn) {
     for (const run of c.runs) {
-      const algorithms = run.metric === 'euclidean' ? (['dense', 'sparse', 'projection'] as const) : (['dense'] as const);
+      const algorithms = run.metric === 'euclidean' ? (['dense', 'sparse', 'projection', 'clusters'] as const) : run.metric === 'manhattan' ? (['dense', 'clusters'] as const) : (['dense'] as const);
       for (const algorithm of algorithms) {
         it(`${c.name} data, ${run.metric}, ${run.weights}, ${algorithm} search`, async () => {
           const model = await new KNeighborsClassifier({ n_neighbors: 5, metric: run.metric, weights: run.weights, algorithm }).fit(matrixFromRows(c.train), labelsOf(c.labels));
@@ -71,7 +71,7 @@ describe('neighbour search', () => {
   it('parallel workers give the same answers as one thread (dense, sparse, radius)', async () => {
     const X = randomMatrix(1500, 12, 2, 0.7);
     const Q = randomMatrix(300, 12, 3, 0.7);
-    for (const algorithm of ['dense', 'sparse', 'projection'] as const) {
+    for (const algorithm of ['dense', 'sparse', 'projection', 'clusters'] as const) {
       const serial = NeighborIndex.build(X, 'euclidean', { algorithm, threads: 1 });
       const parallel = NeighborIndex.build(X, 'euclidean', { algorithm, threads: 2, parallelWork: 0 });
       const a = await serial.kneighbors(Q, 7);
@@ -163,7 +163,7 @@ describe('lof equals scikit-learn LocalOutlierFactor', () => {
   });
 
   it('novelty mode: score_samples on new rows, with every search path', async () => {
-    for (const algorithm of ['dense', 'sparse', 'projection'] as const) {
+    for (const algorithm of ['dense', 'sparse', 'projection', 'clusters'] as const) {
       const model = await new LocalOutlierFactor({ n_neighbors: lof.n_neighbors, algorithm }).fit(matrixFromRows(lof.train));
       const scores = await model.scoreSamples(matrixFromRows(lof.test));
       assertClose(scores.map((s) => -s), lof.score_samples, 1e-6, `score_samples (${algorithm})`);
@@ -181,7 +181,7 @@ describe('lof equals scikit-learn LocalOutlierFactor', () => {
 describe('dbscan equals scikit-learn DBSCAN', () => {
   const { dbscan } = fx;
   it('clusters, core rows and noise flags', async () => {
-    for (const algorithm of ['dense', 'sparse', 'projection'] as const) {
+    for (const algorithm of ['dense', 'sparse', 'projection', 'clusters'] as const) {
       const X = matrixFromRows(dbscan.X);
       const model = await new DbscanDetector({ eps: dbscan.eps, min_samples: dbscan.min_samples, algorithm }).fit(X);
       assert.deepEqual([...model.labels], dbscan.labels, `labels_ (${algorithm})`);
