@@ -69,18 +69,20 @@ export async function run(args: string[]): Promise<void> {
       dbscan: { eps, min_samples: DBSCAN_MIN_SAMPLES },
     };
     console.error(`${name}: ${normal.rows} normal training rows, ${data.test.rows} test rows, ${data.test.cols} columns`);
-    const ours: Record<string, { q: Quality; fit: number; score: number }> = {};
+    const ours: Record<string, { q: Quality; fit: number; score: number; cpu: number }> = {};
     for (const det of detectors) {
       const spec = listModels('detector').find((s) => s.name === det);
       if (!spec) continue;
       const model = spec.create(params[det] ?? {}) as Detector;
+      const cpuBefore = process.cpuUsage();
       const fit = await timed(() => model.fit(det === 'dbscan' ? dbscanRows : normal));
       const score = await timed(() => model.scoreSamples(data.test));
-      ours[det] = { q: quality(isAttack, score.value), fit: fit.seconds, score: score.seconds };
-      console.error(`  ${det}: AUC ${fmt(ours[det].q.auc)} fit ${fit.seconds.toFixed(2)} s score ${score.seconds.toFixed(2)} s`);
+      const used = process.cpuUsage(cpuBefore);
+      ours[det] = { q: quality(isAttack, score.value), fit: fit.seconds, score: score.seconds, cpu: (used.user + used.system) / 1e6 };
+      console.error(`  ${det}: AUC ${fmt(ours[det].q.auc)} fit ${fit.seconds.toFixed(2)} s score ${score.seconds.toFixed(2)} s (CPU ${ours[det].cpu.toFixed(2)} s)`);
     }
     const peerNames = detectors.filter((d) => d in PEERS);
-    const peer: Record<string, { q: Quality; fit: number; score: number }> = {};
+    const peer: Record<string, { q: Quality; fit: number; score: number; cpu: number }> = {};
     if (peerNames.length > 0) {
       const dir = await mkdtemp(join(tmpdir(), `fs-anomaly-${name}-`));
       try {
@@ -88,12 +90,12 @@ export async function run(args: string[]): Promise<void> {
         const peerParams = { ...params, dbscan: { ...params.dbscan, max_rows: DBSCAN_ROWS } };
         const res = await runPeer(PYTHON, [fileURLToPath(new URL('../../bench/py/anomaly.py', import.meta.url)), dir, JSON.stringify(peerParams), ...peerNames]);
         if (res.code !== 0) throw new Error(`anomaly.py failed: ${res.stderr}`);
-        const times = JSON.parse(res.stdout) as Record<string, { fit: number; score: number }>;
+        const times = JSON.parse(res.stdout) as Record<string, { fit: number; score: number; cpu: number }>;
         for (const p of peerNames) {
           const buf = await readFile(join(dir, `peer_${p}.f64`));
           const scores = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
           peer[p] = { q: quality(isAttack, scores), ...times[p] };
-          console.error(`  sklearn ${p}: AUC ${fmt(peer[p].q.auc)} fit ${times[p].fit.toFixed(2)} s score ${times[p].score.toFixed(2)} s`);
+          console.error(`  sklearn ${p}: AUC ${fmt(peer[p].q.auc)} fit ${times[p].fit.toFixed(2)} s score ${times[p].score.toFixed(2)} s (CPU ${times[p].cpu.toFixed(2)} s)`);
         }
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -119,6 +121,8 @@ export async function run(args: string[]): Promise<void> {
         p ? p.fit.toFixed(2) : '–',
         p ? p.score.toFixed(2) : '–',
         p ? `${ratio.toFixed(2)}×` : '–',
+        o.cpu.toFixed(2),
+        p ? p.cpu.toFixed(2) : '–',
       ]);
     }
     if (detectors.includes('dbscan')) console.log(`${name}: dbscan eps = ${eps.toPrecision(4)} (k-distance knee on ${dbscanRows.rows} normal rows)`);
@@ -126,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     '\n' +
       markdownTable(
-        ['data', 'detector', 'ROC-AUC', 'PR-AUC', 'DR@1%FPR', 'fit s', 'score s', 'sklearn peer', 'peer ROC-AUC', 'peer PR-AUC', 'peer DR@1%FPR', 'peer fit s', 'peer score s', 'time ours/peer'],
+        ['data', 'detector', 'ROC-AUC', 'PR-AUC', 'DR@1%FPR', 'fit s', 'score s', 'sklearn peer', 'peer ROC-AUC', 'peer PR-AUC', 'peer DR@1%FPR', 'peer fit s', 'peer score s', 'time ours/peer', 'CPU s (fit+score)', 'peer CPU s'],
         rows,
       ),
   );

@@ -51,7 +51,9 @@ def fit_score(name, p):
 
 out = {}
 for name in names:
+    cpu = time.process_time()  # all threads of this process
     scores, fit, score = fit_score(name, params.get(name, {}))
+    cpu = time.process_time() - cpu
     np.asarray(scores, dtype="<f8").tofile(f"{folder}/peer_{name}.f64")
-    out[name] = {"fit": fit, "score": score}
+    out[name] = {"fit": fit, "score": score, "cpu": cpu}
 print(json.dumps(out))
