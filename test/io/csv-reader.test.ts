@@ -124,6 +124,18 @@ describe('csv reader: values', () => {
     assert.equal(last[0], last[1]);
   });
 
+  it('reads several files through one caller-given read buffer, also when a record is longer than it', async () => {
+    const long = 'y'.repeat(5000);
+    const f1 = write('s1.csv', `a,b\n1,x\n2,${long}\n3,z\n`);
+    const f2 = write('s2.csv.gz', gzipSync(`a,b\n4,${long}\n5,x\n`));
+    const builder = new ColumnarBuilder([NUMERIC, CATEGORICAL]);
+    const shared = new Uint8Array(8);
+    for (const f of [f1, f2]) await readCsvInto(f, builder, { columnNames: ['a', 'b'], hasHeader: true }, shared);
+    const out = builder.finish();
+    assert.deepEqual(Array.from(num(out[0])), [1, 2, 3, 4, 5]);
+    assert.deepEqual(cat(out[1]), ['x', long, 'z', long, 'x']);
+  });
+
   it('peeks at the first records as text', async () => {
     const path = write('peek.csv', '\ufeffa,b\n1,"x,y"\n2,z\n');
     const peek = await peekCsv(path);
