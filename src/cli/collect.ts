@@ -1,5 +1,6 @@
-// `flowsentry collect --listen udp://HOST:PORT [--out flows.jsonl] [--json]`: receives NetFlow v5 / v9 / IPFIX and
-// writes one FlowRecord per JSON line (to --out, else stdout). Runs until SIGINT/SIGTERM, --duration or --count,
+// `flowsentry collect --listen udp://HOST:PORT [--out flows.jsonl|flows.csv] [--json]`: receives NetFlow v5 / v9 /
+// IPFIX and writes one FlowRecord per JSON line (to --out, else stdout), or per CSV row under a header when --out
+// ends in .csv. Runs until SIGINT/SIGTERM, --duration or --count,
 // then prints the summary (stdout with --out or --json, stderr when stdout carries the flows). Receiving and
 // decoding run on two threads (src/flows/collector-pipeline.ts).
 
@@ -19,6 +20,18 @@ interface CollectOptions extends GlobalOptions {
   count?: number;
 }
 
+/**
+ * The --out format from its extension: .csv is CSV with a header; .jsonl, .ndjson, .json or no extension (e.g.
+ * /dev/null) is JSON lines; anything else is refused rather than written in a format its name does not say.
+ */
+export function outFormat(path: string): 'csv' | 'jsonl' {
+  const m = /\.([^./\\]+)$/.exec(path);
+  const ext = m ? m[1].toLowerCase() : '';
+  if (ext === 'csv') return 'csv';
+  if (ext === '' || ext === 'jsonl' || ext === 'ndjson' || ext === 'json') return 'jsonl';
+  throw new UsageError(`--out ${path}: collect writes .csv (CSV with a header) or .jsonl (JSON lines), not .${m![1]}`);
+}
+
 /** Parses udp://HOST:PORT (IPv6 hosts in brackets). */
 export function parseListen(url: string): { host: string; port: number } {
   const m = /^udp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/.exec(url);
@@ -31,9 +44,9 @@ export function parseListen(url: string): { host: string; port: number } {
 export function register(program: Command): void {
   program
     .command('collect')
-    .description('receive NetFlow v5/v9 and IPFIX exports and write flow records as JSON lines')
+    .description('receive NetFlow v5/v9 and IPFIX exports and write flow records as JSON lines or CSV')
     .requiredOption('--listen <url>', 'where to listen, udp://HOST:PORT')
-    .option('--out <file>', 'write flows as JSON lines to this file (default: stdout)')
+    .option('--out <file>', 'write flows to this file: CSV if it ends in .csv, else JSON lines (default: JSON lines on stdout)')
     .option('--receive-buffer <bytes>', 'socket receive buffer to request', parseIntOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
     .option('--duration <seconds>', 'stop after this many seconds', parseIntOption('--duration', 1))
     .option('--count <records>', 'stop once this many flow records were decoded', parseIntOption('--count', 1))
@@ -47,6 +60,7 @@ export function register(program: Command): void {
 
 async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<CollectorStats> {
   const { host, port } = parseListen(opts.listen);
+  const format = opts.out !== undefined ? outFormat(opts.out) : 'jsonl';
   let outFd: number | undefined;
   if (opts.out !== undefined) {
     checkWritableFile(opts.out, '--out');
@@ -64,7 +78,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   };
   let pipeline: CollectorPipeline;
   try {
-    pipeline = await CollectorPipeline.start({ host, port, receiveBuffer: opts.receiveBuffer, outFd, onRecords, onError: () => stop() });
+    pipeline = await CollectorPipeline.start({ host, port, receiveBuffer: opts.receiveBuffer, outFd, format, onRecords, onError: () => stop() });
   } catch (err) {
     if (outFd !== undefined && outFd > 2) closeSync(outFd);
     throw err;

@@ -1,6 +1,6 @@
 // Two-thread collector for `flowsentry collect`: the main thread only receives datagrams and copies them into a
 // single-producer / single-consumer ring in a SharedArrayBuffer; a worker thread decodes them (FlowCollector.ingest)
-// and writes JSON lines. Receiving never waits for decoding or disk, so bursts are absorbed by the ring as well as by
+// and writes JSON lines or CSV. Receiving never waits for decoding or disk, so bursts are absorbed by the ring as well as by
 // the socket buffer, and the work spreads over two cores. O(datagram bytes) per datagram on each side.
 //
 // Ring entry: u32 entry bytes (4-aligned) | u32 datagram bytes | f64 receive time ms | u8 exporter length |
@@ -13,6 +13,7 @@ import { isIPv6 } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from './collector.js';
 import { UserError } from '../errors.js';
+import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
 
 const WRAP = 0xffffffff;
 const HEADER = 17;
@@ -29,8 +30,10 @@ export interface CollectorPipelineOptions {
   host: string;
   port: number;
   receiveBuffer?: number;
-  /** File descriptor to write JSON lines to (opened by the caller, who also closes it); omit to count only. */
+  /** File descriptor to write flows to (opened by the caller, who also closes it); omit to count only. */
   outFd?: number;
+  /** What to write: JSON lines (default) or CSV with a header row. */
+  format?: 'jsonl' | 'csv';
   /** Ring size in bytes (default 32 MiB). */
   ringBytes?: number;
   /** Called with the records and datagrams decoded so far, whenever the decoder catches up and every 5 000 records. */
@@ -44,6 +47,7 @@ interface WorkerInit {
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
   outFd: number;
+  format: 'jsonl' | 'csv';
 }
 
 type WorkerMessage =
@@ -78,7 +82,7 @@ export class CollectorPipeline {
   static async start(options: CollectorPipelineOptions): Promise<CollectorPipeline> {
     const ctrl = new SharedArrayBuffer(8 * 4);
     const data = new SharedArrayBuffer(options.ringBytes ?? 32 << 20);
-    const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1 };
+    const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1, format: options.format ?? 'jsonl' };
     const worker = new Worker(new URL(import.meta.url), { workerData: init });
     const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
     const socket = dgram.createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', recvBufferSize: requested });
@@ -186,14 +190,15 @@ export class CollectorPipeline {
   }
 }
 
-/** Consumer (worker thread): decodes entries in order and writes JSON lines. */
+/** Consumer (worker thread): decodes entries in order and writes JSON lines or CSV rows. */
 function consume(init: WorkerInit): void {
   const ctrl = new Int32Array(init.ctrl);
   const data = Buffer.from(init.data);
   const size = data.length;
   const collector = new FlowCollector();
   const fd = init.outFd;
-  let chunk = '';
+  const csv = init.format === 'csv';
+  let chunk = fd >= 0 && csv ? FLOW_CSV_HEADER : '';
   let records = 0;
   let reported = 0;
   let datagrams = 0;
@@ -213,7 +218,7 @@ function consume(init: WorkerInit): void {
   collector.on('batch', (batch) => {
     records += batch.length;
     if (fd >= 0) {
-      chunk += batch.toJsonLines();
+      chunk += csv ? batch.toCsvLines() : batch.toJsonLines();
       if (chunk.length > 1 << 20) flush();
     }
   });

@@ -1,5 +1,6 @@
-// `flowsentry collect` end to end: real softflowd datagrams (fixture) sent over UDP to the command, JSON lines out,
-// JSON summary on stdout; a malformed datagram is counted, not fatal; a bad --listen is a usage error (exit 2).
+// `flowsentry collect` end to end: real softflowd datagrams (fixture) sent over UDP to the command, JSON lines or CSV
+// out (by the --out extension), JSON summary on stdout; a malformed datagram is counted, not fatal; a bad --listen or
+// an --out extension that names another format is a usage error (exit 2).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +56,47 @@ test('collect writes every flow as a JSON line and summarises, stopping at --cou
   }
   assert.deepEqual({ packets, bytes }, { packets: want.packets, bytes: want.bytes });
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('collect --out flows.csv writes CSV with a header: the same records as the JSON lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-collect-'));
+  const want = truth['softflowd-v9'];
+  const run = async (out: string): Promise<void> => {
+    const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', '--out', out, '--count', String(want.records), '--duration', '20', '--json']);
+    let stderr = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /listening on udp:\/\/[^\s]+:(\d+)/.exec(stderr);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', () => reject(new Error(`collect exited early: ${stderr}`)));
+    });
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    const socket = dgram.createSocket('udp4');
+    for (const d of readDatagrams('test/fixtures/netflow/softflowd-v9.bin')) await new Promise<void>((resolve) => socket.send(d, port, '127.0.0.1', () => resolve()));
+    socket.close();
+    assert.equal(await exited, 0, stderr);
+  };
+  await run(join(dir, 'flows.csv'));
+  await run(join(dir, 'flows.jsonl'));
+  const [header, ...rows] = readFileSync(join(dir, 'flows.csv'), 'utf8').trim().split('\n');
+  const names = header.split(',');
+  const jsonl = readFileSync(join(dir, 'flows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(names, Object.keys(jsonl[0]), 'the columns are the JSON fields, in order');
+  assert.equal(rows.length, want.records);
+  const asJson = rows.map((r) => Object.fromEntries(r.split(',').map((v, k) => [names[k], /^-?\d+(\.\d+)?$/.test(v) && !names[k].endsWith('Addr') && names[k] !== 'exporter' ? Number(v) : v])));
+  const key = (r: Record<string, unknown>): string => JSON.stringify(r);
+  assert.deepEqual(asJson.map(key).sort(), jsonl.map(key).sort());
+  assert.equal(asJson.reduce((s, r) => s + (r.packets as number), 0), want.packets);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('collect refuses an --out extension of another format before listening', () => {
+  const r = spawnSync(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:29064', '--out', join(tmpdir(), 'flows.parquet')], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--out .*flows\.parquet: collect writes \.csv \(CSV with a header\) or \.jsonl \(JSON lines\), not \.parquet/);
+  assert.doesNotMatch(r.stderr, /listening/);
 });
 
 test('collect rejects a malformed --listen with a usage error', () => {
