@@ -13,7 +13,7 @@ import { closeSync, openSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { FlowBatch, FlowMeter } from '../src/flows/meter.js';
 import { decodePacket } from '../src/flows/decode/decode.js';
-import { DecodedPacket, packPacket, PACKED_WORDS } from '../src/flows/decode/packet.js';
+import { DecodedPacket, packPacket, Packed } from '../src/flows/decode/packet.js';
 import { ByteWriter, writeCicBatch } from '../src/flows/extract.js';
 import { CIC_FEATURES } from '../src/datasets/cic-names.js';
 import { PcapReader, readU32, type CaptureReader, type RawPacket } from '../src/io/pcap.js';
@@ -180,7 +180,7 @@ export function fuzzFormat(seeds: readonly Seed[], format: CaptureFormat, opts: 
   };
   const batchMeter = new FlowMeter(() => undefined, { maxFlows: 5000, batches: { first: new FlowBatch(64, CIC_FEATURES.length), full } });
   const decoded = new DecodedPacket();
-  const words = new Uint32Array(PACKED_WORDS);
+  const words = new Uint32Array(Packed.PACKED_WORDS);
   const times = new Float64Array(1);
   const onPacket = (raw: RawPacket): void => {
     meter.addPacket(raw);

@@ -12,7 +12,7 @@ import { UserError } from '../errors.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
 import type { RawPacket } from '../io/pcap.js';
 import { decodePacket } from './decode/decode.js';
-import { DecodedPacket, packPacket, PACKED_WORDS } from './decode/packet.js';
+import { DecodedPacket, packPacket, Packed } from './decode/packet.js';
 import { ByteWriter, extractInto, packetViews, ringBatches, SlotRing, writeCicBatch, type ExtractOptions, type WorkerReply } from './extract.js';
 
 const port = parentPort!;
@@ -70,7 +70,7 @@ async function decoder(job: Extract<Job, { role: 'decoder' }>): Promise<void> {
   let { words, times } = views[0]!;
   let n = 0;
   const onPacket = (raw: RawPacket): void => {
-    packPacket(p, decodePacket(raw.linkType, raw.data, raw.offset, raw.capLen, p), raw.origLen, words, n * PACKED_WORDS);
+    packPacket(p, decodePacket(raw.linkType, raw.data, raw.offset, raw.capLen, p), raw.origLen, words, n * Packed.PACKED_WORDS);
     times[n] = raw.tsUs;
     if (++n === job.packets) {
       ({ words, times } = views[ring.put(n)]!);

@@ -10,8 +10,8 @@ import { readCapture, type CaptureSummary } from '../io/capture.js';
 import { countSkip, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
-import { BATCH_DOUBLES, BATCH_WORDS, FlowBatch, FlowMeter, type MeterOptions, type MeterStats } from './meter.js';
-import { formatAddress, PACKED_BYTES, PACKED_WORDS } from './decode/packet.js';
+import { FlowBatch, FlowMeter, type MeterOptions, type MeterStats, Row } from './meter.js';
+import { formatAddress, PACKED_BYTES, Packed } from './decode/packet.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
 
 export type FeatureSet = 'cic' | 'netflow';
@@ -86,17 +86,33 @@ export function formatFlowJson(flow: FlowRecord, features: FeatureSet, columns: 
   return JSON.stringify({ ...fields, start: cicTimestamp(flow.startMs), features: named });
 }
 
-const COMMA = 0x2c;
-const DASH = 0x2d;
-const NEWLINE = 0x0a;
-const CHUNK = 1 << 20;
-const SIGNIFICANT = 12;
-/** 10 ** k for k in [-POW10_ZERO, POW10_ZERO], the same doubles as the `**` operator gives (a table lookup, not pow). */
-const POW10_ZERO = 32;
-const POW10 = Float64Array.from({ length: 2 * POW10_ZERO + 1 }, (_, i) => 10 ** (i - POW10_ZERO));
+/** SlotRing control words and the CSV pipeline's ring size. */
+const enum Ring {
+  R_CLOSED = 0,
+  R_ABORTED = 1,
+  R_COUNTS = 2,
+  RING_SLOTS = 8,
+}
 
-/** Chunk buffers kept for reuse once their write has completed. */
-const SPARE_CHUNKS = 3;
+/** Constants (a const enum: literals in the code, not module-variable loads in the hot paths). */
+const enum K {
+  COMMA = 0x2c,
+  DASH = 0x2d,
+  NEWLINE = 0x0a,
+  SIGNIFICANT = 12,
+  /** Half-width of the POW10 table. */
+  POW10_ZERO = 32,
+  /** Chunk buffers kept for reuse once their write has completed. */
+  SPARE_CHUNKS = 3,
+  /** Rows per FlowBatch between the meter and the CSV writer. */
+  BATCH_ROWS = 1024,
+  PACKET_SLOTS = 8,
+  PACKETS_PER_SLOT = 4096,
+}
+const CHUNK = 1 << 20;
+/** 10 ** k for k in [-POW10_ZERO, POW10_ZERO], the same doubles as the `**` operator gives (a table lookup, not pow). */
+const POW10 = Float64Array.from({ length: 2 * K.POW10_ZERO + 1 }, (_, i) => 10 ** (i - K.POW10_ZERO));
+
 
 /**
  * Output in large byte chunks, numbers encoded straight into the buffer (integers digit by digit, others with 12
@@ -183,9 +199,9 @@ export class ByteWriter {
     const m = mp < 10 ? mp + 3 : mp - 9;
     const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
     this.padded(y, 4);
-    this.buf[this.pos++] = DASH;
+    this.buf[this.pos++] = K.DASH;
     this.padded(m, 2);
-    this.buf[this.pos++] = DASH;
+    this.buf[this.pos++] = K.DASH;
     this.padded(d, 2);
     this.buf[this.pos++] = 0x20;
     const h = Math.floor(rem / 3600);
@@ -253,11 +269,11 @@ export class ByteWriter {
     for (let j = from; j < to; j++) {
       const v = values[j]!;
       if (v >= 0 && v < 10 && (v | 0) === v) {
-        b[this.pos] = COMMA;
+        b[this.pos] = K.COMMA;
         b[this.pos + 1] = 0x30 + v;
         this.pos += 2;
       } else {
-        b[this.pos++] = COMMA;
+        b[this.pos++] = K.COMMA;
         this.cell[0] = v;
         this.numberInCell();
       }
@@ -301,26 +317,26 @@ export class ByteWriter {
       this.pos += this.buf.write(String(x), this.pos, 'latin1');
       return;
     }
-    let scaled = Math.round(x * POW10[POW10_ZERO + SIGNIFICANT - 1 - e]!);
+    let scaled = Math.round(x * POW10[K.POW10_ZERO + K.SIGNIFICANT - 1 - e]!);
     // log10 can land one off next to a power of ten: fix the exponent so `scaled` has exactly SIGNIFICANT digits.
-    if (scaled >= POW10[POW10_ZERO + SIGNIFICANT]!) {
+    if (scaled >= POW10[K.POW10_ZERO + K.SIGNIFICANT]!) {
       e++;
-      scaled = Math.round(x * POW10[POW10_ZERO + SIGNIFICANT - 1 - e]!);
-    } else if (scaled < POW10[POW10_ZERO + SIGNIFICANT - 1]!) {
+      scaled = Math.round(x * POW10[K.POW10_ZERO + K.SIGNIFICANT - 1 - e]!);
+    } else if (scaled < POW10[K.POW10_ZERO + K.SIGNIFICANT - 1]!) {
       e--;
-      scaled = Math.round(x * POW10[POW10_ZERO + SIGNIFICANT - 1 - e]!);
+      scaled = Math.round(x * POW10[K.POW10_ZERO + K.SIGNIFICANT - 1 - e]!);
     }
     if (e < -7 || e > 14) {
       this.pos += this.buf.write(String(x), this.pos, 'latin1');
       return;
     }
     const d = this.digits;
-    for (let i = SIGNIFICANT - 1; i >= 0; i--) {
+    for (let i = K.SIGNIFICANT - 1; i >= 0; i--) {
       const q = Math.floor(scaled / 10);
       d[i] = 0x30 + (scaled - q * 10);
       scaled = q;
     }
-    let last = SIGNIFICANT - 1;
+    let last = K.SIGNIFICANT - 1;
     while (last > 0 && d[last] === 0x30 && last > e) last--;
     const b = this.buf;
     if (e < 0) {
@@ -332,7 +348,7 @@ export class ByteWriter {
     }
     for (let i = 0; i <= Math.max(last, e); i++) {
       if (i === e + 1) b[this.pos++] = 0x2e;
-      b[this.pos++] = i < SIGNIFICANT ? d[i]! : 0x30;
+      b[this.pos++] = i < K.SIGNIFICANT ? d[i]! : 0x30;
     }
   }
 
@@ -351,7 +367,7 @@ export class ByteWriter {
     this.pos = 0;
     // Only a file stream is done with a chunk when its write callback runs; other streams may pass it on as is.
     const reuse = out instanceof WriteStream && full.length === CHUNK;
-    const done = reuse ? () => void (this.spare.length < SPARE_CHUNKS && this.spare.push(full)) : undefined;
+    const done = reuse ? () => void (this.spare.length < K.SPARE_CHUNKS && this.spare.push(full)) : undefined;
     out.write(chunk, done);
   }
 
@@ -375,38 +391,38 @@ function writeCsvFlow(w: ByteWriter, flow: FlowRecord, features: FeatureSet): vo
   // Written piece by piece (no string per row). Addresses, numbers and end reasons never need CSV quoting.
   if (features === 'cic') {
     w.ascii(flow.srcAddr);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.ascii(flow.dstAddr);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.number(flow.srcPort);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.number(flow.dstPort);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.number(flow.protocol);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.ascii(flow.srcAddr);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.number(flow.srcPort);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.ascii(flow.dstAddr);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.timestamp(flow.startMs);
   } else {
     w.ascii(flow.srcAddr);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.ascii(flow.dstAddr);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.timestamp(flow.startMs);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.number(flow.vlan);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.ascii(flow.endReason);
   }
   for (let i = 0; i < values.length; i++) {
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.number(values[i]!);
   }
-  w.byte(NEWLINE);
+  w.byte(K.NEWLINE);
 }
 
 /** CIC CSV rows of a FlowBatch of the flow meter: no FlowRecord, no address or number text. */
@@ -415,32 +431,30 @@ export function writeCicBatch(w: ByteWriter, batch: FlowBatch): void {
   const features = batch.features;
   const width = batch.featureCount;
   for (let i = 0; i < batch.length; i++) {
-    const k = i * BATCH_WORDS;
+    const k = i * Row.BATCH_WORDS;
     const version = words[k]!;
     w.address(version, words, k + 1);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.address(version, words, k + 5);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.number(words[k + 9]!);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.number(words[k + 10]!);
-    w.byte(DASH);
+    w.byte(K.DASH);
     w.number(words[k + 11]!);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.address(version, words, k + 1);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.number(words[k + 9]!);
-    w.byte(COMMA);
+    w.byte(K.COMMA);
     w.address(version, words, k + 5);
-    w.byte(COMMA);
-    w.timestampAt(batch.doubles, i * BATCH_DOUBLES);
+    w.byte(K.COMMA);
+    w.timestampAt(batch.doubles, i * Row.BATCH_DOUBLES);
     w.values(features, i * width, (i + 1) * width);
-    w.byte(NEWLINE);
+    w.byte(K.NEWLINE);
   }
 }
 
-/** Rows per FlowBatch between the meter and the CSV writer. */
-const BATCH_ROWS = 1024;
 
 /** What one meter (the only one, or one partition's) reports. */
 export interface PartialExtract {
@@ -465,7 +479,7 @@ export async function extractInto(captures: readonly (string | Readable)[], stre
           writer.push();
         };
   // CIC CSV rows are written from columnar batches of the meter (one batch, refilled after each write).
-  const batch = features === 'cic' && format === 'csv' ? new FlowBatch(BATCH_ROWS, CIC_FEATURES.length) : undefined;
+  const batch = features === 'cic' && format === 'csv' ? new FlowBatch(K.BATCH_ROWS, CIC_FEATURES.length) : undefined;
   const full = (b: FlowBatch): FlowBatch => {
     writeCicBatch(writer, b);
     writer.push();
@@ -525,16 +539,12 @@ export type WorkerReply =
   | { type: 'decoded'; captures: CaptureSummary[] }
   | { type: 'error'; message: string; userError: boolean };
 
-const RING_SLOTS = 8;
-const R_CLOSED = 0;
-const R_ABORTED = 1;
-const R_COUNTS = 2;
 
 /** The other side of a SlotRing gave up; its own error message follows as a worker message. */
 class RingAborted extends Error {}
 
 function ringHeaderBytes(slots: number): number {
-  return 8 * Math.ceil(((2 + R_COUNTS + slots) * 4) / 8);
+  return 8 * Math.ceil(((2 + Ring.R_COUNTS + slots) * 4) / 8);
 }
 
 /**
@@ -555,7 +565,7 @@ export class SlotRing {
     const head = new Int32Array(buffer, 0, 2);
     this.slots = head[0]!;
     this.slotBytes = head[1]!;
-    this.ctrl = new Int32Array(buffer, 8, R_COUNTS + this.slots);
+    this.ctrl = new Int32Array(buffer, 8, Ring.R_COUNTS + this.slots);
   }
 
   /** `slotBytes` must be a multiple of 8. */
@@ -577,45 +587,45 @@ export class SlotRing {
   /** Producer: publishes `count` (> 0) items in the current slot and moves on to the next once it is free. */
   put(count: number): number {
     const ctrl = this.ctrl;
-    Atomics.store(ctrl, R_COUNTS + this.current, count);
-    Atomics.notify(ctrl, R_COUNTS + this.current);
+    Atomics.store(ctrl, Ring.R_COUNTS + this.current, count);
+    Atomics.notify(ctrl, Ring.R_COUNTS + this.current);
     this.current = (this.current + 1) % this.slots;
-    for (let pending = Atomics.load(ctrl, R_COUNTS + this.current); pending !== 0; pending = Atomics.load(ctrl, R_COUNTS + this.current)) {
-      if (Atomics.load(ctrl, R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
-      Atomics.wait(ctrl, R_COUNTS + this.current, pending, 100);
+    for (let pending = Atomics.load(ctrl, Ring.R_COUNTS + this.current); pending !== 0; pending = Atomics.load(ctrl, Ring.R_COUNTS + this.current)) {
+      if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+      Atomics.wait(ctrl, Ring.R_COUNTS + this.current, pending, 100);
     }
     return this.current;
   }
 
   /** Producer: no more slots. */
   close(): void {
-    Atomics.store(this.ctrl, R_CLOSED, 1);
-    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
+    Atomics.store(this.ctrl, Ring.R_CLOSED, 1);
+    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, Ring.R_COUNTS + i);
   }
 
   /** Consumer: waits for the current slot; its item count, or 0 once the ring is closed and every slot is taken. */
   take(): number {
     const ctrl = this.ctrl;
     for (;;) {
-      const count = Atomics.load(ctrl, R_COUNTS + this.current);
+      const count = Atomics.load(ctrl, Ring.R_COUNTS + this.current);
       if (count > 0) return count;
-      if (Atomics.load(ctrl, R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
-      if (Atomics.load(ctrl, R_CLOSED) !== 0 && Atomics.load(ctrl, R_COUNTS + this.current) === 0) return 0;
-      Atomics.wait(ctrl, R_COUNTS + this.current, 0, 100);
+      if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+      if (Atomics.load(ctrl, Ring.R_CLOSED) !== 0 && Atomics.load(ctrl, Ring.R_COUNTS + this.current) === 0) return 0;
+      Atomics.wait(ctrl, Ring.R_COUNTS + this.current, 0, 100);
     }
   }
 
   /** Consumer: frees the current slot and moves on. */
   release(): void {
-    Atomics.store(this.ctrl, R_COUNTS + this.current, 0);
-    Atomics.notify(this.ctrl, R_COUNTS + this.current);
+    Atomics.store(this.ctrl, Ring.R_COUNTS + this.current, 0);
+    Atomics.notify(this.ctrl, Ring.R_COUNTS + this.current);
     this.current = (this.current + 1) % this.slots;
   }
 
   /** Either side: gives up; the other side's next wait throws RingAborted. */
   abort(): void {
-    Atomics.store(this.ctrl, R_ABORTED, 1);
-    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, R_COUNTS + i);
+    Atomics.store(this.ctrl, Ring.R_ABORTED, 1);
+    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, Ring.R_COUNTS + i);
   }
 }
 
@@ -652,13 +662,13 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: out });
   }
   const width = CIC_FEATURES.length;
-  const ring = SlotRing.create(RING_SLOTS, FlowBatch.bytesFor(BATCH_ROWS, width));
-  const batches = ringBatches(ring, BATCH_ROWS, width);
+  const ring = SlotRing.create(Ring.RING_SLOTS, FlowBatch.bytesFor(K.BATCH_ROWS, width));
+  const batches = ringBatches(ring, K.BATCH_ROWS, width);
   let worker: Worker | undefined;
   try {
     const header = Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`);
     for (let at = 0; at < header.length; ) at += writeSync(fd, header, at, header.length - at);
-    worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: BATCH_ROWS, width, fd } });
+    worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd } });
     const written = workerResult(worker, 'written', 'CSV writer');
     const full = (b: FlowBatch): FlowBatch => {
       const next = batches[ring.put(b.length)]!;
@@ -685,8 +695,6 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
   }
 }
 
-const PACKET_SLOTS = 8;
-const PACKETS_PER_SLOT = 4096;
 
 /**
  * Meters capture files in two threads: a worker reads and decodes the packets into a SlotRing of compact packet
@@ -695,13 +703,13 @@ const PACKETS_PER_SLOT = 4096;
  * readCapture + addPacket; the reader's per-capture summaries are returned.
  */
 export async function meterCaptures(paths: readonly string[], meter: FlowMeter): Promise<CaptureSummary[]> {
-  const ring = SlotRing.create(PACKET_SLOTS, PACKETS_PER_SLOT * PACKED_BYTES);
+  const ring = SlotRing.create(K.PACKET_SLOTS, K.PACKETS_PER_SLOT * PACKED_BYTES);
   const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
-    workerData: { role: 'decoder', ring: ring.buffer, packets: PACKETS_PER_SLOT, captures: paths },
+    workerData: { role: 'decoder', ring: ring.buffer, packets: K.PACKETS_PER_SLOT, captures: paths },
   });
   try {
     const decoded = workerResult<{ type: 'decoded'; captures: CaptureSummary[] }>(worker, 'decoded', 'decoder');
-    const views = packetViews(ring, PACKETS_PER_SLOT);
+    const views = packetViews(ring, K.PACKETS_PER_SLOT);
     try {
       for (let n = ring.take(); n > 0; n = ring.take()) {
         const { words, times } = views[ring.current]!;
@@ -723,7 +731,7 @@ export async function meterCaptures(paths: readonly string[], meter: FlowMeter):
 export function packetViews(ring: SlotRing, packets: number): { words: Uint32Array; times: Float64Array }[] {
   return Array.from({ length: ring.slots }, (_, i) => ({
     times: new Float64Array(ring.buffer, ring.offset(i), packets),
-    words: new Uint32Array(ring.buffer, ring.offset(i) + packets * 8, packets * PACKED_WORDS),
+    words: new Uint32Array(ring.buffer, ring.offset(i) + packets * 8, packets * Packed.PACKED_WORDS),
   }));
 }
 

@@ -7,18 +7,25 @@
 
 import type { DecodedPacket } from './decode/packet.js';
 
-export const KEY_WORDS = 10;
-export const PAGE_BITS = 12;
-/** Entries of the cache of TCP connections split by timeouts (power of two; 3 MB). */
-const CONNECTIONS = 1 << 16;
-/** How long a TCP connection split by a timeout is remembered for "Total TCP Flow Time" (1 hour). */
-const CONNECTION_MEMORY_US = 3600e6;
-const PAGE_SLOTS = 1 << PAGE_BITS;
+/** Key and page layout, as literals (a const enum: no module-variable loads in the hot paths). */
+export const enum Layout {
+  /** A address (4), B address (4), ports (A << 16 | B), protocol | version << 8 | vlan << 12. */
+  KEY_WORDS = 10,
+  PAGE_BITS = 12,
+}
+/** Constants (a const enum: literals in the code). */
+const enum K {
+  /** Entries of the cache of TCP connections split by timeouts (power of two; 3 MB). */
+  CONNECTIONS = 1 << 16,
+  /** How long a TCP connection split by a timeout is remembered for "Total TCP Flow Time" (1 hour). */
+  CONNECTION_MEMORY_US = 3600e6,
+  PAGE_SLOTS = 1 << Layout.PAGE_BITS,
+  NIL = -1,
+}
 /** Offset of a slot's first double inside its page. */
 export function pageBase(slot: number, slotDoubles: number): number {
-  return (slot & (PAGE_SLOTS - 1)) * slotDoubles;
-} // A address (4), B address (4), ports (A << 16 | B), protocol | version << 8 | vlan << 12
-const NIL = -1;
+  return (slot & (K.PAGE_SLOTS - 1)) * slotDoubles;
+}
 
 export class FlowTable {
   /** Per-flow accumulators, `slotDoubles` doubles per slot: slot s lives in pages[s >> PAGE_BITS]. */
@@ -39,14 +46,14 @@ export class FlowTable {
   private mask: number;
   private freeList: number[] = [];
   private used = 0; // slots handed out so far (below capacity)
-  lruHead = NIL;
-  private lruTail = NIL;
-  closedHead = NIL;
-  private closedTail = NIL;
+  lruHead = K.NIL;
+  private lruTail = K.NIL;
+  closedHead = K.NIL;
+  private closedTail = K.NIL;
   // Scratch for the packet being looked up.
-  private readonly key = new Uint32Array(KEY_WORDS);
-  private readonly connKeys = new Uint32Array(CONNECTIONS * KEY_WORDS);
-  private readonly connTimes = new Float64Array(CONNECTIONS * 2);
+  private readonly key = new Uint32Array(Layout.KEY_WORDS);
+  private readonly connKeys = new Uint32Array(K.CONNECTIONS * Layout.KEY_WORDS);
+  private readonly connTimes = new Float64Array(K.CONNECTIONS * 2);
   private keyHash = 0;
   /** After lookup(): true when the packet's source is endpoint A. */
   packetFromA = false;
@@ -56,14 +63,14 @@ export class FlowTable {
     private readonly slotDoubles: number,
   ) {
     this.capacity = Math.min(maxFlows, 1024);
-    this.keys = new Uint32Array(this.capacity * KEY_WORDS);
+    this.keys = new Uint32Array(this.capacity * Layout.KEY_WORDS);
     this.hashes = new Uint32Array(this.capacity);
     this.initiatorIsA = new Uint8Array(this.capacity);
     this.reason = new Uint8Array(this.capacity);
     this.prev = new Int32Array(this.capacity);
     this.next = new Int32Array(this.capacity);
-    this.closedPrev = new Int32Array(this.capacity).fill(NIL);
-    this.closedNext = new Int32Array(this.capacity).fill(NIL);
+    this.closedPrev = new Int32Array(this.capacity).fill(K.NIL);
+    this.closedNext = new Int32Array(this.capacity).fill(K.NIL);
     const indexSize = indexSizeFor(this.capacity);
     this.index = new Int32Array(indexSize);
     this.mask = indexSize - 1;
@@ -93,7 +100,7 @@ export class FlowTable {
     k[8] = fromA ? ((p.srcPort << 16) | p.dstPort) >>> 0 : ((p.dstPort << 16) | p.srcPort) >>> 0;
     k[9] = (p.protocol | (p.ipVersion << 8) | (p.vlan << 12)) >>> 0;
     let h = 0x811c9dc5;
-    for (let i = 0; i < KEY_WORDS; i++) {
+    for (let i = 0; i < Layout.KEY_WORDS; i++) {
       h = Math.imul(h ^ k[i]!, 0x9e3779b1);
       h ^= h >>> 15;
     }
@@ -103,10 +110,10 @@ export class FlowTable {
     const keys = this.keys;
     for (let pos = h & this.mask; ; pos = (pos + 1) & this.mask) {
       const entry = this.index[pos]!;
-      if (entry === 0) return NIL;
+      if (entry === 0) return K.NIL;
       const slot = entry - 1;
       if (this.hashes[slot] !== h) continue;
-      const o = slot * KEY_WORDS;
+      const o = slot * Layout.KEY_WORDS;
       if (
         keys[o] === k[0] && keys[o + 1] === k[1] && keys[o + 2] === k[2] && keys[o + 3] === k[3] &&
         keys[o + 4] === k[4] && keys[o + 5] === k[5] && keys[o + 6] === k[6] && keys[o + 7] === k[7] &&
@@ -122,10 +129,10 @@ export class FlowTable {
    * that is not inlined is a heap allocation, and a subarray view another.)
    */
   rememberConnection(slot: number, times: Float64Array, startAt: number, lastAt: number): void {
-    const i = this.hashes[slot]! & (CONNECTIONS - 1);
-    const from = slot * KEY_WORDS;
-    const to = i * KEY_WORDS;
-    for (let w = 0; w < KEY_WORDS; w++) this.connKeys[to + w] = this.keys[from + w]!;
+    const i = this.hashes[slot]! & (K.CONNECTIONS - 1);
+    const from = slot * Layout.KEY_WORDS;
+    const to = i * Layout.KEY_WORDS;
+    for (let w = 0; w < Layout.KEY_WORDS; w++) this.connKeys[to + w] = this.keys[from + w]!;
     this.connTimes[2 * i] = times[startAt]!;
     this.connTimes[2 * i + 1] = times[lastAt]!;
   }
@@ -135,12 +142,12 @@ export class FlowTable {
    * remembered, writes its start to times[startAt] and returns true. The entry is consumed.
    */
   recallConnection(p: DecodedPacket, times: Float64Array, startAt: number): boolean {
-    const i = this.keyHash & (CONNECTIONS - 1);
-    const o = i * KEY_WORDS;
+    const i = this.keyHash & (K.CONNECTIONS - 1);
+    const o = i * Layout.KEY_WORDS;
     const t = this.connTimes;
-    if (t[2 * i + 1]! < p.tsUs - CONNECTION_MEMORY_US || t[2 * i + 1] === 0) return false;
+    if (t[2 * i + 1]! < p.tsUs - K.CONNECTION_MEMORY_US || t[2 * i + 1] === 0) return false;
     const k = this.key;
-    for (let w = 0; w < KEY_WORDS; w++) if (this.connKeys[o + w] !== k[w]) return false;
+    for (let w = 0; w < Layout.KEY_WORDS; w++) if (this.connKeys[o + w] !== k[w]) return false;
     t[2 * i + 1] = 0;
     times[startAt] = t[2 * i]!;
     return true;
@@ -158,9 +165,9 @@ export class FlowTable {
     else {
       if (this.used === this.capacity) this.grow();
       slot = this.used++;
-      if (slot >> PAGE_BITS === this.pages.length) this.pages.push(new Float64Array(PAGE_SLOTS * this.slotDoubles));
+      if (slot >> Layout.PAGE_BITS === this.pages.length) this.pages.push(new Float64Array(K.PAGE_SLOTS * this.slotDoubles));
     }
-    this.keys.set(this.key, slot * KEY_WORDS);
+    this.keys.set(this.key, slot * Layout.KEY_WORDS);
     this.hashes[slot] = this.keyHash;
     this.initiatorIsA[slot] = this.packetFromA ? 1 : 0;
     this.reason[slot] = 0;
@@ -190,7 +197,7 @@ export class FlowTable {
     }
     this.index[hole] = 0;
     this.unlinkLru(slot);
-    if (this.closedPrev[slot] !== NIL || this.closedHead === slot) this.unlinkClosed(slot);
+    if (this.closedPrev[slot] !== K.NIL || this.closedHead === slot) this.unlinkClosed(slot);
     this.freeList.push(slot);
     this.size--;
   }
@@ -209,8 +216,8 @@ export class FlowTable {
   /** Queues a closed flow for its linger time (FIFO: flows close in time order). */
   markClosed(slot: number): void {
     this.closedPrev[slot] = this.closedTail;
-    this.closedNext[slot] = NIL;
-    if (this.closedTail !== NIL) this.closedNext[this.closedTail] = slot;
+    this.closedNext[slot] = K.NIL;
+    if (this.closedTail !== K.NIL) this.closedNext[this.closedTail] = slot;
     else this.closedHead = slot;
     this.closedTail = slot;
   }
@@ -227,8 +234,8 @@ export class FlowTable {
 
   private appendLru(slot: number): void {
     this.prev[slot] = this.lruTail;
-    this.next[slot] = NIL;
-    if (this.lruTail !== NIL) this.next[this.lruTail] = slot;
+    this.next[slot] = K.NIL;
+    if (this.lruTail !== K.NIL) this.next[this.lruTail] = slot;
     else this.lruHead = slot;
     this.lruTail = slot;
   }
@@ -236,21 +243,21 @@ export class FlowTable {
   private unlinkLru(slot: number): void {
     const p = this.prev[slot]!;
     const n = this.next[slot]!;
-    if (p !== NIL) this.next[p] = n;
+    if (p !== K.NIL) this.next[p] = n;
     else this.lruHead = n;
-    if (n !== NIL) this.prev[n] = p;
+    if (n !== K.NIL) this.prev[n] = p;
     else this.lruTail = p;
   }
 
   private unlinkClosed(slot: number): void {
     const p = this.closedPrev[slot]!;
     const n = this.closedNext[slot]!;
-    if (p !== NIL) this.closedNext[p] = n;
+    if (p !== K.NIL) this.closedNext[p] = n;
     else this.closedHead = n;
-    if (n !== NIL) this.closedPrev[n] = p;
+    if (n !== K.NIL) this.closedPrev[n] = p;
     else this.closedTail = p;
-    this.closedPrev[slot] = NIL;
-    this.closedNext[slot] = NIL;
+    this.closedPrev[slot] = K.NIL;
+    this.closedNext[slot] = K.NIL;
   }
 
   private grow(): void {
@@ -261,20 +268,20 @@ export class FlowTable {
       b.set(a);
       return b;
     };
-    this.keys = grown(this.keys, KEY_WORDS);
+    this.keys = grown(this.keys, Layout.KEY_WORDS);
     this.hashes = grown(this.hashes, 1);
     this.initiatorIsA = grown(this.initiatorIsA, 1);
     this.reason = grown(this.reason, 1);
     this.prev = grown(this.prev, 1);
     this.next = grown(this.next, 1);
-    this.closedPrev = grown(this.closedPrev, 1, NIL);
-    this.closedNext = grown(this.closedNext, 1, NIL);
+    this.closedPrev = grown(this.closedPrev, 1, K.NIL);
+    this.closedNext = grown(this.closedNext, 1, K.NIL);
     this.capacity = cap;
     const indexSize = indexSizeFor(cap);
     if (indexSize !== this.index.length) {
       this.index = new Int32Array(indexSize);
       this.mask = indexSize - 1;
-      for (let slot = this.lruHead; slot !== NIL; slot = this.next[slot]!) {
+      for (let slot = this.lruHead; slot !== K.NIL; slot = this.next[slot]!) {
         let pos = this.hashes[slot]! & this.mask;
         while (this.index[pos] !== 0) pos = (pos + 1) & this.mask;
         this.index[pos] = slot + 1;

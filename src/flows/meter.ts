@@ -12,12 +12,9 @@
 
 import type { FlowEndReason, FlowRecord } from './flow-record.js';
 import { decodePacket } from './decode/decode.js';
-import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, PACKED_WORDS, unpackPacket } from './decode/packet.js';
-import { FlowTable, KEY_WORDS, PAGE_BITS, pageBase } from './flow-table.js';
-import {
-  BWD_IP_BYTES, BWD_N, CLOSED_AT, cicAdd, cicFeatures, cicStart, FIN_DIRS, FRAME_BYTES, FWD_IP_BYTES, FWD_N, LAST,
-  SLOT_DOUBLES, START, TCP_FLAGS, TCP_START,
-} from './features/cic.js';
+import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, unpackPacket, Tcp, Packed } from './decode/packet.js';
+import { FlowTable, pageBase, Layout } from './flow-table.js';
+import { cicAdd, cicFeatures, cicStart, Slot } from './features/cic.js';
 import type { RawPacket, SkipCounts } from '../io/pcap.js';
 import { CIC_FEATURES } from '../datasets/cic-names.js';
 
@@ -73,22 +70,22 @@ export class FlowBatch {
     buffer: ArrayBufferLike = new ArrayBuffer(FlowBatch.bytesFor(capacity, featureCount)),
     byteOffset = 0,
   ) {
-    this.doubles = new Float64Array(buffer, byteOffset, capacity * BATCH_DOUBLES);
-    this.features = new Float64Array(buffer, byteOffset + capacity * BATCH_DOUBLES * 8, capacity * featureCount);
-    this.words = new Uint32Array(buffer, byteOffset + capacity * (BATCH_DOUBLES + featureCount) * 8, capacity * BATCH_WORDS);
+    this.doubles = new Float64Array(buffer, byteOffset, capacity * Row.BATCH_DOUBLES);
+    this.features = new Float64Array(buffer, byteOffset + capacity * Row.BATCH_DOUBLES * 8, capacity * featureCount);
+    this.words = new Uint32Array(buffer, byteOffset + capacity * (Row.BATCH_DOUBLES + featureCount) * 8, capacity * Row.BATCH_WORDS);
   }
 
   /** Bytes of one batch (a multiple of 8, so batches can be laid out back to back in one buffer). */
   static bytesFor(capacity: number, featureCount: number): number {
-    return capacity * ((BATCH_DOUBLES + featureCount) * 8 + BATCH_WORDS * 4 + 4);
+    return capacity * ((Row.BATCH_DOUBLES + featureCount) * 8 + Row.BATCH_WORDS * 4 + 4);
   }
 
   /** Row `i` as a FlowRecord (its own copy of the features), for consumers that want objects after all. */
   record(i: number): FlowRecord {
     const w = this.words;
     const d = this.doubles;
-    const k = i * BATCH_WORDS;
-    const o = i * BATCH_DOUBLES;
+    const k = i * Row.BATCH_WORDS;
+    const o = i * Row.BATCH_DOUBLES;
     const version = w[k]!;
     return {
       srcAddr: formatAddress(version, w, k + 1),
@@ -129,18 +126,24 @@ export interface MeterStats {
 const REASONS: readonly FlowEndReason[] = ['eof', 'fin', 'rst', 'idle', 'active', 'evicted', 'snapshot'];
 /** End reasons by the index a FlowBatch row stores. */
 export const FLOW_END_REASONS: readonly FlowEndReason[] = REASONS;
-export const BATCH_WORDS = 15;
-export const BATCH_DOUBLES = 7;
-const R_EOF = 0;
-const R_FIN = 1;
-const R_RST = 2;
-const R_IDLE = 3;
-const R_ACTIVE = 4;
-const R_EVICTED = 5;
-const R_SNAPSHOT = 6;
-const SWEEP_EVERY_US = 1e6;
-const FEATURE_SLAB_FLOWS = 1024;
-const EXPIRE_PER_PACKET = 64;
+/** FlowBatch row layout (a const enum: literals in the code). */
+export const enum Row {
+  BATCH_WORDS = 15,
+  BATCH_DOUBLES = 7,
+}
+/** End reason codes (index into REASONS) and other constants, as a const enum: literals in the code. */
+const enum K {
+  R_EOF = 0,
+  R_FIN = 1,
+  R_RST = 2,
+  R_IDLE = 3,
+  R_ACTIVE = 4,
+  R_EVICTED = 5,
+  R_SNAPSHOT = 6,
+  SWEEP_EVERY_US = 1e6,
+  FEATURE_SLAB_FLOWS = 1024,
+  EXPIRE_PER_PACKET = 64,
+}
 
 /** Partition of a packet's flow: a hash of the 5-tuple + VLAN that is the same in both directions (XOR). */
 export function partitionOf(p: DecodedPacket, count: number): number {
@@ -163,7 +166,7 @@ export class FlowMeter {
   private readonly reuseVector: Float64Array | undefined;
   private readonly ipv4Keys = new Uint32Array(4096);
   private readonly ipv4Strings: (string | undefined)[] = new Array<string | undefined>(4096);
-  private slabUsed = FEATURE_SLAB_FLOWS;
+  private slabUsed = K.FEATURE_SLAB_FLOWS;
   private nextSweepUs = 0;
   private sweepBacklog = false;
   private readonly partitions: number;
@@ -190,7 +193,7 @@ export class FlowMeter {
     this.reuseVector = options.reuseFeatureVector ? new Float64Array(CIC_FEATURES.length) : undefined;
     const maxFlows = options.maxFlows ?? 100_000;
     if (!(maxFlows >= 1)) throw new RangeError('maxFlows must be >= 1');
-    this.table = new FlowTable(Math.floor(maxFlows), SLOT_DOUBLES);
+    this.table = new FlowTable(Math.floor(maxFlows), Slot.SLOT_DOUBLES);
     this.batch = options.batches?.first;
     this.batchFull = options.batches?.full;
     if (this.batch && this.withFeatures && this.batch.featureCount < CIC_FEATURES.length) throw new RangeError('the batch has no room for the CIC features');
@@ -209,7 +212,7 @@ export class FlowMeter {
    * capture times in `times`: the same as addPacket of its frame.
    */
   addPacked(words: Uint32Array, times: Float64Array, i: number): void {
-    const status = unpackPacket(words, i * PACKED_WORDS, this.pkt);
+    const status = unpackPacket(words, i * Packed.PACKED_WORDS, this.pkt);
     this.pkt.tsUs = times[i]!;
     this.decoded(status);
   }
@@ -243,23 +246,23 @@ export class FlowMeter {
     if (this.sweepBacklog || this.nowUs >= this.nextSweepUs) {
       // At most EXPIRE_PER_PACKET flows end per packet, so a burst of expiries is spread over the next packets
       // and a consumer writing rows never has to hold an unbounded batch.
-      this.sweepBacklog = !this.expire(this.nowUs, EXPIRE_PER_PACKET);
-      if (this.nowUs >= this.nextSweepUs) this.nextSweepUs = this.nowUs + SWEEP_EVERY_US;
+      this.sweepBacklog = !this.expire(this.nowUs, K.EXPIRE_PER_PACKET);
+      if (this.nowUs >= this.nextSweepUs) this.nextSweepUs = this.nowUs + K.SWEEP_EVERY_US;
     }
     const table = this.table;
     const found = table.lookup(p);
     if (found >= 0) {
       const slot = found;
-      const f = table.pages[slot >> PAGE_BITS]!;
-      const base = pageBase(slot, SLOT_DOUBLES);
-      const closedAt = f[base + CLOSED_AT]!;
+      const f = table.pages[slot >> Layout.PAGE_BITS]!;
+      const base = pageBase(slot, Slot.SLOT_DOUBLES);
+      const closedAt = f[base + Slot.CLOSED_AT]!;
       let end = -1;
       if (closedAt > 0) {
-        const newConnection = (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+        const newConnection = (p.tcpFlags & (Tcp.TCP_SYN | Tcp.TCP_ACK)) === Tcp.TCP_SYN;
         if (newConnection || tsUs - closedAt > this.lingerUs) end = table.reason[slot]!;
         else this.counters.trailingPackets++;
-      } else if (tsUs - f[base + START]! > this.activeUs) end = R_ACTIVE;
-      else if (tsUs - f[base + LAST]! > this.idleUs) end = R_IDLE;
+      } else if (tsUs - f[base + Slot.START]! > this.activeUs) end = K.R_ACTIVE;
+      else if (tsUs - f[base + Slot.LAST]! > this.idleUs) end = K.R_IDLE;
       if (end >= 0) {
         this.finish(slot, end);
         table.lookup(p); // the table changed: refresh the scratch key for insert()
@@ -267,40 +270,40 @@ export class FlowMeter {
         cicAdd(f, base, p, table.isForward(slot));
         table.touch(slot);
         if (closedAt === 0 && p.protocol === 6) this.tcpState(slot, base, p, table.isForward(slot));
-        if (f[base + FWD_N]! + f[base + BWD_N]! === this.earlyPackets) this.onEarly!(this.record(slot, R_SNAPSHOT));
+        if (f[base + Slot.FWD_N]! + f[base + Slot.BWD_N]! === this.earlyPackets) this.onEarly!(this.record(slot, K.R_SNAPSHOT));
         return;
       }
     }
     if (table.size >= table.maxFlows) {
       this.counters.evictions++;
-      this.finish(table.lruHead, R_EVICTED);
+      this.finish(table.lruHead, K.R_EVICTED);
       table.lookup(p);
     }
     const slot = table.insert();
-    const base = pageBase(slot, SLOT_DOUBLES);
-    cicStart(table.pages[slot >> PAGE_BITS]!, base, p);
+    const base = pageBase(slot, Slot.SLOT_DOUBLES);
+    cicStart(table.pages[slot >> Layout.PAGE_BITS]!, base, p);
     if (p.protocol === 6) {
       // A TCP connection that a timeout split goes on (no new SYN): "Total TCP Flow Time" counts from its start.
-      if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) table.recallConnection(p, table.pages[slot >> PAGE_BITS]!, base + TCP_START);
+      if ((p.tcpFlags & (Tcp.TCP_SYN | Tcp.TCP_ACK)) !== Tcp.TCP_SYN) table.recallConnection(p, table.pages[slot >> Layout.PAGE_BITS]!, base + Slot.TCP_START);
       this.tcpState(slot, base, p, true);
     }
-    if (this.earlyPackets === 1) this.onEarly!(this.record(slot, R_SNAPSHOT));
+    if (this.earlyPackets === 1) this.onEarly!(this.record(slot, K.R_SNAPSHOT));
   }
 
   private tcpState(slot: number, base: number, p: DecodedPacket, fwd: boolean): void {
     const flags = p.tcpFlags;
-    if ((flags & (TCP_FIN | TCP_RST)) === 0) return;
-    const f = this.table.pages[slot >> PAGE_BITS]!;
-    if (flags & TCP_RST) this.close(slot, base, R_RST, p);
+    if ((flags & (Tcp.TCP_FIN | Tcp.TCP_RST)) === 0) return;
+    const f = this.table.pages[slot >> Layout.PAGE_BITS]!;
+    if (flags & Tcp.TCP_RST) this.close(slot, base, K.R_RST, p);
     else {
-      const dirs = f[base + FIN_DIRS]! | (fwd ? 1 : 2);
-      f[base + FIN_DIRS] = dirs;
-      if (dirs === 3) this.close(slot, base, R_FIN, p);
+      const dirs = f[base + Slot.FIN_DIRS]! | (fwd ? 1 : 2);
+      f[base + Slot.FIN_DIRS] = dirs;
+      if (dirs === 3) this.close(slot, base, K.R_FIN, p);
     }
   }
 
   private close(slot: number, base: number, reason: number, p: DecodedPacket): void {
-    this.table.pages[slot >> PAGE_BITS]![base + CLOSED_AT] = p.tsUs;
+    this.table.pages[slot >> Layout.PAGE_BITS]![base + Slot.CLOSED_AT] = p.tsUs;
     this.table.reason[slot] = reason;
     this.table.markClosed(slot);
   }
@@ -314,18 +317,18 @@ export class FlowMeter {
     const table = this.table;
     let ended = 0;
     for (let slot = table.closedHead; slot >= 0; slot = table.closedHead) {
-      if (nowUs - table.pages[slot >> PAGE_BITS]![pageBase(slot, SLOT_DOUBLES) + CLOSED_AT]! <= this.lingerUs) break;
+      if (nowUs - table.pages[slot >> Layout.PAGE_BITS]![pageBase(slot, Slot.SLOT_DOUBLES) + Slot.CLOSED_AT]! <= this.lingerUs) break;
       if (ended++ >= max) return false;
       this.finish(slot, table.reason[slot]!);
     }
     while (table.lruHead >= 0) {
       const slot = table.lruHead;
-      const f = table.pages[slot >> PAGE_BITS]!;
-      const base = pageBase(slot, SLOT_DOUBLES);
-      const idle = nowUs - f[base + LAST]! > this.idleUs;
-      if (!idle && nowUs - f[base + START]! <= this.activeUs) break;
+      const f = table.pages[slot >> Layout.PAGE_BITS]!;
+      const base = pageBase(slot, Slot.SLOT_DOUBLES);
+      const idle = nowUs - f[base + Slot.LAST]! > this.idleUs;
+      if (!idle && nowUs - f[base + Slot.START]! <= this.activeUs) break;
       if (ended++ >= max) return false;
-      this.finish(slot, idle ? (f[base + CLOSED_AT]! > 0 ? table.reason[slot]! : R_IDLE) : R_ACTIVE);
+      this.finish(slot, idle ? (f[base + Slot.CLOSED_AT]! > 0 ? table.reason[slot]! : K.R_IDLE) : K.R_ACTIVE);
     }
     return true;
   }
@@ -339,7 +342,7 @@ export class FlowMeter {
     for (let ended = 0; table.lruHead >= 0; ended++) {
       if (ended >= max) return false;
       const slot = table.lruHead;
-      this.finish(slot, table.pages[slot >> PAGE_BITS]![pageBase(slot, SLOT_DOUBLES) + CLOSED_AT]! > 0 ? table.reason[slot]! : R_EOF);
+      this.finish(slot, table.pages[slot >> Layout.PAGE_BITS]![pageBase(slot, Slot.SLOT_DOUBLES) + Slot.CLOSED_AT]! > 0 ? table.reason[slot]! : K.R_EOF);
     }
     if (this.batch && this.batch.length > 0) this.batch = this.batchFull!(this.batch);
     return true;
@@ -365,8 +368,8 @@ export class FlowMeter {
   /** A fresh feature vector, carved from a shared slab: one backing store per 1024 flows, not one per flow. */
   private featureVector(): Float64Array {
     if (this.reuseVector) return this.reuseVector;
-    if (this.slabUsed === FEATURE_SLAB_FLOWS) {
-      this.slab = new ArrayBuffer(FEATURE_SLAB_FLOWS * CIC_FEATURES.length * 8);
+    if (this.slabUsed === K.FEATURE_SLAB_FLOWS) {
+      this.slab = new ArrayBuffer(K.FEATURE_SLAB_FLOWS * CIC_FEATURES.length * 8);
       this.slabUsed = 0;
     }
     return new Float64Array(this.slab, this.slabUsed++ * CIC_FEATURES.length * 8, CIC_FEATURES.length);
@@ -374,10 +377,10 @@ export class FlowMeter {
 
   private finish(slot: number, reason: number): void {
     const table = this.table;
-    if ((table.keyWords[slot * KEY_WORDS + 9]! & 255) === 6 && (reason === R_ACTIVE || reason === R_IDLE || reason === R_EVICTED)) {
-      const f = table.pages[slot >> PAGE_BITS]!;
-      const base = pageBase(slot, SLOT_DOUBLES);
-      table.rememberConnection(slot, f, base + TCP_START, base + LAST);
+    if ((table.keyWords[slot * Layout.KEY_WORDS + 9]! & 255) === 6 && (reason === K.R_ACTIVE || reason === K.R_IDLE || reason === K.R_EVICTED)) {
+      const f = table.pages[slot >> Layout.PAGE_BITS]!;
+      const base = pageBase(slot, Slot.SLOT_DOUBLES);
+      table.rememberConnection(slot, f, base + Slot.TCP_START, base + Slot.LAST);
     }
     this.counters.flows++;
     if (this.batch) {
@@ -394,13 +397,13 @@ export class FlowMeter {
   /** Appends a live slot's flow to a batch as one row (no object, no text). */
   private appendRow(batch: FlowBatch, slot: number, reason: number): void {
     const table = this.table;
-    const f = table.pages[slot >> PAGE_BITS]!;
-    const base = pageBase(slot, SLOT_DOUBLES);
+    const f = table.pages[slot >> Layout.PAGE_BITS]!;
+    const base = pageBase(slot, Slot.SLOT_DOUBLES);
     const keys = table.keyWords;
-    const k = slot * KEY_WORDS;
+    const k = slot * Layout.KEY_WORDS;
     const row = batch.length++;
     const w = batch.words;
-    const o = row * BATCH_WORDS;
+    const o = row * Row.BATCH_WORDS;
     // The canonical key holds endpoint A first; the row holds the initiator first.
     const a = table.initiatorIsAOf(slot) ? 0 : 4;
     w[o] = (keys[k + 9]! >>> 8) & 15;
@@ -420,27 +423,27 @@ export class FlowMeter {
     w[o + 11] = protocol;
     w[o + 12] = keys[k + 9]! >>> 12;
     w[o + 13] = reason;
-    w[o + 14] = f[base + TCP_FLAGS]!;
+    w[o + 14] = f[base + Slot.TCP_FLAGS]!;
     const d = batch.doubles;
-    const od = row * BATCH_DOUBLES;
-    d[od] = f[base + START]! / 1000;
-    d[od + 1] = f[base + LAST]! / 1000;
-    d[od + 2] = f[base + FWD_N]!;
-    d[od + 3] = f[base + BWD_N]!;
-    d[od + 4] = f[base + FWD_IP_BYTES]!;
-    d[od + 5] = f[base + BWD_IP_BYTES]!;
-    d[od + 6] = f[base + FRAME_BYTES]!;
+    const od = row * Row.BATCH_DOUBLES;
+    d[od] = f[base + Slot.START]! / 1000;
+    d[od + 1] = f[base + Slot.LAST]! / 1000;
+    d[od + 2] = f[base + Slot.FWD_N]!;
+    d[od + 3] = f[base + Slot.BWD_N]!;
+    d[od + 4] = f[base + Slot.FWD_IP_BYTES]!;
+    d[od + 5] = f[base + Slot.BWD_IP_BYTES]!;
+    d[od + 6] = f[base + Slot.FRAME_BYTES]!;
     if (this.withFeatures) cicFeatures(f, base, dstPort, protocol, batch.features, row * batch.featureCount);
   }
 
   /** The FlowRecord of a live slot (the flow itself is left as it is). */
   private record(slot: number, reason: number): FlowRecord {
     const table = this.table;
-    const f = table.pages[slot >> PAGE_BITS]!;
-    const base = pageBase(slot, SLOT_DOUBLES);
+    const f = table.pages[slot >> Layout.PAGE_BITS]!;
+    const base = pageBase(slot, Slot.SLOT_DOUBLES);
     const fromA = table.initiatorIsAOf(slot);
     const words = table.keyWords;
-    const k = slot * KEY_WORDS;
+    const k = slot * Layout.KEY_WORDS;
     const version = (words[k + 9]! >>> 8) & 15;
     const protocol = words[k + 9]! & 255;
     const vlan = words[k + 9]! >>> 12;
@@ -449,8 +452,8 @@ export class FlowMeter {
     const addrA = version === 4 ? this.ipv4Text(words[k]!) : formatAddress(version, words, k);
     const addrB = version === 4 ? this.ipv4Text(words[k + 4]!) : formatAddress(version, words, k + 4);
     const dstPort = fromA ? portB : portA;
-    const fwdIp = f[base + FWD_IP_BYTES]!;
-    const bwdIp = f[base + BWD_IP_BYTES]!;
+    const fwdIp = f[base + Slot.FWD_IP_BYTES]!;
+    const bwdIp = f[base + Slot.BWD_IP_BYTES]!;
     const record: FlowRecord = {
       srcAddr: fromA ? addrA : addrB,
       dstAddr: fromA ? addrB : addrA,
@@ -459,17 +462,17 @@ export class FlowMeter {
       protocol,
       vlan,
       source: 'pcap',
-      startMs: f[base + START]! / 1000,
-      endMs: f[base + LAST]! / 1000,
-      packets: f[base + FWD_N]! + f[base + BWD_N]!,
+      startMs: f[base + Slot.START]! / 1000,
+      endMs: f[base + Slot.LAST]! / 1000,
+      packets: f[base + Slot.FWD_N]! + f[base + Slot.BWD_N]!,
       bytes: fwdIp + bwdIp,
-      fwdPackets: f[base + FWD_N]!,
-      bwdPackets: f[base + BWD_N]!,
+      fwdPackets: f[base + Slot.FWD_N]!,
+      bwdPackets: f[base + Slot.BWD_N]!,
       fwdBytes: fwdIp,
       bwdBytes: bwdIp,
-      tcpFlags: f[base + TCP_FLAGS]!,
+      tcpFlags: f[base + Slot.TCP_FLAGS]!,
       endReason: REASONS[reason]!,
-      frameBytes: f[base + FRAME_BYTES]!,
+      frameBytes: f[base + Slot.FRAME_BYTES]!,
       features: this.withFeatures ? cicFeatures(f, base, dstPort, protocol, this.featureVector()) : undefined,
     };
     return record;

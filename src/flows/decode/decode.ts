@@ -6,11 +6,14 @@
 
 import { Decode, DecodedPacket } from './packet.js';
 
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = 0x8100;
-const ETHERTYPE_QINQ = 0x88a8;
-const ETHERTYPE_QINQ_OLD = 0x9100;
+/** EtherTypes (a const enum: literals in the code). */
+const enum K {
+  ETHERTYPE_IPV4 = 0x0800,
+  ETHERTYPE_IPV6 = 0x86dd,
+  ETHERTYPE_VLAN = 0x8100,
+  ETHERTYPE_QINQ = 0x88a8,
+  ETHERTYPE_QINQ_OLD = 0x9100,
+}
 
 function u16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
@@ -48,13 +51,13 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
     case 12:
     case 14:
       if (capLen < 1) return Decode.TruncatedIp;
-      etherType = b[o]! >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+      etherType = b[o]! >> 4 === 6 ? K.ETHERTYPE_IPV6 : K.ETHERTYPE_IPV4;
       break;
     case 228:
-      etherType = ETHERTYPE_IPV4;
+      etherType = K.ETHERTYPE_IPV4;
       break;
     case 229:
-      etherType = ETHERTYPE_IPV6;
+      etherType = K.ETHERTYPE_IPV6;
       break;
     case 0: // BSD null: address family in host byte order
     case 108: {
@@ -63,8 +66,8 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
       let family = linkType === 108 ? u32(b, o) : (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
       if (family > 0xffff) family = u32(b, o);
       o += 4;
-      if (family === 2) etherType = ETHERTYPE_IPV4;
-      else if (family === 10 || family === 24 || family === 28 || family === 30) etherType = ETHERTYPE_IPV6;
+      if (family === 2) etherType = K.ETHERTYPE_IPV4;
+      else if (family === 10 || family === 24 || family === 28 || family === 30) etherType = K.ETHERTYPE_IPV6;
       else return Decode.NonIp;
       break;
     }
@@ -73,7 +76,7 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
   }
   // 802.1Q / 802.1ad tags, any depth (QinQ): keep the outermost VLAN id.
   let tagged = false;
-  while (etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_OLD) {
+  while (etherType === K.ETHERTYPE_VLAN || etherType === K.ETHERTYPE_QINQ || etherType === K.ETHERTYPE_QINQ_OLD) {
     if (end - o < 4) return Decode.TruncatedLink;
     if (!tagged) {
       out.vlan = u16(b, o) & 0x0fff;
@@ -82,8 +85,8 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
     etherType = u16(b, o + 2);
     o += 4;
   }
-  if (etherType === ETHERTYPE_IPV4) return decodeIpv4(b, o, end, out);
-  if (etherType === ETHERTYPE_IPV6) return decodeIpv6(b, o, end, out);
+  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(b, o, end, out);
+  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(b, o, end, out);
   return Decode.NonIp;
 }
 

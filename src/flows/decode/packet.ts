@@ -60,14 +60,17 @@ export const DECODE_REASONS: readonly string[] = [
   'bad-tcp-header',
 ];
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
-export const TCP_URG = 0x20;
-export const TCP_ECE = 0x40;
-export const TCP_CWR = 0x80;
+/** TCP flag bits (a const enum: literals in the code). */
+export const enum Tcp {
+  TCP_FIN = 0x01,
+  TCP_SYN = 0x02,
+  TCP_RST = 0x04,
+  TCP_PSH = 0x08,
+  TCP_ACK = 0x10,
+  TCP_URG = 0x20,
+  TCP_ECE = 0x40,
+  TCP_CWR = 0x80,
+}
 
 /** Text form of a decoded address: dotted IPv4 or RFC 5952 IPv6 (the same text the collector writes). */
 export function formatAddress(version: number, words: ArrayLike<number>, base = 0): string {
@@ -90,9 +93,11 @@ export function formatAddress(version: number, words: ArrayLike<number>, base = 
  * vlan << 16 | transport header length; layer-3 bytes; payload length; TCP flags | window << 8;
  * ICMP type + 1 | (ICMP code + 1) << 16; frame length.
  */
-export const PACKED_WORDS = 16;
+export const enum Packed {
+  PACKED_WORDS = 16,
+}
 /** Bytes per packed packet: its words and its timestamp. */
-export const PACKED_BYTES = PACKED_WORDS * 4 + 8;
+export const PACKED_BYTES = Packed.PACKED_WORDS * 4 + 8;
 
 export function packPacket(p: DecodedPacket, status: Decode, frameLen: number, w: Uint32Array, o: number): void {
   w[o] = status | (p.ipVersion << 8) | (p.protocol << 16) | (p.fragment << 24);

@@ -9,69 +9,73 @@
 // flow's last period never does). docs/flows.md lists every definition and where it departs from CICFlowMeter.
 
 import { CIC_FEATURES } from '../../datasets/cic-names.js';
-import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type DecodedPacket } from '../decode/packet.js';
+import { type DecodedPacket, Tcp } from '../decode/packet.js';
 
-/** Gap (µs) that separates activity periods, CICFlowMeter's "activity timeout" (5 s). */
-export const ACTIVITY_TIMEOUT_US = 5_000_000;
-/** A bulk ends after this much silence (µs) in its direction. */
-const BULK_GAP_US = 1_000_000;
+// Constants as a const enum: tsc writes them into the code as literals, where module-level consts would be
+// context loads with TDZ checks on every use in the hot functions.
+export const enum Slot {
+  /** Gap (µs) that separates activity periods, CICFlowMeter's "activity timeout" (5 s). */
+  ACTIVITY_TIMEOUT_US = 5_000_000,
+  /** A bulk ends after this much silence (µs) in its direction. */
+  BULK_GAP_US = 1_000_000,
 
-// Slot layout: offsets into the flow's Float64Array region.
-export const START = 0;
-export const LAST = 1;
-const FWD_LAST = 2;
-const BWD_LAST = 3;
-export const FWD_N = 4;
-export const BWD_N = 5;
-export const FWD_SUM = 6; // payload bytes
-const FWD_MAX = 7;
-const FWD_MIN = 8;
-const FWD_MEAN = 9;
-const FWD_M2 = 10;
-export const BWD_SUM = 11;
-const BWD_MAX = 12;
-const BWD_MIN = 13;
-const BWD_MEAN = 14;
-const BWD_M2 = 15;
-const ALL_MIN = 16;
-const ALL_MAX = 17;
-const ALL_MEAN = 18;
-const ALL_M2 = 19;
-const IAT = 20; // n, mean, m2, max, min, sum
-const FIAT = 26;
-const BIAT = 32;
-const F_PSH = 38;
-const B_PSH = 39;
-const F_URG = 40;
-const B_URG = 41;
-const F_RST = 42;
-const B_RST = 43;
-const F_HDR = 44;
-const B_HDR = 45;
-const FLAG_COUNTS = 46; // FIN SYN RST PSH ACK URG CWR ECE
-const INIT_WIN_F = 54;
-const LAST_WIN_B = 55;
-const ACT_DATA_F = 56;
-const MIN_SEG_F = 57;
-const ACTIVE_START = 58;
-const ACTIVE_END = 59;
-const ACTIVE = 60; // n, mean, m2, max, min, sum
-const IDLE = 66;
-const FBULK = 72; // duration, packets, size, states, countHelper, startHelper, sizeHelper, lastTs
-const BBULK = 80;
-export const ICMP_TYPE = 88;
-export const ICMP_CODE = 89;
-export const FWD_IP_BYTES = 90;
-export const BWD_IP_BYTES = 91;
-export const FRAME_BYTES = 92;
-export const TCP_FLAGS = 93;
-/** Bit 1: FIN seen forward, bit 2: FIN seen backward. */
-export const FIN_DIRS = 94;
-/** Time the flow closed (FIN exchange or RST), 0 while open. */
-export const CLOSED_AT = 95;
-/** First packet of the TCP connection, which may predate this flow when a timeout split the connection. */
-export const TCP_START = 96;
-export const SLOT_DOUBLES = 97;
+  // Slot layout: offsets into the flow's Float64Array region.
+  START = 0,
+  LAST = 1,
+  FWD_LAST = 2,
+  BWD_LAST = 3,
+  FWD_N = 4,
+  BWD_N = 5,
+  FWD_SUM = 6, // payload bytes
+  FWD_MAX = 7,
+  FWD_MIN = 8,
+  FWD_MEAN = 9,
+  FWD_M2 = 10,
+  BWD_SUM = 11,
+  BWD_MAX = 12,
+  BWD_MIN = 13,
+  BWD_MEAN = 14,
+  BWD_M2 = 15,
+  ALL_MIN = 16,
+  ALL_MAX = 17,
+  ALL_MEAN = 18,
+  ALL_M2 = 19,
+  IAT = 20, // n, mean, m2, max, min, sum
+  FIAT = 26,
+  BIAT = 32,
+  F_PSH = 38,
+  B_PSH = 39,
+  F_URG = 40,
+  B_URG = 41,
+  F_RST = 42,
+  B_RST = 43,
+  F_HDR = 44,
+  B_HDR = 45,
+  FLAG_COUNTS = 46, // FIN SYN RST PSH ACK URG CWR ECE
+  INIT_WIN_F = 54,
+  LAST_WIN_B = 55,
+  ACT_DATA_F = 56,
+  MIN_SEG_F = 57,
+  ACTIVE_START = 58,
+  ACTIVE_END = 59,
+  ACTIVE = 60, // n, mean, m2, max, min, sum
+  IDLE = 66,
+  FBULK = 72, // duration, packets, size, states, countHelper, startHelper, sizeHelper, lastTs
+  BBULK = 80,
+  ICMP_TYPE = 88,
+  ICMP_CODE = 89,
+  FWD_IP_BYTES = 90,
+  BWD_IP_BYTES = 91,
+  FRAME_BYTES = 92,
+  TCP_FLAGS = 93,
+  /** Bit 1: FIN seen forward, bit 2: FIN seen backward. */
+  FIN_DIRS = 94,
+  /** Time the flow closed (FIN exchange or RST), 0 while open. */
+  CLOSED_AT = 95,
+  /** First packet of the TCP connection, which may predate this flow when a timeout split the connection. */
+  TCP_START = 96,
+  SLOT_DOUBLES = 97,
+}
 
 // Summary-statistics block: [n, mean, m2, max, min, sum].
 function statAdd(f: Float64Array, s: number, x: number): void {
@@ -105,17 +109,17 @@ function cicHeaderLen(p: DecodedPacket): number {
 /** Starts a flow's accumulators with its first (forward) packet. */
 export function cicStart(f: Float64Array, base: number, p: DecodedPacket): void {
   const tsUs = p.tsUs;
-  f.fill(0, base, base + SLOT_DOUBLES);
-  f[base + START] = tsUs;
-  f[base + ACTIVE_START] = tsUs;
-  f[base + ACTIVE_END] = tsUs;
-  f[base + TCP_START] = tsUs;
-  f[base + INIT_WIN_F] = p.tcpWindow;
-  f[base + MIN_SEG_F] = cicHeaderLen(p);
-  f[base + ICMP_TYPE] = p.icmpType;
-  f[base + ICMP_CODE] = p.icmpCode;
-  f[base + ALL_MIN] = cicPayloadLen(p);
-  f[base + ALL_MAX] = cicPayloadLen(p);
+  f.fill(0, base, base + Slot.SLOT_DOUBLES);
+  f[base + Slot.START] = tsUs;
+  f[base + Slot.ACTIVE_START] = tsUs;
+  f[base + Slot.ACTIVE_END] = tsUs;
+  f[base + Slot.TCP_START] = tsUs;
+  f[base + Slot.INIT_WIN_F] = p.tcpWindow;
+  f[base + Slot.MIN_SEG_F] = cicHeaderLen(p);
+  f[base + Slot.ICMP_TYPE] = p.icmpType;
+  f[base + Slot.ICMP_CODE] = p.icmpCode;
+  f[base + Slot.ALL_MIN] = cicPayloadLen(p);
+  f[base + Slot.ALL_MAX] = cicPayloadLen(p);
   cicAdd(f, base, p, true, true);
 }
 
@@ -126,76 +130,76 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boo
   const hdr = cicHeaderLen(p);
   const flags = p.tcpFlags;
   // Whole flow.
-  if (!first) statAdd(f, base + IAT, tsUs - f[base + LAST]!);
-  f[base + LAST] = tsUs;
-  const n = f[base + FWD_N]! + f[base + BWD_N]! + 1;
-  const dAll = len - f[base + ALL_MEAN]!;
-  const meanAll = f[base + ALL_MEAN]! + dAll / n;
-  f[base + ALL_MEAN] = meanAll;
-  f[base + ALL_M2]! += dAll * (len - meanAll);
-  if (len > f[base + ALL_MAX]!) f[base + ALL_MAX] = len;
-  if (len < f[base + ALL_MIN]!) f[base + ALL_MIN] = len;
-  f[base + FRAME_BYTES]! += p.frameLen;
+  if (!first) statAdd(f, base + Slot.IAT, tsUs - f[base + Slot.LAST]!);
+  f[base + Slot.LAST] = tsUs;
+  const n = f[base + Slot.FWD_N]! + f[base + Slot.BWD_N]! + 1;
+  const dAll = len - f[base + Slot.ALL_MEAN]!;
+  const meanAll = f[base + Slot.ALL_MEAN]! + dAll / n;
+  f[base + Slot.ALL_MEAN] = meanAll;
+  f[base + Slot.ALL_M2]! += dAll * (len - meanAll);
+  if (len > f[base + Slot.ALL_MAX]!) f[base + Slot.ALL_MAX] = len;
+  if (len < f[base + Slot.ALL_MIN]!) f[base + Slot.ALL_MIN] = len;
+  f[base + Slot.FRAME_BYTES]! += p.frameLen;
   if (flags !== 0) {
-    f[base + TCP_FLAGS] = f[base + TCP_FLAGS]! | flags;
-    const fc = base + FLAG_COUNTS;
-    if (flags & TCP_FIN) f[fc]!++;
-    if (flags & TCP_SYN) f[fc + 1]!++;
-    if (flags & TCP_RST) f[fc + 2]!++;
-    if (flags & TCP_PSH) f[fc + 3]!++;
-    if (flags & TCP_ACK) f[fc + 4]!++;
-    if (flags & TCP_URG) f[fc + 5]!++;
-    if (flags & TCP_CWR) f[fc + 6]!++;
-    if (flags & TCP_ECE) f[fc + 7]!++;
+    f[base + Slot.TCP_FLAGS] = f[base + Slot.TCP_FLAGS]! | flags;
+    const fc = base + Slot.FLAG_COUNTS;
+    if (flags & Tcp.TCP_FIN) f[fc]!++;
+    if (flags & Tcp.TCP_SYN) f[fc + 1]!++;
+    if (flags & Tcp.TCP_RST) f[fc + 2]!++;
+    if (flags & Tcp.TCP_PSH) f[fc + 3]!++;
+    if (flags & Tcp.TCP_ACK) f[fc + 4]!++;
+    if (flags & Tcp.TCP_URG) f[fc + 5]!++;
+    if (flags & Tcp.TCP_CWR) f[fc + 6]!++;
+    if (flags & Tcp.TCP_ECE) f[fc + 7]!++;
   }
   // Activity periods separated by gaps longer than the activity timeout.
-  if (tsUs - f[base + ACTIVE_END]! > ACTIVITY_TIMEOUT_US) {
-    const active = f[base + ACTIVE_END]! - f[base + ACTIVE_START]!;
-    if (active > 0) statAdd(f, base + ACTIVE, active);
-    statAdd(f, base + IDLE, tsUs - f[base + ACTIVE_END]!);
-    f[base + ACTIVE_START] = tsUs;
+  if (tsUs - f[base + Slot.ACTIVE_END]! > Slot.ACTIVITY_TIMEOUT_US) {
+    const active = f[base + Slot.ACTIVE_END]! - f[base + Slot.ACTIVE_START]!;
+    if (active > 0) statAdd(f, base + Slot.ACTIVE, active);
+    statAdd(f, base + Slot.IDLE, tsUs - f[base + Slot.ACTIVE_END]!);
+    f[base + Slot.ACTIVE_START] = tsUs;
   }
-  f[base + ACTIVE_END] = tsUs;
+  f[base + Slot.ACTIVE_END] = tsUs;
   // Per direction.
   if (fwd) {
-    const k = f[base + FWD_N]! + 1;
-    f[base + FWD_N] = k;
-    if (k > 1) statAdd(f, base + FIAT, tsUs - f[base + FWD_LAST]!);
-    f[base + FWD_LAST] = tsUs;
-    f[base + FWD_SUM]! += len;
-    const d = len - f[base + FWD_MEAN]!;
-    const mean = f[base + FWD_MEAN]! + d / k;
-    f[base + FWD_MEAN] = mean;
-    f[base + FWD_M2]! += d * (len - mean);
-    if (k === 1 || len > f[base + FWD_MAX]!) f[base + FWD_MAX] = len;
-    if (k === 1 || len < f[base + FWD_MIN]!) f[base + FWD_MIN] = len;
-    f[base + F_HDR]! += hdr;
-    f[base + FWD_IP_BYTES]! += p.ipBytes;
-    if (!first && len >= 1) f[base + ACT_DATA_F]!++;
-    if (hdr < f[base + MIN_SEG_F]!) f[base + MIN_SEG_F] = hdr;
-    if (flags & TCP_PSH) f[base + F_PSH]!++;
-    if (flags & TCP_URG) f[base + F_URG]!++;
-    if (flags & TCP_RST) f[base + F_RST]!++;
-    bulk(f, base + FBULK, base + BBULK, len, p);
+    const k = f[base + Slot.FWD_N]! + 1;
+    f[base + Slot.FWD_N] = k;
+    if (k > 1) statAdd(f, base + Slot.FIAT, tsUs - f[base + Slot.FWD_LAST]!);
+    f[base + Slot.FWD_LAST] = tsUs;
+    f[base + Slot.FWD_SUM]! += len;
+    const d = len - f[base + Slot.FWD_MEAN]!;
+    const mean = f[base + Slot.FWD_MEAN]! + d / k;
+    f[base + Slot.FWD_MEAN] = mean;
+    f[base + Slot.FWD_M2]! += d * (len - mean);
+    if (k === 1 || len > f[base + Slot.FWD_MAX]!) f[base + Slot.FWD_MAX] = len;
+    if (k === 1 || len < f[base + Slot.FWD_MIN]!) f[base + Slot.FWD_MIN] = len;
+    f[base + Slot.F_HDR]! += hdr;
+    f[base + Slot.FWD_IP_BYTES]! += p.ipBytes;
+    if (!first && len >= 1) f[base + Slot.ACT_DATA_F]!++;
+    if (hdr < f[base + Slot.MIN_SEG_F]!) f[base + Slot.MIN_SEG_F] = hdr;
+    if (flags & Tcp.TCP_PSH) f[base + Slot.F_PSH]!++;
+    if (flags & Tcp.TCP_URG) f[base + Slot.F_URG]!++;
+    if (flags & Tcp.TCP_RST) f[base + Slot.F_RST]!++;
+    bulk(f, base + Slot.FBULK, base + Slot.BBULK, len, p);
   } else {
-    const k = f[base + BWD_N]! + 1;
-    f[base + BWD_N] = k;
-    if (k > 1) statAdd(f, base + BIAT, tsUs - f[base + BWD_LAST]!);
-    f[base + BWD_LAST] = tsUs;
-    f[base + BWD_SUM]! += len;
-    const d = len - f[base + BWD_MEAN]!;
-    const mean = f[base + BWD_MEAN]! + d / k;
-    f[base + BWD_MEAN] = mean;
-    f[base + BWD_M2]! += d * (len - mean);
-    if (k === 1 || len > f[base + BWD_MAX]!) f[base + BWD_MAX] = len;
-    if (k === 1 || len < f[base + BWD_MIN]!) f[base + BWD_MIN] = len;
-    f[base + B_HDR]! += hdr;
-    f[base + BWD_IP_BYTES]! += p.ipBytes;
-    f[base + LAST_WIN_B] = p.tcpWindow;
-    if (flags & TCP_PSH) f[base + B_PSH]!++;
-    if (flags & TCP_URG) f[base + B_URG]!++;
-    if (flags & TCP_RST) f[base + B_RST]!++;
-    bulk(f, base + BBULK, base + FBULK, len, p);
+    const k = f[base + Slot.BWD_N]! + 1;
+    f[base + Slot.BWD_N] = k;
+    if (k > 1) statAdd(f, base + Slot.BIAT, tsUs - f[base + Slot.BWD_LAST]!);
+    f[base + Slot.BWD_LAST] = tsUs;
+    f[base + Slot.BWD_SUM]! += len;
+    const d = len - f[base + Slot.BWD_MEAN]!;
+    const mean = f[base + Slot.BWD_MEAN]! + d / k;
+    f[base + Slot.BWD_MEAN] = mean;
+    f[base + Slot.BWD_M2]! += d * (len - mean);
+    if (k === 1 || len > f[base + Slot.BWD_MAX]!) f[base + Slot.BWD_MAX] = len;
+    if (k === 1 || len < f[base + Slot.BWD_MIN]!) f[base + Slot.BWD_MIN] = len;
+    f[base + Slot.B_HDR]! += hdr;
+    f[base + Slot.BWD_IP_BYTES]! += p.ipBytes;
+    f[base + Slot.LAST_WIN_B] = p.tcpWindow;
+    if (flags & Tcp.TCP_PSH) f[base + Slot.B_PSH]!++;
+    if (flags & Tcp.TCP_URG) f[base + Slot.B_URG]!++;
+    if (flags & Tcp.TCP_RST) f[base + Slot.B_RST]!++;
+    bulk(f, base + Slot.BBULK, base + Slot.FBULK, len, p);
   }
 }
 
@@ -208,7 +212,7 @@ function bulk(f: Float64Array, s: number, other: number, size: number, p: Decode
   // [0 duration, 1 packets, 2 size, 3 states, 4 countHelper, 5 startHelper, 6 sizeHelper, 7 lastTs]
   if (f[other + 7]! > f[s + 5]!) f[s + 5] = 0;
   if (size <= 0) return;
-  if (f[s + 5] === 0 || tsUs - f[s + 7]! > BULK_GAP_US) {
+  if (f[s + 5] === 0 || tsUs - f[s + 7]! > Slot.BULK_GAP_US) {
     f[s + 5] = tsUs;
     f[s + 4] = 1;
     f[s + 6] = size;
@@ -237,76 +241,49 @@ function indexOfFeature(name: string): number {
   return i;
 }
 
-// Output positions, resolved once against the canonical list.
+/** Output positions in CIC_FEATURES, as literals (a const enum); OUT_NAMES checks them against the list at load. */
+const enum Out {
+  dstPort = 0, protocol = 1, duration = 2, fwdN = 3, bwdN = 4, fwdLen = 5, bwdLen = 6, fwdMax = 7, fwdMin = 8,
+  fwdMean = 9, fwdStd = 10, bwdMax = 11, bwdMin = 12, bwdMean = 13, bwdStd = 14, bytesPerS = 15, pktsPerS = 16,
+  iat = 17, fiat = 21, biat = 26, fPsh = 31, bPsh = 32, fUrg = 33, bUrg = 34, fRst = 35, bRst = 36, fHdr = 37,
+  bHdr = 38, fPktsPerS = 39, bPktsPerS = 40, lenMin = 41, lenMax = 42, lenMean = 43, lenStd = 44, lenVar = 45,
+  fin = 46, syn = 47, rst = 48, psh = 49, ack = 50, urg = 51, cwr = 52, ece = 53, downUp = 54, avgSize = 55,
+  fSeg = 56, bSeg = 57, fBulkBytes = 58, fBulkPkts = 59, fBulkRate = 60, bBulkBytes = 61, bBulkPkts = 62,
+  bBulkRate = 63, sfFwdPkts = 64, sfFwdBytes = 65, sfBwdPkts = 66, sfBwdBytes = 67, fInitWin = 68, bInitWin = 69,
+  fActData = 70, fSegMin = 71, active = 72, idle = 76, icmpCode = 80, icmpType = 81, tcpTime = 82,
+}
 const at = indexOfFeature;
-const OUT = {
-  dstPort: at('Dst Port'),
-  protocol: at('Protocol'),
-  duration: at('Flow Duration'),
-  fwdN: at('Total Fwd Packet'),
-  bwdN: at('Total Bwd packets'),
-  fwdLen: at('Total Length of Fwd Packet'),
-  bwdLen: at('Total Length of Bwd Packet'),
-  fwdMax: at('Fwd Packet Length Max'),
-  fwdMin: at('Fwd Packet Length Min'),
-  fwdMean: at('Fwd Packet Length Mean'),
-  fwdStd: at('Fwd Packet Length Std'),
-  bwdMax: at('Bwd Packet Length Max'),
-  bwdMin: at('Bwd Packet Length Min'),
-  bwdMean: at('Bwd Packet Length Mean'),
-  bwdStd: at('Bwd Packet Length Std'),
-  bytesPerS: at('Flow Bytes/s'),
-  pktsPerS: at('Flow Packets/s'),
-  iat: at('Flow IAT Mean'),
-  fiat: at('Fwd IAT Total'),
-  biat: at('Bwd IAT Total'),
-  fPsh: at('Fwd PSH Flags'),
-  bPsh: at('Bwd PSH Flags'),
-  fUrg: at('Fwd URG Flags'),
-  bUrg: at('Bwd URG Flags'),
-  fRst: at('Fwd RST Flags'),
-  bRst: at('Bwd RST Flags'),
-  fHdr: at('Fwd Header Length'),
-  bHdr: at('Bwd Header Length'),
-  fPktsPerS: at('Fwd Packets/s'),
-  bPktsPerS: at('Bwd Packets/s'),
-  lenMin: at('Packet Length Min'),
-  lenMax: at('Packet Length Max'),
-  lenMean: at('Packet Length Mean'),
-  lenStd: at('Packet Length Std'),
-  lenVar: at('Packet Length Variance'),
-  fin: at('FIN Flag Count'),
-  syn: at('SYN Flag Count'),
-  rst: at('RST Flag Count'),
-  psh: at('PSH Flag Count'),
-  ack: at('ACK Flag Count'),
-  urg: at('URG Flag Count'),
-  cwr: at('CWR Flag Count'),
-  ece: at('ECE Flag Count'),
-  downUp: at('Down/Up Ratio'),
-  avgSize: at('Average Packet Size'),
-  fSeg: at('Fwd Segment Size Avg'),
-  bSeg: at('Bwd Segment Size Avg'),
-  fBulkBytes: at('Fwd Bytes/Bulk Avg'),
-  fBulkPkts: at('Fwd Packet/Bulk Avg'),
-  fBulkRate: at('Fwd Bulk Rate Avg'),
-  bBulkBytes: at('Bwd Bytes/Bulk Avg'),
-  bBulkPkts: at('Bwd Packet/Bulk Avg'),
-  bBulkRate: at('Bwd Bulk Rate Avg'),
-  sfFwdPkts: at('Subflow Fwd Packets'),
-  sfFwdBytes: at('Subflow Fwd Bytes'),
-  sfBwdPkts: at('Subflow Bwd Packets'),
-  sfBwdBytes: at('Subflow Bwd Bytes'),
-  fInitWin: at('FWD Init Win Bytes'),
-  bInitWin: at('Bwd Init Win Bytes'),
-  fActData: at('Fwd Act Data Pkts'),
-  fSegMin: at('Fwd Seg Size Min'),
-  active: at('Active Mean'),
-  idle: at('Idle Mean'),
-  icmpCode: at('ICMP Code'),
-  icmpType: at('ICMP Type'),
-  tcpTime: at('Total TCP Flow Time'),
-};
+const OUT_NAMES = [
+  [Out.dstPort, 'Dst Port'], [Out.protocol, 'Protocol'], [Out.duration, 'Flow Duration'],
+  [Out.fwdN, 'Total Fwd Packet'], [Out.bwdN, 'Total Bwd packets'], [Out.fwdLen, 'Total Length of Fwd Packet'],
+  [Out.bwdLen, 'Total Length of Bwd Packet'], [Out.fwdMax, 'Fwd Packet Length Max'],
+  [Out.fwdMin, 'Fwd Packet Length Min'], [Out.fwdMean, 'Fwd Packet Length Mean'],
+  [Out.fwdStd, 'Fwd Packet Length Std'], [Out.bwdMax, 'Bwd Packet Length Max'],
+  [Out.bwdMin, 'Bwd Packet Length Min'], [Out.bwdMean, 'Bwd Packet Length Mean'],
+  [Out.bwdStd, 'Bwd Packet Length Std'], [Out.bytesPerS, 'Flow Bytes/s'], [Out.pktsPerS, 'Flow Packets/s'],
+  [Out.iat, 'Flow IAT Mean'], [Out.fiat, 'Fwd IAT Total'], [Out.biat, 'Bwd IAT Total'],
+  [Out.fPsh, 'Fwd PSH Flags'], [Out.bPsh, 'Bwd PSH Flags'], [Out.fUrg, 'Fwd URG Flags'],
+  [Out.bUrg, 'Bwd URG Flags'], [Out.fRst, 'Fwd RST Flags'], [Out.bRst, 'Bwd RST Flags'],
+  [Out.fHdr, 'Fwd Header Length'], [Out.bHdr, 'Bwd Header Length'], [Out.fPktsPerS, 'Fwd Packets/s'],
+  [Out.bPktsPerS, 'Bwd Packets/s'], [Out.lenMin, 'Packet Length Min'], [Out.lenMax, 'Packet Length Max'],
+  [Out.lenMean, 'Packet Length Mean'], [Out.lenStd, 'Packet Length Std'], [Out.lenVar, 'Packet Length Variance'],
+  [Out.fin, 'FIN Flag Count'], [Out.syn, 'SYN Flag Count'], [Out.rst, 'RST Flag Count'],
+  [Out.psh, 'PSH Flag Count'], [Out.ack, 'ACK Flag Count'], [Out.urg, 'URG Flag Count'],
+  [Out.cwr, 'CWR Flag Count'], [Out.ece, 'ECE Flag Count'], [Out.downUp, 'Down/Up Ratio'],
+  [Out.avgSize, 'Average Packet Size'], [Out.fSeg, 'Fwd Segment Size Avg'], [Out.bSeg, 'Bwd Segment Size Avg'],
+  [Out.fBulkBytes, 'Fwd Bytes/Bulk Avg'], [Out.fBulkPkts, 'Fwd Packet/Bulk Avg'],
+  [Out.fBulkRate, 'Fwd Bulk Rate Avg'], [Out.bBulkBytes, 'Bwd Bytes/Bulk Avg'],
+  [Out.bBulkPkts, 'Bwd Packet/Bulk Avg'], [Out.bBulkRate, 'Bwd Bulk Rate Avg'],
+  [Out.sfFwdPkts, 'Subflow Fwd Packets'], [Out.sfFwdBytes, 'Subflow Fwd Bytes'],
+  [Out.sfBwdPkts, 'Subflow Bwd Packets'], [Out.sfBwdBytes, 'Subflow Bwd Bytes'],
+  [Out.fInitWin, 'FWD Init Win Bytes'], [Out.bInitWin, 'Bwd Init Win Bytes'],
+  [Out.fActData, 'Fwd Act Data Pkts'], [Out.fSegMin, 'Fwd Seg Size Min'], [Out.active, 'Active Mean'],
+  [Out.idle, 'Idle Mean'], [Out.icmpCode, 'ICMP Code'], [Out.icmpType, 'ICMP Type'],
+  [Out.tcpTime, 'Total TCP Flow Time']
+] as const;
+for (const [position, name] of OUT_NAMES) {
+  if (at(name) !== position) throw new Error(`CIC_FEATURES: '${name}' is no longer at ${position}`);
+}
 // The block writers below fill runs of adjacent columns; check the canonical order still has them adjacent.
 for (const [first, last, width] of [
   ['Flow IAT Mean', 'Flow IAT Min', 3],
@@ -350,82 +327,82 @@ function bulkOut(out: Float64Array, bytesAt: number, pktsAt: number, rateAt: num
 
 /** The CIC feature vector of a finished flow, in CIC_FEATURES order, written at out[o, o + CIC_FEATURES.length). */
 export function cicFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out: Float64Array = new Float64Array(CIC_FEATURES.length), o = 0): Float64Array {
-  const fwdN = f[base + FWD_N]!;
-  const bwdN = f[base + BWD_N]!;
+  const fwdN = f[base + Slot.FWD_N]!;
+  const bwdN = f[base + Slot.BWD_N]!;
   const n = fwdN + bwdN;
-  const fwdSum = f[base + FWD_SUM]!;
-  const bwdSum = f[base + BWD_SUM]!;
-  const duration = f[base + LAST]! - f[base + START]!;
+  const fwdSum = f[base + Slot.FWD_SUM]!;
+  const bwdSum = f[base + Slot.BWD_SUM]!;
+  const duration = f[base + Slot.LAST]! - f[base + Slot.START]!;
   const seconds = duration / 1e6;
-  out[o + OUT.dstPort] = dstPort;
-  out[o + OUT.protocol] = protocol;
-  out[o + OUT.duration] = duration;
-  out[o + OUT.fwdN] = fwdN;
-  out[o + OUT.bwdN] = bwdN;
-  out[o + OUT.fwdLen] = fwdSum;
-  out[o + OUT.bwdLen] = bwdSum;
-  out[o + OUT.fwdMax] = fwdN > 0 ? f[base + FWD_MAX]! : 0;
-  out[o + OUT.fwdMin] = fwdN > 0 ? f[base + FWD_MIN]! : 0;
-  out[o + OUT.fwdMean] = fwdN > 0 ? f[base + FWD_MEAN]! : 0;
-  out[o + OUT.fwdStd] = sampleStd(fwdN, f[base + FWD_M2]!);
-  out[o + OUT.bwdMax] = bwdN > 0 ? f[base + BWD_MAX]! : 0;
-  out[o + OUT.bwdMin] = bwdN > 0 ? f[base + BWD_MIN]! : 0;
-  out[o + OUT.bwdMean] = bwdN > 0 ? f[base + BWD_MEAN]! : 0;
-  out[o + OUT.bwdStd] = sampleStd(bwdN, f[base + BWD_M2]!);
+  out[o + Out.dstPort] = dstPort;
+  out[o + Out.protocol] = protocol;
+  out[o + Out.duration] = duration;
+  out[o + Out.fwdN] = fwdN;
+  out[o + Out.bwdN] = bwdN;
+  out[o + Out.fwdLen] = fwdSum;
+  out[o + Out.bwdLen] = bwdSum;
+  out[o + Out.fwdMax] = fwdN > 0 ? f[base + Slot.FWD_MAX]! : 0;
+  out[o + Out.fwdMin] = fwdN > 0 ? f[base + Slot.FWD_MIN]! : 0;
+  out[o + Out.fwdMean] = fwdN > 0 ? f[base + Slot.FWD_MEAN]! : 0;
+  out[o + Out.fwdStd] = sampleStd(fwdN, f[base + Slot.FWD_M2]!);
+  out[o + Out.bwdMax] = bwdN > 0 ? f[base + Slot.BWD_MAX]! : 0;
+  out[o + Out.bwdMin] = bwdN > 0 ? f[base + Slot.BWD_MIN]! : 0;
+  out[o + Out.bwdMean] = bwdN > 0 ? f[base + Slot.BWD_MEAN]! : 0;
+  out[o + Out.bwdStd] = sampleStd(bwdN, f[base + Slot.BWD_M2]!);
   // CICFlowMeter divides by a zero duration (Infinity/NaN in its CSVs); a one-instant flow gets 0 here.
-  out[o + OUT.bytesPerS] = seconds > 0 ? (fwdSum + bwdSum) / seconds : 0;
-  out[o + OUT.pktsPerS] = seconds > 0 ? n / seconds : 0;
+  out[o + Out.bytesPerS] = seconds > 0 ? (fwdSum + bwdSum) / seconds : 0;
+  out[o + Out.pktsPerS] = seconds > 0 ? n / seconds : 0;
   // Flow IAT: mean, std, max, min.
-  const iatN = f[base + IAT]!;
-  out[o + OUT.iat] = iatN > 0 ? f[base + IAT + 1]! : 0;
-  out[o + OUT.iat + 1] = sampleStd(iatN, f[base + IAT + 2]!);
-  out[o + OUT.iat + 2] = iatN > 0 ? f[base + IAT + 3]! : 0;
-  out[o + OUT.iat + 3] = iatN > 0 ? f[base + IAT + 4]! : 0;
-  writeIat(out, o + OUT.fiat, f, base + FIAT);
-  writeIat(out, o + OUT.biat, f, base + BIAT);
-  out[o + OUT.fPsh] = f[base + F_PSH]!;
-  out[o + OUT.bPsh] = f[base + B_PSH]!;
-  out[o + OUT.fUrg] = f[base + F_URG]!;
-  out[o + OUT.bUrg] = f[base + B_URG]!;
-  out[o + OUT.fRst] = f[base + F_RST]!;
-  out[o + OUT.bRst] = f[base + B_RST]!;
-  out[o + OUT.fHdr] = f[base + F_HDR]!;
-  out[o + OUT.bHdr] = f[base + B_HDR]!;
-  out[o + OUT.fPktsPerS] = seconds > 0 ? fwdN / seconds : 0;
-  out[o + OUT.bPktsPerS] = seconds > 0 ? bwdN / seconds : 0;
-  out[o + OUT.lenMin] = f[base + ALL_MIN]!;
-  out[o + OUT.lenMax] = f[base + ALL_MAX]!;
-  out[o + OUT.lenMean] = n > 0 ? (fwdSum + bwdSum) / n : 0;
-  const variance = n > 1 ? f[base + ALL_M2]! / (n - 1) : 0;
-  out[o + OUT.lenStd] = Math.sqrt(variance);
-  out[o + OUT.lenVar] = variance;
-  out[o + OUT.fin] = f[base + FLAG_COUNTS]!;
-  out[o + OUT.syn] = f[base + FLAG_COUNTS + 1]!;
-  out[o + OUT.rst] = f[base + FLAG_COUNTS + 2]!;
-  out[o + OUT.psh] = f[base + FLAG_COUNTS + 3]!;
-  out[o + OUT.ack] = f[base + FLAG_COUNTS + 4]!;
-  out[o + OUT.urg] = f[base + FLAG_COUNTS + 5]!;
-  out[o + OUT.cwr] = f[base + FLAG_COUNTS + 6]!;
-  out[o + OUT.ece] = f[base + FLAG_COUNTS + 7]!;
-  out[o + OUT.downUp] = fwdN > 0 ? bwdN / fwdN : 0;
-  out[o + OUT.avgSize] = n > 0 ? (fwdSum + bwdSum) / n : 0;
-  out[o + OUT.fSeg] = fwdN > 0 ? fwdSum / fwdN : 0;
-  out[o + OUT.bSeg] = bwdN > 0 ? bwdSum / bwdN : 0;
-  bulkOut(out, o + OUT.fBulkBytes, o + OUT.fBulkPkts, o + OUT.fBulkRate, f, base + FBULK);
-  bulkOut(out, o + OUT.bBulkBytes, o + OUT.bBulkPkts, o + OUT.bBulkRate, f, base + BBULK);
+  const iatN = f[base + Slot.IAT]!;
+  out[o + Out.iat] = iatN > 0 ? f[base + Slot.IAT + 1]! : 0;
+  out[o + Out.iat + 1] = sampleStd(iatN, f[base + Slot.IAT + 2]!);
+  out[o + Out.iat + 2] = iatN > 0 ? f[base + Slot.IAT + 3]! : 0;
+  out[o + Out.iat + 3] = iatN > 0 ? f[base + Slot.IAT + 4]! : 0;
+  writeIat(out, o + Out.fiat, f, base + Slot.FIAT);
+  writeIat(out, o + Out.biat, f, base + Slot.BIAT);
+  out[o + Out.fPsh] = f[base + Slot.F_PSH]!;
+  out[o + Out.bPsh] = f[base + Slot.B_PSH]!;
+  out[o + Out.fUrg] = f[base + Slot.F_URG]!;
+  out[o + Out.bUrg] = f[base + Slot.B_URG]!;
+  out[o + Out.fRst] = f[base + Slot.F_RST]!;
+  out[o + Out.bRst] = f[base + Slot.B_RST]!;
+  out[o + Out.fHdr] = f[base + Slot.F_HDR]!;
+  out[o + Out.bHdr] = f[base + Slot.B_HDR]!;
+  out[o + Out.fPktsPerS] = seconds > 0 ? fwdN / seconds : 0;
+  out[o + Out.bPktsPerS] = seconds > 0 ? bwdN / seconds : 0;
+  out[o + Out.lenMin] = f[base + Slot.ALL_MIN]!;
+  out[o + Out.lenMax] = f[base + Slot.ALL_MAX]!;
+  out[o + Out.lenMean] = n > 0 ? (fwdSum + bwdSum) / n : 0;
+  const variance = n > 1 ? f[base + Slot.ALL_M2]! / (n - 1) : 0;
+  out[o + Out.lenStd] = Math.sqrt(variance);
+  out[o + Out.lenVar] = variance;
+  out[o + Out.fin] = f[base + Slot.FLAG_COUNTS]!;
+  out[o + Out.syn] = f[base + Slot.FLAG_COUNTS + 1]!;
+  out[o + Out.rst] = f[base + Slot.FLAG_COUNTS + 2]!;
+  out[o + Out.psh] = f[base + Slot.FLAG_COUNTS + 3]!;
+  out[o + Out.ack] = f[base + Slot.FLAG_COUNTS + 4]!;
+  out[o + Out.urg] = f[base + Slot.FLAG_COUNTS + 5]!;
+  out[o + Out.cwr] = f[base + Slot.FLAG_COUNTS + 6]!;
+  out[o + Out.ece] = f[base + Slot.FLAG_COUNTS + 7]!;
+  out[o + Out.downUp] = fwdN > 0 ? bwdN / fwdN : 0;
+  out[o + Out.avgSize] = n > 0 ? (fwdSum + bwdSum) / n : 0;
+  out[o + Out.fSeg] = fwdN > 0 ? fwdSum / fwdN : 0;
+  out[o + Out.bSeg] = bwdN > 0 ? bwdSum / bwdN : 0;
+  bulkOut(out, o + Out.fBulkBytes, o + Out.fBulkPkts, o + Out.fBulkRate, f, base + Slot.FBULK);
+  bulkOut(out, o + Out.bBulkBytes, o + Out.bBulkPkts, o + Out.bBulkRate, f, base + Slot.BBULK);
   // CICFlowMeter's subflow counter advances on every packet (an operator-precedence slip kept in the reference CSVs).
-  out[o + OUT.sfFwdPkts] = n > 0 ? Math.floor(fwdN / n) : 0;
-  out[o + OUT.sfFwdBytes] = n > 0 ? Math.floor(fwdSum / n) : 0;
-  out[o + OUT.sfBwdPkts] = n > 0 ? Math.floor(bwdN / n) : 0;
-  out[o + OUT.sfBwdBytes] = n > 0 ? Math.floor(bwdSum / n) : 0;
-  out[o + OUT.fInitWin] = f[base + INIT_WIN_F]!;
-  out[o + OUT.bInitWin] = f[base + LAST_WIN_B]!;
-  out[o + OUT.fActData] = f[base + ACT_DATA_F]!;
-  out[o + OUT.fSegMin] = f[base + MIN_SEG_F]!;
-  writeMeanStdMaxMin(out, o + OUT.active, f, base + ACTIVE);
-  writeMeanStdMaxMin(out, o + OUT.idle, f, base + IDLE);
-  out[o + OUT.icmpCode] = f[base + ICMP_CODE]!;
-  out[o + OUT.icmpType] = f[base + ICMP_TYPE]!;
-  out[o + OUT.tcpTime] = protocol === 6 ? f[base + LAST]! - f[base + TCP_START]! : 0;
+  out[o + Out.sfFwdPkts] = n > 0 ? Math.floor(fwdN / n) : 0;
+  out[o + Out.sfFwdBytes] = n > 0 ? Math.floor(fwdSum / n) : 0;
+  out[o + Out.sfBwdPkts] = n > 0 ? Math.floor(bwdN / n) : 0;
+  out[o + Out.sfBwdBytes] = n > 0 ? Math.floor(bwdSum / n) : 0;
+  out[o + Out.fInitWin] = f[base + Slot.INIT_WIN_F]!;
+  out[o + Out.bInitWin] = f[base + Slot.LAST_WIN_B]!;
+  out[o + Out.fActData] = f[base + Slot.ACT_DATA_F]!;
+  out[o + Out.fSegMin] = f[base + Slot.MIN_SEG_F]!;
+  writeMeanStdMaxMin(out, o + Out.active, f, base + Slot.ACTIVE);
+  writeMeanStdMaxMin(out, o + Out.idle, f, base + Slot.IDLE);
+  out[o + Out.icmpCode] = f[base + Slot.ICMP_CODE]!;
+  out[o + Out.icmpType] = f[base + Slot.ICMP_TYPE]!;
+  out[o + Out.tcpTime] = protocol === 6 ? f[base + Slot.LAST]! - f[base + Slot.TCP_START]! : 0;
   return out;
 }
