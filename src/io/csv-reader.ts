@@ -332,6 +332,8 @@ class RecordParser {
   rows = 0;
   readonly skipped = new Map<string, number>();
   headerPending: boolean;
+  /** The next record is the header, to skip: read on every record (not behind &&), so V8 always has feedback for it. */
+  private skipHeader: boolean;
   /** Line number (1-based) of the next record. */
   private line = 1;
 
@@ -356,6 +358,7 @@ class RecordParser {
     private readonly options: CsvReadOptions,
   ) {
     this.headerPending = options.range === undefined || options.range.start === 0;
+    this.skipHeader = this.headerPending && options.hasHeader;
     this.headerBytes = options.header ?? new Uint8Array(0);
     this.headerFirstByte = this.headerBytes.length > 0 ? this.headerBytes[0] : -1;
     const delimiter = options.delimiter ?? ',';
@@ -390,7 +393,7 @@ class RecordParser {
           continue;
         }
       }
-      const skipping = this.headerPending && this.options.hasHeader;
+      const skipping = this.skipHeader;
       builder.ensureSlot();
       const slot = builder.slot;
       let field = 0;
@@ -481,6 +484,7 @@ class RecordParser {
       builder.commit();
       this.rows++;
       this.headerPending = false;
+      this.skipHeader = false;
     }
     return pos;
   }
@@ -559,6 +563,7 @@ class RecordParser {
   private unusualRecord(buf: Uint8Array, recordStart: number, pos: number, recordLine: number, fields: number, header: boolean): void {
     if (header) {
       this.headerPending = false;
+      this.skipHeader = false;
       let contentEnd = pos;
       while (contentEnd > recordStart && (buf[contentEnd - 1] === LF || buf[contentEnd - 1] === CR)) contentEnd--;
       this.headerBytes = buf.slice(recordStart, contentEnd);
@@ -566,6 +571,7 @@ class RecordParser {
       return;
     }
     this.headerPending = false;
+    this.skipHeader = false;
     let reason = this.badReason;
     if (fields !== this.nFields) {
       if (!this.options.skipBadRows) {
