@@ -115,7 +115,8 @@ export class GunzipReader {
   private readonly dynamicLiterals = new Huffman();
   private readonly dynamicDistances = new Huffman();
   private readonly lengths = new Uint8Array(320);
-  private crc = 0;
+  /** CRC-32 of the member so far, in a typed slot: as a field it would switch between small-integer and double. */
+  private readonly crc = new Uint32Array(1);
   private memberBytes = 0;
   private members = 0;
 
@@ -220,7 +221,7 @@ export class GunzipReader {
     if (flags & 16) while (this.byte() !== 0);
     if (flags & 2) this.inPos += 2;
     if (this.inPos > this.inEnd) throw new GzipCutShort('unexpected end of file');
-    this.crc = 0;
+    this.crc[0] = 0;
     this.memberBytes = 0;
     this.bitBuf = 0;
     this.bitCount = 0;
@@ -463,7 +464,7 @@ export class GunzipReader {
 
   /** Adds window[from, to) to the member's CRC and size. */
   private produced(from: number, to: number): void {
-    if (to > from) this.crc = crc32(this.window.subarray(from, to), this.crc);
+    if (to > from) this.crc[0] = crc32(this.window.subarray(from, to), this.crc[0]);
     this.memberBytes += to - from;
   }
 
@@ -475,7 +476,7 @@ export class GunzipReader {
     if (this.inEnd - this.inPos < 8) throw new GzipCutShort('unexpected end of file');
     const crc = this.word();
     const size = this.word();
-    if (crc !== this.crc >>> 0) throw new GzipCorrupt('incorrect data check');
+    if (crc !== this.crc[0]) throw new GzipCorrupt('incorrect data check');
     if (size !== this.memberBytes % 2 ** 32) throw new GzipCorrupt('incorrect length check');
     this.members++;
     this.phase = Phase.Header;
