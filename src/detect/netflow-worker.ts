@@ -36,7 +36,7 @@ export interface NetflowWorkerOptions {
 type ToWorker = { type: 'stop' };
 type FromWorker =
   | { type: 'listening'; port: number }
-  | { type: 'chunk'; slot: number; buffer: SharedArrayBuffer; capacity: number; length: number; exporters: string[]; predicted: boolean; hasScore: boolean; backlogDropped: number }
+  | { type: 'chunk'; slot: number; buffer: SharedArrayBuffer | undefined; capacity: number; length: number; exporters: string[]; predicted: boolean; hasScore: boolean; backlogDropped: number }
   | { type: 'done'; stats: CollectorStats & { backlogDropped: number } }
   | { type: 'error'; message: string };
 
@@ -63,12 +63,15 @@ export class NetflowWorkerSource {
       if (chunk.slot >= 0) Atomics.store(state, chunk.slot, FREE);
     };
     let dropped = 0;
+    // a slot's buffer is sent with its first chunk only
+    const buffers: SharedArrayBuffer[] = [];
     const port = await new Promise<number>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'listening') resolve(m.port);
         else if (m.type === 'error') reject(new UserError(m.message));
         else if (m.type === 'chunk') {
-          const chunk = new FlowChunk(m.buffer, m.capacity, m.length, m.exporters);
+          if (m.buffer && m.slot >= 0) buffers[m.slot] = m.buffer;
+          const chunk = new FlowChunk(m.buffer ?? buffers[m.slot], m.capacity, m.length, m.exporters);
           chunk.predicted = m.predicted;
           chunk.hasScore = m.hasScore;
           chunk.slot = m.slot;
@@ -106,6 +109,7 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
   const scoring = scorer?.featureSet === 'netflow' ? scorer : undefined;
   const capacity = Math.ceil(options.chunkRows / 8) * 8;
   const slots: FlowChunk[] = [];
+  const announced: boolean[] = [];
   let cursor = 0;
   let backlogDropped = 0;
   let open: { chunk: FlowChunk; slot: number } | undefined;
@@ -141,11 +145,15 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
       } catch {
         chunk.predicted = false; // the engine scores it itself and reports the error
       }
-      if (slot >= 0) Atomics.store(state, slot, HANDED);
+      const announce = slot < 0 || !announced[slot];
+      if (slot >= 0) {
+        Atomics.store(state, slot, HANDED);
+        announced[slot] = true;
+      }
       port.postMessage({
         type: 'chunk',
         slot,
-        buffer: chunk.buffer as SharedArrayBuffer,
+        buffer: announce ? (chunk.buffer as SharedArrayBuffer) : undefined,
         capacity: chunk.capacity,
         length: chunk.length,
         exporters: chunk.exporters,
