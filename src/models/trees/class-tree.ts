@@ -81,22 +81,14 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   const needCounts = params.minSamplesLeaf > 1;
   const entropy = params.criterion === 'entropy';
 
-  let n = 0;
-  for (let i = 0; i < rows; i++) if (weight[i] > 0) n++;
-  const index = new Int32Array(n);
-  const rightRows = new Int32Array(n);
   const rootTotals = new Float64Array(S);
-  for (let i = 0, j = 0; i < rows; i++) {
-    if (weight[i] > 0) {
-      index[j++] = i;
-      rootTotals[y[i]] += weight[i];
-    }
-  }
-  rootTotals[K] = n;
   // Node of each row in the tree (−1 = not drawn), for the sparse histogram path.
   const sparse = data.sparse;
-  const nodeOfRow = sparse ? new Int32Array(rows).fill(-1) : null;
-  if (nodeOfRow) for (let r = 0; r < n; r++) nodeOfRow[index[r]] = 0;
+  const nodeOfRow = sparse ? new Int32Array(rows) : null;
+  const index = drawnRows(weight, y, rootTotals, nodeOfRow);
+  const n = index.length;
+  const rightRows = new Int32Array(n);
+  rootTotals[K] = n;
 
   const tree = new TreeBuffer(K);
   const rootFeatures = new Int32Array(cols);
@@ -420,6 +412,21 @@ function partition(rows: Int32Array, spare: Int32Array, start: number, end: numb
   }
   rows.set(spare.subarray(0, spill), mid);
   return mid;
+}
+
+/** Rows with weight > 0, ascending; adds their weights to `totals` by class and marks them 0 (root) in nodeOfRow, the others −1. */
+function drawnRows(weight: Float64Array, y: Int32Array, totals: Float64Array, nodeOfRow: Int32Array | null): Int32Array {
+  const rows = weight.length;
+  const index = new Int32Array(rows);
+  let n = 0;
+  for (let i = 0; i < rows; i++) {
+    const w = weight[i];
+    index[n] = i;
+    n += w > 0 ? 1 : 0;
+    totals[y[i]] += w;
+  }
+  if (nodeOfRow) for (let i = 0; i < rows; i++) nodeOfRow[i] = weight[i] > 0 ? 0 : -1;
+  return index.subarray(0, n);
 }
 
 function assignNode(nodeOfRow: Int32Array, index: Int32Array, start: number, end: number, node: number): void {

@@ -34,16 +34,17 @@ export function growForestTree(shared: ForestShared, task: ForestTask): ForestTr
   let weight = baseWeight;
   let oobRows = new Int32Array(0);
   if (bootstrap) {
-    const counts = new Uint16Array(n);
+    const counts = new Int32Array(n);
     for (let i = 0; i < n; i++) counts[rng.int(n)]++;
     weight = new Float64Array(n);
+    const left = new Int32Array(n);
     let oob = 0;
     for (let i = 0; i < n; i++) {
       weight[i] = baseWeight[i] * counts[i];
-      if (counts[i] === 0) oob++;
+      left[oob] = i;
+      oob += counts[i] === 0 ? 1 : 0;
     }
-    oobRows = new Int32Array(oob);
-    for (let i = 0, j = 0; i < n; i++) if (counts[i] === 0) oobRows[j++] = i;
+    oobRows = left.slice(0, oob);
   }
   const importance = new Float64Array(data.cols);
   const oobLeaves = new Int32Array(oobRows.length);
