@@ -408,27 +408,50 @@ export class ClusterSearcher {
   }
 
   /**
-   * Calls visit(row, reduced) for every row within reduced radius r of query q (inclusive). Returns false without
-   * visiting when more than `budget` rows pass the bounds (a scan is cheaper).
+   * Calls visit(row) for every row within reduced radius r of query q (inclusive). A cluster within the radius as a
+   * whole is taken without distances; in the others, the run of rows that pass the bounds goes through the float32
+   * kernel and only rows within its error of the radius get an exact distance. Returns false without visiting when
+   * the work would pass `budget` (a scan is cheaper).
    */
-  radius(q: number, r: number, budget: number, visit: (row: number, reduced: number) => void): boolean {
-    this.prepare(q);
-    const { start, order, spread, radius } = this.c;
-    const bound = (this.metric === 'euclidean' ? Math.sqrt(r) : r) + this.qTol;
-    let candidates = 0;
-    for (let c = 0; c < this.c.count; c++) {
+  radius(q: number, r: number, budget: number, visit: (row: number) => void): boolean {
+    let work = this.prepare(q);
+    const { start, order, spread, radius, count } = this.c;
+    const reach = this.metric === 'euclidean' ? Math.sqrt(r) : r;
+    const bound = reach + this.qTol;
+    const inside = reach - this.qTol;
+    const simd = this.simd;
+    const rowCost = simd ? 1 / SIMD_SPEEDUP : 1;
+    for (let c = 0; c < count; c++) {
       const g = this.gap[c];
       if (g - radius[c] > bound) continue;
-      candidates += firstAbove(spread, start[c], start[c + 1], g + bound) - firstAtLeast(spread, start[c], start[c + 1], g - bound);
-      if (candidates > budget) return false;
+      if (g + radius[c] <= inside) work += (start[c + 1] - start[c]) / SIMD_SPEEDUP;
+      else work += (firstAbove(spread, start[c], start[c + 1], g + bound) - firstAtLeast(spread, start[c], start[c + 1], g - bound)) * rowCost;
+      if (work > budget) return false;
     }
-    for (let c = 0; c < this.c.count; c++) {
+    if (simd) simd.loadQueries(this.queries, q, 1, this.d);
+    const approx = this.approx;
+    const surelyIn = r * (1 - 2 * (simd?.relativeError ?? 0)) - 1e-30;
+    const surelyOut = r * (1 + 2 * (simd?.relativeError ?? 0)) + 1e-30;
+    for (let c = 0; c < count; c++) {
       const g = this.gap[c];
       if (g - radius[c] > bound) continue;
-      const end = start[c + 1];
-      for (let p = firstAtLeast(spread, start[c], end, g - bound); p < end && spread[p] - g <= bound; p++) {
-        const exact = this.exact(p, q);
-        if (exact <= r) visit(order[p], exact);
+      if (g + radius[c] <= inside) {
+        for (let p = start[c]; p < start[c + 1]; p++) visit(order[p]);
+        continue;
+      }
+      const first = firstAtLeast(spread, start[c], start[c + 1], g - bound);
+      const end = firstAbove(spread, first, start[c + 1], g + bound);
+      if (simd && end > first) simd.run(0, first, end - first, approx, 0);
+      for (let p = first; p < end; p++) {
+        if (simd) {
+          const v = approx[p - first];
+          if (v > surelyOut) continue;
+          if (v < surelyIn) {
+            visit(order[p]);
+            continue;
+          }
+        }
+        if (this.exact(p, q) <= r) visit(order[p]);
       }
     }
     return true;
