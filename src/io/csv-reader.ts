@@ -691,10 +691,15 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
   const lines = lineFeeds(buf, filled);
   const bytesPerLine = complete ? filled / Math.max(1, lines + (filled > 0 && bytes[filled - 1] !== LF ? 1 : 0)) : lines > 0 ? (bytes.lastIndexOf(LF) + 1) / lines : 0;
   const binary = bytes.includes(0);
+  const quoted = bytes.includes(QUOTE);
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  const text = utf8.decode(bytes);
-  const records = binary ? [] : splitRecords(text, delimiter, complete, maxRecords + 1);
-  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && records.length <= maxRecords, head: text.slice(0, 4096), quoted: text.includes('"'), fileBytes, expandedBytes, bytesPerLine };
+  // Only the lines the sample needs are decoded: the records' strings are slices of this text and keep it alive.
+  let lf = -1;
+  for (let k = 0; k <= maxRecords && (lf = bytes.indexOf(LF, lf + 1)) >= 0; k++);
+  const cut = lf >= 0 && lf + 1 < bytes.length;
+  const text = utf8.decode(cut ? bytes.subarray(0, lf + 1) : bytes);
+  const records = binary ? [] : splitRecords(text, delimiter, complete && !cut, maxRecords + 1);
+  return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && !cut && records.length <= maxRecords, head: text.slice(0, 4096), quoted, fileBytes, expandedBytes, bytesPerLine };
 }
 
 function lineFeeds(buf: Uint8Array, n: number): number {
