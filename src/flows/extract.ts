@@ -266,18 +266,20 @@ export class ByteWriter {
   values(values: Float64Array, from: number, to: number): void {
     if (this.pos + (to - from) * 33 > this.buf.length) this.spill((to - from) * 33);
     const b = this.buf;
+    let pos = this.pos;
     for (let j = from; j < to; j++) {
       const v = values[j]!;
-      if (v >= 0 && v < 10 && (v | 0) === v) {
-        b[this.pos] = K.COMMA;
-        b[this.pos + 1] = 0x30 + v;
-        this.pos += 2;
-      } else {
-        b[this.pos++] = K.COMMA;
+      b[pos++] = K.COMMA;
+      if (v === 0) b[pos++] = 0x30;
+      else if (v > 0 && v < 10 && (v | 0) === v) b[pos++] = 0x30 + v;
+      else {
+        this.pos = pos;
         this.cell[0] = v;
         this.numberInCell();
+        pos = this.pos;
       }
     }
+    this.pos = pos;
   }
 
   /** An integer in [0, 2^31) in 32-bit arithmetic (most values of a row); the caller made room. */
