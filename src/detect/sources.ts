@@ -151,7 +151,7 @@ export async function runNetflowSource(
       port: Number(m[2]),
       receiveBuffer: options.receiveBuffer,
       chunkRows: options.chunkRows ?? 1024,
-      maxDelayMs: options.maxDelayMs ?? 2,
+      maxDelayMs: options.maxDelayMs ?? 5,
       maxRows: options.maxRows ?? 200_000,
       model: options.model,
     },
