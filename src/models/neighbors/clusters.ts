@@ -260,6 +260,11 @@ export class ClusterSearcher {
   private readonly rows: Float32Array;
   private readonly stride: number;
   private readonly approx: Float64Array;
+  private readonly data: Float32Array;
+  /** knn's candidate heap on float32 values, and their exact values. */
+  private candDist = new Float64Array(0);
+  private candRow = new Int32Array(0);
+  private candExact = new Float64Array(0);
   private qTol = 0;
   /**
    * Cost of the last knn call in exact row distances: centre distances (d(q, c) costs nnz(q) + 10 of d row
@@ -281,6 +286,7 @@ export class ClusterSearcher {
     this.rows = this.simd ? this.simd.rowsView() : s.data;
     this.stride = this.simd ? this.simd.width : s.d;
     this.approx = new Float64Array(this.simd ? c.maxSize : 0);
+    this.data = s.data;
   }
 
   /**
@@ -332,6 +338,25 @@ export class ClusterSearcher {
     return this.metric === 'euclidean' ? (count * (nnz + 10)) / d : count;
   }
 
+  /** Exact reduced distance to indexed row `row`, read from the indexed rows (same values as the SIMD copy). */
+  private exactRow(row: number, q: number): number {
+    const d = this.d;
+    const x = this.data;
+    const qs = this.queries;
+    const xo = row * d;
+    const qo = q * d;
+    let sum = 0;
+    if (this.metric === 'manhattan') {
+      for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - qs[qo + j]);
+    } else {
+      for (let j = 0; j < d; j++) {
+        const diff = x[xo + j] - qs[qo + j];
+        sum += diff * diff;
+      }
+    }
+    return sum;
+  }
+
   private exact(pos: number, q: number): number {
     const d = this.d;
     const x = this.rows;
@@ -351,11 +376,75 @@ export class ClusterSearcher {
   }
 
   /**
-   * The k nearest rows of query q, skipping row `skip`, into the max-heap hd/hi[base .. base+k) on (reduced
-   * distance, row), as TopKReducer keeps it. Returns the heap size, or -1 once more than `budget` exact distances
-   * were needed (a query far from every cluster, where a scan is cheaper).
+   * The k nearest rows of query q, skipping row `skip`, into hd/hi[base ..) as (reduced distance, row) pairs in no
+   * particular order. Returns their number, or -1 once the work passed `budget` (a query far from every cluster,
+   * where a scan is cheaper). With SIMD the search keeps k + slack candidates on float32 values and re-checks them
+   * exactly at the end; when a row it left out may still be within the k-th exact distance (float32 near-ties), the
+   * query is searched again with exact values in the heap.
    */
   knn(q: number, k: number, skip: number, hd: Float64Array, hi: Int32Array, base: number, budget: number): number {
+    const simd = this.simd;
+    if (!simd) return this.knnExact(q, k, skip, hd, hi, base, budget);
+    const cap = k + Math.max(4, k >> 2);
+    if (this.candDist.length < cap) {
+      this.candDist = new Float64Array(cap);
+      this.candRow = new Int32Array(cap);
+    }
+    const ad = this.candDist;
+    const ai = this.candRow;
+    this.work = this.prepare(q);
+    const { start, order, spread } = this.c;
+    const euclidean = this.metric === 'euclidean';
+    const approx = this.approx;
+    simd.loadQueries(this.queries, q, 1, this.d);
+    const inflate = 1 + 2 * simd.relativeError;
+    const filterCost = 1 / SIMD_SPEEDUP;
+    let size = 0;
+    let bound = Number.POSITIVE_INFINITY;
+    const heap = this.visit;
+    const lb = this.lower;
+    for (let left = this.c.count; left > 0; ) {
+      const c = heap[0];
+      if (lb[c] > bound) break;
+      heap[0] = heap[--left];
+      siftDown(heap, lb, 0, left);
+      const g = this.gap[c];
+      const first = firstAtLeast(spread, start[c], start[c + 1], g - bound);
+      const end = firstAbove(spread, first, start[c + 1], g + bound);
+      if (end === first) continue;
+      simd.run(0, first, end - first, approx, 0);
+      this.work += (end - first) * filterCost;
+      if (this.work > budget) return -1;
+      for (let p = first; p < end; p++) {
+        const s = spread[p];
+        if (s - g > bound) break;
+        if (g - s > bound) continue;
+        const row = order[p];
+        if (row === skip) continue;
+        const v = approx[p - first];
+        if (size < cap) siftUp(ad, ai, 0, size++, v, row);
+        else if (v < ad[0] || (v === ad[0] && row < ai[0])) replaceTop(ad, ai, 0, cap, v, row);
+        else continue;
+        // Every kept row is within ad[0] · inflate (exactly); rows beyond cannot displace them.
+        if (size === cap) bound = (euclidean ? Math.sqrt(ad[0] * inflate) : ad[0] * inflate) + this.qTol;
+      }
+    }
+    const exact = this.candExact.length < size ? (this.candExact = new Float64Array(cap)) : this.candExact;
+    for (let c = 0; c < size; c++) exact[c] = this.exactRow(ai[c], q);
+    this.work += size;
+    const ranked = Array.from({ length: size }, (_, c) => c).sort((a, b) => exact[a] - exact[b] || ai[a] - ai[b]);
+    const kept = Math.min(k, size);
+    // Rows left out had float32 values ≥ the final ad[0], hence exact ones ≥ ad[0] / inflate.
+    if (size === cap && !(exact[ranked[kept - 1]] < ad[0] / inflate)) return this.knnExact(q, k, skip, hd, hi, base, budget);
+    for (let c = 0; c < kept; c++) {
+      hd[base + c] = exact[ranked[c]];
+      hi[base + c] = ai[ranked[c]];
+    }
+    return kept;
+  }
+
+  /** knn with exact values in the heap (a max-heap at hd/hi[base ..)), the float32 kernel only as a filter. */
+  private knnExact(q: number, k: number, skip: number, hd: Float64Array, hi: Int32Array, base: number, budget: number): number {
     this.work = this.prepare(q);
     const { start, order, spread } = this.c;
     const euclidean = this.metric === 'euclidean';
