@@ -286,8 +286,12 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
 
     // Stable partitions (bin <= split bin to the left) keep row indices ascending, so later passes read in order.
     const col = bestFeature * rows;
-    const mid = partition(index, rightRows, p.start, p.end, bins, col, bestSplitBin);
-    const routeMid = partition(routeRows, routeSpare, p.routeStart, p.routeEnd, bins, col, bestSplitBin);
+    // A small node reads the bins row-major, as its histograms did: those rows' cache lines are still warm.
+    const mid =
+      rowBins !== undefined && (p.end - p.start) * SCATTERED < rows
+        ? partition(index, rightRows, p.start, p.end, rowBins, bestFeature, cols, bestSplitBin)
+        : partition(index, rightRows, p.start, p.end, bins, col, 1, bestSplitBin);
+    const routeMid = partition(routeRows, routeSpare, p.routeStart, p.routeEnd, bins, col, 1, bestSplitBin);
 
     const leftTotals = Float64Array.from(bestLeft);
     const rightTotals = new Float64Array(S);
@@ -397,14 +401,14 @@ function sparseHistogram(sparse: SparseColumns, f: number, nodeOfRow: Int32Array
   return lowest * 512 + highest + 1;
 }
 
-/** Stable partition of rows[start..end) by bins[col + row] <= splitBin (the right side passes through `spare`); returns the first right position. */
-function partition(rows: Int32Array, spare: Int32Array, start: number, end: number, bins: Uint8Array, col: number, splitBin: number): number {
+/** Stable partition of rows[start..end) by bins[first + row · stride] <= splitBin (the right side passes through `spare`); returns the first right position. */
+function partition(rows: Int32Array, spare: Int32Array, start: number, end: number, bins: Uint8Array, first: number, stride: number, splitBin: number): number {
   let mid = start;
   let spill = 0;
   for (let r = start; r < end; r++) {
     const i = rows[r];
     // Branch-free: the row is written to both sides, only its own side advances (splits are close to coin flips).
-    const right = (splitBin - bins[col + i]) >>> 31;
+    const right = (splitBin - bins[first + i * stride]) >>> 31;
     rows[mid] = i;
     spare[spill] = i;
     mid += right ^ 1;
