@@ -3,7 +3,7 @@
 //   real: every shared capture, time-shifted copies (editcap -t) merged in time order (mergecap);
 //   generated: 80,000 concurrent TCP connections × 13 packets, interleaved (all flows live at once).
 // Ours runs in a child process (clean peak RSS): features computed in memory (one FlowRecord per flow, as the live
-// detector consumes them; FlowBatch columns; FlowBatch with reading + decoding in a second thread), and the full
+// detector consumes them; MeterBatch columns; MeterBatch with reading + decoding in a second thread), and the full
 // `flowsentry extract` to CSV, on one thread and as the two-thread meter + CSV-writer pipeline (`--workers 2`). Every number is for the whole process (start-up
 // included), from GNU time, and user-space instructions from `perf stat` where it works. Wall and CPU seconds are
 // both reported: the machine is shared, and CPU time (and more so the instruction count) is the steadier measure.
@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/io/capture.js';
-import { FlowBatch, FlowMeter } from '../src/flows/meter.js';
+import { MeterBatch, FlowMeter } from '../src/flows/meter.js';
 import { meterCaptures } from '../src/flows/extract.js';
 import { CIC_FEATURES } from '../src/datasets/cic-names.js';
 import { Rng } from '../src/util/rng.js';
@@ -123,7 +123,7 @@ interface ChildResult {
 /**
  * Child-process body: meter a capture with the CIC features and report the measurements as JSON. `records`: one
  * FlowRecord per flow, whose vector the consumer reads inside the callback (as a scorer does); `batches`: columnar
- * FlowBatch rows of 1024 flows, no object per flow; `pipeline`: batches, with reading and decoding in a second
+ * MeterBatch rows of 1024 flows, no object per flow; `pipeline`: batches, with reading and decoding in a second
  * thread (meterCaptures).
  */
 async function child(file: string, mode: string): Promise<void> {
@@ -131,8 +131,8 @@ async function child(file: string, mode: string): Promise<void> {
   // A typed cell, not a closure variable: a double written to a closure variable is a new heap number each time.
   const checksum = new Float64Array(1);
   const width = CIC_FEATURES.length;
-  const batch = new FlowBatch(1024, width);
-  const consume = (b: FlowBatch): FlowBatch => {
+  const batch = new MeterBatch(1024, width);
+  const consume = (b: MeterBatch): MeterBatch => {
     for (let i = 0; i < b.length; i++) checksum[0]! += b.features[i * width + 2]!;
     flows += b.length;
     b.length = 0;
@@ -187,7 +187,7 @@ export async function run(args: string[]): Promise<void> {
       Math.round(packets / m.bestWall), Math.round(packets / m.cpu), Math.round(m.rssMb),
     ];
     rows.push(row('flowsentry: flows + 83 CIC features (in memory, FlowRecord per flow)', r.packets, r.flows, ours));
-    rows.push(row('flowsentry: flows + 83 CIC features (in memory, FlowBatch columns)', r.packets, r.flows, columnar));
+    rows.push(row('flowsentry: flows + 83 CIC features (in memory, MeterBatch columns)', r.packets, r.flows, columnar));
     rows.push(row('flowsentry: same, reading + decoding in a second thread', r.packets, r.flows, pipelined));
     rows.push(row('flowsentry extract → CSV, 83 CIC features', extract.packets, extract.flows, csv));
     rows.push(row('flowsentry extract --workers 2 → CSV', extract.packets, extract.flows, csv2));

@@ -3,7 +3,7 @@
 // block boundaries into small inputs; each input gets bit flips, byte overwrites, length-field corruption,
 // truncation, insertion or duplication, and is fed to a reader in random chunk sizes. Any exception is a crash.
 // Memory must stay bounded: the meter is shared across inputs with a capped flow table. Every packet also takes the
-// two-thread path on one thread (decode → packPacket → addPacked into a meter with FlowBatch output, rows written
+// two-thread path on one thread (decode → packPacket → addPacked into a meter with MeterBatch output, rows written
 // as CSV to /dev/null): both meters must end with the same flows and counts, else the run counts a divergence.
 // `npm run bench -- fuzz-packets [--inputs N] [--seconds S] [--seed K]` (default 1,000,000 inputs per format).
 
@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closeSync, openSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { FlowBatch, FlowMeter } from '../src/flows/meter.js';
+import { MeterBatch, FlowMeter } from '../src/flows/meter.js';
 import { decodePacket } from '../src/flows/decode/decode.js';
 import { DecodedPacket, packPacket, Packed } from '../src/flows/decode/packet.js';
 import { ByteWriter, writeCicBatch } from '../src/flows/extract.js';
@@ -38,7 +38,7 @@ export interface FuzzResult {
   packets: number;
   skipped: number;
   flows: number;
-  /** Times the packed-packet / FlowBatch meter disagreed with the direct one (flow count or stats). */
+  /** Times the packed-packet / MeterBatch meter disagreed with the direct one (flow count or stats). */
   divergences: number;
   seconds: number;
   peakRssMb: number;
@@ -171,14 +171,14 @@ export function fuzzFormat(seeds: readonly Seed[], format: CaptureFormat, opts: 
   let batchFlows = 0;
   const csv = openSync('/dev/null', 'w');
   const writer = new ByteWriter(csv);
-  const full = (b: FlowBatch): FlowBatch => {
+  const full = (b: MeterBatch): MeterBatch => {
     batchFlows += b.length;
     writeCicBatch(writer, b);
     writer.push();
     b.length = 0;
     return b;
   };
-  const batchMeter = new FlowMeter(() => undefined, { maxFlows: 5000, batches: { first: new FlowBatch(64, CIC_FEATURES.length), full } });
+  const batchMeter = new FlowMeter(() => undefined, { maxFlows: 5000, batches: { first: new MeterBatch(64, CIC_FEATURES.length), full } });
   const decoded = new DecodedPacket();
   const words = new Uint32Array(Packed.PACKED_WORDS);
   const times = new Float64Array(1);

@@ -10,7 +10,7 @@ import { readCapture, type CaptureSummary } from '../io/capture.js';
 import { countSkip, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
-import { FlowBatch, FlowMeter, type MeterOptions, type MeterStats, Row } from './meter.js';
+import { MeterBatch, FlowMeter, type MeterOptions, type MeterStats, Row } from './meter.js';
 import { formatAddress, PACKED_BYTES, Packed } from './decode/packet.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
 
@@ -104,7 +104,7 @@ const enum K {
   POW10_ZERO = 32,
   /** Chunk buffers kept for reuse once their write has completed. */
   SPARE_CHUNKS = 3,
-  /** Rows per FlowBatch between the meter and the CSV writer. */
+  /** Rows per MeterBatch between the meter and the CSV writer. */
   BATCH_ROWS = 1024,
   PACKET_SLOTS = 8,
   PACKETS_PER_SLOT = 4096,
@@ -427,8 +427,8 @@ function writeCsvFlow(w: ByteWriter, flow: FlowRecord, features: FeatureSet): vo
   w.byte(K.NEWLINE);
 }
 
-/** CIC CSV rows of a FlowBatch of the flow meter: no FlowRecord, no address or number text. */
-export function writeCicBatch(w: ByteWriter, batch: FlowBatch): void {
+/** CIC CSV rows of a MeterBatch of the flow meter: no FlowRecord, no address or number text. */
+export function writeCicBatch(w: ByteWriter, batch: MeterBatch): void {
   const words = batch.words;
   const features = batch.features;
   const width = batch.featureCount;
@@ -481,8 +481,8 @@ export async function extractInto(captures: readonly (string | Readable)[], stre
           writer.push();
         };
   // CIC CSV rows are written from columnar batches of the meter (one batch, refilled after each write).
-  const batch = features === 'cic' && format === 'csv' ? new FlowBatch(K.BATCH_ROWS, CIC_FEATURES.length) : undefined;
-  const full = (b: FlowBatch): FlowBatch => {
+  const batch = features === 'cic' && format === 'csv' ? new MeterBatch(K.BATCH_ROWS, CIC_FEATURES.length) : undefined;
+  const full = (b: MeterBatch): MeterBatch => {
     writeCicBatch(writer, b);
     writer.push();
     b.length = 0;
@@ -631,9 +631,9 @@ export class SlotRing {
   }
 }
 
-/** The FlowBatch over each slot of a ring made with slotBytes = FlowBatch.bytesFor(rows, featureCount). */
-export function ringBatches(ring: SlotRing, rows: number, featureCount: number): FlowBatch[] {
-  return Array.from({ length: ring.slots }, (_, i) => new FlowBatch(rows, featureCount, ring.buffer, ring.offset(i)));
+/** The MeterBatch over each slot of a ring made with slotBytes = MeterBatch.bytesFor(rows, featureCount). */
+export function ringBatches(ring: SlotRing, rows: number, featureCount: number): MeterBatch[] {
+  return Array.from({ length: ring.slots }, (_, i) => new MeterBatch(rows, featureCount, ring.buffer, ring.offset(i)));
 }
 
 /** Waits for a pipeline worker's final message (`type`), rejecting on its error message, error or early exit. */
@@ -664,7 +664,7 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: out });
   }
   const width = CIC_FEATURES.length;
-  const ring = SlotRing.create(Ring.RING_SLOTS, FlowBatch.bytesFor(K.BATCH_ROWS, width));
+  const ring = SlotRing.create(Ring.RING_SLOTS, MeterBatch.bytesFor(K.BATCH_ROWS, width));
   const batches = ringBatches(ring, K.BATCH_ROWS, width);
   let worker: Worker | undefined;
   try {
@@ -672,7 +672,7 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     for (let at = 0; at < header.length; ) at += writeSync(fd, header, at, header.length - at);
     worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd } });
     const written = workerResult(worker, 'written', 'CSV writer');
-    const full = (b: FlowBatch): FlowBatch => {
+    const full = (b: MeterBatch): MeterBatch => {
       const next = batches[ring.put(b.length)]!;
       next.length = 0;
       return next;

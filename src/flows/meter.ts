@@ -7,7 +7,7 @@
 //   - eviction of the least recently seen flow when `maxFlows` are live (counted), so memory is bounded;
 //   - end of input (flush).
 // O(1) expected per packet; no allocation per packet. Ended flows go out either as one FlowRecord each, or — no
-// object per flow — as rows of a columnar FlowBatch (typed arrays, optionally over a SharedArrayBuffer that
+// object per flow — as rows of a columnar MeterBatch (typed arrays, optionally over a SharedArrayBuffer that
 // another thread reads).
 
 import type { FlowEndReason, FlowRecord } from './flow-record.js';
@@ -48,17 +48,17 @@ export interface MeterOptions {
    * of `flush()`, it is handed to `full`, which returns the (empty) batch to go on with. The batch must have room for
    * CIC_FEATURES.length features per row when features are computed.
    */
-  batches?: { first: FlowBatch; full: (batch: FlowBatch) => FlowBatch };
+  batches?: { first: MeterBatch; full: (batch: MeterBatch) => MeterBatch };
 }
 
 /**
  * Ended flows as columns: per row BATCH_WORDS 32-bit words (ip version, initiator address ×4, responder address ×4,
  * src port, dst port, protocol, vlan, end reason index into FLOW_END_REASONS, OR of TCP flags), BATCH_DOUBLES doubles
  * (startMs, endMs, fwd/bwd packets, fwd/bwd layer-3 bytes, frame bytes) and `featureCount` feature values.
- * The views may lie over a SharedArrayBuffer (see FlowBatch.bytesFor) so a batch can be filled and read in
+ * The views may lie over a SharedArrayBuffer (see MeterBatch.bytesFor) so a batch can be filled and read in
  * different threads.
  */
-export class FlowBatch {
+export class MeterBatch {
   readonly words: Uint32Array;
   readonly doubles: Float64Array;
   readonly features: Float64Array;
@@ -67,7 +67,7 @@ export class FlowBatch {
   constructor(
     readonly capacity: number,
     readonly featureCount: number,
-    buffer: ArrayBufferLike = new ArrayBuffer(FlowBatch.bytesFor(capacity, featureCount)),
+    buffer: ArrayBufferLike = new ArrayBuffer(MeterBatch.bytesFor(capacity, featureCount)),
     byteOffset = 0,
   ) {
     this.doubles = new Float64Array(buffer, byteOffset, capacity * Row.BATCH_DOUBLES);
@@ -124,9 +124,9 @@ export interface MeterStats {
 }
 
 const REASONS: readonly FlowEndReason[] = ['eof', 'fin', 'rst', 'idle', 'active', 'evicted', 'snapshot'];
-/** End reasons by the index a FlowBatch row stores. */
+/** End reasons by the index a MeterBatch row stores. */
 export const FLOW_END_REASONS: readonly FlowEndReason[] = REASONS;
-/** FlowBatch row layout (a const enum: literals in the code). */
+/** MeterBatch row layout (a const enum: literals in the code). */
 export const enum Row {
   BATCH_WORDS = 15,
   BATCH_DOUBLES = 7,
@@ -175,8 +175,8 @@ export class FlowMeter {
   private readonly partitionIndex: number;
   private readonly decodeFailures = new Float64Array(DECODE_REASONS.length);
   private readonly counters = { packets: 0, metered: 0, flows: 0, evictions: 0, trailingPackets: 0 };
-  private batch: FlowBatch | undefined;
-  private readonly batchFull: ((batch: FlowBatch) => FlowBatch) | undefined;
+  private batch: MeterBatch | undefined;
+  private readonly batchFull: ((batch: MeterBatch) => MeterBatch) | undefined;
 
   constructor(
     private readonly onFlow: (flow: FlowRecord) => void,
@@ -395,7 +395,7 @@ export class FlowMeter {
   }
 
   /** Appends a live slot's flow to a batch as one row (no object, no text). */
-  private appendRow(batch: FlowBatch, slot: number, reason: number): void {
+  private appendRow(batch: MeterBatch, slot: number, reason: number): void {
     const table = this.table;
     const f = table.pages[slot >> Layout.PAGE_BITS]!;
     const base = pageBase(slot, Slot.SLOT_DOUBLES);

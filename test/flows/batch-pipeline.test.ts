@@ -1,4 +1,4 @@
-// Columnar output of the flow meter (FlowBatch) and the two-thread extract pipeline built on it: a batch row is the
+// Columnar output of the flow meter (MeterBatch) and the two-thread extract pipeline built on it: a batch row is the
 // same flow as the FlowRecord of the one-object-per-flow mode (every field and feature, IPv4 and IPv6, all end
 // reasons, batches of odd sizes); `extract --workers 2` writes byte for byte the file of `--workers 1` on a
 // capture with more flows than the pipeline's ring holds; meterCaptures (decoding in a worker thread) meters the
@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FlowBatch, FlowMeter } from '../../src/flows/meter.js';
+import { MeterBatch, FlowMeter } from '../../src/flows/meter.js';
 import { meterCaptures } from '../../src/flows/extract.js';
 import { readCapture } from '../../src/io/capture.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
@@ -58,14 +58,14 @@ function meter(frames: Frame[], batchRows: number): { records: FlowRecord[]; row
   const rows: FlowRecord[] = [];
   const options = { idleTimeoutS: 2, activeTimeoutS: 10, maxFlows: 500 };
   const byRecord = new FlowMeter((f) => records.push(f), options);
-  const collect = (batch: FlowBatch): FlowBatch => {
+  const collect = (batch: MeterBatch): MeterBatch => {
     for (let i = 0; i < batch.length; i++) rows.push(batch.record(i));
     batch.length = 0;
     return batch;
   };
   const byBatch = new FlowMeter(() => assert.fail('batch mode calls no onFlow'), {
     ...options,
-    batches: { first: new FlowBatch(batchRows, CIC_FEATURES.length), full: collect },
+    batches: { first: new MeterBatch(batchRows, CIC_FEATURES.length), full: collect },
   });
   const raw = new RawPacket();
   for (const f of frames) {
@@ -81,7 +81,7 @@ function meter(frames: Frame[], batchRows: number): { records: FlowRecord[]; row
   return { records, rows };
 }
 
-test('FlowBatch rows are the FlowRecords of the object mode, field for field', () => {
+test('MeterBatch rows are the FlowRecords of the object mode, field for field', () => {
   const frames = traffic(3000, 1);
   for (const batchRows of [1, 7, 1024]) {
     const { records, rows } = meter(frames, batchRows);
