@@ -30,14 +30,8 @@ export const SKIP_EMPTY_LABEL = 'empty label';
 /** Loads the files as one dataset. */
 export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   if (files.length === 0) throw new UserError('no input files given');
-  // The first file's sample types the columns; the others only need their header and a few rows.
-  const peeks: CsvPeek[] = [];
-  for (const file of files) peeks.push(await peekCsv(file, peeks.length === 0 ? 200 : 20));
-  peeks.forEach(checkReadable);
-  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peeks[0]).format;
-  const plans = peeks.map((peek) => withLabelOverride(format.plan(peek, options), options.label, peek.file));
+  const { format, plans, peeks, textShapes } = await planFiles(files, options);
   const plan = plans[0];
-  plans.forEach((p, i) => checkSameColumns(plan, p, files[0], files[i]));
 
   const kinds = plan.columns.map((c): CsvColumnKind => (c.role === 'payload' || c.role === 'duplicate' ? SKIP : c.kind === 'numeric' ? NUMERIC : CATEGORICAL));
   const totalBytes = await totalSize(files);
@@ -63,7 +57,8 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     capacity = 0;
     for (const peek of peeks) capacity += peek.gzip ? gzipRowEstimate(peek) : await countLines(peek.file, 0, undefined, readBuffer);
   }
-  const builder = new ColumnarBuilder(kinds, capacity, dictionaryHints(plan, peeks[0], capacity));
+  const distinctHints = textShapes.map((t) => (t && capacity !== undefined ? { entries: Math.min(capacity, 1 << 16), bytesPerEntry: t.bytesPerEntry } : { entries: 0, bytesPerEntry: 0 }));
+  const builder = new ColumnarBuilder(kinds, capacity, distinctHints);
   let doneBytes = 0;
   const skipped = new Map<string, number>();
   for (const [i, file] of files.entries()) {
@@ -89,27 +84,38 @@ const PARALLEL_MIN_BYTES = 64 << 20;
 const READ_BUFFER_BYTES = 256 << 10;
 
 /** Rows of a gzip file from its trailer's size and the sample's bytes per line, with a 25% margin; 0 if unknown. */
-function gzipRowEstimate(peek: CsvPeek): number {
+function gzipRowEstimate(peek: PeekSummary): number {
   // A trailer size below the compressed size has wrapped (over 4 GiB) or comes from the last of several members.
   if (peek.bytesPerLine <= 0 || peek.expandedBytes < peek.fileBytes) return 0;
   return Math.ceil((1.25 * peek.expandedBytes) / peek.bytesPerLine) + 16;
 }
 
+/** What loading needs of a peeked file once it is planned (its sample is dropped: it would survive the whole load). */
+type PeekSummary = Omit<CsvPeek, 'records' | 'head'>;
+
 /**
- * Per column, the distinct values its dictionary should make room for: text columns whose sample is mostly distinct
- * (flow ids, timestamps) get about one entry per row, up to 64 Ki (beyond that they grow), with the sample's mean
- * length per entry; the others start small.
+ * Peeks at every file (the first one's sample types the columns; the others only need their header and a row),
+ * detects the format, plans each file and checks they agree. `textShapes`: per column of the plan, for text columns
+ * whose sample is mostly distinct (flow ids, timestamps: about one dictionary entry per row), the sample's mean
+ * entry length; undefined otherwise.
  */
-function dictionaryHints(plan: FilePlan, peek: CsvPeek, capacity: number | undefined): { entries: number; bytesPerEntry: number }[] {
-  const rows = sampleRows(peek);
-  return plan.columns.map((c, i) => {
-    if (c.kind !== 'categorical' || capacity === undefined || rows.length < 8) return { entries: 0, bytesPerEntry: 0 };
+async function planFiles(files: readonly string[], options: LoadOptions): Promise<{ format: DatasetFormat; plans: FilePlan[]; peeks: PeekSummary[]; textShapes: ({ bytesPerEntry: number } | undefined)[] }> {
+  const peeks: CsvPeek[] = [];
+  for (const file of files) peeks.push(await peekCsv(file, peeks.length === 0 ? 200 : 2));
+  peeks.forEach(checkReadable);
+  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peeks[0]).format;
+  const plans = peeks.map((peek) => withLabelOverride(format.plan(peek, options), options.label, peek.file));
+  plans.forEach((p, i) => checkSameColumns(plans[0], p, files[0], files[i]));
+  const rows = sampleRows(peeks[0]);
+  const textShapes = plans[0].columns.map((c, i) => {
+    if (c.kind !== 'categorical' || rows.length < 8) return undefined;
     const values = new Set(rows.map((r) => r[i] ?? ''));
-    if (values.size * 2 < rows.length) return { entries: 0, bytesPerEntry: 0 };
+    if (values.size * 2 < rows.length) return undefined;
     let bytes = 0;
     for (const v of values) bytes += Buffer.byteLength(v);
-    return { entries: Math.min(capacity, 1 << 16), bytesPerEntry: Math.ceil(bytes / values.size) };
+    return { bytesPerEntry: Math.ceil(bytes / values.size) };
   });
+  return { format, plans, peeks: peeks.map(({ records: _r, head: _h, ...summary }) => summary), textShapes };
 }
 
 function csvOptions(format: DatasetFormat, plan: FilePlan, options: LoadOptions): { columnNames: string[]; hasHeader: boolean; missing?: readonly string[]; skipBadRows?: boolean } {
