@@ -264,7 +264,6 @@ export class ClusterSearcher {
   /** knn's candidate heap on float32 values, and their exact values. */
   private candDist = new Float64Array(0);
   private candRow = new Int32Array(0);
-  private candExact = new Float64Array(0);
   private qTol = 0;
   /**
    * Cost of the last knn call in exact row distances: centre distances (d(q, c) costs nnz(q) + 10 of d row
@@ -429,16 +428,26 @@ export class ClusterSearcher {
         if (size === cap) bound = (euclidean ? Math.sqrt(ad[0] * inflate) : ad[0] * inflate) + this.qTol;
       }
     }
-    const exact = this.candExact.length < size ? (this.candExact = new Float64Array(cap)) : this.candExact;
-    for (let c = 0; c < size; c++) exact[c] = this.exactRow(ai[c], q);
+    // Exact values, sorted by (value, row) by insertion (a few dozen entries).
+    const top = ad[0];
     this.work += size;
-    const ranked = Array.from({ length: size }, (_, c) => c).sort((a, b) => exact[a] - exact[b] || ai[a] - ai[b]);
+    for (let c = 0; c < size; c++) {
+      const v = this.exactRow(ai[c], q);
+      const row = ai[c];
+      let t = c;
+      for (; t > 0 && (ad[t - 1] > v || (ad[t - 1] === v && ai[t - 1] > row)); t--) {
+        ad[t] = ad[t - 1];
+        ai[t] = ai[t - 1];
+      }
+      ad[t] = v;
+      ai[t] = row;
+    }
     const kept = Math.min(k, size);
-    // Rows left out had float32 values ≥ the final ad[0], hence exact ones ≥ ad[0] / inflate.
-    if (size === cap && !(exact[ranked[kept - 1]] < ad[0] / inflate)) return this.knnExact(q, k, skip, hd, hi, base, budget);
+    // Rows left out had float32 values ≥ the final heap top, hence exact ones ≥ top / inflate.
+    if (size === cap && !(ad[kept - 1] < top / inflate)) return this.knnExact(q, k, skip, hd, hi, base, budget);
     for (let c = 0; c < kept; c++) {
-      hd[base + c] = exact[ranked[c]];
-      hi[base + c] = ai[ranked[c]];
+      hd[base + c] = ad[c];
+      hi[base + c] = ai[c];
     }
     return kept;
   }

@@ -151,6 +151,8 @@ export class SimdScan {
   private readonly rowsOffset: number;
   private readonly outOffset: number;
   private readonly queryCapacity: number;
+  /** The kernel's output slots. */
+  private readonly results: Float32Array;
 
   /** Relative error bound of the float32 results (rounding of differences, products and lane sums, with margin). */
   readonly relativeError: number;
@@ -165,6 +167,7 @@ export class SimdScan {
     const bytes = this.rowsOffset + s.n * this.width * 4;
     this.memory = new api.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
     const instance = new api.Instance(module, { env: { memory: this.memory } });
+    this.results = new Float32Array(this.memory.buffer, this.outOffset, maxRun);
     this.metric = s.metric;
     this.kernel = (s.metric === 'manhattan' ? instance.exports.l1 : instance.exports.sq) as Kernel;
     const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
@@ -210,7 +213,7 @@ export class SimdScan {
   /** Distances of query slot `slot` to rows t0 .. t0+count into out[outOff ..] (squared for euclidean). */
   run(slot: number, t0: number, count: number, out: Float64Array, outOff: number): void {
     this.kernel(slot * this.width * 4, this.rowsOffset + t0 * this.width * 4, count, this.width / 4, this.outOffset);
-    const result = new Float32Array(this.memory.buffer, this.outOffset, count);
+    const result = this.results;
     for (let i = 0; i < count; i++) out[outOff + i] = result[i];
   }
 }
