@@ -11,7 +11,7 @@ import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
 import { binMatrix, fitBinEdges, MAX_BINS, rowMajorBins, sparseColumns } from './trees/binning.js';
-import { growForestTree, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
+import { growForestTree, releaseForestWork, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
 import { sumLeaves } from './trees/forest-predict.js';
 import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
 import { checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
@@ -106,10 +106,14 @@ export class RandomForest implements Classifier {
       });
     } else {
       results = [];
-      for (const task of tasks) {
-        if (options?.signal?.aborted) throw new Error('aborted');
-        results.push(growForestTree(shared, task));
-        options?.onProgress?.(results.length, tasks.length);
+      try {
+        for (const task of tasks) {
+          if (options?.signal?.aborted) throw new Error('aborted');
+          results.push(growForestTree(shared, task));
+          options?.onProgress?.(results.length, tasks.length);
+        }
+      } finally {
+        releaseForestWork();
       }
     }
 

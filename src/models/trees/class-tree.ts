@@ -58,6 +58,21 @@ interface PendingNode {
   routeEnd: number;
 }
 
+/** Per-row work arrays of one tree build; a forest reuses them from tree to tree on the same thread. */
+export class TreeScratch {
+  readonly index: Int32Array;
+  readonly spare: Int32Array;
+  readonly nodeOfRow: Int32Array;
+  readonly routeSpare: Int32Array;
+
+  constructor(readonly rows: number) {
+    this.index = new Int32Array(rows);
+    this.spare = new Int32Array(rows);
+    this.nodeOfRow = new Int32Array(rows);
+    this.routeSpare = new Int32Array(rows);
+  }
+}
+
 /** Rows (weight 0, e.g. out-of-bag) to send down the tree while it grows; `leaves` receives the leaf of each. */
 export interface RouteRows {
   /** Reordered in place: on return, rows[j] reached leaves[j]. */
@@ -70,7 +85,7 @@ export interface RouteRows {
  * Adds each split's weighted impurity decrease to `importance[feature]`. `route` rows are partitioned along with the
  * node they fall in (cheaper than walking each row down the finished tree: no dependent-load chain per level).
  */
-export function buildClassTree(data: ClassTreeData, weight: Float64Array, params: ClassTreeParams, rng: Rng, importance: Float64Array, route?: RouteRows): FlatTree {
+export function buildClassTree(data: ClassTreeData, weight: Float64Array, params: ClassTreeParams, rng: Rng, importance: Float64Array, route?: RouteRows, work = new TreeScratch(data.rows)): FlatTree {
   const { rows, cols, bins, nBins, edges, y, nClasses: K, rowBins } = data;
   const S = K + 1;
   const binOffset = new Int32Array(cols + 1);
@@ -84,10 +99,10 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   const rootTotals = new Float64Array(S);
   // Node of each row in the tree (−1 = not drawn), for the sparse histogram path.
   const sparse = data.sparse;
-  const nodeOfRow = sparse ? new Int32Array(rows) : null;
-  const index = drawnRows(weight, y, rootTotals, nodeOfRow);
+  const nodeOfRow = sparse ? work.nodeOfRow : null;
+  const index = drawnRows(weight, y, rootTotals, nodeOfRow, work.index);
   const n = index.length;
-  const rightRows = new Int32Array(n);
+  const rightRows = work.spare;
   rootTotals[K] = n;
 
   const tree = new TreeBuffer(K);
@@ -196,7 +211,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   };
 
   const routeRows = route ? route.rows : new Int32Array(0);
-  const routeSpare = new Int32Array(routeRows.length);
+  const routeSpare = work.routeSpare;
   const stack: PendingNode[] = [{ node: tree.addNode(weightOf(rootTotals, K)), start: 0, end: n, depth: 0, totals: rootTotals, hist: null, features: allFeatures ? null : rootFeatures, nConstants: 0, routeStart: 0, routeEnd: routeRows.length }];
   const settle = (p: PendingNode): void => {
     if (route) route.leaves.fill(p.node, p.routeStart, p.routeEnd);
@@ -419,9 +434,8 @@ function partition(rows: Int32Array, spare: Int32Array, start: number, end: numb
 }
 
 /** Rows with weight > 0, ascending; adds their weights to `totals` by class and marks them 0 (root) in nodeOfRow, the others −1. */
-function drawnRows(weight: Float64Array, y: Int32Array, totals: Float64Array, nodeOfRow: Int32Array | null): Int32Array {
+function drawnRows(weight: Float64Array, y: Int32Array, totals: Float64Array, nodeOfRow: Int32Array | null, index: Int32Array): Int32Array {
   const rows = weight.length;
-  const index = new Int32Array(rows);
   let n = 0;
   for (let i = 0; i < rows; i++) {
     const w = weight[i];

@@ -4,7 +4,7 @@
 // Cost: O(rows) for the sample plus one tree (class-tree.ts).
 
 import { Rng } from '../../util/rng.js';
-import { buildClassTree, type ClassTreeData, type ClassTreeParams } from './class-tree.js';
+import { buildClassTree, TreeScratch, type ClassTreeData, type ClassTreeParams } from './class-tree.js';
 import type { FlatTree } from './flat-tree.js';
 
 export interface ForestShared {
@@ -27,17 +27,33 @@ export interface ForestTreeResult {
   readonly oobLeaves: Int32Array;
 }
 
+/** Work arrays of the last tree grown on this thread, reused by the next one of the same size (less allocation and GC). */
+let reusable: { scratch: TreeScratch; counts: Int32Array; weight: Float64Array; left: Int32Array } | undefined;
+
+function workArrays(n: number): NonNullable<typeof reusable> {
+  if (reusable?.scratch.rows !== n) {
+    reusable = { scratch: new TreeScratch(n), counts: new Int32Array(n), weight: new Float64Array(n), left: new Int32Array(n) };
+  }
+  return reusable;
+}
+
+/** Drops the reused work arrays (the main thread calls it after growing a forest itself). */
+export function releaseForestWork(): void {
+  reusable = undefined;
+}
+
 export function growForestTree(shared: ForestShared, task: ForestTask): ForestTreeResult {
   const { data, baseWeight, params, bootstrap } = shared;
   const n = data.rows;
   const rng = new Rng(task.seed);
+  const work = workArrays(n);
   let weight = baseWeight;
   let oobRows = new Int32Array(0);
   if (bootstrap) {
-    const counts = new Int32Array(n);
+    const { counts, left } = work;
+    counts.fill(0);
     for (let i = 0; i < n; i++) counts[rng.int(n)]++;
-    weight = new Float64Array(n);
-    const left = new Int32Array(n);
+    weight = work.weight;
     let oob = 0;
     for (let i = 0; i < n; i++) {
       weight[i] = baseWeight[i] * counts[i];
@@ -48,6 +64,6 @@ export function growForestTree(shared: ForestShared, task: ForestTask): ForestTr
   }
   const importance = new Float64Array(data.cols);
   const oobLeaves = new Int32Array(oobRows.length);
-  const tree = buildClassTree(data, weight, params, rng, importance, { rows: oobRows, leaves: oobLeaves });
+  const tree = buildClassTree(data, weight, params, rng, importance, { rows: oobRows, leaves: oobLeaves }, work.scratch);
   return { tree, importance, oobRows, oobLeaves };
 }
