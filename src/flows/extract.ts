@@ -314,13 +314,20 @@ export class ByteWriter {
       this.buf[this.pos++] = 0x2d;
       x = -x;
     }
-    let e = Math.floor(Math.log10(x));
-    if (e < -8 || e > 15) {
+    if (!(x >= POW10[K.POW10_ZERO - 8]! && x < POW10[K.POW10_ZERO + 16]!)) {
       this.pos += this.buf.write(String(x), this.pos, 'latin1');
       return;
     }
+    // Decimal exponent (10^e <= x < 10^(e+1)) by binary search in the power table: Math.log10 cost as much as the rest.
+    let e = -8;
+    for (let hi = 15; e < hi; ) {
+      const mid = (e + hi + 1) >> 1;
+      if (x >= POW10[K.POW10_ZERO + mid]!) e = mid;
+      else hi = mid - 1;
+    }
     let scaled = Math.round(x * POW10[K.POW10_ZERO + K.SIGNIFICANT - 1 - e]!);
-    // log10 can land one off next to a power of ten: fix the exponent so `scaled` has exactly SIGNIFICANT digits.
+    // Rounding can carry into a 13th digit (or, next to a power of ten, leave 11): fix the exponent so `scaled` has
+    // exactly SIGNIFICANT digits.
     if (scaled >= POW10[K.POW10_ZERO + K.SIGNIFICANT]!) {
       e++;
       scaled = Math.round(x * POW10[K.POW10_ZERO + K.SIGNIFICANT - 1 - e]!);
@@ -332,11 +339,19 @@ export class ByteWriter {
       this.pos += this.buf.write(String(x), this.pos, 'latin1');
       return;
     }
+    // Twelve digits as two six-digit halves in 32-bit arithmetic.
     const d = this.digits;
-    for (let i = K.SIGNIFICANT - 1; i >= 0; i--) {
-      const q = Math.floor(scaled / 10);
-      d[i] = 0x30 + (scaled - q * 10);
-      scaled = q;
+    let high = Math.floor(scaled / 1e6);
+    let low = scaled - high * 1e6;
+    for (let i = K.SIGNIFICANT - 1; i >= 6; i--) {
+      const q = (low / 10) | 0;
+      d[i] = 0x30 + low - q * 10;
+      low = q;
+    }
+    for (let i = 5; i >= 0; i--) {
+      const q = (high / 10) | 0;
+      d[i] = 0x30 + high - q * 10;
+      high = q;
     }
     let last = K.SIGNIFICANT - 1;
     while (last > 0 && d[last] === 0x30 && last > e) last--;
