@@ -1,18 +1,22 @@
-// Hybrid detector: a supervised classifier (known attacks) OR a novelty detector fitted on normal rows only (attack
-// types absent from training), as in hybrid / two-stage IDS designs (e.g. Zhang, Zulkernine & Haque 2008, "Random-
-// forests-based network intrusion detection systems"; Kim, Lee & Kim 2014, "A novel hybrid intrusion detection method
-// integrating anomaly detection with misuse detection").
+// Hybrid detector: a supervised classifier (known attacks) combined with novelty detectors fitted on normal rows only
+// (attack types absent from training), as in hybrid / two-stage IDS designs (Zhang, Zulkernine & Haque 2008; Kim, Lee
+// & Kim 2014). Every score is calibrated as a normal-tail p-value on held-out normal training rows (conformal novelty
+// detection: Laxhammar & Boström 2015; Bates, Candès, Lei, Romano & Sesia 2023), and the calibrated scores are
+// averaged (or their maximum is taken).
 //
 // Fit (every threshold comes from training data only):
-//   1. normal rows (class `normal_class`) are split, seeded: (1 − holdout) fit the novelty detector, holdout calibrate;
-//   2. novelty score: mean distance to the `n_neighbors` nearest normal rows ('nearest', on signed-log, min-max scaled
-//      columns) or any registered detector's score; the threshold is its (1 − target_fpr) quantile on the held-out
-//      normal rows, and z = (score − median) / (threshold − median) so that z ≥ 1 ⇔ novelty alert;
-//   3. the classifier is fitted on all training rows; r = max(P(attack) / classifier_threshold, z);
-//   4. alert ⇔ r ≥ 1, and P(alert) = r / (1 + r) — monotone in r, 0.5 at the decision boundary.
+//   1. normal rows (class `normal_class`) are split, seeded: `holdout` of them calibrate, the rest fit;
+//   2. the classifier is fitted on every row except the calibration rows (so that its calibration scores are out of
+//      sample); each detector on the fitting normal rows ('nearest': mean distance to the `n_neighbors` nearest of
+//      them, on signed-log, min-max scaled columns);
+//   3. a component's score s becomes u(s) = −log10((#calibration scores ≥ s + 1) / (m + 1)), continued past the
+//      largest calibration score t by (s − t) / (t − q99), so that rows beyond every normal one keep their order;
+//   4. c = mean (or max) of the components' u; threshold = the (1 − target_fpr) quantile of c on the calibration
+//      rows; r = c / threshold: alert ⇔ r ≥ 1, and P(alert) = r / (1 + r).
+// The defaults (components and rule) were picked on KDDTrain+ alone by leave-attack-type-out folds that simulate
+// unseen attacks (bench/py/hybrid_select.py; docs/benchmarks.md "Hybrid").
 // The normal class is the label named normal / benign (else the most frequent one, or `normal_class`).
 // Multiclass labels: an alert that the classifier calls normal goes to the most probable attack class.
-// Cost: classifier fit + detector fit; 'nearest' scores in O(queries × reference rows × features) (blocked search).
 
 import { UserError } from '../errors.js';
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
@@ -25,10 +29,10 @@ import { getModelSpec, type ModelSpec } from './registry.js';
 
 type HybridParams = {
   classifier: string;
-  detector: string;
+  detectors: string;
+  combine: string;
   n_neighbors: number;
   target_fpr: number;
-  classifier_threshold: number;
   holdout: number;
   max_reference: number;
   normal_class: string;
@@ -36,23 +40,40 @@ type HybridParams = {
 };
 
 const defaults: HybridParams = {
-  classifier: 'rf',
-  detector: 'nearest',
+  classifier: 'gbdt',
+  detectors: 'nearest',
+  combine: 'mean',
   n_neighbors: 5,
   target_fpr: 0.02,
-  classifier_threshold: 0.5,
   holdout: 0.2,
   max_reference: 20000,
   normal_class: 'auto',
   random_state: 0,
 };
 
+/** Novelty detectors the hybrid can use ('nearest' is its own; the others come from the registry). */
+const DETECTORS = ['nearest', 'ecod', 'autoencoder', 'iforest', 'kmeans', 'lof'];
+
+/** Every '+'-joined set of one to three detectors, in DETECTORS order. */
+function detectorSets(): string[] {
+  const out: string[] = [];
+  const n = DETECTORS.length;
+  for (let a = 0; a < n; a++) {
+    out.push(DETECTORS[a]);
+    for (let b = a + 1; b < n; b++) {
+      out.push(`${DETECTORS[a]}+${DETECTORS[b]}`);
+      for (let c = b + 1; c < n; c++) out.push(`${DETECTORS[a]}+${DETECTORS[b]}+${DETECTORS[c]}`);
+    }
+  }
+  return out;
+}
+
 const rules: { [K in keyof HybridParams]: ParamRule } = {
   classifier: { type: 'choice', values: ['rf', 'gbdt', 'dt', 'knn', 'logreg', 'svm', 'mlp'] },
-  detector: { type: 'choice', values: ['nearest', 'lof', 'iforest', 'kmeans', 'ecod', 'hbos', 'autoencoder'] },
+  detectors: { type: 'choice', values: detectorSets() },
+  combine: { type: 'choice', values: ['mean', 'max'] },
   n_neighbors: { type: 'int', min: 1 },
   target_fpr: { type: 'float', min: 0, max: 0.5, exclusiveMin: true },
-  classifier_threshold: { type: 'float', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true },
   holdout: { type: 'float', min: 0, max: 0.5, exclusiveMin: true },
   max_reference: { type: 'int', min: 10 },
   normal_class: { type: 'choice', values: ['auto', 'normal', 'BENIGN', 'benign', 'Normal', '0'] },
@@ -74,6 +95,31 @@ export function findNormalClass(y: Labels, wanted: string): number {
   const counts = new Float64Array(y.classes.length);
   for (let i = 0; i < y.codes.length; i++) counts[y.codes[i]]++;
   return counts.indexOf(Math.max(...counts));
+}
+
+/**
+ * Normal-tail calibration of one score: u(s) = −log10((#calibration scores ≥ s + 1) / (m + 1)), plus, past the
+ * largest calibration score, the excess over it in units of its distance to the 99th percentile (else to the
+ * smallest score, else 1).
+ */
+export function tailScores(sortedCalibration: Float64Array, scores: Float64Array): Float64Array {
+  const m = sortedCalibration.length;
+  const top = sortedCalibration[m - 1];
+  const q99 = quantileSorted(sortedCalibration, 0.99);
+  const scale = top > q99 ? top - q99 : top > sortedCalibration[0] ? top - sortedCalibration[0] : 1;
+  const out = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sortedCalibration[mid] < s) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = -Math.log10((m - lo + 1) / (m + 1)) + (s > top ? (s - top) / scale : 0);
+  }
+  return out;
 }
 
 /** Signed log then min-max to [0, 1] with training ranges: heavy-tailed counts and byte columns stop dominating. */
@@ -108,6 +154,36 @@ function applyScaling(X: Matrix, s: Scaling): Matrix {
   return out;
 }
 
+/** The mean-distance-to-nearest-normal-rows novelty score. */
+class NearestNormal {
+  private constructor(
+    readonly scaling: Scaling,
+    readonly reference: Matrix,
+    private readonly index: NeighborIndex,
+  ) {}
+
+  static fit(X: Matrix, scaling: Scaling): NearestNormal {
+    const reference = applyScaling(X, scaling);
+    return new NearestNormal(scaling, reference, NeighborIndex.build(reference, 'euclidean'));
+  }
+
+  static fromState(scaling: Scaling, reference: Matrix): NearestNormal {
+    return new NearestNormal(scaling, reference, NeighborIndex.build(reference, 'euclidean'));
+  }
+
+  async scores(X: Matrix, neighbors: number): Promise<Float64Array> {
+    const k = Math.min(neighbors, this.index.rows);
+    const { distances } = await this.index.kneighbors(applyScaling(X, this.scaling), k);
+    const out = new Float64Array(X.rows);
+    for (let i = 0; i < X.rows; i++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += distances[i * k + j];
+      out[i] = s / k;
+    }
+    return out;
+  }
+}
+
 export class HybridModel implements Classifier {
   readonly kind = 'classifier' as const;
   readonly name = 'hybrid';
@@ -116,12 +192,11 @@ export class HybridModel implements Classifier {
   nFeatures: number | undefined;
   private normalIndex = -1;
   private classifier: Classifier | undefined;
-  private detector: Detector | undefined;
-  private scaling: Scaling | undefined;
-  private reference: Matrix | undefined;
-  private index: NeighborIndex | undefined;
-  /** Median and threshold of the novelty score on held-out normal training rows. */
-  private center = 0;
+  /** One entry per name of `detectors`: a registered detector or the nearest-normal search. */
+  private detectors: (Detector | NearestNormal)[] = [];
+  /** Sorted calibration scores per component: the classifier's P(attack) first, then each detector's. */
+  private calibration: Float64Array[] = [];
+  /** The combined score's alert threshold (its 1 − target_fpr quantile on the calibration rows). */
   private threshold = 1;
 
   constructor(params: Partial<HybridParams> = {}) {
@@ -135,75 +210,94 @@ export class HybridModel implements Classifier {
   async fit(X: Matrix, y: Labels, options: FitOptions = {}): Promise<this> {
     checkInput(X, undefined, 'hybrid');
     if (y.codes.length !== X.rows) throw new UserError(`hybrid: ${X.rows} rows but ${y.codes.length} labels`);
-    const present = new Set(y.codes);
-    if (present.size < 2) throw new UserError('hybrid: training data holds a single class; it needs normal rows and attack rows');
+    if (new Set(y.codes).size < 2) throw new UserError('hybrid: training data holds a single class; it needs normal rows and attack rows');
     this.classes = [...y.classes];
     this.nFeatures = X.cols;
     this.normalIndex = findNormalClass(y, this.params.normal_class);
     const normalRows: number[] = [];
     for (let i = 0; i < X.rows; i++) if (y.codes[i] === this.normalIndex) normalRows.push(i);
-    const calibrationRows = Math.floor(normalRows.length * this.params.holdout);
-    if (calibrationRows < 10 || normalRows.length - calibrationRows < this.params.n_neighbors + 1) {
+    const calibrationCount = Math.floor(normalRows.length * this.params.holdout);
+    if (calibrationCount < 10 || normalRows.length - calibrationCount < this.params.n_neighbors + 1) {
       throw new UserError(`hybrid: needs at least ${Math.ceil(10 / this.params.holdout) + this.params.n_neighbors} normal training rows, got ${normalRows.length}`);
     }
     new Rng(this.params.random_state).shuffle(normalRows);
-    const calibration = normalRows.slice(0, calibrationRows);
-    let fitRows = normalRows.slice(calibrationRows);
-    const progress = (step: number): void => options.onProgress?.(step, 3);
+    const calibrationRows = normalRows.slice(0, calibrationCount).sort((a, b) => a - b);
+    const fitNormal = normalRows.slice(calibrationCount).sort((a, b) => a - b);
+    const names = this.params.detectors.split('+');
+    const total = names.length + 2;
+    const progress = (step: number): void => options.onProgress?.(step, total);
 
-    if (this.params.detector === 'nearest') {
-      this.scaling = fitScaling(X);
-      if (fitRows.length > this.params.max_reference) fitRows = fitRows.slice(0, this.params.max_reference);
-      this.reference = applyScaling(takeRows(X, fitRows), this.scaling);
-      this.index = NeighborIndex.build(this.reference, 'euclidean');
-    } else {
-      const spec = getModelSpec(this.params.detector);
-      if (spec.kind !== 'detector') throw new UserError(`hybrid: ${this.params.detector} is not an anomaly detector`);
-      this.detector = await (spec.create(seededParams(spec, this.params.random_state)) as Detector).fit(takeRows(X, fitRows), { signal: options.signal });
-    }
-    progress(1);
-    const calibrationScores = (await this.noveltyScores(takeRows(X, calibration))).sort();
-    this.center = quantileSorted(calibrationScores, 0.5);
-    this.threshold = quantileSorted(calibrationScores, 1 - this.params.target_fpr);
-    if (!(this.threshold > this.center)) this.threshold = this.center + 1e-9;
-    progress(2);
+    const held = new Uint8Array(X.rows);
+    for (const r of calibrationRows) held[r] = 1;
+    const trainRows: number[] = [];
+    for (let i = 0; i < X.rows; i++) if (!held[i]) trainRows.push(i);
+    const yTrain: Labels = { codes: Int32Array.from(trainRows, (r) => y.codes[r]), classes: y.classes };
+    const weights = options.sampleWeight ? Float64Array.from(trainRows, (r) => (options.sampleWeight as Float64Array)[r]) : undefined;
     const spec = getModelSpec(this.params.classifier);
     if (spec.kind !== 'classifier') throw new UserError(`hybrid: ${this.params.classifier} is not a classifier`);
-    this.classifier = await (spec.create(seededParams(spec, this.params.random_state)) as Classifier).fit(X, y, { sampleWeight: options.sampleWeight, signal: options.signal });
-    progress(3);
+    this.classifier = await (spec.create(seededParams(spec, this.params.random_state)) as Classifier).fit(takeRows(X, trainRows), yTrain, {
+      sampleWeight: weights,
+      signal: options.signal,
+    });
+    progress(1);
+
+    const normalX = takeRows(X, fitNormal);
+    this.detectors = [];
+    for (const name of names) {
+      if (name === 'nearest') {
+        const reference = fitNormal.length > this.params.max_reference ? takeRows(normalX, [...Array(this.params.max_reference).keys()]) : normalX;
+        this.detectors.push(NearestNormal.fit(reference, fitScaling(X)));
+      } else {
+        const det = getModelSpec(name);
+        if (det.kind !== 'detector') throw new UserError(`hybrid: ${name} is not an anomaly detector`);
+        this.detectors.push(await (det.create(seededParams(det, this.params.random_state)) as Detector).fit(normalX, { signal: options.signal }));
+      }
+      progress(this.detectors.length + 1);
+    }
+
+    const raw = await this.componentScores(takeRows(X, calibrationRows));
+    this.calibration = raw.map((s) => Float64Array.from(s).sort());
+    const combined = this.combine(raw).sort();
+    this.threshold = quantileSorted(combined, 1 - this.params.target_fpr);
+    if (!(this.threshold > 0)) this.threshold = 1e-9;
+    progress(total);
     return this;
   }
 
-  /** Raw novelty scores (higher = further from normal training traffic). */
-  private async noveltyScores(X: Matrix): Promise<Float64Array> {
-    if (this.detector) return this.detector.scoreSamples(X);
-    if (!this.index || !this.scaling) throw notFitted();
-    const k = Math.min(this.params.n_neighbors, this.index.rows);
-    const { distances } = await this.index.kneighbors(applyScaling(X, this.scaling), k);
-    const out = new Float64Array(X.rows);
-    for (let i = 0; i < X.rows; i++) {
-      let s = 0;
-      for (let j = 0; j < k; j++) s += distances[i * k + j];
-      out[i] = s / k;
+  /** Raw scores per component: the classifier's P(attack), then each detector's novelty score. */
+  private async componentScores(X: Matrix): Promise<Float64Array[]> {
+    if (!this.classifier) throw notFitted();
+    const proba = await this.classifier.predictProba(X);
+    return [attackProbability(proba, this.normalIndex), ...(await this.noveltyScores(X))];
+  }
+
+  private async noveltyScores(X: Matrix): Promise<Float64Array[]> {
+    const out: Float64Array[] = [];
+    for (const d of this.detectors) out.push(d instanceof NearestNormal ? await d.scores(X, this.params.n_neighbors) : await d.scoreSamples(X));
+    return out;
+  }
+
+  /** Mean (or max) of the components' calibrated tail scores. */
+  private combine(raw: Float64Array[]): Float64Array {
+    const tails = raw.map((s, c) => tailScores(this.calibration[c], s));
+    const out = new Float64Array(raw[0].length);
+    for (let i = 0; i < out.length; i++) {
+      let v = this.params.combine === 'max' ? Number.NEGATIVE_INFINITY : 0;
+      for (const t of tails) v = this.params.combine === 'max' ? Math.max(v, t[i]) : v + t[i] / tails.length;
+      out[i] = v;
     }
     return out;
   }
 
   /** The combined decision value r per row (alert ⇔ r ≥ 1) and the classifier's probabilities. */
-  async decision(X: Matrix): Promise<{ r: Float64Array; proba: Matrix; novelty: Float64Array }> {
+  async decision(X: Matrix): Promise<{ r: Float64Array; proba: Matrix }> {
     if (!this.classifier) throw notFitted();
     checkInput(X, this.nFeatures, 'hybrid');
     const proba = await this.classifier.predictProba(X);
-    const raw = await this.noveltyScores(X);
-    const r = new Float64Array(X.rows);
-    const novelty = new Float64Array(X.rows);
-    const k = proba.cols;
-    for (let i = 0; i < X.rows; i++) {
-      const attack = 1 - proba.data[i * k + this.normalIndex];
-      novelty[i] = (raw[i] - this.center) / (this.threshold - this.center);
-      r[i] = Math.max(attack / this.params.classifier_threshold, novelty[i]);
-    }
-    return { r, proba, novelty };
+    const raw = [attackProbability(proba, this.normalIndex), ...(await this.noveltyScores(X))];
+    const r = this.combine(raw);
+    for (let i = 0; i < r.length; i++) r[i] /= this.threshold;
+    return { r, proba };
   }
 
   async predictProba(X: Matrix): Promise<Matrix> {
@@ -214,7 +308,7 @@ export class HybridModel implements Classifier {
     return (await this.predictWithProba(X)).labels;
   }
 
-  /** Labels and probabilities from one pass (the novelty search is the costly part; do it once). */
+  /** Labels and probabilities from one pass (the novelty scoring is the costly part; do it once). */
   async predictWithProba(X: Matrix): Promise<{ labels: Labels; proba: Matrix }> {
     const { r, proba } = await this.decision(X);
     return { labels: this.labelsOf(r, proba), proba: this.probaOf(r, proba) };
@@ -258,21 +352,21 @@ export class HybridModel implements Classifier {
 
   getState(): ModelState {
     if (!this.classifier) throw notFitted();
-    const state: ModelState = {
+    return {
       params: this.params,
       classes: [...this.classes],
       nFeatures: this.nFeatures ?? 0,
       normalIndex: this.normalIndex,
-      center: this.center,
       threshold: this.threshold,
+      calibration: this.calibration,
       classifier: { name: this.classifier.name, state: this.classifier.getState() },
+      detectors: this.detectors.map(
+        (d): ModelState =>
+          d instanceof NearestNormal
+            ? { name: 'nearest', rows: d.reference.rows, data: d.reference.data, lo: d.scaling.lo, span: d.scaling.span }
+            : { name: d.name, state: d.getState() },
+      ),
     };
-    if (this.detector) state.detector = { name: this.detector.name, state: this.detector.getState() };
-    if (this.reference && this.scaling) {
-      state.reference = { rows: this.reference.rows, data: this.reference.data };
-      state.scaling = { lo: this.scaling.lo, span: this.scaling.span };
-    }
-    return state;
   }
 
   static fromState(state: ModelState): HybridModel {
@@ -280,23 +374,22 @@ export class HybridModel implements Classifier {
     m.classes = state.classes as string[];
     m.nFeatures = state.nFeatures as number;
     m.normalIndex = state.normalIndex as number;
-    m.center = state.center as number;
     m.threshold = state.threshold as number;
+    m.calibration = state.calibration as Float64Array[];
     const clf = state.classifier as { name: string; state: ModelState };
     m.classifier = getModelSpec(clf.name).fromState(clf.state) as Classifier;
-    if (state.detector) {
-      const det = state.detector as { name: string; state: ModelState };
-      m.detector = getModelSpec(det.name).fromState(det.state) as Detector;
-    }
-    if (state.reference) {
-      const ref = state.reference as { rows: number; data: Float32Array };
-      const sc = state.scaling as { lo: Float32Array; span: Float32Array };
-      m.scaling = { lo: sc.lo, span: sc.span };
-      m.reference = createMatrix(ref.rows, m.nFeatures, undefined, ref.data);
-      m.index = NeighborIndex.build(m.reference, 'euclidean');
-    }
+    m.detectors = (state.detectors as ModelState[]).map((d) => {
+      if (d.name !== 'nearest') return getModelSpec(d.name as string).fromState(d.state as ModelState) as Detector;
+      const reference = createMatrix(d.rows as number, m.nFeatures as number, undefined, d.data as Float32Array);
+      return NearestNormal.fromState({ lo: d.lo as Float32Array, span: d.span as Float32Array }, reference);
+    });
     return m;
   }
+}
+
+/** 1 − P(normal) per row. */
+function attackProbability(proba: Matrix, normalIndex: number): Float64Array {
+  return Float64Array.from({ length: proba.rows }, (_, i) => 1 - proba.data[i * proba.cols + normalIndex]);
 }
 
 function takeRows(X: Matrix, rows: readonly number[]): Matrix {
@@ -317,9 +410,9 @@ function notFitted(): UserError {
 export const spec: ModelSpec<HybridModel> = {
   name: 'hybrid',
   kind: 'classifier',
-  title: 'Hybrid: supervised classifier OR novelty detector fitted on normal rows (thresholds from training data)',
+  title: 'Hybrid: supervised classifier + novelty detectors fitted on normal rows, tail-calibrated on held-out normal rows',
   create: (params) => new HybridModel(params as Partial<HybridParams>),
   fromState: (state) => HybridModel.fromState(state),
-  searchSpace: { target_fpr: [0.01, 0.02, 0.05], n_neighbors: [1, 5, 10] },
-  testParams: { classifier: 'knn', n_neighbors: 3 },
+  searchSpace: { target_fpr: [0.01, 0.02, 0.05], combine: ['mean', 'max'] },
+  testParams: { classifier: 'knn', detectors: 'nearest', n_neighbors: 3 },
 };
