@@ -22,6 +22,8 @@ const MAX_MATCH = 258;
 /** Input bytes kept available before each step (a dynamic block header needs at most ~600). */
 const MARGIN = 1024;
 const INPUT = 1 << 16;
+/** Output bytes decoded per call of the inner loop at most. */
+const STEP_BYTES = 1 << 14;
 
 const LENGTH_BASE = Uint16Array.from([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
 const LENGTH_EXTRA = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
@@ -377,7 +379,9 @@ export class GunzipReader {
     // Short of the end, MARGIN bytes cover any symbol; at the end the zeros past it are read and endCheck decides.
     const stopIn = this.inEof ? inEnd + 8 : inEnd - MARGIN;
     const eof = this.inEof;
-    const stopOut = WINDOW - MAX_MATCH;
+    // At most STEP_BYTES per call: short calls reach the code after the loop early, so V8 has feedback for it when it
+    // optimises the loop (an on-stack-replaced loop compiled without it deoptimised at every exit).
+    const stopOut = Math.min(WINDOW - MAX_MATCH, this.writePos + STEP_BYTES);
     const start = this.writePos;
     let inPos = this.inPos;
     let bitBuf = this.bitBuf;
@@ -459,7 +463,7 @@ export class GunzipReader {
     this.bitCount = bitCount;
     this.produced(start, w);
     this.writePos = w;
-    if (ended) this.phase = Phase.BlockStart;
+    this.phase = ended ? Phase.BlockStart : Phase.Codes;
   }
 
   /** Adds window[from, to) to the member's CRC and size. */
