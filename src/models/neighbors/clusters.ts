@@ -6,7 +6,10 @@
 // Partition: top-down bisection (a 2-means hyperplane fitted on a sample of each node) down to LEAF_ROWS rows.
 // Euclidean centre distances come from ‖q−c‖² = ‖q‖² + ‖c‖² − 2·q·c over the query's columns that differ from the
 // column modes (few on one-hot data), with the rounding of that expansion added to the slack of every bound.
-// Build O(n·d·log(n / LEAF_ROWS)); a query costs O(C·nnz(q) + visited·d) for C clusters, O(n·d) at worst.
+// Runs of √C consecutive clusters (neighbours in the bisection order) form groups with their own centre and radius:
+// a query measures the groups first and a group's clusters only when the group's bound is reached.
+// Build O(n·d·log(n / LEAF_ROWS)); a query costs O((√C + expanded clusters)·nnz(q) + visited·d) for C clusters,
+// O(n·d) at worst.
 
 import { replaceTop, siftUp, type SearchData } from './kernels.js';
 import { SimdScan } from './simd.js';
@@ -28,6 +31,16 @@ export interface Clusters {
   /** Column-major d × count centres minus the column modes, and their squared norms (euclidean centre distances). */
   shiftedT: Float64Array;
   shiftedNorms: Float64Array;
+  /** Groups of consecutive clusters: group g holds clusters groupFirst[g] .. groupFirst[g+1]. */
+  groups: number;
+  groupFirst: Int32Array;
+  groupCenters: Float64Array;
+  groupShiftedT: Float64Array;
+  groupShiftedNorms: Float64Array;
+  /** Largest distance of a group's rows to its centre. */
+  groupRadius: Float64Array;
+  /** Largest squared norm of a shifted centre (scales the rounding slack of the expansion). */
+  maxShiftedNorm: number;
   /** The column modes subtracted above. */
   shift: Float64Array;
   radius: Float64Array;
@@ -139,7 +152,31 @@ export function buildClusters(data: Float32Array, n: number, d: number, metric: 
   const maxRadius = radius.reduce((u, v) => Math.max(u, v), 0);
   let maxSize = 0;
   for (let c = 0; c < count; c++) maxSize = Math.max(maxSize, start[c + 1] - start[c]);
-  return { count, start, order, spread, centers, shiftedT, shiftedNorms, shift, radius, maxRadius, maxSize, simd };
+  const per = Math.max(1, Math.round(Math.sqrt(count)));
+  const groups = Math.ceil(count / per);
+  const groupFirst = Int32Array.from({ length: groups + 1 }, (_, g) => Math.min(count, g * per));
+  const groupCenters = new Float64Array(groups * d);
+  const groupShiftedT = new Float64Array(d * groups);
+  const groupShiftedNorms = new Float64Array(groups);
+  const groupRadius = new Float64Array(groups);
+  for (let g = 0; g < groups; g++) {
+    const a = start[groupFirst[g]];
+    const b = start[groupFirst[g + 1]];
+    const go = g * d;
+    for (let p = a; p < b; p++) for (let t = x.ptr[order[p]]; t < x.ptr[order[p] + 1]; t++) groupCenters[go + x.col[t]] += x.val[t];
+    for (let j = 0; j < d; j++) {
+      const v = groupCenters[go + j] / (b - a);
+      groupShiftedT[j * groups + g] = v;
+      groupShiftedNorms[g] += v * v;
+      groupCenters[go + j] = v + shift[j];
+    }
+    for (let p = a; p < b; p++) groupRadius[g] = Math.max(groupRadius[g], distanceTo(metric, data, order[p] * d, groupCenters, go, d));
+  }
+  const maxShiftedNorm = Math.max(shiftedNorms.reduce((u, v) => Math.max(u, v), 0), groupShiftedNorms.reduce((u, v) => Math.max(u, v), 0));
+  return {
+    count, start, order, spread, centers, shiftedT, shiftedNorms, shift, radius, maxRadius, maxSize, simd,
+    groups, groupFirst, groupCenters, groupShiftedT, groupShiftedNorms, groupRadius, maxShiftedNorm,
+  };
 }
 
 /** ‖x_row − c‖² through the expansion (partition only: rounding just moves a row across a split). */
@@ -251,8 +288,18 @@ function swap(perm: Int32Array, key: Float64Array, x: number, y: number): void {
  */
 export class ClusterSearcher {
   private readonly gap: Float64Array;
-  private readonly visit: Int32Array;
-  private readonly lower: Float64Array;
+  private readonly groupGap: Float64Array;
+  /** Min-heap of groups (id −1 − g) and clusters (id c) on their lower bounds. */
+  private readonly heapKey: Float64Array;
+  private readonly heapId: Int32Array;
+  private heapSize = 0;
+  /** The query's columns that differ from the modes, their shifted values, and its shifted squared norm. */
+  private readonly qCols: Int32Array;
+  private readonly qVals: Float64Array;
+  private qNnz = 0;
+  private qNorm = 0;
+  private queryRow = 0;
+  private readonly picked: Int32Array;
   private readonly metric: Metric;
   private readonly d: number;
   private readonly simd: SimdScan | null;
@@ -279,8 +326,12 @@ export class ClusterSearcher {
     this.metric = s.metric as Metric;
     this.d = s.d;
     this.gap = new Float64Array(c.count);
-    this.visit = new Int32Array(c.count);
-    this.lower = new Float64Array(c.count);
+    this.groupGap = new Float64Array(c.groups);
+    this.heapKey = new Float64Array(c.count + c.groups);
+    this.heapId = new Int32Array(c.count + c.groups);
+    this.qCols = new Int32Array(s.d);
+    this.qVals = new Float64Array(s.d);
+    this.picked = new Int32Array(c.count);
     this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize) : null;
     this.rows = this.simd ? this.simd.rowsView() : s.data;
     this.stride = this.simd ? this.simd.width : s.d;
@@ -288,53 +339,129 @@ export class ClusterSearcher {
     this.data = s.data;
   }
 
+  /** Per centre of a level, the cost of d(q, c) in exact row distances. */
+  private centreCost(): number {
+    return this.metric === 'euclidean' ? (this.qNnz + 10) / this.d : 1;
+  }
+
   /**
-   * Distances of query q to every centre, its rounding slack, and the lower bounds d(q, c) − r into a min-heap.
-   * Returns the work in exact row distances.
+   * The query's non-mode columns, its distances to the group centres, the rounding slack of every bound, and the
+   * groups' lower bounds d(q, g) − R into the heap. Sets `work` to the cost.
    */
-  private prepare(q: number): number {
-    const { count, centers, radius, shiftedT, shiftedNorms, shift } = this.c;
+  private prepare(q: number): void {
+    const c = this.c;
     const d = this.d;
     const qs = this.queries;
     const qo = q * d;
-    const gap = this.gap;
+    this.queryRow = q;
     let qScale = 0;
-    for (let j = 0; j < d; j++) qScale += Math.abs(qs[qo + j]);
-    let slack = 0;
     let nnz = 0;
-    if (this.metric === 'euclidean') {
-      gap.fill(0);
-      let qNorm = 0;
-      for (let j = 0; j < d; j++) {
-        const v = qs[qo + j] - shift[j];
-        if (v === 0) continue;
-        nnz++;
-        qNorm += v * v;
-        const col = j * count;
-        for (let c = 0; c < count; c++) gap[c] += v * shiftedT[col + c];
-      }
-      let maxNorm = 0;
-      for (let c = 0; c < count; c++) {
-        const g2 = qNorm + shiftedNorms[c] - 2 * gap[c];
-        gap[c] = g2 > 0 ? Math.sqrt(g2) : 0;
-        if (shiftedNorms[c] > maxNorm) maxNorm = shiftedNorms[c];
-      }
-      // Rounding of the expansion: |error of g²| ≤ 1e-13 · (‖q‖² + ‖c‖² + 1), so g moves by at most its root.
-      slack = Math.sqrt(1e-13 * (qNorm + maxNorm + 1));
-    } else {
-      for (let c = 0; c < count; c++) gap[c] = distanceTo(this.metric, qs, qo, centers, c * d, d);
+    let qNorm = 0;
+    for (let j = 0; j < d; j++) {
+      qScale += Math.abs(qs[qo + j]);
+      const v = qs[qo + j] - c.shift[j];
+      if (v === 0) continue;
+      this.qCols[nnz] = j;
+      this.qVals[nnz++] = v;
+      qNorm += v * v;
     }
+    this.qNnz = nnz;
+    this.qNorm = qNorm;
+    this.centreGaps(this.groupGap, 0, c.groups, c.groups, c.groupShiftedT, c.groupShiftedNorms, c.groupCenters);
+    // A cluster's centre lies within its group's radius of the group's centre, so no gap exceeds g + R.
     let maxGap = 0;
-    for (let c = 0; c < count; c++) if (gap[c] > maxGap) maxGap = gap[c];
-    this.qTol = slack + 1e-9 * (maxGap + qScale + this.c.maxRadius + 1);
-    const lb = this.lower;
-    const heap = this.visit;
-    for (let c = 0; c < count; c++) {
-      lb[c] = gap[c] - radius[c];
-      heap[c] = c;
+    for (let g = 0; g < c.groups; g++) {
+      maxGap = Math.max(maxGap, this.groupGap[g] + c.groupRadius[g]);
+      this.heapKey[g] = this.groupGap[g] - c.groupRadius[g];
+      this.heapId[g] = -1 - g;
     }
-    for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(heap, lb, i, count);
-    return this.metric === 'euclidean' ? (count * (nnz + 10)) / d : count;
+    this.heapSize = c.groups;
+    for (let i = (c.groups >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    // Rounding of the expansion: |error of g²| ≤ 1e-13 · (‖q‖² + ‖c‖² + 1), so g moves by at most its root.
+    const slack = this.metric === 'euclidean' ? Math.sqrt(1e-13 * (qNorm + c.maxShiftedNorm + 1)) : 0;
+    this.qTol = slack + 1e-9 * (maxGap + qScale + c.maxRadius + 1);
+    this.work = c.groups * this.centreCost();
+  }
+
+  /** Distances of the query to centres c0 .. c1 of a level (count centres) into out[c0 .. c1). */
+  private centreGaps(out: Float64Array, c0: number, c1: number, count: number, shiftedT: Float64Array, norms: Float64Array, centers: Float64Array): void {
+    if (this.metric !== 'euclidean') {
+      for (let c = c0; c < c1; c++) out[c] = distanceTo(this.metric, this.queries, this.queryRow * this.d, centers, c * this.d, this.d);
+      return;
+    }
+    out.fill(0, c0, c1);
+    for (let t = 0; t < this.qNnz; t++) {
+      const v = this.qVals[t];
+      const col = this.qCols[t] * count;
+      for (let c = c0; c < c1; c++) out[c] += v * shiftedT[col + c];
+    }
+    for (let c = c0; c < c1; c++) {
+      const g2 = this.qNorm + norms[c] - 2 * out[c];
+      out[c] = g2 > 0 ? Math.sqrt(g2) : 0;
+    }
+  }
+
+  /**
+   * The next cluster, by increasing lower bound, whose bound is within `bound`, or -1 when none is left; groups
+   * reached on the way are opened (their clusters measured and queued).
+   */
+  private nextCluster(bound: number): number {
+    const c = this.c;
+    while (this.heapSize > 0 && this.heapKey[0] <= bound) {
+      const id = this.heapId[0];
+      this.pop();
+      if (id >= 0) return id;
+      const g = -1 - id;
+      const c0 = c.groupFirst[g];
+      const c1 = c.groupFirst[g + 1];
+      this.centreGaps(this.gap, c0, c1, c.count, c.shiftedT, c.shiftedNorms, c.centers);
+      this.work += (c1 - c0) * this.centreCost();
+      for (let cl = c0; cl < c1; cl++) {
+        const key = this.gap[cl] - c.radius[cl];
+        if (key <= bound) this.push(key, cl);
+      }
+    }
+    return -1;
+  }
+
+  private push(key: number, id: number): void {
+    let i = this.heapSize++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.heapKey[parent] <= key) break;
+      this.heapKey[i] = this.heapKey[parent];
+      this.heapId[i] = this.heapId[parent];
+      i = parent;
+    }
+    this.heapKey[i] = key;
+    this.heapId[i] = id;
+  }
+
+  private pop(): void {
+    const last = --this.heapSize;
+    if (last === 0) return;
+    this.heapKey[0] = this.heapKey[last];
+    this.heapId[0] = this.heapId[last];
+    this.siftDown(0);
+  }
+
+  private siftDown(i: number): void {
+    const keys = this.heapKey;
+    const ids = this.heapId;
+    const size = this.heapSize;
+    const key = keys[i];
+    const id = ids[i];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && keys[child + 1] < keys[child]) child++;
+      if (keys[child] >= key) break;
+      keys[i] = keys[child];
+      ids[i] = ids[child];
+      i = child;
+    }
+    keys[i] = key;
+    ids[i] = id;
   }
 
   /** Exact reduced distance to indexed row `row`, read from the indexed rows (same values as the SIMD copy). */
@@ -391,7 +518,7 @@ export class ClusterSearcher {
     }
     const ad = this.candDist;
     const ai = this.candRow;
-    this.work = this.prepare(q);
+    this.prepare(q);
     const { start, order, spread } = this.c;
     const euclidean = this.metric === 'euclidean';
     const approx = this.approx;
@@ -400,13 +527,7 @@ export class ClusterSearcher {
     const filterCost = 1 / SIMD_SPEEDUP;
     let size = 0;
     let bound = Number.POSITIVE_INFINITY;
-    const heap = this.visit;
-    const lb = this.lower;
-    for (let left = this.c.count; left > 0; ) {
-      const c = heap[0];
-      if (lb[c] > bound) break;
-      heap[0] = heap[--left];
-      siftDown(heap, lb, 0, left);
+    for (let c = this.nextCluster(bound); c >= 0; c = this.nextCluster(bound)) {
       const g = this.gap[c];
       const first = firstAtLeast(spread, start[c], start[c + 1], g - bound);
       const end = firstAbove(spread, first, start[c + 1], g + bound);
@@ -454,7 +575,7 @@ export class ClusterSearcher {
 
   /** knn with exact values in the heap (a max-heap at hd/hi[base ..)), the float32 kernel only as a filter. */
   private knnExact(q: number, k: number, skip: number, hd: Float64Array, hi: Int32Array, base: number, budget: number): number {
-    this.work = this.prepare(q);
+    this.prepare(q);
     const { start, order, spread } = this.c;
     const euclidean = this.metric === 'euclidean';
     const simd = this.simd;
@@ -466,13 +587,7 @@ export class ClusterSearcher {
     let size = 0;
     let bound = Number.POSITIVE_INFINITY;
     let cutoff = Number.POSITIVE_INFINITY;
-    const heap = this.visit;
-    const lb = this.lower;
-    for (let left = this.c.count; left > 0; ) {
-      const c = heap[0];
-      if (lb[c] > bound) break;
-      heap[0] = heap[--left];
-      siftDown(heap, lb, 0, left);
+    for (let c = this.nextCluster(bound); c >= 0; c = this.nextCluster(bound)) {
       const g = this.gap[c];
       // Rows with spread outside g ± bound cannot qualify; spreads ascend, so find the run by binary search.
       let p = size === k ? firstAtLeast(spread, start[c], start[c + 1], g - bound) : start[c];
@@ -512,27 +627,29 @@ export class ClusterSearcher {
    * the work would pass `budget` (a scan is cheaper).
    */
   radius(q: number, r: number, budget: number, visit: (row: number) => void): boolean {
-    let work = this.prepare(q);
-    const { start, order, spread, radius, count } = this.c;
+    this.prepare(q);
+    const { start, order, spread, radius } = this.c;
     const reach = this.metric === 'euclidean' ? Math.sqrt(r) : r;
     const bound = reach + this.qTol;
     const inside = reach - this.qTol;
     const simd = this.simd;
     const rowCost = simd ? 1 / SIMD_SPEEDUP : 1;
-    for (let c = 0; c < count; c++) {
+    const picked = this.picked;
+    let count = 0;
+    for (let c = this.nextCluster(bound); c >= 0; c = this.nextCluster(bound)) {
       const g = this.gap[c];
-      if (g - radius[c] > bound) continue;
-      if (g + radius[c] <= inside) work += (start[c + 1] - start[c]) / SIMD_SPEEDUP;
-      else work += (firstAbove(spread, start[c], start[c + 1], g + bound) - firstAtLeast(spread, start[c], start[c + 1], g - bound)) * rowCost;
-      if (work > budget) return false;
+      picked[count++] = c;
+      if (g + radius[c] <= inside) this.work += (start[c + 1] - start[c]) / SIMD_SPEEDUP;
+      else this.work += (firstAbove(spread, start[c], start[c + 1], g + bound) - firstAtLeast(spread, start[c], start[c + 1], g - bound)) * rowCost;
+      if (this.work > budget) return false;
     }
     if (simd) simd.loadQueries(this.queries, q, 1, this.d);
     const approx = this.approx;
     const surelyIn = r * (1 - 2 * (simd?.relativeError ?? 0)) - 1e-30;
     const surelyOut = r * (1 + 2 * (simd?.relativeError ?? 0)) + 1e-30;
-    for (let c = 0; c < count; c++) {
+    for (let t = 0; t < count; t++) {
+      const c = picked[t];
       const g = this.gap[c];
-      if (g - radius[c] > bound) continue;
       if (g + radius[c] <= inside) {
         for (let p = start[c]; p < start[c + 1]; p++) visit(order[p]);
         continue;
@@ -554,21 +671,6 @@ export class ClusterSearcher {
     }
     return true;
   }
-}
-
-/** Restores the min-heap order (by key) of heap[0 .. size) below position i. */
-function siftDown(heap: Int32Array, key: Float64Array, i: number, size: number): void {
-  const item = heap[i];
-  const v = key[item];
-  for (;;) {
-    let child = 2 * i + 1;
-    if (child >= size) break;
-    if (child + 1 < size && key[heap[child + 1]] < key[heap[child]]) child++;
-    if (key[heap[child]] >= v) break;
-    heap[i] = heap[child];
-    i = child;
-  }
-  heap[i] = item;
 }
 
 /** First position in a .. b (ascending values) whose value is > x, or b. */
