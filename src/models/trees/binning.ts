@@ -46,11 +46,14 @@ export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: 
       // Quantile edges on the sorted sample, deduplicated, each placed between two distinct values.
       values.sort();
       let last = -Infinity;
+      // End of the run of equal values found for the previous quantile (a long run holds many quantiles).
+      let runEnd = 0;
       for (let b = 1; b < maxBins; b++) {
         const pos = Math.min(s - 2, Math.floor((b * s) / maxBins));
         const lo = values[pos];
-        let j = pos + 1;
+        let j = runEnd > pos && values[runEnd - 1] === lo ? runEnd : pos + 1;
         while (j < s && values[j] === lo) j++;
+        runEnd = j;
         if (j >= s) break;
         const edge = Math.fround(midpoint(lo, values[j]));
         if (edge > last) {
