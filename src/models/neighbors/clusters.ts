@@ -41,6 +41,8 @@ export interface Clusters {
   groupRadius: Float64Array;
   /** Largest squared norm of a shifted centre (scales the rounding slack of the expansion). */
   maxShiftedNorm: number;
+  /** Mean work per query measured at build (ClusterSearcher.work), for the worker decision. */
+  probeWork: number;
   /** The column modes subtracted above. */
   shift: Float64Array;
   radius: Float64Array;
@@ -175,7 +177,7 @@ export function buildClusters(data: Float32Array, n: number, d: number, metric: 
   const maxShiftedNorm = Math.max(shiftedNorms.reduce((u, v) => Math.max(u, v), 0), groupShiftedNorms.reduce((u, v) => Math.max(u, v), 0));
   return {
     count, start, order, spread, centers, shiftedT, shiftedNorms, shift, radius, maxRadius, maxSize, simd,
-    groups, groupFirst, groupCenters, groupShiftedT, groupShiftedNorms, groupRadius, maxShiftedNorm,
+    groups, groupFirst, groupCenters, groupShiftedT, groupShiftedNorms, groupRadius, maxShiftedNorm, probeWork: 0,
   };
 }
 

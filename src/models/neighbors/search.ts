@@ -55,6 +55,12 @@ const CLUSTER_MIN_ROWS = 4096;
  * a scan.
  */
 const SCAN_SPEEDUP = SIMD_SPEEDUP;
+/**
+ * Cluster work units (exact row elements) count this much toward the worker threshold: workers repay a cluster
+ * search only from ~1e9 units (~2.5 ns each, measured, against ~0.3 s CPU to start and warm up each worker; on
+ * UNSW-NB15's 15,541-row LOF, 2.9e8 units, two workers cost 1.8 s CPU and more wall time than one thread's 1.2 s).
+ */
+const CLUSTER_WORK_SCALE = 0.3;
 /** Indexed rows self-queried at build to measure how hard the cluster bounds prune. */
 const CLUSTER_PROBES = 48;
 const PROBE_K = 10;
@@ -167,11 +173,11 @@ function scanSpeedup(s: SearchData): number {
 }
 
 /**
- * Whether the cluster index repays itself: self-queries of a few spread-out indexed rows measure its work per
- * query (in exact row distances, see ClusterSearcher.work) against a scan's n / SCAN_SPEEDUP, with a margin for
+ * The cluster index's mean work per query (in exact row distances, see ClusterSearcher.work), measured by
+ * self-queries of a few spread-out indexed rows. It repays itself below 0.7× a scan's n / scanSpeedup, a margin for
  * the error of that model (measured within ±30% on NSL-KDD, UNSW-NB15 and CIC-IDS2017).
  */
-function clustersPay(s: SearchData, clusters: Clusters): boolean {
+function probeClusters(s: SearchData, clusters: Clusters): number {
   const searcher = new ClusterSearcher(clusters, s, s.data);
   const k = Math.min(PROBE_K, s.n - 1);
   const hd = new Float64Array(k);
@@ -183,7 +189,7 @@ function clustersPay(s: SearchData, clusters: Clusters): boolean {
     searcher.knn(q, k, q, hd, hi, 0, s.n);
     work += searcher.work;
   }
-  return work / probes < (0.7 * s.n) / scanSpeedup(s);
+  return work / probes;
 }
 
 function sharedCopy<T extends Float32Array | Float64Array | Int32Array>(src: T, shared: boolean): T {
@@ -268,7 +274,8 @@ export class NeighborIndex {
     const search: SearchData = { n, d, metric, data, rowNorms, sparse, projection: null, clusters: null, simd };
     if (wantClusters) {
       const clusters = buildClusters(data, n, d, metric as 'euclidean' | 'manhattan', modes, options.simd !== false && simdAvailable());
-      if (algorithm === 'clusters' || clustersPay(search, clusters)) search.clusters = clusters;
+      clusters.probeWork = probeClusters(search, clusters);
+      if (algorithm === 'clusters' || clusters.probeWork < (0.7 * n) / scanSpeedup(search)) search.clusters = clusters;
     }
     // Measured: with SIMD the dense scan matches or beats the projection index on NSL-KDD, UNSW-NB15 and
     // CIC-IDS2017, so it is chosen automatically only without SIMD (and when the cluster index does not pay).
@@ -320,8 +327,7 @@ export class NeighborIndex {
 
   private useWorkers(nq: number): boolean {
     const { n, d, sparse, simd, clusters } = this.search;
-    // A cluster query costs about a few clusters' worth of rows beyond the centres (measured: 2–5× the centres).
-    const work = clusters ? nq * 4 * clusters.count * d : nq * n * (sparse ? 8 : simd ? d / 8 : d);
+    const work = clusters ? nq * clusters.probeWork * d * CLUSTER_WORK_SCALE : nq * n * (sparse ? 8 : simd ? d / 8 : d);
     return this.threads > 1 && work >= this.parallelWork && nq >= 2 * this.threads;
   }
 
