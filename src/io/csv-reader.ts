@@ -666,7 +666,8 @@ export interface CsvPeek {
 export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
   const source = await openByteSource(file);
   const { totalBytes: fileBytes, expandedBytes } = source;
-  let buf = new Uint8Array(1 << 16);
+  // Sized for the records asked for (a few KiB for a header and a row), growing 4x while they do not fit.
+  let buf = new Uint8Array(Math.min(1 << 16, 4096 * (maxRecords + 1)));
   let filled = 0;
   let complete = false;
   try {
