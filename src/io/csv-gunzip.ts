@@ -21,7 +21,8 @@ const WINDOW = 1 << 18;
 const MAX_MATCH = 258;
 /** Input bytes kept available before each step (a dynamic block header needs at most ~600). */
 const MARGIN = 1024;
-const INPUT = 1 << 16;
+/** Input buffer: a member header (up to 64 KiB of extra field, names) is read from one full buffer. */
+const INPUT = 1 << 17;
 /** Output bytes decoded per call of the inner loop at most. */
 const STEP_BYTES = 1 << 14;
 
@@ -134,7 +135,8 @@ export class GunzipReader {
         return n;
       }
       if (this.phase === Phase.Done) return 0;
-      if (this.inEnd - this.inPos <= MARGIN && !this.inEof) {
+      const low = this.phase === Phase.Header ? this.inPos > 0 || this.inEnd < INPUT : this.inEnd - this.inPos <= MARGIN;
+      if (low && !this.inEof) {
         await this.refill();
         continue;
       }
@@ -172,9 +174,13 @@ export class GunzipReader {
   private step(): void {
     switch (this.phase) {
       case Phase.Header:
-        if (this.members > 0 && this.inEnd - this.inPos < 2) {
-          this.phase = Phase.Done;
-          return;
+        if (this.members > 0) {
+          // After a member, zero bytes to the end are padding (as zlib takes them); anything else is another member.
+          while (this.inPos < this.inEnd && this.input[this.inPos] === 0) this.inPos++;
+          if (this.inPos === this.inEnd) {
+            if (this.inEof) this.phase = Phase.Done;
+            return;
+          }
         }
         this.header();
         return;
@@ -201,43 +207,32 @@ export class GunzipReader {
   }
 
   private header(): void {
+    const start = this.inPos;
     const id1 = this.byte();
     const id2 = this.byte();
-    if (id1 !== 0x1f || id2 !== 0x8b) {
-      // Bytes after a complete member that do not start another one are ignored, as zlib does.
-      if (this.members > 0) {
-        this.phase = Phase.Done;
-        return;
-      }
-      throw new GzipCorrupt('incorrect header check');
-    }
+    if (id1 !== 0x1f || id2 !== 0x8b) throw new GzipCorrupt('incorrect header check');
     if (this.byte() !== 8) throw new GzipCorrupt('unknown compression method');
     const flags = this.byte();
     if (flags & 0xe0) throw new GzipCorrupt('unknown header flags set');
     this.inPos += 6; // MTIME, XFL, OS
     if (flags & 4) {
       const extra = this.byte() | (this.byte() << 8);
-      this.skipBytes(extra);
+      // The buffer is full here (or holds the rest of the file), so the field is in it unless the file ends.
+      if (this.inEnd - this.inPos < extra) throw new GzipCutShort('unexpected end of file');
+      this.inPos += extra;
     }
     if (flags & 8) while (this.byte() !== 0);
     if (flags & 16) while (this.byte() !== 0);
-    if (flags & 2) this.inPos += 2;
     if (this.inPos > this.inEnd) throw new GzipCutShort('unexpected end of file');
+    if (flags & 2) {
+      const check = crc32(this.input.subarray(start, this.inPos)) & 0xffff;
+      if ((this.byte() | (this.byte() << 8)) !== check) throw new GzipCorrupt('header crc mismatch');
+    }
     this.crc[0] = 0;
     this.memberBytes = 0;
     this.bitBuf = 0;
     this.bitCount = 0;
     this.phase = Phase.BlockStart;
-  }
-
-  /** Skips header bytes that may be longer than the input buffer. */
-  private skipBytes(n: number): void {
-    const here = Math.min(n, this.inEnd - this.inPos);
-    this.inPos += here;
-    if (here < n) {
-      if (this.inEof) throw new GzipCutShort('unexpected end of file');
-      throw new GzipCorrupt('header extra field longer than the input buffer');
-    }
   }
 
   private bits(n: number): number {

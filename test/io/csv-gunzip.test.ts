@@ -2,7 +2,7 @@
 // any input chunking and output size, several members, and cut-short or corrupt data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, gunzipSync, gzipSync } from 'node:zlib';
+import { constants, crc32, createGzip, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { GunzipReader, GzipCorrupt, GzipCutShort } from '../../src/io/csv-gunzip.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -57,10 +57,38 @@ test('gunzip: the same bytes as zlib for every level, strategy and chunking', as
   assert.ok((await gunzip(gzipSync(small), 1, 7)).equals(small));
 });
 
-test('gunzip: concatenated members are read in turn (as zlib does); bytes after the last one are ignored', async () => {
+test('gunzip: optional header fields (a 40 KB extra field, name, comment, header CRC) and sync-flushed blocks', async () => {
+  const data = csvText(new Rng(9), 2000);
+  const extra = Buffer.alloc(40_000, 7);
+  const head = Buffer.from([0x1f, 0x8b, 8, 4 | 8 | 16 | 2, 0, 0, 0, 0, 0, 3, extra.length & 0xff, extra.length >> 8]);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data), 0);
+  trailer.writeUInt32LE(data.length, 4);
+  const header = Buffer.concat([head, extra, Buffer.from('flows.csv\0a comment\0')]);
+  const headerCrc = Buffer.alloc(2);
+  headerCrc.writeUInt16LE(crc32(header) & 0xffff);
+  const member = Buffer.concat([header, headerCrc, deflateRawSync(data), trailer]);
+  for (const step of [1 << 16, 4093]) assert.ok((await gunzip(member, step, 1000)).equals(data), `fills of ${step}`);
+  assert.ok(gunzipSync(member).equals(data), 'the hand-made member is valid gzip');
+  headerCrc[0] ^= 1;
+  await assert.rejects(gunzip(Buffer.concat([header, headerCrc, deflateRawSync(data), trailer]), 1 << 16, 1000), GzipCorrupt);
+  // A stream flushed mid-way carries empty stored blocks.
+  const gz = createGzip();
+  const parts: Buffer[] = [];
+  gz.on('data', (b: Buffer) => parts.push(b));
+  gz.write(data.subarray(0, 5000));
+  await new Promise<void>((resolve) => gz.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+  gz.end(data.subarray(5000));
+  await new Promise((resolve) => gz.on('end', resolve));
+  assert.ok((await gunzip(Buffer.concat(parts), 333, 77)).equals(data));
+});
+
+test('gunzip: concatenated members are read in turn; after the last, zero bytes are padding and others an error (as zlib)', async () => {
   const gz = Buffer.concat([gzipSync('hello '), gzipSync(''), gzipSync('world', { level: 0 })]);
   assert.equal((await gunzip(gz, 5, 3)).toString(), gunzipSync(gz).toString());
-  assert.equal((await gunzip(Buffer.concat([gzipSync('x'), Buffer.alloc(10)]), 64, 64)).toString(), 'x');
+  assert.equal((await gunzip(Buffer.concat([gzipSync('x'), Buffer.alloc(10)]), 4, 64)).toString(), 'x');
+  await assert.rejects(gunzip(Buffer.concat([gzipSync('x'), Buffer.from('garbage')]), 64, 64), GzipCorrupt);
+  await assert.rejects(gunzip(Buffer.concat([gzipSync('x'), Buffer.from([0x1f])]), 64, 64), GzipCutShort);
 });
 
 test('gunzip: data cut anywhere is "cut short"; changed bytes are an error', async () => {
