@@ -42,6 +42,8 @@ const SCHEMA = [
 ];
 
 const MINUTE = 60_000;
+/** Alerts per INSERT or UPDATE statement of a flush. */
+const ROWS_PER_STATEMENT = 500;
 
 const ALERT_COLUMNS = 'a.body, a.count, a.last_seen_ms, a.score, a.stage, a.flow_end_ms';
 
@@ -134,10 +136,11 @@ export class AlertStore {
     this.pendingNew = new Set();
     const created = alerts.filter((a) => fresh.has(a.id));
     const grown = alerts.filter((a) => !fresh.has(a.id));
-    if (created.length > 0) {
-      // SQL literals rather than 16 bound parameters per row: a flood from many sources opens thousands of aggregates
-      // at once, and binding them blocked this thread for ~100 ms per flush.
-      const rows = created.map((a) => {
+    // SQL literals rather than 16 bound parameters per row: a flood from many sources opens thousands of aggregates
+    // at once, and binding them blocked this thread for ~100 ms per flush. Statements of at most ROWS_PER_STATEMENT
+    // rows, each awaited, so the event loop (scoring) runs between them.
+    for (let at = 0; at < created.length; at += ROWS_PER_STATEMENT) {
+      const rows = created.slice(at, at + ROWS_PER_STATEMENT).map((a) => {
         const input = inputs.get(a.id);
         const f = a.flow;
         return `(${[
@@ -148,11 +151,11 @@ export class AlertStore {
       });
       await this.db.run(`INSERT OR REPLACE INTO alerts VALUES ${rows.join(',')}`);
     }
-    if (grown.length > 0) {
-      // A grown aggregate changes only its counters: no body rewrite (reads overlay these columns on the body). A
-      // flood grows thousands per flush, so the values are written as SQL literals (ids are our hex hashes, the rest
-      // numbers and the stage), which DuckDB parses off this thread, instead of binding six parameters per row here.
-      const rows = grown.map((a) => `(${sqlText(a.id)},${a.count},${sqlNumber(a.lastSeenMs)},${sqlNumber(a.score)},${sqlText(a.stage)},${sqlNumber(a.flowEndMs)})`);
+    // A grown aggregate changes only its counters: no body rewrite (reads overlay these columns on the body). A
+    // flood grows thousands per flush, so the values are SQL literals (ids are our hex hashes, the rest numbers and
+    // the stage), which DuckDB parses off this thread, instead of six bound parameters per row.
+    for (let at = 0; at < grown.length; at += ROWS_PER_STATEMENT) {
+      const rows = grown.slice(at, at + ROWS_PER_STATEMENT).map((a) => `(${sqlText(a.id)},${a.count},${sqlNumber(a.lastSeenMs)},${sqlNumber(a.score)},${sqlText(a.stage)},${sqlNumber(a.flowEndMs)})`);
       await this.db.run(
         `UPDATE alerts SET count = v.count, last_seen_ms = v.last_seen_ms, score = v.score, stage = v.stage, flow_end_ms = v.flow_end_ms
          FROM (VALUES ${rows.join(',')}) AS v(id, count, last_seen_ms, score, stage, flow_end_ms) WHERE alerts.id = v.id`,
