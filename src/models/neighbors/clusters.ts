@@ -324,6 +324,7 @@ export class ClusterSearcher {
     private readonly c: Clusters,
     s: SearchData,
     private readonly queries: Float32Array,
+    keepKernel = true,
   ) {
     this.metric = s.metric as Metric;
     this.d = s.d;
@@ -334,7 +335,7 @@ export class ClusterSearcher {
     this.qCols = new Int32Array(s.d);
     this.qVals = new Float64Array(s.d);
     this.picked = new Int32Array(c.count);
-    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize) : null;
+    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize, keepKernel) : null;
     this.rows = this.simd ? this.simd.rowsView() : s.data;
     this.stride = this.simd ? this.simd.width : s.d;
     this.approx = new Float64Array(this.simd ? c.maxSize : 0);

@@ -178,7 +178,8 @@ function scanSpeedup(s: SearchData): number {
  * the error of that model (measured within ±30% on NSL-KDD, UNSW-NB15 and CIC-IDS2017).
  */
 function probeClusters(s: SearchData, clusters: Clusters): number {
-  const searcher = new ClusterSearcher(clusters, s, s.data);
+  // Its kernel copy is not kept: a parallel search builds its own in each worker.
+  const searcher = new ClusterSearcher(clusters, s, s.data, false);
   const k = Math.min(PROBE_K, s.n - 1);
   const hd = new Float64Array(k);
   const hi = new Int32Array(k);

@@ -188,12 +188,15 @@ export class SimdScan {
     return scan;
   }
 
-  /** A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order. */
-  static ordered(s: SearchData, order: Int32Array, maxRun: number): SimdScan {
-    let scan = cache.get(order);
+  /**
+   * A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order
+   * (`keep` false: built for one use and not cached, so that its memory can go).
+   */
+  static ordered(s: SearchData, order: Int32Array, maxRun: number, keep = true): SimdScan {
+    let scan = keep ? cache.get(order) : undefined;
     if (!scan) {
       scan = new SimdScan(s, 1, maxRun, order);
-      cache.set(order, scan);
+      if (keep) cache.set(order, scan);
     }
     return scan;
   }
