@@ -694,9 +694,18 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
   const binary = bytes.includes(0);
   const quoted = bytes.includes(QUOTE);
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  // Only the lines the sample needs are decoded: the records' strings are slices of this text and keep it alive.
+  // Only the lines the sample needs (blank ones not counted) are decoded: the records' strings are slices of this
+  // text and keep it alive.
   let lf = -1;
-  for (let k = 0; k <= maxRecords && (lf = bytes.indexOf(LF, lf + 1)) >= 0; k++);
+  for (let kept = 0; kept <= maxRecords; ) {
+    const next = bytes.indexOf(LF, lf + 1);
+    if (next < 0) {
+      lf = -1;
+      break;
+    }
+    if (next - lf > 2 || (next - lf === 2 && bytes[lf + 1] !== CR)) kept++;
+    lf = next;
+  }
   const cut = lf >= 0 && lf + 1 < bytes.length;
   const text = utf8.decode(cut ? bytes.subarray(0, lf + 1) : bytes);
   const records = binary ? [] : splitRecords(text, delimiter, complete && !cut, maxRecords + 1);

@@ -136,6 +136,16 @@ describe('csv reader: values', () => {
     assert.deepEqual(cat(out[1]), ['x', long, 'z', long, 'x']);
   });
 
+  it('peeks at the records asked for, blank lines not counted', async () => {
+    const path = write('blank.csv', `\n\r\n\na,b\n\n1,x\n2,y\n3,z\n${'4,w\n'.repeat(5000)}`);
+    const two = await peekCsv(path, 2);
+    assert.deepEqual(two.records, [['a', 'b'], ['1', 'x']]);
+    assert.equal(two.complete, false);
+    const all = await peekCsv(path, 10_000);
+    assert.equal(all.records.length, 5004);
+    assert.equal(all.complete, true);
+  });
+
   it('peeks at the first records as text', async () => {
     const path = write('peek.csv', '\ufeffa,b\n1,"x,y"\n2,z\n');
     const peek = await peekCsv(path);
