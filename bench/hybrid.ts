@@ -41,12 +41,13 @@ export async function run(args: string[]): Promise<void> {
   const configs: { label: string; model: string; params: Params }[] = [
     { label: 'rf', model: 'rf', params: {} },
     { label: 'gbdt', model: 'gbdt', params: {} },
-    { label: 'hybrid defaults (gbdt + nearest, mean)', model: 'hybrid', params: {} },
+    { label: 'hybrid defaults: gbdt + nearest, weights 0.34 / 0.66 (the procedure\'s pick)', model: 'hybrid', params: {} },
+    { label: 'hybrid gbdt + nearest, equal weights', model: 'hybrid', params: { classifier_weight: 'equal' } },
     { label: 'hybrid gbdt + nearest, max', model: 'hybrid', params: { combine: 'max' } },
     { label: 'hybrid rf + nearest, max', model: 'hybrid', params: { classifier: 'rf', combine: 'max' } },
-    { label: 'hybrid rf + nearest, mean', model: 'hybrid', params: { classifier: 'rf' } },
-    { label: 'hybrid gbdt + nearest + autoencoder, mean', model: 'hybrid', params: { detectors: 'nearest+autoencoder' } },
-    { label: 'hybrid gbdt + ecod + autoencoder, mean', model: 'hybrid', params: { detectors: 'ecod+autoencoder' } },
+    { label: 'hybrid rf + nearest + autoencoder, equal weights', model: 'hybrid', params: { classifier: 'rf', detectors: 'nearest+autoencoder', classifier_weight: 'equal' } },
+    { label: 'hybrid rf + autoencoder, equal weights', model: 'hybrid', params: { classifier: 'rf', detectors: 'autoencoder', classifier_weight: 'equal' } },
+    { label: 'hybrid gbdt + nearest + autoencoder, equal weights', model: 'hybrid', params: { detectors: 'nearest+autoencoder', classifier_weight: 'equal' } },
   ];
   const only = args[1]?.split(',');
   const rows: (string | number)[][] = [];

@@ -3,8 +3,8 @@
 parts on a prepared matrix folder (bench/lib/bench-data.ts writeForPython, binary labels). 20% of the normal training
 rows (seeded) are held out; HistGradientBoostingClassifier is fitted on the other rows, the novelty score is the mean
 distance to the 5 nearest of the remaining normal rows (<= 20,000; signed-log, min-max scaled, NearestNeighbors);
-each score is turned into a normal-tail score on the held-out rows, the two are averaged, and the alert threshold is
-the 98th percentile of the average on the held-out rows. Also writes the classifier alone.
+each score is turned into a normal-tail score on the held-out rows, the two are weighted 0.34 / 0.66, and the alert
+threshold is the 98th percentile of that on the held-out rows. Also writes the classifier alone.
 Outputs <dir>/peer_hybrid.score, <dir>/peer_hybrid.pred, <dir>/peer_gbdt.score, <dir>/peer_gbdt.pred and prints one
 JSON object with wall and CPU seconds (fit, predict).
 Usage: /usr/bin/python3 bench/py/hybrid_peer.py <dir>"""
@@ -47,12 +47,13 @@ nn = NearestNeighbors(n_neighbors=5).fit(scale(X_train[fit_normal]))
 novelty = lambda X: nn.kneighbors(scale(X))[0].mean(1)
 cal_p = np.sort(clf.predict_proba(X_train[cal])[:, 1])
 cal_n = np.sort(novelty(X_train[cal]))
-threshold = np.quantile(np.sort((tail(cal_p, cal_p) + tail(cal_n, cal_n)) / 2), 0.98)
+W = 0.34
+threshold = np.quantile(W * tail(cal_p, cal_p) + (1 - W) * tail(cal_n, cal_n), 0.98)
 fit, fit_cpu = time.perf_counter() - t, time.process_time() - c
 
 t, c = time.perf_counter(), time.process_time()
 p = clf.predict_proba(X_test)[:, 1]
-r = (tail(cal_p, p) + tail(cal_n, novelty(X_test))) / 2 / threshold
+r = (W * tail(cal_p, p) + (1 - W) * tail(cal_n, novelty(X_test))) / threshold
 predict, predict_cpu = time.perf_counter() - t, time.process_time() - c
 (r / (1 + r)).astype("<f8").tofile(f"{folder}/peer_hybrid.score")
 (r >= 1).astype("<i4").tofile(f"{folder}/peer_hybrid.pred")

@@ -11,10 +11,11 @@
 //      them, on signed-log, min-max scaled columns);
 //   3. a component's score s becomes u(s) = −log10((#calibration scores ≥ s + 1) / (m + 1)), continued past the
 //      largest calibration score t by (s − t) / (t − q99), so that rows beyond every normal one keep their order;
-//   4. c = mean (or max) of the components' u; threshold = the (1 − target_fpr) quantile of c on the calibration
+//   4. c = weighted mean (or max) of the components' u (the classifier's weight `classifier_weight`, the rest shared
+//      equally by the detectors; 'equal': all alike); threshold = the (1 − target_fpr) quantile of c on the calibration
 //      rows; r = c / threshold: alert ⇔ r ≥ 1, and P(alert) = r / (1 + r).
-// The defaults (components and rule) were picked on KDDTrain+ alone by leave-attack-type-out folds that simulate
-// unseen attacks (bench/py/hybrid_select.py; docs/benchmarks.md "Hybrid").
+// The defaults (gbdt + nearest, weights 0.34 / 0.66) were picked on KDDTrain+ alone by leave-attack-type-out folds
+// that simulate unseen attacks (bench/py/hybrid_select.py; docs/benchmarks.md "Hybrid").
 // The normal class is the label named normal / benign (else the most frequent one, or `normal_class`).
 // Multiclass labels: an alert that the classifier calls normal goes to the most probable attack class.
 
@@ -31,6 +32,7 @@ type HybridParams = {
   classifier: string;
   detectors: string;
   combine: string;
+  classifier_weight: number | string;
   n_neighbors: number;
   target_fpr: number;
   holdout: number;
@@ -43,6 +45,7 @@ const defaults: HybridParams = {
   classifier: 'gbdt',
   detectors: 'nearest',
   combine: 'mean',
+  classifier_weight: 0.34,
   n_neighbors: 5,
   target_fpr: 0.02,
   holdout: 0.2,
@@ -72,6 +75,7 @@ const rules: { [K in keyof HybridParams]: ParamRule } = {
   classifier: { type: 'choice', values: ['rf', 'gbdt', 'dt', 'knn', 'logreg', 'svm', 'mlp'] },
   detectors: { type: 'choice', values: detectorSets() },
   combine: { type: 'choice', values: ['mean', 'max'] },
+  classifier_weight: { type: 'float-or-choice', min: 0, max: 1, values: ['equal'] },
   n_neighbors: { type: 'int', min: 1 },
   target_fpr: { type: 'float', min: 0, max: 0.5, exclusiveMin: true },
   holdout: { type: 'float', min: 0, max: 0.5, exclusiveMin: true },
@@ -277,13 +281,16 @@ export class HybridModel implements Classifier {
     return out;
   }
 
-  /** Mean (or max) of the components' calibrated tail scores. */
+  /** Weighted mean (or max) of the components' calibrated tail scores. */
   private combine(raw: Float64Array[]): Float64Array {
     const tails = raw.map((s, c) => tailScores(this.calibration[c], s));
+    const cw = this.params.classifier_weight;
+    const wClassifier = typeof cw === 'number' ? cw : 1 / tails.length;
+    const weights = tails.map((_, c) => (c === 0 ? wClassifier : (1 - wClassifier) / (tails.length - 1)));
     const out = new Float64Array(raw[0].length);
     for (let i = 0; i < out.length; i++) {
       let v = this.params.combine === 'max' ? Number.NEGATIVE_INFINITY : 0;
-      for (const t of tails) v = this.params.combine === 'max' ? Math.max(v, t[i]) : v + t[i] / tails.length;
+      for (let c = 0; c < tails.length; c++) v = this.params.combine === 'max' ? Math.max(v, tails[c][i]) : v + weights[c] * tails[c][i];
       out[i] = v;
     }
     return out;
