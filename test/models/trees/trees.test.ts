@@ -129,6 +129,44 @@ describe('rf', () => {
     assert.ok(Math.abs(model.oobScore - held) < 0.03, `oob ${model.oobScore} vs held-out ${held}`);
   });
 
+  it('sends each out-of-bag row to the leaf its raw values reach, and reused work arrays change nothing', async () => {
+    const { growForestTree } = await import('../../../src/models/trees/forest-grow.js');
+    const { sparseColumns, rowMajorBins } = await import('../../../src/models/trees/binning.js');
+    const rng = new Rng(12);
+    const shared = (rows: number) => {
+      const cols = 6;
+      const X = createMatrix(rows, cols);
+      const codes = new Int32Array(rows);
+      // Columns 0-2 dense, 3-5 mostly zero (sparse histograms); rows are few enough per node for row-major reads.
+      for (let i = 0; i < rows; i++) {
+        codes[i] = rng.next() < 0.4 ? 1 : 0;
+        for (let j = 0; j < cols; j++) X.data[i * cols + j] = j < 3 ? rng.normal() + codes[i] : rng.next() < 0.1 ? rng.int(3) + 1 : 0;
+      }
+      const { nBins, edges } = fitBinEdges(X, 256, 0);
+      const binned = binMatrix(X, nBins, edges);
+      const data = { ...binned, y: codes, nClasses: 2, sparse: sparseColumns(binned), rowBins: rowMajorBins(binned) };
+      const params = { criterion: 'gini' as const, maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 2 };
+      return { X, task: { data, baseWeight: new Float64Array(rows).fill(1), params, bootstrap: true } };
+    };
+    const { X, task } = shared(5000);
+    const first = growForestTree(task, { seed: 7 });
+    const { feature, threshold, left, right } = first.tree;
+    assert.equal(new Set(first.oobRows).size, first.oobRows.length);
+    // About e^-1 of the rows are left out of a bootstrap sample.
+    assert.ok(Math.abs(first.oobRows.length / 5000 - Math.exp(-1)) < 0.03, `${first.oobRows.length} out-of-bag rows`);
+    for (let j = 0; j < first.oobRows.length; j++) {
+      const row = first.oobRows[j];
+      let v = 0;
+      while (feature[v] >= 0) v = X.data[row * 6 + feature[v]] <= threshold[v] ? left[v] : right[v];
+      assert.equal(first.oobLeaves[j], v, `row ${row}`);
+    }
+    growForestTree(shared(700).task, { seed: 3 });
+    const again = growForestTree(task, { seed: 7 });
+    assert.deepEqual(again.tree, first.tree);
+    assert.deepEqual(again.oobRows, first.oobRows);
+    assert.deepEqual(again.oobLeaves, first.oobLeaves);
+  });
+
   it('gives the same forest on worker threads as on the main thread', async () => {
     const { X, y } = noisy(4000, 4, 1, 4);
     const serial = await new RandomForest({ n_estimators: 100, n_jobs: 1, max_depth: 6 }).fit(X, y);
