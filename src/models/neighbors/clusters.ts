@@ -2,7 +2,9 @@
 // "A branch and bound algorithm for computing k-nearest neighbors" (IEEE Trans. Computers, 1975): a cluster with
 // centre c and radius r holds no row nearer to q than d(q, c) − r, and a row x of it none nearer than
 // |d(q, c) − d(x, c)|. Clusters are visited by increasing lower bound and a query stops when the bound passes its
-// current k-th distance. Survivors get the exact float64 distance, so answers equal the brute force's, ties included.
+// current k-th distance. Rows that pass the bounds are measured in float32 by the WebAssembly SIMD kernel (when
+// available) and the possible answers get the exact float64 distance, so answers equal the brute force's, ties
+// included.
 // Partition: top-down bisection (a 2-means hyperplane fitted on a sample of each node) down to LEAF_ROWS rows.
 // Euclidean centre distances come from ‖q−c‖² = ‖q‖² + ‖c‖² − 2·q·c over the query's columns that differ from the
 // column modes (few on one-hot data), with the rounding of that expansion added to the slack of every bound.
