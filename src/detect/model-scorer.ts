@@ -1,7 +1,9 @@
 // Scores FlowRecords with a saved model file: builds a columnar batch from the flows' feature vectors (the CIC set
 // from the flow meter, or the NetFlow set any record has), runs the saved pipeline and model, thresholds, explains
 // the alerting rows only, and feeds the drift monitor. The feature set is chosen from the model's schema; a model
-// trained on features that flows do not carry (e.g. NSL-KDD's) is refused with the missing names.
+// trained on features that flows do not carry (e.g. NSL-KDD's) is refused with the missing names. The NetFlow source's
+// chunks (src/detect/flow-chunk.ts) are scored from their feature columns, usually on the collector thread
+// (predictChunk), and then only verdicts, drift and explanations are done here (scoreChunk).
 
 import type { Frame, NumericColumn } from '../frame/frame.js';
 import { createMatrix } from '../frame/matrix.js';
@@ -17,7 +19,7 @@ import { explainRows, type TopFeature } from '../explain/index.js';
 import type { Matrix } from '../frame/matrix.js';
 import type { FeatureContribution } from './alert.js';
 import { DriftMonitor, type DriftStatus } from './drift.js';
-import type { FlowScorer, ScoredBatch } from './engine.js';
+import type { FlowScorer, ScoredBatch, Verdict } from './engine.js';
 import type { FlowChunk } from './flow-chunk.js';
 
 export type FlowFeatureSet = 'cic' | 'netflow';
@@ -167,7 +169,7 @@ export class ModelScorer implements FlowScorer {
     }
     // one verdict template per class: rows share label and category
     const labels = info.classes.map((label, p) => ({ label, category: this.categoryOf(label), isAlert: info.positive >= 0 ? p === info.positive : p !== info.normal }));
-    const verdicts = new Array<{ score: number; threshold: number; isAlert: boolean; label: string; category: string }>(n);
+    const verdicts = new Array<Verdict>(n);
     for (let i = 0; i < n; i++) {
       const c = labels[pred[i]];
       verdicts[i] = { score: score ? score[i] : 1, threshold, isAlert: c.isAlert, label: c.label, category: c.category };
