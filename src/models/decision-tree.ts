@@ -8,7 +8,7 @@ import { argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
-import { binMatrix, fitBinEdges, MAX_BINS, sparseColumns } from './trees/binning.js';
+import { fitAndBinMatrix, MAX_BINS, sparseColumns } from './trees/binning.js';
 import { buildClassTree } from './trees/class-tree.js';
 import { accumulateLeaves, concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
 import { checkClassIndex, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
@@ -53,8 +53,7 @@ export class DecisionTree implements Classifier {
   async fit(X: Matrix, y: Labels, options?: FitOptions): Promise<this> {
     const counts = checkTraining('dt', X, y);
     const p = this.params;
-    const { nBins, edges } = fitBinEdges(X, p.max_bins, p.random_state);
-    const binned = binMatrix(X, nBins, edges);
+    const binned = fitAndBinMatrix(X, p.max_bins, p.random_state);
     const importance = new Float64Array(X.cols);
     const tree = buildClassTree(
       { ...binned, y: y.codes, nClasses: y.classes.length, sparse: sparseColumns(binned) },

@@ -10,7 +10,7 @@ import { resolveParams, type Classifier, type FitOptions, type ModelState, type 
 import type { ModelSpec } from './registry.js';
 import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
-import { binMatrix, fitBinEdges, MAX_BINS, rowMajorBins, sparseColumns } from './trees/binning.js';
+import { fitAndBinMatrix, MAX_BINS, rowMajorBins, sparseColumns } from './trees/binning.js';
 import { growForestTree, releaseForestWork, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
 import { sumLeaves } from './trees/forest-predict.js';
 import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
@@ -74,10 +74,9 @@ export class RandomForest implements Classifier {
     const counts = checkTraining('rf', X, y);
     const p = this.params;
     const K = y.classes.length;
-    const { nBins, edges } = fitBinEdges(X, p.max_bins, p.random_state);
     const threads = p.n_jobs ?? defaultThreads();
     const parallel = threads > 1 && X.rows * p.n_estimators >= PARALLEL_WORK;
-    const binned = binMatrix(X, nBins, edges, parallel);
+    const binned = fitAndBinMatrix(X, p.max_bins, p.random_state, parallel);
     const yShared = parallel ? new Int32Array(new SharedArrayBuffer(X.rows * 4)) : new Int32Array(X.rows);
     yShared.set(y.codes);
     const weights = rowWeights(y, counts, p.class_weight, options);

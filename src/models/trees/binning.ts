@@ -24,6 +24,26 @@ export interface BinnedData {
 
 /** Learns per-feature bin edges from (a seeded subsample of) the rows. */
 export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: Int32Array; edges: Float32Array } {
+  return learnEdges(X, maxBins, seed, null);
+}
+
+/**
+ * fitBinEdges then binMatrix in one go: without a subsample, every column is binned from the column-major copy the
+ * edges were learnt on (sequential reads) instead of from the row-major matrix again. Same edges and bins.
+ */
+export function fitAndBinMatrix(X: Matrix, maxBins: number, seed: number, shared = false): BinnedData {
+  const { rows, cols } = X;
+  if (rows > EDGE_SAMPLE) {
+    const { nBins, edges } = fitBinEdges(X, maxBins, seed);
+    return binMatrix(X, nBins, edges, shared);
+  }
+  const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
+  const { nBins, edges } = learnEdges(X, maxBins, seed, bins);
+  return { rows, cols, bins, nBins, edges };
+}
+
+/** Edges of every feature; with `bins` (no subsample), also the bins of each column (column-major). */
+function learnEdges(X: Matrix, maxBins: number, seed: number, bins: Uint8Array | null): { nBins: Int32Array; edges: Float32Array } {
   const { rows, cols, data } = X;
   const sampleRows = rows <= EDGE_SAMPLE ? null : sampleIndices(rows, EDGE_SAMPLE, seed);
   const s = sampleRows ? sampleRows.length : rows;
@@ -44,18 +64,18 @@ export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: 
       for (let i = 0; i + 1 < distinct.length; i++) edges[base + count++] = midpoint(distinct[i], distinct[i + 1]);
     } else {
       // Quantile edges on the sorted sample, deduplicated, each placed between two distinct values.
-      values.sort();
+      const sorted = bins ? values.slice().sort() : values.sort();
       let last = -Infinity;
       // End of the run of equal values found for the previous quantile (a long run holds many quantiles).
       let runEnd = 0;
       for (let b = 1; b < maxBins; b++) {
         const pos = Math.min(s - 2, Math.floor((b * s) / maxBins));
-        const lo = values[pos];
-        let j = runEnd > pos && values[runEnd - 1] === lo ? runEnd : pos + 1;
-        while (j < s && values[j] === lo) j++;
+        const lo = sorted[pos];
+        let j = runEnd > pos && sorted[runEnd - 1] === lo ? runEnd : pos + 1;
+        while (j < s && sorted[j] === lo) j++;
         runEnd = j;
         if (j >= s) break;
-        const edge = Math.fround(midpoint(lo, values[j]));
+        const edge = Math.fround(midpoint(lo, sorted[j]));
         if (edge > last) {
           edges[base + count++] = edge;
           last = edge;
@@ -63,8 +83,30 @@ export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: 
       }
     }
     nBins[f] = count + 1;
+    if (bins) binColumn(values, edges, base, count, bins, f * rows);
   }
   return { nBins, edges };
+}
+
+/** Bins of one column's values (count = edges of the feature) into bins[out ..]. */
+function binColumn(values: Float32Array, edges: Float32Array, base: number, count: number, bins: Uint8Array, out: number): void {
+  if (count === 0) return;
+  if (count === 1) {
+    const edge = edges[base];
+    for (let i = 0; i < values.length; i++) bins[out + i] = values[i] <= edge ? 0 : 1;
+    return;
+  }
+  // Runs of one value (zeros of a mostly-zero counter) search the edges once.
+  let last = Number.NaN;
+  let bin = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== last) {
+      bin = binOf(edges, base, count, v);
+      last = v;
+    }
+    bins[out + i] = bin;
+  }
 }
 
 /** The sorted distinct values of a column when there are at most `limit` of them, else null (no full sort). */

@@ -55,6 +55,26 @@ describe('binning', () => {
     assert.ok(Math.max(...counts) < 3 * (5000 / 64), `largest bin ${Math.max(...counts)}`);
     assert.ok(MAX_BINS === 256);
   });
+
+  it('learns edges and bins in one pass exactly as fitBinEdges then binMatrix', async () => {
+    const { fitAndBinMatrix } = await import('../../../src/models/trees/binning.js');
+    const rng = new Rng(5);
+    const rows = 3000;
+    const cols = 4;
+    const X = createMatrix(rows, cols);
+    // A continuous column, one with runs of zeros and > 256 distinct values, a binary one, a constant one.
+    for (let i = 0; i < rows; i++) {
+      X.data[i * cols] = rng.normal();
+      X.data[i * cols + 1] = rng.next() < 0.6 ? 0 : rng.normal() * 100;
+      X.data[i * cols + 2] = rng.next() < 0.3 ? 1 : 0;
+      X.data[i * cols + 3] = 7;
+    }
+    const { nBins, edges } = fitBinEdges(X, 256, 0);
+    const once = fitAndBinMatrix(X, 256, 0);
+    assert.deepEqual(once.nBins, nBins);
+    assert.deepEqual(once.edges, edges);
+    assert.deepEqual(once.bins, binMatrix(X, nBins, edges).bins);
+  });
 });
 
 describe('dt', () => {
