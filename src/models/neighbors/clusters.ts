@@ -507,8 +507,8 @@ export class ClusterSearcher {
   }
 
   /**
-   * The k nearest rows of query q, skipping row `skip`, into hd/hi[base ..) as (reduced distance, row) pairs in no
-   * particular order. Returns their number, or -1 once the work passed `budget` (a query far from every cluster,
+   * The k nearest rows of query q, skipping row `skip`, into hd/hi[base ..) as (reduced distance, row) pairs,
+   * ascending (ties: lower row). Returns their number, or -1 once the work passed `budget` (a query far from every cluster,
    * where a scan is cheaper). With SIMD the search keeps k + slack candidates on float32 values and re-checks them
    * exactly at the end; when a row it left out may still be within the k-th exact distance (float32 near-ties), the
    * query is searched again with exact values in the heap.
@@ -554,20 +554,10 @@ export class ClusterSearcher {
         if (size === cap) bound = (euclidean ? Math.sqrt(ad[0] * inflate) : ad[0] * inflate) + this.qTol;
       }
     }
-    // Exact values, sorted by (value, row) by insertion (a few dozen entries).
     const top = ad[0];
     this.work += size;
-    for (let c = 0; c < size; c++) {
-      const v = this.exactRow(ai[c], q);
-      const row = ai[c];
-      let t = c;
-      for (; t > 0 && (ad[t - 1] > v || (ad[t - 1] === v && ai[t - 1] > row)); t--) {
-        ad[t] = ad[t - 1];
-        ai[t] = ai[t - 1];
-      }
-      ad[t] = v;
-      ai[t] = row;
-    }
+    for (let c = 0; c < size; c++) ad[c] = this.exactRow(ai[c], q);
+    sortPairs(ad, ai, 0, size);
     const kept = Math.min(k, size);
     // Rows left out had float32 values ≥ the final heap top, hence exact ones ≥ top / inflate.
     if (size === cap && !(ad[kept - 1] < top / inflate)) return this.knnExact(q, k, skip, hd, hi, base, budget);
@@ -578,7 +568,7 @@ export class ClusterSearcher {
     return kept;
   }
 
-  /** knn with exact values in the heap (a max-heap at hd/hi[base ..)), the float32 kernel only as a filter. */
+  /** knn with exact values in a max-heap at hd/hi[base ..), sorted at the end; the float32 kernel only filters. */
   private knnExact(q: number, k: number, skip: number, hd: Float64Array, hi: Int32Array, base: number, budget: number): number {
     this.prepare(q);
     const { start, order, spread } = this.c;
@@ -622,6 +612,7 @@ export class ClusterSearcher {
         }
       }
     }
+    sortPairs(hd, hi, base, size);
     return size;
   }
 
@@ -675,6 +666,21 @@ export class ClusterSearcher {
       }
     }
     return true;
+  }
+}
+
+/** Sorts the (value, row) pairs at base .. base+size by value, then row, by insertion (a few dozen pairs). */
+function sortPairs(values: Float64Array, rows: Int32Array, base: number, size: number): void {
+  for (let c = 1; c < size; c++) {
+    const v = values[base + c];
+    const row = rows[base + c];
+    let t = c;
+    for (; t > 0 && (values[base + t - 1] > v || (values[base + t - 1] === v && rows[base + t - 1] > row)); t--) {
+      values[base + t] = values[base + t - 1];
+      rows[base + t] = rows[base + t - 1];
+    }
+    values[base + t] = v;
+    rows[base + t] = row;
   }
 }
 

@@ -131,7 +131,6 @@ function clusterTask(shared: SearchShared, task: SearchTask, radius2: number): I
       const kk = Math.min(k, search.n - (excludeSelf ? 1 : 0));
       const hd = new Float64Array(kk);
       const hi = new Int32Array(kk);
-      const rank = new Array<number>(kk);
       for (let q = q0; q < q1; q++) {
         const size = kk === 0 ? 0 : searcher.knn(q, kk, excludeSelf ? q : -1, hd, hi, 0, budget);
         if (size < 0) {
@@ -140,11 +139,9 @@ function clusterTask(shared: SearchShared, task: SearchTask, radius2: number): I
           reducer.finish(outIdx, outDist, q);
           continue;
         }
-        for (let c = 0; c < size; c++) rank[c] = c;
-        const live = rank.slice(0, size).sort((a, b) => hd[a] - hd[b] || hi[a] - hi[b]);
         for (let c = 0; c < k; c++) {
-          outIdx[q * k + c] = c < size ? hi[live[c]] : -1;
-          outDist[q * k + c] = c < size ? toDistance(search.metric, hd[live[c]]) : Number.POSITIVE_INFINITY;
+          outIdx[q * k + c] = c < size ? hi[c] : -1;
+          outDist[q * k + c] = c < size ? toDistance(search.metric, hd[c]) : Number.POSITIVE_INFINITY;
         }
       }
       return null;
