@@ -213,8 +213,11 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   const routeRows = route ? route.rows : new Int32Array(0);
   const routeSpare = work.routeSpare;
   const stack: PendingNode[] = [{ node: tree.addNode(weightOf(rootTotals, K)), start: 0, end: n, depth: 0, totals: rootTotals, hist: null, features: allFeatures ? null : rootFeatures, nConstants: 0, routeStart: 0, routeEnd: routeRows.length }];
+  // Feature-order arrays of finished nodes, reused by new left children.
+  const featurePool: Int32Array[] = [];
   const settle = (p: PendingNode): void => {
     if (route) route.leaves.fill(p.node, p.routeStart, p.routeEnd);
+    if (p.features) featurePool.push(p.features);
   };
   writeValue(tree, 0, rootTotals, K);
   const canSplit = (t: Float64Array, depth: number): boolean => {
@@ -329,7 +332,12 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
     writeValue(tree, rightNode, rightTotals, K);
     tree.split(p.node, bestFeature, bestSplitBin, edges[bestFeature * (MAX_BINS - 1) + bestSplitBin], leftNode, rightNode);
 
-    const childFeatures = (): Int32Array | null => (p.features ? Int32Array.from(p.features) : null);
+    const childFeatures = (): Int32Array | null => {
+      if (!p.features) return null;
+      const copy = featurePool.pop() ?? new Int32Array(cols);
+      copy.set(p.features);
+      return copy;
+    };
     const left: PendingNode = { node: leftNode, start: p.start, end: mid, depth: p.depth + 1, totals: leftTotals, hist: null, features: childFeatures(), nConstants: p.nConstants, routeStart: p.routeStart, routeEnd: routeMid };
     const right: PendingNode = { node: rightNode, start: mid, end: p.end, depth: p.depth + 1, totals: rightTotals, hist: null, features: p.features, nConstants: p.nConstants, routeStart: routeMid, routeEnd: p.routeEnd };
     if (allFeatures && hist) {
