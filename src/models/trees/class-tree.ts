@@ -311,7 +311,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
         : partition(index, rightRows, p.start, p.end, bins, col, 1, bestSplitBin);
     const routeMid = partition(routeRows, routeSpare, p.routeStart, p.routeEnd, bins, col, 1, bestSplitBin);
 
-    const leftTotals = Float64Array.from(bestLeft);
+    const leftTotals = bestLeft.slice();
     const rightTotals = new Float64Array(S);
     for (let k = 0; k < K; k++) rightTotals[k] = p.totals[k] - leftTotals[k];
     leftTotals[K] = mid - p.start;
