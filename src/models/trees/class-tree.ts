@@ -100,7 +100,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   // Node of each row in the tree (−1 = not drawn), for the sparse histogram path.
   const sparse = data.sparse;
   const nodeOfRow = sparse ? work.nodeOfRow : null;
-  const index = drawnRows(weight, y, rootTotals, nodeOfRow, work.index);
+  const index = drawnRows(weight, y, rootTotals, work.nodeOfRow, work.index);
   const n = index.length;
   const rightRows = work.spare;
   rootTotals[K] = n;
@@ -442,16 +442,17 @@ function partition(rows: Int32Array, spare: Int32Array, start: number, end: numb
 }
 
 /** Rows with weight > 0, ascending; adds their weights to `totals` by class and marks them 0 (root) in nodeOfRow, the others −1. */
-function drawnRows(weight: Float64Array, y: Int32Array, totals: Float64Array, nodeOfRow: Int32Array | null, index: Int32Array): Int32Array {
+function drawnRows(weight: Float64Array, y: Int32Array, totals: Float64Array, nodeOfRow: Int32Array, index: Int32Array): Int32Array {
   const rows = weight.length;
   let n = 0;
   for (let i = 0; i < rows; i++) {
     const w = weight[i];
+    const drawn = w > 0 ? 1 : 0;
     index[n] = i;
-    n += w > 0 ? 1 : 0;
+    n += drawn;
     totals[y[i]] += w;
+    nodeOfRow[i] = drawn - 1;
   }
-  if (nodeOfRow) for (let i = 0; i < rows; i++) nodeOfRow[i] = weight[i] > 0 ? 0 : -1;
   return index.subarray(0, n);
 }
 
