@@ -24,6 +24,37 @@ describe('alert aggregation', () => {
     assert.equal(agg.add(makeAlert({ id: 'b', src: '10.9.9.9', timeMs: t + 5 })).isNew, true);
     assert.equal(agg.add(makeAlert({ id: 'c', timeMs: t + 1000 + 10_001, lastSeenMs: t + 1000 + 10_001 })).isNew, true);
   });
+
+  it('growing by a batch total is the same as adding the alerts one by one', () => {
+    const t = 1_000_000;
+    const one = new AlertAggregator(10_000);
+    const batch = new AlertAggregator(10_000);
+    for (const agg of [one, batch]) agg.add(makeAlert({ id: 'a', timeMs: t, lastSeenMs: t, stage: 'early', score: 0.6, flowEndMs: t - 5 }));
+    const more = [
+      { score: 0.7, flowEndMs: t + 3, stage: 'early' as const },
+      { score: 0.95, flowEndMs: t - 100, stage: 'final' as const },
+      { score: 0.8, flowEndMs: t + 9, stage: 'early' as const },
+    ];
+    let last;
+    for (const m of more) last = one.add(makeAlert({ id: 'x', timeMs: t + 50, lastSeenMs: t + 50, ...m })).alert;
+    const slot = batch.find('10.0.0.1', 'attack', t + 50);
+    assert.ok(slot);
+    const grown = batch.growSlot(slot, t + 50, 3, t + 9, 0.95, true);
+    assert.deepEqual(grown, last);
+    assert.equal(grown.count, 4);
+    assert.equal(grown.stage, 'final');
+    assert.equal(batch.find('10.0.0.1', 'attack', t + 50)?.alert, grown);
+    assert.equal(batch.find('10.0.0.1', 'other', t + 50), undefined, 'another label is another aggregate');
+    assert.equal(batch.grow('10.0.0.1', 'attack', t + 50 + 10_001, 1, t, 1, true), undefined, 'after an idle window nothing grows');
+  });
+
+  it('bounds open aggregates by evicting the oldest half', () => {
+    const agg = new AlertAggregator(60_000, 10);
+    for (let i = 0; i < 25; i++) agg.add(makeAlert({ id: `a${i}`, src: `10.0.0.${i}`, timeMs: 1000 + i, lastSeenMs: 1000 + i }));
+    assert.ok(agg.size <= 10, `size ${agg.size}`);
+    assert.ok(agg.find('10.0.0.24', 'attack', 1100), 'the newest is kept');
+    assert.equal(agg.find('10.0.0.0', 'attack', 1100), undefined, 'the oldest went');
+  });
 });
 
 describe('file sink', () => {
