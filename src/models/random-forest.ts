@@ -1,7 +1,8 @@
 // `rf`: random forest classifier (Breiman 2001) with scikit-learn RandomForestClassifier's semantics: bootstrap
 // samples, max_features='sqrt' drawn per node, fully grown CART trees, probabilities averaged over trees, an
 // out-of-bag accuracy (kept per number of trees as `history`), impurity importances and exact TreeSHAP.
-// Trees are grown in worker threads over the binned data in a SharedArrayBuffer.
+// Trees are grown in worker threads over the binned data in SharedArrayBuffers; the binning itself is shared between
+// this thread and the workers while they start (trees/forest-prep.ts).
 // Fit: O(trees · depth · rows · √features / threads); predict: O(rows · trees · depth).
 
 import { checkInput, type Matrix } from '../frame/matrix.js';
@@ -12,6 +13,8 @@ import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
 import { fitAndBinMatrix, MAX_BINS, rowMajorBins, sparseColumns } from './trees/binning.js';
 import { growForestTree, releaseForestWork, type ForestShared, type ForestTask, type ForestTreeResult } from './trees/forest-grow.js';
+import { createPrep, prepareOnMain, type ForestSetup } from './trees/forest-prep.js';
+import type { ClassTreeParams } from './trees/class-tree.js';
 import { sumLeaves } from './trees/forest-predict.js';
 import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
 import { checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
@@ -76,34 +79,45 @@ export class RandomForest implements Classifier {
     const K = y.classes.length;
     const threads = p.n_jobs ?? defaultThreads();
     const parallel = threads > 1 && X.rows * p.n_estimators >= PARALLEL_WORK;
-    const binned = fitAndBinMatrix(X, p.max_bins, p.random_state, parallel);
-    const yShared = parallel ? new Int32Array(new SharedArrayBuffer(X.rows * 4)) : new Int32Array(X.rows);
-    yShared.set(y.codes);
-    const weights = rowWeights(y, counts, p.class_weight, options);
-    const baseWeight = parallel ? new Float64Array(new SharedArrayBuffer(X.rows * 8)) : weights;
-    if (parallel) baseWeight.set(weights);
-    const shared: ForestShared = {
-      data: { ...binned, y: yShared, nClasses: K, sparse: sparseColumns(binned), rowBins: rowMajorBins(binned, parallel) },
-      baseWeight,
-      params: {
-        criterion: p.criterion as 'gini' | 'entropy',
-        maxDepth: p.max_depth ?? Infinity,
-        minSamplesSplit: p.min_samples_split,
-        minSamplesLeaf: p.min_samples_leaf,
-        maxFeatures: resolveMaxFeatures(p.max_features, X.cols),
-      },
-      bootstrap: p.bootstrap,
+    const params: ClassTreeParams = {
+      criterion: p.criterion as 'gini' | 'entropy',
+      maxDepth: p.max_depth ?? Infinity,
+      minSamplesSplit: p.min_samples_split,
+      minSamplesLeaf: p.min_samples_leaf,
+      maxFeatures: resolveMaxFeatures(p.max_features, X.cols),
     };
+    const weights = rowWeights(y, counts, p.class_weight, options);
     const rng = new Rng(p.random_state);
     const tasks: ForestTask[] = Array.from({ length: p.n_estimators }, () => ({ seed: rng.nextUint32() }));
     let results: ForestTreeResult[];
     if (parallel) {
-      results = await runInWorkers<ForestTask, ForestTreeResult>(new URL('./trees/forest-worker.js', import.meta.url), shared, tasks, {
+      // The workers start at once and share the binning with this thread (trees/forest-prep.ts).
+      const shared = <T extends Int32Array | Float64Array>(a: T): T => {
+        const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+        out.set(a);
+        return out;
+      };
+      const setup: ForestSetup = { prep: createPrep(X, p.max_bins, p.random_state), y: shared(y.codes), nClasses: K, baseWeight: shared(weights), params, bootstrap: p.bootstrap };
+      const pending = runInWorkers<ForestTask, ForestTreeResult>(new URL('./trees/forest-worker.js', import.meta.url), setup, tasks, {
         threads,
         signal: options?.signal,
         onResult: options?.onProgress,
       });
+      try {
+        prepareOnMain(setup.prep);
+      } catch (err) {
+        pending.catch(() => undefined);
+        throw err;
+      }
+      results = await pending;
     } else {
+      const binned = fitAndBinMatrix(X, p.max_bins, p.random_state);
+      const shared: ForestShared = {
+        data: { ...binned, y: y.codes, nClasses: K, sparse: sparseColumns(binned), rowBins: rowMajorBins(binned) },
+        baseWeight: weights,
+        params,
+        bootstrap: p.bootstrap,
+      };
       results = [];
       try {
         for (const task of tasks) {

@@ -24,28 +24,59 @@ export interface BinnedData {
 
 /** Learns per-feature bin edges from (a seeded subsample of) the rows. */
 export function fitBinEdges(X: Matrix, maxBins: number, seed: number): { nBins: Int32Array; edges: Float32Array } {
-  return learnEdges(X, maxBins, seed, null);
+  return learnEdges(X, maxBins, seed);
 }
 
 /**
- * fitBinEdges then binMatrix in one go: without a subsample, every column is binned from the column-major copy the
- * edges were learnt on (sequential reads) instead of from the row-major matrix again. Same edges and bins.
+ * fitBinEdges then binMatrix in one go: every column is binned from the column-major copy its edges were learnt on
+ * (sequential reads) instead of from the row-major matrix again. Same edges and bins.
  */
 export function fitAndBinMatrix(X: Matrix, maxBins: number, seed: number, shared = false): BinnedData {
   const { rows, cols } = X;
-  if (rows > EDGE_SAMPLE) {
-    const { nBins, edges } = fitBinEdges(X, maxBins, seed);
-    return binMatrix(X, nBins, edges, shared);
-  }
   const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
-  const { nBins, edges } = learnEdges(X, maxBins, seed, bins);
+  const nBins = new Int32Array(cols);
+  const edges = new Float32Array(cols * (MAX_BINS - 1));
+  fitAndBinColumns(X.data, rows, cols, maxBins, edgeSample(rows, seed), 0, cols, { nBins, edges, bins });
   return { rows, cols, bins, nBins, edges };
 }
 
-/** Edges of every feature; with `bins` (no subsample), also the bins of each column (column-major). */
-function learnEdges(X: Matrix, maxBins: number, seed: number, bins: Uint8Array | null): { nBins: Int32Array; edges: Float32Array } {
+/** The rows edges are learnt on: null (all rows) up to EDGE_SAMPLE rows, else a seeded sample (ascending). */
+export function edgeSample(rows: number, seed: number): Int32Array | null {
+  return rows <= EDGE_SAMPLE ? null : sampleIndices(rows, EDGE_SAMPLE, seed);
+}
+
+/**
+ * Edges and bins of features [c0, c1) of the row-major rows × cols `data` into `out` (nBins, edges and column-major
+ * bins of all features; only this range is written), so that threads can share the work by feature ranges.
+ */
+export function fitAndBinColumns(data: Float32Array, rows: number, cols: number, maxBins: number, sampleRows: Int32Array | null, c0: number, c1: number, out: Pick<BinnedData, 'nBins' | 'edges' | 'bins'>): void {
+  const width = c1 - c0;
+  // The range's columns, column-major, gathered in one row-order pass.
+  const columns = new Float32Array(rows * width);
+  for (let i = 0; i < rows; i++) {
+    const src = i * cols + c0;
+    for (let f = 0; f < width; f++) columns[f * rows + i] = data[src + f];
+  }
+  const sample = sampleRows ? new Float32Array(sampleRows.length) : null;
+  for (let f = c0; f < c1; f++) {
+    const values = columns.subarray((f - c0) * rows, (f - c0 + 1) * rows);
+    const base = f * (MAX_BINS - 1);
+    let count: number;
+    if (sample && sampleRows) {
+      for (let j = 0; j < sampleRows.length; j++) sample[j] = values[sampleRows[j]];
+      count = columnEdges(sample, maxBins, out.edges, base, false);
+    } else {
+      count = columnEdges(values, maxBins, out.edges, base, true);
+    }
+    out.nBins[f] = count + 1;
+    binColumn(values, out.edges, base, count, out.bins, f * rows);
+  }
+}
+
+/** Edges of every feature. */
+function learnEdges(X: Matrix, maxBins: number, seed: number): { nBins: Int32Array; edges: Float32Array } {
   const { rows, cols, data } = X;
-  const sampleRows = rows <= EDGE_SAMPLE ? null : sampleIndices(rows, EDGE_SAMPLE, seed);
+  const sampleRows = edgeSample(rows, seed);
   const s = sampleRows ? sampleRows.length : rows;
   // Gather the sample column-major in one row-order pass (strided column reads would stream the matrix per feature).
   const columns = new Float32Array(s * cols);
@@ -55,37 +86,41 @@ function learnEdges(X: Matrix, maxBins: number, seed: number, bins: Uint8Array |
   }
   const nBins = new Int32Array(cols);
   const edges = new Float32Array(cols * (MAX_BINS - 1));
-  for (let f = 0; f < cols; f++) {
-    const values = columns.subarray(f * s, (f + 1) * s);
-    const base = f * (MAX_BINS - 1);
-    let count = 0;
-    const distinct = distinctIfFew(values, maxBins);
-    if (distinct) {
-      for (let i = 0; i + 1 < distinct.length; i++) edges[base + count++] = midpoint(distinct[i], distinct[i + 1]);
-    } else {
-      // Quantile edges on the sorted sample, deduplicated, each placed between two distinct values.
-      const sorted = bins ? values.slice().sort() : values.sort();
-      let last = -Infinity;
-      // End of the run of equal values found for the previous quantile (a long run holds many quantiles).
-      let runEnd = 0;
-      for (let b = 1; b < maxBins; b++) {
-        const pos = Math.min(s - 2, Math.floor((b * s) / maxBins));
-        const lo = sorted[pos];
-        let j = runEnd > pos && sorted[runEnd - 1] === lo ? runEnd : pos + 1;
-        while (j < s && sorted[j] === lo) j++;
-        runEnd = j;
-        if (j >= s) break;
-        const edge = Math.fround(midpoint(lo, sorted[j]));
-        if (edge > last) {
-          edges[base + count++] = edge;
-          last = edge;
-        }
-      }
-    }
-    nBins[f] = count + 1;
-    if (bins) binColumn(values, edges, base, count, bins, f * rows);
-  }
+  for (let f = 0; f < cols; f++) nBins[f] = columnEdges(columns.subarray(f * s, (f + 1) * s), maxBins, edges, f * (MAX_BINS - 1), false) + 1;
   return { nBins, edges };
+}
+
+/**
+ * Writes one feature's edges at edges[base ..] from its (sample) values and returns how many: midpoints between all
+ * distinct values when there are at most maxBins of them, else between quantiles. `keep`: sort a copy, not `values`.
+ */
+function columnEdges(values: Float32Array, maxBins: number, edges: Float32Array, base: number, keep: boolean): number {
+  const s = values.length;
+  let count = 0;
+  const distinct = distinctIfFew(values, maxBins);
+  if (distinct) {
+    for (let i = 0; i + 1 < distinct.length; i++) edges[base + count++] = midpoint(distinct[i], distinct[i + 1]);
+    return count;
+  }
+  // Quantile edges on the sorted sample, deduplicated, each placed between two distinct values.
+  const sorted = keep ? values.slice().sort() : values.sort();
+  let last = -Infinity;
+  // End of the run of equal values found for the previous quantile (a long run holds many quantiles).
+  let runEnd = 0;
+  for (let b = 1; b < maxBins; b++) {
+    const pos = Math.min(s - 2, Math.floor((b * s) / maxBins));
+    const lo = sorted[pos];
+    let j = runEnd > pos && sorted[runEnd - 1] === lo ? runEnd : pos + 1;
+    while (j < s && sorted[j] === lo) j++;
+    runEnd = j;
+    if (j >= s) break;
+    const edge = Math.fround(midpoint(lo, sorted[j]));
+    if (edge > last) {
+      edges[base + count++] = edge;
+      last = edge;
+    }
+  }
+  return count;
 }
 
 /** Bins of one column's values (count = edges of the feature) into bins[out ..]. */
@@ -278,9 +313,14 @@ export function rowLayout(data: BinnedData, sparse: SparseColumns): RowLayout {
 export function rowMajorBins(data: BinnedData, shared = false): Uint8Array {
   const { rows, cols, bins } = data;
   const out = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
+  rowMajorRows(bins, rows, cols, out, 0, rows);
+  return out;
+}
+
+/** Rows [i0, i1) of rowMajorBins into `out` (threads can share the work by row ranges). */
+export function rowMajorRows(bins: Uint8Array, rows: number, cols: number, out: Uint8Array, i0: number, i1: number): void {
   for (let f = 0; f < cols; f++) {
     const col = f * rows;
-    for (let i = 0; i < rows; i++) out[i * cols + f] = bins[col + i];
+    for (let i = i0; i < i1; i++) out[i * cols + f] = bins[col + i];
   }
-  return out;
 }

@@ -74,6 +74,13 @@ describe('binning', () => {
     assert.deepEqual(once.nBins, nBins);
     assert.deepEqual(once.edges, edges);
     assert.deepEqual(once.bins, binMatrix(X, nBins, edges).bins);
+    // Above 200,000 rows the edges come from a seeded sample of the rows.
+    const big = createMatrix(210_000, 1);
+    for (let i = 0; i < big.rows; i++) big.data[i] = rng.next() < 0.5 ? 0 : rng.normal();
+    const sampled = fitBinEdges(big, 256, 1);
+    const bigOnce = fitAndBinMatrix(big, 256, 1);
+    assert.deepEqual(bigOnce.edges, sampled.edges);
+    assert.deepEqual(bigOnce.bins, binMatrix(big, sampled.nBins, sampled.edges).bins);
   });
 });
 
