@@ -227,17 +227,20 @@ function timedRun(cmd: string, args: string[]): Measured {
   return { ...best!, bestWall };
 }
 
-const PERF = spawnSync('perf', ['stat', '-x,', '-e', 'instructions:u', 'true'], { encoding: 'utf8' }).status === 0;
+/** Whether `perf stat` counts instructions here; asked once, by the parent only (a child would pay for the spawn). */
+let perfUsable: boolean | undefined;
+const perfAvailable = (): boolean => (perfUsable ??= spawnSync('perf', ['stat', '-x,', '-e', 'instructions:u', 'true'], { encoding: 'utf8' }).status === 0);
 
 /** Runs a command to completion under GNU time (wall and user+system seconds, peak RSS) and perf stat when usable. */
 function timedOnce(cmd: string, args: string[]): Measured {
   const timed = ['/usr/bin/time', '-f', '__M=%e %U %S %M', cmd, ...args];
   const perfOut = join(WORK, 'perf-stat.txt');
-  const argv = PERF ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '-o', perfOut, '--', ...timed] : timed;
+  const perf = perfAvailable();
+  const argv = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '-o', perfOut, '--', ...timed] : timed;
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 });
   const m = /__M=([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-  const instructions = PERF ? Number(/^(\d+),/m.exec(readFileSync(perfOut, 'utf8'))?.[1] ?? 0) : 0;
+  const instructions = perf ? Number(/^(\d+),/m.exec(readFileSync(perfOut, 'utf8'))?.[1] ?? 0) : 0;
   const wall = Number(m[1]);
   return { stdout: r.stdout, stderr: r.stderr, wall, bestWall: wall, cpu: Number(m[2]) + Number(m[3]), instructions, rssMb: Number(m[4]) / 1024 };
 }
