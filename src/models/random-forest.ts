@@ -30,7 +30,8 @@ const DEFAULTS = {
   min_samples_leaf: 1,
   max_features: 'sqrt' as string | number,
   bootstrap: true,
-  oob_score: true,
+  // scikit-learn's default; the out-of-bag score (and its per-tree history) costs ~10% of the fit.
+  oob_score: false,
   class_weight: null as string | null,
   max_bins: 256,
   n_jobs: null as number | null,
@@ -87,6 +88,7 @@ export class RandomForest implements Classifier {
       maxFeatures: resolveMaxFeatures(p.max_features, X.cols),
     };
     const weights = rowWeights(y, counts, p.class_weight, options);
+    const oob = p.bootstrap && p.oob_score;
     const rng = new Rng(p.random_state);
     const tasks: ForestTask[] = Array.from({ length: p.n_estimators }, () => ({ seed: rng.nextUint32() }));
     let results: ForestTreeResult[];
@@ -97,7 +99,7 @@ export class RandomForest implements Classifier {
         out.set(a);
         return out;
       };
-      const setup: ForestSetup = { prep: createPrep(X, p.max_bins, p.random_state), y: shared(y.codes), nClasses: K, baseWeight: shared(weights), params, bootstrap: p.bootstrap };
+      const setup: ForestSetup = { prep: createPrep(X, p.max_bins, p.random_state), y: shared(y.codes), nClasses: K, baseWeight: shared(weights), params, bootstrap: p.bootstrap, oob };
       const pending = runInWorkers<ForestTask, ForestTreeResult>(new URL('./trees/forest-worker.js', import.meta.url), setup, tasks, {
         threads,
         signal: options?.signal,
@@ -117,6 +119,7 @@ export class RandomForest implements Classifier {
         baseWeight: weights,
         params,
         bootstrap: p.bootstrap,
+        oob,
       };
       results = [];
       try {
@@ -142,7 +145,7 @@ export class RandomForest implements Classifier {
     this.importances = normalizeImportances(importance);
     this.classes = [...y.classes];
     this.nFeatures = X.cols;
-    if (p.bootstrap && p.oob_score) this.computeOob(results, y.codes, K);
+    if (oob) this.computeOob(results, y.codes, K);
     return this;
   }
 

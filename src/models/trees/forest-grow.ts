@@ -13,6 +13,8 @@ export interface ForestShared {
   readonly baseWeight: Float64Array;
   readonly params: ClassTreeParams;
   readonly bootstrap: boolean;
+  /** Route the out-of-bag rows to their leaves (for the out-of-bag score). */
+  readonly oob: boolean;
 }
 
 export interface ForestTask {
@@ -43,7 +45,7 @@ export function releaseForestWork(): void {
 }
 
 export function growForestTree(shared: ForestShared, task: ForestTask): ForestTreeResult {
-  const { data, baseWeight, params, bootstrap } = shared;
+  const { data, baseWeight, params, bootstrap, oob: routeOob } = shared;
   const n = data.rows;
   const rng = new Rng(task.seed);
   const work = workArrays(n);
@@ -60,7 +62,7 @@ export function growForestTree(shared: ForestShared, task: ForestTask): ForestTr
       left[oob] = i;
       oob += counts[i] === 0 ? 1 : 0;
     }
-    oobRows = left.slice(0, oob);
+    if (routeOob) oobRows = left.slice(0, oob);
   }
   const importance = new Float64Array(data.cols);
   const oobLeaves = new Int32Array(oobRows.length);

@@ -41,6 +41,7 @@ export interface ForestSetup {
   readonly baseWeight: Float64Array;
   readonly params: ClassTreeParams;
   readonly bootstrap: boolean;
+  readonly oob: boolean;
 }
 
 export function createPrep(X: Matrix, maxBins: number, seed: number): SharedPrep {
@@ -91,6 +92,7 @@ export function forestFromSetup(setup: ForestSetup): ForestShared {
     baseWeight: setup.baseWeight,
     params: setup.params,
     bootstrap: setup.bootstrap,
+    oob: setup.oob,
   };
 }
 

@@ -146,14 +146,16 @@ describe('rf', () => {
     for (let j = 2; j < 6; j++) assert.ok(imp[0] > imp[j] && imp[1] > imp[j], `importances ${Array.from(imp)}`);
   });
 
-  it('out-of-bag accuracy tracks held-out accuracy, with one history point per tree', async () => {
+  it('out-of-bag accuracy (on request) tracks held-out accuracy, with one history point per tree; none by default', async () => {
     const train = noisy(2000, 5, 1.5, 2);
     const test = noisy(2000, 5, 1.5, 3);
-    const model = await new RandomForest({ n_estimators: 60, n_jobs: 1 }).fit(train.X, train.y);
+    const model = await new RandomForest({ n_estimators: 60, n_jobs: 1, oob_score: true }).fit(train.X, train.y);
     const held = accuracyOf(await model.predict(test.X), test.y);
     assert.equal(model.history?.unit, 'trees');
     assert.equal(model.history?.series.oob_score.length, 60);
     assert.ok(Math.abs(model.oobScore - held) < 0.03, `oob ${model.oobScore} vs held-out ${held}`);
+    const plain = await new RandomForest({ n_estimators: 5, n_jobs: 1 }).fit(train.X, train.y);
+    assert.ok(Number.isNaN(plain.oobScore) && plain.history === undefined);
   });
 
   it('sends each out-of-bag row to the leaf its raw values reach, and reused work arrays change nothing', async () => {
@@ -173,7 +175,7 @@ describe('rf', () => {
       const binned = binMatrix(X, nBins, edges);
       const data = { ...binned, y: codes, nClasses: 2, sparse: sparseColumns(binned), rowBins: rowMajorBins(binned) };
       const params = { criterion: 'gini' as const, maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 2 };
-      return { X, task: { data, baseWeight: new Float64Array(rows).fill(1), params, bootstrap: true } };
+      return { X, task: { data, baseWeight: new Float64Array(rows).fill(1), params, bootstrap: true, oob: true } };
     };
     const { X, task } = shared(5000);
     const first = growForestTree(task, { seed: 7 });
@@ -196,8 +198,8 @@ describe('rf', () => {
 
   it('gives the same forest on worker threads as on the main thread', async () => {
     const { X, y } = noisy(4000, 4, 1, 4);
-    const serial = await new RandomForest({ n_estimators: 100, n_jobs: 1, max_depth: 6 }).fit(X, y);
-    const parallel = await new RandomForest({ n_estimators: 100, n_jobs: 2, max_depth: 6 }).fit(X, y);
+    const serial = await new RandomForest({ n_estimators: 100, n_jobs: 1, max_depth: 6, oob_score: true }).fit(X, y);
+    const parallel = await new RandomForest({ n_estimators: 100, n_jobs: 2, max_depth: 6, oob_score: true }).fit(X, y);
     const probe = noisy(200, 4, 1, 5).X;
     assert.deepEqual((await parallel.predictProba(probe)).data, (await serial.predictProba(probe)).data);
     assert.equal(parallel.oobScore, serial.oobScore);
