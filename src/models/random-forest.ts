@@ -106,7 +106,7 @@ export class RandomForest implements Classifier {
         onResult: options?.onProgress,
       });
       try {
-        prepareOnMain(setup.prep);
+        prepareOnMain(setup.prep, X);
       } catch (err) {
         pending.catch(() => undefined);
         throw err;

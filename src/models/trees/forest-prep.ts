@@ -10,6 +10,8 @@ import type { ClassTreeParams } from './class-tree.js';
 import type { ForestShared } from './forest-grow.js';
 
 const FEATURE_BLOCK = 8;
+/** Larger matrices are not copied for the workers (memory); the main thread then bins every feature block itself. */
+const SHARE_VALUES = 32 * 1024 * 1024;
 const ROW_BLOCK = 16_384;
 // Slots of SharedPrep.state.
 const NEXT_FEATURE = 0;
@@ -22,8 +24,8 @@ export interface SharedPrep {
   readonly rows: number;
   readonly cols: number;
   readonly maxBins: number;
-  /** The training matrix, row-major (shared copy). */
-  readonly data: Float32Array;
+  /** The training matrix, row-major (shared copy), or null when only the main thread bins. */
+  readonly data: Float32Array | null;
   readonly sampleRows: Int32Array | null;
   readonly nBins: Int32Array;
   readonly edges: Float32Array;
@@ -46,8 +48,11 @@ export interface ForestSetup {
 
 export function createPrep(X: Matrix, maxBins: number, seed: number): SharedPrep {
   const { rows, cols } = X;
-  const data = new Float32Array(new SharedArrayBuffer(X.data.length * 4));
-  data.set(X.data);
+  let data: Float32Array | null = null;
+  if (X.data.length <= SHARE_VALUES) {
+    data = new Float32Array(new SharedArrayBuffer(X.data.length * 4));
+    data.set(X.data);
+  }
   return {
     rows,
     cols,
@@ -62,10 +67,10 @@ export function createPrep(X: Matrix, maxBins: number, seed: number): SharedPrep
   };
 }
 
-/** Main thread: takes feature blocks until none are left (the workers do the rest). */
-export function prepareOnMain(prep: SharedPrep): void {
+/** Main thread (X = the matrix prep was made from): takes feature blocks until none are left. */
+export function prepareOnMain(prep: SharedPrep, X: Matrix): void {
   try {
-    takeFeatureBlocks(prep);
+    takeFeatureBlocks(prep, X.data);
   } catch (err) {
     Atomics.store(prep.state, FAILED, 1);
     for (const slot of [FEATURES_DONE, ROWS_DONE]) Atomics.notify(prep.state, slot);
@@ -77,7 +82,7 @@ export function prepareOnMain(prep: SharedPrep): void {
 export function forestFromSetup(setup: ForestSetup): ForestShared {
   const { prep } = setup;
   const { rows, cols, state } = prep;
-  takeFeatureBlocks(prep);
+  if (prep.data) takeFeatureBlocks(prep, prep.data);
   waitUntil(state, FEATURES_DONE, Math.ceil(cols / FEATURE_BLOCK));
   const rowBlocks = Math.ceil(rows / ROW_BLOCK);
   for (let b = Atomics.add(state, NEXT_ROW, 1); b < rowBlocks; b = Atomics.add(state, NEXT_ROW, 1)) {
@@ -96,11 +101,11 @@ export function forestFromSetup(setup: ForestSetup): ForestShared {
   };
 }
 
-function takeFeatureBlocks(prep: SharedPrep): void {
+function takeFeatureBlocks(prep: SharedPrep, data: Float32Array): void {
   const { cols, state } = prep;
   const blocks = Math.ceil(cols / FEATURE_BLOCK);
   for (let b = Atomics.add(state, NEXT_FEATURE, 1); b < blocks; b = Atomics.add(state, NEXT_FEATURE, 1)) {
-    fitAndBinColumns(prep.data, prep.rows, cols, prep.maxBins, prep.sampleRows, b * FEATURE_BLOCK, Math.min(cols, (b + 1) * FEATURE_BLOCK), prep);
+    fitAndBinColumns(data, prep.rows, cols, prep.maxBins, prep.sampleRows, b * FEATURE_BLOCK, Math.min(cols, (b + 1) * FEATURE_BLOCK), prep);
     Atomics.add(state, FEATURES_DONE, 1);
     Atomics.notify(state, FEATURES_DONE);
   }
