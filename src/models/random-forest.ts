@@ -251,4 +251,5 @@ export const spec: ModelSpec<RandomForest> = {
   fromState: (state) => RandomForest.fromState(state),
   searchSpace: { n_estimators: [50, 100, 200], max_depth: [null, 12, 20], max_features: ['sqrt', 'log2'], min_samples_leaf: [1, 2, 5] },
   testParams: { n_estimators: 10 },
+  curveParams: { oob_score: true },
 };

@@ -15,6 +15,8 @@ export interface ModelSpec<E extends Estimator = Estimator> {
   readonly searchSpace: Readonly<Record<string, readonly ParamValue[]>>;
   /** Small, quick params used by the conformance suite (e.g. few trees). */
   readonly testParams?: Params;
+  /** Params `train` adds to the final fit, unless given, so that the model records its training curve for the report. */
+  readonly curveParams?: Params;
 }
 
 const specs: ModelSpec[] = [];

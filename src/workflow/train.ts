@@ -137,7 +137,7 @@ export async function fitCandidate(
   signal?: AbortSignal,
 ): Promise<{ fitted: Fitted; fitRows: Int32Array; fitSeconds: number }> {
   const t0 = performance.now();
-  const model = spec.create(seededParams(spec, params, seed));
+  const model = spec.create(seededParams(spec, { ...spec.curveParams, ...params }, seed));
   let fitRows: Int32Array;
   let threshold: number | null = null;
   let pipeline: Pipeline;
