@@ -6,14 +6,14 @@
 
 import type { FlowRecord, FlowSource } from '../flows/flow-record.js';
 import { NETFLOW_FEATURES, writeNetflowFeatures } from '../flows/features/netflow.js';
-import { END_REASONS, ipv4Text, ipv6Text, type FlowBatch } from '../io/netflow/batch.js';
+import { END_REASONS, flowRecordAt, srcAddrText, type FlowBatch, type FlowColumns } from '../io/netflow/batch.js';
 
 const SOURCES: readonly FlowSource[] = ['netflow-v5', 'netflow-v9', 'ipfix'];
 const NF = NETFLOW_FEATURES.length;
 /** Bytes per row: 8 f64, NF f32, 4 u32/i32, 4 u16, 4 u8 and two 16-byte addresses. */
 const ROW_BYTES = 8 * 8 + NF * 4 + 4 * 4 + 4 * 2 + 4 + 32;
 
-export class FlowChunk {
+export class FlowChunk implements FlowColumns {
   length = 0;
   /** The collector thread's slot holding the buffer (-1: none), freed when the engine releases the chunk. */
   slot = -1;
@@ -147,36 +147,13 @@ export class FlowChunk {
   }
 
   srcAddr(i: number): string {
-    return this.family[i] === 4 ? ipv4Text(this.srcIPv4[i]) : ipv6Text(this.srcIPv6, i * 16);
+    return srcAddrText(this, i);
   }
 
   /** Row i as the FlowRecord the collector would have made of it. */
   record(i: number): FlowRecord {
-    const fwdPackets = this.fwdPackets[i];
-    const bwdPackets = this.bwdPackets[i];
-    const fwdBytes = this.fwdBytes[i];
-    const bwdBytes = this.bwdBytes[i];
-    return {
-      srcAddr: this.srcAddr(i),
-      dstAddr: this.family[i] === 4 ? ipv4Text(this.dstIPv4[i]) : ipv6Text(this.dstIPv6, i * 16),
-      srcPort: this.srcPort[i],
-      dstPort: this.dstPort[i],
-      protocol: this.protocol[i],
-      vlan: this.vlan[i],
-      source: SOURCES[this.reasonAndSource[i] & 15],
-      startMs: this.startMs[i],
-      endMs: this.endMs[i],
-      packets: fwdPackets + bwdPackets,
-      bytes: fwdBytes + bwdBytes,
-      fwdPackets,
-      bwdPackets,
-      fwdBytes,
-      bwdBytes,
-      tcpFlags: this.tcpFlags[i],
-      endReason: END_REASONS[this.reasonAndSource[i] >> 4],
-      exporter: this.exporters[this.exporterIndex[i]],
-      observationDomain: this.observationDomain[i],
-    };
+    const code = this.reasonAndSource[i];
+    return flowRecordAt(this, i, SOURCES[code & 15], END_REASONS[code >> 4], this.exporters[this.exporterIndex[i]], this.observationDomain[i]);
   }
 
   toRecords(): FlowRecord[] {

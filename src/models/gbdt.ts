@@ -193,7 +193,8 @@ export class GradientBoosting implements Classifier {
     try {
       for (let iter = 0; iter < p.max_iter; iter++) {
         if (options?.signal?.aborted) throw new Error('aborted');
-        probabilities(raw, proba, n, K);
+        // after the first round, the training loss below has left the probabilities of `raw` in `proba`
+        if (iter === 0) probabilities(raw, proba, n, K);
         const sample = sampleSize < n ? sampleRows(n, sampleSize, rng) : identity(n);
         const mask = colCount < X.cols ? sampleColumns(X.cols, colCount, rng) : null;
         ctx.sampled.fill(0);

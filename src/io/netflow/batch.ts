@@ -33,11 +33,75 @@ export function ipv6Text(buf: Uint8Array, off: number): string {
   return ipv6GroupsText(groups);
 }
 
+/** The per-record columns that FlowBatch and the detection engine's FlowChunk share. */
+export interface FlowColumns {
+  readonly family: Uint8Array;
+  readonly srcIPv4: Uint32Array;
+  readonly dstIPv4: Uint32Array;
+  readonly srcIPv6: Uint8Array;
+  readonly dstIPv6: Uint8Array;
+  readonly srcPort: Uint16Array;
+  readonly dstPort: Uint16Array;
+  readonly protocol: Uint8Array;
+  readonly vlan: Uint16Array;
+  readonly tcpFlags: Uint8Array;
+  readonly startMs: Float64Array;
+  readonly endMs: Float64Array;
+  readonly fwdPackets: Float64Array;
+  readonly bwdPackets: Float64Array;
+  readonly fwdBytes: Float64Array;
+  readonly bwdBytes: Float64Array;
+}
+
+export function srcAddrText(c: FlowColumns, i: number): string {
+  return c.family[i] === 4 ? ipv4Text(c.srcIPv4[i]) : ipv6Text(c.srcIPv6, i * 16);
+}
+
+export function dstAddrText(c: FlowColumns, i: number): string {
+  return c.family[i] === 4 ? ipv4Text(c.dstIPv4[i]) : ipv6Text(c.dstIPv6, i * 16);
+}
+
+/** Record i of `c` as a FlowRecord object; the fields not held in columns come from the caller. */
+export function flowRecordAt(
+  c: FlowColumns,
+  i: number,
+  source: FlowSource,
+  endReason: FlowEndReason,
+  exporter: string,
+  observationDomain: number,
+): FlowRecord {
+  const fwdPackets = c.fwdPackets[i];
+  const bwdPackets = c.bwdPackets[i];
+  const fwdBytes = c.fwdBytes[i];
+  const bwdBytes = c.bwdBytes[i];
+  return {
+    srcAddr: srcAddrText(c, i),
+    dstAddr: dstAddrText(c, i),
+    srcPort: c.srcPort[i],
+    dstPort: c.dstPort[i],
+    protocol: c.protocol[i],
+    vlan: c.vlan[i],
+    source,
+    startMs: c.startMs[i],
+    endMs: c.endMs[i],
+    packets: fwdPackets + bwdPackets,
+    bytes: fwdBytes + bwdBytes,
+    fwdPackets,
+    bwdPackets,
+    fwdBytes,
+    bwdBytes,
+    tcpFlags: c.tcpFlags[i],
+    endReason,
+    exporter,
+    observationDomain,
+  };
+}
+
 /** Columns of `FlowBatch.toCsvLines`: the FlowRecord fields, in JSON-lines order. */
 export const FLOW_CSV_HEADER =
   'srcAddr,dstAddr,srcPort,dstPort,protocol,vlan,source,startMs,endMs,packets,bytes,fwdPackets,bwdPackets,fwdBytes,bwdBytes,tcpFlags,endReason,exporter,observationDomain\n';
 
-export class FlowBatch {
+export class FlowBatch implements FlowColumns {
   /** Records in the batch. */
   length = 0;
   source: FlowSource = 'netflow-v5';
@@ -115,40 +179,16 @@ export class FlowBatch {
   }
 
   srcAddr(i: number): string {
-    return this.family[i] === 4 ? ipv4Text(this.srcIPv4[i]) : ipv6Text(this.srcIPv6, i * 16);
+    return srcAddrText(this, i);
   }
 
   dstAddr(i: number): string {
-    return this.family[i] === 4 ? ipv4Text(this.dstIPv4[i]) : ipv6Text(this.dstIPv6, i * 16);
+    return dstAddrText(this, i);
   }
 
   /** Record i as a FlowRecord object. */
   record(i: number): FlowRecord {
-    const fwdPackets = this.fwdPackets[i];
-    const bwdPackets = this.bwdPackets[i];
-    const fwdBytes = this.fwdBytes[i];
-    const bwdBytes = this.bwdBytes[i];
-    return {
-      srcAddr: this.srcAddr(i),
-      dstAddr: this.dstAddr(i),
-      srcPort: this.srcPort[i],
-      dstPort: this.dstPort[i],
-      protocol: this.protocol[i],
-      vlan: this.vlan[i],
-      source: this.source,
-      startMs: this.startMs[i],
-      endMs: this.endMs[i],
-      packets: fwdPackets + bwdPackets,
-      bytes: fwdBytes + bwdBytes,
-      fwdPackets,
-      bwdPackets,
-      fwdBytes,
-      bwdBytes,
-      tcpFlags: this.tcpFlags[i],
-      endReason: END_REASONS[this.endReason[i]],
-      exporter: this.exporter,
-      observationDomain: this.observationDomain,
-    };
+    return flowRecordAt(this, i, this.source, END_REASONS[this.endReason[i]], this.exporter, this.observationDomain);
   }
 
   toRecords(): FlowRecord[] {

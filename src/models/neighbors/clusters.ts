@@ -13,7 +13,7 @@
 // Build O(n·d·log(n / LEAF_ROWS)); a query costs O((√C + expanded clusters)·nnz(q) + visited·d) for C clusters,
 // O(n·d) at worst.
 
-import { replaceTop, siftUp, type SearchData } from './kernels.js';
+import { reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
 import { SimdScan } from './simd.js';
 
 export interface Clusters {
@@ -471,39 +471,12 @@ export class ClusterSearcher {
 
   /** Exact reduced distance to indexed row `row`, read from the indexed rows (same values as the SIMD copy). */
   private exactRow(row: number, q: number): number {
-    const d = this.d;
-    const x = this.data;
-    const qs = this.queries;
-    const xo = row * d;
-    const qo = q * d;
-    let sum = 0;
-    if (this.metric === 'manhattan') {
-      for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - qs[qo + j]);
-    } else {
-      for (let j = 0; j < d; j++) {
-        const diff = x[xo + j] - qs[qo + j];
-        sum += diff * diff;
-      }
-    }
-    return sum;
+    return reducedDistance(this.metric, this.data, row * this.d, this.queries, q * this.d, this.d);
   }
 
   private exact(pos: number, q: number): number {
-    const d = this.d;
-    const x = this.rows;
-    const qs = this.queries;
-    const xo = this.simd ? pos * this.stride : this.c.order[pos] * d;
-    const qo = q * d;
-    let sum = 0;
-    if (this.metric === 'manhattan') {
-      for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - qs[qo + j]);
-    } else {
-      for (let j = 0; j < d; j++) {
-        const diff = x[xo + j] - qs[qo + j];
-        sum += diff * diff;
-      }
-    }
-    return sum;
+    const xo = this.simd ? pos * this.stride : this.c.order[pos] * this.d;
+    return reducedDistance(this.metric, this.rows, xo, this.queries, q * this.d, this.d);
   }
 
   /**

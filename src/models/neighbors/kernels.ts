@@ -63,19 +63,7 @@ export function exactReduced(s: SearchData, queries: Float32Array, q: number, i:
   const x = s.data;
   const qo = q * d;
   const xo = i * d;
-  if (s.metric === 'euclidean') {
-    let sum = 0;
-    for (let j = 0; j < d; j++) {
-      const diff = x[xo + j] - queries[qo + j];
-      sum += diff * diff;
-    }
-    return sum;
-  }
-  if (s.metric === 'manhattan') {
-    let sum = 0;
-    for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - queries[qo + j]);
-    return sum;
-  }
+  if (s.metric !== 'cosine') return reducedDistance(s.metric, x, xo, queries, qo, d);
   let dot = 0;
   let nx = 0;
   let nq = 0;
@@ -87,6 +75,20 @@ export function exactReduced(s: SearchData, queries: Float32Array, q: number, i:
     nq += b * b;
   }
   return cosineFrom(dot, Math.sqrt(nx), Math.sqrt(nq));
+}
+
+/** Reduced euclidean (squared) or manhattan distance between x[xo ..) and queries[qo ..), d values each, in float64. */
+export function reducedDistance(metric: 'euclidean' | 'manhattan', x: Float32Array, xo: number, queries: Float32Array, qo: number, d: number): number {
+  let sum = 0;
+  if (metric === 'manhattan') {
+    for (let j = 0; j < d; j++) sum += Math.abs(x[xo + j] - queries[qo + j]);
+  } else {
+    for (let j = 0; j < d; j++) {
+      const diff = x[xo + j] - queries[qo + j];
+      sum += diff * diff;
+    }
+  }
+  return sum;
 }
 
 /** Cosine distance as scikit-learn computes it: zero vectors have distance 1, results clipped to [0, 2]. */

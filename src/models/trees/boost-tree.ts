@@ -8,6 +8,7 @@
 import { TreeBuffer, type FlatTree } from './flat-tree.js';
 import { MAX_BINS } from './binning.js';
 import type { HistogramBuilder } from './boost-hist.js';
+import { partition } from './common.js';
 
 export interface BoostData {
   readonly rows: number;
@@ -131,15 +132,7 @@ export function buildBoostTree(data: BoostData, grad: Float32Array, hess: Float3
     leaves.splice(best, 1);
 
     importance[leaf.feature] += leaf.gain;
-    const col = leaf.feature * rows;
-    let mid = leaf.start;
-    let spilled = 0;
-    for (let r = leaf.start; r < leaf.end; r++) {
-      const i = index[r];
-      if (bins[col + i] <= leaf.bin) index[mid++] = i;
-      else spill[spilled++] = i;
-    }
-    index.set(spill.subarray(0, spilled), mid);
+    const mid = partition(index, spill, leaf.start, leaf.end, bins, leaf.feature * rows, 1, leaf.bin);
 
     const gr = leaf.g - leaf.gl;
     const hr = leaf.h - leaf.hl;

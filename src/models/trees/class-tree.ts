@@ -8,6 +8,7 @@
 import { Rng } from '../../util/rng.js';
 import { TreeBuffer, type FlatTree } from './flat-tree.js';
 import { MAX_BINS, type SparseColumns } from './binning.js';
+import { partition } from './common.js';
 
 export interface ClassTreeData {
   readonly rows: number;
@@ -424,22 +425,6 @@ function sparseHistogram(sparse: SparseColumns, f: number, nodeOfRow: Int32Array
   return lowest * 512 + highest + 1;
 }
 
-/** Stable partition of rows[start..end) by bins[first + row · stride] <= splitBin (the right side passes through `spare`); returns the first right position. */
-function partition(rows: Int32Array, spare: Int32Array, start: number, end: number, bins: Uint8Array, first: number, stride: number, splitBin: number): number {
-  let mid = start;
-  let spill = 0;
-  for (let r = start; r < end; r++) {
-    const i = rows[r];
-    // Branch-free: the row is written to both sides, only its own side advances (splits are close to coin flips).
-    const right = (splitBin - bins[first + i * stride]) >>> 31;
-    rows[mid] = i;
-    spare[spill] = i;
-    mid += right ^ 1;
-    spill += right;
-  }
-  rows.set(spare.subarray(0, spill), mid);
-  return mid;
-}
 
 /** Rows with weight > 0, ascending; adds their weights to `totals` by class and marks them 0 (root) in nodeOfRow, the others −1. */
 function drawnRows(weight: Float64Array, y: Int32Array, totals: Float64Array, nodeOfRow: Int32Array, index: Int32Array): Int32Array {

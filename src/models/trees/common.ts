@@ -1,5 +1,5 @@
-// Helpers shared by the tree classifiers: training-input checks, class and sample weights, max_features, and turning
-// scores into labels.
+// Helpers shared by the tree models: training-input checks, class and sample weights, max_features, the stable row
+// partition of a split, and turning scores into labels.
 
 import { checkInput, createMatrix, type Matrix } from '../../frame/matrix.js';
 import type { Labels } from '../../frame/labels.js';
@@ -56,4 +56,21 @@ export function checkClassIndex(model: string, classIndex: number | undefined, n
 
 export function notFitted(model: string): UserError {
   return new UserError(`${model}: the model is not fitted yet`);
+}
+
+export /** Stable partition of rows[start..end) by bins[first + row · stride] <= splitBin (the right side passes through `spare`); returns the first right position. */
+function partition(rows: Int32Array, spare: Int32Array, start: number, end: number, bins: Uint8Array, first: number, stride: number, splitBin: number): number {
+  let mid = start;
+  let spill = 0;
+  for (let r = start; r < end; r++) {
+    const i = rows[r];
+    // Branch-free: the row is written to both sides, only its own side advances (splits are close to coin flips).
+    const right = (splitBin - bins[first + i * stride]) >>> 31;
+    rows[mid] = i;
+    spare[spill] = i;
+    mid += right ^ 1;
+    spill += right;
+  }
+  rows.set(spare.subarray(0, spill), mid);
+  return mid;
 }
