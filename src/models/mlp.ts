@@ -1,7 +1,8 @@
 // Multi-layer perceptron classifier, as scikit-learn's MLPClassifier(solver='adam'): ReLU (or tanh / logistic)
 // hidden layers, a logistic output for two classes and softmax for more, cross-entropy plus L2 (alpha), Adam
 // (Kingma & Ba 2015), mini-batches of 200, optional inverted dropout, early stopping on a stratified validation split.
-// Network and training loop: src/models/nn/. Cost per epoch: O(rows · (nnz · h1 + Σ h_l · h_{l+1})).
+// Network and training loop: src/models/nn/; large fits compute the first layer on two threads (nn/split-hidden.ts).
+// Cost per epoch: O(rows · (nnz · h1 + Σ h_l · h_{l+1})).
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
@@ -13,6 +14,8 @@ import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
 import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
+import { SplitHidden, splitWorthwhile } from './nn/split-hidden.js';
+import { defaultThreads } from '../util/worker-pool.js';
 import { Rng } from '../util/rng.js';
 
 const NAME = 'mlp';
@@ -94,27 +97,34 @@ export class MlpClassifier implements Classifier {
       train = { ...train, rows: fitRows };
       validation = { S, rows: heldRows, codes: y.codes, weights: null };
     }
-    const result = trainNetwork(
-      net,
-      train,
-      validation,
-      {
-        maxIter: p.max_iter,
-        batchSize: p.batch_size,
-        learningRate: p.learning_rate_init,
-        alpha: p.alpha,
-        tol: p.tol,
-        nIterNoChange: p.n_iter_no_change,
-        earlyStopping: p.early_stopping,
-        shuffle: p.shuffle,
-        dropout: p.dropout,
-        beta1: p.beta_1,
-        beta2: p.beta_2,
-        epsilon: p.epsilon,
-      },
-      rng,
-      { onProgress: options.onProgress, signal: options.signal },
-    );
+    const adam = { learningRate: p.learning_rate_init, beta1: p.beta_1, beta2: p.beta_2, epsilon: p.epsilon };
+    const split = defaultThreads() > 1 && splitWorthwhile(train.rows.length, p.batch_size, net.sizes) ? await SplitHidden.start(net, S, p.batch_size, p.dropout, adam) : null;
+    let result;
+    try {
+      result = trainNetwork(
+        net,
+        train,
+        validation,
+        {
+          maxIter: p.max_iter,
+          batchSize: p.batch_size,
+          learningRate: p.learning_rate_init,
+          alpha: p.alpha,
+          tol: p.tol,
+          nIterNoChange: p.n_iter_no_change,
+          earlyStopping: p.early_stopping,
+          shuffle: p.shuffle,
+          dropout: p.dropout,
+          beta1: p.beta_1,
+          beta2: p.beta_2,
+          epsilon: p.epsilon,
+        },
+        rng,
+        { onProgress: options.onProgress, signal: options.signal, split },
+      );
+    } finally {
+      await split?.close();
+    }
     this.network = net;
     this.nIter = result.epochs;
     this.history = { unit: 'epoch', series: result.series };

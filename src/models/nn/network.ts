@@ -127,10 +127,24 @@ export function detachSimd(net: DenseNetwork): void {
   net.biases.forEach((b, l) => (net.biases[l] = Float64Array.from(b)));
 }
 
-/** Forward pass of `count` rows; the output is ws.act[layers]. With `dropout` > 0 and an rng, hidden units drop out. */
-export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, count: number, dropout = 0, rng: Rng | null = null): void {
+/** Draws the inverted-dropout masks of a batch's hidden layers (layer by layer, row-major) into ws.mask. */
+export function drawDropoutMasks(ws: Workspace, count: number, dropout: number, rng: Rng): void {
+  const keep = 1 / (1 - dropout);
+  for (const mask of ws.mask) {
+    if (!mask) continue;
+    const n = (count * mask.length) / ws.capacity;
+    for (let i = 0; i < n; i++) mask[i] = rng.next() < dropout ? 0 : keep;
+  }
+}
+
+/**
+ * Forward pass of `count` rows; the output is ws.act[layers]. With `dropout` > 0, hidden units are multiplied by the
+ * masks in ws.mask (drawn by drawDropoutMasks). Only layers [from, to) run: from > 0 takes ws.act[from] as given
+ * (split-hidden.ts computes the first layer elsewhere), to < layers stops at a hidden layer.
+ */
+export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, count: number, dropout = 0, from = 0, to = net.layers): void {
   const L = net.layers;
-  for (let l = 0; l < L; l++) {
+  for (let l = from; l < to; l++) {
     const nIn = net.sizes[l];
     const nOut = net.sizes[l + 1];
     const out = ws.act[l + 1];
@@ -141,14 +155,7 @@ export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, cou
     if (l < L - 1) {
       activate(net.hidden, out, n);
       const mask = ws.mask[l + 1];
-      if (mask && dropout > 0 && rng) {
-        const keep = 1 / (1 - dropout);
-        for (let i = 0; i < n; i++) {
-          const m = rng.next() < dropout ? 0 : keep;
-          mask[i] = m;
-          out[i] *= m;
-        }
-      }
+      if (mask && dropout > 0) for (let i = 0; i < n; i++) out[i] *= mask[i];
     } else if (net.output === 'logistic') {
       for (let i = 0; i < n; i++) {
         const z = out[i];
@@ -173,11 +180,12 @@ export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, cou
 
 /**
  * Back-propagation. On entry ws.delta[layers] holds ∂loss/∂(output pre-activation) per row (already divided by the
- * batch size). Writes weight and bias gradients (plus the L2 term alpha·W / batch) into ws.gradW / ws.gradB.
+ * batch size). Writes weight and bias gradients (plus the L2 term alpha·W / batch) into ws.gradW / ws.gradB, for
+ * layers from `firstLayer` up (ws.delta[firstLayer] is written when firstLayer > 0).
  */
-export function backward(net: DenseNetwork, ws: Workspace, input: BatchInput, count: number, alpha: number): void {
+export function backward(net: DenseNetwork, ws: Workspace, input: BatchInput, count: number, alpha: number, firstLayer = 0): void {
   const L = net.layers;
-  for (let l = L - 1; l >= 0; l--) {
+  for (let l = L - 1; l >= firstLayer; l--) {
     const nIn = net.sizes[l];
     const nOut = net.sizes[l + 1];
     const D = ws.delta[l + 1];

@@ -10,6 +10,16 @@ import type { SimdArena } from './simd.js';
 
 const MODE_SAMPLE = 2048;
 
+export interface OffsetSparseParts {
+  rows: number;
+  cols: number;
+  offset: Float64Array;
+  rowStart: Int32Array;
+  colIndex: Int32Array;
+  values: Float32Array;
+  squaredNorms: Float64Array;
+}
+
 export class OffsetSparseRows {
   readonly rows: number;
   readonly cols: number;
@@ -28,13 +38,18 @@ export class OffsetSparseRows {
   private batchRow = new Int32Array(0);
   private batchValue = new Float64Array(0);
 
-  constructor(X: Matrix) {
-    const { rows, cols, data } = X;
-    this.rows = rows;
-    this.cols = cols;
-    this.offset = sampledModes(X);
-    this.batchColumnStart = new Int32Array(cols + 1);
-    this.batchFill = new Int32Array(cols);
+  /** From a matrix, or from the parts of one built before (as another thread receives them). */
+  constructor(source: Matrix | OffsetSparseParts) {
+    this.rows = source.rows;
+    this.cols = source.cols;
+    this.batchColumnStart = new Int32Array(source.cols + 1);
+    this.batchFill = new Int32Array(source.cols);
+    if (!('data' in source)) {
+      ({ offset: this.offset, rowStart: this.rowStart, colIndex: this.colIndex, values: this.values, squaredNorms: this.squaredNorms } = source);
+      return;
+    }
+    const { rows, cols, data } = source;
+    this.offset = sampledModes(source);
     const offset = this.offset;
     this.rowStart = new Int32Array(rows + 1);
     this.squaredNorms = new Float64Array(rows);
@@ -72,6 +87,12 @@ export class OffsetSparseRows {
     }
     this.colIndex = colIndex.slice(0, p);
     this.values = values.slice(0, p);
+  }
+
+  /** The stored form, for new OffsetSparseRows(parts) elsewhere. */
+  parts(): OffsetSparseParts {
+    const { rows, cols, offset, rowStart, colIndex, values, squaredNorms } = this;
+    return { rows, cols, offset, rowStart, colIndex, values, squaredNorms };
   }
 
   get density(): number {

@@ -5,7 +5,8 @@
 // Cost per epoch: one forward + backward pass over the training rows, one forward pass over the validation rows.
 
 import { Adam } from './adam.js';
-import { backward, detachSimd, DenseNetwork, forward, Workspace, type Activation, type OutputKind } from './network.js';
+import { backward, detachSimd, DenseNetwork, drawDropoutMasks, forward, Workspace, type Activation, type OutputKind } from './network.js';
+import type { SplitHidden } from './split-hidden.js';
 import { identityIndex, OffsetSparseRows } from './offset-sparse.js';
 import type { Matrix } from '../../frame/matrix.js';
 import type { Rng } from '../../util/rng.js';
@@ -46,13 +47,24 @@ export interface TrainerResult {
 
 const EVAL_BATCH = 1024;
 
-export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSet | null, cfg: TrainerConfig, rng: Rng, hooks: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): TrainerResult {
+export interface TrainerHooks {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Computes part of the first hidden layer's units on another thread (split-hidden.ts). */
+  split?: SplitHidden | null;
+}
+
+export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSet | null, cfg: TrainerConfig, rng: Rng, hooks: TrainerHooks = {}): TrainerResult {
   const classify = train.codes !== null;
   const batch = Math.max(1, Math.min(cfg.batchSize, train.rows.length));
   const ws = new Workspace(net, batch, cfg.dropout, true);
   const evalWs = new Workspace(net, EVAL_BATCH, 0);
-  const params = [...net.weights, ...net.biases];
-  const grads = [...ws.gradW, ...ws.gradB];
+  const split = hooks.split ?? null;
+  // With a split first hidden layer, its weights and biases in and out have their own Adam steps (split-hidden.ts).
+  const L = net.layers;
+  const kept = (_: Float64Array, i: number): boolean => !split || (i > 1 && i !== L && i !== L + 1);
+  const params = [...net.weights, ...net.biases].filter(kept);
+  const grads = [...ws.gradW, ...ws.gradB].filter(kept);
   const adam = new Adam(params, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   const order = Int32Array.from(train.rows);
   const series: Record<string, number[]> = { train_loss: [] };
@@ -77,15 +89,19 @@ export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSe
     for (let start = 0; start < order.length; start += batch) {
       const count = Math.min(batch, order.length - start);
       const input = { sparse: train.S, idx: order, start };
-      forward(net, ws, input, count, cfg.dropout, cfg.dropout > 0 ? rng : null);
+      if (cfg.dropout > 0) drawDropoutMasks(ws, count, cfg.dropout, rng);
+      split?.forward(input, count, net, ws);
+      forward(net, ws, input, count, cfg.dropout, split ? 1 : 0);
       const stats = outputDelta(net, ws.act[net.layers], ws.delta[net.layers], train, order, start, count, count, target);
       dataLoss += stats.loss;
       correct += stats.correct;
       weightSum += stats.weight;
-      objective += stats.loss + (cfg.alpha > 0 ? cfg.alpha * net.halfSquaredWeights() : 0);
-      backward(net, ws, input, count, cfg.alpha);
+      objective += stats.loss + (cfg.alpha > 0 ? cfg.alpha * (split ? split.halfSquaredWeights(net) : net.halfSquaredWeights()) : 0);
+      backward(net, ws, input, count, cfg.alpha, split ? 2 : 0);
+      split?.backward(input, count, ws.delta[2], cfg.alpha);
       adam.step(params, grads);
     }
+    split?.collect(net);
     epochs++;
     const n = order.length;
     const epochObjective = objective / n;

@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { matrixFromRows, type Matrix } from '../../../src/frame/matrix.js';
 import type { Labels } from '../../../src/frame/labels.js';
 import { ParameterError } from '../../../src/errors.js';
@@ -288,6 +289,49 @@ describe('mlp', () => {
     assert.throws(() => new MlpClassifier({ dropout: 1 }), /dropout/);
     assert.throws(() => new MlpClassifier({ validation_fraction: 0 }), /validation_fraction/);
     assert.deepEqual(new MlpClassifier({ hidden_layer_sizes: '128, 64' }).hiddenSizes, [128, 64]);
+  });
+});
+
+describe('mlp: first hidden layer split over two threads', () => {
+  // Above split-hidden.ts's threshold (rows · cols · units ≥ 5e7); FLOWSENTRY_THREADS=1 keeps the fit on one thread.
+  const X = mixedMatrix(7000, 90, 11);
+  const codes = Int32Array.from({ length: X.rows }, (_, i) => (X.data[i * 90 + 1] + X.data[i * 90 + 4] > 0 ? 1 : 0) + (X.data[i * 90] > 0 ? 1 : 0));
+  const y: Labels = { codes, classes: ['a', 'b', 'c'] };
+  const binary: Labels = { codes: codes.map((c) => (c === 1 ? 1 : 0)), classes: ['no', 'yes'] };
+  const oneThread = async <T>(run: () => Promise<T>): Promise<T> => {
+    const saved = process.env.FLOWSENTRY_THREADS;
+    process.env.FLOWSENTRY_THREADS = '1';
+    try {
+      return await run();
+    } finally {
+      if (saved === undefined) delete process.env.FLOWSENTRY_THREADS;
+      else process.env.FLOWSENTRY_THREADS = saved;
+    }
+  };
+  const fitBoth = async (params: Record<string, unknown>, labels: Labels): Promise<MlpClassifier[]> => {
+    const make = (): MlpClassifier => new MlpClassifier(params);
+    return [await make().fit(X, labels), await oneThread(() => make().fit(X, labels))];
+  };
+
+  it('computes the one-thread network bit for bit (dropout, early stopping, two hidden layers, softmax)', async (t) => {
+    if (availableParallelism() < 2) t.skip('one core');
+    const cases: [Record<string, unknown>, Labels][] = [
+      [{ hidden_layer_sizes: '100', max_iter: 3, dropout: 0.2, early_stopping: true, alpha: 1e-3 }, binary],
+      [{ hidden_layer_sizes: '100,8', max_iter: 2, batch_size: 150 }, y],
+    ];
+    for (const [params, labels] of cases) {
+      const [split, serial] = await fitBoth(params, labels);
+      assert.equal(split.nIter, serial.nIter);
+      assert.deepEqual(split.history, serial.history);
+      split.network?.weights.forEach((w, l) => assert.deepEqual(w, serial.network?.weights[l], `weights ${l}`));
+      split.network?.biases.forEach((b, l) => assert.deepEqual(b, serial.network?.biases[l], `biases ${l}`));
+    }
+  });
+
+  it('stops its worker when the fit is aborted', async () => {
+    const controller = new AbortController();
+    const fit = new MlpClassifier({ hidden_layer_sizes: '100', max_iter: 50 }).fit(X, binary, { signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(fit, /aborted/);
   });
 });
 

@@ -1,0 +1,50 @@
+// Helper thread of split-hidden.ts: for each batch, computes its first-hidden-layer units' outputs, then (once the
+// trainer has handed over the delta of the layer above) their gradients and Adam step, publishing its parameters.
+// Failures are flagged in the control block, which the trainer turns into an error.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { OffsetSparseRows } from './offset-sparse.js';
+import { awaitSlot, BACKWARD, COUNT, DONE, FAILED, FORWARD_DONE, QUIT, SEQ, UnitSlice, type SplitShared } from './split-hidden.js';
+
+const shared = workerData as (SplitShared & { b1: Float64Array }) | null;
+if (shared && parentPort) {
+  const { control, capacity, sizes, rows, mask, act, delta, params, dropout } = shared;
+  const [cols, units, next] = sizes;
+  const S = new OffsetSparseRows(shared.sparse);
+  const initial = { W0: params.slice(0, cols * units), b0: params.slice(cols * units, (cols + 1) * units), W1: params.slice((cols + 1) * units), b1: shared.b1 };
+  const slice = new UnitSlice(initial, shared.hidden, capacity, dropout, shared.adam, false);
+  const idx = new Int32Array(capacity);
+  const input = { sparse: S, idx, start: 0 };
+  const signal = (slot: number, seq: number): void => {
+    Atomics.store(control, slot, seq);
+    Atomics.notify(control, slot);
+  };
+  parentPort.postMessage('ready');
+  let seen = 0;
+  while (true) {
+    awaitSlot(control, SEQ, seen + 1);
+    if (Atomics.load(control, QUIT)) break;
+    const seq = ++seen;
+    try {
+      const count = control[COUNT];
+      idx.set(rows.subarray(0, count));
+      const ownMask = slice.ws.mask[1];
+      if (ownMask) ownMask.set(mask.subarray(0, count * units));
+      slice.forward(input, count, dropout);
+      act.set(slice.ws.act[1].subarray(0, count * units));
+      signal(FORWARD_DONE, seq);
+      awaitSlot(control, BACKWARD, seq);
+      if (Atomics.load(control, QUIT)) break;
+      slice.ws.delta[2].set(delta.subarray(0, count * next));
+      slice.backward(input, count, shared.alpha[0]);
+      const { weights, biases } = slice.net;
+      params.set(weights[0]);
+      params.set(biases[0], cols * units);
+      params.set(weights[1], (cols + 1) * units);
+    } catch {
+      Atomics.store(control, FAILED, 1);
+      signal(FORWARD_DONE, seq);
+    }
+    signal(DONE, seq);
+  }
+}

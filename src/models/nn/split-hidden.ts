@@ -1,0 +1,282 @@
+// The first hidden layer of a network over two threads, by its units (the model parallelism of Krizhevsky 2014, "One
+// weird trick for parallelizing convolutional neural networks", applied to one layer). For sparse rows that layer
+// dominates a batch: the products S·W0 and Sᵀ·E, the activations, and the delta E = (D·W1ᵀ) ⊙ f'. Split by hidden
+// units, every element is the same sum in the same order as on one thread, and Adam is element-wise, so a split fit
+// computes exactly the network a one-thread fit does, bit for bit. Per batch: the trainer hands the batch's rows (and
+// the helper's dropout-mask columns) to a helper worker; both compute their units' outputs; the trainer gathers them,
+// runs the layers above and the output delta, and hands the helper the delta of the layer above; both then compute
+// their units' gradients (W0 columns, b0, W1 rows) and Adam steps. Hand-offs use Atomics on a shared control block,
+// as trees/boost-parallel.ts does; rows, masks, activations, deltas and the helper's parameters travel through
+// SharedArrayBuffers (O(batch · units) copies per batch).
+
+import { Worker } from 'node:worker_threads';
+import { Adam } from './adam.js';
+import { backward, DenseNetwork, forward, Workspace, type BatchInput } from './network.js';
+import { OffsetSparseRows, type OffsetSparseParts } from './offset-sparse.js';
+
+type SparseBatch = Extract<BatchInput, { sparse: OffsetSparseRows }>;
+
+/** Control block slots (Int32). */
+export const SEQ = 0;
+export const FORWARD_DONE = 1;
+export const BACKWARD = 2;
+export const DONE = 3;
+export const COUNT = 4;
+export const FAILED = 5;
+export const QUIT = 6;
+
+/** Rows × first-layer weights per epoch from which a helper thread pays for itself (NSL-KDD, 100 units: 1.5e9). */
+const SPLIT_WORK = 5e7;
+/** Smaller batches or layers are not split: the hand-offs would cost more than the work. */
+const MIN_SPLIT_BATCH = 32;
+const MIN_SPLIT_UNITS = 16;
+/** Atomics.load polls before sleeping (a half batch takes ~0.1 ms, a futex wake-up tens of microseconds). */
+const SPIN = 20000;
+
+export interface AdamConfig {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** The parameters of some first-hidden-layer units: W0 columns (cols × units), b0, W1 rows (units × next), b1. */
+interface SliceParams {
+  W0: Float64Array;
+  b0: Float64Array;
+  W1: Float64Array;
+  b1: Float64Array;
+}
+
+/** What the helper reads; the arrays that change per batch are shared. */
+export interface SplitShared {
+  readonly sparse: OffsetSparseParts;
+  readonly sizes: readonly number[];
+  readonly hidden: DenseNetwork['hidden'];
+  readonly capacity: number;
+  readonly dropout: number;
+  readonly adam: AdamConfig;
+  readonly control: Int32Array;
+  readonly alpha: Float64Array;
+  readonly rows: Int32Array;
+  /** The helper's dropout-mask columns, then its activations (rows × its units). */
+  readonly mask: Float64Array;
+  readonly act: Float64Array;
+  /** The delta of the layer above (rows × next). */
+  readonly delta: Float64Array;
+  /** The helper's W0 columns, b0 and W1 rows (as of its last Adam step), concatenated. */
+  readonly params: Float64Array;
+}
+
+/** Whether a fit's first hidden layer is worth splitting over two threads. */
+export function splitWorthwhile(rows: number, batchSize: number, sizes: readonly number[]): boolean {
+  return sizes.length > 2 && Math.min(batchSize, rows) >= MIN_SPLIT_BATCH && sizes[1] >= MIN_SPLIT_UNITS && rows * sizes[0] * sizes[1] >= SPLIT_WORK;
+}
+
+/**
+ * One thread's units of the first hidden layer, as the network cols → units → next in a SIMD arena, with its Adam
+ * (over W0, b0, W1, and b1 only where `ownsB1`: b1's gradient is the same in every slice).
+ */
+export class UnitSlice {
+  readonly net: DenseNetwork;
+  readonly ws: Workspace;
+  private readonly adam: Adam;
+  private readonly params: Float64Array[];
+  private readonly grads: Float64Array[];
+
+  constructor(p: SliceParams, hidden: DenseNetwork['hidden'], capacity: number, dropout: number, adam: AdamConfig, ownsB1: boolean) {
+    const units = p.b0.length;
+    this.net = new DenseNetwork([p.W0.length / units, units, p.b1.length], hidden, 'identity', [p.W0, p.W1], [p.b0, p.b1]);
+    this.ws = new Workspace(this.net, capacity, dropout, true);
+    const { net, ws } = this;
+    this.params = [net.weights[0], net.weights[1], net.biases[0], ...(ownsB1 ? [net.biases[1]] : [])];
+    this.grads = [ws.gradW[0], ws.gradW[1], ws.gradB[0], ...(ownsB1 ? [ws.gradB[1]] : [])];
+    this.adam = new Adam(this.params, adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
+  }
+
+  /** These units' outputs (activated, masks from ws.mask[1] applied) into ws.act[1]. */
+  forward(input: SparseBatch, count: number, dropout: number): void {
+    forward(this.net, this.ws, input, count, dropout, 0, 1);
+  }
+
+  /** Gradients from the delta above in ws.delta[2], then one Adam step. */
+  backward(input: SparseBatch, count: number, alpha: number): void {
+    backward(this.net, this.ws, input, count, alpha);
+    this.adam.step(this.params, this.grads);
+  }
+}
+
+/** The trainer's side: its own units' slice, and the helper's through the shared buffers. */
+export class SplitHidden {
+  private seq = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly own: UnitSlice,
+    private readonly shared: SplitShared,
+    private readonly worker: Worker,
+  ) {}
+
+  /** Starts the helper with the last half of `net`'s first hidden units (their current parameters). */
+  static async start(net: DenseNetwork, S: OffsetSparseRows, batchSize: number, dropout: number, adam: AdamConfig): Promise<SplitHidden> {
+    const [cols, units, next] = net.sizes;
+    const ownUnits = 2 * Math.round(units / 4); // even, so rows stay 16-byte aligned for the SIMD kernel
+    const helperUnits = units - ownUnits;
+    const capacity = Math.max(1, Math.min(batchSize, S.rows));
+    const slice = (from: number, n: number): SliceParams => {
+      const W0 = new Float64Array(cols * n);
+      for (let j = 0; j < cols; j++) W0.set(net.weights[0].subarray(j * units + from, j * units + from + n), j * n);
+      return { W0, b0: net.biases[0].slice(from, from + n), W1: net.weights[1].slice(from * next, (from + n) * next), b1: net.biases[1].slice() };
+    };
+    const helper = slice(ownUnits, helperUnits);
+    const shared: SplitShared = {
+      sparse: S.parts(),
+      sizes: [cols, helperUnits, next],
+      hidden: net.hidden,
+      capacity,
+      dropout,
+      adam,
+      control: new Int32Array(new SharedArrayBuffer(8 * 4)),
+      alpha: sharedFloats(1),
+      rows: new Int32Array(new SharedArrayBuffer(capacity * 4)),
+      mask: sharedFloats(dropout > 0 ? capacity * helperUnits : 0),
+      act: sharedFloats(capacity * helperUnits),
+      delta: sharedFloats(capacity * next),
+      params: sharedFloats((cols + 1 + next) * helperUnits),
+    };
+    shared.params.set(helper.W0);
+    shared.params.set(helper.b0, cols * helperUnits);
+    shared.params.set(helper.W1, (cols + 1) * helperUnits);
+    const own = new UnitSlice(slice(0, ownUnits), net.hidden, capacity, dropout, adam, true);
+    const worker = new Worker(new URL('./split-hidden-worker.js', import.meta.url), { workerData: { ...shared, b1: helper.b1 } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+        worker.once('exit', () => reject(new Error('mlp: first-layer worker exited before starting')));
+      });
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    return new SplitHidden(own, shared, worker);
+  }
+
+  /**
+   * The first hidden layer's outputs for the batch into ws.act[1] (half of the units from the helper), and the current
+   * W1 and b1 into `net`.
+   */
+  forward(input: SparseBatch, count: number, net: DenseNetwork, ws: Workspace): void {
+    const { control, rows, act, mask, dropout } = this.shared;
+    const a = this.own.net.sizes[1];
+    const b = this.shared.sizes[1];
+    const k = a + b;
+    rows.set(input.idx.subarray(input.start, input.start + count));
+    const full = ws.mask[1];
+    const ownMask = this.own.ws.mask[1];
+    if (dropout > 0 && full && ownMask) {
+      for (let r = 0; r < count; r++) {
+        for (let c = 0; c < a; c++) ownMask[r * a + c] = full[r * k + c];
+        for (let c = 0; c < b; c++) mask[r * b + c] = full[r * k + a + c];
+      }
+    }
+    control[COUNT] = count;
+    const seq = ++this.seq;
+    Atomics.store(control, SEQ, seq);
+    Atomics.notify(control, SEQ);
+    this.own.forward(input, count, dropout);
+    this.wait(FORWARD_DONE, seq);
+    const mine = this.own.ws.act[1];
+    const out = ws.act[1];
+    for (let r = 0; r < count; r++) {
+      for (let c = 0; c < a; c++) out[r * k + c] = mine[r * a + c];
+      for (let c = 0; c < b; c++) out[r * k + a + c] = act[r * b + c];
+    }
+    this.gatherAbove(net);
+  }
+
+  /** Both threads' gradients and Adam steps for the first hidden layer, from the delta above (rows × next). */
+  backward(input: SparseBatch, count: number, delta: Float64Array, alpha: number): void {
+    const { control } = this.shared;
+    const n = count * this.shared.sizes[2];
+    this.shared.delta.set(delta.subarray(0, n));
+    this.own.ws.delta[2].set(delta.subarray(0, n));
+    this.shared.alpha[0] = alpha;
+    Atomics.store(control, BACKWARD, this.seq);
+    Atomics.notify(control, BACKWARD);
+    this.own.backward(input, count, alpha);
+  }
+
+  /** ½‖W‖² of the whole network (W0 from both threads), summed in the one-thread order; W1 as gathered. */
+  halfSquaredWeights(net: DenseNetwork): number {
+    const W = this.own.net.weights[0];
+    const V = this.shared.params;
+    const a = this.own.net.sizes[1];
+    const b = this.shared.sizes[1];
+    let s = 0;
+    for (let j = 0; j < net.sizes[0]; j++) {
+      for (let c = 0; c < a; c++) s += W[j * a + c] * W[j * a + c];
+      for (let c = 0; c < b; c++) s += V[j * b + c] * V[j * b + c];
+    }
+    for (let l = 1; l < net.layers; l++) {
+      const U = net.weights[l];
+      for (let i = 0; i < U.length; i++) s += U[i] * U[i];
+    }
+    return 0.5 * s;
+  }
+
+  /** Waits for the helper's last step and writes both threads' first-hidden-layer parameters into `net`. */
+  collect(net: DenseNetwork): void {
+    if (this.seq > 0) this.wait(DONE, this.seq);
+    const W = this.own.net.weights[0];
+    const V = this.shared.params;
+    const a = this.own.net.sizes[1];
+    const b = this.shared.sizes[1];
+    const cols = net.sizes[0];
+    for (let j = 0; j < cols; j++) {
+      net.weights[0].set(W.subarray(j * a, (j + 1) * a), j * (a + b));
+      net.weights[0].set(V.subarray(j * b, (j + 1) * b), j * (a + b) + a);
+    }
+    net.biases[0].set(this.own.net.biases[0]);
+    net.biases[0].set(V.subarray(cols * b, (cols + 1) * b), a);
+    this.gatherAbove(net);
+  }
+
+  /** Stops the worker (safe to call more than once, also after a failure). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const { control } = this.shared;
+    Atomics.store(control, QUIT, 1);
+    for (const slot of [SEQ, BACKWARD]) Atomics.notify(control, slot);
+    await this.worker.terminate();
+  }
+
+  /** W1 (own rows, then the helper's as of its last step) and b1 into `net`. */
+  private gatherAbove(net: DenseNetwork): void {
+    const own = this.own.net;
+    const [cols, b] = this.shared.sizes;
+    net.weights[1].set(own.weights[1]);
+    net.weights[1].set(this.shared.params.subarray((cols + 1) * b), own.weights[1].length);
+    net.biases[1].set(own.biases[1]);
+  }
+
+  private wait(slot: number, seq: number): void {
+    const { control } = this.shared;
+    awaitSlot(control, slot, seq);
+    if (Atomics.load(control, FAILED)) throw new Error('mlp: first-layer worker failed');
+  }
+}
+
+/**
+ * Waits until control[slot] === value or the quit flag is set: polls, then sleeps in Atomics.wait with a 1 ms timeout
+ * (a notify was seen to go missing now and then under Node 20, which would otherwise hang the fit).
+ */
+export function awaitSlot(control: Int32Array, slot: number, value: number): void {
+  for (let i = 0; i < SPIN && Atomics.load(control, slot) !== value; i++);
+  while (Atomics.load(control, slot) !== value && !Atomics.load(control, QUIT)) Atomics.wait(control, slot, Atomics.load(control, slot), 1);
+}
+
+function sharedFloats(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
+}
