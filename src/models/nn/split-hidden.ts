@@ -32,6 +32,8 @@ const MIN_SPLIT_BATCH = 32;
 const MIN_SPLIT_UNITS = 16;
 /** Atomics.load polls before sleeping (a half batch takes ~0.1 ms, a futex wake-up tens of microseconds). */
 const SPIN = 20000;
+/** A half batch takes well under a millisecond; a helper silent for this long is gone. */
+const WORKER_PATIENCE_MS = 60_000;
 
 export interface AdamConfig {
   learningRate: number;
@@ -263,18 +265,24 @@ export class SplitHidden {
 
   private wait(slot: number, seq: number): void {
     const { control } = this.shared;
-    awaitSlot(control, slot, seq);
+    if (!awaitSlot(control, slot, seq, WORKER_PATIENCE_MS)) throw new Error(`mlp: the first-layer worker stopped answering for ${WORKER_PATIENCE_MS / 1000} s`);
     if (Atomics.load(control, FAILED)) throw new Error('mlp: first-layer worker failed');
   }
 }
 
 /**
  * Waits until control[slot] === value or the quit flag is set: polls, then sleeps in Atomics.wait with a 1 ms timeout
- * (a notify was seen to go missing now and then under Node 20, which would otherwise hang the fit).
+ * (a notify was seen to go missing now and then under Node 20, which would otherwise hang the fit). False when
+ * `patienceMs` passed first (a worker that died without a word, e.g. out of memory, never answers).
  */
-export function awaitSlot(control: Int32Array, slot: number, value: number): void {
+export function awaitSlot(control: Int32Array, slot: number, value: number, patienceMs = Infinity): boolean {
   for (let i = 0; i < SPIN && Atomics.load(control, slot) !== value; i++);
-  while (Atomics.load(control, slot) !== value && !Atomics.load(control, QUIT)) Atomics.wait(control, slot, Atomics.load(control, slot), 1);
+  const deadline = performance.now() + patienceMs;
+  while (Atomics.load(control, slot) !== value && !Atomics.load(control, QUIT)) {
+    if (performance.now() > deadline) return false;
+    Atomics.wait(control, slot, Atomics.load(control, slot), 1);
+  }
+  return true;
 }
 
 function sharedFloats(n: number): Float64Array {
