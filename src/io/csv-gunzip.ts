@@ -175,10 +175,14 @@ export class GunzipReader {
     switch (this.phase) {
       case Phase.Header:
         if (this.members > 0) {
-          // After a member, zero bytes to the end are padding (as zlib takes them); anything else is another member.
-          while (this.inPos < this.inEnd && this.input[this.inPos] === 0) this.inPos++;
+          // After a member, a zero byte ends the data: zlib takes it and whatever follows as padding (and ignores
+          // them); anything else must be another member.
           if (this.inPos === this.inEnd) {
             if (this.inEof) this.phase = Phase.Done;
+            return;
+          }
+          if (this.input[this.inPos] === 0) {
+            this.phase = Phase.Done;
             return;
           }
         }
