@@ -7,11 +7,12 @@ import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { argmaxLabels, type Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
+import { TreeClassifier } from './trees/tree-classifier.js';
 import { Rng } from '../util/rng.js';
 import { fitAndBinMatrix, MAX_BINS, sparseColumns } from './trees/binning.js';
 import { buildClassTree } from './trees/class-tree.js';
-import { accumulateLeaves, concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
-import { checkClassIndex, checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
+import { accumulateLeaves, concatTrees, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
+import { checkClassIndex, checkTraining, classWeightRule, maxFeaturesRule, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
 import { treeShap } from '../explain/tree-shap.js';
 
 const DEFAULTS = {
@@ -37,16 +38,12 @@ const RULES: { [K in keyof DecisionTreeParams]: ParamRule } = {
   random_state: { type: 'int', min: 0 },
 };
 
-export class DecisionTree implements Classifier {
-  readonly kind = 'classifier' as const;
+export class DecisionTree extends TreeClassifier implements Classifier {
   readonly name = 'dt';
   readonly params: Readonly<DecisionTreeParams>;
-  classes: readonly string[] = [];
-  nFeatures: number | undefined;
-  private forest: FlatForest | undefined;
-  private importances: Float64Array = new Float64Array(0);
 
   constructor(params: Partial<DecisionTreeParams> = {}) {
+    super();
     this.params = resolveParams('dt', DEFAULTS, RULES, params);
   }
 
@@ -91,15 +88,6 @@ export class DecisionTree implements Classifier {
     return toMatrix(out, X.rows, this.classes.length);
   }
 
-  async predict(X: Matrix): Promise<Labels> {
-    return argmaxLabels(await this.predictProba(X), this.classes);
-  }
-
-  featureImportances(): Float64Array {
-    this.fitted();
-    return Float64Array.from(this.importances);
-  }
-
   /** Exact TreeSHAP of the probability of `classIndex` (default: each row's predicted class). */
   async explain(X: Matrix, classIndex?: number): Promise<Matrix> {
     return explainForestProba('dt', this.fitted(), X, this.nFeatures, this.classes.length, classIndex);
@@ -112,22 +100,13 @@ export class DecisionTree implements Classifier {
   }
 
   getState(): ModelState {
-    const f = this.fitted();
-    return { params: { ...this.params }, classes: [...this.classes], nFeatures: this.nFeatures ?? 0, forest: forestState(f), importances: this.importances };
+    return { params: { ...this.params }, ...this.treeState() };
   }
 
   static fromState(state: ModelState): DecisionTree {
     const m = new DecisionTree(state.params as Partial<DecisionTreeParams>);
-    m.classes = state.classes as string[];
-    m.nFeatures = state.nFeatures as number;
-    m.forest = forestFromState(state.forest as ModelState);
-    m.importances = state.importances as Float64Array;
+    m.restoreTreeState(state);
     return m;
-  }
-
-  private fitted(): FlatForest {
-    if (!this.forest) throw notFitted('dt');
-    return this.forest;
   }
 }
 

@@ -7,18 +7,19 @@
 // Fit: O(rounds · classes · rows · features); predict: O(rows · rounds · classes · depth).
 
 import { checkInput, createMatrix, takeRows, type Matrix } from '../frame/matrix.js';
-import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
+import { alignLabels, type Labels } from '../frame/labels.js';
 import { stratifiedHoldout } from '../frame/splits.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
+import { TreeClassifier } from './trees/tree-classifier.js';
 import { Rng } from '../util/rng.js';
 import { binMatrix, fitBinEdges, MAX_BINS, rowLayout, sparseColumns } from './trees/binning.js';
 import { SerialHistograms, type HistogramContext } from './trees/boost-hist.js';
 import { ParallelHistograms } from './trees/boost-parallel.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { buildBoostTree } from './trees/boost-tree.js';
-import { accumulateLeaves, concatTrees, forestFromState, forestState, leafOfBinned, normalizeImportances, type FlatForest, type FlatTree } from './trees/flat-tree.js';
-import { checkClassIndex, checkTraining, classWeightRule, notFitted, rowWeights } from './trees/common.js';
+import { accumulateLeaves, concatTrees, leafOfBinned, normalizeImportances, type FlatForest, type FlatTree } from './trees/flat-tree.js';
+import { checkClassIndex, checkTraining, classWeightRule, rowWeights } from './trees/common.js';
 import { treeShap } from '../explain/tree-shap.js';
 
 const DEFAULTS = {
@@ -68,21 +69,17 @@ const PARALLEL_WORK = 2_000_000;
 /** scikit-learn turns early stopping on by default above this many rows. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
 
-export class GradientBoosting implements Classifier {
-  readonly kind = 'classifier' as const;
+export class GradientBoosting extends TreeClassifier implements Classifier {
   readonly name = 'gbdt';
   readonly params: Readonly<GbdtParams>;
-  classes: readonly string[] = [];
-  nFeatures: number | undefined;
   history: TrainingHistory | undefined;
   /** Boosting rounds actually run (fewer than max_iter when early stopping fired). */
   nIterations = 0;
-  private forest: FlatForest | undefined;
   /** Raw score before any tree, per output (log-odds or log-priors). */
   private baseline: Float64Array = new Float64Array(0);
-  private importances: Float64Array = new Float64Array(0);
 
   constructor(params: Partial<GbdtParams> = {}) {
+    super();
     this.params = resolveParams('gbdt', DEFAULTS, RULES, params);
   }
 
@@ -268,15 +265,6 @@ export class GradientBoosting implements Classifier {
     return createMatrix(X.rows, K, undefined, Float32Array.from(out));
   }
 
-  async predict(X: Matrix): Promise<Labels> {
-    return argmaxLabels(await this.predictProba(X), this.classes);
-  }
-
-  featureImportances(): Float64Array {
-    this.fitted();
-    return Float64Array.from(this.importances);
-  }
-
   /**
    * Exact TreeSHAP of the raw score of `classIndex` (log-odds of that class for two classes, its logit otherwise);
    * default: each row's predicted class. Σ φ + expectedValue(classIndex) = that raw score.
@@ -322,35 +310,18 @@ export class GradientBoosting implements Classifier {
   }
 
   getState(): ModelState {
-    const f = this.fitted();
-    const state: ModelState = {
-      params: { ...this.params },
-      classes: [...this.classes],
-      nFeatures: this.nFeatures ?? 0,
-      forest: forestState(f),
-      baseline: this.baseline,
-      importances: this.importances,
-      nIterations: this.nIterations,
-    };
+    const state: ModelState = { params: { ...this.params }, ...this.treeState(), baseline: this.baseline, nIterations: this.nIterations };
     if (this.history) state.history = { unit: this.history.unit, series: { ...this.history.series } };
     return state;
   }
 
   static fromState(state: ModelState): GradientBoosting {
     const m = new GradientBoosting(state.params as Partial<GbdtParams>);
-    m.classes = state.classes as string[];
-    m.nFeatures = state.nFeatures as number;
-    m.forest = forestFromState(state.forest as ModelState);
+    m.restoreTreeState(state);
     m.baseline = state.baseline as Float64Array;
-    m.importances = state.importances as Float64Array;
     m.nIterations = state.nIterations as number;
     if (state.history) m.history = state.history as unknown as TrainingHistory;
     return m;
-  }
-
-  private fitted(): FlatForest {
-    if (!this.forest) throw notFitted('gbdt');
-    return this.forest;
   }
 }
 

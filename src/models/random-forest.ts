@@ -5,10 +5,11 @@
 // this thread and the workers while they start (trees/forest-prep.ts).
 // Fit: O(trees · depth · rows · √features / threads); predict: O(rows · trees · depth).
 
-import { checkInput, type Matrix } from '../frame/matrix.js';
-import { argmaxLabels, type Labels } from '../frame/labels.js';
+import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
+import type { Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
 import type { ModelSpec } from './registry.js';
+import { TreeClassifier } from './trees/tree-classifier.js';
 import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
 import { fitAndBinMatrix, MAX_BINS, rowMajorBins, sparseColumns } from './trees/binning.js';
@@ -16,11 +17,10 @@ import { growForestTree, releaseForestWork, type ForestShared, type ForestTask, 
 import { createPrep, prepareOnMain, type ForestSetup } from './trees/forest-prep.js';
 import type { ClassTreeParams } from './trees/class-tree.js';
 import { sumLeaves } from './trees/forest-predict.js';
-import { concatTrees, forestFromState, forestState, normalizeImportances, type FlatForest } from './trees/flat-tree.js';
-import { checkTraining, classWeightRule, maxFeaturesRule, notFitted, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
+import { concatTrees, normalizeImportances } from './trees/flat-tree.js';
+import { checkTraining, classWeightRule, maxFeaturesRule, resolveMaxFeatures, rowWeights, toMatrix } from './trees/common.js';
 import { explainForestProba } from './decision-tree.js';
 import { treeShap } from '../explain/tree-shap.js';
-import { createMatrix } from '../frame/matrix.js';
 
 const DEFAULTS = {
   n_estimators: 100,
@@ -58,19 +58,15 @@ const RULES: { [K in keyof RandomForestParams]: ParamRule } = {
 const PARALLEL_WORK = 400_000;
 const PARALLEL_PREDICT = 1_000_000;
 
-export class RandomForest implements Classifier {
-  readonly kind = 'classifier' as const;
+export class RandomForest extends TreeClassifier implements Classifier {
   readonly name = 'rf';
   readonly params: Readonly<RandomForestParams>;
-  classes: readonly string[] = [];
-  nFeatures: number | undefined;
   history: TrainingHistory | undefined;
   /** Out-of-bag accuracy of the whole forest (NaN without bootstrap / oob_score). */
   oobScore = Number.NaN;
-  private forest: FlatForest | undefined;
-  private importances: Float64Array = new Float64Array(0);
 
   constructor(params: Partial<RandomForestParams> = {}) {
+    super();
     this.params = resolveParams('rf', DEFAULTS, RULES, params);
   }
 
@@ -192,15 +188,6 @@ export class RandomForest implements Classifier {
     return toMatrix(out, X.rows, K);
   }
 
-  async predict(X: Matrix): Promise<Labels> {
-    return argmaxLabels(await this.predictProba(X), this.classes);
-  }
-
-  featureImportances(): Float64Array {
-    this.fitted();
-    return Float64Array.from(this.importances);
-  }
-
   /** Exact TreeSHAP of the forest's probability of `classIndex` (default: each row's predicted class). */
   async explain(X: Matrix, classIndex?: number): Promise<Matrix> {
     return explainForestProba('rf', this.fitted(), X, this.nFeatures, this.classes.length, classIndex);
@@ -213,33 +200,17 @@ export class RandomForest implements Classifier {
   }
 
   getState(): ModelState {
-    const f = this.fitted();
-    const state: ModelState = {
-      params: { ...this.params },
-      classes: [...this.classes],
-      nFeatures: this.nFeatures ?? 0,
-      forest: forestState(f),
-      importances: this.importances,
-      oobScore: this.oobScore,
-    };
+    const state: ModelState = { params: { ...this.params }, ...this.treeState(), oobScore: this.oobScore };
     if (this.history) state.history = { unit: this.history.unit, series: { oob_score: this.history.series.oob_score } };
     return state;
   }
 
   static fromState(state: ModelState): RandomForest {
     const m = new RandomForest(state.params as Partial<RandomForestParams>);
-    m.classes = state.classes as string[];
-    m.nFeatures = state.nFeatures as number;
-    m.forest = forestFromState(state.forest as ModelState);
-    m.importances = state.importances as Float64Array;
+    m.restoreTreeState(state);
     m.oobScore = state.oobScore as number;
     if (state.history) m.history = state.history as unknown as TrainingHistory;
     return m;
-  }
-
-  private fitted(): FlatForest {
-    if (!this.forest) throw notFitted('rf');
-    return this.forest;
   }
 }
 
