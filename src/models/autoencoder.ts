@@ -13,7 +13,7 @@ import { quantileSorted } from '../util/quantile.js';
 import type { ModelSpec } from './registry.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
-import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainNetwork, type RowSet } from './nn/trainer.js';
+import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainerConfig, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
 import { Rng } from '../util/rng.js';
 
@@ -90,27 +90,7 @@ export class Autoencoder extends DetectorBase {
       validation = { S, rows: shuffled.slice(0, held).sort(), codes: null, weights: null };
       train = { ...train, rows: shuffled.slice(held).sort() };
     }
-    const result = trainNetwork(
-      net,
-      train,
-      validation,
-      {
-        maxIter: p.max_iter,
-        batchSize: p.batch_size,
-        learningRate: p.learning_rate_init,
-        alpha: p.alpha,
-        tol: p.tol,
-        nIterNoChange: p.n_iter_no_change,
-        earlyStopping: p.early_stopping,
-        shuffle: true,
-        dropout: p.dropout,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-      },
-      rng,
-      { onProgress: options.onProgress, signal: options.signal },
-    );
+    const result = trainNetwork(net, train, validation, trainerConfig(p), rng, { onProgress: options.onProgress, signal: options.signal });
     this.network = net;
     this.nIter = result.epochs;
     this.history = { unit: 'epoch', series: result.series };

@@ -12,7 +12,7 @@ import { checkClassifierFit, rowWeights } from './nn/fit-utils.js';
 import { stratifiedHoldout } from '../frame/splits.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
-import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainNetwork, type RowSet } from './nn/trainer.js';
+import { predictRows, restoreTrainedNetwork, trainedNetworkState, trainerConfig, trainNetwork, type RowSet } from './nn/trainer.js';
 import { parseLayerSizes } from './nn/layer-sizes.js';
 import { SplitHidden, splitWorthwhile } from './nn/split-hidden.js';
 import { defaultThreads } from '../util/worker-pool.js';
@@ -105,20 +105,7 @@ export class MlpClassifier implements Classifier {
         net,
         train,
         validation,
-        {
-          maxIter: p.max_iter,
-          batchSize: p.batch_size,
-          learningRate: p.learning_rate_init,
-          alpha: p.alpha,
-          tol: p.tol,
-          nIterNoChange: p.n_iter_no_change,
-          earlyStopping: p.early_stopping,
-          shuffle: p.shuffle,
-          dropout: p.dropout,
-          beta1: p.beta_1,
-          beta2: p.beta_2,
-          epsilon: p.epsilon,
-        },
+        trainerConfig(p),
         rng,
         { onProgress: options.onProgress, signal: options.signal, split },
       );

@@ -38,6 +38,39 @@ export interface TrainerConfig {
   epsilon: number;
 }
 
+/** The scikit-learn-named MLP parameters the trainer reads; Adam's betas, epsilon and shuffling default as there. */
+export interface NetworkFitParams {
+  max_iter: number;
+  batch_size: number;
+  learning_rate_init: number;
+  alpha: number;
+  tol: number;
+  n_iter_no_change: number;
+  early_stopping: boolean;
+  dropout: number;
+  shuffle?: boolean;
+  beta_1?: number;
+  beta_2?: number;
+  epsilon?: number;
+}
+
+export function trainerConfig(p: NetworkFitParams): TrainerConfig {
+  return {
+    maxIter: p.max_iter,
+    batchSize: p.batch_size,
+    learningRate: p.learning_rate_init,
+    alpha: p.alpha,
+    tol: p.tol,
+    nIterNoChange: p.n_iter_no_change,
+    earlyStopping: p.early_stopping,
+    shuffle: p.shuffle ?? true,
+    dropout: p.dropout,
+    beta1: p.beta_1 ?? 0.9,
+    beta2: p.beta_2 ?? 0.999,
+    epsilon: p.epsilon ?? 1e-8,
+  };
+}
+
 export interface TrainerResult {
   series: Record<string, number[]>;
   epochs: number;
