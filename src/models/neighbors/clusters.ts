@@ -14,7 +14,7 @@
 // O(n·d) at worst.
 
 import { reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
-import { SimdScan } from './simd.js';
+import { ROW_GROUP, SimdScan } from './simd.js';
 
 export interface Clusters {
   count: number;
@@ -499,7 +499,8 @@ export class ClusterSearcher {
     this.prepare(q);
     const { start, order, spread } = this.c;
     const euclidean = this.metric === 'euclidean';
-    const approx = this.approx;
+    const values = simd.results;
+    const groups = simd.groups;
     simd.loadQueries(this.queries, q, 1, this.d);
     const inflate = 1 + 2 * simd.relativeError;
     const filterCost = 1 / SIMD_SPEEDUP;
@@ -510,21 +511,24 @@ export class ClusterSearcher {
       const first = firstAtLeast(spread, start[c], start[c + 1], g - bound);
       const end = firstAbove(spread, first, start[c + 1], g + bound);
       if (end === first) continue;
-      simd.run(0, first, end - first, approx, 0);
+      // Only groups of rows with a float32 value that can enter the heap come back from the kernel.
+      const listed = simd.runBelow(0, first, end - first, size < cap ? Number.POSITIVE_INFINITY : Math.fround(ad[0] * (1 + 2 ** -22)));
       this.work += (end - first) * filterCost;
       if (this.work > budget) return -1;
-      for (let p = first; p < end; p++) {
-        const s = spread[p];
-        if (s - g > bound) break;
-        if (g - s > bound) continue;
-        const row = order[p];
-        if (row === skip) continue;
-        const v = approx[p - first];
-        if (size < cap) siftUp(ad, ai, 0, size++, v, row);
-        else if (v < ad[0] || (v === ad[0] && row < ai[0])) replaceTop(ad, ai, 0, cap, v, row);
-        else continue;
-        // Every kept row is within ad[0] · inflate (exactly); rows beyond cannot displace them.
-        if (size === cap) bound = (euclidean ? Math.sqrt(ad[0] * inflate) : ad[0] * inflate) + this.qTol;
+      for (let t = 0; t < listed; t++) {
+        const groupEnd = Math.min(end, first + (groups[t] + 1) * ROW_GROUP);
+        for (let p = first + groups[t] * ROW_GROUP; p < groupEnd; p++) {
+          const s = spread[p];
+          if (s - g > bound || g - s > bound) continue;
+          const row = order[p];
+          if (row === skip) continue;
+          const v = values[p - first];
+          if (size < cap) siftUp(ad, ai, 0, size++, v, row);
+          else if (v < ad[0] || (v === ad[0] && row < ai[0])) replaceTop(ad, ai, 0, cap, v, row);
+          else continue;
+          // Every kept row is within ad[0] · inflate (exactly); rows beyond cannot displace them.
+          if (size === cap) bound = (euclidean ? Math.sqrt(ad[0] * inflate) : ad[0] * inflate) + this.qTol;
+        }
       }
     }
     const top = ad[0];

@@ -13,7 +13,7 @@
 
 import type { Clusters } from './clusters.js';
 import type { Projection, ProjectionSearcher } from './projection.js';
-import { SimdScan } from './simd.js';
+import { ROW_GROUP, SimdScan } from './simd.js';
 
 export type Metric = 'euclidean' | 'manhattan' | 'cosine';
 
@@ -199,6 +199,10 @@ function scanSimd(s: SearchData, queries: Float32Array, q0: number, q1: number, 
     kernel.loadQueries(queries, qb, nqb, s.d);
     for (let t0 = 0; t0 < s.n; t0 += ROW_BLOCK) {
       const len = Math.min(s.n, t0 + ROW_BLOCK) - t0;
+      if (reducer instanceof TopKReducer) {
+        for (let qq = 0; qq < nqb; qq++) reducer.consumeKernel(qb + qq, t0, len, kernel, qq);
+        continue;
+      }
       for (let qq = 0; qq < nqb; qq++) kernel.run(qq, t0, len, tile, qq * ROW_BLOCK);
       for (let qq = 0; qq < nqb; qq++) reducer.consume(qb + qq, t0, tile, qq * ROW_BLOCK, len, 1e-30, rel);
     }
@@ -267,6 +271,48 @@ export class TopKReducer implements Reducer {
   }
 
   /**
+   * The SIMD scan's heap test fused with the kernel: query slot `slot` against rows t0 .. t0+len, where only the
+   * groups of rows holding a value ≤ the heap's current top (rounded up to float32) reach this loop.
+   */
+  consumeKernel(q: number, t0: number, len: number, kernel: SimdScan, slot: number): void {
+    const relTol = kernel.relativeError;
+    this.approximate = true;
+    if (this.absTol < 1e-30) this.absTol = 1e-30;
+    if (relTol > this.relTol) this.relTol = relTol;
+    const cap = this.cap;
+    if (cap === 0) return;
+    const base = (q - this.q0) * cap;
+    const hd = this.heapDist;
+    const hi = this.heapIdx;
+    let size = this.size[q - this.q0];
+    let worst = size === cap ? hd[base] : Number.POSITIVE_INFINITY;
+    // A float32 value v ≤ worst is ≤ this float32 threshold too, so the kernel drops no row the heap would take.
+    const listed = kernel.runBelow(slot, t0, len, Math.fround(worst * (1 + 2 ** -22)));
+    const values = kernel.results;
+    const groups = kernel.groups;
+    const skip = this.excludeSelf ? q : -1;
+    for (let g = 0; g < listed; g++) {
+      const first = groups[g] * ROW_GROUP;
+      const end = Math.min(len, first + ROW_GROUP);
+      for (let c = first; c < end; c++) {
+        const v = values[c];
+        if (v > worst) continue;
+        const idx = t0 + c;
+        if (idx === skip) continue;
+        if (size < cap) {
+          siftUp(hd, hi, base, size, v, idx);
+          size++;
+          if (size === cap) worst = hd[base];
+        } else if (v < worst || idx < hi[base]) {
+          replaceTop(hd, hi, base, cap, v, idx);
+          worst = hd[base];
+        }
+      }
+    }
+    this.size[q - this.q0] = size;
+  }
+
+  /**
    * The sparse scan's last step fused with the heap test in one pass: distances ‖x‖² + ‖q‖² − 2·x·q from the
    * accumulated dot products (approximate, re-checked in `finish`), resetting the accumulator for the next query.
    */
@@ -316,26 +362,37 @@ export class TopKReducer implements Reducer {
   finish(outIdx: Int32Array, outDist: Float64Array, outOffset: number): void {
     const { cap, k } = this;
     const count = this.size.length;
-    const order = new Array<number>(cap);
+    const order = new Int32Array(cap);
     const exact = new Float64Array(cap);
+    const { absTol, relTol } = this;
     for (let r = 0; r < count; r++) {
       const base = r * cap;
       const size = this.size[r];
+      const hd = this.heapDist;
+      const hi = this.heapIdx;
+      for (let c = 0; c < size; c++) order[c] = c;
+      sortByValue(order, size, hd, hi, base);
+      // The k-th exact distance is at most `reach` (the k smallest approximate values' upper bound); a candidate
+      // whose lower bound passes it cannot be among the k nearest and needs no exact distance.
+      const reach = size >= k && this.approximate ? (hd[base + order[k - 1]] + absTol) / (1 - relTol) : Number.POSITIVE_INFINITY;
       for (let c = 0; c < size; c++) {
-        order[c] = c;
-        exact[c] = this.approximate ? exactReduced(this.s, this.queries, this.q0 + r, this.heapIdx[base + c]) : this.heapDist[base + c];
+        const v = hd[base + c];
+        if (!this.approximate) exact[c] = v;
+        else exact[c] = (v - absTol) / (1 + relTol) > reach ? Number.POSITIVE_INFINITY : exactReduced(this.s, this.queries, this.q0 + r, hi[base + c]);
       }
-      let live = order.slice(0, size).sort((a, b) => exact[a] - exact[b] || this.heapIdx[base + a] - this.heapIdx[base + b]);
-      let ids = this.heapIdx.subarray(base, base + size);
+      sortByValue(order, size, exact, hi, base, 0);
+      let live: ArrayLike<number> = order;
+      let ids = hi.subarray(base, base + size);
       // Rows left out of a full heap had values ≥ its top; if one of them may still be within the k-th exact
       // distance (a flood of float32 near-ties), the query is answered by an exact scan instead.
       if (this.approximate && size === cap && size > k && exact[live[k - 1]] >= (this.heapDist[base] - this.absTol) / (1 + this.relTol)) {
         ids = this.rescan(this.q0 + r, exact[live[k - 1]], exact);
         live = Array.from({ length: ids.length }, (_, c) => c);
       }
+      const found = ids.length;
       const o = (outOffset + r) * k;
       for (let c = 0; c < k; c++) {
-        if (c < live.length) {
+        if (c < found) {
           outIdx[o + c] = ids[live[c]];
           outDist[o + c] = toDistance(this.s.metric, exact[live[c]]);
         } else {
@@ -363,6 +420,27 @@ export class TopKReducer implements Reducer {
     const ranked = near.sort((a, b) => (values.get(a) as number) - (values.get(b) as number) || a - b).slice(0, this.k);
     ranked.forEach((i, t) => (exact[t] = values.get(i) as number));
     return Int32Array.from(ranked);
+  }
+}
+
+/**
+ * Sorts order[0 .. size) (positions of candidates) by (values[valueBase + p], ids[base + p]) ascending; insertion
+ * sort, the lists being short (k plus slack).
+ */
+function sortByValue(order: Int32Array, size: number, values: Float64Array, ids: Int32Array, base: number, valueBase = base): void {
+  for (let a = 1; a < size; a++) {
+    const p = order[a];
+    const v = values[valueBase + p];
+    const id = ids[base + p];
+    let b = a - 1;
+    while (b >= 0) {
+      const o = order[b];
+      const w = values[valueBase + o];
+      if (w < v || (w === v && ids[base + o] < id)) break;
+      order[b + 1] = o;
+      b--;
+    }
+    order[b + 1] = p;
   }
 }
 

@@ -26,70 +26,94 @@ const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
-  f32Store: 0x38,
+  i32Store: 0x36,
   i32Const: 0x41,
   i32Eqz: 0x45,
   i32LtU: 0x49,
+  i32GtS: 0x4a,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Shl: 0x74,
-  f32Add: 0x92,
   simd: 0xfd,
   voidType: 0x40,
 } as const;
-const SIMD = { load: [0x00], const: [0x0c], extractF32: [0x1f], abs: [0xe0, 0x01], add: [0xe4, 0x01], sub: [0xe5, 0x01], mul: [0xe6, 0x01] } as const;
+const SIMD = {
+  load: [0x00],
+  store: [0x0b],
+  shuffle: [0x0d],
+  splatF32: [0x13],
+  leF32: [0x45],
+  const: [0x0c],
+  anyTrue: [0x53],
+  abs: [0xe0, 0x01],
+  add: [0xe4, 0x01],
+  sub: [0xe5, 0x01],
+  mul: [0xe6, 0x01],
+} as const;
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
+/** Rows measured together by one kernel step: four independent accumulators hide the float add latency. */
+export const ROW_GROUP = 4;
 
-// Parameters: 0 query address, 1 row address, 2 row count, 3 vectors per row (even), 4 output address.
-// Locals: 5 query cursor, 6 row end, 7 and 8 accumulators, 9 and 10 differences.
+// Parameters: 0 query address, 1 row address, 2 row count (> 0, rounded up to a multiple of 4 by the caller),
+// 3 vectors per row, 4 output address (one float32 per row), 5 group list address, 6 threshold (float32).
+// Rows are taken four at a time (one accumulator each); the group numbers whose four sums include one ≤ threshold
+// are appended to the group list and their count is returned.
+// Locals: 7 offset in the row, 8 row stride in bytes, 9–11 rows 2–4 of the group, 12 listed groups, 13 group
+// number; 14–17 accumulators, 18 query vector then sums, 19 threshold splat, 20 difference.
 function kernelBody(manhattan: boolean): number[] {
   const get = (i: number): number[] => [OP.localGet, i];
   const set = (i: number): number[] => [OP.localSet, i];
   const simd = (op: readonly number[]): number[] => [OP.simd, ...op];
-  const load = (addrLocal: number, offset: number): number[] => [...get(addrLocal), ...simd(SIMD.load), 4, offset];
-  const combine = (diffLocal: number): number[] =>
-    manhattan ? simd(SIMD.abs) : [OP.localTee, diffLocal, ...get(diffLocal), ...simd(SIMD.mul)];
-  const step = (offset: number, acc: number, diff: number): number[] => [
-    ...load(1, offset),
-    ...load(5, offset),
-    ...simd(SIMD.sub),
-    ...combine(diff),
-    ...get(acc),
-    ...simd(SIMD.add),
-    ...set(acc),
-  ];
+  const add = (a: number, b: number, to: number): number[] => [...get(a), ...get(b), OP.i32Add, ...set(to)];
+  const load = (base: number): number[] => [...get(base), ...get(7), OP.i32Add, ...simd(SIMD.load), 4, 0];
+  const combine = manhattan ? simd(SIMD.abs) : [OP.localTee, 20, ...get(20), ...simd(SIMD.mul)];
+  const rowBases = [1, 9, 10, 11];
+  const step = (r: number): number[] => [...load(rowBases[r]), ...get(18), ...simd(SIMD.sub), ...combine, ...get(14 + r), ...simd(SIMD.add), ...set(14 + r)];
   const zero = [...simd(SIMD.const), ...new Array<number>(16).fill(0)];
-  const lane = (i: number): number[] => [...get(7), ...simd(SIMD.extractF32), i];
+  // Float lanes a (of the first operand) and b (of the second, numbered 4–7) as a byte shuffle.
+  const shuffle = (lanes: number[]): number[] => [...simd(SIMD.shuffle), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+  // (x0+x2, x1+x3, y0+y2, y1+y3) of two vectors.
+  const fold = (x: number, y: number): number[] => [
+    ...get(x), ...get(y), ...shuffle([0, 1, 4, 5]),
+    ...get(x), ...get(y), ...shuffle([2, 3, 6, 7]),
+    ...simd(SIMD.add),
+  ];
   const code = [
+    ...get(3), OP.i32Const, 4, OP.i32Shl, ...set(8),
+    ...get(6), ...simd(SIMD.splatF32), ...set(19),
     OP.block, OP.voidType,
     ...get(2), OP.i32Eqz, OP.brIf, 0,
     OP.loop, OP.voidType,
-    ...zero, ...set(7),
-    ...zero, ...set(8),
-    ...get(0), ...set(5),
-    ...get(1), ...get(3), OP.i32Const, 4, OP.i32Shl, OP.i32Add, ...set(6),
+    ...[14, 15, 16, 17].flatMap((a) => [...zero, ...set(a)]),
+    ...add(1, 8, 9), ...add(9, 8, 10), ...add(10, 8, 11),
+    OP.i32Const, 0, ...set(7),
     OP.loop, OP.voidType,
-    ...step(0, 7, 9),
-    ...step(16, 8, 10),
-    ...get(1), OP.i32Const, 32, OP.i32Add, ...set(1),
-    ...get(5), OP.i32Const, 32, OP.i32Add, ...set(5),
-    ...get(1), ...get(6), OP.i32LtU, OP.brIf, 0,
+    ...get(0), ...get(7), OP.i32Add, ...simd(SIMD.load), 4, 0, ...set(18),
+    ...step(0), ...step(1), ...step(2), ...step(3),
+    ...get(7), OP.i32Const, 16, OP.i32Add, OP.localTee, 7,
+    ...get(8), OP.i32LtU, OP.brIf, 0,
     OP.end,
-    ...get(7), ...get(8), ...simd(SIMD.add), ...set(7),
-    ...get(4),
-    ...lane(0), ...lane(1), OP.f32Add,
-    ...lane(2), ...lane(3), OP.f32Add,
-    OP.f32Add,
-    OP.f32Store, 2, 0,
-    ...get(4), OP.i32Const, 4, OP.i32Add, ...set(4),
-    ...get(2), OP.i32Const, 1, OP.i32Sub, OP.localTee, 2,
-    OP.brIf, 0,
+    ...fold(14, 15), ...set(20),
+    ...fold(16, 17), ...set(18),
+    ...get(20), ...get(18), ...shuffle([0, 2, 4, 6]),
+    ...get(20), ...get(18), ...shuffle([1, 3, 5, 7]),
+    ...simd(SIMD.add), ...set(18),
+    ...get(4), ...get(18), ...simd(SIMD.store), 4, 0,
+    ...get(5), ...get(12), OP.i32Const, 2, OP.i32Shl, OP.i32Add, ...get(13), OP.i32Store, 2, 0,
+    ...get(12), ...get(18), ...get(19), ...simd(SIMD.leF32), ...simd(SIMD.anyTrue), OP.i32Add, ...set(12),
+    ...get(13), OP.i32Const, 1, OP.i32Add, ...set(13),
+    ...get(4), OP.i32Const, 16, OP.i32Add, ...set(4),
+    ...add(11, 8, 1),
+    ...get(2), OP.i32Const, ROW_GROUP, OP.i32Sub, OP.localTee, 2,
+    OP.i32Const, 0, OP.i32GtS, OP.brIf, 0,
     OP.end,
     OP.end,
+    ...get(12),
     OP.end,
   ];
-  const locals = [2, 2, I32, 4, V128];
+  const locals = [2, 7, I32, 7, V128];
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
 }
@@ -112,7 +136,7 @@ function moduleBytes(): Uint8Array {
   const bodies = [kernelBody(false), kernelBody(true)];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]),
+    ...section(1, [1, 0x60, 7, I32, I32, I32, I32, I32, I32, F32, 1, I32]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
     ...section(3, [2, 0, 0]),
     ...section(7, [2, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1]),
@@ -137,7 +161,7 @@ export function simdAvailable(): boolean {
   return compiledModule() !== null && process.env.FLOWSENTRY_NO_SIMD !== '1';
 }
 
-type Kernel = (query: number, rows: number, count: number, vectors: number, out: number) => void;
+type Kernel = (query: number, rows: number, count: number, vectors: number, out: number, groups: number, threshold: number) => number;
 
 const cache = new WeakMap<Float32Array | Int32Array, SimdScan>();
 
@@ -150,9 +174,12 @@ export class SimdScan {
   readonly width: number;
   private readonly rowsOffset: number;
   private readonly outOffset: number;
+  private readonly groupsOffset: number;
   private readonly queryCapacity: number;
-  /** The kernel's output slots. */
-  private readonly results: Float32Array;
+  /** The kernel's output slots: one float32 per row of the last run. */
+  readonly results: Float32Array;
+  /** Groups (of ROW_GROUP rows, numbered from the run's first row) listed by the last `runBelow`. */
+  readonly groups: Int32Array;
 
   /** Relative error bound of the float32 results (rounding of differences, products and lane sums, with margin). */
   readonly relativeError: number;
@@ -160,14 +187,18 @@ export class SimdScan {
   private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null) {
     const api = wasm as WasmApi;
     const module = compiledModule() as object;
-    this.width = Math.ceil(s.d / 8) * 8;
+    this.width = Math.ceil(s.d / 4) * 4;
     this.queryCapacity = queryCapacity;
+    const maxGroups = Math.ceil(maxRun / ROW_GROUP);
     this.outOffset = queryCapacity * this.width * 4;
-    this.rowsOffset = this.outOffset + maxRun * 4;
-    const bytes = this.rowsOffset + s.n * this.width * 4;
+    this.groupsOffset = this.outOffset + maxGroups * ROW_GROUP * 4;
+    this.rowsOffset = this.groupsOffset + maxGroups * 4;
+    // ROW_GROUP − 1 zero rows after the last one: a run's last group may read past it.
+    const bytes = this.rowsOffset + (s.n + ROW_GROUP) * this.width * 4;
     this.memory = new api.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
     const instance = new api.Instance(module, { env: { memory: this.memory } });
-    this.results = new Float32Array(this.memory.buffer, this.outOffset, maxRun);
+    this.results = new Float32Array(this.memory.buffer, this.outOffset, maxGroups * ROW_GROUP);
+    this.groups = new Int32Array(this.memory.buffer, this.groupsOffset, maxGroups);
     this.metric = s.metric;
     this.kernel = (s.metric === 'manhattan' ? instance.exports.l1 : instance.exports.sq) as Kernel;
     const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
@@ -175,7 +206,9 @@ export class SimdScan {
       const row = order ? order[i] : i;
       rows.set(s.data.subarray(row * s.d, (row + 1) * s.d), i * this.width);
     }
-    this.relativeError = (this.width / 8 + 8) * 2 ** -22;
+    // Each lane sums width / 4 rounded terms in sequence, then two pairwise additions: (width / 4 + 4) units of
+    // 2^-24, taken with a factor 4 of margin.
+    this.relativeError = (this.width / 4 + 4) * 2 ** -22;
   }
 
   /** The kernel for this index's rows (built on first use in each thread; one per rows array, the latest metric). */
@@ -215,8 +248,19 @@ export class SimdScan {
 
   /** Distances of query slot `slot` to rows t0 .. t0+count into out[outOff ..] (squared for euclidean). */
   run(slot: number, t0: number, count: number, out: Float64Array, outOff: number): void {
-    this.kernel(slot * this.width * 4, this.rowsOffset + t0 * this.width * 4, count, this.width / 4, this.outOffset);
+    this.runBelow(slot, t0, count, Number.POSITIVE_INFINITY);
     const result = this.results;
     for (let i = 0; i < count; i++) out[outOff + i] = result[i];
+  }
+
+  /**
+   * Distances of query slot `slot` to rows t0 .. t0+count into `results` (squared for euclidean; entries from
+   * `count` to the next multiple of ROW_GROUP are other rows'); returns how many groups of ROW_GROUP results hold
+   * a value ≤ `threshold` (float32 comparison) and lists them in `groups`, ascending.
+   */
+  runBelow(slot: number, t0: number, count: number, threshold: number): number {
+    if (count === 0) return 0;
+    const rounded = Math.ceil(count / ROW_GROUP) * ROW_GROUP;
+    return this.kernel(slot * this.width * 4, this.rowsOffset + t0 * this.width * 4, rounded, this.width / 4, this.outOffset, this.groupsOffset, threshold);
   }
 }

@@ -1,0 +1,55 @@
+// The WebAssembly SIMD distance kernel (src/models/neighbors/simd.ts) against float64 distances computed here:
+// every value within the kernel's stated relative error, and exactly the groups of rows holding a value at or below
+// the threshold listed (a run's last group includes the rows after it), for runs of any length.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../../src/util/rng.js';
+import { ROW_GROUP, SimdScan, simdAvailable } from '../../../src/models/neighbors/simd.js';
+import type { SearchData } from '../../../src/models/neighbors/kernels.js';
+
+function searchData(n: number, d: number, metric: 'euclidean' | 'manhattan', seed: number): SearchData {
+  const rng = new Rng(seed);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * (i % 7 === 0 ? 100 : 1);
+  return { n, d, metric, data, rowNorms: new Float64Array(0), sparse: null, projection: null, clusters: null, simd: true };
+}
+
+describe('SIMD distance kernel', { skip: !simdAvailable() && 'no WebAssembly SIMD' }, () => {
+  for (const metric of ['euclidean', 'manhattan'] as const) {
+    it(`${metric}: values within the error bound, listed groups exactly those with a value ≤ threshold`, () => {
+      const n = 23;
+      const d = 13;
+      const s = searchData(n, d, metric, metric === 'euclidean' ? 1 : 2);
+      const kernel = SimdScan.for(s, 2, n);
+      kernel.loadQueries(s.data, 5, 2, d);
+      for (const slot of [0, 1]) {
+        const q = 5 + slot;
+        for (const [t0, count] of [[0, n], [3, 9], [17, 6], [22, 1]]) {
+          const exact = Array.from({ length: count }, (_, c) => {
+            let sum = 0;
+            for (let j = 0; j < d; j++) {
+              const diff = s.data[(t0 + c) * d + j] - s.data[q * d + j];
+              sum += metric === 'euclidean' ? diff * diff : Math.abs(diff);
+            }
+            return sum;
+          });
+          const threshold = [...exact].sort((a, b) => a - b)[Math.floor(count / 3)];
+          const listed = kernel.runBelow(slot, t0, count, threshold);
+          for (let c = 0; c < count; c++) {
+            assert.ok(Math.abs(kernel.results[c] - exact[c]) <= kernel.relativeError * exact[c], `row ${t0 + c}: ${kernel.results[c]} vs ${exact[c]}`);
+          }
+          const expected: number[] = [];
+          for (let g = 0; g * ROW_GROUP < count; g++) {
+            const values = Array.from(kernel.results.subarray(g * ROW_GROUP, (g + 1) * ROW_GROUP));
+            if (values.some((v) => v <= Math.fround(threshold))) expected.push(g);
+          }
+          assert.deepEqual(Array.from(kernel.groups.subarray(0, listed)), expected);
+          const out = new Float64Array(count);
+          kernel.run(slot, t0, count, out, 0);
+          assert.deepEqual(Array.from(out), Array.from(kernel.results.subarray(0, count)), 'run copies the same values');
+        }
+      }
+    });
+  }
+});
