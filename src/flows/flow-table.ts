@@ -167,7 +167,10 @@ export class FlowTable {
       slot = this.used++;
       if (slot >> Layout.PAGE_BITS === this.pages.length) this.pages.push(new Float64Array(K.PAGE_SLOTS * this.slotDoubles));
     }
-    this.keys.set(this.key, slot * Layout.KEY_WORDS);
+    const keys = this.keys;
+    const k = this.key;
+    const o = slot * Layout.KEY_WORDS;
+    for (let w = 0; w < Layout.KEY_WORDS; w++) keys[o + w] = k[w]!;
     this.hashes[slot] = this.keyHash;
     this.initiatorIsA[slot] = this.packetFromA ? 1 : 0;
     this.reason[slot] = 0;

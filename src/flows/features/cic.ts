@@ -106,31 +106,71 @@ function cicHeaderLen(p: DecodedPacket): number {
   return (p.protocol === 6 || p.protocol === 17) && p.fragment !== 2 ? p.l4HeaderLen : 0;
 }
 
-/** Starts a flow's accumulators with its first (forward) packet. */
+const ZERO_SLOT = new Float64Array(Slot.SLOT_DOUBLES);
+
+/**
+ * Starts a flow's accumulators with its first (forward) packet: what cicAdd would leave after that packet in a
+ * zeroed slot, written directly. The slot is zeroed by copying a zero slot (TypedArray fill is a C++ call per flow).
+ */
 export function cicStart(f: Float64Array, base: number, p: DecodedPacket): void {
   const tsUs = p.tsUs;
-  f.fill(0, base, base + Slot.SLOT_DOUBLES);
+  const len = cicPayloadLen(p);
+  const hdr = cicHeaderLen(p);
+  const flags = p.tcpFlags;
+  f.set(ZERO_SLOT, base);
   f[base + Slot.START] = tsUs;
+  f[base + Slot.LAST] = tsUs;
+  f[base + Slot.FWD_LAST] = tsUs;
+  f[base + Slot.FWD_N] = 1;
+  f[base + Slot.FWD_SUM] = len;
+  f[base + Slot.FWD_MAX] = len;
+  f[base + Slot.FWD_MIN] = len;
+  f[base + Slot.FWD_MEAN] = len;
+  f[base + Slot.ALL_MIN] = len;
+  f[base + Slot.ALL_MAX] = len;
+  f[base + Slot.ALL_MEAN] = len;
+  f[base + Slot.F_HDR] = hdr;
+  f[base + Slot.MIN_SEG_F] = hdr;
+  f[base + Slot.INIT_WIN_F] = p.tcpWindow;
   f[base + Slot.ACTIVE_START] = tsUs;
   f[base + Slot.ACTIVE_END] = tsUs;
-  f[base + Slot.TCP_START] = tsUs;
-  f[base + Slot.INIT_WIN_F] = p.tcpWindow;
-  f[base + Slot.MIN_SEG_F] = cicHeaderLen(p);
   f[base + Slot.ICMP_TYPE] = p.icmpType;
   f[base + Slot.ICMP_CODE] = p.icmpCode;
-  f[base + Slot.ALL_MIN] = cicPayloadLen(p);
-  f[base + Slot.ALL_MAX] = cicPayloadLen(p);
-  cicAdd(f, base, p, true, true);
+  f[base + Slot.FWD_IP_BYTES] = p.ipBytes;
+  f[base + Slot.FRAME_BYTES] = p.frameLen;
+  f[base + Slot.TCP_START] = tsUs;
+  if (flags !== 0) {
+    f[base + Slot.TCP_FLAGS] = flags;
+    const fc = base + Slot.FLAG_COUNTS;
+    f[fc] = flags & Tcp.TCP_FIN;
+    f[fc + 1] = (flags >> 1) & 1;
+    f[fc + 2] = (flags >> 2) & 1;
+    f[fc + 3] = (flags >> 3) & 1;
+    f[fc + 4] = (flags >> 4) & 1;
+    f[fc + 5] = (flags >> 5) & 1;
+    f[fc + 6] = (flags >> 7) & 1;
+    f[fc + 7] = (flags >> 6) & 1;
+    f[base + Slot.F_PSH] = (flags >> 3) & 1;
+    f[base + Slot.F_URG] = (flags >> 5) & 1;
+    f[base + Slot.F_RST] = (flags >> 2) & 1;
+  }
+  if (len > 0) {
+    // The first payload packet starts a candidate bulk (bulk() with empty helpers).
+    f[base + Slot.FBULK + 4] = 1;
+    f[base + Slot.FBULK + 5] = tsUs;
+    f[base + Slot.FBULK + 6] = len;
+    f[base + Slot.FBULK + 7] = tsUs;
+  }
 }
 
 /** Adds one packet (its time and frame length are p.tsUs and p.frameLen); `fwd` is true for the initiator's direction. */
-export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boolean, first = false): void {
+export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boolean): void {
   const tsUs = p.tsUs;
   const len = cicPayloadLen(p);
   const hdr = cicHeaderLen(p);
   const flags = p.tcpFlags;
   // Whole flow.
-  if (!first) statAdd(f, base + Slot.IAT, tsUs - f[base + Slot.LAST]!);
+  statAdd(f, base + Slot.IAT, tsUs - f[base + Slot.LAST]!);
   f[base + Slot.LAST] = tsUs;
   const n = f[base + Slot.FWD_N]! + f[base + Slot.BWD_N]! + 1;
   const dAll = len - f[base + Slot.ALL_MEAN]!;
@@ -175,7 +215,7 @@ export function cicAdd(f: Float64Array, base: number, p: DecodedPacket, fwd: boo
     if (k === 1 || len < f[base + Slot.FWD_MIN]!) f[base + Slot.FWD_MIN] = len;
     f[base + Slot.F_HDR]! += hdr;
     f[base + Slot.FWD_IP_BYTES]! += p.ipBytes;
-    if (!first && len >= 1) f[base + Slot.ACT_DATA_F]!++;
+    if (len >= 1) f[base + Slot.ACT_DATA_F]!++;
     if (hdr < f[base + Slot.MIN_SEG_F]!) f[base + Slot.MIN_SEG_F] = hdr;
     if (flags & Tcp.TCP_PSH) f[base + Slot.F_PSH]!++;
     if (flags & Tcp.TCP_URG) f[base + Slot.F_URG]!++;
