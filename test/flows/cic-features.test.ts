@@ -1,6 +1,7 @@
 // CIC features of small flows, asserted exactly: (1) a DNS flow rebuilt packet by packet from a row of the
 // corrected CIC-IDS2017 release (Engelen et al. 2021; BENIGN_5000.csv id 307514) — every one of its 83 values;
-// (2) a TCP connection and (3) a UDP flow with bulk and activity gaps, both computed by hand below.
+// (2) a TCP connection and (3) a UDP flow with bulk and activity gaps, both computed by hand below; and the short path
+// for one-packet flows against the general computation, value for value.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,10 @@ import { CIC_FEATURES } from '../../src/datasets/cic-names.js';
 import { FlowMeter } from '../../src/flows/meter.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { RawPacket } from '../../src/io/pcap.js';
-import { ethernet, icmp, ipv4, tcp, udp } from './packet-builder.js';
+import { anyFlowFeatures, cicFeatures, cicStart, Slot } from '../../src/flows/features/cic.js';
+import { decodePacket } from '../../src/flows/decode/decode.js';
+import { Decode, DecodedPacket } from '../../src/flows/decode/packet.js';
+import { ethernet, icmp, ipv4, ipv6, tcp, udp } from './packet-builder.js';
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -167,4 +171,36 @@ test('Total TCP Flow Time spans a connection that the flow timeout split (as the
   // A new SYN on the same 5-tuple (after the last flow timed out) is a new connection.
   const again = meter([...packets, c(600_000_000, SYN), c(610_000_000, ACK)], 1_500_000_000_000_000).flows;
   assert.equal(at(again[again.length - 1]!, 'Total TCP Flow Time'), 10_000_000);
+});
+
+test('one-packet flows: the short path writes what the general computation writes, bit for bit', () => {
+  const frames: [string, number[]][] = [
+    ['TCP, every flag, payload', ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6 }, tcp({ sport: 1234, dport: 80, flags: 0xff, window: 512, payload: 100 })))],
+    ['TCP SYN with options', ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6 }, tcp({ sport: 1234, dport: 80, flags: SYN, window: 29200, options: [2, 4, 5, 180] })))],
+    ['UDP', ethernet(ipv4({ src: '10.0.0.3', dst: '10.0.0.4', protocol: 17 }, udp(5353, 53, 41)))],
+    ['UDP, no payload', ethernet(ipv4({ src: '10.0.0.3', dst: '10.0.0.4', protocol: 17 }, udp(5353, 53, 0)))],
+    ['ICMP', ethernet(ipv4({ src: '10.0.0.5', dst: '10.0.0.6', protocol: 1 }, icmp(3, 1, 28)))],
+    ['later IPv4 fragment', ethernet(ipv4({ src: '10.0.0.7', dst: '10.0.0.8', protocol: 17, fragOffset: 185 }, Array<number>(600).fill(1)))],
+    ['IPv6 UDP', ethernet(ipv6('2001:db8::1', '2001:db8::2', 17, udp(4000, 443, 1200)), 0x86dd)],
+    ['other protocol', ethernet(ipv4({ src: '10.0.0.9', dst: '10.0.0.10', protocol: 47 }, Array<number>(64).fill(2)))],
+  ];
+  const slot = new Float64Array(Slot.SLOT_DOUBLES);
+  const p = new DecodedPacket();
+  for (const [name, frame] of frames) {
+    const bytes = Uint8Array.from(frame);
+    assert.equal(decodePacket(1, bytes, 0, bytes.length, p), Decode.OK, name);
+    p.tsUs = 1_500_000_123_456_789;
+    p.frameLen = bytes.length;
+    cicStart(slot, 0, p);
+    const check = (label: string): void => {
+      const protocol = p.protocol;
+      const short = cicFeatures(slot, 0, p.dstPort, protocol, new Float64Array(CIC_FEATURES.length).fill(Number.NaN));
+      const general = anyFlowFeatures(slot, 0, p.dstPort, protocol);
+      CIC_FEATURES.forEach((feature, i) => assert.ok(Object.is(short[i], general[i]), `${label}: ${feature}: ${short[i]} vs ${general[i]}`));
+    };
+    check(name);
+    // A TCP flow that continues a connection split by a timeout: Total TCP Flow Time counts from the connection's start.
+    slot[Slot.TCP_START] = p.tsUs - 7_000_000;
+    check(`${name}, connection started earlier`);
+  }
 });

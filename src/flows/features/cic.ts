@@ -367,6 +367,58 @@ function bulkOut(out: Float64Array, bytesAt: number, pktsAt: number, rateAt: num
 
 /** The CIC feature vector of a finished flow, in CIC_FEATURES order, written at out[o, o + CIC_FEATURES.length). */
 export function cicFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out: Float64Array = new Float64Array(CIC_FEATURES.length), o = 0): Float64Array {
+  // One-packet flows (most of a DDoS capture) take a short path with the same values.
+  if (f[base + Slot.FWD_N] === 1 && f[base + Slot.BWD_N] === 0) return onePacketFeatures(f, base, dstPort, protocol, out, o);
+  return anyFlowFeatures(f, base, dstPort, protocol, out, o);
+}
+
+const ZERO_ROW = new Float64Array(CIC_FEATURES.length);
+
+/**
+ * cicFeatures of a flow of one (forward) packet: no duration, so no rates; no IATs, activity periods or bulks; no
+ * spread. Everything else comes from the slot as in anyFlowFeatures, of which this is the n = 1 case.
+ */
+function onePacketFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out: Float64Array, o: number): Float64Array {
+  const len = f[base + Slot.FWD_SUM]!;
+  out.set(ZERO_ROW, o);
+  out[o + Out.dstPort] = dstPort;
+  out[o + Out.protocol] = protocol;
+  out[o + Out.fwdN] = 1;
+  out[o + Out.fwdLen] = len;
+  out[o + Out.fwdMax] = f[base + Slot.FWD_MAX]!;
+  out[o + Out.fwdMin] = f[base + Slot.FWD_MIN]!;
+  out[o + Out.fwdMean] = f[base + Slot.FWD_MEAN]!;
+  out[o + Out.fPsh] = f[base + Slot.F_PSH]!;
+  out[o + Out.fUrg] = f[base + Slot.F_URG]!;
+  out[o + Out.fRst] = f[base + Slot.F_RST]!;
+  out[o + Out.fHdr] = f[base + Slot.F_HDR]!;
+  out[o + Out.lenMin] = f[base + Slot.ALL_MIN]!;
+  out[o + Out.lenMax] = f[base + Slot.ALL_MAX]!;
+  out[o + Out.lenMean] = len;
+  const fc = base + Slot.FLAG_COUNTS;
+  out[o + Out.fin] = f[fc]!;
+  out[o + Out.syn] = f[fc + 1]!;
+  out[o + Out.rst] = f[fc + 2]!;
+  out[o + Out.psh] = f[fc + 3]!;
+  out[o + Out.ack] = f[fc + 4]!;
+  out[o + Out.urg] = f[fc + 5]!;
+  out[o + Out.cwr] = f[fc + 6]!;
+  out[o + Out.ece] = f[fc + 7]!;
+  out[o + Out.avgSize] = len;
+  out[o + Out.fSeg] = len;
+  out[o + Out.sfFwdPkts] = 1;
+  out[o + Out.sfFwdBytes] = Math.floor(len);
+  out[o + Out.fInitWin] = f[base + Slot.INIT_WIN_F]!;
+  out[o + Out.fSegMin] = f[base + Slot.MIN_SEG_F]!;
+  out[o + Out.icmpCode] = f[base + Slot.ICMP_CODE]!;
+  out[o + Out.icmpType] = f[base + Slot.ICMP_TYPE]!;
+  // A one-packet TCP flow may continue a connection that a timeout split (cicStart's caller recalls its start).
+  out[o + Out.tcpTime] = protocol === 6 ? f[base + Slot.LAST]! - f[base + Slot.TCP_START]! : 0;
+  return out;
+}
+
+/** cicFeatures for any flow (exported for the test that checks the one-packet path against it). */
+export function anyFlowFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out: Float64Array = new Float64Array(CIC_FEATURES.length), o = 0): Float64Array {
   const fwdN = f[base + Slot.FWD_N]!;
   const bwdN = f[base + Slot.BWD_N]!;
   const n = fwdN + bwdN;
