@@ -81,11 +81,11 @@ export class FlowTable {
     const k = this.key;
     const s = p.src;
     const d = p.dst;
-    // Canonical order: the smaller (address, port) endpoint is A.
-    let cmp = 0;
-    for (let i = 0; i < 4 && cmp === 0; i++) cmp = s[i]! - d[i]!;
-    if (cmp === 0) cmp = p.srcPort - p.dstPort;
-    const fromA = cmp <= 0;
+    // Canonical order: the smaller (address, port) endpoint is A. (Compared, not subtracted: the difference of two
+    // 32-bit words is no int32, which deoptimized this function.)
+    let i = 0;
+    while (i < 4 && s[i] === d[i]) i++;
+    const fromA = i < 4 ? s[i]! < d[i]! : p.srcPort <= p.dstPort;
     this.packetFromA = fromA;
     const a = fromA ? s : d;
     const b = fromA ? d : s;

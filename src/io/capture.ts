@@ -90,7 +90,9 @@ function openPath(path: string): number {
  * not a capture, for the general path to handle.
  */
 async function readRegularFile(fd: number, path: string, onPacket: PacketCallback, afterChunk?: AfterChunk): Promise<CaptureSummary | undefined> {
-  const buf = Buffer.allocUnsafe(1 << 20);
+  // A plain Uint8Array, not a Buffer: the partial records the reader keeps are Uint8Arrays, and one array class keeps
+  // the decoder's byte reads monomorphic (a Buffer here deoptimized them as soon as a record crossed two reads).
+  const buf = new Uint8Array(1 << 20);
   let n = readSync(fd, buf, 0, buf.length, 0);
   const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket) : undefined;
   if (!reader) return undefined;
