@@ -13,6 +13,7 @@
 
 import type { Clusters } from './clusters.js';
 import type { Projection, ProjectionSearcher } from './projection.js';
+import type { SortedRows } from './sorted.js';
 import { ROW_GROUP, SimdScan } from './simd.js';
 
 export type Metric = 'euclidean' | 'manhattan' | 'cosine';
@@ -32,6 +33,8 @@ export interface SearchData {
   projection: Projection | null;
   /** Cluster partition with triangle-inequality bounds (euclidean/manhattan k-NN and radius queries), or null. */
   clusters: Clusters | null;
+  /** Rows sorted by a principal coordinate (SIMD dense k-NN in that order), or null. */
+  sorted: SortedRows | null;
   /** Dense euclidean/manhattan scans run the WebAssembly SIMD kernel (float32, re-checked exactly). */
   simd: boolean;
 }
@@ -233,7 +236,7 @@ export class TopKReducer implements Reducer {
     private readonly excludeSelf: boolean,
   ) {
     const available = s.n - (excludeSelf ? 1 : 0);
-    this.cap = Math.min(available, s.sparse || s.simd ? k + Math.max(k, 8) : k);
+    this.cap = Math.min(available, s.sparse || s.simd ? k + Math.max(8, k >> 2) : k);
     this.heapDist = new Float64Array((q1 - q0) * this.cap);
     this.heapIdx = new Int32Array((q1 - q0) * this.cap);
     this.size = new Int32Array(q1 - q0);
@@ -271,10 +274,11 @@ export class TopKReducer implements Reducer {
   }
 
   /**
-   * The SIMD scan's heap test fused with the kernel: query slot `slot` against rows t0 .. t0+len, where only the
-   * groups of rows holding a value ≤ the heap's current top (rounded up to float32) reach this loop.
+   * The SIMD scan's heap test fused with the kernel: query slot `slot` against the kernel's rows t0 .. t0+len (row
+   * order[t] for position t when the kernel holds the rows reordered), where only the groups of rows holding a
+   * value ≤ the heap's current top (rounded up to float32) reach this loop.
    */
-  consumeKernel(q: number, t0: number, len: number, kernel: SimdScan, slot: number): void {
+  consumeKernel(q: number, t0: number, len: number, kernel: SimdScan, slot: number, order: Int32Array | null = null): void {
     const relTol = kernel.relativeError;
     this.approximate = true;
     if (this.absTol < 1e-30) this.absTol = 1e-30;
@@ -297,7 +301,7 @@ export class TopKReducer implements Reducer {
       for (let c = first; c < end; c++) {
         const v = values[c];
         if (v > worst) continue;
-        const idx = t0 + c;
+        const idx = order ? order[t0 + c] : t0 + c;
         if (idx === skip) continue;
         if (size < cap) {
           siftUp(hd, hi, base, size, v, idx);
@@ -310,6 +314,12 @@ export class TopKReducer implements Reducer {
       }
     }
     this.size[q - this.q0] = size;
+  }
+
+  /** The largest value query q's heap can still take (+∞ until it is full); a larger one is skipped. */
+  admits(q: number): number {
+    const cap = this.cap;
+    return this.size[q - this.q0] === cap && cap > 0 ? this.heapDist[(q - this.q0) * cap] : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -382,18 +392,21 @@ export class TopKReducer implements Reducer {
       }
       sortByValue(order, size, exact, hi, base, 0);
       let live: ArrayLike<number> = order;
-      let ids = hi.subarray(base, base + size);
+      let ids: ArrayLike<number> = hi;
+      let idBase = base;
+      let found = size;
       // Rows left out of a full heap had values ≥ its top; if one of them may still be within the k-th exact
       // distance (a flood of float32 near-ties), the query is answered by an exact scan instead.
       if (this.approximate && size === cap && size > k && exact[live[k - 1]] >= (this.heapDist[base] - this.absTol) / (1 + this.relTol)) {
         ids = this.rescan(this.q0 + r, exact[live[k - 1]], exact);
         live = Array.from({ length: ids.length }, (_, c) => c);
+        idBase = 0;
+        found = ids.length;
       }
-      const found = ids.length;
       const o = (outOffset + r) * k;
       for (let c = 0; c < k; c++) {
         if (c < found) {
-          outIdx[o + c] = ids[live[c]];
+          outIdx[o + c] = ids[idBase + live[c]];
           outDist[o + c] = toDistance(this.s.metric, exact[live[c]]);
         } else {
           outIdx[o + c] = -1;

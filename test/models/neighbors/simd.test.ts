@@ -1,18 +1,21 @@
-// The WebAssembly SIMD distance kernel (src/models/neighbors/simd.ts) against float64 distances computed here:
-// every value within the kernel's stated relative error, and exactly the groups of rows holding a value at or below
-// the threshold listed (a run's last group includes the rows after it), for runs of any length.
+// The WebAssembly SIMD distance kernel (src/models/neighbors/simd.ts) against float64 distances computed here (every
+// value within the kernel's stated relative error; exactly the groups of rows holding a value at or below the
+// threshold listed, a run's last group including the rows after it), and the sorted-projection k-NN built on it
+// (sorted.ts) against the JavaScript brute force.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/util/rng.js';
 import { ROW_GROUP, SimdScan, simdAvailable } from '../../../src/models/neighbors/simd.js';
 import type { SearchData } from '../../../src/models/neighbors/kernels.js';
+import { NeighborIndex } from '../../../src/models/neighbors/search.js';
+import { createMatrix } from '../../../src/frame/matrix.js';
 
 function searchData(n: number, d: number, metric: 'euclidean' | 'manhattan', seed: number): SearchData {
   const rng = new Rng(seed);
   const data = new Float32Array(n * d);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal() * (i % 7 === 0 ? 100 : 1);
-  return { n, d, metric, data, rowNorms: new Float64Array(0), sparse: null, projection: null, clusters: null, simd: true };
+  return { n, d, metric, data, rowNorms: new Float64Array(0), sparse: null, projection: null, clusters: null, sorted: null, simd: true };
 }
 
 describe('SIMD distance kernel', { skip: !simdAvailable() && 'no WebAssembly SIMD' }, () => {
@@ -52,4 +55,26 @@ describe('SIMD distance kernel', { skip: !simdAvailable() && 'no WebAssembly SIM
       }
     });
   }
+});
+
+describe('sorted-projection k-NN (SIMD)', { skip: !simdAvailable() && 'no WebAssembly SIMD' }, () => {
+  it('is used automatically on small dense data and equals the JavaScript brute force (self-excluded, duplicates, ties, far queries)', async () => {
+    const rng = new Rng(7);
+    const n = 600;
+    const d = 21;
+    const X = createMatrix(n, d);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = Math.round(rng.normal() * 4) / 4; // coarse values: many ties
+    X.data.copyWithin(50 * d, 10 * d, 11 * d); // row 50 duplicates row 10
+    const queries = createMatrix(40, d);
+    for (let i = 0; i < queries.data.length; i++) queries.data[i] = i < 20 * d ? X.data[i + 100 * d] : rng.normal() * 30;
+    for (const metric of ['euclidean', 'manhattan'] as const) {
+      const index = NeighborIndex.build(X, metric);
+      assert.ok(index.search.sorted, 'sorted rows built');
+      const brute = NeighborIndex.build(X, metric, { algorithm: 'dense', simd: false });
+      for (const k of [1, 7, 28]) {
+        assert.deepEqual(await index.kneighbors(undefined, k), await brute.kneighbors(undefined, k), `${metric} self k=${k}`);
+        assert.deepEqual(await index.kneighbors(queries, k), await brute.kneighbors(queries, k), `${metric} queries k=${k}`);
+      }
+    }
+  });
 });

@@ -1,0 +1,123 @@
+// Exact k-NN in sorted-projection order for the SIMD dense path, after Friedman, Baskett & Shustek's sorted-coordinate
+// search (ACM TOMS 1975): rows are sorted by their coordinate on the leading principal direction u (power
+// iteration), and a query measures runs of rows outward from its own coordinate through the SIMD kernel, on each
+// side until the coordinate gap alone keeps every further row out of its top-k heap (|u·(x − q)| ≤ ‖x − q‖₂ ≤
+// ‖x − q‖₁ for a unit u). Near rows come first, so the heap's threshold also tightens early and fewer rows reach it.
+// The heap and its exact re-check are the scan's (TopKReducer), so answers equal the brute force's, ties included.
+// Build O(n·d·ITERATIONS + n log n); a query costs O(window·d), window = the rows between its two stopping points.
+
+import { TopKReducer, type SearchData } from './kernels.js';
+import { SimdScan } from './simd.js';
+
+export interface SortedRows {
+  /** Unit direction (d values). */
+  direction: Float64Array;
+  /** Position → row, by ascending coordinate. */
+  order: Int32Array;
+  /** Coordinate u·x of the row at each position (ascending). */
+  keys: Float64Array;
+  /** Largest row norm (scales the rounding bound of the coordinates). */
+  maxNorm: number;
+}
+
+const ITERATIONS = 8;
+const SAMPLE_ROWS = 512;
+/** Rows of a query's first run on each side; runs double up to MAX_RUN. */
+const FIRST_RUN = 16;
+const MAX_RUN = 256;
+
+export function buildSorted(data: Float32Array, n: number, d: number): SortedRows {
+  // The direction only steers the pruning (any unit vector gives exact answers): evenly spaced sample rows suffice.
+  const sample = Math.min(n, SAMPLE_ROWS);
+  const centred = new Float64Array(sample * d);
+  const mean = new Float64Array(d);
+  for (let t = 0; t < sample; t++) {
+    const i = Math.floor((t * n) / sample);
+    for (let j = 0; j < d; j++) {
+      centred[t * d + j] = data[i * d + j];
+      mean[j] += data[i * d + j] / sample;
+    }
+  }
+  for (let t = 0; t < sample; t++) for (let j = 0; j < d; j++) centred[t * d + j] -= mean[j];
+  // Power iteration on the sample covariance, applied as Σ c·(c·u) over the centred rows c without forming it.
+  let direction = new Float64Array(d).fill(1 / Math.sqrt(d));
+  for (let it = 0; it < ITERATIONS; it++) {
+    const next = new Float64Array(d);
+    for (let t = 0; t < sample; t++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += centred[t * d + j] * direction[j];
+      for (let j = 0; j < d; j++) next[j] += dot * centred[t * d + j];
+    }
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += next[j] * next[j];
+    if (!(norm > 0)) break; // constant rows: any unit direction serves
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < d; j++) next[j] /= norm;
+    direction = next;
+  }
+  const raw = new Float64Array(n);
+  let maxNorm = 0;
+  for (let i = 0; i < n; i++) {
+    let key = 0;
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const v = data[i * d + j];
+      key += v * direction[j];
+      norm += v * v;
+    }
+    raw[i] = key;
+    if (norm > maxNorm) maxNorm = norm;
+  }
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => raw[a] - raw[b] || a - b);
+  const keys = Float64Array.from(order, (row) => raw[row]);
+  return { direction, order, keys, maxNorm: Math.sqrt(maxNorm) };
+}
+
+/** First position in keys[lo .. hi) with a key ≥ x (hi when none). */
+function firstAtLeast(keys: Float64Array, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Fills the reducer's heaps for queries q0 .. q1 in sorted-projection order (see the file comment). */
+export function sortedKnn(s: SearchData, sorted: SortedRows, queries: Float32Array, q0: number, q1: number, reducer: TopKReducer): void {
+  const { n, d } = s;
+  const { direction, order, keys } = sorted;
+  const kernel = SimdScan.ordered(s, order, MAX_RUN);
+  const rel = kernel.relativeError;
+  const euclidean = s.metric === 'euclidean';
+  for (let q = q0; q < q1; q++) {
+    kernel.loadQueries(queries, q, 1, d);
+    let key = 0;
+    let qNorm = 0;
+    for (let j = 0; j < d; j++) {
+      const v = queries[q * d + j];
+      key += v * direction[j];
+      qNorm += v * v;
+    }
+    // Rounding of both coordinates (d products and sums each, |Σ u_j·x_j| terms ≤ ‖x‖) and of ‖u‖ = 1.
+    const slack = 4 * d * 2 ** -53 * (sorted.maxNorm + Math.sqrt(qNorm)) + 1e-300;
+    let right = firstAtLeast(keys, 0, n, key);
+    let left = right;
+    let run = FIRST_RUN;
+    while (left > 0 || right < n) {
+      // Largest coordinate gap whose rows may still hold a float32 value the heap takes: a row's value v is at
+      // least e·(1 − rel) − 1e-30 for its exact reduced distance e ≥ gap² (euclidean) or ≥ gap (manhattan).
+      const admits = (reducer.admits(q) + 1e-30) / (1 - rel);
+      const reach = (euclidean ? Math.sqrt(admits) : admits) * (1 + 1e-12) + slack;
+      const hiEnd = Math.min(n, right + run);
+      const rightEnd = reach === Number.POSITIVE_INFINITY ? hiEnd : firstAtLeast(keys, right, hiEnd, key + reach);
+      if (rightEnd > right) reducer.consumeKernel(q, right, rightEnd - right, kernel, 0, order);
+      right = rightEnd < hiEnd ? n : rightEnd;
+      const loStart = Math.max(0, left - run);
+      const leftStart = reach === Number.POSITIVE_INFINITY ? loStart : firstAtLeast(keys, loStart, left, key - reach);
+      if (left > leftStart) reducer.consumeKernel(q, leftStart, left - leftStart, kernel, 0, order);
+      left = leftStart > loStart ? 0 : leftStart;
+      if (run < MAX_RUN) run *= 2;
+    }
+  }
+}
