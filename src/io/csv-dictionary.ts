@@ -2,7 +2,11 @@
 // hashes) over a growing byte pool, so a repeated category costs one hash and one byte compare, and no JS string is
 // made until the dictionary is read at the end. O(cell length) per lookup, amortised O(1) growth.
 
+import { isAscii } from 'node:buffer';
+
 const EMPTY = -1;
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder();
 
 export class ByteDictionary {
   private pool: Uint8Array;
@@ -49,20 +53,12 @@ export class ByteDictionary {
   toStrings(): string[] {
     const out = new Array<string>(this.count);
     const used = this.pool.subarray(0, this.poolUsed);
-    let ascii = true;
-    for (let i = 0; i < used.length; i++) {
-      if (used[i] >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      const text = new TextDecoder('latin1').decode(used);
+    if (isAscii(used)) {
+      const text = latin1.decode(used);
       for (let i = 0; i < this.count; i++) out[i] = text.slice(this.starts[i], this.starts[i] + this.lengths[i]);
       return out;
     }
-    const decoder = new TextDecoder();
-    for (let i = 0; i < this.count; i++) out[i] = decoder.decode(this.pool.subarray(this.starts[i], this.starts[i] + this.lengths[i]));
+    for (let i = 0; i < this.count; i++) out[i] = utf8.decode(this.pool.subarray(this.starts[i], this.starts[i] + this.lengths[i]));
     return out;
   }
 
