@@ -7,6 +7,7 @@ import type { CategoricalColumn, Column, DroppedColumn, Frame } from '../frame/f
 import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, countLines, peekCsv, readCsvInto, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
+import { isTimestampName } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
@@ -19,6 +20,12 @@ export interface LoadOptions {
   readonly label?: string;
   /** Keep identifier columns (flow ids, addresses, source ports, timestamps, row ids) as features. */
   readonly keepIdentifiers?: boolean;
+  /**
+   * Which identifier columns to read into `frame.identifiers` (without keepIdentifiers): 'all' (the default), only
+   * the 'timestamps' (what a time-ordered split needs), or 'none'. Columns not read are skipped byte by byte (no
+   * dictionary is built) and listed in `source.dropped` as identifiers all the same.
+   */
+  readonly identifiers?: 'all' | 'timestamps' | 'none';
   /** Skip bad rows (counted by reason in frame.source.skipped) instead of stopping at the first. */
   readonly skipBadRows?: boolean;
   /** Bytes read so far over all files, and their total size on disk. */
@@ -33,7 +40,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   const { format, plans, peeks, textShapes } = await planFiles(files, options);
   const plan = plans[0];
 
-  const kinds = plan.columns.map((c): CsvColumnKind => (c.role === 'payload' || c.role === 'duplicate' ? SKIP : c.kind === 'numeric' ? NUMERIC : CATEGORICAL));
+  const kinds = plan.columns.map((c): CsvColumnKind => (c.role === 'payload' || c.role === 'duplicate' || !readsIdentifier(c, options) ? SKIP : c.kind === 'numeric' ? NUMERIC : CATEGORICAL));
   const totalBytes = await totalSize(files);
   const threads = defaultThreads();
   if (!format.xml && threads > 1 && totalBytes >= PARALLEL_MIN_BYTES && peeks.every((p) => !p.gzip && !p.quoted)) {
@@ -77,6 +84,13 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   }
   const outputs = builder.finish();
   return assembleFrame(format, plan, outputs, builder.rows, files, skipped, options);
+}
+
+/** False for an identifier column the caller does not want read. */
+function readsIdentifier(column: ColumnPlan, options: LoadOptions): boolean {
+  if (column.role !== 'identifier' || options.keepIdentifiers) return true;
+  const wanted = options.identifiers ?? 'all';
+  return wanted === 'all' || (wanted === 'timestamps' && isTimestampName(column.name));
 }
 
 /** Below this much data, starting worker threads (each JIT-compiling its own parser) costs more than it saves. */
@@ -177,7 +191,10 @@ function assembleFrame(
       dropped.push({ name: c.name, reason: c.role });
       return;
     }
-    if (out === undefined) return;
+    if (out === undefined) {
+      if (c.role === 'identifier') dropped.push({ name: c.name, reason: 'identifier' });
+      return;
+    }
     let column: Column;
     if (out.kind === NUMERIC) column = { kind: 'numeric', name: c.name, values: out.values };
     else {

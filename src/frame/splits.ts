@@ -160,6 +160,11 @@ export function timeOrderedSplit(times: ArrayLike<number>, trainFraction: number
 
 const TIMESTAMP_NAME = /^(time ?stamp|stime|start ?time|flow ?start.*|first ?seen|ts)$/i;
 
+/** True for the names a timestamp column goes by (Timestamp, stime, Start Time, ...). */
+export function isTimestampName(name: string): boolean {
+  return TIMESTAMP_NAME.test(name.trim());
+}
+
 /** Seconds since the epoch for a timestamp text: ISO-like 'YYYY-MM-DD hh:mm:ss(.ffffff)' or CIC's 'd/m/YYYY h:mm(:ss)( AM|PM)'. */
 export function parseTimestamp(text: string): number {
   const t = text.trim();
@@ -183,7 +188,7 @@ export function parseTimestamp(text: string): number {
 
 /** The frame's timestamp identifier column, if any (by name: Timestamp, stime, Start Time, ...). */
 export function findTimestampColumn(frame: Frame): Column | undefined {
-  return frame.identifiers.find((c) => TIMESTAMP_NAME.test(c.name.trim())) ?? frame.features.find((c) => TIMESTAMP_NAME.test(c.name.trim()));
+  return frame.identifiers.find((c) => isTimestampName(c.name)) ?? frame.features.find((c) => isTimestampName(c.name));
 }
 
 /** Timestamps of every row in seconds: numeric columns as they are, text columns parsed. */

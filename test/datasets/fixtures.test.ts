@@ -121,6 +121,27 @@ describe('generic CSV', () => {
   });
 });
 
+describe('identifier columns not read', () => {
+  it('skips them on request, keeps the timestamps for a time-ordered split, and lists them as dropped', async () => {
+    const file = fixture('cse-cic-ids2018.csv');
+    const all = await loadDataset([file]);
+    const times = await loadDataset([file], { identifiers: 'timestamps' });
+    const none = await loadDataset([file], { identifiers: 'none' });
+    assert.deepEqual(times.identifiers, all.identifiers);
+    assert.deepEqual(none.identifiers, []);
+    for (const frame of [times, none]) {
+      assert.deepEqual(frame.features, all.features);
+      assert.deepEqual(frame.label, all.label);
+      assert.deepEqual(frame.source, all.source);
+    }
+    const generic = await loadDataset([fixture('generic-flows.csv')], { label: 'verdict', identifiers: 'none' });
+    assert.deepEqual(generic.identifiers, []);
+    assert.deepEqual(generic.source.dropped.filter((d) => d.reason === 'identifier').map((d) => d.name), ['flow_id', 'src_ip']);
+    const kept = await loadDataset([fixture('generic-flows.csv')], { label: 'verdict', keepIdentifiers: true, identifiers: 'none' });
+    assert.deepEqual(featureNames(kept), ['flow_id', 'src_ip', 'proto', 'bytes', 'packets', 'duration']);
+  });
+});
+
 describe('inspect grouping', () => {
   it('reports a train and a test file separately, and per-class CIC files as one dataset', async () => {
     const { inspectFiles } = await import('../../src/datasets/inspect.js');
