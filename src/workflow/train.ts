@@ -211,7 +211,9 @@ interface Prepared {
 
 async function prepareData(o: TrainOptions): Promise<Prepared> {
   o.log?.(`loading ${o.files.join(', ')}`);
-  const full = await readData(o.files, { format: o.format, label: o.label });
+  // Identifier columns are never features here; only a time-ordered hold-out reads one, the timestamp.
+  const identifiers = (o.test && o.test.length > 0) || o.split === 'stratified' ? 'none' : 'timestamps';
+  const full = await readData(o.files, { format: o.format, label: o.label, identifiers });
   const yFull = taskLabels(full, o.task);
   let train: Frame;
   let test: Frame;
@@ -221,7 +223,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   const skipped = [...full.source.skipped];
   if (o.test && o.test.length > 0) {
     o.log?.(`loading test data ${o.test.join(', ')}`);
-    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label });
+    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label, identifiers: 'none' });
     checkSameColumns(full, testFrame);
     const aligned = alignToTraining(taskLabels(testFrame, o.task), yFull.classes);
     for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
