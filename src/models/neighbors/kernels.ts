@@ -94,6 +94,56 @@ export function reducedDistance(metric: 'euclidean' | 'manhattan', x: Float32Arr
   return sum;
 }
 
+/**
+ * exact[p] = the exact reduced distance between query q and row ids[base + p], for the `count` positions p in
+ * `positions`. Four rows at a time, each summed in the order of `reducedDistance` (so the values are the same),
+ * the four independent sums hiding the floating-point add latency.
+ */
+function exactBatch(s: SearchData, queries: Float32Array, q: number, ids: Int32Array, base: number, positions: Int32Array, count: number, exact: Float64Array): void {
+  const { d, data: x } = s;
+  const qo = q * d;
+  let t = 0;
+  if (s.metric !== 'cosine') {
+    const euclidean = s.metric === 'euclidean';
+    for (; t + 4 <= count; t += 4) {
+      const a = ids[base + positions[t]] * d;
+      const b = ids[base + positions[t + 1]] * d;
+      const c = ids[base + positions[t + 2]] * d;
+      const e = ids[base + positions[t + 3]] * d;
+      let sa = 0;
+      let sb = 0;
+      let sc = 0;
+      let se = 0;
+      if (euclidean) {
+        for (let j = 0; j < d; j++) {
+          const v = queries[qo + j];
+          const da = x[a + j] - v;
+          const db = x[b + j] - v;
+          const dc = x[c + j] - v;
+          const de = x[e + j] - v;
+          sa += da * da;
+          sb += db * db;
+          sc += dc * dc;
+          se += de * de;
+        }
+      } else {
+        for (let j = 0; j < d; j++) {
+          const v = queries[qo + j];
+          sa += Math.abs(x[a + j] - v);
+          sb += Math.abs(x[b + j] - v);
+          sc += Math.abs(x[c + j] - v);
+          se += Math.abs(x[e + j] - v);
+        }
+      }
+      exact[positions[t]] = sa;
+      exact[positions[t + 1]] = sb;
+      exact[positions[t + 2]] = sc;
+      exact[positions[t + 3]] = se;
+    }
+  }
+  for (; t < count; t++) exact[positions[t]] = exactReduced(s, queries, q, ids[base + positions[t]]);
+}
+
 /** Cosine distance as scikit-learn computes it: zero vectors have distance 1, results clipped to [0, 2]. */
 function cosineFrom(dot: number, nx: number, nq: number): number {
   if (nx === 0 || nq === 0) return 1;
@@ -374,6 +424,7 @@ export class TopKReducer implements Reducer {
     const count = this.size.length;
     const order = new Int32Array(cap);
     const exact = new Float64Array(cap);
+    const wanted = new Int32Array(cap);
     const { absTol, relTol } = this;
     for (let r = 0; r < count; r++) {
       const base = r * cap;
@@ -385,11 +436,14 @@ export class TopKReducer implements Reducer {
       // The k-th exact distance is at most `reach` (the k smallest approximate values' upper bound); a candidate
       // whose lower bound passes it cannot be among the k nearest and needs no exact distance.
       const reach = size >= k && this.approximate ? (hd[base + order[k - 1]] + absTol) / (1 - relTol) : Number.POSITIVE_INFINITY;
+      let pending = 0;
       for (let c = 0; c < size; c++) {
         const v = hd[base + c];
         if (!this.approximate) exact[c] = v;
-        else exact[c] = (v - absTol) / (1 + relTol) > reach ? Number.POSITIVE_INFINITY : exactReduced(this.s, this.queries, this.q0 + r, hi[base + c]);
+        else if ((v - absTol) / (1 + relTol) > reach) exact[c] = Number.POSITIVE_INFINITY;
+        else wanted[pending++] = c;
       }
+      exactBatch(this.s, this.queries, this.q0 + r, hi, base, wanted, pending, exact);
       sortByValue(order, size, exact, hi, base, 0);
       let live: ArrayLike<number> = order;
       let ids: ArrayLike<number> = hi;

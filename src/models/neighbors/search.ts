@@ -242,21 +242,25 @@ export class NeighborIndex {
       }
     }
     const wantClusters = metric !== 'cosine' && (algorithm === 'clusters' || (algorithm === 'auto' && n >= CLUSTER_MIN_ROWS));
-    const modes = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X) : new Float64Array(d);
+    // Only the sparse decision needs the modes of columns without a majority value when no cluster index is built,
+    // and a lower bound on their non-mode counts (n / 2) settles it unless the sparse path might pay.
+    const majorityOnly = !wantClusters && algorithm === 'auto';
+    let modes = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X, majorityOnly) : new Float64Array(d);
     if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
-      const shift = modes;
-      const columnNnz = new Float64Array(d);
-      for (let i = 0; i < data.length; i++) if (data[i] !== shift[i % d]) columnNnz[i % d]++;
-      let nnz = 0;
-      let scatter = 0;
-      for (let j = 0; j < d; j++) {
-        nnz += columnNnz[j];
-        scatter += (columnNnz[j] * columnNnz[j]) / n;
-      }
       // Expected work per query: the sparse path scatters Σ_j P(q_j ≠ mode) · nnz_j and makes 3 passes over n;
       // the SIMD dense scan does n · d lanes. Break-even measured at a ratio of ~12 (NSL-KDD 15.6: sparse 2× faster;
       // UNSW-NB15 8.7: SIMD 2× faster); without SIMD, sparse pays below SPARSE_DENSITY.
-      const pays = simdAvailable() && options.simd !== false ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
+      const decide = ({ nnz, scatter }: { nnz: number; scatter: number }): boolean =>
+        simdAvailable() && options.simd !== false ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
+      let counts = nonModeCounts(X, modes);
+      let pays = decide(counts);
+      if (pays && modes.some(Number.isNaN)) {
+        modes = columnModes(X, false);
+        counts = nonModeCounts(X, modes);
+        pays = decide(counts);
+      }
+      const shift = modes;
+      const nnz = counts.nnz;
       if (algorithm === 'sparse' || pays) {
         sparse = toSparseColumns(X, shift, nnz);
         rowNorms = new Float64Array(n);
@@ -410,10 +414,28 @@ function concat(parts: Int32Array[], length: number): Int32Array {
 }
 
 /**
- * Most frequent value of each column. A majority value (Boyer–Moore vote, verified by counting) is found in O(n);
- * columns without one are sorted (ties: the smaller value).
+ * Values differing from the column modes: their total and Σ_j nnz_j² / n. A column whose mode is NaN (not
+ * resolved, no majority) counts n / 2, a lower bound, since no value fills more than half of it.
  */
-function columnModes(X: Matrix): Float64Array {
+function nonModeCounts(X: Matrix, modes: Float64Array): { nnz: number; scatter: number } {
+  const { rows: n, cols: d, data } = X;
+  const columnNnz = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) if (data[i * d + j] !== modes[j]) columnNnz[j]++;
+  let nnz = 0;
+  let scatter = 0;
+  for (let j = 0; j < d; j++) {
+    const count = Number.isNaN(modes[j]) ? n / 2 : columnNnz[j];
+    nnz += count;
+    scatter += (count * count) / n;
+  }
+  return { nnz, scatter };
+}
+
+/**
+ * Most frequent value of each column. A majority value (Boyer–Moore vote, verified by counting) is found in O(n);
+ * columns without one are sorted (ties: the smaller value), or left NaN with `majorityOnly`.
+ */
+function columnModes(X: Matrix, majorityOnly: boolean): Float64Array {
   const { rows: n, cols: d, data } = X;
   const modes = new Float64Array(d);
   for (let j = 0; j < d; j++) {
@@ -428,7 +450,7 @@ function columnModes(X: Matrix): Float64Array {
     }
     let count = 0;
     for (let i = 0; i < n; i++) if (data[i * d + j] === candidate) count++;
-    modes[j] = 2 * count > n ? candidate : sortedMode(data, n, d, j);
+    modes[j] = 2 * count > n ? candidate : majorityOnly ? Number.NaN : sortedMode(data, n, d, j);
   }
   return modes;
 }
