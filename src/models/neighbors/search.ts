@@ -212,6 +212,8 @@ export interface IndexOptions {
 
 export class NeighborIndex {
   private shared: SearchData | undefined;
+  /** SIMD k-NN runs in sorted-projection order (sorted.ts), built by the first k-NN search (radius searches scan). */
+  private sortedPays = false;
 
   private constructor(
     readonly search: SearchData,
@@ -281,13 +283,14 @@ export class NeighborIndex {
       clusters.probeWork = probeClusters(search, clusters);
       if (algorithm === 'clusters' || clusters.probeWork < (0.7 * n) / scanSpeedup(search)) search.clusters = clusters;
     }
-    if (simd && !search.clusters && algorithm === 'auto') search.sorted = buildSorted(data, n, d);
     // Measured: with SIMD the dense scan matches or beats the projection index on NSL-KDD, UNSW-NB15 and
     // CIC-IDS2017, so it is chosen automatically only without SIMD (and when the cluster index does not pay).
     if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && !search.clusters && n >= PROJECTION_MIN_ROWS))) {
       search.projection = buildProjection(data, n, d);
     }
-    return new NeighborIndex(search, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
+    const index = new NeighborIndex(search, options.threads ?? defaultThreads(), options.parallelWork ?? PARALLEL_WORK);
+    index.sortedPays = simd && !search.clusters && algorithm === 'auto';
+    return index;
   }
 
   /**
@@ -295,6 +298,8 @@ export class NeighborIndex {
    * leaves each row out of its own answer (scikit-learn's kneighbors(X=None)).
    */
   async kneighbors(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
+    const s = this.search;
+    if (this.sortedPays && !s.sorted) s.sorted = buildSorted(s.data, s.n, s.d);
     const excludeSelf = queries === undefined;
     const nq = queries ? queries.rows : this.search.n;
     const parallel = this.useWorkers(nq);

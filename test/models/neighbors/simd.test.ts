@@ -69,12 +69,14 @@ describe('sorted-projection k-NN (SIMD)', { skip: !simdAvailable() && 'no WebAss
     for (let i = 0; i < queries.data.length; i++) queries.data[i] = i < 20 * d ? X.data[i + 100 * d] : rng.normal() * 30;
     for (const metric of ['euclidean', 'manhattan'] as const) {
       const index = NeighborIndex.build(X, metric);
-      assert.ok(index.search.sorted, 'sorted rows built');
       const brute = NeighborIndex.build(X, metric, { algorithm: 'dense', simd: false });
+      assert.deepEqual(await index.radiusCount(queries, 3), await brute.radiusCount(queries, 3), `${metric} radius`);
+      assert.equal(index.search.sorted, null, 'radius searches scan; the sorted rows wait for a k-NN search');
       for (const k of [1, 7, 28]) {
         assert.deepEqual(await index.kneighbors(undefined, k), await brute.kneighbors(undefined, k), `${metric} self k=${k}`);
         assert.deepEqual(await index.kneighbors(queries, k), await brute.kneighbors(queries, k), `${metric} queries k=${k}`);
       }
+      assert.ok(index.search.sorted, 'sorted rows built by the first k-NN search');
     }
   });
 });
