@@ -3,9 +3,14 @@
 // and writes JSON lines or CSV. Receiving never waits for decoding or disk, so bursts are absorbed by the ring as well as by
 // the socket buffer, and the work spreads over two cores. O(datagram bytes) per datagram on each side.
 //
-// Ring entry: u32 entry bytes (4-aligned) | u32 datagram bytes | f64 receive time ms | u8 exporter length |
-// exporter address (latin1) | datagram. An entry never wraps: when it does not fit before the end, the producer
+// Ring entry: u32 entry bytes (4-aligned) | u32 datagram bytes | f64 receive time ms | u8 flags | u8 exporter length
+// | exporter address (latin1) | datagram. An entry never wraps: when it does not fit before the end, the producer
 // writes WRAP there (if 4 bytes remain) and starts again at 0. `used` counts bytes held, skipped tails included.
+//
+// Before the socket is bound, both threads warm up: the main thread pushes synthetic datagrams of every version
+// (src/io/netflow/warmup.ts) through the same ring, flagged WARM_UP, and the worker decodes them with a scratch
+// collector whose flows, templates and counters are thrown away. A burst at the exporter's line rate lasts a fraction
+// of a second; without this it met interpreted code and background compilation on both threads.
 
 import dgram from 'node:dgram';
 import { writeSync } from 'node:fs';
@@ -14,9 +19,14 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from './collector.js';
 import { UserError } from '../errors.js';
 import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
+import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../io/netflow/warmup.js';
 
 const WRAP = 0xffffffff;
-const HEADER = 17;
+const HEADER = 18;
+/** Entry flag: a synthetic warm-up datagram, decoded by a scratch collector and not counted. */
+const WARM_UP = 1;
+/** Rounds of warmupDatagrams() received before binding. */
+const WARM_UP_ROUNDS = 150;
 const W = 0; // producer offset
 const R = 1; // consumer offset
 const USED = 2;
@@ -24,6 +34,8 @@ const SEQ = 3;
 const CLOSED = 4;
 /** Set by the consumer while it sleeps, so the producer signals only then. */
 const WAITING = 5;
+/** Set by the producer once every warm-up datagram is in the ring. */
+const WARMED = 6;
 const WORKER_KIND = 'flowsentry-collector-pipeline';
 
 export interface CollectorPipelineOptions {
@@ -66,6 +78,9 @@ export class CollectorPipeline {
   private readonly requested: number;
   private failure: Error | undefined;
   private exited = false;
+  private wakeScheduled = false;
+  /** Flags of the entries pushed now: WARM_UP until warmUp() ends. */
+  private entryFlags = 0;
   private constructor(
     private readonly socket: dgram.Socket,
     private readonly worker: Worker,
@@ -82,6 +97,11 @@ export class CollectorPipeline {
   static async start(options: CollectorPipelineOptions): Promise<CollectorPipeline> {
     const ctrl = new SharedArrayBuffer(8 * 4);
     const data = new SharedArrayBuffer(options.ringBytes ?? 32 << 20);
+    // Touch every page now: the kernel maps them on first write, and in a burst those page faults were a quarter of
+    // the receiving thread's time.
+    new Uint8Array(data).fill(0);
+    // Both offsets start 1 MiB before the end, so the warm-up also takes both threads through the wrap.
+    new Int32Array(ctrl).fill(Math.max(0, data.byteLength - (1 << 20)) & ~3, W, R + 1);
     const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1, format: options.format ?? 'jsonl' };
     const worker = new Worker(new URL(import.meta.url), { workerData: init });
     const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
@@ -99,7 +119,8 @@ export class CollectorPipeline {
       options.onError?.(err);
     });
     worker.on('exit', () => (pipeline.exited = true));
-    // Bind only once the decoder runs, so nothing queues behind a worker that is still loading.
+    await pipeline.warmUp();
+    // Bind only once the decoder runs and has decoded the warm-up datagrams, so nothing queues behind it.
     await new Promise<void>((resolve, reject) => {
       const onReady = (m: WorkerMessage): void => {
         if (m.type !== 'ready') return;
@@ -109,7 +130,7 @@ export class CollectorPipeline {
       worker.on('message', onReady);
       worker.once('error', reject);
     });
-    socket.on('message', (msg, rinfo) => pipeline.push(msg, rinfo.address));
+    socket.on('message', pipeline.onDatagram);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         void worker.terminate();
@@ -131,6 +152,47 @@ export class CollectorPipeline {
     return { address: a.address, port: a.port };
   }
 
+  /** The socket's 'message' listener. */
+  private readonly onDatagram = (datagram: Buffer, rinfo: dgram.RemoteInfo): void => this.push(datagram, rinfo.address);
+
+  /**
+   * Runs WARM_UP_ROUNDS rounds of synthetic datagrams through Node's receive path into the ring, flagged WARM_UP: sent
+   * over loopback to a scratch socket whose listener is onDatagram, as the real socket's will be (called directly
+   * if 127.0.0.1 cannot be bound). Waits for room whenever the ring is half full; forgets what it counted.
+   */
+  private async warmUp(): Promise<void> {
+    this.entryFlags = WARM_UP;
+    const datagrams = warmupDatagrams(Date.now());
+    const roundBytes = datagrams.reduce((n, d) => n + d.length, 0);
+    const receiver = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
+    const sender = dgram.createSocket('udp4');
+    receiver.on('message', this.onDatagram);
+    const port = await new Promise<number>((resolve) => {
+      receiver.once('error', () => resolve(-1));
+      receiver.bind(0, '127.0.0.1', () => resolve(receiver.address().port));
+    });
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+      while (Atomics.load(this.ctrl, USED) > 0 && Atomics.load(this.ctrl, USED) + roundBytes > this.data.length / 2) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      if (port < 0) {
+        for (const datagram of datagrams) this.onDatagram(datagram, { address: '127.0.0.1', family: 'IPv4', port: 0, size: datagram.length });
+        continue;
+      }
+      const target = this.bytes + roundBytes;
+      for (const datagram of datagrams) sender.send(datagram, port, '127.0.0.1');
+      const deadline = performance.now() + 100;
+      while (this.bytes < target && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([receiver, sender].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    this.entryFlags = 0;
+    this.bytes = 0;
+    this.ringDropped = 0;
+    Atomics.store(this.ctrl, WARMED, 1);
+    Atomics.add(this.ctrl, SEQ, 1);
+    Atomics.notify(this.ctrl, SEQ);
+  }
+
   /** Producer: copies one datagram into the ring, or counts it dropped when the decoder is that far behind. */
   private push(datagram: Buffer, exporter: string): void {
     this.bytes += datagram.length;
@@ -150,15 +212,29 @@ export class CollectorPipeline {
     this.view.setUint32(w, need);
     this.view.setUint32(w + 4, datagram.length);
     this.view.setFloat64(w + 8, Date.now());
-    this.data[w + 16] = exporter.length;
+    this.data[w + 16] = this.entryFlags;
+    this.data[w + 17] = exporter.length;
     for (let k = 0; k < exporter.length; k++) this.data[w + HEADER + k] = exporter.charCodeAt(k);
     this.data.set(datagram, w + HEADER + exporter.length);
     w += need;
     Atomics.store(this.ctrl, W, w === size ? 0 : w);
     Atomics.add(this.ctrl, USED, waste + need);
     Atomics.add(this.ctrl, SEQ, 1);
-    if (Atomics.load(this.ctrl, WAITING) === 1) Atomics.notify(this.ctrl, SEQ);
+    if (!this.wakeScheduled && Atomics.load(this.ctrl, WAITING) === 1) {
+      this.wakeScheduled = true;
+      setImmediate(this.wakeConsumer);
+    }
   }
+
+  /**
+   * Wakes a sleeping consumer once per turn of the event loop (after up to 32 datagrams read in one go), not per
+   * datagram: a notify per datagram woke the worker onto the receiving core for each one, and that ping-pong (a
+   * futex wake and a context switch per datagram) doubled the receive thread's cost in bursts.
+   */
+  private readonly wakeConsumer = (): void => {
+    this.wakeScheduled = false;
+    Atomics.notify(this.ctrl, SEQ);
+  };
 
   /** Stops receiving, lets the worker decode what is queued, flushes the output and returns the summary. */
   async stop(): Promise<CollectorStats> {
@@ -226,10 +302,27 @@ function consume(init: WorkerInit): void {
     records += batch.length;
     if (fd >= 0) write(csv ? batch.toCsvLines() : batch.toJsonLines());
   });
-  let r = 0;
-  parentPort?.postMessage({ type: 'ready' } satisfies WorkerMessage);
+  // Warm-up datagrams: decoded and formatted like real ones, then forgotten with these collectors. A new one every
+  // round takes the code for new exporters and new templates through its paths too.
+  let scratch = new FlowCollector();
+  let warmUpDatagrams = 0;
+  const scratchCollector = (): FlowCollector => {
+    if (warmUpDatagrams++ % WARM_UP_ROUND_LENGTH === 0) {
+      scratch = new FlowCollector();
+      scratch.on('batch', (batch) => {
+        if (fd >= 0) void (csv ? batch.toCsvLines() : batch.toJsonLines());
+      });
+    }
+    return scratch;
+  };
+  let warm = false;
+  let r = Atomics.load(ctrl, R);
   while (true) {
     if (Atomics.load(ctrl, USED) === 0) {
+      if (!warm && Atomics.load(ctrl, WARMED) === 1) {
+        warm = true;
+        parentPort?.postMessage({ type: 'ready' } satisfies WorkerMessage);
+      }
       if (Atomics.load(ctrl, CLOSED) === 1) break;
       flush();
       if (datagrams !== reportedDatagrams) report();
@@ -247,11 +340,15 @@ function consume(init: WorkerInit): void {
     const need = data.readUInt32BE(r);
     const length = data.readUInt32BE(r + 4);
     const nowMs = data.readDoubleBE(r + 8);
-    const addrLength = data[r + 16];
+    const flags = data[r + 16];
+    const addrLength = data[r + 17];
     const exporter = data.toString('latin1', r + HEADER, r + HEADER + addrLength);
     const start = r + HEADER + addrLength;
-    collector.ingest(data.subarray(start, start + length), exporter, nowMs);
-    datagrams++;
+    if (flags === WARM_UP) scratchCollector().ingest(data.subarray(start, start + length), exporter, nowMs);
+    else {
+      collector.ingest(data.subarray(start, start + length), exporter, nowMs);
+      datagrams++;
+    }
     r += need;
     if (r === size) r = 0;
     Atomics.store(ctrl, R, r);

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { FlowCollector } from '../../src/flows/collector.js';
 import { CollectorPipeline } from '../../src/flows/collector-pipeline.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
+import { FLOW_CSV_HEADER } from '../../src/io/netflow/batch.js';
+import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore } from '../../src/io/netflow/decode.js';
+import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../../src/io/netflow/warmup.js';
 import { readDatagrams } from './build.js';
 
 const truth = JSON.parse(readFileSync('test/fixtures/netflow/softflowd-truth.json', 'utf8')) as Record<string, { records: number; packets: number; bytes: number }>;
@@ -103,4 +106,46 @@ test('FlowCollector: datagrams the kernel drops are reported (Linux /proc/net/ud
   const stats = await collector.close();
   assert.ok((stats.kernelDrops ?? 0) > 0, 'expected kernel drops');
   assert.equal(stats.datagrams + (stats.kernelDrops ?? 0), burst);
+});
+
+test('warm-up datagrams: every record decodes as built (v5, v9 and IPFIX, templates after some of their data)', () => {
+  const nowMs = Date.UTC(2026, 10, 21, 5, 0, 0);
+  const datagrams = warmupDatagrams(nowMs);
+  assert.equal(datagrams.length, WARM_UP_ROUND_LENGTH);
+  const store = new TemplateStore();
+  const stats = new DecodeStats();
+  const batch = new FlowBatch();
+  const perVersion = new Map<number, number>();
+  for (const d of datagrams) {
+    assert.equal(decodeDatagram(d, '192.0.2.1', nowMs, store, batch, stats), true);
+    const version = d.readUInt16BE(0);
+    perVersion.set(version, (perVersion.get(version) ?? 0) + batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch.record(i);
+      assert.ok(r.startMs <= r.endMs && r.endMs <= nowMs && nowMs - r.startMs <= 601_000, `${r.source} times ${r.startMs} ${r.endMs}`);
+      assert.ok(r.packets >= 1 && r.bytes >= 40 * r.packets);
+    }
+  }
+  // Per group: v5 30; v9 30 IPv4 + 15 IPv6; IPFIX 20 IPv4 (ms times) + 12 IPv6 + 20 IPv4 (sysUpTime times).
+  assert.deepEqual(Object.fromEntries(perVersion), { 5: 4 * 30, 9: 4 * 45, 10: 4 * 52 });
+  assert.deepEqual(stats.malformed, {});
+  assert.deepEqual(stats.skipped, {});
+  assert.equal(store.counters.pendingDecoded, 2);
+});
+
+test('CollectorPipeline: the start-up warm-up leaves no trace in the stats or the output', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-pipeline-'));
+  const file = join(dir, 'flows.csv');
+  const fd = openSync(file, 'w');
+  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port: 0, outFd: fd, format: 'csv' });
+  const stats = await pipeline.stop();
+  closeSync(fd);
+  assert.equal(stats.datagrams, 0);
+  assert.equal(stats.bytes, 0);
+  assert.equal(stats.records, 0);
+  assert.equal(stats.templates + stats.optionsTemplates + stats.templatesCached + stats.pendingBuffered, 0);
+  assert.deepEqual(stats.exporters, []);
+  assert.equal(stats.ringDropped, 0);
+  assert.equal(readFileSync(file, 'utf8'), FLOW_CSV_HEADER);
+  rmSync(dir, { recursive: true, force: true });
 });
