@@ -4,7 +4,8 @@ with default options, one DataFrame per file, concatenated) and prints one JSON 
 rows, columns, the bytes of the loaded numeric data, and memory measured as on the Node side: RSS after importing
 pandas (the baseline) and the high-water mark during the load (VmHWM, reset to the baseline through
 /proc/self/clear_refs), read right after the load.
-Usage: /usr/bin/python3 bench/py/loaders.py headerless|header <file>..."""
+With --skip-columns, the named columns are not read (usecols), as our loader skips identifier columns.
+Usage: /usr/bin/python3 bench/py/loaders.py headerless|header [--skip-columns a,b,...] <file>..."""
 import json
 import sys
 import time
@@ -21,12 +22,16 @@ def status_mb(field):
 
 
 mode, files = sys.argv[1], sys.argv[2:]
+skip = set()
+if files[0] == "--skip-columns":
+    skip, files = set(files[1].split(",")), files[2:]
+usecols = (lambda c: c not in skip) if skip else None
 base_rss = status_mb("VmRSS")
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")
 start = time.perf_counter()
 cpu = time.process_time()
-frames = [pd.read_csv(f, header=None if mode == "headerless" else "infer") for f in files]
+frames = [pd.read_csv(f, header=None if mode == "headerless" else "infer", usecols=usecols) for f in files]
 df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 seconds = time.perf_counter() - start
 cpu = time.process_time() - cpu
