@@ -52,24 +52,29 @@ export function ntpToMs(buf: Buffer, off: number): number {
   return (u32(buf, off) - NTP_UNIX_OFFSET) * 1000 + (u32(buf, off + 4) / 4294967296) * 1000;
 }
 
-/** A signed 32-bit difference of two sysUpTime readings, so a wrapped counter still gives a small offset. */
-function upTimeDelta(later: number, earlier: number): number {
-  return (later - earlier) | 0;
-}
+/** Start (index 0) and end (1) time of the record being appended, written by resolveTime. */
+const times = new Float64Array(2);
 
-/** Resolves a start or end time in ms; NaN when the record carries none the context can anchor. */
-function timeOf(v: Float64Array, ctx: MessageContext, seconds: Slot, ms: Slot, ntp: Slot, deltaUs: Slot, sysUp: Slot): number {
-  if (v[ntp] !== ABSENT) return v[ntp];
-  if (v[ms] !== ABSENT) return v[ms];
-  if (v[seconds] !== ABSENT) return v[seconds] * 1000;
-  if (v[deltaUs] !== ABSENT) return ctx.exportMs - v[deltaUs] / 1000;
-  if (v[sysUp] !== ABSENT) {
-    if (!Number.isNaN(ctx.sysUptimeMs)) return ctx.exportMs - upTimeDelta(ctx.sysUptimeMs, v[sysUp]);
-    const init = v[Slot.SysInitMs] !== ABSENT ? v[Slot.SysInitMs] : ctx.sysInitMs;
-    // init + sysUpTime, taken modulo 2^32 ms nearest before the export time: the 32-bit counter wraps every 49.7 days.
-    if (!Number.isNaN(init)) return ctx.exportMs - upTimeDelta(ctx.exportMs - init, v[sysUp]);
+/**
+ * Resolves a start or end time in ms into times[index]; NaN when the record carries none the context can anchor.
+ * Written to a typed array, not returned: a returned time (not a small integer) is boxed when the call is not inlined.
+ */
+function resolveTime(index: number, v: Float64Array, ctx: MessageContext, seconds: Slot, ms: Slot, ntp: Slot, deltaUs: Slot, sysUp: Slot): void {
+  let t = Number.NaN;
+  if (v[ntp] !== ABSENT) t = v[ntp];
+  else if (v[ms] !== ABSENT) t = v[ms];
+  else if (v[seconds] !== ABSENT) t = v[seconds] * 1000;
+  else if (v[deltaUs] !== ABSENT) t = ctx.exportMs - v[deltaUs] / 1000;
+  else if (v[sysUp] !== ABSENT) {
+    // sysUpTime differences are taken as signed 32-bit numbers (| 0), so a wrapped counter still gives a small offset.
+    if (!Number.isNaN(ctx.sysUptimeMs)) t = ctx.exportMs - ((ctx.sysUptimeMs - v[sysUp]) | 0);
+    else {
+      const init = v[Slot.SysInitMs] !== ABSENT ? v[Slot.SysInitMs] : ctx.sysInitMs;
+      // init + sysUpTime, taken modulo 2^32 ms nearest before the export time: the 32-bit counter wraps every 49.7 days.
+      if (!Number.isNaN(init)) t = ctx.exportMs - ((ctx.exportMs - init - v[sysUp]) | 0);
+    }
   }
-  return Number.NaN;
+  times[index] = t;
 }
 
 const ICMP = 1;
@@ -107,8 +112,10 @@ export function appendRecord(v: Float64Array, buf: Buffer, ctx: MessageContext, 
   batch.tcpFlags[i] = ((v[Slot.TcpFlags] !== ABSENT ? v[Slot.TcpFlags] : 0) | (v[Slot.RevTcpFlags] !== ABSENT ? v[Slot.RevTcpFlags] : 0)) & 0xff;
   batch.endReason[i] = v[Slot.EndReason] !== ABSENT ? endReasonCode(v[Slot.EndReason]) : 0;
 
-  let startMs = timeOf(v, ctx, Slot.StartSeconds, Slot.StartMs, Slot.StartNtp, Slot.StartDeltaUs, Slot.StartSysUp);
-  let endMs = timeOf(v, ctx, Slot.EndSeconds, Slot.EndMs, Slot.EndNtp, Slot.EndDeltaUs, Slot.EndSysUp);
+  resolveTime(0, v, ctx, Slot.StartSeconds, Slot.StartMs, Slot.StartNtp, Slot.StartDeltaUs, Slot.StartSysUp);
+  resolveTime(1, v, ctx, Slot.EndSeconds, Slot.EndMs, Slot.EndNtp, Slot.EndDeltaUs, Slot.EndSysUp);
+  let startMs = times[0];
+  let endMs = times[1];
   if (Number.isNaN(endMs)) endMs = Number.isNaN(startMs) ? ctx.exportMs : startMs;
   if (Number.isNaN(startMs)) startMs = endMs;
   batch.startMs[i] = startMs;
