@@ -430,12 +430,13 @@ class RecordParser {
           pos = this.quotedField(buf, pos, end, field, kind, slot);
           if (pos < 0) return recordStart;
         } else if (kind === NUMERIC) {
-          // Inline fast path for the common cell: [-]digits[.digits]. (-0 starts the
-          // mantissa as a double, so V8 never speculates on small integers and deoptimises on long ones.)
+          // Inline fast path for the common cell: [-]digits[.digits]. The mantissa starts as a small integer, so
+          // that before V8 optimises this function short numbers make no heap number per digit; the warm-up's long
+          // mantissas have already shown V8 that it can outgrow one (no deoptimisation then).
           let p = pos;
           const negative = p < end && buf[p] === MINUS;
           if (negative) p++;
-          let mantissa = -0;
+          let mantissa = 0;
           let digits = 0;
           let fracDigits = 0;
           while (p < end) {
