@@ -7,7 +7,7 @@
 // Queries are split across worker_threads over SharedArrayBuffers when the job repays the worker start-up.
 // Cost: O(queries × rows × features) dense, O(queries × (rows + Σ nnz of the query's columns)) sparse.
 
-import type { Matrix } from '../../frame/matrix.js';
+import { takeRows, type Matrix } from '../../frame/matrix.js';
 import { defaultThreads, runInWorkers } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
@@ -46,6 +46,8 @@ const SPARSE_DENSITY = 0.3;
 /** With SIMD, the sparse path pays when dense work / expected sparse work reaches this (see build). */
 const SPARSE_RATIO = 12;
 const TASKS_PER_THREAD = 8;
+/** Queries are searched once per distinct row when the distinct rows are at most this share of them. */
+const DISTINCT_SHARE = 0.9;
 /** Without SIMD, from this many rows the projection index beats the JavaScript dense scan (10× on UNSW-NB15). */
 const PROJECTION_MIN_ROWS = 512;
 /** From this many rows the cluster index is built and tried (below, a scan is cheap anyway). */
@@ -300,6 +302,23 @@ export class NeighborIndex {
   async kneighbors(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
     const s = this.search;
     if (this.sortedPays && !s.sorted) s.sorted = buildSorted(s.data, s.n, s.d);
+    // Identical query rows get identical answers (each query's search depends on its row only): search each once.
+    const distinct = queries ? distinctRows(queries) : null;
+    if (queries && distinct && distinct.count <= DISTINCT_SHARE * queries.rows) {
+      const once = await this.searchKnn(takeRows(queries, distinct.first.subarray(0, distinct.count)), k);
+      const indices = new Int32Array(queries.rows * k);
+      const distances = new Float64Array(queries.rows * k);
+      for (let q = 0; q < queries.rows; q++) {
+        const from = distinct.slot[q] * k;
+        indices.set(once.indices.subarray(from, from + k), q * k);
+        distances.set(once.distances.subarray(from, from + k), q * k);
+      }
+      return { k, indices, distances };
+    }
+    return this.searchKnn(queries, k);
+  }
+
+  private async searchKnn(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
     const excludeSelf = queries === undefined;
     const nq = queries ? queries.rows : this.search.n;
     const parallel = this.useWorkers(nq);
@@ -405,6 +424,45 @@ export class NeighborIndex {
     }
     return this.shared;
   }
+}
+
+/**
+ * Groups bit-identical rows: slot[r] numbers row r's group (in order of first appearance) and first[g] is the first
+ * row of group g, for the `count` groups. Rows are hashed over their float32 bit patterns into an open-addressing
+ * table and compared in full on a hash match.
+ */
+function distinctRows(X: Matrix): { count: number; slot: Int32Array; first: Int32Array } {
+  const { rows: n, cols: d } = X;
+  const bits = new Uint32Array(X.data.buffer, X.data.byteOffset, X.data.length);
+  const size = 2 ** Math.ceil(Math.log2(2 * n + 1));
+  const table = new Int32Array(size).fill(-1);
+  const slot = new Int32Array(n);
+  const first = new Int32Array(n);
+  let count = 0;
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let h = 0x811c9dc5;
+    for (let j = 0; j < d; j++) h = Math.imul(h ^ bits[o + j], 0x01000193);
+    let t = (h >>> 0) & (size - 1);
+    for (;;) {
+      const g = table[t];
+      if (g < 0) {
+        table[t] = count;
+        first[count] = r;
+        slot[r] = count++;
+        break;
+      }
+      const fo = first[g] * d;
+      let same = true;
+      for (let j = 0; j < d && same; j++) same = bits[fo + j] === bits[o + j];
+      if (same) {
+        slot[r] = g;
+        break;
+      }
+      t = (t + 1) & (size - 1);
+    }
+  }
+  return { count, slot, first };
 }
 
 function concat(parts: Int32Array[], length: number): Int32Array {

@@ -1,7 +1,7 @@
 // The WebAssembly SIMD distance kernel (src/models/neighbors/simd.ts) against float64 distances computed here (every
 // value within the kernel's stated relative error; exactly the groups of rows holding a value at or below the
 // threshold listed, a run's last group including the rows after it), and the sorted-projection k-NN built on it
-// (sorted.ts) against the JavaScript brute force.
+// (sorted.ts) against the JavaScript brute force; repeated query rows answered as if searched alone.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,6 +77,25 @@ describe('sorted-projection k-NN (SIMD)', { skip: !simdAvailable() && 'no WebAss
         assert.deepEqual(await index.kneighbors(queries, k), await brute.kneighbors(queries, k), `${metric} queries k=${k}`);
       }
       assert.ok(index.search.sorted, 'sorted rows built by the first k-NN search');
+    }
+  });
+});
+
+describe('repeated query rows', () => {
+  it('are searched once and every copy gets the answer of a search of its own (cluster, sorted and JavaScript paths)', async () => {
+    const rng = new Rng(11);
+    const X = createMatrix(5000, 6);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = Math.round(rng.normal() * 3) + (i % 12 < 6 ? 0 : 40);
+    const queries = createMatrix(300, 6);
+    for (let q = 0; q < 300; q++) queries.data.set(X.data.subarray((q % 50) * 6, (q % 50) * 6 + 6), q * 6); // 50 distinct rows
+    for (const options of [{}, { simd: false }, { algorithm: 'clusters' as const }]) {
+      const index = NeighborIndex.build(X, 'euclidean', options);
+      const all = await index.kneighbors(queries, 9);
+      for (const q of [0, 49, 50, 123, 299]) {
+        const one = await index.kneighbors(createMatrix(1, 6, undefined, queries.data.slice(q * 6, q * 6 + 6)), 9);
+        assert.deepEqual(Array.from(all.indices.subarray(q * 9, q * 9 + 9)), Array.from(one.indices), `query ${q} ${JSON.stringify(options)}`);
+        assert.deepEqual(Array.from(all.distances.subarray(q * 9, q * 9 + 9)), Array.from(one.distances));
+      }
     }
   });
 });
