@@ -1,11 +1,14 @@
 // Flow meter behaviour: initiator direction, VLAN in the key, idle and active timeouts, RST and FIN termination,
-// a new SYN after a close, and bounded memory under a SYN flood of unique 5-tuples (evictions counted).
+// a new SYN after a close, and bounded memory under a SYN flood of unique 5-tuples (evictions counted); the warm-up
+// capture takes the paths it is there to take.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowMeter, type MeterOptions } from '../../src/flows/meter.js';
+import { CIC_FEATURES } from '../../src/datasets/cic-names.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
-import { RawPacket } from '../../src/io/pcap.js';
+import { PcapReader, RawPacket } from '../../src/io/pcap.js';
+import { warmUpCapture } from '../../src/flows/warmup.js';
 import { ethernet, ipv4, tcp, udp } from './packet-builder.js';
 
 const SYN = 0x02;
@@ -115,4 +118,29 @@ test('early snapshots: a flow is handed out once at N packets and still ends nor
   assert.deepEqual(early.map((f) => [f.packets, f.fwdPackets, f.endReason, f.endMs - f.startMs]), [[3, 2, 'snapshot', 2]]);
   assert.deepEqual(flows.map((f) => [f.packets, f.endReason]), [[6, 'eof']]);
   assert.equal(early[0]!.features![2], 2000, 'Flow Duration of the snapshot, µs');
+});
+
+test('the warm-up capture is a valid pcap whose packets take the decoder and meter paths it lists', () => {
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f), { maxFlows: 32 });
+  const reader = new PcapReader((p) => meter.addPacket(p));
+  reader.push(warmUpCapture());
+  reader.end();
+  meter.flush();
+  assert.deepEqual(reader.skipped, {});
+  const stats = meter.stats;
+  assert.equal(stats.packets, 138);
+  assert.deepEqual(stats.skipped, { 'non-ip': 1 });
+  assert.equal(stats.trailingPackets, 2, 'the ACK after the FIN exchange and the reply to the all-flags packet (RST) are absorbed');
+  assert.ok(stats.evictions > 0, 'the burst of one-packet flows overflows 32 flows');
+  const reasons = new Set(flows.map((f) => f.endReason));
+  for (const reason of ['fin', 'rst', 'idle', 'active', 'evicted', 'eof'] as const) assert.ok(reasons.has(reason), `a flow ends by ${reason}`);
+  assert.deepEqual([...new Set(flows.map((f) => f.protocol))].sort((a, b) => a - b), [1, 6, 17]);
+  assert.ok(flows.some((f) => f.srcAddr.includes(':')), 'an IPv6 flow');
+  assert.ok(flows.some((f) => f.vlan === 7), 'a VLAN-tagged flow');
+  assert.ok(flows.some((f) => f.tcpFlags === 0xff), 'every TCP flag');
+  const at = (f: FlowRecord, name: string): number => f.features![CIC_FEATURES.indexOf(name)]!;
+  assert.ok(flows.some((f) => at(f, 'Fwd Bytes/Bulk Avg') > 0 && at(f, 'Bwd Bytes/Bulk Avg') > 0), 'bulks both ways');
+  assert.ok(flows.some((f) => at(f, 'Idle Mean') > 5e6), 'an activity gap over 5 s');
+  assert.ok(flows.some((f) => at(f, 'Total TCP Flow Time') > at(f, 'Flow Duration')), 'a connection continued after a timeout split it');
 });
