@@ -216,9 +216,17 @@ const CANONICAL_BY_KEY: ReadonlyMap<string, string> = (() => {
  * Note that 'Fwd Header Length.1' resolves to 'Fwd Header Length': loaders drop the repeat as a duplicate.
  */
 export function canonicalFeatureName(name: string): string {
-  const trimmed = name.trim();
-  return CANONICAL_BY_KEY.get(aliasKey(trimmed)) ?? trimmed;
+  let canonical = CANONICAL_BY_NAME.get(name);
+  if (canonical === undefined) {
+    const trimmed = name.trim();
+    canonical = CANONICAL_BY_KEY.get(aliasKey(trimmed)) ?? trimmed;
+    CANONICAL_BY_NAME.set(name, canonical);
+  }
+  return canonical;
 }
+
+/** Names already resolved: each of a dataset's files repeats the same header, and the plan looks at it often. */
+const CANONICAL_BY_NAME = new Map<string, string>();
 
 const CIC_FEATURE_SET: ReadonlySet<string> = new Set(CIC_FEATURES);
 
