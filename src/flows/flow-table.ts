@@ -62,7 +62,10 @@ export class FlowTable {
     readonly maxFlows: number,
     private readonly slotDoubles: number,
   ) {
-    this.capacity = Math.min(maxFlows, 1024);
+    // Small to start (the arrays double as flows arrive), and the first page now: a page array that is never empty
+    // keeps one shape, and the meter's warm-up capture (warmup.ts) reaches the growth path.
+    this.capacity = Math.min(maxFlows, 64);
+    this.pages.push(new Float64Array(K.PAGE_SLOTS * slotDoubles));
     this.keys = new Uint32Array(this.capacity * Layout.KEY_WORDS);
     this.hashes = new Uint32Array(this.capacity);
     this.initiatorIsA = new Uint8Array(this.capacity);

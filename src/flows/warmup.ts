@@ -1,7 +1,7 @@
 // A small synthetic pcap (tcpdump.org savefile layout, Ethernet) whose packets take the paths of the reader, the
 // decoder (RFC 791 IPv4 with a later fragment, RFC 8200 IPv6 with a hop-by-hop header, 802.1Q, TCP, UDP, ICMP, a
 // non-IP frame) and the flow meter (handshake, bulks both ways, a > 5 s activity gap, FIN exchange and a trailing
-// ACK, RST and a new flow after the linger, every TCP flag, one-packet flows ending idle in a burst, a connection
+// ACK, RST and a new SYN on the same 5-tuple, every TCP flag, one-packet flows ending idle in a burst, a connection
 // split by the active timeout and continued without SYN). The meter runs it once per process through scratch
 // meters (meter.ts, warmUp) so V8 compiles the hot functions with every path already seen: a path first taken later
 // (the first UDP packet, the first URG flag, the first flow to end...) throws the compiled code away and compiles it
@@ -76,8 +76,9 @@ class CaptureWriter {
     this.view.setUint32(this.recordAt + 12, length, true);
   }
 
-  ipv4(src: number, dst: number, protocol: number, l4Length: number, fragOffset = 0): this {
-    return this.u8(0x45).u8(0).u16(20 + l4Length).u16(1).u16(fragOffset).u8(64).u8(protocol).u16(0).u32(src).u32(dst);
+  /** `totalLength` 0 is what captures with TCP segmentation offload hold. */
+  ipv4(src: number, dst: number, protocol: number, l4Length: number, fragOffset = 0, totalLength = 20 + l4Length): this {
+    return this.u8(0x45).u8(0).u16(totalLength).u16(1).u16(fragOffset).u8(64).u8(protocol).u16(0).u32(src).u32(dst);
   }
 
   /** IPv6 with one hop-by-hop header (8 bytes of padding options) before the transport. */
@@ -100,7 +101,7 @@ class CaptureWriter {
   }
 }
 
-/** The warm-up capture: 138 packets, about 18 kB, 20 minutes of packet time. */
+/** The warm-up capture: 142 packets, about 18 kB, 20 minutes of packet time. */
 export function warmUpCapture(): Uint8Array {
   const w = new CaptureWriter();
   const tcp = (gapUs: number, src: number, dst: number, sport: number, dport: number, flags: number, payload: number): void =>
@@ -113,24 +114,29 @@ export function warmUpCapture(): Uint8Array {
   tcp(1000, CLIENT, SERVER, 40000, 80, ACK, 0);
   for (let i = 0; i < 5; i++) tcp(1000, CLIENT, SERVER, 40000, 80, PSH_ACK, 100);
   for (let i = 0; i < 5; i++) tcp(1000, SERVER, CLIENT, 80, 40000, PSH_ACK, 1400);
-  tcp(6_000_000, CLIENT, SERVER, 40000, 80, PSH_ACK, 10);
+  tcp(6_000_000, CLIENT, SERVER, 40000, 80, 0xf8, 10);
   tcp(1000, CLIENT, SERVER, 40000, 80, FIN_ACK, 0);
   tcp(1000, SERVER, CLIENT, 80, 40000, FIN_ACK, 0);
   tcp(1000, CLIENT, SERVER, 40000, 80, ACK, 0);
-  // Every flag; a RST, then the same 5-tuple after the linger is a new flow.
+  // Every flag; a RST, then a SYN on the same 5-tuple is a new flow, which the client resets.
   tcp(1000, CLIENT, SERVER, 40001, 443, 0xff, 20);
   tcp(1000, SERVER, CLIENT, 443, 40001, 0xe0 | ACK, 0);
   tcp(1000, CLIENT, SERVER, 40002, 443, SYN, 0);
   tcp(1000, SERVER, CLIENT, 443, 40002, RST, 0);
-  tcp(3_000_000, CLIENT, SERVER, 40002, 443, ACK, 0);
-  // UDP both ways with a > 5 s gap, ICMP, a later IPv4 fragment, IPv6 with an extension header, a VLAN tag, ARP.
+  tcp(1000, CLIENT, SERVER, 40002, 443, SYN, 0);
+  tcp(3_000_000, CLIENT, SERVER, 40002, 443, RST | ACK, 0);
+  // UDP both ways with shrinking payloads and a > 5 s gap, ICMP, a later IPv4 fragment, IPv6 with an extension
+  // header, a VLAN tag, an IPv4 total length of 0 (segmentation offload), GRE, ARP.
   udp(1000, CLIENT, SERVER, 5353, 53, 40);
   udp(1000, SERVER, CLIENT, 53, 5353, 200);
-  udp(7_000_000, CLIENT, SERVER, 5353, 53, 40);
+  udp(1000, SERVER, CLIENT, 53, 5353, 100);
+  udp(7_000_000, CLIENT, SERVER, 5353, 53, 20);
   w.frame(1000, 0x0800).ipv4(CLIENT, SERVER, 1, 64).u8(8).u8(0).u16(0).u32(0x00010001).skip(56).done();
   w.frame(1000, 0x0800).ipv4(SERVER, CLIENT, 17, 64, 185).skip(64).done();
   w.frame(1000, 0x86dd).ipv6(1, 2, 17, 108).udp(4000, 443, 100).done();
   udp(1000, CLIENT, SERVER, 6000, 123, 48, 7);
+  w.frame(1000, 0x0800).ipv4(CLIENT, SERVER, 6, 20 + 100, 0, 0).tcp(40004, 80, PSH_ACK, 100).done();
+  w.frame(1000, 0x0800).ipv4(CLIENT, SERVER, 47, 24).skip(24).done();
   w.frame(1000, 0x0806).skip(28).done();
   // A burst of one-packet flows (reflected SYN-ACKs: no SYN, so a split connection is looked up), ended idle together.
   for (let i = 0; i < 100; i++) tcp(100, SERVER + 1 + (i & 7), CLIENT, 80, 1024 + i, SYN_ACK, 0);
