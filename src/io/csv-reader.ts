@@ -24,6 +24,7 @@ const QUOTE = 34;
 const PLUS = 43;
 const MINUS = 45;
 const DOT = 46;
+const ZERO = 48;
 
 /** Texts that mean "missing" in a numeric column (pandas' defaults); they load as NaN. */
 const NUMERIC_MISSING = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
@@ -429,6 +430,10 @@ class RecordParser {
         if (pos < end && buf[pos] === QUOTE) {
           pos = this.quotedField(buf, pos, end, field, kind, slot);
           if (pos < 0) return recordStart;
+        } else if (kind === NUMERIC && pos + 1 < end && buf[pos] === ZERO && buf[pos + 1] === D) {
+          // The most common cell of flow datasets: a lone 0 before a delimiter (KDDTrain+: -6% instructions).
+          builder.numericChunk[field][slot] = 0;
+          pos++;
         } else if (kind === NUMERIC) {
           // Inline fast path for the common cell: [-]digits[.digits]. The mantissa starts as a small integer, so
           // that before V8 optimises this function short numbers make no heap number per digit; the warm-up's long
