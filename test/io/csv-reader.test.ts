@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, SKIP_NOT_NUMBER, SKIP_RAGGED, peekCsv, readCsvInto, type CsvColumnKind, type CategoricalOutput, type NumericOutput } from '../../src/io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, SKIP_NOT_NUMBER, SKIP_RAGGED, countLines, peekCsv, readCsvInto, type CsvColumnKind, type CategoricalOutput, type NumericOutput } from '../../src/io/csv-reader.js';
 import { UserError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -152,6 +152,24 @@ describe('csv reader: values', () => {
     assert.deepEqual(peek.records, [['a', 'b'], ['1', 'x,y'], ['2', 'z']]);
     assert.equal(peek.complete, true);
     assert.equal(peek.binary, false);
+  });
+});
+
+describe('line count', () => {
+  it('counts line feeds (plus an unterminated last line) like a byte scan, whatever the buffer size and alignment', async () => {
+    const rng = new Rng(11);
+    for (const size of [0, 1, 3, 4, 5, 1021, 4096, 70001]) {
+      // Bytes around the line feed (0x0a) and its neighbours in each bit, so that a wrong zero-byte test would show.
+      const bytes = Uint8Array.from({ length: size }, () => [10, 10, 11, 0x8a, 0x0b, 0x4a, 0, 255, 65][Math.floor(rng.next() * 9)]);
+      let want = 0;
+      for (const b of bytes) if (b === 10) want++;
+      if (size > 0 && bytes[size - 1] !== 10) want++;
+      const path = write(`lines-${size}.bin`, bytes);
+      const scratch = new Uint8Array(4099);
+      for (const buffer of [undefined, scratch, scratch.subarray(1), scratch.subarray(2, 1000)]) {
+        assert.equal(await countLines(path, 0, undefined, buffer), want, `${size} bytes, buffer ${buffer?.byteOffset}:${buffer?.length}`);
+      }
+    }
   });
 });
 
