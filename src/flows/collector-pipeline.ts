@@ -183,8 +183,12 @@ export class CollectorPipeline {
       }
       const target = this.bytes + roundBytes;
       for (const datagram of datagrams) sender.send(datagram, port, '127.0.0.1');
+      // Until the round is received and decoded: the decoder then sleeps, so the next round also takes push() through
+      // waking it.
       const deadline = performance.now() + 100;
-      while (this.bytes < target && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+      while ((this.bytes < target || Atomics.load(this.ctrl, USED) > 0) && performance.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     await Promise.all([receiver, sender].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
     this.entryFlags = 0;
@@ -347,11 +351,9 @@ function consume(init: WorkerInit): void {
     const addrLength = data[r + 17];
     const start = r + HEADER;
     const exporter = data.toString('latin1', start + length, start + length + addrLength);
-    if (flags === WARM_UP) scratchCollector().ingest(data.subarray(start, start + length), exporter, nowMs);
-    else {
-      collector.ingest(data.subarray(start, start + length), exporter, nowMs);
-      datagrams++;
-    }
+    // One call site for both, so the warm-up leaves type feedback where real datagrams go.
+    (flags === WARM_UP ? scratchCollector() : collector).ingest(data.subarray(start, start + length), exporter, nowMs);
+    if (flags !== WARM_UP) datagrams++;
     r += need;
     if (r === size) r = 0;
     Atomics.store(ctrl, R, r);

@@ -81,7 +81,9 @@ function flow(n: number): FlowSpec {
 
 function v5(nowMs: number, uptimeMs: number, first: number): Buffer {
   const w = new Writer(24 + V5_RECORDS * 48);
-  w.u16(5).u16(V5_RECORDS).u32(uptimeMs).u32(Math.floor(nowMs / 1000)).u32((nowMs % 1000) * 1e6).u32(first).u8(0).u8(0).u16(0);
+  // Exported a fraction of a millisecond before nowMs, as real headers are (nanoseconds not a whole millisecond).
+  const exportMs = nowMs - 1;
+  w.u16(5).u16(V5_RECORDS).u32(uptimeMs).u32(Math.floor(exportMs / 1000)).u32((exportMs % 1000) * 1e6 + 123_457).u32(first).u8(0).u8(0).u16(0);
   for (let n = first; n < first + V5_RECORDS; n++) {
     const f = flow(n);
     w.u32(f.src).u32(f.dst).u32(0).u16(1).u16(2).u32(f.packets).u32(f.bytes);
@@ -107,7 +109,14 @@ function v9(nowMs: number, uptimeMs: number, first: number, withTemplates: boole
       for (const v of fields) w.u16(v);
     }
     w.endSet(set);
-    count += 2;
+    // Options template 256 (FlowSet 1): scope System (1) of 4 bytes; samplingInterval (34), flowActiveTimeout (36).
+    const options = w.pos;
+    w.u16(1).u16(0).u16(256).u16(4).u16(8).u16(1).u16(4).u16(34).u16(4).u16(36).u16(2);
+    w.endSet(options);
+    const optionsData = w.pos;
+    w.u16(256).u16(0).u32(0x7f000001).u32(1).u16(1800).u16(0);
+    w.endSet(optionsData);
+    count += 4;
   }
   const set = w.pos;
   w.u16(ipv6 ? 2048 : 1024).u16(0);
