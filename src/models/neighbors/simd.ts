@@ -31,6 +31,12 @@ const OP = {
   i32Eqz: 0x45,
   i32LtU: 0x49,
   i32GtS: 0x4a,
+  i32GtU: 0x4b,
+  i32GeU: 0x4f,
+  i32And: 0x71,
+  i32ShrU: 0x76,
+  br: 0x0c,
+  select: 0x1b,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Shl: 0x74,
@@ -42,7 +48,9 @@ const SIMD = {
   store: [0x0b],
   shuffle: [0x0d],
   splatF32: [0x13],
+  gtF32: [0x44],
   leF32: [0x45],
+  allTrue32: [0xa3, 0x01],
   const: [0x0c],
   anyTrue: [0x53],
   abs: [0xe0, 0x01],
@@ -59,10 +67,13 @@ export const ROW_GROUP = 4;
 // Parameters: 0 query address, 1 row address, 2 row count (> 0, rounded up to a multiple of 4 by the caller),
 // 3 vectors per row, 4 output address (one float32 per row), 5 group list address, 6 threshold (float32).
 // Rows are taken four at a time (one accumulator each); the group numbers whose four sums include one ≤ threshold
-// are appended to the group list and their count is returned.
+// are appended to the group list and their count is returned. With `checks`, a group stops early (unlisted, its
+// outputs undefined) once the partial sums of all four rows exceed the threshold: sums of non-negative float32
+// terms only grow, so such a group could not be listed.
 // Locals: 7 offset in the row, 8 row stride in bytes, 9–11 rows 2–4 of the group, 12 listed groups, 13 group
-// number; 14–17 accumulators, 18 query vector then sums, 19 threshold splat, 20 difference.
-function kernelBody(manhattan: boolean): number[] {
+// number; 14–17 accumulators, 18 query vector then sums, 19 threshold splat, 20 difference; 21 end of the current
+// segment of the row, 22 offset of the second check (the first is at half of it).
+function kernelBody(manhattan: boolean, checks: boolean): number[] {
   const get = (i: number): number[] => [OP.localGet, i];
   const set = (i: number): number[] => [OP.localSet, i];
   const simd = (op: readonly number[]): number[] => [OP.simd, ...op];
@@ -80,29 +91,59 @@ function kernelBody(manhattan: boolean): number[] {
     ...get(x), ...get(y), ...shuffle([2, 3, 6, 7]),
     ...simd(SIMD.add),
   ];
-  const code = [
-    ...get(3), OP.i32Const, 4, OP.i32Shl, ...set(8),
-    ...get(6), ...simd(SIMD.splatF32), ...set(19),
-    OP.block, OP.voidType,
-    ...get(2), OP.i32Eqz, OP.brIf, 0,
-    OP.loop, OP.voidType,
-    ...[14, 15, 16, 17].flatMap((a) => [...zero, ...set(a)]),
-    ...add(1, 8, 9), ...add(9, 8, 10), ...add(10, 8, 11),
-    OP.i32Const, 0, ...set(7),
-    OP.loop, OP.voidType,
-    ...get(0), ...get(7), OP.i32Add, ...simd(SIMD.load), 4, 0, ...set(18),
-    ...step(0), ...step(1), ...step(2), ...step(3),
-    ...get(7), OP.i32Const, 16, OP.i32Add, OP.localTee, 7,
-    ...get(8), OP.i32LtU, OP.brIf, 0,
-    OP.end,
+  // The four sums of the accumulators into local 18 (locals 20 and 18 as scratch).
+  const sums = [
     ...fold(14, 15), ...set(20),
     ...fold(16, 17), ...set(18),
     ...get(20), ...get(18), ...shuffle([0, 2, 4, 6]),
     ...get(20), ...get(18), ...shuffle([1, 3, 5, 7]),
     ...simd(SIMD.add), ...set(18),
+  ];
+  const code = [
+    ...get(3), OP.i32Const, 4, OP.i32Shl, ...set(8),
+    // With checks, partial sums are checked after a quarter and a half of the row (at least one vector each);
+    // without, the only segment is the whole row.
+    ...(checks
+      ? [
+          ...get(8), OP.i32Const, 1, OP.i32ShrU, OP.i32Const, 0x70, OP.i32And, ...set(22),
+          ...get(22), OP.i32Const, 16, ...get(22), OP.i32Const, 16, OP.i32GtU, OP.select, ...set(22),
+        ]
+      : [...get(8), ...set(22)]),
+    ...get(6), ...simd(SIMD.splatF32), ...set(19),
+    OP.block, OP.voidType,
+    ...get(2), OP.i32Eqz, OP.brIf, 0,
+    OP.loop, OP.voidType, // group
+    ...[14, 15, 16, 17].flatMap((a) => [...zero, ...set(a)]),
+    ...add(1, 8, 9), ...add(9, 8, 10), ...add(10, 8, 11),
+    OP.i32Const, 0, ...set(7),
+    ...(checks
+      ? [
+          ...get(22), OP.i32Const, 1, OP.i32ShrU, OP.i32Const, 0x70, OP.i32And, ...set(21),
+          ...get(21), OP.i32Const, 16, ...get(21), OP.i32Const, 16, OP.i32GtU, OP.select, ...set(21),
+        ]
+      : [...get(8), ...set(21)]),
+    OP.block, OP.voidType, // skip: the group's partial sums all passed the threshold
+    OP.block, OP.voidType, // full: the whole row was summed
+    OP.loop, OP.voidType, // segment
+    OP.loop, OP.voidType, // vector
+    ...get(0), ...get(7), OP.i32Add, ...simd(SIMD.load), 4, 0, ...set(18),
+    ...step(0), ...step(1), ...step(2), ...step(3),
+    ...get(7), OP.i32Const, 16, OP.i32Add, OP.localTee, 7,
+    ...get(21), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    ...get(7), ...get(8), OP.i32GeU, OP.brIf, 1,
+    // Float32 sums of non-negative terms only grow: a partial sum above the threshold stays above it.
+    ...sums,
+    ...get(18), ...get(19), ...simd(SIMD.gtF32), ...simd(SIMD.allTrue32), OP.brIf, 2,
+    ...get(22), ...get(8), ...get(7), ...get(22), OP.i32LtU, OP.select, ...set(21),
+    OP.br, 0,
+    OP.end,
+    OP.end,
+    ...sums,
     ...get(4), ...get(18), ...simd(SIMD.store), 4, 0,
     ...get(5), ...get(12), OP.i32Const, 2, OP.i32Shl, OP.i32Add, ...get(13), OP.i32Store, 2, 0,
     ...get(12), ...get(18), ...get(19), ...simd(SIMD.leF32), ...simd(SIMD.anyTrue), OP.i32Add, ...set(12),
+    OP.end,
     ...get(13), OP.i32Const, 1, OP.i32Add, ...set(13),
     ...get(4), OP.i32Const, 16, OP.i32Add, ...set(4),
     ...add(11, 8, 1),
@@ -113,7 +154,7 @@ function kernelBody(manhattan: boolean): number[] {
     ...get(12),
     OP.end,
   ];
-  const locals = [2, 7, I32, 7, V128];
+  const locals = [3, 7, I32, 7, V128, 2, I32];
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
 }
@@ -133,14 +174,14 @@ const section = (id: number, payload: number[]): number[] => [id, ...uleb(payloa
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
 function moduleBytes(): Uint8Array {
-  const bodies = [kernelBody(false), kernelBody(true)];
+  const bodies = [kernelBody(false, false), kernelBody(true, false), kernelBody(false, true), kernelBody(true, true)];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 7, I32, I32, I32, I32, I32, I32, F32, 1, I32]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [2, 0, 0]),
-    ...section(7, [2, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1]),
-    ...section(10, [2, ...bodies.flat()]),
+    ...section(3, [4, 0, 0, 0, 0]),
+    ...section(7, [4, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1, ...name('sqChecked'), 0x00, 2, ...name('l1Checked'), 0x00, 3]),
+    ...section(10, [4, ...bodies.flat()]),
   ]);
 }
 
@@ -159,6 +200,22 @@ function compiledModule(): object | null {
 
 export function simdAvailable(): boolean {
   return compiledModule() !== null && process.env.FLOWSENTRY_NO_SIMD !== '1';
+}
+
+/** Columns by decreasing variance over up to 1,024 evenly spaced rows. */
+function columnsByVariance(data: Float32Array, n: number, d: number): Int32Array {
+  const sample = Math.min(n, 1024);
+  const sum = new Float64Array(d);
+  const sum2 = new Float64Array(d);
+  for (let t = 0; t < sample; t++) {
+    const o = Math.floor((t * n) / sample) * d;
+    for (let j = 0; j < d; j++) {
+      sum[j] += data[o + j];
+      sum2[j] += data[o + j] * data[o + j];
+    }
+  }
+  const variance = Float64Array.from(sum2, (s2, j) => s2 / sample - (sum[j] / sample) ** 2);
+  return Int32Array.from({ length: d }, (_, j) => j).sort((a, b) => variance[b] - variance[a] || a - b);
 }
 
 type Kernel = (query: number, rows: number, count: number, vectors: number, out: number, groups: number, threshold: number) => number;
@@ -184,7 +241,10 @@ export class SimdScan {
   /** Relative error bound of the float32 results (rounding of differences, products and lane sums, with margin). */
   readonly relativeError: number;
 
-  private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null) {
+  /** Column of the data at each kernel column (highest variance first, so partial sums pass thresholds early), or null. */
+  private readonly columns: Int32Array | null;
+
+  private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null, permute: boolean) {
     const api = wasm as WasmApi;
     const module = compiledModule() as object;
     this.width = Math.ceil(s.d / 4) * 4;
@@ -200,11 +260,16 @@ export class SimdScan {
     this.results = new Float32Array(this.memory.buffer, this.outOffset, maxGroups * ROW_GROUP);
     this.groups = new Int32Array(this.memory.buffer, this.groupsOffset, maxGroups);
     this.metric = s.metric;
-    this.kernel = (s.metric === 'manhattan' ? instance.exports.l1 : instance.exports.sq) as Kernel;
+    // Early exits pay when the columns come by decreasing variance.
+    const exported = (s.metric === 'manhattan' ? 'l1' : 'sq') + (permute ? 'Checked' : '');
+    this.kernel = instance.exports[exported] as Kernel;
     const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
+    const columns = permute ? columnsByVariance(s.data, s.n, s.d) : null;
+    this.columns = columns;
     for (let i = 0; i < s.n; i++) {
-      const row = order ? order[i] : i;
-      rows.set(s.data.subarray(row * s.d, (row + 1) * s.d), i * this.width);
+      const src = (order ? order[i] : i) * s.d;
+      if (!columns) rows.set(s.data.subarray(src, src + s.d), i * this.width);
+      else for (let j = 0; j < s.d; j++) rows[i * this.width + j] = s.data[src + columns[j]];
     }
     // Each lane sums width / 4 rounded terms in sequence, then two pairwise additions: (width / 4 + 4) units of
     // 2^-24, taken with a factor 4 of margin.
@@ -215,7 +280,7 @@ export class SimdScan {
   static for(s: SearchData, queryCapacity: number, maxRun: number): SimdScan {
     let scan = cache.get(s.data);
     if (!scan || scan.queryCapacity < queryCapacity || scan.metric !== s.metric) {
-      scan = new SimdScan(s, queryCapacity, maxRun, null);
+      scan = new SimdScan(s, queryCapacity, maxRun, null, true);
       cache.set(s.data, scan);
     }
     return scan;
@@ -223,18 +288,19 @@ export class SimdScan {
 
   /**
    * A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order
-   * (`keep` false: built for one use and not cached, so that its memory can go).
+   * (`keep` false: built for one use and not cached, so that its memory can go). With `permute` the kernel's columns
+   * are reordered (rowsView() then does not hold the rows' own column order).
    */
-  static ordered(s: SearchData, order: Int32Array, maxRun: number, keep = true): SimdScan {
+  static ordered(s: SearchData, order: Int32Array, maxRun: number, keep = true, permute = false): SimdScan {
     let scan = keep ? cache.get(order) : undefined;
     if (!scan) {
-      scan = new SimdScan(s, 1, maxRun, order);
+      scan = new SimdScan(s, 1, maxRun, order, permute);
       if (keep) cache.set(order, scan);
     }
     return scan;
   }
 
-  /** The padded rows in WebAssembly memory (row i at i · width); valid until the next kernel is built. */
+  /** The padded rows in WebAssembly memory (row i at i · width, columns as the data's unless permuted). */
   rowsView(): Float32Array {
     return new Float32Array(this.memory.buffer, this.rowsOffset, (this.memory.buffer.byteLength - this.rowsOffset) >> 2);
   }
@@ -243,7 +309,12 @@ export class SimdScan {
   loadQueries(queries: Float32Array, q0: number, count: number, d: number): void {
     const slots = new Float32Array(this.memory.buffer, 0, this.queryCapacity * this.width);
     slots.fill(0);
-    for (let i = 0; i < count; i++) slots.set(queries.subarray((q0 + i) * d, (q0 + i + 1) * d), i * this.width);
+    const columns = this.columns;
+    for (let i = 0; i < count; i++) {
+      const src = (q0 + i) * d;
+      if (!columns) slots.set(queries.subarray(src, src + d), i * this.width);
+      else for (let j = 0; j < d; j++) slots[i * this.width + j] = queries[src + columns[j]];
+    }
   }
 
   /** Distances of query slot `slot` to rows t0 .. t0+count into out[outOff ..] (squared for euclidean). */

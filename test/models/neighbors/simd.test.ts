@@ -1,7 +1,8 @@
 // The WebAssembly SIMD distance kernel (src/models/neighbors/simd.ts) against float64 distances computed here (every
 // value within the kernel's stated relative error; exactly the groups of rows holding a value at or below the
-// threshold listed, a run's last group including the rows after it), and the sorted-projection k-NN built on it
-// (sorted.ts) against the JavaScript brute force; repeated query rows answered as if searched alone.
+// threshold listed, with their full values, a run's last group including the rows after it), and the
+// sorted-projection k-NN built on it (sorted.ts) against the JavaScript brute force; repeated query rows answered as
+// if searched alone.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,20 +38,27 @@ describe('SIMD distance kernel', { skip: !simdAvailable() && 'no WebAssembly SIM
             }
             return sum;
           });
-          const threshold = [...exact].sort((a, b) => a - b)[Math.floor(count / 3)];
-          const listed = kernel.runBelow(slot, t0, count, threshold);
+          // The whole last group (rows after the run included), every value computed.
+          const rounded = Math.ceil(count / ROW_GROUP) * ROW_GROUP;
+          const full = new Float64Array(rounded);
+          kernel.run(slot, t0, rounded, full, 0);
           for (let c = 0; c < count; c++) {
-            assert.ok(Math.abs(kernel.results[c] - exact[c]) <= kernel.relativeError * exact[c], `row ${t0 + c}: ${kernel.results[c]} vs ${exact[c]}`);
+            assert.ok(Math.abs(full[c] - exact[c]) <= kernel.relativeError * exact[c], `row ${t0 + c}: ${full[c]} vs ${exact[c]}`);
           }
-          const expected: number[] = [];
-          for (let g = 0; g * ROW_GROUP < count; g++) {
-            const values = Array.from(kernel.results.subarray(g * ROW_GROUP, (g + 1) * ROW_GROUP));
-            if (values.some((v) => v <= Math.fround(threshold))) expected.push(g);
+          for (const rank of [0, Math.floor(count / 3), count - 1]) {
+            const threshold = [...exact].sort((a, b) => a - b)[rank];
+            // Groups whose partial sums all pass the threshold stop early; the listed ones have full values.
+            const listed = kernel.runBelow(slot, t0, count, threshold);
+            const expected: number[] = [];
+            for (let g = 0; g * ROW_GROUP < count; g++) {
+              if (full.subarray(g * ROW_GROUP, (g + 1) * ROW_GROUP).some((v) => v <= Math.fround(threshold))) expected.push(g);
+            }
+            const groups = Array.from(kernel.groups.subarray(0, listed));
+            assert.deepEqual(groups, expected, `threshold of rank ${rank}`);
+            for (const g of groups) {
+              for (let c = g * ROW_GROUP; c < (g + 1) * ROW_GROUP; c++) assert.equal(kernel.results[c], full[c], 'a listed group holds its full values');
+            }
           }
-          assert.deepEqual(Array.from(kernel.groups.subarray(0, listed)), expected);
-          const out = new Float64Array(count);
-          kernel.run(slot, t0, count, out, 0);
-          assert.deepEqual(Array.from(out), Array.from(kernel.results.subarray(0, count)), 'run copies the same values');
         }
       }
     });
