@@ -121,17 +121,20 @@ export class CollectorPipeline {
       options.onError?.(err);
     });
     worker.on('exit', () => (pipeline.exited = true));
-    await pipeline.warmUp();
     // Bind only once the decoder runs and has decoded the warm-up datagrams, so nothing queues behind it.
-    await new Promise<void>((resolve, reject) => {
-      const onReady = (m: WorkerMessage): void => {
-        if (m.type !== 'ready') return;
-        worker.off('message', onReady);
-        resolve();
-      };
-      worker.on('message', onReady);
-      worker.once('error', reject);
+    const ready = new Promise<void>((resolve, reject) => {
+      const fail = (reason: string): void => reject(new UserError(`decoding thread failed: ${reason}`));
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'error') fail(m.message);
+      });
+      worker.once('error', (err) => fail(err.message));
+      worker.once('exit', () => fail('exited before it was ready'));
     });
+    // The worker may fail during the warm-up, before `ready` is awaited.
+    ready.catch(() => undefined);
+    await pipeline.warmUp();
+    await ready;
     socket.on('message', pipeline.onDatagram);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -173,8 +176,9 @@ export class CollectorPipeline {
       receiver.once('error', () => resolve(-1));
       receiver.bind(0, '127.0.0.1', () => resolve(receiver.address().port));
     });
-    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
-      while (Atomics.load(this.ctrl, USED) > 0 && Atomics.load(this.ctrl, USED) + roundBytes > this.data.length / 2) {
+    const used = (): number => Atomics.load(this.ctrl, USED);
+    for (let round = 0; round < WARM_UP_ROUNDS && !this.exited && !this.failure; round++) {
+      while (used() > 0 && used() + roundBytes > this.data.length / 2 && !this.exited && !this.failure) {
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
       if (port < 0) {
@@ -186,7 +190,7 @@ export class CollectorPipeline {
       // Until the round is received and decoded: the decoder then sleeps, so the next round also takes push() through
       // waking it.
       const deadline = performance.now() + 100;
-      while ((this.bytes < target || Atomics.load(this.ctrl, USED) > 0) && performance.now() < deadline) {
+      while ((this.bytes < target || used() > 0) && performance.now() < deadline) {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }

@@ -149,3 +149,13 @@ test('CollectorPipeline: the start-up warm-up leaves no trace in the stats or th
   assert.equal(readFileSync(file, 'utf8'), FLOW_CSV_HEADER);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('CollectorPipeline: a decoding thread that fails while warming up makes start() reject, not hang', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-pipeline-'));
+  const file = join(dir, 'flows.csv');
+  closeSync(openSync(file, 'w'));
+  const fd = openSync(file, 'r'); // read-only: the worker's first write (the CSV header) fails with EBADF
+  await assert.rejects(CollectorPipeline.start({ host: '127.0.0.1', port: 0, outFd: fd, format: 'csv' }), /decoding thread failed: EBADF/);
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+});
