@@ -7,6 +7,7 @@
 // queue is drained and the collector has gone idle, and the collector's CPU seconds (/proc/PID/task/*/schedstat).
 //
 //   npm run bench -- collector [--records N] [--rates 10000,20000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
+//                              [--repeat N (each cell N times, the three collectors in turn; then a table of medians)]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -200,13 +201,14 @@ export async function run(args: string[]): Promise<void> {
   };
   const records = Number(opt('--records', '1000000'));
   const rates = opt('--rates', '10000,20000,40000,0').split(',').map(Number);
+  const repeat = Number(opt('--repeat', '1'));
   const versions = opt('--versions', '5,9,10').split(',').map(Number);
   const rows: Row[] = [];
   let port = 41_000 + Math.floor(Math.random() * 1000) * 20;
   for (const version of versions) {
     const stream = buildStream(version, records);
     const label = version === 10 ? 'IPFIX' : `v${version}`;
-    for (const rate of rates) {
+    for (const rate of rates.flatMap((r) => new Array<number>(repeat).fill(r))) {
       const nfdir = mkdtempSync(join(tmpdir(), 'flowsentry-nfcapd-'));
       const nfcapd = ['-p', String(++port), '-b', '127.0.0.1', '-w', nfdir, '-B', String(BUFFER), '-t', '3600'];
       rows.push(
@@ -241,4 +243,31 @@ export async function run(args: string[]): Promise<void> {
   );
   console.log(`Collector, ${machineLine()}; receive buffer ${BUFFER} bytes requested by both; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   console.log(table);
+  if (repeat > 1) {
+    const cells = new Map<string, Row[]>();
+    for (const r of rows) {
+      const key = `${r.version}|${r.rate}|${r.collector}`;
+      cells.set(key, [...(cells.get(key) ?? []), r]);
+    }
+    const median = (values: number[]): number => {
+      const v = [...values].sort((a, b) => a - b);
+      return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    };
+    console.log(`\nMedians of ${repeat} runs per cell:\n`);
+    console.log(
+      markdownTable(
+        ['stream', 'offered datagrams/s', 'collector', 'records decoded (median)', 'min', 'max', 'kernel drops (median)', 'CPU s (median)'],
+        [...cells.values()].map((runs) => [
+          runs[0].version,
+          runs[0].rate > 0 ? runs[0].rate : 'max',
+          runs[0].collector,
+          median(runs.map((r) => r.decoded)),
+          Math.min(...runs.map((r) => r.decoded)),
+          Math.max(...runs.map((r) => r.decoded)),
+          median(runs.map((r) => r.kernelDrops)),
+          median(runs.map((r) => r.cpuSeconds)).toFixed(2),
+        ]),
+      ),
+    );
+  }
 }
