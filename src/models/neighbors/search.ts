@@ -4,6 +4,8 @@
 //   re-checked in float64), or in JavaScript float64 where SIMD is missing and for cosine;
 // - the sparse mode-shifted euclidean scan (kernels.ts), which wins on one-hot data such as NSL-KDD;
 // - a sorted principal-projection index with lower bounds (projection.ts), used without SIMD.
+// Above CLUSTER_MIN_ROWS the cluster index (clusters.ts) is tried; where it does not pay, SIMD k-NN runs in
+// sorted-projection order (sorted.ts). Bit-identical query rows are searched once.
 // Queries are split across worker_threads over SharedArrayBuffers when the job repays the worker start-up.
 // Cost: O(queries × rows × features) dense, O(queries × (rows + Σ nnz of the query's columns)) sparse.
 

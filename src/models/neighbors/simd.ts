@@ -1,8 +1,10 @@
-// WebAssembly SIMD distance kernel for the dense scan: squared euclidean and manhattan distances of one query to a
-// run of rows, four float32 lanes at a time with two independent accumulators. The module (≈200 bytes) is
-// assembled here from its opcodes, so there is no build step and no binary blob. Float32 accumulation is
-// approximate: callers get a relative error bound (`relativeError`) and re-check candidates exactly.
-// Cost O(rows · d / 8) vector steps per call.
+// WebAssembly SIMD distance kernel for the dense scans: squared euclidean and manhattan distances of one query to a
+// run of rows, four float32 lanes at a time, four rows at a time (one accumulator each). It lists the groups of four
+// rows holding a value at or below a threshold (the top-k heap's), and in its checked variant stops a group early
+// once all four partial sums pass the threshold (partial distance search, Bei & Gray, IEEE Trans. Communications
+// 1985), over columns ordered by decreasing variance. The module is assembled here from its opcodes, so
+// there is no build step and no binary blob. Float32 accumulation is approximate: callers get a relative error
+// bound (`relativeError`) and re-check candidates exactly. Cost O(rows · d / 4) vector steps per call at most.
 
 import type { SearchData } from './kernels.js';
 

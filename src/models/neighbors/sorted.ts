@@ -4,7 +4,8 @@
 // side until the coordinate gap alone keeps every further row out of its top-k heap (|u·(x − q)| ≤ ‖x − q‖₂ ≤
 // ‖x − q‖₁ for a unit u). Near rows come first, so the heap's threshold also tightens early and fewer rows reach it.
 // The heap and its exact re-check are the scan's (TopKReducer), so answers equal the brute force's, ties included.
-// Build O(n·d·ITERATIONS + n log n); a query costs O(window·d), window = the rows between its two stopping points.
+// Build O(s·d·ITERATIONS + n·d + n log n) for s = min(n, SAMPLE_ROWS); a query costs O(window·d), window = the
+// rows between its two stopping points.
 
 import { TopKReducer, type SearchData } from './kernels.js';
 import { SimdScan } from './simd.js';
