@@ -1,15 +1,17 @@
 // pcap → flows with the full CIC feature set, side by side with softflowd (`softflowd -r FILE -d`) on the same
-// files in the same run. Two captures of ≥ 1M packets, built into /tmp on first use:
+// files in the same run. Two captures of ≥ `--packets` packets (default 1M), built into /tmp on first use:
 //   real: every shared capture, time-shifted copies (editcap -t) merged in time order (mergecap);
-//   generated: 80,000 concurrent TCP connections × 13 packets, interleaved (all flows live at once).
+//   generated: generations of 80,000 concurrent TCP connections × 13 packets, interleaved (all flows of a generation
+//   live at once), one generation after the other.
 // Ours runs in a child process (clean peak RSS): features computed in memory (one FlowRecord per flow, as the live
 // detector consumes them; MeterBatch columns; MeterBatch with reading + decoding in a second thread), and the full
 // `flowsentry extract` to CSV, on one thread and as the two-thread meter + CSV-writer pipeline (`--workers 2`). Every number is for the whole process (start-up
 // included), from GNU time, and user-space instructions from `perf stat` where it works. Wall and CPU seconds are
 // both reported: the machine is shared, and CPU time (and more so the instruction count) is the steadier measure.
 // Each command runs `--repeat` times (default 3); the run with the least CPU time is reported, plus the least wall
-// time of all runs.
-// `npm run bench -- extract [--repeat N] [--keep]`
+// time of all runs. The in-memory MeterBatch run and the decoder-thread run are repeated without NODE_EXTRA_CA_CERTS
+// (this machine's environment sets it, and node parses that CA bundle at start-up).
+// `npm run bench -- extract [--packets N] [--repeat N] [--keep]`
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -36,11 +38,11 @@ function listCaptures(dir: string): string[] {
 
 /** Time-shifted copies of every shared capture, merged into one pcap of ≥ `minPackets` packets. */
 function buildRealCapture(datasets: string, minPackets: number): string {
-  const out = join(WORK, 'real-merged.pcap');
-  if (existsSync(out)) return out;
   const sources = listCaptures(join(datasets, 'pcaps'));
   const perCopy = sources.reduce((s, f) => s + Number(/(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[1] ?? '')?.[1] ?? 0), 0);
   const copies = Math.ceil(minPackets / perCopy);
+  const out = join(WORK, `real-merged-x${copies}.pcap`);
+  if (existsSync(out)) return out;
   const parts: string[] = [];
   for (let k = 0; k < copies; k++) {
     sources.forEach((f, i) => {
@@ -54,9 +56,12 @@ function buildRealCapture(datasets: string, minPackets: number): string {
   return out;
 }
 
-/** `flows` concurrent TCP connections of `rounds` packets each, one packet per flow per round, in time order. */
-function buildGeneratedCapture(flows: number, rounds: number): string {
-  const out = join(WORK, `generated-${flows}x${rounds}.pcap`);
+/**
+ * `generations` × `flows` concurrent TCP connections of `rounds` packets each, one packet per flow per round, in time
+ * order; each generation starts after the previous one has ended, from other client addresses (10.0.0.0/8 + 2^17 × g).
+ */
+function buildGeneratedCapture(flows: number, rounds: number, generations: number): string {
+  const out = join(WORK, generations === 1 ? `generated-${flows}x${rounds}.pcap` : `generated-${flows}x${rounds}x${generations}.pcap`);
   if (existsSync(out)) return out;
   const rng = new Rng(42);
   const fd = openSync(out, 'w');
@@ -70,41 +75,43 @@ function buildGeneratedCapture(flows: number, rounds: number): string {
   const chunk = Buffer.alloc(1 << 22);
   let used = 0;
   const roundUs = 3_000_000;
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < flows; i++) {
-      const fromClient = r % 2 === 0;
-      const payload = r === 0 || r === rounds - 1 ? 0 : rng.int(1400);
-      const flags = r === 0 ? 0x02 : r === rounds - 1 ? 0x04 : 0x18;
-      const frameLen = 14 + 20 + 20 + payload;
-      if (used + 16 + frameLen > chunk.length) {
-        writeSync(fd, chunk, 0, used);
-        used = 0;
+  for (let g = 0; g < generations; g++) {
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < flows; i++) {
+        const fromClient = r % 2 === 0;
+        const payload = r === 0 || r === rounds - 1 ? 0 : rng.int(1400);
+        const flags = r === 0 ? 0x02 : r === rounds - 1 ? 0x04 : 0x18;
+        const frameLen = 14 + 20 + 20 + payload;
+        if (used + 16 + frameLen > chunk.length) {
+          writeSync(fd, chunk, 0, used);
+          used = 0;
+        }
+        const ts = 1_700_000_000_000_000 + (g * rounds + r) * roundUs + Math.floor((i * roundUs) / flows);
+        chunk.writeUInt32LE(Math.floor(ts / 1e6), used);
+        chunk.writeUInt32LE(ts % 1e6, used + 4);
+        chunk.writeUInt32LE(frameLen, used + 8);
+        chunk.writeUInt32LE(frameLen, used + 12);
+        const f = used + 16;
+        chunk.fill(0, f, f + frameLen);
+        chunk.writeUInt16BE(0x0800, f + 12);
+        const ip = f + 14;
+        chunk[ip] = 0x45;
+        chunk.writeUInt16BE(20 + 20 + payload, ip + 2);
+        chunk[ip + 8] = 64;
+        chunk[ip + 9] = 6;
+        const client = 0x0a000000 + g * 0x20000 + i;
+        const server = 0xc0a80001 + (i % 50);
+        chunk.writeUInt32BE(fromClient ? client : server, ip + 12);
+        chunk.writeUInt32BE(fromClient ? server : client, ip + 16);
+        const tcp = ip + 20;
+        const cport = 1024 + (i % 60000);
+        chunk.writeUInt16BE(fromClient ? cport : 443, tcp);
+        chunk.writeUInt16BE(fromClient ? 443 : cport, tcp + 2);
+        chunk[tcp + 12] = 5 << 4;
+        chunk[tcp + 13] = flags;
+        chunk.writeUInt16BE(29200, tcp + 14);
+        used = f + frameLen;
       }
-      const ts = 1_700_000_000_000_000 + r * roundUs + Math.floor((i * roundUs) / flows);
-      chunk.writeUInt32LE(Math.floor(ts / 1e6), used);
-      chunk.writeUInt32LE(ts % 1e6, used + 4);
-      chunk.writeUInt32LE(frameLen, used + 8);
-      chunk.writeUInt32LE(frameLen, used + 12);
-      const f = used + 16;
-      chunk.fill(0, f, f + frameLen);
-      chunk.writeUInt16BE(0x0800, f + 12);
-      const ip = f + 14;
-      chunk[ip] = 0x45;
-      chunk.writeUInt16BE(20 + 20 + payload, ip + 2);
-      chunk[ip + 8] = 64;
-      chunk[ip + 9] = 6;
-      const client = 0x0a000000 + (i >> 8) * 0x100 + (i & 255);
-      const server = 0xc0a80001 + (i % 50);
-      chunk.writeUInt32BE(fromClient ? client : server, ip + 12);
-      chunk.writeUInt32BE(fromClient ? server : client, ip + 16);
-      const tcp = ip + 20;
-      const cport = 1024 + (i % 60000);
-      chunk.writeUInt16BE(fromClient ? cport : 443, tcp);
-      chunk.writeUInt16BE(fromClient ? 443 : cport, tcp + 2);
-      chunk[tcp + 12] = 5 << 4;
-      chunk[tcp + 13] = flags;
-      chunk.writeUInt16BE(29200, tcp + 14);
-      used = f + frameLen;
     }
   }
   writeSync(fd, chunk, 0, used);
@@ -138,17 +145,26 @@ async function child(file: string, mode: string): Promise<void> {
     b.length = 0;
     return b;
   };
-  const meter = new FlowMeter(
-    (r) => {
-      flows++;
-      checksum[0]! += r.features![2]!;
-    },
-    mode === 'records' ? { reuseFeatureVector: true } : { batches: { first: batch, full: consume } },
-  );
+  const createMeter = (): FlowMeter =>
+    new FlowMeter(
+      (r) => {
+        flows++;
+        checksum[0]! += r.features![2]!;
+      },
+      mode === 'records' ? { reuseFeatureVector: true } : { batches: { first: batch, full: consume } },
+    );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const packets = mode === 'pipeline' ? (await meterCaptures([file], meter))[0]!.packets : (await readCapture(file, (p) => meter.addPacket(p))).packets;
-  meter.flush();
+  let packets: number;
+  if (mode === 'pipeline') {
+    const { meter, captures } = await meterCaptures([file], createMeter);
+    meter.flush();
+    packets = captures[0]!.packets;
+  } else {
+    const meter = createMeter();
+    packets = (await readCapture(file, (p) => meter.addPacket(p))).packets;
+    meter.flush();
+  }
   const cpu = process.cpuUsage(cpu0);
   const result: ChildResult & { checksum: number } = {
     packets,
@@ -165,10 +181,14 @@ export async function run(args: string[]): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const r = args.indexOf('--repeat');
   if (r >= 0) repeats = Math.max(1, Number(args[r + 1]));
+  const p = args.indexOf('--packets');
+  const packets = p >= 0 ? Number(args[p + 1]) : 1_000_000;
+  if (!(packets >= 1)) throw new Error(`--packets expects a positive number, got '${args[p + 1]}'`);
   const datasets = resolve(process.env.FLOWSENTRY_DATASETS ?? '../shared/datasets');
   const files: [string, string][] = [];
-  if (existsSync(join(datasets, 'pcaps'))) files.push(['real (shared captures, merged)', buildRealCapture(datasets, 1_000_000)]);
-  files.push(['generated (80k concurrent TCP flows)', buildGeneratedCapture(80_000, 13)]);
+  if (existsSync(join(datasets, 'pcaps'))) files.push(['real (shared captures, merged)', buildRealCapture(datasets, packets)]);
+  const generations = Math.ceil(packets / (80_000 * 13));
+  files.push([`generated (80k concurrent TCP flows${generations > 1 ? ` × ${generations} generations` : ''})`, buildGeneratedCapture(80_000, 13, generations)]);
   const rows: (string | number)[][] = [];
   const loadStart = loadavg().map((l) => l.toFixed(1)).join(' ');
   for (const [label, file] of files) {
@@ -176,6 +196,9 @@ export async function run(args: string[]): Promise<void> {
     const r = JSON.parse(ours.stdout) as ChildResult;
     const columnar = timedRun(process.execPath, [SELF, '--child', file, 'batches']);
     const pipelined = timedRun(process.execPath, [SELF, '--child', file, 'pipeline']);
+    const { NODE_EXTRA_CA_CERTS: _caBundle, ...withoutCaBundle } = process.env;
+    const columnarNoCa = timedRun(process.execPath, [SELF, '--child', file, 'batches'], withoutCaBundle);
+    const pipelinedNoCa = timedRun(process.execPath, [SELF, '--child', file, 'pipeline'], withoutCaBundle);
     const csv = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json']);
     const extract = JSON.parse(csv.stdout) as { packets: number; flows: number };
     const csv2 = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json', '--workers', '2']);
@@ -189,6 +212,8 @@ export async function run(args: string[]): Promise<void> {
     rows.push(row('flowsentry: flows + 83 CIC features (in memory, FlowRecord per flow)', r.packets, r.flows, ours));
     rows.push(row('flowsentry: flows + 83 CIC features (in memory, MeterBatch columns)', r.packets, r.flows, columnar));
     rows.push(row('flowsentry: same, reading + decoding in a second thread', r.packets, r.flows, pipelined));
+    rows.push(row('flowsentry: MeterBatch columns, env -u NODE_EXTRA_CA_CERTS', r.packets, r.flows, columnarNoCa));
+    rows.push(row('flowsentry: second thread, env -u NODE_EXTRA_CA_CERTS', r.packets, r.flows, pipelinedNoCa));
     rows.push(row('flowsentry extract → CSV, 83 CIC features', extract.packets, extract.flows, csv));
     rows.push(row('flowsentry extract --workers 2 → CSV', extract.packets, extract.flows, csv2));
     rows.push(row('softflowd -r -d -m 100000 (NetFlow counters only)', r.packets, softFlows, soft));
@@ -216,11 +241,11 @@ interface Measured {
 let repeats = 3;
 
 /** Best (least CPU) of `repeats` runs: on a shared machine the least disturbed run is the comparable one. */
-function timedRun(cmd: string, args: string[]): Measured {
+function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measured {
   let best: Measured | undefined;
   let bestWall = Infinity;
   for (let i = 0; i < repeats; i++) {
-    const m = timedOnce(cmd, args);
+    const m = timedOnce(cmd, args, env);
     bestWall = Math.min(bestWall, m.wall);
     if (!best || m.cpu < best.cpu) best = m;
   }
@@ -232,12 +257,12 @@ let perfUsable: boolean | undefined;
 const perfAvailable = (): boolean => (perfUsable ??= spawnSync('perf', ['stat', '-x,', '-e', 'instructions:u', 'true'], { encoding: 'utf8' }).status === 0);
 
 /** Runs a command to completion under GNU time (wall and user+system seconds, peak RSS) and perf stat when usable. */
-function timedOnce(cmd: string, args: string[]): Measured {
+function timedOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measured {
   const timed = ['/usr/bin/time', '-f', '__M=%e %U %S %M', cmd, ...args];
   const perfOut = join(WORK, 'perf-stat.txt');
   const perf = perfAvailable();
   const argv = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '-o', perfOut, '--', ...timed] : timed;
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28, env });
   const m = /__M=([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
   const instructions = perf ? Number(/^(\d+),/m.exec(readFileSync(perfOut, 'utf8'))?.[1] ?? 0) : 0;

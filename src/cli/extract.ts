@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
 import { runCommand, type GlobalOptions } from './command.js';
-import { createProgress } from '../util/progress.js';
 import { statSync } from 'node:fs';
 
 interface ExtractCliOptions extends GlobalOptions {
@@ -70,11 +69,13 @@ export function register(program: Command): void {
           const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
           if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);
           // A progress bar on a terminal, over the total size of the capture files (gzip: compressed size unknown).
+          // Its module (cli-progress and its dependencies, 20 files) is imported only then.
           const sizes = captures.map((c) => (c === '-' ? 0 : fileSize(c)));
           const total = sizes.reduce((a, b) => a + b, 0);
-          const progress = createProgress('extract', total, process.stderr.isTTY === true && !opts.json && total > 1 << 26);
+          const progress =
+            process.stderr.isTTY === true && !opts.json && total > 1 << 26 ? (await import('../util/progress.js')).createProgress('extract', total, true) : undefined;
           const summary = await extractFlows(captures, opts.out ?? process.stdout, {
-            onProgress: (bytes, index) => progress.update(Math.min(total, sizes.slice(0, index).reduce((a, b) => a + b, 0) + bytes)),
+            ...(progress ? { onProgress: (bytes: number, index: number) => progress.update(Math.min(total, sizes.slice(0, index).reduce((a, b) => a + b, 0) + bytes)) } : {}),
             features: opts.features as FeatureSet,
             ...(opts.format !== undefined ? { format: opts.format as OutputFormat } : {}),
             idleTimeoutS: positiveNumber('--idle-timeout', opts.idleTimeout),
@@ -82,7 +83,7 @@ export function register(program: Command): void {
             maxFlows,
             workers: positiveNumber('--workers', opts.workers),
           });
-          progress.stop();
+          progress?.stop();
           if (opts.out === undefined) {
             // Rows went to stdout: the human summary goes to stderr.
             process.stderr.write(`${render(summary)}\n`);

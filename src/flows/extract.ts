@@ -503,12 +503,16 @@ export interface PartialExtract {
   stats: MeterStats;
 }
 
-/** Meters captures into `stream` as rows (no header); the body shared by the single-thread and worker paths. */
-export async function extractInto(captures: readonly (string | Readable)[], stream: Writable, options: ExtractOptions): Promise<PartialExtract> {
+/**
+ * Meters captures into `out` as rows (no header); the body shared by the single-thread and worker paths. To a file
+ * descriptor the rows are written synchronously, so memory stays bounded however many flows end in a burst; to a
+ * Writable the reader waits for 'drain' after each chunk of input.
+ */
+export async function extractInto(captures: readonly (string | Readable)[], out: Writable | number, options: ExtractOptions): Promise<PartialExtract> {
   const features = options.features ?? 'cic';
   const format = options.format ?? 'csv';
   const columns = extractColumns(features);
-  const writer = new ByteWriter(stream);
+  const writer = new ByteWriter(out);
   const onFlow =
     format === 'csv'
       ? (flow: FlowRecord) => {
@@ -690,26 +694,33 @@ function workerResult<T extends WorkerReply>(worker: Worker, type: T['type'], na
   return result;
 }
 
+/** Opens an output file for writing; a UserError naming it when it cannot be. */
+function openOutput(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: path });
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+}
+
 /**
  * Two-thread pipeline for CIC CSV to a file: this thread reads, decodes and meters into a BatchRing; a worker
  * thread formats the rows and writes them (formatting costs about as much as metering). Same rows, same order as
  * the one-thread path.
  */
 async function extractPipelined(captures: readonly (string | Readable)[], out: string, options: ExtractOptions): Promise<PartialExtract> {
-  let fd: number;
-  try {
-    fd = openSync(out, 'w');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: out });
-  }
+  const fd = openOutput(out);
   const width = CIC_FEATURES.length;
   const ring = SlotRing.create(Ring.RING_SLOTS, MeterBatch.bytesFor(K.BATCH_ROWS, width));
   const batches = ringBatches(ring, K.BATCH_ROWS, width);
   let worker: Worker | undefined;
   try {
-    const header = Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`);
-    for (let at = 0; at < header.length; ) at += writeSync(fd, header, at, header.length - at);
+    writeAll(fd, Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`));
     worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd } });
     const written = workerResult(worker, 'written', 'CSV writer');
     const full = (b: MeterBatch): MeterBatch => {
@@ -741,16 +752,19 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
 /**
  * Meters capture files in two threads: a worker reads and decodes the packets into a SlotRing of compact packet
  * summaries (decode/packet.ts packPacket), this thread meters them — for consumers on this thread (callbacks or
- * FlowBatches), on a machine with a core to spare. The meter sees the same packets in the same order as with
- * readCapture + addPacket; the reader's per-capture summaries are returned.
+ * FlowBatches), on a machine with a core to spare. The meter is made by `createMeter` once the worker is started,
+ * so the worker's start-up overlaps the meter's (the first FlowMeter of a process runs the warm-up capture). The
+ * meter sees the same packets in the same order as with readCapture + addPacket; it is returned with the reader's
+ * per-capture summaries.
  */
-export async function meterCaptures(paths: readonly string[], meter: FlowMeter): Promise<CaptureSummary[]> {
+export async function meterCaptures(paths: readonly string[], createMeter: () => FlowMeter): Promise<{ meter: FlowMeter; captures: CaptureSummary[] }> {
   const ring = SlotRing.create(K.PACKET_SLOTS, K.PACKETS_PER_SLOT * PACKED_BYTES);
   const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
     workerData: { role: 'decoder', ring: ring.buffer, packets: K.PACKETS_PER_SLOT, captures: paths },
   });
   try {
     const decoded = workerResult<{ type: 'decoded'; captures: CaptureSummary[] }>(worker, 'decoded', 'decoder');
+    const meter = createMeter();
     const views = packetViews(ring, K.PACKETS_PER_SLOT);
     try {
       for (let n = ring.take(); n > 0; n = ring.take()) {
@@ -763,7 +777,7 @@ export async function meterCaptures(paths: readonly string[], meter: FlowMeter):
       ring.abort();
       throw err;
     }
-    return (await decoded).captures;
+    return { meter, captures: (await decoded).captures };
   } finally {
     await worker.terminate();
   }
@@ -795,7 +809,15 @@ export async function extractFlows(
   const started = performance.now();
   let parts: PartialExtract[];
   if (workers > 1 && typeof out === 'string' && features === 'cic' && format === 'csv') parts = [await extractPipelined(captures, out, options)];
-  else {
+  else if (workers === 1 && typeof out === 'string') {
+    const fd = openOutput(out);
+    try {
+      if (format === 'csv') writeAll(fd, Buffer.from(`${extractColumns(features).map(csvField).join(',')}\n`));
+      parts = [await extractInto(captures, fd, { ...options, features, format })];
+    } finally {
+      closeSync(fd);
+    }
+  } else {
     const stream = typeof out === 'string' ? createWriteStream(out) : out;
     if (typeof out === 'string') {
       await new Promise<void>((resolve, reject) => {

@@ -126,8 +126,7 @@ test('meterCaptures (read + decode in a worker, meter here) = readCapture + addP
   const oneCapture = await readCapture(capture, (p) => oneMeter.addPacket(p));
   oneMeter.flush();
   const two: FlowRecord[] = [];
-  const twoMeter = new FlowMeter((f) => two.push(f), options);
-  const twoCaptures = await meterCaptures([capture, capture], twoMeter);
+  const { meter: twoMeter, captures: twoCaptures } = await meterCaptures([capture, capture], () => new FlowMeter((f) => two.push(f), options));
   twoMeter.flush();
   assert.equal(twoCaptures.length, 2);
   assert.deepEqual(twoCaptures[0], oneCapture);
@@ -136,10 +135,9 @@ test('meterCaptures (read + decode in a worker, meter here) = readCapture + addP
   // The second copy of the capture replays the same times: its flows join or follow the first copy's, so compare
   // the first pass by itself with a one-capture run.
   const first: FlowRecord[] = [];
-  const firstMeter = new FlowMeter((f) => first.push(f), options);
-  await meterCaptures([capture], firstMeter);
+  const { meter: firstMeter } = await meterCaptures([capture], () => new FlowMeter((f) => first.push(f), options));
   firstMeter.flush();
   assert.deepEqual(first, one);
   assert.deepEqual(firstMeter.stats, oneMeter.stats);
-  await assert.rejects(meterCaptures([join(dir, 'missing.pcap')], new FlowMeter(() => undefined)), /no such file/);
+  await assert.rejects(meterCaptures([join(dir, 'missing.pcap')], () => new FlowMeter(() => undefined)), /no such file/);
 });
