@@ -3,7 +3,7 @@
 // Duplicates are found by hashing rows (and columns) numerically — 2 × 32-bit hashes of the float bits and category
 // codes — and confirming every hash match by exact comparison, so counts are exact. O(rows × columns).
 
-import type { CategoricalColumn, Column, Frame } from '../frame/frame.js';
+import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../frame/frame.js';
 import { peekCsv } from '../io/csv-reader.js';
 import { detectFormat, checkReadable } from './detect.js';
 import { getFormat } from './formats.js';
@@ -13,12 +13,13 @@ import { loadDataset, type LoadOptions } from './load.js';
 export interface ColumnReport {
   readonly name: string;
   readonly role: 'feature' | 'identifier' | 'meta';
-  readonly kind: 'numeric' | 'categorical';
-  /** NaN (numeric) or empty (categorical) cells. */
+  /** 'time': a timestamp identifier, in seconds since the epoch. */
+  readonly kind: 'numeric' | 'categorical' | 'time';
+  /** NaN (numeric, time) or empty (categorical) cells. */
   readonly missing: number;
   readonly posInf: number;
   readonly negInf: number;
-  /** Distinct values (categorical columns only). */
+  /** Distinct values (categorical and time columns only). */
   readonly distinct?: number;
   /** Smallest and largest finite values (numeric columns with at least one). */
   readonly min?: number;
@@ -122,7 +123,14 @@ function labelDistributions(frame: Frame): Record<LabelViewName, { class: string
   return out;
 }
 
-function columnReport(column: Column, role: ColumnReport['role']): ColumnReport {
+function columnReport(column: IdentifierColumn, role: ColumnReport['role']): ColumnReport {
+  if (column.kind === 'time') {
+    const present = column.seconds.filter((t) => t === t).sort();
+    let distinct = 0;
+    for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
+    const range = present.length > 0 ? { min: present[0], max: present[present.length - 1] } : {};
+    return { name: column.name, role, kind: 'time', missing: column.seconds.length - present.length, posInf: 0, negInf: 0, distinct, ...range };
+  }
   if (column.kind === 'categorical') {
     let missing = 0;
     const seen = new Uint8Array(column.dictionary.length);

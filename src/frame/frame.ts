@@ -1,7 +1,8 @@
 // Frame: a columnar table as loaded from a dataset. Numeric columns are Float32Array (NaN and ±Infinity kept
 // as they appear in the file, for the imputer to handle); categorical columns are dictionary codes.
 // Identifier columns (flow ids, IPs, source ports, timestamps, row ids) are kept apart from the features so that
-// models never see them unless the user asks, but time-ordered splits and reports can still use them.
+// models never see them unless the user asks, but time-ordered splits and reports can still use them. A timestamp
+// identifier is a TimeColumn: seconds since the epoch in Float64 (Float32 would round epoch seconds to 128 s).
 
 export interface NumericColumn {
   readonly kind: 'numeric';
@@ -18,6 +19,15 @@ export interface CategoricalColumn {
 }
 
 export type Column = NumericColumn | CategoricalColumn;
+
+/** A timestamp identifier: seconds since 1970-01-01 UTC (times without a zone read as UTC); NaN marks a missing one. */
+export interface TimeColumn {
+  readonly kind: 'time';
+  readonly name: string;
+  readonly seconds: Float64Array;
+}
+
+export type IdentifierColumn = Column | TimeColumn;
 
 /** Why a column of the file is not among the features. */
 export interface DroppedColumn {
@@ -42,7 +52,7 @@ export interface Frame {
   /** Feature columns, in file order (identifier and label columns removed). */
   readonly features: readonly Column[];
   /** Identifier columns (kept for time-ordered splits and reporting, never features unless asked). */
-  readonly identifiers: readonly Column[];
+  readonly identifiers: readonly IdentifierColumn[];
   /** Attack name per row as written in the file (normalised: KDD's trailing dot removed). */
   readonly label?: CategoricalColumn;
   /** Attack category per row where the dataset carries one (UNSW `attack_cat`). */
@@ -55,6 +65,6 @@ export interface Frame {
   readonly source: FrameSource;
 }
 
-export function findColumn(frame: Frame, name: string): Column | undefined {
+export function findColumn(frame: Frame, name: string): IdentifierColumn | undefined {
   return frame.features.find((c) => c.name === name) ?? frame.identifiers.find((c) => c.name === name);
 }

@@ -5,8 +5,9 @@
 // burst on both sides and inflate scores. All O(n) apart from the time sort (O(n log n)). Randomness: src/util/rng.ts.
 
 import { UserError } from '../errors.js';
+import { readTimestamp } from '../io/csv-timestamp.js';
 import { Rng } from '../util/rng.js';
-import type { Column, Frame } from './frame.js';
+import type { Frame, IdentifierColumn } from './frame.js';
 
 export interface Split {
   /** Row indices of the training part (in random order for the random splits). */
@@ -165,38 +166,27 @@ export function isTimestampName(name: string): boolean {
   return TIMESTAMP_NAME.test(name.trim());
 }
 
-/** Seconds since the epoch for a timestamp text: ISO-like 'YYYY-MM-DD hh:mm:ss(.ffffff)' or CIC's 'd/m/YYYY h:mm(:ss)( AM|PM)'. */
+/**
+ * Seconds since the epoch for a timestamp text (the forms the loader reads, src/io/csv-timestamp.ts: seconds, ISO-like
+ * 'YYYY-MM-DD hh:mm:ss(.ffffff)', CIC's 'd/m/YYYY h:mm(:ss)( AM|PM)'); NaN for anything else.
+ */
 export function parseTimestamp(text: string): number {
-  const t = text.trim();
-  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
-  const dmy = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(AM|PM)?$/i.exec(t);
-  if (dmy) {
-    let hour = Number(dmy[4]);
-    const ampm = dmy[8]?.toUpperCase();
-    if (ampm === 'PM' && hour < 12) hour += 12;
-    if (ampm === 'AM' && hour === 12) hour = 0;
-    const ms = Date.UTC(Number(dmy[3]), Number(dmy[2]) - 1, Number(dmy[1]), hour, Number(dmy[5]), Number(dmy[6] ?? 0));
-    return ms / 1000 + Number(dmy[7] ?? 0);
-  }
-  const iso = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?/.exec(t);
-  if (iso) {
-    const ms = Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3]), Number(iso[4]), Number(iso[5]), Number(iso[6] ?? 0));
-    return ms / 1000 + Number(iso[7] ?? 0);
-  }
-  return Number.NaN;
+  const bytes = new TextEncoder().encode(text);
+  return readTimestamp(bytes, 0, bytes.length);
 }
 
 /** The frame's timestamp identifier column, if any (by name: Timestamp, stime, Start Time, ...). */
-export function findTimestampColumn(frame: Frame): Column | undefined {
+export function findTimestampColumn(frame: Frame): IdentifierColumn | undefined {
   return frame.identifiers.find((c) => isTimestampName(c.name)) ?? frame.features.find((c) => isTimestampName(c.name));
 }
 
-/** Timestamps of every row in seconds: numeric columns as they are, text columns parsed. */
+/** Timestamps of every row in seconds: time columns as loaded, numeric columns as they are, text columns parsed. */
 export function frameTimes(frame: Frame, column?: string): Float64Array {
   const col = column === undefined ? findTimestampColumn(frame) : [...frame.identifiers, ...frame.features].find((c) => c.name === column);
   if (!col) {
     throw new UserError(column === undefined ? 'no timestamp column found for a time-ordered split (looked for Timestamp, stime, Start Time)' : `timestamp column '${column}' does not exist`);
   }
+  if (col.kind === 'time') return col.seconds.slice();
   if (col.kind === 'numeric') return Float64Array.from(col.values);
   const parsed = col.dictionary.map(parseTimestamp);
   const bad = parsed.findIndex((v) => Number.isNaN(v));

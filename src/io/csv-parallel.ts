@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { open, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { CATEGORICAL, NUMERIC, countLines, type ColumnOutput, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+import { CATEGORICAL, NUMERIC, TIMESTAMP, countLines, type ColumnOutput, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
 import type { CsvWorkerMessage, CsvWorkerTask } from './csv-worker.js';
 
 export interface ParallelFile {
@@ -42,7 +42,7 @@ export async function readCsvParallel(
   const capacities = await Promise.all(planned.map((t) => countLines(t.file, t.start, t.end)));
   const offsets = capacities.map((_, i) => capacities.slice(0, i).reduce((a, b) => a + b, 0));
   const capacity = capacities.reduce((a, b) => a + b, 0);
-  const buffers = kinds.map((k) => (k === NUMERIC || k === CATEGORICAL ? new SharedArrayBuffer(capacity * 4) : null));
+  const buffers = kinds.map((k) => (k === NUMERIC || k === CATEGORICAL ? new SharedArrayBuffer(capacity * 4) : k === TIMESTAMP ? new SharedArrayBuffer(capacity * 8) : null));
   const total = planned.reduce((s, t) => s + t.end - t.start, 0);
   const progress = new Float64Array(planned.length);
   const report = (): void => onProgress?.(progress.reduce((a, b) => a + b, 0), total);
@@ -84,12 +84,13 @@ export async function readCsvParallel(
   // Close the gaps: task i's rows move from offsets[i] down to the running row count.
   const numeric = kinds.map((k, c) => (k === NUMERIC ? new Float32Array(buffers[c] as SharedArrayBuffer) : undefined));
   const codes = kinds.map((k, c) => (k === CATEGORICAL ? new Int32Array(buffers[c] as SharedArrayBuffer) : undefined));
+  const seconds = kinds.map((k, c) => (k === TIMESTAMP ? new Float64Array(buffers[c] as SharedArrayBuffer) : undefined));
   const dictionaries: string[][] = kinds.map(() => []);
   const indexes = kinds.map(() => new Map<string, number>());
   let rows = 0;
   done.forEach((r, i) => {
     for (let c = 0; c < kinds.length; c++) {
-      const target = numeric[c] ?? codes[c];
+      const target = numeric[c] ?? codes[c] ?? seconds[c];
       if (target && rows !== offsets[i]) target.copyWithin(rows, offsets[i], offsets[i] + r.rows);
       const col = codes[c];
       if (!col) continue;
@@ -109,6 +110,7 @@ export async function readCsvParallel(
   const outputs: ColumnOutput[] = kinds.map((k, c) => {
     if (k === NUMERIC) return { kind: NUMERIC, values: (numeric[c] as Float32Array).subarray(0, rows) };
     if (k === CATEGORICAL) return { kind: CATEGORICAL, codes: (codes[c] as Int32Array).subarray(0, rows), dictionary: dictionaries[c] };
+    if (k === TIMESTAMP) return { kind: TIMESTAMP, seconds: (seconds[c] as Float64Array).subarray(0, rows) };
     return undefined;
   });
   const skipped = new Map<string, number>();

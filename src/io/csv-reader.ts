@@ -11,12 +11,17 @@
 import { UserError } from '../errors.js';
 import { ByteDictionary } from './csv-dictionary.js';
 import { openByteSource, pumpSource } from './csv-source.js';
+import { readTimestamp } from './csv-timestamp.js';
 
 export const SKIP = 0;
 export const NUMERIC = 1;
 export const CATEGORICAL = 2;
-/** How each field of a record is stored: SKIP, NUMERIC (Float32) or CATEGORICAL (dictionary codes). */
-export type CsvColumnKind = typeof SKIP | typeof NUMERIC | typeof CATEGORICAL;
+export const TIMESTAMP = 3;
+/**
+ * How each field of a record is stored: SKIP, NUMERIC (Float32), CATEGORICAL (dictionary codes) or TIMESTAMP
+ * (seconds since the epoch in Float64, read by ./csv-timestamp.ts).
+ */
+export type CsvColumnKind = typeof SKIP | typeof NUMERIC | typeof CATEGORICAL | typeof TIMESTAMP;
 
 const LF = 10;
 const CR = 13;
@@ -47,7 +52,12 @@ export interface CategoricalOutput {
   readonly codes: Int32Array;
   readonly dictionary: string[];
 }
-export type ColumnOutput = NumericOutput | CategoricalOutput | undefined;
+export interface TimestampOutput {
+  readonly kind: typeof TIMESTAMP;
+  /** Seconds since 1970-01-01 UTC; NaN for an empty cell. */
+  readonly seconds: Float64Array;
+}
+export type ColumnOutput = NumericOutput | CategoricalOutput | TimestampOutput | undefined;
 
 /** Column arrays given to a builder up front (e.g. views of SharedArrayBuffers written by several workers). */
 export interface PresetColumns {
@@ -57,6 +67,8 @@ export interface PresetColumns {
   readonly numeric: readonly (Float32Array | undefined)[];
   /** Per column: the array for a categorical column, undefined otherwise. */
   readonly codes: readonly (Int32Array | undefined)[];
+  /** Per column: the array for a timestamp column, undefined otherwise. */
+  readonly seconds: readonly (Float64Array | undefined)[];
   /** The rows must fit (no growth): the arrays are parts of larger shared columns. */
   readonly fixed?: boolean;
 }
@@ -79,9 +91,11 @@ export class ColumnarBuilder {
   /** Current chunk per column (an empty array for columns of another kind). */
   numericChunk: Float32Array[];
   codeChunk: Int32Array[];
+  secondsChunk: Float64Array[];
   readonly dictionaries: (ByteDictionary | undefined)[];
   private readonly fullNumeric: Float32Array[][];
   private readonly fullCodes: Int32Array[][];
+  private readonly fullSeconds: Float64Array[][];
 
   /**
    * `preset`: the arrays to fill, or a capacity in rows; `distinctHints`: per column, how many distinct values to
@@ -93,17 +107,21 @@ export class ColumnarBuilder {
     const n = kinds.length;
     const noFloats = new Float32Array(0);
     const noInts = new Int32Array(0);
+    const noDoubles = new Float64Array(0);
     this.numericChunk = Array.from({ length: n }, () => noFloats);
     this.codeChunk = Array.from({ length: n }, () => noInts);
+    this.secondsChunk = Array.from({ length: n }, () => noDoubles);
     this.dictionaries = kinds.map((k, c) => (k === CATEGORICAL ? new ByteDictionary(distinctHints?.[c]?.entries, distinctHints?.[c]?.bytesPerEntry) : undefined));
     this.fullNumeric = kinds.map(() => []);
     this.fullCodes = kinds.map(() => []);
+    this.fullSeconds = kinds.map(() => []);
     this.fixed = typeof preset === 'object' && preset.fixed === true;
     if (preset === undefined) return;
     const capacity = typeof preset === 'number' ? Math.max(1, preset) : preset.capacity;
     for (let c = 0; c < n; c++) {
       if (kinds[c] === NUMERIC) this.numericChunk[c] = typeof preset === 'number' ? new Float32Array(capacity) : (preset.numeric[c] as Float32Array);
       else if (kinds[c] === CATEGORICAL) this.codeChunk[c] = typeof preset === 'number' ? new Int32Array(capacity) : (preset.codes[c] as Int32Array);
+      else if (kinds[c] === TIMESTAMP) this.secondsChunk[c] = typeof preset === 'number' ? new Float64Array(capacity) : (preset.seconds[c] as Float64Array);
     }
     this.chunkRows = capacity;
   }
@@ -120,6 +138,9 @@ export class ColumnarBuilder {
       } else if (this.kinds[c] === CATEGORICAL) {
         if (this.chunkRows > 0) this.fullCodes[c].push(this.codeChunk[c]);
         this.codeChunk[c] = new Int32Array(size);
+      } else if (this.kinds[c] === TIMESTAMP) {
+        if (this.chunkRows > 0) this.fullSeconds[c].push(this.secondsChunk[c]);
+        this.secondsChunk[c] = new Float64Array(size);
       }
     }
     this.chunkRows = size;
@@ -149,13 +170,18 @@ export class ColumnarBuilder {
         this.codeChunk[c] = new Int32Array(0);
         const dictionary = (this.dictionaries[c] as ByteDictionary).toStrings();
         out.push({ kind: CATEGORICAL, codes: chunks.length === 1 ? chunks[0] : concat(new Int32Array(this.rows), chunks), dictionary });
+      } else if (this.kinds[c] === TIMESTAMP) {
+        const chunks = [...this.fullSeconds[c], this.secondsChunk[c].subarray(0, this.slot)];
+        this.fullSeconds[c] = [];
+        this.secondsChunk[c] = new Float64Array(0);
+        out.push({ kind: TIMESTAMP, seconds: chunks.length === 1 ? chunks[0] : concat(new Float64Array(this.rows), chunks) });
       } else out.push(undefined);
     }
     return out;
   }
 }
 
-function concat<T extends Float32Array | Int32Array>(into: T, chunks: readonly T[]): T {
+function concat<T extends Float32Array | Int32Array | Float64Array>(into: T, chunks: readonly T[]): T {
   let at = 0;
   for (const chunk of chunks) {
     into.set(chunk, at);
@@ -175,7 +201,7 @@ export async function countLines(file: string, start = 0, end?: number, scratch?
   let last = LF;
   try {
     for (;;) {
-      const n = await source.read(buf, 0);
+      const n = source.readSync ? source.readSync(buf, 0) : await source.read(buf, 0);
       if (n === 0) break;
       lines += lineFeedsIn(buf, n);
       last = buf[n - 1];
@@ -254,6 +280,7 @@ export interface CsvReadResult {
 export const SKIP_RAGGED = 'ragged row (wrong number of fields)';
 export const SKIP_NOT_NUMBER = 'text in a numeric column';
 export const SKIP_REPEATED_HEADER = 'repeated header row';
+export const SKIP_NOT_TIMESTAMP = 'text in a timestamp column';
 
 const INITIAL_BUFFER = 1 << 20;
 
@@ -297,13 +324,14 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
 function warmUpParser(): void {
   if (warmedUp) return;
   warmedUp = true;
-  const lines = ['n,c,s'];
+  const lines = ['n,c,s,t'];
   const numbers = ['1', '-2.5', '0.000001', '1e3', '-4.5E-2', 'inf', '-Infinity', '', 'NaN', '12345678901234567890', '0.1234567890123456789', '"7"'];
-  for (let i = 0; i < 400; i++) lines.push(`${numbers[i % numbers.length]},${i % 3 === 0 ? `"k""${i}"` : `k${i % 200}`},s${i}`);
-  lines.splice(5, 0, '', 'n,c,s');
+  const times = ['2017-07-06 12:39:06.818901', '7/7/2017 3:30:01 PM', '1421927414', '', '6/7/2017 8:59', '"2017-07-07T09:00:00Z"'];
+  for (let i = 0; i < 400; i++) lines.push(`${numbers[i % numbers.length]},${i % 3 === 0 ? `"k""${i}"` : `k${i % 200}`},s${i},${times[i % times.length]}`);
+  lines.splice(5, 0, '', 'n,c,s,t');
   const bytes = new TextEncoder().encode(`${lines.join('\r\n')}\n`);
-  const builder = new ColumnarBuilder([NUMERIC, CATEGORICAL, SKIP], lines.length);
-  const parser = new RecordParser('(warm-up)', builder, { columnNames: ['n', 'c', 's'], hasHeader: true });
+  const builder = new ColumnarBuilder([NUMERIC, CATEGORICAL, SKIP, TIMESTAMP], lines.length);
+  const parser = new RecordParser('(warm-up)', builder, { columnNames: ['n', 'c', 's', 't'], hasHeader: true });
   let pos = 0;
   for (const cut of [bytes.length >> 2, bytes.length >> 1]) pos = parser.parse(bytes, pos, cut, false);
   parser.parse(bytes, pos, bytes.length, true);
@@ -517,7 +545,7 @@ class RecordParser {
             this.cellStart[field] = cellStart;
             this.cellEnd[field] = pos;
             this.cellEscaped[field] = 0;
-          }
+          } else if (kind === TIMESTAMP && (pos < end || eof)) this.timestampCell(buf, cellStart, pos, field, slot);
         }
         // After a field: a delimiter, a line end, or the end of the data.
         if (pos >= end) {
@@ -618,7 +646,7 @@ class RecordParser {
       this.cellStart[field] = cellStart;
       this.cellEnd[field] = cellEnd;
       this.cellEscaped[field] = escaped;
-    }
+    } else if (kind === TIMESTAMP) this.timestampCell(buf, cellStart, cellEnd, field, slot);
     // Bytes between the closing quote and the delimiter are ignored, as most readers do.
     while (pos < end && buf[pos] !== D && buf[pos] !== LF && buf[pos] !== CR) pos++;
     return pos;
@@ -688,6 +716,30 @@ class RecordParser {
     return pos;
   }
 
+  /**
+   * Stores the seconds of a timestamp cell; an empty cell or a missing token is NaN. Anything else that does not read
+   * as a timestamp is an error naming the cell (or, with skipBadRows, makes the row bad).
+   */
+  private timestampCell(buf: Uint8Array, start: number, end: number, field: number, slot: number): void {
+    let seconds = readTimestamp(buf, start, end);
+    if (seconds !== seconds) {
+      const text = latin1.decode(buf.subarray(start, end)).trim();
+      if (text !== '' && !this.numericMissing.has(text)) {
+        if (!this.options.skipBadRows) {
+          const shown = utf8.decode(buf.subarray(start, Math.min(end, start + 40)));
+          throw new UserError(`'${shown}' is not a timestamp (d/m/yyyy h:mm[:ss] [AM|PM], yyyy-mm-dd hh:mm[:ss[.ffffff]] or seconds since 1970)`, {
+            file: this.file,
+            line: this.line,
+            column: this.columnName(field),
+          });
+        }
+        this.badReason ||= SKIP_NOT_TIMESTAMP;
+      }
+      seconds = NaN;
+    }
+    this.builder.secondsChunk[field][slot] = seconds;
+  }
+
   /** Missing tokens, infinities and anything Number() reads; undefined (or a UserError) for text. */
   private slowNumber(buf: Uint8Array, start: number, end: number, field: number): number | undefined {
     const text = latin1.decode(buf.subarray(start, end)).trim();
@@ -742,7 +794,7 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
         bigger.set(buf);
         buf = bigger;
       }
-      const n = await source.read(buf, filled);
+      const n = source.readSync ? source.readSync(buf, filled) : await source.read(buf, filled);
       if (n === 0) {
         complete = true;
         break;

@@ -1,8 +1,10 @@
 // Byte sources for the text readers: a plain file read straight into the caller's buffer, or a gzip file (detected by
 // its magic bytes, RFC 1952) decompressed as a stream (./csv-gunzip.ts). Nothing is held whole in memory. Missing files,
-// directories and cut-short or corrupt gzip data become one-line UserErrors naming the file.
+// directories and cut-short or corrupt gzip data become one-line UserErrors naming the file. Files are opened and plain
+// files read synchronously: a load is CPU-bound, and a promise per read was most of what a load allocated besides its
+// columns (young-generation garbage that made V8 grow its new space during small loads).
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { GunzipReader, GzipCorrupt, GzipCutShort } from './csv-gunzip.js';
 
@@ -18,6 +20,8 @@ export interface ByteSource {
   readonly expandedBytes: number;
   /** Fills target from offset on; resolves to the number of bytes written, 0 at the end. */
   read(target: Uint8Array, offset: number): Promise<number>;
+  /** The same as `read`, synchronously, where the source can (plain files). */
+  readonly readSync?: (target: Uint8Array, offset: number) => number;
   /** Bytes of the file on disk consumed so far (for progress). */
   bytesRead(): number;
   close(): Promise<void>;
@@ -25,57 +29,59 @@ export interface ByteSource {
 
 /** Opens a file for streaming (optionally bytes [start, end) of a plain file); errors name the file. */
 export async function openByteSource(file: string, range?: { start: number; end: number }): Promise<ByteSource> {
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (err) {
     throw fileError(file, err);
   }
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new UserError('is a directory, expected a data file', { file });
     const magic = new Uint8Array(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+    const magicBytes = readSync(fd, magic, 0, 2, 0);
+    if (magicBytes === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
       if (range) throw new Error('byte ranges of gzip files cannot be read');
       const trailer = new Uint8Array(4);
-      const tail = stat.size >= 18 ? (await handle.read(trailer, 0, 4, stat.size - 4)).bytesRead : 0;
-      return gzipSource(file, handle, stat.size, tail === 4 ? new DataView(trailer.buffer).getUint32(0, true) : 0);
+      const tail = stat.size >= 18 ? readSync(fd, trailer, 0, 4, stat.size - 4) : 0;
+      return gzipSource(file, fd, stat.size, tail === 4 ? new DataView(trailer.buffer).getUint32(0, true) : 0);
     }
-    return plainSource(file, handle, range?.start ?? 0, range?.end ?? stat.size);
+    return plainSource(file, fd, range?.start ?? 0, range?.end ?? stat.size);
   } catch (err) {
-    await handle.close();
+    closeSync(fd);
     throw err instanceof UserError ? err : fileError(file, err);
   }
 }
 
-function plainSource(file: string, handle: FileHandle, start: number, end: number): ByteSource {
+function plainSource(file: string, fd: number, start: number, end: number): ByteSource {
   let position = start;
+  const readNow = (target: Uint8Array, offset: number): number => {
+    const length = Math.min(target.length - offset, end - position);
+    if (length <= 0) return 0;
+    try {
+      const bytesRead = readSync(fd, target, offset, length, position);
+      position += bytesRead;
+      return bytesRead;
+    } catch (err) {
+      throw fileError(file, err);
+    }
+  };
   return {
     file,
     gzip: false,
     totalBytes: end - start,
     expandedBytes: end - start,
-    async read(target, offset) {
-      const length = Math.min(target.length - offset, end - position);
-      if (length <= 0) return 0;
-      try {
-        const { bytesRead } = await handle.read(target, offset, length, position);
-        position += bytesRead;
-        return bytesRead;
-      } catch (err) {
-        throw fileError(file, err);
-      }
-    },
+    read: async (target, offset) => readNow(target, offset),
+    readSync: readNow,
     bytesRead: () => position - start,
-    close: () => handle.close(),
+    close: async () => closeSync(fd),
   };
 }
 
-function gzipSource(file: string, handle: FileHandle, totalBytes: number, expandedBytes: number): ByteSource {
+function gzipSource(file: string, fd: number, totalBytes: number, expandedBytes: number): ByteSource {
   let position = 0;
   const gunzip = new GunzipReader(async (target, offset) => {
-    const { bytesRead } = await handle.read(target, offset, target.length - offset, position);
+    const bytesRead = readSync(fd, target, offset, target.length - offset, position);
     position += bytesRead;
     return bytesRead;
   });
@@ -92,7 +98,7 @@ function gzipSource(file: string, handle: FileHandle, totalBytes: number, expand
       }
     },
     bytesRead: () => position,
-    close: () => handle.close(),
+    close: async () => closeSync(fd),
   };
 }
 
@@ -115,7 +121,8 @@ function fileError(file: string, err: unknown): UserError {
  * Streams a source through `parse` in one buffer (`initial`, or a new one of that many bytes; callers reading several
  * files pass the same buffer) that doubles whenever a single record fills it.
  * `parse(buf, filled, eof)` sees bytes [0, filled) and returns where its unconsumed tail starts; that tail moves to the
- * front for the next read. Reports progress after every parse and closes the source, also on error.
+ * front for the next read (synchronous where the source can read so). Reports progress after every parse and closes the
+ * source, also on error.
  */
 export async function pumpSource(
   source: ByteSource,
@@ -132,7 +139,7 @@ export async function pumpSource(
         bigger.set(buf);
         buf = bigger;
       }
-      const n = await source.read(buf, filled);
+      const n = source.readSync ? source.readSync(buf, filled) : await source.read(buf, filled);
       const eof = n === 0;
       filled += n;
       const consumed = parse(buf, filled, eof);

@@ -3,14 +3,14 @@
 
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, TIMESTAMP, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
 
 export interface CsvWorkerTask {
   readonly id: number;
   readonly file: string;
   readonly kinds: CsvColumnKind[];
   readonly options: Omit<CsvReadOptions, 'onProgress'>;
-  /** Per column: the SharedArrayBuffer of the whole column (numeric Float32, categorical Int32), or null. */
+  /** Per column: the SharedArrayBuffer of the whole column (numeric Float32, categorical Int32, timestamp Float64), or null. */
   readonly buffers: (SharedArrayBuffer | null)[];
   /** First row of this task in the shared columns, and rows reserved for it (its line count). */
   readonly rowOffset: number;
@@ -29,7 +29,8 @@ if (parentPort) {
       const { rowOffset, capacity } = task;
       const numeric = task.kinds.map((k, c) => (k === NUMERIC ? new Float32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity) : undefined));
       const codes = task.kinds.map((k, c) => (k === CATEGORICAL ? new Int32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity) : undefined));
-      const builder = new ColumnarBuilder(task.kinds, { capacity, numeric, codes, fixed: true });
+      const seconds = task.kinds.map((k, c) => (k === TIMESTAMP ? new Float64Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 8, capacity) : undefined));
+      const builder = new ColumnarBuilder(task.kinds, { capacity, numeric, codes, seconds, fixed: true });
       let reported = 0;
       const result = await readCsvInto(task.file, builder, {
         ...task.options,

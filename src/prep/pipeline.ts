@@ -284,7 +284,7 @@ export class Pipeline {
    */
   transform(frame: Frame, rows?: ArrayLike<number>, out?: Float32Array): Matrix {
     const byCanonical = new Map<string, Column>();
-    for (const c of [...frame.identifiers, ...frame.features]) byCanonical.set(canonicalFeatureName(c.name), c);
+    for (const c of [...frame.identifiers, ...frame.features]) if (c.kind !== 'time') byCanonical.set(canonicalFeatureName(c.name), c);
     const missing = this.steps.filter((s) => !byCanonical.has(s.canonical)).map((s) => s.name);
     if (missing.length > 0) {
       throw new UserError(`input lacks ${missing.length} column${missing.length > 1 ? 's' : ''} the model was trained on: ${missing.join(', ')}`, {

@@ -89,7 +89,7 @@ export function subsetFrame(frame: Frame, rows: ArrayLike<number>): Frame {
   return {
     nRows: rows.length,
     features: sub(frame.features) as Column[],
-    identifiers: sub(frame.identifiers) as Column[],
+    identifiers: frame.identifiers.map((c) => (c.kind === 'time' ? { ...c, seconds: Float64Array.from(rows, (r) => c.seconds[r]) } : subsetColumn(c, rows))),
     ...(frame.meta ? { meta: sub(frame.meta) } : {}),
     ...(frame.label ? { label: subsetColumn(frame.label, rows) as Frame['label'] } : {}),
     ...(frame.category ? { category: subsetColumn(frame.category, rows) as Frame['category'] } : {}),

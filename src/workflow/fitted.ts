@@ -87,7 +87,7 @@ export interface PredictedRow {
 /** Input columns by canonical name (the names explanations use), whatever the file's spelling. */
 function columnsByName(frame: Frame): Map<string, Column> {
   const map = new Map<string, Column>();
-  for (const c of [...frame.identifiers, ...frame.features]) map.set(canonicalFeatureName(c.name), c);
+  for (const c of [...frame.identifiers, ...frame.features]) if (c.kind !== 'time') map.set(canonicalFeatureName(c.name), c);
   return map;
 }
 

@@ -79,6 +79,9 @@ describe('CSE-CIC-IDS2018 layout', () => {
     assert.equal(frame.nRows, 10);
     assert.deepEqual(frame.source.skipped, [{ reason: 'repeated header row', count: 1 }]);
     assert.deepEqual(frame.identifiers.map((c) => c.name), ['Timestamp']);
+    const time = frame.identifiers[0];
+    assert.equal(time.kind, 'time');
+    assert.deepEqual(Array.from(time.kind === 'time' ? time.seconds.subarray(0, 2) : []), [Date.UTC(2018, 2, 2, 8) / 1000, Date.UTC(2018, 2, 2, 8, 1, 3) / 1000]);
     assert.equal(frame.features.length, 78);
     assert.equal(numeric(findFeature(frame, 'Flow Bytes/s'))[2], Infinity);
     assert.deepEqual(counts(labelView(frame, 'category')), { normal: 2, DDoS: 1, DoS: 1, 'Brute Force': 2, 'Web Attack': 2, Infiltration: 1, Bot: 1 });

@@ -121,5 +121,12 @@ describe('shared datasets, exact', () => {
     assert.equal(total('missing'), nan);
     assert.equal(total('posInf'), inf);
     assert.deepEqual(r.duplicateColumns.find((g) => g.includes('Average Packet Size')), ['Packet Length Mean', 'Average Packet Size']);
+    // Timestamp (field 7, 'yyyy-mm-dd hh:mm:ss.ffffff' in every file): Float64 seconds, as many distinct as the text
+    const stamps = [...new Set(scanned.map((l) => l.split(',')[7]))].sort();
+    const seconds = (text: string): number => (Date.parse(`${text.slice(0, 19)}Z`) * 1000 + Number(text.slice(20))) / 1e6;
+    const time = r.columnReports.find((c) => c.name === 'Timestamp');
+    assert.deepEqual(time && { kind: time.kind, missing: time.missing, distinct: time.distinct }, { kind: 'time', missing: 0, distinct: stamps.length });
+    assert.equal(time?.min, seconds(stamps[0]));
+    assert.equal(time?.max, seconds(stamps[stamps.length - 1]));
   });
 });

@@ -88,4 +88,13 @@ describe('time-ordered split', () => {
     assert.throws(() => frameTimes(bad), /yesterday/);
     assert.throws(() => frameTimes({ ...frame, identifiers: [] }), UserError);
   });
+  it('orders by the seconds of a time column, fractions included (Float32 would tie them)', () => {
+    const base = 1499344746;
+    const seconds = Float64Array.from([base + 0.5, base + 0.000001, base + 3, base, base + 0.25, base + 0.000001]);
+    const frame: Frame = { nRows: 6, features: [], identifiers: [{ kind: 'time', name: 'Timestamp', seconds }], source: { format: 'csv', files: [], dropped: [], skipped: [] } };
+    assert.ok(new Set(Array.from(seconds, Math.fround)).size < 3);
+    const split = timeOrderedSplit(frameTimes(frame), 0.5);
+    assert.deepEqual(Array.from(split.train), [3, 1, 5]);
+    assert.deepEqual(Array.from(split.test), [4, 0, 2]);
+  });
 });

@@ -1,0 +1,155 @@
+// Timestamp cells read from bytes into seconds since 1970-01-01 UTC, for Float64 time columns. Dates become day
+// numbers by Howard Hinnant's days_from_civil ("chrono-Compatible Low-Level Date Algorithms"), so no Date object or
+// string is made per cell. Accepted, after surrounding spaces:
+//   seconds since the epoch            1421927414, 1421927414.25
+//   ISO 8601 date and time (no zone)   2017-07-06 12:39:06.818901, 2017-07-06T12:39, 2017-07-06
+//   CIC-IDS2017's day/month/year       6/7/2017 8:59, 3/7/2017 8:55:58, 7/7/2017 3:30:01 PM, 14/02/2018 08:31:01
+// Times without a zone are read as UTC (a trailing Z is allowed); what the file means by them is kept as written.
+
+const SPACE = 32;
+const TAB = 9;
+const DOT = 46;
+const COLON = 58;
+const MINUS = 45;
+const SLASH = 47;
+
+const POW10 = Float64Array.from({ length: 16 }, (_, i) => 10 ** i);
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Digits read by the last `digitsAt` call, and where they ended. */
+let digitCount = 0;
+let digitsEnd = 0;
+
+/** The unsigned decimal integer of at most `max` digits at buf[i]; sets digitCount and digitsEnd. */
+function digitsAt(buf: Uint8Array, i: number, end: number, max: number): number {
+  let value = 0;
+  let n = 0;
+  while (i < end && n < max) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+    i++;
+    n++;
+  }
+  digitCount = n;
+  digitsEnd = i;
+  return value;
+}
+
+/** Days from 1970-01-01 to the given proleptic Gregorian date (Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
+}
+
+function validDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0);
+}
+
+/**
+ * Seconds since the epoch of the timestamp text in buf[start, end), or NaN when it is not one of the accepted forms
+ * (an empty cell is NaN too: callers tell the two apart).
+ */
+export function readTimestamp(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && (buf[start] === SPACE || buf[start] === TAB)) start++;
+  while (end > start && (buf[end - 1] === SPACE || buf[end - 1] === TAB)) end--;
+  if (start === end) return NaN;
+  const first = digitsAt(buf, start, end, 15);
+  if (digitCount === 0) return buf[start] === MINUS ? -epochSeconds(buf, start + 1, end) : NaN;
+  const after = digitsEnd;
+  if (digitCount === 4 && after < end && buf[after] === MINUS) return isoTimestamp(buf, first, after + 1, end);
+  if (digitCount <= 2 && after < end && buf[after] === SLASH) return dayMonthYearTimestamp(buf, first, after + 1, end);
+  return epochSeconds(buf, start, end);
+}
+
+/**
+ * [digits][.digits] seconds: one correctly rounded division up to 15 significant digits, else whole seconds (up to 15
+ * digits) plus the fraction (up to 15 digits), as the date forms add theirs (Zeek's 'ts' has 16: 1331901000.000000).
+ */
+function epochSeconds(buf: Uint8Array, start: number, end: number): number {
+  const whole = digitsAt(buf, start, end, 16);
+  const wholeDigits = digitCount;
+  let i = digitsEnd;
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < end && buf[i] === DOT) {
+    frac = digitsAt(buf, i + 1, end, 16);
+    fracDigits = digitCount;
+    i = digitsEnd;
+  }
+  if (i !== end || wholeDigits + fracDigits === 0 || wholeDigits > 15 || fracDigits > 15) return NaN;
+  if (fracDigits === 0) return whole;
+  if (wholeDigits + fracDigits <= 15) return (whole * POW10[fracDigits] + frac) / POW10[fracDigits];
+  return whole + frac / POW10[fracDigits];
+}
+
+/** YYYY-MM-DD[( |T)hh:mm[:ss[.fraction]]][Z], the year already read. */
+function isoTimestamp(buf: Uint8Array, year: number, i: number, end: number): number {
+  const month = digitsAt(buf, i, end, 2);
+  if (digitCount !== 2 || digitsEnd >= end || buf[digitsEnd] !== MINUS) return NaN;
+  const day = digitsAt(buf, digitsEnd + 1, end, 2);
+  if (digitCount !== 2 || !validDate(year, month, day)) return NaN;
+  i = digitsEnd;
+  const days = daysFromCivil(year, month, day);
+  if (i === end) return days * 86400;
+  const c = buf[i];
+  if (c !== SPACE && c !== 84 /* T */) return NaN;
+  return timeOfDay(buf, days, i + 1, end, false);
+}
+
+/** D/M/YYYY h:mm[:ss[.fraction]][ ][AM|PM], the day already read. */
+function dayMonthYearTimestamp(buf: Uint8Array, day: number, i: number, end: number): number {
+  const month = digitsAt(buf, i, end, 2);
+  if (digitCount === 0 || digitsEnd >= end || buf[digitsEnd] !== SLASH) return NaN;
+  const year = digitsAt(buf, digitsEnd + 1, end, 4);
+  if (digitCount !== 4 || !validDate(year, month, day)) return NaN;
+  i = digitsEnd;
+  if (i === end) return daysFromCivil(year, month, day) * 86400;
+  if (buf[i] !== SPACE) return NaN;
+  while (i < end && buf[i] === SPACE) i++;
+  return timeOfDay(buf, daysFromCivil(year, month, day), i, end, true);
+}
+
+/**
+ * h:mm[:ss[.fraction]] from buf[i] to the end, then a Z (ISO) or an AM/PM marker (day/month/year), on the given day.
+ * Returns seconds since the epoch, NaN when the text does not fit.
+ */
+function timeOfDay(buf: Uint8Array, days: number, i: number, end: number, twelveHour: boolean): number {
+  let hour = digitsAt(buf, i, end, 2);
+  if (digitCount === 0 || digitsEnd >= end || buf[digitsEnd] !== COLON) return NaN;
+  const minute = digitsAt(buf, digitsEnd + 1, end, 2);
+  if (digitCount !== 2 || minute > 59) return NaN;
+  i = digitsEnd;
+  let second = 0;
+  let fraction = 0;
+  if (i < end && buf[i] === COLON) {
+    second = digitsAt(buf, i + 1, end, 2);
+    if (digitCount !== 2 || second > 60) return NaN;
+    i = digitsEnd;
+    if (i < end && buf[i] === DOT) {
+      const frac = digitsAt(buf, i + 1, end, 15);
+      const fracDigits = digitsEnd - i - 1;
+      if (fracDigits === 0) return NaN;
+      fraction = frac / POW10[fracDigits];
+      i = digitsEnd;
+    }
+  }
+  if (twelveHour) {
+    while (i < end && buf[i] === SPACE) i++;
+    if (i + 2 === end && (buf[i + 1] | 0x20) === 109 /* m */) {
+      const marker = buf[i] | 0x20;
+      if ((marker !== 97 /* a */ && marker !== 112) /* p */ || hour < 1 || hour > 12) return NaN;
+      if (hour === 12) hour = 0;
+      if (marker === 112) hour += 12;
+      i = end;
+    }
+  } else if (i + 1 === end && buf[i] === 90 /* Z */) i = end;
+  if (i !== end || hour > 23) return NaN;
+  return days * 86400 + hour * 3600 + minute * 60 + second + fraction;
+}
