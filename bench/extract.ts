@@ -20,7 +20,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/io/capture.js';
 import { MeterBatch, FlowMeter } from '../src/flows/meter.js';
-import { meterCaptures } from '../src/flows/extract.js';
 import { CIC_FEATURES } from '../src/datasets/cic-names.js';
 import { Rng } from '../src/util/rng.js';
 import { machineLine, markdownTable } from './lib/measure.js';
@@ -157,6 +156,8 @@ async function child(file: string, mode: string): Promise<void> {
   const t0 = performance.now();
   let packets: number;
   if (mode === 'pipeline') {
+    // Imported here: the one-thread modes do not load the extract module (worker, streams, CSV writer).
+    const { meterCaptures } = await import('../src/flows/extract.js');
     const { meter, captures } = await meterCaptures([file], createMeter);
     meter.flush();
     packets = captures[0]!.packets;
