@@ -10,8 +10,9 @@
 // Cost: O(queries × rows × features) dense, O(queries × (rows + Σ nnz of the query's columns)) sparse.
 
 import { takeRows, type Matrix } from '../../frame/matrix.js';
-import { defaultThreads, runInWorkers } from '../../util/worker-pool.js';
+import { defaultThreads } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
+import { SearchHelpers } from './parallel.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { simdAvailable } from './simd.js';
 import { buildSorted, sortedKnn } from './sorted.js';
@@ -41,13 +42,20 @@ export interface NeighborResult {
   distances: Float64Array;
 }
 
-/** Work (distance evaluations × features) below which searching in this thread beats starting workers. */
-const PARALLEL_WORK = 3e8;
+/**
+ * Work (units as in `useWorkers`, ~2 ns each in one thread for both the SIMD scan and the cluster search) from which
+ * a search starts helper threads: a helper costs ~0.1 s wall and ~0.25 s CPU to start and warm up (UNSW-NB15), so
+ * it pays on an idle core from ~0.4 s of one-thread work. With helpers still alive from the previous search, posting
+ * the job costs ~1 ms, and WARM_PARALLEL_WORK applies.
+ */
+const PARALLEL_WORK = 2e8;
+const WARM_PARALLEL_WORK = 1e7;
 /** Without SIMD, the sparse path pays when the mode-shifted density is below this. */
 const SPARSE_DENSITY = 0.3;
 /** With SIMD, the sparse path pays when dense work / expected sparse work reaches this (see build). */
 const SPARSE_RATIO = 12;
-const TASKS_PER_THREAD = 8;
+/** Chunks of queries per thread in a parallel search (a shared counter hands them out; the last one sets the tail). */
+const CHUNKS_PER_THREAD = 32;
 /** Queries are searched once per distinct row when the distinct rows are at most this share of them. */
 const DISTINCT_SHARE = 0.9;
 /** Without SIMD, from this many rows the projection index beats the JavaScript dense scan (10× on UNSW-NB15). */
@@ -60,12 +68,6 @@ const CLUSTER_MIN_ROWS = 4096;
  * a scan.
  */
 const SCAN_SPEEDUP = SIMD_SPEEDUP;
-/**
- * Cluster work units (exact row elements) count this much toward the worker threshold: workers repay a cluster
- * search only from ~1e9 units (~2.5 ns each, measured, against ~0.3 s CPU to start and warm up each worker; on
- * UNSW-NB15's 15,541-row LOF, 2.9e8 units, two workers cost 1.8 s CPU and more wall time than one thread's 1.2 s).
- */
-const CLUSTER_WORK_SCALE = 0.3;
 /** Indexed rows self-queried at build to measure how hard the cluster bounds prune. */
 const CLUSTER_PROBES = 48;
 const PROBE_K = 10;
@@ -218,6 +220,7 @@ export class NeighborIndex {
   private shared: SearchData | undefined;
   /** SIMD k-NN runs in sorted-projection order (sorted.ts), built by the first k-NN search (radius searches scan). */
   private sortedPays = false;
+  private readonly helpers = new SearchHelpers();
 
   private constructor(
     readonly search: SearchData,
@@ -358,8 +361,10 @@ export class NeighborIndex {
 
   private useWorkers(nq: number): boolean {
     const { n, d, sparse, simd, clusters } = this.search;
-    const work = clusters ? nq * clusters.probeWork * d * CLUSTER_WORK_SCALE : nq * n * (sparse ? 8 : simd ? d / 8 : d);
-    return this.threads > 1 && work >= this.parallelWork && nq >= 2 * this.threads;
+    // Cluster searches: measured exact row elements per query (probeWork · d); scans: distance lanes.
+    const work = clusters ? nq * clusters.probeWork * d : nq * n * (sparse ? 8 : simd ? d / 8 : d);
+    const threshold = this.helpers.alive ? Math.min(this.parallelWork, WARM_PARALLEL_WORK) : this.parallelWork;
+    return this.threads > 1 && work >= threshold && nq >= 2 * this.threads;
   }
 
   private async run(
@@ -375,21 +380,17 @@ export class NeighborIndex {
       const out = runTask(shared, makeTask(0, nq));
       return out ? [out] : [];
     }
-    const search = this.sharedSearch();
-    const shared: SearchShared = { search, queries: queries ? sharedCopy(queries.data, true) : search.data, ...extra };
-    const chunks = Math.min(nq, this.threads * TASKS_PER_THREAD);
-    const tasks: SearchTask[] = [];
-    for (let c = 0; c < chunks; c++) tasks.push(makeTask(Math.floor((c * nq) / chunks), Math.floor(((c + 1) * nq) / chunks)));
-    const results = await runInWorkers<SearchTask, Int32Array | null>(new URL('./search-worker.js', import.meta.url), shared, tasks, {
-      threads: this.threads,
-    });
+    // This thread searches too, over its own (warm) copy; helpers use the same rows in shared memory.
+    const local: SearchShared = { search: this.search, queries: queries ? queries.data : this.search.data, ...extra };
+    const job = { queries: queries ? sharedCopy(queries.data, true) : null, ...extra, task: makeTask(0, nq), chunks: Math.min(nq, this.threads * CHUNKS_PER_THREAD) };
+    const results = await this.helpers.run(local, this.sharedSearch(), job, this.threads - 1);
     return results.filter((r): r is Int32Array => r !== null);
   }
 
   /** The index in SharedArrayBuffers, made once and reused by later parallel searches. */
   private sharedSearch(): SearchData {
-    if (!this.shared) {
-      const s = this.search;
+    const s = this.search;
+    if (!this.shared || (s.sorted && !this.shared.sorted)) {
       this.shared = {
         ...s,
         data: sharedCopy(s.data, true),

@@ -68,18 +68,25 @@ describe('knn equals scikit-learn KNeighborsClassifier', () => {
 });
 
 describe('neighbour search', () => {
-  it('parallel workers give the same answers as one thread (dense, sparse, radius)', async () => {
+  it('this thread and helper workers give bit-identical answers to one thread, helpers reused between searches', async () => {
     const X = randomMatrix(1500, 12, 2, 0.7);
     const Q = randomMatrix(300, 12, 3, 0.7);
-    for (const algorithm of ['dense', 'sparse', 'projection', 'clusters'] as const) {
+    const values = Int32Array.from({ length: X.rows }, (_, i) => (i * 7919) % 1000);
+    for (const algorithm of ['auto', 'dense', 'sparse', 'projection', 'clusters'] as const) {
       const serial = NeighborIndex.build(X, 'euclidean', { algorithm, threads: 1 });
-      const parallel = NeighborIndex.build(X, 'euclidean', { algorithm, threads: 2, parallelWork: 0 });
-      const a = await serial.kneighbors(Q, 7);
-      const b = await parallel.kneighbors(Q, 7);
-      assert.deepEqual([...b.indices], [...a.indices], `${algorithm} indices`);
-      assertClose(b.distances, a.distances, 1e-9, `${algorithm} distances`);
-      assert.deepEqual(await parallel.radiusCount(undefined, 2.5), await serial.radiusCount(undefined, 2.5));
-      assert.deepEqual(await parallel.radiusComponents(1.2), await serial.radiusComponents(1.2));
+      for (const threads of [2, 3]) {
+        const parallel = NeighborIndex.build(X, 'euclidean', { algorithm, threads, parallelWork: 0 });
+        const label = `${algorithm}, ${threads} threads`;
+        for (const queries of [Q, undefined]) {
+          const a = await serial.kneighbors(queries, 7);
+          const b = await parallel.kneighbors(queries, 7);
+          assert.deepEqual(b.indices, a.indices, `${label} indices`);
+          assert.deepEqual(b.distances, a.distances, `${label} distances`);
+        }
+        assert.deepEqual(await parallel.radiusCount(Q, 2.5), await serial.radiusCount(Q, 2.5), label);
+        assert.deepEqual(await parallel.radiusComponents(1.2), await serial.radiusComponents(1.2), label);
+        assert.deepEqual(await parallel.radiusMinValue(Q, 1.5, values), await serial.radiusMinValue(Q, 1.5, values), label);
+      }
     }
   });
 
