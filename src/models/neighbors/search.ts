@@ -499,36 +499,50 @@ function nonModeCounts(X: Matrix, modes: Float64Array): { nnz: number; scatter: 
 
 /**
  * Most frequent value of each column. A majority value (Boyer–Moore vote, verified by counting) is found in O(n);
- * columns without one are sorted (ties: the smaller value), or left NaN with `majorityOnly`.
+ * columns without one are sorted (ties: the smaller value), or left NaN with `majorityOnly`. The passes go row by
+ * row over all columns at once (the data is row-major).
  */
 function columnModes(X: Matrix, majorityOnly: boolean): Float64Array {
   const { rows: n, cols: d, data } = X;
-  const modes = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    let candidate = 0;
-    let votes = 0;
-    for (let i = 0; i < n; i++) {
-      const v = data[i * d + j];
-      if (votes === 0) {
-        candidate = v;
-        votes = 1;
-      } else votes += v === candidate ? 1 : -1;
+  const candidate = new Float64Array(d);
+  const votes = new Int32Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) {
+      const v = data[o + j];
+      if (votes[j] === 0) {
+        candidate[j] = v;
+        votes[j] = 1;
+      } else votes[j] += v === candidate[j] ? 1 : -1;
     }
-    let count = 0;
-    for (let i = 0; i < n; i++) if (data[i * d + j] === candidate) count++;
-    modes[j] = 2 * count > n ? candidate : majorityOnly ? Number.NaN : sortedMode(data, n, d, j);
+  }
+  const count = new Int32Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) if (data[o + j] === candidate[j]) count[j]++;
+  }
+  const modes = new Float64Array(d);
+  const unresolved: number[] = [];
+  for (let j = 0; j < d; j++) {
+    if (2 * count[j] > n) modes[j] = candidate[j];
+    else if (majorityOnly) modes[j] = Number.NaN;
+    else unresolved.push(j);
+  }
+  if (unresolved.length > 0) {
+    const columns = new Float32Array(unresolved.length * n);
+    for (let i = 0; i < n; i++) for (let u = 0; u < unresolved.length; u++) columns[u * n + i] = data[i * d + unresolved[u]];
+    for (let u = 0; u < unresolved.length; u++) modes[unresolved[u]] = sortedMode(columns.subarray(u * n, (u + 1) * n));
   }
   return modes;
 }
 
-function sortedMode(data: Float32Array, n: number, d: number, j: number): number {
-  const column = new Float32Array(n);
-  for (let i = 0; i < n; i++) column[i] = data[i * d + j];
+/** Most frequent value of a column (sorted in place; ties: the smaller value). */
+function sortedMode(column: Float32Array): number {
   column.sort();
   let best = column[0];
   let bestRun = 0;
   let run = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < column.length; i++) {
     run = i > 0 && column[i] === column[i - 1] ? run + 1 : 1;
     if (run > bestRun) {
       bestRun = run;
