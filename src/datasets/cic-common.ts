@@ -8,6 +8,12 @@ import type { CsvPeek } from '../io/csv-reader.js';
 const IDENTIFIERS = new Set([...CIC_IDENTIFIERS, 'id']);
 const NUMERIC_IDENTIFIERS = new Set(['Src Port', 'id']);
 
+/**
+ * Records (header included) a CIC plan types its columns from: features are numbers by the schema, so only the
+ * identifiers and unknown extra columns are typed from the data, and their mostly distinct text sized from it.
+ */
+export const CIC_SAMPLE_RECORDS = 40;
+
 /** Plans a CIC header: canonical names, identifiers, the label, `Attempted Category` as metadata, repeats dropped. */
 export function cicPlan(peek: CsvPeek): ColumnPlan[] {
   const header = peek.records[0] ?? [];

@@ -106,6 +106,10 @@ function isTimeIdentifier(column: ColumnPlan, format: DatasetFormat, options: Lo
   return column.role === 'identifier' && !options.keepIdentifiers && !format.xml && isTimestampName(column.name);
 }
 
+/** Records of the first file read for format detection, and by default for typing its columns (header included). */
+const DETECTION_RECORDS = 40;
+const SAMPLE_RECORDS = 200;
+
 /** Below this much data, starting worker threads (each JIT-compiling its own parser) costs more than it saves. */
 const PARALLEL_MIN_BYTES = 64 << 20;
 const READ_BUFFER_BYTES = 256 << 10;
@@ -127,10 +131,14 @@ type PeekSummary = Omit<CsvPeek, 'records' | 'head'>;
  * entry length; undefined otherwise.
  */
 async function planFiles(files: readonly string[], options: LoadOptions): Promise<{ format: DatasetFormat; plans: FilePlan[]; peeks: PeekSummary[]; textShapes: ({ bytesPerEntry: number } | undefined)[] }> {
-  const peeks: CsvPeek[] = [];
-  for (const file of files) peeks.push(await peekCsv(file, peeks.length === 0 ? 200 : 2));
+  // The first file is peeked for detection, then again for the sample its format's plan needs if that is larger.
+  const detectionPeek = await peekCsv(files[0], DETECTION_RECORDS);
+  checkReadable(detectionPeek);
+  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(detectionPeek).format;
+  const sampleRecords = format.sampleRecords ?? SAMPLE_RECORDS;
+  const peeks = [sampleRecords > DETECTION_RECORDS && !detectionPeek.complete ? await peekCsv(files[0], sampleRecords) : detectionPeek];
+  for (const file of files.slice(1)) peeks.push(await peekCsv(file, 2));
   peeks.forEach(checkReadable);
-  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peeks[0]).format;
   const plans = peeks.map((peek) => withLabelOverride(format.plan(peek, options), options.label, peek.file));
   plans.forEach((p, i) => checkSameColumns(plans[0], p, files[0], files[i]));
   const rows = sampleRows(peeks[0]);

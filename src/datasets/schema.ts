@@ -52,6 +52,11 @@ export interface DatasetFormat {
   categoryOf(label: string): string;
   /** The dataset ships as several files of one table (CIC: one per class or day; ISCX: one per day). */
   readonly multiFile?: boolean;
+  /**
+   * Records of the first file its plan needs, header included (200 by default: generic CSV types every column from
+   * them). Formats whose columns are typed by their schema need fewer; a smaller sample is less garbage for V8.
+   */
+  readonly sampleRecords?: number;
   /** For non-CSV formats (ISCX XML): the file is read by this format's own streaming reader. */
   readonly xml?: boolean;
 }
