@@ -11,7 +11,8 @@
 // CPU time). Memory is measured the same way on both sides, inside the child: the baseline is the RSS after the
 // imports (Node: the loader; Python: pandas), just before the load; the peak is the kernel's high-water mark (VmHWM,
 // reset to the baseline through /proc/self/clear_refs) read right after the load; the delta is peak - baseline,
-// the largest over the runs. /usr/bin/time's peak RSS of the whole process is shown as well.
+// the largest over the runs (the main measure), with the median of the runs beside it (a few MB of a small load's
+// delta depend on when V8 happens to collect and compile). /usr/bin/time's peak RSS of the whole process is shown.
 
 import { createReadStream, createWriteStream, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -77,8 +78,10 @@ interface Measured {
   /** Peak RSS of the whole process (/usr/bin/time). */
   processPeakMb: number;
   baseRssMb: number;
-  /** Peak during the load minus the baseline. */
+  /** Peak during the load minus the baseline (the largest over the runs in a summary). */
   deltaMb: number;
+  /** Median of the runs' deltas (a single run: its delta). */
+  deltaMedianMb: number;
   stats: LoadStats;
 }
 
@@ -86,12 +89,13 @@ async function runOnce(cmd: string, args: string[]): Promise<Measured> {
   const r = await runPeer(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   const stats = JSON.parse(r.stdout.trim().split('\n').pop() as string) as LoadStats;
-  return { seconds: stats.seconds, cpuSeconds: stats.cpuSeconds, processPeakMb: r.peakRssMb ?? NaN, baseRssMb: stats.baseRssMb, deltaMb: stats.peakRssMb - stats.baseRssMb, stats };
+  const deltaMb = stats.peakRssMb - stats.baseRssMb;
+  return { seconds: stats.seconds, cpuSeconds: stats.cpuSeconds, processPeakMb: r.peakRssMb ?? NaN, baseRssMb: stats.baseRssMb, deltaMb, deltaMedianMb: deltaMb, stats };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Runs both sides alternately (so load from other jobs hits both alike); medians of time and baseline, max of peaks. */
+/** Runs both sides alternately (so load from other jobs hits both alike); medians of time and baseline, max and median of deltas. */
 async function measurePair(ours: [string, string[]], peer: [string, string[]], runs: number): Promise<[Measured, Measured]> {
   const a: Measured[] = [];
   const b: Measured[] = [];
@@ -105,6 +109,7 @@ async function measurePair(ours: [string, string[]], peer: [string, string[]], r
     processPeakMb: Math.max(...xs.map((x) => x.processPeakMb)),
     baseRssMb: median(xs.map((x) => x.baseRssMb)),
     deltaMb: Math.max(...xs.map((x) => x.deltaMb)),
+    deltaMedianMb: median(xs.map((x) => x.deltaMb)),
     stats: xs[0].stats,
   });
   return [summary(a), summary(b)];
@@ -198,7 +203,8 @@ export async function run(args: string[]): Promise<void> {
     if (ours.stats.rows !== pandas.stats.rows) throw new Error(`${c.name}: ${ours.stats.rows} rows vs pandas ${pandas.stats.rows}`);
     const dataMb = mb(ours.stats.numericBytes);
     const pandasMb = mb(pandas.stats.numericBytes);
-    const memory = (m: Measured): string => `${m.baseRssMb.toFixed(0)} → ${(m.baseRssMb + m.deltaMb).toFixed(0)} MB (+${m.deltaMb.toFixed(1)}); process ${m.processPeakMb.toFixed(0)}`;
+    const memory = (m: Measured): string =>
+      `${m.baseRssMb.toFixed(0)} → ${(m.baseRssMb + m.deltaMb).toFixed(0)} MB (+${m.deltaMb.toFixed(1)}${c.runs > 1 ? `, median +${m.deltaMedianMb.toFixed(1)}` : ''}); process ${m.processPeakMb.toFixed(0)}`;
     table.push([
       c.name,
       `${mb(bytes).toFixed(1)} MB, ${ours.stats.rows.toLocaleString('en-US')} × ${ours.stats.cols}`,
@@ -208,13 +214,13 @@ export async function run(args: string[]): Promise<void> {
       `${dataMb.toFixed(1)} MB (pandas ${pandasMb.toFixed(1)})`,
       memory(ours),
       memory(pandas),
-      `${(ours.deltaMb / dataMb).toFixed(2)} (pandas ${(pandas.deltaMb / pandasMb).toFixed(2)})`,
+      `${(ours.deltaMb / dataMb).toFixed(2)}${c.runs > 1 ? `, median ${(ours.deltaMedianMb / dataMb).toFixed(2)}` : ''} (pandas ${(pandas.deltaMb / pandasMb).toFixed(2)})`,
     ]);
     console.error(`${c.name}: done`);
   }
   console.log(
     markdownTable(
-      ['data', 'file', 'flowsentry', 'pandas.read_csv', 'speed-up wall (CPU)', 'loaded data', 'our RSS: baseline → peak (delta)', 'pandas RSS: baseline → peak (delta)', 'delta / loaded data'],
+      ['data', 'file', 'flowsentry', 'pandas.read_csv', 'speed-up wall (CPU)', 'loaded data', 'our RSS: baseline → peak (largest delta, median)', 'pandas RSS: baseline → peak (largest delta, median)', 'largest delta / loaded data, median'],
       table,
     ),
   );
