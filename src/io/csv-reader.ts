@@ -214,34 +214,47 @@ export async function countLines(file: string, start = 0, end?: number, scratch?
 }
 
 /**
- * Line feeds among bytes[0, n), four bytes at a time (SWAR, "Determine if a word has a zero byte" in Sean Anderson's
- * Bit Twiddling Hacks): in each byte of w = word ^ 0x0A0A0A0A, ~(((w & 0x7F7F7F7F) + 0x7F7F7F7F) | w | 0x7F7F7F7F)
- * sets the top bit exactly when the byte is zero (no carry crosses a byte). Counts add up per byte lane, emptied
- * every 255 words. About 3x faster than one indexOf call per line.
+ * Line feeds among bytes[0, n). Long lines (flow records of ~80 columns, ~600 bytes) are stepped over with one indexOf
+ * per line: native, and no heap number while V8 still interprets this function (CIC-IDS2017: ~5x less CPU in a fresh
+ * process, and up to ~0.9 MB less young garbage). Short lines (KDD's ~145 bytes) are counted four bytes at a time (SWAR,
+ * "Determine if a word has a zero byte" in Sean Anderson's Bit Twiddling Hacks): in each byte of w = word ^ 0x0A0A0A0A,
+ * ~(((w & 0x7F7F7F7F) + 0x7F7F7F7F) | w | 0x7F7F7F7F) sets the top bit exactly when the byte is zero (no carry crosses
+ * a byte); counts add up per byte lane, emptied every 255 words. The first 8 lines decide.
  */
 function lineFeedsIn(bytes: Uint8Array, n: number): number {
+  const data = bytes.subarray(0, n);
   let lines = 0;
-  let i = 0;
-  if (bytes.byteOffset % 4 === 0) {
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset, n >> 2);
-    let lanes = 0;
-    let wordsInLanes = 0;
-    for (let w = 0; w < words.length; w++) {
-      const x = words[w] ^ 0x0a0a0a0a;
-      const zero = ~((((x & 0x7f7f7f7f) + 0x7f7f7f7f) | 0) | x | 0x7f7f7f7f);
-      lanes = (lanes + ((zero >>> 7) & 0x01010101)) | 0;
-      if (++wordsInLanes === 255) {
-        lines += laneSum(lanes);
-        lanes = 0;
-        wordsInLanes = 0;
-      }
-    }
-    lines += laneSum(lanes);
-    i = words.length << 2;
+  let at = -1;
+  for (; lines < 8; lines++) {
+    at = data.indexOf(LF, at + 1);
+    if (at < 0) return lines;
   }
-  for (; i < n; i++) if (bytes[i] === LF) lines++;
+  if (at >= 8 * LONG_LINE_BYTES) {
+    for (at = data.indexOf(LF, at + 1); at >= 0; at = data.indexOf(LF, at + 1)) lines++;
+    return lines;
+  }
+  let i = at + 1;
+  for (; i < n && (bytes.byteOffset + i) % 4 !== 0; i++) if (bytes[i] === LF) lines++;
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, (n - i) >> 2);
+  let lanes = 0;
+  let wordsInLanes = 0;
+  for (let w = 0; w < words.length; w++) {
+    const x = words[w] ^ 0x0a0a0a0a;
+    const zero = ~((((x & 0x7f7f7f7f) + 0x7f7f7f7f) | 0) | x | 0x7f7f7f7f);
+    lanes = (lanes + ((zero >>> 7) & 0x01010101)) | 0;
+    if (++wordsInLanes === 255) {
+      lines += laneSum(lanes);
+      lanes = 0;
+      wordsInLanes = 0;
+    }
+  }
+  lines += laneSum(lanes);
+  for (i += words.length << 2; i < n; i++) if (bytes[i] === LF) lines++;
   return lines;
 }
+
+/** Mean line length from which the line count steps from line feed to line feed instead of testing every word. */
+const LONG_LINE_BYTES = 256;
 
 /** The four byte lanes of a word, added. */
 function laneSum(lanes: number): number {
@@ -341,6 +354,9 @@ function warmUpParser(): void {
   // deoptimised at the loop's end and started over in the interpreter (a heap number per word until compiled again).
   lineFeedsIn(bytes.subarray(1), bytes.length - 1);
   lineFeedsIn(bytes, bytes.length);
+  const longLines = new Uint8Array(16 * LONG_LINE_BYTES).fill(48);
+  for (let i = LONG_LINE_BYTES + 7; i < longLines.length; i += LONG_LINE_BYTES + 7) longLines[i] = LF;
+  lineFeedsIn(longLines, longLines.length);
 }
 let warmedUp = false;
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, readCsvInto, type CategoricalOutput, type CsvColumnKind, type NumericOutput } from '../../src/io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, TIMESTAMP, readCsvInto, type CategoricalOutput, type CsvColumnKind, type NumericOutput, type TimestampOutput } from '../../src/io/csv-reader.js';
 import { readCsvParallel } from '../../src/io/csv-parallel.js';
 import { UserError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -66,5 +66,23 @@ describe('parallel csv reading', () => {
       readCsvParallel([{ file: bad, options: { columnNames: names, hasHeader: true } }], kinds, 2, undefined, 1 << 18),
       (e: unknown) => e instanceof UserError && e.message === `${bad}, line 25002, column 'b': 'oops' is not a number (text in a numeric column)`,
     );
+  });
+});
+
+describe('parallel csv reading of a timestamp column', () => {
+  it('gives the sequential Float64 seconds in file order', async () => {
+    const timeKinds: CsvColumnKind[] = [NUMERIC, TIMESTAMP];
+    const lines = ['x,Timestamp'];
+    for (let i = 0; i < 30000; i++) lines.push(`${i},2017-07-06 ${String(8 + Math.floor(i / 3600)).padStart(2, '0')}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')}`);
+    const path = join(dir, 'times.csv');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const options = { columnNames: ['x', 'Timestamp'], hasHeader: true };
+    const builder = new ColumnarBuilder(timeKinds);
+    await readCsvInto(path, builder, options);
+    const seq = (builder.finish()[1] as TimestampOutput).seconds;
+    const par = await readCsvParallel([{ file: path, options }], timeKinds, 3, undefined, 1 << 16);
+    assert.equal(par.rows, 30000);
+    assert.deepEqual((par.outputs[1] as TimestampOutput).seconds, seq);
+    assert.equal(seq[29999], Date.UTC(2017, 6, 6, 16, 19, 59) / 1000 + 0.999);
   });
 });
