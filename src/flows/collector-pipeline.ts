@@ -20,7 +20,7 @@ import { isIPv6 } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from './collector.js';
 import { UserError } from '../errors.js';
-import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
+import { FLOW_CSV_HEADER, type FlowBatch } from '../io/netflow/batch.js';
 import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../io/netflow/warmup.js';
 
 const WRAP = 0xffffffff;
@@ -81,6 +81,8 @@ export class CollectorPipeline {
   private failure: Error | undefined;
   private exited = false;
   private wakeScheduled = false;
+  /** Set when the worker is warm; its reports count real datagrams from then on. */
+  private decoding = false;
   /** Flags of the entries pushed now: WARM_UP until warmUp() ends. */
   private entryFlags = 0;
   private constructor(
@@ -110,7 +112,9 @@ export class CollectorPipeline {
     const socket = dgram.createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', recvBufferSize: requested });
     const pipeline = new CollectorPipeline(socket, worker, ctrl, data, requested);
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'records') options.onRecords?.(m.records, m.datagrams);
+      if (m.type === 'ready') pipeline.decoding = true;
+      // Reports before 'ready' count warm-up datagrams.
+      else if (m.type === 'records' && pipeline.decoding) options.onRecords?.(m.records, m.datagrams);
       else if (m.type === 'error') {
         pipeline.failure ??= new Error(m.message);
         options.onError?.(pipeline.failure);
@@ -299,8 +303,10 @@ function consume(init: WorkerInit): void {
     reportedDatagrams = datagrams;
     parentPort?.postMessage({ type: 'records', records, datagrams } satisfies WorkerMessage);
   };
+  let warm = false;
+  // Until warm, what was formatted is the warm-up's: dropped, not written.
   const flush = (): void => {
-    for (let off = 0; off < used; ) off += writeSync(fd, out, off, used - off);
+    if (warm) for (let off = 0; off < used; ) off += writeSync(fd, out, off, used - off);
     used = 0;
   };
   const write = (text: string): void => {
@@ -308,30 +314,31 @@ function consume(init: WorkerInit): void {
     if (text.length > out.length) out = Buffer.allocUnsafe(text.length);
     used += out.write(text, used, 'latin1');
   };
-  if (fd >= 0 && csv) write(FLOW_CSV_HEADER);
-  collector.on('batch', (batch) => {
+  const onBatch = (batch: FlowBatch): void => {
     records += batch.length;
     if (fd >= 0) write(csv ? batch.toCsvLines() : batch.toJsonLines());
-  });
-  // Warm-up datagrams: decoded and formatted like real ones, then forgotten with these collectors. A new one every
-  // round takes the code for new exporters and new templates through its paths too.
+  };
+  collector.on('batch', onBatch);
+  // Warm-up datagrams go through the same code as real ones (decoding, formatting, counting, reporting) with scratch
+  // collectors, a new one every round so new exporters and templates are met too; their text, counts and reports
+  // are dropped once warm.
   let scratch = new FlowCollector();
   let warmUpDatagrams = 0;
   const scratchCollector = (): FlowCollector => {
-    if (warmUpDatagrams++ % WARM_UP_ROUND_LENGTH === 0) {
-      scratch = new FlowCollector();
-      scratch.on('batch', (batch) => {
-        if (fd >= 0) void (csv ? batch.toCsvLines() : batch.toJsonLines());
-      });
-    }
+    if (warmUpDatagrams++ % WARM_UP_ROUND_LENGTH === 0) scratch = new FlowCollector().on('batch', onBatch);
     return scratch;
   };
-  let warm = false;
   let r = Atomics.load(ctrl, R);
   while (true) {
     if (Atomics.load(ctrl, USED) === 0) {
       if (!warm && Atomics.load(ctrl, WARMED) === 1) {
+        flush();
         warm = true;
+        records = reported = datagrams = reportedDatagrams = 0;
+        if (fd >= 0 && csv) {
+          write(FLOW_CSV_HEADER);
+          flush(); // an output that cannot be written fails start(), not the first flows
+        }
         parentPort?.postMessage({ type: 'ready' } satisfies WorkerMessage);
       }
       if (Atomics.load(ctrl, CLOSED) === 1) break;
@@ -357,7 +364,7 @@ function consume(init: WorkerInit): void {
     const exporter = data.toString('latin1', start + length, start + length + addrLength);
     // One call site for both, so the warm-up leaves type feedback where real datagrams go.
     (flags === WARM_UP ? scratchCollector() : collector).ingest(data.subarray(start, start + length), exporter, nowMs);
-    if (flags !== WARM_UP) datagrams++;
+    datagrams++;
     r += need;
     if (r === size) r = 0;
     Atomics.store(ctrl, R, r);

@@ -137,9 +137,12 @@ test('CollectorPipeline: the start-up warm-up leaves no trace in the stats or th
   const dir = mkdtempSync(join(tmpdir(), 'flowsentry-pipeline-'));
   const file = join(dir, 'flows.csv');
   const fd = openSync(file, 'w');
-  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port: 0, outFd: fd, format: 'csv' });
+  const reports: number[][] = [];
+  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port: 0, outFd: fd, format: 'csv', onRecords: (r, d) => reports.push([r, d]) });
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const stats = await pipeline.stop();
   closeSync(fd);
+  assert.deepEqual(reports, []);
   assert.equal(stats.datagrams, 0);
   assert.equal(stats.bytes, 0);
   assert.equal(stats.records, 0);
