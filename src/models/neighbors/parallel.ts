@@ -1,8 +1,9 @@
 // Parallel neighbour search (a self-scheduling loop, Polychronopoulos & Kuck 1987): this thread and helper
 // worker_threads take chunks of queries from one shared counter, so the caller's warm thread works from the first
 // moment and a helper joins as soon as it has started. Each query's answer depends on its row only, so the results
-// are those of one thread, bit for bit. Helpers hold the index in SharedArrayBuffers and stay alive for a short
-// idle time, so consecutive searches (a LOF fit's self-query, then its scoring) pay one start.
+// are those of one thread, bit for bit. Helpers hold the index in SharedArrayBuffers (sent with their first search)
+// and stay alive for a short idle time, so consecutive searches (a LOF fit's self-query, then its scoring) pay one
+// start; a helper can be started before its index exists, so that its start overlaps the index build.
 
 import { Worker } from 'node:worker_threads';
 import type { SearchData } from './kernels.js';
@@ -11,9 +12,11 @@ import { runTask, type SearchShared, type SearchTask } from './search.js';
 /** How long an idle helper waits for the next search before it ends. */
 const HELPER_IDLE_MS = 2000;
 
-/** One search as a helper receives it: the index travels once, at the helper's start. */
+/** One search as a helper receives it. */
 export interface HelperJob {
   id: number;
+  /** The index, when it differs from the one the helper holds. */
+  index?: SearchData;
   /** Shared query rows, or null to search the indexed rows themselves. */
   queries: Float32Array | null;
   outIdx?: Int32Array;
@@ -41,10 +44,28 @@ export function takeChunks(shared: SearchShared, job: HelperJob, done: (chunk: n
 }
 
 export class SearchHelpers {
-  private workers: Worker[] = [];
-  private index: SearchData | null = null;
+  private workers: { worker: Worker; index: SearchData | null }[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private nextJob = 0;
+
+  /** Starts helpers up to `count` now, idle until a search or HELPER_IDLE_MS. */
+  start(count: number): void {
+    this.spawn(count);
+    this.idle();
+  }
+
+  private spawn(count: number): void {
+    while (this.workers.length < count) {
+      const worker = new Worker(new URL('./search-worker.js', import.meta.url));
+      worker.unref();
+      this.workers.push({ worker, index: null });
+    }
+  }
+
+  private idle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), HELPER_IDLE_MS).unref();
+  }
 
   /**
    * Runs `task` (q0 = 0, q1 = number of queries) in `chunks` chunks on this thread (over `local`, its own copy of
@@ -58,9 +79,7 @@ export class SearchHelpers {
     helpers: number,
   ): Promise<(Int32Array | null)[]> {
     clearTimeout(this.idleTimer);
-    if (this.index !== index) this.close();
-    this.index = index;
-    while (this.workers.length < helpers) this.workers.push(new Worker(new URL('./search-worker.js', import.meta.url), { workerData: index }));
+    this.spawn(helpers);
     const full: HelperJob = { ...job, id: this.nextJob++, counter: new Int32Array(new SharedArrayBuffer(4)) };
     const results = new Array<Int32Array | null>(job.chunks);
     let finished = 0;
@@ -75,29 +94,34 @@ export class SearchHelpers {
       failure ??= err;
       complete();
     };
-    const listeners = this.workers.map((w) => {
+    const listeners = this.workers.map((helper) => {
+      const w = helper.worker;
       const onMessage = (msg: HelperMessage): void => {
         if (msg.job !== full.id) return;
         if ('error' in msg) fail(new Error(msg.error));
         else record(msg.chunk, msg.result);
       };
       const onError = (err: Error): void => fail(err);
+      const onExit = (code: number): void => fail(new Error(`search worker exited with code ${code}`));
       w.on('message', onMessage);
       w.on('error', onError);
+      w.on('exit', onExit);
       w.ref();
-      w.postMessage(full);
-      return { w, onMessage, onError };
+      w.postMessage(helper.index === index ? full : { ...full, index });
+      helper.index = index;
+      return { w, onMessage, onError, onExit };
     });
     try {
       takeChunks(local, full, record);
       await allDone;
     } finally {
-      for (const { w, onMessage, onError } of listeners) {
+      for (const { w, onMessage, onError, onExit } of listeners) {
         w.off('message', onMessage);
         w.off('error', onError);
+        w.off('exit', onExit);
         w.unref();
       }
-      this.idleTimer = setTimeout(() => this.close(), HELPER_IDLE_MS).unref();
+      this.idle();
     }
     if (failure) {
       this.close();
@@ -106,15 +130,14 @@ export class SearchHelpers {
     return results;
   }
 
-  /** Helpers are running (started by a recent search and not yet idle for HELPER_IDLE_MS). */
-  get alive(): boolean {
-    return this.workers.length > 0;
+  /** Helpers that have searched (so are warm) are running, not yet idle for HELPER_IDLE_MS. */
+  get warm(): boolean {
+    return this.workers.some((w) => w.index !== null);
   }
 
   close(): void {
     clearTimeout(this.idleTimer);
-    for (const w of this.workers) void w.terminate();
+    for (const { worker } of this.workers) void worker.terminate();
     this.workers = [];
-    this.index = null;
   }
 }
