@@ -99,12 +99,16 @@ function readsIdentifier(column: ColumnPlan, options: LoadOptions): boolean {
 }
 
 /**
- * True for a timestamp identifier of a CSV format that goes to `frame.identifiers`: it is read as seconds since the
- * epoch into a Float64 column (exact time order, 8 bytes a row instead of a dictionary string per distinct time).
+ * True for a timestamp identifier (start or end time) of a CSV format that goes to `frame.identifiers`: it is read as
+ * seconds since the epoch into a Float64 column (exact time order, 8 bytes a row instead of a dictionary string per
+ * distinct time).
  */
 function isTimeIdentifier(column: ColumnPlan, format: DatasetFormat, options: LoadOptions): boolean {
-  return column.role === 'identifier' && !options.keepIdentifiers && !format.xml && isTimestampName(column.name);
+  return column.role === 'identifier' && !options.keepIdentifiers && !format.xml && (isTimestampName(column.name) || END_TIME_NAME.test(column.name.trim()));
 }
+
+/** Names of the time a flow ended (UNSW-NB15's ltime), read as seconds like the start time. */
+const END_TIME_NAME = /^(ltime|end ?time|stop ?time|last ?seen|flow ?end.*)$/i;
 
 /** Records of the first file read for format detection, and by default for typing its columns (header included). */
 const DETECTION_RECORDS = 40;

@@ -66,6 +66,12 @@ describe('bad input', () => {
     await expectError([oneColumn], {}, `${oneColumn}: unknown format: not a recognised dataset and not a CSV with a header row; name it with --format`, []);
   });
 
+  it('a timestamp that does not read names the file, line and column', async () => {
+    const header = 'Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Label';
+    const file = write('bad-time.csv', `${header}\n1-2,10.0.0.1,40000,10.0.0.2,80,6,6/7/2017 8:59,10,BENIGN\n1-3,10.0.0.1,40001,10.0.0.2,80,6,6/7/2017 8:60,12,BENIGN\n`);
+    await expectError([file], { format: 'csv', label: 'Label' }, `${file}, line 3, column 'Timestamp': '6/7/2017 8:60' is not a timestamp (d/m/yyyy h:mm[:ss] [AM|PM], yyyy-mm-dd hh:mm[:ss[.ffffff]] or seconds since 1970)`, ['--format', 'csv', '--label', 'Label']);
+  });
+
   it('a ragged row names the file and line', async () => {
     const file = write('ragged.txt', `${NSL_ROW}\n${NSL_ROW}\n0,tcp,http,SF,215\n${NSL_ROW}\n`);
     await expectError([file], {}, `${file}, line 3: this row has 5 fields, expected 43 (ragged row)`, []);

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { frameTimes, timeOrderedSplit } from '../../src/frame/splits.js';
 import { loadDataset } from '../../src/datasets/load.js';
 import { labelView } from '../../src/datasets/label-views.js';
 import { featureColumns, featureNames, findFeature } from '../../src/datasets/features.js';
@@ -103,6 +105,25 @@ describe('ISCX-IDS2012 XML', () => {
     assert.deepEqual(frame.identifiers.map((c) => c.name), ['source', 'sourcePort', 'destination', 'startDateTime', 'stopDateTime']);
     assert.equal(frame.source.dropped.filter((d) => d.reason === 'payload').length, 4);
     assert.equal(findFeature(frame, 'sourcePayloadAsUTF'), undefined);
+  });
+});
+
+describe('UNSW-NB15 start and end times', () => {
+  it('are Float64 seconds: two flows one second apart in 2015 keep their order (Float32 would tie them)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-unsw-'));
+    try {
+      const path = join(dir, 'unsw.csv');
+      const rows = ['1,1421927415,1421927416,0.1,udp,-,INT,254,Normal,0', '2,1421927414,1421927414,0.2,tcp,http,FIN,62,Exploits,1'];
+      writeFileSync(path, `id,stime,ltime,dur,proto,service,state,sttl,attack_cat,label\n${rows.join('\n')}\n`);
+      const frame = await loadDataset([path]);
+      assert.equal(frame.source.format, 'unsw-nb15');
+      const times = Object.fromEntries(frame.identifiers.filter((c) => c.kind === 'time').map((c) => [c.name, c.kind === 'time' ? Array.from(c.seconds) : []]));
+      assert.deepEqual(times, { stime: [1421927415, 1421927414], ltime: [1421927416, 1421927414] });
+      assert.equal(Math.fround(1421927415), Math.fround(1421927414));
+      assert.deepEqual(Array.from(timeOrderedSplit(frameTimes(frame), 0.5).train), [1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
