@@ -29,8 +29,11 @@ const HEADER = 24;
 const WARM_UP = 1;
 /** Rounds of warmupDatagrams() received before binding. */
 const WARM_UP_ROUNDS = 150;
-const W = 0; // producer offset
-const R = 1; // consumer offset
+/**
+ * Where both offsets start. Each thread then keeps its own offset to itself (the producer's writeOffset, the
+ * consumer's r): only `used` is shared, so a datagram costs no atomic store of an offset.
+ */
+const START = 1;
 const USED = 2;
 const SEQ = 3;
 const CLOSED = 4;
@@ -85,6 +88,8 @@ export class CollectorPipeline {
   private decoding = false;
   /** Flags of the entries pushed now: WARM_UP until warmUp() ends. */
   private entryFlags = 0;
+  /** Producer offset (see START). */
+  private writeOffset: number;
   private constructor(
     private readonly socket: dgram.Socket,
     private readonly worker: Worker,
@@ -93,6 +98,7 @@ export class CollectorPipeline {
     requested: number,
   ) {
     this.ctrl = new Int32Array(ctrl);
+    this.writeOffset = this.ctrl[START];
     this.data = Buffer.from(data);
     this.view = new DataView(data);
     this.requested = requested;
@@ -105,7 +111,7 @@ export class CollectorPipeline {
     // the receiving thread's time.
     new Uint8Array(data).fill(0);
     // Both offsets start 1 MiB before the end, so the warm-up also takes both threads through the wrap.
-    new Int32Array(ctrl).fill(Math.max(0, data.byteLength - (1 << 20)) & ~7, W, R + 1);
+    new Int32Array(ctrl)[START] = Math.max(0, data.byteLength - (1 << 20)) & ~7;
     const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1, format: options.format ?? 'jsonl' };
     const worker = new Worker(new URL(import.meta.url), { workerData: init });
     const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
@@ -213,7 +219,7 @@ export class CollectorPipeline {
     const size = this.data.length;
     if (exporter.length > 255) exporter = exporter.slice(0, 255);
     const need = (HEADER + datagram.length + exporter.length + 7) & ~7;
-    let w = this.ctrl[W];
+    let w = this.writeOffset;
     const waste = size - w < need ? size - w : 0;
     if (Atomics.load(this.ctrl, USED) + waste + need > size) {
       this.ringDropped++;
@@ -232,7 +238,7 @@ export class CollectorPipeline {
     const at = w + HEADER + datagram.length;
     for (let k = 0; k < exporter.length; k++) this.data[at + k] = exporter.charCodeAt(k);
     w += need;
-    Atomics.store(this.ctrl, W, w === size ? 0 : w);
+    this.writeOffset = w === size ? 0 : w;
     Atomics.add(this.ctrl, USED, waste + need);
     Atomics.add(this.ctrl, SEQ, 1);
     if (!this.wakeScheduled && Atomics.load(this.ctrl, WAITING) === 1) {
@@ -328,7 +334,7 @@ function consume(init: WorkerInit): void {
     if (warmUpDatagrams++ % WARM_UP_ROUND_LENGTH === 0) scratch = new FlowCollector().on('batch', onBatch);
     return scratch;
   };
-  let r = Atomics.load(ctrl, R);
+  let r = Atomics.load(ctrl, START);
   while (true) {
     if (Atomics.load(ctrl, USED) === 0) {
       if (!warm && Atomics.load(ctrl, WARMED) === 1) {
@@ -367,7 +373,6 @@ function consume(init: WorkerInit): void {
     datagrams++;
     r += need;
     if (r === size) r = 0;
-    Atomics.store(ctrl, R, r);
     Atomics.sub(ctrl, USED, need);
     if (records - reported >= 5_000) report();
   }
