@@ -5,6 +5,8 @@
 // and stay alive for a short idle time, so consecutive searches (a LOF fit's self-query, then its scoring) pay one
 // start; a helper can be started before its index exists, so that its start overlaps the index build.
 
+import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SearchData } from './kernels.js';
 import { runTask, type SearchShared, type SearchTask } from './search.js';
@@ -30,6 +32,26 @@ export interface HelperJob {
 }
 
 export type HelperMessage = { job: number; chunk: number; result: Int32Array | null } | { job: number; error: string };
+
+/**
+ * Cores idle right now: the cores minus this thread and other processes' runnable threads (the fourth field of
+ * /proc/loadavg counts every runnable thread, this process's from /proc/self/task, e.g. V8's compiler and collector
+ * threads, are left out). Where /proc is missing, every other core is taken as idle.
+ */
+export function idleCores(): number {
+  const cores = availableParallelism();
+  try {
+    const runnable = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3].split('/')[0]);
+    let own = 0;
+    for (const task of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'latin1');
+      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'R') own++;
+    }
+    return Number.isFinite(runnable) ? Math.max(0, cores - 1 - Math.max(0, runnable - own)) : cores - 1;
+  } catch {
+    return cores - 1;
+  }
+}
 
 export function chunkTask(task: SearchTask, chunk: number, chunks: number): SearchTask {
   const nq = task.q1;

@@ -12,7 +12,7 @@
 import { takeRows, type Matrix } from '../../frame/matrix.js';
 import { defaultThreads } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
-import { SearchHelpers } from './parallel.js';
+import { SearchHelpers, idleCores } from './parallel.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { simdAvailable } from './simd.js';
 import { buildSorted, sortedKnn } from './sorted.js';
@@ -43,7 +43,7 @@ export interface NeighborResult {
 }
 
 /**
- * Work (units as in `useWorkers`, ~2 ns each in one thread for both the SIMD scan and the cluster search) from which
+ * Work (units as in `helperThreads`, ~2 ns each in one thread for both the SIMD scan and the cluster search) from which
  * a search starts helper threads: a helper costs ~0.1 s wall and ~0.25 s CPU to start and warm up (UNSW-NB15), so
  * it pays on an idle core from ~0.4 s of one-thread work. With helpers still alive from the previous search, posting
  * the job costs ~1 ms, and WARM_PARALLEL_WORK applies.
@@ -232,6 +232,8 @@ export class NeighborIndex {
     private readonly threads: number,
     private readonly parallelWork: number,
     private readonly helpers: SearchHelpers,
+    /** Threads from the default (not the `threads` option): helpers only on idle cores. */
+    private readonly adaptive: boolean,
   ) {}
 
   get rows(): number {
@@ -305,7 +307,7 @@ export class NeighborIndex {
     if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && !search.clusters && n >= PROJECTION_MIN_ROWS))) {
       search.projection = buildProjection(data, n, d);
     }
-    const index = new NeighborIndex(search, threads, parallelWork, helpers);
+    const index = new NeighborIndex(search, threads, parallelWork, helpers, options.threads === undefined);
     index.sortedPays = simd && !search.clusters && algorithm === 'auto';
     return index;
   }
@@ -336,25 +338,23 @@ export class NeighborIndex {
   private async searchKnn(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
     const excludeSelf = queries === undefined;
     const nq = queries ? queries.rows : this.search.n;
-    const parallel = this.useWorkers(nq);
-    const outIdx = sharedCopy(new Int32Array(nq * k), parallel);
-    const outDist = sharedCopy(new Float64Array(nq * k), parallel);
-    await this.run(queries, (q0, q1) => ({ op: 'knn', q0, q1, k, excludeSelf }), { outIdx, outDist }, parallel);
+    const helpers = this.helperThreads(nq);
+    const outIdx = sharedCopy(new Int32Array(nq * k), helpers > 0);
+    const outDist = sharedCopy(new Float64Array(nq * k), helpers > 0);
+    await this.run(queries, (q0, q1) => ({ op: 'knn', q0, q1, k, excludeSelf }), { outIdx, outDist }, helpers);
     return { k, indices: outIdx, distances: outDist };
   }
 
   /** Number of indexed rows within `radius` of each query (inclusive; the row itself counts when queries are omitted). */
   async radiusCount(queries: Matrix | undefined, radius: number): Promise<Int32Array> {
     const nq = queries ? queries.rows : this.search.n;
-    const parallel = this.useWorkers(nq);
-    const parts = await this.run(queries, (q0, q1) => ({ op: 'count', q0, q1, radius }), {}, parallel);
+    const parts = await this.run(queries, (q0, q1) => ({ op: 'count', q0, q1, radius }), {}, this.helperThreads(nq));
     return concat(parts, nq);
   }
 
   /** Connected components of the indexed rows under "within radius": component[i] is the smallest row in i's one. */
   async radiusComponents(radius: number): Promise<Int32Array> {
-    const parallel = this.useWorkers(this.search.n);
-    const parts = await this.run(undefined, (q0, q1) => ({ op: 'components', q0, q1, radius }), {}, parallel);
+    const parts = await this.run(undefined, (q0, q1) => ({ op: 'components', q0, q1, radius }), {}, this.helperThreads(this.search.n));
     const parent = new Int32Array(this.search.n).map((_, i) => i);
     for (const edges of parts) for (let e = 0; e < edges.length; e += 2) union(parent, edges[e], edges[e + 1]);
     for (let i = 0; i < parent.length; i++) parent[i] = find(parent, i);
@@ -364,28 +364,34 @@ export class NeighborIndex {
   /** Smallest `values[i]` over indexed rows i within `radius` of each query, or -1 when none is. */
   async radiusMinValue(queries: Matrix | undefined, radius: number, values: Int32Array): Promise<Int32Array> {
     const nq = queries ? queries.rows : this.search.n;
-    const parallel = this.useWorkers(nq);
-    const parts = await this.run(queries, (q0, q1) => ({ op: 'min-value', q0, q1, radius }), { values: sharedCopy(values, parallel) }, parallel);
+    const helpers = this.helperThreads(nq);
+    const parts = await this.run(queries, (q0, q1) => ({ op: 'min-value', q0, q1, radius }), { values: sharedCopy(values, helpers > 0) }, helpers);
     return concat(parts, nq);
   }
 
-  private useWorkers(nq: number): boolean {
+  /**
+   * Helper threads for a search of nq queries: none below the work threshold; otherwise threads − 1, or, with the
+   * default thread count, only as many as there are idle cores now (a helper on a busy machine measured slower in
+   * wall time than one thread: UNSW-NB15 LOF at load 5, 1.8–4.5 s against 1.5–1.7 s).
+   */
+  private helperThreads(nq: number): number {
     const { n, d, sparse, simd, clusters } = this.search;
     // Cluster searches: measured exact row elements per query (probeWork · d); scans: distance lanes.
     const work = clusters ? nq * clusters.probeWork * d : nq * n * (sparse ? 8 : simd ? d / 8 : d);
     const threshold = this.helpers.warm ? Math.min(this.parallelWork, WARM_PARALLEL_WORK) : this.parallelWork;
-    return this.threads > 1 && work >= threshold && nq >= 2 * this.threads;
+    if (this.threads < 2 || work < threshold || nq < 2 * this.threads) return 0;
+    return this.adaptive ? Math.min(this.threads - 1, idleCores()) : this.threads - 1;
   }
 
   private async run(
     queries: Matrix | undefined,
     makeTask: (q0: number, q1: number) => SearchTask,
     extra: Partial<SearchShared>,
-    parallel: boolean,
+    helpers: number,
   ): Promise<Int32Array[]> {
     const nq = queries ? queries.rows : this.search.n;
     if (queries && queries.cols !== this.search.d) throw new Error(`query width ${queries.cols} != indexed width ${this.search.d}`);
-    if (!parallel) {
+    if (helpers === 0) {
       const shared: SearchShared = { search: this.search, queries: queries ? queries.data : this.search.data, ...extra };
       const out = runTask(shared, makeTask(0, nq));
       return out ? [out] : [];
@@ -393,7 +399,7 @@ export class NeighborIndex {
     // This thread searches too, over its own (warm) copy; helpers use the same rows in shared memory.
     const local: SearchShared = { search: this.search, queries: queries ? queries.data : this.search.data, ...extra };
     const job = { queries: queries ? sharedCopy(queries.data, true) : null, ...extra, task: makeTask(0, nq), chunks: Math.min(nq, this.threads * CHUNKS_PER_THREAD) };
-    const results = await this.helpers.run(local, this.sharedSearch(), job, this.threads - 1);
+    const results = await this.helpers.run(local, this.sharedSearch(), job, helpers);
     return results.filter((r): r is Int32Array => r !== null);
   }
 
