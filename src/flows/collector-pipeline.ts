@@ -240,10 +240,13 @@ export class CollectorPipeline {
     w += need;
     this.writeOffset = w === size ? 0 : w;
     Atomics.add(this.ctrl, USED, waste + need);
-    Atomics.add(this.ctrl, SEQ, 1);
-    if (!this.wakeScheduled && Atomics.load(this.ctrl, WAITING) === 1) {
-      this.wakeScheduled = true;
-      setImmediate(this.wakeConsumer);
+    if (Atomics.load(this.ctrl, WAITING) === 1) {
+      // A consumer between its last look at `used` and its wait on SEQ then returns at once (see consume()).
+      Atomics.add(this.ctrl, SEQ, 1);
+      if (!this.wakeScheduled) {
+        this.wakeScheduled = true;
+        setImmediate(this.wakeConsumer);
+      }
     }
   }
 
@@ -335,8 +338,22 @@ function consume(init: WorkerInit): void {
     return scratch;
   };
   let r = Atomics.load(ctrl, START);
+  // The shared `used` is read once per run of entries (`available`) and lowered once per GIVE_BACK bytes consumed
+  // (or before sleeping), not per entry: both threads touching its cache line per datagram cost the receiving
+  // thread a cache miss on each of its own updates.
+  let available = 0;
+  let consumed = 0;
+  const giveBackAt = Math.min(1 << 20, size >> 3);
+  const giveBack = (): void => {
+    Atomics.sub(ctrl, USED, consumed);
+    consumed = 0;
+  };
   while (true) {
-    if (Atomics.load(ctrl, USED) === 0) {
+    if (available === 0) {
+      if (consumed > 0) giveBack();
+      available = Atomics.load(ctrl, USED);
+    }
+    if (available === 0) {
       if (!warm && Atomics.load(ctrl, WARMED) === 1) {
         flush();
         warm = true;
@@ -350,6 +367,8 @@ function consume(init: WorkerInit): void {
       if (Atomics.load(ctrl, CLOSED) === 1) break;
       flush();
       if (datagrams !== reportedDatagrams) report();
+      // Sleep unless an entry came in meanwhile: a producer that saw WAITING bumps SEQ (so this wait returns at
+      // once) and notifies; one that did not is seen here through `used`.
       const seq = Atomics.load(ctrl, SEQ);
       Atomics.store(ctrl, WAITING, 1);
       if (Atomics.load(ctrl, USED) === 0 && Atomics.load(ctrl, CLOSED) === 0) Atomics.wait(ctrl, SEQ, seq, 200);
@@ -357,7 +376,8 @@ function consume(init: WorkerInit): void {
       continue;
     }
     if (data.readUInt32BE(r) === WRAP) {
-      Atomics.sub(ctrl, USED, size - r);
+      available -= size - r;
+      consumed += size - r;
       r = 0;
       continue;
     }
@@ -373,7 +393,9 @@ function consume(init: WorkerInit): void {
     datagrams++;
     r += need;
     if (r === size) r = 0;
-    Atomics.sub(ctrl, USED, need);
+    available -= need;
+    consumed += need;
+    if (consumed >= giveBackAt) giveBack();
     if (records - reported >= 5_000) report();
   }
   flush();
