@@ -91,8 +91,8 @@ export class SearchHelpers {
 
   /**
    * Runs `task` (q0 = 0, q1 = number of queries) in `chunks` chunks on this thread (over `local`, its own copy of
-   * the index and queries) and on `helpers` workers over `index`, the same data in shared memory. Results in chunk
-   * order.
+   * the index and queries) and on the first `helpers` workers (started if missing) over `index`, the same data in
+   * shared memory. Results in chunk order.
    */
   async run(
     local: SearchShared,
@@ -116,7 +116,7 @@ export class SearchHelpers {
       failure ??= err;
       complete();
     };
-    const listeners = this.workers.map((helper) => {
+    const listeners = this.workers.slice(0, helpers).map((helper) => {
       const w = helper.worker;
       const onMessage = (msg: HelperMessage): void => {
         if (msg.job !== full.id) return;
