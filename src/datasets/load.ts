@@ -8,7 +8,7 @@ import type { CategoricalColumn, Column, DroppedColumn, Frame, IdentifierColumn 
 import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TIMESTAMP, countLines, peekCsv, readCsvInto, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
-import { isTimestampName } from '../frame/splits.js';
+import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
@@ -38,12 +38,12 @@ export const SKIP_EMPTY_LABEL = 'empty label';
 /** Loads the files as one dataset. */
 export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   if (files.length === 0) throw new UserError('no input files given');
-  const { format, plans, peeks, textShapes } = await planFiles(files, options);
+  const { format, plans, peeks, textShapes, timeColumns } = await planFiles(files, options);
   const plan = plans[0];
 
-  const kinds = plan.columns.map((c): CsvColumnKind => {
+  const kinds = plan.columns.map((c, i): CsvColumnKind => {
     if (c.role === 'payload' || c.role === 'duplicate' || !readsIdentifier(c, options)) return SKIP;
-    if (isTimeIdentifier(c, format, options)) return TIMESTAMP;
+    if (timeColumns[i]) return TIMESTAMP;
     return c.kind === 'numeric' ? NUMERIC : CATEGORICAL;
   });
   const totalBytes = totalSize(files);
@@ -132,9 +132,13 @@ type PeekSummary = Omit<CsvPeek, 'records' | 'head'>;
  * Peeks at every file (the first one's sample types the columns; the others only need their header and a row),
  * detects the format, plans each file and checks they agree. `textShapes`: per column of the plan, for text columns
  * whose sample is mostly distinct (flow ids, timestamps: about one dictionary entry per row), the sample's mean
- * entry length; undefined otherwise.
+ * entry length; undefined otherwise. `timeColumns`: per column, whether it is read as a time identifier: a timestamp
+ * identifier whose non-empty sample cells are all forms the loader reads (one in another form stays text, as written).
  */
-async function planFiles(files: readonly string[], options: LoadOptions): Promise<{ format: DatasetFormat; plans: FilePlan[]; peeks: PeekSummary[]; textShapes: ({ bytesPerEntry: number } | undefined)[] }> {
+async function planFiles(
+  files: readonly string[],
+  options: LoadOptions,
+): Promise<{ format: DatasetFormat; plans: FilePlan[]; peeks: PeekSummary[]; textShapes: ({ bytesPerEntry: number } | undefined)[]; timeColumns: boolean[] }> {
   // The first file is peeked for detection, then again for the sample its format's plan needs if that is larger.
   const detectionPeek = await peekCsv(files[0], DETECTION_RECORDS);
   checkReadable(detectionPeek);
@@ -154,7 +158,10 @@ async function planFiles(files: readonly string[], options: LoadOptions): Promis
     for (const v of values) bytes += Buffer.byteLength(v);
     return { bytesPerEntry: Math.ceil(bytes / values.size) };
   });
-  return { format, plans, peeks: peeks.map(({ records: _r, head: _h, ...summary }) => summary), textShapes };
+  const timeColumns = plans[0].columns.map(
+    (c, i) => isTimeIdentifier(c, format, options) && rows.every((r) => (r[i] ?? '').trim() === '' || !Number.isNaN(parseTimestamp(r[i]))),
+  );
+  return { format, plans, peeks: peeks.map(({ records: _r, head: _h, ...summary }) => summary), textShapes, timeColumns };
 }
 
 function csvOptions(format: DatasetFormat, plan: FilePlan, options: LoadOptions): { columnNames: string[]; hasHeader: boolean; missing?: readonly string[]; skipBadRows?: boolean } {

@@ -128,6 +128,20 @@ describe('UNSW-NB15 start and end times', () => {
 });
 
 describe('generic CSV', () => {
+  it('loads a time-named column in a form it does not read as text instead of failing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-time-'));
+    try {
+      const path = join(dir, 'flows.csv');
+      writeFileSync(path, 'timestamp,bytes,verdict\n2017/07/06 10:00,10,ok\nJul 7 2017,20,bad\n');
+      const frame = await loadDataset([path], { label: 'verdict' });
+      const time = frame.identifiers.find((c) => c.name === 'timestamp');
+      assert.equal(time?.kind, 'categorical');
+      assert.equal(frame.nRows, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('types columns from the data, sets identifiers apart and uses --label', async () => {
     const frame = await loadDataset([fixture('generic-flows.csv')], { label: 'verdict' });
     assert.equal(frame.source.format, 'csv');
