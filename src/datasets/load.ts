@@ -133,7 +133,8 @@ type PeekSummary = Omit<CsvPeek, 'records' | 'head'>;
  * detects the format, plans each file and checks they agree. `textShapes`: per column of the plan, for text columns
  * whose sample is mostly distinct (flow ids, timestamps: about one dictionary entry per row), the sample's mean
  * entry length; undefined otherwise. `timeColumns`: per column, whether it is read as a time identifier: a timestamp
- * identifier whose non-empty sample cells are all forms the loader reads (one in another form stays text, as written).
+ * identifier whose sample is mostly in forms the loader reads (one in another form stays text, as written; a stray
+ * bad cell in a time column is a bad row, named by file, line and column).
  */
 async function planFiles(
   files: readonly string[],
@@ -158,9 +159,7 @@ async function planFiles(
     for (const v of values) bytes += Buffer.byteLength(v);
     return { bytesPerEntry: Math.ceil(bytes / values.size) };
   });
-  const timeColumns = plans[0].columns.map(
-    (c, i) => isTimeIdentifier(c, format, options) && rows.every((r) => (r[i] ?? '').trim() === '' || !Number.isNaN(parseTimestamp(r[i]))),
-  );
+  const timeColumns = plans[0].columns.map((c, i) => isTimeIdentifier(c, format, options) && mostlyTimestamps(rows.map((r) => r[i] ?? '')));
   return { format, plans, peeks: peeks.map(({ records: _r, head: _h, ...summary }) => summary), textShapes, timeColumns };
 }
 
@@ -180,6 +179,18 @@ function withLabelOverride(plan: FilePlan, label: string | undefined, file: stri
     return c.role === 'label' ? { ...c, role: 'meta' } : c;
   });
   return { ...plan, columns };
+}
+
+/** True when at least 90% of the non-empty cells are timestamps the loader reads (and there is one). */
+function mostlyTimestamps(cells: readonly string[]): boolean {
+  let filled = 0;
+  let readable = 0;
+  for (const cell of cells) {
+    if (cell.trim() === '') continue;
+    filled++;
+    if (!Number.isNaN(parseTimestamp(cell))) readable++;
+  }
+  return readable > 0 && readable >= 0.9 * filled;
 }
 
 function checkSameColumns(first: FilePlan, other: FilePlan, firstFile: string, file: string): void {

@@ -68,8 +68,9 @@ describe('bad input', () => {
 
   it('a timestamp that does not read names the file, line and column', async () => {
     const header = 'Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Label';
-    const file = write('bad-time.csv', `${header}\n1-2,10.0.0.1,40000,10.0.0.2,80,6,6/7/2017 8:59,10,BENIGN\n1-3,10.0.0.1,40001,10.0.0.2,80,6,6/7/2017 8:60,12,BENIGN\n`);
-    await expectError([file], { format: 'csv', label: 'Label' }, `${file}, line 3, column 'Timestamp': '6/7/2017 8:60' is not a timestamp (d/m/yyyy h:mm[:ss] [AM|PM], yyyy-mm-dd hh:mm[:ss[.ffffff]] or seconds since 1970)`, ['--format', 'csv', '--label', 'Label']);
+    const good = Array.from({ length: 10 }, (_, i) => `1-${i},10.0.0.1,${40000 + i},10.0.0.2,80,6,6/7/2017 8:59,10,BENIGN`).join('\n');
+    const file = write('bad-time.csv', `${header}\n${good}\n1-99,10.0.0.1,40099,10.0.0.2,80,6,6/7/2017 8:60,12,BENIGN\n`);
+    await expectError([file], { format: 'csv', label: 'Label' }, `${file}, line 12, column 'Timestamp': '6/7/2017 8:60' is not a timestamp (d/m/yyyy h:mm[:ss] [AM|PM], yyyy-mm-dd hh:mm[:ss[.ffffff]] or seconds since 1970)`, ['--format', 'csv', '--label', 'Label']);
   });
 
   it('a ragged row names the file and line', async () => {
