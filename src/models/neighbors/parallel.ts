@@ -5,7 +5,7 @@
 // and stay alive for a short idle time, so consecutive searches (a LOF fit's self-query, then its scoring) pay one
 // start; a helper can be started before its index exists, so that its start overlaps the index build.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SearchData } from './kernels.js';
@@ -29,27 +29,21 @@ export interface HelperJob {
   chunks: number;
   /** counter[0]: next chunk to take. */
   counter: Int32Array;
+  /** Helpers take a chunk only while every runnable thread has a core, and otherwise wait for one. */
+  spareCoresOnly: boolean;
 }
 
 export type HelperMessage = { job: number; chunk: number; result: Int32Array | null } | { job: number; error: string };
 
 /**
- * Cores idle right now: the cores minus this thread and other processes' runnable threads (the fourth field of
- * /proc/loadavg counts every runnable thread, this process's from /proc/self/task, e.g. V8's compiler and collector
- * threads, are left out). Where /proc is missing, every other core is taken as idle.
+ * Whether every runnable thread on the machine has a core (the fourth field of /proc/loadavg counts them, the calling
+ * thread included). Where /proc is missing, taken as true.
  */
-export function idleCores(): number {
-  const cores = availableParallelism();
+export function coresToSpare(): boolean {
   try {
-    const runnable = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3].split('/')[0]);
-    let own = 0;
-    for (const task of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'latin1');
-      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'R') own++;
-    }
-    return Number.isFinite(runnable) ? Math.max(0, cores - 1 - Math.max(0, runnable - own)) : cores - 1;
+    return Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3].split('/')[0]) <= availableParallelism();
   } catch {
-    return cores - 1;
+    return true;
   }
 }
 
@@ -58,9 +52,21 @@ export function chunkTask(task: SearchTask, chunk: number, chunks: number): Sear
   return { ...task, q0: Math.floor((chunk * nq) / chunks), q1: Math.floor(((chunk + 1) * nq) / chunks) };
 }
 
-/** Takes chunks until none is left; `done` receives each chunk's result. */
-export function takeChunks(shared: SearchShared, job: HelperJob, done: (chunk: number, result: Int32Array | null) => void): void {
-  for (let c = Atomics.add(job.counter, 0, 1); c < job.chunks; c = Atomics.add(job.counter, 0, 1)) {
+/** How long a helper waits before it looks again for a spare core. */
+const SPARE_CORE_WAIT_MS = 5;
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Takes chunks until none is left; `done` receives each chunk's result. A helper of a `spareCoresOnly` job waits,
+ * before each chunk, until every runnable thread has a core (on a busy machine a helper measured slower than none).
+ */
+export function takeChunks(shared: SearchShared, job: HelperJob, helper: boolean, done: (chunk: number, result: Int32Array | null) => void): void {
+  for (;;) {
+    if (helper && job.spareCoresOnly) {
+      while (Atomics.load(job.counter, 0) < job.chunks && !coresToSpare()) Atomics.wait(napCell, 0, 0, SPARE_CORE_WAIT_MS);
+    }
+    const c = Atomics.add(job.counter, 0, 1);
+    if (c >= job.chunks) return;
     done(c, runTask(shared, chunkTask(job.task, c, job.chunks)));
   }
 }
@@ -134,7 +140,7 @@ export class SearchHelpers {
       return { w, onMessage, onError, onExit };
     });
     try {
-      takeChunks(local, full, record);
+      takeChunks(local, full, false, record);
       await allDone;
     } finally {
       for (const { w, onMessage, onError, onExit } of listeners) {

@@ -1,5 +1,6 @@
 // Worker entry for parallel neighbour search (parallel.ts): keeps the shared index sent with its first search, and
-// for each search takes chunks of queries from the shared counter and posts each chunk's result.
+// for each search takes chunks of queries from the shared counter (when asked, only while a core is spare) and posts
+// each chunk's result.
 
 import { parentPort } from 'node:worker_threads';
 import type { SearchData } from './kernels.js';
@@ -14,7 +15,7 @@ port.on('message', (job: HelperJob) => {
     index = job.index ?? index;
     if (!index) throw new Error('search-worker: no index');
     const shared = { search: index, queries: job.queries ?? index.data, outIdx: job.outIdx, outDist: job.outDist, values: job.values };
-    takeChunks(shared, job, (chunk, result) => post({ job: job.id, chunk, result }));
+    takeChunks(shared, job, true, (chunk, result) => post({ job: job.id, chunk, result }));
   } catch (err) {
     post({ job: job.id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -12,7 +12,7 @@
 import { takeRows, type Matrix } from '../../frame/matrix.js';
 import { defaultThreads } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
-import { SearchHelpers, idleCores } from './parallel.js';
+import { SearchHelpers } from './parallel.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { simdAvailable } from './simd.js';
 import { buildSorted, sortedKnn } from './sorted.js';
@@ -232,8 +232,8 @@ export class NeighborIndex {
     private readonly threads: number,
     private readonly parallelWork: number,
     private readonly helpers: SearchHelpers,
-    /** Threads from the default (not the `threads` option): helpers only on idle cores. */
-    private readonly adaptive: boolean,
+    /** Threads from the default (not the `threads` option): helpers work only while a core is spare. */
+    private readonly spareCoresOnly: boolean,
   ) {}
 
   get rows(): number {
@@ -369,18 +369,13 @@ export class NeighborIndex {
     return concat(parts, nq);
   }
 
-  /**
-   * Helper threads for a search of nq queries: none below the work threshold; otherwise threads − 1, or, with the
-   * default thread count, only as many as there are idle cores now (a helper on a busy machine measured slower in
-   * wall time than one thread: UNSW-NB15 LOF at load 5, 1.8–4.5 s against 1.5–1.7 s).
-   */
+  /** Helper threads for a search of nq queries: threads − 1 from the work threshold on, otherwise none. */
   private helperThreads(nq: number): number {
     const { n, d, sparse, simd, clusters } = this.search;
     // Cluster searches: measured exact row elements per query (probeWork · d); scans: distance lanes.
     const work = clusters ? nq * clusters.probeWork * d : nq * n * (sparse ? 8 : simd ? d / 8 : d);
     const threshold = this.helpers.warm ? Math.min(this.parallelWork, WARM_PARALLEL_WORK) : this.parallelWork;
-    if (this.threads < 2 || work < threshold || nq < 2 * this.threads) return 0;
-    return this.adaptive ? Math.min(this.threads - 1, idleCores()) : this.threads - 1;
+    return this.threads < 2 || work < threshold || nq < 2 * this.threads ? 0 : this.threads - 1;
   }
 
   private async run(
@@ -398,7 +393,13 @@ export class NeighborIndex {
     }
     // This thread searches too, over its own (warm) copy; helpers use the same rows in shared memory.
     const local: SearchShared = { search: this.search, queries: queries ? queries.data : this.search.data, ...extra };
-    const job = { queries: queries ? sharedCopy(queries.data, true) : null, ...extra, task: makeTask(0, nq), chunks: Math.min(nq, this.threads * CHUNKS_PER_THREAD) };
+    const job = {
+      queries: queries ? sharedCopy(queries.data, true) : null,
+      ...extra,
+      task: makeTask(0, nq),
+      chunks: Math.min(nq, this.threads * CHUNKS_PER_THREAD),
+      spareCoresOnly: this.spareCoresOnly,
+    };
     const results = await this.helpers.run(local, this.sharedSearch(), job, helpers);
     return results.filter((r): r is Int32Array => r !== null);
   }
