@@ -168,7 +168,6 @@ export class FlowTable {
     else {
       if (this.used === this.capacity) this.grow();
       slot = this.used++;
-      if (slot >> Layout.PAGE_BITS === this.pages.length) this.pages.push(new Float64Array(K.PAGE_SLOTS * this.slotDoubles));
     }
     const keys = this.keys;
     const k = this.key;
@@ -283,6 +282,9 @@ export class FlowTable {
     this.closedPrev = grown(this.closedPrev, 1, K.NIL);
     this.closedNext = grown(this.closedNext, 1, K.NIL);
     this.capacity = cap;
+    // Pages are added here, not in insert(): the warm-up capture never fills a page, and a branch insert() had never
+    // taken deoptimized it (and the meter it is inlined into) when the first real capture did.
+    while (this.pages.length << Layout.PAGE_BITS < cap) this.pages.push(new Float64Array(K.PAGE_SLOTS * this.slotDoubles));
     const indexSize = indexSizeFor(cap);
     if (indexSize !== this.index.length) {
       this.index = new Int32Array(indexSize);
