@@ -3,7 +3,7 @@
 //   real: every shared capture, time-shifted copies (editcap -t) merged in time order (mergecap);
 //   generated: generations of 80,000 concurrent TCP connections × 13 packets, interleaved (all flows of a generation
 //   live at once), one generation after the other.
-// Ours runs in a child process (clean peak RSS): features computed in memory (one FlowRecord per flow, as the live
+// Ours runs in a child process (extract-child.ts; clean peak RSS): features computed in memory (one FlowRecord per flow, as the live
 // detector consumes them; MeterBatch columns; MeterBatch with reading + decoding in a second thread), and the full
 // `flowsentry extract` to CSV, on one thread and as the two-thread meter + CSV-writer pipeline (`--workers 2`). Every number is for the whole process (start-up
 // included), from GNU time, and user-space instructions from `perf stat` where it works. Wall and CPU seconds are
@@ -18,14 +18,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCapture } from '../src/io/capture.js';
-import { MeterBatch, FlowMeter } from '../src/flows/meter.js';
-import { CIC_FEATURES } from '../src/datasets/cic-names.js';
 import { Rng } from '../src/util/rng.js';
 import { machineLine, markdownTable } from './lib/measure.js';
 
 const WORK = '/tmp/flowsentry-bench';
 const SELF = fileURLToPath(import.meta.url);
+const CHILD = resolve(SELF, '../extract-child.js');
 const CLI = resolve(SELF, '../../src/cli/main.js');
 
 function listCaptures(dir: string): string[] {
@@ -126,58 +124,6 @@ interface ChildResult {
   rssMb: number;
 }
 
-/**
- * Child-process body: meter a capture with the CIC features and report the measurements as JSON. `records`: one
- * FlowRecord per flow, whose vector the consumer reads inside the callback (as a scorer does); `batches`: columnar
- * MeterBatch rows of 1024 flows, no object per flow; `pipeline`: batches, with reading and decoding in a second
- * thread (meterCaptures).
- */
-async function child(file: string, mode: string): Promise<void> {
-  let flows = 0;
-  // A typed cell, not a closure variable: a double written to a closure variable is a new heap number each time.
-  const checksum = new Float64Array(1);
-  const width = CIC_FEATURES.length;
-  const batch = new MeterBatch(1024, width);
-  const consume = (b: MeterBatch): MeterBatch => {
-    for (let i = 0; i < b.length; i++) checksum[0]! += b.features[i * width + 2]!;
-    flows += b.length;
-    b.length = 0;
-    return b;
-  };
-  const createMeter = (): FlowMeter =>
-    new FlowMeter(
-      (r) => {
-        flows++;
-        checksum[0]! += r.features![2]!;
-      },
-      mode === 'records' ? { reuseFeatureVector: true } : { batches: { first: batch, full: consume } },
-    );
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let packets: number;
-  if (mode === 'pipeline') {
-    // Imported here: the one-thread modes do not load the extract module (worker, streams, CSV writer).
-    const { meterCaptures } = await import('../src/flows/extract.js');
-    const { meter, captures } = await meterCaptures([file], createMeter);
-    meter.flush();
-    packets = captures[0]!.packets;
-  } else {
-    const meter = createMeter();
-    packets = (await readCapture(file, (p) => meter.addPacket(p))).packets;
-    meter.flush();
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const result: ChildResult & { checksum: number } = {
-    packets,
-    flows,
-    wall: (performance.now() - t0) / 1000,
-    cpu: (cpu.user + cpu.system) / 1e6,
-    rssMb: process.resourceUsage().maxRSS / 1024,
-    checksum: checksum[0]!,
-  };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
 export async function run(args: string[]): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const r = args.indexOf('--repeat');
@@ -193,13 +139,13 @@ export async function run(args: string[]): Promise<void> {
   const rows: (string | number)[][] = [];
   const loadStart = loadavg().map((l) => l.toFixed(1)).join(' ');
   for (const [label, file] of files) {
-    const ours = timedRun(process.execPath, [SELF, '--child', file, 'records']);
+    const ours = timedRun(process.execPath, [CHILD, file, 'records']);
     const r = JSON.parse(ours.stdout) as ChildResult;
-    const columnar = timedRun(process.execPath, [SELF, '--child', file, 'batches']);
-    const pipelined = timedRun(process.execPath, [SELF, '--child', file, 'pipeline']);
+    const columnar = timedRun(process.execPath, [CHILD, file, 'batches']);
+    const pipelined = timedRun(process.execPath, [CHILD, file, 'pipeline']);
     const { NODE_EXTRA_CA_CERTS: _caBundle, ...withoutCaBundle } = process.env;
-    const columnarNoCa = timedRun(process.execPath, [SELF, '--child', file, 'batches'], withoutCaBundle);
-    const pipelinedNoCa = timedRun(process.execPath, [SELF, '--child', file, 'pipeline'], withoutCaBundle);
+    const columnarNoCa = timedRun(process.execPath, [CHILD, file, 'batches'], withoutCaBundle);
+    const pipelinedNoCa = timedRun(process.execPath, [CHILD, file, 'pipeline'], withoutCaBundle);
     const csv = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json']);
     const extract = JSON.parse(csv.stdout) as { packets: number; flows: number };
     const csv2 = timedRun(process.execPath, [CLI, 'extract', file, '--out', join(WORK, 'flows.csv'), '--json', '--workers', '2']);
@@ -270,5 +216,3 @@ function timedOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measure
   const wall = Number(m[1]);
   return { stdout: r.stdout, stderr: r.stderr, wall, bestWall: wall, cpu: Number(m[2]) + Number(m[3]), instructions, rssMb: Number(m[4]) / 1024 };
 }
-
-if (process.argv[2] === '--child') await child(process.argv[3]!, process.argv[4] ?? 'records');

@@ -11,7 +11,8 @@ import { countSkip, PcapReader, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
 import { MeterBatch, FlowMeter, type MeterOptions, type MeterStats, Row } from './meter.js';
-import { formatAddress, PACKED_BYTES, Packed } from './decode/packet.js';
+import { formatAddress } from './decode/packet.js';
+import { RingAborted, SlotRing, workerResult, type WorkerReply } from './pipeline.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
 import { warmUpCapture } from './warmup.js';
 
@@ -87,14 +88,6 @@ export function formatFlowJson(flow: FlowRecord, features: FeatureSet, columns: 
   return JSON.stringify({ ...fields, start: cicTimestamp(flow.startMs), features: named });
 }
 
-/** SlotRing control words and the CSV pipeline's ring size. */
-const enum Ring {
-  R_CLOSED = 0,
-  R_ABORTED = 1,
-  R_COUNTS = 2,
-  RING_SLOTS = 8,
-}
-
 /** Constants (a const enum: literals in the code, not module-variable loads in the hot paths). */
 const enum K {
   COMMA = 0x2c,
@@ -107,8 +100,8 @@ const enum K {
   SPARE_CHUNKS = 3,
   /** Rows per MeterBatch between the meter and the CSV writer. */
   BATCH_ROWS = 1024,
-  PACKET_SLOTS = 8,
-  PACKETS_PER_SLOT = 4096,
+  /** Slots of the ring between the meter and the CSV writer. */
+  RING_SLOTS = 8,
 }
 const CHUNK = 1 << 20;
 /** 10 ** k for k in [-POW10_ZERO, POW10_ZERO], the same doubles as the `**` operator gives (a table lookup, not pow). */
@@ -579,119 +572,12 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
   }
 }
 
-export type WorkerReply =
-  | { type: 'done'; result: PartialExtract }
-  | { type: 'written' }
-  | { type: 'decoded'; captures: CaptureSummary[] }
-  | { type: 'error'; message: string; userError: boolean };
 
 
-/** The other side of a SlotRing gave up; its own error message follows as a worker message. */
-class RingAborted extends Error {}
-
-function ringHeaderBytes(slots: number): number {
-  return 8 * Math.ceil(((2 + Ring.R_COUNTS + slots) * 4) / 8);
-}
-
-/**
- * Single-producer single-consumer ring of fixed-size slots in one SharedArrayBuffer, for a two-thread pipeline:
- * the producer fills one slot while the consumer works through the ones before it. Int32 control words, used
- * through Atomics: slot count and bytes per slot, CLOSED (no more slots), ABORTED (either side failed), and per slot
- * the item count of a full slot (0 = free). Waits are bounded (100 ms) and re-check the flags, so neither side hangs
- * on a partner that has given up.
- */
-export class SlotRing {
-  readonly slots: number;
-  readonly slotBytes: number;
-  private readonly ctrl: Int32Array;
-  /** The slot being filled (producer) or read (consumer). */
-  current = 0;
-
-  private constructor(readonly buffer: SharedArrayBuffer) {
-    const head = new Int32Array(buffer, 0, 2);
-    this.slots = head[0]!;
-    this.slotBytes = head[1]!;
-    this.ctrl = new Int32Array(buffer, 8, Ring.R_COUNTS + this.slots);
-  }
-
-  /** `slotBytes` must be a multiple of 8. */
-  static create(slots: number, slotBytes: number): SlotRing {
-    const buffer = new SharedArrayBuffer(ringHeaderBytes(slots) + slots * slotBytes);
-    new Int32Array(buffer, 0, 2).set([slots, slotBytes]);
-    return new SlotRing(buffer);
-  }
-
-  static attach(buffer: SharedArrayBuffer): SlotRing {
-    return new SlotRing(buffer);
-  }
-
-  /** Byte offset of slot i's payload in the buffer. */
-  offset(i: number): number {
-    return ringHeaderBytes(this.slots) + i * this.slotBytes;
-  }
-
-  /** Producer: publishes `count` (> 0) items in the current slot and moves on to the next once it is free. */
-  put(count: number): number {
-    const ctrl = this.ctrl;
-    Atomics.store(ctrl, Ring.R_COUNTS + this.current, count);
-    Atomics.notify(ctrl, Ring.R_COUNTS + this.current);
-    this.current = (this.current + 1) % this.slots;
-    for (let pending = Atomics.load(ctrl, Ring.R_COUNTS + this.current); pending !== 0; pending = Atomics.load(ctrl, Ring.R_COUNTS + this.current)) {
-      if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
-      Atomics.wait(ctrl, Ring.R_COUNTS + this.current, pending, 100);
-    }
-    return this.current;
-  }
-
-  /** Producer: no more slots. */
-  close(): void {
-    Atomics.store(this.ctrl, Ring.R_CLOSED, 1);
-    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, Ring.R_COUNTS + i);
-  }
-
-  /** Consumer: waits for the current slot; its item count, or 0 once the ring is closed and every slot is taken. */
-  take(): number {
-    const ctrl = this.ctrl;
-    for (;;) {
-      const count = Atomics.load(ctrl, Ring.R_COUNTS + this.current);
-      if (count > 0) return count;
-      if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
-      if (Atomics.load(ctrl, Ring.R_CLOSED) !== 0 && Atomics.load(ctrl, Ring.R_COUNTS + this.current) === 0) return 0;
-      Atomics.wait(ctrl, Ring.R_COUNTS + this.current, 0, 100);
-    }
-  }
-
-  /** Consumer: frees the current slot and moves on. */
-  release(): void {
-    Atomics.store(this.ctrl, Ring.R_COUNTS + this.current, 0);
-    Atomics.notify(this.ctrl, Ring.R_COUNTS + this.current);
-    this.current = (this.current + 1) % this.slots;
-  }
-
-  /** Either side: gives up; the other side's next wait throws RingAborted. */
-  abort(): void {
-    Atomics.store(this.ctrl, Ring.R_ABORTED, 1);
-    for (let i = 0; i < this.slots; i++) Atomics.notify(this.ctrl, Ring.R_COUNTS + i);
-  }
-}
 
 /** The MeterBatch over each slot of a ring made with slotBytes = MeterBatch.bytesFor(rows, featureCount). */
 export function ringBatches(ring: SlotRing, rows: number, featureCount: number): MeterBatch[] {
   return Array.from({ length: ring.slots }, (_, i) => new MeterBatch(rows, featureCount, ring.buffer, ring.offset(i)));
-}
-
-/** Waits for a pipeline worker's final message (`type`), rejecting on its error message, error or early exit. */
-function workerResult<T extends WorkerReply>(worker: Worker, type: T['type'], name: string): Promise<T> {
-  const result = new Promise<T>((resolve, reject) => {
-    worker.on('message', (msg: WorkerReply) => {
-      if (msg.type === type) resolve(msg as T);
-      else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`${name} thread exited with code ${code}`)));
-  });
-  result.catch(() => undefined); // awaited later; the other side may fail first
-  return result;
 }
 
 /** Opens an output file for writing; a UserError naming it when it cannot be. */
@@ -716,7 +602,7 @@ function writeAll(fd: number, bytes: Buffer): void {
 async function extractPipelined(captures: readonly (string | Readable)[], out: string, options: ExtractOptions): Promise<PartialExtract> {
   const fd = openOutput(out);
   const width = CIC_FEATURES.length;
-  const ring = SlotRing.create(Ring.RING_SLOTS, MeterBatch.bytesFor(K.BATCH_ROWS, width));
+  const ring = SlotRing.create(K.RING_SLOTS, MeterBatch.bytesFor(K.BATCH_ROWS, width));
   const batches = ringBatches(ring, K.BATCH_ROWS, width);
   let worker: Worker | undefined;
   try {
@@ -748,48 +634,6 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
   }
 }
 
-
-/**
- * Meters capture files in two threads: a worker reads and decodes the packets into a SlotRing of compact packet
- * summaries (decode/packet.ts packPacket), this thread meters them — for consumers on this thread (callbacks or
- * FlowBatches), on a machine with a core to spare. The meter is made by `createMeter` once the worker is started,
- * so the worker's start-up overlaps the meter's (the first FlowMeter of a process runs the warm-up capture). The
- * meter sees the same packets in the same order as with readCapture + addPacket; it is returned with the reader's
- * per-capture summaries.
- */
-export async function meterCaptures(paths: readonly string[], createMeter: () => FlowMeter): Promise<{ meter: FlowMeter; captures: CaptureSummary[] }> {
-  const ring = SlotRing.create(K.PACKET_SLOTS, K.PACKETS_PER_SLOT * PACKED_BYTES);
-  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
-    workerData: { role: 'decoder', ring: ring.buffer, packets: K.PACKETS_PER_SLOT, captures: paths },
-  });
-  try {
-    const decoded = workerResult<{ type: 'decoded'; captures: CaptureSummary[] }>(worker, 'decoded', 'decoder');
-    const meter = createMeter();
-    const views = packetViews(ring, K.PACKETS_PER_SLOT);
-    try {
-      for (let n = ring.take(); n > 0; n = ring.take()) {
-        const { words, times } = views[ring.current]!;
-        for (let i = 0; i < n; i++) meter.addPacked(words, times, i);
-        ring.release();
-      }
-    } catch (err) {
-      if (err instanceof RingAborted) await decoded;
-      ring.abort();
-      throw err;
-    }
-    return { meter, captures: (await decoded).captures };
-  } finally {
-    await worker.terminate();
-  }
-}
-
-/** The packet-summary views of each slot of a packet ring: PACKED_WORDS words and one timestamp per packet. */
-export function packetViews(ring: SlotRing, packets: number): { words: Uint32Array; times: Float64Array }[] {
-  return Array.from({ length: ring.slots }, (_, i) => ({
-    times: new Float64Array(ring.buffer, ring.offset(i), packets),
-    words: new Uint32Array(ring.buffer, ring.offset(i) + packets * 8, packets * Packed.PACKED_WORDS),
-  }));
-}
 
 /**
  * Extracts flows from captures (paths, '-' for stdin, or Readables) and writes one row per flow to `out`

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MeterBatch, FlowMeter } from '../../src/flows/meter.js';
-import { meterCaptures } from '../../src/flows/extract.js';
+import { meterCaptures } from '../../src/flows/decoder-thread.js';
 import { readCapture } from '../../src/io/capture.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { CIC_FEATURES } from '../../src/datasets/cic-names.js';
