@@ -5,11 +5,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
-import type { RawPacket } from '../io/pcap.js';
+import { PcapReader, type RawPacket } from '../io/pcap.js';
 import { decodePacket } from './decode/decode.js';
 import { DecodedPacket, packPacket, Packed } from './decode/packet.js';
 import { packetViews } from './decoder-thread.js';
 import { SlotRing, type WorkerReply } from './pipeline.js';
+import { pushWarmUpCapture } from './warmup.js';
 
 const port = parentPort!;
 const job = workerData as { ring: SharedArrayBuffer; packets: number; captures: string[] };
@@ -28,6 +29,11 @@ async function decode(): Promise<void> {
       n = 0;
     }
   };
+  // The warm-up capture first (warmup.ts; 142 packets, fewer than a slot holds, so none is published), through the
+  // same reader, decoder and packing call sites: this thread's V8 then compiles them with every path seen, as the
+  // meter's warm-up does on the other thread (without it the decoder deoptimized 8 times in the first real slots).
+  pushWarmUpCapture(new PcapReader(onPacket));
+  n = 0;
   try {
     const captures: CaptureSummary[] = [];
     for (const path of job.captures) captures.push(await readCapture(path, onPacket));

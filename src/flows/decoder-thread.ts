@@ -34,7 +34,7 @@ export async function meterCaptures(paths: readonly string[], createMeter: () =>
     try {
       for (let n = ring.take(); n > 0; n = ring.take()) {
         const { words, times } = views[ring.current]!;
-        for (let i = 0; i < n; i++) meter.addPacked(words, times, i);
+        meter.addPackedBlock(words, times, n);
         ring.release();
       }
     } catch (err) {
