@@ -3,7 +3,7 @@
 // packets through the incremental readers in constant memory. A source that is not a capture at all is one UserError
 // naming it; everything else (truncation, corruption) is counted by reason and skipped.
 
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { UserError } from '../errors.js';
@@ -84,24 +84,39 @@ function openPath(path: string): number {
   }
 }
 
+/** Reads up to `buf.length` bytes at `position` on the libuv thread pool; resolves with the count read. */
+function readAt(fd: number, buf: Uint8Array, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
 /**
- * Fast path for an uncompressed regular capture file: positional synchronous reads into one reused 1 MB buffer (no
- * stream, no chunk allocation). Returns undefined, without moving the file position, when the file is gzipped or
- * not a capture, for the general path to handle.
+ * Fast path for an uncompressed regular capture file: positional reads into two reused 1 MB buffers (no stream, no
+ * chunk allocation), double-buffered: the next megabyte is read on the thread pool (the kernel's copy on another
+ * core) while the packets of the current one are delivered. Returns undefined, without moving the file position, when
+ * the file is gzipped or not a capture, for the general path to handle.
  */
 async function readRegularFile(fd: number, path: string, onPacket: PacketCallback, afterChunk?: AfterChunk): Promise<CaptureSummary | undefined> {
-  // A plain Uint8Array, not a Buffer: the partial records the reader keeps are Uint8Arrays, and one array class keeps
+  // Plain Uint8Arrays, not Buffers: the partial records the reader keeps are Uint8Arrays, and one array class keeps
   // the decoder's byte reads monomorphic (a Buffer here deoptimized them as soon as a record crossed two reads).
-  const buf = new Uint8Array(1 << 20);
+  let buf = new Uint8Array(1 << 20);
+  let spare = new Uint8Array(1 << 20);
   let n = readSync(fd, buf, 0, buf.length, 0);
   const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket) : undefined;
   if (!reader) return undefined;
   let bytes = 0;
   while (n > 0) {
     bytes += n;
-    reader.push(buf.subarray(0, n));
-    if (afterChunk) await afterChunk(bytes);
-    n = readSync(fd, buf, 0, buf.length, bytes);
+    // The reader copies what it keeps of a chunk, so `spare` may be overwritten while `buf` is being read.
+    const next = readAt(fd, spare, bytes);
+    try {
+      reader.push(buf.subarray(0, n));
+      if (afterChunk) await afterChunk(bytes);
+    } catch (err) {
+      await next.catch(() => undefined); // the caller closes the descriptor: no read may still use it
+      throw err;
+    }
+    n = await next;
+    [buf, spare] = [spare, buf];
   }
   reader.end();
   return { source: path, format: reader.format, gzip: false, packets: reader.packets, bytes, skipped: { ...reader.skipped } };
