@@ -490,6 +490,12 @@ export class FlowMeter {
 }
 
 let warmedUp = false;
+/**
+ * The warm-up's scratch meters, kept for the life of the process: the meter's optimized code refers weakly to objects
+ * of theirs seen in its type feedback, and the collection that freed them (the first Mark-Compact, mid-way through
+ * the first real capture) threw that code away ('weak objects' deopt) while the real run was still ramping up.
+ */
+const warmUpMeters: FlowMeter[] = [];
 
 /**
  * Runs the warm-up capture (warmup.ts) once per process, before the first real meter sees a packet, through the pcap
@@ -501,11 +507,11 @@ function warmUp(): void {
   warmedUp = true;
   const capture = warmUpCapture();
   const batch = new MeterBatch(16, CIC_FEATURES.length);
-  const meters = [
+  warmUpMeters.push(
     new FlowMeter(() => undefined, { batches: { first: batch, full: (b) => ((b.length = 0), b) } }),
     new FlowMeter(() => undefined, { earlyPackets: 3, onEarly: () => undefined, maxFlows: 32 }),
-  ];
-  for (const meter of meters) {
+  );
+  for (const meter of warmUpMeters) {
     pushWarmUpCapture(new PcapReader((p) => meter.addPacket(p)), capture);
     meter.flush();
   }
