@@ -13,7 +13,7 @@
 // Build O(n·d·log(n / LEAF_ROWS)); a query costs O((√C + expanded clusters)·nnz(q) + visited·d) for C clusters,
 // O(n·d) at worst.
 
-import { reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
+import { offer, reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
 import { ROW_GROUP, SimdScan } from './simd.js';
 
 export interface Clusters {
@@ -579,10 +579,7 @@ export class ClusterSearcher {
         }
         if (++this.work > budget) return -1;
         const exact = this.exact(p, q);
-        if (size < k) {
-          siftUp(hd, hi, base, size, exact, row);
-          size++;
-        } else replaceTop(hd, hi, base, k, exact, row);
+        size = offer(hd, hi, base, k, size, exact, row);
         if (size === k) {
           bound = (euclidean ? Math.sqrt(hd[base]) : hd[base]) + this.qTol;
           cutoff = (euclidean ? bound * bound : bound) * inflate + 1e-30;

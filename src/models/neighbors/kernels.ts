@@ -311,14 +311,8 @@ export class TopKReducer implements Reducer {
       if (v > worst) continue;
       const idx = t0 + c;
       if (idx === skip) continue;
-      if (size < cap) {
-        siftUp(hd, hi, base, size, v, idx);
-        size++;
-        if (size === cap) worst = hd[base];
-      } else if (v < worst || idx < hi[base]) {
-        replaceTop(hd, hi, base, cap, v, idx);
-        worst = hd[base];
-      }
+      size = offer(hd, hi, base, cap, size, v, idx);
+      if (size === cap) worst = hd[base];
     }
     this.size[q - this.q0] = size;
   }
@@ -353,14 +347,8 @@ export class TopKReducer implements Reducer {
         if (v > worst) continue;
         const idx = order ? order[t0 + c] : t0 + c;
         if (idx === skip) continue;
-        if (size < cap) {
-          siftUp(hd, hi, base, size, v, idx);
-          size++;
-          if (size === cap) worst = hd[base];
-        } else if (v < worst || idx < hi[base]) {
-          replaceTop(hd, hi, base, cap, v, idx);
-          worst = hd[base];
-        }
+        size = offer(hd, hi, base, cap, size, v, idx);
+        if (size === cap) worst = hd[base];
       }
     }
     this.size[q - this.q0] = size;
@@ -396,14 +384,8 @@ export class TopKReducer implements Reducer {
       acc[i] = 0;
       if (v > worst || i === skip) continue;
       if (v < 0) v = 0;
-      if (size < cap) {
-        siftUp(hd, hi, base, size, v, i);
-        size++;
-        if (size === cap) worst = hd[base];
-      } else if (v < worst || i < hi[base]) {
-        replaceTop(hd, hi, base, cap, v, i);
-        worst = hd[base];
-      }
+      size = offer(hd, hi, base, cap, size, v, i);
+      if (size === cap) worst = hd[base];
     }
     this.size[q - this.q0] = size;
   }
@@ -509,6 +491,19 @@ function sortByValue(order: Int32Array, size: number, values: Float64Array, ids:
     }
     order[b + 1] = p;
   }
+}
+
+/**
+ * Offers (v, idx) to a max-heap of `size` entries holding at most `cap`: pushed while there is room, else it replaces
+ * the top when smaller (ties: lower index). Returns the new size; the heap's top is then hd[base].
+ */
+export function offer(hd: Float64Array, hi: Int32Array, base: number, cap: number, size: number, v: number, idx: number): number {
+  if (size < cap) {
+    siftUp(hd, hi, base, size, v, idx);
+    return size + 1;
+  }
+  replaceTop(hd, hi, base, cap, v, idx);
+  return size;
 }
 
 export function siftUp(hd: Float64Array, hi: Int32Array, base: number, pos: number, v: number, idx: number): void {

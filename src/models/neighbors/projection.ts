@@ -7,7 +7,7 @@
 // at worst (queries far from every row).
 
 import { Rng } from '../../util/rng.js';
-import { exactReduced, replaceTop, siftUp, type SearchData } from './kernels.js';
+import { exactReduced, offer, type SearchData } from './kernels.js';
 
 export interface Projection {
   /** Number of leading directions kept. */
@@ -250,10 +250,7 @@ export class ProjectionSearcher {
       if (size === k && this.partial(pos, bound + slack) > bound + slack) continue;
       if (--budget < 0) return -1;
       const exact = exactReduced(this.s, this.queries, q, row);
-      if (size < k) {
-        siftUp(hd, hi, base, size, exact, row);
-        size++;
-      } else replaceTop(hd, hi, base, k, exact, row);
+      size = offer(hd, hi, base, k, size, exact, row);
       if (size === k) {
         bound = hd[base];
         slack = this.tol(bound);
