@@ -14,11 +14,12 @@ import { readDatagrams } from './build.js';
 const CLI = 'dist/src/cli/main.js';
 const truth = JSON.parse(readFileSync('test/fixtures/netflow/softflowd-truth.json', 'utf8')) as Record<string, { records: number; packets: number; bytes: number }>;
 
-test('collect writes every flow as a JSON line and summarises, stopping at --count', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-collect-'));
-  const out = join(dir, 'flows.jsonl');
-  const want = truth['softflowd-ipfix'];
-  const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', '--out', out, '--count', String(want.records), '--duration', '20', '--json']);
+/**
+ * Runs `collect --out OUT --count N --json` on a free port, sends it the datagrams (each acknowledged by the socket
+ * before the next), and returns its exit code, stdout and stderr once it stops.
+ */
+async function collectDatagrams(out: string, count: number, datagrams: Iterable<Buffer>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', '--out', out, '--count', String(count), '--duration', '20', '--json']);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -32,11 +33,19 @@ test('collect writes every flow as a JSON line and summarises, stopping at --cou
   });
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
   const socket = dgram.createSocket('udp4');
-  const send = (b: Buffer): Promise<void> => new Promise((resolve) => socket.send(b, port, '127.0.0.1', () => resolve()));
-  await send(Buffer.from('not a flow export'));
-  for (const d of readDatagrams('test/fixtures/netflow/softflowd-ipfix.bin')) await send(d);
+  for (const d of datagrams) await new Promise<void>((resolve) => socket.send(d, port, '127.0.0.1', () => resolve()));
   socket.close();
-  assert.equal(await exited, 0, stderr);
+  const code = await exited;
+  return { code, stdout, stderr };
+}
+
+test('collect writes every flow as a JSON line and summarises, stopping at --count', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-collect-'));
+  const out = join(dir, 'flows.jsonl');
+  const want = truth['softflowd-ipfix'];
+  const datagrams = [Buffer.from('not a flow export'), ...readDatagrams('test/fixtures/netflow/softflowd-ipfix.bin')];
+  const { code, stdout, stderr } = await collectDatagrams(out, want.records, datagrams);
+  assert.equal(code, 0, stderr);
   const summary = JSON.parse(stdout) as { records: number; malformed: number; malformedByReason: Record<string, number> };
   assert.equal(summary.records, want.records);
   assert.equal(summary.malformed, 1);
@@ -62,21 +71,8 @@ test('collect --out flows.csv writes CSV with a header: the same records as the 
   const dir = mkdtempSync(join(tmpdir(), 'flowsentry-collect-'));
   const want = truth['softflowd-v9'];
   const run = async (out: string): Promise<void> => {
-    const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', '--out', out, '--count', String(want.records), '--duration', '20', '--json']);
-    let stderr = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /listening on udp:\/\/[^\s]+:(\d+)/.exec(stderr);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on('exit', () => reject(new Error(`collect exited early: ${stderr}`)));
-    });
-    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    const socket = dgram.createSocket('udp4');
-    for (const d of readDatagrams('test/fixtures/netflow/softflowd-v9.bin')) await new Promise<void>((resolve) => socket.send(d, port, '127.0.0.1', () => resolve()));
-    socket.close();
-    assert.equal(await exited, 0, stderr);
+    const { code, stderr } = await collectDatagrams(out, want.records, readDatagrams('test/fixtures/netflow/softflowd-v9.bin'));
+    assert.equal(code, 0, stderr);
   };
   await run(join(dir, 'flows.csv'));
   await run(join(dir, 'flows.jsonl'));
