@@ -13,7 +13,7 @@
 // Build O(n·d·log(n / LEAF_ROWS)); a query costs O((√C + expanded clusters)·nnz(q) + visited·d) for C clusters,
 // O(n·d) at worst.
 
-import { offer, reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
+import { exactBatch, offer, reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
 import { ROW_GROUP, SimdScan } from './simd.js';
 
 export interface Clusters {
@@ -311,10 +311,11 @@ export class ClusterSearcher {
   private readonly rows: Float32Array;
   private readonly stride: number;
   private readonly approx: Float64Array;
-  private readonly data: Float32Array;
-  /** knn's candidate heap on float32 values, and their exact values. */
+  private readonly search: SearchData;
+  /** knn's candidate heap on float32 values, and their exact values; positions of those that get an exact value. */
   private candDist = new Float64Array(0);
   private candRow = new Int32Array(0);
+  private candWanted = new Int32Array(0);
   private qTol = 0;
   /**
    * Cost of the last knn call in exact row distances: centre distances (d(q, c) costs nnz(q) + 10 of d row
@@ -341,7 +342,7 @@ export class ClusterSearcher {
     this.rows = this.simd ? this.simd.rowsView() : s.data;
     this.stride = this.simd ? this.simd.width : s.d;
     this.approx = new Float64Array(this.simd ? c.maxSize : 0);
-    this.data = s.data;
+    this.search = s;
   }
 
   /** Per centre of a level, the cost of d(q, c) in exact row distances. */
@@ -469,11 +470,6 @@ export class ClusterSearcher {
     ids[i] = id;
   }
 
-  /** Exact reduced distance to indexed row `row`, read from the indexed rows (same values as the SIMD copy). */
-  private exactRow(row: number, q: number): number {
-    return reducedDistance(this.metric, this.data, row * this.d, this.queries, q * this.d, this.d);
-  }
-
   private exact(pos: number, q: number): number {
     const xo = this.simd ? pos * this.stride : this.c.order[pos] * this.d;
     return reducedDistance(this.metric, this.rows, xo, this.queries, q * this.d, this.d);
@@ -493,6 +489,7 @@ export class ClusterSearcher {
     if (this.candDist.length < cap) {
       this.candDist = new Float64Array(cap);
       this.candRow = new Int32Array(cap);
+      this.candWanted = new Int32Array(cap);
     }
     const ad = this.candDist;
     const ai = this.candRow;
@@ -533,9 +530,19 @@ export class ClusterSearcher {
     }
     const top = ad[0];
     this.work += size;
-    for (let c = 0; c < size; c++) ad[c] = this.exactRow(ai[c], q);
-    sortPairs(ad, ai, 0, size);
     const kept = Math.min(k, size);
+    // The k-th smallest float32 value bounds the k-th exact distance from above (with its error); a candidate whose
+    // value stands for a larger exact distance cannot be among the k nearest and gets no exact value.
+    sortPairs(ad, ai, 0, size);
+    const reach = ad[kept - 1] * inflate + 1e-30;
+    const wanted = this.candWanted;
+    let pending = 0;
+    for (let c = 0; c < size; c++) {
+      if (ad[c] / inflate - 1e-30 > reach) ad[c] = Number.POSITIVE_INFINITY;
+      else wanted[pending++] = c;
+    }
+    exactBatch(this.search, this.queries, q, ai, 0, wanted, pending, ad);
+    sortPairs(ad, ai, 0, size);
     // Rows left out had float32 values ≥ the final heap top, hence exact ones ≥ top / inflate.
     if (size === cap && !(ad[kept - 1] < top / inflate)) return this.knnExact(q, k, skip, hd, hi, base, budget);
     for (let c = 0; c < kept; c++) {

@@ -99,7 +99,7 @@ export function reducedDistance(metric: 'euclidean' | 'manhattan', x: Float32Arr
  * `positions`. Four rows at a time, each summed in the order of `reducedDistance` (so the values are the same),
  * the four independent sums hiding the floating-point add latency.
  */
-function exactBatch(s: SearchData, queries: Float32Array, q: number, ids: Int32Array, base: number, positions: Int32Array, count: number, exact: Float64Array): void {
+export function exactBatch(s: SearchData, queries: Float32Array, q: number, ids: Int32Array, base: number, positions: Int32Array, count: number, exact: Float64Array): void {
   const { d, data: x } = s;
   const qo = q * d;
   let t = 0;
