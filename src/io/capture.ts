@@ -7,7 +7,7 @@ import { closeSync, createReadStream, fstatSync, openSync, read, readSync } from
 import { createGunzip } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { UserError } from '../errors.js';
-import { isPcapMagic, PcapReader, type CaptureReader, type PacketCallback, type SkipCounts } from './pcap.js';
+import { isPcapMagic, PcapReader, type CaptureReader, type PacketCallback, type ReadPause, type SkipCounts } from './pcap.js';
 import { isPcapngMagic, PcapngReader } from './pcapng.js';
 
 export interface CaptureSummary {
@@ -24,9 +24,9 @@ function isGzip(b: Uint8Array): boolean {
 }
 
 /** Creates the reader for a buffer's first bytes, or undefined when they are no capture format we know. */
-export function readerFor(head: Uint8Array, onPacket: PacketCallback): CaptureReader | undefined {
-  if (isPcapMagic(head)) return new PcapReader(onPacket);
-  if (isPcapngMagic(head)) return new PcapngReader(onPacket);
+export function readerFor(head: Uint8Array, onPacket: PacketCallback, pause?: ReadPause): CaptureReader | undefined {
+  if (isPcapMagic(head)) return new PcapReader(onPacket, pause);
+  if (isPcapngMagic(head)) return new PcapngReader(onPacket, pause);
   return undefined;
 }
 
@@ -66,6 +66,21 @@ async function* withHead(stream: AsyncIterable<Uint8Array>, n: number, onHead: (
 /** Runs after each chunk's packets with the bytes read so far (decompressed for gzip); awaited. */
 export type AfterChunk = (bytesRead: number) => Promise<void> | void;
 
+/**
+ * Delivers one chunk: pushes it, then for as long as a ReadPause stops the reader part-way, awaits `afterChunk`
+ * (the consumer's wait, e.g. for 'drain'), clears the pause and resumes. So a consumer that sets the pause bounds
+ * what it queues to one packet's worth, however many flows end within a chunk.
+ */
+async function deliver(reader: CaptureReader, chunk: Uint8Array, bytes: number, afterChunk: AfterChunk | undefined, pause: ReadPause | undefined): Promise<void> {
+  reader.push(chunk);
+  if (afterChunk) await afterChunk(bytes);
+  while (reader.paused) {
+    if (pause) pause.requested = false;
+    reader.resume();
+    if (afterChunk) await afterChunk(bytes);
+  }
+}
+
 /** Opens a capture path, with the one-line errors a user should see. */
 function openPath(path: string): number {
   try {
@@ -95,13 +110,19 @@ function readAt(fd: number, buf: Uint8Array, position: number): Promise<number> 
  * core) while the packets of the current one are delivered. Returns undefined, without moving the file position, when
  * the file is gzipped or not a capture, for the general path to handle.
  */
-async function readRegularFile(fd: number, path: string, onPacket: PacketCallback, afterChunk?: AfterChunk): Promise<CaptureSummary | undefined> {
+async function readRegularFile(
+  fd: number,
+  path: string,
+  onPacket: PacketCallback,
+  afterChunk: AfterChunk | undefined,
+  pause: ReadPause | undefined,
+): Promise<CaptureSummary | undefined> {
   // Plain Uint8Arrays, not Buffers: the partial records the reader keeps are Uint8Arrays, and one array class keeps
   // the decoder's byte reads monomorphic (a Buffer here deoptimized them as soon as a record crossed two reads).
   let buf = new Uint8Array(1 << 20);
   let spare = new Uint8Array(1 << 20);
   let n = readSync(fd, buf, 0, buf.length, 0);
-  const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket) : undefined;
+  const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket, pause) : undefined;
   if (!reader) return undefined;
   let bytes = 0;
   while (n > 0) {
@@ -109,8 +130,7 @@ async function readRegularFile(fd: number, path: string, onPacket: PacketCallbac
     // The reader copies what it keeps of a chunk, so `spare` may be overwritten while `buf` is being read.
     const next = readAt(fd, spare, bytes);
     try {
-      reader.push(buf.subarray(0, n));
-      if (afterChunk) await afterChunk(bytes);
+      await deliver(reader, buf.subarray(0, n), bytes, afterChunk, pause);
     } catch (err) {
       await next.catch(() => undefined); // the caller closes the descriptor: no read may still use it
       throw err;
@@ -124,12 +144,14 @@ async function readRegularFile(fd: number, path: string, onPacket: PacketCallbac
 
 /**
  * Streams every packet of a capture to `onPacket` (a reused RawPacket: copy what you keep). `afterChunk` runs after
- * each chunk's packets, and is awaited — the place to drain emitted flows to a slow writer with back-pressure.
+ * each chunk's packets, and is awaited — the place to drain emitted flows to a slow writer with back-pressure. With
+ * `pause`, the consumer can also stop the reader after any packet: `afterChunk` is then awaited before it goes on.
  */
 export async function readCapture(
   source: string | Readable,
   onPacket: PacketCallback,
   afterChunk?: AfterChunk,
+  pause?: ReadPause,
 ): Promise<CaptureSummary> {
   let fd: number | undefined;
   if (typeof source === 'string' && source !== '-') {
@@ -137,7 +159,7 @@ export async function readCapture(
     // Only regular files take the synchronous path: a FIFO or device would block the event loop in readSync.
     if (fstatSync(fd).isFile()) {
       try {
-        const direct = await readRegularFile(fd, source, onPacket, afterChunk);
+        const direct = await readRegularFile(fd, source, onPacket, afterChunk, pause);
         if (direct) {
           closeSync(fd);
           return direct;
@@ -176,13 +198,12 @@ export async function readCapture(
       chunks = gunzip;
     }
     const sniffed = withHead(chunks, 4, (head) => {
-      reader = readerFor(head, onPacket);
+      reader = readerFor(head, onPacket, pause);
     });
     for await (const chunk of sniffed) {
       if (!reader) throw notCapture();
       bytes += chunk.length;
-      reader.push(chunk);
-      if (afterChunk) await afterChunk(bytes);
+      await deliver(reader, chunk, bytes, afterChunk, pause);
     }
     if (!reader) throw notCapture();
     reader.end();

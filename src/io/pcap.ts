@@ -21,6 +21,14 @@ export class RawPacket {
 
 export type PacketCallback = (packet: RawPacket) => void;
 
+/**
+ * Lets a consumer stop a reader after the packet it is handling (e.g. a writer whose queue is over its bound): the
+ * reader keeps the rest of the chunk until resume(). One reader checks `requested` after every packet.
+ */
+export class ReadPause {
+  requested = false;
+}
+
 /** Counts of things a reader skipped, by reason. */
 export type SkipCounts = Record<string, number>;
 
@@ -40,7 +48,14 @@ export interface CaptureReader {
   end(): void;
   readonly packets: number;
   readonly skipped: SkipCounts;
+  /** True when a ReadPause stopped the reader with bytes of the last chunk unread: call resume() before push(). */
+  readonly paused: boolean;
+  /** Goes on with the unread bytes of the last chunk (clear the ReadPause first; it may stop again). */
+  resume(): void;
 }
+
+/** Counts the bytes after lost framing (the file is not read further), so the count never depends on chunking. */
+export const BYTES_AFTER_CORRUPTION = 'bytes-after-corruption';
 
 /** Joins a kept remainder with the next chunk. The remainder is always shorter than one record. */
 export function joinChunks(rest: Uint8Array | undefined, chunk: Uint8Array): Uint8Array {
@@ -88,12 +103,21 @@ export class PcapReader implements CaptureReader {
   private tsDivisor = 1; // 1 for µs, 1000 for ns
   private linkType = 1;
   private stopped = false;
+  /** Unread bytes of the last chunk after a pause. */
+  private held: Uint8Array | undefined;
   private readonly packet = new RawPacket();
 
-  constructor(private readonly onPacket: PacketCallback) {}
+  constructor(
+    private readonly onPacket: PacketCallback,
+    private readonly pause = new ReadPause(),
+  ) {}
 
   push(chunk: Uint8Array): void {
-    if (this.stopped) return;
+    if (this.held) throw new Error('PcapReader.push while paused: resume() first');
+    if (this.stopped) {
+      countSkip(this.skipped, BYTES_AFTER_CORRUPTION, chunk.length);
+      return;
+    }
     let data = chunk;
     if (!this.headerDone) {
       const buf = joinChunks(this.rest, data);
@@ -121,13 +145,39 @@ export class PcapReader implements CaptureReader {
           return;
         }
       }
-      if (this.parse(rest) < 0) return; // exactly one record, or the corruption that stops the file
+      // Exactly one record, or the corruption that stops the file.
+      if (this.parse(rest) < 0) {
+        countSkip(this.skipped, BYTES_AFTER_CORRUPTION, data.length);
+        return;
+      }
+      if (this.held) {
+        this.held = data;
+        return;
+      }
     }
-    const used = this.parse(data);
-    if (used >= 0 && used < data.length) this.rest = new Uint8Array(data.subarray(used)); // a copy, as above
+    this.consume(data);
   }
 
-  /** Delivers the whole records of `buf`; returns the bytes consumed, or -1 when framing was lost. */
+  get paused(): boolean {
+    return this.held !== undefined;
+  }
+
+  resume(): void {
+    const data = this.held;
+    this.held = undefined;
+    if (data) this.consume(data);
+  }
+
+  /** Parses `data` and keeps what is left of a partial record (a copy, as above). */
+  private consume(data: Uint8Array): void {
+    const used = this.parse(data);
+    if (used >= 0 && !this.held && used < data.length) this.rest = new Uint8Array(data.subarray(used));
+  }
+
+  /**
+   * Delivers the whole records of `buf`; returns the bytes consumed, or -1 when framing was lost. A pause stops it
+   * after a packet, with the rest of `buf` held.
+   */
   private parse(buf: Uint8Array): number {
     const p = this.packet;
     const little = this.little;
@@ -138,7 +188,7 @@ export class PcapReader implements CaptureReader {
       if (capLen > MAX_RECORD) {
         // Framing is lost: a record length this large is corruption, and nothing after it can be trusted.
         countSkip(this.skipped, 'corrupt-record-length');
-        countSkip(this.skipped, 'bytes-after-corruption', buf.length - pos);
+        countSkip(this.skipped, BYTES_AFTER_CORRUPTION, buf.length - pos);
         this.stopped = true;
         this.rest = undefined;
         return -1;
@@ -155,6 +205,10 @@ export class PcapReader implements CaptureReader {
       this.packets++;
       this.onPacket(p);
       pos += 16 + capLen;
+      if (this.pause.requested) {
+        this.held = buf.subarray(pos);
+        return pos;
+      }
     }
     return pos;
   }

@@ -3,7 +3,19 @@
 // blocks. Other blocks are skipped by length without buffering them, so memory stays O(largest packet block).
 // O(1) work per block besides the callback. Corruption is counted by reason, never thrown.
 
-import { countSkip, fillTo, joinChunks, RawPacket, readU16, readU32, type CaptureReader, type PacketCallback, type SkipCounts } from './pcap.js';
+import {
+  BYTES_AFTER_CORRUPTION,
+  countSkip,
+  fillTo,
+  joinChunks,
+  RawPacket,
+  ReadPause,
+  readU16,
+  readU32,
+  type CaptureReader,
+  type PacketCallback,
+  type SkipCounts,
+} from './pcap.js';
 
 const SHB = 0x0a0d0d0a;
 const IDB = 0x00000001;
@@ -34,9 +46,14 @@ export class PcapngReader implements CaptureReader {
   private tsScale: number[] = [];
   private tsOffsetUs: number[] = [];
   private lastTsUs = 0;
+  /** Unread bytes of the last chunk after a pause. */
+  private held: Uint8Array | undefined;
   private readonly packet = new RawPacket();
 
-  constructor(private readonly onPacket: PacketCallback) {}
+  constructor(
+    private readonly onPacket: PacketCallback,
+    private readonly pause = new ReadPause(),
+  ) {}
 
   /** `data` without the bytes still to be skipped (the rest of an oversized block); undefined when all were. */
   private skipPending(data: Uint8Array): Uint8Array | undefined {
@@ -51,7 +68,11 @@ export class PcapngReader implements CaptureReader {
   }
 
   push(chunk: Uint8Array): void {
-    if (this.stopped) return;
+    if (this.held) throw new Error('PcapngReader.push while paused: resume() first');
+    if (this.stopped) {
+      countSkip(this.skipped, BYTES_AFTER_CORRUPTION, chunk.length);
+      return;
+    }
     let data = this.skipPending(chunk);
     if (!data) return;
     if (this.rest) {
@@ -69,13 +90,36 @@ export class PcapngReader implements CaptureReader {
         return;
       }
       const used = this.parse(rest);
-      if (used < 0) return;
+      if (used < 0) {
+        countSkip(this.skipped, BYTES_AFTER_CORRUPTION, data.length);
+        return;
+      }
       if (used < rest.length) data = joinChunks(rest.subarray(used), data); // rare: a block that could not be sized
+      if (this.held) {
+        this.held = data;
+        return;
+      }
       data = this.skipPending(data);
       if (!data) return;
     }
+    this.consume(data);
+  }
+
+  get paused(): boolean {
+    return this.held !== undefined;
+  }
+
+  resume(): void {
+    const held = this.held;
+    this.held = undefined;
+    const data = held && this.skipPending(held);
+    if (data) this.consume(data);
+  }
+
+  /** Parses `data` and keeps what is left of a partial block (a copy: the caller may reuse its buffer). */
+  private consume(data: Uint8Array): void {
     const used = this.parse(data);
-    if (used >= 0 && used < data.length) this.rest = new Uint8Array(data.subarray(used)); // a copy, as above
+    if (used >= 0 && !this.held && used < data.length) this.rest = new Uint8Array(data.subarray(used));
   }
 
   /** Length of the block starting `rest` when it is one we parse and its length is sane; 0 otherwise. */
@@ -92,7 +136,10 @@ export class PcapngReader implements CaptureReader {
     return parsed && len >= 12 && len % 4 === 0 && len <= MAX_PARSED_BLOCK ? len : 0;
   }
 
-  /** Handles the whole blocks of `buf`; returns the bytes consumed, or -1 when framing was lost. */
+  /**
+   * Handles the whole blocks of `buf`; returns the bytes consumed, or -1 when framing was lost. A pause stops it
+   * after a block, with the rest of `buf` held.
+   */
   private parse(buf: Uint8Array): number {
     let pos = 0;
     while (buf.length - pos >= 12) {
@@ -136,6 +183,10 @@ export class PcapngReader implements CaptureReader {
       if (readU32(buf, pos + blockLen - 4, this.little) !== blockLen) countSkip(this.skipped, 'block-length-mismatch');
       this.parseBlock(buf, pos, blockType, blockLen);
       pos += blockLen;
+      if (this.pause.requested) {
+        this.held = buf.subarray(pos);
+        return pos;
+      }
     }
     return pos;
   }
@@ -148,7 +199,7 @@ export class PcapngReader implements CaptureReader {
 
   private fail(reason: string, bytesLeft: number): void {
     countSkip(this.skipped, reason);
-    countSkip(this.skipped, 'bytes-after-corruption', bytesLeft);
+    countSkip(this.skipped, BYTES_AFTER_CORRUPTION, bytesLeft);
     this.stopped = true;
     this.rest = undefined;
   }
