@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
 import { UserError } from '../errors.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
-import { countSkip, PcapReader, type SkipCounts } from '../io/pcap.js';
+import { countSkip, PcapReader, ReadPause, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
 import { MeterBatch, FlowMeter, type MeterOptions, type MeterStats, Row } from './meter.js';
@@ -112,7 +112,9 @@ const POW10 = Float64Array.from({ length: 2 * K.POW10_ZERO + 1 }, (_, i) => 10 *
  * Output in large byte chunks, numbers encoded straight into the buffer (integers digit by digit, others with 12
  * significant digits): no string per value. To a Writable it waits for 'drain' when the destination is slow, and
  * reuses the chunks of an fs.WriteStream once written (a fresh 1 MB buffer per chunk kept the GC busy); to a file
- * descriptor it writes synchronously from one buffer.
+ * descriptor it writes synchronously from one buffer. With a ReadPause, a chunk handed to a Writable that then asks
+ * for 'drain' also pauses the capture reader after its current packet, so the queue stays within the stream's
+ * high-water mark plus about one chunk, however many flows end at once.
  */
 export class ByteWriter {
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);
@@ -123,7 +125,10 @@ export class ByteWriter {
   private readonly prefix = new Uint8Array(20);
   private prefixSecond = NaN;
   private readonly cell = new Float64Array(1);
-  constructor(private readonly out: Writable | number) {}
+  constructor(
+    private readonly out: Writable | number,
+    private readonly pause?: ReadPause,
+  ) {}
 
   text(s: string): void {
     if (this.pos + s.length * 3 > this.buf.length) this.spill(s.length * 3);
@@ -380,6 +385,7 @@ export class ByteWriter {
     const reuse = out instanceof WriteStream && full.length === CHUNK;
     const done = reuse ? () => void (this.spare.length < K.SPARE_CHUNKS && this.spare.push(full)) : undefined;
     out.write(chunk, done);
+    if (this.pause && out.writableNeedDrain) this.pause.requested = true;
   }
 
   /** push(), then waits while the output stream asks for it ('drain'). */
@@ -499,13 +505,15 @@ export interface PartialExtract {
 /**
  * Meters captures into `out` as rows (no header); the body shared by the single-thread and worker paths. To a file
  * descriptor the rows are written synchronously, so memory stays bounded however many flows end in a burst; to a
- * Writable the reader waits for 'drain' after each chunk of input.
+ * Writable the reader stops after the packet whose rows filled the stream (ByteWriter's ReadPause) and waits for
+ * 'drain'.
  */
 export async function extractInto(captures: readonly (string | Readable)[], out: Writable | number, options: ExtractOptions): Promise<PartialExtract> {
   const features = options.features ?? 'cic';
   const format = options.format ?? 'csv';
   const columns = extractColumns(features);
-  const writer = new ByteWriter(out);
+  const pause = new ReadPause();
+  const writer = new ByteWriter(out, pause);
   const onFlow =
     format === 'csv'
       ? (flow: FlowRecord) => {
@@ -538,7 +546,7 @@ export async function extractInto(captures: readonly (string | Readable)[], out:
       options.onProgress?.(bytes, i);
       return writer.drain();
     };
-    summaries.push(await readCapture(captures[i]!, onPacket, afterChunk));
+    summaries.push(await readCapture(captures[i]!, onPacket, afterChunk, pause));
   }
   while (!meter.flush(1024)) await writer.drain();
   await writer.drain(true);
