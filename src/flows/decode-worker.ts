@@ -29,12 +29,12 @@ async function decode(): Promise<void> {
       n = 0;
     }
   };
-  // The warm-up capture first (warmup.ts; 142 packets, fewer than a slot holds, so none is published), through the
-  // same reader, decoder and packing call sites: this thread's V8 then compiles them with every path seen, as the
-  // meter's warm-up does on the other thread (without it the decoder deoptimized 8 times in the first real slots).
-  pushWarmUpCapture(new PcapReader(onPacket));
-  n = 0;
   try {
+    // The warm-up capture first (warmup.ts; 142 packets, fewer than a slot holds, so none is published), through the
+    // same reader, decoder and packing call sites: this thread's V8 then compiles them with every path seen, as the
+    // meter's warm-up does on the other thread (without it the decoder deoptimized 8 times in the first real slots).
+    pushWarmUpCapture(new PcapReader(onPacket));
+    n = 0;
     const captures: CaptureSummary[] = [];
     for (const path of job.captures) captures.push(await readCapture(path, onPacket));
     if (n > 0) ring.put(n);

@@ -27,12 +27,34 @@ export async function meterCaptures(paths: readonly string[], createMeter: () =>
   const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
     workerData: { ring: ring.buffer, packets: DecoderRing.PACKETS_PER_SLOT, captures: paths },
   });
+  return meterFromWorker(worker, ring, createMeter);
+}
+
+/**
+ * The metering side of meterCaptures, for a started decoder `worker` filling `ring`. It waits for slots without
+ * blocking this thread (SlotRing.ready), and the worker's exit before it closed the ring aborts the ring: a worker
+ * that dies at any moment (start-up, warm-up, mid-file, out of memory) becomes its error here, never a hang.
+ */
+export async function meterFromWorker(
+  worker: Worker,
+  ring: SlotRing,
+  createMeter: () => FlowMeter | Promise<FlowMeter>,
+): Promise<{ meter: FlowMeter; captures: CaptureSummary[] }> {
+  const decoded = workerResult<{ type: 'decoded'; captures: CaptureSummary[] }>(worker, 'decoded', 'decoder');
+  worker.once('exit', () => {
+    if (!ring.closed) ring.abort();
+  });
   try {
-    const decoded = workerResult<{ type: 'decoded'; captures: CaptureSummary[] }>(worker, 'decoded', 'decoder');
     const meter = await createMeter();
     const views = packetViews(ring, DecoderRing.PACKETS_PER_SLOT);
     try {
-      for (let n = ring.take(); n > 0; n = ring.take()) {
+      for (;;) {
+        let n = ring.poll();
+        while (n < 0) {
+          await ring.ready();
+          n = ring.poll();
+        }
+        if (n === 0) break;
         const { words, times } = views[ring.current]!;
         meter.addPackedBlock(words, times, n);
         ring.release();

@@ -20,6 +20,11 @@ export type WorkerReply =
   | { type: 'decoded'; captures: CaptureSummary[] }
   | { type: 'error'; message: string; userError: boolean };
 
+/** Atomics.waitAsync (ES2024; in Node since 16), which the ES2023 library types lack. */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
+}
+
 /** The other side of a SlotRing gave up; its own error message follows as a worker message. */
 export class RingAborted extends Error {}
 
@@ -93,6 +98,34 @@ export class SlotRing {
       if (Atomics.load(ctrl, Ring.R_CLOSED) !== 0 && Atomics.load(ctrl, Ring.R_COUNTS + this.current) === 0) return 0;
       Atomics.wait(ctrl, Ring.R_COUNTS + this.current, 0, 100);
     }
+  }
+
+  /** True once the producer has closed the ring. */
+  get closed(): boolean {
+    return Atomics.load(this.ctrl, Ring.R_CLOSED) !== 0;
+  }
+
+  /**
+   * Consumer, without blocking the thread: the current slot's item count, 0 once the ring is closed and every slot
+   * is taken, or -1 when nothing is ready yet (then await `ready()`). Throws RingAborted.
+   */
+  poll(): number {
+    const ctrl = this.ctrl;
+    const count = Atomics.load(ctrl, Ring.R_COUNTS + this.current);
+    if (count > 0) return count;
+    if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+    if (Atomics.load(ctrl, Ring.R_CLOSED) !== 0 && Atomics.load(ctrl, Ring.R_COUNTS + this.current) === 0) return 0;
+    return -1;
+  }
+
+  /**
+   * Consumer: resolves once the current slot may have changed (a put, close or abort), or after 100 ms. The thread's
+   * event loop runs meanwhile, so a worker's 'exit' or 'error' event can abort the ring: a consumer waiting here
+   * never hangs on a producer thread that died.
+   */
+  async ready(): Promise<void> {
+    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.ctrl, Ring.R_COUNTS + this.current, 0, 100);
+    if (wait.async) await wait.value;
   }
 
   /** Consumer: frees the current slot and moves on. */
