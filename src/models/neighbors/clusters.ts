@@ -287,7 +287,8 @@ function swap(perm: Int32Array, key: Float64Array, x: number, y: number): void {
 /**
  * Per-thread query state over one cluster index. Distances are euclidean or manhattan; heaps hold reduced ones.
  * With SIMD, k-NN candidates that pass the bounds are first measured in float32 over whole runs of a cluster (rows
- * copied in cluster order) and only those that can enter the heap, allowing for the float32 error, get the exact
+ * copied in cluster order, columns by decreasing variance so that a group of rows beyond the heap's threshold stops
+ * after a quarter or half of them) and only those that can enter the heap, allowing for the float32 error, get the exact
  * float64 distance.
  */
 export class ClusterSearcher {
@@ -306,10 +307,8 @@ export class ClusterSearcher {
   private readonly picked: Int32Array;
   private readonly metric: Metric;
   private readonly d: number;
+  /** Float32 kernel over the rows in position order, columns by decreasing variance (early exits), or null. */
   private readonly simd: SimdScan | null;
-  /** Row source for exact distances: the SIMD copy (position order, padded) or the indexed rows. */
-  private readonly rows: Float32Array;
-  private readonly stride: number;
   private readonly approx: Float64Array;
   private readonly search: SearchData;
   /** knn's candidate heap on float32 values, and their exact values; positions of those that get an exact value. */
@@ -339,8 +338,6 @@ export class ClusterSearcher {
     this.qVals = new Float64Array(s.d);
     this.picked = new Int32Array(c.count);
     this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize, keepKernel) : null;
-    this.rows = this.simd ? this.simd.rowsView() : s.data;
-    this.stride = this.simd ? this.simd.width : s.d;
     this.approx = new Float64Array(this.simd ? c.maxSize : 0);
     this.search = s;
   }
@@ -471,8 +468,7 @@ export class ClusterSearcher {
   }
 
   private exact(pos: number, q: number): number {
-    const xo = this.simd ? pos * this.stride : this.c.order[pos] * this.d;
-    return reducedDistance(this.metric, this.rows, xo, this.queries, q * this.d, this.d);
+    return reducedDistance(this.metric, this.search.data, this.c.order[pos] * this.d, this.queries, q * this.d, this.d);
   }
 
   /**

@@ -69,13 +69,13 @@ export const ROW_GROUP = 4;
 // Parameters: 0 query address, 1 row address, 2 row count (> 0, rounded up to a multiple of 4 by the caller),
 // 3 vectors per row, 4 output address (one float32 per row), 5 group list address, 6 threshold (float32).
 // Rows are taken four at a time (one accumulator each); the group numbers whose four sums include one ≤ threshold
-// are appended to the group list and their count is returned. With `checks`, a group stops early (unlisted, its
+// are appended to the group list and their count is returned. A group stops early (unlisted, its
 // outputs undefined) once the partial sums of all four rows exceed the threshold: sums of non-negative float32
 // terms only grow, so such a group could not be listed.
 // Locals: 7 offset in the row, 8 row stride in bytes, 9–11 rows 2–4 of the group, 12 listed groups, 13 group
 // number; 14–17 accumulators, 18 query vector then sums, 19 threshold splat, 20 difference; 21 end of the current
 // segment of the row, 22 offset of the second check (the first is at half of it).
-function kernelBody(manhattan: boolean, checks: boolean): number[] {
+function kernelBody(manhattan: boolean): number[] {
   const get = (i: number): number[] => [OP.localGet, i];
   const set = (i: number): number[] => [OP.localSet, i];
   const simd = (op: readonly number[]): number[] => [OP.simd, ...op];
@@ -103,14 +103,9 @@ function kernelBody(manhattan: boolean, checks: boolean): number[] {
   ];
   const code = [
     ...get(3), OP.i32Const, 4, OP.i32Shl, ...set(8),
-    // With checks, partial sums are checked after a quarter and a half of the row (at least one vector each);
-    // without, the only segment is the whole row.
-    ...(checks
-      ? [
-          ...get(8), OP.i32Const, 1, OP.i32ShrU, OP.i32Const, 0x70, OP.i32And, ...set(22),
-          ...get(22), OP.i32Const, 16, ...get(22), OP.i32Const, 16, OP.i32GtU, OP.select, ...set(22),
-        ]
-      : [...get(8), ...set(22)]),
+    // Partial sums are checked after a quarter and a half of the row (at least one vector each).
+    ...get(8), OP.i32Const, 1, OP.i32ShrU, OP.i32Const, 0x70, OP.i32And, ...set(22),
+    ...get(22), OP.i32Const, 16, ...get(22), OP.i32Const, 16, OP.i32GtU, OP.select, ...set(22),
     ...get(6), ...simd(SIMD.splatF32), ...set(19),
     OP.block, OP.voidType,
     ...get(2), OP.i32Eqz, OP.brIf, 0,
@@ -118,12 +113,8 @@ function kernelBody(manhattan: boolean, checks: boolean): number[] {
     ...[14, 15, 16, 17].flatMap((a) => [...zero, ...set(a)]),
     ...add(1, 8, 9), ...add(9, 8, 10), ...add(10, 8, 11),
     OP.i32Const, 0, ...set(7),
-    ...(checks
-      ? [
-          ...get(22), OP.i32Const, 1, OP.i32ShrU, OP.i32Const, 0x70, OP.i32And, ...set(21),
-          ...get(21), OP.i32Const, 16, ...get(21), OP.i32Const, 16, OP.i32GtU, OP.select, ...set(21),
-        ]
-      : [...get(8), ...set(21)]),
+    ...get(22), OP.i32Const, 1, OP.i32ShrU, OP.i32Const, 0x70, OP.i32And, ...set(21),
+    ...get(21), OP.i32Const, 16, ...get(21), OP.i32Const, 16, OP.i32GtU, OP.select, ...set(21),
     OP.block, OP.voidType, // skip: the group's partial sums all passed the threshold
     OP.block, OP.voidType, // full: the whole row was summed
     OP.loop, OP.voidType, // segment
@@ -176,14 +167,14 @@ const section = (id: number, payload: number[]): number[] => [id, ...uleb(payloa
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
 function moduleBytes(): Uint8Array {
-  const bodies = [kernelBody(false, false), kernelBody(true, false), kernelBody(false, true), kernelBody(true, true)];
+  const bodies = [kernelBody(false), kernelBody(true)];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 7, I32, I32, I32, I32, I32, I32, F32, 1, I32]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [4, 0, 0, 0, 0]),
-    ...section(7, [4, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1, ...name('sqChecked'), 0x00, 2, ...name('l1Checked'), 0x00, 3]),
-    ...section(10, [4, ...bodies.flat()]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1]),
+    ...section(10, [2, ...bodies.flat()]),
   ]);
 }
 
@@ -243,10 +234,10 @@ export class SimdScan {
   /** Relative error bound of the float32 results (rounding of differences, products and lane sums, with margin). */
   readonly relativeError: number;
 
-  /** Column of the data at each kernel column (highest variance first, so partial sums pass thresholds early), or null. */
-  private readonly columns: Int32Array | null;
+  /** Column of the data at each kernel column (highest variance first, so partial sums pass thresholds early). */
+  private readonly columns: Int32Array;
 
-  private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null, permute: boolean) {
+  private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null) {
     const api = wasm as WasmApi;
     const module = compiledModule() as object;
     this.width = Math.ceil(s.d / 4) * 4;
@@ -262,16 +253,14 @@ export class SimdScan {
     this.results = new Float32Array(this.memory.buffer, this.outOffset, maxGroups * ROW_GROUP);
     this.groups = new Int32Array(this.memory.buffer, this.groupsOffset, maxGroups);
     this.metric = s.metric;
-    // Early exits pay when the columns come by decreasing variance.
-    const exported = (s.metric === 'manhattan' ? 'l1' : 'sq') + (permute ? 'Checked' : '');
-    this.kernel = instance.exports[exported] as Kernel;
+    this.kernel = instance.exports[s.metric === 'manhattan' ? 'l1' : 'sq'] as Kernel;
     const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
-    const columns = permute ? columnsByVariance(s.data, s.n, s.d) : null;
+    // Early exits pay when the columns come by decreasing variance.
+    const columns = columnsByVariance(s.data, s.n, s.d);
     this.columns = columns;
     for (let i = 0; i < s.n; i++) {
       const src = (order ? order[i] : i) * s.d;
-      if (!columns) rows.set(s.data.subarray(src, src + s.d), i * this.width);
-      else for (let j = 0; j < s.d; j++) rows[i * this.width + j] = s.data[src + columns[j]];
+      for (let j = 0; j < s.d; j++) rows[i * this.width + j] = s.data[src + columns[j]];
     }
     // Each lane sums width / 4 rounded terms in sequence, then two pairwise additions: (width / 4 + 4) units of
     // 2^-24, taken with a factor 4 of margin.
@@ -282,7 +271,7 @@ export class SimdScan {
   static for(s: SearchData, queryCapacity: number, maxRun: number): SimdScan {
     let scan = cache.get(s.data);
     if (!scan || scan.queryCapacity < queryCapacity || scan.metric !== s.metric) {
-      scan = new SimdScan(s, queryCapacity, maxRun, null, true);
+      scan = new SimdScan(s, queryCapacity, maxRun, null);
       cache.set(s.data, scan);
     }
     return scan;
@@ -290,21 +279,15 @@ export class SimdScan {
 
   /**
    * A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order
-   * (`keep` false: built for one use and not cached, so that its memory can go). With `permute` the kernel's columns
-   * are reordered (rowsView() then does not hold the rows' own column order).
+   * (`keep` false: built for one use and not cached, so that its memory can go).
    */
-  static ordered(s: SearchData, order: Int32Array, maxRun: number, keep = true, permute = false): SimdScan {
+  static ordered(s: SearchData, order: Int32Array, maxRun: number, keep = true): SimdScan {
     let scan = keep ? cache.get(order) : undefined;
     if (!scan) {
-      scan = new SimdScan(s, 1, maxRun, order, permute);
+      scan = new SimdScan(s, 1, maxRun, order);
       if (keep) cache.set(order, scan);
     }
     return scan;
-  }
-
-  /** The padded rows in WebAssembly memory (row i at i · width, columns as the data's unless permuted). */
-  rowsView(): Float32Array {
-    return new Float32Array(this.memory.buffer, this.rowsOffset, (this.memory.buffer.byteLength - this.rowsOffset) >> 2);
   }
 
   /** Copies query rows q0 .. q0+count of `queries` (width d) into the query slots. */
@@ -314,8 +297,7 @@ export class SimdScan {
     const columns = this.columns;
     for (let i = 0; i < count; i++) {
       const src = (q0 + i) * d;
-      if (!columns) slots.set(queries.subarray(src, src + d), i * this.width);
-      else for (let j = 0; j < d; j++) slots[i * this.width + j] = queries[src + columns[j]];
+      for (let j = 0; j < d; j++) slots[i * this.width + j] = queries[src + columns[j]];
     }
   }
 

@@ -88,7 +88,7 @@ function firstAtLeast(keys: Float64Array, lo: number, hi: number, x: number): nu
 export function sortedKnn(s: SearchData, sorted: SortedRows, queries: Float32Array, q0: number, q1: number, reducer: TopKReducer): void {
   const { n, d } = s;
   const { direction, order, keys } = sorted;
-  const kernel = SimdScan.ordered(s, order, MAX_RUN, true, true);
+  const kernel = SimdScan.ordered(s, order, MAX_RUN);
   const rel = kernel.relativeError;
   const euclidean = s.metric === 'euclidean';
   for (let q = q0; q < q1; q++) {
