@@ -37,6 +37,8 @@ export interface CollectorStats {
   datagrams: number;
   bytes: number;
   records: number;
+  /** Flow records with no time placeable on the calendar (e.g. IPFIX sysUpTime without systemInitTimeMilliseconds). */
+  recordsWithoutAbsoluteTime: number;
   optionsRecords: number;
   /** Malformed datagrams dropped whole, total and by reason. */
   malformed: number;
@@ -141,6 +143,7 @@ export class FlowCollector extends EventEmitter<{ batch: [FlowBatch]; flows: [Fl
       datagrams: d.datagrams,
       bytes: this.bytes,
       records: d.records,
+      recordsWithoutAbsoluteTime: d.recordsWithoutAbsoluteTime,
       optionsRecords: d.optionsRecords,
       malformed: d.malformedTotal,
       malformedByReason: { ...d.malformed },

@@ -5,7 +5,7 @@
 
 import type { FlowBatch } from './batch.js';
 import { Slot, VARIABLE_LENGTH } from './information-elements.js';
-import { ABSENT, appendRecord, ntpToMs, readUnsigned, type MessageContext } from './record.js';
+import { ABSENT, Appended, appendRecord, ntpToMs, readUnsigned, type MessageContext } from './record.js';
 import type { DecodeStats } from './stats.js';
 import type { Template, TemplateStore } from './templates.js';
 
@@ -49,8 +49,12 @@ export function decodeDataSet(
       if (values[Slot.SysInitMs] !== ABSENT) store.setSysInit(ctx.exporter, ctx.domain, values[Slot.SysInitMs]);
       continue;
     }
-    if (appendRecord(values, buf, ctx, batch)) stats.records++;
-    else stats.skip('record-without-addresses');
+    const appended = appendRecord(values, buf, ctx, batch);
+    if (appended === Appended.NO_ADDRESSES) stats.skip('record-without-addresses');
+    else {
+      stats.records++;
+      if (appended === Appended.NO_ABSOLUTE_TIME) stats.recordsWithoutAbsoluteTime++;
+    }
   }
 }
 

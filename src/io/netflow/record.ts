@@ -77,18 +77,28 @@ function resolveTime(index: number, v: Float64Array, ctx: MessageContext, second
   times[index] = t;
 }
 
+/** What appendRecord did with a data record. */
+export const enum Appended {
+  /** Not a flow: no addresses. */
+  NO_ADDRESSES = 0,
+  APPENDED = 1,
+  /** Appended with times from the export time (see appendRecord). */
+  NO_ABSOLUTE_TIME = 2,
+}
+
 const ICMP = 1;
 const ICMPV6 = 58;
 
 /**
- * Appends the decoded data record to `batch`; false when it names no flow (no addresses). A record without usable
- * times gets the message export time for both, so it is still counted and placed.
+ * Appends the decoded data record to `batch`, unless it names no flow (no addresses). A record with no time that can
+ * be placed on the calendar is still kept: it ends at the message's export time (the latest it can have ended), and
+ * starts that much earlier than its end as its sysUpTime times differ, so its duration stays exact when it has both.
  */
-export function appendRecord(v: Float64Array, buf: Buffer, ctx: MessageContext, batch: FlowBatch): boolean {
+export function appendRecord(v: Float64Array, buf: Buffer, ctx: MessageContext, batch: FlowBatch): Appended {
   let family: number;
   if (v[Slot.SrcIPv4] !== ABSENT && v[Slot.DstIPv4] !== ABSENT) family = 4;
   else if (v[Slot.SrcIPv6] !== ABSENT && v[Slot.DstIPv6] !== ABSENT) family = 6;
-  else return false;
+  else return Appended.NO_ADDRESSES;
   const i = batch.append();
   batch.family[i] = family;
   if (family === 4) {
@@ -116,9 +126,16 @@ export function appendRecord(v: Float64Array, buf: Buffer, ctx: MessageContext, 
   resolveTime(1, v, ctx, Slot.EndSeconds, Slot.EndMs, Slot.EndNtp, Slot.EndDeltaUs, Slot.EndSysUp);
   let startMs = times[0];
   let endMs = times[1];
-  if (Number.isNaN(endMs)) endMs = Number.isNaN(startMs) ? ctx.exportMs : startMs;
-  if (Number.isNaN(startMs)) startMs = endMs;
+  let result = Appended.APPENDED;
+  if (Number.isNaN(startMs) && Number.isNaN(endMs)) {
+    result = Appended.NO_ABSOLUTE_TIME;
+    endMs = ctx.exportMs;
+    // A sysUpTime difference is a signed 32-bit number (| 0) like the other sysUpTime arithmetic; never negative.
+    const upMs = v[Slot.StartSysUp] !== ABSENT && v[Slot.EndSysUp] !== ABSENT ? (v[Slot.EndSysUp] - v[Slot.StartSysUp]) | 0 : 0;
+    startMs = endMs - (upMs > 0 ? upMs : 0);
+  } else if (Number.isNaN(endMs)) endMs = startMs;
+  else if (Number.isNaN(startMs)) startMs = endMs;
   batch.startMs[i] = startMs;
   batch.endMs[i] = endMs;
-  return true;
+  return result;
 }

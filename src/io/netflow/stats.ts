@@ -6,6 +6,11 @@ export class DecodeStats {
   datagrams = 0;
   /** Flow records decoded. */
   records = 0;
+  /**
+   * Flow records with no time that could be placed on the calendar (sysUpTime times from an IPFIX exporter that never
+   * sent systemInitTimeMilliseconds, or no time field at all): kept, ending at the message's export time.
+   */
+  recordsWithoutAbsoluteTime = 0;
   /** Options data records (exporter metadata, not flows). */
   optionsRecords = 0;
   templates = 0;
