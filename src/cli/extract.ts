@@ -32,6 +32,33 @@ function fileSize(path: string): number {
   }
 }
 
+/** Reader skip reasons that say the capture file itself is cut short or damaged, not one odd packet. */
+const FILE_DAMAGE: Readonly<Record<string, string>> = {
+  'truncated-file-header': 'its file header is cut short',
+  'truncated-record': 'it ends in the middle of a packet record',
+  'truncated-block': 'it ends in the middle of a block',
+  'corrupt-gzip': 'its gzip data is corrupt or cut short',
+  'corrupt-record-length': 'a record length is corrupt, so the rest of the file was skipped',
+  'corrupt-block-length': 'a block length is corrupt, so the rest of the file was skipped',
+  'block-length-mismatch': 'a block is damaged (its two length fields differ)',
+  'corrupt-packet-length': 'a packet length is corrupt',
+};
+
+/**
+ * One line per capture file that is cut short or damaged (as tcpdump reports a "truncated dump file"), naming the
+ * file, what is wrong and how many packets before the damage were read; empty when every file is whole.
+ */
+export function captureDamageLines(s: ExtractSummary): string[] {
+  const lines: string[] = [];
+  for (const capture of s.captures) {
+    const problems = Object.keys(capture.skipped).filter((reason) => reason in FILE_DAMAGE);
+    if (problems.length === 0) continue;
+    const what = problems.map((reason) => FILE_DAMAGE[reason]).join('; ');
+    lines.push(`${capture.source}: the capture is cut short or damaged: ${what}; the flows of the ${capture.packets} packets read were written`);
+  }
+  return lines;
+}
+
 function render(s: ExtractSummary): string {
   const skipped = Object.entries(s.skipped)
     .map(([reason, n]) => `${reason} ${n}`)
@@ -84,6 +111,9 @@ export function register(program: Command): void {
             workers: positiveNumber('--workers', opts.workers),
           });
           progress?.stop();
+          const damage = captureDamageLines(summary);
+          for (const line of damage) process.stderr.write(`flowsentry: ${line}\n`);
+          if (damage.length > 0) process.exitCode = 1;
           if (opts.out === undefined) {
             // Rows went to stdout: the human summary goes to stderr.
             process.stderr.write(`${render(summary)}\n`);
