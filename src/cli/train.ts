@@ -8,7 +8,8 @@ import type { Task } from '../store/model-file.js';
 import { createProgress, type Progress } from '../util/progress.js';
 import { leaderboardText } from '../workflow/leaderboard.js';
 import { toJsonSummary } from '../workflow/run-result.js';
-import { METRICS, TASKS, train } from '../workflow/train.js';
+import { listModels } from '../models/index.js';
+import { DEFAULT_CLASSIFIERS, DEFAULT_DETECTORS, METRICS, TASKS, train } from '../workflow/train.js';
 import { parseIntOption, parseList, runCommand, type GlobalOptions } from './command.js';
 
 interface TrainCliOptions extends GlobalOptions {
@@ -60,6 +61,16 @@ export function stageProgress(enabled: boolean): { update: (stage: string, done:
   };
 }
 
+/** The --models help: every registered name by kind, and the defaults. */
+export function modelsHelp(): string {
+  const names = (kind: 'classifier' | 'detector'): string => listModels(kind).map((s) => s.name).join(', ');
+  return (
+    `comma-separated model names, or 'all' (every model of the task's kind). Classifiers: ${names('classifier')}; ` +
+    `anomaly detectors (--task binary or anomaly): ${names('detector')}. Default: ${DEFAULT_CLASSIFIERS.join(',')} ` +
+    `(--task anomaly: ${DEFAULT_DETECTORS.join(',')})`
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('train')
@@ -69,7 +80,7 @@ export function register(program: Command): void {
     .option('--format <name>', 'dataset format (default: detected)')
     .option('--label <column>', 'label column (needed for a generic CSV)')
     .option('--task <task>', `what to learn: ${TASKS.join(' | ')}`, 'binary')
-    .option('--models <list>', "comma-separated model names, or 'all'")
+    .option('--models <list>', modelsHelp())
     .option('--cv <k>', 'cross-validation folds', parseIntOption('--cv', 2), 5)
     .option('--tune <strategy>', 'hyper-parameter search: grid | random')
     .option('--budget <n>', 'most parameter combinations per model when tuning', parseIntOption('--budget', 1))

@@ -33,8 +33,8 @@ import type { CandidateResult, DatasetSummary, RunResult } from './run-result.js
 export const TASKS: readonly Task[] = ['binary', 'multiclass', 'category', 'anomaly'];
 export const METRICS: readonly CvMetric[] = CV_METRICS;
 /** Tried by default, when registered: quick, strong, different families (kNN is O(n²) in CV: ask for it). */
-const DEFAULT_CLASSIFIERS = ['rf', 'gbdt', 'dt', 'logreg'];
-const DEFAULT_DETECTORS = ['iforest', 'lof', 'kmeans', 'ecod', 'autoencoder'];
+export const DEFAULT_CLASSIFIERS: readonly string[] = ['rf', 'gbdt', 'dt', 'logreg'];
+export const DEFAULT_DETECTORS: readonly string[] = ['iforest', 'lof', 'kmeans', 'ecod', 'autoencoder'];
 /** Log-scaled, standardised numeric columns and one-hot categories: what distance and linear models need. */
 export const PIPELINE_OPTIONS: PipelineOptions = { log1p: true, scaler: 'standard' };
 const HOLDOUT_FRACTION = 0.2;

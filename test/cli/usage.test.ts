@@ -46,3 +46,13 @@ test('inspect counts classes in words that fit the number ("1 class", "2 classes
   assert.match(r.stdout, /labels\/attack\s+1 class: portscan 2\n/);
   assert.match(r.stdout, /labels\/binary\s+2 classes: attack 2, normal 0\n/);
 });
+
+test('train --help names every model README lists, by kind, and the defaults', () => {
+  const r = run('train', '--help');
+  assert.equal(r.code, 0, r.stderr);
+  const help = r.stdout.replace(/\s+/g, ' ');
+  const listed = (label: string): string[] => (new RegExp(`${label}: ([a-z, ]+)[;.]`).exec(help)?.[1] ?? '').split(', ').sort();
+  assert.deepEqual(listed('Classifiers'), ['dt', 'gbdt', 'hybrid', 'knn', 'logreg', 'mlp', 'rf', 'svm']);
+  assert.deepEqual(listed('anomaly detectors \\(--task binary or anomaly\\)'), ['autoencoder', 'dbscan', 'ecod', 'hst', 'iforest', 'kmeans', 'lof']);
+  assert.match(help, /Default: rf,gbdt,dt,logreg \(--task anomaly: iforest,lof,kmeans,ecod,autoencoder\)/);
+});
