@@ -57,6 +57,28 @@ function towardsAlert(contrib: Matrix, i: number, names: readonly string[]): Top
   return order.slice(0, TOP_FEATURES).map((j) => ({ feature: names[j], contribution: row[j] }));
 }
 
+/**
+ * Replaces, in place, every typed array reachable from `value` (plain objects and arrays) by a copy backed by a
+ * SharedArrayBuffer: structured cloning (workerData, postMessage) then shares them with the other thread.
+ */
+function shareTypedArrays(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof DataView || value.buffer instanceof SharedArrayBuffer) return value;
+    const view = value as unknown as Uint8Array;
+    const Kind = view.constructor as new (buffer: SharedArrayBuffer) => Uint8Array;
+    const shared = new Kind(new SharedArrayBuffer(view.byteLength));
+    shared.set(view);
+    return shared;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = shareTypedArrays(value[i]);
+  } else if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = shareTypedArrays(record[key]);
+  }
+  return value;
+}
+
 export class ModelScorer implements FlowScorer {
   readonly model: { name: string; version: string; file: string };
   readonly drift: DriftMonitor;
@@ -80,10 +102,19 @@ export class ModelScorer implements FlowScorer {
     this.drift = new DriftMonitor(doc.reference, (name) => columnOf.get(canonicalFeatureName(name)) ?? -1);
   }
 
-  static async load(file: string): Promise<ModelScorer> {
+  /**
+   * Loads a model file. With `shared`, the model's arrays are first moved into SharedArrayBuffers, so a thread given
+   * `doc` (fromDocument) scores with the same memory instead of a second copy of the model.
+   */
+  static async load(file: string, options: { shared?: boolean } = {}): Promise<ModelScorer> {
     const doc = await loadModel(file);
-    const featureSet = featureSetFor(doc, file);
-    return new ModelScorer(doc, fittedFromDocument(doc, file), featureSet, file);
+    if (options.shared) shareTypedArrays(doc);
+    return ModelScorer.fromDocument(doc, file);
+  }
+
+  /** A scorer for a model document already loaded (e.g. by another thread, which shares its arrays). */
+  static fromDocument(doc: ModelDocument, file: string): ModelScorer {
+    return new ModelScorer(doc, fittedFromDocument(doc, file), featureSetFor(doc, file), file);
   }
 
   private featuresOf(flow: FlowRecord): Float64Array {

@@ -13,6 +13,7 @@ import { FlowCollector, type CollectorStats } from '../flows/collector.js';
 import { UserError } from '../errors.js';
 import { FlowChunk } from './flow-chunk.js';
 import { ModelScorer } from './model-scorer.js';
+import type { ModelDocument } from '../store/model-file.js';
 
 const WORKER_KIND = 'flowsentry-netflow-source';
 const FREE = 0;
@@ -29,8 +30,11 @@ export interface NetflowWorkerOptions {
   maxDelayMs: number;
   /** Rows handed to the engine and not yet released, at most (the engine's queue bound). */
   maxRows: number;
-  /** Model file: rows are scored on this thread when its features are the NetFlow set. */
-  model?: string;
+  /**
+   * The engine's model (loaded with `shared`, so this thread scores with the engine's arrays instead of a second
+   * copy of the model): rows are scored on this thread when its features are the NetFlow set.
+   */
+  model?: { doc: ModelDocument; file: string };
 }
 
 type ToWorker = { type: 'stop' };
@@ -105,7 +109,7 @@ export class NetflowWorkerSource {
 /** Worker thread: socket → decoder → features (→ model) → chunks. */
 async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<void> {
   const port = parentPort!;
-  const scorer = options.model ? await ModelScorer.load(options.model) : undefined;
+  const scorer = options.model ? ModelScorer.fromDocument(options.model.doc, options.model.file) : undefined;
   const scoring = scorer?.featureSet === 'netflow' ? scorer : undefined;
   const capacity = Math.ceil(options.chunkRows / 8) * 8;
   const slots: FlowChunk[] = [];

@@ -65,7 +65,8 @@ function sourceName(c: ServiceConfig): string {
 
 export async function startService(config: ServiceConfig, options: ServiceOptions): Promise<RunningService> {
   const started = performance.now();
-  const scorer = await ModelScorer.load(config.model);
+  // With a NetFlow source, the collector thread scores with this scorer's arrays (shared, not a second copy).
+  const scorer = await ModelScorer.load(config.model, { shared: config.netflow !== undefined });
   const sinks = config.sinks.map(createSink);
   let store: AlertStore | undefined;
   if (options.store || options.http) {
@@ -127,7 +128,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (config.netflow) {
       const submitChunk: SubmitChunk = (chunk, release) => void engine.submitChunk(chunk, release);
       const onDropped = (records: number): void => metrics.drops.inc({ where: 'netflow-backlog' }, records);
-      const netflow = { signal: abort.signal, chunkRows: config.batchSize, maxRows: config.maxQueue, model: config.model, onDropped, onListening: options.onNetflowPort };
+      const netflow = { signal: abort.signal, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onListening: options.onNetflowPort };
       return { collector: await runNetflowSource(config.netflow, submitChunk, netflow) };
     }
     return {};

@@ -17,6 +17,7 @@ import type { FlowRecord } from '../flows/flow-record.js';
 import { FlowMeter, type MeterOptions, type MeterStats } from '../flows/meter.js';
 import type { AlertStage } from './alert.js';
 import type { FlowChunk } from './flow-chunk.js';
+import type { ModelScorer } from './model-scorer.js';
 import { NetflowWorkerSource } from './netflow-worker.js';
 
 export type Submit = (flow: FlowRecord, stage: AlertStage) => void;
@@ -137,8 +138,8 @@ export async function runNetflowSource(
     maxDelayMs?: number;
     /** Rows submitted and not yet released, at most; beyond it records are dropped (counted) on the collector thread. */
     maxRows?: number;
-    /** A NetFlow-feature model: chunks come scored from the collector thread. */
-    model?: string;
+    /** The engine's scorer (loaded with `shared`); with a NetFlow-feature model, chunks come scored from the collector thread. */
+    model?: ModelScorer;
     onDropped?: (records: number) => void;
     onListening?: (port: number) => void;
   } = {},
@@ -153,7 +154,7 @@ export async function runNetflowSource(
       chunkRows: options.chunkRows ?? 1024,
       maxDelayMs: options.maxDelayMs ?? 5,
       maxRows: options.maxRows ?? 200_000,
-      model: options.model,
+      model: options.model?.featureSet === 'netflow' ? { doc: options.model.doc, file: options.model.model.file } : undefined,
     },
     submit,
     (records) => options.onDropped?.(records),

@@ -76,6 +76,23 @@ describe('NetFlow source (collector thread, columnar chunks)', () => {
     }
   });
 
+  it('a shared load keeps every model array in SharedArrayBuffers, so the collector thread scores without a copy', async () => {
+    const shared = await ModelScorer.load(model, { shared: true });
+    const arrays: ArrayBufferView[] = [];
+    const walk = (v: unknown): void => {
+      if (ArrayBuffer.isView(v)) arrays.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(shared.doc);
+    assert.ok(arrays.length > 0);
+    assert.ok(arrays.every((a) => a.buffer instanceof SharedArrayBuffer));
+    const records = decoded(datagrams(20));
+    const [a, b] = [await shared.scoreBatch(records), await ModelScorer.fromDocument(structuredClone(shared.doc), model).scoreBatch(records)];
+    assert.deepEqual(b.verdicts, a.verdicts);
+    assert.deepEqual((await (await ModelScorer.load(model)).scoreBatch(records)).verdicts, a.verdicts);
+  });
+
   it('scores every received flow like the one-thread path, aggregates per source, and stop() loses no accepted flow', async () => {
     const sent = datagrams(200);
     const records = decoded(sent);
