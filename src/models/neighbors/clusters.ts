@@ -14,7 +14,7 @@
 // O(n·d) at worst.
 
 import { exactBatch, offer, reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
-import { ROW_GROUP, SimdScan } from './simd.js';
+import { ROW_GROUP, SimdScan, SparseDots } from './simd.js';
 
 export interface Clusters {
   count: number;
@@ -309,6 +309,9 @@ export class ClusterSearcher {
   private readonly d: number;
   /** Float32 kernel over the rows in position order, columns by decreasing variance (early exits), or null. */
   private readonly simd: SimdScan | null;
+  /** With SIMD (euclidean): the shifted centres of clusters and groups in WebAssembly memory, for centre distances. */
+  private readonly clusterDots: SparseDots | null;
+  private readonly groupDots: SparseDots | null;
   private readonly approx: Float64Array;
   private readonly search: SearchData;
   /** knn's candidate heap on float32 values, and their exact values; positions of those that get an exact value. */
@@ -338,6 +341,9 @@ export class ClusterSearcher {
     this.qVals = new Float64Array(s.d);
     this.picked = new Int32Array(c.count);
     this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize, keepKernel) : null;
+    const dots = c.simd && this.metric === 'euclidean';
+    this.clusterDots = dots ? SparseDots.for(c.shiftedT, s.d, c.count) : null;
+    this.groupDots = dots ? SparseDots.for(c.groupShiftedT, s.d, c.groups) : null;
     this.approx = new Float64Array(this.simd ? c.maxSize : 0);
     this.search = s;
   }
@@ -370,7 +376,9 @@ export class ClusterSearcher {
     }
     this.qNnz = nnz;
     this.qNorm = qNorm;
-    this.centreGaps(this.groupGap, 0, c.groups, c.groups, c.groupShiftedT, c.groupShiftedNorms, c.groupCenters);
+    this.clusterDots?.load(this.qCols, this.qVals, nnz);
+    this.groupDots?.load(this.qCols, this.qVals, nnz);
+    this.centreGaps(this.groupGap, 0, c.groups, c.groups, c.groupShiftedT, c.groupShiftedNorms, c.groupCenters, this.groupDots);
     // A cluster's centre lies within its group's radius of the group's centre, so no gap exceeds g + R.
     let maxGap = 0;
     for (let g = 0; g < c.groups; g++) {
@@ -387,9 +395,20 @@ export class ClusterSearcher {
   }
 
   /** Distances of the query to centres c0 .. c1 of a level (count centres) into out[c0 .. c1). */
-  private centreGaps(out: Float64Array, c0: number, c1: number, count: number, shiftedT: Float64Array, norms: Float64Array, centers: Float64Array): void {
+  private centreGaps(
+    out: Float64Array, c0: number, c1: number, count: number, shiftedT: Float64Array, norms: Float64Array, centers: Float64Array, dots: SparseDots | null,
+  ): void {
     if (this.metric !== 'euclidean') {
       for (let c = c0; c < c1; c++) out[c] = distanceTo(this.metric, this.queries, this.queryRow * this.d, centers, c * this.d, this.d);
+      return;
+    }
+    if (c1 <= c0) return;
+    if (dots) {
+      const dot = dots.run(c0, c1);
+      for (let c = c0; c < c1; c++) {
+        const g2 = this.qNorm + norms[c] - 2 * dot[c - c0];
+        out[c] = g2 > 0 ? Math.sqrt(g2) : 0;
+      }
       return;
     }
     out.fill(0, c0, c1);
@@ -417,7 +436,7 @@ export class ClusterSearcher {
       const g = -1 - id;
       const c0 = c.groupFirst[g];
       const c1 = c.groupFirst[g + 1];
-      this.centreGaps(this.gap, c0, c1, c.count, c.shiftedT, c.shiftedNorms, c.centers);
+      this.centreGaps(this.gap, c0, c1, c.count, c.shiftedT, c.shiftedNorms, c.centers, this.clusterDots);
       this.work += (c1 - c0) * this.centreCost();
       for (let cl = c0; cl < c1; cl++) {
         const key = this.gap[cl] - c.radius[cl];

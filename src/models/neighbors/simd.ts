@@ -28,6 +28,8 @@ const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  i32Load: 0x28,
+  f64Load: 0x2b,
   i32Store: 0x36,
   i32Const: 0x41,
   i32Eqz: 0x45,
@@ -41,6 +43,7 @@ const OP = {
   select: 0x1b,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Mul: 0x6c,
   i32Shl: 0x74,
   simd: 0xfd,
   voidType: 0x40,
@@ -50,6 +53,7 @@ const SIMD = {
   store: [0x0b],
   shuffle: [0x0d],
   splatF32: [0x13],
+  splatF64: [0x14],
   gtF32: [0x44],
   leF32: [0x45],
   allTrue32: [0xa3, 0x01],
@@ -59,6 +63,8 @@ const SIMD = {
   add: [0xe4, 0x01],
   sub: [0xe5, 0x01],
   mul: [0xe6, 0x01],
+  addF64: [0xf0, 0x01],
+  mulF64: [0xf2, 0x01],
 } as const;
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -152,6 +158,48 @@ function kernelBody(manhattan: boolean): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// Sparse dots with a run of columns (float64x2, two columns per step): out[p] = Σ_t vals[t] · M[rows[t]][c0 + p]
+// for p < 2 · pairs, over a row-major float64 matrix M (row j at base + j · stride bytes, base pointing at entry c0),
+// each sum taken from 0 in the order t = 0, 1, … as the JavaScript loop `out[c] += v * M[j][c]` takes it, so the
+// values are the same. Parameters: 0 output address, 1 base, 2 stride (bytes), 3 pairs (> 0), 4 row list address
+// (int32), 5 value list address (float64), 6 list length. Locals: 7 byte offset in the output, 8 its end, 9 row
+// address, 10 the value splat.
+function columnDotsBody(): number[] {
+  const get = (i: number): number[] => [OP.localGet, i];
+  const set = (i: number): number[] => [OP.localSet, i];
+  const simd = (op: readonly number[]): number[] => [OP.simd, ...op];
+  const next = (i: number, by: number): number[] => [...get(i), OP.i32Const, by, OP.i32Add, ...set(i)];
+  const code = [
+    ...get(3), OP.i32Const, 4, OP.i32Shl, ...set(8),
+    OP.i32Const, 0, ...set(7),
+    OP.loop, OP.voidType,
+    ...get(0), ...get(7), OP.i32Add, ...simd(SIMD.const), ...new Array<number>(16).fill(0), ...simd(SIMD.store), 3, 0,
+    ...get(7), OP.i32Const, 16, OP.i32Add, OP.localTee, 7, ...get(8), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    OP.block, OP.voidType,
+    ...get(6), OP.i32Eqz, OP.brIf, 0,
+    OP.loop, OP.voidType, // row of M
+    ...get(5), OP.f64Load, 3, 0, ...simd(SIMD.splatF64), ...set(10),
+    ...get(1), ...get(4), OP.i32Load, 2, 0, ...get(2), OP.i32Mul, OP.i32Add, ...set(9),
+    OP.i32Const, 0, ...set(7),
+    OP.loop, OP.voidType, // two columns
+    ...get(0), ...get(7), OP.i32Add,
+    ...get(0), ...get(7), OP.i32Add, ...simd(SIMD.load), 3, 0,
+    ...get(10), ...get(9), ...get(7), OP.i32Add, ...simd(SIMD.load), 3, 0, ...simd(SIMD.mulF64),
+    ...simd(SIMD.addF64),
+    ...simd(SIMD.store), 3, 0,
+    ...get(7), OP.i32Const, 16, OP.i32Add, OP.localTee, 7, ...get(8), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    ...next(4, 4), ...next(5, 8),
+    ...get(6), OP.i32Const, 1, OP.i32Sub, OP.localTee, 6, OP.brIf, 0,
+    OP.end,
+    OP.end,
+    OP.end,
+  ];
+  const body = [2, 3, I32, 1, V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function uleb(n: number): number[] {
   const out: number[] = [];
   do {
@@ -167,14 +215,14 @@ const section = (id: number, payload: number[]): number[] => [id, ...uleb(payloa
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
 function moduleBytes(): Uint8Array {
-  const bodies = [kernelBody(false), kernelBody(true)];
+  const bodies = [kernelBody(false), kernelBody(true), columnDotsBody()];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 7, I32, I32, I32, I32, I32, I32, F32, 1, I32]),
+    ...section(1, [2, 0x60, 7, I32, I32, I32, I32, I32, I32, F32, 1, I32, 0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [2, 0, 0]),
-    ...section(7, [2, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1]),
-    ...section(10, [2, ...bodies.flat()]),
+    ...section(3, [3, 0, 0, 1]),
+    ...section(7, [3, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1, ...name('columnDots'), 0x00, 2]),
+    ...section(10, [3, ...bodies.flat()]),
   ]);
 }
 
@@ -317,5 +365,67 @@ export class SimdScan {
     if (count === 0) return 0;
     const rounded = Math.ceil(count / ROW_GROUP) * ROW_GROUP;
     return this.kernel(slot * this.width * 4, this.rowsOffset + t0 * this.width * 4, rounded, this.width / 4, this.outOffset, this.groupsOffset, threshold);
+  }
+}
+
+const dotsCache = new WeakMap<Float64Array, SparseDots>();
+
+/**
+ * A row-major float64 matrix (rows × columns) copied into WebAssembly memory once per thread, and dots of one sparse
+ * vector over its rows with runs of its columns (the cluster search's query-to-centre products, one column per centre).
+ */
+export class SparseDots {
+  private readonly kernel: (out: number, base: number, stride: number, pairs: number, rows: number, vals: number, count: number) => void;
+  private readonly rowsOffset: number;
+  private readonly valsOffset: number;
+  private readonly matrixOffset: number;
+  private readonly rowList: Int32Array;
+  private readonly valueList: Float64Array;
+  private count = 0;
+  /** Results of the last `run`: out[p] for columns c0 + p. */
+  readonly out: Float64Array;
+
+  private constructor(
+    matrix: Float64Array,
+    rows: number,
+    private readonly columns: number,
+  ) {
+    const api = wasm as WasmApi;
+    const outBytes = Math.ceil(columns / 2) * 16 + 16;
+    this.rowsOffset = outBytes;
+    this.valsOffset = this.rowsOffset + Math.ceil(rows / 4) * 16;
+    this.matrixOffset = this.valsOffset + Math.ceil(rows / 2) * 16;
+    // One float64 of padding: a run of odd length reads one entry past its last column.
+    const bytes = this.matrixOffset + (rows * columns + 2) * 8;
+    const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
+    const instance = new api.Instance(compiledModule() as object, { env: { memory } });
+    this.kernel = instance.exports.columnDots as SparseDots['kernel'];
+    this.out = new Float64Array(memory.buffer, 0, outBytes / 8);
+    this.rowList = new Int32Array(memory.buffer, this.rowsOffset, rows);
+    this.valueList = new Float64Array(memory.buffer, this.valsOffset, rows);
+    new Float64Array(memory.buffer, this.matrixOffset, rows * columns).set(matrix);
+  }
+
+  /** The copy of `matrix` (rows × columns) for this thread. */
+  static for(matrix: Float64Array, rows: number, columns: number): SparseDots {
+    let dots = dotsCache.get(matrix);
+    if (!dots) {
+      dots = new SparseDots(matrix, rows, columns);
+      dotsCache.set(matrix, dots);
+    }
+    return dots;
+  }
+
+  /** The sparse vector: values[t] in row rows[t], for t < count. */
+  load(rows: Int32Array, values: Float64Array, count: number): void {
+    this.rowList.set(rows.subarray(0, count));
+    this.valueList.set(values.subarray(0, count));
+    this.count = count;
+  }
+
+  /** out[p] = the dot of the loaded vector with column c0 + p, for c0 + p < c1 (c1 > c0). */
+  run(c0: number, c1: number): Float64Array {
+    this.kernel(0, this.matrixOffset + c0 * 8, this.columns * 8, Math.ceil((c1 - c0) / 2), this.rowsOffset, this.valsOffset, this.count);
+    return this.out;
   }
 }

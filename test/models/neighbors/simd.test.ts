@@ -2,12 +2,12 @@
 // value within the kernel's stated relative error; exactly the groups of rows holding a value at or below the
 // threshold listed, with their full values, a run's last group including the rows after it), and the
 // sorted-projection k-NN built on it (sorted.ts) against the JavaScript brute force; repeated query rows answered as
-// if searched alone.
+// if searched alone; the float64x2 sparse dots (SparseDots) equal the JavaScript loop bit for bit.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/util/rng.js';
-import { ROW_GROUP, SimdScan, simdAvailable } from '../../../src/models/neighbors/simd.js';
+import { ROW_GROUP, SimdScan, SparseDots, simdAvailable } from '../../../src/models/neighbors/simd.js';
 import type { SearchData } from '../../../src/models/neighbors/kernels.js';
 import { NeighborIndex } from '../../../src/models/neighbors/search.js';
 import { createMatrix } from '../../../src/frame/matrix.js';
@@ -63,6 +63,29 @@ describe('SIMD distance kernel', { skip: !simdAvailable() && 'no WebAssembly SIM
       }
     });
   }
+});
+
+describe('sparse dots (float64x2)', { skip: !simdAvailable() && 'no WebAssembly SIMD' }, () => {
+  it('equal the JavaScript loop out[c] += v · M[j][c] bit for bit, for even, odd and empty runs and empty vectors', () => {
+    const rng = new Rng(9);
+    const rows = 11;
+    const columns = 9;
+    const matrix = Float64Array.from({ length: rows * columns }, () => rng.normal() * 1e3);
+    const dots = SparseDots.for(matrix, rows, columns);
+    for (const count of [0, 1, 4, rows]) {
+      const picked = Int32Array.from({ length: count }, (_, t) => (t * 7 + 3) % rows);
+      const values = Float64Array.from({ length: count }, () => rng.normal() / 3);
+      dots.load(picked, values, count);
+      for (const [c0, c1] of [[0, columns], [2, 5], [3, 7], [8, 9]]) {
+        const out = dots.run(c0, c1);
+        for (let c = c0; c < c1; c++) {
+          let sum = 0;
+          for (let t = 0; t < count; t++) sum += values[t] * matrix[picked[t] * columns + c];
+          assert.ok(Object.is(out[c - c0], sum), `count ${count}, column ${c}: ${out[c - c0]} vs ${sum}`);
+        }
+      }
+    }
+  });
 });
 
 describe('sorted-projection k-NN (SIMD)', { skip: !simdAvailable() && 'no WebAssembly SIMD' }, () => {
