@@ -17,6 +17,12 @@ interface RetrainCliOptions extends GlobalOptions {
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v.toFixed(4));
 
+const EVALUATION: Record<RetrainResult['evaluation'], string> = {
+  'test-files': "the model's original test files",
+  'holdout-stratified': "the model's own hold-out: the seeded stratified 20% of the original data",
+  'holdout-time': "the model's own hold-out: the latest 20% of the original data by time",
+};
+
 function render(r: RetrainResult): string {
   const metrics = ['accuracy', 'precision', 'recall', 'f1', 'fpr', 'roc_auc', 'pr_auc'] as const;
   const rows = [
@@ -26,7 +32,7 @@ function render(r: RetrainResult): string {
   ];
   return [
     `feedback: ${r.feedback.falsePositives} false positives, ${r.feedback.confirmed} confirmed (each ×${r.feedback.weight}); ${r.feedback.withoutInput} without a stored flow input`,
-    `evaluated on ${r.evaluation === 'test-files' ? "the model's original test files" : 'a seeded 20% hold-out of the original data'}`,
+    `evaluated on ${EVALUATION[r.evaluation]}`,
     ...rows,
     `new model: ${r.out} (old model kept: ${r.model})`,
   ].join('\n');

@@ -10,7 +10,7 @@ import { loadDataset, type LoadOptions } from '../datasets/load.js';
 import { labelView, type LabelViewName } from '../datasets/label-views.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { detectFileFormat } from '../datasets/detect.js';
-import { assertNotModelFile, type Task, type TrainingFile } from '../store/model-file.js';
+import { assertNotModelFile, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 
 export async function readData(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   for (const f of files) assertNotModelFile(f);
@@ -40,6 +40,16 @@ export async function readTestData(files: readonly string[], trainFormat: string
     }
     throw err;
   }
+}
+
+/**
+ * The label column to read a model's labelled data with: the one given, else for a generic-CSV model the column it
+ * was trained on (recorded among its dropped columns), so `evaluate` and `retrain` need no second --label.
+ */
+export function labelColumnFor(doc: ModelDocument, given: string | undefined): string | undefined {
+  if (given !== undefined || doc.meta.format !== 'csv') return given;
+  const labels = doc.meta.dropped.filter((d) => d.reason === 'label');
+  return labels.length === 1 ? labels[0].name : undefined;
 }
 
 /** The label view each task trains on. */

@@ -6,7 +6,7 @@ import { takeRows } from '../frame/matrix.js';
 import { globalImportances } from '../explain/index.js';
 import { getModelSpec } from '../models/index.js';
 import { loadModel } from '../store/model-file.js';
-import { alignToTraining, readData, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, labelColumnFor, readData, subsetFrame, taskLabels } from './data.js';
 import { fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
 import { checkWritableFile } from './paths.js';
@@ -24,7 +24,7 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
   if (o.report) checkWritableFile(o.report, '--report');
   const doc = await loadModel(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  const frame = await readData(files, { format: o.format, label: o.label });
+  const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label) });
   const aligned = alignToTraining(taskLabels(frame, doc.meta.task), doc.labels.classes);
   if (aligned.rows.length === 0) {
     throw new UserError(`none of the labels (${[...aligned.unseen.keys()].join(', ')}) were seen in training (${doc.labels.classes.join(', ')})`, { file: files.join(', ') });

@@ -3,21 +3,21 @@
 // store): a false positive becomes a normal row, a confirmed alert an attack row; each is repeated `feedbackWeight`
 // times so a handful of verdicts can move the decision boundary. The old model file is never overwritten.
 //
-// Evaluation: on the model's original --test files when it had them; otherwise on a seeded 20% stratified hold-out of
-// the original data (the old model may have trained on those rows, so its "before" there is optimistic), plus the
-// share of feedback verdicts each model agrees with.
+// Evaluation: on the model's original --test files when it had them; otherwise on the model's own hold-out of the
+// original data, drawn as `train` drew it (the latest 20% of rows by time, or the seeded stratified 20%), so neither
+// model has trained on those rows; plus the share of feedback verdicts each model agrees with.
 
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Column, Frame, NumericColumn } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
-import { stratifiedSplit } from '../frame/splits.js';
+import { frameTimes, stratifiedSplit, timeOrderedSplit } from '../frame/splits.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
 import { loadModel, saveModel, type ModelDocument } from '../store/model-file.js';
-import { alignToTraining, fingerprint, readData, subsetFrame, taskLabels } from './data.js';
-import { fitCandidate } from './train.js';
+import { alignToTraining, fingerprint, labelColumnFor, readData, subsetFrame, taskLabels } from './data.js';
+import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
 import { buildReference } from './reference.js';
@@ -39,7 +39,7 @@ export interface RetrainResult {
   model: string;
   out: string;
   feedback: { falsePositives: number; confirmed: number; withoutInput: number; weight: number };
-  evaluation: 'test-files' | 'holdout';
+  evaluation: 'test-files' | 'holdout-stratified' | 'holdout-time';
   before: { test: TestMetrics; feedbackAgreement: number };
   after: { test: TestMetrics; feedbackAgreement: number };
 }
@@ -135,7 +135,10 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   }
   const format = doc.meta.format === 'csv' ? undefined : doc.meta.format;
   o.log?.(`loading the original training data: ${files.join(', ')}`);
-  const all = await readData(files, { format, label: o.label });
+  // A time-ordered hold-out is drawn again from the timestamps, which are identifiers (never features).
+  const timeHoldout = doc.meta.testSource === 'holdout-time';
+  const label = labelColumnFor(doc, o.label);
+  const all = await readData(files, { format, label, identifiers: timeHoldout ? 'timestamps' : 'none' });
   const yAll = alignToTraining(taskLabels(all, doc.meta.task), classes);
   const data = subsetFrame(all, yAll.rows);
 
@@ -148,13 +151,13 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     evaluation = 'test-files';
     train = data;
     yTrain = yAll.labels;
-    const testAll = await readData(doc.meta.testFiles.map((f) => f.path), { format, label: o.label });
+    const testAll = await readData(doc.meta.testFiles.map((f) => f.path), { format, label });
     const aligned = alignToTraining(taskLabels(testAll, doc.meta.task), classes);
     test = subsetFrame(testAll, aligned.rows);
     yTest = aligned.labels.codes;
   } else {
-    evaluation = 'holdout';
-    const split = stratifiedSplit(yAll.labels.codes, 0.2, doc.meta.seed);
+    evaluation = timeHoldout ? 'holdout-time' : 'holdout-stratified';
+    const split = timeHoldout ? timeOrderedSplit(frameTimes(data), 1 - HOLDOUT_FRACTION) : stratifiedSplit(yAll.labels.codes, HOLDOUT_FRACTION, doc.meta.seed);
     train = subsetFrame(data, split.train);
     yTrain = { codes: Int32Array.from(split.train, (i) => yAll.labels.codes[i]), classes };
     test = subsetFrame(data, split.test);

@@ -37,7 +37,7 @@ export const DEFAULT_CLASSIFIERS: readonly string[] = ['rf', 'gbdt', 'dt', 'logr
 export const DEFAULT_DETECTORS: readonly string[] = ['iforest', 'lof', 'kmeans', 'ecod', 'autoencoder'];
 /** Log-scaled, standardised numeric columns and one-hot categories: what distance and linear models need. */
 export const PIPELINE_OPTIONS: PipelineOptions = { log1p: true, scaler: 'standard' };
-const HOLDOUT_FRACTION = 0.2;
+export const HOLDOUT_FRACTION = 0.2;
 /** Share of the normal training rows a detector's threshold is calibrated on. */
 const CALIBRATION_FRACTION = 0.2;
 /** Models with per-epoch / per-iteration curves, and the share of training rows held out to validate them. */
