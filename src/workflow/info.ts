@@ -23,6 +23,8 @@ export interface ModelInfo {
   testRows: number;
   testSource: string;
   format: string;
+  /** Columns of the training data that are not model inputs, with why (identifier, label, constant, duplicate...). */
+  dropped: { name: string; reason: string }[];
   features: { name: string; kind: string; aliases: string[] }[];
   pipeline: { columns: number; options: unknown; dropped: unknown };
   metric: string;
@@ -54,6 +56,7 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
     testRows: m.testRows,
     testSource: m.testSource,
     format: m.format,
+    dropped: m.dropped.map((d) => ({ name: d.name, reason: d.reason })),
     features: doc.schema.features.map((f) => ({ name: f.name, kind: f.kind, aliases: f.aliases })),
     pipeline: {
       columns: steps.reduce((n, s) => n + (s.kind === 'categorical' ? (s.categories?.length ?? 0) : 1), 0),
@@ -69,6 +72,19 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
 
 const f4 = (v: number): string => v.toFixed(4);
 
+const TEST_SOURCE: Record<string, string> = {
+  'holdout-time': 'the latest 20% of the training files by time',
+  'holdout-stratified': 'a seeded stratified 20% of the training files',
+  files: 'the --test files',
+};
+
+/** "a, b (identifier); c (label)": dropped columns grouped by reason, in first-seen order. */
+function droppedText(dropped: ModelInfo['dropped']): string {
+  const byReason = new Map<string, string[]>();
+  for (const d of dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.name]);
+  return [...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join('; ');
+}
+
 export function infoText(i: ModelInfo): string {
   const lines = [
     `${i.file}: Flowsentry model (format v${i.formatVersion}, ${i.bytes} bytes), made by Flowsentry ${i.flowsentryVersion} on ${i.createdAt}`,
@@ -77,9 +93,10 @@ export function infoText(i: ModelInfo): string {
     `threshold: ${i.threshold === null ? "the model's own decision rule" : i.threshold}`,
     `trained on (${i.format}, ${i.trainRows} rows):`,
     ...i.trainedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
-    `tested on ${i.testRows} rows (${i.testSource})${i.testedOn.length ? ':' : ''}`,
+    `tested on ${i.testRows} rows (${TEST_SOURCE[i.testSource] ?? i.testSource})${i.testedOn.length ? ':' : ''}`,
     ...i.testedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
     `features (${i.features.length} inputs → ${i.pipeline.columns} model columns): ${i.features.map((f) => (f.kind === 'categorical' ? `${f.name} (categorical)` : f.name)).join(', ')}`,
+    `not inputs: ${i.dropped.length ? droppedText(i.dropped) : 'none'}`,
     `pipeline: ${JSON.stringify(i.pipeline.options)}`,
     `cv (ranked by ${i.metric}): ${Object.entries(i.cv).map(([k, v]) => `${k} ${f4(v.mean)} ± ${f4(v.std)}`).join(', ')}`,
     `test: ${i.test ? Object.entries(i.test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`,
