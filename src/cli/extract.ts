@@ -3,10 +3,11 @@
 
 import { checkWritableFile } from '../workflow/paths.js';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
+import { readerFor } from '../io/capture.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
 import { runCommand, type GlobalOptions } from './command.js';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
 interface ExtractCliOptions extends GlobalOptions {
   features: string;
@@ -29,6 +30,41 @@ function fileSize(path: string): number {
     return statSync(path).size;
   } catch {
     return 0; // readCapture reports the missing file
+  }
+}
+
+/**
+ * Checks every capture file before any output is written (a missing or non-capture file among several used to leave
+ * an output holding only the CSV header): it exists, and a regular file starts with a pcap, pcapng or gzip magic.
+ * Pipes and devices are left to the reader.
+ */
+function checkCaptureFiles(captures: readonly string[]): void {
+  for (const file of captures) {
+    if (file === '-') continue;
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new UserError('no such file', { file });
+      if (code === 'EACCES') throw new UserError('permission denied', { file });
+      if (code === 'EISDIR') throw new UserError('is a directory, not a capture file', { file });
+      throw err;
+    }
+    try {
+      const stat = statSync(file);
+      if (stat.isDirectory()) throw new UserError('is a directory, not a capture file', { file });
+      if (!stat.isFile()) continue;
+      const head = new Uint8Array(4);
+      const n = readSync(fd, head, 0, 4, 0);
+      if (n === 0) throw new UserError('empty file: not a packet capture', { file });
+      const gzip = n >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+      if (!gzip && (n < 4 || readerFor(head, () => undefined) === undefined)) {
+        throw new UserError('not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)', { file });
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
@@ -93,6 +129,7 @@ export function register(program: Command): void {
           if (opts.out === undefined && opts.json) throw new UsageError('--json prints the summary on stdout: give the flows a file with --out');
           if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
           if (opts.out !== undefined) checkWritableFile(opts.out, '--out');
+          checkCaptureFiles(captures);
           const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
           if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);
           // A progress bar on a terminal, over the total size of the capture files (gzip: compressed size unknown).

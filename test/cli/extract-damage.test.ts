@@ -1,11 +1,12 @@
 // `flowsentry extract` on a capture cut short: the flows before the cut are written, one stderr line names the file,
 // what is wrong and the packets read, and the exit code is 1 (as tcpdump exits on a "truncated dump file"). A whole
-// file, or a file with one odd packet (a per-packet skip), still exits 0 without that line.
+// file, or a file with one odd packet (a per-packet skip), still exits 0 without that line. A missing or non-capture
+// file among the inputs is refused before any output is written.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +73,22 @@ test('a whole capture, and one with a per-packet skip, exit 0 without a damage l
   assert.equal(o.code, 0, o.stderr);
   assert.doesNotMatch(o.stderr, /cut short or damaged/);
   assert.match(o.stdout, /skipped: truncated-link-header 1/);
+});
+
+test('a missing second capture, or a CSV given as a capture: one line, exit 1, and no output at all', () => {
+  const capture = join(dir, 'ok.pcap');
+  writeFileSync(capture, whole);
+  const out = join(dir, 'never.csv');
+  const missing = join(dir, 'missing.pcap');
+  const r = cli(['extract', capture, missing, '--out', out]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `flowsentry: ${missing}: no such file\n`);
+  assert.equal(existsSync(out), false, 'no output file holding only the header');
+
+  const csv = join(dir, 'flows.csv');
+  writeFileSync(csv, 'a,b\n1,2\n');
+  const c = cli(['extract', csv]);
+  assert.equal(c.code, 1);
+  assert.equal(c.stdout, '', 'not even the CSV header on stdout');
+  assert.equal(c.stderr, `flowsentry: ${csv}: not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)\n`);
 });
