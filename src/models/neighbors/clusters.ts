@@ -329,7 +329,6 @@ export class ClusterSearcher {
     private readonly c: Clusters,
     s: SearchData,
     private readonly queries: Float32Array,
-    keepKernel = true,
   ) {
     this.metric = s.metric as Metric;
     this.d = s.d;
@@ -340,7 +339,7 @@ export class ClusterSearcher {
     this.qCols = new Int32Array(s.d);
     this.qVals = new Float64Array(s.d);
     this.picked = new Int32Array(c.count);
-    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize, keepKernel) : null;
+    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize) : null;
     const dots = c.simd && this.metric === 'euclidean';
     this.clusterDots = dots ? SparseDots.for(c.shiftedT, s.d, c.count) : null;
     this.groupDots = dots ? SparseDots.for(c.groupShiftedT, s.d, c.groups) : null;

@@ -189,8 +189,8 @@ function scanSpeedup(s: SearchData): number {
  * the error of that model (measured within ±30% on NSL-KDD, UNSW-NB15 and CIC-IDS2017).
  */
 function probeClusters(s: SearchData, clusters: Clusters): number {
-  // Its kernel copy is not kept: a parallel search builds its own in each worker.
-  const searcher = new ClusterSearcher(clusters, s, s.data, false);
+  // Its kernel copy (per thread, cached with the cluster order) serves this thread's later searches.
+  const searcher = new ClusterSearcher(clusters, s, s.data);
   const k = Math.min(PROBE_K, s.n - 1);
   const hd = new Float64Array(k);
   const hi = new Int32Array(k);
@@ -516,7 +516,7 @@ function nonModeCounts(X: Matrix, modes: Float64Array): { nnz: number; scatter: 
 
 /**
  * Most frequent value of each column. A majority value (Boyer–Moore vote, verified by counting) is found in O(n);
- * columns without one are sorted (ties: the smaller value), or left NaN with `majorityOnly`. The passes go row by
+ * columns without one are counted in full (ties: the smaller value), or left NaN with `majorityOnly`. The passes go row by
  * row over all columns at once (the data is row-major).
  */
 function columnModes(X: Matrix, majorityOnly: boolean): Float64Array {
@@ -548,22 +548,37 @@ function columnModes(X: Matrix, majorityOnly: boolean): Float64Array {
   if (unresolved.length > 0) {
     const columns = new Float32Array(unresolved.length * n);
     for (let i = 0; i < n; i++) for (let u = 0; u < unresolved.length; u++) columns[u * n + i] = data[i * d + unresolved[u]];
-    for (let u = 0; u < unresolved.length; u++) modes[unresolved[u]] = sortedMode(columns.subarray(u * n, (u + 1) * n));
+    for (let u = 0; u < unresolved.length; u++) modes[unresolved[u]] = countedMode(columns.subarray(u * n, (u + 1) * n));
   }
   return modes;
 }
 
-/** Most frequent value of a column (sorted in place; ties: the smaller value). */
-function sortedMode(column: Float32Array): number {
-  column.sort();
-  let best = column[0];
-  let bestRun = 0;
-  let run = 0;
-  for (let i = 0; i < column.length; i++) {
-    run = i > 0 && column[i] === column[i - 1] ? run + 1 : 1;
-    if (run > bestRun) {
-      bestRun = run;
-      best = column[i];
+/**
+ * Most frequent value of a column (ties: the smaller value; −0 counts as 0), counted in an open-addressing table on
+ * the float32 bit patterns: O(n).
+ */
+function countedMode(column: Float32Array): number {
+  const n = column.length;
+  const bits = new Int32Array(column.buffer, column.byteOffset, n);
+  const logSize = Math.ceil(Math.log2(2 * n + 1));
+  const mask = 2 ** logSize - 1;
+  const keys = new Int32Array(mask + 1);
+  const counts = new Int32Array(mask + 1);
+  for (let i = 0; i < n; i++) {
+    const key = bits[i] === -0x80000000 ? 0 : bits[i];
+    let t = Math.imul(key, 0x9e3779b1) >>> (32 - logSize);
+    while (counts[t] !== 0 && keys[t] !== key) t = (t + 1) & mask;
+    keys[t] = key;
+    counts[t]++;
+  }
+  const values = new Float32Array(keys.buffer);
+  let best = 0;
+  let bestCount = 0;
+  for (let t = 0; t <= mask; t++) {
+    const count = counts[t];
+    if (count > bestCount || (count === bestCount && count > 0 && values[t] < best)) {
+      bestCount = count;
+      best = values[t];
     }
   }
   return best;

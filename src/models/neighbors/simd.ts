@@ -327,13 +327,13 @@ export class SimdScan {
 
   /**
    * A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order
-   * (`keep` false: built for one use and not cached, so that its memory can go).
+   * (it goes with `order`).
    */
-  static ordered(s: SearchData, order: Int32Array, maxRun: number, keep = true): SimdScan {
-    let scan = keep ? cache.get(order) : undefined;
+  static ordered(s: SearchData, order: Int32Array, maxRun: number): SimdScan {
+    let scan = cache.get(order);
     if (!scan) {
       scan = new SimdScan(s, 1, maxRun, order);
-      if (keep) cache.set(order, scan);
+      cache.set(order, scan);
     }
     return scan;
   }
