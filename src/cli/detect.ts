@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
+import { checkCaptureFiles } from './capture-files.js';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 
 interface DetectCliOptions extends GlobalOptions {
@@ -85,6 +86,7 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
     opts.config,
   );
   if (!serve && !config.pcap && !config.interface && !config.netflow && !config.stdin) throw new UsageError('detect needs a source: --pcap, --interface, --netflow or --stdin');
+  if (config.pcap) checkCaptureFiles([config.pcap]);
   return config;
 }
 

@@ -3,11 +3,11 @@
 
 import { checkWritableFile } from '../workflow/paths.js';
 import type { Command } from 'commander';
-import { UsageError, UserError } from '../errors.js';
-import { readerFor } from '../io/capture.js';
+import { UsageError } from '../errors.js';
+import { checkCaptureFiles } from './capture-files.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
 import { runCommand, type GlobalOptions } from './command.js';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 
 interface ExtractCliOptions extends GlobalOptions {
   features: string;
@@ -30,41 +30,6 @@ function fileSize(path: string): number {
     return statSync(path).size;
   } catch {
     return 0; // readCapture reports the missing file
-  }
-}
-
-/**
- * Checks every capture file before any output is written (a missing or non-capture file among several used to leave
- * an output holding only the CSV header): it exists, and a regular file starts with a pcap, pcapng or gzip magic.
- * Pipes and devices are left to the reader.
- */
-function checkCaptureFiles(captures: readonly string[]): void {
-  for (const file of captures) {
-    if (file === '-') continue;
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new UserError('no such file', { file });
-      if (code === 'EACCES') throw new UserError('permission denied', { file });
-      if (code === 'EISDIR') throw new UserError('is a directory, not a capture file', { file });
-      throw err;
-    }
-    try {
-      const stat = statSync(file);
-      if (stat.isDirectory()) throw new UserError('is a directory, not a capture file', { file });
-      if (!stat.isFile()) continue;
-      const head = new Uint8Array(4);
-      const n = readSync(fd, head, 0, 4, 0);
-      if (n === 0) throw new UserError('empty file: not a packet capture', { file });
-      const gzip = n >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-      if (!gzip && (n < 4 || readerFor(head, () => undefined) === undefined)) {
-        throw new UserError('not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)', { file });
-      }
-    } finally {
-      closeSync(fd);
-    }
   }
 }
 
