@@ -28,7 +28,7 @@ function leaderboard(result: RunResult): string {
       `<td class="l">${esc(c.name)}${c.name === result.best ? ' ★' : ''}</td>`,
       cv ? `${fmt(cv.mean)} ± ${fmt(cv.std)}` : '–',
       ...TEST_METRICS.map((m) => fmt(c.test?.[m])),
-      fmt(c.fitSeconds, 2),
+      result.purpose === 'evaluation' ? '–' : fmt(c.fitSeconds, 2),
       fmt(c.predictSeconds, 3),
       c.error ? `<td class="l err">${esc(c.error)}</td>` : `<td class="l"><code>${esc(JSON.stringify(c.params))}</code></td>`,
     ];
@@ -43,7 +43,9 @@ function datasetSummary(result: RunResult): string {
     ? `<table id="dropped"><thead><tr><th class="l">column</th><th class="l">why dropped</th></tr></thead><tbody>${d.dropped.map((c) => `<tr><td class="l">${esc(c.name)}</td><td class="l">${esc(c.reason)}</td></tr>`).join('')}</tbody></table>`
     : '<p>No columns were dropped.</p>';
   const skipped = d.skipped.length ? `<p>Skipped rows: ${d.skipped.map((s) => `${s.count} (${esc(s.reason)})`).join(', ')}.</p>` : '<p>No rows were skipped.</p>';
-  const classRows = d.classes.map((c, i) => `<tr><td class="l">${esc(c)}</td><td>${d.trainCounts[i] ?? 0}</td><td>${d.testCounts[i] ?? 0}</td></tr>`).join('');
+  // an evaluation knows the model's training row count, not its rows per class
+  const trainCount = (i: number): string => (d.trainCounts.length === 0 ? '–' : String(d.trainCounts[i] ?? 0));
+  const classRows = d.classes.map((c, i) => `<tr><td class="l">${esc(c)}</td><td>${trainCount(i)}</td><td>${d.testCounts[i] ?? 0}</td></tr>`).join('');
   return `<p>Format <b>${esc(d.format)}</b>, label view <b>${esc(d.labelView)}</b>. Training: ${d.trainRows} rows from ${d.trainFiles.map((f) => `<code>${esc(f)}</code>`).join(', ')}.
 Test: ${d.testRows} rows (${esc(d.testSource)}${d.testFiles.length ? `: ${d.testFiles.map((f) => `<code>${esc(f)}</code>`).join(', ')}` : ''}).
 ${d.features} input features; ${d.featureNames.length} model columns after preprocessing.</p>
@@ -51,7 +53,20 @@ ${d.features} input features; ${d.featureNames.length} model columns after prepr
 <h3>Columns dropped, and why</h3>${dropped}${skipped}`;
 }
 
+function trainingHeading(result: RunResult): string {
+  return `<h1>Flowsentry training report</h1>
+<div>Task <b>${esc(result.task)}</b> · ${result.cvFolds}-fold cross-validation ranked by <b>${esc(result.metric)}</b> · seed ${result.seed} ·
+best model <b>${esc(result.best)}</b>${result.model ? ` saved to <code>${esc(result.model)}</code>` : ''}`;
+}
+
+function evaluationHeading(result: RunResult): string {
+  return `<h1>Flowsentry evaluation report</h1>
+<div>Model <b>${esc(result.best)}</b>${result.model ? ` from <code>${esc(result.model)}</code>` : ''} (task <b>${esc(result.task)}</b>, trained with ${result.cvFolds}-fold cross-validation ranked by <b>${esc(result.metric)}</b>) ·
+evaluated on ${result.dataset.testRows} rows`;
+}
+
 export function reportHtml(result: RunResult, figures: readonly { figure: Figure; svg: string }[]): string {
+  const evaluation = result.purpose === 'evaluation';
   const section = (title: string, ids: (id: string) => boolean): string => {
     const items = figures.filter((f) => ids(f.figure.id));
     if (items.length === 0) return '';
@@ -61,13 +76,15 @@ export function reportHtml(result: RunResult, figures: readonly { figure: Figure
   };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowsentry report — ${esc(result.best)}</title><style>${STYLE}</style></head>
-<body><header><h1>Flowsentry training report</h1>
-<div>Task <b>${esc(result.task)}</b> · ${result.cvFolds}-fold cross-validation ranked by <b>${esc(result.metric)}</b> · seed ${result.seed} ·
-best model <b>${esc(result.best)}</b>${result.model ? ` saved to <code>${esc(result.model)}</code>` : ''} · ${esc(result.createdAt)} · Flowsentry ${esc(result.flowsentryVersion)} · ${result.seconds.toFixed(1)} s</div>
+<body><header>${evaluation ? evaluationHeading(result) : trainingHeading(result)} · ${esc(result.createdAt)} · Flowsentry ${esc(result.flowsentryVersion)} · ${result.seconds.toFixed(1)} s</div>
 ${result.interrupted ? '<p><b>Interrupted (Ctrl-C): these are the results finished so far.</b></p>' : ''}</header>
 <main>
 <section><h2>Leaderboard</h2>${leaderboard(result)}
-<p>Cross-validation uses the training data only; test metrics come from data never used for fitting, scaling or thresholds.
+<p>${
+    evaluation
+      ? `Test metrics are those of the saved model on the evaluated files; the CV column is the one recorded when it was trained.`
+      : 'Cross-validation uses the training data only; test metrics come from data never used for fitting, scaling or thresholds.'
+  }
 ${result.positiveClass ? `Precision, recall, F1 and FPR refer to the <b>${esc(result.positiveClass)}</b> class.` : ''}</p></section>
 <section><h2>Dataset</h2>${datasetSummary(result)}</section>
 ${section('Class balance', (id) => id === 'class-balance')}

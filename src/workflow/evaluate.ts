@@ -88,6 +88,7 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
       },
     ],
     interrupted: false,
+    purpose: 'evaluation',
     createdAt: new Date().toISOString(),
     flowsentryVersion: doc.meta.flowsentryVersion,
     seconds: (performance.now() - started) / 1000,

@@ -98,6 +98,8 @@ export interface RunResult {
   candidates: CandidateResult[];
   /** True when Ctrl-C stopped the search early; the results are those finished so far. */
   interrupted: boolean;
+  /** 'evaluation' for `evaluate` (a saved model scored on new data: no fitting, no training class counts). */
+  purpose?: 'training' | 'evaluation';
   createdAt: string;
   flowsentryVersion: string;
   seconds: number;
