@@ -8,7 +8,7 @@ import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Labels } from '../frame/labels.js';
 import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
-import { NeighborIndex, type Metric, type SearchAlgorithm } from './neighbors/search.js';
+import { NeighborIndex, sharedRows, type Metric, type SearchAlgorithm } from './neighbors/search.js';
 
 type KnnParams = {
   n_neighbors: number;
@@ -46,7 +46,7 @@ export class KNeighborsClassifier implements Classifier {
       throw new UserError(`knn: training labels hold a single class (${y.classes[y.codes[0]] ?? 'none'}); a classifier needs at least two — use an anomaly detector (--task anomaly) for normal-only data`);
     }
     if (this.params.n_neighbors > X.rows) throw new UserError(`knn: n_neighbors=${this.params.n_neighbors} exceeds the ${X.rows} training rows`);
-    this.setData(createMatrix(X.rows, X.cols, X.columns, Float32Array.from(X.data)), Int32Array.from(y.codes), y.classes);
+    this.setData(createMatrix(X.rows, X.cols, X.columns, sharedRows(X.data)), Int32Array.from(y.codes), y.classes);
     options.onProgress?.(1, 1);
     return this;
   }

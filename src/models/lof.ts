@@ -9,7 +9,7 @@ import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { DetectorBase, checkEnoughRows, contaminationRule } from './detector-base.js';
 import { resolveParams, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
-import { NeighborIndex, type Metric, type SearchAlgorithm } from './neighbors/search.js';
+import { NeighborIndex, sharedRows, type Metric, type SearchAlgorithm } from './neighbors/search.js';
 
 type LofParams = {
   n_neighbors: number;
@@ -51,7 +51,7 @@ export class LocalOutlierFactor extends DetectorBase {
   async fit(X: Matrix, options: FitOptions = {}): Promise<this> {
     checkInput(X, undefined, 'lof');
     checkEnoughRows('lof', X.rows, 2);
-    const train = createMatrix(X.rows, X.cols, X.columns, Float32Array.from(X.data));
+    const train = createMatrix(X.rows, X.cols, X.columns, sharedRows(X.data));
     this.setTrain(train, Math.min(this.params.n_neighbors, X.rows - 1));
     const index = this.index as NeighborIndex;
     const { indices, distances } = await index.kneighbors(undefined, this.k);

@@ -204,11 +204,22 @@ function probeClusters(s: SearchData, clusters: Clusters): number {
   return work / probes;
 }
 
+/** `src` in shared memory: itself when it is there already, else a copy (with `shared` false: `src`). */
 function sharedCopy<T extends Float32Array | Float64Array | Int32Array>(src: T, shared: boolean): T {
-  if (!shared) return src;
+  if (!shared || src.buffer instanceof SharedArrayBuffer) return src;
   const ctor = src.constructor as new (buf: SharedArrayBuffer) => T;
   const out = new ctor(new SharedArrayBuffer(src.byteLength));
   out.set(src as never);
+  return out;
+}
+
+/**
+ * A copy of rows to index, in shared memory: models keep their training rows this way, so that a parallel search's
+ * helper threads read those rows instead of a second copy.
+ */
+export function sharedRows(data: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(data.byteLength));
+  out.set(data);
   return out;
 }
 
