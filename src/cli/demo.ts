@@ -61,7 +61,7 @@ export async function runDemo(dir: string, log: (line: string) => void, onProgre
     collect: (p) => {
       if (examples.length < 5 && p.row % 300 === 0) {
         const why = p.top.map((t) => `${t.feature}=${t.value} (${t.contribution >= 0 ? '+' : ''}${t.contribution.toFixed(3)})`).join(', ');
-        examples.push(`row ${p.row}: ${p.label} (score ${p.score.toFixed(3)}, true ${p.trueLabel ?? '?'}) because ${why}`);
+        examples.push(`row ${p.row}: ${p.label} (score ${p.score.toFixed(3)}, true ${p.trueLabel ?? '?'}) ${why ? `because ${why}` : '(no single feature changes it)'}`);
       }
     },
   });

@@ -82,10 +82,14 @@ export interface TopFeature {
   contribution: number;
 }
 
-/** The k features with the largest absolute contribution in row i. */
+/**
+ * The k features with the largest absolute contribution in row i. Features that contribute nothing are left out: when
+ * no single feature moves the output (a kNN row whose neighbours all agree, a saturated probability) the list is
+ * empty rather than the first columns with 0.
+ */
 export function topContributions(contrib: Matrix, i: number, names: readonly string[], k = 3): TopFeature[] {
-  const idx = Array.from({ length: contrib.cols }, (_, j) => j);
   const row = contrib.data.subarray(i * contrib.cols, (i + 1) * contrib.cols);
+  const idx = Array.from({ length: contrib.cols }, (_, j) => j).filter((j) => row[j] !== 0 && !Number.isNaN(row[j]));
   idx.sort((a, b) => Math.abs(row[b]) - Math.abs(row[a]) || a - b);
   return idx.slice(0, Math.min(k, idx.length)).map((j) => ({ feature: names[j], contribution: row[j] }));
 }

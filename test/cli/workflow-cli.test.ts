@@ -131,7 +131,7 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     assert.equal(total, out.rows);
   });
 
-  it('predict --json and .jsonl give a label, a score and three explained features per row', () => {
+  it('predict --json and .jsonl give a label, a score and up to three explained features per row', () => {
     const jsonl = join(dir, 'preds.jsonl');
     assert.equal(cli('predict', model, TEST, '--out', jsonl).code, 0);
     const rows = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -139,8 +139,9 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     for (const row of rows.slice(0, 50)) {
       assert.ok(['normal', 'attack'].includes(row.label));
       assert.ok(row.score >= 0 && row.score <= 1);
-      assert.equal(row.top_features.length, 3);
-      for (const t of row.top_features) assert.ok(typeof t.feature === 'string' && t.value !== undefined && Number.isFinite(t.contribution));
+      // up to three: a feature that contributes nothing is not listed (a tree may use only two on a row's path)
+      assert.ok(row.top_features.length >= 1 && row.top_features.length <= 3, JSON.stringify(row));
+      for (const t of row.top_features) assert.ok(typeof t.feature === 'string' && t.value !== undefined && Number.isFinite(t.contribution) && t.contribution !== 0);
     }
     const r = cli('predict', model, TEST, '--json');
     assert.equal(r.code, 0, r.stderr);

@@ -51,6 +51,15 @@ describe('occlusion', () => {
     assert.ok(Math.abs(top[0].contribution + 0.9) < 1e-6);
   });
 
+  it('leaves out features that contribute nothing: a row where no feature moves the output has no top features', () => {
+    const c = matrixFromRows([
+      [0, 0, 0, 0],
+      [0, 0.25, 0, 0],
+    ]);
+    assert.deepEqual(topContributions(c, 0, ['a', 'b', 'c', 'd'], 3), []);
+    assert.deepEqual(topContributions(c, 1, ['a', 'b', 'c', 'd'], 3), [{ feature: 'b', contribution: 0.25 }]);
+  });
+
   it('computes column medians', () => {
     const m = columnMedians(matrixFromRows([[1, 10], [3, 30], [2, 20], [4, 40]]));
     assert.deepEqual([...m], [2.5, 25]);
