@@ -118,10 +118,19 @@ export class ColumnarBuilder {
     this.fixed = typeof preset === 'object' && preset.fixed === true;
     if (preset === undefined) return;
     const capacity = typeof preset === 'number' ? Math.max(1, preset) : preset.capacity;
+    const block = typeof preset === 'number' ? columnBlock(kinds, capacity) : undefined;
+    let offset = 0;
+    // Float64 columns first, so that every view is aligned.
     for (let c = 0; c < n; c++) {
-      if (kinds[c] === NUMERIC) this.numericChunk[c] = typeof preset === 'number' ? new Float32Array(capacity) : (preset.numeric[c] as Float32Array);
-      else if (kinds[c] === CATEGORICAL) this.codeChunk[c] = typeof preset === 'number' ? new Int32Array(capacity) : (preset.codes[c] as Int32Array);
-      else if (kinds[c] === TIMESTAMP) this.secondsChunk[c] = typeof preset === 'number' ? new Float64Array(capacity) : (preset.seconds[c] as Float64Array);
+      if (kinds[c] !== TIMESTAMP) continue;
+      this.secondsChunk[c] = typeof preset === 'object' ? (preset.seconds[c] as Float64Array) : block ? new Float64Array(block, offset, capacity) : new Float64Array(capacity);
+      offset += 8 * capacity;
+    }
+    for (let c = 0; c < n; c++) {
+      if (kinds[c] === NUMERIC) this.numericChunk[c] = typeof preset === 'object' ? (preset.numeric[c] as Float32Array) : block ? new Float32Array(block, offset, capacity) : new Float32Array(capacity);
+      else if (kinds[c] === CATEGORICAL) this.codeChunk[c] = typeof preset === 'object' ? (preset.codes[c] as Int32Array) : block ? new Int32Array(block, offset, capacity) : new Int32Array(capacity);
+      else continue;
+      offset += 4 * capacity;
     }
     this.chunkRows = capacity;
   }
@@ -180,6 +189,22 @@ export class ColumnarBuilder {
     return out;
   }
 }
+
+/**
+ * One zero-filled buffer for all the columns of a known capacity (they are views of it), or undefined above
+ * MAX_COLUMN_BLOCK. A buffer this large comes from mmap, whose pages become resident only when a row is written;
+ * columns allocated one by one (~100 KB each for 26k rows) came from the malloc heap, which zero-fills most of them
+ * at once, so the whole data was resident at the start of the load, under everything the load allocates after it.
+ */
+function columnBlock(kinds: readonly CsvColumnKind[], capacity: number): ArrayBuffer | undefined {
+  let bytesPerRow = 0;
+  for (const kind of kinds) bytesPerRow += kind === TIMESTAMP ? 8 : kind === NUMERIC || kind === CATEGORICAL ? 4 : 0;
+  const bytes = bytesPerRow * capacity;
+  return bytes > 0 && bytes <= MAX_COLUMN_BLOCK ? new ArrayBuffer(bytes) : undefined;
+}
+
+/** Above this, columns are allocated one by one (each an mmap of its own). */
+const MAX_COLUMN_BLOCK = 1 << 30;
 
 function concat<T extends Float32Array | Int32Array | Float64Array>(into: T, chunks: readonly T[]): T {
   let at = 0;
@@ -336,29 +361,48 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
  * end) throws the compiled parser away and compiles it again, ~8 ms of CPU each time (6 compilations for the 16
  * CIC-IDS2017 files, 3 for KDDTrain+, --trace-deopt).
  */
-function warmUpParser(): void {
+export function warmUpParser(): void {
   if (warmedUp) return;
   warmedUp = true;
   const lines = ['n,c,s,t'];
-  const numbers = ['1', '0', '-2.5', '0.000001', '1e3', '-4.5E-2', 'inf', '-Infinity', '', 'NaN', '12345678901234567890', '0.1234567890123456789', '"7"'];
+  // 17 digits beyond 2^53 with a fractional float32 ('1.2345678901234567', with and without exponent) take the
+  // rounding check of both number paths; with integral values there, V8 compiled its compare for small integers.
+  const numbers = ['1', '0', '-2.5', '0.000001', '1e3', '-4.5E-2', 'inf', '-Infinity', '', 'NaN', '12345678901234567890', '0.1234567890123456789', '1.2345678901234567', '1.2345678901234567e5', '"7"'];
   const times = ['2017-07-06 12:39:06.818901', '7/7/2017 3:30:01 PM', '1421927414', '', '6/7/2017 8:59', '"2017-07-07T09:00:00Z"'];
   for (let i = 0; i < 400; i++) lines.push(`${numbers[i % numbers.length]},${i % 3 === 0 ? `"k""${i}"` : `k${i % 200}`},s${i},${times[i % times.length]}`);
   lines.splice(5, 0, '', 'n,c,s,t');
   const bytes = new TextEncoder().encode(`${lines.join('\r\n')}\n`);
-  const builder = new ColumnarBuilder([NUMERIC, CATEGORICAL, SKIP, TIMESTAMP], lines.length);
-  const parser = new RecordParser('(warm-up)', builder, { columnNames: ['n', 'c', 's', 't'], hasHeader: true });
+  const kinds = [NUMERIC, CATEGORICAL, SKIP, TIMESTAMP] as const;
+  const options = { columnNames: ['n', 'c', 's', 't'], hasHeader: true };
+  const builder = new ColumnarBuilder(kinds, lines.length);
+  let parser = new RecordParser('(warm-up)', builder, options);
   let pos = 0;
   for (const cut of [bytes.length >> 2, bytes.length >> 1]) pos = parser.parse(bytes, pos, cut, false);
   parser.parse(bytes, pos, bytes.length, true);
+  // V8 records type feedback only once a function has run a little, so the first records (the header, the blank
+  // line, the header copy) left none: they go through a second parser.
+  parser = new RecordParser('(warm-up)', new ColumnarBuilder(kinds, lines.length), options);
+  parser.parse(bytes, 0, bytes.length >> 2, false);
+  // Short calls until V8 has decided to optimise `parse` and started compiling it (a call's entry starts a compile
+  // that was decided inside an earlier call): the load's own planning and line counts then run while TurboFan
+  // compiles on its thread, and the data is parsed by the optimised code from (nearly) its first row, instead of a
+  // few thousand rows interpreted (a heap number per long number's digit: 1.5-3 MB of young garbage on the 16
+  // CIC-IDS2017 files) and a second, on-stack-replacement compilation of `parse`.
+  const cheap = new TextEncoder().encode('1,k1,s,1421927414\r\n0,k2,s,1421927415\r\n');
+  const tierUp = new RecordParser('(warm-up)', new ColumnarBuilder(kinds, 2 * TIER_UP_CALLS), { ...options, hasHeader: false });
+  for (let i = 0; i < TIER_UP_CALLS; i++) tierUp.parse(cheap, 0, cheap.length, false);
   // The line count too: its code after the word loop had never run when V8 compiled the loop, so every call
   // deoptimised at the loop's end and started over in the interpreter (a heap number per word until compiled again).
-  lineFeedsIn(bytes.subarray(1), bytes.length - 1);
-  lineFeedsIn(bytes, bytes.length);
+  // 2 KiB (more than 255 words after the first 8 lines) take every path; the whole text made a heap number per word.
+  lineFeedsIn(bytes.subarray(1, 2048), 2047);
+  lineFeedsIn(bytes, 2048);
   const longLines = new Uint8Array(16 * LONG_LINE_BYTES).fill(48);
   for (let i = LONG_LINE_BYTES + 7; i < longLines.length; i += LONG_LINE_BYTES + 7) longLines[i] = LF;
   lineFeedsIn(longLines, longLines.length);
 }
 let warmedUp = false;
+/** Enough short calls for V8 to decide to optimise `parse` (a few hundred; each call parses two short records). */
+const TIER_UP_CALLS = 400;
 
 let numberEnd = 0;
 
