@@ -3,7 +3,7 @@
 // SIGTERM/SIGINT. Both drain the pipeline and flush every sink before exiting. Thin: options → config → service.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import type { ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
 import { checkCaptureFiles } from './capture-files.js';
@@ -87,6 +87,17 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
   );
   if (!serve && !config.pcap && !config.interface && !config.netflow && !config.stdin) throw new UsageError('detect needs a source: --pcap, --interface, --netflow or --stdin');
   if (config.pcap) checkCaptureFiles([config.pcap]);
+  if (config.netflow) {
+    // NetFlow/IPFIX records carry no CICFlowMeter features: refuse a CIC model at start, not once per record
+    const { loadModel } = await import('../store/model-file.js');
+    const { featureSetFor } = await import('../detect/model-scorer.js');
+    if (featureSetFor(await loadModel(config.model), config.model) === 'cic') {
+      throw new UserError(
+        'this model needs CICFlowMeter features, which only packet sources (--pcap, --interface, --stdin) provide; for --netflow, train on `extract --features netflow` output',
+        { file: config.model },
+      );
+    }
+  }
   return config;
 }
 

@@ -1,8 +1,8 @@
 // `flowsentry detect` and `serve` as a person runs them: the --json summary against the capture's own packet count
-// (capinfos) and the alert file; an NSL-KDD model refused for live flows; usage errors; the API's token and body
-// checks on a running server; SIGTERM in the middle of a replay drains everything accepted into the file sink and the
-// store (exit 0), and a restart on the same store keeps the token and the alerts; a dead webhook does not stall
-// detection.
+// (capinfos) and the alert file; an NSL-KDD model refused for live flows, a CIC model for NetFlow input; usage
+// errors; the API's token and body checks on a running server; SIGTERM in the middle of a replay drains everything
+// accepted into the file sink and the store (exit 0), and a restart on the same store keeps the token and the
+// alerts; a dead webhook does not stall detection.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +68,16 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.equal(alerts.size, s.engine.alertsRaised);
     const scanner = [...alerts.values()].find((a) => a.flow.srcAddr === '172.16.0.8');
     assert.ok(scanner && scanner.count > 1900, 'the scan is one aggregated alert from the scanner');
+  });
+
+  it('refuses a CIC-feature model for --netflow at start with one line (it started and logged a scoring error per batch)', () => {
+    for (const command of ['detect', 'serve']) {
+      const extra = command === 'serve' ? ['--http', '127.0.0.1:0', '--store', join(dir, 'netflow-refused.duckdb')] : [];
+      const r = cli([command, '--model', model, '--netflow', 'udp://127.0.0.1:0', ...extra]);
+      assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+      assert.equal(r.stderr, `flowsentry: ${model}: this model needs CICFlowMeter features, which only packet sources (--pcap, --interface, --stdin) provide; for --netflow, train on \`extract --features netflow\` output\n`);
+      assert.equal(r.stdout, '');
+    }
   });
 
   it('refuses a model trained on NSL-KDD for live flows, naming missing features (exit 1)', () => {
