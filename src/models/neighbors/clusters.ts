@@ -14,7 +14,7 @@
 // O(n·d) at worst.
 
 import { exactBatch, offer, reducedDistance, replaceTop, siftUp, type SearchData } from './kernels.js';
-import { ROW_GROUP, SimdScan, SparseDots } from './simd.js';
+import { ROW_GROUP, SimdScan, SparseDots, type KernelRows } from './simd.js';
 
 export interface Clusters {
   count: number;
@@ -26,6 +26,8 @@ export interface Clusters {
   maxSize: number;
   /** Filter k-NN candidates with the WebAssembly SIMD kernel. */
   simd: boolean;
+  /** The kernel's rows in cluster order, shared with helper threads (set on the copy of the index sent to them). */
+  kernel?: KernelRows;
   /** Distance of the row at each position to its cluster's centre. */
   spread: Float64Array;
   /** count × d centres (the clusters' means). */
@@ -339,7 +341,7 @@ export class ClusterSearcher {
     this.qCols = new Int32Array(s.d);
     this.qVals = new Float64Array(s.d);
     this.picked = new Int32Array(c.count);
-    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize) : null;
+    this.simd = c.simd ? SimdScan.ordered(s, c.order, c.maxSize, c.kernel) : null;
     const dots = c.simd && this.metric === 'euclidean';
     this.clusterDots = dots ? SparseDots.for(c.shiftedT, s.d, c.count) : null;
     this.groupDots = dots ? SparseDots.for(c.groupShiftedT, s.d, c.groups) : null;

@@ -75,6 +75,11 @@ export class SearchHelpers {
   private workers: { worker: Worker; index: SearchData | null }[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private nextJob = 0;
+  /**
+   * Scratch area of the next helper in kernels shared with it (simd.ts). Numbering restarts when idle helpers end,
+   * not after a failure, where an ending helper may still be searching.
+   */
+  private nextSlot = 1;
 
   /** Starts helpers up to `count` now, idle until a search or HELPER_IDLE_MS. */
   start(count: number): void {
@@ -84,7 +89,7 @@ export class SearchHelpers {
 
   private spawn(count: number): void {
     while (this.workers.length < count) {
-      const worker = new Worker(new URL('./search-worker.js', import.meta.url));
+      const worker = new Worker(new URL('./search-worker.js', import.meta.url), { workerData: { kernelSlot: this.nextSlot++ } });
       worker.unref();
       this.workers.push({ worker, index: null });
     }
@@ -92,7 +97,10 @@ export class SearchHelpers {
 
   private idle(): void {
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.close(), HELPER_IDLE_MS).unref();
+    this.idleTimer = setTimeout(() => {
+      this.close();
+      this.nextSlot = 1;
+    }, HELPER_IDLE_MS).unref();
   }
 
   /**

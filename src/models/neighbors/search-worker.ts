@@ -1,10 +1,13 @@
-// Worker entry for parallel neighbour search (parallel.ts): keeps the shared index sent with its first search, and
-// for each search takes chunks of queries from the shared counter (when asked, only while a core is spare) and posts
-// each chunk's result.
+// Worker entry for parallel neighbour search (parallel.ts): keeps the shared index sent with its first search (the
+// kernel rows shared with it are searched in its own scratch area, workerData.kernelSlot), and for each search takes
+// chunks of queries from the shared counter (when asked, only while a core is spare) and posts each chunk's result.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { SearchData } from './kernels.js';
 import { takeChunks, type HelperJob, type HelperMessage } from './parallel.js';
+import { useKernelSlot } from './simd.js';
+
+useKernelSlot((workerData as { kernelSlot: number }).kernelSlot);
 
 let index: SearchData | null = null;
 const port = parentPort;

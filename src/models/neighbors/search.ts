@@ -14,7 +14,7 @@ import { defaultThreads } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
 import { SearchHelpers } from './parallel.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
-import { simdAvailable } from './simd.js';
+import { SimdScan, simdAvailable } from './simd.js';
 import { buildSorted, sortedKnn } from './sorted.js';
 import {
   RadiusComponentsReducer,
@@ -433,6 +433,7 @@ export class NeighborIndex {
         },
         clusters: s.clusters && {
           ...s.clusters,
+          kernel: s.clusters.simd ? SimdScan.ordered(s, s.clusters.order, s.clusters.maxSize).rows : undefined,
           start: sharedCopy(s.clusters.start, true),
           order: sharedCopy(s.clusters.order, true),
           spread: sharedCopy(s.clusters.spread, true),

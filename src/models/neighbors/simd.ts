@@ -14,7 +14,7 @@ interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
@@ -219,7 +219,8 @@ function moduleBytes(): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [2, 0x60, 7, I32, I32, I32, I32, I32, I32, F32, 1, I32, 0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
+    // Shared memory (limits flag 3), 1 to 65,536 pages: rows can be shared between threads.
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x03, 1, ...uleb(65536)]),
     ...section(3, [3, 0, 0, 1]),
     ...section(7, [3, ...name('sq'), 0x00, 0, ...name('l1'), 0x00, 1, ...name('columnDots'), 0x00, 2]),
     ...section(10, [3, ...bodies.flat()]),
@@ -263,13 +264,62 @@ type Kernel = (query: number, rows: number, count: number, vectors: number, out:
 
 const cache = new WeakMap<Float32Array | Int32Array, SimdScan>();
 
-/** The rows of one index, padded and copied into WebAssembly memory once per thread. */
+/** Scratch areas of a kernel whose rows are shared between threads: one per thread (a helper beyond takes a copy). */
+const SHARED_SLOTS = 64;
+/** This thread's scratch area in shared kernels (0 in the main thread; helpers are numbered from 1). */
+let threadSlot = 0;
+
+/** Sets this thread's scratch area in shared kernels (search helpers, at their start). */
+export function useKernelSlot(slot: number): void {
+  threadSlot = slot;
+}
+
+/**
+ * Padded rows in WebAssembly memory, and the scratch areas of the threads that search them (query slots, results,
+ * listed groups); shared memory, so that helper threads can search the same rows (`SimdScan.ordered`).
+ */
+export interface KernelRows {
+  memory: WasmMemory;
+  metric: SearchData['metric'];
+  /** Floats per padded row. */
+  width: number;
+  /** Column of the data at each kernel column (highest variance first, so partial sums pass thresholds early). */
+  columns: Int32Array;
+  queryCapacity: number;
+  maxGroups: number;
+  /** Bytes of one scratch area; area i starts at i · scratchBytes, the rows at slots · scratchBytes. */
+  scratchBytes: number;
+  slots: number;
+}
+
+function copyRows(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null, slots: number): KernelRows {
+  const width = Math.ceil(s.d / 4) * 4;
+  const maxGroups = Math.ceil(maxRun / ROW_GROUP);
+  // Whole cache lines (and a spare one), so that threads writing their own areas never share a line.
+  const scratchBytes = Math.ceil((queryCapacity * width * 4 + maxGroups * (ROW_GROUP + 1) * 4) / 64) * 64 + 64;
+  const rowsOffset = slots * scratchBytes;
+  // ROW_GROUP − 1 zero rows after the last one: a run's last group may read past it.
+  const pages = Math.ceil((rowsOffset + (s.n + ROW_GROUP) * width * 4) / 65536) + 1;
+  const memory = new (wasm as WasmApi).Memory({ initial: pages, maximum: pages, shared: true });
+  const rows = new Float32Array(memory.buffer, rowsOffset, s.n * width);
+  // Early exits pay when the columns come by decreasing variance.
+  const columns = columnsByVariance(s.data, s.n, s.d);
+  for (let i = 0; i < s.n; i++) copyRow(rows, i * width, s.data, (order ? order[i] : i) * s.d, columns);
+  return { memory, metric: s.metric, width, columns, queryCapacity, maxGroups, scratchBytes, slots };
+}
+
+function copyRow(rows: Float32Array, to: number, data: Float32Array, from: number, columns: Int32Array): void {
+  for (let j = 0; j < columns.length; j++) rows[to + j] = data[from + columns[j]];
+}
+
+/** The rows of one index in WebAssembly memory (copied once per thread, or shared), and one thread's kernel on them. */
 export class SimdScan {
   private readonly kernel: Kernel;
   private readonly metric: SearchData['metric'];
   private readonly memory: WasmMemory;
   /** Floats per padded row. */
   readonly width: number;
+  private readonly queryOffset: number;
   private readonly rowsOffset: number;
   private readonly outOffset: number;
   private readonly groupsOffset: number;
@@ -282,34 +332,27 @@ export class SimdScan {
   /** Relative error bound of the float32 results (rounding of differences, products and lane sums, with margin). */
   readonly relativeError: number;
 
-  /** Column of the data at each kernel column (highest variance first, so partial sums pass thresholds early). */
   private readonly columns: Int32Array;
 
-  private constructor(s: SearchData, queryCapacity: number, maxRun: number, order: Int32Array | null) {
+  private constructor(
+    /** The rows, for helper threads to share. */
+    readonly rows: KernelRows,
+    slot: number,
+  ) {
     const api = wasm as WasmApi;
-    const module = compiledModule() as object;
-    this.width = Math.ceil(s.d / 4) * 4;
-    this.queryCapacity = queryCapacity;
-    const maxGroups = Math.ceil(maxRun / ROW_GROUP);
-    this.outOffset = queryCapacity * this.width * 4;
-    this.groupsOffset = this.outOffset + maxGroups * ROW_GROUP * 4;
-    this.rowsOffset = this.groupsOffset + maxGroups * 4;
-    // ROW_GROUP − 1 zero rows after the last one: a run's last group may read past it.
-    const bytes = this.rowsOffset + (s.n + ROW_GROUP) * this.width * 4;
-    this.memory = new api.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
-    const instance = new api.Instance(module, { env: { memory: this.memory } });
-    this.results = new Float32Array(this.memory.buffer, this.outOffset, maxGroups * ROW_GROUP);
-    this.groups = new Int32Array(this.memory.buffer, this.groupsOffset, maxGroups);
-    this.metric = s.metric;
-    this.kernel = instance.exports[s.metric === 'manhattan' ? 'l1' : 'sq'] as Kernel;
-    const rows = new Float32Array(this.memory.buffer, this.rowsOffset, s.n * this.width);
-    // Early exits pay when the columns come by decreasing variance.
-    const columns = columnsByVariance(s.data, s.n, s.d);
-    this.columns = columns;
-    for (let i = 0; i < s.n; i++) {
-      const src = (order ? order[i] : i) * s.d;
-      for (let j = 0; j < s.d; j++) rows[i * this.width + j] = s.data[src + columns[j]];
-    }
+    this.memory = rows.memory;
+    this.width = rows.width;
+    this.queryCapacity = rows.queryCapacity;
+    this.columns = rows.columns;
+    this.metric = rows.metric;
+    this.queryOffset = slot * rows.scratchBytes;
+    this.outOffset = this.queryOffset + rows.queryCapacity * rows.width * 4;
+    this.groupsOffset = this.outOffset + rows.maxGroups * ROW_GROUP * 4;
+    this.rowsOffset = rows.slots * rows.scratchBytes;
+    const instance = new api.Instance(compiledModule() as object, { env: { memory: this.memory } });
+    this.results = new Float32Array(this.memory.buffer, this.outOffset, rows.maxGroups * ROW_GROUP);
+    this.groups = new Int32Array(this.memory.buffer, this.groupsOffset, rows.maxGroups);
+    this.kernel = instance.exports[rows.metric === 'manhattan' ? 'l1' : 'sq'] as Kernel;
     // Each lane sums width / 4 rounded terms in sequence, then two pairwise additions: (width / 4 + 4) units of
     // 2^-24, taken with a factor 4 of margin.
     this.relativeError = (this.width / 4 + 4) * 2 ** -22;
@@ -319,20 +362,21 @@ export class SimdScan {
   static for(s: SearchData, queryCapacity: number, maxRun: number): SimdScan {
     let scan = cache.get(s.data);
     if (!scan || scan.queryCapacity < queryCapacity || scan.metric !== s.metric) {
-      scan = new SimdScan(s, queryCapacity, maxRun, null);
+      scan = new SimdScan(copyRows(s, queryCapacity, maxRun, null, 1), 0);
       cache.set(s.data, scan);
     }
     return scan;
   }
 
   /**
-   * A kernel over the rows in the order `order` (position → row), one query slot, built once per thread and order
-   * (it goes with `order`).
+   * A kernel over the rows in the order `order` (position → row), one query slot, once per thread and order (it
+   * goes with `order`): on `shared` rows (another thread's kernel's `rows` for the same order) when given and this
+   * thread has a scratch area there, else on a copy of its own.
    */
-  static ordered(s: SearchData, order: Int32Array, maxRun: number): SimdScan {
+  static ordered(s: SearchData, order: Int32Array, maxRun: number, shared?: KernelRows): SimdScan {
     let scan = cache.get(order);
     if (!scan) {
-      scan = new SimdScan(s, 1, maxRun, order);
+      scan = shared && threadSlot < shared.slots ? new SimdScan(shared, threadSlot) : new SimdScan(copyRows(s, 1, maxRun, order, SHARED_SLOTS), 0);
       cache.set(order, scan);
     }
     return scan;
@@ -340,7 +384,7 @@ export class SimdScan {
 
   /** Copies query rows q0 .. q0+count of `queries` (width d) into the query slots. */
   loadQueries(queries: Float32Array, q0: number, count: number, d: number): void {
-    const slots = new Float32Array(this.memory.buffer, 0, this.queryCapacity * this.width);
+    const slots = new Float32Array(this.memory.buffer, this.queryOffset, this.queryCapacity * this.width);
     slots.fill(0);
     const columns = this.columns;
     for (let i = 0; i < count; i++) {
@@ -364,7 +408,7 @@ export class SimdScan {
   runBelow(slot: number, t0: number, count: number, threshold: number): number {
     if (count === 0) return 0;
     const rounded = Math.ceil(count / ROW_GROUP) * ROW_GROUP;
-    return this.kernel(slot * this.width * 4, this.rowsOffset + t0 * this.width * 4, rounded, this.width / 4, this.outOffset, this.groupsOffset, threshold);
+    return this.kernel(this.queryOffset + slot * this.width * 4, this.rowsOffset + t0 * this.width * 4, rounded, this.width / 4, this.outOffset, this.groupsOffset, threshold);
   }
 }
 
@@ -397,7 +441,8 @@ export class SparseDots {
     this.matrixOffset = this.valsOffset + Math.ceil(rows / 2) * 16;
     // One float64 of padding: a run of odd length reads one entry past its last column.
     const bytes = this.matrixOffset + (rows * columns + 2) * 8;
-    const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
+    const pages = Math.ceil(bytes / 65536);
+    const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new api.Instance(compiledModule() as object, { env: { memory } });
     this.kernel = instance.exports.columnDots as SparseDots['kernel'];
     this.out = new Float64Array(memory.buffer, 0, outBytes / 8);
