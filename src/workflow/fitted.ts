@@ -126,7 +126,8 @@ export async function predictBlock(f: Fitted, frame: Frame, start: number, end: 
     const score = out.proba ? out.proba[i * k + out.pred[i]] : (out.attackScore as Float64Array)[i];
     const attack = normalised ? normalised[i] : out.attackScore ? out.attackScore[i] : null;
     const top = contrib ? topContributions(contrib, i, f.featureNames, topK).map((t) => ({ ...t, value: rawValue(byName?.get(t.feature), start + i) })) : [];
-    result.push({ label, score, attack, top });
+    // probabilities are float32: 0.94, not 0.9399999976158142 (float64 scores come back unchanged)
+    result.push({ label, score: shortestFloat32(score), attack: attack === null ? null : shortestFloat32(attack), top });
   }
   return result;
 }

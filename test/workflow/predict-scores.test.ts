@@ -1,0 +1,33 @@
+// predict writes probabilities as the shortest decimal of their float32 value ("0.94", not "0.9399999976158142"),
+// and leaves float64 scores (detectors' anomaly scores) as they are. Hand-made data with overlapping classes, so a
+// random forest's probabilities are fractions of its 100 trees.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train } from '../../src/workflow/train.js';
+import { predict } from '../../src/workflow/predict.js';
+
+test('predict --out .jsonl: probability scores have at most 8 significant digits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-predict-scores-'));
+  const lines = ['x,y,label'];
+  for (let i = 0; i < 200; i++) lines.push(`${i % 17},${(i * 7) % 13},${(i * 31) % 5 < 2 ? 'attack' : 'normal'}`);
+  const data = join(dir, 'd.csv');
+  writeFileSync(data, `${lines.join('\n')}\n`);
+  const model = join(dir, 'rf.fsm');
+  await train({ files: [data], label: 'label', task: 'binary', models: ['rf'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+  const out = join(dir, 'p.jsonl');
+  await predict(model, [data], { label: 'label', explain: false }, { path: out });
+  const text = readFileSync(out, 'utf8');
+  const scores = [...text.matchAll(/"(?:score|attack_score)":([0-9.e-]+)/g)].map((m) => m[1]);
+  assert.equal(scores.length, 400);
+  let fractional = 0;
+  for (const s of scores) {
+    const digits = s.replace(/^0\.0*/, '').replace('.', '');
+    assert.ok(digits.length <= 8, `${s} is printed with float64 noise`);
+    if (!Number.isInteger(Number(s))) fractional++;
+  }
+  assert.ok(fractional > 0, 'the data gives the forest fractional probabilities to print');
+});
