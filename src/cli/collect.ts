@@ -84,7 +84,9 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
     throw err;
   }
   const bound = pipeline.address;
-  process.stderr.write(`flowsentry: listening on udp://${bound.address}:${bound.port}\n`);
+  // an IPv6 address in a URL is bracketed, as --listen takes it: udp://[::1]:4739
+  const shownHost = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
+  process.stderr.write(`flowsentry: listening on udp://${shownHost}:${bound.port}\n`);
   const onSignal = (): void => stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
