@@ -2,13 +2,28 @@
 // second file used to leave an output file holding only the CSV header, and `detect` printed the reader's error twice.
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { constants, gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
 import { readerFor } from '../io/capture.js';
 
+/** Compressed bytes read to see what a gzip file holds: enough for its header and first inflated bytes. */
+const GZIP_PEEK_BYTES = 1 << 16;
+
+/** The first inflated bytes of a gzip file's head (undefined when it holds none yet); damaged gzip data is an error. */
+function inflatedHead(compressed: Uint8Array, file: string): Uint8Array | undefined {
+  let out: Buffer;
+  try {
+    out = gunzipSync(compressed, { finishFlush: constants.Z_SYNC_FLUSH });
+  } catch (err) {
+    throw new UserError(`corrupt gzip data: ${(err as Error).message}`, { file });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 /**
  * Checks capture files before any work or output starts: each exists and is not a folder, and a regular file is not
- * empty and starts with a pcap, pcapng or gzip magic (what is inside a gzip, pipes and devices are left to the
- * reader). Same wording as the reader's errors.
+ * empty and starts with a pcap or pcapng magic, itself or inside its gzip (the head of the file is inflated: damaged
+ * gzip data there is an error too; pipes and devices are left to the reader). Same wording as the reader's errors.
  */
 export function checkCaptureFiles(captures: readonly string[]): void {
   for (const file of captures) {
@@ -27,11 +42,12 @@ export function checkCaptureFiles(captures: readonly string[]): void {
       const stat = statSync(file);
       if (stat.isDirectory()) throw new UserError('is a directory, not a capture file', { file });
       if (!stat.isFile()) continue;
-      const head = new Uint8Array(4);
-      const n = readSync(fd, head, 0, 4, 0);
+      const buffer = new Uint8Array(GZIP_PEEK_BYTES);
+      const n = readSync(fd, buffer, 0, buffer.length, 0);
       if (n === 0) throw new UserError('empty file: not a packet capture', { file });
-      const gzip = n >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-      if (!gzip && (n < 4 || readerFor(head, () => undefined) === undefined)) {
+      const gzip = n >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+      const head = gzip ? inflatedHead(buffer.subarray(0, n), file) : buffer.subarray(0, n);
+      if (head !== undefined && (head.length < 4 || readerFor(head.subarray(0, 4), () => undefined) === undefined)) {
         throw new UserError('not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)', { file });
       }
     } finally {

@@ -1,7 +1,7 @@
 // `flowsentry extract` on a capture cut short: the flows before the cut are written, one stderr line names the file,
 // what is wrong and the packets read, and the exit code is 1 (as tcpdump exits on a "truncated dump file"). A whole
 // file, or a file with one odd packet (a per-packet skip), still exits 0 without that line. A missing or non-capture
-// file among the inputs is refused before any output is written.
+// file among the inputs (also a gzip holding no capture) is refused before any output is written.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { ethernet, ipv4, pcapFile, tcp, udp } from '../flows/packet-builder.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -91,4 +92,20 @@ test('a missing second capture, or a CSV given as a capture: one line, exit 1, a
   assert.equal(c.code, 1);
   assert.equal(c.stdout, '', 'not even the CSV header on stdout');
   assert.equal(c.stderr, `flowsentry: ${csv}: not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)\n`);
+});
+
+test('a gzipped CSV given as a capture is refused before the header is written; a gzipped capture is read', () => {
+  const csvGz = join(dir, 'flows.csv.gz');
+  writeFileSync(csvGz, gzipSync(Buffer.from('a,b\n1,2\n')));
+  const out = join(dir, 'never-gz.csv');
+  const r = cli(['extract', csvGz, '--out', out]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `flowsentry: ${csvGz}: not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)\n`);
+  assert.equal(existsSync(out), false);
+
+  const pcapGz = join(dir, 'whole.pcap.gz');
+  writeFileSync(pcapGz, gzipSync(whole));
+  const ok = cli(['extract', pcapGz, '--out', join(dir, 'gz.csv')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^packets 3, flows 2,/);
 });
