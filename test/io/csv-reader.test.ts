@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, SKIP_NOT_NUMBER, SKIP_RAGGED, countLines, peekCsv, readCsvInto, type CsvColumnKind, type CategoricalOutput, type NumericOutput } from '../../src/io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, SKIP_NOT_NUMBER, SKIP_RAGGED, TIMESTAMP, countLines, peekCsv, readCsvInto, type CsvColumnKind, type CategoricalOutput, type NumericOutput, type TimestampOutput } from '../../src/io/csv-reader.js';
 import { UserError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -134,6 +134,25 @@ describe('csv reader: values', () => {
     const out = builder.finish();
     assert.deepEqual(Array.from(num(out[0])), [1, 2, 3, 4, 5]);
     assert.deepEqual(cat(out[1]), ['x', long, 'z', long, 'x']);
+  });
+
+  it('fills columns of a known capacity (views of one buffer) without one column touching another', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => [i * 0.25, `k${i % 7}`, `skip${i}`, 1_500_000_000 + i / 8, -1 - i]);
+    const path = write('block.csv', `a,b,c,t,d\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+    const kinds: CsvColumnKind[] = [NUMERIC, CATEGORICAL, SKIP, TIMESTAMP, NUMERIC];
+    const builder = new ColumnarBuilder(kinds, await countLines(path));
+    await readCsvInto(path, builder, { columnNames: ['a', 'b', 'c', 't', 'd'], hasHeader: true });
+    const out = builder.finish();
+    assert.deepEqual(Array.from(num(out[0])), rows.map((r) => Math.fround(r[0] as number)));
+    assert.deepEqual(cat(out[1]), rows.map((r) => r[1]));
+    assert.equal(out[2], undefined);
+    const seconds = (out[3] as TimestampOutput).seconds;
+    assert.deepEqual(Array.from(seconds), rows.map((r) => r[3]));
+    assert.equal(seconds.byteOffset % 8, 0);
+    assert.deepEqual(Array.from(num(out[4])), rows.map((r) => r[4]));
+    const arrays = [num(out[0]), (out[1] as CategoricalOutput).codes, seconds, num(out[4])];
+    const ranges = arrays.map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] >= ranges[i - 1][1], 'column arrays overlap');
   });
 
   it('peeks at the records asked for, blank lines not counted', async () => {
