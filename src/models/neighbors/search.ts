@@ -277,18 +277,18 @@ export class NeighborIndex {
     // Only the sparse decision needs the modes of columns without a majority value when no cluster index is built,
     // and a lower bound on their non-mode counts (n / 2) settles it unless the sparse path might pay.
     const majorityOnly = !wantClusters && algorithm === 'auto';
-    let modes = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X, majorityOnly) : new Float64Array(d);
+    let { modes, nonMode } = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X, majorityOnly) : { modes: new Float64Array(d), nonMode: new Float64Array(d) };
     if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
       // Expected work per query: the sparse path scatters Σ_j P(q_j ≠ mode) · nnz_j and makes 3 passes over n;
       // the SIMD dense scan does n · d lanes. Break-even measured at a ratio of ~12 (NSL-KDD 15.6: sparse 2× faster;
       // UNSW-NB15 8.7: SIMD 2× faster); without SIMD, sparse pays below SPARSE_DENSITY.
       const decide = ({ nnz, scatter }: { nnz: number; scatter: number }): boolean =>
         simdAvailable() && options.simd !== false ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
-      let counts = nonModeCounts(X, modes);
+      let counts = nonModeCounts(nonMode, n);
       let pays = decide(counts);
       if (pays && modes.some(Number.isNaN)) {
-        modes = columnModes(X, false);
-        counts = nonModeCounts(X, modes);
+        ({ modes, nonMode } = columnModes(X, false));
+        counts = nonModeCounts(nonMode, n);
         pays = decide(counts);
       }
       const shift = modes;
@@ -508,18 +508,11 @@ function concat(parts: Int32Array[], length: number): Int32Array {
   return out;
 }
 
-/**
- * Values differing from the column modes: their total and Σ_j nnz_j² / n. A column whose mode is NaN (not
- * resolved, no majority) counts n / 2, a lower bound, since no value fills more than half of it.
- */
-function nonModeCounts(X: Matrix, modes: Float64Array): { nnz: number; scatter: number } {
-  const { rows: n, cols: d, data } = X;
-  const columnNnz = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) if (data[i * d + j] !== modes[j]) columnNnz[j]++;
+/** Values differing from the column modes (per column, from columnModes): their total and Σ_j nnz_j² / n. */
+function nonModeCounts(nonMode: Float64Array, n: number): { nnz: number; scatter: number } {
   let nnz = 0;
   let scatter = 0;
-  for (let j = 0; j < d; j++) {
-    const count = Number.isNaN(modes[j]) ? n / 2 : columnNnz[j];
+  for (const count of nonMode) {
     nnz += count;
     scatter += (count * count) / n;
   }
@@ -527,11 +520,12 @@ function nonModeCounts(X: Matrix, modes: Float64Array): { nnz: number; scatter: 
 }
 
 /**
- * Most frequent value of each column. A majority value (Boyer–Moore vote, verified by counting) is found in O(n);
- * columns without one are counted in full (ties: the smaller value), or left NaN with `majorityOnly`. The passes go row by
- * row over all columns at once (the data is row-major).
+ * Most frequent value of each column, and how many values differ from it. A majority value (Boyer–Moore vote,
+ * verified by counting) is found in O(n); columns without one are counted in full (ties: the smaller value), or left
+ * NaN with `majorityOnly`, counting n / 2 differing values (a lower bound: no value fills more than half of such a
+ * column). The passes go row by row over all columns at once (the data is row-major).
  */
-function columnModes(X: Matrix, majorityOnly: boolean): Float64Array {
+function columnModes(X: Matrix, majorityOnly: boolean): { modes: Float64Array; nonMode: Float64Array } {
   const { rows: n, cols: d, data } = X;
   const candidate = new Float64Array(d);
   const votes = new Int32Array(d);
@@ -551,25 +545,34 @@ function columnModes(X: Matrix, majorityOnly: boolean): Float64Array {
     for (let j = 0; j < d; j++) if (data[o + j] === candidate[j]) count[j]++;
   }
   const modes = new Float64Array(d);
+  const nonMode = new Float64Array(d);
   const unresolved: number[] = [];
   for (let j = 0; j < d; j++) {
-    if (2 * count[j] > n) modes[j] = candidate[j];
-    else if (majorityOnly) modes[j] = Number.NaN;
-    else unresolved.push(j);
+    if (2 * count[j] > n) {
+      modes[j] = candidate[j];
+      nonMode[j] = n - count[j];
+    } else if (majorityOnly) {
+      modes[j] = Number.NaN;
+      nonMode[j] = n / 2;
+    } else unresolved.push(j);
   }
   if (unresolved.length > 0) {
     const columns = new Float32Array(unresolved.length * n);
     for (let i = 0; i < n; i++) for (let u = 0; u < unresolved.length; u++) columns[u * n + i] = data[i * d + unresolved[u]];
-    for (let u = 0; u < unresolved.length; u++) modes[unresolved[u]] = countedMode(columns.subarray(u * n, (u + 1) * n));
+    for (let u = 0; u < unresolved.length; u++) {
+      const { value, count: modeCount } = countedMode(columns.subarray(u * n, (u + 1) * n));
+      modes[unresolved[u]] = value;
+      nonMode[unresolved[u]] = n - modeCount;
+    }
   }
-  return modes;
+  return { modes, nonMode };
 }
 
 /**
- * Most frequent value of a column (ties: the smaller value; −0 counts as 0), counted in an open-addressing table on
- * the float32 bit patterns: O(n).
+ * Most frequent value of a column and its count (ties: the smaller value; −0 counts as 0), counted in an
+ * open-addressing table on the float32 bit patterns: O(n).
  */
-function countedMode(column: Float32Array): number {
+function countedMode(column: Float32Array): { value: number; count: number } {
   const n = column.length;
   const bits = new Int32Array(column.buffer, column.byteOffset, n);
   const logSize = Math.ceil(Math.log2(2 * n + 1));
@@ -593,7 +596,7 @@ function countedMode(column: Float32Array): number {
       best = values[t];
     }
   }
-  return best;
+  return { value: best, count: bestCount };
 }
 
 function toSparseColumns(X: Matrix, shift: Float64Array, nnz: number): NonNullable<SearchData['sparse']> {
