@@ -14,6 +14,7 @@ import { stratifiedKFold, type Split } from '../frame/splits.js';
 import type { Params } from '../models/estimator.js';
 import { getModelSpec } from '../models/index.js';
 import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
+import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
 import { runFold, type FoldData, type FoldJob, type FoldOutcome } from './fold-task.js';
 import { CV_METRICS, describeClasses, type CvMetric, type TaskClasses } from './scoring.js';
@@ -46,6 +47,12 @@ export interface CvOptions {
   positiveClass?: number;
   /** Detectors fit on the normal training rows only ('normal', default: semi-supervised) or on all of them. */
   detectorRows?: 'normal' | 'all';
+  /**
+   * Detectors fitted on normal rows are scored at the threshold the final fit uses: `calibrationFraction` of each
+   * fold's normal training rows (seeded shuffle) is held out from the fit and sets the threshold for `targetFpr`.
+   * Absent: the detector's own threshold (contamination), which the saved model does not use.
+   */
+  detectorThreshold?: { readonly targetFpr: number; readonly calibrationFraction: number };
   /** Bytes of fold matrices prepared at once (default 1 GiB); more folds at once means more parallel tasks. */
   memoryBudget?: number;
   /** Extra modules that register models, imported by workers (the built-in models are always there). */
@@ -111,18 +118,36 @@ function groupCandidates(candidates: readonly Candidate[], options: CvOptions): 
   return [...groups.values()];
 }
 
-/** Row order of a fold: [rows the model fits on | other training rows | validation rows]. */
-function foldOrder(split: Split, y: Int32Array, normalOnly: boolean, normal: number): { order: Int32Array; nFit: number } {
-  if (!normalOnly) return { order: Int32Array.from([...split.train, ...split.test]), nFit: split.train.length };
-  const fit = split.train.filter((i) => y[i] === normal);
-  if (fit.length === 0) throw new UserError('a fold has no normal training rows to fit the detector on');
+/** Row order of a fold: [rows the model fits on | calibration rows | other training rows | validation rows]. */
+function foldOrder(
+  split: Split,
+  y: Int32Array,
+  normalOnly: boolean,
+  normal: number,
+  calibration: CvOptions['detectorThreshold'],
+  seed: number,
+): { order: Int32Array; nFit: number; nCalibration: number } {
+  if (!normalOnly) return { order: Int32Array.from([...split.train, ...split.test]), nFit: split.train.length, nCalibration: 0 };
+  const normalRows = split.train.filter((i) => y[i] === normal);
+  if (normalRows.length === 0) throw new UserError('a fold has no normal training rows to fit the detector on');
   const rest = split.train.filter((i) => y[i] !== normal);
-  return { order: Int32Array.from([...fit, ...rest, ...split.test]), nFit: fit.length };
+  const nCalibration = calibration ? Math.floor(normalRows.length * calibration.calibrationFraction) : 0;
+  // as the final fit holds them out (src/workflow/train.ts fitCandidate): a seeded shuffle, the first ones calibrate
+  if (nCalibration > 0) new Rng(seed).shuffle(normalRows);
+  const held = normalRows.slice(0, nCalibration);
+  const fit = nCalibration > 0 ? normalRows.slice(nCalibration).sort((a, b) => a - b) : normalRows;
+  return { order: Int32Array.from([...fit, ...held, ...rest, ...split.test]), nFit: fit.length, nCalibration };
 }
 
-function prepareFold(data: CvData, split: Split, normalOnly: boolean, normal: number): { fold: FoldData; columns: readonly string[] | undefined } {
+function prepareFold(
+  data: CvData,
+  split: Split,
+  normalOnly: boolean,
+  normal: number,
+  options: CvOptions,
+): { fold: FoldData; columns: readonly string[] | undefined } {
   const y = data.y.codes;
-  const { order, nFit } = foldOrder(split, y, normalOnly, normal);
+  const { order, nFit, nCalibration } = foldOrder(split, y, normalOnly, normal, options.detectorThreshold, options.seed ?? 0);
   const nTrain = split.train.length;
   let cols: number;
   let buffer: Float32Array;
@@ -141,7 +166,8 @@ function prepareFold(data: CvData, split: Split, normalOnly: boolean, normal: nu
   }
   const yTrain = Int32Array.from(order.subarray(0, nTrain), (i) => y[i]);
   const yVal = Int32Array.from(order.subarray(nTrain), (i) => y[i]);
-  return { fold: { data: buffer, cols, nFit, nTrain, yTrain, yVal }, columns };
+  const calibration = nCalibration > 0 && options.detectorThreshold ? { rows: nCalibration, targetFpr: options.detectorThreshold.targetFpr } : undefined;
+  return { fold: { data: buffer, cols, nFit, nTrain, yTrain, yVal, ...(calibration ? { calibration } : {}) }, columns };
 }
 
 function estimateFoldBytes(data: CvData): number {
@@ -192,7 +218,7 @@ export async function evaluateCandidates(data: CvData, candidates: readonly Cand
       const folds: (FoldData | null)[] = new Array<FoldData | null>(k).fill(null);
       let columns: readonly string[] | undefined;
       for (const f of batch) {
-        const prepared = prepareFold(data, splits[f], group.normalOnly, task.normal);
+        const prepared = prepareFold(data, splits[f], group.normalOnly, task.normal, options);
         folds[f] = prepared.fold;
         columns = prepared.columns;
       }

@@ -7,13 +7,22 @@ import { argmaxLabels } from '../frame/labels.js';
 import type { Classifier, Detector, Params } from '../models/estimator.js';
 import { getModelSpec } from '../models/registry.js';
 import { isAttack, scoreClassifier, scoreDetector, type CvMetric, type TaskClasses } from './scoring.js';
+import { thresholdForFpr } from './threshold.js';
 
-/** A fold's rows, laid out [rows the model fits on | other training rows | validation rows], row-major. */
+/**
+ * A fold's rows, laid out [rows the model fits on | calibration rows | other training rows | validation rows],
+ * row-major.
+ */
 export interface FoldData {
   readonly data: Float32Array;
   readonly cols: number;
   /** Rows the model is fitted on (all training rows, or only the normal ones for detectors). */
   readonly nFit: number;
+  /**
+   * Detectors: normal training rows held out from the fit, right after the fit rows, whose scores set the threshold
+   * for `targetFpr` — the rule the final model is saved with; absent: the detector's own threshold.
+   */
+  readonly calibration?: { readonly rows: number; readonly targetFpr: number };
   readonly nTrain: number;
   /** Labels of the training rows, in layout order. */
   readonly yTrain: Int32Array;
@@ -57,12 +66,17 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
     }
     const detector = model as Detector;
     await detector.fit(fitX, { signal });
-    const t1 = performance.now();
+    let threshold = detector.threshold;
+    if (fold.calibration && fold.calibration.rows > 0) {
+      const calX = createMatrix(fold.calibration.rows, cols, columns, data.subarray(nFit * cols, (nFit + fold.calibration.rows) * cols));
+      threshold = thresholdForFpr(await detector.scoreSamples(calX), fold.calibration.targetFpr).threshold;
+    }
+    const t1b = performance.now();
     const scores = await detector.scoreSamples(valX);
     const t2 = performance.now();
-    const flagged = Uint8Array.from(scores, (s) => (s >= detector.threshold ? 1 : 0));
+    const flagged = Uint8Array.from(scores, (s) => (s >= threshold ? 1 : 0));
     const attack = isAttack(fold.yVal, task.normal);
-    return { candidate: job.candidate, fold: job.fold, scores: scoreDetector(attack, scores, flagged, metrics), fitSeconds: (t1 - t0) / 1000, predictSeconds: (t2 - t1) / 1000 };
+    return { candidate: job.candidate, fold: job.fold, scores: scoreDetector(attack, scores, flagged, metrics), fitSeconds: (t1b - t0) / 1000, predictSeconds: (t2 - t1b) / 1000 };
   } catch (err) {
     if (signal?.aborted) throw err;
     return { candidate: job.candidate, fold: job.fold, scores: {}, fitSeconds: 0, predictSeconds: 0, error: err instanceof Error ? err.message : String(err) };

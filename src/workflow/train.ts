@@ -315,6 +315,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     // every fold task in a worker: the main thread stays free to receive Ctrl-C (a search on the main thread starves
     // the event loop, so the signal would only arrive after the search); same throughput on 2 cores
     parallel: 'workers' as const,
+    // detectors are ranked at the threshold they are saved with (target FPR on held-out normal rows)
+    detectorThreshold: { targetFpr: o.targetFpr, calibrationFraction: CALIBRATION_FRACTION },
     signal: o.signal,
     onProgress: (done: number, total: number) => o.onProgress?.(o.tune ? 'tuning' : 'cross-validating', done, total),
   };
