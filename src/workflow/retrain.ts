@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Column, Frame, NumericColumn } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
-import { frameTimes, stratifiedSplit, timeOrderedSplit } from '../frame/splits.js';
+import { findTimestampColumn, frameTimes, stratifiedSplit, timeOrderedSplit } from '../frame/splits.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
@@ -156,8 +156,10 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     test = subsetFrame(testAll, aligned.rows);
     yTest = aligned.labels.codes;
   } else {
-    evaluation = timeHoldout ? 'holdout-time' : 'holdout-stratified';
-    const split = timeHoldout ? timeOrderedSplit(frameTimes(data), 1 - HOLDOUT_FRACTION) : stratifiedSplit(yAll.labels.codes, HOLDOUT_FRACTION, doc.meta.seed);
+    // --data files without timestamps cannot give the time-ordered hold-out: the stratified one then
+    const byTime = timeHoldout && findTimestampColumn(data) !== undefined;
+    evaluation = byTime ? 'holdout-time' : 'holdout-stratified';
+    const split = byTime ? timeOrderedSplit(frameTimes(data), 1 - HOLDOUT_FRACTION) : stratifiedSplit(yAll.labels.codes, HOLDOUT_FRACTION, doc.meta.seed);
     train = subsetFrame(data, split.train);
     yTrain = { codes: Int32Array.from(split.train, (i) => yAll.labels.codes[i]), classes };
     test = subsetFrame(data, split.test);

@@ -70,6 +70,12 @@ test('retrain evaluates a time-hold-out model on the latest 20% of rows by time,
   assert.equal(result.before.test.accuracy, 9 / 12, "before: the old model's own test accuracy on its own hold-out");
   assert.equal(result.before.test.accuracy, doc.meta.test?.accuracy);
   assert.equal(result.after.feedbackAgreement, 1, 'the refit tree learned the false positive at x = 8');
+
+  // --data without a timestamp column: the stratified hold-out instead of an error
+  const untimed = join(dir, 'untimed.csv');
+  writeFileSync(untimed, timedCsv().replace(/^[^,\n]*,/gm, ''));
+  const again = await retrain({ model, store: storePath, out: join(dir, 'dt-3.fsm'), data: [untimed] });
+  assert.equal(again.evaluation, 'holdout-stratified');
 });
 
 test('evaluate a generic-CSV model without --label: the label column it was trained on is read again', async () => {
