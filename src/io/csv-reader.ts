@@ -118,19 +118,16 @@ export class ColumnarBuilder {
     this.fixed = typeof preset === 'object' && preset.fixed === true;
     if (preset === undefined) return;
     const capacity = typeof preset === 'number' ? Math.max(1, preset) : preset.capacity;
-    const block = typeof preset === 'number' ? columnBlock(kinds, capacity) : undefined;
+    // Numeric columns are views of one block (see numericBlock); codes and seconds, which callers may keep without
+    // the features (labels, time order), have arrays of their own.
+    const block = typeof preset === 'number' ? numericBlock(kinds, capacity) : undefined;
     let offset = 0;
-    // Float64 columns first, so that every view is aligned.
     for (let c = 0; c < n; c++) {
-      if (kinds[c] !== TIMESTAMP) continue;
-      this.secondsChunk[c] = typeof preset === 'object' ? (preset.seconds[c] as Float64Array) : block ? new Float64Array(block, offset, capacity) : new Float64Array(capacity);
-      offset += 8 * capacity;
-    }
-    for (let c = 0; c < n; c++) {
-      if (kinds[c] === NUMERIC) this.numericChunk[c] = typeof preset === 'object' ? (preset.numeric[c] as Float32Array) : block ? new Float32Array(block, offset, capacity) : new Float32Array(capacity);
-      else if (kinds[c] === CATEGORICAL) this.codeChunk[c] = typeof preset === 'object' ? (preset.codes[c] as Int32Array) : block ? new Int32Array(block, offset, capacity) : new Int32Array(capacity);
-      else continue;
-      offset += 4 * capacity;
+      if (kinds[c] === NUMERIC) {
+        this.numericChunk[c] = typeof preset === 'object' ? (preset.numeric[c] as Float32Array) : block ? new Float32Array(block, offset, capacity) : new Float32Array(capacity);
+        offset += 4 * capacity;
+      } else if (kinds[c] === CATEGORICAL) this.codeChunk[c] = typeof preset === 'object' ? (preset.codes[c] as Int32Array) : new Int32Array(capacity);
+      else if (kinds[c] === TIMESTAMP) this.secondsChunk[c] = typeof preset === 'object' ? (preset.seconds[c] as Float64Array) : new Float64Array(capacity);
     }
     this.chunkRows = capacity;
   }
@@ -191,19 +188,19 @@ export class ColumnarBuilder {
 }
 
 /**
- * One zero-filled buffer for all the columns of a known capacity (they are views of it), or undefined above
+ * One zero-filled buffer for the numeric columns of a known capacity (they are views of it), or undefined above
  * MAX_COLUMN_BLOCK. A buffer this large comes from mmap, whose pages become resident only when a row is written;
  * columns allocated one by one (~100 KB each for 26k rows) came from the malloc heap, which zero-fills most of them
  * at once, so the whole data was resident at the start of the load, under everything the load allocates after it.
  */
-function columnBlock(kinds: readonly CsvColumnKind[], capacity: number): ArrayBuffer | undefined {
-  let bytesPerRow = 0;
-  for (const kind of kinds) bytesPerRow += kind === TIMESTAMP ? 8 : kind === NUMERIC || kind === CATEGORICAL ? 4 : 0;
-  const bytes = bytesPerRow * capacity;
+function numericBlock(kinds: readonly CsvColumnKind[], capacity: number): ArrayBuffer | undefined {
+  let columns = 0;
+  for (const kind of kinds) if (kind === NUMERIC) columns++;
+  const bytes = 4 * columns * capacity;
   return bytes > 0 && bytes <= MAX_COLUMN_BLOCK ? new ArrayBuffer(bytes) : undefined;
 }
 
-/** Above this, columns are allocated one by one (each an mmap of its own). */
+/** Above this, numeric columns are allocated one by one (each an mmap of its own). */
 const MAX_COLUMN_BLOCK = 1 << 30;
 
 function concat<T extends Float32Array | Int32Array | Float64Array>(into: T, chunks: readonly T[]): T {

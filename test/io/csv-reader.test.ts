@@ -136,7 +136,7 @@ describe('csv reader: values', () => {
     assert.deepEqual(cat(out[1]), ['x', long, 'z', long, 'x']);
   });
 
-  it('fills columns of a known capacity (views of one buffer) without one column touching another', async () => {
+  it('fills columns of a known capacity (numeric ones views of one buffer) without one column touching another', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => [i * 0.25, `k${i % 7}`, `skip${i}`, 1_500_000_000 + i / 8, -1 - i]);
     const path = write('block.csv', `a,b,c,t,d\n${rows.map((r) => r.join(',')).join('\n')}\n`);
     const kinds: CsvColumnKind[] = [NUMERIC, CATEGORICAL, SKIP, TIMESTAMP, NUMERIC];
@@ -151,8 +151,12 @@ describe('csv reader: values', () => {
     assert.equal(seconds.byteOffset % 8, 0);
     assert.deepEqual(Array.from(num(out[4])), rows.map((r) => r[4]));
     const arrays = [num(out[0]), (out[1] as CategoricalOutput).codes, seconds, num(out[4])];
-    const ranges = arrays.map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((x, y) => x[0] - y[0]);
-    for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] >= ranges[i - 1][1], 'column arrays overlap');
+    for (const a of arrays) {
+      for (const b of arrays) {
+        if (a === b || a.buffer !== b.buffer) continue;
+        assert.ok(a.byteOffset + a.byteLength <= b.byteOffset || b.byteOffset + b.byteLength <= a.byteOffset, 'column arrays overlap');
+      }
+    }
   });
 
   it('peeks at the records asked for, blank lines not counted', async () => {
