@@ -55,7 +55,8 @@ export function captureDamageLines(s: ExtractSummary): string[] {
     const problems = Object.keys(capture.skipped).filter((reason) => reason in FILE_DAMAGE);
     if (problems.length === 0) continue;
     const what = problems.map((reason) => FILE_DAMAGE[reason]).join('; ');
-    lines.push(`${capture.source}: the capture is cut short or damaged: ${what}; the flows of the ${capture.packets} packets read were written`);
+    const at = capture.damageOffset !== undefined ? ` at byte ${capture.damageOffset}` : '';
+    lines.push(`${capture.source}: the capture is cut short or damaged${at}: ${what}; the flows of the ${capture.packets} packets read were written`);
   }
   return lines;
 }

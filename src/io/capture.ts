@@ -17,6 +17,18 @@ export interface CaptureSummary {
   packets: number;
   bytes: number;
   skipped: SkipCounts;
+  /**
+   * Byte offset (in the decompressed capture) where it is cut short or its framing is lost; absent when the reader
+   * met no such damage (a corrupt gzip stream is counted under `corrupt-gzip`).
+   */
+  damageOffset?: number;
+}
+
+/** The summary of a finished reader over `bytes` bytes of input. */
+function summary(source: string, reader: CaptureReader, gzip: boolean, bytes: number): CaptureSummary {
+  const out: CaptureSummary = { source, format: reader.format, gzip, packets: reader.packets, bytes, skipped: { ...reader.skipped } };
+  if (reader.damagedTail >= 0) out.damageOffset = bytes - reader.damagedTail;
+  return out;
 }
 
 function isGzip(b: Uint8Array): boolean {
@@ -139,7 +151,7 @@ async function readRegularFile(
     [buf, spare] = [spare, buf];
   }
   reader.end();
-  return { source: path, format: reader.format, gzip: false, packets: reader.packets, bytes, skipped: { ...reader.skipped } };
+  return summary(path, reader, false, bytes);
 }
 
 /**
@@ -222,6 +234,5 @@ export async function readCapture(
   } finally {
     if (typeof source === 'string' && source !== '-') stream.destroy();
   }
-  const r = reader as CaptureReader;
-  return { source: name, format: r.format, gzip, packets: r.packets, bytes, skipped: { ...r.skipped } };
+  return summary(name, reader as CaptureReader, gzip, bytes);
 }

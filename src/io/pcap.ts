@@ -52,6 +52,11 @@ export interface CaptureReader {
   readonly paused: boolean;
   /** Goes on with the unread bytes of the last chunk (clear the ReadPause first; it may stop again). */
   resume(): void;
+  /**
+   * After end(): the bytes from where the capture is damaged (framing lost, or a header, record or block cut short by
+   * the end of input) to the end of input; -1 when it is whole. The input's length minus this is the damage offset.
+   */
+  readonly damagedTail: number;
 }
 
 /** Counts the bytes after lost framing (the file is not read further), so the count never depends on chunking. */
@@ -106,6 +111,7 @@ export class PcapReader implements CaptureReader {
   /** Unread bytes of the last chunk after a pause. */
   private held: Uint8Array | undefined;
   private readonly packet = new RawPacket();
+  damagedTail = -1;
 
   constructor(
     private readonly onPacket: PacketCallback,
@@ -214,8 +220,14 @@ export class PcapReader implements CaptureReader {
   }
 
   end(): void {
-    if (!this.headerDone) countSkip(this.skipped, 'truncated-file-header');
-    else if (this.rest && this.rest.length > 0 && !this.stopped) countSkip(this.skipped, 'truncated-record');
+    if (this.stopped) this.damagedTail = this.skipped[BYTES_AFTER_CORRUPTION] ?? 0;
+    else if (!this.headerDone) {
+      countSkip(this.skipped, 'truncated-file-header');
+      this.damagedTail = this.rest?.length ?? 0;
+    } else if (this.rest && this.rest.length > 0) {
+      countSkip(this.skipped, 'truncated-record');
+      this.damagedTail = this.rest.length;
+    }
     this.rest = undefined;
   }
 

@@ -38,8 +38,10 @@ export class PcapngReader implements CaptureReader {
   private rest: Uint8Array | undefined;
   private little = true;
   private inSection = false;
-  /** Bytes of an unparsed block still to skip. */
+  /** Bytes of an unparsed block still to skip, and that block's length. */
   private skipBytes = 0;
+  private skipBlockLength = 0;
+  damagedTail = -1;
   private stopped = false;
   private linkTypes: number[] = [];
   /** Multiplier from the interface's timestamp units to microseconds. */
@@ -169,6 +171,7 @@ export class PcapngReader implements CaptureReader {
         const available = buf.length - pos;
         if (available < blockLen) {
           this.skipBytes = blockLen - available;
+          this.skipBlockLength = blockLen;
           pos = buf.length;
           break;
         }
@@ -192,8 +195,14 @@ export class PcapngReader implements CaptureReader {
   }
 
   end(): void {
-    if (this.rest && this.rest.length > 0 && !this.stopped) countSkip(this.skipped, 'truncated-block');
-    if (this.skipBytes > 0) countSkip(this.skipped, 'truncated-block');
+    if (this.stopped) this.damagedTail = this.skipped[BYTES_AFTER_CORRUPTION] ?? 0;
+    else if (this.rest && this.rest.length > 0) {
+      countSkip(this.skipped, 'truncated-block');
+      this.damagedTail = this.rest.length;
+    } else if (this.skipBytes > 0) {
+      countSkip(this.skipped, 'truncated-block');
+      this.damagedTail = this.skipBlockLength - this.skipBytes;
+    }
     this.rest = undefined;
   }
 

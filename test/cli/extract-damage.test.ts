@@ -41,7 +41,7 @@ test('a pcap cut in the middle of its third packet: the first flow is written, o
   assert.equal(r.code, 1);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('flowsentry:'));
   assert.deepEqual(errors, [
-    `flowsentry: ${capture}: the capture is cut short or damaged: it ends in the middle of a packet record; the flows of the 2 packets read were written`,
+    `flowsentry: ${capture}: the capture is cut short or damaged at byte ${cutAt - 26}: it ends in the middle of a packet record; the flows of the 2 packets read were written`,
   ]);
   const rows = readFileSync(out, 'utf8').trim().split('\n');
   assert.equal(rows.length, 2, 'header and the TCP flow');

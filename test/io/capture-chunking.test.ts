@@ -47,7 +47,7 @@ function chunked(file: Buffer, size: number): Readable {
 }
 
 function comparable(s: CaptureSummary): unknown {
-  return { format: s.format, packets: s.packets, skipped: s.skipped };
+  return { format: s.format, packets: s.packets, skipped: s.skipped, damageOffset: s.damageOffset };
 }
 
 async function summaries(file: Buffer, name: string): Promise<unknown[]> {
@@ -70,7 +70,7 @@ test('pcap with a corrupt record length: same skips and flows for every chunking
   const at = pcapRecordOffset(file, 40);
   file.writeUInt32LE(0x7fff_fff0, at + 8); // capLen far over any snap length: framing is lost here
   const all = await summaries(file, 'corrupt.pcap');
-  const expected = { format: 'pcap', packets: 40, skipped: { 'corrupt-record-length': 1, 'bytes-after-corruption': file.length - at } };
+  const expected = { format: 'pcap', packets: 40, skipped: { 'corrupt-record-length': 1, 'bytes-after-corruption': file.length - at }, damageOffset: at };
   for (const [i, s] of all.entries()) assert.deepEqual(s, expected, `reading ${i}`);
   const whole = await flowRows(join(dir, 'corrupt.pcap'), 'whole.csv');
   assert.equal(await flowRows(join(dir, 'corrupt.pcap.gz'), 'gz.csv'), whole);
@@ -82,9 +82,41 @@ test('pcapng with a bad block length: same skips and flows for every chunking, g
   const at = pcapngBlockOffset(file, 3 + 30); // SHB, IDB, the builder's unknown block, then packet blocks
   file.writeUInt32LE(file.readUInt32LE(at + 4) + 2, at + 4); // not a multiple of 4
   const all = await summaries(file, 'corrupt.pcapng');
-  const expected = { format: 'pcapng', packets: 30, skipped: { 'unknown-block': 1, 'corrupt-block-length': 1, 'bytes-after-corruption': file.length - at } };
+  const expected = {
+    format: 'pcapng',
+    packets: 30,
+    skipped: { 'unknown-block': 1, 'corrupt-block-length': 1, 'bytes-after-corruption': file.length - at },
+    damageOffset: at,
+  };
   for (const [i, s] of all.entries()) assert.deepEqual(s, expected, `reading ${i}`);
   const whole = await flowRows(join(dir, 'corrupt.pcapng'), 'ng-whole.csv');
   assert.equal(await flowRows(join(dir, 'corrupt.pcapng.gz'), 'ng-gz.csv'), whole);
   for (const size of [1, 13, 999]) assert.equal(await flowRows(chunked(file, size), `ng-c${size}.csv`), whole, `chunks of ${size}`);
+});
+
+test('a capture cut short: the summary gives the offset of the cut record or block, whatever the chunking', async () => {
+  const pcap = pcapFile(frames());
+  const record = pcapRecordOffset(pcap, 25);
+  for (const [cut, packets] of [
+    [record + 5, 25], // inside the record header
+    [record + 16 + 3, 25], // inside the packet bytes
+    [record, 25], // exactly at a record boundary: whole
+  ] as const) {
+    const expected = cut === record ? { format: 'pcap', packets, skipped: {}, damageOffset: undefined } : { format: 'pcap', packets, skipped: { 'truncated-record': 1 }, damageOffset: record };
+    for (const [i, s] of (await summaries(pcap.subarray(0, cut), `cut-${cut}.pcap`)).entries()) assert.deepEqual(s, expected, `cut at ${cut}, reading ${i}`);
+  }
+  for (const [i, s] of (await summaries(pcap.subarray(0, 10), 'cut-header.pcap')).entries()) {
+    assert.deepEqual(s, { format: 'pcap', packets: 0, skipped: { 'truncated-file-header': 1 }, damageOffset: 0 }, `reading ${i}`);
+  }
+  const ng = pcapngFile(frames(), [{ linkType: 1 }]);
+  const block = pcapngBlockOffset(ng, 3 + 12);
+  const expected = { format: 'pcapng', packets: 12, skipped: { 'unknown-block': 1, 'truncated-block': 1 }, damageOffset: block };
+  for (const [i, s] of (await summaries(ng.subarray(0, block + 30), 'cut.pcapng')).entries()) assert.deepEqual(s, expected, `reading ${i}`);
+  // An unknown block whose length runs past the end of the file.
+  const huge = Buffer.alloc(20);
+  huge.writeUInt32LE(0x0badbeef, 0);
+  huge.writeUInt32LE(1 << 24, 4);
+  const past = Buffer.concat([ng.subarray(0, block), huge]);
+  const pastExpected = { format: 'pcapng', packets: 12, skipped: { 'unknown-block': 2, 'truncated-block': 1 }, damageOffset: block };
+  for (const [i, s] of (await summaries(past, 'past.pcapng')).entries()) assert.deepEqual(s, pastExpected, `reading ${i}`);
 });
