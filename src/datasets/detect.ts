@@ -1,7 +1,9 @@
 // Format detection: every format scores the first records (or, for XML, the first bytes) of a file and the best
 // score wins; the generic CSV format scores low so that known formats win. O(sample) per file.
 
+import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { readerFor } from '../io/capture.js';
 import { peekCsv, type CsvPeek } from '../io/csv-reader.js';
 import { FORMATS } from './formats.js';
 import type { DatasetFormat } from './schema.js';
@@ -34,4 +36,32 @@ export async function detectFileFormat(file: string): Promise<Detection> {
 export function checkReadable(peek: CsvPeek): void {
   if (peek.binary) throw new UserError('unknown format: this is a binary file, not CSV or XML text', { file: peek.file });
   if (peek.records.length === 0 && peek.head.trim() === '') throw new UserError('the file is empty', { file: peek.file });
+}
+
+/**
+ * Files of the other commands given as data get the step they miss, not a parse error on their first cell: a packet
+ * capture ("unknown format: this is a binary file") and the JSON lines of `extract`/`collect` ("line 2, column
+ * '{"srcAddr":...': not a number"). Files that cannot be opened are left to the loader's own message. Used by every
+ * command that reads data (train, evaluate, predict, retrain, inspect).
+ */
+export function assertNotFlowToolOutput(file: string): void {
+  const head = new Uint8Array(64);
+  let n: number;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return;
+  }
+  if (n >= 4 && readerFor(head.subarray(0, 4), () => undefined) !== undefined) {
+    throw new UserError('is a packet capture, not flow rows: turn it into rows with `flowsentry extract <capture> --out flows.csv` (or score it live with `flowsentry detect --pcap`)', { file });
+  }
+  const text = Buffer.from(head.subarray(0, n)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (text.startsWith('{')) {
+    throw new UserError('holds JSON lines; data files are CSV: write flows as CSV (`flowsentry extract <capture> --out flows.csv`, `flowsentry collect --out flows.csv`)', { file });
+  }
 }

@@ -5,7 +5,7 @@
 
 import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../frame/frame.js';
 import { peekCsv } from '../io/csv-reader.js';
-import { detectFormat, checkReadable } from './detect.js';
+import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
 import { LABEL_VIEWS, labelView, type LabelViewName } from './label-views.js';
 import { loadDataset, type LoadOptions } from './load.js';
@@ -58,6 +58,7 @@ export interface DatasetReport {
 export async function inspectFiles(files: readonly string[], options: LoadOptions = {}): Promise<DatasetReport[]> {
   const groups = new Map<string, string[]>();
   for (const file of files) {
+    assertNotFlowToolOutput(file);
     const peek = await peekCsv(file);
     checkReadable(peek);
     const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peek).format;

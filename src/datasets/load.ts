@@ -9,7 +9,7 @@ import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
-import { checkReadable, detectFormat } from './detect.js';
+import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
 import { sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
@@ -140,6 +140,7 @@ async function planFiles(
   files: readonly string[],
   options: LoadOptions,
 ): Promise<{ format: DatasetFormat; plans: FilePlan[]; peeks: PeekSummary[]; textShapes: ({ bytesPerEntry: number } | undefined)[]; timeColumns: boolean[] }> {
+  files.forEach(assertNotFlowToolOutput);
   // The first file is peeked for detection, then again for the sample its format's plan needs if that is larger.
   const detectionPeek = await peekCsv(files[0], DETECTION_RECORDS);
   checkReadable(detectionPeek);

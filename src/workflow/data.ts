@@ -2,7 +2,7 @@
 // row subsets of a frame, matching test columns against training columns, and file fingerprints for the model file.
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Column, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
@@ -11,41 +11,10 @@ import { labelView, type LabelViewName } from '../datasets/label-views.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { detectFileFormat } from '../datasets/detect.js';
 import { assertNotModelFile, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
-import { readerFor } from '../io/capture.js';
 
 export async function readData(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
-  for (const f of files) {
-    assertNotModelFile(f);
-    assertNotFlowToolOutput(f);
-  }
+  for (const f of files) assertNotModelFile(f);
   return loadDataset(files, options);
-}
-
-/**
- * Files of the other commands given as data get the step they miss, not a parse error on their first cell: a packet
- * capture ("unknown format: this is a binary file") and the JSON lines of `extract`/`collect` ("line 2, column
- * '{"srcAddr":...': not a number"). Files that cannot be opened are left to the loader's own message.
- */
-function assertNotFlowToolOutput(file: string): void {
-  const head = new Uint8Array(64);
-  let n: number;
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      n = readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return;
-  }
-  if (n >= 4 && readerFor(head.subarray(0, 4), () => undefined) !== undefined) {
-    throw new UserError('is a packet capture, not flow rows: turn it into rows with `flowsentry extract <capture> --out flows.csv` (or score it live with `flowsentry detect --pcap`)', { file });
-  }
-  const text = Buffer.from(head.subarray(0, n)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (text.startsWith('{')) {
-    throw new UserError('holds JSON lines; data files are CSV: write flows as CSV (`flowsentry extract <capture> --out flows.csv`, `flowsentry collect --out flows.csv`)', { file });
-  }
 }
 
 /**
@@ -81,6 +50,14 @@ export function labelColumnFor(doc: ModelDocument, given: string | undefined): s
   if (given !== undefined || doc.meta.format !== 'csv') return given;
   const labels = doc.meta.dropped.filter((d) => d.reason === 'label');
   return labels.length === 1 ? labels[0].name : undefined;
+}
+
+/** --target-fpr's default: detectors flag 1% of held-out normal training rows. */
+export const DEFAULT_TARGET_FPR = 0.01;
+
+/** The false-positive rate a model's detector threshold was set for (model files before it was recorded: the default). */
+export function storedTargetFpr(doc: ModelDocument): number {
+  return doc.meta.targetFpr ?? DEFAULT_TARGET_FPR;
 }
 
 /** The label view each task trains on. */

@@ -66,6 +66,20 @@ describe('bad input', () => {
     await expectError([oneColumn], {}, `${oneColumn}: unknown format: not a recognised dataset and not a CSV with a header row; name it with --format`, []);
   });
 
+  it("the JSON lines of extract/collect and a packet capture name the extract step (inspect as the other commands)", async () => {
+    const jsonl = write('flows.jsonl', '{"srcAddr":"10.0.0.1","dstAddr":"10.0.0.2","srcPort":1}\n{"srcAddr":"10.0.0.3"}\n');
+    await expectError([jsonl], {}, `${jsonl}: holds JSON lines; data files are CSV: write flows as CSV (\`flowsentry extract <capture> --out flows.csv\`, \`flowsentry collect --out flows.csv\`)`, []);
+    // a pcap global header (little-endian magic, version 2.4, Ethernet) and no packets
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(1, 20);
+    const capture = write('empty.pcap', header);
+    await expectError([capture], {}, `${capture}: is a packet capture, not flow rows: turn it into rows with \`flowsentry extract <capture> --out flows.csv\` (or score it live with \`flowsentry detect --pcap\`)`, []);
+  });
+
   it('a timestamp that does not read names the file, line and column', async () => {
     const header = 'Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Label';
     const good = Array.from({ length: 10 }, (_, i) => `1-${i},10.0.0.1,${40000 + i},10.0.0.2,80,6,6/7/2017 8:59,10,BENIGN`).join('\n');
