@@ -8,6 +8,7 @@ import type { Task } from '../store/model-file.js';
 import { createProgress, type Progress } from '../util/progress.js';
 import { leaderboardText } from '../workflow/leaderboard.js';
 import { toJsonSummary } from '../workflow/run-result.js';
+import { DEFAULT_TARGET_FPR } from '../workflow/data.js';
 import { listModels } from '../models/index.js';
 import { DEFAULT_CLASSIFIERS, DEFAULT_DETECTORS, METRICS, TASKS, train } from '../workflow/train.js';
 import { parseIntOption, parseList, runCommand, type GlobalOptions } from './command.js';
@@ -90,7 +91,7 @@ export function register(program: Command): void {
     .option('--png <dir>', 'also export every report chart as PNG into this folder')
     .option('--split <how>', 'hold-out without --test: auto | stratified | time (auto: time-ordered when timestamps exist and every class is on both sides)', 'auto')
     .option('--seed <n>', 'seed for splits, folds and models', parseIntOption('--seed', 0), 0)
-    .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', '0.01')
+    .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', String(DEFAULT_TARGET_FPR))
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], opts: TrainCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };

@@ -3,6 +3,7 @@
 
 import { statSync } from 'node:fs';
 import { loadModel, FORMAT_VERSION, type ModelDocument } from '../store/model-file.js';
+import { storedTargetFpr } from './data.js';
 
 export interface ModelInfo {
   file: string;
@@ -17,6 +18,8 @@ export interface ModelInfo {
   classes: string[];
   positiveClass: string | null;
   threshold: number | null;
+  /** The false-positive rate on held-out normal training rows a detector's threshold is set for (--target-fpr). */
+  targetFpr: number;
   trainedOn: { path: string; sha256: string; bytes: number }[];
   testedOn: { path: string; sha256: string; bytes: number }[];
   trainRows: number;
@@ -50,6 +53,7 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
     classes: doc.labels.classes,
     positiveClass: doc.labels.positive === null ? null : doc.labels.classes[doc.labels.positive],
     threshold: doc.threshold,
+    targetFpr: storedTargetFpr(doc),
     trainedOn: m.files,
     testedOn: m.testFiles,
     trainRows: m.trainRows,
@@ -71,6 +75,8 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
 }
 
 const f4 = (v: number): string => v.toFixed(4);
+/** 0.05 → "5%", 0.005 → "0.5%". */
+const percent = (rate: number): string => `${Number((rate * 100).toPrecision(6))}%`;
 
 const TEST_SOURCE: Record<string, string> = {
   'holdout-time': 'the latest 20% of the training files by time',
@@ -90,7 +96,7 @@ export function infoText(i: ModelInfo): string {
     `${i.file}: Flowsentry model (format v${i.formatVersion}, ${i.bytes} bytes), made by Flowsentry ${i.flowsentryVersion} on ${i.createdAt}`,
     `model: ${i.model} ${JSON.stringify(i.params)}`,
     `task: ${i.task} (${i.labelView} labels: ${i.classes.join(', ')})${i.positiveClass ? `, attack class '${i.positiveClass}'` : ''}`,
-    `threshold: ${i.threshold === null ? "the model's own decision rule" : i.threshold}`,
+    `threshold: ${i.threshold === null ? "the model's own decision rule" : `${i.threshold} (for a ${percent(i.targetFpr)} false-positive rate on held-out normal training rows)`}`,
     `trained on (${i.format}, ${i.trainRows} rows):`,
     ...i.trainedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
     `tested on ${i.testRows} rows (${TEST_SOURCE[i.testSource] ?? i.testSource})${i.testedOn.length ? ':' : ''}`,

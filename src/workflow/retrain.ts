@@ -16,7 +16,7 @@ import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
 import { loadModel, saveModel, type ModelDocument } from '../store/model-file.js';
-import { alignToTraining, fingerprint, labelColumnFor, readData, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, fingerprint, labelColumnFor, readData, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
 import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
@@ -170,7 +170,8 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   const combined = appendRows(train, yTrain, fb, weight);
   o.log?.(`refitting ${doc.meta.modelName} on ${train.nRows} original rows + ${fb.frame.nRows} feedback rows × ${weight}`);
   const spec = getModelSpec(doc.meta.modelName);
-  const targetFpr = 0.01;
+  // the threshold rule the model was trained with (--target-fpr)
+  const targetFpr = storedTargetFpr(doc);
   const { fitted, fitRows } = await fitCandidate(spec, { ...doc.meta.params }, combined.frame, combined.y, old.info, targetFpr, doc.meta.seed);
   const after = { test: testMetrics(yTest, await outputsOf(fitted, fitted.pipeline.transform(test)), fitted.info), feedbackAgreement: await agreement(fitted, fb) };
 
@@ -202,3 +203,4 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     after,
   };
 }
+
