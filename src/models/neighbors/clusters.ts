@@ -1,8 +1,8 @@
 // Exact k-NN and radius search over a cluster partition with triangle-inequality bounds, after Fukunaga & Narendra,
 // "A branch and bound algorithm for computing k-nearest neighbors" (IEEE Trans. Computers, 1975): a cluster with
 // centre c and radius r holds no row nearer to q than d(q, c) − r, and a row x of it none nearer than
-// |d(q, c) − d(x, c)|. Clusters are visited by increasing lower bound and a query stops when the bound passes its
-// current k-th distance. Rows that pass the bounds are measured in float32 by the WebAssembly SIMD kernel (when
+// |d(q, c) − d(x, c)|. A k-NN query visits the clusters whose lower bound is within its current k-th distance,
+// nearest centre first (near rows fill its heap early), and stops when no cluster left can qualify. Rows that pass the bounds are measured in float32 by the WebAssembly SIMD kernel (when
 // available) and the possible answers get the exact float64 distance, so answers equal the brute force's, ties
 // included.
 // Partition: top-down bisection (a 2-means hyperplane fitted on a sample of each node) down to LEAF_ROWS rows.
@@ -300,6 +300,10 @@ export class ClusterSearcher {
   private readonly heapKey: Float64Array;
   private readonly heapId: Int32Array;
   private heapSize = 0;
+  /** Min-heap of clusters taken from the first heap (lower bound within the k-th distance) on their centre distance. */
+  private readonly readyKey: Float64Array;
+  private readonly readyId: Int32Array;
+  private readySize = 0;
   /** The query's columns that differ from the modes, their shifted values, and its shifted squared norm. */
   private readonly qCols: Int32Array;
   private readonly qVals: Float64Array;
@@ -338,6 +342,8 @@ export class ClusterSearcher {
     this.groupGap = new Float64Array(c.groups);
     this.heapKey = new Float64Array(c.count + c.groups);
     this.heapId = new Int32Array(c.count + c.groups);
+    this.readyKey = new Float64Array(c.count);
+    this.readyId = new Int32Array(c.count);
     this.qCols = new Int32Array(s.d);
     this.qVals = new Float64Array(s.d);
     this.picked = new Int32Array(c.count);
@@ -388,7 +394,8 @@ export class ClusterSearcher {
       this.heapId[g] = -1 - g;
     }
     this.heapSize = c.groups;
-    for (let i = (c.groups >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.readySize = 0;
+    for (let i = (c.groups >> 1) - 1; i >= 0; i--) siftDown(this.heapKey, this.heapId, this.heapSize, i);
     // Rounding of the expansion: |error of g²| ≤ 1e-13 · (‖q‖² + ‖c‖² + 1), so g moves by at most its root.
     const slack = this.metric === 'euclidean' ? Math.sqrt(1e-13 * (qNorm + c.maxShiftedNorm + 1)) : 0;
     this.qTol = slack + 1e-9 * (maxGap + qScale + c.maxRadius + 1);
@@ -425,67 +432,43 @@ export class ClusterSearcher {
   }
 
   /**
-   * The next cluster, by increasing lower bound, whose bound is within `bound`, or -1 when none is left; groups
-   * reached on the way are opened (their clusters measured and queued).
+   * The next cluster whose lower bound d(q, c) − r is within `bound`, nearest centre first, or -1 when none is left
+   * (near rows fill the heap of candidates early, so its bound tightens sooner than in lower-bound order). Clusters
+   * and groups leave the lower-bound heap only up to the nearest ready centre distance: no cluster still there can
+   * have a nearer centre (its centre distance is at least its lower bound, a group's clusters' at least the group's).
+   * Groups taken are opened (their clusters measured and queued). Radius searches, whose bound is fixed, take
+   * clusters in lower-bound order instead (`nearestFirst` false).
    */
-  private nextCluster(bound: number): number {
+  private nextCluster(bound: number, nearestFirst = true): number {
     const c = this.c;
-    while (this.heapSize > 0 && this.heapKey[0] <= bound) {
-      const id = this.heapId[0];
-      this.pop();
-      if (id >= 0) return id;
-      const g = -1 - id;
-      const c0 = c.groupFirst[g];
-      const c1 = c.groupFirst[g + 1];
-      this.centreGaps(this.gap, c0, c1, c.count, c.shiftedT, c.shiftedNorms, c.centers, this.clusterDots);
-      this.work += (c1 - c0) * this.centreCost();
-      for (let cl = c0; cl < c1; cl++) {
-        const key = this.gap[cl] - c.radius[cl];
-        if (key <= bound) this.push(key, cl);
-      }
-    }
-    return -1;
-  }
-
-  private push(key: number, id: number): void {
-    let i = this.heapSize++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.heapKey[parent] <= key) break;
-      this.heapKey[i] = this.heapKey[parent];
-      this.heapId[i] = this.heapId[parent];
-      i = parent;
-    }
-    this.heapKey[i] = key;
-    this.heapId[i] = id;
-  }
-
-  private pop(): void {
-    const last = --this.heapSize;
-    if (last === 0) return;
-    this.heapKey[0] = this.heapKey[last];
-    this.heapId[0] = this.heapId[last];
-    this.siftDown(0);
-  }
-
-  private siftDown(i: number): void {
-    const keys = this.heapKey;
-    const ids = this.heapId;
-    const size = this.heapSize;
-    const key = keys[i];
-    const id = ids[i];
     for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && keys[child + 1] < keys[child]) child++;
-      if (keys[child] >= key) break;
-      keys[i] = keys[child];
-      ids[i] = ids[child];
-      i = child;
+      const limit = this.readySize > 0 && this.readyKey[0] < bound ? this.readyKey[0] : bound;
+      if (this.heapSize > 0 && this.heapKey[0] <= limit) {
+        const id = this.heapId[0];
+        this.heapSize = popMin(this.heapKey, this.heapId, this.heapSize);
+        if (id >= 0) {
+          if (!nearestFirst) return id;
+          this.readySize = pushMin(this.readyKey, this.readyId, this.readySize, this.gap[id], id);
+          continue;
+        }
+        const g = -1 - id;
+        const c0 = c.groupFirst[g];
+        const c1 = c.groupFirst[g + 1];
+        this.centreGaps(this.gap, c0, c1, c.count, c.shiftedT, c.shiftedNorms, c.centers, this.clusterDots);
+        this.work += (c1 - c0) * this.centreCost();
+        for (let cl = c0; cl < c1; cl++) {
+          const key = this.gap[cl] - c.radius[cl];
+          if (key <= bound) this.heapSize = pushMin(this.heapKey, this.heapId, this.heapSize, key, cl);
+        }
+        continue;
+      }
+      if (this.readySize === 0) return -1;
+      const id = this.readyId[0];
+      this.readySize = popMin(this.readyKey, this.readyId, this.readySize);
+      if (this.gap[id] - c.radius[id] <= bound) return id;
     }
-    keys[i] = key;
-    ids[i] = id;
   }
+
 
   private exact(pos: number, q: number): number {
     return reducedDistance(this.metric, this.search.data, this.c.order[pos] * this.d, this.queries, q * this.d, this.d);
@@ -629,7 +612,7 @@ export class ClusterSearcher {
     const rowCost = simd ? 1 / SIMD_SPEEDUP : 1;
     const picked = this.picked;
     let count = 0;
-    for (let c = this.nextCluster(bound); c >= 0; c = this.nextCluster(bound)) {
+    for (let c = this.nextCluster(bound, false); c >= 0; c = this.nextCluster(bound, false)) {
       const g = this.gap[c];
       picked[count++] = c;
       if (g + radius[c] <= inside) this.work += (start[c + 1] - start[c]) / SIMD_SPEEDUP;
@@ -664,6 +647,48 @@ export class ClusterSearcher {
     }
     return true;
   }
+}
+
+/** Pushes (key, id) on the min-heap keys/ids of `size` entries; returns the new size. */
+function pushMin(keys: Float64Array, ids: Int32Array, size: number, key: number, id: number): number {
+  let i = size;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (keys[parent] <= key) break;
+    keys[i] = keys[parent];
+    ids[i] = ids[parent];
+    i = parent;
+  }
+  keys[i] = key;
+  ids[i] = id;
+  return size + 1;
+}
+
+/** Removes the minimum of the min-heap keys/ids of `size` (> 0) entries; returns the new size. */
+function popMin(keys: Float64Array, ids: Int32Array, size: number): number {
+  const last = size - 1;
+  if (last > 0) {
+    keys[0] = keys[last];
+    ids[0] = ids[last];
+    siftDown(keys, ids, last, 0);
+  }
+  return last;
+}
+
+function siftDown(keys: Float64Array, ids: Int32Array, size: number, i: number): void {
+  const key = keys[i];
+  const id = ids[i];
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= size) break;
+    if (child + 1 < size && keys[child + 1] < keys[child]) child++;
+    if (keys[child] >= key) break;
+    keys[i] = keys[child];
+    ids[i] = ids[child];
+    i = child;
+  }
+  keys[i] = key;
+  ids[i] = id;
 }
 
 /** Sorts the (value, row) pairs at base .. base+size by value, then row, by insertion (a few dozen pairs). */
