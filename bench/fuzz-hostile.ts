@@ -225,13 +225,13 @@ export async function run(args: string[]): Promise<void> {
   const rss = outcomes.map((o) => o.rssMb).filter((v) => Number.isFinite(v));
   console.log(machineLine());
   const byVariant = new Map<string, Outcome[]>();
-  for (const o of outcomes) byVariant.set(`${o.variant} | ${o.command}`, [...(byVariant.get(`${o.variant} | ${o.command}`) ?? []), o]);
+  for (const o of outcomes) byVariant.set(`${o.variant}\t${o.command}`, [...(byVariant.get(`${o.variant}\t${o.command}`) ?? []), o]);
   const rows = [...byVariant].map(([key, list]) => {
     const exits = [...new Set(list.map((o) => String(o.code)))].join('/');
     const example = list.find((o) => o.code !== 0) ?? list[0]!;
-    return [key, list.length, list.filter((o) => o.verdict === 'ok').length, exits, Math.max(...list.map((o) => o.rssMb)).toFixed(0), example.detail.slice(0, 120)];
+    return [...key.split('\t'), list.length, list.filter((o) => o.verdict === 'ok').length, exits, Math.max(...list.map((o) => o.rssMb)).toFixed(0), example.detail.slice(0, 120)];
   });
-  console.log(markdownTable(['variant | command', 'runs', 'ok', 'exit codes', 'peak RSS MB', 'example'], rows));
+  console.log(markdownTable(['variant', 'command', 'runs', 'ok', 'exit codes', 'peak RSS MB', 'example'], rows));
   if (failed.length > 0) console.log(markdownTable(['file', 'command', 'exit', 'detail'], failed.map((o) => [o.file, o.command, String(o.code), o.detail.slice(0, 140)])));
   console.log(`${outcomes.length} runs, ${failed.length} failed, largest peak RSS ${Math.max(...rss).toFixed(0)} MB, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (failed.length > 0) process.exitCode = 1;
