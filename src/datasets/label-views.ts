@@ -1,5 +1,6 @@
 // Label views of a loaded frame: 'binary' (normal vs attack), 'attack' (attack name as in the file, normalised) and
-// 'category' (KDD names → DoS/Probe/R2L/U2R, UNSW-NB15 attack_cat, CIC attack families, ISCX Normal/Attack).
+// 'category' (KDD names → DoS/Probe/R2L/U2R, UNSW-NB15 attack_cat, CIC attack families, ISCX Normal/Attack). The
+// normal class is 'normal' in every view of every format, whatever the file calls it (Normal, BENIGN, 0, ...).
 // Each view maps the (small) label dictionary once and then the codes: O(rows).
 
 import { UserError } from '../errors.js';
@@ -21,7 +22,8 @@ export function labelView(frame: Frame, view: LabelViewName): Labels {
   const format = getFormat(frame.source.format);
   switch (view) {
     case 'attack':
-      return recode(label, (name) => name);
+      // the normal class is spelled as in the other views ('normal', not UNSW's 'Normal' or CIC's 'BENIGN')
+      return recode(label, (name) => (format.isNormal(name) ? NORMAL_CATEGORY : name));
     case 'binary': {
       const explicit = frame.meta?.find((c) => c.kind === 'numeric' && c.name.toLowerCase() === 'label' && frame.source.format === 'unsw-nb15');
       if (explicit && explicit.kind === 'numeric') {

@@ -8,6 +8,8 @@ import type { Column, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
 import { loadDataset, type LoadOptions } from '../datasets/load.js';
 import { labelView, type LabelViewName } from '../datasets/label-views.js';
+import { NORMAL_CATEGORY } from '../datasets/schema.js';
+import { normalClassIndex } from '../eval/scoring.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { detectFileFormat } from '../datasets/detect.js';
 import { assertNotModelFile, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
@@ -75,6 +77,9 @@ export function taskLabels(frame: Frame, task: Task): Labels {
  */
 export function alignToTraining(labels: Labels, classes: readonly string[]): { labels: Labels; rows: Int32Array; unseen: Map<string, number> } {
   const index = new Map(classes.map((c, i) => [c, i]));
+  // models trained before the attack view spelled the normal class 'normal' know it as e.g. 'BENIGN' or 'Normal'
+  const oldNormal = normalClassIndex(classes);
+  if (!index.has(NORMAL_CATEGORY) && oldNormal >= 0) index.set(NORMAL_CATEGORY, oldNormal);
   const map = labels.classes.map((c) => index.get(c) ?? -1);
   const rows: number[] = [];
   const unseen = new Map<string, number>();

@@ -193,3 +193,39 @@ describe('inspect grouping', () => {
     assert.equal(cic[0].duplicateRows, 12);
   });
 });
+
+describe('the normal class', () => {
+  const KDD_FEATURES_ROW = '0,tcp,http,SF,215,45076,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,1,1,0.00,0.00,0.00,0.00,1.00,0.00,0.00,0,0,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00';
+  it("is spelled 'normal' in every view of every format, whatever the file calls it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-normal-'));
+    try {
+      const write = (name: string, text: string): string => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      // file → [format, how the file spells normal, how many normal rows it holds]
+      const cases: [string, string, string, number][] = [
+        [write('nsl.txt', `${KDD_FEATURES_ROW},normal,21\n${KDD_FEATURES_ROW},neptune,19\n`), 'nsl-kdd', 'normal', 1],
+        [write('kdd.csv', `${KDD_FEATURES_ROW},normal.\n${KDD_FEATURES_ROW},smurf.\n`), 'kdd99', 'normal', 1],
+        [write('unsw.csv', 'id,dur,proto,service,state,sttl,attack_cat,label\n1,0.1,udp,-,INT,254,Normal,0\n2,0.2,tcp,http,FIN,62,Exploits,1\n3,0.2,tcp,http,FIN,62,Normal,0\n'), 'unsw-nb15', 'Normal', 2],
+        [fixture('cic2017-machinelearningcve.csv'), 'cic-ids2017', 'BENIGN', 4],
+        [fixture('generic-flows.csv'), 'csv', 'benign', 3],
+        [fixture('TestbedSynthJun14Flows.xml'), 'iscx2012', 'Normal', -1],
+      ];
+      for (const [file, format, spelling, normalRows] of cases) {
+        const text = readFileSync(file, 'utf8');
+        assert.ok(text.includes(spelling), `${format}: the file spells normal '${spelling}'`);
+        const frame = await loadDataset([file], format === 'csv' ? { label: 'verdict' } : {});
+        assert.equal(frame.source.format, format);
+        for (const view of ['binary', 'attack', 'category'] as const) {
+          const labels = labelView(frame, view);
+          const normalLike = labels.classes.filter((c) => /^(normal|benign)$/i.test(c));
+          assert.deepEqual(normalLike, ['normal'], `${format} ${view}: ${labels.classes.join(', ')}`);
+          if (normalRows >= 0) assert.equal(counts(labels).normal, normalRows, `${format} ${view}`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

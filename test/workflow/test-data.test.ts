@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { UserError } from '../../src/errors.js';
-import { readTestData } from '../../src/workflow/data.js';
+import { alignToTraining, readTestData } from '../../src/workflow/data.js';
 
 const NSL = resolve('samples/nsl-kdd/KDDTest+_sample.txt');
 const CSE = resolve('test/fixtures/datasets/cse-cic-ids2018.csv');
@@ -34,4 +34,12 @@ test('a test file of another known format is named as such', async () => {
 test('an unknown CSV, or a format chosen with --format, keeps the parse error that locates the problem', async () => {
   assert.match(await message(readTestData([GENERIC], 'nsl-kdd', {})), /generic-flows\.csv, line \d+/);
   assert.match(await message(readTestData([CSE], 'nsl-kdd', { format: 'nsl-kdd' })), /cse-cic-ids2018\.csv, line \d+/);
+});
+
+test("labels of a model trained when the attack view kept the file's spelling of normal ('BENIGN') still align", () => {
+  // data now says 'normal'; the model's classes are ['BENIGN', 'DoS']: rows 0 and 2 are class 0, row 1 class 1
+  const aligned = alignToTraining({ codes: Int32Array.from([1, 0, 1, 2]), classes: ['DoS', 'normal', 'Heartbleed'] }, ['BENIGN', 'DoS']);
+  assert.deepEqual(Array.from(aligned.rows), [0, 1, 2]);
+  assert.deepEqual(Array.from(aligned.labels.codes), [0, 1, 0]);
+  assert.deepEqual([...aligned.unseen], [['Heartbleed', 1]]);
 });
