@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { readCapture, type CaptureSummary } from '../../src/io/capture.js';
+import { PcapReader, ReadPause, type CaptureReader, type PacketCallback } from '../../src/io/pcap.js';
+import { PcapngReader } from '../../src/io/pcapng.js';
 import { extractFlows } from '../../src/flows/extract.js';
 import { ethernet, ipv4, pcapFile, pcapngFile, tcp, udp, type Frame } from '../flows/packet-builder.js';
 
@@ -119,4 +121,34 @@ test('a capture cut short: the summary gives the offset of the cut record or blo
   const past = Buffer.concat([ng.subarray(0, block), huge]);
   const pastExpected = { format: 'pcapng', packets: 12, skipped: { 'unknown-block': 2, 'truncated-block': 1 }, damageOffset: block };
   for (const [i, s] of (await summaries(past, 'past.pcapng')).entries()) assert.deepEqual(s, pastExpected, `reading ${i}`);
+});
+
+test('a reader paused after any packet and resumed gives the same packets and skips as one never paused', () => {
+  const pcap = pcapFile(frames());
+  pcap.writeUInt32LE(0x7fff_fff0, pcapRecordOffset(pcap, 50) + 8);
+  const ng = pcapngFile(frames(), [{ linkType: 1 }]);
+  for (const [name, file, make] of [
+    ['pcap', pcap, (cb: PacketCallback, pause?: ReadPause) => new PcapReader(cb, pause)],
+    ['pcapng', ng, (cb: PacketCallback, pause?: ReadPause) => new PcapngReader(cb, pause)],
+  ] as const) {
+    const read = (chunk: number, pauseEvery: number): unknown => {
+      const seen: number[] = [];
+      const pause = new ReadPause();
+      const reader: CaptureReader = make((p) => {
+        seen.push(p.tsUs, p.capLen, p.data[p.offset + p.capLen - 1]!);
+        if (pauseEvery > 0 && seen.length % (3 * pauseEvery) === 0) pause.requested = true;
+      }, pause);
+      for (let i = 0; i < file.length; i += chunk) {
+        reader.push(file.subarray(i, i + chunk));
+        while (reader.paused) {
+          pause.requested = false;
+          reader.resume();
+        }
+      }
+      reader.end();
+      return { seen, skipped: reader.skipped, packets: reader.packets, tail: reader.damagedTail };
+    };
+    const plain = read(file.length, 0);
+    for (const chunk of [1, 7, 100, 4096, file.length]) for (const every of [1, 2, 7]) assert.deepEqual(read(chunk, every), plain, `${name}: chunks of ${chunk}, pause every ${every}`);
+  }
 });
