@@ -14,14 +14,18 @@ const NUMERIC_IDENTIFIERS = new Set(['Src Port', 'id']);
  */
 export const CIC_SAMPLE_RECORDS = 40;
 
-/** Plans a CIC header: canonical names, identifiers, the label, `Attempted Category` as metadata, repeats dropped. */
+/** CIC-IDS2017's MachineLearningCVE files write Fwd Header Length twice (pandas: 'Fwd Header Length.1'). */
+const REPEATED_FEATURE = 'Fwd Header Length';
+
+/** Plans a CIC header: canonical names, identifiers, the label, `Attempted Category` as metadata, the known repeat dropped. */
 export function cicPlan(peek: CsvPeek): ColumnPlan[] {
   const header = peek.records[0] ?? [];
   const sample = sampleRows(peek);
   const seen = new Set<string>();
   return header.map((fileName, i): ColumnPlan => {
     const name = canonicalFeatureName(fileName);
-    if (seen.has(name)) return { name: fileName.trim(), fileName, role: 'duplicate', kind: 'numeric' };
+    // the one repeat the CIC files are known to have (same values); any other repeat is the loader's error
+    if (seen.has(name) && name === REPEATED_FEATURE) return { name: fileName.trim(), fileName, role: 'duplicate', kind: 'numeric' };
     seen.add(name);
     if (name === CIC_LABEL) return { name, fileName, role: 'label', kind: 'categorical' };
     if (name === 'Attempted Category') return { name, fileName, role: 'meta', kind: 'numeric' };

@@ -151,11 +151,11 @@ async function planFiles(
   const peeks = [sampleRecords > DETECTION_RECORDS && !detectionPeek.complete ? await peekCsv(files[0], sampleRecords) : detectionPeek];
   for (const file of files.slice(1)) peeks.push(await peekCsv(file, 2));
   peeks.forEach(checkReadable);
-  const firstPlan = withLabelOverride(format.plan(peeks[0], options), options.label, peeks[0].file);
+  const firstPlan = withLabelOverride(distinctNames(format.plan(peeks[0], options), peeks[0].file), options.label, peeks[0].file);
   // A later file with the first one's header has its plan (names come from the header; column kinds are the first
   // file's): one plan of ~90 column objects instead of one per file.
   const plans = peeks.map((peek, i) =>
-    i === 0 || (firstPlan.hasHeader && sameRecord(peek.records[0], peeks[0].records[0])) ? firstPlan : withLabelOverride(format.plan(peek, options), options.label, peek.file),
+    i === 0 || (firstPlan.hasHeader && sameRecord(peek.records[0], peeks[0].records[0])) ? firstPlan : withLabelOverride(distinctNames(format.plan(peek, options), peek.file), options.label, peek.file),
   );
   plans.forEach((p, i) => checkSameColumns(plans[0], p, files[0], files[i]));
   const rows = sampleRows(peeks[0]);
@@ -173,6 +173,26 @@ async function planFiles(
 
 function csvOptions(format: DatasetFormat, plan: FilePlan, options: LoadOptions): { columnNames: string[]; hasHeader: boolean; missing?: readonly string[]; skipBadRows?: boolean } {
   return { columnNames: plan.columns.map((c) => c.name), hasHeader: plan.hasHeader, missing: format.missing, skipBadRows: options.skipBadRows };
+}
+
+/**
+ * A header naming one column twice is an error naming both positions (pandas would rename the second 'a.1'; a model
+ * would silently keep one of them). Repeats a format knows to be copies (CIC-IDS2017's Fwd Header Length) are planned
+ * as 'duplicate' and pass.
+ */
+function distinctNames(plan: FilePlan, file: string): FilePlan {
+  const first = new Map<string, number>();
+  plan.columns.forEach((c, i) => {
+    if (c.role === 'duplicate') return;
+    const earlier = first.get(c.name);
+    if (earlier === undefined) {
+      first.set(c.name, i);
+      return;
+    }
+    const spelled = plan.columns[earlier].fileName.trim() === c.fileName.trim() ? '' : ` (written '${plan.columns[earlier].fileName.trim()}' and '${c.fileName.trim()}')`;
+    throw new UserError(`column '${c.name}' appears twice in the header, as columns ${earlier + 1} and ${i + 1}${spelled}; rename one`, { file });
+  });
+  return plan;
 }
 
 /** With --label on a known format, the named column becomes the label and the usual one label-side metadata. */

@@ -80,6 +80,17 @@ describe('bad input', () => {
     await expectError([capture], {}, `${capture}: is a packet capture, not flow rows: turn it into rows with \`flowsentry extract <capture> --out flows.csv\` (or score it live with \`flowsentry detect --pcap\`)`, []);
   });
 
+  it('a header naming a column twice names the file, the column and both positions', async () => {
+    const file = write('dup.csv', 'a,a,label\n1,2,normal\n3,4,attack\n');
+    await expectError([file], { label: 'label' }, `${file}: column 'a' appears twice in the header, as columns 1 and 2; rename one`, ['--label', 'label']);
+    // in a CIC file, two spellings of one CICFlowMeter feature are the same column too (only Fwd Header Length's
+    // known repeat in the MachineLearningCVE files is dropped, see fixtures.test.ts)
+    const header = readFileSync(resolve('test/fixtures/datasets/cic2017-machinelearningcve.csv'), 'utf8').split('\n')[0].split(',');
+    assert.equal(header.indexOf(' Flow Duration'), 1);
+    const cic = write('cic-dup.csv', `${[...header.slice(0, -1), 'Flow Duration', header.at(-1)].join(',')}\n${[...Array(header.length).fill('1'), 'BENIGN'].join(',')}\n`);
+    await expectError([cic], {}, `${cic}: column 'Flow Duration' appears twice in the header, as columns 2 and ${header.length}; rename one`, []);
+  });
+
   it('a timestamp that does not read names the file, line and column', async () => {
     const header = 'Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Label';
     const good = Array.from({ length: 10 }, (_, i) => `1-${i},10.0.0.1,${40000 + i},10.0.0.2,80,6,6/7/2017 8:59,10,BENIGN`).join('\n');
