@@ -26,6 +26,8 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 /** Largest block we buffer to parse; bigger blocks of a known type are counted as corrupt. */
 const MAX_PARSED_BLOCK = 1 << 20;
 const TWO_POW_32 = 4294967296;
+/** Interfaces kept per section: a file of nothing but interface blocks must not grow memory with its size. */
+const MAX_INTERFACES = 65_536;
 
 export function isPcapngMagic(b: Uint8Array): boolean {
   return b.length >= 4 && readU32(b, 0, false) === SHB;
@@ -297,6 +299,10 @@ export class PcapngReader implements CaptureReader {
   }
 
   private addInterface(linkType: number, scale: number, offsetUs: number): void {
+    if (this.linkTypes.length >= MAX_INTERFACES) {
+      countSkip(this.skipped, 'too-many-interfaces'); // its packets are then counted as unknown-interface
+      return;
+    }
     this.linkTypes.push(linkType);
     this.tsScale.push(scale);
     this.tsOffsetUs.push(offsetUs);

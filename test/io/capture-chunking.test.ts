@@ -152,3 +152,15 @@ test('a reader paused after any packet and resumed gives the same packets and sk
     for (const chunk of [1, 7, 100, 4096, file.length]) for (const every of [1, 2, 7]) assert.deepEqual(read(chunk, every), plain, `${name}: chunks of ${chunk}, pause every ${every}`);
   }
 });
+
+test('pcapng: interface blocks beyond 65,536 in a section are counted, not kept', () => {
+  const ng = pcapngFile(frames().slice(0, 2), [{ linkType: 1 }]);
+  const idb = ng.subarray(pcapngBlockOffset(ng, 1), pcapngBlockOffset(ng, 2));
+  const shb = ng.subarray(0, pcapngBlockOffset(ng, 1));
+  const file = Buffer.concat([shb, ...Array<Buffer>(70_000).fill(idb), ng.subarray(pcapngBlockOffset(ng, 2))]);
+  const reader = new PcapngReader(() => undefined);
+  reader.push(file);
+  reader.end();
+  assert.equal(reader.packets, 2);
+  assert.deepEqual(reader.skipped, { 'unknown-block': 1, 'too-many-interfaces': 70_000 - 65_536 });
+});
