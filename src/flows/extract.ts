@@ -53,14 +53,47 @@ export function extractColumns(features: FeatureSet): string[] {
 let cachedSecond = NaN;
 let cachedPrefix = '';
 
-/** CICFlowMeter-style timestamp, UTC, microseconds: 2017-07-06 12:39:06.818901. */
+/** Seconds since the epoch of 0000-01-01 00:00:00 and 9999-12-31 23:59:59 UTC: the range of 4-digit years. */
+const FIRST_4_DIGIT_SECOND = -62_167_219_200;
+const LAST_4_DIGIT_SECOND = 253_402_300_799;
+
+/** Year, month, day, hour, minute, second (UTC) of the second being converted, written by civilTime. */
+const civil = new Float64Array(6);
+
+/**
+ * Fills `civil` for a whole second since the epoch, any finite value (Date stops at ±8.64e15 ms, which a hostile
+ * pcapng timestamp exceeds). Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible Low-Level Date
+ * Algorithms").
+ */
+function civilTime(second: number): void {
+  const day = Math.floor(second / 86400);
+  let rem = second - day * 86400;
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  civil[0] = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  civil[1] = m;
+  civil[2] = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  civil[3] = Math.floor(rem / 3600);
+  rem -= civil[3] * 3600;
+  civil[4] = Math.floor(rem / 60);
+  civil[5] = rem - civil[4] * 60;
+}
+
+/** CICFlowMeter-style timestamp, UTC, microseconds: 2017-07-06 12:39:06.818901 (years past 9999 get more digits). */
 export function cicTimestamp(ms: number): string {
   let micros = Math.round(ms * 1000);
   const second = Math.floor(micros / 1e6);
   micros -= second * 1e6;
   if (second !== cachedSecond) {
-    const iso = new Date(second * 1000).toISOString();
-    cachedPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
+    civilTime(second);
+    const two = (i: number): string => String(civil[i]).padStart(2, '0');
+    const year = civil[0]! < 0 ? `-${String(-civil[0]!).padStart(4, '0')}` : String(civil[0]).padStart(4, '0');
+    cachedPrefix = `${year}-${two(1)}-${two(2)} ${two(3)}:${two(4)}:${two(5)}.`;
     cachedSecond = second;
   }
   return cachedPrefix + String(micros).padStart(6, '0');
@@ -173,6 +206,8 @@ export class ByteWriter {
     const micros = Math.round(this.cell[0]! * 1000);
     const second = Math.floor(micros / 1e6);
     if (second !== this.prefixSecond) {
+      // Only a hostile capture has times outside years 0000-9999: written as text, the prefix left as it was.
+      if (!(second >= FIRST_4_DIGIT_SECOND && second <= LAST_4_DIGIT_SECOND)) return this.ascii(cicTimestamp(this.cell[0]!));
       this.prefixSecond = second;
       this.cachePrefix();
     }
@@ -181,36 +216,21 @@ export class ByteWriter {
     this.padded(micros - second * 1e6, 6);
   }
 
-  /** Encodes the date and time of day of `prefixSecond` into `prefix`. */
+  /** Encodes the date and time of day of `prefixSecond` (a 4-digit year) into `prefix`. */
   private cachePrefix(): void {
-    const second = this.prefixSecond;
     const start = this.pos;
-    const day = Math.floor(second / 86400);
-    let rem = second - day * 86400;
-    // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
-    const z = day + 719468;
-    const era = Math.floor(z / 146097);
-    const doe = z - era * 146097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const m = mp < 10 ? mp + 3 : mp - 9;
-    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-    this.padded(y, 4);
+    civilTime(this.prefixSecond);
+    this.padded(civil[0]!, 4);
     this.buf[this.pos++] = K.DASH;
-    this.padded(m, 2);
+    this.padded(civil[1]!, 2);
     this.buf[this.pos++] = K.DASH;
-    this.padded(d, 2);
+    this.padded(civil[2]!, 2);
     this.buf[this.pos++] = 0x20;
-    const h = Math.floor(rem / 3600);
-    rem -= h * 3600;
-    const min = Math.floor(rem / 60);
-    this.padded(h, 2);
+    this.padded(civil[3]!, 2);
     this.buf[this.pos++] = 0x3a;
-    this.padded(min, 2);
+    this.padded(civil[4]!, 2);
     this.buf[this.pos++] = 0x3a;
-    this.padded(rem - min * 60, 2);
+    this.padded(civil[5]!, 2);
     this.buf[this.pos++] = 0x2e;
     for (let i = 0; i < 20; i++) this.prefix[i] = this.buf[start + i]!;
     this.pos = start;
