@@ -67,6 +67,7 @@ function renderReport(r: DatasetReport): string {
       lines.push(`  labels/${view.padEnd(8)} ${counts.length} ${counts.length === 1 ? 'class' : 'classes'}: ${shown}${counts.length > 12 ? ', ...' : ''}`);
     }
   } else lines.push('  labels      none (name the label column with --label)');
+  if (r.labelProblem) lines.push(`  warning     ${r.labelProblem}`);
   const nonFinite = r.columnReports.filter((c) => c.missing > 0 || c.posInf > 0 || c.negInf > 0);
   if (nonFinite.length === 0) lines.push('  NaN/Inf     none');
   else {

@@ -7,7 +7,7 @@ import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../fram
 import { peekCsv } from '../io/csv-reader.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
-import { LABEL_VIEWS, labelView, type LabelViewName } from './label-views.js';
+import { LABEL_VIEWS, labelColumnProblem, labelView, type LabelViewName } from './label-views.js';
 import { loadDataset, type LoadOptions } from './load.js';
 
 export interface ColumnReport {
@@ -48,6 +48,8 @@ export interface DatasetReport {
   /** Of those, rows whose label differs from an earlier row with the same features. */
   readonly conflictingRows: number;
   readonly dropped: Frame['source']['dropped'];
+  /** Why the label column cannot train a model (a column of thousands of numbers), when it cannot. */
+  readonly labelProblem?: string;
   readonly skipped: Frame['source']['skipped'];
 }
 
@@ -103,6 +105,7 @@ export function inspectFrame(frame: Frame): DatasetReport {
     },
     columnReports,
     ...(frame.label ? { labels: labelDistributions(frame) } : {}),
+    ...(labelColumnProblem(frame) ? { labelProblem: labelColumnProblem(frame) } : {}),
     constantColumns,
     duplicateColumns: duplicateColumnGroups(frame.features, frame.nRows),
     duplicateRows,

@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import type { CategoricalColumn, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
 import { getFormat } from './formats.js';
+import { genericCsv } from './generic-csv.js';
 import { NORMAL_CATEGORY } from './schema.js';
 
 export type LabelViewName = 'binary' | 'attack' | 'category';
@@ -19,13 +20,15 @@ export const BINARY_CLASSES: readonly string[] = ['normal', 'attack'];
 export function labelView(frame: Frame, view: LabelViewName): Labels {
   const label = frame.label;
   if (!label) throw new UserError(`${frame.source.files.join(', ')}: the dataset has no label column; name one with --label`);
-  const format = getFormat(frame.source.format);
+  // a column named with --label on a known format is labelled as in any CSV
+  const overridden = frame.source.labelColumn !== undefined;
+  const format = getFormat(overridden ? genericCsv.name : frame.source.format);
   switch (view) {
     case 'attack':
       // the normal class is spelled as in the other views ('normal', not UNSW's 'Normal' or CIC's 'BENIGN')
       return recode(label, (name) => (format.isNormal(name) ? NORMAL_CATEGORY : name));
     case 'binary': {
-      const explicit = frame.meta?.find((c) => c.kind === 'numeric' && c.name.toLowerCase() === 'label' && frame.source.format === 'unsw-nb15');
+      const explicit = overridden ? undefined : frame.meta?.find((c) => c.kind === 'numeric' && c.name.toLowerCase() === 'label' && frame.source.format === 'unsw-nb15');
       if (explicit && explicit.kind === 'numeric') {
         const codes = new Int32Array(frame.nRows);
         for (let i = 0; i < codes.length; i++) codes[i] = explicit.values[i] !== 0 ? 1 : 0;
@@ -34,13 +37,28 @@ export function labelView(frame: Frame, view: LabelViewName): Labels {
       return recode(label, (name) => (format.isNormal(name) ? 'normal' : 'attack'), BINARY_CLASSES);
     }
     case 'category': {
-      const source = frame.category ?? label;
-      const map = frame.category ? (name: string) => (format.isNormal(name) ? NORMAL_CATEGORY : name) : (name: string) => format.categoryOf(name);
+      const category = overridden ? undefined : frame.category;
+      const source = category ?? label;
+      const map = category ? (name: string) => (format.isNormal(name) ? NORMAL_CATEGORY : name) : (name: string) => format.categoryOf(name);
       return recode(source, map);
     }
     default:
       throw new UserError(`unknown label view '${String(view)}'; views: ${LABEL_VIEWS.join(', ')}`);
   }
+}
+
+/** More distinct numbers than this in a label column mean a measurement (bytes, ports), not classes. */
+export const MAX_NUMERIC_LABEL_CLASSES = 100;
+
+/**
+ * Why the label column cannot name classes, or undefined: every value a number and more than
+ * MAX_NUMERIC_LABEL_CLASSES of them ('sbytes' as a label: 3,355 classes of byte counts). The same rule for every format.
+ */
+export function labelColumnProblem(frame: Frame): string | undefined {
+  const label = frame.label;
+  if (!label || label.dictionary.length <= MAX_NUMERIC_LABEL_CLASSES) return undefined;
+  if (!label.dictionary.every((v) => v.trim() !== '' && Number.isFinite(Number(v)))) return undefined;
+  return `label column '${label.name}' holds ${label.dictionary.length.toLocaleString('en-US')} distinct numbers, not classes: choose the column of class names (attack names, or 0/1) with --label`;
 }
 
 /** Maps each dictionary entry to a class name; classes are sorted (as sklearn sorts them) unless given. */

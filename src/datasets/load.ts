@@ -11,6 +11,7 @@ import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
+import { genericCsv } from './generic-csv.js';
 import { sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
 export interface LoadOptions {
@@ -195,7 +196,10 @@ function distinctNames(plan: FilePlan, file: string): FilePlan {
   return plan;
 }
 
-/** With --label on a known format, the named column becomes the label and the usual one label-side metadata. */
+/**
+ * With --label on a known format, the named column becomes the label, read as any CSV's label column is, and the
+ * format's own label columns become label-side metadata (never features).
+ */
 function withLabelOverride(plan: FilePlan, label: string | undefined, file: string): FilePlan {
   if (label === undefined) return plan;
   const wanted = label.trim();
@@ -204,9 +208,9 @@ function withLabelOverride(plan: FilePlan, label: string | undefined, file: stri
   if (plan.columns[index].role === 'label') return plan;
   const columns = plan.columns.map((c, i): ColumnPlan => {
     if (i === index) return { ...c, role: 'label', kind: 'categorical' };
-    return c.role === 'label' ? { ...c, role: 'meta' } : c;
+    return c.role === 'label' || c.role === 'category' ? { ...c, role: 'meta' } : c;
   });
-  return { ...plan, columns };
+  return { ...plan, columns, labelOverride: true };
 }
 
 /** True when at least 90% of the non-empty cells are timestamps the loader reads (and there is one). */
@@ -272,7 +276,7 @@ function assembleFrame(
     let column: Column;
     if (out.kind === NUMERIC) column = { kind: 'numeric', name: c.name, values: out.values };
     else {
-      const clean = c.role === 'label' ? format.normaliseLabel : c.role === 'category' ? (format.normaliseCategory ?? ((s: string) => s.trim())) : c.role === 'feature' ? format.featureText : undefined;
+      const clean = c.role === 'label' ? (plan.labelOverride ? genericCsv.normaliseLabel : format.normaliseLabel) : c.role === 'category' ? (format.normaliseCategory ?? ((s: string) => s.trim())) : c.role === 'feature' ? format.featureText : undefined;
       column = cleanDictionary({ kind: 'categorical', name: c.name, codes: out.codes, dictionary: out.dictionary }, clean);
     }
     switch (c.role) {
@@ -309,7 +313,14 @@ function assembleFrame(
     ...(label ? { label } : {}),
     ...(category ? { category } : {}),
     ...(meta.length ? { meta } : {}),
-    source: { format: format.name, ...(plan.variant ? { variant: plan.variant } : {}), files: [...files], dropped, skipped: [] },
+    source: {
+      format: format.name,
+      ...(plan.variant ? { variant: plan.variant } : {}),
+      ...(plan.labelOverride && label ? { labelColumn: label.name } : {}),
+      files: [...files],
+      dropped,
+      skipped: [],
+    },
   };
   if (label) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped);
   return { ...frame, source: { ...frame.source, skipped: [...skipped].map(([reason, count]) => ({ reason, count })) } };

@@ -20,6 +20,8 @@ export interface FilePlan {
   readonly hasHeader: boolean;
   readonly columns: readonly ColumnPlan[];
   readonly variant?: string;
+  /** The label is a column named with --label, not the format's own (see FrameSource.labelColumn). */
+  readonly labelOverride?: boolean;
 }
 
 export interface PlanOptions {

@@ -41,6 +41,12 @@ export interface FrameSource {
   readonly format: string;
   /** Layout within the format where there are several, e.g. 'MachineLearningCVE' or 'corrected' for CIC-IDS2017. */
   readonly variant?: string;
+  /**
+   * The label column named with --label when a known format labels its rows with other columns: its labels follow the
+   * generic CSV rules (normal, benign, 0, ... are normal; categories come from it), and the format's own label
+   * columns are label-side metadata, used by no view.
+   */
+  readonly labelColumn?: string;
   readonly files: readonly string[];
   readonly dropped: readonly DroppedColumn[];
   /** Rows skipped on request (`--skip-bad-rows`), with the reason and count. */

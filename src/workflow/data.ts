@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import type { Column, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
 import { loadDataset, type LoadOptions } from '../datasets/load.js';
-import { labelView, type LabelViewName } from '../datasets/label-views.js';
+import { labelColumnProblem, labelView, type LabelViewName } from '../datasets/label-views.js';
 import { NORMAL_CATEGORY } from '../datasets/schema.js';
 import { normalClassIndex } from '../eval/scoring.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
@@ -68,6 +68,8 @@ export function viewOf(task: Task): LabelViewName {
 }
 
 export function taskLabels(frame: Frame, task: Task): Labels {
+  const problem = labelColumnProblem(frame);
+  if (problem) throw new UserError(problem, { file: frame.source.files.length === 1 ? frame.source.files[0] : `${frame.source.files.length} files` });
   return labelView(frame, viewOf(task));
 }
 
