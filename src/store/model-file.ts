@@ -73,6 +73,8 @@ export interface ModelMeta {
   dropped: DroppedColumn[];
   /** Test-set ROC curve and confusion matrix of the saved model, for the live dashboard (absent in older files). */
   evaluation?: { roc: { fpr: number[]; tpr: number[] } | null; confusion: { labels: string[]; matrix: number[][] } | null };
+  /** A label column named with --label on a known format (not its own label), so evaluate and retrain read it again. */
+  labelColumn?: string;
   /** --target-fpr of the run: the false-positive rate a detector's threshold is set for (absent in older files: 0.01). */
   targetFpr?: number;
   /** Set by `retrain`: the model and store it was refitted from. */

@@ -45,11 +45,13 @@ export async function readTestData(files: readonly string[], trainFormat: string
 }
 
 /**
- * The label column to read a model's labelled data with: the one given, else for a generic-CSV model the column it
- * was trained on (recorded among its dropped columns), so `evaluate` and `retrain` need no second --label.
+ * The label column to read a model's labelled data with: the one given, else the --label column a known-format model
+ * was trained on, else for a generic-CSV model the column it was trained on (recorded among its dropped columns), so
+ * `evaluate` and `retrain` need no second --label.
  */
 export function labelColumnFor(doc: ModelDocument, given: string | undefined): string | undefined {
-  if (given !== undefined || doc.meta.format !== 'csv') return given;
+  if (given !== undefined || doc.meta.labelColumn !== undefined) return given ?? doc.meta.labelColumn;
+  if (doc.meta.format !== 'csv') return undefined;
   const labels = doc.meta.dropped.filter((d) => d.reason === 'label');
   return labels.length === 1 ? labels[0].name : undefined;
 }

@@ -474,6 +474,7 @@ async function buildDocument(o: TrainOptions, result: RunResult, winner: Candida
       test: winner.test ? (Object.fromEntries(Object.entries(winner.test).filter(([, v]) => v !== null)) as Record<string, number>) : null,
       seed: o.seed,
       targetFpr: o.targetFpr,
+      ...(trainFrame.source.labelColumn !== undefined ? { labelColumn: trainFrame.source.labelColumn } : {}),
       dropped: ds.dropped.map((d) => ({ ...d })),
       evaluation: {
         roc: winner.roc ? { fpr: winner.roc.x, tpr: winner.roc.y } : null,

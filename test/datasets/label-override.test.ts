@@ -12,6 +12,9 @@ import { loadDataset } from '../../src/datasets/load.js';
 import { labelColumnProblem, labelView } from '../../src/datasets/label-views.js';
 import { inspectFiles } from '../../src/datasets/inspect.js';
 import { taskLabels } from '../../src/workflow/data.js';
+import { train } from '../../src/workflow/train.js';
+import { evaluate } from '../../src/workflow/evaluate.js';
+import { loadModel } from '../../src/store/model-file.js';
 import { UserError } from '../../src/errors.js';
 import type { Frame } from '../../src/frame/frame.js';
 
@@ -80,6 +83,29 @@ describe('--label on a known format', () => {
     const own = await loadDataset([file], { label: 'Label' });
     assert.equal(own.source.labelColumn, undefined);
     assert.deepEqual(views(own), views(await loadDataset([file])));
+  });
+});
+
+describe('a model trained with --label on a known format', () => {
+  it('records the column, and evaluate reads it again without a second --label', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-label-model-'));
+    try {
+      const file = join(dir, 'unsw.csv');
+      // attack_cat names four attacks; the 0/1 label column is the one trained on
+      const cats = ['Normal', 'Exploits', 'Normal', 'DoS', 'Normal', 'Fuzzers', 'Normal', 'Generic'];
+      const rows = Array.from({ length: 40 }, (_, i) => `${i + 1},${i % 8 === 0 || i % 2 === 0 ? 0.1 : 2.5},tcp,http,FIN,${i},${cats[i % 8]},${cats[i % 8] === 'Normal' ? 0 : 1}`);
+      writeFileSync(file, `id,dur,proto,service,state,sttl,attack_cat,label\n${rows.join('\n')}\n`);
+      const model = join(dir, 'dt.fsm');
+      await train({ files: [file], label: 'label', task: 'multiclass', models: ['dt'], cv: 2, metric: 'accuracy', seed: 0, targetFpr: 0.01, out: model });
+      const doc = await loadModel(model);
+      assert.equal(doc.meta.labelColumn, 'label');
+      assert.deepEqual(doc.labels.classes, ['1', 'normal']);
+      const result = await evaluate(model, [file]);
+      assert.equal(result.dataset.testRows, 40);
+      assert.deepEqual(result.dataset.skipped, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
