@@ -89,12 +89,14 @@ const NORMAL_NAMES = ['normal', 'benign', '0', 'background'];
 
 /** The normal class: as named, or with 'auto' the class called normal/benign, else the most frequent class. */
 export function findNormalClass(y: Labels, wanted: string): number {
+  const named = y.classes.findIndex((c) => NORMAL_NAMES.includes(c.toLowerCase()));
   if (wanted !== 'auto') {
     const idx = y.classes.indexOf(wanted);
-    if (idx < 0) throw new UserError(`hybrid: normal_class '${wanted}' is not among the labels (${y.classes.join(', ')})`);
-    return idx;
+    if (idx >= 0) return idx;
+    // the loaders spell every dataset's normal class 'normal' (CIC's BENIGN and UNSW's Normal too)
+    if (named >= 0 && NORMAL_NAMES.includes(wanted.toLowerCase())) return named;
+    throw new UserError(`hybrid: normal_class '${wanted}' is not among the labels (${y.classes.join(', ')})`);
   }
-  const named = y.classes.findIndex((c) => NORMAL_NAMES.includes(c.toLowerCase()));
   if (named >= 0) return named;
   const counts = new Float64Array(y.classes.length);
   for (let i = 0; i < y.codes.length; i++) counts[y.codes[i]]++;

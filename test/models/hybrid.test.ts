@@ -3,7 +3,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HybridModel, tailScores } from '../../src/models/hybrid.js';
+import { HybridModel, findNormalClass, tailScores } from '../../src/models/hybrid.js';
 import { spec } from '../../src/models/hybrid.js';
 import { createMatrix, type Matrix } from '../../src/frame/matrix.js';
 import type { Labels } from '../../src/frame/labels.js';
@@ -94,5 +94,14 @@ describe('hybrid', () => {
 
   it('rejects an unknown detector set', () => {
     assert.throws(() => new HybridModel({ detectors: 'nearest+svm' }), /detectors/);
+  });
+
+  it('normal_class: a dataset spelling (BENIGN, Normal) names the loaders\' normal class; other absent names are errors', () => {
+    const y: Labels = { classes: ['DoS', 'normal', 'PortScan'], codes: Int32Array.from([0, 1, 1, 2]) };
+    assert.equal(findNormalClass(y, 'BENIGN'), 1);
+    assert.equal(findNormalClass(y, 'Normal'), 1);
+    assert.equal(findNormalClass(y, 'auto'), 1);
+    assert.equal(findNormalClass(y, 'PortScan'), 2);
+    assert.throws(() => findNormalClass(y, 'Web Attack'), /not among the labels \(DoS, normal, PortScan\)/);
   });
 });
