@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { listModels } from '../models/index.js';
 import { extractFlows } from '../flows/extract.js';
+import { DEFAULT_TARGET_FPR } from '../workflow/data.js';
 import { leaderboardText } from '../workflow/leaderboard.js';
 import { predict, type PredictSummary } from '../workflow/predict.js';
 import type { RunResult } from '../workflow/run-result.js';
@@ -48,7 +49,7 @@ export async function runDemo(dir: string, log: (line: string) => void, onProgre
     out: model,
     report,
     seed: 0,
-    targetFpr: 0.01,
+    targetFpr: DEFAULT_TARGET_FPR,
     signal,
     onProgress,
     log,
