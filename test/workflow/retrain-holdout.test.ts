@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { train } from '../../src/workflow/train.js';
 import { retrain } from '../../src/workflow/retrain.js';
 import { evaluate } from '../../src/workflow/evaluate.js';
-import { AlertStore } from '../../src/store/alert-store.js';
 import { loadModel } from '../../src/store/model-file.js';
+import { storeFalsePositive } from '../helpers/feedback-store.js';
 
 const FLIPPED_SECONDS = new Set([48, 50, 55]);
 
@@ -39,31 +39,7 @@ test('retrain evaluates a time-hold-out model on the latest 20% of rows by time,
   assert.equal(doc.meta.test?.accuracy, 9 / 12, 'the tree misses exactly the three flipped rows');
 
   const storePath = join(dir, 'alerts.duckdb');
-  const store = await AlertStore.open(storePath);
-  store.putAlert(
-    {
-      id: 'a1',
-      timeMs: 0,
-      flowStartMs: 0,
-      flowEndMs: 0,
-      flow: { srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', srcPort: 1, dstPort: 2, protocol: 6, vlan: 0 },
-      model: { name: 'dt', version: '0', file: model },
-      score: 1,
-      threshold: 0.5,
-      label: 'attack',
-      category: 'attack',
-      stage: 'final',
-      packets: 1,
-      explanation: [],
-      count: 1,
-      lastSeenMs: 0,
-    },
-    true,
-    { x: 8 },
-  );
-  await store.flush();
-  assert.ok(await store.addFeedback('a1', 'false_positive'));
-  await store.close();
+  await storeFalsePositive(storePath, { name: 'dt', file: model }, { x: 8 });
 
   const result = await retrain({ model, store: storePath, out: join(dir, 'dt-2.fsm') });
   assert.equal(result.evaluation, 'holdout-time');

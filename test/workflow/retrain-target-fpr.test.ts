@@ -13,8 +13,8 @@ import { train } from '../../src/workflow/train.js';
 import { retrain } from '../../src/workflow/retrain.js';
 import { fittedFromDocument, outputsOf } from '../../src/workflow/fitted.js';
 import { infoText, modelInfo } from '../../src/workflow/info.js';
-import { AlertStore } from '../../src/store/alert-store.js';
 import { loadModel, saveModel } from '../../src/store/model-file.js';
+import { storeFalsePositive } from '../helpers/feedback-store.js';
 
 const NORMAL_ROWS = 2000;
 
@@ -23,34 +23,6 @@ function dataCsv(): string {
   for (let i = 0; i < NORMAL_ROWS; i++) lines.push(`${((i * 7919) % 1000) / 10},${((i * 104729) % 997) / 10},normal`);
   for (let i = 0; i < 100; i++) lines.push(`${500 + i},${700 + i},attack`);
   return `${lines.join('\n')}\n`;
-}
-
-async function feedbackStore(path: string, model: string): Promise<void> {
-  const store = await AlertStore.open(path);
-  store.putAlert(
-    {
-      id: 'a1',
-      timeMs: 0,
-      flowStartMs: 0,
-      flowEndMs: 0,
-      flow: { srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', srcPort: 1, dstPort: 2, protocol: 6, vlan: 0 },
-      model: { name: 'ecod', version: '0', file: model },
-      score: 1,
-      threshold: 0.5,
-      label: 'attack',
-      category: 'attack',
-      stage: 'final',
-      packets: 1,
-      explanation: [],
-      count: 1,
-      lastSeenMs: 0,
-    },
-    true,
-    { x: 50, y: 50 },
-  );
-  await store.flush();
-  assert.ok(await store.addFeedback('a1', 'false_positive'));
-  await store.close();
 }
 
 /** Share of the normal training rows whose score reaches the model's threshold. */
@@ -77,7 +49,7 @@ test('retrain keeps the --target-fpr the detector was trained with; old model fi
   assert.match(infoText(await modelInfo(model)), /^threshold: \S+ \(for a 5% false-positive rate on held-out normal training rows\)$/m);
 
   const storePath = join(dir, 'alerts.duckdb');
-  await feedbackStore(storePath, model);
+  await storeFalsePositive(storePath, { name: 'ecod', file: model }, { x: 50, y: 50 });
   const retrained = join(dir, 'ecod-2.fsm');
   await retrain({ model, store: storePath, out: retrained });
   assert.equal((await loadModel(retrained)).meta.targetFpr, 0.05, 'the retrained file keeps the rate');
