@@ -1,7 +1,17 @@
 // Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent Individualized Feature Attribution for
-// Tree Ensembles", Algorithm 2; Lundberg et al. 2020, Nature MI). Each node's training cover defines the background
+// Tree Ensembles"): the same Shapley values as their Algorithm 2, computed in the integral form of Linear TreeShap
+// (Yu, Bhatt, Kirshner & Kunchur 2022, "Linear TreeShap", NeurIPS). Each node's training cover defines the background
 // distribution, so for every row: Σ_features φ + expected value = the ensemble's output, exactly.
-// Cost: O(rows · trees · leaves · depth²) time, O(depth²) memory per tree.
+//
+// For a leaf L with value v whose path splits on the unique features j (zero fraction z_j: product of the cover ratios
+// of j's splits on the path; one fraction o_j ∈ {0, 1}: whether the row follows all of them), the Shapley weights
+// k!(d−k−1)!/d! are Beta integrals, which turns Algorithm 2's sum over subset sizes into
+//   φ_i += v (o_i − z_i) ∫₀¹ Π_{j≠i} g_j(t) dt,   g_j(t) = z_j + (o_j − z_j) t,
+// a polynomial of degree < depth, integrated exactly by Gauss–Legendre quadrature with ⌈depth/2⌉ nodes. One pass
+// down the tree carries P = Π_j g_j at the nodes; on the way back each edge splitting on i adds
+// Σ_{leaves below} v P (o_i − z_i) / g_i, minus the same term for i's previous split on the path (a repeated feature
+// telescopes to its last split). Cost: O(rows · trees · nodes · depth / 2) time (Algorithm 2: leaves · depth²),
+// O(depth²) memory per tree, nothing precomputed per leaf, so deep random forests need no fallback.
 
 import type { Matrix } from '../frame/matrix.js';
 import { treeCount, type FlatForest } from '../models/trees/flat-tree.js';
@@ -11,6 +21,50 @@ export interface TreeShapResult {
   readonly phi: Float64Array;
   /** The output for "no feature known": the cover-weighted mean leaf value. */
   readonly expectedValue: number;
+}
+
+/** Gauss–Legendre nodes and weights on [0, 1] (Newton's method on the Legendre recurrence). */
+export function gaussLegendre01(n: number): { nodes: Float64Array; weights: Float64Array } {
+  const nodes = new Float64Array(n);
+  const weights = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    let derivative = 0;
+    for (let iter = 0; iter < 100; iter++) {
+      let p0 = 1;
+      let p1 = x;
+      for (let k = 2; k <= n; k++) {
+        const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      derivative = (n * (x * p1 - p0)) / (x * x - 1);
+      const step = p1 / derivative;
+      x -= step;
+      if (Math.abs(step) < 1e-16) break;
+    }
+    nodes[i] = (1 - x) / 2;
+    weights[i] = 1 / ((1 - x * x) * derivative * derivative);
+  }
+  return { nodes, weights };
+}
+
+/** Depth of the deepest leaf over the trees selected by `useTree`. */
+function maxLeafDepth(forest: FlatForest, useTree: (t: number) => boolean): number {
+  const { feature, left, right } = forest;
+  let deepest = 0;
+  const stack: number[] = [];
+  for (let t = 0; t < treeCount(forest); t++) {
+    if (!useTree(t)) continue;
+    stack.push(forest.treeStart[t], 0);
+    while (stack.length > 0) {
+      const d = stack.pop() as number;
+      const node = stack.pop() as number;
+      if (feature[node] < 0) deepest = Math.max(deepest, d);
+      else stack.push(left[node], d + 1, right[node], d + 1);
+    }
+  }
+  return deepest;
 }
 
 /**
@@ -23,21 +77,15 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
   const phi = new Float64Array(rows * cols);
   const trees = treeCount(forest);
 
-  let maxDepth = 0;
-  const depthOf = (node: number, d: number): void => {
-    if (feature[node] < 0) {
-      if (d > maxDepth) maxDepth = d;
-      return;
-    }
-    depthOf(left[node], d + 1);
-    depthOf(right[node], d + 1);
-  };
-  for (let t = 0; t < trees; t++) if (useTree(t)) depthOf(forest.treeStart[t], 0);
-  const size = ((maxDepth + 2) * (maxDepth + 3)) / 2;
-  const pf = new Int32Array(size);
-  const pz = new Float64Array(size);
-  const po = new Float64Array(size);
-  const pw = new Float64Array(size);
+  const maxDepth = maxLeafDepth(forest, useTree);
+  const n = Math.max(1, Math.ceil(maxDepth / 2));
+  const { nodes: t, weights: w } = gaussLegendre01(n);
+  // Per depth: P at the node, and Σ v·P over the leaves below it.
+  const product = new Float64Array((maxDepth + 1) * n);
+  const below = new Float64Array((maxDepth + 1) * n);
+  // The feature's zero and one fractions so far on the current path (1, 1: not split on yet, g = 1).
+  const zeroOf = new Float64Array(cols).fill(1);
+  const oneOf = new Float64Array(cols).fill(1);
 
   const leafValue = (node: number): number => scale * value[node * nOutputs + output];
 
@@ -47,105 +95,53 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
     return (cover[left[node]] * expectedOf(left[node]) + cover[right[node]] * expectedOf(right[node])) / c;
   };
 
-  const extend = (p: number, depth: number, zero: number, one: number, f: number): void => {
-    pf[p + depth] = f;
-    pz[p + depth] = zero;
-    po[p + depth] = one;
-    pw[p + depth] = depth === 0 ? 1 : 0;
-    for (let i = depth - 1; i >= 0; i--) {
-      pw[p + i + 1] += (one * pw[p + i] * (i + 1)) / (depth + 1);
-      pw[p + i] = (zero * pw[p + i] * (depth - i)) / (depth + 1);
-    }
-  };
-
-  const unwind = (p: number, depth: number, index: number): void => {
-    const one = po[p + index];
-    const zero = pz[p + index];
-    let next = pw[p + depth];
-    for (let i = depth - 1; i >= 0; i--) {
-      if (one !== 0) {
-        const tmp = pw[p + i];
-        pw[p + i] = (next * (depth + 1)) / ((i + 1) * one);
-        next = tmp - (pw[p + i] * zero * (depth - i)) / (depth + 1);
-      } else {
-        pw[p + i] = (pw[p + i] * (depth + 1)) / (zero * (depth - i));
-      }
-    }
-    for (let i = index; i < depth; i++) {
-      pf[p + i] = pf[p + i + 1];
-      pz[p + i] = pz[p + i + 1];
-      po[p + i] = po[p + i + 1];
-    }
-  };
-
-  const unwoundSum = (p: number, depth: number, index: number): number => {
-    const one = po[p + index];
-    const zero = pz[p + index];
-    let next = pw[p + depth];
-    let total = 0;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (one !== 0) {
-        const tmp = (next * (depth + 1)) / ((i + 1) * one);
-        total += tmp;
-        next = pw[p + i] - (tmp * zero * (depth - i)) / (depth + 1);
-      } else if (zero !== 0) {
-        total += pw[p + i] / zero / ((depth - i) / (depth + 1));
-      }
-    }
-    return total;
-  };
-
   let rowBase = 0;
-  let phiBase = 0;
-  const recurse = (node: number, parentPath: number, depth: number, zero: number, one: number, parentFeature: number): void => {
-    // Each level works on its own copy of the path, placed after the parent's.
-    const p = parentPath + depth;
-    for (let i = 0; i < depth; i++) {
-      pf[p + i] = pf[parentPath + i];
-      pz[p + i] = pz[parentPath + i];
-      po[p + i] = po[parentPath + i];
-      pw[p + i] = pw[parentPath + i];
-    }
-    extend(p, depth, zero, one, parentFeature);
+  const visit = (node: number, at: number): void => {
     const f = feature[node];
     if (f < 0) {
       const v = leafValue(node);
-      for (let i = 1; i <= depth; i++) {
-        const w = unwoundSum(p, depth, i);
-        phi[phiBase + pf[p + i]] += w * (po[p + i] - pz[p + i]) * v;
-      }
+      for (let q = 0; q < n; q++) below[at + q] = v * product[at + q];
       return;
     }
+    for (let q = 0; q < n; q++) below[at + q] = 0;
+    const child = at + n;
     const goLeft = data[rowBase + f] <= threshold[node];
-    const hot = goLeft ? left[node] : right[node];
-    const cold = goLeft ? right[node] : left[node];
-    const c = cover[node];
-    let incomingZero = 1;
-    let incomingOne = 1;
-    let d = depth;
-    let k = 0;
-    while (k <= d && pf[p + k] !== f) k++;
-    if (k <= d) {
-      incomingZero = pz[p + k];
-      incomingOne = po[p + k];
-      unwind(p, d, k);
-      d--;
+    const zeroBefore = zeroOf[f];
+    const oneBefore = oneOf[f];
+    const slopeBefore = oneBefore - zeroBefore;
+    let contribution = 0;
+    for (let side = 0; side < 2; side++) {
+      const next = side === 0 ? left[node] : right[node];
+      const zero = (zeroBefore * cover[next]) / cover[node];
+      const one = goLeft === (side === 0) ? oneBefore : 0;
+      // z = o = 0: every leaf below contributes nothing to any feature.
+      if (zero === 0 && one === 0) continue;
+      const slope = one - zero;
+      for (let q = 0; q < n; q++) product[child + q] = (product[at + q] * (zero + slope * t[q])) / (zeroBefore + slopeBefore * t[q]);
+      zeroOf[f] = zero;
+      oneOf[f] = one;
+      visit(next, child);
+      for (let q = 0; q < n; q++) {
+        const s = below[child + q];
+        below[at + q] += s;
+        contribution += w[q] * s * (slope / (zero + slope * t[q]) - slopeBefore / (zeroBefore + slopeBefore * t[q]));
+      }
     }
-    recurse(hot, p, d + 1, (cover[hot] / c) * incomingZero, incomingOne, f);
-    recurse(cold, p, d + 1, (cover[cold] / c) * incomingZero, 0, f);
+    zeroOf[f] = zeroBefore;
+    oneOf[f] = oneBefore;
+    phi[rowBase + f] += contribution;
   };
 
   let expectedValue = 0;
-  for (let t = 0; t < trees; t++) {
-    if (!useTree(t)) continue;
-    const root = forest.treeStart[t];
+  for (let tree = 0; tree < trees; tree++) {
+    if (!useTree(tree)) continue;
+    const root = forest.treeStart[tree];
     expectedValue += expectedOf(root);
     if (feature[root] < 0) continue;
+    for (let q = 0; q < n; q++) product[q] = 1;
     for (let i = 0; i < rows; i++) {
       rowBase = i * cols;
-      phiBase = i * cols;
-      // The root call: an empty path extended with a dummy element (feature -1).
-      recurse(root, 0, 0, 1, 1, -1);
+      visit(root, 0);
     }
   }
   return { phi, expectedValue };
