@@ -625,7 +625,11 @@ function writeAll(fd: number, bytes: Buffer): void {
 /**
  * Two-thread pipeline for CIC CSV to a file: this thread reads, decodes and meters into a BatchRing; a worker
  * thread formats the rows and writes them (formatting costs about as much as metering). Same rows, same order as
- * the one-thread path.
+ * the one-thread path. This thread never blocks on the ring: at most 66 flows end per packet (meter.ts
+ * EXPIRE_PER_PACKET + a timeout + an eviction), fewer than a batch holds, so the meter hands over at most one full
+ * batch per packet; when the slot after the new one is still being written, the reader stops after that packet and
+ * the slot is awaited (SlotRing.room). The writer's 'exit' then aborts the ring: a writer that dies at any moment
+ * (out of memory, terminated) is an error here, never a hang.
  */
 async function extractPipelined(captures: readonly (string | Readable)[], out: string, options: ExtractOptions): Promise<PartialExtract> {
   const fd = openOutput(out);
@@ -637,8 +641,11 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     writeAll(fd, Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`));
     worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd } });
     const written = workerResult(worker, 'written', 'CSV writer');
+    worker.once('exit', () => ring.abort());
+    const pause = new ReadPause();
     const full = (b: MeterBatch): MeterBatch => {
-      const next = batches[ring.put(b.length)]!;
+      const next = batches[ring.publish(b.length)]!;
+      if (!ring.hasRoom(1)) pause.requested = true;
       next.length = 0;
       return next;
     };
@@ -646,8 +653,17 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     const summaries: CaptureSummary[] = [];
     const onPacket = meter.addPacket.bind(meter);
     try {
-      for (let i = 0; i < captures.length; i++) summaries.push(await readCapture(captures[i]!, onPacket, (bytes) => options.onProgress?.(bytes, i)));
-      meter.flush();
+      for (let i = 0; i < captures.length; i++) {
+        const afterChunk = (bytes: number): Promise<void> => {
+          options.onProgress?.(bytes, i);
+          return ring.room(1);
+        };
+        summaries.push(await readCapture(captures[i]!, onPacket, afterChunk, pause));
+      }
+      // A flush call of at most BATCH_ROWS flows hands over at most two batches (a full one and the last part).
+      do {
+        await ring.room(2);
+      } while (!meter.flush(K.BATCH_ROWS));
     } catch (err) {
       if (err instanceof RingAborted) await written;
       ring.abort();

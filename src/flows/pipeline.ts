@@ -82,6 +82,43 @@ export class SlotRing {
     return this.current;
   }
 
+  /**
+   * Producer that must not block its thread (a thread blocked in Atomics.wait never sees its worker's 'exit' event):
+   * publishes `count` (> 0) items in the current slot and moves on without waiting; the caller has made sure with
+   * `room` that the next slot is free. Returns the new current slot.
+   */
+  publish(count: number): number {
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, Ring.R_COUNTS + this.current, count);
+    Atomics.notify(ctrl, Ring.R_COUNTS + this.current);
+    this.current = (this.current + 1) % this.slots;
+    if (Atomics.load(ctrl, Ring.R_COUNTS + this.current) !== 0) throw new Error('SlotRing.publish: the next slot is still in use');
+    return this.current;
+  }
+
+  /** Producer: true when the `ahead` slots after the current one are free. */
+  hasRoom(ahead: number): boolean {
+    for (let k = 1; k <= ahead; k++) if (Atomics.load(this.ctrl, Ring.R_COUNTS + ((this.current + k) % this.slots)) !== 0) return false;
+    return true;
+  }
+
+  /**
+   * Producer, without blocking the thread: resolves once the `ahead` slots after the current one are free; throws
+   * RingAborted. The event loop runs meanwhile, so a worker's 'exit' event can abort the ring (see `ready`).
+   */
+  async room(ahead: number): Promise<void> {
+    const ctrl = this.ctrl;
+    if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+    for (let k = 1; k <= ahead; k++) {
+      const word = Ring.R_COUNTS + ((this.current + k) % this.slots);
+      for (let pending = Atomics.load(ctrl, word); pending !== 0; pending = Atomics.load(ctrl, word)) {
+        if (Atomics.load(ctrl, Ring.R_ABORTED) !== 0) throw new RingAborted('the other thread of the pipeline failed');
+        const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(ctrl, word, pending, 100);
+        if (wait.async) await wait.value;
+      }
+    }
+  }
+
   /** Producer: no more slots. */
   close(): void {
     Atomics.store(this.ctrl, Ring.R_CLOSED, 1);
@@ -150,7 +187,7 @@ export function workerResult<T extends WorkerReply>(worker: Worker, type: T['typ
       else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
     });
     worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`${name} thread exited with code ${code}`)));
+    worker.on('exit', (code) => reject(new Error(`${name} thread exited with code ${code} before it finished`)));
   });
   result.catch(() => undefined); // awaited later; the other side may fail first
   return result;
