@@ -186,7 +186,7 @@ export function workerResult<T extends WorkerReply>(worker: Worker, type: T['typ
       if (msg.type === type) resolve(msg as T);
       else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
     });
-    worker.on('error', reject);
+    worker.on('error', (err) => reject(new Error(`${name} thread failed: ${err.message}`)));
     worker.on('exit', (code) => reject(new Error(`${name} thread exited with code ${code} before it finished`)));
   });
   result.catch(() => undefined); // awaited later; the other side may fail first

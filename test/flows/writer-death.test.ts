@@ -96,21 +96,34 @@ for (const [moment, act] of moments) {
   });
 }
 
-test('extract --workers 2 whose writer thread is terminated: one error line, exit 1', { timeout: 60_000 }, () => {
-  const preload = join(dir, 'terminate-workers.mjs');
+/** `extract --workers 2` in a child process whose Worker class is replaced by `workerClass` (a preload module). */
+function cliWithWorkers(name: string, workerClass: string): { status: number | null; signal: NodeJS.Signals | null; lines: string[] } {
+  const preload = join(dir, `${name}.mjs`);
   writeFileSync(
     preload,
     `import { createRequire, syncBuiltinESMExports } from 'node:module';
 const threads = createRequire(import.meta.url)('node:worker_threads');
 const Real = threads.Worker;
-threads.Worker = class extends Real { constructor(...a) { super(...a); void this.terminate(); } };
+threads.Worker = ${workerClass};
 syncBuiltinESMExports();
 `,
   );
-  const r = spawnSync(process.execPath, ['--import', preload, CLI, 'extract', pcap, '--out', join(dir, 'cli.csv'), '--workers', '2'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', preload, CLI, 'extract', pcap, '--out', join(dir, `${name}.csv`), '--workers', '2'], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, signal: r.signal, lines: r.stderr.trim().split('\n') };
+}
+
+test('extract --workers 2 whose writer thread is terminated: one error line, exit 1', { timeout: 60_000 }, () => {
+  const r = cliWithWorkers('terminated', 'class extends Real { constructor(...a) { super(...a); void this.terminate(); } }');
   assert.equal(r.signal, null, 'no hang');
-  assert.equal(r.status, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /CSV writer thread exited with code \d before it finished/);
+  assert.equal(r.status, 1);
+  assert.equal(r.lines.length, 1, r.lines.join('\n'));
+  assert.match(r.lines[0]!, /^flowsentry: internal error: CSV writer thread exited with code \d before it finished/);
+});
+
+test('extract --workers 2 whose writer thread runs out of memory (a 2 MB heap): one error line, exit 1', { timeout: 60_000 }, () => {
+  const r = cliWithWorkers('out-of-memory', 'class extends Real { constructor(u, o) { super(u, { ...o, resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 } }); } }');
+  assert.equal(r.signal, null, 'no hang');
+  assert.equal(r.status, 1);
+  assert.equal(r.lines.length, 1, r.lines.join('\n'));
+  assert.match(r.lines[0]!, /^flowsentry: internal error: CSV writer thread failed: .*memory limit/);
 });
