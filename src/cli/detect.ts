@@ -133,7 +133,13 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
       process.once('SIGTERM', handler);
       process.once('SIGINT', handler);
       try {
-        return await service.done;
+        const summary = await service.done;
+        // A damaged --pcap capture (detect only; serve logged it and kept running): after every sink is flushed.
+        if (!serve && summary.damage !== undefined) {
+          process.stderr.write(`flowsentry: ${summary.damage}\n`);
+          process.exitCode = 1;
+        }
+        return summary;
       } finally {
         process.off('SIGTERM', handler);
         process.off('SIGINT', handler);

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { checkCaptureFiles } from './capture-files.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
+import { captureDamageLine } from '../io/capture.js';
 import { runCommand, type GlobalOptions } from './command.js';
 import { statSync } from 'node:fs';
 
@@ -33,32 +34,9 @@ function fileSize(path: string): number {
   }
 }
 
-/** Reader skip reasons that say the capture file itself is cut short or damaged, not one odd packet. */
-const FILE_DAMAGE: Readonly<Record<string, string>> = {
-  'truncated-file-header': 'its file header is cut short',
-  'truncated-record': 'it ends in the middle of a packet record',
-  'truncated-block': 'it ends in the middle of a block',
-  'corrupt-gzip': 'its gzip data is corrupt or cut short',
-  'corrupt-record-length': 'a record length is corrupt, so the rest of the file was skipped',
-  'corrupt-block-length': 'a block length is corrupt, so the rest of the file was skipped',
-  'block-length-mismatch': 'a block is damaged (its two length fields differ)',
-  'corrupt-packet-length': 'a packet length is corrupt',
-};
-
-/**
- * One line per capture file that is cut short or damaged (as tcpdump reports a "truncated dump file"), naming the
- * file, what is wrong and how many packets before the damage were read; empty when every file is whole.
- */
+/** One line per capture file that is cut short or damaged (captureDamageLine); empty when every file is whole. */
 export function captureDamageLines(s: ExtractSummary): string[] {
-  const lines: string[] = [];
-  for (const capture of s.captures) {
-    const problems = Object.keys(capture.skipped).filter((reason) => reason in FILE_DAMAGE);
-    if (problems.length === 0) continue;
-    const what = problems.map((reason) => FILE_DAMAGE[reason]).join('; ');
-    const at = capture.damageOffset !== undefined ? ` at byte ${capture.damageOffset}` : '';
-    lines.push(`${capture.source}: the capture is cut short or damaged${at}: ${what}; the flows of the ${capture.packets} packets read were written`);
-  }
-  return lines;
+  return s.captures.map((capture) => captureDamageLine(capture, 'written')).filter((line) => line !== undefined);
 }
 
 function render(s: ExtractSummary): string {

@@ -12,6 +12,7 @@ import { createSink } from './sinks/index.js';
 import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
 import { runInterfaceSource, runNetflowSource, runPacketSource, type Submit, type SubmitChunk } from './sources.js';
+import { captureDamageLine } from '../io/capture.js';
 import { AlertStore } from '../store/alert-store.js';
 import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/api.js';
@@ -29,6 +30,8 @@ export interface ServiceSummary {
   input: Record<string, unknown>;
   /** Flow end → verdict latency histogram: [upper bound in seconds, flows at most that late], +Inf last. */
   latency: [number | string, number][];
+  /** The --pcap capture is cut short or damaged: its one line (captureDamageLine); `detect` then exits 1. */
+  damage?: string;
 }
 
 export interface RunningService {
@@ -110,19 +113,30 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         ...(doc.meta.evaluation ?? {}),
       }),
       drift: () => scorer.driftStatus(),
-      health: () => ({ source: sourceName(config), model: config.model, ...engine.stats() }),
+      health: () => ({ source: sourceName(config), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}) }),
     });
     const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];
     url = await server.listen({ host, port });
   }
 
+  let damage: string | undefined;
   const abort = new AbortController();
   const submit: Submit = (flow, stage) => {
     engine.submit(flow, stage);
   };
   const meterOptions = { maxFlows: config.maxFlows, earlyPackets: config.earlyPackets, signal: abort.signal };
   const runSource = async (): Promise<Record<string, unknown>> => {
-    if (config.pcap) return { ...(await runPacketSource(config.pcap, submit, { ...meterOptions, realtime: config.realtime })) };
+    if (config.pcap) {
+      // A capture file cut short or damaged: its flows before the damage are scored as usual; `detect` exits 1 with
+      // the line once everything is flushed, `serve` logs it once and keeps running (status and /metrics show it).
+      const result = await runPacketSource(config.pcap, submit, { ...meterOptions, realtime: config.realtime });
+      damage = captureDamageLine(result.capture, 'scored');
+      if (damage !== undefined) {
+        metrics.captureDamaged.set({ file: result.capture.source }, 1);
+        if (options.keepAlive) options.log(`flowsentry: ${damage}`);
+      }
+      return { ...result };
+    }
     if (config.stdin) return { ...(await runPacketSource('-', submit, meterOptions)) };
     if (config.interface) return { ...(await runInterfaceSource(config.interface, submit, meterOptions)) };
     if (config.netflow) {
@@ -167,6 +181,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         hook: hook ? { ...hook.stats } : null,
         input,
         latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),
+        ...(damage !== undefined ? { damage } : {}),
       };
     })();
     return stopping;

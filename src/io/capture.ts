@@ -24,6 +24,31 @@ export interface CaptureSummary {
   damageOffset?: number;
 }
 
+/** Reader skip reasons that say the capture file itself is cut short or damaged, not one odd packet. */
+const FILE_DAMAGE: Readonly<Record<string, string>> = {
+  'truncated-file-header': 'its file header is cut short',
+  'truncated-record': 'it ends in the middle of a packet record',
+  'truncated-block': 'it ends in the middle of a block',
+  'corrupt-gzip': 'its gzip data is corrupt or cut short',
+  'corrupt-record-length': 'a record length is corrupt, so the rest of the file was skipped',
+  'corrupt-block-length': 'a block length is corrupt, so the rest of the file was skipped',
+  'block-length-mismatch': 'a block is damaged (its two length fields differ)',
+  'corrupt-packet-length': 'a packet length is corrupt',
+};
+
+/**
+ * The one line for a capture cut short or damaged (as tcpdump reports a "truncated dump file"): the file, where, what
+ * is wrong and the packets read before the damage, whose flows were `used` ("written", "scored"); undefined when the
+ * capture is whole (per-packet skips are not damage). Shared by `extract` and `detect`/`serve --pcap`.
+ */
+export function captureDamageLine(capture: CaptureSummary, used: string): string | undefined {
+  const problems = Object.keys(capture.skipped).filter((reason) => reason in FILE_DAMAGE);
+  if (problems.length === 0) return undefined;
+  const what = problems.map((reason) => FILE_DAMAGE[reason]).join('; ');
+  const at = capture.damageOffset !== undefined ? ` at byte ${capture.damageOffset}` : '';
+  return `${capture.source}: the capture is cut short or damaged${at}: ${what}; the flows of the ${capture.packets} packets read were ${used}`;
+}
+
 /** The summary of a finished reader over `bytes` bytes of input. */
 function summary(source: string, reader: CaptureReader, gzip: boolean, bytes: number): CaptureSummary {
   const out: CaptureSummary = { source, format: reader.format, gzip, packets: reader.packets, bytes, skipped: { ...reader.skipped } };

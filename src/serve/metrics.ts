@@ -64,6 +64,12 @@ export class EngineMetrics {
   readonly queueDepth = new Gauge({ name: 'flowsentry_queue_depth', help: 'Items waiting', labelNames: ['queue'] as const, registers: [this.registry] });
   readonly drops = new Counter({ name: 'flowsentry_dropped_total', help: 'Items dropped', labelNames: ['where'] as const, registers: [this.registry] });
   readonly decoderErrors = new Counter({ name: 'flowsentry_decoder_errors_total', help: 'Packets or datagrams skipped by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly captureDamaged = new Gauge({
+    name: 'flowsentry_capture_damaged',
+    help: 'The --pcap capture file is cut short or damaged (1); the flows of the packets before the damage were scored',
+    labelNames: ['file'] as const,
+    registers: [this.registry],
+  });
   readonly drift = new Gauge({ name: 'flowsentry_drift_psi', help: 'Population stability index against the training reference', labelNames: ['feature'] as const, registers: [this.registry] });
 
   constructor(defaults = true) {
