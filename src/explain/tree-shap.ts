@@ -49,23 +49,31 @@ export function gaussLegendre01(n: number): { nodes: Float64Array; weights: Floa
   return { nodes, weights };
 }
 
-/** Depth of the deepest leaf over the trees selected by `useTree`. */
-function maxLeafDepth(forest: FlatForest, useTree: (t: number) => boolean): number {
+/** Doubles of per-tree edge tables kept at once (16 MB); a larger tree computes them on the way down instead. */
+const TABLE_BUDGET = 1 << 21;
+
+/** The most distinct features on one root-to-leaf path of the tree at `root` (the integrand's degree + 1). */
+function maxDistinctOnPath(forest: FlatForest, root: number, uses: Int32Array): number {
   const { feature, left, right } = forest;
-  let deepest = 0;
-  const stack: number[] = [];
-  for (let t = 0; t < treeCount(forest); t++) {
-    if (!useTree(t)) continue;
-    stack.push(forest.treeStart[t], 0);
-    while (stack.length > 0) {
-      const d = stack.pop() as number;
-      const node = stack.pop() as number;
-      if (feature[node] < 0) deepest = Math.max(deepest, d);
-      else stack.push(left[node], d + 1, right[node], d + 1);
+  let most = 0;
+  const walk = (node: number, distinct: number): void => {
+    const f = feature[node];
+    if (f < 0) {
+      most = Math.max(most, distinct);
+      return;
     }
-  }
-  return deepest;
+    const fresh = uses[f] === 0 ? 1 : 0;
+    uses[f]++;
+    walk(left[node], distinct + fresh);
+    walk(right[node], distinct + fresh);
+    uses[f]--;
+  };
+  walk(root, 0);
+  return most;
 }
+
+/** Rows explained together: one pass down each tree serves the whole block. */
+const BLOCK_ROWS = 32;
 
 /**
  * Explains `scale` × Σ_t (value of tree t's leaf, column `output`) over the trees selected by `useTree`.
@@ -76,60 +84,126 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
   const { feature, threshold, left, right, value, cover, nOutputs } = forest;
   const phi = new Float64Array(rows * cols);
   const trees = treeCount(forest);
-
-  const maxDepth = maxLeafDepth(forest, useTree);
-  const n = Math.max(1, Math.ceil(maxDepth / 2));
-  const { nodes: t, weights: w } = gaussLegendre01(n);
-  // Per depth: P at the node, and Σ v·P over the leaves below it.
-  const product = new Float64Array((maxDepth + 1) * n);
-  const below = new Float64Array((maxDepth + 1) * n);
-  // The feature's zero and one fractions so far on the current path (1, 1: not split on yet, g = 1).
-  const zeroOf = new Float64Array(cols).fill(1);
-  const oneOf = new Float64Array(cols).fill(1);
+  const features = Math.max(cols, feature.reduce((m, f) => Math.max(m, f + 1), 0));
+  const quadratures = new Map<number, { nodes: Float64Array; weights: Float64Array }>();
+  const block = Math.max(1, Math.min(BLOCK_ROWS, rows));
 
   const leafValue = (node: number): number => scale * value[node * nOutputs + output];
-
   const expectedOf = (node: number): number => {
     if (feature[node] < 0) return leafValue(node);
-    const c = cover[node];
-    return (cover[left[node]] * expectedOf(left[node]) + cover[right[node]] * expectedOf(right[node])) / c;
+    return (cover[left[node]] * expectedOf(left[node]) + cover[right[node]] * expectedOf(right[node])) / cover[node];
   };
 
-  let rowBase = 0;
-  const visit = (node: number, at: number): void => {
-    const f = feature[node];
-    if (f < 0) {
-      const v = leafValue(node);
-      for (let q = 0; q < n; q++) below[at + q] = v * product[at + q];
-      return;
+  // Path state. zeroOf: the feature's zero fraction so far (tree structure only; 1 = not split on yet). oneOf (per
+  // feature, per row of the block): whether the row followed all of the feature's splits so far.
+  const zeroOf = new Float64Array(features).fill(1);
+  const oneOf = new Uint8Array(features * block).fill(1);
+  const uses = new Int32Array(features);
+
+  // Per tree: n quadrature nodes t_q, weights w_q, and for the edge into each child, 4n values while the split feature's
+  // one fraction was 1 before the edge: the factor g/g_before multiplying P and the weights w·(slope/g − slope_before/
+  // g_before) of the edge's φ term, first if the row takes the edge (o stays 1), then if it does not (o becomes 0).
+  // Trees too large for TABLE_BUDGET compute each edge's values per depth on the way down (`scratch`).
+  let n = 1;
+  let t: Float64Array = new Float64Array(1);
+  let w: Float64Array = new Float64Array(1);
+  let tabled = false;
+  let table = new Float64Array(0);
+  let scratch = new Float64Array(0);
+  // Per depth, per row of the block: P at the node, Σ v·P over the leaves below it, the saved one fraction, and where
+  // the φ weights of the edge being followed start in the table (−1: none).
+  let product = new Float64Array(0);
+  let below = new Float64Array(0);
+  let savedOne = new Uint8Array(0);
+  let termAt = new Int32Array(0);
+
+  const fillEdge = (into: Float64Array, at: number, zeroBefore: number, zero: number): void => {
+    for (let q = 0; q < n; q++) {
+      const before = zeroBefore + (1 - zeroBefore) * t[q];
+      const termBefore = ((1 - zeroBefore) * w[q]) / before;
+      const taken = zero + (1 - zero) * t[q];
+      into[at + q] = taken / before;
+      into[at + n + q] = ((1 - zero) * w[q]) / taken - termBefore;
+      into[at + 2 * n + q] = (zero * (1 - t[q])) / before;
+      into[at + 3 * n + q] = -w[q] / (1 - t[q]) - termBefore;
     }
-    for (let q = 0; q < n; q++) below[at + q] = 0;
-    const child = at + n;
-    const goLeft = data[rowBase + f] <= threshold[node];
+  };
+
+  const fillTree = (node: number, start: number): void => {
+    const f = feature[node];
+    if (f < 0) return;
     const zeroBefore = zeroOf[f];
-    const oneBefore = oneOf[f];
-    const slopeBefore = oneBefore - zeroBefore;
-    let contribution = 0;
+    for (const next of [left[node], right[node]]) {
+      const zero = (zeroBefore * cover[next]) / cover[node];
+      fillEdge(table, (next - start) * 4 * n, zeroBefore, zero);
+      zeroOf[f] = zero;
+      fillTree(next, start);
+    }
+    zeroOf[f] = zeroBefore;
+  };
+
+  let firstRow = 0;
+  let blockRows = 0;
+  let start = 0;
+  const visit = (node: number, depth: number): void => {
+    const at = depth * block * n;
+    const f = feature[node];
+    const child = at + block * n;
+    const rowState = depth * block;
+    const featureState = f * block;
+    for (let r = 0; r < blockRows; r++) savedOne[rowState + r] = oneOf[featureState + r];
+    const split = threshold[node];
+    const zeroBefore = zeroOf[f];
     for (let side = 0; side < 2; side++) {
       const next = side === 0 ? left[node] : right[node];
-      const zero = (zeroBefore * cover[next]) / cover[node];
-      const one = goLeft === (side === 0) ? oneBefore : 0;
-      // z = o = 0: every leaf below contributes nothing to any feature.
-      if (zero === 0 && one === 0) continue;
-      const slope = one - zero;
-      for (let q = 0; q < n; q++) product[child + q] = (product[at + q] * (zero + slope * t[q])) / (zeroBefore + slopeBefore * t[q]);
+      const ratio = cover[next] / cover[node];
+      const zero = zeroBefore * ratio;
+      let edge = (next - start) * 4 * n;
+      const values = tabled ? table : scratch;
+      if (!tabled) {
+        edge = depth * 4 * n;
+        fillEdge(scratch, edge, zeroBefore, zero);
+      }
+      for (let r = 0; r < blockRows; r++) {
+        const p = at + r * n;
+        const c = child + r * n;
+        if (savedOne[rowState + r]) {
+          const taken = data[(firstRow + r) * cols + f] <= split === (side === 0);
+          const e = taken ? edge : edge + 2 * n;
+          for (let q = 0; q < n; q++) product[c + q] = product[p + q] * values[e + q];
+          termAt[rowState + r] = e + n;
+          oneOf[featureState + r] = taken ? 1 : 0;
+        } else {
+          // o stays 0: g = z(1 − t) only rescales, and the edge adds nothing to φ_f.
+          for (let q = 0; q < n; q++) product[c + q] = product[p + q] * ratio;
+          termAt[rowState + r] = -1;
+        }
+      }
       zeroOf[f] = zero;
-      oneOf[f] = one;
-      visit(next, child);
-      for (let q = 0; q < n; q++) {
-        const s = below[child + q];
-        below[at + q] += s;
-        contribution += w[q] * s * (slope / (zero + slope * t[q]) - slopeBefore / (zeroBefore + slopeBefore * t[q]));
+      // A leaf's Σ v·P is v·P: read straight from `product`.
+      const leaf = feature[next] < 0;
+      const sums = leaf ? product : below;
+      const v = leaf ? leafValue(next) : 1;
+      if (!leaf) visit(next, depth + 1);
+      for (let r = 0; r < blockRows; r++) {
+        const p = at + r * n;
+        const c = child + r * n;
+        const e = termAt[rowState + r];
+        if (e >= 0) {
+          let contribution = 0;
+          for (let q = 0; q < n; q++) {
+            const s = v * sums[c + q];
+            below[p + q] = side === 0 ? s : below[p + q] + s;
+            contribution += values[e + q] * s;
+          }
+          phi[(firstRow + r) * cols + f] += contribution;
+        } else {
+          for (let q = 0; q < n; q++) below[p + q] = side === 0 ? v * sums[c + q] : below[p + q] + v * sums[c + q];
+        }
+        oneOf[featureState + r] = savedOne[rowState + r];
       }
     }
     zeroOf[f] = zeroBefore;
-    oneOf[f] = oneBefore;
-    phi[rowBase + f] += contribution;
   };
 
   let expectedValue = 0;
@@ -137,12 +211,50 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
     if (!useTree(tree)) continue;
     const root = forest.treeStart[tree];
     expectedValue += expectedOf(root);
-    if (feature[root] < 0) continue;
-    for (let q = 0; q < n; q++) product[q] = 1;
-    for (let i = 0; i < rows; i++) {
-      rowBase = i * cols;
+    if (feature[root] < 0 || rows === 0) continue;
+    start = root;
+    const nodes = forest.treeStart[tree + 1] - root;
+    n = Math.max(1, Math.ceil(maxDistinctOnPath(forest, root, uses) / 2));
+    let rule = quadratures.get(n);
+    if (!rule) quadratures.set(n, (rule = gaussLegendre01(n)));
+    t = rule.nodes;
+    w = rule.weights;
+    const depths = maxLeafDepth(forest, root) + 1;
+    tabled = nodes * 4 * n <= TABLE_BUDGET;
+    if (tabled) {
+      if (table.length < nodes * 4 * n) table = new Float64Array(nodes * 4 * n);
+      fillTree(root, root);
+    } else if (scratch.length < depths * 4 * n) {
+      scratch = new Float64Array(depths * 4 * n);
+    }
+    if (product.length < depths * block * n) {
+      product = new Float64Array(depths * block * n);
+      below = new Float64Array(depths * block * n);
+    }
+    if (savedOne.length < depths * block) {
+      savedOne = new Uint8Array(depths * block);
+      termAt = new Int32Array(depths * block);
+    }
+    product.fill(1, 0, block * n);
+    // The root is a split (a single-leaf tree explains nothing), so `visit` only ever meets splits.
+    for (firstRow = 0; firstRow < rows; firstRow += block) {
+      blockRows = Math.min(block, rows - firstRow);
       visit(root, 0);
     }
   }
   return { phi, expectedValue };
+}
+
+/** Depth of the deepest leaf of the tree at `root`. */
+function maxLeafDepth(forest: FlatForest, root: number): number {
+  const { feature, left, right } = forest;
+  let deepest = 0;
+  const stack = [root, 0];
+  while (stack.length > 0) {
+    const d = stack.pop() as number;
+    const node = stack.pop() as number;
+    if (feature[node] < 0) deepest = Math.max(deepest, d);
+    else stack.push(left[node], d + 1, right[node], d + 1);
+  }
+  return deepest;
 }
