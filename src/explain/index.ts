@@ -9,6 +9,7 @@ import type { Classifier, Estimator, ModelState } from '../models/estimator.js';
 import { forestFromState, treeCount, type FlatForest } from '../models/trees/flat-tree.js';
 import { pathContributions } from './tree-path.js';
 import { identityGroups, occlusion, type FeatureGroups } from './occlusion.js';
+import { explainInParallel, worthParallel } from './shap-workers.js';
 
 export { columnMedians, identityGroups, type FeatureGroups } from './occlusion.js';
 
@@ -56,7 +57,7 @@ export async function explainRows(X: Matrix, ctx: ExplainContext): Promise<Matri
     const cls = ctx.classIndex ?? (await (model as Classifier).predict(X)).codes;
     return sumGroups(pathContributions(forest, X, (i) => cls[i], 1 / treeCount(forest)), groups);
   }
-  if (!ctx.score && model.explain) return sumGroups(await model.explain(X), groups);
+  if (!ctx.score && model.explain) return sumGroups(worthParallel(model, X.rows) ? await explainInParallel(model, X) : await model.explain(X), groups);
   let score: (B: Matrix, firstRow: number, variants: number) => Promise<Float64Array>;
   if (ctx.score) {
     const own = ctx.score;

@@ -16,6 +16,7 @@ import { Pipeline } from '../../src/prep/pipeline.js';
 import { taskLabels } from '../../src/workflow/data.js';
 import { sharedFile } from '../helpers/datasets.js';
 import { treeShapAlgorithm2 } from './tree-shap-algorithm2.js';
+import { explainInParallel, worthParallel } from '../../src/explain/shap-workers.js';
 
 /** E[f(x) | x_S]: a known feature follows the row, an unknown one both children weighted by cover. */
 function conditional(forest: FlatForest, node: number, x: ArrayLike<number>, known: number, output: number): number {
@@ -217,5 +218,24 @@ describe('TreeSHAP on real models equals Algorithm 2', () => {
   });
   it('CIC-IDS2017: rf (unlimited depth) and gbdt, 300 rows', { skip: cic.every(Boolean) ? false : 'shared datasets absent' }, async () => {
     await compareOnRealData(cic as string[], 8000, 300);
+  });
+});
+
+describe('TreeSHAP over worker threads', () => {
+  it('gives the same contributions as the main thread, blocks in row order, workers reused across calls', async () => {
+    const rng = new Rng(3);
+    const X = createMatrix(700, 4);
+    const codes = new Int32Array(700);
+    for (let i = 0; i < 700; i++) {
+      for (let j = 0; j < 4; j++) X.data[i * 4 + j] = rng.normal();
+      codes[i] = X.data[i * 4] + X.data[i * 4 + 1] * X.data[i * 4 + 2] > 0 ? 1 : 0;
+    }
+    const model = await new GradientBoosting({ max_iter: 20 }).fit(X, { codes, classes: ['a', 'b'] });
+    assert.ok(worthParallel(model, 700, 3) && !worthParallel(model, 10, 3) && !worthParallel(model, 700, 1));
+    const single = await model.explain(X);
+    for (let call = 0; call < 2; call++) {
+      const parallel = await explainInParallel(model, X, 3);
+      assert.deepEqual(parallel.data, single.data);
+    }
   });
 });
