@@ -52,6 +52,20 @@ export function ntpToMs(buf: Buffer, off: number): number {
   return (u32(buf, off) - NTP_UNIX_OFFSET) * 1000 + (u32(buf, off + 4) / 4294967296) * 1000;
 }
 
+/** How far after its export time a sysUpTime time may lie: whole-second export times, exporter clock skew. */
+const UPTIME_SKEW_MS = 60_000;
+
+/**
+ * Milliseconds elapsed from the sysUpTime time `then` to the sysUpTime `now` of the same 32-bit counter, which wraps
+ * every 49.7 days. A flow is switched before its export (RFC 3954 §5.1 First/Last and header sysUpTime; RFC 7012
+ * flowStart/EndSysUpTime), so the elapsed time is taken modulo 2^32 as at least 0, except for up to UPTIME_SKEW_MS
+ * after `now` (negative). A signed 32-bit difference placed a wrapped time up to 24.8 days after the export.
+ */
+export function upTimeElapsed(now: number, then: number): number {
+  const elapsed = (now - then) >>> 0;
+  return elapsed > 0x1_0000_0000 - UPTIME_SKEW_MS ? elapsed - 0x1_0000_0000 : elapsed;
+}
+
 /** Start (index 0) and end (1) time of the record being appended, written by resolveTime. */
 const times = new Float64Array(2);
 
@@ -66,12 +80,11 @@ function resolveTime(index: number, v: Float64Array, ctx: MessageContext, second
   else if (v[seconds] !== ABSENT) t = v[seconds] * 1000;
   else if (v[deltaUs] !== ABSENT) t = ctx.exportMs - v[deltaUs] / 1000;
   else if (v[sysUp] !== ABSENT) {
-    // sysUpTime differences are taken as signed 32-bit numbers (| 0), so a wrapped counter still gives a small offset.
-    if (!Number.isNaN(ctx.sysUptimeMs)) t = ctx.exportMs - ((ctx.sysUptimeMs - v[sysUp]) | 0);
+    if (!Number.isNaN(ctx.sysUptimeMs)) t = ctx.exportMs - upTimeElapsed(ctx.sysUptimeMs, v[sysUp]);
     else {
       const init = v[Slot.SysInitMs] !== ABSENT ? v[Slot.SysInitMs] : ctx.sysInitMs;
-      // init + sysUpTime, taken modulo 2^32 ms nearest before the export time: the 32-bit counter wraps every 49.7 days.
-      if (!Number.isNaN(init)) t = ctx.exportMs - ((ctx.exportMs - init - v[sysUp]) | 0);
+      // init + sysUpTime, modulo 2^32 ms at or before the export time: the export's sysUpTime is export - init.
+      if (!Number.isNaN(init)) t = ctx.exportMs - upTimeElapsed(ctx.exportMs - init, v[sysUp]);
     }
   }
   times[index] = t;

@@ -3,7 +3,7 @@
 // unix_secs/unix_nsecs and sysUpTime. O(records) per datagram; never throws.
 
 import type { FlowBatch } from './batch.js';
-import { u32 } from './record.js';
+import { u32, upTimeElapsed } from './record.js';
 import type { DecodeStats } from './stats.js';
 
 export const V5_HEADER = 24;
@@ -40,8 +40,8 @@ export function decodeV5(buf: Buffer, exporter: string, batch: FlowBatch, stats:
     vlan[i] = 0;
     tcpFlags[i] = buf[off + 37];
     endReason[i] = 0;
-    startMs[i] = exportMs - ((sysUptime - u32(buf, off + 24)) | 0);
-    endMs[i] = exportMs - ((sysUptime - u32(buf, off + 28)) | 0);
+    startMs[i] = exportMs - upTimeElapsed(sysUptime, u32(buf, off + 24));
+    endMs[i] = exportMs - upTimeElapsed(sysUptime, u32(buf, off + 28));
     fwdPackets[i] = u32(buf, off + 16);
     fwdBytes[i] = u32(buf, off + 20);
     bwdPackets[i] = 0;
