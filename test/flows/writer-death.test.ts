@@ -1,7 +1,7 @@
 // `extract --workers 2`: the CSV-writer thread ended from outside (Worker.terminate, which runs none of its error
 // handling, as an out-of-memory end does) at several moments of the run — before it starts, while the main thread
-// is metering, while it waits for a free slot of the ring, before the final flush — is an error naming the writer,
-// never a hang. The Worker class of node:worker_threads is replaced for the test (syncBuiltinESMExports), so the
+// is metering, once it has written rows, before the final flush, and while the main thread waits for a free slot of
+// the ring (a writer that never takes a batch) — is an error naming the writer, never a hang. The Worker class of node:worker_threads is replaced for the test (syncBuiltinESMExports), so the
 // product code has no test hook.
 
 import { test } from 'node:test';
@@ -54,7 +54,7 @@ const pcap = capture(dir);
 const size = statSync(pcap).size;
 const options = { workers: 2, idleTimeoutS: 2 };
 
-test('the capture fills the ring mid-capture: more flows end before the last read than the 8 slots of 1024 rows hold', async () => {
+test('control: with its writer left alone, the capture (3.4 MB, several reads) gives its 40,000 flows', async () => {
   const out = join(dir, 'ok.csv');
   const s = await extractFlows([pcap], out, options);
   assert.equal(s.flows, 40_000);
@@ -65,7 +65,7 @@ const moments: [string, (w: WorkerType, out: string) => ExtractHooks][] = [
   ['before the writer has started', (w) => (void w.terminate(), {})],
   ['after the first 1 MB read, while the main thread meters', (w) => ({ onProgress: (bytes) => bytes >= 1 << 20 && void w.terminate() })],
   [
-    'after the writer has written rows, while the main thread waits for a slot',
+    'once the writer has written 100 kB (polled whenever the main thread awaits: between reads, or waiting for a slot)',
     (w, out) => {
       const poll = setInterval(() => {
         if (statSync(out).size > 100_000) {
@@ -95,6 +95,29 @@ for (const [moment, act] of moments) {
     await assert.rejects(run, /CSV writer thread exited with code \d before it finished/);
   });
 }
+
+test('the CSV writer thread stalled (never takes a batch) and terminated while the main thread waits for a slot: an error', { timeout: 60_000 }, async () => {
+  let waiting = false;
+  const stalled = class extends RealWorker {
+    constructor() {
+      super('setInterval(() => undefined, 1000);', { eval: true });
+      // The ring holds 8 batches and the capture ends over 30 of them: after 1 s the main thread can only be waiting.
+      setTimeout(() => {
+        waiting = true;
+        void this.terminate();
+      }, 1000);
+    }
+  };
+  threads.Worker = stalled;
+  syncBuiltinESMExports();
+  try {
+    await assert.rejects(extractFlows([pcap], join(dir, 'stalled.csv'), options), /CSV writer thread exited with code 1 before it finished/);
+    assert.ok(waiting);
+  } finally {
+    threads.Worker = RealWorker;
+    syncBuiltinESMExports();
+  }
+});
 
 /** `extract --workers 2` in a child process whose Worker class is replaced by `workerClass` (a preload module). */
 function cliWithWorkers(name: string, workerClass: string): { status: number | null; signal: NodeJS.Signals | null; lines: string[] } {
