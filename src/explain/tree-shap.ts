@@ -142,6 +142,11 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
     zeroOf[f] = zeroBefore;
   };
 
+  // The rows explained in this tree pass: data row rowAt[k] adds its φ to target[k · stride + columnOf[feature]].
+  let rowAt: Int32Array = Int32Array.from({ length: rows }, (_, i) => i);
+  let target = phi;
+  let stride = cols;
+  let columnOf: Int32Array = Int32Array.from({ length: features }, (_, f) => f);
   let firstRow = 0;
   let blockRows = 0;
   let start = 0;
@@ -168,7 +173,7 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
         const p = at + r * n;
         const c = child + r * n;
         if (savedOne[rowState + r]) {
-          const taken = data[(firstRow + r) * cols + f] <= split === (side === 0);
+          const taken = data[rowAt[firstRow + r] * cols + f] <= split === (side === 0);
           const e = taken ? edge : edge + 2 * n;
           for (let q = 0; q < n; q++) product[c + q] = product[p + q] * values[e + q];
           termAt[rowState + r] = e + n;
@@ -196,7 +201,7 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
             below[p + q] = side === 0 ? s : below[p + q] + s;
             contribution += values[e + q] * s;
           }
-          phi[(firstRow + r) * cols + f] += contribution;
+          target[(firstRow + r) * stride + columnOf[f]] += contribution;
         } else {
           for (let q = 0; q < n; q++) below[p + q] = side === 0 ? v * sums[c + q] : below[p + q] + v * sums[c + q];
         }
@@ -236,13 +241,71 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
       termAt = new Int32Array(depths * block);
     }
     product.fill(1, 0, block * n);
+    const groups = rows > 1 ? sameSidesGroups(forest, root, X) : undefined;
+    const explained = groups ? groups.representative.length : rows;
+    if (groups) {
+      rowAt = groups.representative;
+      stride = groups.features.length;
+      target = new Float64Array(explained * stride);
+      columnOf = new Int32Array(features);
+      groups.features.forEach((f, slot) => (columnOf[f] = slot));
+    }
     // The root is a split (a single-leaf tree explains nothing), so `visit` only ever meets splits.
-    for (firstRow = 0; firstRow < rows; firstRow += block) {
-      blockRows = Math.min(block, rows - firstRow);
+    for (firstRow = 0; firstRow < explained; firstRow += block) {
+      blockRows = Math.min(block, explained - firstRow);
       visit(root, 0);
+    }
+    if (groups) {
+      for (let i = 0; i < rows; i++) {
+        const from = groups.groupOf[i] * stride;
+        for (let slot = 0; slot < stride; slot++) phi[i * cols + groups.features[slot]] += target[from + slot];
+      }
+      rowAt = Int32Array.from({ length: rows }, (_, i) => i);
+      target = phi;
+      stride = cols;
+      columnOf = Int32Array.from({ length: features }, (_, f) => f);
     }
   }
   return { phi, expectedValue };
+}
+
+/** A key of one bit per split must stay an exact integer in a double. */
+const MAX_KEYED_SPLITS = 52;
+
+/**
+ * Rows that take the same side at every split of the tree at `root` get the same φ from it (φ depends on the row only
+ * through those sides), so each such group is explained once. Undefined when the tree has too many splits for a key,
+ * or the rows hardly repeat (fewer than 1 in 4 saved).
+ */
+function sameSidesGroups(forest: FlatForest, root: number, X: Matrix): { representative: Int32Array; groupOf: Int32Array; features: Int32Array } | undefined {
+  const { feature, threshold, left, right } = forest;
+  const splits: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as number;
+    if (feature[node] < 0) continue;
+    splits.push(node);
+    if (splits.length > MAX_KEYED_SPLITS) return undefined;
+    stack.push(right[node], left[node]);
+  }
+  const { rows, cols, data } = X;
+  const groupOfKey = new Map<number, number>();
+  const groupOf = new Int32Array(rows);
+  const representative: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    let key = 1;
+    for (const node of splits) key = key * 2 + (data[i * cols + feature[node]] <= threshold[node] ? 1 : 0);
+    let group = groupOfKey.get(key);
+    if (group === undefined) {
+      group = representative.length;
+      groupOfKey.set(key, group);
+      representative.push(i);
+    }
+    groupOf[i] = group;
+  }
+  if (representative.length * 4 > rows * 3) return undefined;
+  const features = Int32Array.from(new Set(splits.map((node) => feature[node])));
+  return { representative: Int32Array.from(representative), groupOf, features };
 }
 
 /** Depth of the deepest leaf of the tree at `root`. */

@@ -154,6 +154,19 @@ describe('TreeSHAP (Gauss–Legendre form)', () => {
     }
   });
 
+  it('rows taking the same sides at every split (explained once per tree) get their own brute-force values', () => {
+    const rng = new Rng(17);
+    const M = 4;
+    const forest = randomForest(rng, 3, 5, M, false);
+    const X = createMatrix(150, M);
+    for (let k = 0; k < X.data.length; k++) X.data[k] = [-1, 0, 1][Math.floor(rng.next() * 3)];
+    const { phi } = treeShap(forest, X, 0, 1);
+    for (let i = 0; i < X.rows; i++) {
+      const expected = bruteShapley(forest, X.data.subarray(i * M, (i + 1) * M), M, 0, 1);
+      for (let j = 0; j < M; j++) assertClose(phi[i * M + j], expected[j], 1e-12, `row ${i} feature ${j}`);
+    }
+  });
+
   it('explains only the trees `useTree` selects', () => {
     const rng = new Rng(5);
     const forest = randomForest(rng, 4, 6, 4, false);
