@@ -269,13 +269,15 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
   return { phi, expectedValue };
 }
 
-/** A key of one bit per split must stay an exact integer in a double. */
-const MAX_KEYED_SPLITS = 52;
+/** Bits per part of a row's key (one per split): an exact integer in a double. */
+const KEY_BITS = 52;
+/** Trees with more splits are explained row by row: building the keys would cost more than the repeats save. */
+const MAX_KEYED_SPLITS = 1024;
 
 /**
  * Rows that take the same side at every split of the tree at `root` get the same φ from it (φ depends on the row only
- * through those sides), so each such group is explained once. Undefined when the tree has too many splits for a key,
- * or the rows hardly repeat (fewer than 1 in 4 saved).
+ * through those sides), so each such group is explained once. Undefined when the tree has too many splits, or the
+ * rows hardly repeat (fewer than 1 in 4 saved).
  */
 function sameSidesGroups(forest: FlatForest, root: number, X: Matrix): { representative: Int32Array; groupOf: Int32Array; features: Int32Array } | undefined {
   const { feature, threshold, left, right } = forest;
@@ -289,12 +291,19 @@ function sameSidesGroups(forest: FlatForest, root: number, X: Matrix): { represe
     stack.push(right[node], left[node]);
   }
   const { rows, cols, data } = X;
-  const groupOfKey = new Map<number, number>();
+  const groupOfKey = new Map<number | string, number>();
   const groupOf = new Int32Array(rows);
   const representative: number[] = [];
+  const parts: number[] = [];
   for (let i = 0; i < rows; i++) {
-    let key = 1;
-    for (const node of splits) key = key * 2 + (data[i * cols + feature[node]] <= threshold[node] ? 1 : 0);
+    parts.length = 0;
+    for (let from = 0; from < splits.length; from += KEY_BITS) {
+      let part = 1;
+      const to = Math.min(splits.length, from + KEY_BITS);
+      for (let k = from; k < to; k++) part = part * 2 + (data[i * cols + feature[splits[k]]] <= threshold[splits[k]] ? 1 : 0);
+      parts.push(part);
+    }
+    const key = parts.length === 1 ? parts[0] : parts.join(',');
     let group = groupOfKey.get(key);
     if (group === undefined) {
       group = representative.length;
