@@ -85,8 +85,8 @@ export class ColumnarBuilder {
   rows = 0;
   /** Row slot within the current chunk. */
   slot = 0;
-  /** Rows of the current chunk. */
-  private chunkRows = 0;
+  /** Rows of the current chunk: a row slot is free while slot < chunkRows. */
+  chunkRows = 0;
   private readonly fixed: boolean;
   /** Current chunk per column (an empty array for columns of another kind). */
   numericChunk: Float32Array[];
@@ -134,7 +134,11 @@ export class ColumnarBuilder {
 
   /** Makes sure the current chunk has a free row slot. */
   ensureSlot(): void {
-    if (this.slot < this.chunkRows) return;
+    if (this.slot >= this.chunkRows) this.nextChunk();
+  }
+
+  /** Starts the next chunk of every column (the current one is full); rare, so kept out of the parser's hot loop. */
+  nextChunk(): void {
     if (this.fixed) throw new UserError('the file has more records than lines counted before reading; did it change while being read?');
     const size = this.chunkRows === 0 ? FIRST_CHUNK_ROWS : Math.min(this.chunkRows * 4, CHUNK_ROWS);
     for (let c = 0; c < this.kinds.length; c++) {
@@ -361,32 +365,44 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
 export function warmUpParser(): void {
   if (warmedUp) return;
   warmedUp = true;
-  const lines = ['n,c,s,t'];
   // 17 digits beyond 2^53 with a fractional float32 ('1.2345678901234567', with and without exponent) take the
   // rounding check of both number paths; with integral values there, V8 compiled its compare for small integers.
   const numbers = ['1', '0', '-2.5', '0.000001', '1e3', '-4.5E-2', 'inf', '-Infinity', '', 'NaN', '12345678901234567890', '0.1234567890123456789', '1.2345678901234567', '1.2345678901234567e5', '"7"'];
   const times = ['2017-07-06 12:39:06.818901', '7/7/2017 3:30:01 PM', '1421927414', '', '6/7/2017 8:59', '"2017-07-07T09:00:00Z"'];
-  for (let i = 0; i < 400; i++) lines.push(`${numbers[i % numbers.length]},${i % 3 === 0 ? `"k""${i}"` : `k${i % 200}`},s${i},${times[i % times.length]}`);
-  lines.splice(5, 0, '', 'n,c,s,t');
-  const bytes = new TextEncoder().encode(`${lines.join('\r\n')}\n`);
+  const ordinaryNumbers = ['1', '0', '-2.5', '0.000001', '255', '0.123456789012345678', '1.2345678901234567', '3.75'];
+  // V8 inlines into the optimised `parse` only the calls its feedback shows frequent (per call of `parse`), so the
+  // paths that are rare or per row rather than per cell are taken rarely here: 400 rows of ordinary numbers, then
+  // each rare cell once (quoted, exponent, infinity, missing, long mantissa, every time form, new and repeated
+  // categories, two of them in one slot of a new dictionary). They stay calls (V8 compiles the hot ones on their
+  // own), and the optimised parser is a smaller graph: TurboFan's zone memory, kept by its thread's malloc arena.
+  const ordinary = ['n,c,s,t'];
+  for (let i = 0; i < 400; i++) ordinary.push(`${ordinaryNumbers[i % ordinaryNumbers.length]},c,s${i},t`);
+  const rare = ['n,c,s,t'];
+  for (let i = 0; i < numbers.length; i++) rare.push(`${numbers[i]},${i % 3 === 0 ? `"k""${i}"` : i % 3 === 1 ? 'k91' : 'k200'},s${i},${times[i % times.length]}`);
+  for (const lines of [ordinary, rare]) lines.splice(5, 0, '', 'n,c,s,t');
+  const bytes = new TextEncoder().encode(`${ordinary.join('\r\n')}\n`);
+  const rareBytes = new TextEncoder().encode(`${rare.join('\r\n')}\n`);
   const kinds = [NUMERIC, CATEGORICAL, SKIP, TIMESTAMP] as const;
+  const numbersOnly = [NUMERIC, SKIP, SKIP, SKIP] as const;
   const options = { columnNames: ['n', 'c', 's', 't'], hasHeader: true };
-  const builder = new ColumnarBuilder(kinds, lines.length);
-  let parser = new RecordParser('(warm-up)', builder, options);
+  let parser = new RecordParser('(warm-up)', new ColumnarBuilder(numbersOnly, ordinary.length), options);
   let pos = 0;
   for (const cut of [bytes.length >> 2, bytes.length >> 1]) pos = parser.parse(bytes, pos, cut, false);
   parser.parse(bytes, pos, bytes.length, true);
   // V8 records type feedback only once a function has run a little, so the first records (the header, the blank
-  // line, the header copy) left none: they go through a second parser.
-  parser = new RecordParser('(warm-up)', new ColumnarBuilder(kinds, lines.length), options);
-  parser.parse(bytes, 0, bytes.length >> 2, false);
+  // line, the header copy) left none: the rare text repeats them. Its builder has no capacity, so that its chunk
+  // rollovers give feedback for that call too (gzip input); its cuts fall inside cells.
+  parser = new RecordParser('(warm-up)', new ColumnarBuilder(kinds), options);
+  pos = 0;
+  for (const cut of [rareBytes.length >> 2, rareBytes.length >> 1]) pos = parser.parse(rareBytes, pos, cut, false);
+  parser.parse(rareBytes, pos, rareBytes.length, true);
   // Short calls until V8 has decided to optimise `parse` and started compiling it (a call's entry starts a compile
   // that was decided inside an earlier call): the load's own planning and line counts then run while TurboFan
   // compiles on its thread, and the data is parsed by the optimised code from (nearly) its first row, instead of a
   // few thousand rows interpreted (a heap number per long number's digit: 1.5-3 MB of young garbage on the 16
   // CIC-IDS2017 files) and a second, on-stack-replacement compilation of `parse`.
-  const cheap = new TextEncoder().encode('1,k1,s,2017-07-06 12:39:06.818901\r\n0,k2,s,2017-07-06 12:39:07\r\n');
-  const tierUp = new RecordParser('(warm-up)', new ColumnarBuilder(kinds, 2 * TIER_UP_CALLS), { ...options, hasHeader: false });
+  const cheap = new TextEncoder().encode('1,k1,s,t\r\n0,k2,s,t\r\n');
+  const tierUp = new RecordParser('(warm-up)', new ColumnarBuilder(numbersOnly, 2 * TIER_UP_CALLS), { ...options, hasHeader: false });
   for (let i = 0; i < TIER_UP_CALLS; i++) tierUp.parse(cheap, 0, cheap.length, false);
   // The line count too: its code after the word loop had never run when V8 compiled the loop, so every call
   // deoptimised at the loop's end and started over in the interpreter (a heap number per word until compiled again).
@@ -545,7 +561,7 @@ class RecordParser {
         }
       }
       const skipping = this.skipHeader;
-      builder.ensureSlot();
+      if (builder.slot >= builder.chunkRows) builder.nextChunk();
       const slot = builder.slot;
       let field = 0;
       this.embeddedLines = 0;
