@@ -25,8 +25,9 @@ import { defaultThreads } from '../src/util/worker-pool.js';
 import { treeShapAlgorithm2 } from '../test/explain/tree-shap-algorithm2.js';
 import { PYTHON, machineLine, markdownTable, runPeer } from './lib/measure.js';
 
-/** Rows explained by Algorithm 2 (slow: ~1 ms per gbdt row, ~0.2 s per deep rf row) and by the new code. */
-const SAMPLE = { gbdt: { before: 2000, after: 20000 }, rf: { before: 60, after: 1000 } } as const;
+/** Rows explained by the new code; Algorithm 2 gets as many of them as it explains in about OLD_SECONDS. */
+const ROWS_AFTER = { gbdt: 20000, rf: 1000 } as const;
+const OLD_SECONDS = 15;
 
 const PY_PREDICT = `
 import sys, time, json, numpy as np
@@ -111,8 +112,9 @@ export async function run(args: string[]): Promise<void> {
         const forest = forestFromState(fitted.model.getState().forest as ModelState);
         // rf: the mean probability of class 1; gbdt (binary): the log-odds of class 1.
         const [output, scale] = kind === 'rf' ? [1, 1 / treeCount(forest)] : [0, 1];
-        const before = spread(X, SAMPLE[kind].before);
-        const after = spread(X, SAMPLE[kind].after);
+        const after = spread(X, ROWS_AFTER[kind]);
+        const probe = await measure(() => treeShapAlgorithm2(forest, spread(X, 20), output, scale));
+        const before = spread(X, Math.max(20, Math.min(after.rows, Math.round((OLD_SECONDS * 20) / probe.cpu))));
         const reference = new Float64Array(before.rows * X.cols);
         const fast = new Float64Array(before.rows * X.cols);
         let done = 0;
