@@ -78,8 +78,16 @@ const BLOCK_ROWS = 32;
 /**
  * Explains `scale` × Σ_t (value of tree t's leaf, column `output`) over the trees selected by `useTree`.
  * For a forest average pass scale = 1 / trees; for boosting pass the trees of one class and scale = 1.
+ * Trees whose edge tables would exceed `tableBudget` doubles compute them per depth instead (same values).
  */
-export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: number, useTree: (t: number) => boolean = () => true): TreeShapResult {
+export function treeShap(
+  forest: FlatForest,
+  X: Matrix,
+  output: number,
+  scale: number,
+  useTree: (t: number) => boolean = () => true,
+  tableBudget = TABLE_BUDGET,
+): TreeShapResult {
   const { rows, cols, data } = X;
   const { feature, threshold, left, right, value, cover, nOutputs } = forest;
   const phi = new Float64Array(rows * cols);
@@ -103,7 +111,7 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
   // Per tree: n quadrature nodes t_q, weights w_q, and for the edge into each child, 4n values while the split feature's
   // one fraction was 1 before the edge: the factor g/g_before multiplying P and the weights w·(slope/g − slope_before/
   // g_before) of the edge's φ term, first if the row takes the edge (o stays 1), then if it does not (o becomes 0).
-  // Trees too large for TABLE_BUDGET compute each edge's values per depth on the way down (`scratch`).
+  // Trees too large for the budget compute each edge's values per depth on the way down (`scratch`).
   let n = 1;
   let t: Float64Array = new Float64Array(1);
   let w: Float64Array = new Float64Array(1);
@@ -162,7 +170,7 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
     for (let side = 0; side < 2; side++) {
       const next = side === 0 ? left[node] : right[node];
       const ratio = cover[next] / cover[node];
-      const zero = zeroBefore * ratio;
+      const zero = (zeroBefore * cover[next]) / cover[node];
       let edge = (next - start) * 4 * n;
       const values = tabled ? table : scratch;
       if (!tabled) {
@@ -225,7 +233,7 @@ export function treeShap(forest: FlatForest, X: Matrix, output: number, scale: n
     t = rule.nodes;
     w = rule.weights;
     const depths = maxLeafDepth(forest, root) + 1;
-    tabled = nodes * 4 * n <= TABLE_BUDGET;
+    tabled = nodes * 4 * n <= tableBudget;
     if (tabled) {
       if (table.length < nodes * 4 * n) table = new Float64Array(nodes * 4 * n);
       fillTree(root, root);

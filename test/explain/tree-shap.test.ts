@@ -139,6 +139,8 @@ describe('TreeSHAP (Gauss–Legendre form)', () => {
       for (let k = 0; k < X.data.length; k++) X.data[k] = Math.round(rng.normal() * 4) / 4;
       const scale = trial % 3 === 0 ? 1 : 1 / 3;
       const { phi, expectedValue } = treeShap(forest, X, 0, scale);
+      // Without edge tables (the path of trees over the memory budget): the same values.
+      assert.deepEqual(treeShap(forest, X, 0, scale, undefined, 0).phi, phi);
       const noneKnown = bruteShapley(forest, X.data, 0, 0, scale);
       assert.equal(noneKnown.length, 0);
       for (let i = 0; i < X.rows; i++) {
@@ -206,6 +208,7 @@ async function compareOnRealData(files: string[], fitRows: number, probeRows: nu
     const output = name === 'rf' ? 1 : 0;
     const scale = name === 'rf' ? 1 / (forest.treeStart.length - 1) : 1;
     const fast = treeShap(forest, probe, output, scale);
+    assert.deepEqual(treeShap(forest, probe, output, scale, undefined, 0).phi, fast.phi, `${name}: without edge tables`);
     const reference = treeShapAlgorithm2(forest, probe, output, scale);
     assertClose(fast.expectedValue, reference.expectedValue, 1e-12, `${name} expected value`);
     let worst = 0;
