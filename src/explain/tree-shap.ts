@@ -7,11 +7,12 @@
 // of j's splits on the path; one fraction o_j ∈ {0, 1}: whether the row follows all of them), the Shapley weights
 // k!(d−k−1)!/d! are Beta integrals, which turns Algorithm 2's sum over subset sizes into
 //   φ_i += v (o_i − z_i) ∫₀¹ Π_{j≠i} g_j(t) dt,   g_j(t) = z_j + (o_j − z_j) t,
-// a polynomial of degree < depth, integrated exactly by Gauss–Legendre quadrature with ⌈depth/2⌉ nodes. One pass
-// down the tree carries P = Π_j g_j at the nodes; on the way back each edge splitting on i adds
+// a polynomial of degree < d (d: distinct features on the path), integrated exactly by Gauss–Legendre quadrature with
+// ⌈d/2⌉ nodes. One pass down the tree carries P = Π_j g_j at the nodes; on the way back each edge splitting on i adds
 // Σ_{leaves below} v P (o_i − z_i) / g_i, minus the same term for i's previous split on the path (a repeated feature
-// telescopes to its last split). Cost: O(rows · trees · nodes · depth / 2) time (Algorithm 2: leaves · depth²),
-// O(depth²) memory per tree, nothing precomputed per leaf, so deep random forests need no fallback.
+// telescopes to its last split). Cost: O(rows · trees · nodes · d / 2) time (Algorithm 2: leaves · depth²); memory:
+// per-tree edge tables of 4 · nodes · ⌈d/2⌉ doubles, computed per depth instead above 16 MB. Rows taking the same
+// side at every split of a tree are explained once for it.
 
 import type { Matrix } from '../frame/matrix.js';
 import { treeCount, type FlatForest } from '../models/trees/flat-tree.js';
