@@ -13,8 +13,9 @@ import { cicFamily } from '../datasets/cic-common.js';
 import { kddCategory } from '../datasets/kdd-common.js';
 import { NETFLOW_FEATURES, netflowFeatures } from '../flows/features/netflow.js';
 import type { FlowRecord } from '../flows/flow-record.js';
-import { loadModel, type ModelDocument } from '../store/model-file.js';
+import type { ModelDocument } from '../store/model-file.js';
 import { fittedFromDocument, outputsOf, type Fitted } from '../workflow/fitted.js';
+import { loadModelFile } from '../workflow/data.js';
 import { explainRows, type TopFeature } from '../explain/index.js';
 import type { Matrix } from '../frame/matrix.js';
 import type { FeatureContribution } from './alert.js';
@@ -107,7 +108,7 @@ export class ModelScorer implements FlowScorer {
    * `doc` (fromDocument) scores with the same memory instead of a second copy of the model.
    */
   static async load(file: string, options: { shared?: boolean } = {}): Promise<ModelScorer> {
-    const doc = await loadModel(file);
+    const doc = await loadModelFile(file);
     if (options.shared) shareTypedArrays(doc);
     return ModelScorer.fromDocument(doc, file);
   }

@@ -12,7 +12,7 @@ import { NORMAL_CATEGORY } from '../datasets/schema.js';
 import { normalClassIndex } from '../eval/scoring.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { detectFileFormat } from '../datasets/detect.js';
-import { assertNotModelFile, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
+import { assertNotModelFile, loadModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 
 export async function readData(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   for (const f of files) assertNotModelFile(f);
@@ -73,6 +73,24 @@ export function taskLabels(frame: Frame, task: Task): Labels {
   const problem = labelColumnProblem(frame);
   if (problem) throw new UserError(problem, { file: frame.source.files.length === 1 ? frame.source.files[0] : `${frame.source.files.length} files` });
   return labelView(frame, viewOf(task));
+}
+
+/**
+ * A model file as every command reads it. Files written before every label view spelled the normal class 'normal'
+ * name it as their dataset did ('BENIGN', 'Normal', 'benign', '0'); that class is read as 'normal', so predictions,
+ * confusion matrices, alerts and info use the same name as the labels of the data.
+ */
+export async function loadModelFile(path: string): Promise<ModelDocument> {
+  return withCurrentNormalName(await loadModel(path));
+}
+
+export function withCurrentNormalName(doc: ModelDocument): ModelDocument {
+  const { classes, mapping } = doc.labels;
+  const old = normalClassIndex(classes);
+  if (old < 0 || classes.includes(NORMAL_CATEGORY)) return doc;
+  const rename = (c: string): string => (c === classes[old] ? NORMAL_CATEGORY : c);
+  const renamedMapping = Object.fromEntries(Object.entries(mapping).map(([raw, c]) => [raw, rename(c)]));
+  return { ...doc, labels: { ...doc.labels, classes: classes.map(rename), mapping: renamedMapping } };
 }
 
 /**

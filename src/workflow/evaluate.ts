@@ -5,8 +5,7 @@ import { UserError } from '../errors.js';
 import { takeRows } from '../frame/matrix.js';
 import { globalImportances } from '../explain/index.js';
 import { getModelSpec } from '../models/index.js';
-import { loadModel } from '../store/model-file.js';
-import { alignToTraining, labelColumnFor, readData, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, labelColumnFor, loadModelFile, readData, subsetFrame, taskLabels } from './data.js';
 import { fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
 import { checkWritableFile } from './paths.js';
@@ -22,7 +21,7 @@ export interface EvaluateOptions {
 export async function evaluate(modelPath: string, files: string[], o: EvaluateOptions = {}): Promise<RunResult> {
   const started = performance.now();
   if (o.report) checkWritableFile(o.report, '--report');
-  const doc = await loadModel(modelPath);
+  const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
   const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label) });
   const aligned = alignToTraining(taskLabels(frame, doc.meta.task), doc.labels.classes);

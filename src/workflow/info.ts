@@ -2,8 +2,8 @@
 // hyper-parameters, CV and test metrics, threshold, creation time and Flowsentry version — as plain data and text.
 
 import { statSync } from 'node:fs';
-import { loadModel, FORMAT_VERSION, type ModelDocument } from '../store/model-file.js';
-import { storedTargetFpr } from './data.js';
+import { FORMAT_VERSION, type ModelDocument } from '../store/model-file.js';
+import { loadModelFile, storedTargetFpr } from './data.js';
 
 export interface ModelInfo {
   file: string;
@@ -37,7 +37,7 @@ export interface ModelInfo {
 }
 
 export async function modelInfo(path: string): Promise<ModelInfo> {
-  const doc = await loadModel(path);
+  const doc = await loadModelFile(path);
   const m = doc.meta;
   const steps = (doc.pipeline.steps as { kind: string; categories?: string[] }[] | undefined) ?? [];
   return {

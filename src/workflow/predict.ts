@@ -6,8 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import { loadModel } from '../store/model-file.js';
-import { readData, taskLabels } from './data.js';
+import { loadModelFile, readData, taskLabels } from './data.js';
 import { fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
 import { checkWritableFile } from './paths.js';
 
@@ -93,7 +92,7 @@ export async function predict(
   const started = performance.now();
   const format = 'path' in out ? outputFormat(out.path) : 'stream' in out ? out.format : undefined;
   if ('path' in out) checkWritableFile(out.path, '--out');
-  const doc = await loadModel(modelPath);
+  const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
   const frame = await readData(files, { format: o.format, label: o.label });
   // fail on missing columns before writing anything

@@ -15,8 +15,8 @@ import { findTimestampColumn, frameTimes, stratifiedSplit, timeOrderedSplit } fr
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
-import { loadModel, saveModel, type ModelDocument } from '../store/model-file.js';
-import { alignToTraining, fingerprint, labelColumnFor, readData, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
+import { saveModel, type ModelDocument } from '../store/model-file.js';
+import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, readData, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
 import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
@@ -120,7 +120,7 @@ async function agreement(f: Fitted, fb: FeedbackRows): Promise<number> {
 export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   if (o.out === o.model) throw new UserError('retrain keeps the old model: give --out a new path', { file: o.out });
   const weight = o.feedbackWeight ?? 5;
-  const doc = await loadModel(o.model);
+  const doc = await loadModelFile(o.model);
   const old = fittedFromDocument(doc, o.model);
   const { classes, normal, positive } = old.info;
   const fb = await feedbackRows(o.store, doc, classes, normal, positive);
