@@ -20,6 +20,8 @@ export interface ModelInfo {
   threshold: number | null;
   /** The false-positive rate on held-out normal training rows a detector's threshold is set for (--target-fpr). */
   targetFpr: number;
+  /** False for files written before --target-fpr was recorded: targetFpr is then the default, not the rate used. */
+  targetFprRecorded: boolean;
   trainedOn: { path: string; sha256: string; bytes: number }[];
   testedOn: { path: string; sha256: string; bytes: number }[];
   trainRows: number;
@@ -54,6 +56,7 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
     positiveClass: doc.labels.positive === null ? null : doc.labels.classes[doc.labels.positive],
     threshold: doc.threshold,
     targetFpr: storedTargetFpr(doc),
+    targetFprRecorded: m.targetFpr !== undefined,
     trainedOn: m.files,
     testedOn: m.testFiles,
     trainRows: m.trainRows,
@@ -96,7 +99,7 @@ export function infoText(i: ModelInfo): string {
     `${i.file}: Flowsentry model (format v${i.formatVersion}, ${i.bytes} bytes), made by Flowsentry ${i.flowsentryVersion} on ${i.createdAt}`,
     `model: ${i.model} ${JSON.stringify(i.params)}`,
     `task: ${i.task} (${i.labelView} labels: ${i.classes.join(', ')})${i.positiveClass ? `, attack class '${i.positiveClass}'` : ''}`,
-    `threshold: ${i.threshold === null ? "the model's own decision rule" : `${i.threshold} (for a ${percent(i.targetFpr)} false-positive rate on held-out normal training rows)`}`,
+    `threshold: ${i.threshold === null ? "the model's own decision rule" : `${i.threshold} (${i.targetFprRecorded ? `for a ${percent(i.targetFpr)} false-positive rate on held-out normal training rows` : `target false-positive rate not recorded in this older file; retrain uses the ${percent(i.targetFpr)} default`})`}`,
     `trained on (${i.format}, ${i.trainRows} rows):`,
     ...i.trainedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
     `tested on ${i.testRows} rows (${TEST_SOURCE[i.testSource] ?? i.testSource})${i.testedOn.length ? ':' : ''}`,

@@ -56,12 +56,15 @@ test('retrain keeps the --target-fpr the detector was trained with; old model fi
   const share = await normalFlaggedShare(retrained, data);
   assert.ok(share > 0.03 && share < 0.08, `retrained at 5%: flags ${share} of the normal training rows`);
 
-  // a model file written before the rate was recorded: retrain and info use the old default, 1%
+  // a model file written before the rate was recorded: retrain uses the old default, 1%, and info says it was not recorded
   const old = await loadModel(model);
   delete old.meta.targetFpr;
   const oldModel = join(dir, 'old.fsm');
   saveModel(oldModel, old);
   assert.equal((await modelInfo(oldModel)).targetFpr, 0.01);
+  // the file was trained at 5%: info must not claim the threshold is that of a 1% rate
+  assert.equal((await modelInfo(oldModel)).targetFprRecorded, false);
+  assert.match(infoText(await modelInfo(oldModel)), /^threshold: \S+ \(target false-positive rate not recorded in this older file; retrain uses the 1% default\)$/m);
   const oldRetrained = join(dir, 'old-2.fsm');
   await retrain({ model: oldModel, store: storePath, out: oldRetrained });
   const oldShare = await normalFlaggedShare(oldRetrained, data);
