@@ -2,7 +2,8 @@
 // svm, mlp; names not registered yet are skipped) next to its scikit-learn counterpart on the same prepared matrices
 // (bench/lib/bench-data.ts, binary labels: attack = 1). Each side fits in its own process, one model at a time, so the
 // peak RSS (GNU time) belongs to that model. Both sides write their test scores and labels; this process computes
-// accuracy, F1 (attack) and ROC-AUC for both with src/eval. Peers: KNeighborsClassifier(n_jobs=-1),
+// accuracy, F1 (attack) and ROC-AUC for both with src/eval: the score is the attack probability (LinearSVC's decision
+// value), the labels are each model's predict(). Peers: KNeighborsClassifier(n_jobs=-1),
 // DecisionTreeClassifier, RandomForestClassifier(n_estimators=100, n_jobs=-1), HistGradientBoostingClassifier,
 // LogisticRegression, LinearSVC, MLPClassifier — all with default parameters, as ours.
 
@@ -67,11 +68,10 @@ async function child(dir: string, name: string): Promise<void> {
   const predict = await timed(() => model.predictProba(test));
   const proba = predict.value;
   const score = new Float64Array(proba.rows);
-  const pred = new Int32Array(proba.rows);
-  for (let i = 0; i < proba.rows; i++) {
-    score[i] = proba.data[i * 2 + 1];
-    pred[i] = proba.data[i * 2 + 1] > proba.data[i * 2] ? 1 : 0;
-  }
+  for (let i = 0; i < proba.rows; i++) score[i] = proba.data[i * 2 + 1];
+  // Labels from the model's own predict() (untimed), as the peer's: the largest decision value for svm (LinearSVC),
+  // the most probable class for the others.
+  const pred = Int32Array.from((await model.predict(test)).codes);
   await writeFile(join(dir, `ours_${name}.score`), new Uint8Array(score.buffer));
   await writeFile(join(dir, `ours_${name}.pred`), new Uint8Array(pred.buffer));
   console.log(JSON.stringify({ fit: fit.seconds, fitCpu: (cpu.user + cpu.system) / 1e6, predict: predict.seconds }));
