@@ -184,6 +184,8 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
       createdAt: new Date().toISOString(),
       files: o.data ? await Promise.all(o.data.map((f) => fingerprint(f))) : doc.meta.files,
       trainRows: combined.frame.nRows,
+      // recorded even when the old file predates it: the new threshold is set for this rate
+      targetFpr,
       test: Object.fromEntries(Object.entries(after.test).filter(([, v]) => v !== null)) as Record<string, number>,
       retrainedFrom: { model: o.model, store: o.store, feedbackRows: fb.frame.nRows, feedbackWeight: weight },
     },

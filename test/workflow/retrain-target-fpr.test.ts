@@ -67,6 +67,7 @@ test('retrain keeps the --target-fpr the detector was trained with; old model fi
   assert.match(infoText(await modelInfo(oldModel)), /^threshold: \S+ \(target false-positive rate not recorded in this older file; retrain uses the 1% default\)$/m);
   const oldRetrained = join(dir, 'old-2.fsm');
   await retrain({ model: oldModel, store: storePath, out: oldRetrained });
+  assert.equal((await loadModel(oldRetrained)).meta.targetFpr, 0.01, 'the retrained file records the rate its threshold was set for');
   const oldShare = await normalFlaggedShare(oldRetrained, data);
   assert.ok(oldShare < 0.02, `retrained at the old default 1%: flags ${oldShare} of the normal training rows`);
 });
