@@ -83,6 +83,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     ? new ResponseHook({ template: config.onAlert.command, minScore: config.onAlert.minScore, perMinute: config.onAlert.perMinute, timeoutMs: config.onAlert.timeoutMs, execute: config.onAlert.execute, log: options.log })
     : undefined;
   const metrics = new EngineMetrics();
+  metrics.driftSource = () => scorer.driftStatus();
   const engine = new DetectionEngine({ scorer, metrics, sinks, store, hook, aggregationWindowMs: config.aggregationWindowS * 1000, batchSize: config.batchSize, maxQueue: config.maxQueue });
   engine.events.on('error', (err: unknown) => options.log(`scoring error: ${err instanceof Error ? err.message : String(err)}`));
 

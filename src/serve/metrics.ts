@@ -1,6 +1,10 @@
 // Prometheus metrics of the detection engine (prom-client, one registry per engine so tests stay isolated).
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DriftStatus } from '../detect/drift.js';
+
+/** The `feature` label of the score's PSI in flowsentry_drift_psi. */
+export const DRIFT_SCORE_LABEL = '(score)';
 
 /**
  * A label-less Prometheus histogram observed once per scored flow: a bucket scan and two additions (prom-client's
@@ -70,9 +74,25 @@ export class EngineMetrics {
     labelNames: ['file'] as const,
     registers: [this.registry],
   });
-  readonly drift = new Gauge({ name: 'flowsentry_drift_psi', help: 'Population stability index against the training reference', labelNames: ['feature'] as const, registers: [this.registry] });
+  /** Where flowsentry_drift_psi reads the live drift at each scrape (the service sets its scorer's). */
+  driftSource: (() => DriftStatus) | undefined;
+  readonly drift = new Gauge({
+    name: 'flowsentry_drift_psi',
+    help: `Population stability index against the training reference, per feature and for the score (feature="${DRIFT_SCORE_LABEL}"); absent until enough flows`,
+    labelNames: ['feature'] as const,
+    registers: [this.registry],
+    collect: () => this.collectDrift(),
+  });
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'flowsentry_' });
+  }
+
+  private collectDrift(): void {
+    this.drift.reset();
+    const status = this.driftSource?.();
+    if (!status || status.level === 'insufficient-data') return;
+    this.drift.set({ feature: DRIFT_SCORE_LABEL }, status.scorePsi);
+    for (const f of status.features) this.drift.set({ feature: f.name }, f.psi);
   }
 }

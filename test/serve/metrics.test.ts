@@ -4,7 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Histogram, Registry } from 'prom-client';
-import { EngineMetrics } from '../../src/serve/metrics.js';
+import { DRIFT_SCORE_LABEL, EngineMetrics } from '../../src/serve/metrics.js';
+import type { DriftStatus } from '../../src/detect/drift.js';
 
 describe('engine metrics', () => {
   it('the latency histogram is exposed exactly like a prom-client Histogram with the same buckets', async () => {
@@ -31,5 +32,19 @@ describe('engine metrics', () => {
     const values = (expected.values as unknown as Record<string, unknown>[]).map(({ exemplar: _exemplar, ...rest }) => rest);
     assert.deepEqual(json, { ...expected, values });
     assert.equal(ours.latency.cumulative().at(-1)?.[1], 5000);
+  });
+
+  it('flowsentry_drift_psi shows the live drift status at each scrape (the score and every feature), none before enough flows', async () => {
+    const metrics = new EngineMetrics(false);
+    const lines = async (): Promise<string[]> => (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('flowsentry_drift_psi{'));
+    assert.deepEqual(await lines(), [], 'no source: no values');
+    let status: DriftStatus = { level: 'insufficient-data', windowFlows: 50, scorePsi: 0.5, features: [{ name: 'Flow Duration', psi: 0.5 }] };
+    metrics.driftSource = () => status;
+    assert.deepEqual(await lines(), [], 'too few flows: no values');
+    const settled: DriftStatus = { level: 'significant', windowFlows: 1994, scorePsi: 0.698, features: [{ name: 'Flow IAT Min', psi: 9.85 }, { name: 'Dst Port', psi: 0.02 }] };
+    status = settled;
+    assert.deepEqual(await lines(), [`flowsentry_drift_psi{feature="${DRIFT_SCORE_LABEL}"} 0.698`, 'flowsentry_drift_psi{feature="Flow IAT Min"} 9.85', 'flowsentry_drift_psi{feature="Dst Port"} 0.02']);
+    status = { ...settled, scorePsi: 0.05, features: [{ name: 'Dst Port', psi: 0.01 }] };
+    assert.deepEqual(await lines(), [`flowsentry_drift_psi{feature="${DRIFT_SCORE_LABEL}"} 0.05`, 'flowsentry_drift_psi{feature="Dst Port"} 0.01'], 'each scrape shows the current status only');
   });
 });
