@@ -38,15 +38,20 @@ function featureKey(set: FlowFeatureSet, name: string): string {
 
 /** Picks the flow feature set that holds every feature the model was trained on. */
 export function featureSetFor(doc: ModelDocument, file: string): FlowFeatureSet {
-  const needed = doc.schema.features.map((f) => canonicalFeatureName(f.name));
   for (const [set, names] of [['cic', CIC_FEATURES], ['netflow', NETFLOW_FEATURES]] as const) {
     const have = new Set(names);
     if (doc.schema.features.every((f) => have.has(featureKey(set, f.name)))) return set;
   }
-  const cicMissing = needed.filter((n) => !CIC_FEATURES.includes(n));
+  const missingFrom = (set: FlowFeatureSet, names: readonly string[]): string[] =>
+    doc.schema.features.filter((f) => !names.includes(featureKey(set, f.name))).map((f) => canonicalFeatureName(f.name));
+  const cicMissing = missingFrom('cic', CIC_FEATURES);
+  const netflowMissing = missingFrom('netflow', NETFLOW_FEATURES);
+  // name what keeps the model from the feature set it is closest to (e.g. extract's start and end_reason columns)
+  const missing = netflowMissing.length < cicMissing.length ? netflowMissing : cicMissing;
+  const closest = netflowMissing.length < cicMissing.length ? `; the others are NetFlow features: train on those columns only (${NETFLOW_FEATURES.join(', ')})` : '';
   throw new UserError(
-    `this model was trained on features that live flows do not carry (${cicMissing.slice(0, 6).join(', ')}${cicMissing.length > 6 ? ', …' : ''}); ` +
-      'live detection needs a model trained on CIC-IDS (CICFlowMeter) features or on `extract --features netflow` output',
+    `this model was trained on features that live flows do not carry (${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', …' : ''}${closest}); ` +
+      'live detection needs a model trained on CIC-IDS (CICFlowMeter) features or on the NetFlow feature columns of `extract --features netflow` output',
     { file },
   );
 }

@@ -118,6 +118,27 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.ok(s.engine.alertsRaised >= 1, 'the scanner is flagged by the NetFlow-feature model');
   });
 
+  it('a model trained on the whole `extract --features netflow` CSV is refused naming the columns that are not NetFlow features', () => {
+    const benign = sharedFiles('pcaps/practical-packet-analysis/http_espn.pcapng');
+    if (!benign) return;
+    const parts = [[synscan, 'attack'], [benign[0], 'normal']].map(([file, label]) => {
+      const out = join(dir, `whole-${label}.csv`);
+      assert.equal(cli(['extract', file, '--features', 'netflow', '--out', out]).code, 0);
+      const [head, ...lines] = readFileSync(out, 'utf8').trim().split('\n');
+      return { head, lines: lines.map((l) => `${l},${label}`) };
+    });
+    const csv = join(dir, 'whole-netflow.csv');
+    writeFileSync(csv, `${parts[0].head},label\n${parts.flatMap((p) => p.lines).join('\n')}\n`);
+    const wholeModel = join(dir, 'whole-netflow.fsm');
+    assert.equal(cli(['train', csv, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', wholeModel, '--json']).code, 0);
+    const r = cli(['detect', '--model', wholeModel, '--pcap', synscan, '--json']);
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    // the extract columns that are neither identifiers nor NetFlow features; the NetFlow ones (duration_s...) are not blamed
+    assert.match(lines[0], /features that live flows do not carry \(start, end_reason; the others are NetFlow features: train on those columns only \(protocol, src_port, dst_port, duration_s/);
+  });
+
   it('usage errors: no source (exit 2), two sources (exit 1), --json with the stdout sink (exit 2)', () => {
     const none = cli(['detect', '--model', model]);
     assert.equal(none.code, 2);
