@@ -4,7 +4,8 @@
 // value (as LinearSVC). predictProba() is Platt-calibrated (src/models/calibration.ts): the sigmoid is fitted on
 // out-of-fold decision values from `calibration_cv` stratified folds of the TRAINING data (CalibratedClassifierCV
 // with ensemble=False); fold models start from the full model's dual solution restricted to their rows and run at most
-// min(full model epochs, max(20, max_iter / 10)) epochs.
+// min(full model epochs, max(20, max_iter / 10)) epochs; on large inputs every second fold is solved by a worker thread
+// (src/models/optim/svm-folds.ts), with the same results.
 // Cost: O(epochs · nnz) per class, nnz on offset-sparse rows.
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
@@ -16,9 +17,14 @@ import { checkClassifierFit, partition, rowWeights, stratifiedFolds } from './nn
 import { OffsetSparseRows } from './nn/offset-sparse.js';
 import { linearScores } from './nn/linear-algebra.js';
 import { solveDualCd } from './optim/dual-cd.js';
+import { FoldSolver } from './optim/svm-folds.js';
+import { defaultThreads } from '../util/worker-pool.js';
 import { fitPlatt, plattProbability, type PlattSigmoid } from './calibration.js';
 
 const NAME = 'svm';
+
+/** From this many nonzeros × fold epochs × folds, the calibration folds are shared with a second thread. */
+const PARALLEL_FOLD_WORK = 20_000_000;
 
 const DEFAULTS = {
   C: 1.0,
@@ -81,58 +87,71 @@ export class LinearSvm extends LinearClassifier implements Classifier {
     const perProblem: Record<string, number[]>[] = [];
     let maxEpochs = 0;
     const foldEpochs = Math.min(this.params.max_iter, Math.max(20, Math.ceil(this.params.max_iter / 10)));
-    for (let k = 0; k < K; k++) {
-      const positiveCode = K === 1 ? 1 : k;
-      const sign = new Int8Array(rows);
-      for (let i = 0; i < rows; i++) sign[i] = y.codes[i] === positiveCode ? 1 : -1;
-      const series: Record<string, number[]> = { train_loss: [], train_accuracy: [] };
-      if (validation) Object.assign(series, { val_loss: [], val_accuracy: [] });
-      const base = {
-        loss: this.params.loss as 'hinge' | 'squared_hinge',
-        cost,
-        sign,
-        interceptScaling: this.params.intercept_scaling,
-        fitIntercept: this.params.fit_intercept,
-        tol: this.params.tol,
-        maxIter: this.params.max_iter,
-        seed: this.params.random_state,
-        signal: options.signal,
-      };
-      const full = solveDualCd(S, {
-        ...base,
-        rows: null,
-        alpha0: null,
-        onEpoch: (_epoch, w, b, loss, accuracy) => {
-          series.train_loss.push(loss);
-          series.train_accuracy.push(accuracy);
-          if (validation) {
-            const f = linearScores(validation.X, w, Float64Array.of(b), 1);
-            const vSign = Int8Array.from(validation.y.codes, (c) => (c === positiveCode ? 1 : -1));
-            const [vLoss, vAcc] = this.hingeStats(f, vSign);
-            series.val_loss.push(vLoss);
-            series.val_accuracy.push(vAcc);
-          }
-        },
-      });
-      perProblem.push(series);
-      maxEpochs = Math.max(maxEpochs, full.epochs);
-      for (let j = 0; j < cols; j++) coef[j * K + k] = full.w[j];
-      intercept[k] = full.b;
-      // Out-of-fold decision values for the Platt sigmoid.
-      const oof = new Float64Array(rows);
-      for (let f = 0; f < folds.length; f++) {
-        const trainRows = Int32Array.from(folds.flatMap((rowsOf, g) => (g === f ? [] : Array.from(rowsOf))).sort((a, b) => a - b));
-        const fold = solveDualCd(S, { ...base, maxIter: Math.min(foldEpochs, full.epochs), rows: trainRows, alpha0: full.alpha });
-        const held = folds[f];
-        const out = new Float64Array(held.length);
-        S.multiply(held, 0, held.length, fold.w, 1, Float64Array.of(fold.b), out, scratch);
-        for (let t = 0; t < held.length; t++) oof[held[t]] = out[t];
+    const foldWork = S.colIndex.length * foldEpochs * this.params.calibration_cv;
+    const foldSolver = FoldSolver.start(S, defaultThreads() > 1 && foldWork >= PARALLEL_FOLD_WORK);
+    try {
+      for (let k = 0; k < K; k++) {
+        const positiveCode = K === 1 ? 1 : k;
+        const sign = new Int8Array(rows);
+        for (let i = 0; i < rows; i++) sign[i] = y.codes[i] === positiveCode ? 1 : -1;
+        const series: Record<string, number[]> = { train_loss: [], train_accuracy: [] };
+        if (validation) Object.assign(series, { val_loss: [], val_accuracy: [] });
+        const base = {
+          loss: this.params.loss as 'hinge' | 'squared_hinge',
+          cost,
+          sign,
+          interceptScaling: this.params.intercept_scaling,
+          fitIntercept: this.params.fit_intercept,
+          tol: this.params.tol,
+          maxIter: this.params.max_iter,
+          seed: this.params.random_state,
+          signal: options.signal,
+        };
+        const full = solveDualCd(S, {
+          ...base,
+          rows: null,
+          alpha0: null,
+          onEpoch: (_epoch, w, b, loss, accuracy) => {
+            series.train_loss.push(loss);
+            series.train_accuracy.push(accuracy);
+            if (validation) {
+              const f = linearScores(validation.X, w, Float64Array.of(b), 1);
+              const vSign = Int8Array.from(validation.y.codes, (c) => (c === positiveCode ? 1 : -1));
+              const [vLoss, vAcc] = this.hingeStats(f, vSign);
+              series.val_loss.push(vLoss);
+              series.val_accuracy.push(vAcc);
+            }
+          },
+        });
+        perProblem.push(series);
+        maxEpochs = Math.max(maxEpochs, full.epochs);
+        for (let j = 0; j < cols; j++) coef[j * K + k] = full.w[j];
+        intercept[k] = full.b;
+        // Out-of-fold decision values for the Platt sigmoid.
+        const oof = new Float64Array(rows);
+        const { signal, ...plain } = base;
+        const foldProblems = folds.map((_, f) => ({
+          ...plain,
+          maxIter: Math.min(foldEpochs, full.epochs),
+          rows: Int32Array.from(folds.flatMap((rowsOf, g) => (g === f ? [] : Array.from(rowsOf))).sort((a, b) => a - b)),
+          alpha0: full.alpha,
+        }));
+        const solutions = await foldSolver.solve(foldProblems, signal);
+        for (let f = 0; f < folds.length; f++) {
+          const fold = solutions[f];
+          const held = folds[f];
+          const out = new Float64Array(held.length);
+          S.multiply(held, 0, held.length, fold.w, 1, Float64Array.of(fold.b), out, scratch);
+          for (let t = 0; t < held.length; t++) oof[held[t]] = out[t];
+        }
+        const positive = Uint8Array.from(sign, (s) => (s > 0 ? 1 : 0));
+        const sig = fitPlatt(oof, positive, weights);
+        sigmoids[2 * k] = sig.a;
+        sigmoids[2 * k + 1] = sig.b;
+        options.onProgress?.(k + 1, K);
       }
-      const positive = Uint8Array.from(sign, (s) => (s > 0 ? 1 : 0));
-      const sig = fitPlatt(oof, positive, weights);
-      sigmoids[2 * k] = sig.a;
-      sigmoids[2 * k + 1] = sig.b;
-      options.onProgress?.(k + 1, K);
+    } finally {
+      await foldSolver.close();
     }
     this.coef = coef;
     this.intercept = intercept;

@@ -217,6 +217,24 @@ describe('svm matches scikit-learn LinearSVC (dual coordinate descent)', () => {
     assert.ok(balanced > plain, `balanced recall ${balanced} > plain ${plain}`);
   });
 
+  it('gives the same model with the calibration folds shared with a worker thread and without', async () => {
+    // 4000 rows × 10 columns × 100 fold epochs × 5 folds reaches the two-thread threshold.
+    const { X, y } = blobs(4000, 10, 3, 21);
+    const fit = async (threads: string): Promise<LinearSvm> => {
+      const saved = process.env.FLOWSENTRY_THREADS;
+      process.env.FLOWSENTRY_THREADS = threads;
+      try {
+        return await new LinearSvm().fit(X, y);
+      } finally {
+        if (saved === undefined) delete process.env.FLOWSENTRY_THREADS;
+        else process.env.FLOWSENTRY_THREADS = saved;
+      }
+    };
+    const [one, two] = [await fit('1'), await fit('2')];
+    assert.deepEqual(two.coef, one.coef);
+    assert.deepEqual(two.sigmoids, one.sigmoids);
+  });
+
   it('rejects out-of-range parameters', () => {
     assert.throws(() => new LinearSvm({ C: -1 }), ParameterError);
     assert.throws(() => new LinearSvm({ loss: 'log' }), /loss/);
