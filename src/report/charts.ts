@@ -19,6 +19,11 @@ const base = (title: string): Record<string, unknown> => ({
   tooltip: { trigger: 'axis' },
   grid: { left: 60, right: 30, top: 50, bottom: 55 },
 });
+/**
+ * Legend under the plot. ECharts places its entries from estimated text widths, narrower than browsers' and resvg's
+ * sans-serif fonts draw them (a label ran 6 px into the next entry in Chromium): the wider gap absorbs the difference.
+ */
+const LEGEND = { bottom: 0, itemGap: 24 };
 /** Plot area of a chart with an x-axis name and a legend under it: room for both, so they do not overlap. */
 const GRID_WITH_LEGEND = { left: 60, right: 30, top: 50, bottom: 80 };
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -40,7 +45,7 @@ function curveFigure(result: RunResult, kind: 'roc' | 'pr'): Figure | undefined 
     title: kind === 'roc' ? 'ROC curves (test set)' : 'Precision–recall curves (test set)',
     option: {
       ...base(kind === 'roc' ? 'ROC curves, all candidates' : 'Precision–recall curves, all candidates'),
-      legend: { bottom: 0, type: 'scroll' },
+      legend: { ...LEGEND, type: 'scroll' },
       grid: GRID_WITH_LEGEND,
       xAxis: { type: 'value', min: 0, max: 1, ...axisName(kind === 'roc' ? 'false-positive rate' : 'recall') },
       yAxis: { type: 'value', min: 0, max: 1, ...axisName(kind === 'roc' ? 'true-positive rate' : 'precision') },
@@ -98,7 +103,7 @@ function historyFigures(result: RunResult): Figure[] {
         title: `${c.name}: ${what} per ${h.unit === 'trees' ? 'number of trees' : h.unit}`,
         option: {
           ...base(`${c.name} — ${what === 'loss' ? 'loss' : series.includes('oob_score') ? 'out-of-bag score' : 'accuracy'} ${h.unit === 'trees' ? 'by number of trees' : `per ${h.unit}`}`),
-          legend: { bottom: 0 },
+          legend: LEGEND,
           grid: GRID_WITH_LEGEND,
           xAxis: { type: 'category', data: Array.from({ length }, (_, i) => i + 1), ...axisName(h.unit === 'trees' ? 'number of trees' : h.unit) },
           // accuracy and OOB score never exceed 1: no axis label above it
@@ -168,7 +173,7 @@ function thresholdFigure(result: RunResult): Figure | undefined {
     title: `Threshold against false-positive rate and detection rate: ${source.name}`,
     option: {
       ...base(`${source.name}: FPR and detection rate by threshold`),
-      legend: { bottom: 0 },
+      legend: LEGEND,
       grid: GRID_WITH_LEGEND,
       xAxis: { type: 'value', scale: true, ...axisName('threshold') },
       yAxis: { type: 'value', min: 0, max: 1, ...axisName('rate'), nameGap: 40 },
@@ -187,7 +192,7 @@ function classBalanceFigure(result: RunResult): Figure {
     title: 'Class balance',
     option: {
       ...base('Class balance (rows per class)'),
-      legend: { bottom: 0 },
+      legend: LEGEND,
       grid: { left: 70, right: 30, top: 50, bottom: 90 },
       xAxis: { type: 'category', data: d.classes, axisLabel: { rotate: d.classes.length > 4 ? 35 : 0 } },
       yAxis: { type: 'log', ...axisName('rows (log scale)'), nameGap: 50 },

@@ -116,6 +116,23 @@ describe('training report', () => {
       });
       assert.ok(contrasts.some((c) => c.tag === 'CODE'), 'the model path is shown in the header');
       for (const c of contrasts) assert.ok(c.ratio >= 4.5, `header text <${c.tag}> "${c.text}" has contrast ${c.ratio.toFixed(2)}`);
+      // legend labels as the browser draws them (its own sans-serif font) end before the next legend entry begins:
+      // ECharts lays the legend out from estimated text widths
+      const legendClashes = await page.$$eval('figure.chart svg', (svgs) =>
+        svgs.flatMap((svg) => {
+          const items = [...svg.querySelectorAll('path[ecmeta_ssr_type="legend"]')].map((hit) => {
+            let label = hit.previousElementSibling;
+            while (label && label.tagName !== 'text') label = label.previousElementSibling;
+            return { hit: hit.getBoundingClientRect(), label: label!.getBoundingClientRect(), text: label!.textContent };
+          });
+          return items.slice(1).flatMap((next, k) => {
+            const prev = items[k]!;
+            const sameRow = Math.abs(prev.hit.top - next.hit.top) < 2 && next.hit.left > prev.hit.left;
+            return sameRow && prev.label.right > next.hit.left ? [`${svg.parentElement!.id}: '${prev.text}' ends at ${prev.label.right.toFixed(1)}, '${next.text}' starts at ${next.hit.left.toFixed(1)}`] : [];
+          });
+        }),
+      );
+      assert.deepEqual(legendClashes, []);
       await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
     } finally {
       await browser.close();
