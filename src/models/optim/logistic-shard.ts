@@ -1,13 +1,13 @@
 // The data term of the logistic-regression objective (Σ_i w_i·logloss_i and its gradient) over shards of rows, so
 // L-BFGS can evaluate the shards on two threads and add their partial sums in a fixed order: the result does not
 // depend on how many threads ran. The second shard runs in a worker (logistic-worker.ts) woken through Atomics on
-// shared memory, ~100 times per fit. Per evaluation: O(nnz · k) split over the shards. A binary problem on dense data
+// shared memory, ~100 times per fit; until the worker has started (tens of ms) this thread evaluates both shards, so
+// the start-up is not waited for. Per evaluation: O(nnz · k) split over the shards. A binary problem on dense data
 // (most entries differ from their column's mode, as in flow statistics) instead keeps two Float64 copies of the block
 // in a WebAssembly SIMD arena (simd.ts) and evaluates X·w column by column and Xᵀd row by row with its f64x2 kernel:
 // O(rows · cols) at two products per instruction instead of O(nnz) scalar gathers.
 
 import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
 import type { Matrix } from '../../frame/matrix.js';
 import { identityIndex, OffsetSparseRows } from '../nn/offset-sparse.js';
 import { softmaxInPlace } from '../nn/fit-utils.js';
@@ -15,7 +15,7 @@ import { SimdArena } from '../nn/simd.js';
 import { defaultThreads } from '../../util/worker-pool.js';
 
 /** Below this many rows one shard is evaluated on the calling thread. */
-const SHARD_MIN_ROWS = 40000;
+const SHARD_MIN_ROWS = 16384;
 /** The dense SIMD form is used from this fraction of entries off their column's mode (at 4× less work per entry)... */
 const DENSE_MIN_DENSITY = 0.25;
 /** ...and up to this many entries per block (two Float64 copies: 16 bytes per entry). */
@@ -172,11 +172,15 @@ export interface ShardWorkerData {
   params: SharedArrayBuffer;
   /** Float64 × (2 + cols·k + k). */
   result: SharedArrayBuffer;
-  /** Int32 × 3: [request generation, done generation, stop]. */
+  /** Int32 × 4: [request generation, done generation, stop, worker ready]. */
   control: SharedArrayBuffer;
 }
 
-/** The sharded objective: shard 0 on this thread, shard 1 in a worker (or here when threads are unavailable). */
+/** Slot of the control block the worker sets to 1 once its shard is built. */
+export const READY = 3;
+
+/** The sharded objective: shard 0 on this thread, shard 1 in a worker once it is ready (before that, or when threads
+ * are unavailable, here). */
 export class LogisticShards {
   private readonly local: LogisticShard[];
   private readonly outputs: Float64Array[];
@@ -185,6 +189,7 @@ export class LogisticShards {
   private readonly result: Float64Array | null;
   private readonly control: Int32Array | null;
   private generation = 0;
+  private failure: Error | null = null;
 
   private constructor(local: LogisticShard[], outputs: Float64Array[], worker: Worker | null, params: Float64Array | null, result: Float64Array | null, control: Int32Array | null) {
     this.local = local;
@@ -193,6 +198,7 @@ export class LogisticShards {
     this.params = params;
     this.result = result;
     this.control = control;
+    worker?.on('error', (err: Error) => (this.failure = err));
   }
 
   static async create(X: Matrix, codes: Int32Array, weights: Float64Array | null, k: number, fitIntercept: boolean): Promise<LogisticShards> {
@@ -235,29 +241,30 @@ export class LogisticShards {
       weights: weightBuf,
       params: shared(8 * (cols * k + k)),
       result: shared(8 * size),
-      control: shared(12),
+      control: shared(16),
     };
-    // Start the worker first, so its start-up and its shard's preparation overlap with shard 0's.
     const worker = new Worker(new URL('./logistic-worker.js', import.meta.url), { workerData });
-    const ready = once(worker, 'message');
     const shard0 = new LogisticShard(first.X, first.codes, first.weights, k);
-    await ready;
-    return new LogisticShards([shard0], [new Float64Array(size)], worker, new Float64Array(workerData.params), new Float64Array(workerData.result), new Int32Array(workerData.control));
+    const shard1 = new LogisticShard(second.X, second.codes, second.weights, k);
+    return new LogisticShards([shard0, shard1], [new Float64Array(size), new Float64Array(size)], worker, new Float64Array(workerData.params), new Float64Array(workerData.result), new Int32Array(workerData.control));
   }
 
   /** Sums the shards' [loss, correct, gradient...] into `total` (same layout), shard by shard in order. */
   evaluate(x: Float64Array, fitIntercept: boolean, total: Float64Array): void {
     const { worker, control, params, result } = this;
-    if (worker && control && params && result) {
+    if (this.failure) throw new Error(`logreg: worker thread failed: ${this.failure.message}`);
+    const remote = worker !== null && control !== null && Atomics.load(control, READY) === 1;
+    if (remote && control && params) {
       params.set(x.subarray(0, params.length));
       this.generation++;
       Atomics.store(control, 0, this.generation);
       Atomics.notify(control, 0);
     }
-    this.local.forEach((shard, s) => shard.evaluate(x, fitIntercept, this.outputs[s]));
+    const localShards = remote ? 1 : this.local.length;
+    for (let s = 0; s < localShards; s++) this.local[s].evaluate(x, fitIntercept, this.outputs[s]);
     total.set(this.outputs[0]);
-    for (let s = 1; s < this.outputs.length; s++) for (let i = 0; i < total.length; i++) total[i] += this.outputs[s][i];
-    if (worker && control && result) {
+    for (let s = 1; s < localShards; s++) for (let i = 0; i < total.length; i++) total[i] += this.outputs[s][i];
+    if (remote && control && result) {
       for (;;) {
         const done = Atomics.load(control, 1);
         if (done === this.generation) break;
