@@ -66,14 +66,39 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+/** Command-line option of a configuration key, where it is not the key in kebab case. */
+const OPTION_OF: Record<string, string> = { aggregationWindowS: '--aggregation-window', sinks: '--sink', onAlert: '--on-alert' };
+
+function optionName(path: readonly PropertyKey[]): string {
+  const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const [key, sub] = path.map(String);
+  if (key === 'onAlert' && sub !== undefined && sub !== 'command') return `--on-alert-${kebab(sub)}`;
+  return OPTION_OF[key] ?? `--${kebab(key)}`;
+}
+
 /** Merges the layers and validates the result. `cli` holds only options the user actually gave. */
 export function loadConfig(cli: Record<string, unknown>, configFile?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const merged: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
-  for (const [name, key] of Object.entries(ENV)) if (env[name]) merged[key] = env[name];
-  for (const [key, value] of Object.entries(cli)) if (value !== undefined) merged[key] = value;
+  // which layer gave each key, so an invalid value is blamed on the option, variable or file it came from
+  const origin = new Map<string, string>();
+  for (const [name, key] of Object.entries(ENV)) {
+    if (env[name]) {
+      merged[key] = env[name];
+      origin.set(key, name);
+    }
+  }
+  for (const [key, value] of Object.entries(cli)) {
+    if (value !== undefined) {
+      merged[key] = value;
+      origin.set(key, 'cli');
+    }
+  }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
+    const from = issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined;
+    if (from === 'cli') throw new UserError(`invalid ${optionName(issue.path)}: ${issue.message}`);
+    if (from !== undefined) throw new UserError(`invalid ${from}: ${issue.message}`);
     const where = issue.path.join('.') || '(root)';
     throw new UserError(`invalid configuration: ${where}: ${issue.message}`, configFile ? { file: configFile } : undefined);
   }

@@ -32,6 +32,25 @@ describe('service configuration', () => {
     assert.throws(() => loadConfig({ model: 'm', pcap: 'a.pcap', netflow: 'udp://0.0.0.0:2055' }, undefined, {}), /one traffic source/);
   });
 
+  it('blames an invalid value on the command-line option or environment variable that gave it, not on the config file', () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'a-long-enough-token-from-the-file' }));
+    const message = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        assert.ok(e instanceof UserError);
+        return e.message;
+      }
+      assert.fail('no error');
+    };
+    assert.equal(message(() => loadConfig({ token: 'tok123' }, file, {})), 'invalid --token: Too small: expected string to have >=16 characters');
+    assert.equal(message(() => loadConfig({}, file, { FLOWSENTRY_TOKEN: 'tok123' })), 'invalid FLOWSENTRY_TOKEN: Too small: expected string to have >=16 characters');
+    assert.equal(message(() => loadConfig({ model: 'm', aggregationWindowS: -1 }, undefined, {})), 'invalid --aggregation-window: Too small: expected number to be >0');
+    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', perMinute: 0 } }, undefined, {})), 'invalid --on-alert-per-minute: Too small: expected number to be >0');
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'short' }));
+    assert.match(message(() => loadConfig({}, file, {})), /flowsentry\.json.*invalid configuration: token: Too small/);
+  });
+
   it('parses sink specifications and rejects unknown ones', async () => {
     assert.equal(createSink('stdout').name, 'stdout');
     assert.equal(createSink('webhook:http://127.0.0.1:1/x').name, 'webhook');
