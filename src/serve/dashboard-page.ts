@@ -99,6 +99,7 @@ $('detail').addEventListener('click', (e) => { const b = e.target.closest('butto
 api('/api/alerts?limit=200').then((r) => { r.alerts.forEach((a) => alerts.set(a.id, a)); renderFeed(); });
 const events = new EventSource('/api/events?token=' + encodeURIComponent(token));
 events.addEventListener('alert', (e) => { const { alert } = JSON.parse(e.data); const old = alerts.get(alert.id); alerts.set(alert.id, { ...alert, feedback: old ? old.feedback : null }); renderFeed(); $('live').textContent = 'live'; });
+events.onopen = () => { $('live').textContent = 'live'; };
 events.onerror = () => { $('live').textContent = 'reconnecting'; };
 loadModel(); refresh(); setInterval(refresh, 5000);
 `;

@@ -75,6 +75,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
     assert.equal(new URL(page.url()).hash, '', 'the token is removed from the address bar');
     await page.waitForFunction(() => document.querySelector('#model-name')?.textContent?.startsWith('rf'));
     assert.equal(await page.locator('#feed tr').count(), 0, 'no alerts before traffic');
+    // the stream is open, so the status says so before any alert arrives (it stayed 'connecting' on a quiet network)
+    await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'live', undefined, { timeout: 5000 });
 
     // The SYN-scan capture (2010): its ~2000 probes get no answer, so the flows stay open in the flow meter. Then a
     // session-hijacking capture (2016, a second pcapng section) while stdin stays open: the capture clock moves past
