@@ -90,7 +90,10 @@ export function withCurrentNormalName(doc: ModelDocument): ModelDocument {
   if (old < 0 || classes.includes(NORMAL_CATEGORY)) return doc;
   const rename = (c: string): string => (c === classes[old] ? NORMAL_CATEGORY : c);
   const renamedMapping = Object.fromEntries(Object.entries(mapping).map(([raw, c]) => [raw, rename(c)]));
-  return { ...doc, labels: { ...doc.labels, classes: classes.map(rename), mapping: renamedMapping } };
+  const evaluation = doc.meta.evaluation;
+  const confusion = evaluation?.confusion ? { ...evaluation.confusion, labels: evaluation.confusion.labels.map(rename) } : null;
+  const meta = evaluation ? { ...doc.meta, evaluation: { ...evaluation, confusion } } : doc.meta;
+  return { ...doc, meta, labels: { ...doc.labels, classes: classes.map(rename), mapping: renamedMapping } };
 }
 
 /**

@@ -12,6 +12,7 @@ import { predict } from '../../src/workflow/predict.js';
 import { evaluate } from '../../src/workflow/evaluate.js';
 import { modelInfo } from '../../src/workflow/info.js';
 import { loadModel, saveModel } from '../../src/store/model-file.js';
+import { loadModelFile } from '../../src/workflow/data.js';
 
 test("a model file naming its normal class 'BENIGN' predicts, evaluates and describes it as 'normal'", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-old-normal-'));
@@ -27,7 +28,9 @@ test("a model file naming its normal class 'BENIGN' predicts, evaluates and desc
   // the file as the code before 4f2ed02 wrote it: the normal class under the dataset's own name
   const oldName = (c: string): string => (c === 'normal' ? 'BENIGN' : c);
   const old = join(dir, 'old.fsm');
-  saveModel(old, { ...doc, labels: { ...doc.labels, classes: doc.labels.classes.map(oldName), mapping: Object.fromEntries(Object.entries(doc.labels.mapping).map(([k, v]) => [k, oldName(v)])) } });
+  const evaluation = doc.meta.evaluation!;
+  const oldMeta = { ...doc.meta, evaluation: { ...evaluation, confusion: { ...evaluation.confusion!, labels: evaluation.confusion!.labels.map(oldName) } } };
+  saveModel(old, { ...doc, meta: oldMeta, labels: { ...doc.labels, classes: doc.labels.classes.map(oldName), mapping: Object.fromEntries(Object.entries(doc.labels.mapping).map(([k, v]) => [k, oldName(v)])) } });
   assert.ok((await loadModel(old)).labels.classes.includes('BENIGN'));
 
   const predictions = async (model: string): Promise<string> => {
@@ -44,4 +47,6 @@ test("a model file naming its normal class 'BENIGN' predicts, evaluates and desc
   assert.deepEqual(evaluated.classes, doc.labels.classes);
   assert.deepEqual(evaluated.candidates[0].test, (await evaluate(current, [data], {})).candidates[0].test);
   assert.deepEqual((await modelInfo(old)).classes, doc.labels.classes);
+  // the dashboard's confusion matrix (/api/model) reads the labels stored with the training evaluation
+  assert.deepEqual((await loadModelFile(old)).meta.evaluation?.confusion?.labels, doc.labels.classes);
 });
