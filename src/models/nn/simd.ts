@@ -2,6 +2,7 @@
 //   fma4(dst, src, w0, w1, w2, w3, v0, v1, v2, v3, n):  dst[c] = src[c] + (((v0·w0[c] + v1·w1[c]) + v2·w2[c]) + v3·w3[c])
 // for c < n, all pointers are byte offsets of Float64 arrays in the kernel's own memory. The association order is the
 // one the JavaScript fallback uses, and neither contracts to FMA, so both give bit-identical results. O(n).
+// fma4f32 is the same with w0..w3 Float32 arrays, each element promoted exactly to Float64 (half the bytes read).
 // Arrays the kernel touches are allocated from an arena inside that memory; allocation is bump-only, one arena per fit.
 
 const PAGE = 65536;
@@ -17,7 +18,8 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 };
 
-function moduleBytes(): Uint8Array {
+/** The kernel's code; with `narrowRows` the four rows w0..w3 are Float32 arrays (promoted exactly to Float64). */
+function kernelCode(narrowRows: boolean): number[] {
   const get = (i: number): number[] => [0x20, i];
   const set = (i: number): number[] => [0x21, i];
   const v128Load = [0xfd, 0x00, 0x03, 0x00];
@@ -30,6 +32,10 @@ function moduleBytes(): Uint8Array {
   const I = 11;
   const END = 12;
   const addr = (base: number): number[] => [...get(base), ...get(I), ...i32Add];
+  // A row element: its address is base + I (Float64) or base + I/2 (Float32).
+  const rowAddr = (base: number): number[] => (narrowRows ? [...get(base), ...get(I), 0x41, 0x01, 0x76, ...i32Add] : addr(base));
+  const rowPair = (base: number): number[] => [...rowAddr(base), ...(narrowRows ? [0xfd, 0x5d, 0x03, 0x00, 0xfd, 0x5f] : v128Load)];
+  const rowOne = (base: number): number[] => [...rowAddr(base), ...(narrowRows ? [0x2a, 0x02, 0x00, 0xbb] : [0x2b, 0x03, 0x00])];
   const body = [
     ...get(10), 0x41, 0x03, 0x74, ...set(END),
     ...get(6), ...f64x2Splat, ...set(13),
@@ -40,10 +46,10 @@ function moduleBytes(): Uint8Array {
     ...get(I), 0x41, 0x10, ...i32Add, ...get(END), 0x4b, 0x0d, 0x01,
     ...addr(0),
     ...addr(1), ...v128Load,
-    ...addr(2), ...v128Load, ...get(13), ...f64x2Mul,
-    ...addr(3), ...v128Load, ...get(14), ...f64x2Mul, ...f64x2Add,
-    ...addr(4), ...v128Load, ...get(15), ...f64x2Mul, ...f64x2Add,
-    ...addr(5), ...v128Load, ...get(16), ...f64x2Mul, ...f64x2Add,
+    ...rowPair(2), ...get(13), ...f64x2Mul,
+    ...rowPair(3), ...get(14), ...f64x2Mul, ...f64x2Add,
+    ...rowPair(4), ...get(15), ...f64x2Mul, ...f64x2Add,
+    ...rowPair(5), ...get(16), ...f64x2Mul, ...f64x2Add,
     ...f64x2Add,
     ...v128Store,
     ...get(I), 0x41, 0x10, ...i32Add, ...set(I),
@@ -52,26 +58,31 @@ function moduleBytes(): Uint8Array {
     ...get(I), ...get(END), 0x49, 0x04, 0x40,
     ...addr(0),
     ...addr(1), 0x2b, 0x03, 0x00,
-    ...addr(2), 0x2b, 0x03, 0x00, ...get(6), 0xa2,
-    ...addr(3), 0x2b, 0x03, 0x00, ...get(7), 0xa2, 0xa0,
-    ...addr(4), 0x2b, 0x03, 0x00, ...get(8), 0xa2, 0xa0,
-    ...addr(5), 0x2b, 0x03, 0x00, ...get(9), 0xa2, 0xa0,
+    ...rowOne(2), ...get(6), 0xa2,
+    ...rowOne(3), ...get(7), 0xa2, 0xa0,
+    ...rowOne(4), ...get(8), 0xa2, 0xa0,
+    ...rowOne(5), ...get(9), 0xa2, 0xa0,
     0xa0,
     0x39, 0x03, 0x00,
     0x0b,
     0x0b,
   ];
   const locals = [0x02, 0x02, 0x7f, 0x04, 0x7b];
-  const code = [...locals, ...body];
+  return [...locals, ...body];
+}
+
+function moduleBytes(): Uint8Array {
+  const wide = kernelCode(false);
+  const narrow = kernelCode(true);
   const section = (id: number, content: number[]): number[] => [id, ...leb(content.length), ...content];
   const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x0b, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7c, 0x7c, 0x7c, 0x7f, 0x00]),
     ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]),
-    ...section(3, [0x01, 0x00]),
-    ...section(7, [0x01, ...name('fma4'), 0x00, 0x00]),
-    ...section(10, [0x01, ...leb(code.length), ...code]),
+    ...section(3, [0x02, 0x00, 0x00]),
+    ...section(7, [0x02, ...name('fma4'), 0x00, 0x00, ...name('fma4f32'), 0x00, 0x01]),
+    ...section(10, [0x02, ...leb(wide.length), ...wide, ...leb(narrow.length), ...narrow]),
   ];
   return Uint8Array.from(bytes);
 }
@@ -103,11 +114,14 @@ export type Fma4 = (dst: number, src: number, w0: number, w1: number, w2: number
 export class SimdArena {
   readonly buffer: ArrayBuffer;
   readonly fma4: Fma4;
+  /** fma4 with w0..w3 pointing at Float32 arrays (dst and src stay Float64). */
+  readonly fma4f32: Fma4;
   private used = 0;
 
-  private constructor(memory: WasmMemory, fma4: Fma4) {
+  private constructor(memory: WasmMemory, fma4: Fma4, fma4f32: Fma4) {
     this.buffer = memory.buffer;
     this.fma4 = fma4;
+    this.fma4f32 = fma4f32;
   }
 
   /** An arena of at least `bytes`, or null when WebAssembly SIMD is unavailable (or FLOWSENTRY_NO_SIMD is set). */
@@ -116,7 +130,7 @@ export class SimdArena {
     if (!module) return null;
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((bytes + 64) / PAGE)) });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return new SimdArena(memory, instance.exports.fma4 as Fma4);
+    return new SimdArena(memory, instance.exports.fma4 as Fma4, instance.exports.fma4f32 as Fma4);
   }
 
   alloc(length: number): Float64Array {
@@ -125,6 +139,15 @@ export class SimdArena {
     if (start + bytes > this.buffer.byteLength) throw new Error('SIMD arena exhausted');
     this.used = start + bytes;
     return new Float64Array(this.buffer, start, length);
+  }
+
+  /** A 16-byte-aligned Float32Array in the arena. */
+  allocFloat32(length: number): Float32Array {
+    const start = this.used;
+    const bytes = (length * 4 + 15) & ~15;
+    if (start + bytes > this.buffer.byteLength) throw new Error('SIMD arena exhausted');
+    this.used = start + bytes;
+    return new Float32Array(this.buffer, start, length);
   }
 
   /** True when every array lives in this arena's memory. */

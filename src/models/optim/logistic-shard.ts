@@ -3,7 +3,7 @@
 // depend on how many threads ran. The second shard runs in a worker (logistic-worker.ts) woken through Atomics on
 // shared memory, ~100 times per fit; until the worker has started (tens of ms) this thread evaluates both shards, so
 // the start-up is not waited for. Per evaluation: O(nnz · k) split over the shards. A binary problem on dense data
-// (most entries differ from their column's mode, as in flow statistics) instead keeps two Float64 copies of the block
+// (most entries differ from their column's mode, as in flow statistics) instead keeps two Float32 copies of the block
 // in a WebAssembly SIMD arena (simd.ts) and evaluates X·w column by column and Xᵀd row by row with its f64x2 kernel:
 // O(rows · cols) at two products per instruction instead of O(nnz) scalar gathers.
 
@@ -18,18 +18,18 @@ import { defaultThreads } from '../../util/worker-pool.js';
 const SHARD_MIN_ROWS = 16384;
 /** The dense SIMD form is used from this fraction of entries off their column's mode (at 4× less work per entry)... */
 const DENSE_MIN_DENSITY = 0.25;
-/** ...and up to this many entries per block (two Float64 copies: 16 bytes per entry). */
+/** ...and up to this many entries per block (two Float32 copies: 8 bytes per entry). */
 const DENSE_MAX_ENTRIES = 1 << 22;
 /** Rows at the start of the block the density is estimated on. */
 const DENSITY_SAMPLE_ROWS = 256;
 
-/** Two Float64 copies of a block in a SIMD arena, and the arena's scratch for one binary evaluation. */
+/** Two copies of a block (its Float32 values) in a SIMD arena, and the arena's scratch for one binary evaluation. */
 interface DenseBlock {
   simd: SimdArena;
   /** cols × rows: z = Σ_j w_j · column_j. */
-  columns: Float64Array;
+  columns: Float32Array;
   /** rows × cols: g = Σ_i d_i · row_i. */
-  rowMajor: Float64Array;
+  rowMajor: Float32Array;
   zeros: Float64Array;
   z: Float64Array;
   gradient: Float64Array;
@@ -42,10 +42,10 @@ function denseBlock(X: Matrix, k: number): DenseBlock | null {
   if (k !== 1 || entries === 0 || entries > DENSE_MAX_ENTRIES) return null;
   const sample = Math.min(rows, DENSITY_SAMPLE_ROWS);
   if (new OffsetSparseRows({ rows: sample, cols, data: data.subarray(0, sample * cols) }).density < DENSE_MIN_DENSITY) return null;
-  const simd = SimdArena.create(8 * (2 * entries + 2 * rows + cols) + 16 * 6);
+  const simd = SimdArena.create(4 * 2 * entries + 8 * (2 * rows + cols) + 16 * 6);
   if (!simd) return null;
-  const columns = simd.alloc(entries);
-  const rowMajor = simd.alloc(entries);
+  const columns = simd.allocFloat32(entries);
+  const rowMajor = simd.allocFloat32(entries);
   rowMajor.set(data);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) columns[j * rows + i] = data[i * cols + j];
   return { simd, columns, rowMajor, zeros: simd.alloc(rows), z: simd.alloc(rows), gradient: simd.alloc(cols) };
@@ -123,11 +123,11 @@ export class LogisticShard {
   private denseScores(dense: DenseBlock, w: Float64Array, bias: number): void {
     const { simd, columns, zeros, z } = dense;
     const { rows, cols } = this;
-    const colBytes = rows * 8;
+    const colBytes = rows * 4;
     const at = (j: number): number => columns.byteOffset + Math.min(j, cols - 1) * colBytes;
     let src = zeros.byteOffset;
     for (let j = 0; j < cols; j += 4) {
-      simd.fma4(z.byteOffset, src, at(j), at(j + 1), at(j + 2), at(j + 3), w[j], j + 1 < cols ? w[j + 1] : 0, j + 2 < cols ? w[j + 2] : 0, j + 3 < cols ? w[j + 3] : 0, rows);
+      simd.fma4f32(z.byteOffset, src, at(j), at(j + 1), at(j + 2), at(j + 3), w[j], j + 1 < cols ? w[j + 1] : 0, j + 2 < cols ? w[j + 2] : 0, j + 3 < cols ? w[j + 3] : 0, rows);
       src = z.byteOffset;
     }
     if (bias !== 0) for (let i = 0; i < rows; i++) z[i] += bias;
@@ -137,14 +137,14 @@ export class LogisticShard {
   private denseGradient(dense: DenseBlock, gW: Float64Array): number {
     const { simd, rowMajor, z, gradient } = dense;
     const { rows, cols } = this;
-    const rowBytes = cols * 8;
+    const rowBytes = cols * 4;
     gradient.fill(0);
     const g = gradient.byteOffset;
     let sum = 0;
     let i = 0;
     for (let row = rowMajor.byteOffset; i + 4 <= rows; i += 4, row += 4 * rowBytes) {
       sum += z[i] + z[i + 1] + z[i + 2] + z[i + 3];
-      simd.fma4(g, g, row, row + rowBytes, row + 2 * rowBytes, row + 3 * rowBytes, z[i], z[i + 1], z[i + 2], z[i + 3], cols);
+      simd.fma4f32(g, g, row, row + rowBytes, row + 2 * rowBytes, row + 3 * rowBytes, z[i], z[i + 1], z[i + 2], z[i + 3], cols);
     }
     if (i < rows) {
       // The last 1-3 rows, padded with zero coefficients on the last row.
@@ -152,7 +152,7 @@ export class LogisticShard {
       const at = (r: number): number => (r < rows ? rowMajor.byteOffset + r * rowBytes : last);
       const d = (r: number): number => (r < rows ? z[r] : 0);
       sum += d(i) + d(i + 1) + d(i + 2);
-      simd.fma4(g, g, at(i), at(i + 1), at(i + 2), last, d(i), d(i + 1), d(i + 2), 0, cols);
+      simd.fma4f32(g, g, at(i), at(i + 1), at(i + 2), last, d(i), d(i + 1), d(i + 2), 0, cols);
     }
     gW.set(gradient);
     return sum;
