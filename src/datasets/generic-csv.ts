@@ -1,6 +1,8 @@
 // Any CSV with a header row. Column types come from the first records (numeric when every non-missing value reads
 // as a number); the label is the column named by --label; columns named like flow identifiers (ids, addresses,
-// source ports, timestamps) are identifiers.
+// source ports, timestamps) are identifiers. The CSV of `flowsentry extract --features netflow` is read so that its
+// model scores live NetFlow/IPFIX records: its start time is the time identifier, and its VLAN (part of the flow key)
+// and how the flow ended (which exporters do not send) are treated as identifiers too: not features by default.
 
 import { UserError } from '../errors.js';
 import { looksNumeric, nameKey, sampleRows, type ColumnPlan, type DatasetFormat } from './schema.js';
@@ -10,6 +12,8 @@ const IDENTIFIER_KEYS = new Set([
   'srcport', 'sourceport', 'sport', 'timestamp', 'time', 'stime', 'ltime', 'starttime', 'endtime', 'firstseen', 'lastseen', 'date',
 ]);
 const NORMAL_NAMES = new Set(['normal', 'benign', '0', 'false', 'legitimate', 'background']);
+/** The columns `extract --features netflow` writes before the features (src/flows/extract.ts). */
+const EXTRACT_NETFLOW_CONTEXT = ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason'];
 
 export const genericCsv: DatasetFormat = {
   name: 'csv',
@@ -22,11 +26,14 @@ export const genericCsv: DatasetFormat = {
     if (label !== undefined && !header.some((h) => h.trim() === label)) {
       throw new UserError(`label column '${label}' not found; columns are: ${header.map((h) => h.trim()).join(', ')}`, { file: peek.file });
     }
+    const names = header.map((h) => h.trim());
+    const fromExtract = EXTRACT_NETFLOW_CONTEXT.every((name, i) => names[i] === name);
     const columns: ColumnPlan[] = header.map((fileName, i) => {
       const name = fileName.trim() === '' ? `column${i + 1}` : fileName.trim();
       if (name === label) return { name, fileName, role: 'label', kind: 'categorical' };
       const kind = looksNumeric(sample.map((r) => r[i] ?? '')) ? 'numeric' : 'categorical';
-      return { name, fileName, role: IDENTIFIER_KEYS.has(nameKey(name)) ? 'identifier' : 'feature', kind };
+      const identifier = IDENTIFIER_KEYS.has(nameKey(name)) || (fromExtract && EXTRACT_NETFLOW_CONTEXT.includes(name));
+      return { name, fileName, role: identifier ? 'identifier' : 'feature', kind };
     });
     return { hasHeader: true, columns };
   },

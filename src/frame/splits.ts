@@ -159,7 +159,7 @@ export function timeOrderedSplit(times: ArrayLike<number>, trainFraction: number
   return { train: order.slice(0, nTrain), test: order.slice(nTrain) };
 }
 
-const TIMESTAMP_NAME = /^(time ?stamp|stime|start ?time|flow ?start.*|first ?seen|ts)$/i;
+const TIMESTAMP_NAME = /^(time ?stamp|stime|start ?time|start|flow ?start.*|first ?seen|ts)$/i;
 
 /** True for the names a timestamp column goes by (Timestamp, stime, Start Time, ...). */
 export function isTimestampName(name: string): boolean {

@@ -118,7 +118,7 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.ok(s.engine.alertsRaised >= 1, 'the scanner is flagged by the NetFlow-feature model');
   });
 
-  it('a model trained on the whole `extract --features netflow` CSV is refused naming the columns that are not NetFlow features', () => {
+  it('a model trained on the whole `extract --features netflow` CSV scores live flows; one more column is refused by name', () => {
     const benign = sharedFiles('pcaps/practical-packet-analysis/http_espn.pcapng');
     if (!benign) return;
     const parts = [[synscan, 'attack'], [benign[0], 'normal']].map(([file, label]) => {
@@ -127,16 +127,27 @@ describe('detect and serve from the command line', { skip }, () => {
       const [head, ...lines] = readFileSync(out, 'utf8').trim().split('\n');
       return { head, lines: lines.map((l) => `${l},${label}`) };
     });
+    // the addresses, start, VLAN and end reason that extract writes first are not features: detect takes the model
     const csv = join(dir, 'whole-netflow.csv');
     writeFileSync(csv, `${parts[0].head},label\n${parts.flatMap((p) => p.lines).join('\n')}\n`);
     const wholeModel = join(dir, 'whole-netflow.fsm');
     assert.equal(cli(['train', csv, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', wholeModel, '--json']).code, 0);
-    const r = cli(['detect', '--model', wholeModel, '--pcap', synscan, '--json']);
+    const ok = cli(['detect', '--model', wholeModel, '--pcap', synscan, '--sink', `file:${join(dir, 'whole.jsonl')}`, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const s = JSON.parse(ok.stdout) as Summary;
+    assert.equal(s.engine.flowsScored - s.engine.earlyScored, s.input.meter?.flows);
+
+    // a feature live flows do not carry is named, with the NetFlow columns to train on instead
+    const extra = join(dir, 'extra-netflow.csv');
+    const rows = parts.flatMap((p) => p.lines).map((l, i) => `${l.slice(0, l.lastIndexOf(','))},${i % 7},${l.slice(l.lastIndexOf(',') + 1)}`);
+    writeFileSync(extra, `${parts[0].head},tcp_window,label\n${rows.join('\n')}\n`);
+    const extraModel = join(dir, 'extra-netflow.fsm');
+    assert.equal(cli(['train', extra, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', extraModel, '--json']).code, 0);
+    const r = cli(['detect', '--model', extraModel, '--pcap', synscan, '--json']);
     assert.equal(r.code, 1);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
-    // the extract columns that are neither identifiers nor NetFlow features; the NetFlow ones (duration_s...) are not blamed
-    assert.match(lines[0], /features that live flows do not carry \(start, end_reason; the others are NetFlow features: train on those columns only \(protocol, src_port, dst_port, duration_s/);
+    assert.match(lines[0], /features that live flows do not carry \(tcp_window; the others are NetFlow features: train on those columns only \(protocol, src_port, dst_port, duration_s/);
   });
 
   it('usage errors: no source (exit 2), two sources (exit 1), --json with the stdout sink (exit 2)', () => {
