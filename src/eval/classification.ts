@@ -60,6 +60,33 @@ export function classScores(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, 
     predicted[yPred[i]]++;
     if (yTrue[i] === yPred[i]) tp[yTrue[i]]++;
   }
+  return scoresFromCounts(tp, predicted, actual, accuracy(yTrue, yPred), labels);
+}
+
+/** The same scores from a confusion matrix (rows = true class, columns = predicted), as confusionMatrix gives it. */
+export function classScoresFromConfusion(matrix: readonly (readonly number[])[]): ClassScores {
+  const k = matrix.length;
+  const tp = new Float64Array(k);
+  const predicted = new Float64Array(k);
+  const actual = new Float64Array(k);
+  let total = 0;
+  let correct = 0;
+  for (let t = 0; t < k; t++) {
+    for (let p = 0; p < k; p++) {
+      const n = matrix[t][p];
+      actual[t] += n;
+      predicted[p] += n;
+      total += n;
+      if (t === p) correct += n;
+    }
+    tp[t] = matrix[t][t];
+  }
+  return scoresFromCounts(tp, predicted, actual, total === 0 ? 0 : correct / total);
+}
+
+/** Per-class and averaged scores from per-class true positives, predicted and actual counts. */
+function scoresFromCounts(tp: Float64Array, predicted: Float64Array, actual: Float64Array, accuracyValue: number, labels?: ArrayLike<number>): ClassScores {
+  const k = tp.length;
   let used: Int32Array;
   if (labels) used = Int32Array.from(labels);
   else {
@@ -93,7 +120,7 @@ export function classScores(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, 
     support,
     macro: { precision: mean(precision), recall: mean(recall), f1: mean(f1) },
     weighted: { precision: weightedMean(precision), recall: weightedMean(recall), f1: weightedMean(f1) },
-    accuracy: accuracy(yTrue, yPred),
+    accuracy: accuracyValue,
     labels: used,
     zeroDivision,
   };

@@ -1,6 +1,7 @@
 // Assembles the self-contained report page: leaderboard, dataset summary and every figure inlined as SVG.
 // No scripts, no external resources: the file opens offline and prints as is.
 
+import { classScoresFromConfusion } from '../eval/classification.js';
 import type { RunResult } from '../workflow/run-result.js';
 import type { Figure } from './charts.js';
 
@@ -53,6 +54,25 @@ ${d.features} input features; ${d.featureNames.length} model columns after prepr
 <h3>Columns dropped, and why</h3>${dropped}${skipped}`;
 }
 
+/** Per class of the test rows: precision, recall, F1 and support, as sklearn's classification_report, per model. */
+function perClassTables(result: RunResult): string {
+  const models = result.candidates.filter((c) => c.confusion !== null && !c.error);
+  if (models.length === 0) return '';
+  const table = (confusion: number[][]): string => {
+    const s = classScoresFromConfusion(confusion);
+    const rows = Array.from(s.labels, (c, j) => `<tr><td class="l">${esc(result.classes[c] ?? String(c))}</td><td>${fmt(s.precision[j])}</td><td>${fmt(s.recall[j])}</td><td>${fmt(s.f1[j])}</td><td>${s.support[j]}</td></tr>`);
+    const total = s.support.reduce((a, v) => a + v, 0);
+    rows.push(`<tr><td class="l">macro avg</td><td>${fmt(s.macro.precision)}</td><td>${fmt(s.macro.recall)}</td><td>${fmt(s.macro.f1)}</td><td>${total}</td></tr>`);
+    rows.push(`<tr><td class="l">weighted avg</td><td>${fmt(s.weighted.precision)}</td><td>${fmt(s.weighted.recall)}</td><td>${fmt(s.weighted.f1)}</td><td>${total}</td></tr>`);
+    return `<table class="per-class"><thead><tr><th class="l">class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  };
+  const best = models.find((c) => c.name === result.best) ?? models[0];
+  const others = models.filter((c) => c !== best);
+  return `<section><h2>Per-class precision, recall and F1 on the test rows</h2><h3>${esc(best.name)}</h3>${table(best.confusion!)}${others
+    .map((c) => `<details><summary>${esc(c.name)}</summary>${table(c.confusion!)}</details>`)
+    .join('')}</section>`;
+}
+
 function trainingHeading(result: RunResult): string {
   return `<h1>Flowsentry training report</h1>
 <div>Task <b>${esc(result.task)}</b> · ${result.cvFolds}-fold cross-validation ranked by <b>${esc(result.metric)}</b> · seed ${result.seed} ·
@@ -92,6 +112,7 @@ ${section('ROC and precision–recall', (id) => id.endsWith('-curves'))}
 ${section('Cross-validation', (id) => id === 'cv-distribution')}
 ${section('Training curves: accuracy and loss per epoch or iteration', (id) => id.startsWith('history-'))}
 ${section('Confusion matrices', (id) => id.startsWith('confusion-'))}
+${perClassTables(result)}
 ${section('Feature importances and operating threshold', (id) => id === 'feature-importances' || id === 'threshold')}
 </main></body></html>
 `;

@@ -129,6 +129,17 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     for (const [k, v] of Object.entries(best.test)) assert.ok(Math.abs(out.test[k] - (v as number)) < 1e-9, `${k}: ${out.test[k]} vs ${v}`);
     const total = (out.confusion as number[][]).flat().reduce((a, b) => a + b, 0);
     assert.equal(total, out.rows);
+    // per class, from the confusion matrix (rows true, columns predicted): the attack row is the test metrics' class
+    const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
+    const m = out.confusion as number[][];
+    const attack = (out.classes as string[]).indexOf('attack');
+    const perClass = out.perClass as { class: string; precision: number; recall: number; f1: number; support: number }[];
+    const row = perClass.find((p) => p.class === 'attack')!;
+    close(row.recall, m[attack][attack] / m[attack].reduce((a, b) => a + b, 0));
+    close(row.precision, out.test.precision);
+    close(row.f1, out.test.f1);
+    assert.equal(perClass.reduce((a, p) => a + p.support, 0), out.rows);
+    assert.match(cli('evaluate', model, TEST).stdout, /^per class:\n\s+precision\s+recall\s+f1\s+support\n/m);
   });
 
   it('predict --json and .jsonl give a label, a score and up to three explained features per row', () => {

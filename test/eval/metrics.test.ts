@@ -2,7 +2,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, binaryScores, classScores, classificationReport, confusionMatrix, formatFixed } from '../../src/eval/classification.js';
+import { accuracy, binaryScores, classScores, classScoresFromConfusion, classificationReport, confusionMatrix, formatFixed } from '../../src/eval/classification.js';
 import { auc, averagePrecision, averagePrecisionOvr, precisionRecallCurve, rocAuc, rocAucOvr, rocCurve } from '../../src/eval/curves.js';
 import { logLoss } from '../../src/eval/log-loss.js';
 import { nextUp, ratesAtThreshold, thresholdForFpr } from '../../src/eval/threshold.js';
@@ -115,6 +115,15 @@ describe('metrics equal scikit-learn', () => {
 });
 
 describe('metric edge cases (hand-computed)', () => {
+  it('per-class scores from a confusion matrix equal those from the rows (a class never predicted, one absent)', () => {
+    const yTrue = [0, 0, 1, 1, 1, 2, 2, 0, 1, 2, 0, 1];
+    const yPred = [0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 4, 1];
+    const fromRows = classScores(yTrue, yPred, 5);
+    const fromMatrix = classScoresFromConfusion(confusionMatrix(yTrue, yPred, 5));
+    assert.deepEqual(fromMatrix, fromRows);
+    assert.deepEqual(Array.from(fromMatrix.labels), [0, 1, 2, 4]);
+    assert.equal(fromMatrix.recall[2], 0, 'class 2 is never predicted right');
+  });
   it('binary F1 of one class, zero division gives 0', () => {
     assert.deepEqual(binaryScores([0, 1, 1, 0], [0, 1, 0, 0], 1), { precision: 1, recall: 0.5, f1: 2 / 3 });
     assert.deepEqual(binaryScores([0, 0], [0, 0], 1), { precision: 0, recall: 0, f1: 0 });

@@ -30,6 +30,13 @@ describe('training report', () => {
     assert.match(html, /too few rows/);
     assert.match(html, /num_outbound_cmds<\/td><td class="l">constant/);
     assert.match(html, /9033/, 'confusion counts are labelled');
+    // per-class scores of the best model from its confusion matrix (rows true attack/normal: 9000 711 / 3800 9033),
+    // by hand: attack precision 9000/12800, recall 9000/9711; normal precision 9033/9744, recall 9033/12833
+    const perClass = /<h2>Per-class precision, recall and F1 on the test rows<\/h2><h3>rf<\/h3><table class="per-class">(.*?)<\/table>/.exec(html)?.[1] ?? '';
+    assert.match(perClass, /<td class="l">attack<\/td><td>0\.7031<\/td><td>0\.9268<\/td><td>0\.7996<\/td><td>9711<\/td>/);
+    assert.match(perClass, /<td class="l">normal<\/td><td>0\.9270<\/td><td>0\.7039<\/td><td>0\.8002<\/td><td>12833<\/td>/);
+    assert.match(perClass, /<td class="l">macro avg<\/td><td>0\.8151<\/td><td>0\.8153<\/td><td>0\.7999<\/td><td>22544<\/td>/);
+    assert.match(html, /<details><summary>mlp<\/summary><table class="per-class">/, 'the other models in folded tables');
   });
 
   it('draws the ROC legend entry of the chance line in the line\'s own grey, not in a candidate\'s palette colour', () => {
