@@ -17,6 +17,7 @@ import type { ResponseHook } from './response-hook.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { EngineMetrics } from '../serve/metrics.js';
 import type { FlowChunk } from './flow-chunk.js';
+import { shortestFloat32 } from '../util/float32.js';
 
 export interface Verdict {
   readonly score: number;
@@ -281,7 +282,7 @@ export class DetectionEngine {
         this.counters.alertsAggregated += g.more;
       } else {
         const endMs = Math.max(g.moreEndMs, rows ? rows.endMs[i] : items![i].flow.endMs);
-        alert = this.aggregator.growSlot(g.slot!, nowMs, 1 + g.more, endMs, Math.max(v.score, g.moreScore), g.moreFinal || stageOf(i) === 'final');
+        alert = this.aggregator.growSlot(g.slot!, nowMs, 1 + g.more, endMs, shortestFloat32(Math.max(v.score, g.moreScore)), g.moreFinal || stageOf(i) === 'final');
         this.counters.alertsAggregated += 1 + g.more;
       }
       store?.putAlert(alert, isNew, isNew ? scored.input(i) : undefined);
@@ -304,7 +305,8 @@ export class DetectionEngine {
       flowEndMs: flow.endMs,
       flow: { srcAddr: flow.srcAddr, dstAddr: flow.dstAddr, srcPort: flow.srcPort, dstPort: flow.dstPort, protocol: flow.protocol, vlan: flow.vlan },
       model: scorer.model,
-      score: v.score,
+      // a classifier's float32 probability as its shortest decimal (0.81, not 0.8100000023841858), as predict writes it
+      score: shortestFloat32(v.score),
       threshold: v.threshold,
       label: v.label,
       category: v.category,

@@ -12,6 +12,7 @@ import { getModelSpec } from '../models/index.js';
 import { HybridModel } from '../models/hybrid.js';
 import { Pipeline } from '../prep/pipeline.js';
 import type { ModelDocument } from '../store/model-file.js';
+import { shortestFloat32 } from '../util/float32.js';
 import { explainRows, topContributions, type FeatureGroups, type TopFeature } from '../explain/index.js';
 import type { ClassInfo, Outputs } from './metrics.js';
 
@@ -89,16 +90,6 @@ function columnsByName(frame: Frame): Map<string, Column> {
   const map = new Map<string, Column>();
   for (const c of [...frame.identifiers, ...frame.features]) if (c.kind !== 'time') map.set(canonicalFeatureName(c.name), c);
   return map;
-}
-
-/** The shortest decimal that reads back as the same float32 (39.2, not 39.200001). */
-export function shortestFloat32(v: number): number {
-  if (!Number.isFinite(v) || Number.isInteger(v)) return v;
-  for (let p = 6; p < 9; p++) {
-    const d = Number(v.toPrecision(p));
-    if (Math.fround(d) === v) return d;
-  }
-  return v;
 }
 
 /** Raw input value of a feature in a frame row, for explanation output. */

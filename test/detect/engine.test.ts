@@ -70,6 +70,27 @@ describe('detection engine', () => {
     assert.equal(down.stats().dropped + down.stats().failed + down.stats().written, s.alertUpdates);
   });
 
+  it("alert scores are a classifier's float32 probabilities as their shortest decimals, opened and grown", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-engine-score-'));
+    const probabilities = [Math.fround(0.81), Math.fround(0.93)];
+    let call = 0;
+    const scorer: FlowScorer = {
+      model: { name: 'float32', version: 'test', file: 'f.fsm' },
+      async scoreBatch(flows) {
+        const score = probabilities[Math.min(call++, 1)];
+        return { verdicts: flows.map(() => ({ score, threshold: 0.5, isAlert: true, label: 'attack', category: 'DoS' })), explain: async (rows) => rows.map(() => []), input: () => ({}) };
+      },
+    };
+    const path = join(dir, 'alerts.jsonl');
+    const engine = new DetectionEngine({ scorer, metrics: new EngineMetrics(false), sinks: [new FileSink({ path })], batchSize: 1, aggregationWindowMs: 60_000 });
+    engine.submit(flow(0, '10.9.9.9'));
+    await new Promise((r) => setTimeout(r, 50));
+    engine.submit(flow(1, '10.9.9.9'));
+    await engine.close();
+    const scores = readFileSync(path, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { score: number }).score);
+    assert.deepEqual(scores, [0.81, 0.93], 'not 0.8100000023841858 and 0.9300000071525574');
+  });
+
   it('counts drops when the queue is full and refuses flows after close', async () => {
     const engine = new DetectionEngine({ scorer: new ParityScorer(), metrics: new EngineMetrics(false), maxQueue: 10, batchSize: 1000, maxBatchDelayMs: 50 });
     for (let i = 0; i < 15; i++) engine.submit(flow(i));
