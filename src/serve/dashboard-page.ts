@@ -87,10 +87,13 @@ async function loadModel() {
   if (m.confusion) {
     const labels = m.confusion.labels, data = [];
     m.confusion.matrix.forEach((row, i) => row.forEach((v, j) => data.push([j, i, v])));
-    chart('confusion-chart').setOption({ title: { text: 'Confusion matrix', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 90, right: 20, top: 35, bottom: 60 },
-      xAxis: { type: 'category', data: labels, name: 'predicted' }, yAxis: { type: 'category', data: labels, name: 'true', inverse: true },
+    $('confusion-chart').style.height = Math.max(240, 140 + 22 * labels.length) + 'px'; // a row per class
+    chart('confusion-chart').setOption({ title: { text: 'Confusion matrix', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 120, right: 20, top: 35, bottom: 90 },
+      // every class named (ECharts skips labels that would overlap: a 16-class model showed every other one)
+      xAxis: { type: 'category', data: labels, name: 'predicted', axisLabel: { interval: 0, rotate: labels.length > 4 ? 40 : 0 } },
+      yAxis: { type: 'category', data: labels, name: 'true', inverse: true, axisLabel: { interval: 0 } },
       visualMap: { min: 0, max: Math.max(1, ...data.map((d) => d[2])), show: false, inRange: { color: ['#f1f5ff', '#1f4fbf'] } },
-      series: [{ type: 'heatmap', data, label: { show: true } }] });
+      series: [{ type: 'heatmap', data, label: { show: true, fontSize: labels.length > 8 ? 8 : 11 } }] });
   }
 }
 
