@@ -91,7 +91,7 @@ async function loadModel() {
     chart('confusion-chart').setOption({ title: { text: 'Confusion matrix', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 120, right: 20, top: 35, bottom: 90 },
       // every class named (ECharts skips labels that would overlap: a 16-class model showed every other one)
       xAxis: { type: 'category', data: labels, name: 'predicted', axisLabel: { interval: 0, rotate: labels.length > 4 ? 40 : 0 } },
-      yAxis: { type: 'category', data: labels, name: 'true', inverse: true, axisLabel: { interval: 0 } },
+      yAxis: { type: 'category', data: labels, name: 'true', nameLocation: 'start', inverse: true, axisLabel: { interval: 0 } },
       visualMap: { min: 0, max: Math.max(1, ...data.map((d) => d[2])), show: false, inRange: { color: ['#f1f5ff', '#1f4fbf'] } },
       series: [{ type: 'heatmap', data, label: { show: true, fontSize: labels.length > 8 ? 8 : 11 } }] });
   }
