@@ -51,10 +51,21 @@ export class FoldSolver {
     }
     const away = folds.map((_, f) => f).filter((f) => f % 2 === 1);
     const request: FoldRequest = { id: ++this.requests, folds: away.map((f) => folds[f]) };
-    const reply = once(this.worker, 'message');
+    // a worker that exits (out of memory, terminated) is an error, not a reply awaited forever
+    const listening = new AbortController();
+    const exited = once(this.worker, 'exit', { signal: listening.signal }).then(([code]) => {
+      throw new Error(`svm: calibration fold worker exited with code ${String(code)}`);
+    });
+    const reply = Promise.race([once(this.worker, 'message', { signal: listening.signal }), exited]);
+    reply.catch(() => undefined); // settled below, or abandoned when a fold here throws
     this.worker.postMessage(request);
-    for (let f = 0; f < folds.length; f += 2) here(f);
-    const [message] = (await reply) as [{ id: number; solutions?: FoldSolution[]; error?: string }];
+    let message: { id: number; solutions?: FoldSolution[]; error?: string };
+    try {
+      for (let f = 0; f < folds.length; f += 2) here(f);
+      [message] = (await reply) as [typeof message];
+    } finally {
+      listening.abort();
+    }
     if (message.error !== undefined || message.id !== request.id || !message.solutions) throw new Error(`svm: calibration fold worker failed: ${message.error ?? 'unexpected reply'}`);
     away.forEach((f, t) => (out[f] = (message.solutions as FoldSolution[])[t]));
     return out;

@@ -9,6 +9,8 @@ import type { Labels } from '../../../src/frame/labels.js';
 import { ParameterError, UserError } from '../../../src/errors.js';
 import { LogisticRegression } from '../../../src/models/logreg.js';
 import { LinearSvm } from '../../../src/models/linear-svm.js';
+import { FoldSolver } from '../../../src/models/optim/svm-folds.js';
+import { OffsetSparseRows } from '../../../src/models/nn/offset-sparse.js';
 import { fitPlatt, plattProbability } from '../../../src/models/calibration.js';
 import { Rng } from '../../../src/util/rng.js';
 
@@ -233,6 +235,18 @@ describe('svm matches scikit-learn LinearSVC (dual coordinate descent)', () => {
     const [one, two] = [await fit('1'), await fit('2')];
     assert.deepEqual(two.coef, one.coef);
     assert.deepEqual(two.sigmoids, one.sigmoids);
+  });
+
+  it('a calibration fold worker that exits before it replies is an error, not a wait forever', async () => {
+    const { X, y } = blobs(4000, 10, 2, 22);
+    const S = new OffsetSparseRows(X);
+    const sign = Int8Array.from(y.codes, (c) => (c === 1 ? 1 : -1));
+    const fold = (maxIter: number) => ({ loss: 'squared_hinge' as const, cost: new Float64Array(4000).fill(1), sign, interceptScaling: 1, fitIntercept: true, tol: 0, maxIter, seed: 0, rows: null, alpha0: null });
+    const solver = FoldSolver.start(S, true);
+    // fold 0 (here) is one epoch; fold 1 (the worker's) far longer, so the worker is terminated before it replies
+    const solving = solver.solve([fold(1), fold(100_000)], undefined);
+    await solver.close();
+    await assert.rejects(solving, /calibration fold worker exited with code \d+/);
   });
 
   it('rejects out-of-range parameters', () => {
