@@ -95,7 +95,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
 function readsIdentifier(column: ColumnPlan, options: LoadOptions): boolean {
   if (column.role !== 'identifier' || options.keepIdentifiers) return true;
   const wanted = options.identifiers ?? 'all';
-  return wanted === 'all' || (wanted === 'timestamps' && isTimestampName(column.name));
+  return wanted === 'all' || (wanted === 'timestamps' && isStartTimeName(column.name));
 }
 
 /**
@@ -104,11 +104,16 @@ function readsIdentifier(column: ColumnPlan, options: LoadOptions): boolean {
  * distinct time).
  */
 function isTimeIdentifier(column: ColumnPlan, format: DatasetFormat, options: LoadOptions): boolean {
-  return column.role === 'identifier' && !options.keepIdentifiers && !format.xml && (isTimestampName(column.name) || END_TIME_NAME.test(column.name.trim()));
+  return column.role === 'identifier' && !options.keepIdentifiers && !format.xml && (isStartTimeName(column.name) || END_TIME_NAME.test(column.name.trim()));
 }
 
 /** Names of the time a flow ended (UNSW-NB15's ltime), read as seconds like the start time. */
 const END_TIME_NAME = /^(ltime|end ?time|stop ?time|last ?seen|flow ?end.*)$/i;
+
+/** A flow's start time: the usual timestamp names, or `start`, an identifier only in extract's NetFlow CSV (generic-csv.ts). */
+function isStartTimeName(name: string): boolean {
+  return isTimestampName(name) || name.trim() === 'start';
+}
 
 /** Records of the first file read for format detection, and by default for typing its columns (header included). */
 const DETECTION_RECORDS = 40;

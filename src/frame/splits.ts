@@ -159,7 +159,7 @@ export function timeOrderedSplit(times: ArrayLike<number>, trainFraction: number
   return { train: order.slice(0, nTrain), test: order.slice(nTrain) };
 }
 
-const TIMESTAMP_NAME = /^(time ?stamp|stime|start ?time|start|flow ?start.*|first ?seen|ts)$/i;
+const TIMESTAMP_NAME = /^(time ?stamp|stime|start ?time|flow ?start.*|first ?seen|ts)$/i;
 
 /** True for the names a timestamp column goes by (Timestamp, stime, Start Time, ...). */
 export function isTimestampName(name: string): boolean {
@@ -175,9 +175,16 @@ export function parseTimestamp(text: string): number {
   return readTimestamp(bytes, 0, bytes.length);
 }
 
-/** The frame's timestamp identifier column, if any (by name: Timestamp, stime, Start Time, ...). */
+/**
+ * The frame's timestamp column, if any: by name (Timestamp, stime, Start Time, ...), else the first identifier the
+ * loader read as a time (the `start` of extract's NetFlow CSV).
+ */
 export function findTimestampColumn(frame: Frame): IdentifierColumn | undefined {
-  return frame.identifiers.find((c) => isTimestampName(c.name)) ?? frame.features.find((c) => isTimestampName(c.name));
+  return (
+    frame.identifiers.find((c) => isTimestampName(c.name)) ??
+    frame.identifiers.find((c) => c.kind === 'time') ??
+    frame.features.find((c) => isTimestampName(c.name))
+  );
 }
 
 /** Timestamps of every row in seconds: time columns as loaded, numeric columns as they are, text columns parsed. */

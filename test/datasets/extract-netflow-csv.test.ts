@@ -1,7 +1,7 @@
 // The CSV `flowsentry extract --features netflow` writes, with a label column added, trains a model live NetFlow
 // scoring can use: its flow-context columns (addresses, start time, VLAN, end reason) and the source port are not
 // features, and the start time is the time identifier (epoch seconds, for time-ordered splits). The same column
-// names in another order are a plain CSV. Truth: the header written by extract (src/flows/extract.ts) and
+// names in another order are a plain CSV, whose `start` feature is not taken for a timestamp. Truth: the header written by extract (src/flows/extract.ts) and
 // hand-computed epoch seconds.
 
 import { test } from 'node:test';
@@ -30,9 +30,14 @@ test('extract --features netflow CSV: context columns are not features, start is
   assert.ok(start && start.kind === 'time' && start.name === 'start');
   // 2021-06-05 03:58:45 UTC = 1622865525 s
   assert.deepEqual(Array.from(start.seconds), [1622865525.551136, 1622865526, 1622865527.25]);
+  // train reads only the timestamp identifier: that is `start` here
+  const asTrain = await loadDataset([file], { label: 'label', identifiers: 'timestamps' });
+  assert.deepEqual(asTrain.identifiers.map((c) => c.name), ['start']);
+  assert.equal(findTimestampColumn(asTrain)?.name, 'start');
 
   const reordered = join(dir, 'other.csv');
   writeFileSync(reordered, 'start,end_reason,vlan,x,label\n1,a,0,2,normal\n2,b,0,3,attack\n');
   const plain = await loadDataset([reordered], { label: 'label' });
   assert.deepEqual(plain.features.map((c) => c.name), ['start', 'end_reason', 'vlan', 'x']);
+  assert.equal(findTimestampColumn(plain), undefined, 'a feature named start does not make the hold-out time-ordered');
 });
