@@ -241,7 +241,8 @@ describe('detect and serve from the command line', { skip }, () => {
     const b = JSON.parse(hooked.stdout) as Summary;
     assert.equal(b.engine.flowsScored, a.engine.flowsScored);
     assert.equal(b.engine.alertsRaised, a.engine.alertsRaised);
-    assert.equal(b.sinks.file.written, a.sinks.file.written, 'the file sink got every alert');
+    // every alert update of the run reached the file sink (how many updates a run makes depends on batch timing)
+    assert.equal(b.sinks.file.written, b.engine.alertUpdates, 'the file sink got every alert');
     const webhook = b.sinks.webhook;
     assert.equal(webhook.written, 0);
     assert.equal(webhook.failed + webhook.dropped, b.sinks.file.written, 'every webhook delivery is counted as failed or dropped');
