@@ -1,8 +1,8 @@
 // The CSV `flowsentry extract --features netflow` writes, with a label column added, trains a model live NetFlow
 // scoring can use: its flow-context columns (addresses, start time, VLAN, end reason) and the source port are not
 // features, and the start time is the time identifier (epoch seconds, for time-ordered splits). The same column
-// names in another order are a plain CSV, whose `start` feature is not taken for a timestamp. Truth: the header written by extract (src/flows/extract.ts) and
-// hand-computed epoch seconds.
+// names in another order are a plain CSV, whose `start` feature is not taken for a timestamp. Truth: the header
+// written by extract (src/flows/extract.ts) and hand-computed epoch seconds.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
