@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { classScoresFromConfusion } from '../eval/classification.js';
+import { classScoresFromConfusion, classificationReport } from '../eval/classification.js';
 import { metricScope } from '../eval/scoring.js';
 import { evaluate } from '../workflow/evaluate.js';
 import type { RunResult } from '../workflow/run-result.js';
@@ -31,26 +31,11 @@ function render(r: RunResult): string {
     const width = Math.max(...r.classes.map((x) => x.length), ...c.confusion.flat().map((v) => String(v).length));
     lines.push(`${''.padEnd(width)}  ${r.classes.map((x) => x.padStart(width)).join('  ')}`);
     c.confusion.forEach((row, i) => lines.push(`${r.classes[i].padEnd(width)}  ${row.map((v) => String(v).padStart(width)).join('  ')}`));
-    lines.push('per class:', ...perClassLines(r.classes, c.confusion));
+    lines.push('per class:', classificationReport(classScoresFromConfusion(c.confusion), r.classes, 4).trimEnd());
   }
   for (const s of r.dataset.skipped) lines.push(`skipped ${s.count}: ${s.reason}`);
   if (r.report) lines.push(`report: ${r.report}`);
   return lines.join('\n');
-}
-
-/** precision, recall, F1 and support per class and averaged, laid out as sklearn's classification_report. */
-function perClassLines(classes: readonly string[], confusion: number[][]): string[] {
-  const s = classScoresFromConfusion(confusion);
-  const names = Array.from(s.labels, (c) => classes[c] ?? String(c));
-  const width = Math.max(...names.map((n) => n.length), 'weighted avg'.length);
-  const row = (name: string, p: number, rc: number, f: number, n: number): string => `${name.padEnd(width)}  ${[p, rc, f].map((v) => v.toFixed(4).padStart(9)).join('')}${String(n).padStart(9)}`;
-  const total = s.support.reduce((a, v) => a + v, 0);
-  return [
-    `${''.padEnd(width)}  ${['precision', 'recall', 'f1', 'support'].map((h) => h.padStart(9)).join('')}`,
-    ...names.map((name, j) => row(name, s.precision[j], s.recall[j], s.f1[j], s.support[j])),
-    row('macro avg', s.macro.precision, s.macro.recall, s.macro.f1, total),
-    row('weighted avg', s.weighted.precision, s.weighted.recall, s.weighted.f1, total),
-  ];
 }
 
 function perClassJson(classes: readonly string[], confusion: number[][] | null): { class: string; precision: number; recall: number; f1: number; support: number }[] | null {

@@ -163,12 +163,11 @@ export function formatFixed(x: number, digits: number): string {
 const pad = (s: string, width: number): string => s.padStart(width);
 
 /**
- * The text of sklearn's classification_report: one row per class (classes present in y_true or y_pred, in code
- * order; sklearn sorts names, so pass sorted class names for an identical report), then accuracy, macro and
- * weighted averages.
+ * The text of sklearn's classification_report for scores from classScores or classScoresFromConfusion: one row per
+ * class (classes present in y_true or y_pred, in code order; sklearn sorts names, so pass sorted class names for an
+ * identical report), then accuracy, macro and weighted averages.
  */
-export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, classNames: readonly string[], digits = 2): string {
-  const s = classScores(yTrue, yPred, classNames.length);
+export function classificationReport(s: ClassScores, classNames: readonly string[], digits = 2): string {
   const names = Array.from(s.labels, (c) => classNames[c] ?? String(c));
   const width = Math.max(...names.map((n) => n.length), 'weighted avg'.length, digits);
   const num = (v: number): string => ' ' + pad(formatFixed(v, digits), 9);

@@ -139,7 +139,7 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     close(row.precision, out.test.precision);
     close(row.f1, out.test.f1);
     assert.equal(perClass.reduce((a, p) => a + p.support, 0), out.rows);
-    assert.match(cli('evaluate', model, TEST).stdout, /^per class:\n\s+precision\s+recall\s+f1\s+support\n/m);
+    assert.match(cli('evaluate', model, TEST).stdout, /^per class:\n\s+precision\s+recall\s+f1-score\s+support\n/m);
   });
 
   it('predict --json and .jsonl give a label, a score and up to three explained features per row', () => {

@@ -72,8 +72,8 @@ describe('metrics equal scikit-learn', () => {
 
       it('classification report text', () => {
         const { names, yTrue, yPred } = sortedCodes(c);
-        assert.equal(classificationReport(yTrue, yPred, names), c.report);
-        assert.equal(classificationReport(yTrue, yPred, names, 4), c.report4);
+        assert.equal(classificationReport(classScores(yTrue, yPred, names.length), names), c.report);
+        assert.equal(classificationReport(classScores(yTrue, yPred, names.length), names, 4), c.report4);
       });
 
       if (c.proba) {
