@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants, gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
-import { readerFor } from '../io/capture.js';
+import { isGzip, readerFor } from '../io/capture.js';
 
 /** Compressed bytes read to see what a gzip file holds: enough for its header and first inflated bytes. */
 const GZIP_PEEK_BYTES = 1 << 16;
@@ -45,7 +45,7 @@ export function checkCaptureFiles(captures: readonly string[]): void {
       const buffer = new Uint8Array(GZIP_PEEK_BYTES);
       const n = readSync(fd, buffer, 0, buffer.length, 0);
       if (n === 0) throw new UserError('empty file: not a packet capture', { file });
-      const gzip = n >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+      const gzip = isGzip(buffer.subarray(0, n));
       const head = gzip ? inflatedHead(buffer.subarray(0, n), file) : buffer.subarray(0, n);
       if (head !== undefined && (head.length < 4 || readerFor(head.subarray(0, 4), () => undefined) === undefined)) {
         throw new UserError('not a packet capture (expected pcap, pcapng or a gzip of either; first bytes do not match)', { file });

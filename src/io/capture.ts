@@ -56,7 +56,8 @@ function summary(source: string, reader: CaptureReader, gzip: boolean, bytes: nu
   return out;
 }
 
-function isGzip(b: Uint8Array): boolean {
+/** True when the first bytes are the gzip magic. */
+export function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
