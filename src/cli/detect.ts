@@ -134,7 +134,7 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
       process.once('SIGINT', handler);
       try {
         const summary = await service.done;
-        // A damaged --pcap capture (detect only; serve logged it and kept running): after every sink is flushed.
+        // A packet source that ended in damage (detect only; serve logged it and kept running): after every sink is flushed.
         if (!serve && summary.damage !== undefined) {
           process.stderr.write(`flowsentry: ${summary.damage}\n`);
           process.exitCode = 1;

@@ -11,8 +11,7 @@ import { ModelScorer } from './model-scorer.js';
 import { createSink } from './sinks/index.js';
 import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
-import { runInterfaceSource, runNetflowSource, runPacketSource, type Submit, type SubmitChunk } from './sources.js';
-import { captureDamageLine } from '../io/capture.js';
+import { runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
 import { AlertStore } from '../store/alert-store.js';
 import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/api.js';
@@ -30,7 +29,7 @@ export interface ServiceSummary {
   input: Record<string, unknown>;
   /** Flow end → verdict latency histogram: [upper bound in seconds, flows at most that late], +Inf last. */
   latency: [number | string, number][];
-  /** The --pcap capture is cut short or damaged: its one line (captureDamageLine); `detect` then exits 1. */
+  /** The packet source ended in damage (see PacketSourceSummary.damage): its one line; `detect` then exits 1. */
   damage?: string;
 }
 
@@ -127,19 +126,22 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   };
   const meterOptions = { maxFlows: config.maxFlows, earlyPackets: config.earlyPackets, signal: abort.signal };
   const runSource = async (): Promise<Record<string, unknown>> => {
-    if (config.pcap) {
-      // A capture file cut short or damaged: its flows before the damage are scored as usual; `detect` exits 1 with
-      // the line once everything is flushed, `serve` logs it once and keeps running (status and /metrics show it).
-      const result = await runPacketSource(config.pcap, submit, { ...meterOptions, realtime: config.realtime });
-      damage = captureDamageLine(result.capture, 'scored');
+    // A packet source that ends in damage (a capture file cut short, a stdin writer that died mid-packet, tcpdump
+    // exiting with an error): its flows before the damage are scored as usual; `detect` exits 1 with the line once
+    // everything is flushed, `serve` logs it once and keeps running (status and /metrics show it).
+    const packetSource = async (run: Promise<PacketSourceSummary>): Promise<Record<string, unknown>> => {
+      const result = await run;
+      damage = result.damage;
       if (damage !== undefined) {
         metrics.captureDamaged.set({ file: result.capture.source }, 1);
         if (options.keepAlive) options.log(`flowsentry: ${damage}`);
       }
-      return { ...result };
-    }
-    if (config.stdin) return { ...(await runPacketSource('-', submit, meterOptions)) };
-    if (config.interface) return { ...(await runInterfaceSource(config.interface, submit, meterOptions)) };
+      const { damage: _line, ...summary } = result;
+      return summary;
+    };
+    if (config.pcap) return packetSource(runPacketSource(config.pcap, submit, { ...meterOptions, realtime: config.realtime }));
+    if (config.stdin) return packetSource(runPacketSource('-', submit, meterOptions));
+    if (config.interface) return packetSource(runInterfaceSource(config.interface, submit, meterOptions));
     if (config.netflow) {
       const submitChunk: SubmitChunk = (chunk, release) => void engine.submitChunk(chunk, release);
       const onDropped = (records: number): void => metrics.drops.inc({ where: 'netflow-backlog' }, records);
@@ -158,9 +160,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       input = r;
     },
     (err: unknown) => {
-      options.log(`source stopped: ${err instanceof Error ? err.message : String(err)}`);
       input = { error: err instanceof Error ? err.message : String(err) };
+      // serve keeps running and says why its source stopped; detect stops with the error itself
       if (!options.keepAlive) throw err;
+      options.log(`source stopped: ${input.error as string}`);
     },
   );
 
@@ -189,7 +192,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   };
 
   const done = (async () => {
-    await sourceDone;
+    try {
+      await sourceDone;
+    } catch (err) {
+      await stop(); // what was scored before the source failed still reaches every sink
+      throw err;
+    }
     if (options.keepAlive) await released;
     return stop();
   })();

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { UserError } from '../errors.js';
-import { readCapture, type CaptureSummary } from '../io/capture.js';
+import { captureDamageLine, readCapture, type CaptureSummary } from '../io/capture.js';
 import type { CollectorStats } from '../flows/collector.js';
 import type { FlowRecord } from '../flows/flow-record.js';
 import { FlowMeter, type MeterOptions, type MeterStats } from '../flows/meter.js';
@@ -30,11 +30,18 @@ export interface PacketSourceOptions extends MeterOptions {
   /** Also score each flow once after its first N packets (0 = only at flow end). */
   earlyPackets?: number;
   signal?: AbortSignal;
+  /** How the capture is named in its summary and damage line when it is a stream (default: the reader's name). */
+  sourceName?: string;
 }
 
 export interface PacketSourceSummary {
   capture: CaptureSummary;
   meter: MeterStats;
+  /**
+   * Why the source ended before it was stopped, when that is a fault: the capture is cut short or damaged (a file,
+   * or a writer on stdin that died mid-packet), or tcpdump exited with an error. One line; `detect` exits 1 with it.
+   */
+  damage?: string;
 }
 
 /** Reads a capture (file path, '-' for stdin, or a stream), meters it into flows and submits them. */
@@ -92,35 +99,66 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
       pace,
     );
     meter.flush();
-    return { capture, meter: meter.stats };
+    const named = { ...capture, source: typeof source === 'string' ? (source === '-' ? '<stdin>' : source) : (options.sourceName ?? capture.source) };
+    // a stream cut by our own stop (SIGTERM, Ctrl-C) is not damage; one cut by its writer is
+    const stream = typeof source !== 'string' || source === '-';
+    const damage = stream && options.signal?.aborted ? undefined : captureDamageLine(named, 'scored');
+    return { capture: named, meter: meter.stats, ...(damage !== undefined ? { damage } : {}) };
   } finally {
     if (expiry) clearInterval(expiry);
     if (stopStdin) options.signal?.removeEventListener('abort', stopStdin);
   }
 }
 
-/** Live capture through tcpdump; resolves when tcpdump exits or `signal` aborts (then flows are flushed). */
+/**
+ * Live capture through tcpdump; resolves when tcpdump exits or `signal` aborts (then flows are flushed). tcpdump
+ * exiting on its own with an error (the interface went away, it was killed) is the summary's `damage`.
+ */
 export async function runInterfaceSource(iface: string, submit: Submit, options: PacketSourceOptions & { tcpdump?: string; filter?: string } = {}): Promise<PacketSourceSummary> {
   const args = ['-i', iface, '-w', '-', '-U', '-n', '-s', '262144', ...(options.filter ? [options.filter] : [])];
   const child = spawn(options.tcpdump ?? 'tcpdump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (err) => reject(new UserError(`cannot start tcpdump for live capture: ${err.message} (install tcpdump; see docs/detect.md for privileges)`)));
   });
   await spawned;
-  options.signal?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+  const stopCapture = (): void => void child.kill('SIGTERM');
+  options.signal?.addEventListener('abort', stopCapture, { once: true });
+  const name = `tcpdump on ${iface}`;
   try {
-    return await runPacketSource(child.stdout, submit, options);
+    const summary = await runPacketSource(child.stdout, submit, { ...options, sourceName: name });
+    if (options.signal?.aborted) return summary;
+    const { code, signal } = await exited;
+    if (code === 0) return summary;
+    const why = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    const said = tcpdumpComplaint(stderr);
+    return { ...summary, damage: `${name}: tcpdump ${why}${said ? ` (${said})` : ''}; the flows of the ${summary.capture.packets} packets read were scored` };
   } catch (err) {
-    if (/permission|Operation not permitted|You don't have permission/i.test(stderr)) {
-      throw new UserError(`tcpdump may not capture on ${iface}: ${stderr.trim().split('\n').pop()} (see docs/detect.md for privileges)`);
+    // tcpdump that fails to start capturing writes no capture at all: its own last line says why
+    child.kill('SIGTERM');
+    await exited;
+    const said = tcpdumpComplaint(stderr);
+    if (/permission|Operation not permitted|You don't have permission/i.test(said)) {
+      throw new UserError(`tcpdump may not capture on ${iface}: ${said} (see docs/detect.md for privileges)`);
     }
+    if (said && err instanceof UserError) throw new UserError(`${name} failed: ${said}`);
     throw err;
   } finally {
+    options.signal?.removeEventListener('abort', stopCapture);
     child.kill('SIGTERM');
   }
+}
+
+/** What tcpdump said on stderr, on one line, without its start and end chatter. */
+function tcpdumpComplaint(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^tcpdump: listening on |^\d+ packets? (captured|received by filter|dropped by kernel)$/.test(line))
+    .join(' ');
 }
 
 /**
