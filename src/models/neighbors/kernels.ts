@@ -272,6 +272,14 @@ export class TopKReducer implements Reducer {
   private readonly heapDist: Float64Array;
   private readonly heapIdx: Int32Array;
   private readonly size: Int32Array;
+  /**
+   * Per query, the largest value the heap takes while it is not yet full (+∞ unless `seedFrom` set it): an upper
+   * bound on the float32 value of every row within a known upper bound of the cap-th exact distance.
+   */
+  private readonly ceiling: Float64Array;
+  /** seedFrom's scratch: exact distances to a predecessor's candidates, and the positions 0 .. cap − 1. */
+  private readonly seedExact: Float64Array;
+  private readonly seedPositions: Int32Array;
   private approximate = false;
   /** Largest error terms seen: a value v stands for an exact distance ≥ (v − absTol) / (1 + relTol). */
   private absTol = 0;
@@ -290,6 +298,9 @@ export class TopKReducer implements Reducer {
     this.heapDist = new Float64Array((q1 - q0) * this.cap);
     this.heapIdx = new Int32Array((q1 - q0) * this.cap);
     this.size = new Int32Array(q1 - q0);
+    this.ceiling = new Float64Array(q1 - q0).fill(Number.POSITIVE_INFINITY);
+    this.seedExact = new Float64Array(this.cap + 1);
+    this.seedPositions = Int32Array.from({ length: this.cap }, (_, c) => c);
   }
 
   consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void {
@@ -304,7 +315,7 @@ export class TopKReducer implements Reducer {
     const hd = this.heapDist;
     const hi = this.heapIdx;
     let size = this.size[q - this.q0];
-    let worst = size === cap ? hd[base] : Number.POSITIVE_INFINITY;
+    let worst = size === cap ? hd[base] : this.ceiling[q - this.q0];
     const skip = this.excludeSelf ? q : -1;
     for (let c = 0; c < len; c++) {
       const v = dist[off + c];
@@ -333,7 +344,7 @@ export class TopKReducer implements Reducer {
     const hd = this.heapDist;
     const hi = this.heapIdx;
     let size = this.size[q - this.q0];
-    let worst = size === cap ? hd[base] : Number.POSITIVE_INFINITY;
+    let worst = size === cap ? hd[base] : this.ceiling[q - this.q0];
     // A float32 value v ≤ worst is ≤ this float32 threshold too, so the kernel drops no row the heap would take.
     const listed = kernel.runBelow(slot, t0, len, Math.fround(worst * (1 + 2 ** -22)));
     const values = kernel.results;
@@ -354,11 +365,45 @@ export class TopKReducer implements Reducer {
     this.size[q - this.q0] = size;
   }
 
-  /** The largest value query q's heap can still take (+∞ until it is full); a larger one is skipped. */
+  /** The largest value query q's heap can still take (its ceiling until it is full); a larger one is skipped. */
   admits(q: number): number {
     const cap = this.cap;
-    return this.size[q - this.q0] === cap && cap > 0 ? this.heapDist[(q - this.q0) * cap] : Number.POSITIVE_INFINITY;
+    return this.size[q - this.q0] === cap && cap > 0 ? this.heapDist[(q - this.q0) * cap] : this.ceiling[q - this.q0];
   }
+
+  /**
+   * Caps query q's heap (still empty) from the candidates of an already searched query p, before q's own search:
+   * the cap-th smallest exact distance from q to p's candidates (and to p itself when the queries are the indexed
+   * rows, q left out) bounds q's cap-th distance, since that many rows lie within it. Values above that bound's
+   * float32 image (relative error `relTol`, absolute 1e-30, as the kernel's) can then never enter q's heap, and the
+   * heap still fills with rows whose values are at most the ceiling, so rows left out stay at or above its top.
+   */
+  seedFrom(p: number, q: number, relTol: number): void {
+    const cap = this.cap;
+    const size = this.size[p - this.q0];
+    if (cap === 0 || size < cap) return;
+    const exact = this.seedExact;
+    exactBatch(this.s, this.queries, q, this.heapIdx, (p - this.q0) * cap, this.seedPositions, size, exact);
+    let count = size;
+    if (this.excludeSelf) {
+      // p itself is a row within reach; q, if among p's candidates, is not.
+      exact[count++] = exactReduced(this.s, this.queries, q, p);
+      for (let c = 0; c < size; c++) if (this.heapIdx[(p - this.q0) * cap + c] === q) exact[c] = Number.POSITIVE_INFINITY;
+    }
+    // The cap-th smallest of `count` ≤ cap + 1 values: the largest, or the second largest.
+    let largest = Number.NEGATIVE_INFINITY;
+    let second = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < count; c++) {
+      const v = exact[c];
+      if (v > largest) {
+        second = largest;
+        largest = v;
+      } else if (v > second) second = v;
+    }
+    const bound = count > cap ? second : largest;
+    if (bound < Number.POSITIVE_INFINITY) this.ceiling[q - this.q0] = (bound * (1 + relTol) + 1e-30) * (1 + 1e-12);
+  }
+
 
   /**
    * The sparse scan's last step fused with the heap test in one pass: distances ‖x‖² + ‖q‖² − 2·x·q from the

@@ -91,8 +91,11 @@ export function sortedKnn(s: SearchData, sorted: SortedRows, queries: Float32Arr
   const kernel = SimdScan.ordered(s, order, MAX_RUN);
   const rel = kernel.relativeError;
   const euclidean = s.metric === 'euclidean';
+  // Queries go in order of their own coordinate, so that each one's heap can be capped from its predecessor's
+  // candidates (seedFrom): neighbouring queries along u mostly share their nearest rows.
+  const queryKeys = new Float64Array(q1 - q0);
+  const queryNorms = new Float64Array(q1 - q0);
   for (let q = q0; q < q1; q++) {
-    kernel.loadQueries(queries, q, 1, d);
     let key = 0;
     let qNorm = 0;
     for (let j = 0; j < d; j++) {
@@ -100,6 +103,16 @@ export function sortedKnn(s: SearchData, sorted: SortedRows, queries: Float32Arr
       key += v * direction[j];
       qNorm += v * v;
     }
+    queryKeys[q - q0] = key;
+    queryNorms[q - q0] = qNorm;
+  }
+  const visit = Int32Array.from({ length: q1 - q0 }, (_, i) => i).sort((a, b) => queryKeys[a] - queryKeys[b] || a - b);
+  for (let t = 0; t < visit.length; t++) {
+    const q = q0 + visit[t];
+    if (t > 0) reducer.seedFrom(q0 + visit[t - 1], q, rel);
+    kernel.loadQueries(queries, q, 1, d);
+    const key = queryKeys[q - q0];
+    const qNorm = queryNorms[q - q0];
     // Rounding of both coordinates (d products and sums each, |Σ u_j·x_j| terms ≤ ‖x‖) and of ‖u‖ = 1.
     const slack = 4 * d * 2 ** -53 * (sorted.maxNorm + Math.sqrt(qNorm)) + 1e-300;
     let right = firstAtLeast(keys, 0, n, key);
