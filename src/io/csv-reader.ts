@@ -9,7 +9,7 @@
 // `readCsvInto` streams a whole file into a ColumnarBuilder shared by several files.
 
 import { UserError } from '../errors.js';
-import { ByteDictionary } from './csv-dictionary.js';
+import { ByteDictionary, warmUpDictionary } from './csv-dictionary.js';
 import { openByteSource, pumpSource } from './csv-source.js';
 import { readTimestamp } from './csv-timestamp.js';
 
@@ -365,6 +365,7 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
 export function warmUpParser(): void {
   if (warmedUp) return;
   warmedUp = true;
+  warmUpDictionary();
   // 17 digits beyond 2^53 with a fractional float32 ('1.2345678901234567', with and without exponent) take the
   // rounding check of both number paths; with integral values there, V8 compiled its compare for small integers.
   const numbers = ['1', '0', '-2.5', '0.000001', '1e3', '-4.5E-2', 'inf', '-Infinity', '', 'NaN', '12345678901234567890', '0.1234567890123456789', '1.2345678901234567', '1.2345678901234567e5', '"7"'];

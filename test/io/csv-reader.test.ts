@@ -245,4 +245,20 @@ describe('byte dictionary', () => {
       assert.deepEqual(dict.toStrings(), texts);
     }
   });
+
+  it('finds entries of full pools again and decodes them as UTF-8, entries longer than a pool included', async () => {
+    const { ByteDictionary } = await import('../../src/io/csv-dictionary.js');
+    const dict = new ByteDictionary();
+    // ~600 KiB of entries: several full pools, some all ASCII, some not, and one entry larger than a pool.
+    const texts = Array.from({ length: 30000 }, (_, i) => (i % 7000 === 3 ? `Web Attack \u2013 Brute Force ${i}` : `192.168.${i >> 8}.${i & 255}-10.0.0.1-${i}-443-6`));
+    texts.splice(12345, 0, `long ${'\u00e9x'.repeat(100000)}`);
+    const bytes = texts.map((t) => new TextEncoder().encode(t));
+    bytes.forEach((b, i) => assert.equal(dict.code(b, 0, b.length), i));
+    for (let i = bytes.length - 1; i >= 0; i -= 7) assert.equal(dict.code(bytes[i], 0, bytes[i].length), i);
+    assert.equal(dict.size, texts.length);
+    // The length of an existing entry, one byte different: a new entry.
+    const near = new TextEncoder().encode(texts[5].replace(/-6$/, '-7'));
+    assert.equal(dict.code(near, 0, near.length), texts.length);
+    assert.deepEqual(dict.toStrings(), [...texts, texts[5].replace(/-6$/, '-7')]);
+  });
 });
