@@ -11,7 +11,7 @@
 import { UserError } from '../errors.js';
 import { ByteDictionary, warmUpDictionary } from './csv-dictionary.js';
 import { openByteSource, pumpSource } from './csv-source.js';
-import { readTimestamp } from './csv-timestamp.js';
+import { readTimestampInto } from './csv-timestamp.js';
 
 export const SKIP = 0;
 export const NUMERIC = 1;
@@ -801,8 +801,9 @@ class RecordParser {
    * as a timestamp is an error naming the cell (or, with skipBadRows, makes the row bad).
    */
   private timestampCell(buf: Uint8Array, start: number, end: number, field: number, slot: number): void {
-    let seconds = readTimestamp(buf, start, end);
-    if (seconds !== seconds) {
+    const seconds = this.builder.secondsChunk[field];
+    readTimestampInto(buf, start, end, seconds, slot);
+    if (seconds[slot] !== seconds[slot]) {
       const text = latin1.decode(buf.subarray(start, end)).trim();
       if (text !== '' && !this.numericMissing.has(text)) {
         if (!this.options.skipBadRows) {
@@ -815,9 +816,8 @@ class RecordParser {
         }
         this.badReason ||= SKIP_NOT_TIMESTAMP;
       }
-      seconds = NaN;
+      seconds[slot] = NaN;
     }
-    this.builder.secondsChunk[field][slot] = seconds;
   }
 
   /** Missing tokens, infinities and anything Number() reads; undefined (or a UserError) for text. */
