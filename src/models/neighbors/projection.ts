@@ -2,7 +2,8 @@
 // (ACM TOMS 1975) on a principal-component axis, plus partial-distance early abandoning over the leading
 // principal components (a projection onto orthonormal directions never lengthens a vector, so a partial sum is a
 // lower bound). Survivors get the exact float64 distance in the original space, so answers equal the dense brute
-// force's, ties included. Directions: subspace iteration on the covariance of ≤ SAMPLE_ROWS sampled rows.
+// force's, ties included. Directions: subspace iteration on the covariance of ≤ SAMPLE_ROWS sampled rows
+// (`principalDirections`, shared with sorted.ts).
 // Build O(n·d·m + s·d² + iters·d²·m); a query costs O(window × m) with window ≪ n on clustered data and O(n·m)
 // at worst (queries far from every row).
 
@@ -80,29 +81,64 @@ function projectRow(src: Float32Array, off: number, d: number, basisT: Float64Ar
   return Math.sqrt(residual);
 }
 
-/** Leading eigenvectors of the sample covariance by subspace iteration, orthonormal to rounding. */
-function principalDirections(data: Float32Array, n: number, d: number, m: number): Float64Array {
-  const s = Math.min(n, SAMPLE_ROWS);
+/**
+ * Leading eigenvectors of the covariance of `sampleRows` evenly spaced rows (d × m, row-major: direction j is column
+ * j), by subspace iteration, orthonormal to rounding and ordered by captured variance. The covariance C is applied
+ * either formed (s·d²/2 once, then d²·m per step) or as Σ c·(cᵀB) over the centred sample rows c (2·s·d·m per
+ * step), whichever costs less: the sorted-projection order wants one direction from a small sample, the projection
+ * index up to 32 from a large one. Also serves sorted.ts.
+ */
+export function principalDirections(data: Float32Array, n: number, d: number, m: number, sampleRows = SAMPLE_ROWS, iterations = ITERATIONS): Float64Array {
+  const s = Math.min(n, sampleRows);
   const mean = new Float64Array(d);
-  const rows: number[] = [];
-  for (let t = 0; t < s; t++) rows.push(Math.floor((t * n) / s));
-  for (const i of rows) for (let f = 0; f < d; f++) mean[f] += data[i * d + f] / s;
+  const centred = new Float64Array(s * d);
+  for (let t = 0; t < s; t++) {
+    const i = Math.floor((t * n) / s);
+    for (let f = 0; f < d; f++) {
+      centred[t * d + f] = data[i * d + f];
+      mean[f] += data[i * d + f] / s;
+    }
+  }
+  for (let t = 0; t < s; t++) for (let f = 0; f < d; f++) centred[t * d + f] -= mean[f];
+  const formed = (s * d * d) / 2 + iterations * d * d * m < 2 * iterations * s * d * m;
+  const apply = formed ? covarianceProduct(formedCovariance(centred, s, d), d, m) : centredProduct(centred, s, d, m);
+  const rng = new Rng(1975);
+  let basis: Float64Array = new Float64Array(d * m);
+  for (let i = 0; i < basis.length; i++) basis[i] = rng.normal();
+  orthonormalize(basis, d, m);
+  for (let it = 0; it < iterations; it++) {
+    basis = apply(basis);
+    orthonormalize(basis, d, m);
+  }
+  // Order directions by captured variance (Rayleigh quotient), largest first.
+  const image = apply(basis);
+  const variance = new Float64Array(m);
+  for (let j = 0; j < m; j++) for (let a = 0; a < d; a++) variance[j] += basis[a * m + j] * image[a * m + j];
+  const rank = Array.from({ length: m }, (_, j) => j).sort((x, y) => variance[y] - variance[x]);
+  const sorted = new Float64Array(d * m);
+  for (let a = 0; a < d; a++) for (let j = 0; j < m; j++) sorted[a * m + j] = basis[a * m + rank[j]];
+  orthonormalize(sorted, d, m);
+  return sorted;
+}
+
+/** Σ c·cᵀ over the s centred rows (d × d, both triangles). */
+function formedCovariance(centred: Float64Array, s: number, d: number): Float64Array {
   const cov = new Float64Array(d * d);
-  const centred = new Float64Array(d);
-  for (const i of rows) {
-    for (let f = 0; f < d; f++) centred[f] = data[i * d + f] - mean[f];
+  for (let t = 0; t < s; t++) {
+    const o = t * d;
     for (let a = 0; a < d; a++) {
-      const ca = centred[a];
+      const ca = centred[o + a];
       if (ca === 0) continue;
-      for (let b = a; b < d; b++) cov[a * d + b] += ca * centred[b];
+      for (let b = a; b < d; b++) cov[a * d + b] += ca * centred[o + b];
     }
   }
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) cov[b * d + a] = cov[a * d + b];
-  const rng = new Rng(1975);
-  let basis = new Float64Array(d * m);
-  for (let i = 0; i < basis.length; i++) basis[i] = rng.normal();
-  orthonormalize(basis, d, m);
-  for (let it = 0; it < ITERATIONS; it++) {
+  return cov;
+}
+
+/** B ↦ C·B for a formed d × d covariance C and a d × m row-major B. */
+function covarianceProduct(cov: Float64Array, d: number, m: number): (basis: Float64Array) => Float64Array {
+  return (basis) => {
     const next = new Float64Array(d * m);
     for (let a = 0; a < d; a++) {
       for (let b = 0; b < d; b++) {
@@ -111,25 +147,29 @@ function principalDirections(data: Float32Array, n: number, d: number, m: number
         for (let j = 0; j < m; j++) next[a * m + j] += c * basis[b * m + j];
       }
     }
-    orthonormalize(next, d, m);
-    basis = next;
-  }
-  // Order directions by captured variance (Rayleigh quotient), largest first.
-  const variance = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    let q = 0;
-    for (let a = 0; a < d; a++) {
-      let row = 0;
-      for (let b = 0; b < d; b++) row += cov[a * d + b] * basis[b * m + j];
-      q += basis[a * m + j] * row;
+    return next;
+  };
+}
+
+/** B ↦ Σ c·(cᵀB) over the s centred rows c, without forming the covariance. */
+function centredProduct(centred: Float64Array, s: number, d: number, m: number): (basis: Float64Array) => Float64Array {
+  const dots = new Float64Array(m);
+  return (basis) => {
+    const next = new Float64Array(d * m);
+    for (let t = 0; t < s; t++) {
+      const o = t * d;
+      dots.fill(0);
+      for (let a = 0; a < d; a++) {
+        const c = centred[o + a];
+        if (c !== 0) for (let j = 0; j < m; j++) dots[j] += c * basis[a * m + j];
+      }
+      for (let a = 0; a < d; a++) {
+        const c = centred[o + a];
+        if (c !== 0) for (let j = 0; j < m; j++) next[a * m + j] += c * dots[j];
+      }
     }
-    variance[j] = q;
-  }
-  const rank = Array.from({ length: m }, (_, j) => j).sort((x, y) => variance[y] - variance[x]);
-  const sorted = new Float64Array(d * m);
-  for (let a = 0; a < d; a++) for (let j = 0; j < m; j++) sorted[a * m + j] = basis[a * m + rank[j]];
-  orthonormalize(sorted, d, m);
-  return sorted;
+    return next;
+  };
 }
 
 /**

@@ -1,13 +1,16 @@
 // Exact k-NN in sorted-projection order for the SIMD dense path, after Friedman, Baskett & Shustek's sorted-coordinate
-// search (ACM TOMS 1975): rows are sorted by their coordinate on the leading principal direction u (power
-// iteration), and a query measures runs of rows outward from its own coordinate through the SIMD kernel, on each
-// side until the coordinate gap alone keeps every further row out of its top-k heap (|u·(x − q)| ≤ ‖x − q‖₂ ≤
-// ‖x − q‖₁ for a unit u). Near rows come first, so the heap's threshold also tightens early and fewer rows reach it.
+// search (ACM TOMS 1975): rows are sorted by their coordinate on the leading principal direction u (projection.ts's
+// subspace iteration with one direction: power iteration), and a query measures runs of rows outward from its own
+// coordinate through the SIMD kernel, on each side until the coordinate gap alone keeps every further row out of its
+// top-k heap (|u·(x − q)| ≤ ‖x − q‖₂ ≤ ‖x − q‖₁ for a unit u). Near rows come first, so the heap's threshold also
+// tightens early and fewer rows reach it. Queries go in order of their own coordinate, and each one's heap starts
+// capped by its predecessor's candidates (TopKReducer.seedFrom).
 // The heap and its exact re-check are the scan's (TopKReducer), so answers equal the brute force's, ties included.
 // Build O(s·d·ITERATIONS + n·d + n log n) for s = min(n, SAMPLE_ROWS); a query costs O(window·d), window = the
 // rows between its two stopping points.
 
 import { TopKReducer, type SearchData } from './kernels.js';
+import { principalDirections } from './projection.js';
 import { SimdScan } from './simd.js';
 
 export interface SortedRows {
@@ -29,33 +32,7 @@ const MAX_RUN = 256;
 
 export function buildSorted(data: Float32Array, n: number, d: number): SortedRows {
   // The direction only steers the pruning (any unit vector gives exact answers): evenly spaced sample rows suffice.
-  const sample = Math.min(n, SAMPLE_ROWS);
-  const centred = new Float64Array(sample * d);
-  const mean = new Float64Array(d);
-  for (let t = 0; t < sample; t++) {
-    const i = Math.floor((t * n) / sample);
-    for (let j = 0; j < d; j++) {
-      centred[t * d + j] = data[i * d + j];
-      mean[j] += data[i * d + j] / sample;
-    }
-  }
-  for (let t = 0; t < sample; t++) for (let j = 0; j < d; j++) centred[t * d + j] -= mean[j];
-  // Power iteration on the sample covariance, applied as Σ c·(c·u) over the centred rows c without forming it.
-  let direction = new Float64Array(d).fill(1 / Math.sqrt(d));
-  for (let it = 0; it < ITERATIONS; it++) {
-    const next = new Float64Array(d);
-    for (let t = 0; t < sample; t++) {
-      let dot = 0;
-      for (let j = 0; j < d; j++) dot += centred[t * d + j] * direction[j];
-      for (let j = 0; j < d; j++) next[j] += dot * centred[t * d + j];
-    }
-    let norm = 0;
-    for (let j = 0; j < d; j++) norm += next[j] * next[j];
-    if (!(norm > 0)) break; // constant rows: any unit direction serves
-    norm = Math.sqrt(norm);
-    for (let j = 0; j < d; j++) next[j] /= norm;
-    direction = next;
-  }
+  const direction = principalDirections(data, n, d, 1, SAMPLE_ROWS, ITERATIONS);
   const raw = new Float64Array(n);
   let maxNorm = 0;
   for (let i = 0; i < n; i++) {

@@ -110,6 +110,28 @@ describe('sorted-projection k-NN (SIMD)', { skip: !simdAvailable() && 'no WebAss
       assert.ok(index.search.sorted, 'sorted rows built by the first k-NN search');
     }
   });
+
+  it('caps each heap from the previous query: runs of near-identical queries, ties at the cap, far queries', async () => {
+    const rng = new Rng(13);
+    const n = 400;
+    const d = 9;
+    const X = createMatrix(n, d);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = Math.round(rng.normal() * 2) / 2;
+    for (let r = 0; r < 40; r++) X.data.copyWithin((200 + r) * d, r * d, (r + 1) * d); // 40 duplicated rows
+    const queries = createMatrix(120, d);
+    for (let q = 0; q < 120; q++) {
+      const centre = Math.floor(q / 6) * 7;
+      for (let j = 0; j < d; j++) queries.data[q * d + j] = q < 60 ? X.data[centre * d + j] + (q % 6) * 1e-6 : X.data[centre * d + j] * 25 + (q % 6);
+    }
+    for (const metric of ['euclidean', 'manhattan'] as const) {
+      const index = NeighborIndex.build(X, metric);
+      const brute = NeighborIndex.build(X, metric, { algorithm: 'dense', simd: false });
+      for (const k of [1, 5, 20]) {
+        assert.deepEqual(await index.kneighbors(queries, k), await brute.kneighbors(queries, k), `${metric} queries k=${k}`);
+        assert.deepEqual(await index.kneighbors(undefined, k), await brute.kneighbors(undefined, k), `${metric} self k=${k}`);
+      }
+    }
+  });
 });
 
 describe('repeated query rows', () => {
