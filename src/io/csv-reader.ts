@@ -801,9 +801,7 @@ class RecordParser {
    * as a timestamp is an error naming the cell (or, with skipBadRows, makes the row bad).
    */
   private timestampCell(buf: Uint8Array, start: number, end: number, field: number, slot: number): void {
-    const seconds = this.builder.secondsChunk[field];
-    readTimestampInto(buf, start, end, seconds, slot);
-    if (seconds[slot] !== seconds[slot]) {
+    if (!readTimestampInto(buf, start, end, this.builder.secondsChunk[field], slot)) {
       const text = latin1.decode(buf.subarray(start, end)).trim();
       if (text !== '' && !this.numericMissing.has(text)) {
         if (!this.options.skipBadRows) {
@@ -816,7 +814,6 @@ class RecordParser {
         }
         this.badReason ||= SKIP_NOT_TIMESTAMP;
       }
-      seconds[slot] = NaN;
     }
   }
 

@@ -36,13 +36,17 @@ function digitsAt(buf: Uint8Array, i: number, end: number, max: number): number 
   return value;
 }
 
-/** Days from 1970-01-01 to the given proleptic Gregorian date (Hinnant's days_from_civil). */
+/**
+ * Days from 1970-01-01 to the given proleptic Gregorian date (Hinnant's days_from_civil). Floors are exact integer
+ * divisions of multiples (x - x mod n) / n: no fractional intermediate, so no heap number while V8 still interprets it.
+ */
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const yearOfEra = ((y % 400) + 400) % 400;
+  const era = (y - yearOfEra) / 400;
+  const shiftedMonth = 153 * (month > 2 ? month - 3 : month + 9) + 2;
+  const dayOfYear = (shiftedMonth - (shiftedMonth % 5)) / 5 + day - 1;
+  const dayOfEra = yearOfEra * 365 + (yearOfEra - (yearOfEra % 4)) / 4 - (yearOfEra - (yearOfEra % 100)) / 100 + dayOfYear;
   return era * 146097 + dayOfEra - 719468;
 }
 
@@ -63,34 +67,43 @@ export function readTimestamp(buf: Uint8Array, start: number, end: number): numb
 const result = new Float64Array(1);
 
 /**
- * readTimestamp, stored into out[index]. The seconds are written, not returned, down the whole chain: a double
- * returned by a function V8 does not inline is a new heap number per cell (0.4 MB of young garbage for 26k CIC rows).
+ * readTimestamp, stored into out[index]; returns whether it read one (false: NaN stored). The seconds are written, not
+ * returned, down the whole chain: a double returned by a function V8 does not inline is a new heap number per cell
+ * (0.4 MB of young garbage for 26k CIC rows), and the caller need not read the double back to test it.
  */
-export function readTimestampInto(buf: Uint8Array, start: number, end: number, out: Float64Array, index: number): void {
+export function readTimestampInto(buf: Uint8Array, start: number, end: number, out: Float64Array, index: number): boolean {
   while (start < end && (buf[start] === SPACE || buf[start] === TAB)) start++;
   while (end > start && (buf[end - 1] === SPACE || buf[end - 1] === TAB)) end--;
-  out[index] = NaN;
-  if (start === end) return;
+  if (start === end) {
+    out[index] = NaN;
+    return false;
+  }
   const first = digitsAt(buf, start, end, 15);
   if (digitCount === 0) {
-    if (buf[start] === MINUS) {
-      epochSeconds(buf, start + 1, end, out, index);
-      out[index] = -out[index];
+    if (buf[start] !== MINUS || !epochSeconds(buf, start + 1, end, out, index)) {
+      out[index] = NaN;
+      return false;
     }
-    return;
+    out[index] = -out[index];
+    return true;
   }
   const after = digitsEnd;
-  if (digitCount === 4 && after < end && buf[after] === MINUS) isoTimestamp(buf, first, after + 1, end, out, index);
-  else if (digitCount <= 2 && after < end && buf[after] === SLASH) dayMonthYearTimestamp(buf, first, after + 1, end, out, index);
-  else epochSeconds(buf, start, end, out, index);
+  if (digitCount === 4 && after < end && buf[after] === MINUS) return isoTimestamp(buf, first, after + 1, end, out, index);
+  if (digitCount <= 2 && after < end && buf[after] === SLASH) return dayMonthYearTimestamp(buf, first, after + 1, end, out, index);
+  return epochSeconds(buf, start, end, out, index);
+}
+
+/** Stores NaN at out[index] (a cell that is not a timestamp) and returns false. */
+function notTimestamp(out: Float64Array, index: number): boolean {
+  out[index] = NaN;
+  return false;
 }
 
 /**
  * [digits][.digits] seconds: one correctly rounded division up to 15 significant digits, else whole seconds (up to 15
  * digits) plus the fraction (up to 15 digits), as the date forms add theirs (Zeek's 'ts' has 16: 1331901000.000000).
- * Stores NaN for anything else.
  */
-function epochSeconds(buf: Uint8Array, start: number, end: number, out: Float64Array, index: number): void {
+function epochSeconds(buf: Uint8Array, start: number, end: number, out: Float64Array, index: number): boolean {
   const whole = digitsAt(buf, start, end, 16);
   const wholeDigits = digitCount;
   let i = digitsEnd;
@@ -101,64 +114,66 @@ function epochSeconds(buf: Uint8Array, start: number, end: number, out: Float64A
     fracDigits = digitCount;
     i = digitsEnd;
   }
-  if (i !== end || wholeDigits + fracDigits === 0 || wholeDigits > 15 || fracDigits > 15) out[index] = NaN;
-  else if (fracDigits === 0) out[index] = whole;
+  if (i !== end || wholeDigits + fracDigits === 0 || wholeDigits > 15 || fracDigits > 15) return notTimestamp(out, index);
+  if (fracDigits === 0) out[index] = whole;
   else if (wholeDigits + fracDigits <= 15) out[index] = (whole * POW10[fracDigits] + frac) / POW10[fracDigits];
   else out[index] = whole + frac / POW10[fracDigits];
+  return true;
 }
 
-/** YYYY-MM-DD[( |T)hh:mm[:ss[.fraction]]][Z], the year already read; stores NaN when the text does not fit. */
-function isoTimestamp(buf: Uint8Array, year: number, i: number, end: number, out: Float64Array, index: number): void {
-  out[index] = NaN;
+/** YYYY-MM-DD[( |T)hh:mm[:ss[.fraction]]][Z], the year already read. */
+function isoTimestamp(buf: Uint8Array, year: number, i: number, end: number, out: Float64Array, index: number): boolean {
   const month = digitsAt(buf, i, end, 2);
-  if (digitCount !== 2 || digitsEnd >= end || buf[digitsEnd] !== MINUS) return;
+  if (digitCount !== 2 || digitsEnd >= end || buf[digitsEnd] !== MINUS) return notTimestamp(out, index);
   const day = digitsAt(buf, digitsEnd + 1, end, 2);
-  if (digitCount !== 2 || !validDate(year, month, day)) return;
+  if (digitCount !== 2 || !validDate(year, month, day)) return notTimestamp(out, index);
   i = digitsEnd;
   const days = daysFromCivil(year, month, day);
-  if (i === end) out[index] = days * 86400;
-  else if (buf[i] === SPACE || buf[i] === 84 /* T */) timeOfDay(buf, days, i + 1, end, false, out, index);
+  if (i === end) {
+    out[index] = days * 86400;
+    return true;
+  }
+  if (buf[i] !== SPACE && buf[i] !== 84 /* T */) return notTimestamp(out, index);
+  return timeOfDay(buf, days, i + 1, end, false, out, index);
 }
 
-/** D/M/YYYY h:mm[:ss[.fraction]][ ][AM|PM], the day already read; stores NaN when the text does not fit. */
-function dayMonthYearTimestamp(buf: Uint8Array, day: number, i: number, end: number, out: Float64Array, index: number): void {
-  out[index] = NaN;
+/** D/M/YYYY h:mm[:ss[.fraction]][ ][AM|PM], the day already read. */
+function dayMonthYearTimestamp(buf: Uint8Array, day: number, i: number, end: number, out: Float64Array, index: number): boolean {
   const month = digitsAt(buf, i, end, 2);
-  if (digitCount === 0 || digitsEnd >= end || buf[digitsEnd] !== SLASH) return;
+  if (digitCount === 0 || digitsEnd >= end || buf[digitsEnd] !== SLASH) return notTimestamp(out, index);
   const year = digitsAt(buf, digitsEnd + 1, end, 4);
-  if (digitCount !== 4 || !validDate(year, month, day)) return;
+  if (digitCount !== 4 || !validDate(year, month, day)) return notTimestamp(out, index);
   i = digitsEnd;
   if (i === end) {
     out[index] = daysFromCivil(year, month, day) * 86400;
-    return;
+    return true;
   }
-  if (buf[i] !== SPACE) return;
+  if (buf[i] !== SPACE) return notTimestamp(out, index);
   while (i < end && buf[i] === SPACE) i++;
-  timeOfDay(buf, daysFromCivil(year, month, day), i, end, true, out, index);
+  return timeOfDay(buf, daysFromCivil(year, month, day), i, end, true, out, index);
 }
 
 /**
- * h:mm[:ss[.fraction]] from buf[i] to the end, then a Z (ISO) or an AM/PM marker (day/month/year), on the given day.
- * Stores seconds since the epoch, NaN when the text does not fit.
+ * h:mm[:ss[.fraction]] from buf[i] to the end, then a Z (ISO) or an AM/PM marker (day/month/year), on the given day,
+ * as seconds since the epoch.
  */
-function timeOfDay(buf: Uint8Array, days: number, i: number, end: number, twelveHour: boolean, out: Float64Array, index: number): void {
-  out[index] = NaN;
+function timeOfDay(buf: Uint8Array, days: number, i: number, end: number, twelveHour: boolean, out: Float64Array, index: number): boolean {
   let hour = digitsAt(buf, i, end, 2);
-  if (digitCount === 0 || digitsEnd >= end || buf[digitsEnd] !== COLON) return;
+  if (digitCount === 0 || digitsEnd >= end || buf[digitsEnd] !== COLON) return notTimestamp(out, index);
   const minute = digitsAt(buf, digitsEnd + 1, end, 2);
-  if (digitCount !== 2 || minute > 59) return;
+  if (digitCount !== 2 || minute > 59) return notTimestamp(out, index);
   i = digitsEnd;
   let second = 0;
-  let fraction = 0;
+  let frac = 0;
+  let fracDigits = 0;
   if (i < end && buf[i] === COLON) {
     second = digitsAt(buf, i + 1, end, 2);
-    if (digitCount !== 2 || second > 60) return;
+    if (digitCount !== 2 || second > 60) return notTimestamp(out, index);
     i = digitsEnd;
     if (i < end && buf[i] === DOT) {
-      const frac = digitsAt(buf, i + 1, end, 15);
-      const fracDigits = digitsEnd - i - 1;
-      if (fracDigits === 0) return;
-      fraction = frac / POW10[fracDigits];
+      frac = digitsAt(buf, i + 1, end, 15);
+      fracDigits = digitsEnd - i - 1;
+      if (fracDigits === 0) return notTimestamp(out, index);
       i = digitsEnd;
     }
   }
@@ -166,12 +181,13 @@ function timeOfDay(buf: Uint8Array, days: number, i: number, end: number, twelve
     while (i < end && buf[i] === SPACE) i++;
     if (i + 2 === end && (buf[i + 1] | 0x20) === 109 /* m */) {
       const marker = buf[i] | 0x20;
-      if ((marker !== 97 /* a */ && marker !== 112) /* p */ || hour < 1 || hour > 12) return;
+      if ((marker !== 97 /* a */ && marker !== 112) /* p */ || hour < 1 || hour > 12) return notTimestamp(out, index);
       if (hour === 12) hour = 0;
       if (marker === 112) hour += 12;
       i = end;
     }
   } else if (i + 1 === end && buf[i] === 90 /* Z */) i = end;
-  if (i !== end || hour > 23) return;
-  out[index] = days * 86400 + hour * 3600 + minute * 60 + second + fraction;
+  if (i !== end || hour > 23) return notTimestamp(out, index);
+  out[index] = days * 86400 + hour * 3600 + minute * 60 + second + frac / POW10[fracDigits];
+  return true;
 }
