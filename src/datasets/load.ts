@@ -155,9 +155,14 @@ async function planFiles(
   if (!format.xml) warmUpParser();
   const sampleRecords = format.sampleRecords ?? SAMPLE_RECORDS;
   const peeks = [sampleRecords > DETECTION_RECORDS && !detectionPeek.complete ? await peekCsv(files[0], sampleRecords) : detectionPeek];
-  for (const file of files.slice(1)) peeks.push(await peekCsv(file, 2));
-  peeks.forEach(checkReadable);
+  checkReadable(peeks[0]);
   const firstPlan = withLabelOverride(distinctNames(format.plan(peeks[0], options), peeks[0].file), options.label, peeks[0].file);
+  // Later files need their header and a row; with the first one's header, the header alone (fewer sample strings).
+  for (const file of files.slice(1)) {
+    const header = firstPlan.hasHeader ? await peekCsv(file, 1) : undefined;
+    peeks.push(header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peekCsv(file, 2));
+  }
+  peeks.forEach(checkReadable);
   // A later file with the first one's header has its plan (names come from the header; column kinds are the first
   // file's): one plan of ~90 column objects instead of one per file.
   const plans = peeks.map((peek, i) =>
@@ -236,6 +241,7 @@ function sameRecord(a: readonly string[] | undefined, b: readonly string[] | und
 }
 
 function checkSameColumns(first: FilePlan, other: FilePlan, firstFile: string, file: string): void {
+  if (other === first) return;
   const a = first.columns.map((c) => c.name);
   const b = other.columns.map((c) => c.name);
   if (a.length === b.length && a.every((n, i) => n === b[i])) return;

@@ -532,7 +532,7 @@ class RecordParser {
     const delimiter = options.delimiter ?? ',';
     if (Buffer.byteLength(delimiter) !== 1) throw new UserError(`the delimiter must be one byte, got '${delimiter}'`);
     this.delimiter = delimiter.charCodeAt(0);
-    this.numericMissing = new Set([...NUMERIC_MISSING, ...(options.missing ?? [])]);
+    this.numericMissing = options.missing?.length ? new Set([...NUMERIC_MISSING, ...options.missing]) : NUMERIC_MISSING;
     this.nFields = builder.kinds.length;
     this.cellStart = new Int32Array(this.nFields);
     this.cellEnd = new Int32Array(this.nFields);
