@@ -144,6 +144,26 @@ export function exactBatch(s: SearchData, queries: Float32Array, q: number, ids:
   for (; t < count; t++) exact[positions[t]] = exactReduced(s, queries, q, ids[base + positions[t]]);
 }
 
+/**
+ * An upper bound on query q's k-th smallest exact reduced distance: the k-th smallest over the rows ids[base ..
+ * base + count) and row `also` (−1: none), row `skip` left out (any k rows bound it so); +∞ when fewer than k
+ * remain. `exact` holds count + 1 values, `positions` the numbers 0 .. count − 1.
+ */
+export function kthWithin(
+  s: SearchData, queries: Float32Array, q: number, ids: Int32Array, base: number, count: number, also: number, skip: number, k: number, exact: Float64Array, positions: Int32Array,
+): number {
+  exactBatch(s, queries, q, ids, base, positions, count, exact);
+  let m = count;
+  for (let c = 0; c < count; c++) if (ids[base + c] === skip) exact[c] = Number.POSITIVE_INFINITY;
+  if (also >= 0 && also !== skip) exact[m++] = exactReduced(s, queries, q, also);
+  return k > 0 && k <= m ? exact.subarray(0, m).sort()[k - 1] : Number.POSITIVE_INFINITY;
+}
+
+/** The numbers 0 .. length − 1. */
+export function identity(length: number): Int32Array {
+  return Int32Array.from({ length }, (_, i) => i);
+}
+
 /** Cosine distance as scikit-learn computes it: zero vectors have distance 1, results clipped to [0, 2]. */
 function cosineFrom(dot: number, nx: number, nq: number): number {
   if (nx === 0 || nq === 0) return 1;
@@ -300,7 +320,7 @@ export class TopKReducer implements Reducer {
     this.size = new Int32Array(q1 - q0);
     this.ceiling = new Float64Array(q1 - q0).fill(Number.POSITIVE_INFINITY);
     this.seedExact = new Float64Array(this.cap + 1);
-    this.seedPositions = Int32Array.from({ length: this.cap }, (_, c) => c);
+    this.seedPositions = identity(this.cap);
   }
 
   consume(q: number, t0: number, dist: Float64Array, off: number, len: number, tol: number, relTol: number): void {
@@ -373,36 +393,20 @@ export class TopKReducer implements Reducer {
 
   /**
    * Caps query q's heap (still empty) from the candidates of an already searched query p, before q's own search:
-   * the cap-th smallest exact distance from q to p's candidates (and to p itself when the queries are the indexed
-   * rows, q left out) bounds q's cap-th distance, since that many rows lie within it. Values above that bound's
-   * float32 image (relative error `relTol`, absolute 1e-30, as the kernel's) can then never enter q's heap, and the
-   * heap still fills with rows whose values are at most the ceiling, so rows left out stay at or above its top.
+   * the k-th smallest exact distance from q to p's candidates (and to p itself when the queries are the indexed
+   * rows, q left out) bounds q's k-th distance from above (`kthWithin`). Values above that bound's float32 image
+   * (relative error `relTol`, absolute 1e-30, as the kernel's) are then never taken; every row within the bound
+   * still is, so a heap that does not fill holds all of q's possible answers, and one that fills keeps the scan's
+   * rule (rows left out have values at or above its top).
    */
   seedFrom(p: number, q: number, relTol: number): void {
     const cap = this.cap;
-    const size = this.size[p - this.q0];
-    if (cap === 0 || size < cap) return;
-    const exact = this.seedExact;
-    exactBatch(this.s, this.queries, q, this.heapIdx, (p - this.q0) * cap, this.seedPositions, size, exact);
-    let count = size;
-    if (this.excludeSelf) {
-      // p itself is a row within reach; q, if among p's candidates, is not.
-      exact[count++] = exactReduced(this.s, this.queries, q, p);
-      for (let c = 0; c < size; c++) if (this.heapIdx[(p - this.q0) * cap + c] === q) exact[c] = Number.POSITIVE_INFINITY;
-    }
-    // The cap-th smallest of `count` ≤ cap + 1 values: the largest, or the second largest.
-    let largest = Number.NEGATIVE_INFINITY;
-    let second = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < count; c++) {
-      const v = exact[c];
-      if (v > largest) {
-        second = largest;
-        largest = v;
-      } else if (v > second) second = v;
-    }
-    const bound = count > cap ? second : largest;
+    if (cap === 0) return;
+    const self = this.excludeSelf;
+    const bound = kthWithin(this.s, this.queries, q, this.heapIdx, (p - this.q0) * cap, this.size[p - this.q0], self ? p : -1, self ? q : -1, this.k, this.seedExact, this.seedPositions);
     if (bound < Number.POSITIVE_INFINITY) this.ceiling[q - this.q0] = (bound * (1 + relTol) + 1e-30) * (1 + 1e-12);
   }
+
 
 
   /**

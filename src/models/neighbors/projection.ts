@@ -173,6 +173,19 @@ function centredProduct(centred: Float64Array, s: number, d: number, m: number):
 }
 
 /**
+ * Queries q0 .. q1 of `queries` (width d) in order of their coordinate on `direction` (ties: lower number), and
+ * those coordinates (keys[q − q0]): neighbouring queries along a principal direction are often near each other.
+ */
+export function coordinateOrder(direction: Float64Array, queries: Float32Array, q0: number, q1: number, d: number, keys: Float64Array): Int32Array {
+  for (let q = q0; q < q1; q++) {
+    let key = 0;
+    for (let j = 0; j < d; j++) key += queries[q * d + j] * direction[j];
+    keys[q - q0] = key;
+  }
+  return Int32Array.from({ length: q1 - q0 }, (_, i) => q0 + i).sort((a, b) => keys[a - q0] - keys[b - q0] || a - b);
+}
+
+/**
  * Modified Gram–Schmidt with re-orthogonalisation on the m columns of a d × m row-major matrix; a column that
  * vanishes (lies in the span of the earlier ones) is replaced by the first unit axis that does not.
  */

@@ -10,7 +10,7 @@
 // rows between its two stopping points.
 
 import { TopKReducer, type SearchData } from './kernels.js';
-import { principalDirections } from './projection.js';
+import { coordinateOrder, principalDirections } from './projection.js';
 import { SimdScan } from './simd.js';
 
 export interface SortedRows {
@@ -71,25 +71,14 @@ export function sortedKnn(s: SearchData, sorted: SortedRows, queries: Float32Arr
   // Queries go in order of their own coordinate, so that each one's heap can be capped from its predecessor's
   // candidates (seedFrom): neighbouring queries along u mostly share their nearest rows.
   const queryKeys = new Float64Array(q1 - q0);
-  const queryNorms = new Float64Array(q1 - q0);
-  for (let q = q0; q < q1; q++) {
-    let key = 0;
-    let qNorm = 0;
-    for (let j = 0; j < d; j++) {
-      const v = queries[q * d + j];
-      key += v * direction[j];
-      qNorm += v * v;
-    }
-    queryKeys[q - q0] = key;
-    queryNorms[q - q0] = qNorm;
-  }
-  const visit = Int32Array.from({ length: q1 - q0 }, (_, i) => i).sort((a, b) => queryKeys[a] - queryKeys[b] || a - b);
+  const visit = coordinateOrder(direction, queries, q0, q1, d, queryKeys);
   for (let t = 0; t < visit.length; t++) {
-    const q = q0 + visit[t];
-    if (t > 0) reducer.seedFrom(q0 + visit[t - 1], q, rel);
-    kernel.loadQueries(queries, q, 1, d);
+    const q = visit[t];
+    if (t > 0) reducer.seedFrom(visit[t - 1], q, rel);
+    let qNorm = 0;
+    for (let j = 0; j < d; j++) qNorm += queries[q * d + j] * queries[q * d + j];
     const key = queryKeys[q - q0];
-    const qNorm = queryNorms[q - q0];
+    kernel.loadQueries(queries, q, 1, d);
     // Rounding of both coordinates (d products and sums each, |Σ u_j·x_j| terms ≤ ‖x‖) and of ‖u‖ = 1.
     const slack = 4 * d * 2 ** -53 * (sorted.maxNorm + Math.sqrt(qNorm)) + 1e-300;
     let right = firstAtLeast(keys, 0, n, key);
