@@ -7,14 +7,13 @@ import type { Readable } from 'node:stream';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
 import { UserError } from '../errors.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
-import { countSkip, PcapReader, ReadPause, type SkipCounts } from '../io/pcap.js';
+import { countSkip, ReadPause, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
 import { Worker } from 'node:worker_threads';
-import { MeterBatch, FlowMeter, type MeterOptions, type MeterStats, Row } from './meter.js';
+import { MeterBatch, FlowMeter, type MeterOptions, type MeterStats, Row, warmUpBatch } from './meter.js';
 import { formatAddress } from './decode/packet.js';
 import { RingAborted, SlotRing, workerResult, type WorkerReply } from './pipeline.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
-import { warmUpCapture } from './warmup.js';
 
 export type FeatureSet = 'cic' | 'netflow';
 export type OutputFormat = 'csv' | 'jsonl';
@@ -495,25 +494,16 @@ export function writeCicBatch(w: ByteWriter, batch: MeterBatch): void {
 let csvWarmedUp = false;
 
 /**
- * Writes the CIC CSV rows of the meter's warm-up capture (warmup.ts) once per process into a writer that discards
- * them, so the row writer is compiled with its paths seen (IPv6 addresses, negative, fractional and large values, a
- * full chunk) before the first real batch; on the real bench capture its first compilations were thrown away 8 times.
+ * Writes the CIC CSV rows of the meter's warm-up capture (warmUpBatch) once per process into a writer that discards
+ * them, so the row writer is compiled with its paths seen (IPv6 addresses, negative, fractional and large values)
+ * before the first real batch; on the real bench capture its first compilations were thrown away 8 times.
  */
 export function warmUpCsvWriter(): void {
   if (csvWarmedUp) return;
   csvWarmedUp = true;
   const writer = new ByteWriter(new Writable({ write: (_chunk, _encoding, done: () => void) => done() }));
-  const full = (b: MeterBatch): MeterBatch => {
-    writeCicBatch(writer, b);
-    writer.push(true);
-    b.length = 0;
-    return b;
-  };
-  const meter = new FlowMeter(() => undefined, { batches: { first: new MeterBatch(16, CIC_FEATURES.length), full } });
-  const reader = new PcapReader((p) => meter.addPacket(p));
-  reader.push(warmUpCapture());
-  reader.end();
-  meter.flush();
+  writeCicBatch(writer, warmUpBatch());
+  writer.push(true);
 }
 
 /** What one meter (the only one, or one partition's) reports. */

@@ -14,7 +14,7 @@ import type { FlowEndReason, FlowRecord } from './flow-record.js';
 import { decodePacket } from './decode/decode.js';
 import { Decode, DECODE_REASONS, DecodedPacket, formatAddress, unpackPacket, Tcp, Packed } from './decode/packet.js';
 import { FlowTable, pageBase, Layout } from './flow-table.js';
-import { cicAdd, cicFeatures, cicStart, Slot } from './features/cic.js';
+import { cicAdd, cicFeatures, cicStart, clearMultiPacketFields, Slot } from './features/cic.js';
 import { PcapReader, type RawPacket, type SkipCounts } from '../io/pcap.js';
 import { CIC_FEATURES } from '../datasets/cic-names.js';
 import { pushWarmUpCapture, warmUpCapture } from './warmup.js';
@@ -387,21 +387,27 @@ export class FlowMeter {
 
   private finish(slot: number, reason: number): void {
     const table = this.table;
+    const f = table.pages[slot >> Layout.PAGE_BITS]!;
+    const base = pageBase(slot, Slot.SLOT_DOUBLES);
     if ((table.keyWords[slot * Layout.KEY_WORDS + 9]! & 255) === 6 && (reason === K.R_ACTIVE || reason === K.R_IDLE || reason === K.R_EVICTED)) {
-      const f = table.pages[slot >> Layout.PAGE_BITS]!;
-      const base = pageBase(slot, Slot.SLOT_DOUBLES);
       table.rememberConnection(slot, f, base + Slot.TCP_START, base + Slot.LAST);
     }
     this.counters.flows++;
     if (this.batch) {
       this.appendRow(this.batch, slot, reason);
-      table.remove(slot);
+      this.release(slot, f, base);
       if (this.batch.length === this.batch.capacity) this.batch = this.batchFull!(this.batch);
       return;
     }
     const record = this.record(slot, reason);
-    table.remove(slot);
+    this.release(slot, f, base);
     this.onFlow(record);
+  }
+
+  /** Frees an ended flow's slot, leaving it as cicStart expects (the accumulators of later packets at zero). */
+  private release(slot: number, f: Float64Array, base: number): void {
+    if (f[base + Slot.FWD_N]! + f[base + Slot.BWD_N]! > 1) clearMultiPacketFields(f, base);
+    this.table.remove(slot);
   }
 
   /** Appends a live slot's flow to a batch as one row (no object, no text). */
@@ -496,6 +502,16 @@ let warmedUp = false;
  * the first real capture) threw that code away ('weak objects' deopt) while the real run was still ramping up.
  */
 const warmUpMeters: FlowMeter[] = [];
+/** Every row the columnar scratch meter wrote (more room than the warm-up capture has packets). */
+const warmUpRows = new MeterBatch(256, CIC_FEATURES.length);
+
+/** Appends the rows of `from` to `to`, which has room for them. */
+function copyRows(to: MeterBatch, from: MeterBatch): void {
+  to.words.set(from.words.subarray(0, from.length * Row.BATCH_WORDS), to.length * Row.BATCH_WORDS);
+  to.doubles.set(from.doubles.subarray(0, from.length * Row.BATCH_DOUBLES), to.length * Row.BATCH_DOUBLES);
+  to.features.set(from.features.subarray(0, from.length * from.featureCount), to.length * to.featureCount);
+  to.length += from.length;
+}
 
 /**
  * Runs the warm-up capture (warmup.ts) once per process, before the first real meter sees a packet, through the pcap
@@ -507,12 +523,26 @@ function warmUp(): void {
   warmedUp = true;
   const capture = warmUpCapture();
   const batch = new MeterBatch(16, CIC_FEATURES.length);
+  const keep = (b: MeterBatch): MeterBatch => {
+    copyRows(warmUpRows, b);
+    b.length = 0;
+    return b;
+  };
   warmUpMeters.push(
-    new FlowMeter(() => undefined, { batches: { first: batch, full: (b) => ((b.length = 0), b) } }),
+    new FlowMeter(() => undefined, { batches: { first: batch, full: keep } }),
     new FlowMeter(() => undefined, { earlyPackets: 3, onEarly: () => undefined, maxFlows: 32 }),
   );
   for (const meter of warmUpMeters) {
     pushWarmUpCapture(new PcapReader((p) => meter.addPacket(p)), capture);
     meter.flush();
   }
+}
+
+/**
+ * The CIC rows of the warm-up capture's flows (every kind of flow end, IPv6, ICMP, fractional and large values), for
+ * warming up a writer of MeterBatch rows; runs the meter's warm-up if no meter has yet. Read only.
+ */
+export function warmUpBatch(): MeterBatch {
+  if (!warmedUp) warmUp();
+  return warmUpRows;
 }
