@@ -8,6 +8,7 @@
 //
 //   npm run bench -- collector [--records N] [--rates 10000,20000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
 //                              [--repeat N (each cell N times, the three collectors in turn; then a table of medians)]
+//                              [--receivers auto|recvmmsg|dgram,... (how ours receives; each adds its two rows)]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { machineLine, markdownTable } from './lib/measure.js';
 import { loadSeeds, type FuzzTarget } from './fuzz-netflow.js';
 import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore } from '../src/io/netflow/decode.js';
-import { CollectorPipeline } from '../src/flows/collector-pipeline.js';
+import { CollectorPipeline, type ReceiverKind } from '../src/flows/collector-pipeline.js';
 
 const BUFFER = 8 << 20;
 
@@ -181,9 +182,9 @@ async function measure(
  * Collector mode (own process): what `flowsentry collect` runs — the two-thread CollectorPipeline — without loading
  * the other CLI commands; prints the summary JSON at SIGTERM.
  */
-async function serve(port: number, out: string | undefined): Promise<void> {
+async function serve(port: number, receiver: ReceiverKind, out: string | undefined): Promise<void> {
   const outFd = out === undefined ? undefined : openSync(out, 'w');
-  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port, receiveBuffer: BUFFER, outFd });
+  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port, receiveBuffer: BUFFER, outFd, receiver });
   process.once('SIGTERM', () => {
     void pipeline.stop().then((stats) => {
       process.stdout.write(`${JSON.stringify(stats)}\n`);
@@ -194,7 +195,7 @@ async function serve(port: number, out: string | undefined): Promise<void> {
 
 export async function run(args: string[]): Promise<void> {
   if (args[0] === '--send') return send(args[1], Number(args[2]), Number(args[3] ?? 0));
-  if (args[0] === '--serve') return serve(Number(args[1]), args[2]);
+  if (args[0] === '--serve') return serve(Number(args[1]), args[2] as ReceiverKind, args[3]);
   const opt = (name: string, dflt: string): string => {
     const i = args.indexOf(name);
     return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
@@ -203,6 +204,7 @@ export async function run(args: string[]): Promise<void> {
   const rates = opt('--rates', '10000,20000,40000,0').split(',').map(Number);
   const repeat = Number(opt('--repeat', '1'));
   const versions = opt('--versions', '5,9,10').split(',').map(Number);
+  const receivers = opt('--receivers', 'auto').split(',') as ReceiverKind[];
   const rows: Row[] = [];
   let port = 41_000 + Math.floor(Math.random() * 1000) * 20;
   for (const version of versions) {
@@ -218,10 +220,19 @@ export async function run(args: string[]): Promise<void> {
         }),
       );
       rmSync(nfdir, { recursive: true, force: true });
-      const ours = (out: string): number => (JSON.parse(out) as { records: number }).records;
-      const serveArgs = (p: number): string[] => ['dist/bench/run.js', 'collector', '--serve', String(p)];
-      rows.push(await measure('flowsentry collect', label, stream, ++port, rate, process.execPath, serveArgs(port), ours));
-      rows.push(await measure('flowsentry collect --out', label, stream, ++port, rate, process.execPath, [...serveArgs(port), '/dev/null'], ours));
+      let receivedBy = '';
+      const ours = (out: string): number => {
+        const summary = JSON.parse(out) as { records: number; receiver: string };
+        receivedBy = summary.receiver;
+        return summary.records;
+      };
+      for (const receiver of receivers) {
+        const serveArgs = (p: number): string[] => ['dist/bench/run.js', 'collector', '--serve', String(p), receiver];
+        // Named by the receiver it ran with (auto: whichever was available).
+        const named = (row: Row): Row => ({ ...row, collector: row.collector.replace('collect', `collect [${receivedBy}]`) });
+        rows.push(named(await measure('flowsentry collect', label, stream, ++port, rate, process.execPath, serveArgs(port), ours)));
+        rows.push(named(await measure('flowsentry collect --out', label, stream, ++port, rate, process.execPath, [...serveArgs(port), '/dev/null'], ours)));
+      }
     }
     rmSync(stream.file, { force: true });
   }

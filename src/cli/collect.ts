@@ -2,13 +2,13 @@
 // IPFIX and writes one FlowRecord per JSON line (to --out, else stdout), or per CSV row under a header when --out
 // ends in .csv. Runs until SIGINT/SIGTERM, --duration or --count,
 // then prints the summary (stdout with --out or --json, stderr when stdout carries the flows). Receiving and
-// decoding run on two threads (src/flows/collector-pipeline.ts).
+// decoding run on two threads (src/flows/collector-pipeline.ts); receiving with recvmmsg batches when native/ is built.
 
 import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
-import { CollectorPipeline } from '../flows/collector-pipeline.js';
+import { CollectorPipeline, type ReceiverKind } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
 import { checkWritableFile } from '../workflow/paths.js';
 
@@ -18,6 +18,7 @@ interface CollectOptions extends GlobalOptions {
   receiveBuffer: number;
   duration?: number;
   count?: number;
+  receiver: ReceiverKind;
 }
 
 /**
@@ -41,6 +42,11 @@ export function parseListen(url: string): { host: string; port: number } {
   return { host, port };
 }
 
+function parseReceiver(value: string): ReceiverKind {
+  if (value === 'auto' || value === 'recvmmsg' || value === 'dgram') return value;
+  throw new UsageError(`--receiver expects auto, recvmmsg or dgram, got '${value}'`);
+}
+
 export function register(program: Command): void {
   program
     .command('collect')
@@ -50,6 +56,7 @@ export function register(program: Command): void {
     .option('--receive-buffer <bytes>', 'socket receive buffer to request', parseIntOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
     .option('--duration <seconds>', 'stop after this many seconds', parseIntOption('--duration', 1))
     .option('--count <records>', 'stop once this many flow records were decoded', parseIntOption('--count', 1))
+    .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', parseReceiver, 'auto')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: CollectOptions, cmd: Command) => {
       const global = { ...cmd.optsWithGlobals<GlobalOptions>(), ...opts };
@@ -78,7 +85,16 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   };
   let pipeline: CollectorPipeline;
   try {
-    pipeline = await CollectorPipeline.start({ host, port, receiveBuffer: opts.receiveBuffer, outFd, format, onRecords, onError: () => stop() });
+    pipeline = await CollectorPipeline.start({
+      host,
+      port,
+      receiveBuffer: opts.receiveBuffer,
+      receiver: opts.receiver,
+      outFd,
+      format,
+      onRecords,
+      onError: () => stop(),
+    });
   } catch (err) {
     if (outFd !== undefined && outFd > 2) closeSync(outFd);
     throw err;
@@ -109,7 +125,7 @@ function summaryText(s: CollectorStats, toStderr: boolean): string {
     `templates ${s.templates}, options templates ${s.optionsTemplates}, withdrawals ${s.withdrawals}`,
     `malformed datagrams ${s.malformed}${reasons(s.malformedByReason)}`,
     `pending data sets: buffered ${s.pendingBuffered}, decoded ${s.pendingDecoded}, dropped ${s.pendingDropped}`,
-    `kernel drops ${s.kernelDrops ?? 'unknown'}, decoder backlog drops ${s.ringDropped ?? 0}; receive buffer ${s.receiveBuffer.granted} bytes (requested ${s.receiveBuffer.requested})`,
+    `kernel drops ${s.kernelDrops ?? 'unknown'}, decoder backlog drops ${s.ringDropped ?? 0}; receive buffer ${s.receiveBuffer.granted} bytes (requested ${s.receiveBuffer.requested}); received with ${s.receiver ?? 'dgram'}`,
   ];
   if (Object.keys(s.skipped).length > 0) lines.push(`skipped${reasons(s.skipped)}`);
   const text = lines.join('\n');

@@ -1,7 +1,9 @@
-// Two-thread collector for `flowsentry collect`: the main thread only receives datagrams and copies them into a
+// Two-thread collector for `flowsentry collect`: one thread only receives datagrams and copies them into a
 // single-producer / single-consumer ring in a SharedArrayBuffer; a worker thread decodes them (FlowCollector.ingest)
 // and writes JSON lines or CSV. Receiving never waits for decoding or disk, so bursts are absorbed by the ring as well as by
 // the socket buffer, and the work spreads over two cores. O(datagram bytes) per datagram on each side.
+// The receiving thread is, on Linux when native/ is built, a native thread reading batches with recvmmsg(2)
+// (native/udp_receiver.c writes the same entries); otherwise the main thread through Node's dgram.
 //
 // Ring entry (8-aligned): u32 entry bytes | u32 datagram bytes | f64 receive time ms | u8 flags | u8 exporter length |
 // 6 bytes unused | datagram | exporter address (latin1). The datagram starts 8-aligned: V8 copies into shared memory
@@ -15,10 +17,12 @@
 // of a second; without this it met interpreted code and background compilation on both threads.
 
 import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { writeSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from './collector.js';
+import { nativeReceiver, type NativeReceiver, type NativeReceiverHandle } from './collector-native.js';
 import { UserError } from '../errors.js';
 import { FLOW_CSV_HEADER, type FlowBatch } from '../io/netflow/batch.js';
 import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../io/netflow/warmup.js';
@@ -57,6 +61,22 @@ export interface CollectorPipelineOptions {
   onRecords?: (records: number, datagrams: number) => void;
   /** Called if the decoding thread fails (e.g. the output cannot be written); `stop()` then rejects with it. */
   onError?: (error: Error) => void;
+  /**
+   * How datagrams are received: 'recvmmsg' (the native batch receiver; an error if it is not built), 'dgram' (Node's
+   * socket on the main thread) or 'auto' (default: recvmmsg when built, else dgram).
+   */
+  receiver?: ReceiverKind;
+}
+
+export type ReceiverKind = 'auto' | 'recvmmsg' | 'dgram';
+
+/** The native receiver bound and running. */
+interface NativeSocket {
+  api: NativeReceiver;
+  handle: NativeReceiverHandle;
+  address: string;
+  port: number;
+  granted: number;
 }
 
 interface WorkerInit {
@@ -90,21 +110,29 @@ export class CollectorPipeline {
   private entryFlags = 0;
   /** Producer offset (see START). */
   private writeOffset: number;
+  /** Receiving through Node's dgram: the bound socket. */
+  private socket: dgram.Socket | undefined;
+  /** Receiving through the native receiver. */
+  private native: NativeSocket | undefined;
   private constructor(
-    private readonly socket: dgram.Socket,
     private readonly worker: Worker,
-    ctrl: SharedArrayBuffer,
-    data: SharedArrayBuffer,
+    ctrlBuffer: SharedArrayBuffer,
+    dataBuffer: SharedArrayBuffer,
     requested: number,
   ) {
-    this.ctrl = new Int32Array(ctrl);
+    this.ctrl = new Int32Array(ctrlBuffer);
     this.writeOffset = this.ctrl[START];
-    this.data = Buffer.from(data);
-    this.view = new DataView(data);
+    this.data = Buffer.from(dataBuffer);
+    this.view = new DataView(dataBuffer);
     this.requested = requested;
   }
 
   static async start(options: CollectorPipelineOptions): Promise<CollectorPipeline> {
+    const receiverKind = options.receiver ?? 'auto';
+    const native = receiverKind === 'dgram' ? undefined : nativeReceiver();
+    if (receiverKind === 'recvmmsg' && native && 'reason' in native) {
+      throw new UserError(`the recvmmsg receiver is not available: ${native.reason}`);
+    }
     const ctrl = new SharedArrayBuffer(8 * 4);
     const data = new SharedArrayBuffer((options.ringBytes ?? 32 << 20) & ~7);
     // Touch every page now: the kernel maps them on first write, and in a burst those page faults were a quarter of
@@ -115,8 +143,7 @@ export class CollectorPipeline {
     const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1, format: options.format ?? 'jsonl' };
     const worker = new Worker(new URL(import.meta.url), { workerData: init });
     const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
-    const socket = dgram.createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', recvBufferSize: requested });
-    const pipeline = new CollectorPipeline(socket, worker, ctrl, data, requested);
+    const pipeline = new CollectorPipeline(worker, ctrl, data, requested);
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') pipeline.decoding = true;
       // Reports before 'ready' count warm-up datagrams.
@@ -145,6 +172,12 @@ export class CollectorPipeline {
     ready.catch(() => undefined);
     await pipeline.warmUp();
     await ready;
+    if (native && 'receiver' in native) {
+      await pipeline.startNative(native.receiver, options);
+      return pipeline;
+    }
+    const socket = dgram.createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', recvBufferSize: requested });
+    pipeline.socket = socket;
     socket.on('message', pipeline.onDatagram);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -163,8 +196,42 @@ export class CollectorPipeline {
   }
 
   get address(): { address: string; port: number } {
-    const a = this.socket.address();
+    if (this.native) return { address: this.native.address, port: this.native.port };
+    const a = this.socket!.address();
     return { address: a.address, port: a.port };
+  }
+
+  /** How datagrams are received. */
+  get receiver(): 'recvmmsg' | 'dgram' {
+    return this.native ? 'recvmmsg' : 'dgram';
+  }
+
+  /**
+   * Binds the native receiver's socket (the host resolved as dgram resolves it: IPv4 unless it is an IPv6 address)
+   * and hands it the ring from the warm-up's write offset on.
+   */
+  private async startNative(api: NativeReceiver, options: CollectorPipelineOptions): Promise<void> {
+    const ipv6 = isIPv6(options.host);
+    const fail = (err: unknown): never => {
+      void this.worker.terminate();
+      throw new UserError(`cannot listen on udp://${options.host}:${options.port}: ${(err as Error).message}`);
+    };
+    let address = options.host;
+    if (isIP(address) === 0) address = (await lookup(address, { family: ipv6 ? 6 : 4 }).catch(fail)).address;
+    let bound: { fd: number; port: number; granted: number };
+    try {
+      bound = api.bind(address, options.port, ipv6, this.requested);
+    } catch (err) {
+      return fail(err);
+    }
+    let handle: NativeReceiverHandle;
+    try {
+      handle = api.start(bound.fd, this.ctrl, this.data, this.writeOffset, this.wakeConsumer);
+    } catch (err) {
+      api.close(bound.fd);
+      return fail(err);
+    }
+    this.native = { api, handle, address, port: bound.port, granted: bound.granted };
   }
 
   /** The socket's 'message' listener. */
@@ -264,12 +331,20 @@ export class CollectorPipeline {
   async stop(): Promise<CollectorStats> {
     const kernelDrops = kernelDropsForPort(this.address.port);
     let granted: number;
-    try {
-      granted = this.socket.getRecvBufferSize();
-    } catch {
-      granted = 0;
+    if (this.native) {
+      granted = this.native.granted;
+      const received = this.native.api.stop(this.native.handle);
+      this.bytes += received.bytes;
+      this.ringDropped += received.ringDropped;
+    } else {
+      const socket = this.socket!;
+      try {
+        granted = socket.getRecvBufferSize();
+      } catch {
+        granted = 0;
+      }
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
     }
-    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     if (this.exited || this.failure) {
       throw new UserError(`decoding thread failed: ${this.failure?.message ?? 'exited'}`);
     }
@@ -286,7 +361,7 @@ export class CollectorPipeline {
     Atomics.notify(this.ctrl, SEQ);
     const stats = await done;
     await this.worker.terminate();
-    return { ...stats, bytes: this.bytes, kernelDrops, ringDropped: this.ringDropped, receiveBuffer: { requested: this.requested, granted } };
+    return { ...stats, bytes: this.bytes, kernelDrops, ringDropped: this.ringDropped, receiver: this.receiver, receiveBuffer: { requested: this.requested, granted } };
   }
 }
 

@@ -59,6 +59,8 @@ export interface CollectorStats {
   queueDropped: number;
   /** Two-thread pipeline only (`collect`): datagrams dropped because the decoding thread was a full ring behind. */
   ringDropped?: number;
+  /** Two-thread pipeline only: how datagrams were received (native recvmmsg batches or Node's dgram). */
+  receiver?: 'recvmmsg' | 'dgram';
   /** Exporter addresses seen (the first 1024). */
   exporters: string[];
   receiveBuffer: { requested: number; granted: number };

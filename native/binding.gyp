@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "udp_receiver",
+      "sources": ["udp_receiver.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+    }
+  ]
+}
