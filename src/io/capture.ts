@@ -137,16 +137,45 @@ function openPath(path: string): number {
   }
 }
 
-/** Reads up to `buf.length` bytes at `position` on the libuv thread pool; resolves with the count read. */
-function readAt(fd: number, buf: Uint8Array, position: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+/** A positional read of `buffer.length` bytes on the libuv thread pool; `settled` once its callback has run. */
+class PoolRead {
+  settled = false;
+  bytes = 0;
+  error: Error | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    fd: number,
+    readonly buffer: Uint8Array<ArrayBuffer>,
+    position: number,
+  ) {
+    this.done = new Promise((resolve) =>
+      read(fd, buffer, 0, buffer.length, position, (err, n) => {
+        this.settled = true;
+        this.error = err ?? undefined;
+        this.bytes = n;
+        resolve();
+      }),
+    );
+  }
 }
 
+/** One turn of the event loop that does not block: completed thread-pool reads get their callbacks run. */
+function pollEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Buffers of READ_BYTES beside the one being delivered: room for reads overtaken by this thread. */
+const READ_SPARES = 3;
+const READ_BYTES = 1 << 20;
+
 /**
- * Fast path for an uncompressed regular capture file: positional reads into two reused 1 MB buffers (no stream, no
- * chunk allocation), double-buffered: the next megabyte is read on the thread pool (the kernel's copy on another
- * core) while the packets of the current one are delivered. Returns undefined, without moving the file position, when
- * the file is gzipped or not a capture, for the general path to handle.
+ * Fast path for an uncompressed regular capture file: positional reads into reused 1 MB buffers (no stream, no chunk
+ * allocation), read ahead: the next megabyte is read on the thread pool (the kernel's copy on another core) while the
+ * packets of the current one are delivered. When that read has not run yet once they are (the pool thread found no
+ * free core: V8's compiler threads early in a run, other processes), this thread reads the megabyte itself rather
+ * than wait, into a spare buffer; the overtaken read's buffer is reused once that read has completed. Returns
+ * undefined, without moving the file position, when the file is gzipped or not a capture, for the general path.
  */
 async function readRegularFile(
   fd: number,
@@ -157,25 +186,44 @@ async function readRegularFile(
 ): Promise<CaptureSummary | undefined> {
   // Plain Uint8Arrays, not Buffers: the partial records the reader keeps are Uint8Arrays, and one array class keeps
   // the decoder's byte reads monomorphic (a Buffer here deoptimized them as soon as a record crossed two reads).
-  let buf = new Uint8Array(1 << 20);
-  let spare = new Uint8Array(1 << 20);
+  let buf = new Uint8Array(READ_BYTES);
   let n = readSync(fd, buf, 0, buf.length, 0);
   const reader = n >= 4 ? readerFor(buf.subarray(0, n), onPacket, pause) : undefined;
   if (!reader) return undefined;
+  const spares = Array.from({ length: READ_SPARES }, () => new Uint8Array(READ_BYTES));
+  /** Overtaken reads still running. The caller closes the descriptor once this returns or throws: none may be left. */
+  const overtaken = new Set<Promise<void>>();
   let bytes = 0;
   while (n > 0) {
     bytes += n;
-    // The reader copies what it keeps of a chunk, so `spare` may be overwritten while `buf` is being read.
-    const next = readAt(fd, spare, bytes);
+    // The reader copies what it keeps of a chunk, so the next buffer may be overwritten while `buf` is being read.
+    const ahead = new PoolRead(fd, spares.pop()!, bytes);
     try {
       await deliver(reader, buf.subarray(0, n), bytes, afterChunk, pause);
+      if (!ahead.settled) await pollEventLoop();
+      if (ahead.settled || spares.length === 0) {
+        await ahead.done;
+        if (ahead.error) throw ahead.error;
+        spares.push(buf);
+        buf = ahead.buffer;
+        n = ahead.bytes;
+      } else {
+        const own = spares.pop()!;
+        n = readSync(fd, own, 0, own.length, bytes);
+        spares.push(buf);
+        buf = own;
+        overtaken.add(ahead.done);
+        void ahead.done.then(() => {
+          spares.push(ahead.buffer);
+          overtaken.delete(ahead.done);
+        });
+      }
     } catch (err) {
-      await next.catch(() => undefined); // the caller closes the descriptor: no read may still use it
+      await Promise.all([ahead.done, ...overtaken]);
       throw err;
     }
-    n = await next;
-    [buf, spare] = [spare, buf];
   }
+  await Promise.all(overtaken);
   reader.end();
   return summary(path, reader, false, bytes);
 }
