@@ -142,6 +142,7 @@ static void push_batch(receiver *r, int count) {
 
 static void *receive_loop(void *arg) {
   receiver *r = arg;
+  pthread_setname_np(pthread_self(), "udp-recvmmsg"); // as top, perf and /proc/PID/task/TID/comm show it
   for (;;) {
     for (int i = 0; i < BATCH; i++) r->msgs[i].msg_hdr.msg_namelen = sizeof r->from[i];
     const int count = recvmmsg(r->fd, r->msgs, BATCH, MSG_DONTWAIT, NULL);
