@@ -81,7 +81,6 @@ export class FlowTable {
 
   /** Finds the flow of a decoded packet; -1 when none. Leaves the canonical key in scratch for insert(). */
   lookup(p: DecodedPacket): number {
-    const k = this.key;
     const s = p.src;
     const d = p.dst;
     // Canonical order: the smaller (address, port) endpoint is A. (Compared, not subtracted: the difference of two
@@ -92,35 +91,67 @@ export class FlowTable {
     this.packetFromA = fromA;
     const a = fromA ? s : d;
     const b = fromA ? d : s;
-    k[0] = a[0]!;
-    k[1] = a[1]!;
-    k[2] = a[2]!;
-    k[3] = a[3]!;
-    k[4] = b[0]!;
-    k[5] = b[1]!;
-    k[6] = b[2]!;
-    k[7] = b[3]!;
-    k[8] = fromA ? ((p.srcPort << 16) | p.dstPort) >>> 0 : ((p.dstPort << 16) | p.srcPort) >>> 0;
-    k[9] = (p.protocol | (p.ipVersion << 8) | (p.vlan << 12)) >>> 0;
+    // The key words in locals: the hash and the comparison below read them from registers, not back from the array.
+    const a0 = a[0]!;
+    const a1 = a[1]!;
+    const a2 = a[2]!;
+    const a3 = a[3]!;
+    const b0 = b[0]!;
+    const b1 = b[1]!;
+    const b2 = b[2]!;
+    const b3 = b[3]!;
+    const ports = fromA ? ((p.srcPort << 16) | p.dstPort) >>> 0 : ((p.dstPort << 16) | p.srcPort) >>> 0;
+    const kind = (p.protocol | (p.ipVersion << 8) | (p.vlan << 12)) >>> 0;
+    const k = this.key;
+    k[0] = a0;
+    k[1] = a1;
+    k[2] = a2;
+    k[3] = a3;
+    k[4] = b0;
+    k[5] = b1;
+    k[6] = b2;
+    k[7] = b3;
+    k[8] = ports;
+    k[9] = kind;
+    // Word by word over the KEY_WORDS words, in key order.
     let h = 0x811c9dc5;
-    for (let i = 0; i < Layout.KEY_WORDS; i++) {
-      h = Math.imul(h ^ k[i]!, 0x9e3779b1);
-      h ^= h >>> 15;
-    }
+    h = Math.imul(h ^ a0, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ a1, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ a2, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ a3, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ b0, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ b1, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ b2, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ b3, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ ports, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ kind, 0x9e3779b1);
+    h ^= h >>> 15;
     h = Math.imul(h ^ (h >>> 13), 0x85ebca6b);
     h = (h ^ (h >>> 16)) >>> 0;
     this.keyHash = h;
     const keys = this.keys;
-    for (let pos = h & this.mask; ; pos = (pos + 1) & this.mask) {
-      const entry = this.index[pos]!;
+    const index = this.index;
+    const hashes = this.hashes;
+    const mask = this.mask;
+    for (let pos = h & mask; ; pos = (pos + 1) & mask) {
+      const entry = index[pos]!;
       if (entry === 0) return K.NIL;
       const slot = entry - 1;
-      if (this.hashes[slot] !== h) continue;
+      if (hashes[slot] !== h) continue;
       const o = slot * Layout.KEY_WORDS;
       if (
-        keys[o] === k[0] && keys[o + 1] === k[1] && keys[o + 2] === k[2] && keys[o + 3] === k[3] &&
-        keys[o + 4] === k[4] && keys[o + 5] === k[5] && keys[o + 6] === k[6] && keys[o + 7] === k[7] &&
-        keys[o + 8] === k[8] && keys[o + 9] === k[9]
+        keys[o] === a0 && keys[o + 1] === a1 && keys[o + 2] === a2 && keys[o + 3] === a3 &&
+        keys[o + 4] === b0 && keys[o + 5] === b1 && keys[o + 6] === b2 && keys[o + 7] === b3 &&
+        keys[o + 8] === ports && keys[o + 9] === kind
       ) return slot;
     }
   }
