@@ -53,6 +53,12 @@ typedef struct {
   struct iovec iov[BATCH];
   struct sockaddr_storage from[BATCH];
   uint8_t *buffers; // BATCH x MAX_DATAGRAM
+  // The last sender's address and its text: exporters are few, and inet_ntop (sprintf) cost more than the rest of a
+  // datagram's handling.
+  struct sockaddr_storage last_from;
+  socklen_t last_from_length;
+  char last_text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  size_t last_text_length;
   bool cleanup_hook; // registered: ends the thread if the environment ends before stop()
 } receiver;
 
@@ -100,10 +106,16 @@ static void push_batch(receiver *r, int count) {
   const uint32_t used = (uint32_t)__atomic_load_n(&r->ctrl[CTRL_USED], __ATOMIC_SEQ_CST);
   uint32_t added = 0;
   uint32_t w = r->write_offset;
-  char exporter[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
   for (int i = 0; i < count; i++) {
     const uint32_t length = r->msgs[i].msg_len;
-    const size_t exporter_length = address_text(&r->from[i], exporter);
+    const socklen_t from_length = r->msgs[i].msg_hdr.msg_namelen;
+    if (from_length != r->last_from_length || memcmp(&r->from[i], &r->last_from, from_length) != 0) {
+      memcpy(&r->last_from, &r->from[i], from_length);
+      r->last_from_length = from_length;
+      r->last_text_length = address_text(&r->from[i], r->last_text);
+    }
+    const char *exporter = r->last_text;
+    const size_t exporter_length = r->last_text_length;
     r->datagrams++;
     r->bytes += length;
     const uint64_t need = ((uint64_t)ENTRY_HEADER + length + exporter_length + 7) & ~(uint64_t)7;
