@@ -74,6 +74,7 @@ const result = new Float64Array(1);
 export function readTimestampInto(buf: Uint8Array, start: number, end: number, out: Float64Array, index: number): boolean {
   while (start < end && (buf[start] === SPACE || buf[start] === TAB)) start++;
   while (end > start && (buf[end - 1] === SPACE || buf[end - 1] === TAB)) end--;
+  if (plainIsoTimestamp(buf, start, end, out, index)) return true;
   if (start === end) {
     out[index] = NaN;
     return false;
@@ -91,6 +92,46 @@ export function readTimestampInto(buf: Uint8Array, start: number, end: number, o
   if (digitCount === 4 && after < end && buf[after] === MINUS) return isoTimestamp(buf, first, after + 1, end, out, index);
   if (digitCount <= 2 && after < end && buf[after] === SLASH) return dayMonthYearTimestamp(buf, first, after + 1, end, out, index);
   return epochSeconds(buf, start, end, out, index);
+}
+
+/**
+ * The common form, yyyy-mm-dd hh:mm:ss (or T) with an optional fraction of up to 15 digits and nothing after, read
+ * at fixed positions; false, with nothing stored, for anything else (the general path reads it, or stores NaN). The
+ * same value as isoTimestamp and timeOfDay, from a function V8 compiles in one small piece instead of four.
+ */
+function plainIsoTimestamp(buf: Uint8Array, start: number, end: number, out: Float64Array, index: number): boolean {
+  if (end - start < 19 || buf[start + 4] !== MINUS || buf[start + 7] !== MINUS || (buf[start + 10] !== SPACE && buf[start + 10] !== 84) /* T */) return false;
+  if (buf[start + 13] !== COLON || buf[start + 16] !== COLON) return false;
+  const century = twoDigits(buf, start);
+  const yearOfCentury = twoDigits(buf, start + 2);
+  const month = twoDigits(buf, start + 5);
+  const day = twoDigits(buf, start + 8);
+  const hour = twoDigits(buf, start + 11);
+  const minute = twoDigits(buf, start + 14);
+  const second = twoDigits(buf, start + 17);
+  if ((century | yearOfCentury | month | day | hour | minute | second) < 0 || hour > 23 || minute > 59 || second > 60) return false;
+  const year = century * 100 + yearOfCentury;
+  if (!validDate(year, month, day)) return false;
+  let frac = 0;
+  let fracDigits = 0;
+  if (end > start + 19) {
+    if (buf[start + 19] !== DOT || end - start - 20 < 1 || end - start - 20 > 15) return false;
+    for (let i = start + 20; i < end; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) return false;
+      frac = frac * 10 + d;
+    }
+    fracDigits = end - start - 20;
+  }
+  out[index] = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second + frac / POW10[fracDigits];
+  return true;
+}
+
+/** The two decimal digits at buf[at] as a number, or -1. */
+function twoDigits(buf: Uint8Array, at: number): number {
+  const tens = buf[at] - 48;
+  const ones = buf[at + 1] - 48;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
 }
 
 /** Stores NaN at out[index] (a cell that is not a timestamp) and returns false. */

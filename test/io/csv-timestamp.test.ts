@@ -38,6 +38,23 @@ describe('readTimestamp', () => {
       assert.ok(Number.isNaN(read(bad)), bad);
     }
   });
+  it('reads yyyy-mm-dd hh:mm:ss[.f] at fixed positions as the general reader does (which a trailing Z takes)', () => {
+    const rng = new Rng(11);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    for (let i = 0; i < 5000; i++) {
+      const digits = Math.floor(rng.next() * 18);
+      let fraction = '';
+      for (let k = 0; k < digits; k++) fraction += Math.floor(rng.next() * 10);
+      const text = `${String(Math.floor(rng.next() * 10000)).padStart(4, '0')}-${two(Math.floor(rng.next() * 14))}-${two(Math.floor(rng.next() * 33))}${rng.next() < 0.5 ? ' ' : 'T'}${two(Math.floor(rng.next() * 25))}:${two(Math.floor(rng.next() * 61))}:${two(Math.floor(rng.next() * 62))}${digits ? `.${fraction}` : ''}`;
+      const plain = read(text);
+      const general = read(`${text}Z`);
+      assert.ok(Object.is(plain, general) || (Number.isNaN(plain) && Number.isNaN(general)), text);
+    }
+    assert.equal(read('2016-02-29 23:59:60.123456789012345'), utc(2016, 2, 29, 23, 59, 60) + 0.123456789012345);
+    for (const bad of ['2017-02-29 00:00:00', '2017-07-06 24:00:00', '2017-07-06 12:60:00', '2017-07-06 12:00:61', '2017-07-06 12:00:00.1234567890123456', '2017-07-06 12:00:00.12a']) {
+      assert.ok(Number.isNaN(read(bad)), bad);
+    }
+  });
   it('equals Date.UTC on random dates and times, and keeps microseconds in order', () => {
     const rng = new Rng(7);
     let previous = -Infinity;
