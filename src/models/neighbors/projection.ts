@@ -86,14 +86,18 @@ function projectRow(src: Float32Array, off: number, d: number, basisT: Float64Ar
  * j), by subspace iteration, orthonormal to rounding and ordered by captured variance. The covariance C is applied
  * either formed (s·d²/2 once, then d²·m per step) or as Σ c·(cᵀB) over the centred sample rows c (2·s·d·m per
  * step), whichever costs less: the sorted-projection order wants one direction from a small sample, the projection
- * index up to 32 from a large one. Also serves sorted.ts.
+ * index up to 32 from a large one. With `trim`, that share of the sample rows farthest from the coordinate-wise
+ * median is left out (`centralRows`). Also serves sorted.ts.
  */
-export function principalDirections(data: Float32Array, n: number, d: number, m: number, sampleRows = SAMPLE_ROWS, iterations = ITERATIONS): Float64Array {
-  const s = Math.min(n, sampleRows);
+export function principalDirections(data: Float32Array, n: number, d: number, m: number, sampleRows = SAMPLE_ROWS, iterations = ITERATIONS, trim = 0): Float64Array {
+  const sampled = Math.min(n, sampleRows);
+  let rows: Int32Array = Int32Array.from({ length: sampled }, (_, t) => Math.floor((t * n) / sampled));
+  if (trim > 0) rows = centralRows(data, d, rows, trim);
+  const s = rows.length;
   const mean = new Float64Array(d);
   const centred = new Float64Array(s * d);
   for (let t = 0; t < s; t++) {
-    const i = Math.floor((t * n) / s);
+    const i = rows[t];
     for (let f = 0; f < d; f++) {
       centred[t * d + f] = data[i * d + f];
       mean[f] += data[i * d + f] / s;
@@ -119,6 +123,31 @@ export function principalDirections(data: Float32Array, n: number, d: number, m:
   for (let a = 0; a < d; a++) for (let j = 0; j < m; j++) sorted[a * m + j] = basis[a * m + rank[j]];
   orthonormalize(sorted, d, m);
   return sorted;
+}
+
+/**
+ * The rows of `rows` within the (1 − trim) quantile of squared distance to their coordinate-wise median: a few
+ * outlying rows can give a direction a large variance with little spread of the other rows along it (CIC-IDS2017's
+ * normal rows: the leading direction of evenly spaced samples flipped between two of near-equal variance, one of
+ * which halves what the sorted-projection search prunes).
+ */
+function centralRows(data: Float32Array, d: number, rows: Int32Array, trim: number): Int32Array {
+  const s = rows.length;
+  const median = new Float64Array(d);
+  const column = new Float64Array(s);
+  for (let f = 0; f < d; f++) {
+    for (let t = 0; t < s; t++) column[t] = data[rows[t] * d + f];
+    column.sort();
+    median[f] = column[s >> 1];
+  }
+  const far = new Float64Array(s);
+  for (let t = 0; t < s; t++) {
+    let sum = 0;
+    for (let f = 0; f < d; f++) sum += (data[rows[t] * d + f] - median[f]) ** 2;
+    far[t] = sum;
+  }
+  const limit = Float64Array.from(far).sort()[Math.max(0, Math.ceil((1 - trim) * s) - 1)];
+  return rows.filter((_, t) => far[t] <= limit);
 }
 
 /** Σ c·cᵀ over the s centred rows (d × d, both triangles). */
