@@ -394,7 +394,12 @@ export function cicFeatures(f: Float64Array, base: number, dstPort: number, prot
   return anyFlowFeatures(f, base, dstPort, protocol, out, o);
 }
 
-const ZERO_ROW = new Float64Array(CIC_FEATURES.length);
+/**
+ * The row onePacketFeatures builds before copying it out: the features a one-packet flow leaves at zero are never
+ * written, so they stay zero, and the values it sets go to fixed positions of one array (no offset arithmetic and
+ * overflow check per value, as writing at out[o + k] took).
+ */
+const ONE_PACKET_ROW = new Float64Array(CIC_FEATURES.length);
 
 /**
  * cicFeatures of a flow of one (forward) packet: no duration, so no rates; no IATs, activity periods or bulks; no
@@ -402,40 +407,41 @@ const ZERO_ROW = new Float64Array(CIC_FEATURES.length);
  */
 function onePacketFeatures(f: Float64Array, base: number, dstPort: number, protocol: number, out: Float64Array, o: number): Float64Array {
   const len = f[base + Slot.FWD_SUM]!;
-  out.set(ZERO_ROW, o);
-  out[o + Out.dstPort] = dstPort;
-  out[o + Out.protocol] = protocol;
-  out[o + Out.fwdN] = 1;
-  out[o + Out.fwdLen] = len;
-  out[o + Out.fwdMax] = f[base + Slot.FWD_MAX]!;
-  out[o + Out.fwdMin] = f[base + Slot.FWD_MIN]!;
-  out[o + Out.fwdMean] = f[base + Slot.FWD_MEAN]!;
-  out[o + Out.fPsh] = f[base + Slot.F_PSH]!;
-  out[o + Out.fUrg] = f[base + Slot.F_URG]!;
-  out[o + Out.fRst] = f[base + Slot.F_RST]!;
-  out[o + Out.fHdr] = f[base + Slot.F_HDR]!;
-  out[o + Out.lenMin] = f[base + Slot.ALL_MIN]!;
-  out[o + Out.lenMax] = f[base + Slot.ALL_MAX]!;
-  out[o + Out.lenMean] = len;
+  const row = ONE_PACKET_ROW;
+  row[Out.dstPort] = dstPort;
+  row[Out.protocol] = protocol;
+  row[Out.fwdN] = 1;
+  row[Out.fwdLen] = len;
+  row[Out.fwdMax] = f[base + Slot.FWD_MAX]!;
+  row[Out.fwdMin] = f[base + Slot.FWD_MIN]!;
+  row[Out.fwdMean] = f[base + Slot.FWD_MEAN]!;
+  row[Out.fPsh] = f[base + Slot.F_PSH]!;
+  row[Out.fUrg] = f[base + Slot.F_URG]!;
+  row[Out.fRst] = f[base + Slot.F_RST]!;
+  row[Out.fHdr] = f[base + Slot.F_HDR]!;
+  row[Out.lenMin] = f[base + Slot.ALL_MIN]!;
+  row[Out.lenMax] = f[base + Slot.ALL_MAX]!;
+  row[Out.lenMean] = len;
   const fc = base + Slot.FLAG_COUNTS;
-  out[o + Out.fin] = f[fc]!;
-  out[o + Out.syn] = f[fc + 1]!;
-  out[o + Out.rst] = f[fc + 2]!;
-  out[o + Out.psh] = f[fc + 3]!;
-  out[o + Out.ack] = f[fc + 4]!;
-  out[o + Out.urg] = f[fc + 5]!;
-  out[o + Out.cwr] = f[fc + 6]!;
-  out[o + Out.ece] = f[fc + 7]!;
-  out[o + Out.avgSize] = len;
-  out[o + Out.fSeg] = len;
-  out[o + Out.sfFwdPkts] = 1;
-  out[o + Out.sfFwdBytes] = Math.floor(len);
-  out[o + Out.fInitWin] = f[base + Slot.INIT_WIN_F]!;
-  out[o + Out.fSegMin] = f[base + Slot.MIN_SEG_F]!;
-  out[o + Out.icmpCode] = f[base + Slot.ICMP_CODE]!;
-  out[o + Out.icmpType] = f[base + Slot.ICMP_TYPE]!;
+  row[Out.fin] = f[fc]!;
+  row[Out.syn] = f[fc + 1]!;
+  row[Out.rst] = f[fc + 2]!;
+  row[Out.psh] = f[fc + 3]!;
+  row[Out.ack] = f[fc + 4]!;
+  row[Out.urg] = f[fc + 5]!;
+  row[Out.cwr] = f[fc + 6]!;
+  row[Out.ece] = f[fc + 7]!;
+  row[Out.avgSize] = len;
+  row[Out.fSeg] = len;
+  row[Out.sfFwdPkts] = 1;
+  row[Out.sfFwdBytes] = Math.floor(len);
+  row[Out.fInitWin] = f[base + Slot.INIT_WIN_F]!;
+  row[Out.fSegMin] = f[base + Slot.MIN_SEG_F]!;
+  row[Out.icmpCode] = f[base + Slot.ICMP_CODE]!;
+  row[Out.icmpType] = f[base + Slot.ICMP_TYPE]!;
   // A one-packet TCP flow may continue a connection that a timeout split (cicStart's caller recalls its start).
-  out[o + Out.tcpTime] = protocol === 6 ? f[base + Slot.LAST]! - f[base + Slot.TCP_START]! : 0;
+  row[Out.tcpTime] = protocol === 6 ? f[base + Slot.LAST]! - f[base + Slot.TCP_START]! : 0;
+  out.set(row, o);
   return out;
 }
 
