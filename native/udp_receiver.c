@@ -1,7 +1,7 @@
 // Batched UDP receiver for `flowsentry collect` (Linux): a thread of its own receives datagrams with recvmmsg(2)
 // (up to 64 per system call) and copies each into the collector's single-producer / single-consumer ring in a
 // SharedArrayBuffer, in exactly the entry layout of src/flows/collector-pipeline.ts (which documents it). Node 20's
-// dgram pays a JavaScript callback, a Buffer and an rinfo object per datagram (1.5-2.6 us of CPU here); this path
+// dgram pays a JavaScript callback, a Buffer and an rinfo object per datagram (1.9-3.2 us of CPU here); this path
 // pays one system call per batch and a memcpy per datagram, and no JavaScript at all. The decoding worker is unchanged;
 // when it sleeps, it is woken through a thread-safe function that runs Atomics.notify on the main thread.
 //
@@ -165,7 +165,10 @@ static void *receive_loop(void *arg) {
     if (count < 0 && errno == EINTR) continue;
     // Nothing queued (or a transient error such as ENOMEM, which dgram ignores too): sleep until a datagram or stop.
     struct pollfd fds[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->stop_pipe[0], .events = POLLIN}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (poll(fds, 2, -1) < 0) {
+      if (errno != EINTR) usleep(1000); // ENOMEM: retry; only stop() ends the thread
+      continue;
+    }
     if (fds[1].revents != 0) break;
   }
   return NULL;
