@@ -162,6 +162,7 @@ export function warmUpDictionary(): void {
   if (dictionaryWarmedUp) return;
   dictionaryWarmedUp = true;
   const dictionary = new ByteDictionary(16, 16, 64);
+  warmUpDictionaries.push(dictionary);
   // Distinct entries fill several pools (the first ones ASCII, one not) and are looked up again once each; then the
   // last one, in the current pool, many times: the common lookup of a category, which V8 should see as the hot one.
   const entries = Array.from({ length: 40 }, (_, i) => new TextEncoder().encode(`10.0.0.${i}-${i === 30 ? '\u00e9' : 'e'}`));
@@ -171,6 +172,8 @@ export function warmUpDictionary(): void {
   dictionary.toStrings();
 }
 let dictionaryWarmedUp = false;
+/** Kept for the process's life, as the parser's warm-up objects are (csv-reader.ts): optimised code refers to it weakly. */
+const warmUpDictionaries: ByteDictionary[] = [];
 
 function grow(a: Int32Array): Int32Array {
   const b = new Int32Array(a.length * 2);

@@ -387,6 +387,7 @@ export function warmUpParser(): void {
   const numbersOnly = [NUMERIC, SKIP, SKIP, SKIP] as const;
   const options = { columnNames: ['n', 'c', 's', 't'], hasHeader: true };
   let parser = new RecordParser('(warm-up)', new ColumnarBuilder(numbersOnly, ordinary.length), options);
+  warmUpParsers.push(parser);
   let pos = 0;
   for (const cut of [bytes.length >> 2, bytes.length >> 1]) pos = parser.parse(bytes, pos, cut, false);
   parser.parse(bytes, pos, bytes.length, true);
@@ -394,6 +395,7 @@ export function warmUpParser(): void {
   // line, the header copy) left none: the rare text repeats them. Its builder has no capacity, so that its chunk
   // rollovers give feedback for that call too (gzip input); its cuts fall inside cells.
   parser = new RecordParser('(warm-up)', new ColumnarBuilder(kinds), options);
+  warmUpParsers.push(parser);
   pos = 0;
   for (const cut of [rareBytes.length >> 2, rareBytes.length >> 1]) pos = parser.parse(rareBytes, pos, cut, false);
   parser.parse(rareBytes, pos, rareBytes.length, true);
@@ -404,6 +406,7 @@ export function warmUpParser(): void {
   // CIC-IDS2017 files) and a second, on-stack-replacement compilation of `parse`.
   const cheap = new TextEncoder().encode('1,k1,s,t\r\n0,k2,s,t\r\n');
   const tierUp = new RecordParser('(warm-up)', new ColumnarBuilder(numbersOnly, 2 * TIER_UP_CALLS), { ...options, hasHeader: false });
+  warmUpParsers.push(tierUp);
   for (let i = 0; i < TIER_UP_CALLS; i++) tierUp.parse(cheap, 0, cheap.length, false);
   // The line count too: its code after the word loop had never run when V8 compiled the loop, so every call
   // deoptimised at the loop's end and started over in the interpreter (a heap number per word until compiled again).
@@ -415,6 +418,12 @@ export function warmUpParser(): void {
   lineFeedsIn(longLines, longLines.length);
 }
 let warmedUp = false;
+/**
+ * The warm-up's parsers (with their builders and dictionaries) live as long as the process: optimised code refers
+ * weakly to objects seen in its feedback, and a full GC that collected them during a load deoptimised `parse` and
+ * `categoryCode` (then two on-stack replacements and two more compiles of `parse`).
+ */
+const warmUpParsers: RecordParser[] = [];
 /** Enough short calls for V8 to decide to optimise `parse` (a few hundred; each call parses two short records). */
 const TIER_UP_CALLS = 400;
 
