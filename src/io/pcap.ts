@@ -187,10 +187,12 @@ export class PcapReader implements CaptureReader {
   private parse(buf: Uint8Array): number {
     const p = this.packet;
     const little = this.little;
+    // Record headers through a DataView: one bounds-checked load per field where readU32 made four.
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let pos = 0;
     while (buf.length - pos >= 16) {
-      const capLen = readU32(buf, pos + 8, little);
-      const origLen = readU32(buf, pos + 12, little);
+      const capLen = view.getUint32(pos + 8, little);
+      const origLen = view.getUint32(pos + 12, little);
       if (capLen > MAX_RECORD) {
         // Framing is lost: a record length this large is corruption, and nothing after it can be trusted.
         countSkip(this.skipped, 'corrupt-record-length');
@@ -200,8 +202,8 @@ export class PcapReader implements CaptureReader {
         return -1;
       }
       if (buf.length - pos - 16 < capLen) break;
-      const sec = readU32(buf, pos, little);
-      const frac = readU32(buf, pos + 4, little);
+      const sec = view.getUint32(pos, little);
+      const frac = view.getUint32(pos + 4, little);
       p.data = buf;
       p.offset = pos + 16;
       p.capLen = capLen;
