@@ -15,12 +15,19 @@ const enum K {
   ETHERTYPE_QINQ_OLD = 0x9100,
 }
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
+/**
+ * A DataView over the byte array of the last packet decoded: packets come in capture chunks of many packets, so this
+ * is one view per chunk. Multi-byte fields are then one bounds-checked load each instead of one per byte.
+ */
+let viewBytes: Uint8Array | undefined;
+let bytesView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+function viewOf(b: Uint8Array): DataView<ArrayBufferLike> {
+  if (b !== viewBytes) {
+    bytesView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    viewBytes = b;
+  }
+  return bytesView;
 }
 
 /**
@@ -28,30 +35,32 @@ function u32(b: Uint8Array, o: number): number {
  */
 export function decodePacket(linkType: number, b: Uint8Array, offset: number, capLen: number, out: DecodedPacket): Decode {
   const end = offset + capLen;
+  if (end > b.length) return Decode.TruncatedLink;
+  const v = viewOf(b);
   out.vlan = 0;
   let o = offset;
   let etherType: number;
   switch (linkType) {
     case 1: // Ethernet II
       if (capLen < 14) return Decode.TruncatedLink;
-      etherType = u16(b, o + 12);
+      etherType = v.getUint16(o + 12);
       o += 14;
       break;
     case 113: // Linux cooked v1: protocol at 14
       if (capLen < 16) return Decode.TruncatedLink;
-      etherType = u16(b, o + 14);
+      etherType = v.getUint16(o + 14);
       o += 16;
       break;
     case 276: // Linux cooked v2: protocol at 0
       if (capLen < 20) return Decode.TruncatedLink;
-      etherType = u16(b, o);
+      etherType = v.getUint16(o);
       o += 20;
       break;
     case 101:
     case 12:
     case 14:
       if (capLen < 1) return Decode.TruncatedIp;
-      etherType = b[o]! >> 4 === 6 ? K.ETHERTYPE_IPV6 : K.ETHERTYPE_IPV4;
+      etherType = v.getUint8(o) >> 4 === 6 ? K.ETHERTYPE_IPV6 : K.ETHERTYPE_IPV4;
       break;
     case 228:
       etherType = K.ETHERTYPE_IPV4;
@@ -63,8 +72,8 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
     case 108: {
       // BSD loop: network byte order
       if (capLen < 4) return Decode.TruncatedLink;
-      let family = linkType === 108 ? u32(b, o) : (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-      if (family > 0xffff) family = u32(b, o);
+      let family = linkType === 108 ? v.getUint32(o) : v.getUint32(o, true);
+      if (family > 0xffff) family = v.getUint32(o);
       o += 4;
       if (family === 2) etherType = K.ETHERTYPE_IPV4;
       else if (family === 10 || family === 24 || family === 28 || family === 30) etherType = K.ETHERTYPE_IPV6;
@@ -79,82 +88,82 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
   while (etherType === K.ETHERTYPE_VLAN || etherType === K.ETHERTYPE_QINQ || etherType === K.ETHERTYPE_QINQ_OLD) {
     if (end - o < 4) return Decode.TruncatedLink;
     if (!tagged) {
-      out.vlan = u16(b, o) & 0x0fff;
+      out.vlan = v.getUint16(o) & 0x0fff;
       tagged = true;
     }
-    etherType = u16(b, o + 2);
+    etherType = v.getUint16(o + 2);
     o += 4;
   }
-  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(b, o, end, out);
-  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(b, o, end, out);
+  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out);
+  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out);
   return Decode.NonIp;
 }
 
-function decodeIpv4(b: Uint8Array, o: number, end: number, out: DecodedPacket): Decode {
+function decodeIpv4(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket): Decode {
   if (end - o < 20) return Decode.TruncatedIp;
-  const vihl = b[o]!;
+  const vihl = v.getUint8(o);
   if (vihl >> 4 !== 4) return Decode.BadIpVersion;
   const ihl = (vihl & 15) * 4;
-  let total = u16(b, o + 2);
+  let total = v.getUint16(o + 2);
   if (total === 0) total = end - o; // TCP segmentation offload captures write 0
   if (ihl < 20 || total < ihl) return Decode.BadIpHeader;
   if (end - o < ihl) return Decode.TruncatedIp;
   out.ipVersion = 4;
-  out.src[0] = u32(b, o + 12);
-  out.dst[0] = u32(b, o + 16);
+  out.src[0] = v.getUint32(o + 12);
+  out.dst[0] = v.getUint32(o + 16);
   out.src[1] = out.src[2] = out.src[3] = 0;
   out.dst[1] = out.dst[2] = out.dst[3] = 0;
   out.ipBytes = total;
-  const flagsFrag = u16(b, o + 6);
+  const flagsFrag = v.getUint16(o + 6);
   const fragOffset = flagsFrag & 0x1fff;
   out.fragment = fragOffset !== 0 ? 2 : flagsFrag & 0x2000 ? 1 : 0;
-  return decodeTransport(b, o + ihl, end, b[o + 9]!, total - ihl, out);
+  return decodeTransport(v, o + ihl, end, v.getUint8(o + 9), total - ihl, out);
 }
 
-function decodeIpv6(b: Uint8Array, o: number, end: number, out: DecodedPacket): Decode {
+function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket): Decode {
   if (end - o < 40) return Decode.TruncatedIp;
-  if (b[o]! >> 4 !== 6) return Decode.BadIpVersion;
-  let payload = u16(b, o + 4);
+  if (v.getUint8(o) >> 4 !== 6) return Decode.BadIpVersion;
+  let payload = v.getUint16(o + 4);
   if (payload === 0) payload = end - o - 40; // jumbogram or offload: use what was captured
   out.ipVersion = 6;
   for (let i = 0; i < 4; i++) {
-    out.src[i] = u32(b, o + 8 + 4 * i);
-    out.dst[i] = u32(b, o + 24 + 4 * i);
+    out.src[i] = v.getUint32(o + 8 + 4 * i);
+    out.dst[i] = v.getUint32(o + 24 + 4 * i);
   }
   out.ipBytes = 40 + payload;
   out.fragment = 0;
-  let next = b[o + 6]!;
+  let next = v.getUint8(o + 6);
   let p = o + 40;
   let remaining = payload;
   // Extension headers (bounded: each consumes ≥ 8 bytes of the captured data).
   for (;;) {
     if (next === 0 || next === 43 || next === 60 || next === 135 || next === 139 || next === 140) {
       if (end - p < 8) return Decode.TruncatedTransport;
-      const len = (b[p + 1]! + 1) * 8;
-      next = b[p]!;
+      const len = (v.getUint8(p + 1) + 1) * 8;
+      next = v.getUint8(p);
       p += len;
       remaining -= len;
     } else if (next === 44) {
       if (end - p < 8) return Decode.TruncatedTransport;
-      const fragField = u16(b, p + 2);
+      const fragField = v.getUint16(p + 2);
       out.fragment = fragField >> 3 !== 0 ? 2 : fragField & 1 ? 1 : 0;
-      next = b[p]!;
+      next = v.getUint8(p);
       p += 8;
       remaining -= 8;
     } else if (next === 51) {
       if (end - p < 8) return Decode.TruncatedTransport;
-      const len = (b[p + 1]! + 2) * 4;
-      next = b[p]!;
+      const len = (v.getUint8(p + 1) + 2) * 4;
+      next = v.getUint8(p);
       p += len;
       remaining -= len;
     } else break;
     if (remaining < 0) return Decode.BadIpHeader;
   }
-  return decodeTransport(b, p, end, next, remaining, out);
+  return decodeTransport(v, p, end, next, remaining, out);
 }
 
 /** `l4Len` is the transport length from the IP header (header + payload), independent of what was captured. */
-function decodeTransport(b: Uint8Array, o: number, end: number, protocol: number, l4Len: number, out: DecodedPacket): Decode {
+function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, protocol: number, l4Len: number, out: DecodedPacket): Decode {
   out.protocol = protocol;
   out.tcpFlags = 0;
   out.tcpWindow = 0;
@@ -172,12 +181,12 @@ function decodeTransport(b: Uint8Array, o: number, end: number, protocol: number
   switch (protocol) {
     case 6: {
       if (avail < 20) return Decode.TruncatedTransport;
-      const hl = (b[o + 12]! >> 4) * 4;
+      const hl = (v.getUint8(o + 12) >> 4) * 4;
       if (hl < 20) return Decode.BadTcpHeader;
-      out.srcPort = u16(b, o);
-      out.dstPort = u16(b, o + 2);
-      out.tcpFlags = b[o + 13]!;
-      out.tcpWindow = u16(b, o + 14);
+      out.srcPort = v.getUint16(o);
+      out.dstPort = v.getUint16(o + 2);
+      out.tcpFlags = v.getUint8(o + 13);
+      out.tcpWindow = v.getUint16(o + 14);
       out.l4HeaderLen = hl;
       out.payloadLen = l4Len > hl ? l4Len - hl : 0;
       return Decode.OK;
@@ -185,16 +194,16 @@ function decodeTransport(b: Uint8Array, o: number, end: number, protocol: number
     case 17:
     case 136: // UDP-Lite shares UDP's header layout
       if (avail < 8) return Decode.TruncatedTransport;
-      out.srcPort = u16(b, o);
-      out.dstPort = u16(b, o + 2);
+      out.srcPort = v.getUint16(o);
+      out.dstPort = v.getUint16(o + 2);
       out.l4HeaderLen = 8;
       out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
       return Decode.OK;
     case 1:
     case 58:
       if (avail < 4) return Decode.TruncatedTransport;
-      out.icmpType = b[o]!;
-      out.icmpCode = b[o + 1]!;
+      out.icmpType = v.getUint8(o);
+      out.icmpCode = v.getUint8(o + 1);
       out.l4HeaderLen = 8;
       out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
       return Decode.OK;
