@@ -17,7 +17,7 @@ import { FlowTable, pageBase, Layout } from './flow-table.js';
 import { cicAdd, cicFeatures, cicStart, clearMultiPacketFields, Slot } from './features/cic.js';
 import { PcapReader, type RawPacket, type SkipCounts } from '../io/pcap.js';
 import { CIC_FEATURES } from '../datasets/cic-names.js';
-import { pushWarmUpCapture, warmUpCapture } from './warmup.js';
+import { pushWarmUpCapture, warmUpCapture, WARM_UP_PACKETS } from './warmup.js';
 
 export interface MeterOptions {
   /** Seconds without packets after which a flow ends (default 120). */
@@ -502,8 +502,8 @@ let warmedUp = false;
  * the first real capture) threw that code away ('weak objects' deopt) while the real run was still ramping up.
  */
 const warmUpMeters: FlowMeter[] = [];
-/** Every row the columnar scratch meter wrote (more room than the warm-up capture has packets). */
-const warmUpRows = new MeterBatch(256, CIC_FEATURES.length);
+/** Every row the columnar scratch meter wrote (115 flows; room for one per packet of the capture). */
+let warmUpRows: MeterBatch | undefined;
 
 /** Appends the rows of `from` to `to`, which has room for them. */
 function copyRows(to: MeterBatch, from: MeterBatch): void {
@@ -523,8 +523,10 @@ function warmUp(): void {
   warmedUp = true;
   const capture = warmUpCapture();
   const batch = new MeterBatch(16, CIC_FEATURES.length);
+  const rows = new MeterBatch(WARM_UP_PACKETS, CIC_FEATURES.length);
+  warmUpRows = rows;
   const keep = (b: MeterBatch): MeterBatch => {
-    copyRows(warmUpRows, b);
+    copyRows(rows, b);
     b.length = 0;
     return b;
   };
@@ -544,5 +546,5 @@ function warmUp(): void {
  */
 export function warmUpBatch(): MeterBatch {
   if (!warmedUp) warmUp();
-  return warmUpRows;
+  return warmUpRows!;
 }

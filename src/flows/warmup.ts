@@ -101,7 +101,10 @@ class CaptureWriter {
   }
 }
 
-/** The warm-up capture: 142 packets, about 18 kB, 20 minutes of packet time. */
+/** Packets in the warm-up capture (also a bound on its flows: each has at least one). */
+export const WARM_UP_PACKETS = 142;
+
+/** The warm-up capture: WARM_UP_PACKETS packets, about 18 kB, 20 minutes of packet time. */
 export function warmUpCapture(): Uint8Array {
   const w = new CaptureWriter();
   const tcp = (gapUs: number, src: number, dst: number, sport: number, dport: number, flags: number, payload: number): void =>
