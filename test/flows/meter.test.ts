@@ -1,6 +1,6 @@
 // Flow meter behaviour: initiator direction, VLAN in the key, idle and active timeouts, RST and FIN termination,
 // a new SYN after a close, and bounded memory under a SYN flood of unique 5-tuples (evictions counted); the warm-up
-// capture takes the paths it is there to take.
+// capture takes the paths it is there to take; a slot freed by a long flow is clean for the next.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -143,4 +143,35 @@ test('the warm-up capture is a valid pcap whose packets take the decoder and met
   assert.ok(flows.some((f) => at(f, 'Fwd Bytes/Bulk Avg') > 0 && at(f, 'Bwd Bytes/Bulk Avg') > 0), 'bulks both ways');
   assert.ok(flows.some((f) => at(f, 'Idle Mean') > 5e6), 'an activity gap over 5 s');
   assert.ok(flows.some((f) => at(f, 'Total TCP Flow Time') > at(f, 'Flow Duration')), 'a connection continued after a timeout split it');
+});
+
+test("a slot reused after a flow of many packets starts clean: the next flows' features equal a fresh meter's", () => {
+  // Flow A fills every accumulator (payload both ways, bulks both ways, a > 5 s gap, PSH/URG/RST flags) and ends by
+  // FIN; B (three packets) and C (one packet) come later and reuse freed slots (cicStart writes only what one packet
+  // sets: the rest must have been cleared when A ended).
+  const data = (us: number, src: string, dst: string, sport: number, dport: number, flags: number, payload: number) => ({
+    us,
+    bytes: ethernet(ipv4({ src, dst, protocol: 6 }, tcp({ sport, dport, flags, payload, window: 1000 + payload }))),
+  });
+  const a = [data(0, '10.0.0.1', '10.0.0.2', 4000, 80, SYN, 0), data(10, '10.0.0.2', '10.0.0.1', 80, 4000, SYN | ACK, 0)];
+  for (let i = 0; i < 6; i++) a.push(data(100 + i * 10, '10.0.0.1', '10.0.0.2', 4000, 80, 0x18, 100 + i));
+  for (let i = 0; i < 6; i++) a.push(data(200 + i * 10, '10.0.0.2', '10.0.0.1', 80, 4000, 0x18 | 0x20, 1400 - i));
+  a.push(data(7_000_000, '10.0.0.1', '10.0.0.2', 4000, 80, 0x18 | RST, 5), data(7_000_100, '10.0.0.1', '10.0.0.2', 4000, 80, FIN | ACK, 0));
+  a.push(data(7_000_200, '10.0.0.2', '10.0.0.1', 80, 4000, FIN | ACK, 0));
+  const later = [
+    data(20_000_000, '10.0.0.3', '10.0.0.4', 5000, 443, SYN, 0),
+    data(20_000_050, '10.0.0.4', '10.0.0.3', 443, 5000, SYN | ACK, 0),
+    data(20_000_090, '10.0.0.3', '10.0.0.4', 5000, 443, ACK, 20),
+    u(21_000_000, '10.0.0.5', '10.0.0.6', 53, 53),
+  ];
+  const reused = run([...a, ...later]).flows;
+  const fresh = run(later).flows;
+  assert.equal(reused.length, 3);
+  assert.equal(reused[0]!.packets, a.length);
+  assert.ok(reused[0]!.features!.some((v, i) => v !== 0 && i > 20 && i < 60), 'A set multi-packet features');
+  for (const [k, flow] of fresh.entries()) {
+    const other = reused[k + 1]!;
+    assert.deepEqual([other.srcAddr, other.dstAddr, other.packets], [flow.srcAddr, flow.dstAddr, flow.packets]);
+    CIC_FEATURES.forEach((name, i) => assert.ok(Object.is(other.features![i], flow.features![i]), `${flow.srcAddr}: ${name}: ${other.features![i]} vs ${flow.features![i]}`));
+  }
 });
