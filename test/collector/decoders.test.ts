@@ -8,6 +8,7 @@ import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore, type TemplateStoreOptions } from '../../src/io/netflow/decode.js';
 import { REVERSE_PEN, VARIABLE_LENGTH } from '../../src/io/netflow/information-elements.js';
 import { ipv6Text } from '../../src/io/netflow/batch.js';
+import { jsonLinesBound, writeJsonLines } from '../../src/io/netflow/json-bytes.js';
 import { Bytes, ipfixMessage, readDatagrams, set, templateRecord, v9Packet, type Field } from './build.js';
 
 const FIXTURES = 'test/fixtures/netflow';
@@ -23,7 +24,11 @@ class Harness {
     decodeDatagram(buf, exporter, nowMs, this.store, this.batch, this.stats);
     const records = this.batch.toRecords();
     // The JSON-lines fast path writes exactly what JSON.stringify writes for the objects.
-    assert.equal(this.batch.toJsonLines(), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const lines = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    assert.equal(this.batch.toJsonLines(), lines);
+    // So does the byte writer the collector uses.
+    const out = new Uint8Array(jsonLinesBound(this.batch));
+    assert.equal(Buffer.from(out.buffer, 0, writeJsonLines(this.batch, out, 0)).toString('latin1'), lines);
     return records;
   }
 }
