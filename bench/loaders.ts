@@ -70,6 +70,10 @@ async function child(args: string[]): Promise<void> {
   const peakRssMb = statusMb('VmHWM');
   const stats: LoadStats = { seconds, cpuSeconds: (used.user + used.system) / 1e6, rows: frame.nRows, cols: frame.features.length + frame.source.dropped.length, numericBytes: dataBytes(frame), baseRssMb, peakRssMb };
   console.log(JSON.stringify(stats));
+  // Compiles still running on V8's threads finish while the event loop can still run a GC they ask for: Node 20 can
+  // deadlock at exit when one needs a GC while the main thread drains the platform's tasks (nodejs/node#54918; one
+  // child of ~500 hung so, after its stats were printed).
+  await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 interface Measured {
