@@ -184,6 +184,8 @@ const DIGIT_PAIRS = Uint16Array.from({ length: 100 }, (_, n) => (48 + ((n / 10) 
 
 /** The n decimal digits (leading zeros) of an integer 0 ≤ v < min(10^n, 2^31), ending before view[end]. */
 function putDigits(view: View, end: number, v: number, n: number): void {
+  // An int32 from here on, so the divisions by 100 are integer multiplications, not float divisions in a chain.
+  v |= 0;
   for (; n >= 2; n -= 2) {
     const q = (v / 100) | 0;
     end -= 2;
