@@ -171,26 +171,33 @@ function putIPv4(view: View, pos: number, v: number): number {
     p = putSmall(ipv4View, p, v & 255);
     ipv4Lengths[slot] = p - at;
   }
-  // Four words, whatever the length: the bytes past it are overwritten by what follows.
-  view.setUint32(pos, ipv4View.getUint32(at, true), true);
-  view.setUint32(pos + 4, ipv4View.getUint32(at + 4, true), true);
-  view.setUint32(pos + 8, ipv4View.getUint32(at + 8, true), true);
-  view.setUint32(pos + 12, ipv4View.getUint32(at + 12, true), true);
+  // All 16 bytes as two 8-byte words (ASCII or zero bytes: never a NaN), whatever the length: the bytes past it are
+  // overwritten by what follows.
+  view.setFloat64(pos, ipv4View.getFloat64(at, true), true);
+  view.setFloat64(pos + 8, ipv4View.getFloat64(at + 8, true), true);
   return pos + ipv4Lengths[slot];
 }
 
-/** "00".."99" as little-endian 16-bit words: two digits per store. */
+/** "00".."99" as little-endian 16-bit words and "0000".."9999" as 32-bit words: two or four digits per store. */
 const DIGIT_PAIRS = Uint16Array.from({ length: 100 }, (_, n) => (48 + ((n / 10) | 0)) | ((48 + (n % 10)) << 8));
+const DIGIT_QUADS = Uint32Array.from({ length: 10_000 }, (_, n) => (DIGIT_PAIRS[(n / 100) | 0] | (DIGIT_PAIRS[n % 100] << 16)) >>> 0);
 
 /** The n decimal digits (leading zeros) of an integer 0 ≤ v < min(10^n, 2^31), ending before view[end]. */
 function putDigits(view: View, end: number, v: number, n: number): void {
   // An int32 from here on, so the divisions by 100 are integer multiplications, not float divisions in a chain.
   v |= 0;
-  for (; n >= 2; n -= 2) {
+  for (; n >= 4; n -= 4) {
+    const q = (v / 10_000) | 0;
+    end -= 4;
+    view.setUint32(end, DIGIT_QUADS[v - q * 10_000], true);
+    v = q;
+  }
+  if (n >= 2) {
     const q = (v / 100) | 0;
     end -= 2;
     view.setUint16(end, DIGIT_PAIRS[v - q * 100], true);
     v = q;
+    n -= 2;
   }
   if (n === 1) view.setUint8(end - 1, 48 + v);
 }
