@@ -6,10 +6,15 @@
 // dropped and counted. A chunk is handed over when full (`chunkRows`) or `maxDelayMs` after its first record, so
 // batching adds at most that much latency. stop() delivers the open chunk before the final stats, and messages keep
 // their order, so every decoded record reaches the engine. (Same idea as the two-thread `collect` pipeline,
-// src/flows/collector-pipeline.ts.)
+// src/flows/collector-pipeline.ts.) Datagrams are received as `collect` receives them: by the native recvmmsg
+// receiver when it is built (a thread of its own filling a ring this thread drains, src/flows/collector-ring.ts),
+// else by Node's dgram socket on this thread.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { FlowCollector, type CollectorStats } from '../flows/collector.js';
+import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from '../flows/collector.js';
+import { nativeReceiver } from '../flows/collector-native.js';
+import type { ReceiverKind } from '../flows/collector-pipeline.js';
+import { NativeRingSource } from '../flows/collector-ring.js';
 import { UserError } from '../errors.js';
 import { FlowChunk } from './flow-chunk.js';
 import { ModelScorer } from './model-scorer.js';
@@ -35,11 +40,13 @@ export interface NetflowWorkerOptions {
    * copy of the model): rows are scored on this thread when its features are the NetFlow set.
    */
   model?: { doc: ModelDocument; file: string };
+  /** How datagrams are received, as `collect --receiver`: 'auto' (default: recvmmsg when built, else dgram). */
+  receiver?: ReceiverKind;
 }
 
 type ToWorker = { type: 'stop' };
 type FromWorker =
-  | { type: 'listening'; port: number }
+  | { type: 'listening'; port: number; receiver: 'recvmmsg' | 'dgram' }
   | { type: 'chunk'; slot: number; buffer: SharedArrayBuffer | undefined; capacity: number; length: number; exporters: string[]; predicted: boolean; hasScore: boolean; backlogDropped: number }
   | { type: 'done'; stats: CollectorStats & { backlogDropped: number } }
   | { type: 'error'; message: string };
@@ -49,6 +56,8 @@ export class NetflowWorkerSource {
   private constructor(
     private readonly worker: Worker,
     readonly port: number,
+    /** How the worker receives datagrams. */
+    readonly receiver: 'recvmmsg' | 'dgram',
   ) {}
 
   /**
@@ -69,9 +78,9 @@ export class NetflowWorkerSource {
     let dropped = 0;
     // a slot's buffer is sent with its first chunk only
     const buffers: SharedArrayBuffer[] = [];
-    const port = await new Promise<number>((resolve, reject) => {
+    const listening = await new Promise<{ port: number; receiver: 'recvmmsg' | 'dgram' }>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'listening') resolve(m.port);
+        if (m.type === 'listening') resolve(m);
         else if (m.type === 'error') reject(new UserError(m.message));
         else if (m.type === 'chunk') {
           if (m.buffer && m.slot >= 0) buffers[m.slot] = m.buffer;
@@ -87,7 +96,7 @@ export class NetflowWorkerSource {
       worker.once('error', reject);
       worker.once('exit', () => reject(new UserError('the NetFlow source thread exited')));
     });
-    return new NetflowWorkerSource(worker, port);
+    return new NetflowWorkerSource(worker, listening.port, listening.receiver);
   }
 
   /** Closes the socket, delivers the open chunk and returns the collector's final stats. */
@@ -167,7 +176,30 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
       } satisfies FromWorker);
     });
   };
-  const collector = await FlowCollector.listen({ host: options.host, port: options.port, receiveBuffer: options.receiveBuffer });
+  const receiverKind = options.receiver ?? 'auto';
+  const native = receiverKind === 'dgram' ? undefined : nativeReceiver();
+  if (receiverKind === 'recvmmsg' && native && 'reason' in native) throw new Error(`the recvmmsg receiver is not available: ${native.reason}`);
+  const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
+  let collector: FlowCollector;
+  let ring: NativeRingSource | undefined;
+  if (native && 'receiver' in native) {
+    const ringCollector = new FlowCollector();
+    collector = ringCollector;
+    const ingest = (datagram: Buffer, exporter: string, nowMs: number): void => void ringCollector.ingest(datagram, exporter, nowMs);
+    try {
+      ring = await NativeRingSource.start(native.receiver, { host: options.host, port: options.port, receiveBuffer: requested }, ingest);
+    } catch (err) {
+      throw new UserError(`cannot listen on udp://${options.host}:${options.port}: ${(err as Error).message}`);
+    }
+  } else collector = await FlowCollector.listen({ host: options.host, port: options.port, receiveBuffer: requested });
+  /** The collector's stats, with the receiver's socket counters when the native receiver received. */
+  const close = async (): Promise<CollectorStats> => {
+    if (!ring) return { ...(await collector.close()), receiver: 'dgram' };
+    const kernelDrops = kernelDropsForPort(ring.port);
+    const received = ring.stop();
+    const stats = await collector.close();
+    return { ...stats, kernelDrops, ringDropped: received.ringDropped, receiver: 'recvmmsg', receiveBuffer: { requested, granted: ring.granted } };
+  };
   collector.on('batch', (batch) => {
     const arrivedAt = performance.timeOrigin + performance.now();
     if (open && open.chunk.free < batch.length) flush();
@@ -184,13 +216,13 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
   });
   port.on('message', (m: ToWorker) => {
     if (m.type !== 'stop') return;
-    void collector.close().then(async (stats) => {
+    void close().then(async (stats) => {
       flush();
       await posting;
       port.postMessage({ type: 'done', stats: { ...stats, backlogDropped } } satisfies FromWorker);
     });
   });
-  port.postMessage({ type: 'listening', port: collector.address?.port ?? 0 } satisfies FromWorker);
+  port.postMessage({ type: 'listening', port: ring ? ring.port : (collector.address?.port ?? 0), receiver: ring ? 'recvmmsg' : 'dgram' } satisfies FromWorker);
 }
 
 if (!isMainThread && (workerData as { kind?: string } | undefined)?.kind === WORKER_KIND) {

@@ -113,13 +113,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         ...(doc.meta.evaluation ?? {}),
       }),
       drift: () => scorer.driftStatus(),
-      health: () => ({ source: sourceName(config), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}) }),
+      health: () => ({ source: sourceName(config), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}) }),
     });
     const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];
     url = await server.listen({ host, port });
   }
 
   let damage: string | undefined;
+  /** How the NetFlow source receives datagrams (recvmmsg or dgram), once it listens. */
+  let receiver: string | undefined;
   const abort = new AbortController();
   const submit: Submit = (flow, stage) => {
     engine.submit(flow, stage);
@@ -145,7 +147,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (config.netflow) {
       const submitChunk: SubmitChunk = (chunk, release) => void engine.submitChunk(chunk, release);
       const onDropped = (records: number): void => metrics.drops.inc({ where: 'netflow-backlog' }, records);
-      const netflow = { signal: abort.signal, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onListening: options.onNetflowPort };
+      const onListening = (port: number, kind: string): void => {
+        receiver = kind;
+        options.onNetflowPort?.(port);
+      };
+      const netflow = { signal: abort.signal, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onListening };
       return { collector: await runNetflowSource(config.netflow, submitChunk, netflow) };
     }
     return {};

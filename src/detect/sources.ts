@@ -179,7 +179,10 @@ export async function runNetflowSource(
     /** The engine's scorer (loaded with `shared`); with a NetFlow-feature model, chunks come scored from the collector thread. */
     model?: ModelScorer;
     onDropped?: (records: number) => void;
-    onListening?: (port: number) => void;
+    /** Called once listening, with the port and how datagrams are received. */
+    onListening?: (port: number, receiver: 'recvmmsg' | 'dgram') => void;
+    /** As `collect --receiver`: 'auto' (default) receives with the native recvmmsg receiver when it is built, else dgram. */
+    receiver?: 'auto' | 'recvmmsg' | 'dgram';
   } = {},
 ): Promise<CollectorStats & { backlogDropped: number }> {
   const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
@@ -193,11 +196,12 @@ export async function runNetflowSource(
       maxDelayMs: options.maxDelayMs ?? 5,
       maxRows: options.maxRows ?? 200_000,
       model: options.model?.featureSet === 'netflow' ? { doc: options.model.doc, file: options.model.model.file } : undefined,
+      receiver: options.receiver,
     },
     submit,
     (records) => options.onDropped?.(records),
   );
-  options.onListening?.(source.port);
+  options.onListening?.(source.port, source.receiver);
   await new Promise<void>((resolve) => {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener('abort', () => resolve(), { once: true });

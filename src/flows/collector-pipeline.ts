@@ -27,25 +27,16 @@ import { UserError } from '../errors.js';
 import { FLOW_CSV_HEADER, type FlowBatch } from '../io/netflow/batch.js';
 import { jsonLinesBound, writeJsonLines } from '../io/netflow/json-bytes.js';
 import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../io/netflow/warmup.js';
+import { CLOSED, CONTROL_WORDS, DEFAULT_RING_BYTES, HEADER, SEQ, START, USED, WAITING, WARMED, WRAP } from './collector-ring.js';
 
-const WRAP = 0xffffffff;
-const HEADER = 24;
 /** Entry flag: a synthetic warm-up datagram, decoded by a scratch collector and not counted. */
 const WARM_UP = 1;
 /** Rounds of warmupDatagrams() received before binding. */
 const WARM_UP_ROUNDS = 150;
-/**
- * Where both offsets start. Each thread then keeps its own offset to itself (the producer's writeOffset, the
- * consumer's r): only `used` is shared, so a datagram costs no atomic store of an offset.
- */
-const START = 1;
-const USED = 2;
-const SEQ = 3;
-const CLOSED = 4;
-/** Set by the consumer while it sleeps, so the producer signals only then. */
-const WAITING = 5;
-/** Set by the producer once every warm-up datagram is in the ring. */
-const WARMED = 6;
+// Control words (collector-ring.ts): START, where both offsets start (each thread then keeps its own offset to
+// itself, the producer's writeOffset, the consumer's r: only USED is shared, so a datagram costs no atomic store of
+// an offset); SEQ, bumped to wake the consumer; CLOSED; WAITING, set by the consumer while it sleeps, so the producer
+// signals only then; WARMED, set by the producer once every warm-up datagram is in the ring.
 const WORKER_KIND = 'flowsentry-collector-pipeline';
 
 export interface CollectorPipelineOptions {
@@ -134,8 +125,8 @@ export class CollectorPipeline {
     if (receiverKind === 'recvmmsg' && native && 'reason' in native) {
       throw new UserError(`the recvmmsg receiver is not available: ${native.reason}`);
     }
-    const ctrl = new SharedArrayBuffer(8 * 4);
-    const data = new SharedArrayBuffer((options.ringBytes ?? 32 << 20) & ~7);
+    const ctrl = new SharedArrayBuffer(CONTROL_WORDS * 4);
+    const data = new SharedArrayBuffer((options.ringBytes ?? DEFAULT_RING_BYTES) & ~7);
     // Touch every page now: the kernel maps them on first write, and in a burst those page faults were a quarter of
     // the receiving thread's time.
     new Uint8Array(data).fill(0);

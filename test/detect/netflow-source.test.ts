@@ -12,6 +12,8 @@ import { NETFLOW_FEATURES, netflowFeatures } from '../../src/flows/features/netf
 import { FlowChunk } from '../../src/detect/flow-chunk.js';
 import { ModelScorer } from '../../src/detect/model-scorer.js';
 import { startService } from '../../src/detect/service.js';
+import { runNetflowSource } from '../../src/detect/sources.js';
+import { nativeReceiver } from '../../src/flows/collector-native.js';
 import { loadConfig } from '../../src/serve/config.js';
 import { Bytes, set, templateRecord, v9Packet } from '../collector/build.js';
 import { cli, latestById, waitFor } from '../e2e/service-harness.js';
@@ -116,6 +118,7 @@ describe('NetFlow source (collector thread, columnar chunks)', () => {
     const summary = await service.stop();
     assert.equal(summary.engine.flowsScored, records.length);
     assert.equal((summary.input.collector as { records: number }).records, records.length);
+    assert.equal((summary.input.collector as { receiver: string }).receiver, 'reason' in nativeReceiver() ? 'dgram' : 'recvmmsg');
     assert.equal(summary.engine.dropped, 0);
     assert.equal(summary.engine.alertsRaised, alertsBySrc.size, 'one aggregate per alerting source');
     assert.equal(summary.engine.alertsRaised + summary.engine.alertsAggregated, [...alertsBySrc.values()].reduce((a, b) => a + b, 0));
@@ -147,5 +150,51 @@ describe('NetFlow source (collector thread, columnar chunks)', () => {
     const collected = (summary.input.collector as { records: number }).records;
     assert.ok(collected > 0);
     assert.equal(summary.engine.flowsScored + summary.engine.dropped, collected);
+  });
+
+  it('both receivers (native recvmmsg, dgram) hand the engine the same records with the same scores, and say which received', async () => {
+    const native = nativeReceiver();
+    const sent = datagrams(120);
+    const truth = decoded(sent);
+    const scorer = await ModelScorer.load(model, { shared: true });
+    const kinds = ['reason' in native ? undefined : ('recvmmsg' as const), 'dgram' as const].filter((k) => k !== undefined);
+    if ('reason' in native) assert.equal(kinds.length, 1, `recvmmsg not tested: ${native.reason}`);
+    const runs: { records: FlowRecord[]; scores: number[]; receiver: string; stats: { receiver?: string; records: number; kernelDrops: number | undefined } }[] = [];
+    for (const kind of kinds) {
+      const abort = new AbortController();
+      const records: FlowRecord[] = [];
+      const scores: number[] = [];
+      let port = 0;
+      let receiver = '';
+      const done = runNetflowSource(
+        'udp://127.0.0.1:0',
+        (chunk, release) => {
+          assert.ok(chunk.predicted, 'scored on the collector thread');
+          records.push(...chunk.toRecords());
+          for (let i = 0; i < chunk.length; i++) scores.push(chunk.score[i]);
+          release(chunk);
+        },
+        { signal: abort.signal, model: scorer, receiver: kind, onListening: (p, r) => ((port = p), (receiver = r)) },
+      );
+      await waitFor('the collector', () => port || undefined);
+      const sock = dgram.createSocket('udp4');
+      for (const [k, d] of sent.entries()) {
+        await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
+        if (k % 20 === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+      sock.close();
+      await waitFor('every record', () => records.length >= truth.length || undefined, 20_000);
+      abort.abort();
+      runs.push({ records, scores, receiver, stats: await done });
+    }
+    for (const [k, run] of runs.entries()) {
+      assert.equal(run.receiver, kinds[k]);
+      assert.equal(run.stats.receiver, kinds[k]);
+      assert.equal(run.stats.kernelDrops, 0);
+      assert.equal(run.stats.records, truth.length);
+      // the arrival time is the receiver's clock; everything else is the datagrams'
+      assert.deepEqual(run.records, truth, kinds[k]);
+      assert.deepEqual(run.scores, runs[0].scores);
+    }
   });
 });
