@@ -2,7 +2,9 @@
 // Score direction: scoreSamples returns the LOF itself (= −score_samples in scikit-learn): ≈1 for inliers,
 // higher = more anomalous. Outlier mode: `trainingScores()` / `fitPredict()` give the LOF of the training rows
 // (each row's neighbours exclude itself). Novelty mode: `scoreSamples(X)` scores new rows against the training rows.
-// Fit O(n² · d) brute force (one k-NN query per training row), scoring O(queries × n × d).
+// Neighbours come from the neighbour index (neighbors/search.ts: cluster index, sparse or SIMD scan, the SIMD scan in
+// sorted-projection order): fit is one k-NN query per training row, scoring one per query row, each O(n · d) only in
+// the worst case (no bound prunes a row), as brute force.
 
 import { UserError } from '../errors.js';
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
