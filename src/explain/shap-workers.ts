@@ -3,10 +3,10 @@
 // once) instead of starting per call; they are unref'd while idle so they never keep the process alive.
 // The main thread explains the first share of each call itself.
 
-import { Worker } from 'node:worker_threads';
 import { createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Estimator, ModelState } from '../models/estimator.js';
 import { forestFromState } from '../models/trees/flat-tree.js';
+import { HelperThread } from '../util/helper-thread.js';
 import { defaultThreads } from '../util/worker-pool.js';
 
 /** Models whose `explain()` is TreeSHAP over a flat forest. */
@@ -17,67 +17,21 @@ const TREE_SHAP_MODELS = new Set(['gbdt', 'iforest', 'rf', 'dt']);
  */
 const PARALLEL_NODE_ROWS = 10_000_000;
 
-interface Reply {
-  id: number;
-  phi?: Float32Array;
-  error?: string;
+/** A block of rows as a helper receives it. */
+export interface ExplainTask {
+  rows: number;
+  cols: number;
+  data: Float32Array;
 }
 
-class ExplainWorkers {
-  private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (phi: Float32Array) => void; reject: (err: Error) => void }>();
-  private nextId = 0;
-  /** Set once a worker failed: the pool is dropped and every later call rejects. */
-  private failure: Error | undefined;
+/** Per model, its helpers (dropped at the first failure of any, so the next call starts new ones). */
+const pools = new WeakMap<Estimator, HelperThread<ExplainTask, Float32Array>[]>();
 
-  constructor(model: Estimator, threads: number, private readonly onFailure: () => void) {
-    const workerData = { name: model.name, state: model.getState() };
-    for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./shap-worker.js', import.meta.url), { workerData });
-      worker.unref();
-      worker.on('message', (reply: Reply) => this.settle(reply));
-      worker.on('error', (err) => this.failAll(err));
-      worker.on('exit', (code) => {
-        if (code !== 0) this.failAll(new Error(`explanation worker exited with code ${code}`));
-      });
-      this.workers.push(worker);
-    }
-  }
-
-  run(worker: number, X: Matrix): Promise<Float32Array> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const w = this.workers[worker];
-    if (this.waiting.size === 0) for (const each of this.workers) each.ref();
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, rows: X.rows, cols: X.cols, data: X.data });
-    });
-  }
-
-  get size(): number {
-    return this.workers.length;
-  }
-
-  private settle(reply: Reply): void {
-    const pending = this.waiting.get(reply.id);
-    if (!pending) return;
-    this.waiting.delete(reply.id);
-    if (this.waiting.size === 0) for (const each of this.workers) each.unref();
-    if (reply.error !== undefined) pending.reject(new Error(reply.error));
-    else pending.resolve(reply.phi as Float32Array);
-  }
-
-  private failAll(err: Error): void {
-    this.failure ??= err;
-    this.onFailure();
-    for (const pending of this.waiting.values()) pending.reject(err);
-    this.waiting.clear();
-    for (const each of this.workers) each.unref();
-  }
+function startHelpers(model: Estimator, count: number): HelperThread<ExplainTask, Float32Array>[] {
+  const workerData = { name: model.name, state: model.getState() };
+  const drop = (): boolean => pools.delete(model);
+  return Array.from({ length: count }, () => new HelperThread<ExplainTask, Float32Array>(new URL('./shap-worker.js', import.meta.url), workerData, 'explanation worker', drop));
 }
-
-const pools = new WeakMap<Estimator, ExplainWorkers>();
 
 /** Whether `explainInParallel` would split this call (a TreeSHAP model, enough rows × nodes, more than one thread). */
 export function worthParallel(model: Estimator, rows: number, threads = defaultThreads()): boolean {
@@ -91,15 +45,18 @@ export async function explainInParallel(model: Estimator, X: Matrix, threads = d
   const explain = model.explain?.bind(model);
   if (!explain) throw new Error(`${model.name} has no exact explanation`);
   let pool = pools.get(model);
-  if (!pool) pools.set(model, (pool = new ExplainWorkers(model, threads - 1, () => pools.delete(model))));
-  const parts = pool.size + 1;
+  if (!pool) pools.set(model, (pool = startHelpers(model, threads - 1)));
+  const parts = pool.length + 1;
   const size = Math.ceil(X.rows / parts);
   const slice = (from: number): Matrix => {
     const to = Math.min(X.rows, from + size);
     return createMatrix(to - from, X.cols, X.columns, X.data.slice(from * X.cols, to * X.cols));
   };
   const inWorkers: Promise<Float32Array>[] = [];
-  for (let k = 1; k < parts && k * size < X.rows; k++) inWorkers.push(pool.run(k - 1, slice(k * size)));
+  for (let k = 1; k < parts && k * size < X.rows; k++) {
+    const part = slice(k * size);
+    inWorkers.push(pool[k - 1].request({ rows: part.rows, cols: part.cols, data: part.data }));
+  }
   const own = await explain(slice(0));
   const out = createMatrix(X.rows, X.cols, X.columns);
   out.data.set(own.data);

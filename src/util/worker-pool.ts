@@ -2,9 +2,10 @@
 // Shared inputs travel once as workerData (SharedArrayBuffers are shared, not copied); tasks are handed out one at a
 // time to whichever worker is free, and results come back in task order.
 //
-// Worker side: call `serveTasks(handler)` in the worker module; `handler(task, workerData)` returns the result.
+// Worker side: call `serveTasks(handler)` in the worker module; `handler(task, workerData)` returns the result. The same
+// worker side serves a persistent helper thread (helper-thread.ts).
 
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 
 export interface PoolOptions {
@@ -68,12 +69,14 @@ export async function runInWorkers<Task, Result>(moduleUrl: URL, shared: unknown
   return results;
 }
 
-export function serveTasks<Task, Result>(handler: (task: Task, shared: unknown) => Result | Promise<Result>): void {
+/** `transfer` lists the buffers of a result to move to the caller instead of copying them. */
+export function serveTasks<Task, Result>(handler: (task: Task, shared: unknown) => Result | Promise<Result>, transfer?: (result: Result) => TransferListItem[]): void {
   if (isMainThread || !parentPort) throw new Error('serveTasks must run inside a worker');
   const port = parentPort;
   port.on('message', async (msg: { id: number; task: Task }) => {
     try {
-      port.postMessage({ id: msg.id, result: await handler(msg.task, workerData) });
+      const result = await handler(msg.task, workerData);
+      port.postMessage({ id: msg.id, result }, transfer?.(result));
     } catch (err) {
       port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
     }

@@ -3,10 +3,8 @@
 // solves every second fold while the calling thread solves the others. The worker is started before the full solve,
 // so its start-up overlaps with it. A fold's result does not depend on the thread that solved it.
 
-import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
-import type { OffsetSparseParts } from '../nn/offset-sparse.js';
-import type { OffsetSparseRows } from '../nn/offset-sparse.js';
+import type { OffsetSparseParts, OffsetSparseRows } from '../nn/offset-sparse.js';
+import { HelperThread } from '../../util/helper-thread.js';
 import { solveDualCd, type DualCdOptions } from './dual-cd.js';
 
 /** What a fold solve needs besides the rows (functions and signals stay on the calling thread). */
@@ -17,24 +15,16 @@ export interface FoldSolution {
   b: number;
 }
 
-/** One request to the worker: solve these folds; `id` pairs the reply with the request. */
-export interface FoldRequest {
-  id: number;
-  folds: FoldOptions[];
-}
-
 export class FoldSolver {
-  private requests = 0;
-
   private constructor(
     private readonly S: OffsetSparseRows,
-    private readonly worker: Worker | null,
+    private readonly helper: HelperThread<FoldOptions[], FoldSolution[]> | null,
   ) {}
 
   /** A helper worker over S's rows when `parallel`, else a solver on the calling thread only. */
   static start(S: OffsetSparseRows, parallel: boolean): FoldSolver {
     const parts: OffsetSparseParts = S.parts();
-    return new FoldSolver(S, parallel ? new Worker(new URL('./svm-folds-worker.js', import.meta.url), { workerData: parts }) : null);
+    return new FoldSolver(S, parallel ? new HelperThread(new URL('./svm-folds-worker.js', import.meta.url), parts, 'svm: calibration fold worker') : null);
   }
 
   /** Solutions of the folds, in order. */
@@ -45,33 +35,20 @@ export class FoldSolver {
       const { w, b } = solveDualCd(this.S, folds[f]);
       out[f] = { w, b };
     };
-    if (!this.worker || folds.length < 2) {
+    if (!this.helper || folds.length < 2) {
       for (let f = 0; f < folds.length; f++) here(f);
       return out;
     }
     const away = folds.map((_, f) => f).filter((f) => f % 2 === 1);
-    const request: FoldRequest = { id: ++this.requests, folds: away.map((f) => folds[f]) };
-    // a worker that exits (out of memory, terminated) is an error, not a reply awaited forever
-    const listening = new AbortController();
-    const exited = once(this.worker, 'exit', { signal: listening.signal }).then(([code]) => {
-      throw new Error(`svm: calibration fold worker exited with code ${String(code)}`);
-    });
-    const reply = Promise.race([once(this.worker, 'message', { signal: listening.signal }), exited]);
-    reply.catch(() => undefined); // settled below, or abandoned when a fold here throws
-    this.worker.postMessage(request);
-    let message: { id: number; solutions?: FoldSolution[]; error?: string };
-    try {
-      for (let f = 0; f < folds.length; f += 2) here(f);
-      [message] = (await reply) as [typeof message];
-    } finally {
-      listening.abort();
-    }
-    if (message.error !== undefined || message.id !== request.id || !message.solutions) throw new Error(`svm: calibration fold worker failed: ${message.error ?? 'unexpected reply'}`);
-    away.forEach((f, t) => (out[f] = (message.solutions as FoldSolution[])[t]));
+    const reply = this.helper.request(away.map((f) => folds[f]));
+    reply.catch(() => undefined); // awaited below, or abandoned when a fold here throws
+    for (let f = 0; f < folds.length; f += 2) here(f);
+    const solutions = await reply;
+    away.forEach((f, t) => (out[f] = solutions[t]));
     return out;
   }
 
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    await this.helper?.terminate();
   }
 }
