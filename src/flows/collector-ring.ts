@@ -21,6 +21,8 @@ export const WAITING = 5;
 export const WARMED = 6;
 export const CONTROL_WORDS = 8;
 export const DEFAULT_RING_BYTES = 32 << 20;
+/** Entries NativeRingSource hands over per turn of the event loop: one receiver batch (recvmmsg's 64). */
+const DRAIN_ENTRIES = 64;
 
 /** Called for each datagram received, in order. */
 export type DatagramHandler = (datagram: Buffer, exporter: string, nowMs: number) => void;
@@ -42,6 +44,8 @@ export class NativeRingSource {
   private readOffset = 0;
   private handle: NativeReceiverHandle | undefined;
   private received = { bytes: 0, datagrams: 0, ringDropped: 0 };
+  /** A drain is scheduled at setImmediate. */
+  private continuing = false;
 
   private constructor(
     private readonly api: NativeReceiver,
@@ -76,31 +80,40 @@ export class NativeRingSource {
     return source;
   }
 
-  /** Hands every entry in the ring to the handler, until the ring is found empty. */
+  /**
+   * Hands the entries in the ring to the handler, at most DRAIN_ENTRIES per turn of the event loop (then it goes on
+   * at setImmediate), so timers and messages on this thread interleave with a burst as they do between dgram
+   * callbacks.
+   */
   private readonly drain = (): void => {
+    this.continuing = false;
     const { ctrl, data } = this;
+    let r = this.readOffset;
+    let consumed = 0;
+    let entries = 0;
     let available = Atomics.load(ctrl, USED);
-    while (available > 0) {
-      let r = this.readOffset;
-      let consumed = 0;
-      while (consumed < available) {
-        if (data.readUInt32BE(r) === WRAP) {
-          consumed += data.length - r;
-          r = 0;
-          continue;
-        }
-        const need = data.readUInt32BE(r);
-        const length = data.readUInt32BE(r + 4);
-        const start = r + HEADER;
-        const exporter = data.toString('latin1', start + length, start + length + data[r + 17]);
-        this.onDatagram(data.subarray(start, start + length), exporter, data.readDoubleBE(r + 8));
-        r += need;
-        if (r === data.length) r = 0;
-        consumed += need;
+    while (consumed < available && entries < DRAIN_ENTRIES) {
+      if (data.readUInt32BE(r) === WRAP) {
+        consumed += data.length - r;
+        r = 0;
+        continue;
       }
-      this.readOffset = r;
-      // Entries written after this load are seen by the next one (or the wake their writer then sends).
-      available = Atomics.sub(ctrl, USED, consumed) - consumed;
+      const need = data.readUInt32BE(r);
+      const length = data.readUInt32BE(r + 4);
+      const start = r + HEADER;
+      const exporter = data.toString('latin1', start + length, start + length + data[r + 17]);
+      this.onDatagram(data.subarray(start, start + length), exporter, data.readDoubleBE(r + 8));
+      r += need;
+      if (r === data.length) r = 0;
+      consumed += need;
+      entries++;
+    }
+    this.readOffset = r;
+    // Entries written after this are seen here (or woken for: the receiver wakes after every batch it writes).
+    available = Atomics.sub(ctrl, USED, consumed) - consumed;
+    if (available > 0 && this.handle && !this.continuing) {
+      this.continuing = true;
+      setImmediate(this.drain);
     }
   };
 
@@ -110,7 +123,7 @@ export class NativeRingSource {
       const { bytes, datagrams, ringDropped } = this.api.stop(this.handle);
       this.handle = undefined;
       this.received = { bytes, datagrams, ringDropped };
-      this.drain();
+      while (Atomics.load(this.ctrl, USED) > 0) this.drain();
     }
     return this.received;
   }
