@@ -1,7 +1,9 @@
 // Shared command plumbing: global options, --json output, exit codes and error printing.
 // Exit codes: 0 ok, 1 user error (one line on stderr), 2 usage error. Stack traces only with --debug.
+// Output that cannot be written: src/util/output.ts (stdout's reader gone: exit 0, quietly; otherwise one line, exit 1).
 
 import { UsageError, UserError } from '../errors.js';
+import { describeWriteError, guardStdout, writeStdout } from '../util/output.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -13,12 +15,13 @@ export interface GlobalOptions {
  * otherwise `render` turns it into text for humans. `toJson`, when given, picks what --json prints.
  */
 export async function runCommand<R>(opts: GlobalOptions, work: () => Promise<R>, render: (result: R) => string, toJson?: (result: R) => unknown): Promise<void> {
+  guardStdout();
   try {
     const result = await work();
-    if (opts.json) process.stdout.write(`${JSON.stringify(toJson ? toJson(result) : result, jsonReplacer)}\n`);
+    if (opts.json) writeStdout(`${JSON.stringify(toJson ? toJson(result) : result, jsonReplacer)}\n`);
     else {
       const text = render(result);
-      if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (text) writeStdout(text.endsWith('\n') ? text : `${text}\n`);
     }
   } catch (err) {
     reportError(err, opts.debug === true);
@@ -39,12 +42,23 @@ export function reportError(err: unknown, debug: boolean): void {
   } else if (err instanceof UserError) {
     process.stderr.write(`flowsentry: ${err.message}\n`);
     process.exitCode = 1;
+  } else if (isWriteError(err)) {
+    // A write that no command turned into an OutputError still gets the one line, never "internal error".
+    const path = (err as NodeJS.ErrnoException).path;
+    process.stderr.write(`flowsentry: ${path === undefined ? '' : `${path}: `}cannot write: ${describeWriteError(err)}\n`);
+    process.exitCode = 1;
   } else {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`flowsentry: internal error: ${message}${debug ? '' : ' (run with --debug for details)'}\n`);
     process.exitCode = 1;
   }
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+}
+
+/** An errno error from a system call that writes or creates files. */
+function isWriteError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && ['write', 'rename', 'mkdir', 'fsync'].includes(e.syscall ?? '');
 }
 
 /** Parses a comma-separated list option. */

@@ -8,6 +8,7 @@ import { checkCaptureFiles } from './capture-files.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
 import { captureDamageLine } from '../io/capture.js';
 import { runCommand, type GlobalOptions } from './command.js';
+import { stdoutStream } from '../util/output.js';
 import { statSync } from 'node:fs';
 
 interface ExtractCliOptions extends GlobalOptions {
@@ -82,7 +83,7 @@ export function register(program: Command): void {
           const total = sizes.reduce((a, b) => a + b, 0);
           const progress =
             process.stderr.isTTY === true && !opts.json && total > 1 << 26 ? (await import('../util/progress.js')).createProgress('extract', total, true) : undefined;
-          const summary = await extractFlows(captures, opts.out ?? process.stdout, {
+          const summary = await extractFlows(captures, opts.out ?? stdoutStream(), {
             ...(progress ? { onProgress: (bytes: number, index: number) => progress.update(Math.min(total, sizes.slice(0, index).reduce((a, b) => a + b, 0) + bytes)) } : {}),
             features: opts.features as FeatureSet,
             ...(opts.format !== undefined ? { format: opts.format as OutputFormat } : {}),

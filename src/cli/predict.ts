@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { predict, type PredictionRecord, type PredictSummary } from '../workflow/predict.js';
 import { runCommand, type GlobalOptions } from './command.js';
+import { stdoutStream } from '../util/output.js';
 
 interface PredictCliOptions extends GlobalOptions {
   out?: string;
@@ -30,10 +31,6 @@ export function register(program: Command): void {
     .option('--no-explain', 'skip the per-row feature contributions (faster)')
     .option('--json', 'print one JSON document (summary, plus every prediction when there is no --out)')
     .action(async (model: string, files: string[], opts: PredictCliOptions, cmd: Command) => {
-      // `predict ... | head` closes stdout early: stop quietly
-      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EPIPE') process.exit(0);
-      });
       const collected: PredictionRecord[] = [];
       const options = { format: opts.format, label: opts.label, explain: opts.explain };
       await runCommand(
@@ -43,7 +40,7 @@ export function register(program: Command): void {
             model,
             files,
             options,
-            opts.out !== undefined ? { path: opts.out } : opts.json ? { collect: (p) => collected.push(p) } : { stream: process.stdout, format: 'csv' },
+            opts.out !== undefined ? { path: opts.out } : opts.json ? { collect: (p) => collected.push(p) } : { stream: stdoutStream(), format: 'csv' },
           ),
         render,
         (s) => (s.out === null ? { ...s, predictions: collected } : s),

@@ -2,7 +2,8 @@
 //   'partition': meters one hash partition of the flows of the given files and sends its rows to the main thread as
 //     transferred byte chunks, one at a time per acknowledgement (back-pressure);
 //   'writer': the second stage of a two-thread pipeline — takes the CIC flow batches that the main thread's meter
-//     fills in a SharedArrayBuffer ring (SlotRing, pipeline.ts) and writes their CSV rows to a file descriptor.
+//     fills in a SharedArrayBuffer ring (SlotRing, pipeline.ts) and writes their CSV rows to a file descriptor,
+//     keeping the count of rows written in `rowsWritten` for the main thread's error line should this thread die.
 // (The decoding thread of meterCaptures is decode-worker.ts.)
 
 import { Writable } from 'node:stream';
@@ -15,7 +16,7 @@ const port = parentPort!;
 
 type Job =
   | { role: 'partition'; captures: string[]; options: ExtractOptions }
-  | { role: 'writer'; ring: SharedArrayBuffer; rows: number; width: number; fd: number };
+  | { role: 'writer'; ring: SharedArrayBuffer; rows: number; width: number; fd: number; file: string; rowsWritten: SharedArrayBuffer };
 
 function fail(err: unknown): void {
   port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), userError: err instanceof UserError } satisfies WorkerReply);
@@ -41,16 +42,19 @@ async function partition(captures: string[], options: ExtractOptions): Promise<v
 function writer(job: Extract<Job, { role: 'writer' }>): void {
   const ring = SlotRing.attach(job.ring);
   const batches = ringBatches(ring, job.rows, job.width);
-  const out = new ByteWriter(job.fd);
+  const out = new ByteWriter(job.fd, undefined, job.file);
+  const rowsWritten = new Float64Array(job.rowsWritten);
   try {
     for (let rows = ring.take(); rows > 0; rows = ring.take()) {
       const batch = batches[ring.current]!;
       batch.length = rows;
       writeCicBatch(out, batch);
       out.push();
+      rowsWritten[0] = out.rowsWritten;
       ring.release();
     }
     out.push(true);
+    rowsWritten[0] = out.rowsWritten;
   } catch (err) {
     ring.abort();
     throw err;

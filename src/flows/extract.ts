@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
 import { UserError } from '../errors.js';
+import { countLines, countStdout, OutputError, writtenBefore } from '../util/output.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
 import { countSkip, ReadPause, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
@@ -146,7 +147,9 @@ const POW10 = Float64Array.from({ length: 2 * K.POW10_ZERO + 1 }, (_, i) => 10 *
  * reuses the chunks of an fs.WriteStream once written (a fresh 1 MB buffer per chunk kept the GC busy); to a file
  * descriptor it writes synchronously from one buffer. With a ReadPause, a chunk handed to a Writable that then asks
  * for 'drain' also pauses the capture reader after its current packet, so the queue stays within the stream's
- * high-water mark plus about one chunk, however many flows end at once.
+ * high-water mark plus about one chunk, however many flows end at once. A chunk holds whole rows (a push comes
+ * after a row, never inside one), so the rows the output has taken are counted per chunk; a failed write is an
+ * OutputError naming `file` with that count (src/util/output.ts).
  */
 export class ByteWriter {
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);
@@ -157,10 +160,30 @@ export class ByteWriter {
   private readonly prefix = new Uint8Array(20);
   private prefixSecond = NaN;
   private readonly cell = new Float64Array(1);
+  /** Rows in the current chunk (countRows). */
+  private chunkRows = 0;
+  /** Rows the output has taken. */
+  rowsWritten = 0;
+  /** Chunks handed to a stream whose write callback has not run yet, and who waits for them (finish). */
+  private inFlight = 0;
+  private onIdle: (() => void) | undefined;
+  private failure: unknown;
   constructor(
     private readonly out: Writable | number,
     private readonly pause?: ReadPause,
-  ) {}
+    private readonly file = 'stdout',
+  ) {
+    if (typeof out !== 'number') {
+      out.on('error', (err) => {
+        this.failure ??= err;
+      });
+    }
+  }
+
+  /** Marks the end of `n` rows written since the last call. */
+  countRows(n: number): void {
+    this.chunkRows += n;
+  }
 
   text(s: string): void {
     if (this.pos + s.length * 3 > this.buf.length) this.spill(s.length * 3);
@@ -392,18 +415,36 @@ export class ByteWriter {
     if (this.pos === 0 || (!force && this.pos < CHUNK - (CHUNK >> 3))) return;
     const out = this.out;
     if (typeof out === 'number') {
-      for (let at = 0; at < this.pos; ) at += writeSync(out, this.buf, at, this.pos - at);
+      let at = 0;
+      try {
+        while (at < this.pos) at += writeSync(out, this.buf, at, this.pos - at);
+      } catch (err) {
+        this.rowsWritten += countLines(this.buf.subarray(0, at));
+        throw new OutputError(this.file, err, { count: this.rowsWritten, unit: 'flows' });
+      }
+      this.rowsWritten += this.chunkRows;
+      this.chunkRows = 0;
       this.pos = 0;
       return;
     }
+    this.check();
     const full = this.buf;
     const chunk = full.subarray(0, this.pos);
+    const rows = this.chunkRows;
     this.buf = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
     this.pos = 0;
+    this.chunkRows = 0;
     // Only a file stream is done with a chunk when its write callback runs; other streams may pass it on as is.
     const reuse = out instanceof WriteStream && full.length === CHUNK;
-    const done = reuse ? () => void (this.spare.length < K.SPARE_CHUNKS && this.spare.push(full)) : undefined;
-    out.write(chunk, done);
+    this.inFlight++;
+    out.write(chunk, (err) => {
+      if (err) {
+        if (this.failure === undefined) this.rowsWritten += countLines(chunk.subarray(0, writtenBefore(err)));
+        this.failure ??= err;
+      } else this.rowsWritten += rows;
+      if (reuse && this.spare.length < K.SPARE_CHUNKS) this.spare.push(full);
+      if (--this.inFlight === 0) this.onIdle?.();
+    });
     if (this.pause && out.writableNeedDrain) this.pause.requested = true;
   }
 
@@ -411,7 +452,30 @@ export class ByteWriter {
   async drain(force = false): Promise<void> {
     this.push(force);
     const out = this.out;
-    if (typeof out !== 'number' && out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', resolve));
+    if (typeof out !== 'number' && out.writableNeedDrain) {
+      // A stream that fails never drains: it closes.
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          out.off('drain', done);
+          out.off('close', done);
+          resolve();
+        };
+        out.on('drain', done);
+        out.on('close', done);
+      });
+      this.check();
+    }
+  }
+
+  /** Writes the last chunk and waits until the output has taken every chunk; an OutputError if any write failed. */
+  async finish(): Promise<void> {
+    await this.drain(true);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw new OutputError(this.file, this.failure, { count: this.rowsWritten, unit: 'flows' });
   }
 
   /** Grows the current chunk when a line outruns it between drains. */
@@ -489,6 +553,7 @@ export function writeCicBatch(w: ByteWriter, batch: MeterBatch): void {
     w.values(features, i * width, (i + 1) * width);
     w.byte(K.NEWLINE);
   }
+  w.countRows(batch.length);
 }
 
 let csvWarmedUp = false;
@@ -516,22 +581,25 @@ export interface PartialExtract {
  * Meters captures into `out` as rows (no header); the body shared by the single-thread and worker paths. To a file
  * descriptor the rows are written synchronously, so memory stays bounded however many flows end in a burst; to a
  * Writable the reader stops after the packet whose rows filled the stream (ByteWriter's ReadPause) and waits for
- * 'drain'.
+ * 'drain'. A failed write is an OutputError naming `file` and the flows written before it.
  */
-export async function extractInto(captures: readonly (string | Readable)[], out: Writable | number, options: ExtractOptions): Promise<PartialExtract> {
+export async function extractInto(captures: readonly (string | Readable)[], out: Writable | number, options: ExtractOptions, file = 'stdout'): Promise<PartialExtract> {
   const features = options.features ?? 'cic';
   const format = options.format ?? 'csv';
   const columns = extractColumns(features);
   const pause = new ReadPause();
-  const writer = new ByteWriter(out, pause);
+  const writer = new ByteWriter(out, pause, file);
+  if (out === process.stdout) countStdout(() => ({ count: writer.rowsWritten, unit: 'flows' }));
   const onFlow =
     format === 'csv'
       ? (flow: FlowRecord) => {
           writeCsvFlow(writer, flow, features);
+          writer.countRows(1);
           writer.push();
         }
       : (flow: FlowRecord) => {
           writer.text(`${formatFlowJson(flow, features, columns)}\n`);
+          writer.countRows(1);
           writer.push();
         };
   // CIC CSV rows are written from columnar batches of the meter (one batch, refilled after each write).
@@ -559,16 +627,27 @@ export async function extractInto(captures: readonly (string | Readable)[], out:
     summaries.push(await readCapture(captures[i]!, onPacket, afterChunk, pause));
   }
   while (!meter.flush(1024)) await writer.drain();
-  await writer.drain(true);
+  await writer.finish();
   return { captures: summaries, stats: meter.stats };
 }
 
-/** Runs one meter per worker thread, each on its hash partition of the flows; rows arrive as transferred chunks. */
-async function extractInWorkers(paths: readonly string[], stream: Writable, options: ExtractOptions, count: number): Promise<PartialExtract[]> {
+/**
+ * Runs one meter per worker thread, each on its hash partition of the flows; rows arrive as transferred chunks. A
+ * failed write to `stream` ends every worker and is an OutputError naming `file` with the rows written before it.
+ */
+async function extractInWorkers(paths: readonly string[], stream: Writable, file: string, options: ExtractOptions, count: number): Promise<PartialExtract[]> {
   const maxFlows = Math.ceil((options.maxFlows ?? 100_000) / count);
   const workers: Worker[] = [];
+  let rowsWritten = 0;
+  if (stream === process.stdout) countStdout(() => ({ count: rowsWritten, unit: 'flows' }));
+  let failed: (err: unknown) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => {
+    failed = (err) => reject(new OutputError(file, err, { count: rowsWritten, unit: 'flows' }));
+  });
+  failure.catch(() => undefined); // raced below
+  stream.on('error', (err) => failed(err));
   try {
-    return await Promise.all(
+    const all = Promise.all(
       Array.from({ length: count }, (_, index) => {
         const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
           workerData: { role: 'partition', captures: paths, options: { ...options, onProgress: undefined, maxFlows, partition: { index, count } } },
@@ -576,7 +655,13 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
         workers.push(worker);
         return new Promise<PartialExtract>((resolve, reject) => {
           worker.on('message', (msg: Uint8Array | WorkerReply) => {
-            if (ArrayBuffer.isView(msg)) stream.write(msg, () => worker.postMessage('ack'));
+            if (ArrayBuffer.isView(msg)) {
+              stream.write(msg, (err) => {
+                rowsWritten += countLines(err ? msg.subarray(0, writtenBefore(err)) : msg);
+                if (err) return failed(err);
+                worker.postMessage('ack');
+              });
+            }
             else if (msg.type === 'done') resolve(msg.result);
             else if (msg.type === 'error') reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
           });
@@ -585,6 +670,7 @@ async function extractInWorkers(paths: readonly string[], stream: Writable, opti
         });
       }),
     );
+    return await Promise.race([all, failure]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -598,18 +684,23 @@ export function ringBatches(ring: SlotRing, rows: number, featureCount: number):
   return Array.from({ length: ring.slots }, (_, i) => new MeterBatch(rows, featureCount, ring.buffer, ring.offset(i)));
 }
 
-/** Opens an output file for writing; a UserError naming it when it cannot be. */
+/** Opens an output file for writing; an OutputError naming it when it cannot be. */
 function openOutput(path: string): number {
   try {
     return openSync(path, 'w');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(`cannot write: ${e.code ?? e.message}`, { file: path });
+    throw new OutputError(path, err, 'nothing was written');
   }
 }
 
-function writeAll(fd: number, bytes: Buffer): void {
-  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+/** Writes the header line of `path`. */
+function writeHeader(fd: number, path: string, header: string): void {
+  const bytes = Buffer.from(header);
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+  } catch (err) {
+    throw new OutputError(path, err, { count: 0, unit: 'flows' });
+  }
 }
 
 /**
@@ -627,10 +718,19 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
   const ring = SlotRing.create(K.RING_SLOTS, MeterBatch.bytesFor(K.BATCH_ROWS, width));
   const batches = ringBatches(ring, K.BATCH_ROWS, width);
   let worker: Worker | undefined;
+  // Rows the writer thread's output has taken, kept where this thread can read them after the writer has died.
+  const rowsWritten = new Float64Array(new SharedArrayBuffer(8));
   try {
-    writeAll(fd, Buffer.from(`${extractColumns('cic').map(csvField).join(',')}\n`));
-    worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd } });
-    const written = workerResult(worker, 'written', 'CSV writer');
+    writeHeader(fd, out, `${extractColumns('cic').map(csvField).join(',')}\n`);
+    worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
+      workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd, file: out, rowsWritten: rowsWritten.buffer },
+    });
+    // The writer's own failures (OutputError) say what was written; its death (out of memory, terminated) says it here.
+    const written = workerResult(worker, 'written', 'CSV writer').catch((err: unknown) => {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${(err as Error).message}; the file is incomplete: ${rowsWritten[0]} flows written before it`, { file: out });
+    });
+    written.catch(() => undefined); // awaited later; the meter may fail first
     worker.once('exit', () => ring.abort());
     const pause = new ReadPause();
     const full = (b: MeterBatch): MeterBatch => {
@@ -690,26 +790,31 @@ export async function extractFlows(
   else if (workers === 1 && typeof out === 'string') {
     const fd = openOutput(out);
     try {
-      if (format === 'csv') writeAll(fd, Buffer.from(`${extractColumns(features).map(csvField).join(',')}\n`));
-      parts = [await extractInto(captures, fd, { ...options, features, format })];
+      if (format === 'csv') writeHeader(fd, out, `${extractColumns(features).map(csvField).join(',')}\n`);
+      parts = [await extractInto(captures, fd, { ...options, features, format }, out)];
     } finally {
       closeSync(fd);
     }
   } else {
     const stream = typeof out === 'string' ? createWriteStream(out) : out;
+    const file = typeof out === 'string' ? out : 'stdout';
     if (typeof out === 'string') {
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
-        stream.once('error', (err: NodeJS.ErrnoException) => reject(new UserError(`cannot write: ${err.code ?? err.message}`, { file: out })));
+        stream.once('error', (err: Error) => reject(new OutputError(out, err, 'nothing was written')));
       });
     }
-    if (format === 'csv') stream.write(`${extractColumns(features).map(csvField).join(',')}\n`);
-    const paths = captures.filter((c): c is string => typeof c === 'string' && c !== '-');
-    parts =
-      workers > 1 && paths.length === captures.length
-        ? await extractInWorkers(paths, stream, { ...options, features, format }, workers)
-        : [await extractInto(captures, stream, { ...options, features, format })];
-    if (typeof out === 'string') await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    try {
+      if (format === 'csv') stream.write(`${extractColumns(features).map(csvField).join(',')}\n`);
+      const paths = captures.filter((c): c is string => typeof c === 'string' && c !== '-');
+      parts =
+        workers > 1 && paths.length === captures.length
+          ? await extractInWorkers(paths, stream, file, { ...options, features, format }, workers)
+          : [await extractInto(captures, stream, { ...options, features, format }, file)];
+      if (typeof out === 'string') await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    } finally {
+      if (typeof out === 'string' && !stream.writableFinished) stream.destroy();
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   // Every partition reads and decodes every packet: reader and decoder counts come from the first one.

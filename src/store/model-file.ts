@@ -14,11 +14,12 @@
 // half a model. Cost: O(size) to write, hash and read.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { UserError } from '../errors.js';
+import { OutputError } from '../util/output.js';
 import type { ModelState, Params, StateValue } from '../models/estimator.js';
 import type { DroppedColumn } from '../frame/frame.js';
 import { decodeState, encodeState } from './state-codec.js';
@@ -151,13 +152,24 @@ export function encodeModel(doc: ModelDocument): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/** Writes atomically: temporary file in the same folder, fsync, rename. */
+/**
+ * Writes atomically: temporary file in the same folder, fsync, rename; on failure the temporary file is removed and
+ * `path` is left as it was (a model file never looks valid half-written). A target that exists and is not a regular
+ * file (a device, a pipe) is written into directly: renaming over it would replace the device with a file.
+ */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let special = false;
+  try {
+    special = !statSync(path).isFile();
+  } catch {
+    // a new file
+  }
+  if (special) return writeInto(path, bytes);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx');
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
     fsyncSync(fd);
@@ -167,8 +179,21 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot write: ${code ?? (err as Error).message}`, { file: path });
+    throw new OutputError(path, err, 'nothing was written, the file was left as it was');
+  }
+}
+
+/** Writes `bytes` into an existing device or pipe; the error counts the bytes it took. */
+function writeInto(path: string, bytes: Uint8Array): void {
+  let written = 0;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w');
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+  } catch (err) {
+    throw new OutputError(path, err, { count: written, unit: `of ${bytes.length} bytes` });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,31 +1,20 @@
 // Output paths are checked before any work starts, so an unwritable --out or --report fails in a second, not after
-// an hour of training: the folder must exist and accept a new file (probed by creating and removing one), and an
-// existing target must be a writable file.
+// an hour of training: the folder must exist and be writable (access(2) W_OK, which also reports a read-only file
+// system; folders of the kernel's pseudo file systems, which refuse new files, are told by their statfs(2) type), and
+// an existing target must be a writable file. What these checks cannot see (a full disk, a quota) is the final
+// write's own error, one line from src/util/output.ts.
 
-import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { errnoMeaning } from '../util/output.js';
 
-/** Plain words for the errno codes a write probe meets (the code alone, e.g. ENOENT on /proc, tells a user nothing). */
+/** statfs(2) magic numbers of proc, sysfs, cgroup2 and debugfs (linux/magic.h): no new files in their folders. */
+const PSEUDO_FILE_SYSTEMS = new Set([0x9fa0, 0x62656572, 0x63677270, 0x64626720]);
+
 function whyNot(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return 'no space left';
-    case 'ENOENT':
-    case 'ENOTSUP':
-    case 'EOPNOTSUPP':
-      return 'the folder does not accept new files';
-    default:
-      return code ? `error ${code}` : String((err as Error).message ?? err);
-  }
+  return code ? errnoMeaning(code) : String((err as Error).message ?? err);
 }
 
 export function checkWritableFile(path: string, option: string): void {
@@ -42,18 +31,18 @@ export function checkWritableFile(path: string, option: string): void {
     const st = statSync(full);
     if (st.isDirectory()) throw new UserError(`${option}: is a folder, expected a file name`, { file: path });
     accessSync(full, constants.W_OK);
+    return;
   } catch (err) {
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw new UserError(`${option}: cannot write: ${whyNot(err)}`, { file: path });
   }
-  const probe = join(dir, `.flowsentry-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    closeSync(openSync(probe, 'wx'));
+    accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new UserError(`${option}: cannot write in folder ${dir}: ${whyNot(err)}`, { file: path });
   }
-  rmSync(probe, { force: true });
+  if (PSEUDO_FILE_SYSTEMS.has(statfsSync(dir).type)) throw new UserError(`${option}: cannot write in folder ${dir}: the folder does not accept new files`, { file: path });
 }
 
 /** A folder for --png: created if missing; must be writable. */

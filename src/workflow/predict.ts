@@ -2,13 +2,14 @@
 // and the top contributing features with their values — written block by block (CSV or JSON lines), so predictions
 // are never all held in memory.
 
-import { createWriteStream } from 'node:fs';
+import { openSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { loadModelFile, readData, taskLabels } from './data.js';
 import { fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
 import { checkWritableFile } from './paths.js';
+import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
 
 export const PREDICT_BLOCK_ROWS = 1024;
 const TOP = 3;
@@ -75,8 +76,19 @@ export function jsonLine(p: PredictionRecord): string {
   return `${JSON.stringify(rec)}\n`;
 }
 
-function write(stream: Writable, text: string): Promise<void> {
-  return stream.write(text) ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
+/**
+ * Writes `bytes`; resolves once the stream has taken them (or has room again), rejects with the stream's error.
+ * `taken` gets the bytes that reached the output (all, or those before a failure: writtenBefore).
+ */
+function write(stream: Writable, bytes: Buffer, taken: (part: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const room = stream.write(bytes, (err) => {
+      taken(err ? bytes.subarray(0, writtenBefore(err)) : bytes);
+      if (err) reject(err);
+      else if (room) resolve();
+    });
+    if (!room) stream.once('drain', () => resolve());
+  });
 }
 
 /**
@@ -100,11 +112,24 @@ export async function predict(
   const truth = frame.label ? taskLabels(frame, doc.meta.task) : undefined;
   const labelled = truth !== undefined;
   let stream: Writable | undefined;
-  if ('path' in out) stream = createWriteStream(out.path);
-  else if ('stream' in out) stream = out.stream;
+  if ('path' in out) {
+    try {
+      stream = syncFileStream(openSync(out.path, 'w'), true);
+    } catch (err) {
+      throw new OutputError(out.path, err, 'nothing was written');
+    }
+  } else if ('stream' in out) stream = out.stream;
   const counts: Record<string, number> = {};
+  // Predictions the output has taken, for the error line when it fails (stdout: src/util/output.ts).
+  let written = 0;
+  const tally = (): { count: number; unit: string } => ({ count: written, unit: 'predictions' });
+  if ('stream' in out && out.stream === process.stdout) countStdout(tally);
+  const failed = (err: unknown): never => {
+    throw err instanceof OutputError ? err : new OutputError('path' in out ? out.path : 'stdout', err, tally());
+  };
   try {
-    if (stream && format === 'csv') await write(stream, csvHeader(labelled));
+    const countRows = (part: Buffer): void => void (written += countLines(part));
+    if (stream && format === 'csv') await write(stream, Buffer.from(csvHeader(labelled)), () => undefined).catch(failed);
     for (let start = 0; start < frame.nRows; start += PREDICT_BLOCK_ROWS) {
       const end = Math.min(frame.nRows, start + PREDICT_BLOCK_ROWS);
       const rows = await predictBlock(fitted, frame, start, end, o.explain !== false, TOP);
@@ -116,10 +141,11 @@ export async function predict(
         if ('collect' in out) out.collect(rec);
         else text += format === 'csv' ? csvLine(rec, labelled) : jsonLine(rec);
       });
-      if (stream && text) await write(stream, text);
+      if (stream && text) await write(stream, Buffer.from(text), countRows).catch(failed);
     }
+    if ('path' in out && stream) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve()))).catch(failed);
   } finally {
-    if ('path' in out && stream) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if ('path' in out && stream && !stream.writableFinished) stream.destroy();
   }
   return { model: modelPath, files: [...files], out: 'path' in out ? out.path : null, rows: frame.nRows, counts, seconds: (performance.now() - started) / 1000 };
 }
