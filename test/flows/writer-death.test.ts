@@ -143,8 +143,8 @@ test('extract --workers 2 whose writer thread is terminated: one error line, exi
   assert.match(r.lines[0]!, /^flowsentry: internal error: CSV writer thread exited with code \d before it finished/);
 });
 
-test('extract --workers 2 whose writer thread runs out of memory (a 2 MB heap): one error line, exit 1', { timeout: 60_000 }, () => {
-  const r = cliWithWorkers('out-of-memory', 'class extends Real { constructor(u, o) { super(u, { ...o, resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 } }); } }');
+test('extract --workers 2 whose writer thread runs out of memory (a 4 MB heap; Node 22 cannot start a thread in 2 MB): one error line, exit 1', { timeout: 60_000 }, () => {
+  const r = cliWithWorkers('out-of-memory', 'class extends Real { constructor(u, o) { super(u, { ...o, resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } }); } }');
   assert.equal(r.signal, null, 'no hang');
   assert.equal(r.status, 1);
   assert.equal(r.lines.length, 1, r.lines.join('\n'));
