@@ -8,6 +8,7 @@ import type { ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
 import { checkCaptureFiles } from './capture-files.js';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
+import { keepRunningOnStdoutErrors } from '../util/output.js';
 
 interface DetectCliOptions extends GlobalOptions {
   model?: string;
@@ -115,6 +116,7 @@ function render(s: ServiceSummary): string {
 async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean): Promise<void> {
   const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (serve) keepRunningOnStdoutErrors(); // the stdout sink counts its failures; `detect | head` ends quietly
   await runCommand(
     globals,
     async () => {

@@ -725,10 +725,11 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
     worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
       workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd, file: out, rowsWritten: rowsWritten.buffer },
     });
-    // The writer's own failures (OutputError) say what was written; its death (out of memory, terminated) says it here.
+    // The writer's own failures (OutputError) say what was written; its death (out of memory, terminated: an internal
+    // error) says it here.
     const written = workerResult(worker, 'written', 'CSV writer').catch((err: unknown) => {
       if (err instanceof UserError) throw err;
-      throw new UserError(`${(err as Error).message}; the file is incomplete: ${rowsWritten[0]} flows written before it`, { file: out });
+      throw new Error(`${(err as Error).message}; ${out} is incomplete: ${rowsWritten[0]} flows written before it`, { cause: err });
     });
     written.catch(() => undefined); // awaited later; the meter may fail first
     worker.once('exit', () => ring.abort());

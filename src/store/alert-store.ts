@@ -5,6 +5,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
 import { UserError } from '../errors.js';
+import { describeWriteError } from '../util/output.js';
 
 export type FeedbackVerdict = 'false_positive' | 'confirmed';
 
@@ -74,11 +75,23 @@ export class AlertStore {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Flushes that failed (a full disk, an I/O error); their rows stay pending and are written by a later flush. */
+  writeFailures = 0;
+  private failing = false;
 
-  private constructor(private readonly instance: DuckDBInstance, private readonly db: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly db: DuckDBConnection,
+    private readonly path: string,
+    private readonly log: (line: string) => void,
+  ) {}
 
-  /** Opens (or creates) the store at `path`; ':memory:' for tests. */
-  static async open(path: string, flushMs = 250): Promise<AlertStore> {
+  /**
+   * Opens (or creates) the store at `path`; ':memory:' for tests. A flush that cannot write is counted
+   * (writeFailures), logged once per run of failures through `log`, and retried by the next flush: the store never
+   * stops a running service and keeps what it could not write.
+   */
+  static async open(path: string, flushMs = 250, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<AlertStore> {
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path);
@@ -89,7 +102,7 @@ export class AlertStore {
     // bound DuckDB's buffer pool: the store must not be what grows under a flood
     await db.run(`SET memory_limit = '256MB'`);
     for (const sql of SCHEMA) await db.run(sql);
-    const store = new AlertStore(instance, db);
+    const store = new AlertStore(instance, db, path, log);
     store.timer = setInterval(() => void store.flush(), flushMs);
     store.timer.unref();
     return store;
@@ -134,6 +147,40 @@ export class AlertStore {
     this.pendingTraffic = new Map();
     this.pendingInputs = new Map();
     this.pendingNew = new Set();
+    try {
+      await this.writeRows(alerts, traffic, inputs, fresh);
+      if (this.failing) this.log(`store ${this.path}: writing again after ${this.writeFailures} failed flushes`);
+      this.failing = false;
+    } catch (err) {
+      this.writeFailures++;
+      if (!this.failing) this.log(`store ${this.path}: cannot write: ${describeWriteError(err)}; alerts kept in memory and retried at each flush`);
+      this.failing = true;
+      this.requeue(alerts, traffic, inputs, fresh);
+    }
+  }
+
+  /**
+   * Puts back what a failed flush took, under anything newer that arrived meanwhile. Alert rows are written by
+   * idempotent statements (INSERT OR REPLACE, UPDATE to the latest counters), so writing one twice is harmless;
+   * traffic cells add up, so writeRows removes each cell it has written from `traffic`.
+   */
+  private requeue(alerts: Alert[], traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): void {
+    for (const a of alerts) if (!this.pendingAlerts.has(a.id)) this.pendingAlerts.set(a.id, a);
+    for (const id of fresh) this.pendingNew.add(id);
+    for (const [id, input] of inputs) if (!this.pendingInputs.has(id)) this.pendingInputs.set(id, input);
+    for (const [minute, byCategory] of traffic) {
+      for (const [category, [flows, alertCount]] of byCategory) {
+        let row = this.pendingTraffic.get(minute);
+        if (!row) this.pendingTraffic.set(minute, (row = new Map()));
+        const cell = row.get(category) ?? [0, 0];
+        cell[0] += flows;
+        cell[1] += alertCount;
+        row.set(category, cell);
+      }
+    }
+  }
+
+  private async writeRows(alerts: Alert[], traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): Promise<void> {
     const created = alerts.filter((a) => fresh.has(a.id));
     const grown = alerts.filter((a) => !fresh.has(a.id));
     // SQL literals rather than 16 bound parameters per row: a flood from many sources opens thousands of aggregates
@@ -167,7 +214,9 @@ export class AlertStore {
           `INSERT INTO traffic VALUES ($1, $2, $3, $4) ON CONFLICT (minute_ms, category) DO UPDATE SET flows = traffic.flows + excluded.flows, alerts = traffic.alerts + excluded.alerts`,
           [minute, category, flows, alertCount],
         );
+        byCategory.delete(category);
       }
+      traffic.delete(minute);
     }
   }
 

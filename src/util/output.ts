@@ -67,6 +67,15 @@ export class OutputError extends UserError {
 /** What stdout has received so far, for the error line when stdout fails. */
 let stdoutWritten: (() => { count: number; unit: string }) | undefined;
 let guarded = false;
+let serviceStdout = false;
+
+/**
+ * For a service (`serve`): a failed stdout ends nothing; what writes there (the stdout alert sink) counts its failed
+ * writes instead. Called before guardStdout.
+ */
+export function keepRunningOnStdoutErrors(): void {
+  serviceStdout = true;
+}
 
 /**
  * Installs the stdout 'error' handler (once per process). A failed write to stdout is an event, not an exception,
@@ -77,6 +86,7 @@ export function guardStdout(): void {
   if (guarded) return;
   guarded = true;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (serviceStdout) return;
     if (err.code === 'EPIPE') process.exit(0);
     const error = new OutputError('stdout', err, stdoutWritten?.() ?? 'the output is incomplete');
     process.stderr.write(`flowsentry: ${error.message}\n`);
