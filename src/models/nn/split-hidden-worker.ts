@@ -4,7 +4,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { OffsetSparseRows } from './offset-sparse.js';
-import { awaitSlot, BACKWARD, COUNT, DONE, FAILED, FORWARD_DONE, QUIT, SEQ, UnitSlice, type SplitShared } from './split-hidden.js';
+import { ANSWERED, awaitSlot, QUIT, REQUEST, signalSlot } from '../../util/lockstep.js';
+import { BACKWARD, COUNT, FAILED, FORWARD_DONE, UnitSlice, type SplitShared } from './split-hidden.js';
 
 const shared = workerData as (SplitShared & { b1: Float64Array }) | null;
 if (shared && parentPort) {
@@ -15,14 +16,10 @@ if (shared && parentPort) {
   const slice = new UnitSlice(initial, shared.hidden, capacity, dropout, shared.adam, false);
   const idx = new Int32Array(capacity);
   const input = { sparse: S, idx, start: 0 };
-  const signal = (slot: number, seq: number): void => {
-    Atomics.store(control, slot, seq);
-    Atomics.notify(control, slot);
-  };
   parentPort.postMessage('ready');
   let seen = 0;
   while (true) {
-    awaitSlot(control, SEQ, seen + 1);
+    awaitSlot(control, REQUEST, seen + 1);
     if (Atomics.load(control, QUIT)) break;
     const seq = ++seen;
     try {
@@ -32,7 +29,7 @@ if (shared && parentPort) {
       if (ownMask) ownMask.set(mask.subarray(0, count * units));
       slice.forward(input, count, dropout);
       act.set(slice.ws.act[1].subarray(0, count * units));
-      signal(FORWARD_DONE, seq);
+      signalSlot(control, FORWARD_DONE, seq);
       awaitSlot(control, BACKWARD, seq);
       if (Atomics.load(control, QUIT)) break;
       slice.ws.delta[2].set(delta.subarray(0, count * next));
@@ -43,8 +40,8 @@ if (shared && parentPort) {
       params.set(weights[1], (cols + 1) * units);
     } catch {
       Atomics.store(control, FAILED, 1);
-      signal(FORWARD_DONE, seq);
+      signalSlot(control, FORWARD_DONE, seq);
     }
-    signal(DONE, seq);
+    signalSlot(control, ANSWERED, seq);
   }
 }

@@ -5,33 +5,32 @@
 // computes exactly the network a one-thread fit does, bit for bit. Per batch: the trainer hands the batch's rows (and
 // the helper's dropout-mask columns) to a helper worker; both compute their units' outputs; the trainer gathers them,
 // runs the layers above and the output delta, and hands the helper the delta of the layer above; both then compute
-// their units' gradients (W0 columns, b0, W1 rows) and Adam steps. Hand-offs use Atomics on a shared control block,
-// as trees/boost-parallel.ts does; rows, masks, activations, deltas and the helper's parameters travel through
+// their units' gradients (W0 columns, b0, W1 rows) and Adam steps. Hand-offs use Atomics on a lock-step control
+// block (util/lockstep.ts, as trees/boost-parallel.ts does), polled before sleeping; rows, masks, activations, deltas and the helper's parameters travel through
 // SharedArrayBuffers (O(batch · units) copies per batch).
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { ANSWERED, awaitSlot, LOCKSTEP_SLOTS, LockstepCaller, lockstepControl, signalSlot, startHelper } from '../../util/lockstep.js';
 import { Adam } from './adam.js';
 import { backward, DenseNetwork, forward, Workspace, type BatchInput } from './network.js';
 import { OffsetSparseRows, type OffsetSparseParts } from './offset-sparse.js';
 
 type SparseBatch = Extract<BatchInput, { sparse: OffsetSparseRows }>;
 
-/** Control block slots (Int32). */
-export const SEQ = 0;
-export const FORWARD_DONE = 1;
-export const BACKWARD = 2;
-export const DONE = 3;
-export const COUNT = 4;
-export const FAILED = 5;
-export const QUIT = 6;
+/**
+ * Control block slots (Int32) after the lock-step ones: a batch is a request, answered once the helper's Adam step is
+ * done; in between, the helper's outputs are ready at FORWARD_DONE and the delta above at BACKWARD.
+ */
+export const FORWARD_DONE = LOCKSTEP_SLOTS;
+export const BACKWARD = LOCKSTEP_SLOTS + 1;
+export const COUNT = LOCKSTEP_SLOTS + 2;
+export const FAILED = LOCKSTEP_SLOTS + 3;
 
 /** Rows × first-layer weights per epoch from which a helper thread pays for itself (NSL-KDD, 100 units: 1.5e9). */
 const SPLIT_WORK = 5e7;
 /** Smaller batches or layers are not split: the hand-offs would cost more than the work. */
 const MIN_SPLIT_BATCH = 32;
 const MIN_SPLIT_UNITS = 16;
-/** Atomics.load polls before sleeping (a half batch takes ~0.1 ms, a futex wake-up tens of microseconds). */
-const SPIN = 20000;
 /** A half batch takes well under a millisecond; a helper silent for this long is gone. */
 const WORKER_PATIENCE_MS = 60_000;
 
@@ -110,14 +109,16 @@ export class UnitSlice {
 
 /** The trainer's side: its own units' slice, and the helper's through the shared buffers. */
 export class SplitHidden {
-  private seq = 0;
+  private readonly lockstep: LockstepCaller;
   private closed = false;
 
   private constructor(
     private readonly own: UnitSlice,
     private readonly shared: SplitShared,
     private readonly worker: Worker,
-  ) {}
+  ) {
+    this.lockstep = new LockstepCaller(shared.control);
+  }
 
   /** Starts the helper with the last half of `net`'s first hidden units (their current parameters). */
   static async start(net: DenseNetwork, S: OffsetSparseRows, batchSize: number, dropout: number, adam: AdamConfig): Promise<SplitHidden> {
@@ -138,7 +139,7 @@ export class SplitHidden {
       capacity,
       dropout,
       adam,
-      control: new Int32Array(new SharedArrayBuffer(8 * 4)),
+      control: lockstepControl(4),
       alpha: sharedFloats(1),
       rows: new Int32Array(new SharedArrayBuffer(capacity * 4)),
       mask: sharedFloats(dropout > 0 ? capacity * helperUnits : 0),
@@ -150,17 +151,7 @@ export class SplitHidden {
     shared.params.set(helper.b0, cols * helperUnits);
     shared.params.set(helper.W1, (cols + 1) * helperUnits);
     const own = new UnitSlice(slice(0, ownUnits), net.hidden, capacity, dropout, adam, true);
-    const worker = new Worker(new URL('./split-hidden-worker.js', import.meta.url), { workerData: { ...shared, b1: helper.b1 } });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-        worker.once('exit', () => reject(new Error('mlp: first-layer worker exited before starting')));
-      });
-    } catch (err) {
-      await worker.terminate();
-      throw err;
-    }
+    const worker = await startHelper(new URL('./split-hidden-worker.js', import.meta.url), { ...shared, b1: helper.b1 }, 'mlp: first-layer worker');
     return new SplitHidden(own, shared, worker);
   }
 
@@ -183,9 +174,7 @@ export class SplitHidden {
       }
     }
     control[COUNT] = count;
-    const seq = ++this.seq;
-    Atomics.store(control, SEQ, seq);
-    Atomics.notify(control, SEQ);
+    const seq = this.lockstep.request();
     this.own.forward(input, count, dropout);
     this.wait(FORWARD_DONE, seq);
     const mine = this.own.ws.act[1];
@@ -204,8 +193,7 @@ export class SplitHidden {
     this.shared.delta.set(delta.subarray(0, n));
     this.own.ws.delta[2].set(delta.subarray(0, n));
     this.shared.alpha[0] = alpha;
-    Atomics.store(control, BACKWARD, this.seq);
-    Atomics.notify(control, BACKWARD);
+    signalSlot(control, BACKWARD, this.lockstep.last);
     this.own.backward(input, count, alpha);
   }
 
@@ -229,7 +217,7 @@ export class SplitHidden {
 
   /** Waits for the helper's last step and writes both threads' first-hidden-layer parameters into `net`. */
   collect(net: DenseNetwork): void {
-    if (this.seq > 0) this.wait(DONE, this.seq);
+    if (this.lockstep.last > 0) this.wait(ANSWERED, this.lockstep.last);
     const W = this.own.net.weights[0];
     const V = this.shared.params;
     const a = this.own.net.sizes[1];
@@ -248,9 +236,8 @@ export class SplitHidden {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { control } = this.shared;
-    Atomics.store(control, QUIT, 1);
-    for (const slot of [SEQ, BACKWARD]) Atomics.notify(control, slot);
+    this.lockstep.quit();
+    Atomics.notify(this.shared.control, BACKWARD);
     await this.worker.terminate();
   }
 
@@ -268,21 +255,6 @@ export class SplitHidden {
     if (!awaitSlot(control, slot, seq, WORKER_PATIENCE_MS)) throw new Error(`mlp: the first-layer worker stopped answering for ${WORKER_PATIENCE_MS / 1000} s`);
     if (Atomics.load(control, FAILED)) throw new Error('mlp: first-layer worker failed');
   }
-}
-
-/**
- * Waits until control[slot] === value or the quit flag is set: polls, then sleeps in Atomics.wait with a 1 ms timeout
- * (a notify was seen to go missing now and then under Node 20, which would otherwise hang the fit). False when
- * `patienceMs` passed first (a worker that died without a word, e.g. out of memory, never answers).
- */
-export function awaitSlot(control: Int32Array, slot: number, value: number, patienceMs = Infinity): boolean {
-  for (let i = 0; i < SPIN && Atomics.load(control, slot) !== value; i++);
-  const deadline = performance.now() + patienceMs;
-  while (Atomics.load(control, slot) !== value && !Atomics.load(control, QUIT)) {
-    if (performance.now() > deadline) return false;
-    Atomics.wait(control, slot, Atomics.load(control, slot), 1);
-  }
-  return true;
 }
 
 function sharedFloats(n: number): Float64Array {

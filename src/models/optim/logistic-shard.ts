@@ -13,6 +13,7 @@ import { identityIndex, OffsetSparseRows } from '../nn/offset-sparse.js';
 import { softmaxInPlace } from '../nn/fit-utils.js';
 import { SimdArena } from '../nn/simd.js';
 import { defaultThreads } from '../../util/worker-pool.js';
+import { LOCKSTEP_SLOTS, LockstepCaller, lockstepControl } from '../../util/lockstep.js';
 
 /** Below this many rows one shard is evaluated on the calling thread. */
 const SHARD_MIN_ROWS = 16384;
@@ -172,12 +173,15 @@ export interface ShardWorkerData {
   params: SharedArrayBuffer;
   /** Float64 × (2 + cols·k + k). */
   result: SharedArrayBuffer;
-  /** Int32 × 4: [request generation, done generation, stop, worker ready]. */
-  control: SharedArrayBuffer;
+  /** The lock-step control block (util/lockstep.ts) and READY. */
+  control: Int32Array;
 }
 
 /** Slot of the control block the worker sets to 1 once its shard is built. */
-export const READY = 3;
+export const READY = LOCKSTEP_SLOTS;
+
+/** A helper silent for this long (an evaluation takes milliseconds) is gone. */
+const WORKER_PATIENCE_MS = 120_000;
 
 /** The sharded objective: shard 0 on this thread, shard 1 in a worker once it is ready (before that, or when threads
  * are unavailable, here). */
@@ -187,8 +191,7 @@ export class LogisticShards {
   private readonly worker: Worker | null;
   private readonly params: Float64Array | null;
   private readonly result: Float64Array | null;
-  private readonly control: Int32Array | null;
-  private generation = 0;
+  private readonly lockstep: LockstepCaller | null;
   private failure: Error | null = null;
 
   private constructor(local: LogisticShard[], outputs: Float64Array[], worker: Worker | null, params: Float64Array | null, result: Float64Array | null, control: Int32Array | null) {
@@ -197,7 +200,7 @@ export class LogisticShards {
     this.worker = worker;
     this.params = params;
     this.result = result;
-    this.control = control;
+    this.lockstep = control ? new LockstepCaller(control) : null;
     worker?.on('error', (err: Error) => (this.failure = err));
   }
 
@@ -241,44 +244,37 @@ export class LogisticShards {
       weights: weightBuf,
       params: shared(8 * (cols * k + k)),
       result: shared(8 * size),
-      control: shared(16),
+      control: lockstepControl(1),
     };
     const worker = new Worker(new URL('./logistic-worker.js', import.meta.url), { workerData });
     const shard0 = new LogisticShard(first.X, first.codes, first.weights, k);
     const shard1 = new LogisticShard(second.X, second.codes, second.weights, k);
-    return new LogisticShards([shard0, shard1], [new Float64Array(size), new Float64Array(size)], worker, new Float64Array(workerData.params), new Float64Array(workerData.result), new Int32Array(workerData.control));
+    return new LogisticShards([shard0, shard1], [new Float64Array(size), new Float64Array(size)], worker, new Float64Array(workerData.params), new Float64Array(workerData.result), workerData.control);
   }
 
   /** Sums the shards' [loss, correct, gradient...] into `total` (same layout), shard by shard in order. */
   evaluate(x: Float64Array, fitIntercept: boolean, total: Float64Array): void {
-    const { worker, control, params, result } = this;
+    const { lockstep, params, result } = this;
     if (this.failure) throw new Error(`logreg: worker thread failed: ${this.failure.message}`);
-    const remote = worker !== null && control !== null && Atomics.load(control, READY) === 1;
-    if (remote && control && params) {
+    const remote = lockstep !== null && params !== null && Atomics.load(lockstep.control, READY) === 1;
+    let seq = 0;
+    if (remote) {
       params.set(x.subarray(0, params.length));
-      this.generation++;
-      Atomics.store(control, 0, this.generation);
-      Atomics.notify(control, 0);
+      seq = lockstep.request();
     }
     const localShards = remote ? 1 : this.local.length;
     for (let s = 0; s < localShards; s++) this.local[s].evaluate(x, fitIntercept, this.outputs[s]);
     total.set(this.outputs[0]);
     for (let s = 1; s < localShards; s++) for (let i = 0; i < total.length; i++) total[i] += this.outputs[s][i];
-    if (remote && control && result) {
-      for (;;) {
-        const done = Atomics.load(control, 1);
-        if (done === this.generation) break;
-        if (Atomics.wait(control, 1, done, 120000) === 'timed-out') throw new Error('logreg: worker thread stopped responding');
-      }
+    if (remote && result) {
+      if (!lockstep.awaitAnswer(seq, WORKER_PATIENCE_MS)) throw new Error('logreg: worker thread stopped responding');
       for (let i = 0; i < total.length; i++) total[i] += result[i];
     }
   }
 
   async close(): Promise<void> {
-    if (!this.worker || !this.control) return;
-    Atomics.store(this.control, 2, 1);
-    Atomics.add(this.control, 0, 1);
-    Atomics.notify(this.control, 0);
+    if (!this.worker || !this.lockstep) return;
+    this.lockstep.quit();
     await this.worker.terminate();
   }
 }
