@@ -6,6 +6,7 @@
 // there is no build step and no binary blob. Float32 accumulation is approximate: callers get a relative error
 // bound (`relativeError`) and re-check candidates exactly. Cost O(rows · d / 4) vector steps per call at most.
 
+import { name, section, uleb } from '../wasm-binary.js';
 import type { SearchData } from './kernels.js';
 
 // The project's lib settings (ES2023, no DOM) carry no WebAssembly types; the few members used here:
@@ -199,20 +200,6 @@ function columnDotsBody(): number[] {
   const body = [2, 3, I32, 1, V128, ...code];
   return [...uleb(body.length), ...body];
 }
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
 function moduleBytes(): Uint8Array {
   const bodies = [kernelBody(false), kernelBody(true), columnDotsBody()];

@@ -5,6 +5,8 @@
 // fma4f32 is the same with w0..w3 Float32 arrays, each element promoted exactly to Float64 (half the bytes read).
 // Arrays the kernel touches are allocated from an arena inside that memory; allocation is bump-only, one arena per fit.
 
+import { name, section, uleb } from '../wasm-binary.js';
+
 const PAGE = 65536;
 
 /** The slice of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
@@ -74,28 +76,15 @@ function kernelCode(narrowRows: boolean): number[] {
 function moduleBytes(): Uint8Array {
   const wide = kernelCode(false);
   const narrow = kernelCode(true);
-  const section = (id: number, content: number[]): number[] => [id, ...leb(content.length), ...content];
-  const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x0b, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7c, 0x7c, 0x7c, 0x7f, 0x00]),
     ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]),
     ...section(3, [0x02, 0x00, 0x00]),
     ...section(7, [0x02, ...name('fma4'), 0x00, 0x00, ...name('fma4f32'), 0x00, 0x01]),
-    ...section(10, [0x02, ...leb(wide.length), ...wide, ...leb(narrow.length), ...narrow]),
+    ...section(10, [0x02, ...uleb(wide.length), ...wide, ...uleb(narrow.length), ...narrow]),
   ];
   return Uint8Array.from(bytes);
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
 }
 
 let compiled: object | null | undefined;
