@@ -1,12 +1,12 @@
 // Captures → flows → feature rows, streamed: the library side of `flowsentry extract`. Flows are written as they
 // end, with back-pressure from the output, so memory stays bounded by the flow table whatever the capture size.
 
-import { closeSync, createWriteStream, openSync, writeSync, WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync, WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
 import { UserError } from '../errors.js';
-import { countLines, countStdout, OutputError, writtenBefore } from '../util/output.js';
+import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
 import { readCapture, type CaptureSummary } from '../io/capture.js';
 import { countSkip, ReadPause, type SkipCounts } from '../io/pcap.js';
 import type { FlowRecord } from './flow-record.js';
@@ -797,14 +797,9 @@ export async function extractFlows(
       closeSync(fd);
     }
   } else {
-    const stream = typeof out === 'string' ? createWriteStream(out) : out;
+    // To a file: written synchronously from this thread, so a failure says how many bytes of its chunk went out.
+    const stream = typeof out === 'string' ? syncFileStream(openOutput(out), true) : out;
     const file = typeof out === 'string' ? out : 'stdout';
-    if (typeof out === 'string') {
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', (err: Error) => reject(new OutputError(out, err, 'nothing was written')));
-      });
-    }
     try {
       if (format === 'csv') stream.write(`${extractColumns(features).map(csvField).join(',')}\n`);
       const paths = captures.filter((c): c is string => typeof c === 'string' && c !== '-');
