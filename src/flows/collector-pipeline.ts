@@ -38,6 +38,9 @@ const WARM_UP_ROUNDS = 150;
 // an offset); SEQ, bumped to wake the consumer; CLOSED; WAITING, set by the consumer while it sleeps, so the producer
 // signals only then; WARMED, set by the producer once every warm-up datagram is in the ring.
 const WORKER_KIND = 'flowsentry-collector-pipeline';
+/** Bytes and records after which the warm-up flushes its output, gives back ring space and reports (see consume()). */
+const WARM_UP_OUT_BYTES = 64 << 10;
+const WARM_UP_REPORT = 100;
 
 export interface CollectorPipelineOptions {
   host: string;
@@ -386,11 +389,17 @@ function consume(init: WorkerInit): void {
     if (warm) for (let off = 0; off < used; ) off += writeSync(fd, out, off, used - off);
     used = 0;
   };
+  // The warm-up's output is written out (dropped) every WARM_UP_OUT_BYTES, so that path is compiled before a burst
+  // fills the real buffer; likewise it reports every WARM_UP_REPORT records. (Paths first met in a burst deoptimised
+  // the decoder there and had it recompiled while the ring filled.)
+  let outLimit = WARM_UP_OUT_BYTES;
+  let reportEvery = WARM_UP_REPORT;
   const room = (bytes: number): void => {
-    if (used + bytes > out.length) flush();
+    if (used + bytes > outLimit) flush();
     if (bytes > out.length) {
       out = new Uint8Array(bytes);
       outText = Buffer.from(out.buffer);
+      if (warm) outLimit = out.length;
     }
   };
   const write = (text: string): void => {
@@ -422,7 +431,8 @@ function consume(init: WorkerInit): void {
   // thread a cache miss on each of its own updates.
   let available = 0;
   let consumed = 0;
-  const giveBackAt = Math.min(1 << 20, size >> 3);
+  // Every WARM_UP_OUT_BYTES during the warm-up, so that path too is compiled before a burst.
+  let giveBackAt = WARM_UP_OUT_BYTES;
   const giveBack = (): void => {
     Atomics.sub(ctrl, USED, consumed);
     consumed = 0;
@@ -436,6 +446,9 @@ function consume(init: WorkerInit): void {
       if (!warm && Atomics.load(ctrl, WARMED) === 1) {
         flush();
         warm = true;
+        outLimit = out.length;
+        reportEvery = 5_000;
+        giveBackAt = Math.min(1 << 20, size >> 3);
         records = reported = datagrams = reportedDatagrams = 0;
         if (fd >= 0 && csv) {
           write(FLOW_CSV_HEADER);
@@ -475,7 +488,7 @@ function consume(init: WorkerInit): void {
     available -= need;
     consumed += need;
     if (consumed >= giveBackAt) giveBack();
-    if (records - reported >= 5_000) report();
+    if (records - reported >= reportEvery) report();
   }
   flush();
   void collector.close().then((stats) => parentPort?.postMessage({ type: 'done', stats } satisfies WorkerMessage));

@@ -81,9 +81,11 @@ function flow(n: number): FlowSpec {
 
 function v5(nowMs: number, uptimeMs: number, first: number): Buffer {
   const w = new Writer(24 + V5_RECORDS * 48);
-  // Exported a fraction of a millisecond before nowMs, as real headers are (nanoseconds not a whole millisecond).
+  // Exported a fraction of a millisecond before nowMs, as real headers are (nanoseconds not a whole millisecond),
+  // a different fraction in each datagram, as from a real exporter (the JSON writer computes each new one's digits).
   const exportMs = nowMs - 1;
-  w.u16(5).u16(V5_RECORDS).u32(uptimeMs).u32(Math.floor(exportMs / 1000)).u32((exportMs % 1000) * 1e6 + 123_457).u32(first).u8(0).u8(0).u16(0);
+  const nanoseconds = (exportMs % 1000) * 1e6 + 123_457 + first * 7_919;
+  w.u16(5).u16(V5_RECORDS).u32(uptimeMs).u32(Math.floor(exportMs / 1000)).u32(nanoseconds).u32(first).u8(0).u8(0).u16(0);
   for (let n = first; n < first + V5_RECORDS; n++) {
     const f = flow(n);
     w.u32(f.src).u32(f.dst).u32(0).u16(1).u16(2).u32(f.packets).u32(f.bytes);
