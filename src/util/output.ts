@@ -95,6 +95,11 @@ export function guardStdout(): void {
   });
 }
 
+/** True when a failed stdout ends the process with its own line (guardStdout, not a service): writers need not log it. */
+export function stdoutFailureEndsRun(): boolean {
+  return guarded && !serviceStdout;
+}
+
 /** Tells the stdout guard how to count what stdout has received (rows, flows, predictions). */
 export function countStdout(written: () => { count: number; unit: string }): void {
   stdoutWritten = written;

@@ -2,7 +2,7 @@
 // first failure of a run is logged), in `detect` stdout's guard ends the command (src/util/output.ts).
 
 import type { Alert } from '../alert.js';
-import { countStdout, describeWriteError } from '../../util/output.js';
+import { countStdout, describeWriteError, stdoutFailureEndsRun } from '../../util/output.js';
 import type { AlertSink, SinkStats } from './sink.js';
 
 export class StdoutSink implements AlertSink {
@@ -26,7 +26,7 @@ export class StdoutSink implements AlertSink {
         return;
       }
       this.failed++;
-      if (!this.failing) this.log(`sink stdout: cannot write: ${describeWriteError(err)}; failed alerts are counted (sink stats)`);
+      if (!this.failing && !(this.out === process.stdout && stdoutFailureEndsRun())) this.log(`sink stdout: cannot write: ${describeWriteError(err)}; failed alerts are counted (sink stats)`);
       this.failing = true;
     });
   }
