@@ -50,25 +50,8 @@ export function simdMatmulTransposedAAdd(s: SimdArena, A: Float64Array, D: Float
   }
 }
 
-/** E[m×k] = D[m×n]·B[k×n]ᵀ, through Bᵀ (n×k, written into `transposed`) and a zero row of length ≥ k. */
+/** E[m×k] = D[m×n]·B[k×n]ᵀ: simdMatmul over Bᵀ (n×k, written into `transposed`) with a zero row of length ≥ k as bias. */
 export function simdMatmulTransposedB(s: SimdArena, D: Float64Array, B: Float64Array, transposed: Float64Array, zero: Float64Array, E: Float64Array, m: number, k: number, n: number): void {
   for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) transposed[j * k + p] = B[p * n + j];
-  const fma4 = s.fma4;
-  const rowBytes = k * 8;
-  const t = transposed.byteOffset;
-  for (let i = 0; i < m; i++) {
-    const dRow = i * n;
-    const e = E.byteOffset + i * rowBytes;
-    let src = zero.byteOffset;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) {
-      fma4(e, src, t + j * rowBytes, t + (j + 1) * rowBytes, t + (j + 2) * rowBytes, t + (j + 3) * rowBytes, D[dRow + j], D[dRow + j + 1], D[dRow + j + 2], D[dRow + j + 3], k);
-      src = e;
-    }
-    const left = n - j;
-    if (left > 0) {
-      const t0 = t + j * rowBytes;
-      fma4(e, src, t0, left > 1 ? t0 + rowBytes : t0, left > 2 ? t0 + 2 * rowBytes : t0, t0, D[dRow + j], left > 1 ? D[dRow + j + 1] : 0, left > 2 ? D[dRow + j + 2] : 0, 0, k);
-    }
-  }
+  simdMatmul(s, D, transposed, zero, E, m, n, k);
 }
