@@ -4,6 +4,7 @@
 // reads offset-sparse rows (O(nnz · h1)); later layers use the blocked kernels of linear-algebra.ts.
 // Forward + backward per batch: O(batch · Σ sizes[l]·sizes[l+1]).
 
+import { sigmoid, softmaxInPlace } from './fit-utils.js';
 import { matmul, matmulTransposedAAdd, matmulTransposedB } from './linear-algebra.js';
 import type { OffsetSparseRows } from './offset-sparse.js';
 import type { Rng } from '../../util/rng.js';
@@ -157,23 +158,9 @@ export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, cou
       const mask = ws.mask[l + 1];
       if (mask && dropout > 0) for (let i = 0; i < n; i++) out[i] *= mask[i];
     } else if (net.output === 'logistic') {
-      for (let i = 0; i < n; i++) {
-        const z = out[i];
-        out[i] = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-      }
+      for (let i = 0; i < n; i++) out[i] = sigmoid(out[i]);
     } else if (net.output === 'softmax') {
-      for (let r = 0; r < count; r++) {
-        const o = r * nOut;
-        let max = -Infinity;
-        for (let c = 0; c < nOut; c++) if (out[o + c] > max) max = out[o + c];
-        let sum = 0;
-        for (let c = 0; c < nOut; c++) {
-          const e = Math.exp(out[o + c] - max);
-          out[o + c] = e;
-          sum += e;
-        }
-        for (let c = 0; c < nOut; c++) out[o + c] /= sum;
-      }
+      for (let r = 0; r < count; r++) softmaxInPlace(out, r * nOut, nOut);
     }
   }
 }
