@@ -114,6 +114,22 @@ function dot(x: ShiftedRows, row: number, w: Float64Array): number {
   return sum;
 }
 
+/**
+ * The centre (mean) of rows rows[a..b) into centre `c` of `centers` (c · d .. c · d + d, the shift added back), its
+ * shifted coordinates into column c of `shiftedT` (d × `columns`) and their squared norm into shiftedNorms[c].
+ */
+function centreOf(x: ShiftedRows, rows: Int32Array, a: number, b: number, shift: Float64Array, centers: Float64Array, c: number, shiftedT: Float64Array, columns: number, shiftedNorms: Float64Array): void {
+  const d = x.d;
+  const co = c * d;
+  for (let p = a; p < b; p++) for (let q = x.ptr[rows[p]]; q < x.ptr[rows[p] + 1]; q++) centers[co + x.col[q]] += x.val[q];
+  for (let j = 0; j < d; j++) {
+    const v = centers[co + j] / (b - a);
+    shiftedT[j * columns + c] = v;
+    shiftedNorms[c] += v * v;
+    centers[co + j] = v + shift[j];
+  }
+}
+
 /** Clusters of the n × d rows; `shift` holds the column modes (any per-column constants stay exact). */
 export function buildClusters(data: Float32Array, n: number, d: number, metric: Metric, shift: Float64Array, simd: boolean): Clusters {
   const x = shiftedRows(data, n, d, shift);
@@ -140,13 +156,7 @@ export function buildClusters(data: Float32Array, n: number, d: number, metric: 
     const a = start[c];
     const b = start[c + 1];
     const co = c * d;
-    for (let p = a; p < b; p++) for (let q = x.ptr[perm[p]]; q < x.ptr[perm[p] + 1]; q++) centers[co + x.col[q]] += x.val[q];
-    for (let j = 0; j < d; j++) {
-      const v = centers[co + j] / (b - a);
-      shiftedT[j * count + c] = v;
-      shiftedNorms[c] += v * v;
-      centers[co + j] = v + shift[j];
-    }
+    centreOf(x, perm, a, b, shift, centers, c, shiftedT, count, shiftedNorms);
     for (let p = a; p < b; p++) key[p] = distanceTo(metric, data, perm[p] * d, centers, co, d);
     const members = Array.from({ length: b - a }, (_, t) => a + t).sort((u, v) => key[u] - key[v] || perm[u] - perm[v]);
     for (let t = 0; t < members.length; t++) {
@@ -169,13 +179,7 @@ export function buildClusters(data: Float32Array, n: number, d: number, metric: 
     const a = start[groupFirst[g]];
     const b = start[groupFirst[g + 1]];
     const go = g * d;
-    for (let p = a; p < b; p++) for (let t = x.ptr[order[p]]; t < x.ptr[order[p] + 1]; t++) groupCenters[go + x.col[t]] += x.val[t];
-    for (let j = 0; j < d; j++) {
-      const v = groupCenters[go + j] / (b - a);
-      groupShiftedT[j * groups + g] = v;
-      groupShiftedNorms[g] += v * v;
-      groupCenters[go + j] = v + shift[j];
-    }
+    centreOf(x, order, a, b, shift, groupCenters, g, groupShiftedT, groups, groupShiftedNorms);
     for (let p = a; p < b; p++) groupRadius[g] = Math.max(groupRadius[g], distanceTo(metric, data, order[p] * d, groupCenters, go, d));
   }
   const maxShiftedNorm = Math.max(shiftedNorms.reduce((u, v) => Math.max(u, v), 0), groupShiftedNorms.reduce((u, v) => Math.max(u, v), 0));
