@@ -27,6 +27,8 @@ export function errnoMeaning(code: string | undefined): string {
       return 'input/output error';
     case 'EISDIR':
       return 'is a folder';
+    case 'EEXIST':
+      return 'a file of that name is in the way';
     case 'ENOTDIR':
       return 'a part of the path is not a folder';
     case 'ENOENT':
