@@ -110,15 +110,20 @@ export function writeJsonLines(batch: FlowBatch, out: Uint8Array, pos: number): 
     const fb = fwdBytes[i];
     const bb = bwdBytes[i];
     pos = put(view, pos, PACKETS);
+    const packetsAt = pos;
     pos = putNumber(view, pos, fp + bp);
+    const packetsEnd = pos;
     pos = put(view, pos, BYTES);
+    const bytesAt = pos;
     pos = putNumber(view, pos, fb + bb);
+    const bytesEnd = pos;
+    // A unidirectional flow's forward counters are its totals: their text is copied, not written again.
     pos = put(view, pos, FWD_PACKETS);
-    pos = putNumber(view, pos, fp);
+    pos = bp === 0 ? copyText(view, packetsAt, packetsEnd, pos) : putNumber(view, pos, fp);
     pos = put(view, pos, BWD_PACKETS);
     pos = putNumber(view, pos, bp);
     pos = put(view, pos, FWD_BYTES);
-    pos = putNumber(view, pos, fb);
+    pos = bb === 0 ? copyText(view, bytesAt, bytesEnd, pos) : putNumber(view, pos, fb);
     pos = put(view, pos, BWD_BYTES);
     pos = putNumber(view, pos, bb);
     pos = put(view, pos, TCP_FLAGS);
@@ -143,6 +148,12 @@ function put(view: View, pos: number, text: Fragment): number {
   const words = text.words;
   for (let k = 0; k < words.length; k++) view.setFloat64(pos + 8 * k, words[k], true);
   return pos + text.length;
+}
+
+/** Copies the text at [from, end) to pos, 8 bytes per store (what it writes past its end is overwritten next). */
+function copyText(view: View, from: number, end: number, pos: number): number {
+  for (let k = from; k < end; k += 8) view.setFloat64(pos + k - from, view.getFloat64(k, true), true);
+  return pos + end - from;
 }
 
 /** ASCII text (numbers, addresses) byte by byte. */
