@@ -8,9 +8,10 @@ import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
-import { CollectorPipeline, type ReceiverKind } from '../flows/collector-pipeline.js';
+import { CollectorPipeline, OutputWriteError, type ReceiverKind } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
 import { checkWritableFile } from '../workflow/paths.js';
+import { describeWriteError } from '../util/output.js';
 
 interface CollectOptions extends GlobalOptions {
   listen: string;
@@ -74,7 +75,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
     try {
       outFd = openSync(opts.out, 'w');
     } catch (err) {
-      throw new UserError(`cannot write: ${(err as Error).message}`, { file: opts.out });
+      throw new UserError(`cannot write: ${describeWriteError(err)}`, { file: opts.out });
     }
   } else if (flowsToStdout) outFd = 1;
 
@@ -91,9 +92,14 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
       receiveBuffer: opts.receiveBuffer,
       receiver: opts.receiver,
       outFd,
+      outName: opts.out ?? 'stdout',
       format,
       onRecords,
-      onError: () => stop(),
+      onError: (err) => {
+        // flows on stdout whose reader went away (`| head`): done, quietly (src/util/output.ts)
+        if (flowsToStdout && err instanceof OutputWriteError && err.code === 'EPIPE') process.exit(0);
+        stop();
+      },
     });
   } catch (err) {
     if (outFd !== undefined && outFd > 2) closeSync(outFd);

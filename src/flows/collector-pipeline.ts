@@ -18,12 +18,12 @@
 
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
-import { writeSync } from 'node:fs';
 import { isIP, isIPv6 } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from './collector.js';
 import { nativeReceiver, type NativeReceiver, type NativeReceiverHandle } from './collector-native.js';
 import { UserError } from '../errors.js';
+import { OutputError, writeAllSync, writtenBefore } from '../util/output.js';
 import { FLOW_CSV_HEADER, type FlowBatch } from '../io/netflow/batch.js';
 import { jsonLinesBound, writeJsonLines } from '../io/netflow/json-bytes.js';
 import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../io/netflow/warmup.js';
@@ -48,6 +48,8 @@ export interface CollectorPipelineOptions {
   receiveBuffer?: number;
   /** File descriptor to write flows to (opened by the caller, who also closes it); omit to count only. */
   outFd?: number;
+  /** How the output is named in the line of a failed write (default 'stdout'). */
+  outName?: string;
   /** What to write: JSON lines (default) or CSV with a header row. */
   format?: 'jsonl' | 'csv';
   /** Ring size in bytes (default 32 MiB). */
@@ -86,7 +88,18 @@ type WorkerMessage =
   | { type: 'ready' }
   | { type: 'records'; records: number; datagrams: number }
   | { type: 'done'; stats: CollectorStats }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; code?: string; recordsWritten?: number };
+
+/** The decoding thread's output could not be written: errno `code`, after `recordsWritten` whole records. */
+export class OutputWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly recordsWritten: number,
+  ) {
+    super(message);
+  }
+}
 
 /** A running two-thread collector. `stop()` drains the ring, flushes the output and returns the summary. */
 export class CollectorPipeline {
@@ -97,6 +110,7 @@ export class CollectorPipeline {
   private bytes = 0;
   private readonly requested: number;
   private failure: Error | undefined;
+  private outName = 'stdout';
   private exited = false;
   private wakeScheduled = false;
   /** Set when the worker is warm; its reports count real datagrams from then on. */
@@ -139,12 +153,13 @@ export class CollectorPipeline {
     const worker = new Worker(new URL(import.meta.url), { workerData: init });
     const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
     const pipeline = new CollectorPipeline(worker, ctrl, data, requested);
+    if (options.outName !== undefined) pipeline.outName = options.outName;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') pipeline.decoding = true;
       // Reports before 'ready' count warm-up datagrams.
       else if (m.type === 'records' && pipeline.decoding) options.onRecords?.(m.records, m.datagrams);
       else if (m.type === 'error') {
-        pipeline.failure ??= new Error(m.message);
+        pipeline.failure ??= m.code !== undefined ? new OutputWriteError(m.message, m.code, m.recordsWritten ?? 0) : new Error(m.message);
         options.onError?.(pipeline.failure);
       }
     });
@@ -340,6 +355,9 @@ export class CollectorPipeline {
       }
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     }
+    if (this.failure instanceof OutputWriteError) {
+      throw new OutputError(this.outName, this.failure, { count: this.failure.recordsWritten, unit: 'flow records' });
+    }
     if (this.exited || this.failure) {
       throw new UserError(`decoding thread failed: ${this.failure?.message ?? 'exited'}`);
     }
@@ -374,6 +392,9 @@ function consume(init: WorkerInit): void {
   let out = new Uint8Array(1 << 20);
   let outText = Buffer.from(out.buffer);
   let used = 0;
+  // Records whose lines are in `out` and not yet written, and those written: a failed write says how many reached it.
+  let bufferedRecords = 0;
+  let recordsWritten = 0;
   let records = 0;
   let reported = 0;
   let datagrams = 0;
@@ -386,7 +407,19 @@ function consume(init: WorkerInit): void {
   let warm = false;
   // Until warm, what was formatted is the warm-up's: dropped, not written.
   const flush = (): void => {
-    if (warm) for (let off = 0; off < used; ) off += writeSync(fd, out, off, used - off);
+    if (warm) {
+      try {
+        writeAllSync(fd, out.subarray(0, used));
+      } catch (err) {
+        // the complete lines of the part that was written count too
+        let lines = 0;
+        const reached = writtenBefore(err);
+        for (let i = 0; i < reached; i++) if (out[i] === 10) lines++;
+        throw Object.assign(err as Error, { recordsWritten: recordsWritten + Math.min(lines, bufferedRecords) });
+      }
+      recordsWritten += bufferedRecords;
+    }
+    bufferedRecords = 0;
     used = 0;
   };
   // The warm-up's output is written out (dropped) every WARM_UP_OUT_BYTES, so that path is compiled before a burst
@@ -409,6 +442,7 @@ function consume(init: WorkerInit): void {
   const onBatch = (batch: FlowBatch): void => {
     records += batch.length;
     if (fd < 0) return;
+    if (warm) bufferedRecords += batch.length;
     if (csv) write(batch.toCsvLines());
     else {
       room(jsonLinesBound(batch));
@@ -498,6 +532,12 @@ if (!isMainThread && (workerData as WorkerInit | undefined)?.kind === WORKER_KIN
   try {
     consume(workerData as WorkerInit);
   } catch (err) {
-    parentPort?.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerMessage);
+    const { code, recordsWritten } = err as { code?: unknown; recordsWritten?: number };
+    const failedWrite = recordsWritten !== undefined && typeof code === 'string';
+    parentPort?.postMessage({
+      type: 'error',
+      message: err instanceof Error ? err.message : String(err),
+      ...(failedWrite ? { code, recordsWritten } : {}),
+    } satisfies WorkerMessage);
   }
 }
