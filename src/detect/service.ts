@@ -31,6 +31,8 @@ export interface ServiceSummary {
   latency: [number | string, number][];
   /** The packet source ended in damage (see PacketSourceSummary.damage): its one line; `detect` then exits 1. */
   damage?: string;
+  /** The store's flushes that failed (e.g. a full disk; their rows were retried), when there is a store. */
+  storeWriteFailures?: number;
 }
 
 export interface RunningService {
@@ -76,7 +78,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     // flush every 5 s: each flush updates every aggregate that grew (a flood keeps thousands growing, and DuckDB's
     // update work competes with the collector thread for the cores), while API reads flush first, so reads stay
     // current; SIGTERM flushes everything (250 ms → 1 s took a NetFlow flood's p99 from 161 ms to 72-107 ms)
-    store = await AlertStore.open(config.store, 5000);
+    store = await AlertStore.open(config.store, 5000, options.log);
   }
   const hook = config.onAlert
     ? new ResponseHook({ template: config.onAlert.command, minScore: config.onAlert.minScore, perMinute: config.onAlert.perMinute, timeoutMs: config.onAlert.timeoutMs, execute: config.onAlert.execute, log: options.log })
@@ -192,6 +194,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         input,
         latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),
         ...(damage !== undefined ? { damage } : {}),
+        ...(store ? { storeWriteFailures: store.writeFailures } : {}),
       };
     })();
     return stopping;
