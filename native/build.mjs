@@ -23,9 +23,11 @@ if (!gyp || !existsSync(gyp)) {
     skip('node-gyp not found');
   }
 }
-// The running Node's own headers when it ships them (e.g. /usr/include/node), so nothing is downloaded.
+// The running Node's own headers when it ships them (e.g. /usr/include/node, or beside the binary of npm's
+// node-<platform>-<arch> package, which the `node` package's bin/node runs), so nothing is downloaded.
 const prefix = dirname(dirname(process.execPath));
-const nodedir = process.env.npm_config_nodedir ?? (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
+const headerDirs = [prefix, join(prefix, 'node_modules', `node-${process.platform}-${process.arch}`)];
+const nodedir = process.env.npm_config_nodedir ?? headerDirs.find((dir) => existsSync(join(dir, 'include', 'node', 'node_api.h')));
 const args = [gyp, 'rebuild', '--loglevel=error', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 const r = spawnSync(process.execPath, args, { cwd: here, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) {
