@@ -116,6 +116,7 @@ test('warm-up datagrams: every record decodes as built (v5, v9 and IPFIX, templa
   const stats = new DecodeStats();
   const batch = new FlowBatch();
   const perVersion = new Map<number, number>();
+  let withVlan = 0;
   for (const d of datagrams) {
     assert.equal(decodeDatagram(d, '192.0.2.1', nowMs, store, batch, stats), true);
     const version = d.readUInt16BE(0);
@@ -124,10 +125,12 @@ test('warm-up datagrams: every record decodes as built (v5, v9 and IPFIX, templa
       const r = batch.record(i);
       assert.ok(r.startMs <= r.endMs && r.endMs <= nowMs && nowMs - r.startMs <= 601_000, `${r.source} times ${r.startMs} ${r.endMs}`);
       assert.ok(r.packets >= 1 && r.bytes >= 40 * r.packets);
+      if (r.vlan > 0) withVlan++;
     }
   }
   // Per group: v5 30; v9 30 IPv4 + 15 IPv6; IPFIX 20 IPv4 (ms times) + 12 IPv6 + 20 IPv4 (sysUpTime times).
   assert.deepEqual(Object.fromEntries(perVersion), { 5: 4 * 30, 9: 4 * 45, 10: 4 * 52 });
+  assert.equal(withVlan, 4 * 15, 'v9 IPv6 records carry a VLAN id');
   assert.deepEqual(stats.malformed, {});
   assert.deepEqual(stats.skipped, {});
   assert.equal(store.counters.pendingDecoded, 2);

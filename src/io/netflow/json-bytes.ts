@@ -42,6 +42,9 @@ const BWD_PACKETS = ascii(',"bwdPackets":');
 const FWD_BYTES = ascii(',"fwdBytes":');
 const BWD_BYTES = ascii(',"bwdBytes":');
 const TCP_FLAGS = ascii(',"tcpFlags":');
+// A zero between two keys is part of one fragment (unidirectional records: every v5 one).
+const NO_BWD_PACKETS = ascii(',"bwdPackets":0,"fwdBytes":');
+const NO_BWD_BYTES = ascii(',"bwdBytes":0,"tcpFlags":');
 
 /**
  * Bytes a line can take besides its tail: fixed text, two IPv6 addresses (≤ 45 each), 13 numbers (≤ 25 each), and
@@ -54,6 +57,8 @@ let sourceKey = '';
 let exporterKey = '';
 let domainKey = -1;
 let sourcePart = ascii('');
+/** sourcePart after `,"vlan":0` (no VLAN: every v5 record). */
+let noVlanSourcePart = ascii('');
 let tailParts: Fragment[] = [];
 /** False when the exporter text is not ASCII (never for an IP address): the batch is then written from its text. */
 let asciiTail = true;
@@ -64,6 +69,7 @@ function batchParts(batch: FlowBatch): void {
   exporterKey = batch.exporter;
   domainKey = batch.observationDomain;
   sourcePart = ascii(`,"source":"${batch.source}","startMs":`);
+  noVlanSourcePart = ascii(`,"vlan":0,"source":"${batch.source}","startMs":`);
   const tail = `,"exporter":${JSON.stringify(batch.exporter)},"observationDomain":${batch.observationDomain}}\n`;
   asciiTail = isAscii(tail);
   tailParts = END_REASONS.map((reason) => ascii(asciiTail ? `,"endReason":"${reason}"${tail}` : ''));
@@ -87,6 +93,7 @@ export function writeJsonLines(batch: FlowBatch, out: Uint8Array, pos: number): 
   const { family, srcIPv4, dstIPv4, srcIPv6, dstIPv6, srcPort, dstPort, protocol, vlan, tcpFlags, endReason } = batch;
   const { startMs, endMs, fwdPackets, bwdPackets, fwdBytes, bwdBytes } = batch;
   const source = sourcePart;
+  const noVlanSource = noVlanSourcePart;
   const tails = tailParts;
   for (let i = 0; i < batch.length; i++) {
     pos = put(view, pos, SRC_ADDR);
@@ -99,9 +106,12 @@ export function writeJsonLines(batch: FlowBatch, out: Uint8Array, pos: number): 
     pos = putSmall(view, pos, dstPort[i]);
     pos = put(view, pos, PROTOCOL);
     pos = putSmall(view, pos, protocol[i]);
-    pos = put(view, pos, VLAN);
-    pos = putSmall(view, pos, vlan[i]);
-    pos = put(view, pos, source);
+    if (vlan[i] === 0) pos = put(view, pos, noVlanSource);
+    else {
+      pos = put(view, pos, VLAN);
+      pos = putSmall(view, pos, vlan[i]);
+      pos = put(view, pos, source);
+    }
     pos = putNumber(view, pos, startMs[i]);
     pos = put(view, pos, END_MS);
     pos = putNumber(view, pos, endMs[i]);
@@ -120,13 +130,19 @@ export function writeJsonLines(batch: FlowBatch, out: Uint8Array, pos: number): 
     // A unidirectional flow's forward counters are its totals: their text is copied, not written again.
     pos = put(view, pos, FWD_PACKETS);
     pos = bp === 0 ? copyText(view, packetsAt, packetsEnd, pos) : putNumber(view, pos, fp);
-    pos = put(view, pos, BWD_PACKETS);
-    pos = putNumber(view, pos, bp);
-    pos = put(view, pos, FWD_BYTES);
+    if (bp === 0) pos = put(view, pos, NO_BWD_PACKETS);
+    else {
+      pos = put(view, pos, BWD_PACKETS);
+      pos = putNumber(view, pos, bp);
+      pos = put(view, pos, FWD_BYTES);
+    }
     pos = bb === 0 ? copyText(view, bytesAt, bytesEnd, pos) : putNumber(view, pos, fb);
-    pos = put(view, pos, BWD_BYTES);
-    pos = putNumber(view, pos, bb);
-    pos = put(view, pos, TCP_FLAGS);
+    if (bb === 0) pos = put(view, pos, NO_BWD_BYTES);
+    else {
+      pos = put(view, pos, BWD_BYTES);
+      pos = putNumber(view, pos, bb);
+      pos = put(view, pos, TCP_FLAGS);
+    }
     pos = putSmall(view, pos, tcpFlags[i]);
     pos = put(view, pos, tails[endReason[i]]);
   }
@@ -232,11 +248,33 @@ function putPadded(view: View, pos: number, v: number, width: number): number {
   return pos + width;
 }
 
+/**
+ * The digits of the last large integer's v / 10^4 (rounded down), kept as two 8-byte words: the times of a datagram
+ * (13-digit ms) mostly share them, so only their last four digits are written anew.
+ */
+let prefixKey = -1;
+let prefixLength = 0;
+const prefixView: View = new DataView(new ArrayBuffer(16));
+
 /** Decimal digits of an integer 0 ≤ v < 2^53. */
 function putInteger(view: View, pos: number, v: number): number {
   if (v < 0x80000000) return putSmall(view, pos, v);
-  const high = Math.floor(v / 1e9);
-  return putPadded(view, putSmall(view, pos, high), v - high * 1e9, 9);
+  // 2^31 / 10^4 ≤ prefix < 2^53 / 10^4: 6 to 12 digits.
+  const prefix = Math.floor(v / 10_000);
+  if (prefix !== prefixKey) {
+    prefixKey = prefix;
+    if (prefix < 0x80000000) prefixLength = putSmall(prefixView, 0, prefix);
+    else {
+      const high = Math.floor(prefix / 1e9);
+      prefixLength = putPadded(prefixView, putSmall(prefixView, 0, high), prefix - high * 1e9, 9);
+    }
+  }
+  // 16 bytes (digits or zeros: never a NaN) whatever the length; up to 6 past the last digit are overwritten next.
+  view.setFloat64(pos, prefixView.getFloat64(0, true), true);
+  view.setFloat64(pos + 8, prefixView.getFloat64(8, true), true);
+  pos += prefixLength;
+  view.setUint32(pos, DIGIT_QUADS[v - prefix * 10_000], true);
+  return pos + 4;
 }
 
 const TWO_53 = 2 ** 53;

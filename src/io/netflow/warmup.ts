@@ -95,9 +95,9 @@ function v5(nowMs: number, uptimeMs: number, first: number): Buffer {
   return w.done();
 }
 
-/** Field (type, length) pairs of the IPv4 and IPv6 templates: addresses, sysUpTime first/last, counters, ports. */
+/** Field (type, length) pairs of the IPv4 and IPv6 templates: addresses, sysUpTime first/last, counters, ports (IPv6: and VLAN). */
 const V9_IPV4 = [8, 4, 12, 4, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1];
-const V9_IPV6 = [27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1];
+const V9_IPV6 = [27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1, 58, 2];
 
 function v9(nowMs: number, uptimeMs: number, first: number, withTemplates: boolean, ipv6: boolean): Buffer {
   const w = new Writer(1500);
@@ -129,6 +129,8 @@ function v9(nowMs: number, uptimeMs: number, first: number, withTemplates: boole
     else w.u32(f.src).u32(f.dst);
     w.u32(uptimeMs - f.startAgo).u32(uptimeMs - f.endAgo).u32(f.bytes).u32(f.packets).u32(1).u32(2);
     w.u8(0).u8(1 + (n % 5)).u16(f.srcPort).u16(f.dstPort).u8(f.protocol).u8(f.flags).u8(ipv6 ? 6 : 4).u8(0);
+    // IPv6 records carry a VLAN id, so the JSON writer's VLAN path is warmed too.
+    if (ipv6) w.u16(100 + (n % 4));
   }
   w.endSet(set);
   w.buf.writeUInt16BE(count + records, 2);
