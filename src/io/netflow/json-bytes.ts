@@ -339,18 +339,24 @@ function putFraction(view: View, pos: number, x: number, whole: number): number 
     lastJ = j;
     lastScale = scale;
     lastDigits = fractionDigits(j, scale);
-    lastFraction = fractionValue;
+    if (lastDigits >= 0) {
+      fractionView.setUint8(0, 46);
+      fractionLength = putPadded(fractionView, 1, fractionValue, lastDigits);
+    }
   }
   if (lastDigits < 0) return -1;
   pos = putInteger(view, pos, whole);
-  view.setUint8(pos++, 46);
-  return putPadded(view, pos, lastFraction, lastDigits);
+  // The point and digits as 8-byte words (ASCII: never a NaN); up to 7 bytes past them are overwritten next.
+  for (let k = 0; k < fractionLength; k += 8) view.setFloat64(pos + k, fractionView.getFloat64(k, true), true);
+  return pos + fractionLength;
 }
 
 let lastJ = -1;
 let lastScale = -1;
 let lastDigits = -1;
-let lastFraction = 0;
+/** The last fraction's text: "." and its digits (at most 22). */
+const fractionView: View = new DataView(new ArrayBuffer(24));
+let fractionLength = 0;
 /** The digits fractionDigits found. */
 let fractionValue = 0;
 
