@@ -39,9 +39,14 @@ const WARM_UP_ROUNDS = 150;
 // an offset); SEQ, bumped to wake the consumer; CLOSED; WAITING, set by the consumer while it sleeps, so the producer
 // signals only then; WARMED, set by the producer once every warm-up datagram is in the ring.
 const WORKER_KIND = 'flowsentry-collector-pipeline';
-/** Bytes and records after which the warm-up flushes its output, gives back ring space and reports (see consume()). */
+/** Output bytes and records after which the warm-up flushes its output and reports (see consume()). */
 const WARM_UP_OUT_BYTES = 64 << 10;
 const WARM_UP_REPORT = 100;
+/**
+ * Ring bytes after which the warm-up gives space back while decoding: less than one warm-up round (~29 kB), which the
+ * decoder catches up with (and gives back at the sleep) before 64 KiB.
+ */
+const WARM_UP_GIVE_BACK = 8 << 10;
 
 export interface CollectorPipelineOptions {
   host: string;
@@ -453,7 +458,8 @@ function consume(init: WorkerInit): void {
   const onBatch = (batch: FlowBatch): void => {
     records += batch.length;
     if (fd < 0) return;
-    if (warm) bufferedRecords += batch.length;
+    // Counted during the warm-up too (flush() zeroes it): an addition first met in a burst deoptimised ingest there.
+    bufferedRecords += batch.length;
     if (csv) write(batch.toCsvLines());
     else {
       room(jsonLinesBound(batch));
@@ -476,8 +482,9 @@ function consume(init: WorkerInit): void {
   // thread a cache miss on each of its own updates.
   let available = 0;
   let consumed = 0;
-  // Every WARM_UP_OUT_BYTES during the warm-up, so that path too is compiled before a burst.
-  let giveBackAt = WARM_UP_OUT_BYTES;
+  // Every WARM_UP_GIVE_BACK during the warm-up, so that path too is compiled before a burst (at 64 KiB it never was:
+  // --trace-deopt showed consume deoptimised at the first give-back of a burst).
+  let giveBackAt = WARM_UP_GIVE_BACK;
   const giveBack = (): void => {
     Atomics.sub(ctrl, USED, consumed);
     consumed = 0;
