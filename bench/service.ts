@@ -14,6 +14,7 @@
 //
 //   npm run bench -- service [--rates 50000,100000,150000,200000] [--seconds 10] [--memory-seconds 60] [--skip-memory]
 //                            [--skip-throughput] [--model FILE | --keep-model] [--commands serve,detect]
+//                            [--receivers auto|recvmmsg|dgram,... (how the service receives NetFlow; each adds its rows)]
 //   (FLOWSENTRY_BENCH_PROFILE=dir: CPU profiles of the service; --keep-model saves the trained forest in
 //   the temp folder as flowsentry-bench-netflow-rf.fsm, --model reuses it)
 
@@ -371,10 +372,11 @@ export async function run(args: string[]): Promise<void> {
 
     const rows: (string | number)[][] = [];
     const commands = opt('commands', 'serve,detect').split(',') as ('serve' | 'detect')[];
+    const receivers = opt('receivers', 'auto').split(',');
     for (const rate of args.includes('--skip-throughput') ? [] : rates) {
-      for (const command of commands) {
-        const extra = command === 'serve' ? ['--store', join(dir, `rate-${rate}.duckdb`)] : [];
-        const svc = await startServe(['--model', model, '--netflow', 'udp://127.0.0.1:0', ...extra], true, command);
+      for (const [command, receiver] of commands.flatMap((c) => receivers.map((r) => [c, r] as const))) {
+        const extra = command === 'serve' ? ['--store', join(dir, `rate-${rate}-${receiver}.duckdb`)] : [];
+        const svc = await startServe(['--model', model, '--netflow', 'udp://127.0.0.1:0', '--receiver', receiver, ...extra], true, command);
         children.push(svc);
         const gen = new FlowGenerator();
         const warm = await offer(svc.netflowPort, gen, 5000, 1); // warm-up (JIT, template)
@@ -418,7 +420,7 @@ export async function run(args: string[]): Promise<void> {
         const engineDrops = Object.entries(after.drops).reduce((s, [k, v]) => s + (k === 'explanation-budget' ? 0 : v - (before.drops[k] ?? 0)), 0);
         const p50 = quantile(before.buckets, after.buckets, 0.5) * 1000;
         const p99 = quantile(before.buckets, after.buckets, 0.99) * 1000;
-        rows.push([command, rate, sent, scored, Math.round(scored / seconds), (100 * (1 - scored / sent)).toFixed(2), kernel, engineDrops, p50.toFixed(2), p99.toFixed(1), cpu.toFixed(1), wall.toFixed(1)]);
+        rows.push([receivers.length > 1 ? `${command} [${receiver}]` : command, rate, sent, scored, Math.round(scored / seconds), (100 * (1 - scored / sent)).toFixed(2), kernel, engineDrops, p50.toFixed(2), p99.toFixed(1), cpu.toFixed(1), wall.toFixed(1)]);
         console.log(`${command} offered ${rate}/s: sent ${sent}, scored ${scored} (${Math.round(scored / seconds)}/s), kernel drops ${kernel} datagrams, engine drops ${engineDrops}, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(1)} ms, service CPU ${cpu.toFixed(1)} s`);
         await stopServe(svc);
       }

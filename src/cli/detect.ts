@@ -15,6 +15,7 @@ interface DetectCliOptions extends GlobalOptions {
   pcap?: string;
   interface?: string;
   netflow?: string;
+  receiver?: string;
   stdin?: boolean;
   realtime?: boolean;
   sink?: string[];
@@ -47,6 +48,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--interface <if>', 'live capture through tcpdump (see docs/detect.md for privileges)')
     .option('--netflow <udp://host:port>', 'listen for NetFlow v5/v9 and IPFIX')
     .option('--stdin', 'read pcap from standard input')
+    .option('--receiver <kind>', 'NetFlow receiver: auto (recvmmsg when built, else dgram), recvmmsg or dgram')
     .option('--sink <spec>', 'stdout | file:PATH | webhook:URL | syslog:HOST[:PORT] (repeatable)', collect)
     .option('--early-packets <n>', 'also score each flow after its first N packets (0: only at flow end)', parseIntOption('--early-packets', 0))
     .option('--aggregation-window <s>', 'seconds within which alerts of one source and label grow one alert', number('--aggregation-window'))
@@ -73,6 +75,7 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
       pcap: opts.pcap,
       interface: opts.interface,
       netflow: opts.netflow,
+      receiver: opts.receiver,
       stdin: opts.stdin,
       realtime: opts.realtime,
       sinks,

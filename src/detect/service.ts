@@ -153,7 +153,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         receiver = kind;
         options.onNetflowPort?.(port);
       };
-      const netflow = { signal: abort.signal, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onListening };
+      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onListening };
       return { collector: await runNetflowSource(config.netflow, submitChunk, netflow) };
     }
     return {};

@@ -17,6 +17,8 @@ export const configSchema = z
     pcap: z.string().optional(),
     interface: z.string().optional(),
     netflow: z.string().regex(/^udp:\/\//, 'expected udp://HOST:PORT').optional(),
+    /** How NetFlow datagrams are received: the native recvmmsg receiver when built (auto), or one of the two. */
+    receiver: z.enum(['auto', 'recvmmsg', 'dgram']).default('auto'),
     stdin: z.boolean().default(false),
     realtime: z.boolean().default(false),
     /** Score each flow after its first N packets as well as when it ends (0 disables early verdicts). */
