@@ -123,13 +123,18 @@ export class AlertStore {
 
   private bump(timeMs: number, category: string, flows: number, alerts: number): void {
     const minute = Math.floor(timeMs / MINUTE) * MINUTE;
+    this.addTraffic(minute, category, flows, alerts);
+    if (category !== '' && alerts > 0) this.addTraffic(minute, '', 0, alerts);
+  }
+
+  /** Adds to the pending traffic cell of one minute and category. */
+  private addTraffic(minute: number, category: string, flows: number, alerts: number): void {
     let row = this.pendingTraffic.get(minute);
     if (!row) this.pendingTraffic.set(minute, (row = new Map()));
     const cell = row.get(category) ?? [0, 0];
     cell[0] += flows;
     cell[1] += alerts;
     row.set(category, cell);
-    if (category !== '' && alerts > 0) this.bump(timeMs, '', 0, alerts);
   }
 
   /** Writes everything pending. Calls are serialised. */
@@ -169,14 +174,7 @@ export class AlertStore {
     for (const id of fresh) this.pendingNew.add(id);
     for (const [id, input] of inputs) if (!this.pendingInputs.has(id)) this.pendingInputs.set(id, input);
     for (const [minute, byCategory] of traffic) {
-      for (const [category, [flows, alertCount]] of byCategory) {
-        let row = this.pendingTraffic.get(minute);
-        if (!row) this.pendingTraffic.set(minute, (row = new Map()));
-        const cell = row.get(category) ?? [0, 0];
-        cell[0] += flows;
-        cell[1] += alertCount;
-        row.set(category, cell);
-      }
+      for (const [category, [flows, alertCount]] of byCategory) this.addTraffic(minute, category, flows, alertCount);
     }
   }
 
