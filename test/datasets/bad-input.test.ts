@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { loadDataset } from '../../src/datasets/load.js';
 import { UserError } from '../../src/errors.js';
+import { pcapFile } from '../flows/packet-builder.js';
 
 let dir: string;
 before(() => {
@@ -69,14 +70,8 @@ describe('bad input', () => {
   it("the JSON lines of extract/collect and a packet capture name the extract step (inspect as the other commands)", async () => {
     const jsonl = write('flows.jsonl', '{"srcAddr":"10.0.0.1","dstAddr":"10.0.0.2","srcPort":1}\n{"srcAddr":"10.0.0.3"}\n');
     await expectError([jsonl], {}, `${jsonl}: holds JSON lines; data files are CSV: write flows as CSV (\`flowsentry extract <capture> --out flows.csv\`, \`flowsentry collect --out flows.csv\`)`, []);
-    // a pcap global header (little-endian magic, version 2.4, Ethernet) and no packets
-    const header = Buffer.alloc(24);
-    header.writeUInt32LE(0xa1b2c3d4, 0);
-    header.writeUInt16LE(2, 4);
-    header.writeUInt16LE(4, 6);
-    header.writeUInt32LE(65535, 16);
-    header.writeUInt32LE(1, 20);
-    const capture = write('empty.pcap', header);
+    // a pcap global header and no packets
+    const capture = write('empty.pcap', pcapFile([]));
     await expectError([capture], {}, `${capture}: is a packet capture, not flow rows: turn it into rows with \`flowsentry extract <capture> --out flows.csv\` (or score it live with \`flowsentry detect --pcap\`)`, []);
   });
 
