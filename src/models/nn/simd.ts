@@ -123,20 +123,21 @@ export class SimdArena {
   }
 
   alloc(length: number): Float64Array {
-    const start = this.used;
-    const bytes = (length * 8 + 15) & ~15;
-    if (start + bytes > this.buffer.byteLength) throw new Error('SIMD arena exhausted');
-    this.used = start + bytes;
-    return new Float64Array(this.buffer, start, length);
+    return new Float64Array(this.buffer, this.reserve(length * 8), length);
   }
 
   /** A 16-byte-aligned Float32Array in the arena. */
   allocFloat32(length: number): Float32Array {
+    return new Float32Array(this.buffer, this.reserve(length * 4), length);
+  }
+
+  /** Start of `bytes` more bytes in the arena, rounded up so the next array stays 16-byte aligned. */
+  private reserve(bytes: number): number {
     const start = this.used;
-    const bytes = (length * 4 + 15) & ~15;
-    if (start + bytes > this.buffer.byteLength) throw new Error('SIMD arena exhausted');
-    this.used = start + bytes;
-    return new Float32Array(this.buffer, start, length);
+    const end = start + ((bytes + 15) & ~15);
+    if (end > this.buffer.byteLength) throw new Error('SIMD arena exhausted');
+    this.used = end;
+    return start;
   }
 
   /** True when every array lives in this arena's memory. */
