@@ -70,7 +70,3 @@ export interface Frame {
   readonly meta?: readonly Column[];
   readonly source: FrameSource;
 }
-
-export function findColumn(frame: Frame, name: string): IdentifierColumn | undefined {
-  return frame.features.find((c) => c.name === name) ?? frame.identifiers.find((c) => c.name === name);
-}
