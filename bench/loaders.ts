@@ -49,11 +49,15 @@ function statusMb(field: string): number {
   return Number(m[1]) / 1024;
 }
 
-/** Bytes of loaded data: typed arrays of features, identifiers (time columns: Float64 seconds), label and metadata. */
+/**
+ * Bytes of loaded data: typed arrays of features, identifiers (time columns: Float64 seconds), label and metadata. A
+ * text column counts 4 bytes a row (its offsets, as a dictionary column's codes), not its text, as dictionary strings
+ * are not counted.
+ */
 function dataBytes(frame: Frame): number {
   const cols = [...frame.features, ...frame.identifiers, ...(frame.meta ?? []), ...(frame.label ? [frame.label] : [])];
   if (frame.category && frame.category !== frame.label) cols.push(frame.category);
-  return cols.reduce((s, c) => s + (c.kind === 'numeric' ? c.values.byteLength : c.kind === 'time' ? c.seconds.byteLength : c.codes.byteLength), 0);
+  return cols.reduce((s, c) => s + (c.kind === 'numeric' ? c.values.byteLength : c.kind === 'time' ? c.seconds.byteLength : c.kind === 'text' ? 4 * frame.nRows : c.codes.byteLength), 0);
 }
 
 /** Child mode: load the files once (`--identifiers all|timestamps|none` first, optionally) and print the stats as JSON. */

@@ -4,6 +4,7 @@
 // codes — and confirming every hash match by exact comparison, so counts are exact. O(rows × columns).
 
 import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../frame/frame.js';
+import { textCounts } from '../frame/text-column.js';
 import { peekCsv } from '../io/csv-reader.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
 import { getFormat } from './formats.js';
@@ -145,6 +146,11 @@ function columnReport(column: IdentifierColumn, role: ColumnReport['role']): Col
     }
     let distinct = 0;
     for (let i = 0; i < seen.length; i++) distinct += seen[i];
+    return { name: column.name, role, kind: 'categorical', missing, posInf: 0, negInf: 0, distinct };
+  }
+  // A text identifier is categorical data held as bytes (no dictionary): the same counts, from its bytes.
+  if (column.kind === 'text') {
+    const { missing, distinct } = textCounts(column);
     return { name: column.name, role, kind: 'categorical', missing, posInf: 0, negInf: 0, distinct };
   }
   let missing = 0;

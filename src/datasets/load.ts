@@ -4,7 +4,8 @@
 
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, Column, DroppedColumn, Frame, IdentifierColumn } from '../frame/frame.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TIMESTAMP, countLines, peekCsv, readCsvInto, warmUpParser, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
+import { MAX_TEXT_BYTES, subsetTextColumn } from '../frame/text-column.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, countLines, peekCsv, readCsvInto, warmUpParser, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
@@ -41,12 +42,15 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   const { format, plans, peeks, textShapes, timeColumns } = await planFiles(files, options);
   const plan = plans[0];
 
+  const totalBytes = peeks.reduce((sum, p) => sum + p.fileBytes, 0);
+  // Bytes the files hold once decompressed: an upper bound on any column's text (for gzip, the trailers' estimate).
+  const dataBytes = peeks.reduce((sum, p) => sum + Math.max(p.fileBytes, p.expandedBytes), 0);
   const kinds = plan.columns.map((c, i): CsvColumnKind => {
     if (c.role === 'payload' || c.role === 'duplicate' || !readsIdentifier(c, options)) return SKIP;
     if (timeColumns[i]) return TIMESTAMP;
-    return c.kind === 'numeric' ? NUMERIC : CATEGORICAL;
+    if (c.kind === 'numeric') return NUMERIC;
+    return isTextIdentifier(c, textShapes[i], format, options, dataBytes) ? TEXT : CATEGORICAL;
   });
-  const totalBytes = peeks.reduce((sum, p) => sum + p.fileBytes, 0);
   const threads = defaultThreads();
   if (!format.xml && threads > 1 && totalBytes >= PARALLEL_MIN_BYTES && peeks.every((p) => !p.gzip && !p.quoted)) {
     const parallel = await readCsvParallel(
@@ -70,7 +74,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     for (const peek of peeks) capacity += peek.gzip ? gzipRowEstimate(peek) : await countLines(peek.file, 0, undefined, readBuffer);
   }
   const distinctHints = textShapes.map((t) => (t && capacity !== undefined ? { entries: Math.min(capacity, 1 << 16), bytesPerEntry: t.bytesPerEntry } : { entries: 0, bytesPerEntry: 0 }));
-  const builder = new ColumnarBuilder(kinds, capacity, distinctHints);
+  const builder = new ColumnarBuilder(kinds, capacity, distinctHints, dataBytes);
   let doneBytes = 0;
   const skipped = new Map<string, number>();
   for (const [i, file] of files.entries()) {
@@ -89,6 +93,15 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   }
   const outputs = builder.finish();
   return assembleFrame(format, plan, outputs, builder.rows, files, skipped, options);
+}
+
+/**
+ * True for a text identifier read as a TextColumn (its bytes, no dictionary): one that goes to `frame.identifiers`
+ * (with keepIdentifiers it is a categorical feature) and whose sample is mostly distinct (flow ids: about one
+ * dictionary entry, i.e. one string, per row), of a CSV whose text fits Int32 offsets.
+ */
+function isTextIdentifier(column: ColumnPlan, shape: { bytesPerEntry: number } | undefined, format: DatasetFormat, options: LoadOptions, dataBytes: number): boolean {
+  return column.role === 'identifier' && !options.keepIdentifiers && shape !== undefined && !format.xml && dataBytes <= MAX_TEXT_BYTES;
 }
 
 /** False for an identifier column the caller does not want read. */
@@ -279,8 +292,8 @@ function assembleFrame(
       if (c.role === 'identifier') dropped.push({ name: c.name, reason: 'identifier' });
       return;
     }
-    if (out.kind === TIMESTAMP) {
-      identifiers.push({ kind: 'time', name: c.name, seconds: out.seconds });
+    if (out.kind === TIMESTAMP || out.kind === TEXT) {
+      identifiers.push(out.kind === TIMESTAMP ? { kind: 'time', name: c.name, seconds: out.seconds } : { ...out.text, name: c.name });
       dropped.push({ name: c.name, reason: 'identifier' });
       return;
     }
@@ -407,7 +420,7 @@ function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly
     ...frame,
     nRows: keep.length,
     features: frame.features.map(take),
-    identifiers: frame.identifiers.map((c) => (c.kind === 'time' ? { ...c, seconds: Float64Array.from(keep, (i) => c.seconds[i]) } : take(c))),
+    identifiers: frame.identifiers.map((c) => (c.kind === 'time' ? { ...c, seconds: Float64Array.from(keep, (i) => c.seconds[i]) } : c.kind === 'text' ? subsetTextColumn(c, keep) : take(c))),
     label: newLabel,
     ...(frame.category ? { category: frame.category === label ? newLabel : takeCat(frame.category) } : {}),
     ...(frame.meta ? { meta: frame.meta.map(take) } : {}),

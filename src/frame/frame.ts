@@ -2,7 +2,8 @@
 // as they appear in the file, for the imputer to handle); categorical columns are dictionary codes.
 // Identifier columns (flow ids, IPs, source ports, timestamps, row ids) are kept apart from the features so that
 // models never see them unless the user asks, but time-ordered splits and reports can still use them. A timestamp
-// identifier is a TimeColumn: seconds since the epoch in Float64 (Float32 would round epoch seconds to 128 s).
+// identifier is a TimeColumn: seconds since the epoch in Float64 (Float32 would round epoch seconds to 128 s). A
+// text identifier whose values are mostly distinct (flow ids) is a TextColumn: its bytes, not a dictionary of strings.
 
 export interface NumericColumn {
   readonly kind: 'numeric';
@@ -27,7 +28,21 @@ export interface TimeColumn {
   readonly seconds: Float64Array;
 }
 
-export type IdentifierColumn = Column | TimeColumn;
+/**
+ * A text identifier of mostly distinct values (CIC-IDS2017's Flow ID): every row's UTF-8 bytes one after another and
+ * Int32 offsets into them, Apache Arrow's variable-size binary layout. No JS string per row and no dictionary: a
+ * dictionary of ~one entry per row holds each value as a string (its header alone is ~20 bytes) plus a hash table.
+ * Built by ./text-column.ts (TextColumnBuilder), which also reads values back and turns one into a CategoricalColumn.
+ */
+export interface TextColumn {
+  readonly kind: 'text';
+  readonly name: string;
+  /** nRows + 1 offsets: row i is bytes[offsets[i], offsets[i + 1]); an empty value marks a missing cell. */
+  readonly offsets: Int32Array;
+  readonly bytes: Uint8Array;
+}
+
+export type IdentifierColumn = Column | TimeColumn | TextColumn;
 
 /** Why a column of the file is not among the features. */
 export interface DroppedColumn {

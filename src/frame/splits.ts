@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import { readTimestamp } from '../io/csv-timestamp.js';
 import { Rng } from '../util/rng.js';
 import type { Frame, IdentifierColumn } from './frame.js';
+import { textAsCategorical } from './text-column.js';
 
 export interface Split {
   /** Row indices of the training part (in random order for the random splits). */
@@ -195,8 +196,9 @@ export function frameTimes(frame: Frame, column?: string): Float64Array {
   }
   if (col.kind === 'time') return col.seconds.slice();
   if (col.kind === 'numeric') return Float64Array.from(col.values);
-  const parsed = col.dictionary.map(parseTimestamp);
+  const text = col.kind === 'text' ? textAsCategorical(col) : col;
+  const parsed = text.dictionary.map(parseTimestamp);
   const bad = parsed.findIndex((v) => Number.isNaN(v));
-  if (bad >= 0) throw new UserError(`cannot read '${col.dictionary[bad]}' as a timestamp`, { column: col.name });
-  return Float64Array.from(col.codes, (c) => (c < 0 ? Number.NaN : parsed[c]));
+  if (bad >= 0) throw new UserError(`cannot read '${text.dictionary[bad]}' as a timestamp`, { column: text.name });
+  return Float64Array.from(text.codes, (c) => (c < 0 ? Number.NaN : parsed[c]));
 }

@@ -1,14 +1,17 @@
 // Parallel CSV reading on worker threads. Files, or byte ranges of a large file split at line feeds, are parsed at
 // once; each task writes its rows straight into SharedArrayBuffer columns at an offset reserved by counting the
 // task's lines first, so nothing is copied or merged: afterwards the rows are moved down over the few unused slots
-// (header, blank or skipped lines) and later tasks' category codes are remapped in place onto one dictionary.
-// O(bytes) work split over the cores; memory is the data plus the line-count slack.
+// (header, blank or skipped lines) and later tasks' category codes are remapped in place onto one dictionary. A text
+// column's bytes go to a shared buffer the size of the input, each task's from its range's offset in it (a task's text
+// is never longer than its range), and are moved down the same way, their offsets shifted.
+// O(bytes) work split over the cores; memory is the data plus the line-count slack (text: pages never written are
+// never resident).
 // Splitting at a line feed is only safe without quoted fields spanning lines: callers use it for unquoted files.
 
 import { Worker } from 'node:worker_threads';
 import { open, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { CATEGORICAL, NUMERIC, TIMESTAMP, countLines, type ColumnOutput, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+import { CATEGORICAL, NUMERIC, TEXT, TIMESTAMP, countLines, type ColumnOutput, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
 import type { CsvWorkerMessage, CsvWorkerTask } from './csv-worker.js';
 
 export interface ParallelFile {
@@ -24,7 +27,7 @@ export interface ParallelResult {
   readonly skipped: ReadonlyMap<string, number>;
 }
 
-interface PlannedTask extends Omit<CsvWorkerTask, 'buffers' | 'rowOffset' | 'capacity'> {
+interface PlannedTask extends Omit<CsvWorkerTask, 'buffers' | 'textBuffers' | 'textOffset' | 'rowOffset' | 'capacity'> {
   readonly fileIndex: number;
   readonly start: number;
   readonly end: number;
@@ -42,8 +45,12 @@ export async function readCsvParallel(
   const capacities = await Promise.all(planned.map((t) => countLines(t.file, t.start, t.end)));
   const offsets = capacities.map((_, i) => capacities.slice(0, i).reduce((a, b) => a + b, 0));
   const capacity = capacities.reduce((a, b) => a + b, 0);
-  const buffers = kinds.map((k) => (k === NUMERIC || k === CATEGORICAL ? new SharedArrayBuffer(capacity * 4) : k === TIMESTAMP ? new SharedArrayBuffer(capacity * 8) : null));
   const total = planned.reduce((s, t) => s + t.end - t.start, 0);
+  const textOffsets = planned.map((_, i) => planned.slice(0, i).reduce((s, t) => s + t.end - t.start, 0));
+  const buffers = kinds.map((k) =>
+    k === NUMERIC || k === CATEGORICAL ? new SharedArrayBuffer(capacity * 4) : k === TIMESTAMP ? new SharedArrayBuffer(capacity * 8) : k === TEXT ? new SharedArrayBuffer((capacity + 1) * 4) : null,
+  );
+  const textBuffers = kinds.map((k) => (k === TEXT ? new SharedArrayBuffer(total) : null));
   const progress = new Float64Array(planned.length);
   const report = (): void => onProgress?.(progress.reduce((a, b) => a + b, 0), total);
   const results = new Array<Exclude<CsvWorkerMessage, { type: 'progress' }>>(planned.length);
@@ -56,7 +63,7 @@ export async function readCsvParallel(
         if (next >= planned.length) return;
         const i = next++;
         const { fileIndex: _f, start: _s, end: _e, ...task } = planned[i];
-        w.postMessage({ ...task, buffers, rowOffset: offsets[i], capacity: capacities[i] } satisfies CsvWorkerTask);
+        w.postMessage({ ...task, buffers, textBuffers, textOffset: textOffsets[i], rowOffset: offsets[i], capacity: capacities[i] } satisfies CsvWorkerTask);
       };
       for (const w of workers) {
         w.on('message', (msg: CsvWorkerMessage) => {
@@ -85,6 +92,9 @@ export async function readCsvParallel(
   const numeric = kinds.map((k, c) => (k === NUMERIC ? new Float32Array(buffers[c] as SharedArrayBuffer) : undefined));
   const codes = kinds.map((k, c) => (k === CATEGORICAL ? new Int32Array(buffers[c] as SharedArrayBuffer) : undefined));
   const seconds = kinds.map((k, c) => (k === TIMESTAMP ? new Float64Array(buffers[c] as SharedArrayBuffer) : undefined));
+  const textEnds = kinds.map((k, c) => (k === TEXT ? new Int32Array(buffers[c] as SharedArrayBuffer) : undefined));
+  const textBytes = kinds.map((k, c) => (k === TEXT ? new Uint8Array(textBuffers[c] as SharedArrayBuffer) : undefined));
+  const textUsed = kinds.map(() => 0);
   const dictionaries: string[][] = kinds.map(() => []);
   const indexes = kinds.map(() => new Map<string, number>());
   let rows = 0;
@@ -92,6 +102,16 @@ export async function readCsvParallel(
     for (let c = 0; c < kinds.length; c++) {
       const target = numeric[c] ?? codes[c] ?? seconds[c];
       if (target && rows !== offsets[i]) target.copyWithin(rows, offsets[i], offsets[i] + r.rows);
+      const ends = textEnds[c];
+      if (ends) {
+        // Row k's end is at k + 1, counted from the task's text offset: moved down and shifted onto the text so far.
+        const bytes = textBytes[c] as Uint8Array;
+        const length = r.rows > 0 ? ends[offsets[i] + r.rows] : 0;
+        bytes.copyWithin(textUsed[c], textOffsets[i], textOffsets[i] + length);
+        for (let k = 0; k < r.rows; k++) ends[rows + 1 + k] = ends[offsets[i] + 1 + k] + textUsed[c];
+        textUsed[c] += length;
+        continue;
+      }
       const col = codes[c];
       if (!col) continue;
       const remap = Int32Array.from(r.dictionaries[c] as string[], (name) => {
@@ -111,6 +131,10 @@ export async function readCsvParallel(
     if (k === NUMERIC) return { kind: NUMERIC, values: (numeric[c] as Float32Array).subarray(0, rows) };
     if (k === CATEGORICAL) return { kind: CATEGORICAL, codes: (codes[c] as Int32Array).subarray(0, rows), dictionary: dictionaries[c] };
     if (k === TIMESTAMP) return { kind: TIMESTAMP, seconds: (seconds[c] as Float64Array).subarray(0, rows) };
+    if (k === TEXT) {
+      const text = { kind: 'text', name: '', offsets: (textEnds[c] as Int32Array).subarray(0, rows + 1), bytes: (textBytes[c] as Uint8Array).subarray(0, textUsed[c]) } as const;
+      return { kind: TEXT, text };
+    }
     return undefined;
   });
   const skipped = new Map<string, number>();

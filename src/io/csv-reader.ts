@@ -9,6 +9,8 @@
 // `readCsvInto` streams a whole file into a ColumnarBuilder shared by several files.
 
 import { UserError } from '../errors.js';
+import { TextColumnBuilder } from '../frame/text-column.js';
+import type { TextColumn } from '../frame/frame.js';
 import { ByteDictionary, warmUpDictionary } from './csv-dictionary.js';
 import { openByteSource, pumpSource } from './csv-source.js';
 import { readTimestampInto } from './csv-timestamp.js';
@@ -17,11 +19,12 @@ export const SKIP = 0;
 export const NUMERIC = 1;
 export const CATEGORICAL = 2;
 export const TIMESTAMP = 3;
+export const TEXT = 4;
 /**
- * How each field of a record is stored: SKIP, NUMERIC (Float32), CATEGORICAL (dictionary codes) or TIMESTAMP
- * (seconds since the epoch in Float64, read by ./csv-timestamp.ts).
+ * How each field of a record is stored: SKIP, NUMERIC (Float32), CATEGORICAL (dictionary codes), TIMESTAMP
+ * (seconds since the epoch in Float64, read by ./csv-timestamp.ts) or TEXT (the cells' bytes, a TextColumn).
  */
-export type CsvColumnKind = typeof SKIP | typeof NUMERIC | typeof CATEGORICAL | typeof TIMESTAMP;
+export type CsvColumnKind = typeof SKIP | typeof NUMERIC | typeof CATEGORICAL | typeof TIMESTAMP | typeof TEXT;
 
 const LF = 10;
 const CR = 13;
@@ -57,7 +60,11 @@ export interface TimestampOutput {
   /** Seconds since 1970-01-01 UTC; NaN for an empty cell. */
   readonly seconds: Float64Array;
 }
-export type ColumnOutput = NumericOutput | CategoricalOutput | TimestampOutput | undefined;
+export interface TextOutput {
+  readonly kind: typeof TEXT;
+  readonly text: TextColumn;
+}
+export type ColumnOutput = NumericOutput | CategoricalOutput | TimestampOutput | TextOutput | undefined;
 
 /** Column arrays given to a builder up front (e.g. views of SharedArrayBuffers written by several workers). */
 export interface PresetColumns {
@@ -69,6 +76,8 @@ export interface PresetColumns {
   readonly codes: readonly (Int32Array | undefined)[];
   /** Per column: the array for a timestamp column, undefined otherwise. */
   readonly seconds: readonly (Float64Array | undefined)[];
+  /** Per column: the arrays for a text column (offsets: capacity + 1), undefined otherwise. */
+  readonly texts?: readonly ({ readonly offsets: Int32Array; readonly bytes: Uint8Array } | undefined)[];
   /** The rows must fit (no growth): the arrays are parts of larger shared columns. */
   readonly fixed?: boolean;
 }
@@ -93,6 +102,8 @@ export class ColumnarBuilder {
   codeChunk: Int32Array[];
   secondsChunk: Float64Array[];
   readonly dictionaries: (ByteDictionary | undefined)[];
+  /** Per text column its values (rows in step with `rows`: appended as a record is committed). */
+  readonly texts: (TextColumnBuilder | undefined)[];
   private readonly fullNumeric: Float32Array[][];
   private readonly fullCodes: Int32Array[][];
   private readonly fullSeconds: Float64Array[][];
@@ -100,9 +111,9 @@ export class ColumnarBuilder {
   /**
    * `preset`: the arrays to fill, or a capacity in rows; `distinctHints`: per column, how many distinct values to
    * expect and their mean length in bytes (identifier columns: about one per row), so their dictionaries do not
-   * grow step by step.
+   * grow step by step; `textBytes`: room for each text column's bytes (an upper bound such as the files' size).
    */
-  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number, distinctHints?: readonly { entries: number; bytesPerEntry: number }[]) {
+  constructor(kinds: readonly CsvColumnKind[], preset?: PresetColumns | number, distinctHints?: readonly { entries: number; bytesPerEntry: number }[], textBytes = 1 << 16) {
     this.kinds = Uint8Array.from(kinds);
     const n = kinds.length;
     const noFloats = new Float32Array(0);
@@ -112,6 +123,12 @@ export class ColumnarBuilder {
     this.codeChunk = Array.from({ length: n }, () => noInts);
     this.secondsChunk = Array.from({ length: n }, () => noDoubles);
     this.dictionaries = kinds.map((k, c) => (k === CATEGORICAL ? new ByteDictionary(distinctHints?.[c]?.entries, distinctHints?.[c]?.bytesPerEntry) : undefined));
+    const textRows = typeof preset === 'number' ? preset : FIRST_CHUNK_ROWS;
+    this.texts = kinds.map((k, c) => {
+      if (k !== TEXT) return undefined;
+      const shared = typeof preset === 'object' ? preset.texts?.[c] : undefined;
+      return shared ? new TextColumnBuilder(0, 0, shared) : new TextColumnBuilder(textRows, textBytes);
+    });
     this.fullNumeric = kinds.map(() => []);
     this.fullCodes = kinds.map(() => []);
     this.fullSeconds = kinds.map(() => []);
@@ -180,6 +197,8 @@ export class ColumnarBuilder {
         this.codeChunk[c] = new Int32Array(0);
         const dictionary = (this.dictionaries[c] as ByteDictionary).toStrings();
         out.push({ kind: CATEGORICAL, codes: chunks.length === 1 ? chunks[0] : concat(new Int32Array(this.rows), chunks), dictionary });
+      } else if (this.kinds[c] === TEXT) {
+        out.push({ kind: TEXT, text: (this.texts[c] as TextColumnBuilder).finish('') });
       } else if (this.kinds[c] === TIMESTAMP) {
         const chunks = [...this.fullSeconds[c], this.secondsChunk[c].subarray(0, this.slot)];
         this.fullSeconds[c] = [];
@@ -356,8 +375,8 @@ export async function readCsvInto(file: string, builder: ColumnarBuilder, option
 /**
  * Runs the record parser and the line count once per process over a small CSV that takes all the parser's paths
  * (short and long numbers, a lone 0, exponents, infinities, missing and quoted cells, timestamps, blank lines, CRLF, a
- * copy of the header, a cell cut by the end of the buffer, new and repeated dictionary entries with hash collisions),
- * into a throwaway builder. V8 compiles code
+ * copy of the header, a cell cut by the end of the buffer, new and repeated dictionary entries with hash collisions,
+ * text cells), into a throwaway builder. V8 compiles code
  * only for the paths it has seen taken; a path first taken after that (the first Infinity of a later file, a buffer
  * end) throws the compiled parser away and compiles it again, ~8 ms of CPU each time (6 compilations for the 16
  * CIC-IDS2017 files, 3 for KDDTrain+, --trace-deopt).
@@ -383,7 +402,7 @@ export function warmUpParser(): void {
   for (const lines of [ordinary, rare]) lines.splice(5, 0, '', 'n,c,s,t');
   const bytes = new TextEncoder().encode(`${ordinary.join('\r\n')}\n`);
   const rareBytes = new TextEncoder().encode(`${rare.join('\r\n')}\n`);
-  const kinds = [NUMERIC, CATEGORICAL, SKIP, TIMESTAMP] as const;
+  const kinds = [NUMERIC, CATEGORICAL, TEXT, TIMESTAMP] as const;
   const numbersOnly = [NUMERIC, SKIP, SKIP, SKIP] as const;
   const options = { columnNames: ['n', 'c', 's', 't'], hasHeader: true };
   let parser = new RecordParser('(warm-up)', new ColumnarBuilder(numbersOnly, ordinary.length), options);
@@ -630,7 +649,7 @@ class RecordParser {
         } else {
           const cellStart = pos;
           while (pos < end && (c = buf[pos]) !== D && c !== LF && c !== CR) pos++;
-          if (kind === CATEGORICAL) {
+          if (kind === CATEGORICAL || kind === TEXT) {
             this.cellStart[field] = cellStart;
             this.cellEnd[field] = pos;
             this.cellEscaped[field] = 0;
@@ -662,6 +681,7 @@ class RecordParser {
       }
       for (let f = 0; f < nFields; f++) {
         if (kinds[f] === CATEGORICAL) builder.codeChunk[f][slot] = this.categoryCode(buf, f);
+        else if (kinds[f] === TEXT) this.textCell(buf, f);
       }
       builder.commit();
       this.rows++;
@@ -731,7 +751,7 @@ class RecordParser {
       const value = this.slowNumber(buf, cellStart, cellEnd, field);
       if (value === undefined) this.badReason ||= SKIP_NOT_NUMBER;
       else this.builder.numericChunk[field][slot] = value;
-    } else if (kind === CATEGORICAL) {
+    } else if (kind === CATEGORICAL || kind === TEXT) {
       this.cellStart[field] = cellStart;
       this.cellEnd[field] = cellEnd;
       this.cellEscaped[field] = escaped;
@@ -770,14 +790,28 @@ class RecordParser {
     if (start === end) return -1;
     const dictionary = this.builder.dictionaries[field] as ByteDictionary;
     if (this.cellEscaped[field] === 0) return dictionary.code(buf, start, end);
-    // Collapse "" to " in a scratch buffer.
+    const n = this.unescape(buf, start, end);
+    return dictionary.code(this.scratch, 0, n);
+  }
+
+  /** Appends a text cell's bytes to its column (an empty cell: an empty value, i.e. missing). */
+  private textCell(buf: Uint8Array, field: number): void {
+    const text = this.builder.texts[field] as TextColumnBuilder;
+    const start = this.cellStart[field];
+    const end = this.cellEnd[field];
+    if (this.cellEscaped[field] === 0) text.append(buf, start, end);
+    else text.append(this.scratch, 0, this.unescape(buf, start, end));
+  }
+
+  /** Collapses "" to " in a scratch buffer; returns the length. */
+  private unescape(buf: Uint8Array, start: number, end: number): number {
     if (this.scratch.length < end - start) this.scratch = new Uint8Array(end - start);
     let n = 0;
     for (let i = start; i < end; i++) {
       this.scratch[n++] = buf[i];
       if (buf[i] === QUOTE) i++;
     }
-    return dictionary.code(this.scratch, 0, n);
+    return n;
   }
 
   private eof = false;

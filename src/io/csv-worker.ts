@@ -3,7 +3,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, TIMESTAMP, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, TEXT, TIMESTAMP, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
 
 export interface CsvWorkerTask {
   readonly id: number;
@@ -12,6 +12,13 @@ export interface CsvWorkerTask {
   readonly options: Omit<CsvReadOptions, 'onProgress'>;
   /** Per column: the SharedArrayBuffer of the whole column (numeric Float32, categorical Int32, timestamp Float64), or null. */
   readonly buffers: (SharedArrayBuffer | null)[];
+  /**
+   * Per text column: the SharedArrayBuffer of its bytes, or null (its offsets, Int32 with one more slot than rows, are
+   * in `buffers`). This task writes its text from byte `textOffset` on, at most its range's length, and its offsets
+   * counted from there.
+   */
+  readonly textBuffers: (SharedArrayBuffer | null)[];
+  readonly textOffset: number;
   /** First row of this task in the shared columns, and rows reserved for it (its line count). */
   readonly rowOffset: number;
   readonly capacity: number;
@@ -30,7 +37,13 @@ if (parentPort) {
       const numeric = task.kinds.map((k, c) => (k === NUMERIC ? new Float32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity) : undefined));
       const codes = task.kinds.map((k, c) => (k === CATEGORICAL ? new Int32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity) : undefined));
       const seconds = task.kinds.map((k, c) => (k === TIMESTAMP ? new Float64Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 8, capacity) : undefined));
-      const builder = new ColumnarBuilder(task.kinds, { capacity, numeric, codes, seconds, fixed: true });
+      const rangeBytes = (task.options.range?.end ?? 0) - (task.options.range?.start ?? 0);
+      const texts = task.kinds.map((k, c) =>
+        k === TEXT
+          ? { offsets: new Int32Array(task.buffers[c] as SharedArrayBuffer, rowOffset * 4, capacity + 1), bytes: new Uint8Array(task.textBuffers[c] as SharedArrayBuffer, task.textOffset, rangeBytes) }
+          : undefined,
+      );
+      const builder = new ColumnarBuilder(task.kinds, { capacity, numeric, codes, seconds, texts, fixed: true });
       let reported = 0;
       const result = await readCsvInto(task.file, builder, {
         ...task.options,

@@ -5,7 +5,8 @@
 // row-major Float32Array, with no object per row, because it also runs on live flows.
 
 import { UserError } from '../errors.js';
-import type { CategoricalColumn, Column, Frame } from '../frame/frame.js';
+import type { CategoricalColumn, Column, Frame, TextColumn } from '../frame/frame.js';
+import { textAsCategorical } from '../frame/text-column.js';
 import { createMatrix, type Matrix } from '../frame/matrix.js';
 import type { ModelState } from '../models/estimator.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
@@ -283,7 +284,7 @@ export class Pipeline {
    * Missing input columns are a UserError naming them all.
    */
   transform(frame: Frame, rows?: ArrayLike<number>, out?: Float32Array): Matrix {
-    const byCanonical = new Map<string, Column>();
+    const byCanonical = new Map<string, Column | TextColumn>();
     for (const c of [...frame.identifiers, ...frame.features]) if (c.kind !== 'time') byCanonical.set(canonicalFeatureName(c.name), c);
     const missing = this.steps.filter((s) => !byCanonical.has(s.canonical)).map((s) => s.name);
     if (missing.length > 0) {
@@ -300,7 +301,8 @@ export class Pipeline {
     const categorical: { codes: Int32Array; slots: Int32Array; off: Float32Array; on: Float32Array; skipOff: boolean; at: number }[] = [];
     let at = 0;
     for (const step of this.steps) {
-      const col = byCanonical.get(step.canonical) as Column;
+      const found = byCanonical.get(step.canonical) as Column | TextColumn;
+      const col = found.kind === 'text' ? textAsCategorical(found) : found;
       if (step.kind === 'numeric') {
         numeric.push({ values: numericValues(col), step, at });
         at++;

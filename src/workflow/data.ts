@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Column, Frame } from '../frame/frame.js';
+import { subsetTextColumn } from '../frame/text-column.js';
 import type { Labels } from '../frame/labels.js';
 import { loadDataset, type LoadOptions } from '../datasets/load.js';
 import { labelColumnProblem, labelView, type LabelViewName } from '../datasets/label-views.js';
@@ -137,7 +138,7 @@ export function subsetFrame(frame: Frame, rows: ArrayLike<number>): Frame {
   return {
     nRows: rows.length,
     features: sub(frame.features) as Column[],
-    identifiers: frame.identifiers.map((c) => (c.kind === 'time' ? { ...c, seconds: Float64Array.from(rows, (r) => c.seconds[r]) } : subsetColumn(c, rows))),
+    identifiers: frame.identifiers.map((c) => (c.kind === 'time' ? { ...c, seconds: Float64Array.from(rows, (r) => c.seconds[r]) } : c.kind === 'text' ? subsetTextColumn(c, rows) : subsetColumn(c, rows))),
     ...(frame.meta ? { meta: sub(frame.meta) } : {}),
     ...(frame.label ? { label: subsetColumn(frame.label, rows) as Frame['label'] } : {}),
     ...(frame.category ? { category: subsetColumn(frame.category, rows) as Frame['category'] } : {}),

@@ -3,7 +3,8 @@
 // on large inputs.
 
 import { UserError } from '../errors.js';
-import type { Column, Frame } from '../frame/frame.js';
+import type { Column, Frame, TextColumn } from '../frame/frame.js';
+import { textValue } from '../frame/text-column.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import type { Matrix } from '../frame/matrix.js';
 import { argmaxLabels } from '../frame/labels.js';
@@ -86,16 +87,17 @@ export interface PredictedRow {
 }
 
 /** Input columns by canonical name (the names explanations use), whatever the file's spelling. */
-function columnsByName(frame: Frame): Map<string, Column> {
-  const map = new Map<string, Column>();
+function columnsByName(frame: Frame): Map<string, Column | TextColumn> {
+  const map = new Map<string, Column | TextColumn>();
   for (const c of [...frame.identifiers, ...frame.features]) if (c.kind !== 'time') map.set(canonicalFeatureName(c.name), c);
   return map;
 }
 
 /** Raw input value of a feature in a frame row, for explanation output. */
-function rawValue(col: Column | undefined, row: number): number | string {
+function rawValue(col: Column | TextColumn | undefined, row: number): number | string {
   if (!col) return '';
   if (col.kind === 'numeric') return shortestFloat32(col.values[row]);
+  if (col.kind === 'text') return textValue(col, row);
   const code = col.codes[row];
   return code < 0 ? '' : col.dictionary[code];
 }
