@@ -33,6 +33,8 @@ export interface ServiceSummary {
   damage?: string;
   /** The store's flushes that failed (e.g. a full disk; their rows were retried), when there is a store. */
   storeWriteFailures?: number;
+  /** Pending store rows dropped, oldest first, while its flushes failed (AlertStore.rowsDropped), when there is a store. */
+  storeRowsDropped?: number;
 }
 
 export interface RunningService {
@@ -194,7 +196,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         input,
         latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),
         ...(damage !== undefined ? { damage } : {}),
-        ...(store ? { storeWriteFailures: store.writeFailures } : {}),
+        ...(store ? { storeWriteFailures: store.writeFailures, storeRowsDropped: store.rowsDropped } : {}),
       };
     })();
     return stopping;

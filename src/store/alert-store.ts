@@ -1,6 +1,8 @@
 // The embedded store of the detection service (DuckDB, see docs/decisions.md): alerts (upserted as aggregates grow),
 // per-minute traffic aggregates and analyst feedback. Writes are buffered and flushed in batches every
 // `flushMs`; `close()` flushes everything accepted, so SIGTERM loses nothing. A restart reopens the same file.
+// While flushes fail (a full disk), what waits for the next one is bounded: at most `maxPendingRows` alert rows and
+// as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`).
 
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
@@ -43,6 +45,11 @@ const SCHEMA = [
 ];
 
 const MINUTE = 60_000;
+/**
+ * Default bound on the rows a store holds for retry while its flushes fail, per table (alerts; traffic cells): a
+ * pending alert with the 83 CIC inputs of its flow takes ~5.5 KB of heap (~1 KB without), so ≤ ~110 MB.
+ */
+export const DEFAULT_MAX_PENDING_ROWS = 20_000;
 /** Alerts per INSERT or UPDATE statement of a flush. */
 const ROWS_PER_STATEMENT = 500;
 
@@ -77,21 +84,33 @@ export class AlertStore {
   private closed = false;
   /** Flushes that failed (a full disk, an I/O error); their rows stay pending and are written by a later flush. */
   writeFailures = 0;
+  /** Pending rows (alerts and traffic cells) dropped, oldest first, because failed flushes held more than the bound. */
+  rowsDropped = 0;
   private failing = false;
+  /** Whether the current run of failures has logged its first drop. */
+  private droppingLogged = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
     private readonly path: string,
     private readonly log: (line: string) => void,
+    private readonly maxPendingRows: number,
   ) {}
 
   /**
    * Opens (or creates) the store at `path`; ':memory:' for tests. A flush that cannot write is counted
    * (writeFailures), logged once per run of failures through `log`, and retried by the next flush: the store never
-   * stops a running service and keeps what it could not write.
+   * stops a running service and keeps what it could not write, up to `maxPendingRows` alert rows and as many traffic
+   * cells; past that the oldest are dropped, counted (rowsDropped) and logged once per run of failures.
    */
-  static async open(path: string, flushMs = 250, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<AlertStore> {
+  static async open(
+    path: string,
+    flushMs = 250,
+    log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    maxPendingRows = DEFAULT_MAX_PENDING_ROWS,
+  ): Promise<AlertStore> {
+    if (!(Number.isInteger(maxPendingRows) && maxPendingRows >= 1)) throw new RangeError(`maxPendingRows must be a positive integer, got ${maxPendingRows}`);
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path);
@@ -102,7 +121,7 @@ export class AlertStore {
     // bound DuckDB's buffer pool: the store must not be what grows under a flood
     await db.run(`SET memory_limit = '256MB'`);
     for (const sql of SCHEMA) await db.run(sql);
-    const store = new AlertStore(instance, db, path, log);
+    const store = new AlertStore(instance, db, path, log, maxPendingRows);
     store.timer = setInterval(() => void store.flush(), flushMs);
     store.timer.unref();
     return store;
@@ -154,27 +173,68 @@ export class AlertStore {
     this.pendingNew = new Set();
     try {
       await this.writeRows(alerts, traffic, inputs, fresh);
-      if (this.failing) this.log(`store ${this.path}: writing again after ${this.writeFailures} failed flushes`);
+      if (this.failing) {
+        const dropped = this.rowsDropped > 0 ? `; ${this.rowsDropped} pending rows dropped so far` : '';
+        this.log(`store ${this.path}: writing again after ${this.writeFailures} failed flushes${dropped}`);
+      }
       this.failing = false;
+      this.droppingLogged = false;
     } catch (err) {
       this.writeFailures++;
       if (!this.failing) this.log(`store ${this.path}: cannot write: ${describeWriteError(err)}; alerts kept in memory and retried at each flush`);
       this.failing = true;
       this.requeue(alerts, traffic, inputs, fresh);
+      this.dropOldest();
     }
   }
 
   /**
-   * Puts back what a failed flush took, under anything newer that arrived meanwhile. Alert rows are written by
-   * idempotent statements (INSERT OR REPLACE, UPDATE to the latest counters), so writing one twice is harmless;
-   * traffic cells add up, so writeRows removes each cell it has written from `traffic`.
+   * Puts back what a failed flush took, before anything newer that arrived meanwhile (pendingAlerts' order is then
+   * oldest first) and under it (the newer version of an alert wins). Alert rows are written by idempotent statements
+   * (INSERT OR REPLACE, UPDATE to the latest counters), so writing one twice is harmless; traffic cells add up, so
+   * writeRows removes each cell it has written from `traffic`.
    */
   private requeue(alerts: Alert[], traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): void {
-    for (const a of alerts) if (!this.pendingAlerts.has(a.id)) this.pendingAlerts.set(a.id, a);
+    const oldestFirst = new Map<string, Alert>();
+    for (const a of alerts) oldestFirst.set(a.id, this.pendingAlerts.get(a.id) ?? a);
+    for (const [id, a] of this.pendingAlerts) if (!oldestFirst.has(id)) oldestFirst.set(id, a);
+    this.pendingAlerts = oldestFirst;
     for (const id of fresh) this.pendingNew.add(id);
     for (const [id, input] of inputs) if (!this.pendingInputs.has(id)) this.pendingInputs.set(id, input);
     for (const [minute, byCategory] of traffic) {
       for (const [category, [flows, alertCount]] of byCategory) this.addTraffic(minute, category, flows, alertCount);
+    }
+  }
+
+  /**
+   * Bounds what failed flushes leave pending: the alerts first accepted longest ago, and the traffic of the earliest
+   * minutes, go beyond maxPendingRows each. An alert dropped before its first write is not in the store; later growth
+   * of its aggregate updates no row.
+   */
+  private dropOldest(): void {
+    const before = this.rowsDropped;
+    let excess = this.pendingAlerts.size - this.maxPendingRows;
+    for (const id of this.pendingAlerts.keys()) {
+      if (excess-- <= 0) break;
+      this.pendingAlerts.delete(id);
+      this.pendingNew.delete(id);
+      this.pendingInputs.delete(id);
+      this.rowsDropped++;
+    }
+    let cells = 0;
+    for (const byCategory of this.pendingTraffic.values()) cells += byCategory.size;
+    if (cells > this.maxPendingRows) {
+      const minutes = [...this.pendingTraffic.keys()].sort((a, b) => a - b);
+      for (let k = 0; cells > this.maxPendingRows; k++) {
+        const n = this.pendingTraffic.get(minutes[k])!.size;
+        this.pendingTraffic.delete(minutes[k]);
+        cells -= n;
+        this.rowsDropped += n;
+      }
+    }
+    if (this.rowsDropped > before && !this.droppingLogged) {
+      this.droppingLogged = true;
+      this.log(`store ${this.path}: more than ${this.maxPendingRows} alert rows or traffic cells wait for a write; the oldest are dropped (counted in the summary as storeRowsDropped)`);
     }
   }
 
