@@ -385,9 +385,21 @@ export class HybridModel implements Classifier {
     m.normalIndex = state.normalIndex as number;
     m.threshold = state.threshold as number;
     m.calibration = state.calibration as Float64Array[];
+    const detectorStates = state.detectors as ModelState[];
+    // the file's layout check (store/state-layouts.ts) sees each field; these are the fields' agreement
+    const named = m.params.detectors.split('+').length;
+    const mismatch =
+      detectorStates.length !== named
+        ? `the state holds ${detectorStates.length} detectors where its parameters name ${named} ('${m.params.detectors}')`
+        : m.calibration.length !== named + 1
+          ? `the state holds ${m.calibration.length} calibration score lists for ${named + 1} components`
+          : m.normalIndex >= m.classes.length
+            ? `the normal class index ${m.normalIndex} is not among its ${m.classes.length} classes`
+            : undefined;
+    if (mismatch) throw new UserError(`hybrid: ${mismatch}; the file was written by a build with another hybrid layout, or edited — train the model again with this version`);
     const clf = state.classifier as { name: string; state: ModelState };
     m.classifier = getModelSpec(clf.name).fromState(clf.state) as Classifier;
-    m.detectors = (state.detectors as ModelState[]).map((d) => {
+    m.detectors = detectorStates.map((d) => {
       if (d.name !== 'nearest') return getModelSpec(d.name as string).fromState(d.state as ModelState) as Detector;
       const reference = createMatrix(d.rows as number, m.nFeatures as number, undefined, d.data as Float32Array);
       return NearestNormal.fromState({ lo: d.lo as Float32Array, span: d.span as Float32Array }, reference);

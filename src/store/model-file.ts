@@ -23,6 +23,7 @@ import { OutputError } from '../util/output.js';
 import type { ModelState, Params, StateValue } from '../models/estimator.js';
 import type { DroppedColumn } from '../frame/frame.js';
 import { decodeState, encodeState } from './state-codec.js';
+import { stateProblem } from './state-layouts.js';
 
 export const MODEL_MAGIC = Buffer.from([0x89, 0x46, 0x53, 0x4d, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const FORMAT_VERSION = 1;
@@ -293,7 +294,11 @@ export async function loadModel(path: string): Promise<ModelDocument> {
   return decodeModel(buf, path);
 }
 
-/** Structural check of the decoded document, so that a hand-edited but re-checksummed file fails clearly too. */
+/**
+ * Structural check of the decoded document, so that a hand-edited but re-checksummed file fails clearly too, and of
+ * the model's state against the layout this build writes (./state-layouts.ts): a file from a build with another
+ * layout gets one line saying to train again.
+ */
 function validateDocument(state: ModelState, fail: (m: string) => never): ModelDocument {
   const obj = (v: StateValue | undefined, what: string): { [k: string]: StateValue } => {
     if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) fail(`model file is damaged: ${what} is missing`);
@@ -311,5 +316,13 @@ function validateDocument(state: ModelState, fail: (m: string) => never): ModelD
   if (!Array.isArray(schema.features)) fail('model file is damaged: schema.features is missing');
   if (!Array.isArray(labels.classes)) fail('model file is damaged: labels.classes is missing');
   if (typeof meta.task !== 'string') fail('model file is damaged: meta.task is missing');
+  const problem = stateProblem(model.name as string, model.state as { [k: string]: StateValue });
+  if (problem) {
+    const writer = typeof meta.flowsentryVersion === 'string' ? meta.flowsentryVersion : 'unknown';
+    fail(
+      `the ${model.name as string} model's state does not fit this version: ${problem}; the file was written by Flowsentry ${writer} ` +
+        `(this is ${flowsentryVersion()}), whose ${model.name as string} layout differs, or was edited — train the model again with this version`,
+    );
+  }
   return state as unknown as ModelDocument;
 }

@@ -41,7 +41,8 @@ function sampleDocument(): ModelDocument {
     schema: { features: [{ name: 'duration', kind: 'numeric', aliases: [] }, { name: 'service', kind: 'categorical', aliases: [], categories: ['http', 'ftp'] }] },
     labels: { classes: ['attack', 'normal'], positive: 0, mapping: { neptune: 'attack', normal: 'normal' } },
     pipeline: { steps: [{ kind: 'scaler', mean: Float64Array.from([1.5, -2]) }] },
-    model: { name: 'rf', state: { thresholds: Float32Array.from([0.5, Number.NaN, 2]), left: Int32Array.from([1, -1, -1]) } },
+    // a kind without a state layout (store/state-layouts.ts): these tests are about the file and its codec
+    model: { name: 'codec-only', state: { thresholds: Float32Array.from([0.5, Number.NaN, 2]), left: Int32Array.from([1, -1, -1]) } },
     threshold: 0.5,
     explain: { reference: Float32Array.from([0, 1]) },
     reference: {
