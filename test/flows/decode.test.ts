@@ -92,7 +92,7 @@ test('ICMP type and code; broken packets give their reason', () => {
   const cut = decode(1, long, 96);
   assert.deepEqual([cut.reason, cut.p.payloadLen, cut.p.ipBytes], ['ok', 1000, 1028]);
   // A captured length past the end of the bytes given is not read beyond them.
-  assert.equal(decode(1, good, good.length + 1).reason, 'truncated-link-header');
+  assert.equal(decode(1, good, good.length + 1).reason, 'truncated-packet-data');
 });
 
 test('IPv6 text: the packet decoder writes what the collector writes (RFC 5952, IPv4-mapped dotted)', () => {

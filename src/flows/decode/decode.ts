@@ -35,7 +35,7 @@ function viewOf(b: Uint8Array): DataView<ArrayBufferLike> {
  */
 export function decodePacket(linkType: number, b: Uint8Array, offset: number, capLen: number, out: DecodedPacket): Decode {
   const end = offset + capLen;
-  if (end > b.length) return Decode.TruncatedLink;
+  if (end > b.length) return Decode.TruncatedPacketData;
   const v = viewOf(b);
   out.vlan = 0;
   let o = offset;

@@ -45,6 +45,8 @@ export const enum Decode {
   BadIpHeader = 6,
   TruncatedTransport = 7,
   BadTcpHeader = 8,
+  /** The captured length runs past the bytes given (a caller's own record; the capture readers never pass one). */
+  TruncatedPacketData = 9,
 }
 
 /** Names used in skip counts (`--json` summaries); the index is the Decode value. */
@@ -58,6 +60,7 @@ export const DECODE_REASONS: readonly string[] = [
   'bad-ip-header',
   'truncated-transport-header',
   'bad-tcp-header',
+  'truncated-packet-data',
 ];
 
 /** TCP flag bits (a const enum: literals in the code). */
