@@ -1,7 +1,9 @@
 // Exact tree explanations (TreeSHAP: gbdt, iforest, and rf / dt when asked) split by rows over worker threads.
 // `predict` explains in blocks of ~1,000 rows, so the workers stay alive per model (the model state is cloned to each
 // once) instead of starting per call; they are unref'd while idle so they never keep the process alive.
-// The main thread explains the first share of each call itself.
+// The main thread explains the first share of each call itself. A helper that fails (its thread errors or exits)
+// gets all of its model's helpers terminated, and its rows, and that model's later calls, are explained on the
+// calling thread: the caller gets the same values, or the model's own error, never an idle thread left behind.
 
 import { createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Estimator, ModelState } from '../models/estimator.js';
@@ -24,13 +26,31 @@ export interface ExplainTask {
   data: Float32Array;
 }
 
-/** Per model, its helpers (dropped at the first failure of any, so the next call starts new ones). */
-const pools = new WeakMap<Estimator, HelperThread<ExplainTask, Float32Array>[]>();
+type ExplainHelper = HelperThread<ExplainTask, Float32Array>;
 
-function startHelpers(model: Estimator, count: number): HelperThread<ExplainTask, Float32Array>[] {
+/**
+ * Per model, its helpers; null once one of them has failed (a worker error or exit): the others are then terminated
+ * and that model is explained on the calling thread from then on (a helper that failed once would most likely fail
+ * again, and each new pool costs a thread start and a copy of the model).
+ */
+const pools = new WeakMap<Estimator, ExplainHelper[] | null>();
+
+function helpersOf(model: Estimator, count: number): ExplainHelper[] | null {
+  const known = pools.get(model);
+  if (known !== undefined) return known;
   const workerData = { name: model.name, state: model.getState() };
-  const drop = (): boolean => pools.delete(model);
-  return Array.from({ length: count }, () => new HelperThread<ExplainTask, Float32Array>(new URL('./shap-worker.js', import.meta.url), workerData, 'explanation worker', drop));
+  const pool: ExplainHelper[] = [];
+  const end = (): void => endPool(model, pool);
+  for (let k = 0; k < count; k++) pool.push(new HelperThread<ExplainTask, Float32Array>(new URL('./shap-worker.js', import.meta.url), workerData, 'explanation worker', end));
+  pools.set(model, pool);
+  return pool;
+}
+
+/** Terminates every helper of a pool one of which failed (idle, each would keep its copy of the model). */
+function endPool(model: Estimator, pool: ExplainHelper[]): void {
+  if (pools.get(model) !== pool) return;
+  pools.set(model, null);
+  for (const helper of pool) void helper.terminate();
 }
 
 /** Whether `explainInParallel` would split this call (a TreeSHAP model, enough rows × nodes, more than one thread). */
@@ -40,26 +60,37 @@ export function worthParallel(model: Estimator, rows: number, threads = defaultT
   return forest !== undefined && rows * forestFromState(forest).feature.length >= PARALLEL_NODE_ROWS;
 }
 
-/** `model.explain(X)` with the rows split between the main thread and threads − 1 workers. */
+/**
+ * `model.explain(X)` with the rows split between the main thread and threads − 1 workers. The rows of a helper that
+ * fails are explained on this thread (the same exact values, or the model's own error), and a failed helper ends
+ * its pool (see `pools`).
+ */
 export async function explainInParallel(model: Estimator, X: Matrix, threads = defaultThreads()): Promise<Matrix> {
   const explain = model.explain?.bind(model);
   if (!explain) throw new Error(`${model.name} has no exact explanation`);
-  let pool = pools.get(model);
-  if (!pool) pools.set(model, (pool = startHelpers(model, threads - 1)));
+  const pool = helpersOf(model, threads - 1);
+  if (!pool) return explain(X);
   const parts = pool.length + 1;
   const size = Math.ceil(X.rows / parts);
   const slice = (from: number): Matrix => {
     const to = Math.min(X.rows, from + size);
     return createMatrix(to - from, X.cols, X.columns, X.data.slice(from * X.cols, to * X.cols));
   };
-  const inWorkers: Promise<Float32Array>[] = [];
+  const requests: Promise<Float32Array>[] = [];
   for (let k = 1; k < parts && k * size < X.rows; k++) {
     const part = slice(k * size);
-    inWorkers.push(pool[k - 1].request({ rows: part.rows, cols: part.cols, data: part.data }));
+    requests.push(pool[k - 1].request({ rows: part.rows, cols: part.cols, data: part.data }));
   }
+  // settled, so a helper failing while this thread's share throws is no unhandled rejection
+  const inWorkers = Promise.allSettled(requests);
   const own = await explain(slice(0));
   const out = createMatrix(X.rows, X.cols, X.columns);
   out.data.set(own.data);
-  (await Promise.all(inWorkers)).forEach((part, k) => out.data.set(part, (k + 1) * size * X.cols));
+  const settled = await inWorkers;
+  for (let k = 0; k < settled.length; k++) {
+    const part = settled[k];
+    const at = (k + 1) * size;
+    out.data.set(part.status === 'fulfilled' ? part.value : (await explain(slice(at))).data, at * X.cols);
+  }
   return out;
 }
