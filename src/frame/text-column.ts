@@ -3,6 +3,7 @@
 // value is O(its length) with no JS object made; reading one back decodes its bytes to the string a dictionary entry
 // of the same bytes holds (ByteDictionary.toStrings), so both kinds give equal values.
 
+import { UserError } from '../errors.js';
 import type { CategoricalColumn, TextColumn } from './frame.js';
 
 const utf8 = new TextDecoder();
@@ -60,7 +61,7 @@ export class TextColumnBuilder {
 
   private growBytes(len: number): void {
     if (this.fixed) throw new Error('text column: more bytes than its shared part holds');
-    if (this.used + len > MAX_TEXT_BYTES) throw new RangeError('a text column holds less than 2 GiB');
+    if (this.used + len > MAX_TEXT_BYTES) throw new UserError('an identifier column has 2 GiB of text or more (flow ids of ~60M rows); load fewer rows at a time');
     const bytes = new Uint8Array(Math.min(MAX_TEXT_BYTES, Math.max(2 * this.bytes.length, this.used + len)));
     bytes.set(this.bytes.subarray(0, this.used));
     this.bytes = bytes;

@@ -542,6 +542,8 @@ class RecordParser {
   private readonly cellStart: Int32Array;
   private readonly cellEnd: Int32Array;
   private readonly cellEscaped: Uint8Array;
+  /** The categorical and text fields, stored once their record is complete. */
+  private readonly textFields: Int32Array;
   private scratch = new Uint8Array(256);
   /** The header line (empty until known), to recognise copies of it inside the data. */
   private headerBytes: Uint8Array;
@@ -565,6 +567,7 @@ class RecordParser {
     this.cellStart = new Int32Array(this.nFields);
     this.cellEnd = new Int32Array(this.nFields);
     this.cellEscaped = new Uint8Array(this.nFields);
+    this.textFields = Int32Array.from([...builder.kinds.keys()].filter((f) => builder.kinds[f] === CATEGORICAL || builder.kinds[f] === TEXT));
   }
 
   /**
@@ -679,9 +682,11 @@ class RecordParser {
         this.unusualRecord(buf, recordStart, pos, recordLine, field + 1, skipping);
         continue;
       }
-      for (let f = 0; f < nFields; f++) {
+      const textFields = this.textFields;
+      for (let k = 0; k < textFields.length; k++) {
+        const f = textFields[k];
         if (kinds[f] === CATEGORICAL) builder.codeChunk[f][slot] = this.categoryCode(buf, f);
-        else if (kinds[f] === TEXT) this.textCell(buf, f);
+        else this.textCell(buf, f);
       }
       builder.commit();
       this.rows++;
