@@ -5,10 +5,11 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AlertStore } from '../src/store/alert-store.js';
+import { AlertStore, DEFAULT_MAX_PENDING_ROWS } from '../src/store/alert-store.js';
+import { loadConfig } from '../src/serve/config.js';
 import { makeAlert } from './detect/alert-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-store-backlog-'));
@@ -86,5 +87,14 @@ describe('alert store backlog on a disk that takes no writes', () => {
 
   it('refuses a bound that is not a positive integer', async () => {
     await assert.rejects(AlertStore.open(':memory:', 1000, () => undefined, 0), /maxPendingRows must be a positive integer, got 0/);
+  });
+
+  it('serve and detect take the bound from the config file key storeMaxPending, by default the store\'s', () => {
+    assert.equal(loadConfig({ model: 'm.fsm' }, undefined, {}).storeMaxPending, DEFAULT_MAX_PENDING_ROWS);
+    const file = join(dir, 'flowsentry.json');
+    writeFileSync(file, JSON.stringify({ model: 'm.fsm', storeMaxPending: 500 }));
+    assert.equal(loadConfig({}, file, {}).storeMaxPending, 500);
+    writeFileSync(file, JSON.stringify({ model: 'm.fsm', storeMaxPending: 0 }));
+    assert.throws(() => loadConfig({}, file, {}), /flowsentry\.json: invalid configuration: storeMaxPending: /);
   });
 });

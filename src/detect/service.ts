@@ -80,7 +80,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     // flush every 5 s: each flush updates every aggregate that grew (a flood keeps thousands growing, and DuckDB's
     // update work competes with the collector thread for the cores), while API reads flush first, so reads stay
     // current; SIGTERM flushes everything (250 ms → 1 s took a NetFlow flood's p99 from 161 ms to 72-107 ms)
-    store = await AlertStore.open(config.store, 5000, options.log);
+    store = await AlertStore.open(config.store, 5000, options.log, config.storeMaxPending);
   }
   const hook = config.onAlert
     ? new ResponseHook({ template: config.onAlert.command, minScore: config.onAlert.minScore, perMinute: config.onAlert.perMinute, timeoutMs: config.onAlert.timeoutMs, execute: config.onAlert.execute, log: options.log })

@@ -38,6 +38,8 @@ export const configSchema = z
     batchSize: z.number().int().min(1).max(65_536).default(1024),
     maxQueue: z.number().int().min(1).default(200_000),
     maxFlows: z.number().int().min(1).default(100_000),
+    /** Alert rows, and traffic cells, the store holds for retry while its writes fail (AlertStore's DEFAULT_MAX_PENDING_ROWS). */
+    storeMaxPending: z.number().int().min(1).default(20_000),
   })
   .strict();
 
