@@ -57,10 +57,17 @@ function documentOf(name: string, state: ModelState): ModelDocument {
     meta: { flowsentryVersion: '0.0.9', task: 'binary' },
     schema: { features: [] },
     labels: { classes: ['normal', 'attack'], positive: 1, mapping: {} },
-    pipeline: { steps: [] },
+    pipeline: {
+      format: 'flowsentry-pipeline',
+      version: 1,
+      options: { impute: 'median', infinity: 'clip', scaler: 'standard', scaleOneHot: false, log1p: false, maxCategories: 128, dropConstant: true, dropDuplicateColumns: true },
+      steps: [{ kind: 'numeric', name: 'x', canonical: 'x', fill: 0, posInf: 1, negInf: 0, log: false, center: 0, scale: 1 }],
+      dropped: [],
+      imputed: [],
+    },
     model: { name, state },
     threshold: null,
-    explain: { reference: new Float32Array(0) },
+    explain: { reference: new Float32Array(1) },
     reference: {},
   } as unknown as ModelDocument;
 }

@@ -23,7 +23,7 @@ import { OutputError } from '../util/output.js';
 import type { ModelState, Params, StateValue } from '../models/estimator.js';
 import type { DroppedColumn } from '../frame/frame.js';
 import { decodeState, encodeState } from './state-codec.js';
-import { stateProblem } from './state-layouts.js';
+import { pipelineStateProblem, stateProblem } from './state-layouts.js';
 
 export const MODEL_MAGIC = Buffer.from([0x89, 0x46, 0x53, 0x4d, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const FORMAT_VERSION = 1;
@@ -296,8 +296,8 @@ export async function loadModel(path: string): Promise<ModelDocument> {
 
 /**
  * Structural check of the decoded document, so that a hand-edited but re-checksummed file fails clearly too, and of
- * the model's state against the layout this build writes (./state-layouts.ts): a file from a build with another
- * layout gets one line saying to train again.
+ * the model's and the preprocessing pipeline's states against the layouts this build writes (./state-layouts.ts): a
+ * file from a build with another layout gets one line saying to train again.
  */
 function validateDocument(state: ModelState, fail: (m: string) => never): ModelDocument {
   const obj = (v: StateValue | undefined, what: string): { [k: string]: StateValue } => {
@@ -308,20 +308,29 @@ function validateDocument(state: ModelState, fail: (m: string) => never): ModelD
   const schema = obj(state.schema, 'schema');
   const labels = obj(state.labels, 'labels');
   const model = obj(state.model, 'model');
-  obj(state.pipeline, 'pipeline');
+  const pipeline = obj(state.pipeline, 'pipeline');
   obj(state.reference, 'reference');
-  obj(state.explain, 'explain');
+  const explain = obj(state.explain, 'explain');
   obj(model.state, 'model.state');
   if (typeof model.name !== 'string') fail('model file is damaged: model.name is missing');
   if (!Array.isArray(schema.features)) fail('model file is damaged: schema.features is missing');
   if (!Array.isArray(labels.classes)) fail('model file is damaged: labels.classes is missing');
   if (typeof meta.task !== 'string') fail('model file is damaged: meta.task is missing');
+  const writer = typeof meta.flowsentryVersion === 'string' ? meta.flowsentryVersion : 'unknown';
   const problem = stateProblem(model.name as string, model.state as { [k: string]: StateValue });
   if (problem) {
-    const writer = typeof meta.flowsentryVersion === 'string' ? meta.flowsentryVersion : 'unknown';
     fail(
       `the ${model.name as string} model's state does not fit this version: ${problem}; the file was written by Flowsentry ${writer} ` +
         `(this is ${flowsentryVersion()}), whose ${model.name as string} layout differs, or was edited — train the model again with this version`,
+    );
+  }
+  // the explanation reference holds one median per model column
+  const reference = explain.reference;
+  const pipelineProblem = pipelineStateProblem(pipeline, ArrayBuffer.isView(reference) ? (reference as Float32Array).length : undefined);
+  if (pipelineProblem) {
+    fail(
+      `the preprocessing pipeline's state does not fit this version: ${pipelineProblem}; the file was written by Flowsentry ${writer} ` +
+        `(this is ${flowsentryVersion()}), whose pipeline layout differs, or was edited — train the model again with this version`,
     );
   }
   return state as unknown as ModelDocument;

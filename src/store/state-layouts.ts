@@ -2,7 +2,8 @@
 // its fromState and its predictions read, with their types. A file from a build whose layout of that kind differs
 // (or one edited by hand) fails here with the field named, before any model code reads it; a model that never read a
 // field (old layouts) would otherwise throw a TypeError or predict from undefined. test/robustness-model-state.test.ts
-// checks every kind's freshly saved state against its layout, so the two cannot drift apart unnoticed.
+// checks every kind's freshly saved state against its layout, so the two cannot drift apart unnoticed. The
+// preprocessing pipeline's state (src/prep/pipeline.ts) is checked the same way (PIPELINE, test/robustness2-pipeline-state).
 
 import type { StateValue } from '../models/estimator.js';
 
@@ -24,6 +25,13 @@ const strings = is('a list of names', (v) => Array.isArray(v) && v.every((x) => 
 const counts = is('a list of counts', (v) => Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0));
 const numbers = is('an array of numbers', (v) => ArrayBuffer.isView(v));
 const numberArrays = is('a list of arrays of numbers', (v) => Array.isArray(v) && v.every((x) => ArrayBuffer.isView(x)));
+const flag = is('true or false', (v) => typeof v === 'boolean');
+const label = is('a name', (v) => typeof v === 'string');
+const text = is('a text', (v) => typeof v === 'string');
+
+function oneOf(...values: string[]): Rule {
+  return is(values.map((x) => `'${x}'`).join(' or '), (v) => typeof v === 'string' && values.includes(v));
+}
 
 function optional(rule: Rule): Rule {
   return (v, path) => (v === undefined ? undefined : rule(v, path));
@@ -110,6 +118,61 @@ const LAYOUTS: Readonly<Record<string, Layout>> = {
     detectors: listOf('a list of detectors', (v, path) => (v !== undefined && isObject(v) && v.name === 'nearest' ? NEAREST(v, path) : namedModel(v, path))),
   },
 };
+
+/** The pipeline state version the PIPELINE layout describes (src/prep/pipeline.ts writes it). */
+export const PIPELINE_VERSION = 1;
+
+const NUMERIC_STEP: Layout = { name: label, canonical: label, fill: number, posInf: number, negInf: number, log: flag, center: number, scale: number };
+const CATEGORICAL_STEP: Layout = { name: label, canonical: label, categories: strings, centers: numbers, scales: numbers };
+
+/** A step of either kind; a categorical step has one centre and one scale per category. */
+const step: Rule = (v, path) => {
+  const kind = object({ kind: oneOf('numeric', 'categorical') })(v, path);
+  if (kind) return kind;
+  const s = v as { [k: string]: StateValue };
+  if (s.kind === 'numeric') return problemIn(s, NUMERIC_STEP, `${path}.`);
+  const problem = problemIn(s, CATEGORICAL_STEP, `${path}.`);
+  if (problem) return problem;
+  const categories = (s.categories as string[]).length;
+  for (const field of ['centers', 'scales']) {
+    const n = (s[field] as Float64Array).length;
+    if (n !== categories) return `'${path}.${field}' holds ${n} values for ${categories} categories`;
+  }
+  return undefined;
+};
+
+/** The pipeline state: every field, since rebuilding it keeps them all (info shows options and drops). */
+const PIPELINE: Layout = {
+  format: is("'flowsentry-pipeline'", (v) => v === 'flowsentry-pipeline'),
+  version: count,
+  options: object({
+    impute: oneOf('median', 'mean', 'zero'),
+    infinity: oneOf('missing', 'clip'),
+    scaler: oneOf('standard', 'minmax', 'robust', 'none'),
+    scaleOneHot: flag,
+    log1p: is('true, false or a list of names', (v) => typeof v === 'boolean' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))),
+    maxCategories: count,
+    dropConstant: flag,
+    dropDuplicateColumns: flag,
+  }),
+  steps: (v, path) => listOf('a list of steps', step)(v, path) ?? ((v as StateValue[]).length === 0 ? `'${path}' is empty` : undefined),
+  dropped: listOf('a list of dropped columns', object({ name: label, reason: oneOf('constant', 'duplicate'), detail: text })),
+  imputed: listOf('a list of imputed columns', object({ name: label, nan: count, posInf: count, negInf: count })),
+};
+
+/**
+ * What is wrong with a pipeline state for this build, e.g. "'steps[3].fill' is missing (expected a number)", or
+ * with its steps' output width when `modelColumns` (the width the rest of the file was made for) is given;
+ * undefined when it fits, or when its version is newer than this build reads (rebuilding it says to upgrade).
+ */
+export function pipelineStateProblem(state: { [k: string]: StateValue }, modelColumns?: number): string | undefined {
+  if (typeof state.version === 'number' && state.version > PIPELINE_VERSION) return undefined;
+  const problem = problemIn(state, PIPELINE, '');
+  if (problem || modelColumns === undefined) return problem;
+  const steps = state.steps as { kind: string; categories?: string[] }[];
+  const width = steps.reduce((n, s) => n + (s.kind === 'numeric' ? 1 : s.categories!.length), 0);
+  return width === modelColumns ? undefined : `'steps' make ${width} model columns where the rest of the file has ${modelColumns}`;
+}
 
 /** Model kinds with a declared layout. */
 export const LAYOUT_KINDS: readonly string[] = Object.keys(LAYOUTS);

@@ -40,7 +40,14 @@ function sampleDocument(): ModelDocument {
     },
     schema: { features: [{ name: 'duration', kind: 'numeric', aliases: [] }, { name: 'service', kind: 'categorical', aliases: [], categories: ['http', 'ftp'] }] },
     labels: { classes: ['attack', 'normal'], positive: 0, mapping: { neptune: 'attack', normal: 'normal' } },
-    pipeline: { steps: [{ kind: 'scaler', mean: Float64Array.from([1.5, -2]) }] },
+    pipeline: {
+      format: 'flowsentry-pipeline',
+      version: 1,
+      options: { impute: 'median', infinity: 'clip', scaler: 'standard', scaleOneHot: true, log1p: false, maxCategories: 128, dropConstant: true, dropDuplicateColumns: true },
+      steps: [{ kind: 'categorical', name: 'service', canonical: 'service', categories: ['http', 'ftp'], centers: Float64Array.from([1.5, -2]), scales: Float64Array.from([1, 2]) }],
+      dropped: [],
+      imputed: [],
+    },
     // a kind without a state layout (store/state-layouts.ts): these tests are about the file and its codec
     model: { name: 'codec-only', state: { thresholds: Float32Array.from([0.5, Number.NaN, 2]), left: Int32Array.from([1, -1, -1]) } },
     threshold: 0.5,
