@@ -267,15 +267,15 @@ export async function countLines(file: string, start = 0, end?: number, scratch?
  * a byte); counts add up per byte lane, emptied every 255 words. The first 8 lines decide.
  */
 function lineFeedsIn(bytes: Uint8Array, n: number): number {
-  const data = bytes.subarray(0, n);
+  // indexOf searches the whole buffer and the result is bounded by n (a subarray per call was young garbage).
   let lines = 0;
   let at = -1;
   for (; lines < 8; lines++) {
-    at = data.indexOf(LF, at + 1);
-    if (at < 0) return lines;
+    at = bytes.indexOf(LF, at + 1);
+    if (at < 0 || at >= n) return lines;
   }
   if (at >= 8 * LONG_LINE_BYTES) {
-    for (at = data.indexOf(LF, at + 1); at >= 0; at = data.indexOf(LF, at + 1)) lines++;
+    for (at = bytes.indexOf(LF, at + 1); at >= 0 && at < n; at = bytes.indexOf(LF, at + 1)) lines++;
     return lines;
   }
   let i = at + 1;
@@ -567,7 +567,11 @@ class RecordParser {
     this.cellStart = new Int32Array(this.nFields);
     this.cellEnd = new Int32Array(this.nFields);
     this.cellEscaped = new Uint8Array(this.nFields);
-    this.textFields = Int32Array.from([...builder.kinds.keys()].filter((f) => builder.kinds[f] === CATEGORICAL || builder.kinds[f] === TEXT));
+    const kinds = builder.kinds;
+    let texts = 0;
+    for (let f = 0; f < kinds.length; f++) if (kinds[f] === CATEGORICAL || kinds[f] === TEXT) texts++;
+    this.textFields = new Int32Array(texts);
+    for (let f = 0, k = 0; f < kinds.length; f++) if (kinds[f] === CATEGORICAL || kinds[f] === TEXT) this.textFields[k++] = f;
   }
 
   /**

@@ -11,6 +11,7 @@ import { loadDataset } from '../../src/datasets/load.js';
 import { inspectFrame } from '../../src/datasets/inspect.js';
 import { frameTimes } from '../../src/frame/splits.js';
 import { subsetFrame } from '../../src/workflow/data.js';
+import { Pipeline } from '../../src/prep/pipeline.js';
 import { Rng } from '../../src/util/rng.js';
 import { SHARED_DATASETS, sharedFile } from '../helpers/datasets.js';
 
@@ -60,6 +61,17 @@ describe('text columns', () => {
     assert.equal(missing, many.filter((v) => v === '').length);
     assert.equal(distinct, new Set(many.filter((v) => v !== '')).size);
     assert.deepEqual(textCounts(build([])), { missing: 0, distinct: 0 });
+  });
+
+  it('feeds a pipeline fitted on the same values as a categorical feature', () => {
+    const ids = ['a', 'b', '', 'a', 'c\u00e9', 'b'];
+    const numbers = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const source = { format: 'csv', files: [], dropped: [], skipped: [] };
+    const categorical = textAsCategorical(build(ids));
+    const asFeature: Frame = { nRows: 6, features: [{ kind: 'numeric', name: 'x', values: numbers }, { ...categorical, name: 'id' }], identifiers: [], source };
+    const pipeline = Pipeline.fit(asFeature, { scaler: 'none', dropConstant: false, dropDuplicateColumns: false });
+    const asText: Frame = { nRows: 6, features: [{ kind: 'numeric', name: 'x', values: numbers }], identifiers: [{ ...build(ids), name: 'id' }], source };
+    assert.deepEqual(pipeline.transform(asText).data, pipeline.transform(asFeature).data);
   });
 
   it('takes rows in any order', () => {
