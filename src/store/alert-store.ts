@@ -163,7 +163,7 @@ export class AlertStore {
   }
 
   private async writePending(): Promise<void> {
-    const alerts = [...this.pendingAlerts.values()];
+    const alerts = this.pendingAlerts;
     const traffic = this.pendingTraffic;
     const inputs = this.pendingInputs;
     const fresh = this.pendingNew;
@@ -189,18 +189,18 @@ export class AlertStore {
   }
 
   /**
-   * Puts back what a failed flush took, before anything newer that arrived meanwhile (pendingAlerts' order is then
-   * oldest first) and under it (the newer version of an alert wins). Alert rows are written by idempotent statements
-   * (INSERT OR REPLACE, UPDATE to the latest counters), so writing one twice is harmless; traffic cells add up, so
-   * writeRows removes each cell it has written from `traffic`.
+   * Puts back what a failed flush took and did not write (writeRows removes each alert and traffic cell once its
+   * statement succeeded, so a flush failing halfway requeues only the rest, and a requeued row that is later dropped
+   * was never written), before anything newer that arrived meanwhile (pendingAlerts' order is then oldest first) and
+   * under it (the newer version of an alert wins).
    */
-  private requeue(alerts: Alert[], traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): void {
+  private requeue(alerts: Map<string, Alert>, traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): void {
     const oldestFirst = new Map<string, Alert>();
-    for (const a of alerts) oldestFirst.set(a.id, this.pendingAlerts.get(a.id) ?? a);
+    for (const [id, a] of alerts) oldestFirst.set(id, this.pendingAlerts.get(id) ?? a);
     for (const [id, a] of this.pendingAlerts) if (!oldestFirst.has(id)) oldestFirst.set(id, a);
     this.pendingAlerts = oldestFirst;
-    for (const id of fresh) this.pendingNew.add(id);
-    for (const [id, input] of inputs) if (!this.pendingInputs.has(id)) this.pendingInputs.set(id, input);
+    for (const id of fresh) if (alerts.has(id)) this.pendingNew.add(id);
+    for (const [id, input] of inputs) if (alerts.has(id) && !this.pendingInputs.has(id)) this.pendingInputs.set(id, input);
     for (const [minute, byCategory] of traffic) {
       for (const [category, [flows, alertCount]] of byCategory) this.addTraffic(minute, category, flows, alertCount);
     }
@@ -238,14 +238,19 @@ export class AlertStore {
     }
   }
 
-  private async writeRows(alerts: Alert[], traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): Promise<void> {
-    const created = alerts.filter((a) => fresh.has(a.id));
-    const grown = alerts.filter((a) => !fresh.has(a.id));
+  /** Writes the rows, removing from `alerts` and `traffic` what each statement wrote once it succeeded. */
+  private async writeRows(alerts: Map<string, Alert>, traffic: Map<number, Map<string, [number, number]>>, inputs: Map<string, Record<string, number>>, fresh: Set<string>): Promise<void> {
+    const created = [...alerts.values()].filter((a) => fresh.has(a.id));
+    const grown = [...alerts.values()].filter((a) => !fresh.has(a.id));
+    const written = (rows: readonly Alert[]): void => {
+      for (const a of rows) alerts.delete(a.id);
+    };
     // SQL literals rather than 16 bound parameters per row: a flood from many sources opens thousands of aggregates
     // at once, and binding them blocked this thread for ~100 ms per flush. Statements of at most ROWS_PER_STATEMENT
     // rows, each awaited, so the event loop (scoring) runs between them.
     for (let at = 0; at < created.length; at += ROWS_PER_STATEMENT) {
-      const rows = created.slice(at, at + ROWS_PER_STATEMENT).map((a) => {
+      const batch = created.slice(at, at + ROWS_PER_STATEMENT);
+      const rows = batch.map((a) => {
         const input = inputs.get(a.id);
         const f = a.flow;
         return `(${[
@@ -255,16 +260,19 @@ export class AlertStore {
         ].join(',')})`;
       });
       await this.db.run(`INSERT OR REPLACE INTO alerts VALUES ${rows.join(',')}`);
+      written(batch);
     }
     // A grown aggregate changes only its counters: no body rewrite (reads overlay these columns on the body). A
     // flood grows thousands per flush, so the values are SQL literals (ids are our hex hashes, the rest numbers and
     // the stage), which DuckDB parses off this thread, instead of six bound parameters per row.
     for (let at = 0; at < grown.length; at += ROWS_PER_STATEMENT) {
-      const rows = grown.slice(at, at + ROWS_PER_STATEMENT).map((a) => `(${sqlText(a.id)},${a.count},${sqlNumber(a.lastSeenMs)},${sqlNumber(a.score)},${sqlText(a.stage)},${sqlNumber(a.flowEndMs)})`);
+      const batch = grown.slice(at, at + ROWS_PER_STATEMENT);
+      const rows = batch.map((a) => `(${sqlText(a.id)},${a.count},${sqlNumber(a.lastSeenMs)},${sqlNumber(a.score)},${sqlText(a.stage)},${sqlNumber(a.flowEndMs)})`);
       await this.db.run(
         `UPDATE alerts SET count = v.count, last_seen_ms = v.last_seen_ms, score = v.score, stage = v.stage, flow_end_ms = v.flow_end_ms
          FROM (VALUES ${rows.join(',')}) AS v(id, count, last_seen_ms, score, stage, flow_end_ms) WHERE alerts.id = v.id`,
       );
+      written(batch);
     }
     for (const [minute, byCategory] of traffic) {
       for (const [category, [flows, alertCount]] of byCategory) {
