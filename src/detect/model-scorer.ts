@@ -91,6 +91,8 @@ export class ModelScorer implements FlowScorer {
   private readonly columns: { name: string; index: number }[];
   private readonly normalRanges: Map<string, [number, number]>;
   private readonly scratch = new Float64Array(NETFLOW_FEATURES.length);
+  /** Where notices about explaining go (the service's log); undefined: stderr. */
+  private log: ((line: string) => void) | undefined;
 
   private constructor(readonly doc: ModelDocument, readonly fitted: Fitted, readonly featureSet: FlowFeatureSet, file: string) {
     this.model = { name: doc.meta.modelName, version: doc.meta.flowsentryVersion, file };
@@ -112,10 +114,12 @@ export class ModelScorer implements FlowScorer {
    * Loads a model file. With `shared`, the model's arrays are first moved into SharedArrayBuffers, so a thread given
    * `doc` (fromDocument) scores with the same memory instead of a second copy of the model.
    */
-  static async load(file: string, options: { shared?: boolean } = {}): Promise<ModelScorer> {
+  static async load(file: string, options: { shared?: boolean; log?: (line: string) => void } = {}): Promise<ModelScorer> {
     const doc = await loadModelFile(file);
     if (options.shared) shareTypedArrays(doc);
-    return ModelScorer.fromDocument(doc, file);
+    const scorer = ModelScorer.fromDocument(doc, file);
+    scorer.log = options.log;
+    return scorer;
   }
 
   /** A scorer for a model document already loaded (e.g. by another thread, which shares its arrays). */
@@ -217,6 +221,7 @@ export class ModelScorer implements FlowScorer {
         reference: this.fitted.reference,
         groups: this.fitted.groups,
         classIndex: isDetector ? undefined : Int32Array.from(rows, (r) => pred[r]),
+        log: this.log,
       });
       return rows.map((r, k) =>
         towardsAlert(contrib, k, this.fitted.featureNames).map((t) => {

@@ -72,7 +72,7 @@ function sourceName(c: ServiceConfig): string {
 export async function startService(config: ServiceConfig, options: ServiceOptions): Promise<RunningService> {
   const started = performance.now();
   // With a NetFlow source, the collector thread scores with this scorer's arrays (shared, not a second copy).
-  const scorer = await ModelScorer.load(config.model, { shared: config.netflow !== undefined });
+  const scorer = await ModelScorer.load(config.model, { shared: config.netflow !== undefined, log: options.log });
   const sinks = config.sinks.map(createSink);
   let store: AlertStore | undefined;
   if (options.store || options.http) {

@@ -27,6 +27,8 @@ export interface ExplainContext {
    * O(trees · depth) per row) unless this asks for TreeSHAP (Shapley values, O(trees · leaves · depth²) per row).
    */
   shap?: boolean;
+  /** Where a one-time notice goes (explanation helper threads failed); default: stderr. */
+  log?: (line: string) => void;
 }
 
 /** The flat forest of a classifier whose tree nodes hold class probabilities (rf, dt), or undefined. */
@@ -57,7 +59,7 @@ export async function explainRows(X: Matrix, ctx: ExplainContext): Promise<Matri
     const cls = ctx.classIndex ?? (await (model as Classifier).predict(X)).codes;
     return sumGroups(pathContributions(forest, X, (i) => cls[i], 1 / treeCount(forest)), groups);
   }
-  if (!ctx.score && model.explain) return sumGroups(worthParallel(model, X.rows) ? await explainInParallel(model, X) : await model.explain(X), groups);
+  if (!ctx.score && model.explain) return sumGroups(worthParallel(model, X.rows) ? await explainInParallel(model, X, undefined, ctx.log) : await model.explain(X), groups);
   let score: (B: Matrix, firstRow: number, variants: number) => Promise<Float64Array>;
   if (ctx.score) {
     const own = ctx.score;

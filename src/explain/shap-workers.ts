@@ -3,7 +3,8 @@
 // once) instead of starting per call; they are unref'd while idle so they never keep the process alive.
 // The main thread explains the first share of each call itself. A helper that fails (its thread errors or exits)
 // gets all of its model's helpers terminated, and its rows, and that model's later calls, are explained on the
-// calling thread: the caller gets the same values, or the model's own error, never an idle thread left behind.
+// calling thread: the caller gets the same values, or the model's own error, never an idle thread left behind. That
+// is said once per model, in one line through the caller's log (the service's), or on stderr.
 
 import { createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Estimator, ModelState } from '../models/estimator.js';
@@ -29,28 +30,40 @@ export interface ExplainTask {
 type ExplainHelper = HelperThread<ExplainTask, Float32Array>;
 
 /**
- * Per model, its helpers; null once one of them has failed (a worker error or exit): the others are then terminated
- * and that model is explained on the calling thread from then on (a helper that failed once would most likely fail
- * again, and each new pool costs a thread start and a copy of the model).
+ * Per model, its helpers; the first failure of one of them (a worker error or exit) once that happened: the others
+ * are then terminated and that model is explained on the calling thread from then on (a helper that failed once
+ * would most likely fail again, and each new pool costs a thread start and a copy of the model).
  */
-const pools = new WeakMap<Estimator, ExplainHelper[] | null>();
+const pools = new WeakMap<Estimator, ExplainHelper[] | Error>();
+/** Models whose move to the calling thread has been logged. */
+const announced = new WeakSet<Estimator>();
 
-function helpersOf(model: Estimator, count: number): ExplainHelper[] | null {
+function helpersOf(model: Estimator, count: number): ExplainHelper[] | Error {
   const known = pools.get(model);
   if (known !== undefined) return known;
   const workerData = { name: model.name, state: model.getState() };
   const pool: ExplainHelper[] = [];
-  const end = (): void => endPool(model, pool);
+  const end = (err: Error): void => endPool(model, pool, err);
   for (let k = 0; k < count; k++) pool.push(new HelperThread<ExplainTask, Float32Array>(new URL('./shap-worker.js', import.meta.url), workerData, 'explanation worker', end));
   pools.set(model, pool);
   return pool;
 }
 
 /** Terminates every helper of a pool one of which failed (idle, each would keep its copy of the model). */
-function endPool(model: Estimator, pool: ExplainHelper[]): void {
+function endPool(model: Estimator, pool: ExplainHelper[], err: Error): void {
   if (pools.get(model) !== pool) return;
-  pools.set(model, null);
+  pools.set(model, err);
   for (const helper of pool) void helper.terminate();
+}
+
+const toStderr = (line: string): void => void process.stderr.write(`flowsentry: ${line}\n`);
+
+/** Says once per model that its helpers failed and why, the first time its rows are explained here instead. */
+function announceFallback(model: Estimator, why: unknown, log: (line: string) => void): void {
+  if (announced.has(model)) return;
+  announced.add(model);
+  const reason = why instanceof Error ? why.message : String(why);
+  log(`${model.name} explanations: the helper threads failed (${reason}); explanations continue on the main thread`);
 }
 
 /** Whether `explainInParallel` would split this call (a TreeSHAP model, enough rows × nodes, more than one thread). */
@@ -63,13 +76,16 @@ export function worthParallel(model: Estimator, rows: number, threads = defaultT
 /**
  * `model.explain(X)` with the rows split between the main thread and threads − 1 workers. The rows of a helper that
  * fails are explained on this thread (the same exact values, or the model's own error), and a failed helper ends
- * its pool (see `pools`).
+ * its pool (see `pools`); `log` hears that once per model (default: a line on stderr).
  */
-export async function explainInParallel(model: Estimator, X: Matrix, threads = defaultThreads()): Promise<Matrix> {
+export async function explainInParallel(model: Estimator, X: Matrix, threads = defaultThreads(), log: (line: string) => void = toStderr): Promise<Matrix> {
   const explain = model.explain?.bind(model);
   if (!explain) throw new Error(`${model.name} has no exact explanation`);
   const pool = helpersOf(model, threads - 1);
-  if (!pool) return explain(X);
+  if (pool instanceof Error) {
+    announceFallback(model, pool, log);
+    return explain(X);
+  }
   const parts = pool.length + 1;
   const size = Math.ceil(X.rows / parts);
   const slice = (from: number): Matrix => {
@@ -90,7 +106,11 @@ export async function explainInParallel(model: Estimator, X: Matrix, threads = d
   for (let k = 0; k < settled.length; k++) {
     const part = settled[k];
     const at = (k + 1) * size;
-    out.data.set(part.status === 'fulfilled' ? part.value : (await explain(slice(at))).data, at * X.cols);
+    if (part.status === 'fulfilled') out.data.set(part.value, at * X.cols);
+    else {
+      announceFallback(model, part.reason, log);
+      out.data.set((await explain(slice(at))).data, at * X.cols);
+    }
   }
   return out;
 }
