@@ -48,6 +48,7 @@ type ToWorker = { type: 'stop' };
 type FromWorker =
   | { type: 'listening'; port: number; receiver: 'recvmmsg' | 'dgram' }
   | { type: 'chunk'; slot: number; buffer: SharedArrayBuffer | undefined; capacity: number; length: number; exporters: string[]; predicted: boolean; hasScore: boolean; backlogDropped: number }
+  | { type: 'skips'; skips: Record<string, number> }
   | { type: 'done'; stats: CollectorStats & { backlogDropped: number } }
   | { type: 'error'; message: string };
 
@@ -62,12 +63,14 @@ export class NetflowWorkerSource {
 
   /**
    * Starts the worker and binds its socket; rejects with a UserError when the address cannot be bound.
-   * `onDropped(n)`: n more records were dropped because the engine held every slot.
+   * `onDropped(n)`: n more records were dropped because the engine held every slot. `onSkips`: the collector's
+   * malformed datagrams and skipped parts by reason so far, each second while they change.
    */
   static async start(
     options: NetflowWorkerOptions,
     onChunk: (chunk: FlowChunk, release: (chunk: FlowChunk) => void) => void,
     onDropped: (records: number) => void,
+    onSkips: (skips: Record<string, number>) => void = () => undefined,
   ): Promise<NetflowWorkerSource> {
     const slots = Math.ceil(options.maxRows / options.chunkRows) + 2;
     const state = new Int32Array(new SharedArrayBuffer(4 * slots));
@@ -82,6 +85,7 @@ export class NetflowWorkerSource {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'listening') resolve(m);
         else if (m.type === 'error') reject(new UserError(m.message));
+        else if (m.type === 'skips') onSkips(m.skips);
         else if (m.type === 'chunk') {
           if (m.buffer && m.slot >= 0) buffers[m.slot] = m.buffer;
           const chunk = new FlowChunk(m.buffer ?? buffers[m.slot], m.capacity, m.length, m.exporters);
@@ -214,8 +218,18 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
     open.chunk.append(batch, arrivedAt);
     if (open.chunk.free === 0) flush();
   });
+  // the skip counts for the engine thread's metrics, each second while datagrams arrive
+  let reportedDatagrams = 0;
+  const skipReport = setInterval(() => {
+    const decoded = collector.decodeStats;
+    if (decoded.datagrams === reportedDatagrams) return;
+    reportedDatagrams = decoded.datagrams;
+    port.postMessage({ type: 'skips', skips: { ...decoded.malformed, ...decoded.skipped } } satisfies FromWorker);
+  }, 1000);
+  skipReport.unref();
   port.on('message', (m: ToWorker) => {
     if (m.type !== 'stop') return;
+    clearInterval(skipReport);
     void close().then(async (stats) => {
       flush();
       await posting;

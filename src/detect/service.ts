@@ -13,6 +13,8 @@ import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
 import { runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
 import { AlertStore } from '../store/alert-store.js';
+import { kernelDropsForPort } from '../flows/collector.js';
+import type { MeterStats } from '../flows/meter.js';
 import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/api.js';
 import { loadOrCreateToken } from '../serve/auth.js';
@@ -87,6 +89,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     : undefined;
   const metrics = new EngineMetrics();
   metrics.driftSource = () => scorer.driftStatus();
+  // the run summary's counters, live in /metrics
+  if (store) metrics.sources.store = () => store;
+  metrics.sources.sinks = () => sinks.map((s) => ({ name: s.name, stats: s.stats() }));
+  if (hook) metrics.sources.hook = () => hook.stats;
+  let decodeSkips: () => Readonly<Record<string, number>> = () => ({});
+  metrics.sources.decodeSkips = () => decodeSkips();
   const engine = new DetectionEngine({ scorer, metrics, sinks, store, hook, aggregationWindowMs: config.aggregationWindowS * 1000, batchSize: config.batchSize, maxQueue: config.maxQueue });
   engine.events.on('error', (err: unknown) => options.log(`scoring error: ${err instanceof Error ? err.message : String(err)}`));
 
@@ -130,13 +138,17 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const submit: Submit = (flow, stage) => {
     engine.submit(flow, stage);
   };
-  const meterOptions = { maxFlows: config.maxFlows, earlyPackets: config.earlyPackets, signal: abort.signal };
+  const onMeter = (stats: () => MeterStats): void => void (decodeSkips = () => stats().skipped);
+  const meterOptions = { maxFlows: config.maxFlows, earlyPackets: config.earlyPackets, signal: abort.signal, onMeter };
   const runSource = async (): Promise<Record<string, unknown>> => {
     // A packet source that ends in damage (a capture file cut short, a stdin writer that died mid-packet, tcpdump
     // exiting with an error): its flows before the damage are scored as usual; `detect` exits 1 with the line once
     // everything is flushed, `serve` logs it once and keeps running (status and /metrics show it).
     const packetSource = async (run: Promise<PacketSourceSummary>): Promise<Record<string, unknown>> => {
       const result = await run;
+      const skips = { ...result.meter.skipped };
+      for (const [reason, n] of Object.entries(result.capture.skipped)) skips[reason] = (skips[reason] ?? 0) + n;
+      decodeSkips = () => skips;
       damage = result.damage;
       if (damage !== undefined) {
         metrics.captureDamaged.set({ file: result.capture.source }, 1);
@@ -153,10 +165,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const onDropped = (records: number): void => metrics.drops.inc({ where: 'netflow-backlog' }, records);
       const onListening = (port: number, kind: string): void => {
         receiver = kind;
+        metrics.sources.kernelDrops = () => ({ port, drops: kernelDropsForPort(port) });
         options.onNetflowPort?.(port);
       };
-      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onListening };
-      return { collector: await runNetflowSource(config.netflow, submitChunk, netflow) };
+      const onSkips = (skips: Record<string, number>): void => void (decodeSkips = () => skips);
+      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onSkips, onListening };
+      const collector = await runNetflowSource(config.netflow, submitChunk, netflow);
+      const skips = { ...collector.malformedByReason, ...collector.skipped };
+      decodeSkips = () => skips;
+      return { collector };
     }
     return {};
   };

@@ -32,6 +32,8 @@ export interface PacketSourceOptions extends MeterOptions {
   signal?: AbortSignal;
   /** How the capture is named in its summary and damage line when it is a stream (default: the reader's name). */
   sourceName?: string;
+  /** Called once with a reader of the flow meter's live counters (for metrics). */
+  onMeter?: (stats: () => MeterStats) => void;
 }
 
 export interface PacketSourceSummary {
@@ -50,6 +52,7 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
     ...options,
     onEarly: options.earlyPackets ? (flow) => submit(flow, 'early') : undefined,
   });
+  options.onMeter?.(() => meter.stats);
   let input: string | Readable = source;
   let pace: (() => Promise<void>) | undefined;
   let firstPacketUs = 0;
@@ -179,6 +182,8 @@ export async function runNetflowSource(
     /** The engine's scorer (loaded with `shared`); with a NetFlow-feature model, chunks come scored from the collector thread. */
     model?: ModelScorer;
     onDropped?: (records: number) => void;
+    /** The collector's skip counts by reason (malformed datagrams, skipped parts), each second while they change. */
+    onSkips?: (skips: Record<string, number>) => void;
     /** Called once listening, with the port and how datagrams are received. */
     onListening?: (port: number, receiver: 'recvmmsg' | 'dgram') => void;
     /** As `collect --receiver`: 'auto' (default) receives with the native recvmmsg receiver when it is built, else dgram. */
@@ -200,6 +205,7 @@ export async function runNetflowSource(
     },
     submit,
     (records) => options.onDropped?.(records),
+    (skips) => options.onSkips?.(skips),
   );
   options.onListening?.(source.port, source.receiver);
   await new Promise<void>((resolve) => {

@@ -2,6 +2,8 @@
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DriftStatus } from '../detect/drift.js';
+import type { HookStats } from '../detect/response-hook.js';
+import type { SinkStats } from '../detect/sinks/sink.js';
 
 /** The `feature` label of the score's PSI in flowsentry_drift_psi. */
 export const DRIFT_SCORE_LABEL = '(score)';
@@ -55,6 +57,30 @@ export class FlowHistogram {
   }
 }
 
+/**
+ * Counters of the run summary that the store, the sinks, the response hook and the source keep themselves, read at
+ * each scrape (the service points these at what it runs); without a source, a labelled counter has no value.
+ */
+export interface SummaryCounterSources {
+  store?: () => { writeFailures: number; rowsDropped: number };
+  sinks?: () => readonly { name: string; stats: SinkStats }[];
+  hook?: () => HookStats;
+  /** Packets (meter, capture reader) or NetFlow datagrams and parts of them (collector) skipped, by reason. */
+  decodeSkips?: () => Readonly<Record<string, number>>;
+  /** The NetFlow socket's port and the datagrams the kernel dropped at it (undefined where the OS does not say). */
+  kernelDrops?: () => { port: number; drops: number | undefined };
+}
+
+/** The run summary's hook counters by their `outcome` label. */
+const HOOK_OUTCOMES: readonly [keyof HookStats, string][] = [
+  ['ran', 'ran'],
+  ['dryRun', 'dry_run'],
+  ['rateLimited', 'rate_limited'],
+  ['belowScore', 'below_score'],
+  ['failed', 'failed'],
+  ['timedOut', 'timed_out'],
+];
+
 export class EngineMetrics {
   readonly registry = new Registry();
   readonly flows = new Counter({ name: 'flowsentry_flows_scored_total', help: 'Flows scored', labelNames: ['stage'] as const, registers: [this.registry] });
@@ -67,7 +93,61 @@ export class EngineMetrics {
   );
   readonly queueDepth = new Gauge({ name: 'flowsentry_queue_depth', help: 'Items waiting', labelNames: ['queue'] as const, registers: [this.registry] });
   readonly drops = new Counter({ name: 'flowsentry_dropped_total', help: 'Items dropped', labelNames: ['where'] as const, registers: [this.registry] });
-  readonly decoderErrors = new Counter({ name: 'flowsentry_decoder_errors_total', help: 'Packets or datagrams skipped by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  /** Read at each scrape (see SummaryCounterSources). */
+  readonly sources: SummaryCounterSources = {};
+  readonly decoderErrors: Counter<'reason'> = new Counter({
+    name: 'flowsentry_decoder_errors_total',
+    help: 'Packets, NetFlow/IPFIX datagrams or parts of datagrams skipped by reason (the summary input skip counts)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+    collect: (): void => this.collectLabelled(this.decoderErrors, 'reason', Object.entries(this.sources.decodeSkips?.() ?? {})),
+  });
+  readonly kernelDrops: Counter<'port'> = new Counter({
+    name: 'flowsentry_kernel_drops_total',
+    help: 'Datagrams the kernel dropped at the NetFlow socket (receive buffer full), by port',
+    labelNames: ['port'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      const socket = this.sources.kernelDrops?.();
+      this.collectLabelled(this.kernelDrops, 'port', socket?.drops === undefined ? [] : [[String(socket.port), socket.drops]]);
+    },
+  });
+  readonly storeWriteFailures: Counter = new Counter({
+    name: 'flowsentry_store_write_failures_total',
+    help: 'Store flushes that failed (e.g. a full disk); their rows wait for a retry',
+    registers: [this.registry],
+    collect: (): void => this.collectTotal(this.storeWriteFailures, this.sources.store?.().writeFailures),
+  });
+  readonly storeRowsDropped: Counter = new Counter({
+    name: 'flowsentry_store_rows_dropped_total',
+    help: 'Alert rows and traffic cells dropped, oldest first, while store flushes failed (more than storeMaxPending waited)',
+    registers: [this.registry],
+    collect: (): void => this.collectTotal(this.storeRowsDropped, this.sources.store?.().rowsDropped),
+  });
+  readonly sinkFailures: Counter<'sink'> = new Counter({
+    name: 'flowsentry_sink_failures_total',
+    help: 'Alerts a sink could not deliver (a write or post that failed), by sink',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+    collect: (): void => this.collectLabelled(this.sinkFailures, 'sink', this.perSink('failed')),
+  });
+  readonly sinkDropped: Counter<'sink'> = new Counter({
+    name: 'flowsentry_sink_dropped_total',
+    help: 'Alerts a sink dropped because its queue was full, by sink',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+    collect: (): void => this.collectLabelled(this.sinkDropped, 'sink', this.perSink('dropped')),
+  });
+  readonly hookRuns: Counter<'outcome'> = new Counter({
+    name: 'flowsentry_response_hook_total',
+    help: 'Response hook calls by outcome (ran, dry_run, rate_limited, below_score, failed, timed_out)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      const stats = this.sources.hook?.();
+      this.collectLabelled(this.hookRuns, 'outcome', stats ? HOOK_OUTCOMES.map(([key, outcome]) => [outcome, stats[key]]) : []);
+    },
+  });
   readonly captureDamaged = new Gauge({
     name: 'flowsentry_capture_damaged',
     help: 'The --pcap capture file is cut short or damaged (1); the flows of the packets before the damage were scored',
@@ -81,11 +161,30 @@ export class EngineMetrics {
     help: `Population stability index against the training reference, per feature and for the score (feature="${DRIFT_SCORE_LABEL}"); absent until enough flows`,
     labelNames: ['feature'] as const,
     registers: [this.registry],
-    collect: () => this.collectDrift(),
+    collect: (): void => this.collectDrift(),
   });
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'flowsentry_' });
+  }
+
+  /** Sets a label-less counter to a total kept elsewhere (0 without a source). */
+  private collectTotal(counter: Counter, total: number | undefined): void {
+    counter.reset();
+    counter.inc(total ?? 0);
+  }
+
+  /** Sets a one-label counter to totals kept elsewhere, one value per label value. */
+  private collectLabelled<L extends string>(counter: Counter<L>, label: L, totals: Iterable<[string, number]>): void {
+    counter.reset();
+    for (const [value, total] of totals) counter.inc({ [label]: value } as Record<L, string>, total);
+  }
+
+  /** A sink counter summed per sink name (two file sinks are one `file`). */
+  private perSink(field: 'failed' | 'dropped'): [string, number][] {
+    const totals = new Map<string, number>();
+    for (const sink of this.sources.sinks?.() ?? []) totals.set(sink.name, (totals.get(sink.name) ?? 0) + sink.stats[field]);
+    return [...totals];
   }
 
   private collectDrift(): void {
