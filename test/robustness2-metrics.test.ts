@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineMetrics } from '../src/serve/metrics.js';
 import { startService } from '../src/detect/service.js';
+import { collectorSkips } from '../src/detect/netflow-worker.js';
 import { loadConfig } from '../src/serve/config.js';
 import { NETFLOW_FEATURES } from '../src/flows/features/netflow.js';
 import { Bytes, set, templateRecord, v9Packet } from './collector/build.js';
@@ -72,6 +73,13 @@ describe('summary counters in /metrics', () => {
   });
 });
 
+describe('NetFlow skips by reason', () => {
+  it('malformed datagrams, skipped parts, and data sets whose template never came', () => {
+    assert.deepEqual(collectorSkips({ 'unknown-version': 2 }, { 'truncated-data-record': 1 }, 0), { 'unknown-version': 2, 'truncated-data-record': 1 });
+    assert.deepEqual(collectorSkips({}, {}, 3), { 'data-set-without-template': 3 });
+  });
+});
+
 describe('serve: /metrics against the run summary', () => {
   const model = join(dir, 'nf.fsm');
   before(() => {
@@ -130,7 +138,8 @@ describe('serve: /metrics against the run summary', () => {
       assert.ok(samples(text, 'flowsentry_response_hook_total').includes('flowsentry_response_hook_total{outcome="dry_run"} 20'));
       assert.deepEqual(samples(text, 'flowsentry_kernel_drops_total').map((l) => l.replace(/\d+$/, 'N')), [`flowsentry_kernel_drops_total{port="${port}"} N`]);
       const summary = await service.stop();
-      const collector = summary.input.collector as { malformedByReason: Record<string, number>; skipped: Record<string, number>; kernelDrops: number };
+      const collector = summary.input.collector as { malformedByReason: Record<string, number>; skipped: Record<string, number>; pendingDropped: number };
+      assert.equal(collector.pendingDropped, 0);
       assert.deepEqual(samples(text, 'flowsentry_decoder_errors_total'), Object.entries({ ...collector.malformedByReason, ...collector.skipped }).map(([r, n]) => `flowsentry_decoder_errors_total{reason="${r}"} ${n}`));
       assert.deepEqual(collector.malformedByReason, { 'unknown-version': 2 });
       assert.equal(summary.storeWriteFailures, 1);

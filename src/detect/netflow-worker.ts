@@ -44,6 +44,14 @@ export interface NetflowWorkerOptions {
   receiver?: ReceiverKind;
 }
 
+/**
+ * The collector's skips as `/metrics` counts them by reason: malformed datagrams and skipped parts by their reasons,
+ * and data sets whose template never came (CollectorStats.pendingDropped) as `data-set-without-template`.
+ */
+export function collectorSkips(malformed: Readonly<Record<string, number>>, skipped: Readonly<Record<string, number>>, pendingDropped: number): Record<string, number> {
+  return { ...malformed, ...skipped, ...(pendingDropped > 0 ? { 'data-set-without-template': pendingDropped } : {}) };
+}
+
 type ToWorker = { type: 'stop' };
 type FromWorker =
   | { type: 'listening'; port: number; receiver: 'recvmmsg' | 'dgram' }
@@ -224,7 +232,7 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
     const decoded = collector.decodeStats;
     if (decoded.datagrams === reportedDatagrams) return;
     reportedDatagrams = decoded.datagrams;
-    port.postMessage({ type: 'skips', skips: { ...decoded.malformed, ...decoded.skipped } } satisfies FromWorker);
+    port.postMessage({ type: 'skips', skips: collectorSkips(decoded.malformed, decoded.skipped, collector.store.counters.pendingDropped) } satisfies FromWorker);
   }, 1000);
   skipReport.unref();
   port.on('message', (m: ToWorker) => {

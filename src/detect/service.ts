@@ -12,6 +12,7 @@ import { createSink } from './sinks/index.js';
 import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
 import { runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
+import { collectorSkips } from './netflow-worker.js';
 import { AlertStore } from '../store/alert-store.js';
 import { kernelDropsForPort } from '../flows/collector.js';
 import type { MeterStats } from '../flows/meter.js';
@@ -171,7 +172,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const onSkips = (skips: Record<string, number>): void => void (decodeSkips = () => skips);
       const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onSkips, onListening };
       const collector = await runNetflowSource(config.netflow, submitChunk, netflow);
-      const skips = { ...collector.malformedByReason, ...collector.skipped };
+      const skips = collectorSkips(collector.malformedByReason, collector.skipped, collector.pendingDropped);
       decodeSkips = () => skips;
       return { collector };
     }
