@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, SYNSCAN, TRAINING_CSVS, cli, sharedFiles, startServe, trainPortscanModel, waitFor } from '../e2e/service-harness.js';
+import { CLI, cli } from '../helpers/cli.js';
+import { SYNSCAN, TRAINING_CSVS, sharedFiles, startServe, trainPortscanModel, waitFor } from '../e2e/service-harness.js';
 
 const captures = sharedFiles(SYNSCAN);
 const skip = !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : false;

@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SESSION_HIJACKING, SYNSCAN, TRAINING_CSVS, cli, latestById, sharedFiles, startServe, trainPortscanModel, waitFor, writeTo } from '../e2e/service-harness.js';
+import { cli } from '../helpers/cli.js';
+import { SESSION_HIJACKING, SYNSCAN, TRAINING_CSVS, latestById, sharedFiles, startServe, trainPortscanModel, waitFor, writeTo } from '../e2e/service-harness.js';
 
 const AMP_SYN = 'pcaps/ddos/amp.TCP.syn.optionallyACK.optionallysamePort.pcapng';
 const captures = sharedFiles(SYNSCAN, SESSION_HIJACKING, AMP_SYN);

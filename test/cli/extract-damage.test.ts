@@ -5,15 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { ethernet, ipv4, pcapFile, tcp, udp } from '../flows/packet-builder.js';
+import { cli } from '../helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fs-extract-damage-'));
 
 // Three packets, two flows: a TCP SYN and its SYN-ACK, then one DNS datagram (12-byte payload).
@@ -27,11 +25,6 @@ const whole = pcapFile([
 ]);
 // 24-byte file header, then per packet a 16-byte record header and the frame: cut 10 bytes into the third frame.
 const cutAt = 24 + (16 + synFrame.length) + (16 + synAckFrame.length) + 16 + 10;
-
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('a pcap cut in the middle of its third packet: the first flow is written, one line names the file, exit 1', () => {
   const capture = join(dir, 'cut.pcap');

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { loadDataset } from '../../src/datasets/load.js';
 import { UserError } from '../../src/errors.js';
 import { pcapFile } from '../flows/packet-builder.js';
+import { cli } from '../helpers/cli.js';
 
 let dir: string;
 before(() => {
@@ -24,12 +24,6 @@ function write(name: string, content: string | Uint8Array): string {
   return path;
 }
 
-const CLI = resolve('dist/src/cli/main.js');
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Asserts a UserError whose one-line message is exactly `message`, and the same line from the CLI with exit 1. */
 async function expectError(files: string[], options: Parameters<typeof loadDataset>[1], message: string | RegExp, cliArgs: string[]): Promise<void> {
@@ -40,8 +34,8 @@ async function expectError(files: string[], options: Parameters<typeof loadDatas
     else assert.match(e.message, message);
     return true;
   });
-  const r = cli('inspect', ...files, ...cliArgs);
-  assert.equal(r.status, 1, r.stderr);
+  const r = cli(['inspect', ...files, ...cliArgs]);
+  assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout, '');
   const errLines = r.stderr.trimEnd().split('\n');
   assert.equal(errLines.length, 1, r.stderr);
@@ -127,8 +121,8 @@ describe('bad input', () => {
     const b = write('b.csv', 'x,z,kind\n1,2,a\n');
     await assert.rejects(loadDataset([a, b], { label: 'kind' }), (e: unknown) => e instanceof UserError && e.message === `${b}: columns differ from ${a}: missing 'y'; extra 'z'`);
     // inspect reports them as two datasets instead.
-    const r = cli('inspect', a, b, '--label', 'kind', '--json');
-    assert.equal(r.status, 0, r.stderr);
+    const r = cli(['inspect', a, b, '--label', 'kind', '--json']);
+    assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { datasets: unknown[] }).datasets.length, 2);
   });
 
@@ -141,8 +135,8 @@ describe('bad input', () => {
       { reason: 'text in a numeric column', count: 1 },
       { reason: 'empty label', count: 1 },
     ]);
-    const r = cli('inspect', file, '--skip-bad-rows', '--json');
-    assert.equal(r.status, 0, r.stderr);
+    const r = cli(['inspect', file, '--skip-bad-rows', '--json']);
+    assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { datasets: { rows: number; skipped: unknown[] }[] };
     assert.equal(json.datasets[0].rows, 2);
     assert.equal(json.datasets[0].skipped.length, 3);
@@ -152,15 +146,15 @@ describe('bad input', () => {
 describe('inspect CLI', () => {
   it('prints one JSON document with --json and text otherwise', () => {
     const fixture = resolve('test/fixtures/datasets/generic-flows.csv');
-    const r = cli('inspect', fixture, '--label', 'verdict', '--json');
-    assert.equal(r.status, 0, r.stderr);
+    const r = cli(['inspect', fixture, '--label', 'verdict', '--json']);
+    assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { datasets: { format: string; rows: number; labels: { binary: { class: string; count: number }[] } }[] };
     assert.equal(json.datasets[0].format, 'csv');
     assert.equal(json.datasets[0].rows, readFileSync(fixture, 'utf8').trim().split('\n').length - 1);
     assert.deepEqual(json.datasets[0].labels.binary, [{ class: 'normal', count: 3 }, { class: 'attack', count: 2 }]);
-    const text = cli('inspect', fixture, '--label', 'verdict');
-    assert.equal(text.status, 0);
+    const text = cli(['inspect', fixture, '--label', 'verdict']);
+    assert.equal(text.code, 0);
     assert.match(text.stdout, /rows +5/);
-    assert.equal(cli('inspect').status, 2);
+    assert.equal(cli(['inspect']).code, 2);
   });
 });

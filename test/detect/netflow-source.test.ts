@@ -16,7 +16,8 @@ import { runNetflowSource } from '../../src/detect/sources.js';
 import { nativeReceiver } from '../../src/flows/collector-native.js';
 import { loadConfig } from '../../src/serve/config.js';
 import { Bytes, set, templateRecord, v9Packet } from '../collector/build.js';
-import { cli, latestById, waitFor } from '../e2e/service-harness.js';
+import { cli } from '../helpers/cli.js';
+import { latestById, waitFor } from '../e2e/service-harness.js';
 
 const FIELDS: [number, number][] = [[1, 4], [2, 4], [4, 1], [6, 1], [7, 2], [8, 4], [11, 2], [12, 4], [21, 4], [22, 4]];
 const PER_DATAGRAM = 30;

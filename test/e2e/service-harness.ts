@@ -2,11 +2,9 @@
 // CLI on the shared CIC-IDS2017 data, and `serve` run as a real child process on 127.0.0.1 (a free port picked by the
 // OS) whose dashboard URL and token are read from its stderr, as a person would.
 
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { resolve } from 'node:path';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { CLI, cli } from '../helpers/cli.js';
 import { sharedFile } from '../helpers/datasets.js';
-
-export const CLI = resolve('dist/src/cli/main.js');
 
 /** Training data: benign flows plus the port-scan flows of CIC-IDS2017 (the SYN-scan capture is a port scan). */
 export const TRAINING_CSVS = ['cic-ids2017/BENIGN_5000.csv', 'cic-ids2017/Infiltration_-_Portscan_5000.csv'];
@@ -17,17 +15,6 @@ export const SESSION_HIJACKING = 'pcaps/practical-packet-analysis/sessionhijacki
 export function sharedFiles(...relative: string[]): string[] | undefined {
   const paths = relative.map(sharedFile);
   return paths.every((p): p is string => p !== undefined) ? paths : undefined;
-}
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function cli(args: readonly string[], input?: Buffer): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, env: { ...process.env, FLOWSENTRY_THREADS: '2' }, maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Trains a random forest on benign + port-scan CIC-IDS2017 flows (≈ 4 s on 2 cores) into `out`. */

@@ -3,16 +3,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../../src/datasets/cic-names.js';
 import { NETFLOW_FEATURES } from '../../src/flows/features/netflow.js';
+import { cli } from '../helpers/cli.js';
 import { ethernet, ipv4, pcapFile, tcp, udp } from './packet-builder.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fs-extract-'));
 const capture = join(dir, 'two-flows.pcap');
 writeFileSync(
@@ -24,11 +22,6 @@ writeFileSync(
     { t: 102, bytes: [1, 2, 3] },
   ]),
 );
-
-function cli(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('extract → CSV with CIC columns and a --json summary', () => {
   const out = join(dir, 'flows.csv');

@@ -4,8 +4,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertStore } from '../src/store/alert-store.js';
-import { makeAlert } from './detect/alert-fixtures.js';
+import { AlertStore } from '../../src/store/alert-store.js';
+import { makeAlert } from '../detect/alert-fixtures.js';
 
 const T0 = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
 

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AlertStore, DEFAULT_MAX_PENDING_ROWS } from '../src/store/alert-store.js';
-import { loadConfig } from '../src/serve/config.js';
-import { makeAlert } from './detect/alert-fixtures.js';
+import { AlertStore, DEFAULT_MAX_PENDING_ROWS } from '../../src/store/alert-store.js';
+import { loadConfig } from '../../src/serve/config.js';
+import { makeAlert } from '../detect/alert-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-store-backlog-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,8 +19,8 @@ const T0 = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
 
 // As test/cli/output-store.test.ts: a file size limit makes every flush of this child fail.
 const CHILD = `
-const { AlertStore } = await import(${JSON.stringify(new URL('../src/store/alert-store.js', import.meta.url).href)});
-const { makeAlert } = await import(${JSON.stringify(new URL('./detect/alert-fixtures.js', import.meta.url).href)});
+const { AlertStore } = await import(${JSON.stringify(new URL('../../src/store/alert-store.js', import.meta.url).href)});
+const { makeAlert } = await import(${JSON.stringify(new URL('../detect/alert-fixtures.js', import.meta.url).href)});
 const lines = [];
 const store = await AlertStore.open(process.argv[1], 60_000, (line) => lines.push(line), 5000);
 let n = 0;

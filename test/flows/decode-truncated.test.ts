@@ -4,11 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePacket } from '../src/flows/decode/decode.js';
-import { DECODE_REASONS, DecodedPacket } from '../src/flows/decode/packet.js';
-import { FlowMeter } from '../src/index.js';
-import { RawPacket } from '../src/io/pcap.js';
-import { ethernet, ipv4, tcp } from './flows/packet-builder.js';
+import { decodePacket } from '../../src/flows/decode/decode.js';
+import { DECODE_REASONS, DecodedPacket } from '../../src/flows/decode/packet.js';
+import { FlowMeter } from '../../src/index.js';
+import { RawPacket } from '../../src/io/pcap.js';
+import { ethernet, ipv4, tcp } from './packet-builder.js';
 
 const frame = ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6 }, tcp({ sport: 1234, dport: 80, flags: 0x02, window: 1024, payload: 0 })));
 

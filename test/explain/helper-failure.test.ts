@@ -9,11 +9,11 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { createMatrix, type Matrix } from '../src/frame/matrix.js';
-import { GradientBoosting } from '../src/models/gbdt.js';
-import { explainRows, identityGroups } from '../src/explain/index.js';
-import { explainInParallel } from '../src/explain/shap-workers.js';
-import { Rng } from '../src/util/rng.js';
+import { createMatrix, type Matrix } from '../../src/frame/matrix.js';
+import { GradientBoosting } from '../../src/models/gbdt.js';
+import { explainRows, identityGroups } from '../../src/explain/index.js';
+import { explainInParallel } from '../../src/explain/shap-workers.js';
+import { Rng } from '../../src/util/rng.js';
 
 const realPostMessage = Worker.prototype.postMessage;
 const realThreads = process.env.FLOWSENTRY_THREADS;
