@@ -1,9 +1,9 @@
 // The layout of each model kind's state in a model file, as this build writes it (each model's getState): the fields
 // its fromState and its predictions read, with their types. A file from a build whose layout of that kind differs
 // (or one edited by hand) fails here with the field named, before any model code reads it; a model that never read a
-// field (old layouts) would otherwise throw a TypeError or predict from undefined. test/robustness-model-state.test.ts
+// field (old layouts) would otherwise throw a TypeError or predict from undefined. test/store/state-layouts.test.ts
 // checks every kind's freshly saved state against its layout, so the two cannot drift apart unnoticed. The
-// preprocessing pipeline's state (src/prep/pipeline.ts) is checked the same way (PIPELINE, test/robustness2-pipeline-state).
+// preprocessing pipeline's state (src/prep/pipeline.ts) is checked the same way (PIPELINE, the same test file).
 
 import type { StateValue } from '../models/estimator.js';
 
