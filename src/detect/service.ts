@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { DetectionEngine, type EngineStats } from './engine.js';
 import { ModelScorer } from './model-scorer.js';
-import { createSink } from './sinks/index.js';
+import { createSink, statsBySink } from './sinks/index.js';
 import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
 import { runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
@@ -202,14 +202,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       await sourceDone.catch(() => undefined);
       await engine.close();
       await server?.close();
-      const sinkStats: Record<string, SinkStats> = {};
-      for (const s of sinks) sinkStats[s.name] = s.stats();
       return {
         model: { name: scorer.model.name, file: config.model },
         source: sourceName(config),
         seconds: (performance.now() - started) / 1000,
         engine: engine.stats(),
-        sinks: sinkStats,
+        sinks: statsBySink(sinks),
         hook: hook ? { ...hook.stats } : null,
         input,
         latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertAggregator } from '../../src/detect/aggregate.js';
 import { FileSink } from '../../src/detect/sinks/file.js';
+import { createSink, statsBySink } from '../../src/detect/sinks/index.js';
 import { WebhookSink } from '../../src/detect/sinks/webhook.js';
 import { ResponseHook, splitTemplate } from '../../src/detect/response-hook.js';
 import { UsageError } from '../../src/errors.js';
@@ -67,6 +68,19 @@ describe('file sink', () => {
     const lines = [path, `${path}.1`, `${path}.2`].filter(existsSync).flatMap((p) => readFileSync(p, 'utf8').trim().split('\n'));
     assert.ok(lines.every((l) => typeof JSON.parse(l).id === 'string'));
     assert.equal(sink.stats().written, 20);
+  });
+
+  it('two file sinks keep their own counters in the summary (file, file#2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-sinks-'));
+    const sinks = [createSink(`file:${join(dir, 'a.jsonl')}`), createSink('stdout'), createSink(`file:${join(dir, 'b.jsonl')}`)];
+    for (let i = 0; i < 3; i++) sinks[0]!.write(makeAlert({ id: `a${i}` }), true);
+    sinks[2]!.write(makeAlert({ id: 'b0' }), true);
+    await Promise.all(sinks.filter((s) => s.name === 'file').map((s) => s.close()));
+    const stats = statsBySink(sinks);
+    assert.deepEqual(Object.keys(stats), ['file', 'stdout', 'file#2']);
+    assert.equal(stats.file!.written, 3);
+    assert.equal(stats['file#2']!.written, 1);
+    assert.equal(readFileSync(join(dir, 'b.jsonl'), 'utf8').trim().split('\n').length, 1);
   });
 });
 

@@ -3,7 +3,7 @@
 
 import { UsageError } from '../../errors.js';
 import { FileSink } from './file.js';
-import type { AlertSink } from './sink.js';
+import type { AlertSink, SinkStats } from './sink.js';
 import { StdoutSink } from './stdout.js';
 import { SyslogSink } from './syslog.js';
 import { WebhookSink } from './webhook.js';
@@ -47,4 +47,19 @@ export function createSink(spec: string): AlertSink {
     default:
       throw new UsageError(`--sink ${spec}: unknown sink; use stdout, file:PATH, webhook:URL or syslog:HOST[:PORT]`);
   }
+}
+
+/**
+ * Each sink's counters under its kind, in --sink order; a second sink of one kind is `file#2`, a third `file#3`
+ * (keys by kind alone let two file sinks overwrite each other). Targets are left out: a webhook URL may hold a token.
+ */
+export function statsBySink(sinks: readonly AlertSink[]): Record<string, SinkStats> {
+  const stats: Record<string, SinkStats> = {};
+  const ofKind = new Map<string, number>();
+  for (const sink of sinks) {
+    const n = (ofKind.get(sink.name) ?? 0) + 1;
+    ofKind.set(sink.name, n);
+    stats[n === 1 ? sink.name : `${sink.name}#${n}`] = sink.stats();
+  }
+  return stats;
 }
