@@ -29,6 +29,7 @@ interface TrainCliOptions extends GlobalOptions {
   seed: number;
   targetFpr: string;
   split: string;
+  keepIdentifiers?: boolean;
 }
 
 /** Ctrl-C stops the search after the running tasks and keeps what finished; a second Ctrl-C quits at once. */
@@ -90,6 +91,7 @@ export function register(program: Command): void {
     .option('--report <file>', 'HTML report to write')
     .option('--png <dir>', 'also export every report chart as PNG into this folder')
     .option('--split <how>', 'hold-out without --test: auto | stratified | time (auto: time-ordered when timestamps exist and every class is on both sides)', 'auto')
+    .option('--keep-identifiers', 'make identifier columns (row and flow ids, addresses, source ports, timestamps) features; they leak: scores will not carry over to other networks, and detect/serve refuse the model')
     .option('--seed <n>', 'seed for splits, folds and models', parseIntOption('--seed', 0), 0)
     .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', String(DEFAULT_TARGET_FPR))
     .option('--json', 'print the result as JSON')
@@ -127,11 +129,17 @@ export function register(program: Command): void {
               seed: opts.seed,
               split: opts.split as 'auto' | 'stratified' | 'time',
               targetFpr,
+              keepIdentifiers: opts.keepIdentifiers === true,
               signal: stop.signal,
               onProgress: progress.update,
               log: (line) => {
                 progress.stop();
                 log(line);
+              },
+              // on stderr with --json too: stdout holds only the JSON document
+              warn: (line) => {
+                progress.stop();
+                process.stderr.write(`flowsentry: warning: ${line}\n`);
               },
             });
             return result;
@@ -142,6 +150,8 @@ export function register(program: Command): void {
         },
         (result) => {
           const lines = [leaderboardText(result), ''];
+          const kept = result.dataset.keptIdentifiers;
+          if (kept) lines.push(`identifier columns kept as features (--keep-identifiers): ${kept.join(', ')}`);
           if (result.model) lines.push(`best: ${result.best}, saved to ${result.model}`);
           if (result.report) lines.push(`report: ${result.report}`);
           return lines.join('\n');

@@ -36,8 +36,20 @@ function featureKey(set: FlowFeatureSet, name: string): string {
   return set === 'cic' ? canonical : (NETFLOW_BY_CANONICAL.get(canonical) ?? name);
 }
 
-/** Picks the flow feature set that holds every feature the model was trained on. */
+/**
+ * Picks the flow feature set that holds every feature the model was trained on. A model trained with
+ * --keep-identifiers is refused first: flows carry no dataset's row ids, and its flow ids, addresses, ports and
+ * timestamps are one-hot categories of the training capture, which live traffic does not reproduce.
+ */
 export function featureSetFor(doc: ModelDocument, file: string): FlowFeatureSet {
+  if (doc.meta.keepIdentifiers === true) {
+    const kept = doc.meta.keptIdentifiers ?? [];
+    throw new UserError(
+      `this model was trained with --keep-identifiers (${kept.length ? kept.join(', ') : 'identifier columns'} are features), but live flows are scored without identifier columns; ` +
+        'train it again without --keep-identifiers to use it with detect or serve',
+      { file },
+    );
+  }
   for (const [set, names] of [['cic', CIC_FEATURES], ['netflow', NETFLOW_FEATURES]] as const) {
     const have = new Set(names);
     if (doc.schema.features.every((f) => have.has(featureKey(set, f.name)))) return set;

@@ -43,6 +43,9 @@ function datasetSummary(result: RunResult): string {
   const dropped = d.dropped.length
     ? `<table id="dropped"><thead><tr><th class="l">column</th><th class="l">why dropped</th></tr></thead><tbody>${d.dropped.map((c) => `<tr><td class="l">${esc(c.name)}</td><td class="l">${esc(c.reason)}</td></tr>`).join('')}</tbody></table>`
     : '<p>No columns were dropped.</p>';
+  const kept = d.keptIdentifiers?.length
+    ? `<h3>Identifier columns kept as features</h3><p id="kept-identifiers">${d.keptIdentifiers.map((n) => `<code>${esc(n)}</code>`).join(', ')} (<code>--keep-identifiers</code>): scores learnt from them do not carry over to other networks or flows.</p>`
+    : '';
   const skipped = d.skipped.length ? `<p>Skipped rows: ${d.skipped.map((s) => `${s.count} (${esc(s.reason)})`).join(', ')}.</p>` : '<p>No rows were skipped.</p>';
   // an evaluation knows the model's training row count, not its rows per class
   const trainCount = (i: number): string => (d.trainCounts.length === 0 ? '–' : String(d.trainCounts[i] ?? 0));
@@ -51,7 +54,7 @@ function datasetSummary(result: RunResult): string {
 Test: ${d.testRows} rows (${esc(d.testSource)}${d.testFiles.length ? `: ${d.testFiles.map((f) => `<code>${esc(f)}</code>`).join(', ')}` : ''}).
 ${d.features} input features; ${d.featureNames.length} model columns after preprocessing.</p>
 <table id="classes"><thead><tr><th class="l">class</th><th>train rows</th><th>test rows</th></tr></thead><tbody>${classRows}</tbody></table>
-<h3>Columns dropped, and why</h3>${dropped}${skipped}`;
+${kept}<h3>Columns dropped, and why</h3>${dropped}${skipped}`;
 }
 
 /** Per class of the test rows: precision, recall, F1 and support, as sklearn's classification_report, per model. */

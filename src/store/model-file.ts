@@ -79,6 +79,13 @@ export interface ModelMeta {
   labelColumn?: string;
   /** --target-fpr of the run: the false-positive rate a detector's threshold is set for (absent in older files: 0.01). */
   targetFpr?: number;
+  /**
+   * Trained with --keep-identifiers: the identifier columns `keptIdentifiers` (flow ids, addresses, source ports,
+   * timestamps, row ids) are features, so evaluate, predict and retrain read data with them. Absent in older files:
+   * false.
+   */
+  keepIdentifiers?: boolean;
+  keptIdentifiers?: string[];
   /** Set by `retrain`: the model and store it was refitted from. */
   retrainedFrom?: { model: string; store: string; feedbackRows: number; feedbackWeight: number };
 }
@@ -316,6 +323,10 @@ function validateDocument(state: ModelState, fail: (m: string) => never): ModelD
   if (!Array.isArray(schema.features)) fail('model file is damaged: schema.features is missing');
   if (!Array.isArray(labels.classes)) fail('model file is damaged: labels.classes is missing');
   if (typeof meta.task !== 'string') fail('model file is damaged: meta.task is missing');
+  if (meta.keepIdentifiers !== undefined && typeof meta.keepIdentifiers !== 'boolean') fail('model file is damaged: meta.keepIdentifiers is not true or false');
+  if (meta.keptIdentifiers !== undefined && !(Array.isArray(meta.keptIdentifiers) && meta.keptIdentifiers.every((n) => typeof n === 'string'))) {
+    fail('model file is damaged: meta.keptIdentifiers is not a list of column names');
+  }
   const writer = typeof meta.flowsentryVersion === 'string' ? meta.flowsentryVersion : 'unknown';
   const problem = stateProblem(model.name as string, model.state as { [k: string]: StateValue });
   if (problem) {

@@ -30,6 +30,9 @@ export interface ModelInfo {
   format: string;
   /** Columns of the training data that are not model inputs, with why (identifier, label, constant, duplicate...). */
   dropped: { name: string; reason: string }[];
+  /** Trained with --keep-identifiers: these identifier columns are features (false and empty in older files). */
+  keepIdentifiers: boolean;
+  keptIdentifiers: string[];
   features: { name: string; kind: string; aliases: string[] }[];
   pipeline: { columns: number; options: unknown; dropped: unknown };
   metric: string;
@@ -64,6 +67,8 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
     testSource: m.testSource,
     format: m.format,
     dropped: m.dropped.map((d) => ({ name: d.name, reason: d.reason })),
+    keepIdentifiers: m.keepIdentifiers === true,
+    keptIdentifiers: m.keepIdentifiers === true ? [...(m.keptIdentifiers ?? [])] : [],
     features: doc.schema.features.map((f) => ({ name: f.name, kind: f.kind, aliases: f.aliases })),
     pipeline: {
       columns: steps.reduce((n, s) => n + (s.kind === 'categorical' ? (s.categories?.length ?? 0) : 1), 0),
@@ -106,6 +111,7 @@ export function infoText(i: ModelInfo): string {
     ...i.testedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
     `features (${i.features.length} inputs → ${i.pipeline.columns} model columns): ${i.features.map((f) => (f.kind === 'categorical' ? `${f.name} (categorical)` : f.name)).join(', ')}`,
     `not inputs: ${i.dropped.length ? droppedText(i.dropped) : 'none'}`,
+    ...(i.keepIdentifiers ? [`identifiers kept as features (--keep-identifiers; scores do not carry over to other networks, detect/serve refuse it): ${i.keptIdentifiers.join(', ')}`] : []),
     `pipeline: ${JSON.stringify(i.pipeline.options)}`,
     `cv (ranked by ${i.metric}): ${Object.entries(i.cv).map(([k, v]) => `${k} ${f4(v.mean)} ± ${f4(v.std)}`).join(', ')}`,
     `test: ${i.test ? Object.entries(i.test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`,

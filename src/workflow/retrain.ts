@@ -16,7 +16,7 @@ import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
 import { saveModel, type ModelDocument } from '../store/model-file.js';
-import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, readData, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, modelLoadOptions, readData, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
 import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
@@ -135,10 +135,10 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   }
   const format = doc.meta.format === 'csv' ? undefined : doc.meta.format;
   o.log?.(`loading the original training data: ${files.join(', ')}`);
-  // A time-ordered hold-out is drawn again from the timestamps, which are identifiers (never features).
+  // A time-ordered hold-out is drawn again from the timestamps: identifiers, or features of a --keep-identifiers model.
   const timeHoldout = doc.meta.testSource === 'holdout-time';
   const label = labelColumnFor(doc, o.label);
-  const all = await readData(files, { format, label, identifiers: timeHoldout ? 'timestamps' : 'none' });
+  const all = await readData(files, { format, label, identifiers: timeHoldout ? 'timestamps' : 'none', ...modelLoadOptions(doc) });
   const yAll = alignToTraining(taskLabels(all, doc.meta.task), classes);
   const data = subsetFrame(all, yAll.rows);
 
@@ -151,7 +151,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     evaluation = 'test-files';
     train = data;
     yTrain = yAll.labels;
-    const testAll = await readData(doc.meta.testFiles.map((f) => f.path), { format, label });
+    const testAll = await readData(doc.meta.testFiles.map((f) => f.path), { format, label, ...modelLoadOptions(doc) });
     const aligned = alignToTraining(taskLabels(testAll, doc.meta.task), classes);
     test = subsetFrame(testAll, aligned.rows);
     yTest = aligned.labels.codes;

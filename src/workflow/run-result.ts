@@ -78,6 +78,8 @@ export interface DatasetSummary {
   /** Model input columns after preprocessing (one-hot etc.). */
   featureNames: string[];
   dropped: DroppedColumn[];
+  /** Identifier columns kept as features (--keep-identifiers); absent when identifiers are not features. */
+  keptIdentifiers?: string[];
   skipped: { reason: string; count: number }[];
 }
 
@@ -113,6 +115,7 @@ export function toJsonSummary(r: RunResult): unknown {
     model: r.model,
     report: r.report,
     interrupted: r.interrupted,
+    ...(r.dataset.keptIdentifiers ? { kept_identifiers: r.dataset.keptIdentifiers } : {}),
     candidates: r.candidates.map((c) => ({
       name: c.name,
       params: c.params,

@@ -23,7 +23,7 @@ import { thresholdForFpr } from '../eval/threshold.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
-import { alignToTraining, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
+import { alignToTraining, checkSameColumns, fingerprint, identifierColumns, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
 import { checkWritableDir, checkWritableFile } from './paths.js';
@@ -64,11 +64,15 @@ export interface TrainOptions {
   split?: 'auto' | 'stratified' | 'time';
   /** Detector thresholds: false-positive rate on held-out normal training rows. */
   targetFpr: number;
+  /** Identifier columns (row and flow ids, addresses, source ports, timestamps) become features (a leakage trap). */
+  keepIdentifiers?: boolean;
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number) => void;
   /** Progress lines for humans (stderr). */
   log?: (line: string) => void;
+  /** Warnings, for stderr even when the result goes to stdout as JSON. */
+  warn?: (line: string) => void;
 }
 
 /** Checks names and combinations before any work; unknown models list the valid ones. */
@@ -210,10 +214,20 @@ interface Prepared {
 }
 
 async function prepareData(o: TrainOptions): Promise<Prepared> {
+  // Identifier columns are features only with --keep-identifiers; otherwise only a time-ordered hold-out reads one,
+  // the timestamp. Kept, a timestamp is a feature column, found there by its name for the time-ordered hold-out.
+  const kept = o.keepIdentifiers ? await identifierColumns(o.files, { format: o.format, label: o.label }) : [];
+  const keepIdentifiers = kept.length > 0;
+  if (o.keepIdentifiers) {
+    o.warn?.(
+      keepIdentifiers
+        ? `--keep-identifiers: ${kept.join(', ')} are features; the model can learn this data's row ids, addresses, ports and times, so its scores will not carry over to other networks or flows (leakage)`
+        : '--keep-identifiers: the data has no identifier columns; the model is trained as without it',
+    );
+  }
   o.log?.(`loading ${o.files.join(', ')}`);
-  // Identifier columns are never features here; only a time-ordered hold-out reads one, the timestamp.
   const identifiers = (o.test && o.test.length > 0) || o.split === 'stratified' ? 'none' : 'timestamps';
-  const full = await readData(o.files, { format: o.format, label: o.label, identifiers });
+  const full = await readData(o.files, { format: o.format, label: o.label, identifiers, keepIdentifiers });
   const yFull = taskLabels(full, o.task);
   let train: Frame;
   let test: Frame;
@@ -223,7 +237,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   const skipped = [...full.source.skipped];
   if (o.test && o.test.length > 0) {
     o.log?.(`loading test data ${o.test.join(', ')}`);
-    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label, identifiers: 'none' });
+    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label, identifiers: 'none', keepIdentifiers });
     checkSameColumns(full, testFrame);
     const aligned = alignToTraining(taskLabels(testFrame, o.task), yFull.classes);
     for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
@@ -233,7 +247,13 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     yTest = aligned.labels;
     testSource = 'files';
   } else {
-    const timeSplit = o.split !== 'stratified' && findTimestampColumn(full) ? timeOrderedSplit(frameTimes(full), 1 - HOLDOUT_FRACTION) : undefined;
+    const stamped = o.split !== 'stratified' && findTimestampColumn(full) !== undefined;
+    if (o.split === 'time' && !stamped) {
+      throw new UserError('--split time: the data has no timestamp column (looked for Timestamp, stime, Start Time, first seen, ts); use --split stratified or --test FILES', {
+        file: o.files.join(', '),
+      });
+    }
+    const timeSplit = stamped ? timeOrderedSplit(frameTimes(full), 1 - HOLDOUT_FRACTION) : undefined;
     // a time-ordered hold-out is the honest one for a capture, but on files sampled per class (CIC-IDS2017 subsets)
     // it leaves whole classes out of training; then, unless asked for, fall back to a stratified split
     const timed = timeSplit !== undefined && (o.split === 'time' || everyClassOnBothSides(yFull.codes, yFull.classes.length, timeSplit));
@@ -262,6 +282,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     features: full.features.length,
     featureNames: [],
     dropped: [...full.source.dropped],
+    ...(keepIdentifiers ? { keptIdentifiers: kept.filter((name) => full.features.some((c) => c.name === name)) } : {}),
     skipped,
   };
   return { train, test, yTrain, yTest, summary };
@@ -475,6 +496,8 @@ async function buildDocument(o: TrainOptions, result: RunResult, winner: Candida
       seed: o.seed,
       targetFpr: o.targetFpr,
       ...(trainFrame.source.labelColumn !== undefined ? { labelColumn: trainFrame.source.labelColumn } : {}),
+      keepIdentifiers: ds.keptIdentifiers !== undefined,
+      ...(ds.keptIdentifiers ? { keptIdentifiers: [...ds.keptIdentifiers] } : {}),
       dropped: ds.dropped.map((d) => ({ ...d })),
       evaluation: {
         roc: winner.roc ? { fpr: winner.roc.x, tpr: winner.roc.y } : null,
