@@ -45,7 +45,7 @@ export function featureSetFor(doc: ModelDocument, file: string): FlowFeatureSet 
   if (doc.meta.keepIdentifiers === true) {
     const kept = doc.meta.keptIdentifiers ?? [];
     throw new UserError(
-      `this model was trained with --keep-identifiers (${kept.length ? kept.join(', ') : 'identifier columns'} are features), but live flows are scored without identifier columns; ` +
+      `this model was trained with --keep-identifiers (${kept.length ? kept.join(', ') : 'its identifier columns'} ${kept.length === 1 ? 'is a feature' : 'are features'}), but live flows are scored without identifier columns; ` +
         'train it again without --keep-identifiers to use it with detect or serve',
       { file },
     );

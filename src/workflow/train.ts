@@ -221,7 +221,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   if (o.keepIdentifiers) {
     o.warn?.(
       keepIdentifiers
-        ? `--keep-identifiers: ${kept.join(', ')} are features; the model can learn this data's row ids, addresses, ports and times, so its scores will not carry over to other networks or flows (leakage)`
+        ? `--keep-identifiers: ${kept.join(', ')} ${kept.length === 1 ? 'is a feature' : 'are features'}; the model can learn this data's row ids, addresses, ports and times, so its scores will not carry over to other networks or flows (leakage)`
         : '--keep-identifiers: the data has no identifier columns; the model is trained as without it',
     );
   }

@@ -73,7 +73,7 @@ describe('train --keep-identifiers', () => {
     writeFileSync(data, flowsCsv(0, 100));
     writeFileSync(later, flowsCsv(100, 160));
     plain = await train({ ...BASE, files: [data], out: plainModel, warn: (line) => warnings.push(`plain: ${line}`) });
-    kept = await train({ ...BASE, files: [data], out: keptModel, keepIdentifiers: true, warn: (line) => warnings.push(line) });
+    kept = await train({ ...BASE, files: [data], out: keptModel, report: join(dir, 'kept.html'), keepIdentifiers: true, warn: (line) => warnings.push(line) });
   });
 
   it('by default identifiers are not features: not in the schema, listed as dropped identifiers', async () => {
@@ -100,6 +100,11 @@ describe('train --keep-identifiers', () => {
     assert.deepEqual(warnings, [
       '--keep-identifiers: flow_id, src_ip, src_port, timestamp are features; the model can learn this data\'s row ids, addresses, ports and times, so its scores will not carry over to other networks or flows (leakage)',
     ]);
+  });
+
+  it('the report lists the kept identifier columns', () => {
+    const html = readFileSync(join(dir, 'kept.html'), 'utf8');
+    assert.match(html, /<p id="kept-identifiers"><code>flow_id<\/code>, <code>src_ip<\/code>, <code>src_port<\/code>, <code>timestamp<\/code> \(<code>--keep-identifiers<\/code>\)/);
   });
 
   it('the time-ordered hold-out still works: the latest 20 rows by the kept timestamp, 13 normal and 7 attacks', () => {
