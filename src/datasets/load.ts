@@ -5,7 +5,7 @@
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, Column, DroppedColumn, Frame, IdentifierColumn } from '../frame/frame.js';
 import { MAX_TEXT_BYTES, subsetTextColumn } from '../frame/text-column.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, countLines, knownHeaderOf, peekCsv, readCsvInto, warmUpParser, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, countLines, peekCsv, readCsvInto, warmUpParser, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
@@ -170,10 +170,9 @@ async function planFiles(
   const peeks = [sampleRecords > DETECTION_RECORDS && !detectionPeek.complete ? await peekCsv(files[0], sampleRecords) : detectionPeek];
   checkReadable(peeks[0]);
   const firstPlan = withLabelOverride(distinctNames(format.plan(peeks[0], options), peeks[0].file), options.label, peeks[0].file);
-  // Later files need their header and a row; with the first one's header, the header alone, compared as bytes.
-  const knownHeader = firstPlan.hasHeader ? knownHeaderOf(peeks[0]) : undefined;
+  // Later files need their header and a row; with the first one's header, the header alone (fewer sample strings).
   for (const file of files.slice(1)) {
-    const header = firstPlan.hasHeader ? await peekCsv(file, 1, undefined, undefined, knownHeader) : undefined;
+    const header = firstPlan.hasHeader ? await peekCsv(file, 1) : undefined;
     peeks.push(header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peekCsv(file, 2));
   }
   peeks.forEach(checkReadable);

@@ -908,32 +908,8 @@ export interface CsvPeek {
   readonly bytesPerLine: number;
 }
 
-/** A header line already peeked (in another file), to recognise without decoding it again: see `knownHeaderOf`. */
-export interface KnownHeader {
-  /** The line's bytes, without its line end. */
-  readonly bytes: Uint8Array;
-  readonly record: string[];
-}
-
-/**
- * The header record of a peek as a KnownHeader, when a file that starts with the same bytes has that record: the first
- * line is the record (no blank line before it, no quote, hence no line end inside a cell) and is whole in `head`.
- */
-export function knownHeaderOf(peek: CsvPeek, delimiter = ','): KnownHeader | undefined {
-  const record = peek.records[0];
-  const end = peek.head.search(/[\r\n]/);
-  if (record === undefined || end <= 0) return undefined;
-  const line = peek.head.slice(0, end);
-  if (line.includes('"') || record.join(delimiter) !== line) return undefined;
-  return { bytes: new TextEncoder().encode(line), record };
-}
-
-/**
- * Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). `header`: when
- * the file goes on past the sample and its first line is that header, nothing is decoded: `records` is that header's
- * record alone and `head` is empty (the later files of a dataset: no strings per file).
- */
-export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ',', header?: KnownHeader): Promise<CsvPeek> {
+/** Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). */
+export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
   const source = await openByteSource(file);
   const { totalBytes: fileBytes, expandedBytes } = source;
   // Sized for the records asked for (a few KiB for a header and a row), growing 4x while they do not fit.
@@ -964,9 +940,6 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
   const binary = bytes.includes(0);
   const quoted = bytes.includes(QUOTE);
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  if (header && !complete && !binary && startsWithLine(bytes, header.bytes)) {
-    return { file, gzip: source.gzip, records: [header.record], binary, complete, head: '', quoted, fileBytes, expandedBytes, bytesPerLine };
-  }
   // Only the lines the sample needs (blank ones not counted) are decoded: the records' strings are slices of this
   // text and keep it alive.
   let lf = -1;
@@ -983,12 +956,6 @@ export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20
   const text = utf8.decode(cut ? bytes.subarray(0, lf + 1) : bytes);
   const records = binary ? [] : splitRecords(text, delimiter, complete && !cut, maxRecords + 1);
   return { file, gzip: source.gzip, records: records.slice(0, maxRecords), binary, complete: complete && !cut && records.length <= maxRecords, head: text.slice(0, 4096), quoted, fileBytes, expandedBytes, bytesPerLine };
-}
-
-/** bytes begin with `line` followed by a line end (compared natively: a loop here would be one more function to compile). */
-function startsWithLine(bytes: Uint8Array, line: Uint8Array): boolean {
-  const n = line.length;
-  return bytes.length > n && (bytes[n] === LF || bytes[n] === CR) && Buffer.compare(bytes.subarray(0, n), line) === 0;
 }
 
 function lineFeeds(buf: Uint8Array, n: number): number {
