@@ -2,6 +2,10 @@
 // "Variable-size Binary Layout"): the values' UTF-8 bytes back to back and Int32 offsets between them. Appending a
 // value is O(its length) with no JS object made; reading one back decodes its bytes to the string a dictionary entry
 // of the same bytes holds (ByteDictionary.toStrings), so both kinds give equal values.
+// A CICFlowMeter flow id of IPv4 addresses ("192.168.10.5-104.16.207.165-54865-443-6", ~36 bytes) is held packed:
+// a 0xFF byte (never part of UTF-8 text), the two addresses, the two ports and the protocol, 14 bytes; it reads back
+// as the same text. Only canonical decimal text is packed (no leading zeros, fields in range), so packing is a
+// one-to-one map and equal values keep equal bytes; anything else is held as written.
 
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, TextColumn } from './frame.js';
@@ -10,6 +14,49 @@ const utf8 = new TextDecoder();
 
 /** Bytes an Int32 offset can address: a text column holds less than 2 GiB of text. */
 export const MAX_TEXT_BYTES = 0x7fffffff;
+
+/** First byte of a packed flow id, and its length: marker, 2 × 4 address bytes, 2 × 2 port bytes, protocol. */
+const PACKED = 0xff;
+const PACKED_BYTES = 14;
+/** The shortest and longest canonical IPv4 flow ids: "0.0.0.0-0.0.0.0-0-0-0", and 255s, 65535s and 255. */
+const FLOW_ID_MIN = 21;
+const FLOW_ID_MAX = 47;
+
+/**
+ * Packs src[start, end) into out[at, at + PACKED_BYTES) when it is a canonical IPv4 flow id (see the file's head);
+ * returns false otherwise, having written at most those bytes.
+ */
+function packFlowId(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): boolean {
+  out[at] = PACKED;
+  let i = start;
+  // 11 decimal fields; the separator after each, then the byte width its value is stored in
+  for (let field = 0; field < 11; field++) {
+    const first = i;
+    let value = 0;
+    while (i < end && src[i] >= 0x30 && src[i] <= 0x39 && i - first < 5) value = value * 10 + src[i++] - 0x30;
+    const digits = i - first;
+    if (digits === 0 || (digits > 1 && src[first] === 0x30)) return false;
+    const width = field < 8 ? 1 : field < 10 ? 2 : 1;
+    if (value >= (width === 1 ? 256 : 65536)) return false;
+    if (width === 1) out[at + 1 + (field < 8 ? field : 12)] = value;
+    else {
+      out[at + 9 + 2 * (field - 8)] = value >>> 8;
+      out[at + 10 + 2 * (field - 8)] = value & 255;
+    }
+    const separator = field === 10 ? -1 : field === 3 || field >= 7 ? 0x2d : 0x2e;
+    if (separator < 0) return i === end;
+    if (i >= end || src[i] !== separator) return false;
+    i++;
+  }
+  return false;
+}
+
+/** The text of a packed flow id at bytes[at]. */
+function unpackFlowId(bytes: Uint8Array, at: number): string {
+  const b = (k: number): number => bytes[at + k];
+  const port = (k: number): number => (b(k) << 8) | b(k + 1);
+  return `${b(1)}.${b(2)}.${b(3)}.${b(4)}-${b(5)}.${b(6)}.${b(7)}.${b(8)}-${port(9)}-${port(11)}-${b(13)}`;
+}
 
 /** Appends values row by row; the one place a TextColumn is built. */
 export class TextColumnBuilder {
@@ -46,6 +93,11 @@ export class TextColumnBuilder {
     const len = end - start;
     if (this.used + len > this.bytes.length) this.growBytes(len);
     if (this.appended + 1 >= this.offsets.length) this.growOffsets();
+    if (len >= FLOW_ID_MIN && len <= FLOW_ID_MAX && packFlowId(src, start, end, this.bytes, this.used)) {
+      this.used += PACKED_BYTES;
+      this.offsets[++this.appended] = this.used;
+      return;
+    }
     // Byte by byte (values are short): a subarray per value would be young garbage.
     const bytes = this.bytes;
     const at = this.used;
@@ -82,7 +134,10 @@ export function textRows(column: TextColumn): number {
 
 /** The value of a row ('' for a missing cell). */
 export function textValue(column: TextColumn, row: number): string {
-  return utf8.decode(column.bytes.subarray(column.offsets[row], column.offsets[row + 1]));
+  const start = column.offsets[row];
+  const end = column.offsets[row + 1];
+  if (end - start === PACKED_BYTES && column.bytes[start] === PACKED) return unpackFlowId(column.bytes, start);
+  return utf8.decode(column.bytes.subarray(start, end));
 }
 
 /**

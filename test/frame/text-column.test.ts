@@ -43,7 +43,8 @@ describe('text columns', () => {
     assert.equal(textRows(col), values.length);
     assert.deepEqual(decodeText(col), values);
     assert.equal(col.offsets[0], 0);
-    assert.equal(col.bytes.length, values.reduce((s, v) => s + encoder.encode(v).length, 0));
+    // the two flow ids (values 0 and 4) packed in 14 bytes each, the rest as written
+    assert.equal(col.bytes.length, values.reduce((s, v, r) => s + (r === 0 || r === 4 ? 14 : encoder.encode(v).length), 0));
     // room for every row and byte up front: the same column
     assert.deepEqual(build(values, values.length, 1000), col);
   });
@@ -72,6 +73,32 @@ describe('text columns', () => {
     const pipeline = Pipeline.fit(asFeature, { scaler: 'none', dropConstant: false, dropDuplicateColumns: false });
     const asText: Frame = { nRows: 6, features: [{ kind: 'numeric', name: 'x', values: numbers }], identifiers: [{ ...build(ids), name: 'id' }], source };
     assert.deepEqual(pipeline.transform(asText).data, pipeline.transform(asFeature).data);
+  });
+
+  it('holds canonical IPv4 flow ids packed in 14 bytes and reads every value back as written', () => {
+    const packed = ['192.168.10.5-104.16.207.165-54865-443-6', '0.0.0.0-0.0.0.0-0-0-0', '255.255.255.255-255.255.255.255-65535-65535-255', '8.8.8.8-10.0.0.1-53-1024-17'];
+    const asWritten = [
+      '010.0.0.1-10.0.0.2-80-443-6', // a leading zero: not canonical
+      '10.0.0.1-10.0.0.2-080-443-6',
+      '256.0.0.1-10.0.0.2-80-443-6', // out of range
+      '10.0.0.1-10.0.0.2-65536-443-6',
+      '10.0.0.1-10.0.0.2-80-443-256',
+      '10.0.0.1-10.0.0.2-80-443-6 ', // trailing text
+      '10.0.0.1-10.0.0.2-80-443', // a field short
+      '10.0.0.1-10.0.0.2-80-443-6-7',
+      '10.0.0.1.10.0.0.2-80-443-6', // wrong separator
+      '2001:db8::1-2001:db8::2-80-443-6', // IPv6
+      '10.0.0.1-10.0.0.2-123456-443-6',
+      '10.0.0.1-10.0.0.2--443-6',
+    ];
+    const values = [...packed, ...asWritten, packed[0]!, ''];
+    const column = build(values);
+    assert.deepEqual(decodeText(column), values);
+    for (let r = 0; r < packed.length; r++) assert.equal(column.offsets[r + 1]! - column.offsets[r]!, 14, packed[r]);
+    for (let r = packed.length; r < packed.length + asWritten.length; r++) assert.equal(column.offsets[r + 1]! - column.offsets[r]!, encoder.encode(values[r]!).length, values[r]);
+    assert.deepEqual(textCounts(column), { missing: 1, distinct: packed.length + asWritten.length });
+    assert.deepEqual(decodeCategorical(textAsCategorical(column)), values);
+    assert.deepEqual(decodeText(subsetTextColumn(column, [13, 0, 4, 16])), [values[13], values[0], values[4], values[16]]);
   });
 
   it('takes rows in any order', () => {
