@@ -3,7 +3,8 @@
 // value is O(its length) with no JS object made; reading one back decodes its bytes to the string a dictionary entry
 // of the same bytes holds (ByteDictionary.toStrings), so both kinds give equal values.
 // A CICFlowMeter flow id of IPv4 addresses ("192.168.10.5-104.16.207.165-54865-443-6", ~36 bytes) is held packed:
-// a 0xFF byte (never part of UTF-8 text), the two addresses, the two ports and the protocol, 14 bytes; it reads back
+// a 0xFF byte (never part of valid UTF-8; a 14-byte value of invalid text starting with it is stored with 0xFE, which
+// decodes to the same U+FFFD), the two addresses, the two ports and the protocol, 14 bytes; it reads back
 // as the same text. Only canonical decimal text is packed (no leading zeros, fields in range), so packing is a
 // one-to-one map and equal values keep equal bytes; anything else is held as written.
 
@@ -88,21 +89,40 @@ export class TextColumnBuilder {
     return this.used;
   }
 
-  /** Appends src[start, end) as the next row's value (empty: a missing cell). */
+  /** Appends the text src[start, end) as the next row's value (empty: a missing cell), packed if it is a flow id. */
   append(src: Uint8Array, start: number, end: number): void {
     const len = end - start;
-    if (this.used + len > this.bytes.length) this.growBytes(len);
-    if (this.appended + 1 >= this.offsets.length) this.growOffsets();
+    this.reserve(len);
     if (len >= FLOW_ID_MIN && len <= FLOW_ID_MAX && packFlowId(src, start, end, this.bytes, this.used)) {
       this.used += PACKED_BYTES;
       this.offsets[++this.appended] = this.used;
       return;
     }
+    const at = this.used;
+    this.copy(src, start, end);
+    // Invalid UTF-8 of a packed value's length and first byte: 0xFE instead of 0xFF, which decodes to the same U+FFFD.
+    if (len === PACKED_BYTES && this.bytes[at] === PACKED) this.bytes[at] = 0xfe;
+  }
+
+  /** Appends a row of another text column, its stored bytes (packed or not) as they are. */
+  appendStored(column: TextColumn, row: number): void {
+    const start = column.offsets[row];
+    const end = column.offsets[row + 1];
+    this.reserve(end - start);
+    this.copy(column.bytes, start, end);
+  }
+
+  private reserve(len: number): void {
+    if (this.used + len > this.bytes.length) this.growBytes(len);
+    if (this.appended + 1 >= this.offsets.length) this.growOffsets();
+  }
+
+  private copy(src: Uint8Array, start: number, end: number): void {
     // Byte by byte (values are short): a subarray per value would be young garbage.
     const bytes = this.bytes;
     const at = this.used;
-    for (let i = 0; i < len; i++) bytes[at + i] = src[start + i];
-    this.used += len;
+    for (let i = 0; i < end - start; i++) bytes[at + i] = src[start + i];
+    this.used += end - start;
     this.offsets[++this.appended] = this.used;
   }
 
@@ -171,7 +191,7 @@ export function subsetTextColumn(column: TextColumn, rows: ArrayLike<number>): T
   let bytes = 0;
   for (let k = 0; k < rows.length; k++) bytes += column.offsets[rows[k] + 1] - column.offsets[rows[k]];
   const builder = new TextColumnBuilder(rows.length, bytes);
-  for (let k = 0; k < rows.length; k++) builder.append(column.bytes, column.offsets[rows[k]], column.offsets[rows[k] + 1]);
+  for (let k = 0; k < rows.length; k++) builder.appendStored(column, rows[k]);
   return builder.finish(column.name);
 }
 

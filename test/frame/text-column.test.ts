@@ -101,6 +101,15 @@ describe('text columns', () => {
     assert.deepEqual(decodeText(subsetTextColumn(column, [13, 0, 4, 16])), [values[13], values[0], values[4], values[16]]);
   });
 
+  it('invalid UTF-8 that looks like a packed value reads back as the decoder reads it (U+FFFD), never as a flow id', () => {
+    const bogus = Uint8Array.from([0xff, 10, 0, 0, 1, 10, 0, 0, 2, 0, 80, 1, 187, 6]);
+    const builder = new TextColumnBuilder(1, 16);
+    builder.append(bogus, 0, bogus.length);
+    const column = builder.finish('t');
+    assert.equal(textValue(column, 0), new TextDecoder().decode(bogus));
+    assert.ok(textValue(column, 0).startsWith('\ufffd'));
+  });
+
   it('takes rows in any order', () => {
     const col = build(values);
     const rows = [8, 0, 0, 6, 2];
