@@ -16,6 +16,7 @@ import { collectorSkips } from './netflow-worker.js';
 import { AlertStore } from '../store/alert-store.js';
 import { kernelDropsForPort } from '../flows/collector.js';
 import type { MeterStats } from '../flows/meter.js';
+import { countSkip } from '../io/pcap.js';
 import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/api.js';
 import { loadOrCreateToken } from '../serve/auth.js';
@@ -148,7 +149,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const packetSource = async (run: Promise<PacketSourceSummary>): Promise<Record<string, unknown>> => {
       const result = await run;
       const skips = { ...result.meter.skipped };
-      for (const [reason, n] of Object.entries(result.capture.skipped)) skips[reason] = (skips[reason] ?? 0) + n;
+      for (const [reason, n] of Object.entries(result.capture.skipped)) countSkip(skips, reason, n);
       decodeSkips = () => skips;
       damage = result.damage;
       if (damage !== undefined) {
