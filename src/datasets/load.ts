@@ -284,6 +284,7 @@ function assembleFrame(
   const identifiers: IdentifierColumn[] = [];
   const meta: Column[] = [];
   const dropped: DroppedColumn[] = [];
+  const kept: string[] = [];
   let label: CategoricalColumn | undefined;
   let category: CategoricalColumn | undefined;
   plan.columns.forEach((c, i) => {
@@ -312,8 +313,10 @@ function assembleFrame(
         features.push(column);
         break;
       case 'identifier':
-        if (options.keepIdentifiers) features.push(column);
-        else {
+        if (options.keepIdentifiers) {
+          features.push(column);
+          kept.push(c.name);
+        } else {
           identifiers.push(column);
           dropped.push({ name: c.name, reason: 'identifier' });
         }
@@ -347,6 +350,7 @@ function assembleFrame(
       ...(plan.labelOverride && label ? { labelColumn: label.name } : {}),
       files: [...files],
       dropped,
+      ...(kept.length ? { keptIdentifiers: kept } : {}),
       skipped: [],
     },
   };

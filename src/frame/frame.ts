@@ -64,6 +64,8 @@ export interface FrameSource {
   readonly labelColumn?: string;
   readonly files: readonly string[];
   readonly dropped: readonly DroppedColumn[];
+  /** Identifier columns read as features because the caller asked (`keepIdentifiers`), in file order. */
+  readonly keptIdentifiers?: readonly string[];
   /** Rows skipped on request (`--skip-bad-rows`), with the reason and count. */
   readonly skipped: readonly { reason: string; count: number }[];
 }

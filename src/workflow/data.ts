@@ -12,32 +12,12 @@ import { labelColumnProblem, labelView, type LabelViewName } from '../datasets/l
 import { NORMAL_CATEGORY } from '../datasets/schema.js';
 import { normalClassIndex } from '../eval/scoring.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
-import { assertNotFlowToolOutput, checkReadable, detectFileFormat, detectFormat } from '../datasets/detect.js';
-import { getFormat } from '../datasets/formats.js';
-import { peekCsv } from '../io/csv-reader.js';
+import { detectFileFormat } from '../datasets/detect.js';
 import { assertNotModelFile, loadModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 
 export async function readData(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
   for (const f of files) assertNotModelFile(f);
   return loadDataset(files, options);
-}
-
-/**
- * The identifier columns (row ids, flow ids, addresses, source ports, timestamps) of the files, as the loader plans
- * them from the first file's sample (the planned names are the frame's): what `keepIdentifiers` turns into features.
- * A --label column is the label, never a kept identifier.
- */
-export async function identifierColumns(files: readonly string[], options: { format?: string; label?: string }): Promise<string[]> {
-  assertNotModelFile(files[0]);
-  assertNotFlowToolOutput(files[0]);
-  const peek = await peekCsv(files[0]);
-  checkReadable(peek);
-  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peek).format;
-  const label = options.label?.trim();
-  return format
-    .plan(peek, { label: options.label })
-    .columns.filter((c) => c.role === 'identifier' && c.name !== label && c.fileName.trim() !== label)
-    .map((c) => c.name);
 }
 
 /**

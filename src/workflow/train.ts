@@ -23,7 +23,7 @@ import { thresholdForFpr } from '../eval/threshold.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
-import { alignToTraining, checkSameColumns, fingerprint, identifierColumns, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
+import { alignToTraining, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
 import { checkWritableDir, checkWritableFile } from './paths.js';
@@ -216,7 +216,10 @@ interface Prepared {
 async function prepareData(o: TrainOptions): Promise<Prepared> {
   // Identifier columns are features only with --keep-identifiers; otherwise only a time-ordered hold-out reads one,
   // the timestamp. Kept, a timestamp is a feature column, found there by its name for the time-ordered hold-out.
-  const kept = o.keepIdentifiers ? await identifierColumns(o.files, { format: o.format, label: o.label }) : [];
+  o.log?.(`loading ${o.files.join(', ')}`);
+  const identifiers = (o.test && o.test.length > 0) || o.split === 'stratified' ? 'none' : 'timestamps';
+  const full = await readData(o.files, { format: o.format, label: o.label, identifiers, keepIdentifiers: o.keepIdentifiers });
+  const kept = full.source.keptIdentifiers ?? [];
   const keepIdentifiers = kept.length > 0;
   if (o.keepIdentifiers) {
     o.warn?.(
@@ -225,9 +228,6 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
         : '--keep-identifiers: the data has no identifier columns; the model is trained as without it',
     );
   }
-  o.log?.(`loading ${o.files.join(', ')}`);
-  const identifiers = (o.test && o.test.length > 0) || o.split === 'stratified' ? 'none' : 'timestamps';
-  const full = await readData(o.files, { format: o.format, label: o.label, identifiers, keepIdentifiers });
   const yFull = taskLabels(full, o.task);
   let train: Frame;
   let test: Frame;
@@ -282,7 +282,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     features: full.features.length,
     featureNames: [],
     dropped: [...full.source.dropped],
-    ...(keepIdentifiers ? { keptIdentifiers: kept.filter((name) => full.features.some((c) => c.name === name)) } : {}),
+    ...(keepIdentifiers ? { keptIdentifiers: [...kept] } : {}),
     skipped,
   };
   return { train, test, yTrain, yTest, summary };
