@@ -18,7 +18,7 @@ import { kernelDropsForPort } from '../flows/collector.js';
 import type { MeterStats } from '../flows/meter.js';
 import { countSkip } from '../io/pcap.js';
 import { EngineMetrics } from '../serve/metrics.js';
-import { buildServer } from '../serve/api.js';
+import { buildServer, closeServer } from '../serve/api.js';
 import { loadOrCreateToken } from '../serve/auth.js';
 import type { ServiceConfig } from '../serve/config.js';
 
@@ -202,7 +202,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       release();
       await sourceDone.catch(() => undefined);
       await engine.close();
-      await server?.close();
+      if (server) await closeServer(server);
       return {
         model: { name: scorer.model.name, file: config.model },
         source: sourceName(config),

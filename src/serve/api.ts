@@ -134,7 +134,14 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
   app.get('/api/drift', async () => ctx.drift());
   app.get('/api/health', async () => ({ status: 'ok', ...ctx.health() }));
 
+  // Live streams never end by themselves: closing the server ends them first, or `close()` would wait forever.
+  const liveStreams = new Set<FastifyReply>();
+  app.addHook('preClose', async () => {
+    for (const reply of liveStreams) reply.raw.end();
+  });
+
   app.get('/api/events', (req, reply) => {
+    liveStreams.add(reply);
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     reply.raw.write(': connected\n\n');
     const onAlert = (alert: Alert, isNew: boolean): void => {
@@ -143,10 +150,28 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
     const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
     ctx.events.on('alert', onAlert);
     req.raw.on('close', () => {
+      liveStreams.delete(reply);
       clearInterval(keepAlive);
       ctx.events.off('alert', onAlert);
     });
   });
 
   return app;
+}
+
+/** How long requests still in flight at shutdown may take before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * Stops the server: live streams end, idle keep-alive connections close, requests in flight get
+ * `SHUTDOWN_GRACE_MS` to finish. A connection still open after that is cut: a client that stopped sending
+ * mid-request (an upload refused with 413, say) would otherwise hold the service up until its request timeout.
+ */
+export async function closeServer(app: FastifyInstance): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
 }

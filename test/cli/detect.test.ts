@@ -1,13 +1,13 @@
 // `flowsentry detect` and `serve` as a person runs them: the --json summary against the capture's own packet count
 // (capinfos) and the alert file; an NSL-KDD model refused for live flows, a CIC model for NetFlow input; usage
-// errors; the API's token and body checks on a running server; SIGTERM in the middle of a replay drains everything
-// accepted into the file sink and the store (exit 0), and a restart on the same store keeps the token and the
-// alerts; a dead webhook does not stall detection.
+// errors; the API's token and body checks on a running server; SIGTERM with a live stream open and a client stalled
+// mid-request; SIGTERM in the middle of a replay drains everything accepted into the file sink and the store
+// (exit 0), and a restart on the same store keeps the token and the alerts; a dead webhook does not stall detection.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cli } from '../helpers/cli.js';
@@ -199,7 +199,25 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.equal((await post('{"verdict":"confirmed"}')).status, 200);
     const stored = (await (await s.get(`/api/alerts/${id}`)).json()) as { feedback: string };
     assert.equal(stored.feedback, 'confirmed');
-    assert.deepEqual(await s.stop(), { code: 0, signal: null });
+    assert.deepEqual(await s.stop(), { code: 0, signal: null }, s.stderr());
+  });
+
+  it('serve: SIGTERM ends an open live stream and cuts a client stalled mid-request after a grace, then exits 0', async () => {
+    const s = await startServe(['--model', model, '--stdin', '--store', join(dir, 'shutdown.duckdb')]);
+    stops.push(() => s.stop());
+    const live = await fetch(`${s.base}/api/events?token=${s.token}`);
+    const stream = live.body!.getReader();
+    assert.match(new TextDecoder().decode((await stream.read()).value), /: connected/);
+    // a request whose body never comes: the server's parser waits mid-message
+    const stalled = connect(Number(new URL(s.base).port), '127.0.0.1');
+    stalled.on('error', () => undefined);
+    await new Promise<void>((r) => stalled.once('connect', r));
+    stalled.write(`POST /api/alerts/x/feedback HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${s.token}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"verdict":`);
+    const cut = new Promise<void>((r) => stalled.once('close', () => r()));
+    const exit = await s.stop(10_000);
+    assert.deepEqual(exit, { code: 0, signal: null }, s.stderr());
+    assert.equal((await stream.read()).done, true, 'the live stream ended');
+    await cut;
   });
 
   it('SIGTERM mid-replay drains every accepted alert into the file sink and the store; a restart resumes the store', async () => {
