@@ -120,7 +120,7 @@ export class EngineMetrics {
   });
   readonly storeRowsDropped: Counter = new Counter({
     name: 'flowsentry_store_rows_dropped_total',
-    help: 'Alert rows and traffic cells dropped, oldest first, while store flushes failed (more than storeMaxPending waited)',
+    help: 'Alerts lost (dropped before their first write; each counted once) and per-minute traffic cells dropped, oldest first, while store flushes failed (more than storeMaxPending waited)',
     registers: [this.registry],
     collect: (): void => this.collectTotal(this.storeRowsDropped, this.sources.store?.().rowsDropped),
   });

@@ -2,7 +2,8 @@
 // per-minute traffic aggregates and analyst feedback. Writes are buffered and flushed in batches every
 // `flushMs`; `close()` flushes everything accepted, so SIGTERM loses nothing. A restart reopens the same file.
 // While flushes fail (a full disk), what waits for the next one is bounded: at most `maxPendingRows` alert rows and
-// as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`).
+// as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
+// traffic cells).
 
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
@@ -84,7 +85,13 @@ export class AlertStore {
   private closed = false;
   /** Flushes that failed (a full disk, an I/O error); their rows stay pending and are written by a later flush. */
   writeFailures = 0;
-  /** Pending rows (alerts and traffic cells) dropped, oldest first, because failed flushes held more than the bound. */
+  /**
+   * What the bound dropped, oldest first, while flushes failed: alerts lost (dropped before their first write, so not
+   * in the store), each counted once however often its growing aggregate is dropped again, plus pending traffic
+   * cells (each the counts of one minute and category that arrived since that cell was last written or dropped). A
+   * dropped update of an alert already stored is not counted: the row is there, and the aggregate's next growth
+   * writes its latest state (counters are totals, not increments).
+   */
   rowsDropped = 0;
   private failing = false;
   /** Whether the current run of failures has logged its first drop. */
@@ -208,22 +215,23 @@ export class AlertStore {
 
   /**
    * Bounds what failed flushes leave pending: the alerts first accepted longest ago, and the traffic of the earliest
-   * minutes, go beyond maxPendingRows each. An alert dropped before its first write is not in the store; later growth
-   * of its aggregate updates no row.
+   * minutes, go beyond maxPendingRows each. An alert dropped before its first write (pendingNew) is not in the store
+   * and is counted; later growth of its aggregate comes as a grown row, which updates no row and, dropped, is not
+   * counted again (so rowsDropped counts distinct alerts without a set of every dropped id).
    */
   private dropOldest(): void {
-    const before = this.rowsDropped;
     let excess = this.pendingAlerts.size - this.maxPendingRows;
+    let dropping = excess > 0;
     for (const id of this.pendingAlerts.keys()) {
       if (excess-- <= 0) break;
       this.pendingAlerts.delete(id);
-      this.pendingNew.delete(id);
+      if (this.pendingNew.delete(id)) this.rowsDropped++;
       this.pendingInputs.delete(id);
-      this.rowsDropped++;
     }
     let cells = 0;
     for (const byCategory of this.pendingTraffic.values()) cells += byCategory.size;
     if (cells > this.maxPendingRows) {
+      dropping = true;
       const minutes = [...this.pendingTraffic.keys()].sort((a, b) => a - b);
       for (let k = 0; cells > this.maxPendingRows; k++) {
         const n = this.pendingTraffic.get(minutes[k])!.size;
@@ -232,7 +240,7 @@ export class AlertStore {
         this.rowsDropped += n;
       }
     }
-    if (this.rowsDropped > before && !this.droppingLogged) {
+    if (dropping && !this.droppingLogged) {
       this.droppingLogged = true;
       this.log(`store ${this.path}: more than ${this.maxPendingRows} alert rows or traffic cells wait for a write; the oldest are dropped (counted in the summary as storeRowsDropped)`);
     }

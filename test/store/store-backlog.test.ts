@@ -85,6 +85,42 @@ describe('alert store backlog on a disk that takes no writes', () => {
     await store.close();
   });
 
+  it('counts an alert lost once, however often its growing aggregate is dropped again; a dropped update of a stored alert is no loss', async () => {
+    const store = await AlertStore.open(':memory:', 3_600_000, () => undefined, 2);
+    const connection = (store as unknown as { db: { run: unknown } }).db;
+    // s0 is stored before the disk fills
+    store.putAlert(makeAlert({ id: 's0', timeMs: T0, lastSeenMs: T0 }), true);
+    await store.flush();
+    connection.run = async (): Promise<never> => {
+      throw Object.assign(new Error('write failed'), { code: 'ENOSPC' });
+    };
+    // all in one minute: 2 traffic cells (all flows, DoS), within the bound; only alert rows are dropped
+    const put = (id: string, count: number, isNew: boolean): void => store.putAlert(makeAlert({ id, timeMs: T0, lastSeenMs: T0 + count, count }), isNew);
+    put('a0', 1, true);
+    put('a1', 1, true);
+    put('a2', 1, true);
+    await store.flush();
+    assert.equal(store.rowsDropped, 1, 'a0 lost');
+    put('a0', 2, false); // a0's aggregate grows: it waits again, behind a1 and a2
+    await store.flush();
+    assert.equal(store.rowsDropped, 2, 'then a1');
+    put('s0', 5, false); // the stored alert grows
+    await store.flush();
+    put('a3', 1, true);
+    await store.flush();
+    put('a4', 1, true);
+    await store.flush();
+    // a2, the grown a0 and s0's update went beyond the bound too; only a2 is one more alert that is not in the store
+    assert.equal(store.rowsDropped, 3, 'a0, a1, a2: each alert lost counted once');
+    put('s0', 9, false); // s0 grows again, after its dropped update
+    delete connection.run; // the disk takes writes again
+    const { total, alerts } = await store.queryAlerts({ limit: 100 });
+    assert.deepEqual(alerts.map((a) => a.id).sort(), ['a3', 'a4', 's0']);
+    assert.equal(total + store.rowsDropped, 6, 'every alert accepted is stored or counted lost, never both, never twice');
+    assert.equal(alerts.find((a) => a.id === 's0')?.count, 9, 'the latest state of the stored aggregate');
+    await store.close();
+  });
+
   it('refuses a bound that is not a positive integer', async () => {
     await assert.rejects(AlertStore.open(':memory:', 1000, () => undefined, 0), /maxPendingRows must be a positive integer, got 0/);
   });
