@@ -9,7 +9,7 @@
 //  24  32 B   sha256 of the payload
 //  56  8 B    reserved (0)
 //  64  payload = src/store/state-codec.ts encoding of the ModelDocument (JSON header + binary arrays)
-// Loading checks magic, version, length and checksum before decoding; decoding parses data and never executes code.
+// Loading checks magic, length, checksum and version before decoding; decoding parses data and never executes code.
 // Writes go to a temporary file in the same folder, are fsynced, then renamed over the target: a crash never leaves
 // half a model. Cost: O(size) to write, hash and read.
 
@@ -259,7 +259,24 @@ export function assertNotModelFile(path: string): void {
   }
 }
 
-/** Checks header, version, length and checksum, then decodes. Every failure is a one-line UserError naming the file. */
+/**
+ * A model file that is whole (its length and checksum fit) but that this build cannot use: a newer format version,
+ * or a model or pipeline state whose layout differs. `contents` is the decoded document when it could be decoded
+ * (so `info` can still show what the file is), else null; `formatVersion` is the file's.
+ */
+export class UnusableModelError extends UserError {
+  readonly reason: string;
+  constructor(reason: string, file: string, readonly formatVersion: number, readonly contents: ModelState | null) {
+    super(reason, { file });
+    this.name = 'UnusableModelError';
+    this.reason = reason;
+  }
+}
+
+/**
+ * Checks header, length and checksum, then version, then decodes. Every failure is a one-line UserError naming the
+ * file; a whole file this build cannot use is an UnusableModelError (the same one line for every command but `info`).
+ */
 export function decodeModel(buf: Buffer, file: string): ModelDocument {
   const fail = (message: string): never => {
     throw new UserError(message, { file });
@@ -269,9 +286,6 @@ export function decodeModel(buf: Buffer, file: string): ModelDocument {
   }
   if (buf.length < HEADER_BYTES) fail(`model file is cut short: ${buf.length} bytes, shorter than its ${HEADER_BYTES}-byte header`);
   const version = buf.readUInt32LE(8);
-  if (version > FORMAT_VERSION) {
-    fail(`model file format v${version} was written by a newer Flowsentry; this version (${flowsentryVersion()}) reads format v${FORMAT_VERSION} — upgrade Flowsentry`);
-  }
   if (version < 1) fail(`model file has an invalid format version ${version}; the file is damaged`);
   const declared = buf.readBigUInt64LE(16);
   const actual = BigInt(buf.length - HEADER_BYTES);
@@ -281,13 +295,30 @@ export function decodeModel(buf: Buffer, file: string): ModelDocument {
   if (!createHash('sha256').update(payload).digest().equals(buf.subarray(24, 56))) {
     fail('model file checksum mismatch: the file was modified or damaged after it was written');
   }
+  if (version > FORMAT_VERSION) {
+    // the 64-byte header is the same in every version; the payload may still decode (info shows it when it does)
+    let contents: ModelState | null = null;
+    try {
+      contents = decodeState(payload);
+    } catch {
+      // a payload encoding this build does not know
+    }
+    throw new UnusableModelError(
+      `model file format v${version} was written by a newer Flowsentry; this version (${flowsentryVersion()}) reads format v${FORMAT_VERSION} — upgrade Flowsentry`,
+      file,
+      version,
+      contents,
+    );
+  }
   let state: ModelState;
   try {
     state = decodeState(payload);
   } catch (err) {
     return fail(`model file is damaged: ${(err as Error).message}`);
   }
-  return validateDocument(state, fail);
+  return validateDocument(state, fail, (reason) => {
+    throw new UnusableModelError(reason, file, version, state);
+  });
 }
 
 export async function loadModel(path: string): Promise<ModelDocument> {
@@ -306,7 +337,7 @@ export async function loadModel(path: string): Promise<ModelDocument> {
  * the model's and the preprocessing pipeline's states against the layouts this build writes (./state-layouts.ts): a
  * file from a build with another layout gets one line saying to train again.
  */
-function validateDocument(state: ModelState, fail: (m: string) => never): ModelDocument {
+function validateDocument(state: ModelState, fail: (m: string) => never, unusable: (m: string) => never): ModelDocument {
   const obj = (v: StateValue | undefined, what: string): { [k: string]: StateValue } => {
     if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) fail(`model file is damaged: ${what} is missing`);
     return v as { [k: string]: StateValue };
@@ -330,7 +361,7 @@ function validateDocument(state: ModelState, fail: (m: string) => never): ModelD
   const writer = typeof meta.flowsentryVersion === 'string' ? meta.flowsentryVersion : 'unknown';
   const problem = stateProblem(model.name as string, model.state as { [k: string]: StateValue });
   if (problem) {
-    fail(
+    unusable(
       `the ${model.name as string} model's state does not fit this version: ${problem}; the file was written by Flowsentry ${writer} ` +
         `(this is ${flowsentryVersion()}), whose ${model.name as string} layout differs, or was edited — train the model again with this version`,
     );
@@ -339,7 +370,7 @@ function validateDocument(state: ModelState, fail: (m: string) => never): ModelD
   const reference = explain.reference;
   const pipelineProblem = pipelineStateProblem(pipeline, ArrayBuffer.isView(reference) ? (reference as Float32Array).length : undefined);
   if (pipelineProblem) {
-    fail(
+    unusable(
       `the preprocessing pipeline's state does not fit this version: ${pipelineProblem}; the file was written by Flowsentry ${writer} ` +
         `(this is ${flowsentryVersion()}), whose pipeline layout differs, or was edited — train the model again with this version`,
     );

@@ -2,13 +2,15 @@
 // hyper-parameters, CV and test metrics, threshold, creation time and Flowsentry version — as plain data and text.
 
 import { statSync } from 'node:fs';
-import { FORMAT_VERSION, type ModelDocument } from '../store/model-file.js';
-import { loadModelFile, storedTargetFpr } from './data.js';
+import { UserError } from '../errors.js';
+import { FORMAT_VERSION, UnusableModelError, type ModelDocument } from '../store/model-file.js';
+import { DEFAULT_TARGET_FPR, loadModelFile, storedTargetFpr } from './data.js';
+import { fittedFromDocument } from './fitted.js';
 
-export interface ModelInfo {
-  file: string;
-  bytes: number;
-  formatVersion: number;
+type FileEntry = ModelDocument['meta']['files'][number];
+
+/** What the file holds. A file this build cannot use (`usable` false) shows what it could read; the rest is absent. */
+export interface ModelDetails {
   flowsentryVersion: string;
   createdAt: string;
   model: string;
@@ -22,8 +24,8 @@ export interface ModelInfo {
   targetFpr: number;
   /** False for files written before --target-fpr was recorded: targetFpr is then the default, not the rate used. */
   targetFprRecorded: boolean;
-  trainedOn: { path: string; sha256: string; bytes: number }[];
-  testedOn: { path: string; sha256: string; bytes: number }[];
+  trainedOn: FileEntry[];
+  testedOn: FileEntry[];
   trainRows: number;
   testRows: number;
   testSource: string;
@@ -41,14 +43,41 @@ export interface ModelInfo {
   seed: number;
 }
 
+export type ModelInfo = { file: string; bytes: number; formatVersion: number } & (
+  | ({ usable: true; problem: null } & ModelDetails)
+  | ({ usable: false; /** Why this build cannot use the file, and what to do. */ problem: string } & Partial<ModelDetails>)
+);
+
 export async function modelInfo(path: string): Promise<ModelInfo> {
-  const doc = await loadModelFile(path);
+  let doc: ModelDocument;
+  try {
+    doc = await loadModelFile(path);
+  } catch (err) {
+    if (!(err instanceof UnusableModelError)) throw err;
+    const readable = err.contents === null ? {} : readableDetails(err.contents);
+    return { file: path, bytes: statSync(path).size, formatVersion: err.formatVersion, ...readable, usable: false, problem: err.reason };
+  }
+  const details = { file: path, bytes: statSync(path).size, formatVersion: FORMAT_VERSION, ...documentDetails(doc) };
+  const problem = rebuildProblem(doc, path);
+  return problem === null ? { ...details, usable: true, problem: null } : { ...details, usable: false, problem };
+}
+
+/** Why the model cannot be rebuilt for predictions (a hybrid whose parts disagree, a newer pipeline), or null. */
+function rebuildProblem(doc: ModelDocument, path: string): string | null {
+  try {
+    fittedFromDocument(doc, path);
+    return null;
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    const prefix = `${path}: `;
+    return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+  }
+}
+
+function documentDetails(doc: ModelDocument): ModelDetails {
   const m = doc.meta;
   const steps = (doc.pipeline.steps as { kind: string; categories?: string[] }[] | undefined) ?? [];
   return {
-    file: path,
-    bytes: statSync(path).size,
-    formatVersion: FORMAT_VERSION,
     flowsentryVersion: m.flowsentryVersion,
     createdAt: m.createdAt,
     model: doc.model.name,
@@ -82,6 +111,88 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
   };
 }
 
+type Fields = { [k: string]: unknown };
+const fieldsOf = (v: unknown): Fields | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) ? (v as Fields) : undefined);
+const textOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const numberOf = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+/** The list when every item reads, else undefined. */
+function listOf<T>(v: unknown, item: (x: unknown) => T | undefined): T[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.map(item);
+  return out.every((x) => x !== undefined) ? (out as T[]) : undefined;
+}
+const fileOf = (v: unknown): FileEntry | undefined => {
+  const f = fieldsOf(v);
+  const path = textOf(f?.path);
+  const sha256 = textOf(f?.sha256);
+  const bytes = numberOf(f?.bytes);
+  return path !== undefined && sha256 !== undefined && bytes !== undefined ? { path, sha256, bytes } : undefined;
+};
+
+/**
+ * The details of a decoded file this build cannot use (another version's layout), each read only when it has the
+ * expected type; the rest is left out.
+ */
+function readableDetails(state: unknown): Partial<ModelDetails> {
+  const doc = fieldsOf(state) ?? {};
+  const meta = fieldsOf(doc.meta) ?? {};
+  const labels = fieldsOf(doc.labels) ?? {};
+  const model = fieldsOf(doc.model) ?? {};
+  const pipeline = fieldsOf(doc.pipeline) ?? {};
+  const classes = listOf(labels.classes, textOf);
+  const positive = labels.positive === null ? null : numberOf(labels.positive);
+  const keep = meta.keepIdentifiers === true;
+  const steps = listOf(pipeline.steps, fieldsOf);
+  const cv = fieldsOf(meta.cv);
+  const test = meta.test === null ? null : fieldsOf(meta.test);
+  const details: Partial<ModelDetails> = {
+    flowsentryVersion: textOf(meta.flowsentryVersion),
+    createdAt: textOf(meta.createdAt),
+    model: textOf(model.name),
+    params: fieldsOf(meta.params) as ModelDetails['params'] | undefined,
+    task: textOf(meta.task),
+    labelView: textOf(meta.labelView),
+    classes,
+    positiveClass: positive === null ? null : positive !== undefined && classes ? classes[positive] : undefined,
+    threshold: doc.threshold === null ? null : numberOf(doc.threshold),
+    trainedOn: listOf(meta.files, fileOf),
+    testedOn: listOf(meta.testFiles, fileOf),
+    trainRows: numberOf(meta.trainRows),
+    testRows: numberOf(meta.testRows),
+    testSource: textOf(meta.testSource),
+    format: textOf(meta.format),
+    dropped: listOf(meta.dropped, (d) => {
+      const f = fieldsOf(d);
+      const name = textOf(f?.name);
+      const reason = textOf(f?.reason);
+      return name !== undefined && reason !== undefined ? { name, reason } : undefined;
+    }),
+    keepIdentifiers: keep,
+    keptIdentifiers: keep ? (listOf(meta.keptIdentifiers, textOf) ?? []) : [],
+    features: listOf(fieldsOf(doc.schema)?.features, (x) => {
+      const f = fieldsOf(x);
+      const name = textOf(f?.name);
+      const kind = textOf(f?.kind);
+      return name !== undefined && kind !== undefined ? { name, kind, aliases: listOf(f?.aliases, textOf) ?? [] } : undefined;
+    }),
+    pipeline: steps
+      ? { columns: steps.reduce((n, s) => n + (s.kind === 'categorical' ? (listOf(s.categories, textOf)?.length ?? 0) : 1), 0), options: pipeline.options, dropped: pipeline.dropped }
+      : undefined,
+    metric: textOf(meta.metric),
+    cv: cv
+      ? Object.fromEntries(Object.entries(cv).flatMap(([k, v]) => {
+          const mean = numberOf(fieldsOf(v)?.mean);
+          const std = numberOf(fieldsOf(v)?.std);
+          return mean !== undefined && std !== undefined ? [[k, { mean, std }]] : [];
+        }))
+      : undefined,
+    test: test === null ? null : test ? Object.fromEntries(Object.entries(test).filter((e): e is [string, number] => typeof e[1] === 'number')) : undefined,
+    seed: numberOf(meta.seed),
+  };
+  if (typeof meta.targetFpr === 'number') Object.assign(details, { targetFpr: meta.targetFpr, targetFprRecorded: true });
+  return Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) as Partial<ModelDetails>;
+}
+
 const f4 = (v: number): string => v.toFixed(4);
 /** 0.05 → "5%", 0.005 → "0.5%". */
 const percent = (rate: number): string => `${Number((rate * 100).toPrecision(6))}%`;
@@ -93,28 +204,35 @@ const TEST_SOURCE: Record<string, string> = {
 };
 
 /** "a, b (identifier); c (label)": dropped columns grouped by reason, in first-seen order. */
-function droppedText(dropped: ModelInfo['dropped']): string {
+function droppedText(dropped: ModelDetails['dropped']): string {
   const byReason = new Map<string, string[]>();
   for (const d of dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.name]);
   return [...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join('; ');
 }
 
+/**
+ * The lines of what the file holds; a line whose fields could not be read (a file this build cannot use) is left out.
+ * Why such a file cannot be used is the command's error line (src/cli/info.ts), not part of this text.
+ */
 export function infoText(i: ModelInfo): string {
+  const line = (ready: boolean, text: () => string): string[] => (ready ? [text()] : []);
+  const files = (list: FileEntry[]): string[] => list.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`);
+  const { model, params, task, labelView, classes, threshold, format, trainRows, trainedOn, testRows, features, pipeline, dropped, cv, metric, test } = i;
   const lines = [
-    `${i.file}: Flowsentry model (format v${i.formatVersion}, ${i.bytes} bytes), made by Flowsentry ${i.flowsentryVersion} on ${i.createdAt}`,
-    `model: ${i.model} ${JSON.stringify(i.params)}`,
-    `task: ${i.task} (${i.labelView} labels: ${i.classes.join(', ')})${i.positiveClass ? `, attack class '${i.positiveClass}'` : ''}`,
-    `threshold: ${i.threshold === null ? "the model's own decision rule" : `${i.threshold} (${i.targetFprRecorded ? `for a ${percent(i.targetFpr)} false-positive rate on held-out normal training rows` : `target false-positive rate not recorded in this older file; retrain uses the ${percent(i.targetFpr)} default`})`}`,
-    `trained on (${i.format}, ${i.trainRows} rows):`,
-    ...i.trainedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
-    `tested on ${i.testRows} rows (${TEST_SOURCE[i.testSource] ?? i.testSource})${i.testedOn.length ? ':' : ''}`,
-    ...i.testedOn.map((f) => `  ${f.path}  sha256 ${f.sha256}  ${f.bytes} bytes`),
-    `features (${i.features.length} inputs → ${i.pipeline.columns} model columns): ${i.features.map((f) => (f.kind === 'categorical' ? `${f.name} (categorical)` : f.name)).join(', ')}`,
-    `not inputs: ${i.dropped.length ? droppedText(i.dropped) : 'none'}`,
-    ...(i.keepIdentifiers ? [`identifiers kept as features (--keep-identifiers; scores do not carry over to other networks, detect/serve refuse it): ${i.keptIdentifiers.join(', ')}`] : []),
-    `pipeline: ${JSON.stringify(i.pipeline.options)}`,
-    `cv (ranked by ${i.metric}): ${Object.entries(i.cv).map(([k, v]) => `${k} ${f4(v.mean)} ± ${f4(v.std)}`).join(', ')}`,
-    `test: ${i.test ? Object.entries(i.test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`,
+    `${i.file}: Flowsentry model (format v${i.formatVersion}, ${i.bytes} bytes), made by Flowsentry ${i.flowsentryVersion ?? '(version unreadable)'} on ${i.createdAt ?? '(date unreadable)'}`,
+    ...line(model !== undefined, () => `model: ${model}${params ? ` ${JSON.stringify(params)}` : ''}`),
+    ...line(task !== undefined, () => `task: ${task}${labelView !== undefined && classes ? ` (${labelView} labels: ${classes.join(', ')})` : ''}${i.positiveClass ? `, attack class '${i.positiveClass}'` : ''}`),
+    ...line(threshold !== undefined, () => `threshold: ${threshold === null ? "the model's own decision rule" : `${threshold} (${i.targetFprRecorded ? `for a ${percent(i.targetFpr!)} false-positive rate on held-out normal training rows` : `target false-positive rate not recorded in this older file; retrain uses the ${percent(i.targetFpr ?? DEFAULT_TARGET_FPR)} default`})`}`),
+    ...line(format !== undefined && trainRows !== undefined, () => `trained on (${format}, ${trainRows} rows):`),
+    ...files(trainedOn ?? []),
+    ...line(testRows !== undefined, () => `tested on ${testRows} rows (${TEST_SOURCE[i.testSource ?? ''] ?? i.testSource ?? 'source unreadable'})${i.testedOn?.length ? ':' : ''}`),
+    ...files(i.testedOn ?? []),
+    ...line(features !== undefined, () => `features (${features!.length} inputs${pipeline ? ` → ${pipeline.columns} model columns` : ''}): ${features!.map((f) => (f.kind === 'categorical' ? `${f.name} (categorical)` : f.name)).join(', ')}`),
+    ...line(dropped !== undefined, () => `not inputs: ${dropped!.length ? droppedText(dropped!) : 'none'}`),
+    ...(i.keepIdentifiers ? [`identifiers kept as features (--keep-identifiers; scores do not carry over to other networks, detect/serve refuse it): ${(i.keptIdentifiers ?? []).join(', ')}`] : []),
+    ...line(pipeline !== undefined, () => `pipeline: ${JSON.stringify(pipeline!.options)}`),
+    ...line(cv !== undefined, () => `cv (ranked by ${metric ?? '(metric unreadable)'}): ${Object.entries(cv!).map(([k, v]) => `${k} ${f4(v.mean)} ± ${f4(v.std)}`).join(', ')}`),
+    ...line(test !== undefined, () => `test: ${test ? Object.entries(test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`),
   ];
   return lines.join('\n');
 }
