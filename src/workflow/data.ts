@@ -29,6 +29,15 @@ export function modelLoadOptions(doc: ModelDocument): { keepIdentifiers: boolean
 }
 
 /**
+ * How `predict` and `evaluate` read a model's data: only the columns it needs. Its identifier columns are features
+ * when it was trained with --keep-identifiers; otherwise they are skipped unread (no flow id, address or time is
+ * parsed: less time and memory, and a damaged identifier cell the model never sees is no error).
+ */
+export function modelInputOptions(doc: ModelDocument): { keepIdentifiers: boolean; identifiers: 'none' } {
+  return { ...modelLoadOptions(doc), identifiers: 'none' };
+}
+
+/**
  * Reads test files in the training data's format (headerless formats need it). When that fails and the format was
  * not chosen with --format, a test file of another known format gets the real reason, instead of the first cell that
  * did not parse ("line 1, column 'duration': 'id' is not a number" for UNSW-NB15 tested on an NSL-KDD model).

@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { takeRows } from '../frame/matrix.js';
 import { globalImportances } from '../explain/index.js';
 import { getModelSpec } from '../models/index.js';
-import { alignToTraining, labelColumnFor, loadModelFile, modelLoadOptions, readData, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, labelColumnFor, loadModelFile, modelInputOptions, modelLoadOptions, readData, subsetFrame, taskLabels } from './data.js';
 import { fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
 import { checkWritableFile } from './paths.js';
@@ -23,7 +23,7 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
   if (o.report) checkWritableFile(o.report, '--report');
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label), ...modelLoadOptions(doc) });
+  const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label), ...modelInputOptions(doc) });
   const aligned = alignToTraining(taskLabels(frame, doc.meta.task), doc.labels.classes);
   if (aligned.rows.length === 0) {
     throw new UserError(`none of the labels (${[...aligned.unseen.keys()].join(', ')}) were seen in training (${doc.labels.classes.join(', ')})`, { file: files.join(', ') });

@@ -6,7 +6,7 @@ import { openSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import { loadModelFile, modelLoadOptions, readData, taskLabels } from './data.js';
+import { loadModelFile, modelInputOptions, readData, taskLabels } from './data.js';
 import { fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
 import { checkWritableFile } from './paths.js';
 import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
@@ -106,7 +106,7 @@ export async function predict(
   if ('path' in out) checkWritableFile(out.path, '--out');
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  const frame = await readData(files, { format: o.format, label: o.label, ...modelLoadOptions(doc) });
+  const frame = await readData(files, { format: o.format, label: o.label, ...modelInputOptions(doc) });
   // fail on missing columns before writing anything
   fitted.pipeline.transform(frame, Int32Array.of());
   const truth = frame.label ? taskLabels(frame, doc.meta.task) : undefined;
