@@ -14,6 +14,7 @@ interface EvaluateCliOptions extends GlobalOptions {
   label?: string;
   report?: string;
   png?: string;
+  skipBadRows?: boolean;
 }
 
 const f4 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(4));
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .option('--label <column>', 'label column (needed for a generic CSV)')
     .option('--report <file>', 'HTML report to write')
     .option('--png <dir>', 'also export every report chart as PNG into this folder')
+    .option('--skip-bad-rows', 'skip malformed rows and rows without a label (counted by reason) instead of stopping')
     .option('--json', 'print the metrics as JSON')
     .action(async (model: string, files: string[], opts: EvaluateCliOptions, cmd: Command) => {
       await runCommand(

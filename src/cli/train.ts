@@ -30,6 +30,7 @@ interface TrainCliOptions extends GlobalOptions {
   targetFpr: string;
   split: string;
   keepIdentifiers?: boolean;
+  skipBadRows?: boolean;
 }
 
 /** Ctrl-C stops the search after the running tasks and keeps what finished; a second Ctrl-C quits at once. */
@@ -92,6 +93,7 @@ export function register(program: Command): void {
     .option('--png <dir>', 'also export every report chart as PNG into this folder')
     .option('--split <how>', 'hold-out without --test: auto | stratified | time (auto: time-ordered when timestamps exist and every class is on both sides)', 'auto')
     .option('--keep-identifiers', 'make identifier columns (row and flow ids, addresses, source ports, timestamps) features; they leak: scores will not carry over to other networks, and detect/serve refuse the model')
+    .option('--skip-bad-rows', 'skip malformed rows and rows without a label, in training and test files (counted by reason in the result and report) instead of stopping')
     .option('--seed <n>', 'seed for splits, folds and models', parseIntOption('--seed', 0), 0)
     .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', String(DEFAULT_TARGET_FPR))
     .option('--json', 'print the result as JSON')
@@ -110,7 +112,10 @@ export function register(program: Command): void {
           if (opts.budget !== undefined && opts.tune === undefined) throw new UsageError('--budget limits a search: add --tune grid or --tune random');
           if (opts.png !== undefined && opts.report === undefined) throw new UsageError('--png exports the report charts: add --report <file>');
           const targetFpr = Number(opts.targetFpr);
+          if (opts.targetFpr.trim() === '' || Number.isNaN(targetFpr)) throw new UsageError(`--target-fpr expects a number in (0, 0.5), got '${opts.targetFpr}'`);
           const models = opts.models === undefined ? undefined : opts.models.trim() === 'all' ? ('all' as const) : parseList(opts.models);
+          // an empty list (`--models "$UNSET"`) would otherwise train the default models without a word
+          if (Array.isArray(models) && models.length === 0) throw new UsageError(`--models names no model (got '${opts.models}'); give model names, or 'all'`);
           try {
             const { result } = await train({
               files,
@@ -130,6 +135,7 @@ export function register(program: Command): void {
               split: opts.split as 'auto' | 'stratified' | 'time',
               targetFpr,
               keepIdentifiers: opts.keepIdentifiers === true,
+              skipBadRows: opts.skipBadRows === true,
               signal: stop.signal,
               onProgress: progress.update,
               log: (line) => {
@@ -152,6 +158,7 @@ export function register(program: Command): void {
           const lines = [leaderboardText(result), ''];
           const kept = result.dataset.keptIdentifiers;
           if (kept) lines.push(`identifier columns kept as features (--keep-identifiers): ${kept.join(', ')}`);
+          for (const s of result.dataset.skipped) lines.push(`skipped ${s.count}: ${s.reason}`);
           if (result.model) lines.push(`best: ${result.best}, saved to ${result.model}`);
           if (result.report) lines.push(`report: ${result.report}`);
           return lines.join('\n');

@@ -414,7 +414,7 @@ function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly
   for (let i = 0; i < label.codes.length; i++) if (label.codes[i] < 0) empty++;
   if (!skip) {
     const where = files.length === 1 ? files[0] : `${files.length} files`;
-    throw new UserError(`${empty} rows have an empty '${label.name}' label; use --skip-bad-rows to skip them`, { file: where });
+    throw new UserError(`${empty} ${empty === 1 ? 'row has' : 'rows have'} an empty '${label.name}' label; use --skip-bad-rows to skip them`, { file: where });
   }
   skipped.set(SKIP_EMPTY_LABEL, (skipped.get(SKIP_EMPTY_LABEL) ?? 0) + empty);
   const keep = new Int32Array(frame.nRows - empty);

@@ -16,6 +16,8 @@ export interface EvaluateOptions {
   label?: string;
   report?: string;
   png?: string;
+  /** Skip malformed rows and rows without a label (counted by reason in the result) instead of stopping at the first. */
+  skipBadRows?: boolean;
 }
 
 export async function evaluate(modelPath: string, files: string[], o: EvaluateOptions = {}): Promise<RunResult> {
@@ -23,7 +25,7 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
   if (o.report) checkWritableFile(o.report, '--report');
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label), ...modelInputOptions(doc) });
+  const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label), skipBadRows: o.skipBadRows, ...modelInputOptions(doc) });
   const aligned = alignToTraining(taskLabels(frame, doc.meta.task), doc.labels.classes);
   if (aligned.rows.length === 0) {
     throw new UserError(`none of the labels (${[...aligned.unseen.keys()].join(', ')}) were seen in training (${doc.labels.classes.join(', ')})`, { file: files.join(', ') });

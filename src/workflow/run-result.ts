@@ -116,6 +116,7 @@ export function toJsonSummary(r: RunResult): unknown {
     report: r.report,
     interrupted: r.interrupted,
     ...(r.dataset.keptIdentifiers ? { kept_identifiers: r.dataset.keptIdentifiers } : {}),
+    ...(r.dataset.skipped.length ? { skipped: r.dataset.skipped } : {}),
     candidates: r.candidates.map((c) => ({
       name: c.name,
       params: c.params,

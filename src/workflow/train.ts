@@ -66,6 +66,8 @@ export interface TrainOptions {
   targetFpr: number;
   /** Identifier columns (row and flow ids, addresses, source ports, timestamps) become features (a leakage trap). */
   keepIdentifiers?: boolean;
+  /** Skip malformed rows and rows without a label (counted by reason in the result) instead of stopping at the first. */
+  skipBadRows?: boolean;
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -218,7 +220,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   // the timestamp. Kept, a timestamp is a feature column, found there by its name for the time-ordered hold-out.
   o.log?.(`loading ${o.files.join(', ')}`);
   const identifiers = (o.test && o.test.length > 0) || o.split === 'stratified' ? 'none' : 'timestamps';
-  const full = await readData(o.files, { format: o.format, label: o.label, identifiers, keepIdentifiers: o.keepIdentifiers });
+  const full = await readData(o.files, { format: o.format, label: o.label, identifiers, keepIdentifiers: o.keepIdentifiers, skipBadRows: o.skipBadRows });
   const kept = full.source.keptIdentifiers ?? [];
   const keepIdentifiers = kept.length > 0;
   if (o.keepIdentifiers) {
@@ -237,7 +239,8 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   const skipped = [...full.source.skipped];
   if (o.test && o.test.length > 0) {
     o.log?.(`loading test data ${o.test.join(', ')}`);
-    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label, identifiers: 'none', keepIdentifiers });
+    const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label, identifiers: 'none', keepIdentifiers, skipBadRows: o.skipBadRows });
+    for (const s of testFrame.source.skipped) skipped.push({ reason: `test data: ${s.reason}`, count: s.count });
     checkSameColumns(full, testFrame);
     const aligned = alignToTraining(taskLabels(testFrame, o.task), yFull.classes);
     for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
@@ -417,7 +420,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   });
   const winner = candidates.find((c) => !Number.isNaN(score(c)) && fittedByName.has(c.name));
   if (!winner) {
-    const reasons = candidates.map((c) => `${c.name}: ${c.error ?? 'no result'}`).join('; ');
+    // a model's own errors often start with its name already ('dt: the training labels hold a single class')
+    const reasons = candidates.map((c) => (c.error?.startsWith(`${c.name}: `) ? c.error : `${c.name}: ${c.error ?? 'no result'}`)).join('; ');
     throw new UserError(`no candidate could be trained (${reasons})`);
   }
   const best = fittedByName.get(winner.name) as { fitted: Fitted; fitRows: Int32Array };

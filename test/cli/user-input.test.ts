@@ -1,0 +1,80 @@
+// Inputs a user meets that no test covered (session 7 audit): rows without a label stop train and evaluate with a
+// line advising --skip-bad-rows, which both now take (skipped rows counted in the output); a candidate's error is not
+// prefixed with its name twice; an empty --models list is a usage error instead of training the default models; a
+// --target-fpr that is not a number is echoed as typed. Hand-made generic CSVs of a few hundred rows.
+
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve('dist/src/cli/main.js');
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FLOWSENTRY_THREADS: '2' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit `code`, nothing on stdout, and the last stderr line (the only `flowsentry:` one) matching `pattern`. */
+function assertFails(r: { code: number; stdout: string; stderr: string }, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, r.stderr);
+  assert.equal(r.stdout, '');
+  const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('flowsentry:'));
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0]!, pattern);
+}
+
+describe('train and evaluate on what users bring', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-user-input-'));
+  const clean = join(dir, 'clean.csv');
+  const unlabelled = join(dir, 'unlabelled.csv');
+  const oneClass = join(dir, 'one-class.csv');
+  const rows: string[] = [];
+  for (let i = 0; i < 200; i++) rows.push(`${(i % 10) + (i % 3 === 0 ? 20 : 0)},${i % 7},${i % 3 === 0 ? 'attack' : 'normal'}`);
+
+  before(() => {
+    writeFileSync(clean, `a,b,label\n${rows.join('\n')}\n`);
+    // rows 6 and 51 (file lines 7 and 52) have no label
+    const holes = rows.map((r, i) => (i === 5 || i === 50 ? r.replace(/,[a-z]+$/, ',') : r));
+    writeFileSync(unlabelled, `a,b,label\n${holes.join('\n')}\n`);
+    writeFileSync(oneClass, `a,b,label\n${rows.map((r) => r.replace('attack', 'normal')).join('\n')}\n`);
+  });
+
+  it('rows without a label: the line advises --skip-bad-rows, and train and evaluate take it', () => {
+    const model = join(dir, 'm.fsm');
+    assertFails(cli('train', unlabelled, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model), 1, /unlabelled\.csv: 2 rows have an empty 'label' label; use --skip-bad-rows to skip them$/);
+    const r = cli('train', unlabelled, '--label', 'label', '--test', unlabelled, '--models', 'dt', '--cv', '2', '--out', model, '--skip-bad-rows');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^skipped 2: empty label$/m);
+    assert.match(r.stdout, /^skipped 2: test data: empty label$/m);
+    assert.match(r.stdout, /198 training rows, 198 test rows/);
+    const json = JSON.parse(cli('train', unlabelled, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model, '--skip-bad-rows', '--json').stdout);
+    assert.deepEqual(json.skipped, [{ reason: 'empty label', count: 2 }]);
+    assertFails(cli('evaluate', model, unlabelled), 1, /2 rows have an empty 'label' label; use --skip-bad-rows/);
+    const e = cli('evaluate', model, unlabelled, '--skip-bad-rows', '--json');
+    assert.equal(e.code, 0, e.stderr);
+    const evaluation = JSON.parse(e.stdout);
+    assert.equal(evaluation.rows, 198);
+    assert.deepEqual(evaluation.skipped, [{ reason: 'empty label', count: 2 }]);
+    const one = join(dir, 'one.csv');
+    writeFileSync(one, `a,b,label\n${rows.slice(0, 20).join('\n')}\n1,1,\n`);
+    assertFails(cli('evaluate', model, one), 1, /one\.csv: 1 row has an empty 'label' label/);
+  });
+
+  it("a label column with one class: each candidate's reason once, with its name once", () => {
+    const r = cli('train', oneClass, '--label', 'label', '--models', 'dt,rf', '--cv', '2', '--out', join(dir, 'one.fsm'));
+    assertFails(r, 1, /^flowsentry: no candidate could be trained \(dt: the training labels hold a single class \('normal'\); .*; rf: the training labels hold a single class/);
+    assert.doesNotMatch(r.stderr, /dt: dt:|rf: rf:/);
+  });
+
+  it("an empty --models list is a usage error (it trained the default models); --target-fpr 'abc' is echoed as typed", () => {
+    const out = join(dir, 'empty-models.fsm');
+    assertFails(cli('train', clean, '--label', 'label', '--models', '', '--out', out), 2, /^flowsentry: --models names no model \(got ''\); give model names, or 'all'$/);
+    assertFails(cli('train', clean, '--label', 'label', '--models', ' , ', '--out', out), 2, /--models names no model/);
+    assert.equal(existsSync(out), false);
+    assertFails(cli('train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', 'abc', '--out', out), 2, /^flowsentry: --target-fpr expects a number in \(0, 0\.5\), got 'abc'$/);
+    assertFails(cli('train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', '0.7', '--out', out), 2, /got 0\.7$/);
+  });
+});
