@@ -30,6 +30,8 @@ export interface LoadOptions {
   readonly identifiers?: 'all' | 'timestamps' | 'none';
   /** Skip bad rows (counted by reason in frame.source.skipped) instead of stopping at the first. */
   readonly skipBadRows?: boolean;
+  /** Keep rows whose label is empty (label code -1) instead of an error or a skip: predict scores every row. */
+  readonly keepUnlabelledRows?: boolean;
   /** Bytes read so far over all files, and their total size on disk. */
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
@@ -354,7 +356,7 @@ function assembleFrame(
       skipped: [],
     },
   };
-  if (label) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped);
+  if (label && !options.keepUnlabelledRows) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped);
   return { ...frame, source: { ...frame.source, skipped: [...skipped].map(([reason, count]) => ({ reason, count })) } };
 }
 

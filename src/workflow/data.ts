@@ -87,10 +87,11 @@ export function viewOf(task: Task): LabelViewName {
   return task === 'multiclass' ? 'attack' : task === 'category' ? 'category' : 'binary';
 }
 
-export function taskLabels(frame: Frame, task: Task): Labels {
+/** The labels of a task's view; `keepEmpty` (predict): a row without a label has code -1 instead of being an error. */
+export function taskLabels(frame: Frame, task: Task, keepEmpty = false): Labels {
   const problem = labelColumnProblem(frame);
   if (problem) throw new UserError(problem, { file: frame.source.files.length === 1 ? frame.source.files[0] : `${frame.source.files.length} files` });
-  return labelView(frame, viewOf(task));
+  return labelView(frame, viewOf(task), keepEmpty);
 }
 
 /**

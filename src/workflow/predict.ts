@@ -106,10 +106,11 @@ export async function predict(
   if ('path' in out) checkWritableFile(out.path, '--out');
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  const frame = await readData(files, { format: o.format, label: o.label, ...modelInputOptions(doc) });
+  // a row without a label is scored like any other (true_label empty): labels are only echoed here
+  const frame = await readData(files, { format: o.format, label: o.label, keepUnlabelledRows: true, ...modelInputOptions(doc) });
   // fail on missing columns before writing anything
   fitted.pipeline.transform(frame, Int32Array.of());
-  const truth = frame.label ? taskLabels(frame, doc.meta.task) : undefined;
+  const truth = frame.label ? taskLabels(frame, doc.meta.task, true) : undefined;
   const labelled = truth !== undefined;
   let stream: Writable | undefined;
   if ('path' in out) {
@@ -136,7 +137,7 @@ export async function predict(
       let text = '';
       rows.forEach((r, k) => {
         const i = start + k;
-        const rec: PredictionRecord = { ...r, row: i, ...(truth ? { trueLabel: truth.classes[truth.codes[i]] } : {}) };
+        const rec: PredictionRecord = { ...r, row: i, ...(truth ? { trueLabel: truth.codes[i] < 0 ? '' : truth.classes[truth.codes[i]] } : {}) };
         counts[r.label] = (counts[r.label] ?? 0) + 1;
         if ('collect' in out) out.collect(rec);
         else text += format === 'csv' ? csvLine(rec, labelled) : jsonLine(rec);
