@@ -38,6 +38,18 @@ export function modelInputOptions(doc: ModelDocument): { keepIdentifiers: boolea
 }
 
 /**
+ * Reads a model's input data with modelInputOptions. Data of another format than the model's may hold one of the
+ * model's features as an identifier column (its format names it so): then it is read again with every identifier
+ * column, where the model finds it, as before identifiers were skipped.
+ */
+export async function readModelInput(doc: ModelDocument, files: readonly string[], options: LoadOptions): Promise<Frame> {
+  const frame = await readData(files, { ...options, ...modelInputOptions(doc) });
+  const skipped = new Set(frame.source.dropped.filter((d) => d.reason === 'identifier').map((d) => canonicalFeatureName(d.name)));
+  const needed = doc.schema.features.some((f) => skipped.has(canonicalFeatureName(f.name)));
+  return needed ? readData(files, { ...options, ...modelLoadOptions(doc), identifiers: 'all' }) : frame;
+}
+
+/**
  * Reads test files in the training data's format (headerless formats need it). When that fails and the format was
  * not chosen with --format, a test file of another known format gets the real reason, instead of the first cell that
  * did not parse ("line 1, column 'duration': 'id' is not a number" for UNSW-NB15 tested on an NSL-KDD model).

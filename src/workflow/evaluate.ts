@@ -5,8 +5,8 @@ import { UserError } from '../errors.js';
 import { takeRows } from '../frame/matrix.js';
 import { globalImportances } from '../explain/index.js';
 import { getModelSpec } from '../models/index.js';
-import { alignToTraining, labelColumnFor, loadModelFile, modelInputOptions, modelLoadOptions, readData, subsetFrame, taskLabels } from './data.js';
-import { fittedFromDocument, outputsOf } from './fitted.js';
+import { alignToTraining, labelColumnFor, loadModelFile, modelLoadOptions, readModelInput, subsetFrame, taskLabels } from './data.js';
+import { checkInputColumns, fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
 import { checkWritableFile } from './paths.js';
 import type { RunResult } from './run-result.js';
@@ -25,7 +25,8 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
   if (o.report) checkWritableFile(o.report, '--report');
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  const frame = await readData(files, { format: o.format, label: labelColumnFor(doc, o.label), skipBadRows: o.skipBadRows, ...modelInputOptions(doc) });
+  const frame = await readModelInput(doc, files, { format: o.format, label: labelColumnFor(doc, o.label), skipBadRows: o.skipBadRows });
+  checkInputColumns(fitted, frame, doc.meta.format);
   const aligned = alignToTraining(taskLabels(frame, doc.meta.task), doc.labels.classes);
   if (aligned.rows.length === 0) {
     throw new UserError(`none of the labels (${[...aligned.unseen.keys()].join(', ')}) were seen in training (${doc.labels.classes.join(', ')})`, { file: files.join(', ') });

@@ -125,6 +125,22 @@ export async function predictBlock(f: Fitted, frame: Frame, start: number, end: 
   return result;
 }
 
+/**
+ * Fails before any work when the input lacks columns the model needs (all named); input of another known dataset
+ * format than the model's says that first ("this is unsw-nb15 data, but the model was trained on nsl-kdd data").
+ */
+export function checkInputColumns(f: Fitted, frame: Frame, modelFormat: string): void {
+  try {
+    f.pipeline.transform(frame, Int32Array.of());
+  } catch (err) {
+    const format = frame.source.format;
+    if (!(err instanceof UserError) || format === modelFormat || format === 'csv' || modelFormat === 'csv') throw err;
+    const file = err.location?.file;
+    const reason = file !== undefined && err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
+    throw new UserError(`this is ${format} data, but the model was trained on ${modelFormat} data (${reason})`, { file });
+  }
+}
+
 /** Rebuilds the fitted pipeline and model from a loaded model document. */
 export function fittedFromDocument(doc: ModelDocument, file: string): Fitted {
   let pipeline: Pipeline;

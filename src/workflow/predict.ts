@@ -6,8 +6,8 @@ import { openSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import { loadModelFile, modelInputOptions, readData, taskLabels } from './data.js';
-import { fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
+import { loadModelFile, readModelInput, taskLabels } from './data.js';
+import { checkInputColumns, fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
 import { checkWritableFile } from './paths.js';
 import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
 
@@ -107,9 +107,9 @@ export async function predict(
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
   // a row without a label is scored like any other (true_label empty): labels are only echoed here
-  const frame = await readData(files, { format: o.format, label: o.label, keepUnlabelledRows: true, ...modelInputOptions(doc) });
+  const frame = await readModelInput(doc, files, { format: o.format, label: o.label, keepUnlabelledRows: true });
   // fail on missing columns before writing anything
-  fitted.pipeline.transform(frame, Int32Array.of());
+  checkInputColumns(fitted, frame, doc.meta.format);
   const truth = frame.label ? taskLabels(frame, doc.meta.task, true) : undefined;
   const labelled = truth !== undefined;
   let stream: Writable | undefined;

@@ -16,7 +16,7 @@ import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
 import { saveModel, type ModelDocument } from '../store/model-file.js';
-import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, modelInputOptions, modelLoadOptions, readData, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, modelLoadOptions, readData, readModelInput, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
 import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
@@ -151,7 +151,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     evaluation = 'test-files';
     train = data;
     yTrain = yAll.labels;
-    const testAll = await readData(doc.meta.testFiles.map((f) => f.path), { format, label, ...modelInputOptions(doc) });
+    const testAll = await readModelInput(doc, doc.meta.testFiles.map((f) => f.path), { format, label });
     const aligned = alignToTraining(taskLabels(testAll, doc.meta.task), classes);
     test = subsetFrame(testAll, aligned.rows);
     yTest = aligned.labels.codes;

@@ -6,7 +6,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -76,5 +76,22 @@ describe('train and evaluate on what users bring', () => {
     assert.equal(existsSync(out), false);
     assertFails(cli('train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', 'abc', '--out', out), 2, /^flowsentry: --target-fpr expects a number in \(0, 0\.5\), got 'abc'$/);
     assertFails(cli('train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', '0.7', '--out', out), 2, /got 0\.7$/);
+  });
+});
+
+const UNSW = resolve('../shared/datasets/unsw-nb15/UNSW_NB15_part-a.csv');
+
+describe('data of another known format than the model', { skip: existsSync(UNSW) ? false : 'shared datasets missing' }, () => {
+  it('predict and evaluate say which format each is, then the missing columns', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-other-format-'));
+    const model = join(dir, 'nsl.fsm');
+    const r = cli('train', resolve('samples/nsl-kdd/KDDTrain+_sample.txt'), '--models', 'dt', '--cv', '2', '--out', model);
+    assert.equal(r.code, 0, r.stderr);
+    const unsw = join(dir, 'unsw.csv');
+    writeFileSync(unsw, readFileSync(UNSW, 'utf8').split('\n').slice(0, 51).join('\n'));
+    const line = /unsw\.csv: this is unsw-nb15 data, but the model was trained on nsl-kdd data \(input lacks 38 columns the model was trained on: duration, protocol_type, .*\)$/;
+    assertFails(cli('predict', model, unsw, '--out', join(dir, 'p.csv')), 1, line);
+    assertFails(cli('evaluate', model, unsw), 1, line);
+    assert.equal(existsSync(join(dir, 'p.csv')), false);
   });
 });

@@ -87,3 +87,27 @@ describe('predict and evaluate skip the identifier columns a model does not use 
     assert.deepEqual(got, clean);
   });
 });
+
+describe("a model feature that the input's format names an identifier", () => {
+  it('is read all the same (the input is read again with its identifiers), with the same predictions', async () => {
+    // `vlan` is a feature of a plain CSV, an identifier in the layout of `extract --features netflow`'s CSV
+    const dir = mkdtempSync(join(tmpdir(), 'fs-predict-vlan-'));
+    const rows: string[] = [];
+    for (let i = 0; i < 120; i++) rows.push(`${i % 3 === 0 ? 7 : i % 5},${i % 4},${i % 3 === 0 ? 'attack' : 'normal'}`);
+    const plain = join(dir, 'plain.csv');
+    writeFileSync(plain, `vlan,b,label\n${rows.join('\n')}\n`);
+    const model = join(dir, 'dt.fsm');
+    await train({ files: [plain], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+    assert.ok((await loadModelFile(model)).schema.features.some((f) => f.name === 'vlan'));
+    const extractLayout = join(dir, 'extract-layout.csv');
+    writeFileSync(extractLayout, `src_addr,dst_addr,start,vlan,end_reason,b,label\n${rows.map((r) => `10.0.0.1,10.0.0.2,1700000000,${r.split(',')[0]},idle,${r.split(',').slice(1).join(',')}`).join('\n')}\n`);
+    assert.ok((await readData([extractLayout], { label: 'label', identifiers: 'none' })).source.dropped.some((d) => d.name === 'vlan' && d.reason === 'identifier'));
+    const expected: PredictionRecord[] = [];
+    const got: PredictionRecord[] = [];
+    await predict(model, [plain], { label: 'label' }, { collect: (p) => expected.push(p) });
+    await predict(model, [extractLayout], { label: 'label' }, { collect: (p) => got.push(p) });
+    assert.deepEqual(got, expected);
+    const evaluation = await evaluate(model, [extractLayout], { label: 'label' });
+    assert.equal(evaluation.candidates[0]!.test!.accuracy, (await evaluate(model, [plain], { label: 'label' })).candidates[0]!.test!.accuracy);
+  });
+});
