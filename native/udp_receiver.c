@@ -11,6 +11,8 @@
 //     (views over the ring's SharedArrayBuffers: Node 20's Node-API reads typed arrays over shared memory, not the
 //     SharedArrayBuffers themselves)
 //   stop(receiver) -> { writeOffset, datagrams, bytes, ringDropped }      joins the thread and closes the socket
+// While it runs, the datagrams dropped because the ring was full are also in ctrl[7] (the low 32 bits of the count,
+// stored after each batch that dropped any), so the consumer can report them live.
 //   close(fd)                                                              a bound socket never started
 
 #define _GNU_SOURCE
@@ -31,7 +33,7 @@
 #include <unistd.h>
 
 // Ring control words (Int32Array indices) and entry layout, as in collector-pipeline.ts.
-enum { CTRL_USED = 2, CTRL_SEQ = 3, CTRL_WAITING = 5 };
+enum { CTRL_USED = 2, CTRL_SEQ = 3, CTRL_WAITING = 5, CTRL_RING_DROPPED = 7 };
 enum { ENTRY_HEADER = 24, MAX_EXPORTER = 255 };
 static const uint32_t WRAP = 0xffffffffu;
 
@@ -105,6 +107,7 @@ static void push_batch(receiver *r, int count) {
   const uint32_t size = r->size;
   const uint32_t used = (uint32_t)__atomic_load_n(&r->ctrl[CTRL_USED], __ATOMIC_SEQ_CST);
   uint32_t added = 0;
+  const uint64_t dropped_before = r->ring_dropped;
   uint32_t w = r->write_offset;
   for (int i = 0; i < count; i++) {
     const uint32_t length = r->msgs[i].msg_len;
@@ -141,6 +144,7 @@ static void push_batch(receiver *r, int count) {
     added += waste + (uint32_t)need;
   }
   r->write_offset = w;
+  if (r->ring_dropped != dropped_before) __atomic_store_n(&r->ctrl[CTRL_RING_DROPPED], (int32_t)(uint32_t)r->ring_dropped, __ATOMIC_RELEASE);
   if (added == 0) return;
   __atomic_fetch_add(&r->ctrl[CTRL_USED], (int32_t)added, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&r->ctrl[CTRL_WAITING], __ATOMIC_SEQ_CST) == 1) {

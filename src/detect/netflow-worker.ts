@@ -42,6 +42,8 @@ export interface NetflowWorkerOptions {
   model?: { doc: ModelDocument; file: string };
   /** How datagrams are received, as `collect --receiver`: 'auto' (default: recvmmsg when built, else dgram). */
   receiver?: ReceiverKind;
+  /** The native receiver's ring, in bytes (default DEFAULT_RING_BYTES). */
+  ringBytes?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ type ToWorker = { type: 'stop' };
 type FromWorker =
   | { type: 'listening'; port: number; receiver: 'recvmmsg' | 'dgram' }
   | { type: 'chunk'; slot: number; buffer: SharedArrayBuffer | undefined; capacity: number; length: number; exporters: string[]; predicted: boolean; hasScore: boolean; backlogDropped: number }
-  | { type: 'skips'; skips: Record<string, number> }
+  | { type: 'counts'; skips: Record<string, number>; ringDropped: number }
   | { type: 'done'; stats: CollectorStats & { backlogDropped: number } }
   | { type: 'error'; message: string };
 
@@ -72,13 +74,16 @@ export class NetflowWorkerSource {
   /**
    * Starts the worker and binds its socket; rejects with a UserError when the address cannot be bound.
    * `onDropped(n)`: n more records were dropped because the engine held every slot. `onSkips`: the collector's
-   * malformed datagrams and skipped parts by reason so far, each second while they change.
+   * malformed datagrams and skipped parts by reason so far, each second while they change. `onRingDropped(n)`: n more
+   * datagrams were dropped by the native receiver because its ring was full (this thread's decoder that far behind),
+   * reported each second while they change and once more at stop, so the reports add up to the final ringDropped.
    */
   static async start(
     options: NetflowWorkerOptions,
     onChunk: (chunk: FlowChunk, release: (chunk: FlowChunk) => void) => void,
     onDropped: (records: number) => void,
     onSkips: (skips: Record<string, number>) => void = () => undefined,
+    onRingDropped: (datagrams: number) => void = () => undefined,
   ): Promise<NetflowWorkerSource> {
     const slots = Math.ceil(options.maxRows / options.chunkRows) + 2;
     const state = new Int32Array(new SharedArrayBuffer(4 * slots));
@@ -87,13 +92,18 @@ export class NetflowWorkerSource {
       if (chunk.slot >= 0) Atomics.store(state, chunk.slot, FREE);
     };
     let dropped = 0;
+    let ringDropped = 0;
     // a slot's buffer is sent with its first chunk only
     const buffers: SharedArrayBuffer[] = [];
     const listening = await new Promise<{ port: number; receiver: 'recvmmsg' | 'dgram' }>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'listening') resolve(m);
         else if (m.type === 'error') reject(new UserError(m.message));
-        else if (m.type === 'skips') onSkips(m.skips);
+        else if (m.type === 'counts') {
+          onSkips(m.skips);
+          if (m.ringDropped > ringDropped) onRingDropped(m.ringDropped - ringDropped);
+          ringDropped = m.ringDropped;
+        }
         else if (m.type === 'chunk') {
           if (m.buffer && m.slot >= 0) buffers[m.slot] = m.buffer;
           const chunk = new FlowChunk(m.buffer ?? buffers[m.slot], m.capacity, m.length, m.exporters);
@@ -199,7 +209,7 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
     collector = ringCollector;
     const ingest = (datagram: Buffer, exporter: string, nowMs: number): void => void ringCollector.ingest(datagram, exporter, nowMs);
     try {
-      ring = await NativeRingSource.start(native.receiver, { host: options.host, port: options.port, receiveBuffer: requested }, ingest);
+      ring = await NativeRingSource.start(native.receiver, { host: options.host, port: options.port, receiveBuffer: requested, ringBytes: options.ringBytes }, ingest);
     } catch (err) {
       throw new UserError(`cannot listen on udp://${options.host}:${options.port}: ${(err as Error).message}`);
     }
@@ -226,19 +236,25 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
     open.chunk.append(batch, arrivedAt);
     if (open.chunk.free === 0) flush();
   });
-  // the skip counts for the engine thread's metrics, each second while datagrams arrive
+  // the skip counts and ring drops for the engine thread's metrics, each second while they change (a receiver whose
+  // ring is full decodes nothing new, so its drops are a change of their own)
   let reportedDatagrams = 0;
-  const skipReport = setInterval(() => {
+  let reportedRingDropped = 0;
+  const report = (): void => {
     const decoded = collector.decodeStats;
-    if (decoded.datagrams === reportedDatagrams) return;
+    const ringDropped = ring?.ringDropped ?? 0;
+    if (decoded.datagrams === reportedDatagrams && ringDropped === reportedRingDropped) return;
     reportedDatagrams = decoded.datagrams;
-    port.postMessage({ type: 'skips', skips: collectorSkips(decoded.malformed, decoded.skipped, collector.store.counters.pendingDropped) } satisfies FromWorker);
-  }, 1000);
-  skipReport.unref();
+    reportedRingDropped = ringDropped;
+    port.postMessage({ type: 'counts', skips: collectorSkips(decoded.malformed, decoded.skipped, collector.store.counters.pendingDropped), ringDropped } satisfies FromWorker);
+  };
+  const countsReport = setInterval(report, 1000);
+  countsReport.unref();
   port.on('message', (m: ToWorker) => {
     if (m.type !== 'stop') return;
-    clearInterval(skipReport);
+    clearInterval(countsReport);
     void close().then(async (stats) => {
+      report(); // the receiver's exact final count
       flush();
       await posting;
       port.postMessage({ type: 'done', stats: { ...stats, backlogDropped } } satisfies FromWorker);

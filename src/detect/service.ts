@@ -165,13 +165,14 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (config.netflow) {
       const submitChunk: SubmitChunk = (chunk, release) => void engine.submitChunk(chunk, release);
       const onDropped = (records: number): void => metrics.drops.inc({ where: 'netflow-backlog' }, records);
+      const onRingDropped = (datagrams: number): void => metrics.drops.inc({ where: 'netflow-ring' }, datagrams);
       const onListening = (port: number, kind: string): void => {
         receiver = kind;
         metrics.sources.kernelDrops = () => ({ port, drops: kernelDropsForPort(port) });
         options.onNetflowPort?.(port);
       };
       const onSkips = (skips: Record<string, number>): void => void (decodeSkips = () => skips);
-      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onSkips, onListening };
+      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onRingDropped, onSkips, onListening };
       const collector = await runNetflowSource(config.netflow, submitChunk, netflow);
       const skips = collectorSkips(collector.malformedByReason, collector.skipped, collector.pendingDropped);
       decodeSkips = () => skips;

@@ -188,6 +188,10 @@ export async function runNetflowSource(
     onListening?: (port: number, receiver: 'recvmmsg' | 'dgram') => void;
     /** As `collect --receiver`: 'auto' (default) receives with the native recvmmsg receiver when it is built, else dgram. */
     receiver?: 'auto' | 'recvmmsg' | 'dgram';
+    /** The native receiver's ring, in bytes (default 32 MiB). */
+    ringBytes?: number;
+    /** n more datagrams dropped by the native receiver because its ring was full; each second while they change. */
+    onRingDropped?: (datagrams: number) => void;
   } = {},
 ): Promise<CollectorStats & { backlogDropped: number }> {
   const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
@@ -202,10 +206,12 @@ export async function runNetflowSource(
       maxRows: options.maxRows ?? 200_000,
       model: options.model?.featureSet === 'netflow' ? { doc: options.model.doc, file: options.model.model.file } : undefined,
       receiver: options.receiver,
+      ringBytes: options.ringBytes,
     },
     submit,
     (records) => options.onDropped?.(records),
     (skips) => options.onSkips?.(skips),
+    (datagrams) => options.onRingDropped?.(datagrams),
   );
   options.onListening?.(source.port, source.receiver);
   await new Promise<void>((resolve) => {

@@ -10,7 +10,8 @@ export interface NativeReceiver {
   bind(address: string, port: number, ipv6: boolean, receiveBuffer: number): { fd: number; port: number; granted: number };
   /**
    * Starts the receiving thread, writing ring entries from `writeOffset` into views of the ring's shared memory;
-   * `wake` is called (on this thread) when the decoder sleeps.
+   * `wake` is called (on this thread) when the decoder sleeps. Its ring drops so far are kept in ctrl[RING_DROPPED]
+   * (collector-ring.ts) while it runs.
    */
   start(fd: number, ctrl: Int32Array, data: Uint8Array, writeOffset: number, wake: () => void): NativeReceiverHandle;
   /** Stops the thread, closes the socket and returns what it received. */

@@ -12,13 +12,17 @@ import type { NativeReceiver, NativeReceiverHandle } from './collector-native.js
 export const WRAP = 0xffffffff;
 /** Entry header bytes (u32 entry bytes, u32 datagram bytes, f64 receive time, u8 flags, u8 exporter length, 6 unused). */
 export const HEADER = 24;
-/** Control words (Int32 indices): start offset, bytes held, wake sequence, closed, consumer waiting, warm-up done. */
+/**
+ * Control words (Int32 indices): start offset, bytes held, wake sequence, closed, consumer waiting, warm-up done, and
+ * the native receiver's ring drops so far (the low 32 bits, stored after each batch that dropped any).
+ */
 export const START = 1;
 export const USED = 2;
 export const SEQ = 3;
 export const CLOSED = 4;
 export const WAITING = 5;
 export const WARMED = 6;
+export const RING_DROPPED = 7;
 export const CONTROL_WORDS = 8;
 export const DEFAULT_RING_BYTES = 32 << 20;
 /** Entries NativeRingSource hands over per turn of the event loop: one receiver batch (recvmmsg's 64). */
@@ -44,6 +48,8 @@ export class NativeRingSource {
   private readOffset = 0;
   private handle: NativeReceiverHandle | undefined;
   private received = { bytes: 0, datagrams: 0, ringDropped: 0 };
+  /** The receiver's ring drops as last read from RING_DROPPED, widened past 2^32 (see ringDropped). */
+  private liveRingDropped = 0;
   /** A drain is scheduled at setImmediate. */
   private continuing = false;
 
@@ -116,6 +122,18 @@ export class NativeRingSource {
       setImmediate(this.drain);
     }
   };
+
+  /**
+   * Datagrams the receiver dropped because the ring was full, so far: live while it runs (read from its control word,
+   * whose 32 bits wrap after 2^32 drops; a read at least that often, e.g. each second, keeps the count exact), its
+   * exact count once stopped.
+   */
+  get ringDropped(): number {
+    if (!this.handle) return this.received.ringDropped;
+    const low = Atomics.load(this.ctrl, RING_DROPPED) >>> 0;
+    this.liveRingDropped += (low - (this.liveRingDropped % 2 ** 32) + 2 ** 32) % 2 ** 32;
+    return this.liveRingDropped;
+  }
 
   /** Stops the receiver thread, closes the socket, hands over what is still in the ring; returns the counts. */
   stop(): { bytes: number; datagrams: number; ringDropped: number } {
