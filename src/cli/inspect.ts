@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { runCommand, type GlobalOptions } from './command.js';
 import { inspectFiles, type DatasetReport } from '../datasets/inspect.js';
 import { createProgress } from '../util/progress.js';
+import { assertNotModelFile } from '../store/model-file.js';
 
 interface InspectOptions extends GlobalOptions {
   format?: string;
@@ -30,6 +31,7 @@ export function register(program: Command): void {
 }
 
 async function inspect(files: string[], opts: InspectOptions): Promise<{ datasets: DatasetReport[] }> {
+  for (const file of files) assertNotModelFile(file);
   const progress = createProgress('reading', 1, !opts.json && process.stderr.isTTY === true);
   try {
     const datasets = await inspectFiles(files, {

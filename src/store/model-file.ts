@@ -255,7 +255,10 @@ export function isModelFile(path: string): boolean {
 /** For data inputs: a model file given where data was expected gets a clear error. */
 export function assertNotModelFile(path: string): void {
   if (isModelFile(path)) {
-    throw new UserError('is a Flowsentry model file, but data was expected here (the model goes first: `flowsentry predict <model.fsm> <data...>`)', { file: path });
+    throw new UserError(
+      'is a Flowsentry model file, but data was expected here (`flowsentry info` shows what a model holds; predict and evaluate take the model first: `flowsentry predict <model.fsm> <data...>`)',
+      { file: path },
+    );
   }
 }
 

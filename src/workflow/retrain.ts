@@ -7,7 +7,7 @@
 // original data, drawn as `train` drew it (the latest 20% of rows by time, or the seeded stratified 20%), so neither
 // model has trained on those rows; plus the share of feedback verdicts each model agrees with.
 
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Column, Frame, NumericColumn } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
@@ -52,8 +52,30 @@ interface FeedbackRows {
   withoutInput: number;
 }
 
+/**
+ * A store is a DuckDB database file ('DUCK' at byte 8). DuckDB opens another existing file (a CSV, a model) as an
+ * empty database, which read as "no feedback" instead of the wrong file given.
+ */
+function assertDuckDbFile(path: string): void {
+  const head = Buffer.alloc(12);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    readSync(fd, head, 0, head.length, 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'EISDIR' ? 'is a directory, expected a store file' : `cannot read: ${code}`, { file: path });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (head.toString('latin1', 8, 12) !== 'DUCK') {
+    throw new UserError('is not a detection store (a DuckDB file written by `flowsentry serve` or `detect --store`)', { file: path });
+  }
+}
+
 async function feedbackRows(storePath: string, doc: ModelDocument, classes: readonly string[], normal: number, positive: number): Promise<FeedbackRows> {
   if (!existsSync(storePath)) throw new UserError('no such store', { file: storePath });
+  assertDuckDbFile(storePath);
   const store = await AlertStore.open(storePath);
   let items;
   try {

@@ -1,7 +1,9 @@
 // Inputs a user meets that no test covered (session 7 audit): rows without a label stop train and evaluate with a
 // line advising --skip-bad-rows, which both now take (skipped rows counted in the output); a candidate's error is not
 // prefixed with its name twice; an empty --models list is a usage error instead of training the default models; a
-// --target-fpr that is not a number is echoed as typed. Hand-made generic CSVs of a few hundred rows.
+// --target-fpr that is not a number is echoed as typed; inspect names a model file given as data; data of another
+// known format than the model's says so. Hand-made generic CSVs of a few hundred rows; the NSL-KDD sample and rows of
+// the shared UNSW-NB15 file.
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +63,13 @@ describe('train and evaluate on what users bring', () => {
     const one = join(dir, 'one.csv');
     writeFileSync(one, `a,b,label\n${rows.slice(0, 20).join('\n')}\n1,1,\n`);
     assertFails(cli('evaluate', model, one), 1, /one\.csv: 1 row has an empty 'label' label/);
+  });
+
+  it('a model file given to inspect is named as a model (it was "unknown format: this is a binary file")', () => {
+    const model = join(dir, 'for-inspect.fsm');
+    assert.equal(cli('train', clean, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model).code, 0);
+    assertFails(cli('inspect', clean, model), 1, /for-inspect\.fsm: is a Flowsentry model file, but data was expected here \(`flowsentry info` shows what a model holds; /);
+    assertFails(cli('inspect', model, '--json'), 1, /for-inspect\.fsm: is a Flowsentry model file/);
   });
 
   it("a label column with one class: each candidate's reason once, with its name once", () => {

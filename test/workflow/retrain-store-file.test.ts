@@ -1,0 +1,32 @@
+// retrain --store names the wrong file given: DuckDB opens an existing file that is not a database (a CSV, a model
+// file) as an empty database, so retrain said "the store holds no feedback (0 feedback entries)" for it; a folder was
+// an internal error once the file was read. A store written by the detection service is read as before.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train } from '../../src/workflow/train.js';
+import { retrain } from '../../src/workflow/retrain.js';
+import { storeFalsePositive } from '../helpers/feedback-store.js';
+
+test('retrain --store: a CSV, a model file or a folder is named as not a store; a real store is read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-retrain-store-'));
+  const rows = ['x,label'];
+  for (let i = 0; i < 60; i++) rows.push(`${i % 11},${i % 11 > 5 ? 'attack' : 'normal'}`);
+  const data = join(dir, 'd.csv');
+  writeFileSync(data, `${rows.join('\n')}\n`);
+  const model = join(dir, 'dt.fsm');
+  await train({ files: [data], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+  const out = join(dir, 'dt-2.fsm');
+  for (const store of [data, model]) {
+    const before = readFileSync(store);
+    await assert.rejects(retrain({ model, store, out }), { message: `${store}: is not a detection store (a DuckDB file written by \`flowsentry serve\` or \`detect --store\`)` });
+    assert.deepEqual(readFileSync(store), before, 'left as it was');
+  }
+  await assert.rejects(retrain({ model, store: dir, out }), { message: `${dir}: is a directory, expected a store file` });
+  const store = join(dir, 'alerts.duckdb');
+  await storeFalsePositive(store, { name: 'dt', file: model }, { x: 8 });
+  assert.equal((await retrain({ model, store, out })).after.feedbackAgreement, 1);
+});
