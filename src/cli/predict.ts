@@ -2,7 +2,7 @@
 // their values), streamed to --out (.csv or .jsonl) or CSV on stdout; --json prints one JSON document instead.
 
 import type { Command } from 'commander';
-import { predict, type PredictionRecord, type PredictSummary } from '../workflow/predict.js';
+import { jsonRecord, predict, type PredictionRecord, type PredictSummary } from '../workflow/predict.js';
 import { runCommand, type GlobalOptions } from './command.js';
 import { stdoutStream } from '../util/output.js';
 
@@ -43,7 +43,8 @@ export function register(program: Command): void {
             opts.out !== undefined ? { path: opts.out } : opts.json ? { collect: (p) => collected.push(p) } : { stream: stdoutStream(), format: 'csv' },
           ),
         render,
-        (s) => (s.out === null ? { ...s, predictions: collected } : s),
+        // the predictions as the lines of --out .jsonl show them
+        (s) => (s.out === null ? { ...s, predictions: collected.map(jsonRecord) } : s),
       );
     });
 }

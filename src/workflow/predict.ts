@@ -64,8 +64,9 @@ export function csvLine(p: PredictionRecord, labelled: boolean): string {
   return `${cells.map(csvCell).join(',')}\n`;
 }
 
-export function jsonLine(p: PredictionRecord): string {
-  const rec = {
+/** A prediction as JSON shows it: a line of --out .jsonl, or an item of `predict --json`'s predictions. */
+export function jsonRecord(p: PredictionRecord): Record<string, unknown> {
+  return {
     row: p.row,
     ...(p.trueLabel !== undefined ? { true_label: p.trueLabel } : {}),
     label: p.label,
@@ -73,7 +74,10 @@ export function jsonLine(p: PredictionRecord): string {
     attack_score: p.attack,
     top_features: p.top.map((t) => ({ feature: t.feature, value: t.value, contribution: t.contribution })),
   };
-  return `${JSON.stringify(rec)}\n`;
+}
+
+export function jsonLine(p: PredictionRecord): string {
+  return `${JSON.stringify(jsonRecord(p))}\n`;
 }
 
 /**

@@ -160,6 +160,8 @@ describe('train / evaluate / predict / info on the NSL-KDD sample', () => {
     assert.equal(doc.rows, 1538);
     assert.equal(doc.predictions.length, 1538);
     assert.deepEqual(doc.predictions.map((p: { label: string }) => p.label), rows.map((p) => p.label));
+    // the same records as the .jsonl lines (they had other keys: attack, top, trueLabel)
+    assert.deepEqual(doc.predictions, rows);
   });
 
   it('info names the training files with their checksums, rows, features and metrics', () => {
