@@ -41,6 +41,8 @@ export interface ModelDetails {
   cv: Record<string, { mean: number; std: number }>;
   test: Record<string, number> | null;
   seed: number;
+  /** Set by `retrain`: the model and detection store it was refitted from (absent otherwise). */
+  retrainedFrom?: { model: string; store: string; feedbackRows: number; feedbackWeight: number };
 }
 
 export type ModelInfo = { file: string; bytes: number; formatVersion: number } & (
@@ -108,6 +110,7 @@ function documentDetails(doc: ModelDocument): ModelDetails {
     cv: Object.fromEntries(Object.entries(m.cv).map(([k, v]) => [k, { mean: v.mean, std: v.std }])),
     test: m.test,
     seed: m.seed,
+    ...(m.retrainedFrom ? { retrainedFrom: { ...m.retrainedFrom } } : {}),
   };
 }
 
@@ -233,6 +236,10 @@ export function infoText(i: ModelInfo): string {
     ...line(pipeline !== undefined, () => `pipeline: ${JSON.stringify(pipeline!.options)}`),
     ...line(cv !== undefined, () => `cv (ranked by ${metric ?? '(metric unreadable)'}): ${Object.entries(cv!).map(([k, v]) => `${k} ${f4(v.mean)} ± ${f4(v.std)}`).join(', ')}`),
     ...line(test !== undefined, () => `test: ${test ? Object.entries(test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`),
+    ...line(i.retrainedFrom !== undefined, () => {
+      const r = i.retrainedFrom!;
+      return `retrained from ${r.model} with ${r.feedbackRows} feedback rows of the store ${r.store} (each counted ${r.feedbackWeight} times)`;
+    }),
   ];
   return lines.join('\n');
 }

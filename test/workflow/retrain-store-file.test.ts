@@ -1,6 +1,7 @@
 // retrain --store names the wrong file given: DuckDB opens an existing file that is not a database (a CSV, a model
 // file) as an empty database, so retrain said "the store holds no feedback (0 feedback entries)" for it; a folder was
-// an internal error once the file was read. A store written by the detection service is read as before.
+// an internal error once the file was read. A store written by the detection service is read as before, and `info`
+// of the retrained model says where it came from.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { train } from '../../src/workflow/train.js';
 import { retrain } from '../../src/workflow/retrain.js';
 import { storeFalsePositive } from '../helpers/feedback-store.js';
+import { infoText, modelInfo } from '../../src/workflow/info.js';
 
 test('retrain --store: a CSV, a model file or a folder is named as not a store; a real store is read', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-retrain-store-'));
@@ -29,4 +31,9 @@ test('retrain --store: a CSV, a model file or a folder is named as not a store; 
   const store = join(dir, 'alerts.duckdb');
   await storeFalsePositive(store, { name: 'dt', file: model }, { x: 8 });
   assert.equal((await retrain({ model, store, out })).after.feedbackAgreement, 1);
+  // info says where a retrained model came from (it was recorded, but info never showed it)
+  const info = await modelInfo(out);
+  assert.deepEqual(info.retrainedFrom, { model, store, feedbackRows: 1, feedbackWeight: 5 });
+  assert.match(infoText(info), new RegExp(`^retrained from ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} with 1 feedback rows of the store .*alerts\\.duckdb \\(each counted 5 times\\)$`, 'm'));
+  assert.equal((await modelInfo(model)).retrainedFrom, undefined);
 });
