@@ -127,6 +127,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         ...(doc.meta.evaluation ?? {}),
       }),
       drift: () => scorer.driftStatus(),
+      log: options.log,
       health: () => ({ source: sourceName(config), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}) }),
     });
     const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];

@@ -24,7 +24,16 @@ export interface ServiceContext {
   model(): Record<string, unknown>;
   drift(): DriftStatus;
   health(): Record<string, unknown>;
+  /** Where internal errors of requests and cut live streams are said (one line each); the service's log. */
+  log?: (line: string) => void;
 }
+
+/**
+ * Bytes a live-stream client may leave unread in the service's memory before its stream is ended (EventSource then
+ * reconnects): far more than the alerts of one engine batch (a default batch's alerts are ~2 MB), so only a client
+ * that stopped reading reaches it, and a dashboard left open on a frozen laptop cannot grow the service without end.
+ */
+export const LIVE_STREAM_MAX_BUFFERED = 16 << 20;
 
 const optionalNumber = z.coerce.number().finite().optional();
 const alertQuery = z
@@ -77,8 +86,10 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
     if (!tokenMatches(ctx.token, bearer ?? query)) return reply.code(401).send({ error: 'missing or invalid bearer token' });
   });
 
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    // the path only: a query may hold the token (?token= of the live stream)
+    if (status === 500) ctx.log?.(`api: ${req.method} ${req.url.split('?')[0]}: internal error: ${err.message}`);
     void reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
   });
 
@@ -144,16 +155,22 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
     liveStreams.add(reply);
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     reply.raw.write(': connected\n\n');
-    const onAlert = (alert: Alert, isNew: boolean): void => {
-      reply.raw.write(`event: alert\ndata: ${JSON.stringify({ alert, isNew })}\n\n`);
-    };
-    const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
-    ctx.events.on('alert', onAlert);
-    req.raw.on('close', () => {
+    const ended = (): void => {
       liveStreams.delete(reply);
       clearInterval(keepAlive);
       ctx.events.off('alert', onAlert);
-    });
+    };
+    const onAlert = (alert: Alert, isNew: boolean): void => {
+      reply.raw.write(`event: alert\ndata: ${JSON.stringify({ alert, isNew })}\n\n`);
+      const behind = reply.raw.writableLength;
+      if (behind <= LIVE_STREAM_MAX_BUFFERED) return;
+      ended();
+      ctx.log?.(`api: a live event stream client fell ${behind} bytes behind (over ${LIVE_STREAM_MAX_BUFFERED}); its stream was ended`);
+      reply.raw.destroy(); // frees what it did not read; ending would first wait for the client to read it
+    };
+    const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
+    ctx.events.on('alert', onAlert);
+    req.raw.on('close', ended);
   });
 
   return app;

@@ -5,7 +5,7 @@
 // as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
 // traffic cells).
 
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
 import { UserError } from '../errors.js';
 import { describeWriteError } from '../util/output.js';
@@ -297,8 +297,11 @@ export class AlertStore {
   async queryAlerts(q: AlertQuery = {}): Promise<{ total: number; alerts: StoredAlert[] }> {
     const where: string[] = [];
     const values: DuckDBValue[] = [];
-    const add = (sql: string, v: DuckDBValue): void => {
+    // typed: a whole number is otherwise bound as BIGINT, which fails past 2^63 (an API filter since=1e20)
+    const types: DuckDBType[] = [];
+    const add = (sql: string, v: string | number): void => {
       values.push(v);
+      types.push(typeof v === 'number' ? DOUBLE : VARCHAR);
       where.push(sql.replace('?', `$${values.length}`));
     };
     if (q.sinceMs !== undefined) add('a.last_seen_ms >= ?', q.sinceMs);
@@ -311,10 +314,11 @@ export class AlertStore {
     if (q.minScore !== undefined) add('a.score >= ?', q.minScore);
     await this.flush();
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = await this.db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM alerts a ${clause}`, values);
+    const total = await this.db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM alerts a ${clause}`, values, types);
     const page = await this.db.runAndReadAll(
       `SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id ${clause} ORDER BY a.last_seen_ms DESC, a.id LIMIT ${Math.max(0, Math.floor(q.limit ?? 100))} OFFSET ${Math.max(0, Math.floor(q.offset ?? 0))}`,
       values,
+      types,
     );
     return {
       total: Number(total.getRowObjectsJson()[0].n),
@@ -350,7 +354,7 @@ export class AlertStore {
   /** Per-minute flows and alerts (by category) since a time. */
   async traffic(sinceMs: number): Promise<TrafficPoint[]> {
     await this.flush();
-    const r = await this.db.runAndReadAll('SELECT minute_ms, category, flows, alerts FROM traffic WHERE minute_ms >= $1 ORDER BY minute_ms', [Math.floor(sinceMs / MINUTE) * MINUTE]);
+    const r = await this.db.runAndReadAll('SELECT minute_ms, category, flows, alerts FROM traffic WHERE minute_ms >= $1 ORDER BY minute_ms', [Math.floor(sinceMs / MINUTE) * MINUTE], [DOUBLE]);
     const points = new Map<number, TrafficPoint>();
     for (const row of r.getRowObjectsJson()) {
       const minute = Number(row.minute_ms);
@@ -368,6 +372,7 @@ export class AlertStore {
     const r = await this.db.runAndReadAll(
       `SELECT src, count(*)::INTEGER AS alerts, sum(count)::INTEGER AS flows FROM alerts WHERE last_seen_ms >= $1 GROUP BY src ORDER BY flows DESC, src LIMIT ${Math.max(1, Math.floor(limit))}`,
       [sinceMs],
+      [DOUBLE],
     );
     return r.getRowObjectsJson().map((row) => ({ src: String(row.src), alerts: Number(row.alerts), flows: Number(row.flows) }));
   }
