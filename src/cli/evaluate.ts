@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .argument('<model>', 'model file (.fsm)')
     .argument('<files...>', 'labelled data files')
     .option('--format <name>', 'dataset format (default: detected)')
-    .option('--label <column>', 'label column (needed for a generic CSV)')
+    .option('--label <column>', "label column (default: the model's own: its format's label, or the column it was trained on)")
     .option('--report <file>', 'HTML report to write')
     .option('--png <dir>', 'also export every report chart as PNG into this folder')
     .option('--skip-bad-rows', 'skip malformed rows and rows without a label (counted by reason) instead of stopping')

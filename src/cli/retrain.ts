@@ -2,7 +2,6 @@
 // the original data; print metrics before and after. Thin: options → src/workflow/retrain.ts → table.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
 import type { RetrainResult } from '../workflow/retrain.js';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 
@@ -46,7 +45,7 @@ export function register(program: Command): void {
     .requiredOption('--store <file>', 'DuckDB store of `serve` holding the feedback')
     .requiredOption('--out <file>', 'where to write the new model')
     .option('--data <files...>', 'training files, when those recorded in the model moved or changed')
-    .option('--label <column>', 'label column (generic CSV)')
+    .option('--label <column>', "label column of --data (default: the model's own: its format's label, or the column it was trained on)")
     .option('--feedback-weight <n>', 'times each feedback row is repeated', parseIntOption('--feedback-weight', 1), 5)
     .option('--json', 'print the result as JSON')
     .action(async (opts: RetrainCliOptions, cmd: Command) => {
@@ -54,7 +53,6 @@ export function register(program: Command): void {
       await runCommand(
         globals,
         async () => {
-          if (opts.out === opts.model) throw new UsageError('--out must differ from --model: retrain keeps the old model');
           const { retrain } = await import('../workflow/retrain.js');
           return retrain({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
         },

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train } from '../../src/workflow/train.js';
@@ -37,3 +37,25 @@ test('retrain --store: a CSV, a model file or a folder is named as not a store; 
   assert.match(infoText(info), new RegExp(`^retrained from ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} with 1 feedback rows of the store .*alerts\\.duckdb \\(each counted 5 times\\)$`, 'm'));
   assert.equal((await modelInfo(model)).retrainedFrom, undefined);
 });
+
+test('retrain --out: the model under another spelling or a link is refused (it was overwritten); a missing folder fails before the fit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-retrain-out-'));
+  const rows = ['x,label'];
+  for (let i = 0; i < 60; i++) rows.push(`${i % 11},${i % 11 > 5 ? 'attack' : 'normal'}`);
+  const data = join(dir, 'd.csv');
+  writeFileSync(data, `${rows.join('\n')}\n`);
+  const model = join(dir, 'dt.fsm');
+  await train({ files: [data], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+  const store = join(dir, 'alerts.duckdb');
+  await storeFalsePositive(store, { name: 'dt', file: model }, { x: 8 });
+  const saved = readFileSync(model);
+  const link = join(dir, 'link.fsm');
+  linkSync(model, link);
+  // spelled by hand: path.join would normalise them to the model's own path
+  for (const out of [`${dir}/./dt.fsm`, `${dir}/sub/../dt.fsm`, link]) {
+    await assert.rejects(retrain({ model, store, out }), { message: `${out}: retrain keeps the old model: give --out a new path` });
+  }
+  assert.deepEqual(readFileSync(model), saved, 'the old model as it was');
+  await assert.rejects(retrain({ model, store, out: join(dir, 'no-such-dir', 'm.fsm') }), /--out: cannot write here: folder .*no-such-dir does not exist/);
+});
+
