@@ -121,10 +121,12 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
   const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (serve) keepRunningOnStdoutErrors(); // the stdout sink counts its failures; `detect | head` ends quietly
+  let alertsOnStdout = false;
   await runCommand(
     globals,
     async () => {
       const config = await toConfig(opts, serve);
+      alertsOnStdout = config.sinks.includes('stdout');
       // loaded on demand: the service's HTTP server, store and metrics cost every other command ~0.5 s of start-up
       const { startService } = await import('../detect/service.js');
       const service = await startService(config, {
@@ -151,7 +153,12 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
         process.off('SIGINT', handler);
       }
     },
-    render,
+    (summary) => {
+      if (!alertsOnStdout) return render(summary);
+      // stdout holds the alerts' JSON lines (`detect ... | jq`): the summary goes with the other notices
+      process.stderr.write(`${render(summary)}\n`);
+      return '';
+    },
   );
 }
 

@@ -21,6 +21,7 @@ import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer, closeServer } from '../serve/api.js';
 import { loadOrCreateToken } from '../serve/auth.js';
 import type { ServiceConfig } from '../serve/config.js';
+import { UserError } from '../errors.js';
 
 export interface ServiceSummary {
   model: { name: string; file: string };
@@ -63,6 +64,19 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Called with the collector's UDP port once listening. */
   onNetflowPort?: (port: number) => void;
+}
+
+/** Why a server could not listen, as one phrase: "address already in use (EADDRINUSE)". */
+function describeListenError(err: unknown): string {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const phrases: Record<string, string> = {
+    EADDRINUSE: 'address already in use',
+    EADDRNOTAVAIL: 'no such address on this machine',
+    EACCES: 'permission denied (ports below 1024 need privileges)',
+    ENOTFOUND: 'no such host',
+    EAI_AGAIN: 'the host name could not be resolved now',
+  };
+  return code && phrases[code] ? `${phrases[code]} (${code})` : message;
 }
 
 function sourceName(c: ServiceConfig): string {
@@ -131,7 +145,13 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       health: () => ({ source: sourceName(config), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}) }),
     });
     const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];
-    url = await server.listen({ host, port });
+    try {
+      url = await server.listen({ host, port });
+    } catch (err) {
+      await server.close();
+      await engine.close(); // the store, sinks and hook, so the store's lock goes with this error
+      throw new UserError(`cannot listen on http://${config.http}: ${describeListenError(err)}`);
+    }
   }
 
   let damage: string | undefined;

@@ -196,6 +196,8 @@ export async function runNetflowSource(
 ): Promise<CollectorStats & { backlogDropped: number }> {
   const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
   if (!m) throw new UserError(`--netflow ${listen}: expected udp://HOST:PORT`);
+  // checked here: the socket would take the port modulo 65536 (99999 listened on 34463)
+  if (Number(m[2]) > 65_535) throw new UserError(`--netflow ${listen}: the port must be at most 65535`);
   const source = await NetflowWorkerSource.start(
     {
       host: m[1].replace(/^\[|\]$/g, ''),

@@ -9,7 +9,11 @@ export const configSchema = z
   .object({
     model: z.string().min(1),
     /** HOST:PORT of the HTTP API and dashboard. */
-    http: z.string().regex(/^(\[[^\]]+\]|[^:]+):\d{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:8470'),
+    http: z
+      .string()
+      .regex(/^(\[[^\]]+\]|[^:]+):\d{1,5}$/, 'expected HOST:PORT')
+      .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65_535, 'the port must be at most 65535')
+      .default('127.0.0.1:8470'),
     /** API bearer token; generated and kept beside the store when absent. */
     token: z.string().min(16).optional(),
     /** DuckDB file of alerts, traffic and feedback. */

@@ -1,0 +1,84 @@
+// `detect` and `serve` as a user first meets them (session 7 audit): with alerts on stdout (the default sink) stdout
+// is JSON lines only, the summary goes to stderr; an HTTP address that is taken, unknown or out of range is one line
+// naming it (not "internal error"), and the store it opened is released; a NetFlow port past 65535 is refused (the
+// socket took it modulo 65536: 99999 listened on 34463).
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from '../helpers/cli.js';
+import { SYNSCAN, TRAINING_CSVS, sharedFiles, trainPortscanModel } from '../e2e/service-harness.js';
+
+const captures = sharedFiles(SYNSCAN);
+const skip = !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : false;
+
+describe('detect and serve: what a user meets first', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-detect-audit-'));
+  const model = join(dir, 'cic-rf.fsm');
+  const [synscan] = captures ?? [];
+
+  before(() => trainPortscanModel(model));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('detect with alerts on stdout: every stdout line is an alert, the summary is on stderr', () => {
+    const r = cli(['detect', '--model', model, '--pcap', synscan]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.length >= 1);
+    for (const line of lines) assert.equal(typeof (JSON.parse(line) as { id: string }).id, 'string', line);
+    assert.match(r.stderr, /: 1994 flows scored \(0 early verdicts\) in [\d.]+ s\nalerts: \d+ raised, /);
+    assert.match(r.stderr, /\nsink stdout: written \d+, dropped 0, failed 0\n$/);
+  });
+
+  it('detect with alerts in a file: the summary stays on stdout', () => {
+    const r = cli(['detect', '--model', model, '--pcap', synscan, '--sink', `file:${join(dir, 'alerts.jsonl')}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^pcap:.*: 1994 flows scored/);
+    assert.equal(r.stderr, '');
+  });
+
+  it('serve on an HTTP port that is taken: one line naming the address, exit 1, and the store is free again', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    const store = join(dir, 'taken.duckdb');
+    try {
+      const r = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', `127.0.0.1:${port}`]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `flowsentry: cannot listen on http://127.0.0.1:${port}: address already in use (EADDRINUSE)\n`);
+    } finally {
+      taken.close();
+    }
+    // the store was closed, not left locked: detect opens it at once
+    const again = cli(['detect', '--model', model, '--pcap', synscan, '--store', store, '--sink', `file:${join(dir, 'again.jsonl')}`, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('serve on an address that is not this machine\'s, or a port past 65535: one line', () => {
+    const store = join(dir, 'address.duckdb');
+    const foreign = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', '192.0.2.1:8470']);
+    assert.equal(foreign.code, 1);
+    assert.equal(foreign.stderr, 'flowsentry: cannot listen on http://192.0.2.1:8470: no such address on this machine (EADDRNOTAVAIL)\n');
+    const range = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', '127.0.0.1:99999']);
+    assert.equal(range.code, 1);
+    assert.equal(range.stderr, 'flowsentry: invalid --http: the port must be at most 65535\n');
+  });
+
+  it('detect --netflow with a port past 65535: one line, not another port', () => {
+    // a NetFlow-feature model: the capture's flows as extract gives them, two-packet flows labelled attack
+    const flows = join(dir, 'flows.csv');
+    assert.equal(cli(['extract', synscan, '--features', 'netflow', '--out', flows]).code, 0);
+    const [header, ...rows] = readFileSync(flows, 'utf8').trim().split('\n');
+    const packets = header.split(',').indexOf('packets');
+    writeFileSync(flows, [`${header},label`, ...rows.map((row) => `${row},${row.split(',')[packets] === '2' ? 'attack' : 'normal'}`)].join('\n'));
+    const netflowModel = join(dir, 'nf.fsm');
+    const t = cli(['train', flows, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', netflowModel, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const r = cli(['detect', '--model', netflowModel, '--netflow', 'udp://127.0.0.1:99999']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'flowsentry: --netflow udp://127.0.0.1:99999: the port must be at most 65535\n');
+  });
+});
