@@ -86,6 +86,8 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
   const live = typeof source !== 'string' || source === '-' || options.realtime === true;
   let lastArrival = 0;
   const expiry = live ? setInterval(() => lastArrival > 0 && meter.expire(lastPacketUs + (performance.now() - lastArrival) * 1000), 1000) : undefined;
+  // what the reader calls a stream it was handed ('<stream>'), as the user knows it: <stdin>, tcpdump on IF
+  const streamName = source === '-' ? '<stdin>' : typeof source === 'string' ? undefined : options.sourceName;
   try {
     const capture = await readCapture(
       input,
@@ -100,7 +102,11 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
         meter.addPacket(packet);
       },
       pace,
-    );
+    ).catch((err: unknown) => {
+      const file = err instanceof UserError ? err.location?.file : undefined;
+      if (streamName === undefined || file !== '<stream>') throw err;
+      throw new UserError((err as UserError).message.slice(`${file}: `.length), { file: streamName });
+    });
     meter.flush();
     const named = { ...capture, source: typeof source === 'string' ? (source === '-' ? '<stdin>' : source) : (options.sourceName ?? capture.source) };
     // a stream cut by our own stop (SIGTERM, Ctrl-C) is not damage; one cut by its writer is

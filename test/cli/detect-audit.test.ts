@@ -40,6 +40,14 @@ describe('detect and serve: what a user meets first', { skip }, () => {
     assert.equal(r.stderr, '');
   });
 
+  it('detect --stdin given no capture: the line names <stdin>, as its damage line does', () => {
+    for (const input of ['', 'GET / HTTP/1.1\r\n\r\n']) {
+      const r = cli(['detect', '--model', model, '--stdin', '--sink', `file:${join(dir, 'stdin.jsonl')}`], input);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^flowsentry: <stdin>: (empty file|not a packet capture)/);
+    }
+  });
+
   it('serve on an HTTP port that is taken: one line naming the address, exit 1, and the store is free again', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
