@@ -1,7 +1,7 @@
 // `flowsentry extract <captures...>`: pcap / pcapng (optionally gzipped, '-' for stdin) → one row of flow features
 // per flow (CIC or NetFlow set), CSV or JSON lines, streamed. Thin: parse options, call src/flows/extract.ts, print.
 
-import { checkWritableFile } from '../workflow/paths.js';
+import { checkNotAnInput, checkWritableFile } from '../workflow/paths.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { checkCaptureFiles } from './capture-files.js';
@@ -74,6 +74,7 @@ export function register(program: Command): void {
           if (opts.out === undefined && opts.json) throw new UsageError('--json prints the summary on stdout: give the flows a file with --out');
           if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
           if (opts.out !== undefined) checkWritableFile(opts.out, '--out');
+          if (opts.out !== undefined) checkNotAnInput(opts.out, '--out', captures);
           checkCaptureFiles(captures);
           const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
           if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);

@@ -8,7 +8,7 @@ import { getModelSpec } from '../models/index.js';
 import { alignToTraining, labelColumnFor, loadModelFile, modelLoadOptions, readModelInput, subsetFrame, taskLabels } from './data.js';
 import { checkInputColumns, fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
-import { checkWritableFile } from './paths.js';
+import { checkNotAnInput, checkWritableFile } from './paths.js';
 import type { RunResult } from './run-result.js';
 
 export interface EvaluateOptions {
@@ -23,6 +23,7 @@ export interface EvaluateOptions {
 export async function evaluate(modelPath: string, files: string[], o: EvaluateOptions = {}): Promise<RunResult> {
   const started = performance.now();
   if (o.report) checkWritableFile(o.report, '--report');
+  if (o.report) checkNotAnInput(o.report, '--report', [modelPath, ...files]);
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
   const frame = await readModelInput(doc, files, { format: o.format, label: labelColumnFor(doc, o.label), skipBadRows: o.skipBadRows });

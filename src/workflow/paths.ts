@@ -57,3 +57,21 @@ export function checkWritableDir(path: string, option: string): void {
   }
   checkWritableFile(join(path, 'probe'), option);
 }
+
+/** True when `a` and `b` name one file: the same path once resolved, or the same inode (a link). */
+export function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses an output path that names one of the command's inputs (`predict m.fsm d.csv --out d.csv` replaced d.csv). */
+export function checkNotAnInput(path: string, option: string, inputs: readonly string[]): void {
+  const input = inputs.find((f) => f !== '-' && sameFile(path, f));
+  if (input !== undefined) throw new UserError(`${option}: this is also an input (${input}); writing it would destroy it — choose another path`, { file: path });
+}

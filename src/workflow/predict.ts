@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { loadModelFile, readModelInput, taskLabels } from './data.js';
 import { checkInputColumns, fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
-import { checkWritableFile } from './paths.js';
+import { checkNotAnInput, checkWritableFile } from './paths.js';
 import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
 
 export const PREDICT_BLOCK_ROWS = 1024;
@@ -108,6 +108,7 @@ export async function predict(
   const started = performance.now();
   const format = 'path' in out ? outputFormat(out.path) : 'stream' in out ? out.format : undefined;
   if ('path' in out) checkWritableFile(out.path, '--out');
+  if ('path' in out) checkNotAnInput(out.path, '--out', [modelPath, ...files]);
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
   // a row without a label is scored like any other (true_label empty): labels are only echoed here

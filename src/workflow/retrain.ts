@@ -7,8 +7,7 @@
 // original data, drawn as `train` drew it (the latest 20% of rows by time, or the seeded stratified 20%), so neither
 // model has trained on those rows; plus the share of feedback verdicts each model agrees with.
 
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Column, Frame, NumericColumn } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
@@ -21,7 +20,7 @@ import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, modelLoadO
 import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
-import { checkWritableFile } from './paths.js';
+import { checkNotAnInput, checkWritableFile, sameFile } from './paths.js';
 import { buildReference } from './reference.js';
 import { columnMedians } from '../explain/index.js';
 import type { TestMetrics } from './run-result.js';
@@ -141,22 +140,11 @@ async function agreement(f: Fitted, fb: FeedbackRows): Promise<number> {
   return agree / fb.labels.length;
 }
 
-/** True when `a` and `b` name one file: the same path once resolved, or the same inode (a link). */
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
-}
-
 export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   // `./m.fsm` for `m.fsm` overwrote the model retrain promises to keep
   if (sameFile(o.out, o.model)) throw new UserError('retrain keeps the old model: give --out a new path', { file: o.out });
   checkWritableFile(o.out, '--out');
+  checkNotAnInput(o.out, '--out', [o.store, ...(o.data ?? [])]);
   const weight = o.feedbackWeight ?? 5;
   const doc = await loadModelFile(o.model);
   const old = fittedFromDocument(doc, o.model);

@@ -26,7 +26,7 @@ import { Rng } from '../util/rng.js';
 import { alignToTraining, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
-import { checkWritableDir, checkWritableFile } from './paths.js';
+import { checkNotAnInput, checkWritableDir, checkWritableFile, sameFile } from './paths.js';
 import { buildReference } from './reference.js';
 import type { CandidateResult, DatasetSummary, RunResult } from './run-result.js';
 
@@ -108,8 +108,12 @@ function checkOptions(o: TrainOptions): void {
   if (!METRICS.includes(o.metric)) throw new UsageError(`unknown metric '${o.metric}'; metrics: ${METRICS.join(', ')}`);
   if (!(Number.isInteger(o.cv) && o.cv >= 2)) throw new UsageError(`--cv expects an integer >= 2, got ${o.cv}`);
   if (!(o.targetFpr > 0 && o.targetFpr < 0.5)) throw new UsageError(`--target-fpr expects a number in (0, 0.5), got ${o.targetFpr}`);
+  const inputs = [...o.files, ...(o.test ?? [])];
   if (o.out) checkWritableFile(o.out, '--out');
+  if (o.out) checkNotAnInput(o.out, '--out', inputs);
   if (o.report) checkWritableFile(o.report, '--report');
+  if (o.report) checkNotAnInput(o.report, '--report', inputs);
+  if (o.out && o.report && sameFile(o.out, o.report)) throw new UsageError(`--out and --report name the same file (${o.report}): the report would replace the model`);
   if (o.png) checkWritableDir(o.png, '--png');
 }
 

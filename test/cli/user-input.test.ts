@@ -2,7 +2,7 @@
 // line advising --skip-bad-rows, which both now take (skipped rows counted in the output); a candidate's error is not
 // prefixed with its name twice; an empty --models list is a usage error instead of training the default models; a
 // --target-fpr that is not a number is echoed as typed; inspect names a model file given as data; data of another
-// known format than the model's says so. Hand-made generic CSVs of a few hundred rows; the NSL-KDD sample and rows of
+// known format than the model's says so; an output path naming an input is refused. Hand-made generic CSVs of a few hundred rows; the NSL-KDD sample and rows of
 // the shared UNSW-NB15 file.
 
 import { describe, it, before } from 'node:test';
@@ -70,6 +70,25 @@ describe('train and evaluate on what users bring', () => {
     assert.equal(cli('train', clean, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model).code, 0);
     assertFails(cli('inspect', clean, model), 1, /for-inspect\.fsm: is a Flowsentry model file, but data was expected here \(`flowsentry info` shows what a model holds; /);
     assertFails(cli('inspect', model, '--json'), 1, /for-inspect\.fsm: is a Flowsentry model file/);
+  });
+
+  it('an output path that names an input is refused before anything is written (the input was replaced)', () => {
+    const data = join(dir, 'data-copy.csv');
+    writeFileSync(data, `a,b,label\n${rows.join('\n')}\n`);
+    const model = join(dir, 'kept.fsm');
+    assert.equal(cli('train', data, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model).code, 0);
+    const capture = join(dir, 'capture.pcapng');
+    writeFileSync(capture, readFileSync(resolve('samples/captures/synscan.pcapng')));
+    const before = [data, model, capture].map((f) => readFileSync(f));
+    const refused = (option: string, input: string): RegExp => new RegExp(`: ${option}: this is also an input \\(${input.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\); writing it would destroy it — choose another path$`);
+    assertFails(cli('predict', model, data, '--out', `${dir}/./data-copy.csv`), 1, refused('--out', data));
+    assertFails(cli('train', data, '--label', 'label', '--models', 'dt', '--out', data), 1, refused('--out', data));
+    assertFails(cli('train', data, '--label', 'label', '--models', 'dt', '--out', join(dir, 'new.fsm'), '--report', data), 1, refused('--report', data));
+    assertFails(cli('evaluate', model, data, '--report', model), 1, refused('--report', model));
+    assertFails(cli('extract', capture, '--out', capture), 1, refused('--out', capture));
+    assertFails(cli('train', data, '--label', 'label', '--models', 'dt', '--out', join(dir, 'same.fsm'), '--report', join(dir, 'same.fsm')), 2, /--out and --report name the same file/);
+    assert.deepEqual([data, model, capture].map((f) => readFileSync(f)), before);
+    assert.equal(existsSync(join(dir, 'new.fsm')), false);
   });
 
   it("a label column with one class: each candidate's reason once, with its name once", () => {
