@@ -18,7 +18,7 @@ import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { evaluateCandidates, type CandidateResult as CvCandidate, type CvResult } from '../eval/cross-validate.js';
 import { search } from '../eval/search.js';
-import { CV_METRICS, describeClasses, type CvMetric } from '../eval/scoring.js';
+import { CV_METRICS, describeClasses, normalClassIndex, type CvMetric } from '../eval/scoring.js';
 import { thresholdForFpr } from '../eval/threshold.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
@@ -235,6 +235,10 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     );
   }
   const yFull = taskLabels(full, o.task);
+  if (o.task === 'anomaly' && !yFull.codes.includes(normalClassIndex(yFull.classes))) {
+    // found here, not as "a fold has no normal training rows" after the search started
+    throw new UserError('every row is an attack: --task anomaly fits detectors on normal rows, and the training data has none', { file: o.files.length === 1 ? o.files[0] : `${o.files.length} files` });
+  }
   let train: Frame;
   let test: Frame;
   let yTrain: Labels;

@@ -1,9 +1,10 @@
-// Inputs a user meets that no test covered (session 7 audit): rows without a label stop train and evaluate with a
-// line advising --skip-bad-rows, which both now take (skipped rows counted in the output); a candidate's error is not
-// prefixed with its name twice; an empty --models list is a usage error instead of training the default models; a
-// --target-fpr that is not a number is echoed as typed; inspect names a model file given as data; data of another
-// known format than the model's says so; an output path naming an input is refused. Hand-made generic CSVs of a few hundred rows; the NSL-KDD sample and rows of
-// the shared UNSW-NB15 file.
+// Inputs a user meets that no test covered (session 7 audit): rows without a label stop train and evaluate with a line
+// advising --skip-bad-rows, which both now take (skipped rows counted in the output); a candidate's error is not
+// prefixed with its name twice; attack rows only for --task anomaly is one line before the search; an empty --models
+// list is a usage error instead of training the default models; a --target-fpr that is not a number is echoed as typed;
+// inspect names a model file given as data; data of another known format than the model's says so; an output path
+// naming an input is refused. Hand-made generic CSVs of a few hundred rows; the NSL-KDD sample and rows of the shared
+// UNSW-NB15 file.
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +96,13 @@ describe('train and evaluate on what users bring', () => {
     const r = cli('train', oneClass, '--label', 'label', '--models', 'dt,rf', '--cv', '2', '--out', join(dir, 'one.fsm'));
     assertFails(r, 1, /^flowsentry: no candidate could be trained \(dt: the training labels hold a single class \('normal'\); .*; rf: the training labels hold a single class/);
     assert.doesNotMatch(r.stderr, /dt: dt:|rf: rf:/);
+    // normal rows only: the detectors of --task anomaly train; attack rows only: one line before the search
+    assert.equal(cli('train', oneClass, '--label', 'label', '--task', 'anomaly', '--models', 'iforest', '--cv', '2', '--out', join(dir, 'normal-only.fsm')).code, 0);
+    const attacks = join(dir, 'attacks.csv');
+    writeFileSync(attacks, `a,b,label\n${rows.map((l) => l.replace('normal', 'attack')).join('\n')}\n`);
+    const a = cli('train', attacks, '--label', 'label', '--task', 'anomaly', '--models', 'iforest', '--cv', '2', '--out', join(dir, 'attacks.fsm'));
+    assertFails(a, 1, /attacks\.csv: every row is an attack: --task anomaly fits detectors on normal rows, and the training data has none$/);
+    assert.doesNotMatch(a.stderr, /cross-validating/);
   });
 
   it("an empty --models list is a usage error (it trained the default models); --target-fpr 'abc' is echoed as typed", () => {
