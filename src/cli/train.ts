@@ -109,6 +109,8 @@ export function register(program: Command): void {
         async () => {
           if (opts.tune !== undefined && opts.tune !== 'grid' && opts.tune !== 'random') throw new UsageError(`--tune expects grid or random, got '${opts.tune}'`);
           if (!['auto', 'stratified', 'time'].includes(opts.split)) throw new UsageError(`--split expects auto, stratified or time, got '${opts.split}'`);
+          // it was ignored without a word: the --test files are the test set
+          if (opts.split !== 'auto' && opts.test !== undefined) throw new UsageError(`--split ${opts.split} chooses the hold-out drawn without --test; with --test the test files are the test set: drop one of them`);
           if (opts.budget !== undefined && opts.tune === undefined) throw new UsageError('--budget limits a search: add --tune grid or --tune random');
           if (opts.png !== undefined && opts.report === undefined) throw new UsageError('--png exports the report charts: add --report <file>');
           const targetFpr = Number(opts.targetFpr);
