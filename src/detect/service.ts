@@ -91,7 +91,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const started = performance.now();
   // With a NetFlow source, the collector thread scores with this scorer's arrays (shared, not a second copy).
   const scorer = await ModelScorer.load(config.model, { shared: config.netflow !== undefined, log: options.log });
-  const sinks = config.sinks.map(createSink);
+  const sinks = config.sinks.map((spec) => createSink(spec, options.log));
   let store: AlertStore | undefined;
   if (options.store || options.http) {
     mkdirSync(dirname(config.store), { recursive: true });

@@ -10,7 +10,8 @@ import { WebhookSink } from './webhook.js';
 
 export type { AlertSink, SinkStats } from './sink.js';
 
-export function createSink(spec: string): AlertSink {
+/** `log`: where a sink says its first failure of a run of failures and its recovery (default: stderr). */
+export function createSink(spec: string, log?: (line: string) => void): AlertSink {
   if (spec === 'stdout') return new StdoutSink();
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
@@ -27,7 +28,7 @@ export function createSink(spec: string): AlertSink {
         if (!Number.isInteger(n) || n < 0) throw new UsageError(`--sink ${spec}: ${name} must be a non-negative integer`);
         return n;
       };
-      return new FileSink({ path, maxBytes: num('maxBytes'), keep: num('keep') });
+      return new FileSink({ path, maxBytes: num('maxBytes'), keep: num('keep'), log });
     }
     case 'webhook': {
       let url: URL;
@@ -37,12 +38,15 @@ export function createSink(spec: string): AlertSink {
         throw new UsageError(`--sink ${spec}: webhook: needs an http(s) URL`);
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--sink ${spec}: webhook: needs an http(s) URL`);
-      return new WebhookSink({ url: url.toString() });
+      return new WebhookSink({ url: url.toString(), log });
     }
     case 'syslog': {
       const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
       if (!m) throw new UsageError(`--sink ${spec}: syslog: needs HOST[:PORT]`);
-      return new SyslogSink(m[1].replace(/^\[|\]$/g, ''), m[2] ? Number(m[2]) : 514);
+      const port = m[2] ? Number(m[2]) : 514;
+      // checked here: the socket refuses it only at the first alert, as an exception in the middle of scoring
+      if (port < 1 || port > 65_535) throw new UsageError(`--sink ${spec}: syslog: the port must be 1-65535`);
+      return new SyslogSink(m[1].replace(/^\[|\]$/g, ''), port, log);
     }
     default:
       throw new UsageError(`--sink ${spec}: unknown sink; use stdout, file:PATH, webhook:URL or syslog:HOST[:PORT]`);

@@ -1,4 +1,5 @@
 // Sends each alert as an RFC 5424 syslog message over UDP (facility local0, severity warning), JSON as the message.
+// A send that fails (an unknown host, no route) is counted and logged once per run of failures.
 
 import { createSocket, type Socket } from 'node:dgram';
 import { hostname } from 'node:os';
@@ -13,10 +14,22 @@ export class SyslogSink implements AlertSink {
   private written = 0;
   private failed = 0;
   private pending = 0;
+  private failing = false;
 
-  constructor(private readonly host: string, private readonly port = 514) {
+  constructor(
+    private readonly host: string,
+    private readonly port = 514,
+    private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {
     this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    this.socket.on('error', () => this.failed++);
+    this.socket.on('error', (err) => this.fail(err));
+  }
+
+  private fail(err: Error): void {
+    this.failed++;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!this.failing) this.log(`sink syslog ${this.host}:${this.port}: cannot send: ${code ?? err.message}; failed alerts are counted (sink stats), detection goes on`);
+    this.failing = true;
   }
 
   write(alert: Alert): void {
@@ -24,8 +37,10 @@ export class SyslogSink implements AlertSink {
     this.pending++;
     this.socket.send(msg, this.port, this.host, (err) => {
       this.pending--;
-      if (err) this.failed++;
-      else this.written++;
+      if (err) return this.fail(err);
+      this.written++;
+      if (this.failing) this.log(`sink syslog ${this.host}:${this.port}: sending again after ${this.failed} failed alerts`);
+      this.failing = false;
     });
   }
 

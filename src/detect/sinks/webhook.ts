@@ -1,6 +1,6 @@
 // POSTs each alert as JSON to a URL. A bounded queue keeps detection from ever waiting on the receiver: when it is
 // full the alert is dropped and counted. Failed posts are retried with exponential backoff and jitter, then counted
-// as failed.
+// as failed and logged once per run of failures (the URL's origin only: its path or query may hold a token).
 
 import type { Alert } from '../alert.js';
 import type { AlertSink, SinkStats } from './sink.js';
@@ -13,6 +13,8 @@ export interface WebhookOptions {
   readonly backoffMs?: number;
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the first failure of a run of failures, and the recovery, are said (default: stderr). */
+  readonly log?: (line: string) => void;
 }
 
 export class WebhookSink implements AlertSink {
@@ -27,8 +29,15 @@ export class WebhookSink implements AlertSink {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
+  private readonly log: (line: string) => void;
+  private readonly origin: string;
+  private failing = false;
+  /** Why the last attempt failed: the HTTP status or the network error's code. */
+  private lastFailure = '';
 
   constructor(private readonly options: WebhookOptions) {
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.origin = new URL(options.url).origin;
     this.maxQueue = options.maxQueue ?? 10_000;
     this.retries = options.retries ?? 3;
     this.backoffMs = options.backoffMs ?? 200;
@@ -47,8 +56,15 @@ export class WebhookSink implements AlertSink {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const alert = this.queue[0];
-      if (await this.post(alert)) this.written++;
-      else this.failed++;
+      if (await this.post(alert)) {
+        this.written++;
+        if (this.failing) this.log(`sink webhook ${this.origin}: delivering again after ${this.failed} failed alerts`);
+        this.failing = false;
+      } else {
+        this.failed++;
+        if (!this.failing) this.log(`sink webhook ${this.origin}: cannot deliver: ${this.lastFailure}; failed alerts are counted (sink stats), detection goes on`);
+        this.failing = true;
+      }
       this.queue.shift();
     }
   }
@@ -64,9 +80,12 @@ export class WebhookSink implements AlertSink {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
         if (res.ok) return true;
+        this.lastFailure = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
         if (res.status >= 400 && res.status < 500 && res.status !== 429) return false;
-      } catch {
+      } catch (err) {
         // network error or timeout: retry below
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        this.lastFailure = cause?.code ?? cause?.message ?? (err as Error).message;
       }
       if (attempt < this.retries && !this.closing) {
         const delay = this.backoffMs * 2 ** attempt * (0.5 + Math.random() / 2);

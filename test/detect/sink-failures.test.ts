@@ -1,0 +1,76 @@
+// The network sinks when their receiver is not there (session 7 audit): a webhook or syslog target that cannot be
+// reached is counted and said once per run of failures, and again when delivery works, as the file and stdout sinks
+// say theirs (it was counted only, so a dead webhook went unnoticed in the service's log); a syslog port out of range
+// is refused when the sink is made (it threw at the first alert, in the middle of scoring: "internal error").
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { UsageError } from '../../src/errors.js';
+import { createSink } from '../../src/detect/sinks/index.js';
+import { WebhookSink } from '../../src/detect/sinks/webhook.js';
+import { makeAlert } from './alert-fixtures.js';
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
+describe('network sinks that cannot deliver', () => {
+  it('a webhook whose receiver is down, then up: one line each way, with the origin only, and every alert counted', async () => {
+    let up = false;
+    let received = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      received++;
+      res.writeHead(up ? 204 : 503).end();
+    });
+    const port = await listen(server);
+    const lines: string[] = [];
+    const sink = new WebhookSink({ url: `http://127.0.0.1:${port}/hook?token=secret`, retries: 0, log: (line) => lines.push(line) });
+    try {
+      for (let i = 0; i < 3; i++) sink.write(makeAlert({ id: `a${i}` }));
+      await sink.close();
+      up = true;
+      for (let i = 3; i < 5; i++) sink.write(makeAlert({ id: `a${i}` }));
+      await sink.close();
+    } finally {
+      server.close();
+    }
+    assert.equal(received, 5);
+    assert.deepEqual(sink.stats(), { written: 2, dropped: 0, failed: 3, queued: 0 });
+    assert.deepEqual(lines, [
+      `sink webhook http://127.0.0.1:${port}: cannot deliver: HTTP 503 Service Unavailable; failed alerts are counted (sink stats), detection goes on`,
+      `sink webhook http://127.0.0.1:${port}: delivering again after 3 failed alerts`,
+    ]);
+  });
+
+  it('a webhook nobody listens on: the network error is the reason', async () => {
+    const server = createServer();
+    const port = await listen(server);
+    await new Promise((resolve) => server.close(resolve)); // a port that was just free
+    const lines: string[] = [];
+    const sink = new WebhookSink({ url: `http://127.0.0.1:${port}/`, retries: 1, backoffMs: 1, log: (line) => lines.push(line) });
+    sink.write(makeAlert());
+    sink.write(makeAlert({ id: 'a2' }));
+    await sink.close();
+    assert.equal(sink.stats().failed, 2);
+    assert.deepEqual(lines, [`sink webhook http://127.0.0.1:${port}: cannot deliver: ECONNREFUSED; failed alerts are counted (sink stats), detection goes on`]);
+  });
+
+  it('syslog to a host that does not resolve: one line, every alert counted', async () => {
+    const lines: string[] = [];
+    const sink = createSink('syslog:no-such-host.invalid:5514', (line) => lines.push(line));
+    for (let i = 0; i < 3; i++) sink.write(makeAlert({ id: `a${i}` }), true);
+    await sink.close();
+    assert.equal(sink.stats().failed, 3);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^sink syslog no-such-host\.invalid:5514: cannot send: (ENOTFOUND|EAI_AGAIN); failed alerts are counted \(sink stats\), detection goes on$/);
+  });
+
+  it('a syslog port out of range is refused when the sink is made', () => {
+    for (const spec of ['syslog:127.0.0.1:99999', 'syslog:127.0.0.1:0']) {
+      assert.throws(() => createSink(spec), (err: Error) => err instanceof UsageError && err.message === `--sink ${spec}: syslog: the port must be 1-65535`);
+    }
+  });
+});
