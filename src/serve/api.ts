@@ -151,7 +151,8 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
     for (const reply of liveStreams) reply.raw.end();
   });
 
-  app.get('/api/events', (req, reply) => {
+  // no HEAD twin: a HEAD of a stream that never ends left the client (a health check, say) waiting for ever
+  app.get('/api/events', { exposeHeadRoute: false }, (req, reply) => {
     liveStreams.add(reply);
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     reply.raw.write(': connected\n\n');

@@ -1,7 +1,8 @@
 // The HTTP API against what a careless or hostile client sends: numbers that zod accepts as finite but that are whole
 // and beyond 64-bit integers (since=1e20, min_score=-1e308) answer as any other filter instead of a 500 (DuckDB bound
-// them as BIGINT), an internal error is logged rather than only answered, and a live-stream client that stops reading
-// while alerts keep coming is cut off at a bound instead of buffering without end in the service's memory.
+// them as BIGINT), an internal error is logged rather than only answered, a HEAD of the live stream is not held open,
+// and a live-stream client that stops reading while alerts keep coming is cut off at a bound instead of buffering
+// without end in the service's memory.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +80,12 @@ describe('HTTP API and hostile clients', () => {
       delete (failing as { getAlert?: unknown }).getAlert;
       logged.length = 0;
     }
+  });
+
+  it('HEAD of the live stream is answered at once (404), not held open', async () => {
+    const r = await app.inject({ method: 'HEAD', url: `/api/events?token=${TOKEN}` });
+    assert.equal(r.statusCode, 404);
+    assert.equal(events.listenerCount('alert'), 0);
   });
 
   it('a live-stream client that stops reading is cut off once the bound is buffered; one that reads is not', async () => {
