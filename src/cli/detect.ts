@@ -67,8 +67,6 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
   const onAlert = opts.onAlert
     ? { command: opts.onAlert, minScore: opts.onAlertMinScore ?? 0, perMinute: opts.onAlertPerMinute ?? 60, timeoutMs: opts.onAlertTimeoutMs ?? 5000, execute: opts.onAlertExecute ?? false }
     : undefined;
-  const sinks = opts.sink ?? (serve || opts.json ? undefined : ['stdout']);
-  if (opts.json && sinks?.includes('stdout')) throw new UsageError('--json prints the summary on stdout: send alerts to another sink (file:, webhook:, syslog:)');
   const config = loadConfig(
     {
       model: opts.model,
@@ -78,7 +76,7 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
       receiver: opts.receiver,
       stdin: opts.stdin,
       realtime: opts.realtime,
-      sinks,
+      sinks: opts.sink,
       store: opts.store,
       earlyPackets: opts.earlyPackets,
       aggregationWindowS: opts.aggregationWindow,
@@ -89,6 +87,10 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
     },
     opts.config,
   );
+  // detect's default sink, when neither --sink nor the config file names one (a default given as the option's value
+  // would override the file's sinks)
+  if (!serve && !opts.json && config.sinks.length === 0) config.sinks = ['stdout'];
+  if (opts.json && config.sinks.includes('stdout')) throw new UsageError('--json prints the summary on stdout: send alerts to another sink (file:, webhook:, syslog:)');
   if (!serve && !config.pcap && !config.interface && !config.netflow && !config.stdin) throw new UsageError('detect needs a source: --pcap, --interface, --netflow or --stdin');
   if (config.pcap) checkCaptureFiles([config.pcap]);
   if (config.netflow) {

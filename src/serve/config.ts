@@ -62,16 +62,23 @@ function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError('cannot read config file', { file: path });
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
   } catch (err) {
-    throw new UserError(`config is not a JSON object: ${err instanceof Error ? err.message : String(err)}`, { file: path });
+    throw new UserError(`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: path });
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    // V8 says "... in JSON at position N": the line and column of N
+    const message = (err as Error).message;
+    const at = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
+    if (!at) throw new UserError(`config is not JSON: ${message}`, { file: path });
+    const before = text.slice(0, Number(at[2]));
+    const line = before.split('\n').length;
+    throw new UserError(`config is not JSON: ${at[1]}`, { file: path, line, column: before.length - before.lastIndexOf('\n') });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UserError('config is not a JSON object', { file: path });
+  return parsed as Record<string, unknown>;
 }
 
 /** Command-line option of a configuration key, where it is not the key in kebab case. */

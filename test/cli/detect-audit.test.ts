@@ -1,5 +1,6 @@
 // `detect` and `serve` as a user first meets them (session 7 audit): with alerts on stdout (the default sink) stdout
-// is JSON lines only, the summary goes to stderr; an HTTP address that is taken, unknown or out of range is one line
+// is JSON lines only, the summary goes to stderr; the config file's sinks are used (detect's stdout default overrode
+// them); a config file that is not JSON is named with line and column; an HTTP address that is taken, unknown or out of range is one line
 // naming it (not "internal error"), and the store it opened is released; a NetFlow port past 65535 is refused (the
 // socket took it modulo 65536: 99999 listened on 34463).
 
@@ -38,6 +39,30 @@ describe('detect and serve: what a user meets first', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^pcap:.*: 1994 flows scored/);
     assert.equal(r.stderr, '');
+  });
+
+  it('detect writes alerts to the config file\'s sinks (stdout only when no sink is named anywhere)', () => {
+    const config = join(dir, 'flowsentry.json');
+    const alerts = join(dir, 'from-config.jsonl');
+    writeFileSync(config, JSON.stringify({ model, sinks: [`file:${alerts}`] }));
+    const r = cli(['detect', '--config', config, '--pcap', synscan]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^pcap:.*: 1994 flows scored[^]*\nsink file: written (\d+), dropped 0, failed 0\n$/);
+    const written = Number(/sink file: written (\d+)/.exec(r.stdout)![1]);
+    assert.ok(written > 0);
+    assert.equal(readFileSync(alerts, 'utf8').trim().split('\n').length, written);
+    writeFileSync(config, JSON.stringify({ model, sinks: ['stdout'] }));
+    const json = cli(['detect', '--config', config, '--pcap', synscan, '--json']);
+    assert.equal(json.code, 2);
+    assert.equal(json.stderr, 'flowsentry: --json prints the summary on stdout: send alerts to another sink (file:, webhook:, syslog:)\n');
+  });
+
+  it('a config file that is not JSON: the line names its file, line and column', () => {
+    const config = join(dir, 'broken.json');
+    writeFileSync(config, '{\n  "model": "m.fsm",\n  "batchSize": 10,\n}\n');
+    const r = cli(['detect', '--config', config, '--pcap', synscan]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `flowsentry: ${config}, line 4, column 1: config is not JSON: Expected double-quoted property name\n`);
   });
 
   it('detect --stdin given no capture: the line names <stdin>, as its damage line does', () => {

@@ -27,7 +27,9 @@ describe('service configuration', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', bogus: 1 }));
     assert.throws(() => loadConfig({}, file, {}), /bogus|Unrecognized/);
     writeFileSync(file, '{ not json');
-    assert.throws(() => loadConfig({}, file, {}), /not a JSON object/);
+    assert.throws(() => loadConfig({}, file, {}), /flowsentry\.json, line 1, column 3: config is not JSON: /);
+    writeFileSync(file, '[]');
+    assert.throws(() => loadConfig({}, file, {}), /flowsentry\.json: config is not a JSON object$/);
     assert.throws(() => loadConfig({}, join(dir, 'missing.json'), {}), /cannot read config file/);
     assert.throws(() => loadConfig({ model: 'm', pcap: 'a.pcap', netflow: 'udp://0.0.0.0:2055' }, undefined, {}), /one traffic source/);
   });
