@@ -5,7 +5,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { readerFor } from '../io/capture.js';
 import { peekCsv, type CsvPeek } from '../io/csv-reader.js';
-import { FORMATS } from './formats.js';
+import { FORMATS, getFormat } from './formats.js';
+import { genericCsv } from './generic-csv.js';
 import type { DatasetFormat } from './schema.js';
 
 export interface Detection {
@@ -25,6 +26,27 @@ export function detectFormat(peek: CsvPeek): Detection {
     throw new UserError('unknown format: not a recognised dataset and not a CSV with a header row; name it with --format', { file: peek.file });
   }
   return best;
+}
+
+/**
+ * The format to read a peeked file with: the one named (--format, or a model's format), else the detected one. A named known format the
+ * file does not fit while another known format does is refused (`--format cic-ids2017` on UNSW-NB15 took its 0/1
+ * `label` for attack names: every row an attack, without a word); `--format csv`, and files no known format fits,
+ * are read as asked.
+ */
+export function formatFor(name: string | undefined, peek: CsvPeek): DatasetFormat {
+  if (name === undefined) return detectFormat(peek).format;
+  const format = getFormat(name);
+  if (format.name === genericCsv.name || format.detect(peek) > 0) return format;
+  let detected: DatasetFormat;
+  try {
+    detected = detectFormat(peek).format;
+  } catch {
+    return format;
+  }
+  if (detected.name === genericCsv.name || detected.name === format.name) return format;
+  // the format may come from --format or from a model (retrain --data): the line names both, not the option
+  throw new UserError(`this is ${detected.name} data, not ${format.title}: it cannot be read as ${format.name} (detected, it reads as ${detected.name})`, { file: peek.file });
 }
 
 /** Peeks at a file and detects its format. */

@@ -6,8 +6,7 @@
 import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../frame/frame.js';
 import { textCounts } from '../frame/text-column.js';
 import { peekCsv } from '../io/csv-reader.js';
-import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
-import { getFormat } from './formats.js';
+import { assertNotFlowToolOutput, checkReadable, formatFor } from './detect.js';
 import { LABEL_VIEWS, labelColumnProblem, labelView, type LabelViewName } from './label-views.js';
 import { loadDataset, type LoadOptions } from './load.js';
 
@@ -64,7 +63,7 @@ export async function inspectFiles(files: readonly string[], options: LoadOption
     assertNotFlowToolOutput(file);
     const peek = await peekCsv(file);
     checkReadable(peek);
-    const format = options.format !== undefined ? getFormat(options.format) : detectFormat(peek).format;
+    const format = formatFor(options.format, peek);
     const plan = format.plan(peek, options);
     const key = format.multiFile ? `${format.name}\u0000${plan.columns.map((c) => c.name).join('\u0000')}` : `file\u0000${file}`;
     const group = groups.get(key);

@@ -10,8 +10,7 @@ import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
-import { assertNotFlowToolOutput, checkReadable, detectFormat } from './detect.js';
-import { getFormat } from './formats.js';
+import { assertNotFlowToolOutput, checkReadable, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
 import { sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
@@ -171,7 +170,7 @@ async function planFiles(
   // The first file is peeked for detection, then again for the sample its format's plan needs if that is larger.
   const detectionPeek = await peekCsv(files[0], DETECTION_RECORDS);
   checkReadable(detectionPeek);
-  const format = options.format !== undefined ? getFormat(options.format) : detectFormat(detectionPeek).format;
+  const format = formatFor(options.format, detectionPeek);
   const sampleRecords = format.sampleRecords ?? SAMPLE_RECORDS;
   const peeks = [sampleRecords > DETECTION_RECORDS && !detectionPeek.complete ? await peekCsv(files[0], sampleRecords) : detectionPeek];
   checkReadable(peeks[0]);
