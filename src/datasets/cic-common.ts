@@ -13,6 +13,8 @@ const NUMERIC_IDENTIFIERS = new Set(['Src Port', 'id']);
  * identifiers and unknown extra columns are typed from the data, and their mostly distinct text sized from it.
  */
 export const CIC_SAMPLE_RECORDS = 40;
+/** The format family of the CICFlowMeter layouts (DatasetFormat.family). */
+export const CIC_FAMILY = 'cicflowmeter';
 
 /** CIC-IDS2017's MachineLearningCVE files write Fwd Header Length twice (pandas: 'Fwd Header Length.1'). */
 const REPEATED_FEATURE = 'Fwd Header Length';

@@ -6,7 +6,7 @@
 // Columns take their canonical CICFlowMeter names, so a model trained on one layout scores the other.
 
 import { CIC_FEATURES, CIC_IDENTIFIERS } from './cic-names.js';
-import { CIC_SAMPLE_RECORDS, cicFamily, cicHeaderMatches, cicLabel, cicPlan, isCicBenign } from './cic-common.js';
+import { CIC_FAMILY, CIC_SAMPLE_RECORDS, cicFamily, cicHeaderMatches, cicLabel, cicPlan, isCicBenign } from './cic-common.js';
 import type { DatasetFormat } from './schema.js';
 
 const KNOWN = new Set([...CIC_FEATURES, ...CIC_IDENTIFIERS]);
@@ -19,6 +19,7 @@ export const cicIds2017: DatasetFormat = {
   name: 'cic-ids2017',
   title: 'CIC-IDS2017',
   multiFile: true,
+  family: CIC_FAMILY,
   // Features are numbers by the schema; only identifiers and columns it does not know are typed from the data.
   sampleRecords: CIC_SAMPLE_RECORDS,
   detect(peek) {

@@ -3,7 +3,7 @@
 // the Tuesday-20-02 file), and copies of the header row repeated inside some files (skipped and counted by the reader).
 
 import { CIC_FEATURES, CIC_IDENTIFIERS } from './cic-names.js';
-import { CIC_SAMPLE_RECORDS, cicFamily, cicHeaderMatches, cicLabel, cicPlan, isCicBenign } from './cic-common.js';
+import { CIC_FAMILY, CIC_SAMPLE_RECORDS, cicFamily, cicHeaderMatches, cicLabel, cicPlan, isCicBenign } from './cic-common.js';
 import type { DatasetFormat } from './schema.js';
 
 const KNOWN = new Set([...CIC_FEATURES, ...CIC_IDENTIFIERS]);
@@ -12,6 +12,7 @@ export const cseCicIds2018: DatasetFormat = {
   name: 'cse-cic-ids2018',
   title: 'CSE-CIC-IDS2018',
   multiFile: true,
+  family: CIC_FAMILY,
   sampleRecords: CIC_SAMPLE_RECORDS,
   detect(peek) {
     const header = peek.records[0] ?? [];

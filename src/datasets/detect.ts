@@ -44,7 +44,7 @@ export function formatFor(name: string | undefined, peek: CsvPeek): DatasetForma
   } catch {
     return format;
   }
-  if (detected.name === genericCsv.name || detected.name === format.name) return format;
+  if (detected.name === genericCsv.name || detected.name === format.name || (format.family !== undefined && format.family === detected.family)) return format;
   // the format may come from --format or from a model (retrain --data): the line names both, not the option
   throw new UserError(`this is ${detected.name} data, not ${format.title}: it cannot be read as ${format.name} (detected, it reads as ${detected.name})`, { file: peek.file });
 }

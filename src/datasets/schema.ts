@@ -55,6 +55,11 @@ export interface DatasetFormat {
   /** The dataset ships as several files of one table (CIC: one per class or day; ISCX: one per day). */
   readonly multiFile?: boolean;
   /**
+   * Formats of one family name their columns alike (CICFlowMeter's): a file of one may be read with another's plan
+   * (`train` on CIC-IDS2017, `--test` on CSE-CIC-IDS2018), which a format named for a file of another family is not.
+   */
+  readonly family?: string;
+  /**
    * Records of the first file its plan needs, header included (200 by default: generic CSV types every column from
    * them). Formats whose columns are typed by their schema need fewer; a smaller sample is less garbage for V8.
    */

@@ -1,8 +1,8 @@
 // A format named with --format that the file does not fit, while another known format does, is refused in one line
 // naming both: `--format cic-ids2017` on UNSW-NB15 rows read its 0/1 `label` as CIC attack names (every row an
-// attack, classes '0' and '1') without a word. A file that only the generic CSV fits, and `--format csv` on a known
-// format, are read as asked; a file of the named format loads as before. Bundled fixtures and the NSL-KDD sample;
-// rows of the shared UNSW-NB15 file.
+// attack, classes '0' and '1') without a word. A file that only the generic CSV fits, `--format csv` on a known
+// format, and a format of the file's family (CIC-IDS2017 and CSE-CIC-IDS2018) are read as asked; a file of the named
+// format loads as before. Bundled fixtures and the NSL-KDD sample; rows of the shared UNSW-NB15 file.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +29,8 @@ describe('--format that does not fit the file', () => {
   it('--format csv on a known format, a file of the named format, and one only the generic CSV fits: read as asked', async () => {
     assert.equal((await loadDataset([CSE], { format: 'csv', label: 'Label' })).source.format, 'csv');
     assert.equal((await loadDataset([NSL], { format: 'nsl-kdd' })).nRows, 1538);
+    // one family (CICFlowMeter names): a CSE-CIC-IDS2018 file with the CIC-IDS2017 plan, as `train --test` reads it
+    assert.equal((await loadDataset([CSE], { format: 'cic-ids2017' })).source.format, 'cic-ids2017');
     // the generic file forced to a known format keeps that format's own parse error, which locates the cell
     await assert.rejects(loadDataset([GENERIC], { format: 'nsl-kdd' }), /generic-flows\.csv, line 1, column/);
   });
