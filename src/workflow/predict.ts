@@ -64,15 +64,18 @@ export function csvLine(p: PredictionRecord, labelled: boolean): string {
   return `${cells.map(csvCell).join(',')}\n`;
 }
 
+/** Infinity, -Infinity and NaN as the strings CSV and `--json` show (JSON.stringify writes null for them). */
+const jsonNumber = <T>(v: T): T | string => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+
 /** A prediction as JSON shows it: a line of --out .jsonl, or an item of `predict --json`'s predictions. */
 export function jsonRecord(p: PredictionRecord): Record<string, unknown> {
   return {
     row: p.row,
     ...(p.trueLabel !== undefined ? { true_label: p.trueLabel } : {}),
     label: p.label,
-    score: p.score,
-    attack_score: p.attack,
-    top_features: p.top.map((t) => ({ feature: t.feature, value: t.value, contribution: t.contribution })),
+    score: jsonNumber(p.score),
+    attack_score: jsonNumber(p.attack),
+    top_features: p.top.map((t) => ({ feature: t.feature, value: jsonNumber(t.value), contribution: jsonNumber(t.contribution) })),
   };
 }
 

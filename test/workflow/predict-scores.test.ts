@@ -1,6 +1,6 @@
 // predict writes probabilities as the shortest decimal of their float32 value ("0.94", not "0.9399999976158142"),
 // and leaves float64 scores (detectors' anomaly scores) as they are. Hand-made data with overlapping classes, so a
-// random forest's probabilities are fractions of its 100 trees.
+// random forest's probabilities are fractions of its 100 trees. Infinite values are written as in the CSV.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,4 +30,25 @@ test('predict --out .jsonl: probability scores have at most 8 significant digits
     if (!Number.isInteger(Number(s))) fractional++;
   }
   assert.ok(fractional > 0, 'the data gives the forest fractional probabilities to print');
+});
+
+test('predict --out .jsonl writes an infinite feature value as "Infinity", as the CSV does (it wrote null)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-predict-infinity-'));
+  const lines = ['a,b,label'];
+  for (let i = 0; i < 120; i++) {
+    const attack = i % 3 === 0;
+    lines.push(`${attack && i % 2 === 0 ? 'Infinity' : (i % 7) + (attack ? 50 : 0)},${i % 5},${attack ? 'attack' : 'normal'}`);
+  }
+  const data = join(dir, 'd.csv');
+  writeFileSync(data, `${lines.join('\n')}\n`);
+  const model = join(dir, 'dt.fsm');
+  await train({ files: [data], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+  const jsonl = join(dir, 'p.jsonl');
+  const csv = join(dir, 'p.csv');
+  await predict(model, [data], { label: 'label' }, { path: jsonl });
+  await predict(model, [data], { label: 'label' }, { path: csv });
+  const first = JSON.parse(readFileSync(jsonl, 'utf8').split('\n')[0]!);
+  assert.equal(first.top_features[0].feature, 'a');
+  assert.equal(first.top_features[0].value, 'Infinity');
+  assert.equal(readFileSync(csv, 'utf8').split('\n')[1]!.split(',')[6], 'Infinity');
 });
