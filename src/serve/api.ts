@@ -30,8 +30,9 @@ export interface ServiceContext {
 
 /**
  * Bytes a live-stream client may leave unread in the service's memory before its stream is ended (EventSource then
- * reconnects): far more than the alerts of one engine batch (a default batch's alerts are ~2 MB), so only a client
- * that stopped reading reaches it, and a dashboard left open on a frozen laptop cannot grow the service without end.
+ * reconnects): far more than the alerts of one engine batch (a default batch's alerts, ~1 KB each, are 1-2 MB), so
+ * only a client that stopped reading reaches it, and a dashboard left open on a frozen laptop cannot grow the service
+ * without end.
  */
 export const LIVE_STREAM_MAX_BUFFERED = 16 << 20;
 
