@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { listModels } from '../models/index.js';
@@ -29,14 +29,22 @@ export interface DemoResult {
   capture: { file: string; out: string; packets: number; flows: number };
 }
 
+/**
+ * A bundled file as the demo's lines name it: relative to the working folder when inside it, else absolute (a path
+ * up and out of it, "../../usr/lib/node_modules/flowsentry/samples/...", names the file no better).
+ */
+export function shownPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
 export async function runDemo(dir: string, log: (line: string) => void, onProgress?: (stage: string, done: number, total: number) => void, signal?: AbortSignal): Promise<DemoResult> {
   mkdirSync(dir, { recursive: true });
   const trainFile = join(SAMPLES, 'KDDTrain+_sample.txt');
   const testFile = join(SAMPLES, 'KDDTest+_sample.txt');
   const models = DEMO_MODELS.filter((m) => listModels().some((s) => s.name === m));
   if (models.length === 0) throw new UserError('no demo model is registered in this build');
-  const shown = (p: string): string => relative(process.cwd(), p) || p;
-  log(`Flowsentry demo: NSL-KDD sample (Tavallaee et al., CISDA 2009), train ${shown(trainFile)}, test ${shown(testFile)}`);
+  log(`Flowsentry demo: NSL-KDD sample (Tavallaee et al., CISDA 2009), train ${shownPath(trainFile)}, test ${shownPath(testFile)}`);
   const model = join(dir, 'model.fsm');
   const report = join(dir, 'report.html');
   const { result } = await train({
@@ -54,7 +62,7 @@ export async function runDemo(dir: string, log: (line: string) => void, onProgre
     onProgress,
     log,
   });
-  log(`predicting from the saved file ${shown(model)}`);
+  log(`predicting from the saved file ${shownPath(model)}`);
   const examples: string[] = [];
   const out = join(dir, 'predictions.csv');
   const predictions = await predict(model, [testFile], {}, { path: out });
@@ -68,7 +76,7 @@ export async function runDemo(dir: string, log: (line: string) => void, onProgre
   });
   const capture = join(SAMPLES, '../captures/synscan.pcapng');
   const flowsOut = join(dir, 'synscan-flows.csv');
-  log(`extracting flows from the sample capture ${shown(capture)}`);
+  log(`extracting flows from the sample capture ${shownPath(capture)}`);
   const flows = await extractFlows([capture], flowsOut, { features: 'cic' });
   return { run: result, predictions, examples, dir, capture: { file: capture, out: flowsOut, packets: flows.packets, flows: flows.flows } };
 }

@@ -1,5 +1,6 @@
 // `flowsentry demo` — the README's first Quick-start command — runs the whole loop on the bundled sample in under a
-// minute: leaderboard, report, saved model, predictions from the saved file, flows from the sample capture.
+// minute: leaderboard, report, saved model, predictions from the saved file, flows from the sample capture; the
+// bundled files it names are shown relative to the working folder only when inside it.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { shownPath } from '../../src/cli/demo.js';
 
 describe('flowsentry demo', () => {
   it('trains, reports, saves, predicts from the saved model, in under a minute', () => {
@@ -29,5 +31,13 @@ describe('flowsentry demo', () => {
     assert.ok(capture, 'turns the sample capture into flows');
     assert.equal(Number(capture[1]), 2011, 'tshark counts 2011 packets in synscan.pcapng');
     assert.equal(readFileSync(join(dir, 'synscan-flows.csv'), 'utf8').trim().split('\n').length, Number(capture[2]) + 1);
+    assert.match(r.stderr, /^extracting flows from the sample capture samples\/captures\/synscan\.pcapng$/m);
+  });
+
+  it('names the bundled files relative to the working folder inside it, absolute outside it (was ../../work/...)', () => {
+    const capture = resolve('samples/captures/synscan.pcapng');
+    assert.equal(shownPath(capture), join('samples', 'captures', 'synscan.pcapng'));
+    assert.equal(shownPath(capture, tmpdir()), capture);
+    assert.equal(shownPath(capture, resolve('samples/captures/synscan.pcapng')), capture);
   });
 });
