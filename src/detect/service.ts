@@ -142,7 +142,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       }),
       drift: () => scorer.driftStatus(),
       log: options.log,
-      health: () => ({ source: sourceName(config), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}) }),
+      health: () => ({ source: sourceName(config), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}), ...(sourceError !== undefined ? { sourceError } : {}) }),
     });
     const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];
     try {
@@ -155,6 +155,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   }
 
   let damage: string | undefined;
+  /** Why the source stopped, when it failed (serve keeps running without it; /api/health says it). */
+  let sourceError: string | undefined;
   /** How the NetFlow source receives datagrams (recvmmsg or dgram), once it listens. */
   let receiver: string | undefined;
   const abort = new AbortController();
@@ -214,7 +216,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       input = { error: err instanceof Error ? err.message : String(err) };
       // serve keeps running and says why its source stopped; detect stops with the error itself
       if (!options.keepAlive) throw err;
-      options.log(`source stopped: ${input.error as string}`);
+      sourceError = input.error as string;
+      options.log(`source stopped: ${sourceError}`);
     },
   );
 

@@ -2,16 +2,17 @@
 // is JSON lines only, the summary goes to stderr; the config file's sinks are used (detect's stdout default overrode
 // them); a config file that is not JSON is named with line and column; an HTTP address that is taken, unknown or out of range is one line
 // naming it (not "internal error"), and the store it opened is released; a NetFlow port past 65535 is refused (the
-// socket took it modulo 65536: 99999 listened on 34463).
+// socket took it modulo 65536: 99999 listened on 34463); serve whose source fails says so in /api/health.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli.js';
-import { SYNSCAN, TRAINING_CSVS, sharedFiles, trainPortscanModel } from '../e2e/service-harness.js';
+import { SYNSCAN, TRAINING_CSVS, sharedFiles, startServe, trainPortscanModel, waitFor } from '../e2e/service-harness.js';
 
 const captures = sharedFiles(SYNSCAN);
 const skip = !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : false;
@@ -70,6 +71,21 @@ describe('detect and serve: what a user meets first', { skip }, () => {
       const r = cli(['detect', '--model', model, '--stdin', '--sink', `file:${join(dir, 'stdin.jsonl')}`], input);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^flowsentry: <stdin>: (empty file|not a packet capture)/);
+    }
+  });
+
+  it('serve whose source fails to start keeps serving and says why in /api/health', { skip: spawnSync('tcpdump', ['--version']).error ? 'no tcpdump' : false }, async () => {
+    const served = await startServe(['--model', model, '--interface', 'no-such-if0', '--store', join(dir, 'no-source.duckdb')]);
+    try {
+      const health = (await waitFor('the source error', async () => {
+        const h = (await (await served.get('/api/health')).json()) as { status: string; sourceError?: string };
+        return h.sourceError === undefined ? undefined : h;
+      })) as { status: string; sourceError: string };
+      assert.equal(health.status, 'ok');
+      assert.match(health.sourceError, /^tcpdump on no-such-if0 failed: .*no-such-if0/);
+      assert.match(served.stderr(), /\nsource stopped: tcpdump on no-such-if0 failed: /);
+    } finally {
+      assert.equal((await served.stop()).code, 0);
     }
   });
 
