@@ -29,10 +29,10 @@ export function detectFormat(peek: CsvPeek): Detection {
 }
 
 /**
- * The format to read a peeked file with: the one named (--format, or a model's format), else the detected one. A named known format the
- * file does not fit while another known format does is refused (`--format cic-ids2017` on UNSW-NB15 took its 0/1
- * `label` for attack names: every row an attack, without a word); `--format csv`, and files no known format fits,
- * are read as asked.
+ * The format to read a peeked file with: the one named (--format, or a model's format), else the detected one. A
+ * named known format the file does not fit while another known format does is refused (`--format cic-ids2017` on
+ * UNSW-NB15 took its 0/1 `label` for attack names: every row an attack, without a word); `--format csv`, files no
+ * known format fits, and a format of the file's family (DatasetFormat.family) are read as asked.
  */
 export function formatFor(name: string | undefined, peek: CsvPeek): DatasetFormat {
   if (name === undefined) return detectFormat(peek).format;
