@@ -12,7 +12,7 @@ import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
-import { sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
+import { isMissingLabel, sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
 export interface LoadOptions {
   /** Format name (see FORMATS); detected from the first file when absent. */
@@ -288,6 +288,7 @@ function assembleFrame(
   const kept: string[] = [];
   let label: CategoricalColumn | undefined;
   let category: CategoricalColumn | undefined;
+  const missingSpellings = new Set<string>();
   plan.columns.forEach((c, i) => {
     const out = outputs[i];
     if (c.role === 'payload' || c.role === 'duplicate') {
@@ -323,11 +324,11 @@ function assembleFrame(
         }
         break;
       case 'label':
-        label = asCategorical(column);
+        label = withoutMissingLabels(asCategorical(column), missingSpellings);
         dropped.push({ name: c.name, reason: 'label' });
         break;
       case 'category':
-        category = asCategorical(column);
+        category = withoutMissingLabels(asCategorical(column), missingSpellings);
         dropped.push({ name: c.name, reason: 'label' });
         break;
       case 'meta':
@@ -355,7 +356,7 @@ function assembleFrame(
       skipped: [],
     },
   };
-  if (label && !options.keepUnlabelledRows) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped);
+  if (label && !options.keepUnlabelledRows) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped, missingSpellings);
   return { ...frame, source: { ...frame.source, skipped: [...skipped].map(([reason, count]) => ({ reason, count })) } };
 }
 
@@ -406,8 +407,27 @@ export function cleanDictionary(column: CategoricalColumn, clean: ((s: string) =
   return { ...column, dictionary };
 }
 
-/** Rows without a label are an error, or skipped and counted with skipBadRows. */
-function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly string[], skip: boolean, skipped: Map<string, number>): Frame {
+/**
+ * Label-side text that means "no label" (isMissingLabel: empty once cleaned, or 'NaN', 'N/A', 'null', ... in any case)
+ * becomes an empty cell (code -1): one rule for every format, whose unlabelled rows then take the one empty-label
+ * path. They were classes, and attacks in the binary view. The spellings found are added to `spellings`.
+ */
+function withoutMissingLabels(column: CategoricalColumn, spellings: Set<string>): CategoricalColumn {
+  const missing = column.dictionary.map(isMissingLabel);
+  if (!missing.includes(true)) return column;
+  const dictionary: string[] = [];
+  const remap = Int32Array.from(column.dictionary, (name, i) => {
+    if (!missing[i]) return dictionary.push(name) - 1;
+    if (name.trim() !== '') spellings.add(name.trim());
+    return -1;
+  });
+  const codes = column.codes;
+  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) codes[i] = remap[codes[i]];
+  return { ...column, dictionary };
+}
+
+/** Rows without a label are an error, or skipped and counted with skipBadRows. `spellings`: missing-label texts seen. */
+function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly string[], skip: boolean, skipped: Map<string, number>, spellings: ReadonlySet<string>): Frame {
   // An empty cell's code is -1, the only negative one: the engine's own search finds none without a loop over the
   // rows for V8 to compile (on-stack) at the end of the load, where the memory peaks.
   if (label.codes.indexOf(-1) < 0) return frame;
@@ -415,7 +435,8 @@ function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly
   for (let i = 0; i < label.codes.length; i++) if (label.codes[i] < 0) empty++;
   if (!skip) {
     const where = files.length === 1 ? files[0] : `${files.length} files`;
-    throw new UserError(`${empty} ${empty === 1 ? 'row has' : 'rows have'} an empty '${label.name}' label; use --skip-bad-rows to skip them`, { file: where });
+    const spelled = spellings.size ? ` (${[...spellings].map((s) => `'${s}'`).join(', ')}: missing, as pandas reads them)` : '';
+    throw new UserError(`${empty} ${empty === 1 ? 'row has' : 'rows have'} an empty '${label.name}' label${spelled}; use --skip-bad-rows to skip them`, { file: where });
   }
   skipped.set(SKIP_EMPTY_LABEL, (skipped.get(SKIP_EMPTY_LABEL) ?? 0) + empty);
   const keep = new Int32Array(frame.nRows - empty);

@@ -92,4 +92,15 @@ export function looksNumeric(values: readonly string[]): boolean {
   return true;
 }
 
+/** pandas' read_csv default na_values (besides the empty cell; 'None' since pandas 2.0). */
 const MISSING_TEXT = new Set(['#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+const MISSING_LABEL_TEXT = new Set([...MISSING_TEXT].map((v) => v.toLowerCase()));
+
+/**
+ * True for a label value (as its format cleans it) that means "no label": empty, or one of pandas' missing-value
+ * texts in any case ('NaN', 'N/A', 'null', 'None', 'Null', ...). Such rows are unlabelled rows, never a class.
+ */
+export function isMissingLabel(label: string): boolean {
+  const v = label.trim();
+  return v === '' || MISSING_LABEL_TEXT.has(v.toLowerCase());
+}
