@@ -1,7 +1,7 @@
 // `flowsentry extract <captures...>`: pcap / pcapng (optionally gzipped, '-' for stdin) → one row of flow features
 // per flow (CIC or NetFlow set), CSV or JSON lines, streamed. Thin: parse options, call src/flows/extract.ts, print.
 
-import { checkNotAnInput, checkWritableFile } from '../workflow/paths.js';
+import { checkNotAnInput, checkWritableFile, dataOutputFormat } from '../workflow/paths.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { checkCaptureFiles } from './capture-files.js';
@@ -73,6 +73,8 @@ export function register(program: Command): void {
           if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'jsonl') throw new UsageError(`--format expects csv or jsonl, got '${opts.format}'`);
           if (opts.out === undefined && opts.json) throw new UsageError('--json prints the summary on stdout: give the flows a file with --out');
           if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+          // --format says the format of any --out name; without it, the extension must say it
+          const format = (opts.format as OutputFormat | undefined) ?? (opts.out !== undefined ? dataOutputFormat(opts.out) : undefined);
           if (opts.out !== undefined) checkWritableFile(opts.out, '--out');
           if (opts.out !== undefined) checkNotAnInput(opts.out, '--out', captures);
           checkCaptureFiles(captures);
@@ -87,7 +89,7 @@ export function register(program: Command): void {
           const summary = await extractFlows(captures, opts.out ?? stdoutStream(), {
             ...(progress ? { onProgress: (bytes: number, index: number) => progress.update(Math.min(total, sizes.slice(0, index).reduce((a, b) => a + b, 0) + bytes)) } : {}),
             features: opts.features as FeatureSet,
-            ...(opts.format !== undefined ? { format: opts.format as OutputFormat } : {}),
+            ...(format !== undefined ? { format } : {}),
             idleTimeoutS: positiveNumber('--idle-timeout', opts.idleTimeout),
             activeTimeoutS: positiveNumber('--active-timeout', opts.activeTimeout),
             maxFlows,

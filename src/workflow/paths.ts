@@ -5,8 +5,8 @@
 // write's own error, one line from src/util/output.ts.
 
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { dirname, extname, join, resolve } from 'node:path';
+import { UsageError, UserError } from '../errors.js';
 import { errnoMeaning } from '../util/output.js';
 
 /** statfs(2) magic numbers of proc, sysfs, cgroup2 and debugfs (linux/magic.h): no new files in their folders. */
@@ -74,4 +74,16 @@ export function sameFile(a: string, b: string): boolean {
 export function checkNotAnInput(path: string, option: string, inputs: readonly string[]): void {
   const input = inputs.find((f) => f !== '-' && sameFile(path, f));
   if (input !== undefined) throw new UserError(`${option}: this is also an input (${input}); writing it would destroy it — choose another path`, { file: path });
+}
+
+/**
+ * The format of rows written to `--out` (`predict`, `extract`), from its extension: .csv CSV; .jsonl, .ndjson and .json
+ * JSON lines; none at all (a device: /dev/stdout) CSV, what both write on stdout. Any other extension is a usage
+ * error: `extract --out flows.txt` wrote CSV there without a word.
+ */
+export function dataOutputFormat(path: string): 'csv' | 'jsonl' {
+  const ext = extname(path).toLowerCase();
+  if (ext === '' || ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  throw new UsageError(`--out ${path}: the extension says the format; use .csv or .jsonl`);
 }

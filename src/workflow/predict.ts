@@ -3,12 +3,10 @@
 // are never all held in memory.
 
 import { openSync } from 'node:fs';
-import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
-import { UsageError } from '../errors.js';
 import { loadModelFile, readModelInput, taskLabels } from './data.js';
 import { checkInputColumns, fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
-import { checkNotAnInput, checkWritableFile } from './paths.js';
+import { checkNotAnInput, checkWritableFile, dataOutputFormat } from './paths.js';
 import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
 
 export const PREDICT_BLOCK_ROWS = 1024;
@@ -37,13 +35,6 @@ export interface PredictSummary {
   /** Predicted label → count. */
   counts: Record<string, number>;
   seconds: number;
-}
-
-export function outputFormat(path: string): PredictFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.csv') return 'csv';
-  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  throw new UsageError(`--out ${path}: the extension says the format; use .csv or .jsonl`);
 }
 
 const csvCell = (v: string | number | null | undefined): string => {
@@ -109,7 +100,7 @@ export async function predict(
   out: { path: string } | { stream: Writable; format: PredictFormat } | { collect: (p: PredictionRecord) => void },
 ): Promise<PredictSummary> {
   const started = performance.now();
-  const format = 'path' in out ? outputFormat(out.path) : 'stream' in out ? out.format : undefined;
+  const format = 'path' in out ? dataOutputFormat(out.path) : 'stream' in out ? out.format : undefined;
   if ('path' in out) checkWritableFile(out.path, '--out');
   if ('path' in out) checkNotAnInput(out.path, '--out', [modelPath, ...files]);
   const doc = await loadModelFile(modelPath);

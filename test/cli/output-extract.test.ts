@@ -50,7 +50,7 @@ describe('extract --out a full device (ENOSPC)', { skip: noFull }, () => {
 describe('extract --out past the file size limit (EFBIG): the count is the complete rows on disk', () => {
   for (const path of PATHS) {
     it(path.name, () => {
-      const out = join(dir, `limited-${path.args.join('')}.out`);
+      const out = join(dir, `limited-${path.args.join('')}.${path.header ? 'csv' : 'jsonl'}`);
       const r = runCli(['extract', capture, '--out', out, ...path.args], { fileLimitKb: 600 });
       const rows = completeLines(readFileSync(out, 'latin1')) - (path.header ? 1 : 0);
       assert.ok(rows > 0 && rows < FLOWS, `${rows} rows before the limit`);
