@@ -10,7 +10,7 @@ import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
-import { assertNotFlowToolOutput, checkReadable, formatFor } from './detect.js';
+import { assertNotFlowToolOutput, checkReadable, detectFormat, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
 import { isMissingLabel, sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
@@ -181,6 +181,7 @@ async function planFiles(
     peeks.push(header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peekCsv(file, 2));
   }
   peeks.forEach(checkReadable);
+  checkOneFormat(format, options.format, peeks);
   // A later file with the first one's header has its plan (names come from the header; column kinds are the first
   // file's): one plan of ~90 column objects instead of one per file.
   const plans = peeks.map((peek, i) =>
@@ -198,6 +199,25 @@ async function planFiles(
   });
   const timeColumns = plans[0].columns.map((c, i) => isTimeIdentifier(c, format, options) && mostlyTimestamps(rows.map((r) => r[i] ?? '')));
   return { format, plans, peeks: peeks.map(({ records: _r, head: _h, ...summary }) => summary), textShapes, timeColumns };
+}
+
+/**
+ * Every file is of the first one's format: a named format must fit each (formatFor); a detected one must be each
+ * later file's own, or of its family (CIC-IDS2017 with CSE-CIC-IDS2018). `train KDDTrain+.txt
+ * kddcup.data_10_percent.gz` was the reader's "line 1: ... 42 fields, expected 43" on the second file. A file only the
+ * generic CSV fits is left to the column check, which names the columns that differ.
+ */
+function checkOneFormat(format: DatasetFormat, named: string | undefined, peeks: readonly CsvPeek[]): void {
+  for (const peek of peeks.slice(1)) {
+    if (named !== undefined) {
+      formatFor(named, peek);
+      continue;
+    }
+    const own = detectFormat(peek).format;
+    const sameFamily = own.family !== undefined && own.family === format.family;
+    if (own.name === format.name || sameFamily || own.name === genericCsv.name || format.name === genericCsv.name) continue;
+    throw new UserError(`${peek.file} is ${own.title} data, ${peeks[0].file} is ${format.title} data: give files of one format`);
+  }
 }
 
 function csvOptions(format: DatasetFormat, plan: FilePlan, options: LoadOptions): { columnNames: string[]; hasHeader: boolean; missing?: readonly string[]; skipBadRows?: boolean } {
