@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'data files')
     .option('--out <file>', 'write predictions here (.csv or .jsonl), streamed; default: CSV on stdout')
     .option('--format <name>', 'dataset format (default: detected)')
-    .option('--label <column>', 'label column of a generic CSV (its values are echoed as true_label)')
+    .option('--label <column>', 'label column of a generic CSV, echoed as true_label (default: the model\'s label column, when the input has it)')
     .option('--no-explain', 'skip the per-row feature contributions (faster)')
     .option('--json', 'print one JSON document (summary, plus every prediction when there is no --out)')
     .action(async (model: string, files: string[], opts: PredictCliOptions, cmd: Command) => {

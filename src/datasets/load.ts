@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly format?: string;
   /** Label column: required to label a generic CSV; for known formats it overrides the usual label. */
   readonly label?: string;
+  /** Without `label`: the label column when the files have one of this name (predict and a model's label column). */
+  readonly labelIfPresent?: string;
   /** Keep identifier columns (flow ids, addresses, source ports, timestamps, row ids) as features. */
   readonly keepIdentifiers?: boolean;
   /**
@@ -171,6 +173,11 @@ async function planFiles(
   const detectionPeek = await peekCsv(files[0], DETECTION_RECORDS);
   checkReadable(detectionPeek);
   const format = formatFor(options.format, detectionPeek);
+  if (options.label === undefined && options.labelIfPresent !== undefined) {
+    const wanted = options.labelIfPresent.trim();
+    const present = format.plan(detectionPeek, {}).columns.some((c) => c.name === wanted || c.fileName.trim() === wanted);
+    options = { ...options, label: present ? wanted : undefined };
+  }
   const sampleRecords = format.sampleRecords ?? SAMPLE_RECORDS;
   const peeks = [sampleRecords > DETECTION_RECORDS && !detectionPeek.complete ? await peekCsv(files[0], sampleRecords) : detectionPeek];
   checkReadable(peeks[0]);

@@ -4,7 +4,7 @@
 
 import { openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { loadModelFile, readModelInput, taskLabels } from './data.js';
+import { labelColumnFor, loadModelFile, readModelInput, taskLabels } from './data.js';
 import { checkInputColumns, fittedFromDocument, predictBlock, type PredictedRow } from './fitted.js';
 import { checkNotAnInput, checkWritableFile, dataOutputFormat } from './paths.js';
 import { countLines, countStdout, OutputError, syncFileStream, writtenBefore } from '../util/output.js';
@@ -105,8 +105,10 @@ export async function predict(
   if ('path' in out) checkNotAnInput(out.path, '--out', [modelPath, ...files]);
   const doc = await loadModelFile(modelPath);
   const fitted = fittedFromDocument(doc, modelPath);
-  // a row without a label is scored like any other (true_label empty): labels are only echoed here
-  const frame = await readModelInput(doc, files, { format: o.format, label: o.label, keepUnlabelledRows: true });
+  // a row without a label is scored like any other (true_label empty): labels are only echoed here, from --label or,
+  // when the input has it, the label column the model was trained with (as evaluate reads it)
+  const recordedLabel = labelColumnFor(doc, undefined);
+  const frame = await readModelInput(doc, files, { format: o.format, label: o.label, ...(recordedLabel !== undefined ? { labelIfPresent: recordedLabel } : {}), keepUnlabelledRows: true });
   // fail on missing columns before writing anything
   checkInputColumns(fitted, frame, doc.meta.format);
   const truth = frame.label ? taskLabels(frame, doc.meta.task, true) : undefined;
