@@ -46,13 +46,14 @@ function datasetSummary(result: RunResult): string {
   const kept = d.keptIdentifiers?.length
     ? `<h3>Identifier columns kept as features</h3><p id="kept-identifiers">${d.keptIdentifiers.map((n) => `<code>${esc(n)}</code>`).join(', ')} (<code>--keep-identifiers</code>): scores learnt from them do not carry over to other networks or flows.</p>`
     : '';
+  const unused = d.unusedColumns?.length ? ` Columns of the data the model does not use: ${d.unusedColumns.map((n) => `<code>${esc(n)}</code>`).join(', ')}.` : '';
   const skipped = d.skipped.length ? `<p>Skipped rows: ${d.skipped.map((s) => `${s.count} (${esc(s.reason)})`).join(', ')}.</p>` : '<p>No rows were skipped.</p>';
   // an evaluation knows the model's training row count, not its rows per class
   const trainCount = (i: number): string => (d.trainCounts.length === 0 ? '–' : String(d.trainCounts[i] ?? 0));
   const classRows = d.classes.map((c, i) => `<tr><td class="l">${esc(c)}</td><td>${trainCount(i)}</td><td>${d.testCounts[i] ?? 0}</td></tr>`).join('');
   return `<p>Format <b>${esc(d.format)}</b>, label view <b>${esc(d.labelView)}</b>. Training: ${d.trainRows} rows from ${d.trainFiles.map((f) => `<code>${esc(f)}</code>`).join(', ')}.
 Test: ${d.testRows} rows (${esc(d.testSource)}${d.testFiles.length ? `: ${d.testFiles.map((f) => `<code>${esc(f)}</code>`).join(', ')}` : ''}).
-${d.features} input features; ${d.featureNames.length} model columns after preprocessing.</p>
+${d.features} input features${d.unusedColumns ? " (the model's)" : ''}; ${d.featureNames.length} model columns after preprocessing.${unused}</p>
 <table id="classes"><thead><tr><th class="l">class</th><th>train rows</th><th>test rows</th></tr></thead><tbody>${classRows}</tbody></table>
 ${kept}<h3>Columns dropped, and why</h3>${dropped}${skipped}`;
 }

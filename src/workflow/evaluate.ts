@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { takeRows } from '../frame/matrix.js';
 import { globalImportances } from '../explain/index.js';
 import { getModelSpec } from '../models/index.js';
+import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { alignToTraining, labelColumnFor, loadModelFile, modelLoadOptions, readModelInput, subsetFrame, taskLabels } from './data.js';
 import { checkInputColumns, fittedFromDocument, outputsOf } from './fitted.js';
 import { testCurves, testMetrics } from './metrics.js';
@@ -39,6 +40,7 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
   const outputs = await outputsOf(fitted, X);
   const predictSeconds = (performance.now() - t0) / 1000;
   const { info } = fitted;
+  const modelInputs = new Set(doc.schema.features.map((f) => canonicalFeatureName(f.name)));
   const curves = testCurves(y.codes, outputs, info, fitted.threshold ?? (info.positive >= 0 ? 0.5 : null));
   const step = Math.max(1, X.rows / 200);
   const sample = takeRows(X, Int32Array.from({ length: Math.min(200, X.rows) }, (_, k) => Math.floor(k * step)));
@@ -69,7 +71,8 @@ export async function evaluate(modelPath: string, files: string[], o: EvaluateOp
       classes: [...doc.labels.classes],
       trainCounts: [],
       testCounts: countsOf(y.codes),
-      features: frame.features.length,
+      features: doc.schema.features.length,
+      unusedColumns: frame.features.map((c) => c.name).filter((name) => !modelInputs.has(canonicalFeatureName(name))),
       featureNames: [...fitted.pipeline.columns],
       dropped: [...frame.source.dropped],
       ...(doc.meta.keptIdentifiers && modelLoadOptions(doc).keepIdentifiers ? { keptIdentifiers: [...doc.meta.keptIdentifiers] } : {}),

@@ -74,7 +74,10 @@ export interface DatasetSummary {
   classes: string[];
   trainCounts: number[];
   testCounts: number[];
+  /** Input features of the model (for an evaluation: the model's, not the columns of the file). */
   features: number;
+  /** An evaluation's feature columns of the data that the model does not read. */
+  unusedColumns?: string[];
   /** Model input columns after preprocessing (one-hot etc.). */
   featureNames: string[];
   dropped: DroppedColumn[];
