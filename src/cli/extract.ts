@@ -73,10 +73,10 @@ export function register(program: Command): void {
           if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'jsonl') throw new UsageError(`--format expects csv or jsonl, got '${opts.format}'`);
           if (opts.out === undefined && opts.json) throw new UsageError('--json prints the summary on stdout: give the flows a file with --out');
           if (captures.filter((c) => c === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
-          // --format says the format of any --out name; without it, the extension must say it
-          const format = (opts.format as OutputFormat | undefined) ?? (opts.out !== undefined ? dataOutputFormat(opts.out) : undefined);
           if (opts.out !== undefined) checkWritableFile(opts.out, '--out');
           if (opts.out !== undefined) checkNotAnInput(opts.out, '--out', captures);
+          // --format says the format of any --out name; without it, the extension must say it
+          const format = (opts.format as OutputFormat | undefined) ?? (opts.out !== undefined ? dataOutputFormat(opts.out) : undefined);
           checkCaptureFiles(captures);
           const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
           if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);

@@ -12,6 +12,7 @@ import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
+import { lineOfRow } from './row-line.js';
 import { isMissingLabel, sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
 export interface LoadOptions {
@@ -65,7 +66,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     parallel.fileRows.forEach((rows, i) => {
       if (rows === 0 && parallel.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file: files[i] });
     });
-    return assembleFrame(format, plan, parallel.outputs, parallel.rows, files, new Map(parallel.skipped), options);
+    return assembleFrame(format, plan, parallel.outputs, parallel.rows, { files, fileRows: parallel.fileRows, gzip: peeks.map((p) => p.gzip) }, new Map(parallel.skipped), options);
   }
   // One read buffer for every file (each dropped buffer would stay resident until V8 happens to collect it).
   const readBuffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, Math.max(...peeks.map((p) => p.expandedBytes)) + 1024));
@@ -80,6 +81,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   const builder = new ColumnarBuilder(kinds, capacity, distinctHints, dataBytes);
   let doneBytes = 0;
   const skipped = new Map<string, number>();
+  const fileRows: number[] = [];
   for (const [i, file] of files.entries()) {
     const onProgress = options.onProgress ? (read: number) => options.onProgress?.(doneBytes + read, totalBytes) : undefined;
     let result: CsvReadResult;
@@ -91,11 +93,12 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       result = await readCsvInto(file, builder, { ...csvOptions(format, plans[i], options), onProgress }, readBuffer);
     }
     if (result.rows === 0 && result.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file });
+    fileRows.push(result.rows);
     for (const [reason, count] of result.skipped) skipped.set(reason, (skipped.get(reason) ?? 0) + count);
     doneBytes += peeks[i].fileBytes;
   }
   const outputs = builder.finish();
-  return assembleFrame(format, plan, outputs, builder.rows, files, skipped, options);
+  return assembleFrame(format, plan, outputs, builder.rows, { files, fileRows, gzip: peeks.map((p) => p.gzip) }, skipped, options);
 }
 
 /**
@@ -299,15 +302,23 @@ function checkSameColumns(first: FilePlan, other: FilePlan, firstFile: string, f
   throw new UserError(`columns differ from ${firstFile}: ${parts.join('; ')}`, { file });
 }
 
-function assembleFrame(
+/** The files read, the data rows each gave (in frame order) and whether each is gzip: where a frame row comes from. */
+interface RowOrigin {
+  readonly files: readonly string[];
+  readonly fileRows: readonly number[];
+  readonly gzip: readonly boolean[];
+}
+
+async function assembleFrame(
   format: DatasetFormat,
   plan: FilePlan,
   outputs: ColumnOutput[],
   nRows: number,
-  files: readonly string[],
+  origin: RowOrigin,
   skipped: Map<string, number>,
   options: LoadOptions,
-): Frame {
+): Promise<Frame> {
+  const { files } = origin;
   const features: Column[] = [];
   const identifiers: IdentifierColumn[] = [];
   const meta: Column[] = [];
@@ -316,6 +327,9 @@ function assembleFrame(
   let label: CategoricalColumn | undefined;
   let category: CategoricalColumn | undefined;
   const missingSpellings = new Set<string>();
+  // the file's fields of the label and category columns (the category is the label of UNSW-NB15)
+  let labelField = -1;
+  let categoryField = -1;
   plan.columns.forEach((c, i) => {
     const out = outputs[i];
     if (c.role === 'payload' || c.role === 'duplicate') {
@@ -334,8 +348,7 @@ function assembleFrame(
     let column: Column;
     if (out.kind === NUMERIC) column = { kind: 'numeric', name: c.name, values: out.values };
     else {
-      const clean = c.role === 'label' ? (plan.labelOverride ? genericCsv.normaliseLabel : format.normaliseLabel) : c.role === 'category' ? (format.normaliseCategory ?? ((s: string) => s.trim())) : c.role === 'feature' ? format.featureText : undefined;
-      column = cleanDictionary({ kind: 'categorical', name: c.name, codes: out.codes, dictionary: out.dictionary }, clean);
+      column = cleanDictionary({ kind: 'categorical', name: c.name, codes: out.codes, dictionary: out.dictionary }, cleaner(c, plan, format));
     }
     switch (c.role) {
       case 'feature':
@@ -352,10 +365,12 @@ function assembleFrame(
         break;
       case 'label':
         label = withoutMissingLabels(asCategorical(column), missingSpellings);
+        labelField = i;
         dropped.push({ name: c.name, reason: 'label' });
         break;
       case 'category':
         category = withoutMissingLabels(asCategorical(column), missingSpellings);
+        categoryField = i;
         dropped.push({ name: c.name, reason: 'label' });
         break;
       case 'meta':
@@ -383,8 +398,23 @@ function assembleFrame(
       skipped: [],
     },
   };
-  if (label && !options.keepUnlabelledRows) frame = dropEmptyLabels(frame, label, files, options.skipBadRows === true, skipped, missingSpellings);
+  // An empty label's code is -1, the only negative one: the engine's own search finds none without a loop over the
+  // rows for V8 to compile (on-stack) at the end of the load, where the memory peaks.
+  if (label && !options.keepUnlabelledRows && label.codes.indexOf(-1) >= 0) {
+    if (!options.skipBadRows) {
+      const field = labelField >= 0 ? labelField : categoryField;
+      throw await emptyLabelError(label, missingSpellings, origin, { format, plan, field });
+    }
+    frame = dropEmptyLabels(frame, label, skipped);
+  }
   return { ...frame, source: { ...frame.source, skipped: [...skipped].map(([reason, count]) => ({ reason, count })) } };
+}
+
+/** The clean-up of a text column's values by its role: labels, categories and text features as the format says. */
+function cleaner(column: ColumnPlan, plan: FilePlan, format: DatasetFormat): ((s: string) => string) | undefined {
+  if (column.role === 'label') return plan.labelOverride ? genericCsv.normaliseLabel : format.normaliseLabel;
+  if (column.role === 'category') return format.normaliseCategory ?? ((s: string) => s.trim());
+  return column.role === 'feature' ? format.featureText : undefined;
 }
 
 function asCategorical(column: Column): CategoricalColumn {
@@ -453,18 +483,38 @@ function withoutMissingLabels(column: CategoricalColumn, spellings: Set<string>)
   return { ...column, dictionary };
 }
 
-/** Rows without a label are an error, or skipped and counted with skipBadRows. `spellings`: missing-label texts seen. */
-function dropEmptyLabels(frame: Frame, label: CategoricalColumn, files: readonly string[], skip: boolean, skipped: Map<string, number>, spellings: ReadonlySet<string>): Frame {
-  // An empty cell's code is -1, the only negative one: the engine's own search finds none without a loop over the
-  // rows for V8 to compile (on-stack) at the end of the load, where the memory peaks.
-  if (label.codes.indexOf(-1) < 0) return frame;
+/**
+ * The error line for rows without a label: their count, and the file, line and column of the first (found by reading
+ * its file again, row-line.ts; checked to be that row: a row the count cannot place is named by its file alone).
+ */
+async function emptyLabelError(label: CategoricalColumn, spellings: ReadonlySet<string>, origin: RowOrigin, where: { format: DatasetFormat; plan: FilePlan; field: number }): Promise<UserError> {
   let empty = 0;
   for (let i = 0; i < label.codes.length; i++) if (label.codes[i] < 0) empty++;
-  if (!skip) {
-    const where = files.length === 1 ? files[0] : `${files.length} files`;
-    const spelled = spellings.size ? ` (${[...spellings].map((s) => `'${s}'`).join(', ')}: missing, as pandas reads them)` : '';
-    throw new UserError(`${empty} ${empty === 1 ? 'row has' : 'rows have'} an empty '${label.name}' label${spelled}; use --skip-bad-rows to skip them`, { file: where });
+  const first = label.codes.indexOf(-1);
+  let file = 0;
+  let before = 0;
+  while (file < origin.fileRows.length - 1 && first >= before + origin.fileRows[file]) before += origin.fileRows[file++];
+  const several = origin.files.length > 1 ? ` of the ${origin.files.length} files` : '';
+  const rows = `${empty} ${empty === 1 ? `row${several} has` : `rows${several} have`}`;
+  const spelled = spellings.size ? ` (${[...spellings].map((s) => `'${s}'`).join(', ')}: missing, as pandas reads them)` : '';
+  const advice = '; use --skip-bad-rows to skip them';
+  const column = where.plan.columns[where.field];
+  if (column && !where.format.xml) {
+    const found = await lineOfRow(origin.files[file], first - before, where.plan.hasHeader, origin.gzip[file]);
+    const cell = found?.cells[where.field];
+    const clean = cleaner(column, where.plan, where.format) ?? ((s: string) => s);
+    if (found && cell !== undefined && (cell === '' || isMissingLabel(clean(cell)))) {
+      const firstHere = empty > 1 ? ', the first here' : '';
+      return new UserError(`${rows} an empty '${label.name}' label${spelled}${firstHere}${advice}`, { file: origin.files[file], line: found.line, column: column.fileName.trim() });
+    }
   }
+  return new UserError(`${rows} an empty '${label.name}' label${spelled}${advice}`, { file: origin.files.length === 1 ? origin.files[0] : `${origin.files.length} files` });
+}
+
+/** Rows without a label (--skip-bad-rows) are skipped and counted. */
+function dropEmptyLabels(frame: Frame, label: CategoricalColumn, skipped: Map<string, number>): Frame {
+  let empty = 0;
+  for (let i = 0; i < label.codes.length; i++) if (label.codes[i] < 0) empty++;
   skipped.set(SKIP_EMPTY_LABEL, (skipped.get(SKIP_EMPTY_LABEL) ?? 0) + empty);
   const keep = new Int32Array(frame.nRows - empty);
   let k = 0;

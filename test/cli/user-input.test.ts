@@ -47,7 +47,7 @@ describe('train and evaluate on what users bring', () => {
 
   it('rows without a label: the line advises --skip-bad-rows, and train and evaluate take it', () => {
     const model = join(dir, 'm.fsm');
-    assertFails(cli('train', unlabelled, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model), 1, /unlabelled\.csv: 2 rows have an empty 'label' label; use --skip-bad-rows to skip them$/);
+    assertFails(cli('train', unlabelled, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model), 1, /unlabelled\.csv, line 7, column 'label': 2 rows have an empty 'label' label, the first here; use --skip-bad-rows to skip them$/);
     const r = cli('train', unlabelled, '--label', 'label', '--test', unlabelled, '--models', 'dt', '--cv', '2', '--out', model, '--skip-bad-rows');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^skipped 2: empty label$/m);
@@ -55,7 +55,7 @@ describe('train and evaluate on what users bring', () => {
     assert.match(r.stdout, /198 training rows, 198 test rows/);
     const json = JSON.parse(cli('train', unlabelled, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', model, '--skip-bad-rows', '--json').stdout);
     assert.deepEqual(json.skipped, [{ reason: 'empty label', count: 2 }]);
-    assertFails(cli('evaluate', model, unlabelled), 1, /2 rows have an empty 'label' label; use --skip-bad-rows/);
+    assertFails(cli('evaluate', model, unlabelled), 1, /unlabelled\.csv, line 7, column 'label': 2 rows have an empty 'label' label, the first here; use --skip-bad-rows/);
     const e = cli('evaluate', model, unlabelled, '--skip-bad-rows', '--json');
     assert.equal(e.code, 0, e.stderr);
     const evaluation = JSON.parse(e.stdout);
@@ -63,7 +63,7 @@ describe('train and evaluate on what users bring', () => {
     assert.deepEqual(evaluation.skipped, [{ reason: 'empty label', count: 2 }]);
     const one = join(dir, 'one.csv');
     writeFileSync(one, `a,b,label\n${rows.slice(0, 20).join('\n')}\n1,1,\n`);
-    assertFails(cli('evaluate', model, one), 1, /one\.csv: 1 row has an empty 'label' label/);
+    assertFails(cli('evaluate', model, one), 1, /one\.csv, line 22, column 'label': 1 row has an empty 'label' label; use --skip-bad-rows/);
   });
 
   it('a model file given to inspect is named as a model (it was "unknown format: this is a binary file")', () => {

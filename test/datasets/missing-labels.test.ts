@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '../../src/datasets/load.js';
@@ -50,7 +51,8 @@ describe('missing-label spellings', () => {
     await assert.rejects(loadDataset([file], { label: 'label' }), (e: unknown) => {
       assert.ok(e instanceof UserError);
       assert.equal(e.message.split('\n').length, 1);
-      assert.match(e.message, new RegExp(`generic\\.csv: ${MISSING.length} rows have an empty 'label' label .*; use --skip-bad-rows to skip them$`));
+      // the first of them is data row 200: line 202 after the header
+      assert.match(e.message, new RegExp(`generic\\.csv, line 202, column 'label': ${MISSING.length} rows have an empty 'label' label \\('#N/A', .*'NaN', .*: missing, as pandas reads them\\), the first here; use --skip-bad-rows to skip them$`));
       return true;
     });
     const frame = await loadDataset([file], { label: 'label', skipBadRows: true });
@@ -73,7 +75,7 @@ describe('missing-label spellings', () => {
     });
     const file = join(dir, 'kdd.txt');
     writeFileSync(file, `${swapped.join('\n')}\n`);
-    await assert.rejects(loadDataset([file]), /kdd\.txt: 18 rows have an empty 'label' label .*--skip-bad-rows/);
+    await assert.rejects(loadDataset([file]), /kdd\.txt, line 101, column 'label': 18 rows have an empty 'label' label .*, the first here; use --skip-bad-rows/);
     const frame = await loadDataset([file], { skipBadRows: true });
     assert.equal(frame.nRows, 300 - PANDAS_NA.length);
     const expected = new Set(sample.filter((_, i) => i < 100 || i >= 100 + PANDAS_NA.length).map((l) => l.split(',')[41]));
@@ -105,7 +107,26 @@ describe('missing-label spellings', () => {
       const r = cli(args);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`^flowsentry: .*predict\\.csv: ${MISSING.length} rows have an empty 'label' label .*; use --skip-bad-rows to skip them$`, 'm'));
+      assert.match(r.stderr, new RegExp(`^flowsentry: .*predict\\.csv, line 202, column 'label': ${MISSING.length} rows have an empty 'label' label .*; use --skip-bad-rows to skip them$`, 'm'));
     }
+  });
+
+  it('the line of the first is counted as the reader counts rows: header copies, blank lines, quoted line breaks, gzip, a later file', async () => {
+    const header = 'a,note,label';
+    // line numbers written down by hand from the text below
+    const first = [header, '1,x,normal', '', '2,"two\nlines",attack', header, '3,y,normal'].join('\n');
+    const second = [header, '4,z,normal', '5,"a ""quoted"", cell",attack', '', '6,w, Null ', '7,v,'].join('\n');
+    const a = join(dir, 'first.csv');
+    const b = join(dir, 'second.csv.gz');
+    writeFileSync(a, `${first}\n`);
+    writeFileSync(b, gzipSync(`${second}\n`));
+    await assert.rejects(loadDataset([a, b], { label: 'label' }), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.equal(e.message, `${b}, line 5, column 'label': 2 rows of the 2 files have an empty 'label' label ('Null': missing, as pandas reads them), the first here; use --skip-bad-rows to skip them`);
+      return true;
+    });
+    const one = join(dir, 'one.csv');
+    writeFileSync(one, `${first}\n4,r,normal\n5,q,\n`);
+    await assert.rejects(loadDataset([one], { label: 'label' }), new RegExp(`${one.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, line 9, column 'label': 1 row has an empty 'label' label; use --skip-bad-rows to skip them$`));
   });
 });

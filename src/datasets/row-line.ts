@@ -1,0 +1,69 @@
+// The line of a data row of a CSV file, for an error found after loading (a row without a label): the file is read
+// again as text and its records counted as the loader counts them (the header, empty lines and copies of the header
+// skipped; a quoted cell may span lines). Only on the way to an error line, so plain and unhurried.
+
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export interface RowLine {
+  /** 1-based line where the record starts. */
+  readonly line: number;
+  readonly cells: readonly string[];
+}
+
+/** Where data row `row` (0-based, of this file) starts, with its cells; undefined when the file has fewer rows. */
+export async function lineOfRow(file: string, row: number, hasHeader: boolean, gzip: boolean): Promise<RowLine | undefined> {
+  const raw = createReadStream(file);
+  const input: Readable = gzip ? raw.pipe(createGunzip()) : raw;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let lineNumber = 0;
+  let header: string | undefined;
+  let record: string | undefined;
+  let recordLine = 0;
+  let rows = 0;
+  try {
+    for await (const text of lines) {
+      lineNumber++;
+      const line = lineNumber === 1 ? text.replace(/^\uFEFF/, '') : text;
+      if (record === undefined) {
+        record = line;
+        recordLine = lineNumber;
+      } else record += `\n${line}`;
+      // an odd number of quotes: a quoted cell goes on to the next line
+      if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
+      const complete = record;
+      record = undefined;
+      if (hasHeader && header === undefined) header = complete;
+      else if (complete !== '' && complete !== header && rows++ === row) return { line: recordLine, cells: splitCells(complete) };
+    }
+  } finally {
+    lines.close();
+    raw.destroy();
+  }
+  return undefined;
+}
+
+/** The cells of one CSV record: comma-separated, a quoted cell up to its closing quote, "" inside it a quote. */
+function splitCells(record: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < record.length; i++) {
+    const ch = record[i];
+    if (quoted) {
+      if (ch !== '"') cell += ch;
+      else if (record[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += ch;
+  }
+  cells.push(cell);
+  return cells;
+}
