@@ -280,6 +280,7 @@ function lineFeedsIn(bytes: Uint8Array, n: number): number {
   }
   let i = at + 1;
   for (; i < n && (bytes.byteOffset + i) % 4 !== 0; i++) if (bytes[i] === LF) lines++;
+  if (i >= n) return lines; // no aligned word left (an Int32Array view may not start off a 4-byte boundary)
   const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, (n - i) >> 2);
   let lanes = 0;
   let wordsInLanes = 0;

@@ -195,6 +195,13 @@ describe('line count', () => {
       }
     }
   });
+
+  it('counts a file whose eighth line feed ends it at any alignment (the word loop then has no words)', async () => {
+    for (let header = 4; header <= 7; header++) {
+      const path = write(`eight-lines-${header}.csv`, new TextEncoder().encode(`${'h'.repeat(header - 1)}\n${'1,2\n'.repeat(7)}`));
+      assert.equal(await countLines(path), 8, `a header of ${header} bytes and 7 lines`);
+    }
+  });
 });
 
 describe('csv reader: bad input', () => {
