@@ -1,5 +1,6 @@
 // Any CSV with a header row. Column types come from the first records (numeric when every non-missing value reads
-// as a number); the label is the column named by --label; columns named like flow identifiers (ids, addresses,
+// as a number); the label is the column named by --label, or else the one column named `label` or `class` (any case);
+// columns named like flow identifiers (ids, addresses,
 // source ports, timestamps) are identifiers. The CSV of `flowsentry extract --features netflow` is read so that its
 // model scores live NetFlow/IPFIX records: its start time is the time identifier, and its VLAN (part of the flow key)
 // and how the flow ended (which exporters do not send) are treated as identifiers too: not features by default.
@@ -15,6 +16,15 @@ const NORMAL_NAMES = new Set(['normal', 'benign', '0', 'false', 'legitimate', 'b
 /** The columns `extract --features netflow` writes before the features (src/flows/extract.ts). */
 const EXTRACT_NETFLOW_CONTEXT = ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason'];
 
+/** Column names taken as the label when --label is not given. */
+const LABEL_KEYS = new Set(['label', 'class']);
+
+/** The one column whose name is a label name (`Label`, `class`...), or undefined when none or several are. */
+function labelByName(header: readonly string[]): string | undefined {
+  const named = header.map((h) => h.trim()).filter((h) => LABEL_KEYS.has(nameKey(h)));
+  return named.length === 1 ? named[0] : undefined;
+}
+
 export const genericCsv: DatasetFormat = {
   name: 'csv',
   title: 'CSV with a header',
@@ -22,7 +32,7 @@ export const genericCsv: DatasetFormat = {
   plan(peek, options) {
     const header = peek.records[0] ?? [];
     const sample = sampleRows(peek);
-    const label = options.label?.trim();
+    const label = options.label?.trim() ?? labelByName(header);
     if (label !== undefined && !header.some((h) => h.trim() === label)) {
       throw new UserError(`label column '${label}' not found; columns are: ${header.map((h) => h.trim()).join(', ')}`, { file: peek.file });
     }

@@ -134,3 +134,38 @@ describe('a label column of thousands of numbers', () => {
     }
   });
 });
+
+describe('a generic CSV without --label', () => {
+  const write = (dir: string, header: string): string => {
+    const file = join(dir, 'flows.csv');
+    writeFileSync(file, `${header}\n1,2,normal\n3,4,attack\n5,6,normal\n`);
+    return file;
+  };
+
+  it("takes the one column named 'label' or 'class' (any case, any punctuation) as the label", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-label-name-'));
+    try {
+      for (const name of ['label', 'Label', ' LABEL ', 'class', 'Class']) {
+        const frame = await loadDataset([write(dir, `a,b,${name}`)]);
+        assert.equal(frame.label?.name, name.trim(), name);
+        assert.deepEqual(counts(labelView(frame, 'binary')), { normal: 2, attack: 1 }, name);
+        assert.deepEqual(frame.features.map((c) => c.name), ['a', 'b'], name);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes none when two columns are label names, and --label still chooses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-label-name-'));
+    try {
+      const file = join(dir, 'two.csv');
+      writeFileSync(file, 'a,class,label\n1,x,normal\n3,y,attack\n');
+      assert.equal((await loadDataset([file])).label, undefined);
+      assert.equal((await loadDataset([file], { label: 'class' })).label?.name, 'class');
+      assert.equal((await loadDataset([write(dir, 'a,label,kind')], { label: 'kind' })).label?.name, 'kind');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
