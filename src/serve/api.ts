@@ -88,7 +88,8 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
   });
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    // 4xx as the error says; 503 from a store closing under the request (shutdown); anything else is ours
+    const status = err.statusCode && ((err.statusCode >= 400 && err.statusCode < 500) || err.statusCode === 503) ? err.statusCode : 500;
     // the path only: a query may hold the token (?token= of the live stream)
     if (status === 500) ctx.log?.(`api: ${req.method} ${req.url.split('?')[0]}: internal error: ${err.message}`);
     void reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });

@@ -1,6 +1,7 @@
 // The embedded store of the detection service (DuckDB, see docs/decisions.md): alerts (upserted as aggregates grow),
 // per-minute traffic aggregates and analyst feedback. Writes are buffered and flushed in batches every
-// `flushMs`; `close()` flushes everything accepted, so SIGTERM loses nothing. A restart reopens the same file.
+// `flushMs`; `close()` flushes everything accepted, so SIGTERM loses nothing, and waits for the reads in flight (a
+// read after it is refused: DuckDB crashed or hung on a connection closed under a query). A restart reopens the file.
 // While flushes fail (a full disk), what waits for the next one is bounded: at most `maxPendingRows` alert rows and
 // as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
 // traffic cells).
@@ -72,6 +73,15 @@ function alertOf(row: Record<string, unknown>): Alert {
   return { ...body, count: Number(row.count), lastSeenMs: Number(row.last_seen_ms), score: Number(row.score), stage: row.stage as Alert['stage'], flowEndMs: Number(row.flow_end_ms) };
 }
 
+/** A read after close() began (an API request during shutdown): the API answers it 503. */
+export class StoreClosedError extends Error {
+  readonly statusCode = 503;
+  constructor(path: string) {
+    super(`store ${path} is closed`);
+    this.name = 'StoreClosedError';
+  }
+}
+
 export class AlertStore {
   private pendingAlerts = new Map<string, Alert>();
   /** Model-input values of new alerts, kept so feedback can retrain the model. */
@@ -83,6 +93,8 @@ export class AlertStore {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Reads in flight; close() waits for them. */
+  private readonly reads = new Set<Promise<unknown>>();
   /** Flushes that failed (a full disk, an I/O error); their rows stay pending and are written by a later flush. */
   writeFailures = 0;
   /**
@@ -294,7 +306,21 @@ export class AlertStore {
     }
   }
 
-  async queryAlerts(q: AlertQuery = {}): Promise<{ total: number; alerts: StoredAlert[] }> {
+  /** Runs a read unless the store is closing, and keeps it where close() waits for it. */
+  private read<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreClosedError(this.path));
+    const reading = work();
+    const done = (): void => void this.reads.delete(reading);
+    this.reads.add(reading);
+    reading.then(done, done);
+    return reading;
+  }
+
+  queryAlerts(q: AlertQuery = {}): Promise<{ total: number; alerts: StoredAlert[] }> {
+    return this.read(() => this.selectAlerts(q));
+  }
+
+  private async selectAlerts(q: AlertQuery): Promise<{ total: number; alerts: StoredAlert[] }> {
     const where: string[] = [];
     const values: DuckDBValue[] = [];
     // typed: a whole number is otherwise bound as BIGINT, which fails past 2^63 (an API filter since=1e20)
@@ -326,7 +352,11 @@ export class AlertStore {
     };
   }
 
-  async getAlert(id: string): Promise<StoredAlert | undefined> {
+  getAlert(id: string): Promise<StoredAlert | undefined> {
+    return this.read(() => this.selectAlert(id));
+  }
+
+  private async selectAlert(id: string): Promise<StoredAlert | undefined> {
     await this.flush();
     const r = await this.db.runAndReadAll(`SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id WHERE a.id = $1`, [id]);
     const row = r.getRowObjectsJson()[0];
@@ -334,14 +364,20 @@ export class AlertStore {
   }
 
   /** Records analyst feedback; false when the alert does not exist. */
-  async addFeedback(alertId: string, verdict: FeedbackVerdict, note = ''): Promise<boolean> {
-    if (!(await this.getAlert(alertId))) return false;
-    await this.db.run('INSERT OR REPLACE INTO feedback VALUES ($1, $2, $3, $4)', [alertId, verdict, note, Date.now()]);
-    return true;
+  addFeedback(alertId: string, verdict: FeedbackVerdict, note = ''): Promise<boolean> {
+    return this.read(async () => {
+      if (!(await this.selectAlert(alertId))) return false;
+      await this.db.run('INSERT OR REPLACE INTO feedback VALUES ($1, $2, $3, $4)', [alertId, verdict, note, Date.now()]);
+      return true;
+    });
   }
 
   /** Alerts with analyst feedback, with the model input of their first flow (null when not kept). */
-  async feedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict; input: Record<string, number> | null }[]> {
+  feedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict; input: Record<string, number> | null }[]> {
+    return this.read(() => this.selectFeedback());
+  }
+
+  private async selectFeedback(): Promise<{ alert: Alert; verdict: FeedbackVerdict; input: Record<string, number> | null }[]> {
     await this.flush();
     const r = await this.db.runAndReadAll(`SELECT ${ALERT_COLUMNS}, a.input, f.verdict FROM feedback f JOIN alerts a ON a.id = f.alert_id ORDER BY f.time_ms`);
     return r.getRowObjectsJson().map((row) => ({
@@ -352,7 +388,11 @@ export class AlertStore {
   }
 
   /** Per-minute flows and alerts (by category) since a time. */
-  async traffic(sinceMs: number): Promise<TrafficPoint[]> {
+  traffic(sinceMs: number): Promise<TrafficPoint[]> {
+    return this.read(() => this.selectTraffic(sinceMs));
+  }
+
+  private async selectTraffic(sinceMs: number): Promise<TrafficPoint[]> {
     await this.flush();
     const r = await this.db.runAndReadAll('SELECT minute_ms, category, flows, alerts FROM traffic WHERE minute_ms >= $1 ORDER BY minute_ms', [Math.floor(sinceMs / MINUTE) * MINUTE], [DOUBLE]);
     const points = new Map<number, TrafficPoint>();
@@ -367,7 +407,11 @@ export class AlertStore {
   }
 
   /** Sources with the most alerting flows. */
-  async topTalkers(sinceMs: number, limit = 10): Promise<{ src: string; alerts: number; flows: number }[]> {
+  topTalkers(sinceMs: number, limit = 10): Promise<{ src: string; alerts: number; flows: number }[]> {
+    return this.read(() => this.selectTopTalkers(sinceMs, limit));
+  }
+
+  private async selectTopTalkers(sinceMs: number, limit: number): Promise<{ src: string; alerts: number; flows: number }[]> {
     await this.flush();
     const r = await this.db.runAndReadAll(
       `SELECT src, count(*)::INTEGER AS alerts, sum(count)::INTEGER AS flows FROM alerts WHERE last_seen_ms >= $1 GROUP BY src ORDER BY flows DESC, src LIMIT ${Math.max(1, Math.floor(limit))}`,
@@ -381,6 +425,7 @@ export class AlertStore {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.reads]);
     await this.flush();
     await this.db.run('CHECKPOINT');
     this.db.closeSync();

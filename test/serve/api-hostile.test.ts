@@ -119,3 +119,30 @@ describe('HTTP API and hostile clients', () => {
     await waitFor('no streams', () => events.listenerCount('alert') === 0 || undefined, 5000, 10);
   });
 });
+
+describe('HTTP API while the store closes (shutdown)', () => {
+  it('a request after the store closed is 503 with the reason, and not logged as an internal error', async () => {
+    const store = await AlertStore.open(':memory:');
+    const logged: string[] = [];
+    const app = buildServer({
+      store,
+      metrics: new EngineMetrics(false),
+      token: TOKEN,
+      events: new EventEmitter(),
+      log: (line) => logged.push(line),
+      model: () => ({}),
+      drift: () => ({ level: 'stable', windowFlows: 0, scorePsi: 0, features: [] }),
+      health: () => ({}),
+    });
+    await store.close();
+    for (const url of ['/api/alerts', '/api/alerts/a1', '/api/traffic', '/api/top-talkers']) {
+      const r = await app.inject({ url, headers: auth });
+      assert.equal(r.statusCode, 503, url);
+      assert.deepEqual(r.json(), { error: 'store :memory: is closed' });
+    }
+    const feedback = await app.inject({ method: 'POST', url: '/api/alerts/a1/feedback', headers: auth, payload: { verdict: 'confirmed' } });
+    assert.equal(feedback.statusCode, 503);
+    assert.deepEqual(logged, []);
+    await app.close();
+  });
+});

@@ -1,0 +1,46 @@
+// Closing the alert store while API reads are in flight (SIGTERM with a dashboard or a script querying): close()
+// waits for the reads that started and refuses new ones with a "store is closed" error (the API answers 503), so
+// DuckDB never closes under a query. Before, such a read failed with "bad_weak_ptr", crashed the process (SIGSEGV)
+// or never settled, leaving serve alive after its summary. Run in a child process: a crash must fail the test, not
+// end the test runner.
+
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'fs-store-close-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const CHILD = `
+const { AlertStore } = await import(${JSON.stringify(new URL('../../src/store/alert-store.js', import.meta.url).href)});
+const { makeAlert } = await import(${JSON.stringify(new URL('../detect/alert-fixtures.js', import.meta.url).href)});
+const [path, delayMs] = [process.argv[1], Number(process.argv[2])];
+const store = await AlertStore.open(path, 250, () => undefined);
+for (let i = 0; i < 2000; i++) store.putAlert(makeAlert({ id: 'a' + i, timeMs: 1_700_000_000_000 + i, lastSeenMs: 1_700_000_000_000 + i }), true, { f: i });
+const outcome = (p) => p.then(() => 'ok', (e) => e.message);
+const reads = [];
+for (let i = 0; i < 50; i++) reads.push(outcome(i % 2 ? store.queryAlerts({ limit: 100 }) : store.topTalkers(0)));
+await new Promise((resolve) => setTimeout(resolve, delayMs));
+const closing = store.close();
+const late = outcome(store.traffic(0));
+await closing;
+const counts = {};
+for (const r of [...(await Promise.all(reads)), await late]) counts[r] = (counts[r] ?? 0) + 1;
+console.log(JSON.stringify(counts));
+`;
+
+describe('alert store closed while reads are in flight', () => {
+  for (const delayMs of [0, 5, 30, 80]) {
+    it(`reads started ${delayMs} ms before close() finish; a read after it is refused; the process ends normally`, () => {
+      const path = join(dir, `close-${delayMs}.duckdb`);
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, path, String(delayMs)], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.signal, null, `the child was ended by ${r.signal}: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      const counts = JSON.parse(r.stdout) as Record<string, number>;
+      assert.deepEqual(counts, { ok: 50, [`store ${path} is closed`]: 1 }, r.stdout);
+    });
+  }
+});
