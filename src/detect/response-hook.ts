@@ -88,6 +88,8 @@ export class ResponseHook {
   private tokens: number;
   private lastRefill = Date.now();
   private readonly running = new Set<Promise<void>>();
+  /** In a run of failed or timed-out commands: the first is logged, then the first success after them. */
+  private failing = false;
 
   constructor(private readonly options: ResponseHookOptions) {
     this.argvTemplate = splitTemplate(options.template);
@@ -121,10 +123,22 @@ export class ResponseHook {
       return;
     }
     const run = new Promise<void>((resolve) => {
-      execFile(cmd, args, { timeout: this.options.timeoutMs ?? 5_000, shell: false }, (err) => {
-        if (!err) this.stats.ran++;
-        else if ((err as NodeJS.ErrnoException & { killed?: boolean }).killed) this.stats.timedOut++;
-        else this.stats.failed++;
+      const timeoutMs = this.options.timeoutMs ?? 5_000;
+      execFile(cmd, args, { timeout: timeoutMs, shell: false }, (err, _stdout, stderr) => {
+        if (!err) {
+          this.stats.ran++;
+          if (this.failing) this.options.log?.(`on-alert: ${cmd} runs again after ${this.stats.failed} failed and ${this.stats.timedOut} timed-out commands`);
+          this.failing = false;
+        } else {
+          const { killed, code } = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+          if (killed) this.stats.timedOut++;
+          else this.stats.failed++;
+          // a blocking command that fails (no permission, a typo) must not go unnoticed: once per run of failures
+          const said = String(stderr).trim().split('\n')[0];
+          const why = killed ? `killed after ${timeoutMs} ms` : typeof code === 'number' ? `exit code ${code}${said ? ` (${said})` : ''}` : `${code ?? err.message}`;
+          if (!this.failing) this.options.log?.(`on-alert: ${JSON.stringify([cmd, ...args])} failed: ${why}; failures are counted (hook stats), detection goes on`);
+          this.failing = true;
+        }
         resolve();
       });
     });

@@ -1,7 +1,8 @@
 // The network sinks when their receiver is not there (session 7 audit): a webhook or syslog target that cannot be
 // reached is counted and said once per run of failures, and again when delivery works, as the file and stdout sinks
 // say theirs (it was counted only, so a dead webhook went unnoticed in the service's log); a syslog port out of range
-// is refused when the sink is made (it threw at the first alert, in the middle of scoring: "internal error").
+// is refused when the sink is made (it threw at the first alert, in the middle of scoring: "internal error"). The
+// response hook likewise: a blocking command that fails or times out was counted without a word.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { UsageError } from '../../src/errors.js';
 import { createSink } from '../../src/detect/sinks/index.js';
 import { WebhookSink } from '../../src/detect/sinks/webhook.js';
+import { ResponseHook } from '../../src/detect/response-hook.js';
 import { makeAlert } from './alert-fixtures.js';
 
 async function listen(server: Server): Promise<number> {
@@ -72,5 +74,36 @@ describe('network sinks that cannot deliver', () => {
     for (const spec of ['syslog:127.0.0.1:99999', 'syslog:127.0.0.1:0']) {
       assert.throws(() => createSink(spec), (err: Error) => err instanceof UsageError && err.message === `--sink ${spec}: syslog: the port must be 1-65535`);
     }
+  });
+
+  it('a response hook whose command fails, times out, then runs: one line for the run of failures, one when it runs again', async () => {
+    const lines: string[] = [];
+    const hook = (template: string, timeoutMs = 5000): ResponseHook => new ResponseHook({ template, minScore: 0, execute: true, timeoutMs, log: (line) => lines.push(line) });
+    const missing = hook('/nonexistent/block {src}');
+    for (let i = 0; i < 3; i++) missing.handle(makeAlert({ id: `a${i}` }));
+    await missing.close();
+    assert.equal(missing.stats.failed, 3);
+    const refused = hook("sh -c 'echo no permission >&2; exit 4' {src}");
+    refused.handle(makeAlert());
+    await refused.close();
+    const slow = hook('sleep 5', 50);
+    slow.handle(makeAlert());
+    await slow.close();
+    assert.equal(slow.stats.timedOut, 1);
+    assert.deepEqual(lines, [
+      'on-alert: ["/nonexistent/block","10.0.0.1"] failed: ENOENT; failures are counted (hook stats), detection goes on',
+      'on-alert: ["sh","-c","echo no permission >&2; exit 4","10.0.0.1"] failed: exit code 4 (no permission); failures are counted (hook stats), detection goes on',
+      'on-alert: ["sleep","5"] failed: killed after 50 ms; failures are counted (hook stats), detection goes on',
+    ]);
+    lines.length = 0;
+    const flaky = hook('sh -c {src}');
+    flaky.handle(makeAlert({ src: 'exit 1' }));
+    await flaky.close();
+    flaky.handle(makeAlert({ src: 'true' }));
+    await flaky.close();
+    assert.deepEqual(lines, [
+      'on-alert: ["sh","-c","exit 1"] failed: exit code 1; failures are counted (hook stats), detection goes on',
+      'on-alert: sh runs again after 1 failed and 0 timed-out commands',
+    ]);
   });
 });
