@@ -77,6 +77,8 @@ const SCAN_SPEEDUP = SIMD_SPEEDUP;
 /** Indexed rows self-queried at build to measure how hard the cluster bounds prune. */
 const CLUSTER_PROBES = 48;
 const PROBE_K = 10;
+/** The largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
 
 export type SearchTask =
   | { op: 'knn'; q0: number; q1: number; k: number; excludeSelf: boolean }
@@ -204,6 +206,21 @@ function probeClusters(s: SearchData, clusters: Clusters): number {
   return work / probes;
 }
 
+/**
+ * Whether every value is small enough for the float32 kernels: d squared differences of values within ±limit stay
+ * below a quarter of float32's maximum, so no float32 distance overflows to Infinity (3.4e38 in a feature did, and
+ * such rows got no neighbours). One pass, no allocation.
+ */
+function float32Safe(data: Float32Array, d: number): boolean {
+  const limit = Math.sqrt(F32_MAX / (16 * Math.max(1, d)));
+  for (let i = 0; i < data.length; i++) if (data[i] > limit || data[i] < -limit) return false;
+  return true;
+}
+
+function usesFloat32(s: SearchData): boolean {
+  return s.simd || s.clusters?.simd === true;
+}
+
 /** `src` in shared memory: itself when it is there already, else a copy (with `shared` false: `src`). */
 function sharedCopy<T extends Float32Array | Float64Array | Int32Array>(src: T, shared: boolean): T {
   if (!shared || src.buffer instanceof SharedArrayBuffer) return src;
@@ -277,13 +294,14 @@ export class NeighborIndex {
     // Only the sparse decision needs the modes of columns without a majority value when no cluster index is built,
     // and a lower bound on their non-mode counts (n / 2) settles it unless the sparse path might pay.
     const majorityOnly = !wantClusters && algorithm === 'auto';
+    const simdUsable = options.simd !== false && simdAvailable() && float32Safe(data, d);
     let { modes, nonMode } = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X, majorityOnly) : { modes: new Float64Array(d), nonMode: new Float64Array(d) };
     if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
       // Expected work per query: the sparse path scatters Σ_j P(q_j ≠ mode) · nnz_j and makes 3 passes over n;
       // the SIMD dense scan does n · d lanes. Break-even measured at a ratio of ~12 (NSL-KDD 15.6: sparse 2× faster;
       // UNSW-NB15 8.7: SIMD 2× faster); without SIMD, sparse pays below SPARSE_DENSITY.
       const decide = ({ nnz, scatter }: { nnz: number; scatter: number }): boolean =>
-        simdAvailable() && options.simd !== false ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
+        simdUsable ? (n * d) / (scatter + 3 * n) >= SPARSE_RATIO : nnz / data.length <= SPARSE_DENSITY;
       let counts = nonModeCounts(nonMode, n);
       let pays = decide(counts);
       if (pays && modes.some(Number.isNaN)) {
@@ -306,10 +324,10 @@ export class NeighborIndex {
         }
       }
     }
-    const simd = metric !== 'cosine' && !sparse && options.simd !== false && simdAvailable();
+    const simd = metric !== 'cosine' && !sparse && simdUsable;
     const search: SearchData = { n, d, metric, data, rowNorms, sparse, projection: null, clusters: null, sorted: null, simd };
     if (wantClusters) {
-      const clusters = buildClusters(data, n, d, metric as 'euclidean' | 'manhattan', modes, options.simd !== false && simdAvailable());
+      const clusters = buildClusters(data, n, d, metric as 'euclidean' | 'manhattan', modes, simdUsable);
       clusters.probeWork = probeClusters(search, clusters);
       if (algorithm === 'clusters' || clusters.probeWork < (0.7 * n) / scanSpeedup(search)) search.clusters = clusters;
     }
@@ -397,6 +415,13 @@ export class NeighborIndex {
   ): Promise<Int32Array[]> {
     const nq = queries ? queries.rows : this.search.n;
     if (queries && queries.cols !== this.search.d) throw new Error(`query width ${queries.cols} != indexed width ${this.search.d}`);
+    if (queries && usesFloat32(this.search) && !float32Safe(queries.data, this.search.d)) {
+      // Float32 distances of these queries could overflow: this batch runs the float64 kernels, on this thread.
+      const s = this.search;
+      const exact: SearchData = { ...s, simd: false, sorted: null, clusters: s.clusters ? { ...s.clusters, simd: false } : null };
+      const out = runTask({ search: exact, queries: queries.data, ...extra }, makeTask(0, nq));
+      return out ? [out] : [];
+    }
     if (helpers === 0) {
       const shared: SearchShared = { search: this.search, queries: queries ? queries.data : this.search.data, ...extra };
       const out = runTask(shared, makeTask(0, nq));
