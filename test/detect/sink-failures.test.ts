@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { UsageError } from '../../src/errors.js';
 import { createSink } from '../../src/detect/sinks/index.js';
 import { WebhookSink } from '../../src/detect/sinks/webhook.js';
@@ -45,6 +46,30 @@ describe('network sinks that cannot deliver', () => {
       `sink webhook http://127.0.0.1:${port}: cannot deliver: HTTP 503 Service Unavailable; failed alerts are counted (sink stats), detection goes on`,
       `sink webhook http://127.0.0.1:${port}: delivering again after 3 failed alerts`,
     ]);
+  });
+
+  it('a webhook receiver that accepts and never answers holds shutdown for at most its timeout, not one per queued alert', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const lines: string[] = [];
+    // each alert would take 4 attempts of 300 ms (3 retries): 40 alerts, 48 s
+    const sink = new WebhookSink({ url: `http://127.0.0.1:${port}/`, timeoutMs: 300, backoffMs: 1, log: (line) => lines.push(line) });
+    try {
+      for (let i = 0; i < 40; i++) sink.write(makeAlert({ id: `a${i}` }));
+      await sink.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+    assert.deepEqual(sink.stats(), { written: 0, dropped: 0, failed: 40, queued: 0 });
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[0]!, new RegExp(`^sink webhook http://127\\.0\\.0\\.1:${port}: cannot deliver: .*; failed alerts are counted`));
+    assert.match(lines[1]!, new RegExp(`^sink webhook http://127\\.0\\.0\\.1:${port}: \\d+ queued alerts not delivered 300 ms after shutdown began; counted as failed$`));
   });
 
   it('a webhook nobody listens on: the network error is the reason', async () => {

@@ -1,6 +1,9 @@
 // POSTs each alert as JSON to a URL. A bounded queue keeps detection from ever waiting on the receiver: when it is
 // full the alert is dropped and counted. Failed posts are retried with exponential backoff and jitter, then counted
 // as failed and logged once per run of failures (the URL's origin only: its path or query may hold a token).
+// Shutdown is bounded: once closing, retries do not back off, and whatever is still queued `timeoutMs` after close()
+// is given up (counted as failed, logged), so a receiver that accepts and never answers cannot hold SIGTERM for a
+// timeout per attempt per queued alert.
 
 import type { Alert } from '../alert.js';
 import type { AlertSink, SinkStats } from './sink.js';
@@ -34,6 +37,8 @@ export class WebhookSink implements AlertSink {
   private failing = false;
   /** Why the last attempt failed: the HTTP status or the network error's code. */
   private lastFailure = '';
+  /** Aborted `timeoutMs` after close(): the post in flight ends and the rest of the queue is given up. */
+  private readonly giveUp = new AbortController();
 
   constructor(private readonly options: WebhookOptions) {
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -55,6 +60,13 @@ export class WebhookSink implements AlertSink {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      if (this.giveUp.signal.aborted) {
+        const left = this.queue.length;
+        this.failed += left;
+        this.queue.length = 0;
+        this.log(`sink webhook ${this.origin}: ${left} queued alerts not delivered ${this.timeoutMs} ms after shutdown began; counted as failed`);
+        return;
+      }
       const alert = this.queue[0];
       if (await this.post(alert)) {
         this.written++;
@@ -71,13 +83,13 @@ export class WebhookSink implements AlertSink {
 
   private async post(alert: Alert): Promise<boolean> {
     const body = JSON.stringify(alert);
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
+    for (let attempt = 0; attempt <= this.retries && !this.giveUp.signal.aborted; attempt++) {
       try {
         const res = await fetch(this.options.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...this.options.headers },
           body,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.giveUp.signal]),
         });
         if (res.ok) return true;
         this.lastFailure = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
@@ -95,10 +107,15 @@ export class WebhookSink implements AlertSink {
     return false;
   }
 
-  /** Flushes the queue; with the receiver down, retries stop backing off so shutdown stays bounded. */
+  /** Flushes the queue, retrying without backoff, for at most `timeoutMs` in all. */
   async close(): Promise<void> {
     this.closing = true;
-    await this.running;
+    const deadline = setTimeout(() => this.giveUp.abort(), this.timeoutMs);
+    try {
+      await this.running;
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 
   stats(): SinkStats {
