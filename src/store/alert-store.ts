@@ -427,8 +427,29 @@ export class AlertStore {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.reads]);
     await this.flush();
-    await this.db.run('CHECKPOINT');
+    this.countUnwritten();
+    try {
+      await this.db.run('CHECKPOINT');
+    } catch (err) {
+      // what was committed is in DuckDB's log, which the next open replays
+      this.log(`store ${this.path}: cannot checkpoint: ${describeWriteError(err)}; what was written is replayed from its log at the next open`);
+    }
     this.db.closeSync();
     this.instance.closeSync();
+  }
+
+  /**
+   * What the last flush at close could not write is lost with the process: counted as dropped (new alerts and
+   * traffic cells, as the bound counts them) and said in one line, instead of going without a word.
+   */
+  private countUnwritten(): void {
+    let lost = 0;
+    for (const id of this.pendingAlerts.keys()) if (this.pendingNew.has(id)) lost++;
+    const updates = this.pendingAlerts.size - lost;
+    let cells = 0;
+    for (const byCategory of this.pendingTraffic.values()) cells += byCategory.size;
+    if (lost + updates + cells === 0) return;
+    this.rowsDropped += lost + cells;
+    this.log(`store ${this.path}: closed with ${lost} new alerts, ${updates} alert updates and ${cells} traffic cells it could not write (counted as dropped rows)`);
   }
 }

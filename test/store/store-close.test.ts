@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AlertStore } from '../../src/store/alert-store.js';
+import { makeAlert } from '../detect/alert-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-store-close-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,4 +45,25 @@ describe('alert store closed while reads are in flight', () => {
       assert.deepEqual(counts, { ok: 50, [`store ${path} is closed`]: 1 }, r.stdout);
     });
   }
+});
+
+describe('alert store closed while its disk takes no writes', () => {
+  it('close() counts what it could not write as dropped, says so, and does not throw when the checkpoint fails too', async () => {
+    const lines: string[] = [];
+    const store = await AlertStore.open(':memory:', 3_600_000, (line) => lines.push(line));
+    store.putAlert(makeAlert({ id: 's0' }), true);
+    await store.flush();
+    (store as unknown as { db: { run: unknown } }).db.run = async (): Promise<never> => {
+      throw Object.assign(new Error('write failed'), { code: 'EFBIG' });
+    };
+    for (let i = 0; i < 5; i++) store.putAlert(makeAlert({ id: `a${i}` }), true);
+    store.putAlert(makeAlert({ id: 's0', count: 3 }), false);
+    await store.close();
+    assert.equal(store.rowsDropped, 5 + 2, 'five alerts and the minute\'s two traffic cells (all flows, DoS)');
+    assert.deepEqual(lines, [
+      'store :memory:: cannot write: EFBIG (file too large); alerts kept in memory and retried at each flush',
+      'store :memory:: closed with 5 new alerts, 1 alert updates and 2 traffic cells it could not write (counted as dropped rows)',
+      'store :memory:: cannot checkpoint: EFBIG (file too large); what was written is replayed from its log at the next open',
+    ]);
+  });
 });
