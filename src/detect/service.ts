@@ -38,7 +38,7 @@ export interface ServiceSummary {
   damage?: string;
   /** The store's flushes that failed (e.g. a full disk; their rows were retried), when there is a store. */
   storeWriteFailures?: number;
-  /** Pending store rows dropped, oldest first, while its flushes failed (AlertStore.rowsDropped), when there is a store. */
+  /** Alerts lost and traffic cells the store dropped while its flushes failed (AlertStore.rowsDropped), when there is one. */
   storeRowsDropped?: number;
 }
 
