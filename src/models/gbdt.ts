@@ -68,6 +68,8 @@ const PARALLEL_WORK = 2_000_000;
 
 /** scikit-learn turns early stopping on by default above this many rows. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
+/** Smallest share of a round's step kept when it raises the training loss (2^-20: the round then all but vanishes). */
+const MIN_ROUND_STEP = 2 ** -20;
 
 export class GradientBoosting extends TreeClassifier implements Classifier {
   readonly name = 'gbdt';
@@ -186,12 +188,19 @@ export class GradientBoosting extends TreeClassifier implements Classifier {
     const colCount = Math.max(1, Math.round(p.colsample * X.cols));
     let bestVal = Infinity;
     let sinceBest = 0;
+    // Raw scores before the round, to shrink a round that raises the weighted training loss (the objective).
+    const rawBefore = new Float64Array(n * T);
+    const valBefore = valRaw ? new Float64Array(valRaw.length) : undefined;
+    probabilities(raw, proba, n, K);
+    let objective = weightedLoss(proba, trainY, weights, K);
     const histograms = parallel ? await ParallelHistograms.start(ctx) : new SerialHistograms(ctx);
     try {
       for (let iter = 0; iter < p.max_iter; iter++) {
         if (options?.signal?.aborted) throw new Error('aborted');
-        // after the first round, the training loss below has left the probabilities of `raw` in `proba`
-        if (iter === 0) probabilities(raw, proba, n, K);
+        // `proba` holds the probabilities of `raw` (set above, then by each round's loss below)
+        const roundStart = trees.length;
+        rawBefore.set(raw);
+        if (valRaw && valBefore) valBefore.set(valRaw);
         const sample = sampleSize < n ? sampleRows(n, sampleSize, rng) : identity(n);
         const mask = colCount < X.cols ? sampleColumns(X.cols, colCount, rng) : null;
         ctx.sampled.fill(0);
@@ -220,7 +229,23 @@ export class GradientBoosting extends TreeClassifier implements Classifier {
           }
           if (valRaw && valBinned) for (let i = 0; i < valBinned.rows; i++) valRaw[i * T + k] += tree.value[leafOfBinned(tree, valBinned.bins, valBinned.rows, i)];
         }
-        const train = lossAndAccuracy(raw, trainY, n, K, proba);
+        let train = lossAndAccuracy(raw, trainY, n, K, proba);
+        let roundObjective = weightedLoss(proba, trainY, weights, K);
+        // A Newton step −G/H with l2 0 is unbounded where a rare class's rows share a leaf (H ≈ Σ p(1 − p), p ≈ its
+        // prior): such a round can raise the loss, and repeated it diverges (scikit-learn 1.2 does). Halve the
+        // round's step until it does not; a round that lowers the loss is kept as it is.
+        let step = 1;
+        while (roundObjective > objective * (1 + 1e-9) && step > MIN_ROUND_STEP) {
+          step /= 2;
+          for (let i = 0; i < raw.length; i++) raw[i] = rawBefore[i] + (raw[i] - rawBefore[i]) / 2;
+          train = lossAndAccuracy(raw, trainY, n, K, proba);
+          roundObjective = weightedLoss(proba, trainY, weights, K);
+        }
+        if (step < 1) {
+          for (let t = roundStart; t < trees.length; t++) for (let node = 0; node < trees[t].value.length; node++) trees[t].value[node] *= step;
+          if (valRaw && valBefore) for (let i = 0; i < valRaw.length; i++) valRaw[i] = valBefore[i] + (valRaw[i] - valBefore[i]) * step;
+        }
+        objective = roundObjective;
         series.train_loss.push(train.loss);
         series.train_accuracy.push(train.accuracy);
         this.nIterations = iter + 1;
@@ -346,6 +371,17 @@ function probabilities(raw: Float64Array, out: Float64Array, rows: number, K: nu
     }
     for (let k = 0; k < K; k++) out[i * K + k] /= sum;
   }
+}
+
+/** The boosting objective: log-loss of `proba` weighted by the rows' (class and sample) weights. */
+function weightedLoss(proba: Float64Array, y: Int32Array, weights: ArrayLike<number>, K: number): number {
+  let loss = 0;
+  let total = 0;
+  for (let i = 0; i < y.length; i++) {
+    loss -= weights[i] * Math.log(Math.max(1e-15, proba[i * K + y[i]]));
+    total += weights[i];
+  }
+  return total > 0 ? loss / total : 0;
 }
 
 /** Mean log-loss and accuracy of raw scores against labels. */
