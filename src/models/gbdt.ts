@@ -68,8 +68,8 @@ const PARALLEL_WORK = 2_000_000;
 
 /** scikit-learn turns early stopping on by default above this many rows. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
-/** Smallest share of a round's step kept when it raises the training loss (2^-20: the round then all but vanishes). */
-const MIN_ROUND_STEP = 2 ** -20;
+/** Smallest leaf-value bound tried for a round that raises the training loss (the round then all but vanishes). */
+const MIN_LEAF_BOUND = 1e-6;
 
 export class GradientBoosting extends TreeClassifier implements Classifier {
   readonly name = 'gbdt';
@@ -232,18 +232,23 @@ export class GradientBoosting extends TreeClassifier implements Classifier {
         let train = lossAndAccuracy(raw, trainY, n, K, proba);
         let roundObjective = weightedLoss(proba, trainY, weights, K);
         // A Newton step −G/H with l2 0 is unbounded where a rare class's rows share a leaf (H ≈ Σ p(1 − p), p ≈ its
-        // prior): such a round can raise the loss, and repeated it diverges (scikit-learn 1.2 does). Halve the
-        // round's step until it does not; a round that lowers the loss is kept as it is.
-        let step = 1;
-        while (roundObjective > objective * (1 + 1e-9) && step > MIN_ROUND_STEP) {
-          step /= 2;
-          for (let i = 0; i < raw.length; i++) raw[i] = rawBefore[i] + (raw[i] - rawBefore[i]) / 2;
-          train = lossAndAccuracy(raw, trainY, n, K, proba);
-          roundObjective = weightedLoss(proba, trainY, weights, K);
-        }
-        if (step < 1) {
-          for (let t = roundStart; t < trees.length; t++) for (let node = 0; node < trees[t].value.length; node++) trees[t].value[node] *= step;
-          if (valRaw && valBefore) for (let i = 0; i < valRaw.length; i++) valRaw[i] = valBefore[i] + (valRaw[i] - valBefore[i]) * step;
+        // prior): such a round can raise the loss, and repeated it diverges (scikit-learn 1.2 does). Then the
+        // round's leaf values are clipped to a bound halved until the loss does not rise: the extreme leaves shrink,
+        // the others keep their step. A round that lowers the loss is kept as it is.
+        if (roundObjective > objective * (1 + 1e-9)) {
+          const round = trees.slice(roundStart);
+          const original = round.map((tree) => Float32Array.from(tree.value));
+          let bound = original.reduce((m, values) => values.reduce((a, v) => Math.max(a, Math.abs(v)), m), 0);
+          while (roundObjective > objective * (1 + 1e-9) && bound > MIN_LEAF_BOUND) {
+            bound /= 2;
+            round.forEach((tree, t) => {
+              for (let node = 0; node < tree.value.length; node++) tree.value[node] = Math.max(-bound, Math.min(bound, original[t][node]));
+            });
+            redoRound(raw, rawBefore, round, binned.bins, n, T);
+            train = lossAndAccuracy(raw, trainY, n, K, proba);
+            roundObjective = weightedLoss(proba, trainY, weights, K);
+          }
+          if (valRaw && valBefore && valBinned) redoRound(valRaw, valBefore, round, valBinned.bins, valBinned.rows, T);
         }
         objective = roundObjective;
         series.train_loss.push(train.loss);
@@ -371,6 +376,14 @@ function probabilities(raw: Float64Array, out: Float64Array, rows: number, K: nu
     }
     for (let k = 0; k < K; k++) out[i * K + k] /= sum;
   }
+}
+
+/** raw = before + the round's trees (tree t adds to output t mod T) on binned rows. */
+function redoRound(raw: Float64Array, before: Float64Array, round: readonly FlatTree[], bins: Uint8Array, rows: number, T: number): void {
+  raw.set(before);
+  round.forEach((tree, t) => {
+    for (let i = 0; i < rows; i++) raw[i * T + (t % T)] += tree.value[leafOfBinned(tree, bins, rows, i)];
+  });
 }
 
 /** The boosting objective: log-loss of `proba` weighted by the rows' (class and sample) weights. */
