@@ -1,8 +1,11 @@
 // Packet decoding from the link layer to the transport header, into a reused DecodedPacket: O(header bytes), no
 // allocation. Link types (tcpdump.org LINKTYPE_*): Ethernet (1) with 802.1Q/802.1ad/QinQ tags, Linux SLL (113) and
 // SLL2 (276), raw IP (101, and DLT 12/14 as some systems write it), IPv4 (228), IPv6 (229), BSD null (0) and loop
-// (108). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination
-// options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792), ICMPv6 (RFC 4443).
+// (108), PPP (9, 50; RFC 1661/1662), Cisco HDLC (104), IEEE 802.11 data frames (105) bare, behind radiotap (127) or
+// PPI (192), with their LLC/SNAP header (IEEE 802.2, RFC 1042). Between link and IP: PPPoE sessions (RFC 2516) and MPLS
+// label stacks (RFC 3032). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing,
+// fragment, destination options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792),
+// ICMPv6 (RFC 4443).
 
 import { Decode, DecodedPacket } from './packet.js';
 
@@ -13,6 +16,11 @@ const enum K {
   ETHERTYPE_VLAN = 0x8100,
   ETHERTYPE_QINQ = 0x88a8,
   ETHERTYPE_QINQ_OLD = 0x9100,
+  ETHERTYPE_PPPOE_SESSION = 0x8864,
+  ETHERTYPE_MPLS = 0x8847,
+  ETHERTYPE_MPLS_MULTICAST = 0x8848,
+  /** Not an EtherType: what `pppEtherType` gives for a PPP protocol that carries no IP. */
+  NOT_IP = 0,
 }
 
 /**
@@ -68,6 +76,37 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
     case 229:
       etherType = K.ETHERTYPE_IPV6;
       break;
+    case 9: // PPP, optionally with HDLC-like address and control bytes
+    case 50: {
+      // PPP in HDLC-like framing
+      if (capLen >= 2 && v.getUint16(o) === 0xff03) o += 2;
+      if (end - o < 1) return Decode.TruncatedLink;
+      // Protocol-field compression (RFC 1661 §6.5): a protocol whose first byte is odd is that one byte.
+      const first = v.getUint8(o);
+      if (first & 1) {
+        etherType = pppEtherType(first);
+        o += 1;
+      } else {
+        if (end - o < 2) return Decode.TruncatedLink;
+        etherType = pppEtherType(v.getUint16(o));
+        o += 2;
+      }
+      break;
+    }
+    case 104: // Cisco HDLC: address, control, then an EtherType
+      if (capLen < 4) return Decode.TruncatedLink;
+      etherType = v.getUint16(o + 2);
+      o += 4;
+      break;
+    case 105:
+    case 127:
+    case 192: {
+      const at = wifiEtherTypeOffset(linkType, v, o, end);
+      if (at < 0) return -at as Decode;
+      etherType = v.getUint16(at);
+      o = at + 2;
+      break;
+    }
     case 0: // BSD null: address family in host byte order
     case 108: {
       // BSD loop: network byte order
@@ -96,7 +135,71 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
   }
   if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out);
   if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out);
+  return decodeTunnelledIp(v, etherType, o, end, out);
+}
+
+/** EtherType of the IP a PPP protocol number carries (IPv4, IPv6, MPLS unicast and multicast), else NOT_IP. */
+function pppEtherType(protocol: number): number {
+  if (protocol === 0x0021) return K.ETHERTYPE_IPV4;
+  if (protocol === 0x0057) return K.ETHERTYPE_IPV6;
+  if (protocol === 0x0281) return K.ETHERTYPE_MPLS;
+  if (protocol === 0x0283) return K.ETHERTYPE_MPLS_MULTICAST;
+  return K.NOT_IP;
+}
+
+/** A PPPoE session, then an MPLS label stack, either or both, in front of IP; anything else is not IP. */
+function decodeTunnelledIp(v: DataView<ArrayBufferLike>, etherType: number, o: number, end: number, out: DecodedPacket): Decode {
+  if (etherType === K.ETHERTYPE_PPPOE_SESSION) {
+    // version/type, code, session id, length, then the PPP protocol
+    if (end - o < 8) return Decode.TruncatedLink;
+    etherType = pppEtherType(v.getUint16(o + 6));
+    o += 8;
+  }
+  if (etherType === K.ETHERTYPE_MPLS || etherType === K.ETHERTYPE_MPLS_MULTICAST) {
+    // 4-byte label stack entries up to the one with the bottom-of-stack bit; MPLS does not say what follows, the IP
+    // version nibble does (an Ethernet pseudowire's control word starts with 0).
+    for (;;) {
+      if (end - o < 4) return Decode.TruncatedLink;
+      const bottom = v.getUint8(o + 2) & 1;
+      o += 4;
+      if (bottom) break;
+    }
+    if (end - o < 1) return Decode.TruncatedIp;
+    const version = v.getUint8(o) >> 4;
+    etherType = version === 4 ? K.ETHERTYPE_IPV4 : version === 6 ? K.ETHERTYPE_IPV6 : K.NOT_IP;
+  }
+  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out);
+  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out);
   return Decode.NonIp;
+}
+
+/**
+ * Offset of the EtherType in the LLC/SNAP header of an IEEE 802.11 data frame, after its radiotap (127) or PPI (192)
+ * header if any; a negative Decode reason when there is none: not a data frame or one without a body (non-ip), a
+ * protected (encrypted) body, a header past the captured bytes, or a PPI header of another link type.
+ */
+function wifiEtherTypeOffset(linkType: number, v: DataView<ArrayBufferLike>, o: number, end: number): number {
+  if (linkType !== 105) {
+    // radiotap and PPI both give their own length, little-endian, at byte 2; PPI gives the link type after it
+    if (end - o < 8) return -Decode.TruncatedLink;
+    const headerLen = v.getUint16(o + 2, true);
+    if (linkType === 192 && v.getUint32(o + 4, true) !== 105) return -Decode.UnsupportedLink;
+    if (headerLen < 8 || end - o < headerLen) return -Decode.TruncatedLink;
+    o += headerLen;
+  }
+  if (end - o < 24) return -Decode.TruncatedLink;
+  const control = v.getUint8(o);
+  const flags = v.getUint8(o + 1);
+  // type 2 is data; subtype bit 2 (0x40 here) marks the null and CF-only subtypes that carry no body
+  if ((control & 0x0c) !== 0x08 || control & 0x40) return -Decode.NonIp;
+  if (flags & 0x40) return -Decode.Encrypted80211;
+  let header = 24;
+  if ((flags & 3) === 3) header += 6; // to and from the distribution system: a fourth address
+  if (control & 0x80) header += flags & 0x80 ? 6 : 2; // QoS control, and HT control when the order bit is set
+  const llc = o + header;
+  if (end - llc < 8) return -Decode.TruncatedLink;
+  if (v.getUint16(llc) !== 0xaaaa || v.getUint8(llc + 2) !== 3) return -Decode.NonIp;
+  return llc + 6;
 }
 
 function decodeIpv4(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket): Decode {

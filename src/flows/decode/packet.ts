@@ -47,6 +47,8 @@ export const enum Decode {
   BadTcpHeader = 8,
   /** The captured length runs past the bytes given (a caller's own record; the capture readers never pass one). */
   TruncatedPacketData = 9,
+  /** An 802.11 data frame whose body is encrypted (WEP/WPA): the IP packet inside cannot be read. */
+  Encrypted80211 = 10,
 }
 
 /** Names used in skip counts (`--json` summaries); the index is the Decode value. */
@@ -61,6 +63,7 @@ export const DECODE_REASONS: readonly string[] = [
   'truncated-transport-header',
   'bad-tcp-header',
   'truncated-packet-data',
+  'encrypted-80211',
 ];
 
 /** TCP flag bits (a const enum: literals in the code). */
