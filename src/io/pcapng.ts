@@ -1,6 +1,7 @@
 // pcapng reader (draft-ietf-opsawg-pcapng): Section Header (either byte order, several sections per file),
 // Interface Description (link type, if_tsresol, if_tsoffset per interface), Enhanced, Simple and obsolete Packet
-// blocks. Other blocks are skipped by length without buffering them, so memory stays O(largest packet block).
+// blocks. Other blocks are skipped by length without buffering them, so memory stays O(largest packet block); only
+// those that are not standard blocks without packets are counted (`unknown-block`).
 // O(1) work per block besides the callback. Corruption is counted by reason, never thrown.
 
 import {
@@ -23,6 +24,12 @@ const OPB = 0x00000002; // obsolete Packet Block
 const SPB = 0x00000003;
 const EPB = 0x00000006;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** Standard blocks that carry no packets, skipped without being counted: name resolution, interface statistics
+ * (dumpcap ends every capture with one per interface), systemd journal export, decryption secrets. */
+const NRB = 0x00000004;
+const ISB = 0x00000005;
+const JOURNAL_EXPORT = 0x00000009;
+const DSB = 0x0000000a;
 /** Largest block we buffer to parse; bigger blocks of a known type are counted as corrupt. */
 const MAX_PARSED_BLOCK = 1 << 20;
 const TWO_POW_32 = 4294967296;
@@ -169,7 +176,7 @@ export class PcapngReader implements CaptureReader {
       }
       const parsed = blockType === SHB || blockType === IDB || blockType === EPB || blockType === SPB || blockType === OPB;
       if (!parsed) {
-        countSkip(this.skipped, 'unknown-block');
+        if (blockType !== ISB && blockType !== NRB && blockType !== DSB && blockType !== JOURNAL_EXPORT) countSkip(this.skipped, 'unknown-block');
         const available = buf.length - pos;
         if (available < blockLen) {
           this.skipBytes = blockLen - available;

@@ -14,6 +14,7 @@ import { PcapReader, type RawPacket } from '../../src/io/pcap.js';
 import { PcapngReader } from '../../src/io/pcapng.js';
 import { readCapture } from '../../src/io/capture.js';
 import { UserError } from '../../src/errors.js';
+import { sharedFile } from '../helpers/datasets.js';
 import { ethernet, ipv4, pcapFile, pcapngFile, udp, type Frame } from '../flows/packet-builder.js';
 
 interface Seen {
@@ -181,4 +182,31 @@ test('readCapture: a named pipe (e.g. tcpdump -w into a FIFO) streams without bl
   writer.kill();
   assert.equal(n, 3);
   assert.equal(summary.format, 'pcap');
+});
+
+test('pcapng: the standard blocks without packets (name resolution, interface statistics, decryption secrets, journal export) are not counted as skipped; custom and unknown ones are', async () => {
+  const pcapngBlock = (type: number, body: number): Buffer => {
+    const b = Buffer.alloc(12 + body, 0);
+    b.writeUInt32LE(type, 0);
+    b.writeUInt32LE(12 + body, 4);
+    b.writeUInt32LE(12 + body, 8 + body);
+    return b;
+  };
+  // dumpcap and Wireshark end every capture with an interface statistics block (type 5) and write name resolution (4)
+  // and decryption secrets (10) blocks; a systemd journal export block (9) is standard too
+  const file = Buffer.concat([
+    pcapngFile([frame(1, 60)], [{ linkType: 1 }]),
+    pcapngBlock(4, 4), pcapngBlock(5, 28), pcapngBlock(10, 16), pcapngBlock(9, 8), pcapngBlock(0x40000bad, 8), pcapngBlock(0x1234, 4),
+  ]);
+  const seen: Seen[] = [];
+  const r = new PcapngReader(collect(seen));
+  r.push(file);
+  r.end();
+  assert.equal(seen.length, 1);
+  assert.deepEqual(r.skipped, { 'unknown-block': 3 }, "the builder's custom block, the other custom block (0x40000bad) and type 0x1234");
+  // a real capture saved by Wireshark: 35 packets (capinfos -c), then an interface statistics block (tshark -x -V shows it)
+  const real = sharedFile('pcaps/practical-packet-analysis/http_dvwa_sqlinjection.pcapng');
+  if (real === undefined) return;
+  const summary = await readCapture(real, () => undefined);
+  assert.deepEqual([summary.packets, summary.skipped], [35, {}]);
 });
