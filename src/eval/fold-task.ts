@@ -2,6 +2,7 @@
 // rows. Runs in a worker thread (src/eval/cv-worker.ts) or on the main thread; the model is rebuilt from the
 // registry by name, so nothing but plain data crosses threads.
 
+import { ParameterError } from '../errors.js';
 import { createMatrix } from '../frame/matrix.js';
 import { argmaxLabels } from '../frame/labels.js';
 import type { Classifier, Detector, Params } from '../models/estimator.js';
@@ -79,6 +80,9 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
     return { candidate: job.candidate, fold: job.fold, scores: scoreDetector(attack, scores, flagged, metrics), fitSeconds: (t1b - t0) / 1000, predictSeconds: (t2 - t1b) / 1000 };
   } catch (err) {
     if (signal?.aborted) throw err;
-    return { candidate: job.candidate, fold: job.fold, scores: {}, fitSeconds: 0, predictSeconds: 0, error: err instanceof Error ? err.message : String(err) };
+    const message = err instanceof Error ? err.message : String(err);
+    // a fold fits on part of the training rows: "exceeds the 300 training rows" must not read as the whole data
+    const error = err instanceof ParameterError ? message : `${message} (cross-validation fold ${job.fold + 1}: fitted on ${nFit} of the training rows)`;
+    return { candidate: job.candidate, fold: job.fold, scores: {}, fitSeconds: 0, predictSeconds: 0, error };
   }
 }

@@ -100,10 +100,13 @@ describe('cross-validation', () => {
 
   it('records a failing candidate without stopping the others; rejects bad input', async () => {
     const result = await evaluateCandidates({ frame, y }, [{ model: 'test-centroid', params: { fail: true } }, { model: 'test-centroid', params: {} }], { folds: 2, modelModules, threads: 2, parallel: 'workers' });
-    assert.equal(result.candidates[0].error, 'asked to fail');
+    assert.equal(result.candidates[0].error, 'asked to fail (cross-validation fold 1: fitted on 300 of the training rows)');
     assert.equal(result.candidates[1].foldsDone, 2);
     const invalid = await crossValidate({ frame, y }, 'logreg', { C: -1 }, { folds: 2, parallel: 'sequential' });
-    assert.match(invalid.error ?? '', /logreg: parameter C=-1 is out of range/);
+    assert.match(invalid.error ?? '', /logreg: parameter C=-1 is out of range; accepted: a number in \(0, inf\)$/, 'a parameter error is no fold matter');
+    // the fold's size, not the training data's, made it fail: said so (it read as if the data had 300 rows)
+    const tooFew = await crossValidate({ frame, y }, 'knn', { n_neighbors: 400 }, { folds: 2, parallel: 'sequential' });
+    assert.equal(tooFew.error, 'knn: n_neighbors=400 exceeds the 300 training rows (cross-validation fold 1: fitted on 300 of the training rows)');
     await assert.rejects(crossValidate({ X: createMatrix(3, 1), y: { codes: new Int32Array(3), classes: ['normal'] } }, 'test-centroid'), UserError);
     await assert.rejects(crossValidate({ frame, y }, 'no-such-model'), /unknown model 'no-such-model'/);
   });
