@@ -256,7 +256,8 @@ export class PcapngReader implements CaptureReader {
               scale = 1;
             }
           } else if (code === 14 && optLen >= 8) {
-            const hi = readU32(b, o + 4 + (little ? 4 : 0), little);
+            // if_tsoffset: a signed 64-bit number of seconds
+            const hi = readU32(b, o + 4 + (little ? 4 : 0), little) | 0;
             const lo = readU32(b, o + 4 + (little ? 0 : 4), little);
             offsetUs = (hi * TWO_POW_32 + lo) * 1e6;
           }

@@ -210,3 +210,34 @@ test('pcapng: the standard blocks without packets (name resolution, interface st
   const summary = await readCapture(real, () => undefined);
   assert.deepEqual([summary.packets, summary.skipped], [35, {}]);
 });
+
+test('pcapng: if_tsoffset is a signed number of seconds added to every timestamp of its interface, either byte order', () => {
+  // draft-ietf-opsawg-pcapng §4.2: if_tsoffset (code 14) is a 64-bit signed integer
+  for (const bigEndian of [false, true]) {
+    for (const offsetSeconds of [3600n, -3600n, -1_000_000_000n]) {
+      const file = pcapngFile([frame(1_700_000_000.5, 10)], [{ linkType: 1 }], { bigEndian });
+      // the builder's interface block starts after the 28-byte section header; insert the option before its end
+      const idbLen = bigEndian ? file.readUInt32BE(28 + 4) : file.readUInt32LE(28 + 4);
+      const option = Buffer.alloc(12);
+      if (bigEndian) {
+        option.writeUInt16BE(14, 0);
+        option.writeUInt16BE(8, 2);
+        option.writeBigInt64BE(offsetSeconds, 4);
+      } else {
+        option.writeUInt16LE(14, 0);
+        option.writeUInt16LE(8, 2);
+        option.writeBigInt64LE(offsetSeconds, 4);
+      }
+      const idb = Buffer.concat([file.subarray(28, 28 + idbLen - 4), option, Buffer.alloc(4)]);
+      const write = (v: number, at: number): number => (bigEndian ? idb.writeUInt32BE(v, at) : idb.writeUInt32LE(v, at));
+      write(idb.length, 4);
+      write(idb.length, idb.length - 4);
+      const seen: Seen[] = [];
+      const r = new PcapngReader(collect(seen));
+      r.push(Buffer.concat([file.subarray(0, 28), idb, file.subarray(28 + idbLen)]));
+      r.end();
+      assert.deepEqual(r.skipped, { 'unknown-block': 1 });
+      assert.equal(seen[0]!.tsUs, 1_700_000_000_500_000 + Number(offsetSeconds) * 1e6, `${bigEndian ? 'big' : 'little'}-endian, ${offsetSeconds} s`);
+    }
+  }
+});
