@@ -269,7 +269,10 @@ export class Pipeline {
         steps.push({ kind: 'categorical', name: col.name, canonical, categories, centers, scales });
       }
     }
-    if (steps.length === 0) throw new UserError('no usable feature columns: every column is constant or a duplicate in the training rows');
+    if (steps.length === 0) {
+      const part = rows ? ' (part of the training data: a cross-validation fold, or the normal rows detectors fit on)' : '';
+      throw new UserError(`no usable feature columns: every column is constant or a duplicate in the ${nRows} rows the preprocessing was fitted on${part}`);
+    }
     return new Pipeline(o, steps, outputNames(steps), dropped, imputed);
   }
 

@@ -120,6 +120,15 @@ describe('pipeline', () => {
     assert.deepEqual(Array.from(m.data.subarray(2, 4)), [0, 0], 'icmp was not in the training rows');
   });
 
+  it('no usable column in the rows it fits on: the error counts them and says they may be part of the data', () => {
+    // the normal rows a detector fits on were all one row repeated; the line said 'in the training rows'
+    const data = frame([num('a', [1, 1, 1, 5]), num('b', [2, 2, 2, 7])]);
+    assert.throws(() => Pipeline.fit(data, {}, [0, 1, 2]), {
+      message: 'no usable feature columns: every column is constant or a duplicate in the 3 rows the preprocessing was fitted on (part of the training data: a cross-validation fold, or the normal rows detectors fit on)',
+    });
+    assert.throws(() => Pipeline.fit(frame([num('a', [1, 1])])), { message: 'no usable feature columns: every column is constant or a duplicate in the 2 rows the preprocessing was fitted on' });
+  });
+
   it('log1p on non-negative columns', () => {
     const p = Pipeline.fit(train, { scaler: 'none', log1p: true });
     const m = p.transform(train);
