@@ -57,7 +57,9 @@ export function writeNetflowFeatures(
   offset: number,
   stride: number,
 ): void {
-  const seconds = Math.max(0, (endMs - startMs) / 1000);
+  // Whole microseconds: millisecond times near 2^40 carry a float residue of up to 0.25 µs (0.041537 s would read
+  // 0.041536865234375), and no exporter or capture is finer than that residue would suggest.
+  const seconds = Math.max(0, Math.round((endMs - startMs) * 1000) / 1e6);
   out[offset] = protocol;
   out[offset + stride] = srcPort;
   out[offset + 2 * stride] = dstPort;
