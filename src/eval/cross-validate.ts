@@ -58,6 +58,8 @@ export interface CvOptions {
   /** Extra modules that register models, imported by workers (the built-in models are always there). */
   modelModules?: readonly string[];
   onProgress?: (done: number, total: number) => void;
+  /** One line before the folds run when a class has fewer rows than folds (scikit-learn warns the same). */
+  onWarning?: (line: string) => void;
   signal?: AbortSignal;
 }
 
@@ -194,6 +196,13 @@ export async function evaluateCandidates(data: CvData, candidates: readonly Cand
   if (y.classes.length < 2) throw new UserError(`cross-validation needs at least two classes, got ${y.classes.join(', ') || 'none'}`);
   const task: TaskClasses = describeClasses(y.classes, options.positiveClass);
   const splits = stratifiedKFold(y.codes, k, true, options.seed ?? 0);
+  const sizes = new Array<number>(y.classes.length).fill(0);
+  for (const c of y.codes) sizes[c]++;
+  const few = y.classes.map((name, c) => ({ name, rows: sizes[c] })).filter((c) => c.rows > 0 && c.rows < k);
+  if (few.length > 0) {
+    const list = few.map((c) => `${c.name} (${c.rows})`).join(', ');
+    options.onWarning?.(`classes with fewer rows than the ${k} cross-validation folds: ${list}; some folds validate without them, so their scores and the macro averages vary from fold to fold`);
+  }
   const groups = groupCandidates(candidates, options);
   if (groups.some((g) => g.normalOnly) && task.normal < 0) {
     throw new UserError(`detectors train on normal rows, but no class is named normal or benign (classes: ${y.classes.join(', ')})`);

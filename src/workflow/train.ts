@@ -351,6 +351,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     detectorThreshold: { targetFpr: o.targetFpr, calibrationFraction: CALIBRATION_FRACTION },
     signal: o.signal,
     onProgress: (done: number, total: number) => o.onProgress?.(o.tune ? 'tuning' : 'cross-validating', done, total),
+    onWarning: o.warn,
   };
   const names = specs.map((s) => s.name);
   o.log?.(`${o.tune ? `tuning (${o.tune}${o.budget ? `, budget ${o.budget}` : ''})` : 'cross-validating'} ${names.join(', ')} with ${o.cv}-fold CV on ${trainFrame.nRows} training rows`);

@@ -98,6 +98,20 @@ describe('cross-validation', () => {
     assert.ok(Number.isNaN(result.candidates[5].cv.accuracy.mean));
   });
 
+  it('warns once when a class has fewer rows than folds (as scikit-learn does), and not otherwise', async () => {
+    // 600 rows: class 'attack' 200, 'normal' 400; three rows become 'rare' and one 'single'
+    const codes = Int32Array.from(y.codes);
+    codes.set([2, 2, 2, 3], 10);
+    const warnings: string[] = [];
+    await crossValidate({ frame, y: { codes, classes: ['normal', 'attack', 'rare', 'single'] } }, 'test-centroid', {}, { folds: 5, modelModules, parallel: 'sequential', onWarning: (line) => warnings.push(line) });
+    assert.deepEqual(warnings, [
+      "classes with fewer rows than the 5 cross-validation folds: rare (3), single (1); some folds validate without them, so their scores and the macro averages vary from fold to fold",
+    ]);
+    warnings.length = 0;
+    await crossValidate({ frame, y }, 'test-centroid', {}, { folds: 5, modelModules, parallel: 'sequential', onWarning: (line) => warnings.push(line) });
+    assert.deepEqual(warnings, []);
+  });
+
   it('records a failing candidate without stopping the others; rejects bad input', async () => {
     const result = await evaluateCandidates({ frame, y }, [{ model: 'test-centroid', params: { fail: true } }, { model: 'test-centroid', params: {} }], { folds: 2, modelModules, threads: 2, parallel: 'workers' });
     assert.equal(result.candidates[0].error, 'asked to fail (cross-validation fold 1: fitted on 300 of the training rows)');
