@@ -71,6 +71,20 @@ test('fragments: the first keeps its ports, later ones (IPv4 and IPv6) have none
   assert.deepEqual([later6.reason, later6.p.fragment, later6.p.protocol, later6.p.srcPort], ['ok', 2, 17, 0]);
 });
 
+test('a first fragment too short for its transport header (RFC 1858 tiny fragments) is metered without ports, not skipped', () => {
+  // 8 bytes of TCP (ports, sequence number) in the first fragment; the data offset and flags come in the next one
+  const tinyTcp = tcp({ sport: 4444, dport: 80, flags: 0x02 }).slice(0, 8);
+  const tiny = ipv4({ src: '6.6.6.6', dst: '10.0.0.5', protocol: 6, moreFragments: true }, tinyTcp);
+  for (const [bytes, what] of [[ethernet(tiny), 'as captured'], [[...ethernet(tiny), ...Array<number>(32).fill(0)], 'with Ethernet padding to 60 bytes']] as const) {
+    const { reason, p } = decode(1, [...bytes]);
+    assert.deepEqual([reason, p.fragment, p.protocol, p.srcPort, p.dstPort, p.tcpFlags, p.l4HeaderLen, p.payloadLen, p.ipBytes], ['ok', 1, 6, 0, 0, 0, 0, 8, 28], what);
+  }
+  const tinyUdp = decode(101, ipv4({ src: '6.6.6.6', dst: '10.0.0.5', protocol: 17, moreFragments: true }, [0, 53, 0, 53]));
+  assert.deepEqual([tinyUdp.reason, tinyUdp.p.srcPort, tinyUdp.p.payloadLen], ['ok', 0, 4]);
+  // not a fragment: a segment the IP length cuts inside its TCP header stays broken
+  assert.equal(decode(101, ipv4({ src: '6.6.6.6', dst: '10.0.0.5', protocol: 6 }, tinyTcp)).reason, 'truncated-transport-header');
+});
+
 test('ICMP type and code; broken packets give their reason', () => {
   const ping = decode(1, ethernet(ipv4({ src: '1.1.1.1', dst: '2.2.2.2', protocol: 1 }, icmp(8, 0, 56))));
   assert.deepEqual([ping.p.icmpType, ping.p.icmpCode, ping.p.payloadLen, ping.p.srcPort], [8, 0, 56, 0]);

@@ -265,6 +265,14 @@ function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: D
   return decodeTransport(v, p, end, next, remaining, out);
 }
 
+/** Bytes of a transport header that hold what is read of it (TCP through the window, UDP, ICMP type and code). */
+function transportHeaderMinimum(protocol: number): number {
+  if (protocol === 6) return 20;
+  if (protocol === 17 || protocol === 136) return 8;
+  if (protocol === 1 || protocol === 58) return 4;
+  return 0;
+}
+
 /** `l4Len` is the transport length from the IP header (header + payload), independent of what was captured. */
 function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, protocol: number, l4Len: number, out: DecodedPacket): Decode {
   out.protocol = protocol;
@@ -274,8 +282,9 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
   out.icmpCode = -1;
   out.srcPort = 0;
   out.dstPort = 0;
-  if (out.fragment === 2 || protocol === 59) {
-    // A later fragment carries no transport header; its bytes still belong to the conversation (ports 0).
+  if (out.fragment === 2 || protocol === 59 || (out.fragment === 1 && l4Len < transportHeaderMinimum(protocol))) {
+    // A later fragment carries no transport header, nor does a first one too short to hold it (RFC 1858 tiny
+    // fragments); their bytes still belong to the conversation (ports 0).
     out.l4HeaderLen = 0;
     out.payloadLen = l4Len;
     return Decode.OK;
