@@ -191,8 +191,10 @@ export class GradientBoosting extends TreeClassifier implements Classifier {
     // Raw scores before the round, to shrink a round that raises the weighted training loss (the objective).
     const rawBefore = new Float64Array(n * T);
     const valBefore = valRaw ? new Float64Array(valRaw.length) : undefined;
-    probabilities(raw, proba, n, K);
-    let objective = weightedLoss(proba, trainY, weights, K);
+    // with equal weights the objective is the training loss computed each round anyway (no second pass of logs)
+    const equalWeights = weights.every((w) => w === weights[0]);
+    const objectiveOf = (loss: number): number => (equalWeights ? loss : weightedLoss(proba, trainY, weights, K));
+    let objective = objectiveOf(lossAndAccuracy(raw, trainY, n, K, proba).loss);
     const histograms = parallel ? await ParallelHistograms.start(ctx) : new SerialHistograms(ctx);
     try {
       for (let iter = 0; iter < p.max_iter; iter++) {
@@ -230,7 +232,7 @@ export class GradientBoosting extends TreeClassifier implements Classifier {
           if (valRaw && valBinned) for (let i = 0; i < valBinned.rows; i++) valRaw[i * T + k] += tree.value[leafOfBinned(tree, valBinned.bins, valBinned.rows, i)];
         }
         let train = lossAndAccuracy(raw, trainY, n, K, proba);
-        let roundObjective = weightedLoss(proba, trainY, weights, K);
+        let roundObjective = objectiveOf(train.loss);
         // A Newton step −G/H with l2 0 is unbounded where a rare class's rows share a leaf (H ≈ Σ p(1 − p), p ≈ its
         // prior): such a round can raise the loss, and repeated it diverges (scikit-learn 1.2 does). Then the
         // round's leaf values are clipped to a bound halved until the loss does not rise: the extreme leaves shrink,
@@ -246,7 +248,7 @@ export class GradientBoosting extends TreeClassifier implements Classifier {
             });
             redoRound(raw, rawBefore, round, binned.bins, n, T);
             train = lossAndAccuracy(raw, trainY, n, K, proba);
-            roundObjective = weightedLoss(proba, trainY, weights, K);
+            roundObjective = objectiveOf(train.loss);
           }
           if (valRaw && valBefore && valBinned) redoRound(valRaw, valBefore, round, valBinned.bins, valBinned.rows, T);
         }
