@@ -170,3 +170,49 @@ test('a capture per encapsulation gives the same flows as tshark sees (or as bui
     assert.equal(theirs.get('2001:db8::1:5353'), ours.get('2001:db8::1:5353'), `${name}: tshark`);
   }
 });
+
+/** A pflog header (OpenBSD if_pflog.h: length 61, padded to 64) for address family `af`. */
+function pflog(af: number, l3: number[]): number[] {
+  const header = Array<number>(64).fill(0);
+  header[0] = 61;
+  header[1] = af;
+  return [...header, ...l3];
+}
+
+/** An NFLOG record: family, version, resource id, then TLVs (length and type little-endian unless `bigEndian`). */
+function nflog(family: number, l3: number[], bigEndian = false): number[] {
+  const tlv = (type: number, value: number[]): number[] => {
+    const len = 4 + value.length;
+    const head = bigEndian ? [len >> 8, len & 255, type >> 8, type & 255] : [len & 255, len >> 8, type & 255, type >> 8];
+    return [...head, ...value, ...Array<number>((4 - (len % 4)) % 4).fill(0)];
+  };
+  return [family, 0, 0, 5, ...tlv(1, [0x08, 0x00, 3, 0]), ...tlv(10, [...'fw-in'].map((c) => c.charCodeAt(0))), ...tlv(9, l3)];
+}
+
+test('firewall logs: OpenBSD/pfSense pflog (117) and Linux NFLOG (239) carry the logged IP packet', () => {
+  for (const [link, bytes, port] of [
+    [117, pflog(2, syn4), 443], [117, pflog(24, dns6), 53], [117, pflog(28, dns6), 53],
+    [239, nflog(2, syn4), 443], [239, nflog(10, dns6), 53], [239, nflog(2, syn4, true), 443],
+  ] as const) {
+    const { reason, p } = decode(link, [...bytes]);
+    assert.deepEqual([reason, p.dstPort, p.ipBytes], ['ok', port, port === 443 ? 40 : 78], `link type ${link}, ${bytes.length} bytes`);
+  }
+  assert.equal(decode(117, pflog(17, syn4)).reason, 'non-ip', 'another address family');
+  assert.equal(decode(117, pflog(2, []).slice(0, 40)).reason, 'truncated-link-header');
+  assert.equal(decode(239, [2, 0, 0, 5, 8, 0, 1, 0, 0x08, 0x00, 3, 0]).reason, 'non-ip', 'an NFLOG record without the packet');
+});
+
+test('pflog and NFLOG captures give the flows tshark sees', { skip: !tshark() && 'no tshark' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-fwlog-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [linkType, wrap] of [[117, (l3: number[], v6: boolean) => pflog(v6 ? 24 : 2, l3)], [239, (l3: number[], v6: boolean) => nflog(v6 ? 10 : 2, l3)]] as const) {
+    const path = join(dir, `${linkType}.pcap`);
+    writeFileSync(path, pcapFile([[syn4, false], [dns6, true]].map(([l3, v6], i) => ({ t: 1_700_000_000 + i, bytes: wrap(l3 as number[], v6 as boolean) })), { linkType }));
+    const flows: FlowRecord[] = [];
+    const meter = new FlowMeter((f) => flows.push(f));
+    await readCapture(path, (p) => meter.addPacket(p));
+    meter.flush();
+    const theirs = tsharkConversations(path);
+    assert.deepEqual(new Map(flows.map((f) => [`${f.srcAddr}:${f.srcPort}`, f.bytes])), theirs, `link type ${linkType}`);
+  }
+});

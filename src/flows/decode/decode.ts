@@ -2,7 +2,8 @@
 // allocation. Link types (tcpdump.org LINKTYPE_*): Ethernet (1) with 802.1Q/802.1ad/QinQ tags, Linux SLL (113) and
 // SLL2 (276), raw IP (101, and DLT 12/14 as some systems write it), IPv4 (228), IPv6 (229), BSD null (0) and loop
 // (108), PPP (9, 50; RFC 1661/1662), Cisco HDLC (104), IEEE 802.11 data frames (105) bare, behind radiotap (127) or
-// PPI (192), with their LLC/SNAP header (IEEE 802.2, RFC 1042). Between link and IP: PPPoE sessions (RFC 2516) and MPLS
+// PPI (192), with their LLC/SNAP header (IEEE 802.2, RFC 1042), OpenBSD pflog (117) and Linux NFLOG (239), as
+// tcpdump.org's link-layer header types page describes them. Between link and IP: PPPoE sessions (RFC 2516) and MPLS
 // label stacks (RFC 3032). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing,
 // fragment, destination options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792),
 // ICMPv6 (RFC 4443).
@@ -107,6 +108,39 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
       o = at + 2;
       break;
     }
+    case 117: {
+      // OpenBSD pflog (also pfSense/FreeBSD): header length (padded to 4 bytes) and address family first
+      if (capLen < 4) return Decode.TruncatedLink;
+      const headerLen = (v.getUint8(o) + 3) & ~3;
+      if (headerLen < 4 || capLen < headerLen) return Decode.TruncatedLink;
+      etherType = addressFamilyEtherType(v.getUint8(o + 1));
+      o += headerLen;
+      break;
+    }
+    case 239: {
+      // Linux NFLOG: family, version, resource id, then TLVs whose length and type are in the capturing host's byte
+      // order (types are small, so a big one means the other order); the payload TLV holds the IP packet
+      if (capLen < 4) return Decode.TruncatedLink;
+      etherType = addressFamilyEtherType(v.getUint8(o));
+      let tlv = o + 4;
+      for (;;) {
+        if (end - tlv < 4) return Decode.NonIp; // no payload TLV: a log entry without the packet
+        let little = true;
+        let type = v.getUint16(tlv + 2, true);
+        if (type > 0xff) {
+          little = false;
+          type = v.getUint16(tlv + 2);
+        }
+        const len = v.getUint16(tlv, little);
+        if (len < 4 || end - tlv < len) return Decode.TruncatedLink;
+        if (type === NFULA_PAYLOAD) {
+          o = tlv + 4;
+          break;
+        }
+        tlv += (len + 3) & ~3;
+      }
+      break;
+    }
     case 0: // BSD null: address family in host byte order
     case 108: {
       // BSD loop: network byte order
@@ -114,9 +148,7 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
       let family = linkType === 108 ? v.getUint32(o) : v.getUint32(o, true);
       if (family > 0xffff) family = v.getUint32(o);
       o += 4;
-      if (family === 2) etherType = K.ETHERTYPE_IPV4;
-      else if (family === 10 || family === 24 || family === 28 || family === 30) etherType = K.ETHERTYPE_IPV6;
-      else return Decode.NonIp;
+      etherType = addressFamilyEtherType(family);
       break;
     }
     default:
@@ -136,6 +168,16 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
   if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out);
   if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out);
   return decodeTunnelledIp(v, etherType, o, end, out);
+}
+
+/** NFLOG attribute type of the logged packet (linux/netfilter/nfnetlink_log.h NFULA_PAYLOAD). */
+const NFULA_PAYLOAD = 9;
+
+/** EtherType of an address family (AF_INET 2; AF_INET6 10 on Linux, 24 OpenBSD, 28 FreeBSD, 30 macOS), else NOT_IP. */
+function addressFamilyEtherType(family: number): number {
+  if (family === 2) return K.ETHERTYPE_IPV4;
+  if (family === 10 || family === 24 || family === 28 || family === 30) return K.ETHERTYPE_IPV6;
+  return K.NOT_IP;
 }
 
 /** EtherType of the IP a PPP protocol number carries (IPv4, IPv6, MPLS unicast and multicast), else NOT_IP. */
