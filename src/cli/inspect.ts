@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .description('describe datasets: format, rows, columns, labels, NaN/Inf, constant and duplicate columns and rows')
     .argument('<files...>', 'dataset files (.csv, .csv.gz, .txt, ISCX .xml); per-class/per-day CIC and ISCX files form one dataset')
     .option('--format <name>', 'nsl-kdd, kdd99, unsw-nb15, cic-ids2017, cse-cic-ids2018, iscx2012 or csv (default: detected)')
-    .option('--label <column>', 'label column (needed for a generic CSV)')
+    .option('--label <column>', "label column (default: the format's own; in a CSV of no known format, the one column named label or class)")
     .option('--keep-identifiers', 'report identifier columns (flow ids, addresses, ports, timestamps) as features')
     .option('--skip-bad-rows', 'skip malformed rows (counted by reason) instead of stopping')
     .option('--json', 'print one JSON document')

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { CvMetric } from '../eval/scoring.js';
+import type { ParamValue, Params } from '../models/estimator.js';
 import type { Task } from '../store/model-file.js';
 import { createProgress, type Progress } from '../util/progress.js';
 import { leaderboardText } from '../workflow/leaderboard.js';
@@ -19,6 +20,7 @@ interface TrainCliOptions extends GlobalOptions {
   label?: string;
   task: string;
   models?: string;
+  param: string[];
   cv: number;
   tune?: string;
   budget?: number;
@@ -64,6 +66,27 @@ export function stageProgress(enabled: boolean): { update: (stage: string, done:
   };
 }
 
+/** A --param value as typed: a number, true/false, null (or none), else the text itself. */
+function paramValue(text: string): ParamValue {
+  const t = text.trim();
+  if (t === 'true' || t === 'false') return t === 'true';
+  if (t === 'null' || t === 'none') return null;
+  return t !== '' && Number.isFinite(Number(t)) ? Number(t) : t;
+}
+
+/** `--param MODEL.NAME=VALUE`, repeated, by model name. */
+export function parseParams(assignments: readonly string[]): Record<string, Params> {
+  const out: Record<string, Params> = {};
+  for (const a of assignments) {
+    const m = /^([\w-]+)\.(\w+)=(.*)$/.exec(a.trim());
+    if (!m) throw new UsageError(`--param expects MODEL.NAME=VALUE (e.g. rf.n_estimators=200), got '${a}'`);
+    const [, model, name, value] = m;
+    if (out[model] && name in out[model]) throw new UsageError(`--param sets ${model}.${name} twice`);
+    (out[model] ??= {})[name] = paramValue(value);
+  }
+  return out;
+}
+
 /** The --models help: every registered name by kind, and the defaults. */
 export function modelsHelp(): string {
   const names = (kind: 'classifier' | 'detector'): string => listModels(kind).map((s) => s.name).join(', ');
@@ -81,9 +104,10 @@ export function register(program: Command): void {
     .argument('<files...>', 'training data files (CSV / dataset files)')
     .option('--test <files...>', 'test data files (default: a seeded 20% hold-out of the training files)')
     .option('--format <name>', 'dataset format (default: detected)')
-    .option('--label <column>', 'label column (needed for a generic CSV)')
+    .option('--label <column>', "label column (default: the format's own; in a CSV of no known format, the one column named label or class)")
     .option('--task <task>', `what to learn: ${TASKS.join(' | ')}`, 'binary')
     .option('--models <list>', modelsHelp())
+    .option('--param <model.name=value>', 'set a model parameter, e.g. --param rf.n_estimators=200 --param dbscan.eps=2.1 (repeatable; --tune searches only the parameters not set)', (v: string, all: string[]) => [...all, v], [])
     .option('--cv <k>', 'cross-validation folds', parseIntOption('--cv', 2), 5)
     .option('--tune <strategy>', 'hyper-parameter search: grid | random')
     .option('--budget <n>', 'most parameter combinations per model when tuning', parseIntOption('--budget', 1))
@@ -126,6 +150,7 @@ export function register(program: Command): void {
               label: opts.label,
               task: opts.task as Task,
               models,
+              params: parseParams(opts.param),
               cv: opts.cv,
               tune: opts.tune as 'grid' | 'random' | undefined,
               budget: opts.budget,

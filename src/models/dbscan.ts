@@ -60,7 +60,7 @@ export class DbscanDetector extends DetectorBase {
     for (let i = 0; i < n; i++) (counts[i] >= minSamples ? coreRows : otherRows).push(i);
     if (coreRows.length === 0) {
       const suggestion = await suggestEps(X, minSamples, metric);
-      throw new UserError(`dbscan: no core rows with eps=${eps} and min_samples=${minSamples} (every row is noise); try eps≈${suggestion.eps.toPrecision(3)} (k-distance knee)`);
+      throw new UserError(`dbscan: no core rows with eps=${eps} and min_samples=${minSamples} (every row is noise); try eps≈${suggestion.eps.toPrecision(3)} (k-distance knee; train takes it as --param dbscan.eps=${suggestion.eps.toPrecision(3)})`);
     }
     options.onProgress?.(1, 3);
     this.setCores(takeRows(X, coreRows), Int32Array.from(coreRows));

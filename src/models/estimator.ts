@@ -5,7 +5,7 @@
 
 import type { Matrix } from '../frame/matrix.js';
 import type { Labels } from '../frame/labels.js';
-import { ParameterError } from '../errors.js';
+import { ParameterError, UserError } from '../errors.js';
 
 export type TypedArray =
   | Float32Array
@@ -149,7 +149,7 @@ export function resolveParams<P extends Params>(model: string, defaults: P, rule
   const out = { ...defaults } as P;
   for (const [key, value] of Object.entries(given)) {
     if (!(key in defaults)) {
-      throw new ParameterError(model, key, value, `one of the known parameters: ${Object.keys(defaults).join(', ')}`);
+      throw new UserError(`${model} has no parameter '${key}'; its parameters: ${Object.keys(defaults).join(', ')}`);
     }
     if (value === undefined) continue;
     (out as Params)[key] = value as ParamValue;

@@ -17,7 +17,7 @@ import { getModelSpec, listModels, type ModelSpec } from '../models/index.js';
 import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { evaluateCandidates, type CandidateResult as CvCandidate, type CvResult } from '../eval/cross-validate.js';
-import { search } from '../eval/search.js';
+import { search, type SearchSpace } from '../eval/search.js';
 import { CV_METRICS, describeClasses, normalClassIndex, type CvMetric } from '../eval/scoring.js';
 import { thresholdForFpr } from '../eval/threshold.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
@@ -52,6 +52,8 @@ export interface TrainOptions {
   task: Task;
   /** Registry names, or 'all'; default: the task's default set. */
   models?: string[] | 'all';
+  /** Parameters set by the user, by model name (`--param rf.n_estimators=200`); tuning searches only the others. */
+  params?: Readonly<Record<string, Params>>;
   cv: number;
   tune?: 'grid' | 'random';
   budget?: number;
@@ -101,6 +103,23 @@ export function resolveModels(task: Task, models: string[] | 'all' | undefined):
     }
     return spec;
   });
+}
+
+/** The user's parameters of each model, checked against the model's rules before any work. */
+function userParams(specs: readonly ModelSpec[], given: Readonly<Record<string, Params>> = {}): Map<string, Params> {
+  const out = new Map<string, Params>();
+  for (const [model, params] of Object.entries(given)) {
+    const spec = specs.find((s) => s.name === model);
+    if (!spec) throw new UsageError(`--param sets ${model}, which is not among the models to train (${specs.map((s) => s.name).join(', ')})`);
+    spec.create(params); // one line naming the parameter, its value and what it accepts
+    out.set(model, params);
+  }
+  return out;
+}
+
+/** A model's search space without the parameters the user set. */
+function spaceWithout(space: SearchSpace, fixed: Params | undefined): SearchSpace {
+  return fixed ? Object.fromEntries(Object.entries(space).filter(([key]) => !(key in fixed))) : space;
 }
 
 function checkOptions(o: TrainOptions): void {
@@ -330,6 +349,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   const started = performance.now();
   checkOptions(o);
   const specs = resolveModels(o.task, o.models);
+  const fixedParams = userParams(specs, o.params);
   const data = await prepareData(o);
   const { train: trainFrame, test: testFrame, yTrain, yTest, summary } = data;
   const info = classInfo(yTrain.classes);
@@ -362,10 +382,11 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       strategy: o.tune,
       budget: o.budget,
       metric: o.metric,
-      baseParams: Object.fromEntries(specs.map((s) => [s.name, seededParams(s, {}, o.seed)])),
+      baseParams: Object.fromEntries(specs.map((s) => [s.name, seededParams(s, fixedParams.get(s.name) ?? {}, o.seed)])),
+      spaces: Object.fromEntries(specs.map((s) => [s.name, spaceWithout(s.searchSpace, fixedParams.get(s.name))])),
     });
   } else {
-    cv = await evaluateCandidates(cvData, specs.map((s) => ({ model: s.name, params: seededParams(s, {}, o.seed) })), cvOptions);
+    cv = await evaluateCandidates(cvData, specs.map((s) => ({ model: s.name, params: seededParams(s, fixedParams.get(s.name) ?? {}, o.seed) })), cvOptions);
   }
   const interrupted = cv.partial || o.signal?.aborted === true;
   if (interrupted) o.log?.(`interrupted: keeping the ${cv.tasksDone} of ${cv.tasksTotal} CV tasks finished so far`);
