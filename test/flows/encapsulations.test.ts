@@ -216,3 +216,39 @@ test('pflog and NFLOG captures give the flows tshark sees', { skip: !tshark() &&
     assert.deepEqual(new Map(flows.map((f) => [`${f.srcAddr}:${f.srcPort}`, f.bytes])), theirs, `link type ${linkType}`);
   }
 });
+
+/** An SCTP common header (RFC 9260 §3.1: ports, verification tag, checksum) and one DATA chunk of `payload` bytes. */
+function sctp(sport: number, dport: number, payload: number): number[] {
+  const chunkLen = 16 + payload;
+  const chunk = [0, 3, chunkLen >> 8, chunkLen & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 46, ...Array<number>(payload).fill(0x64)];
+  return [sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 7, 0, 0, 0, 0, ...chunk, ...Array<number>((4 - (chunkLen % 4)) % 4).fill(0)];
+}
+
+test('SCTP associations are keyed by their ports, as IPFIX exporters and tshark key them', async (t) => {
+  const s1ap = decode(1, ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 132 }, sctp(36412, 36412, 40))));
+  assert.deepEqual([s1ap.reason, s1ap.p.srcPort, s1ap.p.dstPort, s1ap.p.l4HeaderLen, s1ap.p.payloadLen], ['ok', 36412, 36412, 12, 56]);
+  const v6 = decode(1, ethernet(ipv6('2001:db8::1', '2001:db8::2', 132, sctp(3868, 40000, 8)), 0x86dd));
+  assert.deepEqual([v6.reason, v6.p.srcPort, v6.p.dstPort], ['ok', 3868, 40000]);
+  assert.equal(decode(101, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 132 }, sctp(1, 2, 0)).slice(0, 28)).reason, 'truncated-transport-header');
+
+  // two associations between the same hosts (Diameter and M3UA): two flows, with tshark's packets and bytes
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-sctp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'sctp.pcap');
+  const packets = [sctp(3868, 3868, 100), sctp(2905, 2905, 20), sctp(3868, 3868, 60), sctp(2905, 2905, 4)];
+  writeFileSync(path, pcapFile(packets.map((l4, i) => ({ t: 1_700_000_000 + i * 0.1, bytes: ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 132 }, l4)) }))));
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f));
+  await readCapture(path, (p) => meter.addPacket(p));
+  meter.flush();
+  const ours = new Map(flows.map((f) => [`${f.srcPort}`, [f.packets, f.bytes]]));
+  assert.deepEqual(ours, new Map([['3868', [2, 20 + 28 + 100 + 20 + 28 + 60]], ['2905', [2, 20 + 28 + 20 + 20 + 28 + 4]]]));
+  if (!tshark()) return;
+  const conv = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'sctp.srcport', '-e', 'ip.len'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const theirs = new Map<string, number[]>();
+  for (const [port, len] of conv.map((l) => l.split('\t'))) {
+    const seen = theirs.get(port!) ?? [0, 0];
+    theirs.set(port!, [seen[0]! + 1, seen[1]! + Number(len)]);
+  }
+  assert.deepEqual(ours, theirs);
+});

@@ -5,8 +5,8 @@
 // PPI (192), with their LLC/SNAP header (IEEE 802.2, RFC 1042), OpenBSD pflog (117) and Linux NFLOG (239), as
 // tcpdump.org's link-layer header types page describes them. Between link and IP: PPPoE sessions (RFC 2516) and MPLS
 // label stacks (RFC 3032). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing,
-// fragment, destination options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792),
-// ICMPv6 (RFC 4443).
+// fragment, destination options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), SCTP (RFC 9260),
+// ICMP (RFC 792), ICMPv6 (RFC 4443).
 
 import { Decode, DecodedPacket } from './packet.js';
 
@@ -307,10 +307,11 @@ function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: D
   return decodeTransport(v, p, end, next, remaining, out);
 }
 
-/** Bytes of a transport header that hold what is read of it (TCP through the window, UDP, ICMP type and code). */
+/** Bytes of a transport header that hold what is read of it (TCP through the window, UDP, SCTP, ICMP type and code). */
 function transportHeaderMinimum(protocol: number): number {
   if (protocol === 6) return 20;
   if (protocol === 17 || protocol === 136) return 8;
+  if (protocol === 132) return 12;
   if (protocol === 1 || protocol === 58) return 4;
   return 0;
 }
@@ -352,6 +353,13 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
       out.dstPort = v.getUint16(o + 2);
       out.l4HeaderLen = 8;
       out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
+      return Decode.OK;
+    case 132: // SCTP: ports, verification tag, checksum; then chunks (payload here)
+      if (avail < 12) return Decode.TruncatedTransport;
+      out.srcPort = v.getUint16(o);
+      out.dstPort = v.getUint16(o + 2);
+      out.l4HeaderLen = 12;
+      out.payloadLen = l4Len > 12 ? l4Len - 12 : 0;
       return Decode.OK;
     case 1:
     case 58:
