@@ -191,12 +191,11 @@ async function planFiles(
     peeks.push(header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peekCsv(file, 2));
   }
   peeks.forEach(checkReadable);
-  checkOneFormat(format, options.format, peeks);
-  // A later file with the first one's header has its plan (names come from the header; column kinds are the first
-  // file's): one plan of ~90 column objects instead of one per file.
-  const plans = peeks.map((peek, i) =>
-    i === 0 || (firstPlan.hasHeader && sameRecord(peek.records[0], peeks[0].records[0])) ? firstPlan : withLabelOverride(distinctNames(format.plan(peek, options), peek.file), options.label, peek.file),
-  );
+  // A later file with the first one's header is of its format and has its plan (names come from the header; column
+  // kinds are the first file's): one plan of ~90 column objects instead of one per file, and no detection.
+  const hasFirstHeader = (peek: CsvPeek): boolean => firstPlan.hasHeader && sameRecord(peek.records[0], peeks[0].records[0]);
+  checkOneFormat(format, options.format, peeks.filter((peek, i) => i === 0 || !hasFirstHeader(peek)));
+  const plans = peeks.map((peek, i) => (i === 0 || hasFirstHeader(peek) ? firstPlan : withLabelOverride(distinctNames(format.plan(peek, options), peek.file), options.label, peek.file)));
   plans.forEach((p, i) => checkSameColumns(plans[0], p, files[0], files[i]));
   const rows = sampleRows(peeks[0]);
   const textShapes = plans[0].columns.map((c, i) => {
