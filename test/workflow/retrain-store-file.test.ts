@@ -13,14 +13,20 @@ import { retrain } from '../../src/workflow/retrain.js';
 import { storeFalsePositive } from '../helpers/feedback-store.js';
 import { infoText, modelInfo } from '../../src/workflow/info.js';
 
-test('retrain --store: a CSV, a model file or a folder is named as not a store; a real store is read', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fs-retrain-store-'));
+/** A decision tree trained on 60 rows of one feature, saved in `dir`. */
+async function trainedTree(dir: string): Promise<{ data: string; model: string }> {
   const rows = ['x,label'];
   for (let i = 0; i < 60; i++) rows.push(`${i % 11},${i % 11 > 5 ? 'attack' : 'normal'}`);
   const data = join(dir, 'd.csv');
   writeFileSync(data, `${rows.join('\n')}\n`);
   const model = join(dir, 'dt.fsm');
   await train({ files: [data], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+  return { data, model };
+}
+
+test('retrain --store: a CSV, a model file or a folder is named as not a store; a real store is read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-retrain-store-'));
+  const { data, model } = await trainedTree(dir);
   const out = join(dir, 'dt-2.fsm');
   for (const store of [data, model]) {
     const before = readFileSync(store);
@@ -40,12 +46,7 @@ test('retrain --store: a CSV, a model file or a folder is named as not a store; 
 
 test('retrain --out: the model under another spelling or a link is refused (it was overwritten); a missing folder fails before the fit', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-retrain-out-'));
-  const rows = ['x,label'];
-  for (let i = 0; i < 60; i++) rows.push(`${i % 11},${i % 11 > 5 ? 'attack' : 'normal'}`);
-  const data = join(dir, 'd.csv');
-  writeFileSync(data, `${rows.join('\n')}\n`);
-  const model = join(dir, 'dt.fsm');
-  await train({ files: [data], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01, out: model });
+  const { model } = await trainedTree(dir);
   const store = join(dir, 'alerts.duckdb');
   await storeFalsePositive(store, { name: 'dt', file: model }, { x: 8 });
   const saved = readFileSync(model);
