@@ -91,6 +91,8 @@ export function resolveModels(task: Task, models: string[] | 'all' | undefined):
     return chosen;
   }
   const valid = listModels().map((s) => s.name);
+  const twice = models.find((name, i) => models.indexOf(name) !== i);
+  if (twice !== undefined) throw new UsageError(`--models names ${twice} twice`);
   return models.map((name) => {
     if (!valid.includes(name)) throw new UsageError(`unknown model '${name}'; valid models: ${valid.join(', ')}`);
     const spec = getModelSpec(name);

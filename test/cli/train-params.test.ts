@@ -1,4 +1,4 @@
-// `train --param MODEL.NAME=VALUE` as a person types it: the value reaches the saved model (numbers, true/false, null,
+// `train --param MODEL.NAME=VALUE` (and --models) as a person types it: the value reaches the saved model (numbers, true/false, null,
 // text), `--tune` searches only the parameters not set, and every mistake is one line before any work (exit 2 for a
 // malformed or misplaced --param, 1 for a value the model's rules refuse).
 
@@ -48,6 +48,7 @@ describe('train --param', () => {
       [['--param', 'rf.n_estimators=3', '--param', 'rf.n_estimators=4'], 2, /--param sets rf\.n_estimators twice/],
       [['--param', 'rf.n_estimators=0'], 1, /rf: parameter n_estimators=0 is out of range; accepted: an integer in \[1, inf\)/],
       [['--param', 'rf.trees=5'], 1, /rf has no parameter 'trees'; its parameters: n_estimators, /],
+      [['--models', 'rf,dt,rf'], 2, /--models names rf twice/],
     ];
     for (const [args, code, line] of cases) {
       const r = cli(['train', data, '--models', 'rf', '--out', join(dir, 'never.fsm'), ...args]);
