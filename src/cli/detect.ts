@@ -1,6 +1,7 @@
 // `flowsentry detect` and `flowsentry serve`: live detection with a saved model. `detect` runs until its source ends
 // (or Ctrl-C) and prints a summary; `serve` adds the store, the HTTP API, the dashboard and metrics, and runs until
-// SIGTERM/SIGINT. Both drain the pipeline and flush every sink before exiting. Thin: options → config → service.
+// SIGTERM/SIGINT/SIGHUP (a closed terminal). Each drains the pipeline and flushes every sink before exiting. Thin:
+// options → config → service.
 
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
@@ -118,7 +119,10 @@ function render(s: ServiceSummary): string {
   ].join('\n');
 }
 
-/** Runs the service until it is done; SIGTERM/SIGINT stop it (drain and flush) once. */
+/** The signals that stop the service as its source's end does: SIGHUP is the terminal closing under a foreground run. */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/** Runs the service until it is done; SIGTERM, SIGINT or SIGHUP stops it (drain and flush) once. */
 async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean): Promise<void> {
   const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -140,8 +144,7 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
       });
       if (serve) log(`flowsentry serve: dashboard ${service.url}/#token=${service.token}`);
       const handler = (): void => void service.stop();
-      process.once('SIGTERM', handler);
-      process.once('SIGINT', handler);
+      for (const signal of STOP_SIGNALS) process.once(signal, handler);
       try {
         const summary = await service.done;
         // A packet source that ended in damage (detect only; serve logged it and kept running): after every sink is flushed.
@@ -151,8 +154,7 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
         }
         return summary;
       } finally {
-        process.off('SIGTERM', handler);
-        process.off('SIGINT', handler);
+        for (const signal of STOP_SIGNALS) process.off(signal, handler);
       }
     },
     (summary) => {

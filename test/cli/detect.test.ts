@@ -1,8 +1,9 @@
 // `flowsentry detect` and `serve` as a person runs them: the --json summary against the capture's own packet count
 // (capinfos) and the alert file; an NSL-KDD model refused for live flows, a CIC model for NetFlow input; usage
 // errors; the API's token and body checks on a running server; SIGTERM with a live stream open and a client stalled
-// mid-request; SIGTERM in the middle of a replay drains everything accepted into the file sink and the store
-// (exit 0), and a restart on the same store keeps the token and the alerts; a dead webhook does not stall detection.
+// mid-request; SIGHUP as SIGTERM; SIGTERM in the middle of a replay drains everything accepted into the file sink and
+// the store (exit 0), and a restart on the same store keeps the token and the alerts; a dead webhook does not stall
+// detection.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -218,6 +219,21 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.deepEqual(exit, { code: 0, signal: null }, s.stderr());
     assert.equal((await stream.read()).done, true, 'the live stream ended');
     await cut;
+  });
+
+  it('serve: SIGHUP (the terminal closing) drains and flushes as SIGTERM does, exit 0', async () => {
+    const out = join(dir, 'hup.jsonl');
+    const s = await startServe(['--model', model, '--stdin', '--store', join(dir, 'hup.duckdb'), '--sink', `file:${out}`, '--json']);
+    stops.push(() => s.stop());
+    await writeTo(s.child, Buffer.concat([readFileSync(synscan), readFileSync(hijack), readFileSync(ampSyn)]));
+    await waitFor('an alert in the file sink', () => existsSync(out) && readFileSync(out, 'utf8').length > 0, 20_000, 20);
+    s.child.kill('SIGHUP');
+    assert.deepEqual(await s.exited, { code: 0, signal: null }, s.stderr());
+    const summary = JSON.parse(s.stdout()) as Summary;
+    const lines = readFileSync(out, 'utf8').trim().split('\n').length;
+    assert.equal(lines, summary.engine.alertUpdates, 'every alert update reached the file');
+    assert.equal(summary.sinks.file.written, lines);
+    assert.deepEqual([summary.engine.dropped, summary.engine.queued], [0, 0]);
   });
 
   it('SIGTERM mid-replay drains every accepted alert into the file sink and the store; a restart resumes the store', async () => {
