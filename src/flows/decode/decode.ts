@@ -307,7 +307,8 @@ function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: D
   return decodeTransport(v, p, end, next, remaining, out);
 }
 
-/** Bytes of a transport header that hold what is read of it (TCP through the window, UDP, SCTP, ICMP type and code). */
+/** Bytes of a transport header that hold what is read of it (TCP through the window, UDP, SCTP, ICMP type and code); a
+ * fixed header (UDP, SCTP) is exactly that long. */
 function transportHeaderMinimum(protocol: number): number {
   if (protocol === 6) return 20;
   if (protocol === 17 || protocol === 136) return 8;
@@ -325,17 +326,17 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
   out.icmpCode = -1;
   out.srcPort = 0;
   out.dstPort = 0;
-  if (out.fragment === 2 || protocol === 59 || (out.fragment === 1 && l4Len < transportHeaderMinimum(protocol))) {
+  const minimum = transportHeaderMinimum(protocol);
+  if (out.fragment === 2 || protocol === 59 || (out.fragment === 1 && l4Len < minimum)) {
     // A later fragment carries no transport header, nor does a first one too short to hold it (RFC 1858 tiny
     // fragments); their bytes still belong to the conversation (ports 0).
     out.l4HeaderLen = 0;
     out.payloadLen = l4Len;
     return Decode.OK;
   }
-  const avail = end - o;
+  if (end - o < minimum) return Decode.TruncatedTransport;
   switch (protocol) {
     case 6: {
-      if (avail < 20) return Decode.TruncatedTransport;
       const hl = (v.getUint8(o + 12) >> 4) * 4;
       if (hl < 20) return Decode.BadTcpHeader;
       out.srcPort = v.getUint16(o);
@@ -348,22 +349,14 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
     }
     case 17:
     case 136: // UDP-Lite shares UDP's header layout
-      if (avail < 8) return Decode.TruncatedTransport;
-      out.srcPort = v.getUint16(o);
-      out.dstPort = v.getUint16(o + 2);
-      out.l4HeaderLen = 8;
-      out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
-      return Decode.OK;
     case 132: // SCTP: ports, verification tag, checksum; then chunks (payload here)
-      if (avail < 12) return Decode.TruncatedTransport;
       out.srcPort = v.getUint16(o);
       out.dstPort = v.getUint16(o + 2);
-      out.l4HeaderLen = 12;
-      out.payloadLen = l4Len > 12 ? l4Len - 12 : 0;
+      out.l4HeaderLen = minimum;
+      out.payloadLen = l4Len > minimum ? l4Len - minimum : 0;
       return Decode.OK;
     case 1:
     case 58:
-      if (avail < 4) return Decode.TruncatedTransport;
       out.icmpType = v.getUint8(o);
       out.icmpCode = v.getUint8(o + 1);
       out.l4HeaderLen = 8;
