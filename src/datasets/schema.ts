@@ -1,7 +1,7 @@
 // The dataset format contract: each known format (one file each) says how to recognise a file, what every column
 // is for (feature, identifier, label, ...) and how its labels map to the binary and category views.
 
-import type { CsvPeek } from '../io/csv-reader.js';
+import { isDecimalText, type CsvPeek } from '../io/csv-reader.js';
 
 /** What a column of the file is for. */
 /** 'meta': label-side metadata, never a feature; 'duplicate': a repeated column of the file, not read. */
@@ -82,12 +82,15 @@ export function sampleRows(peek: CsvPeek): string[][] {
   return peek.records.slice(1).filter((r) => r.length !== header.length || r.some((v, i) => v !== header[i]));
 }
 
-/** True when every non-missing sample value of a column reads as a number (used to type generic CSV columns). */
+/**
+ * True when every non-missing sample value of a column reads as a number (used to type generic CSV columns): a
+ * decimal of any magnitude (1e999 is +Inf) or an infinity; hexadecimal, octal and binary literals are text.
+ */
 export function looksNumeric(values: readonly string[]): boolean {
   for (const raw of values) {
     const v = raw.trim();
     if (v === '' || MISSING_TEXT.has(v) || /^[+-]?inf(inity)?$/i.test(v)) continue;
-    if (!Number.isFinite(Number(v))) return false;
+    if (!isDecimalText(v)) return false;
   }
   return true;
 }

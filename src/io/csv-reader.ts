@@ -37,6 +37,16 @@ const ZERO = 48;
 /** Texts that mean "missing" in a numeric column (pandas' defaults); they load as NaN. */
 const NUMERIC_MISSING = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
 const INFINITIES: Readonly<Record<string, number>> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity };
+/** A decimal number: [+-]digits[.digits][e[+-]digits], '.5' and '5.' too. */
+const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * True for trimmed text that is a decimal number, of any magnitude ('1e999' is one, which Number() reads as
+ * Infinity). Number() alone also reads '0x10', '0o17' and '0b11', which pandas reads as text, and so do we.
+ */
+export function isDecimalText(text: string): boolean {
+  return DECIMAL_TEXT.test(text);
+}
 
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 
@@ -872,14 +882,13 @@ class RecordParser {
     }
   }
 
-  /** Missing tokens, infinities and anything Number() reads; undefined (or a UserError) for text. */
+  /** Missing tokens, infinities and decimal numbers (beyond float64: ±Infinity); undefined (or a UserError) for text. */
   private slowNumber(buf: Uint8Array, start: number, end: number, field: number): number | undefined {
     const text = latin1.decode(buf.subarray(start, end)).trim();
     if (this.numericMissing.has(text)) return NaN;
     const infinity = INFINITIES[text.toLowerCase()];
     if (infinity !== undefined) return infinity;
-    const value = Number(text);
-    if (value === value) return value;
+    if (isDecimalText(text)) return Number(text);
     if (this.options.skipBadRows) return undefined;
     const shown = utf8.decode(buf.subarray(start, Math.min(end, start + 40)));
     throw new UserError(`'${shown}' is not a number (text in a numeric column)`, { file: this.file, line: this.line, column: this.columnName(field) });

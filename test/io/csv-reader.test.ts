@@ -51,6 +51,17 @@ describe('csv reader: values', () => {
     });
   });
 
+  it('reads a decimal beyond float64 as an infinity, with or without quotes, at any read-buffer cut', async () => {
+    const texts = ['1e999', '-1e999', '+1E400', '1e-999', '"1e999"', '9'.repeat(400), `-${'9'.repeat(309)}.5`];
+    const expected = [Infinity, -Infinity, Infinity, 0, Infinity, Infinity, -Infinity];
+    const path = write('overflow.csv', `k,v\n${texts.map((t) => `x,${t}`).join('\n')}\n`);
+    for (const bufferBytes of [undefined, 7, 64]) {
+      const { columns, result } = await read(path, [SKIP, NUMERIC], { bufferBytes });
+      assert.equal(result.rows, texts.length);
+      assert.deepEqual(Array.from(num(columns[1])), expected, `buffer ${bufferBytes}`);
+    }
+  });
+
   it('agrees with Number() on 20,000 random decimals across read-buffer boundaries', async () => {
     const rng = new Rng(7);
     const texts: string[] = [];
@@ -213,6 +224,17 @@ describe('csv reader: bad input', () => {
   it('names the file, line and column of text in a numeric column', async () => {
     const path = write('text.csv', 'a,b\n1,2\n3,oops\n');
     await assert.rejects(read(path, [NUMERIC, NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${path}, line 3, column 'c1': 'oops' is not a number (text in a numeric column)`);
+  });
+
+  it('takes hexadecimal, octal and binary literals for text, not numbers (Number() reads them; pandas does not)', async () => {
+    for (const literal of ['0x10', '0X1f', '0o17', '0b11', '"0x10"']) {
+      const path = write('literal.csv', `a,b\n1,2\n3,${literal}\n`);
+      const shown = literal.replaceAll('"', '');
+      await assert.rejects(read(path, [NUMERIC, NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${path}, line 3, column 'c1': '${shown}' is not a number (text in a numeric column)`, literal);
+      const { result, columns } = await read(path, [NUMERIC, NUMERIC], { skipBadRows: true });
+      assert.deepEqual(Object.fromEntries(result.skipped), { [SKIP_NOT_NUMBER]: 1 });
+      assert.deepEqual(Array.from(num(columns[1])), [2]);
+    }
   });
 
   it('skips and counts bad rows when asked', async () => {
