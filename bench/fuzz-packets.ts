@@ -1,7 +1,8 @@
 // Mutation fuzzing of the pcap and pcapng readers plus the decoder and flow meter behind them (in the spirit of
-// AFL's deterministic + havoc stages, without coverage feedback). Seeds are the shared captures, cut at record /
-// block boundaries into small inputs; each input gets bit flips, byte overwrites, length-field corruption,
-// truncation, insertion or duplication, and is fed to a reader in random chunk sizes. Any exception is a crash.
+// AFL's deterministic + havoc stages, without coverage feedback). Seeds are the shared captures and the tunnelled
+// packets of test/fixtures/captures, cut at record / block boundaries into small inputs; each input gets bit flips,
+// byte overwrites, length-field corruption, truncation, insertion or duplication, and is fed to a reader in random
+// chunk sizes. Any exception is a crash.
 // Memory must stay bounded: the meter is shared across inputs with a capped flow table. Every packet also takes the
 // two-thread path on one thread (decode → packPacket → addPacked into a meter with MeterBatch output, rows written
 // as CSV to /dev/null): both meters must end with the same flows and counts, else the run counts a divergence.
@@ -9,6 +10,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { closeSync, openSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { MeterBatch, FlowMeter } from '../src/flows/meter.js';
@@ -75,9 +77,11 @@ export function splitSeed(bytes: Uint8Array): Seed | undefined {
   return { format: 'pcap', header: bytes.subarray(0, 24), records };
 }
 
-/** Loads every capture under the shared pcaps folder as seeds. */
+/** The project's own seed captures (tunnels, which the shared captures hardly hold). */
+const FIXTURE_CAPTURES = fileURLToPath(new URL('../../test/fixtures/captures', import.meta.url));
+
+/** Loads every capture under the shared pcaps folder and test/fixtures/captures as seeds. */
 export function loadSeeds(datasets = resolve(process.env.FLOWSENTRY_DATASETS ?? '../shared/datasets')): Seed[] {
-  const root = join(datasets, 'pcaps');
   const seeds: Seed[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
@@ -89,7 +93,8 @@ export function loadSeeds(datasets = resolve(process.env.FLOWSENTRY_DATASETS ?? 
       }
     }
   };
-  walk(root);
+  walk(join(datasets, 'pcaps'));
+  walk(FIXTURE_CAPTURES);
   return seeds;
 }
 

@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodePacket } from '../../src/flows/decode/decode.js';
 import { DECODE_REASONS, DecodedPacket, formatAddress } from '../../src/flows/decode/packet.js';
 import { readCapture } from '../../src/io/capture.js';
@@ -250,5 +251,125 @@ test('SCTP associations are keyed by their ports, as IPFIX exporters and tshark 
     const seen = theirs.get(port!) ?? [0, 0];
     theirs.set(port!, [seen[0]! + 1, seen[1]! + Number(len)]);
   }
+  assert.deepEqual(ours, theirs);
+});
+
+const be16 = (n: number): number[] => [(n >> 8) & 255, n & 255];
+
+/** A GRE header (RFC 2784/2890) with the optional checksum, key and sequence words, then its payload. */
+function gre(protocolType: number, payload: number[], opts: { checksum?: boolean; key?: boolean; seq?: boolean; version?: number } = {}): number[] {
+  const flags = (opts.checksum ? 0x80 : 0) | (opts.key ? 0x20 : 0) | (opts.seq ? 0x10 : 0);
+  const words = [opts.checksum, opts.key, opts.seq].filter(Boolean).flatMap(() => [0, 0, 0, 9]);
+  return [flags, opts.version ?? 0, ...be16(protocolType), ...words, ...payload];
+}
+
+/** A UDP header with these payload bytes. */
+function udpCarrying(sport: number, dport: number, payload: number[]): number[] {
+  return [...be16(sport), ...be16(dport), ...be16(8 + payload.length), 0, 0, ...payload];
+}
+
+const outer4 = (protocol: number, l4: number[]): number[] => ethernet(ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol }, l4));
+const vxlan = (frame: number[], flags = 0x08): number[] => outer4(17, udpCarrying(51000, 4789, [flags, 0, 0, 0, 0, 0x12, 0x34, 0, ...frame]));
+const geneve = (protocolType: number, payload: number[], optionWords = 0): number[] =>
+  outer4(17, udpCarrying(51000, 6081, [optionWords, 0, ...be16(protocolType), 0, 0, 7, 0, ...Array<number>(optionWords * 4).fill(0xee), ...payload]));
+/** GTP-U G-PDU (version 1, PT 1); `extension` adds the optional words and one PDU session container header. */
+function gtpu(l3: number[], extension = false): number[] {
+  const extra = extension ? [0, 1, 0, 0x85, 1, 0x10, 9, 0] : [];
+  return outer4(17, udpCarrying(2152, 2152, [extension ? 0x34 : 0x30, 0xff, ...be16(l3.length + extra.length), 0, 0, 0, 42, ...extra, ...l3]));
+}
+const erspan2 = (frame: number[]): number[] => outer4(47, gre(0x88be, [0x10, 7, 0, 0, 0, 0, 0, 0, ...frame], { seq: true }));
+function erspan3(frame: number[], platform: boolean, frameType = 0): number[] {
+  const header = [0x20, 7, 0, 0, 0, 0, 0, 0, 0, 0, frameType << 2, platform ? 1 : 0, ...(platform ? Array<number>(8).fill(0) : [])];
+  return outer4(47, gre(0x22eb, [...header, ...frame], { seq: true }));
+}
+
+test('tunnels are opened to the packet inside: IP in IP, GRE (IP, MPLS, Ethernet, ERSPAN I–III), VXLAN, Geneve, GTP-U', () => {
+  const inner = ['10.1.1.1', '10.2.2.2', 40000, 443, 2, 40];
+  for (const [bytes, what] of [
+    [outer4(4, syn4), 'IP in IP'],
+    [outer4(47, gre(0x0800, syn4)), 'GRE'],
+    [outer4(47, gre(0x0800, syn4, { checksum: true, key: true, seq: true })), 'GRE, checksum, key and sequence'],
+    [outer4(47, gre(0x8847, [...mplsStack([16]), ...syn4])), 'MPLS over GRE'],
+    [outer4(47, gre(0x6558, ethernet(syn4))), 'Ethernet over GRE'],
+    [outer4(47, gre(0x88be, ethernet(syn4))), 'ERSPAN type I'],
+    [erspan2(ethernet(syn4)), 'ERSPAN type II'],
+    [erspan3(ethernet(syn4), false), 'ERSPAN type III'],
+    [erspan3(ethernet(syn4), true), 'ERSPAN type III, platform subheader'],
+    [vxlan(ethernet(syn4)), 'VXLAN'],
+    [geneve(0x6558, ethernet(syn4), 2), 'Geneve, Ethernet, options'],
+    [geneve(0x0800, syn4), 'Geneve, IP'],
+    [gtpu(syn4), 'GTP-U'],
+    [gtpu(syn4, true), 'GTP-U, extension header'],
+    [outer4(17, udpCarrying(51000, 4789, [0x08, 0, 0, 0, 0, 0, 1, 0, ...ethernet(outer4(47, gre(0x0800, syn4)).slice(14))])), 'GRE inside VXLAN'],
+  ] as const) {
+    const { reason, p } = decode(1, [...bytes]);
+    assert.equal(reason, 'ok', what);
+    assert.deepEqual([formatAddress(4, p.src), formatAddress(4, p.dst), p.srcPort, p.dstPort, p.tcpFlags, p.ipBytes], inner, what);
+  }
+  for (const [bytes, what] of [[outer4(41, dns6), '6in4'], [gtpu(dns6), 'GTP-U, IPv6'], [ethernet(ipv6('2001:db8::a', '2001:db8::b', 4, syn4), 0x86dd), 'IPv4 in IPv6']] as const) {
+    const { reason, p } = decode(1, [...bytes]);
+    const expected = what === 'IPv4 in IPv6' ? [4, 443, 40] : [6, 53, 78];
+    assert.deepEqual([reason, p.ipVersion, p.dstPort, p.ipBytes], ['ok', ...expected], what);
+  }
+});
+
+test('a tunnel keeps the outer VLAN; an untagged tunnel takes the inner frame\'s', () => {
+  const tagged = ethernet(ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol: 17 }, udpCarrying(1, 4789, [0x08, 0, 0, 0, 0, 0, 1, 0, ...ethernet(syn4, 0x0800, [20])])), 0x0800, [10]);
+  assert.equal(decode(1, tagged).p.vlan, 10);
+  assert.equal(decode(1, vxlan(ethernet(syn4, 0x0800, [20]))).p.vlan, 20);
+});
+
+test('what is not a tunnel, or one too deep, is metered as the packet that carries it', () => {
+  const outer = (bytes: number[]): unknown[] => {
+    const { reason, p } = decode(1, bytes);
+    return [reason, formatAddress(4, p.src), p.protocol, p.dstPort];
+  };
+  assert.deepEqual(outer(vxlan(ethernet(syn4), 0x00)), ['ok', '192.0.2.1', 17, 4789], 'VXLAN without the I flag');
+  assert.deepEqual(outer(outer4(17, udpCarrying(1, 4789, [8, 0, 0]))), ['ok', '192.0.2.1', 17, 4789], 'VXLAN header cut short');
+  assert.deepEqual(outer(outer4(47, gre(0x880b, [0xff, 0x03, 0, 0x21, ...syn4], { key: true, version: 1 }))), ['ok', '192.0.2.1', 47, 0], 'GRE version 1 (PPTP)');
+  assert.deepEqual(outer(outer4(47, gre(0x0806, Array<number>(28).fill(0)))), ['ok', '192.0.2.1', 47, 0], 'GRE carrying ARP');
+  assert.deepEqual(outer(erspan3(syn4, false, 2)), ['ok', '192.0.2.1', 47, 0], 'ERSPAN III of another frame type');
+  assert.deepEqual(outer(geneve(0x0806, [])), ['ok', '192.0.2.1', 17, 6081], 'Geneve carrying ARP');
+  assert.deepEqual(outer(outer4(17, udpCarrying(2152, 2152, [0x32, 0x01, 0, 0, 0, 0, 0, 1]))), ['ok', '192.0.2.1', 17, 2152], 'GTP-U echo request');
+  const firstFragment = ethernet(ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol: 47, moreFragments: true }, gre(0x0800, syn4)));
+  assert.deepEqual(outer(firstFragment), ['ok', '192.0.2.1', 47, 0], 'a fragmented tunnel packet');
+  // IP in IP five deep: four tunnels are opened, the fifth header is metered
+  let nested = syn4;
+  for (let i = 0; i < 5; i++) nested = ipv4({ src: `172.16.0.${i}`, dst: '172.16.1.1', protocol: 4 }, nested);
+  assert.deepEqual(outer(ethernet(nested)), ['ok', '172.16.0.0', 4, 0]);
+  // a tunnel header read, its packet cut short: the inner packet's reason
+  assert.equal(decode(1, vxlan(ethernet(syn4)).slice(0, 14 + 20 + 8 + 8 + 14 + 10)).reason, 'truncated-ip-header');
+  assert.equal(decode(1, vxlan(ethernet([0, 0], 0x0806))).reason, 'non-ip');
+});
+
+/** One UDP packet per tunnel kind (10.9.0.N:2000N → 10.2.2.2:53, 10·N payload bytes), one second apart. */
+function tunnelFrames(): { t: number; bytes: number[] }[] {
+  const wraps = [
+    (l3: number[]) => outer4(47, gre(0x0800, l3, { key: true })),
+    (l3: number[]) => erspan2(ethernet(l3)),
+    (l3: number[]) => erspan3(ethernet(l3), true),
+    (l3: number[]) => vxlan(ethernet(l3)),
+    (l3: number[]) => geneve(0x6558, ethernet(l3), 1),
+    (l3: number[]) => gtpu(l3, true),
+    (l3: number[]) => outer4(4, l3),
+  ];
+  return wraps.map((wrap, i) => ({ t: 1_700_000_000 + i, bytes: wrap(ipv4({ src: `10.9.0.${i + 1}`, dst: '10.2.2.2', protocol: 17 }, udp(20000 + i, 53, 10 * i))) }));
+}
+
+// test/fixtures/captures/tunnels.pcap is these frames (a fuzzing seed for bench/fuzz-packets.ts); rebuilt here.
+const TUNNELS_PCAP = new URL('../../../test/fixtures/captures/tunnels.pcap', import.meta.url);
+
+test('a capture of tunnelled traffic gives the inner flows, as built and as tshark sees them', async () => {
+  assert.deepEqual(readFileSync(TUNNELS_PCAP), pcapFile(tunnelFrames()), 'the committed capture is the built one');
+  const path = fileURLToPath(TUNNELS_PCAP);
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f));
+  await readCapture(path, (p) => meter.addPacket(p));
+  meter.flush();
+  const ours = new Map(flows.map((f) => [`${f.srcAddr}:${f.srcPort}`, f.bytes]));
+  assert.deepEqual(ours, new Map(tunnelFrames().map((_, i) => [`10.9.0.${i + 1}:${20000 + i}`, 20 + 8 + 10 * i])));
+  if (!tshark()) return;
+  const out = spawnSync('tshark', ['-r', path, '-T', 'fields', '-E', 'occurrence=l', '-e', 'ip.src', '-e', 'udp.srcport', '-e', 'ip.len'], { encoding: 'utf8' });
+  const theirs = new Map(out.stdout.trim().split('\n').map((line) => line.split('\t')).map(([src, port, len]) => [`${src}:${port}`, Number(len)]));
   assert.deepEqual(ours, theirs);
 });

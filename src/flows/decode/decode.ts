@@ -6,7 +6,9 @@
 // tcpdump.org's link-layer header types page describes them. Between link and IP: PPPoE sessions (RFC 2516) and MPLS
 // label stacks (RFC 3032). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing,
 // fragment, destination options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), SCTP (RFC 9260),
-// ICMP (RFC 792), ICMPv6 (RFC 4443).
+// ICMP (RFC 792), ICMPv6 (RFC 4443). Tunnels are opened to the packet inside, as Zeek does: IP in IP (RFC 2003, RFC
+// 4213), GRE (RFC 2784, RFC 2890) carrying IP, MPLS, Ethernet (0x6558) or ERSPAN types I–III (Cisco's draft-foschiano-
+// erspan), VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U (3GPP TS 29.281).
 
 import { Decode, DecodedPacket } from './packet.js';
 
@@ -20,6 +22,10 @@ const enum K {
   ETHERTYPE_PPPOE_SESSION = 0x8864,
   ETHERTYPE_MPLS = 0x8847,
   ETHERTYPE_MPLS_MULTICAST = 0x8848,
+  /** Transparent Ethernet bridging: an Ethernet frame follows (GRE, Geneve; what VXLAN and ERSPAN carry). */
+  ETHERTYPE_TEB = 0x6558,
+  ETHERTYPE_ERSPAN_II = 0x88be,
+  ETHERTYPE_ERSPAN_III = 0x22eb,
   /** Not an EtherType: what `pppEtherType` gives for a PPP protocol that carries no IP. */
   NOT_IP = 0,
 }
@@ -154,43 +160,33 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
     default:
       return Decode.UnsupportedLink;
   }
-  // 802.1Q / 802.1ad tags, any depth (QinQ): keep the outermost VLAN id.
+  return decodeEtherPayload(v, etherType, o, end, out, 0);
+}
+
+/** Nested tunnels opened at most; a tunnel deeper than this is metered by the header that carries it. */
+const MAX_TUNNEL_DEPTH = 4;
+
+/**
+ * What an EtherType says follows at `o`: an Ethernet frame (0x6558, inside a tunnel), 802.1Q / 802.1ad tags at any
+ * depth (QinQ; the outermost VLAN id is kept, an untagged tunnel's inner tag otherwise), IP, a PPPoE session or an
+ * MPLS label stack. `depth` counts the tunnels opened so far.
+ */
+function decodeEtherPayload(v: DataView<ArrayBufferLike>, etherType: number, o: number, end: number, out: DecodedPacket, depth: number): Decode {
+  if (etherType === K.ETHERTYPE_TEB) {
+    if (end - o < 14) return Decode.TruncatedLink;
+    etherType = v.getUint16(o + 12);
+    o += 14;
+  }
   let tagged = false;
   while (etherType === K.ETHERTYPE_VLAN || etherType === K.ETHERTYPE_QINQ || etherType === K.ETHERTYPE_QINQ_OLD) {
     if (end - o < 4) return Decode.TruncatedLink;
     if (!tagged) {
-      out.vlan = v.getUint16(o) & 0x0fff;
+      if (out.vlan === 0) out.vlan = v.getUint16(o) & 0x0fff;
       tagged = true;
     }
     etherType = v.getUint16(o + 2);
     o += 4;
   }
-  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out);
-  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out);
-  return decodeTunnelledIp(v, etherType, o, end, out);
-}
-
-/** NFLOG attribute type of the logged packet (linux/netfilter/nfnetlink_log.h NFULA_PAYLOAD). */
-const NFULA_PAYLOAD = 9;
-
-/** EtherType of an address family (AF_INET 2; AF_INET6 10 on Linux, 24 OpenBSD, 28 FreeBSD, 30 macOS), else NOT_IP. */
-function addressFamilyEtherType(family: number): number {
-  if (family === 2) return K.ETHERTYPE_IPV4;
-  if (family === 10 || family === 24 || family === 28 || family === 30) return K.ETHERTYPE_IPV6;
-  return K.NOT_IP;
-}
-
-/** EtherType of the IP a PPP protocol number carries (IPv4, IPv6, MPLS unicast and multicast), else NOT_IP. */
-function pppEtherType(protocol: number): number {
-  if (protocol === 0x0021) return K.ETHERTYPE_IPV4;
-  if (protocol === 0x0057) return K.ETHERTYPE_IPV6;
-  if (protocol === 0x0281) return K.ETHERTYPE_MPLS;
-  if (protocol === 0x0283) return K.ETHERTYPE_MPLS_MULTICAST;
-  return K.NOT_IP;
-}
-
-/** A PPPoE session, then an MPLS label stack, either or both, in front of IP; anything else is not IP. */
-function decodeTunnelledIp(v: DataView<ArrayBufferLike>, etherType: number, o: number, end: number, out: DecodedPacket): Decode {
   if (etherType === K.ETHERTYPE_PPPOE_SESSION) {
     // version/type, code, session id, length, then the PPP protocol
     if (end - o < 8) return Decode.TruncatedLink;
@@ -210,9 +206,28 @@ function decodeTunnelledIp(v: DataView<ArrayBufferLike>, etherType: number, o: n
     const version = v.getUint8(o) >> 4;
     etherType = version === 4 ? K.ETHERTYPE_IPV4 : version === 6 ? K.ETHERTYPE_IPV6 : K.NOT_IP;
   }
-  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out);
-  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out);
+  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out, depth);
+  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out, depth);
   return Decode.NonIp;
+}
+
+/** NFLOG attribute type of the logged packet (linux/netfilter/nfnetlink_log.h NFULA_PAYLOAD). */
+const NFULA_PAYLOAD = 9;
+
+/** EtherType of an address family (AF_INET 2; AF_INET6 10 on Linux, 24 OpenBSD, 28 FreeBSD, 30 macOS), else NOT_IP. */
+function addressFamilyEtherType(family: number): number {
+  if (family === 2) return K.ETHERTYPE_IPV4;
+  if (family === 10 || family === 24 || family === 28 || family === 30) return K.ETHERTYPE_IPV6;
+  return K.NOT_IP;
+}
+
+/** EtherType of the IP a PPP protocol number carries (IPv4, IPv6, MPLS unicast and multicast), else NOT_IP. */
+function pppEtherType(protocol: number): number {
+  if (protocol === 0x0021) return K.ETHERTYPE_IPV4;
+  if (protocol === 0x0057) return K.ETHERTYPE_IPV6;
+  if (protocol === 0x0281) return K.ETHERTYPE_MPLS;
+  if (protocol === 0x0283) return K.ETHERTYPE_MPLS_MULTICAST;
+  return K.NOT_IP;
 }
 
 /**
@@ -244,7 +259,7 @@ function wifiEtherTypeOffset(linkType: number, v: DataView<ArrayBufferLike>, o: 
   return llc + 6;
 }
 
-function decodeIpv4(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket): Decode {
+function decodeIpv4(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket, depth: number): Decode {
   if (end - o < 20) return Decode.TruncatedIp;
   const vihl = v.getUint8(o);
   if (vihl >> 4 !== 4) return Decode.BadIpVersion;
@@ -262,10 +277,10 @@ function decodeIpv4(v: DataView<ArrayBufferLike>, o: number, end: number, out: D
   const flagsFrag = v.getUint16(o + 6);
   const fragOffset = flagsFrag & 0x1fff;
   out.fragment = fragOffset !== 0 ? 2 : flagsFrag & 0x2000 ? 1 : 0;
-  return decodeTransport(v, o + ihl, end, v.getUint8(o + 9), total - ihl, out);
+  return decodeTransport(v, o + ihl, end, v.getUint8(o + 9), total - ihl, out, depth);
 }
 
-function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket): Decode {
+function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: DecodedPacket, depth: number): Decode {
   if (end - o < 40) return Decode.TruncatedIp;
   if (v.getUint8(o) >> 4 !== 6) return Decode.BadIpVersion;
   let payload = v.getUint16(o + 4);
@@ -304,7 +319,7 @@ function decodeIpv6(v: DataView<ArrayBufferLike>, o: number, end: number, out: D
     } else break;
     if (remaining < 0) return Decode.BadIpHeader;
   }
-  return decodeTransport(v, p, end, next, remaining, out);
+  return decodeTransport(v, p, end, next, remaining, out, depth);
 }
 
 /** Bytes of a transport header that hold what is read of it (TCP through the window, UDP, SCTP, ICMP type and code); a
@@ -317,8 +332,11 @@ function transportHeaderMinimum(protocol: number): number {
   return 0;
 }
 
-/** `l4Len` is the transport length from the IP header (header + payload), independent of what was captured. */
-function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, protocol: number, l4Len: number, out: DecodedPacket): Decode {
+/**
+ * `l4Len` is the transport length from the IP header (header + payload), independent of what was captured. A tunnel
+ * (unfragmented, within MAX_TUNNEL_DEPTH) gives way to the packet it carries.
+ */
+function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, protocol: number, l4Len: number, out: DecodedPacket, depth: number): Decode {
   out.protocol = protocol;
   out.tcpFlags = 0;
   out.tcpWindow = 0;
@@ -349,12 +367,17 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
     }
     case 17:
     case 136: // UDP-Lite shares UDP's header layout
-    case 132: // SCTP: ports, verification tag, checksum; then chunks (payload here)
+    case 132: {
+      // SCTP: ports, verification tag, checksum; then chunks (payload here)
       out.srcPort = v.getUint16(o);
       out.dstPort = v.getUint16(o + 2);
       out.l4HeaderLen = minimum;
       out.payloadLen = l4Len > minimum ? l4Len - minimum : 0;
-      return Decode.OK;
+      const port = out.dstPort;
+      if (protocol !== 17 || (port !== 4789 && port !== 6081 && port !== 2152) || out.fragment !== 0 || depth === MAX_TUNNEL_DEPTH) return Decode.OK;
+      const inner = udpTunnelEtherType(v, port, o + 8, end);
+      return inner === K.NOT_IP ? Decode.OK : decodeEtherPayload(v, inner, tunnelPayloadOffset, end, out, depth + 1);
+    }
     case 1:
     case 58:
       out.icmpType = v.getUint8(o);
@@ -362,9 +385,93 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
       out.l4HeaderLen = 8;
       out.payloadLen = l4Len > 8 ? l4Len - 8 : 0;
       return Decode.OK;
-    default:
+    default: {
       out.l4HeaderLen = 0;
       out.payloadLen = l4Len > 0 ? l4Len : 0;
-      return Decode.OK;
+      if (out.fragment !== 0 || depth === MAX_TUNNEL_DEPTH) return Decode.OK;
+      const inner = ipTunnelEtherType(v, protocol, o, end);
+      return inner === K.NOT_IP ? Decode.OK : decodeEtherPayload(v, inner, tunnelPayloadOffset, end, out, depth + 1);
+    }
   }
+}
+
+/**
+ * Where the packet inside the last tunnel header read starts (set by the two functions below with the EtherType they
+ * return). A tunnel header that is cut short, of another version or carrying something else (NOT_IP) leaves its
+ * packet metered as it is; once it is read, the inner packet's outcome is the packet's.
+ */
+let tunnelPayloadOffset = 0;
+
+/** IP in IP (protocol 4), IPv6 in IP (41), GRE (47) version 0 without the deprecated routing field. */
+function ipTunnelEtherType(v: DataView<ArrayBufferLike>, protocol: number, o: number, end: number): number {
+  tunnelPayloadOffset = o;
+  if (protocol === 4) return K.ETHERTYPE_IPV4;
+  if (protocol === 41) return K.ETHERTYPE_IPV6;
+  if (protocol !== 47 || end - o < 4) return K.NOT_IP;
+  const flags = v.getUint8(o);
+  if (flags & 0x40 || (v.getUint8(o + 1) & 7) !== 0) return K.NOT_IP;
+  // optional checksum (+ reserved), key and sequence number words
+  let at = o + 4 + (flags & 0x80 ? 4 : 0) + (flags & 0x20 ? 4 : 0) + (flags & 0x10 ? 4 : 0);
+  let etherType = v.getUint16(o + 2);
+  if (etherType === K.ETHERTYPE_ERSPAN_II) {
+    // type II has an 8-byte header (version 1) and a sequence number; type I has neither
+    if (flags & 0x10) {
+      if (end - at < 8 || v.getUint8(at) >> 4 !== 1) return K.NOT_IP;
+      at += 8;
+    }
+    etherType = K.ETHERTYPE_TEB;
+  } else if (etherType === K.ETHERTYPE_ERSPAN_III) {
+    // 12 bytes (version 2), then an 8-byte platform subheader when the O bit is set; frame type 0 is Ethernet
+    if (end - at < 12 || v.getUint8(at) >> 4 !== 2 || (v.getUint8(at + 10) >> 2) & 0x1f) return K.NOT_IP;
+    at += v.getUint8(at + 11) & 1 ? 20 : 12;
+    etherType = K.ETHERTYPE_TEB;
+  }
+  if (!tunnelledEtherType(etherType)) return K.NOT_IP;
+  tunnelPayloadOffset = at;
+  return etherType;
+}
+
+/** VXLAN (UDP 4789, the I flag set), Geneve (6081, version 0) or GTP-U (2152, version 1 G-PDU) from the UDP payload at `o`. */
+function udpTunnelEtherType(v: DataView<ArrayBufferLike>, dstPort: number, o: number, end: number): number {
+  if (dstPort === 4789) {
+    if (end - o < 8 || !(v.getUint8(o) & 0x08)) return K.NOT_IP;
+    tunnelPayloadOffset = o + 8;
+    return K.ETHERTYPE_TEB;
+  }
+  if (dstPort === 6081) {
+    if (end - o < 8) return K.NOT_IP;
+    const head = v.getUint8(o);
+    const etherType = v.getUint16(o + 2);
+    if (head >> 6 !== 0 || !tunnelledEtherType(etherType)) return K.NOT_IP;
+    tunnelPayloadOffset = o + 8 + (head & 0x3f) * 4;
+    return etherType;
+  }
+  // GTP-U (port 2152: the caller passes no other)
+  if (end - o < 8) return K.NOT_IP;
+  const flags = v.getUint8(o);
+  if ((flags & 0xf0) !== 0x30 || v.getUint8(o + 1) !== 0xff) return K.NOT_IP;
+  let at = o + 8;
+  if (flags & 7) {
+    // sequence number, N-PDU number, next extension header type; then extension headers, each its length in
+    // 4-byte units first and the next one's type last
+    if (end - at < 4) return K.NOT_IP;
+    let next = flags & 4 ? v.getUint8(at + 3) : 0;
+    at += 4;
+    while (next !== 0) {
+      if (end - at < 4) return K.NOT_IP;
+      const len = v.getUint8(at) * 4;
+      if (len === 0 || end - at < len) return K.NOT_IP;
+      next = v.getUint8(at + len - 1);
+      at += len;
+    }
+  }
+  if (end - at < 1) return K.NOT_IP;
+  const version = v.getUint8(at) >> 4;
+  tunnelPayloadOffset = at;
+  return version === 4 ? K.ETHERTYPE_IPV4 : version === 6 ? K.ETHERTYPE_IPV6 : K.NOT_IP;
+}
+
+/** EtherTypes a tunnel may carry here: IP, MPLS or an Ethernet frame. */
+function tunnelledEtherType(etherType: number): boolean {
+  return etherType === K.ETHERTYPE_IPV4 || etherType === K.ETHERTYPE_IPV6 || etherType === K.ETHERTYPE_TEB || etherType === K.ETHERTYPE_MPLS || etherType === K.ETHERTYPE_MPLS_MULTICAST;
 }
