@@ -6,6 +6,13 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
       "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+    },
+    {
+      "target_name": "neighbors",
+      "sources": ["neighbors.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-ffp-contract=off"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
     }
   ]
 }

@@ -12,7 +12,8 @@
 import { takeRows, type Matrix } from '../../frame/matrix.js';
 import { defaultThreads } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
-import { SearchHelpers } from './parallel.js';
+import { nativeNeighbors, type NativeIndex } from './native.js';
+import { SearchHelpers, coresToSpare } from './parallel.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { SimdScan, simdAvailable } from './simd.js';
 import { buildSorted, sortedKnn } from './sorted.js';
@@ -56,6 +57,11 @@ const WARM_PARALLEL_WORK = 1e7;
  * them, and their start (~55–80 ms) then overlaps the build.
  */
 const PRESTART_SCAN_RATIO = 20;
+/**
+ * Work (queries × rows × features) from which the native search runs on more than one thread: a thread costs ~0.1 ms
+ * to start, and CIC-IDS2017's LOF fit (3.4·10⁸) took 5 ms on one.
+ */
+const NATIVE_PARALLEL_WORK = 5e7;
 /** Without SIMD, the sparse path pays when the mode-shifted density is below this. */
 const SPARSE_DENSITY = 0.3;
 /** With SIMD, the sparse path pays when dense work / expected sparse work reaches this (see build). */
@@ -248,10 +254,14 @@ export interface IndexOptions {
   simd?: boolean;
   /** Work (queries × rows × features) from which searches use workers; tests lower it to exercise the parallel path. */
   parallelWork?: number;
+  /** Dense SIMD k-NN searches run in the native addon when it is built (default true; native.ts). */
+  native?: boolean;
 }
 
 export class NeighborIndex {
   private shared: SearchData | undefined;
+  /** The rows as the native addon holds them, prepared by the first native search. */
+  private nativeIndex: NativeIndex | undefined;
   /** SIMD k-NN runs in sorted-projection order (sorted.ts), built by the first k-NN search (radius searches scan). */
   private sortedPays = false;
 
@@ -262,6 +272,7 @@ export class NeighborIndex {
     private readonly helpers: SearchHelpers,
     /** Threads from the default (not the `threads` option): helpers work only while a core is spare. */
     private readonly spareCoresOnly: boolean,
+    private readonly useNative: boolean,
   ) {}
 
   get rows(): number {
@@ -336,7 +347,7 @@ export class NeighborIndex {
     if (metric === 'euclidean' && (algorithm === 'projection' || (algorithm === 'auto' && !sparse && !simd && !search.clusters && n >= PROJECTION_MIN_ROWS))) {
       search.projection = buildProjection(data, n, d);
     }
-    const index = new NeighborIndex(search, threads, parallelWork, helpers, options.threads === undefined);
+    const index = new NeighborIndex(search, threads, parallelWork, helpers, options.threads === undefined, options.native !== false);
     index.sortedPays = simd && !search.clusters && algorithm === 'auto';
     return index;
   }
@@ -346,8 +357,6 @@ export class NeighborIndex {
    * leaves each row out of its own answer (scikit-learn's kneighbors(X=None)).
    */
   async kneighbors(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
-    const s = this.search;
-    if (this.sortedPays && !s.sorted) s.sorted = buildSorted(s.data, s.n, s.d);
     // Identical query rows get identical answers (each query's search depends on its row only): search each once.
     const distinct = queries ? distinctRows(queries) : null;
     if (queries && distinct && distinct.count <= DISTINCT_SHARE * queries.rows) {
@@ -367,11 +376,35 @@ export class NeighborIndex {
   private async searchKnn(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
     const excludeSelf = queries === undefined;
     const nq = queries ? queries.rows : this.search.n;
+    const native = this.nativeKnn(queries, k);
+    if (native) return native;
+    const s = this.search;
+    if (this.sortedPays && !s.sorted) s.sorted = buildSorted(s.data, s.n, s.d);
     const helpers = this.helperThreads(nq);
     const outIdx = sharedCopy(new Int32Array(nq * k), helpers > 0);
     const outDist = sharedCopy(new Float64Array(nq * k), helpers > 0);
     await this.run(queries, (q0, q1) => ({ op: 'knn', q0, q1, k, excludeSelf }), { outIdx, outDist }, helpers);
     return { k, indices: outIdx, distances: outDist };
+  }
+
+  /**
+   * The dense SIMD k-NN search in the native addon (same answers), or null where it does not apply: no addon, the
+   * cluster index, a sparse or cosine search, queries too large for float32 distances.
+   */
+  private nativeKnn(queries: Matrix | undefined, k: number): NeighborResult | null {
+    const s = this.search;
+    if (!this.useNative || !s.simd || s.clusters || s.projection || (queries && queries.cols !== s.d)) return null;
+    const loaded = nativeNeighbors();
+    if (!('neighbors' in loaded)) return null;
+    const addon = loaded.neighbors;
+    this.nativeIndex ??= addon.prepare(s.data, s.n, s.d, s.metric === 'manhattan');
+    const nq = queries ? queries.rows : s.n;
+    const work = nq * s.n * s.d;
+    const threads = this.threads < 2 || work < NATIVE_PARALLEL_WORK || (this.spareCoresOnly && !coresToSpare()) ? 1 : this.threads;
+    const indices = new Int32Array(nq * k);
+    const distances = new Float64Array(nq * k);
+    const done = addon.knn(this.nativeIndex, queries ? queries.data : s.data, nq, k, queries === undefined, threads, false, indices, distances);
+    return done ? { k, indices, distances } : null;
   }
 
   /** Number of indexed rows within `radius` of each query (inclusive; the row itself counts when queries are omitted). */

@@ -1,0 +1,789 @@
+// Exact k-nearest-neighbour search for src/models/neighbors (dense euclidean and manhattan rows), the whole query loop
+// in C. Rows are sorted by their coordinate on a principal direction and a query measures them outward from its own
+// coordinate until the coordinate gap alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Distances
+// are float32, eight rows at a time (one per vector lane, columns by decreasing variance), and a block of eight stops
+// once every partial sum passes the current bound (partial distance search, Bei & Gray, IEEE Trans. Communications
+// 1985). Every row the float32 error bound cannot rule out is re-checked in float64 in the column order of kernels.ts's
+// reducedDistance, so the answers (indices, float64 distances, ties to the lower row) are the JavaScript search's, bit
+// for bit. The float32 kernel is chosen at run time: AVX2 with FMA where the CPU has it, else portable vectors.
+// Compiled with -ffp-contract=off: the float64 re-check must round exactly as JavaScript does.
+//
+// JavaScript API (src/models/neighbors/native.ts):
+//   prepare(data, n, d, manhattan) -> index        data: n × d Float32Array (copied)
+//   knn(index, queries, nq, k, excludeSelf, threads, portable, outIdx, outDist) -> boolean
+//     queries: nq × d Float32Array (with excludeSelf, the indexed rows themselves, each left out of its own answer);
+//     writes nq × k indices and distances (-1 and Infinity where fewer than k rows exist); false, with nothing
+//     written, when a query value is too large for float32 distances (the caller then searches in float64).
+//   kernel() -> "avx2+fma" | "portable"   the kernel this CPU gets
+
+#define _GNU_SOURCE
+#include <math.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/** Rows per block (vector lanes); a query's first run on each side of its coordinate, doubling up to MAX_RUN. */
+enum { LANES = 16, FIRST_RUN = 16, MAX_RUN = 256 };
+/** Queries per unit of work handed to a thread. */
+enum { CHUNK = 64, MAX_THREADS = 64 };
+/** Rows sampled for the sort direction, power iterations, and the share of sampled rows left out as outliers. */
+enum { SAMPLE_ROWS = 512, ITERATIONS = 16 };
+static const double TRIM = 0.02;
+/** Smallest absolute error term of a float32 distance (underflow of tiny squared differences), as kernels.ts. */
+static const double ABS_TOL = 1e-30;
+/** The largest finite float32. */
+static const double F32_MAX = 3.4028234663852886e38;
+
+/**
+ * Float32 distances of one query (`query`, w values in kernel column order) to the 8 rows of a block (w columns of 8
+ * lanes); returns the mask of lanes whose value is <= limit, the values in out. Partial sums are checked every 4
+ * columns: once all 8 pass the limit the block is dropped (mask 0). Each lane sums non-negative terms into four
+ * accumulators (columns by their remainder mod 4), rounded monotonically and added by the same tree at every check: a
+ * partial sum above the limit means a full one above it.
+ */
+typedef int (*kernel_fn)(const float *query, const float *block, int w, bool manhattan, float limit, float out[LANES]);
+/**
+ * The kernel over blocks *block .. end − 1 (`blocks` pointing at block 0): stops at the first block with a non-zero
+ * mask, leaving its number in *block and its values in out, and returns the mask; 0 with *block = end when none.
+ */
+typedef int (*run_fn)(const float *query, const float *blocks, int w, float limit, int *block, int end, float out[LANES]);
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+/** Portable kernel: GCC vectors of 16 floats, multiply then add. */
+static inline int kernel_portable(const float *query, const float *block, int w, bool manhattan, float limit, float out[LANES]) {
+  v16f acc[4] = {{0}, {0}, {0}, {0}};
+  const v16i abs_mask = (v16i){0} + 0x7fffffff;
+  for (int c = 0; c < w; c += 4) {
+    for (int t = 0; t < 4; t++) {
+      v16f diff;
+      memcpy(&diff, block + (size_t)(c + t) * LANES, sizeof diff);
+      diff = query[c + t] - diff;
+      acc[t] += manhattan ? (v16f)((v16i)diff & abs_mask) : diff * diff;
+    }
+    const v16f sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    int mask = 0;
+    for (int i = 0; i < LANES; i++) mask |= (sum[i] <= limit) << i;
+    if (mask == 0 || c + 4 >= w) {
+      memcpy(out, &sum, sizeof sum);
+      return mask;
+    }
+  }
+  return 0;
+}
+
+#define RUN(name, kernel, manhattan, ...)                                                                              \
+  __VA_ARGS__ static int name(const float *query, const float *blocks, int w, float limit, int *block, int end, float out[LANES]) { \
+    for (int b = *block; b < end; b++) {                                                                               \
+      const int mask = kernel(query, blocks + (size_t)b * w * LANES, w, manhattan, limit, out);                        \
+      if (mask != 0) {                                                                                                 \
+        *block = b;                                                                                                    \
+        return mask;                                                                                                   \
+      }                                                                                                                \
+    }                                                                                                                  \
+    *block = end;                                                                                                      \
+    return 0;                                                                                                          \
+  }
+
+RUN(run_portable_l2, kernel_portable, false, )
+RUN(run_portable_l1, kernel_portable, true, )
+
+#if defined(__x86_64__)
+/** AVX2 kernel: each column's 16 lanes as two vectors of 8. */
+__attribute__((target("avx2,fma"), always_inline)) static inline int kernel_avx2_body(const float *query, const float *block, int w, bool manhattan, float limit, float out[LANES]) {
+  __m256 lo[4], hi[4];
+  for (int t = 0; t < 4; t++) lo[t] = hi[t] = _mm256_setzero_ps();
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 lim = _mm256_set1_ps(limit);
+  for (int c = 0; c < w; c += 4) {
+    for (int t = 0; t < 4; t++) {
+      const __m256 q = _mm256_broadcast_ss(query + c + t);
+      const __m256 a = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)(c + t) * LANES));
+      const __m256 b = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)(c + t) * LANES + 8));
+      lo[t] = manhattan ? _mm256_add_ps(lo[t], _mm256_and_ps(a, abs_mask)) : _mm256_fmadd_ps(a, a, lo[t]);
+      hi[t] = manhattan ? _mm256_add_ps(hi[t], _mm256_and_ps(b, abs_mask)) : _mm256_fmadd_ps(b, b, hi[t]);
+    }
+    const __m256 sum_lo = _mm256_add_ps(_mm256_add_ps(lo[0], lo[1]), _mm256_add_ps(lo[2], lo[3]));
+    const __m256 sum_hi = _mm256_add_ps(_mm256_add_ps(hi[0], hi[1]), _mm256_add_ps(hi[2], hi[3]));
+    const int mask = _mm256_movemask_ps(_mm256_cmp_ps(sum_lo, lim, _CMP_LE_OQ)) | _mm256_movemask_ps(_mm256_cmp_ps(sum_hi, lim, _CMP_LE_OQ)) << 8;
+    if (mask == 0 || c + 4 >= w) {
+      _mm256_storeu_ps(out, sum_lo);
+      _mm256_storeu_ps(out + 8, sum_hi);
+      return mask;
+    }
+  }
+  return 0;
+}
+
+RUN(run_avx2_l2, kernel_avx2_body, false, __attribute__((target("avx2,fma"))))
+RUN(run_avx2_l1, kernel_avx2_body, true, __attribute__((target("avx2,fma"))))
+#endif
+
+static bool avx2_available(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+/** The indexed rows, prepared once (`prepare`). */
+typedef struct {
+  int n, d;
+  bool manhattan;
+  /** The rows as given (n × d), for the float64 re-check. */
+  float *data;
+  /** Kernel columns per row: d rounded up to a multiple of 4 (zero columns after the last). */
+  int width;
+  /** Blocks of LANES rows by position (sorted order): block b is width columns of LANES floats. */
+  float *blocks;
+  /** Row at each position, and each position's coordinate (ascending). */
+  int32_t *row_at;
+  double *keys;
+  /** Unit sort direction (d values), and the largest row norm (scales the coordinates' rounding bound). */
+  double *direction;
+  double max_norm;
+  /** Data column at each kernel column (decreasing variance). */
+  int32_t *columns;
+  /** Relative error bound of a float32 distance, and the factors 1 / (1 − rel) and 1 + rel (with rounding margin). */
+  double rel, upper_factor, limit_factor;
+} index_t;
+
+typedef void (*exact_fn)(const index_t *ix, const float *q, const int32_t *rows, int count, double *out);
+
+typedef struct {
+  const index_t *ix;
+  const float *queries;
+  int nq, k, k_eff;
+  bool exclude_self;
+  run_fn run;
+  exact_fn exact;
+  int32_t *out_idx;
+  double *out_dist;
+  /** Queries in the order searched (by coordinate), and each query's coordinate. */
+  int32_t *visit;
+  double *query_key;
+  int chunks;
+  int next_chunk; // atomic
+  int failed;     // atomic: a thread ran out of memory
+} search;
+
+typedef struct {
+  float *query;
+  /** The k smallest float32 values so far, ascending. */
+  float *smallest;
+  int smallest_size;
+  /** Candidates: rows whose value was within the bound when measured. */
+  int32_t *cand_row;
+  float *cand_value;
+  int cand_count, cand_capacity;
+  /** The candidates left for the re-check, their exact distances, and the k best by (exact distance, row). */
+  int32_t *check_row;
+  double *check_exact;
+  double *best_exact;
+  int32_t *best_row;
+} scratch;
+
+static void index_free(index_t *ix) {
+  if (!ix) return;
+  free(ix->data);
+  free(ix->blocks);
+  free(ix->row_at);
+  free(ix->keys);
+  free(ix->direction);
+  free(ix->columns);
+  free(ix);
+}
+
+/** Exact reduced distance of a query to one row, in float64, summed in column order as kernels.ts's reducedDistance. */
+static double exact_one(const float *x, const float *q, int d, bool manhattan) {
+  double sum = 0;
+  for (int j = 0; j < d; j++) {
+    const double diff = (double)x[j] - (double)q[j];
+    sum += manhattan ? fabs(diff) : diff * diff;
+  }
+  return sum;
+}
+
+/**
+ * Exact reduced distances of a query to rows[0 .. count) into out, four rows at a time: the same float64 operations
+ * per row as exact_one (independent sums, so they overlap), hence the same values. Portable version.
+ */
+static void exact_portable(const index_t *ix, const float *q, const int32_t *rows, int count, double *out) {
+  const int d = ix->d;
+  int c = 0;
+  for (; c + 4 <= count; c += 4) {
+    const float *x0 = ix->data + (size_t)rows[c] * d, *x1 = ix->data + (size_t)rows[c + 1] * d;
+    const float *x2 = ix->data + (size_t)rows[c + 2] * d, *x3 = ix->data + (size_t)rows[c + 3] * d;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int j = 0; j < d; j++) {
+      const double v = q[j], d0 = x0[j] - v, d1 = x1[j] - v, d2 = x2[j] - v, d3 = x3[j] - v;
+      if (ix->manhattan) {
+        s0 += fabs(d0);
+        s1 += fabs(d1);
+        s2 += fabs(d2);
+        s3 += fabs(d3);
+      } else {
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+      }
+    }
+    out[c] = s0;
+    out[c + 1] = s1;
+    out[c + 2] = s2;
+    out[c + 3] = s3;
+  }
+  for (; c < count; c++) out[c] = exact_one(ix->data + (size_t)rows[c] * d, q, d, ix->manhattan);
+}
+
+#if defined(__x86_64__)
+/** As exact_portable, the four rows in the lanes of one AVX vector (multiply and add, never fused). */
+__attribute__((target("avx2"))) static void exact_avx2(const index_t *ix, const float *q, const int32_t *rows, int count, double *out) {
+  const int d = ix->d;
+  const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  int c = 0;
+  for (; c + 4 <= count; c += 4) {
+    const float *x0 = ix->data + (size_t)rows[c] * d, *x1 = ix->data + (size_t)rows[c + 1] * d;
+    const float *x2 = ix->data + (size_t)rows[c + 2] * d, *x3 = ix->data + (size_t)rows[c + 3] * d;
+    __m256d sum = _mm256_setzero_pd();
+    for (int j = 0; j < d; j++) {
+      const __m256d x = _mm256_cvtps_pd(_mm_setr_ps(x0[j], x1[j], x2[j], x3[j]));
+      const __m256d diff = _mm256_sub_pd(x, _mm256_set1_pd(q[j]));
+      sum = _mm256_add_pd(sum, ix->manhattan ? _mm256_and_pd(diff, abs_mask) : _mm256_mul_pd(diff, diff));
+    }
+    _mm256_storeu_pd(out + c, sum);
+  }
+  for (; c < count; c++) out[c] = exact_one(ix->data + (size_t)rows[c] * d, q, d, ix->manhattan);
+}
+#endif
+
+/** The smallest float >= x (x >= 0 or +inf). */
+static float float_at_least(double x) {
+  float f = (float)x;
+  if ((double)f < x) {
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    bits++;
+    memcpy(&f, &bits, sizeof f);
+  }
+  return f;
+}
+
+/**
+ * Inserts v into the ascending list of the cap smallest values so far (the largest drops out when it is full), the
+ * position counted without branches: cheaper than a heap's data-dependent branches for k of ~20.
+ */
+static void smallest_offer(scratch *w, int cap, float v) {
+  float *list = w->smallest;
+  const int size = w->smallest_size;
+  if (size == cap && v >= list[cap - 1]) return;
+  int at = 0;
+  for (int i = 0; i < size; i++) at += list[i] <= v;
+  const int moved = (size < cap ? size : cap - 1) - at;
+  memmove(list + at + 1, list + at, sizeof *list * moved);
+  list[at] = v;
+  if (size < cap) w->smallest_size = size + 1;
+}
+
+/** Keeps the candidates with values <= limit; grows the list when it stays over half full. */
+static bool compact(scratch *w, float limit) {
+  int kept = 0;
+  for (int c = 0; c < w->cand_count; c++) {
+    if (w->cand_value[c] > limit) continue;
+    w->cand_row[kept] = w->cand_row[c];
+    w->cand_value[kept++] = w->cand_value[c];
+  }
+  w->cand_count = kept;
+  if (2 * kept < w->cand_capacity) return true;
+  const int capacity = 2 * w->cand_capacity;
+  int32_t *rows = realloc(w->cand_row, sizeof *rows * capacity);
+  if (rows) w->cand_row = rows;
+  float *values = realloc(w->cand_value, sizeof *values * capacity);
+  if (values) w->cand_value = values;
+  int32_t *check = rows && values ? realloc(w->check_row, sizeof *check * capacity) : NULL;
+  if (check) w->check_row = check;
+  double *exact = check ? realloc(w->check_exact, sizeof *exact * capacity) : NULL;
+  if (exact) w->check_exact = exact;
+  if (!exact) return false;
+  w->cand_capacity = capacity;
+  return true;
+}
+
+/**
+ * One query's bound: an upper bound on its k-th exact distance (from k measured rows: an exact distance e has a float32
+ * value v >= e·(1 − rel) − ABS_TOL), and the largest float32 value a row within it can have (v <= e·(1 + rel) + ABS_TOL).
+ */
+typedef struct {
+  int q;
+  double upper;
+  float limit;
+} bound;
+
+static void tighten(const index_t *ix, bound *b, float kth_value) {
+  const double upper = (kth_value + ABS_TOL) * ix->upper_factor;
+  if (upper >= b->upper) return;
+  b->upper = upper;
+  b->limit = float_at_least((upper * ix->limit_factor + ABS_TOL) * (1 + 1e-12));
+}
+
+/** Measures the rows at positions p0 .. p1 against the query, collecting candidates; false when out of memory. */
+static bool measure(const search *s, scratch *w, bound *b, int p0, int p1) {
+  const index_t *ix = s->ix;
+  const int skip = s->exclude_self ? b->q : -1;
+  const int end = (p1 + LANES - 1) / LANES;
+  for (int block = p0 / LANES; block < end; block++) {
+    float values[LANES];
+    int mask = s->run(w->query, ix->blocks, ix->width, b->limit, &block, end, values);
+    const int first = block * LANES;
+    if (first < p0) mask &= ~((1 << (p0 - first)) - 1);
+    if (first + LANES > p1) mask &= (1 << (p1 - first)) - 1;
+    while (mask != 0) {
+      const int lane = __builtin_ctz(mask);
+      mask &= mask - 1;
+      const float v = values[lane];
+      const int row = ix->row_at[first + lane];
+      if (v > b->limit || row == skip) continue;
+      if (w->cand_count == w->cand_capacity && !compact(w, b->limit)) return false;
+      w->cand_row[w->cand_count] = row;
+      w->cand_value[w->cand_count++] = v;
+      smallest_offer(w, s->k_eff, v);
+      if (w->smallest_size == s->k_eff) tighten(ix, b, w->smallest[s->k_eff - 1]);
+    }
+  }
+  return true;
+}
+
+/** The first position in keys[lo .. hi) with a key >= x (hi when none). */
+static int first_at_least(const double *keys, int lo, int hi, double x) {
+  while (lo < hi) {
+    const int mid = (lo + hi) >> 1;
+    if (keys[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The bound from the query searched before (prev, -1: none): its k nearest rows (and itself, among self-queries, in
+ * place of this query) lie within dist(q, prev) + its k-th distance of q (triangle inequality, both metrics).
+ */
+static void seed(const search *s, bound *b, int prev) {
+  const index_t *ix = s->ix;
+  if (prev < 0 || s->k_eff < s->k) return;
+  const double kth = s->out_dist[(size_t)prev * s->k + s->k - 1];
+  const double between = exact_one(s->queries + (size_t)prev * ix->d, s->queries + (size_t)b->q * ix->d, ix->d, ix->manhattan);
+  // Float64 rounding of both distances (d terms each) with a wide margin.
+  const double margin = 1 + 4 * (ix->d + 2) * 0x1p-53;
+  const double reach = ((ix->manhattan ? between : sqrt(between)) + kth) * margin;
+  const double upper = (ix->manhattan ? reach : reach * reach) * margin;
+  if (!(upper < b->upper)) return;
+  b->upper = upper;
+  b->limit = float_at_least((upper * ix->limit_factor + ABS_TOL) * (1 + 1e-12));
+}
+
+/** Query q's k nearest rows into the outputs; prev is the query searched before it (-1: none). */
+static bool search_query(const search *s, scratch *w, int q, int prev) {
+  const index_t *ix = s->ix;
+  const int d = ix->d, n = ix->n;
+  const float *query = s->queries + (size_t)q * d;
+  for (int c = 0; c < d; c++) w->query[c] = query[ix->columns[c]];
+  bound b = {q, INFINITY, INFINITY};
+  w->smallest_size = 0;
+  w->cand_count = 0;
+  const int k_eff = s->k_eff;
+  if (k_eff > 0) {
+    seed(s, &b, prev);
+    const double *keys = ix->keys;
+    const double key = s->query_key[q];
+    double norm = 0;
+    for (int j = 0; j < d; j++) norm += (double)query[j] * query[j];
+    // Rounding of both coordinates (d products and sums each, terms <= the norms), as sorted.ts.
+    const double slack = 4 * d * 0x1p-53 * (ix->max_norm + sqrt(norm)) + 1e-300;
+    int right = first_at_least(keys, 0, n, key), left = right, run = FIRST_RUN;
+    while (left > 0 || right < n) {
+      // A row at coordinate gap g has exact distance >= g^2 (euclidean) or >= g (manhattan).
+      const double reach = (ix->manhattan ? b.upper : sqrt(b.upper)) * (1 + 1e-12) + slack;
+      const int hi_end = right + run < n ? right + run : n;
+      const int right_end = isinf(reach) ? hi_end : first_at_least(keys, right, hi_end, key + reach);
+      if (right_end > right && !measure(s, w, &b, right, right_end)) return false;
+      right = right_end < hi_end ? n : right_end;
+      const int lo_start = left - run > 0 ? left - run : 0;
+      const int left_start = isinf(reach) ? lo_start : first_at_least(keys, lo_start, left, key - reach);
+      if (left > left_start && !measure(s, w, &b, left_start, left)) return false;
+      left = left_start > lo_start ? 0 : left_start;
+      if (run < MAX_RUN) run *= 2;
+    }
+  }
+  // Every row whose exact distance is within the final bound is a candidate: the k nearest are among them.
+  int checks = 0;
+  for (int c = 0; c < w->cand_count; c++)
+    if (w->cand_value[c] <= b.limit) w->check_row[checks++] = w->cand_row[c];
+  s->exact(ix, query, w->check_row, checks, w->check_exact);
+  int found = 0;
+  for (int c = 0; c < checks; c++) {
+    const int32_t row = w->check_row[c];
+    const double e = w->check_exact[c];
+    if (found == k_eff && (e > w->best_exact[found - 1] || (e == w->best_exact[found - 1] && row > w->best_row[found - 1]))) continue;
+    int at = found < k_eff ? found++ : found - 1;
+    while (at > 0 && (w->best_exact[at - 1] > e || (w->best_exact[at - 1] == e && w->best_row[at - 1] > row))) {
+      w->best_exact[at] = w->best_exact[at - 1];
+      w->best_row[at] = w->best_row[at - 1];
+      at--;
+    }
+    w->best_exact[at] = e;
+    w->best_row[at] = row;
+  }
+  const size_t o = (size_t)q * s->k;
+  for (int c = 0; c < s->k; c++) {
+    s->out_idx[o + c] = c < found ? w->best_row[c] : -1;
+    s->out_dist[o + c] = c < found ? (ix->manhattan ? w->best_exact[c] : sqrt(w->best_exact[c])) : INFINITY;
+  }
+  return true;
+}
+
+static void *work(void *arg) {
+  search *s = arg;
+  scratch w = {0};
+  w.query = calloc((size_t)s->ix->width, sizeof *w.query);
+  w.smallest = malloc(sizeof *w.smallest * (s->k_eff + 1));
+  w.cand_capacity = 4 * s->k + 64;
+  w.cand_row = malloc(sizeof *w.cand_row * w.cand_capacity);
+  w.cand_value = malloc(sizeof *w.cand_value * w.cand_capacity);
+  w.check_row = malloc(sizeof *w.check_row * w.cand_capacity);
+  w.check_exact = malloc(sizeof *w.check_exact * w.cand_capacity);
+  w.best_exact = malloc(sizeof *w.best_exact * (s->k + 1));
+  w.best_row = malloc(sizeof *w.best_row * (s->k + 1));
+  bool ok = w.query && w.smallest && w.cand_row && w.cand_value && w.check_row && w.check_exact && w.best_exact && w.best_row;
+  while (ok) {
+    const int chunk = __atomic_fetch_add(&s->next_chunk, 1, __ATOMIC_RELAXED);
+    if (chunk >= s->chunks || __atomic_load_n(&s->failed, __ATOMIC_RELAXED)) break;
+    const int end = (chunk + 1) * CHUNK < s->nq ? (chunk + 1) * CHUNK : s->nq;
+    for (int t = chunk * CHUNK; t < end && ok; t++) ok = search_query(s, &w, s->visit[t], t > chunk * CHUNK ? s->visit[t - 1] : -1);
+  }
+  if (!ok) __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
+  free(w.query);
+  free(w.smallest);
+  free(w.cand_row);
+  free(w.cand_value);
+  free(w.check_row);
+  free(w.check_exact);
+  free(w.best_exact);
+  free(w.best_row);
+  return NULL;
+}
+
+static int by_value(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int by_key(const void *a, const void *b, void *keys) {
+  const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  const double *key = keys;
+  return key[x] < key[y] ? -1 : key[x] > key[y] ? 1 : (x > y) - (x < y);
+}
+
+/**
+ * The leading principal direction of up to SAMPLE_ROWS evenly spaced rows, the TRIM share farthest from their
+ * coordinate-wise median left out (as projection.ts's principalDirections with its trim, by power iteration). It only
+ * steers the pruning: any unit vector gives exact answers.
+ */
+static bool sort_direction(index_t *ix) {
+  const int n = ix->n, d = ix->d, s = n < SAMPLE_ROWS ? n : SAMPLE_ROWS;
+  double *rows = malloc(sizeof *rows * (size_t)s * d), *column = malloc(sizeof *column * s), *far = malloc(sizeof *far * s);
+  double *median = malloc(sizeof *median * d), *mean = calloc(d, sizeof *mean), *next = malloc(sizeof *next * d);
+  bool ok = rows && column && far && median && mean && next;
+  int kept = 0;
+  for (int t = 0; ok && t < s; t++)
+    for (int j = 0; j < d; j++) rows[(size_t)t * d + j] = ix->data[(size_t)((long)t * n / s) * d + j];
+  for (int j = 0; ok && j < d; j++) {
+    for (int t = 0; t < s; t++) column[t] = rows[(size_t)t * d + j];
+    qsort(column, s, sizeof *column, by_value);
+    median[j] = column[s >> 1];
+  }
+  if (ok) {
+    for (int t = 0; t < s; t++) {
+      double sum = 0;
+      for (int j = 0; j < d; j++) sum += (rows[(size_t)t * d + j] - median[j]) * (rows[(size_t)t * d + j] - median[j]);
+      far[t] = column[t] = sum;
+    }
+    qsort(column, s, sizeof *column, by_value);
+    const int at = (int)ceil((1 - TRIM) * s) - 1;
+    const double limit = column[at > 0 ? at : 0];
+    for (int t = 0; t < s; t++) {
+      if (far[t] > limit) continue;
+      memmove(rows + (size_t)kept * d, rows + (size_t)t * d, sizeof *rows * d);
+      kept++;
+    }
+    for (int t = 0; t < kept; t++)
+      for (int j = 0; j < d; j++) mean[j] += rows[(size_t)t * d + j] / kept;
+    for (int t = 0; t < kept; t++)
+      for (int j = 0; j < d; j++) rows[(size_t)t * d + j] -= mean[j];
+    // Power iteration from a fixed start: v <- Cᵀ C v, normalised.
+    double *v = ix->direction;
+    for (int j = 0; j < d; j++) v[j] = 1 + 0.5 * sin(1.0 + j);
+    for (int it = 0; it <= ITERATIONS; it++) {
+      double norm = 0;
+      for (int j = 0; j < d; j++) norm += v[j] * v[j];
+      norm = sqrt(norm);
+      if (!(norm > 0)) {
+        for (int j = 0; j < d; j++) v[j] = j == 0;
+        break;
+      }
+      for (int j = 0; j < d; j++) v[j] /= norm;
+      if (it == ITERATIONS) break;
+      memset(next, 0, sizeof *next * d);
+      for (int t = 0; t < kept; t++) {
+        const double *r = rows + (size_t)t * d;
+        double dot = 0;
+        for (int j = 0; j < d; j++) dot += r[j] * v[j];
+        for (int j = 0; j < d; j++) next[j] += dot * r[j];
+      }
+      memcpy(v, next, sizeof *v * d);
+    }
+  }
+  free(rows);
+  free(column);
+  free(far);
+  free(median);
+  free(mean);
+  free(next);
+  return ok;
+}
+
+/** Kernel columns by decreasing variance of the rows (ties: the lower column), so partial sums pass bounds early. */
+static bool columns_by_variance(index_t *ix) {
+  const int n = ix->n, d = ix->d;
+  double *mean = calloc(d, sizeof *mean), *var = calloc(d, sizeof *var);
+  if (!mean || !var) {
+    free(mean);
+    free(var);
+    return false;
+  }
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++) mean[j] += ix->data[(size_t)i * d + j];
+  for (int j = 0; j < d; j++) mean[j] /= n > 0 ? n : 1;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++) var[j] += (ix->data[(size_t)i * d + j] - mean[j]) * (ix->data[(size_t)i * d + j] - mean[j]);
+  for (int a = 0; a < d; a++) {
+    const int32_t c = a;
+    int b = a;
+    while (b > 0 && var[ix->columns[b - 1]] < var[c]) {
+      ix->columns[b] = ix->columns[b - 1];
+      b--;
+    }
+    ix->columns[b] = c;
+  }
+  free(mean);
+  free(var);
+  return true;
+}
+
+static index_t *index_build(const float *data, int n, int d, bool manhattan) {
+  index_t *ix = calloc(1, sizeof *ix);
+  if (!ix) return NULL;
+  ix->n = n;
+  ix->d = d;
+  ix->manhattan = manhattan;
+  ix->width = (d + 3) / 4 * 4;
+  // Per lane: the difference and its square rounded, four accumulators of width / 4 terms, two levels of additions;
+  // with a factor 4 of margin.
+  ix->rel = (ix->width + 8) * 0x1p-22;
+  ix->upper_factor = 1 / (1 - ix->rel) * (1 + 1e-12);
+  ix->limit_factor = 1 + ix->rel;
+  const int blocks = (n + LANES - 1) / LANES;
+  ix->data = malloc(sizeof *ix->data * ((size_t)n * d + 1));
+  ix->blocks = calloc((size_t)blocks * ix->width * LANES + 1, sizeof *ix->blocks);
+  ix->row_at = malloc(sizeof *ix->row_at * (n + 1));
+  ix->keys = malloc(sizeof *ix->keys * (n + 1));
+  ix->direction = malloc(sizeof *ix->direction * d);
+  ix->columns = malloc(sizeof *ix->columns * d);
+  if (!ix->data || !ix->blocks || !ix->row_at || !ix->keys || !ix->direction || !ix->columns) {
+    index_free(ix);
+    return NULL;
+  }
+  memcpy(ix->data, data, sizeof *data * (size_t)n * d);
+  if (!sort_direction(ix) || !columns_by_variance(ix)) {
+    index_free(ix);
+    return NULL;
+  }
+  double *raw = malloc(sizeof *raw * (n + 1));
+  if (!raw) {
+    index_free(ix);
+    return NULL;
+  }
+  double max_norm = 0;
+  for (int i = 0; i < n; i++) {
+    double key = 0, norm = 0;
+    for (int j = 0; j < d; j++) {
+      const double v = data[(size_t)i * d + j];
+      key += v * ix->direction[j];
+      norm += v * v;
+    }
+    raw[i] = key;
+    if (norm > max_norm) max_norm = norm;
+    ix->row_at[i] = i;
+  }
+  ix->max_norm = sqrt(max_norm);
+  qsort_r(ix->row_at, n, sizeof *ix->row_at, by_key, raw);
+  for (int p = 0; p < n; p++) {
+    const int row = ix->row_at[p];
+    ix->keys[p] = raw[row];
+    float *block = ix->blocks + (size_t)(p / LANES) * ix->width * LANES + p % LANES;
+    for (int c = 0; c < d; c++) block[(size_t)c * LANES] = data[(size_t)row * d + ix->columns[c]];
+  }
+  free(raw);
+  return ix;
+}
+
+/** Searches every query; 0 or an error message. */
+static const char *run_search(search *s, int threads) {
+  const index_t *ix = s->ix;
+  const int d = ix->d;
+  s->visit = malloc(sizeof *s->visit * (s->nq + 1));
+  s->query_key = malloc(sizeof *s->query_key * (s->nq + 1));
+  const char *error = NULL;
+  if (!s->visit || !s->query_key) {
+    error = "neighbors.knn: out of memory";
+    goto done;
+  }
+  for (int q = 0; q < s->nq; q++) {
+    s->visit[q] = q;
+    double key = 0;
+    for (int j = 0; j < d; j++) key += (double)s->queries[(size_t)q * d + j] * ix->direction[j];
+    s->query_key[q] = key;
+  }
+  // Queries in coordinate order: consecutive queries measure mostly the same rows.
+  qsort_r(s->visit, s->nq, sizeof *s->visit, by_key, s->query_key);
+  s->chunks = (s->nq + CHUNK - 1) / CHUNK;
+  if (threads > s->chunks) threads = s->chunks > 0 ? s->chunks : 1;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  pthread_t ids[MAX_THREADS];
+  int started = 0;
+  for (; started < threads - 1; started++)
+    if (pthread_create(&ids[started], NULL, work, s) != 0) break;
+  work(s);
+  for (int t = 0; t < started; t++) pthread_join(ids[t], NULL);
+  if (s->failed) error = "neighbors.knn: out of memory";
+done:
+  free(s->visit);
+  free(s->query_key);
+  return error;
+}
+
+static bool typed(napi_env env, napi_value value, napi_typedarray_type want, size_t length, void **data) {
+  napi_typedarray_type type;
+  size_t got;
+  return napi_get_typedarray_info(env, value, &type, &got, data, NULL, NULL) == napi_ok && type == want && got >= length;
+}
+
+static void finalize_index(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  index_free(data);
+}
+
+static napi_value js_prepare(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t n, d;
+  bool manhattan;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || napi_get_value_int32(env, argv[1], &n) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &d) != napi_ok || napi_get_value_bool(env, argv[3], &manhattan) != napi_ok || n < 0 || d <= 0 ||
+      !typed(env, argv[0], napi_float32_array, (size_t)n * d, &data)) {
+    napi_throw_error(env, NULL, "neighbors.prepare: bad arguments");
+    return NULL;
+  }
+  index_t *ix = index_build(data, n, d, manhattan);
+  napi_value handle;
+  if (!ix || napi_create_external(env, ix, finalize_index, NULL, &handle) != napi_ok) {
+    index_free(ix);
+    napi_throw_error(env, NULL, "neighbors.prepare: out of memory");
+    return NULL;
+  }
+  return handle;
+}
+
+static napi_value js_knn(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  search s = {0};
+  index_t *ix;
+  int32_t threads;
+  bool portable;
+  void *queries, *out_idx, *out_dist;
+  bool ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 9 &&
+            napi_get_value_external(env, argv[0], (void **)&ix) == napi_ok && napi_get_value_int32(env, argv[2], &s.nq) == napi_ok &&
+            napi_get_value_int32(env, argv[3], &s.k) == napi_ok && napi_get_value_bool(env, argv[4], &s.exclude_self) == napi_ok &&
+            napi_get_value_int32(env, argv[5], &threads) == napi_ok && napi_get_value_bool(env, argv[6], &portable) == napi_ok &&
+            s.nq >= 0 && s.k >= 0 && threads >= 1;
+  ok = ok && (!s.exclude_self || s.nq == ix->n) && typed(env, argv[1], napi_float32_array, (size_t)s.nq * ix->d, &queries) &&
+       typed(env, argv[7], napi_int32_array, (size_t)s.nq * s.k, &out_idx) && typed(env, argv[8], napi_float64_array, (size_t)s.nq * s.k, &out_dist);
+  if (!ok) {
+    napi_throw_error(env, NULL, "neighbors.knn: bad arguments");
+    return NULL;
+  }
+  // As search.ts's float32Safe: d squared differences of values within ±limit stay below a quarter of float32's
+  // maximum, so no float32 distance overflows (the indexed rows were checked before they were indexed).
+  const double limit = sqrt(F32_MAX / (16.0 * ix->d));
+  const float *qv = queries;
+  bool safe = true;
+  for (size_t i = 0; i < (size_t)s.nq * ix->d; i++) safe &= qv[i] <= limit && qv[i] >= -limit;
+  napi_value result;
+  if (!safe) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  s.ix = ix;
+  s.queries = queries;
+  s.out_idx = out_idx;
+  s.out_dist = out_dist;
+  const int available = ix->n - (s.exclude_self ? 1 : 0);
+  s.k_eff = available < s.k ? available : s.k;
+  if (s.k_eff < 0) s.k_eff = 0;
+  s.run = ix->manhattan ? run_portable_l1 : run_portable_l2;
+  s.exact = exact_portable;
+#if defined(__x86_64__)
+  if (!portable && avx2_available()) {
+    s.run = ix->manhattan ? run_avx2_l1 : run_avx2_l2;
+    s.exact = exact_avx2;
+  }
+#endif
+  const char *error = run_search(&s, threads);
+  if (error) {
+    napi_throw_error(env, NULL, error);
+    return NULL;
+  }
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
+static napi_value js_kernel(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value name;
+  napi_create_string_utf8(env, avx2_available() ? "avx2+fma" : "portable", NAPI_AUTO_LENGTH, &name);
+  return name;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"prepare", NULL, js_prepare, NULL, NULL, NULL, napi_default, NULL},
+      {"knn", NULL, js_knn, NULL, NULL, NULL, napi_default, NULL},
+      {"kernel", NULL, js_kernel, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,45 @@
+// The optional native k-NN search (native/neighbors.c, built by native/build.mjs): the dense SIMD k-NN search's whole
+// query loop in C (sorted-projection order, float32 partial distances through AVX2+FMA or portable vectors, the
+// float64 re-check), with the same answers as the JavaScript search. Loaded once; when it is not built, cannot load or
+// FLOWSENTRY_NO_NATIVE=1 is set, `nativeNeighbors()` says why and the JavaScript/WebAssembly search runs.
+
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+declare const indexBrand: unique symbol;
+/** The indexed rows as the addon holds them (a copy, freed with the handle). */
+export type NativeIndex = { readonly [indexBrand]: true };
+
+export interface NativeNeighbors {
+  /** Copies and prepares n × d rows (sort order, kernel layout). */
+  prepare(data: Float32Array, n: number, d: number, manhattan: boolean): NativeIndex;
+  /**
+   * The k nearest indexed rows of each of nq query rows into outIdx / outDist (nq × k; ties: lower row first; -1 and
+   * Infinity where fewer than k rows exist), on `threads` threads; with excludeSelf the queries are the indexed rows,
+   * each left out of its own answer. False, with nothing written, when a query value is too large for float32
+   * distances. `portable` forces the portable kernel (tests). Throws on bad arguments or out of memory.
+   */
+  knn(
+    index: NativeIndex, queries: Float32Array, nq: number, k: number, excludeSelf: boolean,
+    threads: number, portable: boolean, outIdx: Int32Array, outDist: Float64Array,
+  ): boolean;
+  /** The float32 kernel this CPU gets. */
+  kernel(): 'avx2+fma' | 'portable';
+}
+
+let loaded: { neighbors: NativeNeighbors } | { reason: string } | undefined;
+
+/** The native search, or why there is none. */
+export function nativeNeighbors(): { neighbors: NativeNeighbors } | { reason: string } {
+  if (process.env.FLOWSENTRY_NO_NATIVE === '1') return { reason: 'FLOWSENTRY_NO_NATIVE=1' };
+  if (loaded) return loaded;
+  // dist/src/models/neighbors/ -> native/build/Release/
+  const path = new URL('../../../../native/build/Release/neighbors.node', import.meta.url);
+  try {
+    loaded = { neighbors: createRequire(import.meta.url)(fileURLToPath(path)) as NativeNeighbors };
+  } catch (err) {
+    const message = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'not built (node native/build.mjs)' : (err as Error).message;
+    loaded = { reason: message };
+  }
+  return loaded;
+}
