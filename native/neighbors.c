@@ -1,20 +1,23 @@
 // Exact k-nearest-neighbour search for src/models/neighbors (dense euclidean and manhattan rows), the whole query loop
 // in C. Rows are sorted by their coordinate on a principal direction and a query measures them outward from its own
-// coordinate until the coordinate gap alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Distances
-// are float32, eight rows at a time (one per vector lane, columns by decreasing variance), and a block of eight stops
-// once every partial sum passes the current bound (partial distance search, Bei & Gray, IEEE Trans. Communications
-// 1985). Every row the float32 error bound cannot rule out is re-checked in float64 in the column order of kernels.ts's
+// coordinate until the coordinate gap alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Sixteen
+// rows at a time (one per vector lane), a lower bound from the rows' first PCS principal coordinates rules most rows
+// out; for the others, float32 distances stop once every partial sum still needed passes the current bound (partial
+// distance search, Bei & Gray, IEEE Trans. Communications 1985; columns by decreasing variance). Every row the float32
+// error bounds cannot rule out is re-checked in float64 in the column order of kernels.ts's
 // reducedDistance, so the answers (indices, float64 distances, ties to the lower row) are the JavaScript search's, bit
-// for bit. The float32 kernel is chosen at run time: AVX2 with FMA where the CPU has it, else portable vectors.
+// for bit. The float32 kernels are chosen at run time: AVX-512 or AVX2 with FMA where the CPU has them, else portable
+// vectors (never -march=native: the build may run on another machine).
 // Compiled with -ffp-contract=off: the float64 re-check must round exactly as JavaScript does.
 //
 // JavaScript API (src/models/neighbors/native.ts):
 //   prepare(data, n, d, manhattan) -> index        data: n × d Float32Array (copied)
-//   knn(index, queries, nq, k, excludeSelf, threads, portable, outIdx, outDist) -> boolean
+//   knn(index, queries, nq, k, excludeSelf, threads, kernels, outIdx, outDist) -> boolean
 //     queries: nq × d Float32Array (with excludeSelf, the indexed rows themselves, each left out of its own answer);
 //     writes nq × k indices and distances (-1 and Infinity where fewer than k rows exist); false, with nothing
 //     written, when a query value is too large for float32 distances (the caller then searches in float64).
-//   kernel() -> "avx2+fma" | "portable"   the kernel this CPU gets
+//     kernels: "auto" (the best this CPU has), or "avx512", "avx2", "portable" (tests; an error where the CPU lacks them)
+//   kernels() -> "avx512" | "avx2" | "portable"   the best kernels this CPU has
 
 #define _GNU_SOURCE
 #include <math.h>
@@ -32,108 +35,15 @@
 enum { LANES = 16, FIRST_RUN = 16, MAX_RUN = 256 };
 /** Queries per unit of work handed to a thread. */
 enum { CHUNK = 64, MAX_THREADS = 64 };
-/** Rows sampled for the sort direction, power iterations, and the share of sampled rows left out as outliers. */
+/** Rows sampled for the principal directions, subspace iterations, and the share of sampled rows left out as outliers. */
 enum { SAMPLE_ROWS = 512, ITERATIONS = 16 };
+/** Principal coordinates of the lower bound (one column of 16 lanes each), used when rows have more columns. */
+enum { PCS = 16 };
 static const double TRIM = 0.02;
 /** Smallest absolute error term of a float32 distance (underflow of tiny squared differences), as kernels.ts. */
 static const double ABS_TOL = 1e-30;
 /** The largest finite float32. */
 static const double F32_MAX = 3.4028234663852886e38;
-
-/**
- * Float32 distances of one query (`query`, w values in kernel column order) to the 8 rows of a block (w columns of 8
- * lanes); returns the mask of lanes whose value is <= limit, the values in out. Partial sums are checked every 4
- * columns: once all 8 pass the limit the block is dropped (mask 0). Each lane sums non-negative terms into four
- * accumulators (columns by their remainder mod 4), rounded monotonically and added by the same tree at every check: a
- * partial sum above the limit means a full one above it.
- */
-typedef int (*kernel_fn)(const float *query, const float *block, int w, bool manhattan, float limit, float out[LANES]);
-/**
- * The kernel over blocks *block .. end − 1 (`blocks` pointing at block 0): stops at the first block with a non-zero
- * mask, leaving its number in *block and its values in out, and returns the mask; 0 with *block = end when none.
- */
-typedef int (*run_fn)(const float *query, const float *blocks, int w, float limit, int *block, int end, float out[LANES]);
-
-typedef float v16f __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
-
-/** Portable kernel: GCC vectors of 16 floats, multiply then add. */
-static inline int kernel_portable(const float *query, const float *block, int w, bool manhattan, float limit, float out[LANES]) {
-  v16f acc[4] = {{0}, {0}, {0}, {0}};
-  const v16i abs_mask = (v16i){0} + 0x7fffffff;
-  for (int c = 0; c < w; c += 4) {
-    for (int t = 0; t < 4; t++) {
-      v16f diff;
-      memcpy(&diff, block + (size_t)(c + t) * LANES, sizeof diff);
-      diff = query[c + t] - diff;
-      acc[t] += manhattan ? (v16f)((v16i)diff & abs_mask) : diff * diff;
-    }
-    const v16f sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    int mask = 0;
-    for (int i = 0; i < LANES; i++) mask |= (sum[i] <= limit) << i;
-    if (mask == 0 || c + 4 >= w) {
-      memcpy(out, &sum, sizeof sum);
-      return mask;
-    }
-  }
-  return 0;
-}
-
-#define RUN(name, kernel, manhattan, ...)                                                                              \
-  __VA_ARGS__ static int name(const float *query, const float *blocks, int w, float limit, int *block, int end, float out[LANES]) { \
-    for (int b = *block; b < end; b++) {                                                                               \
-      const int mask = kernel(query, blocks + (size_t)b * w * LANES, w, manhattan, limit, out);                        \
-      if (mask != 0) {                                                                                                 \
-        *block = b;                                                                                                    \
-        return mask;                                                                                                   \
-      }                                                                                                                \
-    }                                                                                                                  \
-    *block = end;                                                                                                      \
-    return 0;                                                                                                          \
-  }
-
-RUN(run_portable_l2, kernel_portable, false, )
-RUN(run_portable_l1, kernel_portable, true, )
-
-#if defined(__x86_64__)
-/** AVX2 kernel: each column's 16 lanes as two vectors of 8. */
-__attribute__((target("avx2,fma"), always_inline)) static inline int kernel_avx2_body(const float *query, const float *block, int w, bool manhattan, float limit, float out[LANES]) {
-  __m256 lo[4], hi[4];
-  for (int t = 0; t < 4; t++) lo[t] = hi[t] = _mm256_setzero_ps();
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  const __m256 lim = _mm256_set1_ps(limit);
-  for (int c = 0; c < w; c += 4) {
-    for (int t = 0; t < 4; t++) {
-      const __m256 q = _mm256_broadcast_ss(query + c + t);
-      const __m256 a = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)(c + t) * LANES));
-      const __m256 b = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)(c + t) * LANES + 8));
-      lo[t] = manhattan ? _mm256_add_ps(lo[t], _mm256_and_ps(a, abs_mask)) : _mm256_fmadd_ps(a, a, lo[t]);
-      hi[t] = manhattan ? _mm256_add_ps(hi[t], _mm256_and_ps(b, abs_mask)) : _mm256_fmadd_ps(b, b, hi[t]);
-    }
-    const __m256 sum_lo = _mm256_add_ps(_mm256_add_ps(lo[0], lo[1]), _mm256_add_ps(lo[2], lo[3]));
-    const __m256 sum_hi = _mm256_add_ps(_mm256_add_ps(hi[0], hi[1]), _mm256_add_ps(hi[2], hi[3]));
-    const int mask = _mm256_movemask_ps(_mm256_cmp_ps(sum_lo, lim, _CMP_LE_OQ)) | _mm256_movemask_ps(_mm256_cmp_ps(sum_hi, lim, _CMP_LE_OQ)) << 8;
-    if (mask == 0 || c + 4 >= w) {
-      _mm256_storeu_ps(out, sum_lo);
-      _mm256_storeu_ps(out + 8, sum_hi);
-      return mask;
-    }
-  }
-  return 0;
-}
-
-RUN(run_avx2_l2, kernel_avx2_body, false, __attribute__((target("avx2,fma"))))
-RUN(run_avx2_l1, kernel_avx2_body, true, __attribute__((target("avx2,fma"))))
-#endif
-
-static bool avx2_available(void) {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
 
 /** The indexed rows, prepared once (`prepare`). */
 typedef struct {
@@ -153,9 +63,183 @@ typedef struct {
   double max_norm;
   /** Data column at each kernel column (decreasing variance). */
   int32_t *columns;
+  /**
+   * Lower bound: PCS orthonormal principal directions (d × PCS, row-major; 0 when d <= PCS: no lower bound), each
+   * block's principal coordinates (PCS columns of LANES floats), the largest error of a row's float32 coordinates
+   * (Euclidean norm), sqrt(1 + η) for ‖UᵀU − I‖ <= η, and the coordinates' float32 error factor.
+   */
+  int pcs;
+  double *basis;
+  float *bound_blocks;
+  double coord_error, spread_factor, bound_rel;
   /** Relative error bound of a float32 distance, and the factors 1 / (1 − rel) and 1 + rel (with rounding margin). */
   double rel, upper_factor, limit_factor;
 } index_t;
+
+/** One query as the kernels take it: its columns in kernel order, principal coordinates, and both limits. */
+typedef struct {
+  const float *query;
+  const float *coords;
+  float limit, bound_limit;
+} probe;
+
+/**
+ * Kernels. `distances`: float32 distances of one query (w values in kernel column order) to the LANES rows of a block
+ * (w columns of LANES lanes); returns the mask of lanes in `alive` whose value is <= limit, the values in out. Partial
+ * sums are checked every 4 columns: once every alive lane passes the limit the block is dropped (mask 0). Each lane
+ * sums non-negative terms into four accumulators (columns by their remainder mod 4), rounded monotonically and added
+ * by the same tree at every check: a partial sum above the limit means a full one above it. `lower`: the lanes whose
+ * squared distance in the PCS principal coordinates (float32) is <= the bound limit.
+ * `run` applies both over blocks *block .. end − 1: stops at the first block with a non-zero mask, leaving its number
+ * in *block and its values in out, and returns the mask; 0 with *block = end when none.
+ */
+typedef int (*run_fn)(const index_t *ix, const probe *p, int *block, int end, float out[LANES]);
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+/** Portable kernel: GCC vectors of 16 floats, multiply then add. */
+static inline int distances_portable(const float *query, const float *block, int w, bool manhattan, float limit, int alive, float out[LANES]) {
+  v16f acc[4] = {{0}, {0}, {0}, {0}};
+  const v16i abs_mask = (v16i){0} + 0x7fffffff;
+  for (int c = 0; c < w; c += 4) {
+    for (int t = 0; t < 4; t++) {
+      v16f diff;
+      memcpy(&diff, block + (size_t)(c + t) * LANES, sizeof diff);
+      diff = query[c + t] - diff;
+      acc[t] += manhattan ? (v16f)((v16i)diff & abs_mask) : diff * diff;
+    }
+    const v16f sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    int mask = 0;
+    for (int i = 0; i < LANES; i++) mask |= (sum[i] <= limit) << i;
+    mask &= alive;
+    if (mask == 0 || c + 4 >= w) {
+      memcpy(out, &sum, sizeof sum);
+      return mask;
+    }
+  }
+  return 0;
+}
+
+static inline int lower_portable(const float *coords, const float *block, float limit) {
+  v16f acc[4] = {{0}, {0}, {0}, {0}};
+  for (int c = 0; c < PCS; c++) {
+    v16f diff;
+    memcpy(&diff, block + (size_t)c * LANES, sizeof diff);
+    diff = coords[c] - diff;
+    acc[c & 3] += diff * diff;
+  }
+  const v16f sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  int mask = 0;
+  for (int i = 0; i < LANES; i++) mask |= (sum[i] <= limit) << i;
+  return mask;
+}
+
+#define RUN(name, distances, lower, manhattan, ...)                                                                     \
+  __VA_ARGS__ static int name(const index_t *ix, const probe *p, int *block, int end, float out[LANES]) {               \
+    for (int b = *block; b < end; b++) {                                                                               \
+      const int alive = ix->pcs ? lower(p->coords, ix->bound_blocks + (size_t)b * PCS * LANES, p->bound_limit) : 0xffff; \
+      if (alive == 0) continue;                                                                                        \
+      const int mask = distances(p->query, ix->blocks + (size_t)b * ix->width * LANES, ix->width, manhattan, p->limit, alive, out); \
+      if (mask != 0) {                                                                                                 \
+        *block = b;                                                                                                    \
+        return mask;                                                                                                   \
+      }                                                                                                                \
+    }                                                                                                                  \
+    *block = end;                                                                                                      \
+    return 0;                                                                                                          \
+  }
+
+RUN(run_portable_l2, distances_portable, lower_portable, false, )
+RUN(run_portable_l1, distances_portable, lower_portable, true, )
+
+#if defined(__x86_64__)
+/** AVX2 kernel: each column's 16 lanes as two vectors of 8. */
+__attribute__((target("avx2,fma"), always_inline)) static inline int distances_avx2(const float *query, const float *block, int w, bool manhattan, float limit, int alive, float out[LANES]) {
+  __m256 lo[4], hi[4];
+  for (int t = 0; t < 4; t++) lo[t] = hi[t] = _mm256_setzero_ps();
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 lim = _mm256_set1_ps(limit);
+  for (int c = 0; c < w; c += 4) {
+    for (int t = 0; t < 4; t++) {
+      const __m256 q = _mm256_broadcast_ss(query + c + t);
+      const __m256 a = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)(c + t) * LANES));
+      const __m256 b = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)(c + t) * LANES + 8));
+      lo[t] = manhattan ? _mm256_add_ps(lo[t], _mm256_and_ps(a, abs_mask)) : _mm256_fmadd_ps(a, a, lo[t]);
+      hi[t] = manhattan ? _mm256_add_ps(hi[t], _mm256_and_ps(b, abs_mask)) : _mm256_fmadd_ps(b, b, hi[t]);
+    }
+    const __m256 sum_lo = _mm256_add_ps(_mm256_add_ps(lo[0], lo[1]), _mm256_add_ps(lo[2], lo[3]));
+    const __m256 sum_hi = _mm256_add_ps(_mm256_add_ps(hi[0], hi[1]), _mm256_add_ps(hi[2], hi[3]));
+    const int mask = (_mm256_movemask_ps(_mm256_cmp_ps(sum_lo, lim, _CMP_LE_OQ)) | _mm256_movemask_ps(_mm256_cmp_ps(sum_hi, lim, _CMP_LE_OQ)) << 8) & alive;
+    if (mask == 0 || c + 4 >= w) {
+      _mm256_storeu_ps(out, sum_lo);
+      _mm256_storeu_ps(out + 8, sum_hi);
+      return mask;
+    }
+  }
+  return 0;
+}
+
+__attribute__((target("avx2,fma"), always_inline)) static inline int lower_avx2(const float *coords, const float *block, float limit) {
+  __m256 lo[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, hi[2] = {lo[0], lo[0]};
+  for (int c = 0; c < PCS; c++) {
+    const __m256 q = _mm256_broadcast_ss(coords + c);
+    const __m256 a = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)c * LANES));
+    const __m256 b = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)c * LANES + 8));
+    lo[c & 1] = _mm256_fmadd_ps(a, a, lo[c & 1]);
+    hi[c & 1] = _mm256_fmadd_ps(b, b, hi[c & 1]);
+  }
+  const __m256 lim = _mm256_set1_ps(limit);
+  return _mm256_movemask_ps(_mm256_cmp_ps(_mm256_add_ps(lo[0], lo[1]), lim, _CMP_LE_OQ)) |
+         _mm256_movemask_ps(_mm256_cmp_ps(_mm256_add_ps(hi[0], hi[1]), lim, _CMP_LE_OQ)) << 8;
+}
+
+RUN(run_avx2_l2, distances_avx2, lower_avx2, false, __attribute__((target("avx2,fma"))))
+RUN(run_avx2_l1, distances_avx2, lower_avx2, true, __attribute__((target("avx2,fma"))))
+
+/** AVX-512 kernels: a column's 16 lanes in one vector. */
+__attribute__((target("avx512f"), always_inline)) static inline int distances_avx512(const float *query, const float *block, int w, bool manhattan, float limit, int alive, float out[LANES]) {
+  __m512 acc[4];
+  for (int t = 0; t < 4; t++) acc[t] = _mm512_setzero_ps();
+  const __m512 lim = _mm512_set1_ps(limit);
+  for (int c = 0; c < w; c += 4) {
+    for (int t = 0; t < 4; t++) {
+      const __m512 diff = _mm512_sub_ps(_mm512_set1_ps(query[c + t]), _mm512_loadu_ps(block + (size_t)(c + t) * LANES));
+      acc[t] = manhattan ? _mm512_add_ps(acc[t], _mm512_abs_ps(diff)) : _mm512_fmadd_ps(diff, diff, acc[t]);
+    }
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+    const int mask = _mm512_cmp_ps_mask(sum, lim, _CMP_LE_OQ) & alive;
+    if (mask == 0 || c + 4 >= w) {
+      _mm512_storeu_ps(out, sum);
+      return mask;
+    }
+  }
+  return 0;
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline int lower_avx512(const float *coords, const float *block, float limit) {
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  for (int c = 0; c < PCS; c++) {
+    const __m512 diff = _mm512_sub_ps(_mm512_set1_ps(coords[c]), _mm512_loadu_ps(block + (size_t)c * LANES));
+    acc[c & 1] = _mm512_fmadd_ps(diff, diff, acc[c & 1]);
+  }
+  return _mm512_cmp_ps_mask(_mm512_add_ps(acc[0], acc[1]), _mm512_set1_ps(limit), _CMP_LE_OQ);
+}
+
+RUN(run_avx512_l2, distances_avx512, lower_avx512, false, __attribute__((target("avx512f"))))
+RUN(run_avx512_l1, distances_avx512, lower_avx512, true, __attribute__((target("avx512f"))))
+#endif
+
+/** The kernels this CPU runs best: "avx512", "avx2" (with FMA) or "portable". */
+static const char *best_kernels(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+#endif
+  return "portable";
+}
+
 
 typedef void (*exact_fn)(const index_t *ix, const float *q, const int32_t *rows, int count, double *out);
 
@@ -166,6 +250,7 @@ typedef struct {
   bool exclude_self;
   run_fn run;
   exact_fn exact;
+  double (*coordinates)(const index_t *ix, const float *x, float *coords, double *coords64);
   int32_t *out_idx;
   double *out_dist;
   /** Queries in the order searched (by coordinate), and each query's coordinate. */
@@ -178,6 +263,9 @@ typedef struct {
 
 typedef struct {
   float *query;
+  /** The query's principal coordinates (float32 and float64). */
+  float *coords;
+  double *coords64;
   /** The k smallest float32 values so far, ascending. */
   float *smallest;
   int smallest_size;
@@ -200,6 +288,8 @@ static void index_free(index_t *ix) {
   free(ix->keys);
   free(ix->direction);
   free(ix->columns);
+  free(ix->basis);
+  free(ix->bound_blocks);
   free(ix);
 }
 
@@ -212,6 +302,8 @@ static double exact_one(const float *x, const float *q, int d, bool manhattan) {
   }
   return sum;
 }
+
+typedef double v4d __attribute__((vector_size(32)));
 
 /**
  * Exact reduced distances of a query to rows[0 .. count) into out, four rows at a time: the same float64 operations
@@ -289,8 +381,7 @@ static void smallest_offer(scratch *w, int cap, float v) {
   if (size == cap && v >= list[cap - 1]) return;
   int at = 0;
   for (int i = 0; i < size; i++) at += list[i] <= v;
-  const int moved = (size < cap ? size : cap - 1) - at;
-  memmove(list + at + 1, list + at, sizeof *list * moved);
+  for (int i = size < cap ? size : cap - 1; i > at; i--) list[i] = list[i - 1];
   list[at] = v;
   if (size < cap) w->smallest_size = size + 1;
 }
@@ -326,14 +417,29 @@ static bool compact(scratch *w, float limit) {
 typedef struct {
   int q;
   double upper;
-  float limit;
+  /** The kernels' view: limits derived from `upper`. */
+  probe p;
+  /** Error of the query's float32 principal coordinates plus the rows' largest. */
+  double coord_error;
 } bound;
 
-static void tighten(const index_t *ix, bound *b, float kth_value) {
-  const double upper = (kth_value + ABS_TOL) * ix->upper_factor;
-  if (upper >= b->upper) return;
+/**
+ * Sets the bound to `upper` when lower. The principal-coordinate limit: for U with ‖UᵀU − I‖ <= η, ‖Uᵀz‖ <= sqrt(1 + η)
+ * ‖z‖ <= sqrt(1 + η) ‖z‖₁, and float32 coordinates move the distance between them by at most the coordinate errors; a
+ * row whose float32 value there (relative error bound_rel) passes the limit is farther than `upper`.
+ */
+static void set_upper(const index_t *ix, bound *b, double upper) {
+  if (!(upper < b->upper)) return;
   b->upper = upper;
-  b->limit = float_at_least((upper * ix->limit_factor + ABS_TOL) * (1 + 1e-12));
+  b->p.limit = float_at_least((upper * ix->limit_factor + ABS_TOL) * (1 + 1e-12));
+  if (ix->pcs) {
+    const double reach = (ix->manhattan ? upper : sqrt(upper)) * ix->spread_factor + b->coord_error;
+    b->p.bound_limit = float_at_least((reach * reach * (1 + ix->bound_rel) + ABS_TOL) * (1 + 1e-9));
+  }
+}
+
+static void tighten(const index_t *ix, bound *b, float kth_value) {
+  set_upper(ix, b, (kth_value + ABS_TOL) * ix->upper_factor);
 }
 
 /** Measures the rows at positions p0 .. p1 against the query, collecting candidates; false when out of memory. */
@@ -343,7 +449,7 @@ static bool measure(const search *s, scratch *w, bound *b, int p0, int p1) {
   const int end = (p1 + LANES - 1) / LANES;
   for (int block = p0 / LANES; block < end; block++) {
     float values[LANES];
-    int mask = s->run(w->query, ix->blocks, ix->width, b->limit, &block, end, values);
+    int mask = s->run(ix, &b->p, &block, end, values);
     const int first = block * LANES;
     if (first < p0) mask &= ~((1 << (p0 - first)) - 1);
     if (first + LANES > p1) mask &= (1 << (p1 - first)) - 1;
@@ -352,13 +458,14 @@ static bool measure(const search *s, scratch *w, bound *b, int p0, int p1) {
       mask &= mask - 1;
       const float v = values[lane];
       const int row = ix->row_at[first + lane];
-      if (v > b->limit || row == skip) continue;
-      if (w->cand_count == w->cand_capacity && !compact(w, b->limit)) return false;
+      if (v > b->p.limit || row == skip) continue;
+      if (w->cand_count == w->cand_capacity && !compact(w, b->p.limit)) return false;
       w->cand_row[w->cand_count] = row;
       w->cand_value[w->cand_count++] = v;
       smallest_offer(w, s->k_eff, v);
-      if (w->smallest_size == s->k_eff) tighten(ix, b, w->smallest[s->k_eff - 1]);
     }
+    // Once per block: lanes of one block are measured against the same limits anyway.
+    if (w->smallest_size == s->k_eff) tighten(ix, b, w->smallest[s->k_eff - 1]);
   }
   return true;
 }
@@ -385,11 +492,51 @@ static void seed(const search *s, bound *b, int prev) {
   // Float64 rounding of both distances (d terms each) with a wide margin.
   const double margin = 1 + 4 * (ix->d + 2) * 0x1p-53;
   const double reach = ((ix->manhattan ? between : sqrt(between)) + kth) * margin;
-  const double upper = (ix->manhattan ? reach : reach * reach) * margin;
-  if (!(upper < b->upper)) return;
-  b->upper = upper;
-  b->limit = float_at_least((upper * ix->limit_factor + ABS_TOL) * (1 + 1e-12));
+  set_upper(ix, b, (ix->manhattan ? reach : reach * reach) * margin);
 }
+
+/**
+ * The float32 error of principal coordinates computed in float64 (coords64) and rounded (coords), as a bound on its
+ * Euclidean norm: the rounding to float32, measured, plus float64's (each coordinate within d·2⁻⁵³·‖x‖ of the exact
+ * product, fused or not, a factor 2 of margin).
+ */
+static double coordinate_error(const index_t *ix, float *coords, const double *coords64, double norm2) {
+  double rounding = 0;
+  for (int i = 0; i < PCS; i++) {
+    coords[i] = (float)coords64[i];
+    rounding += ((double)coords[i] - coords64[i]) * ((double)coords[i] - coords64[i]);
+  }
+  return sqrt(rounding) * (1 + 1e-9) + 2 * sqrt((double)PCS) * (ix->d + 2) * 0x1p-53 * sqrt(norm2);
+}
+
+/** A row's principal coordinates Uᵀx (float32 into coords) and the bound on their error (coordinate_error). */
+static double coordinates_portable(const index_t *ix, const float *x, float *coords, double *coords64) {
+  double norm2 = 0;
+  for (int i = 0; i < PCS; i++) coords64[i] = 0;
+  for (int a = 0; a < ix->d; a++) {
+    const double v = x[a];
+    const double *u = ix->basis + (size_t)a * PCS;
+    norm2 += v * v;
+    for (int i = 0; i < PCS; i++) coords64[i] += u[i] * v;
+  }
+  return coordinate_error(ix, coords, coords64, norm2);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static double coordinates_avx2(const index_t *ix, const float *x, float *coords, double *coords64) {
+  __m256d acc[PCS / 4];
+  for (int i = 0; i < PCS / 4; i++) acc[i] = _mm256_setzero_pd();
+  double norm2 = 0;
+  for (int a = 0; a < ix->d; a++) {
+    const double v = x[a];
+    const __m256d vv = _mm256_set1_pd(v);
+    norm2 += v * v;
+    for (int i = 0; i < PCS / 4; i++) acc[i] = _mm256_fmadd_pd(_mm256_loadu_pd(ix->basis + (size_t)a * PCS + 4 * i), vv, acc[i]);
+  }
+  for (int i = 0; i < PCS / 4; i++) _mm256_storeu_pd(coords64 + 4 * i, acc[i]);
+  return coordinate_error(ix, coords, coords64, norm2);
+}
+#endif
 
 /** Query q's k nearest rows into the outputs; prev is the query searched before it (-1: none). */
 static bool search_query(const search *s, scratch *w, int q, int prev) {
@@ -397,7 +544,8 @@ static bool search_query(const search *s, scratch *w, int q, int prev) {
   const int d = ix->d, n = ix->n;
   const float *query = s->queries + (size_t)q * d;
   for (int c = 0; c < d; c++) w->query[c] = query[ix->columns[c]];
-  bound b = {q, INFINITY, INFINITY};
+  bound b = {q, INFINITY, {w->query, w->coords, INFINITY, INFINITY}, 0};
+  if (ix->pcs) b.coord_error = ix->coord_error + s->coordinates(ix, query, w->coords, w->coords64);
   w->smallest_size = 0;
   w->cand_count = 0;
   const int k_eff = s->k_eff;
@@ -427,7 +575,7 @@ static bool search_query(const search *s, scratch *w, int q, int prev) {
   // Every row whose exact distance is within the final bound is a candidate: the k nearest are among them.
   int checks = 0;
   for (int c = 0; c < w->cand_count; c++)
-    if (w->cand_value[c] <= b.limit) w->check_row[checks++] = w->cand_row[c];
+    if (w->cand_value[c] <= b.p.limit) w->check_row[checks++] = w->cand_row[c];
   s->exact(ix, query, w->check_row, checks, w->check_exact);
   int found = 0;
   for (int c = 0; c < checks; c++) {
@@ -455,6 +603,8 @@ static void *work(void *arg) {
   search *s = arg;
   scratch w = {0};
   w.query = calloc((size_t)s->ix->width, sizeof *w.query);
+  w.coords = malloc(sizeof *w.coords * PCS);
+  w.coords64 = malloc(sizeof *w.coords64 * PCS);
   w.smallest = malloc(sizeof *w.smallest * (s->k_eff + 1));
   w.cand_capacity = 4 * s->k + 64;
   w.cand_row = malloc(sizeof *w.cand_row * w.cand_capacity);
@@ -463,7 +613,7 @@ static void *work(void *arg) {
   w.check_exact = malloc(sizeof *w.check_exact * w.cand_capacity);
   w.best_exact = malloc(sizeof *w.best_exact * (s->k + 1));
   w.best_row = malloc(sizeof *w.best_row * (s->k + 1));
-  bool ok = w.query && w.smallest && w.cand_row && w.cand_value && w.check_row && w.check_exact && w.best_exact && w.best_row;
+  bool ok = w.query && w.coords && w.coords64 && w.smallest && w.cand_row && w.cand_value && w.check_row && w.check_exact && w.best_exact && w.best_row;
   while (ok) {
     const int chunk = __atomic_fetch_add(&s->next_chunk, 1, __ATOMIC_RELAXED);
     if (chunk >= s->chunks || __atomic_load_n(&s->failed, __ATOMIC_RELAXED)) break;
@@ -472,6 +622,8 @@ static void *work(void *arg) {
   }
   if (!ok) __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
   free(w.query);
+  free(w.coords);
+  free(w.coords64);
   free(w.smallest);
   free(w.cand_row);
   free(w.cand_value);
@@ -482,9 +634,53 @@ static void *work(void *arg) {
   return NULL;
 }
 
-static int by_value(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+/** The k-th smallest of v[0 .. n) (v reordered): Hoare's selection (FIND, CACM 1961). */
+static double select_kth(double *v, int n, int k) {
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const double pivot = v[lo + (hi - lo) / 2];
+    int i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const double t = v[i];
+        v[i++] = v[j];
+        v[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return v[k];
+}
+
+/**
+ * Orthonormalises the m columns of a d × m row-major matrix (modified Gram–Schmidt, twice); a column that vanishes
+ * against the earlier ones is replaced by the next unit axis.
+ */
+static void orthonormalize(double *v, int d, int m) {
+  for (int i = 0, axis = 0; i < m; i++) {
+    for (;;) {
+      double before = 0, norm = 0;
+      for (int a = 0; a < d; a++) before += v[(size_t)a * m + i] * v[(size_t)a * m + i];
+      for (int pass = 0; pass < 2; pass++)
+        for (int p = 0; p < i; p++) {
+          double dot = 0;
+          for (int a = 0; a < d; a++) dot += v[(size_t)a * m + i] * v[(size_t)a * m + p];
+          for (int a = 0; a < d; a++) v[(size_t)a * m + i] -= dot * v[(size_t)a * m + p];
+        }
+      for (int a = 0; a < d; a++) norm += v[(size_t)a * m + i] * v[(size_t)a * m + i];
+      if ((norm > 1e-12 * before && norm > 0) || axis >= d) {
+        norm = sqrt(norm);
+        for (int a = 0; a < d && norm > 0; a++) v[(size_t)a * m + i] /= norm;
+        break;
+      }
+      for (int a = 0; a < d; a++) v[(size_t)a * m + i] = a == axis;
+      axis++;
+    }
+  }
 }
 
 static int by_key(const void *a, const void *b, void *keys) {
@@ -494,32 +690,32 @@ static int by_key(const void *a, const void *b, void *keys) {
 }
 
 /**
- * The leading principal direction of up to SAMPLE_ROWS evenly spaced rows, the TRIM share farthest from their
- * coordinate-wise median left out (as projection.ts's principalDirections with its trim, by power iteration). It only
- * steers the pruning: any unit vector gives exact answers.
+ * The m leading principal directions (d × m, row-major, into `basis`) of up to SAMPLE_ROWS evenly spaced rows, the TRIM
+ * share farthest from their coordinate-wise median left out (as projection.ts's principalDirections with its trim), by
+ * subspace iteration on their covariance. They only steer the pruning: the first orders the rows, the others give the
+ * lower bound, whose error bounds hold for any basis (η measured).
  */
-static bool sort_direction(index_t *ix) {
+static bool principal_basis(const index_t *ix, double *basis, int m) {
   const int n = ix->n, d = ix->d, s = n < SAMPLE_ROWS ? n : SAMPLE_ROWS;
-  double *rows = malloc(sizeof *rows * (size_t)s * d), *column = malloc(sizeof *column * s), *far = malloc(sizeof *far * s);
-  double *median = malloc(sizeof *median * d), *mean = calloc(d, sizeof *mean), *next = malloc(sizeof *next * d);
-  bool ok = rows && column && far && median && mean && next;
-  int kept = 0;
-  for (int t = 0; ok && t < s; t++)
-    for (int j = 0; j < d; j++) rows[(size_t)t * d + j] = ix->data[(size_t)((long)t * n / s) * d + j];
-  for (int j = 0; ok && j < d; j++) {
-    for (int t = 0; t < s; t++) column[t] = rows[(size_t)t * d + j];
-    qsort(column, s, sizeof *column, by_value);
-    median[j] = column[s >> 1];
-  }
-  if (ok) {
+  double *rows = malloc(sizeof *rows * ((size_t)s * d + 1)), *column = malloc(sizeof *column * (s + 1)), *far = malloc(sizeof *far * (s + 1));
+  double *median = malloc(sizeof *median * d), *mean = calloc(d, sizeof *mean), *cov = calloc((size_t)d * d, sizeof *cov);
+  double *next = malloc(sizeof *next * (size_t)d * m);
+  const bool ok = rows && column && far && median && mean && cov && next;
+  if (ok && s > 0) {
+    for (int t = 0; t < s; t++)
+      for (int j = 0; j < d; j++) rows[(size_t)t * d + j] = ix->data[(size_t)((long)t * n / s) * d + j];
+    for (int j = 0; j < d; j++) {
+      for (int t = 0; t < s; t++) column[t] = rows[(size_t)t * d + j];
+      median[j] = select_kth(column, s, s >> 1);
+    }
     for (int t = 0; t < s; t++) {
       double sum = 0;
       for (int j = 0; j < d; j++) sum += (rows[(size_t)t * d + j] - median[j]) * (rows[(size_t)t * d + j] - median[j]);
       far[t] = column[t] = sum;
     }
-    qsort(column, s, sizeof *column, by_value);
     const int at = (int)ceil((1 - TRIM) * s) - 1;
-    const double limit = column[at > 0 ? at : 0];
+    const double limit = select_kth(column, s, at > 0 ? at : 0);
+    int kept = 0;
     for (int t = 0; t < s; t++) {
       if (far[t] > limit) continue;
       memmove(rows + (size_t)kept * d, rows + (size_t)t * d, sizeof *rows * d);
@@ -527,29 +723,30 @@ static bool sort_direction(index_t *ix) {
     }
     for (int t = 0; t < kept; t++)
       for (int j = 0; j < d; j++) mean[j] += rows[(size_t)t * d + j] / kept;
-    for (int t = 0; t < kept; t++)
-      for (int j = 0; j < d; j++) rows[(size_t)t * d + j] -= mean[j];
-    // Power iteration from a fixed start: v <- Cᵀ C v, normalised.
-    double *v = ix->direction;
-    for (int j = 0; j < d; j++) v[j] = 1 + 0.5 * sin(1.0 + j);
-    for (int it = 0; it <= ITERATIONS; it++) {
-      double norm = 0;
-      for (int j = 0; j < d; j++) norm += v[j] * v[j];
-      norm = sqrt(norm);
-      if (!(norm > 0)) {
-        for (int j = 0; j < d; j++) v[j] = j == 0;
-        break;
-      }
-      for (int j = 0; j < d; j++) v[j] /= norm;
-      if (it == ITERATIONS) break;
-      memset(next, 0, sizeof *next * d);
-      for (int t = 0; t < kept; t++) {
-        const double *r = rows + (size_t)t * d;
-        double dot = 0;
-        for (int j = 0; j < d; j++) dot += r[j] * v[j];
-        for (int j = 0; j < d; j++) next[j] += dot * r[j];
-      }
-      memcpy(v, next, sizeof *v * d);
+    for (int t = 0; t < kept; t++) {
+      double *r = rows + (size_t)t * d;
+      for (int j = 0; j < d; j++) r[j] -= mean[j];
+      for (int a = 0; a < d; a++)
+        for (int b = a; b < d; b++) cov[(size_t)a * d + b] += r[a] * r[b];
+    }
+    for (int a = 0; a < d; a++)
+      for (int b = 0; b < a; b++) cov[(size_t)a * d + b] = cov[(size_t)b * d + a];
+  }
+  if (ok) {
+    // A fixed start, then basis <- orth(C · basis).
+    for (int a = 0; a < d; a++)
+      for (int i = 0; i < m; i++) basis[(size_t)a * m + i] = (a == i) + 0.5 * sin(1.0 + a + 7.3 * i);
+    orthonormalize(basis, d, m);
+    for (int it = 0; it < ITERATIONS; it++) {
+      memset(next, 0, sizeof *next * (size_t)d * m);
+      for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++) {
+          const double c = cov[(size_t)a * d + b];
+          if (c == 0) continue;
+          for (int i = 0; i < m; i++) next[(size_t)a * m + i] += c * basis[(size_t)b * m + i];
+        }
+      orthonormalize(next, d, m);
+      memcpy(basis, next, sizeof *basis * (size_t)d * m);
     }
   }
   free(rows);
@@ -557,6 +754,7 @@ static bool sort_direction(index_t *ix) {
   free(far);
   free(median);
   free(mean);
+  free(cov);
   free(next);
   return ok;
 }
@@ -613,9 +811,36 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     return NULL;
   }
   memcpy(ix->data, data, sizeof *data * (size_t)n * d);
-  if (!sort_direction(ix) || !columns_by_variance(ix)) {
+  // The first principal direction orders the rows; with more than PCS columns, PCS of them give the lower bound.
+  const int m = d > PCS ? PCS : 1;
+  double *basis = malloc(sizeof *basis * (size_t)d * m);
+  if (!basis || !principal_basis(ix, basis, m) || !columns_by_variance(ix)) {
+    free(basis);
     index_free(ix);
     return NULL;
+  }
+  for (int a = 0; a < d; a++) ix->direction[a] = basis[(size_t)a * m];
+  if (m == PCS) {
+    ix->pcs = PCS;
+    ix->basis = basis;
+    // η >= ‖UᵀU − I‖₂ (the sum of |entries| bounds it), with the rounding of the products.
+    double eta = 2.0 * PCS * PCS * (d + 2) * 0x1p-53;
+    for (int i = 0; i < PCS; i++)
+      for (int j = 0; j < PCS; j++) {
+        double dot = 0;
+        for (int a = 0; a < d; a++) dot += basis[(size_t)a * PCS + i] * basis[(size_t)a * PCS + j];
+        eta += fabs(dot - (i == j));
+      }
+    ix->spread_factor = sqrt(1 + eta) * (1 + 1e-12);
+    // As rel, for PCS columns in two accumulators.
+    ix->bound_rel = (PCS + 8) * 0x1p-22;
+    ix->bound_blocks = calloc((size_t)blocks * PCS * LANES + 1, sizeof *ix->bound_blocks);
+    if (!ix->bound_blocks) {
+      index_free(ix);
+      return NULL;
+    }
+  } else {
+    free(basis);
   }
   double *raw = malloc(sizeof *raw * (n + 1));
   if (!raw) {
@@ -641,6 +866,13 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     ix->keys[p] = raw[row];
     float *block = ix->blocks + (size_t)(p / LANES) * ix->width * LANES + p % LANES;
     for (int c = 0; c < d; c++) block[(size_t)c * LANES] = data[(size_t)row * d + ix->columns[c]];
+    if (!ix->pcs) continue;
+    float coords[PCS];
+    double coords64[PCS];
+    const double error = coordinates_portable(ix, data + (size_t)row * d, coords, coords64);
+    if (error > ix->coord_error) ix->coord_error = error;
+    float *bound_block = ix->bound_blocks + (size_t)(p / LANES) * PCS * LANES + p % LANES;
+    for (int c = 0; c < PCS; c++) bound_block[(size_t)c * LANES] = coords[c];
   }
   free(raw);
   return ix;
@@ -721,12 +953,12 @@ static napi_value js_knn(napi_env env, napi_callback_info info) {
   search s = {0};
   index_t *ix;
   int32_t threads;
-  bool portable;
+  char kernels[16] = "";
   void *queries, *out_idx, *out_dist;
   bool ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 9 &&
             napi_get_value_external(env, argv[0], (void **)&ix) == napi_ok && napi_get_value_int32(env, argv[2], &s.nq) == napi_ok &&
             napi_get_value_int32(env, argv[3], &s.k) == napi_ok && napi_get_value_bool(env, argv[4], &s.exclude_self) == napi_ok &&
-            napi_get_value_int32(env, argv[5], &threads) == napi_ok && napi_get_value_bool(env, argv[6], &portable) == napi_ok &&
+            napi_get_value_int32(env, argv[5], &threads) == napi_ok && napi_get_value_string_utf8(env, argv[6], kernels, sizeof kernels, NULL) == napi_ok &&
             s.nq >= 0 && s.k >= 0 && threads >= 1;
   ok = ok && (!s.exclude_self || s.nq == ix->n) && typed(env, argv[1], napi_float32_array, (size_t)s.nq * ix->d, &queries) &&
        typed(env, argv[7], napi_int32_array, (size_t)s.nq * s.k, &out_idx) && typed(env, argv[8], napi_float64_array, (size_t)s.nq * s.k, &out_dist);
@@ -752,12 +984,26 @@ static napi_value js_knn(napi_env env, napi_callback_info info) {
   const int available = ix->n - (s.exclude_self ? 1 : 0);
   s.k_eff = available < s.k ? available : s.k;
   if (s.k_eff < 0) s.k_eff = 0;
+  // The kernels asked for ("auto": the best this CPU has; a named one only where the CPU has it).
+  const char *best = best_kernels();
+  const bool auto_kernels = strcmp(kernels, "auto") == 0;
+  if (!auto_kernels && strcmp(kernels, "portable") != 0 && strcmp(kernels, "avx2") != 0 && strcmp(kernels, "avx512") != 0) {
+    napi_throw_error(env, NULL, "neighbors.knn: kernels must be auto, portable, avx2 or avx512");
+    return NULL;
+  }
+  const char *use = auto_kernels ? best : kernels;
+  if ((strcmp(use, "avx512") == 0 && strcmp(best, "avx512") != 0) || (strcmp(use, "avx2") == 0 && strcmp(best, "portable") == 0)) {
+    napi_throw_error(env, NULL, "neighbors.knn: this CPU lacks the kernels asked for");
+    return NULL;
+  }
   s.run = ix->manhattan ? run_portable_l1 : run_portable_l2;
   s.exact = exact_portable;
+  s.coordinates = coordinates_portable;
 #if defined(__x86_64__)
-  if (!portable && avx2_available()) {
-    s.run = ix->manhattan ? run_avx2_l1 : run_avx2_l2;
+  if (strcmp(use, "portable") != 0) {
+    s.run = strcmp(use, "avx512") == 0 ? (ix->manhattan ? run_avx512_l1 : run_avx512_l2) : (ix->manhattan ? run_avx2_l1 : run_avx2_l2);
     s.exact = exact_avx2;
+    s.coordinates = coordinates_avx2;
   }
 #endif
   const char *error = run_search(&s, threads);
@@ -772,7 +1018,7 @@ static napi_value js_knn(napi_env env, napi_callback_info info) {
 static napi_value js_kernel(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value name;
-  napi_create_string_utf8(env, avx2_available() ? "avx2+fma" : "portable", NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, best_kernels(), NAPI_AUTO_LENGTH, &name);
   return name;
 }
 
@@ -780,7 +1026,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"prepare", NULL, js_prepare, NULL, NULL, NULL, napi_default, NULL},
       {"knn", NULL, js_knn, NULL, NULL, NULL, napi_default, NULL},
-      {"kernel", NULL, js_kernel, NULL, NULL, NULL, napi_default, NULL},
+      {"kernels", NULL, js_kernel, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;
   return exports;

@@ -1,6 +1,6 @@
 // The optional native k-NN search (native/neighbors.c, built by native/build.mjs): the dense SIMD k-NN search's whole
-// query loop in C (sorted-projection order, float32 partial distances through AVX2+FMA or portable vectors, the
-// float64 re-check), with the same answers as the JavaScript search. Loaded once; when it is not built, cannot load or
+// query loop in C (sorted-projection order, a principal-coordinate lower bound, float32 partial distances through
+// AVX-512, AVX2+FMA or portable vectors, the float64 re-check), with the same answers as the JavaScript search. Loaded once; when it is not built, cannot load or
 // FLOWSENTRY_NO_NATIVE=1 is set, `nativeNeighbors()` says why and the JavaScript/WebAssembly search runs.
 
 import { createRequire } from 'node:module';
@@ -10,6 +10,9 @@ declare const indexBrand: unique symbol;
 /** The indexed rows as the addon holds them (a copy, freed with the handle). */
 export type NativeIndex = { readonly [indexBrand]: true };
 
+/** The float32 kernels: the best this CPU has, or one named (tests; an error where the CPU lacks it). */
+export type NativeKernels = 'auto' | 'avx512' | 'avx2' | 'portable';
+
 export interface NativeNeighbors {
   /** Copies and prepares n × d rows (sort order, kernel layout). */
   prepare(data: Float32Array, n: number, d: number, manhattan: boolean): NativeIndex;
@@ -17,14 +20,14 @@ export interface NativeNeighbors {
    * The k nearest indexed rows of each of nq query rows into outIdx / outDist (nq × k; ties: lower row first; -1 and
    * Infinity where fewer than k rows exist), on `threads` threads; with excludeSelf the queries are the indexed rows,
    * each left out of its own answer. False, with nothing written, when a query value is too large for float32
-   * distances. `portable` forces the portable kernel (tests). Throws on bad arguments or out of memory.
+   * distances. Throws on bad arguments or out of memory.
    */
   knn(
     index: NativeIndex, queries: Float32Array, nq: number, k: number, excludeSelf: boolean,
-    threads: number, portable: boolean, outIdx: Int32Array, outDist: Float64Array,
+    threads: number, kernels: NativeKernels, outIdx: Int32Array, outDist: Float64Array,
   ): boolean;
-  /** The float32 kernel this CPU gets. */
-  kernel(): 'avx2+fma' | 'portable';
+  /** The best kernels this CPU has. */
+  kernels(): Exclude<NativeKernels, 'auto'>;
 }
 
 let loaded: { neighbors: NativeNeighbors } | { reason: string } | undefined;

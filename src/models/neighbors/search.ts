@@ -403,7 +403,7 @@ export class NeighborIndex {
     const threads = this.threads < 2 || work < NATIVE_PARALLEL_WORK || (this.spareCoresOnly && !coresToSpare()) ? 1 : this.threads;
     const indices = new Int32Array(nq * k);
     const distances = new Float64Array(nq * k);
-    const done = addon.knn(this.nativeIndex, queries ? queries.data : s.data, nq, k, queries === undefined, threads, false, indices, distances);
+    const done = addon.knn(this.nativeIndex, queries ? queries.data : s.data, nq, k, queries === undefined, threads, 'auto', indices, distances);
     return done ? { k, indices, distances } : null;
   }
 
