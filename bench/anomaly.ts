@@ -46,6 +46,8 @@ function normalRows(X: Matrix, binary: Int32Array, limit = Number.POSITIVE_INFIN
 }
 
 const fmt = (v: number | undefined, digits = 4): string => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+/** Seconds with three significant digits below 1 s (CIC-IDS2017's LOF takes a few hundredths), two decimals above. */
+const secs = (v: number): string => (v < 1 ? v.toPrecision(3) : v.toFixed(2));
 
 export async function run(args: string[]): Promise<void> {
   const registered = listModels('detector').map((s) => s.name);
@@ -79,7 +81,7 @@ export async function run(args: string[]): Promise<void> {
       const score = await timed(() => model.scoreSamples(data.test));
       const used = process.cpuUsage(cpuBefore);
       ours[det] = { q: quality(isAttack, score.value), fit: fit.seconds, score: score.seconds, cpu: (used.user + used.system) / 1e6 };
-      console.error(`  ${det}: AUC ${fmt(ours[det].q.auc)} fit ${fit.seconds.toFixed(2)} s score ${score.seconds.toFixed(2)} s (CPU ${ours[det].cpu.toFixed(2)} s)`);
+      console.error(`  ${det}: AUC ${fmt(ours[det].q.auc)} fit ${secs(fit.seconds)} s score ${secs(score.seconds)} s (CPU ${secs(ours[det].cpu)} s)`);
     }
     const peerNames = detectors.filter((d) => d in PEERS);
     const peer: Record<string, { q: Quality; fit: number; score: number; cpu: number }> = {};
@@ -95,7 +97,7 @@ export async function run(args: string[]): Promise<void> {
           const buf = await readFile(join(dir, `peer_${p}.f64`));
           const scores = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
           peer[p] = { q: quality(isAttack, scores), ...times[p] };
-          console.error(`  sklearn ${p}: AUC ${fmt(peer[p].q.auc)} fit ${times[p].fit.toFixed(2)} s score ${times[p].score.toFixed(2)} s (CPU ${times[p].cpu.toFixed(2)} s)`);
+          console.error(`  sklearn ${p}: AUC ${fmt(peer[p].q.auc)} fit ${secs(times[p].fit)} s score ${secs(times[p].score)} s (CPU ${secs(times[p].cpu)} s)`);
         }
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -112,17 +114,17 @@ export async function run(args: string[]): Promise<void> {
         fmt(o.q.auc),
         fmt(o.q.ap),
         fmt(o.q.dr1, 3),
-        o.fit.toFixed(2),
-        o.score.toFixed(2),
+        secs(o.fit),
+        secs(o.score),
         p ? PEERS[det] : '–',
         fmt(p?.q.auc),
         fmt(p?.q.ap),
         fmt(p?.q.dr1, 3),
-        p ? p.fit.toFixed(2) : '–',
-        p ? p.score.toFixed(2) : '–',
+        p ? secs(p.fit) : '–',
+        p ? secs(p.score) : '–',
         p ? `${ratio.toFixed(2)}×` : '–',
-        o.cpu.toFixed(2),
-        p ? p.cpu.toFixed(2) : '–',
+        secs(o.cpu),
+        p ? secs(p.cpu) : '–',
       ]);
     }
     if (detectors.includes('dbscan')) console.log(`${name}: dbscan eps = ${eps.toPrecision(4)} (k-distance knee on ${dbscanRows.rows} normal rows)`);

@@ -18,6 +18,7 @@
 //     written, when a query value is too large for float32 distances (the caller then searches in float64).
 //     kernels: "auto" (the best this CPU has), or "avx512", "avx2", "portable" (tests; an error where the CPU lacks them)
 //   kernels() -> "avx512" | "avx2" | "portable"   the best kernels this CPU has
+//   majorityModes(data, n, d, modes, nonMode) -> boolean   search.ts's columnModes(majorityOnly) and float32Safe
 
 #define _GNU_SOURCE
 #include <math.h>
@@ -36,7 +37,7 @@ enum { LANES = 16, FIRST_RUN = 16, MAX_RUN = 256 };
 /** Queries per unit of work handed to a thread. */
 enum { CHUNK = 64, MAX_THREADS = 64 };
 /** Rows sampled for the principal directions, subspace iterations, and the share of sampled rows left out as outliers. */
-enum { SAMPLE_ROWS = 512, ITERATIONS = 16 };
+enum { SAMPLE_ROWS = 512, ITERATIONS = 8 };
 /** Principal coordinates of the lower bound (one column of 16 lanes each), used when rows have more columns. */
 enum { PCS = 16 };
 static const double TRIM = 0.02;
@@ -202,14 +203,14 @@ __attribute__((target("avx512f"), always_inline)) static inline int distances_av
   __m512 acc[4];
   for (int t = 0; t < 4; t++) acc[t] = _mm512_setzero_ps();
   const __m512 lim = _mm512_set1_ps(limit);
-  for (int c = 0; c < w; c += 4) {
-    for (int t = 0; t < 4; t++) {
+  for (int c = 0; c < w; c += 8) {
+    for (int t = 0; t < 8; t++) {
       const __m512 diff = _mm512_sub_ps(_mm512_set1_ps(query[c + t]), _mm512_loadu_ps(block + (size_t)(c + t) * LANES));
-      acc[t] = manhattan ? _mm512_add_ps(acc[t], _mm512_abs_ps(diff)) : _mm512_fmadd_ps(diff, diff, acc[t]);
+      acc[t & 3] = manhattan ? _mm512_add_ps(acc[t & 3], _mm512_abs_ps(diff)) : _mm512_fmadd_ps(diff, diff, acc[t & 3]);
     }
     const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
     const int mask = _mm512_cmp_ps_mask(sum, lim, _CMP_LE_OQ) & alive;
-    if (mask == 0 || c + 4 >= w) {
+    if (mask == 0 || c + 8 >= w) {
       _mm512_storeu_ps(out, sum);
       return mask;
     }
@@ -372,17 +373,16 @@ static float float_at_least(double x) {
 }
 
 /**
- * Inserts v into the ascending list of the cap smallest values so far (the largest drops out when it is full), the
- * position counted without branches: cheaper than a heap's data-dependent branches for k of ~20.
+ * Inserts v into the ascending list of the cap smallest values so far (the largest drops out when it is full), by
+ * insertion from the top: measured cheaper than a heap for k of ~20.
  */
 static void smallest_offer(scratch *w, int cap, float v) {
   float *list = w->smallest;
   const int size = w->smallest_size;
   if (size == cap && v >= list[cap - 1]) return;
-  int at = 0;
-  for (int i = 0; i < size; i++) at += list[i] <= v;
-  for (int i = size < cap ? size : cap - 1; i > at; i--) list[i] = list[i - 1];
-  list[at] = v;
+  int i = size < cap ? size : cap - 1;
+  for (; i > 0 && list[i - 1] > v; i--) list[i] = list[i - 1];
+  list[i] = v;
   if (size < cap) w->smallest_size = size + 1;
 }
 
@@ -793,7 +793,7 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
   ix->n = n;
   ix->d = d;
   ix->manhattan = manhattan;
-  ix->width = (d + 3) / 4 * 4;
+  ix->width = (d + 7) / 8 * 8;
   // Per lane: the difference and its square rounded, four accumulators of width / 4 terms, two levels of additions;
   // with a factor 4 of margin.
   ix->rel = (ix->width + 8) * 0x1p-22;
@@ -847,6 +847,10 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     index_free(ix);
     return NULL;
   }
+  double (*coordinates)(const index_t *, const float *, float *, double *) = coordinates_portable;
+#if defined(__x86_64__)
+  if (strcmp(best_kernels(), "portable") != 0) coordinates = coordinates_avx2;
+#endif
   double max_norm = 0;
   for (int i = 0; i < n; i++) {
     double key = 0, norm = 0;
@@ -869,7 +873,7 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     if (!ix->pcs) continue;
     float coords[PCS];
     double coords64[PCS];
-    const double error = coordinates_portable(ix, data + (size_t)row * d, coords, coords64);
+    const double error = coordinates(ix, data + (size_t)row * d, coords, coords64);
     if (error > ix->coord_error) ix->coord_error = error;
     float *bound_block = ix->bound_blocks + (size_t)(p / LANES) * PCS * LANES + p % LANES;
     for (int c = 0; c < PCS; c++) bound_block[(size_t)c * LANES] = coords[c];
@@ -1015,6 +1019,63 @@ static napi_value js_knn(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/**
+ * search.ts's columnModes with majorityOnly, and its float32Safe, in one pass each: per column the majority value
+ * (Boyer–Moore vote, verified by counting) into modes and the values differing from it into non_mode, or NaN and
+ * n / 2 where no value fills more than half the column; returns whether every value is small enough for float32
+ * distances.
+ */
+static napi_value js_majority_modes(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t n, d;
+  void *data, *modes, *non_mode;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 || napi_get_value_int32(env, argv[1], &n) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &d) != napi_ok || n < 0 || d <= 0 || !typed(env, argv[0], napi_float32_array, (size_t)n * d, &data) ||
+      !typed(env, argv[3], napi_float64_array, d, &modes) || !typed(env, argv[4], napi_float64_array, d, &non_mode)) {
+    napi_throw_error(env, NULL, "neighbors.majorityModes: bad arguments");
+    return NULL;
+  }
+  const float *x = data;
+  double *mode = modes, *differ = non_mode;
+  float *candidate = malloc(sizeof *candidate * d);
+  int32_t *votes = calloc(d, sizeof *votes);
+  if (!candidate || !votes) {
+    free(candidate);
+    free(votes);
+    napi_throw_error(env, NULL, "neighbors.majorityModes: out of memory");
+    return NULL;
+  }
+  const double limit = sqrt(F32_MAX / (16.0 * d));
+  bool safe = true;
+  for (int i = 0; i < n; i++) {
+    const float *row = x + (size_t)i * d;
+    for (int j = 0; j < d; j++) {
+      const float v = row[j];
+      safe &= v <= limit && v >= -limit;
+      if (votes[j] == 0) {
+        candidate[j] = v;
+        votes[j] = 1;
+      } else {
+        votes[j] += v == candidate[j] ? 1 : -1;
+      }
+    }
+  }
+  memset(votes, 0, sizeof *votes * d);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++) votes[j] += x[(size_t)i * d + j] == candidate[j];
+  for (int j = 0; j < d; j++) {
+    const bool majority = 2 * (int64_t)votes[j] > n;
+    mode[j] = majority ? candidate[j] : NAN;
+    differ[j] = majority ? n - votes[j] : n / 2.0;
+  }
+  free(candidate);
+  free(votes);
+  napi_value result;
+  napi_get_boolean(env, safe, &result);
+  return result;
+}
+
 static napi_value js_kernel(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value name;
@@ -1027,6 +1088,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"prepare", NULL, js_prepare, NULL, NULL, NULL, napi_default, NULL},
       {"knn", NULL, js_knn, NULL, NULL, NULL, napi_default, NULL},
       {"kernels", NULL, js_kernel, NULL, NULL, NULL, napi_default, NULL},
+      {"majorityModes", NULL, js_majority_modes, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;
   return exports;

@@ -28,6 +28,11 @@ export interface NativeNeighbors {
   ): boolean;
   /** The best kernels this CPU has. */
   kernels(): Exclude<NativeKernels, 'auto'>;
+  /**
+   * search.ts's columnModes(X, true) into modes / nonMode (d each) and its float32Safe, in one pass: the majority
+   * value of each column and how many values differ from it (NaN and n / 2 without one); true when float32-safe.
+   */
+  majorityModes(data: Float32Array, n: number, d: number, modes: Float64Array, nonMode: Float64Array): boolean;
 }
 
 let loaded: { neighbors: NativeNeighbors } | { reason: string } | undefined;

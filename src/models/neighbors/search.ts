@@ -305,8 +305,17 @@ export class NeighborIndex {
     // Only the sparse decision needs the modes of columns without a majority value when no cluster index is built,
     // and a lower bound on their non-mode counts (n / 2) settles it unless the sparse path might pay.
     const majorityOnly = !wantClusters && algorithm === 'auto';
-    const simdUsable = options.simd !== false && simdAvailable() && float32Safe(data, d);
-    let { modes, nonMode } = metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto') ? columnModes(X, majorityOnly) : { modes: new Float64Array(d), nonMode: new Float64Array(d) };
+    let { modes, nonMode }: { modes: Float64Array; nonMode: Float64Array } = { modes: new Float64Array(d), nonMode: new Float64Array(d) };
+    let safe: boolean;
+    const loaded = options.native !== false && majorityOnly && metric === 'euclidean' && n > 0 ? nativeNeighbors() : null;
+    if (loaded && 'neighbors' in loaded) {
+      // The same majority modes and float32 check in one native pass (cold JavaScript took ~5 ms on CIC-IDS2017).
+      safe = loaded.neighbors.majorityModes(data, n, d, modes, nonMode);
+    } else {
+      safe = float32Safe(data, d);
+      if (metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto')) ({ modes, nonMode } = columnModes(X, majorityOnly));
+    }
+    const simdUsable = options.simd !== false && safe && simdAvailable();
     if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
       // Expected work per query: the sparse path scatters Σ_j P(q_j ≠ mode) · nnz_j and makes 3 passes over n;
       // the SIMD dense scan does n · d lanes. Break-even measured at a ratio of ~12 (NSL-KDD 15.6: sparse 2× faster;
@@ -357,6 +366,10 @@ export class NeighborIndex {
    * leaves each row out of its own answer (scikit-learn's kneighbors(X=None)).
    */
   async kneighbors(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
+    // The native search answers every query row itself (an identical row costs it little: its bound starts from the
+    // previous row's answer, and queries go in coordinate order).
+    const native = this.nativeKnn(queries, k);
+    if (native) return native;
     // Identical query rows get identical answers (each query's search depends on its row only): search each once.
     const distinct = queries ? distinctRows(queries) : null;
     if (queries && distinct && distinct.count <= DISTINCT_SHARE * queries.rows) {
@@ -376,8 +389,6 @@ export class NeighborIndex {
   private async searchKnn(queries: Matrix | undefined, k: number): Promise<NeighborResult> {
     const excludeSelf = queries === undefined;
     const nq = queries ? queries.rows : this.search.n;
-    const native = this.nativeKnn(queries, k);
-    if (native) return native;
     const s = this.search;
     if (this.sortedPays && !s.sorted) s.sorted = buildSorted(s.data, s.n, s.d);
     const helpers = this.helperThreads(nq);
