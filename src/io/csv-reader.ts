@@ -425,8 +425,9 @@ export function warmUpParser(): void {
   parser.parse(bytes, pos, bytes.length, true);
   // V8 records type feedback only once a function has run a little, so the first records (the header, the blank
   // line, the header copy) left none: the rare text repeats them. Its builder has no capacity, so that its chunk
-  // rollovers give feedback for that call too (gzip input); its cuts fall inside cells.
-  parser = new RecordParser('(warm-up)', new ColumnarBuilder(kinds), options);
+  // rollovers give feedback for that call too (gzip input); its cuts fall inside cells. Room for its few text bytes
+  // only: the builder lives as long as the process.
+  parser = new RecordParser('(warm-up)', new ColumnarBuilder(kinds, undefined, undefined, 256), options);
   warmUpParsers.push(parser);
   pos = 0;
   for (const cut of [rareBytes.length >> 2, rareBytes.length >> 1]) pos = parser.parse(rareBytes, pos, cut, false);
@@ -920,12 +921,16 @@ export interface CsvPeek {
   readonly bytesPerLine: number;
 }
 
-/** Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). */
-export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ','): Promise<CsvPeek> {
+/**
+ * Decodes up to `maxRecords` records from the first `maxBytes` of the file (for detection and headers). `scratch`: a
+ * buffer to read into when it is large enough (a load peeks at every file through its one read buffer).
+ */
+export async function peekCsv(file: string, maxRecords = 200, maxBytes = 1 << 20, delimiter = ',', scratch?: Uint8Array): Promise<CsvPeek> {
   const source = await openByteSource(file);
   const { totalBytes: fileBytes, expandedBytes } = source;
   // Sized for the records asked for (a few KiB for a header and a row), growing 4x while they do not fit.
-  let buf = new Uint8Array(Math.min(1 << 16, 4096 * (maxRecords + 1)));
+  const size = Math.min(1 << 16, 4096 * (maxRecords + 1));
+  let buf = scratch && scratch.length >= size ? scratch.subarray(0, size) : new Uint8Array(size);
   let filled = 0;
   let complete = false;
   try {
