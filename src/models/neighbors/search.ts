@@ -13,7 +13,7 @@ import { takeRows, type Matrix } from '../../frame/matrix.js';
 import { defaultThreads } from '../../util/worker-pool.js';
 import { ClusterSearcher, SIMD_SPEEDUP, buildClusters, type Clusters } from './clusters.js';
 import { nativeNeighbors, type NativeIndex } from './native.js';
-import { SearchHelpers, coresToSpare } from './parallel.js';
+import { SearchHelpers } from './parallel.js';
 import { ProjectionSearcher, buildProjection } from './projection.js';
 import { SimdScan, simdAvailable } from './simd.js';
 import { buildSorted, sortedKnn } from './sorted.js';
@@ -58,8 +58,9 @@ const WARM_PARALLEL_WORK = 1e7;
  */
 const PRESTART_SCAN_RATIO = 20;
 /**
- * Work (queries × rows × features) from which the native search runs on more than one thread: a thread costs ~0.1 ms
- * to start, and CIC-IDS2017's LOF fit (3.4·10⁸) took 5 ms on one.
+ * Work (queries × rows × features) from which the native search runs on `threads` threads: a thread costs ~0.1 ms to
+ * start, and CIC-IDS2017's LOF fit (3.4·10⁸) took 5 ms on one. Unlike the worker helpers (~0.1 s to start), they
+ * start even when no core is spare: queries are handed out 64 at a time, so a thread that gets no core takes fewer.
  */
 const NATIVE_PARALLEL_WORK = 5e7;
 /** Without SIMD, the sparse path pays when the mode-shifted density is below this. */
@@ -411,7 +412,7 @@ export class NeighborIndex {
     this.nativeIndex ??= addon.prepare(s.data, s.n, s.d, s.metric === 'manhattan');
     const nq = queries ? queries.rows : s.n;
     const work = nq * s.n * s.d;
-    const threads = this.threads < 2 || work < NATIVE_PARALLEL_WORK || (this.spareCoresOnly && !coresToSpare()) ? 1 : this.threads;
+    const threads = this.threads < 2 || work < NATIVE_PARALLEL_WORK ? 1 : this.threads;
     const indices = new Int32Array(nq * k);
     const distances = new Float64Array(nq * k);
     const done = addon.knn(this.nativeIndex, queries ? queries.data : s.data, nq, k, queries === undefined, threads, 'auto', indices, distances);
