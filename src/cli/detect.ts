@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
-import type { ServiceSummary } from '../detect/service.js';
+import type { RunningService, ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
 import { checkCaptureFiles } from './capture-files.js';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
@@ -122,30 +122,40 @@ function render(s: ServiceSummary): string {
 /** The signals that stop the service as its source's end does: SIGHUP is the terminal closing under a foreground run. */
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
-/** Runs the service until it is done; SIGTERM, SIGINT or SIGHUP stops it (drain and flush) once. */
+/**
+ * Runs the service until it is done; SIGTERM, SIGINT or SIGHUP stops it (drain and flush) once. The handlers are in
+ * place before the model loads: a stop that comes while the service starts (the model load takes ~0.4 s) stops it as
+ * soon as it is up, a clean exit 0, where the signal's default action killed the process (exit 143).
+ */
 async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean): Promise<void> {
   const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (serve) keepRunningOnStdoutErrors(); // the stdout sink counts its failures; `detect | head` ends quietly
+  let service: RunningService | undefined;
+  let stopRequested = false;
+  const stop = (): void => {
+    stopRequested = true;
+    if (service) void service.stop();
+  };
+  for (const signal of STOP_SIGNALS) process.once(signal, stop);
   let alertsOnStdout = false;
-  await runCommand(
-    globals,
-    async () => {
-      const config = await toConfig(opts, serve);
-      alertsOnStdout = config.sinks.includes('stdout');
-      // loaded on demand: the service's HTTP server, store and metrics cost every other command ~0.5 s of start-up
-      const { startService } = await import('../detect/service.js');
-      const service = await startService(config, {
-        http: serve,
-        store: serve || opts.store !== undefined,
-        keepAlive: serve,
-        log,
-        onNetflowPort: (port) => log(`collecting NetFlow/IPFIX on udp port ${port}`),
-      });
-      if (serve) log(`flowsentry serve: dashboard ${service.url}/#token=${service.token}`);
-      const handler = (): void => void service.stop();
-      for (const signal of STOP_SIGNALS) process.once(signal, handler);
-      try {
+  try {
+    await runCommand(
+      globals,
+      async () => {
+        const config = await toConfig(opts, serve);
+        alertsOnStdout = config.sinks.includes('stdout');
+        // loaded on demand: the service's HTTP server, store and metrics cost every other command ~0.5 s of start-up
+        const { startService } = await import('../detect/service.js');
+        service = await startService(config, {
+          http: serve,
+          store: serve || opts.store !== undefined,
+          keepAlive: serve,
+          log,
+          onNetflowPort: (port) => log(`collecting NetFlow/IPFIX on udp port ${port}`),
+        });
+        if (serve) log(`flowsentry serve: dashboard ${service.url}/#token=${service.token}`);
+        if (stopRequested) void service.stop();
         const summary = await service.done;
         // A packet source that ended in damage (detect only; serve logged it and kept running): after every sink is flushed.
         if (!serve && summary.damage !== undefined) {
@@ -153,17 +163,17 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
           process.exitCode = 1;
         }
         return summary;
-      } finally {
-        for (const signal of STOP_SIGNALS) process.off(signal, handler);
-      }
-    },
-    (summary) => {
-      if (!alertsOnStdout) return render(summary);
-      // stdout holds the alerts' JSON lines (`detect ... | jq`): the summary goes with the other notices
-      process.stderr.write(`${render(summary)}\n`);
-      return '';
-    },
-  );
+      },
+      (summary) => {
+        if (!alertsOnStdout) return render(summary);
+        // stdout holds the alerts' JSON lines (`detect ... | jq`): the summary goes with the other notices
+        process.stderr.write(`${render(summary)}\n`);
+        return '';
+      },
+    );
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
+  }
 }
 
 export function register(program: Command): void {

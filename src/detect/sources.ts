@@ -37,7 +37,8 @@ export interface PacketSourceOptions extends MeterOptions {
 }
 
 export interface PacketSourceSummary {
-  capture: CaptureSummary;
+  /** The reader's summary; without `format` and `gzip` when a stream was stopped before its first byte. */
+  capture: Omit<CaptureSummary, 'format' | 'gzip'> & Partial<Pick<CaptureSummary, 'format' | 'gzip'>>;
   meter: MeterStats;
   /**
    * Why the source ended before it was stopped, when that is a fault: the capture is cut short or damaged (a file,
@@ -88,6 +89,7 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
   const expiry = live ? setInterval(() => lastArrival > 0 && meter.expire(lastPacketUs + (performance.now() - lastArrival) * 1000), 1000) : undefined;
   // what the reader calls a stream it was handed ('<stream>'), as the user knows it: <stdin>, tcpdump on IF
   const streamName = source === '-' ? '<stdin>' : typeof source === 'string' ? undefined : options.sourceName;
+  const stream = source === '-' ? process.stdin : typeof source === 'string' ? undefined : source;
   try {
     const capture = await readCapture(
       input,
@@ -103,15 +105,17 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
       },
       pace,
     ).catch((err: unknown) => {
+      // a stream our stop (SIGTERM, Ctrl-C) ended before its first byte holds no capture, and that is no fault
+      if (stream !== undefined && options.signal?.aborted && (stream as { bytesRead?: number }).bytesRead === 0) return undefined;
       const file = err instanceof UserError ? err.location?.file : undefined;
       if (streamName === undefined || file !== '<stream>') throw err;
       throw new UserError((err as UserError).message.slice(`${file}: `.length), { file: streamName });
     });
     meter.flush();
-    const named = { ...capture, source: typeof source === 'string' ? (source === '-' ? '<stdin>' : source) : (options.sourceName ?? capture.source) };
+    if (capture === undefined) return { capture: { source: streamName ?? '<stream>', packets: 0, bytes: 0, skipped: {} }, meter: meter.stats };
+    const named = { ...capture, source: typeof source === 'string' && source !== '-' ? source : (streamName ?? capture.source) };
     // a stream cut by our own stop (SIGTERM, Ctrl-C) is not damage; one cut by its writer is
-    const stream = typeof source !== 'string' || source === '-';
-    const damage = stream && options.signal?.aborted ? undefined : captureDamageLine(named, 'scored');
+    const damage = stream !== undefined && options.signal?.aborted ? undefined : captureDamageLine(named, 'scored');
     return { capture: named, meter: meter.stats, ...(damage !== undefined ? { damage } : {}) };
   } finally {
     if (expiry) clearInterval(expiry);
