@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { FORMAT_VERSION, UnusableModelError, type ModelDocument } from '../store/model-file.js';
-import { DEFAULT_TARGET_FPR, loadModelFile, storedTargetFpr } from './data.js';
+import { DEFAULT_TARGET_FPR, loadModelFile } from './data.js';
 import { fittedFromDocument } from './fitted.js';
 
 type FileEntry = ModelDocument['meta']['files'][number];
@@ -56,10 +56,10 @@ export async function modelInfo(path: string): Promise<ModelInfo> {
     doc = await loadModelFile(path);
   } catch (err) {
     if (!(err instanceof UnusableModelError)) throw err;
-    const readable = err.contents === null ? {} : readableDetails(err.contents);
+    const readable = err.contents === null ? {} : detailsOf(err.contents, false);
     return { file: path, bytes: statSync(path).size, formatVersion: err.formatVersion, ...readable, usable: false, problem: err.reason };
   }
-  const details = { file: path, bytes: statSync(path).size, formatVersion: FORMAT_VERSION, ...documentDetails(doc) };
+  const details = { file: path, bytes: statSync(path).size, formatVersion: FORMAT_VERSION, ...(detailsOf(doc, true) as ModelDetails) };
   const problem = rebuildProblem(doc, path);
   return problem === null ? { ...details, usable: true, problem: null } : { ...details, usable: false, problem };
 }
@@ -74,44 +74,6 @@ function rebuildProblem(doc: ModelDocument, path: string): string | null {
     const prefix = `${path}: `;
     return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
   }
-}
-
-function documentDetails(doc: ModelDocument): ModelDetails {
-  const m = doc.meta;
-  const steps = (doc.pipeline.steps as { kind: string; categories?: string[] }[] | undefined) ?? [];
-  return {
-    flowsentryVersion: m.flowsentryVersion,
-    createdAt: m.createdAt,
-    model: doc.model.name,
-    params: m.params,
-    task: m.task,
-    labelView: m.labelView,
-    classes: doc.labels.classes,
-    positiveClass: doc.labels.positive === null ? null : doc.labels.classes[doc.labels.positive],
-    threshold: doc.threshold,
-    targetFpr: storedTargetFpr(doc),
-    targetFprRecorded: m.targetFpr !== undefined,
-    trainedOn: m.files,
-    testedOn: m.testFiles,
-    trainRows: m.trainRows,
-    testRows: m.testRows,
-    testSource: m.testSource,
-    format: m.format,
-    dropped: m.dropped.map((d) => ({ name: d.name, reason: d.reason })),
-    keepIdentifiers: m.keepIdentifiers === true,
-    keptIdentifiers: m.keepIdentifiers === true ? [...(m.keptIdentifiers ?? [])] : [],
-    features: doc.schema.features.map((f) => ({ name: f.name, kind: f.kind, aliases: f.aliases })),
-    pipeline: {
-      columns: steps.reduce((n, s) => n + (s.kind === 'categorical' ? (s.categories?.length ?? 0) : 1), 0),
-      options: doc.pipeline.options,
-      dropped: doc.pipeline.dropped,
-    },
-    metric: m.metric,
-    cv: Object.fromEntries(Object.entries(m.cv).map(([k, v]) => [k, { mean: v.mean, std: v.std }])),
-    test: m.test,
-    seed: m.seed,
-    ...(m.retrainedFrom ? { retrainedFrom: { ...m.retrainedFrom } } : {}),
-  };
 }
 
 type Fields = { [k: string]: unknown };
@@ -132,11 +94,21 @@ const fileOf = (v: unknown): FileEntry | undefined => {
   return path !== undefined && sha256 !== undefined && bytes !== undefined ? { path, sha256, bytes } : undefined;
 };
 
+const retrainOf = (v: unknown): ModelDetails['retrainedFrom'] => {
+  const f = fieldsOf(v);
+  const model = textOf(f?.model);
+  const store = textOf(f?.store);
+  const feedbackRows = numberOf(f?.feedbackRows);
+  const feedbackWeight = numberOf(f?.feedbackWeight);
+  return model !== undefined && store !== undefined && feedbackRows !== undefined && feedbackWeight !== undefined ? { model, store, feedbackRows, feedbackWeight } : undefined;
+};
+
 /**
- * The details of a decoded file this build cannot use (another version's layout), each read only when it has the
- * expected type; the rest is left out.
+ * What a decoded model file holds, each field read only when it has the expected type (the rest is left out), so one
+ * list serves a checked document (`usable`: every field reads) and a file this build cannot use (another version's
+ * layout). A usable file written before --target-fpr was recorded shows the default rate, not recorded.
  */
-function readableDetails(state: unknown): Partial<ModelDetails> {
+function detailsOf(state: unknown, usable: boolean): Partial<ModelDetails> {
   const doc = fieldsOf(state) ?? {};
   const meta = fieldsOf(doc.meta) ?? {};
   const labels = fieldsOf(doc.labels) ?? {};
@@ -148,6 +120,7 @@ function readableDetails(state: unknown): Partial<ModelDetails> {
   const steps = listOf(pipeline.steps, fieldsOf);
   const cv = fieldsOf(meta.cv);
   const test = meta.test === null ? null : fieldsOf(meta.test);
+  const recordedFpr = numberOf(meta.targetFpr);
   const details: Partial<ModelDetails> = {
     flowsentryVersion: textOf(meta.flowsentryVersion),
     createdAt: textOf(meta.createdAt),
@@ -158,6 +131,8 @@ function readableDetails(state: unknown): Partial<ModelDetails> {
     classes,
     positiveClass: positive === null ? null : positive !== undefined && classes ? classes[positive] : undefined,
     threshold: doc.threshold === null ? null : numberOf(doc.threshold),
+    targetFpr: recordedFpr ?? (usable ? DEFAULT_TARGET_FPR : undefined),
+    targetFprRecorded: recordedFpr !== undefined ? true : usable ? false : undefined,
     trainedOn: listOf(meta.files, fileOf),
     testedOn: listOf(meta.testFiles, fileOf),
     trainRows: numberOf(meta.trainRows),
@@ -191,8 +166,8 @@ function readableDetails(state: unknown): Partial<ModelDetails> {
       : undefined,
     test: test === null ? null : test ? Object.fromEntries(Object.entries(test).filter((e): e is [string, number] => typeof e[1] === 'number')) : undefined,
     seed: numberOf(meta.seed),
+    retrainedFrom: retrainOf(meta.retrainedFrom),
   };
-  if (typeof meta.targetFpr === 'number') Object.assign(details, { targetFpr: meta.targetFpr, targetFprRecorded: true });
   return Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) as Partial<ModelDetails>;
 }
 
