@@ -228,7 +228,8 @@ export async function run(args: string[]): Promise<void> {
       `${dataMb.toFixed(1)} MB (pandas ${pandasMb.toFixed(1)})`,
       memory(ours),
       memory(pandas),
-      `${(ours.deltaMb / dataMb).toFixed(2)}${c.runs > 1 ? `, median ${(ours.deltaMedianMb / dataMb).toFixed(2)}` : ''} (pandas ${(pandas.deltaMb / pandasMb).toFixed(2)})`,
+      // The first-rows cases hold ~0.1 MB of data: their delta is the fixed cost, not a ratio.
+      dataMb < 1 ? '—' : `${(ours.deltaMb / dataMb).toFixed(2)}${c.runs > 1 ? `, median ${(ours.deltaMedianMb / dataMb).toFixed(2)}` : ''} (pandas ${(pandas.deltaMb / pandasMb).toFixed(2)})`,
     ]);
     console.error(`${c.name}: done`);
   }
