@@ -77,13 +77,15 @@ export class LocalOutlierFactor extends DetectorBase {
 
   /** lrd(p) = 1 / (mean over neighbours o of max(k-distance(o), d(p, o)) + 1e-10), as scikit-learn. */
   private reachabilityDensity(indices: Int32Array, distances: Float64Array, rows: number): Float64Array {
+    // Locals, not `this.` in the loops: these run once per fit and per scoring, mostly before the JIT has compiled them.
     const k = this.k;
+    const kDistance = this.kDistance;
     const out = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) {
+    for (let r = 0, o = 0; r < rows; r++) {
       let sum = 0;
-      for (let c = 0; c < k; c++) {
-        const reach = this.kDistance[indices[r * k + c]];
-        const d = distances[r * k + c];
+      for (let c = 0; c < k; c++, o++) {
+        const reach = kDistance[indices[o]];
+        const d = distances[o];
         sum += d > reach ? d : reach;
       }
       out[r] = 1 / (sum / k + 1e-10);
@@ -94,10 +96,12 @@ export class LocalOutlierFactor extends DetectorBase {
   /** LOF(p) = mean over neighbours o of lrd(o) / lrd(p). */
   private factors(indices: Int32Array, lrdRows: Float64Array, rows: number): Float64Array {
     const k = this.k;
+    const lrd = this.lrd;
     const out = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) {
+    for (let r = 0, o = 0; r < rows; r++) {
+      const own = lrdRows[r];
       let sum = 0;
-      for (let c = 0; c < k; c++) sum += this.lrd[indices[r * k + c]] / lrdRows[r];
+      for (let c = 0; c < k; c++, o++) sum += lrd[indices[o]] / own;
       out[r] = sum / k;
     }
     return out;
