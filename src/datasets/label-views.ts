@@ -6,6 +6,7 @@
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
+import { isDecimalText } from '../io/csv-reader.js';
 import { getFormat } from './formats.js';
 import { genericCsv } from './generic-csv.js';
 import { NORMAL_CATEGORY } from './schema.js';
@@ -64,7 +65,7 @@ export const MAX_NUMERIC_LABEL_CLASSES = 100;
 export function labelColumnProblem(frame: Frame): string | undefined {
   const label = frame.label;
   if (!label || label.dictionary.length <= MAX_NUMERIC_LABEL_CLASSES) return undefined;
-  if (!label.dictionary.every((v) => v.trim() !== '' && Number.isFinite(Number(v)))) return undefined;
+  if (!label.dictionary.every((v) => isDecimalText(v.trim()))) return undefined;
   return `label column '${label.name}' holds ${label.dictionary.length.toLocaleString('en-US')} distinct numbers, not classes: choose the column of class names (attack names, or 0/1) with --label`;
 }
 

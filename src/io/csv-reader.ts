@@ -48,6 +48,17 @@ export function isDecimalText(text: string): boolean {
   return DECIMAL_TEXT.test(text);
 }
 
+/**
+ * The value of a trimmed numeric cell, by the rules every reader shares: a missing token is NaN, an infinity or a
+ * decimal beyond float64 is ±Infinity, a decimal is its number; undefined for any other text.
+ */
+export function numericCellValue(text: string, missing: ReadonlySet<string> = NUMERIC_MISSING): number | undefined {
+  if (missing.has(text)) return NaN;
+  const infinity = INFINITIES[text.toLowerCase()];
+  if (infinity !== undefined) return infinity;
+  return isDecimalText(text) ? Number(text) : undefined;
+}
+
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** Rows per column chunk: 64 Ki rows, i.e. 256 KiB per numeric column. */
@@ -885,12 +896,8 @@ class RecordParser {
 
   /** Missing tokens, infinities and decimal numbers (beyond float64: ±Infinity); undefined (or a UserError) for text. */
   private slowNumber(buf: Uint8Array, start: number, end: number, field: number): number | undefined {
-    const text = latin1.decode(buf.subarray(start, end)).trim();
-    if (this.numericMissing.has(text)) return NaN;
-    const infinity = INFINITIES[text.toLowerCase()];
-    if (infinity !== undefined) return infinity;
-    if (isDecimalText(text)) return Number(text);
-    if (this.options.skipBadRows) return undefined;
+    const value = numericCellValue(latin1.decode(buf.subarray(start, end)).trim(), this.numericMissing);
+    if (value !== undefined || this.options.skipBadRows) return value;
     const shown = utf8.decode(buf.subarray(start, Math.min(end, start + 40)));
     throw new UserError(`'${shown}' is not a number (text in a numeric column)`, { file: this.file, line: this.line, column: this.columnName(field) });
   }

@@ -6,7 +6,7 @@
 
 import { UserError } from '../errors.js';
 import { ByteDictionary } from './csv-dictionary.js';
-import { CATEGORICAL, NUMERIC, SKIP_NOT_NUMBER, type ColumnarBuilder, type CsvReadResult } from './csv-reader.js';
+import { CATEGORICAL, NUMERIC, SKIP_NOT_NUMBER, numericCellValue, type ColumnarBuilder, type CsvReadResult } from './csv-reader.js';
 import { openByteSource, pumpSource } from './csv-source.js';
 
 const LT = 60;
@@ -175,14 +175,14 @@ class RecordXmlParser {
     const special = raw.includes(AMP) || raw.includes(LT);
     if (b.kinds[column] === NUMERIC) {
       const text = (special ? decodeXmlText(cdata(utf8.decode(raw))) : latin1.decode(raw)).trim();
-      const value = text === '' ? NaN : Number(text);
-      if (value !== value && text !== '' && text.toLowerCase() !== 'nan') {
+      const value = numericCellValue(text);
+      if (value === undefined) {
         if (!this.options.skipBadRows) {
           throw new UserError(`'${text.slice(0, 40)}' is not a number (text in a numeric field)`, { file: this.file, line: this.line, column: utf8.decode(buf.subarray(nameStart, nameEnd)) });
         }
         this.recordBad = true;
       }
-      b.numericChunk[column][slot] = value;
+      b.numericChunk[column][slot] = value ?? NaN;
     } else if (b.kinds[column] === CATEGORICAL) {
       const dictionary = b.dictionaries[column] as ByteDictionary;
       if (!special) {

@@ -106,6 +106,22 @@ describe('ISCX-IDS2012 XML', () => {
     assert.equal(frame.source.dropped.filter((d) => d.reason === 'payload').length, 4);
     assert.equal(findFeature(frame, 'sourcePayloadAsUTF'), undefined);
   });
+
+  it('reads numeric fields by the CSV readers\' rules: missing tokens, infinities, decimals beyond float64; hexadecimal is text', async () => {
+    const original = readFileSync(fixture('TestbedSynthJun14Flows.xml'), 'utf8');
+    const dir = mkdtempSync(join(tmpdir(), 'fs-iscx-'));
+    try {
+      const edited = join(dir, 'TestbedEditedFlows.xml');
+      const cells = ['N/A', 'inf', '1e999', '-Infinity', ' 74 '];
+      let n = 0;
+      writeFileSync(edited, original.replace(/<totalSourceBytes>[^<]*<\/totalSourceBytes>/g, () => `<totalSourceBytes>${cells[n++]}</totalSourceBytes>`));
+      assert.deepEqual(Array.from(numeric(findFeature(await loadDataset([edited]), 'totalSourceBytes'))), [NaN, Infinity, Infinity, -Infinity, 74]);
+      writeFileSync(edited, original.replace('<totalSourceBytes>16076<', '<totalSourceBytes>0x10<'));
+      await assert.rejects(loadDataset([edited]), /'0x10' is not a number \(text in a numeric field\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('UNSW-NB15 start and end times', () => {

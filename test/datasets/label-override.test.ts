@@ -126,9 +126,12 @@ describe('a label column of thousands of numbers', () => {
         const [report] = await inspectFiles([file], { format, label: 'sbytes' });
         assert.equal(report.labelProblem, message);
       }
-      // the file's own labels, and 0/1, are classes
+      // the file's own labels, and 0/1, are classes; so are hexadecimal codes (text, as pandas reads them)
       assert.equal(labelColumnProblem(await loadDataset([file])), undefined);
       assert.equal(labelColumnProblem(await loadDataset([file], { label: 'label' })), undefined);
+      const hex = join(dir, 'hex.csv');
+      writeFileSync(hex, `dur,code\n${Array.from({ length: 300 }, (_, i) => `0.1,0x${(0x100 + i).toString(16)}`).join('\n')}\n`);
+      assert.equal(labelColumnProblem(await loadDataset([hex], { label: 'code' })), undefined);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
