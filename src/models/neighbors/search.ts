@@ -316,7 +316,10 @@ export class NeighborIndex {
       safe = float32Safe(data, d);
       if (metric === 'euclidean' && n > 0 && (wantClusters || algorithm === 'sparse' || algorithm === 'auto')) ({ modes, nonMode } = columnModes(X, majorityOnly));
     }
-    const simdUsable = options.simd !== false && safe && simdAvailable();
+    // With the native addon loaded for this (dense, cluster-free) index, the WebAssembly module is compiled on first
+    // use instead of here (~1.5 ms cold, and its k-NN searches never need it): Node >= 20.19 always has WebAssembly SIMD.
+    const nativeLoaded = loaded !== null && 'neighbors' in loaded;
+    const simdUsable = options.simd !== false && safe && (nativeLoaded ? process.env.FLOWSENTRY_NO_SIMD !== '1' : simdAvailable());
     if (metric === 'euclidean' && (algorithm === 'sparse' || algorithm === 'auto') && n > 0) {
       // Expected work per query: the sparse path scatters Σ_j P(q_j ≠ mode) · nnz_j and makes 3 passes over n;
       // the SIMD dense scan does n · d lanes. Break-even measured at a ratio of ~12 (NSL-KDD 15.6: sparse 2× faster;
