@@ -408,7 +408,7 @@ export class NeighborIndex {
    */
   private nativeKnn(queries: Matrix | undefined, k: number): NeighborResult | null {
     const s = this.search;
-    if (!this.useNative || !s.simd || s.clusters || s.projection || (queries && queries.cols !== s.d)) return null;
+    if (!this.useNative || !s.simd || s.clusters || s.projection || s.d === 0 || (queries && queries.cols !== s.d)) return null;
     const loaded = nativeNeighbors();
     if (!('neighbors' in loaded)) return null;
     const addon = loaded.neighbors;
