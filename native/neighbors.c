@@ -927,9 +927,16 @@ static bool typed(napi_env env, napi_value value, napi_typedarray_type want, siz
   return napi_get_typedarray_info(env, value, &type, &got, data, NULL, NULL) == napi_ok && type == want && got >= length;
 }
 
+/** Bytes an index holds (told to V8, so that its garbage collector weighs the handle by them). */
+static int64_t index_bytes(const index_t *ix) {
+  const int64_t n = ix->n, d = ix->d, blocks = (n + LANES - 1) / LANES;
+  return n * d * 4 + blocks * LANES * (ix->width + ix->pcs) * 4 + n * 12 + d * (8 + 4 + 8 * (int64_t)ix->pcs);
+}
+
 static void finalize_index(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
+  int64_t adjusted;
+  napi_adjust_external_memory(env, -index_bytes(data), &adjusted);
   index_free(data);
 }
 
@@ -952,6 +959,8 @@ static napi_value js_prepare(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "neighbors.prepare: out of memory");
     return NULL;
   }
+  int64_t adjusted;
+  napi_adjust_external_memory(env, index_bytes(ix), &adjusted);
   return handle;
 }
 
