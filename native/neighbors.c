@@ -3,11 +3,12 @@
 // coordinate until the coordinate gap alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Sixteen
 // rows at a time (one per vector lane), a lower bound from the rows' first PCS principal coordinates rules most rows
 // out; for the others, float32 distances stop once every partial sum still needed passes the current bound (partial
-// distance search, Bei & Gray, IEEE Trans. Communications 1985; columns by decreasing variance). Every row the float32
-// error bounds cannot rule out is re-checked in float64 in the column order of kernels.ts's
-// reducedDistance, so the answers (indices, float64 distances, ties to the lower row) are the JavaScript search's, bit
-// for bit. The float32 kernels are chosen at run time: AVX-512 or AVX2 with FMA where the CPU has them, else portable
-// vectors (never -march=native: the build may run on another machine).
+// distance search, Bei & Gray, IEEE Trans. Communications 1985; columns by decreasing variance). Each query's bound
+// starts from the previous query's answer (triangle inequality). Every row the float32 error bounds cannot rule out is
+// re-checked in float64 in the column order of kernels.ts's reducedDistance, so the answers (indices, float64
+// distances, ties to the lower row) are the JavaScript search's, bit for bit. The float32 kernels are chosen at run
+// time: AVX-512 or AVX2 with FMA where the CPU has them, else portable vectors (never -march=native: the build may run
+// on another machine). docs/decisions.md (session 8) gives the error bounds.
 // Compiled with -ffp-contract=off: the float64 re-check must round exactly as JavaScript does.
 //
 // JavaScript API (src/models/neighbors/native.ts):

@@ -5,7 +5,8 @@
 // - the sparse mode-shifted euclidean scan (kernels.ts), which wins on one-hot data such as NSL-KDD;
 // - a sorted principal-projection index with lower bounds (projection.ts), used without SIMD.
 // Above CLUSTER_MIN_ROWS the cluster index (clusters.ts) is tried; where it does not pay, SIMD k-NN runs in
-// sorted-projection order (sorted.ts). Bit-identical query rows are searched once.
+// sorted-projection order (sorted.ts). Bit-identical query rows are searched once. With the native addon built
+// (native.ts), dense k-NN searches without the cluster index run in C instead, with the same answers.
 // Large searches run on this thread plus helper worker_threads over SharedArrayBuffers (parallel.ts).
 // Cost: O(queries × rows × features) dense, O(queries × (rows + Σ nnz of the query's columns)) sparse.
 
