@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian tools that benchmarks, fixtures and end-to-end tests compare against.
 # Usage: scripts/install-tools.sh [test|bench|all]   (default: all)
-#   test  - what the test suite uses when present: tshark, softflowd, chromium
+#   test  - what the test suite uses when present: tshark, softflowd, chromium, and what node-gyp builds the native
+#           addons with at `npm ci` (g++, make, python3)
 #   bench - adds the peers: python3-sklearn, python3-pandas, nfdump, tcpreplay, tcpdump
 set -euo pipefail
 set_name=${1:-all}
-test_pkgs=(tshark softflowd chromium)
+test_pkgs=(tshark softflowd chromium g++ make python3)
 bench_pkgs=(python3-sklearn python3-pandas nfdump tcpreplay tcpdump wireshark-common)
 case "$set_name" in
   test) pkgs=("${test_pkgs[@]}") ;;
