@@ -91,6 +91,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
       port,
       receiveBuffer: opts.receiveBuffer,
       receiver: opts.receiver,
+      listenOption: '--listen',
       outFd,
       outName: opts.out ?? 'stdout',
       format,

@@ -11,7 +11,7 @@
 // else by Node's dgram socket on this thread.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from '../flows/collector.js';
+import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, listenFailure, type CollectorStats } from '../flows/collector.js';
 import { nativeReceiver } from '../flows/collector-native.js';
 import type { ReceiverKind } from '../flows/collector-pipeline.js';
 import { NativeRingSource } from '../flows/collector-ring.js';
@@ -44,6 +44,8 @@ export interface NetflowWorkerOptions {
   receiver?: ReceiverKind;
   /** The native receiver's ring, in bytes (default DEFAULT_RING_BYTES). */
   ringBytes?: number;
+  /** The option that gave the address, named in the line of a failed listen ('--netflow'). */
+  listenOption?: string;
 }
 
 /**
@@ -211,9 +213,9 @@ async function run(options: NetflowWorkerOptions, state: Int32Array): Promise<vo
     try {
       ring = await NativeRingSource.start(native.receiver, { host: options.host, port: options.port, receiveBuffer: requested, ringBytes: options.ringBytes }, ingest);
     } catch (err) {
-      throw new UserError(`cannot listen on udp://${options.host}:${options.port}: ${(err as Error).message}`);
+      throw listenFailure(options.host, options.port, err, options.listenOption);
     }
-  } else collector = await FlowCollector.listen({ host: options.host, port: options.port, receiveBuffer: requested });
+  } else collector = await FlowCollector.listen({ host: options.host, port: options.port, receiveBuffer: requested, listenOption: options.listenOption });
   /** The collector's stats, with the receiver's socket counters when the native receiver received. */
   const close = async (): Promise<CollectorStats> => {
     if (!ring) return { ...(await collector.close()), receiver: 'dgram' };

@@ -219,6 +219,7 @@ export async function runNetflowSource(
       model: options.model?.featureSet === 'netflow' ? { doc: options.model.doc, file: options.model.model.file } : undefined,
       receiver: options.receiver,
       ringBytes: options.ringBytes,
+      listenOption: '--netflow',
     },
     submit,
     (records) => options.onDropped?.(records),

@@ -21,7 +21,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, type CollectorStats } from './collector.js';
+import { DEFAULT_RECEIVE_BUFFER, FlowCollector, kernelDropsForPort, listenFailure, type CollectorStats } from './collector.js';
 import { nativeReceiver, type NativeReceiver, type NativeReceiverHandle } from './collector-native.js';
 import { UserError } from '../errors.js';
 import { OutputError, writeAllSync, writtenBefore } from '../util/output.js';
@@ -69,6 +69,8 @@ export interface CollectorPipelineOptions {
    * socket on the main thread) or 'auto' (default: recvmmsg when built, else dgram).
    */
   receiver?: ReceiverKind;
+  /** The command-line option that gave the address, named in the line of a failed listen ('--listen'). */
+  listenOption?: string;
 }
 
 export type ReceiverKind = 'auto' | 'recvmmsg' | 'dgram';
@@ -198,7 +200,7 @@ export class CollectorPipeline {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         void worker.terminate();
-        reject(new UserError(`cannot listen on udp://${options.host}:${options.port}: ${err.message}`));
+        reject(listenFailure(options.host, options.port, err, options.listenOption));
       };
       socket.once('error', onError);
       socket.bind(options.port, options.host, () => {
@@ -230,7 +232,7 @@ export class CollectorPipeline {
     const ipv6 = isIPv6(options.host);
     const fail = (err: unknown): never => {
       void this.worker.terminate();
-      throw new UserError(`cannot listen on udp://${options.host}:${options.port}: ${(err as Error).message}`);
+      throw listenFailure(options.host, options.port, err, options.listenOption);
     };
     let address = options.host;
     if (isIP(address) === 0) address = (await lookup(address, { family: ipv6 ? 6 : 4 }).catch(fail)).address;

@@ -31,6 +31,27 @@ export interface CollectorOptions {
   templates?: TemplateStoreOptions;
   /** Records the async iterator may hold for a slow consumer before it drops (and counts) new ones. Default 100 000. */
   maxQueued?: number;
+  /** The command-line option that gave the address, named in the line of a failed listen ('--listen'). */
+  listenOption?: string;
+}
+
+/**
+ * Why a UDP socket could not listen on `host`:`port`, as one line that names the address and says what to do, e.g.
+ * "cannot listen on udp://0.0.0.0:2055: the port is in use (EADDRINUSE); stop the program that holds it or choose
+ * another port in --listen". `option` names where the user gave the address; other errors keep Node's message.
+ */
+export function listenFailure(host: string, port: number, err: unknown, option?: string): UserError {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const inOption = option ? ` in ${option}` : '';
+  const what: Record<string, string> = {
+    EADDRINUSE: `the port is in use (EADDRINUSE); stop the program that holds it or choose another port${inOption}`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine (EADDRNOTAVAIL); give one of its addresses${inOption}, or 0.0.0.0 for all`,
+    EACCES: `permission denied (EACCES; ports below 1024 need privileges); choose a port above 1023${inOption}`,
+    ENOTFOUND: `no such host (ENOTFOUND); give an address or a host name that resolves${inOption}`,
+    EAI_AGAIN: `the host name could not be resolved now (EAI_AGAIN); try again, or give an address${inOption}`,
+  };
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return new UserError(`cannot listen on udp://${shownHost}:${port}: ${(code !== undefined && what[code]) || message}`);
 }
 
 export interface CollectorStats {
@@ -102,9 +123,7 @@ export class FlowCollector extends EventEmitter<{ batch: [FlowBatch]; flows: [Fl
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.ingest(msg, rinfo.address, Date.now()));
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        reject(new UserError(`cannot listen on udp://${options.host}:${options.port}: ${err.message}`));
-      };
+      const onError = (err: Error): void => reject(listenFailure(options.host, options.port, err, options.listenOption));
       socket.once('error', onError);
       socket.bind(options.port, options.host, () => {
         socket.off('error', onError);

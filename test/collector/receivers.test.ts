@@ -81,12 +81,12 @@ for (const { kind, skip } of receivers) {
     assert.equal(stats.records, want.records);
   });
 
-  test(`CollectorPipeline (${kind}): a port in use is one error line naming the address`, { skip }, async () => {
+  test(`CollectorPipeline (${kind}): a port in use is one error line naming the address and what to do`, { skip }, async () => {
     const taken = dgram.createSocket('udp4');
     const port = await new Promise<number>((resolve) => taken.bind(0, '127.0.0.1', () => resolve(taken.address().port)));
     await assert.rejects(
-      CollectorPipeline.start({ host: '127.0.0.1', port, receiver: kind }),
-      (err: Error) => err.message === `cannot listen on udp://127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`,
+      CollectorPipeline.start({ host: '127.0.0.1', port, receiver: kind, listenOption: '--listen' }),
+      (err: Error) => err.message === `cannot listen on udp://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in --listen`,
     );
     taken.close();
   });

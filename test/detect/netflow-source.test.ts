@@ -137,6 +137,20 @@ describe('NetFlow source (collector thread, columnar chunks)', () => {
     assert.equal(all.alerts.reduce((s, a) => s + a.count, 0), [...alertsBySrc.values()].reduce((a, b) => a + b, 0), 'the store has every alerting flow');
   });
 
+  it('detect --netflow on a port in use: one line naming the address and what to do, exit 1 (both receivers)', async () => {
+    const taken = dgram.createSocket('udp4');
+    const port = await new Promise<number>((r) => taken.bind(0, '127.0.0.1', () => r(taken.address().port)));
+    try {
+      for (const receiver of ['dgram', ...('reason' in nativeReceiver() ? [] : ['recvmmsg'])]) {
+        const r = cli(['detect', '--model', model, '--netflow', `udp://127.0.0.1:${port}`, '--receiver', receiver]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr, `flowsentry: cannot listen on udp://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in --netflow\n`);
+      }
+    } finally {
+      taken.close();
+    }
+  });
+
   it('stop() right after sending: every decoded record is scored before it resolves', async () => {
     const sent = datagrams(100);
     const config = loadConfig({ model, netflow: 'udp://127.0.0.1:0', sinks: [] }, undefined, {});
