@@ -8,7 +8,7 @@ import { argmaxLabels } from '../frame/labels.js';
 import type { Classifier, Detector, Params } from '../models/estimator.js';
 import { getModelSpec } from '../models/registry.js';
 import { isAttack, scoreClassifier, scoreDetector, type CvMetric, type TaskClasses } from './scoring.js';
-import { thresholdForFpr } from './threshold.js';
+import { conformalThreshold } from '../models/calibration.js';
 
 /**
  * A fold's rows, laid out [rows the model fits on | calibration rows | other training rows | validation rows],
@@ -70,7 +70,7 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
     let threshold = detector.threshold;
     if (fold.calibration && fold.calibration.rows > 0) {
       const calX = createMatrix(fold.calibration.rows, cols, columns, data.subarray(nFit * cols, (nFit + fold.calibration.rows) * cols));
-      threshold = thresholdForFpr(await detector.scoreSamples(calX), fold.calibration.targetFpr).threshold;
+      threshold = conformalThreshold(await detector.scoreSamples(calX), fold.calibration.targetFpr);
     }
     const t1b = performance.now();
     const scores = await detector.scoreSamples(valX);

@@ -1,7 +1,13 @@
+// Score calibration.
 // Platt scaling (Platt 1999): P(y = 1 | f) = 1 / (1 + exp(A·f + B)), fitted by maximum likelihood on smoothed targets
 // t+ = (N+ + 1) / (N+ + 2), t− = 1 / (N− + 2), with the safeguarded Newton method of Lin, Lin & Weng (2007, "A note on
 // Platt's probabilistic outputs for support vector machines"). O(n) per Newton step, a few dozen steps at most.
 // With A < 0 the probability rises monotonically with the decision value.
+// Alert thresholds for a target false-positive rate from held-out normal rows: the split-conformal quantile (Vovk,
+// Gammerman & Shafer 2005, "Algorithmic Learning in a Random World"; Lei, G'Sell, Rinaldo, Tibshirani & Wasserman 2018,
+// "Distribution-free predictive inference for regression", split conformal), valid for any number of rows.
+
+import { nextUp } from '../eval/threshold.js';
 
 export interface PlattSigmoid {
   a: number;
@@ -83,4 +89,23 @@ export function fitPlatt(f: Float64Array, positive: Uint8Array, weight: Float64A
 export function plattProbability(f: number, s: PlattSigmoid): number {
   const z = f * s.a + s.b;
   return z >= 0 ? Math.exp(-z) / (1 + Math.exp(-z)) : 1 / (1 + Math.exp(z));
+}
+
+/**
+ * The alert threshold (flagged ⇔ score ≥ threshold) for a false-positive rate of at most `targetFpr` on new normal
+ * rows, from the scores of n held-out normal rows: just above their ⌈(n + 1)(1 − targetFpr)⌉-th smallest, so a new row
+ * exchangeable with them scores above it with probability at most targetFpr, whatever n (the plain (1 − targetFpr)
+ * quantile of 36 rows flags about 2 in 37 new ones for a 2% target). Tied scores are never split. When that rank
+ * exceeds n (n + 1 < 1 / targetFpr) no threshold from n rows can promise the target: it goes just above the largest
+ * score, the least rate n rows can promise, 1 / (n + 1).
+ */
+export function conformalThreshold(normalScores: ArrayLike<number>, targetFpr: number): number {
+  if (!(targetFpr > 0 && targetFpr < 1)) throw new RangeError(`target FPR must be in (0, 1), got ${targetFpr}`);
+  const n = normalScores.length;
+  if (n === 0) throw new RangeError('no normal scores to set a threshold on');
+  const sorted = Float64Array.from(normalScores).sort();
+  if (Number.isNaN(sorted[n - 1])) throw new RangeError('normal scores contain NaN');
+  // the 1e-9 keeps an exact product such as 100 × 0.99 from rounding up to the next rank
+  const rank = Math.ceil((n + 1) * (1 - targetFpr) - 1e-9);
+  return nextUp(sorted[Math.min(rank, n) - 1]);
 }

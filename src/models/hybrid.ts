@@ -12,8 +12,10 @@
 //   3. a component's score s becomes u(s) = −log10((#calibration scores ≥ s + 1) / (m + 1)), continued past the
 //      largest calibration score t by (s − t) / (t − q99), so that rows beyond every normal one keep their order;
 //   4. c = weighted mean (or max) of the components' u (the classifier's weight `classifier_weight`, the rest shared
-//      equally by the detectors; 'equal': all alike); threshold = the (1 − target_fpr) quantile of c on the calibration
-//      rows; r = c / threshold: alert ⇔ r ≥ 1, and P(alert) = r / (1 + r).
+//      equally by the detectors; 'equal': all alike); threshold = the split-conformal (1 − target_fpr) quantile of c
+//      on the calibration rows (./calibration.ts), each row's u taken against the other calibration rows as a new
+//      row's is against all of them, so that a new normal row's c is exchangeable with theirs and alerts with
+//      probability ≤ target_fpr; r = c / threshold: alert ⇔ r ≥ 1, and P(alert) = r / (1 + r).
 // The defaults (gbdt + nearest, weights 0.34 / 0.66) were picked on KDDTrain+ alone by leave-attack-type-out folds
 // that simulate unseen attacks (bench/py/hybrid_select.py; docs/benchmarks.md "Hybrid").
 // The normal class is the label named normal / benign (else the most frequent one, or `normal_class`).
@@ -26,6 +28,7 @@ import { Rng } from '../util/rng.js';
 import { quantileSorted } from '../util/quantile.js';
 import { resolveParams, type Classifier, type Detector, type FitOptions, type ModelState, type ParamRule, type Params } from './estimator.js';
 import { NeighborIndex } from './neighbors/search.js';
+import { conformalThreshold } from './calibration.js';
 import { getModelSpec, type ModelSpec } from './registry.js';
 
 type HybridParams = {
@@ -111,21 +114,52 @@ export function findNormalClass(y: Labels, wanted: string): number {
 export function tailScores(sortedCalibration: Float64Array, scores: Float64Array): Float64Array {
   const m = sortedCalibration.length;
   const top = sortedCalibration[m - 1];
-  const q99 = quantileSorted(sortedCalibration, 0.99);
-  const scale = top > q99 ? top - q99 : top > sortedCalibration[0] ? top - sortedCalibration[0] : 1;
+  const scale = excessScale(sortedCalibration);
   const out = new Float64Array(scores.length);
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
-    let lo = 0;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sortedCalibration[mid] < s) lo = mid + 1;
-      else hi = mid;
-    }
-    out[i] = -Math.log10((m - lo + 1) / (m + 1)) + (s > top ? (s - top) / scale : 0);
+    out[i] = -Math.log10((countAtLeast(sortedCalibration, s) + 1) / (m + 1)) + (s > top ? (s - top) / scale : 0);
   }
   return out;
+}
+
+/**
+ * The calibration rows' own tail scores, each against the other m − 1 calibration rows as tailScores takes a new
+ * row's against all m: u = −log10((#others ≥ s + 1) / (m + 1)) = −log10(#calibration scores ≥ s / (m + 1)), and the
+ * largest, when it is alone at the top, its excess over the next in the others' scale. Scored against all m, itself
+ * included, a calibration row counts itself once more than a new row can: lower tail scores, a lower threshold, more
+ * alerts on new normal rows than the target (−log10(2/37) = 1.27 against 1.57 for the top of 36 rows).
+ */
+export function calibrationTailScores(sortedCalibration: Float64Array, scores: Float64Array): Float64Array {
+  const m = sortedCalibration.length;
+  const others = sortedCalibration.subarray(0, m - 1);
+  const next = m > 1 ? sortedCalibration[m - 2] : Number.NEGATIVE_INFINITY;
+  const scale = m > 1 ? excessScale(others) : 1;
+  const out = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    out[i] = -Math.log10(countAtLeast(sortedCalibration, s) / (m + 1)) + (s > next && m > 1 ? (s - next) / scale : 0);
+  }
+  return out;
+}
+
+/** How many of ascending `sorted` are ≥ s. */
+function countAtLeast(sorted: Float64Array, s: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < s) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted.length - lo;
+}
+
+/** The unit of a score's excess over the largest of ascending `sorted`: its distance to the 99th percentile, else to the smallest, else 1. */
+function excessScale(sorted: Float64Array): number {
+  const top = sorted[sorted.length - 1];
+  const q99 = quantileSorted(sorted, 0.99);
+  return top > q99 ? top - q99 : top > sorted[0] ? top - sorted[0] : 1;
 }
 
 /** Signed log then min-max to [0, 1] with training ranges: heavy-tailed counts and byte columns stop dominating. */
@@ -202,7 +236,7 @@ export class HybridModel implements Classifier {
   private detectors: (Detector | NearestNormal)[] = [];
   /** Sorted calibration scores per component: the classifier's P(attack) first, then each detector's. */
   private calibration: Float64Array[] = [];
-  /** The combined score's alert threshold (its 1 − target_fpr quantile on the calibration rows). */
+  /** The combined score's alert threshold (its split-conformal 1 − target_fpr quantile on the calibration rows). */
   private threshold = 1;
 
   constructor(params: Partial<HybridParams> = {}) {
@@ -263,9 +297,7 @@ export class HybridModel implements Classifier {
 
     const raw = await this.componentScores(takeRows(X, calibrationRows));
     this.calibration = raw.map((s) => Float64Array.from(s).sort());
-    const combined = this.combine(raw).sort();
-    this.threshold = quantileSorted(combined, 1 - this.params.target_fpr);
-    if (!(this.threshold > 0)) this.threshold = 1e-9;
+    this.threshold = conformalThreshold(this.combine(raw, calibrationTailScores), this.params.target_fpr);
     progress(total);
     return this;
   }
@@ -283,9 +315,9 @@ export class HybridModel implements Classifier {
     return out;
   }
 
-  /** Weighted mean (or max) of the components' calibrated tail scores. */
-  private combine(raw: Float64Array[]): Float64Array {
-    const tails = raw.map((s, c) => tailScores(this.calibration[c], s));
+  /** Weighted mean (or max) of the components' calibrated tail scores (`tail`: of new rows, or of the calibration rows). */
+  private combine(raw: Float64Array[], tail = tailScores): Float64Array {
+    const tails = raw.map((s, c) => tail(this.calibration[c], s));
     const cw = this.params.classifier_weight;
     const wClassifier = typeof cw === 'number' ? cw : 1 / tails.length;
     const weights = tails.map((_, c) => (c === 0 ? wClassifier : (1 - wClassifier) / (tails.length - 1)));

@@ -19,7 +19,7 @@ import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { evaluateCandidates, type CandidateResult as CvCandidate, type CvResult } from '../eval/cross-validate.js';
 import { search, type SearchSpace } from '../eval/search.js';
 import { CV_METRICS, describeClasses, normalClassIndex, type CvMetric } from '../eval/scoring.js';
-import { thresholdForFpr } from '../eval/threshold.js';
+import { conformalThreshold } from '../models/calibration.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
@@ -187,7 +187,7 @@ export async function fitCandidate(
     const Xcalibration = pipeline.transform(frame, calibration);
     // the held-out normal rows also give iterative detectors (autoencoder) their validation curve
     await det.fit(Xfit, { signal, validation: { X: Xcalibration } });
-    threshold = thresholdForFpr(await det.scoreSamples(Xcalibration), targetFpr).threshold;
+    threshold = conformalThreshold(await det.scoreSamples(Xcalibration), targetFpr);
     det.threshold = threshold;
   } else if (ITERATIVE.has(spec.name)) {
     // Iterative models learn on 90% of the training rows and record validation loss and accuracy per epoch or
