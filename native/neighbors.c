@@ -20,6 +20,7 @@
 //     kernels: "auto" (the best this CPU has), or "avx512", "avx2", "portable" (tests; an error where the CPU lacks them)
 //   kernels() -> "avx512" | "avx2" | "portable"   the best kernels this CPU has
 //   majorityModes(data, n, d, modes, nonMode) -> boolean   search.ts's columnModes(majorityOnly) and float32Safe
+//   localOutlierFactors(indices, distances, rows, k, kDistance, lrd, outLrd, outFactors)   lof.ts's lrd and LOF
 
 #define _GNU_SOURCE
 #include <math.h>
@@ -1090,6 +1091,51 @@ static napi_value js_majority_modes(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/**
+ * lof.ts's reachabilityDensity and factors, the same float64 operations in the same order: for each of `rows` rows
+ * with k neighbours (indices into kDistance and lrd, their distances), its local reachability density into out_lrd,
+ * then its LOF, the mean of its neighbours' lrd over its own, into out_factors (lrd may be out_lrd itself: a fit's
+ * rows are their own neighbours' rows).
+ */
+static napi_value js_local_outlier_factors(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  int32_t rows, k;
+  void *indices, *distances, *k_distance, *lrd, *out_lrd, *out_factors;
+  size_t n_k_distance = 0, n_lrd = 0;
+  napi_typedarray_type type;
+  bool ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 8 && napi_get_value_int32(env, argv[2], &rows) == napi_ok &&
+            napi_get_value_int32(env, argv[3], &k) == napi_ok && rows >= 0 && k >= 1 &&
+            typed(env, argv[0], napi_int32_array, (size_t)rows * k, &indices) && typed(env, argv[1], napi_float64_array, (size_t)rows * k, &distances) &&
+            napi_get_typedarray_info(env, argv[4], &type, &n_k_distance, &k_distance, NULL, NULL) == napi_ok && type == napi_float64_array &&
+            napi_get_typedarray_info(env, argv[5], &type, &n_lrd, &lrd, NULL, NULL) == napi_ok && type == napi_float64_array && n_lrd == n_k_distance &&
+            typed(env, argv[6], napi_float64_array, rows, &out_lrd) && typed(env, argv[7], napi_float64_array, rows, &out_factors);
+  const int32_t *neighbor = indices;
+  for (size_t o = 0; ok && o < (size_t)rows * k; o++) ok = neighbor[o] >= 0 && (size_t)neighbor[o] < n_k_distance;
+  if (!ok) {
+    napi_throw_error(env, NULL, "neighbors.localOutlierFactors: bad arguments");
+    return NULL;
+  }
+  const double *distance = distances, *reach_of = k_distance;
+  double *density = out_lrd, *factor = out_factors;
+  for (size_t r = 0, o = 0; r < (size_t)rows; r++) {
+    double sum = 0;
+    for (int c = 0; c < k; c++, o++) {
+      const double reach = reach_of[neighbor[o]], d = distance[o];
+      sum += d > reach ? d : reach;
+    }
+    density[r] = 1 / (sum / k + 1e-10);
+  }
+  const double *neighbor_lrd = lrd;
+  for (size_t r = 0, o = 0; r < (size_t)rows; r++) {
+    const double own = density[r];
+    double sum = 0;
+    for (int c = 0; c < k; c++, o++) sum += neighbor_lrd[neighbor[o]] / own;
+    factor[r] = sum / k;
+  }
+  return NULL;
+}
+
 static napi_value js_kernel(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value name;
@@ -1103,6 +1149,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"knn", NULL, js_knn, NULL, NULL, NULL, napi_default, NULL},
       {"kernels", NULL, js_kernel, NULL, NULL, NULL, napi_default, NULL},
       {"majorityModes", NULL, js_majority_modes, NULL, NULL, NULL, napi_default, NULL},
+      {"localOutlierFactors", NULL, js_local_outlier_factors, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;
   return exports;

@@ -11,6 +11,7 @@ import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { DetectorBase, checkEnoughRows, contaminationRule } from './detector-base.js';
 import { resolveParams, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
 import type { ModelSpec } from './registry.js';
+import { nativeNeighbors } from './neighbors/native.js';
 import { NeighborIndex, sharedRows, type Metric, type SearchAlgorithm } from './neighbors/search.js';
 
 type LofParams = {
@@ -61,8 +62,7 @@ export class LocalOutlierFactor extends DetectorBase {
     const n = X.rows;
     this.kDistance = new Float64Array(n);
     for (let i = 0; i < n; i++) this.kDistance[i] = distances[i * k + k - 1];
-    this.lrd = this.reachabilityDensity(indices, distances, n);
-    this.trainScores = this.factors(indices, this.lrd, n);
+    ({ lrd: this.lrd, factors: this.trainScores } = this.localFactors(indices, distances, n, undefined));
     this.calibrate(this.trainScores, this.params.contamination, AUTO_THRESHOLD);
     options.onProgress?.(1, 1);
     return this;
@@ -75,12 +75,29 @@ export class LocalOutlierFactor extends DetectorBase {
     this.index = NeighborIndex.build(train, this.params.metric, { algorithm: this.params.algorithm });
   }
 
-  /** lrd(p) = 1 / (mean over neighbours o of max(k-distance(o), d(p, o)) + 1e-10), as scikit-learn. */
-  private reachabilityDensity(indices: Int32Array, distances: Float64Array, rows: number): Float64Array {
-    // Locals, not `this.` in the loops: these run once per fit and per scoring, mostly before the JIT has compiled them.
+  /**
+   * The lrd and LOF of `rows` rows from their neighbours, against the training rows' lrd (undefined: the rows are the
+   * training rows, each against the others' fresh lrd). In the native addon when it is loaded (the same float64
+   * operations: these loops run once per fit and per scoring, mostly before the JIT has compiled them).
+   */
+  private localFactors(indices: Int32Array, distances: Float64Array, rows: number, trainLrd: Float64Array | undefined): { lrd: Float64Array; factors: Float64Array } {
+    const lrd = new Float64Array(rows);
+    const factors = new Float64Array(rows);
+    const loaded = nativeNeighbors();
+    if ('neighbors' in loaded) {
+      loaded.neighbors.localOutlierFactors(indices, distances, rows, this.k, this.kDistance, trainLrd ?? lrd, lrd, factors);
+    } else {
+      this.reachabilityDensity(indices, distances, rows, lrd);
+      this.factors(indices, trainLrd ?? lrd, lrd, factors);
+    }
+    return { lrd, factors };
+  }
+
+  /** lrd(p) = 1 / (mean over neighbours o of max(k-distance(o), d(p, o)) + 1e-10), as scikit-learn; into out. */
+  private reachabilityDensity(indices: Int32Array, distances: Float64Array, rows: number, out: Float64Array): void {
+    // Locals, not `this.` in the loops (cold code).
     const k = this.k;
     const kDistance = this.kDistance;
-    const out = new Float64Array(rows);
     for (let r = 0, o = 0; r < rows; r++) {
       let sum = 0;
       for (let c = 0; c < k; c++, o++) {
@@ -90,21 +107,17 @@ export class LocalOutlierFactor extends DetectorBase {
       }
       out[r] = 1 / (sum / k + 1e-10);
     }
-    return out;
   }
 
-  /** LOF(p) = mean over neighbours o of lrd(o) / lrd(p). */
-  private factors(indices: Int32Array, lrdRows: Float64Array, rows: number): Float64Array {
+  /** LOF(p) = mean over neighbours o of lrd(o) / lrd(p) (neighbours' lrd from lrd, the rows' own from lrdRows); into out. */
+  private factors(indices: Int32Array, lrd: Float64Array, lrdRows: Float64Array, out: Float64Array): void {
     const k = this.k;
-    const lrd = this.lrd;
-    const out = new Float64Array(rows);
-    for (let r = 0, o = 0; r < rows; r++) {
+    for (let r = 0, o = 0; r < lrdRows.length; r++) {
       const own = lrdRows[r];
       let sum = 0;
       for (let c = 0; c < k; c++, o++) sum += lrd[indices[o]] / own;
       out[r] = sum / k;
     }
-    return out;
   }
 
   /** Novelty mode: LOF of new rows relative to the training rows (higher = more anomalous). */
@@ -112,7 +125,7 @@ export class LocalOutlierFactor extends DetectorBase {
     if (!this.index) throw new UserError('lof: the model is not fitted');
     checkInput(X, this.nFeatures, 'lof');
     const { indices, distances } = await this.index.kneighbors(X, this.k);
-    return this.factors(indices, this.reachabilityDensity(indices, distances, X.rows), X.rows);
+    return this.localFactors(indices, distances, X.rows, this.lrd).factors;
   }
 
   /** Outlier mode: the LOF of each training row, its neighbours excluding itself (scikit-learn's −negative_outlier_factor_). */

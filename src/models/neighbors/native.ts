@@ -3,7 +3,7 @@
 // AVX-512, AVX2+FMA or portable vectors, the float64 re-check), with the same answers as the JavaScript search. Loaded once; when it is not built, cannot load or
 // FLOWSENTRY_NO_NATIVE=1 is set, `nativeNeighbors()` says why and the JavaScript/WebAssembly search runs.
 
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 declare const indexBrand: unique symbol;
@@ -33,6 +33,15 @@ export interface NativeNeighbors {
    * value of each column and how many values differ from it (NaN and n / 2 without one); true when float32-safe.
    */
   majorityModes(data: Float32Array, n: number, d: number, modes: Float64Array, nonMode: Float64Array): boolean;
+  /**
+   * lof.ts's local reachability density (into outLrd) and LOF (into outFactors) of `rows` rows from their k neighbours
+   * (rows × k indices into kDistance and lrd, and distances), the same float64 operations in the same order; lrd may
+   * be outLrd itself (a fit's own rows).
+   */
+  localOutlierFactors(
+    indices: Int32Array, distances: Float64Array, rows: number, k: number, kDistance: Float64Array, lrd: Float64Array,
+    outLrd: Float64Array, outFactors: Float64Array,
+  ): void;
 }
 
 let loaded: { neighbors: NativeNeighbors } | { reason: string } | undefined;
@@ -42,12 +51,14 @@ export function nativeNeighbors(): { neighbors: NativeNeighbors } | { reason: st
   if (process.env.FLOWSENTRY_NO_NATIVE === '1') return { reason: 'FLOWSENTRY_NO_NATIVE=1' };
   if (loaded) return loaded;
   // dist/src/models/neighbors/ -> native/build/Release/
-  const path = new URL('../../../../native/build/Release/neighbors.node', import.meta.url);
+  const path = fileURLToPath(new URL('../../../../native/build/Release/neighbors.node', import.meta.url));
+  // process.dlopen, not require: the first require of a process sets up the CommonJS loader (~0.8 ms).
+  const module = { exports: {} };
   try {
-    loaded = { neighbors: createRequire(import.meta.url)(fileURLToPath(path)) as NativeNeighbors };
+    process.dlopen(module, path);
+    loaded = { neighbors: module.exports as NativeNeighbors };
   } catch (err) {
-    const message = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'not built (node native/build.mjs)' : (err as Error).message;
-    loaded = { reason: message };
+    loaded = { reason: existsSync(path) ? (err as Error).message : 'not built (node native/build.mjs)' };
   }
   return loaded;
 }
