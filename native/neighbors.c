@@ -689,10 +689,44 @@ static void orthonormalize(double *v, int d, int m) {
   }
 }
 
-static int by_key(const void *a, const void *b, void *keys) {
-  const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-  const double *key = keys;
-  return key[x] < key[y] ? -1 : key[x] > key[y] ? 1 : (x > y) - (x < y);
+/**
+ * order = 0 .. n − 1 by keys[i], ties by i: a stable radix sort, a byte a pass, of the keys' bits mapped to unsigned
+ * integers in the keys' order (−0 read as +0); a pass where every key has the same byte is skipped. qsort_r's
+ * comparator calls took ~0.6 ms of the 7,818 CIC-IDS2017 test rows' search, before its threads start.
+ */
+static bool sort_by_key(int32_t *order, const double *keys, int n) {
+  uint64_t *bits = malloc(sizeof *bits * (n + 1)), *bits_to = malloc(sizeof *bits_to * (n + 1));
+  int32_t *scratch = malloc(sizeof *scratch * (n + 1)), *from = order, *to = scratch;
+  const bool ok = bits && bits_to && scratch;
+  for (int i = 0; ok && i < n; i++) {
+    const double key = keys[i] + 0.0;
+    uint64_t b;
+    memcpy(&b, &key, sizeof b);
+    bits[i] = b >> 63 ? ~b : b | 1ULL << 63;
+    order[i] = i;
+  }
+  for (int shift = 0; ok && n > 0 && shift < 64; shift += 8) {
+    int start[257] = {0};
+    for (int i = 0; i < n; i++) start[(bits[i] >> shift & 255) + 1]++;
+    if (start[(bits[0] >> shift & 255) + 1] == n) continue;
+    for (int v = 0; v < 256; v++) start[v + 1] += start[v];
+    for (int i = 0; i < n; i++) {
+      const int at = start[bits[i] >> shift & 255]++;
+      bits_to[at] = bits[i];
+      to[at] = from[i];
+    }
+    uint64_t *swap_bits = bits;
+    bits = bits_to;
+    bits_to = swap_bits;
+    int32_t *swap = from;
+    from = to;
+    to = swap;
+  }
+  if (ok && from != order) memcpy(order, from, sizeof *order * n);
+  free(bits);
+  free(bits_to);
+  free(scratch);
+  return ok;
 }
 
 /**
@@ -867,10 +901,13 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     }
     raw[i] = key;
     if (norm > max_norm) max_norm = norm;
-    ix->row_at[i] = i;
   }
   ix->max_norm = sqrt(max_norm);
-  qsort_r(ix->row_at, n, sizeof *ix->row_at, by_key, raw);
+  if (!sort_by_key(ix->row_at, raw, n)) {
+    free(raw);
+    index_free(ix);
+    return NULL;
+  }
   for (int p = 0; p < n; p++) {
     const int row = ix->row_at[p];
     ix->keys[p] = raw[row];
@@ -900,13 +937,15 @@ static const char *run_search(search *s, int threads) {
     goto done;
   }
   for (int q = 0; q < s->nq; q++) {
-    s->visit[q] = q;
     double key = 0;
     for (int j = 0; j < d; j++) key += (double)s->queries[(size_t)q * d + j] * ix->direction[j];
     s->query_key[q] = key;
   }
   // Queries in coordinate order: consecutive queries measure mostly the same rows.
-  qsort_r(s->visit, s->nq, sizeof *s->visit, by_key, s->query_key);
+  if (!sort_by_key(s->visit, s->query_key, s->nq)) {
+    error = "neighbors.knn: out of memory";
+    goto done;
+  }
   s->chunks = (s->nq + CHUNK - 1) / CHUNK;
   if (threads > s->chunks) threads = s->chunks > 0 ? s->chunks : 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;

@@ -152,12 +152,17 @@ describe('native k-NN search', { skip }, () => {
     }
   });
 
-  it('rejects bad arguments and kernels this CPU lacks with one clear error', () => {
+  it('rejects bad arguments, neighbours outside the rows and kernels this CPU lacks with one clear error', () => {
     const a = addon as NativeNeighbors;
     const X = createMatrix(4, 3);
     assert.throws(() => a.prepare(X.data, 5, 3, false), /neighbors\.prepare: bad arguments/);
     const index = a.prepare(X.data, 4, 3, false);
     assert.throws(() => a.knn(index, X.data, 4, 2, false, 1, 'sse9' as NativeKernels, new Int32Array(8), new Float64Array(8)), /kernels must be/);
     assert.throws(() => a.knn(index, X.data, 4, 2, false, 1, 'auto', new Int32Array(7), new Float64Array(8)), /neighbors\.knn: bad arguments/);
+    const outLrd = new Float64Array(1);
+    const outFactors = new Float64Array(1);
+    const lof = (indices: Int32Array): void => a.localOutlierFactors(indices, new Float64Array([1, 2]), 1, 2, new Float64Array(4), new Float64Array(4), outLrd, outFactors);
+    assert.throws(() => lof(new Int32Array([0, 4])), /neighbors\.localOutlierFactors: bad arguments/);
+    assert.throws(() => lof(new Int32Array([-1, 0])), /neighbors\.localOutlierFactors: bad arguments/);
   });
 });
