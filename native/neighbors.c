@@ -21,6 +21,7 @@
 //   kernels() -> "avx512" | "avx2" | "portable"   the best kernels this CPU has
 //   majorityModes(data, n, d, modes, nonMode) -> boolean   search.ts's columnModes(majorityOnly) and float32Safe
 //   localOutlierFactors(indices, distances, rows, k, kDistance, lrd, outLrd, outFactors)   lof.ts's lrd and LOF
+//   allFinite(data) -> boolean   no NaN or infinity in a Float32Array (matrix.ts's checkInput scan)
 
 #define _GNU_SOURCE
 #include <math.h>
@@ -1175,6 +1176,24 @@ static napi_value js_local_outlier_factors(napi_env env, napi_callback_info info
   return NULL;
 }
 
+static napi_value js_all_finite(napi_env env, napi_callback_info info) {
+  size_t argc = 1, length;
+  napi_value argv[1];
+  napi_typedarray_type type;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    napi_throw_error(env, NULL, "neighbors.allFinite: bad arguments");
+    return NULL;
+  }
+  const float *x = data;
+  int finite = 1;
+  for (size_t i = 0; i < length; i++) finite &= fabsf(x[i]) <= (float)F32_MAX;
+  napi_value result;
+  napi_get_boolean(env, finite, &result);
+  return result;
+}
+
 static napi_value js_kernel(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value name;
@@ -1189,6 +1208,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"kernels", NULL, js_kernel, NULL, NULL, NULL, napi_default, NULL},
       {"majorityModes", NULL, js_majority_modes, NULL, NULL, NULL, napi_default, NULL},
       {"localOutlierFactors", NULL, js_local_outlier_factors, NULL, NULL, NULL, napi_default, NULL},
+      {"allFinite", NULL, js_all_finite, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;
   return exports;

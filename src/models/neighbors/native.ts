@@ -42,6 +42,8 @@ export interface NativeNeighbors {
     indices: Int32Array, distances: Float64Array, rows: number, k: number, kDistance: Float64Array, lrd: Float64Array,
     outLrd: Float64Array, outFactors: Float64Array,
   ): void;
+  /** True when no value is NaN or infinite (checkInput's scan, in one native pass). */
+  allFinite(data: Float32Array): boolean;
 }
 
 let loaded: { neighbors: NativeNeighbors } | { reason: string } | undefined;

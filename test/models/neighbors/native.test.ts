@@ -152,6 +152,20 @@ describe('native k-NN search', { skip }, () => {
     }
   });
 
+  it('finds NaN and infinities for LOF\'s input check, and only those', () => {
+    const a = addon as NativeNeighbors;
+    const values = Float32Array.from([0, -0, 1e-45, -3.4028234663852886e38, 3.4028234663852886e38, 7]);
+    assert.equal(a.allFinite(values), true);
+    assert.equal(a.allFinite(new Float32Array(0)), true);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      for (const at of [0, 5]) {
+        const copy = values.slice();
+        copy[at] = bad;
+        assert.equal(a.allFinite(copy), false, `${bad} at ${at}`);
+      }
+    }
+  });
+
   it('rejects bad arguments, neighbours outside the rows and kernels this CPU lacks with one clear error', () => {
     const a = addon as NativeNeighbors;
     const X = createMatrix(4, 3);
