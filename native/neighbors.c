@@ -347,20 +347,31 @@ static void exact_portable(const index_t *ix, const float *q, const int32_t *row
 }
 
 #if defined(__x86_64__)
-/** As exact_portable, the four rows in the lanes of one AVX vector (multiply and add, never fused). */
+/** sum + |x − q| or (x − q)² per lane, x the four rows' values of one column (multiply and add, never fused). */
+__attribute__((target("avx2"), always_inline)) static inline __m256d exact_term(__m256d sum, __m128 x, double q, bool manhattan) {
+  const __m256d diff = _mm256_sub_pd(_mm256_cvtps_pd(x), _mm256_set1_pd(q));
+  return _mm256_add_pd(sum, manhattan ? _mm256_andnot_pd(_mm256_set1_pd(-0.0), diff) : _mm256_mul_pd(diff, diff));
+}
+
+/** As exact_portable, the four rows in the lanes of one AVX vector. */
 __attribute__((target("avx2"))) static void exact_avx2(const index_t *ix, const float *q, const int32_t *rows, int count, double *out) {
   const int d = ix->d;
-  const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   int c = 0;
   for (; c + 4 <= count; c += 4) {
     const float *x0 = ix->data + (size_t)rows[c] * d, *x1 = ix->data + (size_t)rows[c + 1] * d;
     const float *x2 = ix->data + (size_t)rows[c + 2] * d, *x3 = ix->data + (size_t)rows[c + 3] * d;
     __m256d sum = _mm256_setzero_pd();
-    for (int j = 0; j < d; j++) {
-      const __m256d x = _mm256_cvtps_pd(_mm_setr_ps(x0[j], x1[j], x2[j], x3[j]));
-      const __m256d diff = _mm256_sub_pd(x, _mm256_set1_pd(q[j]));
-      sum = _mm256_add_pd(sum, ix->manhattan ? _mm256_and_pd(diff, abs_mask) : _mm256_mul_pd(diff, diff));
+    int j = 0;
+    // Four columns of the four rows at a time, transposed in registers: the same operations in the same order.
+    for (; j + 4 <= d; j += 4) {
+      __m128 c0 = _mm_loadu_ps(x0 + j), c1 = _mm_loadu_ps(x1 + j), c2 = _mm_loadu_ps(x2 + j), c3 = _mm_loadu_ps(x3 + j);
+      _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
+      sum = exact_term(sum, c0, q[j], ix->manhattan);
+      sum = exact_term(sum, c1, q[j + 1], ix->manhattan);
+      sum = exact_term(sum, c2, q[j + 2], ix->manhattan);
+      sum = exact_term(sum, c3, q[j + 3], ix->manhattan);
     }
+    for (; j < d; j++) sum = exact_term(sum, _mm_setr_ps(x0[j], x1[j], x2[j], x3[j]), q[j], ix->manhattan);
     _mm256_storeu_pd(out + c, sum);
   }
   for (; c < count; c++) out[c] = exact_one(ix->data + (size_t)rows[c] * d, q, d, ix->manhattan);
