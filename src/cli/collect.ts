@@ -69,24 +69,28 @@ export function register(program: Command): void {
 async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<CollectorStats> {
   const { host, port } = parseListen(opts.listen);
   const format = opts.out !== undefined ? outFormat(opts.out) : 'jsonl';
-  let outFd: number | undefined;
-  if (opts.out !== undefined) {
-    checkWritableFile(opts.out, '--out');
-    try {
-      outFd = openSync(opts.out, 'w');
-    } catch (err) {
-      throw new UserError(`cannot write: ${describeWriteError(err)}`, { file: opts.out });
-    }
-  } else if (flowsToStdout) outFd = 1;
-
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onRecords = (records: number): void => {
-    if (opts.count !== undefined && records >= opts.count) stop();
-  };
-  let pipeline: CollectorPipeline;
+  // in place before the collector starts (its decoding thread and warm-up take ~0.2 s): a stop meanwhile ends the run
+  // as soon as it listens, exit 0, where the signal's default action killed it (exit 143)
+  const onSignal = (): void => stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let outFd: number | undefined;
   try {
-    pipeline = await CollectorPipeline.start({
+    if (opts.out !== undefined) {
+      checkWritableFile(opts.out, '--out');
+      try {
+        outFd = openSync(opts.out, 'w');
+      } catch (err) {
+        throw new UserError(`cannot write: ${describeWriteError(err)}`, { file: opts.out });
+      }
+    } else if (flowsToStdout) outFd = 1;
+
+    const onRecords = (records: number): void => {
+      if (opts.count !== undefined && records >= opts.count) stop();
+    };
+    const pipeline = await CollectorPipeline.start({
       host,
       port,
       receiveBuffer: opts.receiveBuffer,
@@ -102,25 +106,17 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
         stop();
       },
     });
-  } catch (err) {
-    if (outFd !== undefined && outFd > 2) closeSync(outFd);
-    throw err;
-  }
-  const bound = pipeline.address;
-  // an IPv6 address in a URL is bracketed, as --listen takes it: udp://[::1]:4739
-  const shownHost = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
-  process.stderr.write(`flowsentry: listening on udp://${shownHost}:${bound.port}\n`);
-  const onSignal = (): void => stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const timer = opts.duration !== undefined ? setTimeout(stop, opts.duration * 1000) : undefined;
-  await stopped;
-  if (timer) clearTimeout(timer);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  try {
+    const bound = pipeline.address;
+    // an IPv6 address in a URL is bracketed, as --listen takes it: udp://[::1]:4739
+    const shownHost = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
+    process.stderr.write(`flowsentry: listening on udp://${shownHost}:${bound.port}\n`);
+    const timer = opts.duration !== undefined ? setTimeout(stop, opts.duration * 1000) : undefined;
+    await stopped;
+    if (timer) clearTimeout(timer);
     return await pipeline.stop();
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (outFd !== undefined && outFd > 2) closeSync(outFd);
   }
 }
