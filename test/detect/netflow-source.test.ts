@@ -160,7 +160,8 @@ describe('NetFlow source (collector thread, columnar chunks)', () => {
     const sock = dgram.createSocket('udp4');
     for (const d of sent) await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
     sock.close();
-    await new Promise((r) => setTimeout(r, 20));
+    // stop as soon as the first records are scored (under load none may be within a fixed 20 ms; most are in flight)
+    await waitFor('a scored flow', () => service.engine.stats().flowsScored || undefined, 15_000, 1);
     const summary = await service.stop();
     const collected = (summary.input.collector as { records: number }).records;
     assert.ok(collected > 0);
