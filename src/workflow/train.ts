@@ -156,6 +156,25 @@ function seededParams(spec: ModelSpec, params: Params, seed: number): Params {
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
+/**
+ * Why a candidate's threshold cannot keep the false-positive rate it targets, or undefined: n held-out normal rows
+ * promise at best 1 / (n + 1) (conformalThreshold then sits above all of them). Detectors hold out
+ * CALIBRATION_FRACTION of the normal rows for `targetFpr`; a model that calibrates itself (the hybrid) names its own
+ * `target_fpr` and `holdout`.
+ */
+function fprPromiseWarning(spec: ModelSpec, params: Params, y: Labels, info: ClassInfo, targetFpr: number): string | undefined {
+  const own = spec.create(params).params;
+  const selfCalibrated = typeof own.target_fpr === 'number' && typeof own.holdout === 'number';
+  if (spec.kind !== 'detector' && !selfCalibrated) return undefined;
+  const [rate, fraction] = selfCalibrated ? [own.target_fpr as number, own.holdout as number] : [targetFpr, CALIBRATION_FRACTION];
+  let normal = 0;
+  for (let i = 0; i < y.codes.length; i++) if (y.codes[i] === info.normal) normal++;
+  const held = Math.floor(normal * fraction);
+  if (held + 1 >= 1 / rate - 1e-9) return undefined;
+  const needed = Math.ceil(1 / rate - 1e-9) - 1;
+  return `${spec.name}: ${held} held-out normal rows cannot promise a ${+(rate * 100).toPrecision(3)}% false-positive rate (that takes ${needed}, i.e. about ${Math.ceil(needed / fraction)} normal training rows); its threshold sits above every held-out score, so it alerts only on rows beyond all of them (at most about ${+(100 / (held + 1)).toPrecision(2)}% of normal rows, and fewer attacks)`;
+}
+
 /** Fits a candidate on the training rows: pipeline, model and (detectors) the threshold from held-out normal rows. */
 export async function fitCandidate(
   spec: ModelSpec,
@@ -414,6 +433,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     result.cv = Object.fromEntries(Object.entries(bestCv.cv).map(([k, v]) => [k, { mean: v.mean, std: v.std, folds: [...v.folds] }]));
     try {
       o.log?.(`fitting ${spec.name} on all ${trainFrame.nRows} training rows`);
+      const unpromised = fprPromiseWarning(spec, bestCv.params, yTrain, info, o.targetFpr);
+      if (unpromised) o.warn?.(unpromised);
       const fit = await fitCandidate(spec, bestCv.params, trainFrame, yTrain, info, o.targetFpr, o.seed);
       result.fitSeconds = fit.fitSeconds;
       const t1 = performance.now();
