@@ -1,6 +1,7 @@
 // Exact k-nearest-neighbour search for src/models/neighbors (dense euclidean and manhattan rows), the whole query loop
-// in C. Rows are sorted by their coordinate on a principal direction and a query measures them outward from its own
-// coordinate until the coordinate gap alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Sixteen
+// in C. Rows are sorted by their coordinate on a principal direction (in groups of GROUP rows ordered inside by the
+// second direction) and a query measures them outward from its own coordinate until the gap to the groups' coordinate
+// ranges alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Sixteen
 // rows at a time (one per vector lane), a lower bound from the rows' first PCS principal coordinates rules most rows
 // out; for the others, float32 distances stop once every partial sum still needed passes the current bound (partial
 // distance search, Bei & Gray, IEEE Trans. Communications 1985; columns by decreasing variance). Each query's bound
@@ -40,6 +41,12 @@
  * from 128 took 5% fewer cycles than sorted.ts's 16 on CIC-IDS2017: the principal bound drops far rows cheaply).
  */
 enum { LANES = 16, FIRST_RUN = 128, MAX_RUN = 512 };
+/**
+ * Rows per group: with the principal bound, runs of rows sorted by the first direction are reordered inside groups by
+ * the second, so that a block's rows lie closer together and its lanes pass or fail the bound together (CIC-IDS2017:
+ * 9% fewer cycles with groups of 64 than without, 6% with 32, 8% with 128).
+ */
+enum { GROUP = 64 };
 /** Queries per unit of work handed to a thread. */
 enum { CHUNK = 64, MAX_THREADS = 64 };
 /** Rows sampled for the principal directions, subspace iterations, and the share of sampled rows left out as outliers. */
@@ -62,9 +69,9 @@ typedef struct {
   int width;
   /** Blocks of LANES rows by position (sorted order): block b is width columns of LANES floats. */
   float *blocks;
-  /** Row at each position, and each position's coordinate (ascending). */
+  /** Row at each position, and the smallest and largest coordinate of its group (each ascending by position). */
   int32_t *row_at;
-  double *keys;
+  double *key_low, *key_high;
   /** Unit sort direction (d values), and the largest row norm (scales the coordinates' rounding bound). */
   double *direction;
   double max_norm;
@@ -293,7 +300,8 @@ static void index_free(index_t *ix) {
   free(ix->data);
   free(ix->blocks);
   free(ix->row_at);
-  free(ix->keys);
+  free(ix->key_low);
+  free(ix->key_high);
   free(ix->direction);
   free(ix->columns);
   free(ix->basis);
@@ -569,22 +577,23 @@ static bool search_query(const search *s, scratch *w, int q, int prev) {
   const int k_eff = s->k_eff;
   if (k_eff > 0) {
     seed(s, &b, prev);
-    const double *keys = ix->keys;
     const double key = s->query_key[q];
     double norm = 0;
     for (int j = 0; j < d; j++) norm += (double)query[j] * query[j];
     // Rounding of both coordinates (d products and sums each, terms <= the norms), as sorted.ts.
     const double slack = 4 * d * 0x1p-53 * (ix->max_norm + sqrt(norm)) + 1e-300;
-    int right = first_at_least(keys, 0, n, key), left = right, run = FIRST_RUN;
+    // Positions before `right` are in groups whose coordinates are all below the query's.
+    int right = first_at_least(ix->key_high, 0, n, key), left = right, run = FIRST_RUN;
     while (left > 0 || right < n) {
-      // A row at coordinate gap g has exact distance >= g^2 (euclidean) or >= g (manhattan).
+      // A row at coordinate gap g has exact distance >= g^2 (euclidean) or >= g (manhattan); each side stops at the
+      // first group whose whole coordinate range lies beyond the reach.
       const double reach = (ix->manhattan ? b.upper : sqrt(b.upper)) * (1 + 1e-12) + slack;
       const int hi_end = right + run < n ? right + run : n;
-      const int right_end = isinf(reach) ? hi_end : first_at_least(keys, right, hi_end, key + reach);
+      const int right_end = isinf(reach) ? hi_end : first_at_least(ix->key_low, right, hi_end, key + reach);
       if (right_end > right && !measure(s, w, &b, right, right_end)) return false;
       right = right_end < hi_end ? n : right_end;
       const int lo_start = left - run > 0 ? left - run : 0;
-      const int left_start = isinf(reach) ? lo_start : first_at_least(keys, lo_start, left, key - reach);
+      const int left_start = isinf(reach) ? lo_start : first_at_least(ix->key_high, lo_start, left, key - reach);
       if (left > left_start && !measure(s, w, &b, left_start, left)) return false;
       left = left_start > lo_start ? 0 : left_start;
       if (run < MAX_RUN) run *= 2;
@@ -839,6 +848,24 @@ static bool columns_by_variance(index_t *ix) {
   return true;
 }
 
+/** Reorders each group of GROUP positions by the rows' coordinate on the second principal direction. */
+static bool order_groups(index_t *ix, const float *data) {
+  double second[GROUP];
+  int32_t order[GROUP], rows[GROUP];
+  for (int g0 = 0; g0 < ix->n; g0 += GROUP) {
+    const int count = ix->n - g0 < GROUP ? ix->n - g0 : GROUP;
+    for (int t = 0; t < count; t++) {
+      rows[t] = ix->row_at[g0 + t];
+      const float *x = data + (size_t)rows[t] * ix->d;
+      second[t] = 0;
+      for (int j = 0; j < ix->d; j++) second[t] += (double)x[j] * ix->basis[(size_t)j * PCS + 1];
+    }
+    if (!sort_by_key(order, second, count)) return false;
+    for (int t = 0; t < count; t++) ix->row_at[g0 + t] = rows[order[t]];
+  }
+  return true;
+}
+
 static index_t *index_build(const float *data, int n, int d, bool manhattan) {
   index_t *ix = calloc(1, sizeof *ix);
   if (!ix) return NULL;
@@ -855,10 +882,11 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
   ix->data = malloc(sizeof *ix->data * ((size_t)n * d + 1));
   ix->blocks = calloc((size_t)blocks * ix->width * LANES + 1, sizeof *ix->blocks);
   ix->row_at = malloc(sizeof *ix->row_at * (n + 1));
-  ix->keys = malloc(sizeof *ix->keys * (n + 1));
+  ix->key_low = malloc(sizeof *ix->key_low * (n + 1));
+  ix->key_high = malloc(sizeof *ix->key_high * (n + 1));
   ix->direction = malloc(sizeof *ix->direction * d);
   ix->columns = malloc(sizeof *ix->columns * d);
-  if (!ix->data || !ix->blocks || !ix->row_at || !ix->keys || !ix->direction || !ix->columns) {
+  if (!ix->data || !ix->blocks || !ix->row_at || !ix->key_low || !ix->key_high || !ix->direction || !ix->columns) {
     index_free(ix);
     return NULL;
   }
@@ -920,9 +948,26 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     index_free(ix);
     return NULL;
   }
+  if (ix->pcs && !order_groups(ix, data)) {
+    free(raw);
+    index_free(ix);
+    return NULL;
+  }
+  const int group = ix->pcs ? GROUP : 1;
+  for (int g0 = 0; g0 < n; g0 += group) {
+    const int end = n - g0 < group ? n : g0 + group;
+    double low = INFINITY, high = -INFINITY;
+    for (int p = g0; p < end; p++) {
+      low = fmin(low, raw[ix->row_at[p]]);
+      high = fmax(high, raw[ix->row_at[p]]);
+    }
+    for (int p = g0; p < end; p++) {
+      ix->key_low[p] = low;
+      ix->key_high[p] = high;
+    }
+  }
   for (int p = 0; p < n; p++) {
     const int row = ix->row_at[p];
-    ix->keys[p] = raw[row];
     float *block = ix->blocks + (size_t)(p / LANES) * ix->width * LANES + p % LANES;
     for (int c = 0; c < d; c++) block[(size_t)c * LANES] = data[(size_t)row * d + ix->columns[c]];
     if (!ix->pcs) continue;
@@ -983,7 +1028,7 @@ static bool typed(napi_env env, napi_value value, napi_typedarray_type want, siz
 /** Bytes an index holds (told to V8, so that its garbage collector weighs the handle by them). */
 static int64_t index_bytes(const index_t *ix) {
   const int64_t n = ix->n, d = ix->d, blocks = (n + LANES - 1) / LANES;
-  return n * d * 4 + blocks * LANES * (ix->width + ix->pcs) * 4 + n * 12 + d * (8 + 4 + 8 * (int64_t)ix->pcs);
+  return n * d * 4 + blocks * LANES * (ix->width + ix->pcs) * 4 + n * 20 + d * (8 + 4 + 8 * (int64_t)ix->pcs);
 }
 
 static void finalize_index(napi_env env, void *data, void *hint) {
