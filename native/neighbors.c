@@ -1,12 +1,12 @@
 // Exact k-nearest-neighbour search for src/models/neighbors (dense euclidean and manhattan rows), the whole query loop
 // in C. Rows are sorted by their coordinate on a principal direction (in groups of GROUP rows ordered inside by the
 // second direction) and a query measures them outward from its own coordinate until the gap to the groups' coordinate
-// ranges alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Sixteen
-// rows at a time (one per vector lane), a lower bound from the rows' first PCS principal coordinates rules most rows
-// out; for the others, float32 distances stop once every partial sum still needed passes the current bound (partial
-// distance search, Bei & Gray, IEEE Trans. Communications 1985; columns by decreasing variance). Each query's bound
-// starts from the previous query's answer (triangle inequality). Every row the float32 error bounds cannot rule out is
-// re-checked in float64 in the column order of kernels.ts's reducedDistance, so the answers (indices, float64
+// ranges alone rules out the rest (Friedman, Baskett & Shustek, ACM TOMS 1975). Sixteen rows at a time (one per vector
+// lane), a lower bound from the rows' first PCS principal coordinates and the norm of the rest of each row rules most
+// rows out; for the others, float32 distances stop once every partial sum still needed passes the current bound
+// (partial distance search, Bei & Gray, IEEE Trans. Communications 1985; columns by decreasing variance). Each query's
+// bound starts from the previous query's answer (triangle inequality). Every row the float32 error bounds cannot rule
+// out is re-checked in float64 in the column order of kernels.ts's reducedDistance, so the answers (indices, float64
 // distances, ties to the lower row) are the JavaScript search's, bit for bit. The float32 kernels are chosen at run
 // time: AVX-512 or AVX2 with FMA where the CPU has them, else portable vectors (never -march=native: the build may run
 // on another machine). docs/decisions.md (session 8) gives the error bounds.
@@ -53,6 +53,8 @@ enum { CHUNK = 64, MAX_THREADS = 64 };
 enum { SAMPLE_ROWS = 512, ITERATIONS = 8 };
 /** Principal coordinates of the lower bound (one column of 16 lanes each), used when rows have more columns. */
 enum { PCS = 16 };
+/** Columns of the lower bound: the PCS principal coordinates and the norm of the rest of the row. */
+enum { BOUND = PCS + 1 };
 static const double TRIM = 0.02;
 /** Smallest absolute error term of a float32 distance (underflow of tiny squared differences), as kernels.ts. */
 static const double ABS_TOL = 1e-30;
@@ -79,7 +81,7 @@ typedef struct {
   int32_t *columns;
   /**
    * Lower bound: PCS orthonormal principal directions (d × PCS, row-major; 0 when d <= PCS: no lower bound), each
-   * block's principal coordinates (PCS columns of LANES floats), the largest error of a row's float32 coordinates
+   * block's principal coordinates and residual norms (BOUND columns of LANES floats), the largest error of a row's float32 coordinates
    * (Euclidean norm), sqrt(1 + η) for ‖UᵀU − I‖ <= η, and the coordinates' float32 error factor.
    */
   int pcs;
@@ -104,7 +106,7 @@ typedef struct {
  * 0). Each lane
  * sums non-negative terms into four accumulators (columns by their remainder mod 4), rounded monotonically and added
  * by the same tree at every check: a partial sum above the limit means a full one above it. `lower`: the lanes whose
- * squared distance in the PCS principal coordinates (float32) is <= the bound limit.
+ * squared distance in the BOUND columns (float32) is <= the bound limit.
  * `run` applies both over blocks *block .. end − 1: stops at the first block with a non-zero mask, leaving its number
  * in *block and its values in out, and returns the mask; 0 with *block = end when none.
  */
@@ -138,7 +140,7 @@ static inline int distances_portable(const float *query, const float *block, int
 
 static inline int lower_portable(const float *coords, const float *block, float limit) {
   v16f acc[4] = {{0}, {0}, {0}, {0}};
-  for (int c = 0; c < PCS; c++) {
+  for (int c = 0; c < BOUND; c++) {
     v16f diff;
     memcpy(&diff, block + (size_t)c * LANES, sizeof diff);
     diff = coords[c] - diff;
@@ -153,7 +155,7 @@ static inline int lower_portable(const float *coords, const float *block, float 
 #define RUN(name, distances, lower, manhattan, ...)                                                                     \
   __VA_ARGS__ static int name(const index_t *ix, const probe *p, int *block, int end, float out[LANES]) {               \
     for (int b = *block; b < end; b++) {                                                                               \
-      const int alive = ix->pcs ? lower(p->coords, ix->bound_blocks + (size_t)b * PCS * LANES, p->bound_limit) : 0xffff; \
+      const int alive = ix->pcs ? lower(p->coords, ix->bound_blocks + (size_t)b * BOUND * LANES, p->bound_limit) : 0xffff; \
       if (alive == 0) continue;                                                                                        \
       const int mask = distances(p->query, ix->blocks + (size_t)b * ix->width * LANES, ix->width, manhattan, p->limit, alive, out); \
       if (mask != 0) {                                                                                                 \
@@ -197,7 +199,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline int distances_a
 
 __attribute__((target("avx2,fma"), always_inline)) static inline int lower_avx2(const float *coords, const float *block, float limit) {
   __m256 lo[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, hi[2] = {lo[0], lo[0]};
-  for (int c = 0; c < PCS; c++) {
+  for (int c = 0; c < BOUND; c++) {
     const __m256 q = _mm256_broadcast_ss(coords + c);
     const __m256 a = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)c * LANES));
     const __m256 b = _mm256_sub_ps(q, _mm256_loadu_ps(block + (size_t)c * LANES + 8));
@@ -234,7 +236,7 @@ __attribute__((target("avx512f"), always_inline)) static inline int distances_av
 
 __attribute__((target("avx512f"), always_inline)) static inline int lower_avx512(const float *coords, const float *block, float limit) {
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (int c = 0; c < PCS; c++) {
+  for (int c = 0; c < BOUND; c++) {
     const __m512 diff = _mm512_sub_ps(_mm512_set1_ps(coords[c]), _mm512_loadu_ps(block + (size_t)c * LANES));
     acc[c & 1] = _mm512_fmadd_ps(diff, diff, acc[c & 1]);
   }
@@ -524,15 +526,25 @@ static void seed(const search *s, bound *b, int prev) {
 /**
  * The float32 error of principal coordinates computed in float64 (coords64) and rounded (coords), as a bound on its
  * Euclidean norm: the rounding to float32, measured, plus float64's (each coordinate within d·2⁻⁵³·‖x‖ of the exact
- * product, fused or not, a factor 2 of margin).
+ * product, fused or not, a factor 2 of margin). coords[PCS] gets the norm of x off the directions, ρ = ‖(I − P)x‖ (P
+ * the projection on them): from ‖x‖² − ‖Uᵀx‖², within E = (16 (d + PCS) 2⁻⁵³ + 4η) ‖x‖² of ρ² (the roundings, and
+ * ‖Uᵀx‖² against ‖Px‖² for ‖UᵀU − I‖ <= η), so within √E of ρ. As ‖Uᵀz‖ <= √(1 + η) ‖Pz‖ and
+ * |ρ(q) − ρ(x)| <= ‖(I − P)z‖ for z = q − x, the bound's BOUND columns keep the distance rule of the PCS alone
+ * (set_upper), with √E added to each side's error.
  */
 static double coordinate_error(const index_t *ix, float *coords, const double *coords64, double norm2) {
-  double rounding = 0;
+  double rounding = 0, projected = 0;
   for (int i = 0; i < PCS; i++) {
     coords[i] = (float)coords64[i];
     rounding += ((double)coords[i] - coords64[i]) * ((double)coords[i] - coords64[i]);
+    projected += coords64[i] * coords64[i];
   }
-  return sqrt(rounding) * (1 + 1e-9) + 2 * sqrt((double)PCS) * (ix->d + 2) * 0x1p-53 * sqrt(norm2);
+  const double residual = sqrt(fmax(0, norm2 - projected));
+  coords[PCS] = (float)residual;
+  rounding += ((double)coords[PCS] - residual) * ((double)coords[PCS] - residual);
+  const double eta = ix->spread_factor * ix->spread_factor - 1; // >= η
+  const double residual_error = sqrt((16.0 * (ix->d + PCS) * 0x1p-53 + 4 * eta) * norm2);
+  return sqrt(rounding) * (1 + 1e-9) + 2 * sqrt((double)PCS) * (ix->d + 2) * 0x1p-53 * sqrt(norm2) + residual_error;
 }
 
 /** A row's principal coordinates Uᵀx (float32 into coords) and the bound on their error (coordinate_error). */
@@ -630,7 +642,7 @@ static void *work(void *arg) {
   search *s = arg;
   scratch w = {0};
   w.query = calloc((size_t)s->ix->width, sizeof *w.query);
-  w.coords = malloc(sizeof *w.coords * PCS);
+  w.coords = malloc(sizeof *w.coords * BOUND);
   w.coords64 = malloc(sizeof *w.coords64 * PCS);
   w.smallest = malloc(sizeof *w.smallest * (s->k_eff + 1));
   w.cand_capacity = 4 * s->k + 64;
@@ -913,8 +925,8 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
       }
     ix->spread_factor = sqrt(1 + eta) * (1 + 1e-12);
     // As rel, for PCS columns in two accumulators.
-    ix->bound_rel = (PCS + 8) * 0x1p-22;
-    ix->bound_blocks = calloc((size_t)blocks * PCS * LANES + 1, sizeof *ix->bound_blocks);
+    ix->bound_rel = (BOUND + 8) * 0x1p-22;
+    ix->bound_blocks = calloc((size_t)blocks * BOUND * LANES + 1, sizeof *ix->bound_blocks);
     if (!ix->bound_blocks) {
       index_free(ix);
       return NULL;
@@ -971,12 +983,12 @@ static index_t *index_build(const float *data, int n, int d, bool manhattan) {
     float *block = ix->blocks + (size_t)(p / LANES) * ix->width * LANES + p % LANES;
     for (int c = 0; c < d; c++) block[(size_t)c * LANES] = data[(size_t)row * d + ix->columns[c]];
     if (!ix->pcs) continue;
-    float coords[PCS];
+    float coords[BOUND];
     double coords64[PCS];
     const double error = coordinates(ix, data + (size_t)row * d, coords, coords64);
     if (error > ix->coord_error) ix->coord_error = error;
-    float *bound_block = ix->bound_blocks + (size_t)(p / LANES) * PCS * LANES + p % LANES;
-    for (int c = 0; c < PCS; c++) bound_block[(size_t)c * LANES] = coords[c];
+    float *bound_block = ix->bound_blocks + (size_t)(p / LANES) * BOUND * LANES + p % LANES;
+    for (int c = 0; c < BOUND; c++) bound_block[(size_t)c * LANES] = coords[c];
   }
   free(raw);
   return ix;
@@ -1028,7 +1040,7 @@ static bool typed(napi_env env, napi_value value, napi_typedarray_type want, siz
 /** Bytes an index holds (told to V8, so that its garbage collector weighs the handle by them). */
 static int64_t index_bytes(const index_t *ix) {
   const int64_t n = ix->n, d = ix->d, blocks = (n + LANES - 1) / LANES;
-  return n * d * 4 + blocks * LANES * (ix->width + ix->pcs) * 4 + n * 20 + d * (8 + 4 + 8 * (int64_t)ix->pcs);
+  return n * d * 4 + blocks * LANES * (ix->width + (ix->pcs ? BOUND : 0)) * 4 + n * 20 + d * (8 + 4 + 8 * (int64_t)ix->pcs);
 }
 
 static void finalize_index(napi_env env, void *data, void *hint) {
