@@ -8,7 +8,7 @@
 
 import { UserError } from '../errors.js';
 import type { Frame } from '../frame/frame.js';
-import type { Labels } from '../frame/labels.js';
+import { classCounts, type Labels } from '../frame/labels.js';
 import type { Matrix } from '../frame/matrix.js';
 import { stratifiedKFold, type Split } from '../frame/splits.js';
 import type { Params } from '../models/estimator.js';
@@ -196,8 +196,7 @@ export async function evaluateCandidates(data: CvData, candidates: readonly Cand
   if (y.classes.length < 2) throw new UserError(`cross-validation needs at least two classes, got ${y.classes.join(', ') || 'none'}`);
   const task: TaskClasses = describeClasses(y.classes, options.positiveClass);
   const splits = stratifiedKFold(y.codes, k, true, options.seed ?? 0);
-  const sizes = new Array<number>(y.classes.length).fill(0);
-  for (const c of y.codes) sizes[c]++;
+  const sizes = classCounts(y);
   const few = y.classes.map((name, c) => ({ name, rows: sizes[c] })).filter((c) => c.rows > 0 && c.rows < k);
   if (few.length > 0) {
     const list = few.map((c) => `${c.name} (${c.rows})`).join(', ');
