@@ -11,9 +11,10 @@
 //     (views over the ring's SharedArrayBuffers: Node 20's Node-API reads typed arrays over shared memory, not the
 //     SharedArrayBuffers themselves)
 //   stop(receiver) -> { writeOffset, datagrams, bytes, ringDropped }      joins the thread and closes the socket
-// While it runs, the datagrams dropped because the ring was full are also in ctrl[7] (the low 32 bits of the count,
-// stored after each batch that dropped any), so the consumer can report them live.
 //   close(fd)                                                              a bound socket never started
+// While a receiver runs, the datagrams dropped because the ring was full are also in ctrl[7] (collector-ring.ts's
+// RING_DROPPED: the low 32 bits of the count, stored after each batch that dropped any), so the consumer can report
+// them live.
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
