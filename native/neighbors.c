@@ -321,8 +321,6 @@ static double exact_one(const float *x, const float *q, int d, bool manhattan) {
   return sum;
 }
 
-typedef double v4d __attribute__((vector_size(32)));
-
 /**
  * Exact reduced distances of a query to rows[0 .. count) into out, four rows at a time: the same float64 operations
  * per row as exact_one (independent sums, so they overlap), hence the same values. Portable version.
