@@ -404,8 +404,8 @@ export class NeighborIndex {
   }
 
   /**
-   * The dense SIMD k-NN search in the native addon (same answers), or null where it does not apply: no addon, the
-   * cluster index, a sparse or cosine search, queries too large for float32 distances.
+   * The dense SIMD k-NN search in the native addon (same answers), or null where it does not apply: native off or no
+   * addon, the cluster or projection index, a sparse or cosine search, queries too large for float32 distances.
    */
   private nativeKnn(queries: Matrix | undefined, k: number): NeighborResult | null {
     const s = this.search;
