@@ -36,7 +36,8 @@ const ZERO = 48;
 
 /** Texts that mean "missing" in a numeric column (pandas' defaults); they load as NaN. */
 const NUMERIC_MISSING = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
-const INFINITIES: Readonly<Record<string, number>> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity };
+/** A Map, not an object literal: 'constructor' or '__proto__' would find Object.prototype's and read as missing. */
+const INFINITIES: ReadonlyMap<string, number> = new Map([['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity], ['infinity', Infinity], ['+infinity', Infinity], ['-infinity', -Infinity]]);
 /** A decimal number: [+-]digits[.digits][e[+-]digits], '.5' and '5.' too. */
 const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -54,7 +55,7 @@ export function isDecimalText(text: string): boolean {
  */
 export function numericCellValue(text: string, missing: ReadonlySet<string> = NUMERIC_MISSING): number | undefined {
   if (missing.has(text)) return NaN;
-  const infinity = INFINITIES[text.toLowerCase()];
+  const infinity = INFINITIES.get(text.toLowerCase());
   if (infinity !== undefined) return infinity;
   return isDecimalText(text) ? Number(text) : undefined;
 }

@@ -237,6 +237,13 @@ describe('csv reader: bad input', () => {
     }
   });
 
+  it('takes the names of Object.prototype members for text, not a missing value', async () => {
+    for (const word of ['constructor', '__proto__', 'Constructor']) {
+      const path = write('proto.csv', `a,b\n1,2\n3,${word}\n`);
+      await assert.rejects(read(path, [NUMERIC, NUMERIC]), (e: unknown) => e instanceof UserError && e.message === `${path}, line 3, column 'c1': '${word}' is not a number (text in a numeric column)`, word);
+    }
+  });
+
   it('skips and counts bad rows when asked', async () => {
     const path = write('skip.csv', 'a,b\n1,2\n3\n4,x\n5,6,7\n8,9\n');
     const { result, columns } = await read(path, [NUMERIC, NUMERIC], { skipBadRows: true });
