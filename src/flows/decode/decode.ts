@@ -26,7 +26,7 @@ const enum K {
   ETHERTYPE_TEB = 0x6558,
   ETHERTYPE_ERSPAN_II = 0x88be,
   ETHERTYPE_ERSPAN_III = 0x22eb,
-  /** Not an EtherType: what `pppEtherType` gives for a PPP protocol that carries no IP. */
+  /** Not an EtherType: what the helpers below give when no IP follows (nor, in a tunnel, MPLS or Ethernet). */
   NOT_IP = 0,
 }
 

@@ -11,11 +11,11 @@ export class DecodedPacket {
   protocol = 0;
   srcPort = 0;
   dstPort = 0;
-  /** Outermost 802.1Q / 802.1ad VLAN id, 0 when untagged. */
+  /** Outermost 802.1Q / 802.1ad VLAN id (an untagged tunnel's inner tag otherwise), 0 when untagged. */
   vlan = 0;
   /** Layer-3 length: IPv4 total length, or 40 + IPv6 payload length (what NetFlow counts as octets). */
   ipBytes = 0;
-  /** Transport header length (TCP data offset × 4, 8 for UDP/ICMP, 0 otherwise). */
+  /** Transport header length (TCP data offset × 4, 8 for UDP/ICMP, 12 for SCTP, 0 otherwise). */
   l4HeaderLen = 0;
   /** Transport payload length, from the IP lengths (so Ethernet padding and snap lengths do not change it). */
   payloadLen = 0;
