@@ -81,8 +81,8 @@ typedef struct {
   int32_t *columns;
   /**
    * Lower bound: PCS orthonormal principal directions (d × PCS, row-major; 0 when d <= PCS: no lower bound), each
-   * block's principal coordinates and residual norms (BOUND columns of LANES floats), the largest error of a row's float32 coordinates
-   * (Euclidean norm), sqrt(1 + η) for ‖UᵀU − I‖ <= η, and the coordinates' float32 error factor.
+   * block's principal coordinates and residual norms (BOUND columns of LANES floats), the largest error of a row's
+   * float32 coordinates (Euclidean norm), sqrt(1 + η) for ‖UᵀU − I‖ <= η, and the coordinates' float32 error factor.
    */
   int pcs;
   double *basis;
@@ -103,10 +103,9 @@ typedef struct {
  * Kernels. `distances`: float32 distances of one query (w values in kernel column order) to the LANES rows of a block
  * (w columns of LANES lanes); returns the mask of lanes in `alive` whose value is <= limit, the values in out. Partial
  * sums are checked every 4 columns (8 with AVX-512): once every alive lane passes the limit the block is dropped (mask
- * 0). Each lane
- * sums non-negative terms into four accumulators (columns by their remainder mod 4), rounded monotonically and added
- * by the same tree at every check: a partial sum above the limit means a full one above it. `lower`: the lanes whose
- * squared distance in the BOUND columns (float32) is <= the bound limit.
+ * 0). Each lane sums non-negative terms into four accumulators (columns by their remainder mod 4), rounded
+ * monotonically and added by the same tree at every check: a partial sum above the limit means a full one above it.
+ * `lower`: the lanes whose squared distance in the BOUND columns (float32) is <= the bound limit.
  * `run` applies both over blocks *block .. end − 1: stops at the first block with a non-zero mask, leaving its number
  * in *block and its values in out, and returns the mask; 0 with *block = end when none.
  */

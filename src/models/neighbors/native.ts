@@ -1,7 +1,8 @@
 // The optional native k-NN search (native/neighbors.c, built by native/build.mjs): the dense SIMD k-NN search's whole
 // query loop in C (sorted-projection order, a principal-coordinate lower bound, float32 partial distances through
-// AVX-512, AVX2+FMA or portable vectors, the float64 re-check), with the same answers as the JavaScript search. Loaded once; when it is not built, cannot load or
-// FLOWSENTRY_NO_NATIVE=1 is set, `nativeNeighbors()` says why and the JavaScript/WebAssembly search runs.
+// AVX-512, AVX2+FMA or portable vectors, the float64 re-check), with the same answers as the JavaScript search.
+// Loaded once; when it is not built, cannot load or FLOWSENTRY_NO_NATIVE=1 is set, `nativeNeighbors()` says why and
+// the JavaScript/WebAssembly search runs.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
