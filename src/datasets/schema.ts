@@ -1,7 +1,7 @@
 // The dataset format contract: each known format (one file each) says how to recognise a file, what every column
 // is for (feature, identifier, label, ...) and how its labels map to the binary and category views.
 
-import { isDecimalText, type CsvPeek } from '../io/csv-reader.js';
+import { numericCellValue, NUMERIC_MISSING, type CsvPeek } from '../io/csv-reader.js';
 
 /** What a column of the file is for. */
 /** 'meta': label-side metadata, never a feature; 'duplicate': a repeated column of the file, not read. */
@@ -83,21 +83,15 @@ export function sampleRows(peek: CsvPeek): string[][] {
 }
 
 /**
- * True when every non-missing sample value of a column reads as a number (used to type generic CSV columns): a
- * decimal of any magnitude (1e999 is +Inf) or an infinity; hexadecimal, octal and binary literals are text.
+ * True when every non-missing sample value of a column reads as a number (used to type generic CSV columns), by the
+ * readers' own rule (numericCellValue): a decimal of any magnitude (1e999 is +Inf) or an infinity; hexadecimal, octal
+ * and binary literals are text.
  */
 export function looksNumeric(values: readonly string[]): boolean {
-  for (const raw of values) {
-    const v = raw.trim();
-    if (v === '' || MISSING_TEXT.has(v) || /^[+-]?inf(inity)?$/i.test(v)) continue;
-    if (!isDecimalText(v)) return false;
-  }
-  return true;
+  return values.every((raw) => numericCellValue(raw.trim()) !== undefined);
 }
 
-/** pandas' read_csv default na_values (besides the empty cell; 'None' since pandas 2.0). */
-const MISSING_TEXT = new Set(['#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
-const MISSING_LABEL_TEXT = new Set([...MISSING_TEXT].map((v) => v.toLowerCase()));
+const MISSING_LABEL_TEXT = new Set([...NUMERIC_MISSING].map((v) => v.toLowerCase()));
 
 /**
  * True for a label value (as its format cleans it) that means "no label": empty, or one of pandas' missing-value

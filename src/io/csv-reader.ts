@@ -34,8 +34,8 @@ const MINUS = 45;
 const DOT = 46;
 const ZERO = 48;
 
-/** Texts that mean "missing" in a numeric column (pandas' defaults); they load as NaN. */
-const NUMERIC_MISSING = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+/** Texts that mean "missing" in a numeric column (pandas' read_csv default na_values, 'None' since pandas 2.0): NaN. */
+export const NUMERIC_MISSING: ReadonlySet<string> = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
 /** A Map, not an object literal: 'constructor' or '__proto__' would find Object.prototype's and read as missing. */
 const INFINITIES: ReadonlyMap<string, number> = new Map([['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity], ['infinity', Infinity], ['+infinity', Infinity], ['-infinity', -Infinity]]);
 /** A decimal number: [+-]digits[.digits][e[+-]digits], '.5' and '5.' too. */
@@ -563,7 +563,7 @@ class RecordParser {
     return this.line - 1;
   }
   private readonly delimiter: number;
-  private readonly numericMissing: Set<string>;
+  private readonly numericMissing: ReadonlySet<string>;
   private readonly nFields: number;
   private readonly cellStart: Int32Array;
   private readonly cellEnd: Int32Array;
