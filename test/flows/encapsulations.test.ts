@@ -14,7 +14,7 @@ import { DECODE_REASONS, DecodedPacket, formatAddress } from '../../src/flows/de
 import { readCapture } from '../../src/io/capture.js';
 import { FlowMeter } from '../../src/flows/meter.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
-import { ethernet, ipv4, ipv6, pcapFile, tcp, udp } from './packet-builder.js';
+import { be16, ethernet, ipv4, ipv6, pcapFile, tcp, udp } from './packet-builder.js';
 
 function decode(linkType: number, bytes: number[]): { reason: string; p: DecodedPacket } {
   const p = new DecodedPacket();
@@ -253,8 +253,6 @@ test('SCTP associations are keyed by their ports, as IPFIX exporters and tshark 
   }
   assert.deepEqual(ours, theirs);
 });
-
-const be16 = (n: number): number[] => [(n >> 8) & 255, n & 255];
 
 /** A GRE header (RFC 2784/2890) with the optional checksum, key and sequence words, then its payload. */
 function gre(protocolType: number, payload: number[], opts: { checksum?: boolean; key?: boolean; seq?: boolean; version?: number } = {}): number[] {

@@ -13,7 +13,7 @@ export function ip6(text: string): number[] {
   return groups.flatMap((g) => [g >> 8, g & 255]);
 }
 
-const be16 = (v: number): number[] => [(v >> 8) & 255, v & 255];
+export const be16 = (v: number): number[] => [(v >> 8) & 255, v & 255];
 const be32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 
 export interface TcpSpec {
