@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { splitRecords } from '../io/csv-reader.js';
 
 export interface RowLine {
   /** 1-based line where the record starts. */
@@ -36,34 +37,11 @@ export async function lineOfRow(file: string, row: number, hasHeader: boolean, g
       const complete = record;
       record = undefined;
       if (hasHeader && header === undefined) header = complete;
-      else if (complete !== '' && complete !== header && rows++ === row) return { line: recordLine, cells: splitCells(complete) };
+      else if (complete !== '' && complete !== header && rows++ === row) return { line: recordLine, cells: splitRecords(`${complete}\n`, ',', true, 1)[0] ?? [] };
     }
   } finally {
     lines.close();
     raw.destroy();
   }
   return undefined;
-}
-
-/** The cells of one CSV record: comma-separated, a quoted cell up to its closing quote, "" inside it a quote. */
-function splitCells(record: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < record.length; i++) {
-    const ch = record[i];
-    if (quoted) {
-      if (ch !== '"') cell += ch;
-      else if (record[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
 }

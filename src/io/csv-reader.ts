@@ -991,8 +991,8 @@ function lineFeeds(buf: Uint8Array, n: number): number {
 
 const LINE_END = /\r\n|\n|\r/;
 
-/** Small string CSV splitter for samples (same quoting rules as the byte parser). */
-function splitRecords(text: string, delimiter: string, complete: boolean, maxRecords: number): string[][] {
+/** Small string CSV splitter for samples and error lines (same quoting rules as the byte parser). */
+export function splitRecords(text: string, delimiter: string, complete: boolean, maxRecords: number): string[][] {
   if (!text.includes('"')) return splitPlainRecords(text, delimiter, complete, maxRecords);
   const records: string[][] = [];
   let record: string[] = [];
