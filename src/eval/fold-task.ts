@@ -53,9 +53,11 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
   const nVal = fold.yVal.length;
   const fitX = createMatrix(nFit, cols, columns, data.subarray(0, nFit * cols));
   const valX = createMatrix(nVal, cols, columns, data.subarray(nTrain * cols, (nTrain + nVal) * cols));
+  let created = false;
   try {
     const spec = getModelSpec(job.model);
     const model = spec.create(job.params);
+    created = true;
     const t0 = performance.now();
     if (model.kind === 'classifier') {
       await (model as Classifier).fit(fitX, { codes: fold.yTrain.subarray(0, nFit), classes: task.classes }, { signal });
@@ -81,8 +83,9 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
   } catch (err) {
     if (signal?.aborted) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    // a fold fits on part of the training rows: "exceeds the 300 training rows" must not read as the whole data
-    const error = err instanceof ParameterError ? message : `${message} (cross-validation fold ${job.fold + 1}: fitted on ${nFit} of the training rows)`;
+    // a fold fits on part of the training rows: "exceeds the 300 training rows" must not read as the whole data; the
+    // params themselves (unknown or out of range) are no fold matter
+    const error = !created || err instanceof ParameterError ? message : `${message} (cross-validation fold ${job.fold + 1}: fitted on ${nFit} of the training rows)`;
     return { candidate: job.candidate, fold: job.fold, scores: {}, fitSeconds: 0, predictSeconds: 0, error };
   }
 }

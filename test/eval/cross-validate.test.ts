@@ -118,6 +118,8 @@ describe('cross-validation', () => {
     assert.equal(result.candidates[1].foldsDone, 2);
     const invalid = await crossValidate({ frame, y }, 'logreg', { C: -1 }, { folds: 2, parallel: 'sequential' });
     assert.match(invalid.error ?? '', /logreg: parameter C=-1 is out of range; accepted: a number in \(0, inf\)$/, 'a parameter error is no fold matter');
+    const unknown = await crossValidate({ frame, y }, 'logreg', { nope: 1 }, { folds: 2, parallel: 'sequential' });
+    assert.match(unknown.error ?? '', /^logreg has no parameter 'nope'; its parameters: [^(]*$/, 'nor is an unknown one');
     // the fold's size, not the training data's, made it fail: said so (it read as if the data had 300 rows)
     const tooFew = await crossValidate({ frame, y }, 'knn', { n_neighbors: 400 }, { folds: 2, parallel: 'sequential' });
     assert.equal(tooFew.error, 'knn: n_neighbors=400 exceeds the 300 training rows (cross-validation fold 1: fitted on 300 of the training rows)');
