@@ -6,27 +6,21 @@
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeModel, encodeModel, FORMAT_VERSION } from '../../src/store/model-file.js';
 import type { ModelState, StateValue } from '../../src/models/estimator.js';
+import { cli, type Run } from '../helpers/cli.js';
 
-const CLI = resolve('dist/src/cli/main.js');
 const TRAIN = resolve('samples/nsl-kdd/KDDTrain+_sample.txt');
 const TEST = resolve('samples/nsl-kdd/KDDTest+_sample.txt');
-
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FLOWSENTRY_THREADS: '2' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Exit 1, nothing on stdout, one stderr line matching `pattern`. */
-function assertOnlyError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+function assertOnlyError(r: Run, pattern: RegExp): void {
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -39,7 +33,7 @@ describe('info on a model file this build cannot use', () => {
   let saved: { createdAt: string; version: string; features: number };
 
   before(() => {
-    const r = cli('train', TRAIN, '--models', 'hybrid', '--cv', '2', '--out', hybrid, '--json');
+    const r = cli(['train', TRAIN, '--models', 'hybrid', '--cv', '2', '--out', hybrid, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const doc = decodeModel(readFileSync(hybrid), hybrid);
     saved = { createdAt: doc.meta.createdAt, version: doc.meta.flowsentryVersion, features: doc.schema.features.length };
@@ -47,10 +41,10 @@ describe('info on a model file this build cannot use', () => {
 
   /** The reason line for `file`, as predict prints it, and checks that predict and evaluate refuse the file with it. */
   function refusedLine(file: string): string {
-    const p = cli('predict', file, TEST, '--out', join(dir, 'p.csv'));
+    const p = cli(['predict', file, TEST, '--out', join(dir, 'p.csv')]);
     assert.equal(p.code, 1, p.stderr);
     assert.equal(p.stderr.trim().split('\n').length, 1, p.stderr);
-    const e = cli('evaluate', file, TEST);
+    const e = cli(['evaluate', file, TEST]);
     assert.equal(e.code, 1);
     assert.equal(e.stderr, p.stderr);
     assert.equal(e.stdout, '');
@@ -61,7 +55,7 @@ describe('info on a model file this build cannot use', () => {
   function assertShown(file: string, formatVersion: number, reason: RegExp): void {
     const line = refusedLine(file);
     assert.match(line, new RegExp(`^flowsentry: ${escape(file)}: ${reason.source}`));
-    const text = cli('info', file);
+    const text = cli(['info', file]);
     assert.equal(text.code, 1, text.stderr);
     assert.equal(text.stderr.trim(), line, 'one line on stderr: why, and what to do');
     assert.ok(text.stdout.startsWith(`${file}: Flowsentry model (format v${formatVersion}, `), text.stdout);
@@ -70,7 +64,7 @@ describe('info on a model file this build cannot use', () => {
     assert.match(text.stdout, /^task: binary \(binary labels: normal, attack\), attack class 'attack'$/m);
     assert.match(text.stdout, new RegExp(`^features \\(${saved.features} inputs`, 'm'));
     assert.match(text.stdout, /^trained on \(nsl-kdd, \d+ rows\):$/m);
-    const json = cli('info', file, '--json');
+    const json = cli(['info', file, '--json']);
     assert.equal(json.code, 1);
     assert.equal(json.stderr.trim(), line);
     const info = JSON.parse(json.stdout);
@@ -109,7 +103,7 @@ describe('info on a model file this build cannot use', () => {
     createHash('sha256').update(payload).digest().copy(header, 24);
     const file = join(dir, 'opaque.fsm');
     writeFileSync(file, Buffer.concat([header, payload]));
-    const r = cli('info', file);
+    const r = cli(['info', file]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, `${file}: Flowsentry model (format v${FORMAT_VERSION + 1}, ${64 + payload.length} bytes), made by Flowsentry (version unreadable) on (date unreadable)\n`);
     assert.match(r.stderr, new RegExp(`^flowsentry: ${escape(file)}: model file format v\\d+ was written by a newer Flowsentry; .* — upgrade Flowsentry\n$`));
@@ -142,7 +136,7 @@ describe('info on a model file this build cannot use', () => {
   });
 
   it('a usable file: usable true, exit 0, nothing on stderr', () => {
-    const r = cli('info', hybrid, '--json');
+    const r = cli(['info', hybrid, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const info = JSON.parse(r.stdout);
@@ -152,24 +146,24 @@ describe('info on a model file this build cannot use', () => {
 
   it('not a model, cut, tampered, or a newer version that is cut: only the one error line', () => {
     const bytes = readFileSync(hybrid);
-    assertOnlyError(cli('info', TEST), /KDDTest\+_sample\.txt: is not a Flowsentry model file \(it looks like CSV data\)/);
+    assertOnlyError(cli(['info', TEST]), /KDDTest\+_sample\.txt: is not a Flowsentry model file \(it looks like CSV data\)/);
     const tampered = join(dir, 'tampered.fsm');
     const flipped = Buffer.from(bytes);
     flipped[Math.floor(flipped.length / 2)] ^= 0xff;
     writeFileSync(tampered, flipped);
-    assertOnlyError(cli('info', tampered), /tampered\.fsm: model file checksum mismatch/);
+    assertOnlyError(cli(['info', tampered]), /tampered\.fsm: model file checksum mismatch/);
     const cut = join(dir, 'cut.fsm');
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
-    assertOnlyError(cli('info', cut), /cut\.fsm: model file is cut short/);
+    assertOnlyError(cli(['info', cut]), /cut\.fsm: model file is cut short/);
     const newerCut = join(dir, 'newer-cut.fsm');
     const v = Buffer.from(bytes.subarray(0, Math.floor(bytes.length * 0.7)));
     v.writeUInt32LE(FORMAT_VERSION + 1, 8);
     writeFileSync(newerCut, v);
-    assertOnlyError(cli('info', newerCut), /newer-cut\.fsm: model file is cut short/);
+    assertOnlyError(cli(['info', newerCut]), /newer-cut\.fsm: model file is cut short/);
     const newerTampered = join(dir, 'newer-tampered.fsm');
     const w = Buffer.from(flipped);
     w.writeUInt32LE(FORMAT_VERSION + 1, 8);
     writeFileSync(newerTampered, w);
-    assertOnlyError(cli('info', newerTampered), /newer-tampered\.fsm: model file checksum mismatch/);
+    assertOnlyError(cli(['info', newerTampered]), /newer-tampered\.fsm: model file checksum mismatch/);
   });
 });
