@@ -1,9 +1,9 @@
-// Any CSV with a header row. Column types come from the first records (numeric when every non-missing value reads
-// as a number); the label is the column named by --label, or else the one column named `label` or `class` (any case);
-// columns named like flow identifiers (ids, addresses,
-// source ports, timestamps) are identifiers. The CSV of `flowsentry extract --features netflow` is read so that its
-// model scores live NetFlow/IPFIX records: its start time is the time identifier, and its VLAN (part of the flow key)
-// and how the flow ended (which exporters do not send) are treated as identifiers too: not features by default.
+// Any CSV with a header row. Column types come from the first records (numeric when every non-missing value reads as a
+// number); the label is the column named by --label, or else the one column named `label` or `class` (any case);
+// columns named like flow identifiers (ids, addresses, source ports, timestamps) are identifiers. The CSV of
+// `flowsentry extract --features netflow` is read so that its model scores live NetFlow/IPFIX records: its start time
+// is the time identifier, and its VLAN (part of the flow key) and how the flow ended (which exporters do not send) are
+// treated as identifiers too: not features by default.
 
 import { UserError } from '../errors.js';
 import { looksNumeric, nameKey, sampleRows, type ColumnPlan, type DatasetFormat } from './schema.js';

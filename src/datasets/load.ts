@@ -18,7 +18,10 @@ import { isMissingLabel, sampleRows, type ColumnPlan, type DatasetFormat, type F
 export interface LoadOptions {
   /** Format name (see FORMATS); detected from the first file when absent. */
   readonly format?: string;
-  /** Label column: required to label a generic CSV; for known formats it overrides the usual label. */
+  /**
+   * Label column: a generic CSV's (without it, its one column named `label` or `class`); for known formats it
+   * overrides the usual label.
+   */
   readonly label?: string;
   /** Without `label`: the label column when the files have one of this name (predict and a model's label column). */
   readonly labelIfPresent?: string;
