@@ -45,12 +45,14 @@ export function row(m: Matrix, i: number): Float32Array {
 
 /**
  * Validates model input: the width the model was fitted on, and finite values only.
- * `who` names the model in the message.
+ * `who` names the model in the message; `allFinite`, a faster test of every value (the native addon's), spares the
+ * scan when it passes (the scan still names the first bad value when it does not).
  */
-export function checkInput(m: Matrix, expectedCols: number | undefined, who: string): void {
+export function checkInput(m: Matrix, expectedCols: number | undefined, who: string, allFinite?: (data: Float32Array) => boolean): void {
   if (expectedCols !== undefined && m.cols !== expectedCols) {
     throw new UserError(`${who}: input has ${m.cols} features, but the model was fitted on ${expectedCols}`);
   }
+  if (allFinite?.(m.data)) return;
   const d = m.data;
   for (let i = 0; i < d.length; i++) {
     const v = d[i];

@@ -34,12 +34,11 @@ const AUTO_THRESHOLD = 1.5;
 
 /**
  * checkInput, its scan for NaN and infinities in the native addon when it is loaded (cold JavaScript took 1–4 ms of
- * a CIC-IDS2017 fit or scoring, allocating heap numbers): rows found clean are checked for their width only.
+ * a CIC-IDS2017 fit or scoring, allocating heap numbers).
  */
 function checkRows(X: Matrix, expectedCols: number | undefined): void {
   const loaded = nativeNeighbors();
-  const clean = 'neighbors' in loaded && loaded.neighbors.allFinite(X.data);
-  checkInput(clean ? createMatrix(0, X.cols) : X, expectedCols, 'lof');
+  checkInput(X, expectedCols, 'lof', 'neighbors' in loaded ? (data) => loaded.neighbors.allFinite(data) : undefined);
 }
 
 export class LocalOutlierFactor extends DetectorBase {
