@@ -19,10 +19,18 @@ function formatLocation(loc: InputLocation): string {
 /** A problem with the user's data, files or parameters: exit code 1. */
 export class UserError extends Error {
   readonly location: InputLocation | undefined;
-  constructor(message: string, location?: InputLocation) {
-    super(location && formatLocation(location) ? `${formatLocation(location)}: ${message}` : message);
+  /** The message without its location: what is wrong, for a caller that words or places it anew. */
+  readonly problem: string;
+  constructor(problem: string, location?: InputLocation) {
+    super(location && formatLocation(location) ? `${formatLocation(location)}: ${problem}` : problem);
     this.name = 'UserError';
     this.location = location;
+    this.problem = problem;
+  }
+
+  /** The same problem at another location (e.g. a stream under the name the user knows it by). */
+  at(location: InputLocation): UserError {
+    return new UserError(this.problem, location);
   }
 }
 

@@ -107,9 +107,8 @@ export async function runPacketSource(source: string | Readable, submit: Submit,
     ).catch((err: unknown) => {
       // a stream our stop (SIGTERM, Ctrl-C) ended before its first byte holds no capture, and that is no fault
       if (stream !== undefined && options.signal?.aborted && (stream as { bytesRead?: number }).bytesRead === 0) return undefined;
-      const file = err instanceof UserError ? err.location?.file : undefined;
-      if (streamName === undefined || file !== '<stream>') throw err;
-      throw new UserError((err as UserError).message.slice(`${file}: `.length), { file: streamName });
+      if (streamName === undefined || !(err instanceof UserError) || err.location?.file !== '<stream>') throw err;
+      throw err.at({ ...err.location, file: streamName });
     });
     meter.flush();
     if (capture === undefined) return { capture: { source: streamName ?? '<stream>', packets: 0, bytes: 0, skipped: {} }, meter: meter.stats };

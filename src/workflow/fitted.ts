@@ -135,9 +135,9 @@ export function checkInputColumns(f: Fitted, frame: Frame, modelFormat: string):
   } catch (err) {
     const format = frame.source.format;
     if (!(err instanceof UserError) || format === modelFormat || format === 'csv' || modelFormat === 'csv') throw err;
-    const file = err.location?.file;
-    const reason = file !== undefined && err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
-    throw new UserError(`this is ${format} data, but the model was trained on ${modelFormat} data (${reason})`, { file });
+    // the file leads the line; where in it (line, column) stays with the problem
+    const { file, ...within } = err.location ?? {};
+    throw new UserError(`this is ${format} data, but the model was trained on ${modelFormat} data (${err.at(within).message})`, { file });
   }
 }
 

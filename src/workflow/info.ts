@@ -71,8 +71,7 @@ function rebuildProblem(doc: ModelDocument, path: string): string | null {
     return null;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    const prefix = `${path}: `;
-    return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    return err.problem;
   }
 }
 
