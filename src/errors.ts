@@ -45,7 +45,9 @@ export class UsageError extends Error {
 /** Thrown by hyper-parameter validation: names the parameter and the accepted range. */
 export class ParameterError extends UserError {
   constructor(model: string, param: string, value: unknown, accepted: string) {
-    super(`${model}: parameter ${param}=${JSON.stringify(value)} is out of range; accepted: ${accepted}`);
+    // JSON has no Infinity or NaN: it would show them as null
+    const shown = typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+    super(`${model}: parameter ${param}=${shown} is out of range; accepted: ${accepted}`);
     this.name = 'ParameterError';
   }
 }

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { numericCellValue } from '../io/csv-reader.js';
 import type { CvMetric } from '../eval/scoring.js';
 import type { ParamValue, Params } from '../models/estimator.js';
 import type { Task } from '../store/model-file.js';
@@ -66,12 +67,25 @@ export function stageProgress(enabled: boolean): { update: (stage: string, done:
   };
 }
 
-/** A --param value as typed: a number, true/false, null (or none), else the text itself. */
-function paramValue(text: string): ParamValue {
+/** A parameter has no missing value: `null` or `none` name the setting, and 'NaN' stays text the model refuses. */
+const NO_MISSING_TEXTS: ReadonlySet<string> = new Set();
+
+/**
+ * A --param value as typed: true/false, null (or none), a number by the data readers' rule (numericCellValue: a
+ * decimal, 'inf'; 1e999 is Infinity, which every model's range refuses), else the text itself. What Number() alone
+ * would read as a number (0x10, 0o17, 0b11, a blank) is refused, not passed on as text.
+ */
+function paramValue(assignment: string, text: string): ParamValue {
   const t = text.trim();
   if (t === 'true' || t === 'false') return t === 'true';
   if (t === 'null' || t === 'none') return null;
-  return t !== '' && Number.isFinite(Number(t)) ? Number(t) : t;
+  const number = numericCellValue(t, NO_MISSING_TEXTS);
+  if (number !== undefined) return number;
+  if (Number.isFinite(Number(t))) {
+    const problem = t === '' ? 'has no value' : `'${t}' is not a decimal number`;
+    throw new UsageError(`--param ${assignment.trim()}: ${problem}; values are decimal numbers (200, 0.5, 1e-3, inf), true, false, null (or none), or text`);
+  }
+  return t;
 }
 
 /** `--param MODEL.NAME=VALUE`, repeated, by model name. */
@@ -82,7 +96,7 @@ export function parseParams(assignments: readonly string[]): Record<string, Para
     if (!m) throw new UsageError(`--param expects MODEL.NAME=VALUE (e.g. rf.n_estimators=200), got '${a}'`);
     const [, model, name, value] = m;
     if (out[model] && name in out[model]) throw new UsageError(`--param sets ${model}.${name} twice`);
-    (out[model] ??= {})[name] = paramValue(value);
+    (out[model] ??= {})[name] = paramValue(a, value);
   }
   return out;
 }

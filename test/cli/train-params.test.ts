@@ -33,6 +33,16 @@ describe('train --param', () => {
     assert.equal(params.max_features, 'log2');
   });
 
+  it('reads decimal numbers in every notation a data file may hold them', async () => {
+    const out = join(dir, 'decimals.fsm');
+    const r = cli(['train', data, '--models', 'rf', '--cv', '2', '--out', out, '--param', 'rf.n_estimators=+6E0', '--param', 'rf.max_features= 2. ', '--param', 'rf.min_samples_leaf=.3e1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const params = (await loadModel(out)).meta.params;
+    assert.equal(params.n_estimators, 6);
+    assert.equal(params.max_features, 2);
+    assert.equal(params.min_samples_leaf, 3);
+  });
+
   it('with --tune, searches only the parameters not set', async () => {
     const { result } = await train({ files: [data], task: 'binary', models: ['rf'], params: { rf: { max_depth: 3 } }, cv: 2, tune: 'grid', metric: 'f1', seed: 0, targetFpr: 0.01 });
     const trials = result.candidates[0].trials;
@@ -49,6 +59,14 @@ describe('train --param', () => {
       [['--param', 'rf.n_estimators=0'], 1, /rf: parameter n_estimators=0 is out of range; accepted: an integer in \[1, inf\)/],
       [['--param', 'rf.trees=5'], 1, /rf has no parameter 'trees'; its parameters: n_estimators, /],
       [['--models', 'rf,dt,rf'], 2, /--models names rf twice/],
+      // numbers as the data readers read them: hex, octal, binary and blanks are not numbers here either
+      [['--param', 'rf.n_estimators=0x10'], 2, /--param rf\.n_estimators=0x10: '0x10' is not a decimal number; values are decimal numbers \(200, 0\.5, 1e-3, inf\), true, false, null \(or none\), or text$/],
+      [['--param', 'rf.n_estimators=0o17'], 2, /'0o17' is not a decimal number/],
+      [['--param', 'rf.n_estimators=0B11'], 2, /'0B11' is not a decimal number/],
+      [['--param', 'rf.max_depth=  '], 2, /--param rf\.max_depth=: has no value; values are decimal numbers/],
+      [['--param', 'rf.n_estimators=1e999'], 1, /rf: parameter n_estimators=Infinity is out of range; accepted: an integer in \[1, inf\)$/],
+      [['--param', 'rf.n_estimators=-inf'], 1, /rf: parameter n_estimators=-Infinity is out of range/],
+      [['--param', 'rf.n_estimators=NaN'], 1, /rf: parameter n_estimators="NaN" is out of range/],
     ];
     for (const [args, code, line] of cases) {
       const r = cli(['train', data, '--models', 'rf', '--out', join(dir, 'never.fsm'), ...args]);
