@@ -14,14 +14,13 @@ import { ResponseHook, type HookStats } from './response-hook.js';
 import { runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
 import { collectorSkips } from './netflow-worker.js';
 import { AlertStore } from '../store/alert-store.js';
-import { kernelDropsForPort } from '../flows/collector.js';
+import { kernelDropsForPort, listenFailure } from '../flows/collector.js';
 import type { MeterStats } from '../flows/meter.js';
 import { countSkip } from '../io/pcap.js';
 import { EngineMetrics } from '../serve/metrics.js';
 import { buildServer, closeServer } from '../serve/api.js';
 import { loadOrCreateToken } from '../serve/auth.js';
 import type { ServiceConfig } from '../serve/config.js';
-import { UserError } from '../errors.js';
 
 export interface ServiceSummary {
   model: { name: string; file: string };
@@ -64,19 +63,6 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Called with the collector's UDP port once listening. */
   onNetflowPort?: (port: number) => void;
-}
-
-/** Why a server could not listen, as one phrase: "address already in use (EADDRINUSE)". */
-function describeListenError(err: unknown): string {
-  const { code, message } = err as NodeJS.ErrnoException;
-  const phrases: Record<string, string> = {
-    EADDRINUSE: 'address already in use',
-    EADDRNOTAVAIL: 'no such address on this machine',
-    EACCES: 'permission denied (ports below 1024 need privileges)',
-    ENOTFOUND: 'no such host',
-    EAI_AGAIN: 'the host name could not be resolved now',
-  };
-  return code && phrases[code] ? `${phrases[code]} (${code})` : message;
 }
 
 function sourceName(c: ServiceConfig): string {
@@ -150,7 +136,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     } catch (err) {
       await server.close();
       await engine.close(); // the store, sinks and hook, so the store's lock goes with this error
-      throw new UserError(`cannot listen on http://${config.http}: ${describeListenError(err)}`);
+      throw listenFailure(host, port, err, '--http', 'http');
     }
   }
 

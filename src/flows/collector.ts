@@ -36,11 +36,12 @@ export interface CollectorOptions {
 }
 
 /**
- * Why a UDP socket could not listen on `host`:`port`, as one line that names the address and says what to do, e.g.
+ * Why a socket could not listen on `host`:`port`, as one line that names the address and says what to do, e.g.
  * "cannot listen on udp://0.0.0.0:2055: the port is in use (EADDRINUSE); stop the program that holds it or choose
  * another port in --listen". `option` names where the user gave the address; other errors keep Node's message.
+ * The collector's UDP sockets and the service's HTTP server (`scheme` 'http') both say it this way.
  */
-export function listenFailure(host: string, port: number, err: unknown, option?: string): UserError {
+export function listenFailure(host: string, port: number, err: unknown, option?: string, scheme: 'udp' | 'http' = 'udp'): UserError {
   const { code, message } = err as NodeJS.ErrnoException;
   const inOption = option ? ` in ${option}` : '';
   const what: Record<string, string> = {
@@ -51,7 +52,7 @@ export function listenFailure(host: string, port: number, err: unknown, option?:
     EAI_AGAIN: `the host name could not be resolved now (EAI_AGAIN); try again, or give an address${inOption}`,
   };
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return new UserError(`cannot listen on udp://${shownHost}:${port}: ${(code !== undefined && what[code]) || message}`);
+  return new UserError(`cannot listen on ${scheme}://${shownHost}:${port}: ${(code !== undefined && what[code]) || message}`);
 }
 
 export interface CollectorStats {

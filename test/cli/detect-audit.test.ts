@@ -97,7 +97,7 @@ describe('detect and serve: what a user meets first', { skip }, () => {
     try {
       const r = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', `127.0.0.1:${port}`]);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr, `flowsentry: cannot listen on http://127.0.0.1:${port}: address already in use (EADDRINUSE)\n`);
+      assert.equal(r.stderr, `flowsentry: cannot listen on http://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in --http\n`);
     } finally {
       taken.close();
     }
@@ -110,7 +110,7 @@ describe('detect and serve: what a user meets first', { skip }, () => {
     const store = join(dir, 'address.duckdb');
     const foreign = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', '192.0.2.1:8470']);
     assert.equal(foreign.code, 1);
-    assert.equal(foreign.stderr, 'flowsentry: cannot listen on http://192.0.2.1:8470: no such address on this machine (EADDRNOTAVAIL)\n');
+    assert.equal(foreign.stderr, 'flowsentry: cannot listen on http://192.0.2.1:8470: 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL); give one of its addresses in --http, or 0.0.0.0 for all\n');
     const range = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', '127.0.0.1:99999']);
     assert.equal(range.code, 1);
     assert.equal(range.stderr, 'flowsentry: invalid --http: the port must be at most 65535\n');
