@@ -5,7 +5,7 @@
 // decoding run on two threads (src/flows/collector-pipeline.ts); receiving with recvmmsg batches when native/ is built.
 
 import type { Command } from 'commander';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
 import { CollectorPipeline, OutputWriteError, type ReceiverKind } from '../flows/collector-pipeline.js';
@@ -69,13 +69,27 @@ export function register(program: Command): void {
 async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<CollectorStats> {
   const { host, port } = parseListen(opts.listen);
   const format = opts.out !== undefined ? outFormat(opts.out) : 'jsonl';
+  let stopping = false;
   let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  // in place before the collector starts (its decoding thread and warm-up take ~0.2 s): a stop meanwhile ends the run
-  // as soon as it listens, exit 0, where the signal's default action killed it (exit 143)
-  const onSignal = (): void => stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopped = new Promise<void>((resolve) => (stop = (): void => ((stopping = true), resolve())));
+  /** Flow records decoded, as the decoding thread last reported. */
+  let decoded = 0;
+  // In place before the collector starts (its decoding thread and warm-up take ~0.2 s): a stop meanwhile ends the run
+  // as soon as it listens, exit 0, where the signal's default action killed it (exit 143). A signal while stopping
+  // (after a first one, --duration or --count) quits at once: the final flush decodes and writes everything queued,
+  // which takes long behind a slow reader and never ends behind a stalled one.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stopping) return stop();
+    const output = opts.out ?? (flowsToStdout ? 'the output' : undefined);
+    const written = output === undefined ? '' : `; ${output} holds only the flows written before it (its last line may be cut)`;
+    writeSync(2, `flowsentry: ${signal} while stopping: quitting at once${written}; ${decoded} flow records decoded so far\n`);
+    // the decoding thread may be blocked in a write, which process.exit() would wait for: the signal's own action ends it
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let outFd: number | undefined;
   try {
     if (opts.out !== undefined) {
@@ -88,6 +102,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
     } else if (flowsToStdout) outFd = 1;
 
     const onRecords = (records: number): void => {
+      decoded = records;
       if (opts.count !== undefined && records >= opts.count) stop();
     };
     const pipeline = await CollectorPipeline.start({
