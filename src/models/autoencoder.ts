@@ -1,8 +1,9 @@
 // Autoencoder anomaly detector: an MLP (default 64-16-64, ReLU, linear output) trained with Adam to reconstruct its
 // input from normal rows (semi-supervised); the anomaly score is the mean squared reconstruction error of a row,
-// so HIGHER = MORE ANOMALOUS. Training stops early on the loss of a held-out 10% of the rows, and the threshold is
-// the (1 − contamination) quantile of the training scores, or with 'auto' the 99th percentile of the held-out rows'
-// scores (a 1% false-positive target on normal data never trained on). Reconstruction-error scoring as in
+// so HIGHER = MORE ANOMALOUS. Training stops early on the loss of a held-out 10% of the rows (or of the validation
+// rows given), and the threshold is the (1 − contamination) quantile of the training scores, or with 'auto' a 1%
+// false-positive target set split-conformally on the held-out rows' scores (conformalThreshold, calibration.ts: rows
+// the gradient never saw), else the training scores' 99th percentile. Reconstruction-error scoring as in
 // Sakurada & Yairi 2014 and Kitsune (Mirsky et al. 2018). Cost per epoch: O(rows · Σ h_l · h_{l+1}).
 
 import { checkInput, type Matrix } from '../frame/matrix.js';
@@ -10,6 +11,7 @@ import { UserError } from '../errors.js';
 import { resolveParams, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
 import { checkEnoughRows, contaminationRule, DetectorBase } from './detector-base.js';
 import { quantileSorted } from '../util/quantile.js';
+import { conformalThreshold } from './calibration.js';
 import type { ModelSpec } from './registry.js';
 import { identityIndex, OffsetSparseRows } from './nn/offset-sparse.js';
 import { DenseNetwork, type Activation } from './nn/network.js';
@@ -18,7 +20,8 @@ import { parseLayerSizes } from './nn/layer-sizes.js';
 import { Rng } from '../util/rng.js';
 
 const NAME = 'autoencoder';
-const AUTO_QUANTILE = 0.99;
+/** The false-positive rate 'auto' targets. */
+const AUTO_FPR = 0.01;
 
 const DEFAULTS = {
   activation: 'relu' as string,
@@ -95,13 +98,8 @@ export class Autoencoder extends DetectorBase {
     this.nIter = result.epochs;
     this.history = { unit: 'epoch', series: result.series };
     const scores = this.reconstructionErrors(X);
-    let auto: number;
-    if (validation && validation.S === S) {
-      const held = Float64Array.from(validation.rows, (i) => scores[i]).sort();
-      auto = quantileSorted(held, AUTO_QUANTILE);
-    } else {
-      auto = quantileSorted(Float64Array.from(scores).sort(), AUTO_QUANTILE);
-    }
+    const held = options.validation ? this.reconstructionErrors(options.validation.X) : validation ? Float64Array.from(validation.rows, (i) => scores[i]) : undefined;
+    const auto = held ? conformalThreshold(held, AUTO_FPR) : quantileSorted(Float64Array.from(scores).sort(), 1 - AUTO_FPR);
     this.calibrate(scores, p.contamination, auto);
     return this;
   }

@@ -16,6 +16,7 @@ import { Adam } from '../../../src/models/nn/adam.js';
 import { MlpClassifier } from '../../../src/models/mlp.js';
 import { Autoencoder } from '../../../src/models/autoencoder.js';
 import { Rng } from '../../../src/util/rng.js';
+import { nextUp } from '../../../src/eval/threshold.js';
 
 interface MlpCase {
   name: string;
@@ -349,5 +350,23 @@ describe('autoencoder', () => {
     const [score] = await model.scoreSamples(far);
     assert.ok(score > model.threshold);
     assert.throws(() => new Autoencoder({ contamination: 0.7 }), ParameterError);
+  });
+
+  it("'auto' targets 1% false positives split-conformally on the held-out rows: just above the ⌈(n + 1)·0.99⌉-th smallest", async () => {
+    const X = blobs(600, 6, 1, 5).X;
+    // n = 150: rank ⌈149.49⌉ = 150, the largest; n = 250: rank ⌈248.49⌉ = 249, the second largest
+    for (const [n, rank] of [[150, 150], [250, 249]]) {
+      const validation = blobs(n, 6, 1, 7).X;
+      const model = await new Autoencoder({ hidden_layer_sizes: '8,3,8', max_iter: 10 }).fit(X, { validation: { X: validation } });
+      const held = Float64Array.from(await model.scoreSamples(validation)).sort();
+      assert.equal(model.threshold, nextUp(held[rank - 1]), `n = ${n}`);
+      assert.equal((await model.predict(validation)).reduce((a, f) => a + f, 0), n - rank, `n = ${n}: held-out rows flagged`);
+    }
+    // held out from the rows themselves (10% of 1,000: rank ⌈100.99⌉ → 100 of 100): just above one row's score, not
+    // between two as the plain 99th percentile was
+    const rows = blobs(1000, 6, 1, 9).X;
+    const model = await new Autoencoder({ hidden_layer_sizes: '8,3,8', max_iter: 10 }).fit(rows);
+    const scores = await model.scoreSamples(rows);
+    assert.ok(scores.some((score) => nextUp(score) === model.threshold), String(model.threshold));
   });
 });
