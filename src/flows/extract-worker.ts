@@ -9,7 +9,9 @@
 import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../errors.js';
-import { ByteWriter, extractInto, ringBatches, writeCicBatch, type ExtractOptions } from './extract.js';
+import { ByteWriter } from './byte-writer.js';
+import { extractInto, ringBatches, type ExtractOptions } from './extract.js';
+import { writeCicBatch } from './flow-rows.js';
 import { SlotRing, type WorkerReply } from './pipeline.js';
 
 const port = parentPort!;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { ByteWriter, cicTimestamp } from '../../src/flows/extract.js';
+import { ByteWriter, cicTimestamp } from '../../src/flows/byte-writer.js';
 import { Rng } from '../../src/util/rng.js';
 
 async function encode(values: number[]): Promise<string[]> {

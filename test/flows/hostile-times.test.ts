@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ByteWriter, cicTimestamp, extractFlows } from '../../src/flows/extract.js';
+import { ByteWriter, cicTimestamp } from '../../src/flows/byte-writer.js';
+import { extractFlows } from '../../src/flows/extract.js';
 import { Rng } from '../../src/util/rng.js';
 import { ethernet, ipv4, pcapngFile, udp } from './packet-builder.js';
 

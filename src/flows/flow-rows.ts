@@ -1,0 +1,134 @@
+// Flow rows: the columns of each feature set and a flow's row in them, as CSV (written by a ByteWriter, from a
+// FlowRecord or from a MeterBatch of the flow meter) or as one JSON line.
+
+import { Writable } from 'node:stream';
+import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
+import type { FlowRecord } from './flow-record.js';
+import { type MeterBatch, Row, warmUpBatch } from './meter.js';
+import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
+import { ByteWriter, cicTimestamp } from './byte-writer.js';
+
+export type FeatureSet = 'cic' | 'netflow';
+
+/** Column names of a feature set's rows. */
+export function extractColumns(features: FeatureSet): string[] {
+  return features === 'cic'
+    ? [...CIC_IDENTIFIERS, ...CIC_FEATURES]
+    : ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason', ...NETFLOW_FEATURES];
+}
+
+/** A CSV field, quoted when it holds a quote, comma or line feed. */
+export function csvField(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+function featureValues(flow: FlowRecord, features: FeatureSet): Float64Array {
+  if (features === 'cic') {
+    if (!flow.features) throw new Error('flow has no CIC features');
+    return flow.features;
+  }
+  return netflowFeatures(flow);
+}
+
+/** One JSON line (without newline) for a flow: the FlowRecord fields, the start time and the named features. */
+export function formatFlowJson(flow: FlowRecord, features: FeatureSet, columns: readonly string[]): string {
+  const values = featureValues(flow, features);
+  const { features: _vector, ...fields } = flow;
+  const named: Record<string, number> = {};
+  const names = columns.slice(columns.length - values.length);
+  for (let i = 0; i < values.length; i++) named[names[i]!] = values[i]!;
+  return JSON.stringify({ ...fields, start: cicTimestamp(flow.startMs), features: named });
+}
+
+/** Bytes of a CSV row (a const enum: literals in the code). */
+const enum K {
+  COMMA = 0x2c,
+  DASH = 0x2d,
+  NEWLINE = 0x0a,
+}
+
+/** The CSV row of a FlowRecord (CIC or NetFlow set). */
+export function writeCsvFlow(w: ByteWriter, flow: FlowRecord, features: FeatureSet): void {
+  const values = featureValues(flow, features);
+  // Written piece by piece (no string per row). Addresses, numbers and end reasons never need CSV quoting.
+  if (features === 'cic') {
+    w.ascii(flow.srcAddr);
+    w.byte(K.DASH);
+    w.ascii(flow.dstAddr);
+    w.byte(K.DASH);
+    w.number(flow.srcPort);
+    w.byte(K.DASH);
+    w.number(flow.dstPort);
+    w.byte(K.DASH);
+    w.number(flow.protocol);
+    w.byte(K.COMMA);
+    w.ascii(flow.srcAddr);
+    w.byte(K.COMMA);
+    w.number(flow.srcPort);
+    w.byte(K.COMMA);
+    w.ascii(flow.dstAddr);
+    w.byte(K.COMMA);
+    w.timestamp(flow.startMs);
+  } else {
+    w.ascii(flow.srcAddr);
+    w.byte(K.COMMA);
+    w.ascii(flow.dstAddr);
+    w.byte(K.COMMA);
+    w.timestamp(flow.startMs);
+    w.byte(K.COMMA);
+    w.number(flow.vlan);
+    w.byte(K.COMMA);
+    w.ascii(flow.endReason);
+  }
+  for (let i = 0; i < values.length; i++) {
+    w.byte(K.COMMA);
+    w.number(values[i]!);
+  }
+  w.byte(K.NEWLINE);
+}
+
+/** CIC CSV rows of a MeterBatch of the flow meter: no FlowRecord, no address or number text. */
+export function writeCicBatch(w: ByteWriter, batch: MeterBatch): void {
+  const words = batch.words;
+  const features = batch.features;
+  const width = batch.featureCount;
+  for (let i = 0; i < batch.length; i++) {
+    const k = i * Row.BATCH_WORDS;
+    const version = words[k]!;
+    w.address(version, words, k + 1);
+    w.byte(K.DASH);
+    w.address(version, words, k + 5);
+    w.byte(K.DASH);
+    w.number(words[k + 9]!);
+    w.byte(K.DASH);
+    w.number(words[k + 10]!);
+    w.byte(K.DASH);
+    w.number(words[k + 11]!);
+    w.byte(K.COMMA);
+    w.address(version, words, k + 1);
+    w.byte(K.COMMA);
+    w.number(words[k + 9]!);
+    w.byte(K.COMMA);
+    w.address(version, words, k + 5);
+    w.byte(K.COMMA);
+    w.timestampAt(batch.doubles, i * Row.BATCH_DOUBLES);
+    w.values(features, i * width, (i + 1) * width);
+    w.byte(K.NEWLINE);
+  }
+  w.countRows(batch.length);
+}
+
+let csvWarmedUp = false;
+
+/**
+ * Writes the CIC CSV rows of the meter's warm-up capture (warmUpBatch) once per process into a writer that discards
+ * them, so the row writer is compiled with its paths seen (IPv6 addresses, negative, fractional and large values)
+ * before the first real batch; on the real bench capture its first compilations were thrown away 8 times.
+ */
+export function warmUpCsvWriter(): void {
+  if (csvWarmedUp) return;
+  csvWarmedUp = true;
+  const writer = new ByteWriter(new Writable({ write: (_chunk, _encoding, done: () => void) => done() }));
+  writeCicBatch(writer, warmUpBatch());
+  writer.push(true);
+}
