@@ -1,7 +1,7 @@
 // Builds the optional native addons with node-gyp on Linux, each on its own and reported in one line: the recvmmsg
-// receiver (native/udp_receiver.c) and the k-NN search (native/neighbors.c). A failure (no compiler, no Node headers,
-// another OS) is not an error: `collect` then receives through dgram, and neighbour searches run in JavaScript and
-// WebAssembly.
+// receiver (native/udp_receiver.c), the k-NN search (native/neighbors.c) and the loader's malloc mmap threshold
+// (native/malloc_policy.c). A failure (no compiler, no Node headers, another OS) is not an error: `collect` then
+// receives through dgram, neighbour searches run in JavaScript and WebAssembly, and loads keep malloc's defaults.
 //   node native/build.mjs            (run by `npm ci` / `npm install` through the package's install script)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const targets = [
   { name: 'udp_receiver', built: 'native UDP receiver built', fallback: 'native UDP receiver not built', then: "collect will receive through Node's dgram" },
   { name: 'neighbors', built: 'native k-NN search built', fallback: 'native k-NN search not built', then: 'neighbour searches run in JavaScript and WebAssembly' },
+  { name: 'malloc_policy', built: 'native malloc policy built', fallback: 'native malloc policy not built', then: "loads keep glibc's default mmap threshold" },
 ];
 const skipAll = (reason) => {
   for (const t of targets) console.error(`flowsentry: ${t.fallback} (${reason}); ${t.then}`);
