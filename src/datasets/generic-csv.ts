@@ -13,7 +13,7 @@ const IDENTIFIER_KEYS = new Set([
   'srcport', 'sourceport', 'sport', 'timestamp', 'time', 'stime', 'ltime', 'starttime', 'endtime', 'firstseen', 'lastseen', 'date',
 ]);
 const NORMAL_NAMES = new Set(['normal', 'benign', '0', 'false', 'legitimate', 'background']);
-/** The columns `extract --features netflow` writes before the features (src/flows/extract.ts). */
+/** The columns `extract --features netflow` writes before the features (extractColumns, src/flows/flow-rows.ts). */
 const EXTRACT_NETFLOW_CONTEXT = ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason'];
 
 /** Column names taken as the label when --label is not given. */
