@@ -152,14 +152,13 @@ function throwFirstError(planned: readonly PlannedTask[], results: readonly Excl
     const r = results[i];
     if (r.type !== 'error') continue;
     if (!r.user) throw new Error(r.message);
-    const location = r.location ?? {};
+    const location = r.location;
     let linesBefore = 0;
     for (let j = 0; j < i; j++) {
       const prev = results[j];
       if (planned[j].fileIndex === planned[i].fileIndex && prev.type === 'done') linesBefore += prev.lines;
     }
-    const bare = location.file !== undefined ? r.message.slice(new UserError('', location).message.length) : r.message;
-    throw new UserError(bare, location.line !== undefined ? { ...location, line: location.line + linesBefore } : location);
+    throw new UserError(r.problem, location?.line !== undefined ? { ...location, line: location.line + linesBefore } : location);
   }
 }
 

@@ -2,7 +2,7 @@
 // (SharedArrayBuffer) columns and reports row counts, lines and its category dictionaries.
 
 import { parentPort } from 'node:worker_threads';
-import { UserError } from '../errors.js';
+import { UserError, type InputLocation } from '../errors.js';
 import { CATEGORICAL, ColumnarBuilder, NUMERIC, TEXT, TIMESTAMP, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
 
 export interface CsvWorkerTask {
@@ -27,7 +27,9 @@ export interface CsvWorkerTask {
 export type CsvWorkerMessage =
   | { type: 'progress'; id: number; done: number }
   | { type: 'done'; id: number; rows: number; lines: number; skipped: [string, number][]; dictionaries: (string[] | null)[] }
-  | { type: 'error'; id: number; user: boolean; message: string; location?: UserError['location'] };
+  /** A UserError as its problem and location, so the parent can place it (the line of a range); any other error as its message. */
+  | { type: 'error'; id: number; user: true; problem: string; location: InputLocation | undefined }
+  | { type: 'error'; id: number; user: false; message: string };
 
 if (parentPort) {
   const port = parentPort;
@@ -57,8 +59,11 @@ if (parentPort) {
       const dictionaries = builder.dictionaries.map((d) => (d ? d.toStrings() : null));
       port.postMessage({ type: 'done', id: task.id, rows: result.rows, lines: result.lines, skipped: [...result.skipped], dictionaries } satisfies CsvWorkerMessage);
     } catch (err) {
-      const user = err instanceof UserError;
-      port.postMessage({ type: 'error', id: task.id, user, message: err instanceof Error ? err.message : String(err), location: user ? err.location : undefined } satisfies CsvWorkerMessage);
+      const message: CsvWorkerMessage =
+        err instanceof UserError
+          ? { type: 'error', id: task.id, user: true, problem: err.problem, location: err.location }
+          : { type: 'error', id: task.id, user: false, message: err instanceof Error ? err.message : String(err) };
+      port.postMessage(message);
     }
   });
 }
