@@ -8,7 +8,7 @@ import { MAX_TEXT_BYTES, subsetTextColumn } from '../frame/text-column.js';
 import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, countLines, peekCsv, readCsvInto, warmUpParser, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
-import { applyLoadMallocPolicy } from '../io/malloc-policy.js';
+import { withLoadMallocPolicy } from '../io/malloc-policy.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat, formatFor } from './detect.js';
@@ -44,10 +44,13 @@ export interface LoadOptions {
 
 export const SKIP_EMPTY_LABEL = 'empty label';
 
-/** Loads the files as one dataset. Sets the process's malloc mmap threshold first (src/io/malloc-policy.ts). */
+/** Loads the files as one dataset, with malloc's mmap threshold lowered while it runs (src/io/malloc-policy.ts). */
 export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Frame> {
+  return withLoadMallocPolicy(() => loadFiles(files, options));
+}
+
+async function loadFiles(files: readonly string[], options: LoadOptions): Promise<Frame> {
   if (files.length === 0) throw new UserError('no input files given');
-  applyLoadMallocPolicy();
   const { format, plans, peeks, textShapes, timeColumns, readBuffer: peekBuffer } = await planFiles(files, options);
   const plan = plans[0];
 

@@ -1,29 +1,56 @@
-// The loader's malloc policy (glibc, through the optional addon native/malloc_policy.c): blocks of 8 KiB and more are
-// mapped on their own (mallopt M_MMAP_THRESHOLD), so the zone segments of V8's concurrent compiles (8-32 KiB) are
-// unmapped when a compile ends instead of staying resident in its worker thread's arena. Without it a small load's
-// peak RSS varied by 0.3-3.6 MB from run to run (docs/benchmarks.md, Loading, sessions 8-9; docs/decisions.md).
-// Process-wide from the first load on; without the addon (not built, not glibc, FLOWSENTRY_NO_NATIVE=1) malloc keeps
-// its defaults.
+// The loader's malloc policy (glibc, through the optional addon native/malloc_policy.c): while a load runs, blocks of
+// 8 KiB and more are mapped on their own (mallopt M_MMAP_THRESHOLD), so the zone segments of V8's concurrent compiles
+// (8-32 KiB) are unmapped when a compile ends instead of staying resident in its worker thread's arena, which made a
+// small load's peak RSS vary by 0.3-3.6 MB from run to run. After the last load the threshold goes back to glibc's
+// initial 128 KiB (fixed: glibc has no call that restores its sliding threshold): mapping every 8 KiB block cost
+// `train` 9% more CPU. See docs/decisions.md ("Loader: malloc's mmap threshold during a load") and docs/benchmarks.md
+// (Loading, session 9). Without the addon (not built, not glibc, FLOWSENTRY_NO_NATIVE=1) malloc keeps its defaults.
 
 import { fileURLToPath } from 'node:url';
 
-/** Blocks from this size up are mapped on their own: every V8 zone segment (8 KiB + 16 bytes of header and more). */
+/** During a load, blocks from this size up are mapped on their own: every V8 zone segment (8 KiB + a header). */
 export const LOAD_MMAP_THRESHOLD = 8192;
+/** glibc's initial M_MMAP_THRESHOLD (DEFAULT_MMAP_THRESHOLD_MIN), set again when no load runs. */
+export const DEFAULT_MMAP_THRESHOLD = 128 * 1024;
 
-let applied: boolean | undefined;
+interface MallocPolicyAddon {
+  /** mallopt(M_MMAP_THRESHOLD, bytes); true when this C library took it. */
+  setMmapThreshold(bytes: number): boolean;
+}
 
-/** Sets the mmap threshold once per process; true when malloc took it. */
-export function applyLoadMallocPolicy(): boolean {
-  if (applied !== undefined) return applied;
-  applied = false;
-  if (process.platform !== 'linux' || process.env.FLOWSENTRY_NO_NATIVE === '1') return applied;
+let addon: MallocPolicyAddon | null | undefined;
+let runningLoads = 0;
+
+/** The addon, or null where it cannot act (loaded once). */
+function mallocPolicyAddon(): MallocPolicyAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.platform !== 'linux' || process.env.FLOWSENTRY_NO_NATIVE === '1') return addon;
   // dist/src/io/ -> native/build/Release/; process.dlopen, not require (the first require sets up the CommonJS loader).
-  const module = { exports: {} as { setMmapThreshold?: (bytes: number) => boolean } };
+  const module = { exports: {} as Partial<MallocPolicyAddon> };
   try {
     process.dlopen(module, fileURLToPath(new URL('../../../native/build/Release/malloc_policy.node', import.meta.url)));
   } catch {
-    return applied; // not built: the load runs with malloc's defaults
+    return addon; // not built: loads run with malloc's defaults
   }
-  applied = module.exports.setMmapThreshold?.(LOAD_MMAP_THRESHOLD) ?? false;
-  return applied;
+  const { setMmapThreshold } = module.exports;
+  // The first call tells whether this C library takes the setting (glibc); the loads then set it again.
+  if (setMmapThreshold && setMmapThreshold(DEFAULT_MMAP_THRESHOLD)) addon = { setMmapThreshold };
+  return addon;
+}
+
+/** True when loads run with the lowered threshold here (the addon is built and malloc is glibc's). */
+export function loadMallocPolicyApplies(): boolean {
+  return mallocPolicyAddon() !== null;
+}
+
+/** Runs a load with the lowered mmap threshold; loads that overlap share it until the last one ends. */
+export async function withLoadMallocPolicy<T>(load: () => Promise<T>): Promise<T> {
+  const policy = mallocPolicyAddon();
+  if (policy && runningLoads++ === 0) policy.setMmapThreshold(LOAD_MMAP_THRESHOLD);
+  try {
+    return await load();
+  } finally {
+    if (policy && --runningLoads === 0) policy.setMmapThreshold(DEFAULT_MMAP_THRESHOLD);
+  }
 }
