@@ -99,9 +99,22 @@ export class Autoencoder extends DetectorBase {
     this.history = { unit: 'epoch', series: result.series };
     const scores = this.reconstructionErrors(X);
     const held = options.validation ? this.reconstructionErrors(options.validation.X) : validation ? Float64Array.from(validation.rows, (i) => scores[i]) : undefined;
+    for (const set of [scores, held]) if (set && !set.every(Number.isFinite)) throw this.divergedError(set);
     const auto = held ? conformalThreshold(held, AUTO_FPR) : quantileSorted(Float64Array.from(scores).sort(), 1 - AUTO_FPR);
     this.calibrate(scores, p.contamination, auto);
     return this;
+  }
+
+  /**
+   * Training that diverged (weights overflowed into NaN or infinite reconstruction errors) leaves a network that cannot
+   * score. With early stopping it happens only when no epoch had a finite validation loss to restore.
+   */
+  private divergedError(scores: Float64Array): UserError {
+    const bad = scores.filter((s) => !Number.isFinite(s)).length;
+    return new UserError(
+      `${NAME}: training diverged: after ${this.nIter} epochs the reconstruction error of ${bad} of ${scores.length} rows is NaN or infinite; ` +
+        `lower learning_rate_init (now ${this.params.learning_rate_init}, default ${DEFAULTS.learning_rate_init}) or scale the features to similar ranges (e.g. standard scaling)`,
+    );
   }
 
   /** Mean squared reconstruction error per row: higher = more anomalous. */

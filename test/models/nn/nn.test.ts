@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { matrixFromRows, type Matrix } from '../../../src/frame/matrix.js';
 import type { Labels } from '../../../src/frame/labels.js';
-import { ParameterError } from '../../../src/errors.js';
+import { ParameterError, UserError } from '../../../src/errors.js';
 import { matmul, matmulTransposedAAdd, matmulTransposedB } from '../../../src/models/nn/linear-algebra.js';
 import { identityIndex, OffsetSparseRows } from '../../../src/models/nn/offset-sparse.js';
 import { backward, DenseNetwork, forward, Workspace, type Activation, type BatchInput, type OutputKind } from '../../../src/models/nn/network.js';
@@ -368,5 +368,23 @@ describe('autoencoder', () => {
     const model = await new Autoencoder({ hidden_layer_sizes: '8,3,8', max_iter: 10 }).fit(rows);
     const scores = await model.scoreSamples(rows);
     assert.ok(scores.some((score) => nextUp(score) === model.threshold), String(model.threshold));
+  });
+
+  it('training that diverges is one user error saying what to change, not a RangeError from the threshold', async () => {
+    // unscaled features in the tens of thousands (byte counts) and a huge learning rate: the weights overflow
+    const rng = new Rng(3);
+    const unscaled = matrixFromRows(Array.from({ length: 200 }, () => Array.from({ length: 6 }, (_, j) => (j + 1) * 1e4 * (1 + 0.1 * rng.normal()))));
+    for (const early_stopping of [true, false]) {
+      await assert.rejects(
+        new Autoencoder({ hidden_layer_sizes: '8,3,8', max_iter: 10, learning_rate_init: 1e40, early_stopping }).fit(unscaled),
+        (e: unknown) =>
+          e instanceof UserError &&
+          /^autoencoder: training diverged: after \d+ epochs the reconstruction error of \d+ of 200 rows is NaN or infinite; lower learning_rate_init \(now 1e\+40, default 0\.001\) or scale the features to similar ranges \(e\.g\. standard scaling\)$/.test(e.message),
+        `early_stopping ${early_stopping}`,
+      );
+    }
+    // the same rows at the default learning rate: finite scores and threshold
+    const model = await new Autoencoder({ hidden_layer_sizes: '8,3,8', max_iter: 10 }).fit(unscaled);
+    assert.ok((await model.scoreSamples(unscaled)).every(Number.isFinite) && Number.isFinite(model.threshold));
   });
 });
