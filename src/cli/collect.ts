@@ -6,7 +6,7 @@
 
 import type { Command } from 'commander';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
+import { integerOption, runCommand, type GlobalOptions } from './command.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
 import { CollectorPipeline, OutputWriteError, type ReceiverKind } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
@@ -54,9 +54,9 @@ export function register(program: Command): void {
     .description('receive NetFlow v5/v9 and IPFIX exports and write flow records as JSON lines or CSV')
     .requiredOption('--listen <url>', 'where to listen, udp://HOST:PORT')
     .option('--out <file>', 'write flows to this file: CSV if it ends in .csv, else JSON lines (default: JSON lines on stdout)')
-    .option('--receive-buffer <bytes>', 'socket receive buffer to request', parseIntOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
-    .option('--duration <seconds>', 'stop after this many seconds', parseIntOption('--duration', 1))
-    .option('--count <records>', 'stop once this many flow records were decoded', parseIntOption('--count', 1))
+    .option('--receive-buffer <bytes>', 'socket receive buffer to request', integerOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
+    .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1))
+    .option('--count <records>', 'stop once this many flow records were decoded', integerOption('--count', 1))
     .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', parseReceiver, 'auto')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: CollectOptions, cmd: Command) => {

@@ -3,6 +3,7 @@
 // Output that cannot be written: src/util/output.ts (stdout's reader gone: exit 0, quietly; otherwise one line, exit 1).
 
 import { UsageError, UserError } from '../errors.js';
+import { numericCellValue } from '../io/numeric-text.js';
 import { describeWriteError, guardStdout, writeStdout } from '../util/output.js';
 
 export interface GlobalOptions {
@@ -69,11 +70,43 @@ export function parseList(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** Parses an integer option, with a usage error naming the option. */
-export function parseIntOption(name: string, min = Number.MIN_SAFE_INTEGER): (value: string) => number {
+/** A number typed on the command line has no missing value: a blank or 'NaN' is not a number. */
+const NO_MISSING_TEXTS: ReadonlySet<string> = new Set();
+
+/**
+ * A number as typed on the command line, by the data readers' rule (numericCellValue): a decimal ('1e999' is
+ * Infinity) or an infinity; undefined for anything else, including what Number() alone reads ('0x10', '0o17', '0b11', '').
+ */
+export function typedNumber(text: string): number | undefined {
+  return numericCellValue(text.trim(), NO_MISSING_TEXTS);
+}
+
+/** Text Number() reads as a number and typedNumber does not (0x10, 0o17, 0b11, a blank): refused, never passed on. */
+export function misreadByNumber(text: string): boolean {
+  return typedNumber(text) === undefined && Number.isFinite(Number(text));
+}
+
+/**
+ * The parser of a numeric option: a finite number by `typedNumber` that `accepts`, else a usage error naming the
+ * option, the value as typed and what it accepts. A 0x, 0o or 0b literal is shown in decimal, the way to write it.
+ */
+function numericOption(name: string, accepted: string, accepts: (n: number) => boolean): (value: string) => number {
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`option ${name} expects an integer >= ${min}, got '${value}'`);
-    return n;
+    const n = typedNumber(value);
+    if (n !== undefined && Number.isFinite(n) && accepts(n)) return n;
+    const literal = value.trim() !== '' && misreadByNumber(value);
+    throw new UsageError(`${name} expects ${accepted}, got '${value}'${literal ? ` (write it in decimal: ${Number(value)})` : ''}`);
   };
+}
+
+/** An integer option, at least `min`. */
+export function integerOption(name: string, min: number): (value: string) => number {
+  return numericOption(name, `an integer >= ${min}`, (n) => Number.isInteger(n) && n >= min);
+}
+
+/** A number option, optionally strictly between bounds. */
+export function numberOption(name: string, bounds: { above?: number; below?: number } = {}): (value: string) => number {
+  const { above = -Infinity, below = Infinity } = bounds;
+  const accepted = below < Infinity ? `a number in (${above}, ${below})` : above > -Infinity ? `a number > ${above}` : 'a number';
+  return numericOption(name, accepted, (n) => n > above && n < below);
 }

@@ -8,7 +8,7 @@ import { UsageError, UserError } from '../errors.js';
 import type { RunningService, ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
 import { checkCaptureFiles } from './capture-files.js';
-import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
+import { integerOption, numberOption, runCommand, type GlobalOptions } from './command.js';
 import { keepRunningOnStdoutErrors } from '../util/output.js';
 
 interface DetectCliOptions extends GlobalOptions {
@@ -35,11 +35,6 @@ interface DetectCliOptions extends GlobalOptions {
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-const number = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`option ${name} expects a number, got '${v}'`);
-  return n;
-};
 
 function addCommonOptions(cmd: Command): Command {
   return cmd
@@ -51,14 +46,14 @@ function addCommonOptions(cmd: Command): Command {
     .option('--stdin', 'read pcap from standard input')
     .option('--receiver <kind>', 'NetFlow receiver: auto (recvmmsg when built, else dgram), recvmmsg or dgram')
     .option('--sink <spec>', 'stdout | file:PATH | webhook:URL | syslog:HOST[:PORT] (repeatable)', collect)
-    .option('--early-packets <n>', 'also score each flow after its first N packets (0: only at flow end)', parseIntOption('--early-packets', 0))
-    .option('--aggregation-window <s>', 'seconds within which alerts of one source and label grow one alert', number('--aggregation-window'))
+    .option('--early-packets <n>', 'also score each flow after its first N packets (0: only at flow end)', integerOption('--early-packets', 0))
+    .option('--aggregation-window <s>', 'seconds within which alerts of one source and label grow one alert', numberOption('--aggregation-window', { above: 0 }))
     .option('--on-alert <command>', "run a command per new alert, e.g. 'nft add element inet filter bl { {src} }' (dry-run unless --on-alert-execute)")
-    .option('--on-alert-min-score <x>', 'only alerts with at least this score run the command', number('--on-alert-min-score'))
-    .option('--on-alert-per-minute <n>', 'rate limit of the command', parseIntOption('--on-alert-per-minute', 1))
-    .option('--on-alert-timeout-ms <n>', 'kill the command after this long', parseIntOption('--on-alert-timeout-ms', 1))
+    .option('--on-alert-min-score <x>', 'only alerts with at least this score run the command', numberOption('--on-alert-min-score'))
+    .option('--on-alert-per-minute <n>', 'rate limit of the command', integerOption('--on-alert-per-minute', 1))
+    .option('--on-alert-timeout-ms <n>', 'kill the command after this long', integerOption('--on-alert-timeout-ms', 1))
     .option('--on-alert-execute', 'really run the command (default: dry-run, logged)')
-    .option('--max-flows <n>', 'most live flows in the flow meter', parseIntOption('--max-flows', 1))
+    .option('--max-flows <n>', 'most live flows in the flow meter', integerOption('--max-flows', 1))
     .option('--config <file>', 'JSON configuration file (see docs/detect.md)')
     .option('--json', 'print the final summary as JSON');
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { checkCaptureFiles } from './capture-files.js';
 import { extractFlows, type ExtractSummary, type FeatureSet, type OutputFormat } from '../flows/extract.js';
 import { captureDamageLine } from '../io/capture.js';
-import { runCommand, type GlobalOptions } from './command.js';
+import { integerOption, numberOption, runCommand, type GlobalOptions } from './command.js';
 import { stdoutStream } from '../util/output.js';
 import { statSync } from 'node:fs';
 
@@ -15,16 +15,10 @@ interface ExtractCliOptions extends GlobalOptions {
   features: string;
   out?: string;
   format?: string;
-  idleTimeout: string;
-  activeTimeout: string;
-  maxFlows: string;
-  workers: string;
-}
-
-function positiveNumber(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`option ${name} expects a positive number, got '${value}'`);
-  return n;
+  idleTimeout: number;
+  activeTimeout: number;
+  maxFlows: number;
+  workers: number;
 }
 
 function fileSize(path: string): number {
@@ -59,10 +53,10 @@ export function register(program: Command): void {
     .option('--features <set>', 'feature set: cic (CICFlowMeter, 83 features) or netflow (compact)', 'cic')
     .option('--out <file>', 'output file, .csv or .jsonl (default: CSV on stdout)')
     .option('--format <fmt>', 'csv or jsonl (default: from the --out extension)')
-    .option('--idle-timeout <s>', 'seconds of silence that end a flow', '120')
-    .option('--active-timeout <s>', 'longest flow duration in seconds', '120')
-    .option('--max-flows <n>', 'most live flows; the least recently seen is evicted beyond it', '100000')
-    .option('--workers <n>', 'threads: CIC CSV to --out FILE uses 2 (metering, CSV writing); otherwise N threads each read the files and meter a share of the flows', '1')
+    .option('--idle-timeout <s>', 'seconds of silence that end a flow', numberOption('--idle-timeout', { above: 0 }), 120)
+    .option('--active-timeout <s>', 'longest flow duration in seconds', numberOption('--active-timeout', { above: 0 }), 120)
+    .option('--max-flows <n>', 'most live flows; the least recently seen is evicted beyond it', integerOption('--max-flows', 1), 100_000)
+    .option('--workers <n>', 'threads: CIC CSV to --out FILE uses 2 (metering, CSV writing); otherwise N threads each read the files and meter a share of the flows', integerOption('--workers', 1), 1)
     .option('--json', 'print the summary as JSON')
     .action(async (captures: string[], opts: ExtractCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
@@ -78,8 +72,6 @@ export function register(program: Command): void {
           // --format says the format of any --out name; without it, the extension must say it
           const format = (opts.format as OutputFormat | undefined) ?? (opts.out !== undefined ? dataOutputFormat(opts.out) : undefined);
           checkCaptureFiles(captures);
-          const maxFlows = positiveNumber('--max-flows', opts.maxFlows);
-          if (!Number.isInteger(maxFlows)) throw new UsageError(`option --max-flows expects an integer, got '${opts.maxFlows}'`);
           // A progress bar on a terminal, over the total size of the capture files (gzip: compressed size unknown).
           // Its module (cli-progress and its dependencies, 20 files) is imported only then.
           const sizes = captures.map((c) => (c === '-' ? 0 : fileSize(c)));
@@ -90,10 +82,10 @@ export function register(program: Command): void {
             ...(progress ? { onProgress: (bytes: number, index: number) => progress.update(Math.min(total, sizes.slice(0, index).reduce((a, b) => a + b, 0) + bytes)) } : {}),
             features: opts.features as FeatureSet,
             ...(format !== undefined ? { format } : {}),
-            idleTimeoutS: positiveNumber('--idle-timeout', opts.idleTimeout),
-            activeTimeoutS: positiveNumber('--active-timeout', opts.activeTimeout),
-            maxFlows,
-            workers: positiveNumber('--workers', opts.workers),
+            idleTimeoutS: opts.idleTimeout,
+            activeTimeoutS: opts.activeTimeout,
+            maxFlows: opts.maxFlows,
+            workers: opts.workers,
           });
           progress?.stop();
           const damage = captureDamageLines(summary);

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import type { RetrainResult } from '../workflow/retrain.js';
-import { parseIntOption, runCommand, type GlobalOptions } from './command.js';
+import { integerOption, runCommand, type GlobalOptions } from './command.js';
 
 interface RetrainCliOptions extends GlobalOptions {
   model: string;
@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'where to write the new model')
     .option('--data <files...>', 'training files, when those recorded in the model moved or changed')
     .option('--label <column>', "label column of --data (default: the model's own: its format's label, or the column it was trained on)")
-    .option('--feedback-weight <n>', 'times each feedback row is repeated', parseIntOption('--feedback-weight', 1), 5)
+    .option('--feedback-weight <n>', 'times each feedback row is repeated', integerOption('--feedback-weight', 1), 5)
     .option('--json', 'print the result as JSON')
     .action(async (opts: RetrainCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };

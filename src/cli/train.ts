@@ -3,7 +3,6 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { numericCellValue } from '../io/csv-reader.js';
 import type { CvMetric } from '../eval/scoring.js';
 import type { ParamValue, Params } from '../models/estimator.js';
 import type { Task } from '../store/model-file.js';
@@ -13,7 +12,7 @@ import { toJsonSummary } from '../workflow/run-result.js';
 import { DEFAULT_TARGET_FPR } from '../workflow/data.js';
 import { listModels } from '../models/index.js';
 import { DEFAULT_CLASSIFIERS, DEFAULT_DETECTORS, METRICS, TASKS, train } from '../workflow/train.js';
-import { parseIntOption, parseList, runCommand, type GlobalOptions } from './command.js';
+import { integerOption, misreadByNumber, numberOption, parseList, runCommand, typedNumber, type GlobalOptions } from './command.js';
 
 interface TrainCliOptions extends GlobalOptions {
   test?: string[];
@@ -30,7 +29,7 @@ interface TrainCliOptions extends GlobalOptions {
   report?: string;
   png?: string;
   seed: number;
-  targetFpr: string;
+  targetFpr: number;
   split: string;
   keepIdentifiers?: boolean;
   skipBadRows?: boolean;
@@ -67,21 +66,18 @@ export function stageProgress(enabled: boolean): { update: (stage: string, done:
   };
 }
 
-/** A parameter has no missing value: `null` or `none` name the setting, and 'NaN' stays text the model refuses. */
-const NO_MISSING_TEXTS: ReadonlySet<string> = new Set();
-
 /**
- * A --param value as typed: true/false, null (or none), a number by the data readers' rule (numericCellValue: a
- * decimal, 'inf'; 1e999 is Infinity, which every model's range refuses), else the text itself. What Number() alone
+ * A --param value as typed: true/false, null (or none), a number (typedNumber: a decimal, 'inf'; 1e999 is Infinity,
+ * which every model's range refuses), else the text itself ('NaN' too, which the model refuses). What Number() alone
  * would read as a number (0x10, 0o17, 0b11, a blank) is refused, not passed on as text.
  */
 function paramValue(assignment: string, text: string): ParamValue {
   const t = text.trim();
   if (t === 'true' || t === 'false') return t === 'true';
   if (t === 'null' || t === 'none') return null;
-  const number = numericCellValue(t, NO_MISSING_TEXTS);
+  const number = typedNumber(t);
   if (number !== undefined) return number;
-  if (Number.isFinite(Number(t))) {
+  if (misreadByNumber(t)) {
     const problem = t === '' ? 'has no value' : `'${t}' is not a decimal number`;
     throw new UsageError(`--param ${assignment.trim()}: ${problem}; values are decimal numbers (200, 0.5, 1e-3, inf), true, false, null (or none), or text`);
   }
@@ -122,9 +118,9 @@ export function register(program: Command): void {
     .option('--task <task>', `what to learn: ${TASKS.join(' | ')}`, 'binary')
     .option('--models <list>', modelsHelp())
     .option('--param <model.name=value>', 'set a model parameter, e.g. --param rf.n_estimators=200 --param dbscan.eps=2.1 (repeatable; --tune searches only the parameters not set)', (v: string, all: string[]) => [...all, v], [])
-    .option('--cv <k>', 'cross-validation folds', parseIntOption('--cv', 2), 5)
+    .option('--cv <k>', 'cross-validation folds', integerOption('--cv', 2), 5)
     .option('--tune <strategy>', 'hyper-parameter search: grid | random')
-    .option('--budget <n>', 'most parameter combinations per model when tuning', parseIntOption('--budget', 1))
+    .option('--budget <n>', 'most parameter combinations per model when tuning', integerOption('--budget', 1))
     .option('--metric <name>', `ranking metric: ${METRICS.join(' | ')}`, 'f1')
     .option('--out <file>', 'model file to write', 'model.fsm')
     .option('--report <file>', 'HTML report to write')
@@ -132,8 +128,8 @@ export function register(program: Command): void {
     .option('--split <how>', 'hold-out without --test: auto | stratified | time (auto: time-ordered when timestamps exist and every class is on both sides)', 'auto')
     .option('--keep-identifiers', 'make identifier columns (row and flow ids, addresses, source ports, timestamps) features; they leak: scores will not carry over to other networks, and detect/serve refuse the model')
     .option('--skip-bad-rows', 'skip malformed rows and rows without a label, in training and test files (counted by reason in the result and report) instead of stopping')
-    .option('--seed <n>', 'seed for splits, folds and models', parseIntOption('--seed', 0), 0)
-    .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', String(DEFAULT_TARGET_FPR))
+    .option('--seed <n>', 'seed for splits, folds and models', integerOption('--seed', 0), 0)
+    .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', numberOption('--target-fpr', { above: 0, below: 0.5 }), DEFAULT_TARGET_FPR)
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], opts: TrainCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
@@ -151,8 +147,6 @@ export function register(program: Command): void {
           if (opts.split !== 'auto' && opts.test !== undefined) throw new UsageError(`--split ${opts.split} chooses the hold-out drawn without --test; with --test the test files are the test set: drop one of them`);
           if (opts.budget !== undefined && opts.tune === undefined) throw new UsageError('--budget limits a search: add --tune grid or --tune random');
           if (opts.png !== undefined && opts.report === undefined) throw new UsageError('--png exports the report charts: add --report <file>');
-          const targetFpr = Number(opts.targetFpr);
-          if (opts.targetFpr.trim() === '' || Number.isNaN(targetFpr)) throw new UsageError(`--target-fpr expects a number in (0, 0.5), got '${opts.targetFpr}'`);
           const models = opts.models === undefined ? undefined : opts.models.trim() === 'all' ? ('all' as const) : parseList(opts.models);
           // an empty list (`--models "$UNSET"`) would otherwise train the default models without a word
           if (Array.isArray(models) && models.length === 0) throw new UsageError(`--models names no model (got '${opts.models}'); give model names, or 'all'`);
@@ -174,7 +168,7 @@ export function register(program: Command): void {
               png: opts.png,
               seed: opts.seed,
               split: opts.split as 'auto' | 'stratified' | 'time',
-              targetFpr,
+              targetFpr: opts.targetFpr,
               keepIdentifiers: opts.keepIdentifiers === true,
               skipBadRows: opts.skipBadRows === true,
               signal: stop.signal,

@@ -105,7 +105,7 @@ describe('train and evaluate on what users bring', () => {
     assertFails(cli(['train', clean, '--label', 'label', '--models', ' , ', '--out', out]), 2, /--models names no model/);
     assert.equal(existsSync(out), false);
     assertFails(cli(['train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', 'abc', '--out', out]), 2, /^flowsentry: --target-fpr expects a number in \(0, 0\.5\), got 'abc'$/);
-    assertFails(cli(['train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', '0.7', '--out', out]), 2, /got 0\.7$/);
+    assertFails(cli(['train', clean, '--label', 'label', '--models', 'dt', '--target-fpr', '0.7', '--out', out]), 2, /^flowsentry: --target-fpr expects a number in \(0, 0\.5\), got '0\.7'$/);
     // --split with --test did nothing
     assertFails(cli(['train', clean, '--label', 'label', '--models', 'dt', '--test', clean, '--split', 'time', '--out', out]), 2, /^flowsentry: --split time chooses the hold-out drawn without --test; with --test the test files are the test set: drop one of them$/);
     assert.equal(existsSync(out), false);

@@ -1,0 +1,74 @@
+// Every numeric option of every command as a person types it: numbers are read by the data readers' rule (decimal,
+// 1e3 is 1000; '0x10', '0o17', '0b11' and a blank are not numbers, as Number() read them: `--seed ''` was seed 0 and
+// `--cv 0x10` 16 folds), and a value that is not one the option accepts is one usage line naming the option, the value
+// as typed and what is accepted, exit 2, nothing on stdout, before any work.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cli } from '../helpers/cli.js';
+
+const DATA = 'samples/nsl-kdd/KDDTrain+_sample.txt';
+const MISSING = 'no-such-capture.pcap';
+
+/** The command line up to the option, per command (required options given; the inputs need not exist). */
+const COMMANDS: Record<string, string[]> = {
+  train: ['train', DATA],
+  extract: ['extract', MISSING],
+  collect: ['collect', '--listen', 'udp://127.0.0.1:0'],
+  detect: ['detect', '--model', 'no-such-model.fsm'],
+  serve: ['serve', '--model', 'no-such-model.fsm'],
+  retrain: ['retrain', '--model', 'a.fsm', '--store', 'b.duckdb', '--out', 'c.fsm'],
+};
+
+function assertUsage(command: string, option: string, value: string, expected: string): void {
+  const r = cli([...COMMANDS[command], option, value]);
+  assert.equal(r.code, 2, `${command} ${option} '${value}': ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, `flowsentry: ${expected}\n`);
+}
+
+describe('numeric options', () => {
+  it('hexadecimal, octal and binary literals are refused, with their decimal value', () => {
+    assertUsage('train', '--cv', '0x10', "--cv expects an integer >= 2, got '0x10' (write it in decimal: 16)");
+    assertUsage('collect', '--duration', '0o17', "--duration expects an integer >= 1, got '0o17' (write it in decimal: 15)");
+    assertUsage('extract', '--max-flows', '0b11', "--max-flows expects an integer >= 1, got '0b11' (write it in decimal: 3)");
+    assertUsage('train', '--target-fpr', '0x0', "--target-fpr expects a number in (0, 0.5), got '0x0' (write it in decimal: 0)");
+  });
+
+  it('a blank is not a number (it was 0)', () => {
+    assertUsage('train', '--seed', '', "--seed expects an integer >= 0, got ''");
+    assertUsage('collect', '--count', ' ', "--count expects an integer >= 1, got ' '");
+    assertUsage('extract', '--idle-timeout', '', "--idle-timeout expects a number > 0, got ''");
+  });
+
+  it('a fraction where an integer is needed, and infinities, are refused', () => {
+    assertUsage('train', '--cv', '2.5', "--cv expects an integer >= 2, got '2.5'");
+    assertUsage('extract', '--workers', '1.5', "--workers expects an integer >= 1, got '1.5'");
+    assertUsage('retrain', '--feedback-weight', '2.5', "--feedback-weight expects an integer >= 1, got '2.5'");
+    assertUsage('detect', '--on-alert-timeout-ms', '0.5', "--on-alert-timeout-ms expects an integer >= 1, got '0.5'");
+    assertUsage('train', '--budget', '1e999', "--budget expects an integer >= 1, got '1e999'");
+    assertUsage('detect', '--on-alert-min-score', 'inf', "--on-alert-min-score expects a number, got 'inf'");
+    assertUsage('detect', '--on-alert-min-score', 'NaN', "--on-alert-min-score expects a number, got 'NaN'");
+  });
+
+  it('a negative value (or zero) where it is not allowed is refused', () => {
+    assertUsage('train', '--seed', '-1', "--seed expects an integer >= 0, got '-1'");
+    assertUsage('train', '--target-fpr', '-0.01', "--target-fpr expects a number in (0, 0.5), got '-0.01'");
+    assertUsage('train', '--target-fpr', '0.5', "--target-fpr expects a number in (0, 0.5), got '0.5'");
+    assertUsage('extract', '--active-timeout', '-3', "--active-timeout expects a number > 0, got '-3'");
+    assertUsage('collect', '--receive-buffer', '-1', "--receive-buffer expects an integer >= 1, got '-1'");
+    assertUsage('detect', '--early-packets', '-1', "--early-packets expects an integer >= 0, got '-1'");
+    assertUsage('serve', '--aggregation-window', '0', "--aggregation-window expects a number > 0, got '0'");
+    assertUsage('serve', '--on-alert-per-minute', '0', "--on-alert-per-minute expects an integer >= 1, got '0'");
+    assertUsage('detect', '--max-flows', '0', "--max-flows expects an integer >= 1, got '0'");
+  });
+
+  it('decimal values are taken, exponents too: the command goes on to its inputs', () => {
+    const extract = cli([...COMMANDS.extract, '--max-flows', '1e3', '--idle-timeout', ' 30 ', '--active-timeout', '.5', '--workers', '+2']);
+    assert.equal(extract.code, 1, extract.stderr);
+    assert.match(extract.stderr, new RegExp(`^flowsentry: ${MISSING}: `));
+    const detect = cli([...COMMANDS.detect, '--pcap', MISSING, '--early-packets', '0', '--aggregation-window', '2.5', '--on-alert-min-score', '-1e-3']);
+    assert.equal(detect.code, 1, detect.stderr);
+    assert.match(detect.stderr, new RegExp(`^flowsentry: ${MISSING}: `));
+  });
+});
