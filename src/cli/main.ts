@@ -4,7 +4,6 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { reportError } from './command.js';
-import { UsageError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    reportError(err instanceof UsageError ? err : err, process.argv.includes('--debug'));
+    reportError(err, process.argv.includes('--debug'));
   }
 }
 

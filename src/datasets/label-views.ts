@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
-import { isDecimalText } from '../io/csv-reader.js';
+import { isDecimalText } from '../io/numeric-text.js';
 import { getFormat } from './formats.js';
 import { genericCsv } from './generic-csv.js';
 import { NORMAL_CATEGORY } from './schema.js';

@@ -16,9 +16,6 @@ import { openByteSource, pumpSource } from './csv-source.js';
 import { readTimestampInto } from './csv-timestamp.js';
 import { NUMERIC_MISSING, numericCellValue } from './numeric-text.js';
 
-// the numeric rule, for the readers' callers (type sniffing, labels, ISCX XML)
-export { NUMERIC_MISSING, isDecimalText, numericCellValue } from './numeric-text.js';
-
 export const SKIP = 0;
 export const NUMERIC = 1;
 export const CATEGORICAL = 2;
