@@ -111,11 +111,14 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
+    // a number given is echoed (never a text: it may be the token)
+    const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), merged);
+    const problem = typeof given === 'number' ? `${issue.message}, got ${given}` : issue.message;
     const from = issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined;
-    if (from === 'cli') throw new UserError(`invalid ${optionName(issue.path)}: ${issue.message}`);
-    if (from !== undefined) throw new UserError(`invalid ${from}: ${issue.message}`);
+    if (from === 'cli') throw new UserError(`invalid ${optionName(issue.path)}: ${problem}`);
+    if (from !== undefined) throw new UserError(`invalid ${from}: ${problem}`);
     const where = issue.path.join('.') || '(root)';
-    throw new UserError(`invalid configuration: ${where}: ${issue.message}`, configFile ? { file: configFile } : undefined);
+    throw new UserError(`invalid configuration: ${where}: ${problem}`, configFile ? { file: configFile } : undefined);
   }
   const c = result.data;
   const sources = [c.pcap, c.interface, c.netflow, c.stdin ? 'stdin' : undefined].filter(Boolean);

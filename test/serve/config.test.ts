@@ -47,8 +47,9 @@ describe('service configuration', () => {
     };
     assert.equal(message(() => loadConfig({ token: 'tok123' }, file, {})), 'invalid --token: Too small: expected string to have >=16 characters');
     assert.equal(message(() => loadConfig({}, file, { FLOWSENTRY_TOKEN: 'tok123' })), 'invalid FLOWSENTRY_TOKEN: Too small: expected string to have >=16 characters');
-    assert.equal(message(() => loadConfig({ model: 'm', aggregationWindowS: -1 }, undefined, {})), 'invalid --aggregation-window: Too small: expected number to be >0');
-    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', perMinute: 0 } }, undefined, {})), 'invalid --on-alert-per-minute: Too small: expected number to be >0');
+    assert.equal(message(() => loadConfig({ model: 'm', aggregationWindowS: -1 }, undefined, {})), 'invalid --aggregation-window: Too small: expected number to be >0, got -1');
+    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', perMinute: 0 } }, undefined, {})), 'invalid --on-alert-per-minute: Too small: expected number to be >0, got 0');
+    assert.equal(message(() => loadConfig({ model: 'm', earlyPackets: 20000 }, undefined, {})), 'invalid --early-packets: Too big: expected number to be <=10000, got 20000');
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'short' }));
     assert.match(message(() => loadConfig({}, file, {})), /flowsentry\.json.*invalid configuration: token: Too small/);
   });
