@@ -86,6 +86,34 @@ describe('csv reader: values', () => {
     }
   });
 
+  it('agrees with Number() on long digit strings: every length of integer and fraction part up to 30, leading zeros', async () => {
+    // The fast path gathers digits nine at a time; lengths around multiples of nine, runs of zeros before the first
+    // significant digit (longer than the power-of-ten table) and mantissas past 2^53 all meet Number()'s rounding.
+    const rng = new Rng(11);
+    const digitsOf = (n: number, zeros: number): string => {
+      let t = '0'.repeat(Math.min(zeros, n));
+      while (t.length < n) t += String(Math.floor(rng.next() * 10));
+      return t;
+    };
+    const texts: string[] = [];
+    for (let intLength = 0; intLength <= 30; intLength++)
+      for (let fracLength = 0; fracLength <= 30; fracLength++)
+        for (const zeros of [0, 1, 8, 9, 10, 25]) {
+          if (intLength + fracLength === 0) continue;
+          const int = digitsOf(intLength, zeros);
+          const frac = digitsOf(fracLength, intLength === 0 || /^0*$/.test(int) ? zeros : 0);
+          const text = `${rng.next() < 0.3 ? '-' : ''}${int}${fracLength > 0 || rng.next() < 0.2 ? '.' : ''}${frac}`;
+          texts.push(text);
+        }
+    const path = write('long-digits.csv', `a\n${texts.join('\n')}\n`);
+    for (const bufferBytes of [16, 1 << 20]) {
+      const { columns, result } = await read(path, [NUMERIC], { bufferBytes });
+      assert.equal(result.rows, texts.length);
+      const a = num(columns[0]);
+      for (let i = 0; i < texts.length; i++) assert.equal(a[i], Math.fround(Number(texts[i])), `'${texts[i]}' with buffer ${bufferBytes}`);
+    }
+  });
+
   it('handles quotes, escaped quotes, embedded newlines, CRLF, a BOM and a missing final newline', async () => {
     const content = '\ufeffname,n,city\r\n"Smith, J.",1,"New\nYork"\r\n"say ""hi""","2",Paris\r\n,3,\r\nplain,"4.5",x';
     const path = write('quotes.csv', content);
