@@ -422,8 +422,9 @@ export function warmUpParser(): void {
   // Short calls until V8 has decided to optimise `parse` and started compiling it (a call's entry starts a compile
   // that was decided inside an earlier call): the load's own planning and line counts then run while TurboFan
   // compiles on its thread, and the data is parsed by the optimised code from (nearly) its first row, instead of a
-  // few thousand rows interpreted (a heap number per long number's digit: 1.5-3 MB of young garbage on the 16
-  // CIC-IDS2017 files) and a second, on-stack-replacement compilation of `parse`.
+  // few thousand rows interpreted (young garbage: a heap number per nine digits of a long decimal and per fraction;
+  // 1.5-3 MB on the 16 CIC-IDS2017 files when each digit past the ninth made two) and a second, on-stack-replacement
+  // compilation of `parse`.
   const cheap = new TextEncoder().encode('1,k1,s,t\r\n0,k2,s,t\r\n');
   const tierUp = new RecordParser('(warm-up)', new ColumnarBuilder(numbersOnly, 2 * TIER_UP_CALLS), { ...options, hasHeader: false });
   warmUpParsers.push(tierUp);
