@@ -9,9 +9,9 @@
 import { fileURLToPath } from 'node:url';
 
 /** During a load, blocks from this size up are mapped on their own: every V8 zone segment (8 KiB + a header). */
-export const LOAD_MMAP_THRESHOLD = 8192;
+const LOAD_MMAP_THRESHOLD = 8192;
 /** glibc's initial M_MMAP_THRESHOLD (DEFAULT_MMAP_THRESHOLD_MIN), set again when no load runs. */
-export const DEFAULT_MMAP_THRESHOLD = 128 * 1024;
+const DEFAULT_MMAP_THRESHOLD = 128 * 1024;
 
 interface MallocPolicyAddon {
   /** mallopt(M_MMAP_THRESHOLD, bytes); true when this C library took it. */
