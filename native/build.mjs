@@ -43,7 +43,7 @@ const cause = (r) => {
 const run = (args) => spawnSync(process.execPath, [gyp, ...args, '--loglevel=error', ...(nodedir ? [`--nodedir=${nodedir}`] : [])], { cwd: here, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 const configured = run(['clean', 'configure']);
 if (configured.status !== 0) skipAll(`node-gyp: ${cause(configured)}`);
-// One make target at a time, so that one failing leaves the other built.
+// One make target at a time, so that one failing leaves the others built.
 for (const t of targets) {
   const r = spawnSync('make', ['-C', 'build', 'BUILDTYPE=Release', t.name], { cwd: here, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status === 0) console.error(`flowsentry: ${t.built} (native/build/Release/${t.name}.node)`);
