@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { integerOption, runCommand, type GlobalOptions } from './command.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
 import { CollectorPipeline, OutputWriteError, type ReceiverKind } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
@@ -55,7 +56,7 @@ export function register(program: Command): void {
     .requiredOption('--listen <url>', 'where to listen, udp://HOST:PORT')
     .option('--out <file>', 'write flows to this file: CSV if it ends in .csv, else JSON lines (default: JSON lines on stdout)')
     .option('--receive-buffer <bytes>', 'socket receive buffer to request', integerOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
-    .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1))
+    .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1, Math.floor(MAX_TIMER_MS / 1000)))
     .option('--count <records>', 'stop once this many flow records were decoded', integerOption('--count', 1))
     .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', parseReceiver, 'auto')
     .option('--json', 'print the summary as JSON')

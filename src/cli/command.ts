@@ -99,9 +99,9 @@ function numericOption(name: string, accepted: string, accepts: (n: number) => b
   };
 }
 
-/** An integer option, at least `min`. */
-export function integerOption(name: string, min: number): (value: string) => number {
-  return numericOption(name, `an integer >= ${min}`, (n) => Number.isInteger(n) && n >= min);
+/** An integer option, at least `min` (and at most `max`). */
+export function integerOption(name: string, min: number, max = Infinity): (value: string) => number {
+  return numericOption(name, max < Infinity ? `an integer in [${min}, ${max}]` : `an integer >= ${min}`, (n) => Number.isInteger(n) && n >= min && n <= max);
 }
 
 /** A number option, optionally strictly between bounds. */

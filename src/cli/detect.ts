@@ -9,6 +9,7 @@ import type { RunningService, ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
 import { checkCaptureFiles } from './capture-files.js';
 import { integerOption, numberOption, runCommand, type GlobalOptions } from './command.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import { keepRunningOnStdoutErrors } from '../util/output.js';
 
 interface DetectCliOptions extends GlobalOptions {
@@ -51,7 +52,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--on-alert <command>', "run a command per new alert, e.g. 'nft add element inet filter bl { {src} }' (dry-run unless --on-alert-execute)")
     .option('--on-alert-min-score <x>', 'only alerts with at least this score run the command', numberOption('--on-alert-min-score'))
     .option('--on-alert-per-minute <n>', 'rate limit of the command', integerOption('--on-alert-per-minute', 1))
-    .option('--on-alert-timeout-ms <n>', 'kill the command after this long', integerOption('--on-alert-timeout-ms', 1))
+    .option('--on-alert-timeout-ms <n>', 'kill the command after this long', integerOption('--on-alert-timeout-ms', 1, MAX_TIMER_MS))
     .option('--on-alert-execute', 'really run the command (default: dry-run, logged)')
     .option('--max-flows <n>', 'most live flows in the flow meter', integerOption('--max-flows', 1))
     .option('--config <file>', 'JSON configuration file (see docs/detect.md)')

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 
 export const configSchema = z
   .object({
@@ -34,7 +35,7 @@ export const configSchema = z
         command: z.string().min(1),
         minScore: z.number().default(0),
         perMinute: z.number().int().positive().default(60),
-        timeoutMs: z.number().int().positive().default(5000),
+        timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(5000),
         execute: z.boolean().default(false),
       })
       .strict()

@@ -30,7 +30,7 @@ function assertUsage(command: string, option: string, value: string, expected: s
 describe('numeric options', () => {
   it('hexadecimal, octal and binary literals are refused, with their decimal value', () => {
     assertUsage('train', '--cv', '0x10', "--cv expects an integer >= 2, got '0x10' (write it in decimal: 16)");
-    assertUsage('collect', '--duration', '0o17', "--duration expects an integer >= 1, got '0o17' (write it in decimal: 15)");
+    assertUsage('collect', '--duration', '0o17', "--duration expects an integer in [1, 2147483], got '0o17' (write it in decimal: 15)");
     assertUsage('extract', '--max-flows', '0b11', "--max-flows expects an integer >= 1, got '0b11' (write it in decimal: 3)");
     assertUsage('train', '--target-fpr', '0x0', "--target-fpr expects a number in (0, 0.5), got '0x0' (write it in decimal: 0)");
   });
@@ -45,7 +45,7 @@ describe('numeric options', () => {
     assertUsage('train', '--cv', '2.5', "--cv expects an integer >= 2, got '2.5'");
     assertUsage('extract', '--workers', '1.5', "--workers expects an integer >= 1, got '1.5'");
     assertUsage('retrain', '--feedback-weight', '2.5', "--feedback-weight expects an integer >= 1, got '2.5'");
-    assertUsage('detect', '--on-alert-timeout-ms', '0.5', "--on-alert-timeout-ms expects an integer >= 1, got '0.5'");
+    assertUsage('detect', '--on-alert-timeout-ms', '0.5', "--on-alert-timeout-ms expects an integer in [1, 2147483647], got '0.5'");
     assertUsage('train', '--budget', '1e999', "--budget expects an integer >= 1, got '1e999'");
     assertUsage('detect', '--on-alert-min-score', 'inf', "--on-alert-min-score expects a number, got 'inf'");
     assertUsage('detect', '--on-alert-min-score', 'NaN', "--on-alert-min-score expects a number, got 'NaN'");
@@ -61,6 +61,11 @@ describe('numeric options', () => {
     assertUsage('serve', '--aggregation-window', '0', "--aggregation-window expects a number > 0, got '0'");
     assertUsage('serve', '--on-alert-per-minute', '0', "--on-alert-per-minute expects an integer >= 1, got '0'");
     assertUsage('detect', '--max-flows', '0', "--max-flows expects an integer >= 1, got '0'");
+  });
+
+  it('a delay a Node timer cannot hold is refused (it fired at once: collect --duration 2147484 stopped at start)', () => {
+    assertUsage('collect', '--duration', '2147484', "--duration expects an integer in [1, 2147483], got '2147484'");
+    assertUsage('detect', '--on-alert-timeout-ms', '2147483648', "--on-alert-timeout-ms expects an integer in [1, 2147483647], got '2147483648'");
   });
 
   it('decimal values are taken, exponents too: the command goes on to its inputs', () => {

@@ -50,6 +50,7 @@ describe('service configuration', () => {
     assert.equal(message(() => loadConfig({ model: 'm', aggregationWindowS: -1 }, undefined, {})), 'invalid --aggregation-window: Too small: expected number to be >0, got -1');
     assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', perMinute: 0 } }, undefined, {})), 'invalid --on-alert-per-minute: Too small: expected number to be >0, got 0');
     assert.equal(message(() => loadConfig({ model: 'm', earlyPackets: 20000 }, undefined, {})), 'invalid --early-packets: Too big: expected number to be <=10000, got 20000');
+    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', timeoutMs: 2 ** 31 } }, undefined, {})), 'invalid --on-alert-timeout-ms: Too big: expected number to be <=2147483647, got 2147483648');
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'short' }));
     assert.match(message(() => loadConfig({}, file, {})), /flowsentry\.json.*invalid configuration: token: Too small/);
   });
