@@ -2,8 +2,7 @@
 // that receives with recvmmsg(2) in batches and writes the pipeline's ring directly. Loaded once; when it is not
 // built, cannot load or the OS is not Linux, `nativeReceiver()` says why and the pipeline receives through dgram.
 
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 export interface NativeReceiver {
   /** Binds a UDP socket (SO_RCVBUF as dgram's recvBufferSize). Throws like dgram: "bind EADDRINUSE 127.0.0.1:2055". */
@@ -29,13 +28,7 @@ let loaded: { receiver: NativeReceiver } | { reason: string } | undefined;
 export function nativeReceiver(): { receiver: NativeReceiver } | { reason: string } {
   if (loaded) return loaded;
   if (process.platform !== 'linux') return (loaded = { reason: `recvmmsg is Linux-only, this is ${process.platform}` });
-  // dist/src/flows/ -> native/build/Release/
-  const path = new URL('../../../native/build/Release/udp_receiver.node', import.meta.url);
-  try {
-    loaded = { receiver: createRequire(import.meta.url)(fileURLToPath(path)) as NativeReceiver };
-  } catch (err) {
-    const message = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'not built (node native/build.mjs)' : (err as Error).message;
-    loaded = { reason: message };
-  }
+  const addon = loadNativeAddon<NativeReceiver>('udp_receiver');
+  loaded = 'exports' in addon ? { receiver: addon.exports } : addon;
   return loaded;
 }

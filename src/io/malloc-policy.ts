@@ -6,7 +6,7 @@
 // `train` 9% more CPU. See docs/decisions.md ("Loader: malloc's mmap threshold during a load") and docs/benchmarks.md
 // (Loading, session 9). Without the addon (not built, not glibc, FLOWSENTRY_NO_NATIVE=1) malloc keeps its defaults.
 
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 /** During a load, blocks from this size up are mapped on their own: every V8 zone segment (8 KiB + a header). */
 const LOAD_MMAP_THRESHOLD = 8192;
@@ -26,14 +26,9 @@ function mallocPolicyAddon(): MallocPolicyAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (process.platform !== 'linux' || process.env.FLOWSENTRY_NO_NATIVE === '1') return addon;
-  // dist/src/io/ -> native/build/Release/; process.dlopen, not require (the first require sets up the CommonJS loader).
-  const module = { exports: {} as Partial<MallocPolicyAddon> };
-  try {
-    process.dlopen(module, fileURLToPath(new URL('../../../native/build/Release/malloc_policy.node', import.meta.url)));
-  } catch {
-    return addon; // not built: loads run with malloc's defaults
-  }
-  const { setMmapThreshold } = module.exports;
+  const loaded = loadNativeAddon<Partial<MallocPolicyAddon>>('malloc_policy');
+  if (!('exports' in loaded)) return addon; // not built: loads run with malloc's defaults
+  const { setMmapThreshold } = loaded.exports;
   // The first call tells whether this C library takes the setting (glibc); the loads then set it again.
   if (setMmapThreshold && setMmapThreshold(DEFAULT_MMAP_THRESHOLD)) addon = { setMmapThreshold };
   return addon;

@@ -4,8 +4,7 @@
 // Loaded once; when it is not built, cannot load or FLOWSENTRY_NO_NATIVE=1 is set, `nativeNeighbors()` says why and
 // the JavaScript/WebAssembly search runs.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../../util/native-addon.js';
 
 declare const indexBrand: unique symbol;
 /** The indexed rows as the addon holds them (a copy, freed with the handle). */
@@ -53,15 +52,7 @@ let loaded: { neighbors: NativeNeighbors } | { reason: string } | undefined;
 export function nativeNeighbors(): { neighbors: NativeNeighbors } | { reason: string } {
   if (process.env.FLOWSENTRY_NO_NATIVE === '1') return { reason: 'FLOWSENTRY_NO_NATIVE=1' };
   if (loaded) return loaded;
-  // dist/src/models/neighbors/ -> native/build/Release/
-  const path = fileURLToPath(new URL('../../../../native/build/Release/neighbors.node', import.meta.url));
-  // process.dlopen, not require: the first require of a process sets up the CommonJS loader (~0.8 ms).
-  const module = { exports: {} };
-  try {
-    process.dlopen(module, path);
-    loaded = { neighbors: module.exports as NativeNeighbors };
-  } catch (err) {
-    loaded = { reason: existsSync(path) ? (err as Error).message : 'not built (node native/build.mjs)' };
-  }
+  const addon = loadNativeAddon<NativeNeighbors>('neighbors');
+  loaded = 'exports' in addon ? { neighbors: addon.exports } : addon;
   return loaded;
 }
