@@ -15,6 +15,7 @@ import { readCapture } from '../../src/io/capture.js';
 import { FlowMeter } from '../../src/flows/meter.js';
 import type { FlowRecord } from '../../src/flows/flow-record.js';
 import { be16, ethernet, ipv4, ipv6, pcapFile, tcp, udp } from './packet-builder.js';
+import { cli } from '../helpers/cli.js';
 
 function decode(linkType: number, bytes: number[]): { reason: string; p: DecodedPacket } {
   const p = new DecodedPacket();
@@ -267,7 +268,7 @@ function udpCarrying(sport: number, dport: number, payload: number[]): number[] 
 }
 
 const outer4 = (protocol: number, l4: number[]): number[] => ethernet(ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol }, l4));
-const vxlan = (frame: number[], flags = 0x08): number[] => outer4(17, udpCarrying(51000, 4789, [flags, 0, 0, 0, 0, 0x12, 0x34, 0, ...frame]));
+const vxlan = (frame: number[], flags = 0x08, port = 4789): number[] => outer4(17, udpCarrying(51000, port, [flags, 0, 0, 0, 0, 0x12, 0x34, 0, ...frame]));
 const geneve = (protocolType: number, payload: number[], optionWords = 0): number[] =>
   outer4(17, udpCarrying(51000, 6081, [optionWords, 0, ...be16(protocolType), 0, 0, 7, 0, ...Array<number>(optionWords * 4).fill(0xee), ...payload]));
 /** GTP-U G-PDU (version 1, PT 1); `extension` adds the optional words and one PDU session container header. */
@@ -324,7 +325,7 @@ test('what is not a tunnel, or one too deep, is metered as the packet that carri
   };
   assert.deepEqual(outer(vxlan(ethernet(syn4), 0x00)), ['ok', '192.0.2.1', 17, 4789], 'VXLAN without the I flag');
   assert.deepEqual(outer(outer4(17, udpCarrying(1, 4789, [8, 0, 0]))), ['ok', '192.0.2.1', 17, 4789], 'VXLAN header cut short');
-  assert.deepEqual(outer(outer4(47, gre(0x880b, [0xff, 0x03, 0, 0x21, ...syn4], { key: true, version: 1 }))), ['ok', '192.0.2.1', 47, 0], 'GRE version 1 (PPTP)');
+  assert.deepEqual(outer(outer4(47, gre(0x0800, syn4, { version: 2 }))), ['ok', '192.0.2.1', 47, 0], 'GRE version 2');
   assert.deepEqual(outer(outer4(47, gre(0x0806, Array<number>(28).fill(0)))), ['ok', '192.0.2.1', 47, 0], 'GRE carrying ARP');
   assert.deepEqual(outer(erspan3(syn4, false, 2)), ['ok', '192.0.2.1', 47, 0], 'ERSPAN III of another frame type');
   assert.deepEqual(outer(geneve(0x0806, [])), ['ok', '192.0.2.1', 17, 6081], 'Geneve carrying ARP');
@@ -370,4 +371,176 @@ test('a capture of tunnelled traffic gives the inner flows, as built and as tsha
   const out = spawnSync('tshark', ['-r', path, '-T', 'fields', '-E', 'occurrence=l', '-e', 'ip.src', '-e', 'udp.srcport', '-e', 'ip.len'], { encoding: 'utf8' });
   const theirs = new Map(out.stdout.trim().split('\n').map((line) => line.split('\t')).map(([src, port, len]) => [`${src}:${port}`, Number(len)]));
   assert.deepEqual(ours, theirs);
+});
+
+/** A PPP frame (RFC 1661) carrying `l3`: address and control FF 03 unless `acfc`, the protocol (one byte with `pfc`). */
+function ppp(l3: number[], opts: { acfc?: boolean; pfc?: boolean; protocol?: number } = {}): number[] {
+  const protocol = opts.protocol ?? (l3[0]! >> 4 === 6 ? 0x0057 : 0x0021);
+  return [...(opts.acfc ? [] : [0xff, 0x03]), ...(opts.pfc ? [protocol] : be16(protocol)), ...l3];
+}
+
+/** PPTP's enhanced GRE (RFC 2637 §4.1): version 1, protocol 0x880B, the key (payload length, call id), optional sequence and acknowledgment numbers. */
+function pptp(payload: number[], opts: { seq?: boolean; ack?: boolean; key?: boolean; version?: number } = {}): number[] {
+  const key = opts.key ?? true;
+  const flags = (key ? 0x20 : 0) | (opts.seq ? 0x10 : 0);
+  const words = [...(key ? [...be16(payload.length), 0, 7] : []), ...(opts.seq ? [0, 0, 0, 5] : []), ...(opts.ack ? [0, 0, 0, 4] : [])];
+  return outer4(47, [flags, (opts.ack ? 0x80 : 0) | (opts.version ?? 1), 0x88, 0x0b, ...words, ...payload]);
+}
+
+/** An L2TP header (RFC 2661 §3.1): flags and version, the length, tunnel and session ids, Ns/Nr, offset size and padding. */
+function l2tp(payload: number[], opts: { length?: boolean; sequence?: boolean; offset?: number; control?: boolean; version?: number } = {}): number[] {
+  const flags = (opts.control ? 0x80 : 0) | (opts.length ? 0x40 : 0) | (opts.sequence ? 0x08 : 0) | (opts.offset !== undefined ? 0x02 : 0);
+  const offset = opts.offset !== undefined ? [...be16(opts.offset), ...Array<number>(opts.offset).fill(0)] : [];
+  const rest = [0, 3, 0, 9, ...(opts.sequence ? [0, 1, 0, 2] : []), ...offset, ...payload];
+  return [flags, opts.version ?? 2, ...(opts.length ? be16(4 + rest.length) : []), ...rest];
+}
+
+/** Teredo (RFC 4380 §5.1.1): an authentication indicator with client id and authentication value of these lengths, an origin indication, then IPv6. */
+function teredo(l3: number[], opts: { auth?: [number, number]; origin?: boolean } = {}): number[] {
+  const auth = opts.auth ? [0, 1, ...opts.auth, ...Array<number>(opts.auth[0] + opts.auth[1]).fill(0x41), 1, 2, 3, 4, 5, 6, 7, 8, 0] : [];
+  return [...auth, ...(opts.origin ? [0, 0, 0xf0, 0x0f, 0x3f, 0xff, 0xfd, 0xfe] : []), ...l3];
+}
+
+/** VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe): flags (I and P), the next protocol, the VNI. */
+const vxlanGpe = (nextProtocol: number, payload: number[], flags = 0x0c): number[] => outer4(17, udpCarrying(51000, 4790, [flags, 0, 0, nextProtocol, 0, 0x12, 0x34, 0, ...payload]));
+const overUdp = (sport: number, dport: number, payload: number[]): number[] => outer4(17, udpCarrying(sport, dport, payload));
+
+test('PPTP, L2TP, Teredo, VXLAN-GPE and VXLAN on port 8472 are opened to the packet inside', () => {
+  const inner = ['10.1.1.1', '10.2.2.2', 6, 40000, 443, 40];
+  for (const [bytes, what] of [
+    [pptp(ppp(syn4)), 'PPTP'],
+    [pptp(ppp(syn4, { acfc: true, pfc: true }), { seq: true, ack: true }), 'PPTP, sequence and acknowledgment, compressed PPP header'],
+    [pptp(ppp(syn4), { ack: true }), 'PPTP, acknowledgment only'],
+    [pptp(ppp([...mplsStack([16]), ...syn4], { protocol: 0x0281 })), 'MPLS over PPTP'],
+    [overUdp(1701, 1701, l2tp(ppp(syn4))), 'L2TP'],
+    [overUdp(1701, 1701, l2tp(ppp(syn4, { acfc: true, pfc: true }), { length: true, sequence: true, offset: 3 })), 'L2TP, length, Ns/Nr, offset padding'],
+    [overUdp(1701, 50000, l2tp(ppp(syn4))), 'L2TP from the server port'],
+    [vxlanGpe(1, syn4), 'VXLAN-GPE, IPv4'],
+    [vxlanGpe(3, ethernet(syn4)), 'VXLAN-GPE, Ethernet'],
+    [vxlan(ethernet(syn4), 0x08, 8472), 'VXLAN on 8472'],
+    [pptp(ppp(vxlanGpe(1, syn4).slice(14), { acfc: true })), 'VXLAN-GPE inside PPTP'],
+  ] as const) {
+    const { reason, p } = decode(1, [...bytes]);
+    assert.equal(reason, 'ok', what);
+    assert.deepEqual([formatAddress(4, p.src), formatAddress(4, p.dst), p.protocol, p.srcPort, p.dstPort, p.ipBytes], inner, what);
+  }
+  for (const [bytes, what] of [
+    [overUdp(51000, 3544, teredo(dns6)), 'Teredo'],
+    [overUdp(3544, 51000, teredo(dns6, { auth: [0, 0] })), 'Teredo from the server port, empty authentication'],
+    [overUdp(3544, 51000, teredo(dns6, { auth: [4, 8], origin: true })), 'Teredo, authentication and origin indication'],
+    [overUdp(3544, 51000, teredo(dns6, { origin: true })), 'Teredo, origin indication'],
+    [vxlanGpe(2, dns6), 'VXLAN-GPE, IPv6'],
+    [overUdp(50000, 1701, l2tp(ppp(dns6))), 'L2TP, IPv6'],
+    [pptp(ppp(dns6, { pfc: true })), 'PPTP, IPv6'],
+  ] as const) {
+    const { reason, p } = decode(1, [...bytes]);
+    assert.deepEqual([reason, formatAddress(6, p.src), p.protocol, p.srcPort, p.dstPort, p.ipBytes], ['ok', '2001:db8::1', 17, 5353, 53, 78], what);
+  }
+});
+
+test('a PPTP, L2TP, Teredo or VXLAN-GPE header cut short, of another version or carrying something else is metered as the packet that carries it', () => {
+  const outer = (bytes: number[]): unknown[] => {
+    const { reason, p } = decode(1, bytes);
+    return [reason, formatAddress(4, p.src), p.protocol, p.dstPort];
+  };
+  const gre47 = ['ok', '192.0.2.1', 47, 0];
+  for (const [bytes, what] of [
+    [pptp(ppp(syn4), { key: false }), 'PPTP without its key'],
+    [outer4(47, gre(0x0800, syn4, { key: true, version: 1 })), 'GRE version 1 carrying IPv4'],
+    [pptp([], { ack: true }), 'PPTP acknowledgment without a payload'],
+    [pptp(ppp([1, 1, 0, 4], { protocol: 0xc021 })), 'PPTP carrying LCP'],
+    [pptp([0xff, 0x03]), 'PPP header cut before the protocol'],
+    [pptp([0xff, 0x03, 0x00]), 'PPP protocol cut short'],
+  ] as const) assert.deepEqual(outer([...bytes]), gre47, what);
+  for (const [bytes, port, what] of [
+    [overUdp(1701, 1701, l2tp([0, 8, 0, 8, 0, 8], { control: true, length: true, sequence: true })), 1701, 'L2TP control message'],
+    [overUdp(1701, 1701, l2tp(ppp(syn4), { version: 3 })), 1701, 'L2TPv3 on 1701'],
+    [overUdp(1701, 1701, [0x02, 0x02, 0, 3, 0, 9]), 1701, 'L2TP cut at its offset size'],
+    [overUdp(1701, 1701, l2tp(ppp(syn4), { offset: 200 }).slice(0, 12)), 1701, 'L2TP offset past the packet'],
+    [overUdp(1701, 1701, l2tp(ppp([0x45, 0, 0, 1], { protocol: 0x8021 }))), 1701, 'L2TP carrying IPCP'],
+    [overUdp(51000, 3544, teredo(syn4)), 3544, 'Teredo carrying IPv4'],
+    [overUdp(51000, 3544, [0, 1, 4]), 3544, 'Teredo authentication cut short'],
+    [overUdp(51000, 3544, teredo([], { auth: [2, 2], origin: true })), 3544, 'Teredo indications without a packet'],
+    [vxlanGpe(1, syn4, 0x08), 4790, 'VXLAN-GPE without the P bit'],
+    [vxlanGpe(1, syn4, 0x1c), 4790, 'VXLAN-GPE version 1'],
+    [vxlanGpe(4, syn4), 4790, 'VXLAN-GPE carrying NSH'],
+    [overUdp(51000, 4790, [0x0c, 0, 0, 1]), 4790, 'VXLAN-GPE header cut short'],
+    [vxlan(ethernet(syn4), 0x00, 8472), 8472, 'VXLAN on 8472 without the I flag'],
+  ] as const) assert.deepEqual(outer([...bytes]), ['ok', '192.0.2.1', 17, port], what);
+  const fragment = ethernet(ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol: 17, moreFragments: true }, udpCarrying(1701, 1701, l2tp(ppp(syn4)))));
+  assert.deepEqual(outer(fragment), ['ok', '192.0.2.1', 17, 1701], 'a first fragment of an L2TP packet');
+  // a tunnel header read, its packet cut short or not IP: the inner packet's reason
+  assert.equal(decode(1, overUdp(51000, 3544, teredo(dns6)).slice(0, 14 + 20 + 8 + 30)).reason, 'truncated-ip-header');
+  assert.equal(decode(1, pptp(ppp(syn4)).slice(0, 14 + 20 + 8 + 4 + 10)).reason, 'truncated-ip-header');
+  assert.equal(decode(1, vxlanGpe(3, ethernet([0, 0], 0x0806))).reason, 'non-ip');
+});
+
+/** One packet per new tunnel kind (inner sources 10.8.0.N or 2001:db8:8::N, source port 30000 + N), 0.1 s apart. */
+function pppAndUdpTunnelFrames(): { t: number; bytes: number[] }[] {
+  const v4 = (n: number, l4: (sport: number) => number[], protocol = 17): number[] => ipv4({ src: `10.8.0.${n}`, dst: '10.2.2.2', protocol }, l4(30000 + n));
+  const v6 = (n: number): number[] => ipv6(`2001:db8:8::${n}`, '2001:db8::53', 17, udp(30000 + n, 53, 4 * n));
+  const dnsQuery = (n: number): number[] => v4(n, (sport) => udp(sport, 53, 4 * n));
+  const syn = (n: number): number[] => v4(n, (sport) => tcp({ sport, dport: 443, flags: 0x02, window: 1024 }), 6);
+  const frames = [
+    pptp(ppp(dnsQuery(1))),
+    pptp(ppp(syn(2), { acfc: true, pfc: true }), { seq: true, ack: true }),
+    pptp(ppp(v6(3))),
+    overUdp(1701, 1701, l2tp(ppp(dnsQuery(4)))),
+    overUdp(1701, 1701, l2tp(ppp(v6(5), { pfc: true }), { length: true, sequence: true, offset: 2 })),
+    overUdp(1701, 1702, l2tp(ppp(syn(6)), { length: true })),
+    overUdp(51000, 3544, teredo(v6(7))),
+    overUdp(3544, 51000, teredo(v6(8), { auth: [4, 8], origin: true })),
+    vxlanGpe(1, dnsQuery(9)),
+    vxlanGpe(2, v6(10)),
+    vxlanGpe(3, ethernet(syn(11))),
+    vxlan(ethernet(dnsQuery(12)), 0x08, 8472),
+  ];
+  return frames.map((bytes, i) => ({ t: 1_700_000_000 + i * 0.1, bytes }));
+}
+
+// test/fixtures/captures/ppp-and-udp-tunnels.pcap is these frames (a fuzzing seed for bench/fuzz-packets.ts); rebuilt here.
+const PPP_UDP_TUNNELS_PCAP = new URL('../../../test/fixtures/captures/ppp-and-udp-tunnels.pcap', import.meta.url);
+
+/** Per innermost conversation, as tshark decodes it: source address and port → [protocol, packets, layer-3 bytes]. */
+function tsharkInnermost(path: string, decodeAs: string[]): Map<string, number[]> {
+  const fields = ['frame.protocols', 'ip.src', 'ipv6.src', 'ip.proto', 'ipv6.nxt', 'tcp.srcport', 'udp.srcport', 'ip.len', 'ipv6.plen'];
+  const args = ['-r', path, ...decodeAs.flatMap((d) => ['-d', d]), '-T', 'fields', '-E', 'occurrence=l', ...fields.flatMap((f) => ['-e', f])];
+  const out = spawnSync('tshark', args, { encoding: 'utf8' });
+  const flows = new Map<string, number[]>();
+  for (const line of out.stdout.trim().split('\n')) {
+    const [protocols, src4, src6, proto4, next6, tcpPort, udpPort, len4, plen6] = line.split('\t');
+    const layers = protocols!.split(':');
+    const v6 = layers.lastIndexOf('ipv6') > layers.lastIndexOf('ip');
+    const protocol = Number(v6 ? next6 : proto4);
+    const key = `${v6 ? src6 : src4}:${protocol === 6 ? tcpPort : udpPort}`;
+    const seen = flows.get(key) ?? [protocol, 0, 0];
+    flows.set(key, [protocol, seen[1]! + 1, seen[2]! + (v6 ? 40 + Number(plen6) : Number(len4))]);
+  }
+  return flows;
+}
+
+test('a capture of PPTP, L2TP, Teredo, VXLAN-GPE and VXLAN-on-8472 traffic gives the inner flows, as built, as tshark decodes them and through extract', async (t) => {
+  assert.deepEqual(readFileSync(PPP_UDP_TUNNELS_PCAP), pcapFile(pppAndUdpTunnelFrames()), 'the committed capture is the built one');
+  const path = fileURLToPath(PPP_UDP_TUNNELS_PCAP);
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter((f) => flows.push(f));
+  await readCapture(path, (p) => meter.addPacket(p));
+  meter.flush();
+  assert.deepEqual(meter.stats.skipped, {});
+  const ours = new Map(flows.map((f) => [`${f.srcAddr}:${f.srcPort}`, [f.protocol, f.packets, f.bytes]]));
+  const built = new Map<string, number[]>();
+  for (let n = 1; n <= 12; n++) {
+    const v6 = [3, 5, 7, 8, 10].includes(n);
+    const tcpSyn = [2, 6, 11].includes(n);
+    built.set(`${v6 ? `2001:db8:8::${n}` : `10.8.0.${n}`}:${30000 + n}`, [tcpSyn ? 6 : 17, 1, tcpSyn ? 40 : (v6 ? 40 : 20) + 8 + 4 * n]);
+  }
+  assert.deepEqual(ours, built);
+  const dir = mkdtempSync(join(tmpdir(), 'flowsentry-tunnels-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const extract = cli(['extract', path, '--out', join(dir, 'flows.csv'), '--json']);
+  assert.equal(extract.code, 0, extract.stderr);
+  assert.equal((JSON.parse(extract.stdout) as { flows: number }).flows, built.size);
+  if (!tshark()) return;
+  // Linux's VXLAN port is not one of tshark's defaults: decoded as VXLAN, as Zeek's vxlan_ports can be told to.
+  assert.deepEqual(ours, tsharkInnermost(path, ['udp.port==8472,vxlan']));
 });

@@ -6,29 +6,11 @@
 // tcpdump.org's link-layer header types page describes them. Between link and IP: PPPoE sessions (RFC 2516) and MPLS
 // label stacks (RFC 3032). IPv4 (RFC 791) with options and fragments; IPv6 (RFC 8200) with hop-by-hop, routing,
 // fragment, destination options, AH (RFC 4302) and mobility headers; TCP (RFC 9293), UDP (RFC 768), SCTP (RFC 9260),
-// ICMP (RFC 792), ICMPv6 (RFC 4443). Tunnels are opened to the packet inside, as Zeek does: IP in IP (RFC 2003, RFC
-// 4213), GRE (RFC 2784, RFC 2890) carrying IP, MPLS, Ethernet (0x6558) or ERSPAN types I–III (Cisco's draft-foschiano-
-// erspan), VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U (3GPP TS 29.281).
+// ICMP (RFC 792), ICMPv6 (RFC 4443). Tunnels are opened to the packet inside, as Zeek does (tunnels.ts reads their
+// headers): IP in IP, GRE with ERSPAN and PPTP, VXLAN, VXLAN-GPE, Geneve, GTP-U, L2TP and Teredo.
 
-import { Decode, DecodedPacket } from './packet.js';
-
-/** EtherTypes (a const enum: literals in the code). */
-const enum K {
-  ETHERTYPE_IPV4 = 0x0800,
-  ETHERTYPE_IPV6 = 0x86dd,
-  ETHERTYPE_VLAN = 0x8100,
-  ETHERTYPE_QINQ = 0x88a8,
-  ETHERTYPE_QINQ_OLD = 0x9100,
-  ETHERTYPE_PPPOE_SESSION = 0x8864,
-  ETHERTYPE_MPLS = 0x8847,
-  ETHERTYPE_MPLS_MULTICAST = 0x8848,
-  /** Transparent Ethernet bridging: an Ethernet frame follows (GRE, Geneve; what VXLAN and ERSPAN carry). */
-  ETHERTYPE_TEB = 0x6558,
-  ETHERTYPE_ERSPAN_II = 0x88be,
-  ETHERTYPE_ERSPAN_III = 0x22eb,
-  /** Not an EtherType: what the helpers below give when no IP follows (nor, in a tunnel, MPLS or Ethernet). */
-  NOT_IP = 0,
-}
+import { Decode, DecodedPacket, EtherType } from './packet.js';
+import { ipTunnelEtherType, isUdpTunnelPort, payloadOffset, pppEtherType, pppFrameEtherType, udpTunnelEtherType } from './tunnels.js';
 
 /**
  * A DataView over the byte array of the last packet decoded: packets come in capture chunks of many packets, so this
@@ -75,31 +57,20 @@ export function decodePacket(linkType: number, b: Uint8Array, offset: number, ca
     case 12:
     case 14:
       if (capLen < 1) return Decode.TruncatedIp;
-      etherType = v.getUint8(o) >> 4 === 6 ? K.ETHERTYPE_IPV6 : K.ETHERTYPE_IPV4;
+      etherType = v.getUint8(o) >> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4;
       break;
     case 228:
-      etherType = K.ETHERTYPE_IPV4;
+      etherType = EtherType.IPV4;
       break;
     case 229:
-      etherType = K.ETHERTYPE_IPV6;
+      etherType = EtherType.IPV6;
       break;
     case 9: // PPP, optionally with HDLC-like address and control bytes
-    case 50: {
-      // PPP in HDLC-like framing
-      if (capLen >= 2 && v.getUint16(o) === 0xff03) o += 2;
-      if (end - o < 1) return Decode.TruncatedLink;
-      // Protocol-field compression (RFC 1661 §6.5): a protocol whose first byte is odd is that one byte.
-      const first = v.getUint8(o);
-      if (first & 1) {
-        etherType = pppEtherType(first);
-        o += 1;
-      } else {
-        if (end - o < 2) return Decode.TruncatedLink;
-        etherType = pppEtherType(v.getUint16(o));
-        o += 2;
-      }
+    case 50: // PPP in HDLC-like framing
+      etherType = pppFrameEtherType(v, o, end);
+      if (etherType === EtherType.PPP_TRUNCATED) return Decode.TruncatedLink;
+      o = payloadOffset;
       break;
-    }
     case 104: // Cisco HDLC: address, control, then an EtherType
       if (capLen < 4) return Decode.TruncatedLink;
       etherType = v.getUint16(o + 2);
@@ -172,13 +143,13 @@ const MAX_TUNNEL_DEPTH = 4;
  * MPLS label stack. `depth` counts the tunnels opened so far.
  */
 function decodeEtherPayload(v: DataView<ArrayBufferLike>, etherType: number, o: number, end: number, out: DecodedPacket, depth: number): Decode {
-  if (etherType === K.ETHERTYPE_TEB) {
+  if (etherType === EtherType.TEB) {
     if (end - o < 14) return Decode.TruncatedLink;
     etherType = v.getUint16(o + 12);
     o += 14;
   }
   let tagged = false;
-  while (etherType === K.ETHERTYPE_VLAN || etherType === K.ETHERTYPE_QINQ || etherType === K.ETHERTYPE_QINQ_OLD) {
+  while (etherType === EtherType.VLAN || etherType === EtherType.QINQ || etherType === EtherType.QINQ_OLD) {
     if (end - o < 4) return Decode.TruncatedLink;
     if (!tagged) {
       if (out.vlan === 0) out.vlan = v.getUint16(o) & 0x0fff;
@@ -187,13 +158,13 @@ function decodeEtherPayload(v: DataView<ArrayBufferLike>, etherType: number, o: 
     etherType = v.getUint16(o + 2);
     o += 4;
   }
-  if (etherType === K.ETHERTYPE_PPPOE_SESSION) {
+  if (etherType === EtherType.PPPOE_SESSION) {
     // version/type, code, session id, length, then the PPP protocol
     if (end - o < 8) return Decode.TruncatedLink;
     etherType = pppEtherType(v.getUint16(o + 6));
     o += 8;
   }
-  if (etherType === K.ETHERTYPE_MPLS || etherType === K.ETHERTYPE_MPLS_MULTICAST) {
+  if (etherType === EtherType.MPLS || etherType === EtherType.MPLS_MULTICAST) {
     // 4-byte label stack entries up to the one with the bottom-of-stack bit; MPLS does not say what follows, the IP
     // version nibble does (an Ethernet pseudowire's control word starts with 0).
     for (;;) {
@@ -204,10 +175,10 @@ function decodeEtherPayload(v: DataView<ArrayBufferLike>, etherType: number, o: 
     }
     if (end - o < 1) return Decode.TruncatedIp;
     const version = v.getUint8(o) >> 4;
-    etherType = version === 4 ? K.ETHERTYPE_IPV4 : version === 6 ? K.ETHERTYPE_IPV6 : K.NOT_IP;
+    etherType = version === 4 ? EtherType.IPV4 : version === 6 ? EtherType.IPV6 : EtherType.NOT_IP;
   }
-  if (etherType === K.ETHERTYPE_IPV4) return decodeIpv4(v, o, end, out, depth);
-  if (etherType === K.ETHERTYPE_IPV6) return decodeIpv6(v, o, end, out, depth);
+  if (etherType === EtherType.IPV4) return decodeIpv4(v, o, end, out, depth);
+  if (etherType === EtherType.IPV6) return decodeIpv6(v, o, end, out, depth);
   return Decode.NonIp;
 }
 
@@ -216,18 +187,9 @@ const NFULA_PAYLOAD = 9;
 
 /** EtherType of an address family (AF_INET 2; AF_INET6 10 on Linux, 24 OpenBSD, 28 FreeBSD, 30 macOS), else NOT_IP. */
 function addressFamilyEtherType(family: number): number {
-  if (family === 2) return K.ETHERTYPE_IPV4;
-  if (family === 10 || family === 24 || family === 28 || family === 30) return K.ETHERTYPE_IPV6;
-  return K.NOT_IP;
-}
-
-/** EtherType of the IP a PPP protocol number carries (IPv4, IPv6, MPLS unicast and multicast), else NOT_IP. */
-function pppEtherType(protocol: number): number {
-  if (protocol === 0x0021) return K.ETHERTYPE_IPV4;
-  if (protocol === 0x0057) return K.ETHERTYPE_IPV6;
-  if (protocol === 0x0281) return K.ETHERTYPE_MPLS;
-  if (protocol === 0x0283) return K.ETHERTYPE_MPLS_MULTICAST;
-  return K.NOT_IP;
+  if (family === 2) return EtherType.IPV4;
+  if (family === 10 || family === 24 || family === 28 || family === 30) return EtherType.IPV6;
+  return EtherType.NOT_IP;
 }
 
 /**
@@ -373,10 +335,9 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
       out.dstPort = v.getUint16(o + 2);
       out.l4HeaderLen = minimum;
       out.payloadLen = l4Len > minimum ? l4Len - minimum : 0;
-      const port = out.dstPort;
-      if (protocol !== 17 || (port !== 4789 && port !== 6081 && port !== 2152) || out.fragment !== 0 || depth === MAX_TUNNEL_DEPTH) return Decode.OK;
-      const inner = udpTunnelEtherType(v, port, o + 8, end);
-      return inner === K.NOT_IP ? Decode.OK : decodeEtherPayload(v, inner, tunnelPayloadOffset, end, out, depth + 1);
+      if (protocol !== 17 || !isUdpTunnelPort(out.srcPort, out.dstPort) || out.fragment !== 0 || depth === MAX_TUNNEL_DEPTH) return Decode.OK;
+      const inner = udpTunnelEtherType(v, out.srcPort, out.dstPort, o + 8, end);
+      return inner === EtherType.NOT_IP ? Decode.OK : decodeEtherPayload(v, inner, payloadOffset, end, out, depth + 1);
     }
     case 1:
     case 58:
@@ -390,88 +351,7 @@ function decodeTransport(v: DataView<ArrayBufferLike>, o: number, end: number, p
       out.payloadLen = l4Len > 0 ? l4Len : 0;
       if (out.fragment !== 0 || depth === MAX_TUNNEL_DEPTH) return Decode.OK;
       const inner = ipTunnelEtherType(v, protocol, o, end);
-      return inner === K.NOT_IP ? Decode.OK : decodeEtherPayload(v, inner, tunnelPayloadOffset, end, out, depth + 1);
+      return inner === EtherType.NOT_IP ? Decode.OK : decodeEtherPayload(v, inner, payloadOffset, end, out, depth + 1);
     }
   }
-}
-
-/**
- * Where the packet inside the last tunnel header read starts (set by the two functions below with the EtherType they
- * return). A tunnel header that is cut short, of another version or carrying something else (NOT_IP) leaves its
- * packet metered as it is; once it is read, the inner packet's outcome is the packet's.
- */
-let tunnelPayloadOffset = 0;
-
-/** IP in IP (protocol 4), IPv6 in IP (41), GRE (47) version 0 without the deprecated routing field. */
-function ipTunnelEtherType(v: DataView<ArrayBufferLike>, protocol: number, o: number, end: number): number {
-  tunnelPayloadOffset = o;
-  if (protocol === 4) return K.ETHERTYPE_IPV4;
-  if (protocol === 41) return K.ETHERTYPE_IPV6;
-  if (protocol !== 47 || end - o < 4) return K.NOT_IP;
-  const flags = v.getUint8(o);
-  if (flags & 0x40 || (v.getUint8(o + 1) & 7) !== 0) return K.NOT_IP;
-  // optional checksum (+ reserved), key and sequence number words
-  let at = o + 4 + (flags & 0x80 ? 4 : 0) + (flags & 0x20 ? 4 : 0) + (flags & 0x10 ? 4 : 0);
-  let etherType = v.getUint16(o + 2);
-  if (etherType === K.ETHERTYPE_ERSPAN_II) {
-    // type II has an 8-byte header (version 1) and a sequence number; type I has neither
-    if (flags & 0x10) {
-      if (end - at < 8 || v.getUint8(at) >> 4 !== 1) return K.NOT_IP;
-      at += 8;
-    }
-    etherType = K.ETHERTYPE_TEB;
-  } else if (etherType === K.ETHERTYPE_ERSPAN_III) {
-    // 12 bytes (version 2), then an 8-byte platform subheader when the O bit is set; frame type 0 is Ethernet
-    if (end - at < 12 || v.getUint8(at) >> 4 !== 2 || (v.getUint8(at + 10) >> 2) & 0x1f) return K.NOT_IP;
-    at += v.getUint8(at + 11) & 1 ? 20 : 12;
-    etherType = K.ETHERTYPE_TEB;
-  }
-  if (!tunnelledEtherType(etherType)) return K.NOT_IP;
-  tunnelPayloadOffset = at;
-  return etherType;
-}
-
-/** VXLAN (UDP 4789, the I flag set), Geneve (6081, version 0) or GTP-U (2152, version 1 G-PDU) from the UDP payload at `o`. */
-function udpTunnelEtherType(v: DataView<ArrayBufferLike>, dstPort: number, o: number, end: number): number {
-  if (dstPort === 4789) {
-    if (end - o < 8 || !(v.getUint8(o) & 0x08)) return K.NOT_IP;
-    tunnelPayloadOffset = o + 8;
-    return K.ETHERTYPE_TEB;
-  }
-  if (dstPort === 6081) {
-    if (end - o < 8) return K.NOT_IP;
-    const head = v.getUint8(o);
-    const etherType = v.getUint16(o + 2);
-    if (head >> 6 !== 0 || !tunnelledEtherType(etherType)) return K.NOT_IP;
-    tunnelPayloadOffset = o + 8 + (head & 0x3f) * 4;
-    return etherType;
-  }
-  // GTP-U (port 2152: the caller passes no other)
-  if (end - o < 8) return K.NOT_IP;
-  const flags = v.getUint8(o);
-  if ((flags & 0xf0) !== 0x30 || v.getUint8(o + 1) !== 0xff) return K.NOT_IP;
-  let at = o + 8;
-  if (flags & 7) {
-    // sequence number, N-PDU number, next extension header type; then extension headers, each its length in
-    // 4-byte units first and the next one's type last
-    if (end - at < 4) return K.NOT_IP;
-    let next = flags & 4 ? v.getUint8(at + 3) : 0;
-    at += 4;
-    while (next !== 0) {
-      if (end - at < 4) return K.NOT_IP;
-      const len = v.getUint8(at) * 4;
-      if (len === 0 || end - at < len) return K.NOT_IP;
-      next = v.getUint8(at + len - 1);
-      at += len;
-    }
-  }
-  if (end - at < 1) return K.NOT_IP;
-  const version = v.getUint8(at) >> 4;
-  tunnelPayloadOffset = at;
-  return version === 4 ? K.ETHERTYPE_IPV4 : version === 6 ? K.ETHERTYPE_IPV6 : K.NOT_IP;
-}
-
-/** EtherTypes a tunnel may carry here: IP, MPLS or an Ethernet frame. */
-function tunnelledEtherType(etherType: number): boolean {
-  return etherType === K.ETHERTYPE_IPV4 || etherType === K.ETHERTYPE_IPV6 || etherType === K.ETHERTYPE_TEB || etherType === K.ETHERTYPE_MPLS || etherType === K.ETHERTYPE_MPLS_MULTICAST;
 }

@@ -1,5 +1,6 @@
-// The decoded view of one packet, reused for every packet (no allocation on the hot path), and the reasons a packet
-// is skipped. Filled by decodePacket (decode.ts). Addresses are four 32-bit words: IPv4 uses word 0, the rest are 0.
+// The decoded view of one packet, reused for every packet (no allocation on the hot path), the reasons a packet is
+// skipped and the EtherTypes the decoder passes between its steps. Filled by decodePacket (decode.ts). Addresses are
+// four 32-bit words: IPv4 uses word 0, the rest are 0.
 
 import { ipv6GroupsText } from '../../io/address-text.js';
 
@@ -65,6 +66,31 @@ export const DECODE_REASONS: readonly string[] = [
   'truncated-packet-data',
   'encrypted-80211',
 ];
+
+/**
+ * EtherTypes, and what the decoder's steps hand each other in their place (a const enum: literals in the code; shared
+ * by decode.ts and tunnels.ts).
+ */
+export const enum EtherType {
+  IPV4 = 0x0800,
+  IPV6 = 0x86dd,
+  VLAN = 0x8100,
+  QINQ = 0x88a8,
+  QINQ_OLD = 0x9100,
+  PPPOE_SESSION = 0x8864,
+  MPLS = 0x8847,
+  MPLS_MULTICAST = 0x8848,
+  /** Transparent Ethernet bridging: an Ethernet frame follows (GRE, Geneve; what VXLAN and ERSPAN carry). */
+  TEB = 0x6558,
+  ERSPAN_II = 0x88be,
+  ERSPAN_III = 0x22eb,
+  /** PPP, as GRE's protocol type (PPTP). */
+  PPP = 0x880b,
+  /** Not an EtherType: what a step gives when no IP follows (nor, in a tunnel, MPLS or Ethernet). */
+  NOT_IP = 0,
+  /** Not an EtherType: a PPP header cut short (a truncated link header on a PPP link; inside a tunnel, no tunnel). */
+  PPP_TRUNCATED = -1,
+}
 
 /** TCP flag bits (a const enum: literals in the code). */
 export const enum Tcp {
