@@ -56,6 +56,11 @@ export async function run(args: string[]): Promise<void> {
   const detectors = asked.length > 0 ? asked.filter((d) => registered.includes(d)) : registered;
   const skipped = asked.filter((d) => !registered.includes(d));
   if (skipped.length > 0) console.error(`not registered, skipped: ${skipped.join(', ')}`);
+  if (asked.length > 0 && detectors.length === 0) {
+    console.error(`no registered detector asked for (registered: ${registered.join(', ')}; datasets: ${BENCH_NAMES.join(', ')})`);
+    process.exitCode = 2;
+    return;
+  }
   const rows: (string | number)[][] = [];
   console.log(`# Anomaly detectors trained on normal rows only\n${machineLine()}\n`);
   for (const name of datasets.length > 0 ? datasets : BENCH_NAMES) {
