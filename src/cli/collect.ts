@@ -5,8 +5,8 @@
 // decoding run on two threads (src/flows/collector-pipeline.ts); receiving with recvmmsg batches when native/ is built.
 
 import type { Command } from 'commander';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { integerOption, runCommand, type GlobalOptions } from './command.js';
+import { closeSync, openSync } from 'node:fs';
+import { integerOption, receiverOption, runCommand, stopOnSignals, type GlobalOptions } from './command.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
 import { CollectorPipeline, OutputWriteError, type ReceiverKind } from '../flows/collector-pipeline.js';
@@ -44,11 +44,6 @@ export function parseListen(url: string): { host: string; port: number } {
   return { host, port };
 }
 
-function parseReceiver(value: string): ReceiverKind {
-  if (value === 'auto' || value === 'recvmmsg' || value === 'dgram') return value;
-  throw new UsageError(`--receiver expects auto, recvmmsg or dgram, got '${value}'`);
-}
-
 export function register(program: Command): void {
   program
     .command('collect')
@@ -58,7 +53,7 @@ export function register(program: Command): void {
     .option('--receive-buffer <bytes>', 'socket receive buffer to request', integerOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
     .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1, Math.floor(MAX_TIMER_MS / 1000)))
     .option('--count <records>', 'stop once this many flow records were decoded', integerOption('--count', 1))
-    .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', parseReceiver, 'auto')
+    .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', receiverOption, 'auto')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: CollectOptions, cmd: Command) => {
       const global = { ...cmd.optsWithGlobals<GlobalOptions>(), ...opts };
@@ -77,20 +72,16 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
   let decoded = 0;
   // In place before the collector starts (its decoding thread and warm-up take ~0.2 s): a stop meanwhile ends the run
   // as soon as it listens, exit 0, where the signal's default action killed it (exit 143). A signal while stopping
-  // (after a first one, --duration or --count) quits at once: the final flush decodes and writes everything queued,
-  // which takes long behind a slow reader and never ends behind a stalled one.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (!stopping) return stop();
-    const output = opts.out ?? (flowsToStdout ? 'the output' : undefined);
-    const written = output === undefined ? '' : `; ${output} holds only the flows written before it (its last line may be cut)`;
-    writeSync(2, `flowsentry: ${signal} while stopping: quitting at once${written}; ${decoded} flow records decoded so far\n`);
-    // the decoding thread may be blocked in a write, which process.exit() would wait for: the signal's own action ends it
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.kill(process.pid, signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // (after a first one, --duration or --count) quits at once: the final flush decodes and writes everything queued.
+  const removeSignalHandlers = stopOnSignals(['SIGINT', 'SIGTERM'], {
+    stop,
+    stopping: () => stopping,
+    lost: () => {
+      const output = opts.out ?? (flowsToStdout ? 'the output' : undefined);
+      const written = output === undefined ? '' : `${output} holds only the flows written before it (its last line may be cut); `;
+      return `${written}${decoded} flow records decoded so far`;
+    },
+  });
   let outFd: number | undefined;
   try {
     if (opts.out !== undefined) {
@@ -131,8 +122,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
     if (timer) clearTimeout(timer);
     return await pipeline.stop();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     if (outFd !== undefined && outFd > 2) closeSync(outFd);
   }
 }

@@ -2,7 +2,9 @@
 // Exit codes: 0 ok, 1 user error (one line on stderr), 2 usage error. Stack traces only with --debug.
 // Output that cannot be written: src/util/output.ts (stdout's reader gone: exit 0, quietly; otherwise one line, exit 1).
 
+import { writeSync } from 'node:fs';
 import { UsageError, UserError } from '../errors.js';
+import type { ReceiverKind } from '../flows/collector-pipeline.js';
 import { numericCellValue } from '../io/numeric-text.js';
 import { describeWriteError, guardStdout, writeStdout } from '../util/output.js';
 
@@ -104,9 +106,37 @@ export function integerOption(name: string, min: number, max = Infinity): (value
   return numericOption(name, max < Infinity ? `an integer in [${min}, ${max}]` : `an integer >= ${min}`, (n) => Number.isInteger(n) && n >= min && n <= max);
 }
 
-/** A number option, optionally strictly between bounds. */
-export function numberOption(name: string, bounds: { above?: number; below?: number } = {}): (value: string) => number {
-  const { above = -Infinity, below = Infinity } = bounds;
-  const accepted = below < Infinity ? `a number in (${above}, ${below})` : above > -Infinity ? `a number > ${above}` : 'a number';
-  return numericOption(name, accepted, (n) => n > above && n < below);
+/** A number option, optionally above a bound and below (or at most) another. */
+export function numberOption(name: string, bounds: { above?: number; below?: number; max?: number } = {}): (value: string) => number {
+  const { above = -Infinity, below = Infinity, max = Infinity } = bounds;
+  const upper = below < Infinity ? `${below})` : max < Infinity ? `${max}]` : undefined;
+  const accepted = upper !== undefined ? `a number in (${above}, ${upper}` : above > -Infinity ? `a number > ${above}` : 'a number';
+  return numericOption(name, accepted, (n) => n > above && n < below && n <= max);
+}
+
+/** How NetFlow datagrams are received (collect, detect and serve --receiver). */
+export function receiverOption(value: string): ReceiverKind {
+  if (value === 'auto' || value === 'recvmmsg' || value === 'dgram') return value;
+  throw new UsageError(`--receiver expects auto, recvmmsg or dgram, got '${value}'`);
+}
+
+/**
+ * Stops a long-running command on the first of `signals`. One that comes while it is already stopping (after a first
+ * signal, or a stop of its own: --duration, a source's end) quits at once: one line on stderr, "SIGINT while
+ * stopping: quitting at once; " and `lost()`, what is lost, then the signal's own action (exit status 128 + its
+ * number). Not process.exit(): it joins the worker threads, and one blocked in a write never returns. The final
+ * flush can take long behind a slow reader or endpoint, and never ends behind a stalled one. Returns the remover.
+ */
+export function stopOnSignals(signals: readonly NodeJS.Signals[], handlers: { stop: () => void; stopping: () => boolean; lost: () => string }): () => void {
+  const remove = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!handlers.stopping()) return handlers.stop();
+    writeSync(2, `flowsentry: ${signal} while stopping: quitting at once; ${handlers.lost()}\n`);
+    remove();
+    process.kill(process.pid, signal);
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return remove;
 }

@@ -7,8 +7,10 @@ import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import type { RunningService, ServiceSummary } from '../detect/service.js';
 import type { ServiceConfig } from '../serve/config.js';
+import type { ReceiverKind } from '../flows/collector-pipeline.js';
 import { checkCaptureFiles } from './capture-files.js';
-import { integerOption, numberOption, runCommand, type GlobalOptions } from './command.js';
+import { integerOption, numberOption, receiverOption, runCommand, stopOnSignals, type GlobalOptions } from './command.js';
+import { MAX_AGGREGATION_WINDOW_S, MAX_EARLY_PACKETS } from '../detect/config-limits.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 import { keepRunningOnStdoutErrors } from '../util/output.js';
 
@@ -17,7 +19,7 @@ interface DetectCliOptions extends GlobalOptions {
   pcap?: string;
   interface?: string;
   netflow?: string;
-  receiver?: string;
+  receiver?: ReceiverKind;
   stdin?: boolean;
   realtime?: boolean;
   sink?: string[];
@@ -45,10 +47,10 @@ function addCommonOptions(cmd: Command): Command {
     .option('--interface <if>', 'live capture through tcpdump (see docs/detect.md for privileges)')
     .option('--netflow <udp://host:port>', 'listen for NetFlow v5/v9 and IPFIX')
     .option('--stdin', 'read pcap from standard input')
-    .option('--receiver <kind>', 'NetFlow receiver: auto (recvmmsg when built, else dgram), recvmmsg or dgram')
+    .option('--receiver <kind>', 'NetFlow receiver: auto (recvmmsg when built, else dgram), recvmmsg or dgram', receiverOption)
     .option('--sink <spec>', 'stdout | file:PATH | webhook:URL | syslog:HOST[:PORT] (repeatable)', collect)
-    .option('--early-packets <n>', 'also score each flow after its first N packets (0: only at flow end)', integerOption('--early-packets', 0))
-    .option('--aggregation-window <s>', 'seconds within which alerts of one source and label grow one alert', numberOption('--aggregation-window', { above: 0 }))
+    .option('--early-packets <n>', 'also score each flow after its first N packets (0: only at flow end)', integerOption('--early-packets', 0, MAX_EARLY_PACKETS))
+    .option('--aggregation-window <s>', 'seconds within which alerts of one source and label grow one alert', numberOption('--aggregation-window', { above: 0, max: MAX_AGGREGATION_WINDOW_S }))
     .option('--on-alert <command>', "run a command per new alert, e.g. 'nft add element inet filter bl { {src} }' (dry-run unless --on-alert-execute)")
     .option('--on-alert-min-score <x>', 'only alerts with at least this score run the command', numberOption('--on-alert-min-score'))
     .option('--on-alert-per-minute <n>', 'rate limit of the command', integerOption('--on-alert-per-minute', 1))
@@ -61,7 +63,7 @@ function addCommonOptions(cmd: Command): Command {
 
 async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<ServiceConfig> {
   const { loadConfig } = await import('../serve/config.js');
-  const onAlert = opts.onAlert
+  const onAlert = opts.onAlert !== undefined
     ? { command: opts.onAlert, minScore: opts.onAlertMinScore ?? 0, perMinute: opts.onAlertPerMinute ?? 60, timeoutMs: opts.onAlertTimeoutMs ?? 5000, execute: opts.onAlertExecute ?? false }
     : undefined;
   const config = loadConfig(
@@ -118,10 +120,19 @@ function render(s: ServiceSummary): string {
 /** The signals that stop the service as its source's end does: SIGHUP is the terminal closing under a foreground run. */
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
+/** What quitting while the service stops loses, for the line of a signal that comes then. */
+function lostOnQuit(service: RunningService | undefined): string {
+  if (!service) return 'the service had not started, nothing was scored';
+  const { flowsScored, queued } = service.engine.stats();
+  const lost = [...(queued > 0 ? [`${queued} queued flows not yet scored`] : []), 'alerts the sinks have not yet written', ...(service.store ? ["the store's unflushed alert and traffic rows"] : [])];
+  return `${flowsScored} flows scored so far; ${lost.slice(0, -1).join(', ')}${lost.length > 1 ? ' and ' : ''}${lost[lost.length - 1]} are lost`;
+}
+
 /**
- * Runs the service until it is done; SIGTERM, SIGINT or SIGHUP stops it (drain and flush) once. The handlers are in
- * place before the model loads: a stop that comes while the service starts (the model load takes ~0.4 s) stops it as
- * soon as it is up, a clean exit 0, where the signal's default action killed the process (exit 143).
+ * Runs the service until it is done; SIGTERM, SIGINT or SIGHUP stops it (drain and flush). The handlers are in place
+ * before the model loads: a stop that comes while the service starts (the model load takes ~0.4 s) stops it as soon
+ * as it is up, a clean exit 0, where the signal's default action killed the process (exit 143). A signal while it
+ * stops (after a first one, or once its source ended) quits at once, saying what is lost (stopOnSignals).
  */
 async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean): Promise<void> {
   const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };
@@ -129,11 +140,14 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
   if (serve) keepRunningOnStdoutErrors(); // the stdout sink counts its failures; `detect | head` ends quietly
   let service: RunningService | undefined;
   let stopRequested = false;
-  const stop = (): void => {
-    stopRequested = true;
-    if (service) void service.stop();
-  };
-  for (const signal of STOP_SIGNALS) process.once(signal, stop);
+  const removeSignalHandlers = stopOnSignals(STOP_SIGNALS, {
+    stop: () => {
+      stopRequested = true;
+      if (service) void service.stop();
+    },
+    stopping: () => stopRequested || service?.stopping === true,
+    lost: () => lostOnQuit(service),
+  });
   let alertsOnStdout = false;
   try {
     await runCommand(
@@ -168,7 +182,7 @@ async function runUntilDone(opts: DetectCliOptions, cmd: Command, serve: boolean
       },
     );
   } finally {
-    for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    removeSignalHandlers();
   }
 }
 

@@ -13,6 +13,7 @@ import { DEFAULT_TARGET_FPR } from '../workflow/data.js';
 import { listModels } from '../models/index.js';
 import { DEFAULT_CLASSIFIERS, DEFAULT_DETECTORS, METRICS, TASKS, train } from '../workflow/train.js';
 import { integerOption, misreadByNumber, numberOption, parseList, runCommand, typedNumber, type GlobalOptions } from './command.js';
+import { MAX_SEED } from '../util/rng.js';
 
 interface TrainCliOptions extends GlobalOptions {
   test?: string[];
@@ -128,7 +129,7 @@ export function register(program: Command): void {
     .option('--split <how>', 'hold-out without --test: auto | stratified | time (auto: time-ordered when timestamps exist and every class is on both sides)', 'auto')
     .option('--keep-identifiers', 'make identifier columns (row and flow ids, addresses, source ports, timestamps) features; they leak: scores will not carry over to other networks, and detect/serve refuse the model')
     .option('--skip-bad-rows', 'skip malformed rows and rows without a label, in training and test files (counted by reason in the result and report) instead of stopping')
-    .option('--seed <n>', 'seed for splits, folds and models', integerOption('--seed', 0), 0)
+    .option('--seed <n>', 'seed for splits, folds and models', integerOption('--seed', 0, MAX_SEED), 0)
     .option('--target-fpr <rate>', 'detector threshold: false-positive rate on held-out normal training rows', numberOption('--target-fpr', { above: 0, below: 0.5 }), DEFAULT_TARGET_FPR)
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], opts: TrainCliOptions, cmd: Command) => {

@@ -50,6 +50,8 @@ export interface RunningService {
   readonly token: string | undefined;
   /** Resolves when the source has ended (file) and everything is flushed, or after `stop()`. */
   readonly done: Promise<ServiceSummary>;
+  /** Whether it is stopping (draining and flushing) or stopped: after `stop()`, or once its source ended (without keepAlive). */
+  readonly stopping: boolean;
   stop(): Promise<ServiceSummary>;
 }
 
@@ -136,7 +138,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     } catch (err) {
       await server.close();
       await engine.close(); // the store, sinks and hook, so the store's lock goes with this error
-      throw listenFailure(host, port, err, '--http', 'http');
+      throw listenFailure(host, port, err, config.placeOf.http ?? '--http', 'http'); // the default is changed in --http
     }
   }
 
@@ -181,7 +183,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         options.onNetflowPort?.(port);
       };
       const onSkips = (skips: Record<string, number>): void => void (decodeSkips = () => skips);
-      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onRingDropped, onSkips, onListening };
+      const netflow = { signal: abort.signal, receiver: config.receiver, chunkRows: config.batchSize, maxRows: config.maxQueue, model: scorer, onDropped, onRingDropped, onSkips, onListening, listenOption: config.placeOf.netflow };
       const collector = await runNetflowSource(config.netflow, submitChunk, netflow);
       const skips = collectorSkips(collector.malformedByReason, collector.skipped, collector.pendingDropped);
       decodeSkips = () => skips;
@@ -241,5 +243,16 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return stop();
   })();
 
-  return { engine, scorer, store, url, token, done, stop };
+  return {
+    engine,
+    scorer,
+    store,
+    url,
+    token,
+    done,
+    stop,
+    get stopping() {
+      return stopping !== undefined;
+    },
+  };
 }

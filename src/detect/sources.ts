@@ -201,6 +201,8 @@ export async function runNetflowSource(
     ringBytes?: number;
     /** n more datagrams dropped by the native receiver because its ring was full; each second while they change. */
     onRingDropped?: (datagrams: number) => void;
+    /** Where the address was given, named in the line of a failed listen (default '--netflow'; see listenFailure). */
+    listenOption?: string;
   } = {},
 ): Promise<CollectorStats & { backlogDropped: number }> {
   const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
@@ -218,7 +220,7 @@ export async function runNetflowSource(
       model: options.model?.featureSet === 'netflow' ? { doc: options.model.doc, file: options.model.model.file } : undefined,
       receiver: options.receiver,
       ringBytes: options.ringBytes,
-      listenOption: '--netflow',
+      listenOption: options.listenOption ?? '--netflow',
     },
     submit,
     (records) => options.onDropped?.(records),

@@ -38,18 +38,19 @@ export interface CollectorOptions {
 /**
  * Why a socket could not listen on `host`:`port`, as one line that names the address and says what to do, e.g.
  * "cannot listen on udp://0.0.0.0:2055: the port is in use (EADDRINUSE); stop the program that holds it or choose
- * another port in --listen". `option` names where the user gave the address; other errors keep Node's message.
+ * another port in --listen". `givenIn` names where the user gave the address: an option (`--listen`), an environment
+ * variable (`FLOWSENTRY_HTTP`) or a config file's key ("the config file's http"); other errors keep Node's message.
  * The collector's UDP sockets and the service's HTTP server (`scheme` 'http') both say it this way.
  */
-export function listenFailure(host: string, port: number, err: unknown, option?: string, scheme: 'udp' | 'http' = 'udp'): UserError {
+export function listenFailure(host: string, port: number, err: unknown, givenIn?: string, scheme: 'udp' | 'http' = 'udp'): UserError {
   const { code, message } = err as NodeJS.ErrnoException;
-  const inOption = option ? ` in ${option}` : '';
+  const where = givenIn ? ` in ${givenIn}` : '';
   const what: Record<string, string> = {
-    EADDRINUSE: `the port is in use (EADDRINUSE); stop the program that holds it or choose another port${inOption}`,
-    EADDRNOTAVAIL: `${host} is not an address of this machine (EADDRNOTAVAIL); give one of its addresses${inOption}, or 0.0.0.0 for all`,
-    EACCES: `permission denied (EACCES; ports below 1024 need privileges); choose a port above 1023${inOption}`,
-    ENOTFOUND: `no such host (ENOTFOUND); give an address or a host name that resolves${inOption}`,
-    EAI_AGAIN: `the host name could not be resolved now (EAI_AGAIN); try again, or give an address${inOption}`,
+    EADDRINUSE: `the port is in use (EADDRINUSE); stop the program that holds it or choose another port${where}`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine (EADDRNOTAVAIL); give one of its addresses${where}, or 0.0.0.0 for all`,
+    EACCES: `permission denied (EACCES; ports below 1024 need privileges); choose a port above 1023${where}`,
+    ENOTFOUND: `no such host (ENOTFOUND); give an address or a host name that resolves${where}`,
+    EAI_AGAIN: `the host name could not be resolved now (EAI_AGAIN); try again, or give an address${where}`,
   };
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return new UserError(`cannot listen on ${scheme}://${shownHost}:${port}: ${(code !== undefined && what[code]) || message}`);

@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
+import { MAX_AGGREGATION_WINDOW_S, MAX_EARLY_PACKETS } from '../detect/config-limits.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 
 export const configSchema = z
@@ -27,8 +28,8 @@ export const configSchema = z
     stdin: z.boolean().default(false),
     realtime: z.boolean().default(false),
     /** Score each flow after its first N packets as well as when it ends (0 disables early verdicts). */
-    earlyPackets: z.number().int().min(0).max(10_000).default(8),
-    aggregationWindowS: z.number().positive().max(86_400).default(60),
+    earlyPackets: z.number().int().min(0).max(MAX_EARLY_PACKETS).default(8),
+    aggregationWindowS: z.number().positive().max(MAX_AGGREGATION_WINDOW_S).default(60),
     sinks: z.array(z.string()).default([]),
     onAlert: z
       .object({
@@ -48,9 +49,17 @@ export const configSchema = z
   })
   .strict();
 
-export type ServiceConfig = z.infer<typeof configSchema>;
+type Settings = z.infer<typeof configSchema>;
 
-const ENV: Record<string, keyof ServiceConfig> = {
+export type ServiceConfig = Settings & {
+  /**
+   * Where each setting the user gave came from, as a message names it: the option (`--http`), the environment
+   * variable (`FLOWSENTRY_HTTP`) or the config file's key ("the config file's http"). A default has none.
+   */
+  readonly placeOf: Readonly<Partial<Record<keyof Settings, string>>>;
+};
+
+const ENV: Record<string, keyof Settings> = {
   FLOWSENTRY_MODEL: 'model',
   FLOWSENTRY_HTTP: 'http',
   FLOWSENTRY_TOKEN: 'token',
@@ -95,8 +104,9 @@ function optionName(path: readonly PropertyKey[]): string {
 /** Merges the layers and validates the result. `cli` holds only options the user actually gave. */
 export function loadConfig(cli: Record<string, unknown>, configFile?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const merged: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
-  // which layer gave each key, so an invalid value is blamed on the option, variable or file it came from
-  const origin = new Map<string, string>();
+  // which layer gave each key ('file', the variable's name or 'cli'), so that an invalid value is blamed on the
+  // option, variable or file it came from, and the service names where a setting it cannot use was given (placeOf)
+  const origin = new Map<string, string>(Object.keys(merged).map((key) => [key, 'file']));
   for (const [name, key] of Object.entries(ENV)) {
     if (env[name]) {
       merged[key] = env[name];
@@ -116,13 +126,15 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
     const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), merged);
     const problem = typeof given === 'number' ? `${issue.message}, got ${given}` : issue.message;
     const from = issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined;
-    if (from === 'cli') throw new UserError(`invalid ${optionName(issue.path)}: ${problem}`);
-    if (from !== undefined) throw new UserError(`invalid ${from}: ${problem}`);
+    // a value typed on the command line is a usage error, as the option parsers' refusals are
+    if (from === 'cli') throw new UsageError(`invalid ${optionName(issue.path)}: ${problem}`);
+    if (from !== undefined && from !== 'file') throw new UserError(`invalid ${from}: ${problem}`);
     const where = issue.path.join('.') || '(root)';
     throw new UserError(`invalid configuration: ${where}: ${problem}`, configFile ? { file: configFile } : undefined);
   }
   const c = result.data;
   const sources = [c.pcap, c.interface, c.netflow, c.stdin ? 'stdin' : undefined].filter(Boolean);
   if (sources.length > 1) throw new UserError('choose one traffic source: pcap, interface, netflow or stdin');
-  return c;
+  const place = (key: string, from: string): string => (from === 'cli' ? optionName([key]) : from === 'file' ? `the config file's ${key}` : from);
+  return { ...c, placeOf: Object.fromEntries([...origin].map(([key, from]) => [key, place(key, from)])) };
 }

@@ -1,6 +1,9 @@
 // Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna 2018), seeded through splitmix32.
 // Every randomised step in Flowsentry takes a seed so that runs are reproducible.
 
+/** The largest seed: the generator reads a seed as 32 bits (`seed >>> 0`), so a larger one would repeat a smaller one's stream. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 export class Rng {
   private a: number;
   private b: number;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from '../helpers/cli.js';
+import { CLI, cli } from '../helpers/cli.js';
 import { SYNSCAN, TRAINING_CSVS, sharedFiles, startServe, trainPortscanModel, waitFor } from '../e2e/service-harness.js';
 
 const captures = sharedFiles(SYNSCAN);
@@ -98,6 +98,16 @@ describe('detect and serve: what a user meets first', { skip }, () => {
       const r = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', `127.0.0.1:${port}`]);
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `flowsentry: cannot listen on http://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in --http\n`);
+      // the address from the config file or the environment: the line names that, not --http
+      const inUse = (place: string): string => `flowsentry: cannot listen on http://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in ${place}\n`;
+      const config = join(dir, 'taken.json');
+      writeFileSync(config, JSON.stringify({ model, http: `127.0.0.1:${port}`, store }));
+      const fromFile = cli(['serve', '--config', config, '--pcap', synscan]);
+      assert.equal(fromFile.code, 1);
+      assert.equal(fromFile.stderr, inUse("the config file's http"));
+      const fromEnv = spawnSync(process.execPath, [CLI, 'serve', '--model', model, '--pcap', synscan, '--store', store], { encoding: 'utf8', env: { ...process.env, FLOWSENTRY_HTTP: `127.0.0.1:${port}` } });
+      assert.equal(fromEnv.status, 1);
+      assert.equal(fromEnv.stderr, inUse('FLOWSENTRY_HTTP'));
     } finally {
       taken.close();
     }
@@ -112,7 +122,7 @@ describe('detect and serve: what a user meets first', { skip }, () => {
     assert.equal(foreign.code, 1);
     assert.equal(foreign.stderr, 'flowsentry: cannot listen on http://192.0.2.1:8470: 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL); give one of its addresses in --http, or 0.0.0.0 for all\n');
     const range = cli(['serve', '--model', model, '--pcap', synscan, '--store', store, '--http', '127.0.0.1:99999']);
-    assert.equal(range.code, 1);
+    assert.equal(range.code, 2);
     assert.equal(range.stderr, 'flowsentry: invalid --http: the port must be at most 65535\n');
   });
 

@@ -4,16 +4,21 @@
 // a few delays after the model is handed over (loading, starting, running), with a stdin source that never sent a
 // byte (a stop before the capture's first byte was "empty file: not a packet capture", exit 1). Every stop is exit 0
 // with a whole summary, and what the sinks and the store hold agrees with it.
+// A signal while it stops (draining and flushing) quits at once, as collect's does: one line saying so and what is
+// lost, then the signal's own action. It met the default action without a word (a second signal), or nothing at all
+// (the first after detect's capture ended). The stop here cannot end soon: the webhook sink's endpoint never answers,
+// and the sink gives up only 5 s after the stop began.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
 import { constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
-import { SYNSCAN, TRAINING_CSVS, sharedFiles, startServe, trainPortscanModel } from '../e2e/service-harness.js';
+import { SYNSCAN, TRAINING_CSVS, sharedFiles, startServe, trainPortscanModel, waitFor, writeTo } from '../e2e/service-harness.js';
 
 const captures = sharedFiles(SYNSCAN);
 const skip = !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : process.platform === 'win32' ? 'named pipes' : false;
@@ -133,4 +138,85 @@ describe('detect and serve stopped while they start', { skip }, () => {
       checkSummary(r, out);
     });
   }
+});
+
+/** Ends with the process's exit, or with null after `ms` (the process then still runs). */
+function exitWithin(child: ChildProcessWithoutNullStreams, ms: number): Promise<Stopped['exit'] | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+describe('detect and serve: a signal while they stop quits at once', { skip: !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-detect-quit-'));
+  const model = join(dir, 'cic-rf.fsm');
+  /** Requests the webhook endpoint received; it answers none. */
+  const requests: IncomingMessage[] = [];
+  const endpoint = createServer((req) => void requests.push(req));
+  let webhook = '';
+
+  before(async () => {
+    trainPortscanModel(model);
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    webhook = `webhook:http://127.0.0.1:${(endpoint.address() as { port: number }).port}/alerts`;
+  });
+  after(async () => {
+    endpoint.closeAllConnections();
+    await new Promise((resolve) => endpoint.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the CLI with alerts going to the endpoint; `input`, when given, is written to stdin, which stays open. */
+  async function startAlerting(args: readonly string[], input?: Buffer): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
+    const before = requests.length;
+    const child = spawn(process.execPath, [CLI, ...args, '--model', model, '--sink', webhook, '--early-packets', '1'], { env: { ...process.env, FLOWSENTRY_THREADS: '2' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.on('error', () => undefined);
+    if (input) await writeTo(child, input);
+    await waitFor('the first alert at the webhook', () => requests.length > before || child.exitCode !== null || child.signalCode !== null);
+    assert.ok(requests.length > before, `exited before alerting: ${stderr}`);
+    return { child, stderr: () => stderr };
+  }
+
+  /** The last stderr line: the signal, and what quitting loses. */
+  function assertQuitLine(stderr: string, signal: NodeJS.Signals, store: boolean): void {
+    const last = stderr.trim().split('\n').at(-1)!;
+    const lost = `alerts the sinks have not yet written${store ? " and the store's unflushed alert and traffic rows" : ''} are lost`;
+    assert.match(last, new RegExp(`^flowsentry: ${signal} while stopping: quitting at once; [1-9]\\d* flows scored so far; (\\d+ queued flows not yet scored(, | and ))?${lost}$`), stderr);
+  }
+
+  for (const [command, signal] of [['serve', 'SIGTERM'], ['detect', 'SIGHUP']] as const) {
+    it(`${command} --stdin: a second ${signal} during the stop quits at once, saying what is lost`, async () => {
+      const extra = command === 'serve' ? ['--http', '127.0.0.1:0', '--store', join(dir, `${signal}.duckdb`)] : [];
+      const { child, stderr } = await startAlerting([command, '--stdin', ...extra], readFileSync(captures![0]));
+      try {
+        child.kill(signal);
+        assert.equal(await exitWithin(child, 1000), null, `the first ${signal} starts the stop, which waits for the webhook: ${stderr()}`);
+        child.kill(signal);
+        assert.deepEqual(await exitWithin(child, 10_000), { code: null, signal }, stderr());
+        assertQuitLine(stderr(), signal, command === 'serve');
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    });
+  }
+
+  it('detect --pcap: the first SIGINT once the capture ended (the stop under way) quits at once', async () => {
+    const { child, stderr } = await startAlerting(['detect', '--pcap', captures![0]]);
+    try {
+      await sleep(2000); // the capture (0.1 s of work) ended: the stop waits for the webhook until 5 s after it began
+      assert.equal(child.exitCode, null, stderr());
+      child.kill('SIGINT');
+      assert.deepEqual(await exitWithin(child, 10_000), { code: null, signal: 'SIGINT' }, stderr());
+      assertQuitLine(stderr(), 'SIGINT', false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
 });

@@ -36,7 +36,7 @@ describe('numeric options', () => {
   });
 
   it('a blank is not a number (it was 0)', () => {
-    assertUsage('train', '--seed', '', "--seed expects an integer >= 0, got ''");
+    assertUsage('train', '--seed', '', "--seed expects an integer in [0, 4294967295], got ''");
     assertUsage('collect', '--count', ' ', "--count expects an integer >= 1, got ' '");
     assertUsage('extract', '--idle-timeout', '', "--idle-timeout expects a number > 0, got ''");
   });
@@ -52,13 +52,13 @@ describe('numeric options', () => {
   });
 
   it('a negative value (or zero) where it is not allowed is refused', () => {
-    assertUsage('train', '--seed', '-1', "--seed expects an integer >= 0, got '-1'");
+    assertUsage('train', '--seed', '-1', "--seed expects an integer in [0, 4294967295], got '-1'");
     assertUsage('train', '--target-fpr', '-0.01', "--target-fpr expects a number in (0, 0.5), got '-0.01'");
     assertUsage('train', '--target-fpr', '0.5', "--target-fpr expects a number in (0, 0.5), got '0.5'");
     assertUsage('extract', '--active-timeout', '-3', "--active-timeout expects a number > 0, got '-3'");
     assertUsage('collect', '--receive-buffer', '-1', "--receive-buffer expects an integer >= 1, got '-1'");
-    assertUsage('detect', '--early-packets', '-1', "--early-packets expects an integer >= 0, got '-1'");
-    assertUsage('serve', '--aggregation-window', '0', "--aggregation-window expects a number > 0, got '0'");
+    assertUsage('detect', '--early-packets', '-1', "--early-packets expects an integer in [0, 10000], got '-1'");
+    assertUsage('serve', '--aggregation-window', '0', "--aggregation-window expects a number in (0, 86400], got '0'");
     assertUsage('serve', '--on-alert-per-minute', '0', "--on-alert-per-minute expects an integer >= 1, got '0'");
     assertUsage('detect', '--max-flows', '0', "--max-flows expects an integer >= 1, got '0'");
   });
@@ -68,6 +68,17 @@ describe('numeric options', () => {
     assertUsage('detect', '--on-alert-timeout-ms', '2147483648', "--on-alert-timeout-ms expects an integer in [1, 2147483647], got '2147483648'");
   });
 
+  it('a seed the generator would read as another (it takes 32 bits: 1e20 ran as some other seed) is refused', () => {
+    for (const seed of ['1e20', '4294967296', '9007199254740993']) assertUsage('train', '--seed', seed, `--seed expects an integer in [0, 4294967295], got '${seed}'`);
+  });
+
+  it("past the config schema's bounds, --early-packets and --aggregation-window are usage errors (they were exit 1, later)", () => {
+    assertUsage('detect', '--early-packets', '10001', "--early-packets expects an integer in [0, 10000], got '10001'");
+    assertUsage('serve', '--early-packets', '1e5', "--early-packets expects an integer in [0, 10000], got '1e5'");
+    assertUsage('detect', '--aggregation-window', '86400.5', "--aggregation-window expects a number in (0, 86400], got '86400.5'");
+    assertUsage('serve', '--aggregation-window', '1e6', "--aggregation-window expects a number in (0, 86400], got '1e6'");
+  });
+
   it('decimal values are taken, exponents too: the command goes on to its inputs', () => {
     const extract = cli([...COMMANDS.extract, '--max-flows', '1e3', '--idle-timeout', ' 30 ', '--active-timeout', '.5', '--workers', '+2']);
     assert.equal(extract.code, 1, extract.stderr);
@@ -75,5 +86,12 @@ describe('numeric options', () => {
     const detect = cli([...COMMANDS.detect, '--pcap', MISSING, '--early-packets', '0', '--aggregation-window', '2.5', '--on-alert-min-score', '-1e-3']);
     assert.equal(detect.code, 1, detect.stderr);
     assert.match(detect.stderr, new RegExp(`^flowsentry: ${MISSING}: `));
+    // the bounds themselves are taken
+    const bounds = cli([...COMMANDS.serve, '--pcap', MISSING, '--early-packets', '1e4', '--aggregation-window', '86400']);
+    assert.equal(bounds.code, 1, bounds.stderr);
+    assert.match(bounds.stderr, new RegExp(`^flowsentry: ${MISSING}: `));
+    const seed = cli([...COMMANDS.train, '--seed', '4294967295', '--models', 'bogus']);
+    assert.equal(seed.code, 2, seed.stderr);
+    assert.match(seed.stderr, /^flowsentry: [^\n]*bogus/);
   });
 });

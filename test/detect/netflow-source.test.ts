@@ -2,6 +2,7 @@
 // replaced: the same datagrams decoded by FlowCollector into FlowRecords and scored by ModelScorer.scoreBatch.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { runNetflowSource } from '../../src/detect/sources.js';
 import { nativeReceiver } from '../../src/flows/collector-native.js';
 import { loadConfig } from '../../src/serve/config.js';
 import { Bytes, set, templateRecord, v9Packet } from '../collector/build.js';
-import { cli } from '../helpers/cli.js';
+import { CLI, cli } from '../helpers/cli.js';
 import { latestById, waitFor } from '../e2e/service-harness.js';
 
 const FIELDS: [number, number][] = [[1, 4], [2, 4], [4, 1], [6, 1], [7, 2], [8, 4], [11, 2], [12, 4], [21, 4], [22, 4]];
@@ -146,6 +147,16 @@ describe('NetFlow source (collector thread, columnar chunks)', () => {
         assert.equal(r.code, 1, r.stderr);
         assert.equal(r.stderr, `flowsentry: cannot listen on udp://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in --netflow\n`);
       }
+      // the address from the environment or the config file: the line names that, not --netflow
+      const inUse = (place: string): string => `flowsentry: cannot listen on udp://127.0.0.1:${port}: the port is in use (EADDRINUSE); stop the program that holds it or choose another port in ${place}\n`;
+      const fromEnv = spawnSync(process.execPath, [CLI, 'detect', '--model', model], { encoding: 'utf8', env: { ...process.env, FLOWSENTRY_NETFLOW: `udp://127.0.0.1:${port}` } });
+      assert.equal(fromEnv.status, 1, fromEnv.stderr);
+      assert.equal(fromEnv.stderr, inUse('FLOWSENTRY_NETFLOW'));
+      const config = join(dir, 'netflow.json');
+      writeFileSync(config, JSON.stringify({ netflow: `udp://127.0.0.1:${port}` }));
+      const fromFile = cli(['detect', '--model', model, '--config', config]);
+      assert.equal(fromFile.code, 1, fromFile.stderr);
+      assert.equal(fromFile.stderr, inUse("the config file's netflow"));
     } finally {
       taken.close();
     }

@@ -21,6 +21,19 @@ describe('service configuration', () => {
     assert.equal(c.aggregationWindowS, 60);
   });
 
+  it('records where each given setting came from, as a message names it (a default has no place)', () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', http: '0.0.0.0:9000', netflow: 'udp://0.0.0.0:2055', earlyPackets: 4 }));
+    const c = loadConfig({ earlyPackets: 2, aggregationWindowS: 5 }, file, { FLOWSENTRY_NETFLOW: 'udp://127.0.0.1:2055' });
+    assert.deepEqual(c.placeOf, {
+      model: "the config file's model",
+      http: "the config file's http",
+      netflow: 'FLOWSENTRY_NETFLOW',
+      earlyPackets: '--early-packets',
+      aggregationWindowS: '--aggregation-window',
+    });
+    assert.deepEqual(loadConfig({ model: 'm' }, undefined, { FLOWSENTRY_HTTP: '127.0.0.1:1' }).placeOf, { model: '--model', http: 'FLOWSENTRY_HTTP' });
+  });
+
   it('names the file and the key of an invalid value', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', earlyPackets: -1 }));
     assert.throws(() => loadConfig({}, file, {}), (e: Error) => e instanceof UserError && e.message.includes('flowsentry.json') && e.message.includes('earlyPackets'));
@@ -36,11 +49,13 @@ describe('service configuration', () => {
 
   it('blames an invalid value on the command-line option or environment variable that gave it, not on the config file', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'a-long-enough-token-from-the-file' }));
+    // typed on the command line: a usage error (exit 2), as the option parsers' refusals are; elsewhere a user error
     const message = (f: () => unknown): string => {
       try {
         f();
       } catch (e) {
-        assert.ok(e instanceof UserError);
+        assert.ok(e instanceof UsageError || e instanceof UserError);
+        assert.equal(e instanceof UsageError, e.message.startsWith('invalid --'), e.message);
         return e.message;
       }
       assert.fail('no error');
