@@ -150,6 +150,26 @@ function counts(labels: Labels, rows?: ArrayLike<number>): number[] {
   return out;
 }
 
+/**
+ * A classifier learns from two classes or more, in all the training rows and in every cross-validation fold's. A
+ * class of one training row is missing from the fold that validates that row, so two classes must have two rows each.
+ * One line before any fitting instead of every candidate failing with the same reason.
+ */
+function checkClassesToLearn(y: Labels): void {
+  const perClass = counts(y);
+  const present = y.classes.filter((_, k) => perClass[k] > 0);
+  const oneClass = ' (detectors learn from normal rows alone: --task anomaly)';
+  if (present.length < 2) throw new UserError(`the training rows hold a single class ('${present.join("', '")}'); a classifier needs at least two${oneClass}`);
+  const repeated = y.classes.filter((_, k) => perClass[k] > 1);
+  if (repeated.length < 2) {
+    const single = y.classes.filter((_, k) => perClass[k] === 1);
+    throw new UserError(
+      `only '${repeated.join("', '")}' has more than one training row ('${single.join("', '")}': 1 row${single.length > 1 ? ' each' : ''}); a cross-validation fold ` +
+        `fits without the rows it validates, so it would hold a single class: give more rows of another class${oneClass}`,
+    );
+  }
+}
+
 function seededParams(spec: ModelSpec, params: Params, seed: number): Params {
   return 'random_state' in spec.create().params && !('random_state' in params) ? { ...params, random_state: seed } : params;
 }
@@ -374,7 +394,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   const data = await prepareData(o);
   const { train: trainFrame, test: testFrame, yTrain, yTest, summary } = data;
   const info = classInfo(yTrain.classes);
-  if (yTrain.classes.length < 2) throw new UserError(`the training data holds a single class (${yTrain.classes.join(', ')}); it needs at least two`);
+  if (specs.some((s) => s.kind !== 'detector')) checkClassesToLearn(yTrain);
   if ((o.task === 'anomaly' || specs.some((s) => s.kind === 'detector')) && info.normal < 0) {
     throw new UserError(`anomaly detectors train on normal rows, but no class is named normal or benign (classes: ${yTrain.classes.join(', ')})`);
   }
