@@ -3,7 +3,7 @@
 
 import { CIC_IDENTIFIERS, CIC_LABEL, canonicalFeatureName, isCicFeature } from './cic-names.js';
 import { looksNumeric, sampleRows, type ColumnPlan } from './schema.js';
-import type { CsvPeek } from '../io/csv-reader.js';
+import type { CsvPeek } from '../io/csv-peek.js';
 
 const IDENTIFIERS = new Set([...CIC_IDENTIFIERS, 'id']);
 const NUMERIC_IDENTIFIERS = new Set(['Src Port', 'id']);

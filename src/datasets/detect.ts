@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { readerFor } from '../io/capture.js';
-import { peekCsv, type CsvPeek } from '../io/csv-reader.js';
+import { peekCsv, type CsvPeek } from '../io/csv-peek.js';
 import { FORMATS, getFormat } from './formats.js';
 import { genericCsv } from './generic-csv.js';
 import type { DatasetFormat } from './schema.js';

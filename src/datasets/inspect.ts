@@ -5,7 +5,7 @@
 
 import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../frame/frame.js';
 import { textCounts } from '../frame/text-column.js';
-import { peekCsv } from '../io/csv-reader.js';
+import { peekCsv } from '../io/csv-peek.js';
 import { assertNotFlowToolOutput, checkReadable, formatFor } from './detect.js';
 import { LABEL_VIEWS, labelColumnProblem, labelView, type LabelViewName } from './label-views.js';
 import { loadDataset, type LoadOptions } from './load.js';

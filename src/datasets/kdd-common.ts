@@ -2,7 +2,7 @@
 // text: protocol_type, service, flag) and the standard map from attack names to the four DARPA 1998/1999 categories,
 // including the attacks that appear only in the test sets (KDD'99 corrected, NSL-KDD KDDTest+).
 
-import type { CsvPeek } from '../io/csv-reader.js';
+import type { CsvPeek } from '../io/csv-peek.js';
 import type { ColumnPlan } from './schema.js';
 
 export const KDD_FEATURES: readonly string[] = [

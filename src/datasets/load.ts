@@ -5,7 +5,9 @@
 import { UserError } from '../errors.js';
 import type { CategoricalColumn, Column, DroppedColumn, Frame, IdentifierColumn } from '../frame/frame.js';
 import { MAX_TEXT_BYTES, subsetTextColumn } from '../frame/text-column.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, countLines, peekCsv, readCsvInto, warmUpParser, type ColumnOutput, type CsvColumnKind, type CsvPeek, type CsvReadResult } from '../io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, type ColumnOutput, type CsvColumnKind } from '../io/columnar-builder.js';
+import { peekCsv, type CsvPeek } from '../io/csv-peek.js';
+import { countLines, readCsvInto, warmUpParser, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { withLoadMallocPolicy } from '../io/malloc-policy.js';

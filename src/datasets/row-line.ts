@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { splitRecords } from '../io/csv-reader.js';
+import { splitRecords } from '../io/csv-peek.js';
 
 export interface RowLine {
   /** 1-based line where the record starts. */

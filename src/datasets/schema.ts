@@ -1,7 +1,7 @@
 // The dataset format contract: each known format (one file each) says how to recognise a file, what every column
 // is for (feature, identifier, label, ...) and how its labels map to the binary and category views.
 
-import type { CsvPeek } from '../io/csv-reader.js';
+import type { CsvPeek } from '../io/csv-peek.js';
 import { numericCellValue, NUMERIC_MISSING } from '../io/numeric-text.js';
 
 /** What a column of the file is for. */

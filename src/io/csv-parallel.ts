@@ -11,7 +11,8 @@
 import { Worker } from 'node:worker_threads';
 import { open, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { CATEGORICAL, NUMERIC, TEXT, TIMESTAMP, countLines, type ColumnOutput, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+import { CATEGORICAL, NUMERIC, TEXT, TIMESTAMP, type ColumnOutput, type CsvColumnKind } from './columnar-builder.js';
+import { countLines, type CsvReadOptions } from './csv-reader.js';
 import type { CsvWorkerMessage, CsvWorkerTask } from './csv-worker.js';
 
 export interface ParallelFile {

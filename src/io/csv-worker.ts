@@ -3,7 +3,8 @@
 
 import { parentPort } from 'node:worker_threads';
 import { UserError, type InputLocation } from '../errors.js';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, TEXT, TIMESTAMP, readCsvInto, type CsvColumnKind, type CsvReadOptions } from './csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, TEXT, TIMESTAMP, type CsvColumnKind } from './columnar-builder.js';
+import { readCsvInto, type CsvReadOptions } from './csv-reader.js';
 
 export interface CsvWorkerTask {
   readonly id: number;

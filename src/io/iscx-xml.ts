@@ -6,7 +6,8 @@
 
 import { UserError } from '../errors.js';
 import { ByteDictionary } from './csv-dictionary.js';
-import { CATEGORICAL, NUMERIC, SKIP_NOT_NUMBER, type ColumnarBuilder, type CsvReadResult } from './csv-reader.js';
+import { CATEGORICAL, NUMERIC, type ColumnarBuilder } from './columnar-builder.js';
+import { SKIP_NOT_NUMBER, type CsvReadResult } from './csv-reader.js';
 import { numericCellValue } from './numeric-text.js';
 import { openByteSource, pumpSource } from './csv-source.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadDataset } from '../../src/datasets/load.js';
-import { peekCsv } from '../../src/io/csv-reader.js';
+import { peekCsv } from '../../src/io/csv-peek.js';
 import type { CategoricalColumn, Frame, NumericColumn } from '../../src/frame/frame.js';
 
 let dir: string;

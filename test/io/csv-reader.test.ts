@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, SKIP_NOT_NUMBER, SKIP_RAGGED, TIMESTAMP, countLines, peekCsv, readCsvInto, type CsvColumnKind, type CategoricalOutput, type NumericOutput, type TimestampOutput } from '../../src/io/csv-reader.js';
+import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TIMESTAMP, type CsvColumnKind, type CategoricalOutput, type NumericOutput, type TimestampOutput } from '../../src/io/columnar-builder.js';
+import { SKIP_NOT_NUMBER, SKIP_RAGGED, countLines, readCsvInto } from '../../src/io/csv-reader.js';
 import { UserError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -198,23 +199,6 @@ describe('csv reader: values', () => {
     }
   });
 
-  it('peeks at the records asked for, blank lines not counted', async () => {
-    const path = write('blank.csv', `\n\r\n\na,b\n\n1,x\n2,y\n3,z\n${'4,w\n'.repeat(5000)}`);
-    const two = await peekCsv(path, 2);
-    assert.deepEqual(two.records, [['a', 'b'], ['1', 'x']]);
-    assert.equal(two.complete, false);
-    const all = await peekCsv(path, 10_000);
-    assert.equal(all.records.length, 5004);
-    assert.equal(all.complete, true);
-  });
-
-  it('peeks at the first records as text', async () => {
-    const path = write('peek.csv', '\ufeffa,b\n1,"x,y"\n2,z\n');
-    const peek = await peekCsv(path);
-    assert.deepEqual(peek.records, [['a', 'b'], ['1', 'x,y'], ['2', 'z']]);
-    assert.equal(peek.complete, true);
-    assert.equal(peek.binary, false);
-  });
 });
 
 describe('line count', () => {

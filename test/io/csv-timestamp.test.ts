@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTimestamp } from '../../src/io/csv-timestamp.js';
-import { ColumnarBuilder, NUMERIC, SKIP_NOT_TIMESTAMP, TIMESTAMP, readCsvInto, type TimestampOutput } from '../../src/io/csv-reader.js';
+import { ColumnarBuilder, NUMERIC, TIMESTAMP, type TimestampOutput } from '../../src/io/columnar-builder.js';
+import { SKIP_NOT_TIMESTAMP, readCsvInto } from '../../src/io/csv-reader.js';
 import { Rng } from '../../src/util/rng.js';
 
 const read = (text: string): number => {
