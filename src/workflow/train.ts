@@ -23,6 +23,7 @@ import { conformalThreshold } from '../models/calibration.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
+import { BINARY_CLASSES } from '../datasets/label-views.js';
 import { alignToTraining, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
@@ -271,6 +272,19 @@ function everyClassOnBothSides(codes: Int32Array, k: number, split: { train: Int
   return true;
 }
 
+/**
+ * The training labels. --task anomaly on data without a label column (and no --label) takes every row as normal
+ * traffic, the baseline the detectors learn (unsupervised use: a capture of one's own network, flows from `extract`
+ * or `collect`); without attack rows detection cannot be measured, but the held-out rows measure false positives.
+ */
+function trainingLabels(frame: Frame, o: TrainOptions): Labels {
+  if (frame.label !== undefined || o.label !== undefined) return taskLabels(frame, o.task);
+  const files = frame.source.files.join(', ');
+  if (o.task !== 'anomaly') throw new UserError(`${files}: the dataset has no label column: name it with --label, or learn every row as normal traffic with --task anomaly`);
+  o.log?.(`${files}: no label column: every row is taken as normal traffic, the baseline the detectors learn`);
+  return { codes: new Int32Array(frame.nRows), classes: BINARY_CLASSES };
+}
+
 interface Prepared {
   train: Frame;
   test: Frame;
@@ -294,7 +308,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
         : '--keep-identifiers: the data has no identifier columns; the model is trained as without it',
     );
   }
-  const yFull = taskLabels(full, o.task);
+  const yFull = trainingLabels(full, o);
   if (o.task === 'anomaly' && !yFull.codes.includes(normalClassIndex(yFull.classes))) {
     // found here, not as "a fold has no normal training rows" after the search started
     throw new UserError('every row is an attack: --task anomaly fits detectors on normal rows, and the training data has none', { file: o.files.length === 1 ? o.files[0] : `${o.files.length} files` });
@@ -399,6 +413,10 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     throw new UserError(`anomaly detectors train on normal rows, but no class is named normal or benign (classes: ${yTrain.classes.join(', ')})`);
   }
 
+  const attackFree = o.task === 'anomaly' && counts(yTrain).every((n, k) => n === 0 || k === info.normal);
+  if (attackFree && o.tune) throw new UserError('--tune: the training rows hold no attacks, so no score can compare parameter settings; set parameters with --param');
+  if (attackFree) o.warn?.(`the training rows hold no attacks: ${o.metric} cannot rank the detectors, so the first of ${specs.map((s) => s.name).join(', ')} that trains is saved; the held-out rows measure each one's false-positive rate`);
+
   // 1. cross-validation (and search) on the training rows only
   const cvData = { frame: trainFrame, pipeline: PIPELINE_OPTIONS, y: yTrain };
   const cvOptions = {
@@ -433,7 +451,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   if (interrupted) o.log?.(`interrupted: keeping the ${cv.tasksDone} of ${cv.tasksTotal} CV tasks finished so far`);
 
   // 2. per model: the best parameters found, refitted on all training rows and evaluated once on the test set
-  const meanOf = (c: CvCandidate): number => (c.error === undefined && c.foldsDone > 0 ? c.cv[o.metric]?.mean ?? Number.NaN : Number.NaN);
+  const meanOf = (c: CvCandidate): number => (c.error === undefined && c.foldsDone > 0 ? (attackFree ? 0 : c.cv[o.metric]?.mean ?? Number.NaN) : Number.NaN);
   const candidates: CandidateResult[] = [];
   const fittedByName = new Map<string, { fitted: Fitted; fitRows: Int32Array }>();
   for (const spec of specs) {
@@ -483,8 +501,9 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     candidates.push(result);
   }
 
-  // 3. leaderboard by CV score; the best is saved
-  const score = (c: CandidateResult): number => (c.error ? Number.NaN : c.cv[o.metric]?.mean ?? Number.NaN);
+  // 3. leaderboard by CV score; the best is saved. Without attack rows no score can rank detectors: they keep the
+  // order of --models, and the first that trained is saved (announced before the search).
+  const score = (c: CandidateResult): number => (c.error ? Number.NaN : attackFree ? 0 : c.cv[o.metric]?.mean ?? Number.NaN);
   candidates.sort((a, b) => {
     const sa = score(a);
     const sb = score(b);
@@ -516,7 +535,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     flowsentryVersion: flowsentryVersion(),
     seconds: 0,
   };
-  const document = await buildDocument(o, result, winner, best.fitted, trainFrame, best.fitRows);
+  const document = await buildDocument(o, result, winner, best.fitted, trainFrame, yTrain, best.fitRows);
   if (o.out) {
     saveModel(o.out, document);
     o.log?.(`saved ${winner.name} to ${o.out}`);
@@ -542,7 +561,7 @@ function labelMapping(frame: Frame, y: Labels): Record<string, string> {
   return mapping;
 }
 
-async function buildDocument(o: TrainOptions, result: RunResult, winner: CandidateResult, fitted: Fitted, trainFrame: Frame, fitRows: Int32Array): Promise<ModelDocument> {
+async function buildDocument(o: TrainOptions, result: RunResult, winner: CandidateResult, fitted: Fitted, trainFrame: Frame, y: Labels, fitRows: Int32Array): Promise<ModelDocument> {
   const files: TrainingFile[] = [];
   for (const f of o.files) files.push(await fingerprint(f));
   const testFiles: TrainingFile[] = [];
@@ -551,7 +570,6 @@ async function buildDocument(o: TrainOptions, result: RunResult, winner: Candida
   const refFrame = subsetFrame(trainFrame, refRows);
   const outputs = await outputsOf(fitted, fitted.pipeline.transform(refFrame));
   const scores = outputs.attackScore ?? Float64Array.from({ length: refFrame.nRows }, (_, i) => (outputs.proba ? Math.max(...outputs.proba.subarray(i * fitted.info.classes.length, (i + 1) * fitted.info.classes.length)) : 0));
-  const y = taskLabels(trainFrame, o.task);
   const ds = result.dataset;
   return {
     meta: {
