@@ -90,20 +90,26 @@ export function misreadByNumber(text: string): boolean {
 
 /**
  * The parser of a numeric option: a finite number by `typedNumber` that `accepts`, else a usage error naming the
- * option, the value as typed and what it accepts. A 0x, 0o or 0b literal is shown in decimal, the way to write it.
+ * option, the value as typed and what it accepts. A 0x, 0o or 0b literal is shown in decimal, the way to write it;
+ * `hint` may add why another refused number is refused.
  */
-function numericOption(name: string, accepted: string, accepts: (n: number) => boolean): (value: string) => number {
+function numericOption(name: string, accepted: string, accepts: (n: number) => boolean, hint: (n: number) => string | undefined = () => undefined): (value: string) => number {
   return (value: string) => {
     const n = typedNumber(value);
     if (n !== undefined && Number.isFinite(n) && accepts(n)) return n;
-    const literal = value.trim() !== '' && misreadByNumber(value);
-    throw new UsageError(`${name} expects ${accepted}, got '${value}'${literal ? ` (write it in decimal: ${Number(value)})` : ''}`);
+    const note = value.trim() !== '' && misreadByNumber(value) ? `write it in decimal: ${Number(value)}` : n !== undefined ? hint(n) : undefined;
+    throw new UsageError(`${name} expects ${accepted}, got '${value}'${note ? ` (${note})` : ''}`);
   };
 }
 
-/** An integer option, at least `min` (and at most `max`). */
-export function integerOption(name: string, min: number, max = Infinity): (value: string) => number {
-  return numericOption(name, max < Infinity ? `an integer in [${min}, ${max}]` : `an integer >= ${min}`, (n) => Number.isInteger(n) && n >= min && n <= max);
+/**
+ * An integer option, at least `min` and at most `max`, which is at most 2^53 - 1: past it a number no longer holds
+ * every integer (9007199254740993 would be read as 9007199254740992), and the config schema's integers stop there too.
+ */
+export function integerOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const unbounded = max >= Number.MAX_SAFE_INTEGER;
+  const tooLarge = (n: number): string | undefined => (unbounded && Number.isFinite(n) && n > Number.MAX_SAFE_INTEGER ? `at most ${Number.MAX_SAFE_INTEGER}, the largest integer held exactly` : undefined);
+  return numericOption(name, unbounded ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, (n) => Number.isSafeInteger(n) && n >= min && n <= max, tooLarge);
 }
 
 /** A number option, optionally above a bound and below (or at most) another. */

@@ -63,9 +63,10 @@ function addCommonOptions(cmd: Command): Command {
 
 async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<ServiceConfig> {
   const { loadConfig } = await import('../serve/config.js');
-  const onAlert = opts.onAlert !== undefined
-    ? { command: opts.onAlert, minScore: opts.onAlertMinScore ?? 0, perMinute: opts.onAlertPerMinute ?? 60, timeoutMs: opts.onAlertTimeoutMs ?? 5000, execute: opts.onAlertExecute ?? false }
-    : undefined;
+  // the hook settings given, which amend the config file's onAlert (the schema has the defaults)
+  const hookOptions = { command: opts.onAlert, minScore: opts.onAlertMinScore, perMinute: opts.onAlertPerMinute, timeoutMs: opts.onAlertTimeoutMs, execute: opts.onAlertExecute };
+  const given = Object.entries(hookOptions).filter(([, value]) => value !== undefined);
+  const onAlert = given.length > 0 ? Object.fromEntries(given) : undefined;
   const config = loadConfig(
     {
       model: opts.model,

@@ -101,6 +101,8 @@ function optionName(path: readonly PropertyKey[]): string {
   return OPTION_OF[key] ?? `--${kebab(key)}`;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** Merges the layers and validates the result. `cli` holds only options the user actually gave. */
 export function loadConfig(cli: Record<string, unknown>, configFile?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const merged: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
@@ -114,7 +116,13 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
     }
   }
   for (const [key, value] of Object.entries(cli)) {
-    if (value !== undefined) {
+    if (value === undefined) continue;
+    const before = merged[key];
+    if (isObject(value) && isObject(before)) {
+      // part of an object setting (--on-alert-execute) amends the file's, each given field blamed on its own option
+      merged[key] = { ...before, ...value };
+      for (const field of Object.keys(value)) origin.set(`${key}.${field}`, 'cli');
+    } else {
       merged[key] = value;
       origin.set(key, 'cli');
     }
@@ -125,7 +133,7 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
     // a number given is echoed (never a text: it may be the token)
     const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), merged);
     const problem = typeof given === 'number' ? `${issue.message}, got ${given}` : issue.message;
-    const from = issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined;
+    const from = origin.get(issue.path.slice(0, 2).join('.')) ?? (issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined);
     // a value typed on the command line is a usage error, as the option parsers' refusals are
     if (from === 'cli') throw new UsageError(`invalid ${optionName(issue.path)}: ${problem}`);
     if (from !== undefined && from !== 'file') throw new UserError(`invalid ${from}: ${problem}`);
@@ -136,5 +144,6 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
   const sources = [c.pcap, c.interface, c.netflow, c.stdin ? 'stdin' : undefined].filter(Boolean);
   if (sources.length > 1) throw new UserError('choose one traffic source: pcap, interface, netflow or stdin');
   const place = (key: string, from: string): string => (from === 'cli' ? optionName([key]) : from === 'file' ? `the config file's ${key}` : from);
-  return { ...c, placeOf: Object.fromEntries([...origin].map(([key, from]) => [key, place(key, from)])) };
+  const settings = [...origin].filter(([key]) => !key.includes('.'));
+  return { ...c, placeOf: Object.fromEntries(settings.map(([key, from]) => [key, place(key, from)])) };
 }

@@ -26,6 +26,8 @@ describe('detect and serve options the config schema refuses', () => {
     assertUsage(['detect', '--model', '', '--pcap', CAPTURE], 'invalid --model: Too small: expected string to have >=1 characters');
     // an empty command was dropped without a word (no hook at all)
     assertUsage(['detect', '--model', MODEL, '--pcap', CAPTURE, '--on-alert', ''], 'invalid --on-alert: Too small: expected string to have >=1 characters');
+    // a hook option with no command anywhere was ignored without a word
+    assertUsage(['detect', '--model', MODEL, '--pcap', CAPTURE, '--on-alert-execute'], 'invalid --on-alert: Invalid input: expected string, received undefined');
   });
 
   it('--receiver is refused as collect refuses it', () => {

@@ -72,10 +72,10 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.ok(scanner && scanner.count > 1900, 'the scan is one aggregated alert from the scanner');
   });
 
-  it('--receiver takes auto, recvmmsg or dgram; anything else is one line naming the option', () => {
+  it('--receiver takes auto, recvmmsg or dgram; anything else is one usage line naming the option, as for collect', () => {
     const r = cli(['detect', '--model', model, '--netflow', 'udp://127.0.0.1:0', '--receiver', 'bogus']);
-    assert.equal(r.code, 1, r.stderr);
-    assert.equal(r.stderr, 'flowsentry: invalid --receiver: Invalid option: expected one of "auto"|"recvmmsg"|"dgram"\n');
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, "flowsentry: --receiver expects auto, recvmmsg or dgram, got 'bogus'\n");
   });
 
   it('refuses a CIC-feature model for --netflow at start with one line (it started and logged a scoring error per batch)', () => {

@@ -72,6 +72,13 @@ describe('numeric options', () => {
     for (const seed of ['1e20', '4294967296', '9007199254740993']) assertUsage('train', '--seed', seed, `--seed expects an integer in [0, 4294967295], got '${seed}'`);
   });
 
+  it('an integer past 2^53 - 1, which a number cannot hold exactly, is refused (the config schema refused it as exit 1)', () => {
+    const hint = '(at most 9007199254740991, the largest integer held exactly)';
+    assertUsage('detect', '--max-flows', '9007199254740993', `--max-flows expects an integer >= 1, got '9007199254740993' ${hint}`);
+    assertUsage('serve', '--on-alert-per-minute', '1e20', `--on-alert-per-minute expects an integer >= 1, got '1e20' ${hint}`);
+    assertUsage('collect', '--count', '1e300', `--count expects an integer >= 1, got '1e300' ${hint}`);
+  });
+
   it("past the config schema's bounds, --early-packets and --aggregation-window are usage errors (they were exit 1, later)", () => {
     assertUsage('detect', '--early-packets', '10001', "--early-packets expects an integer in [0, 10000], got '10001'");
     assertUsage('serve', '--early-packets', '1e5', "--early-packets expects an integer in [0, 10000], got '1e5'");
@@ -83,7 +90,7 @@ describe('numeric options', () => {
     const extract = cli([...COMMANDS.extract, '--max-flows', '1e3', '--idle-timeout', ' 30 ', '--active-timeout', '.5', '--workers', '+2']);
     assert.equal(extract.code, 1, extract.stderr);
     assert.match(extract.stderr, new RegExp(`^flowsentry: ${MISSING}: `));
-    const detect = cli([...COMMANDS.detect, '--pcap', MISSING, '--early-packets', '0', '--aggregation-window', '2.5', '--on-alert-min-score', '-1e-3']);
+    const detect = cli([...COMMANDS.detect, '--pcap', MISSING, '--early-packets', '0', '--aggregation-window', '2.5', '--on-alert', 'echo {src}', '--on-alert-min-score', '-1e-3']);
     assert.equal(detect.code, 1, detect.stderr);
     assert.match(detect.stderr, new RegExp(`^flowsentry: ${MISSING}: `));
     // the bounds themselves are taken

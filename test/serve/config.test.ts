@@ -34,6 +34,17 @@ describe('service configuration', () => {
     assert.deepEqual(loadConfig({ model: 'm' }, undefined, { FLOWSENTRY_HTTP: '127.0.0.1:1' }).placeOf, { model: '--model', http: 'FLOWSENTRY_HTTP' });
   });
 
+  it("hook options amend the config file's onAlert (they were ignored without --on-alert), each blamed on its option", () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', onAlert: { command: 'echo {src}', perMinute: 5 } }));
+    assert.deepEqual(loadConfig({ onAlert: { execute: true } }, file, {}).onAlert, { command: 'echo {src}', minScore: 0, perMinute: 5, timeoutMs: 5000, execute: true });
+    assert.deepEqual(loadConfig({ onAlert: { command: 'logger {src}' } }, file, {}).onAlert, { command: 'logger {src}', minScore: 0, perMinute: 5, timeoutMs: 5000, execute: false });
+    assert.throws(() => loadConfig({ onAlert: { perMinute: 0 } }, file, {}), (e: Error) => e instanceof UsageError && e.message === 'invalid --on-alert-per-minute: Too small: expected number to be >0, got 0');
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', onAlert: { command: 'echo {src}', timeoutMs: 0 } }));
+    assert.throws(() => loadConfig({ onAlert: { execute: true } }, file, {}), (e: Error) => e instanceof UserError && /flowsentry\.json: invalid configuration: onAlert\.timeoutMs: /.test(e.message));
+    // no command anywhere: the option that would give it
+    assert.throws(() => loadConfig({ model: 'm', onAlert: { execute: true } }, undefined, {}), (e: Error) => e instanceof UsageError && e.message.startsWith('invalid --on-alert: '));
+  });
+
   it('names the file and the key of an invalid value', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', earlyPackets: -1 }));
     assert.throws(() => loadConfig({}, file, {}), (e: Error) => e instanceof UserError && e.message.includes('flowsentry.json') && e.message.includes('earlyPackets'));
