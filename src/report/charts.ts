@@ -67,11 +67,12 @@ function confusionFigures(result: RunResult): Figure[] {
         row.forEach((v, j) => data.push([j, i, total > 0 ? v / total : 0, `${v}\n${total > 0 ? ((100 * v) / total).toFixed(1) : '0.0'}%`]));
       });
       const size = Math.max(320, Math.min(900, 120 + classes.length * 70));
+      const heading = `Confusion matrix — ${c.name} (counts, row %)`;
       return {
         id: `confusion-${slug(c.name)}`,
         title: `Confusion matrix: ${c.name}`,
         option: {
-          ...base(`Confusion matrix — ${c.name} (counts, row %)`),
+          ...base(heading),
           tooltip: {},
           grid: { left: 120, right: 30, top: 50, bottom: 90 },
           xAxis: { type: 'category', data: classes, axisLabel: { rotate: classes.length > 4 ? 40 : 0 }, ...axisName('predicted'), nameGap: 60 },
@@ -79,7 +80,8 @@ function confusionFigures(result: RunResult): Figure[] {
           visualMap: { min: 0, max: 1, dimension: 2, show: false, inRange: { color: ['#f3f6fc', '#2456c6'] } },
           series: [{ type: 'heatmap', data, label: { show: true, fontSize: classes.length > 8 ? 8 : 11, formatter: (p: { data: unknown[] }) => String(p.data[3]) } }],
         },
-        width: size,
+        // wide enough for the centred heading (~8 px a character at 14 px), which a small matrix would clip on both sides
+        width: Math.max(size, 8 * heading.length + 40),
         height: size,
       };
     });
@@ -105,7 +107,8 @@ function historyFigures(result: RunResult): Figure[] {
           ...base(`${c.name} — ${what === 'loss' ? 'loss' : series.includes('oob_score') ? 'out-of-bag score' : 'accuracy'} ${h.unit === 'trees' ? 'by number of trees' : `per ${h.unit}`}`),
           legend: LEGEND,
           grid: GRID_WITH_LEGEND,
-          xAxis: { type: 'category', data: Array.from({ length }, (_, i) => i + 1), ...axisName(h.unit === 'trees' ? 'number of trees' : h.unit) },
+          // hideOverlap: 100 epochs' labels ran into each other ('97100')
+          xAxis: { type: 'category', data: Array.from({ length }, (_, i) => i + 1), axisLabel: { hideOverlap: true }, ...axisName(h.unit === 'trees' ? 'number of trees' : h.unit) },
           // accuracy and OOB score never exceed 1: no axis label above it
           yAxis: { type: 'value', scale: true, ...(what === 'accuracy' ? { max: 1 } : {}), ...axisName(what), nameGap: 45 },
           series: series.map((n) => ({ name: n, type: 'line', showSymbol: false, data: h.series[n] })),
