@@ -125,8 +125,10 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 function lostOnQuit(service: RunningService | undefined): string {
   if (!service) return 'the service had not started, nothing was scored';
   const { flowsScored, queued } = service.engine.stats();
-  const lost = [...(queued > 0 ? [`${queued} queued flows not yet scored`] : []), 'alerts the sinks have not yet written', ...(service.store ? ["the store's unflushed alert and traffic rows"] : [])];
-  return `${flowsScored} flows scored so far; ${lost.slice(0, -1).join(', ')}${lost.length > 1 ? ' and ' : ''}${lost[lost.length - 1]} are lost`;
+  const lost = [...(queued > 0 ? [`${queued} queued flows not yet scored`] : []), 'alerts the sinks have not yet written'];
+  if (service.store) lost.push("the store's unflushed alert and traffic rows");
+  const last = lost.pop()!;
+  return `${flowsScored} flows scored so far; ${lost.length > 0 ? `${lost.join(', ')} and ` : ''}${last} are lost`;
 }
 
 /**
