@@ -45,15 +45,14 @@ function curveFigure(result: RunResult, kind: 'roc' | 'pr'): Figure | undefined 
     title: kind === 'roc' ? 'ROC curves (test set)' : 'Precision–recall curves (test set)',
     option: {
       ...base(kind === 'roc' ? 'ROC curves, all candidates' : 'Precision–recall curves, all candidates'),
-      // the dashed chance line needs no legend entry: without it five candidates fit on one page of the legend
-      legend: { ...LEGEND, type: 'scroll', data: series.filter((s) => s.name !== 'chance').map((s) => s.name) },
+      legend: { ...LEGEND, type: 'scroll' },
       grid: GRID_WITH_LEGEND,
       xAxis: { type: 'value', min: 0, max: 1, ...axisName(kind === 'roc' ? 'false-positive rate' : 'recall') },
       yAxis: { type: 'value', min: 0, max: 1, ...axisName(kind === 'roc' ? 'true-positive rate' : 'precision') },
       series,
     },
-    // wider than the default: a legend of five candidates with their AUC fits on one page
-    width: 760,
+    // wider than the default: five candidates with their AUC and the chance line fit on one legend page
+    width: 880,
     height: 420,
   };
 }
