@@ -1,7 +1,8 @@
 // `detect` and `serve` as a user first meets them (session 7 audit): with alerts on stdout (the default sink) stdout
 // is JSON lines only, the summary goes to stderr; the config file's sinks are used (detect's stdout default overrode
 // them); a config file that is not JSON is named with line and column; an HTTP address that is taken, unknown or out of range is one line
-// naming it (not "internal error"), and the store it opened is released; a NetFlow port past 65535 is refused (the
+// naming it and where it was given (option, config file or variable; not "internal error"), and the store it opened is
+// released (an --http out of range is a usage error); a NetFlow port past 65535 is refused (the
 // socket took it modulo 65536: 99999 listened on 34463); serve whose source fails says so in /api/health.
 
 import { describe, it, before, after } from 'node:test';
