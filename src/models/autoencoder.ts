@@ -8,7 +8,7 @@
 
 import { checkInput, type Matrix } from '../frame/matrix.js';
 import { UserError } from '../errors.js';
-import { resolveParams, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
+import { resolveParams, type FitOptions, type ModelState, type Params, type TrainingHistory, SEED_RULE } from './estimator.js';
 import { checkEnoughRows, contaminationRule, DetectorBase } from './detector-base.js';
 import { quantileSorted } from '../util/quantile.js';
 import { conformalThreshold } from './calibration.js';
@@ -51,7 +51,7 @@ const RULES = {
   n_iter_no_change: { type: 'int', min: 1 },
   dropout: { type: 'float', min: 0, max: 1, exclusiveMax: true },
   contamination: contaminationRule,
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 } as const;
 
 export class Autoencoder extends DetectorBase {

@@ -5,7 +5,7 @@
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { argmaxLabels, type Labels } from '../frame/labels.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { TreeClassifier } from './trees/tree-classifier.js';
 import { Rng } from '../util/rng.js';
@@ -35,7 +35,7 @@ const RULES: { [K in keyof DecisionTreeParams]: ParamRule } = {
   max_features: maxFeaturesRule,
   class_weight: classWeightRule,
   max_bins: { type: 'int', min: 2, max: MAX_BINS },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 export class DecisionTree extends TreeClassifier implements Classifier {

@@ -6,6 +6,7 @@
 import type { Matrix } from '../frame/matrix.js';
 import type { Labels } from '../frame/labels.js';
 import { ParameterError, UserError } from '../errors.js';
+import { MAX_SEED } from '../util/rng.js';
 
 export type TypedArray =
   | Float32Array
@@ -95,6 +96,9 @@ export type ParamRule =
   | { type: 'bool' }
   | { type: 'int-or-choice'; min: number; values: readonly string[] }
   | { type: 'float-or-choice'; min: number; max: number; exclusiveMin?: boolean; values: readonly string[] };
+
+/** Every model's `random_state`: the seeded generator reads 32 bits, so a larger seed would run as another one. */
+export const SEED_RULE: ParamRule = { type: 'int', min: 0, max: MAX_SEED };
 
 function describeRule(rule: ParamRule): string {
   switch (rule.type) {

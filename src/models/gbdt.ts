@@ -9,7 +9,7 @@
 import { checkInput, createMatrix, takeRows, type Matrix } from '../frame/matrix.js';
 import { alignLabels, type Labels } from '../frame/labels.js';
 import { stratifiedHoldout } from '../frame/splits.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { TreeClassifier } from './trees/tree-classifier.js';
 import { Rng } from '../util/rng.js';
@@ -60,7 +60,7 @@ const RULES: { [K in keyof GbdtParams]: ParamRule } = {
   tol: { type: 'float', min: 0 },
   class_weight: classWeightRule,
   n_jobs: { type: 'int', min: 1, nullable: true },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 /** Above this many rows × features, leaf histograms are filled by two threads. */

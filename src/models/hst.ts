@@ -8,7 +8,7 @@
 // learnOne / scoreOne: O(trees · height) time, O(trees · 2^height) memory.
 
 import { checkInput, type Matrix } from '../frame/matrix.js';
-import { resolveParams, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
+import { resolveParams, type FitOptions, type ModelState, type ParamRule, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { checkEnoughRows, contaminationRule, DetectorBase } from './detector-base.js';
 import { Rng } from '../util/rng.js';
@@ -29,7 +29,7 @@ const RULES: { [K in keyof HalfSpaceTreesParams]: ParamRule } = {
   height: { type: 'int', min: 1, max: 20 },
   window_size: { type: 'int', min: 1 },
   contamination: contaminationRule,
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 /** Contamination used for the fitted threshold when 'auto' is asked for (HST has no natural cut-off). */

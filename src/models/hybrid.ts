@@ -26,7 +26,7 @@ import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Labels } from '../frame/labels.js';
 import { Rng } from '../util/rng.js';
 import { quantileSorted } from '../util/quantile.js';
-import { resolveParams, type Classifier, type Detector, type FitOptions, type ModelState, type ParamRule, type Params } from './estimator.js';
+import { resolveParams, type Classifier, type Detector, type FitOptions, type ModelState, type ParamRule, type Params, SEED_RULE } from './estimator.js';
 import { NeighborIndex } from './neighbors/search.js';
 import { conformalThreshold } from './calibration.js';
 import { getModelSpec, type ModelSpec } from './registry.js';
@@ -84,7 +84,7 @@ const rules: { [K in keyof HybridParams]: ParamRule } = {
   holdout: { type: 'float', min: 0, max: 0.5, exclusiveMin: true },
   max_reference: { type: 'int', min: 10 },
   normal_class: { type: 'choice', values: ['auto', 'normal', 'BENIGN', 'benign', 'Normal', '0'] },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 /** Names a normal class can have in the supported datasets. */

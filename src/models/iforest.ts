@@ -7,7 +7,7 @@
 // Fit: O(trees · ψ log ψ); score: O(rows · trees · log ψ), over worker threads for large inputs.
 
 import { checkInput, takeRows, type Matrix } from '../frame/matrix.js';
-import { resolveParams, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
+import { resolveParams, type FitOptions, type ModelState, type ParamRule, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { checkEnoughRows, contaminationRule, DetectorBase } from './detector-base.js';
 import { Rng } from '../util/rng.js';
@@ -33,7 +33,7 @@ const RULES: { [K in keyof IsolationForestParams]: ParamRule } = {
   max_features: { type: 'float', min: 0, max: 1, exclusiveMin: true },
   contamination: contaminationRule,
   n_jobs: { type: 'int', min: 1, nullable: true },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 const EULER_GAMMA = 0.5772156649015329;

@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { checkInput, type Matrix } from '../frame/matrix.js';
 import { Rng } from '../util/rng.js';
 import { DetectorBase, checkEnoughRows } from './detector-base.js';
-import { resolveParams, type FitOptions, type ModelState, type ParamRule } from './estimator.js';
+import { resolveParams, type FitOptions, type ModelState, type ParamRule, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 
 type KMeansParams = {
@@ -29,7 +29,7 @@ const rules: { [K in keyof KMeansParams]: ParamRule } = {
   max_iter: { type: 'int', min: 1 },
   tol: { type: 'float', min: 0 },
   contamination: { type: 'float', min: 0, max: 0.5, exclusiveMin: true },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 interface Clustering {

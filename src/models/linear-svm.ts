@@ -10,7 +10,7 @@
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, SEED_RULE } from './estimator.js';
 import { LinearClassifier } from './linear-model.js';
 import type { ModelSpec } from './registry.js';
 import { checkClassifierFit, partition, rowWeights, stratifiedFolds } from './nn/fit-utils.js';
@@ -48,7 +48,7 @@ const RULES = {
   intercept_scaling: { type: 'float', min: 0, exclusiveMin: true },
   class_weight: { type: 'choice', values: [null, 'balanced'] },
   calibration_cv: { type: 'int', min: 2, max: 20 },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 } as const;
 
 export class LinearSvm extends LinearClassifier implements Classifier {

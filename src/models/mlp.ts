@@ -6,7 +6,7 @@
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import { alignLabels, argmaxLabels, type Labels } from '../frame/labels.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type Params, type TrainingHistory, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { checkClassifierFit, rowWeights } from './nn/fit-utils.js';
 import { stratifiedHoldout } from '../frame/splits.js';
@@ -47,7 +47,7 @@ const RULES = {
   learning_rate_init: { type: 'float', min: 0, exclusiveMin: true },
   max_iter: { type: 'int', min: 1 },
   shuffle: { type: 'bool' },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
   tol: { type: 'float', min: 0 },
   early_stopping: { type: 'bool' },
   validation_fraction: { type: 'float', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true },

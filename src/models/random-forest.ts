@@ -7,7 +7,7 @@
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Labels } from '../frame/labels.js';
-import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory } from './estimator.js';
+import { resolveParams, type Classifier, type FitOptions, type ModelState, type ParamRule, type TrainingHistory, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 import { TreeClassifier } from './trees/tree-classifier.js';
 import { Rng } from '../util/rng.js';
@@ -51,7 +51,7 @@ const RULES: { [K in keyof RandomForestParams]: ParamRule } = {
   class_weight: classWeightRule,
   max_bins: { type: 'int', min: 2, max: MAX_BINS },
   n_jobs: { type: 'int', min: 1, nullable: true },
-  random_state: { type: 'int', min: 0 },
+  random_state: SEED_RULE,
 };
 
 /** Below this many rows × trees, worker start-up costs more than it saves (training, prediction). */

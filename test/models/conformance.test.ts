@@ -122,3 +122,14 @@ for (const spec of listModels('detector')) {
     });
   });
 }
+
+describe('conformance: random_state', () => {
+  const seeded = [...listModels('classifier'), ...listModels('detector')].filter((s) => 'random_state' in s.create().params);
+  it('every seeded model takes the seeds its 32-bit generator reads, and refuses a larger one by name', () => {
+    assert.ok(seeded.length >= 10, `seeded models: ${seeded.map((s) => s.name).join(', ')}`);
+    for (const spec of seeded) {
+      assert.equal(spec.create({ random_state: 2 ** 32 - 1 }).params.random_state, 2 ** 32 - 1, spec.name);
+      assert.throws(() => spec.create({ random_state: 2 ** 32 }), (e: unknown) => e instanceof UserError && e.message.includes(`${spec.name}: parameter random_state=4294967296 is out of range`), spec.name);
+    }
+  });
+});
