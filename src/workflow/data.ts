@@ -8,7 +8,7 @@ import type { Column, Frame } from '../frame/frame.js';
 import { subsetTextColumn } from '../frame/text-column.js';
 import type { Labels } from '../frame/labels.js';
 import { loadDataset, type LoadOptions } from '../datasets/load.js';
-import { labelColumnProblem, labelView, type LabelViewName } from '../datasets/label-views.js';
+import { BINARY_CLASSES, labelColumnProblem, labelView, type LabelViewName } from '../datasets/label-views.js';
 import { NORMAL_CATEGORY } from '../datasets/schema.js';
 import { normalClassIndex } from '../eval/scoring.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
@@ -97,6 +97,14 @@ export function storedTargetFpr(doc: ModelDocument): number {
 /** The label view each task trains on. */
 export function viewOf(task: Task): LabelViewName {
   return task === 'multiclass' ? 'attack' : task === 'category' ? 'category' : 'binary';
+}
+
+/**
+ * --task anomaly on data without a label column (and no label named): every row is normal traffic, the baseline the
+ * detectors learn (flows of one's own network from `extract` or `collect`). Undefined when the data have labels.
+ */
+export function baselineLabels(frame: Frame, task: Task, label: string | undefined): Labels | undefined {
+  return task === 'anomaly' && frame.label === undefined && label === undefined ? { codes: new Int32Array(frame.nRows), classes: BINARY_CLASSES } : undefined;
 }
 
 /** The labels of a task's view; `keepEmpty` (predict): a row without a label has code -1 instead of being an error. */

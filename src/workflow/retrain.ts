@@ -16,7 +16,7 @@ import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { AlertStore } from '../store/alert-store.js';
 import { saveModel, type ModelDocument } from '../store/model-file.js';
-import { alignToTraining, fingerprint, labelColumnFor, loadModelFile, modelLoadOptions, readData, readModelInput, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
+import { alignToTraining, baselineLabels, fingerprint, labelColumnFor, loadModelFile, modelLoadOptions, readData, readModelInput, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
 import { fitCandidate, HOLDOUT_FRACTION } from './train.js';
 import { fittedFromDocument, outputsOf, type Fitted } from './fitted.js';
 import { testMetrics } from './metrics.js';
@@ -165,7 +165,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   const timeHoldout = doc.meta.testSource === 'holdout-time';
   const label = labelColumnFor(doc, o.label);
   const all = await readData(files, { format, label, identifiers: timeHoldout ? 'timestamps' : 'none', ...modelLoadOptions(doc) });
-  const yAll = alignToTraining(taskLabels(all, doc.meta.task), classes);
+  const yAll = alignToTraining(baselineLabels(all, doc.meta.task, label) ?? taskLabels(all, doc.meta.task), classes);
   const data = subsetFrame(all, yAll.rows);
 
   let train: Frame;

@@ -23,8 +23,7 @@ import { conformalThreshold } from '../models/calibration.js';
 import { columnMedians, globalImportances } from '../explain/index.js';
 import { flowsentryVersion, saveModel, type ModelDocument, type Task, type TrainingFile } from '../store/model-file.js';
 import { Rng } from '../util/rng.js';
-import { BINARY_CLASSES } from '../datasets/label-views.js';
-import { alignToTraining, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
+import { alignToTraining, baselineLabels, checkSameColumns, fingerprint, readData, readTestData, subsetFrame, taskLabels, viewOf } from './data.js';
 import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
 import { checkNotAnInput, checkWritableDir, checkWritableFile, sameFile } from './paths.js';
@@ -272,17 +271,13 @@ function everyClassOnBothSides(codes: Int32Array, k: number, split: { train: Int
   return true;
 }
 
-/**
- * The training labels. --task anomaly on data without a label column (and no --label) takes every row as normal
- * traffic, the baseline the detectors learn (unsupervised use: a capture of one's own network, flows from `extract`
- * or `collect`); without attack rows detection cannot be measured, but the held-out rows measure false positives.
- */
+/** The training labels; data without a label column are the baseline of --task anomaly, and need a label otherwise. */
 function trainingLabels(frame: Frame, o: TrainOptions): Labels {
-  if (frame.label !== undefined || o.label !== undefined) return taskLabels(frame, o.task);
+  const baseline = baselineLabels(frame, o.task, o.label);
   const files = frame.source.files.join(', ');
-  if (o.task !== 'anomaly') throw new UserError(`${files}: the dataset has no label column: name it with --label, or learn every row as normal traffic with --task anomaly`);
-  o.log?.(`${files}: no label column: every row is taken as normal traffic, the baseline the detectors learn`);
-  return { codes: new Int32Array(frame.nRows), classes: BINARY_CLASSES };
+  if (baseline) o.log?.(`${files}: no label column: every row is taken as normal traffic, the baseline the detectors learn`);
+  else if (frame.label === undefined && o.label === undefined) throw new UserError(`${files}: the dataset has no label column: name it with --label, or learn every row as normal traffic with --task anomaly`);
+  return baseline ?? taskLabels(frame, o.task);
 }
 
 interface Prepared {
