@@ -1,6 +1,7 @@
-// `flowsentry collect --listen udp://HOST:PORT [--out flows.jsonl|flows.csv] [--json]`: receives NetFlow v5 / v9 /
-// IPFIX and writes one FlowRecord per JSON line (to --out, else stdout), or per CSV row under a header when --out
-// ends in .csv. Runs until SIGINT/SIGTERM, --duration or --count,
+// `flowsentry collect --listen udp://HOST:PORT [--out flows.jsonl|flows.csv] [--features netflow] [--json]`: receives
+// NetFlow v5 / v9 / IPFIX and writes one FlowRecord per JSON line (to --out, else stdout), or per CSV row under a
+// header when --out ends in .csv; with --features netflow, the rows of `extract --features netflow` instead (the
+// columns a model for `detect/serve --netflow` trains on). Runs until SIGINT/SIGTERM, --duration or --count,
 // then prints the summary (stdout with --out or --json, stderr when stdout carries the flows). Receiving and
 // decoding run on two threads (src/flows/collector-pipeline.ts); receiving with recvmmsg batches when native/ is built.
 
@@ -17,6 +18,7 @@ import { describeWriteError } from '../util/output.js';
 interface CollectOptions extends GlobalOptions {
   listen: string;
   out?: string;
+  features?: string;
   receiveBuffer: number;
   duration?: number;
   count?: number;
@@ -50,6 +52,7 @@ export function register(program: Command): void {
     .description('receive NetFlow v5/v9 and IPFIX exports and write flow records as JSON lines or CSV')
     .requiredOption('--listen <url>', 'where to listen, udp://HOST:PORT')
     .option('--out <file>', 'write flows to this file: CSV if it ends in .csv, else JSON lines (default: JSON lines on stdout)')
+    .option('--features <set>', 'netflow: write the NetFlow feature rows of `extract --features netflow`, to train a model for `serve --netflow` (default: the flow records)')
     .option('--receive-buffer <bytes>', 'socket receive buffer to request', integerOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
     .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1, Math.floor(MAX_TIMER_MS / 1000)))
     .option('--count <records>', 'stop once this many flow records were decoded', integerOption('--count', 1))
@@ -65,6 +68,9 @@ export function register(program: Command): void {
 async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<CollectorStats> {
   const { host, port } = parseListen(opts.listen);
   const format = opts.out !== undefined ? outFormat(opts.out) : 'jsonl';
+  if (opts.features !== undefined && opts.features !== 'netflow') {
+    throw new UsageError(`--features expects netflow (flow exports carry no CIC features), got '${opts.features}'`);
+  }
   let stopping = false;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = (): void => ((stopping = true), resolve())));
@@ -106,6 +112,7 @@ async function collect(opts: CollectOptions, flowsToStdout: boolean): Promise<Co
       outFd,
       outName: opts.out ?? 'stdout',
       format,
+      features: opts.features,
       onRecords,
       onError: (err) => {
         // flows on stdout whose reader went away (`| head`): done, quietly (src/util/output.ts)

@@ -1,11 +1,15 @@
 // Any CSV with a header row. Column types come from the first records (numeric when every non-missing value reads as a
 // number); the label is the column named by --label, or else the one column named `label` or `class` (any case);
-// columns named like flow identifiers (ids, addresses, source ports, timestamps) are identifiers. The CSV of
-// `flowsentry extract --features netflow` is read so that its model scores live NetFlow/IPFIX records: its start time
-// is the time identifier, and its VLAN (part of the flow key) and how the flow ended (which exporters do not send) are
-// treated as identifiers too: not features by default.
+// columns named like flow identifiers (ids, addresses, source ports, timestamps) are identifiers. The flow tables
+// Flowsentry writes are recognised by their leading columns, and the columns that place a flow rather than measure it
+// are identifiers too: not features by default. In the CSV of `flowsentry extract --features netflow` (and `collect
+// --features netflow`), read so that its model scores live NetFlow/IPFIX records, its start time is the time
+// identifier, and its VLAN (part of the flow key) and how the flow ended (which exporters do not send) are identifiers.
+// In `collect`'s FlowRecord CSV, its start and end times (epoch milliseconds), VLAN, source, end reason, exporter and
+// observation domain are.
 
 import { UserError } from '../errors.js';
+import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
 import { looksNumeric, nameKey, sampleRows, type ColumnPlan, type DatasetFormat } from './schema.js';
 
 const IDENTIFIER_KEYS = new Set([
@@ -15,6 +19,15 @@ const IDENTIFIER_KEYS = new Set([
 const NORMAL_NAMES = new Set(['normal', 'benign', '0', 'false', 'legitimate', 'background']);
 /** The columns `extract --features netflow` writes before the features (extractColumns, src/flows/flow-rows.ts). */
 const EXTRACT_NETFLOW_CONTEXT = ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason'];
+/** Flowsentry's flow tables: the leading columns that recognise one, and its columns that are identifiers. */
+const FLOW_TABLES: readonly { leading: readonly string[]; context: readonly string[] }[] = [
+  { leading: EXTRACT_NETFLOW_CONTEXT, context: EXTRACT_NETFLOW_CONTEXT },
+  // `collect`'s FlowRecord columns (src/io/netflow/batch.ts); addresses and the source port are identifiers by name
+  {
+    leading: FLOW_CSV_HEADER.trim().split(','),
+    context: ['vlan', 'source', 'startMs', 'endMs', 'endReason', 'exporter', 'observationDomain'],
+  },
+];
 
 /** Column names taken as the label when --label is not given. */
 const LABEL_KEYS = new Set(['label', 'class']);
@@ -37,12 +50,12 @@ export const genericCsv: DatasetFormat = {
       throw new UserError(`label column '${label}' not found; columns are: ${header.map((h) => h.trim()).join(', ')}`, { file: peek.file });
     }
     const names = header.map((h) => h.trim());
-    const fromExtract = EXTRACT_NETFLOW_CONTEXT.every((name, i) => names[i] === name);
+    const flowTable = FLOW_TABLES.find((table) => table.leading.every((name, i) => names[i] === name));
     const columns: ColumnPlan[] = header.map((fileName, i) => {
       const name = fileName.trim() === '' ? `column${i + 1}` : fileName.trim();
       if (name === label) return { name, fileName, role: 'label', kind: 'categorical' };
       const kind = looksNumeric(sample.map((r) => r[i] ?? '')) ? 'numeric' : 'categorical';
-      const identifier = IDENTIFIER_KEYS.has(nameKey(name)) || (fromExtract && EXTRACT_NETFLOW_CONTEXT.includes(name));
+      const identifier = IDENTIFIER_KEYS.has(nameKey(name)) || flowTable?.context.includes(name) === true;
       return { name, fileName, role: identifier ? 'identifier' : 'feature', kind };
     });
     return { hasHeader: true, columns };

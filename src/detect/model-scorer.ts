@@ -63,7 +63,7 @@ export function featureSetFor(doc: ModelDocument, file: string): FlowFeatureSet 
   const closest = netflowMissing.length < cicMissing.length ? `; the others are NetFlow features: train on those columns only (${NETFLOW_FEATURES.join(', ')})` : '';
   throw new UserError(
     `this model was trained on features that live flows do not carry (${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', …' : ''}${closest}); ` +
-      'live detection needs a model trained on CIC-IDS (CICFlowMeter) features or on the NetFlow feature columns of `extract --features netflow` output',
+      'live detection needs a model trained on CIC-IDS (CICFlowMeter) features or on the NetFlow feature columns that `collect --features netflow` (flow exports) and `extract --features netflow` (captures) write',
     { file },
   );
 }

@@ -340,6 +340,17 @@ export class ByteWriter {
     }
   }
 
+  /**
+   * The bytes written since the last take(), for a caller that writes them out itself (the collector's decoding thread
+   * gathers every datagram's rows in its own buffer), and empties the chunk. The view is valid until the next write.
+   */
+  take(): Uint8Array {
+    const bytes = this.buf.subarray(0, this.pos);
+    this.pos = 0;
+    this.chunkRows = 0;
+    return bytes;
+  }
+
   /** Hands the chunk to the output when it is nearly full (or always with `force`) without waiting. */
   push(force = false): void {
     if (this.pos === 0 || (!force && this.pos < CHUNK - (CHUNK >> 3))) return;

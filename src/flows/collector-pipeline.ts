@@ -1,7 +1,9 @@
 // Two-thread collector for `flowsentry collect`: one thread only receives datagrams and copies them into a
 // single-producer / single-consumer ring in a SharedArrayBuffer; a worker thread decodes them (FlowCollector.ingest)
-// and writes JSON lines or CSV. Receiving never waits for decoding or disk, so bursts are absorbed by the ring as well as by
-// the socket buffer, and the work spreads over two cores. O(datagram bytes) per datagram on each side.
+// and writes JSON lines or CSV: the FlowRecord fields, or with `features: 'netflow'` the rows `extract --features
+// netflow` writes (src/flows/flow-rows.ts), to train a model for `detect/serve --netflow`. Receiving never waits for
+// decoding or disk, so bursts are absorbed by the ring as well as by the socket buffer, and the work spreads over two
+// cores. O(datagram bytes) per datagram on each side.
 // The receiving thread is, on Linux when native/ is built, a native thread reading batches with recvmmsg(2)
 // (native/udp_receiver.c writes the same entries); otherwise the main thread through Node's dgram.
 //
@@ -26,6 +28,8 @@ import { nativeReceiver, type NativeReceiver, type NativeReceiverHandle } from '
 import { UserError } from '../errors.js';
 import { OutputError, writeAllSync, writtenBefore } from '../util/output.js';
 import { FLOW_CSV_HEADER, type FlowBatch } from '../io/netflow/batch.js';
+import { ByteWriter } from './byte-writer.js';
+import { extractColumns, flowCsvHeader, writeFlowRow } from './flow-rows.js';
 import { jsonLinesBound, writeJsonLines } from '../io/netflow/json-bytes.js';
 import { WARM_UP_ROUND_LENGTH, warmupDatagrams } from '../io/netflow/warmup.js';
 import { CLOSED, CONTROL_WORDS, DEFAULT_RING_BYTES, HEADER, SEQ, START, USED, WAITING, WARMED, WRAP } from './collector-ring.js';
@@ -58,6 +62,8 @@ export interface CollectorPipelineOptions {
   outName?: string;
   /** What to write: JSON lines (default) or CSV with a header row. */
   format?: 'jsonl' | 'csv';
+  /** 'netflow': each record's row of `extract --features netflow` (NetFlow features); default: the FlowRecord fields. */
+  features?: 'netflow';
   /** Ring size in bytes (default 32 MiB). */
   ringBytes?: number;
   /** Called with the records and datagrams decoded so far, whenever the decoder catches up and every 5 000 records. */
@@ -90,6 +96,7 @@ interface WorkerInit {
   data: SharedArrayBuffer;
   outFd: number;
   format: 'jsonl' | 'csv';
+  features: 'netflow' | undefined;
 }
 
 type WorkerMessage =
@@ -157,7 +164,7 @@ export class CollectorPipeline {
     new Uint8Array(data).fill(0);
     // Both offsets start 1 MiB before the end, so the warm-up also takes both threads through the wrap.
     new Int32Array(ctrl)[START] = Math.max(0, data.byteLength - (1 << 20)) & ~7;
-    const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1, format: options.format ?? 'jsonl' };
+    const init: WorkerInit = { kind: WORKER_KIND, ctrl, data, outFd: options.outFd ?? -1, format: options.format ?? 'jsonl', features: options.features };
     const worker = new Worker(new URL(import.meta.url), { workerData: init });
     const requested = options.receiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
     const pipeline = new CollectorPipeline(worker, ctrl, data, requested);
@@ -410,6 +417,9 @@ function consume(init: WorkerInit): void {
   let out = new Uint8Array(1 << 20);
   let outText = Buffer.from(out.buffer);
   let used = 0;
+  // NetFlow feature rows are written by extract's row writer into its own chunk, then moved into `out`.
+  const netflowRows = init.features === 'netflow' ? new ByteWriter(fd) : undefined;
+  const netflowColumns = extractColumns('netflow');
   // Records whose lines are in `out` and not yet written, and those written: a failed write says how many reached it.
   let bufferedRecords = 0;
   let recordsWritten = 0;
@@ -462,7 +472,13 @@ function consume(init: WorkerInit): void {
     if (fd < 0) return;
     // Counted during the warm-up too (flush() zeroes it): an addition first met in a burst deoptimised ingest there.
     bufferedRecords += batch.length;
-    if (csv) write(batch.toCsvLines());
+    if (netflowRows) {
+      for (let i = 0; i < batch.length; i++) writeFlowRow(netflowRows, batch.record(i), 'netflow', init.format, netflowColumns);
+      const rows = netflowRows.take();
+      room(rows.length);
+      out.set(rows, used);
+      used += rows.length;
+    } else if (csv) write(batch.toCsvLines());
     else {
       room(jsonLinesBound(batch));
       used = writeJsonLines(batch, out, used);
@@ -505,7 +521,7 @@ function consume(init: WorkerInit): void {
         giveBackAt = Math.min(1 << 20, size >> 3);
         records = reported = datagrams = reportedDatagrams = 0;
         if (fd >= 0 && csv) {
-          write(FLOW_CSV_HEADER);
+          write(netflowRows ? flowCsvHeader('netflow') : FLOW_CSV_HEADER);
           flush(); // an output that cannot be written fails start(), not the first flows
         }
         parentPort?.postMessage({ type: 'ready' } satisfies WorkerMessage);

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { MeterBatch, FlowMeter, type MeterOptions, type MeterStats } from './meter.js';
 import { RingAborted, SlotRing, workerResult, type WorkerReply } from './pipeline.js';
 import { ByteWriter } from './byte-writer.js';
-import { csvField, extractColumns, formatFlowJson, warmUpCsvWriter, writeCicBatch, writeCsvFlow, type FeatureSet } from './flow-rows.js';
+import { extractColumns, flowCsvHeader, warmUpCsvWriter, writeCicBatch, writeFlowRow, type FeatureSet } from './flow-rows.js';
 
 export type { FeatureSet };
 export type OutputFormat = 'csv' | 'jsonl';
@@ -70,18 +70,11 @@ export async function extractInto(captures: readonly (string | Readable)[], out:
   const pause = new ReadPause();
   const writer = new ByteWriter(out, pause, file);
   if (out === process.stdout) countStdout(() => ({ count: writer.rowsWritten, unit: 'flows' }));
-  const onFlow =
-    format === 'csv'
-      ? (flow: FlowRecord) => {
-          writeCsvFlow(writer, flow, features);
-          writer.countRows(1);
-          writer.push();
-        }
-      : (flow: FlowRecord) => {
-          writer.text(`${formatFlowJson(flow, features, columns)}\n`);
-          writer.countRows(1);
-          writer.push();
-        };
+  const onFlow = (flow: FlowRecord): void => {
+    writeFlowRow(writer, flow, features, format, columns);
+    writer.countRows(1);
+    writer.push();
+  };
   // CIC CSV rows are written from columnar batches of the meter (one batch, refilled after each write).
   const batch = features === 'cic' && format === 'csv' ? new MeterBatch(K.BATCH_ROWS, CIC_FEATURES.length) : undefined;
   if (batch) warmUpCsvWriter();
@@ -198,7 +191,7 @@ async function extractPipelined(captures: readonly (string | Readable)[], out: s
   // Rows the writer thread's output has taken, kept where this thread can read them after the writer has died.
   const rowsWritten = new Float64Array(new SharedArrayBuffer(8));
   try {
-    writeHeader(fd, out, `${extractColumns('cic').map(csvField).join(',')}\n`);
+    writeHeader(fd, out, flowCsvHeader('cic'));
     worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
       workerData: { role: 'writer', ring: ring.buffer, rows: K.BATCH_ROWS, width, fd, file: out, rowsWritten: rowsWritten.buffer },
     });
@@ -267,7 +260,7 @@ export async function extractFlows(
   else if (workers === 1 && typeof out === 'string') {
     const fd = openOutput(out);
     try {
-      if (format === 'csv') writeHeader(fd, out, `${extractColumns(features).map(csvField).join(',')}\n`);
+      if (format === 'csv') writeHeader(fd, out, flowCsvHeader(features));
       parts = [await extractInto(captures, fd, { ...options, features, format }, out)];
     } finally {
       closeSync(fd);
@@ -277,7 +270,7 @@ export async function extractFlows(
     const stream = typeof out === 'string' ? syncFileStream(openOutput(out), true) : out;
     const file = typeof out === 'string' ? out : 'stdout';
     try {
-      if (format === 'csv') stream.write(`${extractColumns(features).map(csvField).join(',')}\n`);
+      if (format === 'csv') stream.write(flowCsvHeader(features));
       const paths = captures.filter((c): c is string => typeof c === 'string' && c !== '-');
       parts =
         workers > 1 && paths.length === captures.length

@@ -1,5 +1,6 @@
 // Flow rows: the columns of each feature set and a flow's row in them, as CSV (written by a ByteWriter, from a
-// FlowRecord or from a MeterBatch of the flow meter) or as one JSON line.
+// FlowRecord or from a MeterBatch of the flow meter) or as one JSON line. `extract` (flows of captures) and
+// `collect --features netflow` (flows of exporters) write their rows with writeFlowRow under flowCsvHeader.
 
 import { Writable } from 'node:stream';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
@@ -22,12 +23,26 @@ export function csvField(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** The header line of a feature set's CSV rows. */
+export function flowCsvHeader(features: FeatureSet): string {
+  return `${extractColumns(features).map(csvField).join(',')}\n`;
+}
+
+/** The NetFlow features of the row being written: every row writer uses them before the next row. */
+const netflowValues = new Float64Array(NETFLOW_FEATURES.length);
+
 function featureValues(flow: FlowRecord, features: FeatureSet): Float64Array {
   if (features === 'cic') {
     if (!flow.features) throw new Error('flow has no CIC features');
     return flow.features;
   }
-  return netflowFeatures(flow);
+  return netflowFeatures(flow, netflowValues);
+}
+
+/** A flow's row: a CSV row (writeCsvFlow) or one JSON line (formatFlowJson) with its newline. */
+export function writeFlowRow(w: ByteWriter, flow: FlowRecord, features: FeatureSet, format: 'csv' | 'jsonl', columns: readonly string[]): void {
+  if (format === 'csv') writeCsvFlow(w, flow, features);
+  else w.text(`${formatFlowJson(flow, features, columns)}\n`);
 }
 
 /** One JSON line (without newline) for a flow: the FlowRecord fields, the start time and the named features. */
