@@ -9,6 +9,7 @@
 //   npm run bench -- collector [--records N] [--rates 10000,20000,40000,0 (datagrams/s, 0 = as fast as possible)] [--versions 5,9,10]
 //                              [--repeat N (each cell N times, the three collectors in turn; then a table of medians)]
 //                              [--receivers auto|recvmmsg|dgram,... (how ours receives; each adds its two rows)]
+//                              [--features netflow (adds a row per receiver: `collect --features netflow` CSV to /dev/null)]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -182,9 +183,10 @@ async function measure(
  * Collector mode (own process): what `flowsentry collect` runs — the two-thread CollectorPipeline — without loading
  * the other CLI commands; prints the summary JSON at SIGTERM.
  */
-async function serve(port: number, receiver: ReceiverKind, out: string | undefined): Promise<void> {
+async function serve(port: number, receiver: ReceiverKind, out: string | undefined, features: string | undefined): Promise<void> {
   const outFd = out === undefined ? undefined : openSync(out, 'w');
-  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port, receiveBuffer: BUFFER, outFd, receiver });
+  const netflow = features === 'netflow' ? ({ format: 'csv', features: 'netflow' } as const) : {};
+  const pipeline = await CollectorPipeline.start({ host: '127.0.0.1', port, receiveBuffer: BUFFER, outFd, receiver, ...netflow });
   process.once('SIGTERM', () => {
     void pipeline.stop().then((stats) => {
       process.stdout.write(`${JSON.stringify(stats)}\n`);
@@ -195,7 +197,7 @@ async function serve(port: number, receiver: ReceiverKind, out: string | undefin
 
 export async function run(args: string[]): Promise<void> {
   if (args[0] === '--send') return send(args[1], Number(args[2]), Number(args[3] ?? 0));
-  if (args[0] === '--serve') return serve(Number(args[1]), args[2] as ReceiverKind, args[3]);
+  if (args[0] === '--serve') return serve(Number(args[1]), args[2] as ReceiverKind, args[3], args[4]);
   const opt = (name: string, dflt: string): string => {
     const i = args.indexOf(name);
     return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
@@ -205,6 +207,7 @@ export async function run(args: string[]): Promise<void> {
   const repeat = Number(opt('--repeat', '1'));
   const versions = opt('--versions', '5,9,10').split(',').map(Number);
   const receivers = opt('--receivers', 'auto').split(',') as ReceiverKind[];
+  const features = opt('--features', '');
   const rows: Row[] = [];
   let port = 41_000 + Math.floor(Math.random() * 1000) * 20;
   for (const version of versions) {
@@ -232,6 +235,10 @@ export async function run(args: string[]): Promise<void> {
         const named = (row: Row): Row => ({ ...row, collector: row.collector.replace('collect', `collect [${receivedBy}]`) });
         rows.push(named(await measure('flowsentry collect', label, stream, ++port, rate, process.execPath, serveArgs(port), ours)));
         rows.push(named(await measure('flowsentry collect --out', label, stream, ++port, rate, process.execPath, [...serveArgs(port), '/dev/null'], ours)));
+        if (features === 'netflow') {
+          const args = [...serveArgs(port + 1), '/dev/null', 'netflow'];
+          rows.push(named(await measure('flowsentry collect --out x.csv --features netflow', label, stream, ++port, rate, process.execPath, args, ours)));
+        }
       }
     }
     rmSync(stream.file, { force: true });
