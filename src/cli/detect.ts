@@ -99,7 +99,7 @@ async function toConfig(opts: DetectCliOptions, serve: boolean): Promise<Service
     const { featureSetFor } = await import('../detect/model-scorer.js');
     if (featureSetFor(await loadModel(config.model), config.model) === 'cic') {
       throw new UserError(
-        'this model needs CICFlowMeter features, which only packet sources (--pcap, --interface, --stdin) provide; for --netflow, train on `extract --features netflow` output',
+        'this model needs CICFlowMeter features, which only packet sources (--pcap, --interface, --stdin) provide; for --netflow, train on the rows of `collect --features netflow` (flow exports) or `extract --features netflow` (captures)',
         { file: config.model },
       );
     }

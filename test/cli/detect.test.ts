@@ -83,7 +83,7 @@ describe('detect and serve from the command line', { skip }, () => {
       const extra = command === 'serve' ? ['--http', '127.0.0.1:0', '--store', join(dir, 'netflow-refused.duckdb')] : [];
       const r = cli([command, '--model', model, '--netflow', 'udp://127.0.0.1:0', ...extra]);
       assert.equal(r.code, 1, `${command}: ${r.stderr}`);
-      assert.equal(r.stderr, `flowsentry: ${model}: this model needs CICFlowMeter features, which only packet sources (--pcap, --interface, --stdin) provide; for --netflow, train on \`extract --features netflow\` output\n`);
+      assert.equal(r.stderr, `flowsentry: ${model}: this model needs CICFlowMeter features, which only packet sources (--pcap, --interface, --stdin) provide; for --netflow, train on the rows of \`collect --features netflow\` (flow exports) or \`extract --features netflow\` (captures)\n`);
       assert.equal(r.stdout, '');
     }
   });
