@@ -8,13 +8,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from '../helpers/cli.js';
+import { CLI, exitWithin } from '../helpers/cli.js';
 import { readDatagrams } from '../collector/build.js';
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -42,18 +42,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-}
-
-/** Ends with the process's exit, or with null after `ms` (the process then still runs). */
-function exitWithin(child: ChildProcessWithoutNullStreams, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), ms);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
   });
 }
 

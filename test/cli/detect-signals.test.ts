@@ -17,7 +17,7 @@ import { constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from '../helpers/cli.js';
+import { CLI, exitWithin } from '../helpers/cli.js';
 import { SYNSCAN, TRAINING_CSVS, sharedFiles, startServe, trainPortscanModel, waitFor, writeTo } from '../e2e/service-harness.js';
 
 const captures = sharedFiles(SYNSCAN);
@@ -139,18 +139,6 @@ describe('detect and serve stopped while they start', { skip }, () => {
     });
   }
 });
-
-/** Ends with the process's exit, or with null after `ms` (the process then still runs). */
-function exitWithin(child: ChildProcessWithoutNullStreams, ms: number): Promise<Stopped['exit'] | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), ms);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-}
 
 describe('detect and serve: a signal while they stop quits at once', { skip: !captures || !sharedFiles(...TRAINING_CSVS) ? 'shared datasets missing' : false }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-detect-quit-'));
