@@ -68,6 +68,8 @@ const enum K {
   SPARE_CHUNKS = 3,
 }
 const CHUNK = 1 << 20;
+/** "00" to "99": two digits per division in the integer paths. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
 /** 10 ** k for k in [-POW10_ZERO, POW10_ZERO], the same doubles as the `**` operator gives (a table lookup, not pow). */
 const POW10 = Float64Array.from({ length: 2 * K.POW10_ZERO + 1 }, (_, i) => 10 ** (i - K.POW10_ZERO));
 
@@ -163,9 +165,59 @@ export class ByteWriter {
       this.prefixSecond = second;
       this.cachePrefix();
     }
-    this.buf.set(this.prefix, this.pos);
-    this.pos += 20;
-    this.padded(micros - second * 1e6, 6);
+    this.copyPrefix();
+    const fraction = micros - second * 1e6;
+    // In 32-bit arithmetic (a multiply per digit, not a float division); past 2^53 µs (year 2255) second * 1e6 is
+    // rounded and the difference can leave [0, 1e6): padded() writes what it always wrote.
+    if (fraction >= 0 && fraction < 1e6) this.sixDigits(fraction | 0);
+    else this.padded(fraction, 6);
+  }
+
+  /**
+   * The 20 bytes of `prefix`, unrolled: TypedArray.prototype.set is a call into the runtime, and a loop re-checks
+   * both arrays after every iteration's interrupt check (~25 instructions a byte).
+   */
+  private copyPrefix(): void {
+    const b = this.buf;
+    const p = this.prefix;
+    const at = this.pos;
+    b[at] = p[0]!;
+    b[at + 1] = p[1]!;
+    b[at + 2] = p[2]!;
+    b[at + 3] = p[3]!;
+    b[at + 4] = p[4]!;
+    b[at + 5] = p[5]!;
+    b[at + 6] = p[6]!;
+    b[at + 7] = p[7]!;
+    b[at + 8] = p[8]!;
+    b[at + 9] = p[9]!;
+    b[at + 10] = p[10]!;
+    b[at + 11] = p[11]!;
+    b[at + 12] = p[12]!;
+    b[at + 13] = p[13]!;
+    b[at + 14] = p[14]!;
+    b[at + 15] = p[15]!;
+    b[at + 16] = p[16]!;
+    b[at + 17] = p[17]!;
+    b[at + 18] = p[18]!;
+    b[at + 19] = p[19]!;
+    this.pos = at + 20;
+  }
+
+  /** An integer in [0, 1e6) as six digits with leading zeros; the caller made room. */
+  private sixDigits(v: number): void {
+    const b = this.buf;
+    const pos = this.pos;
+    const high = (v / 10000) | 0;
+    const middle = ((v / 100) | 0) - high * 100;
+    const low = v - high * 10000 - middle * 100;
+    b[pos] = DIGIT_PAIRS[2 * high]!;
+    b[pos + 1] = DIGIT_PAIRS[2 * high + 1]!;
+    b[pos + 2] = DIGIT_PAIRS[2 * middle]!;
+    b[pos + 3] = DIGIT_PAIRS[2 * middle + 1]!;
+    b[pos + 4] = DIGIT_PAIRS[2 * low]!;
+    b[pos + 5] = DIGIT_PAIRS[2 * low + 1]!;
+    this.pos = pos + 6;
   }
 
   /** Encodes the date and time of day of `prefixSecond` (a 4-digit year) into `prefix`. */
@@ -263,12 +315,17 @@ export class ByteWriter {
     let p = this.pos + (v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10);
     this.pos = p;
     let x = v;
-    while (x >= 10) {
-      const q = (x / 10) | 0;
-      b[--p] = 0x30 + x - q * 10;
+    while (x >= 100) {
+      const q = (x / 100) | 0;
+      const pair = 2 * (x - q * 100);
+      b[--p] = DIGIT_PAIRS[pair + 1]!;
+      b[--p] = DIGIT_PAIRS[pair]!;
       x = q;
     }
-    b[p - 1] = 0x30 + x;
+    if (x >= 10) {
+      b[p - 1] = DIGIT_PAIRS[2 * x + 1]!;
+      b[p - 2] = DIGIT_PAIRS[2 * x]!;
+    } else b[p - 1] = 0x30 + x;
   }
 
   /**

@@ -95,10 +95,7 @@ export function writeCsvFlow(w: ByteWriter, flow: FlowRecord, features: FeatureS
     w.byte(K.COMMA);
     w.ascii(flow.endReason);
   }
-  for (let i = 0; i < values.length; i++) {
-    w.byte(K.COMMA);
-    w.number(values[i]!);
-  }
+  w.values(values, 0, values.length);
   w.byte(K.NEWLINE);
 }
 
