@@ -129,6 +129,24 @@ export class ByteWriter {
     for (let i = 0; i < s.length; i++) b[this.pos++] = s.charCodeAt(i);
   }
 
+  /**
+   * A string as JSON.stringify writes it: printable ASCII other than `"` and `\\` byte by byte between quotes, any
+   * other string through JSON.stringify.
+   */
+  jsonString(s: string): void {
+    if (this.pos + s.length + 2 > this.buf.length) this.spill(s.length + 2);
+    const b = this.buf;
+    let pos = this.pos;
+    b[pos++] = 0x22;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.text(JSON.stringify(s));
+      b[pos++] = c;
+    }
+    b[pos++] = 0x22;
+    this.pos = pos;
+  }
+
   /** Dotted text of an IPv4 address or RFC 5952 text of an IPv6 address given as four 32-bit words at words[k]. */
   address(version: number, words: Uint32Array, k: number): void {
     if (version !== 4) return this.ascii(formatAddress(version, words, k));

@@ -7,7 +7,7 @@ import { CIC_FEATURES, CIC_IDENTIFIERS } from '../datasets/cic-names.js';
 import type { FlowRecord } from './flow-record.js';
 import { type MeterBatch, Row, warmUpBatch } from './meter.js';
 import { NETFLOW_FEATURES, netflowFeatures } from './features/netflow.js';
-import { ByteWriter, cicTimestamp } from './byte-writer.js';
+import { ByteWriter } from './byte-writer.js';
 
 export type FeatureSet = 'cic' | 'netflow';
 
@@ -39,27 +39,92 @@ function featureValues(flow: FlowRecord, features: FeatureSet): Float64Array {
   return netflowFeatures(flow, netflowValues);
 }
 
-/** A flow's row: a CSV row (writeCsvFlow) or one JSON line (formatFlowJson) with its newline. */
+/** A flow's row: a CSV row (writeCsvFlow) or one JSON line (writeJsonFlow) with its newline. */
 export function writeFlowRow(w: ByteWriter, flow: FlowRecord, features: FeatureSet, format: 'csv' | 'jsonl', columns: readonly string[]): void {
   if (format === 'csv') writeCsvFlow(w, flow, features);
-  else w.text(`${formatFlowJson(flow, features, columns)}\n`);
+  else writeJsonFlow(w, flow, features, columns);
 }
 
-/** One JSON line (without newline) for a flow: the FlowRecord fields, the start time and the named features. */
-export function formatFlowJson(flow: FlowRecord, features: FeatureSet, columns: readonly string[]): string {
+/** The named features of a JSON line: each name's JSON text and the index of its value, in JSON.stringify's order. */
+interface NamedFeatures {
+  columns: readonly string[];
+  count: number;
+  keys: string[];
+  index: Int32Array;
+}
+let named: NamedFeatures | undefined;
+
+/** The named features of the last `count` columns (computed once per columns array and count). */
+function namedFeatures(columns: readonly string[], count: number): NamedFeatures {
+  if (named?.columns === columns && named.count === count) return named;
+  // Built as an object of the names, so its key order (integer-like names first) and a repeated name's value (the
+  // last, at the first name's place) are the ones JSON.stringify gives such an object.
+  const probe: Record<string, number> = {};
+  const names = columns.slice(columns.length - count);
+  for (let i = 0; i < count; i++) probe[names[i]!] = i;
+  const keys = Object.keys(probe);
+  named = { columns, count, keys, index: Int32Array.from(keys, (k) => probe[k]!) };
+  return named;
+}
+
+/** A number as JSON.stringify writes it: integers below 1e15 by the ByteWriter's digits, others as String(v), NaN and infinities as null. */
+function jsonNumber(w: ByteWriter, v: number): void {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) w.number(v);
+  else w.ascii(Number.isFinite(v) ? String(v) : 'null');
+}
+
+/**
+ * One JSON line for a flow, written as bytes: the text of JSON.stringify({ ...the FlowRecord's fields but
+ * `features`, start: its start time's text, features: { name: value } }) and a newline (what it was written with
+ * until 2026-11-21, at ~6 µs a row).
+ */
+export function writeJsonFlow(w: ByteWriter, flow: FlowRecord, features: FeatureSet, columns: readonly string[]): void {
   const values = featureValues(flow, features);
-  const { features: _vector, ...fields } = flow;
-  const named: Record<string, number> = {};
-  const names = columns.slice(columns.length - values.length);
-  for (let i = 0; i < values.length; i++) named[names[i]!] = values[i]!;
-  return JSON.stringify({ ...fields, start: cicTimestamp(flow.startMs), features: named });
+  const fields = flow as unknown as Record<string, unknown>;
+  let first = true;
+  w.byte(K.OPEN);
+  for (const key of Object.keys(flow)) {
+    const value = fields[key];
+    if (key === 'features' || value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    if (!first) w.byte(K.COMMA);
+    first = false;
+    w.jsonString(key);
+    w.byte(K.COLON);
+    if (typeof value === 'number') jsonNumber(w, value);
+    else if (typeof value === 'string') w.jsonString(value);
+    else w.text(JSON.stringify(value));
+  }
+  if (!first) w.byte(K.COMMA);
+  w.jsonString('start');
+  w.byte(K.COLON);
+  w.byte(K.QUOTE);
+  w.timestamp(flow.startMs);
+  w.byte(K.QUOTE);
+  w.byte(K.COMMA);
+  w.jsonString('features');
+  w.byte(K.COLON);
+  w.byte(K.OPEN);
+  const { keys, index } = namedFeatures(columns, values.length);
+  for (let j = 0; j < keys.length; j++) {
+    if (j > 0) w.byte(K.COMMA);
+    w.jsonString(keys[j]!);
+    w.byte(K.COLON);
+    jsonNumber(w, values[index[j]!]!);
+  }
+  w.byte(K.CLOSE);
+  w.byte(K.CLOSE);
+  w.byte(K.NEWLINE);
 }
 
-/** Bytes of a CSV row (a const enum: literals in the code). */
+/** Bytes of a CSV row or JSON line (a const enum: literals in the code). */
 const enum K {
   COMMA = 0x2c,
   DASH = 0x2d,
   NEWLINE = 0x0a,
+  OPEN = 0x7b,
+  CLOSE = 0x7d,
+  COLON = 0x3a,
+  QUOTE = 0x22,
 }
 
 /** The CSV row of a FlowRecord (CIC or NetFlow set). */
