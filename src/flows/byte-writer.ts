@@ -187,8 +187,10 @@ export class ByteWriter {
     const fraction = micros - second * 1e6;
     // In 32-bit arithmetic (a multiply per digit, not a float division); past 2^53 µs (year 2255) second * 1e6 is
     // rounded and the difference can leave [0, 1e6): padded() writes what it always wrote.
-    if (fraction >= 0 && fraction < 1e6) this.sixDigits(fraction | 0);
-    else this.padded(fraction, 6);
+    if (fraction >= 0 && fraction < 1e6) {
+      this.sixDigitsAt(this.pos, fraction | 0);
+      this.pos += 6;
+    } else this.padded(fraction, 6);
   }
 
   /**
@@ -222,10 +224,9 @@ export class ByteWriter {
     this.pos = at + 20;
   }
 
-  /** An integer in [0, 1e6) as six digits with leading zeros; the caller made room. */
-  private sixDigits(v: number): void {
+  /** An integer in [0, 1e6) as six digits with leading zeros at `pos` (not moving the write position); room made. */
+  private sixDigitsAt(pos: number, v: number): void {
     const b = this.buf;
-    const pos = this.pos;
     const high = (v / 10000) | 0;
     const middle = ((v / 100) | 0) - high * 100;
     const low = v - high * 10000 - middle * 100;
@@ -235,7 +236,6 @@ export class ByteWriter {
     b[pos + 3] = DIGIT_PAIRS[2 * middle + 1]!;
     b[pos + 4] = DIGIT_PAIRS[2 * low]!;
     b[pos + 5] = DIGIT_PAIRS[2 * low + 1]!;
-    this.pos = pos + 6;
   }
 
   /** Encodes the date and time of day of `prefixSecond` (a 4-digit year) into `prefix`. */
@@ -385,34 +385,34 @@ export class ByteWriter {
       this.pos += this.buf.write(String(x), this.pos, 'latin1');
       return;
     }
-    // Twelve digits as two six-digit halves in 32-bit arithmetic.
-    const d = this.digits;
-    let high = Math.floor(scaled / 1e6);
-    let low = scaled - high * 1e6;
-    for (let i = K.SIGNIFICANT - 1; i >= 6; i--) {
-      const q = (low / 10) | 0;
-      d[i] = 0x30 + low - q * 10;
-      low = q;
-    }
-    for (let i = 5; i >= 0; i--) {
-      const q = (high / 10) | 0;
-      d[i] = 0x30 + high - q * 10;
-      high = q;
-    }
-    let last = K.SIGNIFICANT - 1;
-    while (last > 0 && d[last] === 0x30 && last > e) last--;
+    // Twelve digits, two six-digit halves in 32-bit arithmetic, written where they end up, then the trailing zeros
+    // after the units dropped (at least one digit kept) and the point put in by moving the decimals one place.
     const b = this.buf;
+    const high = Math.floor(scaled / 1e6);
+    let pos = this.pos;
     if (e < 0) {
-      b[this.pos++] = 0x30;
-      b[this.pos++] = 0x2e;
-      for (let z = -1; z > e; z--) b[this.pos++] = 0x30;
-      for (let i = 0; i <= last; i++) b[this.pos++] = d[i]!;
+      b[pos++] = 0x30;
+      b[pos++] = 0x2e;
+      for (let z = -1; z > e; z--) b[pos++] = 0x30;
+    }
+    this.sixDigitsAt(pos, high | 0);
+    this.sixDigitsAt(pos + 6, (scaled - high * 1e6) | 0);
+    let last = K.SIGNIFICANT - 1;
+    while (last > 0 && b[pos + last] === 0x30 && last > e) last--;
+    if (e < 0 || last === e) {
+      this.pos = pos + last + 1;
       return;
     }
-    for (let i = 0; i <= Math.max(last, e); i++) {
-      if (i === e + 1) b[this.pos++] = 0x2e;
-      b[this.pos++] = i < K.SIGNIFICANT ? d[i]! : 0x30;
+    if (e >= K.SIGNIFICANT) {
+      // An integer part of more than 12 digits: zeros after them, no point
+      pos += K.SIGNIFICANT;
+      for (let i = K.SIGNIFICANT; i <= e; i++) b[pos++] = 0x30;
+      this.pos = pos;
+      return;
     }
+    for (let i = last; i > e; i--) b[pos + i + 1] = b[pos + i]!;
+    b[pos + e + 1] = 0x2e;
+    this.pos = pos + last + 2;
   }
 
   /**

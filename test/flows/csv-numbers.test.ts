@@ -55,3 +55,38 @@ test('timestamps: written digit by digit, equal to the Date-based text', async (
   const lines = Buffer.concat(chunks).toString('latin1').split('\n');
   times.forEach((t, i) => assert.equal(lines[i], cicTimestamp(t), String(t)));
 });
+
+/** The writer's text of a number, built with strings: integers below 1e15 as String(v); other finite values in
+ * [1e-8, 1e15) rounded to 12 significant digits as Math.round(|v| * 10^(11 - e)) (powers as the `**` operator gives
+ * them, e the decimal exponent), trailing zeros of the decimals dropped; anything else as String(v). */
+function twelveDigitText(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const x = Math.abs(v);
+  if (!(x >= 10 ** -8 && x < 10 ** 16)) return String(v);
+  let e = 15;
+  while (x < 10 ** e) e--;
+  let scaled = Math.round(x * 10 ** (11 - e));
+  if (scaled >= 10 ** 12) scaled = Math.round(x * 10 ** (11 - ++e));
+  else if (scaled < 10 ** 11) scaled = Math.round(x * 10 ** (11 - --e));
+  if (e < -7 || e > 14) return String(v);
+  const digits = String(scaled);
+  const sign = v < 0 ? '-' : '';
+  if (e < 0) return `${sign}0.${'0'.repeat(-e - 1)}${digits.replace(/(?<=.)0+$/, '')}`;
+  const whole = digits.padEnd(e + 1, '0').slice(0, e + 1);
+  const decimals = digits.slice(e + 1).replace(/0+$/, '');
+  return `${sign}${whole}${decimals ? `.${decimals}` : ''}`;
+}
+
+test('numbers: the same text as a string-built formatter of the same rounding (point, zeros, 13-15 digit integer parts)', async () => {
+  const rng = new Rng(9);
+  const values = [0.025, 0.1, 1.5, 10.25, 16166.666666666666, 34.090909090909086, 1234567890123.5, 99999999999999.9, 123456789012.5,
+    999999999999.5, 1e-8, 1.00000000000005e-8, 0.30000000000000004, -0.001, -1234.5, 5e-9, 1e16, 9.9999999999995, 0.09999999999999996];
+  for (let i = 0; i < 30000; i++) {
+    // a few or many significant digits (trailing zeros), decades 1e-8 to 1e14, some negative
+    const digits = 1 + rng.int(13);
+    const v = (Math.floor(rng.next() * 10 ** digits) / 10 ** (digits - 1)) * 10 ** (rng.int(23) - 8);
+    values.push(rng.next() < 0.1 ? -v : v, v + 0.5);
+  }
+  const text = await encode(values);
+  values.forEach((v, i) => assert.equal(text[i], twelveDigitText(v), String(v)));
+});
