@@ -177,22 +177,47 @@ function seededParams(spec: ModelSpec, params: Params, seed: number): Params {
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
 /**
+ * The false-positive rate a candidate's threshold targets and the share of normal training rows that calibrate it, or
+ * undefined for a classifier. Detectors hold out CALIBRATION_FRACTION of the normal rows for `targetFpr`; a model that
+ * calibrates itself (the hybrid) names its own `target_fpr` and `holdout`.
+ */
+function fprTarget(spec: ModelSpec, params: Params, targetFpr: number): { rate: number; fraction: number } | undefined {
+  const own = spec.create(params).params;
+  if (typeof own.target_fpr === 'number' && typeof own.holdout === 'number') return { rate: own.target_fpr, fraction: own.holdout };
+  return spec.kind === 'detector' ? { rate: targetFpr, fraction: CALIBRATION_FRACTION } : undefined;
+}
+
+const percent = (rate: number): string => `${+(rate * 100).toPrecision(3)}%`;
+
+/**
  * Why a candidate's threshold cannot keep the false-positive rate it targets, or undefined: n held-out normal rows
- * promise at best 1 / (n + 1) (conformalThreshold then sits above all of them). Detectors hold out
- * CALIBRATION_FRACTION of the normal rows for `targetFpr`; a model that calibrates itself (the hybrid) names its own
- * `target_fpr` and `holdout`.
+ * promise at best 1 / (n + 1) (conformalThreshold then sits above all of them).
  */
 function fprPromiseWarning(spec: ModelSpec, params: Params, y: Labels, info: ClassInfo, targetFpr: number): string | undefined {
-  const own = spec.create(params).params;
-  const selfCalibrated = typeof own.target_fpr === 'number' && typeof own.holdout === 'number';
-  if (spec.kind !== 'detector' && !selfCalibrated) return undefined;
-  const [rate, fraction] = selfCalibrated ? [own.target_fpr as number, own.holdout as number] : [targetFpr, CALIBRATION_FRACTION];
+  const target = fprTarget(spec, params, targetFpr);
+  if (!target) return undefined;
   let normal = 0;
   for (let i = 0; i < y.codes.length; i++) if (y.codes[i] === info.normal) normal++;
-  const held = Math.floor(normal * fraction);
-  if (held + 1 >= 1 / rate - 1e-9) return undefined;
-  const needed = Math.ceil(1 / rate - 1e-9) - 1;
-  return `${spec.name}: ${held} held-out normal rows cannot promise a ${+(rate * 100).toPrecision(3)}% false-positive rate (that takes ${needed}, i.e. about ${Math.ceil(needed / fraction)} normal training rows); its threshold sits above every held-out score, so it alerts only on rows beyond all of them (at most about ${+(100 / (held + 1)).toPrecision(2)}% of normal rows, and fewer attacks)`;
+  const held = Math.floor(normal * target.fraction);
+  if (held + 1 >= 1 / target.rate - 1e-9) return undefined;
+  const needed = Math.ceil(1 / target.rate - 1e-9) - 1;
+  return `${spec.name}: ${held} held-out normal rows cannot promise a ${percent(target.rate)} false-positive rate (that takes ${needed}, i.e. about ${Math.ceil(needed / target.fraction)} normal training rows); its threshold sits above every held-out score, so it alerts only on rows beyond all of them (at most about ${+(100 / (held + 1)).toPrecision(2)}% of normal rows, and fewer attacks)`;
+}
+
+/**
+ * A warning when the test rows' false-positive rate is far above the rate the threshold targets (more than twice it,
+ * and more than four binomial standard deviations above it): normal rows like the training ones alert at most at
+ * the target, so the test rows' normal traffic differs from the training rows', and new traffic like it will alert
+ * at the measured rate, not the target.
+ */
+function fprShiftWarning(spec: ModelSpec, params: Params, targetFpr: number, fpr: number | null, normalTestRows: number, testSource: DatasetSummary['testSource']): string | undefined {
+  const target = fprTarget(spec, params, targetFpr);
+  if (!target || fpr === null || normalTestRows === 0) return undefined;
+  const expected = normalTestRows * target.rate;
+  const alerted = Math.round(fpr * normalTestRows);
+  if (fpr <= 2 * target.rate || alerted <= expected + 4 * Math.sqrt(expected * (1 - target.rate)) + 1) return undefined;
+  const test = testSource === 'files' ? 'the --test files' : testSource === 'holdout-time' ? 'the latest 20% of the rows' : 'the hold-out';
+  return `${spec.name}: ${percent(fpr)} of the ${normalTestRows} normal test rows alert, against the ${percent(target.rate)} its threshold targets: the normal traffic of ${test} differs from the training rows', so expect that rate on traffic like it (train on a baseline that covers it)`;
 }
 
 /** Fits a candidate on the training rows: pipeline, model and (detectors) the threshold from held-out normal rows. */
@@ -319,7 +344,10 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     const testFrame = await readTestData(o.test, full.source.format, { format: o.format, label: o.label, identifiers: 'none', keepIdentifiers, skipBadRows: o.skipBadRows });
     for (const s of testFrame.source.skipped) skipped.push({ reason: `test data: ${s.reason}`, count: s.count });
     checkSameColumns(full, testFrame);
-    const aligned = alignToTraining(taskLabels(testFrame, o.task), yFull.classes);
+    // unlabelled --test files after unlabelled training files: more baseline traffic, which measures false positives
+    const testBaseline = full.label === undefined ? baselineLabels(testFrame, o.task, o.label) : undefined;
+    if (testBaseline) o.log?.(`${o.test.join(', ')}: no label column: every test row is taken as normal traffic too`);
+    const aligned = alignToTraining(testBaseline ?? taskLabels(testFrame, o.task), yFull.classes);
     for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
     train = full;
     yTrain = yFull;
@@ -475,6 +503,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       const outputs = await outputsOf(fit.fitted, Xtest);
       result.predictSeconds = seconds(t1);
       result.test = testMetrics(yTest.codes, outputs, info);
+      const shifted = fprShiftWarning(spec, bestCv.params, o.targetFpr, result.test.fpr, summary.testCounts[info.normal] ?? 0, summary.testSource);
+      if (shifted) o.warn?.(shifted);
       const curves = testCurves(yTest.codes, outputs, info, fit.fitted.threshold ?? (info.positive >= 0 && fit.fitted.model.kind === 'classifier' ? 0.5 : null));
       Object.assign(result, curves);
       result.history = fit.fitted.model.history ?? null;
