@@ -141,9 +141,15 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
     throw new UserError(`invalid configuration: ${where}: ${problem}`, configFile ? { file: configFile } : undefined);
   }
   const c = result.data;
-  const sources = [c.pcap, c.interface, c.netflow, c.stdin ? 'stdin' : undefined].filter(Boolean);
-  if (sources.length > 1) throw new UserError('choose one traffic source: pcap, interface, netflow or stdin');
   const place = (key: string, from: string): string => (from === 'cli' ? optionName([key]) : from === 'file' ? `the config file's ${key}` : from);
+  const sources = (['pcap', 'interface', 'netflow', 'stdin'] as const).filter((key) => (key === 'stdin' ? c.stdin : c[key] !== undefined));
+  if (sources.length > 1) {
+    // named where each was given; all typed on the command line, it is a usage error like any other option clash
+    const given = sources.map((key) => place(key, origin.get(key) ?? 'file'));
+    const problem = `choose one traffic source (pcap, interface, netflow or stdin), not ${given.slice(0, -1).join(', ')} and ${given[given.length - 1]}`;
+    if (sources.every((key) => origin.get(key) === 'cli')) throw new UsageError(problem);
+    throw new UserError(problem, configFile && sources.some((key) => origin.get(key) === 'file') ? { file: configFile } : undefined);
+  }
   const settings = [...origin].filter(([key]) => !key.includes('.'));
   return { ...c, placeOf: Object.fromEntries(settings.map(([key, from]) => [key, place(key, from)])) };
 }

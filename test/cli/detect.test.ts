@@ -158,13 +158,13 @@ describe('detect and serve from the command line', { skip }, () => {
     assert.match(lines[0], /features that live flows do not carry \(tcp_window; the others are NetFlow features: train on those columns only \(protocol, src_port, dst_port, duration_s/);
   });
 
-  it('usage errors: no source (exit 2), two sources (exit 1), --json with the stdout sink (exit 2)', () => {
+  it('usage errors: no source, two sources, --json with the stdout sink (exit 2 each)', () => {
     const none = cli(['detect', '--model', model]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /detect needs a source/);
     const two = cli(['detect', '--model', model, '--pcap', synscan, '--stdin']);
-    assert.equal(two.code, 1);
-    assert.match(two.stderr, /choose one traffic source/);
+    assert.equal(two.code, 2);
+    assert.equal(two.stderr, 'flowsentry: choose one traffic source (pcap, interface, netflow or stdin), not --pcap and --stdin\n');
     const json = cli(['detect', '--model', model, '--pcap', synscan, '--sink', 'stdout', '--json']);
     assert.equal(json.code, 2);
     for (const r of [none, two, json]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

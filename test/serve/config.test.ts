@@ -34,6 +34,20 @@ describe('service configuration', () => {
     assert.deepEqual(loadConfig({ model: 'm' }, undefined, { FLOWSENTRY_HTTP: '127.0.0.1:1' }).placeOf, { model: '--model', http: 'FLOWSENTRY_HTTP' });
   });
 
+  it('two traffic sources: named where each was given; a usage error when both were typed on the command line', () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', netflow: 'udp://127.0.0.1:2055' }));
+    const both = (): unknown => loadConfig({ model: 'm', pcap: 'a.pcap', stdin: true }, undefined, {});
+    assert.throws(both, (e: unknown) => e instanceof UsageError && e.message === 'choose one traffic source (pcap, interface, netflow or stdin), not --pcap and --stdin');
+    assert.throws(
+      () => loadConfig({ pcap: 'a.pcap' }, file, {}),
+      (e: unknown) => e instanceof UserError && !(e instanceof UsageError) && e.message === `${file}: choose one traffic source (pcap, interface, netflow or stdin), not --pcap and the config file's netflow`,
+    );
+    assert.throws(
+      () => loadConfig({ model: 'm', interface: 'eth0' }, undefined, { FLOWSENTRY_NETFLOW: 'udp://127.0.0.1:2055' }),
+      (e: unknown) => e instanceof UserError && !(e instanceof UsageError) && /not --interface and FLOWSENTRY_NETFLOW$/.test(e.message),
+    );
+  });
+
   it("hook options amend the config file's onAlert (they were ignored without --on-alert), each blamed on its option", () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', onAlert: { command: 'echo {src}', perMinute: 5 } }));
     assert.deepEqual(loadConfig({ onAlert: { execute: true } }, file, {}).onAlert, { command: 'echo {src}', minScore: 0, perMinute: 5, timeoutMs: 5000, execute: true });
