@@ -19,6 +19,7 @@ import type { AlertStage } from './alert.js';
 import type { FlowChunk } from './flow-chunk.js';
 import type { ModelScorer } from './model-scorer.js';
 import { NetflowWorkerSource } from './netflow-worker.js';
+import { MAX_PORT, NETFLOW_LISTEN } from './config-limits.js';
 
 export type Submit = (flow: FlowRecord, stage: AlertStage) => void;
 /** Takes a chunk of collected flows; calls `release(chunk)` once it no longer reads it. */
@@ -205,10 +206,11 @@ export async function runNetflowSource(
     listenOption?: string;
   } = {},
 ): Promise<CollectorStats & { backlogDropped: number }> {
-  const m = /^udp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(listen);
-  if (!m) throw new UserError(`--netflow ${listen}: expected udp://HOST:PORT`);
-  // checked here: the socket would take the port modulo 65536 (99999 listened on 34463)
-  if (Number(m[2]) > 65_535) throw new UserError(`--netflow ${listen}: the port must be at most 65535`);
+  // the config schema refuses any other address where it was given; an API caller's is named by listenOption
+  const where = options.listenOption ?? '--netflow';
+  const m = NETFLOW_LISTEN.exec(listen);
+  if (!m) throw new UserError(`${where} ${listen}: expected udp://HOST:PORT`);
+  if (Number(m[2]) > MAX_PORT) throw new UserError(`${where} ${listen}: the port must be at most ${MAX_PORT}`);
   const source = await NetflowWorkerSource.start(
     {
       host: m[1].replace(/^\[|\]$/g, ''),
@@ -220,7 +222,7 @@ export async function runNetflowSource(
       model: options.model?.featureSet === 'netflow' ? { doc: options.model.doc, file: options.model.model.file } : undefined,
       receiver: options.receiver,
       ringBytes: options.ringBytes,
-      listenOption: options.listenOption ?? '--netflow',
+      listenOption: where,
     },
     submit,
     (records) => options.onDropped?.(records),

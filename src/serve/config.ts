@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError, UserError } from '../errors.js';
-import { MAX_AGGREGATION_WINDOW_S, MAX_EARLY_PACKETS } from '../detect/config-limits.js';
+import { MAX_AGGREGATION_WINDOW_S, MAX_EARLY_PACKETS, MAX_PORT, NETFLOW_LISTEN } from '../detect/config-limits.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 
 export const configSchema = z
@@ -14,7 +14,7 @@ export const configSchema = z
     http: z
       .string()
       .regex(/^(\[[^\]]+\]|[^:]+):\d{1,5}$/, 'expected HOST:PORT')
-      .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65_535, 'the port must be at most 65535')
+      .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= MAX_PORT, `the port must be at most ${MAX_PORT}`)
       .default('127.0.0.1:8470'),
     /** API bearer token; generated and kept beside the store when absent. */
     token: z.string().min(16).optional(),
@@ -22,7 +22,11 @@ export const configSchema = z
     store: z.string().min(1).default('flowsentry-data/alerts.duckdb'),
     pcap: z.string().optional(),
     interface: z.string().optional(),
-    netflow: z.string().regex(/^udp:\/\//, 'expected udp://HOST:PORT').optional(),
+    netflow: z
+      .string()
+      .regex(NETFLOW_LISTEN, 'expected udp://HOST:PORT')
+      .refine((v) => Number(NETFLOW_LISTEN.exec(v)?.[2]) <= MAX_PORT, `the port must be at most ${MAX_PORT}`)
+      .optional(),
     /** How NetFlow datagrams are received: the native recvmmsg receiver when built (auto), or one of the two. */
     receiver: z.enum(['auto', 'recvmmsg', 'dgram']).default('auto'),
     stdin: z.boolean().default(false),

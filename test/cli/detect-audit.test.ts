@@ -138,7 +138,11 @@ describe('detect and serve: what a user meets first', { skip }, () => {
     const t = cli(['train', flows, '--label', 'label', '--models', 'dt', '--cv', '2', '--out', netflowModel, '--json']);
     assert.equal(t.code, 0, t.stderr);
     const r = cli(['detect', '--model', netflowModel, '--netflow', 'udp://127.0.0.1:99999']);
-    assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'flowsentry: --netflow udp://127.0.0.1:99999: the port must be at most 65535\n');
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'flowsentry: invalid --netflow: the port must be at most 65535\n');
+    // from the environment: blamed on the variable, a user error
+    const fromEnv = spawnSync(process.execPath, [CLI, 'detect', '--model', netflowModel], { encoding: 'utf8', env: { ...process.env, FLOWSENTRY_NETFLOW: 'udp://127.0.0.1:99999' } });
+    assert.equal(fromEnv.status, 1);
+    assert.equal(fromEnv.stderr, 'flowsentry: invalid FLOWSENTRY_NETFLOW: the port must be at most 65535\n');
   });
 });
