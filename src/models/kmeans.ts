@@ -1,10 +1,16 @@
 // k-means anomaly detector: greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with scikit-learn's
 // 2 + ln k candidate trials), Lloyd iterations (Lloyd 1982) until the centroid shift is below tol, best of n_init
-// runs by inertia. Score direction: distance to the nearest centroid divided by that cluster's spread (the RMS
-// distance of its training members, floored at the RMS over all clusters so that a very tight cluster does not
-// inflate the scores of everything assigned to it: measured +0.02 to +0.06 ROC-AUC on NSL-KDD, UNSW-NB15 and
-// CIC-IDS2017 over the unfloored ratio); higher = more anomalous.
-// Cost O(n_init × iterations × n × k × d); scoring O(rows × k × d).
+// runs by inertia. The Lloyd assignment step follows Hamerly, "Making k-means even faster" (SDM 2010): per row an
+// upper bound on the distance to its centre and one lower bound on the distance to any other centre, moved by the
+// centres' shifts after each update; a row is re-examined only when its upper bound is not below max(lower bound,
+// half the distance from its centre to the nearest other centre). The bounds carry a relative margin (BOUND_SLACK)
+// wider than the rounding of the computed distances, so a row is skipped only when Lloyd's full scan would give it
+// the same centre: labels, centroids and inertia equal plain Lloyd's.
+// Score direction: distance to the nearest centroid divided by that cluster's spread (the RMS distance of its
+// training members, floored at the RMS over all clusters so that a very tight cluster does not inflate the scores of
+// everything assigned to it: measured +0.02 to +0.06 ROC-AUC on NSL-KDD, UNSW-NB15 and CIC-IDS2017 over the
+// unfloored ratio); higher = more anomalous.
+// Cost O(n_init × iterations × n × k × d) at worst (far less once the bounds hold); scoring O(rows × k × d).
 
 import { UserError } from '../errors.js';
 import { checkInput, type Matrix } from '../frame/matrix.js';
@@ -32,7 +38,7 @@ const rules: { [K in keyof KMeansParams]: ParamRule } = {
   random_state: SEED_RULE,
 };
 
-interface Clustering {
+export interface Clustering {
   centers: Float64Array;
   labels: Int32Array;
   /** Squared distance of each row to its centre. */
@@ -145,7 +151,7 @@ function sqDistRowCenter(data: Float32Array, ro: number, centers: Float64Array, 
 }
 
 /** Greedy k-means++: each new centre is the best (lowest potential) of 2 + ⌊ln k⌋ D²-weighted candidates. */
-function seedPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
+export function seedPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
   const { rows: n, cols: d, data } = X;
   const centers = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
@@ -197,7 +203,7 @@ function sampleByWeight(weights: Float64Array, total: number, rng: Rng): number 
   return 0;
 }
 
-function assign(X: Matrix, centers: Float64Array, k: number): { labels: Int32Array; sqDist: Float64Array } {
+export function assign(X: Matrix, centers: Float64Array, k: number): { labels: Int32Array; sqDist: Float64Array } {
   const { rows: n, cols: d, data } = X;
   const labels = new Int32Array(n);
   const sqDist = new Float64Array(n);
@@ -217,40 +223,128 @@ function assign(X: Matrix, centers: Float64Array, k: number): { labels: Int32Arr
   return { labels, sqDist };
 }
 
-/** Lloyd iterations; an emptied cluster is re-seeded at the row farthest from its centre. */
-function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number): Clustering {
+/**
+ * Relative margin on the bounds. A computed squared distance (d products summed in double precision) is within
+ * about d × 2⁻⁵³ of the exact one, far below 1e-9 for any width this tool sees; upper bounds are inflated and lower
+ * bounds deflated by it, so a skipped row's centre is strictly nearer than every other by more than the rounding.
+ */
+const BOUND_SLACK = 1e-9;
+
+/**
+ * Full scan of row i in Lloyd's order (strict <: the lowest index wins a tie), setting its label and bounds;
+ * `known` is the already computed squared distance to centre `a` (a = -1: none).
+ */
+function scanRow(X: Matrix, centers: Float64Array, i: number, a: number, known: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): void {
+  const { cols: d, data } = X;
+  const k = centers.length / d;
+  let best = 0;
+  let bestD = Number.POSITIVE_INFINITY;
+  let second = Number.POSITIVE_INFINITY;
+  for (let c = 0; c < k; c++) {
+    const s = c === a ? known : sqDistRowCenter(data, i * d, centers, c * d, d);
+    if (s < bestD) {
+      second = bestD;
+      bestD = s;
+      best = c;
+    } else if (s < second) second = s;
+  }
+  labels[i] = best;
+  upper[i] = Math.sqrt(bestD) * (1 + BOUND_SLACK);
+  lower[i] = Math.sqrt(second) * (1 - BOUND_SLACK);
+}
+
+/**
+ * Lloyd iterations with Hamerly's bounds (same result as assigning every row to its nearest centre, lowest index
+ * on ties, each iteration); an emptied cluster is re-seeded at the row farthest from its centre.
+ */
+export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number): Clustering {
   const { rows: n, cols: d, data } = X;
   const k = centers.length / d;
-  let current = assign(X, centers, k);
+  const up = 1 + BOUND_SLACK;
+  const down = 1 - BOUND_SLACK;
+  const labels = new Int32Array(n);
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const sqDist = new Float64Array(n);
+  const half = new Float64Array(k);
+  const moved = new Float64Array(k);
+  const exactDistances = (): void => {
+    for (let i = 0; i < n; i++) sqDist[i] = sqDistRowCenter(data, i * d, centers, labels[i] * d, d);
+  };
+  for (let i = 0; i < n; i++) scanRow(X, centers, i, -1, -1, labels, upper, lower);
   for (let iter = 0; iter < maxIter; iter++) {
     const sums = new Float64Array(k * d);
     const counts = new Float64Array(k);
     for (let i = 0; i < n; i++) {
-      const c = current.labels[i];
+      const c = labels[i];
       counts[c]++;
       for (let j = 0; j < d; j++) sums[c * d + j] += data[i * d + j];
     }
+    // Re-seeding needs every row's distance to its centre before any centre moves.
+    if (counts.includes(0)) exactDistances();
     let shift = 0;
     for (let c = 0; c < k; c++) {
       if (counts[c] === 0) {
         let far = 0;
-        for (let i = 1; i < n; i++) if (current.sqDist[i] > current.sqDist[far]) far = i;
+        for (let i = 1; i < n; i++) if (sqDist[i] > sqDist[far]) far = i;
         for (let j = 0; j < d; j++) sums[c * d + j] = data[far * d + j];
         counts[c] = 1;
-        current.sqDist[far] = 0;
+        sqDist[far] = 0;
       }
+      let own = 0;
       for (let j = 0; j < d; j++) {
         const v = sums[c * d + j] / counts[c];
-        shift += (v - centers[c * d + j]) ** 2;
+        const step = (v - centers[c * d + j]) ** 2;
+        shift += step;
+        own += step;
         centers[c * d + j] = v;
       }
+      moved[c] = Math.sqrt(own) * up;
     }
-    current = assign(X, centers, k);
+    // Bounds follow the centres: the own centre moved at most moved[a], any other at most the largest other shift.
+    let most = 0;
+    let mostAt = -1;
+    let runnerUp = 0;
+    for (let c = 0; c < k; c++) {
+      if (moved[c] > most) {
+        runnerUp = most;
+        most = moved[c];
+        mostAt = c;
+      } else if (moved[c] > runnerUp) runnerUp = moved[c];
+    }
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      upper[i] += moved[a];
+      lower[i] -= a === mostAt ? runnerUp : most;
+    }
+    for (let c = 0; c < k; c++) {
+      let nearest = Number.POSITIVE_INFINITY;
+      for (let o = 0; o < k; o++) {
+        if (o === c) continue;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const diff = centers[c * d + j] - centers[o * d + j];
+          s += diff * diff;
+        }
+        if (s < nearest) nearest = s;
+      }
+      half[c] = (Math.sqrt(nearest) * down) / 2;
+    }
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      const bound = half[a] > lower[i] ? half[a] : lower[i];
+      if (upper[i] < bound) continue;
+      const own = sqDistRowCenter(data, i * d, centers, a * d, d);
+      upper[i] = Math.sqrt(own) * up;
+      if (upper[i] < bound) continue;
+      scanRow(X, centers, i, a, own, labels, upper, lower);
+    }
     if (shift <= tol) break;
   }
+  exactDistances();
   let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += current.sqDist[i];
-  return { centers, labels: current.labels, sqDist: current.sqDist, inertia };
+  for (let i = 0; i < n; i++) inertia += sqDist[i];
+  return { centers, labels, sqDist, inertia };
 }
 
 export const spec: ModelSpec<KMeansDetector> = {

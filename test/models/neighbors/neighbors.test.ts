@@ -11,7 +11,7 @@ import { NeighborIndex, type Metric } from '../../../src/models/neighbors/search
 import { KNeighborsClassifier } from '../../../src/models/knn.js';
 import { LocalOutlierFactor } from '../../../src/models/lof.js';
 import { DbscanDetector, suggestEps } from '../../../src/models/dbscan.js';
-import { KMeansDetector } from '../../../src/models/kmeans.js';
+import { KMeansDetector, assign, lloyd, seedPlusPlus, type Clustering } from '../../../src/models/kmeans.js';
 import { EcodDetector } from '../../../src/models/ecod.js';
 import { assertClose, loadFixture } from '../../eval/fixtures.js';
 
@@ -230,6 +230,110 @@ describe('kmeans detector', () => {
     assertClose(await model.scoreSamples(matrixFromRows([[1], [4], [12], [18]])), [0, 3 / floor, 0, 6 / 2], 1e-9, 'scores');
   });
 
+  // Plain Lloyd (every row against every centre each iteration), the reference Hamerly's bounds must reproduce.
+  function plainLloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number): Clustering {
+    const { rows: n, cols: d, data } = X;
+    const k = centers.length / d;
+    let current = assign(X, centers, k);
+    for (let iter = 0; iter < maxIter; iter++) {
+      const sums = new Float64Array(k * d);
+      const counts = new Float64Array(k);
+      for (let i = 0; i < n; i++) {
+        counts[current.labels[i]]++;
+        for (let j = 0; j < d; j++) sums[current.labels[i] * d + j] += data[i * d + j];
+      }
+      let shift = 0;
+      for (let c = 0; c < k; c++) {
+        if (counts[c] === 0) {
+          let far = 0;
+          for (let i = 1; i < n; i++) if (current.sqDist[i] > current.sqDist[far]) far = i;
+          for (let j = 0; j < d; j++) sums[c * d + j] = data[far * d + j];
+          counts[c] = 1;
+          current.sqDist[far] = 0;
+        }
+        for (let j = 0; j < d; j++) {
+          const v = sums[c * d + j] / counts[c];
+          shift += (v - centers[c * d + j]) ** 2;
+          centers[c * d + j] = v;
+        }
+      }
+      current = assign(X, centers, k);
+      if (shift <= tol) break;
+    }
+    let inertia = 0;
+    for (let i = 0; i < n; i++) inertia += current.sqDist[i];
+    return { centers, labels: current.labels, sqDist: current.sqDist, inertia };
+  }
+
+  function assertSameClustering(X: Matrix, start: Float64Array, maxIter: number, tol: number, what: string): void {
+    const plain = plainLloyd(X, start.slice(), maxIter, tol);
+    const bounded = lloyd(X, start.slice(), maxIter, tol);
+    assert.deepEqual(bounded.labels, plain.labels, `${what}: labels`);
+    assert.deepEqual(bounded.centers, plain.centers, `${what}: centroids`);
+    assert.deepEqual(bounded.sqDist, plain.sqDist, `${what}: squared distances`);
+    assert.equal(bounded.inertia, plain.inertia, `${what}: inertia`);
+  }
+
+  function blobs(rng: Rng, n: number, d: number, centres: number, spread: number): Matrix {
+    const X = createMatrix(n, d);
+    const means = Array.from({ length: centres * d }, () => rng.normal() * 3);
+    for (let i = 0; i < n; i++) {
+      const c = rng.int(centres);
+      for (let j = 0; j < d; j++) X.data[i * d + j] = means[c * d + j] + rng.normal() * spread;
+    }
+    return X;
+  }
+
+  it('Hamerly-bounded Lloyd gives plain Lloyd\'s labels, centroids and inertia exactly', () => {
+    const rng = new Rng(11);
+    // Overlapping blobs (many rows near a boundary), seeded by k-means++, run to convergence and cut short.
+    for (const [n, d, centres, spread, k] of [[3000, 5, 6, 1.5, 8], [2000, 12, 3, 0.5, 5], [1500, 2, 10, 2, 16], [500, 3, 2, 1, 1]]) {
+      const X = blobs(rng, n, d, centres, spread);
+      const start = seedPlusPlus(X, k, rng);
+      assertSameClustering(X, start, 300, 0, `blobs n=${n} d=${d} k=${k}`);
+      assertSameClustering(X, start, 3, 1e-4, `blobs n=${n} d=${d} k=${k}, 3 iterations`);
+    }
+    // Duplicate rows on a small integer grid: exact ties between centres, which Lloyd breaks by the lowest index.
+    const grid = createMatrix(2000, 3);
+    for (let i = 0; i < grid.data.length; i++) grid.data[i] = rng.int(3);
+    for (const k of [2, 4, 7]) assertSameClustering(grid, seedPlusPlus(grid, k, rng), 300, 0, `grid k=${k}`);
+    // Centres on grid points equidistant from whole columns of rows, and two identical starting centres.
+    assertSameClustering(grid, new Float64Array([0, 0, 0, 2, 2, 2, 0, 2, 0, 2, 0, 2]), 300, 0, 'grid, symmetric centres');
+    assertSameClustering(grid, new Float64Array([1, 1, 1, 1, 1, 1, 0, 0, 0]), 300, 0, 'grid, duplicated centre');
+  });
+
+  it('re-seeds an emptied cluster at the farthest row, bounds and all, as plain Lloyd does', () => {
+    const rng = new Rng(5);
+    const X = blobs(rng, 1200, 4, 4, 0.8);
+    // Two centres far from every row (both empty after the first assignment) and a duplicated centre (empty by the
+    // lowest-index tie rule).
+    const start = new Float64Array(6 * 4);
+    for (let c = 0; c < 3; c++) for (let j = 0; j < 4; j++) start[c * 4 + j] = X.data[(c * 100) * 4 + j];
+    start.set(start.subarray(0, 4), 3 * 4);
+    start.fill(1e3, 4 * 4, 5 * 4);
+    start.fill(-1e3, 5 * 4, 6 * 4);
+    const plain = plainLloyd(X, start.slice(), 300, 0);
+    assert.ok(plain.labels.includes(3) && plain.labels.includes(4) && plain.labels.includes(5), 'the emptied clusters were re-seeded and kept rows');
+    assertSameClustering(X, start, 300, 0, 'emptied clusters');
+    assertSameClustering(X, start, 1, 0, 'emptied clusters, one iteration');
+  });
+
+  it('fits the same model as before the bounds (labels through predictCluster, inertia, scores)', async () => {
+    const X = blobs(new Rng(3), 2500, 6, 5, 1.2);
+    const model = await new KMeansDetector({ n_clusters: 8, n_init: 3, random_state: 7 }).fit(X);
+    // The best of the three k-means++ runs, redone with plain Lloyd from the same seeds.
+    const rng = new Rng(7);
+    const tol = 1e-4 * meanVarianceOf(X);
+    let best: Clustering | undefined;
+    for (let run = 0; run < 3; run++) {
+      const result = plainLloyd(X, seedPlusPlus(X, 8, rng), 300, tol);
+      if (!best || result.inertia < best.inertia) best = result;
+    }
+    assert.deepEqual(model.centers, best?.centers);
+    assert.equal(model.inertia, best?.inertia);
+    assert.deepEqual(await model.predictCluster(X), best?.labels);
+  });
+
   it('rejects more clusters than rows and bad contamination', async () => {
     await assert.rejects(new KMeansDetector({ n_clusters: 5 }).fit(matrixFromRows([[1], [2]])), /at least 5 .* got 2/);
     assert.throws(() => new KMeansDetector({ contamination: 0.7 }), ParameterError);
@@ -249,3 +353,17 @@ describe('ecod detector', () => {
     assertClose(scores, [row0, row1, row2], 1e-9, 'ecod scores');
   });
 });
+
+function meanVarianceOf(X: Matrix): number {
+  const { rows: n, cols: d, data } = X;
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += data[i * d + j];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (data[i * d + j] - mean) ** 2;
+    total += v / n;
+  }
+  return total / d;
+}
