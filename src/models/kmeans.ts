@@ -127,7 +127,8 @@ export class KMeansDetector extends DetectorBase {
   }
 }
 
-function meanVariance(X: Matrix): number {
+/** The mean over columns of each column's variance: scikit-learn scales `tol` by it. */
+export function meanVariance(X: Matrix): number {
   const { rows: n, cols: d, data } = X;
   let total = 0;
   for (let j = 0; j < d; j++) {

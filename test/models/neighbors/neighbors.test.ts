@@ -11,7 +11,7 @@ import { NeighborIndex, type Metric } from '../../../src/models/neighbors/search
 import { KNeighborsClassifier } from '../../../src/models/knn.js';
 import { LocalOutlierFactor } from '../../../src/models/lof.js';
 import { DbscanDetector, suggestEps } from '../../../src/models/dbscan.js';
-import { KMeansDetector, assign, lloyd, seedPlusPlus, type Clustering } from '../../../src/models/kmeans.js';
+import { KMeansDetector, assign, lloyd, meanVariance, seedPlusPlus, type Clustering } from '../../../src/models/kmeans.js';
 import { EcodDetector } from '../../../src/models/ecod.js';
 import { assertClose, loadFixture } from '../../eval/fixtures.js';
 
@@ -323,7 +323,7 @@ describe('kmeans detector', () => {
     const model = await new KMeansDetector({ n_clusters: 8, n_init: 3, random_state: 7 }).fit(X);
     // The best of the three k-means++ runs, redone with plain Lloyd from the same seeds.
     const rng = new Rng(7);
-    const tol = 1e-4 * meanVarianceOf(X);
+    const tol = 1e-4 * meanVariance(X);
     let best: Clustering | undefined;
     for (let run = 0; run < 3; run++) {
       const result = plainLloyd(X, seedPlusPlus(X, 8, rng), 300, tol);
@@ -353,17 +353,3 @@ describe('ecod detector', () => {
     assertClose(scores, [row0, row1, row2], 1e-9, 'ecod scores');
   });
 });
-
-function meanVarianceOf(X: Matrix): number {
-  const { rows: n, cols: d, data } = X;
-  let total = 0;
-  for (let j = 0; j < d; j++) {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += data[i * d + j];
-    mean /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (data[i * d + j] - mean) ** 2;
-    total += v / n;
-  }
-  return total / d;
-}
