@@ -100,11 +100,12 @@ export function viewOf(task: Task): LabelViewName {
 }
 
 /**
- * --task anomaly on data without a label column (and no label named): every row is normal traffic, the baseline the
- * detectors learn (flows of one's own network from `extract` or `collect`). Undefined when the data have labels.
+ * --task anomaly on data without a label column: every row is normal traffic, the baseline the detectors learn (flows
+ * of one's own network from `extract` or `collect`). Undefined when the data have labels (a label column named with
+ * --label that a file lacks stops its load).
  */
-export function baselineLabels(frame: Frame, task: Task, label: string | undefined): Labels | undefined {
-  return task === 'anomaly' && frame.label === undefined && label === undefined ? { codes: new Int32Array(frame.nRows), classes: BINARY_CLASSES } : undefined;
+export function baselineLabels(frame: Frame, task: Task): Labels | undefined {
+  return task === 'anomaly' && frame.label === undefined ? { codes: new Int32Array(frame.nRows), classes: BINARY_CLASSES } : undefined;
 }
 
 /** The labels of a task's view; `keepEmpty` (predict): a row without a label has code -1 instead of being an error. */

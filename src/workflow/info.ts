@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import { FORMAT_VERSION, UnusableModelError, type ModelDocument } from '../store/model-file.js';
 import { DEFAULT_TARGET_FPR, loadModelFile } from './data.js';
 import { fittedFromDocument } from './fitted.js';
+import { TEST_SOURCE_TEXT, type DatasetSummary } from './run-result.js';
 
 type FileEntry = ModelDocument['meta']['files'][number];
 
@@ -174,12 +175,6 @@ const f4 = (v: number): string => v.toFixed(4);
 /** 0.05 → "5%", 0.005 → "0.5%". */
 const percent = (rate: number): string => `${Number((rate * 100).toPrecision(6))}%`;
 
-const TEST_SOURCE: Record<string, string> = {
-  'holdout-time': 'the latest 20% of the training files by time',
-  'holdout-stratified': 'a seeded stratified 20% of the training files',
-  files: 'the --test files',
-};
-
 /** "a, b (identifier); c (label)": dropped columns grouped by reason, in first-seen order. */
 function droppedText(dropped: ModelDetails['dropped']): string {
   const byReason = new Map<string, string[]>();
@@ -202,7 +197,7 @@ export function infoText(i: ModelInfo): string {
     ...line(threshold !== undefined, () => `threshold: ${threshold === null ? "the model's own decision rule" : `${threshold} (${i.targetFprRecorded ? `for a ${percent(i.targetFpr!)} false-positive rate on held-out normal training rows` : `target false-positive rate not recorded in this older file; retrain uses the ${percent(i.targetFpr ?? DEFAULT_TARGET_FPR)} default`})`}`),
     ...line(format !== undefined && trainRows !== undefined, () => `trained on (${format}, ${trainRows} rows):`),
     ...files(trainedOn ?? []),
-    ...line(testRows !== undefined, () => `tested on ${testRows} rows (${TEST_SOURCE[i.testSource ?? ''] ?? i.testSource ?? 'source unreadable'})${i.testedOn?.length ? ':' : ''}`),
+    ...line(testRows !== undefined, () => `tested on ${testRows} rows (${TEST_SOURCE_TEXT[i.testSource as DatasetSummary['testSource']] ?? i.testSource ?? 'source unreadable'})${i.testedOn?.length ? ':' : ''}`),
     ...files(i.testedOn ?? []),
     ...line(features !== undefined, () => `features (${features!.length} inputs${pipeline ? ` → ${pipeline.columns} model columns` : ''}): ${features!.map((f) => (f.kind === 'categorical' ? `${f.name} (categorical)` : f.name)).join(', ')}`),
     ...line(dropped !== undefined, () => `not inputs: ${dropped!.length ? droppedText(dropped!) : 'none'}`),

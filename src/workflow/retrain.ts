@@ -165,7 +165,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   const timeHoldout = doc.meta.testSource === 'holdout-time';
   const label = labelColumnFor(doc, o.label);
   const all = await readData(files, { format, label, identifiers: timeHoldout ? 'timestamps' : 'none', ...modelLoadOptions(doc) });
-  const yAll = alignToTraining(baselineLabels(all, doc.meta.task, label) ?? taskLabels(all, doc.meta.task), classes);
+  const yAll = alignToTraining(baselineLabels(all, doc.meta.task) ?? taskLabels(all, doc.meta.task), classes);
   const data = subsetFrame(all, yAll.rows);
 
   let train: Frame;

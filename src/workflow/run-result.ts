@@ -62,6 +62,13 @@ export interface CandidateResult {
   error: string | null;
 }
 
+/** Where a run's test rows came from, as the summaries and warnings name it. */
+export const TEST_SOURCE_TEXT: Readonly<Record<DatasetSummary['testSource'], string>> = {
+  'holdout-time': 'the latest 20% of the training files by time',
+  'holdout-stratified': 'a seeded stratified 20% of the training files',
+  files: 'the --test files',
+};
+
 export interface DatasetSummary {
   format: string;
   trainFiles: string[];

@@ -28,7 +28,7 @@ import { featureGroups, outputsOf, type Fitted } from './fitted.js';
 import { testCurves, testMetrics, type ClassInfo } from './metrics.js';
 import { checkNotAnInput, checkWritableDir, checkWritableFile, sameFile } from './paths.js';
 import { buildReference } from './reference.js';
-import type { CandidateResult, DatasetSummary, RunResult } from './run-result.js';
+import { TEST_SOURCE_TEXT, type CandidateResult, type DatasetSummary, type RunResult } from './run-result.js';
 
 export const TASKS: readonly Task[] = ['binary', 'multiclass', 'category', 'anomaly'];
 export const METRICS: readonly CvMetric[] = CV_METRICS;
@@ -196,9 +196,7 @@ const percent = (rate: number): string => `${+(rate * 100).toPrecision(3)}%`;
 function fprPromiseWarning(spec: ModelSpec, params: Params, y: Labels, info: ClassInfo, targetFpr: number): string | undefined {
   const target = fprTarget(spec, params, targetFpr);
   if (!target) return undefined;
-  let normal = 0;
-  for (let i = 0; i < y.codes.length; i++) if (y.codes[i] === info.normal) normal++;
-  const held = Math.floor(normal * target.fraction);
+  const held = Math.floor((counts(y)[info.normal] ?? 0) * target.fraction);
   if (held + 1 >= 1 / target.rate - 1e-9) return undefined;
   const needed = Math.ceil(1 / target.rate - 1e-9) - 1;
   return `${spec.name}: ${held} held-out normal rows cannot promise a ${percent(target.rate)} false-positive rate (that takes ${needed}, i.e. about ${Math.ceil(needed / target.fraction)} normal training rows); its threshold sits above every held-out score, so it alerts only on rows beyond all of them (at most about ${+(100 / (held + 1)).toPrecision(2)}% of normal rows, and fewer attacks)`;
@@ -216,8 +214,7 @@ function fprShiftWarning(spec: ModelSpec, params: Params, targetFpr: number, fpr
   const expected = normalTestRows * target.rate;
   const alerted = Math.round(fpr * normalTestRows);
   if (fpr <= 2 * target.rate || alerted <= expected + 4 * Math.sqrt(expected * (1 - target.rate)) + 1) return undefined;
-  const test = testSource === 'files' ? 'the --test files' : testSource === 'holdout-time' ? 'the latest 20% of the rows' : 'the hold-out';
-  return `${spec.name}: ${percent(fpr)} of the ${normalTestRows} normal test rows alert, against the ${percent(target.rate)} its threshold targets: the normal traffic of ${test} differs from the training rows', so expect that rate on traffic like it (train on a baseline that covers it)`;
+  return `${spec.name}: ${percent(fpr)} of the ${normalTestRows} normal test rows alert, against the ${percent(target.rate)} its threshold targets: the normal traffic of ${TEST_SOURCE_TEXT[testSource]} differs from the training rows', so expect that rate on traffic like it (train on a baseline that covers it)`;
 }
 
 /** Fits a candidate on the training rows: pipeline, model and (detectors) the threshold from held-out normal rows. */
@@ -298,10 +295,10 @@ function everyClassOnBothSides(codes: Int32Array, k: number, split: { train: Int
 
 /** The training labels; data without a label column are the baseline of --task anomaly, and need a label otherwise. */
 function trainingLabels(frame: Frame, o: TrainOptions): Labels {
-  const baseline = baselineLabels(frame, o.task, o.label);
+  const baseline = baselineLabels(frame, o.task);
   const files = frame.source.files.join(', ');
   if (baseline) o.log?.(`${files}: no label column: every row is taken as normal traffic, the baseline the detectors learn`);
-  else if (frame.label === undefined && o.label === undefined) throw new UserError(`${files}: the dataset has no label column: name it with --label, or learn every row as normal traffic with --task anomaly`);
+  else if (frame.label === undefined) throw new UserError(`${files}: the dataset has no label column: name it with --label, or learn every row as normal traffic with --task anomaly`);
   return baseline ?? taskLabels(frame, o.task);
 }
 
@@ -345,7 +342,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
     for (const s of testFrame.source.skipped) skipped.push({ reason: `test data: ${s.reason}`, count: s.count });
     checkSameColumns(full, testFrame);
     // unlabelled --test files after unlabelled training files: more baseline traffic, which measures false positives
-    const testBaseline = full.label === undefined ? baselineLabels(testFrame, o.task, o.label) : undefined;
+    const testBaseline = full.label === undefined ? baselineLabels(testFrame, o.task) : undefined;
     if (testBaseline) o.log?.(`${o.test.join(', ')}: no label column: every test row is taken as normal traffic too`);
     const aligned = alignToTraining(testBaseline ?? taskLabels(testFrame, o.task), yFull.classes);
     for (const [name, count] of aligned.unseen) skipped.push({ reason: `test label '${name}' not seen in training (not scored)`, count });
