@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { integerOption, receiverOption, runCommand, stopOnSignals, type GlobalOptions } from './command.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
-import { DEFAULT_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
+import { DEFAULT_RECEIVE_BUFFER, MAX_RECEIVE_BUFFER, type CollectorStats } from '../flows/collector.js';
 import { CollectorPipeline, OutputWriteError, type ReceiverKind } from '../flows/collector-pipeline.js';
 import { UsageError, UserError } from '../errors.js';
 import { checkWritableFile } from '../workflow/paths.js';
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .requiredOption('--listen <url>', 'where to listen, udp://HOST:PORT')
     .option('--out <file>', 'write flows to this file: CSV if it ends in .csv, else JSON lines (default: JSON lines on stdout)')
     .option('--features <set>', 'netflow: write the NetFlow feature rows of `extract --features netflow`, to train a model for `serve --netflow` (default: the flow records)')
-    .option('--receive-buffer <bytes>', 'socket receive buffer to request', integerOption('--receive-buffer', 1), DEFAULT_RECEIVE_BUFFER)
+    .option('--receive-buffer <bytes>', 'socket receive buffer to request', integerOption('--receive-buffer', 1, MAX_RECEIVE_BUFFER), DEFAULT_RECEIVE_BUFFER)
     .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1, Math.floor(MAX_TIMER_MS / 1000)))
     .option('--count <records>', 'stop once this many flow records were decoded', integerOption('--count', 1))
     .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', receiverOption, 'auto')

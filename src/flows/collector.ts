@@ -19,6 +19,8 @@ import { decodeDatagram, DecodeStats, FlowBatch, TemplateStore, type TemplateSto
 import { UserError } from '../errors.js';
 
 export const DEFAULT_RECEIVE_BUFFER = 8 << 20;
+/** Largest SO_RCVBUF request: setsockopt takes a C int (2^32 wrapped to 0, the default buffer; dgram threw EINVAL past it). */
+export const MAX_RECEIVE_BUFFER = 2 ** 31 - 1;
 /** Exporter addresses listed in the stats; beyond this (a spoofed flood) they are not remembered. */
 const MAX_EXPORTERS_LISTED = 1024;
 

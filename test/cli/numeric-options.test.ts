@@ -56,11 +56,15 @@ describe('numeric options', () => {
     assertUsage('train', '--target-fpr', '-0.01', "--target-fpr expects a number in (0, 0.5), got '-0.01'");
     assertUsage('train', '--target-fpr', '0.5', "--target-fpr expects a number in (0, 0.5), got '0.5'");
     assertUsage('extract', '--active-timeout', '-3', "--active-timeout expects a number > 0, got '-3'");
-    assertUsage('collect', '--receive-buffer', '-1', "--receive-buffer expects an integer >= 1, got '-1'");
+    assertUsage('collect', '--receive-buffer', '-1', "--receive-buffer expects an integer in [1, 2147483647], got '-1'");
     assertUsage('detect', '--early-packets', '-1', "--early-packets expects an integer in [0, 10000], got '-1'");
     assertUsage('serve', '--aggregation-window', '0', "--aggregation-window expects a number in (0, 86400], got '0'");
     assertUsage('serve', '--on-alert-per-minute', '0', "--on-alert-per-minute expects an integer >= 1, got '0'");
     assertUsage('detect', '--max-flows', '0', "--max-flows expects an integer >= 1, got '0'");
+  });
+
+  it('a receive buffer a socket option cannot hold is refused (2^31 crashed the dgram receiver; 2^32 wrapped to the default)', () => {
+    assertUsage('collect', '--receive-buffer', '2147483648', "--receive-buffer expects an integer in [1, 2147483647], got '2147483648'");
   });
 
   it('a delay a Node timer cannot hold is refused (it fired at once: collect --duration 2147484 stopped at start)', () => {
