@@ -70,7 +70,8 @@ export class KMeansDetector extends DetectorBase {
     let best: Clustering | undefined;
     for (let run = 0; run < runs; run++) {
       options.signal?.throwIfAborted();
-      const result = lloyd(X, seedPlusPlus(X, k, rng), this.params.max_iter, tol);
+      const seeding = seedWithAssignment(X, k, rng);
+      const result = lloyd(X, seeding.centers, this.params.max_iter, tol, seeding);
       if (!best || result.inertia < best.inertia) best = result;
       options.onProgress?.(run + 1, runs);
     }
@@ -142,6 +143,13 @@ export function meanVariance(X: Matrix): number {
   return total / d;
 }
 
+/**
+ * Relative margin on the bounds. A computed squared distance (d products summed in double precision) is within
+ * about d × 2⁻⁵³ of the exact one, far below 1e-9 for any width this tool sees; upper bounds are inflated and lower
+ * bounds deflated by it, so a skipped row's centre is strictly nearer than every other by more than the rounding.
+ */
+const BOUND_SLACK = 1e-9;
+
 function sqDistRowCenter(data: Float32Array, ro: number, centers: Float64Array, co: number, d: number): number {
   let s = 0;
   for (let j = 0; j < d; j++) {
@@ -151,47 +159,132 @@ function sqDistRowCenter(data: Float32Array, ro: number, centers: Float64Array, 
   return s;
 }
 
+/** Squared distances of row `ro` of `data` to the four centres at offsets o0..o3 of `centres`, into out[0..3]. */
+function fourDistances(data: Float32Array, ro: number, centres: Float64Array, o0: number, o1: number, o2: number, o3: number, d: number, out: Float64Array): void {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let j = 0; j < d; j++) {
+    const x = data[ro + j];
+    const e0 = x - centres[o0 + j];
+    const e1 = x - centres[o1 + j];
+    const e2 = x - centres[o2 + j];
+    const e3 = x - centres[o3 + j];
+    s0 += e0 * e0;
+    s1 += e1 * e1;
+    s2 += e2 * e2;
+    s3 += e3 * e3;
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
+}
+
+/**
+ * k-means++ centres, with each row's nearest centre (lowest index on ties), its squared distance and a lower bound
+ * on its squared distance to every other centre: Lloyd's first assignment and Hamerly bounds, found on the way.
+ */
+export interface Seeding {
+  centers: Float64Array;
+  labels: Int32Array;
+  sqDist: Float64Array;
+  /** Lower bound on the squared distance to any centre but the row's own (+∞ while there is one centre). */
+  otherSqDist: Float64Array;
+}
+
 /** Greedy k-means++: each new centre is the best (lowest potential) of 2 + ⌊ln k⌋ D²-weighted candidates. */
 export function seedPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
+  return seedWithAssignment(X, k, rng).centers;
+}
+
+/**
+ * seedPlusPlus's centres and rng draws, plus the assignment (Seeding). All candidates of a step are measured in one
+ * pass over the rows, four distances at a time (one accumulator each, so every sum runs in column order and is
+ * bit-for-bit the straightforward one). A row whose nearest centre a is at least twice its own distance from a
+ * candidate (BOUND_SLACK margin) skips that candidate: by the triangle inequality the candidate is farther, so
+ * min(candidate distance, own distance) is the own distance either way (Raff, "Exact acceleration of k-means++ and
+ * k-means‖", IJCAI 2021). The skipped distance's lower bound 2·half gap − own distance feeds otherSqDist.
+ */
+export function seedWithAssignment(X: Matrix, k: number, rng: Rng): Seeding {
   const { rows: n, cols: d, data } = X;
   const centers = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
   const first = rng.int(n);
   for (let j = 0; j < d; j++) centers[j] = data[first * d + j];
+  const labels = new Int32Array(n);
   const closest = new Float64Array(n);
+  const otherSqDist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   let potential = 0;
   for (let i = 0; i < n; i++) {
     closest[i] = sqDistRowCenter(data, i * d, centers, 0, d);
     potential += closest[i];
   }
-  const candidateDist = new Float64Array(n);
-  const bestDist = new Float64Array(n);
+  const candidates = new Float64Array(trials * d);
+  /** Half the distance from candidate t to centre a at [t × k + a], deflated by BOUND_SLACK. */
+  const halfGap = new Float64Array(trials * k);
+  /** Squared distance of row i to candidate t at [t × n + i], or a lower bound on it not below the row's own. */
+  const trialSqDist = new Float64Array(trials * n);
+  const trialPotential = new Float64Array(trials);
+  const measured = new Int32Array(trials);
+  const four = new Float64Array(4);
   for (let c = 1; c < k; c++) {
-    let bestRow = -1;
-    let bestPotential = Number.POSITIVE_INFINITY;
     for (let t = 0; t < trials; t++) {
       const row = potential > 0 ? sampleByWeight(closest, potential, rng) : rng.int(n);
-      let pot = 0;
-      for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) candidates[t * d + j] = data[row * d + j];
+      for (let a = 0; a < c; a++) {
         let s = 0;
         for (let j = 0; j < d; j++) {
-          const diff = data[i * d + j] - data[row * d + j];
+          const diff = candidates[t * d + j] - centers[a * d + j];
           s += diff * diff;
         }
-        candidateDist[i] = s < closest[i] ? s : closest[i];
-        pot += candidateDist[i];
-      }
-      if (pot < bestPotential) {
-        bestPotential = pot;
-        bestRow = row;
-        bestDist.set(candidateDist);
+        halfGap[t * k + a] = (Math.sqrt(s) * (1 - BOUND_SLACK)) / 2;
       }
     }
-    for (let j = 0; j < d; j++) centers[c * d + j] = data[bestRow * d + j];
-    closest.set(bestDist);
-    potential = bestPotential;
+    trialPotential.fill(0);
+    for (let i = 0; i < n; i++) {
+      const own = closest[i];
+      const ownUp = Math.sqrt(own) * (1 + BOUND_SLACK);
+      const a = labels[i];
+      let m = 0;
+      for (let t = 0; t < trials; t++) {
+        const half = halfGap[t * k + a];
+        if (half >= ownUp) {
+          const bound = 2 * half - ownUp;
+          trialSqDist[t * n + i] = bound * bound;
+        } else measured[m++] = t;
+      }
+      for (let g = 0; g < m; g += 4) {
+        const t0 = measured[g];
+        const t1 = g + 1 < m ? measured[g + 1] : t0;
+        const t2 = g + 2 < m ? measured[g + 2] : t0;
+        const t3 = g + 3 < m ? measured[g + 3] : t0;
+        fourDistances(data, i * d, candidates, t0 * d, t1 * d, t2 * d, t3 * d, d, four);
+        trialSqDist[t0 * n + i] = four[0];
+        trialSqDist[t1 * n + i] = four[1];
+        trialSqDist[t2 * n + i] = four[2];
+        trialSqDist[t3 * n + i] = four[3];
+      }
+      for (let t = 0; t < trials; t++) {
+        const s = trialSqDist[t * n + i];
+        trialPotential[t] += s < own ? s : own;
+      }
+    }
+    let best = 0;
+    for (let t = 1; t < trials; t++) if (trialPotential[t] < trialPotential[best]) best = t;
+    for (let j = 0; j < d; j++) centers[c * d + j] = candidates[best * d + j];
+    for (let i = 0; i < n; i++) {
+      const s = trialSqDist[best * n + i];
+      if (s < closest[i]) {
+        if (closest[i] < otherSqDist[i]) otherSqDist[i] = closest[i];
+        closest[i] = s;
+        labels[i] = c;
+      } else if (s < otherSqDist[i]) otherSqDist[i] = s;
+    }
+    potential = trialPotential[best];
   }
-  return centers;
+  return { centers, labels, sqDist: closest, otherSqDist };
 }
 
 function sampleByWeight(weights: Float64Array, total: number, rng: Rng): number {
@@ -224,30 +317,24 @@ export function assign(X: Matrix, centers: Float64Array, k: number): { labels: I
   return { labels, sqDist };
 }
 
-/**
- * Relative margin on the bounds. A computed squared distance (d products summed in double precision) is within
- * about d × 2⁻⁵³ of the exact one, far below 1e-9 for any width this tool sees; upper bounds are inflated and lower
- * bounds deflated by it, so a skipped row's centre is strictly nearer than every other by more than the rounding.
- */
-const BOUND_SLACK = 1e-9;
-
-/**
- * Full scan of row i in Lloyd's order (strict <: the lowest index wins a tie), setting its label and bounds;
- * `known` is the already computed squared distance to centre `a` (a = -1: none).
- */
-function scanRow(X: Matrix, centers: Float64Array, i: number, a: number, known: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): void {
+/** Full scan of row i in Lloyd's order (strict <: the lowest index wins a tie), setting its label and bounds. */
+function scanRow(X: Matrix, centers: Float64Array, i: number, labels: Int32Array, upper: Float64Array, lower: Float64Array, four: Float64Array): void {
   const { cols: d, data } = X;
   const k = centers.length / d;
   let best = 0;
   let bestD = Number.POSITIVE_INFINITY;
   let second = Number.POSITIVE_INFINITY;
-  for (let c = 0; c < k; c++) {
-    const s = c === a ? known : sqDistRowCenter(data, i * d, centers, c * d, d);
-    if (s < bestD) {
-      second = bestD;
-      bestD = s;
-      best = c;
-    } else if (s < second) second = s;
+  for (let g = 0; g < k; g += 4) {
+    const last = Math.min(k - 1, g + 3);
+    fourDistances(data, i * d, centers, g * d, Math.min(g + 1, last) * d, Math.min(g + 2, last) * d, last * d, d, four);
+    for (let c = g; c <= last; c++) {
+      const s = four[c - g];
+      if (s < bestD) {
+        second = bestD;
+        bestD = s;
+        best = c;
+      } else if (s < second) second = s;
+    }
   }
   labels[i] = best;
   upper[i] = Math.sqrt(bestD) * (1 + BOUND_SLACK);
@@ -256,9 +343,10 @@ function scanRow(X: Matrix, centers: Float64Array, i: number, a: number, known: 
 
 /**
  * Lloyd iterations with Hamerly's bounds (same result as assigning every row to its nearest centre, lowest index
- * on ties, each iteration); an emptied cluster is re-seeded at the row farthest from its centre.
+ * on ties, each iteration); an emptied cluster is re-seeded at the row farthest from its centre. `start`, the
+ * seeding's assignment to these centres, replaces the first full scan.
  */
-export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number): Clustering {
+export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number, start?: Seeding): Clustering {
   const { rows: n, cols: d, data } = X;
   const k = centers.length / d;
   const up = 1 + BOUND_SLACK;
@@ -272,25 +360,46 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
   const exactDistances = (): void => {
     for (let i = 0; i < n; i++) sqDist[i] = sqDistRowCenter(data, i * d, centers, labels[i] * d, d);
   };
-  for (let i = 0; i < n; i++) scanRow(X, centers, i, -1, -1, labels, upper, lower);
+  const four = new Float64Array(4);
+  if (start) {
+    labels.set(start.labels);
+    for (let i = 0; i < n; i++) {
+      upper[i] = Math.sqrt(start.sqDist[i]) * up;
+      lower[i] = Math.sqrt(start.otherSqDist[i]) * down;
+    }
+  } else for (let i = 0; i < n; i++) scanRow(X, centers, i, labels, upper, lower, four);
+  const sums = new Float64Array(k * d);
+  const counts = new Float64Array(k);
+  // A cluster whose members did not change keeps its sums (the same rows added in the same order) and its centre.
+  const changed = new Uint8Array(k).fill(1);
   for (let iter = 0; iter < maxIter; iter++) {
-    const sums = new Float64Array(k * d);
-    const counts = new Float64Array(k);
+    for (let c = 0; c < k; c++) {
+      if (!changed[c]) continue;
+      counts[c] = 0;
+      sums.fill(0, c * d, c * d + d);
+    }
     for (let i = 0; i < n; i++) {
       const c = labels[i];
+      if (!changed[c]) continue;
       counts[c]++;
-      for (let j = 0; j < d; j++) sums[c * d + j] += data[i * d + j];
+      const so = c * d;
+      const ro = i * d;
+      for (let j = 0; j < d; j++) sums[so + j] += data[ro + j];
     }
     // Re-seeding needs every row's distance to its centre before any centre moves.
     if (counts.includes(0)) exactDistances();
     let shift = 0;
     for (let c = 0; c < k; c++) {
+      moved[c] = 0;
+      if (!changed[c]) continue;
+      changed[c] = 0;
       if (counts[c] === 0) {
         let far = 0;
         for (let i = 1; i < n; i++) if (sqDist[i] > sqDist[far]) far = i;
         for (let j = 0; j < d; j++) sums[c * d + j] = data[far * d + j];
         counts[c] = 1;
         sqDist[far] = 0;
+        changed[c] = 1;
       }
       let own = 0;
       for (let j = 0; j < d; j++) {
@@ -338,7 +447,8 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
       const own = sqDistRowCenter(data, i * d, centers, a * d, d);
       upper[i] = Math.sqrt(own) * up;
       if (upper[i] < bound) continue;
-      scanRow(X, centers, i, a, own, labels, upper, lower);
+      scanRow(X, centers, i, labels, upper, lower, four);
+      if (labels[i] !== a) changed[a] = changed[labels[i]] = 1;
     }
     if (shift <= tol) break;
   }
