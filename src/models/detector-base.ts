@@ -1,11 +1,14 @@
 // Shared behaviour of anomaly detectors: the fitted threshold, 0/1 prediction and the [0, 1] score normalisation.
 // Normalisation is the empirical CDF of the training scores (kept as ≤ 1001 sorted quantiles), so a normalised score
 // of 0.99 means "more anomalous than 99% of what the detector was fitted on", whatever the raw score scale.
+// A benign-feedback memory (feedback-memory.ts), set by `retrain` and saved in the detector's state, caps the scores of
+// flows like the analysts' false positives; older states have none.
 
 import type { Matrix } from '../frame/matrix.js';
 import { UserError } from '../errors.js';
 import type { Detector, FitOptions, ModelState, Params } from './estimator.js';
 import { quantileSorted } from '../util/quantile.js';
+import { FeedbackMemory } from './feedback-memory.js';
 
 const REFERENCE_POINTS = 1001;
 
@@ -17,6 +20,8 @@ export abstract class DetectorBase implements Detector {
   threshold = Number.POSITIVE_INFINITY;
   /** Sorted quantiles of the training scores. */
   protected scoreReference: Float64Array = new Float64Array(0);
+  /** The analysts' feedback applied when scoring (null: none). */
+  feedbackMemory: FeedbackMemory | null = null;
 
   abstract fit(X: Matrix, options?: FitOptions): Promise<this>;
   abstract scoreSamples(X: Matrix): Promise<Float64Array>;
@@ -66,13 +71,31 @@ export abstract class DetectorBase implements Detector {
     this.threshold = contamination === 'auto' ? autoThreshold : quantileSorted(sorted, 1 - Number(contamination));
   }
 
+  /** The median training score: the level of a typical row the detector was fitted on. */
+  medianTrainingScore(): number {
+    return quantileSorted(this.scoreReference, 0.5);
+  }
+
+  /**
+   * Scores through the memory from now on. Every detector defines its own scoreSamples, so the memory wraps it on this
+   * instance: every caller (predict, evaluate, detect, serve, explanations by occlusion) then sees the capped scores.
+   */
+  useFeedbackMemory(memory: FeedbackMemory): void {
+    const ownScores = (Object.getPrototypeOf(this) as DetectorBase).scoreSamples;
+    this.feedbackMemory = memory;
+    this.scoreSamples = async (X: Matrix) => memory.apply(X, await ownScores.call(this, X));
+  }
+
   protected detectorState(): ModelState {
-    return { threshold: this.threshold, scoreReference: this.scoreReference };
+    const state: ModelState = { threshold: this.threshold, scoreReference: this.scoreReference };
+    if (this.feedbackMemory) state.feedbackMemory = this.feedbackMemory.state();
+    return state;
   }
 
   protected restoreDetectorState(state: ModelState): void {
     this.threshold = state.threshold as number;
     this.scoreReference = state.scoreReference as Float64Array;
+    if (state.feedbackMemory) this.useFeedbackMemory(FeedbackMemory.fromState(state.feedbackMemory as ModelState));
   }
 }
 

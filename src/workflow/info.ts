@@ -43,7 +43,7 @@ export interface ModelDetails {
   test: Record<string, number> | null;
   seed: number;
   /** Set by `retrain`: the model and detection store it was refitted from (absent otherwise). */
-  retrainedFrom?: { model: string; store: string; feedbackRows: number; feedbackWeight: number };
+  retrainedFrom?: { model: string; store: string; feedbackRows: number; feedbackWeight: number; feedbackMemory?: { falsePositives: number; confirmed: number; radius: number; cap: number; floor: number } };
 }
 
 export type ModelInfo = { file: string; bytes: number; formatVersion: number } & (
@@ -100,7 +100,14 @@ const retrainOf = (v: unknown): ModelDetails['retrainedFrom'] => {
   const store = textOf(f?.store);
   const feedbackRows = numberOf(f?.feedbackRows);
   const feedbackWeight = numberOf(f?.feedbackWeight);
-  return model !== undefined && store !== undefined && feedbackRows !== undefined && feedbackWeight !== undefined ? { model, store, feedbackRows, feedbackWeight } : undefined;
+  const m = fieldsOf(f?.feedbackMemory);
+  const [falsePositives, confirmed, radius, cap, floor] = [m?.falsePositives, m?.confirmed, m?.radius, m?.cap, m?.floor].map(numberOf);
+  // a retrained detector's feedback memory (retrain.ts); absent from classifiers and older files
+  const feedbackMemory =
+    falsePositives !== undefined && confirmed !== undefined && radius !== undefined && cap !== undefined && floor !== undefined
+      ? { feedbackMemory: { falsePositives, confirmed, radius, cap, floor } }
+      : {};
+  return model !== undefined && store !== undefined && feedbackRows !== undefined && feedbackWeight !== undefined ? { model, store, feedbackRows, feedbackWeight, ...feedbackMemory } : undefined;
 };
 
 /**
@@ -207,7 +214,10 @@ export function infoText(i: ModelInfo): string {
     ...line(test !== undefined, () => `test: ${test ? Object.entries(test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`),
     ...line(i.retrainedFrom !== undefined, () => {
       const r = i.retrainedFrom!;
-      return `retrained from ${r.model} with ${r.feedbackRows} feedback rows of the store ${r.store} (each counted ${r.feedbackWeight} times)`;
+      const memory = r.feedbackMemory
+        ? `; feedback memory: ${r.feedbackMemory.falsePositives} false positives, ${r.feedbackMemory.confirmed} confirmed alerts, radius ${f4(r.feedbackMemory.radius)}`
+        : '';
+      return `retrained from ${r.model} with ${r.feedbackRows} feedback rows of the store ${r.store} (each counted ${r.feedbackWeight} times)${memory}`;
     }),
   ];
   return lines.join('\n');

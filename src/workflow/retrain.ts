@@ -2,6 +2,10 @@
 // data, and reports metrics before and after. Feedback rows are the model inputs of the alerted flows (kept by the
 // store): a false positive becomes a normal row, a confirmed alert an attack row; each is repeated `feedbackWeight`
 // times so a handful of verdicts can move the decision boundary. The old model file is never overwritten.
+// That is enough for classifiers, not for anomaly detectors: a few copies among tens of thousands of normal rows
+// leave their scores where they were. A retrained detector also keeps the feedback as a feedback memory
+// (src/models/feedback-memory.ts): flows nearer a false positive than normal rows are to each other, and not nearer a
+// confirmed alert, score below the threshold.
 //
 // Evaluation: on the model's original --test files when it had them; otherwise on the model's own hold-out of the
 // original data, drawn as `train` drew it (the latest 20% of rows by time, or the seeded stratified 20%), so neither
@@ -9,11 +13,14 @@
 
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import type { Column, Frame, NumericColumn } from '../frame/frame.js';
+import type { Column, Frame } from '../frame/frame.js';
 import type { Labels } from '../frame/labels.js';
 import { findTimestampColumn, frameTimes, stratifiedSplit, timeOrderedSplit } from '../frame/splits.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
+import { DetectorBase } from '../models/detector-base.js';
+import { conformalThreshold } from '../models/calibration.js';
+import { FeedbackMemory, normalNeighbourRadius, type FeedbackMemorySummary } from '../models/feedback-memory.js';
 import { AlertStore } from '../store/alert-store.js';
 import { saveModel, type ModelDocument } from '../store/model-file.js';
 import { alignToTraining, baselineLabels, fingerprint, labelColumnFor, loadModelFile, modelLoadOptions, readData, readModelInput, storedTargetFpr, subsetFrame, taskLabels } from './data.js';
@@ -39,7 +46,7 @@ export interface RetrainOptions {
 export interface RetrainResult {
   model: string;
   out: string;
-  feedback: { falsePositives: number; confirmed: number; withoutInput: number; weight: number };
+  feedback: { falsePositives: number; confirmed: number; withoutInput: number; weight: number; feedbackMemory: FeedbackMemorySummary | null };
   evaluation: 'test-files' | 'holdout-stratified' | 'holdout-time';
   before: { test: TestMetrics; feedbackAgreement: number };
   after: { test: TestMetrics; feedbackAgreement: number };
@@ -84,15 +91,23 @@ async function feedbackRows(storePath: string, doc: ModelDocument, classes: read
   } finally {
     await store.close();
   }
-  const names = doc.schema.features.map((f) => f.name);
   const usable = items.filter((i) => i.input !== null);
-  const columns: NumericColumn[] = names.map((name) => ({ kind: 'numeric', name, values: new Float32Array(usable.length) }));
+  // stored inputs are numbers; a categorical feature (nsl-kdd's service) is its category's name
+  const columns: Column[] = doc.schema.features.map((f) =>
+    f.kind === 'categorical'
+      ? { kind: 'categorical', name: f.name, codes: new Int32Array(usable.length).fill(-1), dictionary: f.categories ?? [] }
+      : { kind: 'numeric', name: f.name, values: new Float32Array(usable.length) },
+  );
   const labels = new Int32Array(usable.length);
   let falsePositives = 0;
   usable.forEach((item, r) => {
-    const input = item.input as Record<string, number>;
+    const input = item.input as Record<string, number | string>;
     const byCanonical = new Map(Object.entries(input).map(([k, v]) => [canonicalFeatureName(k), v]));
-    columns.forEach((c) => (c.values[r] = byCanonical.get(canonicalFeatureName(c.name)) ?? Number.NaN));
+    for (const c of columns) {
+      const value = byCanonical.get(canonicalFeatureName(c.name));
+      if (c.kind === 'numeric') c.values[r] = typeof value === 'number' ? value : Number.NaN;
+      else c.codes[r] = typeof value === 'string' ? c.dictionary.indexOf(value) : -1;
+    }
     if (item.verdict === 'false_positive') {
       falsePositives++;
       labels[r] = normal;
@@ -113,24 +128,61 @@ async function feedbackRows(storePath: string, doc: ModelDocument, classes: read
  */
 function appendRows(train: Frame, yTrain: Labels, extra: FeedbackRows, weight: number): { frame: Frame; y: Labels } {
   const n = train.nRows + extra.frame.nRows * weight;
-  const extraByName = new Map(extra.frame.features.map((c) => [canonicalFeatureName(c.name), c as NumericColumn]));
+  const extraByName = new Map(extra.frame.features.map((c) => [canonicalFeatureName(c.name), c]));
   const inputs = train.features.filter((col) => extraByName.has(canonicalFeatureName(col.name)));
   const features: Column[] = inputs.map((col) => {
+    const source = extraByName.get(canonicalFeatureName(col.name)) as Column;
     if (col.kind !== 'numeric') {
       const codes = new Int32Array(n).fill(-1);
       codes.set(col.codes);
+      // the feedback's categories, renumbered to the training column's dictionary
+      const extraCodes = source.kind === 'categorical' ? Int32Array.from(source.codes, (c) => (c < 0 ? -1 : col.dictionary.indexOf(source.dictionary[c]))) : new Int32Array(extra.frame.nRows).fill(-1);
+      for (let k = 0; k < weight; k++) codes.set(extraCodes, train.nRows + k * extra.frame.nRows);
       return { ...col, codes };
     }
     const values = new Float32Array(n).fill(Number.NaN);
     values.set(col.values);
-    const source = extraByName.get(canonicalFeatureName(col.name));
-    if (source) for (let k = 0; k < weight; k++) values.set(source.values, train.nRows + k * extra.frame.nRows);
+    if (source.kind === 'numeric') for (let k = 0; k < weight; k++) values.set(source.values, train.nRows + k * extra.frame.nRows);
     return { kind: 'numeric', name: col.name, values };
   });
   const codes = new Int32Array(n);
   codes.set(yTrain.codes);
   for (let k = 0; k < weight; k++) codes.set(extra.labels, train.nRows + k * extra.frame.nRows);
   return { frame: { ...train, nRows: n, features, identifiers: [], label: undefined, category: undefined }, y: { codes, classes: yTrain.classes } };
+}
+
+/** Rows evenly spread over `rows`, at most `limit` of them. */
+function spread(rows: Int32Array, limit: number): Int32Array {
+  return rows.length > limit ? Int32Array.from({ length: limit }, (_, k) => rows[Math.floor((k * rows.length) / limit)]) : rows;
+}
+
+/**
+ * The feedback memory of a refitted detector: the feedback rows in its input space, the radius from its normal
+ * training rows (`normalRows` of `train`), a cap below its threshold (the median training score) and its threshold
+ * as the floor.
+ */
+function feedbackMemoryOf(f: Fitted, detector: DetectorBase, fb: FeedbackRows, normal: number, train: Frame, normalRows: Int32Array, seed: number): FeedbackMemory {
+  const X = f.pipeline.transform(fb.frame);
+  const benign = Uint8Array.from(fb.labels, (c) => (c === normal ? 1 : 0));
+  const radius = normalNeighbourRadius(f.pipeline.transform(train, spread(normalRows, 20000)), seed);
+  const threshold = f.threshold ?? detector.threshold;
+  const median = detector.medianTrainingScore();
+  const cap = median < threshold ? median : threshold - Math.max(Math.abs(threshold) * Number.EPSILON, Number.MIN_VALUE);
+  return new FeedbackMemory(X.data, benign, X.cols, radius, cap, threshold);
+}
+
+/**
+ * The refitted detector's threshold for `targetFpr` from its held-out normal rows (the normal rows it was not fitted
+ * on) of the original data only. Feedback false positives are the highest-scoring normal flows by selection, not
+ * exchangeable with normal traffic as the conformal rule assumes: counted among the held-out rows, five copies of each
+ * raise the threshold for every flow, and the detector misses attacks that score below them.
+ */
+async function originalCalibrationThreshold(f: Fitted, combined: { frame: Frame; y: Labels }, fitRows: Int32Array, originalRows: number, normal: number, targetFpr: number): Promise<number> {
+  const fitted = new Set(fitRows);
+  const heldOut: number[] = [];
+  for (let r = 0; r < originalRows; r++) if (combined.y.codes[r] === normal && !fitted.has(r)) heldOut.push(r);
+  if (heldOut.length === 0) return f.threshold ?? (f.model as DetectorBase).threshold;
+  return conformalThreshold(await (f.model as DetectorBase).scoreSamples(f.pipeline.transform(combined.frame, Int32Array.from(heldOut))), targetFpr);
 }
 
 async function agreement(f: Fitted, fb: FeedbackRows): Promise<number> {
@@ -199,10 +251,23 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   // the threshold rule the model was trained with (--target-fpr)
   const targetFpr = storedTargetFpr(doc);
   const { fitted, fitRows } = await fitCandidate(spec, { ...doc.meta.params }, combined.frame, combined.y, old.info, targetFpr, doc.meta.seed);
+  let memory: FeedbackMemory | null = null;
+  if (fitted.model instanceof DetectorBase) {
+    fitted.threshold = await originalCalibrationThreshold(fitted, combined, fitRows, train.nRows, normal, targetFpr);
+    fitted.model.threshold = fitted.threshold;
+    const originalRows = fitRows.filter((r) => r < train.nRows);
+    memory = feedbackMemoryOf(fitted, fitted.model, fb, normal, train, originalRows, doc.meta.seed);
+    fitted.model.useFeedbackMemory(memory);
+    const m = memory.summary();
+    o.log?.(`feedback memory: ${m.falsePositives} false positives, ${m.confirmed} confirmed alerts, radius ${m.radius.toPrecision(4)}`);
+  }
   const after = { test: testMetrics(yTest, await outputsOf(fitted, fitted.pipeline.transform(test)), fitted.info), feedbackAgreement: await agreement(fitted, fb) };
 
-  const refFrame = subsetFrame(combined.frame, fitRows.length > 20000 ? Int32Array.from({ length: 20000 }, (_, k) => fitRows[Math.floor((k * fitRows.length) / 20000)]) : fitRows);
+  const refFrame = subsetFrame(combined.frame, spread(fitRows, 20000));
   const refOut = await outputsOf(fitted, fitted.pipeline.transform(refFrame));
+  const feedbackMemory = memory?.summary() ?? null;
+  // `info` shows the memory's summary; a file without it (classifiers, older retrains) reads as before
+  const retrainedFrom = { model: o.model, store: o.store, feedbackRows: fb.frame.nRows, feedbackWeight: weight, ...(feedbackMemory ? { feedbackMemory } : {}) };
   const next: ModelDocument = {
     ...doc,
     meta: {
@@ -213,7 +278,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
       // recorded even when the old file predates it: the new threshold is set for this rate
       targetFpr,
       test: Object.fromEntries(Object.entries(after.test).filter(([, v]) => v !== null)) as Record<string, number>,
-      retrainedFrom: { model: o.model, store: o.store, feedbackRows: fb.frame.nRows, feedbackWeight: weight },
+      retrainedFrom,
     },
     pipeline: fitted.pipeline.getState(),
     model: { name: fitted.model.name, state: fitted.model.getState() },
@@ -225,7 +290,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   return {
     model: o.model,
     out: o.out,
-    feedback: { falsePositives: fb.falsePositives, confirmed: fb.confirmed, withoutInput: fb.withoutInput, weight },
+    feedback: { falsePositives: fb.falsePositives, confirmed: fb.confirmed, withoutInput: fb.withoutInput, weight, feedbackMemory },
     evaluation,
     before,
     after,

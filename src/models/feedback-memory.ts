@@ -1,0 +1,128 @@
+// Feedback memory of an anomaly detector: the analysts' verdicts on its alerts, kept with the model and applied when it
+// scores. Refitting a detector with a few false-positive rows among tens of thousands of normal rows barely moves its
+// scores, and a detector fitted on normal rows has no use for confirmed attacks at all, so the verdicts are kept as
+// labelled examples and used by the nearest-neighbour rule (Cover & Hart 1967, "Nearest neighbor pattern
+// classification"), gated by a radius. In the model's input space (the pipeline's log1p-standardised and one-hot
+// columns), a flow whose nearest feedback row lies within `radius`:
+//   - is scored no higher than `cap` (below the threshold) when that row is a false positive;
+//   - is scored no lower than `floor` (the threshold) when it is a confirmed alert; ties go to the confirmed row.
+// Flows farther than `radius` from every feedback row keep the detector's own score.
+// The radius is the median of the normal training rows' distances to their nearest other normal row: "like the
+// flow the analyst judged" means as close to it as normal traffic is to itself. It is set from training rows only.
+
+import type { Matrix } from '../frame/matrix.js';
+import type { ModelState } from './estimator.js';
+import { Rng } from '../util/rng.js';
+import { quantileSorted } from '../util/quantile.js';
+
+/** The quantile of the normal rows' nearest-neighbour distances used as the radius. */
+export const RADIUS_QUANTILE = 0.5;
+/** Normal rows whose nearest-neighbour distance is measured, and the reference rows they are measured against. */
+const RADIUS_QUERIES = 1000;
+const RADIUS_REFERENCE = 20_000;
+
+export interface FeedbackMemorySummary {
+  falsePositives: number;
+  confirmed: number;
+  radius: number;
+  cap: number;
+  floor: number;
+}
+
+export class FeedbackMemory {
+  /**
+   * @param rows feedback rows in model input space, row-major (`benign.length` × `cols`)
+   * @param benign 1 for a false-positive row, 0 for a confirmed alert
+   */
+  constructor(
+    readonly rows: Float32Array,
+    readonly benign: Uint8Array,
+    readonly cols: number,
+    readonly radius: number,
+    readonly cap: number,
+    readonly floor: number,
+  ) {
+    if (rows.length !== benign.length * cols) throw new Error(`feedback memory: ${rows.length} values for ${benign.length} rows of ${cols} columns`);
+  }
+
+  summary(): FeedbackMemorySummary {
+    let falsePositives = 0;
+    for (const b of this.benign) falsePositives += b;
+    return { falsePositives, confirmed: this.benign.length - falsePositives, radius: this.radius, cap: this.cap, floor: this.floor };
+  }
+
+  /** Caps or floors, in place, the scores of the rows of X by their nearest feedback row within the radius. */
+  apply(X: Matrix, scores: Float64Array): Float64Array {
+    if (X.cols !== this.cols) throw new Error(`feedback memory: input has ${X.cols} columns, the memory ${this.cols}`);
+    const { rows, benign, cols, cap, floor } = this;
+    const limit = this.radius * this.radius;
+    const n = benign.length;
+    for (let i = 0; i < X.rows; i++) {
+      const base = i * cols;
+      // nearest feedback row within the radius; partial sums stop as soon as they exceed the best distance so far
+      let best = limit;
+      let found = false;
+      let nearestBenign = false;
+      for (let j = 0; j < n; j++) {
+        const off = j * cols;
+        let d = 0;
+        for (let c = 0; c < cols && d <= best; c++) {
+          const diff = X.data[base + c] - rows[off + c];
+          d += diff * diff;
+        }
+        if (d > best) continue;
+        if (!found || d < best) {
+          found = true;
+          best = d;
+          nearestBenign = benign[j] === 1;
+        } else if (benign[j] === 0) {
+          // a tie: the confirmed alert wins
+          nearestBenign = false;
+        }
+      }
+      if (!found) continue;
+      if (nearestBenign) scores[i] = Math.min(scores[i], cap);
+      else scores[i] = Math.max(scores[i], floor);
+    }
+    return scores;
+  }
+
+  state(): ModelState {
+    return { rows: this.rows, benign: this.benign, cols: this.cols, radius: this.radius, cap: this.cap, floor: this.floor };
+  }
+
+  static fromState(state: ModelState): FeedbackMemory {
+    return new FeedbackMemory(state.rows as Float32Array, state.benign as Uint8Array, state.cols as number, state.radius as number, state.cap as number, state.floor as number);
+  }
+}
+
+/**
+ * The RADIUS_QUANTILE quantile of the distances from a seeded sample of normal rows to their nearest other row among
+ * (a seeded sample of) the normal rows; exact duplicates count as distance 0.
+ */
+export function normalNeighbourRadius(normal: Matrix, seed: number): number {
+  const rng = new Rng(seed);
+  const pick = (k: number): Int32Array => {
+    const order = Int32Array.from({ length: normal.rows }, (_, i) => i);
+    if (k < normal.rows) rng.shuffle(order);
+    return order.slice(0, Math.min(k, normal.rows)).sort();
+  };
+  const reference = pick(RADIUS_REFERENCE);
+  const queries = pick(RADIUS_QUERIES);
+  const { cols, data } = normal;
+  const distances = new Float64Array(queries.length);
+  queries.forEach((q, k) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (const r of reference) {
+      if (r === q) continue;
+      let d = 0;
+      for (let c = 0; c < cols && d < best; c++) {
+        const diff = data[q * cols + c] - data[r * cols + c];
+        d += diff * diff;
+      }
+      if (d < best) best = d;
+    }
+    distances[k] = Math.sqrt(best);
+  });
+  return quantileSorted(distances.sort(), RADIUS_QUANTILE);
+}
