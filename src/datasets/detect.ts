@@ -4,9 +4,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { readerFor } from '../io/capture.js';
-import { peekCsv, type CsvPeek } from '../io/csv-peek.js';
+import type { CsvPeek } from '../io/csv-peek.js';
 import { FORMATS, getFormat } from './formats.js';
 import { genericCsv } from './generic-csv.js';
+import { peekDataFile } from './jsonl-peek.js';
 import type { DatasetFormat } from './schema.js';
 
 export interface Detection {
@@ -49,9 +50,9 @@ export function formatFor(name: string | undefined, peek: CsvPeek): DatasetForma
   throw new UserError(`this is ${detected.name} data, not ${format.title}: it cannot be read as ${format.name} (detected, it reads as ${detected.name})`, { file: peek.file });
 }
 
-/** Peeks at a file and detects its format. */
+/** Peeks at a file (CSV or JSON lines) and detects its format. */
 export async function detectFileFormat(file: string): Promise<Detection> {
-  return detectFormat(await peekCsv(file));
+  return detectFormat(await peekDataFile(file));
 }
 
 /** Empty and binary files get their own messages. */
@@ -61,10 +62,10 @@ export function checkReadable(peek: CsvPeek): void {
 }
 
 /**
- * Files of the other commands given as data get the step they miss, not a parse error on their first cell: a packet
- * capture ("unknown format: this is a binary file") and the JSON lines of `extract`/`collect` ("line 2, column
- * '{"srcAddr":...': not a number"). Files that cannot be opened are left to the loader's own message. Used by every
- * command that reads data (train, evaluate, predict, retrain, inspect).
+ * Files that are not rows get the step they miss, not a parse error on their first cell: a packet capture ("unknown
+ * format: this is a binary file") and a JSON document that is one array. (The JSON lines of `extract` and `collect`
+ * are data, ./jsonl-peek.ts; the predictions of `predict --out` are refused there.) Files that cannot be opened are
+ * left to the loader's own message. Used by every command that reads data (train, evaluate, predict, retrain, inspect).
  */
 export function assertNotFlowToolOutput(file: string): void {
   const head = new Uint8Array(64);
@@ -83,7 +84,7 @@ export function assertNotFlowToolOutput(file: string): void {
     throw new UserError('is a packet capture, not flow rows: turn it into rows with `flowsentry extract <capture> --out flows.csv` (or score it live with `flowsentry detect --pcap`)', { file });
   }
   const text = Buffer.from(head.subarray(0, n)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (text.startsWith('{')) {
-    throw new UserError('holds JSON lines; data files are CSV: write flows as CSV (`flowsentry extract <capture> --out flows.csv`, `flowsentry collect --out flows.csv`)', { file });
+  if (/^\[\s*[[{"\]]/.test(text)) {
+    throw new UserError('holds a JSON array, not rows: data files are CSV or JSON lines (one object per line, as `flowsentry extract --out flows.jsonl` writes)', { file });
   }
 }

@@ -5,8 +5,8 @@
 
 import type { CategoricalColumn, Column, Frame, IdentifierColumn } from '../frame/frame.js';
 import { textCounts } from '../frame/text-column.js';
-import { peekCsv } from '../io/csv-peek.js';
 import { assertNotFlowToolOutput, checkReadable, formatFor } from './detect.js';
+import { peekDataFile } from './jsonl-peek.js';
 import { LABEL_VIEWS, labelColumnProblem, labelView, type LabelViewName } from './label-views.js';
 import { loadDataset, type LoadOptions } from './load.js';
 
@@ -61,7 +61,7 @@ export async function inspectFiles(files: readonly string[], options: LoadOption
   const groups = new Map<string, string[]>();
   for (const file of files) {
     assertNotFlowToolOutput(file);
-    const peek = await peekCsv(file);
+    const peek = await peekDataFile(file);
     checkReadable(peek);
     const format = formatFor(options.format, peek);
     const plan = format.plan(peek, options);

@@ -6,15 +6,17 @@ import { UserError } from '../errors.js';
 import type { CategoricalColumn, Column, DroppedColumn, Frame, IdentifierColumn } from '../frame/frame.js';
 import { MAX_TEXT_BYTES, subsetTextColumn } from '../frame/text-column.js';
 import { CATEGORICAL, ColumnarBuilder, NUMERIC, SKIP, TEXT, TIMESTAMP, type ColumnOutput, type CsvColumnKind } from '../io/columnar-builder.js';
-import { peekCsv, type CsvPeek } from '../io/csv-peek.js';
+import type { CsvPeek } from '../io/csv-peek.js';
 import { countLines, readCsvInto, warmUpParser, type CsvReadResult } from '../io/csv-reader.js';
 import { readXmlRecordsInto } from '../io/iscx-xml.js';
+import { readJsonLinesInto, type JsonLinesLayout } from '../io/jsonl-reader.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { withLoadMallocPolicy } from '../io/malloc-policy.js';
 import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
+import { lineOfJsonRow, peekDataFile, type DataPeek } from './jsonl-peek.js';
 import { lineOfRow } from './row-line.js';
 import { isMissingLabel, sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
@@ -66,7 +68,7 @@ async function loadFiles(files: readonly string[], options: LoadOptions): Promis
     return isTextIdentifier(c, textShapes[i], format, options, dataBytes) ? TEXT : CATEGORICAL;
   });
   const threads = defaultThreads();
-  if (!format.xml && threads > 1 && totalBytes >= PARALLEL_MIN_BYTES && peeks.every((p) => !p.gzip && !p.quoted)) {
+  if (!format.xml && threads > 1 && totalBytes >= PARALLEL_MIN_BYTES && peeks.every((p) => !p.gzip && !p.quoted && !p.jsonLines)) {
     const parallel = await readCsvParallel(
       files.map((file, i) => ({ file, options: csvOptions(format, plans[i], options) })),
       kinds,
@@ -76,7 +78,7 @@ async function loadFiles(files: readonly string[], options: LoadOptions): Promis
     parallel.fileRows.forEach((rows, i) => {
       if (rows === 0 && parallel.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file: files[i] });
     });
-    return assembleFrame(format, plan, parallel.outputs, parallel.rows, { files, fileRows: parallel.fileRows, gzip: peeks.map((p) => p.gzip) }, new Map(parallel.skipped), options);
+    return assembleFrame(format, plan, parallel.outputs, parallel.rows, rowOrigin(files, parallel.fileRows, peeks), new Map(parallel.skipped), options);
   }
   // One read buffer for every file, the one the peeks read into (each dropped buffer would stay resident until V8
   // happens to collect it: 17 peek buffers of 8-64 KiB, 0.18 MB, were still there at the end of a 16-file load).
@@ -100,16 +102,23 @@ async function loadFiles(files: readonly string[], options: LoadOptions): Promis
       const fields = new Map<string, number>();
       plans[i].columns.forEach((c, j) => fields.set(c.fileName, j));
       result = await readXmlRecordsInto(file, builder, { fields, skipBadRows: options.skipBadRows, onProgress });
+    } else if (peeks[i].jsonLines) {
+      const layout = peeks[i].jsonLines as JsonLinesLayout;
+      result = await readJsonLinesInto(file, builder, { layout, columnNames: plans[i].columns.map((c) => c.name), missing: format.missing, skipBadRows: options.skipBadRows, onProgress }, readBuffer);
     } else {
       result = await readCsvInto(file, builder, { ...csvOptions(format, plans[i], options), onProgress }, readBuffer);
     }
-    if (result.rows === 0 && result.skipped.size === 0) throw new UserError('no data rows (the file has only a header)', { file });
+    if (result.rows === 0 && result.skipped.size === 0) throw new UserError(peeks[i].jsonLines ? 'no data rows (only blank lines)' : 'no data rows (the file has only a header)', { file });
     fileRows.push(result.rows);
     for (const [reason, count] of result.skipped) skipped.set(reason, (skipped.get(reason) ?? 0) + count);
     doneBytes += peeks[i].fileBytes;
   }
   const outputs = builder.finish();
-  return assembleFrame(format, plan, outputs, builder.rows, { files, fileRows, gzip: peeks.map((p) => p.gzip) }, skipped, options);
+  return assembleFrame(format, plan, outputs, builder.rows, rowOrigin(files, fileRows, peeks), skipped, options);
+}
+
+function rowOrigin(files: readonly string[], fileRows: readonly number[], peeks: readonly PeekSummary[]): RowOrigin {
+  return { files, fileRows, gzip: peeks.map((p) => p.gzip), jsonLines: peeks.map((p) => p.jsonLines) };
 }
 
 /**
@@ -162,7 +171,7 @@ function gzipRowEstimate(peek: PeekSummary): number {
 }
 
 /** What loading needs of a peeked file once it is planned (its sample is dropped: it would survive the whole load). */
-type PeekSummary = Omit<CsvPeek, 'records' | 'head'>;
+type PeekSummary = Omit<DataPeek, 'records' | 'head'>;
 
 /**
  * Peeks at every file (the first one's sample types the columns; the others only need their header and a row),
@@ -185,7 +194,7 @@ async function planFiles(
   files.forEach(assertNotFlowToolOutput);
   // Every peek reads into the load's one read buffer.
   const readBuffer = new Uint8Array(READ_BUFFER_BYTES);
-  const peek = (file: string, records: number): Promise<CsvPeek> => peekCsv(file, records, undefined, undefined, readBuffer);
+  const peek = (file: string, records: number): Promise<DataPeek> => peekDataFile(file, records, readBuffer);
   // The first file is peeked for detection, then again for the sample its format's plan needs if that is larger.
   const detectionPeek = await peek(files[0], DETECTION_RECORDS);
   checkReadable(detectionPeek);
@@ -205,6 +214,7 @@ async function planFiles(
     peeks.push(header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peek(file, 2));
   }
   peeks.forEach(checkReadable);
+  for (const p of peeks) checkJsonLinesFit(p, format, firstPlan);
   // A later file with the first one's header is of its format and has its plan (names come from the header; column
   // kinds are the first file's): one plan of ~90 column objects instead of one per file, and no detection.
   const hasFirstHeader = (peek: CsvPeek): boolean => firstPlan.hasHeader && sameRecord(peek.records[0], peeks[0].records[0]);
@@ -222,6 +232,15 @@ async function planFiles(
   });
   const timeColumns = plans[0].columns.map((c, i) => isTimeIdentifier(c, format, options) && mostlyTimestamps(rows.map((r) => r[i] ?? '')));
   return { format, plans, peeks: peeks.map(({ records: _r, head: _h, ...summary }) => summary), textShapes, timeColumns, readBuffer };
+}
+
+/**
+ * JSON lines name their values, so they are read by the columns of a format whose files have a header (its names are
+ * the keys), never as XML or by a headerless format's positions.
+ */
+function checkJsonLinesFit(peek: DataPeek, format: DatasetFormat, plan: FilePlan): void {
+  if (!peek.jsonLines || (!format.xml && plan.hasHeader)) return;
+  throw new UserError(`holds JSON lines, which cannot be read as ${format.title} (${format.xml ? 'XML' : 'files without a header'}): convert them to that format, or read them with --format csv`, { file: peek.file });
 }
 
 /**
@@ -320,6 +339,8 @@ interface RowOrigin {
   readonly files: readonly string[];
   readonly fileRows: readonly number[];
   readonly gzip: readonly boolean[];
+  /** Per file, the layout of its JSON lines (undefined for CSV). */
+  readonly jsonLines: readonly (JsonLinesLayout | undefined)[];
 }
 
 async function assembleFrame(
@@ -513,7 +534,9 @@ async function emptyLabelError(label: CategoricalColumn, spellings: ReadonlySet<
   const advice = '; use --skip-bad-rows to skip them';
   const column = where.plan.columns[where.field];
   if (column && !where.format.xml) {
-    const found = await lineOfRow(origin.files[file], first - before, where.plan.hasHeader, origin.gzip[file]);
+    const layout = origin.jsonLines[file];
+    const row = first - before;
+    const found = layout ? await lineOfJsonRow(origin.files[file], row, layout, origin.gzip[file]) : await lineOfRow(origin.files[file], row, where.plan.hasHeader, origin.gzip[file]);
     const cell = found?.cells[where.field];
     const clean = cleaner(column, where.plan, where.format) ?? ((s: string) => s);
     if (found && cell !== undefined && (cell === '' || isMissingLabel(clean(cell)))) {

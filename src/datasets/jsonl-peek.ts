@@ -1,0 +1,199 @@
+// Files of JSON lines as data: recognised by their first byte ('{'), peeked as the CSV of the same rows would be
+// (records of text cells under a header: format detection, column types and plans work unchanged), and the layout
+// that maps their keys to those columns (src/io/jsonl-reader.ts reads the rows). Two kinds of lines:
+// - flat objects (`collect`'s FlowRecords, any JSON-lines table): the columns are the keys of the first lines, in the
+//   order first seen;
+// - the flow lines of `extract` and `collect --features netflow` (a FlowRecord with a nested `features` object): the
+//   columns are those of the CSV the same command writes (src/flows/flow-rows.ts: the CIC identifiers or the NetFlow
+//   context, then the features), the FlowRecord's other fields are left out, and any other top-level key (a label a
+//   user added) is a column after the features.
+// The predictions `predict --out` writes are refused with what to give instead.
+
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { UserError } from '../errors.js';
+import { NETFLOW_FEATURES } from '../flows/features/netflow.js';
+import { peekCsv, type CsvPeek } from '../io/csv-peek.js';
+import { openByteSource } from '../io/csv-source.js';
+import { parseJsonLine, JsonLineError, type JsonCell, type JsonObject } from '../io/jsonl-text.js';
+import type { JsonLinesLayout } from '../io/jsonl-reader.js';
+import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
+import { CIC_FEATURES, CIC_IDENTIFIERS } from './cic-names.js';
+
+/** A peeked file: CSV, or JSON lines with the layout of their keys. */
+export type DataPeek = CsvPeek & { readonly jsonLines?: JsonLinesLayout };
+
+/** The fields of a FlowRecord line (collect's CSV header names them all but frameBytes), and extract's `start` text. */
+const FLOW_RECORD_KEYS = new Set([...FLOW_CSV_HEADER.trim().split(','), 'frameBytes', 'start']);
+const NETFLOW_CONTEXT = ['src_addr', 'dst_addr', 'start', 'vlan', 'end_reason'];
+/** The CIC Flow ID as extract writes it: source address, destination address, ports and protocol joined by '-'. */
+const FLOW_ID_PARTS = ['srcAddr', 'dstAddr', 'srcPort', 'dstPort', 'protocol'];
+
+/**
+ * Peeks at a data file: `peekCsv`'s records for CSV, or for JSON lines (its first non-blank character is '{') the
+ * records of the same rows as CSV, with the layout of their keys. `scratch`: as for peekCsv.
+ */
+export async function peekDataFile(file: string, maxRecords = 200, scratch?: Uint8Array): Promise<DataPeek> {
+  const peek = await peekCsv(file, maxRecords, undefined, undefined, scratch);
+  if (peek.binary || !peek.head.trimStart().startsWith('{')) return peek;
+  return peekJsonLines(peek, maxRecords);
+}
+
+/** The first `maxRecords` rows of JSON lines (header: the columns), over the CSV peek's file summary. */
+async function peekJsonLines(csv: CsvPeek, maxRecords: number): Promise<DataPeek> {
+  const { lines, complete } = await headLines(csv.file, maxRecords);
+  const objects: { line: number; object: JsonObject }[] = [];
+  let firstError: UserError | undefined;
+  lines.forEach((text, i) => {
+    try {
+      const object = parseJsonLine(i === 0 ? text.replace(/^\uFEFF/, '') : text);
+      if (object) objects.push({ line: i + 1, object });
+    } catch (err) {
+      if (!(err instanceof JsonLineError)) throw err;
+      firstError ??= new UserError(`not JSON: ${err.message}`, { file: csv.file, line: i + 1, column: err.column });
+    }
+  });
+  if (objects.length === 0) {
+    if (firstError) throw firstError;
+    return { ...csv, records: [] };
+  }
+  const layout = layoutOf(csv.file, objects);
+  const records = [[...layout.columns], ...objects.map(({ object }) => cellsOf(object, layout))];
+  return { ...csv, records, complete, quoted: false, jsonLines: layout };
+}
+
+/** Up to maxRecords + 1 lines from the start of the file (at most 4 MiB), and whether they are all its lines. */
+async function headLines(file: string, maxRecords: number): Promise<{ lines: string[]; complete: boolean }> {
+  const source = await openByteSource(file);
+  let buf = new Uint8Array(1 << 16);
+  let filled = 0;
+  let complete = false;
+  let lineFeeds = 0;
+  try {
+    while (lineFeeds <= maxRecords && filled < 4 << 20) {
+      if (filled === buf.length) {
+        const bigger = new Uint8Array(buf.length * 4);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = source.readSync ? source.readSync(buf, filled) : await source.read(buf, filled);
+      if (n === 0) {
+        complete = true;
+        break;
+      }
+      for (let i = filled; i < filled + n; i++) if (buf[i] === 10) lineFeeds++;
+      filled += n;
+    }
+  } finally {
+    await source.close();
+  }
+  const text = new TextDecoder().decode(buf.subarray(0, filled));
+  const lines = text.split('\n');
+  // the text after the last line feed is a whole line only at the end of the file
+  if (!complete || lines[lines.length - 1] === '') lines.pop();
+  const kept = lines.slice(0, maxRecords + 1);
+  return { lines: kept, complete: complete && kept.length === lines.length };
+}
+
+/** The layout of the peeked lines: flow lines (the first has a `features` object) or flat objects. */
+function layoutOf(file: string, objects: readonly { line: number; object: JsonObject }[]): JsonLinesLayout {
+  const first = objects[0];
+  const keys = [...first.object.entries.keys()];
+  if (keys.includes('row') && keys.includes('score') && keys.includes('attack_score')) {
+    throw new UserError('holds predictions (the lines `flowsentry predict --out` writes), not flow rows: give the flows themselves (the CSV or JSON lines of `extract` or `collect`)', { file });
+  }
+  const features = first.object.entries.get('features');
+  if (features && features.kind === 'object') return flowLayout(file, objects, first.line, [...features.entries.keys()]);
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const { line, object } of objects) {
+    for (const [key, cell] of object.entries) {
+      if (cell?.kind === 'object') throw nestedError(file, line, object, key);
+      if (!seen.has(key)) {
+        seen.add(key);
+        columns.push(key);
+      }
+    }
+  }
+  return { columns, keys: new Map(columns.map((c, i) => [c, i])), shape: 'JSON lines' };
+}
+
+function nestedError(file: string, line: number, object: JsonObject, key: string): UserError {
+  return new UserError(
+    `key '${key}' holds an object: values are numbers, strings, true, false or null (only the flow lines of extract and collect nest their 'features')`,
+    { file, line, column: object.keyColumns.get(key) },
+  );
+}
+
+/** The layout of extract's (or collect --features netflow's) flow lines: the columns of the CSV it writes. */
+function flowLayout(file: string, objects: readonly { line: number; object: JsonObject }[], firstLine: number, featureNames: readonly string[]): JsonLinesLayout {
+  const same = (names: readonly string[]): boolean => names.length === featureNames.length && names.every((n) => featureNames.includes(n));
+  const cic = same(CIC_FEATURES);
+  if (!cic && !same(NETFLOW_FEATURES)) {
+    throw new UserError(`the 'features' object names neither the CIC nor the NetFlow features of \`flowsentry extract\` (${featureNames.length} names, the first '${featureNames[0] ?? ''}')`, { file, line: firstLine });
+  }
+  const context = cic ? CIC_IDENTIFIERS : NETFLOW_CONTEXT;
+  const featureList = cic ? CIC_FEATURES : NETFLOW_FEATURES;
+  const columns = [...context, ...featureList];
+  const keys = new Map<string, number>();
+  for (const key of FLOW_RECORD_KEYS) keys.set(key, -1);
+  const sources = cic ? { srcAddr: 'Src IP', srcPort: 'Src Port', dstAddr: 'Dst IP', start: 'Timestamp' } : { srcAddr: 'src_addr', dstAddr: 'dst_addr', start: 'start', vlan: 'vlan', endReason: 'end_reason' };
+  for (const [key, column] of Object.entries(sources)) keys.set(key, columns.indexOf(column));
+  for (const { line, object } of objects) {
+    for (const [key, cell] of object.entries) {
+      if (key === 'features' || keys.has(key)) continue;
+      if (cell?.kind === 'object') throw nestedError(file, line, object, key);
+      keys.set(key, columns.push(key) - 1);
+    }
+  }
+  return {
+    columns,
+    keys,
+    nested: { key: 'features', keys: new Map(featureList.map((name, i) => [name, context.length + i])) },
+    ...(cic ? { joined: { column: 0, parts: FLOW_ID_PARTS } } : {}),
+    shape: cic ? 'the CIC flow lines of extract' : 'the NetFlow flow lines of extract or collect',
+  };
+}
+
+/** A value's text as its CSV cell holds it: '' for null or an absent key. */
+function cellText(cell: JsonCell | undefined): string {
+  return cell === null || cell === undefined || cell.kind === 'object' ? '' : cell.text;
+}
+
+/** A line's cells in the layout's columns. */
+function cellsOf(object: JsonObject, layout: JsonLinesLayout): string[] {
+  const cells = new Array<string>(layout.columns.length).fill('');
+  for (const [key, column] of layout.keys) if (column >= 0) cells[column] = cellText(object.entries.get(key));
+  const nested = layout.nested ? object.entries.get(layout.nested.key) : undefined;
+  if (layout.nested && nested?.kind === 'object') for (const [key, column] of layout.nested.keys) cells[column] = cellText(nested.entries.get(key));
+  if (layout.joined) {
+    const parts = layout.joined.parts.map((p) => object.entries.get(p));
+    cells[layout.joined.column] = parts.some((p) => p === null || p === undefined) ? '' : parts.map(cellText).join('-');
+  }
+  return cells;
+}
+
+/**
+ * Where data row `row` (0-based, of this file) of a JSON-lines file is, with its cells in the layout's columns, for
+ * an error found after loading (a row without a label); undefined when the file has fewer rows.
+ */
+export async function lineOfJsonRow(file: string, row: number, layout: JsonLinesLayout, gzip: boolean): Promise<{ line: number; cells: string[] } | undefined> {
+  const raw = createReadStream(file);
+  const input: Readable = gzip ? raw.pipe(createGunzip()) : raw;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let lineNumber = 0;
+  let rows = 0;
+  try {
+    for await (const text of lines) {
+      lineNumber++;
+      const object = parseJsonLine(lineNumber === 1 ? text.replace(/^\uFEFF/, '') : text);
+      if (object && rows++ === row) return { line: lineNumber, cells: cellsOf(object, layout) };
+    }
+  } finally {
+    lines.close();
+    raw.destroy();
+  }
+  return undefined;
+}
