@@ -2,6 +2,8 @@
 // growing alert instead of raising a new one, so a flood gives one alert with a rising count, not a million.
 // Open aggregates are kept per label, then per source address (no "src|label" string to build and hash per alert);
 // the engine finds an aggregate once per scoring batch and grows it with the batch's totals (`find`, `growSlot`).
+// Aggregates idle for longer than the window are forgotten as time goes on (`expireDue`, per batch), so the map holds
+// only the sources of about the last window; `maxOpen` is the hard bound beyond that (a flood from more sources).
 
 import type { Alert } from './alert.js';
 
@@ -16,9 +18,13 @@ export interface AggregateSlot {
   alert: Alert;
 }
 
+/** Longest time between two scans for idle aggregates (a shorter window scans once per window). */
+const MAX_EXPIRY_INTERVAL_MS = 10_000;
+
 export class AlertAggregator {
   private readonly open = new Map<string, Map<string, AggregateSlot>>();
   private count = 0;
+  private lastExpiryMs = -Infinity;
 
   /** @param windowMs alerts from the same source and label closer than this join one aggregate */
   constructor(private readonly windowMs: number, private readonly maxOpen = 100_000) {}
@@ -79,6 +85,16 @@ export class AlertAggregator {
     }
     bySrc.set(alert.flow.srcAddr, { alert });
     return { alert, isNew: true };
+  }
+
+  /**
+   * Forgets idle aggregates (see expire) when the last scan is at least min(window, 10 s) old: an aggregate is then
+   * kept at most that long past its window, and the scan's cost is spread over that time.
+   */
+  expireDue(nowMs: number): void {
+    if (nowMs - this.lastExpiryMs < Math.min(this.windowMs, MAX_EXPIRY_INTERVAL_MS)) return;
+    this.lastExpiryMs = nowMs;
+    this.expire(nowMs);
   }
 
   /** Forgets aggregates idle for longer than the window (or the oldest half when `force`, to bound memory). */

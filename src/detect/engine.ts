@@ -57,6 +57,8 @@ export interface EngineOptions {
   readonly maxQueue?: number;
   /** Share of one core that explaining new alerts may use on average (default 0.25); see withinExplainBudget. */
   readonly explainShare?: number;
+  /** Wall clock of alert times and aggregation windows, in ms (default Date.now; tests set their own). */
+  readonly clock?: () => number;
 }
 
 interface Pending {
@@ -95,6 +97,8 @@ export interface EngineStats {
   dropped: number;
   queued: number;
   scoringErrors: number;
+  /** Aggregates open now: sources that alerted within about the last aggregation window. */
+  openAggregates: number;
 }
 
 export function alertId(flow: FlowRecord, stage: AlertStage, modelFile: string): string {
@@ -112,10 +116,11 @@ export class DetectionEngine {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly counters: EngineStats = { flowsScored: 0, earlyScored: 0, alertsRaised: 0, alertsAggregated: 0, alertUpdates: 0, dropped: 0, queued: 0, scoringErrors: 0 };
+  private readonly counters: EngineStats = { flowsScored: 0, earlyScored: 0, alertsRaised: 0, alertsAggregated: 0, alertUpdates: 0, dropped: 0, queued: 0, scoringErrors: 0, openAggregates: 0 };
   private readonly batchSize: number;
   private readonly maxDelay: number;
   private readonly maxQueue: number;
+  private readonly clock: () => number;
   private explainCredit = 1000;
   private explainCreditAt = performance.now();
   private explainCostMs = 2;
@@ -125,6 +130,7 @@ export class DetectionEngine {
     this.batchSize = options.batchSize ?? 1024;
     this.maxDelay = options.maxBatchDelayMs ?? 5;
     this.maxQueue = options.maxQueue ?? 200_000;
+    this.clock = options.clock ?? Date.now;
     this.events.setMaxListeners(1000);
   }
 
@@ -212,7 +218,8 @@ export class DetectionEngine {
   }
 
   private async scoreBatch(batch: Pending[] | FlowChunk): Promise<void> {
-    const nowMs = Date.now();
+    const nowMs = this.clock();
+    this.aggregator.expireDue(nowMs);
     const { scorer, metrics, store } = this.options;
     const rows = Array.isArray(batch) ? null : batch;
     const items = Array.isArray(batch) ? batch : null;
@@ -342,6 +349,6 @@ export class DetectionEngine {
   }
 
   stats(): EngineStats {
-    return { ...this.counters, queued: this.queue.length + this.chunkRows };
+    return { ...this.counters, queued: this.queue.length + this.chunkRows, openAggregates: this.aggregator.size };
   }
 }

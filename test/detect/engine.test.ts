@@ -91,6 +91,38 @@ describe('detection engine', () => {
     assert.deepEqual(scores, [0.81, 0.93], 'not 0.8100000023841858 and 0.9300000071525574');
   });
 
+  it('forgets aggregates idle past the window, so a flood from ever-new sources keeps only the recent ones open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-engine-expiry-'));
+    let nowMs = 1_700_000_000_000;
+    const store = await AlertStore.open(join(dir, 'alerts.duckdb'));
+    const engine = new DetectionEngine({ scorer: new ParityScorer(), metrics: new EngineMetrics(false), store, batchSize: 100, aggregationWindowMs: 60_000, clock: () => nowMs });
+    // ten minutes of a spoofed flood: 500 new sources a minute, every flow alerting (even packet counts)
+    const sourceOf = (minute: number, k: number): string => `198.${18 + minute}.${k >> 8}.${k & 255}`;
+    for (let minute = 0; minute < 10; minute++) {
+      for (let k = 0; k < 500; k++) engine.submit(flow(2 * k, sourceOf(minute, k)));
+      await engine.drain();
+      // the sources of this minute, and at most those of the one before (not yet past the window at a scan)
+      assert.ok(engine.stats().openAggregates >= 500 && engine.stats().openAggregates <= 1000, `minute ${minute}: ${engine.stats().openAggregates} open`);
+      nowMs += 61_000;
+    }
+    // a source seen again after its window opens a new alert; one seen within it grows its aggregate
+    engine.submit(flow(1000, sourceOf(9, 0)));
+    engine.submit(flow(1002, sourceOf(8, 0)));
+    await engine.drain();
+    nowMs += 1_000;
+    engine.submit(flow(1004, sourceOf(8, 0)));
+    await engine.close();
+    const s = engine.stats();
+    assert.equal(s.openAggregates, 2, 'only the two sources of the last minute are open');
+    assert.equal(s.flowsScored, 5003);
+    assert.equal(s.alertsRaised, 5002, 'every source of every minute once, and the two seen again after their window');
+    assert.equal(s.alertsAggregated, 1, 'the third flow grew the aggregate opened a second before');
+    const stored = await AlertStore.open(join(dir, 'alerts.duckdb'));
+    const all = await stored.queryAlerts({ limit: 0 });
+    assert.equal(all.total, s.alertsRaised, 'the store holds every alert raised');
+    await stored.close();
+  });
+
   it('counts drops when the queue is full and refuses flows after close', async () => {
     const engine = new DetectionEngine({ scorer: new ParityScorer(), metrics: new EngineMetrics(false), maxQueue: 10, batchSize: 1000, maxBatchDelayMs: 50 });
     for (let i = 0; i < 15; i++) engine.submit(flow(i));
