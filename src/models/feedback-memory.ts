@@ -43,7 +43,14 @@ export class FeedbackMemory {
     readonly floor: number,
   ) {
     if (rows.length !== benign.length * cols) throw new Error(`feedback memory: ${rows.length} values for ${benign.length} rows of ${cols} columns`);
+    const norms = Float64Array.from({ length: benign.length }, (_, j) => Math.hypot(...rows.subarray(j * cols, (j + 1) * cols)));
+    this.byNorm = Int32Array.from({ length: benign.length }, (_, j) => j).sort((a, b) => norms[a] - norms[b]);
+    this.sortedNorms = Float64Array.from(this.byNorm, (j) => norms[j]);
   }
+
+  /** Feedback rows in increasing order of their Euclidean norm, and those norms. */
+  private readonly byNorm: Int32Array;
+  private readonly sortedNorms: Float64Array;
 
   summary(): FeedbackMemorySummary {
     let falsePositives = 0;
@@ -55,15 +62,23 @@ export class FeedbackMemory {
   apply(X: Matrix, scores: Float64Array): Float64Array {
     if (X.cols !== this.cols) throw new Error(`feedback memory: input has ${X.cols} columns, the memory ${this.cols}`);
     const { rows, benign, cols, cap, floor } = this;
-    const limit = this.radius * this.radius;
-    const n = benign.length;
+    const { byNorm, sortedNorms, radius } = this;
+    const limit = radius * radius;
     for (let i = 0; i < X.rows; i++) {
       const base = i * cols;
+      let norm = 0;
+      for (let c = 0; c < cols; c++) norm += X.data[base + c] * X.data[base + c];
+      norm = Math.sqrt(norm);
+      // | |x| - |f| | <= |x - f|: only feedback rows whose norm is within the radius of the row's can be near it
+      // (widened by a rounding margin)
+      const reach = radius * (1 + 1e-9) + 1e-12;
+      let k = lowerBound(sortedNorms, norm - reach);
       // nearest feedback row within the radius; partial sums stop as soon as they exceed the best distance so far
       let best = limit;
       let found = false;
       let nearestBenign = false;
-      for (let j = 0; j < n; j++) {
+      for (; k < byNorm.length && sortedNorms[k] <= norm + reach; k++) {
+        const j = byNorm[k];
         const off = j * cols;
         let d = 0;
         for (let c = 0; c < cols && d <= best; c++) {
@@ -94,6 +109,18 @@ export class FeedbackMemory {
   static fromState(state: ModelState): FeedbackMemory {
     return new FeedbackMemory(state.rows as Float32Array, state.benign as Uint8Array, state.cols as number, state.radius as number, state.cap as number, state.floor as number);
   }
+}
+
+/** The first index of a sorted array whose value is >= v. */
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

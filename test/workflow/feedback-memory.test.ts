@@ -111,6 +111,27 @@ describe('feedback memory', () => {
     assert.deepEqual(Array.from(scores), [0.1, 0.9, 0.5, 0.5, 0.05, 0.8]);
   });
 
+  it('agrees with a plain nearest-neighbour search on random points', () => {
+    const rng = new Rng(3);
+    const cols = 4;
+    const feedback = Float32Array.from({ length: 60 * cols }, () => rng.normal());
+    const benign = Uint8Array.from({ length: 60 }, (_, j) => j % 3 === 0 ? 0 : 1);
+    const many = new FeedbackMemory(feedback, benign, cols, 0.8, -1, 1);
+    const X = matrixFromRows(Array.from({ length: 500 }, () => Array.from({ length: cols }, () => rng.normal())));
+    const scores = many.apply(X, new Float64Array(X.rows));
+    for (let i = 0; i < X.rows; i++) {
+      let best = Infinity;
+      let nearest = -1;
+      for (let j = 0; j < 60; j++) {
+        let d = 0;
+        for (let c = 0; c < cols; c++) d += (X.data[i * cols + c] - feedback[j * cols + c]) ** 2;
+        if (d < best) [best, nearest] = [d, j];
+      }
+      const expected = Math.sqrt(best) > 0.8 ? 0 : benign[nearest] ? -1 : 1;
+      assert.equal(scores[i], expected, `row ${i}`);
+    }
+  });
+
   it('round-trips through its state', () => {
     const again = FeedbackMemory.fromState(memory.state());
     assert.deepEqual(again.summary(), { falsePositives: 1, confirmed: 1, radius: 0.6, cap: 0.1, floor: 0.5 });
