@@ -110,7 +110,7 @@ function layoutOf(file: string, objects: readonly { line: number; object: JsonOb
   const seen = new Set<string>();
   for (const { line, object } of objects) {
     for (const [key, cell] of object.entries) {
-      if (cell?.kind === 'object') throw nestedError(file, line, object, key);
+      if (isNested(cell)) throw nestedError(file, line, object, key);
       if (!seen.has(key)) {
         seen.add(key);
         columns.push(key);
@@ -120,9 +120,13 @@ function layoutOf(file: string, objects: readonly { line: number; object: JsonOb
   return { columns, keys: new Map(columns.map((c, i) => [c, i])), shape: 'JSON lines' };
 }
 
+function isNested(cell: JsonCell | undefined): boolean {
+  return cell?.kind === 'object' || cell?.kind === 'array';
+}
+
 function nestedError(file: string, line: number, object: JsonObject, key: string): UserError {
   return new UserError(
-    `key '${key}' holds an object: values are numbers, strings, true, false or null (only the flow lines of extract and collect nest their 'features')`,
+    `key '${key}' holds ${object.entries.get(key)?.kind === 'array' ? 'an array' : 'an object'}: values are numbers, strings, true, false or null (only the flow lines of extract and collect nest their 'features')`,
     { file, line, column: object.keyColumns.get(key) },
   );
 }
@@ -143,8 +147,14 @@ function flowLayout(file: string, objects: readonly { line: number; object: Json
   for (const [key, column] of Object.entries(sources)) keys.set(key, columns.indexOf(column));
   for (const { line, object } of objects) {
     for (const [key, cell] of object.entries) {
-      if (key === 'features' || keys.has(key)) continue;
-      if (cell?.kind === 'object') throw nestedError(file, line, object, key);
+      if (key === 'features') {
+        if (cell?.kind === 'object') for (const [name, value] of cell.entries) if (isNested(value)) throw nestedError(file, line, cell, name);
+        continue;
+      }
+      if (isNested(cell) || keys.has(key)) {
+        if (isNested(cell)) throw nestedError(file, line, object, key);
+        continue;
+      }
       keys.set(key, columns.push(key) - 1);
     }
   }
@@ -159,7 +169,7 @@ function flowLayout(file: string, objects: readonly { line: number; object: Json
 
 /** A value's text as its CSV cell holds it: '' for null or an absent key. */
 function cellText(cell: JsonCell | undefined): string {
-  return cell === null || cell === undefined || cell.kind === 'object' ? '' : cell.text;
+  return cell === null || cell === undefined || cell.kind === 'object' || cell.kind === 'array' ? '' : cell.text;
 }
 
 /** A line's cells in the layout's columns. */

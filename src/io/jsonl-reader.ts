@@ -548,8 +548,9 @@ function literalLength(buf: Uint8Array, i: number, end: number): number {
 }
 
 /**
- * The value of a checked JSON number (or NaN / Infinity / -Infinity) in buf[start, end): exact operands and one
- * rounding (correctly rounded) when it has at most 15 digits and a power of ten within 1e22, else Number().
+ * The value of a checked JSON number (or NaN / Infinity / -Infinity) in buf[start, end), for a float32 column: exact
+ * operands and one rounding (correctly rounded) when it has at most 15 digits and a power of ten within 1e22, the same
+ * with a longer mantissa when its float32 is unambiguous, else Number().
  */
 function numberValue(buf: Uint8Array, start: number, end: number): number {
   let i = start;
@@ -588,9 +589,12 @@ function numberValue(buf: Uint8Array, start: number, end: number): number {
     while (i < end && e < 100000) e = e * 10 + (buf[i++] - ZERO);
     exponent += expNegative ? -e : e;
   }
-  if (digits <= 15 && exponent <= 22 && exponent >= -22) {
+  if (digits <= 19 && exponent <= 22 && exponent >= -22) {
     const value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
-    return negative ? -value : value;
+    // Up to 15 digits (below 2^53) the operands are exact: correctly rounded. Up to 19 (a double's shortest text has
+    // 17) the mantissa carries a few roundings (< 2^-49 relative): kept when its float32 rounding is unambiguous
+    // anyway, as the CSV reader does (numeric columns are float32).
+    if (digits <= 15 || Math.fround(value * (1 - 2 ** -49)) === Math.fround(value * (1 + 2 ** -49))) return negative ? -value : value;
   }
   return Number(latin1.decode(buf.subarray(start, end)));
 }

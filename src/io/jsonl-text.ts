@@ -2,11 +2,12 @@
 // (format detection, column types) and error lines go through; the loader's byte-level reader (./jsonl-reader.ts)
 // follows the same rules. Numbers keep the text they are written with (a CSV cell of the same flow holds that text),
 // strings their value, `true`/`false` their name; `null` is a missing value. The tokens Python's json module writes
-// for non-finite floats (NaN, Infinity, -Infinity) are numbers too. A line whose JSON is broken, or that is not an
-// object, or names a key twice, is a JsonLineError with the 1-based column (character) where it goes wrong.
+// for non-finite floats (NaN, Infinity, -Infinity) are numbers too. Objects and arrays inside the line are parsed (the
+// caller decides what nesting it takes). A line whose JSON is broken, or that is not an object, or names a key twice,
+// is a JsonLineError with the 1-based column (character) where it goes wrong.
 
-/** A value of a JSON line: a scalar's text, null (missing), or an object of further values. */
-export type JsonCell = { readonly text: string; readonly kind: 'string' | 'number' | 'literal' } | null | JsonObject;
+/** A value of a JSON line: a scalar's text, null (missing), an object of further values, or an array (not kept). */
+export type JsonCell = { readonly text: string; readonly kind: 'string' | 'number' | 'literal' } | null | JsonObject | { readonly kind: 'array' };
 export interface JsonObject {
   readonly kind: 'object';
   readonly entries: Map<string, JsonCell>;
@@ -34,7 +35,7 @@ export function parseJsonLine(text: string): JsonObject | undefined {
   reader.skipSpace();
   if (reader.at >= text.length) return undefined;
   if (text[reader.at] !== '{') throw new JsonLineError(`${what(text, reader.at)}: a JSON line holds one object ({...})`, reader.at + 1);
-  const value = reader.object(0);
+  const value = reader.object();
   reader.skipSpace();
   if (reader.at < text.length) throw new JsonLineError(`${what(text, reader.at)} after the object (one object per line)`, reader.at + 1);
   return value;
@@ -63,7 +64,7 @@ class LineReader {
     this.at++;
   }
 
-  object(depth: number): JsonObject {
+  object(): JsonObject {
     const entries = new Map<string, JsonCell>();
     const keyColumns = new Map<string, number>();
     this.at++; // {
@@ -81,7 +82,7 @@ class LineReader {
       this.expect(':', 'after a key');
       this.skipSpace();
       keyColumns.set(key, keyAt + 1);
-      entries.set(key, this.value(depth));
+      entries.set(key, this.value());
       this.skipSpace();
       const c = this.text[this.at];
       this.at++;
@@ -92,14 +93,28 @@ class LineReader {
     }
   }
 
-  private value(depth: number): JsonCell {
+  private value(): JsonCell {
     const c = this.text[this.at];
     if (c === '"') return { text: this.string(), kind: 'string' };
-    if (c === '{') {
-      if (depth > 0) throw new JsonLineError('an object inside an object inside the line: values are numbers, strings, true, false or null', this.at + 1);
-      return this.object(depth + 1);
+    if (c === '{') return this.object();
+    if (c === '[') {
+      this.at++;
+      this.skipSpace();
+      if (this.text[this.at] === ']') {
+        this.at++;
+        return { kind: 'array' };
+      }
+      for (;;) {
+        this.skipSpace();
+        this.value();
+        this.skipSpace();
+        const next = this.text[this.at++];
+        if (next === ']') return { kind: 'array' };
+        if (next === ',') continue;
+        this.at--;
+        throw new JsonLineError(`${what(this.text, this.at)}: expected ',' or ']' (not JSON)`, this.at + 1);
+      }
     }
-    if (c === '[') throw new JsonLineError('an array: values are numbers, strings, true, false or null', this.at + 1);
     for (const literal of ['true', 'false', 'null']) {
       if (this.text.startsWith(literal, this.at)) {
         this.at += literal.length;
