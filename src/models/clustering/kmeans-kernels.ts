@@ -1,0 +1,292 @@
+// The two inner loops of k-means (k-means++ seeding and Lloyd iterations, kmeans.ts): the squared euclidean distance
+// of a row to a centre, and the addition of a row to a centroid sum. In WebAssembly SIMD (float64x2) when the
+// runtime has it, assembled here from its opcodes (core spec §5.4 and the SIMD proposal's instruction table), with
+// a JavaScript twin for runtimes without it: both give the same bits.
+// The distance is summed in eight interleaved partial sums (column j goes to sum j mod 8, columns in increasing
+// order), combined as ((s0 + s2) + (s4 + s6)) + ((s1 + s3) + (s5 + s7)): eight independent additions per step
+// instead of one chain. Rows are padded with zero columns to a multiple of eight in WebAssembly memory; a zero
+// column adds (0 − 0)² = 0, which leaves a sum of squares unchanged. Centroid sums take the rows one at a time,
+// each column in float64 as `sum[j] += row[j]`, so the sums equal the plain loop's.
+
+import { name, section, uleb } from '../wasm-binary.js';
+import type { Matrix } from '../../frame/matrix.js';
+
+/** Squared distance of row `ro` of `data` to the centre at `co` of `centres` (d columns), in the eight-sum order. */
+export function sqDistance(data: Float32Array, ro: number, centres: Float64Array, co: number, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
+  let j = 0;
+  for (; j + 8 <= d; j += 8) {
+    const e0 = data[ro + j] - centres[co + j];
+    const e1 = data[ro + j + 1] - centres[co + j + 1];
+    const e2 = data[ro + j + 2] - centres[co + j + 2];
+    const e3 = data[ro + j + 3] - centres[co + j + 3];
+    const e4 = data[ro + j + 4] - centres[co + j + 4];
+    const e5 = data[ro + j + 5] - centres[co + j + 5];
+    const e6 = data[ro + j + 6] - centres[co + j + 6];
+    const e7 = data[ro + j + 7] - centres[co + j + 7];
+    s0 += e0 * e0;
+    s1 += e1 * e1;
+    s2 += e2 * e2;
+    s3 += e3 * e3;
+    s4 += e4 * e4;
+    s5 += e5 * e5;
+    s6 += e6 * e6;
+    s7 += e7 * e7;
+  }
+  // The last d mod 8 columns, each to its own partial sum.
+  const rest = d - j;
+  if (rest > 0) s0 += (data[ro + j] - centres[co + j]) ** 2;
+  if (rest > 1) s1 += (data[ro + j + 1] - centres[co + j + 1]) ** 2;
+  if (rest > 2) s2 += (data[ro + j + 2] - centres[co + j + 2]) ** 2;
+  if (rest > 3) s3 += (data[ro + j + 3] - centres[co + j + 3]) ** 2;
+  if (rest > 4) s4 += (data[ro + j + 4] - centres[co + j + 4]) ** 2;
+  if (rest > 5) s5 += (data[ro + j + 5] - centres[co + j + 5]) ** 2;
+  if (rest > 6) s6 += (data[ro + j + 6] - centres[co + j + 6]) ** 2;
+  return s0 + s2 + (s4 + s6) + (s1 + s3 + (s5 + s7));
+}
+
+/**
+ * The rows of one fit and a set of centre slots (centres, then candidates), with the two inner loops over them.
+ * Slot and sum contents are unpadded d-vectors to the caller.
+ */
+export interface KMeansKernels {
+  /** Squared distance of row i to the centre in `slot`. */
+  distance(i: number, slot: number): number;
+  /** Copies d values from `values` at `offset` into `slot`. */
+  setSlot(slot: number, values: Float64Array, offset: number): void;
+  /** Copies row i into `slot`. */
+  setSlotFromRow(slot: number, i: number): void;
+  clearSum(c: number): void;
+  /** sum c += row i. */
+  addRow(c: number, i: number): void;
+  /** Column j of sum c. */
+  sumAt(c: number, j: number): number;
+}
+
+class ScriptKernels implements KMeansKernels {
+  private readonly data: Float32Array;
+  private readonly d: number;
+  private readonly slots: Float64Array;
+  private readonly sums: Float64Array;
+
+  constructor(X: Matrix, slots: number, sums: number) {
+    this.data = X.data;
+    this.d = X.cols;
+    this.slots = new Float64Array(slots * X.cols);
+    this.sums = new Float64Array(sums * X.cols);
+  }
+
+  distance(i: number, slot: number): number {
+    return sqDistance(this.data, i * this.d, this.slots, slot * this.d, this.d);
+  }
+
+  setSlot(slot: number, values: Float64Array, offset: number): void {
+    this.slots.set(values.subarray(offset, offset + this.d), slot * this.d);
+  }
+
+  setSlotFromRow(slot: number, i: number): void {
+    const d = this.d;
+    for (let j = 0; j < d; j++) this.slots[slot * d + j] = this.data[i * d + j];
+  }
+
+  clearSum(c: number): void {
+    this.sums.fill(0, c * this.d, (c + 1) * this.d);
+  }
+
+  addRow(c: number, i: number): void {
+    const { d, data, sums } = this;
+    const so = c * d;
+    const ro = i * d;
+    for (let j = 0; j < d; j++) sums[so + j] += data[ro + j];
+  }
+
+  sumAt(c: number, j: number): number {
+    return this.sums[c * this.d + j];
+  }
+}
+
+// The project's lib settings (ES2023, no DOM) carry no WebAssembly types; the few members used here:
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+const OP = { loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22, i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, f64Add: 0xa0, simd: 0xfd, voidType: 0x40 } as const;
+const SIMD = {
+  load: [0x00],
+  store: [0x0b],
+  load64Zero: [0x5d],
+  promoteLow: [0x5f],
+  extractLaneF64: [0x21],
+  addF64: [0xf0, 0x01],
+  subF64: [0xf1, 0x01],
+  mulF64: [0xf2, 0x01],
+} as const;
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+
+const get = (i: number): number[] => [OP.localGet, i];
+const set = (i: number): number[] => [OP.localSet, i];
+const simd = (op: readonly number[], ...immediates: number[]): number[] => [OP.simd, ...op, ...immediates];
+/** memarg: alignment exponent, then the constant offset. */
+const at = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+/** Signed LEB128 of a small non-negative constant (i32.const's immediate). */
+const sleb = (n: number): number[] => (n < 64 ? [n] : [(n & 0x7f) | 0x80, ...sleb(n >> 7)]);
+const advance = (local: number, bytes: number): number[] => [...get(local), OP.i32Const, ...sleb(bytes), OP.i32Add, ...set(local)];
+
+// distance(row address, centre address, row end address) → f64. Per step eight columns: four float32 pairs, each
+// promoted to float64x2 and subtracted from the centre's pair; the squares go to accumulators (s0, s1), (s2, s3),
+// (s4, s5), (s6, s7) in locals 3–6; local 7 is scratch.
+function distanceBody(): number[] {
+  const pair = (p: number): number[] => [
+    ...get(0), ...simd(SIMD.load64Zero, ...at(3, 8 * p)), ...simd(SIMD.promoteLow),
+    ...get(1), ...simd(SIMD.load, ...at(3, 16 * p)), ...simd(SIMD.subF64),
+    OP.localTee, 7, ...get(7), ...simd(SIMD.mulF64),
+    ...get(3 + p), ...simd(SIMD.addF64), ...set(3 + p),
+  ];
+  const code = [
+    OP.loop, OP.voidType,
+    ...pair(0), ...pair(1), ...pair(2), ...pair(3),
+    ...advance(0, 32), ...advance(1, 64),
+    ...get(0), ...get(2), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    ...get(3), ...get(4), ...simd(SIMD.addF64), ...get(5), ...get(6), ...simd(SIMD.addF64), ...simd(SIMD.addF64), OP.localTee, 7,
+    ...simd(SIMD.extractLaneF64, 0), ...get(7), ...simd(SIMD.extractLaneF64, 1), OP.f64Add,
+    OP.end,
+  ];
+  const body = [1, 5, V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+// addRow(sum address, row address, row end address): sum[j] += row[j] in float64, eight columns per step.
+function addRowBody(): number[] {
+  const pair = (p: number): number[] => [
+    ...get(0),
+    ...get(0), ...simd(SIMD.load, ...at(3, 16 * p)),
+    ...get(1), ...simd(SIMD.load64Zero, ...at(3, 8 * p)), ...simd(SIMD.promoteLow),
+    ...simd(SIMD.addF64),
+    ...simd(SIMD.store, ...at(3, 16 * p)),
+  ];
+  const code = [
+    OP.loop, OP.voidType,
+    ...pair(0), ...pair(1), ...pair(2), ...pair(3),
+    ...advance(0, 64), ...advance(1, 32),
+    ...get(1), ...get(2), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    OP.end,
+  ];
+  const body = [0, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function moduleBytes(): Uint8Array {
+  const bodies = [distanceBody(), addRowBody()];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [2, 0x60, 3, I32, I32, I32, 1, F64, 0x60, 3, I32, I32, I32, 0]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
+    ...section(3, [2, 0, 1]),
+    ...section(7, [2, ...name('distance'), 0x00, 0, ...name('addRow'), 0x00, 1]),
+    ...section(10, [2, ...bodies.flat()]),
+  ]);
+}
+
+let compiled: object | null | undefined;
+
+function compiledModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = wasm ? new wasm.Module(moduleBytes()) : null;
+    } catch {
+      compiled = null; // no WebAssembly SIMD here: the JavaScript twin is used
+    }
+  }
+  return compiled;
+}
+
+const PAGE = 65536;
+/** Largest WebAssembly memory asked for (bytes); larger data runs on the JavaScript twin. */
+const MAX_BYTES = 2 ** 31;
+
+class SimdKernels implements KMeansKernels {
+  private readonly d: number;
+  private readonly slotValues: Float64Array;
+  private readonly sumValues: Float64Array;
+  /** Bytes of a padded row (float32) and of a padded slot or sum (float64). */
+  private readonly rowBytes: number;
+  private readonly slotBytes: number;
+  private readonly sumsBase: number;
+  private readonly rowsBase: number;
+  private readonly distanceAt: (row: number, centre: number, end: number) => number;
+  private readonly addRowAt: (sum: number, row: number, end: number) => void;
+
+  constructor(X: Matrix, slots: number, sums: number, memory: WasmMemory, instance: { readonly exports: Record<string, unknown> }) {
+    const d = X.cols;
+    const width = Math.ceil(d / 8) * 8;
+    this.d = d;
+    this.rowBytes = width * 4;
+    this.slotBytes = width * 8;
+    this.sumsBase = slots * this.slotBytes;
+    this.rowsBase = this.sumsBase + sums * this.slotBytes;
+    this.slotValues = new Float64Array(memory.buffer, 0, slots * width);
+    this.sumValues = new Float64Array(memory.buffer, this.sumsBase, sums * width);
+    const rows = new Float32Array(memory.buffer, this.rowsBase, X.rows * width);
+    for (let i = 0; i < X.rows; i++) rows.set(X.data.subarray(i * d, i * d + d), i * width);
+    this.distanceAt = instance.exports.distance as (row: number, centre: number, end: number) => number;
+    this.addRowAt = instance.exports.addRow as (sum: number, row: number, end: number) => void;
+  }
+
+  distance(i: number, slot: number): number {
+    const row = this.rowsBase + i * this.rowBytes;
+    return this.distanceAt(row, slot * this.slotBytes, row + this.rowBytes);
+  }
+
+  setSlot(slot: number, values: Float64Array, offset: number): void {
+    this.slotValues.set(values.subarray(offset, offset + this.d), (slot * this.slotBytes) / 8);
+  }
+
+  setSlotFromRow(slot: number, i: number): void {
+    const rows = new Float32Array(this.slotValues.buffer, this.rowsBase + i * this.rowBytes, this.d);
+    const to = (slot * this.slotBytes) / 8;
+    for (let j = 0; j < this.d; j++) this.slotValues[to + j] = rows[j];
+  }
+
+  clearSum(c: number): void {
+    const from = (c * this.slotBytes) / 8;
+    this.sumValues.fill(0, from, from + this.slotBytes / 8);
+  }
+
+  addRow(c: number, i: number): void {
+    const row = this.rowsBase + i * this.rowBytes;
+    this.addRowAt(this.sumsBase + c * this.slotBytes, row, row + this.rowBytes);
+  }
+
+  sumAt(c: number, j: number): number {
+    return this.sumValues[(c * this.slotBytes) / 8 + j];
+  }
+}
+
+/** Kernels over X's rows with `slots` centre slots and `sums` centroid sums; FLOWSENTRY_NO_SIMD=1 forces the twin. */
+export function createKernels(X: Matrix, slots: number, sums: number): KMeansKernels {
+  const module = process.env.FLOWSENTRY_NO_SIMD === '1' ? null : compiledModule();
+  const width = Math.ceil(X.cols / 8) * 8;
+  const bytes = (slots + sums) * width * 8 + X.rows * width * 4;
+  if (!module || !wasm || bytes > MAX_BYTES) return new ScriptKernels(X, slots, sums);
+  const pages = Math.ceil(bytes / PAGE) + 1;
+  const memory = new wasm.Memory({ initial: pages, maximum: pages });
+  const instance = new wasm.Instance(module, { env: { memory } });
+  return new SimdKernels(X, slots, sums, memory, instance);
+}
