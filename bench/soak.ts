@@ -406,7 +406,7 @@ export async function run(args: string[]): Promise<void> {
     return { ms: performance.now() - t, body, status: res.status };
   };
 
-  const columns = ['t_s', 'sent', 'scored', 'alerts_metric', 'alerts_store', 'feed_new', 'feed_updates', 'drops', 'kernel_drops', 'decoder_errors', 'rss_mb', 'rss_metric_mb', 'heap_used_mb', 'heap_total_mb', 'external_mb', 'lag_p50_ms', 'lag_p99_ms', 'metrics_samples', 'store_mb', 'wal_mb', 'sink_file_mb', 'sink_failures', 'store_write_failures', 'hook_received', 'hook_refused', 'cpu_s', 'threads', 'load1', 'ms_metrics', 'ms_health', 'ms_alerts', 'ms_traffic', 'ms_top', 'api_errors'];
+  const columns = ['t_s', 'sent', 'scored', 'alerts_metric', 'alerts_store', 'feed_new', 'feed_updates', 'drops', 'kernel_drops', 'decoder_errors', 'rss_mb', 'rss_metric_mb', 'heap_used_mb', 'heap_total_mb', 'external_mb', 'lag_p50_ms', 'lag_p99_ms', 'metrics_samples', 'store_mb', 'wal_mb', 'sink_file_mb', 'sink_failures', 'store_write_failures', 'hook_received', 'hook_refused', 'cpu_s', 'threads', 'load1', 'ms_metrics', 'ms_health', 'ms_alerts', 'ms_traffic', 'ms_top', 'api_errors', 'open_aggregates'];
   const rows: number[][] = [];
   let apiErrors = 0;
   const poll = async (): Promise<number[]> => {
@@ -418,10 +418,11 @@ export async function run(args: string[]): Promise<void> {
     const top = await timedGet(`/api/top-talkers?since=${Date.now() - 3_600_000}`);
     for (const r of [met, health, alerts, traffic, top]) if (r.status !== 200) apiErrors++;
     const s = parseMetrics(met.body);
+    const openAggregates = health.status === 200 ? ((JSON.parse(health.body) as { openAggregates?: number }).openAggregates ?? NaN) : NaN;
     const storeTotal = alerts.status === 200 ? (JSON.parse(alerts.body) as { total: number }).total : NaN;
     const st = procStatus(pid);
     const drops = Object.entries(s.drops).reduce((a, [k, v]) => a + (k === 'explanation-budget' ? 0 : v), 0);
-    const row = [t, exporter.sent, s.scored, s.alerts, storeTotal, feedNew, feedUpdates, drops, s.kernelDrops, s.decoderErrors, st.rssKb / 1024, s.rssBytes / 2 ** 20, s.heapUsed / 2 ** 20, s.heapTotal / 2 ** 20, s.external / 2 ** 20, s.lagP50 * 1000, s.lagP99 * 1000, s.samples, size(store) / 2 ** 20, size(`${store}.wal`) / 2 ** 20, size(sinkFile) / 2 ** 20, s.sinkFailures, s.storeWriteFailures, hookReceived, hookRefused, cpuSeconds(pid), st.threads, loadavg()[0], met.ms, health.ms, alerts.ms, traffic.ms, top.ms, apiErrors];
+    const row = [t, exporter.sent, s.scored, s.alerts, storeTotal, feedNew, feedUpdates, drops, s.kernelDrops, s.decoderErrors, st.rssKb / 1024, s.rssBytes / 2 ** 20, s.heapUsed / 2 ** 20, s.heapTotal / 2 ** 20, s.external / 2 ** 20, s.lagP50 * 1000, s.lagP99 * 1000, s.samples, size(store) / 2 ** 20, size(`${store}.wal`) / 2 ** 20, size(sinkFile) / 2 ** 20, s.sinkFailures, s.storeWriteFailures, hookReceived, hookRefused, cpuSeconds(pid), st.threads, loadavg()[0], met.ms, health.ms, alerts.ms, traffic.ms, top.ms, apiErrors, openAggregates];
     rows.push(row);
     writeFileSync(join(dir, 'soak.csv'), `${[columns.join(','), ...rows.map((r) => r.map((v) => (Number.isInteger(v) ? v : v.toFixed(3))).join(','))].join('\n')}\n`);
     return row;

@@ -27,16 +27,38 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumSignificantDigits: 4 }) : '–');
 const charts = {};
 const chart = (id) => (charts[id] ||= echarts.init($(id), null, { renderer: 'svg' }));
+const FEED_ROWS = 200;
+/** The alerts the feed shows (the newest FEED_ROWS, and the selected one) and those arrived since the last render. */
 const alerts = new Map();
 let selected = null;
+/** Alerts in the store at its last answer, and new ones over the live feed since: the header's count. */
+let storedTotal = 0;
+let newSinceStored = 0;
+let renderQueued = false;
+
+/** Renders the feed at most every 250 ms: a flood sends hundreds of updates a second. */
+function queueRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  setTimeout(() => { renderQueued = false; renderFeed(); }, 250);
+}
+
+function storeAnswered(page) {
+  page.alerts.forEach((a) => alerts.set(a.id, a));
+  storedTotal = page.total;
+  newSinceStored = 0;
+}
 
 function renderFeed() {
-  const rows = [...alerts.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs).slice(0, 200);
+  const rows = [...alerts.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs).slice(0, FEED_ROWS);
+  // keep only what is shown: an open page must not grow with every alert of a long flood from new sources
+  const shown = new Set(rows.map((a) => a.id));
+  for (const id of alerts.keys()) if (!shown.has(id) && id !== selected) alerts.delete(id);
   $('feed').innerHTML = rows.map((a) => '<tr data-id="' + esc(a.id) + '" class="' + (a.id === selected ? 'selected' : '') + '"><td>' +
     new Date(a.lastSeenMs).toLocaleTimeString() + '</td><td>' + esc(a.flow.srcAddr) + '</td><td>' + esc(a.flow.dstAddr) + ':' + a.flow.dstPort +
     '</td><td>' + esc(a.label) + '</td><td>' + esc(a.category) + '</td><td>' + a.score.toFixed(3) + '</td><td>' + a.stage + '</td><td>' + a.count +
     '</td><td>' + (a.feedback ? esc(a.feedback) : '') + '</td></tr>').join('');
-  $('alert-count').textContent = alerts.size + ' alerts';
+  $('alert-count').textContent = (storedTotal + newSinceStored) + ' alerts';
 }
 
 async function showAlert(id) {
@@ -64,7 +86,10 @@ async function sendFeedback(verdict) {
 
 async function refresh() {
   const since = Date.now() - 3600_000;
-  const [traffic, talkers, drift] = await Promise.all([api('/api/traffic?since=' + since), api('/api/top-talkers?since=' + since), api('/api/drift')]);
+  const [traffic, talkers, drift, stored] = await Promise.all([api('/api/traffic?since=' + since), api('/api/top-talkers?since=' + since), api('/api/drift'), api('/api/alerts?limit=1')]);
+  storedTotal = stored.total;
+  newSinceStored = 0;
+  queueRender();
   const xs = traffic.points.map((p) => new Date(p.minuteMs).toLocaleTimeString());
   const categories = [...new Set(traffic.points.flatMap((p) => Object.keys(p.byCategory)))];
   chart('traffic-chart').setOption({
@@ -99,9 +124,16 @@ async function loadModel() {
 
 $('feed').addEventListener('click', (e) => { const tr = e.target.closest('tr[data-id]'); if (tr) showAlert(tr.dataset.id); });
 $('detail').addEventListener('click', (e) => { const b = e.target.closest('button[data-verdict]'); if (b) sendFeedback(b.dataset.verdict); });
-api('/api/alerts?limit=200').then((r) => { r.alerts.forEach((a) => alerts.set(a.id, a)); renderFeed(); });
+api('/api/alerts?limit=' + FEED_ROWS).then((r) => { storeAnswered(r); renderFeed(); });
 const events = new EventSource('/api/events?token=' + encodeURIComponent(token));
-events.addEventListener('alert', (e) => { const { alert } = JSON.parse(e.data); const old = alerts.get(alert.id); alerts.set(alert.id, { ...alert, feedback: old ? old.feedback : null }); renderFeed(); $('live').textContent = 'live'; });
+events.addEventListener('alert', (e) => {
+  const { alert, isNew } = JSON.parse(e.data);
+  const old = alerts.get(alert.id);
+  alerts.set(alert.id, { ...alert, feedback: old ? old.feedback : null });
+  if (isNew) newSinceStored++;
+  queueRender();
+  $('live').textContent = 'live';
+});
 events.onopen = () => { $('live').textContent = 'live'; };
 events.onerror = () => { $('live').textContent = 'reconnecting'; };
 loadModel(); refresh(); setInterval(refresh, 5000);
