@@ -70,7 +70,7 @@ export class KMeansDetector extends DetectorBase {
     checkEnoughRows('kmeans', X.rows, k);
     const rng = new Rng(this.params.random_state);
     const kernels = kernelsFor(X, k);
-    const tol = this.params.tol * meanVariance(X);
+    const tol = this.params.tol * meanVariance(X, kernels);
     let best: Clustering | undefined;
     for (let run = 0; run < runs; run++) {
       options.signal?.throwIfAborted();
@@ -132,18 +132,18 @@ export class KMeansDetector extends DetectorBase {
   }
 }
 
-/** The mean over columns of each column's variance: scikit-learn scales `tol` by it. */
-export function meanVariance(X: Matrix): number {
-  const { rows: n, cols: d, data } = X;
+/** The mean over columns of each column's variance: scikit-learn scales `tol` by it. Uses sum 0 and slot 0. */
+export function meanVariance(X: Matrix, kernels = createKernels(X, 1, 1)): number {
+  const { rows: n, cols: d } = X;
+  kernels.clearSum(0);
+  for (let i = 0; i < n; i++) kernels.addRow(0, i);
+  const means = new Float64Array(d);
+  for (let j = 0; j < d; j++) means[j] = kernels.sumAt(0, j) / n;
+  kernels.setSlot(0, means, 0);
+  kernels.clearSum(0);
+  for (let i = 0; i < n; i++) kernels.addSquaredDeviation(0, i, 0);
   let total = 0;
-  for (let j = 0; j < d; j++) {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += data[i * d + j];
-    mean /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (data[i * d + j] - mean) ** 2;
-    total += v / n;
-  }
+  for (let j = 0; j < d; j++) total += kernels.sumAt(0, j) / n;
   return total / d;
 }
 
@@ -284,22 +284,61 @@ export function assign(X: Matrix, centers: Float64Array, k: number): { labels: I
   return { labels, sqDist };
 }
 
-/** Full scan of row i in Lloyd's order (strict <: the lowest index wins a tie), setting its label and bounds. */
-function scanRow(kernels: KMeansKernels, k: number, i: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): void {
-  let best = 0;
-  let bestD = Number.POSITIVE_INFINITY;
+/**
+ * Row i against every centre, in Lloyd's order (the lowest index wins a tie), starting from centre a at squared
+ * distance `own`; sets the row's label and bounds. Centre c is skipped when half its distance from the best centre
+ * so far (halfGap, deflated) is at least the row's distance to that centre (inflated): by the triangle inequality c
+ * is then strictly farther, and 2·halfGap − that distance bounds its distance from below.
+ */
+function scanRow(kernels: KMeansKernels, k: number, halfGap: Float64Array, i: number, a: number, own: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): void {
+  let best = a;
+  let bestD = own;
+  let bestUp = Math.sqrt(own) * (1 + BOUND_SLACK);
+  /** Lower bound on the distance (not squared) to every centre but the best. */
   let second = Number.POSITIVE_INFINITY;
   for (let c = 0; c < k; c++) {
+    if (c === a) continue;
+    const half = halfGap[best * k + c];
+    if (half >= bestUp) {
+      const bound = 2 * half - bestUp;
+      if (bound < second) second = bound;
+      continue;
+    }
     const s = kernels.distance(i, c);
-    if (s < bestD) {
-      second = bestD;
+    if (s < bestD || (s === bestD && c < best)) {
+      const previous = Math.sqrt(bestD);
+      if (previous < second) second = previous;
       bestD = s;
       best = c;
-    } else if (s < second) second = s;
+      bestUp = Math.sqrt(s) * (1 + BOUND_SLACK);
+    } else {
+      const distance = Math.sqrt(s);
+      if (distance < second) second = distance;
+    }
   }
   labels[i] = best;
-  upper[i] = Math.sqrt(bestD) * (1 + BOUND_SLACK);
-  lower[i] = Math.sqrt(second) * (1 - BOUND_SLACK);
+  upper[i] = bestUp;
+  lower[i] = second * (1 - BOUND_SLACK);
+}
+
+/** Half the distance between every two centres (k × k), deflated by BOUND_SLACK; `nearest` gets each row's minimum. */
+function centreGaps(centers: Float64Array, k: number, halfGap: Float64Array, nearest: Float64Array): void {
+  const d = centers.length / k;
+  nearest.fill(Number.POSITIVE_INFINITY);
+  for (let c = 0; c < k; c++) {
+    halfGap[c * k + c] = 0;
+    for (let o = c + 1; o < k; o++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const diff = centers[c * d + j] - centers[o * d + j];
+        s += diff * diff;
+      }
+      const half = (Math.sqrt(s) * (1 - BOUND_SLACK)) / 2;
+      halfGap[c * k + o] = halfGap[o * k + c] = half;
+      if (half < nearest[c]) nearest[c] = half;
+      if (half < nearest[o]) nearest[o] = half;
+    }
+  }
 }
 
 /**
@@ -318,6 +357,7 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
   const lower = new Float64Array(n);
   const sqDist = new Float64Array(n);
   const half = new Float64Array(k);
+  const halfGap = new Float64Array(k * k);
   const moved = new Float64Array(k);
   const exactDistances = (): void => {
     for (let i = 0; i < n; i++) sqDist[i] = kernels.distance(i, labels[i]);
@@ -328,7 +368,10 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
       upper[i] = Math.sqrt(start.sqDist[i]) * up;
       lower[i] = Math.sqrt(start.otherSqDist[i]) * down;
     }
-  } else for (let i = 0; i < n; i++) scanRow(kernels, k, i, labels, upper, lower);
+  } else {
+    centreGaps(centers, k, halfGap, half);
+    for (let i = 0; i < n; i++) scanRow(kernels, k, halfGap, i, 0, kernels.distance(i, 0), labels, upper, lower);
+  }
   const counts = new Float64Array(k);
   // A cluster whose members did not change keeps its sums (the same rows added in the same order) and its centre.
   const changed = new Uint8Array(k).fill(1);
@@ -387,19 +430,7 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
       upper[i] += moved[a];
       lower[i] -= a === mostAt ? runnerUp : most;
     }
-    for (let c = 0; c < k; c++) {
-      let nearest = Number.POSITIVE_INFINITY;
-      for (let o = 0; o < k; o++) {
-        if (o === c) continue;
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const diff = centers[c * d + j] - centers[o * d + j];
-          s += diff * diff;
-        }
-        if (s < nearest) nearest = s;
-      }
-      half[c] = (Math.sqrt(nearest) * down) / 2;
-    }
+    centreGaps(centers, k, halfGap, half);
     for (let i = 0; i < n; i++) {
       const a = labels[i];
       const bound = half[a] > lower[i] ? half[a] : lower[i];
@@ -407,7 +438,7 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
       const own = kernels.distance(i, a);
       upper[i] = Math.sqrt(own) * up;
       if (upper[i] < bound) continue;
-      scanRow(kernels, k, i, labels, upper, lower);
+      scanRow(kernels, k, halfGap, i, a, own, labels, upper, lower);
       if (labels[i] !== a) changed[a] = changed[labels[i]] = 1;
     }
     if (shift <= tol) break;

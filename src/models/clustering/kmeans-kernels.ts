@@ -1,7 +1,8 @@
 // The two inner loops of k-means (k-means++ seeding and Lloyd iterations, kmeans.ts): the squared euclidean distance
 // of a row to a centre, and the addition of a row to a centroid sum. In WebAssembly SIMD (float64x2) when the
 // runtime has it, assembled here from its opcodes (core spec §5.4 and the SIMD proposal's instruction table), with
-// a JavaScript twin for runtimes without it: both give the same bits.
+// a JavaScript twin for runtimes without it: both give the same bits. Column variances (scikit-learn's tol scale) use
+// the same loops.
 // The distance is summed in eight interleaved partial sums (column j goes to sum j mod 8, columns in increasing
 // order), combined as ((s0 + s2) + (s4 + s6)) + ((s1 + s3) + (s5 + s7)): eight independent additions per step
 // instead of one chain. Rows are padded with zero columns to a multiple of eight in WebAssembly memory; a zero
@@ -66,6 +67,8 @@ export interface KMeansKernels {
   clearSum(c: number): void;
   /** sum c += row i. */
   addRow(c: number, i: number): void;
+  /** sum c += (row i − the values in `slot`)², column by column. */
+  addSquaredDeviation(c: number, i: number, slot: number): void;
   /** Column j of sum c. */
   sumAt(c: number, j: number): number;
 }
@@ -105,6 +108,17 @@ class ScriptKernels implements KMeansKernels {
     const so = c * d;
     const ro = i * d;
     for (let j = 0; j < d; j++) sums[so + j] += data[ro + j];
+  }
+
+  addSquaredDeviation(c: number, i: number, slot: number): void {
+    const { d, data, sums, slots } = this;
+    const so = c * d;
+    const ro = i * d;
+    const mo = slot * d;
+    for (let j = 0; j < d; j++) {
+      const diff = data[ro + j] - slots[mo + j];
+      sums[so + j] += diff * diff;
+    }
   }
 
   sumAt(c: number, j: number): number {
@@ -192,15 +206,38 @@ function addRowBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// addSquaredDeviation(sum address, row address, row end address, values address): sum[j] += (row[j] − values[j])²
+// in float64, eight columns per step; local 4 is scratch.
+function addSquaredDeviationBody(): number[] {
+  const pair = (p: number): number[] => [
+    ...get(0),
+    ...get(1), ...simd(SIMD.load64Zero, ...at(3, 8 * p)), ...simd(SIMD.promoteLow),
+    ...get(3), ...simd(SIMD.load, ...at(3, 16 * p)), ...simd(SIMD.subF64),
+    OP.localTee, 4, ...get(4), ...simd(SIMD.mulF64),
+    ...get(0), ...simd(SIMD.load, ...at(3, 16 * p)), ...simd(SIMD.addF64),
+    ...simd(SIMD.store, ...at(3, 16 * p)),
+  ];
+  const code = [
+    OP.loop, OP.voidType,
+    ...pair(0), ...pair(1), ...pair(2), ...pair(3),
+    ...advance(0, 64), ...advance(1, 32), ...advance(3, 64),
+    ...get(1), ...get(2), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    OP.end,
+  ];
+  const body = [1, 1, V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
-  const bodies = [distanceBody(), addRowBody()];
+  const bodies = [distanceBody(), addRowBody(), addSquaredDeviationBody()];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, 0x60, 3, I32, I32, I32, 1, F64, 0x60, 3, I32, I32, I32, 0]),
+    ...section(1, [3, 0x60, 3, I32, I32, I32, 1, F64, 0x60, 3, I32, I32, I32, 0, 0x60, 4, I32, I32, I32, I32, 0]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [2, 0, 1]),
-    ...section(7, [2, ...name('distance'), 0x00, 0, ...name('addRow'), 0x00, 1]),
-    ...section(10, [2, ...bodies.flat()]),
+    ...section(3, [3, 0, 1, 2]),
+    ...section(7, [3, ...name('distance'), 0x00, 0, ...name('addRow'), 0x00, 1, ...name('addSquaredDeviation'), 0x00, 2]),
+    ...section(10, [3, ...bodies.flat()]),
   ]);
 }
 
@@ -232,6 +269,7 @@ class SimdKernels implements KMeansKernels {
   private readonly rowsBase: number;
   private readonly distanceAt: (row: number, centre: number, end: number) => number;
   private readonly addRowAt: (sum: number, row: number, end: number) => void;
+  private readonly addSquaredDeviationAt: (sum: number, row: number, end: number, values: number) => void;
 
   constructor(X: Matrix, slots: number, sums: number, memory: WasmMemory, instance: { readonly exports: Record<string, unknown> }) {
     const d = X.cols;
@@ -247,6 +285,7 @@ class SimdKernels implements KMeansKernels {
     for (let i = 0; i < X.rows; i++) rows.set(X.data.subarray(i * d, i * d + d), i * width);
     this.distanceAt = instance.exports.distance as (row: number, centre: number, end: number) => number;
     this.addRowAt = instance.exports.addRow as (sum: number, row: number, end: number) => void;
+    this.addSquaredDeviationAt = instance.exports.addSquaredDeviation as (sum: number, row: number, end: number, values: number) => void;
   }
 
   distance(i: number, slot: number): number {
@@ -272,6 +311,11 @@ class SimdKernels implements KMeansKernels {
   addRow(c: number, i: number): void {
     const row = this.rowsBase + i * this.rowBytes;
     this.addRowAt(this.sumsBase + c * this.slotBytes, row, row + this.rowBytes);
+  }
+
+  addSquaredDeviation(c: number, i: number, slot: number): void {
+    const row = this.rowsBase + i * this.rowBytes;
+    this.addSquaredDeviationAt(this.sumsBase + c * this.slotBytes, row, row + this.rowBytes, slot * this.slotBytes);
   }
 
   sumAt(c: number, j: number): number {
