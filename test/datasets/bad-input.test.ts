@@ -61,9 +61,9 @@ describe('bad input', () => {
     await expectError([oneColumn], {}, `${oneColumn}: unknown format: not a recognised dataset and not a CSV with a header row; name it with --format`, []);
   });
 
-  it("the JSON lines of extract/collect and a packet capture name the extract step (inspect as the other commands)", async () => {
-    const jsonl = write('flows.jsonl', '{"srcAddr":"10.0.0.1","dstAddr":"10.0.0.2","srcPort":1}\n{"srcAddr":"10.0.0.3"}\n');
-    await expectError([jsonl], {}, `${jsonl}: holds JSON lines; data files are CSV: write flows as CSV (\`flowsentry extract <capture> --out flows.csv\`, \`flowsentry collect --out flows.csv\`)`, []);
+  it("a JSON array (not JSON lines) and a packet capture name what to give (inspect as the other commands)", async () => {
+    const array = write('flows.json', '[{"srcAddr":"10.0.0.1","dstAddr":"10.0.0.2","srcPort":1},\n{"srcAddr":"10.0.0.3"}]\n');
+    await expectError([array], {}, `${array}: holds a JSON array, not rows: data files are CSV or JSON lines (one object per line, as \`flowsentry extract --out flows.jsonl\` writes)`, []);
     // a pcap global header and no packets
     const capture = write('empty.pcap', pcapFile([]));
     await expectError([capture], {}, `${capture}: is a packet capture, not flow rows: turn it into rows with \`flowsentry extract <capture> --out flows.csv\` (or score it live with \`flowsentry detect --pcap\`)`, []);

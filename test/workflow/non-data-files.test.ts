@@ -1,5 +1,6 @@
-// A capture or the JSON lines of `extract`/`collect` given to train/evaluate/predict as data: one line naming the file
-// and the step that is missing, instead of "unknown format: this is a binary file" or a parse error on '{"srcAddr"'.
+// A capture or the predictions of `predict --out` given to train/evaluate/predict as data: one line naming the file
+// and what to give, instead of "unknown format: this is a binary file" or a parse error. The JSON lines of
+// `extract`/`collect` are data (test/datasets/jsonl-frames.test.ts).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,15 +32,18 @@ test('a pcap given as data names the extract step', async () => {
   );
 });
 
-test('JSON lines given as data (also after a byte-order mark) name the CSV output of extract and collect', async () => {
+test('predictions given as data (also after a byte-order mark) name the flows to give', async () => {
   for (const [name, text] of [
-    ['flows.jsonl', '{"srcAddr":"10.0.0.1","dstAddr":"10.0.0.2"}\n'],
-    ['bom.jsonl', '\uFEFF  {"srcAddr":"10.0.0.1"}\n'],
+    ['preds.jsonl', '{"row":0,"label":"attack","score":0.9,"attack_score":0.99,"top_features":[]}\n'],
+    ['bom.jsonl', '\uFEFF  {"row":0,"label":"normal","score":0.1,"attack_score":0.2,"top_features":[]}\n'],
   ]) {
     const file = join(dir, name);
     writeFileSync(file, text);
-    assert.equal(await rejection(file), `${file}: holds JSON lines; data files are CSV: write flows as CSV (\`flowsentry extract <capture> --out flows.csv\`, \`flowsentry collect --out flows.csv\`)`);
+    assert.equal(await rejection(file), `${file}: holds predictions (the lines \`flowsentry predict --out\` writes), not flow rows: give the flows themselves (the CSV or JSON lines of \`extract\` or \`collect\`)`);
   }
+  const flows = join(dir, 'flows.jsonl');
+  writeFileSync(flows, '\uFEFF{"dst":"10.0.0.2","bytes":60,"label":"normal"}\n{"dst":"10.0.0.3","bytes":70,"label":"attack"}\n');
+  assert.equal((await readData([flows], { label: 'label' })).nRows, 2);
 });
 
 test('a CSV is still read', async () => {
