@@ -39,6 +39,8 @@ export interface ServiceSummary {
   storeWriteFailures?: number;
   /** Alerts lost and traffic cells the store dropped while its flushes failed (AlertStore.rowsDropped), when there is one. */
   storeRowsDropped?: number;
+  /** Alerts and traffic cells the store deleted for being older than its retention, when it has one. */
+  storeExpired?: { alerts: number; trafficCells: number };
 }
 
 export interface RunningService {
@@ -86,7 +88,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     // flush every 5 s: each flush updates every aggregate that grew (a flood keeps thousands growing, and DuckDB's
     // update work competes with the collector thread for the cores), while API reads flush first, so reads stay
     // current; SIGTERM flushes everything (250 ms → 1 s took a NetFlow flood's p99 from 161 ms to 72-107 ms)
-    store = await AlertStore.open(config.store, 5000, options.log, config.storeMaxPending);
+    const retentionMs = config.storeRetentionHours === undefined ? undefined : config.storeRetentionHours * 3_600_000;
+    store = await AlertStore.open(config.store, 5000, options.log, config.storeMaxPending, retentionMs);
   }
   const hook = config.onAlert
     ? new ResponseHook({ template: config.onAlert.command, minScore: config.onAlert.minScore, perMinute: config.onAlert.perMinute, timeoutMs: config.onAlert.timeoutMs, execute: config.onAlert.execute, log: options.log })
@@ -227,6 +230,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),
         ...(damage !== undefined ? { damage } : {}),
         ...(store ? { storeWriteFailures: store.writeFailures, storeRowsDropped: store.rowsDropped } : {}),
+        ...(store && config.storeRetentionHours !== undefined ? { storeExpired: { ...store.expired } } : {}),
       };
     })();
     return stopping;

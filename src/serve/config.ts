@@ -50,6 +50,8 @@ export const configSchema = z
     maxFlows: z.number().int().min(1).default(100_000),
     /** Alert rows, and traffic cells, the store holds for retry while its writes fail (AlertStore's DEFAULT_MAX_PENDING_ROWS). */
     storeMaxPending: z.number().int().min(1).default(20_000),
+    /** Hours the store keeps alerts (from their last growth; alerts with feedback are kept) and traffic; absent: all. */
+    storeRetentionHours: z.number().positive().max(24 * 365 * 100).optional(),
   })
   .strict();
 

@@ -5,6 +5,8 @@
 // While flushes fail (a full disk), what waits for the next one is bounded: at most `maxPendingRows` alert rows and
 // as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
 // traffic cells).
+// With a retention, alerts last seen longer ago than it (except those with feedback, which retraining reads) and
+// traffic minutes as old are deleted once a minute, so a long-running service's store stops growing.
 
 import { DOUBLE, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
@@ -108,6 +110,10 @@ export class AlertStore {
   private failing = false;
   /** Whether the current run of failures has logged its first drop. */
   private droppingLogged = false;
+  /** Alerts and traffic minutes deleted for being older than the retention. */
+  expired = { alerts: 0, trafficCells: 0 };
+  private lastExpiryMs = -Infinity;
+  private expiryFailing = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -115,6 +121,7 @@ export class AlertStore {
     private readonly path: string,
     private readonly log: (line: string) => void,
     private readonly maxPendingRows: number,
+    private readonly retentionMs: number | undefined,
   ) {}
 
   /**
@@ -122,14 +129,17 @@ export class AlertStore {
    * (writeFailures), logged once per run of failures through `log`, and retried by the next flush: the store never
    * stops a running service and keeps what it could not write, up to `maxPendingRows` alert rows and as many traffic
    * cells; past that the oldest are dropped, counted (rowsDropped) and logged once per run of failures.
+   * `retentionMs`: see expireOld (undefined keeps everything).
    */
   static async open(
     path: string,
     flushMs = 250,
     log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
     maxPendingRows = DEFAULT_MAX_PENDING_ROWS,
+    retentionMs?: number,
   ): Promise<AlertStore> {
     if (!(Number.isInteger(maxPendingRows) && maxPendingRows >= 1)) throw new RangeError(`maxPendingRows must be a positive integer, got ${maxPendingRows}`);
+    if (retentionMs !== undefined && !(retentionMs > 0)) throw new RangeError(`retentionMs must be positive, got ${retentionMs}`);
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path);
@@ -140,8 +150,11 @@ export class AlertStore {
     // bound DuckDB's buffer pool: the store must not be what grows under a flood
     await db.run(`SET memory_limit = '256MB'`);
     for (const sql of SCHEMA) await db.run(sql);
-    const store = new AlertStore(instance, db, path, log, maxPendingRows);
-    store.timer = setInterval(() => void store.flush(), flushMs);
+    const store = new AlertStore(instance, db, path, log, maxPendingRows, retentionMs);
+    store.timer = setInterval(() => {
+      void store.flush();
+      if (retentionMs !== undefined && Date.now() - store.lastExpiryMs >= MINUTE) void store.expireOld(Date.now());
+    }, flushMs);
     store.timer.unref();
     return store;
   }
@@ -304,6 +317,30 @@ export class AlertStore {
       }
       traffic.delete(minute);
     }
+  }
+
+  /**
+   * Deletes alerts last seen before `nowMs - retention` that have no feedback (retraining reads those), and traffic
+   * minutes that ended before it; serialised with the flushes. A failure is logged once per run of failures and
+   * tried again a minute later. Without a retention it does nothing.
+   */
+  expireOld(nowMs: number): Promise<void> {
+    if (this.retentionMs === undefined || this.closed) return Promise.resolve();
+    this.lastExpiryMs = nowMs;
+    const cutoff = nowMs - this.retentionMs;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        const alerts = await this.db.run('DELETE FROM alerts WHERE last_seen_ms < $1 AND id NOT IN (SELECT alert_id FROM feedback)', [cutoff], [DOUBLE]);
+        const traffic = await this.db.run('DELETE FROM traffic WHERE minute_ms + $1 <= $2', [MINUTE, cutoff], [DOUBLE, DOUBLE]);
+        this.expired.alerts += alerts.rowsChanged;
+        this.expired.trafficCells += traffic.rowsChanged;
+        this.expiryFailing = false;
+      } catch (err) {
+        if (!this.expiryFailing) this.log(`store ${this.path}: cannot delete rows past the retention: ${describeWriteError(err)}; tried again in a minute`);
+        this.expiryFailing = true;
+      }
+    });
+    return this.flushing;
   }
 
   /** Runs a read unless the store is closing, and keeps it where close() waits for it. */

@@ -7,6 +7,27 @@ import { AlertStore } from '../../src/store/alert-store.js';
 import { makeAlert } from './alert-fixtures.js';
 
 describe('alert store', () => {
+  it('deletes alerts and traffic older than its retention, keeping alerts with feedback', async () => {
+    const hour = 3_600_000;
+    const store = await AlertStore.open(':memory:', 1e9, () => undefined, undefined, 2 * hour);
+    const now = 1_700_000_000_000;
+    const ages = [5, 3, 2.5, 1.9, 0.1]; // hours since each alert was last seen
+    ages.forEach((age, i) => store.putAlert(makeAlert({ id: `a${i}`, timeMs: now - 6 * hour, lastSeenMs: now - age * hour }), true));
+    for (let minute = 0; minute < 240; minute++) store.countFlows(now - 4 * hour + minute * 60_000, 10);
+    await store.flush();
+    assert.equal(await store.addFeedback('a0', 'confirmed'), true);
+    await store.expireOld(now);
+    const kept = (await store.queryAlerts()).alerts.map((a) => a.id).sort();
+    assert.deepEqual(kept, ['a0', 'a3', 'a4'], 'older than 2 h go, unless an analyst gave feedback');
+    const minutes = await store.traffic(0);
+    assert.equal(minutes.length, 120, 'the 120 minutes that ended within the last 2 h');
+    assert.ok(minutes.every((p) => p.minuteMs + 60_000 > now - 2 * hour && p.flows === 10));
+    // 120 flow minutes, and the minute the alerts were raised 6 h ago (its all-flows and DoS cells)
+    assert.deepEqual(store.expired, { alerts: 2, trafficCells: 122 });
+    assert.equal((await store.feedback()).length, 1);
+    await store.close();
+  });
+
   it('upserts aggregates, filters, pages, records feedback and survives a restart', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fs-store-')), 'alerts.duckdb');
     const store = await AlertStore.open(path);

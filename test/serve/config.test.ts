@@ -72,6 +72,14 @@ describe('service configuration', () => {
     assert.throws(() => loadConfig({ model: 'm', pcap: 'a.pcap', netflow: 'udp://0.0.0.0:2055' }, undefined, {}), /one traffic source/);
   });
 
+  it("the store's retention comes from the config file: hours, positive; absent keeps everything", () => {
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', storeRetentionHours: 0.5 }));
+    assert.equal(loadConfig({}, file, {}).storeRetentionHours, 0.5);
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', storeRetentionHours: 0 }));
+    assert.throws(() => loadConfig({}, file, {}), (e: Error) => e instanceof UserError && e.message.includes('storeRetentionHours'));
+    assert.equal(loadConfig({ model: 'a.fsm' }, undefined, {}).storeRetentionHours, undefined);
+  });
+
   it('blames an invalid value on the command-line option or environment variable that gave it, not on the config file', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'a-long-enough-token-from-the-file' }));
     // typed on the command line: a usage error (exit 2), as the option parsers' refusals are; elsewhere a user error
