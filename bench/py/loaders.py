@@ -5,7 +5,9 @@ rows, columns, the bytes of the loaded numeric data, and memory measured as on t
 pandas (the baseline) and the high-water mark during the load (VmHWM, reset to the baseline through
 /proc/self/clear_refs), read right after the load.
 With --skip-columns, the named columns are not read (usecols), as our loader skips identifier columns.
-Usage: /usr/bin/python3 bench/py/loaders.py headerless|header [--skip-columns a,b,...] <file>..."""
+Mode jsonl reads JSON lines with pandas.read_json(lines=True); a nested `features` object (the flow lines of
+`flowsentry extract`) is flattened into columns with pandas.json_normalize, as our loader reads it.
+Usage: /usr/bin/python3 bench/py/loaders.py headerless|header|jsonl [--skip-columns a,b,...] <file>..."""
 import json
 import sys
 import time
@@ -31,7 +33,17 @@ with open("/proc/self/clear_refs", "w") as f:
     f.write("5")
 start = time.perf_counter()
 cpu = time.process_time()
-frames = [pd.read_csv(f, header=None if mode == "headerless" else "infer", usecols=usecols) for f in files]
+def read_jsonl(f):
+    df = pd.read_json(f, lines=True)
+    if "features" in df.columns:
+        df = pd.concat([df.drop(columns="features"), pd.json_normalize(df["features"].tolist())], axis=1)
+    return df
+
+
+if mode == "jsonl":
+    frames = [read_jsonl(f) for f in files]
+else:
+    frames = [pd.read_csv(f, header=None if mode == "headerless" else "infer", usecols=usecols) for f in files]
 df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 seconds = time.perf_counter() - start
 cpu = time.process_time() - cpu
