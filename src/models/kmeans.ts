@@ -228,9 +228,10 @@ export function seedWithAssignment(X: Matrix, k: number, rng: Rng, kernels = ker
       const a = labels[i];
       for (let t = 0; t < trials; t++) {
         const half = halfGap[t * k + a];
-        let bound = 0;
-        if (half >= ownUp) bound = 2 * half - ownUp;
-        trialSqDist[t * n + i] = half >= ownUp ? bound * bound : kernels.distance(i, k + t);
+        if (half >= ownUp) {
+          const bound = 2 * half - ownUp;
+          trialSqDist[t * n + i] = bound * bound;
+        } else trialSqDist[t * n + i] = kernels.distance(i, k + t);
       }
       for (let t = 0; t < trials; t++) {
         const s = trialSqDist[t * n + i];
@@ -376,6 +377,8 @@ export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: nu
   // A cluster whose members did not change keeps its sums (the same rows added in the same order) and its centre.
   const changed = new Uint8Array(k).fill(1);
   for (let iter = 0; iter < maxIter; iter++) {
+    // No member changed anywhere: every centre stays, and so does every label (Lloyd's last iteration, shift 0).
+    if (!changed.includes(1)) break;
     for (let c = 0; c < k; c++) {
       if (!changed[c]) continue;
       counts[c] = 0;
