@@ -11,6 +11,7 @@
 // flow the analyst judged" means as close to it as normal traffic is to itself. It is set from training rows only.
 
 import type { Matrix } from '../frame/matrix.js';
+import { UserError } from '../errors.js';
 import type { ModelState } from './estimator.js';
 import { Rng } from '../util/rng.js';
 import { quantileSorted } from '../util/quantile.js';
@@ -107,7 +108,12 @@ export class FeedbackMemory {
   }
 
   static fromState(state: ModelState): FeedbackMemory {
-    return new FeedbackMemory(state.rows as Float32Array, state.benign as Uint8Array, state.cols as number, state.radius as number, state.cap as number, state.floor as number);
+    const { rows, benign, cols, radius, cap, floor } = state;
+    const numbers = [cols, radius, cap, floor].every((v) => typeof v === 'number');
+    if (!(rows instanceof Float32Array) || !(benign instanceof Uint8Array) || !numbers || rows.length !== benign.length * (cols as number)) {
+      throw new UserError("the model's feedback memory is not in this build's layout (rows, benign, cols, radius, cap, floor): the file was edited or written by another build; retrain again with this version");
+    }
+    return new FeedbackMemory(rows, benign, cols as number, radius as number, cap as number, floor as number);
   }
 }
 

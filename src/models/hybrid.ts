@@ -20,6 +20,7 @@
 // that simulate unseen attacks (bench/py/hybrid_select.py; docs/benchmarks.md "Hybrid").
 // The normal class is the label named normal / benign (else the most frequent one, or `normal_class`).
 // Multiclass labels: an alert that the classifier calls normal goes to the most probable attack class.
+// `retrain` may add a feedback memory (./feedback-memory.ts) that caps or floors r near the analysts' verdicts.
 
 import { UserError } from '../errors.js';
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';
@@ -30,6 +31,7 @@ import { resolveParams, type Classifier, type Detector, type FitOptions, type Mo
 import { NeighborIndex } from './neighbors/search.js';
 import { conformalThreshold } from './calibration.js';
 import { getModelSpec, type ModelSpec } from './registry.js';
+import { FeedbackMemory } from './feedback-memory.js';
 
 type HybridParams = {
   classifier: string;
@@ -238,6 +240,8 @@ export class HybridModel implements Classifier {
   private calibration: Float64Array[] = [];
   /** The combined score's alert threshold (its split-conformal 1 − target_fpr quantile on the calibration rows). */
   private threshold = 1;
+  /** The analysts' verdicts applied to r (null: none). */
+  feedbackMemory: FeedbackMemory | null = null;
 
   constructor(params: Partial<HybridParams> = {}) {
     this.params = resolveParams('hybrid', defaults, rules, params);
@@ -338,7 +342,13 @@ export class HybridModel implements Classifier {
     const raw = [attackProbability(proba, this.normalIndex), ...(await this.noveltyScores(X))];
     const r = this.combine(raw);
     for (let i = 0; i < r.length; i++) r[i] /= this.threshold;
+    this.feedbackMemory?.apply(X, r);
     return { r, proba };
+  }
+
+  /** Decides through the memory from now on. */
+  useFeedbackMemory(memory: FeedbackMemory): void {
+    this.feedbackMemory = memory;
   }
 
   async predictProba(X: Matrix): Promise<Matrix> {
@@ -407,6 +417,7 @@ export class HybridModel implements Classifier {
             ? { name: 'nearest', rows: d.reference.rows, data: d.reference.data, lo: d.scaling.lo, span: d.scaling.span }
             : { name: d.name, state: d.getState() },
       ),
+      ...(this.feedbackMemory ? { feedbackMemory: this.feedbackMemory.state() } : {}),
     };
   }
 
@@ -436,6 +447,7 @@ export class HybridModel implements Classifier {
       const reference = createMatrix(d.rows as number, m.nFeatures as number, undefined, d.data as Float32Array);
       return NearestNormal.fromState({ lo: d.lo as Float32Array, span: d.span as Float32Array }, reference);
     });
+    if (state.feedbackMemory) m.feedbackMemory = FeedbackMemory.fromState(state.feedbackMemory as ModelState);
     return m;
   }
 }

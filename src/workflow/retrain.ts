@@ -2,10 +2,11 @@
 // data, and reports metrics before and after. Feedback rows are the model inputs of the alerted flows (kept by the
 // store): a false positive becomes a normal row, a confirmed alert an attack row; each is repeated `feedbackWeight`
 // times so a handful of verdicts can move the decision boundary. The old model file is never overwritten.
-// That is enough for classifiers, not for anomaly detectors: a few copies among tens of thousands of normal rows
-// leave their scores where they were. A retrained detector also keeps the feedback as a feedback memory
-// (src/models/feedback-memory.ts): flows nearer a false positive than normal rows are to each other, and not nearer a
-// confirmed alert, score below the threshold.
+// That is not enough for anomaly detectors: a few copies among tens of thousands of normal rows leave their scores
+// where they were, and a detector fits no confirmed alert at all; nor for the hybrid, whose novelty detectors still
+// flag a cleared flow that its classifier learned. Both keep the verdicts as a feedback memory
+// (src/models/feedback-memory.ts): flows about as close to a false positive as normal rows are to each other score
+// below the alert threshold, flows as close to a confirmed alert at or above it.
 //
 // Evaluation: on the model's original --test files when it had them; otherwise on the model's own hold-out of the
 // original data, drawn as `train` drew it (the latest 20% of rows by time, or the seeded stratified 20%), so neither
@@ -19,6 +20,8 @@ import { findTimestampColumn, frameTimes, stratifiedSplit, timeOrderedSplit } fr
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { getModelSpec } from '../models/index.js';
 import { DetectorBase } from '../models/detector-base.js';
+import { HybridModel } from '../models/hybrid.js';
+import { quantileSorted } from '../util/quantile.js';
 import { conformalThreshold } from '../models/calibration.js';
 import { FeedbackMemory, normalNeighbourRadius, type FeedbackMemorySummary } from '../models/feedback-memory.js';
 import { AlertStore } from '../store/alert-store.js';
@@ -156,19 +159,33 @@ function spread(rows: Int32Array, limit: number): Int32Array {
   return rows.length > limit ? Int32Array.from({ length: limit }, (_, k) => rows[Math.floor((k * rows.length) / limit)]) : rows;
 }
 
+/** The largest double below `v`'s neighbourhood: a level that does not alert at threshold `v`. */
+function justBelow(v: number): number {
+  return v - Math.max(Math.abs(v) * Number.EPSILON, Number.MIN_VALUE);
+}
+
 /**
- * The feedback memory of a refitted detector: the feedback rows in its input space, the radius from its normal
- * training rows (`normalRows` of `train`), a cap below its threshold (the median training score) and its threshold
- * as the floor.
+ * The feedback memory of a refitted detector or hybrid: the feedback rows in its input space, the radius from its
+ * normal training rows (`normalRows` of `train`), as floor its alert threshold, and as cap the median level of those
+ * rows (below the threshold).
  */
-function feedbackMemoryOf(f: Fitted, detector: DetectorBase, fb: FeedbackRows, normal: number, train: Frame, normalRows: Int32Array, seed: number): FeedbackMemory {
+async function feedbackMemoryOf(f: Fitted, fb: FeedbackRows, normal: number, train: Frame, normalRows: Int32Array, seed: number): Promise<FeedbackMemory> {
   const X = f.pipeline.transform(fb.frame);
   const benign = Uint8Array.from(fb.labels, (c) => (c === normal ? 1 : 0));
-  const radius = normalNeighbourRadius(f.pipeline.transform(train, spread(normalRows, 20000)), seed);
-  const threshold = f.threshold ?? detector.threshold;
-  const median = detector.medianTrainingScore();
-  const cap = median < threshold ? median : threshold - Math.max(Math.abs(threshold) * Number.EPSILON, Number.MIN_VALUE);
-  return new FeedbackMemory(X.data, benign, X.cols, radius, cap, threshold);
+  const normalX = f.pipeline.transform(train, spread(normalRows, 20000));
+  const radius = normalNeighbourRadius(normalX, seed);
+  let median: number;
+  let threshold: number;
+  if (f.model instanceof HybridModel) {
+    // the hybrid alerts at r >= 1 (its combined score over its threshold)
+    median = quantileSorted((await f.model.decision(normalX)).r.sort(), 0.5);
+    threshold = 1;
+  } else {
+    const detector = f.model as DetectorBase;
+    median = detector.medianTrainingScore();
+    threshold = f.threshold ?? detector.threshold;
+  }
+  return new FeedbackMemory(X.data, benign, X.cols, radius, median < threshold ? median : justBelow(threshold), threshold);
 }
 
 /**
@@ -255,8 +272,10 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   if (fitted.model instanceof DetectorBase) {
     fitted.threshold = await originalCalibrationThreshold(fitted, combined, fitRows, train.nRows, normal, targetFpr);
     fitted.model.threshold = fitted.threshold;
-    const originalRows = fitRows.filter((r) => r < train.nRows);
-    memory = feedbackMemoryOf(fitted, fitted.model, fb, normal, train, originalRows, doc.meta.seed);
+  }
+  if (fitted.model instanceof DetectorBase || fitted.model instanceof HybridModel) {
+    const originalNormal = fitRows.filter((r) => r < train.nRows && combined.y.codes[r] === normal);
+    memory = await feedbackMemoryOf(fitted, fb, normal, train, originalNormal, doc.meta.seed);
     fitted.model.useFeedbackMemory(memory);
     const m = memory.summary();
     o.log?.(`feedback memory: ${m.falsePositives} false positives, ${m.confirmed} confirmed alerts, radius ${m.radius.toPrecision(4)}`);

@@ -1,4 +1,5 @@
-// False-positive feedback takes effect for every anomaly detector (retrain's feedback memory, src/models/feedback-memory.ts).
+// False-positive feedback takes effect for every anomaly detector and the hybrid (retrain's feedback memory,
+// src/models/feedback-memory.ts).
 // Independent truth from hand-made data: normal rows form a blob around (100, 100); the analyst clears a flow at
 // (300, 20), far from it, which every detector flags before retrain. After retrain that flow and its near copies
 // score below the threshold, a confirmed attack next to it and an attack elsewhere still alert, and `info` counts the
@@ -67,10 +68,11 @@ describe('false-positive feedback for anomaly detectors', () => {
   const data = join(dir, 'd.csv');
   writeFileSync(data, dataCsv());
 
-  for (const name of ['iforest', 'lof', 'kmeans', 'ecod', 'hst', 'dbscan', 'autoencoder']) {
+  // the hybrid (binary: its classifier learns the attack rows) flags the cleared flow through its novelty detector
+  for (const [name, task] of [...['iforest', 'lof', 'kmeans', 'ecod', 'hst', 'dbscan', 'autoencoder'].map((m) => [m, 'anomaly'] as const), ['hybrid', 'binary'] as const]) {
     it(`${name}: the cleared flow and its near copies stop alerting, attacks do not`, async () => {
       const model = join(dir, `${name}.fsm`);
-      await train({ files: [data], label: 'label', task: 'anomaly', models: [name], cv: 2, metric: 'f1', seed: 1, targetFpr: 0.01, out: model });
+      await train({ files: [data], label: 'label', task, models: [name], cv: 2, metric: 'f1', seed: 1, targetFpr: 0.01, out: model });
       assert.deepEqual(await alerts(model, [...NEAR_COPIES, CONFIRMED, ELSEWHERE]), [1, 1, 1, 1, 1], 'before: all far from the normal blob');
 
       const store = join(dir, `${name}.duckdb`);
