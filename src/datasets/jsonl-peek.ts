@@ -36,14 +36,26 @@ const FLOW_ID_PARTS = ['srcAddr', 'dstAddr', 'srcPort', 'dstPort', 'protocol'];
  * records of the same rows as CSV, with the layout of their keys. `scratch`: as for peekCsv.
  */
 export async function peekDataFile(file: string, maxRecords = 200, scratch?: Uint8Array): Promise<DataPeek> {
-  const peek = await peekCsv(file, maxRecords, undefined, undefined, scratch);
-  if (peek.binary || !peek.head.trimStart().startsWith('{')) return peek;
-  return peekJsonLines(peek, maxRecords);
+  const head = await headLines(file, maxRecords);
+  if (!head.text.replace(/^\uFEFF/, '').trimStart().startsWith('{') || head.text.includes('\u0000')) return peekCsv(file, maxRecords, undefined, undefined, scratch);
+  return peekJsonLines(file, head, maxRecords);
 }
 
-/** The first `maxRecords` rows of JSON lines (header: the columns), over the CSV peek's file summary. */
-async function peekJsonLines(csv: CsvPeek, maxRecords: number): Promise<DataPeek> {
-  const { lines, complete } = await headLines(csv.file, maxRecords);
+/** The first `maxRecords` rows of JSON lines (header: the columns). */
+async function peekJsonLines(file: string, head: HeadLines, maxRecords: number): Promise<DataPeek> {
+  const { lines, complete } = head;
+  const csv: CsvPeek = {
+    file,
+    gzip: head.gzip,
+    records: [],
+    binary: false,
+    complete,
+    head: head.text.slice(0, 4096),
+    quoted: false,
+    fileBytes: head.fileBytes,
+    expandedBytes: head.expandedBytes,
+    bytesPerLine: head.bytesPerLine,
+  };
   const objects: { line: number; object: JsonObject }[] = [];
   let firstError: UserError | undefined;
   lines.forEach((text, i) => {
@@ -61,18 +73,35 @@ async function peekJsonLines(csv: CsvPeek, maxRecords: number): Promise<DataPeek
   }
   const layout = layoutOf(csv.file, objects);
   const records = [[...layout.columns], ...objects.map(({ object }) => cellsOf(object, layout))];
-  return { ...csv, records, complete, quoted: false, jsonLines: layout };
+  return { ...csv, records: records.slice(0, maxRecords), jsonLines: layout };
 }
 
-/** Up to maxRecords + 1 lines from the start of the file (at most 4 MiB), and whether they are all its lines. */
-async function headLines(file: string, maxRecords: number): Promise<{ lines: string[]; complete: boolean }> {
+interface HeadLines {
+  readonly text: string;
+  readonly lines: string[];
+  /** The lines are all the file's. */
+  readonly complete: boolean;
+  readonly gzip: boolean;
+  readonly fileBytes: number;
+  readonly expandedBytes: number;
+  /** Mean bytes per line of the complete lines read (0 without one). */
+  readonly bytesPerLine: number;
+}
+
+/**
+ * The first bytes of a file (plain or gzip), up to maxRecords + 1 lines and at most 4 MiB: read in 4 KiB first, for a
+ * CSV file only to see that it is not JSON.
+ */
+async function headLines(file: string, maxRecords: number): Promise<HeadLines> {
   const source = await openByteSource(file);
-  let buf = new Uint8Array(1 << 16);
+  let buf = new Uint8Array(4096);
   let filled = 0;
   let complete = false;
   let lineFeeds = 0;
   try {
     while (lineFeeds <= maxRecords && filled < 4 << 20) {
+      const start = latin1.decode(buf.subarray(0, Math.min(filled, 256))).replace(/^\u00EF\u00BB\u00BF/, '').trimStart();
+      if (start !== '' && !start.startsWith('{')) break;
       if (filled === buf.length) {
         const bigger = new Uint8Array(buf.length * 4);
         bigger.set(buf);
@@ -94,8 +123,12 @@ async function headLines(file: string, maxRecords: number): Promise<{ lines: str
   // the text after the last line feed is a whole line only at the end of the file
   if (!complete || lines[lines.length - 1] === '') lines.pop();
   const kept = lines.slice(0, maxRecords + 1);
-  return { lines: kept, complete: complete && kept.length === lines.length };
+  const lastLineFeed = buf.subarray(0, filled).lastIndexOf(10);
+  const bytesPerLine = complete ? filled / Math.max(1, lines.length) : lineFeeds > 0 ? (lastLineFeed + 1) / lineFeeds : 0;
+  return { text, lines: kept, complete: complete && kept.length === lines.length, gzip: source.gzip, fileBytes: source.totalBytes, expandedBytes: source.expandedBytes, bytesPerLine };
 }
+
+const latin1 = new TextDecoder('latin1');
 
 /** The layout of the peeked lines: flow lines (the first has a `features` object) or flat objects. */
 function layoutOf(file: string, objects: readonly { line: number; object: JsonObject }[]): JsonLinesLayout {

@@ -162,6 +162,8 @@ class JsonLinesParser {
   private readonly captureStart: Int32Array;
   private readonly captureEnd: Int32Array;
   private readonly captureMode: Uint8Array;
+  /** The top-level key of each capture slot. */
+  private readonly captureKeys: Int32Array;
   private stamp = 0;
   private filled = 0;
   private lineStart = 0;
@@ -190,6 +192,7 @@ class JsonLinesParser {
     this.captureStart = new Int32Array(parts.length);
     this.captureEnd = new Int32Array(parts.length);
     this.captureMode = new Uint8Array(parts.length);
+    this.captureKeys = Int32Array.from(parts, (_, p) => this.top.captures.indexOf(p));
   }
 
   /** Parses the complete lines of buf[start, end) (at eof, the last one too); returns where the first incomplete one begins. */
@@ -481,16 +484,22 @@ class JsonLinesParser {
     let n = 0;
     let missing = false;
     for (let p = 0; p < this.captureStart.length; p++) {
-      if (this.top.seen[this.top.captures.indexOf(p)] !== this.stamp || this.captureMode[p] === CELL_MISSING) missing = true;
-      const part = this.captureMode[p] === CELL_ESCAPED ? encoder.encode(this.decoded(buf, this.captureStart[p], this.captureEnd[p])) : buf.subarray(this.captureStart[p], this.captureEnd[p]);
-      if (this.scratch.length < n + part.length + 1) {
-        const bigger = new Uint8Array(2 * (n + part.length + 1));
+      if (this.top.seen[this.captureKeys[p]] !== this.stamp || this.captureMode[p] === CELL_MISSING) missing = true;
+      let part = buf;
+      let start = this.captureStart[p];
+      let end = this.captureEnd[p];
+      if (this.captureMode[p] === CELL_ESCAPED) {
+        part = encoder.encode(this.decoded(buf, start, end));
+        start = 0;
+        end = part.length;
+      }
+      if (this.scratch.length < n + end - start + 1) {
+        const bigger = new Uint8Array(2 * (n + end - start + 1));
         bigger.set(this.scratch.subarray(0, n));
         this.scratch = bigger;
       }
       if (p > 0) this.scratch[n++] = MINUS;
-      this.scratch.set(part, n);
-      n += part.length;
+      for (let k = start; k < end; k++) this.scratch[n++] = part[k];
     }
     if (missing) n = 0;
     const kind = this.kinds[column];
