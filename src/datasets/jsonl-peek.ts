@@ -240,3 +240,29 @@ export async function lineOfJsonRow(file: string, row: number, layout: JsonLines
   }
   return undefined;
 }
+
+/**
+ * A later file of JSON lines in the columns of the first file (`columns`, its header): its keys may come in another
+ * order, and keys its first lines lack are missing values. Undefined when it has a column the first file lacks (the
+ * loader's column check then names it).
+ */
+export function inColumnsOf(peek: DataPeek, columns: readonly string[]): DataPeek | undefined {
+  const layout = peek.jsonLines;
+  if (!layout) return undefined;
+  const position = layout.columns.map((name) => columns.indexOf(name));
+  if (position.includes(-1)) return undefined;
+  const moved = (map: ReadonlyMap<string, number>): Map<string, number> => new Map([...map].map(([key, c]) => [key, c < 0 ? c : (position[c] as number)]));
+  const aligned: JsonLinesLayout = {
+    ...layout,
+    columns: [...columns],
+    keys: moved(layout.keys),
+    ...(layout.nested ? { nested: { key: layout.nested.key, keys: moved(layout.nested.keys) } } : {}),
+    ...(layout.joined ? { joined: { ...layout.joined, column: position[layout.joined.column] as number } } : {}),
+  };
+  const rows = peek.records.slice(1).map((cells) => {
+    const out = new Array<string>(columns.length).fill('');
+    cells.forEach((cell, c) => (out[position[c] as number] = cell));
+    return out;
+  });
+  return { ...peek, records: [[...columns], ...rows], jsonLines: aligned };
+}

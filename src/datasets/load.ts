@@ -16,7 +16,7 @@ import { isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
-import { lineOfJsonRow, peekDataFile, type DataPeek } from './jsonl-peek.js';
+import { inColumnsOf, lineOfJsonRow, peekDataFile, type DataPeek } from './jsonl-peek.js';
 import { lineOfRow } from './row-line.js';
 import { isMissingLabel, sampleRows, type ColumnPlan, type DatasetFormat, type FilePlan } from './schema.js';
 
@@ -211,7 +211,9 @@ async function planFiles(
   // Later files need their header and a row; with the first one's header, the header alone (fewer sample strings).
   for (const file of files.slice(1)) {
     const header = firstPlan.hasHeader ? await peek(file, 1) : undefined;
-    peeks.push(header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peek(file, 2));
+    const later = header && sameRecord(header.records[0], peeks[0].records[0]) ? header : await peek(file, 2);
+    // JSON lines name their values: a later file's keys may come in another order or lack some of the first file's
+    peeks.push((firstPlan.hasHeader && inColumnsOf(later, peeks[0].records[0] ?? [])) || later);
   }
   peeks.forEach(checkReadable);
   for (const p of peeks) checkJsonLinesFit(p, format, firstPlan);

@@ -40,6 +40,11 @@ function assertSameFrame(a: Frame, b: Frame, what: string): void {
   walk({ ...a, source: { ...a.source, files: [] } }, { ...b, source: { ...b.source, files: [] } }, 'frame');
 }
 
+function write(dir: string, name: string, text: string): string {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+}
+
 async function assertSameLoads(csv: string, jsonl: string, what: string, options: LoadOptions[] = [{}]): Promise<Frame> {
   let frame: Frame | undefined;
   for (const o of options) {
@@ -165,6 +170,13 @@ describe('JSON lines load as the CSV of the same rows', () => {
     // a CSV file and a JSON-lines file of the same columns load together
     const both = await loadDataset([csv, jsonl]);
     assert.equal(both.nRows, 10);
+    // a later JSON-lines file whose keys come in another order and whose lines lack one: the first file's columns
+    const later = join(dir, 'later.jsonl');
+    writeFileSync(later, '{"label":"attack","x":9,"y":0.5}\n{"name":"e","label":"normal","y":1,"x":8}\n');
+    const twin = join(dir, 'later.csv');
+    writeFileSync(twin, 'x,y,name,label\n9,0.5,,attack\n8,1,e,normal\n');
+    assertSameFrame(await loadDataset([csv, twin]), await loadDataset([jsonl, later]), 'later file in other key order');
+    await assert.rejects(loadDataset([jsonl, write(dir, 'other.jsonl', '{"x":1,"z":2,"label":"normal"}\n')]), /other\.jsonl: columns differ from .*hand\.jsonl: missing 'y', 'name'; extra 'z'/);
   });
 });
 
