@@ -101,6 +101,8 @@ const CELL_BYTES = 1;
 const CELL_ESCAPED = 2;
 
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** The chunk given for a number that no numeric column takes. */
+const NO_VALUES = new Float32Array(0);
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
@@ -247,8 +249,13 @@ class JsonLinesParser {
     for (let position = 0; ; position++) {
       if (i >= end || buf[i] !== QUOTE) this.syntax(buf, i, end, 'expected a key in double quotes');
       const keyStart = i + 1;
-      const keyEnd = this.stringEnd(buf, keyStart, end);
-      const key = this.findKey(table, buf, keyStart, keyEnd, position);
+      let key = this.guessedKey(table, buf, keyStart, end, position);
+      let keyEnd: number;
+      if (key >= 0) keyEnd = keyStart + table.keyBytes[key].length;
+      else {
+        keyEnd = this.stringEnd(buf, keyStart, end);
+        key = this.lookUpKey(table, buf, keyStart, keyEnd, position);
+      }
       if (key < 0) {
         const name = this.keyText(buf, keyStart, keyEnd);
         throw new BadLine(SKIP_UNKNOWN_KEY, `key '${name}' is not among the keys of the file's first lines (${this.options.layout.shape}): give every line the same keys`, this.charColumn(buf, i));
@@ -273,17 +280,22 @@ class JsonLinesParser {
     }
   }
 
-  /** The key at `position` of its object: the key found there on the last line if these are its bytes, else looked up. */
-  private findKey(table: KeyTable, buf: Uint8Array, start: number, end: number, position: number): number {
-    if (position < table.order.length) {
-      const guess = table.order[position];
-      const bytes = table.keyBytes[guess];
-      if (bytes.length === end - start) {
-        let k = 0;
-        while (k < bytes.length && bytes[k] === buf[start + k]) k++;
-        if (k === bytes.length) return guess;
-      }
-    }
+  /**
+   * The key found at `position` on the last line, if the key at buf[start] (after its opening quote) is its bytes and
+   * a closing quote (a key with a quote, backslash or control character is escaped in JSON: never equal); else -1.
+   */
+  private guessedKey(table: KeyTable, buf: Uint8Array, start: number, end: number, position: number): number {
+    if (position >= table.order.length) return -1;
+    const guess = table.order[position];
+    const bytes = table.keyBytes[guess];
+    const n = bytes.length;
+    if (start + n >= end || buf[start + n] !== QUOTE) return -1;
+    for (let k = 0; k < n; k++) if (bytes[k] !== buf[start + k]) return -1;
+    return guess;
+  }
+
+  /** The key in buf[start, end) by its text; it becomes the guess for its position. */
+  private lookUpKey(table: KeyTable, buf: Uint8Array, start: number, end: number, position: number): number {
     const found = table.lookup.get(this.keyText(buf, start, end)) ?? -1;
     if (found >= 0 && position < table.order.length) table.order[position] = found;
     return found;
@@ -293,13 +305,18 @@ class JsonLinesParser {
     return buf.subarray(start, end).includes(BACKSLASH) ? (JSON.parse(utf8.decode(buf.subarray(start - 1, end + 1))) as string) : utf8.decode(buf.subarray(start, end));
   }
 
+  /** Whether the last string scanned by stringEnd held an escape. */
+  private escaped = false;
+
   /** The closing quote of a string whose text starts at `start`; escapes and control characters checked. */
   private stringEnd(buf: Uint8Array, start: number, end: number): number {
     let i = start;
+    this.escaped = false;
     while (i < end) {
       const c = buf[i];
       if (c === QUOTE) return i;
       if (c === BACKSLASH) {
+        this.escaped = true;
         i = this.escape(buf, i, end);
         continue;
       }
@@ -333,17 +350,11 @@ class JsonLinesParser {
       valueStart = i + 1;
       valueEnd = this.stringEnd(buf, valueStart, end);
       next = valueEnd + 1;
-      for (let k = valueStart; k < valueEnd; k++) {
-        if (buf[k] === BACKSLASH) {
-          mode = CELL_ESCAPED;
-          break;
-        }
-      }
+      if (this.escaped) mode = CELL_ESCAPED;
       if (kind === NUMERIC) this.numericText(buf, valueStart, valueEnd, mode, column, slot);
     } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
-      valueEnd = this.numberEnd(buf, i, end);
+      valueEnd = this.number(buf, i, end, kind === NUMERIC ? this.builder.numericChunk[column] : NO_VALUES, slot);
       next = valueEnd;
-      if (kind === NUMERIC) this.builder.numericChunk[column][slot] = numberValue(buf, i, valueEnd);
     } else {
       const word = literalLength(buf, i, end);
       if (word === 0) {
@@ -376,31 +387,67 @@ class JsonLinesParser {
     return next;
   }
 
-  /** The end of a JSON number at buf[i] (a minus or a digit), its grammar checked; '-Infinity' too. */
-  private numberEnd(buf: Uint8Array, i: number, end: number): number {
+  /**
+   * A JSON number at buf[i] (a minus or a digit; '-Infinity' too), its grammar checked, stored into out[slot] when
+   * `out` is a numeric column's chunk; returns the position after it. One pass: digits gather into the mantissa while
+   * they are checked (up to 15 of them with a power of ten within 1e22 the operands are exact and the one rounding is
+   * correct; up to 19, kept when the float32 rounding is unambiguous, as the CSV reader does; else Number()).
+   */
+  private number(buf: Uint8Array, i: number, end: number, out: Float32Array, slot: number): number {
     const start = i;
-    if (buf[i] === MINUS) {
+    const negative = buf[i] === MINUS;
+    if (negative) {
       i++;
-      if (i < end && buf[i] === 73) {
-        const word = literalLength(buf, i, end);
-        if (word === 8) return i + 8;
+      if (i < end && buf[i] === 73 && literalLength(buf, i, end) === 8) {
+        if (out.length > 0) out[slot] = -Infinity;
+        return i + 8;
       }
     }
-    if (i < end && buf[i] === ZERO) i++;
-    else if (i < end && buf[i] > ZERO && buf[i] <= NINE) while (i < end && buf[i] >= ZERO && buf[i] <= NINE) i++;
-    else this.syntax(buf, start, end, 'not a JSON number');
+    let mantissa = 0;
+    let digits = 0;
+    let c = i < end ? buf[i] : -1;
+    if (c === ZERO) {
+      i++;
+      digits = 1;
+    } else if (c > ZERO && c <= NINE) {
+      while (i < end && (c = buf[i]) >= ZERO && c <= NINE) {
+        mantissa = mantissa * 10 + (c - ZERO);
+        digits++;
+        i++;
+      }
+    } else this.syntax(buf, start, end, 'not a JSON number');
+    let exponent = 0;
     if (i < end && buf[i] === DOT) {
-      const digits = ++i;
-      while (i < end && buf[i] >= ZERO && buf[i] <= NINE) i++;
-      if (i === digits) this.syntax(buf, start, end, 'not a JSON number (no digit after the point)');
+      const first = ++i;
+      while (i < end && (c = buf[i]) >= ZERO && c <= NINE) {
+        mantissa = mantissa * 10 + (c - ZERO);
+        i++;
+      }
+      if (i === first) this.syntax(buf, start, end, 'not a JSON number (no digit after the point)');
+      digits += i - first;
+      exponent = first - i;
     }
     if (i < end && (buf[i] | 0x20) === 101) {
       i++;
-      if (i < end && (buf[i] === 43 || buf[i] === MINUS)) i++;
-      const digits = i;
-      while (i < end && buf[i] >= ZERO && buf[i] <= NINE) i++;
-      if (i === digits) this.syntax(buf, start, end, 'not a JSON number (no digit in the exponent)');
+      let expNegative = false;
+      if (i < end && (buf[i] === 43 || buf[i] === MINUS)) expNegative = buf[i++] === MINUS;
+      const first = i;
+      let e = 0;
+      while (i < end && (c = buf[i]) >= ZERO && c <= NINE) {
+        if (e < 100000) e = e * 10 + (c - ZERO);
+        i++;
+      }
+      if (i === first) this.syntax(buf, start, end, 'not a JSON number (no digit in the exponent)');
+      exponent += expNegative ? -e : e;
     }
+    if (out.length === 0) return i;
+    let value = NaN;
+    if (digits <= 19 && exponent <= 22 && exponent >= -22) {
+      value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+      if (digits > 15 && Math.fround(value * (1 - 2 ** -49)) !== Math.fround(value * (1 + 2 ** -49))) value = NaN;
+    }
+    if (value !== value) value = Math.abs(Number(latin1.decode(buf.subarray(start, i))));
+    out[slot] = negative ? -value : value;
     return i;
   }
 
@@ -554,58 +601,6 @@ function literalLength(buf: Uint8Array, i: number, end: number): number {
     if (k === word.length) return k;
   }
   return 0;
-}
-
-/**
- * The value of a checked JSON number (or NaN / Infinity / -Infinity) in buf[start, end), for a float32 column: exact
- * operands and one rounding (correctly rounded) when it has at most 15 digits and a power of ten within 1e22, the same
- * with a longer mantissa when its float32 is unambiguous, else Number().
- */
-function numberValue(buf: Uint8Array, start: number, end: number): number {
-  let i = start;
-  const negative = buf[i] === MINUS;
-  if (negative) i++;
-  let mantissa = 0;
-  let digits = 0;
-  let exponent = 0;
-  let c = buf[i];
-  if (c < ZERO || c > NINE) {
-    const special = c === 73 ? Infinity : NaN;
-    return negative ? -special : special;
-  }
-  while (i < end && (c = buf[i]) >= ZERO && c <= NINE) {
-    mantissa = mantissa * 10 + (c - ZERO);
-    digits++;
-    i++;
-  }
-  if (i < end && buf[i] === DOT) {
-    i++;
-    while (i < end && (c = buf[i]) >= ZERO && c <= NINE) {
-      mantissa = mantissa * 10 + (c - ZERO);
-      digits++;
-      exponent--;
-      i++;
-    }
-  }
-  if (i < end) {
-    i++;
-    let expNegative = false;
-    if (buf[i] === MINUS) {
-      expNegative = true;
-      i++;
-    } else if (buf[i] === 43) i++;
-    let e = 0;
-    while (i < end && e < 100000) e = e * 10 + (buf[i++] - ZERO);
-    exponent += expNegative ? -e : e;
-  }
-  if (digits <= 19 && exponent <= 22 && exponent >= -22) {
-    const value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
-    // Up to 15 digits (below 2^53) the operands are exact: correctly rounded. Up to 19 (a double's shortest text has
-    // 17) the mantissa carries a few roundings (< 2^-49 relative): kept when its float32 rounding is unambiguous
-    // anyway, as the CSV reader does (numeric columns are float32).
-    if (digits <= 15 || Math.fround(value * (1 - 2 ** -49)) === Math.fround(value * (1 + 2 ** -49))) return negative ? -value : value;
-  }
-  return Number(latin1.decode(buf.subarray(start, end)));
 }
 
 /** A string cell that is a plain decimal ([-]digits[.digits], at most 15 digits): its value; NaN for any other text. */
