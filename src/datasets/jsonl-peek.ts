@@ -112,7 +112,7 @@ async function headLines(file: string, maxRecords: number): Promise<HeadLines> {
         complete = true;
         break;
       }
-      for (let i = filled; i < filled + n; i++) if (buf[i] === 10) lineFeeds++;
+      for (let i = buf.indexOf(10, filled); i >= 0 && i < filled + n; i = buf.indexOf(10, i + 1)) lineFeeds++;
       filled += n;
     }
   } finally {
