@@ -1,13 +1,6 @@
-// k-means anomaly detector: greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with scikit-learn's
-// 2 + ln k candidate trials), Lloyd iterations (Lloyd 1982) until the centroid shift is below tol, best of n_init
-// runs by inertia. The Lloyd assignment step follows Hamerly, "Making k-means even faster" (SDM 2010): per row an
-// upper bound on the distance to its centre and one lower bound on the distance to any other centre, moved by the
-// centres' shifts after each update; a row is re-examined only when its upper bound is not below max(lower bound,
-// half the distance from its centre to the nearest other centre). The bounds carry a relative margin (BOUND_SLACK)
-// wider than the rounding of the computed distances, so a row is skipped only when Lloyd's full scan would give it
-// the same centre: labels, centroids and inertia equal plain Lloyd's. The seeding skips candidates by the same
-// triangle inequality (Raff, IJCAI 2021) and hands Lloyd its first assignment and bounds. Distances and centroid sums
-// run in clustering/kmeans-kernels.ts (WebAssembly SIMD, eight partial sums per distance).
+// k-means anomaly detector: the best of n_init k-means runs by inertia (k-means++ seeding and Lloyd iterations with
+// Hamerly's bounds: clustering/lloyd.ts; runs on two threads for large data: clustering/kmeans-runs.ts), with
+// scikit-learn's parameters (2 + ln k candidates per seeding step, tol scaled by the mean column variance).
 // Score direction: distance to the nearest centroid divided by that cluster's spread (the RMS distance of its
 // training members, floored at the RMS over all clusters so that a very tight cluster does not inflate the scores of
 // everything assigned to it: measured +0.02 to +0.06 ROC-AUC on NSL-KDD, UNSW-NB15 and CIC-IDS2017 over the
@@ -16,11 +9,13 @@
 
 import { UserError } from '../errors.js';
 import { checkInput, type Matrix } from '../frame/matrix.js';
-import { Rng } from '../util/rng.js';
 import { DetectorBase, checkEnoughRows } from './detector-base.js';
-import { createKernels, sqDistance, type KMeansKernels } from './clustering/kmeans-kernels.js';
+import { assign, meanVariance } from './clustering/lloyd.js';
+import { bestOfRuns, kernelsForRuns } from './clustering/kmeans-runs.js';
 import { resolveParams, type FitOptions, type ModelState, type ParamRule, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
+
+export { assign, lloyd, meanVariance, seedPlusPlus, seedWithAssignment, type Clustering, type Seeding } from './clustering/lloyd.js';
 
 type KMeansParams = {
   n_clusters: number;
@@ -41,14 +36,6 @@ const rules: { [K in keyof KMeansParams]: ParamRule } = {
   random_state: SEED_RULE,
 };
 
-export interface Clustering {
-  centers: Float64Array;
-  labels: Int32Array;
-  /** Squared distance of each row to its centre. */
-  sqDist: Float64Array;
-  inertia: number;
-}
-
 export class KMeansDetector extends DetectorBase {
   readonly name = 'kmeans';
   readonly params: Readonly<KMeansParams>;
@@ -66,20 +53,12 @@ export class KMeansDetector extends DetectorBase {
 
   async fit(X: Matrix, options: FitOptions = {}): Promise<this> {
     checkInput(X, undefined, 'kmeans');
-    const { n_clusters: k, n_init: runs } = this.params;
+    const k = this.params.n_clusters;
     checkEnoughRows('kmeans', X.rows, k);
-    const rng = new Rng(this.params.random_state);
-    const kernels = kernelsFor(X, k);
-    const tol = this.params.tol * meanVariance(X, kernels);
-    let best: Clustering | undefined;
-    for (let run = 0; run < runs; run++) {
-      options.signal?.throwIfAborted();
-      const seeding = seedWithAssignment(X, k, rng, kernels);
-      const result = lloyd(X, seeding.centers, this.params.max_iter, tol, seeding, kernels);
-      if (!best || result.inertia < best.inertia) best = result;
-      options.onProgress?.(run + 1, runs);
-    }
-    const { centers, labels, sqDist, inertia } = best as Clustering;
+    const runs = { k, runs: this.params.n_init, maxIter: this.params.max_iter, tol: 0, seed: this.params.random_state };
+    const kernels = kernelsForRuns(X, runs);
+    runs.tol = this.params.tol * meanVariance(X, kernels);
+    const { centers, labels, sqDist, inertia } = await bestOfRuns(X, kernels, runs, options.signal, options.onProgress);
     this.centers = centers;
     this.inertia = inertia;
     this.nFeatures = X.cols;
@@ -130,326 +109,6 @@ export class KMeansDetector extends DetectorBase {
     model.restoreDetectorState(state);
     return model;
   }
-}
-
-/** The mean over columns of each column's variance: scikit-learn scales `tol` by it. Uses sum 0 and slot 0. */
-export function meanVariance(X: Matrix, kernels = createKernels(X, 1, 1)): number {
-  const { rows: n, cols: d } = X;
-  kernels.clearSum(0);
-  for (let i = 0; i < n; i++) kernels.addRow(0, i);
-  const means = new Float64Array(d);
-  for (let j = 0; j < d; j++) means[j] = kernels.sumAt(0, j) / n;
-  kernels.setSlot(0, means, 0);
-  kernels.clearSum(0);
-  for (let i = 0; i < n; i++) kernels.addSquaredDeviation(0, i, 0);
-  let total = 0;
-  for (let j = 0; j < d; j++) total += kernels.sumAt(0, j) / n;
-  return total / d;
-}
-
-/**
- * Relative margin on the bounds. A computed squared distance (d products summed in double precision) is within
- * about d × 2⁻⁵³ of the exact one, far below 1e-9 for any width this tool sees; upper bounds are inflated and lower
- * bounds deflated by it, so a skipped row's centre is strictly nearer than every other by more than the rounding.
- */
-const BOUND_SLACK = 1e-9;
-
-/** Candidates per k-means++ step (scikit-learn's 2 + ⌊ln k⌋). */
-const candidateTrials = (k: number): number => 2 + Math.floor(Math.log(k));
-
-/** Kernels with slots for k centres and a step's candidates, and k centroid sums. */
-const kernelsFor = (X: Matrix, k: number): KMeansKernels => createKernels(X, k + candidateTrials(k), k);
-
-/**
- * k-means++ centres, with each row's nearest centre (lowest index on ties), its squared distance and a lower bound
- * on its squared distance to every other centre: Lloyd's first assignment and Hamerly bounds, found on the way.
- */
-export interface Seeding {
-  centers: Float64Array;
-  labels: Int32Array;
-  sqDist: Float64Array;
-  /** Lower bound on the squared distance to any centre but the row's own (+∞ while there is one centre). */
-  otherSqDist: Float64Array;
-}
-
-/** Greedy k-means++: each new centre is the best (lowest potential) of 2 + ⌊ln k⌋ D²-weighted candidates. */
-export function seedPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
-  return seedWithAssignment(X, k, rng).centers;
-}
-
-/**
- * seedPlusPlus's centres and rng draws, plus the assignment (Seeding). The candidates of a step are all drawn first
- * (the draws depend only on the potential before the step) and measured in one pass over the rows. A row whose
- * nearest centre a is at least twice its own distance from a candidate (BOUND_SLACK margin) skips that candidate: by
- * the triangle inequality the candidate is farther, so min(candidate distance, own distance) is the own distance
- * either way (Raff, "Exact acceleration of k-means++ and k-means‖", IJCAI 2021), and 2·(half gap) − own distance is
- * kept as a lower bound for otherSqDist. The potentials are summed over the rows in order, as one candidate at a
- * time would sum them.
- */
-export function seedWithAssignment(X: Matrix, k: number, rng: Rng, kernels = kernelsFor(X, k)): Seeding {
-  const { rows: n, cols: d, data } = X;
-  const centers = new Float64Array(k * d);
-  const trials = candidateTrials(k);
-  const first = rng.int(n);
-  for (let j = 0; j < d; j++) centers[j] = data[first * d + j];
-  kernels.setSlot(0, centers, 0);
-  const labels = new Int32Array(n);
-  const closest = new Float64Array(n);
-  const otherSqDist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  let potential = 0;
-  for (let i = 0; i < n; i++) {
-    closest[i] = kernels.distance(i, 0);
-    potential += closest[i];
-  }
-  const candidates = new Float64Array(trials * d);
-  /** Half the distance from candidate t to centre a at [t × k + a], deflated by BOUND_SLACK. */
-  const halfGap = new Float64Array(trials * k);
-  /** Squared distance of row i to candidate t at [t × n + i], or a lower bound on it not below the row's own. */
-  const trialSqDist = new Float64Array(trials * n);
-  const trialPotential = new Float64Array(trials);
-  for (let c = 1; c < k; c++) {
-    for (let t = 0; t < trials; t++) {
-      const row = potential > 0 ? sampleByWeight(closest, potential, rng) : rng.int(n);
-      for (let j = 0; j < d; j++) candidates[t * d + j] = data[row * d + j];
-      kernels.setSlotFromRow(k + t, row);
-      for (let a = 0; a < c; a++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const diff = candidates[t * d + j] - centers[a * d + j];
-          s += diff * diff;
-        }
-        halfGap[t * k + a] = (Math.sqrt(s) * (1 - BOUND_SLACK)) / 2;
-      }
-    }
-    trialPotential.fill(0);
-    for (let i = 0; i < n; i++) {
-      const own = closest[i];
-      const ownUp = Math.sqrt(own) * (1 + BOUND_SLACK);
-      const a = labels[i];
-      for (let t = 0; t < trials; t++) {
-        const half = halfGap[t * k + a];
-        if (half >= ownUp) {
-          const bound = 2 * half - ownUp;
-          trialSqDist[t * n + i] = bound * bound;
-        } else trialSqDist[t * n + i] = kernels.distance(i, k + t);
-      }
-      for (let t = 0; t < trials; t++) {
-        const s = trialSqDist[t * n + i];
-        trialPotential[t] += s < own ? s : own;
-      }
-    }
-    let best = 0;
-    for (let t = 1; t < trials; t++) if (trialPotential[t] < trialPotential[best]) best = t;
-    for (let j = 0; j < d; j++) centers[c * d + j] = candidates[best * d + j];
-    kernels.setSlot(c, centers, c * d);
-    for (let i = 0; i < n; i++) {
-      const s = trialSqDist[best * n + i];
-      if (s < closest[i]) {
-        if (closest[i] < otherSqDist[i]) otherSqDist[i] = closest[i];
-        closest[i] = s;
-        labels[i] = c;
-      } else if (s < otherSqDist[i]) otherSqDist[i] = s;
-    }
-    potential = trialPotential[best];
-  }
-  return { centers, labels, sqDist: closest, otherSqDist };
-}
-
-function sampleByWeight(weights: Float64Array, total: number, rng: Rng): number {
-  let target = rng.next() * total;
-  for (let i = 0; i < weights.length; i++) {
-    target -= weights[i];
-    if (target < 0) return i;
-  }
-  for (let i = weights.length - 1; i >= 0; i--) if (weights[i] > 0) return i;
-  return 0;
-}
-
-export function assign(X: Matrix, centers: Float64Array, k: number): { labels: Int32Array; sqDist: Float64Array } {
-  const { rows: n, cols: d, data } = X;
-  const labels = new Int32Array(n);
-  const sqDist = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bestD = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      const s = sqDistance(data, i * d, centers, c * d, d);
-      if (s < bestD) {
-        bestD = s;
-        best = c;
-      }
-    }
-    labels[i] = best;
-    sqDist[i] = bestD;
-  }
-  return { labels, sqDist };
-}
-
-/**
- * Row i against every centre, in Lloyd's order (the lowest index wins a tie), starting from centre a at squared
- * distance `own`; sets the row's label and bounds. Centre c is skipped when half its distance from the best centre
- * so far (halfGap, deflated) is at least the row's distance to that centre (inflated): by the triangle inequality c
- * is then strictly farther, and 2·halfGap − that distance bounds its distance from below.
- */
-function scanRow(kernels: KMeansKernels, k: number, halfGap: Float64Array, i: number, a: number, own: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): void {
-  let best = a;
-  let bestD = own;
-  let bestUp = Math.sqrt(own) * (1 + BOUND_SLACK);
-  /** Lower bound on the distance (not squared) to every centre but the best. */
-  let second = Number.POSITIVE_INFINITY;
-  for (let c = 0; c < k; c++) {
-    if (c === a) continue;
-    const half = halfGap[best * k + c];
-    if (half >= bestUp) {
-      const bound = 2 * half - bestUp;
-      if (bound < second) second = bound;
-      continue;
-    }
-    const s = kernels.distance(i, c);
-    if (s < bestD || (s === bestD && c < best)) {
-      const previous = Math.sqrt(bestD);
-      if (previous < second) second = previous;
-      bestD = s;
-      best = c;
-      bestUp = Math.sqrt(s) * (1 + BOUND_SLACK);
-    } else {
-      const distance = Math.sqrt(s);
-      if (distance < second) second = distance;
-    }
-  }
-  labels[i] = best;
-  upper[i] = bestUp;
-  lower[i] = second * (1 - BOUND_SLACK);
-}
-
-/** Half the distance between every two centres (k × k), deflated by BOUND_SLACK; `nearest` gets each row's minimum. */
-function centreGaps(centers: Float64Array, k: number, halfGap: Float64Array, nearest: Float64Array): void {
-  const d = centers.length / k;
-  nearest.fill(Number.POSITIVE_INFINITY);
-  for (let c = 0; c < k; c++) {
-    halfGap[c * k + c] = 0;
-    for (let o = c + 1; o < k; o++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const diff = centers[c * d + j] - centers[o * d + j];
-        s += diff * diff;
-      }
-      const half = (Math.sqrt(s) * (1 - BOUND_SLACK)) / 2;
-      halfGap[c * k + o] = halfGap[o * k + c] = half;
-      if (half < nearest[c]) nearest[c] = half;
-      if (half < nearest[o]) nearest[o] = half;
-    }
-  }
-}
-
-/**
- * Lloyd iterations with Hamerly's bounds (same result as assigning every row to its nearest centre, lowest index
- * on ties, each iteration); an emptied cluster is re-seeded at the row farthest from its centre. `start`, the
- * seeding's assignment to these centres, replaces the first full scan.
- */
-export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number, start?: Seeding, kernels = kernelsFor(X, centers.length / X.cols)): Clustering {
-  const { rows: n, cols: d } = X;
-  const k = centers.length / d;
-  for (let c = 0; c < k; c++) kernels.setSlot(c, centers, c * d);
-  const up = 1 + BOUND_SLACK;
-  const down = 1 - BOUND_SLACK;
-  const labels = new Int32Array(n);
-  const upper = new Float64Array(n);
-  const lower = new Float64Array(n);
-  const sqDist = new Float64Array(n);
-  const half = new Float64Array(k);
-  const halfGap = new Float64Array(k * k);
-  const moved = new Float64Array(k);
-  const exactDistances = (): void => {
-    for (let i = 0; i < n; i++) sqDist[i] = kernels.distance(i, labels[i]);
-  };
-  if (start) {
-    labels.set(start.labels);
-    for (let i = 0; i < n; i++) {
-      upper[i] = Math.sqrt(start.sqDist[i]) * up;
-      lower[i] = Math.sqrt(start.otherSqDist[i]) * down;
-    }
-  } else {
-    centreGaps(centers, k, halfGap, half);
-    for (let i = 0; i < n; i++) scanRow(kernels, k, halfGap, i, 0, kernels.distance(i, 0), labels, upper, lower);
-  }
-  const counts = new Float64Array(k);
-  // A cluster whose members did not change keeps its sums (the same rows added in the same order) and its centre.
-  const changed = new Uint8Array(k).fill(1);
-  for (let iter = 0; iter < maxIter; iter++) {
-    // No member changed anywhere: every centre stays, and so does every label (Lloyd's last iteration, shift 0).
-    if (!changed.includes(1)) break;
-    for (let c = 0; c < k; c++) {
-      if (!changed[c]) continue;
-      counts[c] = 0;
-      kernels.clearSum(c);
-    }
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      if (!changed[c]) continue;
-      counts[c]++;
-      kernels.addRow(c, i);
-    }
-    // Re-seeding needs every row's distance to its centre before any centre moves.
-    if (counts.includes(0)) exactDistances();
-    let shift = 0;
-    for (let c = 0; c < k; c++) {
-      moved[c] = 0;
-      if (!changed[c]) continue;
-      changed[c] = 0;
-      if (counts[c] === 0) {
-        let far = 0;
-        for (let i = 1; i < n; i++) if (sqDist[i] > sqDist[far]) far = i;
-        kernels.clearSum(c);
-        kernels.addRow(c, far);
-        counts[c] = 1;
-        sqDist[far] = 0;
-        changed[c] = 1;
-      }
-      let own = 0;
-      for (let j = 0; j < d; j++) {
-        const v = kernels.sumAt(c, j) / counts[c];
-        const step = (v - centers[c * d + j]) ** 2;
-        shift += step;
-        own += step;
-        centers[c * d + j] = v;
-      }
-      moved[c] = Math.sqrt(own) * up;
-      kernels.setSlot(c, centers, c * d);
-    }
-    // Bounds follow the centres: the own centre moved at most moved[a], any other at most the largest other shift.
-    let most = 0;
-    let mostAt = -1;
-    let runnerUp = 0;
-    for (let c = 0; c < k; c++) {
-      if (moved[c] > most) {
-        runnerUp = most;
-        most = moved[c];
-        mostAt = c;
-      } else if (moved[c] > runnerUp) runnerUp = moved[c];
-    }
-    for (let i = 0; i < n; i++) {
-      const a = labels[i];
-      upper[i] += moved[a];
-      lower[i] -= a === mostAt ? runnerUp : most;
-    }
-    centreGaps(centers, k, halfGap, half);
-    for (let i = 0; i < n; i++) {
-      const a = labels[i];
-      const bound = half[a] > lower[i] ? half[a] : lower[i];
-      if (upper[i] < bound) continue;
-      const own = kernels.distance(i, a);
-      upper[i] = Math.sqrt(own) * up;
-      if (upper[i] < bound) continue;
-      scanRow(kernels, k, halfGap, i, a, own, labels, upper, lower);
-      if (labels[i] !== a) changed[a] = changed[labels[i]] = 1;
-    }
-    if (shift <= tol) break;
-  }
-  exactDistances();
-  let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += sqDist[i];
-  return { centers, labels, sqDist, inertia };
 }
 
 export const spec: ModelSpec<KMeansDetector> = {

@@ -62,8 +62,8 @@ export interface KMeansKernels {
   distance(i: number, slot: number): number;
   /** Copies d values from `values` at `offset` into `slot`. */
   setSlot(slot: number, values: Float64Array, offset: number): void;
-  /** Copies row i into `slot`. */
-  setSlotFromRow(slot: number, i: number): void;
+  /** Copies row i into `out` from `offset`. */
+  copyRow(i: number, out: Float64Array, offset: number): void;
   clearSum(c: number): void;
   /** sum c += row i. */
   addRow(c: number, i: number): void;
@@ -71,9 +71,25 @@ export interface KMeansKernels {
   addSquaredDeviation(c: number, i: number, slot: number): void;
   /** Column j of sum c. */
   sumAt(c: number, j: number): number;
+  /** The shared memory and layout for kernels of other threads on the same rows (`attachKernels`), if any. */
+  readonly layout: KernelLayout | null;
+}
+
+/**
+ * Shared WebAssembly memory: a control word (a run counter for the threads), then per thread its slots and sums, then
+ * the padded rows.
+ */
+export interface KernelLayout {
+  memory: WasmMemory;
+  rows: number;
+  cols: number;
+  slots: number;
+  sums: number;
+  regions: number;
 }
 
 class ScriptKernels implements KMeansKernels {
+  readonly layout = null;
   private readonly data: Float32Array;
   private readonly d: number;
   private readonly slots: Float64Array;
@@ -94,9 +110,9 @@ class ScriptKernels implements KMeansKernels {
     this.slots.set(values.subarray(offset, offset + this.d), slot * this.d);
   }
 
-  setSlotFromRow(slot: number, i: number): void {
+  copyRow(i: number, out: Float64Array, offset: number): void {
     const d = this.d;
-    for (let j = 0; j < d; j++) this.slots[slot * d + j] = this.data[i * d + j];
+    for (let j = 0; j < d; j++) out[offset + j] = this.data[i * d + j];
   }
 
   clearSum(c: number): void {
@@ -132,7 +148,7 @@ interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
@@ -234,7 +250,8 @@ function moduleBytes(): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [3, 0x60, 3, I32, I32, I32, 1, F64, 0x60, 3, I32, I32, I32, 0, 0x60, 4, I32, I32, I32, I32, 0]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
+    // Shared memory (limits flag 3), 1 to 65,536 pages: the rows are shared between threads.
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x03, 1, ...uleb(65536)]),
     ...section(3, [3, 0, 1, 2]),
     ...section(7, [3, ...name('distance'), 0x00, 0, ...name('addRow'), 0x00, 1, ...name('addSquaredDeviation'), 0x00, 2]),
     ...section(10, [3, ...bodies.flat()]),
@@ -258,49 +275,65 @@ const PAGE = 65536;
 /** Largest WebAssembly memory asked for (bytes); larger data runs on the JavaScript twin. */
 const MAX_BYTES = 2 ** 31;
 
+/** Bytes before the first region: the control word, on a cache line of its own. */
+const CONTROL_BYTES = 64;
+
 class SimdKernels implements KMeansKernels {
   private readonly d: number;
+  private readonly rows: Float32Array;
   private readonly slotValues: Float64Array;
   private readonly sumValues: Float64Array;
   /** Bytes of a padded row (float32) and of a padded slot or sum (float64). */
   private readonly rowBytes: number;
   private readonly slotBytes: number;
+  private readonly slotsBase: number;
   private readonly sumsBase: number;
   private readonly rowsBase: number;
   private readonly distanceAt: (row: number, centre: number, end: number) => number;
   private readonly addRowAt: (sum: number, row: number, end: number) => void;
   private readonly addSquaredDeviationAt: (sum: number, row: number, end: number, values: number) => void;
 
-  constructor(X: Matrix, slots: number, sums: number, memory: WasmMemory, instance: { readonly exports: Record<string, unknown> }) {
-    const d = X.cols;
+  constructor(
+    readonly layout: KernelLayout,
+    region: number,
+  ) {
+    const { memory, rows, cols: d, slots, sums, regions } = layout;
     const width = Math.ceil(d / 8) * 8;
+    const instance = new (wasm as WasmApi).Instance(compiledModule() as object, { env: { memory } });
     this.d = d;
     this.rowBytes = width * 4;
     this.slotBytes = width * 8;
-    this.sumsBase = slots * this.slotBytes;
-    this.rowsBase = this.sumsBase + sums * this.slotBytes;
-    this.slotValues = new Float64Array(memory.buffer, 0, slots * width);
+    const regionBytes = (slots + sums) * this.slotBytes;
+    this.slotsBase = CONTROL_BYTES + region * regionBytes;
+    this.sumsBase = this.slotsBase + slots * this.slotBytes;
+    this.rowsBase = CONTROL_BYTES + regions * regionBytes;
+    this.slotValues = new Float64Array(memory.buffer, this.slotsBase, slots * width);
     this.sumValues = new Float64Array(memory.buffer, this.sumsBase, sums * width);
-    const rows = new Float32Array(memory.buffer, this.rowsBase, X.rows * width);
-    for (let i = 0; i < X.rows; i++) rows.set(X.data.subarray(i * d, i * d + d), i * width);
+    this.rows = new Float32Array(memory.buffer, this.rowsBase, rows * width);
     this.distanceAt = instance.exports.distance as (row: number, centre: number, end: number) => number;
     this.addRowAt = instance.exports.addRow as (sum: number, row: number, end: number) => void;
     this.addSquaredDeviationAt = instance.exports.addSquaredDeviation as (sum: number, row: number, end: number, values: number) => void;
   }
 
+  /** Pads X's rows into the layout's memory. */
+  fill(X: Matrix): void {
+    const d = this.d;
+    const width = this.rowBytes / 4;
+    for (let i = 0; i < X.rows; i++) this.rows.set(X.data.subarray(i * d, i * d + d), i * width);
+  }
+
   distance(i: number, slot: number): number {
     const row = this.rowsBase + i * this.rowBytes;
-    return this.distanceAt(row, slot * this.slotBytes, row + this.rowBytes);
+    return this.distanceAt(row, this.slotsBase + slot * this.slotBytes, row + this.rowBytes);
   }
 
   setSlot(slot: number, values: Float64Array, offset: number): void {
     this.slotValues.set(values.subarray(offset, offset + this.d), (slot * this.slotBytes) / 8);
   }
 
-  setSlotFromRow(slot: number, i: number): void {
-    const rows = new Float32Array(this.slotValues.buffer, this.rowsBase + i * this.rowBytes, this.d);
-    const to = (slot * this.slotBytes) / 8;
-    for (let j = 0; j < this.d; j++) this.slotValues[to + j] = rows[j];
+  copyRow(i: number, out: Float64Array, offset: number): void {
+    const from = (i * this.rowBytes) / 4;
+    for (let j = 0; j < this.d; j++) out[offset + j] = this.rows[from + j];
   }
 
   clearSum(c: number): void {
@@ -315,7 +348,7 @@ class SimdKernels implements KMeansKernels {
 
   addSquaredDeviation(c: number, i: number, slot: number): void {
     const row = this.rowsBase + i * this.rowBytes;
-    this.addSquaredDeviationAt(this.sumsBase + c * this.slotBytes, row, row + this.rowBytes, slot * this.slotBytes);
+    this.addSquaredDeviationAt(this.sumsBase + c * this.slotBytes, row, row + this.rowBytes, this.slotsBase + slot * this.slotBytes);
   }
 
   sumAt(c: number, j: number): number {
@@ -323,14 +356,28 @@ class SimdKernels implements KMeansKernels {
   }
 }
 
-/** Kernels over X's rows with `slots` centre slots and `sums` centroid sums; FLOWSENTRY_NO_SIMD=1 forces the twin. */
-export function createKernels(X: Matrix, slots: number, sums: number): KMeansKernels {
+/**
+ * Kernels over X's rows with `slots` centre slots and `sums` centroid sums, in memory laid out for `regions` threads
+ * (this one uses region 0); FLOWSENTRY_NO_SIMD=1 forces the JavaScript twin, which has no layout to share.
+ */
+export function createKernels(X: Matrix, slots: number, sums: number, regions = 1): KMeansKernels {
   const module = process.env.FLOWSENTRY_NO_SIMD === '1' ? null : compiledModule();
   const width = Math.ceil(X.cols / 8) * 8;
-  const bytes = (slots + sums) * width * 8 + X.rows * width * 4;
+  const bytes = CONTROL_BYTES + regions * (slots + sums) * width * 8 + X.rows * width * 4;
   if (!module || !wasm || bytes > MAX_BYTES) return new ScriptKernels(X, slots, sums);
   const pages = Math.ceil(bytes / PAGE) + 1;
-  const memory = new wasm.Memory({ initial: pages, maximum: pages });
-  const instance = new wasm.Instance(module, { env: { memory } });
-  return new SimdKernels(X, slots, sums, memory, instance);
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  const kernels = new SimdKernels({ memory, rows: X.rows, cols: X.cols, slots, sums, regions }, 0);
+  kernels.fill(X);
+  return kernels;
+}
+
+/** Kernels of another thread on a shared layout's rows, with slots and sums of their own (`region`). */
+export function attachKernels(layout: KernelLayout, region: number): KMeansKernels {
+  return new SimdKernels(layout, region);
+}
+
+/** The layout's control word, as an Int32Array of length 1 for Atomics. */
+export function controlWord(layout: KernelLayout): Int32Array {
+  return new Int32Array(layout.memory.buffer, 0, 1);
 }

@@ -1,0 +1,104 @@
+// The best of n_init k-means runs (k-means++ seeding, then Lloyd: lloyd.ts) by inertia, the first run winning a tie.
+// Run r seeds from the random stream after the r earlier seedings' draws (each draws a fixed number: one for the
+// first centre, then 2 + ⌊ln k⌋ per further centre), so the runs are independent and any thread can do any of them
+// with the results of one stream taken in order. On large data with WebAssembly kernels and two or more cores, a
+// helper thread shares the padded rows (shared memory) and the runs go to whichever thread is free (a counter in that
+// memory); otherwise they run one after the other on the calling thread.
+
+import { Rng } from '../../util/rng.js';
+import { defaultThreads } from '../../util/worker-pool.js';
+import { HelperThread } from '../../util/helper-thread.js';
+import type { Matrix } from '../../frame/matrix.js';
+import { candidateTrials, lloydOn, seedWithAssignment, type Clustering, type Shape } from './lloyd.js';
+import { attachKernels, controlWord, createKernels, type KernelLayout, type KMeansKernels } from './kmeans-kernels.js';
+
+export interface RunsParams {
+  k: number;
+  runs: number;
+  maxIter: number;
+  /** Absolute tolerance on the summed squared centre shift. */
+  tol: number;
+  seed: number;
+}
+
+/** A helper thread's share of the runs: the layout of the rows and the runs' parameters. */
+export interface RunsTask extends RunsParams {
+  layout: KernelLayout;
+}
+
+export type RunResult = Clustering & { run: number };
+
+/** Rows × columns from which a helper thread takes runs: below it, starting one costs more than it saves. */
+export const PARALLEL_MIN_VALUES = 1 << 20;
+
+/** The random stream of run `run`: the seed's stream after the earlier runs' seeding draws. */
+export function runRng(seed: number, run: number, k: number): Rng {
+  const rng = new Rng(seed);
+  const draws = run * (1 + (k - 1) * candidateTrials(k));
+  for (let i = 0; i < draws; i++) rng.next();
+  return rng;
+}
+
+export function oneRun(X: Shape, kernels: KMeansKernels, params: RunsParams, run: number): RunResult {
+  const seeding = seedWithAssignment(X, params.k, runRng(params.seed, run, params.k), kernels);
+  return { run, ...lloydOn(X, seeding.centers, params.maxIter, params.tol, seeding, kernels) };
+}
+
+/** Takes runs from the layout's counter until none is left (either thread). */
+export function takeRuns(X: Shape, kernels: KMeansKernels, counter: Int32Array, params: RunsParams, onRun?: () => void): RunResult[] {
+  const results: RunResult[] = [];
+  for (let run = Atomics.add(counter, 0, 1); run < params.runs; run = Atomics.add(counter, 0, 1)) {
+    results.push(oneRun(X, kernels, params, run));
+    onRun?.();
+  }
+  return results;
+}
+
+/**
+ * The rows in kernels for k centres (with a k-means++ step's candidates) and k sums, laid out for a helper thread
+ * when the data is large enough and a second core and WebAssembly are there.
+ */
+export function kernelsForRuns(X: Matrix, params: RunsParams): KMeansKernels {
+  const parallel = params.runs > 1 && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1;
+  return createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
+}
+
+/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the rows in `kernels`. */
+export async function bestOfRuns(X: Shape, kernels: KMeansKernels, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
+  const results: RunResult[] = [];
+  let done = 0;
+  const progress = (): void => onProgress?.(++done, params.runs);
+  const layout = kernels.layout;
+  if (layout && layout.regions > 1) {
+    const helper = new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker');
+    try {
+      const counter = controlWord(layout);
+      Atomics.store(counter, 0, 0);
+      const theirs = helper.request({ ...params, layout });
+      results.push(...takeRuns(X, kernels, counter, params, progress));
+      signal?.throwIfAborted();
+      for (const result of await theirs) {
+        results.push(result);
+        progress();
+      }
+    } finally {
+      await helper.terminate();
+    }
+  } else {
+    for (let run = 0; run < params.runs; run++) {
+      signal?.throwIfAborted();
+      results.push(oneRun(X, kernels, params, run));
+      progress();
+    }
+  }
+  results.sort((a, b) => a.run - b.run);
+  let best = results[0];
+  for (const result of results) if (result.inertia < best.inertia) best = result;
+  return best;
+}
+
+/** The worker side: region 1 of the task's layout. */
+export function serveRuns(task: RunsTask): RunResult[] {
+  const kernels = attachKernels(task.layout, 1);
+  return takeRuns({ rows: task.layout.rows, cols: task.layout.cols }, kernels, controlWord(task.layout), task);
+}
