@@ -242,7 +242,7 @@ async function planFiles(
  */
 function checkJsonLinesFit(peek: DataPeek, format: DatasetFormat, plan: FilePlan): void {
   if (!peek.jsonLines || (!format.xml && plan.hasHeader)) return;
-  throw new UserError(`holds JSON lines, which cannot be read as ${format.title} (${format.xml ? 'XML' : 'files without a header'}): convert them to that format, or read them with --format csv`, { file: peek.file });
+  throw new UserError(`holds JSON lines, which cannot be read as ${format.title}${format.xml ? '' : ' (files without a header)'}: convert them to that format, or read them with --format csv`, { file: peek.file });
 }
 
 /**

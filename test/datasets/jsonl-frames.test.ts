@@ -78,6 +78,8 @@ describe('JSON lines load as the CSV of the same rows', () => {
       writeFileSync(nd, readFileSync(join(dir, `${features}.jsonl`)));
       await assertSameLoads(join(dir, `${features}.csv`), gz, `extract ${features} gzip`);
       await assertSameLoads(join(dir, `${features}.csv`), nd, `extract ${features} ndjson`);
+      // read as a named format too (the CIC set has the corrected CIC-IDS2017's columns)
+      if (features === 'cic') await assertSameLoads(join(dir, 'cic.csv'), join(dir, 'cic.jsonl'), 'extract cic as cic-ids2017', [{ format: 'cic-ids2017' }]);
     });
   }
 

@@ -87,6 +87,12 @@ describe('bad JSON lines', () => {
     await assert.rejects(loadDataset([array]), /array\.json: holds a JSON array, not rows/);
   });
 
+  it('JSON lines are not read by the positions of a headerless format, nor as XML', async () => {
+    const file = write('named.jsonl', `${GOOD}\n`);
+    await assert.rejects(loadDataset([file], { format: 'nsl-kdd' }), /named\.jsonl: holds JSON lines, which cannot be read as NSL-KDD \(files without a header\): convert them to that format, or read them with --format csv$/);
+    await assert.rejects(loadDataset([file], { format: 'iscx2012' }), /named\.jsonl: holds JSON lines, which cannot be read as ISCX-IDS2012 labelled flows \(XML\): convert/);
+  });
+
   it('an empty value: a string in a numeric column that is empty, null or an absent key are missing, never an error', async () => {
     const file = write('missing.jsonl', '{"a": 1, "b": "x"}\n{"a": "", "b": null}\n{"b": "y"}\n{"a": null}\n');
     const frame = await loadDataset([file]);
