@@ -255,10 +255,13 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     const byTime = timeHoldout && findTimestampColumn(data) !== undefined;
     evaluation = byTime ? 'holdout-time' : 'holdout-stratified';
     const split = byTime ? timeOrderedSplit(frameTimes(data), 1 - HOLDOUT_FRACTION) : stratifiedSplit(yAll.labels.codes, HOLDOUT_FRACTION, doc.meta.seed);
-    train = subsetFrame(data, split.train);
-    yTrain = { codes: Int32Array.from(split.train, (i) => yAll.labels.codes[i]), classes };
-    test = subsetFrame(data, split.test);
-    yTest = Int32Array.from(split.test, (i) => yAll.labels.codes[i]);
+    // in file order, as `train` takes them: the seeded calibration hold-out of a detector picks rows by position
+    const trainRows = Int32Array.from(split.train).sort();
+    const testRows = Int32Array.from(split.test).sort();
+    train = subsetFrame(data, trainRows);
+    yTrain = { codes: Int32Array.from(trainRows, (i) => yAll.labels.codes[i]), classes };
+    test = subsetFrame(data, testRows);
+    yTest = Int32Array.from(testRows, (i) => yAll.labels.codes[i]);
   }
 
   const before = { test: testMetrics(yTest, await outputsOf(old, old.pipeline.transform(test)), old.info), feedbackAgreement: await agreement(old, fb) };
