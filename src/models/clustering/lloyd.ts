@@ -30,15 +30,23 @@ export interface Clustering {
 export function meanVariance(X: Matrix, kernels = createKernels(X, 1, 1)): number {
   const { rows: n, cols: d } = X;
   kernels.clearSum(0);
-  for (let i = 0; i < n; i++) kernels.addRow(0, i);
+  addAllRows(kernels, n);
   const means = new Float64Array(d);
   for (let j = 0; j < d; j++) means[j] = kernels.sumAt(0, j) / n;
   kernels.setSlot(0, means, 0);
   kernels.clearSum(0);
-  for (let i = 0; i < n; i++) kernels.addSquaredDeviation(0, i, 0);
+  addAllSquaredDeviations(kernels, n);
   let total = 0;
   for (let j = 0; j < d; j++) total += kernels.sumAt(0, j) / n;
   return total / d;
+}
+
+function addAllRows(kernels: KMeansKernels, n: number): void {
+  for (let i = 0; i < n; i++) kernels.addRow(0, i);
+}
+
+function addAllSquaredDeviations(kernels: KMeansKernels, n: number): void {
+  for (let i = 0; i < n; i++) kernels.addSquaredDeviation(0, i, 0);
 }
 
 /**
@@ -89,11 +97,7 @@ export function seedWithAssignment(X: Shape, k: number, rng: Rng, kernels: KMean
   const labels = new Int32Array(n);
   const closest = new Float64Array(n);
   const otherSqDist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  let potential = 0;
-  for (let i = 0; i < n; i++) {
-    closest[i] = kernels.distance(i, 0);
-    potential += closest[i];
-  }
+  let potential = distancesToSlot(kernels, n, 0, closest);
   const candidates = new Float64Array(trials * d);
   /** Half the distance from candidate t to centre a at [t × k + a], deflated by BOUND_SLACK. */
   const halfGap = new Float64Array(trials * k);
@@ -105,47 +109,74 @@ export function seedWithAssignment(X: Shape, k: number, rng: Rng, kernels: KMean
       const row = potential > 0 ? sampleByWeight(closest, potential, rng) : rng.int(n);
       kernels.copyRow(row, candidates, t * d);
       kernels.setSlot(k + t, candidates, t * d);
-      for (let a = 0; a < c; a++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const diff = candidates[t * d + j] - centers[a * d + j];
-          s += diff * diff;
-        }
-        halfGap[t * k + a] = (Math.sqrt(s) * (1 - BOUND_SLACK)) / 2;
-      }
+      for (let a = 0; a < c; a++) halfGap[t * k + a] = (Math.sqrt(plainSqDist(candidates, t * d, centers, a * d, d)) * (1 - BOUND_SLACK)) / 2;
     }
-    trialPotential.fill(0);
-    for (let i = 0; i < n; i++) {
-      const own = closest[i];
-      const ownUp = Math.sqrt(own) * (1 + BOUND_SLACK);
-      const a = labels[i];
-      for (let t = 0; t < trials; t++) {
-        const half = halfGap[t * k + a];
-        if (half >= ownUp) {
-          const bound = 2 * half - ownUp;
-          trialSqDist[t * n + i] = bound * bound;
-        } else trialSqDist[t * n + i] = kernels.distance(i, k + t);
-      }
-      for (let t = 0; t < trials; t++) {
-        const s = trialSqDist[t * n + i];
-        trialPotential[t] += s < own ? s : own;
-      }
-    }
+    measureCandidates(kernels, k, closest, labels, halfGap, trialSqDist, trialPotential);
     let best = 0;
     for (let t = 1; t < trials; t++) if (trialPotential[t] < trialPotential[best]) best = t;
-    for (let j = 0; j < d; j++) centers[c * d + j] = candidates[best * d + j];
+    centers.set(candidates.subarray(best * d, best * d + d), c * d);
     kernels.setSlot(c, centers, c * d);
-    for (let i = 0; i < n; i++) {
-      const s = trialSqDist[best * n + i];
-      if (s < closest[i]) {
-        if (closest[i] < otherSqDist[i]) otherSqDist[i] = closest[i];
-        closest[i] = s;
-        labels[i] = c;
-      } else if (s < otherSqDist[i]) otherSqDist[i] = s;
-    }
+    acceptCandidate(c, trialSqDist.subarray(best * n, best * n + n), closest, otherSqDist, labels);
     potential = trialPotential[best];
   }
   return { centers, labels, sqDist: closest, otherSqDist };
+}
+
+// The row loops are functions of their own, called once per step or iteration: each is optimised once, on the
+// type feedback of the earlier calls, instead of a large function re-optimised at every loop it reaches.
+
+/** out[i] = squared distance of row i to `slot`; returns their sum in row order. */
+function distancesToSlot(kernels: KMeansKernels, n: number, slot: number, out: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = kernels.distance(i, slot);
+    total += out[i];
+  }
+  return total;
+}
+
+function plainSqDist(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const diff = a[ao + j] - b[bo + j];
+    s += diff * diff;
+  }
+  return s;
+}
+
+/** One k-means++ step's pass: each candidate's distance (or skip bound) for every row, and its potential. */
+function measureCandidates(kernels: KMeansKernels, k: number, closest: Float64Array, labels: Int32Array, halfGap: Float64Array, trialSqDist: Float64Array, trialPotential: Float64Array): void {
+  const n = closest.length;
+  const trials = trialPotential.length;
+  trialPotential.fill(0);
+  for (let i = 0; i < n; i++) {
+    const own = closest[i];
+    const ownUp = Math.sqrt(own) * (1 + BOUND_SLACK);
+    const a = labels[i];
+    for (let t = 0; t < trials; t++) {
+      const half = halfGap[t * k + a];
+      if (half >= ownUp) {
+        const bound = 2 * half - ownUp;
+        trialSqDist[t * n + i] = bound * bound;
+      } else trialSqDist[t * n + i] = kernels.distance(i, k + t);
+    }
+    for (let t = 0; t < trials; t++) {
+      const s = trialSqDist[t * n + i];
+      trialPotential[t] += s < own ? s : own;
+    }
+  }
+}
+
+/** Centre c (the step's best candidate, squared distances `chosen`) joins the rows' assignment and bounds. */
+function acceptCandidate(c: number, chosen: Float64Array, closest: Float64Array, otherSqDist: Float64Array, labels: Int32Array): void {
+  for (let i = 0; i < chosen.length; i++) {
+    const s = chosen[i];
+    if (s < closest[i]) {
+      if (closest[i] < otherSqDist[i]) otherSqDist[i] = closest[i];
+      closest[i] = s;
+      labels[i] = c;
+    } else if (s < otherSqDist[i]) otherSqDist[i] = s;
+  }
 }
 
 function sampleByWeight(weights: Float64Array, total: number, rng: Rng): number {
@@ -248,8 +279,6 @@ export function lloydOn(X: Shape, centers: Float64Array, maxIter: number, tol: n
   const { rows: n, cols: d } = X;
   const k = centers.length / d;
   for (let c = 0; c < k; c++) kernels.setSlot(c, centers, c * d);
-  const up = 1 + BOUND_SLACK;
-  const down = 1 - BOUND_SLACK;
   const labels = new Int32Array(n);
   const upper = new Float64Array(n);
   const lower = new Float64Array(n);
@@ -257,15 +286,9 @@ export function lloydOn(X: Shape, centers: Float64Array, maxIter: number, tol: n
   const half = new Float64Array(k);
   const halfGap = new Float64Array(k * k);
   const moved = new Float64Array(k);
-  const exactDistances = (): void => {
-    for (let i = 0; i < n; i++) sqDist[i] = kernels.distance(i, labels[i]);
-  };
   if (start) {
     labels.set(start.labels);
-    for (let i = 0; i < n; i++) {
-      upper[i] = Math.sqrt(start.sqDist[i]) * up;
-      lower[i] = Math.sqrt(start.otherSqDist[i]) * down;
-    }
+    startBounds(start, upper, lower);
   } else {
     centreGaps(centers, k, halfGap, half);
     for (let i = 0; i < n; i++) scanRow(kernels, k, halfGap, i, 0, kernels.distance(i, 0), labels, upper, lower);
@@ -276,19 +299,9 @@ export function lloydOn(X: Shape, centers: Float64Array, maxIter: number, tol: n
   for (let iter = 0; iter < maxIter; iter++) {
     // No member changed anywhere: every centre stays, and so does every label (Lloyd's last iteration, shift 0).
     if (!changed.includes(1)) break;
-    for (let c = 0; c < k; c++) {
-      if (!changed[c]) continue;
-      counts[c] = 0;
-      kernels.clearSum(c);
-    }
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      if (!changed[c]) continue;
-      counts[c]++;
-      kernels.addRow(c, i);
-    }
+    sumChangedClusters(kernels, labels, changed, counts);
     // Re-seeding needs every row's distance to its centre before any centre moves.
-    if (counts.includes(0)) exactDistances();
+    if (counts.includes(0)) distancesToOwn(kernels, labels, sqDist);
     let shift = 0;
     for (let c = 0; c < k; c++) {
       moved[c] = 0;
@@ -311,40 +324,79 @@ export function lloydOn(X: Shape, centers: Float64Array, maxIter: number, tol: n
         own += step;
         centers[c * d + j] = v;
       }
-      moved[c] = Math.sqrt(own) * up;
+      moved[c] = Math.sqrt(own) * (1 + BOUND_SLACK);
       kernels.setSlot(c, centers, c * d);
     }
-    // Bounds follow the centres: the own centre moved at most moved[a], any other at most the largest other shift.
-    let most = 0;
-    let mostAt = -1;
-    let runnerUp = 0;
-    for (let c = 0; c < k; c++) {
-      if (moved[c] > most) {
-        runnerUp = most;
-        most = moved[c];
-        mostAt = c;
-      } else if (moved[c] > runnerUp) runnerUp = moved[c];
-    }
-    for (let i = 0; i < n; i++) {
-      const a = labels[i];
-      upper[i] += moved[a];
-      lower[i] -= a === mostAt ? runnerUp : most;
-    }
+    moveBounds(labels, moved, upper, lower);
     centreGaps(centers, k, halfGap, half);
-    for (let i = 0; i < n; i++) {
-      const a = labels[i];
-      const bound = half[a] > lower[i] ? half[a] : lower[i];
-      if (upper[i] < bound) continue;
-      const own = kernels.distance(i, a);
-      upper[i] = Math.sqrt(own) * up;
-      if (upper[i] < bound) continue;
-      scanRow(kernels, k, halfGap, i, a, own, labels, upper, lower);
-      if (labels[i] !== a) changed[a] = changed[labels[i]] = 1;
-    }
+    assignRows(kernels, k, half, halfGap, labels, upper, lower, changed);
     if (shift <= tol) break;
   }
-  exactDistances();
-  let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += sqDist[i];
+  const inertia = distancesToOwn(kernels, labels, sqDist);
   return { centers, labels, sqDist, inertia };
+}
+
+function startBounds(start: Seeding, upper: Float64Array, lower: Float64Array): void {
+  for (let i = 0; i < upper.length; i++) {
+    upper[i] = Math.sqrt(start.sqDist[i]) * (1 + BOUND_SLACK);
+    lower[i] = Math.sqrt(start.otherSqDist[i]) * (1 - BOUND_SLACK);
+  }
+}
+
+/** Sums and counts, from scratch, of the clusters marked changed. */
+function sumChangedClusters(kernels: KMeansKernels, labels: Int32Array, changed: Uint8Array, counts: Float64Array): void {
+  for (let c = 0; c < counts.length; c++) {
+    if (!changed[c]) continue;
+    counts[c] = 0;
+    kernels.clearSum(c);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    if (!changed[c]) continue;
+    counts[c]++;
+    kernels.addRow(c, i);
+  }
+}
+
+/** sqDist[i] = squared distance of row i to its centre; returns their sum in row order (the inertia). */
+function distancesToOwn(kernels: KMeansKernels, labels: Int32Array, sqDist: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    sqDist[i] = kernels.distance(i, labels[i]);
+    total += sqDist[i];
+  }
+  return total;
+}
+
+/** Bounds follow the centres: the own centre moved at most moved[a], any other at most the largest other shift. */
+function moveBounds(labels: Int32Array, moved: Float64Array, upper: Float64Array, lower: Float64Array): void {
+  let most = 0;
+  let mostAt = -1;
+  let runnerUp = 0;
+  for (let c = 0; c < moved.length; c++) {
+    if (moved[c] > most) {
+      runnerUp = most;
+      most = moved[c];
+      mostAt = c;
+    } else if (moved[c] > runnerUp) runnerUp = moved[c];
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const a = labels[i];
+    upper[i] += moved[a];
+    lower[i] -= a === mostAt ? runnerUp : most;
+  }
+}
+
+/** The assignment step: rows whose bounds no longer hold are measured, and rescanned if still in doubt. */
+function assignRows(kernels: KMeansKernels, k: number, half: Float64Array, halfGap: Float64Array, labels: Int32Array, upper: Float64Array, lower: Float64Array, changed: Uint8Array): void {
+  for (let i = 0; i < labels.length; i++) {
+    const a = labels[i];
+    const bound = half[a] > lower[i] ? half[a] : lower[i];
+    if (upper[i] < bound) continue;
+    const own = kernels.distance(i, a);
+    upper[i] = Math.sqrt(own) * (1 + BOUND_SLACK);
+    if (upper[i] < bound) continue;
+    scanRow(kernels, k, halfGap, i, a, own, labels, upper, lower);
+    if (labels[i] !== a) changed[a] = changed[labels[i]] = 1;
+  }
 }
