@@ -248,6 +248,7 @@ class JsonLinesParser {
     const stamp = this.stamp;
     for (let position = 0; ; position++) {
       if (i >= end || buf[i] !== QUOTE) this.syntax(buf, i, end, 'expected a key in double quotes');
+      const keyAt = i;
       const keyStart = i + 1;
       let key = this.guessedKey(table, buf, keyStart, end, position);
       let keyEnd: number;
@@ -265,9 +266,10 @@ class JsonLinesParser {
       i = skipSpace(buf, keyEnd + 1, end);
       if (i >= end || buf[i] !== COLON) this.syntax(buf, i, end, "expected ':' after a key");
       i = skipSpace(buf, i + 1, end);
-      if (key === table.nestedKey && this.nested) {
-        if (i < end && buf[i] === OPEN) i = this.object(buf, i, end, this.nested, slot);
-        else i = this.value(buf, i, end, -1, -1, slot);
+      const first = i < end ? buf[i] : -1;
+      if (key === table.nestedKey && this.nested && first === OPEN) i = this.object(buf, i, end, this.nested, slot);
+      else if (first === OPEN || first === OPEN_BRACKET) {
+        throw new BadLine(SKIP_NESTED, `key '${table.names[key]}' holds ${first === OPEN ? 'an object' : 'an array'}: values are numbers, strings, true, false or null (only the flow lines of extract and collect nest their 'features')`, this.charColumn(buf, keyAt));
       } else i = this.value(buf, i, end, table.columns[key], table.captures[key], slot);
       i = skipSpace(buf, i, end);
       const c = i < end ? buf[i] : -1;
@@ -357,12 +359,7 @@ class JsonLinesParser {
       next = valueEnd;
     } else {
       const word = literalLength(buf, i, end);
-      if (word === 0) {
-        if (c === OPEN || c === OPEN_BRACKET) {
-          throw new BadLine(SKIP_NESTED, `${c === OPEN ? 'an object' : 'an array'} as a value: values are numbers, strings, true, false or null`, this.charColumn(buf, i));
-        }
-        this.syntax(buf, i, end, 'not a JSON value');
-      }
+      if (word === 0) this.syntax(buf, i, end, 'not a JSON value');
       valueEnd = i + word;
       next = valueEnd;
       if (buf[i] === 110) mode = CELL_MISSING; // null

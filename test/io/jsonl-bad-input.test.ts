@@ -34,8 +34,9 @@ describe('bad JSON lines', () => {
     ['text after the object', `${GOOD} {}`, 'line 251, column 39', /text after the object/, 'line that is not a JSON object'],
     ['a key twice', '{"a": 1, "b": "x", "a": 2, "label": "normal"}', 'line 251, column 20', /key 'a' appears twice on the line/, 'JSON line naming a key twice'],
     ['an unknown key', '{"a": 1, "b": "x", "c": 2, "label": "normal"}', 'line 251, column 20', /key 'c' is not among the keys of the file's first lines/, 'JSON line with a key no column has'],
-    ['a nested object', '{"a": 1, "b": {"c": 1}, "label": "normal"}', 'line 251, column 15', /an object as a value/, 'JSON line with a nested object or array'],
+    ['a nested object', '{"a": 1, "b": {"c": 1}, "label": "normal"}', 'line 251, column 10', /key 'b' holds an object: values are numbers, strings, true, false or null/, 'JSON line with a nested object or array'],
     ['text in a numeric column', '{"a": "many", "b": "x", "label": "normal"}', "line 251, column 'a'", /'many' is not a number \(text in a numeric column\)/, 'text in a numeric column'],
+    ['an array', '{"a": 1, "b": [1, {}], "label": "normal"}', 'line 251, column 10', /key 'b' holds an array/, 'JSON line with a nested object or array'],
     ['a bad escape', '{"a": 1, "b": "x\\q", "label": "normal"}', 'line 251, column 17', /a bad escape in a string/, 'line that is not a JSON object'],
     ['a multi-byte character before the fault', '{"a": 1, "b": "é€", "label": "normal", }', 'line 251, column 40', /expected a key in double quotes/, 'line that is not a JSON object'],
   ];
