@@ -67,7 +67,11 @@ export function kernelsForRuns(X: Matrix, params: RunsParams): KMeansKernels {
 export async function bestOfRuns(X: Shape, kernels: KMeansKernels, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
   const results: RunResult[] = [];
   let done = 0;
-  const progress = (): void => onProgress?.(++done, params.runs);
+  const progress = (): void => {
+    onProgress?.(++done, params.runs);
+    signal?.throwIfAborted();
+  };
+  signal?.throwIfAborted();
   const layout = kernels.layout;
   if (layout && layout.regions > 1) {
     const helper = new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker');
@@ -75,8 +79,9 @@ export async function bestOfRuns(X: Shape, kernels: KMeansKernels, params: RunsP
       const counter = controlWord(layout);
       Atomics.store(counter, 0, 0);
       const theirs = helper.request({ ...params, layout });
+      // Handled below; until then, an abort here stops the helper and its rejection must not go unhandled.
+      theirs.catch(() => undefined);
       results.push(...takeRuns(X, kernels, counter, params, progress));
-      signal?.throwIfAborted();
       for (const result of await theirs) {
         results.push(result);
         progress();
@@ -86,7 +91,6 @@ export async function bestOfRuns(X: Shape, kernels: KMeansKernels, params: RunsP
     }
   } else {
     for (let run = 0; run < params.runs; run++) {
-      signal?.throwIfAborted();
       results.push(oneRun(X, kernels, params, run));
       progress();
     }
