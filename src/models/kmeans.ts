@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { checkInput, type Matrix } from '../frame/matrix.js';
 import { DetectorBase, checkEnoughRows } from './detector-base.js';
 import { assign, meanVariance } from './clustering/lloyd.js';
-import { bestOfRuns, kernelsForRuns } from './clustering/kmeans-runs.js';
+import { bestOfRuns, prepareRuns } from './clustering/kmeans-runs.js';
 import { resolveParams, type FitOptions, type ModelState, type ParamRule, SEED_RULE } from './estimator.js';
 import type { ModelSpec } from './registry.js';
 
@@ -56,9 +56,9 @@ export class KMeansDetector extends DetectorBase {
     const k = this.params.n_clusters;
     checkEnoughRows('kmeans', X.rows, k);
     const runs = { k, runs: this.params.n_init, maxIter: this.params.max_iter, tol: 0, seed: this.params.random_state };
-    const kernels = kernelsForRuns(X, runs);
-    runs.tol = this.params.tol * meanVariance(X, kernels);
-    const { centers, labels, sqDist, inertia } = await bestOfRuns(X, kernels, runs, options.signal, options.onProgress);
+    const prepared = prepareRuns(X, runs);
+    runs.tol = this.params.tol * meanVariance(X, prepared.kernels);
+    const { centers, labels, sqDist, inertia } = await bestOfRuns(X, prepared, runs, options.signal, options.onProgress);
     this.centers = centers;
     this.inertia = inertia;
     this.nFeatures = X.cols;

@@ -8,7 +8,8 @@ import { createMatrix, type Matrix } from '../../src/frame/matrix.js';
 import { Rng } from '../../src/util/rng.js';
 import { KMeansDetector, assign, seedPlusPlus, seedWithAssignment } from '../../src/models/kmeans.js';
 import { controlWord, createKernels, sqDistance } from '../../src/models/clustering/kmeans-kernels.js';
-import { bestOfRuns, oneRun, runRng, serveRuns, type RunsParams } from '../../src/models/clustering/kmeans-runs.js';
+import { bestOfRuns, oneRun, runRng, serveRuns, type RunResult, type RunsParams, type RunsTask } from '../../src/models/clustering/kmeans-runs.js';
+import { HelperThread } from '../../src/util/helper-thread.js';
 import { candidateTrials, kernelsFor } from '../../src/models/clustering/lloyd.js';
 
 function plainSqDist(X: Matrix, i: number, centre: ArrayLike<number>, co: number): number {
@@ -155,11 +156,12 @@ describe('k-means runs', () => {
     for (const runs of [2, 3, 5]) {
       const params: RunsParams = { k: 6, runs, maxIter: 300, tol: 1e-4, seed: 3 };
       const slots = params.k + candidateTrials(params.k);
-      const sequential = await bestOfRuns(X, createKernels(X, slots, params.k, 1), params);
+      const sequential = await bestOfRuns(X, { kernels: createKernels(X, slots, params.k, 1), helper: null }, params);
       const kernels = createKernels(X, slots, params.k, 2);
       assert.equal(kernels.layout?.regions, 2, 'a layout for two threads');
+      const helper = new HelperThread<RunsTask, RunResult[]>(new URL('../../src/models/clustering/kmeans-worker.js', import.meta.url), null, 'kmeans test: run worker');
       let reported = 0;
-      const parallel = await bestOfRuns(X, kernels, params, undefined, (done, total) => {
+      const parallel = await bestOfRuns(X, { kernels, helper }, params, undefined, (done, total) => {
         reported = done;
         assert.equal(total, runs);
       });

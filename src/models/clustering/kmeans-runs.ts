@@ -54,28 +54,42 @@ export function takeRuns(X: Shape, kernels: KMeansKernels, counter: Int32Array, 
   return results;
 }
 
-/**
- * The rows in kernels for k centres (with a k-means++ step's candidates) and k sums, laid out for a helper thread
- * when the data is large enough and a second core and WebAssembly are there.
- */
-export function kernelsForRuns(X: Matrix, params: RunsParams): KMeansKernels {
-  const parallel = params.runs > 1 && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1;
-  return createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
+/** The rows in kernels, and the helper thread that shares them (null: the runs stay on the calling thread). */
+export interface PreparedRuns {
+  kernels: KMeansKernels;
+  helper: HelperThread<RunsTask, RunResult[]> | null;
 }
 
-/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the rows in `kernels`. */
-export async function bestOfRuns(X: Shape, kernels: KMeansKernels, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
+/**
+ * The rows in kernels for k centres (with a k-means++ step's candidates) and k sums, laid out for a helper thread
+ * when the data is large enough and a second core and WebAssembly are there. The helper starts first, so that its
+ * start-up overlaps the copy of the rows; bestOfRuns stops it.
+ */
+export function prepareRuns(X: Matrix, params: RunsParams): PreparedRuns {
+  const parallel = params.runs > 1 && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1;
+  let helper = parallel ? new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker') : null;
+  const kernels = createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
+  if (helper && !kernels.layout) {
+    // No WebAssembly kernels to share (FLOWSENTRY_NO_SIMD, or rows beyond its memory): one thread.
+    void helper.terminate();
+    helper = null;
+  }
+  return { kernels, helper };
+}
+
+/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows; stops the helper. */
+export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
+  const { kernels, helper } = prepared;
   const results: RunResult[] = [];
   let done = 0;
   const progress = (): void => {
     onProgress?.(++done, params.runs);
     signal?.throwIfAborted();
   };
-  signal?.throwIfAborted();
   const layout = kernels.layout;
-  if (layout && layout.regions > 1) {
-    const helper = new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker');
+  if (helper && layout) {
     try {
+      signal?.throwIfAborted();
       const counter = controlWord(layout);
       Atomics.store(counter, 0, 0);
       const theirs = helper.request({ ...params, layout });
@@ -90,6 +104,7 @@ export async function bestOfRuns(X: Shape, kernels: KMeansKernels, params: RunsP
       await helper.terminate();
     }
   } else {
+    signal?.throwIfAborted();
     for (let run = 0; run < params.runs; run++) {
       results.push(oneRun(X, kernels, params, run));
       progress();
