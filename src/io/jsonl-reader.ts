@@ -113,6 +113,8 @@ class BadLine {
     readonly reason: string,
     readonly problem: string,
     readonly column: number | string,
+    /** The JSON ends early (the line ends inside a string or before a value): a last line so was cut short. */
+    readonly endsEarly = false,
   ) {}
 }
 
@@ -211,7 +213,7 @@ class JsonLinesParser {
         this.parseLine(buf, pos, lineEnd);
       } catch (err) {
         if (!(err instanceof BadLine)) throw err;
-        const cut = lineEnd === end && eof && typeof err.column === 'number' && err.reason === SKIP_NOT_JSON ? ' (the last line is cut short: was the file still being written?)' : '';
+        const cut = lineEnd === end && eof && err.endsEarly ? ' (the last line is cut short: was the file still being written?)' : '';
         if (!this.options.skipBadRows) throw new UserError(`${err.problem}${cut}`, { file: this.file, line: this.line, column: err.column });
         this.skipped.set(err.reason, (this.skipped.get(err.reason) ?? 0) + 1);
       }
@@ -325,7 +327,7 @@ class JsonLinesParser {
       if (c < SPACE) this.syntax(buf, i, end, 'a control character in a string');
       i++;
     }
-    return this.syntax(buf, start - 1, end, 'a string is never closed (the line ends inside it)');
+    return this.syntax(buf, start - 1, end, 'a string is never closed (the line ends inside it)', true);
   }
 
   /** An escape at buf[i] ('\'); returns the position after it. */
@@ -568,9 +570,9 @@ class JsonLinesParser {
     return chars + 1;
   }
 
-  private syntax(buf: Uint8Array, at: number, end: number, what: string): never {
+  private syntax(buf: Uint8Array, at: number, end: number, what: string, endsEarly = at >= end): never {
     const shown = at < end ? `at '${utf8.decode(buf.subarray(at, Math.min(end, at + 12)))}${end > at + 12 ? '...' : ''}'` : 'where the line ends';
-    throw new BadLine(SKIP_NOT_JSON, `not JSON: ${what}, ${shown}`, this.charColumn(buf, at));
+    throw new BadLine(SKIP_NOT_JSON, `not JSON: ${what}, ${shown}`, this.charColumn(buf, at), endsEarly);
   }
 }
 

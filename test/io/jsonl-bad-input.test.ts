@@ -65,6 +65,11 @@ describe('bad JSON lines', () => {
     const frame = await loadDataset([file], { skipBadRows: true });
     assert.equal(frame.nRows, 250);
     assert.deepEqual(frame.source.skipped, [{ reason: 'line that is not a JSON object', count: 1 }]);
+    // cut after a value, and a whole last line that is wrong (not cut) without a line feed
+    const afterValue = write('cut-value.jsonl', `${[...LEAD, '{"a": 1, "b": "x"'].join('\n')}`);
+    await assert.rejects(loadDataset([afterValue]), /line 251, column 18: not JSON: expected ',' or '}', where the line ends \(the last line is cut short/);
+    const wrong = write('wrong-last.jsonl', `${[...LEAD, '{"a": 1, "b": x}'].join('\n')}`);
+    await assert.rejects(loadDataset([wrong]), (err: Error) => /line 251, column 15: not JSON: not a JSON value/.test(err.message) && !err.message.includes('cut short'));
   });
 
   it('a bad line among the first (peeked) lines gets the same line and column', async () => {
