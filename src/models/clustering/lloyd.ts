@@ -13,7 +13,7 @@
 
 import type { Matrix } from '../../frame/matrix.js';
 import type { Rng } from '../../util/rng.js';
-import { createKernels, sqDistance, type KMeansKernels } from './kmeans-kernels.js';
+import { createKernels, type KMeansKernels } from './kmeans-kernels.js';
 
 /** The size of a matrix whose rows are in kernels. */
 export type Shape = Pick<Matrix, 'rows' | 'cols'>;
@@ -189,15 +189,22 @@ function sampleByWeight(weights: Float64Array, total: number, rng: Rng): number 
   return 0;
 }
 
+/** Each row's nearest centre (lowest index on ties) and squared distance to it, every centre measured. */
 export function assign(X: Matrix, centers: Float64Array, k: number): { labels: Int32Array; sqDist: Float64Array } {
-  const { rows: n, cols: d, data } = X;
-  const labels = new Int32Array(n);
-  const sqDist = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  const kernels = createKernels(X, k, 0);
+  for (let c = 0; c < k; c++) kernels.setSlot(c, centers, c * X.cols);
+  const labels = new Int32Array(X.rows);
+  const sqDist = new Float64Array(X.rows);
+  nearestOfAll(kernels, k, labels, sqDist);
+  return { labels, sqDist };
+}
+
+function nearestOfAll(kernels: KMeansKernels, k: number, labels: Int32Array, sqDist: Float64Array): void {
+  for (let i = 0; i < labels.length; i++) {
     let best = 0;
     let bestD = Number.POSITIVE_INFINITY;
     for (let c = 0; c < k; c++) {
-      const s = sqDistance(data, i * d, centers, c * d, d);
+      const s = kernels.distance(i, c);
       if (s < bestD) {
         bestD = s;
         best = c;
@@ -206,7 +213,6 @@ export function assign(X: Matrix, centers: Float64Array, k: number): { labels: I
     labels[i] = best;
     sqDist[i] = bestD;
   }
-  return { labels, sqDist };
 }
 
 /**
