@@ -12,7 +12,7 @@ import { readXmlRecordsInto } from '../io/iscx-xml.js';
 import { readJsonLinesInto, type JsonLinesLayout } from '../io/jsonl-reader.js';
 import { readCsvParallel } from '../io/csv-parallel.js';
 import { withLoadMallocPolicy } from '../io/malloc-policy.js';
-import { isTimestampName, parseTimestamp } from '../frame/splits.js';
+import { EPOCH_MS_START, isTimestampName, parseTimestamp } from '../frame/splits.js';
 import { defaultThreads } from '../util/worker-pool.js';
 import { assertNotFlowToolOutput, checkReadable, detectFormat, formatFor } from './detect.js';
 import { genericCsv } from './generic-csv.js';
@@ -134,7 +134,7 @@ function isTextIdentifier(column: ColumnPlan, shape: { bytesPerEntry: number } |
 function readsIdentifier(column: ColumnPlan, options: LoadOptions): boolean {
   if (column.role !== 'identifier' || options.keepIdentifiers) return true;
   const wanted = options.identifiers ?? 'all';
-  return wanted === 'all' || (wanted === 'timestamps' && isStartTimeName(column.name));
+  return wanted === 'all' || (wanted === 'timestamps' && (isStartTimeName(column.name) || column.name === EPOCH_MS_START));
 }
 
 /**

@@ -176,14 +176,18 @@ export function parseTimestamp(text: string): number {
   return readTimestamp(bytes, 0, bytes.length);
 }
 
+/** The start time, in epoch milliseconds, of collect's FlowRecord CSV: a numeric identifier whose order is all a split needs. */
+export const EPOCH_MS_START = 'startMs';
+
 /**
  * The frame's timestamp column, if any: by name (Timestamp, stime, Start Time, ...), else the first identifier the
- * loader read as a time (the `start` of extract's NetFlow CSV).
+ * loader read as a time (the `start` of extract's NetFlow CSV), else collect's `startMs`.
  */
 export function findTimestampColumn(frame: Frame): IdentifierColumn | undefined {
   return (
     frame.identifiers.find((c) => isTimestampName(c.name)) ??
     frame.identifiers.find((c) => c.kind === 'time') ??
+    frame.identifiers.find((c) => c.kind === 'numeric' && c.name === EPOCH_MS_START) ??
     frame.features.find((c) => isTimestampName(c.name))
   );
 }
@@ -192,7 +196,7 @@ export function findTimestampColumn(frame: Frame): IdentifierColumn | undefined 
 export function frameTimes(frame: Frame, column?: string): Float64Array {
   const col = column === undefined ? findTimestampColumn(frame) : [...frame.identifiers, ...frame.features].find((c) => c.name === column);
   if (!col) {
-    throw new UserError(column === undefined ? 'no timestamp column found for a time-ordered split (looked for Timestamp, stime, Start Time)' : `timestamp column '${column}' does not exist`);
+    throw new UserError(column === undefined ? 'no timestamp column found for a time-ordered split (looked for Timestamp, stime, Start Time, startMs)' : `timestamp column '${column}' does not exist`);
   }
   if (col.kind === 'time') return col.seconds.slice();
   if (col.kind === 'numeric') return Float64Array.from(col.values);

@@ -354,7 +354,7 @@ async function prepareData(o: TrainOptions): Promise<Prepared> {
   } else {
     const stamped = o.split !== 'stratified' && findTimestampColumn(full) !== undefined;
     if (o.split === 'time' && !stamped) {
-      throw new UserError('--split time: the data has no timestamp column (looked for Timestamp, stime, Start Time, first seen, ts); use --split stratified or --test FILES', {
+      throw new UserError('--split time: the data has no timestamp column (looked for Timestamp, stime, Start Time, first seen, ts, startMs); use --split stratified or --test FILES', {
         file: o.files.join(', '),
       });
     }

@@ -10,7 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../../src/datasets/load.js';
+import { findTimestampColumn } from '../../src/frame/splits.js';
 import { FLOW_CSV_HEADER } from '../../src/io/netflow/batch.js';
+import { train } from '../../src/workflow/train.js';
 
 const HEADER =
   'srcAddr,dstAddr,srcPort,dstPort,protocol,vlan,source,startMs,endMs,packets,bytes,fwdPackets,bwdPackets,fwdBytes,bwdBytes,tcpFlags,endReason,exporter,observationDomain';
@@ -46,6 +48,29 @@ test("collect's FlowRecord CSV: times, VLAN, source, end reason, exporter and do
     const plain = await loadDataset([other], { label: 'label' });
     assert.deepEqual(plain.features.map((c) => c.name), ['startMs', 'endMs', 'vlan', 'exporter', 'packets']);
     assert.deepEqual(plain.identifiers, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("collect's FlowRecord CSV holds out its latest flows by startMs (epoch ms), not a stratified sample", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-collect-csv-'));
+  try {
+    // 50 flows a second apart, every fifth an attack, written newest first: the latest 10 (ids 40-49) hold 2 attacks
+    const rows = Array.from({ length: 50 }, (_, i) => {
+      const start = 1793671131000 + i * 1000;
+      const attack = i % 5 === 0;
+      return `10.0.0.${i},10.0.1.1,${40000 + i},${attack ? 23 : 80},6,0,ipfix,${start},${start + 40},${attack ? 1 : 6},${attack ? 60 : 4000},${attack ? 1 : 4},${attack ? 0 : 2},${attack ? 60 : 3000},${attack ? 0 : 1000},${attack ? 2 : 27},idle,192.0.2.1,0,${attack ? 'attack' : 'normal'}`;
+    }).reverse();
+    const file = join(dir, 'labelled.csv');
+    writeFileSync(file, `${HEADER},label\n${rows.join('\n')}\n`);
+    const times = await loadDataset([file], { label: 'label', identifiers: 'timestamps' });
+    assert.deepEqual(times.identifiers.map((c) => c.name), ['startMs'], 'the one identifier a time-ordered split reads');
+    assert.equal(findTimestampColumn(times)?.name, 'startMs');
+    const run = await train({ files: [file], label: 'label', task: 'binary', models: ['dt'], cv: 2, metric: 'f1', seed: 0, targetFpr: 0.01 });
+    assert.equal(run.result.dataset.testSource, 'holdout-time');
+    assert.deepEqual(run.result.dataset.testCounts, [8, 2]);
+    assert.deepEqual(run.result.dataset.trainCounts, [32, 8]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

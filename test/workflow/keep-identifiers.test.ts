@@ -216,7 +216,7 @@ describe('train --keep-identifiers from the command line', () => {
     const nsl = resolve('samples/nsl-kdd/KDDTrain+_sample.txt');
     const r = cli(['train', nsl, '--models', 'dt', '--cv', '2', '--split', 'time', '--out', join(dir, 'nsl.fsm'), '--json']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `flowsentry: ${nsl}: --split time: the data has no timestamp column (looked for Timestamp, stime, Start Time, first seen, ts); use --split stratified or --test FILES\n`);
+    assert.equal(r.stderr, `flowsentry: ${nsl}: --split time: the data has no timestamp column (looked for Timestamp, stime, Start Time, first seen, ts, startMs); use --split stratified or --test FILES\n`);
     assert.equal(r.stdout, '');
   });
 });
