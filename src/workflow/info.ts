@@ -214,10 +214,11 @@ export function infoText(i: ModelInfo): string {
     ...line(test !== undefined, () => `test: ${test ? Object.entries(test).map(([k, v]) => `${k} ${f4(v)}`).join(', ') : 'none'}`),
     ...line(i.retrainedFrom !== undefined, () => {
       const r = i.retrainedFrom!;
-      const memory = r.feedbackMemory
-        ? `; feedback memory: ${r.feedbackMemory.falsePositives} false positives, ${r.feedbackMemory.confirmed} confirmed alerts, radius ${f4(r.feedbackMemory.radius)}`
-        : '';
-      return `retrained from ${r.model} with ${r.feedbackRows} feedback rows of the store ${r.store} (each counted ${r.feedbackWeight} times)${memory}`;
+      const m = r.feedbackMemory;
+      const memory = m ? `feedback memory: ${m.falsePositives} false positives, ${m.confirmed} confirmed alerts, radius ${f4(m.radius)}` : '';
+      // a detector is refitted on its original rows only (weight 0): its feedback is all in the memory
+      const counted = m && r.feedbackWeight === 0 ? `, kept as its ${memory}` : ` (each counted ${r.feedbackWeight} times)${m ? `; ${memory}` : ''}`;
+      return `retrained from ${r.model} with ${r.feedbackRows} feedback rows of the store ${r.store}${counted}`;
     }),
   ];
   return lines.join('\n');

@@ -2,11 +2,13 @@
 // data, and reports metrics before and after. Feedback rows are the model inputs of the alerted flows (kept by the
 // store): a false positive becomes a normal row, a confirmed alert an attack row; each is repeated `feedbackWeight`
 // times so a handful of verdicts can move the decision boundary. The old model file is never overwritten.
-// That is not enough for anomaly detectors: a few copies among tens of thousands of normal rows leave their scores
-// where they were, and a detector fits no confirmed alert at all; nor for the hybrid, whose novelty detectors still
-// flag a cleared flow that its classifier learned. Both keep the verdicts as a feedback memory
+// Anomaly detectors are refitted on the original rows only, and keep the verdicts as a feedback memory instead
 // (src/models/feedback-memory.ts): flows about as close to a false positive as normal rows are to each other score
-// below the alert threshold, flows as close to a confirmed alert at or above it.
+// below the threshold, flows as close to a confirmed alert at or above it. Copies of false positives among their
+// fitting rows barely moved a detector fitted on tens of thousands of normal rows, and on a small baseline they
+// distorted it: false positives are the highest-scoring normal flows by selection, not a sample of normal traffic
+// (CIC-IDS2017, 1,200 normal rows: LOF's detection rate fell from 0.46 to 0.0002; docs/benchmarks.md). The hybrid
+// learns the copies in its classifier and keeps a memory too: its novelty detectors still flagged cleared flows.
 //
 // Evaluation: on the model's original --test files when it had them; otherwise on the model's own hold-out of the
 // original data, drawn as `train` drew it (the latest 20% of rows by time, or the seeded stratified 20%), so neither
@@ -22,7 +24,6 @@ import { getModelSpec } from '../models/index.js';
 import { DetectorBase } from '../models/detector-base.js';
 import { HybridModel } from '../models/hybrid.js';
 import { quantileSorted } from '../util/quantile.js';
-import { conformalThreshold } from '../models/calibration.js';
 import { FeedbackMemory, normalNeighbourRadius, type FeedbackMemorySummary } from '../models/feedback-memory.js';
 import { AlertStore } from '../store/alert-store.js';
 import { saveModel, type ModelDocument } from '../store/model-file.js';
@@ -188,20 +189,6 @@ async function feedbackMemoryOf(f: Fitted, fb: FeedbackRows, normal: number, tra
   return new FeedbackMemory(X.data, benign, X.cols, radius, median < threshold ? median : justBelow(threshold), threshold);
 }
 
-/**
- * The refitted detector's threshold for `targetFpr` from its held-out normal rows (the normal rows it was not fitted
- * on) of the original data only. Feedback false positives are the highest-scoring normal flows by selection, not
- * exchangeable with normal traffic as the conformal rule assumes: counted among the held-out rows, five copies of each
- * raise the threshold for every flow, and the detector misses attacks that score below them.
- */
-async function originalCalibrationThreshold(f: Fitted, combined: { frame: Frame; y: Labels }, fitRows: Int32Array, originalRows: number, normal: number, targetFpr: number): Promise<number> {
-  const fitted = new Set(fitRows);
-  const heldOut: number[] = [];
-  for (let r = 0; r < originalRows; r++) if (combined.y.codes[r] === normal && !fitted.has(r)) heldOut.push(r);
-  if (heldOut.length === 0) return f.threshold ?? (f.model as DetectorBase).threshold;
-  return conformalThreshold(await (f.model as DetectorBase).scoreSamples(f.pipeline.transform(combined.frame, Int32Array.from(heldOut))), targetFpr);
-}
-
 async function agreement(f: Fitted, fb: FeedbackRows): Promise<number> {
   const out = await outputsOf(f, f.pipeline.transform(fb.frame));
   let agree = 0;
@@ -265,17 +252,19 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   }
 
   const before = { test: testMetrics(yTest, await outputsOf(old, old.pipeline.transform(test)), old.info), feedbackAgreement: await agreement(old, fb) };
-  const combined = appendRows(train, yTrain, fb, weight);
-  o.log?.(`refitting ${doc.meta.modelName} on ${train.nRows} original rows + ${fb.frame.nRows} feedback rows × ${weight}`);
   const spec = getModelSpec(doc.meta.modelName);
+  // a detector learns the verdicts through its memory, never as fitting or calibration rows
+  const fitWeight = spec.kind === 'detector' ? 0 : weight;
+  const combined = appendRows(train, yTrain, fb, fitWeight);
+  o.log?.(
+    fitWeight > 0
+      ? `refitting ${doc.meta.modelName} on ${train.nRows} original rows + ${fb.frame.nRows} feedback rows × ${fitWeight}`
+      : `refitting ${doc.meta.modelName} on its ${train.nRows} original rows; the ${fb.frame.nRows} feedback rows go to its feedback memory`,
+  );
   // the threshold rule the model was trained with (--target-fpr)
   const targetFpr = storedTargetFpr(doc);
   const { fitted, fitRows } = await fitCandidate(spec, { ...doc.meta.params }, combined.frame, combined.y, old.info, targetFpr, doc.meta.seed);
   let memory: FeedbackMemory | null = null;
-  if (fitted.model instanceof DetectorBase) {
-    fitted.threshold = await originalCalibrationThreshold(fitted, combined, fitRows, train.nRows, normal, targetFpr);
-    fitted.model.threshold = fitted.threshold;
-  }
   if (fitted.model instanceof DetectorBase || fitted.model instanceof HybridModel) {
     const originalNormal = fitRows.filter((r) => r < train.nRows && combined.y.codes[r] === normal);
     memory = await feedbackMemoryOf(fitted, fb, normal, train, originalNormal, doc.meta.seed);
@@ -289,7 +278,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   const refOut = await outputsOf(fitted, fitted.pipeline.transform(refFrame));
   const feedbackMemory = memory?.summary() ?? null;
   // `info` shows the memory's summary; a file without it (classifiers, older retrains) reads as before
-  const retrainedFrom = { model: o.model, store: o.store, feedbackRows: fb.frame.nRows, feedbackWeight: weight, ...(feedbackMemory ? { feedbackMemory } : {}) };
+  const retrainedFrom = { model: o.model, store: o.store, feedbackRows: fb.frame.nRows, feedbackWeight: fitWeight, ...(feedbackMemory ? { feedbackMemory } : {}) };
   const next: ModelDocument = {
     ...doc,
     meta: {
@@ -312,7 +301,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   return {
     model: o.model,
     out: o.out,
-    feedback: { falsePositives: fb.falsePositives, confirmed: fb.confirmed, withoutInput: fb.withoutInput, weight, feedbackMemory },
+    feedback: { falsePositives: fb.falsePositives, confirmed: fb.confirmed, withoutInput: fb.withoutInput, weight: fitWeight, feedbackMemory },
     evaluation,
     before,
     after,

@@ -82,6 +82,7 @@ describe('false-positive feedback for anomaly detectors', () => {
       ]);
       const out = join(dir, `${name}-2.fsm`);
       const result = await retrain({ model, store, out });
+      assert.equal(result.feedback.weight, task === 'anomaly' ? 0 : 5, 'a detector is not fitted on feedback rows; the hybrid is');
       assert.equal(result.feedback.feedbackMemory?.falsePositives, 1);
       assert.equal(result.feedback.feedbackMemory?.confirmed, 1);
       assert.equal(result.after.feedbackAgreement, 1, 'both verdicts followed');
