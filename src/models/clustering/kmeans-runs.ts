@@ -96,12 +96,16 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
       // Handled below; until then, an abort here stops the helper and its rejection must not go unhandled.
       theirs.catch(() => undefined);
       results.push(...takeRuns(X, kernels, counter, params, progress));
-      for (const result of await theirs) {
-        results.push(result);
-        progress();
+      // The helper's runs, unless this thread did them all (then the helper may not even have started).
+      if (results.length < params.runs) {
+        for (const result of await theirs) {
+          results.push(result);
+          progress();
+        }
       }
     } finally {
-      await helper.terminate();
+      // Not awaited: stopping a thread takes 10–25 ms, and nothing here depends on it.
+      void helper.terminate();
     }
   } else {
     signal?.throwIfAborted();
