@@ -167,6 +167,7 @@ describe('k-means runs', () => {
       });
       assert.equal(reported, runs, 'every run reported');
       assert.deepEqual(parallel, sequential, `${runs} runs`);
+      await helper.terminate();
     }
   });
 

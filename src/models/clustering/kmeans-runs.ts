@@ -3,7 +3,9 @@
 // first centre, then 2 + ⌊ln k⌋ per further centre), so the runs are independent and any thread can do any of them
 // with the results of one stream taken in order. On large data with WebAssembly kernels and two or more cores, a
 // helper thread shares the padded rows (shared memory) and the runs go to whichever thread is free (a counter in that
-// memory); otherwise they run one after the other on the calling thread.
+// memory); otherwise they run one after the other on the calling thread. The helper is started by the first such fit
+// and kept for the later ones (idle, it does not hold the process open): a fresh thread costs 25–30 ms to start and
+// runs its first run unoptimised, more than a run of a mid-sized fit.
 
 import { Rng } from '../../util/rng.js';
 import { defaultThreads } from '../../util/worker-pool.js';
@@ -60,24 +62,33 @@ export interface PreparedRuns {
   helper: HelperThread<RunsTask, RunResult[]> | null;
 }
 
-/**
- * The rows in kernels for k centres (with a k-means++ step's candidates) and k sums, laid out for a helper thread
- * when the data is large enough and a second core and WebAssembly are there. The helper starts first, so that its
- * start-up overlaps the copy of the rows; bestOfRuns stops it.
- */
-export function prepareRuns(X: Matrix, params: RunsParams): PreparedRuns {
-  const parallel = params.runs > 1 && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1;
-  let helper = parallel ? new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker') : null;
-  const kernels = createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
-  if (helper && !kernels.layout) {
-    // No WebAssembly kernels to share (FLOWSENTRY_NO_SIMD, or rows beyond its memory): one thread.
-    void helper.terminate();
-    helper = null;
+let helperThread: HelperThread<RunsTask, RunResult[]> | null = null;
+
+/** The process's run helper, started on first use and again after a failure. */
+function runHelper(): HelperThread<RunsTask, RunResult[]> {
+  if (!helperThread) {
+    const helper = new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker', () => {
+      if (helperThread === helper) helperThread = null;
+    });
+    helperThread = helper;
   }
-  return { kernels, helper };
+  return helperThread;
 }
 
-/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows; stops the helper. */
+/**
+ * The rows in kernels for k centres (with a k-means++ step's candidates) and k sums, laid out for a helper thread
+ * when the data is large enough and a second core and WebAssembly are there. The helper is asked for first, so that
+ * a first start overlaps the copy of the rows.
+ */
+export function prepareRuns(X: Matrix, params: RunsParams): PreparedRuns {
+  const parallel = params.runs > 1 && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1 && process.env.FLOWSENTRY_NO_SIMD !== '1';
+  const helper = parallel ? runHelper() : null;
+  const kernels = createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
+  // No layout to share (rows beyond WebAssembly's memory, or no WebAssembly): one thread.
+  return { kernels, helper: kernels.layout ? helper : null };
+}
+
+/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows. */
 export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
   const { kernels, helper } = prepared;
   const results: RunResult[] = [];
@@ -88,24 +99,18 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
   };
   const layout = kernels.layout;
   if (helper && layout) {
-    try {
-      signal?.throwIfAborted();
-      const counter = controlWord(layout);
-      Atomics.store(counter, 0, 0);
-      const theirs = helper.request({ ...params, layout });
-      // Handled below; until then, an abort here stops the helper and its rejection must not go unhandled.
-      theirs.catch(() => undefined);
-      results.push(...takeRuns(X, kernels, counter, params, progress));
-      // The helper's runs, unless this thread did them all (then the helper may not even have started).
-      if (results.length < params.runs) {
-        for (const result of await theirs) {
-          results.push(result);
-          progress();
-        }
+    signal?.throwIfAborted();
+    const counter = controlWord(layout);
+    Atomics.store(counter, 0, 0);
+    const theirs = helper.request({ ...params, layout });
+    // Awaited below only if the helper took a run; an abort (or this thread taking every run) leaves it unawaited.
+    theirs.catch(() => undefined);
+    results.push(...takeRuns(X, kernels, counter, params, progress));
+    if (results.length < params.runs) {
+      for (const result of await theirs) {
+        results.push(result);
+        progress();
       }
-    } finally {
-      // Not awaited: stopping a thread takes 10–25 ms, and nothing here depends on it.
-      void helper.terminate();
     }
   } else {
     signal?.throwIfAborted();
