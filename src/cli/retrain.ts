@@ -22,6 +22,13 @@ const EVALUATION: Record<RetrainResult['evaluation'], string> = {
   'holdout-time': "the model's own hold-out: the latest 20% of the original data by time",
 };
 
+/** How the refit took the verdicts: as repeated training rows (classifiers, the hybrid), in a feedback memory (detectors, the hybrid). */
+function howLearned(feedback: RetrainResult['feedback']): string {
+  const memory = feedback.feedbackMemory ? `kept in a feedback memory of radius ${feedback.feedbackMemory.radius.toPrecision(4)}` : undefined;
+  if (feedback.weight === 0) return `${memory ?? 'not refitted on'}; a detector refits on its original rows only`;
+  return memory ? `each ×${feedback.weight} in the refit, and ${memory}` : `each ×${feedback.weight}`;
+}
+
 function render(r: RetrainResult): string {
   const metrics = ['accuracy', 'precision', 'recall', 'f1', 'fpr', 'roc_auc', 'pr_auc'] as const;
   const rows = [
@@ -30,7 +37,7 @@ function render(r: RetrainResult): string {
     `after       ${metrics.map((m) => fmt(r.after.test[m]).padStart(9)).join(' ')}  ${fmt(r.after.feedbackAgreement)}`,
   ];
   return [
-    `feedback: ${r.feedback.falsePositives} false positives, ${r.feedback.confirmed} confirmed (each ×${r.feedback.weight}); ${r.feedback.withoutInput} without a stored flow input`,
+    `feedback: ${r.feedback.falsePositives} false positives, ${r.feedback.confirmed} confirmed (${howLearned(r.feedback)}); ${r.feedback.withoutInput} without a stored flow input`,
     `evaluated on ${EVALUATION[r.evaluation]}`,
     ...rows,
     `new model: ${r.out} (old model kept: ${r.model})`,
@@ -46,7 +53,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'where to write the new model')
     .option('--data <files...>', 'training files, when those recorded in the model moved or changed')
     .option('--label <column>', "label column of --data (default: the model's own: its format's label, or the column it was trained on)")
-    .option('--feedback-weight <n>', 'times each feedback row is repeated', integerOption('--feedback-weight', 1), 5)
+    .option('--feedback-weight <n>', "times each feedback row is repeated in a classifier's or the hybrid's refit (a detector keeps the rows in a feedback memory instead)", integerOption('--feedback-weight', 1), 5)
     .option('--json', 'print the result as JSON')
     .action(async (opts: RetrainCliOptions, cmd: Command) => {
       const globals = { ...cmd.optsWithGlobals<GlobalOptions>(), json: opts.json };

@@ -74,8 +74,10 @@ const FOREST = object({ nOutputs: count, treeStart: numbers, feature: numbers, t
 const LINEAR: Layout = { params: anyObject, classes: strings, nFeatures: countOrNull, coef: numbers, intercept: numbers };
 const TREES: Layout = { params: anyObject, classes: strings, nFeatures: count, forest: FOREST, importances: numbers };
 const NETWORK: Layout = { sizes: counts, weights: numberArrays, biases: numberArrays };
-/** Every detector's threshold and the training scores its normalised scores come from. */
-const DETECTOR: Layout = { threshold: number, scoreReference: numbers };
+/** The analysts' verdicts a retrained detector or hybrid keeps (src/models/feedback-memory.ts); absent before a retrain. */
+const FEEDBACK_MEMORY = optional(object({ rows: numbers, benign: numbers, cols: count, radius: number, cap: number, floor: number }));
+/** Every detector's threshold, the training scores its normalised scores come from and its feedback memory. */
+const DETECTOR: Layout = { threshold: number, scoreReference: numbers, feedbackMemory: FEEDBACK_MEMORY };
 /** The hybrid's own nearest-normal detector. */
 const NEAREST = object({ rows: count, data: numbers, lo: numbers, span: numbers });
 
@@ -116,6 +118,7 @@ const LAYOUTS: Readonly<Record<string, Layout>> = {
     calibration: numberArrays,
     classifier: namedModel,
     detectors: listOf('a list of detectors', (v, path) => (v !== undefined && isObject(v) && v.name === 'nearest' ? NEAREST(v, path) : namedModel(v, path))),
+    feedbackMemory: FEEDBACK_MEMORY,
   },
 };
 

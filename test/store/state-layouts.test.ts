@@ -122,6 +122,24 @@ describe('model state layouts', () => {
   }
 });
 
+describe("a retrained model's feedback memory", () => {
+  const memory: ModelState = { rows: new Float32Array([0, 1, 2, 3]), benign: new Uint8Array([1, 0]), cols: 2, radius: 0.5, cap: 0.1, floor: 0.9 };
+
+  for (const name of ['iforest', 'hybrid']) {
+    it(`${name}: fits the layout when whole; each of its fields missing or of another type is one clear line`, async () => {
+      const state = (await fitted(listModels().find((s) => s.name === name)!, {})).getState();
+      assert.equal(stateProblem(name, { ...state, feedbackMemory: memory }), undefined);
+      assert.equal(rejection(documentOf(name, { ...state, feedbackMemory: memory })), 'loaded');
+      assert.match(rejection(documentOf(name, { ...state, feedbackMemory: 'x' })), /'feedbackMemory' is not an object; /);
+      for (const field of Object.keys(memory)) {
+        const cut: ModelState = { ...memory };
+        delete cut[field];
+        assert.match(rejection(documentOf(name, { ...state, feedbackMemory: cut })), new RegExp(`'feedbackMemory\\.${field}' is missing \\(expected .*\\); `), field);
+      }
+    });
+  }
+});
+
 describe('a hybrid model file from an older build', () => {
   const fresh = join(dir, 'hybrid.fsm');
   before(() => {
