@@ -31,7 +31,7 @@ export interface RunsTask extends RunsParams {
 export type RunResult = Clustering & { run: number };
 
 /** Rows × columns from which a helper thread takes runs: below it, starting one costs more than it saves. */
-export const PARALLEL_MIN_VALUES = 1 << 20;
+const PARALLEL_MIN_VALUES = 1 << 20;
 
 /** The random stream of run `run`: the seed's stream after the earlier runs' seeding draws. */
 export function runRng(seed: number, run: number, k: number): Rng {
