@@ -18,7 +18,7 @@
 //
 //   npm run bench -- soak [--minutes 25] [--rate 1000] [--poll 5] [--model FILE] [--dir DIR]
 //                         [--attack-share 0.1] [--webhook-fail 10-12 (minutes of the run the webhook fails)]
-//                         [--aggregation-window S]
+//                         [--aggregation-window S] [--retention-hours H (the store's storeRetentionHours)]
 
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -327,6 +327,11 @@ export async function run(args: string[]): Promise<void> {
   const serveArgs = ['serve', '--model', model, '--netflow', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0', '--store', store, '--token', TOKEN, '--sink', `file:${sinkFile}`, '--sink', `webhook:http://127.0.0.1:${hookPort}/hook`, '--json'];
   const window = opt('aggregation-window', '');
   if (window) serveArgs.push('--aggregation-window', window);
+  const retentionHours = opt('retention-hours', '');
+  if (retentionHours) {
+    writeFileSync(join(dir, 'serve.json'), JSON.stringify({ storeRetentionHours: Number(retentionHours) }));
+    serveArgs.push('--config', join(dir, 'serve.json'));
+  }
   const proc = spawn(process.execPath, [CLI, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';
@@ -462,7 +467,7 @@ export async function run(args: string[]): Promise<void> {
   await exited;
   sock.close();
   await new Promise<void>((r) => hookServer.close(() => r()));
-  const summary = JSON.parse(out) as { engine: Record<string, number>; sinks: Record<string, Record<string, number>>; storeWriteFailures?: number; storeRowsDropped?: number };
+  const summary = JSON.parse(out) as { engine: Record<string, number>; sinks: Record<string, Record<string, number>>; storeWriteFailures?: number; storeRowsDropped?: number; storeExpired?: Record<string, number> };
 
   const warm = rows.filter((r) => r[0] >= 300 && r !== last);
   const hours = (xs: number[][]): number[] => xs.map((r) => r[0] / 3600);
@@ -491,6 +496,9 @@ export async function run(args: string[]): Promise<void> {
     sinks: summary.sinks,
     storeWriteFailures: summary.storeWriteFailures,
     storeRowsDropped: summary.storeRowsDropped,
+    storeExpired: summary.storeExpired,
+    openAggregatesMax: Math.max(...rows.map((r) => r[col('open_aggregates')])),
+    openAggregatesEnd: last[col('open_aggregates')],
     rssMb: { start: rows[0][col('rss_mb')], warm: warm[0]?.[col('rss_mb')], end: last[col('rss_mb')], max: Math.max(...rows.map((r) => r[col('rss_mb')])) },
     rssSlopeMbPerHour: warm.length > 2 ? slope(hours(warm), warm.map((r) => r[col('rss_mb')])) : NaN,
     heapUsedMb: { start: rows[0][col('heap_used_mb')], warm: warm[0]?.[col('heap_used_mb')], end: last[col('heap_used_mb')] },
