@@ -183,18 +183,25 @@ describe('k-means runs', () => {
     for (const result of helper) assert.deepEqual(result, oneRun(X, kernels, params, result.run), `run ${result.run}`);
   });
 
-  it('fit the same model with one thread or two', async () => {
-    // 2^20 values: the detector lays the rows out for a helper thread.
-    const X = blobs(new Rng(6), 2 ** 20 / 16, 16, 6, 1);
+  it('fit the same model with one thread or two, fit after fit in memory kept and grown between them', async () => {
+    // From 2^20 values the detector lays the rows out for a helper thread; the second matrix is larger (the kept
+    // memory grows while the helper holds an instance on it), the third smaller.
+    const rng = new Rng(6);
+    const matrices = [blobs(rng, 2 ** 20 / 16, 16, 6, 1), blobs(rng, 2 ** 21 / 24, 24, 4, 2), blobs(rng, 2 ** 20 / 8, 8, 5, 1)];
     const previous = process.env.FLOWSENTRY_THREADS;
-    process.env.FLOWSENTRY_THREADS = '1';
-    const one = await new KMeansDetector({ n_clusters: 5, n_init: 3, random_state: 2 }).fit(X);
-    process.env.FLOWSENTRY_THREADS = '2';
-    const two = await new KMeansDetector({ n_clusters: 5, n_init: 3, random_state: 2 }).fit(X);
-    if (previous === undefined) delete process.env.FLOWSENTRY_THREADS;
-    else process.env.FLOWSENTRY_THREADS = previous;
-    assert.deepEqual(two.centers, one.centers);
-    assert.equal(two.inertia, one.inertia);
-    assert.deepEqual(await two.scoreSamples(X), await one.scoreSamples(X));
+    try {
+      for (const [m, X] of matrices.entries()) {
+        process.env.FLOWSENTRY_THREADS = '1';
+        const one = await new KMeansDetector({ n_clusters: 5, n_init: 3, random_state: m }).fit(X);
+        process.env.FLOWSENTRY_THREADS = '2';
+        const two = await new KMeansDetector({ n_clusters: 5, n_init: 3, random_state: m }).fit(X);
+        assert.deepEqual(two.centers, one.centers, `matrix ${m}: centres`);
+        assert.equal(two.inertia, one.inertia, `matrix ${m}: inertia`);
+        assert.deepEqual(await two.scoreSamples(X), await one.scoreSamples(X), `matrix ${m}: scores`);
+      }
+    } finally {
+      if (previous === undefined) delete process.env.FLOWSENTRY_THREADS;
+      else process.env.FLOWSENTRY_THREADS = previous;
+    }
   });
 });

@@ -73,6 +73,8 @@ export interface KMeansKernels {
   sumAt(c: number, j: number): number;
   /** The shared memory and layout for kernels of other threads on the same rows (`attachKernels`), if any. */
   readonly layout: KernelLayout | null;
+  /** Done with the rows: their memory may take the next fit's (no kernel call after this). */
+  release(): void;
 }
 
 /**
@@ -81,6 +83,9 @@ export interface KMeansKernels {
  */
 export interface KernelLayout {
   memory: WasmMemory;
+  /** The memory's number in this process, and whether it is kept for later fits (helpers keep their instance too). */
+  arena: number;
+  keep: boolean;
   rows: number;
   cols: number;
   slots: number;
@@ -90,6 +95,7 @@ export interface KernelLayout {
 
 class ScriptKernels implements KMeansKernels {
   readonly layout = null;
+  release(): void {}
   private readonly data: Float32Array;
   private readonly d: number;
   private readonly slots: Float64Array;
@@ -145,6 +151,7 @@ class ScriptKernels implements KMeansKernels {
 // The project's lib settings (ES2023, no DOM) carry no WebAssembly types; the few members used here:
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -296,10 +303,11 @@ class SimdKernels implements KMeansKernels {
   constructor(
     readonly layout: KernelLayout,
     region: number,
+    exports: Record<string, unknown>,
+    private readonly onRelease: () => void,
   ) {
     const { memory, rows, cols: d, slots, sums, regions } = layout;
     const width = Math.ceil(d / 8) * 8;
-    const instance = new (wasm as WasmApi).Instance(compiledModule() as object, { env: { memory } });
     this.d = d;
     this.rowBytes = width * 4;
     this.slotBytes = width * 8;
@@ -310,16 +318,24 @@ class SimdKernels implements KMeansKernels {
     this.slotValues = new Float64Array(memory.buffer, this.slotsBase, slots * width);
     this.sumValues = new Float64Array(memory.buffer, this.sumsBase, sums * width);
     this.rows = new Float32Array(memory.buffer, this.rowsBase, rows * width);
-    this.distanceAt = instance.exports.distance as (row: number, centre: number, end: number) => number;
-    this.addRowAt = instance.exports.addRow as (sum: number, row: number, end: number) => void;
-    this.addSquaredDeviationAt = instance.exports.addSquaredDeviation as (sum: number, row: number, end: number, values: number) => void;
+    this.distanceAt = exports.distance as (row: number, centre: number, end: number) => number;
+    this.addRowAt = exports.addRow as (sum: number, row: number, end: number) => void;
+    this.addSquaredDeviationAt = exports.addSquaredDeviation as (sum: number, row: number, end: number, values: number) => void;
   }
 
-  /** Pads X's rows into the layout's memory. */
+  release(): void {
+    this.onRelease();
+  }
+
+  /** Pads X's rows into the layout's memory, and zeroes every thread's slots and sums (a kept memory holds the last fit's). */
   fill(X: Matrix): void {
     const d = this.d;
     const width = this.rowBytes / 4;
-    for (let i = 0; i < X.rows; i++) this.rows.set(X.data.subarray(i * d, i * d + d), i * width);
+    new Uint8Array(this.rows.buffer, CONTROL_BYTES, this.rowsBase - CONTROL_BYTES).fill(0);
+    for (let i = 0; i < X.rows; i++) {
+      this.rows.set(X.data.subarray(i * d, i * d + d), i * width);
+      if (width > d) this.rows.fill(0, i * width + d, (i + 1) * width);
+    }
   }
 
   distance(i: number, slot: number): number {
@@ -357,6 +373,43 @@ class SimdKernels implements KMeansKernels {
 }
 
 /**
+ * A memory and the kernels' instance on it, kept from fit to fit (grown when a fit needs more): the instance's
+ * functions are new objects with each instance, and a new one deoptimises every caller optimised on the last one
+ * (V8: "wrong call target"; 20–30 ms a fit).
+ */
+interface Arena {
+  readonly id: number;
+  readonly memory: WasmMemory;
+  readonly exports: Record<string, unknown>;
+  busy: boolean;
+}
+
+/** An arena larger than this is dropped when its fit is done, not kept for the next. */
+const KEEP_BYTES = 2 ** 26;
+let keptArena: Arena | null = null;
+let arenas = 0;
+
+/** The kept arena, grown to `bytes`, or a new one while it is in use; marked in use. */
+function takeArena(bytes: number): Arena {
+  const pages = Math.ceil(bytes / PAGE);
+  let arena = keptArena;
+  if (!arena || arena.busy) {
+    const memory = new (wasm as WasmApi).Memory({ initial: pages, maximum: MAX_BYTES / PAGE, shared: true });
+    arena = { id: ++arenas, memory, exports: new (wasm as WasmApi).Instance(compiledModule() as object, { env: { memory } }).exports, busy: false };
+    keptArena ??= arena;
+  }
+  const have = arena.memory.buffer.byteLength / PAGE;
+  if (have < pages) arena.memory.grow(pages - have);
+  arena.busy = true;
+  return arena;
+}
+
+function releaseArena(arena: Arena): void {
+  arena.busy = false;
+  if (arena === keptArena && arena.memory.buffer.byteLength > KEEP_BYTES) keptArena = null;
+}
+
+/**
  * Kernels over X's rows with `slots` centre slots and `sums` centroid sums, in memory laid out for `regions` threads
  * (this one uses region 0); FLOWSENTRY_NO_SIMD=1 forces the JavaScript twin, which has no layout to share.
  */
@@ -365,16 +418,24 @@ export function createKernels(X: Matrix, slots: number, sums: number, regions = 
   const width = Math.ceil(X.cols / 8) * 8;
   const bytes = CONTROL_BYTES + regions * (slots + sums) * width * 8 + X.rows * width * 4;
   if (!module || !wasm || bytes > MAX_BYTES) return new ScriptKernels(X, slots, sums);
-  const pages = Math.ceil(bytes / PAGE) + 1;
-  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
-  const kernels = new SimdKernels({ memory, rows: X.rows, cols: X.cols, slots, sums, regions }, 0);
+  const arena = takeArena(bytes);
+  const layout = { memory: arena.memory, arena: arena.id, keep: arena === keptArena && bytes <= KEEP_BYTES, rows: X.rows, cols: X.cols, slots, sums, regions };
+  const kernels = new SimdKernels(layout, 0, arena.exports, () => releaseArena(arena));
   kernels.fill(X);
   return kernels;
 }
 
+/** A helper thread's instance on a kept arena (one at a time). */
+let helperArena: { id: number; exports: Record<string, unknown> } | null = null;
+
 /** Kernels of another thread on a shared layout's rows, with slots and sums of their own (`region`). */
 export function attachKernels(layout: KernelLayout, region: number): KMeansKernels {
-  return new SimdKernels(layout, region);
+  let exports = helperArena?.id === layout.arena ? helperArena.exports : null;
+  if (!exports) {
+    exports = new (wasm as WasmApi).Instance(compiledModule() as object, { env: { memory: layout.memory } }).exports;
+    helperArena = layout.keep ? { id: layout.arena, exports } : null;
+  }
+  return new SimdKernels(layout, region, exports, () => undefined);
 }
 
 /** The layout's control word, as an Int32Array of length 1 for Atomics. */

@@ -88,7 +88,10 @@ export function prepareRuns(X: Matrix, params: RunsParams): PreparedRuns {
   return { kernels, helper: kernels.layout ? helper : null };
 }
 
-/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows. */
+/**
+ * The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows; releases the kernels
+ * (once the helper, if any, is done with them).
+ */
 export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
   const { kernels, helper } = prepared;
   const results: RunResult[] = [];
@@ -99,12 +102,15 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
   };
   const layout = kernels.layout;
   if (helper && layout) {
-    signal?.throwIfAborted();
     const counter = controlWord(layout);
     Atomics.store(counter, 0, 0);
     const theirs = helper.request({ ...params, layout });
-    // Awaited below only if the helper took a run; an abort (or this thread taking every run) leaves it unawaited.
-    theirs.catch(() => undefined);
+    // The rows stay in use until the helper has answered, even when this thread took every run or was aborted.
+    void theirs.then(
+      () => kernels.release(),
+      () => kernels.release(),
+    );
+    signal?.throwIfAborted();
     results.push(...takeRuns(X, kernels, counter, params, progress));
     if (results.length < params.runs) {
       for (const result of await theirs) {
@@ -113,10 +119,14 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
       }
     }
   } else {
-    signal?.throwIfAborted();
-    for (let run = 0; run < params.runs; run++) {
-      results.push(oneRun(X, kernels, params, run));
-      progress();
+    try {
+      signal?.throwIfAborted();
+      for (let run = 0; run < params.runs; run++) {
+        results.push(oneRun(X, kernels, params, run));
+        progress();
+      }
+    } finally {
+      kernels.release();
     }
   }
   results.sort((a, b) => a.run - b.run);

@@ -27,7 +27,8 @@ export interface Clustering {
 }
 
 /** The mean over columns of each column's variance: scikit-learn scales `tol` by it. Uses sum 0 and slot 0. */
-export function meanVariance(X: Matrix, kernels = createKernels(X, 1, 1)): number {
+export function meanVariance(X: Matrix, given?: KMeansKernels): number {
+  const kernels = given ?? createKernels(X, 1, 1);
   const { rows: n, cols: d } = X;
   kernels.clearSum(0);
   addAllRows(kernels, n);
@@ -38,6 +39,7 @@ export function meanVariance(X: Matrix, kernels = createKernels(X, 1, 1)): numbe
   addAllSquaredDeviations(kernels, n);
   let total = 0;
   for (let j = 0; j < d; j++) total += kernels.sumAt(0, j) / n;
+  if (!given) kernels.release();
   return total / d;
 }
 
@@ -76,7 +78,10 @@ export interface Seeding {
 
 /** Greedy k-means++: each new centre is the best (lowest potential) of 2 + ⌊ln k⌋ D²-weighted candidates. */
 export function seedPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
-  return seedWithAssignment(X, k, rng, kernelsFor(X, k)).centers;
+  const kernels = kernelsFor(X, k);
+  const { centers } = seedWithAssignment(X, k, rng, kernels);
+  kernels.release();
+  return centers;
 }
 
 /**
@@ -196,6 +201,7 @@ export function assign(X: Matrix, centers: Float64Array, k: number): { labels: I
   const labels = new Int32Array(X.rows);
   const sqDist = new Float64Array(X.rows);
   nearestOfAll(kernels, k, labels, sqDist);
+  kernels.release();
   return { labels, sqDist };
 }
 
@@ -277,7 +283,10 @@ function centreGaps(centers: Float64Array, k: number, halfGap: Float64Array, nea
  * on ties, each iteration); an emptied cluster is re-seeded at the row farthest from its centre.
  */
 export function lloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number): Clustering {
-  return lloydOn(X, centers, maxIter, tol, undefined, kernelsFor(X, centers.length / X.cols));
+  const kernels = kernelsFor(X, centers.length / X.cols);
+  const result = lloydOn(X, centers, maxIter, tol, undefined, kernels);
+  kernels.release();
+  return result;
 }
 
 /** lloyd on the rows in `kernels`; `start`, the seeding's assignment to these centres, replaces the first full scan. */
