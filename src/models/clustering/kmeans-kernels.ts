@@ -430,11 +430,9 @@ let helperArena: { id: number; exports: Record<string, unknown> } | null = null;
 
 /** Kernels of another thread on a shared layout's rows, with slots and sums of their own (`region`). */
 export function attachKernels(layout: KernelLayout, region: number): KMeansKernels {
-  let exports = helperArena?.id === layout.arena ? helperArena.exports : null;
-  if (!exports) {
-    exports = new (wasm as WasmApi).Instance(compiledModule() as object, { env: { memory: layout.memory } }).exports;
-    helperArena = layout.keep ? { id: layout.arena, exports } : null;
-  }
+  const exports = helperArena?.id === layout.arena ? helperArena.exports : new (wasm as WasmApi).Instance(compiledModule() as object, { env: { memory: layout.memory } }).exports;
+  // A memory the calling thread no longer keeps (grown past KEEP_BYTES) is not held here either.
+  helperArena = layout.keep ? { id: layout.arena, exports } : null;
   return new SimdKernels(layout, region, exports, () => undefined);
 }
 
