@@ -153,10 +153,8 @@ function plainSqDist(a: Float64Array, ao: number, b: Float64Array, bo: number, d
 function measureCandidates(kernels: KMeansKernels, k: number, closest: Float64Array, labels: Int32Array, halfGap: Float64Array, trialSqDist: Float64Array, trialPotential: Float64Array): void {
   const n = closest.length;
   const trials = trialPotential.length;
-  trialPotential.fill(0);
   for (let i = 0; i < n; i++) {
-    const own = closest[i];
-    const ownUp = Math.sqrt(own) * (1 + BOUND_SLACK);
+    const ownUp = Math.sqrt(closest[i]) * (1 + BOUND_SLACK);
     const a = labels[i];
     for (let t = 0; t < trials; t++) {
       const half = halfGap[t * k + a];
@@ -165,11 +163,15 @@ function measureCandidates(kernels: KMeansKernels, k: number, closest: Float64Ar
         trialSqDist[t * n + i] = bound * bound;
       } else trialSqDist[t * n + i] = kernels.distance(i, k + t);
     }
-    for (let t = 0; t < trials; t++) {
-      const s = trialSqDist[t * n + i];
-      trialPotential[t] += s < own ? s : own;
-    }
   }
+  for (let t = 0; t < trials; t++) trialPotential[t] = potentialWith(trialSqDist.subarray(t * n, t * n + n), closest);
+}
+
+/** Σ min(candidate, own) over the rows in order: the potential with the candidate added. */
+function potentialWith(candidate: Float64Array, closest: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < closest.length; i++) total += candidate[i] < closest[i] ? candidate[i] : closest[i];
+  return total;
 }
 
 /** Centre c (the step's best candidate, squared distances `chosen`) joins the rows' assignment and bounds. */
