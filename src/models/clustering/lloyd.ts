@@ -226,8 +226,9 @@ function nearestOfAll(kernels: KMeansKernels, k: number, labels: Int32Array, sqD
 /**
  * Row i against every centre, in Lloyd's order (the lowest index wins a tie), starting from centre a at squared
  * distance `own`; sets the row's label and bounds. Centre c is skipped when half its distance from the best centre
- * so far (halfGap, deflated) is at least the row's distance to that centre (inflated): by the triangle inequality c
- * is then strictly farther, and 2·halfGap − that distance bounds its distance from below.
+ * so far (halfGap, deflated) is more than the row's distance to that centre (inflated): by the triangle inequality c
+ * is then strictly farther, and 2·halfGap − that distance bounds its distance from below. Strictly more: a row on
+ * two coinciding centres (both gaps and distances 0) is measured, so the lower index wins the tie.
  */
 function scanRow(kernels: KMeansKernels, k: number, halfGap: Float64Array, i: number, a: number, own: number, labels: Int32Array, upper: Float64Array, lower: Float64Array): void {
   let best = a;
@@ -238,7 +239,7 @@ function scanRow(kernels: KMeansKernels, k: number, halfGap: Float64Array, i: nu
   for (let c = 0; c < k; c++) {
     if (c === a) continue;
     const half = halfGap[best * k + c];
-    if (half >= bestUp) {
+    if (half > bestUp) {
       const bound = 2 * half - bestUp;
       if (bound < second) second = bound;
       continue;
