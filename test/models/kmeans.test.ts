@@ -89,6 +89,16 @@ describe('k-means++ seeding', () => {
     }
   });
 
+  it('picks the straightforward k-means++ centres on tiny integer data (duplicate rows, ties everywhere)', () => {
+    const rng = new Rng(32);
+    for (let trial = 0; trial < 1000; trial++) {
+      const X = grid(rng, 3 + rng.int(10), 1 + rng.int(3), 2 + rng.int(2));
+      const k = 1 + rng.int(Math.min(X.rows, 6));
+      const seed = rng.int(1000);
+      assert.deepEqual(seedPlusPlus(X, k, new Rng(seed)), plainSeeding(X, k, new Rng(seed)), `trial ${trial}`);
+    }
+  });
+
   it('hands Lloyd each row\'s nearest centre, its distance and a lower bound on every other centre', () => {
     const rng = new Rng(4);
     for (const [X, k] of [[blobs(rng, 1200, 4, 5, 1), 8], [grid(rng, 600, 3, 3), 6]] as [Matrix, number][]) {
