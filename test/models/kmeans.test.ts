@@ -242,8 +242,10 @@ describe('k-means runs', () => {
     const kernels = createKernels(X, params.k + candidateTrials(params.k), params.k, 2);
     const layout = kernels.layout;
     assert.ok(layout, 'WebAssembly kernels have a layout to share');
-    Atomics.store(controlWord(layout), 0, 1);
-    const helper = serveRuns({ ...params, layout });
+    // Fit number 5, run 1 next.
+    Atomics.store(controlWord(layout), 0, (5 << 16) | 1);
+    assert.deepEqual(serveRuns({ ...params, layout, fit: 4 }), [], 'a task of another fit takes nothing');
+    const helper = serveRuns({ ...params, layout, fit: 5 });
     assert.deepEqual(helper.map((r) => r.run), [1, 2, 3], 'runs taken from the counter');
     for (const result of helper) assert.deepEqual(result, oneRun(X, kernels, params, result.run), `run ${result.run}`);
   });

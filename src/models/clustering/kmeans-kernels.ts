@@ -78,8 +78,8 @@ export interface KMeansKernels {
 }
 
 /**
- * Shared WebAssembly memory: a control word (a run counter for the threads), then per thread its slots and sums, then
- * the padded rows.
+ * Shared WebAssembly memory: a control word (the fit's number and next run, for the threads: kmeans-runs.ts), then per
+ * thread its slots and sums, then the padded rows.
  */
 export interface KernelLayout {
   memory: WasmMemory;
@@ -323,7 +323,12 @@ class SimdKernels implements KMeansKernels {
     this.addSquaredDeviationAt = exports.addSquaredDeviation as (sum: number, row: number, end: number, values: number) => void;
   }
 
+  private released = false;
+
+  /** Once: a later call (a helper's late answer) must not free the memory of the fit that took it next. */
   release(): void {
+    if (this.released) return;
+    this.released = true;
     this.onRelease();
   }
 

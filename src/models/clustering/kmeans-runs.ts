@@ -26,6 +26,8 @@ export interface RunsParams {
 /** A helper thread's share of the runs: the layout of the rows and the runs' parameters. */
 export interface RunsTask extends RunsParams {
   layout: KernelLayout;
+  /** The fit's number on the layout's control word. */
+  fit: number;
 }
 
 export type RunResult = Clustering & { run: number };
@@ -46,10 +48,28 @@ export function oneRun(X: Shape, kernels: KMeansKernels, params: RunsParams, run
   return { run, ...lloydOn(X, seeding.centers, params.maxIter, params.tol, seeding, kernels) };
 }
 
-/** Takes runs from the layout's counter until none is left (either thread). */
-export function takeRuns(X: Shape, kernels: KMeansKernels, counter: Int32Array, params: RunsParams, onRun?: () => void): RunResult[] {
+/**
+ * The control word: the fit's number in its memory (high bits) and the next run to take (low RUN_BITS bits), so a
+ * helper's task left over from an earlier fit on the same (kept) memory takes nothing.
+ */
+const RUN_BITS = 16;
+const RUN_MASK = (1 << RUN_BITS) - 1;
+
+/** Starts a fit on the layout's control word; returns its number (for the helper's task). */
+function startFit(control: Int32Array): number {
+  const fit = ((Atomics.load(control, 0) >>> RUN_BITS) + 1) & 0x7fff;
+  Atomics.store(control, 0, fit << RUN_BITS);
+  return fit;
+}
+
+/** Takes fit `fit`'s runs from the control word until none is left (either thread). */
+export function takeRuns(X: Shape, kernels: KMeansKernels, control: Int32Array, fit: number, params: RunsParams, onRun?: () => void): RunResult[] {
   const results: RunResult[] = [];
-  for (let run = Atomics.add(counter, 0, 1); run < params.runs; run = Atomics.add(counter, 0, 1)) {
+  for (;;) {
+    const word = Atomics.load(control, 0);
+    const run = word & RUN_MASK;
+    if (word >>> RUN_BITS !== fit || run >= params.runs) break;
+    if (Atomics.compareExchange(control, 0, word, word + 1) !== word) continue;
     results.push(oneRun(X, kernels, params, run));
     onRun?.();
   }
@@ -81,17 +101,14 @@ function runHelper(): HelperThread<RunsTask, RunResult[]> {
  * a first start overlaps the copy of the rows.
  */
 export function prepareRuns(X: Matrix, params: RunsParams): PreparedRuns {
-  const parallel = params.runs > 1 && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1 && process.env.FLOWSENTRY_NO_SIMD !== '1';
+  const parallel = params.runs > 1 && params.runs <= RUN_MASK && X.rows * X.cols >= PARALLEL_MIN_VALUES && defaultThreads() > 1 && process.env.FLOWSENTRY_NO_SIMD !== '1';
   const helper = parallel ? runHelper() : null;
   const kernels = createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
   // No layout to share (rows beyond WebAssembly's memory, or no WebAssembly): one thread.
   return { kernels, helper: kernels.layout ? helper : null };
 }
 
-/**
- * The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows; releases the kernels
- * (once the helper, if any, is done with them).
- */
+/** The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows; releases the kernels. */
 export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsParams, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Clustering> {
   const { kernels, helper } = prepared;
   const results: RunResult[] = [];
@@ -102,22 +119,24 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
   };
   const layout = kernels.layout;
   if (helper && layout) {
-    const counter = controlWord(layout);
-    Atomics.store(counter, 0, 0);
-    const theirs = helper.request({ ...params, layout });
-    // The rows stay in use until the helper has answered, even when this thread took every run or was aborted.
+    const control = controlWord(layout);
+    const fit = startFit(control);
+    const theirs = helper.request({ ...params, layout, fit });
+    // After an abort the helper may be inside a run on these rows: they are released once it has answered.
     void theirs.then(
       () => kernels.release(),
       () => kernels.release(),
     );
     signal?.throwIfAborted();
-    results.push(...takeRuns(X, kernels, counter, params, progress));
+    results.push(...takeRuns(X, kernels, control, fit, params, progress));
     if (results.length < params.runs) {
       for (const result of await theirs) {
         results.push(result);
         progress();
       }
     }
+    // Every run is done; a helper task still queued finds a later fit's number, or none left, and takes nothing.
+    kernels.release();
   } else {
     try {
       signal?.throwIfAborted();
@@ -138,5 +157,5 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
 /** The worker side: region 1 of the task's layout. */
 export function serveRuns(task: RunsTask): RunResult[] {
   const kernels = attachKernels(task.layout, 1);
-  return takeRuns({ rows: task.layout.rows, cols: task.layout.cols }, kernels, controlWord(task.layout), task);
+  return takeRuns({ rows: task.layout.rows, cols: task.layout.cols }, kernels, controlWord(task.layout), task.fit, task);
 }
