@@ -6,7 +6,9 @@
 // as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
 // traffic cells).
 // With a retention, alerts last seen longer ago than it (except those with feedback, which retraining reads) and
-// traffic minutes as old are deleted once a minute, so a long-running service's store stops growing.
+// traffic minutes as old are deleted once a minute: the rows a long-running service keeps stop growing, the file
+// does not (DuckDB 1.5 never reuses the space of rows deleted from a table with an index, and alerts has its primary
+// key; docs/benchmarks.md, service soak, session 11).
 
 import { DOUBLE, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
