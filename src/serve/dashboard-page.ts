@@ -35,6 +35,10 @@ let selected = null;
 let storedTotal = 0;
 let newSinceStored = 0;
 let renderQueued = false;
+/** Store counts asked for and the newest applied: an older answer arriving late is ignored. */
+let countsAsked = 0;
+let countApplied = 0;
+let countQueued = false;
 
 /** Renders the feed at most every 250 ms: a flood sends hundreds of updates a second. */
 function queueRender() {
@@ -45,8 +49,30 @@ function queueRender() {
 
 function storeAnswered(page) {
   page.alerts.forEach((a) => alerts.set(a.id, a));
+  if (countApplied > 0) return; // a later count already answered
   storedTotal = page.total;
   newSinceStored = 0;
+}
+
+/**
+ * Re-reads the store's count within 2 s. A live event races the store's answer (it may or may not be in the total),
+ * so every new alert that arrives after a count was asked for asks again: once the feed is quiet, the last count was
+ * asked for after the last alert and is exact.
+ */
+function queueCount() {
+  if (countQueued) return;
+  countQueued = true;
+  setTimeout(() => {
+    countQueued = false;
+    const asked = ++countsAsked;
+    api('/api/alerts?limit=1').then((page) => {
+      if (asked < countApplied) return;
+      countApplied = asked;
+      storedTotal = page.total;
+      newSinceStored = 0;
+      queueRender();
+    }).catch(() => undefined);
+  }, 2000);
 }
 
 function renderFeed() {
@@ -86,10 +112,8 @@ async function sendFeedback(verdict) {
 
 async function refresh() {
   const since = Date.now() - 3600_000;
-  const [traffic, talkers, drift, stored] = await Promise.all([api('/api/traffic?since=' + since), api('/api/top-talkers?since=' + since), api('/api/drift'), api('/api/alerts?limit=1')]);
-  storedTotal = stored.total;
-  newSinceStored = 0;
-  queueRender();
+  queueCount();
+  const [traffic, talkers, drift] = await Promise.all([api('/api/traffic?since=' + since), api('/api/top-talkers?since=' + since), api('/api/drift')]);
   const xs = traffic.points.map((p) => new Date(p.minuteMs).toLocaleTimeString());
   const categories = [...new Set(traffic.points.flatMap((p) => Object.keys(p.byCategory)))];
   chart('traffic-chart').setOption({
@@ -130,7 +154,10 @@ events.addEventListener('alert', (e) => {
   const { alert, isNew } = JSON.parse(e.data);
   const old = alerts.get(alert.id);
   alerts.set(alert.id, { ...alert, feedback: old ? old.feedback : null });
-  if (isNew) newSinceStored++;
+  if (isNew) {
+    newSinceStored++;
+    queueCount();
+  }
   queueRender();
   $('live').textContent = 'live';
 });
