@@ -6,11 +6,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMatrix, type Matrix } from '../../src/frame/matrix.js';
 import { Rng } from '../../src/util/rng.js';
-import { KMeansDetector, assign, lloyd, seedPlusPlus, seedWithAssignment, type Clustering } from '../../src/models/kmeans.js';
+import { KMeansDetector, assign, lloyd, seedPlusPlus, seedWithAssignment } from '../../src/models/kmeans.js';
 import { controlWord, createKernels, sqDistance } from '../../src/models/clustering/kmeans-kernels.js';
 import { bestOfRuns, oneRun, runRng, serveRuns, type RunResult, type RunsParams, type RunsTask } from '../../src/models/clustering/kmeans-runs.js';
 import { HelperThread } from '../../src/util/helper-thread.js';
 import { candidateTrials, kernelsFor } from '../../src/models/clustering/lloyd.js';
+import { plainLloyd } from '../helpers/plain-lloyd.js';
 
 function plainSqDist(X: Matrix, i: number, centre: ArrayLike<number>, co: number): number {
   let s = 0;
@@ -125,41 +126,6 @@ describe('k-means++ seeding', () => {
   });
 });
 
-/** Lloyd as written in the paper's terms: every row to its nearest centre (lowest index on ties), centres to means. */
-function plainLloyd(X: Matrix, centres: Float64Array, maxIter: number): Clustering {
-  const { rows: n, cols: d, data } = X;
-  const k = centres.length / d;
-  let current = assign(X, centres, k);
-  for (let iter = 0; iter < maxIter; iter++) {
-    const sums = new Float64Array(k * d);
-    const counts = new Float64Array(k);
-    for (let i = 0; i < n; i++) {
-      counts[current.labels[i]]++;
-      for (let j = 0; j < d; j++) sums[current.labels[i] * d + j] += data[i * d + j];
-    }
-    let shift = 0;
-    for (let c = 0; c < k; c++) {
-      if (counts[c] === 0) {
-        let far = 0;
-        for (let i = 1; i < n; i++) if (current.sqDist[i] > current.sqDist[far]) far = i;
-        for (let j = 0; j < d; j++) sums[c * d + j] = data[far * d + j];
-        counts[c] = 1;
-        current.sqDist[far] = 0;
-      }
-      for (let j = 0; j < d; j++) {
-        const v = sums[c * d + j] / counts[c];
-        shift += (v - centres[c * d + j]) ** 2;
-        centres[c * d + j] = v;
-      }
-    }
-    current = assign(X, centres, k);
-    if (shift <= 0) break;
-  }
-  let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += current.sqDist[i];
-  return { centers: centres, labels: current.labels, sqDist: current.sqDist, inertia };
-}
-
 describe('k-means Lloyd', () => {
   it('gives plain Lloyd\'s clustering on tiny integer data, where rows, centres and their means often coincide', () => {
     const rng = new Rng(31);
@@ -172,7 +138,7 @@ describe('k-means Lloyd', () => {
         const row = rng.int(X.rows);
         start.set(X.data.subarray(row * d, row * d + d), c * d);
       }
-      const plain = plainLloyd(X, start.slice(), 50);
+      const plain = plainLloyd(X, start.slice(), 50, 0);
       const bounded = lloyd(X, start.slice(), 50, 0);
       assert.deepEqual(bounded.labels, plain.labels, `trial ${trial}: labels`);
       assert.deepEqual(bounded.centers, plain.centers, `trial ${trial}: centres`);

@@ -11,9 +11,10 @@ import { NeighborIndex, type Metric } from '../../../src/models/neighbors/search
 import { KNeighborsClassifier } from '../../../src/models/knn.js';
 import { LocalOutlierFactor } from '../../../src/models/lof.js';
 import { DbscanDetector, suggestEps } from '../../../src/models/dbscan.js';
-import { KMeansDetector, assign, lloyd, meanVariance, seedPlusPlus, type Clustering } from '../../../src/models/kmeans.js';
+import { KMeansDetector, lloyd, meanVariance, seedPlusPlus, type Clustering } from '../../../src/models/kmeans.js';
 import { EcodDetector } from '../../../src/models/ecod.js';
 import { assertClose, loadFixture } from '../../eval/fixtures.js';
+import { plainLloyd } from '../../helpers/plain-lloyd.js';
 
 interface KnnRun {
   metric: Metric;
@@ -229,41 +230,6 @@ describe('kmeans detector', () => {
     const floor = Math.sqrt(10 / 4);
     assertClose(await model.scoreSamples(matrixFromRows([[1], [4], [12], [18]])), [0, 3 / floor, 0, 6 / 2], 1e-9, 'scores');
   });
-
-  // Plain Lloyd (every row against every centre each iteration), the reference Hamerly's bounds must reproduce.
-  function plainLloyd(X: Matrix, centers: Float64Array, maxIter: number, tol: number): Clustering {
-    const { rows: n, cols: d, data } = X;
-    const k = centers.length / d;
-    let current = assign(X, centers, k);
-    for (let iter = 0; iter < maxIter; iter++) {
-      const sums = new Float64Array(k * d);
-      const counts = new Float64Array(k);
-      for (let i = 0; i < n; i++) {
-        counts[current.labels[i]]++;
-        for (let j = 0; j < d; j++) sums[current.labels[i] * d + j] += data[i * d + j];
-      }
-      let shift = 0;
-      for (let c = 0; c < k; c++) {
-        if (counts[c] === 0) {
-          let far = 0;
-          for (let i = 1; i < n; i++) if (current.sqDist[i] > current.sqDist[far]) far = i;
-          for (let j = 0; j < d; j++) sums[c * d + j] = data[far * d + j];
-          counts[c] = 1;
-          current.sqDist[far] = 0;
-        }
-        for (let j = 0; j < d; j++) {
-          const v = sums[c * d + j] / counts[c];
-          shift += (v - centers[c * d + j]) ** 2;
-          centers[c * d + j] = v;
-        }
-      }
-      current = assign(X, centers, k);
-      if (shift <= tol) break;
-    }
-    let inertia = 0;
-    for (let i = 0; i < n; i++) inertia += current.sqDist[i];
-    return { centers, labels: current.labels, sqDist: current.sqDist, inertia };
-  }
 
   function assertSameClustering(X: Matrix, start: Float64Array, maxIter: number, tol: number, what: string): void {
     const plain = plainLloyd(X, start.slice(), maxIter, tol);
