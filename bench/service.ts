@@ -23,7 +23,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { machineLine, markdownTable } from './lib/measure.js';
+import { machineLine, markdownTable, processCpuSeconds, runCli } from './lib/measure.js';
 import { NETFLOW_FEATURES } from '../src/flows/features/netflow.js';
 import { ModelScorer } from '../src/detect/model-scorer.js';
 import type { FlowRecord } from '../src/flows/flow-record.js';
@@ -34,11 +34,6 @@ const BENIGN = ['dns_lab', 'http_espn', 'http_google', 'http_post', 'mail_sender
 const RECORDS_PER_DATAGRAM = 45;
 const RECORD_BYTES = 30;
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`flowsentry ${args[0]} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** NetFlow-feature training CSV: the model's features plus `label`, from the shared captures. */
 export function netflowTrainingCsv(dir: string): string {
@@ -49,7 +44,7 @@ export function netflowTrainingCsv(dir: string): string {
   ];
   for (const [file, label] of captures) {
     const out = join(dir, 'part.csv');
-    cli(['extract', file, '--features', 'netflow', '--out', out]);
+    runCli(['extract', file, '--features', 'netflow', '--out', out]);
     const [header, ...lines] = readFileSync(out, 'utf8').trim().split('\n');
     const names = header.split(',');
     const idx = NETFLOW_FEATURES.map((f) => names.indexOf(f));
@@ -67,6 +62,7 @@ export function netflowTrainingCsv(dir: string): string {
 
 // ---------- NetFlow v9 generator ----------
 
+/** The NetFlow v9 template of the generated records: (field type, length) pairs, RFC 3954 numbering. */
 const FIELDS: [number, number][] = [
   [1, 4], // IN_BYTES
   [2, 4], // IN_PKTS
@@ -80,7 +76,8 @@ const FIELDS: [number, number][] = [
   [22, 4], // FIRST_SWITCHED
 ];
 
-function templateDatagram(seq: number, uptimeMs: number): Buffer {
+/** A NetFlow v9 datagram holding the one template (id 256) of FIELDS. */
+export function templateDatagram(seq: number, uptimeMs: number): Buffer {
   const b = Buffer.alloc(20 + 8 + FIELDS.length * 4);
   b.writeUInt16BE(9, 0);
   b.writeUInt16BE(1, 2);
@@ -269,10 +266,6 @@ function kernelDrops(port: number): number {
   return 0;
 }
 
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -356,7 +349,7 @@ export async function run(args: string[]): Promise<void> {
       const csv = netflowTrainingCsv(dir);
       model = args.includes('--keep-model') ? join(tmpdir(), 'flowsentry-bench-netflow-rf.fsm') : join(dir, 'netflow-rf.fsm');
       const t0 = performance.now();
-      cli(['train', csv, '--label', 'label', '--models', 'rf', '--cv', '2', '--out', model, '--json']);
+      runCli(['train', csv, '--label', 'label', '--models', 'rf', '--cv', '2', '--out', model, '--json']);
       console.log(`trained a 100-tree rf on ${readFileSync(csv, 'utf8').split('\n').length - 2} NetFlow-feature rows in ${((performance.now() - t0) / 1000).toFixed(1)} s (${model})`);
     }
 
@@ -382,7 +375,7 @@ export async function run(args: string[]): Promise<void> {
         const warm = await offer(svc.netflowPort, gen, 5000, 1); // warm-up (JIT, template)
         await new Promise((r) => setTimeout(r, 500));
         const before = command === 'serve' ? await metrics(svc.base) : { scored: warm, buckets: [], drops: {} };
-        const cpu0 = cpuSeconds(svc.proc.pid!);
+        const cpu0 = processCpuSeconds(svc.proc.pid!);
         const k0 = kernelDrops(svc.netflowPort);
         const w0 = performance.now();
         const sent = await offer(svc.netflowPort, gen, rate, seconds);
@@ -396,13 +389,13 @@ export async function run(args: string[]): Promise<void> {
             await new Promise((r) => setTimeout(r, 100));
             after = await metrics(svc.base);
           }
-          cpu = cpuSeconds(svc.proc.pid!) - cpu0;
+          cpu = processCpuSeconds(svc.proc.pid!) - cpu0;
           kernel = kernelDrops(svc.netflowPort) - k0;
         } else {
           // detect has no metrics endpoint: SIGTERM drains it and it prints its summary (latency over the warm-up too)
           await new Promise((r) => setTimeout(r, 500));
           kernel = kernelDrops(svc.netflowPort) - k0;
-          cpu = cpuSeconds(svc.proc.pid!) - cpu0;
+          cpu = processCpuSeconds(svc.proc.pid!) - cpu0;
           await stopServe(svc);
           const summary = JSON.parse(svc.stdout()) as {
             engine: { flowsScored: number; dropped: number };
@@ -436,7 +429,7 @@ export async function run(args: string[]): Promise<void> {
       const { header, records, spanS } = pcapRecords(pcap);
       const cicModel = join(dir, 'cic-rf.fsm');
       const cics = readdirSync(join(DATA, 'cic-ids2017')).filter((f) => f.endsWith('.csv')).map((f) => join(DATA, 'cic-ids2017', f));
-      cli(['train', ...cics, '--models', 'rf', '--cv', '2', '--out', cicModel, '--json']);
+      runCli(['train', ...cics, '--models', 'rf', '--cv', '2', '--out', cicModel, '--json']);
       const svc = await startServe(['--model', cicModel, '--stdin', '--store', join(dir, 'flood.duckdb')], false);
       children.push(svc);
       const stdin = svc.proc.stdin!;

@@ -20,14 +20,14 @@
 //                         [--attack-share 0.1] [--webhook-fail 10-12 (minutes of the run the webhook fails)]
 //                         [--aggregation-window S] [--retention-hours H (the store's storeRetentionHours)]
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { machineLine } from './lib/measure.js';
-import { netflowTrainingCsv } from './service.js';
+import { machineLine, processCpuSeconds, runCli } from './lib/measure.js';
+import { netflowTrainingCsv, templateDatagram } from './service.js';
 
 const CLI = resolve('dist/src/cli/main.js');
 const DATA = resolve(process.env.FLOWSENTRY_DATASETS ?? '../shared/datasets');
@@ -35,11 +35,6 @@ const RECORDS_PER_DATAGRAM = 30;
 const RECORD_BYTES = 30;
 const TOKEN = 'soak-token-0123456789abcdef';
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`flowsentry ${args[0]} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** One unidirectional record, times relative to its capture's first flow. */
 interface SoakRecord {
@@ -70,7 +65,7 @@ function captureRecords(dir: string, folder: string): { records: SoakRecord[]; f
   const flagBits: [string, number][] = [['tcp_fin', 1], ['tcp_syn', 2], ['tcp_rst', 4], ['tcp_psh', 8], ['tcp_ack', 16], ['tcp_urg', 32], ['tcp_ece', 64], ['tcp_cwr', 128]];
   for (const file of files) {
     const out = join(dir, 'capture.csv');
-    cli(['extract', file, '--features', 'netflow', '--out', out]);
+    runCli(['extract', file, '--features', 'netflow', '--out', out]);
     const [header, ...lines] = readFileSync(out, 'utf8').trim().split('\n');
     const col = new Map(header.split(',').map((n, i) => [n, i]));
     const at = (f: string[], name: string): string => f[col.get(name)!];
@@ -117,18 +112,6 @@ class RecordLoop {
   }
 }
 
-const FIELDS: [number, number][] = [
-  [1, 4], // IN_BYTES
-  [2, 4], // IN_PKTS
-  [4, 1], // PROTOCOL
-  [6, 1], // TCP_FLAGS
-  [7, 2], // L4_SRC_PORT
-  [8, 4], // IPV4_SRC_ADDR
-  [11, 2], // L4_DST_PORT
-  [12, 4], // IPV4_DST_ADDR
-  [21, 4], // LAST_SWITCHED
-  [22, 4], // FIRST_SWITCHED
-];
 
 /** NetFlow v9 exporter (RFC 3954) of two record loops: a share `attackShare` of the records from `attack`. */
 class LoopExporter {
@@ -154,16 +137,7 @@ class LoopExporter {
   }
 
   template(): Buffer {
-    const b = this.header(1, 20 + 8 + FIELDS.length * 4);
-    b.writeUInt16BE(0, 20);
-    b.writeUInt16BE(b.length - 20, 22);
-    b.writeUInt16BE(256, 24);
-    b.writeUInt16BE(FIELDS.length, 26);
-    FIELDS.forEach(([t, l], i) => {
-      b.writeUInt16BE(t, 28 + i * 4);
-      b.writeUInt16BE(l, 30 + i * 4);
-    });
-    return b;
+    return templateDatagram(this.seq++, this.uptime());
   }
 
   datagram(): Buffer {
@@ -241,10 +215,6 @@ function procStatus(pid: number): { rssKb: number; hwmKb: number; threads: numbe
   return { rssKb: n('VmRSS'), hwmKb: n('VmHWM'), threads: n('Threads') };
 }
 
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 function size(path: string): number {
   try {
@@ -292,7 +262,7 @@ export async function run(args: string[]): Promise<void> {
   if (!model) {
     const csv = netflowTrainingCsv(dir);
     model = join(dir, 'netflow-rf.fsm');
-    cli(['train', csv, '--label', 'label', '--models', 'rf', '--cv', '2', '--out', model, '--json']);
+    runCli(['train', csv, '--label', 'label', '--models', 'rf', '--cv', '2', '--out', model, '--json']);
   }
   const attackShare = Number(opt('attack-share', '0.1'));
   const normal = captureRecords(dir, 'pcaps/practical-packet-analysis');
@@ -427,7 +397,7 @@ export async function run(args: string[]): Promise<void> {
     const storeTotal = alerts.status === 200 ? (JSON.parse(alerts.body) as { total: number }).total : NaN;
     const st = procStatus(pid);
     const drops = Object.entries(s.drops).reduce((a, [k, v]) => a + (k === 'explanation-budget' ? 0 : v), 0);
-    const row = [t, exporter.sent, s.scored, s.alerts, storeTotal, feedNew, feedUpdates, drops, s.kernelDrops, s.decoderErrors, st.rssKb / 1024, s.rssBytes / 2 ** 20, s.heapUsed / 2 ** 20, s.heapTotal / 2 ** 20, s.external / 2 ** 20, s.lagP50 * 1000, s.lagP99 * 1000, s.samples, size(store) / 2 ** 20, size(`${store}.wal`) / 2 ** 20, size(sinkFile) / 2 ** 20, s.sinkFailures, s.storeWriteFailures, hookReceived, hookRefused, cpuSeconds(pid), st.threads, loadavg()[0], met.ms, health.ms, alerts.ms, traffic.ms, top.ms, apiErrors, openAggregates];
+    const row = [t, exporter.sent, s.scored, s.alerts, storeTotal, feedNew, feedUpdates, drops, s.kernelDrops, s.decoderErrors, st.rssKb / 1024, s.rssBytes / 2 ** 20, s.heapUsed / 2 ** 20, s.heapTotal / 2 ** 20, s.external / 2 ** 20, s.lagP50 * 1000, s.lagP99 * 1000, s.samples, size(store) / 2 ** 20, size(`${store}.wal`) / 2 ** 20, size(sinkFile) / 2 ** 20, s.sinkFailures, s.storeWriteFailures, hookReceived, hookRefused, processCpuSeconds(pid), st.threads, loadavg()[0], met.ms, health.ms, alerts.ms, traffic.ms, top.ms, apiErrors, openAggregates];
     rows.push(row);
     writeFileSync(join(dir, 'soak.csv'), `${[columns.join(','), ...rows.map((r) => r.map((v) => (Number.isInteger(v) ? v : v.toFixed(3))).join(','))].join('\n')}\n`);
     return row;

@@ -1,8 +1,9 @@
 // Measuring helpers shared by every benchmark: wall time, peak RSS, running a peer command (python3-sklearn,
 // pandas, softflowd, nfcapd, tshark) and printing a side-by-side table.
 
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 
 /** Debian's python, where python3-sklearn and python3-pandas live (not a pyenv shim). */
@@ -72,4 +73,19 @@ export function markdownTable(headers: readonly string[], rows: readonly (readon
   const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
   for (const r of rows) lines.push(`| ${r.map(fmt).join(' | ')} |`);
   return lines.join('\n');
+}
+
+const CLI = resolve('dist/src/cli/main.js');
+
+/** Runs the built CLI (from the repository root) to the end and returns its stdout; its stderr is the error. */
+export function runCli(args: string[]): string {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`flowsentry ${args[0]} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** User plus system CPU seconds of a process so far (/proc/PID/stat, in ticks of 1/100 s). */
+export function processCpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
