@@ -9,7 +9,7 @@
 // column adds (0 − 0)² = 0, which leaves a sum of squares unchanged. Centroid sums take the rows one at a time,
 // each column in float64 as `sum[j] += row[j]`, so the sums equal the plain loop's.
 
-import { name, section, uleb } from '../wasm-binary.js';
+import { compileOnce, name, section, uleb, wasm, type WasmApi, type WasmMemory } from '../wasm-binary.js';
 import type { Matrix } from '../../frame/matrix.js';
 
 /** Squared distance of row `ro` of `data` to the centre at `co` of `centres` (d columns), in the eight-sum order. */
@@ -148,17 +148,6 @@ class ScriptKernels implements KMeansKernels {
   }
 }
 
-// The project's lib settings (ES2023, no DOM) carry no WebAssembly types; the few members used here:
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 const OP = { loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22, i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, f64Add: 0xa0, simd: 0xfd, voidType: 0x40 } as const;
 const SIMD = {
@@ -265,18 +254,7 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-let compiled: object | null | undefined;
-
-function compiledModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasm ? new wasm.Module(moduleBytes()) : null;
-    } catch {
-      compiled = null; // no WebAssembly SIMD here: the JavaScript twin is used
-    }
-  }
-  return compiled;
-}
+const compiledModule = compileOnce(moduleBytes);
 
 const PAGE = 65536;
 /** Largest WebAssembly memory asked for (bytes); larger data runs on the JavaScript twin. */

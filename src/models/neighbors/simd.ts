@@ -6,19 +6,9 @@
 // there is no build step and no binary blob. Float32 accumulation is approximate: callers get a relative error
 // bound (`relativeError`) and re-check candidates exactly. Cost O(rows · d / 4) vector steps per call at most.
 
-import { name, section, uleb } from '../wasm-binary.js';
+import { compileOnce, name, section, uleb, wasm, type WasmApi, type WasmMemory } from '../wasm-binary.js';
 import type { SearchData } from './kernels.js';
 
-// The project's lib settings (ES2023, no DOM) carry no WebAssembly types; the few members used here:
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** WebAssembly opcodes used below (core and SIMD, https://webassembly.github.io/spec/core/binary/instructions.html). */
 const OP = {
@@ -214,18 +204,7 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-let compiled: object | null | undefined;
-
-function compiledModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasm ? new wasm.Module(moduleBytes()) : null;
-    } catch {
-      compiled = null; // no WebAssembly SIMD here: the JavaScript kernel is used
-    }
-  }
-  return compiled;
-}
+const compiledModule = compileOnce(moduleBytes);
 
 export function simdAvailable(): boolean {
   return compiledModule() !== null && process.env.FLOWSENTRY_NO_SIMD !== '1';
