@@ -6,9 +6,11 @@
 // as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
 // traffic cells).
 // With a retention, alerts last seen longer ago than it (except those with feedback, which retraining reads) and
-// traffic minutes as old are deleted once a minute: the rows a long-running service keeps stop growing, the file
-// does not (DuckDB 1.5 never reuses the space of rows deleted from a table with an index, and alerts has its primary
-// key; docs/benchmarks.md, service soak, session 11).
+// traffic minutes as old are deleted once a minute. DuckDB 1.5 never reuses the space of rows deleted from a table
+// with an index (alerts has its primary key, which the upsert of growing aggregates probes), so once a table's
+// deleted rows outnumber its live ones it is compacted: copied into a new table with the same key, which replaces it
+// in one transaction, and checkpointed so the old one's blocks are freed. The file then stays within about twice the
+// live rows' size (docs/decisions.md, store file under retention, session 11).
 
 import { DOUBLE, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
@@ -41,14 +43,18 @@ export interface TrafficPoint {
   readonly byCategory: Record<string, number>;
 }
 
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS alerts (
+/** Each table's columns and key: created at open, and again by a compaction. */
+const TABLE_COLUMNS = {
+  alerts: `(
      id VARCHAR PRIMARY KEY, time_ms DOUBLE, last_seen_ms DOUBLE, src VARCHAR, dst VARCHAR, sport INTEGER,
      dport INTEGER, proto INTEGER, label VARCHAR, category VARCHAR, score DOUBLE, stage VARCHAR, count INTEGER,
      flow_end_ms DOUBLE, body VARCHAR, input VARCHAR)`,
-  'CREATE TABLE IF NOT EXISTS traffic (minute_ms DOUBLE, category VARCHAR, flows DOUBLE, alerts DOUBLE, PRIMARY KEY (minute_ms, category))',
-  'CREATE TABLE IF NOT EXISTS feedback (alert_id VARCHAR PRIMARY KEY, verdict VARCHAR, note VARCHAR, time_ms DOUBLE)',
-];
+  traffic: '(minute_ms DOUBLE, category VARCHAR, flows DOUBLE, alerts DOUBLE, PRIMARY KEY (minute_ms, category))',
+  feedback: '(alert_id VARCHAR PRIMARY KEY, verdict VARCHAR, note VARCHAR, time_ms DOUBLE)',
+} as const;
+
+/** The tables a retention deletes from, and so compacts. */
+type ExpiringTable = 'alerts' | 'traffic';
 
 const MINUTE = 60_000;
 /**
@@ -116,6 +122,11 @@ export class AlertStore {
   expired = { alerts: 0, trafficCells: 0 };
   private lastExpiryMs = -Infinity;
   private expiryFailing = false;
+  /** Rows deleted from each table since this process last compacted it (or opened the store). */
+  private deletedSinceCompaction: Record<ExpiringTable, number> = { alerts: 0, traffic: 0 };
+  /** Tables rebuilt without their deleted rows (see compactIfMostlyDeleted). */
+  compactions = 0;
+  private compactionFailing = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -151,7 +162,7 @@ export class AlertStore {
     const db = await instance.connect();
     // bound DuckDB's buffer pool: the store must not be what grows under a flood
     await db.run(`SET memory_limit = '256MB'`);
-    for (const sql of SCHEMA) await db.run(sql);
+    for (const [table, columns] of Object.entries(TABLE_COLUMNS)) await db.run(`CREATE TABLE IF NOT EXISTS ${table} ${columns}`);
     const store = new AlertStore(instance, db, path, log, maxPendingRows, retentionMs);
     store.timer = setInterval(() => {
       void store.flush();
@@ -336,13 +347,51 @@ export class AlertStore {
         const traffic = await this.db.run('DELETE FROM traffic WHERE minute_ms + $1 <= $2', [MINUTE, cutoff], [DOUBLE, DOUBLE]);
         this.expired.alerts += alerts.rowsChanged;
         this.expired.trafficCells += traffic.rowsChanged;
+        this.deletedSinceCompaction.alerts += alerts.rowsChanged;
+        this.deletedSinceCompaction.traffic += traffic.rowsChanged;
         this.expiryFailing = false;
       } catch (err) {
         if (!this.expiryFailing) this.log(`store ${this.path}: cannot delete rows past the retention: ${describeWriteError(err)}; tried again in a minute`);
         this.expiryFailing = true;
+        return;
+      }
+      try {
+        await this.compactIfMostlyDeleted('alerts');
+        await this.compactIfMostlyDeleted('traffic');
+        this.compactionFailing = false;
+      } catch (err) {
+        if (!this.compactionFailing) this.log(`store ${this.path}: cannot compact the rows past the retention away: ${describeWriteError(err)}; the file grows until a later try succeeds`);
+        this.compactionFailing = true;
       }
     });
     return this.flushing;
+  }
+
+  /**
+   * Rebuilds `table` without its deleted rows once they outnumber the live ones, so the file stays within about
+   * twice the live data: a copy with the same key replaces it in one transaction, then a checkpoint frees the old
+   * blocks. It runs in the flush chain, so new rows wait in memory (as for any flush) and none is lost; it runs on
+   * its own connection, so a read in flight sees the old table or the new one, never neither. A failure (a full disk)
+   * leaves the old table as it was: closing the connection rolls the transaction back.
+   */
+  private async compactIfMostlyDeleted(table: ExpiringTable): Promise<void> {
+    const live = await this.db.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM ${table}`);
+    if (this.deletedSinceCompaction[table] <= Number(live.getRowObjectsJson()[0].n)) return;
+    const connection = await this.instance.connect();
+    try {
+      await connection.run('BEGIN TRANSACTION');
+      await connection.run(`CREATE TABLE ${table}_compacted ${TABLE_COLUMNS[table]}`);
+      await connection.run(`INSERT INTO ${table}_compacted SELECT * FROM ${table}`);
+      await connection.run(`DROP TABLE ${table}`);
+      await connection.run(`ALTER TABLE ${table}_compacted RENAME TO ${table}`);
+      await connection.run('COMMIT');
+      this.deletedSinceCompaction[table] = 0;
+      this.compactions++;
+      // waits for reads in flight (a plain CHECKPOINT fails while one runs)
+      await connection.run('FORCE CHECKPOINT');
+    } finally {
+      connection.closeSync();
+    }
   }
 
   /** Runs a read unless the store is closing, and keeps it where close() waits for it. */
