@@ -1,6 +1,8 @@
-// The reference k-means (Lloyd 1982) the fast one (Hamerly's bounds, skipped centres, kernels) must reproduce exactly.
+// The reference k-means (Lloyd 1982) the fast one (Hamerly's bounds, skipped centres, kernels) must reproduce exactly,
+// and the Gaussian blobs both k-means test files cluster.
 
-import type { Matrix } from '../../src/frame/matrix.js';
+import { createMatrix, type Matrix } from '../../src/frame/matrix.js';
+import type { Rng } from '../../src/util/rng.js';
 import { assign, type Clustering } from '../../src/models/kmeans.js';
 
 /**
@@ -39,4 +41,15 @@ export function plainLloyd(X: Matrix, centres: Float64Array, maxIter: number, to
   let inertia = 0;
   for (let i = 0; i < n; i++) inertia += current.sqDist[i];
   return { centers: centres, labels: current.labels, sqDist: current.sqDist, inertia };
+}
+
+/** n rows of d columns around `centres` random means (sd 3), each row one mean plus normal noise of sd `spread`. */
+export function blobs(rng: Rng, n: number, d: number, centres: number, spread: number): Matrix {
+  const X = createMatrix(n, d);
+  const means = Array.from({ length: centres * d }, () => rng.normal() * 3);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(centres);
+    for (let j = 0; j < d; j++) X.data[i * d + j] = means[c * d + j] + rng.normal() * spread;
+  }
+  return X;
 }

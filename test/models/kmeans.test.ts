@@ -11,7 +11,7 @@ import { controlWord, createKernels, sqDistance } from '../../src/models/cluster
 import { bestOfRuns, oneRun, runRng, serveRuns, type RunResult, type RunsParams, type RunsTask } from '../../src/models/clustering/kmeans-runs.js';
 import { HelperThread } from '../../src/util/helper-thread.js';
 import { candidateTrials, kernelsFor } from '../../src/models/clustering/lloyd.js';
-import { plainLloyd } from '../helpers/plain-lloyd.js';
+import { blobs, plainLloyd } from '../helpers/plain-lloyd.js';
 
 function plainSqDist(X: Matrix, i: number, centre: ArrayLike<number>, co: number): number {
   let s = 0;
@@ -53,16 +53,6 @@ function plainSeeding(X: Matrix, k: number, rng: Rng): Float64Array {
     closest = chosen.dist;
   }
   return centres;
-}
-
-function blobs(rng: Rng, n: number, d: number, centres: number, spread: number): Matrix {
-  const X = createMatrix(n, d);
-  const means = Array.from({ length: centres * d }, () => rng.normal() * 3);
-  for (let i = 0; i < n; i++) {
-    const c = rng.int(centres);
-    for (let j = 0; j < d; j++) X.data[i * d + j] = means[c * d + j] + rng.normal() * spread;
-  }
-  return X;
 }
 
 function grid(rng: Rng, n: number, d: number, levels: number): Matrix {

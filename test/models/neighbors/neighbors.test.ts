@@ -14,7 +14,7 @@ import { DbscanDetector, suggestEps } from '../../../src/models/dbscan.js';
 import { KMeansDetector, lloyd, meanVariance, seedPlusPlus, type Clustering } from '../../../src/models/kmeans.js';
 import { EcodDetector } from '../../../src/models/ecod.js';
 import { assertClose, loadFixture } from '../../eval/fixtures.js';
-import { plainLloyd } from '../../helpers/plain-lloyd.js';
+import { blobs, plainLloyd } from '../../helpers/plain-lloyd.js';
 
 interface KnnRun {
   metric: Metric;
@@ -238,16 +238,6 @@ describe('kmeans detector', () => {
     assert.deepEqual(bounded.centers, plain.centers, `${what}: centroids`);
     assert.deepEqual(bounded.sqDist, plain.sqDist, `${what}: squared distances`);
     assert.equal(bounded.inertia, plain.inertia, `${what}: inertia`);
-  }
-
-  function blobs(rng: Rng, n: number, d: number, centres: number, spread: number): Matrix {
-    const X = createMatrix(n, d);
-    const means = Array.from({ length: centres * d }, () => rng.normal() * 3);
-    for (let i = 0; i < n; i++) {
-      const c = rng.int(centres);
-      for (let j = 0; j < d; j++) X.data[i * d + j] = means[c * d + j] + rng.normal() * spread;
-    }
-    return X;
   }
 
   it('Hamerly-bounded Lloyd gives plain Lloyd\'s labels, centroids and inertia exactly', () => {
