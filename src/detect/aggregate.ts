@@ -4,6 +4,7 @@
 // the engine finds an aggregate once per scoring batch and grows it with the batch's totals (`find`, `growSlot`).
 // Aggregates idle for longer than the window are forgotten as time goes on (`expireDue`, per batch), so the map holds
 // only the sources of about the last window; `maxOpen` is the hard bound beyond that (a flood from more sources).
+// RaisedAlertIds remembers the last alert ids raised, so the same flow record arriving again is not a second alert.
 
 import type { Alert } from './alert.js';
 
@@ -16,6 +17,29 @@ export interface AggregationResult {
 /** Where an open aggregate's latest state is kept (growing it replaces `alert`). */
 export interface AggregateSlot {
   alert: Alert;
+}
+
+/**
+ * The ids of the last `capacity` alerts raised, oldest forgotten first (a fixed ring: ~6 MB at the default 100,000,
+ * whatever the rate). An alert id names one flow record (addresses, ports, protocol, VLAN, start time), stage and
+ * model, so an alerting flow whose id is here is the same flow again: a record an exporter sent twice (or two
+ * exporters sent), or a later record of the same long flow, that arrived after its aggregate closed (while it is open,
+ * the flow grows it, as any flow of its source does). Raising it again would count a second alert for one stored row
+ * and overwrite the aggregate's stored counters with the copy's.
+ */
+export class RaisedAlertIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
+  }
 }
 
 /** Longest time between two scans for idle aggregates (a shorter window scans once per window). */

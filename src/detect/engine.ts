@@ -1,7 +1,8 @@
 // The detection engine: flows in (from the flow meter, the collector or stdin), verdicts out. Flows queue (bounded,
 // drops counted) and are scored in batches — a batch closes at `batchSize` flows or `maxBatchDelayMs` after its first
 // flow — so throughput is batch-fast while latency from flow end to alert stays in milliseconds. Alerts are aggregated
-// per source and label, then fanned out to the sinks, the store, the live event feed and the response hook.
+// per source and label, then fanned out to the sinks, the store, the live event feed and the response hook; a flow
+// whose alert id was already raised (the same record again, after its aggregate closed) is counted, not raised again.
 // The NetFlow source submits columnar chunks (src/detect/flow-chunk.ts, decoded and featurised on another thread)
 // that are scored as they are, with FlowRecord objects made only for the flows that open an alert; alerting flows
 // of one batch are grouped by source and label first, so an aggregate is looked up, grown and published once per batch.
@@ -11,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FlowRecord } from '../flows/flow-record.js';
 import type { Alert, AlertStage, FeatureContribution } from './alert.js';
-import { AlertAggregator, type AggregateSlot } from './aggregate.js';
+import { AlertAggregator, RaisedAlertIds, type AggregateSlot } from './aggregate.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { ResponseHook } from './response-hook.js';
 import type { AlertStore } from '../store/alert-store.js';
@@ -81,6 +82,8 @@ interface AlertGroup {
   readonly label: string;
   /** The open aggregate it grows; undefined: the first flow opens one. */
   readonly slot: AggregateSlot | undefined;
+  /** The first flow and its alert id when it opens an aggregate. */
+  readonly opener: { readonly flow: FlowRecord; readonly id: string } | undefined;
   more: number;
   moreEndMs: number;
   moreScore: number;
@@ -94,6 +97,12 @@ export interface EngineStats {
   alertsAggregated: number;
   /** Aggregate states published to sinks, store and feed (an aggregate's updates within one batch count once). */
   alertUpdates: number;
+  /**
+   * Alerting flows not raised because their alert id (the same flow: addresses, ports, protocol, VLAN and start time,
+   * with the same stage and model) was already raised: a flow record sent twice (by one exporter or by two) or a
+   * later record of the same long flow, arriving after its aggregate closed (see RaisedAlertIds).
+   */
+  duplicates: number;
   dropped: number;
   queued: number;
   scoringErrors: number;
@@ -113,10 +122,11 @@ export class DetectionEngine {
   private chunks: PendingChunk[] = [];
   private chunkRows = 0;
   private readonly aggregator: AlertAggregator;
+  private readonly raised = new RaisedAlertIds();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly counters: EngineStats = { flowsScored: 0, earlyScored: 0, alertsRaised: 0, alertsAggregated: 0, alertUpdates: 0, dropped: 0, queued: 0, scoringErrors: 0, openAggregates: 0 };
+  private readonly counters: EngineStats = { flowsScored: 0, earlyScored: 0, alertsRaised: 0, alertsAggregated: 0, alertUpdates: 0, duplicates: 0, dropped: 0, queued: 0, scoringErrors: 0, openAggregates: 0 };
   private readonly batchSize: number;
   private readonly maxDelay: number;
   private readonly maxQueue: number;
@@ -230,6 +240,7 @@ export class DetectionEngine {
     let explanations: FeatureContribution[][];
     const groups: AlertGroup[] = [];
     const fresh: number[] = [];
+    let duplicates = 0;
     let explained: number[];
     try {
       if (items) scored = await scorer.scoreBatch(items.map((p) => p.flow));
@@ -245,7 +256,18 @@ export class DetectionEngine {
         const g = bySrc.get(src);
         if (!g) {
           const slot = this.aggregator.find(src, v.label, nowMs);
-          const group: AlertGroup = { first: i, src, label: v.label, slot, more: 0, moreEndMs: -Infinity, moreScore: -Infinity, moreFinal: false };
+          let opener: AlertGroup['opener'];
+          if (!slot) {
+            // a flow whose alert was already raised is not a new alert; the next alerting flow of its source may be
+            const flow = flowOf(i);
+            const id = alertId(flow, stageOf(i), scorer.model.file);
+            if (this.raised.has(id)) {
+              duplicates++;
+              continue;
+            }
+            opener = { flow, id };
+          }
+          const group: AlertGroup = { first: i, src, label: v.label, slot, opener, more: 0, moreEndMs: -Infinity, moreScore: -Infinity, moreFinal: false };
           bySrc.set(src, group);
           groups.push(group);
           if (!slot) fresh.push(i);
@@ -267,6 +289,8 @@ export class DetectionEngine {
       return;
     }
     const explanationOf = new Map(explained.map((row, k) => [row, explanations[k]]));
+    this.counters.duplicates += duplicates;
+    if (duplicates > 0) metrics.duplicates.inc(duplicates);
     const final = rows ? n : items!.reduce((k, p) => k + (p.stage === 'final' ? 1 : 0), 0);
     this.counters.earlyScored += n - final;
     if (rows) {
@@ -284,7 +308,7 @@ export class DetectionEngine {
       let alert: Alert;
       const isNew = g.slot === undefined;
       if (isNew) {
-        alert = this.open(flowOf(i), stageOf(i), v, explanationOf.get(i) ?? [], nowMs);
+        alert = this.open(g.opener!, stageOf(i), v, explanationOf.get(i) ?? [], nowMs);
         if (g.more > 0) alert = this.aggregator.grow(g.src, g.label, nowMs, g.more, g.moreEndMs, g.moreScore, g.moreFinal)!;
         this.counters.alertsAggregated += g.more;
       } else {
@@ -303,10 +327,11 @@ export class DetectionEngine {
   }
 
   /** Opens a new aggregate with the flow's alert (the first alerting flow of its source and label in the window). */
-  private open(flow: FlowRecord, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number): Alert {
+  private open(opener: NonNullable<AlertGroup['opener']>, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number): Alert {
     const { scorer, metrics, hook } = this.options;
+    const { flow, id } = opener;
     const alert: Alert = {
-      id: alertId(flow, stage, scorer.model.file),
+      id,
       timeMs: nowMs,
       flowStartMs: flow.startMs,
       flowEndMs: flow.endMs,
@@ -324,6 +349,7 @@ export class DetectionEngine {
       lastSeenMs: nowMs,
     };
     this.aggregator.add(alert);
+    this.raised.add(id);
     this.counters.alertsRaised++;
     metrics.alerts.inc({ category: alert.category || 'unknown' });
     hook?.handle(alert);

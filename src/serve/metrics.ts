@@ -93,6 +93,11 @@ export class EngineMetrics {
   );
   readonly queueDepth = new Gauge({ name: 'flowsentry_queue_depth', help: 'Items waiting', labelNames: ['queue'] as const, registers: [this.registry] });
   readonly drops = new Counter({ name: 'flowsentry_dropped_total', help: 'Items dropped', labelNames: ['where'] as const, registers: [this.registry] });
+  readonly duplicates = new Counter({
+    name: 'flowsentry_duplicate_alerts_total',
+    help: 'Alerting flows not raised because their alert (the same flow record, stage and model) was already raised: a record sent twice, or a later record of the same flow, after its aggregate closed',
+    registers: [this.registry],
+  });
   /** Read at each scrape (see SummaryCounterSources). */
   readonly sources: SummaryCounterSources = {};
   readonly decoderErrors: Counter<'reason'> = new Counter({
