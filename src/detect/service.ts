@@ -41,6 +41,8 @@ export interface ServiceSummary {
   storeRowsDropped?: number;
   /** Alerts and traffic cells the store deleted for being older than its retention, when it has one. */
   storeExpired?: { alerts: number; trafficCells: number };
+  /** Store tables rebuilt without their expired rows (AlertStore.compactions), when it has a retention. */
+  storeCompactions?: number;
 }
 
 export interface RunningService {
@@ -230,7 +232,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         latency: metrics.latency.cumulative().map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]),
         ...(damage !== undefined ? { damage } : {}),
         ...(store ? { storeWriteFailures: store.writeFailures, storeRowsDropped: store.rowsDropped } : {}),
-        ...(store && config.storeRetentionHours !== undefined ? { storeExpired: { ...store.expired } } : {}),
+        ...(store && config.storeRetentionHours !== undefined ? { storeExpired: { ...store.expired }, storeCompactions: store.compactions } : {}),
       };
     })();
     return stopping;

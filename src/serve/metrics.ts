@@ -62,7 +62,7 @@ export class FlowHistogram {
  * each scrape (the service points these at what it runs); without a source, a labelled counter has no value.
  */
 export interface SummaryCounterSources {
-  store?: () => { writeFailures: number; rowsDropped: number };
+  store?: () => { writeFailures: number; rowsDropped: number; expired: { alerts: number; trafficCells: number }; compactions: number };
   sinks?: () => readonly { name: string; stats: SinkStats }[];
   hook?: () => HookStats;
   /** Packets (meter, capture reader) or NetFlow datagrams and parts of them (collector) skipped, by reason. */
@@ -128,6 +128,22 @@ export class EngineMetrics {
     help: 'Alerts lost (dropped before their first write; each counted once) and per-minute traffic cells dropped, oldest first, while store flushes failed (more than storeMaxPending waited)',
     registers: [this.registry],
     collect: (): void => this.collectTotal(this.storeRowsDropped, this.sources.store?.().rowsDropped),
+  });
+  readonly storeExpired: Counter<'table'> = new Counter({
+    name: 'flowsentry_store_expired_total',
+    help: 'Rows the store deleted for being older than its retention (storeRetentionHours), by table: alerts, traffic (per-minute cells)',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      const expired = this.sources.store?.().expired;
+      this.collectLabelled(this.storeExpired, 'table', expired ? [['alerts', expired.alerts], ['traffic', expired.trafficCells]] : []);
+    },
+  });
+  readonly storeCompactions: Counter = new Counter({
+    name: 'flowsentry_store_compactions_total',
+    help: 'Store tables rebuilt without their expired rows (once the deleted rows outnumber the live ones), which frees their space in the file',
+    registers: [this.registry],
+    collect: (): void => this.collectTotal(this.storeCompactions, this.sources.store?.().compactions),
   });
   readonly sinkFailures: Counter<'sink'> = new Counter({
     name: 'flowsentry_sink_failures_total',

@@ -31,10 +31,11 @@ describe('summary counters in /metrics', () => {
     const metrics = new EngineMetrics(false);
     const scrape = (): Promise<string> => metrics.registry.metrics();
     assert.deepEqual(samples(await scrape(), 'flowsentry_store_write_failures_total'), ['flowsentry_store_write_failures_total 0']);
-    for (const name of ['flowsentry_sink_failures_total', 'flowsentry_response_hook_total', 'flowsentry_decoder_errors_total', 'flowsentry_kernel_drops_total']) {
+    assert.deepEqual(samples(await scrape(), 'flowsentry_store_compactions_total'), ['flowsentry_store_compactions_total 0']);
+    for (const name of ['flowsentry_store_expired_total', 'flowsentry_sink_failures_total', 'flowsentry_response_hook_total', 'flowsentry_decoder_errors_total', 'flowsentry_kernel_drops_total']) {
       assert.deepEqual(samples(await scrape(), name), [], `${name}: no source, no value`);
     }
-    const store = { writeFailures: 3, rowsDropped: 120 };
+    const store = { writeFailures: 3, rowsDropped: 120, expired: { alerts: 40, trafficCells: 9 }, compactions: 2 };
     const sink = (name: string, failed: number, dropped: number): { name: string; stats: { written: number; dropped: number; failed: number; queued: number } } => ({
       name,
       stats: { written: 10, dropped, failed, queued: 0 },
@@ -50,6 +51,8 @@ describe('summary counters in /metrics', () => {
     let text = await scrape();
     assert.deepEqual(samples(text, 'flowsentry_store_write_failures_total'), ['flowsentry_store_write_failures_total 3']);
     assert.deepEqual(samples(text, 'flowsentry_store_rows_dropped_total'), ['flowsentry_store_rows_dropped_total 120']);
+    assert.deepEqual(samples(text, 'flowsentry_store_expired_total'), ['flowsentry_store_expired_total{table="alerts"} 40', 'flowsentry_store_expired_total{table="traffic"} 9']);
+    assert.deepEqual(samples(text, 'flowsentry_store_compactions_total'), ['flowsentry_store_compactions_total 2']);
     assert.deepEqual(samples(text, 'flowsentry_sink_failures_total'), ['flowsentry_sink_failures_total{sink="file"} 7', 'flowsentry_sink_failures_total{sink="webhook"} 1']);
     assert.deepEqual(samples(text, 'flowsentry_sink_dropped_total'), ['flowsentry_sink_dropped_total{sink="file"} 0', 'flowsentry_sink_dropped_total{sink="webhook"} 2']);
     assert.deepEqual(samples(text, 'flowsentry_response_hook_total'), [
@@ -146,6 +149,38 @@ describe('serve: /metrics against the run summary', () => {
       assert.equal(summary.storeWriteFailures, 1);
       assert.equal(summary.sinks.file!.failed, 20);
       assert.equal(summary.hook?.dryRun, 20);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('store retention: expired rows and compactions, in /metrics and the summary', async () => {
+    let port = 0;
+    const config = loadConfig({ model, netflow: 'udp://127.0.0.1:0', http: '127.0.0.1:0', store: join(dir, 'retention.duckdb'), storeRetentionHours: 1 }, undefined, {});
+    const service = await startService(config, { http: true, store: true, keepAlive: true, log: () => undefined, onNetflowPort: (p) => (port = p) });
+    try {
+      await waitFor('the collector', () => port || undefined);
+      // 12 single-packet flows from 12 sources: 12 alerts, in one traffic minute (cells: all flows, and the category)
+      const body = new Bytes();
+      for (let r = 0; r < 12; r++) body.u32(40).u32(1).u8(6).u8(0x02).u16(41_000 + r).u32(0xc6140000 + r).u16(80).u32(0x0a0a0a0a).u32(500_000).u32(500_000);
+      const fields: [number, number][] = [[1, 4], [2, 4], [4, 1], [6, 1], [7, 2], [8, 4], [11, 2], [12, 4], [21, 4], [22, 4]];
+      const socket = dgram.createSocket('udp4');
+      await new Promise<void>((res, rej) => socket.send(v9Packet(600_000, 1_700_000_000, 1, [set(0, templateRecord(256, fields)), set(256, body.buffer())], 13), port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+      socket.close();
+      await waitFor('the alerts', () => service.engine.stats().alertsRaised === 12 || undefined);
+      const store = service.store!;
+      await store.flush();
+      const cells = (await store.traffic(0)).reduce((n, p) => n + 1 + Object.keys(p.byCategory).length, 0);
+      assert.ok(cells >= 2);
+      // two hours on: every alert and traffic minute is past the 1-hour retention; both tables then hold only deleted
+      // rows (deleted > live = 0), so each is compacted once
+      await store.expireOld(Date.now() + 2 * 3_600_000);
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      assert.deepEqual(samples(text, 'flowsentry_store_expired_total'), ['flowsentry_store_expired_total{table="alerts"} 12', `flowsentry_store_expired_total{table="traffic"} ${cells}`]);
+      assert.deepEqual(samples(text, 'flowsentry_store_compactions_total'), ['flowsentry_store_compactions_total 2']);
+      const summary = await service.stop();
+      assert.deepEqual(summary.storeExpired, { alerts: 12, trafficCells: cells });
+      assert.equal(summary.storeCompactions, 2);
     } finally {
       await service.stop();
     }
