@@ -10,7 +10,8 @@
 // with an index (alerts has its primary key, which the upsert of growing aggregates probes), so once a table's
 // deleted rows outnumber its live ones it is compacted: copied into a new table with the same key, which replaces it
 // in one transaction, and checkpointed so the old one's blocks are freed. The file then stays within about twice the
-// live rows' size (docs/decisions.md, store file under retention, session 11).
+// live rows' size (docs/decisions.md, store file under retention, session 11). The deleted rows are DuckDB's own
+// count (the table's rows, deleted ones included, less its live rows), so those a previous run left are reclaimed too.
 
 import { DOUBLE, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
@@ -122,8 +123,6 @@ export class AlertStore {
   expired = { alerts: 0, trafficCells: 0 };
   private lastExpiryMs = -Infinity;
   private expiryFailing = false;
-  /** Rows deleted from each table since this process last compacted it (or opened the store). */
-  private deletedSinceCompaction: Record<ExpiringTable, number> = { alerts: 0, traffic: 0 };
   /** Tables rebuilt without their deleted rows (see compactIfMostlyDeleted). */
   compactions = 0;
   private compactionFailing = false;
@@ -347,8 +346,6 @@ export class AlertStore {
         const traffic = await this.db.run('DELETE FROM traffic WHERE minute_ms + $1 <= $2', [MINUTE, cutoff], [DOUBLE, DOUBLE]);
         this.expired.alerts += alerts.rowsChanged;
         this.expired.trafficCells += traffic.rowsChanged;
-        this.deletedSinceCompaction.alerts += alerts.rowsChanged;
-        this.deletedSinceCompaction.traffic += traffic.rowsChanged;
         this.expiryFailing = false;
       } catch (err) {
         if (!this.expiryFailing) this.log(`store ${this.path}: cannot delete rows past the retention: ${describeWriteError(err)}; tried again in a minute`);
@@ -375,8 +372,8 @@ export class AlertStore {
    * leaves the old table as it was: closing the connection rolls the transaction back.
    */
   private async compactIfMostlyDeleted(table: ExpiringTable): Promise<void> {
-    const live = await this.db.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM ${table}`);
-    if (this.deletedSinceCompaction[table] <= Number(live.getRowObjectsJson()[0].n)) return;
+    const { live, deleted } = await this.rowCounts(table);
+    if (deleted <= live) return;
     const connection = await this.instance.connect();
     try {
       await connection.run('BEGIN TRANSACTION');
@@ -385,13 +382,25 @@ export class AlertStore {
       await connection.run(`DROP TABLE ${table}`);
       await connection.run(`ALTER TABLE ${table}_compacted RENAME TO ${table}`);
       await connection.run('COMMIT');
-      this.deletedSinceCompaction[table] = 0;
       this.compactions++;
       // waits for reads in flight (a plain CHECKPOINT fails while one runs)
       await connection.run('FORCE CHECKPOINT');
     } finally {
       connection.closeSync();
     }
+  }
+
+  /**
+   * The live rows of `table`, and its deleted rows that still take space in the file: every row its row groups hold
+   * (estimated_size in duckdb_tables(), deleted ones included, as a restart finds them) less the live ones.
+   */
+  private async rowCounts(table: ExpiringTable): Promise<{ live: number; deleted: number }> {
+    const r = await this.db.runAndReadAll(
+      `SELECT (SELECT count(*) FROM ${table})::DOUBLE AS live, estimated_size::DOUBLE AS held FROM duckdb_tables()
+       WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = '${table}'`,
+    );
+    const { live, held } = r.getRowObjectsJson()[0];
+    return { live: Number(live), deleted: Number(held) - Number(live) };
   }
 
   /** Runs a read unless the store is closing, and keeps it where close() waits for it. */

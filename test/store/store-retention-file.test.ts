@@ -101,6 +101,38 @@ describe('alert store file under a retention', () => {
     await reopened.close();
   });
 
+  it("reclaims after a restart the rows a previous run deleted: they count towards the next compaction", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fs-retention-')), 'alerts.duckdb');
+    const retention = 60 * MINUTE;
+    // 100 alerts raised at T0 (one traffic minute, never past the retention here): 45 last seen 3 h before T0,
+    // 10 at T0 - 50 min, 45 at T0
+    const seen = (n: number): number => (n < 45 ? T0 - 180 * MINUTE : n < 55 ? T0 - 50 * MINUTE : T0);
+    const first = await AlertStore.open(path, 3_600_000, () => undefined, undefined, retention);
+    for (let n = 0; n < 100; n++) first.putAlert({ ...alertAt(n, T0), lastSeenMs: seen(n) }, true);
+    await first.flush();
+    await first.expireOld(T0); // 45 deleted, 55 live: not compacted
+    assert.deepEqual([first.expired.alerts, first.compactions], [45, 0]);
+    await first.close();
+
+    const second = await AlertStore.open(path, 3_600_000, () => undefined, undefined, retention);
+    await second.expireOld(T0 + 20 * MINUTE); // 10 more deleted: 55 deleted (45 of them by the first run), 45 live
+    assert.deepEqual([second.expired.alerts, second.compactions], [10, 1]);
+    const { total, alerts } = await second.queryAlerts({ limit: 1000 });
+    assert.equal(total, 45);
+    assert.deepEqual(new Set(alerts.map((a) => a.id)), new Set(Array.from({ length: 45 }, (_, k) => `alert-${55 + k}`)));
+    await second.expireOld(T0 + 21 * MINUTE); // nothing deleted, nothing dead left: no compaction
+    assert.equal(second.compactions, 1);
+    await second.close();
+
+    // a compacted table holds no deleted rows, across a restart too: one more deletion below the live count is kept
+    const third = await AlertStore.open(path, 3_600_000, () => undefined, undefined, retention);
+    third.putAlert({ ...alertAt(100, T0), lastSeenMs: T0 - 180 * MINUTE }, true);
+    await third.flush();
+    await third.expireOld(T0 + 22 * MINUTE);
+    assert.deepEqual([third.expired.alerts, third.compactions], [1, 0]);
+    await third.close();
+  });
+
   it('a compaction that cannot write is one log line; the table is left whole and the store keeps working', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fs-retention-')), 'alerts.duckdb');
     const lines: string[] = [];
