@@ -84,6 +84,13 @@ function alertOf(row: Record<string, unknown>): Alert {
   return { ...body, count: Number(row.count), lastSeenMs: Number(row.last_seen_ms), score: Number(row.score), stage: row.stage as Alert['stage'], flowEndMs: Number(row.flow_end_ms) };
 }
 
+/** A compaction that replaced its table but whose checkpoint, which frees the old table's blocks, failed. */
+class CheckpointAfterCompactionError extends Error {
+  constructor(readonly table: ExpiringTable, readonly reason: unknown) {
+    super(`cannot checkpoint after compacting ${table}`);
+  }
+}
+
 /** A read after close() began (an API request during shutdown): the API answers it 503. */
 export class StoreClosedError extends Error {
   readonly statusCode = 503;
@@ -357,7 +364,13 @@ export class AlertStore {
         await this.compactIfMostlyDeleted('traffic');
         this.compactionFailing = false;
       } catch (err) {
-        if (!this.compactionFailing) this.log(`store ${this.path}: cannot compact the rows past the retention away: ${describeWriteError(err)}; the file grows until a later try succeeds`);
+        if (!this.compactionFailing) {
+          this.log(
+            err instanceof CheckpointAfterCompactionError
+              ? `store ${this.path}: compacted the ${err.table} table but cannot checkpoint: ${describeWriteError(err.reason)}; the old table's space is freed by a later checkpoint (when the write-ahead log passes 16 MB, or at close)`
+              : `store ${this.path}: cannot compact the rows past the retention away: ${describeWriteError(err)}; the file grows until a later try succeeds`,
+          );
+        }
         this.compactionFailing = true;
       }
     });
@@ -383,8 +396,12 @@ export class AlertStore {
       await connection.run(`ALTER TABLE ${table}_compacted RENAME TO ${table}`);
       await connection.run('COMMIT');
       this.compactions++;
-      // waits for reads in flight (a plain CHECKPOINT fails while one runs)
-      await connection.run('FORCE CHECKPOINT');
+      try {
+        // waits for reads in flight (a plain CHECKPOINT fails while one runs)
+        await connection.run('FORCE CHECKPOINT');
+      } catch (err) {
+        throw new CheckpointAfterCompactionError(table, err);
+      }
     } finally {
       connection.closeSync();
     }

@@ -172,4 +172,37 @@ describe('alert store file under a retention', () => {
     assert.deepEqual((await store.feedback()).map((f) => f.alert.id), ['alert-450']);
     await store.close();
   });
+
+  it('a compaction whose checkpoint fails says so: the table is compacted, its old space waits for a later checkpoint', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fs-retention-')), 'alerts.duckdb');
+    const lines: string[] = [];
+    const store = await AlertStore.open(path, 3_600_000, (line) => lines.push(line), undefined, MINUTE);
+    const instance = (store as unknown as { instance: { connect: () => Promise<DuckDBConnection> } }).instance;
+    const connect = instance.connect.bind(instance);
+    instance.connect = async () => {
+      const connection = await connect();
+      const run = connection.run.bind(connection);
+      connection.run = (async (sql: string) => {
+        if (sql === 'FORCE CHECKPOINT') throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+        return run(sql);
+      }) as DuckDBConnection['run'];
+      return connection;
+    };
+    for (let i = 0; i < 300; i++) store.putAlert(alertAt(i, T0 + i), true);
+    for (let i = 300; i < 400; i++) store.putAlert(alertAt(i, T0 + 2 * MINUTE + i), true);
+    await store.flush();
+    await store.expireOld(T0 + 3 * MINUTE); // 300 deleted, 100 live: the alerts table is compacted, its checkpoint fails
+    assert.equal(store.compactions, 1);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.equal(
+      lines[0],
+      `store ${path}: compacted the alerts table but cannot checkpoint: ENOSPC (no space left on device); the old table's space is freed by a later checkpoint (when the write-ahead log passes 16 MB, or at close)`,
+    );
+    assert.equal((await store.queryAlerts({ limit: 1000 })).total, 100);
+    delete (instance as { connect?: unknown }).connect;
+    await store.close();
+    const reopened = await AlertStore.open(path, 3_600_000, () => undefined, undefined, MINUTE);
+    assert.equal((await reopened.queryAlerts({ limit: 1000 })).total, 100);
+    await reopened.close();
+  });
 });
