@@ -4,6 +4,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createMatrix, type Matrix } from '../../src/frame/matrix.js';
 import { Rng } from '../../src/util/rng.js';
 import { KMeansDetector, assign, lloyd, seedPlusPlus, seedWithAssignment } from '../../src/models/kmeans.js';
@@ -226,5 +229,18 @@ describe('k-means runs', () => {
       if (previous === undefined) delete process.env.FLOWSENTRY_THREADS;
       else process.env.FLOWSENTRY_THREADS = previous;
     }
+  });
+
+  it('let their helper thread and memory go once idle, and leave a process free to end', { skip: !existsSync('/proc/self/status') && 'no /proc' }, () => {
+    const child = fileURLToPath(new URL('../helpers/kmeans-idle.js', import.meta.url));
+    const r = spawnSync(process.execPath, ['--expose-gc', child], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, FLOWSENTRY_THREADS: '2' } });
+    assert.equal(r.signal, null, `the process ended by itself: ${r.stderr}`);
+    assert.equal(r.status, 0, r.stderr);
+    const seen = JSON.parse(r.stdout) as Record<string, number | boolean>;
+    assert.equal(seen.threadsAfterFit, (seen.threadsBefore as number) + 1, 'a helper thread during the fits');
+    assert.equal(seen.sameMemoryBackToBack, true, 'fit after fit: the same memory');
+    assert.equal(seen.threadsIdle, seen.threadsBefore, 'idle: the helper thread ended');
+    assert.equal(seen.memoryFreed, true, 'idle: the memory collectable');
+    assert.equal(seen.sameCentres, true, 'the same model from held and from new resources');
   });
 });

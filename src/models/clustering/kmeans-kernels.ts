@@ -358,7 +358,9 @@ class SimdKernels implements KMeansKernels {
 /**
  * A memory and the kernels' instance on it, kept from fit to fit (grown when a fit needs more): the instance's
  * functions are new objects with each instance, and a new one deoptimises every caller optimised on the last one
- * (V8: "wrong call target"; 20–30 ms a fit).
+ * (V8: "wrong call target"; 20–30 ms a fit). Held only while k-means is in use: a memory cannot shrink, so one idle
+ * for IDLE_RELEASE_MS (or grown past KEEP_BYTES) is let go to the garbage collector, and taken back by the next fit
+ * if no collection has freed it yet (a second memory would then sit beside it until one).
  */
 interface Arena {
   readonly id: number;
@@ -367,14 +369,25 @@ interface Arena {
   busy: boolean;
 }
 
-/** An arena larger than this is dropped when its fit is done, not kept for the next. */
+/** An arena larger than this is let go when its fit is done, not held for the next. */
 const KEEP_BYTES = 2 ** 26;
+/**
+ * Milliseconds without k-means work after which its held resources are let go (this memory; the run helper thread,
+ * kmeans-runs.ts): long enough for the fits of n_init runs, a search or cross-validation to follow one another.
+ */
+export const IDLE_RELEASE_MS = 2000;
 let keptArena: Arena | null = null;
+/** The arena last let go, until the garbage collector frees it. */
+let releasedArena: WeakRef<Arena> | null = null;
 let arenas = 0;
+/** Lets the kept arena go once idle; armed (or re-armed) by every release. Unref'd: it never holds the process open. */
+let idleTimer: NodeJS.Timeout | null = null;
 
-/** The kept arena, grown to `bytes`, or a new one while it is in use; marked in use. */
+/** The kept (or let go, not yet freed) arena, grown to `bytes`, or a new one while it is in use; marked in use. */
 function takeArena(bytes: number): Arena {
   const pages = Math.ceil(bytes / PAGE);
+  keptArena ??= releasedArena?.deref() ?? null;
+  releasedArena = null;
   let arena = keptArena;
   if (!arena || arena.busy) {
     const memory = new (wasm as WasmApi).Memory({ initial: pages, maximum: MAX_BYTES / PAGE, shared: true });
@@ -389,7 +402,20 @@ function takeArena(bytes: number): Arena {
 
 function releaseArena(arena: Arena): void {
   arena.busy = false;
-  if (arena === keptArena && arena.memory.buffer.byteLength > KEEP_BYTES) keptArena = null;
+  if (arena !== keptArena) return;
+  if (arena.memory.buffer.byteLength > KEEP_BYTES) letKeptArenaGo();
+  else if (idleTimer) idleTimer.refresh();
+  else idleTimer = setTimeout(releaseIdleArena, IDLE_RELEASE_MS).unref();
+}
+
+function letKeptArenaGo(): void {
+  if (keptArena) releasedArena = new WeakRef(keptArena);
+  keptArena = null;
+}
+
+/** A kept arena still in use (a fit waiting for its helper) stays: its release re-arms the timer. */
+function releaseIdleArena(): void {
+  if (keptArena && !keptArena.busy) letKeptArenaGo();
 }
 
 /**
@@ -402,7 +428,7 @@ export function createKernels(X: Matrix, slots: number, sums: number, regions = 
   const bytes = CONTROL_BYTES + regions * (slots + sums) * width * 8 + X.rows * width * 4;
   if (!module || !wasm || bytes > MAX_BYTES) return new ScriptKernels(X, slots, sums);
   const arena = takeArena(bytes);
-  const layout = { memory: arena.memory, arena: arena.id, keep: arena === keptArena && bytes <= KEEP_BYTES, rows: X.rows, cols: X.cols, slots, sums, regions };
+  const layout = { memory: arena.memory, arena: arena.id, keep: arena === keptArena && arena.memory.buffer.byteLength <= KEEP_BYTES, rows: X.rows, cols: X.cols, slots, sums, regions };
   const kernels = new SimdKernels(layout, 0, arena.exports, () => releaseArena(arena));
   kernels.fill(X);
   return kernels;

@@ -4,15 +4,16 @@
 // with the results of one stream taken in order. On large data with WebAssembly kernels and two or more cores, a
 // helper thread shares the padded rows (shared memory) and the runs go to whichever thread is free (a counter in that
 // memory); otherwise they run one after the other on the calling thread. The helper is started by the first such fit
-// and kept for the later ones (idle, it does not hold the process open): a fresh thread costs 25–30 ms to start and
-// runs its first run unoptimised, more than a run of a mid-sized fit.
+// and kept for the later ones while they follow one another (idle, it does not hold the process open; idle for
+// IDLE_RELEASE_MS, it is ended): a fresh thread costs 25–30 ms to start and runs its first run unoptimised, more than a
+// run of a mid-sized fit.
 
 import { Rng } from '../../util/rng.js';
 import { defaultThreads } from '../../util/worker-pool.js';
 import { HelperThread } from '../../util/helper-thread.js';
 import type { Matrix } from '../../frame/matrix.js';
 import { candidateTrials, lloydOn, seedWithAssignment, type Clustering, type Shape } from './lloyd.js';
-import { attachKernels, controlWord, createKernels, type KernelLayout, type KMeansKernels } from './kmeans-kernels.js';
+import { attachKernels, controlWord, createKernels, IDLE_RELEASE_MS, type KernelLayout, type KMeansKernels } from './kmeans-kernels.js';
 
 export interface RunsParams {
   k: number;
@@ -83,8 +84,12 @@ export interface PreparedRuns {
 }
 
 let helperThread: HelperThread<RunsTask, RunResult[]> | null = null;
+/** Helper requests not answered yet. */
+let pendingRequests = 0;
+/** Ends the helper once idle; armed (or re-armed) whenever it has nothing left to answer. Unref'd. */
+let idleEnd: NodeJS.Timeout | null = null;
 
-/** The process's run helper, started on first use and again after a failure. */
+/** The process's run helper, started on first use, again after a failure and after an idle end. */
 function runHelper(): HelperThread<RunsTask, RunResult[]> {
   if (!helperThread) {
     const helper = new HelperThread<RunsTask, RunResult[]>(new URL('./kmeans-worker.js', import.meta.url), null, 'kmeans: run worker', () => {
@@ -93,6 +98,19 @@ function runHelper(): HelperThread<RunsTask, RunResult[]> {
     helperThread = helper;
   }
   return helperThread;
+}
+
+function armIdleEnd(): void {
+  if (idleEnd) idleEnd.refresh();
+  else idleEnd = setTimeout(endIdleHelper, IDLE_RELEASE_MS).unref();
+}
+
+/** Ends an idle helper: its thread, and with it its instance on the kept WebAssembly memory. */
+function endIdleHelper(): void {
+  if (pendingRequests > 0 || !helperThread) return;
+  const helper = helperThread;
+  helperThread = null;
+  void helper.terminate();
 }
 
 /**
@@ -105,7 +123,11 @@ export function prepareRuns(X: Matrix, params: RunsParams): PreparedRuns {
   const helper = parallel ? runHelper() : null;
   const kernels = createKernels(X, params.k + candidateTrials(params.k), params.k, parallel ? 2 : 1);
   // No layout to share (rows beyond WebAssembly's memory, or no WebAssembly): one thread.
-  return { kernels, helper: kernels.layout ? helper : null };
+  if (helper && !kernels.layout) {
+    armIdleEnd();
+    return { kernels, helper: null };
+  }
+  return { kernels, helper };
 }
 
 /** The run of lowest inertia (the first on a tie), of `params.runs` runs on the prepared rows; releases the kernels. */
@@ -121,12 +143,14 @@ export async function bestOfRuns(X: Shape, prepared: PreparedRuns, params: RunsP
   if (helper && layout) {
     const control = controlWord(layout);
     const fit = startFit(control);
+    pendingRequests++;
     const theirs = helper.request({ ...params, layout, fit });
     // After an abort the helper may be inside a run on these rows: they are released once it has answered.
-    void theirs.then(
-      () => kernels.release(),
-      () => kernels.release(),
-    );
+    const answered = (): void => {
+      kernels.release();
+      if (--pendingRequests === 0) armIdleEnd();
+    };
+    void theirs.then(answered, answered);
     signal?.throwIfAborted();
     results.push(...takeRuns(X, kernels, control, fit, params, progress));
     if (results.length < params.runs) {
