@@ -17,6 +17,22 @@ export interface FeatureContribution {
   readonly normalRange: readonly [number, number];
 }
 
+/**
+ * The analyst's verdict that raised an alert: the model's own score was below its threshold, and the flow's nearest
+ * feedback row in the model's feedback memory (set by `retrain`) is a confirmed alert within the memory's radius, so
+ * the memory scored it at the threshold. The alert's `explanation` explains the model's own score.
+ */
+export interface FeedbackDecision {
+  readonly verdict: 'confirmed';
+  /** The id of the confirmed alert, or null for a model retrained before alert ids were kept. */
+  readonly alertId: string | null;
+  /** The feedback row's index in the model's memory. */
+  readonly feedbackRow: number;
+  /** Euclidean distance between the two flows in the model's input space, and the memory's radius. */
+  readonly distance: number;
+  readonly radius: number;
+}
+
 export interface Alert {
   /** Stable id: the same flow, stage and model always give the same id (hex of a hash). */
   readonly id: string;
@@ -37,6 +53,8 @@ export interface Alert {
   readonly packets: number;
   /** Top contributing features, largest absolute contribution first. */
   readonly explanation: readonly FeatureContribution[];
+  /** Present when a confirmed verdict in the model's feedback memory raised the flow to an alert. */
+  readonly decidedByFeedback?: FeedbackDecision;
   /**
    * Aggregation: repeated alerts from one source within the window update one alert instead of raising new ones.
    * `count` flows so far, last update time.

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FlowRecord } from '../flows/flow-record.js';
-import type { Alert, AlertStage, FeatureContribution } from './alert.js';
+import type { Alert, AlertStage, FeatureContribution, FeedbackDecision } from './alert.js';
 import { AlertAggregator, RaisedAlertIds, type AggregateSlot } from './aggregate.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { ResponseHook } from './response-hook.js';
@@ -26,6 +26,8 @@ export interface Verdict {
   readonly isAlert: boolean;
   readonly label: string;
   readonly category: string;
+  /** Set when the model's feedback memory raised the flow to an alert. */
+  readonly decidedByFeedback?: FeedbackDecision;
 }
 
 export interface ScoredBatch {
@@ -345,6 +347,7 @@ export class DetectionEngine {
       stage,
       packets: flow.packets,
       explanation,
+      ...(v.decidedByFeedback ? { decidedByFeedback: v.decidedByFeedback } : {}),
       count: 1,
       lastSeenMs: nowMs,
     };

@@ -18,7 +18,9 @@ import { fittedFromDocument, outputsOf, type Fitted } from '../workflow/fitted.j
 import { loadModelFile } from '../workflow/data.js';
 import { explainRows, type TopFeature } from '../explain/index.js';
 import type { Matrix } from '../frame/matrix.js';
-import type { FeatureContribution } from './alert.js';
+import type { FeatureContribution, FeedbackDecision } from './alert.js';
+import { DetectorBase } from '../models/detector-base.js';
+import { HybridModel } from '../models/hybrid.js';
 import { DriftMonitor, type DriftStatus } from './drift.js';
 import type { FlowScorer, ScoredBatch, Verdict } from './engine.js';
 import type { FlowChunk } from './flow-chunk.js';
@@ -197,6 +199,27 @@ export class ModelScorer implements FlowScorer {
     return this.scored(frame, chunk.pred, chunk.hasScore ? chunk.score : undefined, X);
   }
 
+  /**
+   * For each alerting row the model's feedback memory raised to an alert (its own score below the threshold, its
+   * nearest feedback row within the radius a confirmed alert): that feedback. Rows are looked up only when the model
+   * has a memory with confirmed rows.
+   */
+  private async feedbackDecisions(alerting: readonly number[], rowsOf: (rows: readonly number[]) => Matrix): Promise<Map<number, FeedbackDecision>> {
+    const { model } = this.fitted;
+    const decided = new Map<number, FeedbackDecision>();
+    const memory = model instanceof DetectorBase || model instanceof HybridModel ? model.feedbackMemory : null;
+    if (!memory || alerting.length === 0 || memory.summary().confirmed === 0) return decided;
+    const matches = memory.matches(rowsOf(alerting));
+    const confirmed = alerting.flatMap((row, k) => (matches[k] && !matches[k].benign ? [{ row, match: matches[k] }] : []));
+    if (confirmed.length === 0) return decided;
+    const X = rowsOf(confirmed.map((c) => c.row));
+    const own = model instanceof HybridModel ? (await model.ownDecision(X)).r : await (model as DetectorBase).ownScores(X);
+    confirmed.forEach(({ row, match }, k) => {
+      if (own[k] < memory.floor) decided.set(row, { verdict: 'confirmed', alertId: match.alertId, feedbackRow: match.row, distance: match.distance, radius: memory.radius });
+    });
+    return decided;
+  }
+
   private async scoreFrame(frame: Frame): Promise<ScoredBatch> {
     const X = this.fitted.pipeline.transform(frame);
     const out = await outputsOf(this.fitted, X);
@@ -209,7 +232,7 @@ export class ModelScorer implements FlowScorer {
   }
 
   /** Verdicts, drift observation, explanations and inputs of scored rows; `rowsOf` gives the model input of rows. */
-  private scored(frame: Frame, pred: Int32Array, score: ArrayLike<number> | undefined, rowsOf: (rows: readonly number[]) => Matrix): ScoredBatch {
+  private async scored(frame: Frame, pred: Int32Array, score: ArrayLike<number> | undefined, rowsOf: (rows: readonly number[]) => Matrix): Promise<ScoredBatch> {
     const n = frame.nRows;
     const { info } = this.fitted;
     const isDetector = this.fitted.model.kind === 'detector';
@@ -222,10 +245,14 @@ export class ModelScorer implements FlowScorer {
     }
     // one verdict template per class: rows share label and category
     const labels = info.classes.map((label, p) => ({ label, category: this.categoryOf(label), isAlert: info.positive >= 0 ? p === info.positive : p !== info.normal }));
+    const alerting: number[] = [];
+    for (let i = 0; i < n; i++) if (labels[pred[i]].isAlert) alerting.push(i);
+    const feedback = await this.feedbackDecisions(alerting, rowsOf);
     const verdicts = new Array<Verdict>(n);
     for (let i = 0; i < n; i++) {
       const c = labels[pred[i]];
-      verdicts[i] = { score: score ? score[i] : 1, threshold, isAlert: c.isAlert, label: c.label, category: c.category };
+      const decided = feedback.get(i);
+      verdicts[i] = { score: score ? score[i] : 1, threshold, isAlert: c.isAlert, label: c.label, category: c.category, ...(decided ? { decidedByFeedback: decided } : {}) };
     }
     const explain = async (rows: readonly number[]): Promise<FeatureContribution[][]> => {
       const contrib = await explainRows(rowsOf(rows), {

@@ -7,6 +7,7 @@
 import { createMatrix, type Matrix } from '../frame/matrix.js';
 import type { Classifier, Estimator, ModelState } from '../models/estimator.js';
 import { forestFromState, treeCount, type FlatForest } from '../models/trees/flat-tree.js';
+import { DetectorBase } from '../models/detector-base.js';
 import { pathContributions } from './tree-path.js';
 import { identityGroups, occlusion, type FeatureGroups } from './occlusion.js';
 import { explainInParallel, worthParallel } from './shap-workers.js';
@@ -65,7 +66,8 @@ export async function explainRows(X: Matrix, ctx: ExplainContext): Promise<Matri
     const own = ctx.score;
     score = (B) => own(B);
   } else if (model.kind === 'detector') {
-    score = (B) => model.scoreSamples(B);
+    // the detector's own score, as exact explainers give: a feedback memory's cap or floor is reported apart (Alert.decidedByFeedback)
+    score = (B) => (model instanceof DetectorBase ? model.ownScores(B) : model.scoreSamples(B));
   } else {
     let target = ctx.classIndex;
     if (!target) target = (await model.predict(X)).codes;

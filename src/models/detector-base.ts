@@ -78,12 +78,16 @@ export abstract class DetectorBase implements Detector {
 
   /**
    * Scores through the memory from now on. Every detector defines its own scoreSamples, so the memory wraps it on this
-   * instance: every caller (predict, evaluate, detect, serve, explanations by occlusion) then sees the capped scores.
+   * instance: every caller (predict, evaluate, detect, serve) then sees the capped scores; explanations use `ownScores`.
    */
   useFeedbackMemory(memory: FeedbackMemory): void {
-    const ownScores = (Object.getPrototypeOf(this) as DetectorBase).scoreSamples;
     this.feedbackMemory = memory;
-    this.scoreSamples = async (X: Matrix) => memory.apply(X, await ownScores.call(this, X));
+    this.scoreSamples = async (X: Matrix) => memory.apply(X, await this.ownScores(X));
+  }
+
+  /** The detector's own scores, without the feedback memory (what its explanations explain). */
+  ownScores(X: Matrix): Promise<Float64Array> {
+    return (Object.getPrototypeOf(this) as DetectorBase).scoreSamples.call(this, X);
   }
 
   protected detectorState(): ModelState {

@@ -336,13 +336,19 @@ export class HybridModel implements Classifier {
 
   /** The combined decision value r per row (alert ⇔ r ≥ 1) and the classifier's probabilities. */
   async decision(X: Matrix): Promise<{ r: Float64Array; proba: Matrix }> {
+    const own = await this.ownDecision(X);
+    this.feedbackMemory?.apply(X, own.r);
+    return own;
+  }
+
+  /** The decision without the feedback memory. */
+  async ownDecision(X: Matrix): Promise<{ r: Float64Array; proba: Matrix }> {
     if (!this.classifier) throw notFitted();
     checkInput(X, this.nFeatures, 'hybrid');
     const proba = await this.classifier.predictProba(X);
     const raw = [attackProbability(proba, this.normalIndex), ...(await this.noveltyScores(X))];
     const r = this.combine(raw);
     for (let i = 0; i < r.length; i++) r[i] /= this.threshold;
-    this.feedbackMemory?.apply(X, r);
     return { r, proba };
   }
 

@@ -59,6 +59,8 @@ export interface RetrainResult {
 interface FeedbackRows {
   frame: Frame;
   labels: Int32Array;
+  /** The id of the alert each row was judged on. */
+  alertIds: string[];
   falsePositives: number;
   confirmed: number;
   withoutInput: number;
@@ -123,7 +125,8 @@ async function feedbackRows(storePath: string, doc: ModelDocument, classes: read
   if (usable.length === 0) throw new UserError(`the store holds no feedback with flow inputs to learn from (${items.length} feedback entries)`, { file: storePath });
   if (normal < 0 && falsePositives > 0) throw new UserError('false-positive feedback needs a normal class, and this model has none');
   const frame: Frame = { nRows: usable.length, features: columns, identifiers: [], source: { format: 'feedback', files: [storePath], dropped: [], skipped: [] } };
-  return { frame, labels, falsePositives, confirmed: usable.length - falsePositives, withoutInput: items.length - usable.length };
+  const alertIds = usable.map((item) => item.alert.id);
+  return { frame, labels, alertIds, falsePositives, confirmed: usable.length - falsePositives, withoutInput: items.length - usable.length };
 }
 
 /**
@@ -186,7 +189,7 @@ async function feedbackMemoryOf(f: Fitted, fb: FeedbackRows, normal: number, tra
     median = detector.medianTrainingScore();
     threshold = f.threshold ?? detector.threshold;
   }
-  return new FeedbackMemory(X.data, benign, X.cols, radius, median < threshold ? median : justBelow(threshold), threshold);
+  return new FeedbackMemory(X.data, benign, X.cols, radius, median < threshold ? median : justBelow(threshold), threshold, fb.alertIds);
 }
 
 async function agreement(f: Fitted, fb: FeedbackRows): Promise<number> {

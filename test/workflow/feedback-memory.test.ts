@@ -140,6 +140,26 @@ describe('feedback memory', () => {
     assert.deepEqual(again.summary(), { falsePositives: 1, confirmed: 1, radius: 0.6, cap: 0.1, floor: 0.5 });
   });
 
+  it('names the feedback row that decides a row, its verdict, alert and distance', () => {
+    const named = new FeedbackMemory(memory.rows, memory.benign, 2, 0.6, 0.1, 0.5, ['fp-1', 'conf-2']);
+    const X = matrixFromRows([[0.3, 0.4], [0.3, 0.6], [0.7, 0], [0.5, 0]]);
+    const matches = named.matches(X);
+    assert.deepEqual(matches.map((m) => m && { row: m.row, benign: m.benign, alertId: m.alertId }), [
+      { row: 0, benign: true, alertId: 'fp-1' },
+      null, // farther than the radius from both
+      { row: 1, benign: false, alertId: 'conf-2' },
+      { row: 1, benign: false, alertId: 'conf-2' }, // a tie: the confirmed alert
+    ]);
+    // distances of the float32 model inputs
+    const expected = [Math.hypot(Math.fround(0.3), Math.fround(0.4)), Number.NaN, 1 - Math.fround(0.7), 0.5];
+    for (const k of [0, 2, 3]) assert.ok(Math.abs(matches[k]!.distance - expected[k]) < 1e-12, `row ${k}: ${matches[k]!.distance}`);
+    // the ids survive the model file's state; a memory written before ids were kept names none
+    assert.deepEqual(FeedbackMemory.fromState(named.state()).matches(X), matches);
+    assert.equal('alertIds' in memory.state(), false);
+    assert.equal(FeedbackMemory.fromState(memory.state()).matches(X)[0]?.alertId, null);
+    assert.throws(() => FeedbackMemory.fromState({ ...named.state(), alertIds: ['only-one'] }), /not in this build's layout/);
+  });
+
   it('takes the radius from normal rows: the median nearest-neighbour distance', () => {
     // points on a line at spacing 1, 2, 3 (each point's nearest neighbour): distances 1, 1, 2, 3, 3 → median 2
     const X = matrixFromRows([[0], [1], [3], [6], [9]]);
