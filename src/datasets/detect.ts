@@ -7,7 +7,7 @@ import { readerFor } from '../io/capture.js';
 import type { CsvPeek } from '../io/csv-peek.js';
 import { FORMATS, getFormat } from './formats.js';
 import { genericCsv } from './generic-csv.js';
-import { peekDataFile } from './jsonl-peek.js';
+import { peekDataFile, tooFewKeys, type DataPeek } from './jsonl-peek.js';
 import type { DatasetFormat } from './schema.js';
 
 export interface Detection {
@@ -16,7 +16,7 @@ export interface Detection {
 }
 
 /** Detects the format of a peeked file; throws a UserError naming the file when nothing fits. */
-export function detectFormat(peek: CsvPeek): Detection {
+export function detectFormat(peek: DataPeek): Detection {
   checkReadable(peek);
   let best: Detection | undefined;
   for (const format of FORMATS) {
@@ -24,7 +24,7 @@ export function detectFormat(peek: CsvPeek): Detection {
     if (score > 0 && (best === undefined || score > best.score)) best = { format, score };
   }
   if (!best) {
-    throw new UserError('unknown format: not a recognised dataset and not a CSV with a header row; name it with --format', { file: peek.file });
+    throw tooFewKeys(peek) ?? new UserError('unknown format: not a recognised dataset and not a CSV with a header row; name it with --format', { file: peek.file });
   }
   return best;
 }

@@ -22,8 +22,8 @@ import type { JsonLinesLayout } from '../io/jsonl-reader.js';
 import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
 import { CIC_FEATURES, CIC_IDENTIFIERS } from './cic-names.js';
 
-/** A peeked file: CSV, or JSON lines with the layout of their keys. */
-export type DataPeek = CsvPeek & { readonly jsonLines?: JsonLinesLayout };
+/** A peeked file: CSV, or JSON lines with the layout of their keys and the line of their first object. */
+export type DataPeek = CsvPeek & { readonly jsonLines?: JsonLinesLayout; readonly firstObjectLine?: number };
 
 /** The fields of a FlowRecord line (collect's CSV header names them all but frameBytes), and extract's `start` text. */
 const FLOW_RECORD_KEYS = new Set([...FLOW_CSV_HEADER.trim().split(','), 'frameBytes', 'start']);
@@ -73,7 +73,23 @@ async function peekJsonLines(file: string, head: HeadLines, maxRecords: number):
   }
   const layout = layoutOf(csv.file, objects);
   const records = [[...layout.columns], ...objects.map(({ object }) => cellsOf(object, layout))];
-  return { ...csv, records: records.slice(0, maxRecords), jsonLines: layout };
+  return { ...csv, records: records.slice(0, maxRecords), jsonLines: layout, firstObjectLine: objects[0].line };
+}
+
+/**
+ * Why peeked JSON lines are no data file when they give fewer than two columns (no format takes them: a single
+ * column is neither features with a label nor, undeclared, a table), in JSON-lines terms; undefined otherwise.
+ */
+export function tooFewKeys(peek: DataPeek): UserError | undefined {
+  const columns = peek.jsonLines?.columns;
+  if (!columns || columns.length >= 2) return undefined;
+  const where = peek.complete ? 'every object' : `the first ${peek.records.length - 1} objects`;
+  const location = { file: peek.file, line: peek.firstObjectLine };
+  if (columns.length === 0) return new UserError(`JSON lines with no keys ({}) in ${where}: no columns; a data file has two or more (features and a label, or several features)`, location);
+  return new UserError(
+    `JSON lines with one key, '${columns[0]}', in ${where}: one column; a data file has two or more (features and a label, or several features); to read this one column anyway, give --format csv`,
+    location,
+  );
 }
 
 interface HeadLines {

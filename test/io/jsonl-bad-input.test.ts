@@ -108,4 +108,52 @@ describe('bad JSON lines', () => {
     assert.deepEqual(Array.from(a.values), [1, NaN, NaN, NaN]);
     assert.deepEqual(Array.from(b.codes), [0, -1, 1, -1]);
   });
+
+  it('one key (or none) in the objects: what is missing, in JSON-lines terms, at the first object\'s line', async () => {
+    const narrow = "one column; a data file has two or more (features and a label, or several features); to read this one column anyway, give --format csv";
+    const one = write('one-key.jsonl', '{"a": 1}\n{"a": 2}\n{"a": 3}\n');
+    await assert.rejects(loadDataset([one]), (err: Error) => err.message === `${one}, line 1: JSON lines with one key, 'a', in every object: ${narrow}`);
+    // after two blank lines, with a BOM and CRLF line ends: the key without them, the line of the first object
+    const framed = write('one-key-framed.jsonl', '\uFEFF\r\n\r\n{"bytes": 1}\r\n{"bytes": 2}\r\n');
+    await assert.rejects(loadDataset([framed]), (err: Error) => err.message === `${framed}, line 3: JSON lines with one key, 'bytes', in every object: ${narrow}`);
+    // more lines than format detection peeks at: it says how many it saw
+    const long = write('one-key-long.jsonl', `${Array.from({ length: 300 }, (_, i) => `{"label": "l${i}"}`).join('\n')}\n`);
+    await assert.rejects(loadDataset([long]), /one-key-long\.jsonl, line 1: JSON lines with one key, 'label', in the first \d+ objects: one column;/);
+    const none = write('no-keys.jsonl', '{}\n{ }\n');
+    await assert.rejects(loadDataset([none]), (err: Error) => err.message === `${none}, line 1: JSON lines with no keys ({}) in every object: no columns; a data file has two or more (features and a label, or several features)`);
+    // the way out the message gives
+    const frame = await loadDataset([one], { format: 'csv' });
+    assert.equal(frame.nRows, 3);
+    assert.deepEqual(frame.features.map((c) => c.name), ['a']);
+  });
+
+  it('an empty first line, a BOM and CRLF line ends: the rows of plain lines, and errors at their line and column', async () => {
+    const plain = await loadDataset([write('plain.jsonl', '{"a": 1, "b": "x", "label": "normal"}\n{"a": 2.5, "b": "y", "label": "attack"}\n')]);
+    const variants: [string, string][] = [
+      ['an empty first line', '\n{"a": 1, "b": "x", "label": "normal"}\n{"a": 2.5, "b": "y", "label": "attack"}\n'],
+      ['a BOM', '\uFEFF{"a": 1, "b": "x", "label": "normal"}\n{"a": 2.5, "b": "y", "label": "attack"}\n'],
+      // last before the CR: a string, then a number (the first line orders the columns)
+      ['CRLF', '{"a": 1, "b": "x", "label": "normal"}\r\n{"label": "attack", "b": "y", "a": 2.5}\r\n'],
+      ['all three', '\uFEFF\r\n{"a": 1, "b": "x", "label": "normal"}\r\n\r\n{"a": 2.5, "b": "y", "label": "attack"}\r\n'],
+    ];
+    for (const [name, text] of variants) {
+      const frame = await loadDataset([write(`${name.replace(/\W+/g, '-')}.jsonl`, text)]);
+      assert.deepEqual({ ...frame, source: undefined }, { ...plain, source: undefined }, name);
+    }
+    const bad = '{"a": 1, "b": x, "label": "normal"}';
+    const errors: [string, string, string][] = [
+      ['empty first line, peeked', `\n${GOOD}\n${bad}\n`, 'line 3, column 15'],
+      ['empty first line, streamed', `\n${[...LEAD, bad].join('\n')}\n`, 'line 252, column 15'],
+      ['BOM, first line', `\uFEFF${bad}\n${GOOD}\n`, 'line 1, column 15'],
+      ['BOM, first line, before many', `\uFEFF${[bad, ...LEAD].join('\n')}\n`, 'line 1, column 15'],
+      ['CRLF, peeked', `${GOOD}\r\n${bad}\r\n`, 'line 2, column 15'],
+      ['CRLF, streamed', `${[...LEAD, bad].join('\r\n')}\r\n`, 'line 251, column 15'],
+    ];
+    for (const [name, text, where] of errors) {
+      const file = write(`bad-${name.replace(/\W+/g, '-')}.jsonl`, text);
+      await assert.rejects(loadDataset([file]), (err: Error) => err.message.startsWith(`${file}, ${where}: not JSON: not a JSON value`), name);
+    }
+    const cut = write('crlf-cut.jsonl', `${GOOD}\r\n{"a": 2, "b": "y`);
+    await assert.rejects(loadDataset([cut]), /crlf-cut\.jsonl, line 2, column 15: not JSON: a string is never closed .*the last line is cut short/);
+  });
 });
