@@ -201,22 +201,26 @@ export class ModelScorer implements FlowScorer {
 
   /**
    * For each alerting row the model's feedback memory raised to an alert (its own score below the threshold, its
-   * nearest feedback row within the radius a confirmed alert): that feedback. Rows are looked up only when the model
-   * has a memory with confirmed rows.
+   * nearest feedback row within the radius a confirmed alert): that feedback. A detector's memory raises a score to
+   * exactly its floor, so only alerting rows scored at the floor are looked up; the hybrid's score is a probability,
+   * so its rows matched to a confirmed one are decided again without the memory.
    */
-  private async feedbackDecisions(alerting: readonly number[], rowsOf: (rows: readonly number[]) => Matrix): Promise<Map<number, FeedbackDecision>> {
+  private async feedbackDecisions(alerting: readonly number[], score: ArrayLike<number> | undefined, rowsOf: (rows: readonly number[]) => Matrix): Promise<Map<number, FeedbackDecision>> {
     const { model } = this.fitted;
     const decided = new Map<number, FeedbackDecision>();
     const memory = model instanceof DetectorBase || model instanceof HybridModel ? model.feedbackMemory : null;
-    if (!memory || alerting.length === 0 || memory.summary().confirmed === 0) return decided;
-    const matches = memory.matches(rowsOf(alerting));
-    const confirmed = alerting.flatMap((row, k) => (matches[k] && !matches[k].benign ? [{ row, match: matches[k] }] : []));
-    if (confirmed.length === 0) return decided;
-    const X = rowsOf(confirmed.map((c) => c.row));
-    const own = model instanceof HybridModel ? (await model.ownDecision(X)).r : await (model as DetectorBase).ownScores(X);
-    confirmed.forEach(({ row, match }, k) => {
-      if (own[k] < memory.floor) decided.set(row, { verdict: 'confirmed', alertId: match.alertId, feedbackRow: match.row, distance: match.distance, radius: memory.radius });
-    });
+    if (!memory || !score || memory.summary().confirmed === 0) return decided;
+    const candidates = model instanceof HybridModel ? alerting : alerting.filter((i) => score[i] === memory.floor);
+    if (candidates.length === 0) return decided;
+    const matches = memory.matches(rowsOf(candidates));
+    let confirmed = candidates.flatMap((row, k) => (matches[k] && !matches[k].benign ? [{ row, match: matches[k] }] : []));
+    if (model instanceof HybridModel && confirmed.length > 0) {
+      const own = (await model.ownDecision(rowsOf(confirmed.map((c) => c.row)))).r;
+      confirmed = confirmed.filter((_, k) => own[k] < memory.floor);
+    }
+    for (const { row, match } of confirmed) {
+      decided.set(row, { verdict: 'confirmed', alertId: match.alertId, feedbackRow: match.row, distance: match.distance, radius: memory.radius });
+    }
     return decided;
   }
 
@@ -247,12 +251,13 @@ export class ModelScorer implements FlowScorer {
     const labels = info.classes.map((label, p) => ({ label, category: this.categoryOf(label), isAlert: info.positive >= 0 ? p === info.positive : p !== info.normal }));
     const alerting: number[] = [];
     for (let i = 0; i < n; i++) if (labels[pred[i]].isAlert) alerting.push(i);
-    const feedback = await this.feedbackDecisions(alerting, rowsOf);
+    const feedback = await this.feedbackDecisions(alerting, score, rowsOf);
     const verdicts = new Array<Verdict>(n);
     for (let i = 0; i < n; i++) {
       const c = labels[pred[i]];
-      const decided = feedback.get(i);
-      verdicts[i] = { score: score ? score[i] : 1, threshold, isAlert: c.isAlert, label: c.label, category: c.category, ...(decided ? { decidedByFeedback: decided } : {}) };
+      const verdict = { score: score ? score[i] : 1, threshold, isAlert: c.isAlert, label: c.label, category: c.category };
+      const decided = feedback.size > 0 ? feedback.get(i) : undefined;
+      verdicts[i] = decided ? { ...verdict, decidedByFeedback: decided } : verdict;
     }
     const explain = async (rows: readonly number[]): Promise<FeatureContribution[][]> => {
       const contrib = await explainRows(rowsOf(rows), {
