@@ -2,6 +2,8 @@
 // per-minute traffic aggregates and analyst feedback. Writes are buffered and flushed in batches every
 // `flushMs`; `close()` flushes everything accepted, so SIGTERM loses nothing, and waits for the reads in flight (a
 // read after it is refused: DuckDB crashed or hung on a connection closed under a query). A restart reopens the file.
+// Reads do not flush: alert reads (queryAlerts, getAlert, topTalkers) lay the alerts not yet written over the stored
+// rows, and traffic reads add the pending counts; retraining's feedback() still flushes first.
 // While flushes fail (a full disk), what waits for the next one is bounded: at most `maxPendingRows` alert rows and
 // as many traffic cells; beyond that the oldest are dropped and counted (`rowsDropped`: alerts lost, each once, and
 // traffic cells).
@@ -13,7 +15,7 @@
 // live rows' size (docs/decisions.md, store file under retention, session 11). The deleted rows are DuckDB's own
 // count (the table's rows, deleted ones included, less its live rows), so those a previous run left are reclaimed too.
 
-import { DOUBLE, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
 import { UserError } from '../errors.js';
 import { describeWriteError } from '../util/output.js';
@@ -91,6 +93,37 @@ class CheckpointAfterCompactionError extends Error {
   }
 }
 
+/** DuckDB's order of DOUBLEs: NaN above every number and equal to itself. */
+function compareDoubles(x: number, y: number): number {
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number(Number.isNaN(x)) - Number(Number.isNaN(y));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The order of an alerts page: last seen first, then by id (ids are ASCII: code-unit order is DuckDB's byte order). */
+function pageOrder(a: Alert, b: Alert): number {
+  return compareDoubles(b.lastSeenMs, a.lastSeenMs) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Whether an alert's row would match the query's filters (selectAlerts' WHERE clause, on the values it would store). */
+function matchesQuery(a: Alert, q: AlertQuery): boolean {
+  const text = (s: string): string => s.replaceAll('\0', '\uFFFD');
+  return (
+    (q.sinceMs === undefined || compareDoubles(a.lastSeenMs, q.sinceMs) >= 0) &&
+    (q.untilMs === undefined || compareDoubles(a.timeMs, q.untilMs) <= 0) &&
+    (q.src === undefined || text(a.flow.srcAddr) === q.src) &&
+    (q.dst === undefined || text(a.flow.dstAddr) === q.dst) &&
+    (q.label === undefined || text(a.label) === q.label) &&
+    (q.category === undefined || text(a.category) === q.category) &&
+    (q.stage === undefined || text(a.stage) === q.stage) &&
+    (q.minScore === undefined || compareDoubles(a.score, q.minScore) >= 0)
+  );
+}
+
+/** An alert as a read of its row returns it (alertOf: the JSON body with the counters laid over it). */
+function asStored(a: Alert): Alert {
+  return { ...(JSON.parse(JSON.stringify(a)) as Alert), count: a.count, lastSeenMs: a.lastSeenMs, score: a.score, stage: a.stage, flowEndMs: a.flowEndMs };
+}
+
 /** A read after close() began (an API request during shutdown): the API answers it 503. */
 export class StoreClosedError extends Error {
   readonly statusCode = 503;
@@ -102,6 +135,10 @@ export class StoreClosedError extends Error {
 
 export class AlertStore {
   private pendingAlerts = new Map<string, Alert>();
+  /** The alerts of the flush in progress that it has not written yet (writeRows removes each once written). */
+  private writingAlerts = new Map<string, Alert>();
+  /** Which of writingAlerts are new (their rows are inserted, not updated). */
+  private writingNew = new Set<string>();
   /** Model-input values of new alerts, kept so feedback can retrain the model. */
   private pendingInputs = new Map<string, Record<string, number>>();
   /** Ids whose full record (body) must be written; the others are grown aggregates: only their counters change. */
@@ -222,6 +259,8 @@ export class AlertStore {
     this.pendingTraffic = new Map();
     this.pendingInputs = new Map();
     this.pendingNew = new Set();
+    this.writingAlerts = alerts;
+    this.writingNew = fresh;
     try {
       await this.writeRows(alerts, traffic, inputs, fresh);
       if (this.failing) {
@@ -236,6 +275,9 @@ export class AlertStore {
       this.failing = true;
       this.requeue(alerts, traffic, inputs, fresh);
       this.dropOldest();
+    } finally {
+      this.writingAlerts = new Map();
+      this.writingNew = new Set();
     }
   }
 
@@ -452,18 +494,79 @@ export class AlertStore {
     if (q.category !== undefined) add('a.category = ?', q.category);
     if (q.stage !== undefined) add('a.stage = ?', q.stage);
     if (q.minScore !== undefined) add('a.score >= ?', q.minScore);
-    await this.flush();
+    const limit = Math.max(0, Math.floor(q.limit ?? 100));
+    const offset = Math.max(0, Math.floor(q.offset ?? 0));
+    // The alerts not yet written, as of now (before any await): their latest state replaces their row, if any.
+    const unwritten = this.unwrittenAlerts();
+    if (unwritten.size > 0) {
+      values.push(listValue([...unwritten.keys()]));
+      types.push(LIST(VARCHAR));
+      where.push(`a.id NOT IN (SELECT unnest($${values.length}))`);
+    }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const matching = await this.writtenOrNew(unwritten, (a) => matchesQuery(a, q));
+    matching.sort(pageOrder);
+    // The page [offset, offset + limit) of the merged order holds stored rows of rank ≥ offset − (unwritten matches)
+    // only, and below offset + limit: that window of the stored rows, merged with the unwritten matches.
+    const from = Math.max(0, offset - matching.length);
     const total = await this.db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM alerts a ${clause}`, values, types);
-    const page = await this.db.runAndReadAll(
-      `SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id ${clause} ORDER BY a.last_seen_ms DESC, a.id LIMIT ${Math.max(0, Math.floor(q.limit ?? 100))} OFFSET ${Math.max(0, Math.floor(q.offset ?? 0))}`,
+    const window = await this.db.runAndReadAll(
+      `SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id ${clause} ORDER BY a.last_seen_ms DESC, a.id LIMIT ${offset + limit - from} OFFSET ${from}`,
       values,
       types,
     );
-    return {
-      total: Number(total.getRowObjectsJson()[0].n),
-      alerts: page.getRowObjectsJson().map((r) => ({ ...alertOf(r), feedback: (r.verdict as FeedbackVerdict | null) ?? null })),
-    };
+    const stored = window.getRowObjectsJson().map((r) => ({ ...alertOf(r), feedback: (r.verdict as FeedbackVerdict | null) ?? null }));
+    const totalCount = Number(total.getRowObjectsJson()[0].n) + matching.length;
+    if (matching.length === 0) return { total: totalCount, alerts: stored };
+    // the merged position of the window's first row: its rank plus the unwritten matches ordered before it (with no
+    // row in the window, the stored rows are all before `from` and every unwritten match counts from 0 or is past the page)
+    let k = 0;
+    if (from > 0) {
+      if (stored.length === 0) return { total: totalCount, alerts: [] };
+      while (k < matching.length && pageOrder(matching[k], stored[0]) < 0) k++;
+    }
+    const page: { stored?: StoredAlert; unwritten?: Alert }[] = [];
+    let d = 0;
+    for (let position = from + k; position < offset + limit && (d < stored.length || k < matching.length); position++) {
+      const next = d >= stored.length || (k < matching.length && pageOrder(matching[k], stored[d]) < 0) ? { unwritten: matching[k++] } : { stored: stored[d++] };
+      if (position >= offset) page.push(next);
+    }
+    const verdicts = await this.verdictsOf(page.flatMap((p) => (p.unwritten ? [p.unwritten.id] : [])));
+    return { total: totalCount, alerts: page.map((p) => p.stored ?? { ...asStored(p.unwritten!), feedback: verdicts.get(p.unwritten!.id) ?? null }) };
+  }
+
+  /** The alerts accepted but not yet written (those of the flush in progress, then the pending ones, newer first). */
+  private unwrittenAlerts(): Map<string, { alert: Alert; isNew: boolean }> {
+    const out = new Map<string, { alert: Alert; isNew: boolean }>();
+    for (const [id, alert] of this.writingAlerts) out.set(id, { alert, isNew: this.writingNew.has(id) });
+    for (const [id, alert] of this.pendingAlerts) out.set(id, { alert, isNew: this.pendingNew.has(id) || (out.get(id)?.isNew ?? false) });
+    return out;
+  }
+
+  /**
+   * The unwritten alerts that pass `keep` and that their flush would leave in the store: the new ones, and the grown
+   * ones whose row is stored (the update of a row that is not there, e.g. dropped while flushes failed, writes nothing).
+   */
+  private async writtenOrNew(unwritten: Map<string, { alert: Alert; isNew: boolean }>, keep: (a: Alert) => boolean): Promise<Alert[]> {
+    const kept: Alert[] = [];
+    const grown: string[] = [];
+    for (const { alert, isNew } of unwritten.values()) {
+      if (!keep(alert)) continue;
+      if (isNew) kept.push(alert);
+      else grown.push(alert.id);
+    }
+    if (grown.length > 0) {
+      const r = await this.db.runAndReadAll('SELECT id FROM alerts WHERE id IN (SELECT unnest($1))', [listValue(grown)], [LIST(VARCHAR)]);
+      for (const row of r.getRowObjectsJson()) kept.push(unwritten.get(String(row.id))!.alert);
+    }
+    return kept;
+  }
+
+  /** Analyst verdicts of the given alerts. */
+  private async verdictsOf(ids: readonly string[]): Promise<Map<string, FeedbackVerdict>> {
+    if (ids.length === 0) return new Map();
+    const r = await this.db.runAndReadAll('SELECT alert_id, verdict FROM feedback WHERE alert_id IN (SELECT unnest($1))', [listValue(ids)], [LIST(VARCHAR)]);
+    return new Map(r.getRowObjectsJson().map((row) => [String(row.alert_id), row.verdict as FeedbackVerdict]));
   }
 
   getAlert(id: string): Promise<StoredAlert | undefined> {
@@ -471,7 +574,11 @@ export class AlertStore {
   }
 
   private async selectAlert(id: string): Promise<StoredAlert | undefined> {
-    await this.flush();
+    const unwritten = this.unwrittenAlerts();
+    if (unwritten.has(id)) {
+      const [alert] = await this.writtenOrNew(new Map([[id, unwritten.get(id)!]]), () => true);
+      return alert && { ...asStored(alert), feedback: (await this.verdictsOf([id])).get(id) ?? null };
+    }
     const r = await this.db.runAndReadAll(`SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id WHERE a.id = $1`, [id]);
     const row = r.getRowObjectsJson()[0];
     return row ? { ...alertOf(row), feedback: (row.verdict as FeedbackVerdict | null) ?? null } : undefined;
@@ -503,21 +610,32 @@ export class AlertStore {
 
   /** Per-minute flows and alerts (by category) since a time. */
   traffic(sinceMs: number): Promise<TrafficPoint[]> {
-    return this.read(() => this.selectTraffic(sinceMs));
+    // Traffic cells add up, so the rows and what is pending must be read with no flush in between: after the flush in
+    // progress, if any, and before the next (which waits for this read) — without writing what is pending.
+    return this.read(() => {
+      const reading = this.flushing.then(() => this.selectTraffic(sinceMs));
+      this.flushing = reading.then(
+        () => undefined,
+        () => undefined,
+      );
+      return reading;
+    });
   }
 
   private async selectTraffic(sinceMs: number): Promise<TrafficPoint[]> {
-    await this.flush();
-    const r = await this.db.runAndReadAll('SELECT minute_ms, category, flows, alerts FROM traffic WHERE minute_ms >= $1 ORDER BY minute_ms', [Math.floor(sinceMs / MINUTE) * MINUTE], [DOUBLE]);
+    const since = Math.floor(sinceMs / MINUTE) * MINUTE;
+    const pending = [...this.pendingTraffic].filter(([minute]) => minute >= since).map(([minute, byCategory]) => [minute, [...byCategory]] as const);
+    const r = await this.db.runAndReadAll('SELECT minute_ms, category, flows, alerts FROM traffic WHERE minute_ms >= $1 ORDER BY minute_ms', [since], [DOUBLE]);
     const points = new Map<number, TrafficPoint>();
-    for (const row of r.getRowObjectsJson()) {
-      const minute = Number(row.minute_ms);
+    const cell = (minute: number, category: string, flows: number, alerts: number): void => {
       let p = points.get(minute);
       if (!p) points.set(minute, (p = { minuteMs: minute, flows: 0, alerts: 0, byCategory: {} }));
-      if (row.category === '') Object.assign(p, { flows: Number(row.flows), alerts: Number(row.alerts) });
-      else p.byCategory[String(row.category)] = Number(row.alerts);
-    }
-    return [...points.values()];
+      if (category === '') Object.assign(p, { flows: p.flows + flows, alerts: p.alerts + alerts });
+      else p.byCategory[category] = (p.byCategory[category] ?? 0) + alerts;
+    };
+    for (const row of r.getRowObjectsJson()) cell(Number(row.minute_ms), String(row.category), Number(row.flows), Number(row.alerts));
+    for (const [minute, byCategory] of pending) for (const [category, [flows, alerts]] of byCategory) cell(minute, category.replaceAll('\0', '\uFFFD'), flows, alerts);
+    return [...points.values()].sort((a, b) => a.minuteMs - b.minuteMs);
   }
 
   /** Sources with the most alerting flows. */
@@ -526,13 +644,29 @@ export class AlertStore {
   }
 
   private async selectTopTalkers(sinceMs: number, limit: number): Promise<{ src: string; alerts: number; flows: number }[]> {
-    await this.flush();
-    const r = await this.db.runAndReadAll(
-      `SELECT src, count(*)::INTEGER AS alerts, sum(count)::INTEGER AS flows FROM alerts WHERE last_seen_ms >= $1 GROUP BY src ORDER BY flows DESC, src LIMIT ${Math.max(1, Math.floor(limit))}`,
-      [sinceMs],
-      [DOUBLE],
-    );
-    return r.getRowObjectsJson().map((row) => ({ src: String(row.src), alerts: Number(row.alerts), flows: Number(row.flows) }));
+    const n = Math.max(1, Math.floor(limit));
+    // as selectAlerts: the unwritten alerts replace their rows; a source in the top n without unwritten alerts is in
+    // the stored rows' top n, so that and the stored totals of the unwritten alerts' sources are all that is needed
+    const unwritten = this.unwrittenAlerts();
+    const ids = listValue([...unwritten.keys()]);
+    const recent = await this.writtenOrNew(unwritten, (a) => compareDoubles(a.lastSeenMs, sinceMs) >= 0);
+    const bySrc = new Map<string, { src: string; alerts: number; flows: number }>();
+    const add = (src: string, alerts: number, flows: number): void => {
+      const t = bySrc.get(src) ?? { src, alerts: 0, flows: 0 };
+      t.alerts += alerts;
+      t.flows += flows;
+      bySrc.set(src, t);
+    };
+    const totals = `SELECT src, count(*)::INTEGER AS alerts, sum(count)::INTEGER AS flows FROM alerts WHERE last_seen_ms >= $1 AND id NOT IN (SELECT unnest($2))`;
+    const top = await this.db.runAndReadAll(`${totals} GROUP BY src ORDER BY flows DESC, src LIMIT ${n}`, [sinceMs, ids], [DOUBLE, LIST(VARCHAR)]);
+    for (const row of top.getRowObjectsJson()) add(String(row.src), Number(row.alerts), Number(row.flows));
+    if (recent.length > 0) {
+      const sources = [...new Set(recent.map((a) => a.flow.srcAddr.replaceAll('\0', '\uFFFD')))];
+      const rest = await this.db.runAndReadAll(`${totals} AND src IN (SELECT unnest($3)) GROUP BY src`, [sinceMs, ids, listValue(sources.filter((src) => !bySrc.has(src)))], [DOUBLE, LIST(VARCHAR), LIST(VARCHAR)]);
+      for (const row of rest.getRowObjectsJson()) add(String(row.src), Number(row.alerts), Number(row.flows));
+      for (const a of recent) add(a.flow.srcAddr.replaceAll('\0', '\uFFFD'), 1, a.count);
+    }
+    return [...bySrc.values()].sort((a, b) => b.flows - a.flows || (a.src < b.src ? -1 : a.src > b.src ? 1 : 0)).slice(0, n);
   }
 
   async close(): Promise<void> {
