@@ -1,11 +1,12 @@
-// An alert that a retrained detector raises because of an analyst's confirmed verdict says so (Alert.decidedByFeedback)
-// and keeps the explanation of the detector's own score.
+// An alert that a retrained model raises because of an analyst's confirmed verdict says so (Alert.decidedByFeedback),
+// and a detector's keeps the explanation of its own score.
 // Real data (skipped without ../shared/datasets): Isolation Forest (TreeSHAP) and LOF (occlusion) trained on
-// CIC-IDS2017 benign flows; the flows of a real web-browsing capture (http_espn.pcapng), on which neither alerts. The
-// capture's highest-scoring flow is confirmed as an attack in a store (as the dashboard records a verdict), the
-// detector is retrained, and the capture's flows, metered as `detect` meters them, are scored again (and replayed
-// through `detect`). Independent truth: the flows' model inputs from `extract`, their distances computed here in the
-// model's input space, and the original model's explanations (it has no memory).
+// CIC-IDS2017 benign flows, the hybrid on those and port-scan flows; the flows of a real web-browsing capture
+// (http_espn.pcapng), on which none of them alerts. The capture's highest-scoring flow is confirmed as an attack in a
+// store (as the dashboard records a verdict), the model is retrained, and the capture's flows, metered as `detect`
+// meters them, are scored again (and replayed through `detect`). Independent truth: the flows' model inputs from
+// `extract`, their distances computed here in the model's input space, the retrained model's file without its memory
+// (what it alerts on alone), and the original model's explanations (it has no memory).
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +31,7 @@ import { cli } from '../helpers/cli.js';
 import { sharedFile } from '../helpers/datasets.js';
 
 const benign = sharedFile('cic-ids2017/BENIGN_5000.csv');
+const portscan = sharedFile('cic-ids2017/Portscan_5000.csv');
 const capture = sharedFile('pcaps/practical-packet-analysis/http_espn.pcapng');
 const CONFIRMED_ID = 'analyst-confirmed-espn';
 
@@ -53,28 +55,33 @@ function csvColumn(path: string, name: string): number[] {
   return rows.map((r) => Number(r.split(',')[k]));
 }
 
-describe('alerts raised by a confirmed verdict in the feedback memory', { skip: benign && capture ? false : 'shared datasets absent' }, () => {
+describe('alerts raised by a confirmed verdict in the feedback memory', { skip: benign && portscan && capture ? false : 'shared datasets absent' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-decided-'));
   const flowsCsv = join(dir, 'espn.csv');
   const trainCsv = join(dir, 'benign.csv');
+  const mixedCsv = join(dir, 'mixed.csv');
   before(() => {
-    // the first 2,000 benign flows keep the fits quick
-    writeFileSync(trainCsv, `${readFileSync(benign!, 'utf8').split('\n').slice(0, 2001).join('\n')}\n`);
+    // the first 2,000 benign flows keep the fits quick; the hybrid's classifier also learns 500 port-scan flows
+    const benignRows = readFileSync(benign!, 'utf8').split('\n').slice(0, 2001);
+    writeFileSync(trainCsv, `${benignRows.join('\n')}\n`);
+    writeFileSync(mixedCsv, `${[...benignRows, ...readFileSync(portscan!, 'utf8').split('\n').slice(1, 501)].join('\n')}\n`);
     const extracted = cli(['extract', capture!, '--out', flowsCsv]);
     assert.equal(extracted.code, 0, extracted.stderr);
   });
 
-  for (const name of ['iforest', 'lof']) {
-    it(`${name}: the raised alert names the confirmed alert and its distance, and explains the detector's own score`, async () => {
+  // the hybrid's alerts are scored by its probabilities and explained with its memory: only the field is checked
+  for (const [name, detector] of [['iforest', true], ['lof', true], ['hybrid', false]] as const) {
+    it(`${name}: the raised alert names the confirmed alert and its distance${detector ? ", and explains the detector's own score" : ''}`, async () => {
       const model = join(dir, `${name}.fsm`);
-      await train({ files: [trainCsv], task: 'anomaly', models: [name], cv: 2, metric: 'f1', seed: 1, targetFpr: 0.01, out: model });
+      await train({ files: [detector ? trainCsv : mixedCsv], task: detector ? 'anomaly' : 'binary', models: [name], cv: 2, metric: 'f1', seed: 1, targetFpr: 0.01, out: model });
       const doc = await loadModelFile(model);
       const original = fittedFromDocument(doc, model);
       const flows = await readModelInput(doc, [flowsCsv], { format: doc.meta.format });
       const X = original.pipeline.transform(flows);
-      const own = (await outputsOf(original, X)).attackScore!;
+      const outputs = await outputsOf(original, X);
+      const own = outputs.attackScore!;
       const threshold = original.threshold ?? (original.model as { threshold: number }).threshold;
-      assert.ok(own.every((s) => s < threshold), 'no alert on the capture before retrain');
+      assert.ok(outputs.pred.every((p) => p === original.info.normal), 'no alert on the capture before retrain');
 
       // the analyst confirms the capture's highest-scoring flow: its model input, as the engine stores an alert's
       const confirmedRow = own.indexOf(Math.max(...own));
@@ -87,7 +94,8 @@ describe('alerts raised by a confirmed verdict in the feedback memory', { skip: 
       assert.ok(await store.addFeedback(CONFIRMED_ID, 'confirmed'));
       await store.close();
       const retrained = join(dir, `${name}-retrained.fsm`);
-      const result = await retrain({ model, store: storePath, out: retrained });
+      // the hybrid is refitted without copies of the verdict (its default learns them), so its memory decides too
+      const result = await retrain({ model, store: storePath, out: retrained, ...(detector ? {} : { feedbackWeight: 0 }) });
       const radius = result.feedback.feedbackMemory!.radius;
       const explained: { explanation: readonly FeatureContribution[]; expected: Promise<{ feature: string; contribution: number }[]> }[] = [];
       const expectedExplanation = async (row: number): Promise<{ feature: string; contribution: number }[]> => {
@@ -108,23 +116,33 @@ describe('alerts raised by a confirmed verdict in the feedback memory', { skip: 
       const explanations = await batch.explain(raised);
       const srcPort = csvColumn(flowsCsv, 'Src Port');
       const dstPort = csvColumn(flowsCsv, 'Dst Port');
+      // the retrained model without its memory: the alerts it raises alone are not the memory's
+      const bare = await loadModelFile(retrained);
+      delete bare.model.state.feedbackMemory;
+      const alone = fittedFromDocument(bare, retrained);
+      const alonePred = (await outputsOf(alone, alone.pipeline.transform(flows))).pred;
+      let decidedCount = 0;
       raised.forEach((i, k) => {
-        // every alert here is the memory's: the detector alone raised none
         const v = batch.verdicts[i];
         const decided = v.decidedByFeedback;
+        const row = srcPort.findIndex((p, r) => p === records[i].srcPort && dstPort[r] === records[i].dstPort);
+        assert.ok(row >= 0, `flow ${records[i].srcPort} -> ${records[i].dstPort} among the extracted flows`);
+        if (alonePred[row] !== alone.info.normal) {
+          assert.equal(decided, undefined, 'an alert the model raises alone is not the memory\'s');
+          return;
+        }
+        decidedCount++;
         assert.ok(decided, 'the verdict says the feedback decided it');
         assert.equal(decided.verdict, 'confirmed');
         assert.equal(decided.alertId, CONFIRMED_ID);
         assert.equal(decided.feedbackRow, 0);
         assert.equal(decided.radius, radius);
-        assert.equal(v.score, threshold, 'scored at the threshold');
-        // the extracted flow with the record's ports
-        const row = srcPort.findIndex((p, r) => p === records[i].srcPort && dstPort[r] === records[i].dstPort);
-        assert.ok(row >= 0, `flow ${records[i].srcPort} -> ${records[i].dstPort} among the extracted flows`);
+        if (detector) assert.equal(v.score, threshold, 'scored at the threshold');
         assert.ok(Math.abs(decided.distance - distance(X, row, confirmedRow)) <= 1e-6 * radius, `distance ${decided.distance} vs ${distance(X, row, confirmedRow)}`);
         assert.ok(decided.distance <= radius);
-        explained.push({ explanation: explanations[k], expected: expectedExplanation(row) });
+        if (detector) explained.push({ explanation: explanations[k], expected: expectedExplanation(row) });
       });
+      assert.ok(decidedCount > 0, 'the memory raised the confirmed flow');
       for (const { explanation, expected } of explained) {
         // the original detector's explanation (it has no memory) of the flow's own score
         const top = (await expected).slice(0, explanation.length);
