@@ -72,25 +72,16 @@ export class AlertAggregator {
 
   /**
    * Grows an aggregate found by `find` by `count` alerts at `timeMs` (latest flow end, highest score, and whether any
-   * was a final verdict); the same as adding them one by one. Returns its new state (a new object: published states
-   * are never changed afterwards).
+   * was a final verdict); the same as adding them one by one. Every other field is the opening alert's. Returns its
+   * new state (a new object: published states are never changed afterwards).
    */
   growSlot(slot: AggregateSlot, timeMs: number, count: number, flowEndMs: number, score: number, final: boolean): Alert {
     const current = slot.alert;
     const grown: Alert = {
-      id: current.id,
-      timeMs: current.timeMs,
-      flowStartMs: current.flowStartMs,
+      ...current,
       flowEndMs: Math.max(current.flowEndMs, flowEndMs),
-      flow: current.flow,
-      model: current.model,
       score: Math.max(current.score, score),
-      threshold: current.threshold,
-      label: current.label,
-      category: current.category,
       stage: current.stage === 'final' || final ? 'final' : 'early',
-      packets: current.packets,
-      explanation: current.explanation,
       count: current.count + count,
       lastSeenMs: timeMs,
     };

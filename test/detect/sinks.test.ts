@@ -49,6 +49,16 @@ describe('alert aggregation', () => {
     assert.equal(batch.grow('10.0.0.1', 'attack', t + 50 + 10_001, 1, t, 1, true), undefined, 'after an idle window nothing grows');
   });
 
+  it('growing keeps the opening alert\'s other fields, such as the feedback verdict that decided it', () => {
+    const agg = new AlertAggregator(10_000);
+    const decidedByFeedback = { verdict: 'confirmed' as const, alertId: 'c0ffee', feedbackRow: 3, distance: 0.25, radius: 0.5 };
+    const opened = agg.add(makeAlert({ id: 'a', timeMs: 1000, lastSeenMs: 1000, decidedByFeedback })).alert;
+    const grown = agg.grow('10.0.0.1', 'attack', 1500, 2, 1400, 0.1, false);
+    assert.deepEqual(grown?.decidedByFeedback, decidedByFeedback);
+    assert.deepEqual(grown?.explanation, opened.explanation);
+    assert.equal(grown?.count, 3);
+  });
+
   it('bounds open aggregates by evicting the oldest half', () => {
     const agg = new AlertAggregator(60_000, 10);
     for (let i = 0; i < 25; i++) agg.add(makeAlert({ id: `a${i}`, src: `10.0.0.${i}`, timeMs: 1000 + i, lastSeenMs: 1000 + i }));
