@@ -75,7 +75,7 @@ const LINEAR: Layout = { params: anyObject, classes: strings, nFeatures: countOr
 const TREES: Layout = { params: anyObject, classes: strings, nFeatures: count, forest: FOREST, importances: numbers };
 const NETWORK: Layout = { sizes: counts, weights: numberArrays, biases: numberArrays };
 /** The analysts' verdicts a retrained detector or hybrid keeps (src/models/feedback-memory.ts); absent before a retrain. */
-const FEEDBACK_MEMORY = optional(object({ rows: numbers, benign: numbers, cols: count, radius: number, cap: number, floor: number }));
+const FEEDBACK_MEMORY = optional(object({ rows: numbers, benign: numbers, cols: count, radius: number, cap: number, floor: number, alertIds: optional(strings) }));
 /** Every detector's threshold, the training scores its normalised scores come from and its feedback memory. */
 const DETECTOR: Layout = { threshold: number, scoreReference: numbers, feedbackMemory: FEEDBACK_MEMORY };
 /** The hybrid's own nearest-normal detector. */

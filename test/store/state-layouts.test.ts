@@ -136,6 +136,9 @@ describe("a retrained model's feedback memory", () => {
         delete cut[field];
         assert.match(rejection(documentOf(name, { ...state, feedbackMemory: cut })), new RegExp(`'feedbackMemory\\.${field}' is missing \\(expected .*\\); `), field);
       }
+      const withIds = { ...memory, alertIds: ['3f2a', 'c0ffee'] };
+      assert.equal(rejection(documentOf(name, { ...state, feedbackMemory: withIds })), 'loaded', 'the verdicts\' alert ids (optional: older files have none)');
+      assert.match(rejection(documentOf(name, { ...state, feedbackMemory: { ...memory, alertIds: [3, 4] } })), /'feedbackMemory\.alertIds' is not a list of names; /);
     });
   }
 });
