@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('inspect')
     .description('describe datasets: format, rows, columns, labels, NaN/Inf, constant and duplicate columns and rows')
-    .argument('<files...>', 'dataset files (.csv, .csv.gz, .txt, ISCX .xml); per-class/per-day CIC and ISCX files form one dataset')
+    .argument('<files...>', 'dataset files (.csv, .csv.gz, .txt, ISCX .xml, JSON lines .jsonl/.ndjson as extract and collect write); per-class/per-day CIC and ISCX files form one dataset')
     .option('--format <name>', 'nsl-kdd, kdd99, unsw-nb15, cic-ids2017, cse-cic-ids2018, iscx2012 or csv (default: detected)')
     .option('--label <column>', "label column (default: the format's own; in a CSV of no known format, the one column named label or class)")
     .option('--keep-identifiers', 'report identifier columns (flow ids, addresses, ports, timestamps) as features')
