@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option('--duration <seconds>', 'stop after this many seconds', integerOption('--duration', 1, Math.floor(MAX_TIMER_MS / 1000)))
     .option('--count <records>', 'stop once this many flow records were decoded', integerOption('--count', 1))
     .option('--receiver <kind>', 'auto (recvmmsg when built, else dgram), recvmmsg or dgram', receiverOption, 'auto')
-    .option('--json', 'print the summary as JSON')
+    .option('--json', 'print the summary as JSON on stdout (without --out, the flows are then not written)')
     .action(async (opts: CollectOptions, cmd: Command) => {
       const global = { ...cmd.optsWithGlobals<GlobalOptions>(), ...opts };
       const toStdout = opts.out === undefined;

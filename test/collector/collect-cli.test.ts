@@ -15,11 +15,12 @@ const CLI = 'dist/src/cli/main.js';
 const truth = JSON.parse(readFileSync('test/fixtures/netflow/softflowd-truth.json', 'utf8')) as Record<string, { records: number; packets: number; bytes: number }>;
 
 /**
- * Runs `collect --out OUT --count N --json` on a free port, sends it the datagrams (each acknowledged by the socket
+ * Runs `collect [--out OUT] --count N --json` on a free port, sends it the datagrams (each acknowledged by the socket
  * before the next), and returns its exit code, stdout and stderr once it stops.
  */
-async function collectDatagrams(out: string, count: number, datagrams: Iterable<Buffer>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', '--out', out, '--count', String(count), '--duration', '20', '--json']);
+async function collectDatagrams(out: string | undefined, count: number, datagrams: Iterable<Buffer>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const outArgs = out === undefined ? [] : ['--out', out];
+  const child = spawn(process.execPath, [CLI, 'collect', '--listen', 'udp://127.0.0.1:0', ...outArgs, '--count', String(count), '--duration', '20', '--json']);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,6 +39,15 @@ async function collectDatagrams(out: string, count: number, datagrams: Iterable<
   const code = await exited;
   return { code, stdout, stderr };
 }
+
+test('collect --json without --out: stdout is the summary alone, the flows are not written (as --help and collector.md say)', async () => {
+  const want = truth['softflowd-ipfix'];
+  const { code, stdout, stderr } = await collectDatagrams(undefined, want.records, readDatagrams('test/fixtures/netflow/softflowd-ipfix.bin'));
+  assert.equal(code, 0, stderr);
+  const summary = JSON.parse(stdout) as { records: number };
+  assert.equal(summary.records, want.records);
+  assert.equal(stdout.trim().split('\n').length, 1);
+});
 
 test('collect writes every flow as a JSON line and summarises, stopping at --count', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'flowsentry-collect-'));
