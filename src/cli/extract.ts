@@ -45,6 +45,16 @@ function render(s: ExtractSummary): string {
   ].join('\n');
 }
 
+/** The --out format from its extension; a refusal here also names --format, which says the format of any name. */
+function extensionFormat(out: string): OutputFormat {
+  try {
+    return dataOutputFormat(out);
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${err.message}, or say it with --format csv|jsonl`);
+    throw err;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('extract')
@@ -70,7 +80,7 @@ export function register(program: Command): void {
           if (opts.out !== undefined) checkWritableFile(opts.out, '--out');
           if (opts.out !== undefined) checkNotAnInput(opts.out, '--out', captures);
           // --format says the format of any --out name; without it, the extension must say it
-          const format = (opts.format as OutputFormat | undefined) ?? (opts.out !== undefined ? dataOutputFormat(opts.out) : undefined);
+          const format = (opts.format as OutputFormat | undefined) ?? (opts.out !== undefined ? extensionFormat(opts.out) : undefined);
           checkCaptureFiles(captures);
           // A progress bar on a terminal, over the total size of the capture files (gzip: compressed size unknown).
           // Its module (cli-progress and its dependencies, 20 files) is imported only then.

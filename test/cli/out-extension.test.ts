@@ -15,10 +15,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const capture = join(dir, 'c.pcap');
 writeFileSync(capture, pcapFile(Array.from({ length: 5 }, (_, i) => ({ t: 100 + i, bytes: ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }, udp(1024 + i, 53, 20))) }))));
 
-const usageLine = (path: string): string => `flowsentry: --out ${path}: the extension says the format; use .csv or .jsonl\n`;
+const usageLine = (path: string, command: string): string =>
+  `flowsentry: --out ${path}: the extension says the format; use .csv or .jsonl${command === 'extract' ? ', or say it with --format csv|jsonl' : ''}\n`;
 
 describe('--out with an extension of no known format', () => {
-  it('extract and predict refuse it with the same line, exit 2, and write nothing', () => {
+  it('extract and predict refuse it with the same line (extract also names its --format), exit 2, and write nothing', () => {
     const model = join(dir, 'm.fsm');
     const train = cli(['train', resolve('samples/nsl-kdd/KDDTrain+_sample.txt'), '--models', 'dt', '--cv', '2', '--out', model]);
     assert.equal(train.code, 0, train.stderr);
@@ -28,7 +29,7 @@ describe('--out with an extension of no known format', () => {
         const r = cli([...args, '--out', out]);
         assert.equal(r.code, 2, `${args[0]} ${name}: ${r.stderr}`);
         assert.equal(r.stdout, '');
-        assert.equal(r.stderr, usageLine(out));
+        assert.equal(r.stderr, usageLine(out, args[0]!));
         assert.equal(existsSync(out), false);
       }
     }
