@@ -33,6 +33,10 @@ export function leaderboardText(r: RunResult): string {
     '',
     line(head),
     ...rows.map(line),
+    // a candidate cross-validated but not refitted shows its CV score only: say why its test cells are empty
+    ...r.candidates.flatMap((c) =>
+      c.error && c.cv[r.metric] !== undefined ? [`${c.name}: cross-validated, then failed on all training rows (not saved): ${c.error.replace(`${c.name}: `, '')}`] : [],
+    ),
     r.interrupted ? '\ninterrupted: these are the results finished before Ctrl-C' : '',
   ]
     .join('\n')
