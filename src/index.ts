@@ -18,7 +18,7 @@ export { decodeDatagram, DecodeStats, FlowBatch, TemplateStore, type TemplateSto
 export { readCapture, type CaptureSummary } from './io/capture.js';
 export { RawPacket, PcapReader, type CaptureReader, type SkipCounts } from './io/pcap.js';
 export { PcapngReader } from './io/pcapng.js';
-export { FlowMeter, type MeterOptions, type MeterStats } from './flows/meter.js';
+export { FlowMeter, MeterBatch, type MeterOptions, type MeterStats } from './flows/meter.js';
 export { extractFlows, type ExtractOptions, type ExtractSummary, type FeatureSet } from './flows/extract.js';
 export { NETFLOW_FEATURES, netflowFeatures } from './flows/features/netflow.js';
 export * from './models/estimator.js';
