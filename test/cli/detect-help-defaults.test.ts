@@ -1,8 +1,10 @@
 // detect/serve --help states the defaults the configuration schema applies (the options have no commander default,
-// so that a config file's value is not overridden): they were in docs/detect.md only.
+// so that a config file's value is not overridden): they were in docs/detect.md only. And detect.md names every
+// key of the config file (it pointed to src/serve/config.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { configSchema } from '../../src/serve/config.js';
 
 test('detect and serve --help give the schema defaults of the engine options', () => {
@@ -24,4 +26,11 @@ test('detect and serve --help give the schema defaults of the engine options', (
       assert.match(described, new RegExp(`\\(default ${value}[;)]`), `${command} ${option}: ${described}`);
     }
   }
+});
+
+test("docs/detect.md's Configuration names every key of the config file", () => {
+  const doc = readFileSync('docs/detect.md', 'utf8');
+  const bullet = doc.slice(doc.indexOf('- Configuration:'), doc.indexOf('\n- ', doc.indexOf('- Configuration:') + 1));
+  const missing = Object.keys(configSchema.shape).filter((key) => !bullet.includes(`\`${key}\``));
+  assert.deepEqual(missing, []);
 });
