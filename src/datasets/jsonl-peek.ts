@@ -7,7 +7,7 @@
 //   columns are those of the CSV the same command writes (src/flows/flow-rows.ts: the CIC identifiers or the NetFlow
 //   context, then the features), the FlowRecord's other fields are left out, and any other top-level key (a label a
 //   user added) is a column after the features.
-// The predictions `predict --out` writes are refused with what to give instead.
+// The predictions `predict --out` writes (JSON lines or CSV) are refused with what to give instead.
 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -37,8 +37,32 @@ const FLOW_ID_PARTS = ['srcAddr', 'dstAddr', 'srcPort', 'dstPort', 'protocol'];
  */
 export async function peekDataFile(file: string, maxRecords = 200, scratch?: Uint8Array): Promise<DataPeek> {
   const head = await headLines(file, maxRecords);
-  if (!head.text.replace(/^\uFEFF/, '').trimStart().startsWith('{') || head.text.includes('\u0000')) return peekCsv(file, maxRecords, undefined, undefined, scratch);
+  if (!head.text.replace(/^\uFEFF/, '').trimStart().startsWith('{') || head.text.includes('\u0000')) {
+    const peek = await peekCsv(file, maxRecords, undefined, undefined, scratch);
+    if (peek.records.length > 0 && isPredictionsHeader(peek.records[0])) throw predictionsError(file, 'CSV');
+    return peek;
+  }
   return peekJsonLines(file, head, maxRecords);
+}
+
+function predictionsError(file: string, written: 'lines' | 'CSV'): UserError {
+  return new UserError(`holds predictions (the ${written} \`flowsentry predict --out\` writes), not flow rows: give the flows themselves (the CSV or JSON lines of \`extract\` or \`collect\`)`, { file });
+}
+
+/**
+ * The header of predict's CSV (src/workflow/predict.ts csvHeader): row, true_label when the input was labelled, label,
+ * score, attack_score, then feature_k, value_k, contribution_k for k = 1, 2, ...
+ */
+function isPredictionsHeader(header: readonly string[]): boolean {
+  const leading = header[1] === 'true_label' ? ['row', 'true_label', 'label', 'score', 'attack_score'] : ['row', 'label', 'score', 'attack_score'];
+  const explained = header.length - leading.length;
+  if (explained < 3 || explained % 3 !== 0) return false;
+  if (leading.some((name, i) => header[i].replace(/^\uFEFF/, '') !== name)) return false;
+  for (let k = 1; k <= explained / 3; k++) {
+    const at = leading.length + 3 * (k - 1);
+    if (header[at] !== `feature_${k}` || header[at + 1] !== `value_${k}` || header[at + 2] !== `contribution_${k}`) return false;
+  }
+  return true;
 }
 
 /** The first `maxRecords` rows of JSON lines (header: the columns). */
@@ -151,7 +175,7 @@ function layoutOf(file: string, objects: readonly { line: number; object: JsonOb
   const first = objects[0];
   const keys = [...first.object.entries.keys()];
   if (keys.includes('row') && keys.includes('score') && keys.includes('attack_score')) {
-    throw new UserError('holds predictions (the lines `flowsentry predict --out` writes), not flow rows: give the flows themselves (the CSV or JSON lines of `extract` or `collect`)', { file });
+    throw predictionsError(file, 'lines');
   }
   const features = first.object.entries.get('features');
   if (features && features.kind === 'object') return flowLayout(file, objects, first.line, [...features.entries.keys()]);
