@@ -16,7 +16,7 @@ import { getModelSpec } from '../models/index.js';
 import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
 import { Rng } from '../util/rng.js';
 import { defaultThreads, runInWorkers } from '../util/worker-pool.js';
-import { runFold, type FoldData, type FoldJob, type FoldOutcome } from './fold-task.js';
+import { calibrationRows, runFold, type FoldData, type FoldJob, type FoldOutcome } from './fold-task.js';
 import { CV_METRICS, describeClasses, type CvMetric, type TaskClasses } from './scoring.js';
 import type { CvWorkerData } from './cv-worker.js';
 
@@ -49,7 +49,8 @@ export interface CvOptions {
   detectorRows?: 'normal' | 'all';
   /**
    * Detectors fitted on normal rows are scored at the threshold the final fit uses: `calibrationFraction` of each
-   * fold's normal training rows (seeded shuffle) is held out from the fit and sets the threshold for `targetFpr`.
+   * fold's normal training rows (seeded shuffle) is held out from the fit and sets the threshold for `targetFpr`; a
+   * fold where that is fewer than MIN_CALIBRATION_ROWS (src/eval/fold-task.ts) fails the detector, as the final fit does.
    * Absent: the detector's own threshold (contamination), which the saved model does not use.
    */
   detectorThreshold?: { readonly targetFpr: number; readonly calibrationFraction: number };
@@ -133,7 +134,7 @@ function foldOrder(
   const normalRows = split.train.filter((i) => y[i] === normal);
   if (normalRows.length === 0) throw new UserError('a fold has no normal training rows to fit the detector on');
   const rest = split.train.filter((i) => y[i] !== normal);
-  const nCalibration = calibration ? Math.floor(normalRows.length * calibration.calibrationFraction) : 0;
+  const nCalibration = calibration ? calibrationRows(normalRows.length, calibration.calibrationFraction) : 0;
   // as the final fit holds them out (src/workflow/train.ts fitCandidate): a seeded shuffle, the first ones calibrate
   if (nCalibration > 0) new Rng(seed).shuffle(normalRows);
   const held = normalRows.slice(0, nCalibration);
@@ -168,7 +169,8 @@ function prepareFold(
   }
   const yTrain = Int32Array.from(order.subarray(0, nTrain), (i) => y[i]);
   const yVal = Int32Array.from(order.subarray(nTrain), (i) => y[i]);
-  const calibration = nCalibration > 0 && options.detectorThreshold ? { rows: nCalibration, targetFpr: options.detectorThreshold.targetFpr } : undefined;
+  // fewer than MIN_CALIBRATION_ROWS fail the candidate's fold (src/eval/fold-task.ts), as they fail the final fit
+  const calibration = normalOnly && options.detectorThreshold ? { rows: nCalibration, targetFpr: options.detectorThreshold.targetFpr } : undefined;
   return { fold: { data: buffer, cols, nFit, nTrain, yTrain, yVal, ...(calibration ? { calibration } : {}) }, columns };
 }
 

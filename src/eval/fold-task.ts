@@ -30,6 +30,12 @@ export interface FoldData {
   readonly yVal: Int32Array;
 }
 
+/** Held-out normal rows a detector's threshold needs: in every CV fold as in the final fit (src/workflow/train.ts). */
+export const MIN_CALIBRATION_ROWS = 5;
+
+/** The normal rows held out to set a detector's threshold, of `normalRows` (the final fit and every fold alike). */
+export const calibrationRows = (normalRows: number, fraction: number): number => Math.floor(normalRows * fraction);
+
 export interface FoldJob {
   readonly candidate: number;
   readonly fold: number;
@@ -68,9 +74,13 @@ export async function runFold(fold: FoldData, columns: readonly string[] | undef
       return { candidate: job.candidate, fold: job.fold, scores, fitSeconds: (t1 - t0) / 1000, predictSeconds: (t2 - t1) / 1000 };
     }
     const detector = model as Detector;
+    if (fold.calibration && fold.calibration.rows < MIN_CALIBRATION_ROWS) {
+      const error = `${job.model}: needs ${MIN_CALIBRATION_ROWS} held-out normal rows to set its threshold; cross-validation fold ${job.fold + 1} has ${nFit + fold.calibration.rows} normal training rows, which give ${fold.calibration.rows}`;
+      return { candidate: job.candidate, fold: job.fold, scores: {}, fitSeconds: 0, predictSeconds: 0, error };
+    }
     await detector.fit(fitX, { signal });
     let threshold = detector.threshold;
-    if (fold.calibration && fold.calibration.rows > 0) {
+    if (fold.calibration) {
       const calX = createMatrix(fold.calibration.rows, cols, columns, data.subarray(nFit * cols, (nFit + fold.calibration.rows) * cols));
       threshold = conformalThreshold(await detector.scoreSamples(calX), fold.calibration.targetFpr);
     }

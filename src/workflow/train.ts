@@ -17,6 +17,7 @@ import { getModelSpec, listModels, type ModelSpec } from '../models/index.js';
 import { Pipeline, type PipelineOptions } from '../prep/pipeline.js';
 import { canonicalFeatureName } from '../datasets/cic-names.js';
 import { evaluateCandidates, type CandidateResult as CvCandidate, type CvResult } from '../eval/cross-validate.js';
+import { calibrationRows, MIN_CALIBRATION_ROWS } from '../eval/fold-task.js';
 import { search, type SearchSpace } from '../eval/search.js';
 import { CV_METRICS, describeClasses, normalClassIndex, type CvMetric } from '../eval/scoring.js';
 import { conformalThreshold } from '../models/calibration.js';
@@ -217,6 +218,24 @@ function fprShiftWarning(spec: ModelSpec, params: Params, targetFpr: number, fpr
   return `${spec.name}: ${percent(fpr)} of the ${normalTestRows} normal test rows alert, against the ${percent(target.rate)} its threshold targets: the normal traffic of ${TEST_SOURCE_TEXT[testSource]} differs from the training rows', so expect that rate on traffic like it (train on a baseline that covers it)`;
 }
 
+/**
+ * The normal training rows a detector needs: MIN_CALIBRATION_ROWS held out to set its threshold in the final fit and,
+ * given `folds`, in every CV fold, whose training part holds all but ⌈n / k⌉ of the n normal rows (stratified folds
+ * deal each class evenly, src/frame/splits.ts).
+ */
+function normalRowsNeeded(folds?: number): number {
+  const enough = (n: number): boolean => calibrationRows(n, CALIBRATION_FRACTION) >= MIN_CALIBRATION_ROWS;
+  let n = MIN_CALIBRATION_ROWS;
+  while (!enough(n) || (folds !== undefined && !enough(n - Math.ceil(n / folds)))) n++;
+  return n;
+}
+
+/** Why `normal` normal training rows cannot train a detector (with `folds`: cross-validated too). */
+function tooFewNormalRows(normal: number, folds?: number): string {
+  const where = folds === undefined ? '' : `, in the final fit and in each of the ${folds} CV folds`;
+  return `too few normal rows: the training rows hold ${normal}, a detector needs ${normalRowsNeeded(folds)} (${MIN_CALIBRATION_ROWS} held out to set its threshold${where})`;
+}
+
 /** Fits a candidate on the training rows: pipeline, model and (detectors) the threshold from held-out normal rows. */
 export async function fitCandidate(
   spec: ModelSpec,
@@ -237,8 +256,8 @@ export async function fitCandidate(
   if (model.kind === 'detector') {
     const normal: number[] = [];
     for (let i = 0; i < y.codes.length; i++) if (y.codes[i] === info.normal) normal.push(i);
-    const calibrationCount = Math.floor(normal.length * CALIBRATION_FRACTION);
-    if (calibrationCount < 5) throw new UserError(`${spec.name}: needs normal training rows to fit and calibrate on; only ${normal.length} normal rows`);
+    const calibrationCount = calibrationRows(normal.length, CALIBRATION_FRACTION);
+    if (calibrationCount < MIN_CALIBRATION_ROWS) throw new UserError(`${spec.name}: ${tooFewNormalRows(normal.length)}`);
     new Rng(seed).shuffle(normal);
     const calibration = Int32Array.from(normal.slice(0, calibrationCount));
     fitRows = Int32Array.from(normal.slice(calibrationCount)).sort();
@@ -433,6 +452,14 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     throw new UserError(`anomaly detectors train on normal rows, but no class is named normal or benign (classes: ${yTrain.classes.join(', ')})`);
   }
 
+  // detectors the normal training rows cannot calibrate are refused before the search, the others still train
+  const normalTrainingRows = counts(yTrain)[info.normal] ?? 0;
+  const refused = specs.filter((s) => s.kind === 'detector' && normalTrainingRows < normalRowsNeeded(o.cv)).map((s) => s.name);
+  const refusal = (name: string): string => `${name}: ${tooFewNormalRows(normalTrainingRows, o.cv)}`;
+  if (refused.length === specs.length) throw new UserError(refusal(refused.join(', ')));
+  for (const name of refused) o.warn?.(`${refusal(name)}; not trained`);
+  const trainable = specs.filter((s) => !refused.includes(s.name));
+
   const attackFree = o.task === 'anomaly' && counts(yTrain).every((n, k) => n === 0 || k === info.normal);
   if (attackFree && o.tune) throw new UserError('--tune: the training rows hold no attacks, so no score can compare parameter settings; set parameters with --param');
   if (attackFree) o.warn?.(`the training rows hold no attacks: ${o.metric} cannot rank the detectors, so the first of ${specs.map((s) => s.name).join(', ')} that trains is saved; the held-out rows measure each one's false-positive rate`);
@@ -452,7 +479,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     onProgress: (done: number, total: number) => o.onProgress?.(o.tune ? 'tuning' : 'cross-validating', done, total),
     onWarning: o.warn,
   };
-  const names = specs.map((s) => s.name);
+  const names = trainable.map((s) => s.name);
   o.log?.(`${o.tune ? `tuning (${o.tune}${o.budget ? `, budget ${o.budget}` : ''})` : 'cross-validating'} ${names.join(', ')} with ${o.cv}-fold CV on ${trainFrame.nRows} training rows`);
   let cv: CvResult & { ranking?: number[] };
   if (o.tune) {
@@ -461,11 +488,11 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       strategy: o.tune,
       budget: o.budget,
       metric: o.metric,
-      baseParams: Object.fromEntries(specs.map((s) => [s.name, seededParams(s, fixedParams.get(s.name) ?? {}, o.seed)])),
-      spaces: Object.fromEntries(specs.map((s) => [s.name, spaceWithout(s.searchSpace, fixedParams.get(s.name))])),
+      baseParams: Object.fromEntries(trainable.map((s) => [s.name, seededParams(s, fixedParams.get(s.name) ?? {}, o.seed)])),
+      spaces: Object.fromEntries(trainable.map((s) => [s.name, spaceWithout(s.searchSpace, fixedParams.get(s.name))])),
     });
   } else {
-    cv = await evaluateCandidates(cvData, specs.map((s) => ({ model: s.name, params: seededParams(s, fixedParams.get(s.name) ?? {}, o.seed) })), cvOptions);
+    cv = await evaluateCandidates(cvData, trainable.map((s) => ({ model: s.name, params: seededParams(s, fixedParams.get(s.name) ?? {}, o.seed) })), cvOptions);
   }
   const interrupted = cv.partial || o.signal?.aborted === true;
   if (interrupted) o.log?.(`interrupted: keeping the ${cv.tasksDone} of ${cv.tasksTotal} CV tasks finished so far`);
@@ -483,6 +510,11 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     const bestCv = ranked[0];
     const result = emptyCandidate(spec, bestCv?.params ?? {});
     result.trials = o.tune ? own.filter((c) => !Number.isNaN(meanOf(c))).map((c) => ({ params: c.params, score: meanOf(c) })) : [];
+    if (refused.includes(spec.name)) {
+      result.error = refusal(spec.name);
+      candidates.push(result);
+      continue;
+    }
     if (!bestCv || bestCv.foldsDone === 0 || Number.isNaN(meanOf(bestCv))) {
       result.error = bestCv?.error ?? (interrupted ? 'not cross-validated before the interruption' : 'cross-validation failed');
       candidates.push(result);
