@@ -59,7 +59,8 @@ export class DbscanDetector extends DetectorBase {
     const otherRows: number[] = [];
     for (let i = 0; i < n; i++) (counts[i] >= minSamples ? coreRows : otherRows).push(i);
     if (coreRows.length === 0) {
-      const suggestion = await suggestEps(X, minSamples, metric);
+      // a core row counts itself among its min_samples: the k-distance to its (min_samples − 1)-th nearest other row
+      const suggestion = await suggestEps(X, minSamples - 1, metric);
       throw new UserError(`dbscan: no core rows with eps=${eps} and min_samples=${minSamples} (every row is noise); try eps≈${suggestion.eps.toPrecision(3)} (k-distance knee; train takes it as --param dbscan.eps=${suggestion.eps.toPrecision(3)})`);
     }
     options.onProgress?.(1, 3);
