@@ -109,6 +109,32 @@ function optionName(path: readonly PropertyKey[]): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+const TYPE_TEXT: Record<string, string> = { string: 'a text', number: 'a number', int: 'an integer', boolean: 'true or false', array: 'a list', object: 'an object' };
+const listed = (values: readonly string[], conjunction = 'or'): string => (values.length > 1 ? `${values.slice(0, -1).join(', ')} ${conjunction} ${values[values.length - 1]}` : values.join(''));
+
+/**
+ * A schema issue in the command line's words ("must be > 0", "expected an integer") instead of zod's ("Too small:
+ * expected number to be >0"); our own refine and regex messages are kept. `given`: the value at the issue's path.
+ */
+function plainProblem(issue: z.core.$ZodIssue, given: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return given === undefined ? 'missing' : `expected ${TYPE_TEXT[issue.expected] ?? issue.expected}`;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      return `must be ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+      return `must be ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
+    case 'invalid_value':
+      return `expected ${listed(issue.values.map(String))}`;
+    case 'unrecognized_keys':
+      return `unknown ${issue.keys.length > 1 ? 'keys' : 'key'} ${listed(issue.keys.map((k) => `'${k}'`), 'and')}`;
+    default:
+      return issue.message;
+  }
+}
+
 /** Merges the layers and validates the result. `cli` holds only options the user actually gave. */
 export function loadConfig(cli: Record<string, unknown>, configFile?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const merged: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
@@ -138,13 +164,18 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
     const issue = result.error.issues[0];
     // a number given is echoed (never a text: it may be the token)
     const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), merged);
-    const problem = typeof given === 'number' ? `${issue.message}, got ${given}` : issue.message;
+    const problem = typeof given === 'number' ? `${plainProblem(issue, given)}, got ${given}` : plainProblem(issue, given);
     const from = origin.get(issue.path.slice(0, 2).join('.')) ?? (issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined);
+    // hook options without a command anywhere: the option that gives it
+    if (from === 'cli' && given === undefined && issue.path.join('.') === 'onAlert.command') {
+      const hookOptions = Object.keys(isObject(cli.onAlert) ? cli.onAlert : {}).map((field) => optionName(['onAlert', field]));
+      throw new UsageError(`${listed(hookOptions, 'and')} ${hookOptions.length > 1 ? 'need' : 'needs'} --on-alert <command>, the command to run per alert`);
+    }
     // a value typed on the command line is a usage error, as the option parsers' refusals are
     if (from === 'cli') throw new UsageError(`invalid ${optionName(issue.path)}: ${problem}`);
     if (from !== undefined && from !== 'file') throw new UserError(`invalid ${from}: ${problem}`);
-    const where = issue.path.join('.') || '(root)';
-    throw new UserError(`invalid configuration: ${where}: ${problem}`, configFile ? { file: configFile } : undefined);
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new UserError(`invalid configuration: ${where}${problem}`, configFile ? { file: configFile } : undefined);
   }
   const c = result.data;
   const place = (key: string, from: string): string => (from === 'cli' ? optionName([key]) : from === 'file' ? `the config file's ${key}` : from);

@@ -52,18 +52,34 @@ describe('service configuration', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', onAlert: { command: 'echo {src}', perMinute: 5 } }));
     assert.deepEqual(loadConfig({ onAlert: { execute: true } }, file, {}).onAlert, { command: 'echo {src}', minScore: 0, perMinute: 5, timeoutMs: 5000, execute: true });
     assert.deepEqual(loadConfig({ onAlert: { command: 'logger {src}' } }, file, {}).onAlert, { command: 'logger {src}', minScore: 0, perMinute: 5, timeoutMs: 5000, execute: false });
-    assert.throws(() => loadConfig({ onAlert: { perMinute: 0 } }, file, {}), (e: Error) => e instanceof UsageError && e.message === 'invalid --on-alert-per-minute: Too small: expected number to be >0, got 0');
+    assert.throws(() => loadConfig({ onAlert: { perMinute: 0 } }, file, {}), (e: Error) => e instanceof UsageError && e.message === 'invalid --on-alert-per-minute: must be > 0, got 0');
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', onAlert: { command: 'echo {src}', timeoutMs: 0 } }));
     assert.throws(() => loadConfig({ onAlert: { execute: true } }, file, {}), (e: Error) => e instanceof UserError && /flowsentry\.json: invalid configuration: onAlert\.timeoutMs: /.test(e.message));
     // no command anywhere: the option that would give it
-    assert.throws(() => loadConfig({ model: 'm', onAlert: { execute: true } }, undefined, {}), (e: Error) => e instanceof UsageError && e.message.startsWith('invalid --on-alert: '));
+    assert.throws(() => loadConfig({ model: 'm', onAlert: { execute: true } }, undefined, {}), (e: Error) => e instanceof UsageError && e.message === '--on-alert-execute needs --on-alert <command>, the command to run per alert');
+    writeFileSync(file, JSON.stringify({ model: 'a.fsm', onAlert: { execute: true } }));
+    assert.throws(() => loadConfig({}, file, {}), (e: Error) => e instanceof UserError && !(e instanceof UsageError) && e.message === `${file}: invalid configuration: onAlert.command: missing`);
   });
 
   it('names the file and the key of an invalid value', () => {
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', earlyPackets: -1 }));
     assert.throws(() => loadConfig({}, file, {}), (e: Error) => e instanceof UserError && e.message.includes('flowsentry.json') && e.message.includes('earlyPackets'));
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', bogus: 1 }));
-    assert.throws(() => loadConfig({}, file, {}), /bogus|Unrecognized/);
+    assert.throws(() => loadConfig({}, file, {}), (e: Error) => e.message === `${file}: invalid configuration: unknown key 'bogus'`);
+    // the schema's problems in the options' words, not zod's ("Invalid input: expected int, received number")
+    for (const [settings, problem] of [
+      [{ earlyPackets: 1.5 }, 'earlyPackets: expected an integer, got 1.5'],
+      [{ earlyPackets: '8' }, 'earlyPackets: expected a number'],
+      [{ receiver: 'fast' }, 'receiver: expected auto, recvmmsg or dgram'],
+      [{ stdin: 'yes' }, 'stdin: expected true or false'],
+      [{ sinks: 'stdout' }, 'sinks: expected a list'],
+      [{ onAlert: { command: 'x', timeoutMs: 0 } }, 'onAlert.timeoutMs: must be > 0, got 0'],
+      [{ onAlert: { command: 'x', bogus: 1, other: 2 } }, "onAlert: unknown keys 'bogus' and 'other'"],
+      [{ storeRetentionHours: 0 }, 'storeRetentionHours: must be > 0, got 0'],
+    ] as const) {
+      writeFileSync(file, JSON.stringify({ model: 'a.fsm', ...settings }));
+      assert.throws(() => loadConfig({}, file, {}), (e: Error) => e.message === `${file}: invalid configuration: ${problem}`, problem);
+    }
     writeFileSync(file, '{ not json');
     assert.throws(() => loadConfig({}, file, {}), /flowsentry\.json, line 1, column 3: config is not JSON: /);
     writeFileSync(file, '[]');
@@ -93,14 +109,14 @@ describe('service configuration', () => {
       }
       assert.fail('no error');
     };
-    assert.equal(message(() => loadConfig({ token: 'tok123' }, file, {})), 'invalid --token: Too small: expected string to have >=16 characters');
-    assert.equal(message(() => loadConfig({}, file, { FLOWSENTRY_TOKEN: 'tok123' })), 'invalid FLOWSENTRY_TOKEN: Too small: expected string to have >=16 characters');
-    assert.equal(message(() => loadConfig({ model: 'm', aggregationWindowS: -1 }, undefined, {})), 'invalid --aggregation-window: Too small: expected number to be >0, got -1');
-    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', perMinute: 0 } }, undefined, {})), 'invalid --on-alert-per-minute: Too small: expected number to be >0, got 0');
-    assert.equal(message(() => loadConfig({ model: 'm', earlyPackets: 20000 }, undefined, {})), 'invalid --early-packets: Too big: expected number to be <=10000, got 20000');
-    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', timeoutMs: 2 ** 31 } }, undefined, {})), 'invalid --on-alert-timeout-ms: Too big: expected number to be <=2147483647, got 2147483648');
+    assert.equal(message(() => loadConfig({ token: 'tok123' }, file, {})), 'invalid --token: must be at least 16 characters');
+    assert.equal(message(() => loadConfig({}, file, { FLOWSENTRY_TOKEN: 'tok123' })), 'invalid FLOWSENTRY_TOKEN: must be at least 16 characters');
+    assert.equal(message(() => loadConfig({ model: 'm', aggregationWindowS: -1 }, undefined, {})), 'invalid --aggregation-window: must be > 0, got -1');
+    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', perMinute: 0 } }, undefined, {})), 'invalid --on-alert-per-minute: must be > 0, got 0');
+    assert.equal(message(() => loadConfig({ model: 'm', earlyPackets: 20000 }, undefined, {})), 'invalid --early-packets: must be <= 10000, got 20000');
+    assert.equal(message(() => loadConfig({ model: 'm', onAlert: { command: 'x', timeoutMs: 2 ** 31 } }, undefined, {})), 'invalid --on-alert-timeout-ms: must be <= 2147483647, got 2147483648');
     writeFileSync(file, JSON.stringify({ model: 'a.fsm', token: 'short' }));
-    assert.match(message(() => loadConfig({}, file, {})), /flowsentry\.json.*invalid configuration: token: Too small/);
+    assert.match(message(() => loadConfig({}, file, {})), /flowsentry\.json: invalid configuration: token: must be at least 16 characters$/);
   });
 
   it('parses sink specifications and rejects unknown ones', async () => {
