@@ -3,6 +3,7 @@
 // live feed and the file sink agree on the alerts raised.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { AlertStore } from '../../src/store/alert-store.js';
 import { EngineMetrics } from '../../src/serve/metrics.js';
 import { loadConfig } from '../../src/serve/config.js';
 import { Bytes, set, templateRecord, v9Packet } from '../collector/build.js';
-import { cli } from '../helpers/cli.js';
+import { CLI, cli } from '../helpers/cli.js';
 import { waitFor } from '../e2e/service-harness.js';
 
 const FIELDS: [number, number][] = [[1, 4], [2, 4], [4, 1], [6, 1], [7, 2], [8, 4], [11, 2], [12, 4], [21, 4], [22, 4]];
@@ -107,6 +108,29 @@ describe('duplicate flow records', () => {
     const countOf = (src: string): number[] => stored.alerts.filter((a) => a.flow.srcAddr === src).map((a) => a.count).sort();
     assert.deepEqual(countOf('198.18.0.1'), [1], "A's stored alert keeps its count (the copy did not overwrite it)");
     assert.deepEqual(countOf('198.18.0.2'), [1, 2]);
+  });
+
+  it("detect's summary line counts the duplicates", async () => {
+    const sink = join(dir, 'detect.jsonl');
+    const child = spawn(process.execPath, [CLI, 'detect', '--model', model, '--netflow', 'udp://127.0.0.1:0', '--aggregation-window', '0.2', '--sink', `file:${sink}`]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const port = Number(await waitFor('the collector', () => /udp port (\d+)/.exec(stderr)?.[1]));
+    const lines = (): number => readFileSync(sink, 'utf8').split('\n').filter(Boolean).length;
+    const sock = dgram.createSocket('udp4');
+    const send = (): Promise<void> => new Promise<void>((r) => sock.send(DUPLICATED, port, '127.0.0.1', () => r()));
+    await send();
+    await waitFor('the first alerts', () => lines() === 2 || undefined);
+    await new Promise((r) => setTimeout(r, 400));
+    await send();
+    await waitFor("B's new alert", () => lines() === 3 || undefined);
+    sock.close();
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /\nalerts: 3 raised, 1 aggregated into them, 2 duplicate records \(alert already raised\); dropped 0, scoring errors 0\n/);
   });
 });
 
