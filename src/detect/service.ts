@@ -11,7 +11,7 @@ import { ModelScorer } from './model-scorer.js';
 import { createSink, statsBySink } from './sinks/index.js';
 import type { SinkStats } from './sinks/sink.js';
 import { ResponseHook, type HookStats } from './response-hook.js';
-import { runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
+import { boundListen, runInterfaceSource, runNetflowSource, runPacketSource, type PacketSourceSummary, type Submit, type SubmitChunk } from './sources.js';
 import { collectorSkips } from './netflow-worker.js';
 import { AlertStore } from '../store/alert-store.js';
 import { kernelDropsForPort, listenFailure } from '../flows/collector.js';
@@ -71,10 +71,11 @@ export interface ServiceOptions {
   onNetflowPort?: (port: number) => void;
 }
 
-function sourceName(c: ServiceConfig): string {
+/** The source as /api/health and the summary name it; `netflowPort`: the port the collector listens on, once bound. */
+function sourceName(c: ServiceConfig, netflowPort?: number): string {
   if (c.pcap) return `pcap:${c.pcap}`;
   if (c.interface) return `interface:${c.interface}`;
-  if (c.netflow) return c.netflow;
+  if (c.netflow) return boundListen(c.netflow, netflowPort);
   if (c.stdin) return 'stdin';
   return 'none';
 }
@@ -136,7 +137,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       }),
       drift: () => scorer.driftStatus(),
       log: options.log,
-      health: () => ({ source: sourceName(config), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}), ...(sourceError !== undefined ? { sourceError } : {}) }),
+      health: () => ({ source: sourceName(config, netflowPort), ...(receiver ? { receiver } : {}), model: config.model, ...engine.stats(), ...(damage !== undefined ? { sourceDamage: damage } : {}), ...(sourceError !== undefined ? { sourceError } : {}) }),
     });
     const [host, port] = [config.http.slice(0, config.http.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.http.slice(config.http.lastIndexOf(':') + 1))];
     try {
@@ -153,6 +154,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   let sourceError: string | undefined;
   /** How the NetFlow source receives datagrams (recvmmsg or dgram), once it listens. */
   let receiver: string | undefined;
+  /** The port the NetFlow collector is bound to, once it listens (`udp://HOST:0` takes a free one). */
+  let netflowPort: number | undefined;
   const abort = new AbortController();
   const submit: Submit = (flow, stage) => {
     engine.submit(flow, stage);
@@ -185,6 +188,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const onRingDropped = (datagrams: number): void => metrics.drops.inc({ where: 'netflow-ring' }, datagrams);
       const onListening = (port: number, kind: string): void => {
         receiver = kind;
+        netflowPort = port;
         metrics.sources.kernelDrops = () => ({ port, drops: kernelDropsForPort(port) });
         options.onNetflowPort?.(port);
       };
@@ -224,7 +228,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       if (server) await closeServer(server);
       return {
         model: { name: scorer.model.name, file: config.model },
-        source: sourceName(config),
+        source: sourceName(config, netflowPort),
         seconds: (performance.now() - started) / 1000,
         engine: engine.stats(),
         sinks: statsBySink(sinks),

@@ -174,6 +174,12 @@ function tcpdumpComplaint(stderr: string): string {
     .join(' ');
 }
 
+/** The listen address with the port the socket is bound to (`udp://HOST:0` asks the system for a free one). */
+export function boundListen(listen: string, port: number | undefined): string {
+  const m = NETFLOW_LISTEN.exec(listen);
+  return m && port !== undefined ? `udp://${m[1]}:${port}` : listen;
+}
+
 /**
  * Listens for NetFlow/IPFIX on a collector thread and submits its chunks of up to `chunkRows` flows (handed over at
  * most `maxDelayMs` after their first record arrived); resolves with the collector's stats when `signal` aborts,
