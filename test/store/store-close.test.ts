@@ -79,11 +79,12 @@ describe('detect on a store that takes no writes', () => {
     const model = join(dir, 'model.fsm');
     trainPortscanModel(model);
     const store = join(dir, 'limited.duckdb');
-    // DuckDB's empty file is written before the limit is reached; the first flush (at close, for a short capture) is not
+    // DuckDB's empty file is written before the limit is reached; the first flush (at close, for a short capture; also
+    // the 5 s timer's on a loaded machine, whose rows are retried at close) is not
     const r = spawnSync('/bin/sh', ['-c', 'ulimit -f 120 && exec "$@"', 'sh', process.execPath, CLI, 'detect', '--model', model, '--pcap', capture, '--store', store, '--sink', `file:${join(dir, 'a.jsonl')}`], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const alerts = Number(/alerts: (\d+) raised/.exec(r.stdout)![1]);
-    assert.match(r.stdout, new RegExp(`\nstore: 1 flushes failed \\(their rows were retried; ${alerts + 2} rows not stored: alerts lost and traffic cells\\)\n$`));
+    assert.match(r.stdout, new RegExp(`\nstore: [1-9]\\d* flushes failed \\(their rows were retried; ${alerts + 2} rows not stored: alerts lost and traffic cells\\)\n$`));
     assert.match(r.stderr, new RegExp(`: closed with ${alerts} new alerts, 0 alert updates and 2 traffic cells it could not write \\(counted as dropped rows\\)\n`));
   });
 });
