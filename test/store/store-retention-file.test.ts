@@ -24,6 +24,25 @@ function fileBytes(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
 }
 
+/**
+ * Makes the statements `failing` picks fail with ENOSPC on the connections the store opens from now on (its
+ * compactions run on their own connection). Deleting `connect` from the returned instance undoes it.
+ */
+function failOnCompactionConnections(store: AlertStore, failing: (sql: string) => boolean): { connect?: unknown } {
+  const instance = (store as unknown as { instance: { connect: () => Promise<DuckDBConnection> } }).instance;
+  const connect = instance.connect.bind(instance);
+  instance.connect = async () => {
+    const connection = await connect();
+    const run = connection.run.bind(connection);
+    connection.run = (async (sql: string) => {
+      if (failing(sql)) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+      return run(sql);
+    }) as DuckDBConnection['run'];
+    return connection;
+  };
+  return instance;
+}
+
 function alertAt(n: number, timeMs: number): Alert {
   return makeAlert({ id: `alert-${n}`, timeMs, lastSeenMs: timeMs, flowEndMs: timeMs, src: `10.${(n >> 8) & 255}.${n & 255}.1` });
 }
@@ -138,17 +157,7 @@ describe('alert store file under a retention', () => {
     const lines: string[] = [];
     const store = await AlertStore.open(path, 3_600_000, (line) => lines.push(line), undefined, MINUTE);
     // the copy's INSERT fails, as on a full disk
-    const instance = (store as unknown as { instance: { connect: () => Promise<DuckDBConnection> } }).instance;
-    const connect = instance.connect.bind(instance);
-    instance.connect = async () => {
-      const connection = await connect();
-      const run = connection.run.bind(connection);
-      connection.run = (async (sql: string) => {
-        if (sql.startsWith('INSERT')) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
-        return run(sql);
-      }) as DuckDBConnection['run'];
-      return connection;
-    };
+    const instance = failOnCompactionConnections(store, (sql) => sql.startsWith('INSERT'));
     for (let i = 0; i < 300; i++) store.putAlert(alertAt(i, T0 + i), true);
     await store.flush();
     for (let i = 300; i < 400; i++) store.putAlert(alertAt(i, T0 + 2 * MINUTE + i), true);
@@ -164,7 +173,7 @@ describe('alert store file under a retention', () => {
     assert.deepEqual(new Set(alerts.map((a) => a.id)), new Set(Array.from({ length: 200 }, (_, k) => `alert-${300 + k}`)));
     assert.equal(await store.addFeedback('alert-450', 'confirmed'), true);
 
-    delete (instance as { connect?: unknown }).connect;
+    delete instance.connect;
     await store.expireOld(T0 + 3 * MINUTE + 2);
     assert.equal(store.compactions, 1);
     assert.equal(lines.length, 1, 'a success after failures adds no line');
@@ -177,17 +186,7 @@ describe('alert store file under a retention', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fs-retention-')), 'alerts.duckdb');
     const lines: string[] = [];
     const store = await AlertStore.open(path, 3_600_000, (line) => lines.push(line), undefined, MINUTE);
-    const instance = (store as unknown as { instance: { connect: () => Promise<DuckDBConnection> } }).instance;
-    const connect = instance.connect.bind(instance);
-    instance.connect = async () => {
-      const connection = await connect();
-      const run = connection.run.bind(connection);
-      connection.run = (async (sql: string) => {
-        if (sql === 'FORCE CHECKPOINT') throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
-        return run(sql);
-      }) as DuckDBConnection['run'];
-      return connection;
-    };
+    const instance = failOnCompactionConnections(store, (sql) => sql === 'FORCE CHECKPOINT');
     for (let i = 0; i < 300; i++) store.putAlert(alertAt(i, T0 + i), true);
     for (let i = 300; i < 400; i++) store.putAlert(alertAt(i, T0 + 2 * MINUTE + i), true);
     await store.flush();
@@ -199,7 +198,7 @@ describe('alert store file under a retention', () => {
       `store ${path}: compacted the alerts table but cannot checkpoint: ENOSPC (no space left on device); the old table's space is freed by a later checkpoint (when the write-ahead log passes 16 MB, or at close)`,
     );
     assert.equal((await store.queryAlerts({ limit: 1000 })).total, 100);
-    delete (instance as { connect?: unknown }).connect;
+    delete instance.connect;
     await store.close();
     const reopened = await AlertStore.open(path, 3_600_000, () => undefined, undefined, MINUTE);
     assert.equal((await reopened.queryAlerts({ limit: 1000 })).total, 100);
