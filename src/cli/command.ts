@@ -38,6 +38,20 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * An option parser's error as every other usage error: one line, `flowsentry: …` (commander writes `error: …`, and a
+ * suggestion on a line of its own), with where the usage is.
+ */
+export function parserErrorLine(text: string, command: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean /, ' (did you mean ')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\. Expected (.*)\.$/, ': expected $1');
+  return `flowsentry: ${message}; see ${command} --help\n`;
+}
+
 export function reportError(err: unknown, debug: boolean): void {
   if (err instanceof UsageError) {
     process.stderr.write(`flowsentry: ${err.message}\n`);

@@ -3,7 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { reportError } from './command.js';
+import { parserErrorLine, reportError } from './command.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -33,11 +33,12 @@ export async function buildProgram(command?: string): Promise<Command> {
     .description('Network anomaly and intrusion detection from flow statistics')
     .version(version)
     .option('--debug', 'show stack traces for errors')
-    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(parserErrorLine(text, 'flowsentry')) })
     .exitOverride();
   const moduleName = command === undefined ? undefined : Object.hasOwn(MODULE_OF, command) ? MODULE_OF[command] : command;
   const names = moduleName !== undefined && Object.hasOwn(MODULES, moduleName) ? [moduleName] : Object.keys(MODULES);
   for (const commandModule of await Promise.all(names.map((name) => MODULES[name]!()))) commandModule.register(program);
+  for (const cmd of program.commands) cmd.configureOutput({ outputError: (text, write) => write(parserErrorLine(text, `flowsentry ${cmd.name()}`)) });
   return program;
 }
 

@@ -159,6 +159,8 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
       origin.set(key, 'cli');
     }
   }
+  // the one setting with no default, missing everywhere: as the option parser says of a required option
+  if (merged.model === undefined && !configFile) throw new UsageError("required option '--model <file>' not specified (nor FLOWSENTRY_MODEL, nor a --config file's model)");
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
