@@ -5,6 +5,10 @@ import type { RunResult } from './run-result.js';
 
 const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
 
+function failureStage(crossValidated: boolean): string {
+  return crossValidated ? 'cross-validated, then failed on all training rows' : 'failed';
+}
+
 export function leaderboardText(r: RunResult): string {
   const head = ['', 'model', `cv ${r.metric}`, 'test acc', 'precision', 'recall', 'f1', 'roc_auc', 'fpr', 'fit s', 'predict s'];
   const rows = r.candidates.map((c) => {
@@ -12,7 +16,7 @@ export function leaderboardText(r: RunResult): string {
     return [
       c.name === r.best ? '*' : '',
       c.name,
-      cv ? `${fmt(cv.mean)} ± ${fmt(cv.std)}` : c.error ? `failed: ${c.error.slice(0, 60)}` : '-',
+      cv ? `${fmt(cv.mean)} ± ${fmt(cv.std)}` : c.error ? 'failed' : '-',
       fmt(c.test?.accuracy),
       fmt(c.test?.precision),
       fmt(c.test?.recall),
@@ -33,10 +37,8 @@ export function leaderboardText(r: RunResult): string {
     '',
     line(head),
     ...rows.map(line),
-    // a candidate cross-validated but not refitted shows its CV score only: say why its test cells are empty
-    ...r.candidates.flatMap((c) =>
-      c.error && c.cv[r.metric] !== undefined ? [`${c.name}: cross-validated, then failed on all training rows (not saved): ${c.error.replace(`${c.name}: `, '')}`] : [],
-    ),
+    // under the table, why a candidate has empty cells: failed in cross-validation (or refused), or only in the refit
+    ...r.candidates.flatMap((c) => (c.error ? [`${c.name}: ${failureStage(c.cv[r.metric] !== undefined)} (not saved): ${c.error.replace(`${c.name}: `, '')}`] : [])),
     r.interrupted ? '\ninterrupted: these are the results finished before Ctrl-C' : '',
   ]
     .join('\n')
