@@ -13,6 +13,7 @@ import type { AlertStore, StoredAlert } from '../store/alert-store.js';
 import type { EngineMetrics } from './metrics.js';
 import { tokenMatches } from './auth.js';
 import { dashboardPage } from './dashboard-page.js';
+import { plainProblem, valueAt } from './schema-problems.js';
 
 export interface ServiceContext {
   readonly store: AlertStore;
@@ -69,8 +70,9 @@ function alertsCsv(alerts: readonly StoredAlert[]): string {
   return `${CSV_COLUMNS.join(',')}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
 }
 
-function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
-  return reply.code(400).send({ error: 'invalid request', issues: error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) });
+/** 400 with each problem of `input` in plain words, e.g. `limit: must be <= 10000` or `(root): unknown key 'bogus'`. */
+function badRequest(reply: FastifyReply, error: z.ZodError, input: unknown): FastifyReply {
+  return reply.code(400).send({ error: 'invalid request', issues: error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${plainProblem(i, valueAt(input, i.path))}`) });
 }
 
 const require = createRequire(import.meta.url);
@@ -110,7 +112,7 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
 
   app.get('/api/alerts', async (req, reply) => {
     const q = alertQuery.safeParse(req.query);
-    if (!q.success) return badRequest(reply, q.error);
+    if (!q.success) return badRequest(reply, q.error, req.query);
     const { since, until, min_score, format, ...rest } = q.data;
     const result = await ctx.store.queryAlerts({ ...rest, sinceMs: since, untilMs: until, minScore: min_score });
     if (format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="alerts.csv"').send(alertsCsv(result.alerts));
@@ -126,20 +128,20 @@ export function buildServer(ctx: ServiceContext): FastifyInstance {
   app.post('/api/alerts/:id/feedback', async (req, reply) => {
     const { id } = req.params as { id: string };
     const body = feedbackBody.safeParse(req.body);
-    if (!body.success) return badRequest(reply, body.error);
+    if (!body.success) return badRequest(reply, body.error, req.body);
     if (!(await ctx.store.addFeedback(id, body.data.verdict, body.data.note))) return reply.code(404).send({ error: `no alert ${id}` });
     return { id, verdict: body.data.verdict };
   });
 
   app.get('/api/traffic', async (req, reply) => {
     const q = sinceQuery.safeParse(req.query);
-    if (!q.success) return badRequest(reply, q.error);
+    if (!q.success) return badRequest(reply, q.error, req.query);
     return { points: await ctx.store.traffic(q.data.since ?? Date.now() - 3_600_000) };
   });
 
   app.get('/api/top-talkers', async (req, reply) => {
     const q = sinceQuery.safeParse(req.query);
-    if (!q.success) return badRequest(reply, q.error);
+    if (!q.success) return badRequest(reply, q.error, req.query);
     return { talkers: await ctx.store.topTalkers(q.data.since ?? Date.now() - 3_600_000, q.data.limit) };
   });
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { UsageError, UserError } from '../errors.js';
 import { MAX_AGGREGATION_WINDOW_S, MAX_EARLY_PACKETS, MAX_PORT, NETFLOW_LISTEN } from '../detect/config-limits.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
+import { listed, plainProblem, valueAt } from './schema-problems.js';
 
 export const configSchema = z
   .object({
@@ -109,32 +110,6 @@ function optionName(path: readonly PropertyKey[]): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const TYPE_TEXT: Record<string, string> = { string: 'a text', number: 'a number', int: 'an integer', boolean: 'true or false', array: 'a list', object: 'an object' };
-const listed = (values: readonly string[], conjunction = 'or'): string => (values.length > 1 ? `${values.slice(0, -1).join(', ')} ${conjunction} ${values[values.length - 1]}` : values.join(''));
-
-/**
- * A schema issue in the command line's words ("must be > 0", "expected an integer") instead of zod's ("Too small:
- * expected number to be >0"); our own refine and regex messages are kept. `given`: the value at the issue's path.
- */
-function plainProblem(issue: z.core.$ZodIssue, given: unknown): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      return given === undefined ? 'missing' : `expected ${TYPE_TEXT[issue.expected] ?? issue.expected}`;
-    case 'too_small':
-      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
-      return `must be ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
-    case 'too_big':
-      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
-      return `must be ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
-    case 'invalid_value':
-      return `expected ${listed(issue.values.map(String))}`;
-    case 'unrecognized_keys':
-      return `unknown ${issue.keys.length > 1 ? 'keys' : 'key'} ${listed(issue.keys.map((k) => `'${k}'`), 'and')}`;
-    default:
-      return issue.message;
-  }
-}
-
 /** Merges the layers and validates the result. `cli` holds only options the user actually gave. */
 export function loadConfig(cli: Record<string, unknown>, configFile?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const merged: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
@@ -165,7 +140,7 @@ export function loadConfig(cli: Record<string, unknown>, configFile?: string, en
   if (!result.success) {
     const issue = result.error.issues[0];
     // a number given is echoed (never a text: it may be the token)
-    const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), merged);
+    const given = valueAt(merged, issue.path);
     const problem = typeof given === 'number' ? `${plainProblem(issue, given)}, got ${given}` : plainProblem(issue, given);
     const from = origin.get(issue.path.slice(0, 2).join('.')) ?? (issue.path.length > 0 ? origin.get(String(issue.path[0])) : undefined);
     // hook options without a command anywhere: the option that gives it

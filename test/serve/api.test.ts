@@ -70,17 +70,34 @@ describe('HTTP API', () => {
     assert.equal(ok.statusCode, 200);
     assert.equal((await app.inject({ url: '/api/alerts/a2', headers: auth })).json().feedback, 'false_positive');
     const bad = [
-      { verdict: 'maybe' },
-      { verdict: 'confirmed', extra: 1 },
+      { payload: { verdict: 'maybe' }, issues: ['verdict: expected false_positive or confirmed'] },
+      { payload: { verdict: 'confirmed', extra: 1 }, issues: ["(root): unknown key 'extra'"] },
+      { payload: { note: 'x' }, issues: ['verdict: missing; expected false_positive or confirmed'] },
+      { payload: { verdict: 'confirmed', note: 7 }, issues: ['note: expected a text'] },
     ];
-    for (const payload of bad) assert.equal((await app.inject({ method: 'POST', url: '/api/alerts/a1/feedback', headers: auth, payload })).statusCode, 400);
+    for (const { payload, issues } of bad) {
+      const r = await app.inject({ method: 'POST', url: '/api/alerts/a1/feedback', headers: auth, payload });
+      assert.equal(r.statusCode, 400);
+      assert.deepEqual(r.json(), { error: 'invalid request', issues });
+    }
     const notJson = await app.inject({ method: 'POST', url: '/api/alerts/a1/feedback', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"verdict":' });
     assert.equal(notJson.statusCode, 400);
     const huge = await app.inject({ method: 'POST', url: '/api/alerts/a1/feedback', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ verdict: 'confirmed', note: 'x'.repeat(100_000) }) });
     assert.equal(huge.statusCode, 413);
     assert.equal((await app.inject({ method: 'POST', url: '/api/alerts/nope/feedback', headers: auth, payload: { verdict: 'confirmed' } })).statusCode, 404);
-    assert.equal((await app.inject({ url: '/api/alerts?limit=-4', headers: auth })).statusCode, 400);
-    assert.equal((await app.inject({ url: '/api/alerts?bogus=1', headers: auth })).statusCode, 400);
+    const badQueries: [string, string[]][] = [
+      ['limit=-4', ['limit: must be >= 1']],
+      ['limit=20000', ['limit: must be <= 10000']],
+      ['limit=ten', ['limit: expected a number']],
+      ['limit=2.5', ['limit: expected an integer']],
+      ['stage=late', ['stage: expected early or final']],
+      ['bogus=1', ["(root): unknown key 'bogus'"]],
+    ];
+    for (const [query, issues] of badQueries) {
+      const r = await app.inject({ url: `/api/alerts?${query}`, headers: auth });
+      assert.equal(r.statusCode, 400, query);
+      assert.deepEqual(r.json(), { error: 'invalid request', issues }, query);
+    }
   });
 
   it('streams live alerts over SSE with the token in the query', async () => {
