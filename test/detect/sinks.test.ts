@@ -56,6 +56,7 @@ describe('alert aggregation', () => {
     const grown = agg.grow('10.0.0.1', 'attack', 1500, 2, 1400, 0.1, false);
     assert.deepEqual(grown?.decidedByFeedback, decidedByFeedback);
     assert.deepEqual(grown?.explanation, opened.explanation);
+    assert.deepEqual(Object.keys(grown!).sort(), Object.keys(opened).sort(), 'every field of the opening alert (here all of Alert\'s, its optional one set)');
     assert.equal(grown?.count, 3);
   });
 
