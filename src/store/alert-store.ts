@@ -70,9 +70,19 @@ const ROWS_PER_STATEMENT = 500;
 
 const ALERT_COLUMNS = 'a.body, a.count, a.last_seen_ms, a.score, a.stage, a.flow_end_ms';
 
-/** A SQL string literal: quotes doubled; NUL, which a C string would end at, written as U+FFFD. */
+/** Text as the store keeps it: NUL, which a C string would end at, written as U+FFFD. */
+function storedText(s: string): string {
+  return s.replaceAll('\0', '\uFFFD');
+}
+
+/** A SQL string literal of stored text: quotes doubled. */
 function sqlText(s: string): string {
-  return `'${s.replaceAll("'", "''").replaceAll('\0', '\uFFFD')}'`;
+  return `'${storedText(s).replaceAll("'", "''")}'`;
+}
+
+/** Code-unit order, which is DuckDB's byte order for the ASCII of ids and addresses. */
+function compareText(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** A DOUBLE literal, NaN and infinities included. */
@@ -99,22 +109,21 @@ function compareDoubles(x: number, y: number): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** The order of an alerts page: last seen first, then by id (ids are ASCII: code-unit order is DuckDB's byte order). */
+/** The order of an alerts page: last seen first, then by id. */
 function pageOrder(a: Alert, b: Alert): number {
-  return compareDoubles(b.lastSeenMs, a.lastSeenMs) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return compareDoubles(b.lastSeenMs, a.lastSeenMs) || compareText(a.id, b.id);
 }
 
 /** Whether an alert's row would match the query's filters (selectAlerts' WHERE clause, on the values it would store). */
 function matchesQuery(a: Alert, q: AlertQuery): boolean {
-  const text = (s: string): string => s.replaceAll('\0', '\uFFFD');
   return (
     (q.sinceMs === undefined || compareDoubles(a.lastSeenMs, q.sinceMs) >= 0) &&
     (q.untilMs === undefined || compareDoubles(a.timeMs, q.untilMs) <= 0) &&
-    (q.src === undefined || text(a.flow.srcAddr) === q.src) &&
-    (q.dst === undefined || text(a.flow.dstAddr) === q.dst) &&
-    (q.label === undefined || text(a.label) === q.label) &&
-    (q.category === undefined || text(a.category) === q.category) &&
-    (q.stage === undefined || text(a.stage) === q.stage) &&
+    (q.src === undefined || storedText(a.flow.srcAddr) === q.src) &&
+    (q.dst === undefined || storedText(a.flow.dstAddr) === q.dst) &&
+    (q.label === undefined || storedText(a.label) === q.label) &&
+    (q.category === undefined || storedText(a.category) === q.category) &&
+    (q.stage === undefined || storedText(a.stage) === q.stage) &&
     (q.minScore === undefined || compareDoubles(a.score, q.minScore) >= 0)
   );
 }
@@ -634,7 +643,7 @@ export class AlertStore {
       else p.byCategory[category] = (p.byCategory[category] ?? 0) + alerts;
     };
     for (const row of r.getRowObjectsJson()) cell(Number(row.minute_ms), String(row.category), Number(row.flows), Number(row.alerts));
-    for (const [minute, byCategory] of pending) for (const [category, [flows, alerts]] of byCategory) cell(minute, category.replaceAll('\0', '\uFFFD'), flows, alerts);
+    for (const [minute, byCategory] of pending) for (const [category, [flows, alerts]] of byCategory) cell(minute, storedText(category), flows, alerts);
     return [...points.values()].sort((a, b) => a.minuteMs - b.minuteMs);
   }
 
@@ -661,12 +670,12 @@ export class AlertStore {
     const top = await this.db.runAndReadAll(`${totals} GROUP BY src ORDER BY flows DESC, src LIMIT ${n}`, [sinceMs, ids], [DOUBLE, LIST(VARCHAR)]);
     for (const row of top.getRowObjectsJson()) add(String(row.src), Number(row.alerts), Number(row.flows));
     if (recent.length > 0) {
-      const sources = [...new Set(recent.map((a) => a.flow.srcAddr.replaceAll('\0', '\uFFFD')))];
+      const sources = [...new Set(recent.map((a) => storedText(a.flow.srcAddr)))];
       const rest = await this.db.runAndReadAll(`${totals} AND src IN (SELECT unnest($3)) GROUP BY src`, [sinceMs, ids, listValue(sources.filter((src) => !bySrc.has(src)))], [DOUBLE, LIST(VARCHAR), LIST(VARCHAR)]);
       for (const row of rest.getRowObjectsJson()) add(String(row.src), Number(row.alerts), Number(row.flows));
-      for (const a of recent) add(a.flow.srcAddr.replaceAll('\0', '\uFFFD'), 1, a.count);
+      for (const a of recent) add(storedText(a.flow.srcAddr), 1, a.count);
     }
-    return [...bySrc.values()].sort((a, b) => b.flows - a.flows || (a.src < b.src ? -1 : a.src > b.src ? 1 : 0)).slice(0, n);
+    return [...bySrc.values()].sort((a, b) => b.flows - a.flows || compareText(a.src, b.src)).slice(0, n);
   }
 
   async close(): Promise<void> {
