@@ -332,7 +332,7 @@ export class DetectionEngine {
   private open(opener: NonNullable<AlertGroup['opener']>, stage: AlertStage, v: Verdict, explanation: readonly FeatureContribution[], nowMs: number): Alert {
     const { scorer, metrics, hook } = this.options;
     const { flow, id } = opener;
-    const alert: Alert = {
+    let alert: Alert = {
       id,
       timeMs: nowMs,
       flowStartMs: flow.startMs,
@@ -347,10 +347,11 @@ export class DetectionEngine {
       stage,
       packets: flow.packets,
       explanation,
-      ...(v.decidedByFeedback ? { decidedByFeedback: v.decidedByFeedback } : {}),
       count: 1,
       lastSeenMs: nowMs,
     };
+    // as growSlot does: the literal keeps one shape, the rare verdict a feedback memory decided is added apart
+    if (v.decidedByFeedback) alert = { ...alert, decidedByFeedback: v.decidedByFeedback };
     this.aggregator.add(alert);
     this.raised.add(id);
     this.counters.alertsRaised++;
