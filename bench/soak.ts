@@ -14,11 +14,14 @@
 // Every few seconds: /metrics, /api/health and /api/alerts, /api/traffic, /api/top-talkers with their latencies,
 // the service's VmRSS, the store file and its WAL, the file sink's size, the load average. Written as CSV, and
 // at the end the counters are checked against each other (flows sent = scored + dropped; alerts raised = store =
-// live feed = distinct ids in the file sink; webhook deliveries).
+// live feed = distinct ids in the file sink; webhook deliveries; store compactions), and a disagreement fails the run.
+// With --snapshots the service runs with `--heapsnapshot-signal=SIGUSR2` and writes a heap snapshot (after a full GC)
+// at each of those minutes; at the end each is summed by constructor and the first compared with the last.
 //
 //   npm run bench -- soak [--minutes 25] [--rate 1000] [--poll 5] [--model FILE] [--dir DIR]
 //                         [--attack-share 0.1] [--webhook-fail 10-12 (minutes of the run the webhook fails)]
 //                         [--aggregation-window S] [--retention-hours H (the store's storeRetentionHours)]
+//                         [--snapshots 5,40,74 (minutes of the run)]
 
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -26,6 +29,7 @@ import http from 'node:http';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { heapGrowth, summarizeHeapSnapshot } from './lib/heap-snapshot.js';
 import { machineLine, processCpuSeconds, runCli } from './lib/measure.js';
 import { netflowTrainingCsv, templateDatagram } from './service.js';
 
@@ -181,10 +185,11 @@ interface Scrape {
   storeWriteFailures: number;
   decoderErrors: number;
   kernelDrops: number;
+  compactions: number;
 }
 
 function parseMetrics(text: string): Scrape {
-  const s: Scrape = { scored: 0, alerts: 0, drops: {}, rssBytes: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN, lagP50: NaN, lagP99: NaN, samples: 0, sinkFailures: 0, storeWriteFailures: 0, decoderErrors: 0, kernelDrops: 0 };
+  const s: Scrape = { scored: 0, alerts: 0, drops: {}, rssBytes: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN, lagP50: NaN, lagP99: NaN, samples: 0, sinkFailures: 0, storeWriteFailures: 0, decoderErrors: 0, kernelDrops: 0, compactions: 0 };
   for (const line of text.split('\n')) {
     if (line.length === 0 || line.startsWith('#')) continue;
     s.samples++;
@@ -205,6 +210,7 @@ function parseMetrics(text: string): Scrape {
     else if (name === 'flowsentry_store_write_failures_total') s.storeWriteFailures += v;
     else if (name === 'flowsentry_decoder_errors_total') s.decoderErrors += v;
     else if (name === 'flowsentry_kernel_drops_total') s.kernelDrops += v;
+    else if (name === 'flowsentry_store_compactions_total') s.compactions += v;
   }
   return s;
 }
@@ -294,7 +300,7 @@ export async function run(args: string[]): Promise<void> {
 
   const store = join(dir, 'store.duckdb');
   const sinkFile = join(dir, 'alerts.jsonl');
-  const serveArgs = ['serve', '--model', model, '--netflow', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0', '--store', store, '--token', TOKEN, '--sink', `file:${sinkFile}`, '--sink', `webhook:http://127.0.0.1:${hookPort}/hook`, '--json'];
+  const serveArgs = ['serve', '--model', resolve(model), '--netflow', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0', '--store', store, '--token', TOKEN, '--sink', `file:${sinkFile}`, '--sink', `webhook:http://127.0.0.1:${hookPort}/hook`, '--json'];
   const window = opt('aggregation-window', '');
   if (window) serveArgs.push('--aggregation-window', window);
   const retentionHours = opt('retention-hours', '');
@@ -302,7 +308,10 @@ export async function run(args: string[]): Promise<void> {
     writeFileSync(join(dir, 'serve.json'), JSON.stringify({ storeRetentionHours: Number(retentionHours) }));
     serveArgs.push('--config', join(dir, 'serve.json'));
   }
-  const proc = spawn(process.execPath, [CLI, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const snapshotMinutes = opt('snapshots', '').split(',').filter((m) => m.length > 0).map(Number);
+  // the snapshots are written to the service's working directory
+  const nodeFlags = snapshotMinutes.length > 0 ? ['--heapsnapshot-signal=SIGUSR2'] : [];
+  const proc = spawn(process.execPath, [...nodeFlags, CLI, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let err = '';
   let out = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -381,7 +390,7 @@ export async function run(args: string[]): Promise<void> {
     return { ms: performance.now() - t, body, status: res.status };
   };
 
-  const columns = ['t_s', 'sent', 'scored', 'alerts_metric', 'alerts_store', 'feed_new', 'feed_updates', 'drops', 'kernel_drops', 'decoder_errors', 'rss_mb', 'rss_metric_mb', 'heap_used_mb', 'heap_total_mb', 'external_mb', 'lag_p50_ms', 'lag_p99_ms', 'metrics_samples', 'store_mb', 'wal_mb', 'sink_file_mb', 'sink_failures', 'store_write_failures', 'hook_received', 'hook_refused', 'cpu_s', 'threads', 'load1', 'ms_metrics', 'ms_health', 'ms_alerts', 'ms_traffic', 'ms_top', 'api_errors', 'open_aggregates'];
+  const columns = ['t_s', 'sent', 'scored', 'alerts_metric', 'alerts_store', 'feed_new', 'feed_updates', 'drops', 'kernel_drops', 'decoder_errors', 'rss_mb', 'rss_metric_mb', 'heap_used_mb', 'heap_total_mb', 'external_mb', 'lag_p50_ms', 'lag_p99_ms', 'metrics_samples', 'store_mb', 'wal_mb', 'sink_file_mb', 'sink_failures', 'store_write_failures', 'hook_received', 'hook_refused', 'cpu_s', 'threads', 'load1', 'ms_metrics', 'ms_health', 'ms_alerts', 'ms_traffic', 'ms_top', 'api_errors', 'open_aggregates', 'compactions'];
   const rows: number[][] = [];
   let apiErrors = 0;
   const poll = async (): Promise<number[]> => {
@@ -397,13 +406,27 @@ export async function run(args: string[]): Promise<void> {
     const storeTotal = alerts.status === 200 ? (JSON.parse(alerts.body) as { total: number }).total : NaN;
     const st = procStatus(pid);
     const drops = Object.entries(s.drops).reduce((a, [k, v]) => a + (k === 'explanation-budget' ? 0 : v), 0);
-    const row = [t, exporter.sent, s.scored, s.alerts, storeTotal, feedNew, feedUpdates, drops, s.kernelDrops, s.decoderErrors, st.rssKb / 1024, s.rssBytes / 2 ** 20, s.heapUsed / 2 ** 20, s.heapTotal / 2 ** 20, s.external / 2 ** 20, s.lagP50 * 1000, s.lagP99 * 1000, s.samples, size(store) / 2 ** 20, size(`${store}.wal`) / 2 ** 20, size(sinkFile) / 2 ** 20, s.sinkFailures, s.storeWriteFailures, hookReceived, hookRefused, processCpuSeconds(pid), st.threads, loadavg()[0], met.ms, health.ms, alerts.ms, traffic.ms, top.ms, apiErrors, openAggregates];
+    const row = [t, exporter.sent, s.scored, s.alerts, storeTotal, feedNew, feedUpdates, drops, s.kernelDrops, s.decoderErrors, st.rssKb / 1024, s.rssBytes / 2 ** 20, s.heapUsed / 2 ** 20, s.heapTotal / 2 ** 20, s.external / 2 ** 20, s.lagP50 * 1000, s.lagP99 * 1000, s.samples, size(store) / 2 ** 20, size(`${store}.wal`) / 2 ** 20, size(sinkFile) / 2 ** 20, s.sinkFailures, s.storeWriteFailures, hookReceived, hookRefused, processCpuSeconds(pid), st.threads, loadavg()[0], met.ms, health.ms, alerts.ms, traffic.ms, top.ms, apiErrors, openAggregates, s.compactions];
     rows.push(row);
     writeFileSync(join(dir, 'soak.csv'), `${[columns.join(','), ...rows.map((r) => r.map((v) => (Number.isInteger(v) ? v : v.toFixed(3))).join(','))].join('\n')}\n`);
     return row;
   };
 
   const col = (name: string): number => columns.indexOf(name);
+  const snapshots: { minute: number; file: string; seconds: number; heapUsedAfterMb: number }[] = [];
+  const takeSnapshot = async (): Promise<void> => {
+    const isSnapshot = (n: string): boolean => n.endsWith('.heapsnapshot');
+    const earlier = new Set(readdirSync(dir).filter(isSnapshot));
+    const t = performance.now();
+    proc.kill('SIGUSR2');
+    // v8.writeHeapSnapshot runs on the service's main thread: once the file exists, the next answer comes after it
+    let file: string | undefined;
+    while (!(file = readdirSync(dir).find((n) => isSnapshot(n) && !earlier.has(n)))) await new Promise((r) => setTimeout(r, 200));
+    const metrics = await timedGet('/metrics');
+    const minute = (Date.now() - runStart) / 60_000;
+    snapshots.push({ minute, file: join(dir, file), seconds: (performance.now() - t) / 1000, heapUsedAfterMb: parseMetrics(metrics.body).heapUsed / 2 ** 20 });
+    console.log(`${minute.toFixed(1)} min: heap snapshot ${file} in ${snapshots.at(-1)!.seconds.toFixed(1)} s, heap used after it ${snapshots.at(-1)!.heapUsedAfterMb.toFixed(1)} MB`);
+  };
   const endAt = runStart + minutes * 60_000;
   let lastPrint = 0;
   while (Date.now() < endAt) {
@@ -413,6 +436,7 @@ export async function run(args: string[]): Promise<void> {
       console.log(`${(row[0] / 60).toFixed(1)} min: sent ${row[col('sent')]} scored ${row[col('scored')]} alerts ${row[col('alerts_metric')]}/${row[col('alerts_store')]} rss ${row[col('rss_mb')].toFixed(0)} MB heap ${row[col('heap_used_mb')].toFixed(0)} MB store ${row[col('store_mb')].toFixed(1)} MB lag p99 ${row[col('lag_p99_ms')].toFixed(1)} ms alerts API ${row[col('ms_alerts')].toFixed(1)} ms load ${row[col('load1')].toFixed(2)}`);
     }
     if (proc.exitCode !== null) throw new Error(`serve exited: ${err}`);
+    if (snapshots.length < snapshotMinutes.length && row[0] >= snapshotMinutes[snapshots.length] * 60) await takeSnapshot();
     await new Promise((r) => setTimeout(r, pollS * 1000));
   }
   sending = false;
@@ -437,7 +461,24 @@ export async function run(args: string[]): Promise<void> {
   await exited;
   sock.close();
   await new Promise<void>((r) => hookServer.close(() => r()));
-  const summary = JSON.parse(out) as { engine: Record<string, number>; sinks: Record<string, Record<string, number>>; storeWriteFailures?: number; storeRowsDropped?: number; storeExpired?: Record<string, number> };
+  const summary = JSON.parse(out) as { engine: Record<string, number>; sinks: Record<string, Record<string, number>>; storeWriteFailures?: number; storeRowsDropped?: number; storeExpired?: Record<string, number>; storeCompactions?: number };
+  const webhook = summary.sinks.webhook;
+  const agree = (...values: (number | undefined)[]): boolean => values.every((v) => v === values[0]);
+  const checks: Record<string, boolean> = {
+    'sent = scored + dropped + kernel drops': agree(exporter.sent, last[col('scored')] + last[col('drops')] + last[col('kernel_drops')]),
+    'alerts: metric = summary = live feed new = file-sink ids': agree(last[col('alerts_metric')], summary.engine.alertsRaised, feedNew, ids.size),
+    'updates = file-sink lines = webhook written + dropped + failed': agree(summary.engine.alertUpdates, sinkLines, webhook.written + webhook.dropped + webhook.failed),
+    ...(summary.storeExpired
+      ? {
+          'alerts = store + expired': agree(summary.engine.alertsRaised, last[col('alerts_store')] + summary.storeExpired.alerts),
+          'compactions: metric = summary': agree(last[col('compactions')], summary.storeCompactions),
+        }
+      : {}),
+  };
+  const disagreements = Object.keys(checks).filter((k) => !checks[k]);
+
+  const heap = snapshots.map((snapshot) => ({ ...snapshot, summary: summarizeHeapSnapshot(snapshot.file) }));
+  const megabytes = (bytes: number): number => Math.round(bytes / 2 ** 10) / 2 ** 10;
 
   const warm = rows.filter((r) => r[0] >= 300 && r !== last);
   const hours = (xs: number[][]): number[] => xs.map((r) => r[0] / 3600);
@@ -467,6 +508,8 @@ export async function run(args: string[]): Promise<void> {
     storeWriteFailures: summary.storeWriteFailures,
     storeRowsDropped: summary.storeRowsDropped,
     storeExpired: summary.storeExpired,
+    storeCompactions: summary.storeCompactions,
+    compactionMinutes: rows.filter((r, i) => i > 0 && r[col('compactions')] > rows[i - 1][col('compactions')]).map((r) => Math.round(r[0] / 6) / 10),
     openAggregatesMax: Math.max(...rows.map((r) => r[col('open_aggregates')])),
     openAggregatesEnd: last[col('open_aggregates')],
     rssMb: { start: rows[0][col('rss_mb')], warm: warm[0]?.[col('rss_mb')], end: last[col('rss_mb')], max: Math.max(...rows.map((r) => r[col('rss_mb')])) },
@@ -491,9 +534,16 @@ export async function run(args: string[]): Promise<void> {
     apiErrors,
     cpuSeconds: last[col('cpu_s')],
     loadAverageEnd: loadavg(),
+    heapSnapshots: heap.map((h) => ({ minute: h.minute, seconds: h.seconds, heapUsedAfterMb: h.heapUsedAfterMb, liveMb: megabytes(h.summary.bytes), nativeMb: megabytes(h.summary.nativeBytes), nodes: h.summary.nodes })),
+    heapGrowthFirstToLast:
+      heap.length >= 2
+        ? heapGrowth(heap[0].summary, heap.at(-1)!.summary, 25).map((g) => ({ name: g.name, countBefore: g.countBefore, countAfter: g.countAfter, mbBefore: megabytes(g.bytesBefore), mbAfter: megabytes(g.bytesAfter) }))
+        : [],
+    checks,
     serviceLog: err.split('\n').filter((l) => l.length > 0).slice(0, 40),
   };
   writeFileSync(join(dir, 'soak.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   if (!existsSync(join(dir, 'soak.csv'))) throw new Error('no samples written');
+  if (disagreements.length > 0) throw new Error(`counters disagree: ${disagreements.join('; ')}`);
 }
