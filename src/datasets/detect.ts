@@ -1,10 +1,11 @@
 // Format detection: every format scores the first records (or, for XML, the first bytes) of a file and the best
 // score wins; the generic CSV format scores low so that known formats win. O(sample) per file.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { readerFor } from '../io/capture.js';
 import type { CsvPeek } from '../io/csv-peek.js';
+import { notRegularFile } from '../io/csv-source.js';
 import { FORMATS, getFormat } from './formats.js';
 import { genericCsv } from './generic-csv.js';
 import { peekDataFile, tooFewKeys, type DataPeek } from './jsonl-peek.js';
@@ -64,13 +65,15 @@ export function checkReadable(peek: CsvPeek): void {
 /**
  * Files that are not rows get the step they miss, not a parse error on their first cell: a packet capture ("unknown
  * format: this is a binary file") and a JSON document that is one array. (The JSON lines of `extract` and `collect`
- * are data, ./jsonl-peek.ts; the predictions of `predict --out` are refused there.) Files that cannot be opened are
- * left to the loader's own message. Used by every command that reads data (train, evaluate, predict, retrain, inspect).
+ * are data, ./jsonl-peek.ts; the predictions of `predict --out` are refused there.) Files that cannot be opened, and
+ * pipes and devices (opening a FIFO waits for its writer), are left to the loader's own message. Used by every command
+ * that reads data (train, evaluate, predict, retrain, inspect).
  */
 export function assertNotFlowToolOutput(file: string): void {
   const head = new Uint8Array(64);
   let n: number;
   try {
+    if (notRegularFile(statSync(file))) return;
     const fd = openSync(file, 'r');
     try {
       n = readSync(fd, head, 0, head.length, 0);

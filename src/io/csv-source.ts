@@ -4,7 +4,7 @@
 // files read synchronously: a load is CPU-bound, and a promise per read was most of what a load allocated besides its
 // columns (young-generation garbage that made V8 grow its new space during small loads).
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.js';
 import { GunzipReader, GzipCorrupt, GzipCutShort } from './csv-gunzip.js';
 
@@ -31,13 +31,15 @@ export interface ByteSource {
 export async function openByteSource(file: string, range?: { start: number; end: number }): Promise<ByteSource> {
   let fd: number;
   try {
+    // Checked before opening: opening a FIFO waits for a writer.
+    const notRegular = notRegularFile(statSync(file));
+    if (notRegular) throw new UserError(notRegular, { file });
     fd = openSync(file, 'r');
   } catch (err) {
     throw fileError(file, err);
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new UserError('is a directory, expected a data file', { file });
     const magic = new Uint8Array(2);
     const magicBytes = readSync(fd, magic, 0, 2, 0);
     if (magicBytes === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
@@ -51,6 +53,17 @@ export async function openByteSource(file: string, range?: { start: number; end:
     closeSync(fd);
     throw err instanceof UserError ? err : fileError(file, err);
   }
+}
+
+/**
+ * Why a path is no data file, or undefined for a regular file. A data file is read several times (its format, its
+ * rows), at given offsets, so a pipe or device cannot be one.
+ */
+export function notRegularFile(stat: Stats): string | undefined {
+  if (stat.isFile()) return undefined;
+  if (stat.isDirectory()) return 'is a directory, expected a data file';
+  if (stat.isFIFO()) return 'is a pipe, not a regular file: data files are read more than once; save the data to a file first';
+  return 'is a device or socket, not a regular file: expected a data file';
 }
 
 function plainSource(file: string, fd: number, start: number, end: number): ByteSource {
@@ -112,6 +125,7 @@ function fileError(file: string, err: unknown): UserError {
   if (err instanceof UserError) return err;
   const code = (err as { code?: string }).code;
   if (code === 'ENOENT') return new UserError('no such file', { file });
+  if (code === 'ENOTDIR') return new UserError('no such file (a part of its path is a file, not a folder)', { file });
   if (code === 'EACCES' || code === 'EPERM') return new UserError('permission denied', { file });
   if (code === 'EISDIR') return new UserError('is a directory, expected a data file', { file });
   return new UserError(`cannot read the file (${(err as Error).message ?? String(err)})`, { file });

@@ -245,6 +245,7 @@ function headOf(path: string, bytes: number): Buffer {
 /** True when the file starts with the model magic. Missing files are not model files. */
 export function isModelFile(path: string): boolean {
   try {
+    if (!statSync(path).isFile()) return false; // a FIFO would block the open; the data reader names it
     const head = headOf(path, MODEL_MAGIC.length);
     return head.length === MODEL_MAGIC.length && head.equals(MODEL_MAGIC);
   } catch {
