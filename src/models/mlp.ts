@@ -1,7 +1,8 @@
 // Multi-layer perceptron classifier, as scikit-learn's MLPClassifier(solver='adam'): ReLU (or tanh / logistic)
 // hidden layers, a logistic output for two classes and softmax for more, cross-entropy plus L2 (alpha), Adam
 // (Kingma & Ba 2015), mini-batches of 200, optional inverted dropout, early stopping on a stratified validation split.
-// Network and training loop: src/models/nn/; large fits compute the first layer on two threads (nn/split-hidden.ts).
+// Network and training loop: src/models/nn/; large fits compute the first layer on two threads (nn/split-hidden.ts)
+// in the epochs where that is the faster (on a busy machine it is not).
 // Cost per epoch: O(rows · (nnz · h1 + Σ h_l · h_{l+1})).
 
 import { checkInput, createMatrix, type Matrix } from '../frame/matrix.js';

@@ -54,6 +54,11 @@ export class LockstepCaller {
     return this.requests;
   }
 
+  /** Numbers a request the helper already holds (handed over with the one before): no wake-up. */
+  handedOver(): number {
+    return ++this.requests;
+  }
+
   /** The number of the last request. */
   get last(): number {
     return this.requests;

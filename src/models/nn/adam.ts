@@ -2,19 +2,30 @@
 //   lr_t = lr · √(1 − β2ᵗ) / (1 − β1ᵗ),  θ −= lr_t · m / (√v + ε).  O(parameters) per step.
 
 export class Adam {
-  private readonly m: Float64Array[];
-  private readonly v: Float64Array[];
-  private t = 0;
+  /** First and second moments per parameter array (the constructor's order). */
+  readonly m: Float64Array[];
+  readonly v: Float64Array[];
+  /** Steps taken. */
+  t = 0;
 
+  /**
+   * `storage` (2 × the parameters' total length, zeros), when given, holds the moments: m of every array, then v (so
+   * another thread can read them from a SharedArrayBuffer).
+   */
   constructor(
     shapes: readonly Float64Array[],
     private readonly learningRate: number,
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     private readonly epsilon = 1e-8,
+    storage?: Float64Array,
   ) {
-    this.m = shapes.map((p) => new Float64Array(p.length));
-    this.v = shapes.map((p) => new Float64Array(p.length));
+    const total = shapes.reduce((sum, p) => sum + p.length, 0);
+    const moments = storage ?? new Float64Array(2 * total);
+    let at = 0;
+    const carve = (n: number): Float64Array => moments.subarray(at, (at += n));
+    this.m = shapes.map((p) => carve(p.length));
+    this.v = shapes.map((p) => carve(p.length));
   }
 
   /** Applies one update of every parameter array from its gradient (same order as the constructor's shapes). */

@@ -4,10 +4,13 @@
 // units, every element is the same sum in the same order as on one thread, and Adam is element-wise, so a split fit
 // computes exactly the network a one-thread fit does, bit for bit. Per batch: the trainer hands the batch's rows (and
 // the helper's dropout-mask columns) to a helper worker; both compute their units' outputs; the trainer gathers them,
-// runs the layers above and the output delta, and hands the helper the delta of the layer above; both then compute
-// their units' gradients (W0 columns, b0, W1 rows) and Adam steps. Hand-offs use Atomics on a lock-step control
-// block (util/lockstep.ts, as trees/boost-parallel.ts does), polled before sleeping; rows, masks, activations, deltas and the helper's parameters travel through
-// SharedArrayBuffers (O(batch · units) copies per batch).
+// runs the layers above and the output delta, and hands the helper the delta of the layer above together with the
+// next batch's rows; both then compute their units' gradients (W0 columns, b0, W1 rows) and Adam steps, and go on to
+// the next batch's outputs. So within an epoch each side waits once per batch: the trainer for the helper's outputs,
+// the helper for the delta. Hand-offs use Atomics on a lock-step control block (util/lockstep.ts, as
+// trees/boost-parallel.ts does), polled before sleeping; rows, masks, activations, deltas and the helper's parameters
+// travel through SharedArrayBuffers (O(batch · units) copies per batch). Between epochs the trainer can take the layer
+// back onto one thread (moments) and split it again (resume), by the epochs' times (trainer.ts splitNextEpoch).
 
 import type { Worker } from 'node:worker_threads';
 import { ANSWERED, awaitSlot, LOCKSTEP_SLOTS, LockstepCaller, lockstepControl, signalSlot, startHelper } from '../../util/lockstep.js';
@@ -18,13 +21,19 @@ import { OffsetSparseRows, type OffsetSparseParts } from './offset-sparse.js';
 type SparseBatch = Extract<BatchInput, { sparse: OffsetSparseRows }>;
 
 /**
- * Control block slots (Int32) after the lock-step ones: a batch is a request, answered once the helper's Adam step is
- * done; in between, the helper's outputs are ready at FORWARD_DONE and the delta above at BACKWARD.
+ * Control block slots (Int32) after the lock-step ones: a batch is a request (or handed over with the delta of the one
+ * before, HANDED_OVER = 1), answered once the helper's Adam step is done unless a next batch was handed over; in
+ * between, the helper's outputs are ready at FORWARD_DONE and the delta above at BACKWARD. A failed helper sets FAILED
+ * and QUIT.
  */
 export const FORWARD_DONE = LOCKSTEP_SLOTS;
 export const BACKWARD = LOCKSTEP_SLOTS + 1;
 export const COUNT = LOCKSTEP_SLOTS + 2;
 export const FAILED = LOCKSTEP_SLOTS + 3;
+export const HANDED_OVER = LOCKSTEP_SLOTS + 4;
+/** Set (with the Adam step count in STEPS) when the helper is to reload its slice from the shared arrays (resume()). */
+export const RELOAD = LOCKSTEP_SLOTS + 5;
+export const STEPS = LOCKSTEP_SLOTS + 6;
 
 /** Rows × first-layer weights per epoch from which a helper thread pays for itself (NSL-KDD, 100 units: 1.5e9). */
 const SPLIT_WORK = 5e7;
@@ -65,6 +74,8 @@ export interface SplitShared {
   readonly act: Float64Array;
   /** The delta of the layer above (rows × next). */
   readonly delta: Float64Array;
+  /** The helper's Adam moments (UnitSlice order: W0 columns, W1 rows, b0; m, then v). */
+  readonly moments: Float64Array;
   /** The helper's W0 columns, b0 and W1 rows (as of its last Adam step), concatenated. */
   readonly params: Float64Array;
 }
@@ -81,18 +92,18 @@ export function splitWorthwhile(rows: number, batchSize: number, sizes: readonly
 export class UnitSlice {
   readonly net: DenseNetwork;
   readonly ws: Workspace;
-  private readonly adam: Adam;
+  readonly adam: Adam;
   private readonly params: Float64Array[];
   private readonly grads: Float64Array[];
 
-  constructor(p: SliceParams, hidden: DenseNetwork['hidden'], capacity: number, dropout: number, adam: AdamConfig, ownsB1: boolean) {
+  constructor(p: SliceParams, hidden: DenseNetwork['hidden'], capacity: number, dropout: number, adam: AdamConfig, ownsB1: boolean, moments?: Float64Array) {
     const units = p.b0.length;
     this.net = new DenseNetwork([p.W0.length / units, units, p.b1.length], hidden, 'identity', [p.W0, p.W1], [p.b0, p.b1]);
     this.ws = new Workspace(this.net, capacity, dropout, true);
     const { net, ws } = this;
     this.params = [net.weights[0], net.weights[1], net.biases[0], ...(ownsB1 ? [net.biases[1]] : [])];
     this.grads = [ws.gradW[0], ws.gradW[1], ws.gradB[0], ...(ownsB1 ? [ws.gradB[1]] : [])];
-    this.adam = new Adam(this.params, adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
+    this.adam = new Adam(this.params, adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, moments);
   }
 
   /** These units' outputs (activated, masks from ws.mask[1] applied) into ws.act[1]. */
@@ -110,7 +121,9 @@ export class UnitSlice {
 /** The trainer's side: its own units' slice, and the helper's through the shared buffers. */
 export class SplitHidden {
   private readonly lockstep: LockstepCaller;
-  private closed = false;
+  private closing: Promise<void> | null = null;
+  /** The helper holds the next batch (handed over by backward()). */
+  private nextHandedOver = false;
 
   private constructor(
     private readonly own: UnitSlice,
@@ -139,13 +152,14 @@ export class SplitHidden {
       capacity,
       dropout,
       adam,
-      control: lockstepControl(4),
+      control: lockstepControl(7),
       alpha: sharedFloats(1),
       rows: new Int32Array(new SharedArrayBuffer(capacity * 4)),
       mask: sharedFloats(dropout > 0 ? capacity * helperUnits : 0),
       act: sharedFloats(capacity * helperUnits),
       delta: sharedFloats(capacity * next),
       params: sharedFloats((cols + 1 + next) * helperUnits),
+      moments: sharedFloats(2 * (cols + 1 + next) * helperUnits),
     };
     shared.params.set(helper.W0);
     shared.params.set(helper.b0, cols * helperUnits);
@@ -157,24 +171,26 @@ export class SplitHidden {
 
   /**
    * The first hidden layer's outputs for the batch into ws.act[1] (half of the units from the helper), and the current
-   * W1 and b1 into `net`.
+   * W1 and b1 into `net`. The batch's dropout masks are in ws.mask[1].
    */
   forward(input: SparseBatch, count: number, net: DenseNetwork, ws: Workspace): void {
-    const { control, rows, act, mask, dropout } = this.shared;
+    const { act, dropout } = this.shared;
     const a = this.own.net.sizes[1];
     const b = this.shared.sizes[1];
     const k = a + b;
-    rows.set(input.idx.subarray(input.start, input.start + count));
     const full = ws.mask[1];
     const ownMask = this.own.ws.mask[1];
     if (dropout > 0 && full && ownMask) {
-      for (let r = 0; r < count; r++) {
-        for (let c = 0; c < a; c++) ownMask[r * a + c] = full[r * k + c];
-        for (let c = 0; c < b; c++) mask[r * b + c] = full[r * k + a + c];
-      }
+      for (let r = 0; r < count; r++) for (let c = 0; c < a; c++) ownMask[r * a + c] = full[r * k + c];
     }
-    control[COUNT] = count;
-    const seq = this.lockstep.request();
+    let seq: number;
+    if (this.nextHandedOver) {
+      seq = this.lockstep.handedOver();
+      this.nextHandedOver = false;
+    } else {
+      this.handOver(input, count, full);
+      seq = this.lockstep.request();
+    }
     this.own.forward(input, count, dropout);
     this.wait(FORWARD_DONE, seq);
     const mine = this.own.ws.act[1];
@@ -186,13 +202,20 @@ export class SplitHidden {
     this.gatherAbove(net);
   }
 
-  /** Both threads' gradients and Adam steps for the first hidden layer, from the delta above (rows × next). */
-  backward(input: SparseBatch, count: number, delta: Float64Array, alpha: number): void {
+  /**
+   * Both threads' gradients and Adam steps for the first hidden layer, from the delta above (rows × next). `next`, the
+   * following batch of the epoch (its dropout masks already drawn into next.mask), goes to the helper with the delta:
+   * it computes its outputs right after its Adam step, and the next forward() only waits for them.
+   */
+  backward(input: SparseBatch, count: number, delta: Float64Array, alpha: number, next: { input: SparseBatch; count: number; mask: Float64Array | null } | null): void {
     const { control } = this.shared;
     const n = count * this.shared.sizes[2];
     this.shared.delta.set(delta.subarray(0, n));
     this.own.ws.delta[2].set(delta.subarray(0, n));
     this.shared.alpha[0] = alpha;
+    if (next) this.handOver(next.input, next.count, next.mask);
+    control[HANDED_OVER] = next ? 1 : 0;
+    this.nextHandedOver = next !== null;
     signalSlot(control, BACKWARD, this.lockstep.last);
     this.own.backward(input, count, alpha);
   }
@@ -232,13 +255,86 @@ export class SplitHidden {
     this.gatherAbove(net);
   }
 
+  /**
+   * After collect(): the first layers' Adam moments of the whole network as a one-thread fit lays them out (W0, W1,
+   * b0, b1), both threads' units joined; their step count is the trainer's.
+   */
+  moments(net: DenseNetwork): { m: Float64Array[]; v: Float64Array[]; t: number } {
+    const [cols, units, next] = net.sizes;
+    const a = this.own.net.sizes[1];
+    const b = this.shared.sizes[1];
+    const helperLength = (cols + 1 + next) * b;
+    const joined = (own: Float64Array[], at: number): Float64Array[] => {
+      const H = this.shared.moments.subarray(at, at + helperLength);
+      const W0 = new Float64Array(cols * units);
+      joinColumns(W0, own[0], H, cols, a, b);
+      const W1 = new Float64Array(units * next);
+      W1.set(own[1]);
+      W1.set(H.subarray(cols * b, (cols + next) * b), a * next);
+      const b0 = new Float64Array(units);
+      b0.set(own[2]);
+      b0.set(H.subarray((cols + next) * b), a);
+      return [W0, W1, b0, own[3].slice()];
+    };
+    return { m: joined(this.own.adam.m, 0), v: joined(this.own.adam.v, helperLength), t: this.own.adam.t };
+  }
+
+  /**
+   * Splits the network's first layers again after one-thread batches: both threads' parameters from `net`, their Adam
+   * moments from the whole network's (laid out as moments() returns them) at step count t. The helper reloads its
+   * slice at the next request.
+   */
+  resume(net: DenseNetwork, m: readonly Float64Array[], v: readonly Float64Array[], t: number): void {
+    const [cols, units, next] = net.sizes;
+    const a = this.own.net.sizes[1];
+    const b = this.shared.sizes[1];
+    const own = this.own.net;
+    splitColumns(net.weights[0], own.weights[0], this.shared.params, cols, a, b);
+    own.biases[0].set(net.biases[0].subarray(0, a));
+    own.weights[1].set(net.weights[1].subarray(0, a * next));
+    own.biases[1].set(net.biases[1]);
+    this.shared.params.set(net.biases[0].subarray(a), cols * b);
+    this.shared.params.set(net.weights[1].subarray(a * next), (cols + 1) * b);
+    const helperLength = (cols + 1 + next) * b;
+    const split = (full: readonly Float64Array[], mine: Float64Array[], at: number): void => {
+      const H = this.shared.moments.subarray(at, at + helperLength);
+      splitColumns(full[0], mine[0], H, cols, a, b);
+      mine[1].set(full[1].subarray(0, a * next));
+      H.set(full[1].subarray(a * next, units * next), cols * b);
+      mine[2].set(full[2].subarray(0, a));
+      H.set(full[2].subarray(a), (cols + next) * b);
+      mine[3].set(full[3]);
+    };
+    split(m, this.own.adam.m, 0);
+    split(v, this.own.adam.v, helperLength);
+    this.own.adam.t = t;
+    this.shared.control[STEPS] = t;
+    this.shared.control[RELOAD] = 1;
+  }
+
   /** Stops the worker (safe to call more than once, also after a failure). */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
     this.lockstep.quit();
     Atomics.notify(this.shared.control, BACKWARD);
     await this.worker.terminate();
+  }
+
+  /** A batch's rows and the helper's columns of its dropout masks (from the full masks) into the shared arrays. */
+  private handOver(input: SparseBatch, count: number, full: Float64Array | null): void {
+    const { control, rows, mask, dropout } = this.shared;
+    const a = this.own.net.sizes[1];
+    const b = this.shared.sizes[1];
+    const k = a + b;
+    rows.set(input.idx.subarray(input.start, input.start + count));
+    if (dropout > 0 && full) {
+      for (let r = 0; r < count; r++) for (let c = 0; c < b; c++) mask[r * b + c] = full[r * k + a + c];
+    }
+    control[COUNT] = count;
   }
 
   /** W1 (own rows, then the helper's as of its last step) and b1 into `net`. */
@@ -254,6 +350,22 @@ export class SplitHidden {
     const { control } = this.shared;
     if (!awaitSlot(control, slot, seq, WORKER_PATIENCE_MS)) throw new Error(`mlp: the first-layer worker stopped answering for ${WORKER_PATIENCE_MS / 1000} s`);
     if (Atomics.load(control, FAILED)) throw new Error('mlp: first-layer worker failed');
+  }
+}
+
+/** Columns [0, a) of the cols × (a + b) matrix `full` into `left` (cols × a), the others into `right` (cols × b). */
+function splitColumns(full: Float64Array, left: Float64Array, right: Float64Array, cols: number, a: number, b: number): void {
+  for (let j = 0; j < cols; j++) {
+    left.set(full.subarray(j * (a + b), j * (a + b) + a), j * a);
+    right.set(full.subarray(j * (a + b) + a, (j + 1) * (a + b)), j * b);
+  }
+}
+
+/** The inverse of splitColumns. */
+function joinColumns(full: Float64Array, left: Float64Array, right: Float64Array, cols: number, a: number, b: number): void {
+  for (let j = 0; j < cols; j++) {
+    full.set(left.subarray(j * a, (j + 1) * a), j * (a + b));
+    full.set(right.subarray(j * b, (j + 1) * b), j * (a + b) + a);
   }
 }
 

@@ -92,13 +92,14 @@ export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSe
   const batch = Math.max(1, Math.min(cfg.batchSize, train.rows.length));
   const ws = new Workspace(net, batch, cfg.dropout, true);
   const evalWs = new Workspace(net, EVAL_BATCH, 0);
-  const split = hooks.split ?? null;
   // With a split first hidden layer, its weights and biases in and out have their own Adam steps (split-hidden.ts).
-  const L = net.layers;
-  const kept = (_: Float64Array, i: number): boolean => !split || (i > 1 && i !== L && i !== L + 1);
-  const params = [...net.weights, ...net.biases].filter(kept);
-  const grads = [...ws.gradW, ...ws.gradB].filter(kept);
-  const adam = new Adam(params, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+  // The helper is used in the epochs where it saves time (splitNextEpoch); either way the network is the same.
+  const helper = hooks.split ?? null;
+  let split = helper;
+  const epochMs = { split: Infinity, alone: Infinity };
+  let params = [...net.weights, ...net.biases].filter((_, i) => !split || !splitLayerArray(i, net.layers));
+  let grads = [...ws.gradW, ...ws.gradB].filter((_, i) => !split || !splitLayerArray(i, net.layers));
+  let adam = new Adam(params, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   const order = Int32Array.from(train.rows);
   const series: Record<string, number[]> = { train_loss: [] };
   if (classify) series.train_accuracy = [];
@@ -115,14 +116,18 @@ export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSe
   for (let epoch = 0; epoch < cfg.maxIter; epoch++) {
     if (hooks.signal?.aborted) throw new Error('aborted');
     if (cfg.shuffle) rng.shuffle(order);
+    const epochStart = performance.now();
     let dataLoss = 0;
     let objective = 0;
     let correct = 0;
     let weightSum = 0;
+    // With a split layer, a batch's masks are drawn before the last batch's backward (split.backward hands it over).
+    let masksDrawn = false;
     for (let start = 0; start < order.length; start += batch) {
       const count = Math.min(batch, order.length - start);
       const input = { sparse: train.S, idx: order, start };
-      if (cfg.dropout > 0) drawDropoutMasks(ws, count, cfg.dropout, rng);
+      if (cfg.dropout > 0 && !masksDrawn) drawDropoutMasks(ws, count, cfg.dropout, rng);
+      masksDrawn = false;
       split?.forward(input, count, net, ws);
       forward(net, ws, input, count, cfg.dropout, split ? 1 : 0);
       const stats = outputDelta(net, ws.act[net.layers], ws.delta[net.layers], train, order, start, count, count, target);
@@ -131,11 +136,29 @@ export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSe
       weightSum += stats.weight;
       objective += stats.loss + (cfg.alpha > 0 ? cfg.alpha * (split ? split.halfSquaredWeights(net) : net.halfSquaredWeights()) : 0);
       backward(net, ws, input, count, cfg.alpha, split ? 2 : 0);
-      split?.backward(input, count, ws.delta[2], cfg.alpha);
+      if (split) {
+        const nextStart = start + batch;
+        const nextCount = Math.min(batch, order.length - nextStart);
+        const next = nextCount > 0 ? { input: { sparse: train.S, idx: order, start: nextStart }, count: nextCount, mask: ws.mask[1] } : null;
+        if (next && cfg.dropout > 0) drawDropoutMasks(ws, nextCount, cfg.dropout, rng);
+        masksDrawn = next !== null;
+        split.backward(input, count, ws.delta[2], cfg.alpha, next);
+      }
       adam.step(params, grads);
     }
     split?.collect(net);
     epochs++;
+    if (helper) {
+      epochMs[split ? 'split' : 'alone'] = performance.now() - epochStart;
+      const splitNext = splitNextEpoch(epochs, epochMs);
+      if (split && !splitNext) {
+        ({ params, grads, adam } = joinSplitLayer(net, ws, split, adam, cfg));
+        split = null;
+      } else if (!split && splitNext) {
+        ({ params, grads, adam } = splitLayerAgain(net, ws, helper, adam, cfg));
+        split = helper;
+      }
+    }
     const n = order.length;
     const epochObjective = objective / n;
     series.train_loss.push(dataLoss / Math.max(weightSum, 1e-300));
@@ -163,6 +186,60 @@ export function trainNetwork(net: DenseNetwork, train: RowSet, validation: RowSe
   if (bestParams) net.restoreParameters(bestParams);
   detachSimd(net);
   return { series, epochs, best: cfg.earlyStopping && validation ? bestScore : bestLoss };
+}
+
+/** Epochs between re-timings of the slower of split and one-thread training. */
+const RETIME_EVERY = 8;
+
+/**
+ * Whether the next epoch splits the first layer, after `done` epochs: the first (which also warms up the JIT) and
+ * third are split, the second runs on one thread; then the faster of the two as last timed, the other re-timed
+ * every RETIME_EVERY epochs. On a busy machine the two threads are not scheduled together and each hand-off can wait
+ * for a time slice, which makes the split the slower.
+ */
+function splitNextEpoch(done: number, epochMs: { split: number; alone: number }): boolean {
+  if (done <= 2) return done === 2;
+  const faster = epochMs.split <= epochMs.alone;
+  return done % RETIME_EVERY === 0 ? !faster : faster;
+}
+
+/** Whether the i-th of [...weights, ...biases] is one the split layer's Adam steps: W0, W1, b0 or b1. */
+function splitLayerArray(i: number, layers: number): boolean {
+  return i <= 1 || i === layers || i === layers + 1;
+}
+
+/**
+ * One-thread batches from here on (after split.collect put the split layer's parameters into the network): Adam
+ * goes on over every array with both threads' moments, so the steps are those of a fit that was never split.
+ */
+function joinSplitLayer(net: DenseNetwork, ws: Workspace, split: SplitHidden, adam: Adam, cfg: TrainerConfig): { params: Float64Array[]; grads: Float64Array[]; adam: Adam } {
+  const first = split.moments(net);
+  const params = [...net.weights, ...net.biases];
+  const grads = [...ws.gradW, ...ws.gradB];
+  const whole = new Adam(params, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+  let fromSplit = 0;
+  let rest = 0;
+  for (let i = 0; i < params.length; i++) {
+    const inSplit = splitLayerArray(i, net.layers);
+    whole.m[i].set(inSplit ? first.m[fromSplit] : adam.m[rest]);
+    whole.v[i].set(inSplit ? first.v[fromSplit++] : adam.v[rest++]);
+  }
+  whole.t = adam.t;
+  return { params, grads, adam: whole };
+}
+
+/** The inverse of joinSplitLayer: the split layer's parameters and moments back to both threads. */
+function splitLayerAgain(net: DenseNetwork, ws: Workspace, split: SplitHidden, whole: Adam, cfg: TrainerConfig): { params: Float64Array[]; grads: Float64Array[]; adam: Adam } {
+  const inSplit = (_: unknown, i: number): boolean => splitLayerArray(i, net.layers);
+  const notInSplit = (_: unknown, i: number): boolean => !splitLayerArray(i, net.layers);
+  const params = [...net.weights, ...net.biases].filter(notInSplit);
+  const grads = [...ws.gradW, ...ws.gradB].filter(notInSplit);
+  const adam = new Adam(params, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+  whole.m.filter(notInSplit).forEach((m, k) => adam.m[k].set(m));
+  whole.v.filter(notInSplit).forEach((v, k) => adam.v[k].set(v));
+  adam.t = whole.t;
+  split.resume(net, whole.m.filter(inSplit), whole.v.filter(inSplit), whole.t);
+  return { params, grads, adam };
 }
 
 /**

@@ -316,9 +316,11 @@ describe('mlp: first hidden layer split over two threads', () => {
 
   it('computes the one-thread network bit for bit (dropout, early stopping, two hidden layers, softmax)', async (t) => {
     if (availableParallelism() < 2) t.skip('one core');
+    // Epochs 1 and 3 are split, epoch 2 runs on one thread, later ones as timed (trainer.ts splitNextEpoch): every fit
+    // here hands the split layer's parameters and Adam moments to one thread and back.
     const cases: [Record<string, unknown>, Labels][] = [
       [{ hidden_layer_sizes: '100', max_iter: 3, dropout: 0.2, early_stopping: true, alpha: 1e-3 }, binary],
-      [{ hidden_layer_sizes: '100,8', max_iter: 2, batch_size: 150 }, y],
+      [{ hidden_layer_sizes: '100,8', max_iter: 4, batch_size: 150 }, y],
     ];
     for (const [params, labels] of cases) {
       const [split, serial] = await fitBoth(params, labels);
