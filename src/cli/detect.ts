@@ -111,7 +111,7 @@ function render(s: ServiceSummary): string {
   const e = s.engine;
   return [
     `${s.source}: ${e.flowsScored} flows scored (${e.earlyScored} early verdicts) in ${s.seconds.toFixed(2)} s`,
-    `alerts: ${e.alertsRaised} raised, ${e.alertsAggregated} aggregated into them${e.duplicates ? `, ${e.duplicates} duplicate records (alert already raised)` : ''}; dropped ${e.dropped}, scoring errors ${e.scoringErrors}`,
+    `alerts: ${e.alertsRaised} raised, ${e.alertsAggregated} aggregated into them${e.duplicates ? `, ${e.duplicates} duplicate records (already counted)` : ''}; dropped ${e.dropped}, scoring errors ${e.scoringErrors}`,
     ...Object.entries(s.sinks).map(([name, st]) => `sink ${name}: written ${st.written}, dropped ${st.dropped}, failed ${st.failed}`),
     ...(s.storeWriteFailures ? [`store: ${s.storeWriteFailures} flushes failed (their rows were retried${s.storeRowsDropped ? `; ${s.storeRowsDropped} rows not stored: alerts lost and traffic cells` : ''})`] : []),
     ...(s.hook ? [`on-alert: ran ${s.hook.ran}, dry-run ${s.hook.dryRun}, rate-limited ${s.hook.rateLimited}, below score ${s.hook.belowScore}, failed ${s.hook.failed}, timed out ${s.hook.timedOut}`] : []),

@@ -4,9 +4,13 @@
 // the engine finds an aggregate once per scoring batch and grows it with the batch's totals (`find`, `growSlot`).
 // Aggregates idle for longer than the window are forgotten as time goes on (`expireDue`, per batch), so the map holds
 // only the sources of about the last window; `maxOpen` is the hard bound beyond that (a flood from more sources).
-// RaisedAlertIds remembers the last alert ids raised, so the same flow record arriving again is not a second alert.
+// SeenRecords remembers the alerting flow records already counted, so a copy of one is neither a second alert nor a
+// second flow of an aggregate's count.
 
-import type { Alert } from './alert.js';
+import { randomBytes } from 'node:crypto';
+import type { Alert, AlertStage } from './alert.js';
+import type { FlowChunk } from './flow-chunk.js';
+import type { FlowRecord } from '../flows/flow-record.js';
 
 export interface AggregationResult {
   readonly alert: Alert;
@@ -19,26 +23,136 @@ export interface AggregateSlot {
   alert: Alert;
 }
 
+/** The flow's start time as the two 32-bit words of its float64 (exact, fractions of a millisecond included). */
+const startBits = new Float64Array(1);
+const startWords = new Uint32Array(startBits.buffer);
+
+/** The two halves of the key being hashed (see SeenRecords.mix). */
+let keyHi = 0;
+let keyLo = 0;
+
 /**
- * The ids of the last `capacity` alerts raised, oldest forgotten first (a fixed ring: ~6 MB at the default 100,000,
- * whatever the rate). An alert id names one flow record (addresses, ports, protocol, VLAN, start time), stage and
- * model, so an alerting flow whose id is here is the same flow again: a record an exporter sent twice (or two
- * exporters sent), or a later record of the same long flow, that arrived after its aggregate closed (while it is open,
- * the flow grows it, as any flow of its source does). Raising it again would count a second alert for one stored row
- * and overwrite the aggregate's stored counters with the copy's.
+ * The identities of the alerting flow records counted lately: addresses, ports, protocol, VLAN, start time and stage
+ * (an alert id's flow and stage; the model is the engine's one), so that a copy of a record (an exporter sending it
+ * twice, two exporters seeing the flow, or a later record of the same long flow) is neither raised as an alert again
+ * nor added to an open aggregate's count again. A record is kept as a 64-bit hash of its identity (two 32-bit hashes
+ * with different mixing and per-process random seeds; a false match is ~1 in 10^13 at a full table) in two
+ * generations of an open-addressed table of `generation` records each: when the newer one is full the older is
+ * cleared and becomes the newer, so the last `generation` to 2 x `generation` alerting records are remembered, in
+ * 16 x `generation` bytes (16 MB at the default 2^19: 5-10 s of a flood of 100k alerting flows/s, hours at tens per
+ * second). A copy arriving after that is counted again. Chunk rows are hashed from their columns and FlowRecords from
+ * their text addresses, so the two do not match each other: one source feeds an engine one of the two.
  */
-export class RaisedAlertIds {
-  private readonly ids = new Set<string>();
+export class SeenRecords {
+  private current: Int32Array;
+  private previous: Int32Array;
+  private inCurrent = 0;
+  private readonly mask: number;
+  private readonly seedHi: number;
+  private readonly seedLo: number;
 
-  constructor(private readonly capacity = 100_000) {}
-
-  has(id: string): boolean {
-    return this.ids.has(id);
+  constructor(private readonly generation = 1 << 19) {
+    if (!(Number.isInteger(Math.log2(generation)) && generation >= 2)) throw new RangeError(`generation must be a power of two >= 2, got ${generation}`);
+    // twice as many slots as records: linear probing at a load of at most 1/2
+    this.current = new Int32Array(4 * generation);
+    this.previous = new Int32Array(4 * generation);
+    this.mask = 2 * generation - 1;
+    const seeds = randomBytes(8);
+    this.seedHi = seeds.readInt32LE(0);
+    this.seedLo = seeds.readInt32LE(4);
   }
 
-  add(id: string): void {
-    this.ids.add(id);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
+  /** Whether row i of the chunk (a final verdict) is counted for the first time; it is remembered from now on. */
+  firstChunkRow(chunk: FlowChunk, i: number): boolean {
+    keyHi = this.seedHi;
+    keyLo = this.seedLo;
+    if (chunk.family[i] === 4) {
+      mix(chunk.srcIPv4[i]);
+      mix(chunk.dstIPv4[i]);
+    } else {
+      mixBytes(chunk.srcIPv6, i * 16);
+      mixBytes(chunk.dstIPv6, i * 16);
+    }
+    mix((chunk.srcPort[i] << 16) | chunk.dstPort[i]);
+    mix((chunk.protocol[i] << 16) | chunk.vlan[i]);
+    startBits[0] = chunk.startMs[i];
+    mix(startWords[0]);
+    mix(startWords[1]);
+    mix(1);
+    return this.firstKey();
+  }
+
+  /** Whether the flow's verdict at `stage` is counted for the first time; it is remembered from now on. */
+  firstFlow(flow: FlowRecord, stage: AlertStage): boolean {
+    keyHi = this.seedHi;
+    keyLo = this.seedLo;
+    mixText(flow.srcAddr);
+    mixText(flow.dstAddr);
+    mix((flow.srcPort << 16) | flow.dstPort);
+    mix((flow.protocol << 16) | flow.vlan);
+    startBits[0] = flow.startMs;
+    mix(startWords[0]);
+    mix(startWords[1]);
+    mix(stage === 'final' ? 1 : 2);
+    return this.firstKey();
+  }
+
+  /** Looks the finished key up in both generations and adds it to the newer when in neither. */
+  private firstKey(): boolean {
+    const hi = finish(keyHi, 0x85ebca6b, 0xc2b2ae35);
+    let lo = finish(keyLo, 0x7feb352d, 0x846ca68b);
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
+    let at = slotOf(this.current, this.mask, hi, lo);
+    if (this.current[at] !== 0 || this.current[at + 1] !== 0) return false;
+    const older = slotOf(this.previous, this.mask, hi, lo);
+    if (this.previous[older] !== 0 || this.previous[older + 1] !== 0) return false;
+    if (this.inCurrent === this.generation) {
+      const cleared = this.previous.fill(0);
+      this.previous = this.current;
+      this.current = cleared;
+      this.inCurrent = 0;
+      at = slotOf(this.current, this.mask, hi, lo);
+    }
+    this.current[at] = hi;
+    this.current[at + 1] = lo;
+    this.inCurrent++;
+    return true;
+  }
+}
+
+/** Adds a 32-bit word to both halves of the key (a murmur3 round, and a multiply-rotate with other constants). */
+function mix(word: number): void {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  keyHi ^= k;
+  keyHi = (Math.imul((keyHi << 13) | (keyHi >>> 19), 5) + 0xe6546b64) | 0;
+  keyLo = Math.imul(keyLo ^ word, 0x9e3779b1);
+  keyLo = (keyLo << 11) | (keyLo >>> 21);
+}
+
+/** Adds an IPv6 address (16 bytes from `at`) as four words. */
+function mixBytes(bytes: Uint8Array, at: number): void {
+  for (let k = at; k < at + 16; k += 4) mix((bytes[k] << 24) | (bytes[k + 1] << 16) | (bytes[k + 2] << 8) | bytes[k + 3]);
+}
+
+/** Adds a text address, its length first (so two addresses cannot run into each other). */
+function mixText(text: string): void {
+  mix(text.length);
+  for (let k = 0; k < text.length; k++) mix(text.charCodeAt(k));
+}
+
+/** A 32-bit finaliser (xor-shift-multiply), with the given multipliers. */
+function finish(h: number, m1: number, m2: number): number {
+  h = Math.imul(h ^ (h >>> 16), m1);
+  h = Math.imul(h ^ (h >>> 13), m2);
+  return h ^ (h >>> 16);
+}
+
+/** The index in `table` of the key (hi, lo), or of the empty slot where it would go (linear probing). */
+function slotOf(table: Int32Array, mask: number, hi: number, lo: number): number {
+  for (let slot = hi & mask; ; slot = (slot + 1) & mask) {
+    const at = 2 * slot;
+    if ((table[at] === hi && table[at + 1] === lo) || (table[at] === 0 && table[at + 1] === 0)) return at;
   }
 }
 

@@ -1,8 +1,8 @@
 // The detection engine: flows in (from the flow meter, the collector or stdin), verdicts out. Flows queue (bounded,
 // drops counted) and are scored in batches — a batch closes at `batchSize` flows or `maxBatchDelayMs` after its first
 // flow — so throughput is batch-fast while latency from flow end to alert stays in milliseconds. Alerts are aggregated
-// per source and label, then fanned out to the sinks, the store, the live event feed and the response hook; a flow
-// whose alert id was already raised (the same record again, after its aggregate closed) is counted, not raised again.
+// per source and label, then fanned out to the sinks, the store, the live event feed and the response hook; an
+// alerting flow record already counted (a copy: the same flow, start time and stage) is counted as a duplicate only.
 // The NetFlow source submits columnar chunks (src/detect/flow-chunk.ts, decoded and featurised on another thread)
 // that are scored as they are, with FlowRecord objects made only for the flows that open an alert; alerting flows
 // of one batch are grouped by source and label first, so an aggregate is looked up, grown and published once per batch.
@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FlowRecord } from '../flows/flow-record.js';
 import type { Alert, AlertStage, FeatureContribution, FeedbackDecision } from './alert.js';
-import { AlertAggregator, RaisedAlertIds, type AggregateSlot } from './aggregate.js';
+import { AlertAggregator, SeenRecords, type AggregateSlot } from './aggregate.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { ResponseHook } from './response-hook.js';
 import type { AlertStore } from '../store/alert-store.js';
@@ -100,9 +100,9 @@ export interface EngineStats {
   /** Aggregate states published to sinks, store and feed (an aggregate's updates within one batch count once). */
   alertUpdates: number;
   /**
-   * Alerting flows not raised because their alert id (the same flow: addresses, ports, protocol, VLAN and start time,
-   * with the same stage and model) was already raised: a flow record sent twice (by one exporter or by two) or a
-   * later record of the same long flow, arriving after its aggregate closed (see RaisedAlertIds).
+   * Alerting flow records neither raised nor aggregated because the same record (addresses, ports, protocol, VLAN,
+   * start time and stage) was already counted: a record sent twice (by one exporter or by two) or a later record of
+   * the same long flow, whether its aggregate is still open or closed (see SeenRecords for how long one is kept).
    */
   duplicates: number;
   dropped: number;
@@ -124,7 +124,7 @@ export class DetectionEngine {
   private chunks: PendingChunk[] = [];
   private chunkRows = 0;
   private readonly aggregator: AlertAggregator;
-  private readonly raised = new RaisedAlertIds();
+  private readonly seen = new SeenRecords();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
@@ -252,6 +252,11 @@ export class DetectionEngine {
       for (let i = 0; i < n; i++) {
         const v = scored.verdicts[i];
         if (!v.isAlert) continue;
+        // a copy of a record already counted (raised or aggregated) is neither
+        if (!(rows ? this.seen.firstChunkRow(rows, i) : this.seen.firstFlow(items![i].flow, items![i].stage))) {
+          duplicates++;
+          continue;
+        }
         const src = rows ? rows.srcAddr(i) : items![i].flow.srcAddr;
         let bySrc = byLabel.get(v.label);
         if (!bySrc) byLabel.set(v.label, (bySrc = new Map()));
@@ -260,14 +265,8 @@ export class DetectionEngine {
           const slot = this.aggregator.find(src, v.label, nowMs);
           let opener: AlertGroup['opener'];
           if (!slot) {
-            // a flow whose alert was already raised is not a new alert; the next alerting flow of its source may be
             const flow = flowOf(i);
-            const id = alertId(flow, stageOf(i), scorer.model.file);
-            if (this.raised.has(id)) {
-              duplicates++;
-              continue;
-            }
-            opener = { flow, id };
+            opener = { flow, id: alertId(flow, stageOf(i), scorer.model.file) };
           }
           const group: AlertGroup = { first: i, src, label: v.label, slot, opener, more: 0, moreEndMs: -Infinity, moreScore: -Infinity, moreFinal: false };
           bySrc.set(src, group);
@@ -353,7 +352,6 @@ export class DetectionEngine {
     // as growSlot does: the literal keeps one shape, the rare verdict a feedback memory decided is added apart
     if (v.decidedByFeedback) alert = { ...alert, decidedByFeedback: v.decidedByFeedback };
     this.aggregator.add(alert);
-    this.raised.add(id);
     this.counters.alertsRaised++;
     metrics.alerts.inc({ category: alert.category || 'unknown' });
     hook?.handle(alert);

@@ -95,7 +95,7 @@ export class EngineMetrics {
   readonly drops = new Counter({ name: 'flowsentry_dropped_total', help: 'Items dropped', labelNames: ['where'] as const, registers: [this.registry] });
   readonly duplicates = new Counter({
     name: 'flowsentry_duplicate_alerts_total',
-    help: 'Alerting flows not raised because their alert (the same flow record, stage and model) was already raised: a record sent twice, or a later record of the same flow, after its aggregate closed',
+    help: 'Alerting flow records neither raised nor aggregated because the same record (addresses, ports, protocol, VLAN, start time, stage) was already counted: a record sent twice or by two exporters, or a later record of the same flow',
     registers: [this.registry],
   });
   /** Read at each scrape (see SummaryCounterSources). */

@@ -14,6 +14,12 @@
 // in one transaction, and checkpointed so the old one's blocks are freed. The file then stays within about twice the
 // live rows' size (docs/decisions.md, store file under retention, session 11). The deleted rows are DuckDB's own
 // count (the table's rows, deleted ones included, less its live rows), so those a previous run left are reclaimed too.
+// An alert id raised again (a copy of its record that the engine no longer remembered: after a restart, or past its
+// memory) adds to the stored row instead of replacing it. The id names the flow record that opened the row's first
+// aggregate, so the new aggregate's first flow is that record again: the row keeps its first record (body, time_ms)
+// and the flows of its earlier aggregates (`earlier_count`: the row's count less that one flow), to which the new
+// aggregate's count is added as it grows; its times and score are the latest and highest of all. `latest_time_ms` is
+// when the row's latest aggregate was raised: only that aggregate's newer states update the row.
 
 import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Alert } from '../detect/alert.js';
@@ -51,7 +57,7 @@ const TABLE_COLUMNS = {
   alerts: `(
      id VARCHAR PRIMARY KEY, time_ms DOUBLE, last_seen_ms DOUBLE, src VARCHAR, dst VARCHAR, sport INTEGER,
      dport INTEGER, proto INTEGER, label VARCHAR, category VARCHAR, score DOUBLE, stage VARCHAR, count INTEGER,
-     flow_end_ms DOUBLE, body VARCHAR, input VARCHAR)`,
+     flow_end_ms DOUBLE, body VARCHAR, input VARCHAR, earlier_count INTEGER, latest_time_ms DOUBLE)`,
   traffic: '(minute_ms DOUBLE, category VARCHAR, flows DOUBLE, alerts DOUBLE, PRIMARY KEY (minute_ms, category))',
   feedback: '(alert_id VARCHAR PRIMARY KEY, verdict VARCHAR, note VARCHAR, time_ms DOUBLE)',
 } as const;
@@ -69,6 +75,16 @@ export const DEFAULT_MAX_PENDING_ROWS = 20_000;
 const ROWS_PER_STATEMENT = 500;
 
 const ALERT_COLUMNS = 'a.body, a.count, a.last_seen_ms, a.score, a.stage, a.flow_end_ms';
+
+/**
+ * The counters of a row set by a newer state `v` of its latest aggregate: that state's own when the row has only
+ * that aggregate (`alone`), else the latest and highest of the row's and the state's (afterWrite does the same).
+ */
+function newerCounters(v: string, alone: string): string {
+  const latest = (column: string): string => `${column} = CASE WHEN ${alone} THEN ${v}.${column} ELSE greatest(alerts.${column}, ${v}.${column}) END`;
+  const stage = `stage = CASE WHEN ${alone} OR ${v}.stage = 'final' THEN ${v}.stage ELSE alerts.stage END`;
+  return [latest('last_seen_ms'), latest('score'), latest('flow_end_ms'), stage].join(', ');
+}
 
 /** Text as the store keeps it: NUL, which a C string would end at, written as U+FFFD. */
 function storedText(s: string): string {
@@ -94,6 +110,30 @@ function sqlNumber(x: number): string {
 function alertOf(row: Record<string, unknown>): Alert {
   const body = JSON.parse(String(row.body)) as Alert;
   return { ...body, count: Number(row.count), lastSeenMs: Number(row.last_seen_ms), score: Number(row.score), stage: row.stage as Alert['stage'], flowEndMs: Number(row.flow_end_ms) };
+}
+
+/**
+ * An unwritten alert `a` as its write leaves its stored row `row` (afterFlush reads it with its first record, `body`,
+ * where the result needs it). A new alert whose insert is not written yet is a new aggregate of the row: the row's
+ * count less its first flow plus the alert's, the latest and highest counters of both, the row's first record. A
+ * state of the row's latest aggregate (whose insert is written, maybe by a flush in progress) sets the counters as
+ * the UPDATE does (newerCounters). A grown alert of another aggregate (its insert was dropped) changes nothing.
+ */
+function afterWrite(row: Record<string, unknown>, a: Alert, isNew: boolean): Alert {
+  const stored = (): Alert => alertOf(row);
+  const ownRow = Number(row.latest_time_ms) === a.timeMs;
+  if (!ownRow && !isNew) return stored();
+  const alone = ownRow && Number(row.latest_time_ms) === Number(row.time_ms);
+  if (alone) return { ...a, count: Number(row.earlier_count) + a.count };
+  const first = stored();
+  return {
+    ...first,
+    count: (ownRow ? Number(row.earlier_count) : first.count - 1) + a.count,
+    lastSeenMs: Math.max(first.lastSeenMs, a.lastSeenMs),
+    score: Math.max(first.score, a.score),
+    stage: a.stage === 'final' ? 'final' : first.stage,
+    flowEndMs: Math.max(first.flowEndMs, a.flowEndMs),
+  };
 }
 
 /** A compaction that replaced its table but whose checkpoint, which frees the old table's blocks, failed. */
@@ -215,6 +255,10 @@ export class AlertStore {
     // bound DuckDB's buffer pool: the store must not be what grows under a flood
     await db.run(`SET memory_limit = '256MB'`);
     for (const [table, columns] of Object.entries(TABLE_COLUMNS)) await db.run(`CREATE TABLE IF NOT EXISTS ${table} ${columns}`);
+    // a file written before session 13: the columns go last, as in TABLE_COLUMNS (a compaction copies by position)
+    await db.run('ALTER TABLE alerts ADD COLUMN IF NOT EXISTS earlier_count INTEGER');
+    await db.run('ALTER TABLE alerts ADD COLUMN IF NOT EXISTS latest_time_ms DOUBLE');
+    await db.run('UPDATE alerts SET earlier_count = 0, latest_time_ms = time_ms WHERE latest_time_ms IS NULL');
     const store = new AlertStore(instance, db, path, log, maxPendingRows, retentionMs);
     store.timer = setInterval(() => {
       void store.flush();
@@ -359,21 +403,27 @@ export class AlertStore {
         return `(${[
           sqlText(a.id), sqlNumber(a.timeMs), sqlNumber(a.lastSeenMs), sqlText(f.srcAddr), sqlText(f.dstAddr), f.srcPort | 0, f.dstPort | 0, f.protocol | 0,
           sqlText(a.label), sqlText(a.category), sqlNumber(a.score), sqlText(a.stage), a.count, sqlNumber(a.flowEndMs), sqlText(JSON.stringify(a)),
-          input ? sqlText(JSON.stringify(input)) : 'NULL',
+          input ? sqlText(JSON.stringify(input)) : 'NULL', 0, sqlNumber(a.timeMs),
         ].join(',')})`;
       });
-      await this.db.run(`INSERT OR REPLACE INTO alerts VALUES ${rows.join(',')}`);
+      // an id already stored (raised again: see the head of this file) keeps its row and adds the new aggregate to it
+      await this.db.run(
+        `INSERT INTO alerts VALUES ${rows.join(',')} ON CONFLICT (id) DO UPDATE SET earlier_count = alerts.count - 1, count = alerts.count - 1 + excluded.count,
+         latest_time_ms = excluded.time_ms, ${newerCounters('excluded', 'false')}, input = coalesce(alerts.input, excluded.input)`,
+      );
       written(batch);
     }
     // A grown aggregate changes only its counters: no body rewrite (reads overlay these columns on the body). A
     // flood grows thousands per flush, so the values are SQL literals (ids are our hex hashes, the rest numbers and
-    // the stage), which DuckDB parses off this thread, instead of six bound parameters per row.
+    // the stage), which DuckDB parses off this thread, instead of six bound parameters per row. Its count is its
+    // aggregate's total, after those of the row's earlier aggregates.
     for (let at = 0; at < grown.length; at += ROWS_PER_STATEMENT) {
       const batch = grown.slice(at, at + ROWS_PER_STATEMENT);
-      const rows = batch.map((a) => `(${sqlText(a.id)},${a.count},${sqlNumber(a.lastSeenMs)},${sqlNumber(a.score)},${sqlText(a.stage)},${sqlNumber(a.flowEndMs)})`);
+      const rows = batch.map((a) => `(${sqlText(a.id)},${sqlNumber(a.timeMs)},${a.count},${sqlNumber(a.lastSeenMs)},${sqlNumber(a.score)},${sqlText(a.stage)},${sqlNumber(a.flowEndMs)})`);
       await this.db.run(
-        `UPDATE alerts SET count = v.count, last_seen_ms = v.last_seen_ms, score = v.score, stage = v.stage, flow_end_ms = v.flow_end_ms
-         FROM (VALUES ${rows.join(',')}) AS v(id, count, last_seen_ms, score, stage, flow_end_ms) WHERE alerts.id = v.id`,
+        `UPDATE alerts SET count = alerts.earlier_count + v.count, ${newerCounters('v', 'alerts.latest_time_ms = alerts.time_ms')}
+         FROM (VALUES ${rows.join(',')}) AS v(id, time_ms, count, last_seen_ms, score, stage, flow_end_ms)
+         WHERE alerts.id = v.id AND alerts.latest_time_ms = v.time_ms`,
       );
       written(batch);
     }
@@ -505,7 +555,7 @@ export class AlertStore {
     if (q.minScore !== undefined) add('a.score >= ?', q.minScore);
     const limit = Math.max(0, Math.floor(q.limit ?? 100));
     const offset = Math.max(0, Math.floor(q.offset ?? 0));
-    // The alerts not yet written, as of now (before any await): their latest state replaces their row, if any.
+    // The alerts not yet written, as of now (before any await): each replaces its row, as its write will leave it (afterFlush).
     const unwritten = this.unwrittenAlerts();
     if (unwritten.size > 0) {
       values.push(listValue([...unwritten.keys()]));
@@ -513,7 +563,7 @@ export class AlertStore {
       where.push(`a.id NOT IN (SELECT unnest($${values.length}))`);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const matching = await this.writtenOrNew(unwritten, (a) => matchesQuery(a, q));
+    const matching = await this.afterFlush(unwritten, (a) => matchesQuery(a, q));
     matching.sort(pageOrder);
     // The page [offset, offset + limit) of the merged order holds stored rows of rank ≥ offset − (unwritten matches)
     // only, and below offset + limit: that window of the stored rows, merged with the unwritten matches.
@@ -553,20 +603,27 @@ export class AlertStore {
   }
 
   /**
-   * The unwritten alerts that pass `keep` and that their flush would leave in the store: the new ones, and the grown
-   * ones whose row is stored (the update of a row that is not there, e.g. dropped while flushes failed, writes nothing).
+   * The unwritten alerts that pass `keep` as their flush would leave them in the store: a new one whose id is not
+   * stored as it is; one whose id is stored as its write leaves the row (afterWrite); not a grown one whose row is not
+   * stored (e.g. dropped while flushes failed), whose update writes nothing.
    */
-  private async writtenOrNew(unwritten: Map<string, { alert: Alert; isNew: boolean }>, keep: (a: Alert) => boolean): Promise<Alert[]> {
+  private async afterFlush(unwritten: Map<string, { alert: Alert; isNew: boolean }>, keep: (a: Alert) => boolean): Promise<Alert[]> {
+    if (unwritten.size === 0) return [];
+    const ids = [...unwritten.keys()];
+    // the first record only where the result needs it: a row with earlier aggregates, or not the alert's aggregate's
+    const r = await this.db.runAndReadAll(
+      `SELECT a.id, a.count, a.earlier_count, a.time_ms, a.latest_time_ms, a.last_seen_ms, a.score, a.stage, a.flow_end_ms,
+       CASE WHEN a.latest_time_ms <> a.time_ms OR a.latest_time_ms IS DISTINCT FROM u.time_ms THEN a.body END AS body
+       FROM alerts a JOIN (SELECT unnest($1) AS id, unnest($2) AS time_ms) u ON u.id = a.id`,
+      [listValue(ids), listValue(ids.map((id) => unwritten.get(id)!.alert.timeMs))],
+      [LIST(VARCHAR), LIST(DOUBLE)],
+    );
+    const stored = new Map(r.getRowObjectsJson().map((row) => [String(row.id), row]));
     const kept: Alert[] = [];
-    const grown: string[] = [];
-    for (const { alert, isNew } of unwritten.values()) {
-      if (!keep(alert)) continue;
-      if (isNew) kept.push(alert);
-      else grown.push(alert.id);
-    }
-    if (grown.length > 0) {
-      const r = await this.db.runAndReadAll('SELECT id FROM alerts WHERE id IN (SELECT unnest($1))', [listValue(grown)], [LIST(VARCHAR)]);
-      for (const row of r.getRowObjectsJson()) kept.push(unwritten.get(String(row.id))!.alert);
+    for (const [id, { alert, isNew }] of unwritten) {
+      const row = stored.get(id);
+      const after = row ? afterWrite(row, alert, isNew) : isNew ? alert : undefined;
+      if (after && keep(after)) kept.push(after);
     }
     return kept;
   }
@@ -585,7 +642,7 @@ export class AlertStore {
   private async selectAlert(id: string): Promise<StoredAlert | undefined> {
     const unwritten = this.unwrittenAlerts();
     if (unwritten.has(id)) {
-      const [alert] = await this.writtenOrNew(new Map([[id, unwritten.get(id)!]]), () => true);
+      const [alert] = await this.afterFlush(new Map([[id, unwritten.get(id)!]]), () => true);
       return alert && { ...asStored(alert), feedback: (await this.verdictsOf([id])).get(id) ?? null };
     }
     const r = await this.db.runAndReadAll(`SELECT ${ALERT_COLUMNS}, f.verdict FROM alerts a LEFT JOIN feedback f ON f.alert_id = a.id WHERE a.id = $1`, [id]);
@@ -658,7 +715,7 @@ export class AlertStore {
     // the stored rows' top n, so that and the stored totals of the unwritten alerts' sources are all that is needed
     const unwritten = this.unwrittenAlerts();
     const ids = listValue([...unwritten.keys()]);
-    const recent = await this.writtenOrNew(unwritten, (a) => compareDoubles(a.lastSeenMs, sinceMs) >= 0);
+    const recent = await this.afterFlush(unwritten, (a) => compareDoubles(a.lastSeenMs, sinceMs) >= 0);
     const bySrc = new Map<string, { src: string; alerts: number; flows: number }>();
     const add = (src: string, alerts: number, flows: number): void => {
       const t = bySrc.get(src) ?? { src, alerts: 0, flows: 0 };

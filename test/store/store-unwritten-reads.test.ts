@@ -51,6 +51,14 @@ describe('alert reads over unwritten alerts', () => {
       latest.set(id, g);
       store.putAlert(g, false);
     };
+    /** The same id raised again later (a copy of its first record after the engine forgot it): a new aggregate. */
+    const reraise = (id: string): void => {
+      const a = latest.get(id)!;
+      const t = a.lastSeenMs + 1000 + Math.floor(rand() * 60) * 1000;
+      const again: Alert = { ...a, timeMs: t, lastSeenMs: t, flowEndMs: t, count: 1 + Math.floor(rand() * 3), score: Math.round(rand() * 100) / 100, stage: 'early' };
+      latest.set(id, again);
+      store.putAlert(again, true);
+    };
     const readAll = async (): Promise<unknown[]> =>
       Promise.all([
         ...QUERIES.map((q) => store.queryAlerts(q)),
@@ -81,6 +89,9 @@ describe('alert reads over unwritten alerts', () => {
     // a flush in progress: the reads start while it writes, each statement's rows leave its map as they are written
     for (let i = 0; i < 1200; i++) raise();
     for (let i = 0; i < 300; i++) grow(`a${String(Math.floor(rand() * 1400)).padStart(4, '0')}`);
+    // stored ids raised again, some growing after: the flush adds them to their rows while the reads run
+    for (let i = 0; i < 60; i++) reraise(`a${String(Math.floor(rand() * 200)).padStart(4, '0')}`);
+    for (let i = 0; i < 30; i++) grow(`a${String(Math.floor(rand() * 200)).padStart(4, '0')}`);
     const flushing = store.flush();
     const during = await readAll();
     await flushing;
