@@ -65,8 +65,10 @@ export class TreeScratch {
   readonly spare: Int32Array;
   readonly nodeOfRow: Int32Array;
   readonly routeSpare: Int32Array;
+  readonly packed: Int32Array;
 
   constructor(readonly rows: number) {
+    this.packed = new Int32Array(rows);
     this.index = new Int32Array(rows);
     this.spare = new Int32Array(rows);
     this.nodeOfRow = new Int32Array(rows);
@@ -103,6 +105,7 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   const nodeOfRow = sparse ? work.nodeOfRow : null;
   const index = drawnRows(weight, y, rootTotals, work.nodeOfRow, work.index);
   const n = index.length;
+  const packed = K === 2 && !needCounts ? packedWeights(weight, y, work.packed) : null;
   const rightRows = work.spare;
   rootTotals[K] = n;
 
@@ -139,13 +142,13 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
   const fillHistogram = (f: number, start: number, end: number, out: Float64Array, outBase: number, node: number, totals: Float64Array): void => {
     let range: number;
     if (sparse && nodeOfRow && sparse.defaultBin[f] >= 0 && sparse.start[f + 1] - sparse.start[f] < end - start) {
-      range = sparseHistogram(sparse, f, nodeOfRow, node, end - start, totals, y, weight, out, outBase, K);
+      range = packed ? sparsePackedHistogram(sparse, f, nodeOfRow, node, end - start, totals, packed, out, outBase) : sparseHistogram(sparse, f, nodeOfRow, node, end - start, totals, y, weight, out, outBase, K);
     } else {
       const rowMajor = rowBins !== undefined && (end - start) * SCATTERED < rows;
       const src = rowMajor ? rowBins : bins;
       const first = rowMajor ? f : f * rows;
       const stride = rowMajor ? cols : 1;
-      range = K === 2 && !needCounts ? binaryHistogram(src, first, stride, index, start, end, y, weight, out, outBase) : denseHistogram(src, first, stride, index, start, end, y, weight, out, outBase, K);
+      range = packed ? packedHistogram(src, first, stride, index, start, end, packed, out, outBase) : K === 2 && !needCounts ? binaryHistogram(src, first, stride, index, start, end, y, weight, out, outBase) : denseHistogram(src, first, stride, index, start, end, y, weight, out, outBase, K);
     }
     lowBin = range >> 9;
     highBin = (range & 511) - 1;
@@ -360,6 +363,31 @@ export function buildClassTree(data: ClassTreeData, weight: Float64Array, params
 // state: V8 then keeps the arrays in registers and hoists their checks out of the loops (a closure reloads and
 // re-checks every captured array on each access). Each returns the touched bin range as lowest · 512 + highest + 1.
 
+/** binaryHistogram with each row's weight and class in one integer, weight · 2 + class (one load instead of two). */
+function packedHistogram(src: Uint8Array, first: number, stride: number, index: Int32Array, start: number, end: number, packed: Int32Array, out: Float64Array, outBase: number): number {
+  let lowest = MAX_BINS;
+  let highest = -1;
+  for (let r = start; r < end; r++) {
+    const i = index[r];
+    const b = src[first + i * stride];
+    if (b < lowest) lowest = b;
+    if (b > highest) highest = b;
+    const code = packed[i];
+    out[outBase + b * 3 + (code & 1)] += code >>> 1;
+  }
+  return lowest * 512 + highest + 1;
+}
+
+/** Weight · 2 + class per row when every weight is a whole number below 2³⁰ (bootstrap counts), else null. */
+function packedWeights(weight: Float64Array, y: Int32Array, out: Int32Array): Int32Array | null {
+  for (let i = 0; i < weight.length; i++) {
+    const w = weight[i];
+    if (!(w >= 0 && w < 2 ** 30 && w === Math.floor(w))) return null;
+    out[i] = w * 2 + y[i];
+  }
+  return out;
+}
+
 /** Histogram of rows index[start..end) of one feature, two classes, no row counts: out[b·3 + class] += weight. */
 function binaryHistogram(src: Uint8Array, first: number, stride: number, index: Int32Array, start: number, end: number, y: Int32Array, weight: Float64Array, out: Float64Array, outBase: number): number {
   let lowest = MAX_BINS;
@@ -409,6 +437,32 @@ function sparseHistogram(sparse: SparseColumns, f: number, nodeOfRow: Int32Array
     out[o + y[i]] += weight[i];
     out[o + K] += 1;
   }
+  return withDefaultBin(out, outBase, d, nodeRows, totals, K, lowest, highest);
+}
+
+/** sparseHistogram for two classes with packed weights (packedWeights). */
+function sparsePackedHistogram(sparse: SparseColumns, f: number, nodeOfRow: Int32Array, node: number, nodeRows: number, totals: Float64Array, packed: Int32Array, out: Float64Array, outBase: number): number {
+  const nzRows = sparse.rows;
+  const nzBins = sparse.bins;
+  let lowest = MAX_BINS;
+  let highest = -1;
+  for (let k = sparse.start[f]; k < sparse.start[f + 1]; k++) {
+    const i = nzRows[k];
+    if (nodeOfRow[i] !== node) continue;
+    const b = nzBins[k];
+    if (b < lowest) lowest = b;
+    if (b > highest) highest = b;
+    const o = outBase + b * 3;
+    const code = packed[i];
+    out[o + (code & 1)] += code >>> 1;
+    out[o + 2] += 1;
+  }
+  return withDefaultBin(out, outBase, sparse.defaultBin[f], nodeRows, totals, 2, lowest, highest);
+}
+
+/** The default bin d of a sparse histogram gets the node's totals minus the other bins; returns the bin range. */
+function withDefaultBin(out: Float64Array, outBase: number, d: number, nodeRows: number, totals: Float64Array, K: number, lowest: number, highest: number): number {
+  const S = K + 1;
   const o = outBase + d * S;
   let rest = nodeRows;
   for (let b = lowest; b <= highest; b++) rest -= out[outBase + b * S + K];
