@@ -22,6 +22,8 @@ export interface ByteSource {
   read(target: Uint8Array, offset: number): Promise<number>;
   /** The same as `read`, synchronously, where the source can (plain files). */
   readonly readSync?: (target: Uint8Array, offset: number) => number;
+  /** Where the reads start in the data: the range's start for a byte range of a plain file, else 0 (absent: 0). */
+  readonly rangeStart?: number;
   /** Bytes of the file on disk consumed so far (for progress). */
   bytesRead(): number;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ function plainSource(file: string, fd: number, start: number, end: number): Byte
     gzip: false,
     totalBytes: end - start,
     expandedBytes: end - start,
+    rangeStart: start,
     read: async (target, offset) => readNow(target, offset),
     readSync: readNow,
     bytesRead: () => position - start,
@@ -131,36 +134,54 @@ function fileError(file: string, err: unknown): UserError {
   return new UserError(`cannot read the file (${(err as Error).message ?? String(err)})`, { file });
 }
 
+/** Longest record the readers take (a CSV row, a JSON line, an XML element): longer is no data file, or a damaged one. */
+export const MAX_RECORD_BYTES = 256 << 20;
+
 /**
  * Streams a source through `parse` in one buffer (`initial`, or a new one of that many bytes; callers reading several
- * files pass the same buffer) that doubles whenever a single record fills it.
+ * files pass the same buffer) that doubles whenever a single record fills it, up to MAX_RECORD_BYTES (`maxRecordBytes`
+ * for tests): a longer record is a UserError naming the file and the record's byte offset.
  * `parse(buf, filled, eof)` sees bytes [0, filled) and returns where its unconsumed tail starts; that tail moves to the
- * front for the next read (synchronous where the source can read so). Reports progress after every parse and closes the
- * source, also on error.
+ * front for the next read (synchronous where the source can read so). While one record fills all that was read, the
+ * buffer is filled before it is parsed again: re-parsing it after every short read (a gzip source gives at most its
+ * window per read) made a long line quadratic (a 30 MB line: 5 minutes). Reports progress after every parse and
+ * closes the source, also on error.
  */
 export async function pumpSource(
   source: ByteSource,
   initial: Uint8Array | number,
   parse: (buf: Uint8Array, filled: number, eof: boolean) => number,
   onProgress?: (bytesRead: number, totalBytes: number) => void,
+  maxRecordBytes = MAX_RECORD_BYTES,
 ): Promise<void> {
   let buf = typeof initial === 'number' ? new Uint8Array(initial) : initial;
   let filled = 0;
+  /** Byte of the data at buf[0]. */
+  let offset = source.rangeStart ?? 0;
+  let stalled = false;
   try {
     for (;;) {
       if (filled === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
+        if (buf.length >= maxRecordBytes) {
+          const limit = maxRecordBytes % (1 << 20) === 0 ? `${maxRecordBytes >> 20} MiB` : `${maxRecordBytes} bytes`;
+          const data = source.gzip ? 'of the decompressed data ' : '';
+          throw new UserError(`the record at byte ${offset} ${data}runs past ${limit} without ending: not a data file, or a damaged one`, { file: source.file });
+        }
+        const bigger = new Uint8Array(Math.min(buf.length * 2, maxRecordBytes));
         bigger.set(buf);
         buf = bigger;
       }
       const n = source.readSync ? source.readSync(buf, filled) : await source.read(buf, filled);
       const eof = n === 0;
       filled += n;
+      if (stalled && !eof && filled < buf.length) continue;
       const consumed = parse(buf, filled, eof);
       onProgress?.(source.bytesRead(), source.totalBytes);
       if (eof) break;
+      stalled = consumed === 0;
       buf.copyWithin(0, consumed, filled);
       filled -= consumed;
+      offset += consumed;
     }
   } finally {
     await source.close();
