@@ -10,6 +10,7 @@
 
 import { UserError } from '../errors.js';
 import { FLOW_CSV_HEADER } from '../io/netflow/batch.js';
+import { KDD_FEATURES, looksLikeKdd } from './kdd-common.js';
 import { looksNumeric, nameKey, sampleRows, type ColumnPlan, type DatasetFormat } from './schema.js';
 
 const IDENTIFIER_KEYS = new Set([
@@ -43,6 +44,13 @@ export const genericCsv: DatasetFormat = {
   title: 'CSV with a header',
   detect: (peek) => ((peek.records[0]?.length ?? 0) >= 2 ? 0.1 : 0),
   plan(peek, options) {
+    if (looksLikeKdd(peek, KDD_FEATURES.length)) {
+      // Taken as a header, the first record's repeated values would be named duplicate columns.
+      throw new UserError(
+        `the rows look like KDD connection records of ${KDD_FEATURES.length} fields, the features without a label: NSL-KDD rows have 43 fields (label, difficulty), KDD Cup'99 rows 42 (label)`,
+        { file: peek.file, line: 1 },
+      );
+    }
     const header = peek.records[0] ?? [];
     const sample = sampleRows(peek);
     const label = options.label?.trim() ?? labelByName(header);
