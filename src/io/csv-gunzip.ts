@@ -40,6 +40,9 @@ class Huffman {
   /** Indexed by the next TABLE_BITS bits: symbol << 4 | length, or 0 when the code is longer. */
   readonly table = new Int32Array(1 << TABLE_BITS);
   private readonly offsets = new Uint16Array(MAX_BITS + 2);
+  /** Code space the last build left unused (0: a complete code), and the longest code length in use. */
+  private left = 0;
+  private maxLength = 0;
 
   /** Builds the code from `n` code lengths; false when they over-subscribe the code space. */
   build(lengths: Uint8Array, n: number): boolean {
@@ -47,10 +50,13 @@ class Huffman {
     counts.fill(0);
     for (let s = 0; s < n; s++) counts[lengths[s]]++;
     let left = 1;
+    this.maxLength = 0;
     for (let len = 1; len <= MAX_BITS; len++) {
       left = left * 2 - counts[len];
       if (left < 0) return false;
+      if (counts[len] > 0) this.maxLength = len;
     }
+    this.left = left;
     const offsets = this.offsets;
     offsets[1] = 0;
     for (let len = 1; len < MAX_BITS; len++) offsets[len + 1] = offsets[len] + counts[len];
@@ -71,6 +77,15 @@ class Huffman {
       code <<= 1;
     }
     return true;
+  }
+
+  /**
+   * zlib's rule for a dynamic block's codes (inflate_table): code space left unused is corrupt, except in a code
+   * whose only code is 1 bit long (`oneBitCode`: allowed for the literal/length and distance codes) or a code with
+   * none at all (which fails when used).
+   */
+  incomplete(oneBitCode: boolean): boolean {
+    return this.maxLength > 0 && this.left > 0 && !(oneBitCode && this.maxLength === 1);
   }
 }
 
@@ -288,7 +303,7 @@ export class GunzipReader {
     lengths.fill(0, 0, 19);
     for (let i = 0; i < nCodeLengths; i++) lengths[CLEN_ORDER[i]] = this.bits(3);
     const lengthCode = this.dynamicDistances; // borrowed to decode the code lengths
-    if (!lengthCode.build(lengths, 19)) throw new GzipCorrupt('invalid code lengths set');
+    if (!lengthCode.build(lengths, 19) || lengthCode.incomplete(false)) throw new GzipCorrupt('invalid code lengths set');
     const total = nLiterals + nDistances;
     let i = 0;
     while (i < total) {
@@ -310,9 +325,9 @@ export class GunzipReader {
       i += repeat;
     }
     if (lengths[256] === 0) throw new GzipCorrupt('invalid code -- missing end-of-block');
-    if (!this.dynamicLiterals.build(lengths, nLiterals)) throw new GzipCorrupt('invalid literal/lengths set');
+    if (!this.dynamicLiterals.build(lengths, nLiterals) || this.dynamicLiterals.incomplete(true)) throw new GzipCorrupt('invalid literal/lengths set');
     lengths.copyWithin(0, nLiterals, total);
-    if (!this.dynamicDistances.build(lengths, nDistances)) throw new GzipCorrupt('invalid distances set');
+    if (!this.dynamicDistances.build(lengths, nDistances) || this.dynamicDistances.incomplete(true)) throw new GzipCorrupt('invalid distances set');
     this.literals = this.dynamicLiterals;
     this.distances = this.dynamicDistances;
   }

@@ -112,3 +112,82 @@ test('gunzip: data cut anywhere is "cut short"; changed bytes are an error', asy
   await assert.rejects(gunzip(middle, 1 << 16, 1 << 18), GzipCorrupt);
   await assert.rejects(gunzip(Buffer.from('not gzip at all'), 64, 64), GzipCorrupt);
 });
+
+/**
+ * A gzip member of one dynamic block (RFC 1951 §3.2.7) that writes "aa": literal/length code lengths `literals`
+ * (symbol -> length; 'a' and end-of-block) and one distance code of length `distanceLength`, built bit by bit.
+ */
+function dynamicBlock(literals: ReadonlyMap<number, number>, distanceLength: number): Buffer {
+  const bytes: number[] = [];
+  let acc = 0;
+  let nAcc = 0;
+  const bits = (value: number, n: number): void => {
+    for (let i = 0; i < n; i++) {
+      acc |= ((value >> i) & 1) << nAcc++;
+      if (nAcc === 8) {
+        bytes.push(acc);
+        acc = 0;
+        nAcc = 0;
+      }
+    }
+  };
+  const huffman = (code: number, len: number): void => {
+    for (let i = len - 1; i >= 0; i--) bits((code >> i) & 1, 1);
+  };
+  /** Canonical codes (RFC 1951 §3.2.2) of symbol -> length. */
+  const canonical = (lengths: ReadonlyMap<number, number>): Map<number, number> => {
+    const codes = new Map<number, number>();
+    let code = 0;
+    for (let len = 1; len <= 15; len++) {
+      for (const [sym, l] of [...lengths].sort((x, y) => x[0] - y[0])) if (l === len) codes.set(sym, code++);
+      code <<= 1;
+    }
+    return codes;
+  };
+  // The code-length code: symbols 0, 1, 2 and 18 (a run of 11-138 zeros), 2 bits each (a complete code).
+  const clen = canonical(new Map([[0, 2], [1, 2], [2, 2], [18, 2]]));
+  bits(1, 1); // last block
+  bits(2, 2); // dynamic
+  bits(0, 5); // 257 literal/length codes
+  bits(0, 4 + 1); // one distance code
+  const order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1];
+  bits(order.length - 4, 4);
+  for (const sym of order) bits([0, 1, 2, 18].includes(sym) ? 2 : 0, 3);
+  const lengths = Array.from({ length: 257 }, (_, s) => literals.get(s) ?? 0);
+  lengths.push(distanceLength);
+  for (let i = 0; i < lengths.length; ) {
+    let zeros = 0;
+    while (lengths[i + zeros] === 0 && zeros < 138) zeros++;
+    if (zeros >= 11) {
+      huffman(clen.get(18)!, 2);
+      bits(zeros - 11, 7);
+      i += zeros;
+    } else {
+      huffman(clen.get(lengths[i]!)!, 2);
+      i++;
+    }
+  }
+  const literalCodes = canonical(literals);
+  for (const sym of [97, 97, 256]) huffman(literalCodes.get(sym)!, literals.get(sym)!);
+  bits(0, 7); // to a byte boundary
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32('aa'), 0);
+  trailer.writeUInt32LE(2, 4);
+  return Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.from(bytes), trailer]);
+}
+
+test('gunzip: a dynamic block whose code leaves code space unused is corrupt, as zlib has it, unless its one code is 1 bit long (found by bench/fuzz-gzip.ts)', async () => {
+  const complete = new Map([[97, 1], [256, 1]]);
+  // One 1-bit distance code: incomplete but allowed; zlib agrees
+  const oneBit = dynamicBlock(complete, 1);
+  assert.equal(gunzipSync(oneBit).toString(), 'aa');
+  assert.equal((await gunzip(oneBit, 3, 64)).toString(), 'aa');
+  // One 2-bit distance code: three quarters of the code space unused
+  const distances = dynamicBlock(complete, 2);
+  assert.throws(() => gunzipSync(distances), /invalid distances set/);
+  await assert.rejects(gunzip(distances, 3, 64), (e: unknown) => e instanceof GzipCorrupt && e.message === 'invalid distances set');
+  // Literal/length codes of 1 and 2 bits: a quarter unused
+  const literals = dynamicBlock(new Map([[97, 1], [256, 2]]), 1);
+  assert.throws(() => gunzipSync(literals), /invalid literal\/lengths set/);
+  await assert.rejects(gunzip(literals, 3, 64), (e: unknown) => e instanceof GzipCorrupt && e.message === 'invalid literal/lengths set');
+});
