@@ -154,7 +154,8 @@ export function forward(net: DenseNetwork, ws: Workspace, input: BatchInput, cou
     else matmul(l === 0 && 'dense' in input ? input.dense : ws.act[l], net.weights[l], net.biases[l], out, count, nIn, nOut);
     const n = count * nOut;
     if (l < L - 1) {
-      activate(net.hidden, out, n);
+      if (net.hidden === 'relu' && ws.simd?.holds(out)) ws.simd.relu(out.byteOffset, out.byteOffset, n);
+      else activate(net.hidden, out, n);
       const mask = ws.mask[l + 1];
       if (mask && dropout > 0) for (let i = 0; i < n; i++) out[i] *= mask[i];
     } else if (net.output === 'logistic') {
@@ -203,7 +204,9 @@ export function backward(net: DenseNetwork, ws: Workspace, input: BatchInput, co
           a[i] = m === 0 ? 0 : a[i] / m;
         }
       }
-      derivative(net.hidden, ws.act[l], E, count * nIn);
+      const a = ws.act[l];
+      if (net.hidden === 'relu' && ws.simd?.holds(E, a)) ws.simd.reluGradient(E.byteOffset, a.byteOffset, count * nIn);
+      else derivative(net.hidden, a, E, count * nIn);
     }
   }
 }

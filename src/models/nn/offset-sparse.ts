@@ -172,10 +172,13 @@ export class OffsetSparseRows {
       colSum[0] = this.multiplyTransposedVectorAdd(idx, start, count, D, G);
       return;
     }
+    const useSimd = simd !== null && simd.holds(D, G);
+    const sumsSimd = useSimd && (simd as SimdArena).holds(colSum);
     colSum.fill(0, 0, k);
     for (let r = 0; r < count; r++) {
       const o = r * k;
-      for (let c = 0; c < k; c++) colSum[c] += D[o + c];
+      if (sumsSimd) (simd as SimdArena).add(colSum.byteOffset, D.byteOffset + o * 8, k);
+      else for (let c = 0; c < k; c++) colSum[c] += D[o + c];
     }
     // Transpose the batch's remainders by column (counting sort), then sweep each gradient row once per four entries.
     const cStart = this.batchColumnStart;
@@ -203,7 +206,6 @@ export class OffsetSparseRows {
         bValue[at] = values[p];
       }
     }
-    const useSimd = simd !== null && simd.holds(D, G);
     for (let j = 0; j < cols; j++) {
       const g = j * k;
       let e = cStart[j];

@@ -13,6 +13,7 @@ import { matmul, matmulTransposedAAdd, matmulTransposedB } from '../../../src/mo
 import { identityIndex, OffsetSparseRows } from '../../../src/models/nn/offset-sparse.js';
 import { backward, DenseNetwork, forward, Workspace, type Activation, type BatchInput, type OutputKind } from '../../../src/models/nn/network.js';
 import { Adam } from '../../../src/models/nn/adam.js';
+import { SimdArena } from '../../../src/models/nn/simd.js';
 import { MlpClassifier } from '../../../src/models/mlp.js';
 import { Autoencoder } from '../../../src/models/autoencoder.js';
 import { Rng } from '../../../src/util/rng.js';
@@ -210,6 +211,28 @@ describe('back-propagation', () => {
       });
     });
   }
+
+  it("the WebAssembly element-wise kernels give JavaScript's (v + |v|) / 2, e · ceil(min(a, 1)) and x + y bit for bit", () => {
+    const arena = SimdArena.create(4096);
+    assert.ok(arena, 'WebAssembly SIMD available');
+    // Zeros of both signs, a NaN, infinities, subnormals; an odd length leaves one element for the scalar tail.
+    const values = [0, -0, 1.5, -2, NaN, 1e-310, -1e-310, Infinity, -Infinity, 0.3, -0.7];
+    const x = arena.alloc(values.length);
+    x.set(values);
+    arena.relu(x.byteOffset, x.byteOffset, values.length);
+    values.forEach((v, i) => assert.ok(Object.is(x[i], (v + Math.abs(v)) * 0.5), `relu(${v}) = ${x[i]}`));
+    const activations = [0, -0, 2, 0.5, NaN, 1e-310, 3, 0, 1, 0.2, Infinity];
+    const deltas = [-1, 2, -3, 4, 5, -6, 7, -8, 9, 10, -11];
+    const e = arena.alloc(deltas.length);
+    const a = arena.alloc(activations.length);
+    e.set(deltas);
+    a.set(activations);
+    arena.reluGradient(e.byteOffset, a.byteOffset, deltas.length);
+    deltas.forEach((d, i) => assert.ok(Object.is(e[i], d * Math.ceil(Math.min(activations[i], 1))), `gradient ${i}: ${e[i]}`));
+    e.set(deltas);
+    arena.add(e.byteOffset, x.byteOffset, deltas.length);
+    deltas.forEach((d, i) => assert.ok(Object.is(e[i], d + x[i]), `sum ${i}: ${e[i]}`));
+  });
 
   it('the WebAssembly SIMD path agrees with the JavaScript path (the sparse first layer bit for bit)', () => {
     const Xm = mixedMatrix(41, 30, 22);
