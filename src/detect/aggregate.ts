@@ -23,13 +23,11 @@ export interface AggregateSlot {
   alert: Alert;
 }
 
+/** The 32-bit words of the identity being looked up (at most 12: two IPv6 addresses, ports, the rest, the start). */
+const words = new Int32Array(12);
 /** The flow's start time as the two 32-bit words of its float64 (exact, fractions of a millisecond included). */
 const startBits = new Float64Array(1);
-const startWords = new Uint32Array(startBits.buffer);
-
-/** The two halves of the key being hashed (see SeenRecords.mix). */
-let keyHi = 0;
-let keyLo = 0;
+const startWords = new Int32Array(startBits.buffer);
 
 /**
  * The identities of the alerting flow records counted lately: addresses, ports, protocol, VLAN, start time and stage
@@ -37,25 +35,26 @@ let keyLo = 0;
  * twice, two exporters seeing the flow, or a later record of the same long flow) is neither raised as an alert again
  * nor added to an open aggregate's count again. A record is kept as a 64-bit hash of its identity (two 32-bit hashes
  * with different mixing and per-process random seeds; a false match is ~1 in 10^13 at a full table) in two
- * generations of an open-addressed table of `generation` records each: when the newer one is full the older is
- * cleared and becomes the newer, so the last `generation` to 2 x `generation` alerting records are remembered, in
- * 16 x `generation` bytes (16 MB at the default 2^19: 5-10 s of a flood of 100k alerting flows/s, hours at tens per
- * second). A copy arriving after that is counted again. Chunk rows are hashed from their columns and FlowRecords from
- * their text addresses, so the two do not match each other: one source feeds an engine one of the two.
+ * generations of `generation` records each: when the newer one is full the older is cleared and becomes the newer, so
+ * the last `generation` to 2 x `generation` alerting records are remembered, in 16 x `generation` bytes (16 MB at the
+ * default 2^19: 5-10 s of a flood of 100k alerting flows/s, hours at tens per second). A copy arriving after that is
+ * counted again. The generations are two banks of one open-addressed table (linear probing, at most half full), side
+ * by side in each slot, so a lookup in both mostly reads one cache line. Chunk rows are hashed from their columns and
+ * FlowRecords from their text addresses, so the two do not match each other: one source feeds an engine one of them.
  */
 export class SeenRecords {
-  private current: Int32Array;
-  private previous: Int32Array;
-  private inCurrent = 0;
+  /** Slot k holds the key (hi, lo) of bank 0 at 4k, 4k + 1 and of bank 1 at 4k + 2, 4k + 3; (0, 0) is empty. */
+  private readonly table: Int32Array;
+  /** The bank of the newer generation (0 or 2: its offset in a slot), and how many records it holds. */
+  private newer = 0;
+  private inNewer = 0;
   private readonly mask: number;
   private readonly seedHi: number;
   private readonly seedLo: number;
 
   constructor(private readonly generation = 1 << 19) {
     if (!(Number.isInteger(Math.log2(generation)) && generation >= 2)) throw new RangeError(`generation must be a power of two >= 2, got ${generation}`);
-    // twice as many slots as records: linear probing at a load of at most 1/2
-    this.current = new Int32Array(4 * generation);
-    this.previous = new Int32Array(4 * generation);
+    this.table = new Int32Array(8 * generation);
     this.mask = 2 * generation - 1;
     const seeds = randomBytes(8);
     this.seedHi = seeds.readInt32LE(0);
@@ -64,96 +63,100 @@ export class SeenRecords {
 
   /** Whether row i of the chunk (a final verdict) is counted for the first time; it is remembered from now on. */
   firstChunkRow(chunk: FlowChunk, i: number): boolean {
-    keyHi = this.seedHi;
-    keyLo = this.seedLo;
+    let n = 0;
     if (chunk.family[i] === 4) {
-      mix(chunk.srcIPv4[i]);
-      mix(chunk.dstIPv4[i]);
+      words[n++] = chunk.srcIPv4[i];
+      words[n++] = chunk.dstIPv4[i];
     } else {
-      mixBytes(chunk.srcIPv6, i * 16);
-      mixBytes(chunk.dstIPv6, i * 16);
+      n = addressWords(chunk.srcIPv6, i * 16, n);
+      n = addressWords(chunk.dstIPv6, i * 16, n);
     }
-    mix((chunk.srcPort[i] << 16) | chunk.dstPort[i]);
-    mix((chunk.protocol[i] << 16) | chunk.vlan[i]);
+    words[n++] = (chunk.srcPort[i] << 16) | chunk.dstPort[i];
+    words[n++] = (chunk.vlan[i] << 16) | (chunk.protocol[i] << 8) | 1;
     startBits[0] = chunk.startMs[i];
-    mix(startWords[0]);
-    mix(startWords[1]);
-    mix(1);
-    return this.firstKey();
+    words[n++] = startWords[0];
+    words[n++] = startWords[1];
+    return this.firstKey(n);
   }
 
   /** Whether the flow's verdict at `stage` is counted for the first time; it is remembered from now on. */
   firstFlow(flow: FlowRecord, stage: AlertStage): boolean {
-    keyHi = this.seedHi;
-    keyLo = this.seedLo;
-    mixText(flow.srcAddr);
-    mixText(flow.dstAddr);
-    mix((flow.srcPort << 16) | flow.dstPort);
-    mix((flow.protocol << 16) | flow.vlan);
+    words[0] = textHash(flow.srcAddr, 0x2545f491);
+    words[1] = textHash(flow.srcAddr, 0x6c8e9cf5);
+    words[2] = textHash(flow.dstAddr, 0x2545f491);
+    words[3] = textHash(flow.dstAddr, 0x6c8e9cf5);
+    words[4] = (flow.srcPort << 16) | flow.dstPort;
+    words[5] = (flow.vlan << 16) | (flow.protocol << 8) | (stage === 'final' ? 1 : 2);
     startBits[0] = flow.startMs;
-    mix(startWords[0]);
-    mix(startWords[1]);
-    mix(stage === 'final' ? 1 : 2);
-    return this.firstKey();
+    words[6] = startWords[0];
+    words[7] = startWords[1];
+    return this.firstKey(8);
   }
 
-  /** Looks the finished key up in both generations and adds it to the newer when in neither. */
-  private firstKey(): boolean {
-    const hi = finish(keyHi, 0x85ebca6b, 0xc2b2ae35);
-    let lo = finish(keyLo, 0x7feb352d, 0x846ca68b);
-    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
-    let at = slotOf(this.current, this.mask, hi, lo);
-    if (this.current[at] !== 0 || this.current[at + 1] !== 0) return false;
-    const older = slotOf(this.previous, this.mask, hi, lo);
-    if (this.previous[older] !== 0 || this.previous[older + 1] !== 0) return false;
-    if (this.inCurrent === this.generation) {
-      const cleared = this.previous.fill(0);
-      this.previous = this.current;
-      this.current = cleared;
-      this.inCurrent = 0;
-      at = slotOf(this.current, this.mask, hi, lo);
+  /**
+   * Hashes the first n words into a 64-bit key (a murmur3 round per word for one half, a multiply-rotate with other
+   * constants for the other, each finished with its own xor-shift-multiply), looks it up in both banks and adds it to
+   * the newer one when in neither.
+   */
+  private firstKey(n: number): boolean {
+    let hi = this.seedHi ^ n;
+    let lo = this.seedLo;
+    for (let k = 0; k < n; k++) {
+      const w = words[k];
+      let m = Math.imul(w, 0xcc9e2d51);
+      m = Math.imul((m << 15) | (m >>> 17), 0x1b873593);
+      hi = (Math.imul(((hi ^ m) << 13) | ((hi ^ m) >>> 19), 5) + 0xe6546b64) | 0;
+      lo = Math.imul(lo ^ w, 0x9e3779b1);
+      lo = (lo << 11) | (lo >>> 21);
     }
-    this.current[at] = hi;
-    this.current[at + 1] = lo;
-    this.inCurrent++;
+    hi = Math.imul(hi ^ (hi >>> 16), 0x85ebca6b);
+    hi = Math.imul(hi ^ (hi >>> 13), 0xc2b2ae35);
+    hi ^= hi >>> 16;
+    lo = Math.imul(lo ^ (lo >>> 16), 0x7feb352d);
+    lo = Math.imul(lo ^ (lo >>> 15), 0x846ca68b);
+    lo ^= lo >>> 16;
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
+    let at = this.slotOf(this.newer, hi, lo);
+    const table = this.table;
+    if (table[at] !== 0 || table[at + 1] !== 0) return false;
+    const older = this.slotOf(2 - this.newer, hi, lo);
+    if (table[older] !== 0 || table[older + 1] !== 0) return false;
+    if (this.inNewer === this.generation) {
+      // the older bank is cleared and becomes the newer
+      this.newer = 2 - this.newer;
+      for (let k = this.newer; k < table.length; k += 4) table[k] = table[k + 1] = 0;
+      this.inNewer = 0;
+      at = this.slotOf(this.newer, hi, lo);
+    }
+    table[at] = hi;
+    table[at + 1] = lo;
+    this.inNewer++;
     return true;
   }
-}
 
-/** Adds a 32-bit word to both halves of the key (a murmur3 round, and a multiply-rotate with other constants). */
-function mix(word: number): void {
-  let k = Math.imul(word, 0xcc9e2d51);
-  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  keyHi ^= k;
-  keyHi = (Math.imul((keyHi << 13) | (keyHi >>> 19), 5) + 0xe6546b64) | 0;
-  keyLo = Math.imul(keyLo ^ word, 0x9e3779b1);
-  keyLo = (keyLo << 11) | (keyLo >>> 21);
-}
-
-/** Adds an IPv6 address (16 bytes from `at`) as four words. */
-function mixBytes(bytes: Uint8Array, at: number): void {
-  for (let k = at; k < at + 16; k += 4) mix((bytes[k] << 24) | (bytes[k + 1] << 16) | (bytes[k + 2] << 8) | bytes[k + 3]);
-}
-
-/** Adds a text address, its length first (so two addresses cannot run into each other). */
-function mixText(text: string): void {
-  mix(text.length);
-  for (let k = 0; k < text.length; k++) mix(text.charCodeAt(k));
-}
-
-/** A 32-bit finaliser (xor-shift-multiply), with the given multipliers. */
-function finish(h: number, m1: number, m2: number): number {
-  h = Math.imul(h ^ (h >>> 16), m1);
-  h = Math.imul(h ^ (h >>> 13), m2);
-  return h ^ (h >>> 16);
-}
-
-/** The index in `table` of the key (hi, lo), or of the empty slot where it would go (linear probing). */
-function slotOf(table: Int32Array, mask: number, hi: number, lo: number): number {
-  for (let slot = hi & mask; ; slot = (slot + 1) & mask) {
-    const at = 2 * slot;
-    if ((table[at] === hi && table[at + 1] === lo) || (table[at] === 0 && table[at + 1] === 0)) return at;
+  /** The index in the table of the key (hi, lo) in `bank`, or of the empty slot where it would go. */
+  private slotOf(bank: number, hi: number, lo: number): number {
+    const table = this.table;
+    for (let slot = hi & this.mask; ; slot = (slot + 1) & this.mask) {
+      const at = 4 * slot + bank;
+      if ((table[at] === hi && table[at + 1] === lo) || (table[at] === 0 && table[at + 1] === 0)) return at;
+    }
   }
+}
+
+/** Puts an IPv6 address (16 bytes from `at`) in `words` from index n as four words; returns the next index. */
+function addressWords(bytes: Uint8Array, at: number, n: number): number {
+  for (let k = at; k < at + 16; k += 4) words[n++] = (bytes[k] << 24) | (bytes[k + 1] << 16) | (bytes[k + 2] << 8) | bytes[k + 3];
+  return n;
+}
+
+/** A 32-bit hash of a text address (FNV-1a over its UTF-16 code units, then a murmur3 finaliser), seeded. */
+function textHash(text: string, seed: number): number {
+  let h = seed ^ text.length;
+  for (let k = 0; k < text.length; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** Longest time between two scans for idle aggregates (a shorter window scans once per window). */
