@@ -31,11 +31,21 @@ const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder();
 const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/** Decodes XML entity and character references. */
+/** A character reference to a code point XML does not allow (its Char production). */
+class BadCharacterReference extends Error {}
+
+/** XML 1.0 §2.2 Char: tab, line feed, carriage return, and U+0020 to U+10FFFF but surrogates, U+FFFE and U+FFFF. */
+function xmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+/** Decodes XML entity and character references; a reference to a character XML does not allow throws BadCharacterReference. */
 export function decodeXmlText(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (all, ref: string) => {
-    if (ref[0] === '#') return String.fromCodePoint(ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10));
-    return ENTITIES[ref] ?? all;
+    if (ref[0] !== '#') return ENTITIES[ref] ?? all;
+    const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    if (!xmlChar(code)) throw new BadCharacterReference(all.length > 16 ? `${all.slice(0, 16)}...` : all);
+    return String.fromCodePoint(code);
   });
 }
 
@@ -176,7 +186,7 @@ class RecordXmlParser {
     const raw = buf.subarray(textStart, textEnd);
     const special = raw.includes(AMP) || raw.includes(LT);
     if (b.kinds[column] === NUMERIC) {
-      const text = (special ? decodeXmlText(cdata(utf8.decode(raw))) : latin1.decode(raw)).trim();
+      const text = (special ? this.decodeText(raw, buf, nameStart, nameEnd) : latin1.decode(raw)).trim();
       const value = numericCellValue(text);
       if (value === undefined) {
         if (!this.options.skipBadRows) {
@@ -191,10 +201,20 @@ class RecordXmlParser {
         b.codeChunk[column][slot] = raw.length === 0 ? -1 : dictionary.code(buf, textStart, textEnd);
         return;
       }
-      const decoded = new TextEncoder().encode(decodeXmlText(cdata(utf8.decode(raw))));
+      const decoded = new TextEncoder().encode(this.decodeText(raw, buf, nameStart, nameEnd));
       if (this.scratch.length < decoded.length) this.scratch = new Uint8Array(decoded.length);
       this.scratch.set(decoded);
       b.codeChunk[column][slot] = decoded.length === 0 ? -1 : dictionary.code(this.scratch, 0, decoded.length);
+    }
+  }
+
+  /** A field's text with its CDATA sections and references decoded; a bad reference is an error naming the field. */
+  private decodeText(raw: Uint8Array, buf: Uint8Array, nameStart: number, nameEnd: number): string {
+    try {
+      return decodeXmlText(cdata(utf8.decode(raw)));
+    } catch (err) {
+      if (!(err instanceof BadCharacterReference)) throw err;
+      throw new UserError(`'${err.message}' refers to no character XML allows (a damaged file?)`, { file: this.file, line: this.line, column: utf8.decode(buf.subarray(nameStart, nameEnd)) });
     }
   }
 

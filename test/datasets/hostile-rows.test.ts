@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../../src/datasets/load.js';
@@ -38,4 +38,27 @@ test('KDD records of 41 fields (the features, no label) are named as such, not a
   assert.equal((await loadDataset([kdd99], {})).source.format, 'kdd99');
   const nsl = write('kdd43.txt', `${NSL_FIELDS.join(',')}\n`.repeat(3));
   assert.equal((await loadDataset([nsl], {})).source.format, 'nsl-kdd');
+});
+
+test('ISCX XML: a character reference to no character XML allows is one line naming file, line and field (was an internal error); a legal one decodes', async () => {
+  const fixture = readFileSync('test/fixtures/datasets/TestbedSynthJun14Flows.xml', 'utf8');
+  assert.ok(fixture.includes('<appName>HTTPWeb</appName>') && fixture.includes('<Tag>Normal</Tag>'));
+  const lineOf = (text: string, needle: string): number => text.slice(0, text.indexOf(needle)).split('\n').length;
+  const cases: [string, string, string, string][] = [
+    ['<appName>HTTPWeb</appName>', '<appName>HTTP&#99999999;Web</appName>', 'appName', '&#99999999;'],
+    ['<Tag>Normal</Tag>', '<Tag>Nor&#x110000;mal</Tag>', 'Tag', '&#x110000;'],
+    ['<appName>HTTPWeb</appName>', '<appName>HTTP&#0;Web</appName>', 'appName', '&#0;'],
+    ['<appName>HTTPWeb</appName>', '<appName>&#xD800;</appName>', 'appName', '&#xD800;'],
+    ['<appName>HTTPWeb</appName>', '<appName>&#123456789012345678901234567890;</appName>', 'appName', '&#12345678901234...'],
+  ];
+  for (const [from, to, field, shown] of cases) {
+    const text = fixture.replace(from, to);
+    const file = write(`bad-reference-${cases.findIndex((c) => c[1] === to)}.xml`, text);
+    await expectOneLine(file, `${file}, line ${lineOf(text, to)}, column '${field}': '${shown}' refers to no character XML allows (a damaged file?)`);
+  }
+  const legal = write('legal-reference.xml', fixture.replace('<appName>HTTPWeb</appName>', '<appName>HTTP&#xe9;W&#101;b</appName>'));
+  const frame = await loadDataset([legal], {});
+  const apps = frame.features.find((c) => c.name === 'appName');
+  assert.ok(apps?.kind === 'categorical');
+  assert.equal(apps.dictionary[apps.codes[0]!], 'HTTPéWeb');
 });
