@@ -406,10 +406,13 @@ export class AlertStore {
           input ? sqlText(JSON.stringify(input)) : 'NULL', 0, sqlNumber(a.timeMs),
         ].join(',')})`;
       });
-      // an id already stored (raised again: see the head of this file) keeps its row and adds the new aggregate to it
+      // an id already stored (raised again: see the head of this file) keeps its row and adds the new aggregate to it;
+      // a row already of this aggregate (the same raise time) takes it as a newer state, so a repeated insert is harmless
+      const own = 'alerts.latest_time_ms = excluded.time_ms';
+      const earlier = `CASE WHEN ${own} THEN alerts.earlier_count ELSE alerts.count - 1 END`;
       await this.db.run(
-        `INSERT INTO alerts VALUES ${rows.join(',')} ON CONFLICT (id) DO UPDATE SET earlier_count = alerts.count - 1, count = alerts.count - 1 + excluded.count,
-         latest_time_ms = excluded.time_ms, ${newerCounters('excluded', 'false')}, input = coalesce(alerts.input, excluded.input)`,
+        `INSERT INTO alerts VALUES ${rows.join(',')} ON CONFLICT (id) DO UPDATE SET earlier_count = ${earlier}, count = ${earlier} + excluded.count,
+         latest_time_ms = excluded.time_ms, ${newerCounters('excluded', `${own} AND alerts.latest_time_ms = alerts.time_ms`)}, input = coalesce(alerts.input, excluded.input)`,
       );
       written(batch);
     }

@@ -245,6 +245,15 @@ describe('SeenRecords', () => {
     assert.equal(seen.firstFlow({ ...flow(5), vlan: 7 }, 'final'), true, 'another VLAN too');
   });
 
+  it('a rotation clears the older bank only: the newer generation stays whole', () => {
+    const seen = new SeenRecords(1024);
+    const flow = (k: number): FlowRecord => flowFrom(`10.1.${k >> 8}.${k & 255}`, 5);
+    for (let k = 0; k < 3 * 1024; k++) assert.equal(seen.firstFlow(flow(k), 'final'), true);
+    // generations: {1024..2047} older, {2048..3071} newer; 0..1023 were cleared with their bank
+    for (let k = 1024; k < 3 * 1024; k++) assert.equal(seen.firstFlow(flow(k), 'final'), false, `record ${k} known`);
+    assert.equal(seen.firstFlow(flow(0), 'final'), true, 'record 0 forgotten');
+  });
+
   it('chunk rows: the same identity from the columns, IPv4 and IPv6', () => {
     const seen = new SeenRecords(16);
     const chunk = FlowChunk.allocate(8);

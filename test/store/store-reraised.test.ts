@@ -65,6 +65,15 @@ describe('alert ids raised again', () => {
     await store.close();
   });
 
+  it("an aggregate's insert written again (the same raise time) is a newer state of it, not another aggregate", async () => {
+    const store = await AlertStore.open(':memory:', 1e9);
+    store.putAlert(makeAlert({ id: 'r', count: 2 }), true);
+    await store.flush();
+    store.putAlert(makeAlert({ id: 'r', count: 3, lastSeenMs: T0 + 5 }), true);
+    assert.deepEqual(await flushed(store, 'r'), { count: 3, timeMs: T0, lastSeenMs: T0 + 5, score: 0.9, stage: 'final', flowEndMs: T0, feature: 'Flow Duration' });
+    await store.close();
+  });
+
   it('a store file from before session 13 gets the columns: its rows grow and are raised again as any', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fs-reraised-old-')), 'alerts.duckdb');
     const instance = await DuckDBInstance.create(path);
