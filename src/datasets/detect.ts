@@ -56,10 +56,14 @@ export async function detectFileFormat(file: string): Promise<Detection> {
   return detectFormat(await peekDataFile(file));
 }
 
-/** Empty and binary files get their own messages. */
+/** Empty and binary files, and a first line longer than the sample, get their own messages. */
 export function checkReadable(peek: CsvPeek): void {
   if (peek.binary) throw new UserError('unknown format: this is a binary file, not CSV or XML text', { file: peek.file });
   if (peek.records.length === 0 && peek.head.trim() === '') throw new UserError('the file is empty', { file: peek.file });
+  // Without a record, a text file that goes on is one line longer than the sample (XML needs no line ends).
+  if (peek.records.length === 0 && !peek.complete && !peek.head.trimStart().startsWith('<')) {
+    throw new UserError('the first line runs past 1 MiB without a line end: a header or row this long is not read (is it a data file?)', { file: peek.file, line: 1 });
+  }
 }
 
 /**

@@ -62,3 +62,11 @@ test('ISCX XML: a character reference to no character XML allows is one line nam
   assert.ok(apps?.kind === 'categorical');
   assert.equal(apps.dictionary[apps.codes[0]!], 'HTTPéWeb');
 });
+
+test('a first line longer than the 1 MiB sample is named as such, detected or read as --format csv (was "unknown format", and with --format csv "expected 0 fields")', async () => {
+  const names = Array.from({ length: 200_000 }, (_, i) => `c${i}`);
+  const file = write('wide.csv', `${names.join(',')},label\n${names.map(() => '1').join(',')},normal\n`);
+  const message = `${file}, line 1: the first line runs past 1 MiB without a line end: a header or row this long is not read (is it a data file?)`;
+  await expectOneLine(file, message);
+  await assert.rejects(loadDataset([file], { format: 'csv' }), (e: unknown) => e instanceof UserError && e.message === message);
+});
