@@ -52,12 +52,25 @@ export function parserErrorLine(text: string, command: string): string {
   return `flowsentry: ${message}; see ${command} --help\n`;
 }
 
+/**
+ * A message with its control characters escaped (\n, \r, \t, else \xNN): a value quoted from the input (a quoted
+ * cell holding a line feed, an escape sequence) can neither break the one line nor drive the terminal.
+ */
+export function printable(message: string): string {
+  return message.replace(/\p{Cc}/gu, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 export function reportError(err: unknown, debug: boolean): void {
   if (err instanceof UsageError) {
-    process.stderr.write(`flowsentry: ${err.message}\n`);
+    process.stderr.write(`flowsentry: ${printable(err.message)}\n`);
     process.exitCode = 2;
   } else if (err instanceof UserError) {
-    process.stderr.write(`flowsentry: ${err.message}\n`);
+    process.stderr.write(`flowsentry: ${printable(err.message)}\n`);
     process.exitCode = 1;
   } else if (isWriteError(err)) {
     // A write that no command turned into an OutputError still gets the one line, never "internal error".
@@ -66,7 +79,7 @@ export function reportError(err: unknown, debug: boolean): void {
     process.exitCode = 1;
   } else {
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`flowsentry: internal error: ${message}${debug ? '' : ' (run with --debug for details)'}\n`);
+    process.stderr.write(`flowsentry: internal error: ${printable(message)}${debug ? '' : ' (run with --debug for details)'}\n`);
     process.exitCode = 1;
   }
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);

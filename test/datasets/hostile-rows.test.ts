@@ -70,3 +70,17 @@ test('a first line longer than the 1 MiB sample is named as such, detected or re
   await expectOneLine(file, message);
   await assert.rejects(loadDataset([file], { format: 'csv' }), (e: unknown) => e instanceof UserError && e.message === message);
 });
+
+test('a cell quoted into an error line cannot break the line or drive the terminal: its control characters are escaped', async () => {
+  // past the sample the types come from, so the column is numeric
+  const rows = (bad: string): string => `n,label\n${Array.from({ length: 400 }, (_, i) => (i === 300 ? bad : `${i},${i % 2 ? 'attack' : 'normal'}`)).join('\n')}\n`;
+  const lineFeed = write('line-feed-in-cell.csv', rows('"1\n2",normal'));
+  await assert.rejects(loadDataset([lineFeed], {}), (e: unknown) => e instanceof UserError && e.message.includes(`'1\n2' is not a number`));
+  const r = cli(['inspect', lineFeed]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `flowsentry: ${lineFeed}, line 302, column 'n': '1\\n2' is not a number (text in a numeric column)\n`);
+  const escapes = write('escape-in-cell.csv', rows('\x1b[2J\x07,normal'));
+  const shown = cli(['inspect', escapes]);
+  assert.equal(shown.code, 1);
+  assert.equal(shown.stderr, `flowsentry: ${escapes}, line 302, column 'n': '\\x1b[2J\\x07' is not a number (text in a numeric column)\n`);
+});
