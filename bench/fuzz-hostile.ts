@@ -143,7 +143,7 @@ function judge(path: string, command: string, r: Awaited<ReturnType<typeof runCl
   return { ...base, verdict: 'FAIL', detail: `exit ${r.code}: ${errLines.slice(0, 3).join(' | ')}` };
 }
 
-/** Every fixture datagram cut at every length, sent to `flowsentry collect`; it must exit 0 having counted them. */
+/** Every fixture datagram cut at every length, sent to `flowsentry collect`; it must exit 0 having counted every one. */
 async function collectorSweep(): Promise<Outcome> {
   const datagrams: Buffer[] = [];
   for (const name of readdirSync(NETFLOW_FIXTURES).filter((f) => f.endsWith('.bin'))) {
@@ -163,7 +163,8 @@ async function collectorSweep(): Promise<Outcome> {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  await new Promise((r) => setTimeout(r, 1500));
+  // Sent once it listens (a fixed wait was too short at load ~10: nothing arrived, and the run still passed).
+  for (let waited = 0; !stderr.includes('listening on') && waited < TIMEOUT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
   const socket = dgram.createSocket('udp4');
   for (let i = 0; i < datagrams.length; i++) {
     await new Promise<void>((r) => socket.send(datagrams[i]!, port, '127.0.0.1', () => r()));
@@ -178,8 +179,10 @@ async function collectorSweep(): Promise<Outcome> {
   const base = { file: `${datagrams.length} cut datagrams`, variant: 'datagram-cuts', command: 'collect', code, rssMb };
   try {
     const s = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { datagrams: number; malformed: number; records: number; kernelDrops?: number };
-    const ok = code === 0 && !/\n\s+at /.test(stderr);
-    return { ...base, verdict: ok ? 'ok' : 'FAIL', detail: `received ${s.datagrams}, malformed ${s.malformed}, records ${s.records}, kernel drops ${s.kernelDrops ?? '?'}` };
+    // Every datagram sent is counted: received, or dropped by the kernel (the datagrams and the drops are both counted).
+    const accounted = s.datagrams + (s.kernelDrops ?? 0) === datagrams.length;
+    const ok = code === 0 && !/\n\s+at /.test(stderr) && accounted;
+    return { ...base, verdict: ok ? 'ok' : 'FAIL', detail: `received ${s.datagrams} of ${datagrams.length}, malformed ${s.malformed}, records ${s.records}, kernel drops ${s.kernelDrops ?? '?'}` };
   } catch {
     return { ...base, verdict: 'FAIL', detail: `exit ${code}: ${stderr.split('\n').slice(0, 3).join(' | ')}` };
   }
