@@ -300,7 +300,7 @@ export async function run(args: string[]): Promise<void> {
 
   const store = join(dir, 'store.duckdb');
   const sinkFile = join(dir, 'alerts.jsonl');
-  const serveArgs = ['serve', '--model', resolve(model), '--netflow', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0', '--store', store, '--token', TOKEN, '--sink', `file:${sinkFile}`, '--sink', `webhook:http://127.0.0.1:${hookPort}/hook`, '--json'];
+  const serveArgs = ['serve', '--model', resolve(model), '--netflow', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0', '--store', store, '--token', TOKEN, '--sink', `file:${sinkFile}?keep=100`, '--sink', `webhook:http://127.0.0.1:${hookPort}/hook`, '--json'];
   const window = opt('aggregation-window', '');
   if (window) serveArgs.push('--aggregation-window', window);
   const retentionHours = opt('retention-hours', '');
@@ -446,7 +446,8 @@ export async function run(args: string[]): Promise<void> {
   feed.abort();
   await feedDone;
 
-  // distinct alert ids in the file sink (every state of an aggregate is a line; rotated files included)
+  // distinct alert ids in the file sink (every state of an aggregate is a line; rotated files included: it keeps 100,
+  // as its default 5 of 64 MB hold only ~65 minutes of this load)
   const ids = new Set<string>();
   let sinkLines = 0;
   for (const f of readdirSync(dir).filter((n) => n.startsWith('alerts.jsonl'))) {
