@@ -114,7 +114,8 @@ export interface EngineStats {
 
 export function alertId(flow: FlowRecord, stage: AlertStage, modelFile: string): string {
   const key = `${flow.srcAddr}|${flow.dstAddr}|${flow.srcPort}|${flow.dstPort}|${flow.protocol}|${flow.vlan}|${flow.startMs}|${stage}|${modelFile}`;
-  return createHash('sha256').update(key).digest('hex').slice(0, 20);
+  // 10 bytes as 20 hex characters (a slice of the 64-character hex digest would keep all of it alive)
+  return createHash('sha256').update(key).digest().toString('hex', 0, 10);
 }
 
 export class DetectionEngine {
