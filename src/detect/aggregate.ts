@@ -95,7 +95,7 @@ export class SeenRecords {
 
   /**
    * Hashes the first n words into a 64-bit key (a murmur3 round per word for one half, a multiply-rotate with other
-   * constants for the other, each finished with its own xor-shift-multiply), looks it up in both banks and adds it to
+   * constants for the other, each finished with its own finaliser constants), looks it up in both banks and adds it to
    * the newer one when in neither.
    */
   private firstKey(n: number): boolean {
@@ -109,12 +109,8 @@ export class SeenRecords {
       lo = Math.imul(lo ^ w, 0x9e3779b1);
       lo = (lo << 11) | (lo >>> 21);
     }
-    hi = Math.imul(hi ^ (hi >>> 16), 0x85ebca6b);
-    hi = Math.imul(hi ^ (hi >>> 13), 0xc2b2ae35);
-    hi ^= hi >>> 16;
-    lo = Math.imul(lo ^ (lo >>> 16), 0x7feb352d);
-    lo = Math.imul(lo ^ (lo >>> 15), 0x846ca68b);
-    lo ^= lo >>> 16;
+    hi = finish(hi, 0x85ebca6b, 13, 0xc2b2ae35);
+    lo = finish(lo, 0x7feb352d, 15, 0x846ca68b);
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     let at = this.slotOf(this.newer, hi, lo);
     const table = this.table;
@@ -154,8 +150,13 @@ function addressWords(bytes: Uint8Array, at: number, n: number): number {
 function textHash(text: string, seed: number): number {
   let h = seed ^ text.length;
   for (let k = 0; k < text.length; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return finish(h, 0x85ebca6b, 13, 0xc2b2ae35);
+}
+
+/** A 32-bit xor-shift-multiply finaliser (murmur3's with its constants), the middle shift and multipliers given. */
+function finish(h: number, m1: number, shift: number, m2: number): number {
+  h = Math.imul(h ^ (h >>> 16), m1);
+  h = Math.imul(h ^ (h >>> shift), m2);
   return h ^ (h >>> 16);
 }
 
